@@ -1,0 +1,15 @@
+# glci_folder_library(NAME SOURCES src... PUBLIC lib... PRIVATE lib...)
+# One static library per folder. While a folder has no sources yet it is an
+# interface library, so the rest of the tree still configures.
+function(glci_folder_library name)
+  cmake_parse_arguments(L "" "" "SOURCES;PUBLIC;PRIVATE" ${ARGN})
+  if(L_SOURCES)
+    add_library(${name} STATIC ${L_SOURCES})
+    target_include_directories(${name} PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
+    target_link_libraries(${name} PUBLIC ${L_PUBLIC} PRIVATE ${L_PRIVATE})
+  else()
+    add_library(${name} INTERFACE)
+    target_include_directories(${name} INTERFACE ${CMAKE_CURRENT_SOURCE_DIR})
+    target_link_libraries(${name} INTERFACE ${L_PUBLIC} ${L_PRIVATE})
+  endif()
+endfunction()

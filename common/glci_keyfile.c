@@ -1,0 +1,216 @@
+/* CURVE key files in the zcert text format: see glci_keyfile.h. */
+#include "glci_keyfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+int glci_key_generate(glci_key_t *pub, glci_key_t *sec, char *err, size_t errlen)
+{
+    if (zmq_curve_keypair(pub->z85, sec->z85) != 0) {
+        snprintf(err, errlen, "cannot generate a CURVE key pair: %s",
+                 zmq_strerror(zmq_errno()));
+        return -1;
+    }
+    return 0;
+}
+
+int glci_key_valid(const char *text)
+{
+    unsigned char raw[32];
+    return glci_key_decode(text, raw) == 0;
+}
+
+int glci_key_decode(const char *z85, unsigned char out[32])
+{
+    if (!z85 || strlen(z85) != GLCI_Z85_KEY_LEN)
+        return -1;
+    /* zmq_z85_decode accepts only its alphabet; it returns NULL otherwise. */
+    for (size_t i = 0; i < GLCI_Z85_KEY_LEN; i++) {
+        unsigned char c = (unsigned char)z85[i];
+        if (c < 0x21 || c > 0x7d || c == '"' || c == '\'' || c == ',' ||
+            c == ';' || c == '\\' || c == '_' || c == '`' || c == '|' || c == '~')
+            return -1;
+    }
+    return zmq_z85_decode(out, z85) ? 0 : -1;
+}
+
+void glci_key_encode(const unsigned char key[32], glci_key_t *out)
+{
+    zmq_z85_encode(out->z85, key, 32);
+}
+
+static int s_write_new(const char *path, mode_t mode, const char *text,
+                       char *err, size_t errlen)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: %s", path,
+                 errno == EEXIST ? "already exists, not overwritten" : strerror(errno));
+        return -1;
+    }
+    /* The umask may have narrowed the mode; make it exactly what we asked. */
+    int rc = fchmod(fd, mode);
+    size_t len = strlen(text);
+    size_t done = 0;
+    while (rc == 0 && done < len) {
+        ssize_t n = write(fd, text + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = -1;
+            break;
+        }
+        done += (size_t)n;
+    }
+    if (rc == 0)
+        rc = fsync(fd);
+    int saved = errno;
+    close(fd);
+    if (rc != 0) {
+        unlink(path);
+        snprintf(err, errlen, "%s: %s", path, strerror(saved));
+        return -1;
+    }
+    return 0;
+}
+
+static void s_header(char *buf, size_t len, const char *kind)
+{
+    char when[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    snprintf(buf, len,
+             "#   ****  Generated on %s by glci  ****\n"
+             "#   ZeroMQ CURVE %s Certificate\n", when, kind);
+}
+
+int glci_keyfile_write_secret(const char *path, const glci_key_t *pub,
+                              const glci_key_t *sec, char *err, size_t errlen)
+{
+    char head[160], text[512];
+    s_header(head, sizeof head, "**Secret**");
+    snprintf(text, sizeof text,
+             "%s#   DO NOT PROVIDE THIS FILE TO OTHER USERS nor change its permissions.\n\n"
+             "metadata\ncurve\n    public-key = \"%s\"\n    secret-key = \"%s\"\n",
+             head, pub->z85, sec->z85);
+    return s_write_new(path, 0600, text, err, errlen);
+}
+
+int glci_keyfile_write_public(const char *path, const glci_key_t *pub,
+                              char *err, size_t errlen)
+{
+    char head[160], text[512];
+    s_header(head, sizeof head, "Public");
+    snprintf(text, sizeof text,
+             "%s#   Exchange securely, or use a secure mechanism to verify the contents\n"
+             "#   of this file after exchange.\n\n"
+             "metadata\ncurve\n    public-key = \"%s\"\n",
+             head, pub->z85);
+    return s_write_new(path, 0644, text, err, errlen);
+}
+
+/* Finds `name = "VALUE"` on a trimmed line; copies VALUE into out. Returns 1 if
+ * the line is that key, 0 if another line, -1 if the key is malformed. */
+static int s_match_key(const char *line, const char *name, glci_key_t *out)
+{
+    size_t n = strlen(name);
+    if (strncmp(line, name, n) != 0)
+        return 0;
+    const char *p = line + n;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p++ != '=')
+        return 0;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p++ != '"')
+        return -1;
+    const char *end = strchr(p, '"');
+    if (!end || end - p != GLCI_Z85_KEY_LEN)
+        return -1;
+    memcpy(out->z85, p, GLCI_Z85_KEY_LEN);
+    out->z85[GLCI_Z85_KEY_LEN] = '\0';
+    return glci_key_valid(out->z85) ? 1 : -1;
+}
+
+int glci_keyfile_read(const char *path, glci_key_t *pub, glci_key_t *sec,
+                      char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    int rc = -1;
+    if (sec) {
+        struct stat st;
+        if (fstat(fileno(f), &st) != 0) {
+            snprintf(err, errlen, "%s: %s", path, strerror(errno));
+            goto done;
+        }
+        if (st.st_mode & 077) {
+            snprintf(err, errlen,
+                     "%s: secret key file is accessible by group or others "
+                     "(mode %04o); run chmod 600 on it", path,
+                     (unsigned)(st.st_mode & 07777));
+            goto done;
+        }
+    }
+    int have_pub = 0, have_sec = 0, lineno = 0;
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        char *p = line;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        int m = s_match_key(p, "public-key", pub);
+        if (m == 0 && sec)
+            m = s_match_key(p, "secret-key", sec) * 2;
+        else if (m == 0)
+            continue;
+        if (m < 0) {
+            snprintf(err, errlen, "%s:%d: malformed key (expected 40 Z85 characters in quotes)",
+                     path, lineno);
+            goto done;
+        }
+        if (m == 1)
+            have_pub = 1;
+        if (m == 2)
+            have_sec = 1;
+    }
+    if (!have_pub) {
+        snprintf(err, errlen, "%s: no public-key in key file", path);
+        goto done;
+    }
+    if (sec && !have_sec) {
+        snprintf(err, errlen, "%s: no secret-key in key file (is it a public key file?)", path);
+        goto done;
+    }
+    rc = 0;
+done:
+    fclose(f);
+    return rc;
+}
+
+int glci_key_from_text_or_file(const char *text_or_path, glci_key_t *pub,
+                               char *err, size_t errlen)
+{
+    if (glci_key_valid(text_or_path)) {
+        memcpy(pub->z85, text_or_path, GLCI_Z85_KEY_LEN + 1);
+        return 0;
+    }
+    if (access(text_or_path, F_OK) != 0) {
+        snprintf(err, errlen, "'%s' is neither a 40-character Z85 key nor a key file",
+                 text_or_path);
+        return -1;
+    }
+    return glci_keyfile_read(text_or_path, pub, NULL, err, errlen);
+}

@@ -1,0 +1,56 @@
+/* CURVE key files in the ZeroMQ certificate style (CZMQ zcert):
+ *
+ *     curve
+ *         public-key = "<40 Z85 characters>"
+ *         secret-key = "<40 Z85 characters>"     (secret files only)
+ *
+ * Secret files are created with mode 0600, never over an existing file, and
+ * refused on reading when group or others may read them.
+ *
+ * Errors: functions return 0, or -1 after writing a one-line message that
+ * names the file and what is wrong into err (errlen bytes, NUL-terminated). */
+#ifndef GLCI_KEYFILE_H
+#define GLCI_KEYFILE_H
+
+#include <stddef.h>
+
+#define GLCI_Z85_KEY_LEN 40     /* Z85 text of a 32-byte CURVE key */
+
+/* A key as Z85 text plus its terminating NUL. */
+typedef struct {
+    char z85[GLCI_Z85_KEY_LEN + 1];
+} glci_key_t;
+
+/* Makes a new CURVE key pair. Returns 0, or -1 if libzmq has no CURVE. */
+int glci_key_generate(glci_key_t *pub, glci_key_t *sec, char *err, size_t errlen);
+
+/* 1 if text is exactly 40 valid Z85 characters, else 0. */
+int glci_key_valid(const char *text);
+
+/* Decodes a valid Z85 key into 32 bytes. Returns 0, or -1 if not valid. */
+int glci_key_decode(const char *z85, unsigned char out[32]);
+
+/* Encodes 32 key bytes as Z85 text. */
+void glci_key_encode(const unsigned char key[32], glci_key_t *out);
+
+/* Writes a secret key file (mode 0600, public and secret key). Fails, without
+ * touching it, if path already exists. */
+int glci_keyfile_write_secret(const char *path, const glci_key_t *pub,
+                              const glci_key_t *sec, char *err, size_t errlen);
+
+/* Writes a public key file (mode 0644). Fails if path already exists. */
+int glci_keyfile_write_public(const char *path, const glci_key_t *pub,
+                              char *err, size_t errlen);
+
+/* Reads a key file. pub receives the public key. If sec is not NULL the file
+ * must hold a secret key and must not be readable by group or others; sec
+ * receives it. */
+int glci_keyfile_read(const char *path, glci_key_t *pub, glci_key_t *sec,
+                      char *err, size_t errlen);
+
+/* Resolves a key given either as Z85 text or as the path of a key file
+ * (public or secret; only the public key is taken). */
+int glci_key_from_text_or_file(const char *text_or_path, glci_key_t *pub,
+                               char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,104 @@
+/* Strict number and time parsing/formatting: see glci_text.h. */
+#include "glci_text.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int glci_parse_double(const char *text, double *out)
+{
+    if (!text || !*text || isspace((unsigned char)text[0]))
+        return -1;
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (end == text || *end != '\0' || errno == ERANGE)
+        return -1;
+    /* strtod accepts hex floats; a city office never means one. */
+    if (strchr(text, 'x') || strchr(text, 'X'))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int glci_parse_int64(const char *text, int64_t min, int64_t max, int64_t *out)
+{
+    if (!text || !*text || isspace((unsigned char)text[0]))
+        return -1;
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (end == text || *end != '\0' || errno == ERANGE || v < min || v > max)
+        return -1;
+    *out = (int64_t)v;
+    return 0;
+}
+
+/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar. */
+static int64_t s_days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static int s_digits(const char *p, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)p[i]))
+            return -1;
+        v = v * 10 + (p[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+int glci_parse_iso_time(const char *text, int64_t *out)
+{
+    int y, mo, d, h = 0, mi = 0, s = 0;
+    size_t len = text ? strlen(text) : 0;
+    if (len != 10 && len != 20)
+        return -1;
+    if (s_digits(text, 4, &y) || text[4] != '-' || s_digits(text + 5, 2, &mo) ||
+        text[7] != '-' || s_digits(text + 8, 2, &d))
+        return -1;
+    if (len == 20) {
+        if (text[10] != 'T' || s_digits(text + 11, 2, &h) || text[13] != ':' ||
+            s_digits(text + 14, 2, &mi) || text[16] != ':' ||
+            s_digits(text + 17, 2, &s) || text[19] != 'Z')
+            return -1;
+    }
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || s > 60)
+        return -1;
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (mo == 2 && d == 29 && !leap)
+        return -1;
+    *out = s_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + s;
+    return 0;
+}
+
+void glci_format_iso_time(int64_t unix_seconds, char *buf, size_t len)
+{
+    time_t t = (time_t)unix_seconds;
+    struct tm tm;
+    if (!gmtime_r(&t, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        snprintf(buf, len, "@%lld", (long long)unix_seconds);
+}
+
+void glci_format_double(double v, char *buf, size_t len)
+{
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, len, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            return;
+    }
+    snprintf(buf, len, "%.17g", v);
+}

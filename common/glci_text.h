@@ -1,0 +1,27 @@
+/* Strict parsing and formatting of numbers and times shared by the programs.
+ * Parsers return 0, or -1 when the whole text is not exactly one value of
+ * the kind (no partial parses, no trailing characters, no overflow). */
+#ifndef GLCI_TEXT_H
+#define GLCI_TEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A finite or non-finite decimal number ("nan"/"inf" parse; callers that
+ * need finite values check isfinite). Leading/trailing blanks are refused. */
+int glci_parse_double(const char *text, double *out);
+
+/* A decimal integer within [min, max]. */
+int glci_parse_int64(const char *text, int64_t min, int64_t max, int64_t *out);
+
+/* "2025-06-30" (midnight UTC) or "2025-06-30T12:00:00Z" -> Unix seconds. */
+int glci_parse_iso_time(const char *text, int64_t *out);
+
+/* Unix seconds -> "2026-11-25T14:02:11Z" into buf (at least 21 bytes). */
+void glci_format_iso_time(int64_t unix_seconds, char *buf, size_t len);
+
+/* Shortest text that reads back as exactly the same double ("%.17g" cut to
+ * the fewest digits that round-trip). buf at least 32 bytes. */
+void glci_format_double(double v, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs every Debian package that glci's build, tests, demo and benchmarks
+# need. Idempotent: when everything is present it asks no package server and
+# changes nothing. Run as root (or with sudo available) on Debian 12.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  libzmq3-dev libsodium-dev
+  libprotobuf-c-dev protobuf-c-compiler
+  liblmdb-dev lmdb-utils
+  libcmocka-dev libinih-dev libjansson-dev libcsv-dev libsystemd-dev
+  clang
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [ "$status" = "install ok installed" ] || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "setup-deps: installing ${missing[*]}" >&2
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "setup-deps: need root to install: ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

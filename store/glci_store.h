@@ -1,0 +1,276 @@
+/* The collector's store: one LMDB environment holding the embedded
+ * framework, cities and their keys, exactly-once stream marks, current
+ * observations, full history, per-(city, period) index results, a rank view
+ * per period, the rejects log and per-city counters. See docs/STORE.md.
+ *
+ * This is the only interface to the data. It knows nothing of ZeroMQ.
+ *
+ * Errors: every function that can fail returns 0 or a negative
+ * GLCI_STORE_E* code; glci_store_strerror() names it. Functions that take
+ * err/errlen also write a one-line message naming the thing at fault.
+ *
+ * Threads: one glci_store_t may be used by one thread at a time. Many
+ * processes may open the same store: one writer (the collector, or the CLI
+ * for an admin command) and any number of read-only readers.
+ *
+ * Lifetime of data from a view: every pointer a view hands out (results,
+ * strings in rows) points into LMDB's memory map and is valid only until the
+ * view ends (glci_view_end) -- copy what must outlive it. */
+#ifndef GLCI_STORE_H
+#define GLCI_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "glci_index.h"
+
+enum {
+    GLCI_STORE_OK        = 0,
+    GLCI_STORE_ENOENT    = -1,   /* no store at DIR */
+    GLCI_STORE_EEXIST    = -2,   /* a store (or the thing added) already exists */
+    GLCI_STORE_ESCHEMA   = -3,   /* store made by a newer (unknown) schema */
+    GLCI_STORE_ENOCITY   = -4,   /* no such city */
+    GLCI_STORE_ENODATA   = -5,   /* no data for that period / indicator */
+    GLCI_STORE_ENOSPC    = -6,   /* map cannot grow further or disk full */
+    GLCI_STORE_ECORRUPT  = -7,   /* a record does not decode */
+    GLCI_STORE_EINVAL    = -8,   /* bad argument (id syntax, key, period) */
+    GLCI_STORE_ENOTEMPTY = -9,   /* backup destination is not empty */
+    GLCI_STORE_EVERIFY   = -10,  /* verify found differences */
+    GLCI_STORE_EIO       = -11,  /* other LMDB or system error */
+    GLCI_STORE_ERDONLY   = -12   /* write attempted on a read-only open */
+};
+const char *glci_store_strerror(int code);
+
+typedef struct glci_store glci_store_t;
+
+#define GLCI_STORE_RDONLY   0x1u   /* open read-only (CLI queries) */
+
+typedef struct {
+    unsigned flags;           /* GLCI_STORE_RDONLY */
+    size_t map_size;          /* initial map size in bytes; 0: 64 MiB */
+    size_t map_max;           /* the map never grows past this; 0: 1 TiB */
+} glci_store_opts_t;
+
+/* Creates a new store in dir (created if missing; must hold no store) with
+ * the framework file at framework_path embedded. */
+int glci_store_create(const char *dir, const char *framework_path,
+                      const glci_store_opts_t *opts, char *err, size_t errlen);
+
+/* Opens an existing store. Runs mdb_reader_check. ENOENT if dir has no
+ * store, ESCHEMA if it was written by a newer schema. */
+int glci_store_open(const char *dir, const glci_store_opts_t *opts,
+                    glci_store_t **out, char *err, size_t errlen);
+
+/* Closes and sets *self to NULL; accepts NULL. */
+void glci_store_close(glci_store_t **self);
+
+/* The embedded framework; owned by the store, valid until close. */
+const glci_framework_t *glci_store_framework(const glci_store_t *st);
+
+/* Clears stale reader slots (call periodically from a long-running writer).
+ * Returns the number cleared or a negative code. */
+int glci_store_reader_check(glci_store_t *st);
+
+/* ---- Cities (admin; each call is one write transaction) --------------- */
+
+#define GLCI_CITY_ID_MAX   63     /* [a-z0-9][a-z0-9._-]* */
+#define GLCI_CITY_NAME_MAX 127
+#define GLCI_COUNTRY_MAX   7
+
+typedef struct {
+    char id[GLCI_CITY_ID_MAX + 1];
+    char name[GLCI_CITY_NAME_MAX + 1];
+    char country[GLCI_COUNTRY_MAX + 1];
+    int active;
+    uint64_t observations;    /* applied values, revisions included */
+    uint64_t rejects;
+    uint64_t batches;
+    int64_t last_seen;        /* Unix seconds of the last batch; 0 never */
+    uint32_t n_keys;          /* registered public keys */
+} glci_city_t;
+
+/* 1 if id is a valid city id. */
+int glci_city_id_valid(const char *id);
+
+/* Registers a city with its agent's public key (Z85). EEXIST if the city or
+ * the key is already registered, EINVAL for a bad id or key. */
+int glci_store_city_add(glci_store_t *st, const char *id, const char *name,
+                        const char *country, const char *pubkey_z85);
+
+/* Adds another key to a city (key rotation) / removes one. */
+int glci_store_city_key_add(glci_store_t *st, const char *id, const char *pubkey_z85);
+int glci_store_city_key_remove(glci_store_t *st, const char *id, const char *pubkey_z85);
+
+/* Marks a city inactive: its keys are refused from then on (ZAP and every
+ * following batch). ENOCITY if unknown. */
+int glci_store_city_revoke(glci_store_t *st, const char *id);
+
+/* For authentication: the active city that owns this public key (32 raw
+ * bytes). Returns 0 and copies the id, ENOCITY if the key is unknown or its
+ * city revoked. A fresh read transaction: sees every committed change. */
+int glci_store_city_by_key(glci_store_t *st, const unsigned char key[32],
+                           char city[GLCI_CITY_ID_MAX + 1]);
+
+/* ---- Ingest ------------------------------------------------------------ */
+
+/* One observation as received. Presence flags tell a real 0 from absent;
+ * a missing indicator, period or value is rejected as malformed. */
+typedef struct {
+    const char *indicator;    /* NULL if absent */
+    int64_t period;
+    double value;
+    int64_t observed_at;      /* Unix seconds; 0 unknown */
+    const char *source;       /* NULL if absent; at most 200 bytes */
+    unsigned has_period : 1;
+    unsigned has_value : 1;
+} glci_obs_t;
+
+/* One batch from one (authenticated) city's stream. */
+typedef struct {
+    const char *city;         /* the authenticated city, never the payload's */
+    uint64_t stream;
+    uint64_t seq;             /* >= 1 */
+    const glci_obs_t *obs;
+    size_t n_obs;
+} glci_batch_t;
+
+typedef enum {
+    GLCI_BATCH_APPLIED   = 1, /* stored now (some observations may be rejected) */
+    GLCI_BATCH_DUPLICATE = 2, /* seq <= mark: nothing changed, ack again */
+    GLCI_BATCH_GAP       = 3, /* seq > mark + 1: answer with expected */
+    GLCI_BATCH_FORBIDDEN = 5  /* city unknown or revoked: nothing stored */
+} glci_batch_status_t;
+
+typedef struct {
+    uint32_t index;           /* position in the batch */
+    glci_reject_t reason;
+    char message[120];
+} glci_rejection_t;
+
+/* What the collector answers for one batch. */
+typedef struct {
+    glci_batch_status_t status;
+    uint64_t acked;           /* the stream's mark after this batch */
+    uint64_t expected;        /* with GAP: acked + 1 */
+    size_t n_rejections;
+    glci_rejection_t *rejections;   /* owned; glci_batch_result_release */
+} glci_batch_result_t;
+
+void glci_batch_result_release(glci_batch_result_t *r);
+
+/* Applies n batches in ONE durable write transaction, in order (a later
+ * batch of the same stream sees the mark moved by an earlier one). For each
+ * batch: dedupe by (city, stream, seq); validate each observation; store
+ * the valid ones (current value + history with receive time `now`), log the
+ * invalid ones as rejects; update the index results of the affected
+ * periods incrementally and the rank view; move the mark. results[i]
+ * answers batches[i]; they are meaningful only if this returns 0, i.e.
+ * after the commit. On MDB_MAP_FULL the map is grown and the whole
+ * transaction retried. ENOSPC if the map cannot grow (nothing applied). */
+int glci_store_ingest(glci_store_t *st, const glci_batch_t *batches, size_t n,
+                      int64_t now, glci_batch_result_t *results);
+
+/* ---- Read views (a read-only transaction; see lifetime note above) --- */
+
+typedef struct glci_view glci_view_t;
+
+int glci_view_begin(glci_store_t *st, glci_view_t **out);
+void glci_view_end(glci_view_t **self);
+
+typedef struct {
+    uint32_t n_cities, n_active;
+    uint64_t n_observations;  /* current (city, indicator, period) values */
+    uint64_t n_history;       /* applied values, revisions included */
+    uint64_t n_rejects;
+    uint64_t n_batches;
+    int32_t first_period, last_period;   /* of data; 0 when none */
+    int64_t last_ingest;      /* Unix seconds; 0 never */
+    uint64_t size_bytes;      /* bytes in use */
+    uint64_t map_bytes;       /* current map size */
+    uint32_t schema;
+} glci_store_status_t;
+
+int glci_view_status(glci_view_t *v, glci_store_status_t *out);
+
+/* The latest period that has any observation (not counting carried
+ * periods). ENODATA on an empty store. */
+int glci_view_latest_period(glci_view_t *v, int32_t *period);
+
+int glci_view_city(glci_view_t *v, const char *id, glci_city_t *out);
+
+/* Calls fn for each city in id order; stops early and returns fn's value if
+ * it returns non-zero. */
+int glci_view_cities(glci_view_t *v, int (*fn)(void *ctx, const glci_city_t *c),
+                     void *ctx);
+
+typedef struct {
+    uint32_t rank;            /* shared for equal indices: 1, 2, 2, 4 */
+    const char *city;         /* valid until the view ends */
+    double index;
+    double coverage;
+} glci_rank_row_t;
+
+/* Walks the rank view of period P in rank order (a cursor walk, no sort).
+ * Stops early when fn returns non-zero. */
+int glci_view_rank(glci_view_t *v, int32_t period,
+                   int (*fn)(void *ctx, const glci_rank_row_t *row), void *ctx);
+
+/* Calls fn for each city that has a result for period P (city id order),
+ * ranked or not; r points into the map. */
+int glci_view_results(glci_view_t *v, int32_t period,
+                      int (*fn)(void *ctx, const char *city, const glci_result_t *r),
+                      void *ctx);
+
+/* The stored result of (city, P). ENOCITY, or ENODATA if it has none. */
+int glci_view_result(glci_view_t *v, const char *city, int32_t period,
+                     const glci_result_t **out);
+
+typedef struct {
+    int32_t period;
+    double value;
+    int64_t received;         /* Unix seconds */
+    int64_t observed_at;      /* 0 unknown */
+    const char *source;       /* "" when none; valid until the view ends */
+    uint64_t stream, seq;     /* the batch that brought it */
+    int current;              /* 1 if it is the current value of its period */
+} glci_history_row_t;
+
+/* Every applied value of (city, indicator), oldest first. ENOCITY,
+ * EINVAL for an unknown indicator. */
+int glci_view_history(glci_view_t *v, const char *city, const char *indicator,
+                      int (*fn)(void *ctx, const glci_history_row_t *row), void *ctx);
+
+typedef struct {
+    const char *city;
+    const char *indicator;    /* as received, "" if absent */
+    int64_t period;
+    double value;
+    int has_period, has_value;
+    glci_reject_t reason;
+    const char *message;
+    int64_t received;
+    uint64_t stream, seq;
+    uint32_t index;           /* position in its batch */
+} glci_reject_row_t;
+
+/* Rejected observations, newest first, optionally of one city, at most
+ * limit (0: all). */
+int glci_view_rejects(glci_view_t *v, const char *city, size_t limit,
+                      int (*fn)(void *ctx, const glci_reject_row_t *row), void *ctx);
+
+/* ---- Verify and backup ------------------------------------------------- */
+
+/* Recomputes every (city, period) result from the stored observations with
+ * the engine's full path and compares it bit for bit with the stored
+ * result, and the rank view with the results. fn (may be NULL) receives one
+ * line per difference. Returns 0 if none, EVERIFY if any (count in
+ * *n_diffs), another code on failure. */
+int glci_store_verify(glci_store_t *st,
+                      void (*fn)(void *ctx, const char *difference), void *ctx,
+                      uint64_t *n_diffs);
+
+/* Consistent compacted hot copy into dest (created if missing; must be
+ * empty), then opens the copy and verifies it. ENOTEMPTY, EVERIFY. */
+int glci_store_backup(glci_store_t *st, const char *dest, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,167 @@
+/* Unit tests for common/: key files, strict parsing, time formats. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "glci_keyfile.h"
+#include "glci_text.h"
+
+static char s_dir[256];
+
+static int s_setup(void **state)
+{
+    snprintf(s_dir, sizeof s_dir, "/tmp/glci-test-common-XXXXXX");
+    assert_non_null(mkdtemp(s_dir));
+    return 0;
+}
+
+static int s_teardown(void **state)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", s_dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void test_keyfile_roundtrip(void **state)
+{
+    glci_key_t pub, sec, rpub, rsec;
+    char err[256], path[300];
+    assert_int_equal(glci_key_generate(&pub, &sec, err, sizeof err), 0);
+    assert_true(glci_key_valid(pub.z85));
+    snprintf(path, sizeof path, "%s/city.key", s_dir);
+    assert_int_equal(glci_keyfile_write_secret(path, &pub, &sec, err, sizeof err), 0);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(glci_keyfile_read(path, &rpub, &rsec, err, sizeof err), 0);
+    assert_string_equal(rpub.z85, pub.z85);
+    assert_string_equal(rsec.z85, sec.z85);
+    /* never overwrites */
+    assert_int_equal(glci_keyfile_write_secret(path, &pub, &sec, err, sizeof err), -1);
+    assert_non_null(strstr(err, "already exists"));
+}
+
+static void test_keyfile_refuses_open_secret(void **state)
+{
+    glci_key_t pub, sec, rsec;
+    char err[256], path[300];
+    assert_int_equal(glci_key_generate(&pub, &sec, err, sizeof err), 0);
+    snprintf(path, sizeof path, "%s/open.key", s_dir);
+    assert_int_equal(glci_keyfile_write_secret(path, &pub, &sec, err, sizeof err), 0);
+    assert_int_equal(chmod(path, 0640), 0);
+    assert_int_equal(glci_keyfile_read(path, &pub, &rsec, err, sizeof err), -1);
+    assert_non_null(strstr(err, "group or others"));
+    /* a public read does not need the secret to be private */
+    assert_int_equal(glci_keyfile_read(path, &pub, NULL, err, sizeof err), 0);
+}
+
+static void test_keyfile_public_has_no_secret(void **state)
+{
+    glci_key_t pub, sec, rsec, got;
+    char err[256], path[300];
+    assert_int_equal(glci_key_generate(&pub, &sec, err, sizeof err), 0);
+    snprintf(path, sizeof path, "%s/city.pub", s_dir);
+    assert_int_equal(glci_keyfile_write_public(path, &pub, err, sizeof err), 0);
+    assert_int_equal(chmod(path, 0600), 0);
+    assert_int_equal(glci_keyfile_read(path, &got, &rsec, err, sizeof err), -1);
+    assert_non_null(strstr(err, "no secret-key"));
+    assert_int_equal(glci_key_from_text_or_file(path, &got, err, sizeof err), 0);
+    assert_string_equal(got.z85, pub.z85);
+    assert_int_equal(glci_key_from_text_or_file(pub.z85, &got, err, sizeof err), 0);
+    assert_int_equal(glci_key_from_text_or_file("not-a-key", &got, err, sizeof err), -1);
+}
+
+static void test_keyfile_malformed(void **state)
+{
+    glci_key_t pub;
+    char err[256], path[300];
+    snprintf(path, sizeof path, "%s/bad.pub", s_dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("curve\n    public-key = \"short\"\n", f);
+    fclose(f);
+    assert_int_equal(glci_keyfile_read(path, &pub, NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, ":2: malformed key"));
+    assert_false(glci_key_valid("0123456789012345678901234567890123456789x"));
+    assert_false(glci_key_valid("012345678901234567890123456789012345678~"));
+}
+
+static void test_parse_numbers(void **state)
+{
+    double d;
+    int64_t i;
+    assert_int_equal(glci_parse_double("41.5", &d), 0);
+    assert_true(d == 41.5);
+    assert_int_equal(glci_parse_double("0", &d), 0);
+    assert_true(d == 0.0);
+    assert_int_equal(glci_parse_double("-1e3", &d), 0);
+    assert_int_equal(glci_parse_double("", &d), -1);
+    assert_int_equal(glci_parse_double(" 1", &d), -1);
+    assert_int_equal(glci_parse_double("1 ", &d), -1);
+    assert_int_equal(glci_parse_double("12abc", &d), -1);
+    assert_int_equal(glci_parse_double("0x10", &d), -1);
+    assert_int_equal(glci_parse_double("1e999", &d), -1);
+    assert_int_equal(glci_parse_double("nan", &d), 0);
+    assert_true(isnan(d));
+    assert_int_equal(glci_parse_int64("2025", 0, 3000, &i), 0);
+    assert_int_equal(i, 2025);
+    assert_int_equal(glci_parse_int64("3001", 0, 3000, &i), -1);
+    assert_int_equal(glci_parse_int64("20.5", 0, 3000, &i), -1);
+    assert_int_equal(glci_parse_int64("99999999999999999999", INT64_MIN, INT64_MAX, &i), -1);
+}
+
+static void test_iso_time(void **state)
+{
+    int64_t t;
+    char buf[32];
+    assert_int_equal(glci_parse_iso_time("2025-06-30", &t), 0);
+    assert_int_equal(t, 1751241600);
+    assert_int_equal(glci_parse_iso_time("2025-06-30T12:00:00Z", &t), 0);
+    assert_int_equal(t, 1751241600 + 43200);
+    glci_format_iso_time(t, buf, sizeof buf);
+    assert_string_equal(buf, "2025-06-30T12:00:00Z");
+    assert_int_equal(glci_parse_iso_time("2025-02-29", &t), -1);
+    assert_int_equal(glci_parse_iso_time("2024-02-29", &t), 0);
+    assert_int_equal(glci_parse_iso_time("2025-13-01", &t), -1);
+    assert_int_equal(glci_parse_iso_time("2025-06-30T12:00:00", &t), -1);
+    assert_int_equal(glci_parse_iso_time("2025-6-30", &t), -1);
+    assert_int_equal(glci_parse_iso_time("1969-12-31", &t), 0);
+    assert_int_equal(t, -86400);
+}
+
+static void test_format_double_roundtrip(void **state)
+{
+    const double vals[] = {0.0, 41.0, 71.234, 0.1, 1.0 / 3.0, 66.66666666666667, -2.5e-300, 1e21};
+    char buf[40];
+    for (size_t k = 0; k < sizeof vals / sizeof vals[0]; k++) {
+        glci_format_double(vals[k], buf, sizeof buf);
+        assert_true(strtod(buf, NULL) == vals[k]);
+    }
+    glci_format_double(41.0, buf, sizeof buf);
+    assert_string_equal(buf, "41");
+    glci_format_double(0.1, buf, sizeof buf);
+    assert_string_equal(buf, "0.1");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_keyfile_roundtrip),
+        cmocka_unit_test(test_keyfile_refuses_open_secret),
+        cmocka_unit_test(test_keyfile_public_has_no_secret),
+        cmocka_unit_test(test_keyfile_malformed),
+        cmocka_unit_test(test_parse_numbers),
+        cmocka_unit_test(test_iso_time),
+        cmocka_unit_test(test_format_double_roundtrip),
+    };
+    return cmocka_run_group_tests(tests, s_setup, s_teardown);
+}
