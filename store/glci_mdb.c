@@ -1,0 +1,270 @@
+/* The LMDB helper layer: durable environments, a write-transaction runner
+ * that grows the map on MDB_MAP_FULL and retries, read transactions that
+ * survive map growth by another process, and the mapping of LMDB codes to
+ * the store's codes. See glci_mdb.h for the contract. */
+#include "glci_mdb.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "glci_alloc.h"
+#include "glci_store.h"
+
+struct glci_mdb {
+    MDB_env *env;
+    size_t map_max;
+    unsigned grows;
+    int rdonly;
+};
+
+int glci_mdb_err(int rc)
+{
+    if (rc == 0)
+        return 0;
+    if (rc <= GLCI_STORE_ENOENT && rc >= GLCI_STORE_ERDONLY)
+        return rc;
+    switch (rc) {
+    case MDB_MAP_FULL:
+    case ENOSPC:
+        return GLCI_STORE_ENOSPC;
+    case MDB_NOTFOUND:
+    case ENOENT:
+        return GLCI_STORE_ENOENT;
+    case MDB_CORRUPTED:
+    case MDB_PAGE_NOTFOUND:
+    case MDB_INVALID:
+    case MDB_VERSION_MISMATCH:
+    case MDB_BAD_VALSIZE:
+        return GLCI_STORE_ECORRUPT;
+    case EACCES:
+    case EROFS:
+        return GLCI_STORE_ERDONLY;
+    default:
+        return GLCI_STORE_EIO;
+    }
+}
+
+int glci_mdb_open(const char *dir, unsigned flags, size_t map_size,
+                  size_t map_max, unsigned max_dbs, glci_mdb_t **out,
+                  char *err, size_t errlen)
+{
+    int rc;
+    char path[4096];
+    struct stat sb;
+    MDB_env *env = NULL;
+    unsigned envflags = MDB_NOTLS;
+    int rdonly = (flags & GLCI_MDB_RDONLY) != 0;
+
+    *out = NULL;
+    if (map_size == 0)
+        map_size = GLCI_MDB_DEFAULT_MAP;
+    if (map_max == 0)
+        map_max = GLCI_MDB_DEFAULT_MAX;
+    if (map_max < map_size)
+        map_max = map_size;
+
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        snprintf(err, errlen, "%s: no such directory", dir);
+        return GLCI_STORE_ENOENT;
+    }
+    if (snprintf(path, sizeof path, "%s/data.mdb", dir) >= (int)sizeof path) {
+        snprintf(err, errlen, "%s: path too long", dir);
+        return GLCI_STORE_EINVAL;
+    }
+    if (!(flags & GLCI_MDB_CREATE) && stat(path, &sb) != 0) {
+        snprintf(err, errlen, "%s: no store here (no data.mdb)", dir);
+        return GLCI_STORE_ENOENT;
+    }
+    if (rdonly)
+        envflags |= MDB_RDONLY;
+
+    rc = mdb_env_create(&env);
+    if (rc != 0)
+        goto fail;
+    rc = mdb_env_set_maxdbs(env, max_dbs);
+    if (rc != 0)
+        goto fail;
+    rc = mdb_env_set_mapsize(env, map_size);
+    if (rc != 0)
+        goto fail;
+    rc = mdb_env_open(env, dir, envflags, 0644);
+    if (rc != 0)
+        goto fail;
+
+    int dead = 0;
+    rc = mdb_reader_check(env, &dead);
+    if (rc != 0)
+        goto fail;
+
+    glci_mdb_t *m = glci_xcalloc(1, sizeof *m);
+    m->env = env;
+    m->map_max = map_max;
+    m->rdonly = rdonly;
+    *out = m;
+    return 0;
+
+fail:
+    snprintf(err, errlen, "%s: cannot open LMDB environment: %s", dir,
+             mdb_strerror(rc));
+    if (env)
+        mdb_env_close(env);
+    return glci_mdb_err(rc);
+}
+
+void glci_mdb_close(glci_mdb_t **self)
+{
+    if (!self || !*self)
+        return;
+    mdb_env_close((*self)->env);
+    free(*self);
+    *self = NULL;
+}
+
+MDB_env *glci_mdb_env(glci_mdb_t *m)
+{
+    return m->env;
+}
+
+int glci_mdb_rdonly(const glci_mdb_t *m)
+{
+    return m->rdonly;
+}
+
+size_t glci_mdb_map_size(glci_mdb_t *m)
+{
+    MDB_envinfo info;
+    if (mdb_env_info(m->env, &info) != 0)
+        return 0;
+    return info.me_mapsize;
+}
+
+uint64_t glci_mdb_used_bytes(glci_mdb_t *m)
+{
+    MDB_envinfo info;
+    MDB_stat st;
+    if (mdb_env_info(m->env, &info) != 0 || mdb_env_stat(m->env, &st) != 0)
+        return 0;
+    return ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+}
+
+unsigned glci_mdb_grow_count(const glci_mdb_t *m)
+{
+    return m->grows;
+}
+
+int glci_mdb_reader_check(glci_mdb_t *m)
+{
+    int dead = 0;
+    if (mdb_reader_check(m->env, &dead) != 0)
+        return GLCI_STORE_EIO;
+    return dead;
+}
+
+int glci_mdb_dbis(glci_mdb_t *m, const char *const *names, const unsigned *flags,
+                  size_t n, int create, MDB_dbi *dbis)
+{
+    MDB_txn *txn = NULL;
+    int rc;
+
+    if (create && m->rdonly)
+        return GLCI_STORE_ERDONLY;
+    if (create)
+        rc = mdb_txn_begin(m->env, NULL, 0, &txn);
+    else
+        rc = glci_mdb_read_begin(m, &txn);
+    if (rc != 0)
+        return glci_mdb_err(rc);
+    for (size_t i = 0; i < n; i++) {
+        unsigned f = flags ? flags[i] : 0;
+        if (create)
+            f |= MDB_CREATE;
+        rc = mdb_dbi_open(txn, names[i], f, &dbis[i]);
+        if (rc != 0) {
+            mdb_txn_abort(txn);
+            return rc == MDB_NOTFOUND ? GLCI_STORE_ECORRUPT : glci_mdb_err(rc);
+        }
+    }
+    /* Committing (even a read-only txn) keeps the handles in the env. */
+    rc = mdb_txn_commit(txn);
+    return glci_mdb_err(rc);
+}
+
+/* Doubles the map, capped at map_max. ENOSPC if already at the cap. */
+static int s_grow(glci_mdb_t *m)
+{
+    size_t cur = glci_mdb_map_size(m);
+    size_t next;
+
+    if (cur >= m->map_max)
+        return GLCI_STORE_ENOSPC;
+    next = cur > m->map_max / 2 ? m->map_max : cur * 2;
+    if (mdb_env_set_mapsize(m->env, next) != 0)
+        return GLCI_STORE_ENOSPC;
+    m->grows++;
+    return 0;
+}
+
+int glci_mdb_write(glci_mdb_t *m, glci_mdb_write_fn fn, void *ctx)
+{
+    MDB_txn *txn;
+    int rc;
+
+    if (m->rdonly)
+        return GLCI_STORE_ERDONLY;
+    for (;;) {
+        rc = mdb_txn_begin(m->env, NULL, 0, &txn);
+        if (rc == MDB_MAP_RESIZED) {
+            /* Another process grew the map: adopt its size. */
+            rc = mdb_env_set_mapsize(m->env, 0);
+            if (rc != 0)
+                return glci_mdb_err(rc);
+            continue;
+        }
+        if (rc != 0)
+            return glci_mdb_err(rc);
+        rc = fn(txn, ctx);
+        if (rc != 0) {
+            mdb_txn_abort(txn);
+        } else {
+            rc = mdb_txn_commit(txn);   /* frees txn whatever it returns */
+            if (rc == 0)
+                return 0;
+        }
+        if (rc != MDB_MAP_FULL)
+            return glci_mdb_err(rc);
+        rc = s_grow(m);
+        if (rc != 0)
+            return rc;
+    }
+}
+
+int glci_mdb_read_begin(glci_mdb_t *m, MDB_txn **out)
+{
+    int rc;
+
+    for (int tries = 0; tries < 100; tries++) {
+        rc = mdb_txn_begin(m->env, NULL, MDB_RDONLY, out);
+        if (rc != MDB_MAP_RESIZED)
+            return glci_mdb_err(rc);
+        rc = mdb_env_set_mapsize(m->env, 0);
+        if (rc != 0)
+            return glci_mdb_err(rc);
+    }
+    return GLCI_STORE_EIO;
+}
+
+int glci_mdb_read_renew(glci_mdb_t *m, MDB_txn **txn)
+{
+    int rc = mdb_txn_renew(*txn);
+    if (rc != MDB_MAP_RESIZED)
+        return glci_mdb_err(rc);
+    mdb_txn_abort(*txn);
+    *txn = NULL;
+    rc = mdb_env_set_mapsize(m->env, 0);
+    if (rc != 0)
+        return glci_mdb_err(rc);
+    return glci_mdb_read_begin(m, txn);
+}

@@ -1,0 +1,171 @@
+/* The LMDB helper layer under the collector's store and the agent's outbox
+ * (internal to store/: only the .c files of store/ include it, and through it <lmdb.h>).
+ *
+ * What it decides once for both users:
+ * - Durability: environments are never opened with MDB_NOSYNC,
+ *   MDB_NOMETASYNC or MDB_WRITEMAP; a commit that returns 0 is on disk.
+ *   MDB_NOTLS is always set, so read transactions are tied to their handle,
+ *   not to a thread.
+ * - Stale reader slots of dead processes are cleared at open
+ *   (mdb_reader_check) and whenever the owner calls glci_mdb_reader_check.
+ * - A write transaction is a callback: on MDB_MAP_FULL the transaction is
+ *   aborted, the map doubled (up to a maximum) and the SAME callback run
+ *   again from scratch, so callbacks must keep no state outside the
+ *   transaction between attempts (or reset it on entry).
+ * - A read transaction survives another process growing the map: on
+ *   MDB_MAP_RESIZED it adopts the new size (mdb_env_set_mapsize(env, 0))
+ *   and begins again.
+ * - Errors: LMDB and errno codes are mapped to the store's GLCI_STORE_E*
+ *   codes (glci_store.h) by glci_mdb_err.
+ * - Keys: big-endian helpers, so that memcmp order (LMDB's default) is
+ *   numeric order.
+ *
+ * Lifetime: every MDB_val an LMDB call hands back points into the memory
+ * map and is valid only until its transaction ends (or, in a write
+ * transaction, until the next write). */
+#ifndef GLCI_MDB_H
+#define GLCI_MDB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lmdb.h>
+
+typedef struct glci_mdb glci_mdb_t;
+
+#define GLCI_MDB_RDONLY 0x1u   /* read-only open (MDB_RDONLY) */
+#define GLCI_MDB_CREATE 0x2u   /* create data.mdb if missing (else ENOENT) */
+
+#define GLCI_MDB_DEFAULT_MAP  ((size_t)64 << 20)   /* 64 MiB */
+#define GLCI_MDB_DEFAULT_MAX  ((size_t)1 << 40)    /* 1 TiB */
+
+/* Opens the LMDB environment in the existing directory dir.
+ * flags: GLCI_MDB_RDONLY, GLCI_MDB_CREATE. map_size (0: 64 MiB) is the
+ * initial map size; the map of an existing file is never made smaller than
+ * the file's recorded size. map_max (0: 1 TiB) bounds growth. max_dbs is the
+ * number of named databases the caller will use.
+ * Returns 0 and *out, or ENOENT (no data.mdb and no CREATE, or no dir),
+ * ERDONLY (no permission), EIO, ECORRUPT; err gets a one-line message
+ * naming dir. Runs mdb_reader_check after opening. */
+int glci_mdb_open(const char *dir, unsigned flags, size_t map_size,
+                  size_t map_max, unsigned max_dbs, glci_mdb_t **out,
+                  char *err, size_t errlen);
+
+/* Closes the environment and sets *self to NULL; accepts NULL. No
+ * transaction of this handle may be open. */
+void glci_mdb_close(glci_mdb_t **self);
+
+/* The environment, for mdb_* calls by store/ code. Owned by the handle. */
+MDB_env *glci_mdb_env(glci_mdb_t *m);
+
+/* 1 if opened read-only. */
+int glci_mdb_rdonly(const glci_mdb_t *m);
+
+/* Current map size in bytes (as this process maps it). */
+size_t glci_mdb_map_size(glci_mdb_t *m);
+
+/* Bytes in use: (last used page + 1) * page size. */
+uint64_t glci_mdb_used_bytes(glci_mdb_t *m);
+
+/* Number of times the map was grown by this handle (for tests). */
+unsigned glci_mdb_grow_count(const glci_mdb_t *m);
+
+/* Clears reader slots of dead processes. Returns how many, or EIO. */
+int glci_mdb_reader_check(glci_mdb_t *m);
+
+/* Maps an LMDB return code (MDB_* or errno) to a GLCI_STORE_E* code. 0
+ * stays 0; a value already in the GLCI_STORE_E* range passes through.
+ * MDB_MAP_FULL and ENOSPC -> ENOSPC; MDB_NOTFOUND and ENOENT -> ENOENT;
+ * MDB_CORRUPTED, MDB_PAGE_NOTFOUND, MDB_INVALID, MDB_VERSION_MISMATCH,
+ * MDB_BAD_VALSIZE -> ECORRUPT; EACCES, EROFS -> ERDONLY; else EIO. */
+int glci_mdb_err(int rc);
+
+/* Opens (and with create, creates) n named databases in one transaction
+ * and stores their handles in dbis[]; handles stay valid until close.
+ * flags[i] are MDB_dbi flags (MDB_DUPSORT...) or NULL for none. Without
+ * create, a missing database gives ECORRUPT. */
+int glci_mdb_dbis(glci_mdb_t *m, const char *const *names, const unsigned *flags,
+                  size_t n, int create, MDB_dbi *dbis);
+
+/* A write transaction's body. Returns 0 to commit, or a non-zero code to
+ * abort: an LMDB code (MDB_MAP_FULL makes the runner grow the map and call
+ * again) or a GLCI_STORE_E* code (returned as is). */
+typedef int (*glci_mdb_write_fn)(MDB_txn *txn, void *ctx);
+
+/* Runs fn in a durable write transaction and commits. On MDB_MAP_FULL (from
+ * fn or from the commit) aborts, doubles the map (capped at map_max) and
+ * runs fn again; ENOSPC once the map is at its maximum. Returns 0 after the
+ * commit returned 0 (then, and only then, the changes are durable), or the
+ * mapped error (nothing changed). ERDONLY on a read-only handle. No other
+ * transaction of this handle may be open (the map cannot be resized then). */
+int glci_mdb_write(glci_mdb_t *m, glci_mdb_write_fn fn, void *ctx);
+
+/* Begins a read-only transaction, adopting a map grown by another process
+ * (MDB_MAP_RESIZED). End it with mdb_txn_abort (or reset + glci_mdb_read_renew). */
+int glci_mdb_read_begin(glci_mdb_t *m, MDB_txn **out);
+
+/* Renews a reset read-only transaction, with the same MDB_MAP_RESIZED
+ * handling (the txn is aborted and begun again: *txn may change). */
+int glci_mdb_read_renew(glci_mdb_t *m, MDB_txn **txn);
+
+/* ---- Big-endian key helpers ------------------------------------------- */
+
+static inline void glci_be16_put(unsigned char *p, uint16_t v)
+{
+    p[0] = (unsigned char)(v >> 8);
+    p[1] = (unsigned char)v;
+}
+
+static inline uint16_t glci_be16_get(const unsigned char *p)
+{
+    return (uint16_t)(((unsigned)p[0] << 8) | p[1]);
+}
+
+static inline void glci_be32_put(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
+static inline uint32_t glci_be32_get(const unsigned char *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
+           ((uint32_t)p[2] << 8) | (uint32_t)p[3];
+}
+
+static inline void glci_be64_put(unsigned char *p, uint64_t v)
+{
+    glci_be32_put(p, (uint32_t)(v >> 32));
+    glci_be32_put(p + 4, (uint32_t)v);
+}
+
+static inline uint64_t glci_be64_get(const unsigned char *p)
+{
+    return ((uint64_t)glci_be32_get(p) << 32) | glci_be32_get(p + 4);
+}
+
+/* Signed integers with the sign bit flipped, so memcmp order is numeric
+ * order across negative and positive values. */
+static inline void glci_bei32_put(unsigned char *p, int32_t v)
+{
+    glci_be32_put(p, (uint32_t)v ^ 0x80000000u);
+}
+
+static inline int32_t glci_bei32_get(const unsigned char *p)
+{
+    return (int32_t)(glci_be32_get(p) ^ 0x80000000u);
+}
+
+static inline void glci_bei64_put(unsigned char *p, int64_t v)
+{
+    glci_be64_put(p, (uint64_t)v ^ 0x8000000000000000u);
+}
+
+static inline int64_t glci_bei64_get(const unsigned char *p)
+{
+    return (int64_t)(glci_be64_get(p) ^ 0x8000000000000000u);
+}
+
+#endif
