@@ -1,0 +1,375 @@
+/* Batch and Ack encoding with bounded decoding: see glci_wire.h.
+ *
+ * The budget allocator counts every byte protobuf-c asks for while it
+ * unpacks one message and refuses once the budget is spent; frees do not
+ * give bytes back (a message is unpacked once, then freed whole), which
+ * keeps the count a simple upper bound on what one frame can cost. */
+#include "glci_wire.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "glci.pb-c.h"
+#include "glci_alloc.h"
+
+#define S_DEFAULT_BATCH_MAX 10000u
+
+const char *glci_wire_strerror(int code)
+{
+    switch (code) {
+    case GLCI_WIRE_OK: return "ok";
+    case GLCI_WIRE_EDECODE: return "not a valid message";
+    case GLCI_WIRE_EBUDGET: return "message needs more memory than allowed";
+    case GLCI_WIRE_EVERSION: return "unsupported protocol version";
+    case GLCI_WIRE_EFIELD: return "required field missing or out of range";
+    case GLCI_WIRE_ELIMIT: return "over a size limit";
+    case GLCI_WIRE_EINVAL: return "invalid argument";
+    default: return "unknown wire error";
+    }
+}
+
+const char *glci_wire_status_str(int status)
+{
+    switch (status) {
+    case GLCI_WIRE_APPLIED: return "applied";
+    case GLCI_WIRE_DUPLICATE: return "duplicate";
+    case GLCI_WIRE_GAP: return "gap";
+    case GLCI_WIRE_MALFORMED: return "malformed";
+    case GLCI_WIRE_FORBIDDEN: return "forbidden";
+    case GLCI_WIRE_UNAVAILABLE: return "unavailable";
+    default: return "unknown";
+    }
+}
+
+/* ---- the budget allocator ---------------------------------------------- */
+
+typedef struct {
+    ProtobufCAllocator alloc;
+    size_t used, budget;
+    int exhausted;
+} s_budget_t;
+
+static void *s_budget_alloc(void *data, size_t size)
+{
+    s_budget_t *b = data;
+    if (size > b->budget - b->used) {
+        b->exhausted = 1;
+        return NULL;
+    }
+    void *p = malloc(size ? size : 1);
+    if (!p) {
+        b->exhausted = 1;
+        return NULL;
+    }
+    b->used += size;
+    return p;
+}
+
+static void s_budget_free(void *data, void *ptr)
+{
+    free(ptr);
+}
+
+static void s_budget_init(s_budget_t *b, size_t budget)
+{
+    b->alloc.alloc = s_budget_alloc;
+    b->alloc.free = s_budget_free;
+    b->alloc.allocator_data = b;
+    b->used = 0;
+    b->budget = budget;
+    b->exhausted = 0;
+}
+
+static size_t s_default_budget(size_t len)
+{
+    /* protobuf-c needs a few times the input: structs per observation,
+     * pointer arrays, copies of strings. 16x covers the worst packing
+     * (one-byte empty observations) with room to spare. */
+    if (len > (SIZE_MAX - 65536) / 16)
+        return SIZE_MAX;
+    return 16 * len + 65536;
+}
+
+static void s_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void s_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || !errlen)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- Batch ------------------------------------------------------------- */
+
+typedef struct {
+    s_budget_t budget;
+    Glci__Batch *msg;
+} s_batch_priv_t;
+
+int glci_wire_batch_pack(uint64_t stream, uint64_t seq, const char *city,
+                         const glci_wire_obs_t *obs, size_t n_obs,
+                         uint8_t **out, size_t *outlen)
+{
+    if (seq == 0 || (city && strlen(city) > GLCI_WIRE_CITY_MAX))
+        return GLCI_WIRE_EINVAL;
+    Glci__Batch b = GLCI__BATCH__INIT;
+    b.has_version = 1;
+    b.version = GLCI_WIRE_VERSION;
+    b.has_stream = 1;
+    b.stream = stream;
+    b.has_seq = 1;
+    b.seq = seq;
+    b.city = (char *)city;
+    Glci__Observation *o = glci_xcalloc(n_obs, sizeof *o);
+    Glci__Observation **po = glci_xcalloc(n_obs, sizeof *po);
+    for (size_t i = 0; i < n_obs; i++) {
+        glci__observation__init(&o[i]);
+        o[i].indicator = (char *)obs[i].indicator;
+        o[i].source = (char *)obs[i].source;
+        o[i].has_period = obs[i].has_period;
+        o[i].period = (int32_t)obs[i].period;
+        o[i].has_value = obs[i].has_value;
+        o[i].value = obs[i].value;
+        o[i].has_observed_at = obs[i].has_observed_at;
+        o[i].observed_at = obs[i].observed_at;
+        po[i] = &o[i];
+    }
+    b.n_obs = n_obs;
+    b.obs = po;
+    size_t len = glci__batch__get_packed_size(&b);
+    uint8_t *buf = glci_xmalloc(len);
+    glci__batch__pack(&b, buf);
+    free(po);
+    free(o);
+    *out = buf;
+    *outlen = len;
+    return GLCI_WIRE_OK;
+}
+
+void glci_wire_batch_free(glci_wire_batch_t **self)
+{
+    if (!self || !*self)
+        return;
+    glci_wire_batch_t *b = *self;
+    s_batch_priv_t *p = b->priv_;
+    if (p) {
+        if (p->msg)
+            glci__batch__free_unpacked(p->msg, &p->budget.alloc);
+        free(p);
+    }
+    free(b->obs);
+    free(b);
+    *self = NULL;
+}
+
+int glci_wire_batch_unpack(const void *buf, size_t len, const glci_wire_limits_t *lim,
+                           glci_wire_batch_t **out, uint64_t partial[2],
+                           char *err, size_t errlen)
+{
+    size_t batch_max = lim && lim->batch_max ? lim->batch_max : S_DEFAULT_BATCH_MAX;
+    size_t budget = lim && lim->budget ? lim->budget : s_default_budget(len);
+    int rc = GLCI_WIRE_OK;
+    glci_wire_batch_t *b = NULL;
+    s_batch_priv_t *p = glci_xcalloc(1, sizeof *p);
+    s_budget_init(&p->budget, budget);
+
+    *out = NULL;
+    if (partial)
+        partial[0] = partial[1] = 0;
+    if (err && errlen)
+        err[0] = '\0';
+
+    p->msg = glci__batch__unpack(&p->budget.alloc, len, buf);
+    if (!p->msg) {
+        if (p->budget.exhausted) {
+            rc = GLCI_WIRE_EBUDGET;
+            s_err(err, errlen, "batch of %zu bytes needs more memory than allowed", len);
+        } else {
+            rc = GLCI_WIRE_EDECODE;
+            s_err(err, errlen, "undecodable batch (%zu bytes)", len);
+        }
+        goto fail;
+    }
+    Glci__Batch *m = p->msg;
+    if (partial) {
+        partial[0] = m->has_stream ? m->stream : 0;
+        partial[1] = m->has_seq ? m->seq : 0;
+    }
+    if (m->has_version && m->version != GLCI_WIRE_VERSION) {
+        rc = GLCI_WIRE_EVERSION;
+        s_err(err, errlen, "protocol version %u not supported (this side speaks %u)",
+              m->version, GLCI_WIRE_VERSION);
+        goto fail;
+    }
+    if (!m->has_stream) {
+        rc = GLCI_WIRE_EFIELD;
+        s_err(err, errlen, "batch has no stream id");
+        goto fail;
+    }
+    if (!m->has_seq || m->seq == 0) {
+        rc = GLCI_WIRE_EFIELD;
+        s_err(err, errlen, "batch has no sequence number (must be >= 1)");
+        goto fail;
+    }
+    if (m->city && strlen(m->city) > GLCI_WIRE_CITY_MAX) {
+        rc = GLCI_WIRE_ELIMIT;
+        s_err(err, errlen, "claimed city id longer than %d bytes", GLCI_WIRE_CITY_MAX);
+        goto fail;
+    }
+    if (m->n_obs > batch_max) {
+        rc = GLCI_WIRE_ELIMIT;
+        s_err(err, errlen, "batch has %zu observations, more than the limit %zu",
+              m->n_obs, batch_max);
+        goto fail;
+    }
+
+    b = glci_xcalloc(1, sizeof *b);
+    b->version = m->has_version ? m->version : GLCI_WIRE_VERSION;
+    b->stream = m->stream;
+    b->seq = m->seq;
+    b->city = m->city ? m->city : "";
+    b->n_obs = m->n_obs;
+    b->obs = glci_xcalloc(m->n_obs, sizeof *b->obs);
+    for (size_t i = 0; i < m->n_obs; i++) {
+        const Glci__Observation *o = m->obs[i];
+        glci_wire_obs_t *w = &b->obs[i];
+        w->indicator = o->indicator;
+        w->source = o->source;
+        w->has_period = o->has_period;
+        w->period = o->period;
+        w->has_value = o->has_value;
+        w->value = o->value;
+        w->has_observed_at = o->has_observed_at;
+        w->observed_at = o->has_observed_at ? o->observed_at : 0;
+        if ((o->indicator && strlen(o->indicator) > GLCI_WIRE_INDICATOR_MAX) ||
+            (o->source && strlen(o->source) > GLCI_WIRE_SOURCE_MAX)) {
+            w->too_long = 1;
+            w->indicator = NULL;
+            w->source = NULL;
+        }
+    }
+    b->priv_ = p;
+    *out = b;
+    return GLCI_WIRE_OK;
+
+fail:
+    if (p->msg)
+        glci__batch__free_unpacked(p->msg, &p->budget.alloc);
+    free(p);
+    return rc;
+}
+
+/* ---- Ack --------------------------------------------------------------- */
+
+int glci_wire_ack_pack(const glci_wire_ack_t *ack, uint8_t **out, size_t *outlen)
+{
+    if (ack->status < GLCI_WIRE_APPLIED || ack->status > GLCI_WIRE_UNAVAILABLE)
+        return GLCI_WIRE_EINVAL;
+    Glci__Ack a = GLCI__ACK__INIT;
+    a.has_version = 1;
+    a.version = GLCI_WIRE_VERSION;
+    a.has_stream = 1;
+    a.stream = ack->stream;
+    a.has_seq = 1;
+    a.seq = ack->seq;
+    a.has_status = 1;
+    a.status = (Glci__Status)ack->status;
+    a.has_acked = 1;
+    a.acked = ack->acked;
+    if (ack->status == GLCI_WIRE_GAP) {
+        a.has_expected = 1;
+        a.expected = ack->expected;
+    }
+    if (ack->error[0])
+        a.error = (char *)ack->error;
+    Glci__Rejection *r = glci_xcalloc(ack->n_rejections, sizeof *r);
+    Glci__Rejection **pr = glci_xcalloc(ack->n_rejections, sizeof *pr);
+    for (size_t i = 0; i < ack->n_rejections; i++) {
+        glci__rejection__init(&r[i]);
+        r[i].has_index = 1;
+        r[i].index = ack->rejections[i].index;
+        r[i].has_reason = 1;
+        r[i].reason = (Glci__Reason)ack->rejections[i].reason;
+        r[i].message = (char *)ack->rejections[i].message;
+        pr[i] = &r[i];
+    }
+    a.n_rejections = ack->n_rejections;
+    a.rejections = pr;
+    size_t len = glci__ack__get_packed_size(&a);
+    uint8_t *buf = glci_xmalloc(len);
+    glci__ack__pack(&a, buf);
+    free(pr);
+    free(r);
+    *out = buf;
+    *outlen = len;
+    return GLCI_WIRE_OK;
+}
+
+static void s_copy(char *dst, size_t cap, const char *src)
+{
+    snprintf(dst, cap, "%s", src ? src : "");
+}
+
+int glci_wire_ack_unpack(const void *buf, size_t len, glci_wire_ack_t *ack,
+                         char *err, size_t errlen)
+{
+    s_budget_t budget;
+    s_budget_init(&budget, s_default_budget(len));
+    memset(ack, 0, sizeof *ack);
+    if (err && errlen)
+        err[0] = '\0';
+
+    Glci__Ack *m = glci__ack__unpack(&budget.alloc, len, buf);
+    if (!m) {
+        if (budget.exhausted) {
+            s_err(err, errlen, "ack of %zu bytes needs more memory than allowed", len);
+            return GLCI_WIRE_EBUDGET;
+        }
+        s_err(err, errlen, "undecodable ack (%zu bytes)", len);
+        return GLCI_WIRE_EDECODE;
+    }
+    int rc = GLCI_WIRE_OK;
+    if (m->has_version && m->version != GLCI_WIRE_VERSION) {
+        rc = GLCI_WIRE_EVERSION;
+        s_err(err, errlen, "ack protocol version %u not supported", m->version);
+        goto done;
+    }
+    if (!m->has_status || m->status < GLCI__STATUS__APPLIED ||
+        m->status > GLCI__STATUS__UNAVAILABLE) {
+        rc = GLCI_WIRE_EFIELD;
+        s_err(err, errlen, "ack has no known status");
+        goto done;
+    }
+    ack->version = m->has_version ? m->version : GLCI_WIRE_VERSION;
+    ack->stream = m->stream;
+    ack->seq = m->seq;
+    ack->status = (glci_wire_status_t)m->status;
+    ack->acked = m->acked;
+    ack->expected = m->has_expected ? m->expected : 0;
+    s_copy(ack->error, sizeof ack->error, m->error);
+    ack->n_rejections = m->n_rejections;
+    ack->rejections = glci_xcalloc(m->n_rejections, sizeof *ack->rejections);
+    for (size_t i = 0; i < m->n_rejections; i++) {
+        const Glci__Rejection *r = m->rejections[i];
+        ack->rejections[i].index = r->index;
+        ack->rejections[i].reason = r->has_reason ? (int)r->reason : 0;
+        s_copy(ack->rejections[i].message, sizeof ack->rejections[i].message, r->message);
+    }
+done:
+    glci__ack__free_unpacked(m, &budget.alloc);
+    return rc;
+}
+
+void glci_wire_ack_release(glci_wire_ack_t *ack)
+{
+    if (!ack)
+        return;
+    free(ack->rejections);
+    memset(ack, 0, sizeof *ack);
+}

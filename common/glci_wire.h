@@ -1,0 +1,143 @@
+/* The wire protocol between glci-agent and glci-collector (docs/PROTOCOL.md):
+ * packing and unpacking of Batch and Ack messages (proto/glci.proto) with
+ * the limits both sides enforce.
+ *
+ * Decoding never trusts the bytes: protobuf-c unpacks through an allocator
+ * that refuses to hand out more than a byte budget per message, so a small
+ * hostile frame cannot make the decoder allocate without bound; then every
+ * structural rule (version, stream, sequence number, city and string
+ * lengths, observation count) is checked before a caller sees the batch.
+ * Per-observation content (known indicator, finite value, ranges) is not a
+ * wire matter: the collector's store judges it, observation by observation.
+ *
+ * Errors: functions return 0 or a negative GLCI_WIRE_E* code,
+ * glci_wire_strerror() names it; decoders also write a one-line message into
+ * err (errlen bytes, NUL-terminated). */
+#ifndef GLCI_WIRE_H
+#define GLCI_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define GLCI_WIRE_VERSION        1u    /* the protocol version spoken here */
+#define GLCI_WIRE_INDICATOR_MAX  64    /* bytes of an indicator id */
+#define GLCI_WIRE_SOURCE_MAX     200   /* bytes of a source text */
+#define GLCI_WIRE_CITY_MAX       63    /* bytes of a city id */
+#define GLCI_WIRE_MESSAGE_MAX    119   /* bytes of a rejection message */
+#define GLCI_WIRE_ERROR_MAX      255   /* bytes of an ack's error text */
+
+enum {
+    GLCI_WIRE_OK      = 0,
+    GLCI_WIRE_EDECODE = -1,   /* not a protobuf message of the expected type */
+    GLCI_WIRE_EBUDGET = -2,   /* decoding would allocate past the budget */
+    GLCI_WIRE_EVERSION = -3,  /* a protocol version this side does not speak */
+    GLCI_WIRE_EFIELD  = -4,   /* a required field is missing or out of range */
+    GLCI_WIRE_ELIMIT  = -5,   /* too many observations or a string too long */
+    GLCI_WIRE_EINVAL  = -6    /* bad argument when packing */
+};
+const char *glci_wire_strerror(int code);
+
+/* Ack status, the values of proto enum glci.Status. */
+typedef enum {
+    GLCI_WIRE_APPLIED     = 1,
+    GLCI_WIRE_DUPLICATE   = 2,
+    GLCI_WIRE_GAP         = 3,
+    GLCI_WIRE_MALFORMED   = 4,
+    GLCI_WIRE_FORBIDDEN   = 5,
+    GLCI_WIRE_UNAVAILABLE = 6
+} glci_wire_status_t;
+
+/* "applied", "duplicate", "gap", "malformed", "forbidden", "unavailable",
+ * or "unknown". */
+const char *glci_wire_status_str(int status);
+
+/* Limits a decoder enforces. */
+typedef struct {
+    size_t batch_max;         /* observations per batch; 0: 10000 */
+    size_t budget;            /* bytes the decoder may allocate; 0: 16 bytes
+                                 per input byte plus 64 KiB */
+} glci_wire_limits_t;
+
+/* One observation. Strings are NUL-terminated; in a decoded batch they point
+ * into the batch and live as long as it. */
+typedef struct {
+    const char *indicator;    /* NULL if absent */
+    int64_t period;
+    double value;
+    int64_t observed_at;      /* Unix seconds; 0 unknown */
+    const char *source;       /* NULL if absent */
+    unsigned has_period : 1;
+    unsigned has_value : 1;
+    unsigned has_observed_at : 1;
+    unsigned too_long : 1;    /* decoded only: indicator or source over its cap */
+} glci_wire_obs_t;
+
+/* A decoded batch; owned by the caller, free with glci_wire_batch_free. */
+typedef struct glci_wire_batch {
+    uint32_t version;
+    uint64_t stream;
+    uint64_t seq;             /* >= 1 */
+    const char *city;         /* claimed city, "" when absent */
+    size_t n_obs;
+    glci_wire_obs_t *obs;
+    void *priv_;              /* the unpacked message and its allocator */
+} glci_wire_batch_t;
+
+/* Packs a batch. obs[i] fields without has_* are left out (indicator and
+ * source when NULL). city may be NULL. *out receives a glci_xmalloc'd buffer
+ * the caller frees, *outlen its size. EINVAL if seq is 0 or city is longer
+ * than GLCI_WIRE_CITY_MAX. */
+int glci_wire_batch_pack(uint64_t stream, uint64_t seq, const char *city,
+                         const glci_wire_obs_t *obs, size_t n_obs,
+                         uint8_t **out, size_t *outlen);
+
+/* Unpacks and checks a batch. On success *out owns a new batch. Errors:
+ * EDECODE (not a Batch), EBUDGET (allocation budget spent), EVERSION
+ * (version present and not 1), EFIELD (stream or seq missing, seq 0),
+ * ELIMIT (more than batch_max observations, or a city over 63 bytes).
+ * An observation whose indicator or source is over its cap does not fail
+ * the batch: it is returned with too_long set (and its strings NULL), for
+ * the caller to reject alone. On failure, if partial is not NULL and the
+ * bytes decoded, *partial receives stream and seq (0 otherwise) so an ack
+ * can name the batch. */
+int glci_wire_batch_unpack(const void *buf, size_t len, const glci_wire_limits_t *lim,
+                           glci_wire_batch_t **out, uint64_t partial[2],
+                           char *err, size_t errlen);
+
+/* Frees a batch and sets *self to NULL; accepts NULL. */
+void glci_wire_batch_free(glci_wire_batch_t **self);
+
+/* One rejected observation in an ack. */
+typedef struct {
+    uint32_t index;           /* position in the batch */
+    int reason;               /* glci.Reason, the same numbers as glci_reject_t */
+    char message[GLCI_WIRE_MESSAGE_MAX + 1];
+} glci_wire_rejection_t;
+
+/* An ack, packed by the collector and unpacked by the agent. */
+typedef struct {
+    uint32_t version;
+    uint64_t stream;
+    uint64_t seq;             /* the batch answered; 0 if it did not decode */
+    glci_wire_status_t status;
+    uint64_t acked;           /* cumulative mark */
+    uint64_t expected;        /* with GAP */
+    size_t n_rejections;
+    glci_wire_rejection_t *rejections;   /* glci_xmalloc'd when unpacked */
+    char error[GLCI_WIRE_ERROR_MAX + 1]; /* "" when none */
+} glci_wire_ack_t;
+
+/* Packs an ack into a glci_xmalloc'd buffer. EINVAL for a status outside
+ * the enum. */
+int glci_wire_ack_pack(const glci_wire_ack_t *ack, uint8_t **out, size_t *outlen);
+
+/* Unpacks an ack into *ack (which the caller releases with
+ * glci_wire_ack_release). EDECODE, EBUDGET, EVERSION, EFIELD (status
+ * missing or unknown). Messages longer than the fixed buffers are cut. */
+int glci_wire_ack_unpack(const void *buf, size_t len, glci_wire_ack_t *ack,
+                         char *err, size_t errlen);
+
+/* Frees what an unpacked ack owns and zeroes it. */
+void glci_wire_ack_release(glci_wire_ack_t *ack);
+
+#endif
