@@ -5,6 +5,8 @@
 #include "glci_mdb.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +20,27 @@ struct glci_mdb {
     size_t map_max;
     unsigned grows;
     int rdonly;
+    int shared;                 /* GLCI_MDB_SHARED: map_lock is used */
+    pthread_rwlock_t map_lock;  /* shared by read txns, exclusive for remaps */
 };
+
+static void s_lock_rd(glci_mdb_t *m)
+{
+    if (m->shared)
+        pthread_rwlock_rdlock(&m->map_lock);
+}
+
+static void s_lock_wr(glci_mdb_t *m)
+{
+    if (m->shared)
+        pthread_rwlock_wrlock(&m->map_lock);
+}
+
+static void s_unlock(glci_mdb_t *m)
+{
+    if (m->shared)
+        pthread_rwlock_unlock(&m->map_lock);
+}
 
 int glci_mdb_err(int rc)
 {
@@ -103,6 +125,9 @@ int glci_mdb_open(const char *dir, unsigned flags, size_t map_size,
     m->env = env;
     m->map_max = map_max;
     m->rdonly = rdonly;
+    m->shared = (flags & GLCI_MDB_SHARED) != 0;
+    if (m->shared)
+        pthread_rwlock_init(&m->map_lock, NULL);
     *out = m;
     return 0;
 
@@ -119,6 +144,8 @@ void glci_mdb_close(glci_mdb_t **self)
     if (!self || !*self)
         return;
     mdb_env_close((*self)->env);
+    if ((*self)->shared)
+        pthread_rwlock_destroy(&(*self)->map_lock);
     free(*self);
     *self = NULL;
 }
@@ -183,12 +210,17 @@ int glci_mdb_dbis(glci_mdb_t *m, const char *const *names, const unsigned *flags
             f |= MDB_CREATE;
         rc = mdb_dbi_open(txn, names[i], f, &dbis[i]);
         if (rc != 0) {
-            mdb_txn_abort(txn);
+            if (create)
+                mdb_txn_abort(txn);
+            else
+                glci_mdb_read_end(m, &txn);
             return rc == MDB_NOTFOUND ? GLCI_STORE_ECORRUPT : glci_mdb_err(rc);
         }
     }
     /* Committing (even a read-only txn) keeps the handles in the env. */
     rc = mdb_txn_commit(txn);
+    if (!create)
+        s_unlock(m);
     return glci_mdb_err(rc);
 }
 
@@ -198,10 +230,15 @@ static int s_grow(glci_mdb_t *m)
     size_t cur = glci_mdb_map_size(m);
     size_t next;
 
+    int rc;
+
     if (cur >= m->map_max)
         return GLCI_STORE_ENOSPC;
     next = cur > m->map_max / 2 ? m->map_max : cur * 2;
-    if (mdb_env_set_mapsize(m->env, next) != 0)
+    s_lock_wr(m);
+    rc = mdb_env_set_mapsize(m->env, next);
+    s_unlock(m);
+    if (rc != 0)
         return GLCI_STORE_ENOSPC;
     m->grows++;
     return 0;
@@ -218,7 +255,9 @@ int glci_mdb_write(glci_mdb_t *m, glci_mdb_write_fn fn, void *ctx)
         rc = mdb_txn_begin(m->env, NULL, 0, &txn);
         if (rc == MDB_MAP_RESIZED) {
             /* Another process grew the map: adopt its size. */
+            s_lock_wr(m);
             rc = mdb_env_set_mapsize(m->env, 0);
+            s_unlock(m);
             if (rc != 0)
                 return glci_mdb_err(rc);
             continue;
@@ -245,20 +284,50 @@ int glci_mdb_read_begin(glci_mdb_t *m, MDB_txn **out)
 {
     int rc;
 
-    for (int tries = 0; tries < 100; tries++) {
+    *out = NULL;
+    for (int tries = 0; tries < 1000; tries++) {
+        s_lock_rd(m);
         rc = mdb_txn_begin(m->env, NULL, MDB_RDONLY, out);
-        if (rc != MDB_MAP_RESIZED)
+        if (rc != MDB_MAP_RESIZED) {
+            if (rc != 0) {
+                *out = NULL;
+                s_unlock(m);
+            }
             return glci_mdb_err(rc);
+        }
+        s_unlock(m);
+        /* Another process grew the map: adopt its size. EINVAL means a
+         * write transaction of this handle is running in another thread;
+         * it will not last, try again shortly. */
+        s_lock_wr(m);
         rc = mdb_env_set_mapsize(m->env, 0);
-        if (rc != 0)
+        s_unlock(m);
+        if (rc == EINVAL) {
+            struct timespec ts = {0, 1000000};
+            nanosleep(&ts, NULL);
+        } else if (rc != 0) {
             return glci_mdb_err(rc);
+        }
     }
     return GLCI_STORE_EIO;
 }
 
+void glci_mdb_read_end(glci_mdb_t *m, MDB_txn **txn)
+{
+    if (!txn || !*txn)
+        return;
+    mdb_txn_abort(*txn);
+    *txn = NULL;
+    s_unlock(m);
+}
+
 int glci_mdb_read_renew(glci_mdb_t *m, MDB_txn **txn)
 {
-    int rc = mdb_txn_renew(*txn);
+    int rc;
+
+    if (m->shared)
+        return GLCI_STORE_EINVAL;
+    rc = mdb_txn_renew(*txn);
     if (rc != MDB_MAP_RESIZED)
         return glci_mdb_err(rc);
     mdb_txn_abort(*txn);

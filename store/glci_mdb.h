@@ -35,6 +35,7 @@ typedef struct glci_mdb glci_mdb_t;
 
 #define GLCI_MDB_RDONLY 0x1u   /* read-only open (MDB_RDONLY) */
 #define GLCI_MDB_CREATE 0x2u   /* create data.mdb if missing (else ENOENT) */
+#define GLCI_MDB_SHARED 0x4u   /* handle shared by threads: see glci_mdb_read_end */
 
 #define GLCI_MDB_DEFAULT_MAP  ((size_t)64 << 20)   /* 64 MiB */
 #define GLCI_MDB_DEFAULT_MAX  ((size_t)1 << 40)    /* 1 TiB */
@@ -101,11 +102,24 @@ typedef int (*glci_mdb_write_fn)(MDB_txn *txn, void *ctx);
 int glci_mdb_write(glci_mdb_t *m, glci_mdb_write_fn fn, void *ctx);
 
 /* Begins a read-only transaction, adopting a map grown by another process
- * (MDB_MAP_RESIZED). End it with mdb_txn_abort (or reset + glci_mdb_read_renew). */
+ * (MDB_MAP_RESIZED). End it with glci_mdb_read_end (always right) or, on a
+ * handle opened without GLCI_MDB_SHARED, mdb_txn_abort.
+ *
+ * GLCI_MDB_SHARED: growing the map unmaps it, which would pull the memory
+ * from under a read transaction of another thread. With this flag, read
+ * transactions hold a shared lock from begin to glci_mdb_read_end and map
+ * changes take it exclusively, so reads may run in other threads while a
+ * write transaction runs. A thread must not hold a read transaction while
+ * it runs glci_mdb_write on the same handle. */
 int glci_mdb_read_begin(glci_mdb_t *m, MDB_txn **out);
 
+/* Aborts a read transaction begun with glci_mdb_read_begin, releases the
+ * shared lock, sets *txn to NULL; accepts NULL. */
+void glci_mdb_read_end(glci_mdb_t *m, MDB_txn **txn);
+
 /* Renews a reset read-only transaction, with the same MDB_MAP_RESIZED
- * handling (the txn is aborted and begun again: *txn may change). */
+ * handling (the txn is aborted and begun again: *txn may change). Not for
+ * GLCI_MDB_SHARED handles (EINVAL there). */
 int glci_mdb_read_renew(glci_mdb_t *m, MDB_txn **txn);
 
 /* ---- Big-endian key helpers ------------------------------------------- */
