@@ -1,0 +1,281 @@
+/* The scoring engine of SPEC §3: the flat result block, the full and the
+ * incremental computation, and the rank order helpers.
+ *
+ * Exactness: both entry points fill indicator slots and then recompute each
+ * node from its children with the same static functions (s_focus, s_area,
+ * s_top), summing in framework order. Nothing is kept as a running sum, so
+ * the incremental result is the full result bit for bit, whatever order the
+ * observations arrive in. The only running quantity is the integer count of
+ * indicators with a value, which is exact.
+ *
+ * Cost of glci_index_apply: one slot, the slots of one focus area, the focus
+ * nodes of one area and the area nodes; independent of the number of
+ * indicators and focus areas elsewhere. */
+#include "glci_index.h"
+
+#include <assert.h>
+#include <math.h>
+#include <string.h>
+
+/* The block must have no padding: the store writes it as is and compares
+ * results with memcmp. */
+_Static_assert(sizeof(glci_result_t) == 32, "glci_result_t has padding");
+_Static_assert(sizeof(glci_node_t) == 16, "glci_node_t has padding");
+_Static_assert(sizeof(glci_slot_t) == 24, "glci_slot_t has padding");
+
+size_t glci_result_size(const glci_framework_t *fw)
+{
+    return sizeof(glci_result_t) + (size_t)(fw->n_areas + fw->n_focus) * sizeof(glci_node_t) +
+           (size_t)fw->n_ind * sizeof(glci_slot_t);
+}
+
+void glci_result_init(const glci_framework_t *fw, glci_result_t *r, int32_t period)
+{
+    memset(r, 0, glci_result_size(fw));
+    r->period = period;
+}
+
+static glci_node_t *s_areas(glci_result_t *r)
+{
+    return (glci_node_t *)(void *)(r + 1);
+}
+
+glci_node_t *glci_result_area(const glci_framework_t *fw, glci_result_t *r, uint32_t a)
+{
+    assert(a < fw->n_areas);
+    return s_areas(r) + a;
+}
+
+glci_node_t *glci_result_focus(const glci_framework_t *fw, glci_result_t *r, uint32_t f)
+{
+    assert(f < fw->n_focus);
+    return s_areas(r) + fw->n_areas + f;
+}
+
+glci_slot_t *glci_result_slot(const glci_framework_t *fw, glci_result_t *r, uint32_t i)
+{
+    assert(i < fw->n_ind);
+    return (glci_slot_t *)(void *)(s_areas(r) + fw->n_areas + fw->n_focus) + i;
+}
+
+const glci_node_t *glci_result_area_c(const glci_framework_t *fw, const glci_result_t *r,
+                                      uint32_t a)
+{
+    return glci_result_area(fw, (glci_result_t *)r, a);
+}
+
+const glci_node_t *glci_result_focus_c(const glci_framework_t *fw, const glci_result_t *r,
+                                       uint32_t f)
+{
+    return glci_result_focus(fw, (glci_result_t *)r, f);
+}
+
+const glci_slot_t *glci_result_slot_c(const glci_framework_t *fw, const glci_result_t *r,
+                                      uint32_t i)
+{
+    return glci_result_slot(fw, (glci_result_t *)r, i);
+}
+
+double glci_indicator_score(const glci_indicator_t *ind, double v)
+{
+    double s = ind->direction == GLCI_DIR_HIGHER
+                   ? 100.0 * (v - ind->lower) / (ind->upper - ind->lower)
+                   : 100.0 * (ind->upper - v) / (ind->upper - ind->lower);
+    if (!(s > 0.0))
+        return 0.0;             /* also turns -0.0 into 0.0 */
+    if (s > 100.0)
+        return 100.0;
+    return s;
+}
+
+/* ---- Node recomputation: the one code path of both entry points -------- */
+
+static void s_set_node(glci_node_t *n, double sum, double wsum, int any)
+{
+    n->score = any ? sum / wsum : 0.0;
+    n->present = any ? 1u : 0u;
+    n->reserved = 0;
+}
+
+static void s_focus(const glci_framework_t *fw, glci_result_t *r, uint32_t f)
+{
+    const glci_focus_t *fo = &fw->focus[f];
+    const glci_slot_t *slots = glci_result_slot(fw, r, 0);
+    double sum = 0.0, wsum = 0.0;
+    int any = 0;
+    for (uint32_t k = 0; k < fo->n_ind; k++) {
+        uint32_t i = fo->ind[k];
+        if (slots[i].present) {
+            double w = fw->ind[i].weight;
+            sum += w * slots[i].score;
+            wsum += w;
+            any = 1;
+        }
+    }
+    s_set_node(glci_result_focus(fw, r, f), sum, wsum, any);
+}
+
+static void s_area(const glci_framework_t *fw, glci_result_t *r, uint32_t a)
+{
+    const glci_area_t *ar = &fw->areas[a];
+    const glci_node_t *nodes = glci_result_focus(fw, r, 0);
+    double sum = 0.0, wsum = 0.0;
+    int any = 0;
+    for (uint32_t k = 0; k < ar->n_focus; k++) {
+        uint32_t f = ar->focus[k];
+        if (nodes[f].present) {
+            double w = fw->focus[f].weight;
+            sum += w * nodes[f].score;
+            wsum += w;
+            any = 1;
+        }
+    }
+    s_set_node(glci_result_area(fw, r, a), sum, wsum, any);
+}
+
+/* Coverage and the index from n_values and the area nodes. */
+static void s_top(const glci_framework_t *fw, glci_result_t *r)
+{
+    const glci_node_t *areas = s_areas(r);
+    r->coverage = fw->n_ind ? (double)r->n_values / (double)fw->n_ind : 0.0;
+    r->has_index = 0;
+    r->index = 0.0;
+    r->reserved = 0;
+    double wsum = 0.0;
+    for (uint32_t a = 0; a < fw->n_areas; a++) {
+        if (!areas[a].present)
+            return;
+        wsum += fw->areas[a].weight;
+    }
+    if (!(r->coverage >= fw->min_coverage))
+        return;
+    double v;
+    if (fw->aggregation == GLCI_AGG_GEOMETRIC) {
+        v = 1.0;
+        for (uint32_t a = 0; a < fw->n_areas; a++) {
+            double s = areas[a].score < 1.0 ? 1.0 : areas[a].score;
+            v *= pow(s, fw->areas[a].weight / wsum);
+        }
+    } else {
+        v = 0.0;
+        for (uint32_t a = 0; a < fw->n_areas; a++)
+            v += fw->areas[a].weight * areas[a].score;
+        v /= wsum;
+    }
+    r->index = v;
+    r->has_index = 1;
+}
+
+static void s_set_slot(const glci_framework_t *fw, glci_slot_t *s, uint32_t i,
+                       int32_t p, double v)
+{
+    s->value = v == 0.0 ? 0.0 : v;
+    s->score = glci_indicator_score(&fw->ind[i], v);
+    s->period = p;
+    s->present = 1;
+}
+
+/* ---- Entry points ------------------------------------------------------ */
+
+int glci_index_full(const glci_framework_t *fw, glci_obs_lookup_fn lookup,
+                    void *ctx, int32_t period, glci_result_t *out)
+{
+    glci_result_init(fw, out, period);
+    int32_t lo = period - fw->carry_forward;
+    glci_slot_t *slots = glci_result_slot(fw, out, 0);
+    for (uint32_t i = 0; i < fw->n_ind; i++) {
+        int32_t p = 0;
+        double v = 0.0;
+        int rc = lookup(ctx, i, lo, period, &p, &v);
+        if (rc < 0)
+            return rc;
+        if (rc == 0)
+            continue;
+        assert(p >= lo && p <= period);
+        s_set_slot(fw, &slots[i], i, p, v);
+        out->n_values++;
+    }
+    for (uint32_t f = 0; f < fw->n_focus; f++)
+        s_focus(fw, out, f);
+    for (uint32_t a = 0; a < fw->n_areas; a++)
+        s_area(fw, out, a);
+    s_top(fw, out);
+    return 0;
+}
+
+void glci_index_affected(const glci_framework_t *fw, int32_t p, int32_t *first,
+                         int32_t *last)
+{
+    *first = p;
+    *last = p > fw->last_period - fw->carry_forward ? fw->last_period
+                                                    : p + fw->carry_forward;
+    if (*last < p)
+        *last = p;
+}
+
+int glci_index_apply(const glci_framework_t *fw, glci_result_t *r,
+                     uint32_t ind, int32_t p, double v)
+{
+    assert(ind < fw->n_ind);
+    assert(p <= r->period && r->period - p <= fw->carry_forward);
+    glci_slot_t *s = glci_result_slot(fw, r, ind);
+    if (s->present && s->period > p)
+        return 0;               /* a later observation serves this period */
+    glci_slot_t before = *s;
+    s_set_slot(fw, s, ind, p, v);
+    if (memcmp(&before, s, sizeof before) == 0)
+        return 0;               /* same value again: nothing can change */
+    if (!before.present)
+        r->n_values++;
+    uint32_t f = fw->ind[ind].focus;
+    s_focus(fw, r, f);
+    s_area(fw, r, fw->focus[f].area);
+    s_top(fw, r);
+    return 1;
+}
+
+/* ---- Rank order --------------------------------------------------------- */
+
+int glci_rank_cmp(double a_index, const char *a_city, double b_index, const char *b_city)
+{
+    if (a_index > b_index)
+        return -1;
+    if (a_index < b_index)
+        return 1;
+    int c = strcmp(a_city, b_city);
+    return (c > 0) - (c < 0);
+}
+
+/* IEEE-754 bits made unsigned-order-preserving (flip the sign bit of
+ * positives, all bits of negatives), then inverted for descending order,
+ * written big-endian. */
+void glci_rank_key(double index, unsigned char out[8])
+{
+    uint64_t bits;
+    if (index == 0.0)
+        index = 0.0;            /* -0.0 and 0.0 are the same index */
+    memcpy(&bits, &index, 8);
+    bits = (bits >> 63) ? ~bits : bits | (1ull << 63);
+    bits = ~bits;
+    for (int k = 0; k < 8; k++)
+        out[k] = (unsigned char)(bits >> (56 - 8 * k));
+}
+
+double glci_rank_key_decode(const unsigned char key[8])
+{
+    uint64_t bits = 0;
+    for (int k = 0; k < 8; k++)
+        bits = (bits << 8) | key[k];
+    bits = ~bits;
+    bits = (bits >> 63) ? bits & ~(1ull << 63) : ~bits;
+    double v;
+    memcpy(&v, &bits, 8);
+    return v;
+}
+
+void glci_rank_assign(const double *sorted_desc, size_t n, uint32_t *ranks)
+{
+    for (size_t k = 0; k < n; k++)
+        ranks[k] = (k > 0 && sorted_desc[k] == sorted_desc[k - 1]) ? ranks[k - 1]
+                                                                  : (uint32_t)(k + 1);
+}
