@@ -1,0 +1,635 @@
+/* The agent's durable outbox over LMDB: see glci_outbox.h.
+ *
+ * Layout (named databases in one environment):
+ *   meta        short ASCII keys -> little-endian u64/i64 or text
+ *   batches     8-byte big-endian seq -> batch record
+ *   quarantine  8-byte big-endian seq -> the record as it was found
+ *   markers     input identity text -> i64 time it was taken
+ *
+ * A batch record is little-endian:
+ *   "GOB1" | created i64 | n_obs u32 | n_obs x observation | checksum[16]
+ *   observation: period i32 | value f64 bits | observed_at i64 |
+ *                ind_len u16 | src_len u16 | indicator | source
+ * The checksum is BLAKE2b-128 (libsodium) of everything before it. */
+#include "glci_outbox.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "glci_alloc.h"
+
+#define S_MAGIC "GOB1"
+#define S_HDR_LEN (4 + 8 + 4)
+#define S_OBS_FIXED (4 + 8 + 8 + 2 + 2)
+#define S_SUM_LEN 16
+
+struct glci_outbox {
+    MDB_env *env;
+    MDB_dbi meta, batches, quarantine, markers;
+    uint64_t limit;
+    uint64_t stream;
+};
+
+const char *glci_outbox_strerror(int code)
+{
+    switch (code) {
+    case GLCI_OUTBOX_OK:       return "ok";
+    case GLCI_OUTBOX_ENOENT:   return "no such batch or outbox";
+    case GLCI_OUTBOX_EFULL:    return "outbox size limit reached";
+    case GLCI_OUTBOX_ECORRUPT: return "outbox record is corrupt";
+    case GLCI_OUTBOX_EINVAL:   return "invalid argument";
+    case GLCI_OUTBOX_EIO:      return "outbox I/O error";
+    case GLCI_OUTBOX_ENOSPC:   return "no space left for the outbox";
+    case GLCI_OUTBOX_EEXIST:   return "input already taken into the outbox";
+    default:                   return "unknown outbox error";
+    }
+}
+
+/* ---- little-endian and key helpers ------------------------------------ */
+
+static void s_put_le(unsigned char *p, uint64_t v, int bytes)
+{
+    for (int i = 0; i < bytes; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t s_get_le(const unsigned char *p, int bytes)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < bytes; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+static void s_seq_key(uint64_t seq, unsigned char key[8])
+{
+    for (int i = 0; i < 8; i++)
+        key[i] = (unsigned char)(seq >> (56 - 8 * i));
+}
+
+static uint64_t s_key_seq(const MDB_val *k)
+{
+    const unsigned char *p = k->mv_data;
+    uint64_t v = 0;
+    if (k->mv_size != 8)
+        return 0;
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static int s_code(int rc)
+{
+    switch (rc) {
+    case 0:            return GLCI_OUTBOX_OK;
+    case MDB_NOTFOUND: return GLCI_OUTBOX_ENOENT;
+    case MDB_MAP_FULL: return GLCI_OUTBOX_ENOSPC;
+    case ENOSPC:       return GLCI_OUTBOX_ENOSPC;
+    case MDB_CORRUPTED:
+    case MDB_PAGE_NOTFOUND:
+        return GLCI_OUTBOX_ECORRUPT;
+    default:           return GLCI_OUTBOX_EIO;
+    }
+}
+
+static int64_t s_now(void)
+{
+    return (int64_t)time(NULL);
+}
+
+static uint64_t s_meta_u64(MDB_txn *txn, MDB_dbi dbi, const char *name, uint64_t dflt)
+{
+    MDB_val k = {strlen(name), (void *)name}, v;
+    if (mdb_get(txn, dbi, &k, &v) != 0 || v.mv_size != 8)
+        return dflt;
+    return s_get_le(v.mv_data, 8);
+}
+
+static int s_meta_put_u64(MDB_txn *txn, MDB_dbi dbi, const char *name, uint64_t value)
+{
+    unsigned char buf[8];
+    s_put_le(buf, value, 8);
+    MDB_val k = {strlen(name), (void *)name}, v = {8, buf};
+    return mdb_put(txn, dbi, &k, &v, 0);
+}
+
+/* ---- records ----------------------------------------------------------- */
+
+static size_t s_strlen_or0(const char *s)
+{
+    return s ? strlen(s) : 0;
+}
+
+static size_t s_record_len(const glci_outbox_obs_t *obs, size_t n)
+{
+    size_t len = S_HDR_LEN + S_SUM_LEN;
+    for (size_t i = 0; i < n; i++)
+        len += S_OBS_FIXED + strlen(obs[i].indicator) + s_strlen_or0(obs[i].source);
+    return len;
+}
+
+static void s_record_encode(const glci_outbox_obs_t *obs, size_t n, int64_t created,
+                            unsigned char *p, size_t len)
+{
+    unsigned char *start = p;
+    memcpy(p, S_MAGIC, 4);
+    s_put_le(p + 4, (uint64_t)created, 8);
+    s_put_le(p + 12, (uint64_t)n, 4);
+    p += S_HDR_LEN;
+    for (size_t i = 0; i < n; i++) {
+        size_t il = strlen(obs[i].indicator), sl = s_strlen_or0(obs[i].source);
+        uint64_t bits;
+        memcpy(&bits, &obs[i].value, 8);
+        s_put_le(p, (uint64_t)(uint32_t)obs[i].period, 4);
+        s_put_le(p + 4, bits, 8);
+        s_put_le(p + 12, (uint64_t)obs[i].observed_at, 8);
+        s_put_le(p + 20, il, 2);
+        s_put_le(p + 22, sl, 2);
+        p += S_OBS_FIXED;
+        memcpy(p, obs[i].indicator, il);
+        p += il;
+        if (sl)
+            memcpy(p, obs[i].source, sl);
+        p += sl;
+    }
+    crypto_generichash(p, S_SUM_LEN, start, (size_t)(p - start), NULL, 0);
+    (void)len;
+}
+
+/* Header fields of a record without checking it; 0 if too short. */
+static int s_record_header(const MDB_val *v, int64_t *created, uint32_t *n_obs)
+{
+    const unsigned char *p = v->mv_data;
+    if (v->mv_size < S_HDR_LEN + S_SUM_LEN || memcmp(p, S_MAGIC, 4) != 0)
+        return 0;
+    if (created)
+        *created = (int64_t)s_get_le(p + 4, 8);
+    if (n_obs)
+        *n_obs = (uint32_t)s_get_le(p + 12, 4);
+    return 1;
+}
+
+static int s_record_decode(const MDB_val *v, uint64_t seq, glci_outbox_batch_t **out)
+{
+    const unsigned char *p = v->mv_data;
+    size_t len = v->mv_size;
+    int64_t created;
+    uint32_t n;
+    unsigned char sum[S_SUM_LEN];
+    if (!s_record_header(v, &created, &n))
+        return GLCI_OUTBOX_ECORRUPT;
+    crypto_generichash(sum, S_SUM_LEN, p, len - S_SUM_LEN, NULL, 0);
+    if (sodium_memcmp(sum, p + len - S_SUM_LEN, S_SUM_LEN) != 0)
+        return GLCI_OUTBOX_ECORRUPT;
+    size_t body = len - S_SUM_LEN;
+    if ((size_t)n > (body - S_HDR_LEN) / S_OBS_FIXED)
+        return GLCI_OUTBOX_ECORRUPT;
+
+    glci_outbox_batch_t *b = glci_xcalloc(1, sizeof *b);
+    b->seq = seq;
+    b->created = created;
+    b->n_obs = n;
+    /* One allocation for the strings: at most body bytes plus two NULs each. */
+    b->obs = glci_xcalloc(n ? n : 1, sizeof *b->obs);
+    char *pool = glci_xmalloc(body + 2 * (size_t)n + 1);
+    /* The pool is freed through obs[0].indicator, or directly when n == 0. */
+    char *w = pool;
+    size_t off = S_HDR_LEN;
+    for (uint32_t i = 0; i < n; i++) {
+        if (body - off < S_OBS_FIXED)
+            goto corrupt;
+        const unsigned char *q = p + off;
+        uint64_t bits = s_get_le(q + 4, 8);
+        size_t il = (size_t)s_get_le(q + 20, 2), sl = (size_t)s_get_le(q + 22, 2);
+        off += S_OBS_FIXED;
+        if (body - off < il + sl || il == 0)
+            goto corrupt;
+        b->obs[i].period = (int32_t)(uint32_t)s_get_le(q, 4);
+        memcpy(&b->obs[i].value, &bits, 8);
+        b->obs[i].observed_at = (int64_t)s_get_le(q + 12, 8);
+        memcpy(w, p + off, il);
+        w[il] = '\0';
+        b->obs[i].indicator = w;
+        w += il + 1;
+        off += il;
+        memcpy(w, p + off, sl);
+        w[sl] = '\0';
+        b->obs[i].source = w;
+        w += sl + 1;
+        off += sl;
+    }
+    if (off != body)
+        goto corrupt;
+    if (n == 0)
+        free(pool);
+    *out = b;
+    return GLCI_OUTBOX_OK;
+corrupt:
+    free(pool);
+    free(b->obs);
+    free(b);
+    return GLCI_OUTBOX_ECORRUPT;
+}
+
+void glci_outbox_batch_free(glci_outbox_batch_t **self)
+{
+    if (!self || !*self)
+        return;
+    glci_outbox_batch_t *b = *self;
+    if (b->n_obs)
+        free((void *)b->obs[0].indicator);
+    free(b->obs);
+    free(b);
+    *self = NULL;
+}
+
+/* ---- open / close ------------------------------------------------------ */
+
+int glci_outbox_open(const char *dir, const glci_outbox_opts_t *opts,
+                     glci_outbox_t **out, char *err, size_t errlen)
+{
+    uint64_t limit = opts && opts->limit ? opts->limit : GLCI_OUTBOX_DEFAULT_LIMIT;
+    unsigned flags = opts ? opts->flags : 0;
+    glci_outbox_t *ob = NULL;
+    MDB_txn *txn = NULL;
+    int rc;
+    char path[4096];
+
+    *out = NULL;
+    if (sodium_init() < 0) {
+        snprintf(err, errlen, "%s: libsodium cannot start", dir);
+        return GLCI_OUTBOX_EIO;
+    }
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    struct stat sb;
+    if (flags & GLCI_OUTBOX_NOCREATE) {
+        if (stat(path, &sb) != 0) {
+            snprintf(err, errlen, "%s: no outbox there", dir);
+            return GLCI_OUTBOX_ENOENT;
+        }
+    } else if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "%s: cannot create the outbox folder: %s", dir, strerror(errno));
+        return GLCI_OUTBOX_EIO;
+    }
+
+    ob = glci_xcalloc(1, sizeof *ob);
+    ob->limit = limit;
+    if ((rc = mdb_env_create(&ob->env)) != 0)
+        goto lmdb_fail;
+    mdb_env_set_maxdbs(ob->env, 4);
+    /* Page overhead stays well below the limit again; the map is virtual. */
+    if ((rc = mdb_env_set_mapsize(ob->env, (size_t)(2 * limit + (64u << 20)))) != 0)
+        goto lmdb_fail;
+    if ((rc = mdb_env_open(ob->env, dir, MDB_NOTLS, 0600)) != 0)
+        goto lmdb_fail;
+    int dead = 0;
+    mdb_reader_check(ob->env, &dead);
+
+    if ((rc = mdb_txn_begin(ob->env, NULL, 0, &txn)) != 0)
+        goto lmdb_fail;
+    if ((rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &ob->meta)) != 0 ||
+        (rc = mdb_dbi_open(txn, "batches", MDB_CREATE, &ob->batches)) != 0 ||
+        (rc = mdb_dbi_open(txn, "quarantine", MDB_CREATE, &ob->quarantine)) != 0 ||
+        (rc = mdb_dbi_open(txn, "markers", MDB_CREATE, &ob->markers)) != 0)
+        goto lmdb_fail;
+    ob->stream = s_meta_u64(txn, ob->meta, "stream", 0);
+    if (ob->stream == 0) {
+        while (ob->stream == 0)
+            randombytes_buf(&ob->stream, sizeof ob->stream);
+        if ((rc = s_meta_put_u64(txn, ob->meta, "stream", ob->stream)) != 0 ||
+            (rc = s_meta_put_u64(txn, ob->meta, "next_seq", 1)) != 0 ||
+            (rc = s_meta_put_u64(txn, ob->meta, "created", (uint64_t)s_now())) != 0)
+            goto lmdb_fail;
+    }
+    rc = mdb_txn_commit(txn);
+    txn = NULL;
+    if (rc != 0)
+        goto lmdb_fail;
+    *out = ob;
+    return GLCI_OUTBOX_OK;
+
+lmdb_fail:
+    snprintf(err, errlen, "%s: cannot open the outbox: %s", dir, mdb_strerror(rc));
+    if (txn)
+        mdb_txn_abort(txn);
+    if (ob->env)
+        mdb_env_close(ob->env);
+    free(ob);
+    return s_code(rc) == GLCI_OUTBOX_ENOSPC ? GLCI_OUTBOX_ENOSPC : GLCI_OUTBOX_EIO;
+}
+
+void glci_outbox_close(glci_outbox_t **self)
+{
+    if (!self || !*self)
+        return;
+    mdb_env_close((*self)->env);
+    free(*self);
+    *self = NULL;
+}
+
+uint64_t glci_outbox_stream(const glci_outbox_t *ob)
+{
+    return ob->stream;
+}
+
+/* ---- writing ----------------------------------------------------------- */
+
+int glci_outbox_append(glci_outbox_t *ob, const glci_outbox_obs_t *obs, size_t n,
+                       size_t batch_max, int64_t now, const char *marker,
+                       uint64_t *first, uint64_t *last)
+{
+    if (n == 0 || batch_max == 0 || (marker && !*marker))
+        return GLCI_OUTBOX_EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        size_t il = obs[i].indicator ? strlen(obs[i].indicator) : 0;
+        if (il == 0 || il > GLCI_OUTBOX_INDICATOR_MAX ||
+            s_strlen_or0(obs[i].source) > GLCI_OUTBOX_SOURCE_MAX)
+            return GLCI_OUTBOX_EINVAL;
+    }
+
+    MDB_txn *txn = NULL;
+    int rc = mdb_txn_begin(ob->env, NULL, 0, &txn);
+    int code = GLCI_OUTBOX_OK;
+    if (rc != 0)
+        return s_code(rc);
+
+    if (marker) {
+        MDB_val k = {strlen(marker), (void *)marker}, v;
+        rc = mdb_get(txn, ob->markers, &k, &v);
+        if (rc == 0) {
+            code = GLCI_OUTBOX_EEXIST;
+            goto done;
+        }
+        if (rc != MDB_NOTFOUND)
+            goto lmdb_fail;
+    }
+
+    uint64_t next = s_meta_u64(txn, ob->meta, "next_seq", 1);
+    uint64_t bytes = s_meta_u64(txn, ob->meta, "bytes", 0);
+    uint64_t count = s_meta_u64(txn, ob->meta, "obs", 0);
+    uint64_t total = 0;
+    for (size_t at = 0; at < n; at += batch_max) {
+        size_t k = n - at < batch_max ? n - at : batch_max;
+        total += s_record_len(obs + at, k);
+    }
+    if (bytes + total > ob->limit) {
+        code = GLCI_OUTBOX_EFULL;
+        goto done;
+    }
+    if (first)
+        *first = next;
+    for (size_t at = 0; at < n; at += batch_max) {
+        size_t k = n - at < batch_max ? n - at : batch_max;
+        size_t len = s_record_len(obs + at, k);
+        unsigned char key[8];
+        s_seq_key(next, key);
+        MDB_val kv = {8, key}, vv = {len, NULL};
+        if ((rc = mdb_put(txn, ob->batches, &kv, &vv, MDB_RESERVE | MDB_APPEND)) != 0)
+            goto lmdb_fail;
+        s_record_encode(obs + at, k, now, vv.mv_data, len);
+        next++;
+    }
+    if (last)
+        *last = next - 1;
+    if ((rc = s_meta_put_u64(txn, ob->meta, "next_seq", next)) != 0 ||
+        (rc = s_meta_put_u64(txn, ob->meta, "bytes", bytes + total)) != 0 ||
+        (rc = s_meta_put_u64(txn, ob->meta, "obs", count + n)) != 0)
+        goto lmdb_fail;
+    if (marker) {
+        unsigned char when[8];
+        s_put_le(when, (uint64_t)now, 8);
+        MDB_val k = {strlen(marker), (void *)marker}, v = {8, when};
+        if ((rc = mdb_put(txn, ob->markers, &k, &v, 0)) != 0)
+            goto lmdb_fail;
+    }
+    rc = mdb_txn_commit(txn);
+    txn = NULL;
+    if (rc != 0)
+        goto lmdb_fail;
+    goto done;
+
+lmdb_fail:
+    code = s_code(rc);
+    if (code == GLCI_OUTBOX_ENOENT)
+        code = GLCI_OUTBOX_EIO;
+done:
+    if (txn)
+        mdb_txn_abort(txn);
+    return code;
+}
+
+int glci_outbox_has_marker(glci_outbox_t *ob, const char *marker)
+{
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(ob->env, NULL, MDB_RDONLY, &txn);
+    if (rc != 0)
+        return s_code(rc);
+    MDB_val k = {strlen(marker), (void *)marker}, v;
+    rc = mdb_get(txn, ob->markers, &k, &v);
+    mdb_txn_abort(txn);
+    if (rc == 0)
+        return 1;
+    return rc == MDB_NOTFOUND ? 0 : s_code(rc);
+}
+
+int glci_outbox_quarantine(glci_outbox_t *ob, uint64_t seq, int64_t now)
+{
+    MDB_txn *txn;
+    unsigned char key[8];
+    s_seq_key(seq, key);
+    MDB_val kv = {8, key}, vv;
+    int rc = mdb_txn_begin(ob->env, NULL, 0, &txn);
+    if (rc != 0)
+        return s_code(rc);
+    if ((rc = mdb_get(txn, ob->batches, &kv, &vv)) != 0)
+        goto fail;
+    uint32_t n_bad = 0;
+    if (!s_record_header(&vv, NULL, &n_bad))
+        n_bad = 0;
+    uint64_t bytes = s_meta_u64(txn, ob->meta, "bytes", 0);
+    uint64_t count = s_meta_u64(txn, ob->meta, "obs", 0);
+    size_t old_len = vv.mv_size;
+    if ((rc = mdb_put(txn, ob->quarantine, &kv, &vv, 0)) != 0)
+        goto fail;
+    unsigned char empty[S_HDR_LEN + S_SUM_LEN];
+    s_record_encode(NULL, 0, now, empty, sizeof empty);
+    MDB_val ev = {sizeof empty, empty};
+    if ((rc = mdb_put(txn, ob->batches, &kv, &ev, 0)) != 0)
+        goto fail;
+    bytes = bytes > old_len ? bytes - old_len : 0;
+    count = count > n_bad ? count - n_bad : 0;
+    if ((rc = s_meta_put_u64(txn, ob->meta, "bytes", bytes + sizeof empty)) != 0 ||
+        (rc = s_meta_put_u64(txn, ob->meta, "obs", count)) != 0 ||
+        (rc = s_meta_put_u64(txn, ob->meta, "quarantined",
+                             s_meta_u64(txn, ob->meta, "quarantined", 0) + 1)) != 0)
+        goto fail;
+    rc = mdb_txn_commit(txn);
+    return s_code(rc);
+fail:
+    mdb_txn_abort(txn);
+    return s_code(rc);
+}
+
+int glci_outbox_ack(glci_outbox_t *ob, uint64_t acked, int64_t now,
+                    uint64_t n_rejects, size_t *deleted)
+{
+    MDB_txn *txn;
+    MDB_cursor *cur = NULL;
+    size_t gone = 0;
+    int rc = mdb_txn_begin(ob->env, NULL, 0, &txn);
+    if (rc != 0)
+        return s_code(rc);
+    uint64_t next = s_meta_u64(txn, ob->meta, "next_seq", 1);
+    uint64_t prev = s_meta_u64(txn, ob->meta, "acked", 0);
+    uint64_t bytes = s_meta_u64(txn, ob->meta, "bytes", 0);
+    uint64_t count = s_meta_u64(txn, ob->meta, "obs", 0);
+    if (acked >= next)          /* nothing beyond what was stored can be acked */
+        acked = next - 1;
+    if ((rc = mdb_cursor_open(txn, ob->batches, &cur)) != 0)
+        goto fail;
+    MDB_val k, v;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    while (rc == 0 && s_key_seq(&k) <= acked) {
+        uint32_t n_obs = 0;
+        if (!s_record_header(&v, NULL, &n_obs))
+            n_obs = 0;
+        bytes = bytes > v.mv_size ? bytes - v.mv_size : 0;
+        count = count > n_obs ? count - n_obs : 0;
+        if ((rc = mdb_cursor_del(cur, 0)) != 0)
+            goto fail;
+        gone++;
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        goto fail;
+    mdb_cursor_close(cur);
+    cur = NULL;
+    if ((rc = s_meta_put_u64(txn, ob->meta, "acked", acked > prev ? acked : prev)) != 0 ||
+        (rc = s_meta_put_u64(txn, ob->meta, "last_ack", (uint64_t)now)) != 0 ||
+        (rc = s_meta_put_u64(txn, ob->meta, "bytes", bytes)) != 0 ||
+        (rc = s_meta_put_u64(txn, ob->meta, "obs", count)) != 0)
+        goto fail;
+    if (n_rejects &&
+        (rc = s_meta_put_u64(txn, ob->meta, "rejects",
+                             s_meta_u64(txn, ob->meta, "rejects", 0) + n_rejects)) != 0)
+        goto fail;
+    if ((rc = mdb_txn_commit(txn)) != 0)
+        return s_code(rc);
+    if (deleted)
+        *deleted = gone;
+    return GLCI_OUTBOX_OK;
+fail:
+    if (cur)
+        mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return s_code(rc) == GLCI_OUTBOX_ENOENT ? GLCI_OUTBOX_EIO : s_code(rc);
+}
+
+int glci_outbox_set_state(glci_outbox_t *ob, const char *state, int64_t now)
+{
+    MDB_txn *txn;
+    size_t len = strlen(state);
+    if (len >= sizeof ((glci_outbox_status_t *)0)->state)
+        return GLCI_OUTBOX_EINVAL;
+    int rc = mdb_txn_begin(ob->env, NULL, 0, &txn);
+    if (rc != 0)
+        return s_code(rc);
+    MDB_val k = {5, "state"}, v = {len, (void *)state};
+    if ((rc = mdb_put(txn, ob->meta, &k, &v, 0)) != 0 ||
+        (rc = s_meta_put_u64(txn, ob->meta, "state_since", (uint64_t)now)) != 0) {
+        mdb_txn_abort(txn);
+        return s_code(rc);
+    }
+    return s_code(mdb_txn_commit(txn));
+}
+
+/* ---- reading ----------------------------------------------------------- */
+
+int glci_outbox_next_seq(glci_outbox_t *ob, uint64_t *next)
+{
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(ob->env, NULL, MDB_RDONLY, &txn);
+    if (rc != 0)
+        return s_code(rc);
+    *next = s_meta_u64(txn, ob->meta, "next_seq", 1);
+    mdb_txn_abort(txn);
+    return GLCI_OUTBOX_OK;
+}
+
+int glci_outbox_first_seq(glci_outbox_t *ob, uint64_t *seq)
+{
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc = mdb_txn_begin(ob->env, NULL, MDB_RDONLY, &txn);
+    if (rc != 0)
+        return s_code(rc);
+    if ((rc = mdb_cursor_open(txn, ob->batches, &cur)) == 0) {
+        rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+        if (rc == 0)
+            *seq = s_key_seq(&k);
+        mdb_cursor_close(cur);
+    }
+    mdb_txn_abort(txn);
+    return s_code(rc);
+}
+
+int glci_outbox_read(glci_outbox_t *ob, uint64_t seq, glci_outbox_batch_t **out)
+{
+    MDB_txn *txn;
+    unsigned char key[8];
+    s_seq_key(seq, key);
+    MDB_val kv = {8, key}, vv;
+    *out = NULL;
+    int rc = mdb_txn_begin(ob->env, NULL, MDB_RDONLY, &txn);
+    if (rc != 0)
+        return s_code(rc);
+    rc = mdb_get(txn, ob->batches, &kv, &vv);
+    int code = rc == 0 ? s_record_decode(&vv, seq, out) : s_code(rc);
+    mdb_txn_abort(txn);
+    return code;
+}
+
+int glci_outbox_status(glci_outbox_t *ob, glci_outbox_status_t *out)
+{
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    MDB_stat st;
+    MDB_val k, v;
+    memset(out, 0, sizeof *out);
+    int rc = mdb_txn_begin(ob->env, NULL, MDB_RDONLY, &txn);
+    if (rc != 0)
+        return s_code(rc);
+    out->stream = s_meta_u64(txn, ob->meta, "stream", 0);
+    out->next_seq = s_meta_u64(txn, ob->meta, "next_seq", 1);
+    out->observations = s_meta_u64(txn, ob->meta, "obs", 0);
+    out->bytes = s_meta_u64(txn, ob->meta, "bytes", 0);
+    out->limit = ob->limit;
+    out->acked = s_meta_u64(txn, ob->meta, "acked", 0);
+    out->last_ack = (int64_t)s_meta_u64(txn, ob->meta, "last_ack", 0);
+    out->state_since = (int64_t)s_meta_u64(txn, ob->meta, "state_since", 0);
+    out->rejects = s_meta_u64(txn, ob->meta, "rejects", 0);
+    out->quarantined = s_meta_u64(txn, ob->meta, "quarantined", 0);
+    out->created = (int64_t)s_meta_u64(txn, ob->meta, "created", 0);
+    k.mv_size = 5;
+    k.mv_data = "state";
+    if (mdb_get(txn, ob->meta, &k, &v) == 0 && v.mv_size < sizeof out->state) {
+        memcpy(out->state, v.mv_data, v.mv_size);
+        out->state[v.mv_size] = '\0';
+    }
+    if ((rc = mdb_stat(txn, ob->batches, &st)) == 0)
+        out->batches = st.ms_entries;
+    if (rc == 0 && (rc = mdb_cursor_open(txn, ob->batches, &cur)) == 0) {
+        if (mdb_cursor_get(cur, &k, &v, MDB_FIRST) == 0)
+            s_record_header(&v, &out->oldest, NULL);
+        mdb_cursor_close(cur);
+    }
+    mdb_txn_abort(txn);
+    return s_code(rc);
+}

@@ -1,0 +1,293 @@
+/* Unit tests for the agent's outbox (store/glci_outbox.h): stream id, seq
+ * numbering at store time, batching, cumulative acks, the size limit,
+ * markers, quarantine of a corrupt record, status, reopening. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "glci_outbox.h"
+
+static char s_dir[256];
+static char s_ob[300];
+
+static int s_setup(void **state)
+{
+    snprintf(s_dir, sizeof s_dir, "/tmp/glci-test-outbox-XXXXXX");
+    assert_non_null(mkdtemp(s_dir));
+    snprintf(s_ob, sizeof s_ob, "%s/outbox", s_dir);
+    return 0;
+}
+
+static int s_teardown(void **state)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", s_dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static glci_outbox_t *s_open(uint64_t limit)
+{
+    glci_outbox_t *ob = NULL;
+    char err[256];
+    glci_outbox_opts_t o = {.limit = limit};
+    assert_int_equal(glci_outbox_open(s_ob, &o, &ob, err, sizeof err), 0);
+    assert_non_null(ob);
+    return ob;
+}
+
+static glci_outbox_obs_t *s_obs(size_t n)
+{
+    glci_outbox_obs_t *o = calloc(n, sizeof *o);
+    for (size_t i = 0; i < n; i++) {
+        o[i].indicator = "adult_learning_rate";
+        o[i].period = 2000 + (int32_t)(i % 50);
+        o[i].value = (double)i + 0.5;
+        o[i].observed_at = (int64_t)i;
+        o[i].source = (i % 2) ? "survey" : NULL;
+    }
+    return o;
+}
+
+static void test_stream_persists_and_differs(void **state)
+{
+    glci_outbox_t *ob = s_open(0);
+    uint64_t stream = glci_outbox_stream(ob);
+    assert_true(stream != 0);
+    glci_outbox_close(&ob);
+    assert_null(ob);
+    glci_outbox_close(&ob);   /* accepts NULL */
+    ob = s_open(0);
+    assert_true(glci_outbox_stream(ob) == stream);
+    glci_outbox_close(&ob);
+
+    /* a new outbox elsewhere gets another stream */
+    char other[320];
+    snprintf(other, sizeof other, "%s/other", s_dir);
+    char err[256];
+    assert_int_equal(glci_outbox_open(other, NULL, &ob, err, sizeof err), 0);
+    assert_true(glci_outbox_stream(ob) != stream);
+    glci_outbox_close(&ob);
+}
+
+static void test_nocreate_refuses_missing(void **state)
+{
+    char err[256] = "", path[320];
+    glci_outbox_t *ob = NULL;
+    glci_outbox_opts_t o = {.flags = GLCI_OUTBOX_NOCREATE};
+    snprintf(path, sizeof path, "%s/none", s_dir);
+    assert_int_equal(glci_outbox_open(path, &o, &ob, err, sizeof err), GLCI_OUTBOX_ENOENT);
+    assert_null(ob);
+    assert_non_null(strstr(err, path));
+}
+
+static void test_append_batches_and_read_back(void **state)
+{
+    glci_outbox_t *ob = s_open(0);
+    glci_outbox_obs_t *o = s_obs(25);
+    uint64_t first = 0, last = 0, next = 0;
+    assert_int_equal(glci_outbox_append(ob, o, 25, 10, 1000, NULL, &first, &last), 0);
+    assert_true(first == 1 && last == 3);
+    assert_int_equal(glci_outbox_next_seq(ob, &next), 0);
+    assert_true(next == 4);
+    assert_int_equal(glci_outbox_append(ob, o, 1, 10, 1001, NULL, &first, &last), 0);
+    assert_true(first == 4 && last == 4);
+
+    glci_outbox_batch_t *b = NULL;
+    assert_int_equal(glci_outbox_read(ob, 3, &b), 0);
+    assert_true(b->seq == 3);
+    assert_int_equal(b->n_obs, 5);
+    assert_int_equal(b->created, 1000);
+    assert_string_equal(b->obs[0].indicator, "adult_learning_rate");
+    assert_true(b->obs[0].value == 20.5);
+    assert_int_equal(b->obs[0].period, 2020);
+    assert_int_equal(b->obs[1].observed_at, 21);
+    assert_string_equal(b->obs[1].source, "survey");
+    assert_string_equal(b->obs[0].source, "");
+    glci_outbox_batch_free(&b);
+    assert_null(b);
+    assert_int_equal(glci_outbox_read(ob, 9, &b), GLCI_OUTBOX_ENOENT);
+
+    glci_outbox_status_t st;
+    assert_int_equal(glci_outbox_status(ob, &st), 0);
+    assert_true(st.batches == 4 && st.observations == 26 && st.next_seq == 5);
+    assert_int_equal(st.oldest, 1000);
+    free(o);
+    glci_outbox_close(&ob);
+}
+
+static void test_append_rejects_bad_input(void **state)
+{
+    glci_outbox_t *ob = s_open(0);
+    glci_outbox_obs_t o = {.indicator = "", .period = 2020, .value = 1};
+    assert_int_equal(glci_outbox_append(ob, &o, 1, 10, 1, NULL, NULL, NULL), GLCI_OUTBOX_EINVAL);
+    char longsrc[300];
+    memset(longsrc, 'a', sizeof longsrc - 1);
+    longsrc[sizeof longsrc - 1] = '\0';
+    o.indicator = "x";
+    o.source = longsrc;
+    assert_int_equal(glci_outbox_append(ob, &o, 1, 10, 1, NULL, NULL, NULL), GLCI_OUTBOX_EINVAL);
+    o.source = NULL;
+    assert_int_equal(glci_outbox_append(ob, &o, 0, 10, 1, NULL, NULL, NULL), GLCI_OUTBOX_EINVAL);
+    assert_int_equal(glci_outbox_append(ob, &o, 1, 0, 1, NULL, NULL, NULL), GLCI_OUTBOX_EINVAL);
+    uint64_t next;
+    assert_int_equal(glci_outbox_next_seq(ob, &next), 0);
+    assert_true(next == 1);
+    glci_outbox_close(&ob);
+}
+
+static void test_ack_is_cumulative(void **state)
+{
+    glci_outbox_t *ob = s_open(0);
+    glci_outbox_obs_t *o = s_obs(50);
+    assert_int_equal(glci_outbox_append(ob, o, 50, 10, 5, NULL, NULL, NULL), 0);
+    size_t gone = 99;
+    assert_int_equal(glci_outbox_ack(ob, 3, 77, 2, &gone), 0);
+    assert_int_equal(gone, 3);
+    uint64_t first = 0;
+    assert_int_equal(glci_outbox_first_seq(ob, &first), 0);
+    assert_true(first == 4);
+    /* an old ack deletes nothing more */
+    assert_int_equal(glci_outbox_ack(ob, 2, 78, 0, &gone), 0);
+    assert_int_equal(gone, 0);
+    /* an ack beyond what was stored is clamped */
+    assert_int_equal(glci_outbox_ack(ob, 1000, 79, 0, &gone), 0);
+    assert_int_equal(gone, 2);
+    assert_int_equal(glci_outbox_first_seq(ob, &first), GLCI_OUTBOX_ENOENT);
+    glci_outbox_status_t st;
+    assert_int_equal(glci_outbox_status(ob, &st), 0);
+    assert_true(st.batches == 0 && st.observations == 0 && st.bytes == 0);
+    assert_true(st.acked == 5 && st.last_ack == 79 && st.rejects == 2);
+    assert_int_equal(st.oldest, 0);
+    /* numbering continues after the outbox empties */
+    uint64_t f, l;
+    assert_int_equal(glci_outbox_append(ob, o, 1, 10, 5, NULL, &f, &l), 0);
+    assert_true(f == 6);
+    free(o);
+    glci_outbox_close(&ob);
+}
+
+static void test_limit_fails_loudly_keeps_old(void **state)
+{
+    glci_outbox_t *ob = s_open(4096);
+    glci_outbox_obs_t *o = s_obs(200);
+    uint64_t f, l;
+    assert_int_equal(glci_outbox_append(ob, o, 50, 1000, 1, NULL, &f, &l), 0);
+    assert_int_equal(glci_outbox_append(ob, o, 200, 1000, 1, NULL, &f, &l),
+                     GLCI_OUTBOX_EFULL);
+    glci_outbox_status_t st;
+    assert_int_equal(glci_outbox_status(ob, &st), 0);
+    assert_true(st.batches == 1 && st.observations == 50);
+    /* after an ack there is room again */
+    assert_int_equal(glci_outbox_ack(ob, 1, 2, 0, NULL), 0);
+    assert_int_equal(glci_outbox_append(ob, o, 60, 1000, 1, NULL, &f, &l), 0);
+    assert_true(f == 2);
+    assert_non_null(strstr(glci_outbox_strerror(GLCI_OUTBOX_EFULL), "limit"));
+    free(o);
+    glci_outbox_close(&ob);
+}
+
+static void test_marker_takes_input_once(void **state)
+{
+    glci_outbox_t *ob = s_open(0);
+    glci_outbox_obs_t *o = s_obs(3);
+    assert_int_equal(glci_outbox_has_marker(ob, "file:a.csv:1:2"), 0);
+    assert_int_equal(glci_outbox_append(ob, o, 3, 10, 1, "file:a.csv:1:2", NULL, NULL), 0);
+    assert_int_equal(glci_outbox_has_marker(ob, "file:a.csv:1:2"), 1);
+    assert_int_equal(glci_outbox_append(ob, o, 3, 10, 1, "file:a.csv:1:2", NULL, NULL),
+                     GLCI_OUTBOX_EEXIST);
+    glci_outbox_status_t st;
+    assert_int_equal(glci_outbox_status(ob, &st), 0);
+    assert_true(st.observations == 3);
+    free(o);
+    glci_outbox_close(&ob);
+}
+
+/* Flips a byte of the first occurrence of needle in the outbox's data file. */
+static void s_corrupt(const char *needle)
+{
+    char path[320];
+    snprintf(path, sizeof path, "%s/data.mdb", s_ob);
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    char *buf = malloc((size_t)size);
+    fseek(f, 0, SEEK_SET);
+    assert_int_equal(fread(buf, 1, (size_t)size, f), (size_t)size);
+    size_t nl = strlen(needle);
+    long at = -1;
+    for (long i = 0; i + (long)nl <= size; i++)
+        if (memcmp(buf + i, needle, nl) == 0) {
+            at = i;
+            break;
+        }
+    assert_true(at >= 0);
+    fseek(f, at, SEEK_SET);
+    fputc('Z', f);
+    fclose(f);
+    free(buf);
+}
+
+static void test_corrupt_record_is_quarantined(void **state)
+{
+    glci_outbox_t *ob = s_open(0);
+    glci_outbox_obs_t o[2] = {
+        {.indicator = "first_one", .period = 2020, .value = 1},
+        {.indicator = "second_unique_marker", .period = 2021, .value = 2},
+    };
+    assert_int_equal(glci_outbox_append(ob, o, 1, 10, 1, NULL, NULL, NULL), 0);
+    assert_int_equal(glci_outbox_append(ob, o + 1, 1, 10, 1, NULL, NULL, NULL), 0);
+    glci_outbox_close(&ob);
+    s_corrupt("second_unique_marker");
+    ob = s_open(0);
+    glci_outbox_batch_t *b = NULL;
+    assert_int_equal(glci_outbox_read(ob, 1, &b), 0);
+    glci_outbox_batch_free(&b);
+    assert_int_equal(glci_outbox_read(ob, 2, &b), GLCI_OUTBOX_ECORRUPT);
+    assert_null(b);
+    assert_int_equal(glci_outbox_quarantine(ob, 2, 9), 0);
+    assert_int_equal(glci_outbox_read(ob, 2, &b), 0);
+    assert_int_equal(b->n_obs, 0);      /* the number stays, delivery goes on */
+    glci_outbox_batch_free(&b);
+    glci_outbox_status_t st;
+    assert_int_equal(glci_outbox_status(ob, &st), 0);
+    assert_true(st.quarantined == 1 && st.batches == 2 && st.observations == 1);
+    assert_int_equal(glci_outbox_quarantine(ob, 7, 9), GLCI_OUTBOX_ENOENT);
+    glci_outbox_close(&ob);
+}
+
+static void test_state_for_status(void **state)
+{
+    glci_outbox_t *ob = s_open(0);
+    assert_int_equal(glci_outbox_set_state(ob, "connected", 42), 0);
+    glci_outbox_status_t st;
+    assert_int_equal(glci_outbox_status(ob, &st), 0);
+    assert_string_equal(st.state, "connected");
+    assert_int_equal(st.state_since, 42);
+    assert_int_equal(glci_outbox_set_state(ob, "a-state-name-much-longer-than-the-field", 1),
+                     GLCI_OUTBOX_EINVAL);
+    glci_outbox_close(&ob);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_stream_persists_and_differs, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_nocreate_refuses_missing, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_append_batches_and_read_back, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_append_rejects_bad_input, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_ack_is_cumulative, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_limit_fails_loudly_keeps_old, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_marker_takes_input_once, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_corrupt_record_is_quarantined, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_state_for_status, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
