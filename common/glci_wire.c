@@ -173,7 +173,9 @@ int glci_wire_batch_unpack(const void *buf, size_t len, const glci_wire_limits_t
                            char *err, size_t errlen)
 {
     size_t batch_max = lim && lim->batch_max ? lim->batch_max : S_DEFAULT_BATCH_MAX;
-    size_t budget = lim && lim->budget ? lim->budget : s_default_budget(len);
+    size_t budget = s_default_budget(len);
+    if (lim && lim->budget && lim->budget < budget)
+        budget = lim->budget;
     int rc = GLCI_WIRE_OK;
     glci_wire_batch_t *b = NULL;
     s_batch_priv_t *p = glci_xcalloc(1, sizeof *p);
@@ -247,9 +249,11 @@ int glci_wire_batch_unpack(const void *buf, size_t len, const glci_wire_limits_t
         w->value = o->value;
         w->has_observed_at = o->has_observed_at;
         w->observed_at = o->has_observed_at ? o->observed_at : 0;
-        if ((o->indicator && strlen(o->indicator) > GLCI_WIRE_INDICATOR_MAX) ||
-            (o->source && strlen(o->source) > GLCI_WIRE_SOURCE_MAX)) {
-            w->too_long = 1;
+        if (o->indicator && strlen(o->indicator) > GLCI_WIRE_INDICATOR_MAX)
+            w->too_long = GLCI_WIRE_TOO_LONG_INDICATOR;
+        else if (o->source && strlen(o->source) > GLCI_WIRE_SOURCE_MAX)
+            w->too_long = GLCI_WIRE_TOO_LONG_SOURCE;
+        if (w->too_long) {
             w->indicator = NULL;
             w->source = NULL;
         }

@@ -54,8 +54,9 @@ const char *glci_wire_status_str(int status);
 /* Limits a decoder enforces. */
 typedef struct {
     size_t batch_max;         /* observations per batch; 0: 10000 */
-    size_t budget;            /* bytes the decoder may allocate; 0: 16 bytes
-                                 per input byte plus 64 KiB */
+    size_t budget;            /* bytes the decoder may allocate, at most;
+                                 0: no cap of its own. Never more than 16
+                                 bytes per input byte plus 64 KiB. */
 } glci_wire_limits_t;
 
 /* One observation. Strings are NUL-terminated; in a decoded batch they point
@@ -69,8 +70,12 @@ typedef struct {
     unsigned has_period : 1;
     unsigned has_value : 1;
     unsigned has_observed_at : 1;
-    unsigned too_long : 1;    /* decoded only: indicator or source over its cap */
+    unsigned too_long : 2;    /* decoded only: GLCI_WIRE_TOO_LONG_* when a
+                                 string is over its cap (strings then NULL) */
 } glci_wire_obs_t;
+
+#define GLCI_WIRE_TOO_LONG_INDICATOR 1
+#define GLCI_WIRE_TOO_LONG_SOURCE    2
 
 /* A decoded batch; owned by the caller, free with glci_wire_batch_free. */
 typedef struct glci_wire_batch {

@@ -1,0 +1,147 @@
+/* The collector's batch path between the wire and the store: decode a
+ * payload with the limits, decide which city it may write (the
+ * authenticated one, never the payload's, except in insecure mode), turn its
+ * observations into glci_obs_t for glci_store_ingest, and turn the store's
+ * answer into an Ack. No sockets here: the fuzz target drives this code
+ * directly. */
+#include "glci_collector.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "glci_alloc.h"
+
+static void s_ack_error(glci_wire_ack_t *ack, glci_wire_status_t status, const char *msg)
+{
+    ack->version = GLCI_WIRE_VERSION;
+    ack->status = status;
+    snprintf(ack->error, sizeof ack->error, "%s", msg);
+}
+
+int glci_collector_batch_prepare(const void *payload, size_t len, const char *user_id,
+                                 const glci_wire_limits_t *lim, glci_collector_batch_t *out,
+                                 char city[GLCI_CITY_ID_MAX + 1], glci_wire_ack_t *ack)
+{
+    char err[200];
+    uint64_t partial[2];
+    memset(out, 0, sizeof *out);
+    memset(ack, 0, sizeof *ack);
+    city[0] = '\0';
+
+    int rc = glci_wire_batch_unpack(payload, len, lim, &out->wb, partial, err, sizeof err);
+    if (rc != 0) {
+        ack->stream = partial[0];
+        ack->seq = partial[1];
+        s_ack_error(ack, GLCI_WIRE_MALFORMED, err);
+        return GLCI_WIRE_MALFORMED;
+    }
+    glci_wire_batch_t *wb = out->wb;
+    ack->stream = wb->stream;
+    ack->seq = wb->seq;
+
+    if (user_id) {
+        if (wb->city[0] && strcmp(wb->city, user_id) != 0) {
+            snprintf(err, sizeof err, "batch claims city %s but its key belongs to %s",
+                     wb->city, user_id);
+            s_ack_error(ack, GLCI_WIRE_FORBIDDEN, err);
+            goto refuse;
+        }
+        if (!glci_city_id_valid(user_id)) {
+            s_ack_error(ack, GLCI_WIRE_FORBIDDEN, "connection is bound to no valid city");
+            goto refuse;
+        }
+        snprintf(city, GLCI_CITY_ID_MAX + 1, "%s", user_id);
+    } else {
+        if (!wb->city[0]) {
+            s_ack_error(ack, GLCI_WIRE_FORBIDDEN,
+                        "batch names no city (needed without CURVE authentication)");
+            goto refuse;
+        }
+        if (!glci_city_id_valid(wb->city)) {
+            s_ack_error(ack, GLCI_WIRE_FORBIDDEN, "batch names an invalid city id");
+            goto refuse;
+        }
+        snprintf(city, GLCI_CITY_ID_MAX + 1, "%s", wb->city);
+    }
+
+    out->obs = glci_xcalloc(wb->n_obs, sizeof *out->obs);
+    for (size_t i = 0; i < wb->n_obs; i++) {
+        const glci_wire_obs_t *w = &wb->obs[i];
+        glci_obs_t *o = &out->obs[i];
+        /* A too-long string makes the store see a missing indicator, so it
+         * logs the observation as malformed; the ack names the real cause
+         * (glci_collector_ack_from_result). */
+        o->indicator = w->too_long ? NULL : w->indicator;
+        o->source = w->too_long ? NULL : w->source;
+        o->period = w->period;
+        o->has_period = w->has_period;
+        o->value = w->value;
+        o->has_value = w->has_value;
+        o->observed_at = w->has_observed_at ? w->observed_at : 0;
+    }
+    return 0;
+
+refuse:
+    glci_collector_batch_release(out);
+    city[0] = '\0';
+    return GLCI_WIRE_FORBIDDEN;
+}
+
+void glci_collector_batch_release(glci_collector_batch_t *b)
+{
+    if (!b)
+        return;
+    glci_wire_batch_free(&b->wb);
+    free(b->obs);
+    b->obs = NULL;
+}
+
+void glci_collector_ack_from_result(const glci_collector_batch_t *b,
+                                    const glci_batch_result_t *r, glci_wire_ack_t *ack)
+{
+    memset(ack, 0, sizeof *ack);
+    ack->version = GLCI_WIRE_VERSION;
+    ack->stream = b->wb->stream;
+    ack->seq = b->wb->seq;
+    ack->acked = r->acked;
+    switch (r->status) {
+    case GLCI_BATCH_APPLIED:
+        ack->status = GLCI_WIRE_APPLIED;
+        break;
+    case GLCI_BATCH_DUPLICATE:
+        ack->status = GLCI_WIRE_DUPLICATE;
+        break;
+    case GLCI_BATCH_GAP:
+        ack->status = GLCI_WIRE_GAP;
+        ack->expected = r->expected;
+        snprintf(ack->error, sizeof ack->error,
+                 "sequence gap: got %llu, expected %llu",
+                 (unsigned long long)b->wb->seq, (unsigned long long)r->expected);
+        break;
+    case GLCI_BATCH_FORBIDDEN:
+    default:
+        ack->status = GLCI_WIRE_FORBIDDEN;
+        snprintf(ack->error, sizeof ack->error, "city unknown or revoked");
+        break;
+    }
+    if (r->n_rejections == 0)
+        return;
+    ack->n_rejections = r->n_rejections;
+    ack->rejections = glci_xcalloc(r->n_rejections, sizeof *ack->rejections);
+    for (size_t i = 0; i < r->n_rejections; i++) {
+        const glci_rejection_t *s = &r->rejections[i];
+        glci_wire_rejection_t *d = &ack->rejections[i];
+        d->index = s->index;
+        d->reason = (int)s->reason;
+        const char *msg = s->message;
+        if (s->index < b->wb->n_obs) {
+            unsigned tl = b->wb->obs[s->index].too_long;
+            if (tl == GLCI_WIRE_TOO_LONG_INDICATOR)
+                msg = "indicator id longer than 64 bytes";
+            else if (tl == GLCI_WIRE_TOO_LONG_SOURCE)
+                msg = "source longer than 200 bytes";
+        }
+        snprintf(d->message, sizeof d->message, "%s", msg);
+    }
+}

@@ -1,0 +1,131 @@
+/* ZAP handler: binds each CURVE connection to the city that owns the
+ * client's public key. Runs in the collector's main loop on the REP socket
+ * inproc://zeromq.zap.01; libzmq holds the handshake until the reply comes.
+ * The city id returned as User-Id is what every later message of that
+ * connection carries in zmq_msg_gets(msg, "User-Id"). */
+#include "collector_zap.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "glci_collector.h"
+#include "glci_keyfile.h"
+#include "glci_log.h"
+
+#define S_FRAMES_MAX 8
+
+static int s_frame_is(zmq_msg_t *m, const char *text)
+{
+    size_t n = strlen(text);
+    return zmq_msg_size(m) == n && memcmp(zmq_msg_data(m), text, n) == 0;
+}
+
+static void s_send(void *zap, const void *data, size_t len, int more)
+{
+    if (zmq_send(zap, data, len, more ? ZMQ_SNDMORE : 0) < 0)
+        glci_warn("zap: reply failed: %s", zmq_strerror(errno));
+}
+
+/* Receives one whole request into frames[]; returns the frame count, 0 if
+ * none is waiting, -1 on a socket error. Frames beyond S_FRAMES_MAX are
+ * read and dropped (count still grows so the request is refused). */
+static int s_recv_request(void *zap, zmq_msg_t frames[S_FRAMES_MAX])
+{
+    int n = 0;
+    int more = 1;
+    while (more) {
+        zmq_msg_t tmp;
+        zmq_msg_t *m = n < S_FRAMES_MAX ? &frames[n] : &tmp;
+        zmq_msg_init(m);
+        if (zmq_msg_recv(m, zap, n == 0 ? ZMQ_DONTWAIT : 0) < 0) {
+            int e = errno;
+            zmq_msg_close(m);
+            if (n == 0 && e == EAGAIN)
+                return 0;
+            if (e == EINTR && n > 0)
+                continue;
+            for (int i = 0; i < n && i < S_FRAMES_MAX; i++)
+                zmq_msg_close(&frames[i]);
+            return e == EAGAIN || e == EINTR ? 0 : -1;
+        }
+        more = zmq_msg_more(m);
+        if (m == &tmp)
+            zmq_msg_close(&tmp);
+        n++;
+    }
+    return n;
+}
+
+static void s_address(zmq_msg_t *m, char *buf, size_t len)
+{
+    size_t n = zmq_msg_size(m);
+    if (n >= len)
+        n = len - 1;
+    memcpy(buf, zmq_msg_data(m), n);
+    buf[n] = '\0';
+}
+
+int glci_collector_zap_serve(void *zap, glci_store_t *st)
+{
+    int answered = 0;
+    for (;;) {
+        zmq_msg_t f[S_FRAMES_MAX];
+        int n = s_recv_request(zap, f);
+        if (n <= 0)
+            return n < 0 ? -1 : answered;
+
+        const char *code = "400", *text = "refused";
+        char city[GLCI_CITY_ID_MAX + 1] = "";
+        char addr[64] = "?";
+        /* version, request id, domain, address, identity, mechanism, key */
+        if (n >= 4 && n <= S_FRAMES_MAX)
+            s_address(&f[3], addr, sizeof addr);
+        if (n != 7 || n > S_FRAMES_MAX || !s_frame_is(&f[0], "1.0")) {
+            text = "malformed ZAP request";
+            glci_warn("zap: malformed request (%d frames) refused", n);
+        } else if (!s_frame_is(&f[2], GLCI_COLLECTOR_ZAP_DOMAIN)) {
+            text = "wrong domain";
+            glci_warn("zap: connection from %s for another domain refused", addr);
+        } else if (!s_frame_is(&f[5], "CURVE") || zmq_msg_size(&f[6]) != 32) {
+            text = "CURVE required";
+            glci_warn("zap: connection from %s without CURVE refused", addr);
+        } else {
+            const unsigned char *key = zmq_msg_data(&f[6]);
+            glci_key_t z;
+            glci_key_encode(key, &z);
+            int rc = glci_store_city_by_key(st, key, city);
+            if (rc == 0) {
+                code = "200";
+                text = "OK";
+                glci_info("zap: admitted %s (key %s) from %s", city, z.z85, addr);
+            } else if (rc == GLCI_STORE_ENOCITY) {
+                city[0] = '\0';
+                text = "unknown or revoked key";
+                glci_warn("zap: refused unknown or revoked key %s from %s", z.z85, addr);
+            } else {
+                city[0] = '\0';
+                code = "500";
+                text = "store unavailable";
+                glci_error("zap: store lookup failed (%s); refusing %s",
+                           glci_store_strerror(rc), addr);
+            }
+        }
+        /* Reply: version, request id (echoed), status code, text, user id,
+         * metadata. A request too broken to have a request id still gets a
+         * well-formed reply so the REP socket stays in step. */
+        s_send(zap, "1.0", 3, 1);
+        if (n >= 2 && n <= S_FRAMES_MAX)
+            s_send(zap, zmq_msg_data(&f[1]), zmq_msg_size(&f[1]), 1);
+        else
+            s_send(zap, "", 0, 1);
+        s_send(zap, code, strlen(code), 1);
+        s_send(zap, text, strlen(text), 1);
+        s_send(zap, city, strlen(city), 1);
+        s_send(zap, "", 0, 0);
+        for (int i = 0; i < n && i < S_FRAMES_MAX; i++)
+            zmq_msg_close(&f[i]);
+        answered++;
+    }
+}

@@ -1,0 +1,112 @@
+/* glci-collector as a library: command line and INI configuration, and the
+ * daemon itself (ROUTER socket with CURVE, ZAP handler, group commit into
+ * the store). main.c only glues these together; tests and the fuzz target
+ * link the same code.
+ *
+ * Errors: configuration functions return 0, or -1 after writing a one-line
+ * message naming the file:line, key or flag at fault into err. */
+#ifndef GLCI_COLLECTOR_H
+#define GLCI_COLLECTOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "glci_log.h"
+#include "glci_store.h"
+#include "glci_wire.h"
+
+#define GLCI_COLLECTOR_DEFAULT_LISTEN "tcp://0.0.0.0:7461"
+#define GLCI_COLLECTOR_ZAP_DOMAIN     "glci"
+
+/* Exit statuses of glci-collector. */
+enum {
+    GLCI_COLLECTOR_EXIT_OK = 0,
+    GLCI_COLLECTOR_EXIT_FAIL = 1,    /* store, key or socket failure */
+    GLCI_COLLECTOR_EXIT_USAGE = 2    /* bad flag, bad config file */
+};
+
+/* What the command line said; NULL / 0 where it said nothing. Strings point
+ * into argv. */
+typedef struct {
+    const char *store;
+    const char *listen;
+    const char *config;
+    const char *log_level;
+    int insecure;
+    int help;
+} glci_collector_args_t;
+
+/* The effective configuration: defaults, then the file, then the flags. */
+typedef struct {
+    char *store;               /* required */
+    char *listen;
+    int insecure;
+    glci_log_level_t log_level;
+    char *key_file;            /* default STORE/collector.key */
+    size_t batch_max;          /* observations per batch, default 10000 */
+    size_t group_max;          /* batches per transaction, default 256 */
+    int64_t max_message;       /* bytes, ZMQ_MAXMSGSIZE, default 16 MiB */
+    int sndhwm, rcvhwm;        /* default 1000 */
+    int heartbeat_ivl;         /* ms, default 10000 */
+    int heartbeat_timeout;     /* ms, default 30000 */
+    int handshake_ivl;         /* ms, default 10000 */
+    size_t map_max;            /* bytes; 0: the store's default */
+} glci_collector_config_t;
+
+/* Usage text for --help. */
+extern const char glci_collector_usage[];
+
+/* Parses the command line (argv[0] is the program). Accepts "--flag VALUE"
+ * and "--flag=VALUE". -1 for an unknown flag, a missing value or a stray
+ * argument. */
+int glci_collector_parse_args(int argc, char **argv, glci_collector_args_t *args,
+                              char *err, size_t errlen);
+
+/* Builds the effective configuration into cfg (release it with
+ * glci_collector_config_release): defaults, the config file named by args
+ * (unknown sections or keys and bad values are refused as "FILE:LINE: ..."),
+ * then the flags. Checks that a store is given and that an insecure
+ * endpoint is loopback or ipc. */
+int glci_collector_config_build(const glci_collector_args_t *args,
+                                glci_collector_config_t *cfg, char *err, size_t errlen);
+
+void glci_collector_config_release(glci_collector_config_t *cfg);
+
+/* 1 if the endpoint is ipc://..., tcp://127.x.y.z:..., tcp://localhost:...
+ * or tcp://[::1]:..., else 0. */
+int glci_collector_endpoint_local(const char *endpoint);
+
+/* Runs the daemon until SIGTERM or SIGINT: returns an exit status. args is
+ * kept to rebuild the configuration on SIGHUP. Installs its own signal
+ * handlers. */
+int glci_collector_run(const glci_collector_args_t *args, const glci_collector_config_t *cfg);
+
+/* ---- The batch path, exposed for the fuzz target --------------------- */
+
+/* One received batch turned into what the store ingests: the observations
+ * of a decoded wire batch as glci_obs_t (strings pointing into wb), and the
+ * messages that override the store's for too-long strings. */
+typedef struct {
+    glci_wire_batch_t *wb;
+    glci_obs_t *obs;
+} glci_collector_batch_t;
+
+/* Decodes payload and decides the city: in secure mode (user_id not NULL)
+ * the batch's claimed city must be absent or equal to user_id; in insecure
+ * mode (user_id NULL) the claimed city is used and must be a valid id.
+ * Returns 0 with out filled and city set, or the ack status to answer with
+ * (GLCI_WIRE_MALFORMED or GLCI_WIRE_FORBIDDEN) with ack->error, stream and
+ * seq filled. */
+int glci_collector_batch_prepare(const void *payload, size_t len, const char *user_id,
+                                 const glci_wire_limits_t *lim, glci_collector_batch_t *out,
+                                 char city[GLCI_CITY_ID_MAX + 1], glci_wire_ack_t *ack);
+
+void glci_collector_batch_release(glci_collector_batch_t *b);
+
+/* Fills ack from a batch's store result (rejections are copied with the
+ * overrides for too-long strings). The caller releases ack with
+ * glci_wire_ack_release. */
+void glci_collector_ack_from_result(const glci_collector_batch_t *b,
+                                    const glci_batch_result_t *r, glci_wire_ack_t *ack);
+
+#endif
