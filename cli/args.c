@@ -1,0 +1,145 @@
+/* Argument parsing and error lines shared by glci's commands: see cli.h.
+ *
+ * A small parser of its own rather than getopt_long: long options only,
+ * "--name VALUE" and "--name=VALUE", positional arguments anywhere, "--"
+ * ends options; every mistake is a one-line usage error. */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "glci_text.h"
+
+static void s_vline(const glci_cmd_t *cmd, const char *fmt, va_list ap)
+{
+    fprintf(stderr, "glci %s: ", cmd->name);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+int glci_usage_error(const glci_cmd_t *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    s_vline(cmd, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "usage: glci %s\n", cmd->usage);
+    return GLCI_EXIT_USAGE;
+}
+
+int glci_fail(const glci_cmd_t *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    s_vline(cmd, fmt, ap);
+    va_end(ap);
+    return GLCI_EXIT_FAIL;
+}
+
+static void s_help(const glci_cmd_t *cmd)
+{
+    printf("usage: glci %s\n\n%s\n", cmd->usage, cmd->help);
+    printf("\nGlobal options (anywhere on the line):\n"
+           "  --store DIR       the store (default $GLCI_STORE, else %s)\n"
+           "  --format FORMAT   table (default), json or csv\n"
+           "  --help            this text\n", GLCI_DEFAULT_STORE);
+}
+
+static glci_opt_t *s_find(glci_opt_t *opts, size_t n_opts, const char *name, size_t len)
+{
+    for (size_t i = 0; i < n_opts; i++)
+        if (strlen(opts[i].name) == len && strncmp(opts[i].name, name, len) == 0)
+            return &opts[i];
+    return NULL;
+}
+
+int glci_args_parse(const glci_cmd_t *cmd, int argc, char **argv,
+                    glci_opt_t *opts, size_t n_opts, const char **pos,
+                    size_t min_pos, size_t max_pos, size_t *n_pos)
+{
+    size_t np = 0;
+    int options_done = 0;
+    for (size_t i = 0; i < n_opts; i++) {
+        opts[i].value = NULL;
+        opts[i].seen = 0;
+    }
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (!options_done && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)) {
+            s_help(cmd);
+            return GLCI_ARGS_HELP;
+        }
+    }
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (!options_done && strcmp(a, "--") == 0) {
+            options_done = 1;
+            continue;
+        }
+        if (!options_done && a[0] == '-' && a[1] != '\0') {
+            if (a[1] != '-') {
+                glci_usage_error(cmd, "unknown option '%s'", a);
+                return GLCI_ARGS_BAD;
+            }
+            const char *name = a + 2;
+            const char *eq = strchr(name, '=');
+            size_t len = eq ? (size_t)(eq - name) : strlen(name);
+            glci_opt_t *o = s_find(opts, n_opts, name, len);
+            if (!o) {
+                glci_usage_error(cmd, "unknown option '--%.*s'", (int)len, name);
+                return GLCI_ARGS_BAD;
+            }
+            if (o->seen) {
+                glci_usage_error(cmd, "option --%s given twice", o->name);
+                return GLCI_ARGS_BAD;
+            }
+            o->seen = 1;
+            if (!o->has_arg) {
+                if (eq) {
+                    glci_usage_error(cmd, "option --%s takes no value", o->name);
+                    return GLCI_ARGS_BAD;
+                }
+                o->value = "";
+            } else if (eq) {
+                o->value = eq + 1;
+            } else if (i + 1 < argc) {
+                o->value = argv[++i];
+            } else {
+                glci_usage_error(cmd, "option --%s needs a value", o->name);
+                return GLCI_ARGS_BAD;
+            }
+            continue;
+        }
+        if (np == max_pos) {
+            glci_usage_error(cmd, "unexpected argument '%s'", a);
+            return GLCI_ARGS_BAD;
+        }
+        pos[np++] = a;
+    }
+    if (np < min_pos) {
+        glci_usage_error(cmd, "missing %s", np < 3 && cmd->pos[np] ? cmd->pos[np] : "argument");
+        return GLCI_ARGS_BAD;
+    }
+    if (n_pos)
+        *n_pos = np;
+    return GLCI_ARGS_OK;
+}
+
+int glci_args_period(const glci_cmd_t *cmd, const char *text, int32_t *out)
+{
+    int64_t v;
+    if (glci_parse_int64(text, 0, 9999, &v) != 0)
+        return glci_usage_error(cmd, "invalid period '%s' (a year such as 2025)", text);
+    *out = (int32_t)v;
+    return 0;
+}
+
+int glci_args_limit(const glci_cmd_t *cmd, const char *text, size_t *out)
+{
+    int64_t v;
+    if (glci_parse_int64(text, 1, INT32_MAX, &v) != 0)
+        return glci_usage_error(cmd, "invalid limit '%s' (a positive integer)", text);
+    *out = (size_t)v;
+    return 0;
+}

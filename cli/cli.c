@@ -1,0 +1,327 @@
+/* glci's program level: the global options (--store, --format, anywhere on
+ * the line), the command table and dispatch, the program's help, and the
+ * store access every command shares (opening, error lines, the ranked
+ * results of a period). */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "glci_alloc.h"
+
+static const glci_cmd_t *const s_cmds[] = {
+    &glci_cmd_init, &glci_cmd_collector_key, &glci_cmd_city_add,
+    &glci_cmd_city_list, &glci_cmd_city_revoke, &glci_cmd_rank, &glci_cmd_show,
+    &glci_cmd_history, &glci_cmd_export, &glci_cmd_status, &glci_cmd_rejects,
+    &glci_cmd_verify, &glci_cmd_backup, &glci_cmd_framework,
+};
+#define S_N_CMDS (sizeof s_cmds / sizeof s_cmds[0])
+
+static const char s_usage[] =
+    "glci [--store DIR] [--format table|json|csv] COMMAND [ARGS...]";
+
+static void s_program_help(void)
+{
+    printf("usage: %s\n\n"
+           "The operators' CLI of the UNESCO Global Learning City Index collector.\n"
+           "Queries read the store without blocking the collector; admin commands\n"
+           "change it in one transaction each.\n\nCommands:\n", s_usage);
+    for (size_t i = 0; i < S_N_CMDS; i++)
+        printf("  %-15s %s\n", s_cmds[i]->name, s_cmds[i]->summary);
+    printf("\nGlobal options (anywhere on the line):\n"
+           "  --store DIR       the store (default $GLCI_STORE, else %s)\n"
+           "  --format FORMAT   table (default), json or csv\n"
+           "  --help            this text; COMMAND --help for a command\n\n"
+           "Exit status: 0 success, 1 failure (one line on stderr), 2 usage error.\n",
+           GLCI_DEFAULT_STORE);
+}
+
+static void s_city_help(void)
+{
+    printf("usage: glci city add|list|revoke ...\n\nCities and their agents' keys:\n");
+    for (size_t i = 0; i < S_N_CMDS; i++)
+        if (strncmp(s_cmds[i]->name, "city ", 5) == 0)
+            printf("  glci %s\n      %s\n", s_cmds[i]->usage, s_cmds[i]->summary);
+}
+
+static int s_program_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int s_program_usage(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("glci: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nusage: %s\n", s_usage);
+    return GLCI_EXIT_USAGE;
+}
+
+static const glci_cmd_t *s_lookup(const char *name)
+{
+    for (size_t i = 0; i < S_N_CMDS; i++)
+        if (strcmp(s_cmds[i]->name, name) == 0)
+            return s_cmds[i];
+    return NULL;
+}
+
+/* Takes --store and --format (either spelling) out of argv wherever they
+ * stand, before "--"; the rest keeps its order in rest. */
+static int s_globals(int argc, char **argv, glci_cli_t *cli, char **rest, int *n_rest)
+{
+    const char *format = NULL;
+    const char *store = NULL;
+    int n = 0, done = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char **slot = NULL;
+        const char *val = NULL;
+        const char *name = NULL;
+        if (!done && strcmp(a, "--") == 0)
+            done = 1;
+        if (!done && (strcmp(a, "--store") == 0 || strncmp(a, "--store=", 8) == 0)) {
+            slot = &store;
+            name = "--store";
+            val = a[7] == '=' ? a + 8 : NULL;
+        } else if (!done && (strcmp(a, "--format") == 0 || strncmp(a, "--format=", 9) == 0)) {
+            slot = &format;
+            name = "--format";
+            val = a[8] == '=' ? a + 9 : NULL;
+        }
+        if (!slot) {
+            rest[n++] = argv[i];
+            continue;
+        }
+        if (!val) {
+            if (i + 1 >= argc)
+                return s_program_usage("option %s needs a value", name);
+            val = argv[++i];
+        }
+        if (*slot)
+            return s_program_usage("option %s given twice", name);
+        if (!*val)
+            return s_program_usage("option %s needs a value", name);
+        *slot = val;
+    }
+    rest[n] = NULL;
+    *n_rest = n;
+    cli->format = GLCI_FMT_TABLE;
+    if (format && glci_format_parse(format, &cli->format) != 0)
+        return s_program_usage("unknown format '%s' (table, json or csv)", format);
+    if (!store)
+        store = getenv("GLCI_STORE");
+    if (!store || !*store)
+        store = GLCI_DEFAULT_STORE;
+    cli->store_dir = store;
+    return 0;
+}
+
+int glci_cli_main(int argc, char **argv)
+{
+    glci_cli_t cli;
+    char **rest = glci_xcalloc((size_t)argc + 1, sizeof *rest);
+    int n = 0;
+    int rc = s_globals(argc, argv, &cli, rest, &n);
+    if (rc != 0)
+        goto done;
+    if (n == 0) {
+        rc = s_program_usage("%s", "no command given");
+        goto done;
+    }
+    if (strcmp(rest[0], "--help") == 0 || strcmp(rest[0], "-h") == 0 ||
+        strcmp(rest[0], "help") == 0) {
+        const glci_cmd_t *c = n > 1 ? s_lookup(rest[1]) : NULL;
+        char name[32];
+        if (n > 2 && strcmp(rest[1], "city") == 0) {
+            snprintf(name, sizeof name, "city %s", rest[2]);
+            c = s_lookup(name);
+        }
+        if (c) {
+            char *help_argv[] = {(char *)"--help", NULL};
+            rc = c->run(c, &cli, 1, help_argv);
+        } else if (n > 1 && strcmp(rest[1], "city") == 0) {
+            s_city_help();
+            rc = GLCI_EXIT_OK;
+        } else if (n > 1) {
+            rc = s_program_usage("unknown command '%s'", rest[1]);
+        } else {
+            s_program_help();
+            rc = GLCI_EXIT_OK;
+        }
+        goto done;
+    }
+    if (strcmp(rest[0], "--version") == 0) {
+        printf("glci 0.1.0\n");
+        rc = GLCI_EXIT_OK;
+        goto done;
+    }
+    const glci_cmd_t *cmd = NULL;
+    int skip = 1;
+    if (strcmp(rest[0], "city") == 0) {
+        if (n < 2) {
+            rc = s_program_usage("%s", "city needs a subcommand: add, list or revoke");
+            goto done;
+        }
+        if (strcmp(rest[1], "--help") == 0 || strcmp(rest[1], "-h") == 0) {
+            s_city_help();
+            rc = GLCI_EXIT_OK;
+            goto done;
+        }
+        char name[64];
+        snprintf(name, sizeof name, "city %s", rest[1]);
+        cmd = s_lookup(name);
+        if (!cmd) {
+            rc = s_program_usage("unknown city subcommand '%s' (add, list or revoke)", rest[1]);
+            goto done;
+        }
+        skip = 2;
+    } else {
+        cmd = s_lookup(rest[0]);
+        if (!cmd) {
+            rc = s_program_usage("unknown command '%s'", rest[0]);
+            goto done;
+        }
+    }
+    rc = cmd->run(cmd, &cli, n - skip, rest + skip);
+    if (fflush(stdout) != 0 && rc == GLCI_EXIT_OK)
+        rc = glci_fail(cmd, "cannot write the output: %s", strerror(errno));
+done:
+    free(rest);
+    return rc;
+}
+
+/* ---- Store access ----------------------------------------------------- */
+
+int glci_cli_open(const glci_cmd_t *cmd, const glci_cli_t *cli, int rdonly,
+                  glci_store_t **out)
+{
+    glci_store_opts_t opts = {.flags = rdonly ? GLCI_STORE_RDONLY : 0u};
+    char err[512] = "";
+    int rc = glci_store_open(cli->store_dir, &opts, out, err, sizeof err);
+    switch (rc) {
+    case GLCI_STORE_OK:
+        return 0;
+    case GLCI_STORE_ENOENT:
+        return glci_fail(cmd, "no store at %s", cli->store_dir);
+    case GLCI_STORE_ESCHEMA:
+        return glci_fail(cmd, "the store at %s was made by a newer schema; use a newer glci",
+                         cli->store_dir);
+    default:
+        if (err[0])
+            return glci_fail(cmd, "cannot open the store at %s: %s", cli->store_dir, err);
+        return glci_fail(cmd, "cannot open the store at %s: %s", cli->store_dir,
+                         glci_store_strerror(rc));
+    }
+}
+
+int glci_cli_view(const glci_cmd_t *cmd, glci_store_t *st, glci_view_t **out)
+{
+    int rc = glci_view_begin(st, out);
+    if (rc != 0)
+        return glci_fail(cmd, "cannot read the store: %s", glci_store_strerror(rc));
+    return 0;
+}
+
+int glci_cli_store_fail(const glci_cmd_t *cmd, const glci_cli_t *cli, int code,
+                        const char *what)
+{
+    return glci_fail(cmd, "%s: %s (store %s)", what, glci_store_strerror(code),
+                     cli->store_dir);
+}
+
+int glci_cli_latest_period(const glci_cmd_t *cmd, const glci_cli_t *cli,
+                           glci_view_t *v, int32_t *out)
+{
+    int rc = glci_view_latest_period(v, out);
+    if (rc == GLCI_STORE_ENODATA)
+        return glci_fail(cmd, "no data in the store at %s yet", cli->store_dir);
+    if (rc != 0)
+        return glci_cli_store_fail(cmd, cli, rc, "cannot find the latest period");
+    return 0;
+}
+
+/* ---- The ranked results of one period ---------------------------------- */
+
+typedef struct {
+    const glci_framework_t *fw;
+    size_t size;
+    glci_rank_by_t by;
+    uint32_t which;
+    glci_period_t *p;
+} s_load_t;
+
+static int s_load_one(void *ctx, const char *city, const glci_result_t *r)
+{
+    s_load_t *l = ctx;
+    glci_period_t *p = l->p;
+    if (p->n == p->cap) {
+        p->cap = p->cap ? p->cap * 2 : 256;
+        p->rows = glci_xrealloc(p->rows, p->cap * sizeof *p->rows);
+    }
+    glci_period_row_t *row = &p->rows[p->n++];
+    memset(row, 0, sizeof *row);
+    snprintf(row->city, sizeof row->city, "%s", city);
+    row->result = glci_xmalloc(l->size);
+    memcpy(row->result, r, l->size);
+    if (l->by == GLCI_RANK_INDEX) {
+        row->ranked = r->has_index != 0;
+        row->key = r->index;
+    } else {
+        const glci_node_t *node = l->by == GLCI_RANK_AREA
+                                      ? glci_result_area_c(l->fw, r, l->which)
+                                      : glci_result_focus_c(l->fw, r, l->which);
+        row->ranked = node->present != 0;
+        row->key = node->score;
+    }
+    return 0;
+}
+
+static int s_rank_order(const void *a, const void *b)
+{
+    const glci_period_row_t *x = a, *y = b;
+    if (x->ranked != y->ranked)
+        return x->ranked ? -1 : 1;
+    if (!x->ranked)
+        return strcmp(x->city, y->city);
+    return glci_rank_cmp(x->key, x->city, y->key, y->city);
+}
+
+int glci_period_load(glci_view_t *v, const glci_framework_t *fw, int32_t period,
+                     glci_rank_by_t by, uint32_t which, glci_period_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->period = period;
+    s_load_t l = {.fw = fw, .size = glci_result_size(fw), .by = by, .which = which, .p = out};
+    int rc = glci_view_results(v, period, s_load_one, &l);
+    if (rc != 0) {
+        glci_period_release(out);
+        return rc;
+    }
+    if (out->n > 1)
+        qsort(out->rows, out->n, sizeof *out->rows, s_rank_order);
+    while (out->n_ranked < out->n && out->rows[out->n_ranked].ranked)
+        out->n_ranked++;
+    if (out->n_ranked > 0) {
+        double *keys = glci_xmalloc(out->n_ranked * sizeof *keys);
+        uint32_t *ranks = glci_xmalloc(out->n_ranked * sizeof *ranks);
+        for (size_t i = 0; i < out->n_ranked; i++)
+            keys[i] = out->rows[i].key;
+        glci_rank_assign(keys, out->n_ranked, ranks);
+        for (size_t i = 0; i < out->n_ranked; i++)
+            out->rows[i].rank = ranks[i];
+        free(ranks);
+        free(keys);
+    }
+    return 0;
+}
+
+void glci_period_release(glci_period_t *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        free(p->rows[i].result);
+    free(p->rows);
+    memset(p, 0, sizeof *p);
+}

@@ -1,0 +1,150 @@
+/* The operators' CLI, glci (SPEC §5): what the command files share.
+ *
+ * Every command is a function that takes the parsed global options (store
+ * folder, output format) and the rest of its own arguments, prints its
+ * result on stdout and returns the process exit status: 0 success, 1 a
+ * runtime failure (one line on stderr naming the thing at fault), 2 a usage
+ * error (one line saying what is wrong, then the command's usage line).
+ *
+ * Queries open the store read-only (safe while the collector writes and
+ * grows the map); admin commands open it for writing, one transaction per
+ * change. */
+#ifndef GLCI_CLI_H
+#define GLCI_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "glci_store.h"
+#include "output.h"
+
+enum {
+    GLCI_EXIT_OK    = 0,
+    GLCI_EXIT_FAIL  = 1,
+    GLCI_EXIT_USAGE = 2
+};
+
+#define GLCI_DEFAULT_STORE "/var/lib/glci"
+
+/* The global options, valid anywhere on the command line. */
+typedef struct {
+    const char *store_dir;      /* --store, else $GLCI_STORE, else the default */
+    glci_format_t format;       /* --format, default table */
+} glci_cli_t;
+
+/* One command: its name as typed ("rank", "city add"), a one-line usage
+ * (after "glci "), a short summary for the program's help, the text of its
+ * --help, and its entry point. */
+typedef struct glci_cmd {
+    const char *name;
+    const char *usage;
+    const char *summary;
+    const char *help;
+    const char *pos[3];         /* names of the positional arguments, for errors */
+    int (*run)(const struct glci_cmd *cmd, const glci_cli_t *cli, int argc, char **argv);
+} glci_cmd_t;
+
+/* ---- Argument parsing ------------------------------------------------- */
+
+/* An option of a command: "--name VALUE" / "--name=VALUE" when has_arg,
+ * "--name" alone otherwise. After parsing, value holds the text (or "" for
+ * a flag) and seen says whether it was given. */
+typedef struct {
+    const char *name;           /* without the leading "--" */
+    int has_arg;
+    const char *value;
+    int seen;
+} glci_opt_t;
+
+enum {
+    GLCI_ARGS_OK   = 0,
+    GLCI_ARGS_HELP = 1,         /* --help printed: exit 0 */
+    GLCI_ARGS_BAD  = 2          /* usage error printed: exit 2 */
+};
+
+/* Parses argv[0..argc) (the command's own arguments, its name excluded)
+ * against opts; positional arguments go to pos (at most max_pos, at least
+ * min_pos), their count to *n_pos. "--" ends the options. Prints the help
+ * or the usage error itself and returns one of GLCI_ARGS_*. */
+int glci_args_parse(const glci_cmd_t *cmd, int argc, char **argv,
+                    glci_opt_t *opts, size_t n_opts, const char **pos,
+                    size_t min_pos, size_t max_pos, size_t *n_pos);
+
+/* Prints "glci CMD: MESSAGE" and the usage line on stderr; returns 2. */
+int glci_usage_error(const glci_cmd_t *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Prints "glci CMD: MESSAGE" on stderr; returns 1. */
+int glci_fail(const glci_cmd_t *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Parses a period given on the command line (a year within [0, 9999]).
+ * Returns 0, or prints the usage error and returns 2. */
+int glci_args_period(const glci_cmd_t *cmd, const char *text, int32_t *out);
+
+/* Parses a --limit value (a positive integer). 0 or 2 as above. */
+int glci_args_limit(const glci_cmd_t *cmd, const char *text, size_t *out);
+
+/* ---- Store access ----------------------------------------------------- */
+
+/* Opens the store of cli for reading (rdonly) or for an admin write. On
+ * failure prints the one-line message ("no store at DIR", "store at DIR was
+ * made by a newer schema", ...) and returns 1; 0 on success. */
+int glci_cli_open(const glci_cmd_t *cmd, const glci_cli_t *cli, int rdonly,
+                  glci_store_t **out);
+
+/* Begins a read view; prints the failure and returns 1, or 0. */
+int glci_cli_view(const glci_cmd_t *cmd, glci_store_t *st, glci_view_t **out);
+
+/* Prints the one-line failure of a store call: "WHAT: REASON (store DIR)"
+ * where REASON comes from the code; returns 1. */
+int glci_cli_store_fail(const glci_cmd_t *cmd, const glci_cli_t *cli, int code,
+                        const char *what);
+
+/* ---- Results of a period, for rank and export ------------------------- */
+
+/* One city's result for a period, copied out of the view. */
+typedef struct {
+    char city[GLCI_CITY_ID_MAX + 1];
+    glci_result_t *result;      /* glci_result_size bytes, owned */
+    double key;                 /* the score ranked on */
+    int ranked;                 /* key defined */
+    uint32_t rank;              /* when ranked */
+} glci_period_row_t;
+
+typedef struct {
+    int32_t period;
+    size_t n, cap;
+    glci_period_row_t *rows;    /* ranked first in rank order, then unranked by id */
+    size_t n_ranked;
+} glci_period_t;
+
+/* What a league table ranks on: the index, or one area's or focus area's
+ * score (index into the framework's arrays). */
+typedef enum { GLCI_RANK_INDEX, GLCI_RANK_AREA, GLCI_RANK_FOCUS } glci_rank_by_t;
+
+/* Reads every result of period P from the view, ranks the cities by the
+ * chosen score (ties share a rank and are listed by city id) and puts the
+ * unranked ones after them. Returns 0 or a negative store code. */
+int glci_period_load(glci_view_t *v, const glci_framework_t *fw, int32_t period,
+                     glci_rank_by_t by, uint32_t which, glci_period_t *out);
+void glci_period_release(glci_period_t *p);
+
+/* The period to show when none is given: the latest with data. Prints
+ * "no data in the store at DIR" and returns 1 when there is none. */
+int glci_cli_latest_period(const glci_cmd_t *cmd, const glci_cli_t *cli,
+                           glci_view_t *v, int32_t *out);
+
+/* ---- The commands ----------------------------------------------------- */
+
+extern const glci_cmd_t glci_cmd_init, glci_cmd_collector_key,
+    glci_cmd_city_add, glci_cmd_city_list, glci_cmd_city_revoke,
+    glci_cmd_rank, glci_cmd_show, glci_cmd_history, glci_cmd_export,
+    glci_cmd_status, glci_cmd_rejects, glci_cmd_verify, glci_cmd_backup,
+    glci_cmd_framework;
+
+/* The program: parses the global options, dispatches, returns the exit
+ * status. */
+int glci_cli_main(int argc, char **argv);
+
+#endif

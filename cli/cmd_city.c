@@ -1,0 +1,284 @@
+/* glci city add / list / revoke: registering cities with their agents'
+ * public keys (generating the pair when the institute makes it), listing
+ * them with their traffic, and revoking them. */
+#include "cli.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "glci_keyfile.h"
+
+/* Country: 2 to 7 characters of A-Z, 0-9 and '-' (ISO 3166 alpha-2 or -3,
+ * or a subdivision like GB-SCT), lower-case letters taken as upper. */
+static int s_country(const char *text, char out[GLCI_COUNTRY_MAX + 1])
+{
+    size_t len = strlen(text);
+    if (len < 2 || len > GLCI_COUNTRY_MAX || !isalpha((unsigned char)text[0]))
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (!isalnum(c) && c != '-')
+            return -1;
+        out[i] = (char)toupper(c);
+    }
+    out[len] = '\0';
+    return 0;
+}
+
+/* A name: 1 to GLCI_CITY_NAME_MAX bytes with no control characters. */
+static int s_name_ok(const char *name)
+{
+    size_t len = strlen(name);
+    if (len == 0 || len > GLCI_CITY_NAME_MAX)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+            return 0;
+    return 1;
+}
+
+static int s_add(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char **argv)
+{
+    glci_opt_t opts[] = {
+        {.name = "name", .has_arg = 1},
+        {.name = "country", .has_arg = 1},
+        {.name = "public-key", .has_arg = 1},
+        {.name = "key-out", .has_arg = 1},
+    };
+    const char *pos[1];
+    int rc = glci_args_parse(cmd, argc, argv, opts, 4, pos, 1, 1, NULL);
+    if (rc != GLCI_ARGS_OK)
+        return rc == GLCI_ARGS_HELP ? GLCI_EXIT_OK : GLCI_EXIT_USAGE;
+    const char *id = pos[0];
+    char country[GLCI_COUNTRY_MAX + 1];
+    if (!glci_city_id_valid(id))
+        return glci_usage_error(cmd, "invalid city id '%s' (lower-case letters, digits, "
+                                     "'.', '_', '-'; at most %d characters)",
+                                id, GLCI_CITY_ID_MAX);
+    if (!opts[0].seen)
+        return glci_usage_error(cmd, "missing --name NAME");
+    if (!s_name_ok(opts[0].value))
+        return glci_usage_error(cmd, "invalid name (1 to %d bytes, no control characters)",
+                                GLCI_CITY_NAME_MAX);
+    if (!opts[1].seen)
+        return glci_usage_error(cmd, "missing --country CC");
+    if (s_country(opts[1].value, country) != 0)
+        return glci_usage_error(cmd, "invalid country '%s' (a code such as IE or GB-SCT)",
+                                opts[1].value);
+    if (opts[2].seen && opts[3].seen)
+        return glci_usage_error(cmd, "give either --public-key or --key-out, not both");
+    if (!opts[2].seen && !opts[3].seen)
+        return glci_usage_error(cmd, "give --public-key Z85 or --key-out FILE");
+    if (opts[2].seen && !glci_key_valid(opts[2].value))
+        return glci_usage_error(cmd, "invalid public key '%s' (40 characters of Z85 text)",
+                                opts[2].value);
+    const char *key_out = opts[3].seen ? opts[3].value : NULL;
+    if (key_out && !*key_out)
+        return glci_usage_error(cmd, "option --key-out needs a file name");
+
+    glci_store_t *st = NULL;
+    glci_key_t pub, sec;
+    char err[512] = "";
+    int made_file = 0;
+    int status = GLCI_EXIT_FAIL;
+    if (glci_cli_open(cmd, cli, 0, &st) != 0)
+        goto cleanup;
+    if (key_out) {
+        /* The secret file first (never over an existing one), so a failure
+         * to write it registers nothing. */
+        if (glci_key_generate(&pub, &sec, err, sizeof err) != 0 ||
+            glci_keyfile_write_secret(key_out, &pub, &sec, err, sizeof err) != 0) {
+            glci_fail(cmd, "%s", err);
+            goto cleanup;
+        }
+        made_file = 1;
+    } else {
+        snprintf(pub.z85, sizeof pub.z85, "%s", opts[2].value);
+    }
+    rc = glci_store_city_add(st, id, opts[0].value, country, pub.z85);
+    if (rc == GLCI_STORE_EEXIST) {
+        glci_fail(cmd, "city '%s' or its public key is already registered", id);
+        goto cleanup;
+    }
+    if (rc != 0) {
+        glci_cli_store_fail(cmd, cli, rc, "cannot add the city");
+        goto cleanup;
+    }
+    made_file = 0;
+    if (cli->format == GLCI_FMT_JSON) {
+        json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", id, "name", opts[0].value,
+                              "country", country, "public_key", pub.z85, "key_file",
+                              key_out ? json_string(key_out) : json_null());
+        status = glci_json_print(&j, stdout) == 0 ? GLCI_EXIT_OK : GLCI_EXIT_FAIL;
+    } else if (cli->format == GLCI_FMT_CSV) {
+        fputs("id,public_key\r\n", stdout);
+        glci_csv_field(stdout, id);
+        fputc(',', stdout);
+        glci_csv_field(stdout, pub.z85);
+        fputs("\r\n", stdout);
+        status = GLCI_EXIT_OK;
+    } else {
+        if (key_out)
+            fprintf(stderr, "glci city add: city '%s' registered; its secret key is in %s "
+                            "(give it to the city's agent); public key:\n", id, key_out);
+        printf("%s\n", pub.z85);
+        status = GLCI_EXIT_OK;
+    }
+cleanup:
+    if (made_file)
+        unlink(key_out);
+    memset(&sec, 0, sizeof sec);
+    glci_store_close(&st);
+    return status;
+}
+
+typedef struct {
+    glci_format_t format;
+    json_t *rows;
+    glci_table_t *table;
+} s_list_t;
+
+static int s_list_one(void *ctx, const glci_city_t *c)
+{
+    s_list_t *l = ctx;
+    if (l->rows) {
+        json_array_append_new(l->rows, json_pack(
+            "{s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:o}", "id", c->id, "name", c->name,
+            "country", c->country, "active", c->active, "batches", (json_int_t)c->batches,
+            "observations", (json_int_t)c->observations, "rejects", (json_int_t)c->rejects,
+            "keys", (json_int_t)c->n_keys, "last_seen", glci_json_time(c->last_seen)));
+        return 0;
+    }
+    char when[40];
+    glci_table_cell(l->table, c->id);
+    glci_table_cell(l->table, c->name);
+    glci_table_cell(l->table, c->country);
+    glci_table_cell(l->table, l->format == GLCI_FMT_CSV ? (c->active ? "true" : "false")
+                                                        : (c->active ? "yes" : "REVOKED"));
+    glci_table_cellf(l->table, "%llu", (unsigned long long)c->batches);
+    glci_table_cellf(l->table, "%llu", (unsigned long long)c->observations);
+    glci_table_cellf(l->table, "%llu", (unsigned long long)c->rejects);
+    if (l->format == GLCI_FMT_CSV && c->last_seen == 0)
+        when[0] = '\0';
+    else
+        glci_fmt_time(c->last_seen, when, sizeof when);
+    glci_table_cell(l->table, when);
+    return 0;
+}
+
+static int s_list(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char **argv)
+{
+    int rc = glci_args_parse(cmd, argc, argv, NULL, 0, NULL, 0, 0, NULL);
+    if (rc != GLCI_ARGS_OK)
+        return rc == GLCI_ARGS_HELP ? GLCI_EXIT_OK : GLCI_EXIT_USAGE;
+    glci_store_t *st = NULL;
+    glci_view_t *v = NULL;
+    int status = GLCI_EXIT_FAIL;
+    static const char *const headers[] = {"id", "name", "country", "active", "batches",
+                                          "observations", "rejects", "last_seen"};
+    s_list_t l = {.format = cli->format};
+    if (cli->format == GLCI_FMT_JSON)
+        l.rows = json_array();
+    else
+        l.table = glci_table_new(8, headers, "llllrrrl");
+    if (glci_cli_open(cmd, cli, 1, &st) != 0 || glci_cli_view(cmd, st, &v) != 0)
+        goto cleanup;
+    rc = glci_view_cities(v, s_list_one, &l);
+    if (rc != 0) {
+        glci_cli_store_fail(cmd, cli, rc, "cannot read the cities");
+        goto cleanup;
+    }
+    if (l.rows) {
+        json_t *j = json_pack("{s:O}", "cities", l.rows);
+        status = glci_json_print(&j, stdout) == 0 ? GLCI_EXIT_OK : GLCI_EXIT_FAIL;
+    } else if (cli->format == GLCI_FMT_CSV) {
+        glci_table_print_csv(l.table, stdout);
+        status = GLCI_EXIT_OK;
+    } else {
+        if (glci_table_rows(l.table) == 0)
+            printf("no cities registered\n");
+        else
+            glci_table_print_text(l.table, stdout);
+        status = GLCI_EXIT_OK;
+    }
+cleanup:
+    json_decref(l.rows);
+    glci_table_free(&l.table);
+    glci_view_end(&v);
+    glci_store_close(&st);
+    return status;
+}
+
+static int s_revoke(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char **argv)
+{
+    const char *pos[1];
+    int rc = glci_args_parse(cmd, argc, argv, NULL, 0, pos, 1, 1, NULL);
+    if (rc != GLCI_ARGS_OK)
+        return rc == GLCI_ARGS_HELP ? GLCI_EXIT_OK : GLCI_EXIT_USAGE;
+    glci_store_t *st = NULL;
+    if (glci_cli_open(cmd, cli, 0, &st) != 0)
+        return GLCI_EXIT_FAIL;
+    int status = GLCI_EXIT_FAIL;
+    rc = glci_store_city_revoke(st, pos[0]);
+    if (rc == GLCI_STORE_ENOCITY || rc == GLCI_STORE_EINVAL) {
+        glci_fail(cmd, "no such city '%s'", pos[0]);
+    } else if (rc != 0) {
+        glci_cli_store_fail(cmd, cli, rc, "cannot revoke the city");
+    } else if (cli->format == GLCI_FMT_JSON) {
+        json_t *j = json_pack("{s:s, s:b}", "id", pos[0], "active", 0);
+        status = glci_json_print(&j, stdout) == 0 ? GLCI_EXIT_OK : GLCI_EXIT_FAIL;
+    } else if (cli->format == GLCI_FMT_CSV) {
+        fputs("id,active\r\n", stdout);
+        glci_csv_field(stdout, pos[0]);
+        fputs(",false\r\n", stdout);
+        status = GLCI_EXIT_OK;
+    } else {
+        printf("city %s revoked: its keys are refused from now on\n", pos[0]);
+        status = GLCI_EXIT_OK;
+    }
+    glci_store_close(&st);
+    return status;
+}
+
+const glci_cmd_t glci_cmd_city_add = {
+    .name = "city add",
+    .usage = "city add ID --name NAME --country CC (--public-key Z85 | --key-out FILE)",
+    .summary = "register a city and its agent's key",
+    .help =
+        "Registers city ID (lower-case letters, digits, '.', '_', '-') with its\n"
+        "agent's public CURVE key. With --public-key the key the city made\n"
+        "(glci-agent keygen) is checked and registered; with --key-out the key\n"
+        "pair is made here, the secret key written to FILE (mode 0600, never\n"
+        "over an existing file) for the city's agent, and the public key printed.\n\n"
+        "Options:\n"
+        "  --name NAME        the city's name, as shown in league tables\n"
+        "  --country CC       country code, e.g. IE\n"
+        "  --public-key Z85   the agent's public key (40 characters)\n"
+        "  --key-out FILE     generate the pair; write the secret key file here",
+    .pos = {"ID"},
+    .run = s_add,
+};
+
+const glci_cmd_t glci_cmd_city_list = {
+    .name = "city list",
+    .usage = "city list",
+    .summary = "list cities with last seen, batches, observations, rejects",
+    .help = "Lists every registered city in id order: name, country, whether it is\n"
+            "active, batches and observations applied (revisions included),\n"
+            "rejected observations and when it last delivered a batch (UTC).",
+    .run = s_list,
+};
+
+const glci_cmd_t glci_cmd_city_revoke = {
+    .name = "city revoke",
+    .usage = "city revoke ID",
+    .summary = "revoke a city: its keys are refused at once",
+    .help = "Marks city ID inactive: new connections and every further batch from\n"
+            "its keys are refused at once. Its data stays in the store.",
+    .pos = {"ID"},
+    .run = s_revoke,
+};

@@ -1,0 +1,120 @@
+/* glci history CITY INDICATOR: every value applied for one city and
+ * indicator, revisions included, oldest first, with when each arrived and
+ * which is current for its period. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "glci_text.h"
+
+typedef struct {
+    glci_format_t format;
+    json_t *rows;
+    glci_table_t *table;
+} s_hist_t;
+
+static int s_row(void *ctx, const glci_history_row_t *row)
+{
+    s_hist_t *h = ctx;
+    if (h->rows) {
+        json_array_append_new(h->rows, json_pack(
+            "{s:i, s:o, s:o, s:o, s:s, s:b, s:I, s:I}", "period", (int)row->period, "value",
+            glci_json_num(row->value, 1), "received", glci_json_time(row->received),
+            "observed_at", glci_json_time(row->observed_at), "source",
+            row->source ? row->source : "", "current", row->current, "stream",
+            (json_int_t)row->stream, "seq", (json_int_t)row->seq));
+        return 0;
+    }
+    char buf[64];
+    int csv = h->format == GLCI_FMT_CSV;
+    glci_table_cellf(h->table, "%d", (int)row->period);
+    glci_format_double(row->value, buf, sizeof buf);
+    glci_table_cell(h->table, buf);
+    glci_fmt_time(row->received, buf, sizeof buf);
+    glci_table_cell(h->table, buf);
+    if (csv && row->observed_at == 0)
+        buf[0] = '\0';
+    else
+        glci_fmt_time(row->observed_at, buf, sizeof buf);
+    glci_table_cell(h->table, buf);
+    glci_table_cell(h->table, csv ? (row->current ? "true" : "false") : (row->current ? "*" : ""));
+    glci_table_cell(h->table, row->source ? row->source : "");
+    return 0;
+}
+
+static int s_history(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char **argv)
+{
+    const char *pos[2];
+    int rc = glci_args_parse(cmd, argc, argv, NULL, 0, pos, 2, 2, NULL);
+    if (rc != GLCI_ARGS_OK)
+        return rc == GLCI_ARGS_HELP ? GLCI_EXIT_OK : GLCI_EXIT_USAGE;
+    glci_store_t *st = NULL;
+    glci_view_t *v = NULL;
+    int status = GLCI_EXIT_FAIL;
+    static const char *const headers[] = {"period", "value", "received", "observed",
+                                          "current", "source"};
+    s_hist_t h = {.format = cli->format};
+    if (glci_cli_open(cmd, cli, 1, &st) != 0 || glci_cli_view(cmd, st, &v) != 0)
+        goto cleanup;
+    const glci_framework_t *fw = glci_store_framework(st);
+    glci_city_t c;
+    rc = glci_view_city(v, pos[0], &c);
+    if (rc == GLCI_STORE_ENOCITY || rc == GLCI_STORE_EINVAL) {
+        glci_fail(cmd, "no such city '%s'", pos[0]);
+        goto cleanup;
+    }
+    if (rc != 0) {
+        glci_cli_store_fail(cmd, cli, rc, "cannot read the city");
+        goto cleanup;
+    }
+    if (glci_framework_indicator(fw, pos[1]) < 0) {
+        glci_fail(cmd, "no indicator '%s' in framework %s", pos[1], fw->id);
+        goto cleanup;
+    }
+    if (cli->format == GLCI_FMT_JSON)
+        h.rows = json_array();
+    else
+        h.table = glci_table_new(6, headers, "rrllll");
+    rc = glci_view_history(v, pos[0], pos[1], s_row, &h);
+    if (rc != 0) {
+        glci_cli_store_fail(cmd, cli, rc, "cannot read the history");
+        goto cleanup;
+    }
+    if (h.rows) {
+        json_t *j = json_pack("{s:s, s:s, s:O}", "city", pos[0], "indicator", pos[1],
+                              "rows", h.rows);
+        status = glci_json_print(&j, stdout) == 0 ? GLCI_EXIT_OK : GLCI_EXIT_FAIL;
+    } else if (cli->format == GLCI_FMT_CSV) {
+        glci_table_print_csv(h.table, stdout);
+        status = GLCI_EXIT_OK;
+    } else {
+        int32_t i = glci_framework_indicator(fw, pos[1]);
+        printf("%s (%s): %s [%s]\n", c.name, c.id, fw->ind[i].name, fw->ind[i].unit);
+        if (glci_table_rows(h.table) == 0) {
+            printf("no values received\n");
+        } else {
+            glci_table_print_text(h.table, stdout);
+            printf("\n* current value of its period (later rows revise earlier ones)\n");
+        }
+        status = GLCI_EXIT_OK;
+    }
+cleanup:
+    json_decref(h.rows);
+    glci_table_free(&h.table);
+    glci_view_end(&v);
+    glci_store_close(&st);
+    return status;
+}
+
+const glci_cmd_t glci_cmd_history = {
+    .name = "history",
+    .usage = "history CITY INDICATOR",
+    .summary = "every observation and revision of one indicator",
+    .help = "Lists every value city CITY delivered for INDICATOR, revisions\n"
+            "included, oldest first: period, value, when the collector received it\n"
+            "and when it was observed (UTC), whether it is the current value of its\n"
+            "period, and its source.",
+    .pos = {"CITY", "INDICATOR"},
+    .run = s_history,
+};

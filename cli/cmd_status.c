@@ -1,0 +1,111 @@
+/* glci status: a summary of the store -- cities, observations, periods,
+ * last ingest, rejects, size, and the embedded framework's id, version and
+ * hash. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int s_status(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char **argv)
+{
+    int rc = glci_args_parse(cmd, argc, argv, NULL, 0, NULL, 0, 0, NULL);
+    if (rc != GLCI_ARGS_OK)
+        return rc == GLCI_ARGS_HELP ? GLCI_EXIT_OK : GLCI_EXIT_USAGE;
+    glci_store_t *st = NULL;
+    glci_view_t *v = NULL;
+    int status = GLCI_EXIT_FAIL;
+    glci_store_status_t s;
+    if (glci_cli_open(cmd, cli, 1, &st) != 0 || glci_cli_view(cmd, st, &v) != 0)
+        goto cleanup;
+    const glci_framework_t *fw = glci_store_framework(st);
+    rc = glci_view_status(v, &s);
+    if (rc != 0) {
+        glci_cli_store_fail(cmd, cli, rc, "cannot read the store status");
+        goto cleanup;
+    }
+    int has_data = s.first_period != 0 || s.last_period != 0;
+    if (cli->format == GLCI_FMT_JSON) {
+        json_t *j = json_pack(
+            "{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:I, s:I, s:I, "
+            "s:{s:s, s:s, s:s, s:I, s:I, s:I}}",
+            "store", cli->store_dir, "cities", (json_int_t)s.n_cities, "active_cities",
+            (json_int_t)s.n_active, "observations", (json_int_t)s.n_observations,
+            "history", (json_int_t)s.n_history, "batches", (json_int_t)s.n_batches,
+            "rejects", (json_int_t)s.n_rejects, "first_period",
+            has_data ? json_integer(s.first_period) : json_null(), "last_period",
+            has_data ? json_integer(s.last_period) : json_null(), "last_ingest",
+            glci_json_time(s.last_ingest), "size_bytes", (json_int_t)s.size_bytes,
+            "map_bytes", (json_int_t)s.map_bytes, "schema", (json_int_t)s.schema,
+            "framework", "id", fw->id, "version", fw->version, "hash", fw->hash_hex,
+            "areas", (json_int_t)fw->n_areas, "focus", (json_int_t)fw->n_focus,
+            "indicators", (json_int_t)fw->n_ind);
+        status = glci_json_print(&j, stdout) == 0 ? GLCI_EXIT_OK : GLCI_EXIT_FAIL;
+        goto cleanup;
+    }
+    char ingest[40];
+    glci_fmt_time(s.last_ingest, ingest, sizeof ingest);
+    if (cli->format == GLCI_FMT_CSV) {
+        static const char *const headers[] = {
+            "store", "cities", "active_cities", "observations", "history", "batches",
+            "rejects", "first_period", "last_period", "last_ingest", "size_bytes",
+            "map_bytes", "schema", "framework", "framework_version", "framework_hash"};
+        glci_table_t *t = glci_table_new(16, headers, NULL);
+        glci_table_cell(t, cli->store_dir);
+        glci_table_cellf(t, "%u", s.n_cities);
+        glci_table_cellf(t, "%u", s.n_active);
+        glci_table_cellf(t, "%llu", (unsigned long long)s.n_observations);
+        glci_table_cellf(t, "%llu", (unsigned long long)s.n_history);
+        glci_table_cellf(t, "%llu", (unsigned long long)s.n_batches);
+        glci_table_cellf(t, "%llu", (unsigned long long)s.n_rejects);
+        if (has_data) {
+            glci_table_cellf(t, "%d", (int)s.first_period);
+            glci_table_cellf(t, "%d", (int)s.last_period);
+        } else {
+            glci_table_cell(t, "");
+            glci_table_cell(t, "");
+        }
+        glci_table_cell(t, s.last_ingest ? ingest : "");
+        glci_table_cellf(t, "%llu", (unsigned long long)s.size_bytes);
+        glci_table_cellf(t, "%llu", (unsigned long long)s.map_bytes);
+        glci_table_cellf(t, "%u", s.schema);
+        glci_table_cell(t, fw->id);
+        glci_table_cell(t, fw->version);
+        glci_table_cell(t, fw->hash_hex);
+        glci_table_print_csv(t, stdout);
+        glci_table_free(&t);
+        status = GLCI_EXIT_OK;
+        goto cleanup;
+    }
+    printf("store         %s (schema %u)\n", cli->store_dir, s.schema);
+    printf("framework     %s %s (%u areas, %u focus areas, %u indicators)\n", fw->id,
+           fw->version, fw->n_areas, fw->n_focus, fw->n_ind);
+    printf("hash          %s\n", fw->hash_hex);
+    printf("cities        %u (%u active)\n", s.n_cities, s.n_active);
+    printf("observations  %llu current, %llu applied with revisions\n",
+           (unsigned long long)s.n_observations, (unsigned long long)s.n_history);
+    printf("batches       %llu\n", (unsigned long long)s.n_batches);
+    printf("rejects       %llu\n", (unsigned long long)s.n_rejects);
+    if (has_data)
+        printf("periods       %d-%d\n", (int)s.first_period, (int)s.last_period);
+    else
+        printf("periods       none yet\n");
+    printf("last ingest   %s\n", s.last_ingest ? ingest : "never");
+    printf("size          %.1f MiB used of a %.1f MiB map\n",
+           (double)s.size_bytes / 1048576.0, (double)s.map_bytes / 1048576.0);
+    status = GLCI_EXIT_OK;
+cleanup:
+    glci_view_end(&v);
+    glci_store_close(&st);
+    return status;
+}
+
+const glci_cmd_t glci_cmd_status = {
+    .name = "status",
+    .usage = "status",
+    .summary = "store summary: cities, observations, periods, size, framework",
+    .help = "Summarises the store: cities (active ones), current observations and\n"
+            "all applied values, batches, rejects, the periods with data, the last\n"
+            "ingest (UTC), the space in use and the map size, and the embedded\n"
+            "framework's id, version and hash.",
+    .run = s_status,
+};

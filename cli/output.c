@@ -1,0 +1,240 @@
+/* Tables, CSV and JSON for glci's output: see output.h. */
+#include "output.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "glci_alloc.h"
+#include "glci_text.h"
+
+struct glci_table {
+    size_t n_cols;
+    char **headers;
+    char *align;
+    size_t n_cells, cap;
+    char **cells;
+};
+
+int glci_format_parse(const char *text, glci_format_t *out)
+{
+    if (strcmp(text, "table") == 0)
+        *out = GLCI_FMT_TABLE;
+    else if (strcmp(text, "json") == 0)
+        *out = GLCI_FMT_JSON;
+    else if (strcmp(text, "csv") == 0)
+        *out = GLCI_FMT_CSV;
+    else
+        return -1;
+    return 0;
+}
+
+glci_table_t *glci_table_new(size_t n_cols, const char *const *headers, const char *align)
+{
+    assert(n_cols > 0);
+    glci_table_t *t = glci_xcalloc(1, sizeof *t);
+    t->n_cols = n_cols;
+    t->headers = glci_xcalloc(n_cols, sizeof *t->headers);
+    t->align = glci_xcalloc(n_cols + 1, 1);
+    for (size_t i = 0; i < n_cols; i++) {
+        t->headers[i] = glci_xstrdup(headers[i]);
+        t->align[i] = align && align[i] == 'r' ? 'r' : 'l';
+    }
+    return t;
+}
+
+void glci_table_free(glci_table_t **self)
+{
+    if (!self || !*self)
+        return;
+    glci_table_t *t = *self;
+    for (size_t i = 0; i < t->n_cols; i++)
+        free(t->headers[i]);
+    for (size_t i = 0; i < t->n_cells; i++)
+        free(t->cells[i]);
+    free(t->headers);
+    free(t->align);
+    free(t->cells);
+    free(t);
+    *self = NULL;
+}
+
+void glci_table_cell(glci_table_t *t, const char *text)
+{
+    if (t->n_cells == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 64;
+        t->cells = glci_xrealloc(t->cells, t->cap * sizeof *t->cells);
+    }
+    t->cells[t->n_cells++] = glci_xstrdup(text ? text : "");
+}
+
+void glci_table_cellf(glci_table_t *t, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    glci_table_cell(t, buf);
+}
+
+size_t glci_table_rows(const glci_table_t *t)
+{
+    return (t->n_cells + t->n_cols - 1) / t->n_cols;
+}
+
+/* Display width: UTF-8 characters (continuation bytes do not count). */
+static size_t s_width(const char *s)
+{
+    size_t w = 0;
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80)
+            w++;
+    return w;
+}
+
+static const char *s_cell(const glci_table_t *t, size_t row, size_t col)
+{
+    size_t i = row * t->n_cols + col;
+    return i < t->n_cells ? t->cells[i] : "";
+}
+
+static void s_pad(FILE *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        fputc(' ', out);
+}
+
+static void s_text_row(const glci_table_t *t, FILE *out, const size_t *widths,
+                       const char *const *texts)
+{
+    /* The last non-empty column ends the line: no trailing blanks. */
+    size_t last = 0;
+    for (size_t c = 0; c < t->n_cols; c++)
+        if (*texts[c] || t->align[c] == 'r')
+            last = c;
+    for (size_t c = 0; c <= last; c++) {
+        size_t w = s_width(texts[c]);
+        size_t pad = widths[c] > w ? widths[c] - w : 0;
+        if (c > 0)
+            fputs("  ", out);
+        if (t->align[c] == 'r')
+            s_pad(out, pad);
+        fputs(texts[c], out);
+        if (t->align[c] != 'r' && c < last)
+            s_pad(out, pad);
+    }
+    fputc('\n', out);
+}
+
+void glci_table_print_text(const glci_table_t *t, FILE *out)
+{
+    size_t rows = glci_table_rows(t);
+    size_t *widths = glci_xcalloc(t->n_cols, sizeof *widths);
+    const char **texts = glci_xcalloc(t->n_cols, sizeof *texts);
+    for (size_t c = 0; c < t->n_cols; c++) {
+        widths[c] = s_width(t->headers[c]);
+        for (size_t r = 0; r < rows; r++) {
+            size_t w = s_width(s_cell(t, r, c));
+            if (w > widths[c])
+                widths[c] = w;
+        }
+    }
+    s_text_row(t, out, widths, (const char *const *)t->headers);
+    for (size_t r = 0; r < rows; r++) {
+        for (size_t c = 0; c < t->n_cols; c++)
+            texts[c] = s_cell(t, r, c);
+        s_text_row(t, out, widths, texts);
+    }
+    free(texts);
+    free(widths);
+}
+
+void glci_csv_field(FILE *out, const char *text)
+{
+    if (!strpbrk(text, ",\"\r\n")) {
+        fputs(text, out);
+        return;
+    }
+    fputc('"', out);
+    for (const char *p = text; *p; p++) {
+        if (*p == '"')
+            fputc('"', out);
+        fputc(*p, out);
+    }
+    fputc('"', out);
+}
+
+void glci_table_print_csv(const glci_table_t *t, FILE *out)
+{
+    size_t rows = glci_table_rows(t);
+    for (size_t c = 0; c < t->n_cols; c++) {
+        if (c > 0)
+            fputc(',', out);
+        glci_csv_field(out, t->headers[c]);
+    }
+    fputs("\r\n", out);
+    for (size_t r = 0; r < rows; r++) {
+        for (size_t c = 0; c < t->n_cols; c++) {
+            if (c > 0)
+                fputc(',', out);
+            glci_csv_field(out, s_cell(t, r, c));
+        }
+        fputs("\r\n", out);
+    }
+}
+
+int glci_json_print(json_t **value, FILE *out)
+{
+    /* jansson prints reals with "%.17g", which always reads back as the same
+     * double; JSON_REAL_PRECISION(17) says so explicitly. */
+    int rc = json_dumpf(*value, out, JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+    if (rc == 0 && fputc('\n', out) == EOF)
+        rc = -1;
+    json_decref(*value);
+    *value = NULL;
+    return rc == 0 ? 0 : -1;
+}
+
+json_t *glci_json_num(double v, int present)
+{
+    if (!present || !isfinite(v))
+        return json_null();
+    return json_real(v);
+}
+
+void glci_fmt_score(double v, int present, char *buf, size_t len)
+{
+    if (!present || !isfinite(v))
+        snprintf(buf, len, "-");
+    else
+        snprintf(buf, len, "%.1f", v);
+}
+
+void glci_fmt_exact(double v, int present, char *buf, size_t len)
+{
+    if (!present || !isfinite(v))
+        snprintf(buf, len, "%s", "");
+    else
+        glci_format_double(v, buf, len);
+}
+
+void glci_fmt_time(int64_t unix_seconds, char *buf, size_t len)
+{
+    if (unix_seconds == 0)
+        snprintf(buf, len, "-");
+    else
+        glci_format_iso_time(unix_seconds, buf, len);
+}
+
+json_t *glci_json_time(int64_t unix_seconds)
+{
+    char buf[40];
+    if (unix_seconds == 0)
+        return json_null();
+    glci_format_iso_time(unix_seconds, buf, sizeof buf);
+    return json_string(buf);
+}

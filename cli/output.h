@@ -1,0 +1,71 @@
+/* Output formatting for glci: aligned text tables for people, RFC 4180 CSV
+ * with a header for programs, and JSON through jansson with numbers that
+ * read back as exactly the same doubles.
+ *
+ * A glci_table_t collects rows of text cells; it prints either as aligned
+ * columns or as CSV, so a command builds its rows once for both. */
+#ifndef GLCI_OUTPUT_H
+#define GLCI_OUTPUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+typedef enum {
+    GLCI_FMT_TABLE = 0,
+    GLCI_FMT_JSON  = 1,
+    GLCI_FMT_CSV   = 2
+} glci_format_t;
+
+/* Parses "table", "json", "csv". Returns 0, or -1 for anything else. */
+int glci_format_parse(const char *text, glci_format_t *out);
+
+typedef struct glci_table glci_table_t;
+
+/* A table with n_cols columns named by headers (copied). align has one
+ * character per column: 'l' left, 'r' right (NULL: all left). */
+glci_table_t *glci_table_new(size_t n_cols, const char *const *headers, const char *align);
+
+/* Frees and sets *self to NULL; accepts NULL. */
+void glci_table_free(glci_table_t **self);
+
+/* Appends the next cell, filling rows left to right (text copied; NULL is
+ * an empty cell). */
+void glci_table_cell(glci_table_t *t, const char *text);
+void glci_table_cellf(glci_table_t *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+size_t glci_table_rows(const glci_table_t *t);
+
+/* Prints the header and the rows with columns aligned (widths in UTF-8
+ * characters), two spaces apart, no trailing blanks. */
+void glci_table_print_text(const glci_table_t *t, FILE *out);
+
+/* Prints the header and rows as RFC 4180 CSV (CRLF line ends; fields with
+ * a comma, quote, CR or LF quoted, quotes doubled). */
+void glci_table_print_csv(const glci_table_t *t, FILE *out);
+
+/* Prints one CSV field (quoted when needed) without separator. */
+void glci_csv_field(FILE *out, const char *text);
+
+/* Dumps a JSON value (stealing the reference) on out with a newline, keys
+ * in insertion order, reals with 17 significant digits so they round-trip.
+ * Returns 0, or -1 if writing failed. */
+int glci_json_print(json_t **value, FILE *out);
+
+/* A JSON number for v, or null when !present or v is not finite. */
+json_t *glci_json_num(double v, int present);
+
+/* Text of a score for people: "71.2" (one decimal), "-" when absent. */
+void glci_fmt_score(double v, int present, char *buf, size_t len);
+
+/* Text of a number for CSV: the shortest exact form, "" when absent. */
+void glci_fmt_exact(double v, int present, char *buf, size_t len);
+
+/* ISO 8601 UTC text of Unix seconds, or "-" / JSON null for 0 (never). */
+void glci_fmt_time(int64_t unix_seconds, char *buf, size_t len);
+json_t *glci_json_time(int64_t unix_seconds);
+
+#endif
