@@ -905,6 +905,21 @@ void glci_framework_free(glci_framework_t **self)
 
 /* ---- Validation of one observation ------------------------------------ */
 
+/* A number for a message: plain decimals when they read back exactly
+ * ("120", "0.25"), else the shortest round-trip form. */
+static void s_fmt(double v, char *buf, size_t len)
+{
+    double a = fabs(v);
+    if (a == 0.0 || (a >= 1e-6 && a < 1e15)) {
+        for (int d = 0; d <= 17; d++) {
+            snprintf(buf, len, "%.*f", d, v);
+            if (strtod(buf, NULL) == v)
+                return;
+        }
+    }
+    glci_format_double(v, buf, len);
+}
+
 const char *glci_reject_str(glci_reject_t reason)
 {
     switch (reason) {
@@ -923,7 +938,7 @@ glci_reject_t glci_framework_check(const glci_framework_t *fw,
                                    double value, uint32_t *ind,
                                    char *msg, size_t msglen)
 {
-    char a[32], b[32], c[32];
+    char a[64], b[64], c[64];
     if (!msg || !msglen) {
         msg = a;            /* scratch: the caller wants no text */
         msglen = sizeof a;
@@ -954,10 +969,10 @@ glci_reject_t glci_framework_check(const glci_framework_t *fw,
     }
     const glci_indicator_t *in = &fw->ind[i];
     if (value < in->min || value > in->max) {
-        char v[32];
-        glci_format_double(value, v, sizeof v);
-        glci_format_double(in->min, b, sizeof b);
-        glci_format_double(in->max, c, sizeof c);
+        char v[64];
+        s_fmt(value, v, sizeof v);
+        s_fmt(in->min, b, sizeof b);
+        s_fmt(in->max, c, sizeof c);
         snprintf(msg, msglen, "value %s outside [%s, %s] for %s", v, b, c, indicator);
         return GLCI_REJECT_OUT_OF_RANGE;
     }

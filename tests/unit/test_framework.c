@@ -1,0 +1,545 @@
+/* Unit tests for the framework loader (index/glci_framework.c): the shipped
+ * framework, defaults, lookups, the content hash, observation checks, and
+ * every malformed-file case refused with "FILE:LINE: message". */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "glci_index.h"
+
+/* A minimal valid framework; the line numbers below refer to it. */
+static const char s_base[] =
+    "[framework]\n"                 /* 1 */
+    "id = t\n"                      /* 2 */
+    "version = 1\n"                 /* 3 */
+    "[area:a]\n"                    /* 4 */
+    "name = A\n"                    /* 5 */
+    "[focus:a.f]\n"                 /* 6 */
+    "area = a\n"                    /* 7 */
+    "name = F\n"                    /* 8 */
+    "[indicator:i]\n"               /* 9 */
+    "focus = a.f\n"                 /* 10 */
+    "name = I\n"                    /* 11 */
+    "unit = %\n"                    /* 12 */
+    "direction = higher\n"          /* 13 */
+    "lower = 0\n"                   /* 14 */
+    "upper = 100\n"                 /* 15 */
+    "min = 0\n"                     /* 16 */
+    "max = 100\n";                  /* 17 */
+
+/* s_base with the first occurrence of `from` replaced by `to` (static buffer). */
+static const char *s_subst(const char *from, const char *to)
+{
+    static char buf[8192];
+    const char *at = strstr(s_base, from);
+    assert_non_null(at);
+    snprintf(buf, sizeof buf, "%.*s%s%s", (int)(at - s_base), s_base, to, at + strlen(from));
+    return buf;
+}
+
+static void s_refuse(const char *text, int line, const char *what)
+{
+    glci_framework_t *fw = (glci_framework_t *)&fw;   /* must be reset to NULL */
+    char err[512] = "", prefix[32];
+    int rc = glci_framework_load_text(text, strlen(text), "t.ini", &fw, err, sizeof err);
+    if (rc != GLCI_INDEX_EPARSE || !strstr(err, what))
+        print_error("expected refusal at line %d with '%s', got rc %d: %s\n", line, what,
+                    rc, err);
+    assert_int_equal(rc, GLCI_INDEX_EPARSE);
+    assert_null(fw);
+    if (line > 0)
+        snprintf(prefix, sizeof prefix, "t.ini:%d: ", line);
+    else
+        snprintf(prefix, sizeof prefix, "t.ini: ");
+    if (strncmp(err, prefix, strlen(prefix)) != 0)
+        print_error("expected prefix '%s', got: %s\n", prefix, err);
+    assert_int_equal(strncmp(err, prefix, strlen(prefix)), 0);
+    assert_non_null(strstr(err, what));
+    assert_null(strchr(err, '\n'));
+}
+
+static glci_framework_t *s_load(const char *text)
+{
+    glci_framework_t *fw = NULL;
+    char err[512] = "";
+    int rc = glci_framework_load_text(text, strlen(text), "t.ini", &fw, err, sizeof err);
+    if (rc != 0)
+        print_error("unexpected refusal: %s\n", err);
+    assert_int_equal(rc, 0);
+    assert_non_null(fw);
+    return fw;
+}
+
+static const char *s_shipped_path(void)
+{
+    const char *p = getenv("GLCI_FRAMEWORK");
+    return p && *p ? p : "../framework/glci.ini";
+}
+
+/* ---- Valid files ------------------------------------------------------- */
+
+static void test_shipped_framework(void **state)
+{
+    glci_framework_t *fw = NULL;
+    char err[512] = "";
+    int rc = glci_framework_load_file(s_shipped_path(), &fw, err, sizeof err);
+    if (rc)
+        print_error("%s\n", err);
+    assert_int_equal(rc, 0);
+    assert_string_equal(fw->id, "unesco-glci");
+    assert_int_equal(fw->n_areas, 3);
+    assert_int_equal(fw->n_focus, 12);
+    assert_true(fw->n_ind >= 36);
+    assert_int_equal(glci_framework_area(fw, "benefits"), 0);
+    assert_int_equal(glci_framework_area(fw, "building_blocks"), 1);
+    assert_int_equal(glci_framework_area(fw, "conditions"), 2);
+    assert_int_equal(fw->areas[0].n_focus, 3);
+    assert_int_equal(fw->areas[1].n_focus, 6);
+    assert_int_equal(fw->areas[2].n_focus, 3);
+    for (uint32_t f = 0; f < fw->n_focus; f++) {
+        const glci_focus_t *fo = &fw->focus[f];
+        const char *area_id = fw->areas[fo->area].id;
+        assert_true(fo->n_ind >= 3);
+        /* focus ids are area.short */
+        assert_int_equal(strncmp(fo->id, area_id, strlen(area_id)), 0);
+        assert_int_equal(fo->id[strlen(area_id)], '.');
+    }
+    for (uint32_t i = 0; i < fw->n_ind; i++) {
+        const glci_indicator_t *in = &fw->ind[i];
+        assert_true(in->min <= in->max);
+        assert_true(in->lower != in->upper);
+        assert_true(in->lower >= in->min && in->upper <= in->max);
+        assert_true(in->weight > 0);
+        assert_int_equal(glci_framework_indicator(fw, in->id), (int32_t)i);
+        if (strcmp(in->unit, "yes/no") == 0) {
+            assert_true(in->min == 0 && in->max == 1 && in->lower == 0 && in->upper == 1);
+        }
+    }
+    assert_int_equal(glci_framework_indicator(fw, "adult_learning_rate"), 0);
+    assert_true(fw->source_len > 0);
+    assert_int_equal(strlen(fw->source), fw->source_len);
+    assert_int_equal(strlen(fw->hash_hex), 64);
+    glci_framework_free(&fw);
+    assert_null(fw);
+    glci_framework_free(&fw);       /* NULL is fine */
+    glci_framework_free(NULL);
+}
+
+static void test_defaults_and_order(void **state)
+{
+    glci_framework_t *fw = s_load(s_base);
+    assert_string_equal(fw->id, "t");
+    assert_string_equal(fw->version, "1");
+    assert_true(fw->min_coverage == 0.8);
+    assert_int_equal(fw->carry_forward, 2);
+    assert_int_equal(fw->aggregation, GLCI_AGG_ARITHMETIC);
+    assert_int_equal(fw->first_period, 2000);
+    assert_int_equal(fw->last_period, 2100);
+    assert_true(fw->areas[0].weight == 1.0);
+    assert_true(fw->focus[0].weight == 1.0);
+    assert_true(fw->ind[0].weight == 1.0);
+    assert_string_equal(fw->ind[0].unit, "%");
+    assert_int_equal(fw->ind[0].direction, GLCI_DIR_HIGHER);
+    glci_framework_free(&fw);
+
+    /* Order is the file's order, forward references are fine, indented
+     * lines and inline comments are read as expected. */
+    fw = s_load("[framework]\nid = x\nversion = 2\naggregation = geometric ; comment\n"
+                "carry_forward = 0\nmin_coverage = 1\nfirst_period = 2010\nlast_period = 2010\n"
+                "[indicator:z]\n  focus = b.g\n  name = Z\n  unit = n\n  direction = lower\n"
+                "  lower = 1\n  upper = 2\n  min = -5\n  max = 5\n  weight = 2.5\n"
+                "[area:b]\nname = B\nweight = 3\n"
+                "[area:a]\nname = A\n"
+                "[focus:a.f]\narea = a\nname = F\n"
+                "[focus:b.g]\narea = b\nname = G\nweight = 0.5\n"
+                "[indicator:y]\nfocus = a.f\nname = Y\nunit = n\ndirection = higher\n"
+                "lower = 0\nupper = 1\nmin = 0\nmax = 1\n");
+    assert_int_equal(fw->aggregation, GLCI_AGG_GEOMETRIC);
+    assert_int_equal(fw->carry_forward, 0);
+    assert_true(fw->min_coverage == 1.0);
+    assert_int_equal(fw->first_period, 2010);
+    assert_int_equal(fw->last_period, 2010);
+    assert_string_equal(fw->areas[0].id, "b");
+    assert_true(fw->areas[0].weight == 3.0);
+    assert_string_equal(fw->focus[1].id, "b.g");
+    assert_int_equal(fw->focus[1].area, 0);
+    assert_int_equal(fw->areas[0].focus[0], 1);
+    assert_string_equal(fw->ind[0].id, "z");
+    assert_int_equal(fw->ind[0].focus, 1);
+    assert_int_equal(fw->ind[0].direction, GLCI_DIR_LOWER);
+    assert_true(fw->ind[0].weight == 2.5);
+    assert_true(fw->ind[0].min == -5);
+    assert_int_equal(glci_framework_focus(fw, "b.g"), 1);
+    assert_int_equal(glci_framework_focus(fw, "b"), -1);
+    assert_int_equal(glci_framework_indicator(fw, "y"), 1);
+    assert_int_equal(glci_framework_indicator(fw, "Y"), -1);
+    assert_int_equal(glci_framework_indicator(fw, ""), -1);
+    glci_framework_free(&fw);
+}
+
+static void test_many_ids_lookup(void **state)
+{
+    /* Enough indicators to exercise collisions in the id table. */
+    size_t cap = 1 << 20, n = 0;
+    char *t = malloc(cap);
+    assert_non_null(t);
+    n += (size_t)snprintf(t + n, cap - n,
+                          "[framework]\nid = big\nversion = 1\n[area:a]\nname = A\n"
+                          "[focus:a.f]\narea = a\nname = F\n");
+    for (int i = 0; i < 2000; i++)
+        n += (size_t)snprintf(t + n, cap - n,
+                              "[indicator:ind%d]\nfocus = a.f\nname = N\nunit = u\n"
+                              "direction = higher\nlower = 0\nupper = 1\nmin = 0\nmax = 1\n", i);
+    glci_framework_t *fw = s_load(t);
+    assert_int_equal(fw->n_ind, 2000);
+    char id[32];
+    for (int i = 0; i < 2000; i++) {
+        snprintf(id, sizeof id, "ind%d", i);
+        assert_int_equal(glci_framework_indicator(fw, id), i);
+    }
+    assert_int_equal(glci_framework_indicator(fw, "ind2000"), -1);
+    glci_framework_free(&fw);
+    free(t);
+}
+
+static void test_hash_is_canonical(void **state)
+{
+    glci_framework_t *a = s_load(s_base);
+    /* Comments, blank lines, spacing, key order and number spelling do not
+     * change the hash. */
+    glci_framework_t *b = s_load(
+        "; a comment\n\n[framework]\nversion=1\nid   =   t   ; inline\n\n"
+        "[area:a]\nweight = 1.0\nname = A\n[focus:a.f]\nname = F\narea = a\n"
+        "[indicator:i]\nmax = 1e2\nmin = 0.0\nupper = 100\nlower = -0\ndirection = higher\n"
+        "unit = %\nname = I\nfocus = a.f\nweight = 1\n");
+    assert_string_equal(a->hash_hex, b->hash_hex);
+    assert_memory_equal(a->hash, b->hash, 32);
+    /* Any value change does. */
+    const char *changes[][2] = {
+        {"upper = 100", "upper = 99"}, {"name = I", "name = I2"}, {"unit = %", "unit = pct"},
+        {"version = 1", "version = 1.1"}, {"direction = higher", "direction = lower"},
+        {"max = 100", "max = 101"}, {"id = t", "id = t\ncarry_forward = 3"},
+        {"id = t", "id = t\nmin_coverage = 0.5"}, {"id = t", "id = t\naggregation = geometric"},
+        {"name = A", "name = A\nweight = 2"},
+    };
+    for (size_t k = 0; k < sizeof changes / sizeof changes[0]; k++) {
+        glci_framework_t *c = s_load(s_subst(changes[k][0], changes[k][1]));
+        if (strcmp(a->hash_hex, c->hash_hex) == 0)
+            print_error("change %zu did not change the hash\n", k);
+        assert_string_not_equal(a->hash_hex, c->hash_hex);
+        glci_framework_free(&c);
+    }
+    /* The source text is kept as given. */
+    assert_int_equal(a->source_len, strlen(s_base));
+    assert_string_equal(a->source, s_base);
+    glci_framework_free(&a);
+    glci_framework_free(&b);
+}
+
+static void test_text_need_not_be_terminated(void **state)
+{
+    size_t n = strlen(s_base);
+    char *t = malloc(n + 8);
+    assert_non_null(t);
+    memcpy(t, s_base, n);
+    memcpy(t + n, "garbage", 8);       /* beyond len: never read */
+    glci_framework_t *fw = NULL;
+    char err[256];
+    assert_int_equal(glci_framework_load_text(t, n, NULL, &fw, err, sizeof err), 0);
+    assert_int_equal(fw->source_len, n);
+    assert_int_equal(fw->source[n], '\0');
+    glci_framework_free(&fw);
+    /* No final newline and CRLF line ends are fine. */
+    fw = s_load("[framework]\r\nid = t\r\nversion = 1\r\n[area:a]\r\nname = A\r\n"
+                "[focus:a.f]\r\narea = a\r\nname = F\r\n[indicator:i]\r\nfocus = a.f\r\n"
+                "name = I\r\nunit = %\r\ndirection = higher\r\nlower = 0\r\nupper = 1\r\n"
+                "min = 0\r\nmax = 1");
+    assert_true(fw->ind[0].max == 1);
+    assert_string_equal(fw->ind[0].name, "I");
+    glci_framework_free(&fw);
+    free(t);
+}
+
+static void test_load_file_errors(void **state)
+{
+    glci_framework_t *fw = NULL;
+    char err[512] = "";
+    assert_int_equal(glci_framework_load_file("/nonexistent/glci.ini", &fw, err, sizeof err),
+                     GLCI_INDEX_EIO);
+    assert_null(fw);
+    assert_non_null(strstr(err, "/nonexistent/glci.ini: "));
+    /* A file with an error is named with its path. */
+    char path[] = "/tmp/glci-test-fw-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    const char *bad = s_subst("upper = 100", "upper = 0");
+    assert_int_equal(write(fd, bad, strlen(bad)), (ssize_t)strlen(bad));
+    close(fd);
+    assert_int_equal(glci_framework_load_file(path, &fw, err, sizeof err), GLCI_INDEX_EPARSE);
+    char want[64];
+    snprintf(want, sizeof want, "%s:15: ", path);
+    assert_int_equal(strncmp(err, want, strlen(want)), 0);
+    unlink(path);
+    assert_string_equal(glci_index_strerror(GLCI_INDEX_EIO), "framework file cannot be read");
+    assert_non_null(glci_index_strerror(GLCI_INDEX_EPARSE));
+    assert_non_null(glci_index_strerror(12345));
+}
+
+/* ---- Refusals: one test per rule --------------------------------------- */
+
+static void test_refuse_unknown_key(void **state)
+{
+    s_refuse(s_subst("unit = %", "unit = %\ncolour = red"), 13, "unknown key 'colour'");
+    s_refuse(s_subst("version = 1", "version = 1\nweight = 2"), 4, "unknown key 'weight'");
+}
+
+static void test_refuse_duplicate_key(void **state)
+{
+    s_refuse(s_subst("name = A", "name = A\nname = B"), 6, "duplicate key 'name'");
+}
+
+static void test_refuse_key_outside_section(void **state)
+{
+    char t[2048];
+    snprintf(t, sizeof t, "id = t\n%s", s_base);
+    s_refuse(t, 1, "outside any section");
+}
+
+static void test_refuse_unknown_section_kind(void **state)
+{
+    s_refuse(s_subst("[area:a]", "[region:a]"), 4, "unknown section kind 'region'");
+    s_refuse(s_subst("[area:a]", "[area]"), 4, "needs an id");
+    s_refuse(s_subst("[area:a]", "[area:]"), 4, "bad id");
+    s_refuse(s_subst("[area:a]", "[area:a b]"), 4, "bad id");
+    s_refuse(s_subst("[framework]", "[framework:x]"), 1, "takes no id");
+}
+
+static void test_refuse_missing_field(void **state)
+{
+    s_refuse(s_subst("unit = %\n", ""), 9, "missing field 'unit'");
+    s_refuse(s_subst("name = I\n", ""), 9, "missing field 'name'");
+    s_refuse(s_subst("focus = a.f\n", ""), 9, "missing field 'focus'");
+    s_refuse(s_subst("direction = higher\n", ""), 9, "missing field 'direction'");
+    s_refuse(s_subst("lower = 0\n", ""), 9, "missing field 'lower'");
+    s_refuse(s_subst("upper = 100\n", ""), 9, "missing field 'upper'");
+    s_refuse(s_subst("min = 0\n", ""), 9, "missing field 'min'");
+    s_refuse(s_subst("max = 100\n", ""), 9, "missing field 'max'");
+    s_refuse(s_subst("area = a\n", ""), 6, "missing field 'area'");
+    s_refuse(s_subst("name = F\n", ""), 6, "missing field 'name'");
+    s_refuse(s_subst("name = A\n", ""), 4, "missing field 'name'");
+    s_refuse(s_subst("id = t\n", ""), 1, "missing field 'id'");
+    s_refuse(s_subst("version = 1\n", ""), 1, "missing field 'version'");
+    s_refuse(s_subst("name = I", "name ="), 11, "empty value for 'name'");
+}
+
+static void test_refuse_missing_framework(void **state)
+{
+    s_refuse(s_subst("[framework]\nid = t\nversion = 1\n", ""), 0, "no [framework] section");
+    s_refuse(s_subst("[area:a]", "[framework]\n[area:a]"), 4, "duplicate [framework]");
+    s_refuse("[framework]\nid = t\nversion = 1\n", 0, "no [area:ID] section");
+    s_refuse("", 0, "no [framework] section");
+}
+
+static void test_refuse_duplicate_id(void **state)
+{
+    char t[4096];
+    snprintf(t, sizeof t, "%s[indicator:i]\nfocus = a.f\nname = J\nunit = %%\n"
+             "direction = higher\nlower = 0\nupper = 1\nmin = 0\nmax = 1\n", s_base);
+    s_refuse(t, 18, "duplicate id 'i' (first on line 9)");
+    s_refuse(s_subst("[indicator:i]", "[area:a]\nname = B\n[indicator:i]"), 9,
+             "duplicate id 'a'");
+    s_refuse(s_subst("[indicator:i]", "[focus:a.f]\narea = a\nname = G\n[indicator:i]"), 9,
+             "duplicate id 'a.f'");
+}
+
+static void test_refuse_dangling_reference(void **state)
+{
+    s_refuse(s_subst("area = a", "area = nowhere"), 7, "unknown area 'nowhere'");
+    s_refuse(s_subst("focus = a.f", "focus = a.g"), 10, "unknown focus area 'a.g'");
+}
+
+static void test_refuse_goalposts(void **state)
+{
+    s_refuse(s_subst("upper = 100", "upper = 0"), 15, "lower and upper are equal");
+    s_refuse(s_subst("max = 100", "max = -1"), 17, "min 0 is greater than max -1");
+}
+
+static void test_refuse_non_numeric(void **state)
+{
+    s_refuse(s_subst("lower = 0", "lower = zero"), 14, "'lower' is not a finite number");
+    s_refuse(s_subst("upper = 100", "upper = 100abc"), 15, "'upper' is not a finite number");
+    s_refuse(s_subst("upper = 100", "upper = nan"), 15, "not a finite number");
+    s_refuse(s_subst("max = 100", "max = inf"), 17, "not a finite number");
+    s_refuse(s_subst("min = 0", "min = 0x10"), 16, "not a finite number");
+    s_refuse(s_subst("min = 0", "min = 1e999"), 16, "not a finite number");
+    s_refuse(s_subst("name = A", "name = A\nweight = heavy"), 6, "'weight' is not a finite");
+    s_refuse(s_subst("version = 1", "version = 1\nmin_coverage = most"), 4,
+             "'min_coverage' is not a finite number");
+    s_refuse(s_subst("version = 1", "version = 1\nfirst_period = 2000.5"), 4,
+             "'first_period' is not an integer");
+    s_refuse(s_subst("version = 1", "version = 1\ncarry_forward = two"), 4,
+             "'carry_forward' is not an integer");
+}
+
+static void test_refuse_weight(void **state)
+{
+    s_refuse(s_subst("max = 100", "max = 100\nweight = 0"), 18, "weight must be positive");
+    s_refuse(s_subst("name = F", "name = F\nweight = -1"), 9, "weight must be positive");
+    s_refuse(s_subst("name = A", "name = A\nweight = -0.5"), 6, "weight must be positive");
+}
+
+static void test_refuse_empty_area_or_focus(void **state)
+{
+    s_refuse(s_subst("[focus:a.f]", "[area:b]\nname = B\n[focus:a.f]"), 6,
+             "area 'b' has no focus areas");
+    s_refuse(s_subst("[indicator:i]", "[focus:a.g]\narea = a\nname = G\n[indicator:i]"), 9,
+             "focus area 'a.g' has no indicators");
+    /* A section with no keys at all is still seen (inih never reports it). */
+    s_refuse(s_subst("[indicator:i]", "[area:b]\n[indicator:i]"), 9, "missing field 'name'");
+    s_refuse(s_subst("[indicator:i]", "[focus:a.g]\n\n; nothing\n[indicator:i]"), 9,
+             "missing field 'area' in [focus:a.g]");
+}
+
+static void test_refuse_bad_names(void **state)
+{
+    s_refuse(s_subst("version = 1", "version = 1\naggregation = harmonic"), 4,
+             "aggregation must be arithmetic or geometric, not 'harmonic'");
+    s_refuse(s_subst("direction = higher", "direction = up"), 13,
+             "direction must be higher or lower, not 'up'");
+}
+
+static void test_refuse_framework_settings(void **state)
+{
+    s_refuse(s_subst("version = 1", "version = 1\nmin_coverage = 1.5"), 4,
+             "min_coverage must be in [0, 1]");
+    s_refuse(s_subst("version = 1", "version = 1\nmin_coverage = -0.1"), 4,
+             "min_coverage must be in [0, 1]");
+    s_refuse(s_subst("version = 1", "version = 1\ncarry_forward = -1"), 4,
+             "carry_forward must not be negative");
+    s_refuse(s_subst("version = 1", "version = 1\nfirst_period = 2050\nlast_period = 2040"), 5,
+             "first_period 2050 is after last_period 2040");
+    s_refuse(s_subst("version = 1", "version = 1\nfirst_period = 2200"), 4,
+             "first_period 2200 is after last_period 2100");
+    s_refuse(s_subst("version = 1", "version = 1\nlast_period = 0"), 4,
+             "'last_period' must be in");
+}
+
+static void test_refuse_long_line(void **state)
+{
+    char name[400], line[420];
+    memset(name, 'x', sizeof name - 1);
+    name[sizeof name - 1] = '\0';
+    snprintf(line, sizeof line, "name = %s", name);
+    s_refuse(s_subst("name = I", line), 11, "line too long");
+    /* A comment line is no exception. */
+    snprintf(line, sizeof line, "; %s\nname = I", name);
+    s_refuse(s_subst("name = I", line), 11, "line too long");
+}
+
+static void test_refuse_syntax(void **state)
+{
+    s_refuse(s_subst("name = I", "name I"), 11, "syntax error");
+    s_refuse(s_subst("[area:a]", "[area:a"), 4, "without closing ']'");
+    s_refuse(s_subst("[area:a]", "[area:a] trailing"), 4, "unexpected text after ']'");
+    s_refuse(s_subst("name = I", "= I"), 11, "");
+    char t[1024];
+    memcpy(t, s_base, sizeof s_base);
+    t[30] = '\0';                               /* a NUL inside line 3 */
+    glci_framework_t *fw = NULL;
+    char err[256];
+    assert_int_equal(glci_framework_load_text(t, sizeof s_base - 1, "t.ini", &fw, err,
+                                              sizeof err), GLCI_INDEX_EPARSE);
+    assert_non_null(strstr(err, "NUL byte"));
+}
+
+/* ---- Observation checks ------------------------------------------------ */
+
+static void test_check_observation(void **state)
+{
+    glci_framework_t *fw = s_load(s_subst("[indicator:i]", "[indicator:j]\nfocus = a.f\n"
+                                          "name = J\nunit = u\ndirection = lower\nlower = -1\n"
+                                          "upper = 1\nmin = -2\nmax = 2\n[indicator:i]"));
+    char msg[256];
+    uint32_t ind = 99;
+    assert_int_equal(glci_framework_check(fw, "i", 2024, 50, &ind, msg, sizeof msg),
+                     GLCI_REJECT_NONE);
+    assert_int_equal(ind, 1);
+    assert_int_equal(glci_framework_check(fw, "j", 2000, -2, &ind, msg, sizeof msg),
+                     GLCI_REJECT_NONE);
+    assert_int_equal(ind, 0);
+    assert_int_equal(glci_framework_check(fw, "i", 2100, 100, &ind, NULL, 0), GLCI_REJECT_NONE);
+    assert_int_equal(glci_framework_check(fw, "k", 2024, 1, &ind, msg, sizeof msg),
+                     GLCI_REJECT_UNKNOWN_INDICATOR);
+    assert_string_equal(msg, "unknown indicator 'k'");
+    assert_int_equal(glci_framework_check(fw, "i", 2024, 120, &ind, msg, sizeof msg),
+                     GLCI_REJECT_OUT_OF_RANGE);
+    assert_string_equal(msg, "value 120 outside [0, 100] for i");
+    assert_int_equal(glci_framework_check(fw, "j", 2024, -2.5, &ind, msg, sizeof msg),
+                     GLCI_REJECT_OUT_OF_RANGE);
+    assert_int_equal(glci_framework_check(fw, "i", 2024, NAN, &ind, msg, sizeof msg),
+                     GLCI_REJECT_NOT_FINITE);
+    assert_int_equal(glci_framework_check(fw, "i", 2024, INFINITY, &ind, msg, sizeof msg),
+                     GLCI_REJECT_NOT_FINITE);
+    assert_int_equal(glci_framework_check(fw, "i", 2024, -INFINITY, &ind, msg, sizeof msg),
+                     GLCI_REJECT_NOT_FINITE);
+    assert_int_equal(glci_framework_check(fw, "i", 1999, 1, &ind, msg, sizeof msg),
+                     GLCI_REJECT_BAD_PERIOD);
+    assert_non_null(strstr(msg, "period 1999 outside [2000, 2100]"));
+    assert_int_equal(glci_framework_check(fw, "i", 2101, 1, &ind, msg, sizeof msg),
+                     GLCI_REJECT_BAD_PERIOD);
+    assert_int_equal(glci_framework_check(fw, "i", INT64_MIN, 1, &ind, msg, sizeof msg),
+                     GLCI_REJECT_BAD_PERIOD);
+    assert_int_equal(glci_framework_check(fw, "", 2024, 1, &ind, msg, sizeof msg),
+                     GLCI_REJECT_MALFORMED);
+    assert_int_equal(glci_framework_check(fw, NULL, 2024, 1, &ind, msg, sizeof msg),
+                     GLCI_REJECT_MALFORMED);
+    char longid[100];
+    memset(longid, 'i', sizeof longid - 1);
+    longid[sizeof longid - 1] = '\0';
+    assert_int_equal(glci_framework_check(fw, longid, 2024, 1, &ind, msg, sizeof msg),
+                     GLCI_REJECT_MALFORMED);
+    assert_string_equal(glci_reject_str(GLCI_REJECT_UNKNOWN_INDICATOR), "unknown indicator");
+    assert_string_equal(glci_reject_str(GLCI_REJECT_NOT_FINITE), "value is not finite");
+    assert_string_equal(glci_reject_str(GLCI_REJECT_OUT_OF_RANGE), "value out of range");
+    assert_string_equal(glci_reject_str(GLCI_REJECT_BAD_PERIOD), "period out of range");
+    assert_string_equal(glci_reject_str(GLCI_REJECT_MALFORMED), "malformed observation");
+    glci_framework_free(&fw);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_shipped_framework),
+        cmocka_unit_test(test_defaults_and_order),
+        cmocka_unit_test(test_many_ids_lookup),
+        cmocka_unit_test(test_hash_is_canonical),
+        cmocka_unit_test(test_text_need_not_be_terminated),
+        cmocka_unit_test(test_load_file_errors),
+        cmocka_unit_test(test_refuse_unknown_key),
+        cmocka_unit_test(test_refuse_duplicate_key),
+        cmocka_unit_test(test_refuse_key_outside_section),
+        cmocka_unit_test(test_refuse_unknown_section_kind),
+        cmocka_unit_test(test_refuse_missing_field),
+        cmocka_unit_test(test_refuse_missing_framework),
+        cmocka_unit_test(test_refuse_duplicate_id),
+        cmocka_unit_test(test_refuse_dangling_reference),
+        cmocka_unit_test(test_refuse_goalposts),
+        cmocka_unit_test(test_refuse_non_numeric),
+        cmocka_unit_test(test_refuse_weight),
+        cmocka_unit_test(test_refuse_empty_area_or_focus),
+        cmocka_unit_test(test_refuse_bad_names),
+        cmocka_unit_test(test_refuse_framework_settings),
+        cmocka_unit_test(test_refuse_long_line),
+        cmocka_unit_test(test_refuse_syntax),
+        cmocka_unit_test(test_check_observation),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
