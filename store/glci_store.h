@@ -111,6 +111,20 @@ int glci_store_city_revoke(glci_store_t *st, const char *id);
 int glci_store_city_by_key(glci_store_t *st, const unsigned char key[32],
                            char city[GLCI_CITY_ID_MAX + 1]);
 
+/* For a connection already bound to a city: 0 if key (32 raw bytes) is
+ * still registered to city and the city is active, ENOCITY otherwise. A
+ * fresh read transaction (a few B-tree lookups). Like glci_store_city_by_key
+ * and glci_store_auth_generation, may be called from any thread, also while
+ * another thread runs an ingest on the same handle. */
+int glci_store_key_check(glci_store_t *st, const unsigned char key[32],
+                         const char *city);
+
+/* A counter moved by every committed change to cities or keys (add,
+ * revoke, key add/remove), by any process. A collector that caches its
+ * connection -> city bindings re-checks them (glci_store_key_check) only
+ * when this differs from the value it saw last. */
+int glci_store_auth_generation(glci_store_t *st, uint64_t *gen);
+
 /* ---- Ingest ------------------------------------------------------------ */
 
 /* One observation as received. Presence flags tell a real 0 from absent;
@@ -152,6 +166,8 @@ typedef struct {
     glci_batch_status_t status;
     uint64_t acked;           /* the stream's mark after this batch */
     uint64_t expected;        /* with GAP: acked + 1 */
+    int content_differs;      /* DUPLICATE whose content differs from the batch
+                                 applied under that seq (recent batches only) */
     size_t n_rejections;
     glci_rejection_t *rejections;   /* owned; glci_batch_result_release */
 } glci_batch_result_t;
@@ -216,12 +232,13 @@ int glci_view_rank(glci_view_t *v, int32_t period,
                    int (*fn)(void *ctx, const glci_rank_row_t *row), void *ctx);
 
 /* Calls fn for each city that has a result for period P (city id order),
- * ranked or not; r points into the map. */
+ * ranked or not; r is an aligned copy valid only during the call. */
 int glci_view_results(glci_view_t *v, int32_t period,
                       int (*fn)(void *ctx, const char *city, const glci_result_t *r),
                       void *ctx);
 
-/* The stored result of (city, P). ENOCITY, or ENODATA if it has none. */
+/* The stored result of (city, P). ENOCITY, or ENODATA if it has none.
+ * *out is an aligned copy owned by the view, valid until the view ends. */
 int glci_view_result(glci_view_t *v, const char *city, int32_t period,
                      const glci_result_t **out);
 

@@ -1,0 +1,611 @@
+/* The collector's store: creating and opening it (schema check, embedded
+ * framework), the key and record helpers of glci_store_int.h, and the city
+ * administration (each call one durable write transaction). Ingest, views
+ * and verify/backup live in their own files. */
+#include "glci_store_int.h"
+
+#include <ctype.h>
+#include <sodium.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "glci_alloc.h"
+#include "glci_keyfile.h"
+
+const char *const glci_store_db_names[S_DB_COUNT] = {
+    "meta", "cities", "keys", "streams", "batches", "obs", "history",
+    "results", "rank", "periods", "rejects", "city_rejects",
+};
+
+const char *glci_store_strerror(int code)
+{
+    switch (code) {
+    case GLCI_STORE_OK: return "success";
+    case GLCI_STORE_ENOENT: return "no store";
+    case GLCI_STORE_EEXIST: return "already exists";
+    case GLCI_STORE_ESCHEMA: return "store made by a newer schema";
+    case GLCI_STORE_ENOCITY: return "no such city";
+    case GLCI_STORE_ENODATA: return "no data";
+    case GLCI_STORE_ENOSPC: return "store is full (map cannot grow or disk full)";
+    case GLCI_STORE_ECORRUPT: return "store record does not decode";
+    case GLCI_STORE_EINVAL: return "invalid argument";
+    case GLCI_STORE_ENOTEMPTY: return "destination is not empty";
+    case GLCI_STORE_EVERIFY: return "verify found differences";
+    case GLCI_STORE_EIO: return "I/O or LMDB error";
+    case GLCI_STORE_ERDONLY: return "store is open read-only";
+    default: return "unknown store error";
+    }
+}
+
+static void s_msg(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void s_msg(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    if (!err || errlen == 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- Keys and records -------------------------------------------------- */
+
+size_t glci_store_cityz(unsigned char *p, const char *id)
+{
+    size_t n = strlen(id);
+    if (n > GLCI_CITY_ID_MAX)
+        n = GLCI_CITY_ID_MAX;
+    memcpy(p, id, n);
+    p[n] = 0;
+    return n + 1;
+}
+
+size_t glci_store_obs_key(unsigned char *k, const char *city, uint32_t ind, int32_t period)
+{
+    size_t n = glci_store_cityz(k, city);
+    glci_be16_put(k + n, (uint16_t)ind);
+    glci_bei32_put(k + n + 2, period);
+    return n + 6;
+}
+
+size_t glci_store_hist_key(unsigned char *k, const char *city, uint32_t ind, uint64_t no)
+{
+    size_t n = glci_store_cityz(k, city);
+    glci_be16_put(k + n, (uint16_t)ind);
+    glci_be64_put(k + n + 2, no);
+    return n + 10;
+}
+
+size_t glci_store_result_key(unsigned char *k, const char *city, int32_t period)
+{
+    size_t n = glci_store_cityz(k, city);
+    glci_bei32_put(k + n, period);
+    return n + 4;
+}
+
+size_t glci_store_rank_key(unsigned char *k, int32_t period, double index, const char *city)
+{
+    size_t n = strlen(city);
+    glci_bei32_put(k, period);
+    glci_rank_key(index, k + 4);
+    if (n > GLCI_CITY_ID_MAX)
+        n = GLCI_CITY_ID_MAX;
+    memcpy(k + 12, city, n);
+    return 12 + n;
+}
+
+int glci_store_city_get(glci_store_t *st, MDB_txn *txn, const char *id, s_cityrec_t *out)
+{
+    MDB_val k = {strlen(id), (void *)id}, v;
+    int rc;
+
+    if (k.mv_size == 0 || k.mv_size > GLCI_CITY_ID_MAX)
+        return GLCI_STORE_ENOCITY;
+    rc = mdb_get(txn, st->dbi[S_DB_CITIES], &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return GLCI_STORE_ENOCITY;
+    if (rc != 0)
+        return glci_mdb_err(rc);
+    if (v.mv_size != sizeof *out)
+        return GLCI_STORE_ECORRUPT;
+    memcpy(out, v.mv_data, sizeof *out);
+    out->name[sizeof out->name - 1] = 0;
+    out->country[sizeof out->country - 1] = 0;
+    return 0;
+}
+
+int glci_store_meta_u64(glci_store_t *st, MDB_txn *txn, const char *name, uint64_t *out)
+{
+    MDB_val k = {strlen(name), (void *)name}, v;
+    int rc = mdb_get(txn, st->dbi[S_DB_META], &k, &v);
+
+    *out = 0;
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc != 0)
+        return glci_mdb_err(rc);
+    if (v.mv_size != 8)
+        return GLCI_STORE_ECORRUPT;
+    *out = glci_be64_get(v.mv_data);
+    return 0;
+}
+
+int glci_store_meta_put_u64(glci_store_t *st, MDB_txn *txn, const char *name, uint64_t val)
+{
+    unsigned char b[8];
+    MDB_val k = {strlen(name), (void *)name}, v = {8, b};
+    glci_be64_put(b, val);
+    return mdb_put(txn, st->dbi[S_DB_META], &k, &v, 0);
+}
+
+static int s_meta_put(glci_store_t *st, MDB_txn *txn, const char *name,
+                      const void *data, size_t len)
+{
+    MDB_val k = {strlen(name), (void *)name}, v = {len, (void *)data};
+    return mdb_put(txn, st->dbi[S_DB_META], &k, &v, 0);
+}
+
+/* ---- Create / open / close ---------------------------------------------- */
+
+/* mkdir -p. 0 or -1 with errno. */
+static int s_mkdirs(const char *dir)
+{
+    char *p = glci_xstrdup(dir);
+    int rc = 0;
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = 0;
+        if (mkdir(p, 0755) != 0 && errno != EEXIST)
+            rc = -1;
+        *s = '/';
+        if (rc)
+            break;
+    }
+    if (rc == 0 && mkdir(p, 0755) != 0 && errno != EEXIST)
+        rc = -1;
+    free(p);
+    return rc;
+}
+
+typedef struct {
+    glci_store_t *st;
+    const glci_framework_t *fw;
+} s_create_ctx_t;
+
+static int s_create_txn(MDB_txn *txn, void *vctx)
+{
+    s_create_ctx_t *c = vctx;
+    unsigned char b[4];
+    int rc;
+
+    glci_be32_put(b, GLCI_STORE_SCHEMA);
+    rc = s_meta_put(c->st, txn, "schema", b, 4);
+    if (rc == 0)
+        rc = s_meta_put(c->st, txn, "framework", c->fw->source, c->fw->source_len);
+    if (rc == 0)
+        rc = s_meta_put(c->st, txn, "framework_hash", c->fw->hash, 32);
+    return rc;
+}
+
+int glci_store_create(const char *dir, const char *framework_path,
+                      const glci_store_opts_t *opts, char *err, size_t errlen)
+{
+    glci_framework_t *fw = NULL;
+    glci_store_t st;
+    char path[4096];
+    struct stat sb;
+    char ferr[512];
+    int rc;
+
+    memset(&st, 0, sizeof st);
+    if (!dir || !*dir || !framework_path) {
+        s_msg(err, errlen, "store directory and framework file are required");
+        return GLCI_STORE_EINVAL;
+    }
+    if (snprintf(path, sizeof path, "%s/data.mdb", dir) >= (int)sizeof path) {
+        s_msg(err, errlen, "%s: path too long", dir);
+        return GLCI_STORE_EINVAL;
+    }
+    if (stat(path, &sb) == 0) {
+        s_msg(err, errlen, "%s: a store already exists here", dir);
+        return GLCI_STORE_EEXIST;
+    }
+    rc = glci_framework_load_file(framework_path, &fw, ferr, sizeof ferr);
+    if (rc != 0) {
+        s_msg(err, errlen, "%s", ferr);
+        return rc == GLCI_INDEX_EIO ? GLCI_STORE_ENOENT : GLCI_STORE_EINVAL;
+    }
+    if (s_mkdirs(dir) != 0) {
+        s_msg(err, errlen, "%s: cannot create directory: %s", dir, strerror(errno));
+        rc = errno == EACCES || errno == EROFS ? GLCI_STORE_ERDONLY : GLCI_STORE_EIO;
+        goto out_fw;
+    }
+    rc = glci_mdb_open(dir, GLCI_MDB_CREATE, opts ? opts->map_size : 0,
+                       opts ? opts->map_max : 0, S_DB_COUNT, &st.mdb, err, errlen);
+    if (rc != 0)
+        goto out_fw;
+    rc = glci_mdb_dbis(st.mdb, glci_store_db_names, NULL, S_DB_COUNT, 1, st.dbi);
+    if (rc != 0) {
+        s_msg(err, errlen, "%s: cannot create databases: %s", dir, glci_store_strerror(rc));
+        goto out_env;
+    }
+    s_create_ctx_t ctx = {&st, fw};
+    rc = glci_mdb_write(st.mdb, s_create_txn, &ctx);
+    if (rc != 0)
+        s_msg(err, errlen, "%s: cannot write the store header: %s", dir,
+              glci_store_strerror(rc));
+out_env:
+    glci_mdb_close(&st.mdb);
+out_fw:
+    glci_framework_free(&fw);
+    return rc;
+}
+
+/* Reads schema and framework. */
+static int s_load_header(glci_store_t *st, char *err, size_t errlen)
+{
+    MDB_txn *txn = NULL;
+    MDB_val k, v;
+    char ferr[512];
+    int rc;
+
+    rc = glci_mdb_read_begin(st->mdb, &txn);
+    if (rc != 0) {
+        s_msg(err, errlen, "%s: cannot read: %s", st->dir, glci_store_strerror(rc));
+        return rc;
+    }
+    k.mv_data = "schema";
+    k.mv_size = 6;
+    rc = mdb_get(txn, st->dbi[S_DB_META], &k, &v);
+    if (rc != 0 || v.mv_size != 4) {
+        s_msg(err, errlen, "%s: store has no schema record", st->dir);
+        rc = GLCI_STORE_ECORRUPT;
+        goto out;
+    }
+    st->schema = glci_be32_get(v.mv_data);
+    if (st->schema > GLCI_STORE_SCHEMA) {
+        s_msg(err, errlen, "%s: store schema %u is newer than this program's (%u)",
+              st->dir, st->schema, GLCI_STORE_SCHEMA);
+        rc = GLCI_STORE_ESCHEMA;
+        goto out;
+    }
+    if (st->schema == 0) {
+        s_msg(err, errlen, "%s: store schema 0 is not valid", st->dir);
+        rc = GLCI_STORE_ECORRUPT;
+        goto out;
+    }
+    k.mv_data = "framework";
+    k.mv_size = 9;
+    rc = mdb_get(txn, st->dbi[S_DB_META], &k, &v);
+    if (rc != 0) {
+        s_msg(err, errlen, "%s: store has no embedded framework", st->dir);
+        rc = GLCI_STORE_ECORRUPT;
+        goto out;
+    }
+    rc = glci_framework_load_text(v.mv_data, v.mv_size, "embedded framework", &st->fw,
+                                  ferr, sizeof ferr);
+    if (rc != 0) {
+        s_msg(err, errlen, "%s: embedded framework does not load: %s", st->dir, ferr);
+        rc = GLCI_STORE_ECORRUPT;
+        goto out;
+    }
+    k.mv_data = "framework_hash";
+    k.mv_size = 14;
+    rc = mdb_get(txn, st->dbi[S_DB_META], &k, &v);
+    if (rc != 0 || v.mv_size != 32 || memcmp(v.mv_data, st->fw->hash, 32) != 0) {
+        s_msg(err, errlen, "%s: embedded framework does not match its hash", st->dir);
+        rc = GLCI_STORE_ECORRUPT;
+        goto out;
+    }
+    st->rsize = glci_result_size(st->fw);
+    rc = 0;
+out:
+    glci_mdb_read_end(st->mdb, &txn);
+    return rc;
+}
+
+int glci_store_open(const char *dir, const glci_store_opts_t *opts,
+                    glci_store_t **out, char *err, size_t errlen)
+{
+    glci_store_t *st;
+    unsigned flags = GLCI_MDB_SHARED;
+    int rc;
+
+    *out = NULL;
+    if (!dir || !*dir) {
+        s_msg(err, errlen, "no store directory given");
+        return GLCI_STORE_EINVAL;
+    }
+    if (opts && (opts->flags & GLCI_STORE_RDONLY))
+        flags |= GLCI_MDB_RDONLY;
+    if (sodium_init() < 0) {
+        s_msg(err, errlen, "libsodium cannot initialise");
+        return GLCI_STORE_EIO;
+    }
+    st = glci_xcalloc(1, sizeof *st);
+    st->dir = glci_xstrdup(dir);
+    rc = glci_mdb_open(dir, flags, opts ? opts->map_size : 0, opts ? opts->map_max : 0,
+                       S_DB_COUNT, &st->mdb, err, errlen);
+    if (rc != 0)
+        goto fail;
+    rc = glci_mdb_dbis(st->mdb, glci_store_db_names, NULL, S_DB_COUNT, 0, st->dbi);
+    if (rc != 0) {
+        s_msg(err, errlen, "%s: not a glci store (databases missing): %s", dir,
+              glci_store_strerror(rc));
+        goto fail;
+    }
+    rc = s_load_header(st, err, errlen);
+    if (rc != 0)
+        goto fail;
+    *out = st;
+    return 0;
+fail:
+    glci_store_close(&st);
+    return rc;
+}
+
+void glci_store_close(glci_store_t **self)
+{
+    if (!self || !*self)
+        return;
+    glci_mdb_close(&(*self)->mdb);
+    glci_framework_free(&(*self)->fw);
+    free((*self)->dir);
+    free(*self);
+    *self = NULL;
+}
+
+const glci_framework_t *glci_store_framework(const glci_store_t *st)
+{
+    return st->fw;
+}
+
+int glci_store_reader_check(glci_store_t *st)
+{
+    return glci_mdb_reader_check(st->mdb);
+}
+
+/* ---- Cities -------------------------------------------------------------- */
+
+int glci_city_id_valid(const char *id)
+{
+    size_t n;
+    if (!id || !*id)
+        return 0;
+    n = strlen(id);
+    if (n > GLCI_CITY_ID_MAX)
+        return 0;
+    if (!((id[0] >= 'a' && id[0] <= 'z') || (id[0] >= '0' && id[0] <= '9')))
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        char c = id[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+              c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+typedef struct {
+    glci_store_t *st;
+    const char *id;
+    const char *name;
+    char country[3];
+    unsigned char key[32];
+    int has_key;
+    int op;                   /* S_OP_* */
+} s_admin_ctx_t;
+
+enum { S_OP_ADD, S_OP_KEY_ADD, S_OP_KEY_REMOVE, S_OP_REVOKE };
+
+static int s_city_put(glci_store_t *st, MDB_txn *txn, const char *id, const s_cityrec_t *rec)
+{
+    MDB_val k = {strlen(id), (void *)id}, v = {sizeof *rec, (void *)rec};
+    return mdb_put(txn, st->dbi[S_DB_CITIES], &k, &v, 0);
+}
+
+static int s_bump_auth(glci_store_t *st, MDB_txn *txn)
+{
+    uint64_t g;
+    int rc = glci_store_meta_u64(st, txn, "auth_generation", &g);
+    if (rc != 0)
+        return rc;
+    return glci_store_meta_put_u64(st, txn, "auth_generation", g + 1);
+}
+
+static int s_admin_txn(MDB_txn *txn, void *vctx)
+{
+    s_admin_ctx_t *c = vctx;
+    glci_store_t *st = c->st;
+    s_cityrec_t rec;
+    unsigned char cz[S_CITYZ_MAX];
+    MDB_val k, v;
+    int rc;
+
+    rc = glci_store_city_get(st, txn, c->id, &rec);
+    if (c->op == S_OP_ADD) {
+        if (rc == 0)
+            return GLCI_STORE_EEXIST;
+        if (rc != GLCI_STORE_ENOCITY)
+            return rc;
+        memset(&rec, 0, sizeof rec);
+        rec.active = 1;
+        snprintf(rec.name, sizeof rec.name, "%s", c->name);
+        memcpy(rec.country, c->country, 3);
+    } else if (rc != 0) {
+        return rc;
+    }
+
+    if (c->op == S_OP_REVOKE) {
+        rec.active = 0;
+    } else if (c->has_key) {
+        size_t czlen = glci_store_cityz(cz, c->id);
+        k.mv_size = 32;
+        k.mv_data = c->key;
+        rc = mdb_get(txn, st->dbi[S_DB_KEYS], &k, &v);
+        if (rc != 0 && rc != MDB_NOTFOUND)
+            return rc;
+        if (c->op == S_OP_KEY_REMOVE) {
+            if (rc == MDB_NOTFOUND || v.mv_size != czlen || memcmp(v.mv_data, cz, czlen) != 0)
+                return GLCI_STORE_ENOENT;
+            rc = mdb_del(txn, st->dbi[S_DB_KEYS], &k, NULL);
+            if (rc != 0)
+                return rc;
+            if (rec.n_keys > 0)
+                rec.n_keys--;
+        } else {
+            if (rc == 0)
+                return GLCI_STORE_EEXIST;
+            v.mv_size = czlen;
+            v.mv_data = cz;
+            rc = mdb_put(txn, st->dbi[S_DB_KEYS], &k, &v, 0);
+            if (rc != 0)
+                return rc;
+            rec.n_keys++;
+        }
+    }
+    rc = s_city_put(st, txn, c->id, &rec);
+    if (rc != 0)
+        return rc;
+    return s_bump_auth(st, txn);
+}
+
+static int s_admin(glci_store_t *st, s_admin_ctx_t *c, const char *pubkey_z85, int key_required)
+{
+    if (glci_mdb_rdonly(st->mdb))
+        return GLCI_STORE_ERDONLY;
+    if (!glci_city_id_valid(c->id))
+        return c->op == S_OP_ADD ? GLCI_STORE_EINVAL : GLCI_STORE_ENOCITY;
+    if (pubkey_z85) {
+        if (!glci_key_valid(pubkey_z85) || glci_key_decode(pubkey_z85, c->key) != 0)
+            return GLCI_STORE_EINVAL;
+        c->has_key = 1;
+    } else if (key_required) {
+        return GLCI_STORE_EINVAL;
+    }
+    c->st = st;
+    return glci_mdb_write(st->mdb, s_admin_txn, c);
+}
+
+int glci_store_city_add(glci_store_t *st, const char *id, const char *name,
+                        const char *country, const char *pubkey_z85)
+{
+    s_admin_ctx_t c;
+    size_t nlen;
+
+    memset(&c, 0, sizeof c);
+    if (!glci_city_id_valid(id) || !name || !country)
+        return GLCI_STORE_EINVAL;
+    nlen = strlen(name);
+    if (nlen == 0 || nlen > GLCI_CITY_NAME_MAX)
+        return GLCI_STORE_EINVAL;
+    for (size_t i = 0; i < nlen; i++)
+        if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+            return GLCI_STORE_EINVAL;
+    if (strlen(country) != 2 || !isalpha((unsigned char)country[0]) ||
+        !isalpha((unsigned char)country[1]))
+        return GLCI_STORE_EINVAL;
+    c.country[0] = (char)toupper((unsigned char)country[0]);
+    c.country[1] = (char)toupper((unsigned char)country[1]);
+    c.id = id;
+    c.name = name;
+    c.op = S_OP_ADD;
+    return s_admin(st, &c, pubkey_z85, 0);
+}
+
+int glci_store_city_key_add(glci_store_t *st, const char *id, const char *pubkey_z85)
+{
+    s_admin_ctx_t c;
+    memset(&c, 0, sizeof c);
+    c.id = id;
+    c.op = S_OP_KEY_ADD;
+    return s_admin(st, &c, pubkey_z85, 1);
+}
+
+int glci_store_city_key_remove(glci_store_t *st, const char *id, const char *pubkey_z85)
+{
+    s_admin_ctx_t c;
+    memset(&c, 0, sizeof c);
+    c.id = id;
+    c.op = S_OP_KEY_REMOVE;
+    return s_admin(st, &c, pubkey_z85, 1);
+}
+
+int glci_store_city_revoke(glci_store_t *st, const char *id)
+{
+    s_admin_ctx_t c;
+    memset(&c, 0, sizeof c);
+    c.id = id;
+    c.op = S_OP_REVOKE;
+    return s_admin(st, &c, NULL, 0);
+}
+
+/* The active city owning key, copied into city (may be NULL). */
+static int s_key_lookup(glci_store_t *st, const unsigned char key[32],
+                        char city[GLCI_CITY_ID_MAX + 1])
+{
+    MDB_txn *txn = NULL;
+    MDB_val k = {32, (void *)key}, v;
+    char id[GLCI_CITY_ID_MAX + 1];
+    s_cityrec_t rec;
+    int rc;
+
+    rc = glci_mdb_read_begin(st->mdb, &txn);
+    if (rc != 0)
+        return rc;
+    rc = mdb_get(txn, st->dbi[S_DB_KEYS], &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        rc = GLCI_STORE_ENOCITY;
+        goto out;
+    }
+    if (rc != 0) {
+        rc = glci_mdb_err(rc);
+        goto out;
+    }
+    if (v.mv_size < 2 || v.mv_size > sizeof id || ((char *)v.mv_data)[v.mv_size - 1]) {
+        rc = GLCI_STORE_ECORRUPT;
+        goto out;
+    }
+    memcpy(id, v.mv_data, v.mv_size);
+    rc = glci_store_city_get(st, txn, id, &rec);
+    if (rc == 0 && !rec.active)
+        rc = GLCI_STORE_ENOCITY;
+    if (rc == 0)
+        memcpy(city, id, v.mv_size);
+out:
+    glci_mdb_read_end(st->mdb, &txn);
+    return rc;
+}
+
+int glci_store_city_by_key(glci_store_t *st, const unsigned char key[32],
+                           char city[GLCI_CITY_ID_MAX + 1])
+{
+    return s_key_lookup(st, key, city);
+}
+
+int glci_store_key_check(glci_store_t *st, const unsigned char key[32], const char *city)
+{
+    char owner[GLCI_CITY_ID_MAX + 1];
+    int rc = s_key_lookup(st, key, owner);
+    if (rc != 0)
+        return rc;
+    return strcmp(owner, city) == 0 ? 0 : GLCI_STORE_ENOCITY;
+}
+
+int glci_store_auth_generation(glci_store_t *st, uint64_t *gen)
+{
+    MDB_txn *txn = NULL;
+    int rc = glci_mdb_read_begin(st->mdb, &txn);
+    if (rc != 0)
+        return rc;
+    rc = glci_store_meta_u64(st, txn, "auth_generation", gen);
+    glci_mdb_read_end(st->mdb, &txn);
+    return rc;
+}

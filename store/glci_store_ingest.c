@@ -1,0 +1,788 @@
+/* The ingest transaction: a group of batches applied in one durable LMDB
+ * write transaction (group commit).
+ *
+ * Shape of the transaction, chosen so that LMDB touches each page once and
+ * in key order (a scattered put copies a whole page each time):
+ *   1. In batch order: find the city (FORBIDDEN if unknown or revoked), the
+ *      stream mark, and decide DUPLICATE / GAP / APPLIED. For an applied
+ *      batch, validate every observation: a valid one becomes a work item
+ *      numbered by the city's history counter (application order), an
+ *      invalid one is written to the rejects log at once (its keys only
+ *      grow, so those writes are appends).
+ *   2. Sort the work by history key and write the history.
+ *   3. Sort the work by observation key; per (city, indicator, period) the
+ *      last value wins (the earlier ones are revisions, kept in history)
+ *      and is written once.
+ *   4. From the winners, the index updates: one per affected period. Sorted
+ *      by (city, period), each result is read once, updated for all its
+ *      observations with the engine's incremental path, written once, and
+ *      its rank-view entry moved only if its index or coverage changed.
+ *   5. Period counts, stream marks, city records, store counters.
+ * The whole body is a callback of glci_mdb_write: on MDB_MAP_FULL it is
+ * run again from scratch, so it resets all its scratch state on entry. */
+#include "glci_store_int.h"
+
+#include <assert.h>
+#include <math.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "glci_alloc.h"
+
+typedef struct {
+    const char *id;           /* points into the caller's batch */
+    s_cityrec_t rec;
+    int ok;                   /* known and active */
+    int dirty;
+    uint32_t order;           /* rank of id among the cities of this txn */
+} s_tcity_t;
+
+typedef struct {
+    uint32_t city;
+    uint64_t stream;
+    uint64_t mark0, mark;
+} s_tstream_t;
+
+typedef struct {
+    uint32_t order;           /* city order, for sorting */
+    uint32_t city;            /* index into cities */
+    uint32_t ind;
+    int32_t period;
+    double value;
+    uint64_t hist_no;
+    uint32_t batch, obs;
+} s_work_t;
+
+typedef struct {
+    uint32_t order, city;
+    int32_t P;
+    uint32_t ind;
+    int32_t p;
+    double v;
+} s_upd_t;
+
+typedef struct {
+    int32_t period;
+    uint64_t delta;
+} s_pdelta_t;
+
+typedef struct {
+    glci_store_t *st;
+    const glci_batch_t *batches;
+    size_t n;
+    int64_t now;
+    glci_batch_result_t *results;
+
+    s_tcity_t *cities;
+    size_t n_cities, cap_cities;
+    s_tstream_t *streams;
+    size_t n_streams, cap_streams;
+    s_work_t *work;
+    size_t n_work, cap_work;
+    s_upd_t *upd;
+    size_t n_upd, cap_upd;
+    s_pdelta_t *pd;
+    size_t n_pd, cap_pd;
+    glci_result_t *r;         /* aligned scratch result */
+    unsigned char *buf;       /* record scratch */
+    size_t cap_buf;
+} s_ingest_t;
+
+void glci_batch_result_release(glci_batch_result_t *r)
+{
+    if (!r)
+        return;
+    free(r->rejections);
+    r->rejections = NULL;
+    r->n_rejections = 0;
+}
+
+#define S_GROW(arr, n, cap)                                                   \
+    do {                                                                      \
+        if ((n) == (cap)) {                                                   \
+            (cap) = (cap) ? (cap) * 2 : 16;                                   \
+            (arr) = glci_xrealloc((arr), (cap) * sizeof *(arr));              \
+        }                                                                     \
+    } while (0)
+
+static unsigned char *s_buf(s_ingest_t *g, size_t need)
+{
+    if (need > g->cap_buf) {
+        g->cap_buf = need * 2;
+        g->buf = glci_xrealloc(g->buf, g->cap_buf);
+    }
+    return g->buf;
+}
+
+/* The slot of city id in this transaction, loading its record on first use. */
+static int s_city(s_ingest_t *g, MDB_txn *txn, const char *id, uint32_t *slot)
+{
+    s_tcity_t *c;
+    int rc;
+
+    for (size_t i = 0; i < g->n_cities; i++)
+        if (strcmp(g->cities[i].id, id) == 0) {
+            *slot = (uint32_t)i;
+            return 0;
+        }
+    S_GROW(g->cities, g->n_cities, g->cap_cities);
+    c = &g->cities[g->n_cities];
+    memset(c, 0, sizeof *c);
+    c->id = id;
+    rc = glci_store_city_get(g->st, txn, id, &c->rec);
+    if (rc == 0)
+        c->ok = c->rec.active != 0;
+    else if (rc != GLCI_STORE_ENOCITY)
+        return rc;
+    *slot = (uint32_t)g->n_cities++;
+    return 0;
+}
+
+static int s_stream(s_ingest_t *g, MDB_txn *txn, uint32_t city, uint64_t stream,
+                    uint32_t *slot)
+{
+    unsigned char k[S_CITYZ_MAX + 8];
+    MDB_val key, val;
+    s_tstream_t *s;
+    size_t n;
+    int rc;
+
+    for (size_t i = 0; i < g->n_streams; i++)
+        if (g->streams[i].city == city && g->streams[i].stream == stream) {
+            *slot = (uint32_t)i;
+            return 0;
+        }
+    n = glci_store_cityz(k, g->cities[city].id);
+    glci_be64_put(k + n, stream);
+    key.mv_size = n + 8;
+    key.mv_data = k;
+    S_GROW(g->streams, g->n_streams, g->cap_streams);
+    s = &g->streams[g->n_streams];
+    s->city = city;
+    s->stream = stream;
+    s->mark0 = 0;
+    rc = mdb_get(txn, g->st->dbi[S_DB_STREAMS], &key, &val);
+    if (rc == 0) {
+        if (val.mv_size != 8)
+            return GLCI_STORE_ECORRUPT;
+        s->mark0 = glci_be64_get(val.mv_data);
+    } else if (rc != MDB_NOTFOUND) {
+        return rc;
+    }
+    s->mark = s->mark0;
+    *slot = (uint32_t)g->n_streams++;
+    return 0;
+}
+
+static void s_hash_batch(const glci_batch_t *b, unsigned char out[GLCI_STORE_HASH_LEN])
+{
+    crypto_generichash_state h;
+    unsigned char buf[8 + 8 + 8 + 8 + 2];
+
+    crypto_generichash_init(&h, NULL, 0, GLCI_STORE_HASH_LEN);
+    glci_be64_put(buf, (uint64_t)b->n_obs);
+    crypto_generichash_update(&h, buf, 8);
+    for (size_t i = 0; i < b->n_obs; i++) {
+        const glci_obs_t *o = &b->obs[i];
+        uint64_t bits;
+        size_t il = o->indicator ? strlen(o->indicator) : 0;
+        size_t sl = o->source ? strlen(o->source) : 0;
+        memcpy(&bits, &o->value, 8);
+        glci_be64_put(buf, (uint64_t)o->period);
+        glci_be64_put(buf + 8, o->has_value ? bits : 0);
+        glci_be64_put(buf + 16, (uint64_t)o->observed_at);
+        glci_be64_put(buf + 24, ((uint64_t)il << 32) | sl);
+        buf[32] = (unsigned char)(o->indicator != NULL);
+        buf[33] = (unsigned char)((o->has_period ? 1 : 0) | (o->has_value ? 2 : 0) |
+                                  (o->source ? 4 : 0));
+        crypto_generichash_update(&h, buf, sizeof buf);
+        if (il)
+            crypto_generichash_update(&h, (const unsigned char *)o->indicator, il);
+        if (sl)
+            crypto_generichash_update(&h, (const unsigned char *)o->source, sl);
+    }
+    crypto_generichash_final(&h, out, GLCI_STORE_HASH_LEN);
+}
+
+static int s_batch_key(unsigned char *k, const char *city, uint64_t stream, uint64_t seq)
+{
+    size_t n = glci_store_cityz(k, city);
+    glci_be64_put(k + n, stream);
+    glci_be64_put(k + n + 8, seq);
+    return (int)(n + 16);
+}
+
+/* Records the content hash of an applied batch; forgets the one
+ * GLCI_STORE_HASH_KEEP seqs older. */
+static int s_hash_put(s_ingest_t *g, MDB_txn *txn, const glci_batch_t *b)
+{
+    unsigned char k[S_CITYZ_MAX + 16], h[GLCI_STORE_HASH_LEN];
+    MDB_val key, val = {GLCI_STORE_HASH_LEN, h};
+    int rc;
+
+    s_hash_batch(b, h);
+    key.mv_data = k;
+    key.mv_size = (size_t)s_batch_key(k, b->city, b->stream, b->seq);
+    rc = mdb_put(txn, g->st->dbi[S_DB_BATCHES], &key, &val, 0);
+    if (rc != 0 || b->seq <= GLCI_STORE_HASH_KEEP)
+        return rc;
+    key.mv_size = (size_t)s_batch_key(k, b->city, b->stream, b->seq - GLCI_STORE_HASH_KEEP);
+    rc = mdb_del(txn, g->st->dbi[S_DB_BATCHES], &key, NULL);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* 1 if a hash is kept for (city, stream, seq) and differs from b's. */
+static int s_hash_differs(s_ingest_t *g, MDB_txn *txn, const glci_batch_t *b)
+{
+    unsigned char k[S_CITYZ_MAX + 16], h[GLCI_STORE_HASH_LEN];
+    MDB_val key, val;
+
+    key.mv_data = k;
+    key.mv_size = (size_t)s_batch_key(k, b->city, b->stream, b->seq);
+    if (mdb_get(txn, g->st->dbi[S_DB_BATCHES], &key, &val) != 0 ||
+        val.mv_size != GLCI_STORE_HASH_LEN)
+        return 0;
+    s_hash_batch(b, h);
+    return memcmp(h, val.mv_data, GLCI_STORE_HASH_LEN) != 0;
+}
+
+/* Checks one observation: GLCI_REJECT_NONE and *ind, or a reason + msg. */
+static glci_reject_t s_check(const glci_framework_t *fw, const glci_obs_t *o, uint32_t *ind,
+                             char *msg, size_t msglen)
+{
+    if (!o->indicator || !*o->indicator) {
+        snprintf(msg, msglen, "observation has no indicator");
+        return GLCI_REJECT_MALFORMED;
+    }
+    if (!o->has_period) {
+        snprintf(msg, msglen, "observation of %.60s has no period", o->indicator);
+        return GLCI_REJECT_MALFORMED;
+    }
+    if (!o->has_value) {
+        snprintf(msg, msglen, "observation of %.60s has no value", o->indicator);
+        return GLCI_REJECT_MALFORMED;
+    }
+    if (o->source && strlen(o->source) > GLCI_SOURCE_MAX) {
+        snprintf(msg, msglen, "source of %.60s is longer than %u bytes", o->indicator,
+                 GLCI_SOURCE_MAX);
+        return GLCI_REJECT_MALFORMED;
+    }
+    msg[0] = 0;
+    return glci_framework_check(fw, o->indicator, o->period, o->value, ind, msg, msglen);
+}
+
+/* Writes one rejected observation to the log and the city's reject index. */
+static int s_reject_put(s_ingest_t *g, MDB_txn *txn, uint64_t no, const glci_batch_t *b,
+                        uint32_t idx, glci_reject_t reason, const char *msg)
+{
+    const glci_obs_t *o = &b->obs[idx];
+    const char *ind = o->indicator ? o->indicator : "";
+    size_t cl = strlen(b->city), il = strlen(ind), ml = strlen(msg);
+    s_rejrec_t rec;
+    unsigned char *p, k[S_CITYZ_MAX + 8];
+    MDB_val key, val;
+    size_t n;
+    int rc;
+
+    if (cl > GLCI_CITY_ID_MAX)
+        cl = GLCI_CITY_ID_MAX;
+    if (il > GLCI_REJECT_IND_MAX)
+        il = GLCI_REJECT_IND_MAX;
+    memset(&rec, 0, sizeof rec);
+    rec.period = o->has_period ? o->period : 0;
+    rec.value = o->has_value ? o->value : 0.0;
+    rec.received = g->now;
+    rec.stream = b->stream;
+    rec.seq = b->seq;
+    rec.index = idx;
+    rec.reason = (uint8_t)reason;
+    rec.has_period = o->has_period ? 1 : 0;
+    rec.has_value = o->has_value ? 1 : 0;
+    rec.city_len = (uint16_t)cl;
+    rec.ind_len = (uint16_t)il;
+    rec.msg_len = (uint16_t)ml;
+    n = sizeof rec + cl + 1 + il + 1 + ml + 1;
+    p = s_buf(g, n);
+    memcpy(p, &rec, sizeof rec);
+    memcpy(p + sizeof rec, b->city, cl);
+    p[sizeof rec + cl] = 0;
+    memcpy(p + sizeof rec + cl + 1, ind, il);
+    p[sizeof rec + cl + 1 + il] = 0;
+    memcpy(p + sizeof rec + cl + 1 + il + 1, msg, ml + 1);
+
+    glci_be64_put(k, no);
+    key.mv_size = 8;
+    key.mv_data = k;
+    val.mv_size = n;
+    val.mv_data = p;
+    rc = mdb_put(txn, g->st->dbi[S_DB_REJECTS], &key, &val, MDB_APPEND);
+    if (rc != 0)
+        return rc;
+    n = glci_store_cityz(k, b->city);
+    glci_be64_put(k + n, no);
+    key.mv_size = n + 8;
+    val.mv_size = 0;
+    val.mv_data = k;
+    return mdb_put(txn, g->st->dbi[S_DB_CITY_REJECTS], &key, &val, 0);
+}
+
+static void s_add_rejection(glci_batch_result_t *res, uint32_t idx, glci_reject_t reason,
+                            const char *msg)
+{
+    glci_rejection_t *rj;
+    res->rejections = glci_xrealloc(res->rejections,
+                                    (res->n_rejections + 1) * sizeof *res->rejections);
+    rj = &res->rejections[res->n_rejections++];
+    rj->index = idx;
+    rj->reason = reason;
+    snprintf(rj->message, sizeof rj->message, "%s", msg);
+}
+
+typedef struct {
+    const char *id;
+    uint32_t slot;
+} s_idslot_t;
+
+static int s_cmp_idslot(const void *a, const void *b)
+{
+    return strcmp(((const s_idslot_t *)a)->id, ((const s_idslot_t *)b)->id);
+}
+
+static int s_cmp_hist(const void *a, const void *b)
+{
+    const s_work_t *x = a, *y = b;
+    if (x->order != y->order)
+        return x->order < y->order ? -1 : 1;
+    if (x->ind != y->ind)
+        return x->ind < y->ind ? -1 : 1;
+    return x->hist_no < y->hist_no ? -1 : x->hist_no > y->hist_no;
+}
+
+static int s_cmp_obs(const void *a, const void *b)
+{
+    const s_work_t *x = a, *y = b;
+    if (x->order != y->order)
+        return x->order < y->order ? -1 : 1;
+    if (x->ind != y->ind)
+        return x->ind < y->ind ? -1 : 1;
+    if (x->period != y->period)
+        return x->period < y->period ? -1 : 1;
+    return x->hist_no < y->hist_no ? -1 : x->hist_no > y->hist_no;
+}
+
+static int s_cmp_upd(const void *a, const void *b)
+{
+    const s_upd_t *x = a, *y = b;
+    if (x->order != y->order)
+        return x->order < y->order ? -1 : 1;
+    if (x->P != y->P)
+        return x->P < y->P ? -1 : 1;
+    if (x->ind != y->ind)
+        return x->ind < y->ind ? -1 : 1;
+    return x->p < y->p ? -1 : x->p > y->p;
+}
+
+static int s_cmp_pd(const void *a, const void *b)
+{
+    const s_pdelta_t *x = a, *y = b;
+    return x->period < y->period ? -1 : x->period > y->period;
+}
+
+static void s_period_delta(s_ingest_t *g, int32_t period)
+{
+    for (size_t i = 0; i < g->n_pd; i++)
+        if (g->pd[i].period == period) {
+            g->pd[i].delta++;
+            return;
+        }
+    S_GROW(g->pd, g->n_pd, g->cap_pd);
+    g->pd[g->n_pd].period = period;
+    g->pd[g->n_pd].delta = 1;
+    g->n_pd++;
+}
+
+/* Step 2: history, in (city, indicator, number) order. */
+static int s_write_history(s_ingest_t *g, MDB_txn *txn)
+{
+    MDB_cursor *cur;
+    unsigned char k[S_CITYZ_MAX + 10];
+    int rc;
+
+    qsort(g->work, g->n_work, sizeof *g->work, s_cmp_hist);
+    rc = mdb_cursor_open(txn, g->st->dbi[S_DB_HISTORY], &cur);
+    if (rc != 0)
+        return rc;
+    for (size_t i = 0; i < g->n_work && rc == 0; i++) {
+        const s_work_t *w = &g->work[i];
+        const glci_batch_t *b = &g->batches[w->batch];
+        const glci_obs_t *o = &b->obs[w->obs];
+        size_t sl = o->source ? strlen(o->source) : 0;
+        s_histrec_t h;
+        unsigned char *p = s_buf(g, sizeof h + sl + 1);
+        MDB_val key, val;
+
+        memset(&h, 0, sizeof h);
+        h.period = w->period;
+        h.source_len = (uint32_t)sl;
+        h.value = w->value;
+        h.received = g->now;
+        h.observed_at = o->observed_at;
+        h.stream = b->stream;
+        h.seq = b->seq;
+        h.index = w->obs;
+        memcpy(p, &h, sizeof h);
+        if (sl)
+            memcpy(p + sizeof h, o->source, sl);
+        p[sizeof h + sl] = 0;
+        key.mv_data = k;
+        key.mv_size = glci_store_hist_key(k, g->cities[w->city].id, w->ind, w->hist_no);
+        val.mv_data = p;
+        val.mv_size = sizeof h + sl + 1;
+        rc = mdb_cursor_put(cur, &key, &val, 0);
+    }
+    mdb_cursor_close(cur);
+    return rc;
+}
+
+/* Step 3: current observations; collects the index updates. */
+static int s_write_obs(s_ingest_t *g, MDB_txn *txn, uint64_t *n_obs)
+{
+    const glci_framework_t *fw = g->st->fw;
+    MDB_cursor *cur;
+    unsigned char k[S_CITYZ_MAX + 6];
+    int rc;
+
+    qsort(g->work, g->n_work, sizeof *g->work, s_cmp_obs);
+    rc = mdb_cursor_open(txn, g->st->dbi[S_DB_OBS], &cur);
+    if (rc != 0)
+        return rc;
+    for (size_t i = 0; i < g->n_work && rc == 0; i++) {
+        const s_work_t *w = &g->work[i];
+        if (i + 1 < g->n_work && w[1].order == w->order && w[1].ind == w->ind &&
+            w[1].period == w->period)
+            continue;               /* a later value of this txn wins */
+        s_obsrec_t rec = {w->value, w->hist_no};
+        MDB_val key = {0, k}, val;
+        int32_t first, last;
+
+        key.mv_size = glci_store_obs_key(k, g->cities[w->city].id, w->ind, w->period);
+        rc = mdb_cursor_get(cur, &key, &val, MDB_SET);
+        if (rc == MDB_NOTFOUND) {
+            (*n_obs)++;
+            s_period_delta(g, w->period);
+        } else if (rc != 0) {
+            break;
+        }
+        val.mv_size = sizeof rec;
+        val.mv_data = &rec;
+        rc = mdb_cursor_put(cur, &key, &val, 0);
+        glci_index_affected(fw, w->period, &first, &last);
+        for (int32_t P = first; P <= last; P++) {
+            S_GROW(g->upd, g->n_upd, g->cap_upd);
+            s_upd_t *u = &g->upd[g->n_upd++];
+            u->order = w->order;
+            u->city = w->city;
+            u->P = P;
+            u->ind = w->ind;
+            u->p = w->period;
+            u->v = w->value;
+        }
+    }
+    mdb_cursor_close(cur);
+    return rc;
+}
+
+/* Moves a city's rank-view entry from the old to the new state of its
+ * result. */
+static int s_rank_move(s_ingest_t *g, MDB_txn *txn, const char *city, int32_t P,
+                       uint32_t old_has, double old_index, double old_cov,
+                       const glci_result_t *r)
+{
+    MDB_dbi dbi = g->st->dbi[S_DB_RANK];
+    unsigned char k[12 + GLCI_CITY_ID_MAX];
+    unsigned char v[8 + S_CITYZ_MAX];
+    MDB_val key = {0, k}, val;
+    int same_index = old_has && r->has_index &&
+                     memcmp(&old_index, &r->index, sizeof(double)) == 0;
+    int rc;
+
+    if (old_has && !same_index) {
+        key.mv_size = glci_store_rank_key(k, P, old_index, city);
+        rc = mdb_del(txn, dbi, &key, NULL);
+        if (rc != 0 && rc != MDB_NOTFOUND)
+            return rc;
+    }
+    if (!r->has_index)
+        return 0;
+    if (same_index && memcmp(&old_cov, &r->coverage, sizeof(double)) == 0)
+        return 0;
+    key.mv_size = glci_store_rank_key(k, P, r->index, city);
+    memcpy(v, &r->coverage, 8);
+    val.mv_size = 8 + glci_store_cityz(v + 8, city);
+    val.mv_data = v;
+    return mdb_put(txn, dbi, &key, &val, 0);
+}
+
+/* Step 4: per (city, period): read, apply all, write once, move rank. */
+static int s_write_results(s_ingest_t *g, MDB_txn *txn)
+{
+    const glci_framework_t *fw = g->st->fw;
+    size_t rsize = g->st->rsize;
+    MDB_cursor *cur;
+    unsigned char k[S_CITYZ_MAX + 4];
+    int rc;
+
+    qsort(g->upd, g->n_upd, sizeof *g->upd, s_cmp_upd);
+    rc = mdb_cursor_open(txn, g->st->dbi[S_DB_RESULTS], &cur);
+    if (rc != 0)
+        return rc;
+    for (size_t i = 0; i < g->n_upd && rc == 0;) {
+        const s_upd_t *u = &g->upd[i];
+        const char *city = g->cities[u->city].id;
+        MDB_val key = {0, k}, val;
+        int changed = 0;
+        size_t j;
+
+        key.mv_size = glci_store_result_key(k, city, u->P);
+        rc = mdb_cursor_get(cur, &key, &val, MDB_SET);
+        if (rc == 0) {
+            if (val.mv_size != rsize) {
+                rc = GLCI_STORE_ECORRUPT;
+                break;
+            }
+            memcpy(g->r, val.mv_data, rsize);
+        } else if (rc == MDB_NOTFOUND) {
+            glci_result_init(fw, g->r, u->P);
+            changed = 1;
+        } else {
+            break;
+        }
+        uint32_t old_has = g->r->has_index;
+        double old_index = g->r->index, old_cov = g->r->coverage;
+        for (j = i; j < g->n_upd && g->upd[j].order == u->order && g->upd[j].P == u->P; j++)
+            changed |= glci_index_apply(fw, g->r, g->upd[j].ind, g->upd[j].p, g->upd[j].v);
+        i = j;
+        if (!changed) {
+            rc = 0;
+            continue;
+        }
+        val.mv_size = rsize;
+        val.mv_data = g->r;
+        rc = mdb_cursor_put(cur, &key, &val, 0);
+        if (rc == 0)
+            rc = s_rank_move(g, txn, city, u->P, old_has, old_index, old_cov, g->r);
+    }
+    mdb_cursor_close(cur);
+    return rc;
+}
+
+/* Step 5a: period counts of current observations. */
+static int s_write_periods(s_ingest_t *g, MDB_txn *txn)
+{
+    qsort(g->pd, g->n_pd, sizeof *g->pd, s_cmp_pd);
+    for (size_t i = 0; i < g->n_pd; i++) {
+        unsigned char k[4], v[8];
+        MDB_val key = {4, k}, val;
+        uint64_t count = 0;
+        int rc;
+
+        glci_bei32_put(k, g->pd[i].period);
+        rc = mdb_get(txn, g->st->dbi[S_DB_PERIODS], &key, &val);
+        if (rc == 0 && val.mv_size == 8)
+            count = glci_be64_get(val.mv_data);
+        else if (rc != 0 && rc != MDB_NOTFOUND)
+            return rc;
+        glci_be64_put(v, count + g->pd[i].delta);
+        val.mv_size = 8;
+        val.mv_data = v;
+        rc = mdb_put(txn, g->st->dbi[S_DB_PERIODS], &key, &val, 0);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static void s_reset(s_ingest_t *g)
+{
+    g->n_cities = g->n_streams = g->n_work = g->n_upd = g->n_pd = 0;
+    for (size_t i = 0; i < g->n; i++) {
+        glci_batch_result_release(&g->results[i]);
+        memset(&g->results[i], 0, sizeof g->results[i]);
+    }
+}
+
+static int s_ingest_txn(MDB_txn *txn, void *vctx)
+{
+    s_ingest_t *g = vctx;
+    glci_store_t *st = g->st;
+    uint64_t n_obs, n_hist, n_rej, n_bat, next_rej;
+    int any_applied = 0;
+    char msg[sizeof(((glci_rejection_t *)0)->message)];
+    int rc;
+
+    s_reset(g);
+    if ((rc = glci_store_meta_u64(st, txn, "n_obs", &n_obs)) != 0 ||
+        (rc = glci_store_meta_u64(st, txn, "n_history", &n_hist)) != 0 ||
+        (rc = glci_store_meta_u64(st, txn, "n_rejects", &n_rej)) != 0 ||
+        (rc = glci_store_meta_u64(st, txn, "n_batches", &n_bat)) != 0 ||
+        (rc = glci_store_meta_u64(st, txn, "next_reject", &next_rej)) != 0)
+        return rc;
+
+    /* Step 1: decide each batch in order; validate; log rejects. */
+    for (size_t b = 0; b < g->n; b++) {
+        const glci_batch_t *bt = &g->batches[b];
+        glci_batch_result_t *res = &g->results[b];
+        uint32_t ci, si;
+        s_tcity_t *c;
+        s_tstream_t *s;
+
+        res->status = GLCI_BATCH_FORBIDDEN;
+        if (!bt->city || !glci_city_id_valid(bt->city))
+            continue;
+        rc = s_city(g, txn, bt->city, &ci);
+        if (rc != 0)
+            return rc;
+        c = &g->cities[ci];
+        if (!c->ok)
+            continue;
+        rc = s_stream(g, txn, ci, bt->stream, &si);
+        if (rc != 0)
+            return rc;
+        s = &g->streams[si];
+        c->rec.last_seen = g->now;
+        c->dirty = 1;
+        res->acked = s->mark;
+        if (bt->seq <= s->mark) {
+            res->status = GLCI_BATCH_DUPLICATE;
+            res->content_differs = s_hash_differs(g, txn, bt);
+            continue;
+        }
+        if (bt->seq > s->mark + 1) {
+            res->status = GLCI_BATCH_GAP;
+            res->expected = s->mark + 1;
+            continue;
+        }
+        res->status = GLCI_BATCH_APPLIED;
+        for (size_t i = 0; i < bt->n_obs; i++) {
+            uint32_t ind = 0;
+            glci_reject_t why = s_check(st->fw, &bt->obs[i], &ind, msg, sizeof msg);
+            if (why != GLCI_REJECT_NONE) {
+                if (!msg[0])
+                    snprintf(msg, sizeof msg, "%s", glci_reject_str(why));
+                rc = s_reject_put(g, txn, next_rej++, bt, (uint32_t)i, why, msg);
+                if (rc != 0)
+                    return rc;
+                s_add_rejection(res, (uint32_t)i, why, msg);
+                c->rec.rejects++;
+                n_rej++;
+                continue;
+            }
+            S_GROW(g->work, g->n_work, g->cap_work);
+            s_work_t *w = &g->work[g->n_work++];
+            w->city = ci;
+            w->ind = ind;
+            w->period = (int32_t)bt->obs[i].period;
+            w->value = bt->obs[i].value;
+            w->hist_no = c->rec.observations++;
+            w->batch = (uint32_t)b;
+            w->obs = (uint32_t)i;
+        }
+        c->rec.batches++;
+        n_bat++;
+        s->mark = bt->seq;
+        res->acked = s->mark;
+        rc = s_hash_put(g, txn, bt);
+        if (rc != 0)
+            return rc;
+        any_applied = 1;
+    }
+
+    /* City order for the sorts: the rank of each id. */
+    if (g->n_cities > 1) {
+        s_idslot_t *idx = glci_xmalloc(g->n_cities * sizeof *idx);
+        for (size_t i = 0; i < g->n_cities; i++) {
+            idx[i].id = g->cities[i].id;
+            idx[i].slot = (uint32_t)i;
+        }
+        qsort(idx, g->n_cities, sizeof *idx, s_cmp_idslot);
+        for (size_t i = 0; i < g->n_cities; i++)
+            g->cities[idx[i].slot].order = (uint32_t)i;
+        free(idx);
+    }
+    for (size_t i = 0; i < g->n_work; i++)
+        g->work[i].order = g->cities[g->work[i].city].order;
+
+    n_hist += g->n_work;
+    if ((rc = s_write_history(g, txn)) != 0 || (rc = s_write_obs(g, txn, &n_obs)) != 0 ||
+        (rc = s_write_results(g, txn)) != 0 || (rc = s_write_periods(g, txn)) != 0)
+        return rc;
+
+    /* Step 5b: marks, cities, counters. */
+    for (size_t i = 0; i < g->n_streams; i++) {
+        s_tstream_t *s = &g->streams[i];
+        unsigned char k[S_CITYZ_MAX + 8], v[8];
+        MDB_val key = {0, k}, val = {8, v};
+        size_t n;
+        if (s->mark == s->mark0)
+            continue;
+        n = glci_store_cityz(k, g->cities[s->city].id);
+        glci_be64_put(k + n, s->stream);
+        key.mv_size = n + 8;
+        glci_be64_put(v, s->mark);
+        rc = mdb_put(txn, st->dbi[S_DB_STREAMS], &key, &val, 0);
+        if (rc != 0)
+            return rc;
+    }
+    for (size_t i = 0; i < g->n_cities; i++) {
+        s_tcity_t *c = &g->cities[i];
+        MDB_val key = {strlen(c->id), (void *)c->id}, val = {sizeof c->rec, &c->rec};
+        if (!c->dirty)
+            continue;
+        rc = mdb_put(txn, st->dbi[S_DB_CITIES], &key, &val, 0);
+        if (rc != 0)
+            return rc;
+    }
+    if ((rc = glci_store_meta_put_u64(st, txn, "n_obs", n_obs)) != 0 ||
+        (rc = glci_store_meta_put_u64(st, txn, "n_history", n_hist)) != 0 ||
+        (rc = glci_store_meta_put_u64(st, txn, "n_rejects", n_rej)) != 0 ||
+        (rc = glci_store_meta_put_u64(st, txn, "n_batches", n_bat)) != 0 ||
+        (rc = glci_store_meta_put_u64(st, txn, "next_reject", next_rej)) != 0)
+        return rc;
+    if (any_applied)
+        rc = glci_store_meta_put_u64(st, txn, "last_ingest", (uint64_t)g->now);
+    return rc;
+}
+
+int glci_store_ingest(glci_store_t *st, const glci_batch_t *batches, size_t n,
+                      int64_t now, glci_batch_result_t *results)
+{
+    s_ingest_t g;
+    int rc;
+
+    if (glci_mdb_rdonly(st->mdb))
+        return GLCI_STORE_ERDONLY;
+    if (n == 0)
+        return 0;
+    memset(&g, 0, sizeof g);
+    for (size_t i = 0; i < n; i++)
+        memset(&results[i], 0, sizeof results[i]);
+    g.st = st;
+    g.batches = batches;
+    g.n = n;
+    g.now = now;
+    g.results = results;
+    g.r = glci_xmalloc(st->rsize);
+    rc = glci_mdb_write(st->mdb, s_ingest_txn, &g);
+    if (rc != 0)
+        s_reset(&g);
+    free(g.cities);
+    free(g.streams);
+    free(g.work);
+    free(g.upd);
+    free(g.pd);
+    free(g.r);
+    free(g.buf);
+    return rc;
+}

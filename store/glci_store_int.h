@@ -1,0 +1,140 @@
+/* Internals of the collector's store shared by its source files
+ * (glci_store.c, glci_store_ingest.c, glci_store_view.c,
+ * glci_store_verify.c): the handle, the named databases, the key encodings
+ * and the record layouts. docs/STORE.md describes the same layout for
+ * people.
+ *
+ * Key encodings (all integers big-endian, signed ones with the sign bit
+ * flipped, so LMDB's memcmp order is numeric order; "cityz" is the city id
+ * followed by its NUL, so a city's keys sort together and by id):
+ *   meta          ASCII name                     -> per name (see glci_store.c)
+ *   cities        id (no NUL)                    -> s_cityrec_t
+ *   keys          public key (32 bytes)          -> cityz
+ *   streams       cityz | stream u64             -> mark u64
+ *   batches       cityz | stream u64 | seq u64   -> 16-byte content hash
+ *   obs           cityz | ind u16 | period i32   -> s_obsrec_t
+ *   history       cityz | ind u16 | no u64       -> s_histrec_t + source + NUL
+ *   results       cityz | period i32             -> glci_result_t block
+ *   rank          period i32 | rank key [8] | id -> coverage f64 + cityz
+ *   periods       period i32                     -> current observations u64
+ *   rejects       no u64                         -> s_rejrec_t + strings
+ *   city_rejects  cityz | no u64                 -> (empty)
+ *
+ * Records are native-endian C structs copied with memcpy (LMDB values are
+ * not aligned); a store file is not portable across byte orders, like LMDB's
+ * own file. */
+#ifndef GLCI_STORE_INT_H
+#define GLCI_STORE_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "glci_mdb.h"
+#include "glci_store.h"
+
+#define GLCI_STORE_SCHEMA 1u
+
+enum {
+    S_DB_META,
+    S_DB_CITIES,
+    S_DB_KEYS,
+    S_DB_STREAMS,
+    S_DB_BATCHES,
+    S_DB_OBS,
+    S_DB_HISTORY,
+    S_DB_RESULTS,
+    S_DB_RANK,
+    S_DB_PERIODS,
+    S_DB_REJECTS,
+    S_DB_CITY_REJECTS,
+    S_DB_COUNT
+};
+
+extern const char *const glci_store_db_names[S_DB_COUNT];
+
+/* Batch hashes kept per stream (to tell a true duplicate from a stream
+ * reused with other content). */
+#define GLCI_STORE_HASH_KEEP 64u
+#define GLCI_STORE_HASH_LEN 16u
+
+#define GLCI_SOURCE_MAX 200u
+#define GLCI_REJECT_IND_MAX 200u   /* a rejected indicator name is cut here */
+
+/* Longest cityz prefix. */
+#define S_CITYZ_MAX (GLCI_CITY_ID_MAX + 1)
+
+typedef struct {
+    uint64_t observations;    /* applied values, revisions included; also the
+                                 next history number of the city */
+    uint64_t rejects;
+    uint64_t batches;
+    int64_t last_seen;
+    uint32_t n_keys;
+    uint32_t active;
+    char country[8];
+    char name[GLCI_CITY_NAME_MAX + 1];
+} s_cityrec_t;
+
+typedef struct {
+    double value;
+    uint64_t hist_no;         /* the history entry that brought it */
+} s_obsrec_t;
+
+typedef struct {
+    int32_t period;
+    uint32_t source_len;      /* bytes of source after the record, then NUL */
+    double value;
+    int64_t received;
+    int64_t observed_at;
+    uint64_t stream, seq;
+    uint32_t index;           /* position in its batch */
+    uint32_t reserved;
+} s_histrec_t;
+
+typedef struct {
+    int64_t period;
+    double value;
+    int64_t received;
+    uint64_t stream, seq;
+    uint32_t index;
+    uint8_t reason, has_period, has_value, reserved;
+    uint16_t city_len, ind_len, msg_len, reserved2;   /* each string + NUL follows */
+} s_rejrec_t;
+
+struct glci_store {
+    glci_mdb_t *mdb;
+    MDB_dbi dbi[S_DB_COUNT];
+    glci_framework_t *fw;
+    size_t rsize;             /* glci_result_size(fw) */
+    char *dir;
+    uint32_t schema;
+};
+
+struct glci_view {
+    glci_store_t *st;
+    MDB_txn *txn;
+    void *scratch;            /* aligned copy of a result for callbacks */
+    void **owned;             /* copies handed out until the view ends */
+    size_t n_owned, cap_owned;
+};
+
+/* ---- Keys -------------------------------------------------------------- */
+
+/* Writes id + NUL at p; returns the bytes written. */
+size_t glci_store_cityz(unsigned char *p, const char *id);
+
+size_t glci_store_obs_key(unsigned char *k, const char *city, uint32_t ind, int32_t period);
+size_t glci_store_hist_key(unsigned char *k, const char *city, uint32_t ind, uint64_t no);
+size_t glci_store_result_key(unsigned char *k, const char *city, int32_t period);
+size_t glci_store_rank_key(unsigned char *k, int32_t period, double index, const char *city);
+
+/* ---- Records ----------------------------------------------------------- */
+
+/* Reads the city record of id in txn. 0, ENOCITY, ECORRUPT. */
+int glci_store_city_get(glci_store_t *st, MDB_txn *txn, const char *id, s_cityrec_t *out);
+
+/* Meta u64 counters (absent = 0). */
+int glci_store_meta_u64(glci_store_t *st, MDB_txn *txn, const char *name, uint64_t *out);
+int glci_store_meta_put_u64(glci_store_t *st, MDB_txn *txn, const char *name, uint64_t v);
+
+#endif

@@ -1,0 +1,494 @@
+/* verify and backup.
+ *
+ * verify reads the whole store in one read transaction and checks, city by
+ * city, that:
+ *   - every current observation points at a history entry of the same
+ *     period and value, and no history entry of its (indicator, period) is
+ *     newer (the current value is the latest applied one);
+ *   - the city's history count equals its observation counter;
+ *   - results exist for exactly the periods its observations reach
+ *     (p .. p + carry_forward), and each stored result equals, bit for bit,
+ *     the engine's full recomputation from the stored observations;
+ *   - each ranked result has its rank-view entry (right key, coverage, id);
+ * and then that every rank-view entry belongs to such a result and that
+ * the store counters and per-period counts match what is stored.
+ *
+ * backup is mdb_env_copy2 with compaction into an empty directory, then an
+ * open of the copy and a verify of it. */
+#include "glci_store_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "glci_alloc.h"
+#include "glci_text.h"
+
+typedef struct {
+    int32_t period;
+    double value;
+    uint64_t hist_no;
+} s_vobs_t;
+
+typedef struct {
+    glci_store_t *st;
+    MDB_txn *txn;
+    void (*fn)(void *ctx, const char *difference);
+    void *ctx;
+    uint64_t diffs;
+    /* the current city's observations, by indicator then period */
+    s_vobs_t *obs;
+    size_t n_obs, cap_obs;
+    size_t *ind_start;        /* n_ind + 1 offsets into obs */
+    glci_result_t *calc, *stored;
+    unsigned char *want;      /* periods that must have a result */
+} s_verify_t;
+
+static void s_diff(s_verify_t *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void s_diff(s_verify_t *v, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    v->diffs++;
+    if (!v->fn)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    v->fn(v->ctx, line);
+}
+
+/* glci_obs_lookup_fn over the cached observations of the current city. */
+static int s_lookup(void *vctx, uint32_t ind, int32_t lo, int32_t hi, int32_t *period,
+                    double *value)
+{
+    s_verify_t *v = vctx;
+    size_t a = v->ind_start[ind], b = v->ind_start[ind + 1];
+    for (size_t i = b; i > a; i--) {
+        const s_vobs_t *o = &v->obs[i - 1];
+        if (o->period > hi)
+            continue;
+        if (o->period < lo)
+            return 0;
+        *period = o->period;
+        *value = o->value;
+        return 1;
+    }
+    return 0;
+}
+
+static int s_verify_city(s_verify_t *v, const char *city, const s_cityrec_t *rec,
+                         uint64_t *tot_obs, uint64_t *tot_hist, uint64_t *period_counts)
+{
+    glci_store_t *st = v->st;
+    const glci_framework_t *fw = st->fw;
+    unsigned char pk[S_CITYZ_MAX + 10];
+    size_t plen = glci_store_cityz(pk, city);
+    int32_t span = fw->last_period - fw->first_period + 1;
+    MDB_cursor *cur;
+    MDB_val k, d;
+    uint64_t n_hist = 0;
+    uint32_t cur_ind = 0;
+    int rc;
+
+    /* Current observations of the city, grouped per indicator. */
+    v->n_obs = 0;
+    memset(v->ind_start, 0, (fw->n_ind + 1) * sizeof *v->ind_start);
+    memset(v->want, 0, (size_t)span);
+    rc = mdb_cursor_open(v->txn, st->dbi[S_DB_OBS], &cur);
+    if (rc != 0)
+        return glci_mdb_err(rc);
+    k.mv_size = plen;
+    k.mv_data = pk;
+    for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        const unsigned char *kp = k.mv_data;
+        s_obsrec_t o;
+        uint32_t ind;
+        int32_t p;
+        if (k.mv_size < plen || memcmp(kp, pk, plen) != 0)
+            break;
+        if (k.mv_size != plen + 6 || d.mv_size != sizeof o) {
+            s_diff(v, "%s: an observation record does not decode", city);
+            continue;
+        }
+        ind = glci_be16_get(kp + plen);
+        p = glci_bei32_get(kp + plen + 2);
+        memcpy(&o, d.mv_data, sizeof o);
+        if (ind >= fw->n_ind || p < fw->first_period || p > fw->last_period) {
+            s_diff(v, "%s: observation of indicator #%u period %d is outside the framework",
+                   city, ind, p);
+            continue;
+        }
+        while (cur_ind < ind)
+            v->ind_start[++cur_ind] = v->n_obs;
+        if (v->n_obs == v->cap_obs) {
+            v->cap_obs = v->cap_obs ? v->cap_obs * 2 : 256;
+            v->obs = glci_xrealloc(v->obs, v->cap_obs * sizeof *v->obs);
+        }
+        v->obs[v->n_obs].period = p;
+        v->obs[v->n_obs].value = o.value;
+        v->obs[v->n_obs].hist_no = o.hist_no;
+        v->n_obs++;
+        period_counts[p - fw->first_period]++;
+        int32_t first, last;
+        glci_index_affected(fw, p, &first, &last);
+        for (int32_t P = first; P <= last; P++)
+            v->want[P - fw->first_period] = 1;
+
+        /* Its history entry. */
+        unsigned char hk[S_CITYZ_MAX + 10];
+        MDB_val hkey = {glci_store_hist_key(hk, city, ind, o.hist_no), hk}, hd;
+        s_histrec_t h;
+        if (mdb_get(v->txn, st->dbi[S_DB_HISTORY], &hkey, &hd) != 0 || hd.mv_size < sizeof h) {
+            s_diff(v, "%s: current value of %s period %d has no history entry", city,
+                   fw->ind[ind].id, p);
+            continue;
+        }
+        memcpy(&h, hd.mv_data, sizeof h);
+        if (h.period != p || memcmp(&h.value, &o.value, sizeof(double)) != 0)
+            s_diff(v, "%s: current value of %s period %d differs from its history entry",
+                   city, fw->ind[ind].id, p);
+    }
+    while (cur_ind < fw->n_ind)
+        v->ind_start[++cur_ind] = v->n_obs;
+    mdb_cursor_close(cur);
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return glci_mdb_err(rc);
+    *tot_obs += v->n_obs;
+
+    /* History: count, and no entry newer than the current value. */
+    rc = mdb_cursor_open(v->txn, st->dbi[S_DB_HISTORY], &cur);
+    if (rc != 0)
+        return glci_mdb_err(rc);
+    k.mv_size = plen;
+    k.mv_data = pk;
+    for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        const unsigned char *kp = k.mv_data;
+        s_histrec_t h;
+        if (k.mv_size < plen || memcmp(kp, pk, plen) != 0)
+            break;
+        n_hist++;
+        if (k.mv_size != plen + 10 || d.mv_size < sizeof h) {
+            s_diff(v, "%s: a history record does not decode", city);
+            continue;
+        }
+        memcpy(&h, d.mv_data, sizeof h);
+        uint32_t ind = glci_be16_get(kp + plen);
+        uint64_t no = glci_be64_get(kp + plen + 2);
+        if (ind >= fw->n_ind) {
+            s_diff(v, "%s: history entry of unknown indicator #%u", city, ind);
+            continue;
+        }
+        int found = 0;
+        for (size_t i = v->ind_start[ind]; i < v->ind_start[ind + 1]; i++)
+            if (v->obs[i].period == h.period) {
+                found = 1;
+                if (v->obs[i].hist_no < no)
+                    s_diff(v, "%s: %s period %d has a history entry newer than its "
+                              "current value", city, fw->ind[ind].id, h.period);
+            }
+        if (!found)
+            s_diff(v, "%s: %s period %d is in history but has no current value", city,
+                   fw->ind[ind].id, h.period);
+    }
+    mdb_cursor_close(cur);
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return glci_mdb_err(rc);
+    if (n_hist != rec->observations)
+        s_diff(v, "%s: %llu history entries but the city counts %llu observations", city,
+               (unsigned long long)n_hist, (unsigned long long)rec->observations);
+    *tot_hist += n_hist;
+
+    /* Results: exactly the wanted periods, each equal to the full path. */
+    rc = mdb_cursor_open(v->txn, st->dbi[S_DB_RESULTS], &cur);
+    if (rc != 0)
+        return glci_mdb_err(rc);
+    k.mv_size = plen;
+    k.mv_data = pk;
+    for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        const unsigned char *kp = k.mv_data;
+        if (k.mv_size < plen || memcmp(kp, pk, plen) != 0)
+            break;
+        if (k.mv_size != plen + 4 || d.mv_size != st->rsize) {
+            s_diff(v, "%s: a result record does not decode", city);
+            continue;
+        }
+        int32_t P = glci_bei32_get(kp + plen);
+        memcpy(v->stored, d.mv_data, st->rsize);
+        if (P < fw->first_period || P > fw->last_period || !v->want[P - fw->first_period]) {
+            s_diff(v, "%s period %d: a result is stored but no observation reaches it", city, P);
+            continue;
+        }
+        v->want[P - fw->first_period] = 2;
+        rc = glci_index_full(fw, s_lookup, v, P, v->calc);
+        if (rc != 0) {
+            mdb_cursor_close(cur);
+            return GLCI_STORE_EIO;
+        }
+        if (memcmp(v->calc, v->stored, st->rsize) != 0) {
+            char a[32], b[32];
+            glci_format_double(v->stored->index, a, sizeof a);
+            glci_format_double(v->calc->index, b, sizeof b);
+            s_diff(v, "%s period %d: stored result differs from the full recomputation "
+                      "(index %s%s, recomputed %s%s)",
+                   city, P, v->stored->has_index ? a : "none", "",
+                   v->calc->has_index ? b : "none", "");
+        }
+        /* Its rank-view entry. */
+        if (v->stored->has_index) {
+            unsigned char rk[12 + GLCI_CITY_ID_MAX];
+            MDB_val rkey = {glci_store_rank_key(rk, P, v->stored->index, city), rk}, rd;
+            if (mdb_get(v->txn, st->dbi[S_DB_RANK], &rkey, &rd) != 0)
+                s_diff(v, "%s period %d: ranked result is missing from the rank view", city, P);
+            else if (rd.mv_size != 8 + plen || memcmp(rd.mv_data, &v->stored->coverage, 8) != 0 ||
+                     memcmp((const char *)rd.mv_data + 8, pk, plen) != 0)
+                s_diff(v, "%s period %d: rank view entry disagrees with the result", city, P);
+        }
+    }
+    mdb_cursor_close(cur);
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return glci_mdb_err(rc);
+    for (int32_t i = 0; i < span; i++)
+        if (v->want[i] == 1)
+            s_diff(v, "%s period %d: observations reach this period but no result is stored",
+                   city, fw->first_period + i);
+    return 0;
+}
+
+/* Every rank-view entry must belong to a ranked result of the same index. */
+static int s_verify_rank(s_verify_t *v)
+{
+    glci_store_t *st = v->st;
+    MDB_cursor *cur;
+    MDB_val k, d;
+    int rc = mdb_cursor_open(v->txn, st->dbi[S_DB_RANK], &cur);
+
+    if (rc != 0)
+        return glci_mdb_err(rc);
+    for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        const unsigned char *kp = k.mv_data;
+        char city[GLCI_CITY_ID_MAX + 1];
+        unsigned char rk[S_CITYZ_MAX + 4], want[8];
+        MDB_val rkey = {0, rk}, rd;
+        if (k.mv_size < 13 || k.mv_size > 12 + GLCI_CITY_ID_MAX) {
+            s_diff(v, "rank view: an entry does not decode");
+            continue;
+        }
+        int32_t P = glci_bei32_get(kp);
+        memcpy(city, kp + 12, k.mv_size - 12);
+        city[k.mv_size - 12] = 0;
+        rkey.mv_size = glci_store_result_key(rk, city, P);
+        if (mdb_get(v->txn, st->dbi[S_DB_RESULTS], &rkey, &rd) != 0 || rd.mv_size != st->rsize) {
+            s_diff(v, "%s period %d: rank view entry without a result", city, P);
+            continue;
+        }
+        memcpy(v->stored, rd.mv_data, st->rsize);
+        glci_rank_key(v->stored->index, want);
+        if (!v->stored->has_index || memcmp(want, kp + 4, 8) != 0)
+            s_diff(v, "%s period %d: rank view entry does not match the stored index", city, P);
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : glci_mdb_err(rc);
+}
+
+static int s_verify_txn(s_verify_t *v)
+{
+    glci_store_t *st = v->st;
+    const glci_framework_t *fw = st->fw;
+    int32_t span = fw->last_period - fw->first_period + 1;
+    uint64_t *pcounts = glci_xcalloc((size_t)span, sizeof *pcounts);
+    uint64_t tot_obs = 0, tot_hist = 0, m_obs, m_hist, m_rej;
+    MDB_cursor *cur = NULL;
+    MDB_val k, d;
+    MDB_stat ms;
+    int rc;
+
+    rc = mdb_cursor_open(v->txn, st->dbi[S_DB_CITIES], &cur);
+    if (rc != 0) {
+        rc = glci_mdb_err(rc);
+        goto out;
+    }
+    for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        char city[GLCI_CITY_ID_MAX + 1];
+        s_cityrec_t rec;
+        if (k.mv_size == 0 || k.mv_size > GLCI_CITY_ID_MAX || d.mv_size != sizeof rec) {
+            s_diff(v, "cities: a record does not decode");
+            continue;
+        }
+        memcpy(city, k.mv_data, k.mv_size);
+        city[k.mv_size] = 0;
+        memcpy(&rec, d.mv_data, sizeof rec);
+        rc = s_verify_city(v, city, &rec, &tot_obs, &tot_hist, pcounts);
+        if (rc != 0)
+            goto out;
+    }
+    if (rc != MDB_NOTFOUND) {
+        rc = glci_mdb_err(rc);
+        goto out;
+    }
+    rc = s_verify_rank(v);
+    if (rc != 0)
+        goto out;
+
+    if ((rc = glci_store_meta_u64(st, v->txn, "n_obs", &m_obs)) != 0 ||
+        (rc = glci_store_meta_u64(st, v->txn, "n_history", &m_hist)) != 0 ||
+        (rc = glci_store_meta_u64(st, v->txn, "n_rejects", &m_rej)) != 0)
+        goto out;
+    if (m_obs != tot_obs)
+        s_diff(v, "store counts %llu current observations, %llu are stored",
+               (unsigned long long)m_obs, (unsigned long long)tot_obs);
+    if (m_hist != tot_hist)
+        s_diff(v, "store counts %llu applied values, history holds %llu",
+               (unsigned long long)m_hist, (unsigned long long)tot_hist);
+    if (mdb_stat(v->txn, st->dbi[S_DB_REJECTS], &ms) == 0 && ms.ms_entries != m_rej)
+        s_diff(v, "store counts %llu rejects, the log holds %llu", (unsigned long long)m_rej,
+               (unsigned long long)ms.ms_entries);
+
+    /* Per-period counts of current observations. */
+    mdb_cursor_close(cur);
+    rc = mdb_cursor_open(v->txn, st->dbi[S_DB_PERIODS], &cur);
+    if (rc != 0) {
+        rc = glci_mdb_err(rc);
+        cur = NULL;
+        goto out;
+    }
+    for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        if (k.mv_size != 4 || d.mv_size != 8) {
+            s_diff(v, "periods: a record does not decode");
+            continue;
+        }
+        int32_t P = glci_bei32_get(k.mv_data);
+        uint64_t c = glci_be64_get(d.mv_data);
+        uint64_t have = P >= fw->first_period && P <= fw->last_period
+                            ? pcounts[P - fw->first_period] : 0;
+        if (c != have)
+            s_diff(v, "period %d: counted %llu observations, %llu are stored", P,
+                   (unsigned long long)c, (unsigned long long)have);
+        if (have)
+            pcounts[P - fw->first_period] = 0;
+    }
+    for (int32_t i = 0; i < span; i++)
+        if (pcounts[i])
+            s_diff(v, "period %d: %llu observations are stored but not counted",
+                   fw->first_period + i, (unsigned long long)pcounts[i]);
+    rc = 0;
+out:
+    if (cur)
+        mdb_cursor_close(cur);
+    free(pcounts);
+    return rc;
+}
+
+int glci_store_verify(glci_store_t *st, void (*fn)(void *ctx, const char *difference),
+                      void *ctx, uint64_t *n_diffs)
+{
+    const glci_framework_t *fw = st->fw;
+    s_verify_t v;
+    int rc;
+
+    memset(&v, 0, sizeof v);
+    v.st = st;
+    v.fn = fn;
+    v.ctx = ctx;
+    v.ind_start = glci_xcalloc(fw->n_ind + 1, sizeof *v.ind_start);
+    v.calc = glci_xmalloc(st->rsize);
+    v.stored = glci_xmalloc(st->rsize);
+    v.want = glci_xmalloc((size_t)(fw->last_period - fw->first_period + 1));
+    rc = glci_mdb_read_begin(st->mdb, &v.txn);
+    if (rc == 0) {
+        rc = s_verify_txn(&v);
+        glci_mdb_read_end(st->mdb, &v.txn);
+    }
+    free(v.obs);
+    free(v.ind_start);
+    free(v.calc);
+    free(v.stored);
+    free(v.want);
+    if (n_diffs)
+        *n_diffs = v.diffs;
+    if (rc == 0 && v.diffs)
+        rc = GLCI_STORE_EVERIFY;
+    return rc;
+}
+
+/* ---- Backup -------------------------------------------------------------- */
+
+/* 0 if dir is (now) an empty directory, else ENOTEMPTY / EIO. */
+static int s_empty_dir(const char *dir, char *err, size_t errlen)
+{
+    DIR *d;
+    struct dirent *e;
+    int rc = 0;
+
+    if (mkdir(dir, 0755) == 0)
+        return 0;
+    if (errno != EEXIST) {
+        snprintf(err, errlen, "%s: cannot create backup directory: %s", dir, strerror(errno));
+        return GLCI_STORE_EIO;
+    }
+    d = opendir(dir);
+    if (!d) {
+        snprintf(err, errlen, "%s: not a readable directory: %s", dir, strerror(errno));
+        return GLCI_STORE_EIO;
+    }
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(err, errlen, "%s: backup destination is not empty (holds %s)", dir, e->d_name);
+        rc = GLCI_STORE_ENOTEMPTY;
+        break;
+    }
+    closedir(d);
+    return rc;
+}
+
+static void s_first_diff(void *ctx, const char *difference)
+{
+    char *first = ctx;
+    if (!first[0])
+        snprintf(first, 256, "%s", difference);
+}
+
+int glci_store_backup(glci_store_t *st, const char *dest, char *err, size_t errlen)
+{
+    glci_store_opts_t o = {GLCI_STORE_RDONLY, 0, 0};
+    glci_store_t *copy = NULL;
+    char first[256] = "";
+    uint64_t n = 0;
+    int rc;
+
+    if (!dest || !*dest) {
+        snprintf(err, errlen, "no backup destination given");
+        return GLCI_STORE_EINVAL;
+    }
+    rc = s_empty_dir(dest, err, errlen);
+    if (rc != 0)
+        return rc;
+    rc = mdb_env_copy2(glci_mdb_env(st->mdb), dest, MDB_CP_COMPACT);
+    if (rc != 0) {
+        snprintf(err, errlen, "%s: copy failed: %s", dest, mdb_strerror(rc));
+        return glci_mdb_err(rc);
+    }
+    rc = glci_store_open(dest, &o, &copy, err, errlen);
+    if (rc != 0)
+        return rc;
+    rc = glci_store_verify(copy, s_first_diff, first, &n);
+    glci_store_close(&copy);
+    if (rc == GLCI_STORE_EVERIFY)
+        snprintf(err, errlen, "%s: the copy does not verify (%llu differences; first: %s)",
+                 dest, (unsigned long long)n, first);
+    else if (rc != 0)
+        snprintf(err, errlen, "%s: cannot verify the copy: %s", dest, glci_store_strerror(rc));
+    return rc;
+}

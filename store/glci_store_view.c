@@ -1,0 +1,465 @@
+/* Read views: one read-only LMDB transaction from glci_view_begin to
+ * glci_view_end, so every answer of a view comes from one snapshot, and the
+ * walks the CLI needs (rank, results, history, rejects, cities) are cursor
+ * walks over keys laid out for them. Strings handed out point into the map
+ * and live until the view ends; result blocks are copied to aligned memory
+ * (LMDB values are only 2-byte aligned). */
+#include "glci_store_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "glci_alloc.h"
+
+int glci_view_begin(glci_store_t *st, glci_view_t **out)
+{
+    glci_view_t *v = glci_xcalloc(1, sizeof *v);
+    int rc = glci_mdb_read_begin(st->mdb, &v->txn);
+
+    *out = NULL;
+    if (rc != 0) {
+        free(v);
+        return rc;
+    }
+    v->st = st;
+    v->scratch = glci_xmalloc(st->rsize);
+    *out = v;
+    return 0;
+}
+
+void glci_view_end(glci_view_t **self)
+{
+    glci_view_t *v;
+    if (!self || !*self)
+        return;
+    v = *self;
+    glci_mdb_read_end(v->st->mdb, &v->txn);
+    for (size_t i = 0; i < v->n_owned; i++)
+        free(v->owned[i]);
+    free(v->owned);
+    free(v->scratch);
+    free(v);
+    *self = NULL;
+}
+
+int glci_view_status(glci_view_t *v, glci_store_status_t *out)
+{
+    glci_store_t *st = v->st;
+    MDB_cursor *cur;
+    MDB_val k, d;
+    uint64_t u;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    out->schema = st->schema;
+    if ((rc = glci_store_meta_u64(st, v->txn, "n_obs", &out->n_observations)) != 0 ||
+        (rc = glci_store_meta_u64(st, v->txn, "n_history", &out->n_history)) != 0 ||
+        (rc = glci_store_meta_u64(st, v->txn, "n_rejects", &out->n_rejects)) != 0 ||
+        (rc = glci_store_meta_u64(st, v->txn, "n_batches", &out->n_batches)) != 0 ||
+        (rc = glci_store_meta_u64(st, v->txn, "last_ingest", &u)) != 0)
+        return rc;
+    out->last_ingest = (int64_t)u;
+
+    rc = mdb_cursor_open(v->txn, st->dbi[S_DB_CITIES], &cur);
+    if (rc != 0)
+        return glci_mdb_err(rc);
+    for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        s_cityrec_t rec;
+        if (d.mv_size != sizeof rec) {
+            mdb_cursor_close(cur);
+            return GLCI_STORE_ECORRUPT;
+        }
+        memcpy(&rec, d.mv_data, sizeof rec);
+        out->n_cities++;
+        if (rec.active)
+            out->n_active++;
+    }
+    mdb_cursor_close(cur);
+    if (rc != MDB_NOTFOUND)
+        return glci_mdb_err(rc);
+
+    rc = mdb_cursor_open(v->txn, st->dbi[S_DB_PERIODS], &cur);
+    if (rc != 0)
+        return glci_mdb_err(rc);
+    if (mdb_cursor_get(cur, &k, &d, MDB_FIRST) == 0 && k.mv_size == 4)
+        out->first_period = glci_bei32_get(k.mv_data);
+    if (mdb_cursor_get(cur, &k, &d, MDB_LAST) == 0 && k.mv_size == 4)
+        out->last_period = glci_bei32_get(k.mv_data);
+    mdb_cursor_close(cur);
+
+    out->size_bytes = glci_mdb_used_bytes(st->mdb);
+    out->map_bytes = glci_mdb_map_size(st->mdb);
+    return 0;
+}
+
+int glci_view_latest_period(glci_view_t *v, int32_t *period)
+{
+    MDB_cursor *cur;
+    MDB_val k, d;
+    int rc = mdb_cursor_open(v->txn, v->st->dbi[S_DB_PERIODS], &cur);
+
+    if (rc != 0)
+        return glci_mdb_err(rc);
+    rc = mdb_cursor_get(cur, &k, &d, MDB_LAST);
+    mdb_cursor_close(cur);
+    if (rc == MDB_NOTFOUND)
+        return GLCI_STORE_ENODATA;
+    if (rc != 0)
+        return glci_mdb_err(rc);
+    if (k.mv_size != 4)
+        return GLCI_STORE_ECORRUPT;
+    *period = glci_bei32_get(k.mv_data);
+    return 0;
+}
+
+static void s_city_out(const char *id, size_t idlen, const s_cityrec_t *rec, glci_city_t *out)
+{
+    memset(out, 0, sizeof *out);
+    if (idlen > GLCI_CITY_ID_MAX)
+        idlen = GLCI_CITY_ID_MAX;
+    memcpy(out->id, id, idlen);
+    memcpy(out->name, rec->name, sizeof out->name);
+    out->name[sizeof out->name - 1] = 0;
+    memcpy(out->country, rec->country, sizeof out->country);
+    out->country[sizeof out->country - 1] = 0;
+    out->active = rec->active != 0;
+    out->observations = rec->observations;
+    out->rejects = rec->rejects;
+    out->batches = rec->batches;
+    out->last_seen = rec->last_seen;
+    out->n_keys = rec->n_keys;
+}
+
+int glci_view_city(glci_view_t *v, const char *id, glci_city_t *out)
+{
+    s_cityrec_t rec;
+    int rc;
+
+    if (!glci_city_id_valid(id))
+        return GLCI_STORE_ENOCITY;
+    rc = glci_store_city_get(v->st, v->txn, id, &rec);
+    if (rc != 0)
+        return rc;
+    s_city_out(id, strlen(id), &rec, out);
+    return 0;
+}
+
+int glci_view_cities(glci_view_t *v, int (*fn)(void *ctx, const glci_city_t *c), void *ctx)
+{
+    MDB_cursor *cur;
+    MDB_val k, d;
+    int rc = mdb_cursor_open(v->txn, v->st->dbi[S_DB_CITIES], &cur);
+
+    if (rc != 0)
+        return glci_mdb_err(rc);
+    for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        s_cityrec_t rec;
+        glci_city_t c;
+        if (d.mv_size != sizeof rec) {
+            rc = GLCI_STORE_ECORRUPT;
+            break;
+        }
+        memcpy(&rec, d.mv_data, sizeof rec);
+        s_city_out(k.mv_data, k.mv_size, &rec, &c);
+        rc = fn(ctx, &c);
+        if (rc != 0)
+            break;
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : (rc < -1000 ? glci_mdb_err(rc) : rc);
+}
+
+int glci_view_rank(glci_view_t *v, int32_t period,
+                   int (*fn)(void *ctx, const glci_rank_row_t *row), void *ctx)
+{
+    MDB_cursor *cur;
+    unsigned char pk[4];
+    MDB_val k = {4, pk}, d;
+    glci_rank_row_t row;
+    uint32_t pos = 0;
+    int rc = mdb_cursor_open(v->txn, v->st->dbi[S_DB_RANK], &cur);
+
+    if (rc != 0)
+        return glci_mdb_err(rc);
+    glci_bei32_put(pk, period);
+    memset(&row, 0, sizeof row);
+    for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        if (k.mv_size < 13 || memcmp(k.mv_data, pk, 4) != 0) {
+            rc = MDB_NOTFOUND;
+            break;
+        }
+        if (d.mv_size < 10 || ((const char *)d.mv_data)[d.mv_size - 1] != 0) {
+            rc = GLCI_STORE_ECORRUPT;
+            break;
+        }
+        double index = glci_rank_key_decode((const unsigned char *)k.mv_data + 4);
+        pos++;
+        if (pos == 1 || memcmp(&index, &row.index, sizeof index) != 0)
+            row.rank = pos;
+        row.index = index;
+        memcpy(&row.coverage, d.mv_data, 8);
+        row.city = (const char *)d.mv_data + 8;
+        rc = fn(ctx, &row);
+        if (rc != 0)
+            break;
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : (rc < -1000 ? glci_mdb_err(rc) : rc);
+}
+
+/* Copies the stored result of (city, P) into dst. 0, ENODATA, ECORRUPT. */
+static int s_result_get(glci_view_t *v, const char *city, int32_t period, void *dst)
+{
+    unsigned char k[S_CITYZ_MAX + 4];
+    MDB_val key = {0, k}, d;
+    int rc;
+
+    key.mv_size = glci_store_result_key(k, city, period);
+    rc = mdb_get(v->txn, v->st->dbi[S_DB_RESULTS], &key, &d);
+    if (rc == MDB_NOTFOUND)
+        return GLCI_STORE_ENODATA;
+    if (rc != 0)
+        return glci_mdb_err(rc);
+    if (d.mv_size != v->st->rsize)
+        return GLCI_STORE_ECORRUPT;
+    memcpy(dst, d.mv_data, d.mv_size);
+    return 0;
+}
+
+int glci_view_results(glci_view_t *v, int32_t period,
+                      int (*fn)(void *ctx, const char *city, const glci_result_t *r),
+                      void *ctx)
+{
+    MDB_cursor *cur;
+    MDB_val k, d;
+    char id[GLCI_CITY_ID_MAX + 1];
+    int rc = mdb_cursor_open(v->txn, v->st->dbi[S_DB_CITIES], &cur);
+
+    if (rc != 0)
+        return glci_mdb_err(rc);
+    for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        if (k.mv_size == 0 || k.mv_size > GLCI_CITY_ID_MAX) {
+            rc = GLCI_STORE_ECORRUPT;
+            break;
+        }
+        memcpy(id, k.mv_data, k.mv_size);
+        id[k.mv_size] = 0;
+        rc = s_result_get(v, id, period, v->scratch);
+        if (rc == GLCI_STORE_ENODATA)
+            continue;
+        if (rc != 0)
+            break;
+        rc = fn(ctx, id, v->scratch);
+        if (rc != 0)
+            break;
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : (rc < -1000 ? glci_mdb_err(rc) : rc);
+}
+
+int glci_view_result(glci_view_t *v, const char *city, int32_t period,
+                     const glci_result_t **out)
+{
+    s_cityrec_t rec;
+    void *copy;
+    int rc;
+
+    *out = NULL;
+    if (!glci_city_id_valid(city))
+        return GLCI_STORE_ENOCITY;
+    rc = glci_store_city_get(v->st, v->txn, city, &rec);
+    if (rc != 0)
+        return rc;
+    copy = glci_xmalloc(v->st->rsize);
+    rc = s_result_get(v, city, period, copy);
+    if (rc != 0) {
+        free(copy);
+        return rc;
+    }
+    if (v->n_owned == v->cap_owned) {
+        v->cap_owned = v->cap_owned ? v->cap_owned * 2 : 8;
+        v->owned = glci_xrealloc(v->owned, v->cap_owned * sizeof *v->owned);
+    }
+    v->owned[v->n_owned++] = copy;
+    *out = copy;
+    return 0;
+}
+
+int glci_view_history(glci_view_t *v, const char *city, const char *indicator,
+                      int (*fn)(void *ctx, const glci_history_row_t *row), void *ctx)
+{
+    glci_store_t *st = v->st;
+    s_cityrec_t rec;
+    unsigned char pk[S_CITYZ_MAX + 2], ok[S_CITYZ_MAX + 6];
+    MDB_cursor *cur;
+    MDB_val k, d;
+    size_t plen;
+    int32_t ind;
+    int rc;
+
+    if (!glci_city_id_valid(city))
+        return GLCI_STORE_ENOCITY;
+    rc = glci_store_city_get(st, v->txn, city, &rec);
+    if (rc != 0)
+        return rc;
+    ind = indicator ? glci_framework_indicator(st->fw, indicator) : -1;
+    if (ind < 0)
+        return GLCI_STORE_EINVAL;
+    plen = glci_store_cityz(pk, city);
+    glci_be16_put(pk + plen, (uint16_t)ind);
+    plen += 2;
+
+    rc = mdb_cursor_open(v->txn, st->dbi[S_DB_HISTORY], &cur);
+    if (rc != 0)
+        return glci_mdb_err(rc);
+    k.mv_size = plen;
+    k.mv_data = pk;
+    for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        s_histrec_t h;
+        glci_history_row_t row;
+        MDB_val okey = {0, ok}, od;
+        uint64_t no;
+
+        if (k.mv_size != plen + 8 || memcmp(k.mv_data, pk, plen) != 0) {
+            rc = MDB_NOTFOUND;
+            break;
+        }
+        if (d.mv_size < sizeof h + 1) {
+            rc = GLCI_STORE_ECORRUPT;
+            break;
+        }
+        memcpy(&h, d.mv_data, sizeof h);
+        if (d.mv_size != sizeof h + h.source_len + 1) {
+            rc = GLCI_STORE_ECORRUPT;
+            break;
+        }
+        no = glci_be64_get((const unsigned char *)k.mv_data + plen);
+        memset(&row, 0, sizeof row);
+        row.period = h.period;
+        row.value = h.value;
+        row.received = h.received;
+        row.observed_at = h.observed_at;
+        row.source = (const char *)d.mv_data + sizeof h;
+        row.stream = h.stream;
+        row.seq = h.seq;
+        okey.mv_size = glci_store_obs_key(ok, city, (uint32_t)ind, h.period);
+        if (mdb_get(v->txn, st->dbi[S_DB_OBS], &okey, &od) == 0 &&
+            od.mv_size == sizeof(s_obsrec_t)) {
+            s_obsrec_t o;
+            memcpy(&o, od.mv_data, sizeof o);
+            row.current = o.hist_no == no;
+        }
+        rc = fn(ctx, &row);
+        if (rc != 0)
+            break;
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : (rc < -1000 ? glci_mdb_err(rc) : rc);
+}
+
+/* Decodes a reject record into row; pointers into d. */
+static int s_reject_row(const MDB_val *d, glci_reject_row_t *row)
+{
+    s_rejrec_t r;
+    const char *p;
+
+    if (d->mv_size < sizeof r)
+        return GLCI_STORE_ECORRUPT;
+    memcpy(&r, d->mv_data, sizeof r);
+    if (d->mv_size != sizeof r + (size_t)r.city_len + r.ind_len + r.msg_len + 3)
+        return GLCI_STORE_ECORRUPT;
+    p = (const char *)d->mv_data + sizeof r;
+    if (p[r.city_len] || p[r.city_len + 1 + r.ind_len] ||
+        p[r.city_len + 1 + r.ind_len + 1 + r.msg_len])
+        return GLCI_STORE_ECORRUPT;
+    memset(row, 0, sizeof *row);
+    row->city = p;
+    row->indicator = p + r.city_len + 1;
+    row->message = p + r.city_len + 1 + r.ind_len + 1;
+    row->period = r.period;
+    row->value = r.value;
+    row->has_period = r.has_period;
+    row->has_value = r.has_value;
+    row->reason = (glci_reject_t)r.reason;
+    row->received = r.received;
+    row->stream = r.stream;
+    row->seq = r.seq;
+    row->index = r.index;
+    return 0;
+}
+
+int glci_view_rejects(glci_view_t *v, const char *city, size_t limit,
+                      int (*fn)(void *ctx, const glci_reject_row_t *row), void *ctx)
+{
+    glci_store_t *st = v->st;
+    MDB_cursor *cur;
+    MDB_val k, d;
+    glci_reject_row_t row;
+    size_t seen = 0;
+    int rc;
+
+    if (city) {
+        s_cityrec_t rec;
+        unsigned char pk[S_CITYZ_MAX + 8];
+        size_t plen;
+
+        if (!glci_city_id_valid(city))
+            return GLCI_STORE_ENOCITY;
+        rc = glci_store_city_get(st, v->txn, city, &rec);
+        if (rc != 0)
+            return rc;
+        plen = glci_store_cityz(pk, city);
+        /* Newest first: position after the city's last entry, then walk back. */
+        memset(pk + plen, 0xff, 8);
+        rc = mdb_cursor_open(v->txn, st->dbi[S_DB_CITY_REJECTS], &cur);
+        if (rc != 0)
+            return glci_mdb_err(rc);
+        k.mv_size = plen + 8;
+        k.mv_data = pk;
+        rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+        if (rc == 0)
+            rc = mdb_cursor_get(cur, &k, &d, MDB_PREV);
+        else if (rc == MDB_NOTFOUND)
+            rc = mdb_cursor_get(cur, &k, &d, MDB_LAST);
+        for (; rc == 0; rc = mdb_cursor_get(cur, &k, &d, MDB_PREV)) {
+            unsigned char rk[8];
+            MDB_val rkey = {8, rk}, rd;
+            if (k.mv_size != plen + 8 || memcmp(k.mv_data, pk, plen) != 0) {
+                rc = MDB_NOTFOUND;
+                break;
+            }
+            memcpy(rk, (const unsigned char *)k.mv_data + plen, 8);
+            rc = mdb_get(v->txn, st->dbi[S_DB_REJECTS], &rkey, &rd);
+            if (rc != 0) {
+                rc = rc == MDB_NOTFOUND ? GLCI_STORE_ECORRUPT : rc;
+                break;
+            }
+            if ((rc = s_reject_row(&rd, &row)) != 0 || (rc = fn(ctx, &row)) != 0)
+                break;
+            if (limit && ++seen >= limit) {
+                rc = MDB_NOTFOUND;
+                break;
+            }
+        }
+    } else {
+        rc = mdb_cursor_open(v->txn, st->dbi[S_DB_REJECTS], &cur);
+        if (rc != 0)
+            return glci_mdb_err(rc);
+        for (rc = mdb_cursor_get(cur, &k, &d, MDB_LAST); rc == 0;
+             rc = mdb_cursor_get(cur, &k, &d, MDB_PREV)) {
+            if ((rc = s_reject_row(&d, &row)) != 0 || (rc = fn(ctx, &row)) != 0)
+                break;
+            if (limit && ++seen >= limit) {
+                rc = MDB_NOTFOUND;
+                break;
+            }
+        }
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : (rc < -1000 ? glci_mdb_err(rc) : rc);
+}
