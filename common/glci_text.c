@@ -95,6 +95,15 @@ void glci_format_iso_time(int64_t unix_seconds, char *buf, size_t len)
 
 void glci_format_double(double v, char *buf, size_t len)
 {
+    /* Plain decimals for the magnitudes people read (no "1.4e+02"). */
+    double a = v < 0 ? -v : v;
+    if (a == 0.0 || (a >= 1e-4 && a < 1e15)) {
+        for (int dec = 0; dec <= 20; dec++) {
+            snprintf(buf, len, "%.*f", dec, v);
+            if (strtod(buf, NULL) == v)
+                return;
+        }
+    }
     for (int prec = 1; prec <= 17; prec++) {
         snprintf(buf, len, "%.*g", prec, v);
         if (strtod(buf, NULL) == v)

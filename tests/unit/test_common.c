@@ -150,6 +150,10 @@ static void test_format_double_roundtrip(void **state)
     assert_string_equal(buf, "41");
     glci_format_double(0.1, buf, sizeof buf);
     assert_string_equal(buf, "0.1");
+    glci_format_double(140.0, buf, sizeof buf);
+    assert_string_equal(buf, "140");
+    glci_format_double(-0.0, buf, sizeof buf);
+    assert_true(strtod(buf, NULL) == 0.0);
 }
 
 int main(void)
