@@ -1,0 +1,7 @@
+# The glci CLI: integration tests run the real binary against stores filled
+# through the store API; the unit test runs commands in-process with the
+# store swapped at link time.
+glci_add_test(test_cli integration
+  SOURCES integration/test_cli.c integration/test_cli_support.c
+  LIBS glci_store glci_common PkgConfig::JANSSON)
+add_dependencies(test_cli glci)

@@ -1,0 +1,989 @@
+/* Integration tests of the glci CLI: the real binary, run as a process,
+ * against stores filled through the store API. Every command in every
+ * format, with the JSON parsed and its fields checked, plus empty stores,
+ * unknown cities, periods without data, unranked cities, ties, usage errors
+ * (exit 2) and runtime errors (exit 1) with their one-line messages.
+ *
+ * The fixture (cli_fill_fixture, tiny framework) gives, for 2025:
+ *   gamma  index 85 (a 75, b 95), coverage 1     rank 1
+ *   alpha  index 80 (a 80, b 80), coverage 0.75  rank 2 (i1 revised 70 -> 80,
+ *                                                 i4 carried from 2024)
+ *   beta   index 80, same as alpha               rank 2 (tie, listed after)
+ *   delta  index 50 (a 50, b 50), coverage 0.5   rank 4
+ *   epsilon a only (i1 = 12.345678901234567)     unranked, coverage 0.25
+ *   zeta   registered, no data
+ * and delta's batch has two rejects (unknown indicator, out of range). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "glci_keyfile.h"
+#include "test_cli_support.h"
+
+static char s_dir[256];      /* the fixture's folder, shared by the read tests */
+static char s_store[300];
+static char s_empty[300];
+
+static int s_group_setup(void **state)
+{
+    cli_tmpdir(s_dir, sizeof s_dir);
+    const char *fw = cli_tiny_framework(s_dir);
+    snprintf(s_store, sizeof s_store, "%s/store", s_dir);
+    snprintf(s_empty, sizeof s_empty, "%s/empty", s_dir);
+    glci_store_t *st = cli_store_create(s_store, fw, 0);
+    cli_fill_fixture(st);
+    glci_store_close(&st);
+    st = cli_store_create(s_empty, fw, 0);
+    glci_store_close(&st);
+    return 0;
+}
+
+static int s_group_teardown(void **state)
+{
+    cli_rmdir(s_dir);
+    return 0;
+}
+
+/* The first line of stderr. */
+static const char *s_line1(const cli_out_t *o, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s", o->err);
+    buf[strcspn(buf, "\n")] = '\0';
+    return buf;
+}
+
+/* Asserts a runtime error: exit 1, exactly one line on stderr holding `what`. */
+static void s_expect_fail(const cli_out_t *o, const char *what)
+{
+    if (o->status != 1 || !strstr(o->err, what))
+        fprintf(stderr, "expected exit 1 with '%s', got %d: %s", what, o->status, o->err);
+    assert_int_equal(o->status, 1);
+    assert_non_null(strstr(o->err, what));
+    assert_non_null(strchr(o->err, '\n'));
+    assert_true(strchr(o->err, '\n')[1] == '\0');
+    assert_true(strncmp(o->err, "glci", 4) == 0);
+}
+
+/* Asserts a usage error: exit 2, the message on the first line, the usage
+ * line after it. */
+static void s_expect_usage(const cli_out_t *o, const char *what)
+{
+    char l1[512];
+    if (o->status != 2 || !strstr(s_line1(o, l1, sizeof l1), what))
+        fprintf(stderr, "expected exit 2 with '%s', got %d: %s", what, o->status, o->err);
+    assert_int_equal(o->status, 2);
+    assert_non_null(strstr(s_line1(o, l1, sizeof l1), what));
+    assert_non_null(strstr(o->err, "\nusage: glci"));
+    assert_string_equal(o->out, "");
+}
+
+static json_t *s_get(json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v)
+        fprintf(stderr, "missing JSON field '%s'\n", key);
+    assert_non_null(v);
+    return v;
+}
+
+static double s_num(json_t *obj, const char *key)
+{
+    json_t *v = s_get(obj, key);
+    assert_true(json_is_number(v));
+    return json_number_value(v);
+}
+
+static const char *s_str(json_t *obj, const char *key)
+{
+    json_t *v = s_get(obj, key);
+    assert_true(json_is_string(v));
+    return json_string_value(v);
+}
+
+/* Counts CSV records (CRLF ends; quoted fields may hold newlines). */
+static size_t s_csv_records(const char *text)
+{
+    size_t n = 0;
+    int quoted = 0;
+    for (const char *p = text; *p; p++) {
+        if (*p == '"')
+            quoted = !quoted;
+        else if (!quoted && p[0] == '\r' && p[1] == '\n')
+            n++;
+    }
+    return n;
+}
+
+/* ---- usage ------------------------------------------------------------ */
+
+static void test_help_everywhere(void **state)
+{
+    static const char *const cmds[][2] = {
+        {"init", NULL}, {"collector-key", NULL}, {"city", "add"}, {"city", "list"},
+        {"city", "revoke"}, {"rank", NULL}, {"show", NULL}, {"history", NULL},
+        {"export", NULL}, {"status", NULL}, {"rejects", NULL}, {"verify", NULL},
+        {"backup", NULL}, {"framework", NULL}};
+    cli_out_t o;
+    assert_int_equal(cli_run(&o, "--help", NULL), 0);
+    assert_non_null(strstr(o.out, "usage: glci"));
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        assert_non_null(strstr(o.out, cmds[i][1] ? "city add" : cmds[i][0]));
+    cli_out_release(&o);
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        if (cmds[i][1])
+            cli_run(&o, cmds[i][0], cmds[i][1], "--help", NULL);
+        else
+            cli_run(&o, cmds[i][0], "--help", NULL);
+        assert_int_equal(o.status, 0);
+        char want[64];
+        snprintf(want, sizeof want, "usage: glci %s%s%s", cmds[i][0], cmds[i][1] ? " " : "",
+                 cmds[i][1] ? cmds[i][1] : "");
+        assert_non_null(strstr(o.out, want));
+        assert_string_equal(o.err, "");
+        cli_out_release(&o);
+    }
+    assert_int_equal(cli_run(&o, "city", "--help", NULL), 0);
+    assert_non_null(strstr(o.out, "city revoke"));
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "help", "rank", NULL), 0);
+    assert_non_null(strstr(o.out, "usage: glci rank"));
+    cli_out_release(&o);
+}
+
+static void test_usage_errors(void **state)
+{
+    cli_out_t o;
+    cli_run(&o, NULL);
+    s_expect_usage(&o, "no command given");
+    cli_out_release(&o);
+    cli_run(&o, "frobnicate", NULL);
+    s_expect_usage(&o, "unknown command 'frobnicate'");
+    cli_out_release(&o);
+    cli_run(&o, "--store", s_store, "rank", "--bogus", NULL);
+    s_expect_usage(&o, "unknown option '--bogus'");
+    assert_non_null(strstr(o.err, "usage: glci rank"));
+    cli_out_release(&o);
+    cli_run(&o, "--store", s_store, "rank", "--period", "20x5", NULL);
+    s_expect_usage(&o, "invalid period '20x5'");
+    cli_out_release(&o);
+    cli_run(&o, "--store", s_store, "rank", "--period", NULL);
+    s_expect_usage(&o, "--period needs a value");
+    cli_out_release(&o);
+    cli_run(&o, "--store", s_store, "rank", "--limit", "0", NULL);
+    s_expect_usage(&o, "invalid limit '0'");
+    cli_out_release(&o);
+    cli_run(&o, "--store", s_store, "rank", "--area", "a", "--focus", "a.x", NULL);
+    s_expect_usage(&o, "either --area or --focus");
+    cli_out_release(&o);
+    cli_run(&o, "--store", s_store, "--format", "xml", "rank", NULL);
+    s_expect_usage(&o, "unknown format 'xml'");
+    cli_out_release(&o);
+    cli_run(&o, "rank", "--store", NULL);
+    s_expect_usage(&o, "--store needs a value");
+    cli_out_release(&o);
+    cli_run(&o, "--store", s_store, "show", NULL);
+    s_expect_usage(&o, "missing CITY");
+    cli_out_release(&o);
+    cli_run(&o, "--store", s_store, "show", "alpha", "beta", NULL);
+    s_expect_usage(&o, "unexpected argument 'beta'");
+    cli_out_release(&o);
+    cli_run(&o, "--store", s_store, "history", "alpha", NULL);
+    s_expect_usage(&o, "missing INDICATOR");
+    cli_out_release(&o);
+    cli_run(&o, "--store", s_store, "city", NULL);
+    s_expect_usage(&o, "city needs a subcommand");
+    cli_out_release(&o);
+    cli_run(&o, "--store", s_store, "city", "rename", NULL);
+    s_expect_usage(&o, "unknown city subcommand 'rename'");
+    cli_out_release(&o);
+    cli_run(&o, "--store", s_store, "city", "add", "x1", "--name", "X", "--country", "IE", NULL);
+    s_expect_usage(&o, "give --public-key Z85 or --key-out FILE");
+    cli_out_release(&o);
+    cli_run(&o, "--store", s_store, "city", "add", "x1", "--name", "X", "--country", "IE",
+            "--public-key", "abc", "--key-out", "/tmp/x", NULL);
+    s_expect_usage(&o, "not both");
+    cli_out_release(&o);
+    cli_run(&o, "--store", s_store, "city", "add", "x1", "--name", "X", "--country", "IE",
+            "--public-key", "not-a-z85-key", NULL);
+    s_expect_usage(&o, "invalid public key 'not-a-z85-key'");
+    cli_out_release(&o);
+    cli_run(&o, "--store", s_store, "city", "add", "Bad/Id", "--name", "X", "--country", "IE",
+            "--key-out", "/tmp/x", NULL);
+    s_expect_usage(&o, "invalid city id 'Bad/Id'");
+    cli_out_release(&o);
+    cli_run(&o, "--store", s_store, "city", "add", "x1", "--country", "IE", "--key-out",
+            "/tmp/x", NULL);
+    s_expect_usage(&o, "missing --name");
+    cli_out_release(&o);
+    cli_run(&o, "--store", s_store, "city", "add", "x1", "--name", "X", "--country", "I",
+            "--key-out", "/tmp/x", NULL);
+    s_expect_usage(&o, "invalid country 'I'");
+    cli_out_release(&o);
+    cli_run(&o, "init", NULL);
+    s_expect_usage(&o, "missing --framework");
+    cli_out_release(&o);
+    cli_run(&o, "--store", s_store, "status", "extra", NULL);
+    s_expect_usage(&o, "unexpected argument 'extra'");
+    cli_out_release(&o);
+}
+
+/* ---- runtime errors --------------------------------------------------- */
+
+static void test_no_store(void **state)
+{
+    char missing[400];
+    snprintf(missing, sizeof missing, "%s/nothing-here", s_dir);
+    static const char *const cmds[] = {"rank", "status", "city list", "framework",
+                                       "verify", "export", "rejects", "collector-key"};
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        cli_out_t o;
+        char cmd[32], *sub;
+        snprintf(cmd, sizeof cmd, "%s", cmds[i]);
+        sub = strchr(cmd, ' ');
+        if (sub)
+            *sub++ = '\0';
+        cli_run(&o, "--store", missing, cmd, sub, NULL);
+        char want[500];
+        snprintf(want, sizeof want, "no store at %s", missing);
+        s_expect_fail(&o, want);
+        cli_out_release(&o);
+    }
+    /* $GLCI_STORE is the default for --store */
+    cli_out_t o;
+    setenv("GLCI_STORE", missing, 1);
+    cli_run(&o, "status", NULL);
+    unsetenv("GLCI_STORE");
+    s_expect_fail(&o, "no store at");
+    assert_non_null(strstr(o.err, missing));
+    cli_out_release(&o);
+}
+
+static void test_unknown_things(void **state)
+{
+    cli_out_t o;
+    cli_run(&o, "--store", s_store, "show", "nowhere", NULL);
+    s_expect_fail(&o, "no such city 'nowhere'");
+    cli_out_release(&o);
+    cli_run(&o, "--store", s_store, "history", "nowhere", "i1", NULL);
+    s_expect_fail(&o, "no such city 'nowhere'");
+    cli_out_release(&o);
+    cli_run(&o, "--store", s_store, "history", "alpha", "i9", NULL);
+    s_expect_fail(&o, "no indicator 'i9'");
+    cli_out_release(&o);
+    cli_run(&o, "--store", s_store, "rejects", "--city", "nowhere", NULL);
+    s_expect_fail(&o, "no such city 'nowhere'");
+    cli_out_release(&o);
+    cli_run(&o, "--store", s_store, "city", "revoke", "nowhere", NULL);
+    s_expect_fail(&o, "no such city 'nowhere'");
+    cli_out_release(&o);
+    cli_run(&o, "--store", s_store, "rank", "--area", "zz", NULL);
+    s_expect_fail(&o, "no area 'zz'");
+    cli_out_release(&o);
+    cli_run(&o, "--store", s_store, "rank", "--focus", "a.zz", NULL);
+    s_expect_fail(&o, "no focus area 'a.zz'");
+    cli_out_release(&o);
+    cli_run(&o, "--store", s_store, "rank", "--period", "1999", NULL);
+    s_expect_fail(&o, "no data for period 1999");
+    cli_out_release(&o);
+    cli_run(&o, "--store", s_store, "export", "--period", "2040", NULL);
+    s_expect_fail(&o, "no data for period 2040");
+    cli_out_release(&o);
+    cli_run(&o, "--store", s_store, "show", "alpha", "--period", "2040", NULL);
+    s_expect_fail(&o, "no data for city 'alpha' in period 2040");
+    cli_out_release(&o);
+    cli_run(&o, "--store", s_store, "show", "zeta", NULL);
+    s_expect_fail(&o, "no data for city 'zeta'");
+    cli_out_release(&o);
+}
+
+/* ---- empty store ------------------------------------------------------ */
+
+static void test_empty_store(void **state)
+{
+    cli_out_t o;
+    assert_int_equal(cli_run(&o, "--store", s_empty, "--format", "json", "city", "list", NULL), 0);
+    json_t *j = cli_json(&o);
+    assert_int_equal(json_array_size(s_get(j, "cities")), 0);
+    json_decref(j);
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", s_empty, "city", "list", NULL), 0);
+    assert_non_null(strstr(o.out, "no cities"));
+    cli_out_release(&o);
+
+    cli_run(&o, "--store", s_empty, "rank", NULL);
+    s_expect_fail(&o, "no data in the store");
+    cli_out_release(&o);
+
+    assert_int_equal(cli_run(&o, "--store", s_empty, "export", "--format", "csv", NULL), 0);
+    assert_int_equal(s_csv_records(o.out), 1);
+    assert_true(strncmp(o.out, "city,period,rank,index,coverage,area:a,", 39) == 0);
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", s_empty, "export", "--format", "json", NULL), 0);
+    j = cli_json(&o);
+    assert_int_equal(json_array_size(s_get(j, "rows")), 0);
+    json_decref(j);
+    cli_out_release(&o);
+
+    assert_int_equal(cli_run(&o, "--store", s_empty, "status", "--format", "json", NULL), 0);
+    j = cli_json(&o);
+    assert_int_equal(s_num(j, "cities"), 0);
+    assert_int_equal(s_num(j, "observations"), 0);
+    assert_true(json_is_null(s_get(j, "last_ingest")));
+    assert_true(json_is_null(s_get(j, "first_period")));
+    assert_string_equal(s_str(s_get(j, "framework"), "id"), "tiny");
+    json_decref(j);
+    cli_out_release(&o);
+
+    assert_int_equal(cli_run(&o, "--store", s_empty, "rejects", "--format", "json", NULL), 0);
+    j = cli_json(&o);
+    assert_int_equal(json_array_size(s_get(j, "rows")), 0);
+    json_decref(j);
+    cli_out_release(&o);
+
+    assert_int_equal(cli_run(&o, "--store", s_empty, "verify", "--format", "json", NULL), 0);
+    j = cli_json(&o);
+    assert_true(json_is_true(s_get(j, "ok")));
+    assert_int_equal(s_num(j, "count"), 0);
+    json_decref(j);
+    cli_out_release(&o);
+
+    cli_run(&o, "--store", s_empty, "show", "alpha", NULL);
+    s_expect_fail(&o, "no such city 'alpha'");
+    cli_out_release(&o);
+}
+
+/* ---- rank ------------------------------------------------------------- */
+
+static void s_row(json_t *rows, size_t i, unsigned rank, const char *city, double score)
+{
+    json_t *r = json_array_get(rows, i);
+    assert_non_null(r);
+    assert_int_equal((unsigned)s_num(r, "rank"), rank);
+    assert_string_equal(s_str(r, "city"), city);
+    assert_true(s_num(r, "score") == score);
+}
+
+static void test_rank_json(void **state)
+{
+    cli_out_t o;
+    /* --store and --format after the command mean the same */
+    assert_int_equal(cli_run(&o, "rank", "--store", s_store, "--format", "json", NULL), 0);
+    json_t *j = cli_json(&o);
+    assert_int_equal(s_num(j, "period"), 2025);
+    json_t *rows = s_get(j, "rows");
+    assert_int_equal(json_array_size(rows), 4);
+    s_row(rows, 0, 1, "gamma", 85.0);
+    s_row(rows, 1, 2, "alpha", 80.0);
+    s_row(rows, 2, 2, "beta", 80.0);
+    s_row(rows, 3, 4, "delta", 50.0);
+    assert_string_equal(s_str(json_array_get(rows, 0), "name"), "Gamma");
+    assert_true(s_num(json_array_get(rows, 0), "coverage") == 1.0);
+    assert_true(s_num(json_array_get(rows, 1), "coverage") == 0.75);
+    json_t *un = s_get(j, "unranked");
+    assert_int_equal(json_array_size(un), 1);
+    assert_string_equal(s_str(json_array_get(un, 0), "city"), "epsilon");
+    assert_true(s_num(json_array_get(un, 0), "coverage") == 0.25);
+    json_decref(j);
+    cli_out_release(&o);
+
+    assert_int_equal(cli_run(&o, "--format=json", "rank", "--store=", NULL), 2);
+    cli_out_release(&o);
+
+    assert_int_equal(cli_run(&o, "--format=json", "--store", s_store, "rank", "--limit", "2",
+                             NULL), 0);
+    j = cli_json(&o);
+    assert_int_equal(json_array_size(s_get(j, "rows")), 2);
+    assert_int_equal(json_array_size(s_get(j, "unranked")), 1);
+    json_decref(j);
+    cli_out_release(&o);
+
+    /* by area: ties at the top, no unranked city */
+    assert_int_equal(cli_run(&o, "--store", s_store, "--format", "json", "rank", "--area", "a",
+                             "--period", "2025", NULL), 0);
+    j = cli_json(&o);
+    rows = s_get(j, "rows");
+    assert_int_equal(json_array_size(rows), 5);
+    s_row(rows, 0, 1, "alpha", 80.0);
+    s_row(rows, 1, 1, "beta", 80.0);
+    s_row(rows, 2, 3, "gamma", 75.0);
+    s_row(rows, 3, 4, "delta", 50.0);
+    s_row(rows, 4, 5, "epsilon", 12.345678901234567);
+    assert_int_equal(json_array_size(s_get(j, "unranked")), 0);
+    assert_string_equal(s_str(j, "id"), "a");
+    json_decref(j);
+    cli_out_release(&o);
+
+    assert_int_equal(cli_run(&o, "--store", s_store, "--format", "json", "rank", "--focus",
+                             "b.y", NULL), 0);
+    j = cli_json(&o);
+    rows = s_get(j, "rows");
+    assert_int_equal(json_array_size(rows), 4);
+    s_row(rows, 0, 1, "gamma", 95.0);
+    s_row(rows, 1, 2, "alpha", 80.0);
+    s_row(rows, 2, 2, "beta", 80.0);
+    s_row(rows, 3, 4, "delta", 50.0);
+    assert_int_equal(json_array_size(s_get(j, "unranked")), 1);
+    json_decref(j);
+    cli_out_release(&o);
+
+    /* 2024: results exist (alpha's and beta's i4) but nobody is ranked */
+    assert_int_equal(cli_run(&o, "--store", s_store, "--format", "json", "rank", "--period",
+                             "2024", NULL), 0);
+    j = cli_json(&o);
+    assert_int_equal(json_array_size(s_get(j, "rows")), 0);
+    un = s_get(j, "unranked");
+    assert_int_equal(json_array_size(un), 2);
+    assert_string_equal(s_str(json_array_get(un, 0), "city"), "alpha");
+    assert_string_equal(s_str(json_array_get(un, 1), "city"), "beta");
+    json_decref(j);
+    cli_out_release(&o);
+}
+
+static void test_rank_table_csv(void **state)
+{
+    cli_out_t o;
+    assert_int_equal(cli_run(&o, "--store", s_store, "rank", NULL), 0);
+    assert_non_null(strstr(o.out, "League table 2025"));
+    assert_non_null(strstr(o.out, "Gamma"));
+    assert_non_null(strstr(o.out, "85.0"));
+    assert_non_null(strstr(o.out, "Unranked"));
+    assert_non_null(strstr(o.out, "epsilon"));
+    /* aligned: every ranked line starts with the rank right-aligned */
+    assert_non_null(strstr(o.out, "\n   1  gamma"));
+    assert_non_null(strstr(o.out, "\n   2  alpha"));
+    cli_out_release(&o);
+
+    assert_int_equal(cli_run(&o, "--store", s_store, "rank", "--format", "csv", NULL), 0);
+    assert_true(strncmp(o.out, "rank,city,name,score,coverage\r\n", 31) == 0);
+    assert_int_equal(s_csv_records(o.out), 6);
+    assert_non_null(strstr(o.out, "\r\n2,beta,\"Beta, \"\"the\"\" Town\",80,0.75\r\n"));
+    assert_non_null(strstr(o.out, "\r\n,epsilon,Epsilon,,0.25\r\n"));
+    cli_out_release(&o);
+}
+
+/* ---- show ------------------------------------------------------------- */
+
+static json_t *s_path(json_t *j, size_t area, size_t focus, size_t ind)
+{
+    json_t *a = json_array_get(s_get(j, "areas"), area);
+    assert_non_null(a);
+    if (focus == (size_t)-1)
+        return a;
+    json_t *f = json_array_get(s_get(a, "focus"), focus);
+    assert_non_null(f);
+    if (ind == (size_t)-1)
+        return f;
+    json_t *i = json_array_get(s_get(f, "indicators"), ind);
+    assert_non_null(i);
+    return i;
+}
+
+static void test_show_json(void **state)
+{
+    cli_out_t o;
+    assert_int_equal(cli_run(&o, "--store", s_store, "show", "alpha", "--format", "json", NULL), 0);
+    json_t *j = cli_json(&o);
+    assert_string_equal(s_str(j, "city"), "alpha");
+    assert_int_equal(s_num(j, "period"), 2025);
+    assert_true(s_num(j, "index") == 80.0);
+    assert_true(s_num(j, "coverage") == 0.75);
+    assert_string_equal(s_str(s_path(j, 0, -1, -1), "id"), "a");
+    assert_true(s_num(s_path(j, 0, -1, -1), "score") == 80.0);
+    assert_string_equal(s_str(s_path(j, 0, 0, -1), "id"), "a.x");
+    json_t *i1 = s_path(j, 0, 0, 0);
+    assert_string_equal(s_str(i1, "id"), "i1");
+    assert_true(s_num(i1, "value") == 80.0);     /* the revision */
+    assert_int_equal(s_num(i1, "period"), 2025);
+    assert_true(json_is_false(s_get(i1, "carried")));
+    assert_true(s_num(i1, "score") == 80.0);
+    json_t *i2 = s_path(j, 0, 0, 1);                /* no value: nulls */
+    assert_true(json_is_null(s_get(i2, "value")));
+    assert_true(json_is_null(s_get(i2, "period")));
+    assert_true(json_is_null(s_get(i2, "score")));
+    json_t *i4 = s_path(j, 1, 0, 1);
+    assert_string_equal(s_str(i4, "id"), "i4");
+    assert_int_equal(s_num(i4, "period"), 2024);
+    assert_true(json_is_true(s_get(i4, "carried")));
+    assert_true(s_num(i4, "score") == 100.0);
+    json_decref(j);
+    cli_out_release(&o);
+
+    /* unranked: index null; a value that needs 17 digits round-trips */
+    assert_int_equal(cli_run(&o, "--store", s_store, "--format", "json", "show", "epsilon",
+                             NULL), 0);
+    j = cli_json(&o);
+    assert_true(json_is_null(s_get(j, "index")));
+    assert_true(json_is_null(s_get(s_path(j, 1, -1, -1), "score")));
+    assert_true(s_num(s_path(j, 0, 0, 0), "value") == 12.345678901234567);
+    const char *raw = strstr(o.out, "\"value\": ");
+    assert_non_null(raw);
+    assert_true(strtod(raw + 9, NULL) == 12.345678901234567);
+    json_decref(j);
+    cli_out_release(&o);
+
+    /* an earlier period */
+    assert_int_equal(cli_run(&o, "--store", s_store, "--format", "json", "show", "beta",
+                             "--period", "2024", NULL), 0);
+    j = cli_json(&o);
+    assert_int_equal(s_num(j, "period"), 2024);
+    assert_true(s_num(j, "coverage") == 0.25);
+    assert_true(json_is_null(s_get(j, "index")));
+    assert_true(json_is_false(s_get(s_path(j, 1, 0, 1), "carried")));
+    json_decref(j);
+    cli_out_release(&o);
+}
+
+static void test_show_table_csv(void **state)
+{
+    cli_out_t o;
+    assert_int_equal(cli_run(&o, "--store", s_store, "show", "alpha", NULL), 0);
+    assert_non_null(strstr(o.out, "Alpha City (alpha, IE), period 2025"));
+    assert_non_null(strstr(o.out, "index 80.0"));
+    assert_non_null(strstr(o.out, "\nArea A"));
+    assert_non_null(strstr(o.out, "\n  Focus X"));
+    assert_non_null(strstr(o.out, "\n    i1"));
+    assert_non_null(strstr(o.out, "2024*"));
+    assert_non_null(strstr(o.out, "* value carried"));
+    cli_out_release(&o);
+
+    assert_int_equal(cli_run(&o, "--store", s_store, "show", "gamma", "--format", "csv", NULL), 0);
+    assert_true(strncmp(o.out, "level,id,value,period,carried,score\r\n", 37) == 0);
+    assert_non_null(strstr(o.out, "\r\nindex,gamma,,,,85\r\n"));
+    assert_non_null(strstr(o.out, "\r\narea,b,,,,95\r\n"));
+    assert_non_null(strstr(o.out, "\r\nindicator,i2,25,2025,false,50\r\n"));
+    /* index, coverage, 2 areas, 2 focus areas, 4 indicators, header */
+    assert_int_equal(s_csv_records(o.out), 11);
+    cli_out_release(&o);
+}
+
+/* ---- history ---------------------------------------------------------- */
+
+static void test_history(void **state)
+{
+    cli_out_t o;
+    assert_int_equal(cli_run(&o, "--store", s_store, "--format", "json", "history", "alpha",
+                             "i1", NULL), 0);
+    json_t *j = cli_json(&o);
+    assert_string_equal(s_str(j, "city"), "alpha");
+    assert_string_equal(s_str(j, "indicator"), "i1");
+    json_t *rows = s_get(j, "rows");
+    assert_int_equal(json_array_size(rows), 2);
+    json_t *r0 = json_array_get(rows, 0), *r1 = json_array_get(rows, 1);
+    assert_true(s_num(r0, "value") == 70.0);
+    assert_true(json_is_false(s_get(r0, "current")));
+    assert_string_equal(s_str(r0, "received"), "2025-11-24T16:00:00Z");
+    assert_true(s_num(r1, "value") == 80.0);
+    assert_true(json_is_true(s_get(r1, "current")));
+    assert_string_equal(s_str(r1, "received"), "2025-11-24T16:01:00Z");
+    assert_int_equal(s_num(r1, "period"), 2025);
+    json_decref(j);
+    cli_out_release(&o);
+
+    assert_int_equal(cli_run(&o, "--store", s_store, "history", "alpha", "i1", NULL), 0);
+    assert_non_null(strstr(o.out, "2025-11-24T16:01:00Z"));
+    assert_non_null(strstr(o.out, "current value"));
+    cli_out_release(&o);
+
+    assert_int_equal(cli_run(&o, "--store", s_store, "--format", "csv", "history", "alpha",
+                             "i1", NULL), 0);
+    assert_true(strncmp(o.out, "period,value,received,observed,current,source\r\n", 47) == 0);
+    assert_non_null(strstr(o.out, "\r\n2025,70,2025-11-24T16:00:00Z,,false,\r\n"));
+    assert_int_equal(s_csv_records(o.out), 3);
+    cli_out_release(&o);
+
+    /* a known city without values for it */
+    assert_int_equal(cli_run(&o, "--store", s_store, "--format", "json", "history", "zeta",
+                             "i1", NULL), 0);
+    j = cli_json(&o);
+    assert_int_equal(json_array_size(s_get(j, "rows")), 0);
+    json_decref(j);
+    cli_out_release(&o);
+}
+
+/* ---- export ----------------------------------------------------------- */
+
+static void test_export(void **state)
+{
+    cli_out_t o;
+    assert_int_equal(cli_run(&o, "--store", s_store, "--format", "json", "export", "--period",
+                             "2025", NULL), 0);
+    json_t *j = cli_json(&o);
+    json_t *rows = s_get(j, "rows");
+    assert_int_equal(json_array_size(rows), 5);
+    json_t *g = json_array_get(rows, 0);
+    assert_string_equal(s_str(g, "city"), "gamma");
+    assert_int_equal(s_num(g, "rank"), 1);
+    assert_true(s_num(g, "index") == 85.0);
+    assert_true(s_num(s_get(g, "areas"), "b") == 95.0);
+    assert_true(s_num(s_get(g, "focus"), "a.x") == 75.0);
+    assert_true(s_num(s_get(s_get(g, "indicators"), "i2"), "score") == 50.0);
+    json_t *e = json_array_get(rows, 4);
+    assert_string_equal(s_str(e, "city"), "epsilon");
+    assert_true(json_is_null(s_get(e, "rank")));
+    assert_true(json_is_null(s_get(e, "index")));
+    assert_true(json_is_null(s_get(s_get(e, "areas"), "b")));
+    assert_true(json_is_null(s_get(s_get(s_get(e, "indicators"), "i3"), "value")));
+    json_decref(j);
+    cli_out_release(&o);
+
+    /* all periods: 2024 (2 cities), 2025-2027 (5 each, carried) */
+    assert_int_equal(cli_run(&o, "--store", s_store, "--format", "csv", "export", NULL), 0);
+    assert_int_equal(s_csv_records(o.out), 1 + 2 + 5 * 3);
+    assert_non_null(strstr(o.out, "city,period,rank,index,coverage,area:a,area:b,focus:a.x,"
+                                  "focus:b.y,value:i1,score:i1,value:i2,score:i2,"));
+    assert_non_null(strstr(o.out, "\r\ngamma,2025,1,85,1,75,95,75,95,100,100,25,50,90,90,1,100\r\n"));
+    assert_non_null(strstr(o.out, "\r\nepsilon,2025,,,0.25,12.345678901234567,,"));
+    assert_non_null(strstr(o.out, "\r\ngamma,2027,1,85,"));
+    cli_out_release(&o);
+
+    assert_int_equal(cli_run(&o, "--store", s_store, "export", NULL), 0);
+    assert_non_null(strstr(o.out, "gamma"));
+    assert_non_null(strstr(o.out, "85.0"));
+    cli_out_release(&o);
+}
+
+/* ---- status, rejects, framework ---------------------------------------- */
+
+static void test_status(void **state)
+{
+    cli_out_t o;
+    assert_int_equal(cli_run(&o, "--store", s_store, "--format", "json", "status", NULL), 0);
+    json_t *j = cli_json(&o);
+    assert_int_equal(s_num(j, "cities"), 6);
+    assert_int_equal(s_num(j, "active_cities"), 6);
+    assert_int_equal(s_num(j, "observations"), 13);
+    assert_int_equal(s_num(j, "history"), 14);
+    assert_int_equal(s_num(j, "rejects"), 2);
+    assert_int_equal(s_num(j, "batches"), 6);
+    assert_int_equal(s_num(j, "first_period"), 2024);
+    assert_int_equal(s_num(j, "last_period"), 2025);
+    assert_string_equal(s_str(j, "last_ingest"), "2025-11-24T16:05:00Z");
+    assert_true(s_num(j, "size_bytes") > 0);
+    json_t *fw = s_get(j, "framework");
+    assert_string_equal(s_str(fw, "id"), "tiny");
+    assert_string_equal(s_str(fw, "version"), "1");
+    assert_int_equal(strlen(s_str(fw, "hash")), 64);
+    json_decref(j);
+    cli_out_release(&o);
+
+    assert_int_equal(cli_run(&o, "--store", s_store, "status", NULL), 0);
+    assert_non_null(strstr(o.out, "cities        6 (6 active)"));
+    assert_non_null(strstr(o.out, "periods       2024-2025"));
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", s_store, "status", "--format", "csv", NULL), 0);
+    assert_int_equal(s_csv_records(o.out), 2);
+    cli_out_release(&o);
+}
+
+static void test_rejects(void **state)
+{
+    cli_out_t o;
+    assert_int_equal(cli_run(&o, "--store", s_store, "--format", "json", "rejects", NULL), 0);
+    json_t *j = cli_json(&o);
+    json_t *rows = s_get(j, "rows");
+    assert_int_equal(json_array_size(rows), 2);
+    int unknown = 0, range = 0;
+    for (size_t i = 0; i < 2; i++) {
+        json_t *r = json_array_get(rows, i);
+        assert_string_equal(s_str(r, "city"), "delta");
+        assert_string_equal(s_str(r, "received"), "2025-11-24T16:04:00Z");
+        if (strcmp(s_str(r, "reason"), "unknown indicator") == 0) {
+            unknown++;
+            assert_string_equal(s_str(r, "indicator"), "nope");
+        } else {
+            range++;
+            assert_string_equal(s_str(r, "reason"), "value out of range");
+            assert_true(s_num(r, "value") == 150.0);
+            assert_int_equal(s_num(r, "period"), 2024);
+        }
+    }
+    assert_int_equal(unknown, 1);
+    assert_int_equal(range, 1);
+    json_decref(j);
+    cli_out_release(&o);
+
+    assert_int_equal(cli_run(&o, "--store", s_store, "--format", "json", "rejects", "--limit",
+                             "1", NULL), 0);
+    j = cli_json(&o);
+    assert_int_equal(json_array_size(s_get(j, "rows")), 1);
+    json_decref(j);
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", s_store, "--format", "json", "rejects", "--city",
+                             "alpha", NULL), 0);
+    j = cli_json(&o);
+    assert_int_equal(json_array_size(s_get(j, "rows")), 0);
+    json_decref(j);
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", s_store, "rejects", "--format", "csv", NULL), 0);
+    assert_int_equal(s_csv_records(o.out), 3);
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", s_store, "rejects", NULL), 0);
+    assert_non_null(strstr(o.out, "unknown indicator"));
+    cli_out_release(&o);
+}
+
+static void test_framework(void **state)
+{
+    cli_out_t o;
+    assert_int_equal(cli_run(&o, "--store", s_store, "--format", "json", "framework", NULL), 0);
+    json_t *j = cli_json(&o);
+    assert_string_equal(s_str(j, "id"), "tiny");
+    assert_true(s_num(j, "min_coverage") == 0.5);
+    assert_int_equal(s_num(j, "carry_forward"), 2);
+    assert_string_equal(s_str(j, "aggregation"), "arithmetic");
+    json_t *areas = s_get(j, "areas");
+    assert_int_equal(json_array_size(areas), 2);
+    json_t *i2 = s_path(j, 0, 0, 1);
+    assert_string_equal(s_str(i2, "id"), "i2");
+    assert_string_equal(s_str(i2, "direction"), "lower");
+    assert_true(s_num(i2, "upper") == 50.0);
+    assert_true(s_num(i2, "max") == 1000.0);
+    json_decref(j);
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", s_store, "framework", NULL), 0);
+    assert_non_null(strstr(o.out, "framework tiny 1"));
+    assert_non_null(strstr(o.out, "Area A [a]"));
+    assert_non_null(strstr(o.out, "i4: Indicator four"));
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", s_store, "framework", "--format", "csv", NULL), 0);
+    assert_int_equal(s_csv_records(o.out), 5);
+    assert_non_null(strstr(o.out, "\r\nb,b.y,i4,\"Indicator four, yes/no\",yes/no,higher,0,1,0,1,1\r\n"));
+    cli_out_release(&o);
+}
+
+/* ---- init, keys, cities (each on its own store) ------------------------ */
+
+static void test_init_and_collector_key(void **state)
+{
+    char dir[256], store[300], path[400];
+    cli_tmpdir(dir, sizeof dir);
+    snprintf(store, sizeof store, "%s/s", dir);
+    const char *fw = getenv("GLCI_FRAMEWORK");
+    assert_non_null(fw);
+    cli_out_t o;
+    assert_int_equal(cli_run(&o, "--store", store, "init", "--framework", fw, NULL), 0);
+    char key[64];
+    snprintf(key, sizeof key, "%s", o.out);
+    key[strcspn(key, "\n")] = '\0';
+    assert_true(glci_key_valid(key));
+    cli_out_release(&o);
+
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/collector.key", store);
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    glci_key_t pub, sec;
+    char err[256];
+    assert_int_equal(glci_keyfile_read(path, &pub, &sec, err, sizeof err), 0);
+    assert_string_equal(pub.z85, key);
+
+    assert_int_equal(cli_run(&o, "--store", store, "collector-key", NULL), 0);
+    assert_true(strncmp(o.out, key, 40) == 0);
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", store, "--format", "json", "collector-key", NULL), 0);
+    json_t *j = cli_json(&o);
+    assert_string_equal(s_str(j, "public_key"), key);
+    json_decref(j);
+    cli_out_release(&o);
+
+    /* the shipped framework is embedded */
+    assert_int_equal(cli_run(&o, "--store", store, "--format", "json", "status", NULL), 0);
+    j = cli_json(&o);
+    assert_string_equal(s_str(s_get(j, "framework"), "id"), "unesco-glci");
+    assert_int_equal(s_num(s_get(j, "framework"), "areas"), 3);
+    assert_int_equal(s_num(s_get(j, "framework"), "focus"), 12);
+    json_decref(j);
+    cli_out_release(&o);
+
+    cli_run(&o, "--store", store, "init", "--framework", fw, NULL);
+    s_expect_fail(&o, "already exists");
+    cli_out_release(&o);
+
+    /* a broken framework: FILE:LINE named, no store left behind */
+    char bad[400], store2[400];
+    snprintf(bad, sizeof bad, "%s/bad.ini", dir);
+    FILE *f = fopen(bad, "w");
+    assert_non_null(f);
+    fputs("[framework]\nid = x\nversion = 1\ncolour = blue\n", f);
+    fclose(f);
+    snprintf(store2, sizeof store2, "%s/s2", dir);
+    cli_run(&o, "--store", store2, "init", "--framework", bad, NULL);
+    s_expect_fail(&o, "bad.ini:4");
+    cli_out_release(&o);
+    cli_run(&o, "--store", store2, "init", "--framework", "/nonexistent/fw.ini", NULL);
+    s_expect_fail(&o, "/nonexistent/fw.ini");
+    cli_out_release(&o);
+    cli_rmdir(dir);
+}
+
+static void test_city_admin(void **state)
+{
+    char dir[256], store[300], keyfile[400];
+    cli_tmpdir(dir, sizeof dir);
+    snprintf(store, sizeof store, "%s/s", dir);
+    glci_store_t *st = cli_store_create(store, cli_tiny_framework(dir), 0);
+    glci_store_close(&st);
+    snprintf(keyfile, sizeof keyfile, "%s/cork.key", dir);
+
+    cli_out_t o;
+    assert_int_equal(cli_run(&o, "--store", store, "city", "add", "cork-ie", "--name", "Cork",
+                             "--country", "ie", "--key-out", keyfile, NULL), 0);
+    char key[64];
+    snprintf(key, sizeof key, "%s", o.out);
+    key[strcspn(key, "\n")] = '\0';
+    assert_true(glci_key_valid(key));
+    cli_out_release(&o);
+    struct stat sb;
+    assert_int_equal(stat(keyfile, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    glci_key_t pub, sec;
+    char err[256];
+    assert_int_equal(glci_keyfile_read(keyfile, &pub, &sec, err, sizeof err), 0);
+    assert_string_equal(pub.z85, key);
+
+    /* never over an existing key file; nothing registered then */
+    cli_run(&o, "--store", store, "city", "add", "dublin-ie", "--name", "Dublin", "--country",
+            "IE", "--key-out", keyfile, NULL);
+    s_expect_fail(&o, "already exists");
+    cli_out_release(&o);
+    assert_int_equal(glci_keyfile_read(keyfile, &pub, &sec, err, sizeof err), 0);
+    assert_string_equal(pub.z85, key);
+
+    /* a key made elsewhere */
+    glci_key_t p2, s2;
+    assert_int_equal(glci_key_generate(&p2, &s2, err, sizeof err), 0);
+    assert_int_equal(cli_run(&o, "--store", store, "--format", "json", "city", "add",
+                             "dublin-ie", "--name", "Dublin", "--country", "IE",
+                             "--public-key", p2.z85, NULL), 0);
+    json_t *j = cli_json(&o);
+    assert_string_equal(s_str(j, "id"), "dublin-ie");
+    assert_string_equal(s_str(j, "public_key"), p2.z85);
+    assert_true(json_is_null(s_get(j, "key_file")));
+    json_decref(j);
+    cli_out_release(&o);
+
+    /* the same id again, the same key again */
+    cli_run(&o, "--store", store, "city", "add", "dublin-ie", "--name", "Dublin", "--country",
+            "IE", "--public-key", s2.z85, NULL);
+    s_expect_fail(&o, "already registered");
+    cli_out_release(&o);
+    cli_run(&o, "--store", store, "city", "add", "galway-ie", "--name", "Galway", "--country",
+            "IE", "--public-key", p2.z85, NULL);
+    s_expect_fail(&o, "already registered");
+    cli_out_release(&o);
+
+    assert_int_equal(cli_run(&o, "--store", store, "city", "revoke", "dublin-ie", NULL), 0);
+    assert_non_null(strstr(o.out, "revoked"));
+    cli_out_release(&o);
+
+    assert_int_equal(cli_run(&o, "--store", store, "--format", "json", "city", "list", NULL), 0);
+    j = cli_json(&o);
+    json_t *cities = s_get(j, "cities");
+    assert_int_equal(json_array_size(cities), 2);
+    json_t *c0 = json_array_get(cities, 0), *c1 = json_array_get(cities, 1);
+    assert_string_equal(s_str(c0, "id"), "cork-ie");
+    assert_string_equal(s_str(c0, "name"), "Cork");
+    assert_string_equal(s_str(c0, "country"), "IE");
+    assert_true(json_is_true(s_get(c0, "active")));
+    assert_int_equal(s_num(c0, "observations"), 0);
+    assert_int_equal(s_num(c0, "rejects"), 0);
+    assert_true(json_is_null(s_get(c0, "last_seen")));
+    assert_string_equal(s_str(c1, "id"), "dublin-ie");
+    assert_true(json_is_false(s_get(c1, "active")));
+    json_decref(j);
+    cli_out_release(&o);
+
+    assert_int_equal(cli_run(&o, "--store", store, "city", "list", NULL), 0);
+    assert_non_null(strstr(o.out, "REVOKED"));
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", store, "city", "list", "--format", "csv", NULL), 0);
+    assert_true(strncmp(o.out, "id,name,country,active,batches,observations,rejects,last_seen\r\n",
+                        62) == 0);
+    assert_non_null(strstr(o.out, "\r\ndublin-ie,Dublin,IE,false,0,0,0,\r\n"));
+    cli_out_release(&o);
+    cli_rmdir(dir);
+}
+
+static void test_city_list_fixture(void **state)
+{
+    cli_out_t o;
+    assert_int_equal(cli_run(&o, "--store", s_store, "--format", "json", "city", "list", NULL), 0);
+    json_t *j = cli_json(&o);
+    json_t *cities = s_get(j, "cities");
+    assert_int_equal(json_array_size(cities), 6);
+    json_t *a = json_array_get(cities, 0);
+    assert_string_equal(s_str(a, "id"), "alpha");
+    assert_int_equal(s_num(a, "observations"), 4);   /* revision included */
+    assert_int_equal(s_num(a, "batches"), 2);
+    assert_string_equal(s_str(a, "last_seen"), "2025-11-24T16:01:00Z");
+    json_t *d = json_array_get(cities, 2);
+    assert_string_equal(s_str(d, "id"), "delta");
+    assert_int_equal(s_num(d, "rejects"), 2);
+    json_decref(j);
+    cli_out_release(&o);
+}
+
+/* ---- verify and backup ------------------------------------------------- */
+
+static void test_verify_backup(void **state)
+{
+    cli_out_t o;
+    assert_int_equal(cli_run(&o, "--store", s_store, "verify", NULL), 0);
+    assert_non_null(strstr(o.out, "ok"));
+    cli_out_release(&o);
+
+    char dest[400], bad[400];
+    snprintf(dest, sizeof dest, "%s/backup", s_dir);
+    assert_int_equal(cli_run(&o, "--store", s_store, "backup", dest, NULL), 0);
+    assert_non_null(strstr(o.out, "verified"));
+    cli_out_release(&o);
+    /* the copy is a store that answers the same */
+    assert_int_equal(cli_run(&o, "--store", dest, "--format", "json", "rank", NULL), 0);
+    json_t *j = cli_json(&o);
+    assert_int_equal(json_array_size(s_get(j, "rows")), 4);
+    json_decref(j);
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", dest, "verify", NULL), 0);
+    cli_out_release(&o);
+
+    cli_run(&o, "--store", s_store, "backup", dest, NULL);
+    s_expect_fail(&o, "is not empty");
+    cli_out_release(&o);
+    snprintf(bad, sizeof bad, "%s/tiny.ini", s_dir);   /* a file, not a folder */
+    assert_int_equal(cli_run(&o, "--store", s_store, "backup", bad, NULL), 1);
+    cli_out_release(&o);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_help_everywhere),
+        cmocka_unit_test(test_usage_errors),
+        cmocka_unit_test(test_no_store),
+        cmocka_unit_test(test_unknown_things),
+        cmocka_unit_test(test_empty_store),
+        cmocka_unit_test(test_rank_json),
+        cmocka_unit_test(test_rank_table_csv),
+        cmocka_unit_test(test_show_json),
+        cmocka_unit_test(test_show_table_csv),
+        cmocka_unit_test(test_history),
+        cmocka_unit_test(test_export),
+        cmocka_unit_test(test_status),
+        cmocka_unit_test(test_rejects),
+        cmocka_unit_test(test_framework),
+        cmocka_unit_test(test_city_list_fixture),
+        cmocka_unit_test(test_init_and_collector_key),
+        cmocka_unit_test(test_city_admin),
+        cmocka_unit_test(test_verify_backup),
+    };
+    return cmocka_run_group_tests(tests, s_group_setup, s_group_teardown);
+}
