@@ -1,0 +1,12 @@
+# The collector's integration tests, and the process/temp-dir helper library
+# that every integration and fault test may link (tests/support/).
+if(NOT TARGET glci_testsupport)
+  add_library(glci_testsupport STATIC ${CMAKE_CURRENT_SOURCE_DIR}/support/glci_testsupport.c)
+  target_include_directories(glci_testsupport PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/support)
+endif()
+
+glci_add_test(test_collector integration
+  SOURCES integration/test_collector.c
+  LIBS glci_testsupport glci_wire glci_store glci_index glci_common PkgConfig::ZMQ m
+  TIMEOUT 600)
+add_dependencies(test_collector glci-collector)

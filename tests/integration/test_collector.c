@@ -1,0 +1,816 @@
+/* Integration tests for glci-collector: the real process on loopback, a
+ * small DEALER client with CURVE, and a read-only view of the store to check
+ * that nothing valid was lost and nothing invalid was stored.
+ *
+ * One collector serves the tests in order (they share a store); after each
+ * hostile case a legitimate agent must still be served. The last shared
+ * test stops it with SIGTERM and starts it again. Separate tests cover the
+ * command line and config file errors, --insecure, and SIGHUP. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "glci_keyfile.h"
+#include "glci_store.h"
+#include "glci_testsupport.h"
+#include "glci_wire.h"
+
+#define T_READY_MS   60000   /* deadlines for a slow sanitizer build */
+#define T_ACK_MS     60000
+#define T_SILENCE_MS 1500    /* how long "no answer" is watched */
+#define T_STOP_MS    30000
+
+enum { C_ALPHA, C_BETA, C_GAMMA, C_N };
+static const char *const s_city_ids[C_N] = {"alpha", "beta", "gamma"};
+
+static struct {
+    char *dir, *store, *conf, *bin;
+    char endpoint[64];
+    glci_key_t server_pub, server_sec;
+    glci_key_t pub[C_N], sec[C_N];
+    uint64_t expect[C_N];            /* observations the store must hold */
+    void *ctx;
+    glci_ts_proc_t *proc;
+    glci_framework_t *fw;
+    uint64_t next_stream;
+} s;
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static glci_wire_obs_t s_obs(const char *ind, int64_t period, double value)
+{
+    glci_wire_obs_t o;
+    memset(&o, 0, sizeof o);
+    o.indicator = ind;
+    o.period = period;
+    o.has_period = 1;
+    o.value = value;
+    o.has_value = 1;
+    return o;
+}
+
+static void *s_client(const glci_key_t *pub, const glci_key_t *sec, const char *endpoint)
+{
+    void *sock = zmq_socket(s.ctx, ZMQ_DEALER);
+    assert_non_null(sock);
+    int zero = 0;
+    assert_int_equal(zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof zero), 0);
+    if (pub) {
+        assert_int_equal(zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, s.server_pub.z85,
+                                        GLCI_Z85_KEY_LEN), 0);
+        assert_int_equal(zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, pub->z85,
+                                        GLCI_Z85_KEY_LEN), 0);
+        assert_int_equal(zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, sec->z85,
+                                        GLCI_Z85_KEY_LEN), 0);
+    }
+    assert_int_equal(zmq_connect(sock, endpoint ? endpoint : s.endpoint), 0);
+    return sock;
+}
+
+static void *s_city_client(int c)
+{
+    return s_client(&s.pub[c], &s.sec[c], NULL);
+}
+
+static void s_close(void **sock)
+{
+    zmq_close(*sock);
+    *sock = NULL;
+}
+
+static void s_send_raw(void *sock, const void *buf, size_t len)
+{
+    assert_int_equal(zmq_send(sock, buf, len, 0), (int)len);
+}
+
+static void s_send(void *sock, uint64_t stream, uint64_t seq, const char *city,
+                   const glci_wire_obs_t *obs, size_t n)
+{
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(glci_wire_batch_pack(stream, seq, city, obs, n, &buf, &len), 0);
+    s_send_raw(sock, buf, len);
+    free(buf);
+}
+
+/* 0 and *ack filled, or -1 when nothing came within timeout_ms. */
+static int s_recv_ack(void *sock, int timeout_ms, glci_wire_ack_t *ack)
+{
+    zmq_pollitem_t it = {sock, 0, ZMQ_POLLIN, 0};
+    if (zmq_poll(&it, 1, timeout_ms) <= 0)
+        return -1;
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    assert_true(zmq_msg_recv(&m, sock, 0) >= 0);
+    char err[200];
+    int rc = glci_wire_ack_unpack(zmq_msg_data(&m), zmq_msg_size(&m), ack, err, sizeof err);
+    zmq_msg_close(&m);
+    if (rc != 0)
+        fail_msg("ack does not decode: %s", err);
+    return 0;
+}
+
+static void s_expect_ack(void *sock, glci_wire_ack_t *ack, int status)
+{
+    assert_int_equal(s_recv_ack(sock, T_ACK_MS, ack), 0);
+    if ((int)ack->status != status)
+        fail_msg("ack status %s (%s), expected %s", glci_wire_status_str(ack->status),
+                 ack->error, glci_wire_status_str(status));
+}
+
+static uint64_t s_new_stream(void)
+{
+    return ++s.next_stream;
+}
+
+static void s_check_store(void)
+{
+    glci_store_t *st = NULL;
+    glci_store_opts_t opts = {GLCI_STORE_RDONLY, 0, 0};
+    char err[256];
+    assert_int_equal(glci_store_open(s.store, &opts, &st, err, sizeof err), 0);
+    glci_view_t *v = NULL;
+    assert_int_equal(glci_view_begin(st, &v), 0);
+    for (int c = 0; c < C_N; c++) {
+        glci_city_t city;
+        assert_int_equal(glci_view_city(v, s_city_ids[c], &city), 0);
+        if (city.observations != s.expect[c])
+            fail_msg("city %s holds %llu observations, expected %llu", s_city_ids[c],
+                     (unsigned long long)city.observations,
+                     (unsigned long long)s.expect[c]);
+    }
+    glci_view_end(&v);
+    glci_store_close(&st);
+}
+
+typedef struct {
+    int32_t period;
+    double value;
+    int found;
+} s_hist_find_t;
+
+static int s_hist_fn(void *ctx, const glci_history_row_t *row)
+{
+    s_hist_find_t *f = ctx;
+    if (row->period == f->period && row->value == f->value && row->current)
+        f->found = 1;
+    return 0;
+}
+
+/* 1 if (city, indicator, period) currently holds value. */
+static int s_has_value(const char *city, const char *ind, int32_t period, double value)
+{
+    glci_store_t *st = NULL;
+    glci_store_opts_t opts = {GLCI_STORE_RDONLY, 0, 0};
+    char err[256];
+    assert_int_equal(glci_store_open(s.store, &opts, &st, err, sizeof err), 0);
+    glci_view_t *v = NULL;
+    assert_int_equal(glci_view_begin(st, &v), 0);
+    s_hist_find_t f = {period, value, 0};
+    assert_int_equal(glci_view_history(v, city, ind, s_hist_fn, &f), 0);
+    glci_view_end(&v);
+    glci_store_close(&st);
+    return f.found;
+}
+
+/* A legitimate agent (beta, fresh stream) is served, and the store holds
+ * exactly what was applied. Run after every hostile case. */
+static void s_legit_served(void)
+{
+    assert_true(glci_ts_proc_alive(s.proc));
+    void *c = s_city_client(C_BETA);
+    glci_wire_obs_t o[2] = {s_obs("adult_learning_rate", 2021, 30.5),
+                            s_obs("adult_literacy_rate", 2021, 97.0)};
+    uint64_t stream = s_new_stream();
+    s_send(c, stream, 1, "beta", o, 2);
+    glci_wire_ack_t ack;
+    s_expect_ack(c, &ack, GLCI_WIRE_APPLIED);
+    assert_int_equal(ack.acked, 1);
+    assert_int_equal(ack.stream, stream);
+    assert_int_equal(ack.n_rejections, 0);
+    glci_wire_ack_release(&ack);
+    s_close(&c);
+    s.expect[C_BETA] += 2;
+    s_check_store();
+}
+
+static void s_start_collector(void)
+{
+    const char *argv[] = {s.bin, "--store", s.store, "--listen", s.endpoint,
+                          "--config", s.conf, NULL};
+    s.proc = glci_ts_proc_start(argv, NULL);
+    if (glci_ts_proc_wait_ready(s.proc, T_READY_MS) != 0) {
+        char *e = glci_ts_proc_stderr(s.proc);
+        fail_msg("collector did not become ready; stderr:\n%s", e);
+    }
+}
+
+static int s_group_setup(void **state)
+{
+    char err[512];
+    s.dir = glci_ts_tmpdir("collector");
+    size_t n = strlen(s.dir) + 32;
+    s.store = malloc(n);
+    s.conf = malloc(n);
+    snprintf(s.store, n, "%s/store", s.dir);
+    snprintf(s.conf, n, "%s/collector.conf", s.dir);
+    s.bin = glci_ts_bin("collector/glci-collector");
+    s.next_stream = 0x5eed000000000000ull;
+
+    if (glci_store_create(s.store, glci_ts_framework(), NULL, err, sizeof err) != 0) {
+        fprintf(stderr, "store create: %s\n", err);
+        return -1;
+    }
+    glci_store_t *st = NULL;
+    if (glci_store_open(s.store, NULL, &st, err, sizeof err) != 0)
+        return -1;
+    for (int c = 0; c < C_N; c++) {
+        if (glci_key_generate(&s.pub[c], &s.sec[c], err, sizeof err) != 0 ||
+            glci_store_city_add(st, s_city_ids[c], s_city_ids[c], "XX", s.pub[c].z85) != 0)
+            return -1;
+    }
+    glci_store_close(&st);
+
+    char path[512];
+    if (glci_key_generate(&s.server_pub, &s.server_sec, err, sizeof err) != 0)
+        return -1;
+    snprintf(path, sizeof path, "%s/collector.key", s.store);
+    if (glci_keyfile_write_secret(path, &s.server_pub, &s.server_sec, err, sizeof err) != 0)
+        return -1;
+    /* a smaller message limit makes the oversize case cheap */
+    if (glci_ts_write_file(s.conf, "[collector]\n"
+                                   "max_message = 2097152   ; 2 MiB\n"
+                                   "batch_max = 10000\n"
+                                   "log_level = info\n") != 0)
+        return -1;
+    if (glci_framework_load_file(glci_ts_framework(), &s.fw, err, sizeof err) != 0)
+        return -1;
+    snprintf(s.endpoint, sizeof s.endpoint, "tcp://127.0.0.1:%d", glci_ts_free_port());
+    s.ctx = zmq_ctx_new();
+    s_start_collector();
+    return 0;
+}
+
+static int s_group_teardown(void **state)
+{
+    int status = glci_ts_proc_stop(&s.proc, T_STOP_MS);
+    if (s.ctx)
+        zmq_ctx_term(s.ctx);
+    glci_framework_free(&s.fw);
+    glci_ts_rmtree(s.dir);
+    free(s.dir);
+    free(s.store);
+    free(s.conf);
+    free(s.bin);
+    return status == 0 ? 0 : -1;
+}
+
+/* ---- the shared collector ---------------------------------------------- */
+
+static uint64_t s_alpha_stream;
+
+static void test_good_batches(void **state)
+{
+    void *c = s_city_client(C_ALPHA);
+    s_alpha_stream = s_new_stream();
+    for (uint64_t seq = 1; seq <= 3; seq++) {
+        glci_wire_obs_t o[3] = {
+            s_obs("adult_learning_rate", 2020 + (int)seq, 10.0 * (double)seq),
+            s_obs("adult_literacy_rate", 2020 + (int)seq, 90.0),
+            s_obs("volunteering_rate", 2020 + (int)seq, 0.0), /* a real zero */
+        };
+        o[0].observed_at = 1700000000;
+        o[0].has_observed_at = 1;
+        o[0].source = "national statistics office";
+        s_send(c, s_alpha_stream, seq, "alpha", o, 3);
+        glci_wire_ack_t ack;
+        s_expect_ack(c, &ack, GLCI_WIRE_APPLIED);
+        assert_int_equal(ack.seq, seq);
+        assert_int_equal(ack.acked, seq);
+        assert_int_equal(ack.stream, s_alpha_stream);
+        assert_int_equal(ack.n_rejections, 0);
+        glci_wire_ack_release(&ack);
+        s.expect[C_ALPHA] += 3;
+    }
+    s_close(&c);
+    assert_true(s_has_value("alpha", "adult_learning_rate", 2023, 30.0));
+    assert_true(s_has_value("alpha", "volunteering_rate", 2021, 0.0));
+    s_legit_served();
+}
+
+static void test_pipelined_window(void **state)
+{
+    /* several batches in flight at once, acks cumulative and in order */
+    void *c = s_city_client(C_ALPHA);
+    uint64_t stream = s_new_stream();
+    for (uint64_t seq = 1; seq <= 20; seq++) {
+        glci_wire_obs_t o = s_obs("employment_rate", 2000 + (int)seq, 50.0 + (double)seq);
+        s_send(c, stream, seq, "alpha", &o, 1);
+    }
+    for (uint64_t seq = 1; seq <= 20; seq++) {
+        glci_wire_ack_t ack;
+        s_expect_ack(c, &ack, GLCI_WIRE_APPLIED);
+        assert_int_equal(ack.seq, seq);
+        assert_int_equal(ack.acked, seq);
+        glci_wire_ack_release(&ack);
+    }
+    s.expect[C_ALPHA] += 20;
+    s_close(&c);
+    s_legit_served();
+}
+
+static void test_duplicate_reacked(void **state)
+{
+    void *c = s_city_client(C_ALPHA);
+    glci_wire_obs_t o = s_obs("adult_learning_rate", 2022, 55.0); /* differs: ignored */
+    s_send(c, s_alpha_stream, 2, "alpha", &o, 1);
+    glci_wire_ack_t ack;
+    s_expect_ack(c, &ack, GLCI_WIRE_DUPLICATE);
+    assert_int_equal(ack.seq, 2);
+    assert_int_equal(ack.acked, 3);
+    glci_wire_ack_release(&ack);
+    s_close(&c);
+    /* the first value of seq 2 stands */
+    assert_true(s_has_value("alpha", "adult_learning_rate", 2022, 20.0));
+    s_legit_served();
+}
+
+static void test_gap_answered_with_expected(void **state)
+{
+    void *c = s_city_client(C_ALPHA);
+    glci_wire_obs_t o = s_obs("adult_learning_rate", 2024, 44.0);
+    s_send(c, s_alpha_stream, 6, "alpha", &o, 1);
+    glci_wire_ack_t ack;
+    s_expect_ack(c, &ack, GLCI_WIRE_GAP);
+    assert_int_equal(ack.seq, 6);
+    assert_int_equal(ack.acked, 3);
+    assert_int_equal(ack.expected, 4);
+    glci_wire_ack_release(&ack);
+    assert_false(s_has_value("alpha", "adult_learning_rate", 2024, 44.0));
+    /* going back to the expected one works */
+    s_send(c, s_alpha_stream, 4, "alpha", &o, 1);
+    s_expect_ack(c, &ack, GLCI_WIRE_APPLIED);
+    assert_int_equal(ack.acked, 4);
+    glci_wire_ack_release(&ack);
+    s.expect[C_ALPHA] += 1;
+    s_close(&c);
+    assert_true(s_has_value("alpha", "adult_learning_rate", 2024, 44.0));
+    s_legit_served();
+}
+
+static void test_unknown_key_gets_no_answer(void **state)
+{
+    glci_key_t pub, sec;
+    char err[256];
+    assert_int_equal(glci_key_generate(&pub, &sec, err, sizeof err), 0);
+    void *c = s_client(&pub, &sec, NULL);
+    glci_wire_obs_t o = s_obs("adult_learning_rate", 2020, 10.0);
+    s_send(c, s_new_stream(), 1, "alpha", &o, 1);
+    glci_wire_ack_t ack;
+    assert_int_equal(s_recv_ack(c, T_SILENCE_MS, &ack), -1);
+    s_close(&c);
+    assert_int_equal(glci_ts_proc_wait_log(s.proc, "refused unknown or revoked key", T_ACK_MS),
+                     0);
+    s_legit_served();
+}
+
+static void test_city_claiming_another_is_forbidden(void **state)
+{
+    void *c = s_city_client(C_BETA);
+    glci_wire_obs_t o = s_obs("adult_learning_rate", 2020, 59.0);
+    uint64_t stream = s_new_stream();
+    s_send(c, stream, 1, "alpha", &o, 1);
+    glci_wire_ack_t ack;
+    s_expect_ack(c, &ack, GLCI_WIRE_FORBIDDEN);
+    assert_int_equal(ack.stream, stream);
+    assert_int_equal(ack.seq, 1);
+    assert_non_null(strstr(ack.error, "alpha"));
+    glci_wire_ack_release(&ack);
+    s_close(&c);
+    assert_false(s_has_value("alpha", "adult_learning_rate", 2020, 59.0));
+    s_legit_served();
+}
+
+static void test_undecodable_is_malformed(void **state)
+{
+    void *c = s_city_client(C_ALPHA);
+    static const unsigned char junk[] = {0xff, 0xff, 0xff, 0xff, 0x0f, 0x01, 0x02};
+    s_send_raw(c, junk, sizeof junk);
+    glci_wire_ack_t ack;
+    s_expect_ack(c, &ack, GLCI_WIRE_MALFORMED);
+    assert_true(ack.error[0] != '\0');
+    glci_wire_ack_release(&ack);
+
+    /* a batch without a sequence number */
+    static const unsigned char no_seq[] = {0x08, 0x01, 0x11, 1, 2, 3, 4, 5, 6, 7, 8};
+    s_send_raw(c, no_seq, sizeof no_seq);
+    s_expect_ack(c, &ack, GLCI_WIRE_MALFORMED);
+    assert_non_null(strstr(ack.error, "sequence"));
+    glci_wire_ack_release(&ack);
+
+    /* a future protocol version */
+    static const unsigned char v9[] = {0x08, 0x09, 0x11, 1, 2, 3, 4, 5, 6, 7, 8, 0x18, 0x01};
+    s_send_raw(c, v9, sizeof v9);
+    s_expect_ack(c, &ack, GLCI_WIRE_MALFORMED);
+    assert_non_null(strstr(ack.error, "version"));
+    glci_wire_ack_release(&ack);
+
+    /* two frames */
+    assert_int_equal(zmq_send(c, "a", 1, ZMQ_SNDMORE), 1);
+    assert_int_equal(zmq_send(c, "b", 1, 0), 1);
+    s_expect_ack(c, &ack, GLCI_WIRE_MALFORMED);
+    glci_wire_ack_release(&ack);
+    s_close(&c);
+    s_legit_served();
+}
+
+static void test_frame_over_size_limit_dropped(void **state)
+{
+    void *c = s_city_client(C_ALPHA);
+    size_t len = 3u << 20; /* over max_message = 2 MiB */
+    char *big = calloc(1, len);
+    assert_non_null(big);
+    s_send_raw(c, big, len);
+    free(big);
+    glci_wire_ack_t ack;
+    assert_int_equal(s_recv_ack(c, T_SILENCE_MS, &ack), -1);
+    s_close(&c);
+    s_legit_served();
+}
+
+static void test_ten_thousand_observations(void **state)
+{
+    const size_t n = 10000;
+    glci_wire_obs_t *o = calloc(n + 1, sizeof *o);
+    assert_non_null(o);
+    for (size_t i = 0; i < n + 1; i++) {
+        const glci_indicator_t *ind = &s.fw->ind[i % s.fw->n_ind];
+        o[i] = s_obs(ind->id, 2000 + (int64_t)((i / s.fw->n_ind) % 101),
+                     ind->min + (ind->max - ind->min) * (double)(i % 7) / 7.0);
+    }
+    void *c = s_city_client(C_GAMMA);
+    uint64_t stream = s_new_stream();
+    /* one over the cap: the whole batch is malformed, nothing stored */
+    s_send(c, stream, 1, "gamma", o, n + 1);
+    glci_wire_ack_t ack;
+    s_expect_ack(c, &ack, GLCI_WIRE_MALFORMED);
+    assert_non_null(strstr(ack.error, "10001"));
+    glci_wire_ack_release(&ack);
+    s_check_store();
+
+    s_send(c, stream, 1, "gamma", o, n);
+    s_expect_ack(c, &ack, GLCI_WIRE_APPLIED);
+    assert_int_equal(ack.acked, 1);
+    if (ack.n_rejections)
+        fail_msg("%zu rejections, first: %s", ack.n_rejections, ack.rejections[0].message);
+    glci_wire_ack_release(&ack);
+    s.expect[C_GAMMA] += n;
+    s_close(&c);
+    free(o);
+    s_legit_served();
+}
+
+static void test_nan_inf_rejected_rest_stored(void **state)
+{
+    void *c = s_city_client(C_ALPHA);
+    glci_wire_obs_t o[5] = {
+        s_obs("adult_learning_rate", 2010, 12.5), s_obs("adult_learning_rate", 2011, NAN),
+        s_obs("adult_learning_rate", 2012, INFINITY),
+        s_obs("adult_learning_rate", 2013, -INFINITY), s_obs("adult_learning_rate", 2014, 0.0),
+    };
+    s_send(c, s_new_stream(), 1, "alpha", o, 5);
+    glci_wire_ack_t ack;
+    s_expect_ack(c, &ack, GLCI_WIRE_APPLIED);
+    assert_int_equal(ack.n_rejections, 3);
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(ack.rejections[i].index, i + 1);
+        assert_int_equal(ack.rejections[i].reason, GLCI_REJECT_NOT_FINITE);
+        assert_true(ack.rejections[i].message[0] != '\0');
+    }
+    glci_wire_ack_release(&ack);
+    s.expect[C_ALPHA] += 2;
+    s_close(&c);
+    assert_true(s_has_value("alpha", "adult_learning_rate", 2010, 12.5));
+    assert_true(s_has_value("alpha", "adult_learning_rate", 2014, 0.0));
+    s_legit_served();
+}
+
+static void test_bad_observations_each_rejected(void **state)
+{
+    char long_ind[100], long_src[300];
+    memset(long_ind, 'x', sizeof long_ind - 1);
+    long_ind[sizeof long_ind - 1] = '\0';
+    memset(long_src, 's', sizeof long_src - 1);
+    long_src[sizeof long_src - 1] = '\0';
+
+    glci_wire_obs_t o[8];
+    o[0] = s_obs("adult_learnig_rate", 2015, 10.0);       /* unknown indicator */
+    o[1] = s_obs("adult_learning_rate", 2015, 101.0);     /* out of [0, 100] */
+    o[2] = s_obs("adult_learning_rate", 1999, 10.0);      /* period out of range */
+    o[3] = s_obs("adult_learning_rate", 2015, 10.0);
+    o[3].has_value = 0;                                   /* value missing */
+    o[4] = s_obs(long_ind, 2015, 10.0);                   /* indicator too long */
+    o[5] = s_obs("adult_learning_rate", 2015, 10.0);
+    o[5].source = long_src;                               /* source too long */
+    o[6] = s_obs("adult_learning_rate", 2016, 16.0);      /* fine */
+    o[7] = s_obs(NULL, 2015, 1.0);                        /* indicator missing */
+    void *c = s_city_client(C_ALPHA);
+    s_send(c, s_new_stream(), 1, "alpha", o, 8);
+    glci_wire_ack_t ack;
+    s_expect_ack(c, &ack, GLCI_WIRE_APPLIED);
+    assert_int_equal(ack.n_rejections, 7);
+    static const struct {
+        uint32_t index;
+        int reason;
+        const char *text;
+    } want[] = {
+        {0, GLCI_REJECT_UNKNOWN_INDICATOR, "adult_learnig_rate"},
+        {1, GLCI_REJECT_OUT_OF_RANGE, NULL},
+        {2, GLCI_REJECT_BAD_PERIOD, NULL},
+        {3, GLCI_REJECT_MALFORMED, NULL},
+        {4, GLCI_REJECT_MALFORMED, "64 bytes"},
+        {5, GLCI_REJECT_MALFORMED, "200 bytes"},
+        {7, GLCI_REJECT_MALFORMED, NULL},
+    };
+    for (size_t i = 0; i < 7; i++) {
+        assert_int_equal(ack.rejections[i].index, want[i].index);
+        assert_int_equal(ack.rejections[i].reason, want[i].reason);
+        assert_true(ack.rejections[i].message[0] != '\0');
+        if (want[i].text && !strstr(ack.rejections[i].message, want[i].text))
+            fail_msg("rejection %zu says \"%s\", expected it to mention %s", i,
+                     ack.rejections[i].message, want[i].text);
+    }
+    glci_wire_ack_release(&ack);
+    s.expect[C_ALPHA] += 1;
+    s_close(&c);
+    assert_true(s_has_value("alpha", "adult_learning_rate", 2016, 16.0));
+    s_legit_served();
+}
+
+static void test_revocation_while_connected(void **state)
+{
+    void *c = s_city_client(C_GAMMA);
+    uint64_t stream = s_new_stream();
+    glci_wire_obs_t o = s_obs("adult_learning_rate", 2030, 33.0);
+    s_send(c, stream, 1, "gamma", &o, 1);
+    glci_wire_ack_t ack;
+    s_expect_ack(c, &ack, GLCI_WIRE_APPLIED);
+    glci_wire_ack_release(&ack);
+    s.expect[C_GAMMA] += 1;
+
+    /* revoke while the connection stays up */
+    glci_store_t *st = NULL;
+    char err[256];
+    assert_int_equal(glci_store_open(s.store, NULL, &st, err, sizeof err), 0);
+    assert_int_equal(glci_store_city_revoke(st, "gamma"), 0);
+    glci_store_close(&st);
+
+    o = s_obs("adult_learning_rate", 2031, 34.0);
+    s_send(c, stream, 2, "gamma", &o, 1);
+    s_expect_ack(c, &ack, GLCI_WIRE_FORBIDDEN);
+    assert_int_equal(ack.seq, 2);
+    glci_wire_ack_release(&ack);
+    s_close(&c);
+    assert_false(s_has_value("gamma", "adult_learning_rate", 2031, 34.0));
+
+    /* a new connection with the revoked key is not admitted at all */
+    c = s_city_client(C_GAMMA);
+    s_send(c, stream, 2, "gamma", &o, 1);
+    assert_int_equal(s_recv_ack(c, T_SILENCE_MS, &ack), -1);
+    s_close(&c);
+    s_legit_served();
+}
+
+static void test_sighup_keeps_running(void **state)
+{
+    assert_int_equal(glci_ts_write_file(s.conf, "[collector]\n"
+                                                "max_message = 2097152\n"
+                                                "log_level = debug\n"),
+                     0);
+    assert_int_equal(glci_ts_proc_signal(s.proc, SIGHUP), 0);
+    assert_int_equal(glci_ts_proc_wait_log(s.proc, "configuration reloaded", T_ACK_MS), 0);
+    s_legit_served();
+    /* debug level is on: per-batch lines appear */
+    assert_int_equal(glci_ts_proc_wait_log(s.proc, "debug glci-collector: beta stream", T_ACK_MS),
+                     0);
+
+    /* a broken file is refused and the running configuration kept */
+    assert_int_equal(glci_ts_write_file(s.conf, "[collector]\nbatch_max = lots\n"), 0);
+    assert_int_equal(glci_ts_proc_signal(s.proc, SIGHUP), 0);
+    assert_int_equal(glci_ts_proc_wait_log(s.proc, "keeping the running configuration",
+                                           T_ACK_MS), 0);
+    assert_true(glci_ts_proc_alive(s.proc));
+    s_legit_served();
+    assert_int_equal(glci_ts_write_file(s.conf, "[collector]\nmax_message = 2097152\n"), 0);
+}
+
+static void test_sigterm_exits_zero(void **state)
+{
+    /* a batch in flight when SIGTERM comes is either acked (durable) or not
+     * applied; after the restart the agent's resend settles it */
+    void *c = s_city_client(C_ALPHA);
+    uint64_t stream = s_new_stream();
+    glci_wire_obs_t o = s_obs("adult_learning_rate", 2040, 40.0);
+    s_send(c, stream, 1, "alpha", &o, 1);
+    glci_wire_ack_t ack;
+    s_expect_ack(c, &ack, GLCI_WIRE_APPLIED);
+    glci_wire_ack_release(&ack);
+    s.expect[C_ALPHA] += 1;
+    s_close(&c);
+
+    assert_int_equal(glci_ts_proc_signal(s.proc, SIGTERM), 0);
+    assert_int_equal(glci_ts_proc_wait_exit(s.proc, T_STOP_MS), 0);
+    char *e = glci_ts_proc_stderr(s.proc);
+    assert_non_null(strstr(e, "stopping"));
+    free(e);
+    glci_ts_proc_stop(&s.proc, T_STOP_MS);
+    s_check_store();
+
+    s_start_collector();
+    /* the same stream resumes where it was */
+    c = s_city_client(C_ALPHA);
+    s_send(c, stream, 1, "alpha", &o, 1);
+    s_expect_ack(c, &ack, GLCI_WIRE_DUPLICATE);
+    assert_int_equal(ack.acked, 1);
+    glci_wire_ack_release(&ack);
+    s_close(&c);
+    s_legit_served();
+}
+
+/* ---- separate processes ------------------------------------------------ */
+
+static void test_insecure_refuses_non_loopback(void **state)
+{
+    const char *bad[] = {"tcp://0.0.0.0:7461", "tcp://10.1.2.3:7461", "tcp://*:7461",
+                         "tcp://127.0.0.1.evil.example:7461", "tcp://localhostx:1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *argv[] = {s.bin, "--store", s.store, "--listen", bad[i], "--insecure",
+                              NULL};
+        char *err = NULL;
+        assert_int_equal(glci_ts_run(argv, NULL, T_STOP_MS, NULL, &err), 2);
+        assert_non_null(strstr(err, "--insecure"));
+        assert_non_null(strstr(err, bad[i]));
+        char *nl = strchr(err, '\n');
+        assert_non_null(nl);
+        assert_int_equal(nl[1], '\0'); /* one line */
+        free(err);
+    }
+    s_legit_served();
+}
+
+static void test_insecure_ipc_uses_claimed_city(void **state)
+{
+    char ep[300];
+    snprintf(ep, sizeof ep, "ipc://%s/insecure.sock", s.dir);
+    const char *argv[] = {s.bin, "--store", s.store, "--listen", ep, "--insecure", NULL};
+    glci_ts_proc_t *p = glci_ts_proc_start(argv, NULL);
+    assert_int_equal(glci_ts_proc_wait_ready(p, T_READY_MS), 0);
+    void *c = s_client(NULL, NULL, ep);
+    glci_wire_obs_t o = s_obs("adult_learning_rate", 2050, 50.0);
+    s_send(c, s_new_stream(), 1, "beta", &o, 1);
+    glci_wire_ack_t ack;
+    s_expect_ack(c, &ack, GLCI_WIRE_APPLIED);
+    glci_wire_ack_release(&ack);
+    s.expect[C_BETA] += 1;
+    /* no city named: refused */
+    s_send(c, s_new_stream(), 1, NULL, &o, 1);
+    s_expect_ack(c, &ack, GLCI_WIRE_FORBIDDEN);
+    glci_wire_ack_release(&ack);
+    /* a revoked city is refused by the store */
+    s_send(c, s_new_stream(), 1, "gamma", &o, 1);
+    s_expect_ack(c, &ack, GLCI_WIRE_FORBIDDEN);
+    glci_wire_ack_release(&ack);
+    s_close(&c);
+    assert_int_equal(glci_ts_proc_stop(&p, T_STOP_MS), 0);
+    assert_true(s_has_value("beta", "adult_learning_rate", 2050, 50.0));
+    s_legit_served();
+}
+
+static void s_expect_usage_error(const char *const *argv, const char *const *want)
+{
+    char *err = NULL;
+    int status = glci_ts_run(argv, NULL, T_STOP_MS, NULL, &err);
+    if (status != 2)
+        fail_msg("exit %d, expected 2; stderr: %s", status, err);
+    for (size_t i = 0; want[i]; i++)
+        if (!strstr(err, want[i]))
+            fail_msg("stderr \"%s\" does not mention \"%s\"", err, want[i]);
+    char *nl = strchr(err, '\n');
+    assert_non_null(nl);
+    assert_int_equal(nl[1], '\0'); /* one line */
+    free(err);
+}
+
+static void test_config_and_flag_errors(void **state)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/bad.conf", s.dir);
+    {
+        assert_int_equal(glci_ts_write_file(path, "[collector]\nstore = /x\nbatchmax = 5\n"), 0);
+        const char *argv[] = {s.bin, "--config", path, NULL};
+        const char *want[] = {path, ":3:", "unknown key batchmax", NULL};
+        s_expect_usage_error(argv, want);
+    }
+    {
+        assert_int_equal(glci_ts_write_file(path, "[collector]\n; note\ngroup_max = 0\n"), 0);
+        const char *argv[] = {s.bin, "--config", path, "--store", s.store, NULL};
+        const char *want[] = {":3:", "group_max", NULL};
+        s_expect_usage_error(argv, want);
+    }
+    {
+        assert_int_equal(glci_ts_write_file(path, "[collector]\ninsecure = maybe\n"), 0);
+        const char *argv[] = {s.bin, "--config", path, "--store", s.store, NULL};
+        const char *want[] = {":2:", "insecure", "maybe", NULL};
+        s_expect_usage_error(argv, want);
+    }
+    {
+        assert_int_equal(glci_ts_write_file(path, "[agent]\ncity = x\n"), 0);
+        const char *argv[] = {s.bin, "--config", path, "--store", s.store, NULL};
+        const char *want[] = {":2:", "[agent]", NULL};
+        s_expect_usage_error(argv, want);
+    }
+    {
+        assert_int_equal(glci_ts_write_file(path, "[collector]\nlog_level = loud\n"), 0);
+        const char *argv[] = {s.bin, "--config", path, "--store", s.store, NULL};
+        const char *want[] = {":2:", "log_level", NULL};
+        s_expect_usage_error(argv, want);
+    }
+    {
+        const char *argv[] = {s.bin, "--listen", "tcp://127.0.0.1:1", NULL};
+        const char *want[] = {"no store", NULL};
+        s_expect_usage_error(argv, want);
+    }
+    {
+        const char *argv[] = {s.bin, "--store", s.store, "--bogus", NULL};
+        const char *want[] = {"unknown option --bogus", NULL};
+        s_expect_usage_error(argv, want);
+    }
+    {
+        const char *argv[] = {s.bin, "--store", NULL};
+        const char *want[] = {"--store needs a value", NULL};
+        s_expect_usage_error(argv, want);
+    }
+    {
+        const char *argv[] = {s.bin, "--config", "/nonexistent/glci.conf", NULL};
+        const char *want[] = {"/nonexistent/glci.conf", NULL};
+        s_expect_usage_error(argv, want);
+    }
+    {
+        const char *argv[] = {s.bin, "--store", s.store, "--log-level", "chatty", NULL};
+        const char *want[] = {"--log-level", "chatty", NULL};
+        s_expect_usage_error(argv, want);
+    }
+    {
+        const char *argv[] = {s.bin, "--help", NULL};
+        char *out = NULL;
+        assert_int_equal(glci_ts_run(argv, NULL, T_STOP_MS, &out, NULL), 0);
+        assert_non_null(strstr(out, "--store DIR"));
+        free(out);
+    }
+    {
+        /* runtime failures exit 1: no store there */
+        char nostore[512];
+        snprintf(nostore, sizeof nostore, "%s/none", s.dir);
+        const char *argv[] = {s.bin, "--store", nostore, "--listen", "tcp://127.0.0.1:1",
+                              NULL};
+        char *err = NULL;
+        assert_int_equal(glci_ts_run(argv, NULL, T_STOP_MS, NULL, &err), 1);
+        assert_non_null(strstr(err, nostore));
+        free(err);
+    }
+    s_legit_served();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_good_batches),
+        cmocka_unit_test(test_pipelined_window),
+        cmocka_unit_test(test_duplicate_reacked),
+        cmocka_unit_test(test_gap_answered_with_expected),
+        cmocka_unit_test(test_unknown_key_gets_no_answer),
+        cmocka_unit_test(test_city_claiming_another_is_forbidden),
+        cmocka_unit_test(test_undecodable_is_malformed),
+        cmocka_unit_test(test_frame_over_size_limit_dropped),
+        cmocka_unit_test(test_ten_thousand_observations),
+        cmocka_unit_test(test_nan_inf_rejected_rest_stored),
+        cmocka_unit_test(test_bad_observations_each_rejected),
+        cmocka_unit_test(test_revocation_while_connected),
+        cmocka_unit_test(test_insecure_refuses_non_loopback),
+        cmocka_unit_test(test_insecure_ipc_uses_claimed_city),
+        cmocka_unit_test(test_config_and_flag_errors),
+        cmocka_unit_test(test_sighup_keeps_running),
+        cmocka_unit_test(test_sigterm_exits_zero),
+    };
+    return cmocka_run_group_tests(tests, s_group_setup, s_group_teardown);
+}

@@ -1,0 +1,394 @@
+/* Process and temp-dir helpers for the integration tests: see
+ * glci_testsupport.h. Plain POSIX: fork/exec, waitpid, an AF_UNIX datagram
+ * socket standing in for systemd's notify socket. */
+#include "glci_testsupport.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+static void s_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void s_die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "test support: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+    abort();
+}
+
+static char *s_strdup(const char *s)
+{
+    char *p = strdup(s);
+    if (!p)
+        s_die("out of memory");
+    return p;
+}
+
+static char *s_join(const char *a, const char *b)
+{
+    size_t n = strlen(a) + strlen(b) + 2;
+    char *p = malloc(n);
+    if (!p)
+        s_die("out of memory");
+    snprintf(p, n, "%s/%s", a, b);
+    return p;
+}
+
+static long long s_ms_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- paths and directories -------------------------------------------- */
+
+char *glci_ts_tmpdir(const char *tag)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "/tmp/glci-%s-XXXXXX", tag ? tag : "test");
+    if (!mkdtemp(buf))
+        s_die("mkdtemp %s: %s", buf, strerror(errno));
+    return s_strdup(buf);
+}
+
+void glci_ts_rmtree(const char *path)
+{
+    if (!path || !*path)
+        return;
+    const char *argv[] = {"/bin/rm", "-rf", path, NULL};
+    pid_t pid = fork();
+    if (pid < 0)
+        s_die("fork: %s", strerror(errno));
+    if (pid == 0) {
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+}
+
+char *glci_ts_bin(const char *rel)
+{
+    const char *dir = getenv("GLCI_BIN_DIR");
+    return s_join(dir && *dir ? dir : ".", rel);
+}
+
+const char *glci_ts_framework(void)
+{
+    const char *f = getenv("GLCI_FRAMEWORK");
+    if (!f || !*f)
+        s_die("GLCI_FRAMEWORK is not set (run through ctest)");
+    return f;
+}
+
+int glci_ts_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        s_die("socket: %s", strerror(errno));
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = 0;
+    socklen_t len = sizeof a;
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &len) != 0)
+        s_die("bind 127.0.0.1:0: %s", strerror(errno));
+    int port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
+
+char *glci_ts_read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    if (!buf)
+        s_die("out of memory");
+    for (;;) {
+        if (n + 1 >= cap) {
+            cap *= 2;
+            char *nb = realloc(buf, cap);
+            if (!nb)
+                s_die("out of memory");
+            buf = nb;
+        }
+        size_t r = fread(buf + n, 1, cap - n - 1, f);
+        if (r == 0)
+            break;
+        n += r;
+    }
+    fclose(f);
+    buf[n] = '\0';
+    return buf;
+}
+
+int glci_ts_write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    size_t n = strlen(text);
+    int ok = fwrite(text, 1, n, f) == n;
+    if (fclose(f) != 0)
+        ok = 0;
+    return ok ? 0 : -1;
+}
+
+/* ---- processes --------------------------------------------------------- */
+
+struct glci_ts_proc {
+    pid_t pid;
+    int exited;
+    int status;        /* as returned by glci_ts_proc_wait_exit */
+    int notify_fd;
+    int ready;
+    char *dir;
+    char *out_path, *err_path, *notify_path;
+};
+
+static int s_decode_status(int st)
+{
+    if (WIFEXITED(st))
+        return WEXITSTATUS(st);
+    if (WIFSIGNALED(st))
+        return 128 + WTERMSIG(st);
+    return -1;
+}
+
+static int s_reap(glci_ts_proc_t *p, int block)
+{
+    if (p->exited)
+        return 1;
+    int st;
+    pid_t r;
+    do
+        r = waitpid(p->pid, &st, block ? 0 : WNOHANG);
+    while (r < 0 && errno == EINTR);
+    if (r == p->pid) {
+        p->exited = 1;
+        p->status = s_decode_status(st);
+        return 1;
+    }
+    if (r < 0) { /* not our child any more: treat as gone */
+        p->exited = 1;
+        p->status = -1;
+        return 1;
+    }
+    return 0;
+}
+
+glci_ts_proc_t *glci_ts_proc_start(const char *const *argv, const char *const *env_extra)
+{
+    glci_ts_proc_t *p = calloc(1, sizeof *p);
+    if (!p)
+        s_die("out of memory");
+    p->dir = glci_ts_tmpdir("proc");
+    p->out_path = s_join(p->dir, "stdout");
+    p->err_path = s_join(p->dir, "stderr");
+    p->notify_path = s_join(p->dir, "notify");
+
+    p->notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (p->notify_fd < 0)
+        s_die("socket AF_UNIX: %s", strerror(errno));
+    struct sockaddr_un a;
+    memset(&a, 0, sizeof a);
+    a.sun_family = AF_UNIX;
+    if (strlen(p->notify_path) >= sizeof a.sun_path)
+        s_die("notify socket path too long: %s", p->notify_path);
+    snprintf(a.sun_path, sizeof a.sun_path, "%s", p->notify_path);
+    if (bind(p->notify_fd, (struct sockaddr *)&a, sizeof a) != 0)
+        s_die("bind %s: %s", p->notify_path, strerror(errno));
+
+    fflush(stdout);
+    fflush(stderr);
+    p->pid = fork();
+    if (p->pid < 0)
+        s_die("fork: %s", strerror(errno));
+    if (p->pid == 0) {
+        int in = open("/dev/null", O_RDONLY);
+        int out = open(p->out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int err = open(p->err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (in < 0 || out < 0 || err < 0)
+            _exit(127);
+        dup2(in, 0);
+        dup2(out, 1);
+        dup2(err, 2);
+        close(in);
+        close(out);
+        close(err);
+        setenv("NOTIFY_SOCKET", p->notify_path, 1);
+        for (size_t i = 0; env_extra && env_extra[i]; i++) {
+            const char *eq = strchr(env_extra[i], '=');
+            if (!eq)
+                continue;
+            char name[128];
+            size_t n = (size_t)(eq - env_extra[i]);
+            if (n >= sizeof name)
+                continue;
+            memcpy(name, env_extra[i], n);
+            name[n] = '\0';
+            setenv(name, eq + 1, 1);
+        }
+        signal(SIGPIPE, SIG_DFL);
+        execv(argv[0], (char *const *)argv);
+        fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    return p;
+}
+
+int glci_ts_proc_wait_ready(glci_ts_proc_t *p, int timeout_ms)
+{
+    long long deadline = s_ms_now() + timeout_ms;
+    while (!p->ready) {
+        long long left = deadline - s_ms_now();
+        if (left <= 0)
+            return -1;
+        struct pollfd pfd = {p->notify_fd, POLLIN, 0};
+        int r = poll(&pfd, 1, left < 100 ? (int)left : 100);
+        if (r > 0) {
+            char buf[4096];
+            ssize_t n = recv(p->notify_fd, buf, sizeof buf - 1, 0);
+            if (n > 0) {
+                buf[n] = '\0';
+                /* newline-separated assignments */
+                for (char *line = buf; line && *line;) {
+                    char *nl = strchr(line, '\n');
+                    if (nl)
+                        *nl = '\0';
+                    if (strcmp(line, "READY=1") == 0)
+                        p->ready = 1;
+                    line = nl ? nl + 1 : NULL;
+                }
+            }
+            continue;
+        }
+        if (s_reap(p, 0))
+            return -1;
+    }
+    return 0;
+}
+
+int glci_ts_proc_wait_log(glci_ts_proc_t *p, const char *text, int timeout_ms)
+{
+    long long deadline = s_ms_now() + timeout_ms;
+    for (;;) {
+        int gone = s_reap(p, 0);
+        char *s = glci_ts_read_file(p->err_path);
+        int found = s && strstr(s, text) != NULL;
+        free(s);
+        if (found)
+            return 0;
+        if (gone || s_ms_now() >= deadline)
+            return -1;
+        struct timespec ts = {0, 20 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+int glci_ts_proc_signal(glci_ts_proc_t *p, int sig)
+{
+    if (s_reap(p, 0))
+        return -1;
+    return kill(p->pid, sig) == 0 ? 0 : -1;
+}
+
+int glci_ts_proc_wait_exit(glci_ts_proc_t *p, int timeout_ms)
+{
+    long long deadline = s_ms_now() + timeout_ms;
+    while (!s_reap(p, 0)) {
+        if (s_ms_now() >= deadline)
+            return -1;
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return p->status;
+}
+
+int glci_ts_proc_alive(glci_ts_proc_t *p)
+{
+    return !s_reap(p, 0);
+}
+
+pid_t glci_ts_proc_pid(const glci_ts_proc_t *p)
+{
+    return p->pid;
+}
+
+char *glci_ts_proc_stderr(const glci_ts_proc_t *p)
+{
+    char *s = glci_ts_read_file(p->err_path);
+    return s ? s : s_strdup("");
+}
+
+char *glci_ts_proc_stdout(const glci_ts_proc_t *p)
+{
+    char *s = glci_ts_read_file(p->out_path);
+    return s ? s : s_strdup("");
+}
+
+int glci_ts_proc_stop(glci_ts_proc_t **self, int timeout_ms)
+{
+    if (!self || !*self)
+        return -1;
+    glci_ts_proc_t *p = *self;
+    if (!s_reap(p, 0)) {
+        kill(p->pid, SIGTERM);
+        if (glci_ts_proc_wait_exit(p, timeout_ms) < 0 && !p->exited) {
+            kill(p->pid, SIGKILL);
+            s_reap(p, 1);
+        }
+    }
+    int status = p->status;
+    close(p->notify_fd);
+    glci_ts_rmtree(p->dir);
+    free(p->dir);
+    free(p->out_path);
+    free(p->err_path);
+    free(p->notify_path);
+    free(p);
+    *self = NULL;
+    return status;
+}
+
+int glci_ts_run(const char *const *argv, const char *const *env_extra, int timeout_ms,
+                char **out, char **err)
+{
+    glci_ts_proc_t *p = glci_ts_proc_start(argv, env_extra);
+    int status = glci_ts_proc_wait_exit(p, timeout_ms);
+    if (status < 0 && !p->exited) {
+        kill(p->pid, SIGKILL);
+        s_reap(p, 1);
+        status = p->status;
+    }
+    if (out)
+        *out = glci_ts_proc_stdout(p);
+    if (err)
+        *err = glci_ts_proc_stderr(p);
+    glci_ts_proc_stop(&p, 0);
+    return status;
+}
