@@ -1,8 +1,68 @@
-/* glci-agent entry point. */
+/* glci-agent: the city's agent (SPEC §5). Thin entry point: builds the
+ * configuration from --config FILE and flags (which may stand anywhere on
+ * the command line), then runs the command. Exit status: 0 success, 1
+ * runtime failure, 2 usage error. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "glci_agent_cmd.h"
+#include "glci_agent_config.h"
+#include "glci_alloc.h"
 
 int main(int argc, char **argv)
 {
-    fprintf(stderr, "glci-agent: this program is not written yet\n");
-    return 1;
+    static const char *const commands[] = {"run", "push", "status", "keygen"};
+    glci_agent_config_t cfg;
+    char err[1024];
+    int n_rest = 0, status = 2;
+    char **rest = glci_xcalloc((size_t)argc + 1, sizeof *rest);
+
+    /* --help before anything else, so it works with a broken config. */
+    const char *command = NULL;
+    int help = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            help = 1;
+        for (size_t k = 0; !command && k < sizeof commands / sizeof commands[0]; k++)
+            if (strcmp(argv[i], commands[k]) == 0)
+                command = commands[k];
+    }
+    if (help) {
+        fputs(glci_agent_usage(command), stdout);
+        free(rest);
+        return 0;
+    }
+
+    if (glci_agent_config_from_args(&cfg, argc - 1, argv + 1, rest, &n_rest, err,
+                                    sizeof err) != 0) {
+        fprintf(stderr, "glci-agent: %s\n", err);
+        /* an unreadable config file is a runtime failure, a bad value a usage error */
+        status = strstr(err, "cannot read the config") ? 1 : 2;
+        goto done;
+    }
+    if (n_rest == 0) {
+        fputs(glci_agent_usage(NULL), stderr);
+        goto done;
+    }
+    command = rest[0];
+    if (strcmp(command, "run") == 0) {
+        if (n_rest > 1) {
+            fprintf(stderr, "glci-agent run: unexpected argument '%s' (see glci-agent run "
+                    "--help)\n", rest[1]);
+            goto done;
+        }
+        status = glci_agent_cmd_run(&cfg, argc - 1, argv + 1);
+    } else if (strcmp(command, "push") == 0) {
+        status = glci_agent_cmd_push(&cfg, n_rest - 1, rest + 1);
+    } else if (strcmp(command, "status") == 0) {
+        status = glci_agent_cmd_status(&cfg, n_rest - 1, rest + 1);
+    } else if (strcmp(command, "keygen") == 0) {
+        status = glci_agent_cmd_keygen(&cfg, n_rest - 1, rest + 1);
+    } else {
+        fprintf(stderr, "glci-agent: unknown command '%s' (see glci-agent --help)\n", command);
+    }
+done:
+    free(rest);
+    return status;
 }

@@ -1,0 +1,644 @@
+/* glci-agent's commands: the daemon loop (run), push, status, keygen. See
+ * glci_agent_cmd.h and docs/AGENT.md.
+ *
+ * The daemon is one thread around one zmq_poll: the DEALER and its monitor,
+ * an inotify descriptor on the spool folder and a signalfd for SIGTERM,
+ * SIGINT and SIGHUP (blocked before ZeroMQ starts its threads, so they
+ * inherit the mask). The outbox is the truth: on SIGTERM the loop ends at
+ * once, without waiting for acks; what was not acked is sent again next
+ * time. A `run` holds an exclusive flock on OUTBOX/agent.lock while it
+ * lives; `status` tests it to tell whether a daemon is running. */
+#include "glci_agent_cmd.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "glci_agent_csv.h"
+#include "glci_agent_sender.h"
+#include "glci_agent_spool.h"
+#include "glci_alloc.h"
+#include "glci_keyfile.h"
+#include "glci_log.h"
+#include "glci_outbox.h"
+#include "glci_text.h"
+
+#define S_CONFIG_HELP \
+    "settings (config file [agent] section, or flags that override it):\n" \
+    "  --config FILE            INI file with an [agent] section\n" \
+    "  --city ID                this city's id\n" \
+    "  --collector ENDPOINT     tcp://host:7461 (or ipc:// for tests)\n" \
+    "  --collector-key KEY      the collector's public key: Z85 text or a key file\n" \
+    "  --key-file FILE          this city's secret key file (mode 0600)\n" \
+    "  --outbox DIR             the durable outbox folder\n" \
+    "  --spool DIR              the folder watched for *.csv files\n" \
+    "  --batch-max N            observations per batch (default 1000)\n" \
+    "  --window N               batches in flight (default 8)\n" \
+    "  --outbox-limit BYTES     outbox size limit (default 1G)\n" \
+    "  --log-level LEVEL        error, warn, info (default), debug\n" \
+    "  --rescan-interval S      spool rescan period in seconds (default 60)\n" \
+    "  --heartbeat-ivl MS       connection heartbeat in ms (default 5000)\n" \
+    "  --insecure               no CURVE; loopback or ipc:// endpoints only\n"
+
+const char *glci_agent_usage(const char *command)
+{
+    if (!command)
+        return "usage: glci-agent COMMAND [options]\n"
+               "commands:\n"
+               "  run                          the daemon: watch the spool, deliver the outbox\n"
+               "  push INDICATOR PERIOD VALUE  queue one value (durable when it returns)\n"
+               "  push --csv FILE              queue a whole CSV file\n"
+               "  status [--format F]          outbox depth, oldest undelivered, last ack, rejects\n"
+               "  keygen --out FILE            create this city's key pair\n"
+               "Every command takes --help.\n" S_CONFIG_HELP;
+    if (strcmp(command, "run") == 0)
+        return "usage: glci-agent run [settings]\n"
+               "Runs in the foreground: takes *.csv files from the spool folder into the\n"
+               "outbox and delivers the outbox to the collector. SIGTERM stops at once,\n"
+               "SIGHUP reloads the config file. Needs city, collector, outbox, spool and\n"
+               "(unless --insecure) collector_key and key_file.\n" S_CONFIG_HELP;
+    if (strcmp(command, "push") == 0)
+        return "usage: glci-agent push INDICATOR PERIOD VALUE [--observed-at DATE] "
+               "[--source TEXT] [settings]\n"
+               "       glci-agent push --csv FILE [settings]\n"
+               "Puts values into the outbox; they are durable when the command returns and\n"
+               "the running daemon sends them. A CSV is taken whole or not at all.\n"
+               "Needs the outbox setting.\n" S_CONFIG_HELP;
+    if (strcmp(command, "status") == 0)
+        return "usage: glci-agent status [--format table|json|csv] [settings]\n"
+               "Prints the outbox depth, the oldest undelivered batch's age, the last ack,\n"
+               "the daemon's connection state and the rejected-observation count.\n"
+               "Needs the outbox setting.\n" S_CONFIG_HELP;
+    if (strcmp(command, "keygen") == 0)
+        return "usage: glci-agent keygen --out FILE\n"
+               "Creates this city's CURVE key pair: FILE (secret, mode 0600) and FILE.pub\n"
+               "(public); prints the public key to give to the institute. Never overwrites.\n";
+    return NULL;
+}
+
+static int s_usage_error(const char *command, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int s_usage_error(const char *command, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "glci-agent %s: %s (see glci-agent %s --help)\n", command, msg, command);
+    return 2;
+}
+
+/* ---- keygen -------------------------------------------------------------- */
+
+int glci_agent_cmd_keygen(const glci_agent_config_t *cfg, int argc, char **argv)
+{
+    const char *out = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
+            out = argv[++i];
+        else if (strncmp(argv[i], "--out=", 6) == 0)
+            out = argv[i] + 6;
+        else if (strcmp(argv[i], "--out") == 0)
+            return s_usage_error("keygen", "%s needs a file name", "--out");
+        else
+            return s_usage_error("keygen", "unexpected argument '%s'", argv[i]);
+    }
+    if (!out || !*out)
+        return s_usage_error("keygen", "%s FILE is required", "--out");
+    char pubpath[GLCI_AGENT_PATH_MAX + 8], err[512];
+    snprintf(pubpath, sizeof pubpath, "%s.pub", out);
+    struct stat sb;
+    if (lstat(pubpath, &sb) == 0) {
+        fprintf(stderr, "glci-agent keygen: %s: already exists, not overwritten\n", pubpath);
+        return 1;
+    }
+    glci_key_t pub, sec;
+    if (glci_key_generate(&pub, &sec, err, sizeof err) != 0 ||
+        glci_keyfile_write_secret(out, &pub, &sec, err, sizeof err) != 0) {
+        fprintf(stderr, "glci-agent keygen: %s\n", err);
+        return 1;
+    }
+    if (glci_keyfile_write_public(pubpath, &pub, err, sizeof err) != 0) {
+        unlink(out);
+        fprintf(stderr, "glci-agent keygen: %s\n", err);
+        return 1;
+    }
+    memset(&sec, 0, sizeof sec);
+    printf("%s\n", pub.z85);
+    return 0;
+}
+
+/* ---- push ---------------------------------------------------------------- */
+
+static int s_open_outbox(const glci_agent_config_t *cfg, const char *command, unsigned flags,
+                         glci_outbox_t **ob)
+{
+    char err[1024];
+    if (!cfg->outbox[0]) {
+        fprintf(stderr, "glci-agent %s: outbox is not set (config key outbox, or --outbox)\n",
+                command);
+        return 2;
+    }
+    glci_outbox_opts_t o = {.limit = cfg->outbox_limit, .flags = flags};
+    if (glci_outbox_open(cfg->outbox, &o, ob, err, sizeof err) != 0) {
+        fprintf(stderr, "glci-agent %s: %s\n", command, err);
+        return 1;
+    }
+    return 0;
+}
+
+static int s_append(glci_outbox_t *ob, const glci_agent_config_t *cfg,
+                    const glci_outbox_obs_t *rows, size_t n, const char *what)
+{
+    uint64_t first = 0, last = 0;
+    int rc = glci_outbox_append(ob, rows, n, cfg->batch_max, (int64_t)time(NULL), NULL,
+                                &first, &last);
+    if (rc == GLCI_OUTBOX_EFULL) {
+        fprintf(stderr, "glci-agent push: %s: not queued: outbox %s has reached its size "
+                "limit (%llu bytes); it drains as the collector acknowledges\n", what,
+                cfg->outbox, (unsigned long long)cfg->outbox_limit);
+        return 1;
+    }
+    if (rc != 0) {
+        fprintf(stderr, "glci-agent push: %s: not queued: %s: %s\n", what, cfg->outbox,
+                glci_outbox_strerror(rc));
+        return 1;
+    }
+    if (first == last)
+        fprintf(stderr, "glci-agent push: queued %zu value%s as batch %llu\n", n,
+                n == 1 ? "" : "s", (unsigned long long)first);
+    else
+        fprintf(stderr, "glci-agent push: queued %zu values as batches %llu..%llu\n", n,
+                (unsigned long long)first, (unsigned long long)last);
+    return 0;
+}
+
+static void s_csv_field(char *buf, size_t cap, size_t *used, const char *text, int last)
+{
+    size_t need = csv_write(NULL, 0, text, strlen(text));
+    if (*used + need + 2 < cap) {
+        csv_write(buf + *used, cap - *used, text, strlen(text));
+        *used += need;
+        buf[(*used)++] = last ? '\n' : ',';
+        buf[*used] = '\0';
+    }
+}
+
+int glci_agent_cmd_push(const glci_agent_config_t *cfg, int argc, char **argv)
+{
+    const char *csv_path = NULL, *observed = "", *source = "";
+    const char *pos[3];
+    int n_pos = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        const char **slot = strcmp(a, "--csv") == 0 ? &csv_path
+                          : strcmp(a, "--observed-at") == 0 ? &observed
+                          : strcmp(a, "--source") == 0 ? &source : NULL;
+        if (slot) {
+            if (i + 1 >= argc)
+                return s_usage_error("push", "%s needs a value", a);
+            *slot = argv[++i];
+        } else if (strncmp(a, "--", 2) == 0 && a[2]) {
+            return s_usage_error("push", "unknown option '%s'", a);
+        } else if (n_pos < 3) {
+            pos[n_pos++] = a;
+        } else {
+            return s_usage_error("push", "unexpected argument '%s'", a);
+        }
+    }
+    if (csv_path && n_pos)
+        return s_usage_error("push", "%s takes no INDICATOR PERIOD VALUE", "--csv");
+    if (!csv_path && n_pos != 3)
+        return s_usage_error("push", "%s", "needs INDICATOR PERIOD VALUE, or --csv FILE");
+
+    glci_agent_csv_t *csv = NULL;
+    char err[1024], what[GLCI_AGENT_PATH_MAX + 16];
+    int usage_on_error = 0;
+    if (csv_path) {
+        if (glci_agent_csv_read_file(csv_path, &csv, err, sizeof err) != 0) {
+            fprintf(stderr, "glci-agent push: %s\n", err);
+            return 1;
+        }
+        snprintf(what, sizeof what, "%s", csv_path);
+    } else {
+        /* One value goes through the same validation as a spool row. */
+        char text[2048] = "indicator,period,value,observed_at,source\n";
+        size_t used = strlen(text);
+        s_csv_field(text, sizeof text, &used, pos[0], 0);
+        s_csv_field(text, sizeof text, &used, pos[1], 0);
+        s_csv_field(text, sizeof text, &used, pos[2], 0);
+        s_csv_field(text, sizeof text, &used, observed, 0);
+        s_csv_field(text, sizeof text, &used, source, 1);
+        csv = glci_agent_csv_parse(text, used);
+        snprintf(what, sizeof what, "%s %s %s", pos[0], pos[1], pos[2]);
+        usage_on_error = 1;
+    }
+    size_t n_err = glci_agent_csv_n_errors(csv);
+    if (n_err) {
+        char msg[1024];
+        if (usage_on_error) {
+            const char *e = glci_agent_csv_error(csv, 0);
+            const char *colon = strchr(e, ':');
+            snprintf(msg, sizeof msg, "%s", colon ? colon + 2 : e);
+            fprintf(stderr, "glci-agent push: %s (see glci-agent push --help)\n", msg);
+        } else {
+            size_t used = 0;
+            msg[0] = '\0';
+            for (size_t i = 0; i < n_err && used + 8 < sizeof msg; i++) {
+                int w = snprintf(msg + used, sizeof msg - used, "%s%s", i ? "; " : "",
+                                 glci_agent_csv_error(csv, i));
+                used += w > 0 ? (size_t)w : 0;
+            }
+            fprintf(stderr, "glci-agent push: %s: %zu bad line%s, nothing queued: %s\n",
+                    csv_path, n_err, n_err == 1 ? "" : "s", msg);
+        }
+        glci_agent_csv_free(&csv);
+        return usage_on_error ? 2 : 1;
+    }
+    glci_outbox_t *ob = NULL;
+    int rc = s_open_outbox(cfg, "push", 0, &ob);
+    if (rc == 0) {
+        const glci_outbox_obs_t *rows;
+        size_t n = glci_agent_csv_rows(csv, &rows);
+        rc = s_append(ob, cfg, rows, n, what);
+    }
+    glci_outbox_close(&ob);
+    glci_agent_csv_free(&csv);
+    return rc;
+}
+
+/* ---- status -------------------------------------------------------------- */
+
+/* 1 if a `run` holds the outbox's lock, 0 if not. */
+static int s_daemon_running(const char *outbox)
+{
+    char path[GLCI_AGENT_PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/agent.lock", outbox);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    int running = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    close(fd);
+    return running;
+}
+
+static void s_json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+static void s_iso_or(int64_t t, const char *none, char *buf, size_t len)
+{
+    if (t)
+        glci_format_iso_time(t, buf, len);
+    else
+        snprintf(buf, len, "%s", none);
+}
+
+int glci_agent_cmd_status(const glci_agent_config_t *cfg, int argc, char **argv)
+{
+    const char *format = "table";
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--format") == 0 && i + 1 < argc)
+            format = argv[++i];
+        else if (strncmp(argv[i], "--format=", 9) == 0)
+            format = argv[i] + 9;
+        else
+            return s_usage_error("status", "unexpected argument '%s'", argv[i]);
+    }
+    if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0 &&
+        strcmp(format, "csv") != 0)
+        return s_usage_error("status", "--format must be table, json or csv, not '%s'", format);
+
+    glci_outbox_t *ob = NULL;
+    int rc = s_open_outbox(cfg, "status", GLCI_OUTBOX_NOCREATE, &ob);
+    if (rc != 0)
+        return rc;
+    glci_outbox_status_t st;
+    rc = glci_outbox_status(ob, &st);
+    glci_outbox_close(&ob);
+    if (rc != 0) {
+        fprintf(stderr, "glci-agent status: %s: %s\n", cfg->outbox, glci_outbox_strerror(rc));
+        return 1;
+    }
+    int running = s_daemon_running(cfg->outbox);
+    const char *conn = running ? (st.state[0] ? st.state : "starting") : "stopped";
+    int64_t now = (int64_t)time(NULL);
+    int64_t age = st.oldest ? (now > st.oldest ? now - st.oldest : 0) : -1;
+    char oldest[32], last_ack[32], since[32], dead[GLCI_AGENT_PATH_MAX + 32] = "";
+    s_iso_or(st.oldest, "", oldest, sizeof oldest);
+    s_iso_or(st.last_ack, "", last_ack, sizeof last_ack);
+    s_iso_or(running ? st.state_since : 0, "", since, sizeof since);
+    if (cfg->spool[0])
+        glci_agent_deadletter_path(cfg->spool, dead, sizeof dead);
+
+    if (strcmp(format, "json") == 0) {
+        printf("{\"outbox\": ");
+        s_json_str(stdout, cfg->outbox);
+        printf(", \"stream\": \"%016llx\", \"running\": %s, \"connection\": ",
+               (unsigned long long)st.stream, running ? "true" : "false");
+        s_json_str(stdout, conn);
+        if (since[0])
+            printf(", \"connection_since\": \"%s\"", since);
+        else
+            printf(", \"connection_since\": null");
+        printf(", \"batches\": %llu, \"observations\": %llu, \"bytes\": %llu, \"limit\": %llu"
+               ", \"next_seq\": %llu, \"acked\": %llu",
+               (unsigned long long)st.batches, (unsigned long long)st.observations,
+               (unsigned long long)st.bytes, (unsigned long long)st.limit,
+               (unsigned long long)st.next_seq, (unsigned long long)st.acked);
+        if (age >= 0)
+            printf(", \"oldest_undelivered\": \"%s\", \"oldest_age_s\": %lld", oldest,
+                   (long long)age);
+        else
+            printf(", \"oldest_undelivered\": null, \"oldest_age_s\": null");
+        if (last_ack[0])
+            printf(", \"last_ack\": \"%s\"", last_ack);
+        else
+            printf(", \"last_ack\": null");
+        printf(", \"rejects\": %llu, \"quarantined\": %llu", (unsigned long long)st.rejects,
+               (unsigned long long)st.quarantined);
+        if (dead[0]) {
+            printf(", \"dead_letter_file\": ");
+            s_json_str(stdout, dead);
+        }
+        printf("}\n");
+    } else if (strcmp(format, "csv") == 0) {
+        printf("stream,running,connection,batches,observations,bytes,limit,oldest_undelivered,"
+               "oldest_age_s,last_ack,acked,rejects,quarantined\n");
+        printf("%016llx,%s,%s,%llu,%llu,%llu,%llu,%s,%s%lld,%s,%llu,%llu,%llu\n",
+               (unsigned long long)st.stream, running ? "true" : "false", conn,
+               (unsigned long long)st.batches, (unsigned long long)st.observations,
+               (unsigned long long)st.bytes, (unsigned long long)st.limit, oldest,
+               "", age >= 0 ? (long long)age : 0LL, last_ack, (unsigned long long)st.acked,
+               (unsigned long long)st.rejects, (unsigned long long)st.quarantined);
+    } else {
+        printf("%-13s %s (stream %016llx)\n", "outbox", cfg->outbox,
+               (unsigned long long)st.stream);
+        printf("%-13s %s%s%s\n", "connection", conn, since[0] ? " since " : "", since);
+        printf("%-13s %llu batches, %llu observations, %llu of %llu bytes\n", "depth",
+               (unsigned long long)st.batches, (unsigned long long)st.observations,
+               (unsigned long long)st.bytes, (unsigned long long)st.limit);
+        if (age >= 0)
+            printf("%-13s %s (%lld s ago)\n", "oldest", oldest, (long long)age);
+        else
+            printf("%-13s -\n", "oldest");
+        if (last_ack[0])
+            printf("%-13s %s (up to batch %llu)\n", "last ack", last_ack,
+                   (unsigned long long)st.acked);
+        else
+            printf("%-13s never\n", "last ack");
+        printf("%-13s %llu%s%s%s\n", "rejects", (unsigned long long)st.rejects,
+               dead[0] ? " (in " : "", dead, dead[0] ? ")" : "");
+        if (st.quarantined)
+            printf("%-13s %llu corrupt record%s kept aside\n", "quarantined",
+                   (unsigned long long)st.quarantined, st.quarantined == 1 ? "" : "s");
+    }
+    return 0;
+}
+
+/* ---- run ----------------------------------------------------------------- */
+
+typedef struct {
+    glci_agent_config_t cfg;
+    glci_outbox_t *ob;
+    glci_agent_sender_t *sender;
+    void *zctx;
+    int lock_fd, inotify_fd, signal_fd, watch;
+    char deadletter[GLCI_AGENT_PATH_MAX + 32];
+    int64_t next_rescan;
+} s_daemon_t;
+
+static void s_take_events(s_daemon_t *d)
+{
+    char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+    int rescan = 0, queued = 0;
+    for (;;) {
+        ssize_t n = read(d->inotify_fd, buf, sizeof buf);
+        if (n <= 0)
+            break;
+        for (char *p = buf; p < buf + n;) {
+            struct inotify_event *ev = (struct inotify_event *)(void *)p;
+            if (ev->mask & IN_Q_OVERFLOW)
+                rescan = 1;
+            else if (ev->len && glci_agent_spool_name_ok(ev->name)) {
+                glci_agent_spool_stats_t stats = {0};
+                char err[1024];
+                int rc = glci_agent_spool_take(d->ob, d->cfg.spool, ev->name,
+                                               d->cfg.batch_max, &stats, err, sizeof err);
+                if (rc != 0)
+                    glci_error("%s", err);
+                queued += stats.files_done > 0;
+            }
+            p += sizeof *ev + ev->len;
+        }
+    }
+    if (rescan) {
+        glci_agent_spool_stats_t stats = {0};
+        glci_agent_spool_scan(d->ob, d->cfg.spool, d->cfg.batch_max, &stats);
+        queued += stats.files_done > 0;
+    }
+    if (queued)
+        glci_agent_sender_kick(d->sender);
+}
+
+static int s_same_connection(const glci_agent_config_t *a, const glci_agent_config_t *b)
+{
+    return strcmp(a->city, b->city) == 0 && strcmp(a->collector, b->collector) == 0 &&
+           strcmp(a->collector_key, b->collector_key) == 0 &&
+           strcmp(a->key_file, b->key_file) == 0 && a->window == b->window &&
+           a->heartbeat_ivl == b->heartbeat_ivl && a->insecure == b->insecure;
+}
+
+static void s_reload(s_daemon_t *d, int argc, char **argv)
+{
+    glci_agent_config_t next;
+    char err[1024];
+    char **rest = glci_xcalloc((size_t)argc + 1, sizeof *rest);
+    int n_rest = 0;
+    int rc = glci_agent_config_from_args(&next, argc, argv, rest, &n_rest, err, sizeof err);
+    free(rest);
+    if (rc == 0)
+        rc = glci_agent_config_check_run(&next, err, sizeof err);
+    if (rc != 0) {
+        glci_error("reload refused, keeping the running configuration: %s", err);
+        return;
+    }
+    if (strcmp(next.outbox, d->cfg.outbox) != 0 || strcmp(next.spool, d->cfg.spool) != 0 ||
+        next.outbox_limit != d->cfg.outbox_limit)
+        glci_warn("reload: outbox, spool and outbox_limit changes take effect at restart");
+    if (!s_same_connection(&next, &d->cfg)) {
+        glci_agent_sender_t *s = NULL;
+        rc = glci_agent_sender_open(&next, d->ob, d->zctx, d->deadletter, &s, err, sizeof err);
+        if (rc != 0) {
+            glci_error("reload refused, keeping the running connection: %s", err);
+            return;
+        }
+        glci_agent_sender_close(&d->sender);
+        d->sender = s;
+        glci_info("reload: reconnecting to %s", next.collector);
+    }
+    snprintf(next.outbox, sizeof next.outbox, "%s", d->cfg.outbox);
+    snprintf(next.spool, sizeof next.spool, "%s", d->cfg.spool);
+    next.outbox_limit = d->cfg.outbox_limit;
+    d->cfg = next;
+    glci_log_set_level(d->cfg.log_level);
+    d->next_rescan = 0;
+    glci_info("configuration reloaded");
+}
+
+int glci_agent_cmd_run(glci_agent_config_t *cfg, int argc, char **argv)
+{
+    char err[1024];
+    int status = 1;
+    s_daemon_t d;
+    memset(&d, 0, sizeof d);
+    d.lock_fd = d.inotify_fd = d.signal_fd = -1;
+    d.cfg = *cfg;
+
+    if (glci_agent_config_check_run(&d.cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "glci-agent run: %s\n", err);
+        return 2;
+    }
+    glci_log_init("glci-agent", d.cfg.log_level);
+
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGHUP);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    d.signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (d.signal_fd < 0) {
+        glci_error("signalfd: %s", strerror(errno));
+        goto cleanup;
+    }
+
+    glci_outbox_opts_t oo = {.limit = d.cfg.outbox_limit};
+    if (glci_outbox_open(d.cfg.outbox, &oo, &d.ob, err, sizeof err) != 0) {
+        glci_error("%s", err);
+        goto cleanup;
+    }
+    char lock[GLCI_AGENT_PATH_MAX + 16];
+    snprintf(lock, sizeof lock, "%s/agent.lock", d.cfg.outbox);
+    d.lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (d.lock_fd < 0 || flock(d.lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        glci_error("%s: %s", lock, d.lock_fd >= 0 && errno == EWOULDBLOCK
+                   ? "another glci-agent run is using this outbox" : strerror(errno));
+        goto cleanup;
+    }
+    if (glci_agent_spool_prepare(d.cfg.spool, err, sizeof err) != 0) {
+        glci_error("%s", err);
+        goto cleanup;
+    }
+    glci_agent_deadletter_path(d.cfg.spool, d.deadletter, sizeof d.deadletter);
+    d.inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (d.inotify_fd < 0 ||
+        (d.watch = inotify_add_watch(d.inotify_fd, d.cfg.spool,
+                                     IN_CLOSE_WRITE | IN_MOVED_TO)) < 0) {
+        glci_error("%s: cannot watch the spool folder: %s", d.cfg.spool, strerror(errno));
+        goto cleanup;
+    }
+
+    d.zctx = zmq_ctx_new();
+    if (!d.zctx) {
+        glci_error("cannot start ZeroMQ: %s", zmq_strerror(zmq_errno()));
+        goto cleanup;
+    }
+    if (glci_agent_sender_open(&d.cfg, d.ob, d.zctx, d.deadletter, &d.sender, err,
+                               sizeof err) != 0) {
+        glci_error("%s", err);
+        goto cleanup;
+    }
+    glci_info("started: city %s, collector %s%s, outbox %s (stream %016llx), spool %s",
+              d.cfg.city, d.cfg.collector, d.cfg.insecure ? " (insecure)" : "",
+              d.cfg.outbox, (unsigned long long)glci_outbox_stream(d.ob), d.cfg.spool);
+    sd_notify(0, "READY=1");
+
+    int stop = 0;
+    while (!stop) {
+        int64_t now = glci_agent_now_ms();
+        if (now >= d.next_rescan) {
+            glci_agent_spool_stats_t stats = {0};
+            glci_agent_spool_scan(d.ob, d.cfg.spool, d.cfg.batch_max, &stats);
+            if (stats.files_done)
+                glci_agent_sender_kick(d.sender);
+            d.next_rescan = now + 1000 * (int64_t)d.cfg.rescan_interval;
+        }
+        zmq_pollitem_t items[GLCI_AGENT_SENDER_NPOLL + 2];
+        glci_agent_sender_poll_items(d.sender, items);
+        items[2] = (zmq_pollitem_t){.socket = NULL, .fd = d.inotify_fd, .events = ZMQ_POLLIN};
+        items[3] = (zmq_pollitem_t){.socket = NULL, .fd = d.signal_fd, .events = ZMQ_POLLIN};
+        long timeout = glci_agent_sender_timeout(d.sender, now);
+        if (d.next_rescan - now < timeout)
+            timeout = (long)(d.next_rescan - now);
+        if (timeout < 0)
+            timeout = 0;
+        if (zmq_poll(items, 4, timeout) < 0 && zmq_errno() != EINTR) {
+            glci_error("zmq_poll: %s", zmq_strerror(zmq_errno()));
+            break;
+        }
+        if (items[3].revents & ZMQ_POLLIN) {
+            struct signalfd_siginfo si;
+            while (read(d.signal_fd, &si, sizeof si) == (ssize_t)sizeof si) {
+                if (si.ssi_signo == SIGHUP) {
+                    glci_info("SIGHUP: reloading %s",
+                              d.cfg.config_path[0] ? d.cfg.config_path : "(no config file)");
+                    s_reload(&d, argc, argv);
+                } else {
+                    glci_info("signal %u: stopping (the outbox keeps what is not acked)",
+                              si.ssi_signo);
+                    stop = 1;
+                }
+            }
+            if (stop)
+                break;
+            glci_agent_sender_poll_items(d.sender, items);   /* sender may be new */
+        }
+        if (items[2].revents & ZMQ_POLLIN)
+            s_take_events(&d);
+        glci_agent_sender_step(d.sender, items, glci_agent_now_ms());
+    }
+    sd_notify(0, "STOPPING=1");
+    glci_outbox_set_state(d.ob, "stopped", (int64_t)time(NULL));
+    status = 0;
+
+cleanup:
+    glci_agent_sender_close(&d.sender);
+    if (d.zctx)
+        zmq_ctx_term(d.zctx);
+    if (d.inotify_fd >= 0)
+        close(d.inotify_fd);
+    glci_outbox_close(&d.ob);
+    if (d.lock_fd >= 0)
+        close(d.lock_fd);
+    if (d.signal_fd >= 0)
+        close(d.signal_fd);
+    return status;
+}

@@ -1,0 +1,27 @@
+/* The commands of glci-agent (SPEC §5): run, push, status, keygen. Each
+ * takes the configuration built from the file and flags and the remaining
+ * arguments after the command name, prints its own errors (one line on
+ * stderr) and returns the exit status: 0 success, 1 runtime failure, 2
+ * usage error. */
+#ifndef GLCI_AGENT_CMD_H
+#define GLCI_AGENT_CMD_H
+
+#include "glci_agent_config.h"
+
+/* The daemon: spool intake, delivery, until SIGTERM/SIGINT; SIGHUP reloads
+ * the config file. Refuses to start while another `run` holds the outbox. */
+int glci_agent_cmd_run(glci_agent_config_t *cfg, int argc, char **argv);
+
+/* push INDICATOR PERIOD VALUE [--observed-at T] [--source S] | push --csv FILE */
+int glci_agent_cmd_push(const glci_agent_config_t *cfg, int argc, char **argv);
+
+/* status [--format table|json|csv] */
+int glci_agent_cmd_status(const glci_agent_config_t *cfg, int argc, char **argv);
+
+/* keygen --out FILE */
+int glci_agent_cmd_keygen(const glci_agent_config_t *cfg, int argc, char **argv);
+
+/* Usage text of a command (NULL: the program's), for --help and errors. */
+const char *glci_agent_usage(const char *command);
+
+#endif

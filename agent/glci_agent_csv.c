@@ -1,0 +1,417 @@
+/* Spool CSV reading and validation with libcsv: see glci_agent_csv.h.
+ *
+ * The data is fed to libcsv one physical line at a time, so the row-end
+ * callback knows the line number. Field texts are copied out of libcsv's
+ * buffer into the current row; accepted rows keep their strings in an
+ * arena of large blocks, so a million-row file costs a few allocations. */
+#include "glci_agent_csv.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "glci_agent_config.h"
+#include "glci_alloc.h"
+#include "glci_text.h"
+
+enum { COL_INDICATOR, COL_PERIOD, COL_VALUE, COL_OBSERVED_AT, COL_SOURCE, COL_N };
+static const char *const s_col_names[COL_N] = {
+    "indicator", "period", "value", "observed_at", "source"
+};
+
+#define S_MAX_FIELDS 64
+#define S_FIELD_CAP 256       /* longer field texts are cut, but their length kept */
+#define S_BLOCK (64 * 1024)
+
+typedef struct s_block {
+    struct s_block *next;
+    size_t used;
+    char data[];
+} s_block_t;
+
+struct glci_agent_csv {
+    glci_outbox_obs_t *rows;
+    size_t n_rows, cap_rows;
+    char **errors;
+    size_t n_errors, cap_errors;
+    s_block_t *blocks;
+
+    /* parse state */
+    size_t line;
+    int header_done, header_bad;
+    int col[COL_N];                    /* header position of each column, or -1 */
+    size_t n_header;
+    size_t n_fields;                   /* in the current row */
+    char field[S_MAX_FIELDS][S_FIELD_CAP + 1];
+    size_t field_len[S_MAX_FIELDS];
+    int field_nul[S_MAX_FIELDS];
+};
+
+static char *s_arena_copy(glci_agent_csv_t *c, const char *s, size_t len)
+{
+    s_block_t *b = c->blocks;
+    if (!b || S_BLOCK - b->used < len + 1) {
+        size_t cap = len + 1 > S_BLOCK ? len + 1 : S_BLOCK;
+        b = glci_xmalloc(sizeof *b + cap);
+        b->used = 0;
+        b->next = c->blocks;
+        c->blocks = b;
+    }
+    char *p = b->data + b->used;
+    memcpy(p, s, len);
+    p[len] = '\0';
+    b->used += len + 1;
+    return p;
+}
+
+static void s_error(glci_agent_csv_t *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void s_error(glci_agent_csv_t *c, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (c->n_errors == c->cap_errors) {
+        c->cap_errors = c->cap_errors ? 2 * c->cap_errors : 16;
+        c->errors = glci_xrealloc(c->errors, c->cap_errors * sizeof *c->errors);
+    }
+    char line[600];
+    snprintf(line, sizeof line, "line %zu: %s", c->line, msg);
+    c->errors[c->n_errors++] = glci_xstrdup(line);
+}
+
+/* 1 if s[0..len) is valid UTF-8 (no overlongs, no surrogates). */
+static int s_utf8_valid(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        unsigned char b = s[i];
+        size_t n;
+        uint32_t cp;
+        if (b < 0x80) {
+            i++;
+            continue;
+        } else if ((b & 0xe0) == 0xc0) {
+            n = 1;
+            cp = b & 0x1f;
+        } else if ((b & 0xf0) == 0xe0) {
+            n = 2;
+            cp = b & 0x0f;
+        } else if ((b & 0xf8) == 0xf0) {
+            n = 3;
+            cp = b & 0x07;
+        } else {
+            return 0;
+        }
+        if (len - i <= n)
+            return 0;
+        for (size_t k = 1; k <= n; k++) {
+            if ((s[i + k] & 0xc0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (s[i + k] & 0x3f);
+        }
+        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return 0;
+        i += n + 1;
+    }
+    return 1;
+}
+
+static void s_field_cb(void *s, size_t len, void *data)
+{
+    glci_agent_csv_t *c = data;
+    size_t k = c->n_fields++;
+    if (k >= S_MAX_FIELDS)
+        return;
+    size_t keep = len < S_FIELD_CAP ? len : S_FIELD_CAP;
+    const char *text = s ? s : "";
+    memcpy(c->field[k], text, keep);
+    c->field[k][keep] = '\0';
+    c->field_len[k] = len;
+    /* 2: a NUL byte, 1: not UTF-8, 0: fine */
+    if (len > 0 && memchr(text, '\0', len))
+        c->field_nul[k] = 2;
+    else
+        c->field_nul[k] = s_utf8_valid((const unsigned char *)text, len) ? 0 : 1;
+}
+
+static void s_trim(char *s)
+{
+    size_t len = strlen(s);
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+        s[--len] = '\0';
+    size_t lead = strspn(s, " \t");
+    memmove(s, s + lead, len - lead + 1);
+}
+
+static void s_header(glci_agent_csv_t *c)
+{
+    c->header_done = 1;
+    for (int k = 0; k < COL_N; k++)
+        c->col[k] = -1;
+    c->n_header = c->n_fields;
+    if (c->n_fields > S_MAX_FIELDS) {
+        s_error(c, "header has %zu columns, at most %d are read", c->n_fields, S_MAX_FIELDS);
+        c->header_bad = 1;
+        return;
+    }
+    for (size_t f = 0; f < c->n_fields; f++) {
+        char *name = c->field[f];
+        /* a UTF-8 byte-order mark before the first name */
+        if (f == 0 && strncmp(name, "\xef\xbb\xbf", 3) == 0)
+            memmove(name, name + 3, strlen(name + 3) + 1);
+        s_trim(name);
+        int found = -1;
+        for (int k = 0; k < COL_N; k++)
+            if (strcmp(name, s_col_names[k]) == 0)
+                found = k;
+        if (found < 0) {
+            s_error(c, "bad header: unknown column '%s' (expected indicator, period, value, "
+                    "observed_at, source)", name);
+            c->header_bad = 1;
+        } else if (c->col[found] >= 0) {
+            s_error(c, "bad header: column '%s' appears twice", name);
+            c->header_bad = 1;
+        } else {
+            c->col[found] = (int)f;
+        }
+    }
+    for (int k = 0; k <= COL_VALUE; k++)
+        if (c->col[k] < 0) {
+            s_error(c, "bad header: required column '%s' is missing", s_col_names[k]);
+            c->header_bad = 1;
+        }
+}
+
+static void s_add(char *buf, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void s_add(char *buf, size_t cap, const char *fmt, ...)
+{
+    size_t used = strlen(buf);
+    if (used + 3 >= cap)
+        return;
+    if (used) {
+        memcpy(buf + used, "; ", 3);
+        used += 2;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + used, cap - used, fmt, ap);
+    va_end(ap);
+}
+
+static void s_row(glci_agent_csv_t *c)
+{
+    char why[512] = "";
+    if (c->n_fields != c->n_header) {
+        s_error(c, "%zu fields, the header has %zu", c->n_fields, c->n_header);
+        return;
+    }
+    for (size_t f = 0; f < c->n_fields; f++) {
+        const char *name = "?";
+        for (int k = 0; k < COL_N; k++)
+            if (c->col[k] == (int)f)
+                name = s_col_names[k];
+        if (c->field_nul[f] == 2)
+            s_add(why, sizeof why, "%s contains a NUL byte", name);
+        else if (c->field_nul[f])
+            s_add(why, sizeof why, "%s is not valid UTF-8", name);
+    }
+    if (why[0]) {
+        s_error(c, "%s", why);
+        return;
+    }
+
+    const char *ind = c->field[c->col[COL_INDICATOR]];
+    size_t ind_len = c->field_len[c->col[COL_INDICATOR]];
+    if (ind_len == 0)
+        s_add(why, sizeof why, "indicator is missing");
+    else if (ind_len > GLCI_OUTBOX_INDICATOR_MAX)
+        s_add(why, sizeof why, "indicator is longer than %d bytes", GLCI_OUTBOX_INDICATOR_MAX);
+    else
+        for (size_t i = 0; i < ind_len; i++)
+            if ((unsigned char)ind[i] <= 0x20 || ind[i] == 0x7f) {
+                s_add(why, sizeof why, "indicator '%s' contains a blank or control character",
+                      ind);
+                break;
+            }
+
+    int64_t period = 0;
+    const char *ptext = c->field[c->col[COL_PERIOD]];
+    if (!ptext[0])
+        s_add(why, sizeof why, "period is missing");
+    else if (c->field_len[c->col[COL_PERIOD]] > 32 ||
+             glci_parse_int64(ptext, INT32_MIN, INT32_MAX, &period) != 0)
+        s_add(why, sizeof why, "period '%.40s' is not an integer year", ptext);
+
+    double value = 0;
+    const char *vtext = c->field[c->col[COL_VALUE]];
+    if (!vtext[0])
+        s_add(why, sizeof why, "value is missing");
+    else if (c->field_len[c->col[COL_VALUE]] > 64 || glci_parse_double(vtext, &value) != 0)
+        s_add(why, sizeof why, "value '%.40s' is not a number", vtext);
+    else if (!isfinite(value))
+        s_add(why, sizeof why, "value '%.40s' is not finite", vtext);
+
+    int64_t observed_at = 0;
+    if (c->col[COL_OBSERVED_AT] >= 0) {
+        const char *t = c->field[c->col[COL_OBSERVED_AT]];
+        if (t[0] && (c->field_len[c->col[COL_OBSERVED_AT]] > 32 ||
+                     glci_parse_iso_time(t, &observed_at) != 0))
+            s_add(why, sizeof why, "observed_at '%.40s' is not a date (YYYY-MM-DD or "
+                  "YYYY-MM-DDTHH:MM:SSZ)", t);
+    }
+
+    const char *src = NULL;
+    size_t src_len = 0;
+    if (c->col[COL_SOURCE] >= 0) {
+        src_len = c->field_len[c->col[COL_SOURCE]];
+        src = c->field[c->col[COL_SOURCE]];
+        if (src_len > GLCI_OUTBOX_SOURCE_MAX)
+            s_add(why, sizeof why, "source is %zu bytes, at most %d", src_len,
+                  GLCI_OUTBOX_SOURCE_MAX);
+    }
+    if (why[0]) {
+        s_error(c, "%s", why);
+        return;
+    }
+    if (c->n_errors)          /* the file fails anyway: keep only the errors */
+        return;
+    if (c->n_rows == c->cap_rows) {
+        c->cap_rows = c->cap_rows ? 2 * c->cap_rows : 256;
+        c->rows = glci_xrealloc(c->rows, c->cap_rows * sizeof *c->rows);
+    }
+    glci_outbox_obs_t *o = &c->rows[c->n_rows++];
+    o->indicator = s_arena_copy(c, ind, ind_len);
+    o->period = (int32_t)period;
+    o->value = value;
+    o->observed_at = observed_at;
+    o->source = src_len ? s_arena_copy(c, src, src_len) : NULL;
+}
+
+static void s_row_cb(int term, void *data)
+{
+    glci_agent_csv_t *c = data;
+    if (!c->header_done)
+        s_header(c);
+    else if (!c->header_bad)
+        s_row(c);
+    c->n_fields = 0;
+}
+
+glci_agent_csv_t *glci_agent_csv_parse(const char *data, size_t len)
+{
+    glci_agent_csv_t *c = glci_xcalloc(1, sizeof *c);
+    struct csv_parser p;
+    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0)
+        abort();      /* only fails on allocation */
+    size_t off = 0;
+    c->line = 1;
+    int broken = 0;
+    while (off < len) {
+        const char *nl = memchr(data + off, '\n', len - off);
+        size_t seg = nl ? (size_t)(nl - (data + off)) + 1 : len - off;
+        if (csv_parse(&p, data + off, seg, s_field_cb, s_row_cb, c) != seg) {
+            if (csv_error(&p) == CSV_ENOMEM || csv_error(&p) == CSV_ETOOBIG) {
+                fprintf(stderr, "glci-agent: out of memory parsing CSV\n");
+                abort();
+            }
+            s_error(c, "malformed quoting (RFC 4180: a quote inside a field must be "
+                    "doubled, a quoted field must end with a quote)");
+            broken = 1;
+            break;
+        }
+        off += seg;
+        if (nl && off < len)
+            c->line++;
+    }
+    if (!broken && csv_fini(&p, s_field_cb, s_row_cb, c) != 0)
+        s_error(c, "malformed quoting: a quoted field is not closed at the end of the file");
+    csv_free(&p);
+    if (!c->header_done && !c->n_errors) {
+        c->line = 1;
+        s_error(c, "bad header: the file is empty (header indicator,period,value required)");
+    } else if (c->header_done && !c->header_bad && c->n_rows == 0 && c->n_errors == 0) {
+        s_error(c, "no data rows after the header");
+    }
+    return c;
+}
+
+int glci_agent_csv_read_file(const char *path, glci_agent_csv_t **out,
+                             char *err, size_t errlen)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return GLCI_AGENT_EIO;
+    }
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    int rc = GLCI_AGENT_OK;
+    for (;;) {
+        if (cap - len < 65536) {
+            cap = cap ? 2 * cap : 65536;
+            buf = glci_xrealloc(buf, cap);
+        }
+        size_t n = fread(buf + len, 1, cap - len, f);
+        len += n;
+        if (n == 0) {
+            if (ferror(f)) {
+                snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
+                rc = GLCI_AGENT_EIO;
+            }
+            break;
+        }
+    }
+    fclose(f);
+    if (rc == GLCI_AGENT_OK)
+        *out = glci_agent_csv_parse(buf, len);
+    free(buf);
+    return rc;
+}
+
+void glci_agent_csv_free(glci_agent_csv_t **self)
+{
+    if (!self || !*self)
+        return;
+    glci_agent_csv_t *c = *self;
+    for (size_t i = 0; i < c->n_errors; i++)
+        free(c->errors[i]);
+    free(c->errors);
+    free(c->rows);
+    while (c->blocks) {
+        s_block_t *next = c->blocks->next;
+        free(c->blocks);
+        c->blocks = next;
+    }
+    free(c);
+    *self = NULL;
+}
+
+size_t glci_agent_csv_rows(const glci_agent_csv_t *csv, const glci_outbox_obs_t **rows)
+{
+    *rows = csv->rows;
+    return csv->n_rows;
+}
+
+size_t glci_agent_csv_n_errors(const glci_agent_csv_t *csv)
+{
+    return csv->n_errors;
+}
+
+const char *glci_agent_csv_error(const glci_agent_csv_t *csv, size_t i)
+{
+    return i < csv->n_errors ? csv->errors[i] : NULL;
+}

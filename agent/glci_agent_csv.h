@@ -1,0 +1,46 @@
+/* Reading a spool CSV (SPEC §5) whole, with libcsv in strict RFC 4180 mode.
+ *
+ * Header required: indicator, period, value, and optionally observed_at and
+ * source, in any order (names are matched exactly after trimming blanks; a
+ * UTF-8 byte-order mark before the header is skipped). Each data row must
+ * have as many fields as the header and:
+ *   indicator  non-empty, at most 64 bytes, no blanks or control characters
+ *   period     an integer (the collector checks the framework's range)
+ *   value      a finite decimal number (no NaN, no Inf, no hex)
+ *   observed_at  empty, or 2025-06-30 / 2025-06-30T12:00:00Z
+ *   source     at most 200 bytes
+ * and every field must be valid UTF-8 without NUL bytes. Blank lines are
+ * skipped. The file is judged whole: the result lists "line N: reason" for
+ * every bad row (N is the line on which the row ends, which is the line of
+ * the row unless a quoted field spans lines), and callers queue nothing
+ * from a file with any error. Indicator ids and value ranges are the
+ * collector's to judge. */
+#ifndef GLCI_AGENT_CSV_H
+#define GLCI_AGENT_CSV_H
+
+#include <stddef.h>
+
+#include "glci_outbox.h"
+
+typedef struct glci_agent_csv glci_agent_csv_t;
+
+/* Parses len bytes of CSV. Always succeeds in building a result (bad input
+ * is reported in its error list); free with glci_agent_csv_free. */
+glci_agent_csv_t *glci_agent_csv_parse(const char *data, size_t len);
+
+/* Reads the whole file and parses it. Returns 0, or GLCI_AGENT_EIO with a
+ * message naming path in err. */
+int glci_agent_csv_read_file(const char *path, glci_agent_csv_t **out,
+                             char *err, size_t errlen);
+
+void glci_agent_csv_free(glci_agent_csv_t **self);
+
+/* The rows, valid while the result lives (meaningful only when there are no
+ * errors). */
+size_t glci_agent_csv_rows(const glci_agent_csv_t *csv, const glci_outbox_obs_t **rows);
+
+/* Number of errors, and error i as "line N: reason". */
+size_t glci_agent_csv_n_errors(const glci_agent_csv_t *csv);
+const char *glci_agent_csv_error(const glci_agent_csv_t *csv, size_t i);
+
+#endif

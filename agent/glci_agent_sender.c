@@ -1,0 +1,519 @@
+/* The agent's DEALER and its delivery state machine: see glci_agent_sender.h.
+ *
+ * Frames: the agent sends one frame, a packed glci.Batch; the collector's
+ * ROUTER answers with one frame, a packed glci.Ack. */
+#include "glci_agent_sender.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "glci_agent_spool.h"
+#include "glci_alloc.h"
+#include "glci_keyfile.h"
+#include "glci_log.h"
+#include "glci_wire.h"
+
+#define S_POLL_OUTBOX_MS 200
+#define S_BACKOFF_MIN_MS 1000
+#define S_BACKOFF_MAX_MS 60000
+
+struct glci_agent_sender {
+    void *dealer, *monitor;
+    glci_outbox_t *ob;
+    char city[64];
+    char endpoint[256];
+    char deadletter[GLCI_AGENT_PATH_MAX + 32];
+    uint64_t stream;
+    uint32_t window;
+    int64_t ack_timeout_ms;
+
+    int connected;
+    uint64_t base;            /* oldest batch still in the outbox */
+    uint64_t next_send;       /* next batch to send */
+    uint64_t next_seq;        /* the outbox's next number: batches < it exist */
+    uint64_t gap_target;      /* where the last GAP sent us; 0 none. Answers arrive in
+                                 order, so more GAPs naming it are for batches sent
+                                 before that rewind */
+    int64_t next_outbox_poll;
+    int64_t last_ack_ms;      /* last ack, or when sending started */
+    int64_t backoff_until;    /* no sending before this */
+    int64_t backoff_ms;       /* the next backoff's base */
+    char state[32];
+};
+
+int64_t glci_agent_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void s_set_state(glci_agent_sender_t *s, const char *state)
+{
+    if (strcmp(s->state, state) == 0)
+        return;
+    snprintf(s->state, sizeof s->state, "%s", state);
+    int rc = glci_outbox_set_state(s->ob, state, (int64_t)time(NULL));
+    if (rc != 0)
+        glci_warn("cannot record the connection state in the outbox: %s",
+                  glci_outbox_strerror(rc));
+}
+
+static int s_setsockopt_int(void *sock, int opt, int value)
+{
+    return zmq_setsockopt(sock, opt, &value, sizeof value);
+}
+
+int glci_agent_sender_open(const glci_agent_config_t *cfg, glci_outbox_t *ob,
+                           void *zctx, const char *deadletter,
+                           glci_agent_sender_t **out, char *err, size_t errlen)
+{
+    glci_key_t pub, sec, server;
+    glci_agent_sender_t *s = NULL;
+    char mon_ep[64];
+    int rc;
+    static unsigned s_count;
+
+    *out = NULL;
+    if (cfg->insecure) {
+        if (!glci_agent_endpoint_is_local(cfg->collector)) {
+            snprintf(err, errlen, "insecure mode refuses collector endpoint '%s': only "
+                     "loopback or ipc:// is allowed", cfg->collector);
+            return GLCI_AGENT_EUSAGE;
+        }
+    } else {
+        if (glci_keyfile_read(cfg->key_file, &pub, &sec, err, errlen) != 0)
+            return GLCI_AGENT_EKEY;
+        if (glci_key_from_text_or_file(cfg->collector_key, &server, err, errlen) != 0)
+            return GLCI_AGENT_EKEY;
+    }
+
+    s = glci_xcalloc(1, sizeof *s);
+    s->ob = ob;
+    snprintf(s->city, sizeof s->city, "%s", cfg->city);
+    snprintf(s->endpoint, sizeof s->endpoint, "%s", cfg->collector);
+    snprintf(s->deadletter, sizeof s->deadletter, "%s", deadletter);
+    s->stream = glci_outbox_stream(ob);
+    s->window = cfg->window;
+    s->ack_timeout_ms = 4 * (int64_t)cfg->heartbeat_ivl + 10000;
+    s->backoff_ms = S_BACKOFF_MIN_MS;
+
+    s->dealer = zmq_socket(zctx, ZMQ_DEALER);
+    if (!s->dealer)
+        goto zmq_fail;
+    rc = s_setsockopt_int(s->dealer, ZMQ_LINGER, 0);
+    rc |= s_setsockopt_int(s->dealer, ZMQ_IMMEDIATE, 1);
+    rc |= s_setsockopt_int(s->dealer, ZMQ_SNDHWM, (int)cfg->window + 16);
+    rc |= s_setsockopt_int(s->dealer, ZMQ_RCVHWM, (int)cfg->window * 4 + 64);
+    rc |= s_setsockopt_int(s->dealer, ZMQ_HEARTBEAT_IVL, (int)cfg->heartbeat_ivl);
+    rc |= s_setsockopt_int(s->dealer, ZMQ_HEARTBEAT_TIMEOUT, 3 * (int)cfg->heartbeat_ivl);
+    rc |= s_setsockopt_int(s->dealer, ZMQ_HEARTBEAT_TTL, 3 * (int)cfg->heartbeat_ivl);
+    rc |= s_setsockopt_int(s->dealer, ZMQ_RECONNECT_IVL, 100);
+    rc |= s_setsockopt_int(s->dealer, ZMQ_RECONNECT_IVL_MAX, 5000);
+    rc |= s_setsockopt_int(s->dealer, ZMQ_HANDSHAKE_IVL, 10000);
+    /* An ack is small; refuse anything huge from a hostile peer. */
+    int64_t maxmsg = 4 << 20;
+    rc |= zmq_setsockopt(s->dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    if (!cfg->insecure) {
+        rc |= zmq_setsockopt(s->dealer, ZMQ_CURVE_SERVERKEY, server.z85, GLCI_Z85_KEY_LEN + 1);
+        rc |= zmq_setsockopt(s->dealer, ZMQ_CURVE_PUBLICKEY, pub.z85, GLCI_Z85_KEY_LEN + 1);
+        rc |= zmq_setsockopt(s->dealer, ZMQ_CURVE_SECRETKEY, sec.z85, GLCI_Z85_KEY_LEN + 1);
+        sodium_memzero(&sec, sizeof sec);
+    }
+    if (rc != 0)
+        goto zmq_fail;
+
+    snprintf(mon_ep, sizeof mon_ep, "inproc://glci-agent-monitor-%u", s_count++);
+    if (zmq_socket_monitor(s->dealer, mon_ep,
+                           ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED |
+                           ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                           ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                           ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0)
+        goto zmq_fail;
+    s->monitor = zmq_socket(zctx, ZMQ_PAIR);
+    if (!s->monitor || s_setsockopt_int(s->monitor, ZMQ_LINGER, 0) != 0 ||
+        zmq_connect(s->monitor, mon_ep) != 0)
+        goto zmq_fail;
+    if (zmq_connect(s->dealer, cfg->collector) != 0) {
+        snprintf(err, errlen, "collector endpoint '%s': %s", cfg->collector,
+                 zmq_strerror(zmq_errno()));
+        glci_agent_sender_close(&s);
+        return GLCI_AGENT_EUSAGE;
+    }
+
+    if (glci_outbox_next_seq(ob, &s->next_seq) != 0 ||
+        glci_outbox_first_seq(ob, &s->base) != 0)
+        s->base = s->next_seq;
+    s->next_send = s->base;
+    s->state[0] = '\0';
+    s_set_state(s, "connecting");
+    *out = s;
+    return GLCI_AGENT_OK;
+
+zmq_fail:
+    snprintf(err, errlen, "cannot set up the connection to %s: %s", cfg->collector,
+             zmq_strerror(zmq_errno()));
+    glci_agent_sender_close(&s);
+    return GLCI_AGENT_ENET;
+}
+
+void glci_agent_sender_close(glci_agent_sender_t **self)
+{
+    if (!self || !*self)
+        return;
+    glci_agent_sender_t *s = *self;
+    if (s->dealer) {
+        zmq_socket_monitor(s->dealer, NULL, 0);
+        zmq_close(s->dealer);
+    }
+    if (s->monitor)
+        zmq_close(s->monitor);
+    free(s);
+    *self = NULL;
+}
+
+void glci_agent_sender_poll_items(glci_agent_sender_t *s, zmq_pollitem_t *items)
+{
+    memset(items, 0, GLCI_AGENT_SENDER_NPOLL * sizeof *items);
+    items[0].socket = s->dealer;
+    items[0].events = ZMQ_POLLIN;
+    items[1].socket = s->monitor;
+    items[1].events = ZMQ_POLLIN;
+}
+
+int glci_agent_sender_connected(const glci_agent_sender_t *s)
+{
+    return s->connected;
+}
+
+void glci_agent_sender_kick(glci_agent_sender_t *s)
+{
+    s->next_outbox_poll = 0;
+}
+
+static void s_backoff(glci_agent_sender_t *s, int64_t now)
+{
+    /* uniform in [d/2, d): spreads many agents coming back together */
+    int64_t d = s->backoff_ms;
+    int64_t wait = d / 2 + (int64_t)randombytes_uniform((uint32_t)(d / 2 + 1));
+    s->backoff_until = now + wait;
+    s->backoff_ms = d * 2 > S_BACKOFF_MAX_MS ? S_BACKOFF_MAX_MS : d * 2;
+    s->next_send = s->base;            /* resend from the oldest after the pause */
+    s->gap_target = 0;
+    glci_warn("pausing delivery for %lld ms", (long long)wait);
+}
+
+static void s_on_monitor(glci_agent_sender_t *s, int64_t now)
+{
+    for (;;) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, s->monitor, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&m);
+            return;
+        }
+        uint16_t event = 0;
+        if (zmq_msg_size(&m) >= 6)
+            memcpy(&event, zmq_msg_data(&m), 2);
+        int more = zmq_msg_more(&m);
+        zmq_msg_close(&m);
+        while (more) {                 /* the endpoint frame */
+            zmq_msg_init(&m);
+            if (zmq_msg_recv(&m, s->monitor, 0) < 0)
+                more = 0;
+            else
+                more = zmq_msg_more(&m);
+            zmq_msg_close(&m);
+        }
+        switch (event) {
+        case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
+            glci_info("connected to %s; resending from batch %llu", s->endpoint,
+                      (unsigned long long)s->base);
+            s->connected = 1;
+            s->next_send = s->base;
+            s->gap_target = 0;
+            s->last_ack_ms = now;
+            s_set_state(s, "connected");
+            break;
+        case ZMQ_EVENT_DISCONNECTED:
+            if (s->connected)
+                glci_warn("lost the connection to %s; reconnecting", s->endpoint);
+            s->connected = 0;
+            s->next_send = s->base;
+            s_set_state(s, "disconnected");
+            break;
+        case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+            glci_error("the collector at %s refused this agent's key (not registered, or "
+                       "the city is revoked); retrying", s->endpoint);
+            s->connected = 0;
+            s_set_state(s, "refused");
+            break;
+        case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+        case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+            glci_error("handshake with %s failed (wrong collector key?); retrying",
+                       s->endpoint);
+            s->connected = 0;
+            s_set_state(s, "handshake-failed");
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+/* Writes the rejected observations of batch seq to the dead-letter file.
+ * Returns how many were written (0 if the batch is gone), or -1. */
+static int64_t s_dead_letters(glci_agent_sender_t *s, const glci_wire_ack_t *ack)
+{
+    glci_outbox_batch_t *b = NULL;
+    int rc = glci_outbox_read(s->ob, ack->seq, &b);
+    if (rc != 0)
+        return rc == GLCI_OUTBOX_ENOENT ? 0 : -1;
+    glci_outbox_obs_t *rows = glci_xcalloc(ack->n_rejections, sizeof *rows);
+    const char **why = glci_xcalloc(ack->n_rejections, sizeof *why);
+    char (*text)[GLCI_WIRE_MESSAGE_MAX + 1] = glci_xcalloc(ack->n_rejections, sizeof *text);
+    size_t n = 0;
+    for (size_t i = 0; i < ack->n_rejections; i++) {
+        const glci_wire_rejection_t *r = &ack->rejections[i];
+        if (r->index >= b->n_obs)
+            continue;
+        rows[n] = b->obs[r->index];
+        snprintf(text[n], sizeof text[n], "%s", r->message[0] ? r->message : "rejected");
+        why[n] = text[n];
+        n++;
+    }
+    char err[512];
+    int64_t out = (int64_t)n;
+    if (n && glci_agent_deadletter_append(s->deadletter, rows, why, n, (int64_t)time(NULL),
+                                          err, sizeof err) != 0) {
+        glci_error("%s", err);
+        out = -1;
+    } else if (n) {
+        glci_warn("batch %llu: %zu observation%s rejected by the collector, written to %s",
+                  (unsigned long long)ack->seq, n, n == 1 ? "" : "s", s->deadletter);
+    }
+    free(text);
+    free(why);
+    free(rows);
+    glci_outbox_batch_free(&b);
+    return out;
+}
+
+static int s_record_ack(glci_agent_sender_t *s, uint64_t acked, uint64_t n_rejects, int64_t now)
+{
+    if (acked >= s->next_seq) {
+        uint64_t next = s->next_seq;
+        glci_outbox_next_seq(s->ob, &next);
+        s->next_seq = next;
+        if (acked >= next) {
+            glci_error("the collector acknowledges batch %llu of stream %016llx, but this "
+                       "outbox has stored only up to %llu (was the outbox restored from a "
+                       "copy?); batches up to it count as delivered",
+                       (unsigned long long)acked, (unsigned long long)s->stream,
+                       (unsigned long long)(next - 1));
+        }
+    }
+    if (acked < s->base && n_rejects == 0)
+        return GLCI_AGENT_OK;
+    size_t gone = 0;
+    int rc = glci_outbox_ack(s->ob, acked, (int64_t)time(NULL), n_rejects, &gone);
+    if (rc != 0) {
+        glci_error("cannot record the ack of batch %llu in the outbox: %s",
+                   (unsigned long long)acked, glci_outbox_strerror(rc));
+        return GLCI_AGENT_EOUTBOX;
+    }
+    if (acked + 1 > s->base)
+        s->base = acked + 1;
+    if (s->next_send < s->base)
+        s->next_send = s->base;
+    s->last_ack_ms = now;
+    return GLCI_AGENT_OK;
+}
+
+static int s_on_ack(glci_agent_sender_t *s, const void *data, size_t len, int64_t now)
+{
+    glci_wire_ack_t ack;
+    char err[256];
+    int rc = glci_wire_ack_unpack(data, len, &ack, err, sizeof err);
+    if (rc != 0) {
+        glci_warn("ignoring an undecodable answer from the collector: %s", err);
+        return GLCI_AGENT_OK;
+    }
+    if (ack.stream != s->stream) {
+        glci_warn("ignoring an ack for stream %016llx (this outbox is %016llx)",
+                  (unsigned long long)ack.stream, (unsigned long long)s->stream);
+        glci_wire_ack_release(&ack);
+        return GLCI_AGENT_OK;
+    }
+    rc = GLCI_AGENT_OK;
+    switch (ack.status) {
+    case GLCI_WIRE_APPLIED:
+    case GLCI_WIRE_DUPLICATE: {
+        uint64_t n_rej = 0;
+        if (ack.status == GLCI_WIRE_APPLIED && ack.n_rejections > 0) {
+            int64_t n = s_dead_letters(s, &ack);
+            if (n < 0) {          /* keep the batch until the file can be written */
+                s_backoff(s, now);
+                break;
+            }
+            n_rej = (uint64_t)n;
+        }
+        rc = s_record_ack(s, ack.acked, n_rej, now);
+        s->backoff_ms = S_BACKOFF_MIN_MS;
+        glci_debug("batch %llu %s, acked up to %llu", (unsigned long long)ack.seq,
+                   glci_wire_status_str((int)ack.status), (unsigned long long)ack.acked);
+        break;
+    }
+    case GLCI_WIRE_GAP:
+        if (ack.acked > 0)
+            rc = s_record_ack(s, ack.acked, 0, now);
+        if (ack.expected > 0 && ack.expected != s->gap_target &&
+            ack.expected < s->next_send) {
+            glci_warn("the collector expects batch %llu (answer to %llu); going back",
+                      (unsigned long long)ack.expected, (unsigned long long)ack.seq);
+            s->gap_target = ack.expected;
+            s->next_send = ack.expected < s->base ? s->base : ack.expected;
+        }
+        break;
+    case GLCI_WIRE_MALFORMED:
+    case GLCI_WIRE_FORBIDDEN:
+        glci_error("the collector refused batch %llu as %s: %s; the batch is kept",
+                   (unsigned long long)ack.seq, glci_wire_status_str((int)ack.status),
+                   ack.error[0] ? ack.error : "(no detail)");
+        s_set_state(s, ack.status == GLCI_WIRE_FORBIDDEN ? "forbidden" : "malformed");
+        s_backoff(s, now);
+        break;
+    case GLCI_WIRE_UNAVAILABLE:
+        glci_warn("the collector cannot store now (batch %llu): %s; will resend",
+                  (unsigned long long)ack.seq, ack.error[0] ? ack.error : "unavailable");
+        s_backoff(s, now);
+        break;
+    default:
+        break;
+    }
+    glci_wire_ack_release(&ack);
+    return rc;
+}
+
+/* Sends one batch; 1 if sent, 0 if the socket would block, <0 on error. */
+static int s_send(glci_agent_sender_t *s, uint64_t seq)
+{
+    glci_outbox_batch_t *b = NULL;
+    int rc = glci_outbox_read(s->ob, seq, &b);
+    if (rc == GLCI_OUTBOX_ECORRUPT) {
+        glci_error("ALARM: outbox batch %llu is corrupt; its record is moved to the "
+                   "quarantine table and an empty batch takes its number",
+                   (unsigned long long)seq);
+        rc = glci_outbox_quarantine(s->ob, seq, (int64_t)time(NULL));
+        if (rc == 0)
+            rc = glci_outbox_read(s->ob, seq, &b);
+    }
+    if (rc == GLCI_OUTBOX_ENOENT)
+        return 2;               /* acked meanwhile */
+    if (rc != 0) {
+        glci_error("cannot read batch %llu from the outbox: %s", (unsigned long long)seq,
+                   glci_outbox_strerror(rc));
+        return GLCI_AGENT_EOUTBOX;
+    }
+    glci_wire_obs_t *w = glci_xcalloc(b->n_obs ? b->n_obs : 1, sizeof *w);
+    for (size_t i = 0; i < b->n_obs; i++) {
+        w[i].indicator = b->obs[i].indicator;
+        w[i].period = b->obs[i].period;
+        w[i].value = b->obs[i].value;
+        w[i].observed_at = b->obs[i].observed_at;
+        w[i].source = b->obs[i].source && b->obs[i].source[0] ? b->obs[i].source : NULL;
+        w[i].has_period = 1;
+        w[i].has_value = 1;
+        w[i].has_observed_at = b->obs[i].observed_at != 0;
+    }
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    rc = glci_wire_batch_pack(s->stream, seq, s->city, w, b->n_obs, &buf, &len);
+    free(w);
+    glci_outbox_batch_free(&b);
+    if (rc != 0) {
+        glci_error("cannot pack batch %llu: %s", (unsigned long long)seq,
+                   glci_wire_strerror(rc));
+        return GLCI_AGENT_EOUTBOX;
+    }
+    int n = zmq_send(s->dealer, buf, len, ZMQ_DONTWAIT);
+    int e = zmq_errno();
+    free(buf);
+    if (n < 0)
+        return e == EAGAIN ? 0 : GLCI_AGENT_ENET;
+    return 1;
+}
+
+int glci_agent_sender_step(glci_agent_sender_t *s, const zmq_pollitem_t *items,
+                           int64_t now)
+{
+    int rc = GLCI_AGENT_OK;
+    if (items[1].revents & ZMQ_POLLIN)
+        s_on_monitor(s, now);
+    if (items[0].revents & ZMQ_POLLIN) {
+        for (;;) {
+            zmq_msg_t m;
+            zmq_msg_init(&m);
+            if (zmq_msg_recv(&m, s->dealer, ZMQ_DONTWAIT) < 0) {
+                zmq_msg_close(&m);
+                break;
+            }
+            int r = s_on_ack(s, zmq_msg_data(&m), zmq_msg_size(&m), now);
+            zmq_msg_close(&m);
+            if (r != 0 && rc == 0)
+                rc = r;
+        }
+    }
+    if (now >= s->next_outbox_poll) {
+        uint64_t next;
+        if (glci_outbox_next_seq(s->ob, &next) == 0)
+            s->next_seq = next;
+        s->next_outbox_poll = now + S_POLL_OUTBOX_MS;
+    }
+    if (!s->connected || now < s->backoff_until)
+        return rc;
+    if (s->next_send > s->base && now - s->last_ack_ms > s->ack_timeout_ms) {
+        glci_warn("no ack for %lld ms; resending from batch %llu",
+                  (long long)(now - s->last_ack_ms), (unsigned long long)s->base);
+        s->next_send = s->base;
+        s->gap_target = 0;
+        s->last_ack_ms = now;
+    }
+    while (s->next_send < s->next_seq && s->next_send < s->base + s->window) {
+        if (s->next_send == s->base)
+            s->last_ack_ms = now;      /* the clock for an ack starts now */
+        int r = s_send(s, s->next_send);
+        if (r == 0)
+            break;
+        if (r < 0) {
+            if (rc == 0)
+                rc = r;
+            break;
+        }
+        if (r == 2) {                  /* acked meanwhile: re-read the head */
+            uint64_t first;
+            if (glci_outbox_first_seq(s->ob, &first) == 0 && first > s->base)
+                s->base = first;
+        }
+        s->next_send++;
+    }
+    return rc;
+}
+
+long glci_agent_sender_timeout(const glci_agent_sender_t *s, int64_t now)
+{
+    int64_t t = s->next_outbox_poll - now;
+    if (s->backoff_until > now && s->backoff_until - now < t)
+        t = s->backoff_until - now;
+    if (t < 0)
+        t = 0;
+    /* the socket may refuse a send (EAGAIN) while batches wait: look again soon */
+    if (s->connected && s->next_send < s->next_seq &&
+        s->next_send < s->base + s->window && now >= s->backoff_until && t > 10)
+        t = 10;
+    return (long)t;
+}

@@ -1,0 +1,75 @@
+/* Delivery of the outbox to the collector (SPEC §4): a ZeroMQ DEALER with
+ * CURVE (or, insecure, plain on loopback/ipc), ZMQ_IMMEDIATE, LINGER 0 and
+ * ZMTP heartbeats, driven from the daemon's poll loop.
+ *
+ * - A window of batches in flight: batches base .. base+window-1 are sent
+ *   without waiting; base is the oldest batch still in the outbox.
+ * - Acks are cumulative: an ack for N deletes every batch <= N from the
+ *   outbox (one transaction) and moves the window.
+ * - GAP: go back to the expected number (once per gap, not once per answer).
+ * - On every (re)connection (handshake done), resend from the oldest unacked
+ *   batch; in flight batches of a dropped connection are assumed lost. If no
+ *   ack comes for a while with batches in flight, go back to the oldest too.
+ * - While the collector is away, libzmq reconnects with exponential backoff
+ *   and random jitter (ZMQ_RECONNECT_IVL 100 ms doubling to
+ *   ZMQ_RECONNECT_IVL_MAX 5 s; libzmq adds up to one interval of jitter).
+ * - MALFORMED / FORBIDDEN: logged as errors, the batch is kept, sending
+ *   pauses with exponential backoff (1 s .. 60 s, jittered) and resumes
+ *   from the oldest batch. UNAVAILABLE: the same, logged as a warning.
+ * - Rejected observations of an applied batch go to the dead-letter file
+ *   (fsynced) before the ack is recorded; their count goes into the
+ *   outbox's meta in the ack's transaction.
+ * - New batches stored by other processes (`push`) are noticed by polling
+ *   the outbox's next sequence number every 200 ms (a cheap read
+ *   transaction).
+ * The connection state and last ack time are recorded in the outbox meta
+ * for `status`. */
+#ifndef GLCI_AGENT_SENDER_H
+#define GLCI_AGENT_SENDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <zmq.h>
+
+#include "glci_agent_config.h"
+#include "glci_outbox.h"
+
+typedef struct glci_agent_sender glci_agent_sender_t;
+
+/* Creates the DEALER (and its monitor) in zctx and connects it to
+ * cfg->collector. Loads the city's key pair from cfg->key_file (refused if
+ * group or others may read it) and the collector's public key unless
+ * cfg->insecure. ob is borrowed. Returns 0, EKEY, ENET, EUSAGE (message in
+ * err). */
+int glci_agent_sender_open(const glci_agent_config_t *cfg, glci_outbox_t *ob,
+                           void *zctx, const char *deadletter,
+                           glci_agent_sender_t **out, char *err, size_t errlen);
+
+/* Closes the sockets (linger 0: nothing waits) and sets *self to NULL. */
+void glci_agent_sender_close(glci_agent_sender_t **self);
+
+/* The number of poll items the sender needs (2) and their setup: items[0]
+ * the DEALER, items[1] the monitor. */
+#define GLCI_AGENT_SENDER_NPOLL 2
+void glci_agent_sender_poll_items(glci_agent_sender_t *s, zmq_pollitem_t *items);
+
+/* Handles what the poll found (items as filled above, with revents), then
+ * sends what the window allows. now_ms is a monotonic clock in ms. Returns
+ * 0, or EOUTBOX when the outbox failed (the daemon logs it and goes on). */
+int glci_agent_sender_step(glci_agent_sender_t *s, const zmq_pollitem_t *items,
+                           int64_t now_ms);
+
+/* Milliseconds the poll may sleep before the sender needs a step. */
+long glci_agent_sender_timeout(const glci_agent_sender_t *s, int64_t now_ms);
+
+/* Tells the sender the outbox may have new batches (e.g. after a spool
+ * file was queued by this process). */
+void glci_agent_sender_kick(glci_agent_sender_t *s);
+
+/* 1 while a connection to the collector is up. */
+int glci_agent_sender_connected(const glci_agent_sender_t *s);
+
+/* A monotonic clock in milliseconds. */
+int64_t glci_agent_now_ms(void);
+
+#endif

@@ -1,0 +1,299 @@
+/* Spool intake and the dead-letter file: see glci_agent_spool.h. */
+#include "glci_agent_spool.h"
+
+#include <csv.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "glci_agent_config.h"
+#include "glci_agent_csv.h"
+#include "glci_alloc.h"
+#include "glci_log.h"
+#include "glci_text.h"
+
+static int s_mkdir(const char *path, char *err, size_t errlen)
+{
+    if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "%s: cannot create folder: %s", path, strerror(errno));
+        return GLCI_AGENT_EIO;
+    }
+    struct stat sb;
+    if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        snprintf(err, errlen, "%s: not a folder", path);
+        return GLCI_AGENT_EIO;
+    }
+    return GLCI_AGENT_OK;
+}
+
+int glci_agent_spool_prepare(const char *spool, char *err, size_t errlen)
+{
+    char path[GLCI_AGENT_PATH_MAX + 16];
+    int rc = s_mkdir(spool, err, errlen);
+    if (rc == 0) {
+        snprintf(path, sizeof path, "%s/done", spool);
+        rc = s_mkdir(path, err, errlen);
+    }
+    if (rc == 0) {
+        snprintf(path, sizeof path, "%s/failed", spool);
+        rc = s_mkdir(path, err, errlen);
+    }
+    return rc;
+}
+
+int glci_agent_spool_name_ok(const char *name)
+{
+    size_t len = strlen(name);
+    return name[0] != '.' && len > 4 && strcmp(name + len - 4, ".csv") == 0;
+}
+
+/* A name in dir/ that is not taken: name, name.1, name.2, ... */
+static void s_free_name(const char *dir, const char *name, char *out, size_t outlen)
+{
+    struct stat sb;
+    snprintf(out, outlen, "%s/%s", dir, name);
+    for (unsigned k = 1; lstat(out, &sb) == 0 && k < 100000; k++)
+        snprintf(out, outlen, "%s/%s.%u", dir, name, k);
+}
+
+static int s_write_all(int fd, const char *buf, size_t len)
+{
+    while (len) {
+        ssize_t n = write(fd, buf, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int s_fail_file(const char *spool, const char *name, const glci_agent_csv_t *csv,
+                       char *err, size_t errlen)
+{
+    char from[GLCI_AGENT_PATH_MAX * 2], to[GLCI_AGENT_PATH_MAX * 2 + 16];
+    char dir[GLCI_AGENT_PATH_MAX + 16], errs[GLCI_AGENT_PATH_MAX * 2 + 32];
+    snprintf(from, sizeof from, "%s/%s", spool, name);
+    snprintf(dir, sizeof dir, "%s/failed", spool);
+    s_free_name(dir, name, to, sizeof to);
+    snprintf(errs, sizeof errs, "%s.errors", to);
+    int fd = open(errs, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: cannot write: %s", errs, strerror(errno));
+        return GLCI_AGENT_EIO;
+    }
+    int bad = 0;
+    for (size_t i = 0; !bad && i < glci_agent_csv_n_errors(csv); i++) {
+        const char *line = glci_agent_csv_error(csv, i);
+        bad = s_write_all(fd, line, strlen(line)) != 0 || s_write_all(fd, "\n", 1) != 0;
+    }
+    if (!bad)
+        bad = fsync(fd) != 0;
+    int saved = errno;
+    close(fd);
+    if (bad) {
+        snprintf(err, errlen, "%s: cannot write: %s", errs, strerror(saved));
+        return GLCI_AGENT_EIO;
+    }
+    if (rename(from, to) != 0) {
+        snprintf(err, errlen, "%s: cannot move to %s: %s", from, to, strerror(errno));
+        return GLCI_AGENT_EIO;
+    }
+    return GLCI_AGENT_OK;
+}
+
+static int s_done_file(const char *spool, const char *name, char *err, size_t errlen)
+{
+    char from[GLCI_AGENT_PATH_MAX * 2], to[GLCI_AGENT_PATH_MAX * 2 + 16];
+    char dir[GLCI_AGENT_PATH_MAX + 16];
+    snprintf(from, sizeof from, "%s/%s", spool, name);
+    snprintf(dir, sizeof dir, "%s/done", spool);
+    s_free_name(dir, name, to, sizeof to);
+    if (rename(from, to) != 0) {
+        snprintf(err, errlen, "%s: cannot move to %s: %s", from, to, strerror(errno));
+        return GLCI_AGENT_EIO;
+    }
+    return GLCI_AGENT_OK;
+}
+
+int glci_agent_spool_take(glci_outbox_t *ob, const char *spool, const char *name,
+                          size_t batch_max, glci_agent_spool_stats_t *stats,
+                          char *err, size_t errlen)
+{
+    char path[GLCI_AGENT_PATH_MAX * 2];
+    struct stat sb;
+    glci_agent_csv_t *csv = NULL;
+    snprintf(path, sizeof path, "%s/%s", spool, name);
+    if (!glci_agent_spool_name_ok(name) || lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+        return GLCI_AGENT_OK;
+
+    /* The file's identity: taken once, even if moving it fails after. */
+    char marker[GLCI_AGENT_PATH_MAX + 128];
+    snprintf(marker, sizeof marker, "spool:%s:%llu:%llu:%lld:%lld.%09ld", name,
+             (unsigned long long)sb.st_dev, (unsigned long long)sb.st_ino,
+             (long long)sb.st_size, (long long)sb.st_mtim.tv_sec, sb.st_mtim.tv_nsec);
+    int rc = glci_outbox_has_marker(ob, marker);
+    if (rc == 1) {
+        glci_info("%s: was queued before; moving it to done/", path);
+        goto done;
+    }
+    if (rc < 0) {
+        snprintf(err, errlen, "%s: outbox: %s", path, glci_outbox_strerror(rc));
+        rc = GLCI_AGENT_EOUTBOX;
+        goto waiting;
+    }
+
+    rc = glci_agent_csv_read_file(path, &csv, err, errlen);
+    if (rc != 0)
+        goto waiting;
+    if (glci_agent_csv_n_errors(csv) > 0) {
+        size_t n = glci_agent_csv_n_errors(csv);
+        rc = s_fail_file(spool, name, csv, err, errlen);
+        if (rc != 0)
+            goto waiting;
+        glci_error("%s: %zu bad line%s, first: %s; moved to failed/ with %s.errors; "
+                   "nothing from it was queued", path, n, n == 1 ? "" : "s",
+                   glci_agent_csv_error(csv, 0), name);
+        stats->files_failed++;
+        glci_agent_csv_free(&csv);
+        return GLCI_AGENT_OK;
+    }
+    const glci_outbox_obs_t *rows;
+    size_t n = glci_agent_csv_rows(csv, &rows);
+    uint64_t first = 0, last = 0;
+    rc = glci_outbox_append(ob, rows, n, batch_max, (int64_t)time(NULL), marker, &first, &last);
+    if (rc == GLCI_OUTBOX_EFULL) {
+        snprintf(err, errlen, "%s: not queued: the outbox size limit is reached "
+                 "(%zu rows wait in the spool until deliveries make room)", path, n);
+        rc = GLCI_AGENT_EFULL;
+        goto waiting;
+    }
+    if (rc != 0 && rc != GLCI_OUTBOX_EEXIST) {
+        snprintf(err, errlen, "%s: not queued: %s", path, glci_outbox_strerror(rc));
+        rc = GLCI_AGENT_EOUTBOX;
+        goto waiting;
+    }
+    if (rc == 0) {
+        glci_info("%s: queued %zu rows as batches %llu..%llu", path, n,
+                  (unsigned long long)first, (unsigned long long)last);
+        stats->rows_queued += n;
+    }
+    glci_agent_csv_free(&csv);
+done:
+    rc = s_done_file(spool, name, err, errlen);
+    if (rc != 0) {
+        stats->files_waiting++;
+        return rc;
+    }
+    stats->files_done++;
+    return GLCI_AGENT_OK;
+waiting:
+    glci_agent_csv_free(&csv);
+    stats->files_waiting++;
+    return rc;
+}
+
+static int s_cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int glci_agent_spool_scan(glci_outbox_t *ob, const char *spool, size_t batch_max,
+                          glci_agent_spool_stats_t *stats)
+{
+    DIR *d = opendir(spool);
+    if (!d) {
+        glci_error("%s: cannot read the spool folder: %s", spool, strerror(errno));
+        return GLCI_AGENT_EIO;
+    }
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!glci_agent_spool_name_ok(e->d_name))
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 16;
+            names = glci_xrealloc(names, cap * sizeof *names);
+        }
+        names[n++] = glci_xstrdup(e->d_name);
+    }
+    closedir(d);
+    if (n > 1)
+        qsort(names, n, sizeof *names, s_cmp_names);
+    int first_rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        char err[1024];
+        int rc = glci_agent_spool_take(ob, spool, names[i], batch_max, stats, err, sizeof err);
+        if (rc != 0) {
+            glci_error("%s", err);
+            if (!first_rc)
+                first_rc = rc;
+        }
+        free(names[i]);
+    }
+    free(names);
+    return first_rc;
+}
+
+void glci_agent_deadletter_path(const char *spool, char *out, size_t outlen)
+{
+    char dir[GLCI_AGENT_PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", spool);
+    size_t len = strlen(dir);
+    while (len > 1 && dir[len - 1] == '/')
+        dir[--len] = '\0';
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        snprintf(out, outlen, "rejected.csv");
+    else if (slash == dir)
+        snprintf(out, outlen, "/rejected.csv");
+    else {
+        *slash = '\0';
+        snprintf(out, outlen, "%s/rejected.csv", dir);
+    }
+}
+
+int glci_agent_deadletter_append(const char *path, const glci_outbox_obs_t *obs,
+                                 const char *const *reasons, size_t n, int64_t when,
+                                 char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "a");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot append: %s", path, strerror(errno));
+        return GLCI_AGENT_EIO;
+    }
+    if (ftell(f) == 0)
+        fputs("indicator,period,value,observed_at,source,reason,rejected_at\n", f);
+    char at[32], obs_at[32], num[40];
+    glci_format_iso_time(when, at, sizeof at);
+    for (size_t i = 0; i < n; i++) {
+        const char *src = obs[i].source ? obs[i].source : "";
+        obs_at[0] = '\0';
+        if (obs[i].observed_at)
+            glci_format_iso_time(obs[i].observed_at, obs_at, sizeof obs_at);
+        glci_format_double(obs[i].value, num, sizeof num);
+        csv_fwrite(f, obs[i].indicator, strlen(obs[i].indicator));
+        fprintf(f, ",%d,%s,%s,", (int)obs[i].period, num, obs_at);
+        csv_fwrite(f, src, strlen(src));
+        fputc(',', f);
+        csv_fwrite(f, reasons[i], strlen(reasons[i]));
+        fprintf(f, ",%s\n", at);
+    }
+    int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
+    int saved = errno;
+    bad |= fclose(f) != 0;
+    if (bad) {
+        snprintf(err, errlen, "%s: cannot append: %s", path, strerror(saved));
+        return GLCI_AGENT_EIO;
+    }
+    return GLCI_AGENT_OK;
+}

@@ -1,0 +1,67 @@
+/* The spool folder: where city staff drop CSV files (see docs/AGENT.md).
+ *
+ * Pick-up rule: only regular files named *.csv whose name does not start
+ * with a dot are taken, when inotify reports IN_CLOSE_WRITE or IN_MOVED_TO
+ * for them, and at every rescan (at start and every rescan_interval
+ * seconds). Writers copy to a dot-file or a *.tmp name and rename it to
+ * *.csv when complete; a file still being written under its final name may
+ * be picked up early and, if it is cut mid-row, fails whole into failed/.
+ *
+ * A file is validated whole (glci_agent_csv.h). If any row is bad it moves
+ * to failed/NAME with failed/NAME.errors beside it, one "line N: reason"
+ * per bad row, and nothing is queued. Otherwise all its rows are queued in
+ * one outbox transaction that also records the file's identity (name,
+ * device, inode, size, modification time), and the file moves to done/. If
+ * the agent dies between the two, the next scan finds the identity recorded
+ * and only moves the file: nothing is queued twice. When a name is already
+ * taken in done/ or failed/, ".1", ".2"... are appended.
+ *
+ * The dead-letter file rejected.csv lives beside the spool folder (in its
+ * parent): observations the collector rejected, as
+ * indicator,period,value,observed_at,source,reason,rejected_at. */
+#ifndef GLCI_AGENT_SPOOL_H
+#define GLCI_AGENT_SPOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "glci_outbox.h"
+
+/* Creates spool/, spool/done/ and spool/failed/ if missing. 0 or
+ * GLCI_AGENT_EIO (message in err). */
+int glci_agent_spool_prepare(const char *spool, char *err, size_t errlen);
+
+/* 1 if name is one the spool takes (*.csv, not a dot-file). */
+int glci_agent_spool_name_ok(const char *name);
+
+typedef struct {
+    size_t files_done;        /* queued (or found queued) and moved to done/ */
+    size_t files_failed;      /* moved to failed/ */
+    size_t files_waiting;     /* left in place: outbox full or an I/O error */
+    uint64_t rows_queued;
+} glci_agent_spool_stats_t;
+
+/* Takes one file of the spool folder (name without folder). Adds to *stats.
+ * Returns 0 when the file was handled (done or failed), EFULL when the
+ * outbox limit keeps it waiting, EIO/EOUTBOX otherwise (message in err). A
+ * name that vanished or is not a regular file is ignored (0). */
+int glci_agent_spool_take(glci_outbox_t *ob, const char *spool, const char *name,
+                          size_t batch_max, glci_agent_spool_stats_t *stats,
+                          char *err, size_t errlen);
+
+/* Takes every file the spool holds, in name order, logging each outcome.
+ * Returns 0, or the first error (after trying every file). */
+int glci_agent_spool_scan(glci_outbox_t *ob, const char *spool, size_t batch_max,
+                          glci_agent_spool_stats_t *stats);
+
+/* The dead-letter file's path for a spool folder: its parent's
+ * rejected.csv. */
+void glci_agent_deadletter_path(const char *spool, char *out, size_t outlen);
+
+/* Appends rows to the dead-letter file (creating it with its header) and
+ * fsyncs it. reasons[i] describes obs[i]; when is Unix seconds. 0 or EIO. */
+int glci_agent_deadletter_append(const char *path, const glci_outbox_obs_t *obs,
+                                 const char *const *reasons, size_t n, int64_t when,
+                                 char *err, size_t errlen);
+
+#endif
