@@ -234,6 +234,25 @@ int glci_index_apply(const glci_framework_t *fw, glci_result_t *r,
     return 1;
 }
 
+void glci_index_prefetch(const glci_framework_t *fw, const glci_result_t *r, uint32_t ind)
+{
+    assert(ind < fw->n_ind);
+    const char *base = (const char *)r;
+    size_t top = sizeof(glci_result_t) + (size_t)fw->n_areas * sizeof(glci_node_t);
+    for (size_t off = 0; off < top; off += 64)
+        __builtin_prefetch(base + off, 1, 3);
+    __builtin_prefetch(base + top - 1, 1, 3);
+    uint32_t f = fw->ind[ind].focus;
+    const glci_area_t *ar = &fw->areas[fw->focus[f].area];
+    const glci_node_t *nodes = glci_result_focus_c(fw, r, 0);
+    for (uint32_t k = 0; k < ar->n_focus; k++)
+        __builtin_prefetch(&nodes[ar->focus[k]], 1, 3);
+    const glci_focus_t *fo = &fw->focus[f];
+    const glci_slot_t *slots = glci_result_slot_c(fw, r, 0);
+    for (uint32_t k = 0; k < fo->n_ind; k++)
+        __builtin_prefetch(&slots[fo->ind[k]], 1, 3);
+}
+
 /* ---- Rank order --------------------------------------------------------- */
 
 int glci_rank_cmp(double a_index, const char *a_city, double b_index, const char *b_city)

@@ -181,6 +181,13 @@ void glci_index_affected(const glci_framework_t *fw, int32_t p,
 int glci_index_apply(const glci_framework_t *fw, glci_result_t *r,
                      uint32_t ind, int32_t p, double v);
 
+/* A hint, no effect on results: starts loading the memory that
+ * glci_index_apply(fw, r, ind, ...) will read and write (the header, the
+ * area nodes, the focus nodes of the indicator's area and the slots of its
+ * focus area). Issuing it a few observations ahead when applying a batch
+ * hides the cache misses of results that are not in cache. */
+void glci_index_prefetch(const glci_framework_t *fw, const glci_result_t *r, uint32_t ind);
+
 /* Indicator score of value v (SPEC §3.2), clamped to [0, 100]. */
 double glci_indicator_score(const glci_indicator_t *ind, double v);
 
