@@ -182,8 +182,12 @@ int glci_agent_spool_take(glci_outbox_t *ob, const char *spool, const char *name
         goto waiting;
     }
     if (rc == 0) {
-        glci_info("%s: queued %zu rows as batches %llu..%llu", path, n,
-                  (unsigned long long)first, (unsigned long long)last);
+        if (first == last)
+            glci_info("%s: queued %zu row%s as batch %llu", path, n, n == 1 ? "" : "s",
+                      (unsigned long long)first);
+        else
+            glci_info("%s: queued %zu rows as batches %llu..%llu", path, n,
+                      (unsigned long long)first, (unsigned long long)last);
         stats->rows_queued += n;
     }
     glci_agent_csv_free(&csv);

@@ -37,8 +37,8 @@ int main(int argc, char **argv)
     if (glci_agent_config_from_args(&cfg, argc - 1, argv + 1, rest, &n_rest, err,
                                     sizeof err) != 0) {
         fprintf(stderr, "glci-agent: %s\n", err);
-        /* an unreadable config file is a runtime failure, a bad value a usage error */
-        status = strstr(err, "cannot read the config") ? 1 : 2;
+        /* config errors, unreadable file included, are usage errors (as the collector's) */
+        status = 2;
         goto done;
     }
     if (n_rest == 0) {
