@@ -69,6 +69,14 @@ int glci_mdb_err(int rc)
     }
 }
 
+static size_t s_env_map(MDB_env *env)
+{
+    MDB_envinfo info;
+    if (mdb_env_info(env, &info) != 0)
+        return 0;
+    return info.me_mapsize;
+}
+
 int glci_mdb_open(const char *dir, unsigned flags, size_t map_size,
                   size_t map_max, unsigned max_dbs, glci_mdb_t **out,
                   char *err, size_t errlen)
@@ -115,6 +123,17 @@ int glci_mdb_open(const char *dir, unsigned flags, size_t map_size,
     rc = mdb_env_open(env, dir, envflags, 0644);
     if (rc != 0)
         goto fail;
+
+    /* LMDB maps the size asked for (at least the data); never map less
+     * than the size the file records, grown by earlier runs. */
+    rc = mdb_env_set_mapsize(env, 0);
+    if (rc != 0)
+        goto fail;
+    if (s_env_map(env) < map_size) {
+        rc = mdb_env_set_mapsize(env, map_size);
+        if (rc != 0)
+            goto fail;
+    }
 
     int dead = 0;
     rc = mdb_reader_check(env, &dead);

@@ -1,0 +1,1222 @@
+/* Unit tests of the collector's store on real LMDB files in temp dirs:
+ * create/open (ENOENT, EEXIST, ESCHEMA), city administration and key
+ * lookups, the ingest paths (applied, duplicate, gap, revision, rejects,
+ * forbidden, two streams, reinstalled agent, map full with a tiny map,
+ * ENOSPC), the views (rank with ties, results, history, rejects, status),
+ * verify catching a corrupted result and rank entry written with raw LMDB,
+ * backup, read-only opens (ERDONLY, and surviving a writer that grows the
+ * map from another process). */
+#define _XOPEN_SOURCE 700   /* nftw */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <ftw.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "glci_keyfile.h"
+#include "glci_store.h"
+#include "glci_store_int.h"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static int s_rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static void s_rmtree(const char *path)
+{
+    nftw(path, s_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static const char *s_framework(void)
+{
+    const char *f = getenv("GLCI_FRAMEWORK");
+    assert_non_null(f);
+    return f;
+}
+
+typedef struct {
+    char dir[64];
+    glci_store_t *st;
+    const glci_framework_t *fw;
+} fixture_t;
+
+static char s_key_a[GLCI_Z85_KEY_LEN + 1], s_key_b[GLCI_Z85_KEY_LEN + 1],
+    s_key_c[GLCI_Z85_KEY_LEN + 1], s_key_d[GLCI_Z85_KEY_LEN + 1];
+
+static void s_make_key(char *out)
+{
+    glci_key_t pub, sec;
+    char err[128];
+    assert_int_equal(glci_key_generate(&pub, &sec, err, sizeof err), 0);
+    memcpy(out, pub.z85, sizeof pub.z85);
+}
+
+static void s_open(fixture_t *f, size_t map_size, size_t map_max)
+{
+    glci_store_opts_t o = {0, map_size, map_max};
+    char err[256];
+    int rc = glci_store_open(f->dir, &o, &f->st, err, sizeof err);
+    if (rc != 0)
+        fail_msg("open: %s", err);
+    f->fw = glci_store_framework(f->st);
+}
+
+static int setup_sized(void **state, size_t map_size, size_t map_max)
+{
+    fixture_t *f = calloc(1, sizeof *f);
+    char err[256];
+    snprintf(f->dir, sizeof f->dir, "/tmp/glci-store-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    glci_store_opts_t o = {0, map_size, map_max};
+    int rc = glci_store_create(f->dir, s_framework(), &o, err, sizeof err);
+    if (rc != 0)
+        fail_msg("create: %s", err);
+    s_open(f, map_size, map_max);
+    assert_int_equal(glci_store_city_add(f->st, "cork-ie", "Cork", "ie", s_key_a), 0);
+    assert_int_equal(glci_store_city_add(f->st, "espoo-fi", "Espoo", "FI", s_key_b), 0);
+    assert_int_equal(glci_store_city_add(f->st, "aswan-eg", "Aswan", "EG", s_key_c), 0);
+    *state = f;
+    return 0;
+}
+
+static int setup(void **state)
+{
+    return setup_sized(state, 0, 0);
+}
+
+static int setup_tiny(void **state)
+{
+    return setup_sized(state, 64 * 1024, 0);
+}
+
+static int teardown(void **state)
+{
+    fixture_t *f = *state;
+    glci_store_close(&f->st);
+    assert_null(f->st);
+    s_rmtree(f->dir);
+    free(f);
+    return 0;
+}
+
+static glci_obs_t s_obs(const char *ind, int64_t period, double value)
+{
+    glci_obs_t o;
+    memset(&o, 0, sizeof o);
+    o.indicator = ind;
+    o.period = period;
+    o.value = value;
+    o.has_period = 1;
+    o.has_value = 1;
+    return o;
+}
+
+/* A value at fraction t of indicator i's valid range. */
+static double s_val(const glci_framework_t *fw, uint32_t i, double t)
+{
+    return fw->ind[i].min + (fw->ind[i].max - fw->ind[i].min) * t;
+}
+
+/* Fills obs with every indicator of the framework for period, at fraction t. */
+static size_t s_full_obs(const glci_framework_t *fw, glci_obs_t *obs, int64_t period, double t)
+{
+    for (uint32_t i = 0; i < fw->n_ind; i++)
+        obs[i] = s_obs(fw->ind[i].id, period, s_val(fw, i, t));
+    return fw->n_ind;
+}
+
+static int s_ingest1(fixture_t *f, const char *city, uint64_t stream, uint64_t seq,
+                     const glci_obs_t *obs, size_t n, int64_t now, glci_batch_result_t *res)
+{
+    glci_batch_t b = {city, stream, seq, obs, n};
+    return glci_store_ingest(f->st, &b, 1, now, res);
+}
+
+static glci_store_status_t s_status(fixture_t *f)
+{
+    glci_view_t *v = NULL;
+    glci_store_status_t s;
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    assert_int_equal(glci_view_status(v, &s), 0);
+    glci_view_end(&v);
+    assert_null(v);
+    return s;
+}
+
+static glci_city_t s_city(fixture_t *f, const char *id)
+{
+    glci_view_t *v = NULL;
+    glci_city_t c;
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    assert_int_equal(glci_view_city(v, id, &c), 0);
+    glci_view_end(&v);
+    return c;
+}
+
+static void s_print_diff(void *ctx, const char *d)
+{
+    (void)ctx;
+    print_message("difference: %s\n", d);
+}
+
+static void s_verify_ok(fixture_t *f)
+{
+    uint64_t n = 99;
+    assert_int_equal(glci_store_verify(f->st, s_print_diff, NULL, &n), 0);
+    assert_int_equal(n, 0);
+}
+
+typedef struct {
+    glci_history_row_t rows[64];
+    char sources[64][32];
+    size_t n;
+} hist_t;
+
+static int s_hist_cb(void *ctx, const glci_history_row_t *row)
+{
+    hist_t *h = ctx;
+    if (h->n < 64) {
+        h->rows[h->n] = *row;
+        snprintf(h->sources[h->n], sizeof h->sources[h->n], "%s", row->source);
+        h->rows[h->n].source = h->sources[h->n];
+        h->n++;
+    }
+    return 0;
+}
+
+static hist_t s_history(fixture_t *f, const char *city, const char *ind)
+{
+    hist_t h;
+    glci_view_t *v = NULL;
+    memset(&h, 0, sizeof h);
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    assert_int_equal(glci_view_history(v, city, ind, s_hist_cb, &h), 0);
+    glci_view_end(&v);
+    return h;
+}
+
+/* ---- create / open ------------------------------------------------------ */
+
+static void test_open_missing(void **state)
+{
+    (void)state;
+    glci_store_t *st = (glci_store_t *)1;
+    char err[256] = "";
+    char dir[] = "/tmp/glci-store-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+
+    assert_int_equal(glci_store_open("/tmp/glci-no-such-dir-here", NULL, &st, err, sizeof err),
+                     GLCI_STORE_ENOENT);
+    assert_null(st);
+    assert_non_null(strstr(err, "glci-no-such-dir-here"));
+    assert_int_equal(glci_store_open(dir, NULL, &st, err, sizeof err), GLCI_STORE_ENOENT);
+    assert_non_null(strstr(err, "no store"));
+    glci_store_opts_t ro = {GLCI_STORE_RDONLY, 0, 0};
+    assert_int_equal(glci_store_open(dir, &ro, &st, err, sizeof err), GLCI_STORE_ENOENT);
+
+    /* A bad framework file is refused, naming it; nothing is created. */
+    char bad[128];
+    snprintf(bad, sizeof bad, "%s/bad.ini", dir);
+    FILE *fp = fopen(bad, "w");
+    assert_non_null(fp);
+    fputs("[framework]\nid = x\n", fp);
+    fclose(fp);
+    char sub[128];
+    snprintf(sub, sizeof sub, "%s/store", dir);
+    assert_int_equal(glci_store_create(sub, bad, NULL, err, sizeof err), GLCI_STORE_EINVAL);
+    assert_non_null(strstr(err, "bad.ini"));
+    assert_int_equal(glci_store_create(sub, "/tmp/glci-no-such.ini", NULL, err, sizeof err),
+                     GLCI_STORE_ENOENT);
+
+    /* Create (making missing parent dirs), then a second create is EEXIST. */
+    snprintf(sub, sizeof sub, "%s/a/b", dir);
+    assert_int_equal(glci_store_create(sub, s_framework(), NULL, err, sizeof err), 0);
+    assert_int_equal(glci_store_create(sub, s_framework(), NULL, err, sizeof err),
+                     GLCI_STORE_EEXIST);
+    assert_non_null(strstr(err, "already exists"));
+    assert_int_equal(glci_store_open(sub, NULL, &st, err, sizeof err), 0);
+    assert_string_equal(glci_store_framework(st)->id, "unesco-glci");
+    glci_store_close(&st);
+    assert_null(st);
+    glci_store_close(&st);   /* accepts NULL */
+    glci_store_close(NULL);
+    s_rmtree(dir);
+}
+
+static void test_schema_newer(void **state)
+{
+    fixture_t *f = *state;
+    char err[256] = "";
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    unsigned char b[4];
+    MDB_val k = {6, "schema"}, v = {4, b};
+
+    glci_store_close(&f->st);
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, S_DB_COUNT), 0);
+    assert_int_equal(mdb_env_open(env, f->dir, 0, 0644), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+    glci_be32_put(b, GLCI_STORE_SCHEMA + 1);
+    assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+
+    assert_int_equal(glci_store_open(f->dir, NULL, &f->st, err, sizeof err),
+                     GLCI_STORE_ESCHEMA);
+    assert_null(f->st);
+    assert_non_null(strstr(err, "newer"));
+    glci_store_opts_t ro = {GLCI_STORE_RDONLY, 0, 0};
+    assert_int_equal(glci_store_open(f->dir, &ro, &f->st, err, sizeof err),
+                     GLCI_STORE_ESCHEMA);
+}
+
+/* ---- cities -------------------------------------------------------------- */
+
+static void test_cities(void **state)
+{
+    fixture_t *f = *state;
+    unsigned char raw[32];
+    char city[GLCI_CITY_ID_MAX + 1];
+    uint64_t g0, g1;
+
+    assert_true(glci_city_id_valid("cork-ie"));
+    assert_true(glci_city_id_valid("0a._-z"));
+    assert_false(glci_city_id_valid(""));
+    assert_false(glci_city_id_valid("Cork"));
+    assert_false(glci_city_id_valid("-cork"));
+    assert_false(glci_city_id_valid("cork ie"));
+    char long_id[80];
+    memset(long_id, 'a', 64);
+    long_id[64] = 0;
+    assert_false(glci_city_id_valid(long_id));
+    long_id[63] = 0;
+    assert_true(glci_city_id_valid(long_id));
+
+    assert_int_equal(glci_store_city_add(f->st, "Bad", "X", "IE", NULL), GLCI_STORE_EINVAL);
+    assert_int_equal(glci_store_city_add(f->st, "ok-1", "", "IE", NULL), GLCI_STORE_EINVAL);
+    assert_int_equal(glci_store_city_add(f->st, "ok-1", "X\n", "IE", NULL), GLCI_STORE_EINVAL);
+    assert_int_equal(glci_store_city_add(f->st, "ok-1", "X", "IRL", NULL), GLCI_STORE_EINVAL);
+    assert_int_equal(glci_store_city_add(f->st, "ok-1", "X", "1E", NULL), GLCI_STORE_EINVAL);
+    assert_int_equal(glci_store_city_add(f->st, "ok-1", "X", "IE", "not-a-key"),
+                     GLCI_STORE_EINVAL);
+    assert_int_equal(glci_store_city_add(f->st, "cork-ie", "Cork", "IE", NULL),
+                     GLCI_STORE_EEXIST);
+    assert_int_equal(glci_store_city_add(f->st, "ok-1", "X", "IE", s_key_a), GLCI_STORE_EEXIST);
+
+    glci_city_t c = s_city(f, "cork-ie");
+    assert_string_equal(c.name, "Cork");
+    assert_string_equal(c.country, "IE");   /* stored upper case */
+    assert_true(c.active);
+    assert_int_equal(c.n_keys, 1);
+
+    assert_int_equal(glci_key_decode(s_key_a, raw), 0);
+    assert_int_equal(glci_store_city_by_key(f->st, raw, city), 0);
+    assert_string_equal(city, "cork-ie");
+    assert_int_equal(glci_store_key_check(f->st, raw, "cork-ie"), 0);
+    assert_int_equal(glci_store_key_check(f->st, raw, "espoo-fi"), GLCI_STORE_ENOCITY);
+
+    /* Key rotation. */
+    assert_int_equal(glci_store_auth_generation(f->st, &g0), 0);
+    assert_int_equal(glci_store_city_key_add(f->st, "cork-ie", s_key_d), 0);
+    assert_int_equal(glci_store_city_key_add(f->st, "cork-ie", s_key_d), GLCI_STORE_EEXIST);
+    assert_int_equal(glci_store_city_key_add(f->st, "nowhere", s_key_d), GLCI_STORE_ENOCITY);
+    assert_int_equal(glci_store_city_key_add(f->st, "cork-ie", "short"), GLCI_STORE_EINVAL);
+    assert_int_equal(s_city(f, "cork-ie").n_keys, 2);
+    assert_int_equal(glci_store_city_key_remove(f->st, "cork-ie", s_key_a), 0);
+    assert_int_equal(glci_store_city_key_remove(f->st, "cork-ie", s_key_a), GLCI_STORE_ENOENT);
+    assert_int_equal(glci_store_city_by_key(f->st, raw, city), GLCI_STORE_ENOCITY);
+    assert_int_equal(glci_store_auth_generation(f->st, &g1), 0);
+    assert_true(g1 >= g0 + 2);
+
+    /* Revoke: its keys are refused at once. */
+    assert_int_equal(glci_key_decode(s_key_d, raw), 0);
+    assert_int_equal(glci_store_city_by_key(f->st, raw, city), 0);
+    assert_int_equal(glci_store_city_revoke(f->st, "cork-ie"), 0);
+    assert_int_equal(glci_store_city_by_key(f->st, raw, city), GLCI_STORE_ENOCITY);
+    assert_int_equal(glci_store_key_check(f->st, raw, "cork-ie"), GLCI_STORE_ENOCITY);
+    assert_false(s_city(f, "cork-ie").active);
+    assert_int_equal(glci_store_city_revoke(f->st, "nowhere"), GLCI_STORE_ENOCITY);
+    assert_int_equal(glci_store_auth_generation(f->st, &g0), 0);
+    assert_true(g0 > g1);
+
+    glci_store_status_t s = s_status(f);
+    assert_int_equal(s.n_cities, 3);
+    assert_int_equal(s.n_active, 2);
+}
+
+static int s_list_cb(void *ctx, const glci_city_t *c)
+{
+    char *buf = ctx;
+    size_t l = strlen(buf);
+    snprintf(buf + l, 256 - l, "%s,", c->id);
+    return 0;
+}
+
+static int s_stop_cb(void *ctx, const glci_city_t *c)
+{
+    (void)c;
+    (*(int *)ctx)++;
+    return 7;
+}
+
+static void test_city_list(void **state)
+{
+    fixture_t *f = *state;
+    glci_view_t *v = NULL;
+    char buf[256] = "";
+    int calls = 0;
+    glci_city_t c;
+
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    assert_int_equal(glci_view_cities(v, s_list_cb, buf), 0);
+    assert_string_equal(buf, "aswan-eg,cork-ie,espoo-fi,");
+    assert_int_equal(glci_view_cities(v, s_stop_cb, &calls), 7);
+    assert_int_equal(calls, 1);
+    assert_int_equal(glci_view_city(v, "nowhere", &c), GLCI_STORE_ENOCITY);
+    assert_int_equal(glci_view_city(v, "Bad Id", &c), GLCI_STORE_ENOCITY);
+    glci_view_end(&v);
+}
+
+/* ---- ingest -------------------------------------------------------------- */
+
+static void test_ingest_applied(void **state)
+{
+    fixture_t *f = *state;
+    glci_obs_t obs[64];
+    glci_batch_result_t res;
+    size_t n = s_full_obs(f->fw, obs, 2024, 0.5);
+    obs[0].source = "city survey";
+    obs[0].observed_at = 1700000000;
+
+    assert_int_equal(s_ingest1(f, "cork-ie", 11, 1, obs, n, 1800000000, &res), 0);
+    assert_int_equal(res.status, GLCI_BATCH_APPLIED);
+    assert_int_equal(res.acked, 1);
+    assert_int_equal(res.n_rejections, 0);
+    glci_batch_result_release(&res);
+
+    glci_store_status_t s = s_status(f);
+    assert_int_equal(s.n_observations, n);
+    assert_int_equal(s.n_history, n);
+    assert_int_equal(s.n_batches, 1);
+    assert_int_equal(s.first_period, 2024);
+    assert_int_equal(s.last_period, 2024);
+    assert_int_equal(s.last_ingest, 1800000000);
+    assert_int_equal(s.schema, GLCI_STORE_SCHEMA);
+    assert_true(s.size_bytes > 0 && s.size_bytes <= s.map_bytes);
+
+    glci_city_t c = s_city(f, "cork-ie");
+    assert_int_equal(c.observations, n);
+    assert_int_equal(c.batches, 1);
+    assert_int_equal(c.last_seen, 1800000000);
+
+    /* Results for 2024 and the carried periods 2025, 2026, not 2027. */
+    glci_view_t *v = NULL;
+    const glci_result_t *r;
+    int32_t latest;
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    assert_int_equal(glci_view_latest_period(v, &latest), 0);
+    assert_int_equal(latest, 2024);
+    for (int32_t P = 2024; P <= 2026; P++) {
+        assert_int_equal(glci_view_result(v, "cork-ie", P, &r), 0);
+        assert_int_equal(r->period, P);
+        assert_true(r->has_index);
+        assert_true(fabs(r->index - 50.0) < 60.0);
+        assert_true(r->coverage == 1.0);
+        const glci_slot_t *sl = glci_result_slot_c(f->fw, r, 0);
+        assert_int_equal(sl->period, 2024);
+        assert_true(sl->present);
+    }
+    assert_int_equal(glci_view_result(v, "cork-ie", 2027, &r), GLCI_STORE_ENODATA);
+    assert_int_equal(glci_view_result(v, "cork-ie", 2023, &r), GLCI_STORE_ENODATA);
+    assert_int_equal(glci_view_result(v, "espoo-fi", 2024, &r), GLCI_STORE_ENODATA);
+    assert_int_equal(glci_view_result(v, "nowhere", 2024, &r), GLCI_STORE_ENOCITY);
+    glci_view_end(&v);
+
+    hist_t h = s_history(f, "cork-ie", f->fw->ind[0].id);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.rows[0].period, 2024);
+    assert_int_equal(h.rows[0].received, 1800000000);
+    assert_int_equal(h.rows[0].observed_at, 1700000000);
+    assert_string_equal(h.rows[0].source, "city survey");
+    assert_int_equal(h.rows[0].stream, 11);
+    assert_int_equal(h.rows[0].seq, 1);
+    assert_true(h.rows[0].current);
+    h = s_history(f, "cork-ie", f->fw->ind[1].id);
+    assert_string_equal(h.rows[0].source, "");
+
+    /* History of unknown things. */
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    assert_int_equal(glci_view_history(v, "cork-ie", "no_such_indicator", s_hist_cb, &h),
+                     GLCI_STORE_EINVAL);
+    assert_int_equal(glci_view_history(v, "nowhere", f->fw->ind[0].id, s_hist_cb, &h),
+                     GLCI_STORE_ENOCITY);
+    glci_view_end(&v);
+    s_verify_ok(f);
+}
+
+static void test_duplicate(void **state)
+{
+    fixture_t *f = *state;
+    glci_obs_t obs[64], other[1];
+    glci_batch_result_t res;
+    size_t n = s_full_obs(f->fw, obs, 2020, 0.3);
+
+    assert_int_equal(s_ingest1(f, "cork-ie", 5, 1, obs, n, 100, &res), 0);
+    assert_int_equal(res.status, GLCI_BATCH_APPLIED);
+    glci_store_status_t before = s_status(f);
+
+    assert_int_equal(s_ingest1(f, "cork-ie", 5, 1, obs, n, 200, &res), 0);
+    assert_int_equal(res.status, GLCI_BATCH_DUPLICATE);
+    assert_int_equal(res.acked, 1);
+    assert_false(res.content_differs);
+    assert_int_equal(res.n_rejections, 0);
+
+    /* Same seq, other content: still a duplicate, flagged. */
+    other[0] = s_obs(f->fw->ind[0].id, 2020, s_val(f->fw, 0, 0.9));
+    assert_int_equal(s_ingest1(f, "cork-ie", 5, 1, other, 1, 300, &res), 0);
+    assert_int_equal(res.status, GLCI_BATCH_DUPLICATE);
+    assert_true(res.content_differs);
+
+    glci_store_status_t after = s_status(f);
+    assert_int_equal(after.n_history, before.n_history);
+    assert_int_equal(after.n_observations, before.n_observations);
+    assert_int_equal(after.n_batches, before.n_batches);
+    assert_int_equal(after.last_ingest, 100);
+    hist_t h = s_history(f, "cork-ie", f->fw->ind[0].id);
+    assert_int_equal(h.n, 1);
+    s_verify_ok(f);
+}
+
+static void test_gap(void **state)
+{
+    fixture_t *f = *state;
+    glci_obs_t obs[1] = {s_obs(f->fw->ind[0].id, 2020, s_val(f->fw, 0, 0.5))};
+    glci_batch_result_t res;
+
+    assert_int_equal(s_ingest1(f, "cork-ie", 5, 3, obs, 1, 100, &res), 0);
+    assert_int_equal(res.status, GLCI_BATCH_GAP);
+    assert_int_equal(res.acked, 0);
+    assert_int_equal(res.expected, 1);
+    assert_int_equal(s_status(f).n_history, 0);
+
+    assert_int_equal(s_ingest1(f, "cork-ie", 5, 1, obs, 1, 100, &res), 0);
+    assert_int_equal(res.status, GLCI_BATCH_APPLIED);
+    assert_int_equal(s_ingest1(f, "cork-ie", 5, 3, obs, 1, 100, &res), 0);
+    assert_int_equal(res.status, GLCI_BATCH_GAP);
+    assert_int_equal(res.acked, 1);
+    assert_int_equal(res.expected, 2);
+    assert_int_equal(s_status(f).n_history, 1);
+
+    /* A group: 3 then 2 in one transaction: 3 is a gap, 2 applies. */
+    glci_batch_t g[3] = {{"cork-ie", 5, 3, obs, 1}, {"cork-ie", 5, 2, obs, 1},
+                         {"cork-ie", 5, 3, obs, 1}};
+    glci_batch_result_t r3[3];
+    assert_int_equal(glci_store_ingest(f->st, g, 3, 100, r3), 0);
+    assert_int_equal(r3[0].status, GLCI_BATCH_GAP);
+    assert_int_equal(r3[1].status, GLCI_BATCH_APPLIED);
+    assert_int_equal(r3[1].acked, 2);
+    assert_int_equal(r3[2].status, GLCI_BATCH_APPLIED);   /* sees the mark moved by r3[1] */
+    assert_int_equal(r3[2].acked, 3);
+    for (int i = 0; i < 3; i++)
+        glci_batch_result_release(&r3[i]);
+    s_verify_ok(f);
+}
+
+static void test_revision(void **state)
+{
+    fixture_t *f = *state;
+    const char *ind = f->fw->ind[2].id;
+    double v1 = s_val(f->fw, 2, 0.2), v2 = s_val(f->fw, 2, 0.4), v3 = s_val(f->fw, 2, 0.6),
+           v4 = s_val(f->fw, 2, 0.8);
+    glci_obs_t a[1] = {s_obs(ind, 2021, v1)};
+    glci_obs_t b[3] = {s_obs(ind, 2021, v2), s_obs(ind, 2022, v4), s_obs(ind, 2021, v3)};
+    glci_batch_result_t res;
+
+    assert_int_equal(s_ingest1(f, "espoo-fi", 9, 1, a, 1, 1000, &res), 0);
+    assert_int_equal(res.status, GLCI_BATCH_APPLIED);
+    assert_int_equal(s_ingest1(f, "espoo-fi", 9, 2, b, 3, 2000, &res), 0);
+    assert_int_equal(res.status, GLCI_BATCH_APPLIED);
+
+    hist_t h = s_history(f, "espoo-fi", ind);
+    assert_int_equal(h.n, 4);    /* oldest first, every revision kept */
+    assert_true(h.rows[0].value == v1 && h.rows[0].received == 1000 && !h.rows[0].current);
+    assert_true(h.rows[1].value == v2 && h.rows[1].received == 2000 && !h.rows[1].current);
+    assert_true(h.rows[2].value == v4 && h.rows[2].period == 2022 && h.rows[2].current);
+    assert_true(h.rows[3].value == v3 && h.rows[3].period == 2021 && h.rows[3].current);
+
+    glci_city_t c = s_city(f, "espoo-fi");
+    assert_int_equal(c.observations, 4);   /* revisions included */
+    glci_store_status_t s = s_status(f);
+    assert_int_equal(s.n_observations, 2);  /* current (indicator, period) values */
+    assert_int_equal(s.n_history, 4);
+
+    glci_view_t *v = NULL;
+    const glci_result_t *r;
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    assert_int_equal(glci_view_result(v, "espoo-fi", 2021, &r), 0);
+    assert_true(glci_result_slot_c(f->fw, r, 2)->value == v3);
+    assert_int_equal(glci_view_result(v, "espoo-fi", 2023, &r), 0);
+    assert_true(glci_result_slot_c(f->fw, r, 2)->value == v4);   /* carried 2022 */
+    assert_int_equal(glci_result_slot_c(f->fw, r, 2)->period, 2022);
+    assert_false(r->has_index);   /* one indicator: coverage too low */
+    glci_view_end(&v);
+    s_verify_ok(f);
+}
+
+typedef struct {
+    glci_reject_row_t rows[32];
+    char ind[32][64], city[32][64], msg[32][128];
+    size_t n;
+} rej_t;
+
+static int s_rej_cb(void *ctx, const glci_reject_row_t *row)
+{
+    rej_t *r = ctx;
+    if (r->n < 32) {
+        r->rows[r->n] = *row;
+        snprintf(r->ind[r->n], 64, "%s", row->indicator);
+        snprintf(r->city[r->n], 64, "%s", row->city);
+        snprintf(r->msg[r->n], 128, "%s", row->message);
+        r->n++;
+    }
+    return 0;
+}
+
+static void test_rejects(void **state)
+{
+    fixture_t *f = *state;
+    const glci_indicator_t *i0 = &f->fw->ind[0];
+    char long_src[260];
+    memset(long_src, 's', 201);
+    long_src[201] = 0;
+    glci_obs_t obs[10];
+    obs[0] = s_obs(i0->id, 2024, s_val(f->fw, 0, 0.5));             /* valid */
+    obs[1] = s_obs("adult_learnig_rate", 2024, 1.0);                 /* unknown */
+    obs[2] = s_obs(i0->id, 2024, NAN);
+    obs[3] = s_obs(i0->id, 2024, INFINITY);
+    obs[4] = s_obs(i0->id, 2024, i0->max + 1.0);                     /* out of range */
+    obs[5] = s_obs(i0->id, f->fw->last_period + 1, s_val(f->fw, 0, 0.5));
+    obs[6] = s_obs(NULL, 2024, 1.0);                                 /* no indicator */
+    obs[7] = s_obs(i0->id, 2024, 1.0);
+    obs[7].has_value = 0;
+    obs[8] = s_obs(i0->id, 2024, s_val(f->fw, 0, 0.5));
+    obs[8].source = long_src;
+    obs[9] = s_obs(f->fw->ind[1].id, 2024, s_val(f->fw, 1, 0.5));   /* valid */
+    glci_batch_result_t res;
+
+    assert_int_equal(s_ingest1(f, "aswan-eg", 1, 1, obs, 10, 5000, &res), 0);
+    assert_int_equal(res.status, GLCI_BATCH_APPLIED);
+    assert_int_equal(res.n_rejections, 8);
+    const glci_reject_t want[8] = {GLCI_REJECT_UNKNOWN_INDICATOR, GLCI_REJECT_NOT_FINITE,
+                                   GLCI_REJECT_NOT_FINITE, GLCI_REJECT_OUT_OF_RANGE,
+                                   GLCI_REJECT_BAD_PERIOD, GLCI_REJECT_MALFORMED,
+                                   GLCI_REJECT_MALFORMED, GLCI_REJECT_MALFORMED};
+    for (size_t i = 0; i < 8; i++) {
+        assert_int_equal(res.rejections[i].index, i + 1);
+        assert_int_equal(res.rejections[i].reason, want[i]);
+        assert_true(strlen(res.rejections[i].message) > 0);
+    }
+    assert_non_null(strstr(res.rejections[0].message, "adult_learnig_rate"));
+    assert_non_null(strstr(res.rejections[7].message, "source"));
+    glci_batch_result_release(&res);
+    assert_null(res.rejections);
+
+    glci_store_status_t s = s_status(f);
+    assert_int_equal(s.n_history, 2);
+    assert_int_equal(s.n_rejects, 8);
+    assert_int_equal(s_city(f, "aswan-eg").rejects, 8);
+
+    /* A reject of another city, then the log: newest first, filters, limit. */
+    glci_obs_t o2[1] = {s_obs("bogus", 2024, 1.0)};
+    assert_int_equal(s_ingest1(f, "cork-ie", 1, 1, o2, 1, 6000, &res), 0);
+    glci_batch_result_release(&res);
+
+    glci_view_t *v = NULL;
+    rej_t *r = calloc(1, sizeof *r);
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    assert_int_equal(glci_view_rejects(v, NULL, 0, s_rej_cb, r), 0);
+    assert_int_equal(r->n, 9);
+    assert_string_equal(r->city[0], "cork-ie");
+    assert_string_equal(r->ind[0], "bogus");
+    assert_int_equal(r->rows[0].received, 6000);
+    assert_string_equal(r->ind[8], "adult_learnig_rate");
+    assert_non_null(strstr(r->msg[8], "adult_learnig_rate"));
+    assert_int_equal(r->rows[8].reason, GLCI_REJECT_UNKNOWN_INDICATOR);
+    assert_int_equal(r->rows[8].index, 1);
+    assert_int_equal(r->rows[8].seq, 1);
+    assert_true(r->rows[8].has_value && r->rows[8].value == 1.0);
+    assert_string_equal(r->ind[3], "");      /* index 6: no indicator */
+    assert_int_equal(r->rows[3].reason, GLCI_REJECT_MALFORMED);
+    assert_false(r->rows[2].has_value);      /* index 7: no value */
+
+    memset(r, 0, sizeof *r);
+    assert_int_equal(glci_view_rejects(v, "aswan-eg", 0, s_rej_cb, r), 0);
+    assert_int_equal(r->n, 8);
+    assert_int_equal(r->rows[0].index, 8);
+    assert_int_equal(r->rows[7].index, 1);
+    memset(r, 0, sizeof *r);
+    assert_int_equal(glci_view_rejects(v, "aswan-eg", 3, s_rej_cb, r), 0);
+    assert_int_equal(r->n, 3);
+    memset(r, 0, sizeof *r);
+    assert_int_equal(glci_view_rejects(v, NULL, 2, s_rej_cb, r), 0);
+    assert_int_equal(r->n, 2);
+    memset(r, 0, sizeof *r);
+    assert_int_equal(glci_view_rejects(v, "espoo-fi", 0, s_rej_cb, r), 0);
+    assert_int_equal(r->n, 0);
+    assert_int_equal(glci_view_rejects(v, "nowhere", 0, s_rej_cb, r), GLCI_STORE_ENOCITY);
+    glci_view_end(&v);
+    free(r);
+    s_verify_ok(f);
+}
+
+static void test_forbidden(void **state)
+{
+    fixture_t *f = *state;
+    glci_obs_t obs[1] = {s_obs(f->fw->ind[0].id, 2020, s_val(f->fw, 0, 0.5))};
+    glci_batch_result_t res[3];
+
+    assert_int_equal(glci_store_city_revoke(f->st, "espoo-fi"), 0);
+    glci_batch_t b[3] = {{"espoo-fi", 1, 1, obs, 1}, {"nowhere", 1, 1, obs, 1},
+                         {"cork-ie", 1, 1, obs, 1}};
+    assert_int_equal(glci_store_ingest(f->st, b, 3, 10, res), 0);
+    assert_int_equal(res[0].status, GLCI_BATCH_FORBIDDEN);
+    assert_int_equal(res[1].status, GLCI_BATCH_FORBIDDEN);
+    assert_int_equal(res[2].status, GLCI_BATCH_APPLIED);
+    glci_city_t c = s_city(f, "espoo-fi");
+    assert_int_equal(c.observations, 0);
+    assert_int_equal(c.batches, 0);
+    assert_int_equal(c.last_seen, 0);
+    assert_int_equal(s_status(f).n_history, 1);
+    hist_t h = s_history(f, "espoo-fi", f->fw->ind[0].id);
+    assert_int_equal(h.n, 0);
+    s_verify_ok(f);
+}
+
+static void test_two_streams_and_reinstall(void **state)
+{
+    fixture_t *f = *state;
+    glci_obs_t o1[1] = {s_obs(f->fw->ind[0].id, 2020, s_val(f->fw, 0, 0.1))};
+    glci_obs_t o2[1] = {s_obs(f->fw->ind[1].id, 2020, s_val(f->fw, 1, 0.2))};
+    glci_batch_result_t res;
+
+    /* Two streams of one city, interleaved: independent marks. */
+    for (uint64_t seq = 1; seq <= 3; seq++) {
+        assert_int_equal(s_ingest1(f, "cork-ie", 100, seq, o1, 1, 10, &res), 0);
+        assert_int_equal(res.status, GLCI_BATCH_APPLIED);
+        assert_int_equal(res.acked, seq);
+        assert_int_equal(s_ingest1(f, "cork-ie", 200, seq, o2, 1, 10, &res), 0);
+        assert_int_equal(res.status, GLCI_BATCH_APPLIED);
+        assert_int_equal(res.acked, seq);
+    }
+    /* The same stream id in another city is another stream. */
+    assert_int_equal(s_ingest1(f, "espoo-fi", 100, 1, o1, 1, 10, &res), 0);
+    assert_int_equal(res.status, GLCI_BATCH_APPLIED);
+
+    /* A reinstalled agent: new stream, starting at 1, is never a replay. */
+    assert_int_equal(s_ingest1(f, "cork-ie", 300, 1, o1, 1, 20, &res), 0);
+    assert_int_equal(res.status, GLCI_BATCH_APPLIED);
+    assert_int_equal(res.acked, 1);
+    assert_int_equal(s_ingest1(f, "cork-ie", 100, 3, o1, 1, 20, &res), 0);
+    assert_int_equal(res.status, GLCI_BATCH_DUPLICATE);
+    assert_int_equal(res.acked, 3);
+
+    glci_city_t c = s_city(f, "cork-ie");
+    assert_int_equal(c.batches, 7);
+    assert_int_equal(c.observations, 7);
+    hist_t h = s_history(f, "cork-ie", f->fw->ind[0].id);
+    assert_int_equal(h.n, 4);
+    assert_int_equal(h.rows[3].stream, 300);
+    s_verify_ok(f);
+}
+
+typedef struct {
+    glci_rank_row_t rows[8];
+    char city[8][64];
+    size_t n;
+} rank_t;
+
+static int s_rank_cb(void *ctx, const glci_rank_row_t *row)
+{
+    rank_t *r = ctx;
+    if (r->n < 8) {
+        r->rows[r->n] = *row;
+        snprintf(r->city[r->n], 64, "%s", row->city);
+        r->n++;
+    }
+    return 0;
+}
+
+static int s_results_cb(void *ctx, const char *city, const glci_result_t *r)
+{
+    char *buf = ctx;
+    size_t l = strlen(buf);
+    snprintf(buf + l, 256 - l, "%s:%d,", city, r->has_index ? 1 : 0);
+    return 0;
+}
+
+static void test_rank_ties(void **state)
+{
+    fixture_t *f = *state;
+    glci_obs_t obs[64];
+    glci_batch_result_t res[4];
+    size_t n;
+
+    /* espoo and aswan equal, cork higher, a fourth city unranked. */
+    assert_int_equal(glci_store_city_add(f->st, "bonn-de", "Bonn", "DE", NULL), 0);
+    glci_obs_t hi[64], eq1[64], eq2[64], part[1];
+    n = s_full_obs(f->fw, hi, 2023, 0.9);
+    s_full_obs(f->fw, eq1, 2023, 0.5);
+    s_full_obs(f->fw, eq2, 2023, 0.5);
+    part[0] = s_obs(f->fw->ind[0].id, 2023, s_val(f->fw, 0, 0.5));
+    glci_batch_t b[4] = {{"espoo-fi", 1, 1, eq1, n}, {"cork-ie", 1, 1, hi, n},
+                         {"aswan-eg", 1, 1, eq2, n}, {"bonn-de", 1, 1, part, 1}};
+    assert_int_equal(glci_store_ingest(f->st, b, 4, 10, res), 0);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(res[i].status, GLCI_BATCH_APPLIED);
+
+    glci_view_t *v = NULL;
+    rank_t r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    assert_int_equal(glci_view_rank(v, 2023, s_rank_cb, &r), 0);
+    assert_int_equal(r.n, 3);
+    assert_string_equal(r.city[0], "cork-ie");
+    assert_int_equal(r.rows[0].rank, 1);
+    assert_string_equal(r.city[1], "aswan-eg");
+    assert_int_equal(r.rows[1].rank, 2);
+    assert_string_equal(r.city[2], "espoo-fi");
+    assert_int_equal(r.rows[2].rank, 2);
+    assert_true(r.rows[1].index == r.rows[2].index);
+    assert_true(r.rows[0].index > r.rows[1].index);
+    assert_true(r.rows[0].coverage == 1.0);
+    const glci_result_t *res_c;
+    assert_int_equal(glci_view_result(v, "cork-ie", 2023, &res_c), 0);
+    assert_true(res_c->index == r.rows[0].index);
+
+    /* Carried periods rank too; other periods are empty. */
+    memset(&r, 0, sizeof r);
+    assert_int_equal(glci_view_rank(v, 2025, s_rank_cb, &r), 0);
+    assert_int_equal(r.n, 3);
+    memset(&r, 0, sizeof r);
+    assert_int_equal(glci_view_rank(v, 2026, s_rank_cb, &r), 0);
+    assert_int_equal(r.n, 0);
+    assert_int_equal(glci_view_rank(v, 2022, s_rank_cb, &r), 0);
+    assert_int_equal(r.n, 0);
+
+    char buf[256] = "";
+    assert_int_equal(glci_view_results(v, 2023, s_results_cb, buf), 0);
+    assert_string_equal(buf, "aswan-eg:1,bonn-de:0,cork-ie:1,espoo-fi:1,");
+    glci_view_end(&v);
+
+    /* Cork drops below the tie: its entry moves, nothing is left behind. */
+    glci_obs_t lo[64];
+    s_full_obs(f->fw, lo, 2023, 0.1);
+    assert_int_equal(s_ingest1(f, "cork-ie", 1, 2, lo, n, 20, res), 0);
+    memset(&r, 0, sizeof r);
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    assert_int_equal(glci_view_rank(v, 2023, s_rank_cb, &r), 0);
+    glci_view_end(&v);
+    assert_int_equal(r.n, 3);
+    assert_string_equal(r.city[0], "aswan-eg");
+    assert_int_equal(r.rows[0].rank, 1);
+    assert_string_equal(r.city[1], "espoo-fi");
+    assert_int_equal(r.rows[1].rank, 1);
+    assert_string_equal(r.city[2], "cork-ie");
+    assert_int_equal(r.rows[2].rank, 3);
+    (void)obs;
+    s_verify_ok(f);
+}
+
+/* Random batches over several cities and periods, grouped: verify proves
+ * incremental == full. */
+static void test_random_verify(void **state)
+{
+    fixture_t *f = *state;
+    const char *cities[3] = {"aswan-eg", "cork-ie", "espoo-fi"};
+    uint64_t seqs[3] = {0, 0, 0};
+    glci_obs_t obs[8][40];
+    glci_batch_t b[8];
+    glci_batch_result_t res[8];
+    unsigned seed = 12345;
+
+    for (int round = 0; round < 30; round++) {
+        size_t nb = 1 + (size_t)(rand_r(&seed) % 8);
+        for (size_t i = 0; i < nb; i++) {
+            int c = rand_r(&seed) % 3;
+            size_t n = 1 + (size_t)(rand_r(&seed) % 40);
+            for (size_t j = 0; j < n; j++) {
+                uint32_t ind = (uint32_t)rand_r(&seed) % f->fw->n_ind;
+                obs[i][j] = s_obs(f->fw->ind[ind].id, 2015 + rand_r(&seed) % 8,
+                                  s_val(f->fw, ind, (rand_r(&seed) % 1000) / 999.0));
+            }
+            b[i].city = cities[c];
+            b[i].stream = 42;
+            b[i].seq = ++seqs[c];
+            b[i].obs = obs[i];
+            b[i].n_obs = n;
+        }
+        assert_int_equal(glci_store_ingest(f->st, b, nb, 1000 + round, res), 0);
+        for (size_t i = 0; i < nb; i++) {
+            assert_int_equal(res[i].status, GLCI_BATCH_APPLIED);
+            glci_batch_result_release(&res[i]);
+        }
+    }
+    s_verify_ok(f);
+}
+
+/* ---- map full ------------------------------------------------------------ */
+
+static void test_map_full_grows(void **state)
+{
+    fixture_t *f = *state;
+    glci_obs_t obs[64];
+    glci_batch_t b[20];
+    glci_batch_result_t res[20];
+    size_t n = s_full_obs(f->fw, obs, 2010, 0.4);
+    size_t map0 = s_status(f).map_bytes;
+    uint64_t seq = 0;
+
+    for (int round = 0; round < 10; round++) {
+        for (int i = 0; i < 20; i++) {
+            b[i].city = "cork-ie";
+            b[i].stream = 1;
+            b[i].seq = ++seq;
+            b[i].obs = obs;
+            b[i].n_obs = n;
+        }
+        assert_int_equal(glci_store_ingest(f->st, b, 20, round, res), 0);
+        for (int i = 0; i < 20; i++)
+            assert_int_equal(res[i].status, GLCI_BATCH_APPLIED);
+    }
+    glci_store_status_t s = s_status(f);
+    assert_true(s.map_bytes > map0);
+    assert_int_equal(s.n_history, 200 * n);
+    assert_int_equal(s_city(f, "cork-ie").batches, 200);
+    s_verify_ok(f);
+
+    /* The grown size survives a reopen. */
+    glci_store_close(&f->st);
+    s_open(f, 64 * 1024, 0);
+    assert_true(s_status(f).map_bytes >= s.map_bytes);
+}
+
+static void test_map_full_enospc(void **state)
+{
+    fixture_t *f = *state;
+    glci_obs_t obs[64];
+    glci_batch_t b[50];
+    glci_batch_result_t res[50];
+    size_t n = s_full_obs(f->fw, obs, 2010, 0.4);
+
+    glci_store_close(&f->st);
+    s_open(f, 64 * 1024, 128 * 1024);
+    glci_store_status_t before = s_status(f);
+    for (int i = 0; i < 50; i++) {
+        b[i].city = "cork-ie";
+        b[i].stream = 1;
+        b[i].seq = (uint64_t)i + 1;
+        b[i].obs = obs;
+        b[i].n_obs = n;
+    }
+    assert_int_equal(glci_store_ingest(f->st, b, 50, 1, res), GLCI_STORE_ENOSPC);
+    glci_store_status_t after = s_status(f);
+    assert_int_equal(after.n_history, before.n_history);
+    assert_int_equal(after.n_batches, 0);
+    /* A small batch still fits afterwards. */
+    assert_int_equal(glci_store_ingest(f->st, b, 1, 1, res), 0);
+    assert_int_equal(res[0].status, GLCI_BATCH_APPLIED);
+    s_verify_ok(f);
+}
+
+/* ---- verify ------------------------------------------------------------- */
+
+typedef struct {
+    char lines[8][256];
+    size_t n;
+} diffs_t;
+
+static void s_diff_cb(void *ctx, const char *d)
+{
+    diffs_t *x = ctx;
+    if (x->n < 8)
+        snprintf(x->lines[x->n], 256, "%s", d);
+    x->n++;
+}
+
+/* Raw LMDB access to the closed store's file. */
+static void s_raw_open(fixture_t *f, MDB_env **env, MDB_txn **txn)
+{
+    glci_store_close(&f->st);
+    assert_int_equal(mdb_env_create(env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(*env, S_DB_COUNT), 0);
+    assert_int_equal(mdb_env_set_mapsize(*env, 64u << 20), 0);
+    assert_int_equal(mdb_env_open(*env, f->dir, 0, 0644), 0);
+    assert_int_equal(mdb_txn_begin(*env, NULL, 0, txn), 0);
+}
+
+static void test_verify_detects_corruption(void **state)
+{
+    fixture_t *f = *state;
+    glci_obs_t obs[64];
+    glci_batch_result_t res;
+    size_t n = s_full_obs(f->fw, obs, 2024, 0.7);
+    assert_int_equal(s_ingest1(f, "cork-ie", 1, 1, obs, n, 1, &res), 0);
+    s_full_obs(f->fw, obs, 2024, 0.3);
+    assert_int_equal(s_ingest1(f, "espoo-fi", 1, 1, obs, n, 1, &res), 0);
+    s_verify_ok(f);
+
+    /* A wrong index in a stored result. */
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    unsigned char k[80];
+    MDB_val key = {glci_store_result_key(k, "cork-ie", 2025), k}, val;
+    size_t rsize = glci_result_size(f->fw);
+    glci_result_t *r = malloc(rsize);
+    s_raw_open(f, &env, &txn);
+    assert_int_equal(mdb_dbi_open(txn, "results", 0, &dbi), 0);
+    assert_int_equal(mdb_get(txn, dbi, &key, &val), 0);
+    assert_int_equal(val.mv_size, rsize);
+    memcpy(r, val.mv_data, rsize);
+    r->index = nextafter(r->index, 1000.0);   /* one ulp: bit for bit matters */
+    val.mv_data = r;
+    assert_int_equal(mdb_put(txn, dbi, &key, &val, 0), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+
+    s_open(f, 0, 0);
+    diffs_t d;
+    uint64_t nd = 0;
+    memset(&d, 0, sizeof d);
+    assert_int_equal(glci_store_verify(f->st, s_diff_cb, &d, &nd), GLCI_STORE_EVERIFY);
+    assert_true(nd >= 1);
+    assert_non_null(strstr(d.lines[0], "cork-ie period 2025"));
+    int saw_rank = 0;
+    for (size_t i = 0; i < d.n && i < 8; i++)
+        saw_rank |= strstr(d.lines[i], "rank view") != NULL;
+    assert_true(saw_rank);   /* the rank view no longer matches the index */
+
+    /* Delete a rank entry of espoo: reported. */
+    glci_view_t *v = NULL;
+    const glci_result_t *er;
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    assert_int_equal(glci_view_result(v, "espoo-fi", 2024, &er), 0);
+    double eidx = er->index;
+    glci_view_end(&v);
+    s_raw_open(f, &env, &txn);
+    assert_int_equal(mdb_dbi_open(txn, "rank", 0, &dbi), 0);
+    key.mv_size = glci_store_rank_key(k, 2024, eidx, "espoo-fi");
+    assert_int_equal(mdb_del(txn, dbi, &key, NULL), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    s_open(f, 0, 0);
+    memset(&d, 0, sizeof d);
+    assert_int_equal(glci_store_verify(f->st, s_diff_cb, &d, &nd), GLCI_STORE_EVERIFY);
+    int saw_missing = 0;
+    for (size_t i = 0; i < d.n && i < 8; i++)
+        saw_missing |= strstr(d.lines[i], "espoo-fi period 2024: ranked result is missing") != NULL;
+    assert_true(saw_missing);
+    assert_int_equal(glci_store_verify(f->st, NULL, NULL, NULL), GLCI_STORE_EVERIFY);
+    free(r);
+}
+
+/* ---- backup ------------------------------------------------------------- */
+
+static void test_backup(void **state)
+{
+    fixture_t *f = *state;
+    glci_obs_t obs[64];
+    glci_batch_result_t res;
+    char err[512] = "", dest[128], file[160];
+    size_t n = s_full_obs(f->fw, obs, 2024, 0.7);
+    assert_int_equal(s_ingest1(f, "cork-ie", 1, 1, obs, n, 1, &res), 0);
+
+    snprintf(dest, sizeof dest, "%s-bk", f->dir);
+    assert_int_equal(mkdir(dest, 0755), 0);
+    snprintf(file, sizeof file, "%s/junk", dest);
+    FILE *fp = fopen(file, "w");
+    assert_non_null(fp);
+    fclose(fp);
+    assert_int_equal(glci_store_backup(f->st, dest, err, sizeof err), GLCI_STORE_ENOTEMPTY);
+    assert_non_null(strstr(err, "not empty"));
+    unlink(file);
+
+    assert_int_equal(glci_store_backup(f->st, dest, err, sizeof err), 0);
+    assert_int_equal(glci_store_backup(f->st, dest, err, sizeof err), GLCI_STORE_ENOTEMPTY);
+
+    glci_store_t *copy = NULL;
+    glci_store_opts_t ro = {GLCI_STORE_RDONLY, 0, 0};
+    assert_int_equal(glci_store_open(dest, &ro, &copy, err, sizeof err), 0);
+    glci_view_t *v = NULL;
+    glci_store_status_t s;
+    assert_int_equal(glci_view_begin(copy, &v), 0);
+    assert_int_equal(glci_view_status(v, &s), 0);
+    assert_int_equal(s.n_history, n);
+    assert_int_equal(s.n_cities, 3);
+    glci_view_end(&v);
+    glci_store_close(&copy);
+    s_rmtree(dest);
+
+    /* Into a directory that does not exist yet. */
+    assert_int_equal(glci_store_backup(f->st, dest, err, sizeof err), 0);
+    s_rmtree(dest);
+}
+
+/* ---- read-only ---------------------------------------------------------- */
+
+static void test_rdonly(void **state)
+{
+    fixture_t *f = *state;
+    glci_obs_t obs[1] = {s_obs(f->fw->ind[0].id, 2020, s_val(f->fw, 0, 0.5))};
+    glci_batch_result_t res;
+    char err[256];
+    glci_store_opts_t ro = {GLCI_STORE_RDONLY, 0, 0};
+
+    glci_store_close(&f->st);
+    assert_int_equal(glci_store_open(f->dir, &ro, &f->st, err, sizeof err), 0);
+    assert_int_equal(s_ingest1(f, "cork-ie", 1, 1, obs, 1, 1, &res), GLCI_STORE_ERDONLY);
+    assert_int_equal(glci_store_city_add(f->st, "new-1", "N", "FR", NULL), GLCI_STORE_ERDONLY);
+    assert_int_equal(glci_store_city_revoke(f->st, "cork-ie"), GLCI_STORE_ERDONLY);
+    assert_int_equal(s_status(f).n_cities, 3);
+    s_verify_ok(f);
+}
+
+/* A reader holds the store open (with a small map) while another process
+ * grows the map many times over; the reader's old snapshot stays readable
+ * and its next view sees everything. */
+static void test_rdonly_during_growth(void **state)
+{
+    fixture_t *f = *state;
+    char err[256];
+    glci_store_opts_t ro = {GLCI_STORE_RDONLY, 64 * 1024, 0};   /* a small map */
+    glci_view_t *v = NULL;
+    glci_store_status_t s0, s1;
+
+    glci_store_close(&f->st);
+    assert_int_equal(glci_store_open(f->dir, &ro, &f->st, err, sizeof err), 0);
+    f->fw = glci_store_framework(f->st);
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    assert_int_equal(glci_view_status(v, &s0), 0);
+
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        /* The writer: its own handle, a tiny map that must grow. */
+        glci_store_t *w = NULL;
+        glci_store_opts_t o = {0, 64 * 1024, 0};
+        glci_obs_t obs[64];
+        glci_batch_t b[10];
+        glci_batch_result_t res[10];
+        const glci_framework_t *fw;
+        uint64_t seq = 0;
+        if (glci_store_open(f->dir, &o, &w, err, sizeof err) != 0)
+            _exit(2);
+        fw = glci_store_framework(w);
+        size_t n = s_full_obs(fw, obs, 2012, 0.6);
+        for (int round = 0; round < 20; round++) {
+            for (int i = 0; i < 10; i++) {
+                b[i].city = "espoo-fi";
+                b[i].stream = 3;
+                b[i].seq = ++seq;
+                b[i].obs = obs;
+                b[i].n_obs = n;
+            }
+            if (glci_store_ingest(w, b, 10, 7, res) != 0)
+                _exit(3);
+        }
+        glci_store_close(&w);
+        _exit(0);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+
+    /* The old snapshot still answers as before. */
+    glci_city_t c;
+    assert_int_equal(glci_view_city(v, "espoo-fi", &c), 0);
+    assert_int_equal(c.batches, 0);
+    glci_view_end(&v);
+
+    /* A new view adopts the grown map and sees every batch. */
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    assert_int_equal(glci_view_status(v, &s1), 0);
+    assert_int_equal(s1.n_batches, 200);
+    assert_true(s1.map_bytes > s0.map_bytes);
+    assert_int_equal(glci_view_city(v, "espoo-fi", &c), 0);
+    assert_int_equal(c.batches, 200);
+    glci_view_end(&v);
+    s_verify_ok(f);
+}
+
+static void test_strerror(void **state)
+{
+    (void)state;
+    for (int c = 0; c >= -12; c--)
+        assert_true(strlen(glci_store_strerror(c)) > 0);
+    assert_string_equal(glci_store_strerror(-99), "unknown store error");
+    assert_int_equal(glci_mdb_err(MDB_MAP_FULL), GLCI_STORE_ENOSPC);
+    assert_int_equal(glci_mdb_err(MDB_NOTFOUND), GLCI_STORE_ENOENT);
+    assert_int_equal(glci_mdb_err(MDB_CORRUPTED), GLCI_STORE_ECORRUPT);
+    assert_int_equal(glci_mdb_err(EACCES), GLCI_STORE_ERDONLY);
+    assert_int_equal(glci_mdb_err(EIO), GLCI_STORE_EIO);
+    assert_int_equal(glci_mdb_err(GLCI_STORE_EVERIFY), GLCI_STORE_EVERIFY);
+    unsigned char b[8];
+    glci_bei32_put(b, -5);
+    assert_int_equal(glci_bei32_get(b), -5);
+    unsigned char c[8];
+    glci_bei32_put(c, 3);
+    assert_true(memcmp(b, c, 4) < 0);
+    glci_bei64_put(b, -1);
+    glci_bei64_put(c, 0);
+    assert_true(memcmp(b, c, 8) < 0);
+    assert_int_equal(glci_bei64_get(b), -1);
+}
+
+int main(void)
+{
+    s_make_key(s_key_a);
+    s_make_key(s_key_b);
+    s_make_key(s_key_c);
+    s_make_key(s_key_d);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_strerror),
+        cmocka_unit_test(test_open_missing),
+        cmocka_unit_test_setup_teardown(test_schema_newer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cities, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_city_list, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ingest_applied, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_duplicate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_revision, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rejects, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_forbidden, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_streams_and_reinstall, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rank_ties, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_random_verify, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_map_full_grows, setup_tiny, teardown),
+        cmocka_unit_test_setup_teardown(test_map_full_enospc, setup_tiny, teardown),
+        cmocka_unit_test_setup_teardown(test_verify_detects_corruption, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rdonly, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rdonly_during_growth, setup_tiny, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
