@@ -79,31 +79,30 @@ static void s_csv(const glci_framework_t *fw)
 
 static void s_table(const glci_framework_t *fw)
 {
-    static const char *const headers[] = {"", "unit", "better", "goalposts", "valid",
-                                          "weight"};
-    glci_table_t *t = glci_table_new(6, headers, "llllll");
+    static const char *const headers[] = {"id", "name", "unit", "better", "goalposts",
+                                          "valid", "weight"};
+    glci_table_t *t = glci_table_new(7, headers, "lllllll");
     char a[40], b[40];
     for (uint32_t ai = 0; ai < fw->n_areas; ai++) {
         const glci_area_t *area = &fw->areas[ai];
-        glci_table_cellf(t, "%s [%s]", area->name, area->id);
-        glci_table_cell(t, "");
-        glci_table_cell(t, "");
-        glci_table_cell(t, "");
-        glci_table_cell(t, "");
+        glci_table_cell(t, area->id);
+        glci_table_cell(t, area->name);
+        for (int k = 0; k < 4; k++)
+            glci_table_cell(t, "");
         glci_format_double(area->weight, a, sizeof a);
         glci_table_cell(t, a);
         for (uint32_t k = 0; k < area->n_focus; k++) {
             const glci_focus_t *f = &fw->focus[area->focus[k]];
-            glci_table_cellf(t, "  %s [%s]", f->name, f->id);
-            glci_table_cell(t, "");
-            glci_table_cell(t, "");
-            glci_table_cell(t, "");
-            glci_table_cell(t, "");
+            glci_table_cellf(t, "  %s", f->id);
+            glci_table_cell(t, f->name);
+            for (int m = 0; m < 4; m++)
+                glci_table_cell(t, "");
             glci_format_double(f->weight, a, sizeof a);
             glci_table_cell(t, a);
             for (uint32_t m = 0; m < f->n_ind; m++) {
                 const glci_indicator_t *i = &fw->ind[f->ind[m]];
-                glci_table_cellf(t, "    %s: %s", i->id, i->name);
+                glci_table_cellf(t, "    %s", i->id);
+                glci_table_cell(t, i->name);
                 glci_table_cell(t, i->unit);
                 glci_table_cell(t, i->direction == GLCI_DIR_LOWER ? "lower" : "higher");
                 glci_format_double(i->lower, a, sizeof a);

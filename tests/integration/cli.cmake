@@ -5,3 +5,7 @@ glci_add_test(test_cli integration
   SOURCES integration/test_cli.c integration/test_cli_support.c
   LIBS glci_store glci_common PkgConfig::JANSSON)
 add_dependencies(test_cli glci)
+glci_add_test(test_cli_live integration
+  SOURCES integration/test_cli_live.c integration/test_cli_support.c
+  LIBS glci_store glci_common PkgConfig::JANSSON m)
+add_dependencies(test_cli_live glci)

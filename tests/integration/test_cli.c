@@ -751,8 +751,8 @@ static void test_framework(void **state)
     cli_out_release(&o);
     assert_int_equal(cli_run(&o, "--store", s_store, "framework", NULL), 0);
     assert_non_null(strstr(o.out, "framework tiny 1"));
-    assert_non_null(strstr(o.out, "Area A [a]"));
-    assert_non_null(strstr(o.out, "i4: Indicator four"));
+    assert_non_null(strstr(o.out, "\na       Area A"));
+    assert_non_null(strstr(o.out, "\n    i4  Indicator four, yes/no"));
     cli_out_release(&o);
     assert_int_equal(cli_run(&o, "--store", s_store, "framework", "--format", "csv", NULL), 0);
     assert_int_equal(s_csv_records(o.out), 5);
