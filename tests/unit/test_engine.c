@@ -428,6 +428,10 @@ static void test_apply_changed_flag(void **state)
     memcpy(before, r, size);
     assert_int_equal(glci_index_apply(fw, r, A, 2019, 70), 0);
     assert_memory_equal(before, r, size);
+    /* the prefetch hint changes nothing */
+    for (uint32_t i = 0; i < fw->n_ind; i++)
+        glci_index_prefetch(fw, r, i);
+    assert_memory_equal(before, r, size);
     free(before);
     free(r);
     glci_framework_free(&fw);
