@@ -1,0 +1,578 @@
+/* Unit tests for the agent's library (agent/): every malformed-CSV case,
+ * spool intake (done/, failed/ with NAME.errors, half-written files, a file
+ * taken once across a crash, the outbox limit), configuration from file
+ * and flags, the key-file permission check and the dead-letter file. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "glci_agent_config.h"
+#include "glci_agent_csv.h"
+#include "glci_agent_sender.h"
+#include "glci_agent_spool.h"
+#include "glci_keyfile.h"
+#include "glci_log.h"
+#include "glci_outbox.h"
+
+static char s_dir[256];
+
+static int s_setup(void **state)
+{
+    snprintf(s_dir, sizeof s_dir, "/tmp/glci-test-agent-XXXXXX");
+    assert_non_null(mkdtemp(s_dir));
+    return 0;
+}
+
+static int s_teardown(void **state)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", s_dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void s_write(const char *path, const char *text, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, len, f), len);
+    fclose(f);
+}
+
+static char *s_read(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = calloc(1, 65536);
+    size_t n = fread(buf, 1, 65535, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static int s_exists(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0;
+}
+
+/* ---- CSV ---------------------------------------------------------------- */
+
+static const char *const s_head = "indicator,period,value\n";
+
+/* Parses text; asserts exactly one error, on `line`, containing `want`. */
+static void s_bad(const char *text, size_t len, size_t line, const char *want)
+{
+    glci_agent_csv_t *c = glci_agent_csv_parse(text, len);
+    if (glci_agent_csv_n_errors(c) != 1)
+        fail_msg("%zu errors for %s (want '%s')", glci_agent_csv_n_errors(c), text, want);
+    const char *e = glci_agent_csv_error(c, 0);
+    char prefix[32];
+    snprintf(prefix, sizeof prefix, "line %zu: ", line);
+    if (strncmp(e, prefix, strlen(prefix)) != 0 || !strstr(e, want))
+        fail_msg("error '%s', wanted '%s%s'", e, prefix, want);
+    glci_agent_csv_free(&c);
+    assert_null(c);
+}
+
+static void s_bad_row(const char *row, const char *want)
+{
+    char text[2048];
+    int n = snprintf(text, sizeof text, "%s%s", s_head, row);
+    s_bad(text, (size_t)n, 2, want);
+}
+
+static void test_csv_good_any_order_and_optional(void **state)
+{
+    const char *text =
+        "\xef\xbb\xbfsource , value,observed_at,indicator,period\r\n"
+        "\"census, 2021\",41.5,2025-06-30,adult_learning_rate,2024\r\n"
+        "\r\n"
+        ",-3e2,2025-06-30T12:00:00Z,x_y,2023\r\n"
+        "\"two\nlines\",0,,z,2022\n";
+    glci_agent_csv_t *c = glci_agent_csv_parse(text, strlen(text));
+    assert_int_equal(glci_agent_csv_n_errors(c), 0);
+    const glci_outbox_obs_t *rows;
+    assert_int_equal(glci_agent_csv_rows(c, &rows), 3);
+    assert_string_equal(rows[0].indicator, "adult_learning_rate");
+    assert_int_equal(rows[0].period, 2024);
+    assert_true(rows[0].value == 41.5);
+    assert_string_equal(rows[0].source, "census, 2021");
+    assert_int_equal(rows[0].observed_at, 1751241600);
+    assert_null(rows[1].source);
+    assert_true(rows[1].value == -300.0);
+    assert_int_equal(rows[1].observed_at, 1751284800);
+    assert_int_equal(rows[2].observed_at, 0);
+    assert_string_equal(rows[2].source, "two\nlines");
+    glci_agent_csv_free(&c);
+}
+
+static void test_csv_every_malformed_row(void **state)
+{
+    s_bad_row("a,2020,abc\n", "value 'abc' is not a number");
+    s_bad_row("a,2020,1.5.2\n", "is not a number");
+    s_bad_row("a,2020,0x10\n", "is not a number");
+    s_bad_row("a,2020,nan\n", "value 'nan' is not finite");
+    s_bad_row("a,2020,NaN\n", "not finite");
+    s_bad_row("a,2020,inf\n", "not finite");
+    s_bad_row("a,2020,-Infinity\n", "not finite");
+    s_bad_row("a,2020,1e999\n", "is not a number");
+    s_bad_row("a,2020,\n", "value is missing");
+    s_bad_row(",2020,1\n", "indicator is missing");
+    s_bad_row("a,,1\n", "period is missing");
+    s_bad_row("a,20.5,1\n", "period '20.5' is not an integer year");
+    s_bad_row("a,99999999999,1\n", "not an integer year");
+    s_bad_row("a b,2020,1\n", "blank or control character");
+    s_bad_row("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa,2020,1\n",
+              "indicator is longer than 64 bytes");
+    s_bad_row("a,2020\n", "2 fields, the header has 3");
+    s_bad_row("a,2020,1,4\n", "4 fields, the header has 3");
+    s_bad_row("\xff\xfe,2020,1\n", "indicator is not valid UTF-8");
+    s_bad_row("\xc0\xaf,2020,1\n", "not valid UTF-8");   /* overlong */
+    s_bad_row("\"a\"b,2020,1\n", "malformed quoting");
+    s_bad_row("\"a,2020,1\n", "not closed at the end of the file");
+    {
+        char text[64];
+        int n = snprintf(text, sizeof text, "%sa,2020,1\n", s_head);
+        text[n - 5] = '\0';      /* "a,202\0,1": a NUL byte inside the period */
+        s_bad(text, (size_t)n, 2, "period contains a NUL byte");
+    }
+}
+
+static void test_csv_optional_columns_checked(void **state)
+{
+    const char *h = "indicator,period,value,observed_at,source\n";
+    char text[1024], src[300];
+    snprintf(text, sizeof text, "%sa,2020,1,2025-13-01,\n", h);
+    s_bad(text, strlen(text), 2, "observed_at '2025-13-01' is not a date");
+    snprintf(text, sizeof text, "%sa,2020,1,yesterday,\n", h);
+    s_bad(text, strlen(text), 2, "is not a date");
+    snprintf(text, sizeof text, "%sa,2020,1,2025-06-30T12:00:00+02:00,\n", h);
+    s_bad(text, strlen(text), 2, "is not a date");
+    memset(src, 's', 201);
+    src[201] = '\0';
+    snprintf(text, sizeof text, "%sa,2020,1,,%s\n", h, src);
+    s_bad(text, strlen(text), 2, "source is 201 bytes, at most 200");
+    src[200] = '\0';             /* exactly 200 is fine */
+    snprintf(text, sizeof text, "%sa,2020,1,,%s\n", h, src);
+    glci_agent_csv_t *c = glci_agent_csv_parse(text, strlen(text));
+    assert_int_equal(glci_agent_csv_n_errors(c), 0);
+    glci_agent_csv_free(&c);
+}
+
+static void test_csv_bad_headers(void **state)
+{
+    s_bad("indicator,period,value,colour\na,2020,1,red\n", 36, 1,
+          "unknown column 'colour'");
+    s_bad("indicator,period\na,2020\n", 24, 1, "required column 'value' is missing");
+    s_bad("indicator,period,value,value\na,1,2,3\n", 37, 1, "column 'value' appears twice");
+    s_bad("", 0, 1, "the file is empty");
+    s_bad("indicator,period,value\n", 23, 1, "no data rows");
+    /* names are exact: every bad and every missing column is listed */
+    glci_agent_csv_t *c = glci_agent_csv_parse("Indicator,period,value\nA,1,2\n", 29);
+    assert_int_equal(glci_agent_csv_n_errors(c), 2);
+    assert_non_null(strstr(glci_agent_csv_error(c, 0), "line 1: bad header: unknown column 'Indicator'"));
+    assert_non_null(strstr(glci_agent_csv_error(c, 1), "required column 'indicator' is missing"));
+    glci_agent_csv_free(&c);
+}
+
+static void test_csv_lists_every_bad_line(void **state)
+{
+    const char *text = "indicator,period,value\n"
+                       "a,2020,1\n"
+                       "b,2020,x\n"
+                       "c,2020,2\n"
+                       "d,y,3\n"
+                       "e,2020\n";
+    glci_agent_csv_t *c = glci_agent_csv_parse(text, strlen(text));
+    assert_int_equal(glci_agent_csv_n_errors(c), 3);
+    assert_non_null(strstr(glci_agent_csv_error(c, 0), "line 3: value 'x'"));
+    assert_non_null(strstr(glci_agent_csv_error(c, 1), "line 5: period 'y'"));
+    assert_non_null(strstr(glci_agent_csv_error(c, 2), "line 6: 2 fields"));
+    assert_null(glci_agent_csv_error(c, 3));
+    glci_agent_csv_free(&c);
+}
+
+/* ---- spool -------------------------------------------------------------- */
+
+typedef struct {
+    char spool[320], outbox[320];
+    glci_outbox_t *ob;
+} s_spool_t;
+
+static void s_spool_init(s_spool_t *s, uint64_t limit)
+{
+    char err[512];
+    snprintf(s->spool, sizeof s->spool, "%s/spool", s_dir);
+    snprintf(s->outbox, sizeof s->outbox, "%s/outbox", s_dir);
+    assert_int_equal(glci_agent_spool_prepare(s->spool, err, sizeof err), 0);
+    glci_outbox_opts_t o = {.limit = limit};
+    assert_int_equal(glci_outbox_open(s->outbox, &o, &s->ob, err, sizeof err), 0);
+}
+
+static uint64_t s_queued(s_spool_t *s)
+{
+    glci_outbox_status_t st;
+    assert_int_equal(glci_outbox_status(s->ob, &st), 0);
+    return st.observations;
+}
+
+static void s_spool_file(s_spool_t *s, const char *name, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", s->spool, name);
+    s_write(path, text, strlen(text));
+}
+
+static void test_spool_good_file_to_done(void **state)
+{
+    s_spool_t s;
+    s_spool_init(&s, 0);
+    s_spool_file(&s, "a.csv", "indicator,period,value\nx,2020,1\ny,2021,2\nz,2022,3\n");
+    glci_agent_spool_stats_t st = {0};
+    assert_int_equal(glci_agent_spool_scan(s.ob, s.spool, 2, &st), 0);
+    assert_int_equal(st.files_done, 1);
+    assert_int_equal(st.rows_queued, 3);
+    assert_int_equal(s_queued(&s), 3);
+    uint64_t next;
+    assert_int_equal(glci_outbox_next_seq(s.ob, &next), 0);
+    assert_true(next == 3);                 /* 3 rows, batch_max 2: two batches */
+    char path[512];
+    snprintf(path, sizeof path, "%s/done/a.csv", s.spool);
+    assert_true(s_exists(path));
+    snprintf(path, sizeof path, "%s/a.csv", s.spool);
+    assert_false(s_exists(path));
+
+    /* the same name again lands beside the first in done/ */
+    s_spool_file(&s, "a.csv", "indicator,period,value\nx,2020,5\n");
+    assert_int_equal(glci_agent_spool_scan(s.ob, s.spool, 2, &st), 0);
+    snprintf(path, sizeof path, "%s/done/a.csv.1", s.spool);
+    assert_true(s_exists(path));
+    assert_int_equal(s_queued(&s), 4);
+    glci_outbox_close(&s.ob);
+}
+
+static void test_spool_bad_file_to_failed_with_errors(void **state)
+{
+    s_spool_t s;
+    s_spool_init(&s, 0);
+    s_spool_file(&s, "b.csv", "indicator,period,value\nx,2020,1\nx,2021,NaN\nx,20x,2\n");
+    glci_agent_spool_stats_t st = {0};
+    assert_int_equal(glci_agent_spool_scan(s.ob, s.spool, 100, &st), 0);
+    assert_int_equal(st.files_failed, 1);
+    assert_int_equal(s_queued(&s), 0);      /* nothing from it */
+    char path[512];
+    snprintf(path, sizeof path, "%s/failed/b.csv", s.spool);
+    assert_true(s_exists(path));
+    snprintf(path, sizeof path, "%s/failed/b.csv.errors", s.spool);
+    char *errs = s_read(path);
+    assert_non_null(errs);
+    assert_string_equal(errs, "line 3: value 'NaN' is not finite\n"
+                              "line 4: period '20x' is not an integer year\n");
+    free(errs);
+    glci_outbox_close(&s.ob);
+}
+
+static void test_spool_half_written_not_taken(void **state)
+{
+    s_spool_t s;
+    s_spool_init(&s, 0);
+    /* a copy in progress under a dot-name or a .tmp name is left alone */
+    s_spool_file(&s, ".c.csv", "indicator,period,value\nx,2020,1\n");
+    s_spool_file(&s, "c.csv.tmp", "indicator,period,value\nx,2020,1\n");
+    s_spool_file(&s, "c.txt", "indicator,period,value\nx,2020,1\n");
+    assert_false(glci_agent_spool_name_ok(".c.csv"));
+    assert_false(glci_agent_spool_name_ok("c.csv.tmp"));
+    assert_false(glci_agent_spool_name_ok(".csv"));
+    assert_true(glci_agent_spool_name_ok("c.csv"));
+    glci_agent_spool_stats_t st = {0};
+    assert_int_equal(glci_agent_spool_scan(s.ob, s.spool, 100, &st), 0);
+    assert_int_equal(st.files_done + st.files_failed, 0);
+    assert_int_equal(s_queued(&s), 0);
+    char path[512], to[512];
+    snprintf(path, sizeof path, "%s/.c.csv", s.spool);
+    assert_true(s_exists(path));
+
+    /* renamed when complete: taken */
+    snprintf(to, sizeof to, "%s/c.csv", s.spool);
+    assert_int_equal(rename(path, to), 0);
+    assert_int_equal(glci_agent_spool_scan(s.ob, s.spool, 100, &st), 0);
+    assert_int_equal(st.files_done, 1);
+    assert_int_equal(s_queued(&s), 1);
+
+    /* written in place and cut mid-row: the whole file fails, nothing queued */
+    s_spool_file(&s, "d.csv", "indicator,period,value\nx,2020,1\nx,20");
+    assert_int_equal(glci_agent_spool_scan(s.ob, s.spool, 100, &st), 0);
+    assert_int_equal(st.files_failed, 1);
+    assert_int_equal(s_queued(&s), 1);
+    glci_outbox_close(&s.ob);
+}
+
+static void test_spool_file_taken_once_across_crash(void **state)
+{
+    s_spool_t s;
+    s_spool_init(&s, 0);
+    s_spool_file(&s, "e.csv", "indicator,period,value\nx,2020,1\nx,2021,2\n");
+    glci_agent_spool_stats_t st = {0};
+    char err[512];
+    assert_int_equal(glci_agent_spool_take(s.ob, s.spool, "e.csv", 100, &st, err, sizeof err), 0);
+    assert_int_equal(s_queued(&s), 2);
+    /* As if the agent died after the commit and before the move: the same
+     * file (same inode, size, time) back in the spool. */
+    char from[512], to[512];
+    snprintf(from, sizeof from, "%s/done/e.csv", s.spool);
+    snprintf(to, sizeof to, "%s/e.csv", s.spool);
+    assert_int_equal(rename(from, to), 0);
+    assert_int_equal(glci_agent_spool_take(s.ob, s.spool, "e.csv", 100, &st, err, sizeof err), 0);
+    assert_int_equal(s_queued(&s), 2);      /* not queued twice */
+    assert_true(s_exists(from));
+    assert_int_equal(st.files_done, 2);
+    glci_outbox_close(&s.ob);
+}
+
+static void test_spool_outbox_limit_keeps_file_waiting(void **state)
+{
+    s_spool_t s;
+    s_spool_init(&s, 65536);
+    char *big = malloc(200000);
+    size_t n = (size_t)snprintf(big, 200000, "indicator,period,value\n");
+    for (int i = 0; i < 4000; i++)
+        n += (size_t)snprintf(big + n, 200000 - n, "indicator_number_%d,2020,%d\n", i, i);
+    s_spool_file(&s, "big.csv", big);
+    free(big);
+    glci_agent_spool_stats_t st = {0};
+    assert_int_equal(glci_agent_spool_scan(s.ob, s.spool, 1000, &st), GLCI_AGENT_EFULL);
+    assert_int_equal(st.files_waiting, 1);
+    assert_int_equal(s_queued(&s), 0);
+    char path[512];
+    snprintf(path, sizeof path, "%s/big.csv", s.spool);
+    assert_true(s_exists(path));            /* it waits; nothing is dropped */
+    glci_outbox_close(&s.ob);
+}
+
+/* ---- config -------------------------------------------------------------- */
+
+static void test_config_file_and_flags(void **state)
+{
+    char path[320], err[1024];
+    snprintf(path, sizeof path, "%s/agent.conf", s_dir);
+    const char *conf = "; comment\n[agent]\ncity = cork-ie\ncollector = tcp://127.0.0.1:7461\n"
+                       "outbox = /o\nspool = /s\nbatch_max = 500\nwindow = 4\n"
+                       "outbox_limit = 64M\nlog_level = debug\nrescan_interval = 5\n"
+                       "heartbeat_ivl = 1000\ninsecure = true\n";
+    s_write(path, conf, strlen(conf));
+    char *argv[] = {"run", "--config", path, "--batch-max", "7", "--window=2", "--insecure", NULL};
+    char *rest[8];
+    int n_rest = 0;
+    glci_agent_config_t c;
+    assert_int_equal(glci_agent_config_from_args(&c, 7, argv, rest, &n_rest, err, sizeof err), 0);
+    assert_int_equal(n_rest, 1);
+    assert_string_equal(rest[0], "run");
+    assert_string_equal(c.city, "cork-ie");
+    assert_int_equal(c.batch_max, 7);       /* flags override the file */
+    assert_int_equal(c.window, 2);
+    assert_true(c.outbox_limit == 64ull << 20);
+    assert_int_equal(c.log_level, GLCI_LOG_DEBUG);
+    assert_int_equal(c.rescan_interval, 5);
+    assert_int_equal(c.heartbeat_ivl, 1000);
+    assert_int_equal(c.insecure, 1);
+    assert_int_equal(glci_agent_config_check_run(&c, err, sizeof err), 0);
+}
+
+static void s_conf_error(const char *text, const char *want)
+{
+    char path[320], err[1024] = "";
+    snprintf(path, sizeof path, "%s/bad.conf", s_dir);
+    s_write(path, text, strlen(text));
+    glci_agent_config_t c;
+    glci_agent_config_defaults(&c);
+    assert_int_equal(glci_agent_config_load(&c, path, err, sizeof err), GLCI_AGENT_EUSAGE);
+    char full[400];
+    snprintf(full, sizeof full, "%s:%s", path, want);
+    if (!strstr(err, full))
+        fail_msg("error '%s', wanted '%s'", err, full);
+}
+
+static void test_config_errors_name_file_and_line(void **state)
+{
+    s_conf_error("[agent]\ncity = x\nbogus = 1\n", "3: unknown setting 'bogus'");
+    s_conf_error("[agent]\nbatch_max = 0\n", "2: batch_max must be an integer in [1, 10000]");
+    s_conf_error("[agent]\nwindow = lots\n", "2: window must be an integer");
+    s_conf_error("[agent]\nCity = x\n", "2: unknown setting 'City'");
+    s_conf_error("[agent]\ncity = Cork\n", "2: city must be");
+    s_conf_error("[agent]\ncollector = http://x\n", "2: collector must be a tcp://");
+    s_conf_error("[agent]\noutbox_limit = 12Q\n", "2: outbox_limit must be bytes");
+    s_conf_error("[agent]\noutbox_limit = 100\n", "2: outbox_limit must be between");
+    s_conf_error("[agent]\nlog_level = chatty\n", "2: log_level must be");
+    s_conf_error("[agent]\ninsecure = maybe\n", "2: insecure must be true or false");
+    s_conf_error("[agent]\nheartbeat_ivl = 5\n", "2: heartbeat_ivl must be");
+    s_conf_error("[agent]\nrescan_interval = -1\n", "2: rescan_interval must be");
+    s_conf_error("[agent]\nspool =\n", "2: spool is empty");
+    s_conf_error("city = x\n", "1: 'city' outside the [agent] section");
+    s_conf_error("[agent]\ncity = x\n[collector]\nstore = y\n", "4: unknown section [collector]");
+    s_conf_error("[agent]\nthis line is not ini\n", "2: not a valid INI line");
+
+    char err[512];
+    glci_agent_config_t c;
+    glci_agent_config_defaults(&c);
+    assert_int_equal(glci_agent_config_load(&c, "/nonexistent/agent.conf", err, sizeof err),
+                     GLCI_AGENT_EIO);
+    assert_non_null(strstr(err, "/nonexistent/agent.conf"));
+}
+
+static void test_config_flag_errors(void **state)
+{
+    char err[512], *rest[8];
+    int n;
+    glci_agent_config_t c;
+    char *a1[] = {"run", "--window", NULL};
+    assert_int_equal(glci_agent_config_from_args(&c, 2, a1, rest, &n, err, sizeof err),
+                     GLCI_AGENT_EUSAGE);
+    assert_non_null(strstr(err, "--window needs a value"));
+    char *a2[] = {"run", "--batch-max=abc", NULL};
+    assert_int_equal(glci_agent_config_from_args(&c, 2, a2, rest, &n, err, sizeof err),
+                     GLCI_AGENT_EUSAGE);
+    assert_non_null(strstr(err, "--batch-max: batch_max must be an integer"));
+    /* unknown flags are left for the command to judge */
+    char *a3[] = {"status", "--format", "json", NULL};
+    assert_int_equal(glci_agent_config_from_args(&c, 3, a3, rest, &n, err, sizeof err), 0);
+    assert_int_equal(n, 3);
+}
+
+static void test_config_run_requirements(void **state)
+{
+    char err[512];
+    glci_agent_config_t c;
+    glci_agent_config_defaults(&c);
+    assert_int_equal(glci_agent_config_check_run(&c, err, sizeof err), GLCI_AGENT_EUSAGE);
+    assert_non_null(strstr(err, "city is not set"));
+    glci_agent_config_set(&c, "city", "x", "t", err, sizeof err);
+    glci_agent_config_set(&c, "collector", "tcp://10.0.0.1:7461", "t", err, sizeof err);
+    glci_agent_config_set(&c, "outbox", "/o", "t", err, sizeof err);
+    glci_agent_config_set(&c, "spool", "/s", "t", err, sizeof err);
+    assert_int_equal(glci_agent_config_check_run(&c, err, sizeof err), GLCI_AGENT_EUSAGE);
+    assert_non_null(strstr(err, "collector_key is not set"));
+    c.insecure = 1;
+    assert_int_equal(glci_agent_config_check_run(&c, err, sizeof err), GLCI_AGENT_EUSAGE);
+    assert_non_null(strstr(err, "10.0.0.1"));
+    assert_true(glci_agent_endpoint_is_local("tcp://127.0.0.1:1"));
+    assert_true(glci_agent_endpoint_is_local("tcp://localhost:1"));
+    assert_true(glci_agent_endpoint_is_local("tcp://[::1]:1"));
+    assert_true(glci_agent_endpoint_is_local("ipc:///tmp/x"));
+    assert_false(glci_agent_endpoint_is_local("tcp://128.0.0.1:1"));
+    assert_false(glci_agent_endpoint_is_local("tcp://localhost.evil.org:1"));
+}
+
+/* ---- keys ---------------------------------------------------------------- */
+
+static void test_key_file_readable_by_others_refused(void **state)
+{
+    char err[512], path[320], outbox[320];
+    glci_key_t pub, sec, spub, ssec;
+    assert_int_equal(glci_key_generate(&pub, &sec, err, sizeof err), 0);
+    assert_int_equal(glci_key_generate(&spub, &ssec, err, sizeof err), 0);
+    snprintf(path, sizeof path, "%s/city.key", s_dir);
+    assert_int_equal(glci_keyfile_write_secret(path, &pub, &sec, err, sizeof err), 0);
+    snprintf(outbox, sizeof outbox, "%s/outbox", s_dir);
+    glci_outbox_t *ob = NULL;
+    assert_int_equal(glci_outbox_open(outbox, NULL, &ob, err, sizeof err), 0);
+
+    glci_agent_config_t c;
+    glci_agent_config_defaults(&c);
+    snprintf(c.city, sizeof c.city, "x");
+    snprintf(c.collector, sizeof c.collector, "tcp://127.0.0.1:1");
+    snprintf(c.collector_key, sizeof c.collector_key, "%s", spub.z85);
+    snprintf(c.key_file, sizeof c.key_file, "%s", path);
+    void *ctx = zmq_ctx_new();
+    glci_agent_sender_t *s = NULL;
+    /* 0600: accepted */
+    assert_int_equal(glci_agent_sender_open(&c, ob, ctx, "/dev/null", &s, err, sizeof err), 0);
+    glci_agent_sender_close(&s);
+    assert_null(s);
+    /* group- or world-readable: refused, naming the file */
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(chmod(path, k ? 0604 : 0640), 0);
+        assert_int_equal(glci_agent_sender_open(&c, ob, ctx, "/dev/null", &s, err, sizeof err),
+                         GLCI_AGENT_EKEY);
+        assert_null(s);
+        assert_non_null(strstr(err, path));
+    }
+    /* a bad collector key is refused too */
+    assert_int_equal(chmod(path, 0600), 0);
+    snprintf(c.collector_key, sizeof c.collector_key, "not-a-key");
+    assert_int_equal(glci_agent_sender_open(&c, ob, ctx, "/dev/null", &s, err, sizeof err),
+                     GLCI_AGENT_EKEY);
+    zmq_ctx_term(ctx);
+    glci_outbox_close(&ob);
+}
+
+/* ---- dead letters ------------------------------------------------------- */
+
+static void test_deadletter_file(void **state)
+{
+    char path[512], err[512];
+    glci_agent_deadletter_path("/var/lib/glci-agent/spool", path, sizeof path);
+    assert_string_equal(path, "/var/lib/glci-agent/rejected.csv");
+    glci_agent_deadletter_path("/var/lib/glci-agent/spool/", path, sizeof path);
+    assert_string_equal(path, "/var/lib/glci-agent/rejected.csv");
+    glci_agent_deadletter_path("spool", path, sizeof path);
+    assert_string_equal(path, "rejected.csv");
+
+    snprintf(path, sizeof path, "%s/rejected.csv", s_dir);
+    glci_outbox_obs_t o[2] = {
+        {.indicator = "bogus", .period = 2020, .value = 1.5, .source = "a \"b\""},
+        {.indicator = "x", .period = 1800, .value = 2, .observed_at = 1751241600},
+    };
+    const char *why[2] = {"unknown indicator 'bogus'", "period 1800 outside"};
+    assert_int_equal(glci_agent_deadletter_append(path, o, why, 2, 1751284800, err, sizeof err), 0);
+    assert_int_equal(glci_agent_deadletter_append(path, o, why, 1, 1751284800, err, sizeof err), 0);
+    char *text = s_read(path);
+    assert_non_null(text);
+    assert_string_equal(text,
+        "indicator,period,value,observed_at,source,reason,rejected_at\n"
+        "\"bogus\",2020,1.5,,\"a \"\"b\"\"\",\"unknown indicator 'bogus'\",2025-06-30T12:00:00Z\n"
+        "\"x\",1800,2,2025-06-30T00:00:00Z,\"\",\"period 1800 outside\",2025-06-30T12:00:00Z\n"
+        "\"bogus\",2020,1.5,,\"a \"\"b\"\"\",\"unknown indicator 'bogus'\",2025-06-30T12:00:00Z\n");
+    free(text);
+    assert_int_equal(glci_agent_deadletter_append("/nonexistent/r.csv", o, why, 1, 0, err,
+                                                  sizeof err), GLCI_AGENT_EIO);
+    assert_non_null(strstr(err, "/nonexistent/r.csv"));
+}
+
+int main(void)
+{
+    glci_log_init("test_agent", GLCI_LOG_ERROR);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_csv_good_any_order_and_optional),
+        cmocka_unit_test(test_csv_every_malformed_row),
+        cmocka_unit_test(test_csv_optional_columns_checked),
+        cmocka_unit_test(test_csv_bad_headers),
+        cmocka_unit_test(test_csv_lists_every_bad_line),
+        cmocka_unit_test_setup_teardown(test_spool_good_file_to_done, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_spool_bad_file_to_failed_with_errors, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_spool_half_written_not_taken, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_spool_file_taken_once_across_crash, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_spool_outbox_limit_keeps_file_waiting, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_config_file_and_flags, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_config_errors_name_file_and_line, s_setup,
+                                        s_teardown),
+        cmocka_unit_test(test_config_flag_errors),
+        cmocka_unit_test(test_config_run_requirements),
+        cmocka_unit_test_setup_teardown(test_key_file_readable_by_others_refused, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_deadletter_file, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
