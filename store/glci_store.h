@@ -219,6 +219,11 @@ int glci_view_city(glci_view_t *v, const char *id, glci_city_t *out);
 int glci_view_cities(glci_view_t *v, int (*fn)(void *ctx, const glci_city_t *c),
                      void *ctx);
 
+/* The highest applied sequence number of (city, stream). ENOCITY, or
+ * ENODATA if the stream never had a batch applied. */
+int glci_view_stream_mark(glci_view_t *v, const char *city, uint64_t stream,
+                          uint64_t *mark);
+
 typedef struct {
     uint32_t rank;            /* shared for equal indices: 1, 2, 2, 4 */
     const char *city;         /* valid until the view ends */

@@ -171,6 +171,34 @@ int glci_view_cities(glci_view_t *v, int (*fn)(void *ctx, const glci_city_t *c),
     return rc == MDB_NOTFOUND ? 0 : (rc < -1000 ? glci_mdb_err(rc) : rc);
 }
 
+int glci_view_stream_mark(glci_view_t *v, const char *city, uint64_t stream,
+                          uint64_t *mark)
+{
+    unsigned char k[S_CITYZ_MAX + 8];
+    MDB_val key = {0, k}, d;
+    s_cityrec_t rec;
+    int rc;
+
+    *mark = 0;
+    if (!glci_city_id_valid(city))
+        return GLCI_STORE_ENOCITY;
+    rc = glci_store_city_get(v->st, v->txn, city, &rec);
+    if (rc != 0)
+        return rc;
+    key.mv_size = glci_store_cityz(k, city);
+    glci_be64_put(k + key.mv_size, stream);
+    key.mv_size += 8;
+    rc = mdb_get(v->txn, v->st->dbi[S_DB_STREAMS], &key, &d);
+    if (rc == MDB_NOTFOUND)
+        return GLCI_STORE_ENODATA;
+    if (rc != 0)
+        return glci_mdb_err(rc);
+    if (d.mv_size != 8)
+        return GLCI_STORE_ECORRUPT;
+    *mark = glci_be64_get(d.mv_data);
+    return 0;
+}
+
 int glci_view_rank(glci_view_t *v, int32_t period,
                    int (*fn)(void *ctx, const glci_rank_row_t *row), void *ctx)
 {
