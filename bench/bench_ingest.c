@@ -1,10 +1,492 @@
-/* glci-bench ingest: see bench.h. */
+/* glci-bench ingest: the real glci-collector process on a fresh store with
+ * N registered cities, fed over loopback with CURVE by several sender
+ * threads. Each thread owns a share of the cities, one DEALER (own key) per
+ * city as a city's agent would, and keeps a window of batches in flight.
+ * Batches are packed before the clock starts; every connection has
+ * completed its CURVE handshake and had one warm-up batch acked.
+ *
+ * Prints {"bench": "ingest", "obs_per_s", "ack_p50_ms", "ack_p99_ms",
+ * "senders", "curve": true, ...}: observations per second from the first
+ * timed send to the last durable ack, and the send-to-ack latency of every
+ * timed batch. Finally checks through a read-only view that the store holds
+ * every observation sent.
+ *
+ * Options: --cities N (200) --obs N (1000000) --batch N (1000)
+ *          --senders N (4) --window N (8, batches in flight per sender)
+ *          --keep (leave the temp store) */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
 
 #include "bench.h"
+#include "glci_alloc.h"
+#include "glci_keyfile.h"
+#include "glci_store.h"
+#include "glci_text.h"
+#include "glci_wire.h"
+
+typedef struct {
+    uint8_t *buf;
+    size_t len;
+    int city;                 /* index into the sender's cities */
+    uint64_t seq;
+    double sent_at;
+} s_batch_t;
+
+typedef struct {
+    int id;
+    int n_cities;
+    int *cities;              /* global city numbers */
+    void **socks;
+    uint64_t *streams;
+    s_batch_t *batches;
+    size_t n_batches;
+    double *lat_ms;           /* per batch */
+    double last_ack;
+    int failed;
+    char error[512];
+} s_sender_t;
+
+static struct {
+    void *ctx;
+    char endpoint[64];
+    glci_key_t server_pub;
+    glci_key_t *pub, *sec;
+    int window;
+    pthread_barrier_t ready;
+    double t0;
+} s;
+
+static double s_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int s_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    int port = -1;
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
+
+static int s_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Receives one ack on sock; returns 0 and fills ack, -1 on error. */
+static int s_recv_ack(void *sock, glci_wire_ack_t *ack, char *err, size_t errlen)
+{
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    if (zmq_msg_recv(&m, sock, 0) < 0) {
+        snprintf(err, errlen, "recv: %s", zmq_strerror(errno));
+        zmq_msg_close(&m);
+        return -1;
+    }
+    int rc = glci_wire_ack_unpack(zmq_msg_data(&m), zmq_msg_size(&m), ack, err, errlen);
+    zmq_msg_close(&m);
+    return rc == 0 ? 0 : -1;
+}
+
+static void *s_sender_main(void *arg)
+{
+    s_sender_t *t = arg;
+    zmq_pollitem_t *items = glci_xcalloc((size_t)t->n_cities, sizeof *items);
+    /* warm-up: one batch per city, so every handshake is done */
+    for (int c = 0; c < t->n_cities; c++) {
+        void *sock = zmq_socket(s.ctx, ZMQ_DEALER);
+        int g = t->cities[c];
+        int zero = 0, hwm = 10000, rcvtimeo = 60000;
+        zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof zero);
+        zmq_setsockopt(sock, ZMQ_RCVTIMEO, &rcvtimeo, sizeof rcvtimeo);
+        zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
+        zmq_setsockopt(sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
+        zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, s.server_pub.z85, GLCI_Z85_KEY_LEN);
+        zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, s.pub[g].z85, GLCI_Z85_KEY_LEN);
+        zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, s.sec[g].z85, GLCI_Z85_KEY_LEN);
+        zmq_connect(sock, s.endpoint);
+        t->socks[c] = sock;
+        items[c].socket = sock;
+        items[c].events = ZMQ_POLLIN;
+        char city[16];
+        snprintf(city, sizeof city, "city%03d", g);
+        glci_wire_obs_t o;
+        memset(&o, 0, sizeof o);
+        o.indicator = "adult_learning_rate";
+        o.period = 2000;
+        o.has_period = 1;
+        o.value = 1.0;
+        o.has_value = 1;
+        uint8_t *buf;
+        size_t len;
+        glci_wire_batch_pack(t->streams[c], 1, city, &o, 1, &buf, &len);
+        zmq_send(sock, buf, len, 0);
+        free(buf);
+    }
+    for (int c = 0; c < t->n_cities; c++) {
+        glci_wire_ack_t ack;
+        memset(&ack, 0, sizeof ack);
+        if (s_recv_ack(t->socks[c], &ack, t->error, sizeof t->error) != 0 ||
+            ack.status != GLCI_WIRE_APPLIED) {
+            if (!t->error[0])
+                snprintf(t->error, sizeof t->error, "warm-up ack %s: %s",
+                         glci_wire_status_str(ack.status), ack.error);
+            t->failed = 1;
+        }
+        glci_wire_ack_release(&ack);
+    }
+    int r = pthread_barrier_wait(&s.ready);
+    if (r == PTHREAD_BARRIER_SERIAL_THREAD)
+        s.t0 = s_now();
+    pthread_barrier_wait(&s.ready);
+    if (t->failed)
+        goto done;
+
+    size_t next = 0, acked = 0, inflight = 0;
+    /* per city, the batches in flight are acked in order */
+    size_t *head = glci_xcalloc((size_t)t->n_cities, sizeof *head);
+    size_t **queue = glci_xcalloc((size_t)t->n_cities, sizeof *queue);
+    for (int c = 0; c < t->n_cities; c++)
+        queue[c] = glci_xcalloc(t->n_batches + 1, sizeof **queue);
+    size_t *tail = glci_xcalloc((size_t)t->n_cities, sizeof *tail);
+    while (acked < t->n_batches) {
+        while (inflight < (size_t)s.window && next < t->n_batches) {
+            s_batch_t *b = &t->batches[next];
+            b->sent_at = s_now();
+            if (zmq_send(t->socks[b->city], b->buf, b->len, 0) < 0) {
+                snprintf(t->error, sizeof t->error, "send: %s", zmq_strerror(errno));
+                t->failed = 1;
+                goto out;
+            }
+            queue[b->city][tail[b->city]++] = next;
+            next++;
+            inflight++;
+        }
+        if (zmq_poll(items, t->n_cities, 60000) <= 0) {
+            snprintf(t->error, sizeof t->error, "no ack within 60 s");
+            t->failed = 1;
+            goto out;
+        }
+        for (int c = 0; c < t->n_cities; c++) {
+            if (!(items[c].revents & ZMQ_POLLIN))
+                continue;
+            for (;;) {
+                zmq_pollitem_t one = {t->socks[c], 0, ZMQ_POLLIN, 0};
+                if (zmq_poll(&one, 1, 0) <= 0)
+                    break;
+                glci_wire_ack_t ack;
+                memset(&ack, 0, sizeof ack);
+                if (s_recv_ack(t->socks[c], &ack, t->error, sizeof t->error) != 0) {
+                    t->failed = 1;
+                    goto out;
+                }
+                if (ack.status != GLCI_WIRE_APPLIED || ack.n_rejections ||
+                    head[c] >= tail[c]) {
+                    snprintf(t->error, sizeof t->error, "ack %s (%zu rejections): %s",
+                             glci_wire_status_str(ack.status), ack.n_rejections, ack.error);
+                    glci_wire_ack_release(&ack);
+                    t->failed = 1;
+                    goto out;
+                }
+                size_t bi = queue[c][head[c]++];
+                double now = s_now();
+                t->lat_ms[bi] = (now - t->batches[bi].sent_at) * 1000.0;
+                t->last_ack = now;
+                glci_wire_ack_release(&ack);
+                acked++;
+                inflight--;
+            }
+        }
+    }
+out:
+    for (int c = 0; c < t->n_cities; c++)
+        free(queue[c]);
+    free(queue);
+    free(head);
+    free(tail);
+done:
+    for (int c = 0; c < t->n_cities; c++)
+        zmq_close(t->socks[c]);
+    free(items);
+    return NULL;
+}
+
+static int s_parse_opt(const char *name, const char *v, int64_t min, int64_t max, int64_t *out)
+{
+    if (!v || glci_parse_int64(v, min, max, out) != 0) {
+        fprintf(stderr, "glci-bench ingest: %s needs a whole number in [%lld, %lld]\n", name,
+                (long long)min, (long long)max);
+        return -1;
+    }
+    return 0;
+}
 
 int glci_bench_ingest(int argc, char **argv)
 {
-    fprintf(stderr, "glci-bench ingest: this benchmark is not written yet\n");
-    return 1;
+    int64_t n_cities = 200, n_obs = 1000000, batch = 1000, senders = 4, window = 8;
+    int keep = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int rc = 0;
+        if (!strcmp(argv[i], "--cities"))
+            rc = s_parse_opt("--cities", v, 1, 10000, &n_cities), i++;
+        else if (!strcmp(argv[i], "--obs"))
+            rc = s_parse_opt("--obs", v, 1, 1000000000, &n_obs), i++;
+        else if (!strcmp(argv[i], "--batch"))
+            rc = s_parse_opt("--batch", v, 1, 10000, &batch), i++;
+        else if (!strcmp(argv[i], "--senders"))
+            rc = s_parse_opt("--senders", v, 1, 64, &senders), i++;
+        else if (!strcmp(argv[i], "--window"))
+            rc = s_parse_opt("--window", v, 1, 1000, &window), i++;
+        else if (!strcmp(argv[i], "--keep"))
+            keep = 1;
+        else {
+            fprintf(stderr, "glci-bench ingest: unknown option %s\n", argv[i]);
+            return 2;
+        }
+        if (rc != 0)
+            return 2;
+    }
+    if (senders > n_cities)
+        senders = n_cities;
+    int status = 1;
+    char err[512];
+    char dir[] = "/tmp/glci-bench-ingest-XXXXXX";
+    if (!mkdtemp(dir)) {
+        fprintf(stderr, "glci-bench ingest: mkdtemp: %s\n", strerror(errno));
+        return 1;
+    }
+    char store[sizeof dir + 16], path[sizeof dir + 64];
+    snprintf(store, sizeof store, "%s/store", dir);
+    pid_t pid = -1;
+    s_sender_t *t = NULL;
+    glci_framework_t *fw = NULL;
+    s.ctx = NULL;
+
+    /* store, cities, keys */
+    glci_store_t *st = NULL;
+    if (glci_store_create(store, GLCI_FRAMEWORK_FILE, NULL, err, sizeof err) != 0 ||
+        glci_store_open(store, NULL, &st, err, sizeof err) != 0) {
+        fprintf(stderr, "glci-bench ingest: %s\n", err);
+        goto cleanup;
+    }
+    s.pub = glci_xcalloc((size_t)n_cities, sizeof *s.pub);
+    s.sec = glci_xcalloc((size_t)n_cities, sizeof *s.sec);
+    for (int c = 0; c < n_cities; c++) {
+        char id[16];
+        snprintf(id, sizeof id, "city%03d", c);
+        if (glci_key_generate(&s.pub[c], &s.sec[c], err, sizeof err) != 0 ||
+            glci_store_city_add(st, id, id, "XX", s.pub[c].z85) != 0) {
+            fprintf(stderr, "glci-bench ingest: cannot register %s\n", id);
+            glci_store_close(&st);
+            goto cleanup;
+        }
+    }
+    glci_store_close(&st);
+    glci_key_t server_sec;
+    snprintf(path, sizeof path, "%s/collector.key", store);
+    if (glci_key_generate(&s.server_pub, &server_sec, err, sizeof err) != 0 ||
+        glci_keyfile_write_secret(path, &s.server_pub, &server_sec, err, sizeof err) != 0) {
+        fprintf(stderr, "glci-bench ingest: %s\n", err);
+        goto cleanup;
+    }
+    int port = s_free_port();
+    snprintf(s.endpoint, sizeof s.endpoint, "tcp://127.0.0.1:%d", port);
+
+    /* the collector */
+    const char *bin = getenv("GLCI_COLLECTOR");
+    char binbuf[1024];
+    if (!bin) {
+        snprintf(binbuf, sizeof binbuf, "%s/collector/glci-collector", GLCI_BIN_DIR);
+        bin = binbuf;
+    }
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0) {
+        execl(bin, bin, "--store", store, "--listen", s.endpoint, "--log-level", "warn",
+              (char *)NULL);
+        fprintf(stderr, "glci-bench ingest: exec %s: %s\n", bin, strerror(errno));
+        _exit(127);
+    }
+    if (pid < 0) {
+        fprintf(stderr, "glci-bench ingest: fork: %s\n", strerror(errno));
+        goto cleanup;
+    }
+
+    /* the batches, packed up front */
+    if (glci_framework_load_file(GLCI_FRAMEWORK_FILE, &fw, err, sizeof err) != 0) {
+        fprintf(stderr, "glci-bench ingest: %s\n", err);
+        goto cleanup;
+    }
+    size_t n_batches = (size_t)((n_obs + batch - 1) / batch);
+    t = glci_xcalloc((size_t)senders, sizeof *t);
+    glci_wire_obs_t *obs = glci_xcalloc((size_t)batch, sizeof *obs);
+    for (int k = 0; k < senders; k++) {
+        s_sender_t *x = &t[k];
+        x->id = k;
+        x->n_cities = (int)(n_cities / senders + (k < n_cities % senders));
+        x->cities = glci_xcalloc((size_t)x->n_cities, sizeof *x->cities);
+        x->socks = glci_xcalloc((size_t)x->n_cities, sizeof *x->socks);
+        x->streams = glci_xcalloc((size_t)x->n_cities, sizeof *x->streams);
+        for (int c = 0; c < x->n_cities; c++) {
+            x->cities[c] = k + c * (int)senders;
+            x->streams[c] = 0xbe4c000000000000ull + (uint64_t)x->cities[c];
+        }
+        x->n_batches = n_batches / (size_t)senders + ((size_t)k < n_batches % (size_t)senders);
+        x->batches = glci_xcalloc(x->n_batches ? x->n_batches : 1, sizeof *x->batches);
+        x->lat_ms = glci_xcalloc(x->n_batches ? x->n_batches : 1, sizeof *x->lat_ms);
+    }
+    size_t obs_total = 0, serial = 0;
+    for (int k = 0; k < senders; k++) {
+        s_sender_t *x = &t[k];
+        uint64_t *seq = glci_xcalloc((size_t)x->n_cities, sizeof *seq);
+        for (size_t b = 0; b < x->n_batches; b++) {
+            int c = (int)(b % (size_t)x->n_cities);
+            size_t n = (size_t)batch;
+            if (obs_total + n > (size_t)n_obs)
+                n = (size_t)n_obs - obs_total;
+            for (size_t i = 0; i < n; i++, serial++) {
+                const glci_indicator_t *ind = &fw->ind[serial % fw->n_ind];
+                memset(&obs[i], 0, sizeof obs[i]);
+                obs[i].indicator = ind->id;
+                obs[i].period = 2000 + (int64_t)((serial / fw->n_ind) % 26);
+                obs[i].has_period = 1;
+                obs[i].value = ind->min + (ind->max - ind->min) * (double)(serial % 97) / 97.0;
+                obs[i].has_value = 1;
+            }
+            obs_total += n;
+            char city[16];
+            snprintf(city, sizeof city, "city%03d", x->cities[c]);
+            seq[c]++;
+            x->batches[b].city = c;
+            x->batches[b].seq = seq[c] + 1; /* seq 1 is the warm-up */
+            glci_wire_batch_pack(x->streams[c], seq[c] + 1, city, obs, n, &x->batches[b].buf,
+                                 &x->batches[b].len);
+        }
+        free(seq);
+    }
+    free(obs);
+
+    s.ctx = zmq_ctx_new();
+    s.window = (int)window;
+    pthread_barrier_init(&s.ready, NULL, (unsigned)senders + 1);
+    pthread_t *th = glci_xcalloc((size_t)senders, sizeof *th);
+    for (int k = 0; k < senders; k++)
+        pthread_create(&th[k], NULL, s_sender_main, &t[k]);
+    pthread_barrier_wait(&s.ready);
+    pthread_barrier_wait(&s.ready);
+    for (int k = 0; k < senders; k++)
+        pthread_join(th[k], NULL);
+    free(th);
+    pthread_barrier_destroy(&s.ready);
+
+    double t_end = s.t0;
+    size_t n_lat = 0;
+    double *lat = glci_xcalloc(n_batches ? n_batches : 1, sizeof *lat);
+    int failed = 0;
+    for (int k = 0; k < senders; k++) {
+        if (t[k].failed) {
+            fprintf(stderr, "glci-bench ingest: sender %d: %s\n", k, t[k].error);
+            failed = 1;
+        }
+        if (t[k].last_ack > t_end)
+            t_end = t[k].last_ack;
+        for (size_t b = 0; b < t[k].n_batches; b++)
+            lat[n_lat++] = t[k].lat_ms[b];
+    }
+    if (!failed) {
+        qsort(lat, n_lat, sizeof *lat, s_cmp_double);
+        double secs = t_end - s.t0;
+        double p50 = lat[(n_lat - 1) / 2];
+        double p99 = lat[(size_t)((double)(n_lat - 1) * 0.99)];
+
+        /* everything sent is in the store (warm-ups included) */
+        kill(pid, SIGTERM);
+        int wst;
+        waitpid(pid, &wst, 0);
+        pid = -1;
+        glci_store_opts_t ro = {GLCI_STORE_RDONLY, 0, 0};
+        glci_store_status_t ss;
+        glci_view_t *v = NULL;
+        memset(&ss, 0, sizeof ss);
+        if (glci_store_open(store, &ro, &st, err, sizeof err) == 0 &&
+            glci_view_begin(st, &v) == 0 && glci_view_status(v, &ss) == 0) {
+            glci_view_end(&v);
+            glci_store_close(&st);
+        }
+        uint64_t want = (uint64_t)n_obs + (uint64_t)n_cities;
+        if (ss.n_history != want) {
+            fprintf(stderr, "glci-bench ingest: store holds %llu applied values, sent %llu\n",
+                    (unsigned long long)ss.n_history, (unsigned long long)want);
+        } else {
+            printf("{\"bench\": \"ingest\", \"obs_per_s\": %.0f, \"ack_p50_ms\": %.2f, "
+                   "\"ack_p99_ms\": %.2f, \"senders\": %lld, \"curve\": true, "
+                   "\"cities\": %lld, \"observations\": %lld, \"batch\": %lld, "
+                   "\"window\": %lld, \"seconds\": %.3f, \"stored\": %llu, "
+                   "\"exit_status\": %d}\n",
+                   (double)n_obs / secs, p50, p99, (long long)senders, (long long)n_cities,
+                   (long long)n_obs, (long long)batch, (long long)window, secs,
+                   (unsigned long long)ss.n_history,
+                   WIFEXITED(wst) ? WEXITSTATUS(wst) : -1);
+            status = 0;
+        }
+    }
+    free(lat);
+
+cleanup:
+    if (pid > 0) {
+        kill(pid, SIGTERM);
+        waitpid(pid, NULL, 0);
+    }
+    if (t) {
+        for (int k = 0; k < senders; k++) {
+            for (size_t b = 0; b < t[k].n_batches; b++)
+                free(t[k].batches[b].buf);
+            free(t[k].batches);
+            free(t[k].lat_ms);
+            free(t[k].cities);
+            free(t[k].socks);
+            free(t[k].streams);
+        }
+        free(t);
+    }
+    if (s.ctx)
+        zmq_ctx_term(s.ctx);
+    glci_framework_free(&fw);
+    free(s.pub);
+    free(s.sec);
+    if (!keep) {
+        char cmd[sizeof dir + 16];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "glci-bench ingest: could not remove %s\n", dir);
+    } else {
+        fprintf(stderr, "glci-bench ingest: store kept in %s\n", store);
+    }
+    return status;
 }
