@@ -81,7 +81,7 @@ static glci_framework_t *s_load(const char *text)
 static const char *s_shipped_path(void)
 {
     const char *p = getenv("GLCI_FRAMEWORK");
-    return p && *p ? p : "../framework/glci.ini";
+    return p && *p ? p : GLCI_FRAMEWORK_FILE;
 }
 
 /* ---- Valid files ------------------------------------------------------- */
@@ -439,6 +439,17 @@ static void test_refuse_long_line(void **state)
     name[sizeof name - 1] = '\0';
     snprintf(line, sizeof line, "name = %s", name);
     s_refuse(s_subst("name = I", line), 11, "line too long");
+    /* 197 bytes is the limit: accepted at it, refused one past it. */
+    char at[200];
+    memset(at, 'y', sizeof at);
+    memcpy(at, "name = ", 7);
+    at[197] = '\0';
+    glci_framework_t *fw = s_load(s_subst("name = I", at));
+    assert_int_equal(strlen(fw->ind[0].name), 190);
+    glci_framework_free(&fw);
+    at[197] = 'y';
+    at[198] = '\0';
+    s_refuse(s_subst("name = I", at), 11, "line too long (198 bytes, at most 197)");
     /* A comment line is no exception. */
     snprintf(line, sizeof line, "; %s\nname = I", name);
     s_refuse(s_subst("name = I", line), 11, "line too long");
