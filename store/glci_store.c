@@ -74,12 +74,11 @@ size_t glci_store_obs_key(unsigned char *k, const char *city, uint32_t ind, int3
     return n + 6;
 }
 
-size_t glci_store_hist_key(unsigned char *k, const char *city, uint32_t ind, uint64_t no)
+size_t glci_store_hist_key(unsigned char *k, const char *city, uint64_t no)
 {
     size_t n = glci_store_cityz(k, city);
-    glci_be16_put(k + n, (uint16_t)ind);
-    glci_be64_put(k + n + 2, no);
-    return n + 10;
+    glci_be64_put(k + n, no);
+    return n + 8;
 }
 
 size_t glci_store_result_key(unsigned char *k, const char *city, int32_t period)

@@ -9,7 +9,8 @@
  *      numbered by the city's history counter (application order), an
  *      invalid one is written to the rejects log at once (its keys only
  *      grow, so those writes are appends).
- *   2. Sort the work by history key and write the history.
+ *   2. Sort the work by history key (city, number) and write the history:
+ *      one run of appends at the end of each city's range.
  *   3. Sort the work by observation key; per (city, indicator, period) the
  *      last value wins (the earlier ones are revisions, kept in history)
  *      and is written once.
@@ -355,8 +356,6 @@ static int s_cmp_hist(const void *a, const void *b)
     const s_work_t *x = a, *y = b;
     if (x->order != y->order)
         return x->order < y->order ? -1 : 1;
-    if (x->ind != y->ind)
-        return x->ind < y->ind ? -1 : 1;
     return x->hist_no < y->hist_no ? -1 : x->hist_no > y->hist_no;
 }
 
@@ -403,7 +402,7 @@ static void s_period_delta(s_ingest_t *g, int32_t period)
     g->n_pd++;
 }
 
-/* Step 2: history, in (city, indicator, number) order. */
+/* Step 2: history, in (city, number) order. */
 static int s_write_history(s_ingest_t *g, MDB_txn *txn)
 {
     MDB_cursor *cur;
@@ -432,12 +431,13 @@ static int s_write_history(s_ingest_t *g, MDB_txn *txn)
         h.stream = b->stream;
         h.seq = b->seq;
         h.index = w->obs;
+        h.ind = w->ind;
         memcpy(p, &h, sizeof h);
         if (sl)
             memcpy(p + sizeof h, o->source, sl);
         p[sizeof h + sl] = 0;
         key.mv_data = k;
-        key.mv_size = glci_store_hist_key(k, g->cities[w->city].id, w->ind, w->hist_no);
+        key.mv_size = glci_store_hist_key(k, g->cities[w->city].id, w->hist_no);
         val.mv_data = p;
         val.mv_size = sizeof h + sl + 1;
         rc = mdb_cursor_put(cur, &key, &val, 0);

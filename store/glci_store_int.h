@@ -13,7 +13,7 @@
  *   streams       cityz | stream u64             -> mark u64
  *   batches       cityz | stream u64 | seq u64   -> 16-byte content hash
  *   obs           cityz | ind u16 | period i32   -> s_obsrec_t
- *   history       cityz | ind u16 | no u64       -> s_histrec_t + source + NUL
+ *   history       cityz | no u64                 -> s_histrec_t + source + NUL
  *   results       cityz | period i32             -> glci_result_t block
  *   rank          period i32 | rank key [8] | id -> coverage f64 + cityz
  *   periods       period i32                     -> current observations u64
@@ -88,7 +88,7 @@ typedef struct {
     int64_t observed_at;
     uint64_t stream, seq;
     uint32_t index;           /* position in its batch */
-    uint32_t reserved;
+    uint32_t ind;             /* indicator (framework index) */
 } s_histrec_t;
 
 typedef struct {
@@ -124,7 +124,11 @@ struct glci_view {
 size_t glci_store_cityz(unsigned char *p, const char *id);
 
 size_t glci_store_obs_key(unsigned char *k, const char *city, uint32_t ind, int32_t period);
-size_t glci_store_hist_key(unsigned char *k, const char *city, uint32_t ind, uint64_t no);
+/* History is keyed by the city's own counter, not by indicator: the values
+ * of one ingest land as one run at the end of each city's range (few pages
+ * per city) instead of one page per (city, indicator). A history query
+ * filters the city's range by indicator. */
+size_t glci_store_hist_key(unsigned char *k, const char *city, uint64_t no);
 size_t glci_store_result_key(unsigned char *k, const char *city, int32_t period);
 size_t glci_store_rank_key(unsigned char *k, int32_t period, double index, const char *city);
 

@@ -143,7 +143,7 @@ static int s_verify_city(s_verify_t *v, const char *city, const s_cityrec_t *rec
 
         /* Its history entry. */
         unsigned char hk[S_CITYZ_MAX + 10];
-        MDB_val hkey = {glci_store_hist_key(hk, city, ind, o.hist_no), hk}, hd;
+        MDB_val hkey = {glci_store_hist_key(hk, city, o.hist_no), hk}, hd;
         s_histrec_t h;
         if (mdb_get(v->txn, st->dbi[S_DB_HISTORY], &hkey, &hd) != 0 || hd.mv_size < sizeof h) {
             s_diff(v, "%s: current value of %s period %d has no history entry", city,
@@ -151,7 +151,7 @@ static int s_verify_city(s_verify_t *v, const char *city, const s_cityrec_t *rec
             continue;
         }
         memcpy(&h, hd.mv_data, sizeof h);
-        if (h.period != p || memcmp(&h.value, &o.value, sizeof(double)) != 0)
+        if (h.period != p || h.ind != ind || memcmp(&h.value, &o.value, sizeof(double)) != 0)
             s_diff(v, "%s: current value of %s period %d differs from its history entry",
                    city, fw->ind[ind].id, p);
     }
@@ -175,13 +175,13 @@ static int s_verify_city(s_verify_t *v, const char *city, const s_cityrec_t *rec
         if (k.mv_size < plen || memcmp(kp, pk, plen) != 0)
             break;
         n_hist++;
-        if (k.mv_size != plen + 10 || d.mv_size < sizeof h) {
+        if (k.mv_size != plen + 8 || d.mv_size < sizeof h) {
             s_diff(v, "%s: a history record does not decode", city);
             continue;
         }
         memcpy(&h, d.mv_data, sizeof h);
-        uint32_t ind = glci_be16_get(kp + plen);
-        uint64_t no = glci_be64_get(kp + plen + 2);
+        uint32_t ind = h.ind;
+        uint64_t no = glci_be64_get(kp + plen);
         if (ind >= fw->n_ind) {
             s_diff(v, "%s: history entry of unknown indicator #%u", city, ind);
             continue;

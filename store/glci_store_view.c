@@ -322,7 +322,7 @@ int glci_view_history(glci_view_t *v, const char *city, const char *indicator,
 {
     glci_store_t *st = v->st;
     s_cityrec_t rec;
-    unsigned char pk[S_CITYZ_MAX + 2], ok[S_CITYZ_MAX + 6];
+    unsigned char pk[S_CITYZ_MAX], ok[S_CITYZ_MAX + 6];
     MDB_cursor *cur;
     MDB_val k, d;
     size_t plen;
@@ -337,9 +337,8 @@ int glci_view_history(glci_view_t *v, const char *city, const char *indicator,
     ind = indicator ? glci_framework_indicator(st->fw, indicator) : -1;
     if (ind < 0)
         return GLCI_STORE_EINVAL;
+    /* The city's history in application order, filtered by indicator. */
     plen = glci_store_cityz(pk, city);
-    glci_be16_put(pk + plen, (uint16_t)ind);
-    plen += 2;
 
     rc = mdb_cursor_open(v->txn, st->dbi[S_DB_HISTORY], &cur);
     if (rc != 0)
@@ -366,6 +365,8 @@ int glci_view_history(glci_view_t *v, const char *city, const char *indicator,
             rc = GLCI_STORE_ECORRUPT;
             break;
         }
+        if (h.ind != (uint32_t)ind)
+            continue;
         no = glci_be64_get((const unsigned char *)k.mv_data + plen);
         memset(&row, 0, sizeof row);
         row.period = h.period;
