@@ -250,6 +250,7 @@ typedef struct {
     size_t size;
     glci_rank_by_t by;
     uint32_t which;
+    int keep;
     glci_period_t *p;
 } s_load_t;
 
@@ -264,8 +265,13 @@ static int s_load_one(void *ctx, const char *city, const glci_result_t *r)
     glci_period_row_t *row = &p->rows[p->n++];
     memset(row, 0, sizeof *row);
     snprintf(row->city, sizeof row->city, "%s", city);
-    row->result = glci_xmalloc(l->size);
-    memcpy(row->result, r, l->size);
+    if (l->keep) {
+        row->result = glci_xmalloc(l->size);
+        memcpy(row->result, r, l->size);
+    }
+    row->index = r->index;
+    row->has_index = r->has_index != 0;
+    row->coverage = r->coverage;
     if (l->by == GLCI_RANK_INDEX) {
         row->ranked = r->has_index != 0;
         row->key = r->index;
@@ -290,11 +296,12 @@ static int s_rank_order(const void *a, const void *b)
 }
 
 int glci_period_load(glci_view_t *v, const glci_framework_t *fw, int32_t period,
-                     glci_rank_by_t by, uint32_t which, glci_period_t *out)
+                     glci_rank_by_t by, uint32_t which, int keep, glci_period_t *out)
 {
     memset(out, 0, sizeof *out);
     out->period = period;
-    s_load_t l = {.fw = fw, .size = glci_result_size(fw), .by = by, .which = which, .p = out};
+    s_load_t l = {.fw = fw, .size = glci_result_size(fw), .by = by, .which = which,
+                  .keep = keep, .p = out};
     int rc = glci_view_results(v, period, s_load_one, &l);
     if (rc != 0) {
         glci_period_release(out);

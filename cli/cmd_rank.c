@@ -71,7 +71,7 @@ static int s_rank(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
         goto cleanup;
     if (!opts[0].seen && glci_cli_latest_period(cmd, cli, v, &period) != 0)
         goto cleanup;
-    rc = glci_period_load(v, fw, period, by, (uint32_t)which, &p);
+    rc = glci_period_load(v, fw, period, by, (uint32_t)which, 0, &p);
     if (rc != 0) {
         glci_cli_store_fail(cmd, cli, rc, "cannot read the results");
         goto cleanup;
@@ -91,15 +91,15 @@ static int s_rank(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
             json_array_append_new(rows, json_pack(
                 "{s:I, s:s, s:s, s:o, s:o, s:o}", "rank", (json_int_t)r->rank, "city",
                 r->city, "name", c.name, "score", glci_json_num(r->key, 1), "index",
-                glci_json_num(r->result->index, (int)r->result->has_index), "coverage",
-                glci_json_num(r->result->coverage, 1)));
+                glci_json_num(r->index, r->has_index), "coverage",
+                glci_json_num(r->coverage, 1)));
         }
         for (size_t i = p.n_ranked; i < p.n; i++) {
             const glci_period_row_t *r = &p.rows[i];
             s_name(v, r->city, &c);
             json_array_append_new(unranked, json_pack(
                 "{s:s, s:s, s:o}", "city", r->city, "name", c.name, "coverage",
-                glci_json_num(r->result->coverage, 1)));
+                glci_json_num(r->coverage, 1)));
         }
         j = json_pack("{s:i, s:s, s:o, s:I, s:o, s:o}", "period", (int)period, "by",
                       by == GLCI_RANK_INDEX ? "index" : by == GLCI_RANK_AREA ? "area" : "focus",
@@ -127,7 +127,7 @@ static int s_rank(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
             glci_table_cell(t, c.name);
             glci_fmt_exact(r->key, r->ranked, score, sizeof score);
             glci_table_cell(t, score);
-            glci_fmt_exact(r->result->coverage, 1, cov, sizeof cov);
+            glci_fmt_exact(r->coverage, 1, cov, sizeof cov);
             glci_table_cell(t, cov);
         }
         glci_table_print_csv(t, stdout);
@@ -145,7 +145,7 @@ static int s_rank(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
         glci_table_cell(t, c.name);
         glci_fmt_score(r->key, 1, score, sizeof score);
         glci_table_cell(t, score);
-        glci_table_cellf(t, "%.0f%%", r->result->coverage * 100.0);
+        glci_table_cellf(t, "%.0f%%", r->coverage * 100.0);
     }
     printf("League table %d by %s%s%s%s (%zu ranked of %zu cities with data)\n",
            (int)period, by_name, by_id ? " (" : "", by_id ? by_id : "", by_id ? ")" : "",
@@ -163,7 +163,7 @@ static int s_rank(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
             s_name(v, r->city, &c);
             glci_table_cell(t, r->city);
             glci_table_cell(t, c.name);
-            glci_table_cellf(t, "%.0f%%", r->result->coverage * 100.0);
+            glci_table_cellf(t, "%.0f%%", r->coverage * 100.0);
         }
         printf("\nUnranked (%s; min coverage %.0f%%):\n",
                by == GLCI_RANK_INDEX ? "no index: an area without a score or coverage too low"

@@ -169,7 +169,7 @@ static void s_table(const glci_framework_t *fw, const glci_city_t *c, const glci
                 const glci_slot_t *s = glci_result_slot_c(fw, r, i);
                 glci_table_cellf(t, "    %s", fw->ind[i].id);
                 if (s->present) {
-                    glci_format_double(s->value, buf, sizeof buf);
+                    glci_fmt_value(s->value, buf, sizeof buf);
                     glci_table_cell(t, buf);
                     glci_table_cell(t, fw->ind[i].unit);
                     glci_table_cellf(t, "%d%s", (int)s->period,

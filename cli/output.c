@@ -216,10 +216,40 @@ void glci_fmt_score(double v, int present, char *buf, size_t len)
 
 void glci_fmt_exact(double v, int present, char *buf, size_t len)
 {
-    if (!present || !isfinite(v))
+    if (!present || !isfinite(v)) {
         snprintf(buf, len, "%s", "");
-    else
-        glci_format_double(v, buf, len);
+        return;
+    }
+    /* Any decimal of at most 15 digits survives a trip through a double
+     * (DBL_DIG), so "%.15g" is already the shortest text when one that
+     * short exists; otherwise 16 or 17 digits. Three tries at most, where
+     * a search from 1 digit up costs a table of 10,000 scores dearly. */
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, len, "%.*g", prec, v);
+        if (prec == 17 || strtod(buf, NULL) == v)
+            return;
+    }
+}
+
+void glci_fmt_value(double v, char *buf, size_t len)
+{
+    double a = fabs(v);
+    if (!isfinite(v) || (a != 0.0 && (a < 0.01 || a >= 1e9))) {
+        snprintf(buf, len, "%.4g", v);
+        return;
+    }
+    /* two decimals at most, no trailing zeros: 41, 41.5, 99.07 */
+    snprintf(buf, len, "%.2f", v);
+    char *dot = strchr(buf, '.');
+    if (dot) {
+        char *end = buf + strlen(buf);
+        while (end > dot + 1 && end[-1] == '0')
+            *--end = '\0';
+        if (end == dot + 1)
+            *dot = '\0';
+    }
+    if (strcmp(buf, "-0") == 0)
+        snprintf(buf, len, "0");
 }
 
 void glci_fmt_time(int64_t unix_seconds, char *buf, size_t len)

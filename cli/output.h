@@ -64,6 +64,10 @@ void glci_fmt_score(double v, int present, char *buf, size_t len);
 /* Text of a number for CSV: the shortest exact form, "" when absent. */
 void glci_fmt_exact(double v, int present, char *buf, size_t len);
 
+/* Text of a measured value for people: at most two decimals, no trailing
+ * zeros ("41", "99.07"); very small or large magnitudes in %g form. */
+void glci_fmt_value(double v, char *buf, size_t len);
+
 /* ISO 8601 UTC text of Unix seconds, or "-" / JSON null for 0 (never). */
 void glci_fmt_time(int64_t unix_seconds, char *buf, size_t len);
 json_t *glci_json_time(int64_t unix_seconds);

@@ -9,3 +9,7 @@ glci_add_test(test_cli_live integration
   SOURCES integration/test_cli_live.c integration/test_cli_support.c
   LIBS glci_store glci_common PkgConfig::JANSSON m)
 add_dependencies(test_cli_live glci)
+glci_add_test(test_cli_tamper integration
+  SOURCES integration/test_cli_tamper.c integration/test_cli_support.c
+  LIBS glci_store glci_common PkgConfig::JANSSON PkgConfig::LMDB)
+add_dependencies(test_cli_tamper glci)
