@@ -409,7 +409,8 @@ static int s_write_history(s_ingest_t *g, MDB_txn *txn)
     unsigned char k[S_CITYZ_MAX + 10];
     int rc;
 
-    qsort(g->work, g->n_work, sizeof *g->work, s_cmp_hist);
+    if (g->n_work > 1)
+        qsort(g->work, g->n_work, sizeof *g->work, s_cmp_hist);
     rc = mdb_cursor_open(txn, g->st->dbi[S_DB_HISTORY], &cur);
     if (rc != 0)
         return rc;
@@ -454,7 +455,8 @@ static int s_write_obs(s_ingest_t *g, MDB_txn *txn, uint64_t *n_obs)
     unsigned char k[S_CITYZ_MAX + 6];
     int rc;
 
-    qsort(g->work, g->n_work, sizeof *g->work, s_cmp_obs);
+    if (g->n_work > 1)
+        qsort(g->work, g->n_work, sizeof *g->work, s_cmp_obs);
     rc = mdb_cursor_open(txn, g->st->dbi[S_DB_OBS], &cur);
     if (rc != 0)
         return rc;
@@ -534,7 +536,8 @@ static int s_write_results(s_ingest_t *g, MDB_txn *txn)
     unsigned char k[S_CITYZ_MAX + 4];
     int rc;
 
-    qsort(g->upd, g->n_upd, sizeof *g->upd, s_cmp_upd);
+    if (g->n_upd > 1)
+        qsort(g->upd, g->n_upd, sizeof *g->upd, s_cmp_upd);
     rc = mdb_cursor_open(txn, g->st->dbi[S_DB_RESULTS], &cur);
     if (rc != 0)
         return rc;
@@ -581,7 +584,8 @@ static int s_write_results(s_ingest_t *g, MDB_txn *txn)
 /* Step 5a: period counts of current observations. */
 static int s_write_periods(s_ingest_t *g, MDB_txn *txn)
 {
-    qsort(g->pd, g->n_pd, sizeof *g->pd, s_cmp_pd);
+    if (g->n_pd > 1)
+        qsort(g->pd, g->n_pd, sizeof *g->pd, s_cmp_pd);
     for (size_t i = 0; i < g->n_pd; i++) {
         unsigned char k[4], v[8];
         MDB_val key = {4, k}, val;

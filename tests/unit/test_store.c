@@ -923,10 +923,9 @@ static void test_map_full_enospc(void **state)
     glci_obs_t obs[64];
     glci_batch_t b[50];
     glci_batch_result_t res[50];
-    size_t n = s_full_obs(f->fw, obs, 2010, 0.4);
-
     glci_store_close(&f->st);
     s_open(f, 64 * 1024, 128 * 1024);
+    size_t n = s_full_obs(f->fw, obs, 2010, 0.4);   /* ids from the new handle */
     glci_store_status_t before = s_status(f);
     for (int i = 0; i < 50; i++) {
         b[i].city = "cork-ie";
@@ -1084,13 +1083,14 @@ static void test_backup(void **state)
 static void test_rdonly(void **state)
 {
     fixture_t *f = *state;
-    glci_obs_t obs[1] = {s_obs(f->fw->ind[0].id, 2020, s_val(f->fw, 0, 0.5))};
     glci_batch_result_t res;
     char err[256];
     glci_store_opts_t ro = {GLCI_STORE_RDONLY, 0, 0};
 
     glci_store_close(&f->st);
     assert_int_equal(glci_store_open(f->dir, &ro, &f->st, err, sizeof err), 0);
+    f->fw = glci_store_framework(f->st);
+    glci_obs_t obs[1] = {s_obs(f->fw->ind[0].id, 2020, s_val(f->fw, 0, 0.5))};
     assert_int_equal(s_ingest1(f, "cork-ie", 1, 1, obs, 1, 1, &res), GLCI_STORE_ERDONLY);
     assert_int_equal(glci_store_city_add(f->st, "new-1", "N", "FR", NULL), GLCI_STORE_ERDONLY);
     assert_int_equal(glci_store_city_revoke(f->st, "cork-ie"), GLCI_STORE_ERDONLY);
