@@ -191,9 +191,14 @@ int glci_json_print(json_t **value, FILE *out)
 {
     /* jansson prints reals with "%.17g", which always reads back as the same
      * double; JSON_REAL_PRECISION(17) says so explicitly. */
-    int rc = json_dumpf(*value, out, JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
-    if (rc == 0 && fputc('\n', out) == EOF)
-        rc = -1;
+    char *text = json_dumps(*value, JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+    int rc = text ? 0 : -1;
+    if (text) {
+        size_t len = strlen(text);
+        if (fwrite(text, 1, len, out) != len || fputc('\n', out) == EOF)
+            rc = -1;
+        free(text);
+    }
     json_decref(*value);
     *value = NULL;
     return rc == 0 ? 0 : -1;
