@@ -9,9 +9,15 @@
  * GLCI_STORE_E* code; glci_store_strerror() names it. Functions that take
  * err/errlen also write a one-line message naming the thing at fault.
  *
- * Threads: one glci_store_t may be used by one thread at a time. Many
- * processes may open the same store: one writer (the collector, or the CLI
- * for an admin command) and any number of read-only readers.
+ * Threads: one glci_store_t may be used by one thread at a time, except
+ * glci_store_city_by_key, glci_store_key_check and
+ * glci_store_auth_generation, which may also run in other threads at the
+ * same time (e.g. a ZAP handler while the main thread ingests). A thread
+ * must not hold a view while it runs a write (ingest, city admin) on the
+ * same handle: growing the map needs every read transaction ended. Many
+ * processes may open the same store: one writer at a time (LMDB serialises
+ * them; the collector, or the CLI for an admin command) and any number of
+ * read-only readers, which survive the writer growing the map.
  *
  * Lifetime of data from a view: every pointer a view hands out (results,
  * strings in rows) points into LMDB's memory map and is valid only until the
