@@ -4,8 +4,9 @@
  * times (default 500). After each kill the parent reopens the store and
  * checks that every batch is either wholly applied or not at all:
  *   - per city, the stream mark m, the batch count, the observation and
- *     reject counters and the history of every indicator are exactly those
- *     of batches 1..m (the batches are a pure function of (city, seq), so
+ *     reject counters and the history of the indicators (all of them on
+ *     the first and last round, a rotating eleventh in between) are exactly
+ *     those of batches 1..m (the batches are a pure function of (city, seq), so
  *     the parent regenerates them);
  *   - glci_store_verify passes: current values, history, results (bit for
  *     bit against the full path), rank view and counters agree.
@@ -150,8 +151,11 @@ static void s_print_diff(void *ctx, const char *d)
     print_message("verify: %s\n", d);
 }
 
-/* Returns the number of applied batches over all cities. */
-static uint64_t s_check(const char *dir)
+/* Returns the number of applied batches over all cities. The history of
+ * every indicator is compared on the first and last round; in between a
+ * rotating eleventh of the indicators (the counters and verify cover the
+ * rest each time), to keep the test's time linear. */
+static uint64_t s_check(const char *dir, int round, int full)
 {
     glci_store_t *st = NULL;
     glci_view_t *v = NULL;
@@ -198,6 +202,8 @@ static uint64_t s_check(const char *dir)
         const glci_obs_t **want = malloc(cap * sizeof *want);
         uint64_t *want_seq = malloc(cap * sizeof *want_seq);
         for (uint32_t ind = 0; ind < fw->n_ind; ind++) {
+            if (!full && ind % 11 != (uint32_t)round % 11)
+                continue;
             hcheck_t h = {fw, want, want_seq, 0, 0, 0};
             for (size_t i = 0; i < nr; i++)
                 if (inds[i] == ind) {
@@ -267,7 +273,7 @@ static void test_kill_during_ingest(void **state)
         assert_int_equal(waitpid(pid, &status, 0), pid);
         if (!(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL))
             fail_msg("child ended on its own (status %d) instead of being killed", status);
-        applied = s_check(dir);
+        applied = s_check(dir, k, k == 0 || k == kills - 1);
         assert_true(applied >= prev);   /* nothing committed is ever lost */
         if (applied > prev)
             progressed++;
