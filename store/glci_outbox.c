@@ -10,11 +10,16 @@
  *   "GOB1" | created i64 | n_obs u32 | n_obs x observation | checksum[16]
  *   observation: period i32 | value f64 bits | observed_at i64 |
  *                ind_len u16 | src_len u16 | indicator | source
- * The checksum is BLAKE2b-128 (libsodium) of everything before it. */
+ * The checksum is BLAKE2b-128 (libsodium) of everything before it.
+ *
+ * Environment handling (durable commits, stale readers, map growth on
+ * MDB_MAP_FULL, adopting a map grown by another process) is the shared
+ * helper layer's (glci_mdb.h); write transactions are its callbacks. A
+ * callback that refuses (EFULL, EEXIST, ...) keeps its outbox code in its
+ * context and aborts with a store code. */
 #include "glci_outbox.h"
 
 #include <errno.h>
-#include <lmdb.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +28,8 @@
 #include <time.h>
 
 #include "glci_alloc.h"
+#include "glci_mdb.h"
+#include "glci_store.h"
 
 #define S_MAGIC "GOB1"
 #define S_HDR_LEN (4 + 8 + 4)
@@ -30,7 +37,7 @@
 #define S_SUM_LEN 16
 
 struct glci_outbox {
-    MDB_env *env;
+    glci_mdb_t *mdb;
     MDB_dbi meta, batches, quarantine, markers;
     uint64_t limit;
     uint64_t stream;
@@ -84,19 +91,20 @@ static uint64_t s_key_seq(const MDB_val *k)
     return v;
 }
 
+/* LMDB or store code -> outbox code. */
 static int s_code(int rc)
 {
-    switch (rc) {
-    case 0:            return GLCI_OUTBOX_OK;
-    case MDB_NOTFOUND: return GLCI_OUTBOX_ENOENT;
-    case MDB_MAP_FULL: return GLCI_OUTBOX_ENOSPC;
-    case ENOSPC:       return GLCI_OUTBOX_ENOSPC;
-    case MDB_CORRUPTED:
-    case MDB_PAGE_NOTFOUND:
-        return GLCI_OUTBOX_ECORRUPT;
-    default:           return GLCI_OUTBOX_EIO;
+    switch (glci_mdb_err(rc)) {
+    case GLCI_STORE_OK:       return GLCI_OUTBOX_OK;
+    case GLCI_STORE_ENOENT:   return GLCI_OUTBOX_ENOENT;
+    case GLCI_STORE_ENOSPC:   return GLCI_OUTBOX_ENOSPC;
+    case GLCI_STORE_ECORRUPT: return GLCI_OUTBOX_ECORRUPT;
+    default:                  return GLCI_OUTBOX_EIO;
     }
 }
+
+/* A refusal inside a write callback: abort the transaction. */
+#define S_REFUSED GLCI_STORE_EINVAL
 
 static int64_t s_now(void)
 {
@@ -251,84 +259,85 @@ void glci_outbox_batch_free(glci_outbox_batch_t **self)
 
 /* ---- open / close ------------------------------------------------------ */
 
+static const char *const s_dbi_names[4] = {"meta", "batches", "quarantine", "markers"};
+
+typedef struct {
+    glci_outbox_t *ob;
+} s_init_ctx_t;
+
+static int s_init_cb(MDB_txn *txn, void *arg)
+{
+    s_init_ctx_t *x = arg;
+    glci_outbox_t *ob = x->ob;
+    int rc;
+    ob->stream = s_meta_u64(txn, ob->meta, "stream", 0);
+    if (ob->stream != 0)
+        return 0;
+    while (ob->stream == 0)
+        randombytes_buf(&ob->stream, sizeof ob->stream);
+    if ((rc = s_meta_put_u64(txn, ob->meta, "stream", ob->stream)) != 0 ||
+        (rc = s_meta_put_u64(txn, ob->meta, "next_seq", 1)) != 0 ||
+        (rc = s_meta_put_u64(txn, ob->meta, "created", (uint64_t)s_now())) != 0)
+        return rc;
+    return 0;
+}
+
 int glci_outbox_open(const char *dir, const glci_outbox_opts_t *opts,
                      glci_outbox_t **out, char *err, size_t errlen)
 {
     uint64_t limit = opts && opts->limit ? opts->limit : GLCI_OUTBOX_DEFAULT_LIMIT;
     unsigned flags = opts ? opts->flags : 0;
     glci_outbox_t *ob = NULL;
-    MDB_txn *txn = NULL;
     int rc;
-    char path[4096];
 
     *out = NULL;
     if (sodium_init() < 0) {
         snprintf(err, errlen, "%s: libsodium cannot start", dir);
         return GLCI_OUTBOX_EIO;
     }
-    snprintf(path, sizeof path, "%s/data.mdb", dir);
-    struct stat sb;
-    if (flags & GLCI_OUTBOX_NOCREATE) {
-        if (stat(path, &sb) != 0) {
-            snprintf(err, errlen, "%s: no outbox there", dir);
-            return GLCI_OUTBOX_ENOENT;
-        }
-    } else if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+    if (!(flags & GLCI_OUTBOX_NOCREATE) && mkdir(dir, 0700) != 0 && errno != EEXIST) {
         snprintf(err, errlen, "%s: cannot create the outbox folder: %s", dir, strerror(errno));
         return GLCI_OUTBOX_EIO;
     }
 
     ob = glci_xcalloc(1, sizeof *ob);
     ob->limit = limit;
-    if ((rc = mdb_env_create(&ob->env)) != 0)
-        goto lmdb_fail;
-    mdb_env_set_maxdbs(ob->env, 4);
-    /* Page overhead stays well below the limit again; the map is virtual. */
-    if ((rc = mdb_env_set_mapsize(ob->env, (size_t)(2 * limit + (64u << 20)))) != 0)
-        goto lmdb_fail;
-    if ((rc = mdb_env_open(ob->env, dir, MDB_NOTLS, 0600)) != 0)
-        goto lmdb_fail;
-    int dead = 0;
-    mdb_reader_check(ob->env, &dead);
-
-    if ((rc = mdb_txn_begin(ob->env, NULL, 0, &txn)) != 0)
-        goto lmdb_fail;
-    if ((rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &ob->meta)) != 0 ||
-        (rc = mdb_dbi_open(txn, "batches", MDB_CREATE, &ob->batches)) != 0 ||
-        (rc = mdb_dbi_open(txn, "quarantine", MDB_CREATE, &ob->quarantine)) != 0 ||
-        (rc = mdb_dbi_open(txn, "markers", MDB_CREATE, &ob->markers)) != 0)
-        goto lmdb_fail;
-    ob->stream = s_meta_u64(txn, ob->meta, "stream", 0);
-    if (ob->stream == 0) {
-        while (ob->stream == 0)
-            randombytes_buf(&ob->stream, sizeof ob->stream);
-        if ((rc = s_meta_put_u64(txn, ob->meta, "stream", ob->stream)) != 0 ||
-            (rc = s_meta_put_u64(txn, ob->meta, "next_seq", 1)) != 0 ||
-            (rc = s_meta_put_u64(txn, ob->meta, "created", (uint64_t)s_now())) != 0)
-            goto lmdb_fail;
+    /* The map starts at 64 MiB and grows on demand; page overhead keeps it
+     * well below twice the limit. */
+    rc = glci_mdb_open(dir, (flags & GLCI_OUTBOX_NOCREATE) ? 0 : GLCI_MDB_CREATE, 0,
+                       (size_t)(2 * limit + (64u << 20)), 4, &ob->mdb, err, errlen);
+    if (rc != 0) {
+        free(ob);
+        if (rc == GLCI_STORE_ENOENT)
+            snprintf(err, errlen, "%s: no outbox there", dir);
+        return rc == GLCI_STORE_ENOENT ? GLCI_OUTBOX_ENOENT : s_code(rc);
     }
-    rc = mdb_txn_commit(txn);
-    txn = NULL;
-    if (rc != 0)
-        goto lmdb_fail;
+    MDB_dbi dbis[4];
+    rc = glci_mdb_dbis(ob->mdb, s_dbi_names, NULL, 4, 1, dbis);
+    if (rc == 0) {
+        ob->meta = dbis[0];
+        ob->batches = dbis[1];
+        ob->quarantine = dbis[2];
+        ob->markers = dbis[3];
+        s_init_ctx_t x = {ob};
+        rc = glci_mdb_write(ob->mdb, s_init_cb, &x);
+    }
+    if (rc != 0) {
+        snprintf(err, errlen, "%s: cannot open the outbox: %s", dir,
+                 glci_outbox_strerror(s_code(rc)));
+        glci_mdb_close(&ob->mdb);
+        free(ob);
+        return s_code(rc) == GLCI_OUTBOX_ENOSPC ? GLCI_OUTBOX_ENOSPC : GLCI_OUTBOX_EIO;
+    }
     *out = ob;
     return GLCI_OUTBOX_OK;
-
-lmdb_fail:
-    snprintf(err, errlen, "%s: cannot open the outbox: %s", dir, mdb_strerror(rc));
-    if (txn)
-        mdb_txn_abort(txn);
-    if (ob->env)
-        mdb_env_close(ob->env);
-    free(ob);
-    return s_code(rc) == GLCI_OUTBOX_ENOSPC ? GLCI_OUTBOX_ENOSPC : GLCI_OUTBOX_EIO;
 }
 
 void glci_outbox_close(glci_outbox_t **self)
 {
     if (!self || !*self)
         return;
-    mdb_env_close((*self)->env);
+    glci_mdb_close(&(*self)->mdb);
     free(*self);
     *self = NULL;
 }
@@ -339,6 +348,81 @@ uint64_t glci_outbox_stream(const glci_outbox_t *ob)
 }
 
 /* ---- writing ----------------------------------------------------------- */
+
+typedef struct {
+    glci_outbox_t *ob;
+    const glci_outbox_obs_t *obs;
+    size_t n, batch_max;
+    int64_t now;
+    const char *marker;
+    uint64_t first, last;
+    int code;                 /* an outbox refusal, or 0 */
+} s_append_ctx_t;
+
+static int s_append_cb(MDB_txn *txn, void *arg)
+{
+    s_append_ctx_t *x = arg;
+    glci_outbox_t *ob = x->ob;
+    int rc;
+    x->code = 0;
+    if (x->marker) {
+        MDB_val k = {strlen(x->marker), (void *)x->marker}, v;
+        rc = mdb_get(txn, ob->markers, &k, &v);
+        if (rc == 0) {
+            x->code = GLCI_OUTBOX_EEXIST;
+            return S_REFUSED;
+        }
+        if (rc != MDB_NOTFOUND)
+            return rc;
+    }
+    uint64_t next = s_meta_u64(txn, ob->meta, "next_seq", 1);
+    uint64_t bytes = s_meta_u64(txn, ob->meta, "bytes", 0);
+    uint64_t count = s_meta_u64(txn, ob->meta, "obs", 0);
+    uint64_t total = 0;
+    for (size_t at = 0; at < x->n; at += x->batch_max) {
+        size_t k = x->n - at < x->batch_max ? x->n - at : x->batch_max;
+        total += s_record_len(x->obs + at, k);
+    }
+    if (bytes + total > ob->limit) {
+        x->code = GLCI_OUTBOX_EFULL;
+        return S_REFUSED;
+    }
+    x->first = next;
+    for (size_t at = 0; at < x->n; at += x->batch_max) {
+        size_t k = x->n - at < x->batch_max ? x->n - at : x->batch_max;
+        size_t len = s_record_len(x->obs + at, k);
+        unsigned char key[8];
+        s_seq_key(next, key);
+        MDB_val kv = {8, key}, vv = {len, NULL};
+        if ((rc = mdb_put(txn, ob->batches, &kv, &vv, MDB_RESERVE | MDB_APPEND)) != 0)
+            return rc;
+        s_record_encode(x->obs + at, k, x->now, vv.mv_data, len);
+        next++;
+    }
+    x->last = next - 1;
+    if ((rc = s_meta_put_u64(txn, ob->meta, "next_seq", next)) != 0 ||
+        (rc = s_meta_put_u64(txn, ob->meta, "bytes", bytes + total)) != 0 ||
+        (rc = s_meta_put_u64(txn, ob->meta, "obs", count + x->n)) != 0)
+        return rc;
+    if (x->marker) {
+        unsigned char when[8];
+        s_put_le(when, (uint64_t)x->now, 8);
+        MDB_val k = {strlen(x->marker), (void *)x->marker}, v = {8, when};
+        if ((rc = mdb_put(txn, ob->markers, &k, &v, 0)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Runs a write callback; its own refusal code wins over the abort code. */
+static int s_write(glci_outbox_t *ob, glci_mdb_write_fn fn, void *ctx, const int *refusal)
+{
+    int rc = glci_mdb_write(ob->mdb, fn, ctx);
+    if (rc != 0 && refusal && *refusal)
+        return *refusal;
+    rc = s_code(rc);
+    return rc == GLCI_OUTBOX_ENOENT ? GLCI_OUTBOX_EIO : rc;
+}
 
 int glci_outbox_append(glci_outbox_t *ob, const glci_outbox_obs_t *obs, size_t n,
                        size_t batch_max, int64_t now, const char *marker,
@@ -352,103 +436,63 @@ int glci_outbox_append(glci_outbox_t *ob, const glci_outbox_obs_t *obs, size_t n
             s_strlen_or0(obs[i].source) > GLCI_OUTBOX_SOURCE_MAX)
             return GLCI_OUTBOX_EINVAL;
     }
+    s_append_ctx_t x = {.ob = ob, .obs = obs, .n = n, .batch_max = batch_max, .now = now,
+                        .marker = marker};
+    int rc = s_write(ob, s_append_cb, &x, &x.code);
+    if (rc == 0) {
+        if (first)
+            *first = x.first;
+        if (last)
+            *last = x.last;
+    }
+    return rc;
+}
 
-    MDB_txn *txn = NULL;
-    int rc = mdb_txn_begin(ob->env, NULL, 0, &txn);
-    int code = GLCI_OUTBOX_OK;
-    if (rc != 0)
-        return s_code(rc);
+/* Begins a read transaction (adopting a map another process grew). */
+static int s_read_begin(glci_outbox_t *ob, MDB_txn **txn)
+{
+    return glci_mdb_read_begin(ob->mdb, txn);
+}
 
-    if (marker) {
-        MDB_val k = {strlen(marker), (void *)marker}, v;
-        rc = mdb_get(txn, ob->markers, &k, &v);
-        if (rc == 0) {
-            code = GLCI_OUTBOX_EEXIST;
-            goto done;
-        }
-        if (rc != MDB_NOTFOUND)
-            goto lmdb_fail;
-    }
-
-    uint64_t next = s_meta_u64(txn, ob->meta, "next_seq", 1);
-    uint64_t bytes = s_meta_u64(txn, ob->meta, "bytes", 0);
-    uint64_t count = s_meta_u64(txn, ob->meta, "obs", 0);
-    uint64_t total = 0;
-    for (size_t at = 0; at < n; at += batch_max) {
-        size_t k = n - at < batch_max ? n - at : batch_max;
-        total += s_record_len(obs + at, k);
-    }
-    if (bytes + total > ob->limit) {
-        code = GLCI_OUTBOX_EFULL;
-        goto done;
-    }
-    if (first)
-        *first = next;
-    for (size_t at = 0; at < n; at += batch_max) {
-        size_t k = n - at < batch_max ? n - at : batch_max;
-        size_t len = s_record_len(obs + at, k);
-        unsigned char key[8];
-        s_seq_key(next, key);
-        MDB_val kv = {8, key}, vv = {len, NULL};
-        if ((rc = mdb_put(txn, ob->batches, &kv, &vv, MDB_RESERVE | MDB_APPEND)) != 0)
-            goto lmdb_fail;
-        s_record_encode(obs + at, k, now, vv.mv_data, len);
-        next++;
-    }
-    if (last)
-        *last = next - 1;
-    if ((rc = s_meta_put_u64(txn, ob->meta, "next_seq", next)) != 0 ||
-        (rc = s_meta_put_u64(txn, ob->meta, "bytes", bytes + total)) != 0 ||
-        (rc = s_meta_put_u64(txn, ob->meta, "obs", count + n)) != 0)
-        goto lmdb_fail;
-    if (marker) {
-        unsigned char when[8];
-        s_put_le(when, (uint64_t)now, 8);
-        MDB_val k = {strlen(marker), (void *)marker}, v = {8, when};
-        if ((rc = mdb_put(txn, ob->markers, &k, &v, 0)) != 0)
-            goto lmdb_fail;
-    }
-    rc = mdb_txn_commit(txn);
-    txn = NULL;
-    if (rc != 0)
-        goto lmdb_fail;
-    goto done;
-
-lmdb_fail:
-    code = s_code(rc);
-    if (code == GLCI_OUTBOX_ENOENT)
-        code = GLCI_OUTBOX_EIO;
-done:
-    if (txn)
-        mdb_txn_abort(txn);
-    return code;
+static void s_read_end(glci_outbox_t *ob, MDB_txn **txn)
+{
+    glci_mdb_read_end(ob->mdb, txn);
 }
 
 int glci_outbox_has_marker(glci_outbox_t *ob, const char *marker)
 {
-    MDB_txn *txn;
-    int rc = mdb_txn_begin(ob->env, NULL, MDB_RDONLY, &txn);
+    MDB_txn *txn = NULL;
+    int rc = s_read_begin(ob, &txn);
     if (rc != 0)
         return s_code(rc);
     MDB_val k = {strlen(marker), (void *)marker}, v;
     rc = mdb_get(txn, ob->markers, &k, &v);
-    mdb_txn_abort(txn);
+    s_read_end(ob, &txn);
     if (rc == 0)
         return 1;
     return rc == MDB_NOTFOUND ? 0 : s_code(rc);
 }
 
-int glci_outbox_quarantine(glci_outbox_t *ob, uint64_t seq, int64_t now)
+typedef struct {
+    glci_outbox_t *ob;
+    uint64_t seq;
+    int64_t now;
+    int code;
+} s_quarantine_ctx_t;
+
+static int s_quarantine_cb(MDB_txn *txn, void *arg)
 {
-    MDB_txn *txn;
+    s_quarantine_ctx_t *x = arg;
+    glci_outbox_t *ob = x->ob;
     unsigned char key[8];
-    s_seq_key(seq, key);
+    s_seq_key(x->seq, key);
     MDB_val kv = {8, key}, vv;
-    int rc = mdb_txn_begin(ob->env, NULL, 0, &txn);
-    if (rc != 0)
-        return s_code(rc);
-    if ((rc = mdb_get(txn, ob->batches, &kv, &vv)) != 0)
-        goto fail;
+    int rc;
+    x->code = 0;
+    if ((rc = mdb_get(txn, ob->batches, &kv, &vv)) != 0) {
+        x->code = rc == MDB_NOTFOUND ? GLCI_OUTBOX_ENOENT : 0;
+        return rc == MDB_NOTFOUND ? S_REFUSED : rc;
+    }
     uint32_t n_bad = 0;
     if (!s_record_header(&vv, NULL, &n_bad))
         n_bad = 0;
@@ -456,43 +500,51 @@ int glci_outbox_quarantine(glci_outbox_t *ob, uint64_t seq, int64_t now)
     uint64_t count = s_meta_u64(txn, ob->meta, "obs", 0);
     size_t old_len = vv.mv_size;
     if ((rc = mdb_put(txn, ob->quarantine, &kv, &vv, 0)) != 0)
-        goto fail;
+        return rc;
     unsigned char empty[S_HDR_LEN + S_SUM_LEN];
-    s_record_encode(NULL, 0, now, empty, sizeof empty);
+    s_record_encode(NULL, 0, x->now, empty, sizeof empty);
     MDB_val ev = {sizeof empty, empty};
     if ((rc = mdb_put(txn, ob->batches, &kv, &ev, 0)) != 0)
-        goto fail;
+        return rc;
     bytes = bytes > old_len ? bytes - old_len : 0;
     count = count > n_bad ? count - n_bad : 0;
     if ((rc = s_meta_put_u64(txn, ob->meta, "bytes", bytes + sizeof empty)) != 0 ||
         (rc = s_meta_put_u64(txn, ob->meta, "obs", count)) != 0 ||
         (rc = s_meta_put_u64(txn, ob->meta, "quarantined",
                              s_meta_u64(txn, ob->meta, "quarantined", 0) + 1)) != 0)
-        goto fail;
-    rc = mdb_txn_commit(txn);
-    return s_code(rc);
-fail:
-    mdb_txn_abort(txn);
-    return s_code(rc);
+        return rc;
+    return 0;
 }
 
-int glci_outbox_ack(glci_outbox_t *ob, uint64_t acked, int64_t now,
-                    uint64_t n_rejects, size_t *deleted)
+int glci_outbox_quarantine(glci_outbox_t *ob, uint64_t seq, int64_t now)
 {
-    MDB_txn *txn;
+    s_quarantine_ctx_t x = {.ob = ob, .seq = seq, .now = now};
+    return s_write(ob, s_quarantine_cb, &x, &x.code);
+}
+
+typedef struct {
+    glci_outbox_t *ob;
+    uint64_t acked, n_rejects;
+    int64_t now;
+    size_t gone;
+} s_ack_ctx_t;
+
+static int s_ack_cb(MDB_txn *txn, void *arg)
+{
+    s_ack_ctx_t *x = arg;
+    glci_outbox_t *ob = x->ob;
     MDB_cursor *cur = NULL;
-    size_t gone = 0;
-    int rc = mdb_txn_begin(ob->env, NULL, 0, &txn);
-    if (rc != 0)
-        return s_code(rc);
+    int rc;
+    x->gone = 0;
     uint64_t next = s_meta_u64(txn, ob->meta, "next_seq", 1);
     uint64_t prev = s_meta_u64(txn, ob->meta, "acked", 0);
     uint64_t bytes = s_meta_u64(txn, ob->meta, "bytes", 0);
     uint64_t count = s_meta_u64(txn, ob->meta, "obs", 0);
+    uint64_t acked = x->acked;
     if (acked >= next)          /* nothing beyond what was stored can be acked */
         acked = next - 1;
     if ((rc = mdb_cursor_open(txn, ob->batches, &cur)) != 0)
-        goto fail;
+        return rc;
     MDB_val k, v;
     rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
     while (rc == 0 && s_key_seq(&k) <= acked) {
@@ -502,72 +554,78 @@ int glci_outbox_ack(glci_outbox_t *ob, uint64_t acked, int64_t now,
         bytes = bytes > v.mv_size ? bytes - v.mv_size : 0;
         count = count > n_obs ? count - n_obs : 0;
         if ((rc = mdb_cursor_del(cur, 0)) != 0)
-            goto fail;
-        gone++;
+            break;
+        x->gone++;
         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
     }
-    if (rc != 0 && rc != MDB_NOTFOUND)
-        goto fail;
     mdb_cursor_close(cur);
-    cur = NULL;
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return rc;
     if ((rc = s_meta_put_u64(txn, ob->meta, "acked", acked > prev ? acked : prev)) != 0 ||
-        (rc = s_meta_put_u64(txn, ob->meta, "last_ack", (uint64_t)now)) != 0 ||
+        (rc = s_meta_put_u64(txn, ob->meta, "last_ack", (uint64_t)x->now)) != 0 ||
         (rc = s_meta_put_u64(txn, ob->meta, "bytes", bytes)) != 0 ||
         (rc = s_meta_put_u64(txn, ob->meta, "obs", count)) != 0)
-        goto fail;
-    if (n_rejects &&
+        return rc;
+    if (x->n_rejects &&
         (rc = s_meta_put_u64(txn, ob->meta, "rejects",
-                             s_meta_u64(txn, ob->meta, "rejects", 0) + n_rejects)) != 0)
-        goto fail;
-    if ((rc = mdb_txn_commit(txn)) != 0)
-        return s_code(rc);
-    if (deleted)
-        *deleted = gone;
-    return GLCI_OUTBOX_OK;
-fail:
-    if (cur)
-        mdb_cursor_close(cur);
-    mdb_txn_abort(txn);
-    return s_code(rc) == GLCI_OUTBOX_ENOENT ? GLCI_OUTBOX_EIO : s_code(rc);
+                             s_meta_u64(txn, ob->meta, "rejects", 0) + x->n_rejects)) != 0)
+        return rc;
+    return 0;
+}
+
+int glci_outbox_ack(glci_outbox_t *ob, uint64_t acked, int64_t now,
+                    uint64_t n_rejects, size_t *deleted)
+{
+    s_ack_ctx_t x = {.ob = ob, .acked = acked, .n_rejects = n_rejects, .now = now};
+    int rc = s_write(ob, s_ack_cb, &x, NULL);
+    if (rc == 0 && deleted)
+        *deleted = x.gone;
+    return rc;
+}
+
+typedef struct {
+    glci_outbox_t *ob;
+    const char *state;
+    int64_t now;
+} s_state_ctx_t;
+
+static int s_state_cb(MDB_txn *txn, void *arg)
+{
+    s_state_ctx_t *x = arg;
+    MDB_val k = {5, "state"}, v = {strlen(x->state), (void *)x->state};
+    int rc = mdb_put(txn, x->ob->meta, &k, &v, 0);
+    if (rc == 0)
+        rc = s_meta_put_u64(txn, x->ob->meta, "state_since", (uint64_t)x->now);
+    return rc;
 }
 
 int glci_outbox_set_state(glci_outbox_t *ob, const char *state, int64_t now)
 {
-    MDB_txn *txn;
-    size_t len = strlen(state);
-    if (len >= sizeof ((glci_outbox_status_t *)0)->state)
+    if (strlen(state) >= sizeof ((glci_outbox_status_t *)0)->state)
         return GLCI_OUTBOX_EINVAL;
-    int rc = mdb_txn_begin(ob->env, NULL, 0, &txn);
-    if (rc != 0)
-        return s_code(rc);
-    MDB_val k = {5, "state"}, v = {len, (void *)state};
-    if ((rc = mdb_put(txn, ob->meta, &k, &v, 0)) != 0 ||
-        (rc = s_meta_put_u64(txn, ob->meta, "state_since", (uint64_t)now)) != 0) {
-        mdb_txn_abort(txn);
-        return s_code(rc);
-    }
-    return s_code(mdb_txn_commit(txn));
+    s_state_ctx_t x = {ob, state, now};
+    return s_write(ob, s_state_cb, &x, NULL);
 }
 
 /* ---- reading ----------------------------------------------------------- */
 
 int glci_outbox_next_seq(glci_outbox_t *ob, uint64_t *next)
 {
-    MDB_txn *txn;
-    int rc = mdb_txn_begin(ob->env, NULL, MDB_RDONLY, &txn);
+    MDB_txn *txn = NULL;
+    int rc = s_read_begin(ob, &txn);
     if (rc != 0)
         return s_code(rc);
     *next = s_meta_u64(txn, ob->meta, "next_seq", 1);
-    mdb_txn_abort(txn);
+    s_read_end(ob, &txn);
     return GLCI_OUTBOX_OK;
 }
 
 int glci_outbox_first_seq(glci_outbox_t *ob, uint64_t *seq)
 {
-    MDB_txn *txn;
+    MDB_txn *txn = NULL;
     MDB_cursor *cur;
     MDB_val k, v;
-    int rc = mdb_txn_begin(ob->env, NULL, MDB_RDONLY, &txn);
+    int rc = s_read_begin(ob, &txn);
     if (rc != 0)
         return s_code(rc);
     if ((rc = mdb_cursor_open(txn, ob->batches, &cur)) == 0) {
@@ -576,34 +634,34 @@ int glci_outbox_first_seq(glci_outbox_t *ob, uint64_t *seq)
             *seq = s_key_seq(&k);
         mdb_cursor_close(cur);
     }
-    mdb_txn_abort(txn);
+    s_read_end(ob, &txn);
     return s_code(rc);
 }
 
 int glci_outbox_read(glci_outbox_t *ob, uint64_t seq, glci_outbox_batch_t **out)
 {
-    MDB_txn *txn;
+    MDB_txn *txn = NULL;
     unsigned char key[8];
     s_seq_key(seq, key);
     MDB_val kv = {8, key}, vv;
     *out = NULL;
-    int rc = mdb_txn_begin(ob->env, NULL, MDB_RDONLY, &txn);
+    int rc = s_read_begin(ob, &txn);
     if (rc != 0)
         return s_code(rc);
     rc = mdb_get(txn, ob->batches, &kv, &vv);
     int code = rc == 0 ? s_record_decode(&vv, seq, out) : s_code(rc);
-    mdb_txn_abort(txn);
+    s_read_end(ob, &txn);
     return code;
 }
 
 int glci_outbox_status(glci_outbox_t *ob, glci_outbox_status_t *out)
 {
-    MDB_txn *txn;
+    MDB_txn *txn = NULL;
     MDB_cursor *cur;
     MDB_stat st;
     MDB_val k, v;
     memset(out, 0, sizeof *out);
-    int rc = mdb_txn_begin(ob->env, NULL, MDB_RDONLY, &txn);
+    int rc = s_read_begin(ob, &txn);
     if (rc != 0)
         return s_code(rc);
     out->stream = s_meta_u64(txn, ob->meta, "stream", 0);
@@ -630,6 +688,6 @@ int glci_outbox_status(glci_outbox_t *ob, glci_outbox_status_t *out)
             s_record_header(&v, &out->oldest, NULL);
         mdb_cursor_close(cur);
     }
-    mdb_txn_abort(txn);
+    s_read_end(ob, &txn);
     return s_code(rc);
 }
