@@ -13,3 +13,6 @@ glci_add_test(test_cli_tamper integration
   SOURCES integration/test_cli_tamper.c integration/test_cli_support.c
   LIBS glci_store glci_common PkgConfig::JANSSON PkgConfig::LMDB)
 add_dependencies(test_cli_tamper glci)
+glci_add_test(test_cli_output unit
+  SOURCES integration/test_cli_output.c
+  LIBS glci_cli_core PkgConfig::JANSSON m)
