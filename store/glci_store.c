@@ -399,6 +399,7 @@ typedef struct {
     char country[3];
     unsigned char key[32];
     int has_key;
+    int key_taken;            /* EEXIST came from the key, not the city */
     int op;                   /* S_OP_* */
 } s_admin_ctx_t;
 
@@ -428,6 +429,7 @@ static int s_admin_txn(MDB_txn *txn, void *vctx)
     MDB_val k, v;
     int rc;
 
+    c->key_taken = 0;   /* this body may run again after a map growth */
     rc = glci_store_city_get(st, txn, c->id, &rec);
     if (c->op == S_OP_ADD) {
         if (rc == 0)
@@ -460,8 +462,10 @@ static int s_admin_txn(MDB_txn *txn, void *vctx)
             if (rec.n_keys > 0)
                 rec.n_keys--;
         } else {
-            if (rc == 0)
+            if (rc == 0) {
+                c->key_taken = 1;
                 return GLCI_STORE_EEXIST;
+            }
             v.mv_size = czlen;
             v.mv_data = cz;
             rc = mdb_put(txn, st->dbi[S_DB_KEYS], &k, &v, 0);
@@ -476,21 +480,60 @@ static int s_admin_txn(MDB_txn *txn, void *vctx)
     return s_bump_auth(st, txn);
 }
 
+/* Records the one-line message of a failed admin call and returns code. */
+static int s_fail(glci_store_t *st, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int s_fail(glci_store_t *st, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(st->lasterr, sizeof st->lasterr, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+const char *glci_store_last_error(const glci_store_t *st)
+{
+    return st->lasterr;
+}
+
 static int s_admin(glci_store_t *st, s_admin_ctx_t *c, const char *pubkey_z85, int key_required)
 {
+    int rc;
+
     if (glci_mdb_rdonly(st->mdb))
-        return GLCI_STORE_ERDONLY;
+        return s_fail(st, GLCI_STORE_ERDONLY, "%s: store is open read-only", st->dir);
     if (!glci_city_id_valid(c->id))
-        return c->op == S_OP_ADD ? GLCI_STORE_EINVAL : GLCI_STORE_ENOCITY;
+        return s_fail(st, c->op == S_OP_ADD ? GLCI_STORE_EINVAL : GLCI_STORE_ENOCITY,
+                      "city id '%.80s' is not valid ([a-z0-9][a-z0-9._-]*, at most %d "
+                      "characters)", c->id ? c->id : "", GLCI_CITY_ID_MAX);
     if (pubkey_z85) {
         if (!glci_key_valid(pubkey_z85) || glci_key_decode(pubkey_z85, c->key) != 0)
-            return GLCI_STORE_EINVAL;
+            return s_fail(st, GLCI_STORE_EINVAL,
+                          "public key '%.60s' is not 40 Z85 characters", pubkey_z85);
         c->has_key = 1;
     } else if (key_required) {
-        return GLCI_STORE_EINVAL;
+        return s_fail(st, GLCI_STORE_EINVAL, "a public key is required");
     }
     c->st = st;
-    return glci_mdb_write(st->mdb, s_admin_txn, c);
+    rc = glci_mdb_write(st->mdb, s_admin_txn, c);
+    switch (rc) {
+    case 0:
+        st->lasterr[0] = 0;
+        return 0;
+    case GLCI_STORE_EEXIST:
+        if (c->op == S_OP_ADD && !c->key_taken)
+            return s_fail(st, rc, "city '%s' is already registered", c->id);
+        return s_fail(st, rc, "public key %s is already registered", pubkey_z85);
+    case GLCI_STORE_ENOCITY:
+        return s_fail(st, rc, "no city '%s'", c->id);
+    case GLCI_STORE_ENOENT:
+        return s_fail(st, rc, "public key %s is not registered to city '%s'", pubkey_z85,
+                      c->id);
+    default:
+        return s_fail(st, rc, "%s: cannot write: %s", st->dir, glci_store_strerror(rc));
+    }
 }
 
 int glci_store_city_add(glci_store_t *st, const char *id, const char *name,
@@ -500,17 +543,22 @@ int glci_store_city_add(glci_store_t *st, const char *id, const char *name,
     size_t nlen;
 
     memset(&c, 0, sizeof c);
-    if (!glci_city_id_valid(id) || !name || !country)
-        return GLCI_STORE_EINVAL;
-    nlen = strlen(name);
+    if (!glci_city_id_valid(id))
+        return s_fail(st, GLCI_STORE_EINVAL,
+                      "city id '%.80s' is not valid ([a-z0-9][a-z0-9._-]*, at most %d "
+                      "characters)", id ? id : "", GLCI_CITY_ID_MAX);
+    nlen = name ? strlen(name) : 0;
     if (nlen == 0 || nlen > GLCI_CITY_NAME_MAX)
-        return GLCI_STORE_EINVAL;
+        return s_fail(st, GLCI_STORE_EINVAL, "city name must be 1 to %d bytes",
+                      GLCI_CITY_NAME_MAX);
     for (size_t i = 0; i < nlen; i++)
         if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
-            return GLCI_STORE_EINVAL;
-    if (strlen(country) != 2 || !isalpha((unsigned char)country[0]) ||
+            return s_fail(st, GLCI_STORE_EINVAL, "city name contains a control character");
+    if (!country || strlen(country) != 2 || !isalpha((unsigned char)country[0]) ||
         !isalpha((unsigned char)country[1]))
-        return GLCI_STORE_EINVAL;
+        return s_fail(st, GLCI_STORE_EINVAL,
+                      "country '%.20s' is not a two-letter ISO 3166-1 code",
+                      country ? country : "");
     c.country[0] = (char)toupper((unsigned char)country[0]);
     c.country[1] = (char)toupper((unsigned char)country[1]);
     c.id = id;

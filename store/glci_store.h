@@ -98,18 +98,28 @@ typedef struct {
 /* 1 if id is a valid city id. */
 int glci_city_id_valid(const char *id);
 
-/* Registers a city with its agent's public key (Z85). EEXIST if the city or
- * the key is already registered, EINVAL for a bad id or key. */
+/* Registers a city with its agent's public key (Z85; NULL registers the
+ * city without a key). EEXIST if the city or the key is already registered,
+ * EINVAL for a bad id, name (empty, over 127 bytes, control characters),
+ * country (not two letters; stored upper case) or key. */
 int glci_store_city_add(glci_store_t *st, const char *id, const char *name,
                         const char *country, const char *pubkey_z85);
 
-/* Adds another key to a city (key rotation) / removes one. */
+/* Adds another key to a city (key rotation) / removes one. EINVAL for a
+ * bad key, ENOCITY for an unknown city, EEXIST if the key is registered
+ * already (add), ENOENT if it is not registered to that city (remove). */
 int glci_store_city_key_add(glci_store_t *st, const char *id, const char *pubkey_z85);
 int glci_store_city_key_remove(glci_store_t *st, const char *id, const char *pubkey_z85);
 
 /* Marks a city inactive: its keys are refused from then on (ZAP and every
  * following batch). ENOCITY if unknown. */
 int glci_store_city_revoke(glci_store_t *st, const char *id);
+
+/* The one-line message of the last failed city call (add, key add/remove,
+ * revoke) on this handle, naming what is wrong (e.g. "country 'IRL' is not
+ * a two-letter ISO 3166-1 code"); "" after a success. Owned by the handle,
+ * valid until the next call. */
+const char *glci_store_last_error(const glci_store_t *st);
 
 /* For authentication: the active city that owns this public key (32 raw
  * bytes). Returns 0 and copies the id, ENOCITY if the key is unknown or its

@@ -108,6 +108,7 @@ struct glci_store {
     size_t rsize;             /* glci_result_size(fw) */
     char *dir;
     uint32_t schema;
+    char lasterr[256];        /* message of the last failed admin call */
 };
 
 struct glci_view {

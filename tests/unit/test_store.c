@@ -309,16 +309,36 @@ static void test_cities(void **state)
     long_id[63] = 0;
     assert_true(glci_city_id_valid(long_id));
 
+#define LASTERR_HAS(text) assert_non_null(strstr(glci_store_last_error(f->st), text))
     assert_int_equal(glci_store_city_add(f->st, "Bad", "X", "IE", NULL), GLCI_STORE_EINVAL);
+    LASTERR_HAS("city id 'Bad' is not valid");
     assert_int_equal(glci_store_city_add(f->st, "ok-1", "", "IE", NULL), GLCI_STORE_EINVAL);
+    LASTERR_HAS("city name");
+    assert_int_equal(glci_store_city_add(f->st, "ok-1", NULL, "IE", NULL), GLCI_STORE_EINVAL);
+    LASTERR_HAS("city name");
     assert_int_equal(glci_store_city_add(f->st, "ok-1", "X\n", "IE", NULL), GLCI_STORE_EINVAL);
+    LASTERR_HAS("control character");
+    char long_name[200];
+    memset(long_name, 'n', 128);
+    long_name[128] = 0;
+    assert_int_equal(glci_store_city_add(f->st, "ok-1", long_name, "IE", NULL),
+                     GLCI_STORE_EINVAL);
+    LASTERR_HAS("city name");
     assert_int_equal(glci_store_city_add(f->st, "ok-1", "X", "IRL", NULL), GLCI_STORE_EINVAL);
+    LASTERR_HAS("country 'IRL'");
     assert_int_equal(glci_store_city_add(f->st, "ok-1", "X", "1E", NULL), GLCI_STORE_EINVAL);
+    LASTERR_HAS("country '1E'");
     assert_int_equal(glci_store_city_add(f->st, "ok-1", "X", "IE", "not-a-key"),
                      GLCI_STORE_EINVAL);
+    LASTERR_HAS("public key 'not-a-key'");
     assert_int_equal(glci_store_city_add(f->st, "cork-ie", "Cork", "IE", NULL),
                      GLCI_STORE_EEXIST);
+    LASTERR_HAS("city 'cork-ie' is already registered");
     assert_int_equal(glci_store_city_add(f->st, "ok-1", "X", "IE", s_key_a), GLCI_STORE_EEXIST);
+    LASTERR_HAS("is already registered");
+    assert_non_null(strstr(glci_store_last_error(f->st), s_key_a));
+    assert_int_equal(glci_store_city_add(f->st, "ok-1", "Okay", "fr", NULL), 0);
+    assert_string_equal(glci_store_last_error(f->st), "");
 
     glci_city_t c = s_city(f, "cork-ie");
     assert_string_equal(c.name, "Cork");
@@ -341,6 +361,8 @@ static void test_cities(void **state)
     assert_int_equal(s_city(f, "cork-ie").n_keys, 2);
     assert_int_equal(glci_store_city_key_remove(f->st, "cork-ie", s_key_a), 0);
     assert_int_equal(glci_store_city_key_remove(f->st, "cork-ie", s_key_a), GLCI_STORE_ENOENT);
+    LASTERR_HAS("is not registered to city 'cork-ie'");
+    assert_int_equal(glci_store_city_key_remove(f->st, "espoo-fi", s_key_d), GLCI_STORE_ENOENT);
     assert_int_equal(glci_store_city_by_key(f->st, raw, city), GLCI_STORE_ENOCITY);
     assert_int_equal(glci_store_auth_generation(f->st, &g1), 0);
     assert_true(g1 >= g0 + 2);
@@ -353,12 +375,13 @@ static void test_cities(void **state)
     assert_int_equal(glci_store_key_check(f->st, raw, "cork-ie"), GLCI_STORE_ENOCITY);
     assert_false(s_city(f, "cork-ie").active);
     assert_int_equal(glci_store_city_revoke(f->st, "nowhere"), GLCI_STORE_ENOCITY);
+    LASTERR_HAS("no city 'nowhere'");
     assert_int_equal(glci_store_auth_generation(f->st, &g0), 0);
     assert_true(g0 > g1);
 
     glci_store_status_t s = s_status(f);
-    assert_int_equal(s.n_cities, 3);
-    assert_int_equal(s.n_active, 2);
+    assert_int_equal(s.n_cities, 4);
+    assert_int_equal(s.n_active, 3);
 }
 
 static int s_list_cb(void *ctx, const glci_city_t *c)
@@ -1094,6 +1117,7 @@ static void test_rdonly(void **state)
     assert_int_equal(s_ingest1(f, "cork-ie", 1, 1, obs, 1, 1, &res), GLCI_STORE_ERDONLY);
     assert_int_equal(glci_store_city_add(f->st, "new-1", "N", "FR", NULL), GLCI_STORE_ERDONLY);
     assert_int_equal(glci_store_city_revoke(f->st, "cork-ie"), GLCI_STORE_ERDONLY);
+    assert_non_null(strstr(glci_store_last_error(f->st), "read-only"));
     assert_int_equal(s_status(f).n_cities, 3);
     s_verify_ok(f);
 }
