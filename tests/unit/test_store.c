@@ -15,6 +15,8 @@
 #include <errno.h>
 #include <ftw.h>
 #include <math.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1190,6 +1192,123 @@ static void test_rdonly_during_growth(void **state)
     s_verify_ok(f);
 }
 
+/* The ZAP handler's calls run in another thread while ingest grows the map
+ * many times (the map lock keeps their read transactions safe). */
+typedef struct {
+    glci_store_t *st;
+    unsigned char key[32];
+    volatile int stop;
+    long lookups, failures;
+} auth_thread_t;
+
+static void *s_auth_loop(void *arg)
+{
+    auth_thread_t *a = arg;
+    char city[GLCI_CITY_ID_MAX + 1];
+    uint64_t gen;
+    while (!a->stop) {
+        if (glci_store_city_by_key(a->st, a->key, city) != 0 || strcmp(city, "cork-ie") != 0 ||
+            glci_store_key_check(a->st, a->key, "cork-ie") != 0 ||
+            glci_store_auth_generation(a->st, &gen) != 0)
+            a->failures++;
+        a->lookups++;
+    }
+    return NULL;
+}
+
+static void test_auth_thread_during_growth(void **state)
+{
+    fixture_t *f = *state;
+    glci_obs_t obs[64];
+    glci_batch_t b[10];
+    glci_batch_result_t res[10];
+    size_t n = s_full_obs(f->fw, obs, 2012, 0.6);
+    size_t map0 = s_status(f).map_bytes;
+    auth_thread_t a;
+    pthread_t th;
+    uint64_t seq = 0;
+
+    memset(&a, 0, sizeof a);
+    a.st = f->st;
+    assert_int_equal(glci_key_decode(s_key_a, a.key), 0);
+    assert_int_equal(pthread_create(&th, NULL, s_auth_loop, &a), 0);
+    for (int round = 0; round < 20; round++) {
+        for (int i = 0; i < 10; i++) {
+            b[i].city = "cork-ie";
+            b[i].stream = 1;
+            b[i].seq = ++seq;
+            b[i].obs = obs;
+            b[i].n_obs = n;
+        }
+        assert_int_equal(glci_store_ingest(f->st, b, 10, round, res), 0);
+    }
+    a.stop = 1;
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_true(s_status(f).map_bytes > map0);
+    assert_true(a.lookups > 0);
+    assert_int_equal(a.failures, 0);
+    s_verify_ok(f);
+}
+
+/* A reader process killed inside a read transaction leaves a stale slot
+ * that the writer's periodic reader_check clears. */
+static void test_reader_check(void **state)
+{
+    fixture_t *f = *state;
+    int pipefd[2];
+    char c;
+    char err[256];
+
+    assert_int_equal(pipe(pipefd), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        glci_store_t *st = NULL;
+        glci_view_t *v = NULL;
+        glci_store_opts_t ro = {GLCI_STORE_RDONLY, 0, 0};
+        if (glci_store_open(f->dir, &ro, &st, err, sizeof err) != 0 ||
+            glci_view_begin(st, &v) != 0)
+            _exit(2);
+        if (write(pipefd[1], "r", 1) != 1)
+            _exit(3);
+        pause();
+        _exit(0);
+    }
+    close(pipefd[1]);
+    assert_int_equal(read(pipefd[0], &c, 1), 1);
+    close(pipefd[0]);
+    kill(pid, SIGKILL);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_int_equal(glci_store_reader_check(f->st), 1);   /* the dead reader's slot */
+    assert_int_equal(glci_store_reader_check(f->st), 0);
+}
+
+static void test_framework_hash_mismatch(void **state)
+{
+    fixture_t *f = *state;
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    unsigned char junk[32];
+    MDB_val k = {14, "framework_hash"}, v = {32, junk};
+    char err[256] = "";
+
+    memset(junk, 0xab, sizeof junk);
+    glci_store_close(&f->st);
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, S_DB_COUNT), 0);
+    assert_int_equal(mdb_env_open(env, f->dir, 0, 0644), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+    assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    assert_int_equal(glci_store_open(f->dir, NULL, &f->st, err, sizeof err),
+                     GLCI_STORE_ECORRUPT);
+    assert_non_null(strstr(err, "does not match its hash"));
+}
+
 static void test_strerror(void **state)
 {
     (void)state;
@@ -1241,6 +1360,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rdonly, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rdonly_during_growth, setup_tiny, teardown),
+        cmocka_unit_test_setup_teardown(test_auth_thread_during_growth, setup_tiny, teardown),
+        cmocka_unit_test_setup_teardown(test_reader_check, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_framework_hash_mismatch, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
