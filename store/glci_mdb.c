@@ -89,8 +89,10 @@ int glci_mdb_open(const char *dir, unsigned flags, size_t map_size,
     int rdonly = (flags & GLCI_MDB_RDONLY) != 0;
 
     *out = NULL;
+    /* A cap below the default initial map is the initial map too, so the
+     * cap holds for a store whose file records less than the default. */
     if (map_size == 0)
-        map_size = GLCI_MDB_DEFAULT_MAP;
+        map_size = map_max && map_max < GLCI_MDB_DEFAULT_MAP ? map_max : GLCI_MDB_DEFAULT_MAP;
     if (map_max == 0)
         map_max = GLCI_MDB_DEFAULT_MAX;
     if (map_max < map_size)

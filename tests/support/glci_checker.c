@@ -21,6 +21,7 @@
 
 #include "glci_alloc.h"
 #include "glci_checker.h"
+#include "glci_keyfile.h"
 #include "glci_outbox.h"
 #include "glci_store.h"
 
@@ -528,8 +529,24 @@ glci_sys_t *glci_sys_open(const char *tag, size_t n, const glci_sys_opts_t *opts
     snprintf(s->endpoint, sizeof s->endpoint, "tcp://127.0.0.1:%d", glci_ts_free_port());
     glci_sys_collector_conf(s, s->opts.collector_conf);
 
-    const char *init[] = {"init", "--framework", s->opts.framework, NULL};
-    s_cli_ok(s, init, NULL);
+    glci_store_t *st = NULL;
+    glci_store_opts_t so = {0, s->opts.store_map, s->opts.store_map};
+    char err[512];
+    if (s->opts.store_map) {
+        /* What `glci init` does, with a small map the CLI would not choose. */
+        glci_key_t pub, sec;
+        char keyfile[600];
+        if (glci_store_create(s->store, s->opts.framework, &so, err, sizeof err) != 0 ||
+            glci_store_open(s->store, &so, &st, err, sizeof err) != 0)
+            fail_msg("cannot create the store: %s", err);
+        assert_int_equal(glci_key_generate(&pub, &sec, err, sizeof err), 0);
+        snprintf(keyfile, sizeof keyfile, "%s/collector.key", s->store);
+        assert_int_equal(glci_keyfile_write_secret(keyfile, &pub, &sec, err, sizeof err), 0);
+        assert_int_equal(glci_keyfile_write_public(s->coll_pub, &pub, err, sizeof err), 0);
+    } else {
+        const char *init[] = {"init", "--framework", s->opts.framework, NULL};
+        s_cli_ok(s, init, NULL);
+    }
 
     s->n_agents = n;
     s->agents = glci_xcalloc(n ? n : 1, sizeof *s->agents);
@@ -544,9 +561,16 @@ glci_sys_t *glci_sys_open(const char *tag, size_t n, const glci_sys_opts_t *opts
         snprintf(a->outbox, sizeof a->outbox, "%s/outbox", adir);
         snprintf(a->spool, sizeof a->spool, "%s/spool", adir);
         snprintf(a->key, sizeof a->key, "%s/city.key", adir);
-        const char *add[] = {"city", "add", a->city, "--name", name, "--country", "XX",
-                             "--key-out", a->key, NULL};
-        s_cli_ok(s, add, NULL);
+        if (st) {
+            glci_key_t pub, sec;
+            assert_int_equal(glci_key_generate(&pub, &sec, err, sizeof err), 0);
+            assert_int_equal(glci_store_city_add(st, a->city, name, "XX", pub.z85), 0);
+            assert_int_equal(glci_keyfile_write_secret(a->key, &pub, &sec, err, sizeof err), 0);
+        } else {
+            const char *add[] = {"city", "add", a->city, "--name", name, "--country", "XX",
+                                 "--key-out", a->key, NULL};
+            s_cli_ok(s, add, NULL);
+        }
         char conf[4096];
         snprintf(conf, sizeof conf,
                  "[agent]\ncity = %s\ncollector = %s\ncollector_key = %s\nkey_file = %s\n"
@@ -556,6 +580,7 @@ glci_sys_t *glci_sys_open(const char *tag, size_t n, const glci_sys_opts_t *opts
                  s->opts.batch_max, s->opts.window);
         assert_int_equal(glci_ts_write_file(a->conf, conf), 0);
     }
+    glci_store_close(&st);
     return s;
 }
 

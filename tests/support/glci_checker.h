@@ -77,6 +77,9 @@ typedef struct {
     int batch_max;            /* agent batch_max; 0: 100 */
     int window;               /* agent window; 0: 8 */
     const char *collector_conf; /* extra lines for the [collector] file, or NULL */
+    size_t store_map;         /* 0: the store is made by `glci init` and `glci city
+                                 add`; else through the store API with this map
+                                 size and cap (a store small enough to fill) */
 } glci_sys_opts_t;
 
 typedef struct {
