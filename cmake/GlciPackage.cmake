@@ -18,8 +18,8 @@ set(CPACK_PACKAGE_NAME glci)
 set(CPACK_PACKAGE_VENDOR "glci project")
 set(CPACK_PACKAGE_CONTACT "glci maintainers <glci-maintainers@example.org>")
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
-set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
-    "data collector for the UNESCO Global Learning City Index")
+# No CPACK_PACKAGE_DESCRIPTION_SUMMARY: CPackDeb would put it in front of
+# each package's own synopsis (CPACK_DEBIAN_<COMPONENT>_DESCRIPTION below).
 set(CPACK_PACKAGING_INSTALL_PREFIX ${CMAKE_INSTALL_PREFIX})
 # The configs install to an absolute /etc/glci: DESTDIR keeps them inside the
 # staging tree.
@@ -42,25 +42,26 @@ set(s_debian ${CMAKE_BINARY_DIR}/deploy/debian)
 
 set(CPACK_DEBIAN_COLLECTOR_PACKAGE_NAME glci-collector)
 set(CPACK_DEBIAN_COLLECTOR_PACKAGE_DEPENDS "adduser")
-set(CPACK_COMPONENT_COLLECTOR_DESCRIPTION
+# Debian descriptions: the first line is the synopsis.
+set(CPACK_DEBIAN_COLLECTOR_DESCRIPTION
 "glci collector and operators' CLI (UNESCO Global Learning City Index)
- glci-collector receives indicator values from the city agents over
- CurveZMQ, checks them against the indicator framework, stores them in LMDB
- and updates the index in the same transaction before it acknowledges.
- glci is the operators' CLI: cities and keys, league tables, city
- breakdowns, history, exports, status, verification and backups.")
+glci-collector receives indicator values from the city agents over
+CurveZMQ, checks them against the indicator framework, stores them in LMDB
+and updates the index in the same transaction before it acknowledges.
+glci is the operators' CLI: cities and keys, league tables, city
+breakdowns, history, exports, status, verification and backups.")
 set(CPACK_DEBIAN_COLLECTOR_PACKAGE_CONTROL_EXTRA
     ${s_debian}/collector/postinst ${s_debian}/collector/prerm
     ${s_debian}/collector/postrm ${s_debian}/collector/conffiles)
 
 set(CPACK_DEBIAN_AGENT_PACKAGE_NAME glci-agent)
 set(CPACK_DEBIAN_AGENT_PACKAGE_DEPENDS "adduser")
-set(CPACK_COMPONENT_AGENT_DESCRIPTION
+set(CPACK_DEBIAN_AGENT_DESCRIPTION
 "glci city agent (UNESCO Global Learning City Index)
- glci-agent runs in a member city's IT office: it takes CSV files from a
- spool folder and single values from the command line into a durable
- outbox and delivers them to the institute's collector over CurveZMQ,
- exactly once in effect.")
+glci-agent runs in a member city's IT office: it takes CSV files from a
+spool folder and single values from the command line into a durable
+outbox and delivers them to the institute's collector over CurveZMQ,
+exactly once in effect.")
 set(CPACK_DEBIAN_AGENT_PACKAGE_CONTROL_EXTRA
     ${s_debian}/agent/postinst ${s_debian}/agent/prerm
     ${s_debian}/agent/postrm ${s_debian}/agent/conffiles)

@@ -45,7 +45,7 @@ s_user_purge() {
     [ -d /var/lib/glci-agent ] && return 0
     if getent passwd glci >/dev/null; then
         if command -v deluser >/dev/null; then
-            deluser --system --quiet glci || true
+            deluser --system --quiet glci >/dev/null 2>&1 || userdel glci || true
         else
             userdel glci || true
         fi
