@@ -120,9 +120,18 @@ static int s_recv_ack(void *sock, int timeout_ms, glci_wire_ack_t *ack)
     return 0;
 }
 
+/* Fails the test showing the end of the collector's stderr. */
+static void s_fail_with_log(const char *what)
+{
+    char *e = s.proc ? glci_ts_proc_stderr(s.proc) : NULL;
+    size_t n = e ? strlen(e) : 0;
+    fail_msg("%s; collector stderr ends:\n%s", what, e ? e + (n > 3000 ? n - 3000 : 0) : "");
+}
+
 static void s_expect_ack(void *sock, glci_wire_ack_t *ack, int status)
 {
-    assert_int_equal(s_recv_ack(sock, T_ACK_MS, ack), 0);
+    if (s_recv_ack(sock, T_ACK_MS, ack) != 0)
+        s_fail_with_log("no ack");
     if ((int)ack->status != status)
         fail_msg("ack status %s (%s), expected %s", glci_wire_status_str(ack->status),
                  ack->error, glci_wire_status_str(status));
@@ -187,7 +196,8 @@ static int s_has_value(const char *city, const char *ind, int32_t period, double
  * exactly what was applied. Run after every hostile case. */
 static void s_legit_served(void)
 {
-    assert_true(glci_ts_proc_alive(s.proc));
+    if (!glci_ts_proc_alive(s.proc))
+        s_fail_with_log("collector is not running");
     void *c = s_city_client(C_BETA);
     glci_wire_obs_t o[2] = {s_obs("adult_learning_rate", 2021, 30.5),
                             s_obs("adult_literacy_rate", 2021, 97.0)};
