@@ -11,6 +11,9 @@ packages=(
   liblmdb-dev lmdb-utils
   libcmocka-dev libinih-dev libjansson-dev libcsv-dev libsystemd-dev
   clang
+  # packaging and its checks: dpkg-shlibdeps needs file; the packages need
+  # adduser; the tests render man pages and verify the systemd units
+  file adduser groff-base systemd
 )
 
 missing=()
