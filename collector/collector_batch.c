@@ -111,6 +111,10 @@ void glci_collector_ack_from_result(const glci_collector_batch_t *b,
         break;
     case GLCI_BATCH_DUPLICATE:
         ack->status = GLCI_WIRE_DUPLICATE;
+        if (r->content_differs)
+            snprintf(ack->error, sizeof ack->error,
+                     "seq %llu was applied before with different content; not applied",
+                     (unsigned long long)b->wb->seq);
         break;
     case GLCI_BATCH_GAP:
         ack->status = GLCI_WIRE_GAP;

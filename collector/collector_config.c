@@ -354,7 +354,8 @@ int glci_collector_config_build(const glci_collector_args_t *args,
     }
     if (cfg->heartbeat_ivl > 0 && cfg->heartbeat_timeout > 0 &&
         cfg->heartbeat_timeout < cfg->heartbeat_ivl) {
-        s_err(err, errlen, "heartbeat_timeout (%d ms) is shorter than heartbeat_ivl (%d ms)",
+        s_err(err, errlen, "%s%sheartbeat_timeout (%d ms) is shorter than heartbeat_ivl (%d ms)",
+              args->config ? args->config : "", args->config ? ": " : "",
               cfg->heartbeat_timeout, cfg->heartbeat_ivl);
         goto fail;
     }

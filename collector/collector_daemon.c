@@ -311,6 +311,12 @@ static void s_round(s_daemon_t *d)
                            (unsigned long long)it->ack.acked, r->n_rejections);
                 if (r->status == GLCI_BATCH_FORBIDDEN)
                     glci_warn("batch from %s refused: city unknown or revoked", it->city);
+                if (r->status == GLCI_BATCH_DUPLICATE && r->content_differs)
+                    glci_warn("%s stream %016llx seq %llu: duplicate with content different "
+                              "from the batch applied under that number (agent outbox "
+                              "restored from an old copy?); not applied",
+                              it->city, (unsigned long long)it->ack.stream,
+                              (unsigned long long)it->ack.seq);
             } else {
                 memset(&it->ack, 0, sizeof it->ack);
                 it->ack.version = GLCI_WIRE_VERSION;

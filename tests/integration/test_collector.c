@@ -348,6 +348,21 @@ static void test_duplicate_reacked(void **state)
     s_expect_ack(c, &ack, GLCI_WIRE_DUPLICATE);
     assert_int_equal(ack.seq, 2);
     assert_int_equal(ack.acked, 3);
+    assert_non_null(strstr(ack.error, "different content"));
+    glci_wire_ack_release(&ack);
+    /* the same content again: a plain re-ack */
+    glci_wire_obs_t same[3] = {
+        s_obs("adult_learning_rate", 2022, 20.0),
+        s_obs("adult_literacy_rate", 2022, 90.0),
+        s_obs("volunteering_rate", 2022, 0.0),
+    };
+    same[0].observed_at = 1700000000;
+    same[0].has_observed_at = 1;
+    same[0].source = "national statistics office";
+    s_send(c, s_alpha_stream, 2, "alpha", same, 3);
+    s_expect_ack(c, &ack, GLCI_WIRE_DUPLICATE);
+    assert_int_equal(ack.acked, 3);
+    assert_string_equal(ack.error, "");
     glci_wire_ack_release(&ack);
     s_close(&c);
     /* the first value of seq 2 stands */

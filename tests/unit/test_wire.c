@@ -1,0 +1,290 @@
+/* Unit tests for common/glci_wire: batch and ack round trips with presence
+ * kept, and every way a decoder refuses bytes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "glci_wire.h"
+
+static glci_wire_obs_t s_obs(const char *ind, int64_t period, double value)
+{
+    glci_wire_obs_t o;
+    memset(&o, 0, sizeof o);
+    o.indicator = ind;
+    o.period = period;
+    o.has_period = 1;
+    o.value = value;
+    o.has_value = 1;
+    return o;
+}
+
+static void test_batch_roundtrip_keeps_presence(void **state)
+{
+    glci_wire_obs_t o[4] = {s_obs("a", 2024, 41.5), s_obs("b", 0, 0.0), s_obs("c", -5, -0.0),
+                            s_obs(NULL, 2020, 1.0)};
+    o[0].source = "census";
+    o[0].observed_at = 1719700000;
+    o[0].has_observed_at = 1;
+    o[2].has_value = 0;
+    o[3].has_period = 0;
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(glci_wire_batch_pack(UINT64_MAX, 7, "cork-ie", o, 4, &buf, &len), 0);
+    glci_wire_batch_t *b = NULL;
+    uint64_t partial[2];
+    char err[200];
+    assert_int_equal(glci_wire_batch_unpack(buf, len, NULL, &b, partial, err, sizeof err), 0);
+    free(buf);
+    assert_int_equal(b->version, GLCI_WIRE_VERSION);
+    assert_true(b->stream == UINT64_MAX);
+    assert_int_equal(b->seq, 7);
+    assert_string_equal(b->city, "cork-ie");
+    assert_int_equal(b->n_obs, 4);
+    assert_string_equal(b->obs[0].indicator, "a");
+    assert_string_equal(b->obs[0].source, "census");
+    assert_true(b->obs[0].has_observed_at);
+    assert_int_equal(b->obs[0].observed_at, 1719700000);
+    assert_true(b->obs[0].value == 41.5);
+    /* a real zero value and period 0 are present, not absent */
+    assert_true(b->obs[1].has_value);
+    assert_true(b->obs[1].has_period);
+    assert_int_equal(b->obs[1].period, 0);
+    assert_true(b->obs[1].value == 0.0);
+    assert_false(b->obs[1].has_observed_at);
+    assert_null(b->obs[1].source);
+    assert_false(b->obs[2].has_value);
+    assert_int_equal(b->obs[2].period, -5);
+    assert_null(b->obs[3].indicator);
+    assert_false(b->obs[3].has_period);
+    glci_wire_batch_free(&b);
+    assert_null(b);
+    glci_wire_batch_free(&b); /* NULL is fine */
+}
+
+static void test_batch_nan_inf_travel(void **state)
+{
+    glci_wire_obs_t o[3] = {s_obs("a", 1, NAN), s_obs("a", 2, INFINITY),
+                            s_obs("a", 3, -INFINITY)};
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(glci_wire_batch_pack(1, 1, NULL, o, 3, &buf, &len), 0);
+    glci_wire_batch_t *b = NULL;
+    assert_int_equal(glci_wire_batch_unpack(buf, len, NULL, &b, NULL, NULL, 0), 0);
+    free(buf);
+    assert_string_equal(b->city, "");
+    assert_true(isnan(b->obs[0].value));
+    assert_true(isinf(b->obs[1].value) && b->obs[1].value > 0);
+    assert_true(isinf(b->obs[2].value) && b->obs[2].value < 0);
+    glci_wire_batch_free(&b);
+}
+
+static void test_batch_refusals(void **state)
+{
+    glci_wire_batch_t *b = NULL;
+    uint64_t partial[2];
+    char err[200];
+
+    static const unsigned char junk[] = {0xff, 0xff, 0xff, 0xff, 0x0f};
+    assert_int_equal(glci_wire_batch_unpack(junk, sizeof junk, NULL, &b, partial, err,
+                                            sizeof err), GLCI_WIRE_EDECODE);
+    assert_null(b);
+    assert_non_null(strstr(err, "undecodable"));
+
+    static const unsigned char no_stream[] = {0x08, 0x01, 0x18, 0x05};
+    assert_int_equal(glci_wire_batch_unpack(no_stream, sizeof no_stream, NULL, &b, partial,
+                                            err, sizeof err), GLCI_WIRE_EFIELD);
+    assert_non_null(strstr(err, "stream"));
+    assert_int_equal(partial[1], 5);
+
+    static const unsigned char seq0[] = {0x11, 1, 2, 3, 4, 5, 6, 7, 8, 0x18, 0x00};
+    assert_int_equal(glci_wire_batch_unpack(seq0, sizeof seq0, NULL, &b, partial, err,
+                                            sizeof err), GLCI_WIRE_EFIELD);
+    assert_non_null(strstr(err, "sequence"));
+    assert_int_equal(partial[0], 0x0807060504030201ull);
+
+    static const unsigned char v2[] = {0x08, 0x02, 0x11, 1, 2, 3, 4, 5, 6, 7, 8, 0x18, 0x01};
+    assert_int_equal(glci_wire_batch_unpack(v2, sizeof v2, NULL, &b, partial, err,
+                                            sizeof err), GLCI_WIRE_EVERSION);
+    assert_non_null(strstr(err, "version 2"));
+
+    /* over batch_max */
+    glci_wire_obs_t o[5];
+    for (int i = 0; i < 5; i++)
+        o[i] = s_obs("x", i, i);
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(glci_wire_batch_pack(1, 1, "c", o, 5, &buf, &len), 0);
+    glci_wire_limits_t lim = {4, 0};
+    assert_int_equal(glci_wire_batch_unpack(buf, len, &lim, &b, partial, err, sizeof err),
+                     GLCI_WIRE_ELIMIT);
+    assert_non_null(strstr(err, "5 observations"));
+    lim.batch_max = 5;
+    assert_int_equal(glci_wire_batch_unpack(buf, len, &lim, &b, partial, err, sizeof err), 0);
+    glci_wire_batch_free(&b);
+
+    /* an allocation budget too small */
+    lim.budget = 64;
+    assert_int_equal(glci_wire_batch_unpack(buf, len, &lim, &b, partial, err, sizeof err),
+                     GLCI_WIRE_EBUDGET);
+    assert_non_null(strstr(err, "memory"));
+    free(buf);
+
+    /* the packer refuses seq 0 and long cities */
+    char city[80];
+    memset(city, 'c', sizeof city - 1);
+    city[sizeof city - 1] = '\0';
+    assert_int_equal(glci_wire_batch_pack(1, 0, "c", o, 1, &buf, &len), GLCI_WIRE_EINVAL);
+    assert_int_equal(glci_wire_batch_pack(1, 1, city, o, 1, &buf, &len), GLCI_WIRE_EINVAL);
+}
+
+static void test_batch_budget_stops_amplification(void **state)
+{
+    /* 1 MiB of empty observations (2 bytes each) would cost ~40x in
+     * structs: the default budget (16x + 64 KiB) refuses it */
+    size_t n = 1u << 19, len = 2 * n;
+    unsigned char *buf = malloc(len);
+    assert_non_null(buf);
+    for (size_t i = 0; i < n; i++) {
+        buf[2 * i] = 0x2a;
+        buf[2 * i + 1] = 0x00;
+    }
+    glci_wire_batch_t *b = NULL;
+    char err[200];
+    glci_wire_limits_t lim = {SIZE_MAX, 0};
+    assert_int_equal(glci_wire_batch_unpack(buf, len, &lim, &b, NULL, err, sizeof err),
+                     GLCI_WIRE_EBUDGET);
+    free(buf);
+}
+
+static void test_too_long_strings_flagged(void **state)
+{
+    char ind[66], src[202];
+    memset(ind, 'i', 65);
+    ind[65] = '\0';
+    memset(src, 's', 201);
+    src[201] = '\0';
+    glci_wire_obs_t o[3] = {s_obs(ind, 1, 1), s_obs("ok", 1, 1), s_obs("ok", 1, 1)};
+    o[1].source = src;
+    ind[64] = '\0'; /* exactly 64 is fine */
+    o[2].indicator = "fine";
+    uint8_t *buf;
+    size_t len;
+    char long_ind[66];
+    memset(long_ind, 'i', 65);
+    long_ind[65] = '\0';
+    o[0].indicator = long_ind;
+    assert_int_equal(glci_wire_batch_pack(1, 1, "c", o, 3, &buf, &len), 0);
+    glci_wire_batch_t *b = NULL;
+    assert_int_equal(glci_wire_batch_unpack(buf, len, NULL, &b, NULL, NULL, 0), 0);
+    free(buf);
+    assert_int_equal(b->obs[0].too_long, GLCI_WIRE_TOO_LONG_INDICATOR);
+    assert_null(b->obs[0].indicator);
+    assert_int_equal(b->obs[1].too_long, GLCI_WIRE_TOO_LONG_SOURCE);
+    assert_null(b->obs[1].source);
+    assert_int_equal(b->obs[2].too_long, 0);
+    glci_wire_batch_free(&b);
+
+    o[0].indicator = ind; /* 64 bytes */
+    assert_int_equal(glci_wire_batch_pack(1, 1, "c", o, 1, &buf, &len), 0);
+    assert_int_equal(glci_wire_batch_unpack(buf, len, NULL, &b, NULL, NULL, 0), 0);
+    free(buf);
+    assert_int_equal(b->obs[0].too_long, 0);
+    glci_wire_batch_free(&b);
+}
+
+static void test_ack_roundtrip(void **state)
+{
+    glci_wire_rejection_t r[2] = {{3, 2, "value is not finite"}, {9, 1, "unknown x"}};
+    glci_wire_ack_t a;
+    memset(&a, 0, sizeof a);
+    a.stream = 42;
+    a.seq = 17;
+    a.status = GLCI_WIRE_APPLIED;
+    a.acked = 17;
+    a.n_rejections = 2;
+    a.rejections = r;
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(glci_wire_ack_pack(&a, &buf, &len), 0);
+    glci_wire_ack_t b;
+    char err[200];
+    assert_int_equal(glci_wire_ack_unpack(buf, len, &b, err, sizeof err), 0);
+    free(buf);
+    assert_int_equal(b.stream, 42);
+    assert_int_equal(b.seq, 17);
+    assert_int_equal(b.status, GLCI_WIRE_APPLIED);
+    assert_int_equal(b.acked, 17);
+    assert_int_equal(b.n_rejections, 2);
+    assert_int_equal(b.rejections[1].index, 9);
+    assert_int_equal(b.rejections[1].reason, 1);
+    assert_string_equal(b.rejections[0].message, "value is not finite");
+    assert_string_equal(b.error, "");
+    glci_wire_ack_release(&b);
+    assert_null(b.rejections);
+
+    memset(&a, 0, sizeof a);
+    a.status = GLCI_WIRE_GAP;
+    a.acked = 3;
+    a.expected = 4;
+    snprintf(a.error, sizeof a.error, "gap");
+    assert_int_equal(glci_wire_ack_pack(&a, &buf, &len), 0);
+    assert_int_equal(glci_wire_ack_unpack(buf, len, &b, err, sizeof err), 0);
+    free(buf);
+    assert_int_equal(b.status, GLCI_WIRE_GAP);
+    assert_int_equal(b.expected, 4);
+    assert_string_equal(b.error, "gap");
+    glci_wire_ack_release(&b);
+
+    a.status = (glci_wire_status_t)9;
+    assert_int_equal(glci_wire_ack_pack(&a, &buf, &len), GLCI_WIRE_EINVAL);
+}
+
+static void test_ack_refusals(void **state)
+{
+    glci_wire_ack_t b;
+    char err[200];
+    static const unsigned char junk[] = {0xff, 0xff};
+    assert_int_equal(glci_wire_ack_unpack(junk, sizeof junk, &b, err, sizeof err),
+                     GLCI_WIRE_EDECODE);
+    static const unsigned char no_status[] = {0x08, 0x01, 0x28, 0x05};
+    assert_int_equal(glci_wire_ack_unpack(no_status, sizeof no_status, &b, err, sizeof err),
+                     GLCI_WIRE_EFIELD);
+    assert_non_null(strstr(err, "status"));
+    static const unsigned char unknown_status[] = {0x20, 0x07};
+    assert_int_equal(glci_wire_ack_unpack(unknown_status, sizeof unknown_status, &b, err,
+                                          sizeof err), GLCI_WIRE_EFIELD);
+    static const unsigned char v3[] = {0x08, 0x03, 0x20, 0x01};
+    assert_int_equal(glci_wire_ack_unpack(v3, sizeof v3, &b, err, sizeof err),
+                     GLCI_WIRE_EVERSION);
+}
+
+static void test_names(void **state)
+{
+    assert_string_equal(glci_wire_status_str(GLCI_WIRE_FORBIDDEN), "forbidden");
+    assert_string_equal(glci_wire_status_str(0), "unknown");
+    assert_string_equal(glci_wire_strerror(GLCI_WIRE_EBUDGET),
+                        "message needs more memory than allowed");
+    assert_string_equal(glci_wire_strerror(-99), "unknown wire error");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_batch_roundtrip_keeps_presence),
+        cmocka_unit_test(test_batch_nan_inf_travel),
+        cmocka_unit_test(test_batch_refusals),
+        cmocka_unit_test(test_batch_budget_stops_amplification),
+        cmocka_unit_test(test_too_long_strings_flagged),
+        cmocka_unit_test(test_ack_roundtrip),
+        cmocka_unit_test(test_ack_refusals),
+        cmocka_unit_test(test_names),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
