@@ -473,6 +473,32 @@ static void test_frame_over_size_limit_dropped(void **state)
     s_legit_served();
 }
 
+static void test_vanished_agent_resends(void **state)
+{
+    /* the agent sends and disappears before the ack: the collector drops
+     * the ack (peer unreachable) and goes on; the agent's resend is
+     * answered, and the values are stored exactly once */
+    uint64_t stream = s_new_stream();
+    glci_wire_obs_t o[2] = {s_obs("adult_learning_rate", 2060, 6.0),
+                            s_obs("adult_literacy_rate", 2060, 60.0)};
+    for (int round = 0; round < 5; round++) {
+        void *c = s_city_client(C_ALPHA);
+        s_send(c, stream, 1, "alpha", o, 2);
+        s_close(&c);
+    }
+    void *c = s_city_client(C_ALPHA);
+    s_send(c, stream, 1, "alpha", o, 2);
+    glci_wire_ack_t ack;
+    assert_int_equal(s_recv_ack(c, T_ACK_MS, &ack), 0);
+    assert_true(ack.status == GLCI_WIRE_APPLIED || ack.status == GLCI_WIRE_DUPLICATE);
+    assert_int_equal(ack.acked, 1);
+    glci_wire_ack_release(&ack);
+    s_close(&c);
+    s.expect[C_ALPHA] += 2;
+    assert_true(s_has_value("alpha", "adult_literacy_rate", 2060, 60.0));
+    s_legit_served();
+}
+
 static void test_ten_thousand_observations(void **state)
 {
     const size_t n = 10000;
@@ -827,6 +853,7 @@ int main(void)
         cmocka_unit_test(test_city_claiming_another_is_forbidden),
         cmocka_unit_test(test_undecodable_is_malformed),
         cmocka_unit_test(test_frame_over_size_limit_dropped),
+        cmocka_unit_test(test_vanished_agent_resends),
         cmocka_unit_test(test_ten_thousand_observations),
         cmocka_unit_test(test_nan_inf_rejected_rest_stored),
         cmocka_unit_test(test_bad_observations_each_rejected),
