@@ -14,7 +14,8 @@
 
 static const glci_cmd_t *const s_cmds[] = {
     &glci_cmd_init, &glci_cmd_collector_key, &glci_cmd_city_add,
-    &glci_cmd_city_list, &glci_cmd_city_revoke, &glci_cmd_rank, &glci_cmd_show,
+    &glci_cmd_city_list, &glci_cmd_city_revoke, &glci_cmd_city_key_add,
+    &glci_cmd_city_key_remove, &glci_cmd_rank, &glci_cmd_show,
     &glci_cmd_history, &glci_cmd_export, &glci_cmd_status, &glci_cmd_rejects,
     &glci_cmd_verify, &glci_cmd_backup, &glci_cmd_framework,
 };
@@ -41,7 +42,8 @@ static void s_program_help(void)
 
 static void s_city_help(void)
 {
-    printf("usage: glci city add|list|revoke ...\n\nCities and their agents' keys:\n");
+    printf("usage: glci city add|list|revoke|key-add|key-remove ...\n\n"
+           "Cities and their agents' keys:\n");
     for (size_t i = 0; i < S_N_CMDS; i++)
         if (strncmp(s_cmds[i]->name, "city ", 5) == 0)
             printf("  glci %s\n      %s\n", s_cmds[i]->usage, s_cmds[i]->summary);
@@ -162,7 +164,8 @@ int glci_cli_main(int argc, char **argv)
     int skip = 1;
     if (strcmp(rest[0], "city") == 0) {
         if (n < 2) {
-            rc = s_program_usage("%s", "city needs a subcommand: add, list or revoke");
+            rc = s_program_usage("%s", "city needs a subcommand: add, list, revoke, key-add "
+                                       "or key-remove");
             goto done;
         }
         if (strcmp(rest[1], "--help") == 0 || strcmp(rest[1], "-h") == 0) {
@@ -174,7 +177,8 @@ int glci_cli_main(int argc, char **argv)
         snprintf(name, sizeof name, "city %s", rest[1]);
         cmd = s_lookup(name);
         if (!cmd) {
-            rc = s_program_usage("unknown city subcommand '%s' (add, list or revoke)", rest[1]);
+            rc = s_program_usage("unknown city subcommand '%s' (add, list, revoke, key-add "
+                                 "or key-remove)", rest[1]);
             goto done;
         }
         skip = 2;

@@ -143,6 +143,7 @@ int glci_cli_latest_period(const glci_cmd_t *cmd, const glci_cli_t *cli,
 
 extern const glci_cmd_t glci_cmd_init, glci_cmd_collector_key,
     glci_cmd_city_add, glci_cmd_city_list, glci_cmd_city_revoke,
+    glci_cmd_city_key_add, glci_cmd_city_key_remove,
     glci_cmd_rank, glci_cmd_show, glci_cmd_history, glci_cmd_export,
     glci_cmd_status, glci_cmd_rejects, glci_cmd_verify, glci_cmd_backup,
     glci_cmd_framework;

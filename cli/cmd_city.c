@@ -105,7 +105,10 @@ static int s_add(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char **
         goto cleanup;
     }
     if (rc != 0) {
-        glci_cli_store_fail(cmd, cli, rc, "cannot add the city");
+        if (glci_store_last_error(st)[0])
+            glci_fail(cmd, "%s", glci_store_last_error(st));
+        else
+            glci_cli_store_fail(cmd, cli, rc, "cannot add the city");
         goto cleanup;
     }
     made_file = 0;
@@ -132,6 +135,170 @@ cleanup:
     if (made_file)
         unlink(key_out);
     memset(&sec, 0, sizeof sec);
+    glci_store_close(&st);
+    return status;
+}
+
+/* The number of keys city id has now, or -1 if it cannot be read. */
+static long s_n_keys(glci_store_t *st, const char *id)
+{
+    glci_view_t *v = NULL;
+    glci_city_t c;
+    long n = -1;
+    if (glci_view_begin(st, &v) == 0 && glci_view_city(v, id, &c) == 0)
+        n = (long)c.n_keys;
+    glci_view_end(&v);
+    return n;
+}
+
+/* The failure of a key call: the store's own line naming what is wrong. */
+static int s_key_fail(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_store_t *st,
+                      int rc, const char *what)
+{
+    if (glci_store_last_error(st)[0])
+        return glci_fail(cmd, "%s", glci_store_last_error(st));
+    return glci_cli_store_fail(cmd, cli, rc, what);
+}
+
+/* Prints the result of a key change: JSON {id, public_key, ..., keys},
+ * CSV id,public_key,keys, or a line for people. */
+static int s_key_print(const glci_cli_t *cli, const char *id, const char *pub,
+                       json_t *extra, long n_keys)
+{
+    if (cli->format == GLCI_FMT_JSON) {
+        json_t *j = json_object();
+        json_object_set_new(j, "id", json_string(id));
+        json_object_set_new(j, "public_key", json_string(pub));
+        json_object_update(j, extra);
+        json_object_set_new(j, "keys", n_keys >= 0 ? json_integer(n_keys) : json_null());
+        json_decref(extra);
+        return glci_json_print(&j, stdout) == 0 ? GLCI_EXIT_OK : GLCI_EXIT_FAIL;
+    }
+    json_decref(extra);
+    if (cli->format == GLCI_FMT_CSV) {
+        fputs("id,public_key,keys\r\n", stdout);
+        glci_csv_field(stdout, id);
+        fputc(',', stdout);
+        glci_csv_field(stdout, pub);
+        if (n_keys >= 0)
+            printf(",%ld\r\n", n_keys);
+        else
+            fputs(",\r\n", stdout);
+    }
+    return GLCI_EXIT_OK;
+}
+
+static int s_key_add(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char **argv)
+{
+    glci_opt_t opts[] = {
+        {.name = "public-key", .has_arg = 1},
+        {.name = "key-out", .has_arg = 1},
+    };
+    const char *pos[1];
+    int rc = glci_args_parse(cmd, argc, argv, opts, 2, pos, 1, 1, NULL);
+    if (rc != GLCI_ARGS_OK)
+        return rc == GLCI_ARGS_HELP ? GLCI_EXIT_OK : GLCI_EXIT_USAGE;
+    const char *id = pos[0];
+    if (!glci_city_id_valid(id))
+        return glci_usage_error(cmd, "invalid city id '%s' (lower-case letters, digits, "
+                                     "'.', '_', '-'; at most %d characters)",
+                                id, GLCI_CITY_ID_MAX);
+    if (opts[0].seen && opts[1].seen)
+        return glci_usage_error(cmd, "give either --public-key or --key-out, not both");
+    if (!opts[0].seen && !opts[1].seen)
+        return glci_usage_error(cmd, "give --public-key Z85 or --key-out FILE");
+    if (opts[0].seen && !glci_key_valid(opts[0].value))
+        return glci_usage_error(cmd, "invalid public key '%s' (40 characters of Z85 text)",
+                                opts[0].value);
+    const char *key_out = opts[1].seen ? opts[1].value : NULL;
+    if (key_out && !*key_out)
+        return glci_usage_error(cmd, "option --key-out needs a file name");
+
+    glci_store_t *st = NULL;
+    glci_key_t pub, sec;
+    char err[512] = "";
+    int made_file = 0;
+    int status = GLCI_EXIT_FAIL;
+    memset(&sec, 0, sizeof sec);
+    if (glci_cli_open(cmd, cli, 0, &st) != 0)
+        goto cleanup;
+    if (key_out) {
+        /* The secret file first (never over an existing one); removed again
+         * if the key cannot be registered. */
+        if (glci_key_generate(&pub, &sec, err, sizeof err) != 0 ||
+            glci_keyfile_write_secret(key_out, &pub, &sec, err, sizeof err) != 0) {
+            glci_fail(cmd, "%s", err);
+            goto cleanup;
+        }
+        made_file = 1;
+    } else {
+        snprintf(pub.z85, sizeof pub.z85, "%s", opts[0].value);
+    }
+    rc = glci_store_city_key_add(st, id, pub.z85);
+    if (rc != 0) {
+        s_key_fail(cmd, cli, st, rc, "cannot add the key");
+        goto cleanup;
+    }
+    made_file = 0;
+    long n = s_n_keys(st, id);
+    if (cli->format == GLCI_FMT_TABLE) {
+        if (key_out)
+            fprintf(stderr, "glci city key-add: key added to city '%s' (%ld keys); its "
+                            "secret key is in %s (give it to the city's agent); public key:\n",
+                    id, n, key_out);
+        printf("%s\n", pub.z85);
+    }
+    status = s_key_print(cli, id, pub.z85,
+                         json_pack("{s:o}", "key_file",
+                                   key_out ? json_string(key_out) : json_null()), n);
+cleanup:
+    if (made_file)
+        unlink(key_out);
+    memset(&sec, 0, sizeof sec);
+    glci_store_close(&st);
+    return status;
+}
+
+static int s_key_remove(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char **argv)
+{
+    glci_opt_t opts[] = {
+        {.name = "public-key", .has_arg = 1},
+    };
+    const char *pos[1];
+    int rc = glci_args_parse(cmd, argc, argv, opts, 1, pos, 1, 1, NULL);
+    if (rc != GLCI_ARGS_OK)
+        return rc == GLCI_ARGS_HELP ? GLCI_EXIT_OK : GLCI_EXIT_USAGE;
+    const char *id = pos[0];
+    if (!glci_city_id_valid(id))
+        return glci_usage_error(cmd, "invalid city id '%s' (lower-case letters, digits, "
+                                     "'.', '_', '-'; at most %d characters)",
+                                id, GLCI_CITY_ID_MAX);
+    if (!opts[0].seen)
+        return glci_usage_error(cmd, "missing --public-key Z85 (the key to remove)");
+    if (!glci_key_valid(opts[0].value))
+        return glci_usage_error(cmd, "invalid public key '%s' (40 characters of Z85 text)",
+                                opts[0].value);
+    const char *pub = opts[0].value;
+
+    glci_store_t *st = NULL;
+    int status = GLCI_EXIT_FAIL;
+    if (glci_cli_open(cmd, cli, 0, &st) != 0)
+        goto cleanup;
+    rc = glci_store_city_key_remove(st, id, pub);
+    if (rc != 0) {
+        s_key_fail(cmd, cli, st, rc, "cannot remove the key");
+        goto cleanup;
+    }
+    long n = s_n_keys(st, id);
+    if (cli->format == GLCI_FMT_TABLE) {
+        printf("key %s removed from city %s: new connections refused; %ld key%s left\n",
+               pub, id, n, n == 1 ? "" : "s");
+        if (n == 0)
+            fprintf(stderr, "glci city key-remove: city '%s' has no key left: its agent "
+                            "cannot connect until one is added (glci city key-add)\n", id);
+    }
+    status = s_key_print(cli, id, pub, json_pack("{s:b}", "removed", 1), n);
+cleanup:
     glci_store_close(&st);
     return status;
 }
@@ -281,4 +448,39 @@ const glci_cmd_t glci_cmd_city_revoke = {
             "its keys are refused at once. Its data stays in the store.",
     .pos = {"ID"},
     .run = s_revoke,
+};
+
+const glci_cmd_t glci_cmd_city_key_add = {
+    .name = "city key-add",
+    .usage = "city key-add ID (--public-key Z85 | --key-out FILE)",
+    .summary = "register another key for a city (key rotation)",
+    .help =
+        "Registers another public CURVE key for city ID, next to the keys it\n"
+        "has: the agent may connect with either until the old one is removed\n"
+        "(glci city key-remove), so a rotation has no gap. With --public-key\n"
+        "the key the city made (glci-agent keygen) is checked and registered;\n"
+        "with --key-out the pair is made here, the secret key written to FILE\n"
+        "(mode 0600, never over an existing file) and the public key printed.\n"
+        "A key registered already, to this or another city, is refused.\n\n"
+        "Options:\n"
+        "  --public-key Z85   the agent's new public key (40 characters)\n"
+        "  --key-out FILE     generate the pair; write the secret key file here",
+    .pos = {"ID"},
+    .run = s_key_add,
+};
+
+const glci_cmd_t glci_cmd_city_key_remove = {
+    .name = "city key-remove",
+    .usage = "city key-remove ID --public-key Z85",
+    .summary = "remove one of a city's keys (new connections refused)",
+    .help =
+        "Removes the public key Z85 from city ID: new connections under that\n"
+        "key are refused at once (one already open is not cut: revoke the city\n"
+        "for that); the city's other keys keep working. Removing the last key is allowed (a note says so):\n"
+        "the city then cannot deliver until a key is added again. The key must\n"
+        "be registered to ID.\n\n"
+        "Options:\n"
+        "  --public-key Z85   the key to remove (40 characters)",
+    .pos = {"ID"},
+    .run = s_key_remove,
 };

@@ -129,14 +129,18 @@ static void test_help_everywhere(void **state)
 {
     static const char *const cmds[][2] = {
         {"init", NULL}, {"collector-key", NULL}, {"city", "add"}, {"city", "list"},
-        {"city", "revoke"}, {"rank", NULL}, {"show", NULL}, {"history", NULL},
+        {"city", "revoke"}, {"city", "key-add"}, {"city", "key-remove"}, {"rank", NULL}, {"show", NULL}, {"history", NULL},
         {"export", NULL}, {"status", NULL}, {"rejects", NULL}, {"verify", NULL},
         {"backup", NULL}, {"framework", NULL}};
     cli_out_t o;
     assert_int_equal(cli_run(&o, "--help", NULL), 0);
     assert_non_null(strstr(o.out, "usage: glci"));
-    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-        assert_non_null(strstr(o.out, cmds[i][1] ? "city add" : cmds[i][0]));
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "  %s%s%s ", cmds[i][0], cmds[i][1] ? " " : "",
+                 cmds[i][1] ? cmds[i][1] : "");
+        assert_non_null(strstr(o.out, name));
+    }
     cli_out_release(&o);
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         if (cmds[i][1])
@@ -153,6 +157,11 @@ static void test_help_everywhere(void **state)
     }
     assert_int_equal(cli_run(&o, "city", "--help", NULL), 0);
     assert_non_null(strstr(o.out, "city revoke"));
+    assert_non_null(strstr(o.out, "glci city key-add ID"));
+    assert_non_null(strstr(o.out, "glci city key-remove ID --public-key Z85"));
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "help", "city", "key-remove", NULL), 0);
+    assert_non_null(strstr(o.out, "usage: glci city key-remove ID --public-key Z85"));
     cli_out_release(&o);
     assert_int_equal(cli_run(&o, "help", "rank", NULL), 0);
     assert_non_null(strstr(o.out, "usage: glci rank"));
@@ -913,6 +922,184 @@ static void test_city_admin(void **state)
     cli_rmdir(dir);
 }
 
+/* Key rotation: city key-add / key-remove in every format, the secret key
+ * file, removing the last key, unknown keys and cities, another city's key,
+ * and usage errors. */
+static void test_city_keys(void **state)
+{
+    char dir[256], store[300], k1file[400], k2file[400];
+    cli_tmpdir(dir, sizeof dir);
+    snprintf(store, sizeof store, "%s/s", dir);
+    glci_store_t *st = cli_store_create(store, cli_tiny_framework(dir), 0);
+    glci_store_close(&st);
+    snprintf(k1file, sizeof k1file, "%s/cork-1.key", dir);
+    snprintf(k2file, sizeof k2file, "%s/cork-2.key", dir);
+
+    cli_out_t o;
+    glci_key_t pub1, pub2, pub3, sec, other;
+    char err[256];
+    assert_int_equal(cli_run(&o, "--store", store, "city", "add", "cork-ie", "--name", "Cork",
+                             "--country", "IE", "--key-out", k1file, NULL), 0);
+    cli_out_release(&o);
+    assert_int_equal(glci_keyfile_read(k1file, &pub1, &sec, err, sizeof err), 0);
+    assert_int_equal(glci_key_generate(&other, &sec, err, sizeof err), 0);
+    assert_int_equal(cli_run(&o, "--store", store, "city", "add", "dublin-ie", "--name",
+                             "Dublin", "--country", "IE", "--public-key", other.z85, NULL), 0);
+    cli_out_release(&o);
+
+    /* a second key made here: secret file 0600, JSON names it, two keys */
+    assert_int_equal(cli_run(&o, "--store", store, "--format", "json", "city", "key-add",
+                             "cork-ie", "--key-out", k2file, NULL), 0);
+    json_t *j = cli_json(&o);
+    assert_int_equal(glci_keyfile_read(k2file, &pub2, &sec, err, sizeof err), 0);
+    assert_string_equal(s_str(j, "id"), "cork-ie");
+    assert_string_equal(s_str(j, "public_key"), pub2.z85);
+    assert_string_equal(s_str(j, "key_file"), k2file);
+    assert_int_equal(s_num(j, "keys"), 2);
+    json_decref(j);
+    cli_out_release(&o);
+    struct stat sb;
+    assert_int_equal(stat(k2file, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    unsigned char raw[32];
+    char owner[GLCI_CITY_ID_MAX + 1];
+    st = NULL;
+    assert_int_equal(glci_store_open(store, &(glci_store_opts_t){.flags = GLCI_STORE_RDONLY},
+                                     &st, err, sizeof err), 0);
+    assert_int_equal(glci_key_decode(pub2.z85, raw), 0);
+    assert_int_equal(glci_store_city_by_key(st, raw, owner), 0);
+    assert_string_equal(owner, "cork-ie");
+    glci_store_close(&st);
+
+    /* never over an existing key file; nothing registered then */
+    cli_run(&o, "--store", store, "city", "key-add", "cork-ie", "--key-out", k2file, NULL);
+    s_expect_fail(&o, "already exists");
+    cli_out_release(&o);
+
+    /* a key made elsewhere, table and CSV */
+    assert_int_equal(glci_key_generate(&pub3, &sec, err, sizeof err), 0);
+    assert_int_equal(cli_run(&o, "--store", store, "city", "key-add", "cork-ie",
+                             "--public-key", pub3.z85, NULL), 0);
+    char line[128];
+    snprintf(line, sizeof line, "%s\n", pub3.z85);
+    assert_string_equal(o.out, line);
+    assert_string_equal(o.err, "");
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", store, "--format", "csv", "city", "key-remove",
+                             "cork-ie", "--public-key", pub3.z85, NULL), 0);
+    snprintf(line, sizeof line, "id,public_key,keys\r\ncork-ie,%s,2\r\n", pub3.z85);
+    assert_string_equal(o.out, line);
+    cli_out_release(&o);
+
+    /* the same key again (this city's, another city's) */
+    cli_run(&o, "--store", store, "city", "key-add", "cork-ie", "--public-key", pub1.z85, NULL);
+    s_expect_fail(&o, "already registered");
+    cli_out_release(&o);
+    cli_run(&o, "--store", store, "city", "key-add", "cork-ie", "--public-key", other.z85,
+            NULL);
+    s_expect_fail(&o, "already registered");
+    cli_out_release(&o);
+
+    /* removing: another city's key, an unknown key, an unknown city */
+    cli_run(&o, "--store", store, "city", "key-remove", "cork-ie", "--public-key", other.z85,
+            NULL);
+    s_expect_fail(&o, "is not registered to city 'cork-ie'");
+    cli_out_release(&o);
+    cli_run(&o, "--store", store, "city", "key-remove", "cork-ie", "--public-key", pub3.z85,
+            NULL);
+    s_expect_fail(&o, "is not registered to city 'cork-ie'");
+    cli_out_release(&o);
+    cli_run(&o, "--store", store, "city", "key-remove", "nowhere", "--public-key", pub1.z85,
+            NULL);
+    s_expect_fail(&o, "no city 'nowhere'");
+    cli_out_release(&o);
+    cli_run(&o, "--store", store, "city", "key-add", "nowhere", "--public-key", pub3.z85,
+            NULL);
+    s_expect_fail(&o, "no city 'nowhere'");
+    cli_out_release(&o);
+    cli_run(&o, "--store", store, "city", "key-add", "nowhere", "--key-out", k1file, NULL);
+    s_expect_fail(&o, "already exists");
+    cli_out_release(&o);
+
+    /* the rotation: the old key goes, the new one stays */
+    assert_int_equal(cli_run(&o, "--store", store, "--format", "json", "city", "key-remove",
+                             "cork-ie", "--public-key", pub1.z85, NULL), 0);
+    j = cli_json(&o);
+    assert_string_equal(s_str(j, "id"), "cork-ie");
+    assert_string_equal(s_str(j, "public_key"), pub1.z85);
+    assert_true(json_is_true(s_get(j, "removed")));
+    assert_int_equal(s_num(j, "keys"), 1);
+    json_decref(j);
+    cli_out_release(&o);
+    assert_int_equal(glci_store_open(store, &(glci_store_opts_t){.flags = GLCI_STORE_RDONLY},
+                                     &st, err, sizeof err), 0);
+    assert_int_equal(glci_key_decode(pub1.z85, raw), 0);
+    assert_int_equal(glci_store_city_by_key(st, raw, owner), GLCI_STORE_ENOCITY);
+    assert_int_equal(glci_key_decode(pub2.z85, raw), 0);
+    assert_int_equal(glci_store_city_by_key(st, raw, owner), 0);
+    glci_store_close(&st);
+
+    /* the last key: removed, with a note; the city has none left */
+    assert_int_equal(cli_run(&o, "--store", store, "city", "key-remove", "cork-ie",
+                             "--public-key", pub2.z85, NULL), 0);
+    assert_non_null(strstr(o.out, "removed from city cork-ie"));
+    assert_non_null(strstr(o.out, "0 keys left"));
+    assert_non_null(strstr(o.err, "has no key left"));
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", store, "--format", "json", "city", "list", NULL), 0);
+    j = cli_json(&o);
+    json_t *c0 = json_array_get(s_get(j, "cities"), 0);
+    assert_string_equal(s_str(c0, "id"), "cork-ie");
+    assert_int_equal(s_num(c0, "keys"), 0);
+    assert_true(json_is_true(s_get(c0, "active")));
+    json_decref(j);
+    cli_out_release(&o);
+    /* and a removed key can be registered again */
+    assert_int_equal(cli_run(&o, "--store", store, "--format", "json", "city", "key-add",
+                             "cork-ie", "--public-key", pub1.z85, NULL), 0);
+    j = cli_json(&o);
+    assert_true(json_is_null(s_get(j, "key_file")));
+    assert_int_equal(s_num(j, "keys"), 1);
+    json_decref(j);
+    cli_out_release(&o);
+
+    /* usage errors */
+    static const struct {
+        const char *args[6];
+        const char *what;
+    } bad[] = {
+        {{"city", "key-add", "cork-ie"}, "give --public-key Z85 or --key-out FILE"},
+        {{"city", "key-add", "cork-ie", "--public-key", "short"}, "invalid public key 'short'"},
+        {{"city", "key-add", "Cork", "--public-key", "x"}, "invalid city id 'Cork'"},
+        {{"city", "key-add", "--key-out", "/tmp/x"}, "missing ID"},
+        {{"city", "key-add", "cork-ie", "--key-out", ""}, "--key-out needs a file name"},
+        {{"city", "key-remove", "cork-ie"}, "missing --public-key"},
+        {{"city", "key-remove", "cork-ie", "--public-key", "bad"}, "invalid public key 'bad'"},
+        {{"city", "key-remove", "cork-ie", "--key-out", "f"}, "unknown option '--key-out'"},
+        {{"city", "key-remove", "a", "b", "--public-key"}, "unexpected argument 'b'"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *argv[10] = {"--store", store};
+        size_t n = 2;
+        for (size_t a = 0; a < 6 && bad[i].args[a]; a++)
+            argv[n++] = bad[i].args[a];
+        argv[n] = NULL;
+        cli_runv(&o, argv);
+        s_expect_usage(&o, bad[i].what);
+        cli_out_release(&o);
+    }
+    cli_run(&o, "--store", store, "city", "key-add", "cork-ie", "--public-key", pub3.z85,
+            "--key-out", k1file, NULL);
+    s_expect_usage(&o, "either --public-key or --key-out");
+    cli_out_release(&o);
+    /* no store */
+    snprintf(k1file, sizeof k1file, "%s/none", dir);
+    cli_run(&o, "--store", k1file, "city", "key-add", "cork-ie", "--public-key", pub3.z85, NULL);
+    s_expect_fail(&o, "no store at");
+    cli_out_release(&o);
+    cli_rmdir(dir);
+}
+
 static void test_city_list_fixture(void **state)
 {
     cli_out_t o;
@@ -983,6 +1170,7 @@ int main(void)
         cmocka_unit_test(test_city_list_fixture),
         cmocka_unit_test(test_init_and_collector_key),
         cmocka_unit_test(test_city_admin),
+        cmocka_unit_test(test_city_keys),
         cmocka_unit_test(test_verify_backup),
     };
     return cmocka_run_group_tests(tests, s_group_setup, s_group_teardown);
