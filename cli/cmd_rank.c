@@ -5,6 +5,7 @@
 #include "cli.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "glci_alloc.h"
@@ -14,6 +15,76 @@ static void s_name(glci_view_t *v, const char *id, glci_city_t *c)
 {
     if (glci_view_city(v, id, c) != 0)
         c->name[0] = '\0';
+}
+
+/* The JSON form, streamed: the frame is written here, each row is one
+ * reused jansson object whose values change in place, dumped straight into
+ * stdout. Byte for byte what dumping the whole tree at once gives
+ *   {"period": P, "by": B, "id": I, "ranked": N, "rows": [ROW, ...],
+ *    "unranked": [ROW, ...]}
+ * without building 10,000 objects and a megabyte string first. 0 or -1. */
+static int s_json(glci_view_t *v, const glci_period_t *p, size_t shown,
+                  glci_rank_by_t by, const char *by_id)
+{
+    FILE *out = stdout;
+    glci_city_t c;
+    int rc = 0;
+    /* The head through jansson, its closing brace left off. */
+    json_t *head = json_pack("{s:i, s:s, s:o, s:I}", "period", (int)p->period, "by",
+                             by == GLCI_RANK_INDEX ? "index"
+                             : by == GLCI_RANK_AREA ? "area" : "focus",
+                             "id", by_id ? json_string(by_id) : json_null(), "ranked",
+                             (json_int_t)p->n_ranked);
+    char *text = head ? json_dumps(head, JSON_PRESERVE_ORDER) : NULL;
+    json_decref(head);
+    if (!text)
+        return -1;
+    size_t len = strlen(text);
+    if (len < 2 || fwrite(text, 1, len - 1, out) != len - 1)
+        rc = -1;
+    free(text);
+
+    json_t *row = json_object();
+    json_object_set_new_nocheck(row, "rank", json_integer(0));
+    json_object_set_new_nocheck(row, "city", json_string(""));
+    json_object_set_new_nocheck(row, "name", json_string(""));
+    json_object_set_new_nocheck(row, "score", json_null());
+    json_object_set_new_nocheck(row, "index", json_null());
+    json_object_set_new_nocheck(row, "coverage", json_null());
+    json_t *rank = json_object_get(row, "rank");
+    fputs(", \"rows\": [", out);
+    for (size_t i = 0; rc == 0 && i < shown; i++) {
+        const glci_period_row_t *r = &p->rows[i];
+        s_name(v, r->city, &c);
+        json_integer_set(rank, (json_int_t)r->rank);
+        glci_json_set_str(row, "city", r->city);
+        glci_json_set_str(row, "name", c.name);
+        glci_json_set_num(row, "score", r->key, 1);
+        glci_json_set_num(row, "index", r->index, r->has_index);
+        glci_json_set_num(row, "coverage", r->coverage, 1);
+        if ((i > 0 && fputs(", ", out) == EOF) || glci_json_write(row, out) != 0)
+            rc = -1;
+    }
+    json_decref(row);
+
+    row = json_object();
+    json_object_set_new_nocheck(row, "city", json_string(""));
+    json_object_set_new_nocheck(row, "name", json_string(""));
+    json_object_set_new_nocheck(row, "coverage", json_null());
+    fputs("], \"unranked\": [", out);
+    for (size_t i = p->n_ranked; rc == 0 && i < p->n; i++) {
+        const glci_period_row_t *r = &p->rows[i];
+        s_name(v, r->city, &c);
+        glci_json_set_str(row, "city", r->city);
+        glci_json_set_str(row, "name", c.name);
+        glci_json_set_num(row, "coverage", r->coverage, 1);
+        if ((i > p->n_ranked && fputs(", ", out) == EOF) || glci_json_write(row, out) != 0)
+            rc = -1;
+    }
+    json_decref(row);
+    if (fputs("]}\n", out) == EOF || ferror(out))
+        rc = -1;
+    return rc;
 }
 
 static int s_rank(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char **argv)
@@ -40,7 +111,6 @@ static int s_rank(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
     glci_view_t *v = NULL;
     glci_period_t p = {0};
     glci_table_t *t = NULL;
-    json_t *j = NULL;
     int status = GLCI_EXIT_FAIL;
     if (glci_cli_open(cmd, cli, 1, &st) != 0)
         goto cleanup;
@@ -84,28 +154,7 @@ static int s_rank(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
     glci_city_t c;
 
     if (cli->format == GLCI_FMT_JSON) {
-        json_t *rows = json_array(), *unranked = json_array();
-        for (size_t i = 0; i < shown; i++) {
-            const glci_period_row_t *r = &p.rows[i];
-            s_name(v, r->city, &c);
-            json_array_append_new(rows, json_pack(
-                "{s:I, s:s, s:s, s:o, s:o, s:o}", "rank", (json_int_t)r->rank, "city",
-                r->city, "name", c.name, "score", glci_json_num(r->key, 1), "index",
-                glci_json_num(r->index, r->has_index), "coverage",
-                glci_json_num(r->coverage, 1)));
-        }
-        for (size_t i = p.n_ranked; i < p.n; i++) {
-            const glci_period_row_t *r = &p.rows[i];
-            s_name(v, r->city, &c);
-            json_array_append_new(unranked, json_pack(
-                "{s:s, s:s, s:o}", "city", r->city, "name", c.name, "coverage",
-                glci_json_num(r->coverage, 1)));
-        }
-        j = json_pack("{s:i, s:s, s:o, s:I, s:o, s:o}", "period", (int)period, "by",
-                      by == GLCI_RANK_INDEX ? "index" : by == GLCI_RANK_AREA ? "area" : "focus",
-                      "id", by_id ? json_string(by_id) : json_null(), "ranked",
-                      (json_int_t)p.n_ranked, "rows", rows, "unranked", unranked);
-        status = glci_json_print(&j, stdout) == 0 ? GLCI_EXIT_OK : GLCI_EXIT_FAIL;
+        status = s_json(v, &p, shown, by, by_id) == 0 ? GLCI_EXIT_OK : GLCI_EXIT_FAIL;
         goto cleanup;
     }
 
@@ -173,7 +222,6 @@ static int s_rank(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
     }
     status = GLCI_EXIT_OK;
 cleanup:
-    json_decref(j);
     glci_table_free(&t);
     glci_period_release(&p);
     glci_view_end(&v);

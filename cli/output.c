@@ -204,6 +204,42 @@ int glci_json_print(json_t **value, FILE *out)
     return rc == 0 ? 0 : -1;
 }
 
+int glci_json_write(const json_t *value, FILE *out)
+{
+    /* Encoded into a buffer first: json_dumpf writes every token with its
+     * own fwrite, which costs more than the encoding for small rows. */
+    const size_t flags = JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17) | JSON_ENCODE_ANY;
+    char buf[1024];
+    size_t len = json_dumpb(value, buf, sizeof buf, flags);
+    if (len == 0)
+        return -1;
+    if (len > sizeof buf)
+        return json_dumpf(value, out, flags) == 0 ? 0 : -1;
+    return fwrite(buf, 1, len, out) == len ? 0 : -1;
+}
+
+void glci_json_set_num(json_t *obj, const char *key, double v, int present)
+{
+    json_t *cur = json_object_get(obj, key);
+    if (present && isfinite(v)) {
+        if (cur && json_is_real(cur))
+            json_real_set(cur, v);
+        else
+            json_object_set_new_nocheck(obj, key, json_real(v));
+    } else if (!cur || !json_is_null(cur)) {
+        json_object_set_new_nocheck(obj, key, json_null());
+    }
+}
+
+void glci_json_set_str(json_t *obj, const char *key, const char *text)
+{
+    json_t *cur = json_object_get(obj, key);
+    if (cur && json_is_string(cur) && json_string_set(cur, text) == 0)
+        return;
+    json_t *s = json_string(text);
+    json_object_set_new_nocheck(obj, key, s ? s : json_null());
+}
+
 json_t *glci_json_num(double v, int present)
 {
     if (!present || !isfinite(v))

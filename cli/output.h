@@ -55,6 +55,20 @@ void glci_csv_field(FILE *out, const char *text);
  * Returns 0, or -1 if writing failed. */
 int glci_json_print(json_t **value, FILE *out);
 
+/* Dumps a JSON value (not stolen, no newline) on out with the flags of
+ * glci_json_print, straight into the stream. For output streamed piece by
+ * piece: a command writes the frame of a large array itself and each
+ * element with this. Returns 0, or -1 if encoding or writing failed. */
+int glci_json_write(const json_t *value, FILE *out);
+
+/* Sets obj[key] (key a literal the object is built with) to the number v,
+ * or null when !present or v is not finite, changing the value in place
+ * when it is a real already: for one row object reused for every row. */
+void glci_json_set_num(json_t *obj, const char *key, double v, int present);
+
+/* Sets obj[key] to the string text in place (null if text is not UTF-8). */
+void glci_json_set_str(json_t *obj, const char *key, const char *text);
+
 /* A JSON number for v, or null when !present or v is not finite. */
 json_t *glci_json_num(double v, int present);
 

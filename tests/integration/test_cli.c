@@ -86,6 +86,22 @@ static void s_expect_usage(const cli_out_t *o, const char *what)
     assert_string_equal(o->out, "");
 }
 
+/* Asserts that the JSON on stdout is byte for byte what jansson gives for
+ * the whole document at once (rank streams its rows): parse, dump again
+ * with the CLI's flags, compare. */
+static void s_expect_canonical(const cli_out_t *o)
+{
+    json_t *j = cli_json(o);
+    char *again = json_dumps(j, JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+    assert_non_null(again);
+    size_t len = strlen(again);
+    assert_int_equal(strlen(o->out), len + 1);
+    assert_memory_equal(o->out, again, len);
+    assert_true(o->out[len] == '\n');
+    free(again);
+    json_decref(j);
+}
+
 static json_t *s_get(json_t *obj, const char *key)
 {
     json_t *v = json_object_get(obj, key);
@@ -402,6 +418,17 @@ static void test_rank_json(void **state)
     assert_string_equal(s_str(json_array_get(un, 0), "city"), "epsilon");
     assert_true(s_num(json_array_get(un, 0), "coverage") == 0.25);
     json_decref(j);
+    s_expect_canonical(&o);
+    cli_out_release(&o);
+
+    /* the exact text: rows streamed one by one inside the frame */
+    assert_int_equal(cli_run(&o, "--store", s_store, "--format", "json", "rank", "--focus",
+                             "b.y", "--limit", "1", NULL), 0);
+    assert_string_equal(o.out,
+        "{\"period\": 2025, \"by\": \"focus\", \"id\": \"b.y\", \"ranked\": 4, "
+        "\"rows\": [{\"rank\": 1, \"city\": \"gamma\", \"name\": \"Gamma\", "
+        "\"score\": 95.0, \"index\": 85.0, \"coverage\": 1.0}], \"unranked\": "
+        "[{\"city\": \"epsilon\", \"name\": \"Epsilon\", \"coverage\": 0.25}]}\n");
     cli_out_release(&o);
 
     assert_int_equal(cli_run(&o, "--format=json", "rank", "--store=", NULL), 2);
@@ -426,9 +453,12 @@ static void test_rank_json(void **state)
     s_row(rows, 2, 3, "gamma", 75.0);
     s_row(rows, 3, 4, "delta", 50.0);
     s_row(rows, 4, 5, "epsilon", 12.345678901234567);
+    assert_true(s_num(json_array_get(rows, 3), "index") == 50.0);
+    assert_true(json_is_null(s_get(json_array_get(rows, 4), "index")));   /* no index */
     assert_int_equal(json_array_size(s_get(j, "unranked")), 0);
     assert_string_equal(s_str(j, "id"), "a");
     json_decref(j);
+    s_expect_canonical(&o);
     cli_out_release(&o);
 
     assert_int_equal(cli_run(&o, "--store", s_store, "--format", "json", "rank", "--focus",
@@ -454,6 +484,7 @@ static void test_rank_json(void **state)
     assert_string_equal(s_str(json_array_get(un, 0), "city"), "alpha");
     assert_string_equal(s_str(json_array_get(un, 1), "city"), "beta");
     json_decref(j);
+    s_expect_canonical(&o);
     cli_out_release(&o);
 }
 

@@ -121,6 +121,48 @@ static void test_exact_numbers(void **state)
     free(text);
 }
 
+/* The pieces of streamed JSON: one row object reused with its values set
+ * in place (real <-> null, strings), dumped with the same flags. */
+static void test_json_stream_pieces(void **state)
+{
+    (void)state;
+    json_t *row = json_object();
+    json_object_set_new_nocheck(row, "name", json_string(""));
+    json_object_set_new_nocheck(row, "score", json_null());
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    static const struct {
+        const char *name;
+        double v;
+        int present;
+    } steps[] = {{"a", 1.0 / 3.0, 1}, {"b\"c", 2.5, 1}, {"d", 7.0, 0}, {"e", NAN, 1},
+                 {"f", 0.1, 1}};
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        glci_json_set_str(row, "name", steps[i].name);
+        glci_json_set_num(row, "score", steps[i].v, steps[i].present);
+        if (i > 0)
+            fputs(", ", f);
+        assert_int_equal(glci_json_write(row, f), 0);
+    }
+    /* not UTF-8: null rather than a broken document */
+    glci_json_set_str(row, "name", "\xff\xfe");
+    fputs(", ", f);
+    assert_int_equal(glci_json_write(row, f), 0);
+    json_t *three = json_integer(3);   /* any value, not only objects */
+    assert_int_equal(glci_json_write(three, f), 0);
+    json_decref(three);
+    fclose(f);
+    assert_string_equal(text,
+        "{\"name\": \"a\", \"score\": 0.33333333333333331}, "
+        "{\"name\": \"b\\\"c\", \"score\": 2.5}, {\"name\": \"d\", \"score\": null}, "
+        "{\"name\": \"e\", \"score\": null}, {\"name\": \"f\", "
+        "\"score\": 0.10000000000000001}, {\"name\": null, \"score\": 0.10000000000000001}3");
+    assert_true(strtod(strstr(text, "0.333"), NULL) == 1.0 / 3.0);
+    free(text);
+    json_decref(row);
+}
+
 static void test_people_numbers(void **state)
 {
     char buf[64];
@@ -165,6 +207,7 @@ int main(void)
         cmocka_unit_test(test_table_alignment),
         cmocka_unit_test(test_csv_quoting),
         cmocka_unit_test(test_exact_numbers),
+        cmocka_unit_test(test_json_stream_pieces),
         cmocka_unit_test(test_people_numbers),
         cmocka_unit_test(test_format_names),
     };
