@@ -35,7 +35,7 @@ static int s_status(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char
             has_data ? json_integer(s.first_period) : json_null(), "last_period",
             has_data ? json_integer(s.last_period) : json_null(), "last_ingest",
             glci_json_time(s.last_ingest), "size_bytes", (json_int_t)s.size_bytes,
-            "map_bytes", (json_int_t)s.map_bytes, "schema", (json_int_t)s.schema,
+            "file_bytes", (json_int_t)s.file_bytes, "schema", (json_int_t)s.schema,
             "framework", "id", fw->id, "version", fw->version, "hash", fw->hash_hex,
             "areas", (json_int_t)fw->n_areas, "focus", (json_int_t)fw->n_focus,
             "indicators", (json_int_t)fw->n_ind);
@@ -48,7 +48,7 @@ static int s_status(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char
         static const char *const headers[] = {
             "store", "cities", "active_cities", "observations", "history", "batches",
             "rejects", "first_period", "last_period", "last_ingest", "size_bytes",
-            "map_bytes", "schema", "framework", "framework_version", "framework_hash"};
+            "file_bytes", "schema", "framework", "framework_version", "framework_hash"};
         glci_table_t *t = glci_table_new(16, headers, NULL);
         glci_table_cell(t, cli->store_dir);
         glci_table_cellf(t, "%u", s.n_cities);
@@ -66,7 +66,7 @@ static int s_status(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char
         }
         glci_table_cell(t, s.last_ingest ? ingest : "");
         glci_table_cellf(t, "%llu", (unsigned long long)s.size_bytes);
-        glci_table_cellf(t, "%llu", (unsigned long long)s.map_bytes);
+        glci_table_cellf(t, "%llu", (unsigned long long)s.file_bytes);
         glci_table_cellf(t, "%u", s.schema);
         glci_table_cell(t, fw->id);
         glci_table_cell(t, fw->version);
@@ -90,8 +90,8 @@ static int s_status(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char
     else
         printf("periods       none yet\n");
     printf("last ingest   %s\n", s.last_ingest ? ingest : "never");
-    printf("size          %.1f MiB used of a %.1f MiB map\n",
-           (double)s.size_bytes / 1048576.0, (double)s.map_bytes / 1048576.0);
+    printf("size          %.1f MiB in use, data file %.1f MiB on disk\n",
+           (double)s.size_bytes / 1048576.0, (double)s.file_bytes / 1048576.0);
     status = GLCI_EXIT_OK;
 cleanup:
     glci_view_end(&v);
@@ -105,7 +105,7 @@ const glci_cmd_t glci_cmd_status = {
     .summary = "store summary: cities, observations, periods, size, framework",
     .help = "Summarises the store: cities (active ones), current observations and\n"
             "all applied values, batches, rejects, the periods with data, the last\n"
-            "ingest (UTC), the space in use and the map size, and the embedded\n"
-            "framework's id, version and hash.",
+            "ingest (UTC), the space in use and the size of the data file on disk,\n"
+            "and the embedded framework's id, version and hash.",
     .run = s_status,
 };

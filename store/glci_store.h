@@ -218,8 +218,10 @@ typedef struct {
     int32_t first_period, last_period;   /* of data; 0 when none */
     int64_t last_ingest;      /* Unix seconds; 0 never */
     uint64_t size_bytes;      /* bytes in use */
-    uint64_t map_bytes;       /* current map size */
+    uint64_t map_bytes;       /* current map size of this handle (a reader's
+                                 default map, not the store's) */
     uint32_t schema;
+    uint64_t file_bytes;      /* size of the data file on disk; 0 if unknown */
 } glci_store_status_t;
 
 int glci_view_status(glci_view_t *v, glci_store_status_t *out);

@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "glci_alloc.h"
 
@@ -90,6 +91,10 @@ int glci_view_status(glci_view_t *v, glci_store_status_t *out)
 
     out->size_bytes = glci_mdb_used_bytes(st->mdb);
     out->map_bytes = glci_mdb_map_size(st->mdb);
+    mdb_filehandle_t fd;
+    struct stat sb;
+    if (mdb_env_get_fd(glci_mdb_env(st->mdb), &fd) == 0 && fstat(fd, &sb) == 0)
+        out->file_bytes = (uint64_t)sb.st_size;
     return 0;
 }
 

@@ -707,7 +707,16 @@ static void test_status(void **state)
     assert_int_equal(s_num(j, "first_period"), 2024);
     assert_int_equal(s_num(j, "last_period"), 2025);
     assert_string_equal(s_str(j, "last_ingest"), "2025-11-24T16:05:00Z");
+    /* the store's data file and the space in use, not the reader's map */
+    char path[400];
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/data.mdb", s_store);
+    assert_int_equal(stat(path, &sb), 0);
+    assert_true(s_num(j, "file_bytes") == (double)sb.st_size);
     assert_true(s_num(j, "size_bytes") > 0);
+    assert_true(s_num(j, "size_bytes") <= s_num(j, "file_bytes"));
+    assert_true(s_num(j, "file_bytes") < 64.0 * 1048576.0);   /* a reader maps 64 MiB */
+    assert_null(json_object_get(j, "map_bytes"));
     json_t *fw = s_get(j, "framework");
     assert_string_equal(s_str(fw, "id"), "tiny");
     assert_string_equal(s_str(fw, "version"), "1");
@@ -718,9 +727,16 @@ static void test_status(void **state)
     assert_int_equal(cli_run(&o, "--store", s_store, "status", NULL), 0);
     assert_non_null(strstr(o.out, "cities        6 (6 active)"));
     assert_non_null(strstr(o.out, "periods       2024-2025"));
+    assert_non_null(strstr(o.out, " MiB in use, data file "));
+    assert_non_null(strstr(o.out, " MiB on disk\n"));
+    assert_null(strstr(o.out, "map"));
     cli_out_release(&o);
     assert_int_equal(cli_run(&o, "--store", s_store, "status", "--format", "csv", NULL), 0);
     assert_int_equal(s_csv_records(o.out), 2);
+    assert_non_null(strstr(o.out, ",size_bytes,file_bytes,schema,"));
+    char field[64];
+    snprintf(field, sizeof field, ",%lld,1,tiny,", (long long)sb.st_size);
+    assert_non_null(strstr(o.out, field));
     cli_out_release(&o);
 }
 

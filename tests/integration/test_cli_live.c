@@ -248,6 +248,7 @@ static void test_rank_and_show_while_ingesting(void **state)
     assert_int_equal(cli_run(&o, "--store", store, "--format", "json", "status", NULL), 0);
     j = cli_json(&o);
     assert_true(s_num(j, "size_bytes") > map0);   /* data past the first map */
+    assert_true(s_num(j, "file_bytes") >= s_num(j, "size_bytes"));
     assert_int_equal(s_num(j, "cities"), S_CITIES);
     json_decref(j);
     cli_out_release(&o);

@@ -445,6 +445,7 @@ static void test_ingest_applied(void **state)
     assert_int_equal(s.last_ingest, 1800000000);
     assert_int_equal(s.schema, GLCI_STORE_SCHEMA);
     assert_true(s.size_bytes > 0 && s.size_bytes <= s.map_bytes);
+    assert_true(s.file_bytes >= s.size_bytes && s.file_bytes <= s.map_bytes);
 
     glci_city_t c = s_city(f, "cork-ie");
     assert_int_equal(c.observations, n);
