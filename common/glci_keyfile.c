@@ -203,14 +203,15 @@ done:
 int glci_key_from_text_or_file(const char *text_or_path, glci_key_t *pub,
                                char *err, size_t errlen)
 {
+    /* A file wins: a 40-character path made of Z85 characters (such as
+     * "/tmp/x/store/collector.pub") is also valid Z85 text. */
+    if (access(text_or_path, F_OK) == 0)
+        return glci_keyfile_read(text_or_path, pub, NULL, err, errlen);
     if (glci_key_valid(text_or_path)) {
         memcpy(pub->z85, text_or_path, GLCI_Z85_KEY_LEN + 1);
         return 0;
     }
-    if (access(text_or_path, F_OK) != 0) {
-        snprintf(err, errlen, "'%s' is neither a 40-character Z85 key nor a key file",
-                 text_or_path);
-        return -1;
-    }
-    return glci_keyfile_read(text_or_path, pub, NULL, err, errlen);
+    snprintf(err, errlen, "'%s' is neither a 40-character Z85 key nor a key file",
+             text_or_path);
+    return -1;
 }

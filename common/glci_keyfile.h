@@ -48,8 +48,9 @@ int glci_keyfile_write_public(const char *path, const glci_key_t *pub,
 int glci_keyfile_read(const char *path, glci_key_t *pub, glci_key_t *sec,
                       char *err, size_t errlen);
 
-/* Resolves a key given either as Z85 text or as the path of a key file
- * (public or secret; only the public key is taken). */
+/* Resolves a key given either as the path of an existing key file (public
+ * or secret; only the public key is taken) or as Z85 text. An existing file
+ * is preferred, since a 40-character path can also be valid Z85. */
 int glci_key_from_text_or_file(const char *text_or_path, glci_key_t *pub,
                                char *err, size_t errlen);
 

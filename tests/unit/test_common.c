@@ -80,6 +80,25 @@ static void test_keyfile_public_has_no_secret(void **state)
     assert_int_equal(glci_key_from_text_or_file("not-a-key", &got, err, sizeof err), -1);
 }
 
+/* A path of exactly 40 Z85 characters is still read as a file. */
+static void test_key_path_that_looks_like_z85(void **state)
+{
+    glci_key_t pub, sec, got;
+    char err[256], dir[32], path[96];
+    assert_int_equal(glci_key_generate(&pub, &sec, err, sizeof err), 0);
+    /* "/tmp/glci-z85-XXXXXX" is 20 characters; "/" and 19 more make 40 */
+    snprintf(dir, sizeof dir, "/tmp/glci-z85-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/collector-key.pub00", dir);
+    assert_int_equal(strlen(path), GLCI_Z85_KEY_LEN);
+    assert_true(glci_key_valid(path));
+    assert_int_equal(glci_keyfile_write_public(path, &pub, err, sizeof err), 0);
+    assert_int_equal(glci_key_from_text_or_file(path, &got, err, sizeof err), 0);
+    assert_string_equal(got.z85, pub.z85);
+    unlink(path);
+    rmdir(dir);
+}
+
 static void test_keyfile_malformed(void **state)
 {
     glci_key_t pub;
@@ -163,6 +182,7 @@ int main(void)
         cmocka_unit_test(test_keyfile_refuses_open_secret),
         cmocka_unit_test(test_keyfile_public_has_no_secret),
         cmocka_unit_test(test_keyfile_malformed),
+        cmocka_unit_test(test_key_path_that_looks_like_z85),
         cmocka_unit_test(test_parse_numbers),
         cmocka_unit_test(test_iso_time),
         cmocka_unit_test(test_format_double_roundtrip),
