@@ -17,3 +17,11 @@ glci_add_test(test_e2e integration
   LIBS glci_checker PkgConfig::JANSSON m
   TIMEOUT 300)
 add_dependencies(test_e2e glci glci-agent glci-collector)
+
+# The checker checked: stores with a known duplicate, lost value, unexpected
+# value, reordering and seq gap, built through the store API.
+glci_add_test(test_checker integration
+  SOURCES integration/test_checker.c
+  LIBS glci_checker
+  TIMEOUT 120)
+add_dependencies(test_checker glci)
