@@ -152,6 +152,7 @@ int glci_view_city(glci_view_t *v, const char *id, glci_city_t *out)
 
 int glci_view_cities(glci_view_t *v, int (*fn)(void *ctx, const glci_city_t *c), void *ctx)
 {
+    int cb = 0;               /* fn's value, returned as is */
     MDB_cursor *cur;
     MDB_val k, d;
     int rc = mdb_cursor_open(v->txn, v->st->dbi[S_DB_CITIES], &cur);
@@ -168,12 +169,13 @@ int glci_view_cities(glci_view_t *v, int (*fn)(void *ctx, const glci_city_t *c),
         }
         memcpy(&rec, d.mv_data, sizeof rec);
         s_city_out(k.mv_data, k.mv_size, &rec, &c);
-        rc = fn(ctx, &c);
-        if (rc != 0)
+        if ((cb = fn(ctx, &c)) != 0)
             break;
     }
     mdb_cursor_close(cur);
-    return rc == MDB_NOTFOUND ? 0 : (rc < -1000 ? glci_mdb_err(rc) : rc);
+    if (cb != 0)
+        return cb;
+    return rc == MDB_NOTFOUND ? 0 : glci_mdb_err(rc);
 }
 
 int glci_view_stream_mark(glci_view_t *v, const char *city, uint64_t stream,
@@ -207,6 +209,7 @@ int glci_view_stream_mark(glci_view_t *v, const char *city, uint64_t stream,
 int glci_view_rank(glci_view_t *v, int32_t period,
                    int (*fn)(void *ctx, const glci_rank_row_t *row), void *ctx)
 {
+    int cb = 0;               /* fn's value, returned as is */
     MDB_cursor *cur;
     unsigned char pk[4];
     MDB_val k = {4, pk}, d;
@@ -235,12 +238,13 @@ int glci_view_rank(glci_view_t *v, int32_t period,
         row.index = index;
         memcpy(&row.coverage, d.mv_data, 8);
         row.city = (const char *)d.mv_data + 8;
-        rc = fn(ctx, &row);
-        if (rc != 0)
+        if ((cb = fn(ctx, &row)) != 0)
             break;
     }
     mdb_cursor_close(cur);
-    return rc == MDB_NOTFOUND ? 0 : (rc < -1000 ? glci_mdb_err(rc) : rc);
+    if (cb != 0)
+        return cb;
+    return rc == MDB_NOTFOUND ? 0 : glci_mdb_err(rc);
 }
 
 /* Copies the stored result of (city, P) into dst. 0, ENODATA, ECORRUPT. */
@@ -266,6 +270,7 @@ int glci_view_results(glci_view_t *v, int32_t period,
                       int (*fn)(void *ctx, const char *city, const glci_result_t *r),
                       void *ctx)
 {
+    int cb = 0;               /* fn's value, returned as is */
     MDB_cursor *cur;
     MDB_val k, d;
     char id[GLCI_CITY_ID_MAX + 1];
@@ -286,12 +291,13 @@ int glci_view_results(glci_view_t *v, int32_t period,
             continue;
         if (rc != 0)
             break;
-        rc = fn(ctx, id, v->scratch);
-        if (rc != 0)
+        if ((cb = fn(ctx, id, v->scratch)) != 0)
             break;
     }
     mdb_cursor_close(cur);
-    return rc == MDB_NOTFOUND ? 0 : (rc < -1000 ? glci_mdb_err(rc) : rc);
+    if (cb != 0)
+        return cb;
+    return rc == MDB_NOTFOUND ? 0 : glci_mdb_err(rc);
 }
 
 int glci_view_result(glci_view_t *v, const char *city, int32_t period,
@@ -325,6 +331,7 @@ int glci_view_result(glci_view_t *v, const char *city, int32_t period,
 int glci_view_history(glci_view_t *v, const char *city, const char *indicator,
                       int (*fn)(void *ctx, const glci_history_row_t *row), void *ctx)
 {
+    int cb = 0;               /* fn's value, returned as is */
     glci_store_t *st = v->st;
     s_cityrec_t rec;
     unsigned char pk[S_CITYZ_MAX], ok[S_CITYZ_MAX + 6];
@@ -388,12 +395,13 @@ int glci_view_history(glci_view_t *v, const char *city, const char *indicator,
             memcpy(&o, od.mv_data, sizeof o);
             row.current = o.hist_no == no;
         }
-        rc = fn(ctx, &row);
-        if (rc != 0)
+        if ((cb = fn(ctx, &row)) != 0)
             break;
     }
     mdb_cursor_close(cur);
-    return rc == MDB_NOTFOUND ? 0 : (rc < -1000 ? glci_mdb_err(rc) : rc);
+    if (cb != 0)
+        return cb;
+    return rc == MDB_NOTFOUND ? 0 : glci_mdb_err(rc);
 }
 
 /* Decodes a reject record into row; pointers into d. */
@@ -430,6 +438,7 @@ static int s_reject_row(const MDB_val *d, glci_reject_row_t *row)
 int glci_view_rejects(glci_view_t *v, const char *city, size_t limit,
                       int (*fn)(void *ctx, const glci_reject_row_t *row), void *ctx)
 {
+    int cb = 0;               /* fn's value, returned as is */
     glci_store_t *st = v->st;
     MDB_cursor *cur;
     MDB_val k, d;
@@ -473,7 +482,7 @@ int glci_view_rejects(glci_view_t *v, const char *city, size_t limit,
                 rc = rc == MDB_NOTFOUND ? GLCI_STORE_ECORRUPT : rc;
                 break;
             }
-            if ((rc = s_reject_row(&rd, &row)) != 0 || (rc = fn(ctx, &row)) != 0)
+            if ((rc = s_reject_row(&rd, &row)) != 0 || (cb = fn(ctx, &row)) != 0)
                 break;
             if (limit && ++seen >= limit) {
                 rc = MDB_NOTFOUND;
@@ -486,7 +495,7 @@ int glci_view_rejects(glci_view_t *v, const char *city, size_t limit,
             return glci_mdb_err(rc);
         for (rc = mdb_cursor_get(cur, &k, &d, MDB_LAST); rc == 0;
              rc = mdb_cursor_get(cur, &k, &d, MDB_PREV)) {
-            if ((rc = s_reject_row(&d, &row)) != 0 || (rc = fn(ctx, &row)) != 0)
+            if ((rc = s_reject_row(&d, &row)) != 0 || (cb = fn(ctx, &row)) != 0)
                 break;
             if (limit && ++seen >= limit) {
                 rc = MDB_NOTFOUND;
@@ -495,5 +504,7 @@ int glci_view_rejects(glci_view_t *v, const char *city, size_t limit,
         }
     }
     mdb_cursor_close(cur);
-    return rc == MDB_NOTFOUND ? 0 : (rc < -1000 ? glci_mdb_err(rc) : rc);
+    if (cb != 0)
+        return cb;
+    return rc == MDB_NOTFOUND ? 0 : glci_mdb_err(rc);
 }

@@ -401,6 +401,65 @@ static int s_stop_cb(void *ctx, const glci_city_t *c)
     return 7;
 }
 
+/* A callback's value comes back unchanged from every walk, whatever its
+ * sign or size (it is not an LMDB code to map). */
+static int s_city_big_cb(void *ctx, const glci_city_t *c)
+{
+    (void)c;
+    return *(int *)ctx;
+}
+
+static int s_rank_big_cb(void *ctx, const glci_rank_row_t *r)
+{
+    (void)r;
+    return *(int *)ctx;
+}
+
+static int s_res_big_cb(void *ctx, const char *city, const glci_result_t *r)
+{
+    (void)city;
+    (void)r;
+    return *(int *)ctx;
+}
+
+static int s_hist_big_cb(void *ctx, const glci_history_row_t *r)
+{
+    (void)r;
+    return *(int *)ctx;
+}
+
+static int s_rej_big_cb(void *ctx, const glci_reject_row_t *r)
+{
+    (void)r;
+    return *(int *)ctx;
+}
+
+static void test_walk_callback_value(void **state)
+{
+    fixture_t *f = *state;
+    glci_obs_t obs[65];
+    glci_batch_result_t res;
+    glci_view_t *v = NULL;
+    const int vals[] = {-5000, -30798 /* MDB_NOTFOUND's value */, 7, 100000};
+    size_t n = s_full_obs(f->fw, obs, 2024, 0.7);
+    obs[n++] = s_obs("no_such_indicator", 2024, 1.0);
+    assert_int_equal(s_ingest1(f, "cork-ie", 1, 1, obs, n, 1, &res), 0);
+    glci_batch_result_release(&res);
+
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+        int x = vals[i];
+        assert_int_equal(glci_view_cities(v, s_city_big_cb, &x), x);
+        assert_int_equal(glci_view_rank(v, 2024, s_rank_big_cb, &x), x);
+        assert_int_equal(glci_view_results(v, 2024, s_res_big_cb, &x), x);
+        assert_int_equal(glci_view_history(v, "cork-ie", f->fw->ind[0].id, s_hist_big_cb, &x),
+                         x);
+        assert_int_equal(glci_view_rejects(v, NULL, 0, s_rej_big_cb, &x), x);
+        assert_int_equal(glci_view_rejects(v, "cork-ie", 0, s_rej_big_cb, &x), x);
+    }
+    glci_view_end(&v);
+}
+
 static void test_city_list(void **state)
 {
     fixture_t *f = *state;
@@ -1346,6 +1405,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_schema_newer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cities, setup, teardown),
         cmocka_unit_test_setup_teardown(test_city_list, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_walk_callback_value, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ingest_applied, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gap, setup, teardown),
