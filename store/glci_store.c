@@ -517,6 +517,8 @@ static int s_admin(glci_store_t *st, s_admin_ctx_t *c, const char *pubkey_z85, i
         return s_fail(st, GLCI_STORE_EINVAL, "a public key is required");
     }
     c->st = st;
+    if (!pubkey_z85)
+        pubkey_z85 = "";        /* only named in messages below */
     rc = glci_mdb_write(st->mdb, s_admin_txn, c);
     switch (rc) {
     case 0:
