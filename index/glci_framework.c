@@ -33,6 +33,10 @@
 #define S_PERIOD_MIN 1
 #define S_PERIOD_MAX 9999
 #define S_CARRY_MAX 100
+/* Largest weight accepted. The engine sums weight * score (scores <= 100)
+ * over up to 65,535 indicators: with weights up to 1e6 every sum stays far
+ * below DBL_MAX, so no sum can overflow to inf and no index become NaN. */
+#define S_WEIGHT_MAX 1e6
 
 const char *glci_index_strerror(int code)
 {
@@ -400,6 +404,10 @@ static int s_weight(s_parse_t *ps, const s_section_t *s, int k, double *out)
         return -1;
     if (!(*out > 0)) {
         s_fail(ps, s->vline[k], "weight must be positive, not '%s'", s->value[k]);
+        return -1;
+    }
+    if (*out > S_WEIGHT_MAX) {
+        s_fail(ps, s->vline[k], "weight must be at most 1000000, not '%s'", s->value[k]);
         return -1;
     }
     return 0;

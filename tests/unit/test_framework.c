@@ -394,6 +394,16 @@ static void test_refuse_weight(void **state)
     s_refuse(s_subst("max = 100", "max = 100\nweight = 0"), 18, "weight must be positive");
     s_refuse(s_subst("name = F", "name = F\nweight = -1"), 9, "weight must be positive");
     s_refuse(s_subst("name = A", "name = A\nweight = -0.5"), 6, "weight must be positive");
+    /* Finite but huge weights would overflow the weighted sums to inf (and
+     * the index to NaN): the cap is 1e6, on every level. */
+    s_refuse(s_subst("max = 100", "max = 100\nweight = 1e308"), 18,
+             "weight must be at most 1000000, not '1e308'");
+    s_refuse(s_subst("name = F", "name = F\nweight = 1000000.5"), 9,
+             "weight must be at most 1000000");
+    s_refuse(s_subst("name = A", "name = A\nweight = 2e6"), 6, "weight must be at most 1000000");
+    glci_framework_t *fw = s_load(s_subst("max = 100", "max = 100\nweight = 1e6"));
+    assert_true(fw->ind[0].weight == 1e6);
+    glci_framework_free(&fw);
 }
 
 static void test_refuse_empty_area_or_focus(void **state)
