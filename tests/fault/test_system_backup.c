@@ -97,7 +97,7 @@ static void test_hot_backup_under_load_and_restore(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hot_backup_under_load_and_restore),
+        cmocka_unit_test_teardown(test_hot_backup_under_load_and_restore, glci_sys_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

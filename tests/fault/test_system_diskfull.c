@@ -92,7 +92,7 @@ static void test_map_full_then_bigger_map(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_map_full_then_bigger_map),
+        cmocka_unit_test_teardown(test_map_full_then_bigger_map, glci_sys_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -89,8 +89,8 @@ static void test_agents_kill9_at_random_moments(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_collector_kill9_at_random_moments),
-        cmocka_unit_test(test_agents_kill9_at_random_moments),
+        cmocka_unit_test_teardown(test_collector_kill9_at_random_moments, glci_sys_teardown),
+        cmocka_unit_test_teardown(test_agents_kill9_at_random_moments, glci_sys_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -74,8 +74,8 @@ static void test_restart_with_backlog_from_every_agent(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_collector_sigstop_under_load),
-        cmocka_unit_test(test_restart_with_backlog_from_every_agent),
+        cmocka_unit_test_teardown(test_collector_sigstop_under_load, glci_sys_teardown),
+        cmocka_unit_test_teardown(test_restart_with_backlog_from_every_agent, glci_sys_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

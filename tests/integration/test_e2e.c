@@ -460,7 +460,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_e2e_data_set_covers_the_method),
-        cmocka_unit_test(test_e2e_scores_ranks_and_rejects),
+        cmocka_unit_test_teardown(test_e2e_scores_ranks_and_rejects, glci_sys_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

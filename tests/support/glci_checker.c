@@ -507,6 +507,86 @@ void glci_sys_collector_conf(glci_sys_t *s, const char *lines)
     assert_int_equal(glci_ts_write_file(s->coll_conf, text), 0);
 }
 
+/* ---- the list of open systems (stopped on failure) ------------------------ */
+
+#define S_MAX_OPEN 16
+
+static glci_sys_t *s_open[S_MAX_OPEN];
+static int s_atexit_done;
+
+static size_t s_kill_procs(glci_sys_t *s)
+{
+    size_t n = 0;
+    glci_ts_proc_t *procs[1 + 4096];
+    size_t np = 0;
+    if (s->coll)
+        procs[np++] = s->coll;
+    for (size_t i = 0; i < s->n_agents && np < sizeof procs / sizeof procs[0]; i++)
+        if (s->agents[i].proc)
+            procs[np++] = s->agents[i].proc;
+    /* all signalled first, then reaped: no process waits for another's end */
+    for (size_t i = 0; i < np; i++)
+        if (glci_ts_proc_alive(procs[i]) && glci_ts_proc_signal(procs[i], SIGKILL) == 0)
+            n++;
+    for (size_t i = 0; i < np; i++)
+        (void)glci_ts_proc_wait_exit(procs[i], GLCI_SYS_STOP_MS);
+    return n;
+}
+
+size_t glci_sys_kill_all(void)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < S_MAX_OPEN; k++)
+        if (s_open[k])
+            n += s_kill_procs(s_open[k]);
+    return n;
+}
+
+static void s_at_exit(void)
+{
+    size_t n = glci_sys_kill_all();
+    if (n)
+        fprintf(stderr, "# killed %zu process(es) left running at exit\n", n);
+    for (size_t k = 0; k < S_MAX_OPEN; k++)
+        if (s_open[k] && !getenv("GLCI_KEEP"))
+            glci_ts_rmtree(s_open[k]->dir);
+}
+
+int glci_sys_teardown(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < S_MAX_OPEN; k++) {
+        if (!s_open[k])
+            continue;
+        glci_sys_t *s = s_open[k];
+        size_t n = s_kill_procs(s);
+        fprintf(stderr, "# teardown: killed %zu process(es) of %s\n", n, s->dir);
+        glci_sys_close(&s);   /* takes it off the list */
+    }
+    return 0;
+}
+
+static void s_register(glci_sys_t *s)
+{
+    if (!s_atexit_done) {
+        atexit(s_at_exit);
+        s_atexit_done = 1;
+    }
+    for (size_t k = 0; k < S_MAX_OPEN; k++)
+        if (!s_open[k]) {
+            s_open[k] = s;
+            return;
+        }
+    fail_msg("more than %d systems open at once", S_MAX_OPEN);
+}
+
+static void s_unregister(const glci_sys_t *s)
+{
+    for (size_t k = 0; k < S_MAX_OPEN; k++)
+        if (s_open[k] == s)
+            s_open[k] = NULL;
+}
+
 glci_sys_t *glci_sys_open(const char *tag, size_t n, const glci_sys_opts_t *opts)
 {
     glci_sys_t *s = glci_xcalloc(1, sizeof *s);
@@ -519,6 +599,7 @@ glci_sys_t *glci_sys_open(const char *tag, size_t n, const glci_sys_opts_t *opts
     if (!s->opts.window)
         s->opts.window = 8;
     s->dir = glci_ts_tmpdir(tag);
+    s_register(s);
     s->glci = glci_ts_bin("cli/glci");
     s->collector_bin = glci_ts_bin("collector/glci-collector");
     s->agent_bin = glci_ts_bin("agent/glci-agent");
@@ -589,6 +670,7 @@ void glci_sys_close(glci_sys_t **self)
     if (!self || !*self)
         return;
     glci_sys_t *s = *self;
+    s_unregister(s);
     for (size_t i = 0; i < s->n_agents; i++)
         glci_ts_proc_stop(&s->agents[i].proc, GLCI_SYS_STOP_MS);
     glci_ts_proc_stop(&s->coll, GLCI_SYS_STOP_MS);

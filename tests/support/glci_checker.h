@@ -113,6 +113,21 @@ glci_sys_t *glci_sys_open(const char *tag, size_t n, const glci_sys_opts_t *opts
  * frees; sets *self to NULL. Accepts NULL. */
 void glci_sys_close(glci_sys_t **self);
 
+/* Every system opened and not yet closed is on a list. A test that fails
+ * half-way (cmocka's fail longjmps out of the test function) leaves its
+ * system there, processes running; glci_sys_teardown kills every process of
+ * every such system with SIGKILL, reaps it and closes the system (the temp
+ * directory goes too unless $GLCI_KEEP is set). Use it as the teardown of
+ * each system test: cmocka_unit_test_teardown(test, glci_sys_teardown).
+ * Returns 0 (cmocka's teardown contract). The same is done at exit
+ * (atexit), the directory removed unless $GLCI_KEEP is set, for programs
+ * that are not cmocka tests or end early. */
+int glci_sys_teardown(void **state);
+
+/* SIGKILLs and reaps every process of every open system, without freeing
+ * anything (safe at exit). Returns the number of processes killed. */
+size_t glci_sys_kill_all(void);
+
 /* Rewrites the collector's config file with these extra lines (after
  * [collector]); takes effect at the next start. */
 void glci_sys_collector_conf(glci_sys_t *s, const char *lines);
@@ -121,7 +136,8 @@ void glci_sys_collector_conf(glci_sys_t *s, const char *lines);
  * ready; fails the test if it is not. */
 void glci_sys_start_collector(glci_sys_t *s, const char *store);
 
-/* Starts the collector and returns its process without waiting. */
+/* Starts the collector and returns its process without waiting; the
+ * caller owns it (it is not on the teardown list unless stored in s->coll). */
 glci_ts_proc_t *glci_sys_spawn_collector(glci_sys_t *s, const char *store);
 
 /* kill -9 and reap the collector / agent i. */
