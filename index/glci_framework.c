@@ -37,6 +37,9 @@
  * over up to 65,535 indicators: with weights up to 1e6 every sum stays far
  * below DBL_MAX, so no sum can overflow to inf and no index become NaN. */
 #define S_WEIGHT_MAX 1e6
+/* Most indicators accepted: the store keys an observation by the indicator's
+ * index in 16 bits, so a larger framework would make keys collide. */
+#define S_IND_MAX 65535u
 
 const char *glci_index_strerror(int code)
 {
@@ -717,6 +720,10 @@ static int s_build(s_parse_t *ps, glci_framework_t *fw)
     }
     if (fw->n_areas == 0) {
         s_fail(ps, 0, "no [area:ID] section");
+        return -1;
+    }
+    if (fw->n_ind > S_IND_MAX) {
+        s_fail(ps, 0, "too many indicators (%u; at most %u)", fw->n_ind, S_IND_MAX);
         return -1;
     }
     fw->areas = glci_xcalloc(fw->n_areas, sizeof *fw->areas);

@@ -4,6 +4,7 @@
  * and verify/backup live in their own files. */
 #include "glci_store_int.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <sodium.h>
 #include <errno.h>
@@ -69,6 +70,7 @@ size_t glci_store_cityz(unsigned char *p, const char *id)
 size_t glci_store_obs_key(unsigned char *k, const char *city, uint32_t ind, int32_t period)
 {
     size_t n = glci_store_cityz(k, city);
+    assert(ind <= UINT16_MAX);      /* the loader refuses over 65,535 indicators */
     glci_be16_put(k + n, (uint16_t)ind);
     glci_bei32_put(k + n + 2, period);
     return n + 6;

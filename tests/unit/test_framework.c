@@ -389,6 +389,24 @@ static void test_refuse_non_numeric(void **state)
              "'carry_forward' is not an integer");
 }
 
+/* The store keys observations by a 16-bit indicator index: a framework of
+ * 65,536 indicators is refused with "FILE: message". */
+static void test_refuse_too_many_indicators(void **state)
+{
+    (void)state;
+    size_t cap = (size_t)65536 * 48 + 256, n = 0;
+    char *t = malloc(cap);
+    assert_non_null(t);
+    n += (size_t)snprintf(t + n, cap - n,
+                          "[framework]\nid = big\nversion = 1\n[area:a]\nname = A\n"
+                          "[focus:a.f]\narea = a\nname = F\n");
+    for (int i = 0; i < 65536; i++)
+        n += (size_t)snprintf(t + n, cap - n, "[indicator:i%d]\n", i);
+    assert_true(n < cap);
+    s_refuse(t, 0, "too many indicators (65536; at most 65535)");
+    free(t);
+}
+
 static void test_refuse_weight(void **state)
 {
     s_refuse(s_subst("max = 100", "max = 100\nweight = 0"), 18, "weight must be positive");
@@ -555,6 +573,7 @@ int main(void)
         cmocka_unit_test(test_refuse_goalposts),
         cmocka_unit_test(test_refuse_non_numeric),
         cmocka_unit_test(test_refuse_weight),
+        cmocka_unit_test(test_refuse_too_many_indicators),
         cmocka_unit_test(test_refuse_empty_area_or_focus),
         cmocka_unit_test(test_refuse_bad_names),
         cmocka_unit_test(test_refuse_framework_settings),
