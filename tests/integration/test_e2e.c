@@ -10,7 +10,9 @@
  * value wins), a value carried from P-1, one too old to carry, an area with
  * no score (no index), coverage below min_coverage (unranked), two cities
  * with equal indices (rank 1, 2, 2, ...), and a value the collector rejects
- * (unknown indicator).
+ * (unknown indicator). A second, smaller run uses the same tree with
+ * aggregation = geometric and areas scored 0 and 0.2 (the index counts them
+ * as 1: max(s, 1)).
  *
  * Exactness: the JSON numbers round-trip, and the sums here run in
  * framework order like the engine's, but SPEC §3 fixes the formula, not
@@ -115,8 +117,32 @@ static const s_obs_t s_data[] = {
     {4, "i1", 2025, "60"},  {4, "i2", 2025, "5"},    {4, "i3", 2025, "1"},
     {4, "i4", 2025, "500"},
 };
-#define N_DATA (sizeof s_data / sizeof s_data[0])
 #define N_AGENTS 5
+
+/* The second, geometric framework (the same tree, aggregation = geometric):
+ * A has an area scored exactly 0 and B one scored 0.2, both counted as 1 in
+ * the index (max(s, 1)); C has every score well above 1. */
+static const s_obs_t s_geo_data[] = {
+    {0, "i1", 2025, "30"},  {0, "i2", 2025, "12.5"}, {0, "i3", 2025, "1"},
+    {0, "i4", 2025, "600"}, {0, "i5", 2025, "0"},    {0, "i6", 2025, "40"},
+    {1, "i1", 2025, "45"},  {1, "i2", 2025, "10"},   {1, "i3", 2025, "0"},
+    {1, "i4", 2025, "250"}, {1, "i5", 2025, "0.4"},  {1, "i6", 2025, "40"},
+    {2, "i1", 2025, "50"},  {2, "i2", 2025, "15"},   {2, "i3", 2025, "1"},
+    {2, "i4", 2025, "420"}, {2, "i5", 2025, "56"},   {2, "i6", 2025, "16"},
+};
+
+/* The data set and aggregation a test runs with. */
+typedef struct {
+    const s_obs_t *data;
+    size_t n_data;
+    int n_agents;
+    int geometric;
+} s_case_t;
+
+static const s_case_t s_arith_case = {s_data, sizeof s_data / sizeof s_data[0], N_AGENTS, 0};
+static const s_case_t s_geo_case = {s_geo_data, sizeof s_geo_data / sizeof s_geo_data[0], 3,
+                                    1};
+static const s_case_t *s_cur = &s_arith_case;
 
 /* ---- SPEC §3, computed here --------------------------------------------- */
 
@@ -149,16 +175,17 @@ static void s_compute(int agent, int P, s_expect_t *e)
     for (int i = 0; i < N_IND; i++) {
         /* 1. the greatest p in [P-carry, P]; a later observation of the
          * same period replaces an earlier one */
-        for (size_t k = 0; k < N_DATA; k++) {
-            if (s_data[k].agent != agent || strcmp(s_data[k].ind, s_ind[i].id) != 0)
+        for (size_t k = 0; k < s_cur->n_data; k++) {
+            const s_obs_t *o = &s_cur->data[k];
+            if (o->agent != agent || strcmp(o->ind, s_ind[i].id) != 0)
                 continue;
-            int p = s_data[k].period;
+            int p = o->period;
             if (p < P - CARRY || p > P)
                 continue;
             if (!e->ind[i].present || p >= e->ind[i].period) {
                 e->ind[i].present = 1;
                 e->ind[i].period = p;
-                e->ind[i].value = strtod(s_data[k].value, NULL);
+                e->ind[i].value = strtod(o->value, NULL);
             }
         }
         if (!e->ind[i].present)
@@ -191,19 +218,22 @@ static void s_compute(int agent, int P, s_expect_t *e)
         e->area_present[a] = den > 0;
         e->area[a] = den > 0 ? num / den : 0;
     }
-    /* 5. coverage, 6. index (arithmetic) */
+    /* 5. coverage, 6. index: arithmetic sum Σ w_a s_a / Σ w_a, or geometric
+     * Π max(s_a, 1)^(w_a / Σ w_a), both in framework order */
     for (int i = 0; i < N_IND; i++)
         n_values += e->ind[i].present;
     e->coverage = (double)n_values / (double)N_IND;
     e->has_index = e->coverage >= MIN_COVERAGE;
-    double num = 0, den = 0;
+    double num = 0, den = 0, prod = 1;
     for (int a = 0; a < N_AREA; a++) {
         if (!e->area_present[a])
             e->has_index = 0;
         num += s_area[a].weight * e->area[a];
         den += s_area[a].weight;
     }
-    e->index = e->has_index ? num / den : 0;
+    for (int a = 0; a < N_AREA; a++)
+        prod *= pow(e->area[a] > 1 ? e->area[a] : 1, s_area[a].weight / den);
+    e->index = !e->has_index ? 0 : s_cur->geometric ? prod : num / den;
 }
 
 /* ---- comparing with the CLI's JSON --------------------------------------- */
@@ -316,7 +346,7 @@ static void s_check_rank(glci_sys_t *s, int P)
 {
     s_ranked_t ranked[N_AGENTS];
     int n_ranked = 0, unranked[N_AGENTS], n_unranked = 0;
-    for (int a = 0; a < N_AGENTS; a++) {
+    for (int a = 0; a < s_cur->n_agents; a++) {
         s_expect_t e;
         s_compute(a, P, &e);
         int any = 0;
@@ -365,34 +395,49 @@ static void s_deliver(glci_sys_t *s, int agent, s_way_t way)
 {
     char csv[4096];
     size_t len = (size_t)snprintf(csv, sizeof csv, "source,value,indicator,period,observed_at\n");
-    for (size_t k = 0; k < N_DATA; k++) {
-        if (s_data[k].agent != agent)
+    for (size_t k = 0; k < s_cur->n_data; k++) {
+        const s_obs_t *o = &s_cur->data[k];
+        if (o->agent != agent)
             continue;
-        glci_checker_expect(s->chk, s->agents[agent].city, s_data[k].ind, s_data[k].period,
-                            strtod(s_data[k].value, NULL));
+        glci_checker_expect(s->chk, s->agents[agent].city, o->ind, o->period,
+                            strtod(o->value, NULL));
         if (way == PUSH)
-            glci_sys_push_one(s, (size_t)agent, s_data[k].ind, s_data[k].period,
-                              s_data[k].value);
+            glci_sys_push_one(s, (size_t)agent, o->ind, o->period, o->value);
         else
             len += (size_t)snprintf(csv + len, sizeof csv - len,
                                     "\"city office, \"\"e2e\"\"\",%s,%s,%d,2026-06-30\n",
-                                    s_data[k].value, s_data[k].ind, s_data[k].period);
+                                    o->value, o->ind, o->period);
     }
     if (way == SPOOL) {
-        if (agent == 3)     /* one value the collector must reject */
+        if (agent == 3 && !s_cur->geometric)  /* one value the collector must reject */
             len += (size_t)snprintf(csv + len, sizeof csv - len, "x,10,i9,2025,2026-06-30\n");
         assert_true(len < sizeof csv);
         glci_sys_spool_text(s, (size_t)agent, "e2e.csv", csv);
     }
 }
 
+/* Writes the framework into dir/framework.ini, with aggregation = geometric
+ * in place of arithmetic if asked; fw receives the path. */
+static void s_write_framework(const char *dir, int geometric, char *fw, size_t fwlen)
+{
+    static const char arith[] = "aggregation = arithmetic\n";
+    char text[sizeof s_framework + 16];
+    const char *at = strstr(s_framework, arith);
+    assert_non_null(at);
+    int len = snprintf(text, sizeof text, "%.*s%s%s", (int)(at - s_framework), s_framework,
+                       geometric ? "aggregation = geometric\n" : arith, at + strlen(arith));
+    assert_true(len > 0 && (size_t)len < sizeof text);
+    snprintf(fw, fwlen, "%s/framework.ini", dir);
+    assert_int_equal(glci_ts_write_file(fw, text), 0);
+}
+
 static void test_e2e_scores_ranks_and_rejects(void **state)
 {
     (void)state;
+    s_cur = &s_arith_case;
     char *dir = glci_ts_tmpdir("e2e-fw");
     char fw[600];
-    snprintf(fw, sizeof fw, "%s/framework.ini", dir);
-    assert_int_equal(glci_ts_write_file(fw, s_framework), 0);
+    s_write_framework(dir, 0, fw, sizeof fw);
 
     glci_sys_opts_t o = {.framework = fw, .batch_max = 3, .window = 2};
     glci_sys_t *s = glci_sys_open("e2e", N_AGENTS, &o);
@@ -432,6 +477,62 @@ static void test_e2e_scores_ranks_and_rejects(void **state)
     free(dir);
 }
 
+/* The same tree aggregated geometrically: three agents (push, spool,
+ * push), index and rank checked against Π max(s_a, 1)^(w_a / Σ w_a). */
+static void test_e2e_geometric_aggregation(void **state)
+{
+    (void)state;
+    s_cur = &s_geo_case;
+    char *dir = glci_ts_tmpdir("e2e-geo-fw");
+    char fw[600];
+    s_write_framework(dir, 1, fw, sizeof fw);
+
+    glci_sys_opts_t o = {.framework = fw, .batch_max = 4, .window = 2};
+    glci_sys_t *s = glci_sys_open("e2e-geo", (size_t)s_geo_case.n_agents, &o);
+    glci_sys_start_collector(s, NULL);
+    for (size_t i = 0; i < (size_t)s_geo_case.n_agents; i++)
+        glci_sys_start_agent(s, i);
+    s_deliver(s, 0, PUSH);
+    s_deliver(s, 1, SPOOL);
+    s_deliver(s, 2, PUSH);
+    glci_sys_assert_exactly_once(s);
+
+    for (int a = 0; a < s_geo_case.n_agents; a++)
+        s_check_show(s, a, 2025);
+    s_check_rank(s, 2025);
+
+    for (size_t i = 0; i < (size_t)s_geo_case.n_agents; i++)
+        glci_sys_stop_agent(s, i);
+    glci_sys_stop_collector(s);
+    glci_sys_close(&s);
+    glci_ts_rmtree(dir);
+    free(dir);
+    s_cur = &s_arith_case;
+}
+
+/* The geometric data set is what its comment says: areas at 0 and 0.2
+ * count as 1, so A and B get the index max(a1, 1)^(2/3), which differs from
+ * the arithmetic mean. */
+static void test_e2e_geometric_data_set(void **state)
+{
+    (void)state;
+    s_expect_t a, b, c;
+    s_cur = &s_geo_case;
+    s_compute(0, 2025, &a);
+    s_compute(1, 2025, &b);
+    s_compute(2, 2025, &c);
+    s_cur = &s_arith_case;
+    assert_true(a.has_index && b.has_index && c.has_index);
+    assert_true(a.area_present[1] && a.area[1] == 0);
+    assert_true(b.area[1] > 0 && b.area[1] < 1);
+    assert_true(c.area[0] > 1 && c.area[1] > 1);
+    assert_true(fabs(a.index - pow(a.area[0], 2.0 / 3.0)) < 1e-12);
+    assert_true(fabs(b.index - pow(b.area[0], 2.0 / 3.0)) < 1e-12);
+    assert_true(fabs(a.index - (2 * a.area[0] + a.area[1]) / 3) > 1);
+    fprintf(stderr, "# geometric 2025 indices: A %.17g B %.17g C %.17g\n", a.index, b.index,
+            c.index);
+}
+
 /* The data set really exercises what the header says (guards the test). */
 static void test_e2e_data_set_covers_the_method(void **state)
 {
@@ -461,6 +562,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_e2e_data_set_covers_the_method),
         cmocka_unit_test_teardown(test_e2e_scores_ranks_and_rejects, glci_sys_teardown),
+        cmocka_unit_test(test_e2e_geometric_data_set),
+        cmocka_unit_test_teardown(test_e2e_geometric_aggregation, glci_sys_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
