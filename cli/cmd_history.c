@@ -8,22 +8,33 @@
 
 #include "glci_text.h"
 
+#define S_EROW 1    /* a row jansson cannot encode (the walk stops there) */
+
 typedef struct {
     glci_format_t format;
     json_t *rows;
     glci_table_t *table;
+    char bad[96];               /* the row jansson refused */
 } s_hist_t;
 
 static int s_row(void *ctx, const glci_history_row_t *row)
 {
     s_hist_t *h = ctx;
     if (h->rows) {
-        json_array_append_new(h->rows, json_pack(
+        json_t *o = json_pack(
             "{s:i, s:o, s:o, s:o, s:s, s:b, s:I, s:I}", "period", (int)row->period, "value",
             glci_json_num(row->value, 1), "received", glci_json_time(row->received),
             "observed_at", glci_json_time(row->observed_at), "source",
             row->source ? row->source : "", "current", row->current, "stream",
-            (json_int_t)row->stream, "seq", (json_int_t)row->seq));
+            (json_int_t)row->stream, "seq", (json_int_t)row->seq);
+        /* jansson refuses text that is not valid UTF-8: a row that cannot be
+         * written is an error, never silently left out. */
+        if (!o) {
+            snprintf(h->bad, sizeof h->bad, "period %d, stream %llu seq %llu", (int)row->period,
+                     (unsigned long long)row->stream, (unsigned long long)row->seq);
+            return S_EROW;
+        }
+        json_array_append_new(h->rows, o);
         return 0;
     }
     char buf[64];
@@ -77,6 +88,11 @@ static int s_history(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, cha
     else
         h.table = glci_table_new(6, headers, "rrllll");
     rc = glci_view_history(v, pos[0], pos[1], s_row, &h);
+    if (rc == S_EROW) {
+        glci_fail(cmd, "the history row of %s holds text that is not valid UTF-8 and "
+                  "cannot be written as JSON (use --format text or csv)", h.bad);
+        goto cleanup;
+    }
     if (rc != 0) {
         glci_cli_store_fail(cmd, cli, rc, "cannot read the history");
         goto cleanup;

@@ -7,24 +7,36 @@
 
 #include "glci_text.h"
 
+#define S_EROW 1    /* a row jansson cannot encode (the walk stops there) */
+
 typedef struct {
     glci_format_t format;
     json_t *rows;
     glci_table_t *table;
+    char bad[160];              /* the row jansson refused */
 } s_rej_t;
 
 static int s_row(void *ctx, const glci_reject_row_t *row)
 {
     s_rej_t *x = ctx;
     if (x->rows) {
-        json_array_append_new(x->rows, json_pack(
+        json_t *o = json_pack(
             "{s:s, s:s, s:o, s:o, s:s, s:s, s:o, s:I, s:I, s:I}", "city", row->city,
             "indicator", row->indicator ? row->indicator : "", "period",
             row->has_period ? json_integer(row->period) : json_null(), "value",
             glci_json_num(row->value, row->has_value), "reason", glci_reject_str(row->reason),
             "message", row->message ? row->message : "", "received",
             glci_json_time(row->received), "stream", (json_int_t)row->stream, "seq",
-            (json_int_t)row->seq, "index", (json_int_t)row->index));
+            (json_int_t)row->seq, "index", (json_int_t)row->index);
+        /* jansson refuses text that is not valid UTF-8: a row that cannot be
+         * written is an error, never silently left out. */
+        if (!o) {
+            snprintf(x->bad, sizeof x->bad, "city %s, stream %llu seq %llu index %u", row->city,
+                     (unsigned long long)row->stream, (unsigned long long)row->seq,
+                     (unsigned)row->index);
+            return S_EROW;
+        }
+        json_array_append_new(x->rows, o);
         return 0;
     }
     char buf[64];
@@ -82,6 +94,11 @@ static int s_rejects(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, cha
     else
         x.table = glci_table_new(7, headers, "lllrrll");
     rc = glci_view_rejects(v, city, limit, s_row, &x);
+    if (rc == S_EROW) {
+        glci_fail(cmd, "the reject row of %s holds text that is not valid UTF-8 and "
+                  "cannot be written as JSON (use --format text or csv)", x.bad);
+        goto cleanup;
+    }
     if (rc != 0) {
         glci_cli_store_fail(cmd, cli, rc, "cannot read the rejects");
         goto cleanup;

@@ -29,7 +29,7 @@
 #include "glci_alloc.h"
 #include "glci_text.h"
 
-#define S_ID_MAX 63         /* longest id accepted, in bytes */
+#define S_ID_MAX GLCI_FRAMEWORK_ID_MAX
 #define S_PERIOD_MIN 1
 #define S_PERIOD_MAX 9999
 #define S_CARRY_MAX 100
@@ -963,13 +963,16 @@ glci_reject_t glci_framework_check(const glci_framework_t *fw,
         snprintf(msg, msglen, "indicator id is missing");
         return GLCI_REJECT_MALFORMED;
     }
-    if (strlen(indicator) > S_ID_MAX) {
-        snprintf(msg, msglen, "indicator id is longer than %d bytes", S_ID_MAX);
-        return GLCI_REJECT_MALFORMED;
-    }
+    /* Any id that is not in the framework is unknown, however long: the
+     * limits of what may arrive at all are the wire's and the store's. The
+     * id is echoed escaped (it may hold any bytes) and cut after 64. */
     int32_t i = glci_framework_indicator(fw, indicator);
     if (i < 0) {
-        snprintf(msg, msglen, "unknown indicator '%s'", indicator);
+        char e[4 * 64 + 1];
+        size_t room = msglen > 26 ? msglen - 26 : 1;    /* never cut inside */
+        glci_utf8_escape(indicator, 64, e, room < sizeof e ? room : sizeof e);
+        snprintf(msg, msglen, "unknown indicator '%s%s'", e,
+                 strnlen(indicator, 65) > 64 ? "..." : "");
         return GLCI_REJECT_UNKNOWN_INDICATOR;
     }
     if (period < fw->first_period || period > fw->last_period) {

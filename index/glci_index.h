@@ -21,6 +21,11 @@ const char *glci_index_strerror(int code);
 
 /* ---- Framework model (read-only once loaded) ------------------------- */
 
+/* Longest area, focus area or indicator id a framework may define, in bytes.
+ * (An observation may name up to 64 bytes, the wire's limit: a 64-byte id is
+ * simply not in any framework, i.e. an unknown indicator.) */
+#define GLCI_FRAMEWORK_ID_MAX 63
+
 typedef enum { GLCI_DIR_HIGHER = 0, GLCI_DIR_LOWER = 1 } glci_direction_t;
 typedef enum { GLCI_AGG_ARITHMETIC = 0, GLCI_AGG_GEOMETRIC = 1 } glci_aggregation_t;
 
@@ -86,6 +91,23 @@ int32_t glci_framework_indicator(const glci_framework_t *fw, const char *id);
 int32_t glci_framework_area(const glci_framework_t *fw, const char *id);
 int32_t glci_framework_focus(const glci_framework_t *fw, const char *id);
 
+/* ---- Text from outside ------------------------------------------------ */
+
+/* NULL if s (NUL-terminated) is valid UTF-8 holding no control character
+ * (C0 bytes 0x01-0x1F, DEL 0x7F, C1 U+0080-U+009F); else a short phrase for
+ * a message, "contains a control character" or "is not valid UTF-8" (a
+ * static string). */
+const char *glci_utf8_problem(const char *s);
+
+/* Copies at most max_in bytes of s (stopping at its NUL) into out as
+ * printable, valid UTF-8: each printable UTF-8 character is copied as is,
+ * every other byte (control, stray or invalid UTF-8) becomes the four
+ * characters "\xNN" (upper-case hex). Never writes more than outlen bytes
+ * and always terminates out (outlen > 0); it stops before a character or
+ * escape that would not fit whole, so the result is never cut inside one.
+ * Returns the length written. */
+size_t glci_utf8_escape(const char *s, size_t max_in, char *out, size_t outlen);
+
 /* ---- Validation of one observation ----------------------------------- */
 
 typedef enum {
@@ -103,7 +125,11 @@ const char *glci_reject_str(glci_reject_t reason);
 
 /* Checks one observation against the framework. Returns GLCI_REJECT_NONE and
  * the indicator's index in *ind, or the reason with a one-line explanation in
- * msg (e.g. "value 120 outside [0, 100] for adult_learning_rate"). */
+ * msg (e.g. "value 120 outside [0, 100] for adult_learning_rate").
+ * MALFORMED only for a missing or empty id; any other id not in the
+ * framework, whatever its length, is UNKNOWN_INDICATOR and is echoed in msg
+ * escaped with glci_utf8_escape and cut after 64 bytes ("..."), so msg is
+ * always printable, valid UTF-8. msg may be NULL (msglen 0). */
 glci_reject_t glci_framework_check(const glci_framework_t *fw,
                                    const char *indicator, int64_t period,
                                    double value, uint32_t *ind,

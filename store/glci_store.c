@@ -544,6 +544,7 @@ int glci_store_city_add(glci_store_t *st, const char *id, const char *name,
                         const char *country, const char *pubkey_z85)
 {
     s_admin_ctx_t c;
+    const char *why;
     size_t nlen;
 
     memset(&c, 0, sizeof c);
@@ -555,9 +556,10 @@ int glci_store_city_add(glci_store_t *st, const char *id, const char *name,
     if (nlen == 0 || nlen > GLCI_CITY_NAME_MAX)
         return s_fail(st, GLCI_STORE_EINVAL, "city name must be 1 to %d bytes",
                       GLCI_CITY_NAME_MAX);
-    for (size_t i = 0; i < nlen; i++)
-        if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
-            return s_fail(st, GLCI_STORE_EINVAL, "city name contains a control character");
+    /* Names are shown and written as JSON: valid UTF-8, no control
+     * characters. */
+    if ((why = glci_utf8_problem(name)) != NULL)
+        return s_fail(st, GLCI_STORE_EINVAL, "city name %s", why);
     if (!country || strlen(country) != 2 || !isalpha((unsigned char)country[0]) ||
         !isalpha((unsigned char)country[1]))
         return s_fail(st, GLCI_STORE_EINVAL,

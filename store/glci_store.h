@@ -100,7 +100,8 @@ int glci_city_id_valid(const char *id);
 
 /* Registers a city with its agent's public key (Z85; NULL registers the
  * city without a key). EEXIST if the city or the key is already registered,
- * EINVAL for a bad id, name (empty, over 127 bytes, control characters),
+ * EINVAL for a bad id, name (empty, over 127 bytes, not valid UTF-8,
+ * control characters),
  * country (not two letters; stored upper case) or key. */
 int glci_store_city_add(glci_store_t *st, const char *id, const char *name,
                         const char *country, const char *pubkey_z85);
@@ -143,8 +144,18 @@ int glci_store_auth_generation(glci_store_t *st, uint64_t *gen);
 
 /* ---- Ingest ------------------------------------------------------------ */
 
+/* Longest indicator id an observation may carry, in bytes (the wire's
+ * limit). Longer is MALFORMED; up to this, an id the framework does not
+ * define (framework ids stop at GLCI_FRAMEWORK_ID_MAX, 63) is
+ * UNKNOWN_INDICATOR. */
+#define GLCI_OBS_INDICATOR_MAX 64u
+
 /* One observation as received. Presence flags tell a real 0 from absent;
- * a missing indicator, period or value is rejected as malformed. */
+ * a missing indicator, period or value is rejected as malformed, and so is
+ * an indicator over GLCI_OBS_INDICATOR_MAX bytes or a source over 200 bytes,
+ * not valid UTF-8 or holding a control character (C0, DEL, C1). Rejects are
+ * logged with the indicator and message escaped (glci_utf8_escape): every
+ * stored text is printable, valid UTF-8. */
 typedef struct {
     const char *indicator;    /* NULL if absent */
     int64_t period;

@@ -249,38 +249,58 @@ static int s_hash_differs(s_ingest_t *g, MDB_txn *txn, const glci_batch_t *b)
     return memcmp(h, val.mv_data, GLCI_STORE_HASH_LEN) != 0;
 }
 
-/* Checks one observation: GLCI_REJECT_NONE and *ind, or a reason + msg. */
+/* Checks one observation: GLCI_REJECT_NONE and *ind, or a reason + msg.
+ * Everything it writes into msg is printable, valid UTF-8: the indicator as
+ * received is echoed escaped (glci_utf8_escape). */
 static glci_reject_t s_check(const glci_framework_t *fw, const glci_obs_t *o, uint32_t *ind,
                              char *msg, size_t msglen)
 {
+    char ie[61];              /* the id escaped, cut after 60 bytes */
+    const char *why;
+
     if (!o->indicator || !*o->indicator) {
         snprintf(msg, msglen, "observation has no indicator");
         return GLCI_REJECT_MALFORMED;
     }
+    glci_utf8_escape(o->indicator, GLCI_OBS_INDICATOR_MAX, ie, sizeof ie);
+    if (strlen(o->indicator) > GLCI_OBS_INDICATOR_MAX) {
+        snprintf(msg, msglen, "indicator id %s... is longer than %u bytes", ie,
+                 GLCI_OBS_INDICATOR_MAX);
+        return GLCI_REJECT_MALFORMED;
+    }
     if (!o->has_period) {
-        snprintf(msg, msglen, "observation of %.60s has no period", o->indicator);
+        snprintf(msg, msglen, "observation of %s has no period", ie);
         return GLCI_REJECT_MALFORMED;
     }
     if (!o->has_value) {
-        snprintf(msg, msglen, "observation of %.60s has no value", o->indicator);
+        snprintf(msg, msglen, "observation of %s has no value", ie);
         return GLCI_REJECT_MALFORMED;
     }
     if (o->source && strlen(o->source) > GLCI_SOURCE_MAX) {
-        snprintf(msg, msglen, "source of %.60s is longer than %u bytes", o->indicator,
-                 GLCI_SOURCE_MAX);
+        snprintf(msg, msglen, "source of %s is longer than %u bytes", ie, GLCI_SOURCE_MAX);
+        return GLCI_REJECT_MALFORMED;
+    }
+    if (o->source && (why = glci_utf8_problem(o->source)) != NULL) {
+        snprintf(msg, msglen, "source of %s %s", ie, why);
         return GLCI_REJECT_MALFORMED;
     }
     msg[0] = 0;
     return glci_framework_check(fw, o->indicator, o->period, o->value, ind, msg, msglen);
 }
 
-/* Writes one rejected observation to the log and the city's reject index. */
+/* Writes one rejected observation to the log and the city's reject index;
+ * msg is already printable, valid UTF-8, the indicator is escaped here. */
 static int s_reject_put(s_ingest_t *g, MDB_txn *txn, uint64_t no, const glci_batch_t *b,
                         uint32_t idx, glci_reject_t reason, const char *msg)
 {
     const glci_obs_t *o = &b->obs[idx];
-    const char *ind = o->indicator ? o->indicator : "";
-    size_t cl = strlen(b->city), il = strlen(ind), ml = strlen(msg);
+    /* The indicator is stored as received but escaped: rows must be
+     * printable, valid UTF-8 for every reader (JSON output refuses others). */
+    char ind[GLCI_REJECT_IND_MAX + 1];
+    size_t cl = strlen(b->city);
+    size_t il = o->indicator ? glci_utf8_escape(o->indicator, GLCI_REJECT_IND_MAX, ind,
+                                                sizeof ind) : 0;
+    size_t ml = strlen(msg);
     s_rejrec_t rec;
     unsigned char *p, k[S_CITYZ_MAX + 8];
     MDB_val key, val;
@@ -289,8 +309,8 @@ static int s_reject_put(s_ingest_t *g, MDB_txn *txn, uint64_t no, const glci_bat
 
     if (cl > GLCI_CITY_ID_MAX)
         cl = GLCI_CITY_ID_MAX;
-    if (il > GLCI_REJECT_IND_MAX)
-        il = GLCI_REJECT_IND_MAX;
+    if (!o->indicator)
+        ind[0] = 0;
     memset(&rec, 0, sizeof rec);
     rec.period = o->has_period ? o->period : 0;
     rec.value = o->has_value ? o->value : 0.0;
@@ -623,7 +643,7 @@ static int s_ingest_txn(MDB_txn *txn, void *vctx)
     glci_store_t *st = g->st;
     uint64_t n_obs, n_hist, n_rej, n_bat, next_rej;
     int any_applied = 0;
-    char msg[sizeof(((glci_rejection_t *)0)->message)];
+    char msg[sizeof(((glci_rejection_t *)0)->message)], esc[sizeof msg];
     int rc;
 
     s_reset(g);
@@ -675,6 +695,11 @@ static int s_ingest_txn(MDB_txn *txn, void *vctx)
             if (why != GLCI_REJECT_NONE) {
                 if (!msg[0])
                     snprintf(msg, sizeof msg, "%s", glci_reject_str(why));
+                /* A message cut by snprintf may end inside a UTF-8
+                 * character: what is stored and answered is always
+                 * printable, valid UTF-8. */
+                glci_utf8_escape(msg, sizeof msg, esc, sizeof esc);
+                memcpy(msg, esc, sizeof msg);
                 rc = s_reject_put(g, txn, next_rej++, bt, (uint32_t)i, why, msg);
                 if (rc != 0)
                     return rc;

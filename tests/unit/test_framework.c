@@ -543,14 +543,61 @@ static void test_check_observation(void **state)
     char longid[100];
     memset(longid, 'i', sizeof longid - 1);
     longid[sizeof longid - 1] = '\0';
+    /* Not in the framework, however long: unknown, echoed cut after 64. */
     assert_int_equal(glci_framework_check(fw, longid, 2024, 1, &ind, msg, sizeof msg),
-                     GLCI_REJECT_MALFORMED);
+                     GLCI_REJECT_UNKNOWN_INDICATOR);
+    assert_non_null(strstr(msg, "iiii...'"));
+    longid[64] = '\0';
+    assert_int_equal(glci_framework_check(fw, longid, 2024, 1, &ind, msg, sizeof msg),
+                     GLCI_REJECT_UNKNOWN_INDICATOR);
+    assert_null(strstr(msg, "..."));
+    /* Bytes that are not printable UTF-8 are echoed as \xNN. */
+    assert_int_equal(glci_framework_check(fw, "k\x01\xff\xC3\xA9", 2024, 1, &ind, msg,
+                                          sizeof msg), GLCI_REJECT_UNKNOWN_INDICATOR);
+    assert_string_equal(msg, "unknown indicator 'k\\x01\\xFF\xC3\xA9'");
+    /* A short buffer is never cut inside a character or an escape. */
+    char small[40];
+    assert_int_equal(glci_framework_check(fw, "\xC3\xA9\x01\x02\x03\x04\x05\x06", 2024, 1,
+                                          &ind, small, sizeof small),
+                     GLCI_REJECT_UNKNOWN_INDICATOR);
+    assert_null(glci_utf8_problem(small));
     assert_string_equal(glci_reject_str(GLCI_REJECT_UNKNOWN_INDICATOR), "unknown indicator");
     assert_string_equal(glci_reject_str(GLCI_REJECT_NOT_FINITE), "value is not finite");
     assert_string_equal(glci_reject_str(GLCI_REJECT_OUT_OF_RANGE), "value out of range");
     assert_string_equal(glci_reject_str(GLCI_REJECT_BAD_PERIOD), "period out of range");
     assert_string_equal(glci_reject_str(GLCI_REJECT_MALFORMED), "malformed observation");
     glci_framework_free(&fw);
+}
+
+static void test_utf8_text(void **state)
+{
+    (void)state;
+    char out[64];
+    assert_null(glci_utf8_problem(""));
+    assert_null(glci_utf8_problem("plain ascii ~"));
+    assert_null(glci_utf8_problem("Saint-\xC3\x89tienne \xE2\x82\xAC \xF0\x9F\x98\x80"));
+    assert_string_equal(glci_utf8_problem("tab\there"), "contains a control character");
+    assert_string_equal(glci_utf8_problem("del\x7f"), "contains a control character");
+    assert_string_equal(glci_utf8_problem("nel\xC2\x85"), "contains a control character");
+    assert_string_equal(glci_utf8_problem("cut\xC3"), "is not valid UTF-8");
+    assert_string_equal(glci_utf8_problem("\xC0\xAF"), "is not valid UTF-8");    /* overlong */
+    assert_string_equal(glci_utf8_problem("\xED\xA0\x80"), "is not valid UTF-8"); /* surrogate */
+    assert_string_equal(glci_utf8_problem("\xF4\x90\x80\x80"), "is not valid UTF-8");
+    assert_string_equal(glci_utf8_problem("\xff and \x01"), "contains a control character");
+
+    assert_int_equal(glci_utf8_escape("a\x01" "b\xff\xC3\xA9", 100, out, sizeof out), 12);
+    assert_string_equal(out, "a\\x01b\\xFF\xC3\xA9");
+    assert_null(glci_utf8_problem(out));
+    /* max_in bounds the input; a cut sequence is escaped. */
+    glci_utf8_escape("\xC3\xA9xyz", 1, out, sizeof out);
+    assert_string_equal(out, "\\xC3");
+    /* outlen: never cut inside an escape or a character. */
+    glci_utf8_escape("ab\x01", 100, out, 5);
+    assert_string_equal(out, "ab");
+    glci_utf8_escape("a\xE2\x82\xAC", 100, out, 4);
+    assert_string_equal(out, "a");
+    glci_utf8_escape("x", 100, out, 1);
+    assert_string_equal(out, "");
 }
 
 int main(void)
@@ -580,6 +627,7 @@ int main(void)
         cmocka_unit_test(test_refuse_long_line),
         cmocka_unit_test(test_refuse_syntax),
         cmocka_unit_test(test_check_observation),
+        cmocka_unit_test(test_utf8_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

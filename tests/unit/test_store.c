@@ -771,6 +771,91 @@ static void test_rejects(void **state)
     s_verify_ok(f);
 }
 
+/* Bytes from the network that are not printable UTF-8 never reach a stored
+ * row or a message unescaped: a bad source is MALFORMED, a bad indicator is
+ * stored and echoed as \xNN; ids of 64 bytes are unknown, 65 malformed. */
+static void test_rejects_bad_text(void **state)
+{
+    fixture_t *f = *state;
+    const glci_indicator_t *i0 = &f->fw->ind[0];
+    double ok = s_val(f->fw, 0, 0.5);
+    char id64[65], id65[66];
+    memset(id64, 'x', 64);
+    id64[64] = 0;
+    memset(id65, 'x', 65);
+    id65[65] = 0;
+    glci_obs_t obs[10];
+    obs[0] = s_obs(i0->id, 2024, ok);
+    obs[0].source = "Caf\xC3\xA9 \xE2\x82\xAC";                     /* valid: kept */
+    obs[1] = s_obs(i0->id, 2023, ok);
+    obs[1].source = "caf\xC3";                                     /* cut UTF-8 */
+    obs[2] = s_obs(i0->id, 2022, ok);
+    obs[2].source = "line\nbreak";
+    obs[3] = s_obs(i0->id, 2021, ok);
+    obs[3].source = "del\x7f";
+    obs[4] = s_obs("bad\xff\x01id", 2024, 1.0);
+    obs[5] = s_obs(id64, 2024, 1.0);
+    obs[6] = s_obs(id65, 2024, 1.0);
+    obs[7] = s_obs("\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
+                   "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
+                   "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
+                   "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9", 2024, 1.0);    /* 64 bytes */
+    obs[8] = s_obs(i0->id, 2020, ok);
+    obs[8].source = "c1 \xC2\x85";                                 /* U+0085 (NEL) */
+    obs[9] = s_obs(i0->id, 2019, ok);
+    obs[9].source = "surrogate \xED\xA0\x80";
+    glci_batch_result_t res;
+
+    assert_int_equal(s_ingest1(f, "aswan-eg", 1, 1, obs, 10, 5000, &res), 0);
+    assert_int_equal(res.status, GLCI_BATCH_APPLIED);
+    assert_int_equal(res.n_rejections, 9);
+    const glci_reject_t want[9] = {GLCI_REJECT_MALFORMED, GLCI_REJECT_MALFORMED,
+                                   GLCI_REJECT_MALFORMED, GLCI_REJECT_UNKNOWN_INDICATOR,
+                                   GLCI_REJECT_UNKNOWN_INDICATOR, GLCI_REJECT_MALFORMED,
+                                   GLCI_REJECT_UNKNOWN_INDICATOR, GLCI_REJECT_MALFORMED,
+                                   GLCI_REJECT_MALFORMED};
+    for (size_t i = 0; i < 9; i++) {
+        assert_int_equal(res.rejections[i].index, i + 1);
+        assert_int_equal(res.rejections[i].reason, want[i]);
+        assert_null(glci_utf8_problem(res.rejections[i].message));
+    }
+    assert_non_null(strstr(res.rejections[0].message, "is not valid UTF-8"));
+    assert_non_null(strstr(res.rejections[1].message, "contains a control character"));
+    assert_non_null(strstr(res.rejections[2].message, "contains a control character"));
+    assert_string_equal(res.rejections[3].message, "unknown indicator 'bad\\xFF\\x01id'");
+    assert_non_null(strstr(res.rejections[4].message, "unknown indicator 'xxxx"));
+    assert_non_null(strstr(res.rejections[5].message, "longer than 64 bytes"));
+    assert_non_null(strstr(res.rejections[7].message, "contains a control character"));
+    assert_non_null(strstr(res.rejections[8].message, "is not valid UTF-8"));
+    glci_batch_result_release(&res);
+
+    hist_t h = s_history(f, "aswan-eg", i0->id);
+    assert_int_equal(h.n, 1);
+    assert_string_equal(h.rows[0].source, "Caf\xC3\xA9 \xE2\x82\xAC");
+
+    glci_view_t *v = NULL;
+    rej_t *r = calloc(1, sizeof *r);
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    assert_int_equal(glci_view_rejects(v, NULL, 0, s_rej_cb, r), 0);
+    assert_int_equal(r->n, 9);
+    for (size_t i = 0; i < r->n; i++) {
+        assert_null(glci_utf8_problem(r->rows[i].indicator));   /* view still open */
+        assert_null(glci_utf8_problem(r->rows[i].message));
+    }
+    assert_string_equal(r->ind[5], "bad\\xFF\\x01id");      /* newest first: index 4 */
+    glci_view_end(&v);
+    free(r);
+
+    /* City names: valid UTF-8 without control characters. */
+    assert_int_equal(glci_store_city_add(f->st, "ok-1", "Caf\xC3", "FR", NULL), GLCI_STORE_EINVAL);
+    assert_non_null(strstr(glci_store_last_error(f->st), "city name is not valid UTF-8"));
+    assert_int_equal(glci_store_city_add(f->st, "ok-1", "a\xC2\x85", "FR", NULL),
+                     GLCI_STORE_EINVAL);
+    assert_non_null(strstr(glci_store_last_error(f->st), "control character"));
+    assert_int_equal(glci_store_city_add(f->st, "ok-1", "Saint-\xC3\x89tienne", "FR", NULL), 0);
+    s_verify_ok(f);
+}
+
 static void test_forbidden(void **state)
 {
     fixture_t *f = *state;
@@ -1411,6 +1496,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_gap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revision, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rejects, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rejects_bad_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_forbidden, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_streams_and_reinstall, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rank_ties, setup, teardown),

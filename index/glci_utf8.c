@@ -1,0 +1,95 @@
+/* Text that came from outside (the network, a file, a user) on its way into
+ * stored records and messages: a check that it is valid UTF-8 without
+ * control characters, and an escaper that turns every byte that is not part
+ * of such text into "\xNN", so that what is stored or echoed is always
+ * printable, valid UTF-8 (JSON encoders refuse anything else). */
+#include "glci_index.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes) that encodes a
+ * printable character (not C0, not DEL, not a C1 control), or 0. Refuses
+ * overlong forms, surrogates and code points above U+10FFFF. */
+static size_t s_seq(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    size_t len;
+    unsigned cp;
+
+    if (c < 0x20 || c == 0x7f)
+        return 0;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf) {
+        len = 2;
+        cp = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        len = 3;
+        cp = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (n < len)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
+        (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f))
+        return 0;
+    return len;
+}
+
+const char *glci_utf8_problem(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s);
+    const char *why = NULL;
+
+    for (size_t i = 0; i < n;) {
+        size_t k = s_seq(p + i, n - i);
+        if (k) {
+            i += k;
+            continue;
+        }
+        if (p[i] < 0x20 || p[i] == 0x7f ||
+            (p[i] == 0xc2 && i + 1 < n && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f))
+            return "contains a control character";
+        why = "is not valid UTF-8";     /* keep looking for a control byte */
+        i++;
+    }
+    return why;
+}
+
+size_t glci_utf8_escape(const char *s, size_t max_in, char *out, size_t outlen)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strnlen(s, max_in), o = 0;
+
+    if (outlen == 0)
+        return 0;
+    for (size_t i = 0; i < n;) {
+        size_t k = s_seq(p + i, n - i);
+        if (k) {
+            if (o + k >= outlen)
+                break;
+            memcpy(out + o, p + i, k);
+            o += k;
+            i += k;
+        } else {
+            if (o + 4 >= outlen)
+                break;
+            snprintf(out + o, 5, "\\x%02X", p[i]);
+            o += 4;
+            i++;
+        }
+    }
+    out[o] = '\0';
+    return o;
+}
