@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "glci_alloc.h"
 #include "glci_store.h"
@@ -40,6 +41,16 @@ static void s_unlock(glci_mdb_t *m)
 {
     if (m->shared)
         pthread_rwlock_unlock(&m->map_lock);
+}
+
+/* Removes what a failed mdb_env_copy2 into dir may have left. */
+static void s_remove_copy(const char *dir)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/data.mdb", dir) < (int)sizeof path)
+        unlink(path);
+    if (snprintf(path, sizeof path, "%s/lock.mdb", dir) < (int)sizeof path)
+        unlink(path);
 }
 
 int glci_mdb_err(int rc)
@@ -357,4 +368,30 @@ int glci_mdb_read_renew(glci_mdb_t *m, MDB_txn **txn)
     if (rc != 0)
         return glci_mdb_err(rc);
     return glci_mdb_read_begin(m, txn);
+}
+
+int glci_mdb_copy(glci_mdb_t *m, const char *dir)
+{
+    int rc;
+
+    for (int tries = 0;; tries++) {
+        /* The copy runs its own read transaction: hold the map lock shared
+         * like any read, so no other thread remaps under it. */
+        s_lock_rd(m);
+        rc = mdb_env_copy2(m->env, dir, MDB_CP_COMPACT);
+        s_unlock(m);
+        if (rc == 0)
+            return 0;
+        s_remove_copy(dir);
+        if (rc != MDB_MAP_RESIZED || tries > 0)
+            return rc;
+        /* Another process grew the store after this handle mapped it: adopt
+         * its size (no transaction of this handle is open here, by the
+         * contract) and copy again. */
+        s_lock_wr(m);
+        rc = mdb_env_set_mapsize(m->env, 0);
+        s_unlock(m);
+        if (rc != 0)
+            return rc;
+    }
 }

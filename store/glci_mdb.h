@@ -122,6 +122,16 @@ void glci_mdb_read_end(glci_mdb_t *m, MDB_txn **txn);
  * GLCI_MDB_SHARED handles (EINVAL there). */
 int glci_mdb_read_renew(glci_mdb_t *m, MDB_txn **txn);
 
+/* Compacting copy of the environment into the existing empty directory dir
+ * (mdb_env_copy2 with MDB_CP_COMPACT). If another process grew the map
+ * after this handle mapped it (MDB_MAP_RESIZED), adopts the new size and
+ * copies once more. On failure removes the dir/data.mdb (and lock.mdb) it
+ * may have left, so that a retry finds dir empty. Returns 0 or the LMDB /
+ * errno code (map it with glci_mdb_err). No transaction of this handle may
+ * be open in the calling thread; on a GLCI_MDB_SHARED handle the copy holds
+ * the map lock shared, like a read. */
+int glci_mdb_copy(glci_mdb_t *m, const char *dir);
+
 /* ---- Big-endian key helpers ------------------------------------------- */
 
 static inline void glci_be16_put(unsigned char *p, uint16_t v)

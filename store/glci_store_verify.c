@@ -475,7 +475,7 @@ int glci_store_backup(glci_store_t *st, const char *dest, char *err, size_t errl
     rc = s_empty_dir(dest, err, errlen);
     if (rc != 0)
         return rc;
-    rc = mdb_env_copy2(glci_mdb_env(st->mdb), dest, MDB_CP_COMPACT);
+    rc = glci_mdb_copy(st->mdb, dest);
     if (rc != 0) {
         snprintf(err, errlen, "%s: copy failed: %s", dest, mdb_strerror(rc));
         return glci_mdb_err(rc);

@@ -1248,6 +1248,64 @@ static void test_backup(void **state)
     s_rmtree(dest);
 }
 
+/* Another process grows the store after this handle opened it (with a
+ * small map); the backup adopts the grown map instead of failing with
+ * MDB_MAP_RESIZED (which also left an empty data.mdb behind). */
+static void test_backup_after_growth(void **state)
+{
+    fixture_t *f = *state;
+    char err[512] = "", dest[128];
+
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        glci_store_t *w = NULL;
+        glci_store_opts_t o = {0, 64 * 1024, 0};
+        glci_obs_t obs[64];
+        glci_batch_t b[10];
+        glci_batch_result_t res[10];
+        uint64_t seq = 0;
+        if (glci_store_open(f->dir, &o, &w, err, sizeof err) != 0)
+            _exit(2);
+        size_t n = s_full_obs(glci_store_framework(w), obs, 2012, 0.6);
+        for (int round = 0; round < 20; round++) {
+            for (int i = 0; i < 10; i++) {
+                b[i].city = "espoo-fi";
+                b[i].stream = 3;
+                b[i].seq = ++seq;
+                b[i].obs = obs;
+                b[i].n_obs = n;
+            }
+            if (glci_store_ingest(w, b, 10, 7, res) != 0)
+                _exit(3);
+        }
+        glci_store_close(&w);
+        _exit(0);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+
+    snprintf(dest, sizeof dest, "%s-bk", f->dir);
+    int rc = glci_store_backup(f->st, dest, err, sizeof err);
+    if (rc != 0)
+        print_error("backup: %s\n", err);
+    assert_int_equal(rc, 0);
+
+    glci_store_t *copy = NULL;
+    glci_store_opts_t ro = {GLCI_STORE_RDONLY, 0, 0};
+    assert_int_equal(glci_store_open(dest, &ro, &copy, err, sizeof err), 0);
+    glci_view_t *v = NULL;
+    glci_store_status_t s;
+    assert_int_equal(glci_view_begin(copy, &v), 0);
+    assert_int_equal(glci_view_status(v, &s), 0);
+    assert_int_equal(s.n_batches, 200);
+    glci_view_end(&v);
+    glci_store_close(&copy);
+    s_rmtree(dest);
+}
+
 /* ---- read-only ---------------------------------------------------------- */
 
 static void test_rdonly(void **state)
@@ -1505,6 +1563,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_map_full_enospc, setup_tiny, teardown),
         cmocka_unit_test_setup_teardown(test_verify_detects_corruption, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_backup_after_growth, setup_tiny, teardown),
         cmocka_unit_test_setup_teardown(test_rdonly, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rdonly_during_growth, setup_tiny, teardown),
         cmocka_unit_test_setup_teardown(test_auth_thread_during_growth, setup_tiny, teardown),
