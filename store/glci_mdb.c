@@ -276,6 +276,17 @@ static int s_grow(glci_mdb_t *m)
     return 0;
 }
 
+/* On a shared handle the write transaction holds the map lock SHARED from
+ * mdb_txn_begin to commit/abort. lmdb.h allows a remap (mdb_env_set_mapsize)
+ * only while no transaction of the process is active; LMDB itself only
+ * refuses it (EINVAL) once the write txn is registered, which leaves a
+ * window inside mdb_txn_begin, and a reader that retries on EINVAL can give
+ * up while a long write runs. Holding the lock shared makes every remap (a
+ * reader adopting another process's growth) wait until the write txn has
+ * ended, while readers in other threads, which also hold it shared, still
+ * run beside the write and beside each other. The lock is released before
+ * this thread remaps itself (adopting a grown map at begin, doubling it on
+ * MDB_MAP_FULL), both of which take it exclusively. */
 int glci_mdb_write(glci_mdb_t *m, glci_mdb_write_fn fn, void *ctx)
 {
     MDB_txn *txn;
@@ -284,9 +295,11 @@ int glci_mdb_write(glci_mdb_t *m, glci_mdb_write_fn fn, void *ctx)
     if (m->rdonly)
         return GLCI_STORE_ERDONLY;
     for (;;) {
+        s_lock_rd(m);
         rc = mdb_txn_begin(m->env, NULL, 0, &txn);
         if (rc == MDB_MAP_RESIZED) {
             /* Another process grew the map: adopt its size. */
+            s_unlock(m);
             s_lock_wr(m);
             rc = mdb_env_set_mapsize(m->env, 0);
             s_unlock(m);
@@ -294,16 +307,18 @@ int glci_mdb_write(glci_mdb_t *m, glci_mdb_write_fn fn, void *ctx)
                 return glci_mdb_err(rc);
             continue;
         }
-        if (rc != 0)
-            return glci_mdb_err(rc);
-        rc = fn(txn, ctx);
         if (rc != 0) {
-            mdb_txn_abort(txn);
-        } else {
-            rc = mdb_txn_commit(txn);   /* frees txn whatever it returns */
-            if (rc == 0)
-                return 0;
+            s_unlock(m);
+            return glci_mdb_err(rc);
         }
+        rc = fn(txn, ctx);
+        if (rc != 0)
+            mdb_txn_abort(txn);
+        else
+            rc = mdb_txn_commit(txn);   /* frees txn whatever it returns */
+        s_unlock(m);
+        if (rc == 0)
+            return 0;
         if (rc != MDB_MAP_FULL)
             return glci_mdb_err(rc);
         rc = s_grow(m);
@@ -328,9 +343,10 @@ int glci_mdb_read_begin(glci_mdb_t *m, MDB_txn **out)
             return glci_mdb_err(rc);
         }
         s_unlock(m);
-        /* Another process grew the map: adopt its size. EINVAL means a
-         * write transaction of this handle is running in another thread;
-         * it will not last, try again shortly. */
+        /* Another process grew the map: adopt its size. A write
+         * transaction of this handle in another thread holds the lock
+         * shared, so this waits for it to end; EINVAL (a txn LMDB still
+         * counts) is retried shortly. */
         s_lock_wr(m);
         rc = mdb_env_set_mapsize(m->env, 0);
         s_unlock(m);

@@ -109,8 +109,10 @@ int glci_mdb_write(glci_mdb_t *m, glci_mdb_write_fn fn, void *ctx);
  * from under a read transaction of another thread. With this flag, read
  * transactions hold a shared lock from begin to glci_mdb_read_end and map
  * changes take it exclusively, so reads may run in other threads while a
- * write transaction runs. A thread must not hold a read transaction while
- * it runs glci_mdb_write on the same handle. */
+ * write transaction runs. A write transaction (glci_mdb_write) holds the
+ * lock shared too, from begin to commit/abort, so no other thread remaps
+ * while it is active. A thread must not hold a read transaction while it
+ * runs glci_mdb_write on the same handle. */
 int glci_mdb_read_begin(glci_mdb_t *m, MDB_txn **out);
 
 /* Aborts a read transaction begun with glci_mdb_read_begin, releases the
