@@ -223,6 +223,48 @@ static void test_reordering_is_reported(void **state)
     s_close(&f);
 }
 
+/* A spool file is a lane of its own: taken in after a later push is not a
+ * reordering, but its own rows out of order are; a prefix is per lane. */
+static void test_order_is_checked_within_a_lane(void **state)
+{
+    (void)state;
+    s_fixture_t *f = s_open();
+    uint32_t file = glci_checker_new_lane(f->chk);
+    assert_true(file != 0);
+    glci_checker_expect_lane(f->chk, CITY, IND_A, 2025, 1.5, file);   /* spooled */
+    glci_checker_expect_lane(f->chk, CITY, IND_A, 2025, 2.5, file);
+    glci_checker_expect(f->chk, CITY, IND_A, 2025, 3.5);              /* pushed later */
+    glci_checker_expect(f->chk, CITY, IND_A, 2025, 4.5);
+    const double push_first[] = {3.5, 4.5, 1.5, 2.5};
+    s_ingest(f, IND_A, push_first, 4);
+    glci_check_result_t r;
+    assert_int_equal(s_check(f, 0, NULL, &r), 0);
+    s_assert_counts(&r, 0, 0, 0, 0, 0);
+    s_close(&f);
+
+    f = s_open();
+    file = glci_checker_new_lane(f->chk);
+    glci_checker_expect_lane(f->chk, CITY, IND_A, 2025, 1.5, file);
+    glci_checker_expect_lane(f->chk, CITY, IND_A, 2025, 2.5, file);
+    glci_checker_expect(f->chk, CITY, IND_A, 2025, 3.5);
+    const double file_swapped[] = {3.5, 2.5, 1.5};
+    s_ingest(f, IND_A, file_swapped, 3);
+    assert_int_equal(s_check(f, 0, NULL, &r), -1);
+    s_assert_counts(&r, 0, 0, 0, 1, 0);
+    s_close(&f);
+
+    /* prefix: the push lane complete, the file not taken in yet: fine */
+    f = s_open();
+    file = glci_checker_new_lane(f->chk);
+    glci_checker_expect_lane(f->chk, CITY, IND_A, 2025, 1.5, file);
+    glci_checker_expect(f->chk, CITY, IND_A, 2025, 3.5);
+    s_ingest(f, IND_A, s_v + 2, 1);
+    assert_int_equal(s_check(f, 1, NULL, &r), 0);
+    assert_int_equal(glci_checker_run(f->chk, f->store, NULL, 0, &r), -1);
+    s_assert_counts(&r, 1, 0, 0, 0, 0);
+    s_close(&f);
+}
+
 static void test_seq_gap_is_reported(void **state)
 {
     (void)state;
@@ -267,6 +309,7 @@ int main(void)
         cmocka_unit_test(test_lost_indicator_is_reported),
         cmocka_unit_test(test_unexpected_value_is_reported),
         cmocka_unit_test(test_reordering_is_reported),
+        cmocka_unit_test(test_order_is_checked_within_a_lane),
         cmocka_unit_test(test_seq_gap_is_reported),
         cmocka_unit_test(test_every_defect_at_once),
     };

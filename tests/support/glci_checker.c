@@ -29,6 +29,7 @@
 
 typedef struct {
     int32_t period;
+    uint32_t lane;            /* values are ordered within a lane only */
     double value;
 } s_val_t;
 
@@ -42,6 +43,7 @@ struct glci_checker {
     s_key_t *slots;           /* open addressing, power of two */
     size_t n_slots, n_keys;
     uint64_t n_values;
+    uint32_t lanes;           /* lanes handed out by glci_checker_new_lane */
 };
 
 static uint64_t s_hash(const char *city, const char *indicator)
@@ -101,8 +103,19 @@ void glci_checker_free(glci_checker_t **self)
     *self = NULL;
 }
 
+uint32_t glci_checker_new_lane(glci_checker_t *c)
+{
+    return ++c->lanes;
+}
+
 void glci_checker_expect(glci_checker_t *c, const char *city, const char *indicator,
                          int32_t period, double value)
+{
+    glci_checker_expect_lane(c, city, indicator, period, value, 0);
+}
+
+void glci_checker_expect_lane(glci_checker_t *c, const char *city, const char *indicator,
+                              int32_t period, double value, uint32_t lane)
 {
     if (2 * (c->n_keys + 1) > c->n_slots)
         s_grow(c);
@@ -116,7 +129,7 @@ void glci_checker_expect(glci_checker_t *c, const char *city, const char *indica
         k->cap = k->cap ? k->cap * 2 : 64;
         k->v = glci_xrealloc(k->v, k->cap * sizeof *k->v);
     }
-    k->v[k->n++] = (s_val_t){period, value};
+    k->v[k->n++] = (s_val_t){period, lane, value};
     c->n_values++;
 }
 
@@ -179,7 +192,14 @@ typedef struct {
     double value;
     int32_t period;
     size_t pos;               /* position in sending order */
+    size_t lane;              /* index into the key's distinct lanes */
 } s_sorted_t;
+
+static int s_u32_cmp(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
 
 static int s_sorted_cmp(const void *a, const void *b)
 {
@@ -209,14 +229,28 @@ static void s_check_key(const s_key_t *k, const char *city, const char *ind,
     size_t ne = k ? k->n : 0;
     s_sorted_t *sorted = glci_xcalloc(ne ? ne : 1, sizeof *sorted);
     unsigned char *seen = glci_xcalloc(ne ? ne : 1, 1);
+    /* the distinct lanes of this key; per lane, the last and the greatest
+     * sending position stored so far (SIZE_MAX: none yet) */
+    uint32_t *lanes = glci_xcalloc(ne ? ne : 1, sizeof *lanes);
+    size_t nl = 0;
     for (size_t i = 0; i < ne; i++)
-        sorted[i] = (s_sorted_t){k->v[i].value, k->v[i].period, i};
+        lanes[i] = k->v[i].lane;
+    qsort(lanes, ne, sizeof *lanes, s_u32_cmp);
+    for (size_t i = 0; i < ne; i++)
+        if (nl == 0 || lanes[nl - 1] != lanes[i])
+            lanes[nl++] = lanes[i];
+    size_t *last = glci_xcalloc(nl ? nl : 1, sizeof *last);
+    size_t *max_seen = glci_xcalloc(nl ? nl : 1, sizeof *max_seen);
+    for (size_t l = 0; l < nl; l++)
+        last[l] = max_seen[l] = SIZE_MAX;
+    for (size_t i = 0; i < ne; i++) {
+        uint32_t *at = bsearch(&k->v[i].lane, lanes, nl, sizeof *lanes, s_u32_cmp);
+        sorted[i] = (s_sorted_t){k->v[i].value, k->v[i].period, i, (size_t)(at - lanes)};
+    }
     qsort(sorted, ne, sizeof *sorted, s_sorted_cmp);
 
-    size_t last = 0, max_seen = 0;
-    int any = 0;
     for (size_t r = 0; r < rs->n; r++) {
-        s_sorted_t probe = {rs->r[r].value, rs->r[r].period, 0};
+        s_sorted_t probe = {rs->r[r].value, rs->r[r].period, 0, 0};
         s_sorted_t *hit = ne ? bsearch(&probe, sorted, ne, sizeof *sorted, s_sorted_cmp) : NULL;
         if (!hit) {
             out->unexpected++;
@@ -233,15 +267,15 @@ static void s_check_key(const s_key_t *k, const char *city, const char *ind,
             continue;
         }
         seen[hit->pos] = 1;
-        if (any && hit->pos < last) {
+        size_t l = hit->lane;
+        if (last[l] != SIZE_MAX && hit->pos < last[l]) {
             out->disordered++;
             s_problem(out, "%s %s: value #%zu stored after value #%zu", city, ind, hit->pos,
-                      last);
+                      last[l]);
         }
-        last = hit->pos;
-        if (!any || hit->pos > max_seen)
-            max_seen = hit->pos;
-        any = 1;
+        last[l] = hit->pos;
+        if (max_seen[l] == SIZE_MAX || hit->pos > max_seen[l])
+            max_seen[l] = hit->pos;
         /* within one history, a stream's seqs never go back */
         for (size_t q = r; q-- > 0;)
             if (rs->r[q].stream == rs->r[r].stream) {
@@ -258,7 +292,9 @@ static void s_check_key(const s_key_t *k, const char *city, const char *ind,
     for (size_t i = 0; i < ne; i++) {
         if (seen[i])
             continue;
-        if (prefix && (!any || i > max_seen))
+        uint32_t *at = bsearch(&k->v[i].lane, lanes, nl, sizeof *lanes, s_u32_cmp);
+        size_t ms = max_seen[at - lanes];
+        if (prefix && (ms == SIZE_MAX || i > ms))
             continue;         /* not arrived yet when the copy was taken */
         out->lost++;
         s_problem(out, "%s %s: value #%zu (%.17g for period %d) was never stored", city, ind, i,
@@ -266,6 +302,9 @@ static void s_check_key(const s_key_t *k, const char *city, const char *ind,
     }
     free(sorted);
     free(seen);
+    free(lanes);
+    free(last);
+    free(max_seen);
 }
 
 typedef struct {
@@ -755,8 +794,9 @@ void glci_sys_start_agent(glci_sys_t *s, size_t i)
     }
 }
 
-/* Writes the next n generated values of agent i as CSV into f. */
-static void s_generate(glci_sys_t *s, size_t i, size_t n, FILE *f)
+/* Writes the next n generated values of agent i as CSV into f, recorded in
+ * the given lane. */
+static void s_generate(glci_sys_t *s, size_t i, size_t n, FILE *f, uint32_t lane)
 {
     glci_sys_agent_t *a = &s->agents[i];
     fprintf(f, "indicator,period,value\n");
@@ -768,7 +808,7 @@ static void s_generate(glci_sys_t *s, size_t i, size_t n, FILE *f)
         /* unique within (city, indicator) for the first 400,000 values */
         snprintf(text, sizeof text, "%.3f", (double)(j % 100000) / 1000.0);
         fprintf(f, "%s,%d,%s\n", ind, (int)period, text);
-        glci_checker_expect(s->chk, a->city, ind, period, strtod(text, NULL));
+        glci_checker_expect_lane(s->chk, a->city, ind, period, strtod(text, NULL), lane);
     }
 }
 
@@ -779,7 +819,7 @@ void glci_sys_push(glci_sys_t *s, size_t i, size_t n)
     snprintf(path, sizeof path, "%s/push.csv", s->dir);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
-    s_generate(s, i, n, f);
+    s_generate(s, i, n, f, 0);
     assert_int_equal(fclose(f), 0);
     const char *argv[] = {s->agent_bin, "push", "--config", a->conf, "--csv", path, NULL};
     char *err = NULL;
@@ -808,7 +848,7 @@ void glci_sys_spool(glci_sys_t *s, size_t i, size_t n)
     snprintf(name, sizeof name, "values-%08llu.csv", (unsigned long long)a->next);
     FILE *f = fopen(tmp, "w");
     assert_non_null(f);
-    s_generate(s, i, n, f);
+    s_generate(s, i, n, f, glci_checker_new_lane(s->chk));
     assert_int_equal(fclose(f), 0);
     s_spool_rename(s, i, tmp, name);
 }

@@ -15,7 +15,12 @@
  *   lost        expected values not stored,
  *   duplicated  values stored more than once,
  *   unexpected  stored values nobody sent,
- *   disordered  (city, indicator) histories not in sending order,
+ *   disordered  (city, indicator) histories not in sending order, where
+ *               the order is that within one lane: the values a city
+ *               pushes are one lane (push returns once they are queued, so
+ *               their order is settled), each spool file is a lane of its
+ *               own (its intake is asynchronous: a file may be taken in
+ *               after a push made later, or after a later file),
  *   seq errors  a (city, stream) whose applied seqs are not exactly
  *               1..mark (glci_view_stream_mark), or go backwards within a
  *               history,
@@ -54,6 +59,14 @@ void glci_checker_free(glci_checker_t **self);
  * (parse the text the agent is given with strtod). */
 void glci_checker_expect(glci_checker_t *c, const char *city, const char *indicator,
                          int32_t period, double value);
+
+/* The same, in lane (0: the lane of glci_checker_expect). Order is checked
+ * only among values of the same lane; a prefix is judged per lane too. */
+void glci_checker_expect_lane(glci_checker_t *c, const char *city, const char *indicator,
+                              int32_t period, double value, uint32_t lane);
+
+/* A lane not used before (never 0). */
+uint32_t glci_checker_new_lane(glci_checker_t *c);
 
 /* Values recorded so far. */
 uint64_t glci_checker_expected(const glci_checker_t *c);
@@ -156,7 +169,7 @@ void glci_sys_start_agent(glci_sys_t *s, size_t i);
 void glci_sys_push(glci_sys_t *s, size_t i, size_t n);
 
 /* The same n values written as a CSV file renamed into agent i's spool
- * folder (the agent's `run` takes it in). */
+ * folder (the agent's `run` takes it in); the file is a lane of its own. */
 void glci_sys_spool(glci_sys_t *s, size_t i, size_t n);
 
 /* One value with `glci-agent push INDICATOR PERIOD VALUE` (text as given). */
