@@ -86,8 +86,14 @@ int glci_framework_load_text(const char *text, size_t len, const char *name,
 /* Frees a framework and sets *self to NULL. Accepts NULL and *self == NULL. */
 void glci_framework_free(glci_framework_t **self);
 
-/* Index of the indicator with this id, or -1. O(1) on average. */
+/* Index of the indicator with this id (into fw->ind), or -1 if there is
+ * none or id is NULL. O(1) on average; no error codes; fw is not changed,
+ * so any number of threads may look up at once. */
 int32_t glci_framework_indicator(const glci_framework_t *fw, const char *id);
+
+/* The same for areas (index into fw->areas) and focus areas (into
+ * fw->focus, ids like "benefits.empowerment"): the index, or -1 if there
+ * is none or id is NULL. */
 int32_t glci_framework_area(const glci_framework_t *fw, const char *id);
 int32_t glci_framework_focus(const glci_framework_t *fw, const char *id);
 
@@ -166,11 +172,18 @@ typedef struct {
     uint32_t present;       /* 1 if a value is used */
 } glci_slot_t;
 
+/* Bytes of one result of fw: the header plus n_areas + n_focus nodes plus
+ * n_ind slots. A result block must be this large and 8-byte aligned. */
 size_t glci_result_size(const glci_framework_t *fw);
 
 /* Sets r (glci_result_size bytes) to "no values" for period P. */
 void glci_result_init(const glci_framework_t *fw, glci_result_t *r, int32_t period);
 
+/* Accessors into a result block r of fw: the node of area a (< n_areas),
+ * of focus area f (< n_focus), the slot of indicator i (< n_ind). They
+ * return pointers INTO r (no copy, nothing to free), valid as long as r is;
+ * an index out of range is a programmer error (assert). The _c forms are
+ * the same for a const result. */
 glci_node_t *glci_result_area(const glci_framework_t *fw, glci_result_t *r, uint32_t a);
 glci_node_t *glci_result_focus(const glci_framework_t *fw, glci_result_t *r, uint32_t f);
 glci_slot_t *glci_result_slot(const glci_framework_t *fw, glci_result_t *r, uint32_t i);

@@ -58,7 +58,12 @@ typedef struct {
 } glci_store_opts_t;
 
 /* Creates a new store in dir (created if missing; must hold no store) with
- * the framework file at framework_path embedded. */
+ * the framework file at framework_path embedded (loaded and checked first).
+ * opts may be NULL (defaults); its flags are ignored. Returns 0, or EEXIST
+ * (dir already holds a store), EINVAL (NULL argument, path too long, or the
+ * framework does not load: err gets its FILE:LINE message), ENOENT (the
+ * framework file cannot be read), ERDONLY/EIO (dir cannot be made or
+ * written), ENOSPC; err gets a one-line message. Keeps nothing open. */
 int glci_store_create(const char *dir, const char *framework_path,
                       const glci_store_opts_t *opts, char *err, size_t errlen);
 
@@ -199,6 +204,8 @@ typedef struct {
     glci_rejection_t *rejections;   /* owned; glci_batch_result_release */
 } glci_batch_result_t;
 
+/* Frees r->rejections and zeroes n_rejections; the struct itself stays the
+ * caller's. Accepts NULL and a result with no rejections; safe to call twice. */
 void glci_batch_result_release(glci_batch_result_t *r);
 
 /* Applies n batches in ONE durable write transaction, in order (a later
@@ -217,7 +224,16 @@ int glci_store_ingest(glci_store_t *st, const glci_batch_t *batches, size_t n,
 
 typedef struct glci_view glci_view_t;
 
+/* Begins a view: one read-only snapshot of the store, adopting a map grown
+ * by another process. Returns 0 and *out (owned by the caller, end it with
+ * glci_view_end before closing st), or a mapped LMDB error such as EIO
+ * (*out NULL). Any number
+ * of views may be open in other threads; this thread must not run a write
+ * on st while it holds one. */
 int glci_view_begin(glci_store_t *st, glci_view_t **out);
+
+/* Ends the view and sets *self to NULL; accepts NULL and *self == NULL.
+ * Every pointer the view handed out becomes invalid. */
 void glci_view_end(glci_view_t **self);
 
 typedef struct {
@@ -235,16 +251,22 @@ typedef struct {
     uint64_t file_bytes;      /* size of the data file on disk; 0 if unknown */
 } glci_store_status_t;
 
+/* Fills *out (a plain copy, the caller's) with the store's counters as of
+ * the view's snapshot. Returns 0, ECORRUPT (a counter does not decode) or
+ * EIO. */
 int glci_view_status(glci_view_t *v, glci_store_status_t *out);
 
 /* The latest period that has any observation (not counting carried
  * periods). ENODATA on an empty store. */
 int glci_view_latest_period(glci_view_t *v, int32_t *period);
 
+/* Copies city id's record into *out (no pointers into the store). Returns
+ * 0, ENOCITY (unknown or invalid id), ECORRUPT or EIO. */
 int glci_view_city(glci_view_t *v, const char *id, glci_city_t *out);
 
-/* Calls fn for each city in id order; stops early and returns fn's value if
- * it returns non-zero. */
+/* Calls fn for each city in id order with a copy valid during the call;
+ * stops early and returns fn's value unchanged if it returns non-zero.
+ * Otherwise returns 0, ECORRUPT (a record does not decode) or EIO. */
 int glci_view_cities(glci_view_t *v, int (*fn)(void *ctx, const glci_city_t *c),
                      void *ctx);
 
