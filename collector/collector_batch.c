@@ -69,11 +69,10 @@ int glci_collector_batch_prepare(const void *payload, size_t len, const char *us
     for (size_t i = 0; i < wb->n_obs; i++) {
         const glci_wire_obs_t *w = &wb->obs[i];
         glci_obs_t *o = &out->obs[i];
-        /* A too-long string makes the store see a missing indicator, so it
-         * logs the observation as malformed; the ack names the real cause
-         * (glci_collector_ack_from_result). */
-        o->indicator = w->too_long ? NULL : w->indicator;
-        o->source = w->too_long ? NULL : w->source;
+        /* strings over their caps go through: the store rejects that
+         * observation alone (MALFORMED) and logs it, escaped and cut */
+        o->indicator = w->indicator;
+        o->source = w->source;
         o->period = w->period;
         o->has_period = w->has_period;
         o->value = w->value;
@@ -138,14 +137,6 @@ void glci_collector_ack_from_result(const glci_collector_batch_t *b,
         glci_wire_rejection_t *d = &ack->rejections[i];
         d->index = s->index;
         d->reason = (int)s->reason;
-        const char *msg = s->message;
-        if (s->index < b->wb->n_obs) {
-            unsigned tl = b->wb->obs[s->index].too_long;
-            if (tl == GLCI_WIRE_TOO_LONG_INDICATOR)
-                msg = "indicator id longer than 64 bytes";
-            else if (tl == GLCI_WIRE_TOO_LONG_SOURCE)
-                msg = "source longer than 200 bytes";
-        }
-        snprintf(d->message, sizeof d->message, "%s", msg);
+        snprintf(d->message, sizeof d->message, "%s", s->message);
     }
 }

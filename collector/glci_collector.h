@@ -84,8 +84,7 @@ int glci_collector_run(const glci_collector_args_t *args, const glci_collector_c
 /* ---- The batch path, exposed for the fuzz target --------------------- */
 
 /* One received batch turned into what the store ingests: the observations
- * of a decoded wire batch as glci_obs_t (strings pointing into wb), and the
- * messages that override the store's for too-long strings. */
+ * of a decoded wire batch as glci_obs_t (strings pointing into wb). */
 typedef struct {
     glci_wire_batch_t *wb;
     glci_obs_t *obs;
@@ -103,8 +102,8 @@ int glci_collector_batch_prepare(const void *payload, size_t len, const char *us
 
 void glci_collector_batch_release(glci_collector_batch_t *b);
 
-/* Fills ack from a batch's store result (rejections are copied with the
- * overrides for too-long strings). The caller releases ack with
+/* Fills ack from a batch's store result (rejections copied, messages cut to
+ * GLCI_WIRE_MESSAGE_MAX). The caller releases ack with
  * glci_wire_ack_release. */
 void glci_collector_ack_from_result(const glci_collector_batch_t *b,
                                     const glci_batch_result_t *r, glci_wire_ack_t *ack);

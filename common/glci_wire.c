@@ -253,10 +253,6 @@ int glci_wire_batch_unpack(const void *buf, size_t len, const glci_wire_limits_t
             w->too_long = GLCI_WIRE_TOO_LONG_INDICATOR;
         else if (o->source && strlen(o->source) > GLCI_WIRE_SOURCE_MAX)
             w->too_long = GLCI_WIRE_TOO_LONG_SOURCE;
-        if (w->too_long) {
-            w->indicator = NULL;
-            w->source = NULL;
-        }
     }
     b->priv_ = p;
     *out = b;

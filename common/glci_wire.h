@@ -71,7 +71,7 @@ typedef struct {
     unsigned has_value : 1;
     unsigned has_observed_at : 1;
     unsigned too_long : 2;    /* decoded only: GLCI_WIRE_TOO_LONG_* when a
-                                 string is over its cap (strings then NULL) */
+                                 string is over its cap (strings kept) */
 } glci_wire_obs_t;
 
 #define GLCI_WIRE_TOO_LONG_INDICATOR 1
@@ -101,8 +101,8 @@ int glci_wire_batch_pack(uint64_t stream, uint64_t seq, const char *city,
  * (version present and not 1), EFIELD (stream or seq missing, seq 0),
  * ELIMIT (more than batch_max observations, or a city over 63 bytes).
  * An observation whose indicator or source is over its cap does not fail
- * the batch: it is returned with too_long set (and its strings NULL), for
- * the caller to reject alone. On failure, if partial is not NULL and the
+ * the batch: it is returned with too_long set and its strings intact, for
+ * the caller (the store's validation) to reject alone. On failure, if partial is not NULL and the
  * bytes decoded, *partial receives stream and seq (0 otherwise) so an ack
  * can name the batch. */
 int glci_wire_batch_unpack(const void *buf, size_t len, const glci_wire_limits_t *lim,

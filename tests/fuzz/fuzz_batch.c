@@ -98,8 +98,11 @@ static void s_one(const uint8_t *data, size_t size, const char *user)
                  o->period > s_fw->last_period))
                 abort(); /* the check let a bad value through */
         }
-        if (o->source && strlen(o->source) > GLCI_WIRE_SOURCE_MAX)
+        if (o->source && strlen(o->source) > GLCI_WIRE_SOURCE_MAX && !b.wb->obs[i].too_long)
             abort(); /* the decoder must have flagged it */
+        if (o->indicator && strlen(o->indicator) > GLCI_WIRE_INDICATOR_MAX &&
+            !b.wb->obs[i].too_long)
+            abort();
         if (why != GLCI_REJECT_NONE) {
             glci_rejection_t *j = &r.rejections[r.n_rejections++];
             j->index = (uint32_t)i;

@@ -276,7 +276,7 @@ static void test_batch_city_decision(void **state)
     assert_null(b.wb);
 }
 
-static void test_ack_overrides_too_long(void **state)
+static void test_ack_from_result(void **state)
 {
     char ind[70];
     memset(ind, 'q', sizeof ind - 1);
@@ -296,17 +296,20 @@ static void test_ack_overrides_too_long(void **state)
     char city[GLCI_CITY_ID_MAX + 1];
     assert_int_equal(glci_collector_batch_prepare(buf, len, "cork-ie", &lim, &b, city, &ack), 0);
     free(buf);
-    assert_null(b.obs[0].indicator); /* the store sees it as malformed */
-    assert_non_null(b.obs[1].indicator);
+    /* the over-long id reaches the store, which rejects it itself */
+    assert_string_equal(b.obs[0].indicator, ind);
+    assert_string_equal(b.obs[1].indicator, "adult_learning_rate");
 
-    glci_rejection_t rej = {0, GLCI_REJECT_MALFORMED, "indicator missing"};
+    glci_rejection_t rej = {0, GLCI_REJECT_MALFORMED, "indicator id qqq... is longer"};
     glci_batch_result_t r = {.status = GLCI_BATCH_APPLIED, .acked = 5, .n_rejections = 1,
                              .rejections = &rej};
     glci_collector_ack_from_result(&b, &r, &ack);
     assert_int_equal(ack.status, GLCI_WIRE_APPLIED);
     assert_int_equal(ack.acked, 5);
     assert_int_equal(ack.n_rejections, 1);
-    assert_string_equal(ack.rejections[0].message, "indicator id longer than 64 bytes");
+    assert_int_equal(ack.rejections[0].index, 0);
+    assert_int_equal(ack.rejections[0].reason, GLCI_REJECT_MALFORMED);
+    assert_string_equal(ack.rejections[0].message, "indicator id qqq... is longer");
     glci_wire_ack_release(&ack);
 
     glci_batch_result_t gap = {.status = GLCI_BATCH_GAP, .acked = 2, .expected = 3};
@@ -334,7 +337,7 @@ int main(void)
         cmocka_unit_test(test_config_refusals),
         cmocka_unit_test(test_build_refusals),
         cmocka_unit_test(test_batch_city_decision),
-        cmocka_unit_test(test_ack_overrides_too_long),
+        cmocka_unit_test(test_ack_from_result),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }

@@ -185,9 +185,9 @@ static void test_too_long_strings_flagged(void **state)
     assert_int_equal(glci_wire_batch_unpack(buf, len, NULL, &b, NULL, NULL, 0), 0);
     free(buf);
     assert_int_equal(b->obs[0].too_long, GLCI_WIRE_TOO_LONG_INDICATOR);
-    assert_null(b->obs[0].indicator);
+    assert_string_equal(b->obs[0].indicator, long_ind); /* kept for the store */
     assert_int_equal(b->obs[1].too_long, GLCI_WIRE_TOO_LONG_SOURCE);
-    assert_null(b->obs[1].source);
+    assert_string_equal(b->obs[1].source, src);
     assert_int_equal(b->obs[2].too_long, 0);
     glci_wire_batch_free(&b);
 
