@@ -410,9 +410,11 @@ int glci_collector_run(const glci_collector_args_t *args, const glci_collector_c
     if (s_open_sockets(&d) != 0)
         goto done;
     s_grow(&d, d.cfg.group_max);
+    if (d.cfg.insecure)
+        glci_warn("INSECURE mode: no CURVE, no authentication, the city is taken from "
+                  "each batch (tests and demos only)");
     glci_info("listening on %s (%s), store %s", d.cfg.listen,
-              d.cfg.insecure ? "INSECURE: no CURVE, city taken from the batch" : "CURVE",
-              d.cfg.store);
+              d.cfg.insecure ? "insecure" : "CURVE", d.cfg.store);
     sd_notify(0, "READY=1");
 
     int64_t next_check = s_now() + S_READER_CHECK_S;
