@@ -134,7 +134,10 @@ void glci_sys_close(glci_sys_t **self);
  * each system test: cmocka_unit_test_teardown(test, glci_sys_teardown).
  * Returns 0 (cmocka's teardown contract). The same is done at exit
  * (atexit), the directory removed unless $GLCI_KEEP is set, for programs
- * that are not cmocka tests or end early. */
+ * that are not cmocka tests or end early. And the collector and agents run
+ * with a parent-death signal (SIGKILL, through setpriv --pdeathsig), so
+ * they end with the test process even when it ends by abort or a ctest
+ * timeout, where neither teardown nor atexit runs. */
 int glci_sys_teardown(void **state);
 
 /* SIGKILLs and reaps every process of every open system, without freeing
