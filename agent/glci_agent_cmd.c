@@ -351,6 +351,8 @@ int glci_agent_cmd_status(const glci_agent_config_t *cfg, int argc, char **argv)
     int64_t now = (int64_t)time(NULL);
     int64_t age = st.oldest ? (now > st.oldest ? now - st.oldest : 0) : -1;
     char oldest[32], last_ack[32], since[32], dead[GLCI_AGENT_PATH_MAX + 32] = "";
+    char lost_at[32];
+    s_iso_or(st.lost_at, "", lost_at, sizeof lost_at);
     s_iso_or(st.oldest, "", oldest, sizeof oldest);
     s_iso_or(st.last_ack, "", last_ack, sizeof last_ack);
     s_iso_or(running ? st.state_since : 0, "", since, sizeof since);
@@ -387,16 +389,26 @@ int glci_agent_cmd_status(const glci_agent_config_t *cfg, int argc, char **argv)
             printf(", \"dead_letter_file\": ");
             s_json_str(stdout, dead);
         }
+        if (st.lost_events)
+            printf(", \"collector_lost\": {\"events\": %llu, \"batches\": %llu"
+                   ", \"last_stream\": \"%016llx\", \"last_first\": %llu"
+                   ", \"last_last\": %llu, \"last_at\": \"%s\"}",
+                   (unsigned long long)st.lost_events, (unsigned long long)st.lost_batches,
+                   (unsigned long long)st.lost_stream, (unsigned long long)st.lost_first,
+                   (unsigned long long)st.lost_last, lost_at);
+        else
+            printf(", \"collector_lost\": null");
         printf("}\n");
     } else if (strcmp(format, "csv") == 0) {
         printf("stream,running,connection,batches,observations,bytes,limit,oldest_undelivered,"
-               "oldest_age_s,last_ack,acked,rejects,quarantined\n");
-        printf("%016llx,%s,%s,%llu,%llu,%llu,%llu,%s,%s%lld,%s,%llu,%llu,%llu\n",
+               "oldest_age_s,last_ack,acked,rejects,quarantined,lost_events,lost_batches\n");
+        printf("%016llx,%s,%s,%llu,%llu,%llu,%llu,%s,%s%lld,%s,%llu,%llu,%llu,%llu,%llu\n",
                (unsigned long long)st.stream, running ? "true" : "false", conn,
                (unsigned long long)st.batches, (unsigned long long)st.observations,
                (unsigned long long)st.bytes, (unsigned long long)st.limit, oldest,
                "", age >= 0 ? (long long)age : 0LL, last_ack, (unsigned long long)st.acked,
-               (unsigned long long)st.rejects, (unsigned long long)st.quarantined);
+               (unsigned long long)st.rejects, (unsigned long long)st.quarantined,
+               (unsigned long long)st.lost_events, (unsigned long long)st.lost_batches);
     } else {
         printf("%-13s %s (stream %016llx)\n", "outbox", cfg->outbox,
                (unsigned long long)st.stream);
@@ -418,6 +430,14 @@ int glci_agent_cmd_status(const glci_agent_config_t *cfg, int argc, char **argv)
         if (st.quarantined)
             printf("%-13s %llu corrupt record%s kept aside\n", "quarantined",
                    (unsigned long long)st.quarantined, st.quarantined == 1 ? "" : "s");
+        if (st.lost_events)
+            printf("%-13s batches %llu..%llu of stream %016llx, lost by the collector "
+                   "after it acknowledged them, at %s (%llu batch%s in %llu event%s); "
+                   "re-deliver those values\n", "LOST",
+                   (unsigned long long)st.lost_first, (unsigned long long)st.lost_last,
+                   (unsigned long long)st.lost_stream, lost_at,
+                   (unsigned long long)st.lost_batches, st.lost_batches == 1 ? "" : "es",
+                   (unsigned long long)st.lost_events, st.lost_events == 1 ? "" : "s");
     }
     return 0;
 }

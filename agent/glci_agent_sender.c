@@ -20,6 +20,9 @@
 #define S_POLL_OUTBOX_MS 200
 #define S_BACKOFF_MIN_MS 1000
 #define S_BACKOFF_MAX_MS 60000
+/* A GAP below the oldest batch in the outbox is acted on only when it is
+ * seen again after this pause in sending (see s_on_lost). */
+#define S_LOST_CONFIRM_MS 1000
 
 struct glci_agent_sender {
     void *dealer, *monitor;
@@ -27,7 +30,9 @@ struct glci_agent_sender {
     char city[64];
     char endpoint[256];
     char deadletter[GLCI_AGENT_PATH_MAX + 32];
+    char spool[GLCI_AGENT_PATH_MAX];
     uint64_t stream;
+    uint64_t prev_stream;     /* the stream before a rebase: its late answers are expected */
     uint32_t window;
     int64_t ack_timeout_ms;
 
@@ -42,6 +47,7 @@ struct glci_agent_sender {
     int64_t last_ack_ms;      /* last ack, or when sending started */
     int64_t backoff_until;    /* no sending before this */
     int64_t backoff_ms;       /* the next backoff's base */
+    int64_t lost_since;       /* a GAP below base was seen at this time; 0 none */
     char state[32];
 };
 
@@ -97,6 +103,7 @@ int glci_agent_sender_open(const glci_agent_config_t *cfg, glci_outbox_t *ob,
     snprintf(s->city, sizeof s->city, "%s", cfg->city);
     snprintf(s->endpoint, sizeof s->endpoint, "%s", cfg->collector);
     snprintf(s->deadletter, sizeof s->deadletter, "%s", deadletter);
+    snprintf(s->spool, sizeof s->spool, "%s", cfg->spool);
     s->stream = glci_outbox_stream(ob);
     s->window = cfg->window;
     s->ack_timeout_ms = 4 * (int64_t)cfg->heartbeat_ivl + 10000;
@@ -326,11 +333,83 @@ static int s_record_ack(glci_agent_sender_t *s, uint64_t acked, uint64_t n_rejec
                    (unsigned long long)acked, glci_outbox_strerror(rc));
         return GLCI_AGENT_EOUTBOX;
     }
-    if (acked + 1 > s->base)
+    if (acked + 1 > s->base) {
         s->base = acked + 1;
+        s->lost_since = 0;         /* the collector holds what it acked */
+    }
     if (s->next_send < s->base)
         s->next_send = s->base;
     s->last_ack_ms = now;
+    return GLCI_AGENT_OK;
+}
+
+/* A GAP answer (for the current stream, to a batch still in the outbox)
+ * expects a batch below the oldest one left here: the collector's mark is
+ * below batches it acknowledged, i.e. it lost them (its store was restored
+ * from an older backup). Those batches were deleted when acked and cannot
+ * be resent; waiting for them would stall forever. Since the collector's
+ * mark (expected - 1) is below base - 1, it applied none of the batches
+ * still in the outbox, so they can safely start over on a new stream.
+ *
+ * Marks never go back otherwise, and answers on one connection come in the
+ * order the collector made them; only an answer from an earlier, dropped
+ * connection could be older than an ack already taken. So the first such
+ * GAP only pauses sending for S_LOST_CONFIRM_MS (answers still on their way
+ * are read meanwhile) and resends from base; a GAP below base that arrives
+ * after the pause, with no ack having moved base in between, confirms it:
+ * the alarm is logged once, the outbox is rebased (glci_outbox_rebase, one
+ * transaction) and sending starts again at batch 1 of the new stream. */
+static int s_on_lost(glci_agent_sender_t *s, const glci_wire_ack_t *ack, int64_t now)
+{
+    uint64_t lost_first = ack->expected, lost_last = s->base - 1;
+    if (!s->lost_since) {
+        glci_warn("the collector expects batch %llu of stream %016llx, below batch %llu, "
+                  "the oldest still in this outbox (batches before it were acknowledged); "
+                  "checking again in %d ms",
+                  (unsigned long long)lost_first, (unsigned long long)s->stream,
+                  (unsigned long long)s->base, S_LOST_CONFIRM_MS);
+        s->lost_since = now;
+        s->backoff_until = now + S_LOST_CONFIRM_MS;
+        s->next_send = s->base;
+        s->gap_target = 0;
+        return GLCI_AGENT_OK;
+    }
+    if (now < s->lost_since + S_LOST_CONFIRM_MS)
+        return GLCI_AGENT_OK;      /* an answer to something sent before the pause */
+
+    uint64_t old_stream = s->stream, new_stream = 0, kept = 0;
+    int rc = glci_outbox_rebase(s->ob, lost_first, lost_last, (int64_t)time(NULL),
+                                &new_stream, &kept);
+    if (rc != 0) {
+        glci_error("the collector lost batches %llu..%llu of stream %016llx, but the outbox "
+                   "cannot move to a new stream: %s; will retry",
+                   (unsigned long long)lost_first, (unsigned long long)lost_last,
+                   (unsigned long long)old_stream, glci_outbox_strerror(rc));
+        s->lost_since = 0;
+        s_backoff(s, now);
+        return GLCI_AGENT_EOUTBOX;
+    }
+    glci_error("ALARM: the collector lost batches %llu..%llu of stream %016llx after "
+               "acknowledging them (was its store restored from an older backup?); this "
+               "agent deleted them when they were acknowledged and cannot resend them. "
+               "Re-deliver the values of that period: drop the CSV files delivered since "
+               "then again (%s/done/ still holds them) and re-push single values. The %llu "
+               "undelivered batch%s continue as batches 1..%llu of the new stream %016llx",
+               (unsigned long long)lost_first, (unsigned long long)lost_last,
+               (unsigned long long)old_stream, s->spool,
+               (unsigned long long)kept, kept == 1 ? "" : "es", (unsigned long long)kept,
+               (unsigned long long)new_stream);
+    s->prev_stream = old_stream;
+    s->stream = new_stream;
+    s->base = 1;
+    s->next_seq = kept + 1;
+    s->next_send = 1;
+    s->gap_target = 0;
+    s->lost_since = 0;
+    s->backoff_until = 0;
+    s->backoff_ms = S_BACKOFF_MIN_MS;
+    s->last_ack_ms = now;
+    s->next_outbox_poll = 0;
     return GLCI_AGENT_OK;
 }
 
@@ -341,6 +420,12 @@ static int s_on_ack(glci_agent_sender_t *s, const void *data, size_t len, int64_
     int rc = glci_wire_ack_unpack(data, len, &ack, err, sizeof err);
     if (rc != 0) {
         glci_warn("ignoring an undecodable answer from the collector: %s", err);
+        return GLCI_AGENT_OK;
+    }
+    if (ack.stream != s->stream && ack.stream != 0 && ack.stream == s->prev_stream) {
+        glci_debug("ignoring a late answer for the previous stream %016llx",
+                   (unsigned long long)ack.stream);
+        glci_wire_ack_release(&ack);
         return GLCI_AGENT_OK;
     }
     if (ack.stream != s->stream) {
@@ -369,6 +454,10 @@ static int s_on_ack(glci_agent_sender_t *s, const void *data, size_t len, int64_
         break;
     }
     case GLCI_WIRE_GAP:
+        if (ack.expected > 0 && ack.expected < s->base && ack.seq >= s->base) {
+            rc = s_on_lost(s, &ack, now);
+            break;
+        }
         if (ack.acked > 0)
             rc = s_record_ack(s, ack.acked, 0, now);
         if (ack.expected > 0 && ack.expected != s->gap_target &&

@@ -7,6 +7,12 @@
  * - Acks are cumulative: an ack for N deletes every batch <= N from the
  *   outbox (one transaction) and moves the window.
  * - GAP: go back to the expected number (once per gap, not once per answer).
+ * - GAP below the oldest batch in the outbox (the collector lost batches it
+ *   had acknowledged: its store was restored from an older backup): after a
+ *   1 s pause and a second such answer, an ALARM is logged with the lost
+ *   range and what to do, the outbox moves onto a new stream with its
+ *   remaining batches renumbered from 1 (glci_outbox_rebase), and delivery
+ *   continues there. Answers for the old stream are then ignored.
  * - On every (re)connection (handshake done), resend from the oldest unacked
  *   batch; in flight batches of a dropped connection are assumed lost. If no
  *   ack comes for a while with batches in flight, go back to the oldest too.

@@ -2,6 +2,10 @@
  *
  * Layout (named databases in one environment):
  *   meta        short ASCII keys -> little-endian u64/i64 or text
+ *               (stream, next_seq, acked, bytes, obs, last_ack, state,
+ *               state_since, rejects, quarantined, created, and after a
+ *               rebase lost_stream, lost_first, lost_last, lost_at,
+ *               lost_events, lost_batches)
  *   batches     8-byte big-endian seq -> batch record
  *   quarantine  8-byte big-endian seq -> the record as it was found
  *   markers     input identity text -> i64 time it was taken
@@ -585,6 +589,112 @@ int glci_outbox_ack(glci_outbox_t *ob, uint64_t acked, int64_t now,
 
 typedef struct {
     glci_outbox_t *ob;
+    uint64_t lost_first, lost_last, stream;
+    int64_t now;
+    uint64_t kept;
+    int code;
+} s_rebase_ctx_t;
+
+/* Renumbers the batches from 1 in key order: each record is copied out,
+ * its old key deleted and the copy put under the new number. New numbers
+ * are below every old number not yet moved (the first batch is above 1),
+ * so the walk from `from` upwards never meets a moved record. */
+static int s_rebase_cb(MDB_txn *txn, void *arg)
+{
+    s_rebase_ctx_t *x = arg;
+    glci_outbox_t *ob = x->ob;
+    MDB_cursor *cur = NULL;
+    unsigned char *buf = NULL;
+    size_t cap = 0;
+    int rc;
+    x->code = 0;
+    x->kept = 0;
+    uint64_t old_stream = s_meta_u64(txn, ob->meta, "stream", 0);
+    uint64_t next = s_meta_u64(txn, ob->meta, "next_seq", 1);
+    uint64_t first = next;
+    if ((rc = mdb_cursor_open(txn, ob->batches, &cur)) != 0)
+        return rc;
+    MDB_val k, v;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    if (rc == 0)
+        first = s_key_seq(&k);
+    else if (rc != MDB_NOTFOUND)
+        goto done;
+    if (x->lost_last + 1 != first || x->stream == old_stream) {
+        x->code = GLCI_OUTBOX_EINVAL;
+        rc = S_REFUSED;
+        goto done;
+    }
+    uint64_t from = first;
+    while (from < next) {
+        unsigned char key[8];
+        s_seq_key(from, key);
+        k.mv_size = 8;
+        k.mv_data = key;
+        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+        if (rc == MDB_NOTFOUND)
+            break;
+        if (rc != 0)
+            goto done;
+        uint64_t seq = s_key_seq(&k);
+        if (v.mv_size > cap) {
+            cap = v.mv_size;
+            free(buf);
+            buf = glci_xmalloc(cap);
+        }
+        memcpy(buf, v.mv_data, v.mv_size);
+        MDB_val copy = {v.mv_size, buf};
+        if ((rc = mdb_cursor_del(cur, 0)) != 0)
+            goto done;
+        unsigned char nkey[8];
+        s_seq_key(++x->kept, nkey);
+        MDB_val nk = {8, nkey};
+        if ((rc = mdb_put(txn, ob->batches, &nk, &copy, MDB_NOOVERWRITE)) != 0)
+            goto done;
+        from = seq + 1;
+    }
+    rc = 0;
+    if ((rc = s_meta_put_u64(txn, ob->meta, "stream", x->stream)) != 0 ||
+        (rc = s_meta_put_u64(txn, ob->meta, "next_seq", x->kept + 1)) != 0 ||
+        (rc = s_meta_put_u64(txn, ob->meta, "acked", 0)) != 0 ||
+        (rc = s_meta_put_u64(txn, ob->meta, "lost_stream", old_stream)) != 0 ||
+        (rc = s_meta_put_u64(txn, ob->meta, "lost_first", x->lost_first)) != 0 ||
+        (rc = s_meta_put_u64(txn, ob->meta, "lost_last", x->lost_last)) != 0 ||
+        (rc = s_meta_put_u64(txn, ob->meta, "lost_at", (uint64_t)x->now)) != 0 ||
+        (rc = s_meta_put_u64(txn, ob->meta, "lost_events",
+                             s_meta_u64(txn, ob->meta, "lost_events", 0) + 1)) != 0 ||
+        (rc = s_meta_put_u64(txn, ob->meta, "lost_batches",
+                             s_meta_u64(txn, ob->meta, "lost_batches", 0) +
+                             (x->lost_last - x->lost_first + 1))) != 0)
+        goto done;
+done:
+    mdb_cursor_close(cur);
+    free(buf);
+    return rc;
+}
+
+int glci_outbox_rebase(glci_outbox_t *ob, uint64_t lost_first, uint64_t lost_last,
+                       int64_t now, uint64_t *new_stream, uint64_t *kept)
+{
+    if (lost_first == 0 || lost_first > lost_last)
+        return GLCI_OUTBOX_EINVAL;
+    s_rebase_ctx_t x = {.ob = ob, .lost_first = lost_first, .lost_last = lost_last,
+                        .now = now};
+    while (x.stream == 0 || x.stream == ob->stream)
+        randombytes_buf(&x.stream, sizeof x.stream);
+    int rc = s_write(ob, s_rebase_cb, &x, &x.code);
+    if (rc != 0)
+        return rc;
+    ob->stream = x.stream;
+    if (new_stream)
+        *new_stream = x.stream;
+    if (kept)
+        *kept = x.kept;
+    return GLCI_OUTBOX_OK;
+}
+
+typedef struct {
+    glci_outbox_t *ob;
     const char *state;
     int64_t now;
 } s_state_ctx_t;
@@ -675,6 +785,12 @@ int glci_outbox_status(glci_outbox_t *ob, glci_outbox_status_t *out)
     out->rejects = s_meta_u64(txn, ob->meta, "rejects", 0);
     out->quarantined = s_meta_u64(txn, ob->meta, "quarantined", 0);
     out->created = (int64_t)s_meta_u64(txn, ob->meta, "created", 0);
+    out->lost_stream = s_meta_u64(txn, ob->meta, "lost_stream", 0);
+    out->lost_first = s_meta_u64(txn, ob->meta, "lost_first", 0);
+    out->lost_last = s_meta_u64(txn, ob->meta, "lost_last", 0);
+    out->lost_at = (int64_t)s_meta_u64(txn, ob->meta, "lost_at", 0);
+    out->lost_events = s_meta_u64(txn, ob->meta, "lost_events", 0);
+    out->lost_batches = s_meta_u64(txn, ob->meta, "lost_batches", 0);
     k.mv_size = 5;
     k.mv_data = "state";
     if (mdb_get(txn, ob->meta, &k, &v) == 0 && v.mv_size < sizeof out->state) {

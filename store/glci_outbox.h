@@ -15,7 +15,8 @@
  *   (moved, intact, to a quarantine table) and replaced by an empty batch of
  *   the same number, so delivery continues instead of stalling.
  * - Meta records let `status` (another process) read what the running
- *   daemon saw: last ack, connection state, dead-letter count.
+ *   daemon saw: last ack, connection state, dead-letter count, and batches
+ *   the collector lost after acknowledging them (glci_outbox_rebase).
  *
  * Several processes may open the same outbox at once (`push` while `run`
  * runs): LMDB's single-writer lock serialises writers. One process must not
@@ -129,6 +130,28 @@ int glci_outbox_quarantine(glci_outbox_t *ob, uint64_t seq, int64_t now);
 int glci_outbox_ack(glci_outbox_t *ob, uint64_t acked, int64_t now,
                     uint64_t n_rejects, size_t *deleted);
 
+/* Moves the outbox onto a new stream after the collector lost batches it
+ * had acknowledged (its store restored from an older backup): the batches
+ * lost_first .. lost_last of the current stream were acked, hence deleted
+ * here, and exist nowhere any more, while every batch still in the outbox
+ * (numbers above lost_last) was never applied by that store. In ONE durable
+ * transaction: a new random stream id (never 0, never the old one), the
+ * remaining batches renumbered 1..k in their order with their records
+ * unchanged, next_seq k+1, the acked mark 0, and the event kept in meta for
+ * `status`: the old stream, the lost range, `now`, and running totals of
+ * such events and of lost batches. Markers and quarantined records stay
+ * (quarantined records keep the old stream's numbers). The handle's stream
+ * (glci_outbox_stream) becomes the new one; other processes with the outbox
+ * open see it in glci_outbox_status. *new_stream and *kept (may be NULL)
+ * receive the new stream id and k. EINVAL, with nothing changed, if
+ * lost_first is 0 or above lost_last, or if lost_last is not the number
+ * just below the oldest batch in the outbox (next_seq - 1 when it is empty):
+ * a range reaching into the outbox names batches that are still here and
+ * can be resent, so nothing is lost. Otherwise ENOSPC or EIO, with nothing
+ * changed. */
+int glci_outbox_rebase(glci_outbox_t *ob, uint64_t lost_first, uint64_t lost_last,
+                       int64_t now, uint64_t *new_stream, uint64_t *kept);
+
 /* Records the daemon's connection state (a short word such as
  * "connected") and since when, for `status`. */
 int glci_outbox_set_state(glci_outbox_t *ob, const char *state, int64_t now);
@@ -148,6 +171,14 @@ typedef struct {
     uint64_t rejects;         /* observations written to the dead-letter file */
     uint64_t quarantined;     /* records moved to quarantine */
     int64_t created;          /* when the outbox was made */
+    /* Batches the collector lost after acknowledging them (glci_outbox_rebase):
+     * the last event's old stream, range and time (all 0 if none ever), and
+     * totals over every event. */
+    uint64_t lost_stream;
+    uint64_t lost_first, lost_last;
+    int64_t lost_at;
+    uint64_t lost_events;
+    uint64_t lost_batches;
 } glci_outbox_status_t;
 
 /* Fills *out from one read transaction. */

@@ -1,6 +1,8 @@
 /* Unit tests for the agent's outbox (store/glci_outbox.h): stream id, seq
  * numbering at store time, batching, cumulative acks, the size limit,
- * markers, quarantine of a corrupt record, status, reopening. */
+ * markers, quarantine of a corrupt record, status, reopening, and the
+ * rebase onto a new stream after the collector lost acked batches
+ * (renumbering, order, refusals, a crash in the middle). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "glci_outbox.h"
@@ -276,6 +281,216 @@ static void test_state_for_status(void **state)
     glci_outbox_close(&ob);
 }
 
+/* The first value of batch seq: which input batch it holds. */
+static double s_first_value(glci_outbox_t *ob, uint64_t seq)
+{
+    glci_outbox_batch_t *b = NULL;
+    assert_int_equal(glci_outbox_read(ob, seq, &b), 0);
+    assert_true(b->n_obs > 0);
+    double v = b->obs[0].value;
+    glci_outbox_batch_free(&b);
+    return v;
+}
+
+static void test_rebase_renumbers_in_order(void **state)
+{
+    glci_outbox_t *ob = s_open(0);
+    glci_outbox_obs_t *o = s_obs(70);
+    /* 7 batches of 10: batch j starts with value (j-1)*10 + 0.5 */
+    assert_int_equal(glci_outbox_append(ob, o, 70, 10, 5, NULL, NULL, NULL), 0);
+    assert_int_equal(glci_outbox_ack(ob, 3, 6, 0, NULL), 0);
+    glci_outbox_status_t before;
+    assert_int_equal(glci_outbox_status(ob, &before), 0);
+    uint64_t old = glci_outbox_stream(ob), fresh = 0, kept = 0;
+
+    /* the collector lost 2..3 (acked, deleted here); 4..7 remain */
+    assert_int_equal(glci_outbox_rebase(ob, 2, 3, 1234, &fresh, &kept), 0);
+    assert_true(kept == 4);
+    assert_true(fresh != 0 && fresh != old);
+    assert_true(glci_outbox_stream(ob) == fresh);
+    uint64_t first = 0, next = 0;
+    assert_int_equal(glci_outbox_first_seq(ob, &first), 0);
+    assert_int_equal(glci_outbox_next_seq(ob, &next), 0);
+    assert_true(first == 1 && next == 5);
+    for (uint64_t i = 1; i <= 4; i++) {
+        glci_outbox_batch_t *b = NULL;
+        assert_int_equal(glci_outbox_read(ob, i, &b), 0);
+        assert_true(b->seq == i && b->n_obs == 10 && b->created == 5);
+        for (size_t j = 0; j < 10; j++) {    /* content unchanged */
+            size_t src = (size_t)(i + 2) * 10 + j;
+            assert_true(b->obs[j].value == o[src].value);
+            assert_int_equal(b->obs[j].period, o[src].period);
+            assert_int_equal(b->obs[j].observed_at, o[src].observed_at);
+            assert_string_equal(b->obs[j].source, o[src].source ? o[src].source : "");
+        }
+        glci_outbox_batch_free(&b);
+    }
+    assert_int_equal(glci_outbox_read(ob, 5, &(glci_outbox_batch_t *){NULL}),
+                     GLCI_OUTBOX_ENOENT);
+    glci_outbox_status_t st;
+    assert_int_equal(glci_outbox_status(ob, &st), 0);
+    assert_true(st.stream == fresh && st.next_seq == 5 && st.acked == 0);
+    assert_true(st.batches == 4 && st.observations == before.observations &&
+                st.bytes == before.bytes);
+    assert_true(st.lost_stream == old && st.lost_first == 2 && st.lost_last == 3);
+    assert_true(st.lost_at == 1234 && st.lost_events == 1 && st.lost_batches == 2);
+    assert_true(st.last_ack == before.last_ack);
+
+    /* the next appends continue at k + 1; acks work on the new numbers */
+    uint64_t f = 0, l = 0;
+    assert_int_equal(glci_outbox_append(ob, o, 15, 10, 7, NULL, &f, &l), 0);
+    assert_true(f == 5 && l == 6);
+    size_t gone = 0;
+    assert_int_equal(glci_outbox_ack(ob, 2, 8, 0, &gone), 0);
+    assert_int_equal(gone, 2);
+    assert_true(s_first_value(ob, 3) == 50.5);
+
+    /* a second event adds to the totals and keeps the last range */
+    uint64_t second = 0;
+    assert_int_equal(glci_outbox_rebase(ob, 1, 2, 2000, &second, &kept), 0);
+    assert_true(kept == 4 && second != fresh);
+    assert_int_equal(glci_outbox_status(ob, &st), 0);
+    assert_true(st.lost_stream == fresh && st.lost_first == 1 && st.lost_last == 2);
+    assert_true(st.lost_events == 2 && st.lost_batches == 4 && st.next_seq == 5);
+    assert_true(s_first_value(ob, 1) == 50.5 && s_first_value(ob, 2) == 60.5);
+    assert_true(s_first_value(ob, 3) == 0.5 && s_first_value(ob, 4) == 10.5);
+    free(o);
+    glci_outbox_close(&ob);
+}
+
+static void test_rebase_survives_reopen_and_empty(void **state)
+{
+    glci_outbox_t *ob = s_open(0);
+    glci_outbox_obs_t *o = s_obs(30);
+    assert_int_equal(glci_outbox_append(ob, o, 30, 10, 5, NULL, NULL, NULL), 0);
+    assert_int_equal(glci_outbox_ack(ob, 3, 6, 0, NULL), 0);   /* now empty, next 4 */
+    uint64_t old = glci_outbox_stream(ob), fresh = 0, kept = 99;
+    assert_int_equal(glci_outbox_rebase(ob, 1, 3, 50, &fresh, &kept), 0);
+    assert_true(kept == 0);
+    glci_outbox_close(&ob);
+
+    ob = s_open(0);
+    assert_true(glci_outbox_stream(ob) == fresh && fresh != old);
+    uint64_t next = 0, f = 0, l = 0;
+    assert_int_equal(glci_outbox_next_seq(ob, &next), 0);
+    assert_true(next == 1);
+    assert_int_equal(glci_outbox_append(ob, o, 5, 10, 7, NULL, &f, &l), 0);
+    assert_true(f == 1 && l == 1);
+    glci_outbox_status_t st;
+    assert_int_equal(glci_outbox_status(ob, &st), 0);
+    assert_true(st.lost_stream == old && st.lost_first == 1 && st.lost_last == 3 &&
+                st.lost_events == 1 && st.lost_batches == 3 && st.acked == 0);
+    free(o);
+    glci_outbox_close(&ob);
+}
+
+static void test_rebase_refuses_bad_ranges(void **state)
+{
+    glci_outbox_t *ob = s_open(0);
+    glci_outbox_obs_t *o = s_obs(50);
+    assert_int_equal(glci_outbox_append(ob, o, 50, 10, 5, NULL, NULL, NULL), 0);
+    assert_int_equal(glci_outbox_ack(ob, 2, 6, 0, NULL), 0);   /* 3..5 remain */
+    uint64_t stream = glci_outbox_stream(ob);
+    assert_int_equal(glci_outbox_rebase(ob, 0, 2, 1, NULL, NULL), GLCI_OUTBOX_EINVAL);
+    assert_int_equal(glci_outbox_rebase(ob, 3, 2, 1, NULL, NULL), GLCI_OUTBOX_EINVAL);
+    /* a range reaching batches still here: they can be resent */
+    assert_int_equal(glci_outbox_rebase(ob, 1, 3, 1, NULL, NULL), GLCI_OUTBOX_EINVAL);
+    /* a range that stops short of the oldest batch */
+    assert_int_equal(glci_outbox_rebase(ob, 1, 1, 1, NULL, NULL), GLCI_OUTBOX_EINVAL);
+    /* nothing changed */
+    glci_outbox_status_t st;
+    assert_int_equal(glci_outbox_status(ob, &st), 0);
+    assert_true(st.stream == stream && glci_outbox_stream(ob) == stream);
+    assert_true(st.next_seq == 6 && st.acked == 2 && st.batches == 3);
+    assert_true(st.lost_events == 0 && st.lost_stream == 0);
+    uint64_t first = 0;
+    assert_int_equal(glci_outbox_first_seq(ob, &first), 0);
+    assert_true(first == 3 && s_first_value(ob, 3) == 20.5);
+    free(o);
+    glci_outbox_close(&ob);
+}
+
+/* A process killed at a random moment of a large rebase leaves the outbox
+ * all old (stream, numbers 101..) or all new (new stream, numbers 1..),
+ * never a mix. */
+static void test_rebase_is_atomic_across_a_crash(void **state)
+{
+    enum { N_BATCHES = 20000, ACKED = 100 };
+    glci_outbox_t *ob = s_open(0);
+    glci_outbox_obs_t *o = s_obs(N_BATCHES * 2);
+    assert_int_equal(glci_outbox_append(ob, o, N_BATCHES * 2, 2, 5, NULL, NULL, NULL), 0);
+    assert_int_equal(glci_outbox_ack(ob, ACKED, 6, 0, NULL), 0);
+    uint64_t old = glci_outbox_stream(ob);
+    glci_outbox_close(&ob);
+    unsigned seed = (unsigned)time(NULL);
+    int saw_old = 0, saw_new = 0;
+    long whole_us = 0;
+    for (int round = 0; round < 8; round++) {
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            glci_outbox_t *c = NULL;
+            char err[256];
+            if (glci_outbox_open(s_ob, NULL, &c, err, sizeof err) != 0)
+                _exit(3);
+            int rc = glci_outbox_rebase(c, 1, ACKED, 9, NULL, NULL);
+            _exit(rc == 0 ? 0 : 4);
+        }
+        /* round 0 runs a whole rebase and times it (fork, open, rebase);
+         * the others are killed at a random moment within that time */
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        if (round > 0) {
+            long us = whole_us > 1 ? (long)(rand_r(&seed) % (unsigned)whole_us) : 0;
+            struct timespec ts = {us / 1000000, (us % 1000000) * 1000L};
+            nanosleep(&ts, NULL);
+            kill(pid, SIGKILL);
+        }
+        int ws = 0;
+        assert_int_equal(waitpid(pid, &ws, 0), pid);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (round == 0)
+            whole_us = (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000;
+        if (WIFEXITED(ws))
+            assert_int_equal(WEXITSTATUS(ws), 0);
+
+        ob = s_open(0);
+        glci_outbox_status_t st;
+        uint64_t first = 0;
+        assert_int_equal(glci_outbox_status(ob, &st), 0);
+        assert_int_equal(glci_outbox_first_seq(ob, &first), 0);
+        assert_true(st.batches == N_BATCHES - ACKED);
+        if (st.stream == old) {
+            saw_old = 1;
+            assert_true(first == ACKED + 1 && st.next_seq == N_BATCHES + 1 &&
+                        st.acked == ACKED && st.lost_events == 0);
+            assert_true(s_first_value(ob, ACKED + 1) == ACKED * 2 + 0.5);
+            assert_true(s_first_value(ob, N_BATCHES) == N_BATCHES * 2 - 2 + 0.5);
+        } else {
+            saw_new = 1;
+            assert_true(first == 1 && st.next_seq == N_BATCHES - ACKED + 1 &&
+                        st.acked == 0 && st.lost_events == 1 && st.lost_stream == old);
+            assert_true(s_first_value(ob, 1) == ACKED * 2 + 0.5);
+            assert_true(s_first_value(ob, N_BATCHES - ACKED) == N_BATCHES * 2 - 2 + 0.5);
+            /* rebuild the old state for the next round */
+            glci_outbox_close(&ob);
+            char cmd[400];
+            snprintf(cmd, sizeof cmd, "rm -rf '%s'", s_ob);
+            assert_int_equal(system(cmd), 0);
+            ob = s_open(0);
+            assert_int_equal(glci_outbox_append(ob, o, N_BATCHES * 2, 2, 5, NULL, NULL, NULL),
+                             0);
+            assert_int_equal(glci_outbox_ack(ob, ACKED, 6, 0, NULL), 0);
+            old = glci_outbox_stream(ob);
+        }
+        glci_outbox_close(&ob);
+    }
+    assert_true(saw_new);
+    fprintf(stderr, "# seed %u, whole rebase %ld us: %s\n", seed, whole_us,
+            saw_old ? "saw both outcomes" : "every kill came after the commit");
+    free(o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -288,6 +503,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_marker_takes_input_once, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_record_is_quarantined, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_state_for_status, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_rebase_renumbers_in_order, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_rebase_survives_reopen_and_empty, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_rebase_refuses_bad_ranges, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_rebase_is_atomic_across_a_crash, s_setup,
+                                        s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
