@@ -9,3 +9,18 @@ glci_add_test(test_agent_faults fault
   LIBS glci_testsupport glci_store glci_index glci_common
   TIMEOUT 900)
 add_dependencies(test_agent_faults glci-agent glci-collector)
+
+# The collector's store restored from an older backup under a running agent:
+# the agent moves its outbox onto a new stream (glci_outbox_rebase) and
+# reports the lost batches. Uses the system harness and exactly-once checker.
+if(NOT TARGET glci_checker)
+  add_library(glci_checker STATIC ${CMAKE_CURRENT_SOURCE_DIR}/support/glci_checker.c)
+  target_include_directories(glci_checker PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/support)
+  target_link_libraries(glci_checker PUBLIC glci_testsupport glci_store glci_index glci_common
+                        PkgConfig::CMOCKA)
+endif()
+glci_add_test(test_agent_restore fault
+  SOURCES fault/test_agent_restore.c
+  LIBS glci_checker
+  TIMEOUT 600)
+add_dependencies(test_agent_restore glci glci-agent glci-collector)
