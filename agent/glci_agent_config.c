@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "glci_endpoint.h"
 #include "glci_text.h"
 
 const char *glci_agent_strerror(int code)
@@ -324,15 +325,7 @@ int glci_agent_config_from_args(glci_agent_config_t *c, int argc, char **argv,
 
 int glci_agent_endpoint_is_local(const char *ep)
 {
-    if (strncmp(ep, "ipc://", 6) == 0)
-        return 1;
-    if (strncmp(ep, "tcp://", 6) != 0)
-        return 0;
-    const char *host = ep + 6;
-    if (strncmp(host, "127.", 4) == 0 || strncmp(host, "localhost:", 10) == 0 ||
-        strncmp(host, "[::1]:", 6) == 0)
-        return 1;
-    return 0;
+    return glci_endpoint_local(ep);
 }
 
 int glci_agent_config_check_run(const glci_agent_config_t *c, char *err, size_t errlen)

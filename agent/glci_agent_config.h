@@ -84,7 +84,9 @@ int glci_agent_config_from_args(glci_agent_config_t *c, int argc, char **argv,
  * EUSAGE naming the missing or bad setting. */
 int glci_agent_config_check_run(const glci_agent_config_t *c, char *err, size_t errlen);
 
-/* 1 if endpoint is ipc://... or tcp:// on 127.0.0.0/8, [::1] or localhost. */
+/* 1 if endpoint is ipc://PATH or tcp://127.A.B.C:PORT, tcp://[::1]:PORT,
+ * tcp://localhost:PORT with nothing after the port: the strict check the
+ * collector uses too (glci_endpoint_local, common/glci_endpoint.h). */
 int glci_agent_endpoint_is_local(const char *endpoint);
 
 #endif

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "glci_alloc.h"
+#include "glci_endpoint.h"
 #include "glci_text.h"
 
 const char glci_collector_usage[] =
@@ -119,35 +120,7 @@ static int s_bool(const char *v, int *out)
 
 int glci_collector_endpoint_local(const char *ep)
 {
-    if (strncmp(ep, "ipc://", 6) == 0)
-        return ep[6] != '\0';
-    if (strncmp(ep, "tcp://", 6) != 0)
-        return 0;
-    const char *h = ep + 6;
-    if (strncmp(h, "localhost:", 10) == 0)
-        return 1;
-    if (strncmp(h, "[::1]:", 6) == 0)
-        return 1;
-    if (strncmp(h, "127.", 4) != 0)
-        return 0;
-    /* 127.a.b.c: three more dotted numbers 0..255, then ':' */
-    const char *p = h + 4;
-    for (int part = 0; part < 3; part++) {
-        int digits = 0, val = 0;
-        while (*p >= '0' && *p <= '9' && digits < 3) {
-            val = val * 10 + (*p - '0');
-            p++;
-            digits++;
-        }
-        if (digits == 0 || val > 255)
-            return 0;
-        if (part < 2) {
-            if (*p != '.')
-                return 0;
-            p++;
-        }
-    }
-    return *p == ':';
+    return glci_endpoint_local(ep);
 }
 
 /* ---- the INI file ------------------------------------------------------ */

@@ -73,7 +73,8 @@ int glci_collector_config_build(const glci_collector_args_t *args,
 void glci_collector_config_release(glci_collector_config_t *cfg);
 
 /* 1 if the endpoint is ipc://..., tcp://127.x.y.z:..., tcp://localhost:...
- * or tcp://[::1]:..., else 0. */
+ * or tcp://[::1]:..., else 0: glci_endpoint_local (common/glci_endpoint.h),
+ * which also requires the port to end the text. */
 int glci_collector_endpoint_local(const char *endpoint);
 
 /* Runs the daemon until SIGTERM or SIGINT: returns an exit status. args is

@@ -472,6 +472,45 @@ static void test_config_run_requirements(void **state)
     assert_false(glci_agent_endpoint_is_local("tcp://localhost.evil.org:1"));
 }
 
+/* --insecure takes only endpoints that stay on this machine, by the same
+ * strict parser as the collector's listener. */
+static void test_config_insecure_endpoints(void **state)
+{
+    static const char *const yes[] = {
+        "tcp://127.0.0.1:7461", "tcp://127.1.2.3:1", "tcp://localhost:7461",
+        "tcp://[::1]:7461", "tcp://127.255.255.255:65535", "ipc:///tmp/glci.sock",
+        "ipc://@abstract"};
+    static const char *const no[] = {
+        "tcp://127.attacker.example:7461", "tcp://127.0.0.1.evil.example:7461",
+        "tcp://127.0.0:7461", "tcp://127.0.0.256:7461", "tcp://127.0.0.1",
+        "tcp://127.0.0.1:", "tcp://127.0.0.1:0", "tcp://127.0.0.1:65536",
+        "tcp://127.0.0.1:7461x", "tcp://127.0.0.1:1;10.0.0.1:7461",
+        "tcp://localhost:1;10.0.0.1:7461", "tcp://[::1]:1;10.0.0.1:7461",
+        "tcp://localhost.evil.org:1", "tcp://localhostx:1", "tcp://[::]:1",
+        "tcp://eth0;127.0.0.1:1", "tcp://10.0.0.1:7461", "tcp://0.0.0.0:7461",
+        "ipc://", "inproc://x", "udp://127.0.0.1:1", ""};
+    char err[512];
+    glci_agent_config_t c;
+    glci_agent_config_defaults(&c);
+    glci_agent_config_set(&c, "city", "x", "t", err, sizeof err);
+    glci_agent_config_set(&c, "outbox", "/o", "t", err, sizeof err);
+    glci_agent_config_set(&c, "spool", "/s", "t", err, sizeof err);
+    c.insecure = 1;
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+        snprintf(c.collector, sizeof c.collector, "%s", yes[i]);
+        if (glci_agent_config_check_run(&c, err, sizeof err) != 0)
+            fail_msg("%s refused: %s", yes[i], err);
+    }
+    for (size_t i = 0; i + 1 < sizeof no / sizeof no[0]; i++) {
+        snprintf(c.collector, sizeof c.collector, "%s", no[i]);
+        if (glci_agent_config_check_run(&c, err, sizeof err) != GLCI_AGENT_EUSAGE)
+            fail_msg("%s accepted", no[i]);
+        if (!strstr(err, no[i]) || !strstr(err, "insecure"))
+            fail_msg("%s: unclear error: %s", no[i], err);
+    }
+    assert_false(glci_agent_endpoint_is_local(""));
+}
+
 /* ---- keys ---------------------------------------------------------------- */
 
 static void test_key_file_readable_by_others_refused(void **state)
@@ -570,6 +609,7 @@ int main(void)
                                         s_teardown),
         cmocka_unit_test(test_config_flag_errors),
         cmocka_unit_test(test_config_run_requirements),
+        cmocka_unit_test(test_config_insecure_endpoints),
         cmocka_unit_test_setup_teardown(test_key_file_readable_by_others_refused, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_deadletter_file, s_setup, s_teardown),

@@ -1,0 +1,17 @@
+/* The strict "is this endpoint on this machine" check shared by the
+ * collector (an insecure listener) and the agent (an insecure collector
+ * endpoint): without CURVE, traffic may only use loopback or ipc://. */
+#ifndef GLCI_ENDPOINT_H
+#define GLCI_ENDPOINT_H
+
+/* 1 if endpoint is exactly one of
+ *   ipc://PATH                  (PATH non-empty)
+ *   tcp://127.A.B.C:PORT        (A, B, C decimal 0..255)
+ *   tcp://localhost:PORT
+ *   tcp://[::1]:PORT
+ * where PORT is a decimal 1..65535 or "*" (any free port, for a bind) and
+ * nothing follows it (so no ZeroMQ "source;destination" forms and no host
+ * names that merely start with "127." or "localhost"), else 0. */
+int glci_endpoint_local(const char *endpoint);
+
+#endif
