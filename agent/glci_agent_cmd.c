@@ -601,7 +601,7 @@ int glci_agent_cmd_run(glci_agent_config_t *cfg, int argc, char **argv)
               d.cfg.outbox, (unsigned long long)glci_outbox_stream(d.ob), d.cfg.spool);
     sd_notify(0, "READY=1");
 
-    int stop = 0;
+    int stop = 0, failed = 0;
     while (!stop) {
         int64_t now = glci_agent_now_ms();
         if (now >= d.next_rescan) {
@@ -621,7 +621,9 @@ int glci_agent_cmd_run(glci_agent_config_t *cfg, int argc, char **argv)
         if (timeout < 0)
             timeout = 0;
         if (zmq_poll(items, 4, timeout) < 0 && zmq_errno() != EINTR) {
-            glci_error("zmq_poll: %s", zmq_strerror(zmq_errno()));
+            glci_error("zmq_poll: %s; stopping (the outbox keeps what is not acked)",
+                       zmq_strerror(zmq_errno()));
+            failed = 1;
             break;
         }
         if (items[3].revents & ZMQ_POLLIN) {
@@ -647,7 +649,7 @@ int glci_agent_cmd_run(glci_agent_config_t *cfg, int argc, char **argv)
     }
     sd_notify(0, "STOPPING=1");
     glci_outbox_set_state(d.ob, "stopped", (int64_t)time(NULL));
-    status = 0;
+    status = failed ? 1 : 0;     /* a dead poll loop is a runtime failure */
 
 cleanup:
     glci_agent_sender_close(&d.sender);

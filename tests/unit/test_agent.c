@@ -2,19 +2,26 @@
  * spool intake (done/, failed/ with NAME.errors, half-written files, a file
  * taken once across a crash, the outbox limit), configuration from file
  * and flags, the key-file permission check and the dead-letter file. */
+#define _GNU_SOURCE 1      /* RTLD_NEXT */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
+#include "glci_agent_cmd.h"
 #include "glci_agent_config.h"
 #include "glci_agent_csv.h"
 #include "glci_agent_sender.h"
@@ -24,6 +31,25 @@
 #include "glci_outbox.h"
 
 static char s_dir[256];
+
+/* zmq_poll as the agent library sees it: this executable's definition
+ * comes before libzmq's, so a test can make the daemon's poll fail. */
+static int s_poll_fail;
+
+int zmq_poll(zmq_pollitem_t *items, int nitems, long timeout)
+{
+    static int (*real)(zmq_pollitem_t *, int, long);
+    if (s_poll_fail) {
+        errno = EFAULT;
+        return -1;
+    }
+    if (!real) {
+        void *sym = dlsym(RTLD_NEXT, "zmq_poll");
+        assert_non_null(sym);
+        memcpy(&real, &sym, sizeof real);
+    }
+    return real(items, nitems, timeout);
+}
 
 static int s_setup(void **state)
 {
@@ -511,6 +537,33 @@ static void test_config_insecure_endpoints(void **state)
     assert_false(glci_agent_endpoint_is_local(""));
 }
 
+/* ---- run ----------------------------------------------------------------- */
+
+/* When the daemon's poll loop fails, `run` stops with exit status 1 (a
+ * supervisor restarts it), not 0. Run in a child: run blocks signals. */
+static void test_run_poll_failure_exits_1(void **state)
+{
+    glci_agent_config_t c;
+    char err[512];
+    glci_agent_config_defaults(&c);
+    glci_agent_config_set(&c, "city", "x", "t", err, sizeof err);
+    snprintf(c.collector, sizeof c.collector, "ipc://%.200s/n.sock", s_dir);
+    snprintf(c.outbox, sizeof c.outbox, "%s/outbox", s_dir);
+    snprintf(c.spool, sizeof c.spool, "%s/spool", s_dir);
+    c.insecure = 1;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        s_poll_fail = 1;
+        char *argv[] = {NULL};
+        _exit(glci_agent_cmd_run(&c, 0, argv));
+    }
+    int ws = 0;
+    assert_int_equal(waitpid(pid, &ws, 0), pid);
+    assert_true(WIFEXITED(ws));
+    assert_int_equal(WEXITSTATUS(ws), 1);
+}
+
 /* ---- keys ---------------------------------------------------------------- */
 
 static void test_key_file_readable_by_others_refused(void **state)
@@ -610,6 +663,7 @@ int main(void)
         cmocka_unit_test(test_config_flag_errors),
         cmocka_unit_test(test_config_run_requirements),
         cmocka_unit_test(test_config_insecure_endpoints),
+        cmocka_unit_test_setup_teardown(test_run_poll_failure_exits_1, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_key_file_readable_by_others_refused, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_deadletter_file, s_setup, s_teardown),
