@@ -89,6 +89,35 @@ static void s_error(glci_agent_csv_t *c, const char *fmt, ...)
     c->errors[c->n_errors++] = glci_xstrdup(line);
 }
 
+/* Field text for an error line: at most S_ECHO_MAX bytes of s (not cutting
+ * a UTF-8 sequence), with control characters escaped (\n, \r, \t, others
+ * \xNN) so that a quoted field spanning lines keeps the error on one line.
+ * Returns out. */
+#define S_ECHO_MAX 40
+static const char *s_echo(const char *s, char *out, size_t cap)
+{
+    size_t len = strlen(s), o = 0;
+    if (len > S_ECHO_MAX) {
+        len = S_ECHO_MAX;
+        while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
+            len--;
+    }
+    for (size_t i = 0; i < len && o + 5 < cap; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == '\n' || ch == '\r' || ch == '\t') {
+            out[o++] = '\\';
+            out[o++] = ch == '\n' ? 'n' : ch == '\r' ? 'r' : 't';
+        } else if (ch < 0x20 || ch == 0x7f) {
+            snprintf(out + o, cap - o, "\\x%02x", ch);
+            o += 4;
+        } else {
+            out[o++] = (char)ch;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
 /* 1 if s[0..len) is valid UTF-8 (no overlongs, no surrogates). */
 static int s_utf8_valid(const unsigned char *s, size_t len)
 {
@@ -167,9 +196,7 @@ static void s_header(glci_agent_csv_t *c)
     }
     for (size_t f = 0; f < c->n_fields; f++) {
         char *name = c->field[f];
-        /* a UTF-8 byte-order mark before the first name */
-        if (f == 0 && strncmp(name, "\xef\xbb\xbf", 3) == 0)
-            memmove(name, name + 3, strlen(name + 3) + 1);
+        char echo[4 * S_ECHO_MAX + 8];
         s_trim(name);
         int found = -1;
         for (int k = 0; k < COL_N; k++)
@@ -177,7 +204,7 @@ static void s_header(glci_agent_csv_t *c)
                 found = k;
         if (found < 0) {
             s_error(c, "bad header: unknown column '%s' (expected indicator, period, value, "
-                    "observed_at, source)", name);
+                    "observed_at, source)", s_echo(name, echo, sizeof echo));
             c->header_bad = 1;
         } else if (c->col[found] >= 0) {
             s_error(c, "bad header: column '%s' appears twice", name);
@@ -214,6 +241,7 @@ static void s_add(char *buf, size_t cap, const char *fmt, ...)
 static void s_row(glci_agent_csv_t *c)
 {
     char why[512] = "";
+    char echo[4 * S_ECHO_MAX + 8];
     if (c->n_fields != c->n_header) {
         s_error(c, "%zu fields, the header has %zu", c->n_fields, c->n_header);
         return;
@@ -243,7 +271,7 @@ static void s_row(glci_agent_csv_t *c)
         for (size_t i = 0; i < ind_len; i++)
             if ((unsigned char)ind[i] <= 0x20 || ind[i] == 0x7f) {
                 s_add(why, sizeof why, "indicator '%s' contains a blank or control character",
-                      ind);
+                      s_echo(ind, echo, sizeof echo));
                 break;
             }
 
@@ -253,24 +281,25 @@ static void s_row(glci_agent_csv_t *c)
         s_add(why, sizeof why, "period is missing");
     else if (c->field_len[c->col[COL_PERIOD]] > 32 ||
              glci_parse_int64(ptext, INT32_MIN, INT32_MAX, &period) != 0)
-        s_add(why, sizeof why, "period '%.40s' is not an integer year", ptext);
+        s_add(why, sizeof why, "period '%s' is not an integer year",
+              s_echo(ptext, echo, sizeof echo));
 
     double value = 0;
     const char *vtext = c->field[c->col[COL_VALUE]];
     if (!vtext[0])
         s_add(why, sizeof why, "value is missing");
     else if (c->field_len[c->col[COL_VALUE]] > 64 || glci_parse_double(vtext, &value) != 0)
-        s_add(why, sizeof why, "value '%.40s' is not a number", vtext);
+        s_add(why, sizeof why, "value '%s' is not a number", s_echo(vtext, echo, sizeof echo));
     else if (!isfinite(value))
-        s_add(why, sizeof why, "value '%.40s' is not finite", vtext);
+        s_add(why, sizeof why, "value '%s' is not finite", s_echo(vtext, echo, sizeof echo));
 
     int64_t observed_at = 0;
     if (c->col[COL_OBSERVED_AT] >= 0) {
         const char *t = c->field[c->col[COL_OBSERVED_AT]];
         if (t[0] && (c->field_len[c->col[COL_OBSERVED_AT]] > 32 ||
                      glci_parse_iso_time(t, &observed_at) != 0))
-            s_add(why, sizeof why, "observed_at '%.40s' is not a date (YYYY-MM-DD or "
-                  "YYYY-MM-DDTHH:MM:SSZ)", t);
+            s_add(why, sizeof why, "observed_at '%s' is not a date (YYYY-MM-DD or "
+                  "YYYY-MM-DDTHH:MM:SSZ)", s_echo(t, echo, sizeof echo));
     }
 
     const char *src = NULL;
@@ -318,7 +347,9 @@ glci_agent_csv_t *glci_agent_csv_parse(const char *data, size_t len)
         abort();      /* only fails on allocation */
     size_t off = 0;
     c->line = 1;
-    int broken = 0;
+    /* a UTF-8 byte-order mark before the header (even a quoted one) */
+    if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
+        off = 3;
     while (off < len) {
         const char *nl = memchr(data + off, '\n', len - off);
         size_t seg = nl ? (size_t)(nl - (data + off)) + 1 : len - off;
@@ -329,14 +360,22 @@ glci_agent_csv_t *glci_agent_csv_parse(const char *data, size_t len)
             }
             s_error(c, "malformed quoting (RFC 4180: a quote inside a field must be "
                     "doubled, a quoted field must end with a quote)");
-            broken = 1;
-            break;
+            /* The row is bad; start afresh on the next line so every later
+             * bad line is listed too. A bad header spoils the data rows. */
+            if (!c->header_done) {
+                c->header_done = 1;
+                c->header_bad = 1;
+            }
+            c->n_fields = 0;
+            csv_free(&p);
+            if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0)
+                abort();
         }
         off += seg;
         if (nl && off < len)
             c->line++;
     }
-    if (!broken && csv_fini(&p, s_field_cb, s_row_cb, c) != 0)
+    if (csv_fini(&p, s_field_cb, s_row_cb, c) != 0)
         s_error(c, "malformed quoting: a quoted field is not closed at the end of the file");
     csv_free(&p);
     if (!c->header_done && !c->n_errors) {

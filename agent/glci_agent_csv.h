@@ -2,7 +2,8 @@
  *
  * Header required: indicator, period, value, and optionally observed_at and
  * source, in any order (names are matched exactly after trimming blanks; a
- * UTF-8 byte-order mark before the header is skipped). Each data row must
+ * UTF-8 byte-order mark at the start of the data is skipped, also before a
+ * quoted name). Each data row must
  * have as many fields as the header and:
  *   indicator  non-empty, at most 64 bytes, no blanks or control characters
  *   period     an integer (the collector checks the framework's range)
@@ -13,8 +14,12 @@
  * skipped. The file is judged whole: the result lists "line N: reason" for
  * every bad row (N is the line on which the row ends, which is the line of
  * the row unless a quoted field spans lines), and callers queue nothing
- * from a file with any error. Indicator ids and value ranges are the
- * collector's to judge. */
+ * from a file with any error. Field text quoted in an error is cut to 40
+ * bytes with control characters escaped (\n, \r, \t, \xNN), so each error
+ * stays on one line. After malformed quoting the parser starts afresh on
+ * the next line, so the bad lines after it are listed too (a bad header
+ * stops the checking of data rows, not of their quoting). Indicator ids
+ * and value ranges are the collector's to judge. */
 #ifndef GLCI_AGENT_CSV_H
 #define GLCI_AGENT_CSV_H
 

@@ -228,6 +228,93 @@ static void test_csv_lists_every_bad_line(void **state)
     glci_agent_csv_free(&c);
 }
 
+/* Field text echoed in an error keeps the error on one line. */
+static void test_csv_errors_escape_control_characters(void **state)
+{
+    const char *text = "indicator,period,value,observed_at\n"
+                       "a,\"20\n24\",1,\n"
+                       "b,2020,\"1\r\n2\",\n"
+                       "c,2020,\"1\x01\t\",\n"
+                       "d,2020,1,\"2025\n06\"\n"
+                       "\"e\x7f\",2020,1,\n";
+    glci_agent_csv_t *c = glci_agent_csv_parse(text, strlen(text));
+    assert_int_equal(glci_agent_csv_n_errors(c), 5);
+    for (size_t i = 0; i < 5; i++) {
+        const char *e = glci_agent_csv_error(c, i);
+        for (const char *p = e; *p; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                fail_msg("control character 0x%02x in error %zu: %s", *p, i, e);
+    }
+    assert_string_equal(glci_agent_csv_error(c, 0),
+                        "line 3: period '20\\n24' is not an integer year");
+    assert_non_null(strstr(glci_agent_csv_error(c, 1), "line 5: value '1\\r\\n2' is not"));
+    assert_non_null(strstr(glci_agent_csv_error(c, 2), "line 6: value '1\\x01\\t' is not"));
+    assert_non_null(strstr(glci_agent_csv_error(c, 3), "line 8: observed_at '2025\\n06'"));
+    assert_non_null(strstr(glci_agent_csv_error(c, 4), "line 9: indicator 'e\\x7f' contains"));
+    glci_agent_csv_free(&c);
+    /* a header name too */
+    const char *hdr = "indicator,period,value,\"col\nour\"\na,1,2,3\n";
+    c = glci_agent_csv_parse(hdr, strlen(hdr));
+    assert_int_equal(glci_agent_csv_n_errors(c), 1);
+    assert_non_null(strstr(glci_agent_csv_error(c, 0), "unknown column 'col\\nour'"));
+    glci_agent_csv_free(&c);
+    /* long text is cut at 40 bytes, not inside a UTF-8 sequence */
+    char buf[256];
+    int n = snprintf(buf, sizeof buf, "%sa,2020,%s\xc3\xa9x\n", s_head,
+                     "000000000000000000000000000000000000000");
+    c = glci_agent_csv_parse(buf, (size_t)n);
+    assert_int_equal(glci_agent_csv_n_errors(c), 1);
+    assert_non_null(strstr(glci_agent_csv_error(c, 0),
+                           "'000000000000000000000000000000000000000' is not a number"));
+    glci_agent_csv_free(&c);
+}
+
+/* Malformed quoting on one line does not hide the bad lines after it. */
+static void test_csv_malformed_quote_keeps_going(void **state)
+{
+    const char *text = "indicator,period,value\n"
+                       "x,2020,1\"\n"
+                       "x,2021,2\n"
+                       "y,\"20\"21,3\n"
+                       "z,bad,1\n"
+                       "\"w\"\"\",2020,4\n"
+                       "v,2020,\"5\n";
+    glci_agent_csv_t *c = glci_agent_csv_parse(text, strlen(text));
+    assert_int_equal(glci_agent_csv_n_errors(c), 4);
+    assert_non_null(strstr(glci_agent_csv_error(c, 0), "line 2: malformed quoting"));
+    assert_non_null(strstr(glci_agent_csv_error(c, 1), "line 4: malformed quoting"));
+    assert_non_null(strstr(glci_agent_csv_error(c, 2), "line 5: period 'bad'"));
+    assert_non_null(strstr(glci_agent_csv_error(c, 3), "line 7: malformed quoting: a quoted "
+                                                       "field is not closed"));
+    glci_agent_csv_free(&c);
+    /* a header with malformed quoting: its data rows are not judged */
+    const char *hdr = "indicator,\"period\"x,value\na,2020,1\nb,\"2\"0,1\n";
+    c = glci_agent_csv_parse(hdr, strlen(hdr));
+    assert_int_equal(glci_agent_csv_n_errors(c), 2);
+    assert_non_null(strstr(glci_agent_csv_error(c, 0), "line 1: malformed quoting"));
+    assert_non_null(strstr(glci_agent_csv_error(c, 1), "line 3: malformed quoting"));
+    glci_agent_csv_free(&c);
+}
+
+/* A byte-order mark before a quoted header (as spreadsheets write it). */
+static void test_csv_bom_before_quoted_header(void **state)
+{
+    const char *text = "\xef\xbb\xbf\"indicator\",\"period\",\"value\"\r\n\"a\",2020,1.5\r\n";
+    glci_agent_csv_t *c = glci_agent_csv_parse(text, strlen(text));
+    if (glci_agent_csv_n_errors(c))
+        fail_msg("%s", glci_agent_csv_error(c, 0));
+    const glci_outbox_obs_t *rows;
+    assert_int_equal(glci_agent_csv_rows(c, &rows), 1);
+    assert_string_equal(rows[0].indicator, "a");
+    assert_true(rows[0].value == 1.5);
+    glci_agent_csv_free(&c);
+    /* only one mark is skipped */
+    c = glci_agent_csv_parse("\xef\xbb\xbf\xef\xbb\xbfindicator,period,value\na,1,2\n", 35);
+    assert_true(glci_agent_csv_n_errors(c) >= 1);
+    assert_non_null(strstr(glci_agent_csv_error(c, 0), "unknown column"));
+    glci_agent_csv_free(&c);
+}
+
 /* ---- spool -------------------------------------------------------------- */
 
 typedef struct {
@@ -649,6 +736,9 @@ int main(void)
         cmocka_unit_test(test_csv_optional_columns_checked),
         cmocka_unit_test(test_csv_bad_headers),
         cmocka_unit_test(test_csv_lists_every_bad_line),
+        cmocka_unit_test(test_csv_errors_escape_control_characters),
+        cmocka_unit_test(test_csv_malformed_quote_keeps_going),
+        cmocka_unit_test(test_csv_bom_before_quoted_header),
         cmocka_unit_test_setup_teardown(test_spool_good_file_to_done, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_spool_bad_file_to_failed_with_errors, s_setup,
                                         s_teardown),
