@@ -377,6 +377,19 @@ static int s_on_lost(glci_agent_sender_t *s, const glci_wire_ack_t *ack, int64_t
     if (now < s->lost_since + S_LOST_CONFIRM_MS)
         return GLCI_AGENT_OK;      /* an answer to something sent before the pause */
 
+    /* The range ends just below the outbox's head as it is now. */
+    uint64_t head = 0;
+    if (glci_outbox_first_seq(s->ob, &head) != 0 && glci_outbox_next_seq(s->ob, &head) != 0)
+        head = s->base;
+    if (head > s->base) {          /* acked meanwhile (cannot be: nothing acks but us) */
+        s->base = head;
+        if (lost_first >= head) {
+            s->lost_since = 0;
+            return GLCI_AGENT_OK;
+        }
+    }
+    lost_last = s->base - 1;
+
     uint64_t old_stream = s->stream, new_stream = 0, kept = 0;
     int rc = glci_outbox_rebase(s->ob, lost_first, lost_last, (int64_t)time(NULL),
                                 &new_stream, &kept);
