@@ -76,8 +76,10 @@ static int s_write_all(int fd, const char *buf, size_t len)
     return 0;
 }
 
+/* Moves spool/name to failed/ with NAME.errors beside it: the csv's error
+ * lines, or (csv NULL) the one line why. */
 static int s_fail_file(const char *spool, const char *name, const glci_agent_csv_t *csv,
-                       char *err, size_t errlen)
+                       const char *why, char *err, size_t errlen)
 {
     char from[GLCI_AGENT_PATH_MAX * 2], to[GLCI_AGENT_PATH_MAX * 2 + 16];
     char dir[GLCI_AGENT_PATH_MAX + 16], errs[GLCI_AGENT_PATH_MAX * 2 + 32];
@@ -91,8 +93,9 @@ static int s_fail_file(const char *spool, const char *name, const glci_agent_csv
         return GLCI_AGENT_EIO;
     }
     int bad = 0;
-    for (size_t i = 0; !bad && i < glci_agent_csv_n_errors(csv); i++) {
-        const char *line = glci_agent_csv_error(csv, i);
+    size_t n = csv ? glci_agent_csv_n_errors(csv) : 1;
+    for (size_t i = 0; !bad && i < n; i++) {
+        const char *line = csv ? glci_agent_csv_error(csv, i) : why;
         bad = s_write_all(fd, line, strlen(line)) != 0 || s_write_all(fd, "\n", 1) != 0;
     }
     if (!bad)
@@ -124,6 +127,22 @@ static int s_done_file(const char *spool, const char *name, char *err, size_t er
     return GLCI_AGENT_OK;
 }
 
+/* Fails a file for a reason of the whole file (one line in NAME.errors). */
+static int s_fail_whole(const char *spool, const char *name, const char *path,
+                        const char *why, glci_agent_spool_stats_t *stats,
+                        char *err, size_t errlen)
+{
+    int rc = s_fail_file(spool, name, NULL, why, err, errlen);
+    if (rc != 0) {
+        stats->files_waiting++;
+        return rc;
+    }
+    glci_error("%s: %s; moved to failed/ with %s.errors; nothing from it was queued",
+               path, why + strlen("file: "), name);
+    stats->files_failed++;
+    return GLCI_AGENT_OK;
+}
+
 int glci_agent_spool_take(glci_outbox_t *ob, const char *spool, const char *name,
                           size_t batch_max, glci_agent_spool_stats_t *stats,
                           char *err, size_t errlen)
@@ -151,12 +170,32 @@ int glci_agent_spool_take(glci_outbox_t *ob, const char *spool, const char *name
         goto waiting;
     }
 
+    /* A file that can never fit is failed, not retried forever, and is
+     * never read into memory. */
+    glci_outbox_status_t ost;
+    rc = glci_outbox_status(ob, &ost);
+    if (rc != 0) {
+        snprintf(err, errlen, "%s: outbox: %s", path, glci_outbox_strerror(rc));
+        rc = GLCI_AGENT_EOUTBOX;
+        goto waiting;
+    }
+    if ((uint64_t)sb.st_size > GLCI_AGENT_SPOOL_FILE_MAX || (uint64_t)sb.st_size > ost.limit) {
+        int hard = (uint64_t)sb.st_size > GLCI_AGENT_SPOOL_FILE_MAX;
+        char why[256];
+        snprintf(why, sizeof why, "file: %lld bytes, larger than %s (%llu "
+                 "bytes); split it into smaller files", (long long)sb.st_size,
+                 hard ? "the largest spool file taken" : "the outbox size limit",
+                 hard ? (unsigned long long)GLCI_AGENT_SPOOL_FILE_MAX
+                      : (unsigned long long)ost.limit);
+        return s_fail_whole(spool, name, path, why, stats, err, errlen);
+    }
+
     rc = glci_agent_csv_read_file(path, &csv, err, errlen);
     if (rc != 0)
         goto waiting;
     if (glci_agent_csv_n_errors(csv) > 0) {
         size_t n = glci_agent_csv_n_errors(csv);
-        rc = s_fail_file(spool, name, csv, err, errlen);
+        rc = s_fail_file(spool, name, csv, NULL, err, errlen);
         if (rc != 0)
             goto waiting;
         glci_error("%s: %zu bad line%s, first: %s; moved to failed/ with %s.errors; "
@@ -170,6 +209,14 @@ int glci_agent_spool_take(glci_outbox_t *ob, const char *spool, const char *name
     size_t n = glci_agent_csv_rows(csv, &rows);
     uint64_t first = 0, last = 0;
     rc = glci_outbox_append(ob, rows, n, batch_max, (int64_t)time(NULL), marker, &first, &last);
+    if (rc == GLCI_OUTBOX_EFULL && glci_outbox_status(ob, &ost) == 0 && ost.batches == 0) {
+        char why[256];
+        snprintf(why, sizeof why, "file: its %zu rows do not fit in the outbox size "
+                 "limit (%llu bytes) even when it is empty; split it into smaller files", n,
+                 (unsigned long long)ost.limit);
+        glci_agent_csv_free(&csv);
+        return s_fail_whole(spool, name, path, why, stats, err, errlen);
+    }
     if (rc == GLCI_OUTBOX_EFULL) {
         snprintf(err, errlen, "%s: not queued: the outbox size limit is reached "
                  "(%zu rows wait in the spool until deliveries make room)", path, n);

@@ -7,6 +7,12 @@
  * *.csv when complete; a file still being written under its final name may
  * be picked up early and, if it is cut mid-row, fails whole into failed/.
  *
+ * A file larger than the outbox size limit or than GLCI_AGENT_SPOOL_FILE_MAX
+ * (256 MiB) is moved to failed/ without being read, with one line
+ * "file: reason" in NAME.errors; so is a file whose rows do not fit in the limit
+ * even when the outbox is empty. (A file that fits only once deliveries
+ * make room waits in the spool.)
+ *
  * A file is validated whole (glci_agent_csv.h). If any row is bad it moves
  * to failed/NAME with failed/NAME.errors beside it, one "line N: reason"
  * per bad row, and nothing is queued. Otherwise all its rows are queued in
@@ -27,6 +33,9 @@
 
 #include "glci_outbox.h"
 
+/* The largest spool file read (bytes); larger ones go to failed/. */
+#define GLCI_AGENT_SPOOL_FILE_MAX (256ULL * 1024 * 1024)
+
 /* Creates spool/, spool/done/ and spool/failed/ if missing. 0 or
  * GLCI_AGENT_EIO (message in err). */
 int glci_agent_spool_prepare(const char *spool, char *err, size_t errlen);
@@ -43,8 +52,9 @@ typedef struct {
 
 /* Takes one file of the spool folder (name without folder). Adds to *stats.
  * Returns 0 when the file was handled (done or failed), EFULL when the
- * outbox limit keeps it waiting, EIO/EOUTBOX otherwise (message in err). A
- * name that vanished or is not a regular file is ignored (0). */
+ * outbox limit keeps it waiting until deliveries make room, EIO/EOUTBOX
+ * otherwise (message in err). A name that vanished or is not a regular
+ * file is ignored (0). */
 int glci_agent_spool_take(glci_outbox_t *ob, const char *spool, const char *name,
                           size_t batch_max, glci_agent_spool_stats_t *stats,
                           char *err, size_t errlen);

@@ -452,7 +452,41 @@ static void test_spool_file_taken_once_across_crash(void **state)
     glci_outbox_close(&s.ob);
 }
 
+/* A file that fits the limit but not what is left waits in the spool. */
 static void test_spool_outbox_limit_keeps_file_waiting(void **state)
+{
+    s_spool_t s;
+    s_spool_init(&s, 65536);
+    glci_outbox_obs_t obs[100];
+    char names[100][32];
+    for (int i = 0; i < 100; i++) {
+        snprintf(names[i], sizeof names[i], "indicator_number_%d", i);
+        obs[i] = (glci_outbox_obs_t){.indicator = names[i], .period = 2020, .value = i};
+    }
+    int rc, k = 0;
+    while ((rc = glci_outbox_append(s.ob, obs, 100, 100, 1, NULL, NULL, NULL)) == 0)
+        assert_true(++k < 1000);
+    assert_int_equal(rc, GLCI_OUTBOX_EFULL);
+    while ((rc = glci_outbox_append(s.ob, obs, 1, 1, 1, NULL, NULL, NULL)) == 0)
+        assert_true(++k < 10000);            /* fill it to the last byte */
+    assert_int_equal(rc, GLCI_OUTBOX_EFULL);
+    uint64_t before = s_queued(&s);
+    assert_true(before > 0);
+    s_spool_file(&s, "small.csv", "indicator,period,value\nx,2020,1\ny,2020,2\n");
+    glci_agent_spool_stats_t st = {0};
+    assert_int_equal(glci_agent_spool_scan(s.ob, s.spool, 1000, &st), GLCI_AGENT_EFULL);
+    assert_int_equal(st.files_waiting, 1);
+    assert_int_equal(st.files_failed, 0);
+    assert_int_equal(s_queued(&s), before);
+    char path[512];
+    snprintf(path, sizeof path, "%s/small.csv", s.spool);
+    assert_true(s_exists(path));            /* it waits; nothing is dropped */
+    glci_outbox_close(&s.ob);
+}
+
+/* A file that can never fit (larger than the outbox limit, or than the
+ * spool's file size cap) goes to failed/ with the reason, unread. */
+static void test_spool_too_large_file_failed(void **state)
 {
     s_spool_t s;
     s_spool_init(&s, 65536);
@@ -463,12 +497,40 @@ static void test_spool_outbox_limit_keeps_file_waiting(void **state)
     s_spool_file(&s, "big.csv", big);
     free(big);
     glci_agent_spool_stats_t st = {0};
-    assert_int_equal(glci_agent_spool_scan(s.ob, s.spool, 1000, &st), GLCI_AGENT_EFULL);
-    assert_int_equal(st.files_waiting, 1);
+    assert_int_equal(glci_agent_spool_scan(s.ob, s.spool, 1000, &st), 0);
+    assert_int_equal(st.files_failed, 1);
+    assert_int_equal(st.files_waiting, 0);
     assert_int_equal(s_queued(&s), 0);
     char path[512];
     snprintf(path, sizeof path, "%s/big.csv", s.spool);
-    assert_true(s_exists(path));            /* it waits; nothing is dropped */
+    assert_false(s_exists(path));
+    snprintf(path, sizeof path, "%s/failed/big.csv", s.spool);
+    assert_true(s_exists(path));
+    snprintf(path, sizeof path, "%s/failed/big.csv.errors", s.spool);
+    char *errs = s_read(path);
+    assert_non_null(errs);
+    if (!strstr(errs, "larger than the outbox size limit (65536 bytes)") ||
+        strchr(errs, '\n') != errs + strlen(errs) - 1)
+        fail_msg("errors: %s", errs);
+    free(errs);
+
+    /* a sparse 300 MiB file under a 1 GiB limit: over the spool's cap */
+    glci_outbox_close(&s.ob);
+    glci_outbox_opts_t o = {.limit = 1ULL << 30};
+    char err[512];
+    assert_int_equal(glci_outbox_open(s.outbox, &o, &s.ob, err, sizeof err), 0);
+    snprintf(path, sizeof path, "%s/huge.csv", s.spool);
+    s_write(path, "indicator,period,value\n", 23);
+    assert_int_equal(truncate(path, 300LL * 1024 * 1024), 0);
+    memset(&st, 0, sizeof st);
+    assert_int_equal(glci_agent_spool_scan(s.ob, s.spool, 1000, &st), 0);
+    assert_int_equal(st.files_failed, 1);
+    snprintf(path, sizeof path, "%s/failed/huge.csv.errors", s.spool);
+    errs = s_read(path);
+    assert_non_null(errs);
+    if (!strstr(errs, "larger than the largest spool file taken (268435456 bytes)"))
+        fail_msg("errors: %s", errs);
+    free(errs);
     glci_outbox_close(&s.ob);
 }
 
@@ -747,6 +809,7 @@ int main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_spool_outbox_limit_keeps_file_waiting, s_setup,
                                         s_teardown),
+        cmocka_unit_test_setup_teardown(test_spool_too_large_file_failed, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_config_file_and_flags, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_config_errors_name_file_and_line, s_setup,
                                         s_teardown),
