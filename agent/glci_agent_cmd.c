@@ -454,10 +454,20 @@ typedef struct {
     int64_t next_rescan;
 } s_daemon_t;
 
+/* A spool file left because it was being written or had just changed is
+ * looked at again by a rescan shortly after it settles, not only at the
+ * next periodic rescan. */
+static void s_soon_rescan(s_daemon_t *d, int busy)
+{
+    int64_t soon = glci_agent_now_ms() + 1000 * (GLCI_AGENT_SPOOL_SETTLE_S + 1);
+    if (busy && soon < d->next_rescan)
+        d->next_rescan = soon;
+}
+
 static void s_take_events(s_daemon_t *d)
 {
     char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
-    int rescan = 0, queued = 0;
+    int rescan = 0, queued = 0, busy = 0;
     for (;;) {
         ssize_t n = read(d->inotify_fd, buf, sizeof buf);
         if (n <= 0)
@@ -474,6 +484,7 @@ static void s_take_events(s_daemon_t *d)
                 if (rc != 0)
                     glci_error("%s", err);
                 queued += stats.files_done > 0;
+                busy += stats.files_busy > 0;
             }
             p += sizeof *ev + ev->len;
         }
@@ -482,7 +493,9 @@ static void s_take_events(s_daemon_t *d)
         glci_agent_spool_stats_t stats = {0};
         glci_agent_spool_scan(d->ob, d->cfg.spool, d->cfg.batch_max, &stats);
         queued += stats.files_done > 0;
+        busy += stats.files_busy > 0;
     }
+    s_soon_rescan(d, busy);
     if (queued)
         glci_agent_sender_kick(d->sender);
 }
@@ -610,6 +623,7 @@ int glci_agent_cmd_run(glci_agent_config_t *cfg, int argc, char **argv)
             if (stats.files_done)
                 glci_agent_sender_kick(d.sender);
             d.next_rescan = now + 1000 * (int64_t)d.cfg.rescan_interval;
+            s_soon_rescan(&d, stats.files_busy > 0);
         }
         zmq_pollitem_t items[GLCI_AGENT_SENDER_NPOLL + 2];
         glci_agent_sender_poll_items(d.sender, items);

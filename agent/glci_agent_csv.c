@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "glci_agent_config.h"
 #include "glci_alloc.h"
@@ -385,6 +386,36 @@ glci_agent_csv_t *glci_agent_csv_parse(const char *data, size_t len)
         s_error(c, "no data rows after the header");
     }
     return c;
+}
+
+int glci_agent_csv_read_fd(int fd, const char *path, glci_agent_csv_t **out,
+                           uint64_t *nread, char *err, size_t errlen)
+{
+    *out = NULL;
+    *nread = 0;
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (cap - len < 65536) {
+            cap = cap ? 2 * cap : 65536;
+            buf = glci_xrealloc(buf, cap);
+        }
+        ssize_t n = read(fd, buf + len, cap - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
+            free(buf);
+            return GLCI_AGENT_EIO;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+    }
+    *nread = len;
+    *out = glci_agent_csv_parse(buf, len);
+    free(buf);
+    return GLCI_AGENT_OK;
 }
 
 int glci_agent_csv_read_file(const char *path, glci_agent_csv_t **out,

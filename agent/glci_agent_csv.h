@@ -24,6 +24,7 @@
 #define GLCI_AGENT_CSV_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "glci_outbox.h"
 
@@ -37,6 +38,11 @@ glci_agent_csv_t *glci_agent_csv_parse(const char *data, size_t len);
  * message naming path in err. */
 int glci_agent_csv_read_file(const char *path, glci_agent_csv_t **out,
                              char *err, size_t errlen);
+
+/* Reads fd to its end and parses what was read; *nread is the byte count.
+ * path names the file in messages. 0, or GLCI_AGENT_EIO with a message. */
+int glci_agent_csv_read_fd(int fd, const char *path, glci_agent_csv_t **out,
+                           uint64_t *nread, char *err, size_t errlen);
 
 void glci_agent_csv_free(glci_agent_csv_t **self);
 

@@ -1,10 +1,23 @@
-/* Spool intake and the dead-letter file: see glci_agent_spool.h. */
+/* Spool intake and the dead-letter file: see glci_agent_spool.h.
+ *
+ * Before a file is read it is opened and a read lease is taken on it:
+ * F_SETLEASE F_RDLCK fails with EAGAIN while anyone has the file open for
+ * writing, so a file still being written in place is left alone. The lease
+ * break signal is set to SIGURG (ignored by default), so a writer opening
+ * the file while it is read only waits for the lease to go (at most the
+ * read) and never kills the daemon. Where leases are refused (EACCES: not
+ * the file's owner and no CAP_LEASE; EINVAL: a file system without them)
+ * the mtime rule alone applies. After the read, the file's size and mtime
+ * must still be what they were before it: otherwise it is left for its
+ * next event or rescan. */
+#define _GNU_SOURCE 1      /* F_SETLEASE, F_SETSIG */
 #include "glci_agent_spool.h"
 
 #include <csv.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,16 +156,47 @@ static int s_fail_whole(const char *spool, const char *name, const char *path,
     return GLCI_AGENT_OK;
 }
 
-int glci_agent_spool_take(glci_outbox_t *ob, const char *spool, const char *name,
-                          size_t batch_max, glci_agent_spool_stats_t *stats,
-                          char *err, size_t errlen)
+/* 1 if sb's mtime is less than GLCI_AGENT_SPOOL_SETTLE_S seconds ago (or in
+ * the future). */
+static int s_fresh(const struct stat *sb)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return sb->st_mtim.tv_sec > now.tv_sec - GLCI_AGENT_SPOOL_SETTLE_S ||
+           (sb->st_mtim.tv_sec == now.tv_sec - GLCI_AGENT_SPOOL_SETTLE_S &&
+            sb->st_mtim.tv_nsec > now.tv_nsec);
+}
+
+/* Takes one file; rescan: found by a scan, not named by an event. */
+static int s_take(glci_outbox_t *ob, const char *spool, const char *name, size_t batch_max,
+                  int rescan, glci_agent_spool_stats_t *stats, char *err, size_t errlen)
 {
     char path[GLCI_AGENT_PATH_MAX * 2];
-    struct stat sb;
+    struct stat sb, after;
     glci_agent_csv_t *csv = NULL;
+    int fd, leased = 0;
     snprintf(path, sizeof path, "%s/%s", spool, name);
-    if (!glci_agent_spool_name_ok(name) || lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+    if (!glci_agent_spool_name_ok(name))
         return GLCI_AGENT_OK;
+    fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        if (fd >= 0)
+            close(fd);
+        return GLCI_AGENT_OK;     /* vanished, a link, a folder...: not ours */
+    }
+    /* Still open for writing somewhere: not now. */
+    if (fcntl(fd, F_SETSIG, SIGURG) == 0 && fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
+        leased = 1;
+    } else if (errno == EAGAIN || errno == EBUSY) {
+        glci_debug("%s: still open for writing; left for its close", path);
+        goto busy;
+    }
+    /* Without a lease, or found by a rescan: only once it stopped changing. */
+    if ((rescan || !leased) && s_fresh(&sb)) {
+        glci_debug("%s: modified less than %d s ago; left for later", path,
+                   GLCI_AGENT_SPOOL_SETTLE_S);
+        goto busy;
+    }
 
     /* The file's identity: taken once, even if moving it fails after. */
     char marker[GLCI_AGENT_PATH_MAX + 128];
@@ -187,12 +231,23 @@ int glci_agent_spool_take(glci_outbox_t *ob, const char *spool, const char *name
                  hard ? "the largest spool file taken" : "the outbox size limit",
                  hard ? (unsigned long long)GLCI_AGENT_SPOOL_FILE_MAX
                       : (unsigned long long)ost.limit);
-        return s_fail_whole(spool, name, path, why, stats, err, errlen);
+        rc = s_fail_whole(spool, name, path, why, stats, err, errlen);
+        close(fd);
+        return rc;
     }
 
-    rc = glci_agent_csv_read_file(path, &csv, err, errlen);
+    uint64_t nread = 0;
+    rc = glci_agent_csv_read_fd(fd, path, &csv, &nread, err, errlen);
     if (rc != 0)
         goto waiting;
+    if (fstat(fd, &after) != 0 || after.st_size != sb.st_size || nread != (uint64_t)sb.st_size ||
+        after.st_mtim.tv_sec != sb.st_mtim.tv_sec || after.st_mtim.tv_nsec != sb.st_mtim.tv_nsec) {
+        glci_info("%s: changed while it was read; left for its next close or rescan", path);
+        glci_agent_csv_free(&csv);
+        goto busy;
+    }
+    /* The descriptor (and the lease, which holds off a writer's open) is
+     * kept until the file has been moved. */
     if (glci_agent_csv_n_errors(csv) > 0) {
         size_t n = glci_agent_csv_n_errors(csv);
         rc = s_fail_file(spool, name, csv, NULL, err, errlen);
@@ -203,6 +258,7 @@ int glci_agent_spool_take(glci_outbox_t *ob, const char *spool, const char *name
                    glci_agent_csv_error(csv, 0), name);
         stats->files_failed++;
         glci_agent_csv_free(&csv);
+        close(fd);
         return GLCI_AGENT_OK;
     }
     const glci_outbox_obs_t *rows;
@@ -215,7 +271,9 @@ int glci_agent_spool_take(glci_outbox_t *ob, const char *spool, const char *name
                  "limit (%llu bytes) even when it is empty; split it into smaller files", n,
                  (unsigned long long)ost.limit);
         glci_agent_csv_free(&csv);
-        return s_fail_whole(spool, name, path, why, stats, err, errlen);
+        rc = s_fail_whole(spool, name, path, why, stats, err, errlen);
+        close(fd);
+        return rc;
     }
     if (rc == GLCI_OUTBOX_EFULL) {
         snprintf(err, errlen, "%s: not queued: the outbox size limit is reached "
@@ -240,6 +298,7 @@ int glci_agent_spool_take(glci_outbox_t *ob, const char *spool, const char *name
     glci_agent_csv_free(&csv);
 done:
     rc = s_done_file(spool, name, err, errlen);
+    close(fd);
     if (rc != 0) {
         stats->files_waiting++;
         return rc;
@@ -247,10 +306,23 @@ done:
     stats->files_done++;
     return GLCI_AGENT_OK;
 waiting:
+    close(fd);
     glci_agent_csv_free(&csv);
     stats->files_waiting++;
     return rc;
+busy:
+    close(fd);            /* also gives up the lease */
+    stats->files_busy++;
+    return GLCI_AGENT_OK;
 }
+
+int glci_agent_spool_take(glci_outbox_t *ob, const char *spool, const char *name,
+                          size_t batch_max, glci_agent_spool_stats_t *stats,
+                          char *err, size_t errlen)
+{
+    return s_take(ob, spool, name, batch_max, 0, stats, err, errlen);
+}
+
 
 static int s_cmp_names(const void *a, const void *b)
 {
@@ -283,7 +355,7 @@ int glci_agent_spool_scan(glci_outbox_t *ob, const char *spool, size_t batch_max
     int first_rc = 0;
     for (size_t i = 0; i < n; i++) {
         char err[1024];
-        int rc = glci_agent_spool_take(ob, spool, names[i], batch_max, stats, err, sizeof err);
+        int rc = s_take(ob, spool, names[i], batch_max, 1, stats, err, sizeof err);
         if (rc != 0) {
             glci_error("%s", err);
             if (!first_rc)

@@ -4,8 +4,15 @@
  * with a dot are taken, when inotify reports IN_CLOSE_WRITE or IN_MOVED_TO
  * for them, and at every rescan (at start and every rescan_interval
  * seconds). Writers copy to a dot-file or a *.tmp name and rename it to
- * *.csv when complete; a file still being written under its final name may
- * be picked up early and, if it is cut mid-row, fails whole into failed/.
+ * *.csv when complete. A file written in place under its final name is
+ * guarded three ways: it is not taken while anyone has it open for writing
+ * (a read lease, F_SETLEASE, is refused then; the lease is held until the
+ * file is moved, so a writer opening it meanwhile waits); a rescan does not
+ * take a file modified less than GLCI_AGENT_SPOOL_SETTLE_S seconds ago (nor
+ * does an event, where leases are unavailable: not the file's owner and no
+ * CAP_LEASE); and a file whose size or mtime changed while it was read is
+ * left for its next event or rescan. A file that stopped changing but is
+ * cut mid-row still fails whole into failed/.
  *
  * A file larger than the outbox size limit or than GLCI_AGENT_SPOOL_FILE_MAX
  * (256 MiB) is moved to failed/ without being read, with one line
@@ -33,6 +40,9 @@
 
 #include "glci_outbox.h"
 
+/* A rescan leaves files modified less than this many seconds ago. */
+#define GLCI_AGENT_SPOOL_SETTLE_S 2
+
 /* The largest spool file read (bytes); larger ones go to failed/. */
 #define GLCI_AGENT_SPOOL_FILE_MAX (256ULL * 1024 * 1024)
 
@@ -47,6 +57,7 @@ typedef struct {
     size_t files_done;        /* queued (or found queued) and moved to done/ */
     size_t files_failed;      /* moved to failed/ */
     size_t files_waiting;     /* left in place: outbox full or an I/O error */
+    size_t files_busy;        /* left in place: being written or changed lately */
     uint64_t rows_queued;
 } glci_agent_spool_stats_t;
 

@@ -339,11 +339,23 @@ static uint64_t s_queued(s_spool_t *s)
     return st.observations;
 }
 
+/* Sets path's mtime `ago` seconds in the past. */
+static void s_age(const char *path, int ago)
+{
+    struct timespec t[2];
+    clock_gettime(CLOCK_REALTIME, &t[0]);
+    t[0].tv_sec -= ago;
+    t[1] = t[0];
+    assert_int_equal(utimensat(AT_FDCWD, path, t, 0), 0);
+}
+
+/* A spool file written and settled (modified 10 s ago), as a rescan takes. */
 static void s_spool_file(s_spool_t *s, const char *name, const char *text)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", s->spool, name);
     s_write(path, text, strlen(text));
+    s_age(path, 10);
 }
 
 static void test_spool_good_file_to_done(void **state)
@@ -427,6 +439,57 @@ static void test_spool_half_written_not_taken(void **state)
     assert_int_equal(glci_agent_spool_scan(s.ob, s.spool, 100, &st), 0);
     assert_int_equal(st.files_failed, 1);
     assert_int_equal(s_queued(&s), 1);
+    glci_outbox_close(&s.ob);
+}
+
+/* A file written in place and still open for writing is not taken, even
+ * when its mtime is old; a fresh file is not taken by a rescan; once the
+ * writer closes it, its close event takes it whole. */
+static void test_spool_open_writer_not_taken(void **state)
+{
+    s_spool_t s;
+    s_spool_init(&s, 0);
+    char path[512], moved[512];
+    snprintf(path, sizeof path, "%s/w.csv", s.spool);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    assert_true(fd >= 0);
+    const char *part = "indicator,period,value\nx,2020,1\ny,20";
+    assert_int_equal(write(fd, part, strlen(part)), (ssize_t)strlen(part));
+    s_age(path, 10);                 /* the mtime rule alone would take it */
+    glci_agent_spool_stats_t st = {0};
+    char err[512];
+    assert_int_equal(glci_agent_spool_scan(s.ob, s.spool, 100, &st), 0);
+    assert_int_equal(glci_agent_spool_take(s.ob, s.spool, "w.csv", 100, &st, err, sizeof err),
+                     0);
+    assert_int_equal(st.files_done + st.files_failed + st.files_waiting, 0);
+    assert_int_equal(st.files_busy, 2);
+    assert_int_equal(s_queued(&s), 0);
+    assert_true(s_exists(path));
+
+    /* the writer finishes and closes: fresh, so a rescan still waits */
+    const char *rest = "21,2\nz,2022,3\n";
+    assert_int_equal(write(fd, rest, strlen(rest)), (ssize_t)strlen(rest));
+    assert_int_equal(close(fd), 0);
+    memset(&st, 0, sizeof st);
+    assert_int_equal(glci_agent_spool_scan(s.ob, s.spool, 100, &st), 0);
+    assert_int_equal(st.files_busy, 1);
+    assert_int_equal(s_queued(&s), 0);
+    /* its IN_CLOSE_WRITE event takes it, whole */
+    assert_int_equal(glci_agent_spool_take(s.ob, s.spool, "w.csv", 100, &st, err, sizeof err),
+                     0);
+    assert_int_equal(st.files_done, 1);
+    assert_int_equal(st.rows_queued, 3);
+    assert_int_equal(s_queued(&s), 3);
+    snprintf(moved, sizeof moved, "%s/done/w.csv", s.spool);
+    assert_true(s_exists(moved));
+    assert_false(s_exists(path));
+
+    /* a settled file nobody has open: the rescan takes it */
+    s_spool_file(&s, "v.csv", "indicator,period,value\nv,2020,1\n");
+    memset(&st, 0, sizeof st);
+    assert_int_equal(glci_agent_spool_scan(s.ob, s.spool, 100, &st), 0);
+    assert_int_equal(st.files_done, 1);
+    assert_int_equal(s_queued(&s), 4);
     glci_outbox_close(&s.ob);
 }
 
@@ -522,6 +585,7 @@ static void test_spool_too_large_file_failed(void **state)
     snprintf(path, sizeof path, "%s/huge.csv", s.spool);
     s_write(path, "indicator,period,value\n", 23);
     assert_int_equal(truncate(path, 300LL * 1024 * 1024), 0);
+    s_age(path, 10);
     memset(&st, 0, sizeof st);
     assert_int_equal(glci_agent_spool_scan(s.ob, s.spool, 1000, &st), 0);
     assert_int_equal(st.files_failed, 1);
@@ -805,6 +869,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_spool_bad_file_to_failed_with_errors, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_spool_half_written_not_taken, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_spool_open_writer_not_taken, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_spool_file_taken_once_across_crash, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_spool_outbox_limit_keeps_file_waiting, s_setup,
