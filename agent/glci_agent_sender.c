@@ -48,6 +48,17 @@ struct glci_agent_sender {
     int64_t backoff_until;    /* no sending before this */
     int64_t backoff_ms;       /* the next backoff's base */
     int64_t lost_since;       /* a GAP below base was seen at this time; 0 none */
+    /* A DUPLICATE "with different content" for batch base (another copy of
+     * this outbox delivered other batches under the same numbers): sending
+     * stops until the answers to everything sent (up to clash_last) are in,
+     * the batches they show stored are listed in drop, then the outbox moves
+     * onto a new stream without them (s_clash_finish). */
+    uint64_t clash_seq;       /* 0: none */
+    uint64_t clash_last;
+    int64_t clash_deadline;
+    uint64_t *drop;
+    size_t n_drop, cap_drop;
+    uint64_t clash_rejects;
     char state[32];
 };
 
@@ -179,6 +190,7 @@ void glci_agent_sender_close(glci_agent_sender_t **self)
     }
     if (s->monitor)
         zmq_close(s->monitor);
+    free(s->drop);
     free(s);
     *self = NULL;
 }
@@ -251,6 +263,9 @@ static void s_on_monitor(glci_agent_sender_t *s, int64_t now)
                 glci_warn("lost the connection to %s; reconnecting", s->endpoint);
             s->connected = 0;
             s->next_send = s->base;
+            s->clash_seq = 0;          /* answers lost: resending from base asks again */
+            s->n_drop = 0;
+            s->clash_rejects = 0;
             s_set_state(s, "disconnected");
             break;
         case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
@@ -426,6 +441,93 @@ static int s_on_lost(glci_agent_sender_t *s, const glci_wire_ack_t *ack, int64_t
     return GLCI_AGENT_OK;
 }
 
+/* The collector answered DUPLICATE "with different content" for batch
+ * base: it holds other content under this number of this stream, so this
+ * batch was never stored; this outbox was cloned or restored from a copy
+ * and another copy delivered first. Deleting it as delivered would lose its
+ * values; moving the outbox onto a new stream delivers them exactly once
+ * (the collector never saw that stream). Batches sent after it may have
+ * been stored meanwhile (APPLIED), so sending stops and their answers are
+ * awaited first; those shown stored are left out of the move. */
+static void s_clash_begin(glci_agent_sender_t *s, const glci_wire_ack_t *ack, int64_t now)
+{
+    glci_error("ALARM: the collector holds other content under batch %llu of stream "
+               "%016llx (%s): this outbox was cloned or restored from a copy and another "
+               "copy delivered first; its undelivered batches move onto a new stream",
+               (unsigned long long)ack->seq, (unsigned long long)s->stream, ack->error);
+    s->clash_seq = ack->seq;
+    s->clash_last = s->next_send > ack->seq ? s->next_send - 1 : ack->seq;
+    s->clash_deadline = now + s->ack_timeout_ms;
+    s->n_drop = 0;
+    s->clash_rejects = 0;
+    s_set_state(s, "restreaming");
+}
+
+static void s_clash_drop(glci_agent_sender_t *s, uint64_t seq)
+{
+    if (s->n_drop == s->cap_drop) {
+        s->cap_drop = s->cap_drop ? 2 * s->cap_drop : 16;
+        s->drop = glci_xrealloc(s->drop, s->cap_drop * sizeof *s->drop);
+    }
+    s->drop[s->n_drop++] = seq;
+}
+
+static int s_clash_finish(glci_agent_sender_t *s, int64_t now)
+{
+    uint64_t old_stream = s->stream, new_stream = 0, kept = 0;
+    int rc = glci_outbox_restream(s->ob, s->drop, s->n_drop, s->clash_rejects,
+                                  (int64_t)time(NULL), &new_stream, &kept);
+    s->clash_seq = 0;
+    if (rc != 0) {
+        glci_error("cannot move the outbox onto a new stream: %s; will retry",
+                   glci_outbox_strerror(rc));
+        s->n_drop = 0;
+        s->clash_rejects = 0;
+        s_backoff(s, now);
+        return GLCI_AGENT_EOUTBOX;
+    }
+    glci_error("ALARM: %zu batch%s of stream %016llx were stored by the collector; the %llu "
+               "others continue as batches 1..%llu of the new stream %016llx",
+               s->n_drop, s->n_drop == 1 ? "" : "es", (unsigned long long)old_stream,
+               (unsigned long long)kept, (unsigned long long)kept,
+               (unsigned long long)new_stream);
+    s->n_drop = 0;
+    s->clash_rejects = 0;
+    s->prev_stream = old_stream;
+    s->stream = new_stream;
+    s->base = 1;
+    s->next_seq = kept + 1;
+    s->next_send = 1;
+    s->gap_target = 0;
+    s->lost_since = 0;
+    s->backoff_until = 0;
+    s->last_ack_ms = now;
+    s->next_outbox_poll = 0;
+    s_set_state(s, s->connected ? "connected" : "disconnected");
+    return GLCI_AGENT_OK;
+}
+
+/* An answer for the current stream while a clash is pending: note what it
+ * shows stored, and finish once the last batch sent has its answer. */
+static int s_clash_answer(glci_agent_sender_t *s, const glci_wire_ack_t *ack, int64_t now)
+{
+    if (ack->seq > s->clash_seq) {
+        if (ack->status == GLCI_WIRE_APPLIED) {
+            if (ack->n_rejections > 0) {
+                int64_t n = s_dead_letters(s, ack);
+                if (n > 0)
+                    s->clash_rejects += (uint64_t)n;
+            }
+            s_clash_drop(s, ack->seq);
+        } else if (ack->status == GLCI_WIRE_DUPLICATE && !ack->error[0]) {
+            s_clash_drop(s, ack->seq);
+        }
+    }
+    if (ack->seq >= s->clash_last)
+        return s_clash_finish(s, now);
+    return GLCI_AGENT_OK;
+}
+
 static int s_on_ack(glci_agent_sender_t *s, const void *data, size_t len, int64_t now)
 {
     glci_wire_ack_t ack;
@@ -448,6 +550,24 @@ static int s_on_ack(glci_agent_sender_t *s, const void *data, size_t len, int64_
         return GLCI_AGENT_OK;
     }
     rc = GLCI_AGENT_OK;
+    if (s->clash_seq) {
+        rc = s_clash_answer(s, &ack, now);
+        glci_wire_ack_release(&ack);
+        return rc;
+    }
+    if (ack.status == GLCI_WIRE_DUPLICATE && ack.error[0] && ack.seq >= s->base) {
+        if (ack.seq == s->base) {
+            s_clash_begin(s, &ack, now);
+            if (s->clash_last == ack.seq)
+                rc = s_clash_finish(s, now);
+        } else if (s->gap_target != s->base) {
+            /* batches below it have no answer yet: ask again from base */
+            s->next_send = s->base;
+            s->gap_target = s->base;
+        }
+        glci_wire_ack_release(&ack);
+        return rc;
+    }
     switch (ack.status) {
     case GLCI_WIRE_APPLIED:
     case GLCI_WIRE_DUPLICATE: {
@@ -460,7 +580,14 @@ static int s_on_ack(glci_agent_sender_t *s, const void *data, size_t len, int64_
             }
             n_rej = (uint64_t)n;
         }
-        rc = s_record_ack(s, ack.acked, n_rej, now);
+        /* A DUPLICATE confirms the content of the batch it answers only:
+         * batches above it are deleted when their own answers come, so a
+         * batch the collector holds other content for is never deleted
+         * unseen. */
+        uint64_t upto = ack.acked;
+        if (ack.status == GLCI_WIRE_DUPLICATE && upto > ack.seq)
+            upto = ack.seq;
+        rc = s_record_ack(s, upto, n_rej, now);
         s->backoff_ms = S_BACKOFF_MIN_MS;
         glci_debug("batch %llu %s, acked up to %llu", (unsigned long long)ack.seq,
                    glci_wire_status_str((int)ack.status), (unsigned long long)ack.acked);
@@ -471,14 +598,15 @@ static int s_on_ack(glci_agent_sender_t *s, const void *data, size_t len, int64_
             rc = s_on_lost(s, &ack, now);
             break;
         }
-        if (ack.acked > 0)
-            rc = s_record_ack(s, ack.acked, 0, now);
+        /* The mark it reports is not taken as an ack: batches at or below
+         * it that are still here get their own answers (DUPLICATE, with
+         * their content checked) when sent again from base. */
         if (ack.expected > 0 && ack.expected != s->gap_target &&
             ack.expected < s->next_send) {
             glci_warn("the collector expects batch %llu (answer to %llu); going back",
                       (unsigned long long)ack.expected, (unsigned long long)ack.seq);
             s->gap_target = ack.expected;
-            s->next_send = ack.expected < s->base ? s->base : ack.expected;
+            s->next_send = s->base;
         }
         break;
     case GLCI_WIRE_MALFORMED:
@@ -576,7 +704,16 @@ int glci_agent_sender_step(glci_agent_sender_t *s, const zmq_pollitem_t *items,
             s->next_seq = next;
         s->next_outbox_poll = now + S_POLL_OUTBOX_MS;
     }
-    if (!s->connected || now < s->backoff_until)
+    if (s->clash_seq && now >= s->clash_deadline) {
+        glci_warn("no answer for the batches sent before the clash; asking again from "
+                  "batch %llu", (unsigned long long)s->base);
+        s->clash_seq = 0;
+        s->n_drop = 0;
+        s->clash_rejects = 0;
+        s->next_send = s->base;
+        s->gap_target = 0;
+    }
+    if (!s->connected || now < s->backoff_until || s->clash_seq)
         return rc;
     if (s->next_send > s->base && now - s->last_ack_ms > s->ack_timeout_ms) {
         glci_warn("no ack for %lld ms; resending from batch %llu",

@@ -13,6 +13,11 @@
  *   range and what to do, the outbox moves onto a new stream with its
  *   remaining batches renumbered from 1 (glci_outbox_rebase), and delivery
  *   continues there. Answers for the old stream are then ignored.
+ * - DUPLICATE "with different content" for the oldest batch (a cloned or
+ *   copied outbox delivered other batches under these numbers): ALARM, wait
+ *   for the answers in flight, and move the batches the collector does not
+ *   hold onto a new stream (glci_outbox_restream). A DUPLICATE deletes only
+ *   up to the batch it answers; a GAP's mark is not taken as an ack.
  * - On every (re)connection (handshake done), resend from the oldest unacked
  *   batch; in flight batches of a dropped connection are assumed lost. If no
  *   ack comes for a while with batches in flight, go back to the oldest too.

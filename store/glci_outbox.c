@@ -593,7 +593,19 @@ typedef struct {
     int64_t now;
     uint64_t kept;
     int code;
+    int restream;             /* glci_outbox_restream: no lost range; drop these */
+    const uint64_t *drop;
+    size_t n_drop;
+    uint64_t n_rejects;
 } s_rebase_ctx_t;
+
+static int s_dropped(const s_rebase_ctx_t *x, uint64_t seq)
+{
+    for (size_t i = 0; i < x->n_drop; i++)
+        if (x->drop[i] == seq)
+            return 1;
+    return 0;
+}
 
 /* Renumbers the batches from 1 in key order: each record is copied out,
  * its old key deleted and the copy put under the new number. New numbers
@@ -620,12 +632,12 @@ static int s_rebase_cb(MDB_txn *txn, void *arg)
         first = s_key_seq(&k);
     else if (rc != MDB_NOTFOUND)
         goto done;
-    if (x->lost_last + 1 != first || x->stream == old_stream) {
+    if ((!x->restream && x->lost_last + 1 != first) || x->stream == old_stream) {
         x->code = GLCI_OUTBOX_EINVAL;
         rc = S_REFUSED;
         goto done;
     }
-    uint64_t from = first;
+    uint64_t from = first, dropped_bytes = 0, dropped_obs = 0;
     while (from < next) {
         unsigned char key[8];
         s_seq_key(from, key);
@@ -646,6 +658,15 @@ static int s_rebase_cb(MDB_txn *txn, void *arg)
         MDB_val copy = {v.mv_size, buf};
         if ((rc = mdb_cursor_del(cur, 0)) != 0)
             goto done;
+        if (x->restream && s_dropped(x, seq)) {
+            uint32_t n_obs = 0;
+            if (!s_record_header(&copy, NULL, &n_obs))
+                n_obs = 0;
+            dropped_bytes += copy.mv_size;
+            dropped_obs += n_obs;
+            from = seq + 1;
+            continue;
+        }
         unsigned char nkey[8];
         s_seq_key(++x->kept, nkey);
         MDB_val nk = {8, nkey};
@@ -656,7 +677,25 @@ static int s_rebase_cb(MDB_txn *txn, void *arg)
     rc = 0;
     if ((rc = s_meta_put_u64(txn, ob->meta, "stream", x->stream)) != 0 ||
         (rc = s_meta_put_u64(txn, ob->meta, "next_seq", x->kept + 1)) != 0 ||
-        (rc = s_meta_put_u64(txn, ob->meta, "acked", 0)) != 0 ||
+        (rc = s_meta_put_u64(txn, ob->meta, "acked", 0)) != 0)
+        goto done;
+    if (x->restream) {
+        uint64_t bytes = s_meta_u64(txn, ob->meta, "bytes", 0);
+        uint64_t count = s_meta_u64(txn, ob->meta, "obs", 0);
+        bytes = bytes > dropped_bytes ? bytes - dropped_bytes : 0;
+        count = count > dropped_obs ? count - dropped_obs : 0;
+        if ((rc = s_meta_put_u64(txn, ob->meta, "bytes", bytes)) != 0 ||
+            (rc = s_meta_put_u64(txn, ob->meta, "obs", count)) != 0 ||
+            (rc = s_meta_put_u64(txn, ob->meta, "rejects",
+                                 s_meta_u64(txn, ob->meta, "rejects", 0) + x->n_rejects)) != 0 ||
+            (rc = s_meta_put_u64(txn, ob->meta, "clash_stream", old_stream)) != 0 ||
+            (rc = s_meta_put_u64(txn, ob->meta, "clash_at", (uint64_t)x->now)) != 0 ||
+            (rc = s_meta_put_u64(txn, ob->meta, "clash_events",
+                                 s_meta_u64(txn, ob->meta, "clash_events", 0) + 1)) != 0)
+            goto done;
+        goto done;
+    }
+    if ((rc = s_meta_put_u64(txn, ob->meta, "lost_stream", old_stream)) != 0 ||
         (rc = s_meta_put_u64(txn, ob->meta, "lost_stream", old_stream)) != 0 ||
         (rc = s_meta_put_u64(txn, ob->meta, "lost_first", x->lost_first)) != 0 ||
         (rc = s_meta_put_u64(txn, ob->meta, "lost_last", x->lost_last)) != 0 ||
@@ -680,6 +719,25 @@ int glci_outbox_rebase(glci_outbox_t *ob, uint64_t lost_first, uint64_t lost_las
         return GLCI_OUTBOX_EINVAL;
     s_rebase_ctx_t x = {.ob = ob, .lost_first = lost_first, .lost_last = lost_last,
                         .now = now};
+    while (x.stream == 0 || x.stream == ob->stream)
+        randombytes_buf(&x.stream, sizeof x.stream);
+    int rc = s_write(ob, s_rebase_cb, &x, &x.code);
+    if (rc != 0)
+        return rc;
+    ob->stream = x.stream;
+    if (new_stream)
+        *new_stream = x.stream;
+    if (kept)
+        *kept = x.kept;
+    return GLCI_OUTBOX_OK;
+}
+
+int glci_outbox_restream(glci_outbox_t *ob, const uint64_t *drop, size_t n_drop,
+                         uint64_t n_rejects, int64_t now, uint64_t *new_stream,
+                         uint64_t *kept)
+{
+    s_rebase_ctx_t x = {.ob = ob, .now = now, .restream = 1, .drop = drop,
+                        .n_drop = n_drop, .n_rejects = n_rejects};
     while (x.stream == 0 || x.stream == ob->stream)
         randombytes_buf(&x.stream, sizeof x.stream);
     int rc = s_write(ob, s_rebase_cb, &x, &x.code);
@@ -791,6 +849,9 @@ int glci_outbox_status(glci_outbox_t *ob, glci_outbox_status_t *out)
     out->lost_at = (int64_t)s_meta_u64(txn, ob->meta, "lost_at", 0);
     out->lost_events = s_meta_u64(txn, ob->meta, "lost_events", 0);
     out->lost_batches = s_meta_u64(txn, ob->meta, "lost_batches", 0);
+    out->clash_stream = s_meta_u64(txn, ob->meta, "clash_stream", 0);
+    out->clash_at = (int64_t)s_meta_u64(txn, ob->meta, "clash_at", 0);
+    out->clash_events = s_meta_u64(txn, ob->meta, "clash_events", 0);
     k.mv_size = 5;
     k.mv_data = "state";
     if (mdb_get(txn, ob->meta, &k, &v) == 0 && v.mv_size < sizeof out->state) {

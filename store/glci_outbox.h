@@ -152,6 +152,23 @@ int glci_outbox_ack(glci_outbox_t *ob, uint64_t acked, int64_t now,
 int glci_outbox_rebase(glci_outbox_t *ob, uint64_t lost_first, uint64_t lost_last,
                        int64_t now, uint64_t *new_stream, uint64_t *kept);
 
+/* Moves the outbox onto a new stream because the collector holds other
+ * content under numbers of this one (the outbox was cloned or restored from
+ * a copy, and another copy delivered first: the collector answered
+ * DUPLICATE with "different content"). In ONE durable transaction: a new
+ * random stream id (never 0, never the old one), the batches whose numbers
+ * are in drop[0..n_drop) deleted (the caller knows the collector stored
+ * them under the old stream), every other batch renumbered 1..k in its
+ * order with its record unchanged, next_seq k+1, the acked mark 0,
+ * n_rejects added to the dead-letter count, and the event kept in meta for
+ * `status` (clash_stream: the old stream, clash_at, clash_events). Numbers
+ * in drop that are not in the outbox are ignored. The handle's stream
+ * becomes the new one. *new_stream and *kept (may be NULL) receive the new
+ * stream id and k. ENOSPC or EIO, with nothing changed. */
+int glci_outbox_restream(glci_outbox_t *ob, const uint64_t *drop, size_t n_drop,
+                         uint64_t n_rejects, int64_t now, uint64_t *new_stream,
+                         uint64_t *kept);
+
 /* Records the daemon's connection state (a short word such as
  * "connected") and since when, for `status`. */
 int glci_outbox_set_state(glci_outbox_t *ob, const char *state, int64_t now);
@@ -179,6 +196,12 @@ typedef struct {
     int64_t lost_at;
     uint64_t lost_events;
     uint64_t lost_batches;
+    /* Moves onto a new stream because the collector held other content
+     * under this outbox's numbers (glci_outbox_restream): the last one's
+     * old stream and time (0 if none), and how many there were. */
+    uint64_t clash_stream;
+    int64_t clash_at;
+    uint64_t clash_events;
 } glci_outbox_status_t;
 
 /* Fills *out from one read transaction. */

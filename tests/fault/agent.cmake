@@ -24,3 +24,12 @@ glci_add_test(test_agent_restore fault
   LIBS glci_checker
   TIMEOUT 600)
 add_dependencies(test_agent_restore glci glci-agent glci-collector)
+
+# A cloned outbox: two agents of one city with copies of one outbox queue
+# different values under the same numbers; the one that delivers second
+# moves onto a new stream (glci_outbox_restream) and both deliver exactly once.
+glci_add_test(test_agent_clone fault
+  SOURCES fault/test_agent_clone.c
+  LIBS glci_checker
+  TIMEOUT 600)
+add_dependencies(test_agent_clone glci glci-agent glci-collector)

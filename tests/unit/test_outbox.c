@@ -491,6 +491,43 @@ static void test_rebase_is_atomic_across_a_crash(void **state)
     free(o);
 }
 
+/* A clash (a cloned outbox): the batches the collector stored are dropped,
+ * the others renumbered from 1 on a new stream; counts and meta follow. */
+static void test_restream_drops_stored_renumbers_rest(void **state)
+{
+    (void)state;
+    glci_outbox_t *ob = s_open(0);
+    glci_outbox_obs_t *o = s_obs(70);
+    /* 7 batches of 10: batch j starts with value (j-1)*10 + 0.5 */
+    assert_int_equal(glci_outbox_append(ob, o, 70, 10, 5, NULL, NULL, NULL), 0);
+    assert_int_equal(glci_outbox_ack(ob, 2, 6, 0, NULL), 0);
+    uint64_t old = glci_outbox_stream(ob), fresh = 0, kept = 0;
+    const uint64_t drop[] = {5, 7, 99};
+    assert_int_equal(glci_outbox_restream(ob, drop, 3, 4, 777, &fresh, &kept), 0);
+    assert_true(kept == 3);
+    assert_true(fresh != 0 && fresh != old && glci_outbox_stream(ob) == fresh);
+    assert_true(s_first_value(ob, 1) == 20.5);
+    assert_true(s_first_value(ob, 2) == 30.5);
+    assert_true(s_first_value(ob, 3) == 50.5);
+    glci_outbox_batch_t *b = NULL;
+    assert_int_equal(glci_outbox_read(ob, 4, &b), GLCI_OUTBOX_ENOENT);
+    glci_outbox_status_t st;
+    assert_int_equal(glci_outbox_status(ob, &st), 0);
+    assert_true(st.stream == fresh);
+    assert_true(st.next_seq == 4);
+    assert_true(st.batches == 3 && st.observations == 30);
+    assert_true(st.acked == 0);
+    assert_true(st.rejects == 4);
+    assert_true(st.clash_events == 1 && st.clash_stream == old && st.clash_at == 777);
+    assert_true(st.lost_events == 0);
+    /* acks on the new stream delete from 1 */
+    assert_int_equal(glci_outbox_ack(ob, 3, 8, 0, NULL), 0);
+    assert_int_equal(glci_outbox_status(ob, &st), 0);
+    assert_true(st.batches == 0 && st.observations == 0 && st.bytes == 0);
+    free(o);
+    glci_outbox_close(&ob);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -507,6 +544,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rebase_survives_reopen_and_empty, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_rebase_refuses_bad_ranges, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_restream_drops_stored_renumbers_rest, s_setup,
+                                        s_teardown),
         cmocka_unit_test_setup_teardown(test_rebase_is_atomic_across_a_crash, s_setup,
                                         s_teardown),
     };
