@@ -3,6 +3,7 @@
  *   poll(ROUTER, ZAP) -> answer ZAP requests
  *                     -> take every batch waiting (up to group_max),
  *                        decode and attribute each to its connection's city,
+ *                        check the connection's key is still registered,
  *                        ingest the good ones in ONE store transaction,
  *                        then send every ack (non-blocking, never stalls)
  *
@@ -23,6 +24,7 @@
 #include <time.h>
 #include <zmq.h>
 
+#include "collector_auth.h"
 #include "collector_zap.h"
 #include "glci_alloc.h"
 #include "glci_keyfile.h"
@@ -66,6 +68,7 @@ typedef struct {
     const glci_collector_args_t *args;
     glci_collector_config_t cfg;  /* shallow copy: strings are the caller's */
     glci_store_t *st;
+    glci_collector_auth_t *auth;  /* key checks on open connections (CURVE) */
     void *ctx, *router, *zap;
     size_t cap;
     s_item_t *items;
@@ -233,9 +236,11 @@ static int s_take(s_daemon_t *d, s_item_t *it, const glci_wire_limits_t *lim)
             frames++;
         }
     }
-    const char *user = NULL;
-    if (frames >= 1 && !d->cfg.insecure)
+    const char *user = NULL, *key = NULL;
+    if (frames >= 1 && !d->cfg.insecure) {
         user = zmq_msg_gets(&body, "User-Id");
+        key = zmq_msg_gets(&body, GLCI_COLLECTOR_KEY_PROPERTY);
+    }
 
     if (frames != 1) {
         it->ack.version = GLCI_WIRE_VERSION;
@@ -249,6 +254,25 @@ static int s_take(s_daemon_t *d, s_item_t *it, const glci_wire_limits_t *lim)
     } else if (glci_collector_batch_prepare(zmq_msg_data(&body), zmq_msg_size(&body),
                                             user, lim, &it->b, it->city, &it->ack) == 0) {
         it->to_store = 1;
+        /* the key was admitted at the handshake; it may have been removed
+         * from its city since (the store's ingest checks only the city) */
+        int rc = d->auth ? glci_collector_auth_check(d->auth, key, it->city) : 0;
+        if (rc != 0) {
+            it->to_store = 0;
+            glci_collector_batch_release(&it->b);
+            it->ack.version = GLCI_WIRE_VERSION;
+            if (rc == GLCI_STORE_ENOCITY) {
+                it->ack.status = GLCI_WIRE_FORBIDDEN;
+                snprintf(it->ack.error, sizeof it->ack.error,
+                         "key %.40s is no longer registered to city %s",
+                         key ? key : "(none)", it->city);
+            } else {
+                it->ack.status = GLCI_WIRE_UNAVAILABLE;
+                snprintf(it->ack.error, sizeof it->ack.error,
+                         "collector cannot check the key now (%s); resend later",
+                         glci_store_strerror(rc));
+            }
+        }
     }
     if (!it->to_store) {
         d->stats.refused++;
@@ -269,6 +293,8 @@ static void s_round(s_daemon_t *d)
      * frame). An honest observation needs under 400. */
     glci_wire_limits_t lim = {d->cfg.batch_max, d->cfg.batch_max * 512 + (1u << 20)};
     size_t n = 0, nb = 0;
+    if (d->auth)
+        glci_collector_auth_round(d->auth);
     while (n < d->cfg.group_max && s_take(d, &d->items[n], &lim))
         n++;
     if (n == 0)
@@ -409,6 +435,8 @@ int glci_collector_run(const glci_collector_args_t *args, const glci_collector_c
     }
     if (s_open_sockets(&d) != 0)
         goto done;
+    if (!d.cfg.insecure)
+        d.auth = glci_collector_auth_new(d.st);
     s_grow(&d, d.cfg.group_max);
     if (d.cfg.insecure)
         glci_warn("INSECURE mode: no CURVE, no authentication, the city is taken from "
@@ -473,6 +501,7 @@ done:
     }
     if (d.ctx)
         zmq_ctx_term(d.ctx);
+    glci_collector_auth_free(&d.auth);
     glci_store_close(&d.st);
     free(d.items);
     free(d.batches);

@@ -2,8 +2,12 @@
  * client's public key. Runs in the collector's main loop on the REP socket
  * inproc://zeromq.zap.01; libzmq holds the handshake until the reply comes.
  * The city id returned as User-Id is what every later message of that
- * connection carries in zmq_msg_gets(msg, "User-Id"). */
+ * connection carries in zmq_msg_gets(msg, "User-Id"). The reply's metadata
+ * also carries the client's public key as the property X-Key (Z85), so the
+ * daemon can check on every batch that the key was not removed since. */
 #include "collector_zap.h"
+
+#include "collector_auth.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -58,6 +62,25 @@ static int s_recv_request(void *zap, zmq_msg_t frames[S_FRAMES_MAX])
     return n;
 }
 
+/* Builds the ZAP reply's metadata (ZMTP property list: 1-byte name length,
+ * name, 4-byte big-endian value length, value) holding X-Key = z85. Returns
+ * its length; buf must hold S_META_MAX bytes. */
+#define S_META_MAX (1 + sizeof GLCI_COLLECTOR_KEY_PROPERTY + 4 + GLCI_Z85_KEY_LEN)
+static size_t s_metadata(unsigned char *buf, const char *z85)
+{
+    size_t nl = strlen(GLCI_COLLECTOR_KEY_PROPERTY), vl = strlen(z85);
+    size_t p = 0;
+    buf[p++] = (unsigned char)nl;
+    memcpy(buf + p, GLCI_COLLECTOR_KEY_PROPERTY, nl);
+    p += nl;
+    buf[p++] = (unsigned char)(vl >> 24);
+    buf[p++] = (unsigned char)(vl >> 16);
+    buf[p++] = (unsigned char)(vl >> 8);
+    buf[p++] = (unsigned char)vl;
+    memcpy(buf + p, z85, vl);
+    return p + vl;
+}
+
 static void s_address(zmq_msg_t *m, char *buf, size_t len)
 {
     size_t n = zmq_msg_size(m);
@@ -79,6 +102,8 @@ int glci_collector_zap_serve(void *zap, glci_store_t *st)
         const char *code = "400", *text = "refused";
         char city[GLCI_CITY_ID_MAX + 1] = "";
         char addr[64] = "?";
+        unsigned char meta[S_META_MAX];
+        size_t meta_len = 0;
         /* version, request id, domain, address, identity, mechanism, key */
         if (n >= 4 && n <= S_FRAMES_MAX)
             s_address(&f[3], addr, sizeof addr);
@@ -99,6 +124,7 @@ int glci_collector_zap_serve(void *zap, glci_store_t *st)
             if (rc == 0) {
                 code = "200";
                 text = "OK";
+                meta_len = s_metadata(meta, z.z85);
                 glci_info("zap: admitted %s (key %s) from %s", city, z.z85, addr);
             } else if (rc == GLCI_STORE_ENOCITY) {
                 city[0] = '\0';
@@ -113,8 +139,9 @@ int glci_collector_zap_serve(void *zap, glci_store_t *st)
             }
         }
         /* Reply: version, request id (echoed), status code, text, user id,
-         * metadata. A request too broken to have a request id still gets a
-         * well-formed reply so the REP socket stays in step. */
+         * metadata (X-Key when admitted). A request too broken to have a
+         * request id still gets a well-formed reply so the REP socket stays
+         * in step. */
         s_send(zap, "1.0", 3, 1);
         if (n >= 2 && n <= S_FRAMES_MAX)
             s_send(zap, zmq_msg_data(&f[1]), zmq_msg_size(&f[1]), 1);
@@ -123,7 +150,7 @@ int glci_collector_zap_serve(void *zap, glci_store_t *st)
         s_send(zap, code, strlen(code), 1);
         s_send(zap, text, strlen(text), 1);
         s_send(zap, city, strlen(city), 1);
-        s_send(zap, "", 0, 0);
+        s_send(zap, meta, meta_len, 0);
         for (int i = 0; i < n && i < S_FRAMES_MAX; i++)
             zmq_msg_close(&f[i]);
         answered++;

@@ -642,6 +642,96 @@ static void test_revocation_while_connected(void **state)
     s_legit_served();
 }
 
+static void test_key_removed_while_connected(void **state)
+{
+    /* alpha gets a second key B; a client under B connects first, then the
+     * one under A */
+    glci_key_t pub_b, sec_b;
+    char err[256];
+    assert_int_equal(glci_key_generate(&pub_b, &sec_b, err, sizeof err), 0);
+    glci_store_t *st = NULL;
+    assert_int_equal(glci_store_open(s.store, NULL, &st, err, sizeof err), 0);
+    assert_int_equal(glci_store_city_key_add(st, "alpha", pub_b.z85), 0);
+    glci_store_close(&st);
+
+    void *cb = s_client(&pub_b, &sec_b, NULL);
+    uint64_t stream_b = s_new_stream();
+    glci_wire_obs_t o = s_obs("adult_learning_rate", 2090, 19.0);
+    s_send(cb, stream_b, 1, "alpha", &o, 1);
+    glci_wire_ack_t ack;
+    s_expect_ack(cb, &ack, GLCI_WIRE_APPLIED);
+    assert_int_equal(ack.n_rejections, 0);
+    glci_wire_ack_release(&ack);
+    s.expect[C_ALPHA] += 1;
+
+    void *ca = s_city_client(C_ALPHA);
+    uint64_t stream_a = s_new_stream();
+    o = s_obs("adult_learning_rate", 2091, 91.0);
+    s_send(ca, stream_a, 1, "alpha", &o, 1);
+    s_expect_ack(ca, &ack, GLCI_WIRE_APPLIED);
+    assert_int_equal(ack.acked, 1);
+    assert_int_equal(ack.n_rejections, 0);
+    glci_wire_ack_release(&ack);
+    s.expect[C_ALPHA] += 1;
+    assert_true(s_has_value("alpha", "adult_learning_rate", 2091, 91.0));
+
+    /* key A is removed while its connection stays up */
+    assert_int_equal(glci_store_open(s.store, NULL, &st, err, sizeof err), 0);
+    assert_int_equal(glci_store_city_key_remove(st, "alpha", s.pub[C_ALPHA].z85), 0);
+    glci_store_close(&st);
+
+    /* its next batch is refused, as is every later one, and none is stored */
+    for (uint64_t seq = 2; seq <= 3; seq++) {
+        o = s_obs("adult_learning_rate", 2090 + (int)seq, 92.0);
+        s_send(ca, stream_a, seq, "alpha", &o, 1);
+        s_expect_ack(ca, &ack, GLCI_WIRE_FORBIDDEN);
+        assert_int_equal(ack.seq, seq);
+        assert_int_equal(ack.stream, stream_a);
+        assert_non_null(strstr(ack.error, "no longer registered"));
+        assert_non_null(strstr(ack.error, s.pub[C_ALPHA].z85));
+        glci_wire_ack_release(&ack);
+    }
+    s_close(&ca);
+    assert_false(s_has_value("alpha", "adult_learning_rate", 2092, 92.0));
+    assert_false(s_has_value("alpha", "adult_learning_rate", 2093, 92.0));
+    assert_int_equal(glci_ts_proc_wait_log(s.proc, "is no longer registered to alpha",
+                                           T_ACK_MS), 0);
+    s_check_store();
+
+    /* key B of the same city, on its open connection, is still served */
+    o = s_obs("adult_learning_rate", 2092, 29.0);
+    s_send(cb, stream_b, 2, "alpha", &o, 1);
+    s_expect_ack(cb, &ack, GLCI_WIRE_APPLIED);
+    assert_int_equal(ack.acked, 2);
+    assert_int_equal(ack.n_rejections, 0);
+    glci_wire_ack_release(&ack);
+    s.expect[C_ALPHA] += 1;
+    s_close(&cb);
+    assert_true(s_has_value("alpha", "adult_learning_rate", 2092, 29.0));
+
+    /* a new connection under A is not admitted at all */
+    ca = s_city_client(C_ALPHA);
+    s_send(ca, stream_a, 2, "alpha", &o, 1);
+    assert_int_equal(s_recv_ack(ca, T_SILENCE_MS, &ack), -1);
+    s_close(&ca);
+
+    /* A registered again: served again (later tests use it) */
+    assert_int_equal(glci_store_open(s.store, NULL, &st, err, sizeof err), 0);
+    assert_int_equal(glci_store_city_key_add(st, "alpha", s.pub[C_ALPHA].z85), 0);
+    glci_store_close(&st);
+    ca = s_city_client(C_ALPHA);
+    o = s_obs("adult_learning_rate", 2094, 94.0);
+    s_send(ca, stream_a, 2, "alpha", &o, 1);
+    s_expect_ack(ca, &ack, GLCI_WIRE_APPLIED);
+    assert_int_equal(ack.acked, 2);
+    assert_int_equal(ack.n_rejections, 0);
+    glci_wire_ack_release(&ack);
+    s.expect[C_ALPHA] += 1;
+    s_close(&ca);
+    s_check_store();
+    s_legit_served();
+}
+
 static void test_sighup_keeps_running(void **state)
 {
     assert_int_equal(glci_ts_write_file(s.conf, "[collector]\n"
@@ -858,6 +948,7 @@ int main(void)
         cmocka_unit_test(test_nan_inf_rejected_rest_stored),
         cmocka_unit_test(test_bad_observations_each_rejected),
         cmocka_unit_test(test_revocation_while_connected),
+        cmocka_unit_test(test_key_removed_while_connected),
         cmocka_unit_test(test_insecure_refuses_non_loopback),
         cmocka_unit_test(test_insecure_ipc_uses_claimed_city),
         cmocka_unit_test(test_config_and_flag_errors),
