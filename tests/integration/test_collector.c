@@ -40,6 +40,7 @@ static struct {
     glci_key_t pub[C_N], sec[C_N];
     uint64_t expect[C_N];            /* observations the store must hold */
     void *ctx;
+    void *open_socks[16];            /* client sockets not closed yet */
     glci_ts_proc_t *proc;
     glci_framework_t *fw;
     uint64_t next_stream;
@@ -63,6 +64,13 @@ static void *s_client(const glci_key_t *pub, const glci_key_t *sec, const char *
 {
     void *sock = zmq_socket(s.ctx, ZMQ_DEALER);
     assert_non_null(sock);
+    /* remembered so that a test failing with it open does not leave
+     * zmq_ctx_term in the teardown waiting for ever */
+    size_t slot = 0;
+    while (slot < 16 && s.open_socks[slot])
+        slot++;
+    assert_true(slot < 16);
+    s.open_socks[slot] = sock;
     int zero = 0;
     assert_int_equal(zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof zero), 0);
     if (pub) {
@@ -84,7 +92,11 @@ static void *s_city_client(int c)
 
 static void s_close(void **sock)
 {
-    zmq_close(*sock);
+    void *p = *sock;
+    for (size_t i = 0; i < 16; i++)
+        if (s.open_socks[i] == p)
+            s.open_socks[i] = NULL;
+    zmq_close(p);
     *sock = NULL;
 }
 
@@ -274,6 +286,9 @@ static int s_group_setup(void **state)
 static int s_group_teardown(void **state)
 {
     int status = glci_ts_proc_stop(&s.proc, T_STOP_MS);
+    for (size_t i = 0; i < 16; i++)
+        if (s.open_socks[i])
+            s_close(&s.open_socks[i]);
     if (s.ctx)
         zmq_ctx_term(s.ctx);
     glci_framework_free(&s.fw);
