@@ -214,16 +214,23 @@ void glci_agent_sender_kick(glci_agent_sender_t *s)
     s->next_outbox_poll = 0;
 }
 
+int glci_agent_backoff(int64_t *backoff_ms, int64_t *until, int64_t now, uint32_t rnd)
+{
+    if (now < *until)
+        return 0;                      /* paused already: one pause per answer group */
+    /* uniform in [d/2, d]: spreads many agents coming back together */
+    int64_t d = *backoff_ms;
+    *until = now + d / 2 + (int64_t)(rnd % (uint32_t)(d / 2 + 1));
+    *backoff_ms = d * 2 > S_BACKOFF_MAX_MS ? S_BACKOFF_MAX_MS : d * 2;
+    return 1;
+}
+
 static void s_backoff(glci_agent_sender_t *s, int64_t now)
 {
-    /* uniform in [d/2, d): spreads many agents coming back together */
-    int64_t d = s->backoff_ms;
-    int64_t wait = d / 2 + (int64_t)randombytes_uniform((uint32_t)(d / 2 + 1));
-    s->backoff_until = now + wait;
-    s->backoff_ms = d * 2 > S_BACKOFF_MAX_MS ? S_BACKOFF_MAX_MS : d * 2;
     s->next_send = s->base;            /* resend from the oldest after the pause */
     s->gap_target = 0;
-    glci_warn("pausing delivery for %lld ms", (long long)wait);
+    if (glci_agent_backoff(&s->backoff_ms, &s->backoff_until, now, randombytes_random()))
+        glci_warn("pausing delivery for %lld ms", (long long)(s->backoff_until - now));
 }
 
 static void s_on_monitor(glci_agent_sender_t *s, int64_t now)

@@ -25,7 +25,8 @@
  *   and random jitter (ZMQ_RECONNECT_IVL 100 ms doubling to
  *   ZMQ_RECONNECT_IVL_MAX 5 s; libzmq adds up to one interval of jitter).
  * - MALFORMED / FORBIDDEN: logged as errors, the batch is kept, sending
- *   pauses with exponential backoff (1 s .. 60 s, jittered) and resumes
+ *   pauses with exponential backoff (1 s .. 60 s, jittered; doubled at most
+ *   once per pause, however many answers of the window ask) and resumes
  *   from the oldest batch. UNAVAILABLE: the same, logged as a warning.
  * - Rejected observations of an applied batch go to the dead-letter file
  *   (fsynced) before the ack is recorded; their count goes into the
@@ -79,6 +80,14 @@ void glci_agent_sender_kick(glci_agent_sender_t *s);
 
 /* 1 while a connection to the collector is up. */
 int glci_agent_sender_connected(const glci_agent_sender_t *s);
+
+/* The pause after a MALFORMED / FORBIDDEN / UNAVAILABLE answer. If a pause
+ * is running (now < *until) nothing changes and 0 is returned: the other
+ * answers of the same window neither lengthen it nor double the next one.
+ * Otherwise *until = now + a wait uniform in [d/2, d] (d = *backoff_ms,
+ * chosen by rnd), *backoff_ms doubles up to 60000, and 1 is returned. A
+ * successful ack resets *backoff_ms to 1000. */
+int glci_agent_backoff(int64_t *backoff_ms, int64_t *until, int64_t now, uint32_t rnd);
 
 /* A monotonic clock in milliseconds. */
 int64_t glci_agent_now_ms(void);
