@@ -535,6 +535,52 @@ static int s_clash_answer(glci_agent_sender_t *s, const glci_wire_ack_t *ack, in
     return GLCI_AGENT_OK;
 }
 
+/* MALFORMED for batch base: permanent for that batch (PROTOCOL.md: never
+ * resend as is). Its rows go to the dead-letter file with the collector's
+ * error, its record to the quarantine table, and an empty batch takes its
+ * number (glci_outbox_quarantine_rejected, one transaction), so the
+ * collector's mark moves past it and delivery goes on with the next batch
+ * on the same stream. 1 done, 0 not (the caller backs off and keeps it). */
+static int s_malformed(glci_agent_sender_t *s, const glci_wire_ack_t *ack)
+{
+    glci_outbox_batch_t *b = NULL;
+    if (ack->seq != s->base || glci_outbox_read(s->ob, ack->seq, &b) != 0)
+        return 0;
+    if (b->n_obs == 0) {                /* nothing left to refuse: keep backing off */
+        glci_outbox_batch_free(&b);
+        return 0;
+    }
+    char why[sizeof ack->error + 64], err[512];
+    snprintf(why, sizeof why, "batch refused as malformed: %s",
+             ack->error[0] ? ack->error : "(no detail)");
+    const char **reasons = glci_xcalloc(b->n_obs, sizeof *reasons);
+    for (size_t i = 0; i < b->n_obs; i++)
+        reasons[i] = why;
+    int done = 0;
+    size_t n = b->n_obs;
+    if (glci_agent_deadletter_append(s->deadletter, b->obs, reasons, n, (int64_t)time(NULL),
+                                     err, sizeof err) != 0) {
+        glci_error("%s; batch %llu is kept", err, (unsigned long long)ack->seq);
+    } else {
+        int rc = glci_outbox_quarantine_rejected(s->ob, ack->seq, (int64_t)time(NULL), n);
+        if (rc != 0) {
+            glci_error("cannot quarantine batch %llu: %s", (unsigned long long)ack->seq,
+                       glci_outbox_strerror(rc));
+        } else {
+            glci_error("ALARM: the collector refused batch %llu of stream %016llx as "
+                       "malformed (%s): its %zu observation%s went to %s and the batch to "
+                       "quarantine; an empty batch takes its number and delivery goes on",
+                       (unsigned long long)ack->seq, (unsigned long long)s->stream,
+                       ack->error[0] ? ack->error : "no detail", n, n == 1 ? "" : "s",
+                       s->deadletter);
+            done = 1;
+        }
+    }
+    free(reasons);
+    glci_outbox_batch_free(&b);
+    return done;
+}
+
 static int s_on_ack(glci_agent_sender_t *s, const void *data, size_t len, int64_t now)
 {
     glci_wire_ack_t ack;
@@ -617,6 +663,13 @@ static int s_on_ack(glci_agent_sender_t *s, const void *data, size_t len, int64_
         }
         break;
     case GLCI_WIRE_MALFORMED:
+        if (s_malformed(s, &ack)) {
+            s->next_send = s->base;     /* the empty batch, then the rest */
+            s->gap_target = 0;
+            break;
+        }
+        /* not identifiable, or not dead-lettered yet: as FORBIDDEN */
+        /* fall through */
     case GLCI_WIRE_FORBIDDEN:
         glci_error("the collector refused batch %llu as %s: %s; the batch is kept",
                    (unsigned long long)ack.seq, glci_wire_status_str((int)ack.status),

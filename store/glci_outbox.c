@@ -482,6 +482,7 @@ typedef struct {
     uint64_t seq;
     int64_t now;
     int code;
+    uint64_t n_rejects;
 } s_quarantine_ctx_t;
 
 static int s_quarantine_cb(MDB_txn *txn, void *arg)
@@ -517,12 +518,22 @@ static int s_quarantine_cb(MDB_txn *txn, void *arg)
         (rc = s_meta_put_u64(txn, ob->meta, "quarantined",
                              s_meta_u64(txn, ob->meta, "quarantined", 0) + 1)) != 0)
         return rc;
+    if (x->n_rejects &&
+        (rc = s_meta_put_u64(txn, ob->meta, "rejects",
+                             s_meta_u64(txn, ob->meta, "rejects", 0) + x->n_rejects)) != 0)
+        return rc;
     return 0;
 }
 
 int glci_outbox_quarantine(glci_outbox_t *ob, uint64_t seq, int64_t now)
 {
-    s_quarantine_ctx_t x = {.ob = ob, .seq = seq, .now = now};
+    return glci_outbox_quarantine_rejected(ob, seq, now, 0);
+}
+
+int glci_outbox_quarantine_rejected(glci_outbox_t *ob, uint64_t seq, int64_t now,
+                                    uint64_t n_rejects)
+{
+    s_quarantine_ctx_t x = {.ob = ob, .seq = seq, .now = now, .n_rejects = n_rejects};
     return s_write(ob, s_quarantine_cb, &x, &x.code);
 }
 

@@ -122,6 +122,12 @@ int glci_outbox_read(glci_outbox_t *ob, uint64_t seq, glci_outbox_batch_t **out)
  * an empty batch with the same number in its place. ENOENT if absent. */
 int glci_outbox_quarantine(glci_outbox_t *ob, uint64_t seq, int64_t now);
 
+/* The same for a batch the collector refused as MALFORMED (permanent),
+ * whose n_rejects observations the caller wrote to the dead-letter file:
+ * they are added to the dead-letter count in the same transaction. */
+int glci_outbox_quarantine_rejected(glci_outbox_t *ob, uint64_t seq, int64_t now,
+                                    uint64_t n_rejects);
+
 /* Records a cumulative ack: deletes every batch with a number <= acked,
  * records the ack time `now` and adds n_rejects to the dead-letter count,
  * in one durable transaction. Acks below the recorded one change nothing

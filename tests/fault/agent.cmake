@@ -33,3 +33,10 @@ glci_add_test(test_agent_clone fault
   LIBS glci_checker
   TIMEOUT 600)
 add_dependencies(test_agent_clone glci glci-agent glci-collector)
+
+# A MALFORMED batch is dead-lettered and quarantined; delivery goes on.
+glci_add_test(test_agent_malformed fault
+  SOURCES fault/test_agent_malformed.c
+  LIBS glci_checker
+  TIMEOUT 600)
+add_dependencies(test_agent_malformed glci glci-agent glci-collector)
