@@ -41,6 +41,56 @@ static int s_name_ok(const char *name)
     return 1;
 }
 
+static int s_bad_id(const glci_cmd_t *cmd, const char *id)
+{
+    return glci_usage_error(cmd, "invalid city id '%s' (lower-case letters, digits, "
+                                 "'.', '_', '-'; at most %d characters)",
+                            id, GLCI_CITY_ID_MAX);
+}
+
+/* Checks the pair --public-key Z85 | --key-out FILE of city add and
+ * key-add: exactly one, a valid key, a non-empty file name. Returns
+ * GLCI_EXIT_OK or the usage error's exit status. */
+static int s_key_opts(const glci_cmd_t *cmd, const glci_opt_t *pk, const glci_opt_t *out)
+{
+    if (pk->seen && out->seen)
+        return glci_usage_error(cmd, "give either --public-key or --key-out, not both");
+    if (!pk->seen && !out->seen)
+        return glci_usage_error(cmd, "give --public-key Z85 or --key-out FILE");
+    if (pk->seen && !glci_key_valid(pk->value))
+        return glci_usage_error(cmd, "invalid public key '%s' (40 characters of Z85 text)",
+                                pk->value);
+    if (out->seen && !*out->value)
+        return glci_usage_error(cmd, "option --key-out needs a file name");
+    return GLCI_EXIT_OK;
+}
+
+/* The city's public key: the one given, or a new pair whose secret half is
+ * written to key_out first (mode 0600, never over an existing file), so a
+ * failure to write it registers nothing. Sets *made_file when the caller
+ * must remove key_out again if registering fails. Returns 0, or -1 after
+ * printing the error. */
+static int s_key_make(const glci_cmd_t *cmd, const char *given, const char *key_out,
+                      glci_key_t *pub, int *made_file)
+{
+    if (!key_out) {
+        snprintf(pub->z85, sizeof pub->z85, "%s", given);
+        return 0;
+    }
+    glci_key_t sec;
+    char err[512] = "";
+    int rc = 0;
+    if (glci_key_generate(pub, &sec, err, sizeof err) != 0 ||
+        glci_keyfile_write_secret(key_out, pub, &sec, err, sizeof err) != 0) {
+        glci_fail(cmd, "%s", err);
+        rc = -1;
+    } else {
+        *made_file = 1;
+    }
+    memset(&sec, 0, sizeof sec);
+    return rc;
+}
+
 static int s_add(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char **argv)
 {
     glci_opt_t opts[] = {
@@ -56,9 +106,7 @@ static int s_add(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char **
     const char *id = pos[0];
     char country[GLCI_COUNTRY_MAX + 1];
     if (!glci_city_id_valid(id))
-        return glci_usage_error(cmd, "invalid city id '%s' (lower-case letters, digits, "
-                                     "'.', '_', '-'; at most %d characters)",
-                                id, GLCI_CITY_ID_MAX);
+        return s_bad_id(cmd, id);
     if (!opts[0].seen)
         return glci_usage_error(cmd, "missing --name NAME");
     if (!s_name_ok(opts[0].value))
@@ -69,36 +117,19 @@ static int s_add(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char **
     if (s_country(opts[1].value, country) != 0)
         return glci_usage_error(cmd, "invalid country '%s' (a code such as IE or GB-SCT)",
                                 opts[1].value);
-    if (opts[2].seen && opts[3].seen)
-        return glci_usage_error(cmd, "give either --public-key or --key-out, not both");
-    if (!opts[2].seen && !opts[3].seen)
-        return glci_usage_error(cmd, "give --public-key Z85 or --key-out FILE");
-    if (opts[2].seen && !glci_key_valid(opts[2].value))
-        return glci_usage_error(cmd, "invalid public key '%s' (40 characters of Z85 text)",
-                                opts[2].value);
+    rc = s_key_opts(cmd, &opts[2], &opts[3]);
+    if (rc != GLCI_EXIT_OK)
+        return rc;
     const char *key_out = opts[3].seen ? opts[3].value : NULL;
-    if (key_out && !*key_out)
-        return glci_usage_error(cmd, "option --key-out needs a file name");
 
     glci_store_t *st = NULL;
-    glci_key_t pub, sec;
-    char err[512] = "";
+    glci_key_t pub;
     int made_file = 0;
     int status = GLCI_EXIT_FAIL;
     if (glci_cli_open(cmd, cli, 0, &st) != 0)
         goto cleanup;
-    if (key_out) {
-        /* The secret file first (never over an existing one), so a failure
-         * to write it registers nothing. */
-        if (glci_key_generate(&pub, &sec, err, sizeof err) != 0 ||
-            glci_keyfile_write_secret(key_out, &pub, &sec, err, sizeof err) != 0) {
-            glci_fail(cmd, "%s", err);
-            goto cleanup;
-        }
-        made_file = 1;
-    } else {
-        snprintf(pub.z85, sizeof pub.z85, "%s", opts[2].value);
-    }
+    if (s_key_make(cmd, opts[2].seen ? opts[2].value : NULL, key_out, &pub, &made_file) != 0)
+        goto cleanup;
     rc = glci_store_city_add(st, id, opts[0].value, country, pub.z85);
     if (rc == GLCI_STORE_EEXIST) {
         glci_fail(cmd, "city '%s' or its public key is already registered", id);
@@ -134,7 +165,6 @@ static int s_add(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char **
 cleanup:
     if (made_file)
         unlink(key_out);
-    memset(&sec, 0, sizeof sec);
     glci_store_close(&st);
     return status;
 }
@@ -200,40 +230,20 @@ static int s_key_add(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, cha
         return rc == GLCI_ARGS_HELP ? GLCI_EXIT_OK : GLCI_EXIT_USAGE;
     const char *id = pos[0];
     if (!glci_city_id_valid(id))
-        return glci_usage_error(cmd, "invalid city id '%s' (lower-case letters, digits, "
-                                     "'.', '_', '-'; at most %d characters)",
-                                id, GLCI_CITY_ID_MAX);
-    if (opts[0].seen && opts[1].seen)
-        return glci_usage_error(cmd, "give either --public-key or --key-out, not both");
-    if (!opts[0].seen && !opts[1].seen)
-        return glci_usage_error(cmd, "give --public-key Z85 or --key-out FILE");
-    if (opts[0].seen && !glci_key_valid(opts[0].value))
-        return glci_usage_error(cmd, "invalid public key '%s' (40 characters of Z85 text)",
-                                opts[0].value);
+        return s_bad_id(cmd, id);
+    rc = s_key_opts(cmd, &opts[0], &opts[1]);
+    if (rc != GLCI_EXIT_OK)
+        return rc;
     const char *key_out = opts[1].seen ? opts[1].value : NULL;
-    if (key_out && !*key_out)
-        return glci_usage_error(cmd, "option --key-out needs a file name");
 
     glci_store_t *st = NULL;
-    glci_key_t pub, sec;
-    char err[512] = "";
+    glci_key_t pub;
     int made_file = 0;
     int status = GLCI_EXIT_FAIL;
-    memset(&sec, 0, sizeof sec);
     if (glci_cli_open(cmd, cli, 0, &st) != 0)
         goto cleanup;
-    if (key_out) {
-        /* The secret file first (never over an existing one); removed again
-         * if the key cannot be registered. */
-        if (glci_key_generate(&pub, &sec, err, sizeof err) != 0 ||
-            glci_keyfile_write_secret(key_out, &pub, &sec, err, sizeof err) != 0) {
-            glci_fail(cmd, "%s", err);
-            goto cleanup;
-        }
-        made_file = 1;
-    } else {
-        snprintf(pub.z85, sizeof pub.z85, "%s", opts[0].value);
-    }
+    if (s_key_make(cmd, opts[0].seen ? opts[0].value : NULL, key_out, &pub, &made_file) != 0)
+        goto cleanup;
     rc = glci_store_city_key_add(st, id, pub.z85);
     if (rc != 0) {
         s_key_fail(cmd, cli, st, rc, "cannot add the key");
@@ -254,7 +264,6 @@ static int s_key_add(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, cha
 cleanup:
     if (made_file)
         unlink(key_out);
-    memset(&sec, 0, sizeof sec);
     glci_store_close(&st);
     return status;
 }
@@ -270,9 +279,7 @@ static int s_key_remove(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, 
         return rc == GLCI_ARGS_HELP ? GLCI_EXIT_OK : GLCI_EXIT_USAGE;
     const char *id = pos[0];
     if (!glci_city_id_valid(id))
-        return glci_usage_error(cmd, "invalid city id '%s' (lower-case letters, digits, "
-                                     "'.', '_', '-'; at most %d characters)",
-                                id, GLCI_CITY_ID_MAX);
+        return s_bad_id(cmd, id);
     if (!opts[0].seen)
         return glci_usage_error(cmd, "missing --public-key Z85 (the key to remove)");
     if (!glci_key_valid(opts[0].value))
