@@ -351,8 +351,9 @@ int glci_agent_cmd_status(const glci_agent_config_t *cfg, int argc, char **argv)
     int64_t now = (int64_t)time(NULL);
     int64_t age = st.oldest ? (now > st.oldest ? now - st.oldest : 0) : -1;
     char oldest[32], last_ack[32], since[32], dead[GLCI_AGENT_PATH_MAX + 32] = "";
-    char lost_at[32];
+    char lost_at[32], clash_at[32];
     s_iso_or(st.lost_at, "", lost_at, sizeof lost_at);
+    s_iso_or(st.clash_at, "", clash_at, sizeof clash_at);
     s_iso_or(st.oldest, "", oldest, sizeof oldest);
     s_iso_or(st.last_ack, "", last_ack, sizeof last_ack);
     s_iso_or(running ? st.state_since : 0, "", since, sizeof since);
@@ -398,17 +399,32 @@ int glci_agent_cmd_status(const glci_agent_config_t *cfg, int argc, char **argv)
                    (unsigned long long)st.lost_last, lost_at);
         else
             printf(", \"collector_lost\": null");
+        printf(", \"clash_events\": %llu", (unsigned long long)st.clash_events);
+        if (st.clash_events)
+            printf(", \"clash_stream\": \"%016llx\", \"clash_at\": \"%s\"",
+                   (unsigned long long)st.clash_stream, clash_at);
+        else
+            printf(", \"clash_stream\": null, \"clash_at\": null");
+        printf(", \"dead_letters_pending\": %llu", (unsigned long long)st.dead_pending);
         printf("}\n");
     } else if (strcmp(format, "csv") == 0) {
         printf("stream,running,connection,batches,observations,bytes,limit,oldest_undelivered,"
-               "oldest_age_s,last_ack,acked,rejects,quarantined,lost_events,lost_batches\n");
-        printf("%016llx,%s,%s,%llu,%llu,%llu,%llu,%s,%s%lld,%s,%llu,%llu,%llu,%llu,%llu\n",
+               "oldest_age_s,last_ack,acked,rejects,quarantined,lost_events,lost_batches,"
+               "clash_events,clash_stream,clash_at,dead_letters_pending\n");
+        char clash_stream[24] = "";
+        if (st.clash_events)
+            snprintf(clash_stream, sizeof clash_stream, "%016llx",
+                     (unsigned long long)st.clash_stream);
+        printf("%016llx,%s,%s,%llu,%llu,%llu,%llu,%s,%s%lld,%s,%llu,%llu,%llu,%llu,%llu,"
+               "%llu,%s,%s,%llu\n",
                (unsigned long long)st.stream, running ? "true" : "false", conn,
                (unsigned long long)st.batches, (unsigned long long)st.observations,
                (unsigned long long)st.bytes, (unsigned long long)st.limit, oldest,
                "", age >= 0 ? (long long)age : 0LL, last_ack, (unsigned long long)st.acked,
                (unsigned long long)st.rejects, (unsigned long long)st.quarantined,
-               (unsigned long long)st.lost_events, (unsigned long long)st.lost_batches);
+               (unsigned long long)st.lost_events, (unsigned long long)st.lost_batches,
+               (unsigned long long)st.clash_events, clash_stream,
+               st.clash_events ? clash_at : "", (unsigned long long)st.dead_pending);
     } else {
         printf("%-13s %s (stream %016llx)\n", "outbox", cfg->outbox,
                (unsigned long long)st.stream);
@@ -427,6 +443,10 @@ int glci_agent_cmd_status(const glci_agent_config_t *cfg, int argc, char **argv)
             printf("%-13s never\n", "last ack");
         printf("%-13s %llu%s%s%s\n", "rejects", (unsigned long long)st.rejects,
                dead[0] ? " (in " : "", dead, dead[0] ? ")" : "");
+        if (st.dead_pending)
+            printf("%-13s %llu rejected observation%s kept in the outbox, not yet written "
+                   "to the dead-letter file\n", "DEAD PENDING",
+                   (unsigned long long)st.dead_pending, st.dead_pending == 1 ? "" : "s");
         if (st.quarantined)
             printf("%-13s %llu corrupt record%s kept aside\n", "quarantined",
                    (unsigned long long)st.quarantined, st.quarantined == 1 ? "" : "s");
@@ -438,6 +458,12 @@ int glci_agent_cmd_status(const glci_agent_config_t *cfg, int argc, char **argv)
                    (unsigned long long)st.lost_stream, lost_at,
                    (unsigned long long)st.lost_batches, st.lost_batches == 1 ? "" : "es",
                    (unsigned long long)st.lost_events, st.lost_events == 1 ? "" : "s");
+        if (st.clash_events)
+            printf("%-13s the collector held other content under numbers of stream %016llx "
+                   "(a cloned or copied outbox), at %s; the undelivered batches moved onto "
+                   "a new stream (%llu time%s)\n", "CLASH",
+                   (unsigned long long)st.clash_stream, clash_at,
+                   (unsigned long long)st.clash_events, st.clash_events == 1 ? "" : "s");
     }
     return 0;
 }

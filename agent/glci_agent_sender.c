@@ -23,6 +23,10 @@
 /* A GAP below the oldest batch in the outbox is acted on only when it is
  * seen again after this pause in sending (see s_on_lost). */
 #define S_LOST_CONFIRM_MS 1000
+/* Dead letters whose file write failed are tried again this often. */
+#define S_DEAD_RETRY_MS 1000
+/* Dead letters written per append (the rest follow at once). */
+#define S_DEAD_CHUNK 512
 
 struct glci_agent_sender {
     void *dealer, *monitor;
@@ -58,7 +62,13 @@ struct glci_agent_sender {
     int64_t clash_deadline;
     uint64_t *drop;
     size_t n_drop, cap_drop;
-    uint64_t clash_rejects;
+    /* Dead letters stored in the outbox and not yet in the dead-letter file
+     * (s_flush_dead): pending until a flush finds none; failing while the
+     * file cannot be written (warned once per streak, retried every
+     * S_DEAD_RETRY_MS). */
+    int dead_pending;
+    int dead_failing;
+    int64_t next_dead_flush;
     char state[32];
 };
 
@@ -167,6 +177,7 @@ int glci_agent_sender_open(const glci_agent_config_t *cfg, glci_outbox_t *ob,
         glci_outbox_first_seq(ob, &s->base) != 0)
         s->base = s->next_seq;
     s->next_send = s->base;
+    s->dead_pending = 1;               /* left by an earlier run? the first step looks */
     s->state[0] = '\0';
     s_set_state(s, "connecting");
     *out = s;
@@ -272,7 +283,6 @@ static void s_on_monitor(glci_agent_sender_t *s, int64_t now)
             s->next_send = s->base;
             s->clash_seq = 0;          /* answers lost: resending from base asks again */
             s->n_drop = 0;
-            s->clash_rejects = 0;
             s_set_state(s, "disconnected");
             break;
         case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
@@ -294,46 +304,125 @@ static void s_on_monitor(glci_agent_sender_t *s, int64_t now)
     }
 }
 
-/* Writes the rejected observations of batch seq to the dead-letter file.
- * Returns how many were written (0 if the batch is gone), or -1. */
-static int64_t s_dead_letters(glci_agent_sender_t *s, const glci_wire_ack_t *ack)
+/* The rejected observations an APPLIED ack names, as dead letters: their
+ * rows read from batch ack->seq, the collector's message and the time now.
+ * *out (caller frees with s_dead_free) receives *n rows (0 if the batch is
+ * gone). Returns 0, or -1 if the batch cannot be read. */
+typedef struct {
+    glci_outbox_batch_t *batch;
+    glci_outbox_dead_t *rows;
+    char (*text)[GLCI_WIRE_MESSAGE_MAX + 1];
+    size_t n;
+} s_dead_t;
+
+static void s_dead_free(s_dead_t *d)
 {
-    glci_outbox_batch_t *b = NULL;
-    int rc = glci_outbox_read(s->ob, ack->seq, &b);
-    if (rc != 0)
-        return rc == GLCI_OUTBOX_ENOENT ? 0 : -1;
-    glci_outbox_obs_t *rows = glci_xcalloc(ack->n_rejections, sizeof *rows);
-    const char **why = glci_xcalloc(ack->n_rejections, sizeof *why);
-    char (*text)[GLCI_WIRE_MESSAGE_MAX + 1] = glci_xcalloc(ack->n_rejections, sizeof *text);
-    size_t n = 0;
-    for (size_t i = 0; i < ack->n_rejections; i++) {
-        const glci_wire_rejection_t *r = &ack->rejections[i];
-        if (r->index >= b->n_obs)
-            continue;
-        rows[n] = b->obs[r->index];
-        snprintf(text[n], sizeof text[n], "%s", r->message[0] ? r->message : "rejected");
-        why[n] = text[n];
-        n++;
-    }
-    char err[512];
-    int64_t out = (int64_t)n;
-    if (n && glci_agent_deadletter_append(s->deadletter, rows, why, n, (int64_t)time(NULL),
-                                          err, sizeof err) != 0) {
-        glci_error("%s", err);
-        out = -1;
-    } else if (n) {
-        glci_warn("batch %llu: %zu observation%s rejected by the collector, written to %s",
-                  (unsigned long long)ack->seq, n, n == 1 ? "" : "s", s->deadletter);
-    }
-    free(text);
-    free(why);
-    free(rows);
-    glci_outbox_batch_free(&b);
-    return out;
+    free(d->text);
+    free(d->rows);
+    glci_outbox_batch_free(&d->batch);
+    memset(d, 0, sizeof *d);
 }
 
-static int s_record_ack(glci_agent_sender_t *s, uint64_t acked, uint64_t n_rejects, int64_t now)
+static int s_dead_rows(glci_agent_sender_t *s, const glci_wire_ack_t *ack, s_dead_t *d)
 {
+    memset(d, 0, sizeof *d);
+    int rc = glci_outbox_read(s->ob, ack->seq, &d->batch);
+    if (rc != 0) {
+        if (rc == GLCI_OUTBOX_ENOENT)
+            return 0;
+        glci_error("cannot read batch %llu for its rejected observations: %s",
+                   (unsigned long long)ack->seq, glci_outbox_strerror(rc));
+        return -1;
+    }
+    d->rows = glci_xcalloc(ack->n_rejections, sizeof *d->rows);
+    d->text = glci_xcalloc(ack->n_rejections, sizeof *d->text);
+    int64_t now = (int64_t)time(NULL);
+    for (size_t i = 0; i < ack->n_rejections; i++) {
+        const glci_wire_rejection_t *r = &ack->rejections[i];
+        if (r->index >= d->batch->n_obs)
+            continue;
+        d->rows[d->n].obs = d->batch->obs[r->index];
+        snprintf(d->text[d->n], sizeof d->text[d->n], "%s",
+                 r->message[0] ? r->message : "rejected");
+        d->rows[d->n].reason = d->text[d->n];
+        d->rows[d->n].at = now;
+        d->n++;
+    }
+    return 0;
+}
+
+/* Copies the dead letters stored in the outbox to the dead-letter file
+ * (append, fsync), then deletes them from the outbox in a following
+ * transaction. If the agent dies between the two, the rows are written
+ * again at the next flush: the file is at-least-once, and a repeated row
+ * is identical to the first (its time is the one stored). When the file
+ * cannot be written the rows stay in the outbox; a warning is logged once
+ * per streak of failures and the flush is tried again S_DEAD_RETRY_MS
+ * later. */
+static void s_flush_dead(glci_agent_sender_t *s, int64_t now)
+{
+    size_t written = 0;
+    for (;;) {
+        glci_outbox_dead_list_t *l = NULL;
+        int rc = glci_outbox_dead_list(s->ob, S_DEAD_CHUNK, &l);
+        if (rc != 0) {
+            glci_error("cannot read the dead letters from the outbox: %s; will retry",
+                       glci_outbox_strerror(rc));
+            s->next_dead_flush = now + S_DEAD_RETRY_MS;
+            return;
+        }
+        if (l->n == 0) {
+            glci_outbox_dead_list_free(&l);
+            break;
+        }
+        char err[512];
+        if (glci_agent_deadletter_write(s->deadletter, l->rows, l->n, err, sizeof err) != 0) {
+            if (!s->dead_failing) {
+                glci_outbox_status_t st;
+                uint64_t pending = glci_outbox_status(s->ob, &st) == 0 ? st.dead_pending : l->n;
+                glci_warn("%s; %llu rejected observation%s kept in the outbox, retrying",
+                          err, (unsigned long long)pending, pending == 1 ? "" : "s");
+            }
+            s->dead_failing = 1;
+            s->next_dead_flush = now + S_DEAD_RETRY_MS;
+            glci_outbox_dead_list_free(&l);
+            return;
+        }
+        uint64_t upto = l->rows[l->n - 1].id;
+        size_t n = l->n;
+        glci_outbox_dead_list_free(&l);
+        rc = glci_outbox_dead_delete(s->ob, upto, NULL);
+        if (rc != 0) {
+            glci_error("cannot delete dead letters written to %s from the outbox: %s; they "
+                       "will be written again", s->deadletter, glci_outbox_strerror(rc));
+            s->next_dead_flush = now + S_DEAD_RETRY_MS;
+            return;
+        }
+        written += n;
+        if (n < S_DEAD_CHUNK)
+            break;
+    }
+    if (written)
+        glci_warn("%zu observation%s rejected by the collector written to %s", written,
+                  written == 1 ? "" : "s", s->deadletter);
+    if (s->dead_failing)
+        glci_info("the dead-letter file %s can be written again", s->deadletter);
+    s->dead_failing = 0;
+    s->dead_pending = 0;
+}
+
+/* Dead letters were stored: flush them at the next step. */
+static void s_dead_stored(glci_agent_sender_t *s)
+{
+    s->dead_pending = 1;
+    if (!s->dead_failing)
+        s->next_dead_flush = 0;
+}
+
+static int s_record_ack(glci_agent_sender_t *s, uint64_t acked, const s_dead_t *dead,
+                        int64_t now)
+{
+    size_t n_dead = dead ? dead->n : 0;
     if (acked >= s->next_seq) {
         uint64_t next = s->next_seq;
         glci_outbox_next_seq(s->ob, &next);
@@ -346,14 +435,21 @@ static int s_record_ack(glci_agent_sender_t *s, uint64_t acked, uint64_t n_rejec
                        (unsigned long long)(next - 1));
         }
     }
-    if (acked < s->base && n_rejects == 0)
+    if (acked < s->base && n_dead == 0)
         return GLCI_AGENT_OK;
     size_t gone = 0;
-    int rc = glci_outbox_ack(s->ob, acked, (int64_t)time(NULL), n_rejects, &gone);
+    int rc = glci_outbox_ack_dead(s->ob, acked, (int64_t)time(NULL),
+                                  n_dead ? dead->rows : NULL, n_dead, &gone);
     if (rc != 0) {
         glci_error("cannot record the ack of batch %llu in the outbox: %s",
                    (unsigned long long)acked, glci_outbox_strerror(rc));
         return GLCI_AGENT_EOUTBOX;
+    }
+    if (n_dead) {
+        glci_warn("batch %llu: %zu observation%s rejected by the collector (kept as dead "
+                  "letters for %s)", (unsigned long long)dead->batch->seq, n_dead,
+                  n_dead == 1 ? "" : "s", s->deadletter);
+        s_dead_stored(s);
     }
     if (acked + 1 > s->base) {
         s->base = acked + 1;
@@ -466,7 +562,6 @@ static void s_clash_begin(glci_agent_sender_t *s, const glci_wire_ack_t *ack, in
     s->clash_last = s->next_send > ack->seq ? s->next_send - 1 : ack->seq;
     s->clash_deadline = now + s->ack_timeout_ms;
     s->n_drop = 0;
-    s->clash_rejects = 0;
     s_set_state(s, "restreaming");
 }
 
@@ -482,14 +577,13 @@ static void s_clash_drop(glci_agent_sender_t *s, uint64_t seq)
 static int s_clash_finish(glci_agent_sender_t *s, int64_t now)
 {
     uint64_t old_stream = s->stream, new_stream = 0, kept = 0;
-    int rc = glci_outbox_restream(s->ob, s->drop, s->n_drop, s->clash_rejects,
-                                  (int64_t)time(NULL), &new_stream, &kept);
+    int rc = glci_outbox_restream(s->ob, s->drop, s->n_drop, 0, (int64_t)time(NULL),
+                                  &new_stream, &kept);
     s->clash_seq = 0;
     if (rc != 0) {
         glci_error("cannot move the outbox onto a new stream: %s; will retry",
                    glci_outbox_strerror(rc));
         s->n_drop = 0;
-        s->clash_rejects = 0;
         s_backoff(s, now);
         return GLCI_AGENT_EOUTBOX;
     }
@@ -499,7 +593,6 @@ static int s_clash_finish(glci_agent_sender_t *s, int64_t now)
                (unsigned long long)kept, (unsigned long long)kept,
                (unsigned long long)new_stream);
     s->n_drop = 0;
-    s->clash_rejects = 0;
     s->prev_stream = old_stream;
     s->stream = new_stream;
     s->base = 1;
@@ -520,10 +613,22 @@ static int s_clash_answer(glci_agent_sender_t *s, const glci_wire_ack_t *ack, in
 {
     if (ack->seq > s->clash_seq) {
         if (ack->status == GLCI_WIRE_APPLIED) {
-            if (ack->n_rejections > 0) {
-                int64_t n = s_dead_letters(s, ack);
-                if (n > 0)
-                    s->clash_rejects += (uint64_t)n;
+            /* Its rejected rows are stored now; the batch is dropped at the
+             * move. Should the move not happen (timeout, dropped
+             * connection), the batch is sent again and answered DUPLICATE
+             * without rejections: they are stored once. */
+            s_dead_t dead;
+            if (ack->n_rejections > 0 && s_dead_rows(s, ack, &dead) == 0) {
+                if (dead.n) {
+                    int rc = glci_outbox_dead_add(s->ob, dead.rows, dead.n);
+                    if (rc != 0)
+                        glci_error("ALARM: cannot keep the %zu observations of batch %llu "
+                                   "rejected by the collector: %s", dead.n,
+                                   (unsigned long long)ack->seq, glci_outbox_strerror(rc));
+                    else
+                        s_dead_stored(s);
+                }
+                s_dead_free(&dead);
             }
             s_clash_drop(s, ack->seq);
         } else if (ack->status == GLCI_WIRE_DUPLICATE && !ack->error[0]) {
@@ -536,11 +641,12 @@ static int s_clash_answer(glci_agent_sender_t *s, const glci_wire_ack_t *ack, in
 }
 
 /* MALFORMED for batch base: permanent for that batch (PROTOCOL.md: never
- * resend as is). Its rows go to the dead-letter file with the collector's
- * error, its record to the quarantine table, and an empty batch takes its
- * number (glci_outbox_quarantine_rejected, one transaction), so the
+ * resend as is). In one transaction (glci_outbox_quarantine_dead) its rows
+ * are stored as dead letters with the collector's error, its record moves
+ * to the quarantine table, and an empty batch takes its number, so the
  * collector's mark moves past it and delivery goes on with the next batch
- * on the same stream. 1 done, 0 not (the caller backs off and keeps it). */
+ * on the same stream; the rows reach the dead-letter file at the next
+ * flush. 1 done, 0 not (the caller backs off and keeps it). */
 static int s_malformed(glci_agent_sender_t *s, const glci_wire_ack_t *ack)
 {
     glci_outbox_batch_t *b = NULL;
@@ -550,33 +656,33 @@ static int s_malformed(glci_agent_sender_t *s, const glci_wire_ack_t *ack)
         glci_outbox_batch_free(&b);
         return 0;
     }
-    char why[sizeof ack->error + 64], err[512];
+    char why[sizeof ack->error + 64];
     snprintf(why, sizeof why, "batch refused as malformed: %s",
              ack->error[0] ? ack->error : "(no detail)");
-    const char **reasons = glci_xcalloc(b->n_obs, sizeof *reasons);
-    for (size_t i = 0; i < b->n_obs; i++)
-        reasons[i] = why;
-    int done = 0;
     size_t n = b->n_obs;
-    if (glci_agent_deadletter_append(s->deadletter, b->obs, reasons, n, (int64_t)time(NULL),
-                                     err, sizeof err) != 0) {
-        glci_error("%s; batch %llu is kept", err, (unsigned long long)ack->seq);
-    } else {
-        int rc = glci_outbox_quarantine_rejected(s->ob, ack->seq, (int64_t)time(NULL), n);
-        if (rc != 0) {
-            glci_error("cannot quarantine batch %llu: %s", (unsigned long long)ack->seq,
-                       glci_outbox_strerror(rc));
-        } else {
-            glci_error("ALARM: the collector refused batch %llu of stream %016llx as "
-                       "malformed (%s): its %zu observation%s went to %s and the batch to "
-                       "quarantine; an empty batch takes its number and delivery goes on",
-                       (unsigned long long)ack->seq, (unsigned long long)s->stream,
-                       ack->error[0] ? ack->error : "no detail", n, n == 1 ? "" : "s",
-                       s->deadletter);
-            done = 1;
-        }
+    int64_t now = (int64_t)time(NULL);
+    glci_outbox_dead_t *rows = glci_xcalloc(n, sizeof *rows);
+    for (size_t i = 0; i < n; i++) {
+        rows[i].obs = b->obs[i];
+        rows[i].reason = why;
+        rows[i].at = now;
     }
-    free(reasons);
+    int done = 0;
+    int rc = glci_outbox_quarantine_dead(s->ob, ack->seq, now, rows, n);
+    if (rc != 0) {
+        glci_error("cannot quarantine batch %llu: %s", (unsigned long long)ack->seq,
+                   glci_outbox_strerror(rc));
+    } else {
+        glci_error("ALARM: the collector refused batch %llu of stream %016llx as "
+                   "malformed (%s): its %zu observation%s go to %s and the batch to "
+                   "quarantine; an empty batch takes its number and delivery goes on",
+                   (unsigned long long)ack->seq, (unsigned long long)s->stream,
+                   ack->error[0] ? ack->error : "no detail", n, n == 1 ? "" : "s",
+                   s->deadletter);
+        s_dead_stored(s);
+        done = 1;
+    }
+    free(rows);
     glci_outbox_batch_free(&b);
     return done;
 }
@@ -624,14 +730,13 @@ static int s_on_ack(glci_agent_sender_t *s, const void *data, size_t len, int64_
     switch (ack.status) {
     case GLCI_WIRE_APPLIED:
     case GLCI_WIRE_DUPLICATE: {
-        uint64_t n_rej = 0;
-        if (ack.status == GLCI_WIRE_APPLIED && ack.n_rejections > 0) {
-            int64_t n = s_dead_letters(s, &ack);
-            if (n < 0) {          /* keep the batch until the file can be written */
-                s_backoff(s, now);
-                break;
-            }
-            n_rej = (uint64_t)n;
+        /* The rejected rows are stored with the ack, in its transaction;
+         * the dead-letter file is written afterwards (s_flush_dead). */
+        s_dead_t dead = {0};
+        if (ack.status == GLCI_WIRE_APPLIED && ack.n_rejections > 0 &&
+            s_dead_rows(s, &ack, &dead) != 0) {
+            s_backoff(s, now);    /* the batch cannot be read: keep it, ask again */
+            break;
         }
         /* A DUPLICATE confirms the content of the batch it answers only:
          * batches above it are deleted when their own answers come, so a
@@ -640,7 +745,8 @@ static int s_on_ack(glci_agent_sender_t *s, const void *data, size_t len, int64_
         uint64_t upto = ack.acked;
         if (ack.status == GLCI_WIRE_DUPLICATE && upto > ack.seq)
             upto = ack.seq;
-        rc = s_record_ack(s, upto, n_rej, now);
+        rc = s_record_ack(s, upto, &dead, now);
+        s_dead_free(&dead);
         s->backoff_ms = S_BACKOFF_MIN_MS;
         glci_debug("batch %llu %s, acked up to %llu", (unsigned long long)ack.seq,
                    glci_wire_status_str((int)ack.status), (unsigned long long)ack.acked);
@@ -764,12 +870,13 @@ int glci_agent_sender_step(glci_agent_sender_t *s, const zmq_pollitem_t *items,
             s->next_seq = next;
         s->next_outbox_poll = now + S_POLL_OUTBOX_MS;
     }
+    if (s->dead_pending && now >= s->next_dead_flush)
+        s_flush_dead(s, now);
     if (s->clash_seq && now >= s->clash_deadline) {
         glci_warn("no answer for the batches sent before the clash; asking again from "
                   "batch %llu", (unsigned long long)s->base);
         s->clash_seq = 0;
         s->n_drop = 0;
-        s->clash_rejects = 0;
         s->next_send = s->base;
         s->gap_target = 0;
     }
@@ -808,6 +915,8 @@ long glci_agent_sender_timeout(const glci_agent_sender_t *s, int64_t now)
     int64_t t = s->next_outbox_poll - now;
     if (s->backoff_until > now && s->backoff_until - now < t)
         t = s->backoff_until - now;
+    if (s->dead_pending && s->next_dead_flush - now < t)
+        t = s->next_dead_flush - now;
     if (t < 0)
         t = 0;
     /* the socket may refuse a send (EAGAIN) while batches wait: look again soon */

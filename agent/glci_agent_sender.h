@@ -28,9 +28,14 @@
  *   pauses with exponential backoff (1 s .. 60 s, jittered; doubled at most
  *   once per pause, however many answers of the window ask) and resumes
  *   from the oldest batch. UNAVAILABLE: the same, logged as a warning.
- * - Rejected observations of an applied batch go to the dead-letter file
- *   (fsynced) before the ack is recorded; their count goes into the
- *   outbox's meta in the ack's transaction.
+ * - Rejected observations of an applied batch are stored in the outbox's
+ *   dead-letter table in the transaction that records the ack (and their
+ *   count in its meta); recording the ack never depends on the dead-letter
+ *   file. They are then appended to the file (fsynced) and deleted from the
+ *   table in a following transaction; when the file cannot be written they
+ *   stay, a warning is logged once per streak of failures and the flush is
+ *   retried every second. A crash between the append and the delete writes
+ *   those rows again (at-least-once; a repeated row is identical).
  * - New batches stored by other processes (`push`) are noticed by polling
  *   the outbox's next sequence number every 200 ms (a cheap read
  *   transaction).

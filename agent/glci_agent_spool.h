@@ -85,4 +85,10 @@ int glci_agent_deadletter_append(const char *path, const glci_outbox_obs_t *obs,
                                  const char *const *reasons, size_t n, int64_t when,
                                  char *err, size_t errlen);
 
+/* Appends dead letters read from the outbox (each with its own reason and
+ * time) to the dead-letter file, creating it with its header, and fsyncs
+ * it. 0 or EIO (message naming the file in err). */
+int glci_agent_deadletter_write(const char *path, const glci_outbox_dead_t *rows, size_t n,
+                                char *err, size_t errlen);
+
 #endif

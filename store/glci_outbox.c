@@ -9,12 +9,18 @@
  *   batches     8-byte big-endian seq -> batch record
  *   quarantine  8-byte big-endian seq -> the record as it was found
  *   markers     input identity text -> i64 time it was taken
+ *   dead        8-byte big-endian dead-letter id -> dead-letter record
+ *               (meta dl_next holds the next id)
  *
  * A batch record is little-endian:
  *   "GOB1" | created i64 | n_obs u32 | n_obs x observation | checksum[16]
  *   observation: period i32 | value f64 bits | observed_at i64 |
  *                ind_len u16 | src_len u16 | indicator | source
  * The checksum is BLAKE2b-128 (libsodium) of everything before it.
+ *
+ * A dead-letter record is little-endian:
+ *   "GDL1" | at i64 | period i32 | value f64 bits | observed_at i64 |
+ *   ind_len u16 | src_len u16 | reason_len u16 | indicator | source | reason
  *
  * Environment handling (durable commits, stale readers, map growth on
  * MDB_MAP_FULL, adopting a map grown by another process) is the shared
@@ -42,7 +48,7 @@
 
 struct glci_outbox {
     glci_mdb_t *mdb;
-    MDB_dbi meta, batches, quarantine, markers;
+    MDB_dbi meta, batches, quarantine, markers, dead;
     uint64_t limit;
     uint64_t stream;
 };
@@ -263,7 +269,9 @@ void glci_outbox_batch_free(glci_outbox_batch_t **self)
 
 /* ---- open / close ------------------------------------------------------ */
 
-static const char *const s_dbi_names[4] = {"meta", "batches", "quarantine", "markers"};
+#define S_NDBI 5
+static const char *const s_dbi_names[S_NDBI] = {"meta", "batches", "quarantine", "markers",
+                                                "dead"};
 
 typedef struct {
     glci_outbox_t *ob;
@@ -309,20 +317,21 @@ int glci_outbox_open(const char *dir, const glci_outbox_opts_t *opts,
     /* The map starts at 64 MiB and grows on demand; page overhead keeps it
      * well below twice the limit. */
     rc = glci_mdb_open(dir, (flags & GLCI_OUTBOX_NOCREATE) ? 0 : GLCI_MDB_CREATE, 0,
-                       (size_t)(2 * limit + (64u << 20)), 4, &ob->mdb, err, errlen);
+                       (size_t)(2 * limit + (64u << 20)), 8, &ob->mdb, err, errlen);
     if (rc != 0) {
         free(ob);
         if (rc == GLCI_STORE_ENOENT)
             snprintf(err, errlen, "%s: no outbox there", dir);
         return rc == GLCI_STORE_ENOENT ? GLCI_OUTBOX_ENOENT : s_code(rc);
     }
-    MDB_dbi dbis[4];
-    rc = glci_mdb_dbis(ob->mdb, s_dbi_names, NULL, 4, 1, dbis);
+    MDB_dbi dbis[S_NDBI];
+    rc = glci_mdb_dbis(ob->mdb, s_dbi_names, NULL, S_NDBI, 1, dbis);
     if (rc == 0) {
         ob->meta = dbis[0];
         ob->batches = dbis[1];
         ob->quarantine = dbis[2];
         ob->markers = dbis[3];
+        ob->dead = dbis[4];
         s_init_ctx_t x = {ob};
         rc = glci_mdb_write(ob->mdb, s_init_cb, &x);
     }
@@ -477,12 +486,211 @@ int glci_outbox_has_marker(glci_outbox_t *ob, const char *marker)
     return rc == MDB_NOTFOUND ? 0 : s_code(rc);
 }
 
+/* ---- dead letters ------------------------------------------------------ */
+
+#define S_DL_MAGIC "GDL1"
+#define S_DL_FIXED (4 + 8 + 4 + 8 + 8 + 2 + 2 + 2)
+
+static int s_dead_check(const glci_outbox_dead_t *dead, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t il = dead[i].obs.indicator ? strlen(dead[i].obs.indicator) : 0;
+        if (il == 0 || il > GLCI_OUTBOX_INDICATOR_MAX ||
+            s_strlen_or0(dead[i].obs.source) > GLCI_OUTBOX_SOURCE_MAX ||
+            !dead[i].reason || strlen(dead[i].reason) > GLCI_OUTBOX_REASON_MAX)
+            return GLCI_OUTBOX_EINVAL;
+    }
+    return GLCI_OUTBOX_OK;
+}
+
+/* Stores dead[0..n) under the next ids and adds n to the rejects count. */
+static int s_dead_put(MDB_txn *txn, glci_outbox_t *ob, const glci_outbox_dead_t *dead,
+                      size_t n)
+{
+    int rc;
+    if (n == 0)
+        return 0;
+    uint64_t id = s_meta_u64(txn, ob->meta, "dl_next", 1);
+    for (size_t i = 0; i < n; i++, id++) {
+        const glci_outbox_dead_t *d = &dead[i];
+        size_t il = strlen(d->obs.indicator), sl = s_strlen_or0(d->obs.source);
+        size_t rl = strlen(d->reason);
+        unsigned char key[8];
+        s_seq_key(id, key);
+        MDB_val kv = {8, key}, vv = {S_DL_FIXED + il + sl + rl, NULL};
+        if ((rc = mdb_put(txn, ob->dead, &kv, &vv, MDB_RESERVE | MDB_APPEND)) != 0)
+            return rc;
+        unsigned char *p = vv.mv_data;
+        uint64_t bits;
+        memcpy(&bits, &d->obs.value, 8);
+        memcpy(p, S_DL_MAGIC, 4);
+        s_put_le(p + 4, (uint64_t)d->at, 8);
+        s_put_le(p + 12, (uint64_t)(uint32_t)d->obs.period, 4);
+        s_put_le(p + 16, bits, 8);
+        s_put_le(p + 24, (uint64_t)d->obs.observed_at, 8);
+        s_put_le(p + 32, il, 2);
+        s_put_le(p + 34, sl, 2);
+        s_put_le(p + 36, rl, 2);
+        p += S_DL_FIXED;
+        memcpy(p, d->obs.indicator, il);
+        if (sl)
+            memcpy(p + il, d->obs.source, sl);
+        if (rl)
+            memcpy(p + il + sl, d->reason, rl);
+    }
+    if ((rc = s_meta_put_u64(txn, ob->meta, "dl_next", id)) != 0 ||
+        (rc = s_meta_put_u64(txn, ob->meta, "rejects",
+                             s_meta_u64(txn, ob->meta, "rejects", 0) + n)) != 0)
+        return rc;
+    return 0;
+}
+
+/* Decodes a dead-letter record into d, its strings copied into pool (at
+ * least v->mv_size + 3 bytes). 0, or ECORRUPT. */
+static int s_dead_decode(const MDB_val *v, glci_outbox_dead_t *d, char *pool)
+{
+    const unsigned char *p = v->mv_data;
+    if (v->mv_size < S_DL_FIXED || memcmp(p, S_DL_MAGIC, 4) != 0)
+        return GLCI_OUTBOX_ECORRUPT;
+    size_t il = (size_t)s_get_le(p + 32, 2), sl = (size_t)s_get_le(p + 34, 2);
+    size_t rl = (size_t)s_get_le(p + 36, 2);
+    if (il == 0 || S_DL_FIXED + il + sl + rl != v->mv_size)
+        return GLCI_OUTBOX_ECORRUPT;
+    uint64_t bits = s_get_le(p + 16, 8);
+    d->at = (int64_t)s_get_le(p + 4, 8);
+    d->obs.period = (int32_t)(uint32_t)s_get_le(p + 12, 4);
+    memcpy(&d->obs.value, &bits, 8);
+    d->obs.observed_at = (int64_t)s_get_le(p + 24, 8);
+    p += S_DL_FIXED;
+    memcpy(pool, p, il);
+    pool[il] = '\0';
+    d->obs.indicator = pool;
+    pool += il + 1;
+    memcpy(pool, p + il, sl);
+    pool[sl] = '\0';
+    d->obs.source = pool;
+    pool += sl + 1;
+    memcpy(pool, p + il + sl, rl);
+    pool[rl] = '\0';
+    d->reason = pool;
+    return GLCI_OUTBOX_OK;
+}
+
+typedef struct {
+    glci_outbox_t *ob;
+    const glci_outbox_dead_t *dead;
+    size_t n;
+} s_dead_ctx_t;
+
+static int s_dead_add_cb(MDB_txn *txn, void *arg)
+{
+    s_dead_ctx_t *x = arg;
+    return s_dead_put(txn, x->ob, x->dead, x->n);
+}
+
+int glci_outbox_dead_add(glci_outbox_t *ob, const glci_outbox_dead_t *dead, size_t n)
+{
+    if (n == 0 || s_dead_check(dead, n) != 0)
+        return GLCI_OUTBOX_EINVAL;
+    s_dead_ctx_t x = {ob, dead, n};
+    return s_write(ob, s_dead_add_cb, &x, NULL);
+}
+
+void glci_outbox_dead_list_free(glci_outbox_dead_list_t **self)
+{
+    if (!self || !*self)
+        return;
+    glci_outbox_dead_list_t *l = *self;
+    for (size_t i = 0; i < l->n; i++)
+        free((void *)l->rows[i].obs.indicator);   /* each row's string pool */
+    free(l->rows);
+    free(l);
+    *self = NULL;
+}
+
+int glci_outbox_dead_list(glci_outbox_t *ob, size_t max, glci_outbox_dead_list_t **out)
+{
+    MDB_txn *txn = NULL;
+    MDB_cursor *cur = NULL;
+    MDB_val k, v;
+    *out = NULL;
+    int rc = s_read_begin(ob, &txn);
+    if (rc != 0)
+        return s_code(rc);
+    glci_outbox_dead_list_t *l = glci_xcalloc(1, sizeof *l);
+    l->rows = glci_xcalloc(max ? max : 1, sizeof *l->rows);
+    int code = GLCI_OUTBOX_OK;
+    if ((rc = mdb_cursor_open(txn, ob->dead, &cur)) != 0) {
+        code = s_code(rc);
+        goto out;
+    }
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && l->n < max;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        glci_outbox_dead_t *d = &l->rows[l->n];
+        char *pool = glci_xmalloc(v.mv_size + 3);
+        d->id = s_key_seq(&k);
+        if (s_dead_decode(&v, d, pool) != 0) {
+            free(pool);
+            code = GLCI_OUTBOX_ECORRUPT;
+            break;
+        }
+        l->n++;
+    }
+    if (code == 0 && rc != 0 && rc != MDB_NOTFOUND)
+        code = s_code(rc);
+out:
+    if (cur)
+        mdb_cursor_close(cur);
+    s_read_end(ob, &txn);
+    if (code != 0)
+        glci_outbox_dead_list_free(&l);
+    *out = l;
+    return code;
+}
+
+typedef struct {
+    glci_outbox_t *ob;
+    uint64_t upto;
+    size_t gone;
+} s_dead_del_ctx_t;
+
+static int s_dead_del_cb(MDB_txn *txn, void *arg)
+{
+    s_dead_del_ctx_t *x = arg;
+    MDB_cursor *cur = NULL;
+    MDB_val k, v;
+    x->gone = 0;
+    int rc = mdb_cursor_open(txn, x->ob->dead, &cur);
+    if (rc != 0)
+        return rc;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    while (rc == 0 && s_key_seq(&k) <= x->upto) {
+        if ((rc = mdb_cursor_del(cur, 0)) != 0)
+            break;
+        x->gone++;
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int glci_outbox_dead_delete(glci_outbox_t *ob, uint64_t upto, size_t *deleted)
+{
+    s_dead_del_ctx_t x = {ob, upto, 0};
+    int rc = s_write(ob, s_dead_del_cb, &x, NULL);
+    if (rc == 0 && deleted)
+        *deleted = x.gone;
+    return rc;
+}
+
 typedef struct {
     glci_outbox_t *ob;
     uint64_t seq;
     int64_t now;
     int code;
     uint64_t n_rejects;
+    const glci_outbox_dead_t *dead;
+    size_t n_dead;
 } s_quarantine_ctx_t;
 
 static int s_quarantine_cb(MDB_txn *txn, void *arg)
@@ -522,7 +730,7 @@ static int s_quarantine_cb(MDB_txn *txn, void *arg)
         (rc = s_meta_put_u64(txn, ob->meta, "rejects",
                              s_meta_u64(txn, ob->meta, "rejects", 0) + x->n_rejects)) != 0)
         return rc;
-    return 0;
+    return s_dead_put(txn, ob, x->dead, x->n_dead);
 }
 
 int glci_outbox_quarantine(glci_outbox_t *ob, uint64_t seq, int64_t now)
@@ -537,11 +745,23 @@ int glci_outbox_quarantine_rejected(glci_outbox_t *ob, uint64_t seq, int64_t now
     return s_write(ob, s_quarantine_cb, &x, &x.code);
 }
 
+int glci_outbox_quarantine_dead(glci_outbox_t *ob, uint64_t seq, int64_t now,
+                                const glci_outbox_dead_t *dead, size_t n_dead)
+{
+    if (s_dead_check(dead, n_dead) != 0)
+        return GLCI_OUTBOX_EINVAL;
+    s_quarantine_ctx_t x = {.ob = ob, .seq = seq, .now = now, .dead = dead,
+                            .n_dead = n_dead};
+    return s_write(ob, s_quarantine_cb, &x, &x.code);
+}
+
 typedef struct {
     glci_outbox_t *ob;
     uint64_t acked, n_rejects;
     int64_t now;
     size_t gone;
+    const glci_outbox_dead_t *dead;
+    size_t n_dead;
 } s_ack_ctx_t;
 
 static int s_ack_cb(MDB_txn *txn, void *arg)
@@ -585,13 +805,25 @@ static int s_ack_cb(MDB_txn *txn, void *arg)
         (rc = s_meta_put_u64(txn, ob->meta, "rejects",
                              s_meta_u64(txn, ob->meta, "rejects", 0) + x->n_rejects)) != 0)
         return rc;
-    return 0;
+    return s_dead_put(txn, ob, x->dead, x->n_dead);
 }
 
 int glci_outbox_ack(glci_outbox_t *ob, uint64_t acked, int64_t now,
                     uint64_t n_rejects, size_t *deleted)
 {
     s_ack_ctx_t x = {.ob = ob, .acked = acked, .n_rejects = n_rejects, .now = now};
+    int rc = s_write(ob, s_ack_cb, &x, NULL);
+    if (rc == 0 && deleted)
+        *deleted = x.gone;
+    return rc;
+}
+
+int glci_outbox_ack_dead(glci_outbox_t *ob, uint64_t acked, int64_t now,
+                         const glci_outbox_dead_t *dead, size_t n_dead, size_t *deleted)
+{
+    if (s_dead_check(dead, n_dead) != 0)
+        return GLCI_OUTBOX_EINVAL;
+    s_ack_ctx_t x = {.ob = ob, .acked = acked, .now = now, .dead = dead, .n_dead = n_dead};
     int rc = s_write(ob, s_ack_cb, &x, NULL);
     if (rc == 0 && deleted)
         *deleted = x.gone;
@@ -871,6 +1103,8 @@ int glci_outbox_status(glci_outbox_t *ob, glci_outbox_status_t *out)
     }
     if ((rc = mdb_stat(txn, ob->batches, &st)) == 0)
         out->batches = st.ms_entries;
+    if (rc == 0 && (rc = mdb_stat(txn, ob->dead, &st)) == 0)
+        out->dead_pending = st.ms_entries;
     if (rc == 0 && (rc = mdb_cursor_open(txn, ob->batches, &cur)) == 0) {
         if (mdb_cursor_get(cur, &k, &v, MDB_FIRST) == 0)
             s_record_header(&v, &out->oldest, NULL);

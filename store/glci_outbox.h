@@ -17,6 +17,11 @@
  * - Meta records let `status` (another process) read what the running
  *   daemon saw: last ack, connection state, dead-letter count, and batches
  *   the collector lost after acknowledging them (glci_outbox_rebase).
+ * - Dead letters (observations the collector rejected) are stored in a
+ *   table of their own in the transaction that records the ack (or the
+ *   quarantine) of their batch, so the ack never waits for the dead-letter
+ *   file; the daemon copies them to the file afterwards and deletes them
+ *   (glci_outbox_dead_list / glci_outbox_dead_delete).
  *
  * Several processes may open the same outbox at once (`push` while `run`
  * runs): LMDB's single-writer lock serialises writers. One process must not
@@ -118,6 +123,42 @@ int glci_outbox_first_seq(glci_outbox_t *ob, uint64_t *seq);
  * glci_outbox_quarantine, then read again). */
 int glci_outbox_read(glci_outbox_t *ob, uint64_t seq, glci_outbox_batch_t **out);
 
+#define GLCI_OUTBOX_REASON_MAX 1024   /* bytes of a dead letter's reason */
+
+/* A dead letter: one observation the collector rejected, why and when. */
+typedef struct {
+    uint64_t id;              /* given by the outbox when stored: 1, 2, 3... in order */
+    glci_outbox_obs_t obs;
+    const char *reason;       /* one line, at most GLCI_OUTBOX_REASON_MAX bytes */
+    int64_t at;               /* Unix seconds when it was rejected */
+} glci_outbox_dead_t;
+
+/* Dead letters read back (glci_outbox_dead_list). Owns its memory; free
+ * with glci_outbox_dead_list_free. */
+typedef struct {
+    size_t n;
+    glci_outbox_dead_t *rows;
+} glci_outbox_dead_list_t;
+
+void glci_outbox_dead_list_free(glci_outbox_dead_list_t **self);
+
+/* Stores n dead letters (ids are given in order; the id field of the
+ * input is ignored) and adds n to the dead-letter count, in one durable
+ * transaction. Dead letters do not count against the size limit.
+ * EINVAL (n == 0, an indicator empty or longer than
+ * GLCI_OUTBOX_INDICATOR_MAX, a source longer than GLCI_OUTBOX_SOURCE_MAX,
+ * a reason NULL or longer than GLCI_OUTBOX_REASON_MAX), ENOSPC, EIO. */
+int glci_outbox_dead_add(glci_outbox_t *ob, const glci_outbox_dead_t *dead, size_t n);
+
+/* Reads the (at most max) oldest stored dead letters, lowest id first, into
+ * *out (caller frees; (*out)->n is 0 when there are none). ECORRUPT if a
+ * record does not decode. */
+int glci_outbox_dead_list(glci_outbox_t *ob, size_t max, glci_outbox_dead_list_t **out);
+
+/* Deletes every stored dead letter with an id <= upto (one durable
+ * transaction). *deleted (may be NULL) receives how many. */
+int glci_outbox_dead_delete(glci_outbox_t *ob, uint64_t upto, size_t *deleted);
+
 /* Moves the record of batch seq, as it is, to the quarantine table and puts
  * an empty batch with the same number in its place. ENOENT if absent. */
 int glci_outbox_quarantine(glci_outbox_t *ob, uint64_t seq, int64_t now);
@@ -128,6 +169,12 @@ int glci_outbox_quarantine(glci_outbox_t *ob, uint64_t seq, int64_t now);
 int glci_outbox_quarantine_rejected(glci_outbox_t *ob, uint64_t seq, int64_t now,
                                     uint64_t n_rejects);
 
+/* The same for a MALFORMED batch whose rows the caller gives as dead
+ * letters: they are stored (as glci_outbox_dead_add) in the quarantine's
+ * transaction instead of being written to the file first. */
+int glci_outbox_quarantine_dead(glci_outbox_t *ob, uint64_t seq, int64_t now,
+                                const glci_outbox_dead_t *dead, size_t n_dead);
+
 /* Records a cumulative ack: deletes every batch with a number <= acked,
  * records the ack time `now` and adds n_rejects to the dead-letter count,
  * in one durable transaction. Acks below the recorded one change nothing
@@ -135,6 +182,14 @@ int glci_outbox_quarantine_rejected(glci_outbox_t *ob, uint64_t seq, int64_t now
  * removed. */
 int glci_outbox_ack(glci_outbox_t *ob, uint64_t acked, int64_t now,
                     uint64_t n_rejects, size_t *deleted);
+
+/* The same ack, which also stores the dead letters dead[0..n_dead) (as
+ * glci_outbox_dead_add: their count is added to the dead-letter count) in
+ * the SAME transaction: the batch is never deleted without its rejected
+ * rows, and recording the ack never depends on the dead-letter file.
+ * EINVAL (a bad dead letter, as glci_outbox_dead_add) with nothing changed. */
+int glci_outbox_ack_dead(glci_outbox_t *ob, uint64_t acked, int64_t now,
+                         const glci_outbox_dead_t *dead, size_t n_dead, size_t *deleted);
 
 /* Moves the outbox onto a new stream after the collector lost batches it
  * had acknowledged (its store restored from an older backup): the batches
@@ -191,7 +246,9 @@ typedef struct {
     int64_t last_ack;         /* Unix seconds; 0 never */
     char state[32];           /* "" when no daemon has recorded one */
     int64_t state_since;
-    uint64_t rejects;         /* observations written to the dead-letter file */
+    uint64_t rejects;         /* observations rejected (stored as dead letters or
+                                 written to the dead-letter file) */
+    uint64_t dead_pending;    /* dead letters stored, not yet in the dead-letter file */
     uint64_t quarantined;     /* records moved to quarantine */
     int64_t created;          /* when the outbox was made */
     /* Batches the collector lost after acknowledging them (glci_outbox_rebase):

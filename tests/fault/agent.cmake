@@ -40,3 +40,11 @@ glci_add_test(test_agent_malformed fault
   LIBS glci_checker
   TIMEOUT 600)
 add_dependencies(test_agent_malformed glci glci-agent glci-collector)
+
+# Rejected observations of an applied batch are kept in the outbox while
+# rejected.csv cannot be written, and reach it later (also across a kill -9).
+glci_add_test(test_agent_deadletter fault
+  SOURCES fault/test_agent_deadletter.c
+  LIBS glci_checker
+  TIMEOUT 600)
+add_dependencies(test_agent_deadletter glci glci-agent glci-collector)

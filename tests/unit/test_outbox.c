@@ -2,7 +2,9 @@
  * numbering at store time, batching, cumulative acks, the size limit,
  * markers, quarantine of a corrupt record, status, reopening, and the
  * rebase onto a new stream after the collector lost acked batches
- * (renumbering, order, refusals, a crash in the middle). */
+ * (renumbering, order, refusals, a crash in the middle), and the
+ * dead-letter table (add, list, delete, reopen, stored with an ack or a
+ * quarantine in the same transaction). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -528,10 +530,173 @@ static void test_restream_drops_stored_renumbers_rest(void **state)
     glci_outbox_close(&ob);
 }
 
+static void test_dead_letters_add_list_delete_reopen(void **state)
+{
+    glci_outbox_t *ob = s_open(0);
+    glci_outbox_status_t st;
+    glci_outbox_dead_list_t *l = NULL;
+    assert_int_equal(glci_outbox_dead_list(ob, 10, &l), 0);
+    assert_int_equal(l->n, 0);
+    glci_outbox_dead_list_free(&l);
+    assert_null(l);
+
+    glci_outbox_dead_t d[3] = {
+        {.obs = {"ind_a", 2021, 1.5, 0, NULL}, .reason = "period out of range", .at = 100},
+        {.obs = {"ind_b", 2022, -2.25, 1700000000, "survey, \"q\""}, .reason = "unknown id",
+         .at = 101},
+        {.obs = {"ind_c", 2023, 1e300, 0, ""}, .reason = "", .at = 102},
+    };
+    assert_int_equal(glci_outbox_dead_add(ob, d, 2), 0);
+    assert_int_equal(glci_outbox_dead_add(ob, d + 2, 1), 0);
+    assert_int_equal(glci_outbox_status(ob, &st), 0);
+    assert_int_equal(st.dead_pending, 3);
+    assert_int_equal(st.rejects, 3);
+    glci_outbox_close(&ob);
+
+    ob = s_open(0);                    /* survives reopening */
+    assert_int_equal(glci_outbox_dead_list(ob, 2, &l), 0);   /* at most max, oldest first */
+    assert_int_equal(l->n, 2);
+    assert_int_equal(l->rows[0].id, 1);
+    assert_int_equal(l->rows[1].id, 2);
+    assert_string_equal(l->rows[0].obs.indicator, "ind_a");
+    assert_int_equal(l->rows[0].obs.period, 2021);
+    assert_true(l->rows[0].obs.value == 1.5);
+    assert_string_equal(l->rows[0].obs.source, "");
+    assert_string_equal(l->rows[0].reason, "period out of range");
+    assert_int_equal(l->rows[0].at, 100);
+    assert_string_equal(l->rows[1].obs.source, "survey, \"q\"");
+    assert_int_equal(l->rows[1].obs.observed_at, 1700000000);
+    assert_true(l->rows[1].obs.value == -2.25);
+    glci_outbox_dead_list_free(&l);
+
+    size_t gone = 0;
+    assert_int_equal(glci_outbox_dead_delete(ob, 2, &gone), 0);
+    assert_int_equal(gone, 2);
+    assert_int_equal(glci_outbox_dead_delete(ob, 2, &gone), 0);   /* again: nothing */
+    assert_int_equal(gone, 0);
+    glci_outbox_close(&ob);
+
+    ob = s_open(0);
+    assert_int_equal(glci_outbox_dead_list(ob, 10, &l), 0);
+    assert_int_equal(l->n, 1);
+    assert_int_equal(l->rows[0].id, 3);
+    assert_string_equal(l->rows[0].obs.indicator, "ind_c");
+    assert_true(l->rows[0].obs.value == 1e300);
+    assert_string_equal(l->rows[0].reason, "");
+    glci_outbox_dead_list_free(&l);
+    assert_int_equal(glci_outbox_dead_add(ob, d, 1), 0);   /* ids go on: 4 */
+    assert_int_equal(glci_outbox_dead_list(ob, 10, &l), 0);
+    assert_int_equal(l->n, 2);
+    assert_int_equal(l->rows[1].id, 4);
+    glci_outbox_dead_list_free(&l);
+    assert_int_equal(glci_outbox_dead_delete(ob, 100, &gone), 0);
+    assert_int_equal(gone, 2);
+    assert_int_equal(glci_outbox_status(ob, &st), 0);
+    assert_int_equal(st.dead_pending, 0);
+    assert_int_equal(st.rejects, 4);                   /* the count stays */
+    glci_outbox_close(&ob);
+}
+
+static void test_dead_letters_refuse_bad_input(void **state)
+{
+    glci_outbox_t *ob = s_open(0);
+    char longind[GLCI_OUTBOX_INDICATOR_MAX + 2], longsrc[GLCI_OUTBOX_SOURCE_MAX + 2];
+    char *longreason = malloc(GLCI_OUTBOX_REASON_MAX + 2);
+    memset(longind, 'i', sizeof longind - 1);
+    longind[sizeof longind - 1] = '\0';
+    memset(longsrc, 's', sizeof longsrc - 1);
+    longsrc[sizeof longsrc - 1] = '\0';
+    memset(longreason, 'r', GLCI_OUTBOX_REASON_MAX + 1);
+    longreason[GLCI_OUTBOX_REASON_MAX + 1] = '\0';
+    glci_outbox_dead_t ok = {.obs = {"ind", 1, 1.0, 0, NULL}, .reason = "x", .at = 1};
+    glci_outbox_dead_t bad = ok;
+    assert_int_equal(glci_outbox_dead_add(ob, &ok, 0), GLCI_OUTBOX_EINVAL);
+    bad.obs.indicator = "";
+    assert_int_equal(glci_outbox_dead_add(ob, &bad, 1), GLCI_OUTBOX_EINVAL);
+    bad.obs.indicator = longind;
+    assert_int_equal(glci_outbox_dead_add(ob, &bad, 1), GLCI_OUTBOX_EINVAL);
+    bad = ok;
+    bad.obs.source = longsrc;
+    assert_int_equal(glci_outbox_dead_add(ob, &bad, 1), GLCI_OUTBOX_EINVAL);
+    bad = ok;
+    bad.reason = NULL;
+    assert_int_equal(glci_outbox_dead_add(ob, &bad, 1), GLCI_OUTBOX_EINVAL);
+    bad.reason = longreason;
+    assert_int_equal(glci_outbox_dead_add(ob, &bad, 1), GLCI_OUTBOX_EINVAL);
+    /* an ack with a bad dead letter changes nothing */
+    glci_outbox_obs_t *o = s_obs(2);
+    assert_int_equal(glci_outbox_append(ob, o, 2, 1, 5, NULL, NULL, NULL), 0);
+    assert_int_equal(glci_outbox_ack_dead(ob, 1, 6, &bad, 1, NULL), GLCI_OUTBOX_EINVAL);
+    glci_outbox_status_t st;
+    assert_int_equal(glci_outbox_status(ob, &st), 0);
+    assert_int_equal(st.batches, 2);
+    assert_int_equal(st.dead_pending, 0);
+    assert_int_equal(st.rejects, 0);
+    free(o);
+    free(longreason);
+    glci_outbox_close(&ob);
+}
+
+static void test_dead_letters_stored_with_ack_and_quarantine(void **state)
+{
+    glci_outbox_t *ob = s_open(0);
+    glci_outbox_obs_t *o = s_obs(6);
+    assert_int_equal(glci_outbox_append(ob, o, 6, 2, 5, NULL, NULL, NULL), 0);  /* 1..3 */
+    glci_outbox_batch_t *b = NULL;
+    assert_int_equal(glci_outbox_read(ob, 1, &b), 0);
+    glci_outbox_dead_t d = {.obs = b->obs[1], .reason = "value out of range", .at = 9};
+    size_t gone = 0;
+    assert_int_equal(glci_outbox_ack_dead(ob, 1, 10, &d, 1, &gone), 0);
+    glci_outbox_batch_free(&b);
+    assert_int_equal(gone, 1);
+    glci_outbox_close(&ob);
+
+    ob = s_open(0);
+    glci_outbox_status_t st;
+    assert_int_equal(glci_outbox_status(ob, &st), 0);
+    assert_int_equal(st.batches, 2);
+    assert_int_equal(st.acked, 1);
+    assert_int_equal(st.dead_pending, 1);
+    assert_int_equal(st.rejects, 1);
+    glci_outbox_dead_list_t *l = NULL;
+    assert_int_equal(glci_outbox_dead_list(ob, 10, &l), 0);
+    assert_int_equal(l->n, 1);
+    assert_string_equal(l->rows[0].obs.indicator, o[1].indicator);
+    assert_true(l->rows[0].obs.value == o[1].value);
+    assert_string_equal(l->rows[0].obs.source, "survey");
+    assert_string_equal(l->rows[0].reason, "value out of range");
+    glci_outbox_dead_list_free(&l);
+
+    /* a MALFORMED batch: its rows stored as dead letters with the quarantine */
+    assert_int_equal(glci_outbox_read(ob, 2, &b), 0);
+    glci_outbox_dead_t q[2] = {{.obs = b->obs[0], .reason = "malformed", .at = 11},
+                               {.obs = b->obs[1], .reason = "malformed", .at = 11}};
+    assert_int_equal(glci_outbox_quarantine_dead(ob, 99, 12, q, 2), GLCI_OUTBOX_ENOENT);
+    assert_int_equal(glci_outbox_status(ob, &st), 0);
+    assert_int_equal(st.dead_pending, 1);                /* nothing stored */
+    assert_int_equal(glci_outbox_quarantine_dead(ob, 2, 11, q, 2), 0);
+    glci_outbox_batch_free(&b);
+    assert_int_equal(glci_outbox_read(ob, 2, &b), 0);
+    assert_int_equal(b->n_obs, 0);
+    glci_outbox_batch_free(&b);
+    assert_int_equal(glci_outbox_status(ob, &st), 0);
+    assert_int_equal(st.dead_pending, 3);
+    assert_int_equal(st.rejects, 3);
+    assert_int_equal(st.quarantined, 1);
+    free(o);
+    glci_outbox_close(&ob);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_stream_persists_and_differs, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_dead_letters_add_list_delete_reopen, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_dead_letters_refuse_bad_input, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_dead_letters_stored_with_ack_and_quarantine,
+                                        s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_nocreate_refuses_missing, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_append_batches_and_read_back, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_append_rejects_bad_input, s_setup, s_teardown),
