@@ -143,6 +143,24 @@ static void test_cloned_outbox_delivers_both(void **state)
     assert_true(sb.stream != sa.stream);
     assert_int_equal(sb.batches, 0);
 
+    /* `glci-agent status --format json` reports the move */
+    const char *argv[] = {s->agent_bin, "status", "--config", b->conf, "--format", "json",
+                          NULL};
+    char *out = NULL;
+    assert_int_equal(glci_ts_run(argv, NULL, 30000, &out, NULL), 0);
+    assert_non_null(out);
+    fprintf(stderr, "# status: %s", out);
+    char want[128], at[32];
+    snprintf(want, sizeof want, "\"clash_events\": 1, \"clash_stream\": \"%016llx\", "
+             "\"clash_at\": \"", (unsigned long long)sa.stream);
+    const char *got = strstr(out, want);
+    assert_non_null(got);
+    snprintf(at, sizeof at, "%.20s", got + strlen(want));   /* 2026-01-01T00:00:00Z */
+    assert_int_equal(strlen(at), 20);
+    assert_true(at[4] == '-' && at[10] == 'T' && at[19] == 'Z');
+    assert_non_null(strstr(out, "\"dead_letters_pending\": 0"));
+    free(out);
+
     glci_sys_stop_agent(s, 0);
     glci_sys_stop_agent(s, 1);
     glci_sys_stop_collector(s);
