@@ -25,3 +25,10 @@ glci_add_test(test_checker integration
   LIBS glci_checker
   TIMEOUT 120)
 add_dependencies(test_checker glci)
+
+# The harness's insecure mode: collector and agents both without CURVE.
+glci_add_test(test_insecure integration
+  SOURCES integration/test_insecure.c
+  LIBS glci_checker
+  TIMEOUT 300)
+add_dependencies(test_insecure glci glci-agent glci-collector)

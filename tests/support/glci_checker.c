@@ -696,9 +696,9 @@ glci_sys_t *glci_sys_open(const char *tag, size_t n, const glci_sys_opts_t *opts
         snprintf(conf, sizeof conf,
                  "[agent]\ncity = %s\ncollector = %s\ncollector_key = %s\nkey_file = %s\n"
                  "outbox = %s\nspool = %s\nbatch_max = %d\nwindow = %d\nheartbeat_ivl = 1000\n"
-                 "log_level = info\n",
+                 "log_level = info\ninsecure = %s\n",
                  a->city, s->endpoint, s->coll_pub, a->key, a->outbox, a->spool,
-                 s->opts.batch_max, s->opts.window);
+                 s->opts.batch_max, s->opts.window, s->opts.insecure ? "true" : "false");
         assert_int_equal(glci_ts_write_file(a->conf, conf), 0);
     }
     glci_store_close(&st);
