@@ -21,16 +21,18 @@ static int s_row(void *ctx, const glci_history_row_t *row)
 {
     s_hist_t *h = ctx;
     if (h->rows) {
+        char stream[24];
+        snprintf(stream, sizeof stream, "%016llx", (unsigned long long)row->stream);
         json_t *o = json_pack(
-            "{s:i, s:o, s:o, s:o, s:s, s:b, s:I, s:I}", "period", (int)row->period, "value",
+            "{s:i, s:o, s:o, s:o, s:s, s:b, s:s, s:I}", "period", (int)row->period, "value",
             glci_json_num(row->value, 1), "received", glci_json_time(row->received),
             "observed_at", glci_json_time(row->observed_at), "source",
-            row->source ? row->source : "", "current", row->current, "stream",
-            (json_int_t)row->stream, "seq", (json_int_t)row->seq);
+            row->source ? row->source : "", "current", row->current, "stream", stream,
+            "seq", (json_int_t)row->seq);
         /* jansson refuses text that is not valid UTF-8: a row that cannot be
          * written is an error, never silently left out. */
         if (!o) {
-            snprintf(h->bad, sizeof h->bad, "period %d, stream %llu seq %llu", (int)row->period,
+            snprintf(h->bad, sizeof h->bad, "period %d, stream %016llx seq %llu", (int)row->period,
                      (unsigned long long)row->stream, (unsigned long long)row->seq);
             return S_EROW;
         }

@@ -20,18 +20,20 @@ static int s_row(void *ctx, const glci_reject_row_t *row)
 {
     s_rej_t *x = ctx;
     if (x->rows) {
+        char stream[24];
+        snprintf(stream, sizeof stream, "%016llx", (unsigned long long)row->stream);
         json_t *o = json_pack(
-            "{s:s, s:s, s:o, s:o, s:s, s:s, s:o, s:I, s:I, s:I}", "city", row->city,
+            "{s:s, s:s, s:o, s:o, s:s, s:s, s:o, s:s, s:I, s:I}", "city", row->city,
             "indicator", row->indicator ? row->indicator : "", "period",
             row->has_period ? json_integer(row->period) : json_null(), "value",
             glci_json_num(row->value, row->has_value), "reason", glci_reject_str(row->reason),
             "message", row->message ? row->message : "", "received",
-            glci_json_time(row->received), "stream", (json_int_t)row->stream, "seq",
+            glci_json_time(row->received), "stream", stream, "seq",
             (json_int_t)row->seq, "index", (json_int_t)row->index);
         /* jansson refuses text that is not valid UTF-8: a row that cannot be
          * written is an error, never silently left out. */
         if (!o) {
-            snprintf(x->bad, sizeof x->bad, "city %s, stream %llu seq %llu index %u", row->city,
+            snprintf(x->bad, sizeof x->bad, "city %s, stream %016llx seq %llu index %u", row->city,
                      (unsigned long long)row->stream, (unsigned long long)row->seq,
                      (unsigned)row->index);
             return S_EROW;

@@ -625,6 +625,9 @@ static void test_history(void **state)
     assert_true(json_is_true(s_get(r1, "current")));
     assert_string_equal(s_str(r1, "received"), "2025-11-24T16:01:00Z");
     assert_int_equal(s_num(r1, "period"), 2025);
+    /* stream ids are unsigned 64-bit: 16 hex digits, as the agent shows them */
+    assert_string_equal(s_str(r1, "stream"), "fedcba9876543210");
+    assert_int_equal(s_num(r1, "seq"), 2);
     json_decref(j);
     cli_out_release(&o);
 
@@ -752,6 +755,7 @@ static void test_rejects(void **state)
         json_t *r = json_array_get(rows, i);
         assert_string_equal(s_str(r, "city"), "delta");
         assert_string_equal(s_str(r, "received"), "2025-11-24T16:04:00Z");
+        assert_string_equal(s_str(r, "stream"), "fedcba9876543210");
         if (strcmp(s_str(r, "reason"), "unknown indicator") == 0) {
             unknown++;
             assert_string_equal(s_str(r, "indicator"), "nope");

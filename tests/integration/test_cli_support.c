@@ -176,7 +176,7 @@ void cli_ingest(glci_store_t *st, const char *city, uint64_t seq, const cli_obs_
         o[i].has_period = 1;
         o[i].has_value = 1;
     }
-    glci_batch_t b = {.city = city, .stream = 1, .seq = seq, .obs = o, .n_obs = n};
+    glci_batch_t b = {.city = city, .stream = CLI_STREAM, .seq = seq, .obs = o, .n_obs = n};
     glci_batch_result_t r;
     memset(&r, 0, sizeof r);
     assert_int_equal(glci_store_ingest(st, &b, 1, now, &r), 0);

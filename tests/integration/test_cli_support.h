@@ -51,6 +51,10 @@ typedef struct {
     int32_t period;
     double value;
 } cli_obs_t;
+/* The stream id of every fixture batch: its top bit is set, so output that
+ * printed it as a signed number would show. */
+#define CLI_STREAM 0xfedcba9876543210ULL
+
 void cli_ingest(glci_store_t *st, const char *city, uint64_t seq, const cli_obs_t *obs,
                 size_t n, int64_t now);
 
