@@ -19,6 +19,7 @@
 
 #include "glci_agent_config.h"
 #include "glci_alloc.h"
+#include "glci_index.h"
 #include "glci_text.h"
 
 enum { COL_INDICATOR, COL_PERIOD, COL_VALUE, COL_OBSERVED_AT, COL_SOURCE, COL_N };
@@ -308,9 +309,21 @@ static void s_row(glci_agent_csv_t *c)
     if (c->col[COL_SOURCE] >= 0) {
         src_len = c->field_len[c->col[COL_SOURCE]];
         src = c->field[c->col[COL_SOURCE]];
-        if (src_len > GLCI_OUTBOX_SOURCE_MAX)
+        if (src_len > GLCI_OUTBOX_SOURCE_MAX) {
             s_add(why, sizeof why, "source is %zu bytes, at most %d", src_len,
                   GLCI_OUTBOX_SOURCE_MAX);
+        } else if (src_len) {
+            /* The collector refuses a source that is not printable UTF-8
+             * (a line break in a quoted field, say); refuse it here, where
+             * the whole file can still go to failed/ with its reason. */
+            char text[GLCI_OUTBOX_SOURCE_MAX + 1];
+            memcpy(text, src, src_len);
+            text[src_len] = '\0';
+            const char *problem = memchr(src, '\0', src_len) ? "contains a control character"
+                                                             : glci_utf8_problem(text);
+            if (problem)
+                s_add(why, sizeof why, "source %s", problem);
+        }
     }
     if (why[0]) {
         s_error(c, "%s", why);

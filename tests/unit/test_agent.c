@@ -124,7 +124,7 @@ static void test_csv_good_any_order_and_optional(void **state)
         "\"census, 2021\",41.5,2025-06-30,adult_learning_rate,2024\r\n"
         "\r\n"
         ",-3e2,2025-06-30T12:00:00Z,x_y,2023\r\n"
-        "\"two\nlines\",0,,z,2022\n";
+        "\"two \"\"quoted\"\" words\",0,,z,2022\n";
     glci_agent_csv_t *c = glci_agent_csv_parse(text, strlen(text));
     assert_int_equal(glci_agent_csv_n_errors(c), 0);
     const glci_outbox_obs_t *rows;
@@ -138,7 +138,7 @@ static void test_csv_good_any_order_and_optional(void **state)
     assert_true(rows[1].value == -300.0);
     assert_int_equal(rows[1].observed_at, 1751284800);
     assert_int_equal(rows[2].observed_at, 0);
-    assert_string_equal(rows[2].source, "two\nlines");
+    assert_string_equal(rows[2].source, "two \"quoted\" words");
     glci_agent_csv_free(&c);
 }
 
@@ -191,6 +191,19 @@ static void test_csv_optional_columns_checked(void **state)
     src[200] = '\0';             /* exactly 200 is fine */
     snprintf(text, sizeof text, "%sa,2020,1,,%s\n", h, src);
     glci_agent_csv_t *c = glci_agent_csv_parse(text, strlen(text));
+    assert_int_equal(glci_agent_csv_n_errors(c), 0);
+    glci_agent_csv_free(&c);
+
+    /* A source the collector would refuse is refused here, with the file:
+     * a line break inside a quoted field, a tab, text that is not UTF-8. */
+    snprintf(text, sizeof text, "%sa,2020,1,,\"line1\r\nline2\"\n", h);
+    s_bad(text, strlen(text), 3, "source contains a control character");
+    snprintf(text, sizeof text, "%sa,2020,1,,\"tab\there\"\n", h);
+    s_bad(text, strlen(text), 2, "source contains a control character");
+    snprintf(text, sizeof text, "%sa,2020,1,,caf\xe9\n", h);
+    s_bad(text, strlen(text), 2, "source is not valid UTF-8");
+    snprintf(text, sizeof text, "%sa,2020,1,,\"Caf\xc3\xa9 \"\"Plaza\"\", 2025\"\n", h);
+    c = glci_agent_csv_parse(text, strlen(text));
     assert_int_equal(glci_agent_csv_n_errors(c), 0);
     glci_agent_csv_free(&c);
 }
