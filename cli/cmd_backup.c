@@ -1,9 +1,92 @@
 /* glci backup DEST: a consistent, compacted hot copy of the store while the
- * collector runs, verified after it is written. */
+ * collector runs, verified after it is written, together with the
+ * collector's key files that `glci init` keeps beside the data, so the copy
+ * is a store the collector can be started on (every agent was given that
+ * collector key). */
 #include "cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *const s_key_files[] = {"collector.pub", "collector.key"};
+
+/* Copies dir/name to dest/name with the source's permission bits (the secret
+ * key stays 0600), never over an existing file. Returns 1 if copied, 0 if
+ * the store has no such file, -1 with err filled on failure. */
+static int s_copy_key(const char *dir, const char *dest, const char *name, char *err,
+                      size_t errlen)
+{
+    char from[4096], to[4096], buf[4096];
+    snprintf(from, sizeof from, "%s/%s", dir, name);
+    snprintf(to, sizeof to, "%s/%s", dest, name);
+    int in = open(from, O_RDONLY | O_CLOEXEC);
+    if (in < 0) {
+        if (errno == ENOENT)
+            return 0;
+        snprintf(err, errlen, "%s: %s", from, strerror(errno));
+        return -1;
+    }
+    struct stat sb;
+    int out = -1, rc = -1;
+    if (fstat(in, &sb) != 0) {
+        snprintf(err, errlen, "%s: %s", from, strerror(errno));
+        goto done;
+    }
+    out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, sb.st_mode & 0777);
+    if (out < 0 || fchmod(out, sb.st_mode & 0777) != 0) {
+        snprintf(err, errlen, "%s: %s", to, strerror(errno));
+        goto done;
+    }
+    for (;;) {
+        ssize_t n = read(in, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            snprintf(err, errlen, "%s: %s", from, strerror(errno));
+            goto done;
+        }
+        if (n == 0)
+            break;
+        for (ssize_t off = 0; off < n;) {
+            ssize_t w = write(out, buf + off, (size_t)(n - off));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w < 0) {
+                snprintf(err, errlen, "%s: %s", to, strerror(errno));
+                goto done;
+            }
+            off += w;
+        }
+    }
+    if (fsync(out) != 0) {
+        snprintf(err, errlen, "%s: %s", to, strerror(errno));
+        goto done;
+    }
+    rc = 1;
+done:
+    if (out >= 0)
+        close(out);
+    if (rc < 0 && out >= 0)
+        unlink(to);
+    close(in);
+    return rc;
+}
+
+/* Copies the collector's key files that exist; *copied counts them. */
+static int s_copy_keys(const char *dir, const char *dest, int *copied, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < sizeof s_key_files / sizeof s_key_files[0]; i++) {
+        int rc = s_copy_key(dir, dest, s_key_files[i], err, errlen);
+        if (rc < 0)
+            return -1;
+        *copied += rc;
+    }
+    return 0;
+}
 
 static int s_backup(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char **argv)
 {
@@ -16,8 +99,8 @@ static int s_backup(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char
     glci_store_t *st = NULL;
     if (glci_cli_open(cmd, cli, 1, &st) != 0)
         return GLCI_EXIT_FAIL;
-    char err[512] = "";
-    int status = GLCI_EXIT_FAIL;
+    char err[4608] = "";        /* room for a path and its error */
+    int status = GLCI_EXIT_FAIL, keys = 0;
     rc = glci_store_backup(st, pos[0], err, sizeof err);
     if (rc == GLCI_STORE_ENOTEMPTY) {
         glci_fail(cmd, "backup destination %s is not empty", pos[0]);
@@ -25,9 +108,11 @@ static int s_backup(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char
         glci_fail(cmd, "the copy at %s does not verify%s%s", pos[0], err[0] ? ": " : "", err);
     } else if (rc != 0) {
         glci_fail(cmd, "cannot back up to %s: %s", pos[0], err[0] ? err : glci_store_strerror(rc));
+    } else if ((rc = s_copy_keys(cli->store_dir, pos[0], &keys, err, sizeof err)) != 0) {
+        glci_fail(cmd, "the store was copied to %s but not its collector key: %s", pos[0], err);
     } else if (cli->format == GLCI_FMT_JSON) {
-        json_t *j = json_pack("{s:s, s:s, s:b}", "store", cli->store_dir, "dest", pos[0],
-                              "verified", 1);
+        json_t *j = json_pack("{s:s, s:s, s:b, s:i}", "store", cli->store_dir, "dest", pos[0],
+                              "verified", 1, "key_files", keys);
         status = glci_json_print(&j, stdout) == 0 ? GLCI_EXIT_OK : GLCI_EXIT_FAIL;
     } else if (cli->format == GLCI_FMT_CSV) {
         fputs("store,dest,verified\r\n", stdout);
@@ -37,7 +122,8 @@ static int s_backup(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char
         fputs(",true\r\n", stdout);
         status = GLCI_EXIT_OK;
     } else {
-        printf("store %s copied to %s (compacted) and verified\n", cli->store_dir, pos[0]);
+        printf("store %s copied to %s (compacted) and verified%s\n", cli->store_dir, pos[0],
+               keys ? ", with the collector's key files" : "");
         status = GLCI_EXIT_OK;
     }
     glci_store_close(&st);
@@ -50,8 +136,10 @@ const glci_cmd_t glci_cmd_backup = {
     .summary = "consistent compacted hot copy, verified",
     .help = "Copies the store into the folder DEST (created if missing; it must be\n"
             "empty) as one consistent, compacted snapshot while the collector keeps\n"
-            "running, then opens the copy and verifies it. To restore, stop the\n"
-            "collector and point --store at the copy.",
+            "running, then opens the copy and verifies it. The collector's key\n"
+            "files (collector.pub, and collector.key with its mode 0600) are copied\n"
+            "too: keep DEST as private as the store. To restore, stop the collector\n"
+            "and point --store at the copy.",
     .pos = {"DEST"},
     .run = s_backup,
 };

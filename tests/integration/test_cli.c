@@ -824,7 +824,7 @@ static void test_framework(void **state)
 
 static void test_init_and_collector_key(void **state)
 {
-    char dir[256], store[300], path[400];
+    char dir[256], store[300], path[500];
     cli_tmpdir(dir, sizeof dir);
     snprintf(store, sizeof store, "%s/s", dir);
     const char *fw = getenv("GLCI_FRAMEWORK");
@@ -853,6 +853,25 @@ static void test_init_and_collector_key(void **state)
     json_t *j = cli_json(&o);
     assert_string_equal(s_str(j, "public_key"), key);
     json_decref(j);
+    cli_out_release(&o);
+
+    /* a backup carries the collector's keys: a collector can start on it */
+    char dest[400];
+    snprintf(dest, sizeof dest, "%s/bk", dir);
+    assert_int_equal(cli_run(&o, "--store", store, "--format", "json", "backup", dest, NULL), 0);
+    j = cli_json(&o);
+    assert_int_equal(s_num(j, "key_files"), 2);
+    json_decref(j);
+    cli_out_release(&o);
+    snprintf(path, sizeof path, "%s/collector.key", dest);
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    glci_key_t bpub, bsec;
+    assert_int_equal(glci_keyfile_read(path, &bpub, &bsec, err, sizeof err), 0);
+    assert_string_equal(bpub.z85, key);
+    assert_string_equal(bsec.z85, sec.z85);
+    assert_int_equal(cli_run(&o, "--store", dest, "collector-key", NULL), 0);
+    assert_true(strncmp(o.out, key, 40) == 0);
     cli_out_release(&o);
 
     /* the shipped framework is embedded */
