@@ -150,6 +150,16 @@ int glci_view_city(glci_view_t *v, const char *id, glci_city_t *out)
     return 0;
 }
 
+/* Ends a cursor walk: the callback's own non-zero value wins, untouched;
+ * running off the end is success; anything else is mapped to a store code. */
+static int s_walk_end(MDB_cursor *cur, int rc, int cb)
+{
+    mdb_cursor_close(cur);
+    if (cb != 0)
+        return cb;
+    return rc == MDB_NOTFOUND ? 0 : glci_mdb_err(rc);
+}
+
 int glci_view_cities(glci_view_t *v, int (*fn)(void *ctx, const glci_city_t *c), void *ctx)
 {
     int cb = 0;               /* fn's value, returned as is */
@@ -172,10 +182,7 @@ int glci_view_cities(glci_view_t *v, int (*fn)(void *ctx, const glci_city_t *c),
         if ((cb = fn(ctx, &c)) != 0)
             break;
     }
-    mdb_cursor_close(cur);
-    if (cb != 0)
-        return cb;
-    return rc == MDB_NOTFOUND ? 0 : glci_mdb_err(rc);
+    return s_walk_end(cur, rc, cb);
 }
 
 int glci_view_stream_mark(glci_view_t *v, const char *city, uint64_t stream,
@@ -241,10 +248,7 @@ int glci_view_rank(glci_view_t *v, int32_t period,
         if ((cb = fn(ctx, &row)) != 0)
             break;
     }
-    mdb_cursor_close(cur);
-    if (cb != 0)
-        return cb;
-    return rc == MDB_NOTFOUND ? 0 : glci_mdb_err(rc);
+    return s_walk_end(cur, rc, cb);
 }
 
 /* Copies the stored result of (city, P) into dst. 0, ENODATA, ECORRUPT. */
@@ -294,10 +298,7 @@ int glci_view_results(glci_view_t *v, int32_t period,
         if ((cb = fn(ctx, id, v->scratch)) != 0)
             break;
     }
-    mdb_cursor_close(cur);
-    if (cb != 0)
-        return cb;
-    return rc == MDB_NOTFOUND ? 0 : glci_mdb_err(rc);
+    return s_walk_end(cur, rc, cb);
 }
 
 int glci_view_result(glci_view_t *v, const char *city, int32_t period,
@@ -398,10 +399,7 @@ int glci_view_history(glci_view_t *v, const char *city, const char *indicator,
         if ((cb = fn(ctx, &row)) != 0)
             break;
     }
-    mdb_cursor_close(cur);
-    if (cb != 0)
-        return cb;
-    return rc == MDB_NOTFOUND ? 0 : glci_mdb_err(rc);
+    return s_walk_end(cur, rc, cb);
 }
 
 /* Decodes a reject record into row; pointers into d. */
@@ -503,8 +501,5 @@ int glci_view_rejects(glci_view_t *v, const char *city, size_t limit,
             }
         }
     }
-    mdb_cursor_close(cur);
-    if (cb != 0)
-        return cb;
-    return rc == MDB_NOTFOUND ? 0 : glci_mdb_err(rc);
+    return s_walk_end(cur, rc, cb);
 }
