@@ -38,7 +38,9 @@
 
 #define S_CONFIG_HELP \
     "settings (config file [agent] section, or flags that override it):\n" \
-    "  --config FILE            INI file with an [agent] section\n" \
+    "  --config FILE            INI file with an [agent] section (default\n" \
+    "                           $GLCI_AGENT_CONFIG, else " GLCI_AGENT_DEFAULT_CONFIG "\n" \
+    "                           if it exists)\n" \
     "  --city ID                this city's id\n" \
     "  --collector ENDPOINT     tcp://host:7461 (or ipc:// for tests)\n" \
     "  --collector-key KEY      the collector's public key: Z85 text or a key file\n" \

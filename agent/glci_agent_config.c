@@ -4,8 +4,10 @@
 #include <errno.h>
 #include <ini.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "glci_endpoint.h"
 #include "glci_text.h"
@@ -302,10 +304,29 @@ int glci_agent_config_from_args(glci_agent_config_t *c, int argc, char **argv,
         if (rc == 0)
             i++;
     }
-    if (scratch.config_path[0]) {
-        int rc = glci_agent_config_load(c, scratch.config_path, err, errlen);
+    const char *env = NULL;
+    if (!scratch.config_path[0]) {
+        /* No --config: the variable, else the default, which alone may be absent. */
+        struct stat st;
+        int rc = 0;
+        env = getenv("GLCI_AGENT_CONFIG");
+        if (env && env[0])
+            rc = s_copy(scratch.config_path, sizeof scratch.config_path, env,
+                        "GLCI_AGENT_CONFIG", "the config path", err, errlen);
+        else if (stat(GLCI_AGENT_DEFAULT_CONFIG, &st) == 0 || errno != ENOENT)
+            rc = s_copy(scratch.config_path, sizeof scratch.config_path,
+                        GLCI_AGENT_DEFAULT_CONFIG, "default", "config", err, errlen);
         if (rc != 0)
             return rc;
+    }
+    if (scratch.config_path[0]) {
+        int rc = glci_agent_config_load(c, scratch.config_path, err, errlen);
+        if (rc != 0) {
+            size_t len = strlen(err);
+            if (env && env[0])
+                snprintf(err + len, errlen - len, " (named by $GLCI_AGENT_CONFIG)");
+            return rc;
+        }
         memcpy(c->config_path, scratch.config_path, sizeof c->config_path);
     }
     for (int i = 0; i < argc;) {

@@ -33,6 +33,12 @@ const char *glci_agent_strerror(int code);
 
 #define GLCI_AGENT_PATH_MAX 1024
 
+/* The config file every command reads when neither --config nor
+ * $GLCI_AGENT_CONFIG names one (CMake sets it from the install prefix). */
+#ifndef GLCI_AGENT_DEFAULT_CONFIG
+#define GLCI_AGENT_DEFAULT_CONFIG "/etc/glci/agent.conf"
+#endif
+
 typedef struct {
     char config_path[GLCI_AGENT_PATH_MAX];   /* "" when none */
     char city[64];
@@ -72,8 +78,13 @@ int glci_agent_config_load(glci_agent_config_t *c, const char *path,
 int glci_agent_config_flag(glci_agent_config_t *c, int argc, char **argv, int *i,
                            char *err, size_t errlen);
 
-/* Builds the configuration of a command line: defaults, then the file
- * named by --config (wherever it stands), then the flags in order. Every
+/* Builds the configuration of a command line: defaults, then the config
+ * file, then the flags in order. The file is the one named by --config
+ * (wherever it stands), else by $GLCI_AGENT_CONFIG (when set and not
+ * empty), else GLCI_AGENT_DEFAULT_CONFIG. A file named by --config or the
+ * variable must be readable (EIO otherwise); the default file may be
+ * absent, and then only defaults and flags count (config_path stays "").
+ * A default file that exists but cannot be read is EIO too. Every
  * argument that is not a config flag is copied, in order, to rest[]
  * (*n_rest of them; rest must hold argc entries). */
 int glci_agent_config_from_args(glci_agent_config_t *c, int argc, char **argv,
