@@ -48,12 +48,18 @@ for prog in collector agent; do
                  ProtectSystem=strict ProtectHome=yes NoNewPrivileges=yes PrivateTmp=yes \
                  RestrictAddressFamilies= SystemCallFilter=@system-service \
                  CapabilityBoundingSet= Restart=on-failure \
-                 'ExecReload=/bin/kill -HUP $MAINPID' LimitNOFILE=; do
+                 "ExecReload=/bin/sh -c 'kill -HUP \"\$MAINPID\"'" LimitNOFILE=; do
     grep -qxF -- "$setting" "$unit" || grep -q "^${setting}" "$unit" \
       || fail "glci-$prog.service lacks $setting"
   done
   grep -q "^ExecStart=.*/glci-$prog --config .*/$prog.conf" "$unit" \
     || fail "glci-$prog.service does not start glci-$prog with $prog.conf"
+  # What only booting shows (deploy/systemd-check.sh), pinned here too:
+  # libzmq aborts without sched_setscheduler; minimal Debian has no /bin/kill.
+  grep -qx 'SystemCallFilter=sched_setscheduler' "$unit" \
+    || fail "glci-$prog.service denies sched_setscheduler, which libzmq's I/O thread needs"
+  grep '^Exec' "$unit" | grep -qE '=[-+!@:]*/(usr/)?bin/(kill|pkill|sudo) ' \
+    && fail "glci-$prog.service runs a program that minimal Debian lacks"
   if [ ! -x "$bin" ]; then fail "$bin is not built"; continue; fi
   mkdir -p "$work/$prog"
   sed "s#^ExecStart=[^ ]*/glci-$prog #ExecStart=$bin #" "$unit" >"$work/$prog/glci-$prog.service"
