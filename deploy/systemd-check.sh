@@ -364,6 +364,18 @@ wait_for "the agent did not log the reconnection to the new endpoint" \
 ok "reloaded in place (pid $pid): reconnected to tcp://127.0.0.2:7461"
 push 2024
 
+step "a staff member's CSV file in the spool folder (adduser alice glci)"
+ct adduser --quiet --disabled-password --gecos "" alice >/dev/null || die "adduser alice failed"
+ct adduser --quiet alice glci >/dev/null || die "adduser alice glci failed"
+# Written under a dot name (which the agent skips) and moved in.
+ct runuser -u alice -- sh -c "printf 'indicator,period,value\n%s,2021,%s\n' '$indicator' '$value' \
+    >/var/lib/glci-agent/spool/.staff.tmp && mv /var/lib/glci-agent/spool/.staff.tmp \
+    /var/lib/glci-agent/spool/staff.csv" || die "alice cannot write into the spool folder"
+pushed=$((pushed + 1))
+wait_for "alice's spool file was not delivered" at_least "$pushed"
+ct test -f /var/lib/glci-agent/spool/done/staff.csv || die "staff.csv is not in spool/done/"
+ok "staff.csv (owner alice) delivered and moved to spool/done/"
+
 step "systemctl restart glci-collector glci-agent"
 old="$(main_pid glci-collector) $(main_pid glci-agent)"
 ct systemctl restart glci-collector glci-agent || die "systemctl restart failed"
@@ -397,6 +409,11 @@ boot 2 --log-level=debug
 units_active
 ready_seen
 push 2022
+ct_glci glci-agent status --format json >"$work/status" 2>&1 \
+  || { cat "$work/status" >&2; die "glci-agent status failed"; }
+grep -q '"running": true' "$work/status" \
+  || { cat "$work/status" >&2; die "glci-agent status does not see the daemon"; }
+ok "glci-agent status (no --config) sees the running daemon"
 ct_glci glci verify >/dev/null || die "glci verify failed"
 ok "glci verify: the stored scores match a full recomputation"
 
