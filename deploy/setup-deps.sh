@@ -14,6 +14,8 @@ packages=(
   # packaging and its checks: dpkg-shlibdeps needs file; the packages need
   # adduser; the tests render man pages and verify the systemd units
   file adduser groff-base systemd
+  # deploy/systemd-check.sh: a minimal Debian root booted with systemd-nspawn
+  debootstrap systemd-container
 )
 
 missing=()
