@@ -76,6 +76,15 @@ show_journal() {
   done
 }
 
+# The nspawn process, gone within the deadline?
+nspawn_exited() {
+  for _ in $(seq 1 $((DEADLINE * 10))); do
+    kill -0 "$nspawn_pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 stop_container() {
   [ -n "$nspawn_pid" ] || return 0
   if kill -0 "$nspawn_pid" 2>/dev/null; then
@@ -84,10 +93,7 @@ stop_container() {
     if [ -z "$leader" ] || ! ct systemctl poweroff >/dev/null 2>&1; then
       kill -TERM "$nspawn_pid" 2>/dev/null || true
     fi
-    for _ in $(seq 1 $((DEADLINE * 10))); do
-      kill -0 "$nspawn_pid" 2>/dev/null || break
-      sleep 0.1
-    done
+    nspawn_exited || true
   fi
   if kill -0 "$nspawn_pid" 2>/dev/null; then
     echo "systemd-check: the container did not power off; killing systemd-nspawn $nspawn_pid" >&2
@@ -207,9 +213,10 @@ boot() {
   local n=$1; shift
   local log=$work/boot$n.log
   # No systemd on the host: --register=no --keep-unit (no machined, no
-  # transient scope). --private-network: loopback only.
+  # transient scope). --private-network: loopback only. The machine name is
+  # this run's, since nspawn keeps per-name state in /run/systemd/nspawn.
   systemd-nspawn -D "$root" -b --register=no --keep-unit --private-network \
-    --machine=glci-check --console=read-only -- "$@" >"$log" 2>&1 </dev/null &
+    --machine="glci-check-$$" --console=read-only -- "$@" >"$log" 2>&1 </dev/null &
   nspawn_pid=$!
   leader=""
   for _ in $(seq 1 $((DEADLINE * 10))); do
@@ -243,6 +250,16 @@ boot() {
        die "boot $n: systemd did not finish booting ($state)" ;;
   esac
   ok "boot $n: systemd is PID 1 of the container (host pid $leader), system $state"
+}
+
+# systemctl poweroff from inside; the container must go down cleanly.
+power_off() {
+  ct systemctl poweroff || true   # the connection may drop as PID 1 goes down
+  nspawn_exited || die "the container did not power off"
+  local rc=0
+  wait "$nspawn_pid" || rc=$?
+  nspawn_pid=""; leader=""
+  [ "$rc" -eq 0 ] || die "systemd-nspawn exited $rc after poweroff"
 }
 
 # wait_for DESCRIPTION COMMAND...: polls COMMAND until it succeeds.
@@ -395,12 +412,7 @@ ok "both exited 0 on SIGTERM"
 ct systemctl start glci-collector glci-agent || die "systemctl start after the stop failed"
 
 step "systemctl poweroff (boot 1)"
-ct systemctl poweroff || true   # the connection may drop as PID 1 goes down
-for _ in $(seq 1 $((DEADLINE * 10))); do kill -0 "$nspawn_pid" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$nspawn_pid" 2>/dev/null && die "the container did not power off"
-rc=0; wait "$nspawn_pid" || rc=$?
-nspawn_pid=""; leader=""
-[ "$rc" -eq 0 ] || die "systemd-nspawn exited $rc after poweroff"
+power_off
 ok "powered off"
 
 # --- boot 2: enabled units come up by themselves ---------------------------------------
@@ -418,12 +430,7 @@ ct_glci glci verify >/dev/null || die "glci verify failed"
 ok "glci verify: the stored scores match a full recomputation"
 
 step "systemctl poweroff (boot 2): the units stop cleanly at shutdown"
-ct systemctl poweroff || true   # the connection may drop as PID 1 goes down
-for _ in $(seq 1 $((DEADLINE * 10))); do kill -0 "$nspawn_pid" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$nspawn_pid" 2>/dev/null && die "the container did not power off"
-rc=0; wait "$nspawn_pid" || rc=$?
-nspawn_pid=""; leader=""
-[ "$rc" -eq 0 ] || die "systemd-nspawn exited $rc after poweroff"
+power_off
 for u in glci-collector glci-agent; do
   journalctl -D "$root/var/log/journal" -b -0 -u "$u" --no-pager -o cat >"$work/$u.journal" 2>&1 || true
   grep -q "$u.service: Deactivated successfully" "$work/$u.journal" \
