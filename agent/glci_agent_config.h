@@ -84,7 +84,7 @@ int glci_agent_config_flag(glci_agent_config_t *c, int argc, char **argv, int *i
  * empty), else GLCI_AGENT_DEFAULT_CONFIG. A file named by --config or the
  * variable must be readable (EIO otherwise); the default file may be
  * absent, and then only defaults and flags count (config_path stays "").
- * A default file that exists but cannot be read is EIO too. Every
+ * A default file that exists is read as a named one would be. Every
  * argument that is not a config flag is copied, in order, to rest[]
  * (*n_rest of them; rest must hold argc entries). */
 int glci_agent_config_from_args(glci_agent_config_t *c, int argc, char **argv,
