@@ -158,8 +158,10 @@ s_mirror() {
 }
 
 mkdir -p "$cache"
+# Exclusive while a root is made (and older ones deleted), shared while
+# one is booted: no run deletes the root under another.
 exec 9>"$cache/lock"
-flock 9       # one builder at a time; readers of a finished root need no lock
+flock 9
 if [ -f "$cache/$key/complete" ]; then
   step "cached root $cache/$key ($packages)"
 else
@@ -191,7 +193,7 @@ else
   done
   ok "root made in $(( $(date +%s) - t )) s, $(du -sh "$cache/$key/root" | cut -f1)"
 fi
-flock -u 9
+flock -s 9
 
 mkdir -p "$work/upper" "$work/overlay-work" "$root"
 if mount -t overlay overlay \
