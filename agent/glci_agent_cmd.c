@@ -163,7 +163,7 @@ static int s_open_outbox(const glci_agent_config_t *cfg, const char *command, un
 }
 
 static int s_append(glci_outbox_t *ob, const glci_agent_config_t *cfg,
-                    const glci_outbox_obs_t *rows, size_t n, const char *what)
+                    const glci_obs_t *rows, size_t n, const char *what)
 {
     uint64_t first = 0, last = 0;
     int rc = glci_outbox_append(ob, rows, n, cfg->batch_max, (int64_t)time(NULL), NULL,
@@ -273,7 +273,7 @@ int glci_agent_cmd_push(const glci_agent_config_t *cfg, int argc, char **argv)
     glci_outbox_t *ob = NULL;
     int rc = s_open_outbox(cfg, "push", 0, &ob);
     if (rc == 0) {
-        const glci_outbox_obs_t *rows;
+        const glci_obs_t *rows;
         size_t n = glci_agent_csv_rows(csv, &rows);
         rc = s_append(ob, cfg, rows, n, what);
     }

@@ -311,7 +311,7 @@ static void s_on_monitor(glci_agent_sender_t *s, int64_t now)
 typedef struct {
     glci_outbox_batch_t *batch;
     glci_outbox_dead_t *rows;
-    char (*text)[GLCI_WIRE_MESSAGE_MAX + 1];
+    char (*text)[GLCI_REJECT_MESSAGE_MAX + 1];
     size_t n;
 } s_dead_t;
 
@@ -338,7 +338,7 @@ static int s_dead_rows(glci_agent_sender_t *s, const glci_wire_ack_t *ack, s_dea
     d->text = glci_xcalloc(ack->n_rejections, sizeof *d->text);
     int64_t now = (int64_t)time(NULL);
     for (size_t i = 0; i < ack->n_rejections; i++) {
-        const glci_wire_rejection_t *r = &ack->rejections[i];
+        const glci_rejection_t *r = &ack->rejections[i];
         if (r->index >= d->batch->n_obs)
             continue;
         d->rows[d->n].obs = d->batch->obs[r->index];
@@ -612,7 +612,7 @@ static int s_clash_finish(glci_agent_sender_t *s, int64_t now)
 static int s_clash_answer(glci_agent_sender_t *s, const glci_wire_ack_t *ack, int64_t now)
 {
     if (ack->seq > s->clash_seq) {
-        if (ack->status == GLCI_WIRE_APPLIED) {
+        if (ack->status == GLCI_BATCH_APPLIED) {
             /* Its rejected rows are stored now; the batch is dropped at the
              * move. Should the move not happen (timeout, dropped
              * connection), the batch is sent again and answered DUPLICATE
@@ -631,7 +631,7 @@ static int s_clash_answer(glci_agent_sender_t *s, const glci_wire_ack_t *ack, in
                 s_dead_free(&dead);
             }
             s_clash_drop(s, ack->seq);
-        } else if (ack->status == GLCI_WIRE_DUPLICATE && !ack->error[0]) {
+        } else if (ack->status == GLCI_BATCH_DUPLICATE && !ack->error[0]) {
             s_clash_drop(s, ack->seq);
         }
     }
@@ -714,7 +714,7 @@ static int s_on_ack(glci_agent_sender_t *s, const void *data, size_t len, int64_
         glci_wire_ack_release(&ack);
         return rc;
     }
-    if (ack.status == GLCI_WIRE_DUPLICATE && ack.error[0] && ack.seq >= s->base) {
+    if (ack.status == GLCI_BATCH_DUPLICATE && ack.error[0] && ack.seq >= s->base) {
         if (ack.seq == s->base) {
             s_clash_begin(s, &ack, now);
             if (s->clash_last == ack.seq)
@@ -728,12 +728,12 @@ static int s_on_ack(glci_agent_sender_t *s, const void *data, size_t len, int64_
         return rc;
     }
     switch (ack.status) {
-    case GLCI_WIRE_APPLIED:
-    case GLCI_WIRE_DUPLICATE: {
+    case GLCI_BATCH_APPLIED:
+    case GLCI_BATCH_DUPLICATE: {
         /* The rejected rows are stored with the ack, in its transaction;
          * the dead-letter file is written afterwards (s_flush_dead). */
         s_dead_t dead = {0};
-        if (ack.status == GLCI_WIRE_APPLIED && ack.n_rejections > 0 &&
+        if (ack.status == GLCI_BATCH_APPLIED && ack.n_rejections > 0 &&
             s_dead_rows(s, &ack, &dead) != 0) {
             s_backoff(s, now);    /* the batch cannot be read: keep it, ask again */
             break;
@@ -743,16 +743,16 @@ static int s_on_ack(glci_agent_sender_t *s, const void *data, size_t len, int64_
          * batch the collector holds other content for is never deleted
          * unseen. */
         uint64_t upto = ack.acked;
-        if (ack.status == GLCI_WIRE_DUPLICATE && upto > ack.seq)
+        if (ack.status == GLCI_BATCH_DUPLICATE && upto > ack.seq)
             upto = ack.seq;
         rc = s_record_ack(s, upto, &dead, now);
         s_dead_free(&dead);
         s->backoff_ms = S_BACKOFF_MIN_MS;
         glci_debug("batch %llu %s, acked up to %llu", (unsigned long long)ack.seq,
-                   glci_wire_status_str((int)ack.status), (unsigned long long)ack.acked);
+                   glci_batch_status_str((int)ack.status), (unsigned long long)ack.acked);
         break;
     }
-    case GLCI_WIRE_GAP:
+    case GLCI_BATCH_GAP:
         if (ack.expected > 0 && ack.expected < s->base && ack.seq >= s->base) {
             rc = s_on_lost(s, &ack, now);
             break;
@@ -768,7 +768,7 @@ static int s_on_ack(glci_agent_sender_t *s, const void *data, size_t len, int64_
             s->next_send = s->base;
         }
         break;
-    case GLCI_WIRE_MALFORMED:
+    case GLCI_BATCH_MALFORMED:
         if (s_malformed(s, &ack)) {
             s->next_send = s->base;     /* the empty batch, then the rest */
             s->gap_target = 0;
@@ -776,14 +776,14 @@ static int s_on_ack(glci_agent_sender_t *s, const void *data, size_t len, int64_
         }
         /* not identifiable, or not dead-lettered yet: as FORBIDDEN */
         /* fall through */
-    case GLCI_WIRE_FORBIDDEN:
+    case GLCI_BATCH_FORBIDDEN:
         glci_error("the collector refused batch %llu as %s: %s; the batch is kept",
-                   (unsigned long long)ack.seq, glci_wire_status_str((int)ack.status),
+                   (unsigned long long)ack.seq, glci_batch_status_str((int)ack.status),
                    ack.error[0] ? ack.error : "(no detail)");
-        s_set_state(s, ack.status == GLCI_WIRE_FORBIDDEN ? "forbidden" : "malformed");
+        s_set_state(s, ack.status == GLCI_BATCH_FORBIDDEN ? "forbidden" : "malformed");
         s_backoff(s, now);
         break;
-    case GLCI_WIRE_UNAVAILABLE:
+    case GLCI_BATCH_UNAVAILABLE:
         glci_warn("the collector cannot store now (batch %llu): %s; will resend",
                   (unsigned long long)ack.seq, ack.error[0] ? ack.error : "unavailable");
         s_backoff(s, now);
@@ -815,21 +815,9 @@ static int s_send(glci_agent_sender_t *s, uint64_t seq)
                    glci_outbox_strerror(rc));
         return GLCI_AGENT_EOUTBOX;
     }
-    glci_wire_obs_t *w = glci_xcalloc(b->n_obs ? b->n_obs : 1, sizeof *w);
-    for (size_t i = 0; i < b->n_obs; i++) {
-        w[i].indicator = b->obs[i].indicator;
-        w[i].period = b->obs[i].period;
-        w[i].value = b->obs[i].value;
-        w[i].observed_at = b->obs[i].observed_at;
-        w[i].source = b->obs[i].source && b->obs[i].source[0] ? b->obs[i].source : NULL;
-        w[i].has_period = 1;
-        w[i].has_value = 1;
-        w[i].has_observed_at = b->obs[i].observed_at != 0;
-    }
     uint8_t *buf = NULL;
     size_t len = 0;
-    rc = glci_wire_batch_pack(s->stream, seq, s->city, w, b->n_obs, &buf, &len);
-    free(w);
+    rc = glci_wire_batch_pack(s->stream, seq, s->city, b->obs, b->n_obs, &buf, &len);
     glci_outbox_batch_free(&b);
     if (rc != 0) {
         glci_error("cannot pack batch %llu: %s", (unsigned long long)seq,

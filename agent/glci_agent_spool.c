@@ -261,7 +261,7 @@ static int s_take(glci_outbox_t *ob, const char *spool, const char *name, size_t
         close(fd);
         return GLCI_AGENT_OK;
     }
-    const glci_outbox_obs_t *rows;
+    const glci_obs_t *rows;
     size_t n = glci_agent_csv_rows(csv, &rows);
     uint64_t first = 0, last = 0;
     rc = glci_outbox_append(ob, rows, n, batch_max, (int64_t)time(NULL), marker, &first, &last);
@@ -387,7 +387,7 @@ void glci_agent_deadletter_path(const char *spool, char *out, size_t outlen)
 
 /* Appends rows to the dead-letter file; row i is obs(i), reason(i), at(i). */
 static int s_deadletter_write(const char *path, size_t n,
-                              const glci_outbox_obs_t *(*row)(const void *, size_t,
+                              const glci_obs_t *(*row)(const void *, size_t,
                                                               const char **, int64_t *),
                               const void *arg, char *err, size_t errlen)
 {
@@ -402,7 +402,7 @@ static int s_deadletter_write(const char *path, size_t n,
     for (size_t i = 0; i < n; i++) {
         const char *reason = "";
         int64_t when = 0;
-        const glci_outbox_obs_t *o = row(arg, i, &reason, &when);
+        const glci_obs_t *o = row(arg, i, &reason, &when);
         const char *src = o->source ? o->source : "";
         glci_format_iso_time(when, at, sizeof at);
         obs_at[0] = '\0';
@@ -427,12 +427,12 @@ static int s_deadletter_write(const char *path, size_t n,
 }
 
 typedef struct {
-    const glci_outbox_obs_t *obs;
+    const glci_obs_t *obs;
     const char *const *reasons;
     int64_t when;
 } s_append_rows_t;
 
-static const glci_outbox_obs_t *s_append_row(const void *arg, size_t i, const char **reason,
+static const glci_obs_t *s_append_row(const void *arg, size_t i, const char **reason,
                                              int64_t *when)
 {
     const s_append_rows_t *a = arg;
@@ -441,7 +441,7 @@ static const glci_outbox_obs_t *s_append_row(const void *arg, size_t i, const ch
     return &a->obs[i];
 }
 
-int glci_agent_deadletter_append(const char *path, const glci_outbox_obs_t *obs,
+int glci_agent_deadletter_append(const char *path, const glci_obs_t *obs,
                                  const char *const *reasons, size_t n, int64_t when,
                                  char *err, size_t errlen)
 {
@@ -449,7 +449,7 @@ int glci_agent_deadletter_append(const char *path, const glci_outbox_obs_t *obs,
     return s_deadletter_write(path, n, s_append_row, &a, err, errlen);
 }
 
-static const glci_outbox_obs_t *s_dead_row(const void *arg, size_t i, const char **reason,
+static const glci_obs_t *s_dead_row(const void *arg, size_t i, const char **reason,
                                            int64_t *when)
 {
     const glci_outbox_dead_t *d = (const glci_outbox_dead_t *)arg + i;

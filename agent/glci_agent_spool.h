@@ -81,7 +81,7 @@ void glci_agent_deadletter_path(const char *spool, char *out, size_t outlen);
 
 /* Appends rows to the dead-letter file (creating it with its header) and
  * fsyncs it. reasons[i] describes obs[i]; when is Unix seconds. 0 or EIO. */
-int glci_agent_deadletter_append(const char *path, const glci_outbox_obs_t *obs,
+int glci_agent_deadletter_append(const char *path, const glci_obs_t *obs,
                                  const char *const *reasons, size_t n, int64_t when,
                                  char *err, size_t errlen);
 

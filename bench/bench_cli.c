@@ -105,7 +105,7 @@ static int s_build(const char *dir, int64_t cities, int64_t inds, int64_t period
         snprintf(id, sizeof id, "city%05lld", (long long)c);
         snprintf(name, sizeof name, "City %lld", (long long)c);
         if (glci_key_generate(&pub, &sec, err, sizeof err) != 0 ||
-            (rc = glci_store_city_add(st, id, name, "XX", pub.z85)) != 0) {
+            (rc = glci_store_city_add(st, id, name, "XX", pub.z85, NULL, 0)) != 0) {
             fprintf(stderr, "glci-bench cli: city add: %s\n", glci_store_strerror(rc));
             glci_store_close(&st);
             return -1;

@@ -84,18 +84,17 @@ int glci_collector_run(const glci_collector_args_t *args, const glci_collector_c
 
 /* ---- The batch path, exposed for the fuzz target --------------------- */
 
-/* One received batch turned into what the store ingests: the observations
- * of a decoded wire batch as glci_obs_t (strings pointing into wb). */
+/* One received batch: the decoded wire batch, whose observations
+ * (wb->obs, strings pointing into wb) the store ingests as they are. */
 typedef struct {
     glci_wire_batch_t *wb;
-    glci_obs_t *obs;
 } glci_collector_batch_t;
 
 /* Decodes payload and decides the city: in secure mode (user_id not NULL)
  * the batch's claimed city must be absent or equal to user_id; in insecure
  * mode (user_id NULL) the claimed city is used and must be a valid id.
  * Returns 0 with out filled and city set, or the ack status to answer with
- * (GLCI_WIRE_MALFORMED or GLCI_WIRE_FORBIDDEN) with ack->error, stream and
+ * (GLCI_BATCH_MALFORMED or GLCI_BATCH_FORBIDDEN) with ack->error, stream and
  * seq filled. */
 int glci_collector_batch_prepare(const void *payload, size_t len, const char *user_id,
                                  const glci_wire_limits_t *lim, glci_collector_batch_t *out,
@@ -103,8 +102,8 @@ int glci_collector_batch_prepare(const void *payload, size_t len, const char *us
 
 void glci_collector_batch_release(glci_collector_batch_t *b);
 
-/* Fills ack from a batch's store result (rejections copied, messages cut to
- * GLCI_WIRE_MESSAGE_MAX). The caller releases ack with
+/* Fills ack from a batch's store result (its rejections copied). The caller
+ * releases ack with
  * glci_wire_ack_release. */
 void glci_collector_ack_from_result(const glci_collector_batch_t *b,
                                     const glci_batch_result_t *r, glci_wire_ack_t *ack);

@@ -28,6 +28,7 @@
 
 #include "glci_alloc.h"
 #include "glci_text.h"
+#include "glci_utf8.h"
 
 #define S_ID_MAX GLCI_FRAMEWORK_ID_MAX
 #define S_PERIOD_MIN 1
@@ -935,19 +936,6 @@ static void s_fmt(double v, char *buf, size_t len)
     glci_format_double(v, buf, len);
 }
 
-const char *glci_reject_str(glci_reject_t reason)
-{
-    switch (reason) {
-    case GLCI_REJECT_NONE:              return "ok";
-    case GLCI_REJECT_UNKNOWN_INDICATOR: return "unknown indicator";
-    case GLCI_REJECT_NOT_FINITE:        return "value is not finite";
-    case GLCI_REJECT_OUT_OF_RANGE:      return "value out of range";
-    case GLCI_REJECT_BAD_PERIOD:        return "period out of range";
-    case GLCI_REJECT_MALFORMED:         return "malformed observation";
-    default:                            return "unknown reason";
-    }
-}
-
 glci_reject_t glci_framework_check(const glci_framework_t *fw,
                                    const char *indicator, int64_t period,
                                    double value, uint32_t *ind,
@@ -965,14 +953,17 @@ glci_reject_t glci_framework_check(const glci_framework_t *fw,
     }
     /* Any id that is not in the framework is unknown, however long: the
      * limits of what may arrive at all are the wire's and the store's. The
-     * id is echoed escaped (it may hold any bytes) and cut after 64. */
+     * id is echoed escaped (it may hold any bytes) and cut after the
+     * longest id an observation may carry. */
     int32_t i = glci_framework_indicator(fw, indicator);
     if (i < 0) {
-        char e[4 * 64 + 1];
+        char e[4 * GLCI_OBS_INDICATOR_MAX + 1];
         size_t room = msglen > 26 ? msglen - 26 : 1;    /* never cut inside */
-        glci_utf8_escape(indicator, 64, e, room < sizeof e ? room : sizeof e);
+        glci_utf8_escape(indicator, GLCI_OBS_INDICATOR_MAX, e,
+                         room < sizeof e ? room : sizeof e);
         snprintf(msg, msglen, "unknown indicator '%s%s'", e,
-                 strnlen(indicator, 65) > 64 ? "..." : "");
+                 strnlen(indicator, GLCI_OBS_INDICATOR_MAX + 1) > GLCI_OBS_INDICATOR_MAX
+                     ? "..." : "");
         return GLCI_REJECT_UNKNOWN_INDICATOR;
     }
     if (period < fw->first_period || period > fw->last_period) {

@@ -102,7 +102,7 @@ static int s_verify_city(s_verify_t *v, const char *city, const s_cityrec_t *rec
     memset(v->want, 0, (size_t)span);
     rc = mdb_cursor_open(v->txn, st->dbi[S_DB_OBS], &cur);
     if (rc != 0)
-        return glci_mdb_err(rc);
+        return glci_store_code(rc);
     k.mv_size = plen;
     k.mv_data = pk;
     for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
@@ -159,13 +159,13 @@ static int s_verify_city(s_verify_t *v, const char *city, const s_cityrec_t *rec
         v->ind_start[++cur_ind] = v->n_obs;
     mdb_cursor_close(cur);
     if (rc != 0 && rc != MDB_NOTFOUND)
-        return glci_mdb_err(rc);
+        return glci_store_code(rc);
     *tot_obs += v->n_obs;
 
     /* History: count, and no entry newer than the current value. */
     rc = mdb_cursor_open(v->txn, st->dbi[S_DB_HISTORY], &cur);
     if (rc != 0)
-        return glci_mdb_err(rc);
+        return glci_store_code(rc);
     k.mv_size = plen;
     k.mv_data = pk;
     for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
@@ -200,7 +200,7 @@ static int s_verify_city(s_verify_t *v, const char *city, const s_cityrec_t *rec
     }
     mdb_cursor_close(cur);
     if (rc != 0 && rc != MDB_NOTFOUND)
-        return glci_mdb_err(rc);
+        return glci_store_code(rc);
     if (n_hist != rec->observations)
         s_diff(v, "%s: %llu history entries but the city counts %llu observations", city,
                (unsigned long long)n_hist, (unsigned long long)rec->observations);
@@ -209,7 +209,7 @@ static int s_verify_city(s_verify_t *v, const char *city, const s_cityrec_t *rec
     /* Results: exactly the wanted periods, each equal to the full path. */
     rc = mdb_cursor_open(v->txn, st->dbi[S_DB_RESULTS], &cur);
     if (rc != 0)
-        return glci_mdb_err(rc);
+        return glci_store_code(rc);
     k.mv_size = plen;
     k.mv_data = pk;
     for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
@@ -255,7 +255,7 @@ static int s_verify_city(s_verify_t *v, const char *city, const s_cityrec_t *rec
     }
     mdb_cursor_close(cur);
     if (rc != 0 && rc != MDB_NOTFOUND)
-        return glci_mdb_err(rc);
+        return glci_store_code(rc);
     for (int32_t i = 0; i < span; i++)
         if (v->want[i] == 1)
             s_diff(v, "%s period %d: observations reach this period but no result is stored",
@@ -272,7 +272,7 @@ static int s_verify_rank(s_verify_t *v)
     int rc = mdb_cursor_open(v->txn, st->dbi[S_DB_RANK], &cur);
 
     if (rc != 0)
-        return glci_mdb_err(rc);
+        return glci_store_code(rc);
     for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
         const unsigned char *kp = k.mv_data;
@@ -292,12 +292,12 @@ static int s_verify_rank(s_verify_t *v)
             continue;
         }
         memcpy(v->stored, rd.mv_data, st->rsize);
-        glci_rank_key(v->stored->index, want);
+        glci_store_rank_key_encode(v->stored->index, want);
         if (!v->stored->has_index || memcmp(want, kp + 4, 8) != 0)
             s_diff(v, "%s period %d: rank view entry does not match the stored index", city, P);
     }
     mdb_cursor_close(cur);
-    return rc == MDB_NOTFOUND ? 0 : glci_mdb_err(rc);
+    return rc == MDB_NOTFOUND ? 0 : glci_store_code(rc);
 }
 
 static int s_verify_txn(s_verify_t *v)
@@ -314,7 +314,7 @@ static int s_verify_txn(s_verify_t *v)
 
     rc = mdb_cursor_open(v->txn, st->dbi[S_DB_CITIES], &cur);
     if (rc != 0) {
-        rc = glci_mdb_err(rc);
+        rc = glci_store_code(rc);
         goto out;
     }
     for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
@@ -333,7 +333,7 @@ static int s_verify_txn(s_verify_t *v)
             goto out;
     }
     if (rc != MDB_NOTFOUND) {
-        rc = glci_mdb_err(rc);
+        rc = glci_store_code(rc);
         goto out;
     }
     rc = s_verify_rank(v);
@@ -358,7 +358,7 @@ static int s_verify_txn(s_verify_t *v)
     mdb_cursor_close(cur);
     rc = mdb_cursor_open(v->txn, st->dbi[S_DB_PERIODS], &cur);
     if (rc != 0) {
-        rc = glci_mdb_err(rc);
+        rc = glci_store_code(rc);
         cur = NULL;
         goto out;
     }
@@ -405,7 +405,7 @@ int glci_store_verify(glci_store_t *st, void (*fn)(void *ctx, const char *differ
     v.calc = glci_xmalloc(st->rsize);
     v.stored = glci_xmalloc(st->rsize);
     v.want = glci_xmalloc((size_t)(fw->last_period - fw->first_period + 1));
-    rc = glci_mdb_read_begin(st->mdb, &v.txn);
+    rc = glci_store_code(glci_mdb_read_begin(st->mdb, &v.txn));
     if (rc == 0) {
         rc = s_verify_txn(&v);
         glci_mdb_read_end(st->mdb, &v.txn);
@@ -478,7 +478,7 @@ int glci_store_backup(glci_store_t *st, const char *dest, char *err, size_t errl
     rc = glci_mdb_copy(st->mdb, dest);
     if (rc != 0) {
         snprintf(err, errlen, "%s: copy failed: %s", dest, mdb_strerror(rc));
-        return glci_mdb_err(rc);
+        return glci_store_code(rc);
     }
     rc = glci_store_open(dest, &o, &copy, err, errlen);
     if (rc != 0)

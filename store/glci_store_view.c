@@ -15,7 +15,7 @@
 int glci_view_begin(glci_store_t *st, glci_view_t **out)
 {
     glci_view_t *v = glci_xcalloc(1, sizeof *v);
-    int rc = glci_mdb_read_begin(st->mdb, &v->txn);
+    int rc = glci_store_code(glci_mdb_read_begin(st->mdb, &v->txn));
 
     *out = NULL;
     if (rc != 0) {
@@ -63,7 +63,7 @@ int glci_view_status(glci_view_t *v, glci_store_status_t *out)
 
     rc = mdb_cursor_open(v->txn, st->dbi[S_DB_CITIES], &cur);
     if (rc != 0)
-        return glci_mdb_err(rc);
+        return glci_store_code(rc);
     for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
         s_cityrec_t rec;
@@ -78,11 +78,11 @@ int glci_view_status(glci_view_t *v, glci_store_status_t *out)
     }
     mdb_cursor_close(cur);
     if (rc != MDB_NOTFOUND)
-        return glci_mdb_err(rc);
+        return glci_store_code(rc);
 
     rc = mdb_cursor_open(v->txn, st->dbi[S_DB_PERIODS], &cur);
     if (rc != 0)
-        return glci_mdb_err(rc);
+        return glci_store_code(rc);
     if (mdb_cursor_get(cur, &k, &d, MDB_FIRST) == 0 && k.mv_size == 4)
         out->first_period = glci_bei32_get(k.mv_data);
     if (mdb_cursor_get(cur, &k, &d, MDB_LAST) == 0 && k.mv_size == 4)
@@ -105,13 +105,13 @@ int glci_view_latest_period(glci_view_t *v, int32_t *period)
     int rc = mdb_cursor_open(v->txn, v->st->dbi[S_DB_PERIODS], &cur);
 
     if (rc != 0)
-        return glci_mdb_err(rc);
+        return glci_store_code(rc);
     rc = mdb_cursor_get(cur, &k, &d, MDB_LAST);
     mdb_cursor_close(cur);
     if (rc == MDB_NOTFOUND)
         return GLCI_STORE_ENODATA;
     if (rc != 0)
-        return glci_mdb_err(rc);
+        return glci_store_code(rc);
     if (k.mv_size != 4)
         return GLCI_STORE_ECORRUPT;
     *period = glci_bei32_get(k.mv_data);
@@ -152,12 +152,12 @@ int glci_view_city(glci_view_t *v, const char *id, glci_city_t *out)
 
 /* Ends a cursor walk: the callback's own non-zero value wins, untouched;
  * running off the end is success; anything else is mapped to a store code. */
-static int s_walk_end(MDB_cursor *cur, int rc, int cb)
+int glci_store_walk_end(MDB_cursor *cur, int rc, int cb)
 {
     mdb_cursor_close(cur);
     if (cb != 0)
         return cb;
-    return rc == MDB_NOTFOUND ? 0 : glci_mdb_err(rc);
+    return rc == MDB_NOTFOUND ? 0 : glci_store_code(rc);
 }
 
 int glci_view_cities(glci_view_t *v, int (*fn)(void *ctx, const glci_city_t *c), void *ctx)
@@ -168,7 +168,7 @@ int glci_view_cities(glci_view_t *v, int (*fn)(void *ctx, const glci_city_t *c),
     int rc = mdb_cursor_open(v->txn, v->st->dbi[S_DB_CITIES], &cur);
 
     if (rc != 0)
-        return glci_mdb_err(rc);
+        return glci_store_code(rc);
     for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
         s_cityrec_t rec;
@@ -182,7 +182,7 @@ int glci_view_cities(glci_view_t *v, int (*fn)(void *ctx, const glci_city_t *c),
         if ((cb = fn(ctx, &c)) != 0)
             break;
     }
-    return s_walk_end(cur, rc, cb);
+    return glci_store_walk_end(cur, rc, cb);
 }
 
 int glci_view_stream_mark(glci_view_t *v, const char *city, uint64_t stream,
@@ -206,49 +206,11 @@ int glci_view_stream_mark(glci_view_t *v, const char *city, uint64_t stream,
     if (rc == MDB_NOTFOUND)
         return GLCI_STORE_ENODATA;
     if (rc != 0)
-        return glci_mdb_err(rc);
+        return glci_store_code(rc);
     if (d.mv_size != 8)
         return GLCI_STORE_ECORRUPT;
     *mark = glci_be64_get(d.mv_data);
     return 0;
-}
-
-int glci_view_rank(glci_view_t *v, int32_t period,
-                   int (*fn)(void *ctx, const glci_rank_row_t *row), void *ctx)
-{
-    int cb = 0;               /* fn's value, returned as is */
-    MDB_cursor *cur;
-    unsigned char pk[4];
-    MDB_val k = {4, pk}, d;
-    glci_rank_row_t row;
-    uint32_t pos = 0;
-    int rc = mdb_cursor_open(v->txn, v->st->dbi[S_DB_RANK], &cur);
-
-    if (rc != 0)
-        return glci_mdb_err(rc);
-    glci_bei32_put(pk, period);
-    memset(&row, 0, sizeof row);
-    for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
-         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
-        if (k.mv_size < 13 || memcmp(k.mv_data, pk, 4) != 0) {
-            rc = MDB_NOTFOUND;
-            break;
-        }
-        if (d.mv_size < 10 || ((const char *)d.mv_data)[d.mv_size - 1] != 0) {
-            rc = GLCI_STORE_ECORRUPT;
-            break;
-        }
-        double index = glci_rank_key_decode((const unsigned char *)k.mv_data + 4);
-        pos++;
-        if (pos == 1 || memcmp(&index, &row.index, sizeof index) != 0)
-            row.rank = pos;
-        row.index = index;
-        memcpy(&row.coverage, d.mv_data, 8);
-        row.city = (const char *)d.mv_data + 8;
-        if ((cb = fn(ctx, &row)) != 0)
-            break;
-    }
-    return s_walk_end(cur, rc, cb);
 }
 
 /* Copies the stored result of (city, P) into dst. 0, ENODATA, ECORRUPT. */
@@ -263,7 +225,7 @@ static int s_result_get(glci_view_t *v, const char *city, int32_t period, void *
     if (rc == MDB_NOTFOUND)
         return GLCI_STORE_ENODATA;
     if (rc != 0)
-        return glci_mdb_err(rc);
+        return glci_store_code(rc);
     if (d.mv_size != v->st->rsize)
         return GLCI_STORE_ECORRUPT;
     memcpy(dst, d.mv_data, d.mv_size);
@@ -281,7 +243,7 @@ int glci_view_results(glci_view_t *v, int32_t period,
     int rc = mdb_cursor_open(v->txn, v->st->dbi[S_DB_CITIES], &cur);
 
     if (rc != 0)
-        return glci_mdb_err(rc);
+        return glci_store_code(rc);
     for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
         if (k.mv_size == 0 || k.mv_size > GLCI_CITY_ID_MAX) {
@@ -298,7 +260,7 @@ int glci_view_results(glci_view_t *v, int32_t period,
         if ((cb = fn(ctx, id, v->scratch)) != 0)
             break;
     }
-    return s_walk_end(cur, rc, cb);
+    return glci_store_walk_end(cur, rc, cb);
 }
 
 int glci_view_result(glci_view_t *v, const char *city, int32_t period,
@@ -355,7 +317,7 @@ int glci_view_history(glci_view_t *v, const char *city, const char *indicator,
 
     rc = mdb_cursor_open(v->txn, st->dbi[S_DB_HISTORY], &cur);
     if (rc != 0)
-        return glci_mdb_err(rc);
+        return glci_store_code(rc);
     k.mv_size = plen;
     k.mv_data = pk;
     for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
@@ -399,7 +361,7 @@ int glci_view_history(glci_view_t *v, const char *city, const char *indicator,
         if ((cb = fn(ctx, &row)) != 0)
             break;
     }
-    return s_walk_end(cur, rc, cb);
+    return glci_store_walk_end(cur, rc, cb);
 }
 
 /* Decodes a reject record into row; pointers into d. */
@@ -459,7 +421,7 @@ int glci_view_rejects(glci_view_t *v, const char *city, size_t limit,
         memset(pk + plen, 0xff, 8);
         rc = mdb_cursor_open(v->txn, st->dbi[S_DB_CITY_REJECTS], &cur);
         if (rc != 0)
-            return glci_mdb_err(rc);
+            return glci_store_code(rc);
         k.mv_size = plen + 8;
         k.mv_data = pk;
         rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
@@ -490,7 +452,7 @@ int glci_view_rejects(glci_view_t *v, const char *city, size_t limit,
     } else {
         rc = mdb_cursor_open(v->txn, st->dbi[S_DB_REJECTS], &cur);
         if (rc != 0)
-            return glci_mdb_err(rc);
+            return glci_store_code(rc);
         for (rc = mdb_cursor_get(cur, &k, &d, MDB_LAST); rc == 0;
              rc = mdb_cursor_get(cur, &k, &d, MDB_PREV)) {
             if ((rc = s_reject_row(&d, &row)) != 0 || (cb = fn(ctx, &row)) != 0)
@@ -501,5 +463,5 @@ int glci_view_rejects(glci_view_t *v, const char *city, size_t limit,
             }
         }
     }
-    return s_walk_end(cur, rc, cb);
+    return glci_store_walk_end(cur, rc, cb);
 }

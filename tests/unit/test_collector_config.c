@@ -213,7 +213,7 @@ static void test_build_refusals(void **state)
     assert_non_null(strstr(err, "/nonexistent/x.conf"));
 }
 
-static void s_pack(const char *city, const glci_wire_obs_t *o, size_t n, uint8_t **buf,
+static void s_pack(const char *city, const glci_obs_t *o, size_t n, uint8_t **buf,
                    size_t *len)
 {
     assert_int_equal(glci_wire_batch_pack(77, 5, city, o, n, buf, len), 0);
@@ -221,7 +221,7 @@ static void s_pack(const char *city, const glci_wire_obs_t *o, size_t n, uint8_t
 
 static void test_batch_city_decision(void **state)
 {
-    glci_wire_obs_t o;
+    glci_obs_t o;
     memset(&o, 0, sizeof o);
     o.indicator = "adult_learning_rate";
     o.period = 2020;
@@ -239,11 +239,11 @@ static void test_batch_city_decision(void **state)
     s_pack("cork-ie", &o, 1, &buf, &len);
     assert_int_equal(glci_collector_batch_prepare(buf, len, "cork-ie", &lim, &b, city, &ack), 0);
     assert_string_equal(city, "cork-ie");
-    assert_int_equal(b.obs[0].has_value, 1);
-    assert_true(b.obs[0].value == 0.0);
+    assert_int_equal(b.wb->obs[0].has_value, 1);
+    assert_true(b.wb->obs[0].value == 0.0);
     glci_collector_batch_release(&b);
     assert_int_equal(glci_collector_batch_prepare(buf, len, "hamburg-de", &lim, &b, city, &ack),
-                     GLCI_WIRE_FORBIDDEN);
+                     GLCI_BATCH_FORBIDDEN);
     assert_string_equal(city, "");
     assert_int_equal(ack.seq, 5);
     assert_int_equal(ack.stream, 77);
@@ -258,20 +258,20 @@ static void test_batch_city_decision(void **state)
     glci_collector_batch_release(&b);
     /* no claim without CURVE: refused */
     assert_int_equal(glci_collector_batch_prepare(buf, len, NULL, &lim, &b, city, &ack),
-                     GLCI_WIRE_FORBIDDEN);
+                     GLCI_BATCH_FORBIDDEN);
     assert_non_null(strstr(ack.error, "no city"));
     free(buf);
 
     /* insecure with an invalid id */
     s_pack("Cork IE", &o, 1, &buf, &len);
     assert_int_equal(glci_collector_batch_prepare(buf, len, NULL, &lim, &b, city, &ack),
-                     GLCI_WIRE_FORBIDDEN);
+                     GLCI_BATCH_FORBIDDEN);
     free(buf);
 
     /* malformed */
     assert_int_equal(glci_collector_batch_prepare("\xff\xff", 2, NULL, &lim, &b, city, &ack),
-                     GLCI_WIRE_MALFORMED);
-    assert_int_equal(ack.status, GLCI_WIRE_MALFORMED);
+                     GLCI_BATCH_MALFORMED);
+    assert_int_equal(ack.status, GLCI_BATCH_MALFORMED);
     assert_true(ack.error[0] != '\0');
     assert_null(b.wb);
 }
@@ -281,7 +281,7 @@ static void test_ack_from_result(void **state)
     char ind[70];
     memset(ind, 'q', sizeof ind - 1);
     ind[sizeof ind - 1] = '\0';
-    glci_wire_obs_t o[2];
+    glci_obs_t o[2];
     memset(o, 0, sizeof o);
     o[0].indicator = ind;
     o[0].has_period = o[0].has_value = 1;
@@ -297,14 +297,14 @@ static void test_ack_from_result(void **state)
     assert_int_equal(glci_collector_batch_prepare(buf, len, "cork-ie", &lim, &b, city, &ack), 0);
     free(buf);
     /* the over-long id reaches the store, which rejects it itself */
-    assert_string_equal(b.obs[0].indicator, ind);
-    assert_string_equal(b.obs[1].indicator, "adult_learning_rate");
+    assert_string_equal(b.wb->obs[0].indicator, ind);
+    assert_string_equal(b.wb->obs[1].indicator, "adult_learning_rate");
 
     glci_rejection_t rej = {0, GLCI_REJECT_MALFORMED, "indicator id qqq... is longer"};
     glci_batch_result_t r = {.status = GLCI_BATCH_APPLIED, .acked = 5, .n_rejections = 1,
                              .rejections = &rej};
     glci_collector_ack_from_result(&b, &r, &ack);
-    assert_int_equal(ack.status, GLCI_WIRE_APPLIED);
+    assert_int_equal(ack.status, GLCI_BATCH_APPLIED);
     assert_int_equal(ack.acked, 5);
     assert_int_equal(ack.n_rejections, 1);
     assert_int_equal(ack.rejections[0].index, 0);
@@ -314,14 +314,14 @@ static void test_ack_from_result(void **state)
 
     glci_batch_result_t gap = {.status = GLCI_BATCH_GAP, .acked = 2, .expected = 3};
     glci_collector_ack_from_result(&b, &gap, &ack);
-    assert_int_equal(ack.status, GLCI_WIRE_GAP);
+    assert_int_equal(ack.status, GLCI_BATCH_GAP);
     assert_int_equal(ack.expected, 3);
     assert_non_null(strstr(ack.error, "expected 3"));
     glci_wire_ack_release(&ack);
 
     glci_batch_result_t forb = {.status = GLCI_BATCH_FORBIDDEN};
     glci_collector_ack_from_result(&b, &forb, &ack);
-    assert_int_equal(ack.status, GLCI_WIRE_FORBIDDEN);
+    assert_int_equal(ack.status, GLCI_BATCH_FORBIDDEN);
     assert_non_null(strstr(ack.error, "revoked"));
     glci_wire_ack_release(&ack);
     glci_collector_batch_release(&b);

@@ -437,49 +437,6 @@ static void test_apply_changed_flag(void **state)
     glci_framework_free(&fw);
 }
 
-static void test_rank_helpers(void **state)
-{
-    /* ties share a rank: 1, 2, 2, 4 */
-    const double idx[] = {90.5, 80.0, 80.0, 70.0, 70.0, 70.0, 1.0};
-    uint32_t ranks[7];
-    glci_rank_assign(idx, 7, ranks);
-    const uint32_t want[] = {1, 2, 2, 4, 4, 4, 7};
-    assert_memory_equal(ranks, want, sizeof want);
-    glci_rank_assign(idx, 0, ranks);            /* nothing to do */
-
-    /* index descending, then city id ascending */
-    assert_true(glci_rank_cmp(90, "b", 80, "a") < 0);
-    assert_true(glci_rank_cmp(80, "a", 90, "b") > 0);
-    assert_true(glci_rank_cmp(80, "a", 80, "b") < 0);
-    assert_true(glci_rank_cmp(80, "b", 80, "a") > 0);
-    assert_int_equal(glci_rank_cmp(80, "a", 80, "a"), 0);
-
-    /* keys sort with memcmp in rank order; equal indices give equal keys */
-    const double order[] = {100.0, 99.99999999999999, 71.234, 50.0, 1.0, 1e-300, 0.0,
-                            -1e-300, -1.0, -1e300};
-    unsigned char k1[8], k2[8];
-    for (size_t i = 0; i + 1 < sizeof order / sizeof order[0]; i++) {
-        glci_rank_key(order[i], k1);
-        glci_rank_key(order[i + 1], k2);
-        assert_true(memcmp(k1, k2, 8) < 0);
-        assert_true(glci_rank_key_decode(k1) == order[i]);
-    }
-    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
-        glci_rank_key(order[i], k1);
-        double back = glci_rank_key_decode(k1);
-        assert_memory_equal(&back, &order[i], sizeof back);
-    }
-    glci_rank_key(80.0, k1);
-    glci_rank_key(80.0, k2);
-    assert_memory_equal(k1, k2, 8);
-    glci_rank_key(-0.0, k1);
-    glci_rank_key(0.0, k2);
-    assert_memory_equal(k1, k2, 8);
-    glci_rank_key(71.234, k1);
-    glci_rank_key(71.23400000000001, k2);
-    assert_true(memcmp(k1, k2, 8) > 0);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -493,7 +450,6 @@ int main(void)
         cmocka_unit_test(test_geometric),
         cmocka_unit_test(test_full_lookup_error),
         cmocka_unit_test(test_apply_changed_flag),
-        cmocka_unit_test(test_rank_helpers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,8 +25,9 @@
  * Environment handling (durable commits, stale readers, map growth on
  * MDB_MAP_FULL, adopting a map grown by another process) is the shared
  * helper layer's (glci_mdb.h); write transactions are its callbacks. A
- * callback that refuses (EFULL, EEXIST, ...) keeps its outbox code in its
- * context and aborts with a store code. */
+ * callback that refuses (EFULL, EEXIST, ...) aborts with its outbox code,
+ * which the helper layer hands back as it is; s_code maps the layer's LMDB
+ * and errno codes into outbox codes, once, and lets those pass. */
 #include "glci_outbox.h"
 
 #include <errno.h>
@@ -39,7 +40,6 @@
 
 #include "glci_alloc.h"
 #include "glci_mdb.h"
-#include "glci_store.h"
 
 #define S_MAGIC "GOB1"
 #define S_HDR_LEN (4 + 8 + 4)
@@ -101,20 +101,31 @@ static uint64_t s_key_seq(const MDB_val *k)
     return v;
 }
 
-/* LMDB or store code -> outbox code. */
+/* LMDB or errno code (or an outbox code, passed through) -> outbox code:
+ * the one mapping of the helper layer's codes. */
 static int s_code(int rc)
 {
-    switch (glci_mdb_err(rc)) {
-    case GLCI_STORE_OK:       return GLCI_OUTBOX_OK;
-    case GLCI_STORE_ENOENT:   return GLCI_OUTBOX_ENOENT;
-    case GLCI_STORE_ENOSPC:   return GLCI_OUTBOX_ENOSPC;
-    case GLCI_STORE_ECORRUPT: return GLCI_OUTBOX_ECORRUPT;
-    default:                  return GLCI_OUTBOX_EIO;
+    if (rc <= GLCI_OUTBOX_ENOENT && rc >= GLCI_OUTBOX_EEXIST)
+        return rc;
+    switch (rc) {
+    case 0:
+        return GLCI_OUTBOX_OK;
+    case MDB_NOTFOUND:
+    case ENOENT:
+        return GLCI_OUTBOX_ENOENT;
+    case MDB_MAP_FULL:
+    case ENOSPC:
+        return GLCI_OUTBOX_ENOSPC;
+    case MDB_CORRUPTED:
+    case MDB_PAGE_NOTFOUND:
+    case MDB_INVALID:
+    case MDB_VERSION_MISMATCH:
+    case MDB_BAD_VALSIZE:
+        return GLCI_OUTBOX_ECORRUPT;
+    default:
+        return GLCI_OUTBOX_EIO;
     }
 }
-
-/* A refusal inside a write callback: abort the transaction. */
-#define S_REFUSED GLCI_STORE_EINVAL
 
 static int64_t s_now(void)
 {
@@ -144,7 +155,7 @@ static size_t s_strlen_or0(const char *s)
     return s ? strlen(s) : 0;
 }
 
-static size_t s_record_len(const glci_outbox_obs_t *obs, size_t n)
+static size_t s_record_len(const glci_obs_t *obs, size_t n)
 {
     size_t len = S_HDR_LEN + S_SUM_LEN;
     for (size_t i = 0; i < n; i++)
@@ -152,7 +163,7 @@ static size_t s_record_len(const glci_outbox_obs_t *obs, size_t n)
     return len;
 }
 
-static void s_record_encode(const glci_outbox_obs_t *obs, size_t n, int64_t created,
+static void s_record_encode(const glci_obs_t *obs, size_t n, int64_t created,
                             unsigned char *p, size_t len)
 {
     unsigned char *start = p;
@@ -229,6 +240,8 @@ static int s_record_decode(const MDB_val *v, uint64_t seq, glci_outbox_batch_t *
         if (body - off < il + sl || il == 0)
             goto corrupt;
         b->obs[i].period = (int32_t)(uint32_t)s_get_le(q, 4);
+        b->obs[i].has_period = 1;
+        b->obs[i].has_value = 1;
         memcpy(&b->obs[i].value, &bits, 8);
         b->obs[i].observed_at = (int64_t)s_get_le(q + 12, 8);
         memcpy(w, p + off, il);
@@ -320,9 +333,9 @@ int glci_outbox_open(const char *dir, const glci_outbox_opts_t *opts,
                        (size_t)(2 * limit + (64u << 20)), 8, &ob->mdb, err, errlen);
     if (rc != 0) {
         free(ob);
-        if (rc == GLCI_STORE_ENOENT)
+        if (rc == ENOENT)
             snprintf(err, errlen, "%s: no outbox there", dir);
-        return rc == GLCI_STORE_ENOENT ? GLCI_OUTBOX_ENOENT : s_code(rc);
+        return rc == ENOENT ? GLCI_OUTBOX_ENOENT : s_code(rc);
     }
     MDB_dbi dbis[S_NDBI];
     rc = glci_mdb_dbis(ob->mdb, s_dbi_names, NULL, S_NDBI, 1, dbis);
@@ -364,12 +377,11 @@ uint64_t glci_outbox_stream(const glci_outbox_t *ob)
 
 typedef struct {
     glci_outbox_t *ob;
-    const glci_outbox_obs_t *obs;
+    const glci_obs_t *obs;
     size_t n, batch_max;
     int64_t now;
     const char *marker;
     uint64_t first, last;
-    int code;                 /* an outbox refusal, or 0 */
 } s_append_ctx_t;
 
 static int s_append_cb(MDB_txn *txn, void *arg)
@@ -377,14 +389,11 @@ static int s_append_cb(MDB_txn *txn, void *arg)
     s_append_ctx_t *x = arg;
     glci_outbox_t *ob = x->ob;
     int rc;
-    x->code = 0;
     if (x->marker) {
         MDB_val k = {strlen(x->marker), (void *)x->marker}, v;
         rc = mdb_get(txn, ob->markers, &k, &v);
-        if (rc == 0) {
-            x->code = GLCI_OUTBOX_EEXIST;
-            return S_REFUSED;
-        }
+        if (rc == 0)
+            return GLCI_OUTBOX_EEXIST;
         if (rc != MDB_NOTFOUND)
             return rc;
     }
@@ -396,10 +405,8 @@ static int s_append_cb(MDB_txn *txn, void *arg)
         size_t k = x->n - at < x->batch_max ? x->n - at : x->batch_max;
         total += s_record_len(x->obs + at, k);
     }
-    if (bytes + total > ob->limit) {
-        x->code = GLCI_OUTBOX_EFULL;
-        return S_REFUSED;
-    }
+    if (bytes + total > ob->limit)
+        return GLCI_OUTBOX_EFULL;
     x->first = next;
     for (size_t at = 0; at < x->n; at += x->batch_max) {
         size_t k = x->n - at < x->batch_max ? x->n - at : x->batch_max;
@@ -427,31 +434,39 @@ static int s_append_cb(MDB_txn *txn, void *arg)
     return 0;
 }
 
-/* Runs a write callback; its own refusal code wins over the abort code. */
-static int s_write(glci_outbox_t *ob, glci_mdb_write_fn fn, void *ctx, const int *refusal)
+/* Runs a write callback; its own refusal code comes back as it is. An
+ * ENOENT from inside a write is no refusal of ours: an I/O error. */
+static int s_write(glci_outbox_t *ob, glci_mdb_write_fn fn, void *ctx)
 {
     int rc = glci_mdb_write(ob->mdb, fn, ctx);
-    if (rc != 0 && refusal && *refusal)
-        return *refusal;
-    rc = s_code(rc);
-    return rc == GLCI_OUTBOX_ENOENT ? GLCI_OUTBOX_EIO : rc;
+    if (rc == MDB_NOTFOUND || rc == ENOENT)
+        return GLCI_OUTBOX_EIO;
+    return s_code(rc);
 }
 
-int glci_outbox_append(glci_outbox_t *ob, const glci_outbox_obs_t *obs, size_t n,
+/* GLCI_OUTBOX_OK if every observation may be stored: its shape is right
+ * (glci_obs_check) and its period fits the record's (and the wire's) 32
+ * bits. */
+static int s_obs_ok(const glci_obs_t *o)
+{
+    if (glci_obs_check(o, NULL, 0) != GLCI_REJECT_NONE || o->period < INT32_MIN ||
+        o->period > INT32_MAX)
+        return GLCI_OUTBOX_EINVAL;
+    return GLCI_OUTBOX_OK;
+}
+
+int glci_outbox_append(glci_outbox_t *ob, const glci_obs_t *obs, size_t n,
                        size_t batch_max, int64_t now, const char *marker,
                        uint64_t *first, uint64_t *last)
 {
     if (n == 0 || batch_max == 0 || (marker && !*marker))
         return GLCI_OUTBOX_EINVAL;
-    for (size_t i = 0; i < n; i++) {
-        size_t il = obs[i].indicator ? strlen(obs[i].indicator) : 0;
-        if (il == 0 || il > GLCI_OUTBOX_INDICATOR_MAX ||
-            s_strlen_or0(obs[i].source) > GLCI_OUTBOX_SOURCE_MAX)
+    for (size_t i = 0; i < n; i++)
+        if (s_obs_ok(&obs[i]) != 0)
             return GLCI_OUTBOX_EINVAL;
-    }
     s_append_ctx_t x = {.ob = ob, .obs = obs, .n = n, .batch_max = batch_max, .now = now,
                         .marker = marker};
-    int rc = s_write(ob, s_append_cb, &x, &x.code);
+    int rc = s_write(ob, s_append_cb, &x);
     if (rc == 0) {
         if (first)
             *first = x.first;
@@ -494,10 +509,8 @@ int glci_outbox_has_marker(glci_outbox_t *ob, const char *marker)
 static int s_dead_check(const glci_outbox_dead_t *dead, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        size_t il = dead[i].obs.indicator ? strlen(dead[i].obs.indicator) : 0;
-        if (il == 0 || il > GLCI_OUTBOX_INDICATOR_MAX ||
-            s_strlen_or0(dead[i].obs.source) > GLCI_OUTBOX_SOURCE_MAX ||
-            !dead[i].reason || strlen(dead[i].reason) > GLCI_OUTBOX_REASON_MAX)
+        if (s_obs_ok(&dead[i].obs) != 0 || !dead[i].reason ||
+            strlen(dead[i].reason) > GLCI_OUTBOX_REASON_MAX)
             return GLCI_OUTBOX_EINVAL;
     }
     return GLCI_OUTBOX_OK;
@@ -559,6 +572,8 @@ static int s_dead_decode(const MDB_val *v, glci_outbox_dead_t *d, char *pool)
     uint64_t bits = s_get_le(p + 16, 8);
     d->at = (int64_t)s_get_le(p + 4, 8);
     d->obs.period = (int32_t)(uint32_t)s_get_le(p + 12, 4);
+    d->obs.has_period = 1;
+    d->obs.has_value = 1;
     memcpy(&d->obs.value, &bits, 8);
     d->obs.observed_at = (int64_t)s_get_le(p + 24, 8);
     p += S_DL_FIXED;
@@ -593,7 +608,7 @@ int glci_outbox_dead_add(glci_outbox_t *ob, const glci_outbox_dead_t *dead, size
     if (n == 0 || s_dead_check(dead, n) != 0)
         return GLCI_OUTBOX_EINVAL;
     s_dead_ctx_t x = {ob, dead, n};
-    return s_write(ob, s_dead_add_cb, &x, NULL);
+    return s_write(ob, s_dead_add_cb, &x);
 }
 
 void glci_outbox_dead_list_free(glci_outbox_dead_list_t **self)
@@ -677,7 +692,7 @@ static int s_dead_del_cb(MDB_txn *txn, void *arg)
 int glci_outbox_dead_delete(glci_outbox_t *ob, uint64_t upto, size_t *deleted)
 {
     s_dead_del_ctx_t x = {ob, upto, 0};
-    int rc = s_write(ob, s_dead_del_cb, &x, NULL);
+    int rc = s_write(ob, s_dead_del_cb, &x);
     if (rc == 0 && deleted)
         *deleted = x.gone;
     return rc;
@@ -687,7 +702,6 @@ typedef struct {
     glci_outbox_t *ob;
     uint64_t seq;
     int64_t now;
-    int code;
     uint64_t n_rejects;
     const glci_outbox_dead_t *dead;
     size_t n_dead;
@@ -701,11 +715,8 @@ static int s_quarantine_cb(MDB_txn *txn, void *arg)
     s_seq_key(x->seq, key);
     MDB_val kv = {8, key}, vv;
     int rc;
-    x->code = 0;
-    if ((rc = mdb_get(txn, ob->batches, &kv, &vv)) != 0) {
-        x->code = rc == MDB_NOTFOUND ? GLCI_OUTBOX_ENOENT : 0;
-        return rc == MDB_NOTFOUND ? S_REFUSED : rc;
-    }
+    if ((rc = mdb_get(txn, ob->batches, &kv, &vv)) != 0)
+        return rc == MDB_NOTFOUND ? GLCI_OUTBOX_ENOENT : rc;
     uint32_t n_bad = 0;
     if (!s_record_header(&vv, NULL, &n_bad))
         n_bad = 0;
@@ -742,7 +753,7 @@ int glci_outbox_quarantine_rejected(glci_outbox_t *ob, uint64_t seq, int64_t now
                                     uint64_t n_rejects)
 {
     s_quarantine_ctx_t x = {.ob = ob, .seq = seq, .now = now, .n_rejects = n_rejects};
-    return s_write(ob, s_quarantine_cb, &x, &x.code);
+    return s_write(ob, s_quarantine_cb, &x);
 }
 
 int glci_outbox_quarantine_dead(glci_outbox_t *ob, uint64_t seq, int64_t now,
@@ -752,7 +763,7 @@ int glci_outbox_quarantine_dead(glci_outbox_t *ob, uint64_t seq, int64_t now,
         return GLCI_OUTBOX_EINVAL;
     s_quarantine_ctx_t x = {.ob = ob, .seq = seq, .now = now, .dead = dead,
                             .n_dead = n_dead};
-    return s_write(ob, s_quarantine_cb, &x, &x.code);
+    return s_write(ob, s_quarantine_cb, &x);
 }
 
 typedef struct {
@@ -812,7 +823,7 @@ int glci_outbox_ack(glci_outbox_t *ob, uint64_t acked, int64_t now,
                     uint64_t n_rejects, size_t *deleted)
 {
     s_ack_ctx_t x = {.ob = ob, .acked = acked, .n_rejects = n_rejects, .now = now};
-    int rc = s_write(ob, s_ack_cb, &x, NULL);
+    int rc = s_write(ob, s_ack_cb, &x);
     if (rc == 0 && deleted)
         *deleted = x.gone;
     return rc;
@@ -824,7 +835,7 @@ int glci_outbox_ack_dead(glci_outbox_t *ob, uint64_t acked, int64_t now,
     if (s_dead_check(dead, n_dead) != 0)
         return GLCI_OUTBOX_EINVAL;
     s_ack_ctx_t x = {.ob = ob, .acked = acked, .now = now, .dead = dead, .n_dead = n_dead};
-    int rc = s_write(ob, s_ack_cb, &x, NULL);
+    int rc = s_write(ob, s_ack_cb, &x);
     if (rc == 0 && deleted)
         *deleted = x.gone;
     return rc;
@@ -835,7 +846,6 @@ typedef struct {
     uint64_t lost_first, lost_last, stream;
     int64_t now;
     uint64_t kept;
-    int code;
     int restream;             /* glci_outbox_restream: no lost range; drop these */
     const uint64_t *drop;
     size_t n_drop;
@@ -862,7 +872,6 @@ static int s_rebase_cb(MDB_txn *txn, void *arg)
     unsigned char *buf = NULL;
     size_t cap = 0;
     int rc;
-    x->code = 0;
     x->kept = 0;
     uint64_t old_stream = s_meta_u64(txn, ob->meta, "stream", 0);
     uint64_t next = s_meta_u64(txn, ob->meta, "next_seq", 1);
@@ -876,8 +885,7 @@ static int s_rebase_cb(MDB_txn *txn, void *arg)
     else if (rc != MDB_NOTFOUND)
         goto done;
     if ((!x->restream && x->lost_last + 1 != first) || x->stream == old_stream) {
-        x->code = GLCI_OUTBOX_EINVAL;
-        rc = S_REFUSED;
+        rc = GLCI_OUTBOX_EINVAL;
         goto done;
     }
     uint64_t from = first, dropped_bytes = 0, dropped_obs = 0;
@@ -964,7 +972,7 @@ int glci_outbox_rebase(glci_outbox_t *ob, uint64_t lost_first, uint64_t lost_las
                         .now = now};
     while (x.stream == 0 || x.stream == ob->stream)
         randombytes_buf(&x.stream, sizeof x.stream);
-    int rc = s_write(ob, s_rebase_cb, &x, &x.code);
+    int rc = s_write(ob, s_rebase_cb, &x);
     if (rc != 0)
         return rc;
     ob->stream = x.stream;
@@ -983,7 +991,7 @@ int glci_outbox_restream(glci_outbox_t *ob, const uint64_t *drop, size_t n_drop,
                         .n_drop = n_drop, .n_rejects = n_rejects};
     while (x.stream == 0 || x.stream == ob->stream)
         randombytes_buf(&x.stream, sizeof x.stream);
-    int rc = s_write(ob, s_rebase_cb, &x, &x.code);
+    int rc = s_write(ob, s_rebase_cb, &x);
     if (rc != 0)
         return rc;
     ob->stream = x.stream;
@@ -1015,7 +1023,7 @@ int glci_outbox_set_state(glci_outbox_t *ob, const char *state, int64_t now)
     if (strlen(state) >= sizeof ((glci_outbox_status_t *)0)->state)
         return GLCI_OUTBOX_EINVAL;
     s_state_ctx_t x = {ob, state, now};
-    return s_write(ob, s_state_cb, &x, NULL);
+    return s_write(ob, s_state_cb, &x);
 }
 
 /* ---- reading ----------------------------------------------------------- */

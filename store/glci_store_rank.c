@@ -1,0 +1,310 @@
+/* League tables: the one module that decides rank order (see glci_store.h).
+ *
+ * By the index, the table is the rank view that ingest maintains in the
+ * transaction of each change (key: period | rank key | id, value: coverage
+ * and id): a cursor walk in key order is the table, so `glci rank --limit
+ * 10` reads ten entries and counts the rest from their keys. By an area or
+ * a focus area there is no view: the period's results are read, the score
+ * of that node taken from each in place, and the rows ordered here with the
+ * same rule (glci_rank_cmp). Unranked cities (a result for P but no score)
+ * come from one walk over the cities, reading each result's header only. */
+#include "glci_store_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "glci_alloc.h"
+
+/* ---- the rule ------------------------------------------------------------ */
+
+int glci_rank_cmp(double a_score, const char *a_city, double b_score, const char *b_city)
+{
+    if (a_score > b_score)
+        return -1;
+    if (a_score < b_score)
+        return 1;
+    int c = strcmp(a_city, b_city);
+    return (c > 0) - (c < 0);
+}
+
+void glci_rank_assign(const double *sorted_desc, size_t n, uint32_t *ranks)
+{
+    for (size_t k = 0; k < n; k++)
+        ranks[k] = (k > 0 && sorted_desc[k] == sorted_desc[k - 1]) ? ranks[k - 1]
+                                                                  : (uint32_t)(k + 1);
+}
+
+/* IEEE-754 bits made unsigned-order-preserving (flip the sign bit of
+ * positives, all bits of negatives), then inverted for descending order,
+ * written big-endian. */
+void glci_store_rank_key_encode(double index, unsigned char out[8])
+{
+    uint64_t bits;
+    if (index == 0.0)
+        index = 0.0;            /* -0.0 and 0.0 are the same index */
+    memcpy(&bits, &index, 8);
+    bits = (bits >> 63) ? ~bits : bits | (1ull << 63);
+    bits = ~bits;
+    glci_be64_put(out, bits);
+}
+
+double glci_store_rank_key_decode(const unsigned char key[8])
+{
+    uint64_t bits = ~glci_be64_get(key);
+    bits = (bits >> 63) ? bits & ~(1ull << 63) : ~bits;
+    double v;
+    memcpy(&v, &bits, 8);
+    return v;
+}
+
+/* ---- reading results in place ---------------------------------------- */
+
+/* The stored result of (city, P) as LMDB holds it (no copy): 1 and *r
+ * pointing into the map, 0 if there is none, or a negative store code. */
+static int s_result_peek(glci_view_t *v, const char *city, int32_t period, MDB_val *r)
+{
+    unsigned char k[S_CITYZ_MAX + 4];
+    MDB_val key = {glci_store_result_key(k, city, period), k};
+    int rc = mdb_get(v->txn, v->st->dbi[S_DB_RESULTS], &key, r);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc != 0)
+        return glci_store_code(rc);
+    return r->mv_size == v->st->rsize ? 1 : GLCI_STORE_ECORRUPT;
+}
+
+/* The row of one city's result, read from the record in place (LMDB values
+ * are not aligned: fields are copied out). Returns whether it is ranked. */
+static int s_row_of(const glci_framework_t *fw, glci_rank_by_t by, uint32_t which,
+                    const MDB_val *rec, glci_rank_row_t *row)
+{
+    const unsigned char *p = rec->mv_data;
+    glci_result_t head;
+    glci_node_t node;
+    memcpy(&head, p, sizeof head);
+    row->index = head.has_index ? head.index : 0.0;
+    row->has_index = head.has_index != 0;
+    row->coverage = head.coverage;
+    if (by == GLCI_RANK_INDEX) {
+        row->score = row->index;
+        return row->has_index;
+    }
+    size_t at = sizeof head + sizeof node * (by == GLCI_RANK_AREA ? which
+                                             : fw->n_areas + which);
+    memcpy(&node, p + at, sizeof node);
+    row->score = node.present ? node.score : 0.0;
+    return node.present != 0;
+}
+
+static int s_which_ok(const glci_framework_t *fw, glci_rank_by_t by, uint32_t which)
+{
+    return by == GLCI_RANK_INDEX || (by == GLCI_RANK_AREA && which < fw->n_areas) ||
+           (by == GLCI_RANK_FOCUS && which < fw->n_focus);
+}
+
+/* ---- walks over the cities -------------------------------------------- */
+
+typedef struct {
+    char id[GLCI_CITY_ID_MAX + 1];
+    glci_rank_row_t row;
+} s_entry_t;
+
+typedef struct {
+    s_entry_t *e;
+    size_t n, cap;
+} s_entries_t;
+
+/* Calls each(ctx, id, rec, row, ranked) for every city with a result for P,
+ * in id order; stops at each's non-zero value and returns it. */
+static int s_each_result(glci_view_t *v, int32_t period, glci_rank_by_t by, uint32_t which,
+                         int (*each)(void *ctx, const char *id, glci_rank_row_t *row,
+                                     int ranked),
+                         void *ctx)
+{
+    int cb = 0;
+    MDB_cursor *cur;
+    MDB_val k, d, rec;
+    char id[GLCI_CITY_ID_MAX + 1];
+    int rc = mdb_cursor_open(v->txn, v->st->dbi[S_DB_CITIES], &cur);
+
+    if (rc != 0)
+        return glci_store_code(rc);
+    for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        if (k.mv_size == 0 || k.mv_size > GLCI_CITY_ID_MAX) {
+            rc = GLCI_STORE_ECORRUPT;
+            break;
+        }
+        memcpy(id, k.mv_data, k.mv_size);
+        id[k.mv_size] = 0;
+        int got = s_result_peek(v, id, period, &rec);
+        if (got < 0) {
+            rc = got;
+            break;
+        }
+        if (got == 0)
+            continue;
+        glci_rank_row_t row = {.city = id};
+        int ranked = s_row_of(v->st->fw, by, which, &rec, &row);
+        if ((cb = each(ctx, id, &row, ranked)) != 0)
+            break;
+    }
+    return glci_store_walk_end(cur, rc, cb);
+}
+
+typedef struct {
+    int (*fn)(void *ctx, const glci_rank_row_t *row);
+    void *ctx;
+    size_t unranked;
+    s_entries_t *keep;        /* by area/focus: the ranked rows, to order */
+} s_walk_t;
+
+static int s_each(void *arg, const char *id, glci_rank_row_t *row, int ranked)
+{
+    s_walk_t *w = arg;
+    if (ranked) {
+        if (!w->keep)
+            return 0;
+        s_entries_t *es = w->keep;
+        if (es->n == es->cap) {
+            es->cap = es->cap ? 2 * es->cap : 256;
+            es->e = glci_xrealloc(es->e, es->cap * sizeof *es->e);
+        }
+        s_entry_t *e = &es->e[es->n++];
+        snprintf(e->id, sizeof e->id, "%s", id);
+        e->row = *row;
+        return 0;
+    }
+    w->unranked++;
+    if (!w->fn)
+        return 0;
+    row->rank = 0;
+    row->score = 0.0;
+    return w->fn(w->ctx, row);
+}
+
+static int s_entry_cmp(const void *a, const void *b)
+{
+    const s_entry_t *x = a, *y = b;
+    return glci_rank_cmp(x->row.score, x->id, y->row.score, y->id);
+}
+
+/* ---- by the index: the rank view --------------------------------------- */
+
+/* Walks the rank view of P: fn for the first limit entries (0: all), then
+ * counts the rest from their keys. *ranked receives the count. */
+static int s_rank_view(glci_view_t *v, int32_t period, size_t limit,
+                       int (*fn)(void *ctx, const glci_rank_row_t *row), void *ctx,
+                       size_t *ranked)
+{
+    int cb = 0;               /* fn's value, returned as is */
+    MDB_cursor *cur;
+    unsigned char pk[4];
+    MDB_val k = {4, pk}, d;
+    glci_rank_row_t row;
+    size_t pos = 0;
+    int rc = mdb_cursor_open(v->txn, v->st->dbi[S_DB_RANK], &cur);
+
+    if (rc != 0)
+        return glci_store_code(rc);
+    glci_bei32_put(pk, period);
+    memset(&row, 0, sizeof row);
+    for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        if (k.mv_size < 13 || memcmp(k.mv_data, pk, 4) != 0) {
+            rc = MDB_NOTFOUND;
+            break;
+        }
+        pos++;
+        if (!fn || (limit && pos > limit))
+            continue;         /* counted only */
+        if (d.mv_size < 10 || ((const char *)d.mv_data)[d.mv_size - 1] != 0) {
+            rc = GLCI_STORE_ECORRUPT;
+            break;
+        }
+        double index = glci_store_rank_key_decode((const unsigned char *)k.mv_data + 4);
+        if (pos == 1 || memcmp(&index, &row.index, sizeof index) != 0)
+            row.rank = (uint32_t)pos;
+        row.index = index;
+        row.score = index;
+        row.has_index = 1;
+        memcpy(&row.coverage, d.mv_data, 8);
+        row.city = (const char *)d.mv_data + 8;
+        if ((cb = fn(ctx, &row)) != 0)
+            break;
+    }
+    if (ranked)
+        *ranked = pos;
+    return glci_store_walk_end(cur, rc, cb);
+}
+
+/* ---- the league ----------------------------------------------------------- */
+
+/* By area or focus: the ranked rows in rank order, through fn (at most
+ * limit), and their count. */
+static int s_ordered(glci_view_t *v, int32_t period, glci_rank_by_t by, uint32_t which,
+                     size_t limit, int (*fn)(void *ctx, const glci_rank_row_t *row),
+                     void *ctx, size_t *ranked)
+{
+    s_entries_t es = {0};
+    s_walk_t w = {.keep = &es};
+    int rc = s_each_result(v, period, by, which, s_each, &w);
+    if (rc == 0 && es.n > 1)
+        qsort(es.e, es.n, sizeof *es.e, s_entry_cmp);
+    *ranked = es.n;
+    size_t shown = limit && limit < es.n ? limit : es.n;
+    for (size_t i = 0; rc == 0 && fn && i < shown; i++) {
+        s_entry_t *e = &es.e[i];
+        e->row.rank = (i > 0 && e->row.score == es.e[i - 1].row.score)
+                          ? es.e[i - 1].row.rank : (uint32_t)(i + 1);
+        e->row.city = e->id;
+        rc = fn(ctx, &e->row);
+    }
+    free(es.e);
+    return rc;
+}
+
+int glci_view_league(glci_view_t *v, int32_t period, glci_rank_by_t by, uint32_t which,
+                     size_t limit, unsigned flags,
+                     int (*fn)(void *ctx, const glci_rank_row_t *row), void *ctx,
+                     glci_league_counts_t *counts)
+{
+    size_t ranked = 0;
+    int rc;
+
+    if (counts)
+        memset(counts, 0, sizeof *counts);
+    if (!s_which_ok(v->st->fw, by, which))
+        return GLCI_STORE_EINVAL;
+    if (by == GLCI_RANK_INDEX)
+        rc = s_rank_view(v, period, limit, fn, ctx, &ranked);
+    else
+        rc = s_ordered(v, period, by, which, limit, fn, ctx, &ranked);
+    if (counts)
+        counts->ranked = ranked;
+    if (rc != 0 || !(flags & GLCI_LEAGUE_UNRANKED))
+        return rc;
+    s_walk_t w = {.fn = fn, .ctx = ctx};
+    rc = s_each_result(v, period, by, which, s_each, &w);
+    if (counts)
+        counts->unranked = w.unranked;
+    return rc;
+}
+
+int glci_view_league_ranked(glci_view_t *v, int32_t period, glci_rank_by_t by,
+                            uint32_t which, size_t *ranked)
+{
+    *ranked = 0;
+    if (!s_which_ok(v->st->fw, by, which))
+        return GLCI_STORE_EINVAL;
+    if (by == GLCI_RANK_INDEX)
+        return s_rank_view(v, period, 0, NULL, NULL, ranked);
+    return s_ordered(v, period, by, which, 0, NULL, NULL, ranked);
+}
+
+int glci_view_rank(glci_view_t *v, int32_t period,
+                   int (*fn)(void *ctx, const glci_rank_row_t *row), void *ctx)
+{
+    return glci_view_league(v, period, GLCI_RANK_INDEX, 0, 0, 0, fn, ctx, NULL);
+}
