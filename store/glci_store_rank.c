@@ -7,7 +7,9 @@
  * a focus area there is no view: the period's results are read, the score
  * of that node taken from each in place, and the rows ordered here with the
  * same rule (glci_rank_cmp). Unranked cities (a result for P but no score)
- * come from one walk over the cities, reading each result's header only. */
+ * come from one walk over the cities; by the index, a city the rank view
+ * names is ranked and its result is not read at all, so a table whose
+ * cities are all ranked reads no result but those it prints. */
 #include "glci_store_int.h"
 
 #include <stdio.h>
@@ -106,6 +108,17 @@ static int s_which_ok(const glci_framework_t *fw, glci_rank_by_t by, uint32_t wh
 /* ---- walks over the cities -------------------------------------------- */
 
 typedef struct {
+    const char **id;          /* into the map: valid while the view lives */
+    size_t n, cap;
+} s_ids_t;
+
+static int s_id_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+
+typedef struct {
     char id[GLCI_CITY_ID_MAX + 1];
     glci_rank_row_t row;
 } s_entry_t;
@@ -115,13 +128,16 @@ typedef struct {
     size_t n, cap;
 } s_entries_t;
 
-/* Calls each(ctx, id, rec, row, ranked) for every city with a result for P,
- * in id order; stops at each's non-zero value and returns it. */
+/* Calls each(ctx, id, row, ranked) for every city with a result for P, in
+ * id order, except those in skip (ids sorted by strcmp, may be NULL), whose
+ * results are not read; stops at each's non-zero value and returns it. */
 static int s_each_result(glci_view_t *v, int32_t period, glci_rank_by_t by, uint32_t which,
+                         const s_ids_t *skip,
                          int (*each)(void *ctx, const char *id, glci_rank_row_t *row,
                                      int ranked),
                          void *ctx)
 {
+    size_t at = 0;            /* next id of skip not yet passed */
     int cb = 0;
     MDB_cursor *cur;
     MDB_val k, d, rec;
@@ -138,6 +154,12 @@ static int s_each_result(glci_view_t *v, int32_t period, glci_rank_by_t by, uint
         }
         memcpy(id, k.mv_data, k.mv_size);
         id[k.mv_size] = 0;
+        /* cities and skip are both in id order: one merge pass */
+        int c = 1;
+        while (skip && at < skip->n && (c = strcmp(skip->id[at], id)) < 0)
+            at++;
+        if (skip && at < skip->n && c == 0)
+            continue;
         int got = s_result_peek(v, id, period, &rec);
         if (got < 0) {
             rc = got;
@@ -193,10 +215,11 @@ static int s_entry_cmp(const void *a, const void *b)
 /* ---- by the index: the rank view --------------------------------------- */
 
 /* Walks the rank view of P: fn for the first limit entries (0: all), then
- * counts the rest from their keys. *ranked receives the count. */
+ * counts the rest from their keys. *ranked receives the count; ids (may be
+ * NULL) every ranked city's id, in rank order. */
 static int s_rank_view(glci_view_t *v, int32_t period, size_t limit,
                        int (*fn)(void *ctx, const glci_rank_row_t *row), void *ctx,
-                       size_t *ranked)
+                       size_t *ranked, s_ids_t *ids)
 {
     int cb = 0;               /* fn's value, returned as is */
     MDB_cursor *cur;
@@ -217,6 +240,17 @@ static int s_rank_view(glci_view_t *v, int32_t period, size_t limit,
             break;
         }
         pos++;
+        if (ids) {
+            if (d.mv_size < 10 || ((const char *)d.mv_data)[d.mv_size - 1] != 0) {
+                rc = GLCI_STORE_ECORRUPT;
+                break;
+            }
+            if (ids->n == ids->cap) {
+                ids->cap = ids->cap ? 2 * ids->cap : 256;
+                ids->id = glci_xrealloc(ids->id, ids->cap * sizeof *ids->id);
+            }
+            ids->id[ids->n++] = (const char *)d.mv_data + 8;
+        }
         if (!fn || (limit && pos > limit))
             continue;         /* counted only */
         if (d.mv_size < 10 || ((const char *)d.mv_data)[d.mv_size - 1] != 0) {
@@ -249,7 +283,7 @@ static int s_ordered(glci_view_t *v, int32_t period, glci_rank_by_t by, uint32_t
 {
     s_entries_t es = {0};
     s_walk_t w = {.keep = &es};
-    int rc = s_each_result(v, period, by, which, s_each, &w);
+    int rc = s_each_result(v, period, by, which, NULL, s_each, &w);
     if (rc == 0 && es.n > 1)
         qsort(es.e, es.n, sizeof *es.e, s_entry_cmp);
     *ranked = es.n;
@@ -277,18 +311,29 @@ int glci_view_league(glci_view_t *v, int32_t period, glci_rank_by_t by, uint32_t
         memset(counts, 0, sizeof *counts);
     if (!s_which_ok(v->st->fw, by, which))
         return GLCI_STORE_EINVAL;
+    s_ids_t ids = {0};
+    int unranked = (flags & GLCI_LEAGUE_UNRANKED) != 0;
     if (by == GLCI_RANK_INDEX)
-        rc = s_rank_view(v, period, limit, fn, ctx, &ranked);
+        rc = s_rank_view(v, period, limit, fn, ctx, &ranked, unranked ? &ids : NULL);
     else
         rc = s_ordered(v, period, by, which, limit, fn, ctx, &ranked);
     if (counts)
         counts->ranked = ranked;
-    if (rc != 0 || !(flags & GLCI_LEAGUE_UNRANKED))
-        return rc;
-    s_walk_t w = {.fn = fn, .ctx = ctx};
-    rc = s_each_result(v, period, by, which, s_each, &w);
-    if (counts)
-        counts->unranked = w.unranked;
+    /* Every city ranked: none can be unranked, no walk needed. */
+    MDB_stat cs;
+    if (rc == 0 && unranked && by == GLCI_RANK_INDEX &&
+        mdb_stat(v->txn, v->st->dbi[S_DB_CITIES], &cs) == 0 && cs.ms_entries == ranked)
+        unranked = 0;
+    if (rc == 0 && unranked) {
+        if (ids.n > 1)
+            qsort(ids.id, ids.n, sizeof *ids.id, s_id_cmp);
+        s_walk_t w = {.fn = fn, .ctx = ctx};
+        rc = s_each_result(v, period, by, which, by == GLCI_RANK_INDEX ? &ids : NULL,
+                           s_each, &w);
+        if (counts)
+            counts->unranked = w.unranked;
+    }
+    free(ids.id);
     return rc;
 }
 
@@ -299,7 +344,7 @@ int glci_view_league_ranked(glci_view_t *v, int32_t period, glci_rank_by_t by,
     if (!s_which_ok(v->st->fw, by, which))
         return GLCI_STORE_EINVAL;
     if (by == GLCI_RANK_INDEX)
-        return s_rank_view(v, period, 0, NULL, NULL, ranked);
+        return s_rank_view(v, period, 0, NULL, NULL, ranked, NULL);
     return s_ordered(v, period, by, which, 0, NULL, NULL, ranked);
 }
 

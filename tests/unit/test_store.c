@@ -995,6 +995,47 @@ static void test_rank_ties(void **state)
     char buf[256] = "";
     assert_int_equal(glci_view_results(v, 2023, s_results_cb, buf), 0);
     assert_string_equal(buf, "aswan-eg:1,bonn-de:0,cork-ie:1,espoo-fi:1,");
+
+    /* The league by the index: a limit stops the ranked rows, the counts
+     * are the whole table's, the unranked follow with rank 0. */
+    glci_league_counts_t counts;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(glci_view_league(v, 2023, GLCI_RANK_INDEX, 0, 2, GLCI_LEAGUE_UNRANKED,
+                                      s_rank_cb, &r, &counts), 0);
+    assert_int_equal(r.n, 3);
+    assert_string_equal(r.city[0], "cork-ie");
+    assert_string_equal(r.city[1], "aswan-eg");
+    assert_int_equal(r.rows[1].rank, 2);
+    assert_string_equal(r.city[2], "bonn-de");
+    assert_int_equal(r.rows[2].rank, 0);
+    assert_false(r.rows[2].has_index);
+    assert_int_equal(counts.ranked, 3);
+    assert_int_equal(counts.unranked, 1);
+    size_t ranked = 0;
+    assert_int_equal(glci_view_league_ranked(v, 2023, GLCI_RANK_INDEX, 0, &ranked), 0);
+    assert_int_equal(ranked, 3);
+    /* By an area: the same rule, from the results; Bonn's one value gives
+     * its area a score, so it ranks there too. */
+    int32_t area = (int32_t)f->fw->ind[0].focus;
+    area = (int32_t)f->fw->focus[area].area;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(glci_view_league(v, 2023, GLCI_RANK_AREA, (uint32_t)area, 0,
+                                      GLCI_LEAGUE_UNRANKED, s_rank_cb, &r, &counts), 0);
+    assert_int_equal(counts.ranked, 4);
+    assert_int_equal(counts.unranked, 0);
+    assert_int_equal(r.n, 4);
+    assert_int_equal(r.rows[0].rank, 1);
+    for (size_t i = 1; i < r.n; i++) {
+        assert_true(r.rows[i - 1].score >= r.rows[i].score);
+        if (r.rows[i - 1].score == r.rows[i].score) {
+            assert_int_equal(r.rows[i].rank, r.rows[i - 1].rank);
+            assert_true(strcmp(r.city[i - 1], r.city[i]) < 0);
+        } else {
+            assert_int_equal(r.rows[i].rank, i + 1);
+        }
+    }
+    assert_int_equal(glci_view_league(v, 2023, GLCI_RANK_AREA, f->fw->n_areas, 0, 0,
+                                      s_rank_cb, &r, NULL), GLCI_STORE_EINVAL);
     glci_view_end(&v);
 
     /* Cork drops below the tie: its entry moves, nothing is left behind. */
