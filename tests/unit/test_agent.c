@@ -25,6 +25,7 @@
 #include "glci_agent_config.h"
 #include "glci_agent_csv.h"
 #include "glci_agent_sender.h"
+#include "glci_agent_deadletter.h"
 #include "glci_agent_spool.h"
 #include "glci_keyfile.h"
 #include "glci_log.h"
