@@ -32,24 +32,8 @@
 #include "glci_outbox.h"
 #include "glci_text.h"
 
-#define S_CONFIG_HELP \
-    "settings (config file [agent] section, or flags that override it):\n" \
-    "  --config FILE            INI file with an [agent] section\n" \
-    "  --city ID                this city's id\n" \
-    "  --collector ENDPOINT     tcp://host:7461 (or ipc:// for tests)\n" \
-    "  --collector-key KEY      the collector's public key: Z85 text or a key file\n" \
-    "  --key-file FILE          this city's secret key file (mode 0600)\n" \
-    "  --outbox DIR             the durable outbox folder\n" \
-    "  --spool DIR              the folder watched for *.csv files\n" \
-    "  --batch-max N            observations per batch (default 1000)\n" \
-    "  --window N               batches in flight (default 8)\n" \
-    "  --outbox-limit BYTES     outbox size limit (default 1G)\n" \
-    "  --log-level LEVEL        error, warn, info (default), debug\n" \
-    "  --rescan-interval S      spool rescan period in seconds (default 60)\n" \
-    "  --heartbeat-ivl MS       connection heartbeat in ms (default 5000)\n" \
-    "  --insecure               no CURVE; loopback or ipc:// endpoints only\n"
-
-const char *glci_agent_usage(const char *command)
+/* The text of each command's --help, before the settings the table adds. */
+static const char *s_usage_text(const char *command)
 {
     if (!command)
         return "usage: glci-agent COMMAND [options]\n"
@@ -59,30 +43,40 @@ const char *glci_agent_usage(const char *command)
                "  push --csv FILE              queue a whole CSV file\n"
                "  status [--format F]          outbox depth, oldest undelivered, last ack, rejects\n"
                "  keygen --out FILE            create this city's key pair\n"
-               "Every command takes --help.\n" S_CONFIG_HELP;
+               "Every command takes --help.\n";
     if (strcmp(command, "run") == 0)
         return "usage: glci-agent run [settings]\n"
                "Runs in the foreground: takes *.csv files from the spool folder into the\n"
                "outbox and delivers the outbox to the collector. SIGTERM stops at once,\n"
                "SIGHUP reloads the config file. Needs city, collector, outbox, spool and\n"
-               "(unless --insecure) collector_key and key_file.\n" S_CONFIG_HELP;
+               "(unless --insecure) collector_key and key_file.\n";
     if (strcmp(command, "push") == 0)
         return "usage: glci-agent push INDICATOR PERIOD VALUE [--observed-at DATE] "
                "[--source TEXT] [settings]\n"
                "       glci-agent push --csv FILE [settings]\n"
                "Puts values into the outbox; they are durable when the command returns and\n"
                "the running daemon sends them. A CSV is taken whole or not at all.\n"
-               "Needs the outbox setting.\n" S_CONFIG_HELP;
+               "Needs the outbox setting.\n";
     if (strcmp(command, "status") == 0)
         return "usage: glci-agent status [--format table|json|csv] [settings]\n"
                "Prints the outbox depth, the oldest undelivered batch's age, the last ack,\n"
                "the daemon's connection state and the rejected-observation count.\n"
-               "Needs the outbox setting.\n" S_CONFIG_HELP;
+               "Needs the outbox setting.\n";
     if (strcmp(command, "keygen") == 0)
         return "usage: glci-agent keygen --out FILE\n"
                "Creates this city's CURVE key pair: FILE (secret, mode 0600) and FILE.pub\n"
                "(public); prints the public key to give to the institute. Never overwrites.\n";
     return NULL;
+}
+
+void glci_agent_usage(const char *command, FILE *out)
+{
+    const char *text = s_usage_text(command);
+    if (!text)
+        text = s_usage_text(NULL);
+    fputs(text, out);
+    if (!command || strcmp(command, "keygen") != 0)
+        glci_agent_config_help(out);
 }
 
 static int s_usage_error(const char *command, const char *fmt, ...)

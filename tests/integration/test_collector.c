@@ -872,7 +872,7 @@ static void test_config_and_flag_errors(void **state)
     {
         assert_int_equal(glci_ts_write_file(path, "[collector]\nstore = /x\nbatchmax = 5\n"), 0);
         const char *argv[] = {s.bin, "--config", path, NULL};
-        const char *want[] = {path, ":3:", "unknown key batchmax", NULL};
+        const char *want[] = {path, ":3:", "unknown key 'batchmax'", NULL};
         s_expect_usage_error(argv, want);
     }
     {

@@ -657,10 +657,10 @@ static void s_conf_error(const char *text, const char *want)
 
 static void test_config_errors_name_file_and_line(void **state)
 {
-    s_conf_error("[agent]\ncity = x\nbogus = 1\n", "3: unknown setting 'bogus'");
+    s_conf_error("[agent]\ncity = x\nbogus = 1\n", "3: unknown key 'bogus'");
     s_conf_error("[agent]\nbatch_max = 0\n", "2: batch_max must be an integer in [1, 10000]");
     s_conf_error("[agent]\nwindow = lots\n", "2: window must be an integer");
-    s_conf_error("[agent]\nCity = x\n", "2: unknown setting 'City'");
+    s_conf_error("[agent]\nCity = x\n", "2: unknown key 'City'");
     s_conf_error("[agent]\ncity = Cork\n", "2: city must be");
     s_conf_error("[agent]\ncollector = http://x\n", "2: collector must be a tcp://");
     s_conf_error("[agent]\noutbox_limit = 12Q\n", "2: outbox_limit must be bytes");

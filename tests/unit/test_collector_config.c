@@ -54,11 +54,11 @@ static void test_args(void **state)
     char *ok[] = {"glci-collector", "--store", "/s", "--listen=tcp://127.0.0.1:1",
                   "--insecure", "--log-level", "debug", "--config", "/c", NULL};
     assert_int_equal(glci_collector_parse_args(9, ok, &a, err, sizeof err), 0);
-    assert_string_equal(a.store, "/s");
-    assert_string_equal(a.listen, "tcp://127.0.0.1:1");
-    assert_string_equal(a.log_level, "debug");
+    assert_string_equal(glci_collector_args_get(&a, "store"), "/s");
+    assert_string_equal(glci_collector_args_get(&a, "listen"), "tcp://127.0.0.1:1");
+    assert_string_equal(glci_collector_args_get(&a, "log_level"), "debug");
     assert_string_equal(a.config, "/c");
-    assert_true(a.insecure);
+    assert_string_equal(glci_collector_args_get(&a, "insecure"), "true");
 
     char *missing[] = {"glci-collector", "--listen", NULL};
     assert_int_equal(glci_collector_parse_args(2, missing, &a, err, sizeof err), -1);
@@ -118,10 +118,10 @@ static void test_config_file_then_flags(void **state)
     glci_collector_config_release(&c);
 
     /* flags win */
-    a.store = "/tmp/s";
-    a.listen = "ipc:///tmp/x";
-    a.log_level = "debug";
-    a.insecure = 1;
+    glci_collector_args_add(&a, "store", "/tmp/s");
+    glci_collector_args_add(&a, "listen", "ipc:///tmp/x");
+    glci_collector_args_add(&a, "log_level", "debug");
+    glci_collector_args_add(&a, "insecure", "true");
     assert_int_equal(glci_collector_config_build(&a, &c, err, sizeof err), 0);
     assert_string_equal(c.store, "/tmp/s");
     assert_string_equal(c.listen, "ipc:///tmp/x");
@@ -135,7 +135,7 @@ static void test_defaults(void **state)
 {
     glci_collector_args_t a;
     memset(&a, 0, sizeof a);
-    a.store = "/srv/store";
+    glci_collector_args_add(&a, "store", "/srv/store");
     glci_collector_config_t c;
     char err[512];
     assert_int_equal(glci_collector_config_build(&a, &c, err, sizeof err), 0);
@@ -163,7 +163,7 @@ static void s_expect_refused(const char *text, const char *want1, const char *wa
     glci_collector_args_t a;
     memset(&a, 0, sizeof a);
     a.config = path;
-    a.store = "/s";
+    glci_collector_args_add(&a, "store", "/s");
     glci_collector_config_t c;
     char err[512];
     assert_int_equal(glci_collector_config_build(&a, &c, err, sizeof err), -1);
@@ -175,7 +175,7 @@ static void s_expect_refused(const char *text, const char *want1, const char *wa
 static void test_config_refusals(void **state)
 {
     s_expect_refused("[collector]\nlisten = tcp://127.0.0.1:1\nstorage = /x\n", ":3:",
-                     "unknown key storage");
+                     "unknown key 'storage'");
     s_expect_refused("[collector]\nbatch_max = 10k\n", ":2:", "batch_max");
     s_expect_refused("[collector]\nbatch_max = -1\n", ":2:", "batch_max");
     s_expect_refused("[collector]\nbatch_max = 99999999999999999999\n", ":2:", "batch_max");
@@ -185,7 +185,7 @@ static void test_config_refusals(void **state)
     s_expect_refused("[collector]\nlog_level = verbose\n", ":2:", "log_level");
     s_expect_refused("[collector]\nstore =\n", ":2:", "store is empty");
     s_expect_refused("[collector]\n\n\n[other]\nx = 1\n", ":5:", "[other]");
-    s_expect_refused("[collector]\nthis is not ini\n", ":2:", "not an INI line");
+    s_expect_refused("[collector]\nthis is not ini\n", ":2:", "not a valid INI line");
     s_expect_refused("[collector]\nheartbeat_ivl = 5000\nheartbeat_timeout = 1000\n",
                      "heartbeat_timeout", NULL);
 }
@@ -198,16 +198,16 @@ static void test_build_refusals(void **state)
     memset(&a, 0, sizeof a);
     assert_int_equal(glci_collector_config_build(&a, &c, err, sizeof err), -1);
     assert_non_null(strstr(err, "no store"));
-    a.store = "/s";
-    a.listen = "tcp://0.0.0.0:7461";
-    a.insecure = 1;
+    glci_collector_args_add(&a, "store", "/s");
+    glci_collector_args_add(&a, "listen", "tcp://0.0.0.0:7461");
+    glci_collector_args_add(&a, "insecure", "true");
     assert_int_equal(glci_collector_config_build(&a, &c, err, sizeof err), -1);
     assert_non_null(strstr(err, "--insecure refuses endpoint tcp://0.0.0.0:7461"));
-    a.listen = "udp://127.0.0.1:1";
-    a.insecure = 0;
+    glci_collector_args_add(&a, "listen", "udp://127.0.0.1:1");
+    glci_collector_args_add(&a, "insecure", "false");
     assert_int_equal(glci_collector_config_build(&a, &c, err, sizeof err), -1);
     assert_non_null(strstr(err, "udp://"));
-    a.listen = NULL;
+    /* the file is read before the flags: its failure is the one named */
     a.config = "/nonexistent/x.conf";
     assert_int_equal(glci_collector_config_build(&a, &c, err, sizeof err), -1);
     assert_non_null(strstr(err, "/nonexistent/x.conf"));
