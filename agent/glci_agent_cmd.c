@@ -22,6 +22,7 @@
 #include <zmq.h>
 
 #include "glci_agent_csv.h"
+#include "glci_output.h"
 #include "glci_agent_daemon.h"
 #include "glci_agent_deadletter.h"
 #include "glci_agent_sender.h"
@@ -287,27 +288,149 @@ static int s_daemon_running(const char *outbox)
     return running;
 }
 
-static void s_json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
-}
-
 static void s_iso_or(int64_t t, const char *none, char *buf, size_t len)
 {
     if (t)
         glci_format_iso_time(t, buf, len);
     else
         snprintf(buf, len, "%s", none);
+}
+
+/* The JSON form: one object, keys in this order (docs/AGENT.md). */
+static int s_status_json(const glci_agent_config_t *cfg, const glci_outbox_status_t *st,
+                         const char *hex, int running, const char *conn, const char *since,
+                         int64_t age, const char *oldest, const char *last_ack,
+                         const char *dead, const char *lost_at, const char *clash_stream,
+                         const char *clash_at)
+{
+    json_t *j = json_object();
+    json_object_set_new(j, "outbox", json_string(cfg->outbox));
+    json_object_set_new(j, "stream", json_string(hex));
+    json_object_set_new(j, "running", json_boolean(running));
+    json_object_set_new(j, "connection", json_string(conn));
+    json_object_set_new(j, "connection_since", since[0] ? json_string(since) : json_null());
+    json_object_set_new(j, "batches", json_integer((json_int_t)st->batches));
+    json_object_set_new(j, "observations", json_integer((json_int_t)st->observations));
+    json_object_set_new(j, "bytes", json_integer((json_int_t)st->bytes));
+    json_object_set_new(j, "limit", json_integer((json_int_t)st->limit));
+    json_object_set_new(j, "next_seq", json_integer((json_int_t)st->next_seq));
+    json_object_set_new(j, "acked", json_integer((json_int_t)st->acked));
+    json_object_set_new(j, "oldest_undelivered", age >= 0 ? json_string(oldest) : json_null());
+    json_object_set_new(j, "oldest_age_s", age >= 0 ? json_integer(age) : json_null());
+    json_object_set_new(j, "last_ack", last_ack[0] ? json_string(last_ack) : json_null());
+    json_object_set_new(j, "rejects", json_integer((json_int_t)st->rejects));
+    json_object_set_new(j, "quarantined", json_integer((json_int_t)st->quarantined));
+    if (dead[0])
+        json_object_set_new(j, "dead_letter_file", json_string(dead));
+    char lost_stream[24];
+    snprintf(lost_stream, sizeof lost_stream, "%016llx", (unsigned long long)st->lost_stream);
+    json_object_set_new(j, "collector_lost", !st->lost_events ? json_null() : json_pack(
+        "{s:I, s:I, s:s, s:I, s:I, s:s}", "events", (json_int_t)st->lost_events, "batches",
+        (json_int_t)st->lost_batches, "last_stream", lost_stream, "last_first",
+        (json_int_t)st->lost_first, "last_last", (json_int_t)st->lost_last, "last_at",
+        lost_at));
+    json_object_set_new(j, "clash_events", json_integer((json_int_t)st->clash_events));
+    json_object_set_new(j, "clash_stream",
+                        st->clash_events ? json_string(clash_stream) : json_null());
+    json_object_set_new(j, "clash_at", st->clash_events ? json_string(clash_at) : json_null());
+    json_object_set_new(j, "dead_letters_pending", json_integer((json_int_t)st->dead_pending));
+    return glci_json_print(&j, stdout);
+}
+
+/* The CSV form: a header and one row. */
+static void s_status_csv(const glci_outbox_status_t *st, const char *hex, int running,
+                         const char *conn, int64_t age, const char *oldest,
+                         const char *last_ack, const char *clash_stream, const char *clash_at)
+{
+    static const char *const h[] = {
+        "stream", "running", "connection", "batches", "observations", "bytes", "limit",
+        "oldest_undelivered", "oldest_age_s", "last_ack", "acked", "rejects", "quarantined",
+        "lost_events", "lost_batches", "clash_events", "clash_stream", "clash_at",
+        "dead_letters_pending"};
+    glci_table_t *t = glci_table_new(sizeof h / sizeof h[0], h, NULL);
+    glci_table_cell(t, hex);
+    glci_table_cell(t, running ? "true" : "false");
+    glci_table_cell(t, conn);
+    glci_table_cellf(t, "%llu", (unsigned long long)st->batches);
+    glci_table_cellf(t, "%llu", (unsigned long long)st->observations);
+    glci_table_cellf(t, "%llu", (unsigned long long)st->bytes);
+    glci_table_cellf(t, "%llu", (unsigned long long)st->limit);
+    glci_table_cell(t, oldest);
+    glci_table_cellf(t, "%lld", age >= 0 ? (long long)age : 0LL);
+    glci_table_cell(t, last_ack);
+    glci_table_cellf(t, "%llu", (unsigned long long)st->acked);
+    glci_table_cellf(t, "%llu", (unsigned long long)st->rejects);
+    glci_table_cellf(t, "%llu", (unsigned long long)st->quarantined);
+    glci_table_cellf(t, "%llu", (unsigned long long)st->lost_events);
+    glci_table_cellf(t, "%llu", (unsigned long long)st->lost_batches);
+    glci_table_cellf(t, "%llu", (unsigned long long)st->clash_events);
+    glci_table_cell(t, clash_stream);
+    glci_table_cell(t, st->clash_events ? clash_at : "");
+    glci_table_cellf(t, "%llu", (unsigned long long)st->dead_pending);
+    glci_table_print_csv(t, stdout);
+    glci_table_free(&t);
+}
+
+/* The form for people: one aligned line per item. */
+static void s_status_table(const glci_agent_config_t *cfg, const glci_outbox_status_t *st,
+                           const char *hex, const char *conn, const char *since, int64_t age,
+                           const char *oldest, const char *last_ack, const char *dead,
+                           const char *lost_at, const char *clash_at)
+{
+    glci_table_t *t = glci_table_new(2, (const char *const[]){"item", "value"}, NULL);
+    glci_table_cell(t, "outbox");
+    glci_table_cellf(t, "%s (stream %s)", cfg->outbox, hex);
+    glci_table_cell(t, "connection");
+    glci_table_cellf(t, "%s%s%s", conn, since[0] ? " since " : "", since);
+    glci_table_cell(t, "depth");
+    glci_table_cellf(t, "%llu batches, %llu observations, %llu of %llu bytes",
+                     (unsigned long long)st->batches, (unsigned long long)st->observations,
+                     (unsigned long long)st->bytes, (unsigned long long)st->limit);
+    glci_table_cell(t, "oldest");
+    if (age >= 0)
+        glci_table_cellf(t, "%s (%lld s ago)", oldest, (long long)age);
+    else
+        glci_table_cell(t, "-");
+    glci_table_cell(t, "last ack");
+    if (last_ack[0])
+        glci_table_cellf(t, "%s (up to batch %llu)", last_ack, (unsigned long long)st->acked);
+    else
+        glci_table_cell(t, "never");
+    glci_table_cell(t, "rejects");
+    glci_table_cellf(t, "%llu%s%s%s", (unsigned long long)st->rejects, dead[0] ? " (in " : "",
+                     dead, dead[0] ? ")" : "");
+    if (st->dead_pending) {
+        glci_table_cell(t, "DEAD PENDING");
+        glci_table_cellf(t, "%llu rejected observation%s kept in the outbox, not yet written "
+                         "to the dead-letter file", (unsigned long long)st->dead_pending,
+                         st->dead_pending == 1 ? "" : "s");
+    }
+    if (st->quarantined) {
+        glci_table_cell(t, "quarantined");
+        glci_table_cellf(t, "%llu corrupt record%s kept aside",
+                         (unsigned long long)st->quarantined, st->quarantined == 1 ? "" : "s");
+    }
+    if (st->lost_events) {
+        glci_table_cell(t, "LOST");
+        glci_table_cellf(t, "batches %llu..%llu of stream %016llx, lost by the collector after "
+                         "it acknowledged them, at %s (%llu batch%s in %llu event%s); "
+                         "re-deliver those values", (unsigned long long)st->lost_first,
+                         (unsigned long long)st->lost_last,
+                         (unsigned long long)st->lost_stream, lost_at,
+                         (unsigned long long)st->lost_batches,
+                         st->lost_batches == 1 ? "" : "es", (unsigned long long)st->lost_events,
+                         st->lost_events == 1 ? "" : "s");
+    }
+    if (st->clash_events) {
+        glci_table_cell(t, "CLASH");
+        glci_table_cellf(t, "the collector held other content under numbers of stream %016llx "
+                         "(a cloned or copied outbox), at %s; the undelivered batches moved "
+                         "onto a new stream (%llu time%s)", (unsigned long long)st->clash_stream,
+                         clash_at, (unsigned long long)st->clash_events,
+                         st->clash_events == 1 ? "" : "s");
+    }
+    glci_table_print_rows(t, stdout);
+    glci_table_free(&t);
 }
 
 int glci_agent_cmd_status(const glci_agent_config_t *cfg, int argc, char **argv)
@@ -321,8 +444,8 @@ int glci_agent_cmd_status(const glci_agent_config_t *cfg, int argc, char **argv)
         else
             return s_usage_error("status", "unexpected argument '%s'", argv[i]);
     }
-    if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0 &&
-        strcmp(format, "csv") != 0)
+    glci_format_t fmt;
+    if (glci_format_parse(format, &fmt) != 0)
         return s_usage_error("status", "--format must be table, json or csv, not '%s'", format);
 
     glci_outbox_t *ob = NULL;
@@ -350,112 +473,21 @@ int glci_agent_cmd_status(const glci_agent_config_t *cfg, int argc, char **argv)
     if (cfg->spool[0])
         glci_agent_deadletter_path(cfg->spool, dead, sizeof dead);
 
-    if (strcmp(format, "json") == 0) {
-        printf("{\"outbox\": ");
-        s_json_str(stdout, cfg->outbox);
-        printf(", \"stream\": \"%016llx\", \"running\": %s, \"connection\": ",
-               (unsigned long long)st.stream, running ? "true" : "false");
-        s_json_str(stdout, conn);
-        if (since[0])
-            printf(", \"connection_since\": \"%s\"", since);
-        else
-            printf(", \"connection_since\": null");
-        printf(", \"batches\": %llu, \"observations\": %llu, \"bytes\": %llu, \"limit\": %llu"
-               ", \"next_seq\": %llu, \"acked\": %llu",
-               (unsigned long long)st.batches, (unsigned long long)st.observations,
-               (unsigned long long)st.bytes, (unsigned long long)st.limit,
-               (unsigned long long)st.next_seq, (unsigned long long)st.acked);
-        if (age >= 0)
-            printf(", \"oldest_undelivered\": \"%s\", \"oldest_age_s\": %lld", oldest,
-                   (long long)age);
-        else
-            printf(", \"oldest_undelivered\": null, \"oldest_age_s\": null");
-        if (last_ack[0])
-            printf(", \"last_ack\": \"%s\"", last_ack);
-        else
-            printf(", \"last_ack\": null");
-        printf(", \"rejects\": %llu, \"quarantined\": %llu", (unsigned long long)st.rejects,
-               (unsigned long long)st.quarantined);
-        if (dead[0]) {
-            printf(", \"dead_letter_file\": ");
-            s_json_str(stdout, dead);
-        }
-        if (st.lost_events)
-            printf(", \"collector_lost\": {\"events\": %llu, \"batches\": %llu"
-                   ", \"last_stream\": \"%016llx\", \"last_first\": %llu"
-                   ", \"last_last\": %llu, \"last_at\": \"%s\"}",
-                   (unsigned long long)st.lost_events, (unsigned long long)st.lost_batches,
-                   (unsigned long long)st.lost_stream, (unsigned long long)st.lost_first,
-                   (unsigned long long)st.lost_last, lost_at);
-        else
-            printf(", \"collector_lost\": null");
-        printf(", \"clash_events\": %llu", (unsigned long long)st.clash_events);
-        if (st.clash_events)
-            printf(", \"clash_stream\": \"%016llx\", \"clash_at\": \"%s\"",
-                   (unsigned long long)st.clash_stream, clash_at);
-        else
-            printf(", \"clash_stream\": null, \"clash_at\": null");
-        printf(", \"dead_letters_pending\": %llu", (unsigned long long)st.dead_pending);
-        printf("}\n");
-    } else if (strcmp(format, "csv") == 0) {
-        printf("stream,running,connection,batches,observations,bytes,limit,oldest_undelivered,"
-               "oldest_age_s,last_ack,acked,rejects,quarantined,lost_events,lost_batches,"
-               "clash_events,clash_stream,clash_at,dead_letters_pending\n");
-        char clash_stream[24] = "";
-        if (st.clash_events)
-            snprintf(clash_stream, sizeof clash_stream, "%016llx",
-                     (unsigned long long)st.clash_stream);
-        printf("%016llx,%s,%s,%llu,%llu,%llu,%llu,%s,%s%lld,%s,%llu,%llu,%llu,%llu,%llu,"
-               "%llu,%s,%s,%llu\n",
-               (unsigned long long)st.stream, running ? "true" : "false", conn,
-               (unsigned long long)st.batches, (unsigned long long)st.observations,
-               (unsigned long long)st.bytes, (unsigned long long)st.limit, oldest,
-               "", age >= 0 ? (long long)age : 0LL, last_ack, (unsigned long long)st.acked,
-               (unsigned long long)st.rejects, (unsigned long long)st.quarantined,
-               (unsigned long long)st.lost_events, (unsigned long long)st.lost_batches,
-               (unsigned long long)st.clash_events, clash_stream,
-               st.clash_events ? clash_at : "", (unsigned long long)st.dead_pending);
-    } else {
-        printf("%-13s %s (stream %016llx)\n", "outbox", cfg->outbox,
-               (unsigned long long)st.stream);
-        printf("%-13s %s%s%s\n", "connection", conn, since[0] ? " since " : "", since);
-        printf("%-13s %llu batches, %llu observations, %llu of %llu bytes\n", "depth",
-               (unsigned long long)st.batches, (unsigned long long)st.observations,
-               (unsigned long long)st.bytes, (unsigned long long)st.limit);
-        if (age >= 0)
-            printf("%-13s %s (%lld s ago)\n", "oldest", oldest, (long long)age);
-        else
-            printf("%-13s -\n", "oldest");
-        if (last_ack[0])
-            printf("%-13s %s (up to batch %llu)\n", "last ack", last_ack,
-                   (unsigned long long)st.acked);
-        else
-            printf("%-13s never\n", "last ack");
-        printf("%-13s %llu%s%s%s\n", "rejects", (unsigned long long)st.rejects,
-               dead[0] ? " (in " : "", dead, dead[0] ? ")" : "");
-        if (st.dead_pending)
-            printf("%-13s %llu rejected observation%s kept in the outbox, not yet written "
-                   "to the dead-letter file\n", "DEAD PENDING",
-                   (unsigned long long)st.dead_pending, st.dead_pending == 1 ? "" : "s");
-        if (st.quarantined)
-            printf("%-13s %llu corrupt record%s kept aside\n", "quarantined",
-                   (unsigned long long)st.quarantined, st.quarantined == 1 ? "" : "s");
-        if (st.lost_events)
-            printf("%-13s batches %llu..%llu of stream %016llx, lost by the collector "
-                   "after it acknowledged them, at %s (%llu batch%s in %llu event%s); "
-                   "re-deliver those values\n", "LOST",
-                   (unsigned long long)st.lost_first, (unsigned long long)st.lost_last,
-                   (unsigned long long)st.lost_stream, lost_at,
-                   (unsigned long long)st.lost_batches, st.lost_batches == 1 ? "" : "es",
-                   (unsigned long long)st.lost_events, st.lost_events == 1 ? "" : "s");
-        if (st.clash_events)
-            printf("%-13s the collector held other content under numbers of stream %016llx "
-                   "(a cloned or copied outbox), at %s; the undelivered batches moved onto "
-                   "a new stream (%llu time%s)\n", "CLASH",
-                   (unsigned long long)st.clash_stream, clash_at,
-                   (unsigned long long)st.clash_events, st.clash_events == 1 ? "" : "s");
-    }
-    return 0;
+    char hex[24], clash_stream[24] = "";
+    snprintf(hex, sizeof hex, "%016llx", (unsigned long long)st.stream);
+    if (st.clash_events)
+        snprintf(clash_stream, sizeof clash_stream, "%016llx",
+                 (unsigned long long)st.clash_stream);
+    int out = 0;
+    if (fmt == GLCI_FMT_JSON)
+        out = s_status_json(cfg, &st, hex, running, conn, since, age, oldest, last_ack, dead,
+                            lost_at, clash_stream, clash_at);
+    else if (fmt == GLCI_FMT_CSV)
+        s_status_csv(&st, hex, running, conn, age, oldest, last_ack, clash_stream, clash_at);
+    else
+        s_status_table(cfg, &st, hex, conn, since, age, oldest, last_ack, dead, lost_at,
+                       clash_at);
+    return out == 0 ? 0 : 1;
 }
 
 /* ---- run ----------------------------------------------------------------- */

@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "glci_store.h"
-#include "output.h"
+#include "glci_output.h"
 
 enum {
     GLCI_EXIT_OK    = 0,
