@@ -7,30 +7,24 @@
 #include <csv.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/inotify.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
-#include <zmq.h>
 
 #include "glci_agent_csv.h"
-#include "glci_output.h"
 #include "glci_agent_daemon.h"
 #include "glci_agent_deadletter.h"
-#include "glci_agent_sender.h"
 #include "glci_agent_spool.h"
 #include "glci_alloc.h"
 #include "glci_keyfile.h"
 #include "glci_log.h"
 #include "glci_outbox.h"
+#include "glci_output.h"
 #include "glci_text.h"
 
 /* The text of each command's --help, before the settings the table adds. */
