@@ -43,14 +43,6 @@ static int s_city_check(const char *value, char *why, size_t whylen)
     return ok ? 0 : -1;
 }
 
-static int s_endpoint_check(const char *value, char *why, size_t whylen)
-{
-    if (strncmp(value, "tcp://", 6) == 0 || strncmp(value, "ipc://", 6) == 0)
-        return 0;
-    snprintf(why, whylen, "be a tcp:// or ipc:// endpoint");
-    return -1;
-}
-
 #define S_AT(field) offsetof(glci_agent_config_t, field), sizeof(((glci_agent_config_t *)0)->field)
 #define S_FLAG GLCI_CONF_FLAG
 #define S_U32 (GLCI_CONF_FLAG | GLCI_CONF_UNSIGNED)
@@ -62,7 +54,7 @@ static const glci_conf_key_t s_keys[] = {
     {"city", GLCI_CONF_TEXT, NULL, "ID", "this city's id", S_AT(city), 0, 0, S_FLAG,
      s_city_check},
     {"collector", GLCI_CONF_TEXT, NULL, "ENDPOINT", "tcp://host:7461 (or ipc:// for tests)",
-     S_AT(collector), 0, 0, S_FLAG, s_endpoint_check},
+     S_AT(collector), 0, 0, S_FLAG, glci_endpoint_scheme_check},
     {"collector_key", GLCI_CONF_TEXT, NULL, "KEY",
      "the collector's public key: Z85 text or a key file", S_AT(collector_key), 0, 0, S_FLAG,
      NULL},

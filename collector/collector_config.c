@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "glci_alloc.h"
+#include "glci_text.h"
 #include "glci_endpoint.h"
 
 static const char s_usage_head[] =
@@ -31,14 +32,6 @@ static const char s_usage_tail[] =
     "SIGTERM/SIGINT: finish the transaction in hand, ack it, exit 0.\n"
     "SIGHUP: reload the config file (log level and limits).\n";
 
-static int s_endpoint_check(const char *value, char *why, size_t whylen)
-{
-    if (strncmp(value, "tcp://", 6) == 0 || strncmp(value, "ipc://", 6) == 0)
-        return 0;
-    snprintf(why, whylen, "be a tcp:// or ipc:// endpoint");
-    return -1;
-}
-
 #define S_AT(field) offsetof(glci_collector_config_t, field), \
     sizeof(((glci_collector_config_t *)0)->field)
 #define S_FLAG GLCI_CONF_FLAG
@@ -49,7 +42,7 @@ static const glci_conf_key_t s_keys[] = {
     {"store", GLCI_CONF_STRING, NULL, "DIR", "the store (created by `glci init`)",
      S_AT(store), 0, 0, S_FLAG, NULL},
     {"listen", GLCI_CONF_STRING, GLCI_COLLECTOR_DEFAULT_LISTEN, "ENDPOINT", "where to bind",
-     S_AT(listen), 0, 0, S_FLAG, s_endpoint_check},
+     S_AT(listen), 0, 0, S_FLAG, glci_endpoint_scheme_check},
     {"insecure", GLCI_CONF_BOOL, "false", NULL, "no CURVE (tests, demos): loopback or ipc:// only",
      S_AT(insecure), 0, 0, S_FLAG, NULL},
     {"log_level", GLCI_CONF_LOG_LEVEL, "info", "LEVEL", "error, warn, info or debug",
@@ -84,19 +77,6 @@ void glci_collector_usage(FILE *out)
     fputs(s_usage_head, out);
     glci_conf_help(&glci_collector_config_map, out);
     fputs(s_usage_tail, out);
-}
-
-static void s_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void s_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
 }
 
 /* ---- command line ------------------------------------------------------ */
@@ -134,11 +114,11 @@ int glci_collector_parse_args(int argc, char **argv, glci_collector_args_t *args
         if (strcmp(a, "--config") == 0 || strncmp(a, "--config=", 9) == 0) {
             const char *v = a[8] == '=' ? a + 9 : i + 1 < argc ? argv[i + 1] : NULL;
             if (!v) {
-                s_err(err, errlen, "--config needs a value");
+                glci_errf(err, errlen, "--config needs a value");
                 return -1;
             }
             if (!*v) {
-                s_err(err, errlen, "--config needs a non-empty value");
+                glci_errf(err, errlen, "--config needs a non-empty value");
                 return -1;
             }
             args->config = v;
@@ -153,17 +133,17 @@ int glci_collector_parse_args(int argc, char **argv, glci_collector_args_t *args
             return -1;
         if (rc == 0) {
             if (a[0] == '-')
-                s_err(err, errlen, "unknown option %s", a);
+                glci_errf(err, errlen, "unknown option %s", a);
             else
-                s_err(err, errlen, "unexpected argument %s", a);
+                glci_errf(err, errlen, "unexpected argument %s", a);
             return -1;
         }
         if (!*value) {
-            s_err(err, errlen, "--%s needs a non-empty value", key->name);
+            glci_errf(err, errlen, "--%s needs a non-empty value", key->name);
             return -1;
         }
         if (glci_collector_args_add(args, key->name, value) != 0) {
-            s_err(err, errlen, "too many settings on the command line");
+            glci_errf(err, errlen, "too many settings on the command line");
             return -1;
         }
     }
@@ -204,7 +184,7 @@ int glci_collector_config_build(const glci_collector_args_t *args,
             goto fail;
     }
     if (!cfg->store) {
-        s_err(err, errlen, "no store given (--store DIR or store = DIR in [collector])");
+        glci_errf(err, errlen, "no store given (--store DIR or store = DIR in [collector])");
         goto fail;
     }
     if (!cfg->key_file) {
@@ -213,7 +193,7 @@ int glci_collector_config_build(const glci_collector_args_t *args,
         snprintf(cfg->key_file, n, "%s/collector.key", cfg->store);
     }
     if (cfg->insecure && !glci_collector_endpoint_local(cfg->listen)) {
-        s_err(err, errlen,
+        glci_errf(err, errlen,
               "--insecure refuses endpoint %s: only tcp://127.x, tcp://localhost, "
               "tcp://[::1] or ipc:// without CURVE",
               cfg->listen);
@@ -221,7 +201,7 @@ int glci_collector_config_build(const glci_collector_args_t *args,
     }
     if (cfg->heartbeat_ivl > 0 && cfg->heartbeat_timeout > 0 &&
         cfg->heartbeat_timeout < cfg->heartbeat_ivl) {
-        s_err(err, errlen, "%s%sheartbeat_timeout (%d ms) is shorter than heartbeat_ivl (%d ms)",
+        glci_errf(err, errlen, "%s%sheartbeat_timeout (%d ms) is shorter than heartbeat_ivl (%d ms)",
               args->config ? args->config : "", args->config ? ": " : "",
               cfg->heartbeat_timeout, cfg->heartbeat_ivl);
         goto fail;

@@ -16,20 +16,6 @@
 #include "glci_log.h"
 #include "glci_text.h"
 
-static int s_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int s_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
 const glci_conf_key_t *glci_conf_find(const glci_conf_map_t *map, const char *name)
 {
     for (size_t k = 0; k < map->n_keys; k++)
@@ -115,13 +101,13 @@ static int s_set(const glci_conf_key_t *key, void *cfg, const char *value,
     const char *name = key->name;
 
     if (key->check && key->check(value, why, sizeof why) != 0)
-        return s_err(err, errlen, "%s: %s must %s, not '%s'", where, name, why, value);
+        return glci_errf(err, errlen, "%s: %s must %s, not '%s'", where, name, why, value);
     switch (key->type) {
     case GLCI_CONF_TEXT:
     case GLCI_CONF_STRING: {
         size_t len = strlen(value);
         if (len == 0)
-            return s_err(err, errlen, "%s: %s is empty", where, name);
+            return glci_errf(err, errlen, "%s: %s is empty", where, name);
         if (key->type == GLCI_CONF_STRING) {
             char **p = field;
             free(*p);
@@ -129,7 +115,7 @@ static int s_set(const glci_conf_key_t *key, void *cfg, const char *value,
             return 0;
         }
         if (len >= key->size)
-            return s_err(err, errlen, "%s: %s is longer than %zu bytes", where, name,
+            return glci_errf(err, errlen, "%s: %s is longer than %zu bytes", where, name,
                          key->size - 1);
         memcpy(field, value, len + 1);
         return 0;
@@ -137,7 +123,7 @@ static int s_set(const glci_conf_key_t *key, void *cfg, const char *value,
     case GLCI_CONF_INT: {
         int64_t v;
         if (glci_parse_int64(value, key->min, key->max, &v) != 0)
-            return s_err(err, errlen, "%s: %s must be an integer in [%lld, %lld], not '%s'",
+            return glci_errf(err, errlen, "%s: %s must be an integer in [%lld, %lld], not '%s'",
                          where, name, (long long)key->min, (long long)key->max, value);
         s_int_store(key, field, v);
         return 0;
@@ -145,26 +131,26 @@ static int s_set(const glci_conf_key_t *key, void *cfg, const char *value,
     case GLCI_CONF_BYTES: {
         uint64_t v;
         if (s_bytes(value, &v) != 0)
-            return s_err(err, errlen, "%s: %s must be bytes (e.g. 1073741824 or 1G), not '%s'",
+            return glci_errf(err, errlen, "%s: %s must be bytes (e.g. 1073741824 or 1G), not '%s'",
                          where, name, value);
         if (v < (uint64_t)key->min || v > (uint64_t)key->max)
-            return s_err(err, errlen, "%s: %s must be between %lld and %lld bytes, not '%s'",
+            return glci_errf(err, errlen, "%s: %s must be between %lld and %lld bytes, not '%s'",
                          where, name, (long long)key->min, (long long)key->max, value);
         memcpy(field, &v, sizeof v);
         return 0;
     }
     case GLCI_CONF_BOOL:
         if (s_bool(value, field) != 0)
-            return s_err(err, errlen, "%s: %s must be true or false, not '%s'", where, name,
+            return glci_errf(err, errlen, "%s: %s must be true or false, not '%s'", where, name,
                          value);
         return 0;
     case GLCI_CONF_LOG_LEVEL:
         if (glci_log_level_parse(value, field) != 0)
-            return s_err(err, errlen, "%s: %s must be error, warn, info or debug, not '%s'",
+            return glci_errf(err, errlen, "%s: %s must be error, warn, info or debug, not '%s'",
                          where, name, value);
         return 0;
     }
-    return s_err(err, errlen, "%s: %s has no type", where, name);
+    return glci_errf(err, errlen, "%s: %s has no type", where, name);
 }
 
 int glci_conf_set(const glci_conf_map_t *map, void *cfg, const char *name,
@@ -172,7 +158,7 @@ int glci_conf_set(const glci_conf_map_t *map, void *cfg, const char *name,
 {
     const glci_conf_key_t *key = glci_conf_find(map, name);
     if (!key)
-        return s_err(err, errlen, "%s: unknown key '%s'", where, name);
+        return glci_errf(err, errlen, "%s: unknown key '%s'", where, name);
     return s_set(key, cfg, value, where, err, errlen);
 }
 
@@ -244,7 +230,7 @@ int glci_conf_load(const glci_conf_map_t *map, void *cfg, const char *path,
     s_ini_t x = {.map = map, .cfg = cfg};
     FILE *f = fopen(path, "r");
     if (!f) {
-        s_err(err, errlen, "%s: cannot read the config: %s", path, strerror(errno));
+        glci_errf(err, errlen, "%s: cannot read the config: %s", path, strerror(errno));
         return -2;
     }
     int line = ini_parse_file(f, s_handler, &x);
@@ -252,13 +238,13 @@ int glci_conf_load(const glci_conf_map_t *map, void *cfg, const char *path,
     if (line == 0)
         return 0;
     if (line < 0) {
-        s_err(err, errlen, "%s: cannot read the config", path);
+        glci_errf(err, errlen, "%s: cannot read the config", path);
         return -2;
     }
     if (!x.failed)
-        return s_err(err, errlen, "%s:%d: not a valid INI line", path, line);
+        return glci_errf(err, errlen, "%s:%d: not a valid INI line", path, line);
     const char *m = strncmp(x.msg, "@: ", 3) == 0 ? x.msg + 3 : x.msg;
-    return s_err(err, errlen, "%s:%d: %s", path, line, m);
+    return glci_errf(err, errlen, "%s:%d: %s", path, line, m);
 }
 
 /* ---- flags --------------------------------------------------------------- */
@@ -287,7 +273,7 @@ int glci_conf_flag_peek(const glci_conf_map_t *map, int argc, char **argv, int *
         v = "true";
     } else if (!v) {
         if (*i + 1 >= argc)
-            return s_err(err, errlen, "--%.*s needs a value", (int)len, arg + 2);
+            return glci_errf(err, errlen, "--%.*s needs a value", (int)len, arg + 2);
         v = argv[*i + 1];
         used = 2;
     }

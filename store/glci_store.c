@@ -16,6 +16,7 @@
 
 #include "glci_alloc.h"
 #include "glci_keyfile.h"
+#include "glci_text.h"
 #include "glci_utf8.h"
 
 const char *const glci_store_db_names[S_DB_COUNT] = {
@@ -517,20 +518,11 @@ static int s_admin_txn(MDB_txn *txn, void *vctx)
     return s_bump_auth(st, txn);
 }
 
-/* Writes the one-line message of a failed admin call into err and returns
- * code. */
-static int s_fail(char *err, size_t errlen, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int s_fail(char *err, size_t errlen, int code, const char *fmt, ...)
+/* The line naming a bad city id. */
+static void s_bad_id(const char *id, char *err, size_t errlen)
 {
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
+    glci_errf(err, errlen, "city id '%.80s' is not valid ([a-z0-9][a-z0-9._-]*, at most %d "
+              "characters)", id ? id : "", GLCI_CITY_ID_MAX);
 }
 
 static int s_admin(glci_store_t *st, s_admin_ctx_t *c, const char *pubkey_z85,
@@ -538,20 +530,23 @@ static int s_admin(glci_store_t *st, s_admin_ctx_t *c, const char *pubkey_z85,
 {
     int rc;
 
-    if (glci_mdb_rdonly(st->mdb))
-        return s_fail(err, errlen, GLCI_STORE_ERDONLY, "%s: store is open read-only",
-                      st->dir);
-    if (!glci_city_id_valid(c->id))
-        return s_fail(err, errlen, c->op == S_OP_ADD ? GLCI_STORE_EINVAL : GLCI_STORE_ENOCITY,
-                      "city id '%.80s' is not valid ([a-z0-9][a-z0-9._-]*, at most %d "
-                      "characters)", c->id ? c->id : "", GLCI_CITY_ID_MAX);
+    if (glci_mdb_rdonly(st->mdb)) {
+        glci_errf(err, errlen, "%s: store is open read-only", st->dir);
+        return GLCI_STORE_ERDONLY;
+    }
+    if (!glci_city_id_valid(c->id)) {
+        s_bad_id(c->id, err, errlen);
+        return c->op == S_OP_ADD ? GLCI_STORE_EINVAL : GLCI_STORE_ENOCITY;
+    }
     if (pubkey_z85) {
-        if (!glci_key_valid(pubkey_z85) || glci_key_decode(pubkey_z85, c->key) != 0)
-            return s_fail(err, errlen, GLCI_STORE_EINVAL,
-                          "public key '%.60s' is not 40 Z85 characters", pubkey_z85);
+        if (!glci_key_valid(pubkey_z85) || glci_key_decode(pubkey_z85, c->key) != 0) {
+            glci_errf(err, errlen, "public key '%.60s' is not 40 Z85 characters", pubkey_z85);
+            return GLCI_STORE_EINVAL;
+        }
         c->has_key = 1;
     } else if (key_required) {
-        return s_fail(err, errlen, GLCI_STORE_EINVAL, "a public key is required");
+        glci_errf(err, errlen, "a public key is required");
+        return GLCI_STORE_EINVAL;
     }
     c->st = st;
     if (!pubkey_z85)
@@ -561,45 +556,53 @@ static int s_admin(glci_store_t *st, s_admin_ctx_t *c, const char *pubkey_z85,
     case 0:
         if (err && errlen)
             err[0] = '\0';
-        return 0;
+        break;
     case GLCI_STORE_EEXIST:
         if (c->op == S_OP_ADD && !c->key_taken)
-            return s_fail(err, errlen, rc, "city '%s' is already registered", c->id);
-        return s_fail(err, errlen, rc, "public key %s is already registered", pubkey_z85);
+            glci_errf(err, errlen, "city '%s' is already registered", c->id);
+        else
+            glci_errf(err, errlen, "public key %s is already registered", pubkey_z85);
+        break;
     case GLCI_STORE_ENOCITY:
-        return s_fail(err, errlen, rc, "no city '%s'", c->id);
+        glci_errf(err, errlen, "no city '%s'", c->id);
+        break;
     case GLCI_STORE_ENOENT:
-        return s_fail(err, errlen, rc, "public key %s is not registered to city '%s'",
-                      pubkey_z85, c->id);
+        glci_errf(err, errlen, "public key %s is not registered to city '%s'", pubkey_z85,
+                  c->id);
+        break;
     default:
-        return s_fail(err, errlen, rc, "%s: cannot write: %s", st->dir,
-                      glci_store_strerror(rc));
+        glci_errf(err, errlen, "%s: cannot write: %s", st->dir, glci_store_strerror(rc));
+        break;
     }
+    return rc;
 }
 
 int glci_city_check(const char *id, const char *name, const char *country,
                     char *country_out, char *err, size_t errlen)
 {
     const char *why;
-    size_t nlen;
+    size_t nlen = name ? strlen(name) : 0;
 
-    if (!glci_city_id_valid(id))
-        return s_fail(err, errlen, GLCI_STORE_EINVAL,
-                      "city id '%.80s' is not valid ([a-z0-9][a-z0-9._-]*, at most %d "
-                      "characters)", id ? id : "", GLCI_CITY_ID_MAX);
-    nlen = name ? strlen(name) : 0;
-    if (nlen == 0 || nlen > GLCI_CITY_NAME_MAX)
-        return s_fail(err, errlen, GLCI_STORE_EINVAL, "city name must be 1 to %d bytes",
-                      GLCI_CITY_NAME_MAX);
+    if (!glci_city_id_valid(id)) {
+        s_bad_id(id, err, errlen);
+        return GLCI_STORE_EINVAL;
+    }
+    if (nlen == 0 || nlen > GLCI_CITY_NAME_MAX) {
+        glci_errf(err, errlen, "city name must be 1 to %d bytes", GLCI_CITY_NAME_MAX);
+        return GLCI_STORE_EINVAL;
+    }
     /* Names are shown and written as JSON: valid UTF-8, no control
      * characters. */
-    if ((why = glci_utf8_problem(name)) != NULL)
-        return s_fail(err, errlen, GLCI_STORE_EINVAL, "city name %s", why);
+    if ((why = glci_utf8_problem(name)) != NULL) {
+        glci_errf(err, errlen, "city name %s", why);
+        return GLCI_STORE_EINVAL;
+    }
     if (!country || strlen(country) != 2 || !isalpha((unsigned char)country[0]) ||
-        !isalpha((unsigned char)country[1]))
-        return s_fail(err, errlen, GLCI_STORE_EINVAL,
-                      "country '%.20s' is not a two-letter ISO 3166-1 code",
-                      country ? country : "");
+        !isalpha((unsigned char)country[1])) {
+        glci_errf(err, errlen, "country '%.20s' is not a two-letter ISO 3166-1 code",
+                  country ? country : "");
+        return GLCI_STORE_EINVAL;
+    }
     if (country_out) {
         country_out[0] = (char)toupper((unsigned char)country[0]);
         country_out[1] = (char)toupper((unsigned char)country[1]);

@@ -144,6 +144,16 @@ double glci_store_rank_key_decode(const unsigned char key[8]);
  * to a store code. Closes cur. */
 int glci_store_walk_end(MDB_cursor *cur, int rc, int cb);
 
+/* Calls each(ctx, city, rec) for every city with a result for period, in
+ * id order, rec pointing at the stored result in the map (valid during the
+ * call; not aligned); the cities named in skip[0..n_skip) (sorted by
+ * strcmp) are passed over without reading their results. Stops at each's
+ * non-zero value and returns it; else 0, ECORRUPT or EIO. */
+int glci_store_each_result(glci_view_t *v, int32_t period, const char *const *skip,
+                           size_t n_skip,
+                           int (*each)(void *ctx, const char *city, const MDB_val *rec),
+                           void *ctx);
+
 /* LMDB or errno code (or a store code, passed through) -> GLCI_STORE_E*:
  * the one mapping of the helper layer's codes. MDB_MAP_FULL and ENOSPC ->
  * ENOSPC; MDB_NOTFOUND and ENOENT -> ENOENT; MDB_CORRUPTED,

@@ -7,7 +7,8 @@
  * a focus area there is no view: the period's results are read, the score
  * of that node taken from each in place, and the rows ordered here with the
  * same rule (glci_rank_cmp). Unranked cities (a result for P but no score)
- * come from one walk over the cities; by the index, a city the rank view
+ * come from one walk over the cities (glci_store_each_result, shared with
+ * glci_view_results); by the index, a city the rank view
  * names is ranked and its result is not read at all, so a table whose
  * cities are all ranked reads no result but those it prints. */
 #include "glci_store_int.h"
@@ -62,20 +63,6 @@ double glci_store_rank_key_decode(const unsigned char key[8])
 
 /* ---- reading results in place ---------------------------------------- */
 
-/* The stored result of (city, P) as LMDB holds it (no copy): 1 and *r
- * pointing into the map, 0 if there is none, or a negative store code. */
-static int s_result_peek(glci_view_t *v, const char *city, int32_t period, MDB_val *r)
-{
-    unsigned char k[S_CITYZ_MAX + 4];
-    MDB_val key = {glci_store_result_key(k, city, period), k};
-    int rc = mdb_get(v->txn, v->st->dbi[S_DB_RESULTS], &key, r);
-    if (rc == MDB_NOTFOUND)
-        return 0;
-    if (rc != 0)
-        return glci_store_code(rc);
-    return r->mv_size == v->st->rsize ? 1 : GLCI_STORE_ECORRUPT;
-}
-
 /* The row of one city's result, read from the record in place (LMDB values
  * are not aligned: fields are copied out). Returns whether it is ranked. */
 static int s_row_of(const glci_framework_t *fw, glci_rank_by_t by, uint32_t which,
@@ -128,63 +115,23 @@ typedef struct {
     size_t n, cap;
 } s_entries_t;
 
-/* Calls each(ctx, id, row, ranked) for every city with a result for P, in
- * id order, except those in skip (ids sorted by strcmp, may be NULL), whose
- * results are not read; stops at each's non-zero value and returns it. */
-static int s_each_result(glci_view_t *v, int32_t period, glci_rank_by_t by, uint32_t which,
-                         const s_ids_t *skip,
-                         int (*each)(void *ctx, const char *id, glci_rank_row_t *row,
-                                     int ranked),
-                         void *ctx)
-{
-    size_t at = 0;            /* next id of skip not yet passed */
-    int cb = 0;
-    MDB_cursor *cur;
-    MDB_val k, d, rec;
-    char id[GLCI_CITY_ID_MAX + 1];
-    int rc = mdb_cursor_open(v->txn, v->st->dbi[S_DB_CITIES], &cur);
-
-    if (rc != 0)
-        return glci_store_code(rc);
-    for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
-         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
-        if (k.mv_size == 0 || k.mv_size > GLCI_CITY_ID_MAX) {
-            rc = GLCI_STORE_ECORRUPT;
-            break;
-        }
-        memcpy(id, k.mv_data, k.mv_size);
-        id[k.mv_size] = 0;
-        /* cities and skip are both in id order: one merge pass */
-        int c = 1;
-        while (skip && at < skip->n && (c = strcmp(skip->id[at], id)) < 0)
-            at++;
-        if (skip && at < skip->n && c == 0)
-            continue;
-        int got = s_result_peek(v, id, period, &rec);
-        if (got < 0) {
-            rc = got;
-            break;
-        }
-        if (got == 0)
-            continue;
-        glci_rank_row_t row = {.city = id};
-        int ranked = s_row_of(v->st->fw, by, which, &rec, &row);
-        if ((cb = each(ctx, id, &row, ranked)) != 0)
-            break;
-    }
-    return glci_store_walk_end(cur, rc, cb);
-}
-
 typedef struct {
+    const glci_framework_t *fw;
+    glci_rank_by_t by;
+    uint32_t which;
     int (*fn)(void *ctx, const glci_rank_row_t *row);
     void *ctx;
     size_t unranked;
     s_entries_t *keep;        /* by area/focus: the ranked rows, to order */
 } s_walk_t;
 
-static int s_each(void *arg, const char *id, glci_rank_row_t *row, int ranked)
+/* One city's result (glci_store_each_result): kept to be ordered when
+ * ranked and keep is set, or given to fn as an unranked row. */
+static int s_each(void *arg, const char *id, const MDB_val *rec)
 {
     s_walk_t *w = arg;
+    glci_rank_row_t one = {.city = id}, *row = &one;
+    int ranked = s_row_of(w->fw, w->by, w->which, rec, row);
     if (ranked) {
         if (!w->keep)
             return 0;
@@ -282,8 +229,8 @@ static int s_ordered(glci_view_t *v, int32_t period, glci_rank_by_t by, uint32_t
                      void *ctx, size_t *ranked)
 {
     s_entries_t es = {0};
-    s_walk_t w = {.keep = &es};
-    int rc = s_each_result(v, period, by, which, NULL, s_each, &w);
+    s_walk_t w = {.fw = v->st->fw, .by = by, .which = which, .keep = &es};
+    int rc = glci_store_each_result(v, period, NULL, 0, s_each, &w);
     if (rc == 0 && es.n > 1)
         qsort(es.e, es.n, sizeof *es.e, s_entry_cmp);
     *ranked = es.n;
@@ -327,9 +274,9 @@ int glci_view_league(glci_view_t *v, int32_t period, glci_rank_by_t by, uint32_t
     if (rc == 0 && unranked) {
         if (ids.n > 1)
             qsort(ids.id, ids.n, sizeof *ids.id, s_id_cmp);
-        s_walk_t w = {.fn = fn, .ctx = ctx};
-        rc = s_each_result(v, period, by, which, by == GLCI_RANK_INDEX ? &ids : NULL,
-                           s_each, &w);
+        s_walk_t w = {.fw = v->st->fw, .by = by, .which = which, .fn = fn, .ctx = ctx};
+        rc = glci_store_each_result(v, period, ids.id, by == GLCI_RANK_INDEX ? ids.n : 0,
+                                    s_each, &w);
         if (counts)
             counts->unranked = w.unranked;
     }

@@ -232,14 +232,17 @@ static int s_result_get(glci_view_t *v, const char *city, int32_t period, void *
     return 0;
 }
 
-int glci_view_results(glci_view_t *v, int32_t period,
-                      int (*fn)(void *ctx, const char *city, const glci_result_t *r),
-                      void *ctx)
+int glci_store_each_result(glci_view_t *v, int32_t period, const char *const *skip,
+                           size_t n_skip,
+                           int (*each)(void *ctx, const char *city, const MDB_val *rec),
+                           void *ctx)
 {
-    int cb = 0;               /* fn's value, returned as is */
+    int cb = 0;               /* each's value, returned as is */
+    size_t at = 0;            /* next id of skip not yet passed */
     MDB_cursor *cur;
-    MDB_val k, d;
+    MDB_val k, d, rec;
     char id[GLCI_CITY_ID_MAX + 1];
+    unsigned char rk[S_CITYZ_MAX + 4];
     int rc = mdb_cursor_open(v->txn, v->st->dbi[S_DB_CITIES], &cur);
 
     if (rc != 0)
@@ -252,15 +255,49 @@ int glci_view_results(glci_view_t *v, int32_t period,
         }
         memcpy(id, k.mv_data, k.mv_size);
         id[k.mv_size] = 0;
-        rc = s_result_get(v, id, period, v->scratch);
-        if (rc == GLCI_STORE_ENODATA)
+        /* the cities and skip are both in id order: one merge pass */
+        int c = 1;
+        while (at < n_skip && (c = strcmp(skip[at], id)) < 0)
+            at++;
+        if (at < n_skip && c == 0)
             continue;
+        MDB_val key = {glci_store_result_key(rk, id, period), rk};
+        rc = mdb_get(v->txn, v->st->dbi[S_DB_RESULTS], &key, &rec);
+        if (rc == MDB_NOTFOUND) {
+            rc = 0;
+            continue;
+        }
         if (rc != 0)
             break;
-        if ((cb = fn(ctx, id, v->scratch)) != 0)
+        if (rec.mv_size != v->st->rsize) {
+            rc = GLCI_STORE_ECORRUPT;
+            break;
+        }
+        if ((cb = each(ctx, id, &rec)) != 0)
             break;
     }
     return glci_store_walk_end(cur, rc, cb);
+}
+
+typedef struct {
+    glci_view_t *v;
+    int (*fn)(void *ctx, const char *city, const glci_result_t *r);
+    void *ctx;
+} s_results_t;
+
+static int s_result_copy(void *arg, const char *city, const MDB_val *rec)
+{
+    s_results_t *x = arg;
+    memcpy(x->v->scratch, rec->mv_data, rec->mv_size);   /* aligned for the callback */
+    return x->fn(x->ctx, city, x->v->scratch);
+}
+
+int glci_view_results(glci_view_t *v, int32_t period,
+                      int (*fn)(void *ctx, const char *city, const glci_result_t *r),
+                      void *ctx)
+{
+    s_results_t x = {v, fn, ctx};
+    return glci_store_each_result(v, period, NULL, 0, s_result_copy, &x);
 }
 
 int glci_view_result(glci_view_t *v, const char *city, int32_t period,

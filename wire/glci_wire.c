@@ -13,6 +13,7 @@
 
 #include "glci.pb-c.h"
 #include "glci_alloc.h"
+#include "glci_text.h"
 
 /* The tables of glci_obs.h and the enums of proto/glci.proto are one
  * contract: the same numbers for the same meaning. */
@@ -86,19 +87,6 @@ static size_t s_default_budget(size_t len)
     if (len > (SIZE_MAX - 65536) / 16)
         return SIZE_MAX;
     return 16 * len + 65536;
-}
-
-static void s_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void s_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
 }
 
 /* ---- Batch ------------------------------------------------------------- */
@@ -188,10 +176,10 @@ int glci_wire_batch_unpack(const void *buf, size_t len, const glci_wire_limits_t
     if (!p->msg) {
         if (p->budget.exhausted) {
             rc = GLCI_WIRE_EBUDGET;
-            s_err(err, errlen, "batch of %zu bytes needs more memory than allowed", len);
+            glci_errf(err, errlen, "batch of %zu bytes needs more memory than allowed", len);
         } else {
             rc = GLCI_WIRE_EDECODE;
-            s_err(err, errlen, "undecodable batch (%zu bytes)", len);
+            glci_errf(err, errlen, "undecodable batch (%zu bytes)", len);
         }
         goto fail;
     }
@@ -202,28 +190,28 @@ int glci_wire_batch_unpack(const void *buf, size_t len, const glci_wire_limits_t
     }
     if (m->has_version && m->version != GLCI_WIRE_VERSION) {
         rc = GLCI_WIRE_EVERSION;
-        s_err(err, errlen, "protocol version %u not supported (this side speaks %u)",
+        glci_errf(err, errlen, "protocol version %u not supported (this side speaks %u)",
               m->version, GLCI_WIRE_VERSION);
         goto fail;
     }
     if (!m->has_stream) {
         rc = GLCI_WIRE_EFIELD;
-        s_err(err, errlen, "batch has no stream id");
+        glci_errf(err, errlen, "batch has no stream id");
         goto fail;
     }
     if (!m->has_seq || m->seq == 0) {
         rc = GLCI_WIRE_EFIELD;
-        s_err(err, errlen, "batch has no sequence number (must be >= 1)");
+        glci_errf(err, errlen, "batch has no sequence number (must be >= 1)");
         goto fail;
     }
     if (m->city && strlen(m->city) > GLCI_CITY_ID_MAX) {
         rc = GLCI_WIRE_ELIMIT;
-        s_err(err, errlen, "claimed city id longer than %d bytes", GLCI_CITY_ID_MAX);
+        glci_errf(err, errlen, "claimed city id longer than %d bytes", GLCI_CITY_ID_MAX);
         goto fail;
     }
     if (m->n_obs > batch_max) {
         rc = GLCI_WIRE_ELIMIT;
-        s_err(err, errlen, "batch has %zu observations, more than the limit %zu",
+        glci_errf(err, errlen, "batch has %zu observations, more than the limit %zu",
               m->n_obs, batch_max);
         goto fail;
     }
@@ -320,21 +308,21 @@ int glci_wire_ack_unpack(const void *buf, size_t len, glci_wire_ack_t *ack,
     Glci__Ack *m = glci__ack__unpack(&budget.alloc, len, buf);
     if (!m) {
         if (budget.exhausted) {
-            s_err(err, errlen, "ack of %zu bytes needs more memory than allowed", len);
+            glci_errf(err, errlen, "ack of %zu bytes needs more memory than allowed", len);
             return GLCI_WIRE_EBUDGET;
         }
-        s_err(err, errlen, "undecodable ack (%zu bytes)", len);
+        glci_errf(err, errlen, "undecodable ack (%zu bytes)", len);
         return GLCI_WIRE_EDECODE;
     }
     int rc = GLCI_WIRE_OK;
     if (m->has_version && m->version != GLCI_WIRE_VERSION) {
         rc = GLCI_WIRE_EVERSION;
-        s_err(err, errlen, "ack protocol version %u not supported", m->version);
+        glci_errf(err, errlen, "ack protocol version %u not supported", m->version);
         goto done;
     }
     if (!m->has_status || !glci_batch_status_valid((int)m->status)) {
         rc = GLCI_WIRE_EFIELD;
-        s_err(err, errlen, "ack has no known status");
+        glci_errf(err, errlen, "ack has no known status");
         goto done;
     }
     ack->version = m->has_version ? m->version : GLCI_WIRE_VERSION;

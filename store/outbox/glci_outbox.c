@@ -963,6 +963,23 @@ done:
     return rc;
 }
 
+/* Runs a move onto a new random stream (a rebase or a restream) and adopts
+ * the new stream on success. */
+static int s_move(glci_outbox_t *ob, s_rebase_ctx_t *x, uint64_t *new_stream, uint64_t *kept)
+{
+    while (x->stream == 0 || x->stream == ob->stream)
+        randombytes_buf(&x->stream, sizeof x->stream);
+    int rc = s_write(ob, s_rebase_cb, x);
+    if (rc != 0)
+        return rc;
+    ob->stream = x->stream;
+    if (new_stream)
+        *new_stream = x->stream;
+    if (kept)
+        *kept = x->kept;
+    return GLCI_OUTBOX_OK;
+}
+
 int glci_outbox_rebase(glci_outbox_t *ob, uint64_t lost_first, uint64_t lost_last,
                        int64_t now, uint64_t *new_stream, uint64_t *kept)
 {
@@ -970,17 +987,7 @@ int glci_outbox_rebase(glci_outbox_t *ob, uint64_t lost_first, uint64_t lost_las
         return GLCI_OUTBOX_EINVAL;
     s_rebase_ctx_t x = {.ob = ob, .lost_first = lost_first, .lost_last = lost_last,
                         .now = now};
-    while (x.stream == 0 || x.stream == ob->stream)
-        randombytes_buf(&x.stream, sizeof x.stream);
-    int rc = s_write(ob, s_rebase_cb, &x);
-    if (rc != 0)
-        return rc;
-    ob->stream = x.stream;
-    if (new_stream)
-        *new_stream = x.stream;
-    if (kept)
-        *kept = x.kept;
-    return GLCI_OUTBOX_OK;
+    return s_move(ob, &x, new_stream, kept);
 }
 
 int glci_outbox_restream(glci_outbox_t *ob, const uint64_t *drop, size_t n_drop,
@@ -989,17 +996,7 @@ int glci_outbox_restream(glci_outbox_t *ob, const uint64_t *drop, size_t n_drop,
 {
     s_rebase_ctx_t x = {.ob = ob, .now = now, .restream = 1, .drop = drop,
                         .n_drop = n_drop, .n_rejects = n_rejects};
-    while (x.stream == 0 || x.stream == ob->stream)
-        randombytes_buf(&x.stream, sizeof x.stream);
-    int rc = s_write(ob, s_rebase_cb, &x);
-    if (rc != 0)
-        return rc;
-    ob->stream = x.stream;
-    if (new_stream)
-        *new_stream = x.stream;
-    if (kept)
-        *kept = x.kept;
-    return GLCI_OUTBOX_OK;
+    return s_move(ob, &x, new_stream, kept);
 }
 
 typedef struct {
