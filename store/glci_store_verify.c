@@ -82,21 +82,22 @@ static int s_lookup(void *vctx, uint32_t ind, int32_t lo, int32_t hi, int32_t *p
     return 0;
 }
 
-static int s_verify_city(s_verify_t *v, const char *city, const s_cityrec_t *rec,
-                         uint64_t *tot_obs, uint64_t *tot_hist, uint64_t *period_counts)
+/* The city's current observations, grouped per indicator into v->obs, each
+ * with its history entry; marks the periods they reach in v->want. */
+static int s_verify_obs(s_verify_t *v, const char *city, uint64_t *tot_obs,
+                        uint64_t *period_counts)
 {
     glci_store_t *st = v->st;
     const glci_framework_t *fw = st->fw;
     unsigned char pk[S_CITYZ_MAX + 10];
     size_t plen = glci_store_cityz(pk, city);
-    int32_t span = fw->last_period - fw->first_period + 1;
     MDB_cursor *cur;
     MDB_val k, d;
-    uint64_t n_hist = 0;
-    uint32_t cur_ind = 0;
     int rc;
 
-    /* Current observations of the city, grouped per indicator. */
+    int32_t span = fw->last_period - fw->first_period + 1;
+    uint32_t cur_ind = 0;
+
     v->n_obs = 0;
     memset(v->ind_start, 0, (fw->n_ind + 1) * sizeof *v->ind_start);
     memset(v->want, 0, (size_t)span);
@@ -162,7 +163,24 @@ static int s_verify_city(s_verify_t *v, const char *city, const s_cityrec_t *rec
         return glci_store_code(rc);
     *tot_obs += v->n_obs;
 
-    /* History: count, and no entry newer than the current value. */
+    return 0;
+}
+
+/* The city's history: its count, and no entry newer than the current
+ * value of its (indicator, period). */
+static int s_verify_history(s_verify_t *v, const char *city, const s_cityrec_t *rec,
+                            uint64_t *tot_hist)
+{
+    glci_store_t *st = v->st;
+    const glci_framework_t *fw = st->fw;
+    unsigned char pk[S_CITYZ_MAX + 10];
+    size_t plen = glci_store_cityz(pk, city);
+    MDB_cursor *cur;
+    MDB_val k, d;
+    int rc;
+
+    uint64_t n_hist = 0;
+
     rc = mdb_cursor_open(v->txn, st->dbi[S_DB_HISTORY], &cur);
     if (rc != 0)
         return glci_store_code(rc);
@@ -206,7 +224,23 @@ static int s_verify_city(s_verify_t *v, const char *city, const s_cityrec_t *rec
                (unsigned long long)n_hist, (unsigned long long)rec->observations);
     *tot_hist += n_hist;
 
-    /* Results: exactly the wanted periods, each equal to the full path. */
+    return 0;
+}
+
+/* The city's results: exactly the periods its observations reach, each
+ * equal to the full recomputation, each ranked one in the rank view. */
+static int s_verify_results(s_verify_t *v, const char *city)
+{
+    glci_store_t *st = v->st;
+    const glci_framework_t *fw = st->fw;
+    unsigned char pk[S_CITYZ_MAX + 10];
+    size_t plen = glci_store_cityz(pk, city);
+    MDB_cursor *cur;
+    MDB_val k, d;
+    int rc;
+
+    int32_t span = fw->last_period - fw->first_period + 1;
+
     rc = mdb_cursor_open(v->txn, st->dbi[S_DB_RESULTS], &cur);
     if (rc != 0)
         return glci_store_code(rc);
@@ -261,6 +295,18 @@ static int s_verify_city(s_verify_t *v, const char *city, const s_cityrec_t *rec
             s_diff(v, "%s period %d: observations reach this period but no result is stored",
                    city, fw->first_period + i);
     return 0;
+}
+
+/* One city: its observations, history and results. */
+static int s_verify_city(s_verify_t *v, const char *city, const s_cityrec_t *rec,
+                         uint64_t *tot_obs, uint64_t *tot_hist, uint64_t *period_counts)
+{
+    int rc = s_verify_obs(v, city, tot_obs, period_counts);
+    if (rc == 0)
+        rc = s_verify_history(v, city, rec, tot_hist);
+    if (rc == 0)
+        rc = s_verify_results(v, city);
+    return rc;
 }
 
 /* Every rank-view entry must belong to a ranked result of the same index. */
