@@ -26,9 +26,8 @@
  * MDB_MAP_FULL, adopting a map grown by another process) is the shared
  * helper layer's (glci_mdb.h); write transactions are its callbacks. A
  * callback that refuses (EFULL, EEXIST, ...) aborts with its outbox code,
- * which the helper layer hands back as it is; s_code maps the layer's LMDB
+ * which the helper layer hands back as it is; glci_outbox_code maps the layer's LMDB
  * and errno codes into outbox codes, once, and lets those pass. */
-#include "glci_outbox.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -39,19 +38,8 @@
 #include <time.h>
 
 #include "glci_alloc.h"
-#include "glci_mdb.h"
+#include "glci_outbox_int.h"
 
-#define S_MAGIC "GOB1"
-#define S_HDR_LEN (4 + 8 + 4)
-#define S_OBS_FIXED (4 + 8 + 8 + 2 + 2)
-#define S_SUM_LEN 16
-
-struct glci_outbox {
-    glci_mdb_t *mdb;
-    MDB_dbi meta, batches, quarantine, markers, dead;
-    uint64_t limit;
-    uint64_t stream;
-};
 
 const char *glci_outbox_strerror(int code)
 {
@@ -70,13 +58,13 @@ const char *glci_outbox_strerror(int code)
 
 /* ---- little-endian and key helpers ------------------------------------ */
 
-static void s_put_le(unsigned char *p, uint64_t v, int bytes)
+void glci_outbox_le_put(unsigned char *p, uint64_t v, int bytes)
 {
     for (int i = 0; i < bytes; i++)
         p[i] = (unsigned char)(v >> (8 * i));
 }
 
-static uint64_t s_get_le(const unsigned char *p, int bytes)
+uint64_t glci_outbox_le_get(const unsigned char *p, int bytes)
 {
     uint64_t v = 0;
     for (int i = 0; i < bytes; i++)
@@ -84,13 +72,13 @@ static uint64_t s_get_le(const unsigned char *p, int bytes)
     return v;
 }
 
-static void s_seq_key(uint64_t seq, unsigned char key[8])
+void glci_outbox_seq_key(uint64_t seq, unsigned char key[8])
 {
     for (int i = 0; i < 8; i++)
         key[i] = (unsigned char)(seq >> (56 - 8 * i));
 }
 
-static uint64_t s_key_seq(const MDB_val *k)
+uint64_t glci_outbox_key_seq(const MDB_val *k)
 {
     const unsigned char *p = k->mv_data;
     uint64_t v = 0;
@@ -103,7 +91,7 @@ static uint64_t s_key_seq(const MDB_val *k)
 
 /* LMDB or errno code (or an outbox code, passed through) -> outbox code:
  * the one mapping of the helper layer's codes. */
-static int s_code(int rc)
+int glci_outbox_code(int rc)
 {
     if (rc <= GLCI_OUTBOX_ENOENT && rc >= GLCI_OUTBOX_EEXIST)
         return rc;
@@ -132,25 +120,25 @@ static int64_t s_now(void)
     return (int64_t)time(NULL);
 }
 
-static uint64_t s_meta_u64(MDB_txn *txn, MDB_dbi dbi, const char *name, uint64_t dflt)
+uint64_t glci_outbox_meta_u64(MDB_txn *txn, MDB_dbi dbi, const char *name, uint64_t dflt)
 {
     MDB_val k = {strlen(name), (void *)name}, v;
     if (mdb_get(txn, dbi, &k, &v) != 0 || v.mv_size != 8)
         return dflt;
-    return s_get_le(v.mv_data, 8);
+    return glci_outbox_le_get(v.mv_data, 8);
 }
 
-static int s_meta_put_u64(MDB_txn *txn, MDB_dbi dbi, const char *name, uint64_t value)
+int glci_outbox_meta_put_u64(MDB_txn *txn, MDB_dbi dbi, const char *name, uint64_t value)
 {
     unsigned char buf[8];
-    s_put_le(buf, value, 8);
+    glci_outbox_le_put(buf, value, 8);
     MDB_val k = {strlen(name), (void *)name}, v = {8, buf};
     return mdb_put(txn, dbi, &k, &v, 0);
 }
 
 /* ---- records ----------------------------------------------------------- */
 
-static size_t s_strlen_or0(const char *s)
+size_t glci_outbox_strlen0(const char *s)
 {
     return s ? strlen(s) : 0;
 }
@@ -159,27 +147,27 @@ static size_t s_record_len(const glci_obs_t *obs, size_t n)
 {
     size_t len = S_HDR_LEN + S_SUM_LEN;
     for (size_t i = 0; i < n; i++)
-        len += S_OBS_FIXED + strlen(obs[i].indicator) + s_strlen_or0(obs[i].source);
+        len += S_OBS_FIXED + strlen(obs[i].indicator) + glci_outbox_strlen0(obs[i].source);
     return len;
 }
 
-static void s_record_encode(const glci_obs_t *obs, size_t n, int64_t created,
+void glci_outbox_record_encode(const glci_obs_t *obs, size_t n, int64_t created,
                             unsigned char *p, size_t len)
 {
     unsigned char *start = p;
     memcpy(p, S_MAGIC, 4);
-    s_put_le(p + 4, (uint64_t)created, 8);
-    s_put_le(p + 12, (uint64_t)n, 4);
+    glci_outbox_le_put(p + 4, (uint64_t)created, 8);
+    glci_outbox_le_put(p + 12, (uint64_t)n, 4);
     p += S_HDR_LEN;
     for (size_t i = 0; i < n; i++) {
-        size_t il = strlen(obs[i].indicator), sl = s_strlen_or0(obs[i].source);
+        size_t il = strlen(obs[i].indicator), sl = glci_outbox_strlen0(obs[i].source);
         uint64_t bits;
         memcpy(&bits, &obs[i].value, 8);
-        s_put_le(p, (uint64_t)(uint32_t)obs[i].period, 4);
-        s_put_le(p + 4, bits, 8);
-        s_put_le(p + 12, (uint64_t)obs[i].observed_at, 8);
-        s_put_le(p + 20, il, 2);
-        s_put_le(p + 22, sl, 2);
+        glci_outbox_le_put(p, (uint64_t)(uint32_t)obs[i].period, 4);
+        glci_outbox_le_put(p + 4, bits, 8);
+        glci_outbox_le_put(p + 12, (uint64_t)obs[i].observed_at, 8);
+        glci_outbox_le_put(p + 20, il, 2);
+        glci_outbox_le_put(p + 22, sl, 2);
         p += S_OBS_FIXED;
         memcpy(p, obs[i].indicator, il);
         p += il;
@@ -192,15 +180,15 @@ static void s_record_encode(const glci_obs_t *obs, size_t n, int64_t created,
 }
 
 /* Header fields of a record without checking it; 0 if too short. */
-static int s_record_header(const MDB_val *v, int64_t *created, uint32_t *n_obs)
+int glci_outbox_record_header(const MDB_val *v, int64_t *created, uint32_t *n_obs)
 {
     const unsigned char *p = v->mv_data;
     if (v->mv_size < S_HDR_LEN + S_SUM_LEN || memcmp(p, S_MAGIC, 4) != 0)
         return 0;
     if (created)
-        *created = (int64_t)s_get_le(p + 4, 8);
+        *created = (int64_t)glci_outbox_le_get(p + 4, 8);
     if (n_obs)
-        *n_obs = (uint32_t)s_get_le(p + 12, 4);
+        *n_obs = (uint32_t)glci_outbox_le_get(p + 12, 4);
     return 1;
 }
 
@@ -211,7 +199,7 @@ static int s_record_decode(const MDB_val *v, uint64_t seq, glci_outbox_batch_t *
     int64_t created;
     uint32_t n;
     unsigned char sum[S_SUM_LEN];
-    if (!s_record_header(v, &created, &n))
+    if (!glci_outbox_record_header(v, &created, &n))
         return GLCI_OUTBOX_ECORRUPT;
     crypto_generichash(sum, S_SUM_LEN, p, len - S_SUM_LEN, NULL, 0);
     if (sodium_memcmp(sum, p + len - S_SUM_LEN, S_SUM_LEN) != 0)
@@ -234,16 +222,16 @@ static int s_record_decode(const MDB_val *v, uint64_t seq, glci_outbox_batch_t *
         if (body - off < S_OBS_FIXED)
             goto corrupt;
         const unsigned char *q = p + off;
-        uint64_t bits = s_get_le(q + 4, 8);
-        size_t il = (size_t)s_get_le(q + 20, 2), sl = (size_t)s_get_le(q + 22, 2);
+        uint64_t bits = glci_outbox_le_get(q + 4, 8);
+        size_t il = (size_t)glci_outbox_le_get(q + 20, 2), sl = (size_t)glci_outbox_le_get(q + 22, 2);
         off += S_OBS_FIXED;
         if (body - off < il + sl || il == 0)
             goto corrupt;
-        b->obs[i].period = (int32_t)(uint32_t)s_get_le(q, 4);
+        b->obs[i].period = (int32_t)(uint32_t)glci_outbox_le_get(q, 4);
         b->obs[i].has_period = 1;
         b->obs[i].has_value = 1;
         memcpy(&b->obs[i].value, &bits, 8);
-        b->obs[i].observed_at = (int64_t)s_get_le(q + 12, 8);
+        b->obs[i].observed_at = (int64_t)glci_outbox_le_get(q + 12, 8);
         memcpy(w, p + off, il);
         w[il] = '\0';
         b->obs[i].indicator = w;
@@ -295,14 +283,14 @@ static int s_init_cb(MDB_txn *txn, void *arg)
     s_init_ctx_t *x = arg;
     glci_outbox_t *ob = x->ob;
     int rc;
-    ob->stream = s_meta_u64(txn, ob->meta, "stream", 0);
+    ob->stream = glci_outbox_meta_u64(txn, ob->meta, "stream", 0);
     if (ob->stream != 0)
         return 0;
     while (ob->stream == 0)
         randombytes_buf(&ob->stream, sizeof ob->stream);
-    if ((rc = s_meta_put_u64(txn, ob->meta, "stream", ob->stream)) != 0 ||
-        (rc = s_meta_put_u64(txn, ob->meta, "next_seq", 1)) != 0 ||
-        (rc = s_meta_put_u64(txn, ob->meta, "created", (uint64_t)s_now())) != 0)
+    if ((rc = glci_outbox_meta_put_u64(txn, ob->meta, "stream", ob->stream)) != 0 ||
+        (rc = glci_outbox_meta_put_u64(txn, ob->meta, "next_seq", 1)) != 0 ||
+        (rc = glci_outbox_meta_put_u64(txn, ob->meta, "created", (uint64_t)s_now())) != 0)
         return rc;
     return 0;
 }
@@ -335,7 +323,7 @@ int glci_outbox_open(const char *dir, const glci_outbox_opts_t *opts,
         free(ob);
         if (rc == ENOENT)
             snprintf(err, errlen, "%s: no outbox there", dir);
-        return rc == ENOENT ? GLCI_OUTBOX_ENOENT : s_code(rc);
+        return rc == ENOENT ? GLCI_OUTBOX_ENOENT : glci_outbox_code(rc);
     }
     MDB_dbi dbis[S_NDBI];
     rc = glci_mdb_dbis(ob->mdb, s_dbi_names, NULL, S_NDBI, 1, dbis);
@@ -350,10 +338,10 @@ int glci_outbox_open(const char *dir, const glci_outbox_opts_t *opts,
     }
     if (rc != 0) {
         snprintf(err, errlen, "%s: cannot open the outbox: %s", dir,
-                 glci_outbox_strerror(s_code(rc)));
+                 glci_outbox_strerror(glci_outbox_code(rc)));
         glci_mdb_close(&ob->mdb);
         free(ob);
-        return s_code(rc) == GLCI_OUTBOX_ENOSPC ? GLCI_OUTBOX_ENOSPC : GLCI_OUTBOX_EIO;
+        return glci_outbox_code(rc) == GLCI_OUTBOX_ENOSPC ? GLCI_OUTBOX_ENOSPC : GLCI_OUTBOX_EIO;
     }
     *out = ob;
     return GLCI_OUTBOX_OK;
@@ -397,9 +385,9 @@ static int s_append_cb(MDB_txn *txn, void *arg)
         if (rc != MDB_NOTFOUND)
             return rc;
     }
-    uint64_t next = s_meta_u64(txn, ob->meta, "next_seq", 1);
-    uint64_t bytes = s_meta_u64(txn, ob->meta, "bytes", 0);
-    uint64_t count = s_meta_u64(txn, ob->meta, "obs", 0);
+    uint64_t next = glci_outbox_meta_u64(txn, ob->meta, "next_seq", 1);
+    uint64_t bytes = glci_outbox_meta_u64(txn, ob->meta, "bytes", 0);
+    uint64_t count = glci_outbox_meta_u64(txn, ob->meta, "obs", 0);
     uint64_t total = 0;
     for (size_t at = 0; at < x->n; at += x->batch_max) {
         size_t k = x->n - at < x->batch_max ? x->n - at : x->batch_max;
@@ -412,21 +400,21 @@ static int s_append_cb(MDB_txn *txn, void *arg)
         size_t k = x->n - at < x->batch_max ? x->n - at : x->batch_max;
         size_t len = s_record_len(x->obs + at, k);
         unsigned char key[8];
-        s_seq_key(next, key);
+        glci_outbox_seq_key(next, key);
         MDB_val kv = {8, key}, vv = {len, NULL};
         if ((rc = mdb_put(txn, ob->batches, &kv, &vv, MDB_RESERVE | MDB_APPEND)) != 0)
             return rc;
-        s_record_encode(x->obs + at, k, x->now, vv.mv_data, len);
+        glci_outbox_record_encode(x->obs + at, k, x->now, vv.mv_data, len);
         next++;
     }
     x->last = next - 1;
-    if ((rc = s_meta_put_u64(txn, ob->meta, "next_seq", next)) != 0 ||
-        (rc = s_meta_put_u64(txn, ob->meta, "bytes", bytes + total)) != 0 ||
-        (rc = s_meta_put_u64(txn, ob->meta, "obs", count + x->n)) != 0)
+    if ((rc = glci_outbox_meta_put_u64(txn, ob->meta, "next_seq", next)) != 0 ||
+        (rc = glci_outbox_meta_put_u64(txn, ob->meta, "bytes", bytes + total)) != 0 ||
+        (rc = glci_outbox_meta_put_u64(txn, ob->meta, "obs", count + x->n)) != 0)
         return rc;
     if (x->marker) {
         unsigned char when[8];
-        s_put_le(when, (uint64_t)x->now, 8);
+        glci_outbox_le_put(when, (uint64_t)x->now, 8);
         MDB_val k = {strlen(x->marker), (void *)x->marker}, v = {8, when};
         if ((rc = mdb_put(txn, ob->markers, &k, &v, 0)) != 0)
             return rc;
@@ -436,18 +424,18 @@ static int s_append_cb(MDB_txn *txn, void *arg)
 
 /* Runs a write callback; its own refusal code comes back as it is. An
  * ENOENT from inside a write is no refusal of ours: an I/O error. */
-static int s_write(glci_outbox_t *ob, glci_mdb_write_fn fn, void *ctx)
+int glci_outbox_run(glci_outbox_t *ob, glci_mdb_write_fn fn, void *ctx)
 {
     int rc = glci_mdb_write(ob->mdb, fn, ctx);
     if (rc == MDB_NOTFOUND || rc == ENOENT)
         return GLCI_OUTBOX_EIO;
-    return s_code(rc);
+    return glci_outbox_code(rc);
 }
 
 /* GLCI_OUTBOX_OK if every observation may be stored: its shape is right
  * (glci_obs_check) and its period fits the record's (and the wire's) 32
  * bits. */
-static int s_obs_ok(const glci_obs_t *o)
+int glci_outbox_obs_ok(const glci_obs_t *o)
 {
     if (glci_obs_check(o, NULL, 0) != GLCI_REJECT_NONE || o->period < INT32_MIN ||
         o->period > INT32_MAX)
@@ -462,11 +450,11 @@ int glci_outbox_append(glci_outbox_t *ob, const glci_obs_t *obs, size_t n,
     if (n == 0 || batch_max == 0 || (marker && !*marker))
         return GLCI_OUTBOX_EINVAL;
     for (size_t i = 0; i < n; i++)
-        if (s_obs_ok(&obs[i]) != 0)
+        if (glci_outbox_obs_ok(&obs[i]) != 0)
             return GLCI_OUTBOX_EINVAL;
     s_append_ctx_t x = {.ob = ob, .obs = obs, .n = n, .batch_max = batch_max, .now = now,
                         .marker = marker};
-    int rc = s_write(ob, s_append_cb, &x);
+    int rc = glci_outbox_run(ob, s_append_cb, &x);
     if (rc == 0) {
         if (first)
             *first = x.first;
@@ -477,12 +465,12 @@ int glci_outbox_append(glci_outbox_t *ob, const glci_obs_t *obs, size_t n,
 }
 
 /* Begins a read transaction (adopting a map another process grew). */
-static int s_read_begin(glci_outbox_t *ob, MDB_txn **txn)
+int glci_outbox_read_begin(glci_outbox_t *ob, MDB_txn **txn)
 {
     return glci_mdb_read_begin(ob->mdb, txn);
 }
 
-static void s_read_end(glci_outbox_t *ob, MDB_txn **txn)
+void glci_outbox_read_end(glci_outbox_t *ob, MDB_txn **txn)
 {
     glci_mdb_read_end(ob->mdb, txn);
 }
@@ -490,280 +478,15 @@ static void s_read_end(glci_outbox_t *ob, MDB_txn **txn)
 int glci_outbox_has_marker(glci_outbox_t *ob, const char *marker)
 {
     MDB_txn *txn = NULL;
-    int rc = s_read_begin(ob, &txn);
+    int rc = glci_outbox_read_begin(ob, &txn);
     if (rc != 0)
-        return s_code(rc);
+        return glci_outbox_code(rc);
     MDB_val k = {strlen(marker), (void *)marker}, v;
     rc = mdb_get(txn, ob->markers, &k, &v);
-    s_read_end(ob, &txn);
+    glci_outbox_read_end(ob, &txn);
     if (rc == 0)
         return 1;
-    return rc == MDB_NOTFOUND ? 0 : s_code(rc);
-}
-
-/* ---- dead letters ------------------------------------------------------ */
-
-#define S_DL_MAGIC "GDL1"
-#define S_DL_FIXED (4 + 8 + 4 + 8 + 8 + 2 + 2 + 2)
-
-static int s_dead_check(const glci_outbox_dead_t *dead, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (s_obs_ok(&dead[i].obs) != 0 || !dead[i].reason ||
-            strlen(dead[i].reason) > GLCI_OUTBOX_REASON_MAX)
-            return GLCI_OUTBOX_EINVAL;
-    }
-    return GLCI_OUTBOX_OK;
-}
-
-/* Stores dead[0..n) under the next ids and adds n to the rejects count. */
-static int s_dead_put(MDB_txn *txn, glci_outbox_t *ob, const glci_outbox_dead_t *dead,
-                      size_t n)
-{
-    int rc;
-    if (n == 0)
-        return 0;
-    uint64_t id = s_meta_u64(txn, ob->meta, "dl_next", 1);
-    for (size_t i = 0; i < n; i++, id++) {
-        const glci_outbox_dead_t *d = &dead[i];
-        size_t il = strlen(d->obs.indicator), sl = s_strlen_or0(d->obs.source);
-        size_t rl = strlen(d->reason);
-        unsigned char key[8];
-        s_seq_key(id, key);
-        MDB_val kv = {8, key}, vv = {S_DL_FIXED + il + sl + rl, NULL};
-        if ((rc = mdb_put(txn, ob->dead, &kv, &vv, MDB_RESERVE | MDB_APPEND)) != 0)
-            return rc;
-        unsigned char *p = vv.mv_data;
-        uint64_t bits;
-        memcpy(&bits, &d->obs.value, 8);
-        memcpy(p, S_DL_MAGIC, 4);
-        s_put_le(p + 4, (uint64_t)d->at, 8);
-        s_put_le(p + 12, (uint64_t)(uint32_t)d->obs.period, 4);
-        s_put_le(p + 16, bits, 8);
-        s_put_le(p + 24, (uint64_t)d->obs.observed_at, 8);
-        s_put_le(p + 32, il, 2);
-        s_put_le(p + 34, sl, 2);
-        s_put_le(p + 36, rl, 2);
-        p += S_DL_FIXED;
-        memcpy(p, d->obs.indicator, il);
-        if (sl)
-            memcpy(p + il, d->obs.source, sl);
-        if (rl)
-            memcpy(p + il + sl, d->reason, rl);
-    }
-    if ((rc = s_meta_put_u64(txn, ob->meta, "dl_next", id)) != 0 ||
-        (rc = s_meta_put_u64(txn, ob->meta, "rejects",
-                             s_meta_u64(txn, ob->meta, "rejects", 0) + n)) != 0)
-        return rc;
-    return 0;
-}
-
-/* Decodes a dead-letter record into d, its strings copied into pool (at
- * least v->mv_size + 3 bytes). 0, or ECORRUPT. */
-static int s_dead_decode(const MDB_val *v, glci_outbox_dead_t *d, char *pool)
-{
-    const unsigned char *p = v->mv_data;
-    if (v->mv_size < S_DL_FIXED || memcmp(p, S_DL_MAGIC, 4) != 0)
-        return GLCI_OUTBOX_ECORRUPT;
-    size_t il = (size_t)s_get_le(p + 32, 2), sl = (size_t)s_get_le(p + 34, 2);
-    size_t rl = (size_t)s_get_le(p + 36, 2);
-    if (il == 0 || S_DL_FIXED + il + sl + rl != v->mv_size)
-        return GLCI_OUTBOX_ECORRUPT;
-    uint64_t bits = s_get_le(p + 16, 8);
-    d->at = (int64_t)s_get_le(p + 4, 8);
-    d->obs.period = (int32_t)(uint32_t)s_get_le(p + 12, 4);
-    d->obs.has_period = 1;
-    d->obs.has_value = 1;
-    memcpy(&d->obs.value, &bits, 8);
-    d->obs.observed_at = (int64_t)s_get_le(p + 24, 8);
-    p += S_DL_FIXED;
-    memcpy(pool, p, il);
-    pool[il] = '\0';
-    d->obs.indicator = pool;
-    pool += il + 1;
-    memcpy(pool, p + il, sl);
-    pool[sl] = '\0';
-    d->obs.source = pool;
-    pool += sl + 1;
-    memcpy(pool, p + il + sl, rl);
-    pool[rl] = '\0';
-    d->reason = pool;
-    return GLCI_OUTBOX_OK;
-}
-
-typedef struct {
-    glci_outbox_t *ob;
-    const glci_outbox_dead_t *dead;
-    size_t n;
-} s_dead_ctx_t;
-
-static int s_dead_add_cb(MDB_txn *txn, void *arg)
-{
-    s_dead_ctx_t *x = arg;
-    return s_dead_put(txn, x->ob, x->dead, x->n);
-}
-
-int glci_outbox_dead_add(glci_outbox_t *ob, const glci_outbox_dead_t *dead, size_t n)
-{
-    if (n == 0 || s_dead_check(dead, n) != 0)
-        return GLCI_OUTBOX_EINVAL;
-    s_dead_ctx_t x = {ob, dead, n};
-    return s_write(ob, s_dead_add_cb, &x);
-}
-
-void glci_outbox_dead_list_free(glci_outbox_dead_list_t **self)
-{
-    if (!self || !*self)
-        return;
-    glci_outbox_dead_list_t *l = *self;
-    for (size_t i = 0; i < l->n; i++)
-        free((void *)l->rows[i].obs.indicator);   /* each row's string pool */
-    free(l->rows);
-    free(l);
-    *self = NULL;
-}
-
-int glci_outbox_dead_list(glci_outbox_t *ob, size_t max, glci_outbox_dead_list_t **out)
-{
-    MDB_txn *txn = NULL;
-    MDB_cursor *cur = NULL;
-    MDB_val k, v;
-    *out = NULL;
-    int rc = s_read_begin(ob, &txn);
-    if (rc != 0)
-        return s_code(rc);
-    glci_outbox_dead_list_t *l = glci_xcalloc(1, sizeof *l);
-    l->rows = glci_xcalloc(max ? max : 1, sizeof *l->rows);
-    int code = GLCI_OUTBOX_OK;
-    if ((rc = mdb_cursor_open(txn, ob->dead, &cur)) != 0) {
-        code = s_code(rc);
-        goto out;
-    }
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && l->n < max;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        glci_outbox_dead_t *d = &l->rows[l->n];
-        char *pool = glci_xmalloc(v.mv_size + 3);
-        d->id = s_key_seq(&k);
-        if (s_dead_decode(&v, d, pool) != 0) {
-            free(pool);
-            code = GLCI_OUTBOX_ECORRUPT;
-            break;
-        }
-        l->n++;
-    }
-    if (code == 0 && rc != 0 && rc != MDB_NOTFOUND)
-        code = s_code(rc);
-out:
-    if (cur)
-        mdb_cursor_close(cur);
-    s_read_end(ob, &txn);
-    if (code != 0)
-        glci_outbox_dead_list_free(&l);
-    *out = l;
-    return code;
-}
-
-typedef struct {
-    glci_outbox_t *ob;
-    uint64_t upto;
-    size_t gone;
-} s_dead_del_ctx_t;
-
-static int s_dead_del_cb(MDB_txn *txn, void *arg)
-{
-    s_dead_del_ctx_t *x = arg;
-    MDB_cursor *cur = NULL;
-    MDB_val k, v;
-    x->gone = 0;
-    int rc = mdb_cursor_open(txn, x->ob->dead, &cur);
-    if (rc != 0)
-        return rc;
-    rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-    while (rc == 0 && s_key_seq(&k) <= x->upto) {
-        if ((rc = mdb_cursor_del(cur, 0)) != 0)
-            break;
-        x->gone++;
-        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-    }
-    mdb_cursor_close(cur);
-    return rc == MDB_NOTFOUND ? 0 : rc;
-}
-
-int glci_outbox_dead_delete(glci_outbox_t *ob, uint64_t upto, size_t *deleted)
-{
-    s_dead_del_ctx_t x = {ob, upto, 0};
-    int rc = s_write(ob, s_dead_del_cb, &x);
-    if (rc == 0 && deleted)
-        *deleted = x.gone;
-    return rc;
-}
-
-typedef struct {
-    glci_outbox_t *ob;
-    uint64_t seq;
-    int64_t now;
-    uint64_t n_rejects;
-    const glci_outbox_dead_t *dead;
-    size_t n_dead;
-} s_quarantine_ctx_t;
-
-static int s_quarantine_cb(MDB_txn *txn, void *arg)
-{
-    s_quarantine_ctx_t *x = arg;
-    glci_outbox_t *ob = x->ob;
-    unsigned char key[8];
-    s_seq_key(x->seq, key);
-    MDB_val kv = {8, key}, vv;
-    int rc;
-    if ((rc = mdb_get(txn, ob->batches, &kv, &vv)) != 0)
-        return rc == MDB_NOTFOUND ? GLCI_OUTBOX_ENOENT : rc;
-    uint32_t n_bad = 0;
-    if (!s_record_header(&vv, NULL, &n_bad))
-        n_bad = 0;
-    uint64_t bytes = s_meta_u64(txn, ob->meta, "bytes", 0);
-    uint64_t count = s_meta_u64(txn, ob->meta, "obs", 0);
-    size_t old_len = vv.mv_size;
-    if ((rc = mdb_put(txn, ob->quarantine, &kv, &vv, 0)) != 0)
-        return rc;
-    unsigned char empty[S_HDR_LEN + S_SUM_LEN];
-    s_record_encode(NULL, 0, x->now, empty, sizeof empty);
-    MDB_val ev = {sizeof empty, empty};
-    if ((rc = mdb_put(txn, ob->batches, &kv, &ev, 0)) != 0)
-        return rc;
-    bytes = bytes > old_len ? bytes - old_len : 0;
-    count = count > n_bad ? count - n_bad : 0;
-    if ((rc = s_meta_put_u64(txn, ob->meta, "bytes", bytes + sizeof empty)) != 0 ||
-        (rc = s_meta_put_u64(txn, ob->meta, "obs", count)) != 0 ||
-        (rc = s_meta_put_u64(txn, ob->meta, "quarantined",
-                             s_meta_u64(txn, ob->meta, "quarantined", 0) + 1)) != 0)
-        return rc;
-    if (x->n_rejects &&
-        (rc = s_meta_put_u64(txn, ob->meta, "rejects",
-                             s_meta_u64(txn, ob->meta, "rejects", 0) + x->n_rejects)) != 0)
-        return rc;
-    return s_dead_put(txn, ob, x->dead, x->n_dead);
-}
-
-int glci_outbox_quarantine(glci_outbox_t *ob, uint64_t seq, int64_t now)
-{
-    return glci_outbox_quarantine_rejected(ob, seq, now, 0);
-}
-
-int glci_outbox_quarantine_rejected(glci_outbox_t *ob, uint64_t seq, int64_t now,
-                                    uint64_t n_rejects)
-{
-    s_quarantine_ctx_t x = {.ob = ob, .seq = seq, .now = now, .n_rejects = n_rejects};
-    return s_write(ob, s_quarantine_cb, &x);
-}
-
-int glci_outbox_quarantine_dead(glci_outbox_t *ob, uint64_t seq, int64_t now,
-                                const glci_outbox_dead_t *dead, size_t n_dead)
-{
-    if (s_dead_check(dead, n_dead) != 0)
-        return GLCI_OUTBOX_EINVAL;
-    s_quarantine_ctx_t x = {.ob = ob, .seq = seq, .now = now, .dead = dead,
-                            .n_dead = n_dead};
-    return s_write(ob, s_quarantine_cb, &x);
+    return rc == MDB_NOTFOUND ? 0 : glci_outbox_code(rc);
 }
 
 typedef struct {
@@ -782,10 +505,10 @@ static int s_ack_cb(MDB_txn *txn, void *arg)
     MDB_cursor *cur = NULL;
     int rc;
     x->gone = 0;
-    uint64_t next = s_meta_u64(txn, ob->meta, "next_seq", 1);
-    uint64_t prev = s_meta_u64(txn, ob->meta, "acked", 0);
-    uint64_t bytes = s_meta_u64(txn, ob->meta, "bytes", 0);
-    uint64_t count = s_meta_u64(txn, ob->meta, "obs", 0);
+    uint64_t next = glci_outbox_meta_u64(txn, ob->meta, "next_seq", 1);
+    uint64_t prev = glci_outbox_meta_u64(txn, ob->meta, "acked", 0);
+    uint64_t bytes = glci_outbox_meta_u64(txn, ob->meta, "bytes", 0);
+    uint64_t count = glci_outbox_meta_u64(txn, ob->meta, "obs", 0);
     uint64_t acked = x->acked;
     if (acked >= next)          /* nothing beyond what was stored can be acked */
         acked = next - 1;
@@ -793,9 +516,9 @@ static int s_ack_cb(MDB_txn *txn, void *arg)
         return rc;
     MDB_val k, v;
     rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-    while (rc == 0 && s_key_seq(&k) <= acked) {
+    while (rc == 0 && glci_outbox_key_seq(&k) <= acked) {
         uint32_t n_obs = 0;
-        if (!s_record_header(&v, NULL, &n_obs))
+        if (!glci_outbox_record_header(&v, NULL, &n_obs))
             n_obs = 0;
         bytes = bytes > v.mv_size ? bytes - v.mv_size : 0;
         count = count > n_obs ? count - n_obs : 0;
@@ -807,23 +530,23 @@ static int s_ack_cb(MDB_txn *txn, void *arg)
     mdb_cursor_close(cur);
     if (rc != 0 && rc != MDB_NOTFOUND)
         return rc;
-    if ((rc = s_meta_put_u64(txn, ob->meta, "acked", acked > prev ? acked : prev)) != 0 ||
-        (rc = s_meta_put_u64(txn, ob->meta, "last_ack", (uint64_t)x->now)) != 0 ||
-        (rc = s_meta_put_u64(txn, ob->meta, "bytes", bytes)) != 0 ||
-        (rc = s_meta_put_u64(txn, ob->meta, "obs", count)) != 0)
+    if ((rc = glci_outbox_meta_put_u64(txn, ob->meta, "acked", acked > prev ? acked : prev)) != 0 ||
+        (rc = glci_outbox_meta_put_u64(txn, ob->meta, "last_ack", (uint64_t)x->now)) != 0 ||
+        (rc = glci_outbox_meta_put_u64(txn, ob->meta, "bytes", bytes)) != 0 ||
+        (rc = glci_outbox_meta_put_u64(txn, ob->meta, "obs", count)) != 0)
         return rc;
     if (x->n_rejects &&
-        (rc = s_meta_put_u64(txn, ob->meta, "rejects",
-                             s_meta_u64(txn, ob->meta, "rejects", 0) + x->n_rejects)) != 0)
+        (rc = glci_outbox_meta_put_u64(txn, ob->meta, "rejects",
+                             glci_outbox_meta_u64(txn, ob->meta, "rejects", 0) + x->n_rejects)) != 0)
         return rc;
-    return s_dead_put(txn, ob, x->dead, x->n_dead);
+    return glci_outbox_dead_put(txn, ob, x->dead, x->n_dead);
 }
 
 int glci_outbox_ack(glci_outbox_t *ob, uint64_t acked, int64_t now,
                     uint64_t n_rejects, size_t *deleted)
 {
     s_ack_ctx_t x = {.ob = ob, .acked = acked, .n_rejects = n_rejects, .now = now};
-    int rc = s_write(ob, s_ack_cb, &x);
+    int rc = glci_outbox_run(ob, s_ack_cb, &x);
     if (rc == 0 && deleted)
         *deleted = x.gone;
     return rc;
@@ -832,171 +555,13 @@ int glci_outbox_ack(glci_outbox_t *ob, uint64_t acked, int64_t now,
 int glci_outbox_ack_dead(glci_outbox_t *ob, uint64_t acked, int64_t now,
                          const glci_outbox_dead_t *dead, size_t n_dead, size_t *deleted)
 {
-    if (s_dead_check(dead, n_dead) != 0)
+    if (glci_outbox_dead_check(dead, n_dead) != 0)
         return GLCI_OUTBOX_EINVAL;
     s_ack_ctx_t x = {.ob = ob, .acked = acked, .now = now, .dead = dead, .n_dead = n_dead};
-    int rc = s_write(ob, s_ack_cb, &x);
+    int rc = glci_outbox_run(ob, s_ack_cb, &x);
     if (rc == 0 && deleted)
         *deleted = x.gone;
     return rc;
-}
-
-typedef struct {
-    glci_outbox_t *ob;
-    uint64_t lost_first, lost_last, stream;
-    int64_t now;
-    uint64_t kept;
-    int restream;             /* glci_outbox_restream: no lost range; drop these */
-    const uint64_t *drop;
-    size_t n_drop;
-    uint64_t n_rejects;
-} s_rebase_ctx_t;
-
-static int s_dropped(const s_rebase_ctx_t *x, uint64_t seq)
-{
-    for (size_t i = 0; i < x->n_drop; i++)
-        if (x->drop[i] == seq)
-            return 1;
-    return 0;
-}
-
-/* Renumbers the batches from 1 in key order: each record is copied out,
- * its old key deleted and the copy put under the new number. New numbers
- * are below every old number not yet moved (the first batch is above 1),
- * so the walk from `from` upwards never meets a moved record. */
-static int s_rebase_cb(MDB_txn *txn, void *arg)
-{
-    s_rebase_ctx_t *x = arg;
-    glci_outbox_t *ob = x->ob;
-    MDB_cursor *cur = NULL;
-    unsigned char *buf = NULL;
-    size_t cap = 0;
-    int rc;
-    x->kept = 0;
-    uint64_t old_stream = s_meta_u64(txn, ob->meta, "stream", 0);
-    uint64_t next = s_meta_u64(txn, ob->meta, "next_seq", 1);
-    uint64_t first = next;
-    if ((rc = mdb_cursor_open(txn, ob->batches, &cur)) != 0)
-        return rc;
-    MDB_val k, v;
-    rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-    if (rc == 0)
-        first = s_key_seq(&k);
-    else if (rc != MDB_NOTFOUND)
-        goto done;
-    if ((!x->restream && x->lost_last + 1 != first) || x->stream == old_stream) {
-        rc = GLCI_OUTBOX_EINVAL;
-        goto done;
-    }
-    uint64_t from = first, dropped_bytes = 0, dropped_obs = 0;
-    while (from < next) {
-        unsigned char key[8];
-        s_seq_key(from, key);
-        k.mv_size = 8;
-        k.mv_data = key;
-        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-        if (rc == MDB_NOTFOUND)
-            break;
-        if (rc != 0)
-            goto done;
-        uint64_t seq = s_key_seq(&k);
-        if (v.mv_size > cap) {
-            cap = v.mv_size;
-            free(buf);
-            buf = glci_xmalloc(cap);
-        }
-        memcpy(buf, v.mv_data, v.mv_size);
-        MDB_val copy = {v.mv_size, buf};
-        if ((rc = mdb_cursor_del(cur, 0)) != 0)
-            goto done;
-        if (x->restream && s_dropped(x, seq)) {
-            uint32_t n_obs = 0;
-            if (!s_record_header(&copy, NULL, &n_obs))
-                n_obs = 0;
-            dropped_bytes += copy.mv_size;
-            dropped_obs += n_obs;
-            from = seq + 1;
-            continue;
-        }
-        unsigned char nkey[8];
-        s_seq_key(++x->kept, nkey);
-        MDB_val nk = {8, nkey};
-        if ((rc = mdb_put(txn, ob->batches, &nk, &copy, MDB_NOOVERWRITE)) != 0)
-            goto done;
-        from = seq + 1;
-    }
-    rc = 0;
-    if ((rc = s_meta_put_u64(txn, ob->meta, "stream", x->stream)) != 0 ||
-        (rc = s_meta_put_u64(txn, ob->meta, "next_seq", x->kept + 1)) != 0 ||
-        (rc = s_meta_put_u64(txn, ob->meta, "acked", 0)) != 0)
-        goto done;
-    if (x->restream) {
-        uint64_t bytes = s_meta_u64(txn, ob->meta, "bytes", 0);
-        uint64_t count = s_meta_u64(txn, ob->meta, "obs", 0);
-        bytes = bytes > dropped_bytes ? bytes - dropped_bytes : 0;
-        count = count > dropped_obs ? count - dropped_obs : 0;
-        if ((rc = s_meta_put_u64(txn, ob->meta, "bytes", bytes)) != 0 ||
-            (rc = s_meta_put_u64(txn, ob->meta, "obs", count)) != 0 ||
-            (rc = s_meta_put_u64(txn, ob->meta, "rejects",
-                                 s_meta_u64(txn, ob->meta, "rejects", 0) + x->n_rejects)) != 0 ||
-            (rc = s_meta_put_u64(txn, ob->meta, "clash_stream", old_stream)) != 0 ||
-            (rc = s_meta_put_u64(txn, ob->meta, "clash_at", (uint64_t)x->now)) != 0 ||
-            (rc = s_meta_put_u64(txn, ob->meta, "clash_events",
-                                 s_meta_u64(txn, ob->meta, "clash_events", 0) + 1)) != 0)
-            goto done;
-        goto done;
-    }
-    if ((rc = s_meta_put_u64(txn, ob->meta, "lost_stream", old_stream)) != 0 ||
-        (rc = s_meta_put_u64(txn, ob->meta, "lost_stream", old_stream)) != 0 ||
-        (rc = s_meta_put_u64(txn, ob->meta, "lost_first", x->lost_first)) != 0 ||
-        (rc = s_meta_put_u64(txn, ob->meta, "lost_last", x->lost_last)) != 0 ||
-        (rc = s_meta_put_u64(txn, ob->meta, "lost_at", (uint64_t)x->now)) != 0 ||
-        (rc = s_meta_put_u64(txn, ob->meta, "lost_events",
-                             s_meta_u64(txn, ob->meta, "lost_events", 0) + 1)) != 0 ||
-        (rc = s_meta_put_u64(txn, ob->meta, "lost_batches",
-                             s_meta_u64(txn, ob->meta, "lost_batches", 0) +
-                             (x->lost_last - x->lost_first + 1))) != 0)
-        goto done;
-done:
-    mdb_cursor_close(cur);
-    free(buf);
-    return rc;
-}
-
-/* Runs a move onto a new random stream (a rebase or a restream) and adopts
- * the new stream on success. */
-static int s_move(glci_outbox_t *ob, s_rebase_ctx_t *x, uint64_t *new_stream, uint64_t *kept)
-{
-    while (x->stream == 0 || x->stream == ob->stream)
-        randombytes_buf(&x->stream, sizeof x->stream);
-    int rc = s_write(ob, s_rebase_cb, x);
-    if (rc != 0)
-        return rc;
-    ob->stream = x->stream;
-    if (new_stream)
-        *new_stream = x->stream;
-    if (kept)
-        *kept = x->kept;
-    return GLCI_OUTBOX_OK;
-}
-
-int glci_outbox_rebase(glci_outbox_t *ob, uint64_t lost_first, uint64_t lost_last,
-                       int64_t now, uint64_t *new_stream, uint64_t *kept)
-{
-    if (lost_first == 0 || lost_first > lost_last)
-        return GLCI_OUTBOX_EINVAL;
-    s_rebase_ctx_t x = {.ob = ob, .lost_first = lost_first, .lost_last = lost_last,
-                        .now = now};
-    return s_move(ob, &x, new_stream, kept);
-}
-
-int glci_outbox_restream(glci_outbox_t *ob, const uint64_t *drop, size_t n_drop,
-                         uint64_t n_rejects, int64_t now, uint64_t *new_stream,
-                         uint64_t *kept)
-{
-    s_rebase_ctx_t x = {.ob = ob, .now = now, .restream = 1, .drop = drop,
-                        .n_drop = n_drop, .n_rejects = n_rejects};
-    return s_move(ob, &x, new_stream, kept);
 }
 
 typedef struct {
@@ -1011,7 +576,7 @@ static int s_state_cb(MDB_txn *txn, void *arg)
     MDB_val k = {5, "state"}, v = {strlen(x->state), (void *)x->state};
     int rc = mdb_put(txn, x->ob->meta, &k, &v, 0);
     if (rc == 0)
-        rc = s_meta_put_u64(txn, x->ob->meta, "state_since", (uint64_t)x->now);
+        rc = glci_outbox_meta_put_u64(txn, x->ob->meta, "state_since", (uint64_t)x->now);
     return rc;
 }
 
@@ -1020,7 +585,7 @@ int glci_outbox_set_state(glci_outbox_t *ob, const char *state, int64_t now)
     if (strlen(state) >= sizeof ((glci_outbox_status_t *)0)->state)
         return GLCI_OUTBOX_EINVAL;
     s_state_ctx_t x = {ob, state, now};
-    return s_write(ob, s_state_cb, &x);
+    return glci_outbox_run(ob, s_state_cb, &x);
 }
 
 /* ---- reading ----------------------------------------------------------- */
@@ -1028,11 +593,11 @@ int glci_outbox_set_state(glci_outbox_t *ob, const char *state, int64_t now)
 int glci_outbox_next_seq(glci_outbox_t *ob, uint64_t *next)
 {
     MDB_txn *txn = NULL;
-    int rc = s_read_begin(ob, &txn);
+    int rc = glci_outbox_read_begin(ob, &txn);
     if (rc != 0)
-        return s_code(rc);
-    *next = s_meta_u64(txn, ob->meta, "next_seq", 1);
-    s_read_end(ob, &txn);
+        return glci_outbox_code(rc);
+    *next = glci_outbox_meta_u64(txn, ob->meta, "next_seq", 1);
+    glci_outbox_read_end(ob, &txn);
     return GLCI_OUTBOX_OK;
 }
 
@@ -1041,32 +606,32 @@ int glci_outbox_first_seq(glci_outbox_t *ob, uint64_t *seq)
     MDB_txn *txn = NULL;
     MDB_cursor *cur;
     MDB_val k, v;
-    int rc = s_read_begin(ob, &txn);
+    int rc = glci_outbox_read_begin(ob, &txn);
     if (rc != 0)
-        return s_code(rc);
+        return glci_outbox_code(rc);
     if ((rc = mdb_cursor_open(txn, ob->batches, &cur)) == 0) {
         rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
         if (rc == 0)
-            *seq = s_key_seq(&k);
+            *seq = glci_outbox_key_seq(&k);
         mdb_cursor_close(cur);
     }
-    s_read_end(ob, &txn);
-    return s_code(rc);
+    glci_outbox_read_end(ob, &txn);
+    return glci_outbox_code(rc);
 }
 
 int glci_outbox_read(glci_outbox_t *ob, uint64_t seq, glci_outbox_batch_t **out)
 {
     MDB_txn *txn = NULL;
     unsigned char key[8];
-    s_seq_key(seq, key);
+    glci_outbox_seq_key(seq, key);
     MDB_val kv = {8, key}, vv;
     *out = NULL;
-    int rc = s_read_begin(ob, &txn);
+    int rc = glci_outbox_read_begin(ob, &txn);
     if (rc != 0)
-        return s_code(rc);
+        return glci_outbox_code(rc);
     rc = mdb_get(txn, ob->batches, &kv, &vv);
-    int code = rc == 0 ? s_record_decode(&vv, seq, out) : s_code(rc);
-    s_read_end(ob, &txn);
+    int code = rc == 0 ? s_record_decode(&vv, seq, out) : glci_outbox_code(rc);
+    glci_outbox_read_end(ob, &txn);
     return code;
 }
 
@@ -1077,29 +642,29 @@ int glci_outbox_status(glci_outbox_t *ob, glci_outbox_status_t *out)
     MDB_stat st;
     MDB_val k, v;
     memset(out, 0, sizeof *out);
-    int rc = s_read_begin(ob, &txn);
+    int rc = glci_outbox_read_begin(ob, &txn);
     if (rc != 0)
-        return s_code(rc);
-    out->stream = s_meta_u64(txn, ob->meta, "stream", 0);
-    out->next_seq = s_meta_u64(txn, ob->meta, "next_seq", 1);
-    out->observations = s_meta_u64(txn, ob->meta, "obs", 0);
-    out->bytes = s_meta_u64(txn, ob->meta, "bytes", 0);
+        return glci_outbox_code(rc);
+    out->stream = glci_outbox_meta_u64(txn, ob->meta, "stream", 0);
+    out->next_seq = glci_outbox_meta_u64(txn, ob->meta, "next_seq", 1);
+    out->observations = glci_outbox_meta_u64(txn, ob->meta, "obs", 0);
+    out->bytes = glci_outbox_meta_u64(txn, ob->meta, "bytes", 0);
     out->limit = ob->limit;
-    out->acked = s_meta_u64(txn, ob->meta, "acked", 0);
-    out->last_ack = (int64_t)s_meta_u64(txn, ob->meta, "last_ack", 0);
-    out->state_since = (int64_t)s_meta_u64(txn, ob->meta, "state_since", 0);
-    out->rejects = s_meta_u64(txn, ob->meta, "rejects", 0);
-    out->quarantined = s_meta_u64(txn, ob->meta, "quarantined", 0);
-    out->created = (int64_t)s_meta_u64(txn, ob->meta, "created", 0);
-    out->lost_stream = s_meta_u64(txn, ob->meta, "lost_stream", 0);
-    out->lost_first = s_meta_u64(txn, ob->meta, "lost_first", 0);
-    out->lost_last = s_meta_u64(txn, ob->meta, "lost_last", 0);
-    out->lost_at = (int64_t)s_meta_u64(txn, ob->meta, "lost_at", 0);
-    out->lost_events = s_meta_u64(txn, ob->meta, "lost_events", 0);
-    out->lost_batches = s_meta_u64(txn, ob->meta, "lost_batches", 0);
-    out->clash_stream = s_meta_u64(txn, ob->meta, "clash_stream", 0);
-    out->clash_at = (int64_t)s_meta_u64(txn, ob->meta, "clash_at", 0);
-    out->clash_events = s_meta_u64(txn, ob->meta, "clash_events", 0);
+    out->acked = glci_outbox_meta_u64(txn, ob->meta, "acked", 0);
+    out->last_ack = (int64_t)glci_outbox_meta_u64(txn, ob->meta, "last_ack", 0);
+    out->state_since = (int64_t)glci_outbox_meta_u64(txn, ob->meta, "state_since", 0);
+    out->rejects = glci_outbox_meta_u64(txn, ob->meta, "rejects", 0);
+    out->quarantined = glci_outbox_meta_u64(txn, ob->meta, "quarantined", 0);
+    out->created = (int64_t)glci_outbox_meta_u64(txn, ob->meta, "created", 0);
+    out->lost_stream = glci_outbox_meta_u64(txn, ob->meta, "lost_stream", 0);
+    out->lost_first = glci_outbox_meta_u64(txn, ob->meta, "lost_first", 0);
+    out->lost_last = glci_outbox_meta_u64(txn, ob->meta, "lost_last", 0);
+    out->lost_at = (int64_t)glci_outbox_meta_u64(txn, ob->meta, "lost_at", 0);
+    out->lost_events = glci_outbox_meta_u64(txn, ob->meta, "lost_events", 0);
+    out->lost_batches = glci_outbox_meta_u64(txn, ob->meta, "lost_batches", 0);
+    out->clash_stream = glci_outbox_meta_u64(txn, ob->meta, "clash_stream", 0);
+    out->clash_at = (int64_t)glci_outbox_meta_u64(txn, ob->meta, "clash_at", 0);
+    out->clash_events = glci_outbox_meta_u64(txn, ob->meta, "clash_events", 0);
     k.mv_size = 5;
     k.mv_data = "state";
     if (mdb_get(txn, ob->meta, &k, &v) == 0 && v.mv_size < sizeof out->state) {
@@ -1112,9 +677,9 @@ int glci_outbox_status(glci_outbox_t *ob, glci_outbox_status_t *out)
         out->dead_pending = st.ms_entries;
     if (rc == 0 && (rc = mdb_cursor_open(txn, ob->batches, &cur)) == 0) {
         if (mdb_cursor_get(cur, &k, &v, MDB_FIRST) == 0)
-            s_record_header(&v, &out->oldest, NULL);
+            glci_outbox_record_header(&v, &out->oldest, NULL);
         mdb_cursor_close(cur);
     }
-    s_read_end(ob, &txn);
-    return s_code(rc);
+    glci_outbox_read_end(ob, &txn);
+    return glci_outbox_code(rc);
 }
