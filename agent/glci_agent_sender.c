@@ -45,6 +45,7 @@ struct glci_agent_sender {
     size_t n_drop, cap_drop;
     glci_agent_deadletter_t dead;   /* rows stored in the outbox, not yet in the file */
     char state[32];           /* what status shows */
+    glci_agent_time_t now;    /* the current step's clock (at open: read once) */
 };
 
 static void s_set_state(glci_agent_sender_t *s, const char *state)
@@ -52,7 +53,7 @@ static void s_set_state(glci_agent_sender_t *s, const char *state)
     if (strcmp(s->state, state) == 0)
         return;
     snprintf(s->state, sizeof s->state, "%s", state);
-    int rc = glci_outbox_set_state(s->ob, state, glci_agent_time_now().unix_s);
+    int rc = glci_outbox_set_state(s->ob, state, s->now.unix_s);
     if (rc != 0)
         glci_warn("cannot record the connection state in the outbox: %s",
                   glci_outbox_strerror(rc));
@@ -146,6 +147,7 @@ int glci_agent_sender_open(const glci_agent_config_t *cfg, glci_outbox_t *ob,
         s->d.base = s->next_seq;
     s->d.next_send = s->d.base;
     s->d.state = GLCI_DELIVERY_DISCONNECTED;
+    s->now = glci_agent_time_now();
     s->dead.pending = 1;               /* left by an earlier run? the first step looks */
     s->state[0] = '\0';
     s_set_state(s, "connecting");
@@ -833,6 +835,7 @@ int glci_agent_sender_step(glci_agent_sender_t *s, const zmq_pollitem_t *items,
                            const glci_agent_time_t *now)
 {
     int rc = GLCI_AGENT_OK;
+    s->now = *now;
     if (items[1].revents & ZMQ_POLLIN)
         s_on_monitor(s, now);
     if (items[0].revents & ZMQ_POLLIN) {
