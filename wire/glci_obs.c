@@ -43,7 +43,7 @@ const char *glci_batch_status_str(int status)
 const char *glci_reject_str(glci_reject_t reason)
 {
     switch ((int)reason) {
-#define GLCI_X_(name, num, text) case num: return text;
+#define GLCI_X_(name, num, text, proto) case num: return text;
     GLCI_REJECT_REASONS(GLCI_X_)
 #undef GLCI_X_
     default:

@@ -63,18 +63,20 @@ const char *glci_batch_status_str(int status);
 
 /* ---- Reject reasons: why one observation was not stored ---------------- */
 
-/* X(NAME, number, text); the numbers are those of proto enum glci.Reason
- * and are stored in the rejects log, so they never change meaning. */
-#define GLCI_REJECT_REASONS(X)                              \
-    X(NONE, 0, "ok")                                        \
-    X(UNKNOWN_INDICATOR, 1, "unknown indicator")            \
-    X(NOT_FINITE, 2, "value is not finite")                 \
-    X(OUT_OF_RANGE, 3, "value out of range")                \
-    X(BAD_PERIOD, 4, "period out of range")                 \
-    X(MALFORMED, 5, "malformed observation") /* a field missing, too long, not text */
+/* X(NAME, number, text, name in proto enum glci.Reason); the numbers are
+ * the proto's and are stored in the rejects log, so they never change
+ * meaning. */
+#define GLCI_REJECT_REASONS(X)                                                 \
+    X(NONE, 0, "ok", REASON_UNSPECIFIED)                                       \
+    X(UNKNOWN_INDICATOR, 1, "unknown indicator", UNKNOWN_INDICATOR)            \
+    X(NOT_FINITE, 2, "value is not finite", NOT_FINITE)                        \
+    X(OUT_OF_RANGE, 3, "value out of range", OUT_OF_RANGE)                     \
+    X(BAD_PERIOD, 4, "period out of range", BAD_PERIOD)                        \
+    X(MALFORMED, 5, "malformed observation", MALFORMED_OBS) /* a field missing, \
+                                                               too long, not text */
 
 typedef enum {
-#define GLCI_X_(name, num, text) GLCI_REJECT_##name = num,
+#define GLCI_X_(name, num, text, proto) GLCI_REJECT_##name = num,
     GLCI_REJECT_REASONS(GLCI_X_)
 #undef GLCI_X_
 } glci_reject_t;

@@ -20,11 +20,9 @@
 #define S_SAME_STATUS(name, num, text) \
     _Static_assert(GLCI_BATCH_##name == (int)GLCI__STATUS__##name, "status " #name);
 GLCI_BATCH_STATUSES(S_SAME_STATUS)
-_Static_assert(GLCI_REJECT_UNKNOWN_INDICATOR == (int)GLCI__REASON__UNKNOWN_INDICATOR, "reason");
-_Static_assert(GLCI_REJECT_NOT_FINITE == (int)GLCI__REASON__NOT_FINITE, "reason");
-_Static_assert(GLCI_REJECT_OUT_OF_RANGE == (int)GLCI__REASON__OUT_OF_RANGE, "reason");
-_Static_assert(GLCI_REJECT_BAD_PERIOD == (int)GLCI__REASON__BAD_PERIOD, "reason");
-_Static_assert(GLCI_REJECT_MALFORMED == (int)GLCI__REASON__MALFORMED_OBS, "reason");
+#define S_SAME_REASON(name, num, text, proto) \
+    _Static_assert(GLCI_REJECT_##name == (int)GLCI__REASON__##proto, "reason " #name);
+GLCI_REJECT_REASONS(S_SAME_REASON)
 
 const char *glci_wire_strerror(int code)
 {
