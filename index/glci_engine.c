@@ -252,3 +252,29 @@ void glci_index_prefetch(const glci_framework_t *fw, const glci_result_t *r, uin
     for (uint32_t k = 0; k < fo->n_ind; k++)
         __builtin_prefetch(&slots[fo->ind[k]], 1, 3);
 }
+
+/* ---- Rank order ----------------------------------------------------------- */
+
+int glci_rank_cmp(double a_score, const char *a_city, double b_score, const char *b_city)
+{
+    if (a_score > b_score)
+        return -1;
+    if (a_score < b_score)
+        return 1;
+    int c = strcmp(a_city, b_city);
+    return (c > 0) - (c < 0);
+}
+
+uint32_t glci_rank_at(size_t pos, double score, double prev_score, uint32_t prev_rank)
+{
+    if (pos > 1 && score == prev_score)
+        return prev_rank;
+    return (uint32_t)pos;
+}
+
+void glci_rank_assign(const double *sorted_desc, size_t n, uint32_t *ranks)
+{
+    for (size_t k = 0; k < n; k++)
+        ranks[k] = glci_rank_at(k + 1, sorted_desc[k], k ? sorted_desc[k - 1] : 0.0,
+                                k ? ranks[k - 1] : 0);
+}

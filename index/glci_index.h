@@ -206,4 +206,23 @@ void glci_index_prefetch(const glci_framework_t *fw, const glci_result_t *r, uin
 /* Indicator score of value v (SPEC §3.2), clamped to [0, 100]. */
 double glci_indicator_score(const glci_indicator_t *ind, double v);
 
+/* ---- Rank order (SPEC §3.7) --------------------------------------------
+ *
+ * The rule every league table follows; the store applies it to what it
+ * holds (glci_view_league), and the rank view's byte encoding is the
+ * store's. */
+
+/* Order of two ranked entries: score descending, then city id ascending.
+ * Negative if a comes first. */
+int glci_rank_cmp(double a_score, const char *a_city, double b_score, const char *b_city);
+
+/* The rank of the pos-th entry (from 1) of a table in rank order, given
+ * its score and the previous entry's score and rank (ignored for pos 1):
+ * equal scores share a rank (1, 2, 2, 4). For tables read one row at a
+ * time. */
+uint32_t glci_rank_at(size_t pos, double score, double prev_score, uint32_t prev_rank);
+
+/* Ranks for n scores already in rank order (glci_rank_at for each). */
+void glci_rank_assign(const double *sorted_desc, size_t n, uint32_t *ranks);
+
 #endif

@@ -253,10 +253,11 @@ int glci_view_cities(glci_view_t *v, int (*fn)(void *ctx, const glci_city_t *c),
 int glci_view_stream_mark(glci_view_t *v, const char *city, uint64_t stream,
                           uint64_t *mark);
 
-/* ---- League tables (glci_store_rank.c, the one owner of rank order) ---
+/* ---- League tables (glci_store_rank.c) ----------------------------------
  *
- * Rank order (SPEC §3.7): by score descending; equal scores share a rank
- * (1, 2, 2, 4) and are listed by city id. The index is ranked from the
+ * Rank order is index/'s rule (glci_rank_cmp, glci_rank_assign: by score
+ * descending; equal scores share a rank, 1, 2, 2, 4, and are listed by city
+ * id); the store applies it to what it holds. The index is ranked from the
  * rank view that ingest keeps (a cursor walk, no sort); an area's or a
  * focus area's score from the period's results, ordered here. */
 
@@ -303,14 +304,6 @@ int glci_view_league_ranked(glci_view_t *v, int32_t period, glci_rank_by_t by,
  * no limit, without the unranked. */
 int glci_view_rank(glci_view_t *v, int32_t period,
                    int (*fn)(void *ctx, const glci_rank_row_t *row), void *ctx);
-
-/* Rank order of two ranked entries: score descending, then city id
- * ascending. Negative if a comes first. */
-int glci_rank_cmp(double a_score, const char *a_city, double b_score, const char *b_city);
-
-/* Ranks for n scores already in rank order: equal scores share a rank
- * (1, 2, 2, 4). */
-void glci_rank_assign(const double *sorted_desc, size_t n, uint32_t *ranks);
 
 /* Calls fn for each city that has a result for period P (city id order),
  * ranked or not; r is an aligned copy valid only during the call. */

@@ -1,4 +1,6 @@
-/* League tables: the one module that decides rank order (see glci_store.h).
+/* League tables: the one module that reads them from the store (see
+ * glci_store.h), with the rank rule of index/ (glci_rank_cmp,
+ * glci_rank_assign) and the rank view's key encoding, which is the store's.
  *
  * By the index, the table is the rank view that ingest maintains in the
  * transaction of each change (key: period | rank key | id, value: coverage
@@ -18,25 +20,6 @@
 #include <string.h>
 
 #include "glci_alloc.h"
-
-/* ---- the rule ------------------------------------------------------------ */
-
-int glci_rank_cmp(double a_score, const char *a_city, double b_score, const char *b_city)
-{
-    if (a_score > b_score)
-        return -1;
-    if (a_score < b_score)
-        return 1;
-    int c = strcmp(a_city, b_city);
-    return (c > 0) - (c < 0);
-}
-
-void glci_rank_assign(const double *sorted_desc, size_t n, uint32_t *ranks)
-{
-    for (size_t k = 0; k < n; k++)
-        ranks[k] = (k > 0 && sorted_desc[k] == sorted_desc[k - 1]) ? ranks[k - 1]
-                                                                  : (uint32_t)(k + 1);
-}
 
 /* IEEE-754 bits made unsigned-order-preserving (flip the sign bit of
  * positives, all bits of negatives), then inverted for descending order,
@@ -205,8 +188,7 @@ static int s_rank_view(glci_view_t *v, int32_t period, size_t limit,
             break;
         }
         double index = glci_store_rank_key_decode((const unsigned char *)k.mv_data + 4);
-        if (pos == 1 || memcmp(&index, &row.index, sizeof index) != 0)
-            row.rank = (uint32_t)pos;
+        row.rank = glci_rank_at(pos, index, row.index, row.rank);
         row.index = index;
         row.score = index;
         row.has_index = 1;
@@ -237,8 +219,8 @@ static int s_ordered(glci_view_t *v, int32_t period, glci_rank_by_t by, uint32_t
     size_t shown = limit && limit < es.n ? limit : es.n;
     for (size_t i = 0; rc == 0 && fn && i < shown; i++) {
         s_entry_t *e = &es.e[i];
-        e->row.rank = (i > 0 && e->row.score == es.e[i - 1].row.score)
-                          ? es.e[i - 1].row.rank : (uint32_t)(i + 1);
+        e->row.rank = glci_rank_at(i + 1, e->row.score, i ? es.e[i - 1].row.score : 0.0,
+                                   i ? es.e[i - 1].row.rank : 0);
         e->row.city = e->id;
         rc = fn(ctx, &e->row);
     }

@@ -437,9 +437,34 @@ static void test_apply_changed_flag(void **state)
     glci_framework_free(&fw);
 }
 
+/* The rank rule (glci_rank_cmp, glci_rank_at, glci_rank_assign). */
+static void test_rank_rule(void **state)
+{
+    (void)state;
+    /* ties share a rank: 1, 2, 2, 4 */
+    const double idx[] = {90.5, 80.0, 80.0, 70.0, 70.0, 70.0, 1.0};
+    uint32_t ranks[7];
+    glci_rank_assign(idx, 7, ranks);
+    const uint32_t want[] = {1, 2, 2, 4, 4, 4, 7};
+    assert_memory_equal(ranks, want, sizeof want);
+    glci_rank_assign(idx, 0, ranks);            /* nothing to do */
+
+    /* index descending, then city id ascending */
+    assert_true(glci_rank_cmp(90, "b", 80, "a") < 0);
+    assert_true(glci_rank_cmp(80, "a", 90, "b") > 0);
+    assert_true(glci_rank_cmp(80, "a", 80, "b") < 0);
+    assert_true(glci_rank_cmp(80, "b", 80, "a") > 0);
+    assert_int_equal(glci_rank_cmp(80, "a", 80, "a"), 0);
+
+    assert_int_equal(glci_rank_at(1, 50.0, 0.0, 0), 1);
+    assert_int_equal(glci_rank_at(3, 50.0, 50.0, 2), 2);
+    assert_int_equal(glci_rank_at(3, 49.0, 50.0, 2), 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rank_rule),
         cmocka_unit_test(test_layout_and_absent),
         cmocka_unit_test(test_indicator_score),
         cmocka_unit_test(test_hand_checked_arithmetic),

@@ -1579,25 +1579,10 @@ static void test_strerror(void **state)
     assert_int_equal(glci_bei64_get(b), -1);
 }
 
-/* The ranking module's rule and the rank view's key encoding. */
+/* The rank view's key encoding (glci_store_rank.c). */
 static void test_rank_helpers(void **state)
 {
     (void)state;
-    /* ties share a rank: 1, 2, 2, 4 */
-    const double idx[] = {90.5, 80.0, 80.0, 70.0, 70.0, 70.0, 1.0};
-    uint32_t ranks[7];
-    glci_rank_assign(idx, 7, ranks);
-    const uint32_t want[] = {1, 2, 2, 4, 4, 4, 7};
-    assert_memory_equal(ranks, want, sizeof want);
-    glci_rank_assign(idx, 0, ranks);            /* nothing to do */
-
-    /* index descending, then city id ascending */
-    assert_true(glci_rank_cmp(90, "b", 80, "a") < 0);
-    assert_true(glci_rank_cmp(80, "a", 90, "b") > 0);
-    assert_true(glci_rank_cmp(80, "a", 80, "b") < 0);
-    assert_true(glci_rank_cmp(80, "b", 80, "a") > 0);
-    assert_int_equal(glci_rank_cmp(80, "a", 80, "a"), 0);
-
     /* keys sort with memcmp in rank order; equal indices give equal keys */
     const double order[] = {100.0, 99.99999999999999, 71.234, 50.0, 1.0, 1e-300, 0.0,
                             -1e-300, -1.0, -1e300};
