@@ -12,11 +12,12 @@
 
 #include "glci_keyfile.h"
 
+/* A city id the store refuses: its message, as a usage error. */
 static int s_bad_id(const glci_cmd_t *cmd, const char *id)
 {
-    return glci_usage_error(cmd, "invalid city id '%s' (lower-case letters, digits, "
-                                 "'.', '_', '-'; at most %d characters)",
-                            id, GLCI_CITY_ID_MAX);
+    char why[256];
+    glci_city_id_check(id, why, sizeof why);
+    return glci_usage_error(cmd, "%s", why);
 }
 
 /* Checks the pair --public-key Z85 | --key-out FILE of city add and

@@ -518,11 +518,13 @@ static int s_admin_txn(MDB_txn *txn, void *vctx)
     return s_bump_auth(st, txn);
 }
 
-/* The line naming a bad city id. */
-static void s_bad_id(const char *id, char *err, size_t errlen)
+int glci_city_id_check(const char *id, char *err, size_t errlen)
 {
+    if (glci_city_id_valid(id))
+        return 0;
     glci_errf(err, errlen, "city id '%.80s' is not valid ([a-z0-9][a-z0-9._-]*, at most %d "
               "characters)", id ? id : "", GLCI_CITY_ID_MAX);
+    return GLCI_STORE_EINVAL;
 }
 
 static int s_admin(glci_store_t *st, s_admin_ctx_t *c, const char *pubkey_z85,
@@ -534,10 +536,8 @@ static int s_admin(glci_store_t *st, s_admin_ctx_t *c, const char *pubkey_z85,
         glci_errf(err, errlen, "%s: store is open read-only", st->dir);
         return GLCI_STORE_ERDONLY;
     }
-    if (!glci_city_id_valid(c->id)) {
-        s_bad_id(c->id, err, errlen);
+    if (glci_city_id_check(c->id, err, errlen) != 0)
         return c->op == S_OP_ADD ? GLCI_STORE_EINVAL : GLCI_STORE_ENOCITY;
-    }
     if (pubkey_z85) {
         if (!glci_key_valid(pubkey_z85) || glci_key_decode(pubkey_z85, c->key) != 0) {
             glci_errf(err, errlen, "public key '%.60s' is not 40 Z85 characters", pubkey_z85);
@@ -583,10 +583,8 @@ int glci_city_check(const char *id, const char *name, const char *country,
     const char *why;
     size_t nlen = name ? strlen(name) : 0;
 
-    if (!glci_city_id_valid(id)) {
-        s_bad_id(id, err, errlen);
+    if (glci_city_id_check(id, err, errlen) != 0)
         return GLCI_STORE_EINVAL;
-    }
     if (nlen == 0 || nlen > GLCI_CITY_NAME_MAX) {
         glci_errf(err, errlen, "city name must be 1 to %d bytes", GLCI_CITY_NAME_MAX);
         return GLCI_STORE_EINVAL;

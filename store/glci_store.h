@@ -105,6 +105,10 @@ typedef struct {
 /* 1 if id is a valid city id. */
 int glci_city_id_valid(const char *id);
 
+/* The same as a rule with its message: 0, or EINVAL with "city id 'X' is
+ * not valid (...)" in err. */
+int glci_city_id_check(const char *id, char *err, size_t errlen);
+
 /* The store's rules for a new city, without a store: the id, the name (1 to
  * 127 bytes of printable UTF-8) and the country (two letters, e.g. "ie";
  * written upper case into country_out, at least 3 bytes, may be NULL).

@@ -1150,7 +1150,7 @@ static void test_city_keys(void **state)
     } bad[] = {
         {{"city", "key-add", "cork-ie"}, "give --public-key Z85 or --key-out FILE"},
         {{"city", "key-add", "cork-ie", "--public-key", "short"}, "invalid public key 'short'"},
-        {{"city", "key-add", "Cork", "--public-key", "x"}, "invalid city id 'Cork'"},
+        {{"city", "key-add", "Cork", "--public-key", "x"}, "city id 'Cork' is not valid"},
         {{"city", "key-add", "--key-out", "/tmp/x"}, "missing ID"},
         {{"city", "key-add", "cork-ie", "--key-out", ""}, "--key-out needs a file name"},
         {{"city", "key-remove", "cork-ie"}, "missing --public-key"},
