@@ -1,61 +1,34 @@
-/* glci-agent's commands: the daemon loop (run), push, status, keygen. See
- * glci_agent_cmd.h and docs/AGENT.md.
- *
- * The daemon is one thread around one zmq_poll: the DEALER and its monitor,
- * an inotify descriptor on the spool folder and a signalfd for SIGTERM,
- * SIGINT and SIGHUP (blocked before ZeroMQ starts its threads, so they
- * inherit the mask). The outbox is the truth: on SIGTERM the loop ends at
- * once, without waiting for acks; what was not acked is sent again next
- * time. A `run` holds an exclusive flock on OUTBOX/agent.lock while it
- * lives; `status` tests it to tell whether a daemon is running. */
+/* glci-agent's commands: run (the daemon, glci_agent_daemon.c), push,
+ * status, keygen. See glci_agent_cmd.h and docs/AGENT.md. A `run` holds an
+ * exclusive flock on OUTBOX/agent.lock while it lives; `status` tests it to
+ * tell whether a daemon is running. */
 #include "glci_agent_cmd.h"
 
 #include <csv.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/inotify.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
-#include <zmq.h>
 
 #include "glci_agent_csv.h"
-#include "glci_agent_sender.h"
+#include "glci_agent_daemon.h"
+#include "glci_agent_deadletter.h"
 #include "glci_agent_spool.h"
 #include "glci_alloc.h"
 #include "glci_keyfile.h"
 #include "glci_log.h"
 #include "glci_outbox.h"
+#include "glci_output.h"
 #include "glci_text.h"
 
-#define S_CONFIG_HELP \
-    "settings (config file [agent] section, or flags that override it):\n" \
-    "  --config FILE            INI file with an [agent] section (default\n" \
-    "                           $GLCI_AGENT_CONFIG, else " GLCI_AGENT_DEFAULT_CONFIG "\n" \
-    "                           if it exists)\n" \
-    "  --city ID                this city's id\n" \
-    "  --collector ENDPOINT     tcp://host:7461 (or ipc:// for tests)\n" \
-    "  --collector-key KEY      the collector's public key: Z85 text or a key file\n" \
-    "  --key-file FILE          this city's secret key file (mode 0600)\n" \
-    "  --outbox DIR             the durable outbox folder\n" \
-    "  --spool DIR              the folder watched for *.csv files\n" \
-    "  --batch-max N            observations per batch (default 1000)\n" \
-    "  --window N               batches in flight (default 8)\n" \
-    "  --outbox-limit BYTES     outbox size limit (default 1G)\n" \
-    "  --log-level LEVEL        error, warn, info (default), debug\n" \
-    "  --rescan-interval S      spool rescan period in seconds (default 60)\n" \
-    "  --heartbeat-ivl MS       connection heartbeat in ms (default 5000)\n" \
-    "  --insecure               no CURVE; loopback or ipc:// endpoints only\n"
-
-const char *glci_agent_usage(const char *command)
+/* The text of each command's --help, before the settings the table adds. */
+static const char *s_usage_text(const char *command)
 {
     if (!command)
         return "usage: glci-agent COMMAND [options]\n"
@@ -65,30 +38,40 @@ const char *glci_agent_usage(const char *command)
                "  push --csv FILE              queue a whole CSV file\n"
                "  status [--format F]          outbox depth, oldest undelivered, last ack, rejects\n"
                "  keygen --out FILE            create this city's key pair\n"
-               "Every command takes --help.\n" S_CONFIG_HELP;
+               "Every command takes --help.\n";
     if (strcmp(command, "run") == 0)
         return "usage: glci-agent run [settings]\n"
                "Runs in the foreground: takes *.csv files from the spool folder into the\n"
                "outbox and delivers the outbox to the collector. SIGTERM stops at once,\n"
                "SIGHUP reloads the config file. Needs city, collector, outbox, spool and\n"
-               "(unless --insecure) collector_key and key_file.\n" S_CONFIG_HELP;
+               "(unless --insecure) collector_key and key_file.\n";
     if (strcmp(command, "push") == 0)
         return "usage: glci-agent push INDICATOR PERIOD VALUE [--observed-at DATE] "
                "[--source TEXT] [settings]\n"
                "       glci-agent push --csv FILE [settings]\n"
                "Puts values into the outbox; they are durable when the command returns and\n"
                "the running daemon sends them. A CSV is taken whole or not at all.\n"
-               "Needs the outbox setting.\n" S_CONFIG_HELP;
+               "Needs the outbox setting.\n";
     if (strcmp(command, "status") == 0)
         return "usage: glci-agent status [--format table|json|csv] [settings]\n"
                "Prints the outbox depth, the oldest undelivered batch's age, the last ack,\n"
                "the daemon's connection state and the rejected-observation count.\n"
-               "Needs the outbox setting.\n" S_CONFIG_HELP;
+               "Needs the outbox setting.\n";
     if (strcmp(command, "keygen") == 0)
         return "usage: glci-agent keygen --out FILE\n"
                "Creates this city's CURVE key pair: FILE (secret, mode 0600) and FILE.pub\n"
                "(public); prints the public key to give to the institute. Never overwrites.\n";
     return NULL;
+}
+
+void glci_agent_usage(const char *command, FILE *out)
+{
+    const char *text = s_usage_text(command);
+    if (!text)
+        text = s_usage_text(NULL);
+    fputs(text, out);
+    if (!command || strcmp(command, "keygen") != 0)
+        glci_agent_config_help(out);
 }
 
 static int s_usage_error(const char *command, const char *fmt, ...)
@@ -165,7 +148,7 @@ static int s_open_outbox(const glci_agent_config_t *cfg, const char *command, un
 }
 
 static int s_append(glci_outbox_t *ob, const glci_agent_config_t *cfg,
-                    const glci_outbox_obs_t *rows, size_t n, const char *what)
+                    const glci_obs_t *rows, size_t n, const char *what)
 {
     uint64_t first = 0, last = 0;
     int rc = glci_outbox_append(ob, rows, n, cfg->batch_max, (int64_t)time(NULL), NULL,
@@ -275,7 +258,7 @@ int glci_agent_cmd_push(const glci_agent_config_t *cfg, int argc, char **argv)
     glci_outbox_t *ob = NULL;
     int rc = s_open_outbox(cfg, "push", 0, &ob);
     if (rc == 0) {
-        const glci_outbox_obs_t *rows;
+        const glci_obs_t *rows;
         size_t n = glci_agent_csv_rows(csv, &rows);
         rc = s_append(ob, cfg, rows, n, what);
     }
@@ -299,27 +282,149 @@ static int s_daemon_running(const char *outbox)
     return running;
 }
 
-static void s_json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
-}
-
 static void s_iso_or(int64_t t, const char *none, char *buf, size_t len)
 {
     if (t)
         glci_format_iso_time(t, buf, len);
     else
         snprintf(buf, len, "%s", none);
+}
+
+/* The JSON form: one object, keys in this order (docs/AGENT.md). */
+static int s_status_json(const glci_agent_config_t *cfg, const glci_outbox_status_t *st,
+                         const char *hex, int running, const char *conn, const char *since,
+                         int64_t age, const char *oldest, const char *last_ack,
+                         const char *dead, const char *lost_at, const char *clash_stream,
+                         const char *clash_at)
+{
+    json_t *j = json_object();
+    json_object_set_new(j, "outbox", json_string(cfg->outbox));
+    json_object_set_new(j, "stream", json_string(hex));
+    json_object_set_new(j, "running", json_boolean(running));
+    json_object_set_new(j, "connection", json_string(conn));
+    json_object_set_new(j, "connection_since", since[0] ? json_string(since) : json_null());
+    json_object_set_new(j, "batches", json_integer((json_int_t)st->batches));
+    json_object_set_new(j, "observations", json_integer((json_int_t)st->observations));
+    json_object_set_new(j, "bytes", json_integer((json_int_t)st->bytes));
+    json_object_set_new(j, "limit", json_integer((json_int_t)st->limit));
+    json_object_set_new(j, "next_seq", json_integer((json_int_t)st->next_seq));
+    json_object_set_new(j, "acked", json_integer((json_int_t)st->acked));
+    json_object_set_new(j, "oldest_undelivered", age >= 0 ? json_string(oldest) : json_null());
+    json_object_set_new(j, "oldest_age_s", age >= 0 ? json_integer(age) : json_null());
+    json_object_set_new(j, "last_ack", last_ack[0] ? json_string(last_ack) : json_null());
+    json_object_set_new(j, "rejects", json_integer((json_int_t)st->rejects));
+    json_object_set_new(j, "quarantined", json_integer((json_int_t)st->quarantined));
+    if (dead[0])
+        json_object_set_new(j, "dead_letter_file", json_string(dead));
+    char lost_stream[24];
+    snprintf(lost_stream, sizeof lost_stream, "%016llx", (unsigned long long)st->lost_stream);
+    json_object_set_new(j, "collector_lost", !st->lost_events ? json_null() : json_pack(
+        "{s:I, s:I, s:s, s:I, s:I, s:s}", "events", (json_int_t)st->lost_events, "batches",
+        (json_int_t)st->lost_batches, "last_stream", lost_stream, "last_first",
+        (json_int_t)st->lost_first, "last_last", (json_int_t)st->lost_last, "last_at",
+        lost_at));
+    json_object_set_new(j, "clash_events", json_integer((json_int_t)st->clash_events));
+    json_object_set_new(j, "clash_stream",
+                        st->clash_events ? json_string(clash_stream) : json_null());
+    json_object_set_new(j, "clash_at", st->clash_events ? json_string(clash_at) : json_null());
+    json_object_set_new(j, "dead_letters_pending", json_integer((json_int_t)st->dead_pending));
+    return glci_json_print(&j, stdout);
+}
+
+/* The CSV form: a header and one row. */
+static void s_status_csv(const glci_outbox_status_t *st, const char *hex, int running,
+                         const char *conn, int64_t age, const char *oldest,
+                         const char *last_ack, const char *clash_stream, const char *clash_at)
+{
+    static const char *const h[] = {
+        "stream", "running", "connection", "batches", "observations", "bytes", "limit",
+        "oldest_undelivered", "oldest_age_s", "last_ack", "acked", "rejects", "quarantined",
+        "lost_events", "lost_batches", "clash_events", "clash_stream", "clash_at",
+        "dead_letters_pending"};
+    glci_table_t *t = glci_table_new(sizeof h / sizeof h[0], h, NULL);
+    glci_table_cell(t, hex);
+    glci_table_cell(t, running ? "true" : "false");
+    glci_table_cell(t, conn);
+    glci_table_cellf(t, "%llu", (unsigned long long)st->batches);
+    glci_table_cellf(t, "%llu", (unsigned long long)st->observations);
+    glci_table_cellf(t, "%llu", (unsigned long long)st->bytes);
+    glci_table_cellf(t, "%llu", (unsigned long long)st->limit);
+    glci_table_cell(t, oldest);
+    glci_table_cellf(t, "%lld", age >= 0 ? (long long)age : 0LL);
+    glci_table_cell(t, last_ack);
+    glci_table_cellf(t, "%llu", (unsigned long long)st->acked);
+    glci_table_cellf(t, "%llu", (unsigned long long)st->rejects);
+    glci_table_cellf(t, "%llu", (unsigned long long)st->quarantined);
+    glci_table_cellf(t, "%llu", (unsigned long long)st->lost_events);
+    glci_table_cellf(t, "%llu", (unsigned long long)st->lost_batches);
+    glci_table_cellf(t, "%llu", (unsigned long long)st->clash_events);
+    glci_table_cell(t, clash_stream);
+    glci_table_cell(t, st->clash_events ? clash_at : "");
+    glci_table_cellf(t, "%llu", (unsigned long long)st->dead_pending);
+    glci_table_print_csv(t, stdout);
+    glci_table_free(&t);
+}
+
+/* The form for people: one aligned line per item. */
+static void s_status_table(const glci_agent_config_t *cfg, const glci_outbox_status_t *st,
+                           const char *hex, const char *conn, const char *since, int64_t age,
+                           const char *oldest, const char *last_ack, const char *dead,
+                           const char *lost_at, const char *clash_at)
+{
+    glci_table_t *t = glci_table_new(2, (const char *const[]){"item", "value"}, NULL);
+    glci_table_cell(t, "outbox");
+    glci_table_cellf(t, "%s (stream %s)", cfg->outbox, hex);
+    glci_table_cell(t, "connection");
+    glci_table_cellf(t, "%s%s%s", conn, since[0] ? " since " : "", since);
+    glci_table_cell(t, "depth");
+    glci_table_cellf(t, "%llu batches, %llu observations, %llu of %llu bytes",
+                     (unsigned long long)st->batches, (unsigned long long)st->observations,
+                     (unsigned long long)st->bytes, (unsigned long long)st->limit);
+    glci_table_cell(t, "oldest");
+    if (age >= 0)
+        glci_table_cellf(t, "%s (%lld s ago)", oldest, (long long)age);
+    else
+        glci_table_cell(t, "-");
+    glci_table_cell(t, "last ack");
+    if (last_ack[0])
+        glci_table_cellf(t, "%s (up to batch %llu)", last_ack, (unsigned long long)st->acked);
+    else
+        glci_table_cell(t, "never");
+    glci_table_cell(t, "rejects");
+    glci_table_cellf(t, "%llu%s%s%s", (unsigned long long)st->rejects, dead[0] ? " (in " : "",
+                     dead, dead[0] ? ")" : "");
+    if (st->dead_pending) {
+        glci_table_cell(t, "DEAD PENDING");
+        glci_table_cellf(t, "%llu rejected observation%s kept in the outbox, not yet written "
+                         "to the dead-letter file", (unsigned long long)st->dead_pending,
+                         st->dead_pending == 1 ? "" : "s");
+    }
+    if (st->quarantined) {
+        glci_table_cell(t, "quarantined");
+        glci_table_cellf(t, "%llu corrupt record%s kept aside",
+                         (unsigned long long)st->quarantined, st->quarantined == 1 ? "" : "s");
+    }
+    if (st->lost_events) {
+        glci_table_cell(t, "LOST");
+        glci_table_cellf(t, "batches %llu..%llu of stream %016llx, lost by the collector after "
+                         "it acknowledged them, at %s (%llu batch%s in %llu event%s); "
+                         "re-deliver those values", (unsigned long long)st->lost_first,
+                         (unsigned long long)st->lost_last,
+                         (unsigned long long)st->lost_stream, lost_at,
+                         (unsigned long long)st->lost_batches,
+                         st->lost_batches == 1 ? "" : "es", (unsigned long long)st->lost_events,
+                         st->lost_events == 1 ? "" : "s");
+    }
+    if (st->clash_events) {
+        glci_table_cell(t, "CLASH");
+        glci_table_cellf(t, "the collector held other content under numbers of stream %016llx "
+                         "(a cloned or copied outbox), at %s; the undelivered batches moved "
+                         "onto a new stream (%llu time%s)", (unsigned long long)st->clash_stream,
+                         clash_at, (unsigned long long)st->clash_events,
+                         st->clash_events == 1 ? "" : "s");
+    }
+    glci_table_print_rows(t, stdout);
+    glci_table_free(&t);
 }
 
 int glci_agent_cmd_status(const glci_agent_config_t *cfg, int argc, char **argv)
@@ -333,8 +438,8 @@ int glci_agent_cmd_status(const glci_agent_config_t *cfg, int argc, char **argv)
         else
             return s_usage_error("status", "unexpected argument '%s'", argv[i]);
     }
-    if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0 &&
-        strcmp(format, "csv") != 0)
+    glci_format_t fmt;
+    if (glci_format_parse(format, &fmt) != 0)
         return s_usage_error("status", "--format must be table, json or csv, not '%s'", format);
 
     glci_outbox_t *ob = NULL;
@@ -362,347 +467,26 @@ int glci_agent_cmd_status(const glci_agent_config_t *cfg, int argc, char **argv)
     if (cfg->spool[0])
         glci_agent_deadletter_path(cfg->spool, dead, sizeof dead);
 
-    if (strcmp(format, "json") == 0) {
-        printf("{\"outbox\": ");
-        s_json_str(stdout, cfg->outbox);
-        printf(", \"stream\": \"%016llx\", \"running\": %s, \"connection\": ",
-               (unsigned long long)st.stream, running ? "true" : "false");
-        s_json_str(stdout, conn);
-        if (since[0])
-            printf(", \"connection_since\": \"%s\"", since);
-        else
-            printf(", \"connection_since\": null");
-        printf(", \"batches\": %llu, \"observations\": %llu, \"bytes\": %llu, \"limit\": %llu"
-               ", \"next_seq\": %llu, \"acked\": %llu",
-               (unsigned long long)st.batches, (unsigned long long)st.observations,
-               (unsigned long long)st.bytes, (unsigned long long)st.limit,
-               (unsigned long long)st.next_seq, (unsigned long long)st.acked);
-        if (age >= 0)
-            printf(", \"oldest_undelivered\": \"%s\", \"oldest_age_s\": %lld", oldest,
-                   (long long)age);
-        else
-            printf(", \"oldest_undelivered\": null, \"oldest_age_s\": null");
-        if (last_ack[0])
-            printf(", \"last_ack\": \"%s\"", last_ack);
-        else
-            printf(", \"last_ack\": null");
-        printf(", \"rejects\": %llu, \"quarantined\": %llu", (unsigned long long)st.rejects,
-               (unsigned long long)st.quarantined);
-        if (dead[0]) {
-            printf(", \"dead_letter_file\": ");
-            s_json_str(stdout, dead);
-        }
-        if (st.lost_events)
-            printf(", \"collector_lost\": {\"events\": %llu, \"batches\": %llu"
-                   ", \"last_stream\": \"%016llx\", \"last_first\": %llu"
-                   ", \"last_last\": %llu, \"last_at\": \"%s\"}",
-                   (unsigned long long)st.lost_events, (unsigned long long)st.lost_batches,
-                   (unsigned long long)st.lost_stream, (unsigned long long)st.lost_first,
-                   (unsigned long long)st.lost_last, lost_at);
-        else
-            printf(", \"collector_lost\": null");
-        printf(", \"clash_events\": %llu", (unsigned long long)st.clash_events);
-        if (st.clash_events)
-            printf(", \"clash_stream\": \"%016llx\", \"clash_at\": \"%s\"",
-                   (unsigned long long)st.clash_stream, clash_at);
-        else
-            printf(", \"clash_stream\": null, \"clash_at\": null");
-        printf(", \"dead_letters_pending\": %llu", (unsigned long long)st.dead_pending);
-        printf("}\n");
-    } else if (strcmp(format, "csv") == 0) {
-        printf("stream,running,connection,batches,observations,bytes,limit,oldest_undelivered,"
-               "oldest_age_s,last_ack,acked,rejects,quarantined,lost_events,lost_batches,"
-               "clash_events,clash_stream,clash_at,dead_letters_pending\n");
-        char clash_stream[24] = "";
-        if (st.clash_events)
-            snprintf(clash_stream, sizeof clash_stream, "%016llx",
-                     (unsigned long long)st.clash_stream);
-        printf("%016llx,%s,%s,%llu,%llu,%llu,%llu,%s,%s%lld,%s,%llu,%llu,%llu,%llu,%llu,"
-               "%llu,%s,%s,%llu\n",
-               (unsigned long long)st.stream, running ? "true" : "false", conn,
-               (unsigned long long)st.batches, (unsigned long long)st.observations,
-               (unsigned long long)st.bytes, (unsigned long long)st.limit, oldest,
-               "", age >= 0 ? (long long)age : 0LL, last_ack, (unsigned long long)st.acked,
-               (unsigned long long)st.rejects, (unsigned long long)st.quarantined,
-               (unsigned long long)st.lost_events, (unsigned long long)st.lost_batches,
-               (unsigned long long)st.clash_events, clash_stream,
-               st.clash_events ? clash_at : "", (unsigned long long)st.dead_pending);
-    } else {
-        printf("%-13s %s (stream %016llx)\n", "outbox", cfg->outbox,
-               (unsigned long long)st.stream);
-        printf("%-13s %s%s%s\n", "connection", conn, since[0] ? " since " : "", since);
-        printf("%-13s %llu batches, %llu observations, %llu of %llu bytes\n", "depth",
-               (unsigned long long)st.batches, (unsigned long long)st.observations,
-               (unsigned long long)st.bytes, (unsigned long long)st.limit);
-        if (age >= 0)
-            printf("%-13s %s (%lld s ago)\n", "oldest", oldest, (long long)age);
-        else
-            printf("%-13s -\n", "oldest");
-        if (last_ack[0])
-            printf("%-13s %s (up to batch %llu)\n", "last ack", last_ack,
-                   (unsigned long long)st.acked);
-        else
-            printf("%-13s never\n", "last ack");
-        printf("%-13s %llu%s%s%s\n", "rejects", (unsigned long long)st.rejects,
-               dead[0] ? " (in " : "", dead, dead[0] ? ")" : "");
-        if (st.dead_pending)
-            printf("%-13s %llu rejected observation%s kept in the outbox, not yet written "
-                   "to the dead-letter file\n", "DEAD PENDING",
-                   (unsigned long long)st.dead_pending, st.dead_pending == 1 ? "" : "s");
-        if (st.quarantined)
-            printf("%-13s %llu corrupt record%s kept aside\n", "quarantined",
-                   (unsigned long long)st.quarantined, st.quarantined == 1 ? "" : "s");
-        if (st.lost_events)
-            printf("%-13s batches %llu..%llu of stream %016llx, lost by the collector "
-                   "after it acknowledged them, at %s (%llu batch%s in %llu event%s); "
-                   "re-deliver those values\n", "LOST",
-                   (unsigned long long)st.lost_first, (unsigned long long)st.lost_last,
-                   (unsigned long long)st.lost_stream, lost_at,
-                   (unsigned long long)st.lost_batches, st.lost_batches == 1 ? "" : "es",
-                   (unsigned long long)st.lost_events, st.lost_events == 1 ? "" : "s");
-        if (st.clash_events)
-            printf("%-13s the collector held other content under numbers of stream %016llx "
-                   "(a cloned or copied outbox), at %s; the undelivered batches moved onto "
-                   "a new stream (%llu time%s)\n", "CLASH",
-                   (unsigned long long)st.clash_stream, clash_at,
-                   (unsigned long long)st.clash_events, st.clash_events == 1 ? "" : "s");
-    }
-    return 0;
+    char hex[24], clash_stream[24] = "";
+    snprintf(hex, sizeof hex, "%016llx", (unsigned long long)st.stream);
+    if (st.clash_events)
+        snprintf(clash_stream, sizeof clash_stream, "%016llx",
+                 (unsigned long long)st.clash_stream);
+    int out = 0;
+    if (fmt == GLCI_FMT_JSON)
+        out = s_status_json(cfg, &st, hex, running, conn, since, age, oldest, last_ack, dead,
+                            lost_at, clash_stream, clash_at);
+    else if (fmt == GLCI_FMT_CSV)
+        s_status_csv(&st, hex, running, conn, age, oldest, last_ack, clash_stream, clash_at);
+    else
+        s_status_table(cfg, &st, hex, conn, since, age, oldest, last_ack, dead, lost_at,
+                       clash_at);
+    return out == 0 ? 0 : 1;
 }
 
 /* ---- run ----------------------------------------------------------------- */
 
-typedef struct {
-    glci_agent_config_t cfg;
-    glci_outbox_t *ob;
-    glci_agent_sender_t *sender;
-    void *zctx;
-    int lock_fd, inotify_fd, signal_fd, watch;
-    char deadletter[GLCI_AGENT_PATH_MAX + 32];
-    int64_t next_rescan;
-} s_daemon_t;
-
-/* A spool file left because it was being written or had just changed is
- * looked at again by a rescan shortly after it settles, not only at the
- * next periodic rescan. */
-static void s_soon_rescan(s_daemon_t *d, int busy)
-{
-    int64_t soon = glci_agent_now_ms() + 1000 * (GLCI_AGENT_SPOOL_SETTLE_S + 1);
-    if (busy && soon < d->next_rescan)
-        d->next_rescan = soon;
-}
-
-static void s_take_events(s_daemon_t *d)
-{
-    char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
-    int rescan = 0, queued = 0, busy = 0;
-    for (;;) {
-        ssize_t n = read(d->inotify_fd, buf, sizeof buf);
-        if (n <= 0)
-            break;
-        for (char *p = buf; p < buf + n;) {
-            struct inotify_event *ev = (struct inotify_event *)(void *)p;
-            if (ev->mask & IN_Q_OVERFLOW)
-                rescan = 1;
-            else if (ev->len && glci_agent_spool_name_ok(ev->name)) {
-                glci_agent_spool_stats_t stats = {0};
-                char err[1024];
-                int rc = glci_agent_spool_take(d->ob, d->cfg.spool, ev->name,
-                                               d->cfg.batch_max, &stats, err, sizeof err);
-                if (rc != 0)
-                    glci_error("%s", err);
-                queued += stats.files_done > 0;
-                busy += stats.files_busy > 0;
-            }
-            p += sizeof *ev + ev->len;
-        }
-    }
-    if (rescan) {
-        glci_agent_spool_stats_t stats = {0};
-        glci_agent_spool_scan(d->ob, d->cfg.spool, d->cfg.batch_max, &stats);
-        queued += stats.files_done > 0;
-        busy += stats.files_busy > 0;
-    }
-    s_soon_rescan(d, busy);
-    if (queued)
-        glci_agent_sender_kick(d->sender);
-}
-
-static int s_same_connection(const glci_agent_config_t *a, const glci_agent_config_t *b)
-{
-    return strcmp(a->city, b->city) == 0 && strcmp(a->collector, b->collector) == 0 &&
-           strcmp(a->collector_key, b->collector_key) == 0 &&
-           strcmp(a->key_file, b->key_file) == 0 && a->window == b->window &&
-           a->heartbeat_ivl == b->heartbeat_ivl && a->insecure == b->insecure;
-}
-
-static void s_reload(s_daemon_t *d, int argc, char **argv)
-{
-    glci_agent_config_t next;
-    char err[1024];
-    char **rest = glci_xcalloc((size_t)argc + 1, sizeof *rest);
-    int n_rest = 0;
-    int rc = glci_agent_config_from_args(&next, argc, argv, rest, &n_rest, err, sizeof err);
-    free(rest);
-    if (rc == 0)
-        rc = glci_agent_config_check_run(&next, err, sizeof err);
-    if (rc != 0) {
-        glci_error("reload refused, keeping the running configuration: %s", err);
-        return;
-    }
-    if (strcmp(next.outbox, d->cfg.outbox) != 0 || strcmp(next.spool, d->cfg.spool) != 0 ||
-        next.outbox_limit != d->cfg.outbox_limit)
-        glci_warn("reload: outbox, spool and outbox_limit changes take effect at restart");
-    if (!s_same_connection(&next, &d->cfg)) {
-        glci_agent_sender_t *s = NULL;
-        rc = glci_agent_sender_open(&next, d->ob, d->zctx, d->deadletter, &s, err, sizeof err);
-        if (rc != 0) {
-            glci_error("reload refused, keeping the running connection: %s", err);
-            return;
-        }
-        glci_agent_sender_close(&d->sender);
-        d->sender = s;
-        glci_info("reload: reconnecting to %s", next.collector);
-    }
-    snprintf(next.outbox, sizeof next.outbox, "%s", d->cfg.outbox);
-    snprintf(next.spool, sizeof next.spool, "%s", d->cfg.spool);
-    next.outbox_limit = d->cfg.outbox_limit;
-    d->cfg = next;
-    glci_log_set_level(d->cfg.log_level);
-    d->next_rescan = 0;
-    glci_info("configuration reloaded");
-}
-
 int glci_agent_cmd_run(glci_agent_config_t *cfg, int argc, char **argv)
 {
-    char err[1024];
-    int status = 1;
-    s_daemon_t d;
-    memset(&d, 0, sizeof d);
-    d.lock_fd = d.inotify_fd = d.signal_fd = -1;
-    d.cfg = *cfg;
-
-    if (glci_agent_config_check_run(&d.cfg, err, sizeof err) != 0) {
-        fprintf(stderr, "glci-agent run: %s\n", err);
-        return 2;
-    }
-    glci_log_init("glci-agent", d.cfg.log_level);
-
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGTERM);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGHUP);
-    sigprocmask(SIG_BLOCK, &mask, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    d.signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (d.signal_fd < 0) {
-        glci_error("signalfd: %s", strerror(errno));
-        goto cleanup;
-    }
-
-    glci_outbox_opts_t oo = {.limit = d.cfg.outbox_limit};
-    if (glci_outbox_open(d.cfg.outbox, &oo, &d.ob, err, sizeof err) != 0) {
-        glci_error("%s", err);
-        goto cleanup;
-    }
-    char lock[GLCI_AGENT_PATH_MAX + 16];
-    snprintf(lock, sizeof lock, "%s/agent.lock", d.cfg.outbox);
-    d.lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (d.lock_fd < 0 || flock(d.lock_fd, LOCK_EX | LOCK_NB) != 0) {
-        glci_error("%s: %s", lock, d.lock_fd >= 0 && errno == EWOULDBLOCK
-                   ? "another glci-agent run is using this outbox" : strerror(errno));
-        goto cleanup;
-    }
-    if (glci_agent_spool_prepare(d.cfg.spool, err, sizeof err) != 0) {
-        glci_error("%s", err);
-        goto cleanup;
-    }
-    glci_agent_deadletter_path(d.cfg.spool, d.deadletter, sizeof d.deadletter);
-    d.inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    if (d.inotify_fd < 0 ||
-        (d.watch = inotify_add_watch(d.inotify_fd, d.cfg.spool,
-                                     IN_CLOSE_WRITE | IN_MOVED_TO)) < 0) {
-        glci_error("%s: cannot watch the spool folder: %s", d.cfg.spool, strerror(errno));
-        goto cleanup;
-    }
-
-    d.zctx = zmq_ctx_new();
-    if (!d.zctx) {
-        glci_error("cannot start ZeroMQ: %s", zmq_strerror(zmq_errno()));
-        goto cleanup;
-    }
-    if (glci_agent_sender_open(&d.cfg, d.ob, d.zctx, d.deadletter, &d.sender, err,
-                               sizeof err) != 0) {
-        glci_error("%s", err);
-        goto cleanup;
-    }
-    glci_info("started: city %s, collector %s%s, outbox %s (stream %016llx), spool %s",
-              d.cfg.city, d.cfg.collector, d.cfg.insecure ? " (insecure)" : "",
-              d.cfg.outbox, (unsigned long long)glci_outbox_stream(d.ob), d.cfg.spool);
-    sd_notify(0, "READY=1");
-
-    int stop = 0, failed = 0;
-    while (!stop) {
-        int64_t now = glci_agent_now_ms();
-        if (now >= d.next_rescan) {
-            glci_agent_spool_stats_t stats = {0};
-            glci_agent_spool_scan(d.ob, d.cfg.spool, d.cfg.batch_max, &stats);
-            if (stats.files_done)
-                glci_agent_sender_kick(d.sender);
-            d.next_rescan = now + 1000 * (int64_t)d.cfg.rescan_interval;
-            s_soon_rescan(&d, stats.files_busy > 0);
-        }
-        zmq_pollitem_t items[GLCI_AGENT_SENDER_NPOLL + 2];
-        glci_agent_sender_poll_items(d.sender, items);
-        items[2] = (zmq_pollitem_t){.socket = NULL, .fd = d.inotify_fd, .events = ZMQ_POLLIN};
-        items[3] = (zmq_pollitem_t){.socket = NULL, .fd = d.signal_fd, .events = ZMQ_POLLIN};
-        long timeout = glci_agent_sender_timeout(d.sender, now);
-        if (d.next_rescan - now < timeout)
-            timeout = (long)(d.next_rescan - now);
-        if (timeout < 0)
-            timeout = 0;
-        if (zmq_poll(items, 4, timeout) < 0 && zmq_errno() != EINTR) {
-            glci_error("zmq_poll: %s; stopping (the outbox keeps what is not acked)",
-                       zmq_strerror(zmq_errno()));
-            failed = 1;
-            break;
-        }
-        if (items[3].revents & ZMQ_POLLIN) {
-            struct signalfd_siginfo si;
-            while (read(d.signal_fd, &si, sizeof si) == (ssize_t)sizeof si) {
-                if (si.ssi_signo == SIGHUP) {
-                    glci_info("SIGHUP: reloading %s",
-                              d.cfg.config_path[0] ? d.cfg.config_path : "(no config file)");
-                    s_reload(&d, argc, argv);
-                } else {
-                    glci_info("signal %u: stopping (the outbox keeps what is not acked)",
-                              si.ssi_signo);
-                    stop = 1;
-                }
-            }
-            if (stop)
-                break;
-            glci_agent_sender_poll_items(d.sender, items);   /* sender may be new */
-        }
-        if (items[2].revents & ZMQ_POLLIN)
-            s_take_events(&d);
-        glci_agent_sender_step(d.sender, items, glci_agent_now_ms());
-    }
-    sd_notify(0, "STOPPING=1");
-    glci_outbox_set_state(d.ob, "stopped", (int64_t)time(NULL));
-    status = failed ? 1 : 0;     /* a dead poll loop is a runtime failure */
-
-cleanup:
-    glci_agent_sender_close(&d.sender);
-    if (d.zctx)
-        zmq_ctx_term(d.zctx);
-    if (d.inotify_fd >= 0)
-        close(d.inotify_fd);
-    glci_outbox_close(&d.ob);
-    if (d.lock_fd >= 0)
-        close(d.lock_fd);
-    if (d.signal_fd >= 0)
-        close(d.signal_fd);
-    return status;
+    return glci_agent_daemon_run(cfg, argc, argv);
 }

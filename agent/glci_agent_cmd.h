@@ -6,6 +6,8 @@
 #ifndef GLCI_AGENT_CMD_H
 #define GLCI_AGENT_CMD_H
 
+#include <stdio.h>
+
 #include "glci_agent_config.h"
 
 /* The daemon: spool intake, delivery, until SIGTERM/SIGINT; SIGHUP reloads
@@ -21,7 +23,8 @@ int glci_agent_cmd_status(const glci_agent_config_t *cfg, int argc, char **argv)
 /* keygen --out FILE */
 int glci_agent_cmd_keygen(const glci_agent_config_t *cfg, int argc, char **argv);
 
-/* Usage text of a command (NULL: the program's), for --help and errors. */
-const char *glci_agent_usage(const char *command);
+/* Prints the usage of a command (NULL: the program's) on out, for --help
+ * and errors: its text, then the settings from the configuration table. */
+void glci_agent_usage(const char *command, FILE *out);
 
 #endif

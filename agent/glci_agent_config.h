@@ -16,7 +16,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
+#include "glci_config.h"
+#include "glci_limits.h"
 #include "glci_log.h"
 
 enum {
@@ -41,7 +44,7 @@ const char *glci_agent_strerror(int code);
 
 typedef struct {
     char config_path[GLCI_AGENT_PATH_MAX];   /* "" when none */
-    char city[64];
+    char city[GLCI_CITY_ID_MAX + 1];
     char collector[256];
     char collector_key[GLCI_AGENT_PATH_MAX]; /* Z85 text or a key file path */
     char key_file[GLCI_AGENT_PATH_MAX];
@@ -56,12 +59,18 @@ typedef struct {
     int insecure;                /* 0/1 */
 } glci_agent_config_t;
 
+/* The table of the agent's settings (glci_config.h): one line per key. */
+extern const glci_conf_map_t glci_agent_config_map;
+
 /* Fills the defaults. */
 void glci_agent_config_defaults(glci_agent_config_t *c);
 
+/* Prints the settings part of --help, from the table. */
+void glci_agent_config_help(FILE *out);
+
 /* Sets one setting by its config name (underscores) from text. `where`
  * names the origin for messages ("FILE:LINE" or "--flag"). EUSAGE for an
- * unknown name or a bad value. */
+ * unknown name ("unknown key 'x'") or a bad value. */
 int glci_agent_config_set(glci_agent_config_t *c, const char *name, const char *value,
                           const char *where, char *err, size_t errlen);
 

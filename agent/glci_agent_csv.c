@@ -19,8 +19,8 @@
 
 #include "glci_agent_config.h"
 #include "glci_alloc.h"
-#include "glci_index.h"
 #include "glci_text.h"
+#include "glci_utf8.h"
 
 enum { COL_INDICATOR, COL_PERIOD, COL_VALUE, COL_OBSERVED_AT, COL_SOURCE, COL_N };
 static const char *const s_col_names[COL_N] = {
@@ -38,7 +38,7 @@ typedef struct s_block {
 } s_block_t;
 
 struct glci_agent_csv {
-    glci_outbox_obs_t *rows;
+    glci_obs_t *rows;
     size_t n_rows, cap_rows;
     char **errors;
     size_t n_errors, cap_errors;
@@ -120,44 +120,6 @@ static const char *s_echo(const char *s, char *out, size_t cap)
     return out;
 }
 
-/* 1 if s[0..len) is valid UTF-8 (no overlongs, no surrogates). */
-static int s_utf8_valid(const unsigned char *s, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        unsigned char b = s[i];
-        size_t n;
-        uint32_t cp;
-        if (b < 0x80) {
-            i++;
-            continue;
-        } else if ((b & 0xe0) == 0xc0) {
-            n = 1;
-            cp = b & 0x1f;
-        } else if ((b & 0xf0) == 0xe0) {
-            n = 2;
-            cp = b & 0x0f;
-        } else if ((b & 0xf8) == 0xf0) {
-            n = 3;
-            cp = b & 0x07;
-        } else {
-            return 0;
-        }
-        if (len - i <= n)
-            return 0;
-        for (size_t k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return 0;
-        i += n + 1;
-    }
-    return 1;
-}
-
 static void s_field_cb(void *s, size_t len, void *data)
 {
     glci_agent_csv_t *c = data;
@@ -173,7 +135,7 @@ static void s_field_cb(void *s, size_t len, void *data)
     if (len > 0 && memchr(text, '\0', len))
         c->field_nul[k] = 2;
     else
-        c->field_nul[k] = s_utf8_valid((const unsigned char *)text, len) ? 0 : 1;
+        c->field_nul[k] = glci_utf8_valid(text, len) ? 0 : 1;
 }
 
 static void s_trim(char *s)
@@ -265,11 +227,12 @@ static void s_row(glci_agent_csv_t *c)
 
     const char *ind = c->field[c->col[COL_INDICATOR]];
     size_t ind_len = c->field_len[c->col[COL_INDICATOR]];
+    /* Blanks and control characters in an id are a spreadsheet's typo,
+     * caught here where the whole file can still be refused; the shape
+     * rules (length, source text) are glci_obs_check's, asked below. */
     if (ind_len == 0)
         s_add(why, sizeof why, "indicator is missing");
-    else if (ind_len > GLCI_OUTBOX_INDICATOR_MAX)
-        s_add(why, sizeof why, "indicator is longer than %d bytes", GLCI_OUTBOX_INDICATOR_MAX);
-    else
+    else if (ind_len <= GLCI_OBS_INDICATOR_MAX)
         for (size_t i = 0; i < ind_len; i++)
             if ((unsigned char)ind[i] <= 0x20 || ind[i] == 0x7f) {
                 s_add(why, sizeof why, "indicator '%s' contains a blank or control character",
@@ -309,21 +272,22 @@ static void s_row(glci_agent_csv_t *c)
     if (c->col[COL_SOURCE] >= 0) {
         src_len = c->field_len[c->col[COL_SOURCE]];
         src = c->field[c->col[COL_SOURCE]];
-        if (src_len > GLCI_OUTBOX_SOURCE_MAX) {
-            s_add(why, sizeof why, "source is %zu bytes, at most %d", src_len,
-                  GLCI_OUTBOX_SOURCE_MAX);
-        } else if (src_len) {
-            /* The collector refuses a source that is not printable UTF-8
-             * (a line break in a quoted field, say); refuse it here, where
-             * the whole file can still go to failed/ with its reason. */
-            char text[GLCI_OUTBOX_SOURCE_MAX + 1];
-            memcpy(text, src, src_len);
-            text[src_len] = '\0';
-            const char *problem = memchr(src, '\0', src_len) ? "contains a control character"
-                                                             : glci_utf8_problem(text);
-            if (problem)
-                s_add(why, sizeof why, "source %s", problem);
-        }
+    }
+    /* The shape check on what the row holds: the indicator's length and the
+     * source (a NUL byte, which the field keeps, is a control character).
+     * Field texts are cut at S_FIELD_CAP, above both limits, so a check of
+     * the cut text sees every over-long one. */
+    char shape[160];
+    glci_obs_t o = glci_obs_make(ind_len ? ind : NULL, period, value);
+    o.source = src_len ? src : NULL;
+    if (src_len && memchr(src, '\0', src_len < S_FIELD_CAP ? src_len : S_FIELD_CAP))
+        s_add(why, sizeof why, "source contains a control character");
+    else if (ind_len && glci_obs_check(&o, shape, sizeof shape) != GLCI_REJECT_NONE) {
+        if (strncmp(shape, "source is ", 10) == 0)   /* the text kept is cut: its length */
+            s_add(why, sizeof why, "source is %zu bytes, at most %d bytes", src_len,
+                  GLCI_OBS_SOURCE_MAX);
+        else
+            s_add(why, sizeof why, "%s", shape);
     }
     if (why[0]) {
         s_error(c, "%s", why);
@@ -335,12 +299,10 @@ static void s_row(glci_agent_csv_t *c)
         c->cap_rows = c->cap_rows ? 2 * c->cap_rows : 256;
         c->rows = glci_xrealloc(c->rows, c->cap_rows * sizeof *c->rows);
     }
-    glci_outbox_obs_t *o = &c->rows[c->n_rows++];
-    o->indicator = s_arena_copy(c, ind, ind_len);
-    o->period = (int32_t)period;
-    o->value = value;
-    o->observed_at = observed_at;
-    o->source = src_len ? s_arena_copy(c, src, src_len) : NULL;
+    glci_obs_t *row = &c->rows[c->n_rows++];
+    *row = glci_obs_make(s_arena_copy(c, ind, ind_len), period, value);
+    row->observed_at = observed_at;
+    row->source = src_len ? s_arena_copy(c, src, src_len) : NULL;
 }
 
 static void s_row_cb(int term, void *data)
@@ -483,7 +445,7 @@ void glci_agent_csv_free(glci_agent_csv_t **self)
     *self = NULL;
 }
 
-size_t glci_agent_csv_rows(const glci_agent_csv_t *csv, const glci_outbox_obs_t **rows)
+size_t glci_agent_csv_rows(const glci_agent_csv_t *csv, const glci_obs_t **rows)
 {
     *rows = csv->rows;
     return csv->n_rows;

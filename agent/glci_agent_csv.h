@@ -5,11 +5,14 @@
  * UTF-8 byte-order mark at the start of the data is skipped, also before a
  * quoted name). Each data row must
  * have as many fields as the header and:
- *   indicator  non-empty, at most 64 bytes, no blanks or control characters
+ *   indicator  non-empty, no blanks or control characters
+ *   (and the shape rules of glci_obs_check: the indicator at most
+ *   GLCI_OBS_INDICATOR_MAX bytes, the source at most GLCI_OBS_SOURCE_MAX
+ *   bytes of printable UTF-8)
  *   period     an integer (the collector checks the framework's range)
  *   value      a finite decimal number (no NaN, no Inf, no hex)
  *   observed_at  empty, or 2025-06-30 / 2025-06-30T12:00:00Z
- *   source     at most 200 bytes
+ *   source     free text
  * and every field must be valid UTF-8 without NUL bytes. Blank lines are
  * skipped. The file is judged whole: the result lists "line N: reason" for
  * every bad row (N is the line on which the row ends, which is the line of
@@ -48,7 +51,7 @@ void glci_agent_csv_free(glci_agent_csv_t **self);
 
 /* The rows, valid while the result lives (meaningful only when there are no
  * errors). */
-size_t glci_agent_csv_rows(const glci_agent_csv_t *csv, const glci_outbox_obs_t **rows);
+size_t glci_agent_csv_rows(const glci_agent_csv_t *csv, const glci_obs_t **rows);
 
 /* Number of errors, and error i as "line N: reason". */
 size_t glci_agent_csv_n_errors(const glci_agent_csv_t *csv);

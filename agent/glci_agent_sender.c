@@ -1,4 +1,7 @@
-/* The agent's DEALER and its delivery state machine: see glci_agent_sender.h.
+/* The agent's DEALER and the delivery state machine carried out on it: see
+ * glci_agent_sender.h. glci_agent_delivery.c decides what each event asks
+ * (a pure table); here each action is one function (s_do_*) on the
+ * sockets and the outbox. Every time comes from the step's one clock.
  *
  * Frames: the agent sends one frame, a packed glci.Batch; the collector's
  * ROUTER answers with one frame, a packed glci.Ack. */
@@ -9,82 +12,48 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "glci_agent_spool.h"
+#include "glci_agent_deadletter.h"
 #include "glci_alloc.h"
 #include "glci_keyfile.h"
 #include "glci_log.h"
 #include "glci_wire.h"
 
 #define S_POLL_OUTBOX_MS 200
-#define S_BACKOFF_MIN_MS 1000
-#define S_BACKOFF_MAX_MS 60000
-/* A GAP below the oldest batch in the outbox is acted on only when it is
- * seen again after this pause in sending (see s_on_lost). */
-#define S_LOST_CONFIRM_MS 1000
-/* Dead letters whose file write failed are tried again this often. */
-#define S_DEAD_RETRY_MS 1000
-/* Dead letters written per append (the rest follow at once). */
-#define S_DEAD_CHUNK 512
 
 struct glci_agent_sender {
     void *dealer, *monitor;
     glci_outbox_t *ob;
-    char city[64];
+    char city[GLCI_CITY_ID_MAX + 1];
     char endpoint[256];
     char deadletter[GLCI_AGENT_PATH_MAX + 32];
     char spool[GLCI_AGENT_PATH_MAX];
-    uint64_t stream;
-    uint64_t prev_stream;     /* the stream before a rebase: its late answers are expected */
     uint32_t window;
     int64_t ack_timeout_ms;
 
-    int connected;
-    uint64_t base;            /* oldest batch still in the outbox */
-    uint64_t next_send;       /* next batch to send */
+    glci_delivery_t d;        /* the machine: state, window, pause, suspicion */
+    uint64_t stream;
+    uint64_t prev_stream;     /* the stream before a move: its late answers are expected */
     uint64_t next_seq;        /* the outbox's next number: batches < it exist */
-    uint64_t gap_target;      /* where the last GAP sent us; 0 none. Answers arrive in
-                                 order, so more GAPs naming it are for batches sent
-                                 before that rewind */
     int64_t next_outbox_poll;
     int64_t last_ack_ms;      /* last ack, or when sending started */
-    int64_t backoff_until;    /* no sending before this */
-    int64_t backoff_ms;       /* the next backoff's base */
-    int64_t lost_since;       /* a GAP below base was seen at this time; 0 none */
-    /* A DUPLICATE "with different content" for batch base (another copy of
-     * this outbox delivered other batches under the same numbers): sending
-     * stops until the answers to everything sent (up to clash_last) are in,
-     * the batches they show stored are listed in drop, then the outbox moves
-     * onto a new stream without them (s_clash_finish). */
-    uint64_t clash_seq;       /* 0: none */
-    uint64_t clash_last;
+    int64_t backoff_ms;       /* the next pause's base */
+    /* RESTREAMING: the answers awaited until clash_deadline, and the batches
+     * they show stored (left out of the move). */
     int64_t clash_deadline;
     uint64_t *drop;
     size_t n_drop, cap_drop;
-    /* Dead letters stored in the outbox and not yet in the dead-letter file
-     * (s_flush_dead): pending until a flush finds none; failing while the
-     * file cannot be written (warned once per streak, retried every
-     * S_DEAD_RETRY_MS). */
-    int dead_pending;
-    int dead_failing;
-    int64_t next_dead_flush;
-    char state[32];
+    glci_agent_deadletter_t dead;   /* rows stored in the outbox, not yet in the file */
+    char state[32];           /* what status shows */
+    glci_agent_time_t now;    /* the current step's clock (at open: read once) */
 };
-
-int64_t glci_agent_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void s_set_state(glci_agent_sender_t *s, const char *state)
 {
     if (strcmp(s->state, state) == 0)
         return;
     snprintf(s->state, sizeof s->state, "%s", state);
-    int rc = glci_outbox_set_state(s->ob, state, (int64_t)time(NULL));
+    int rc = glci_outbox_set_state(s->ob, state, s->now.unix_s);
     if (rc != 0)
         glci_warn("cannot record the connection state in the outbox: %s",
                   glci_outbox_strerror(rc));
@@ -128,7 +97,7 @@ int glci_agent_sender_open(const glci_agent_config_t *cfg, glci_outbox_t *ob,
     s->stream = glci_outbox_stream(ob);
     s->window = cfg->window;
     s->ack_timeout_ms = 4 * (int64_t)cfg->heartbeat_ivl + 10000;
-    s->backoff_ms = S_BACKOFF_MIN_MS;
+    s->backoff_ms = GLCI_DELIVERY_BACKOFF_MIN_MS;
 
     s->dealer = zmq_socket(zctx, ZMQ_DEALER);
     if (!s->dealer)
@@ -174,10 +143,12 @@ int glci_agent_sender_open(const glci_agent_config_t *cfg, glci_outbox_t *ob,
     }
 
     if (glci_outbox_next_seq(ob, &s->next_seq) != 0 ||
-        glci_outbox_first_seq(ob, &s->base) != 0)
-        s->base = s->next_seq;
-    s->next_send = s->base;
-    s->dead_pending = 1;               /* left by an earlier run? the first step looks */
+        glci_outbox_first_seq(ob, &s->d.base) != 0)
+        s->d.base = s->next_seq;
+    s->d.next_send = s->d.base;
+    s->d.state = GLCI_DELIVERY_DISCONNECTED;
+    s->now = glci_agent_time_now();
+    s->dead.pending = 1;               /* left by an earlier run? the first step looks */
     s->state[0] = '\0';
     s_set_state(s, "connecting");
     *out = s;
@@ -217,7 +188,12 @@ void glci_agent_sender_poll_items(glci_agent_sender_t *s, zmq_pollitem_t *items)
 
 int glci_agent_sender_connected(const glci_agent_sender_t *s)
 {
-    return s->connected;
+    return s->d.state != GLCI_DELIVERY_DISCONNECTED;
+}
+
+glci_delivery_state_t glci_agent_sender_state(const glci_agent_sender_t *s)
+{
+    return s->d.state;
 }
 
 void glci_agent_sender_kick(glci_agent_sender_t *s)
@@ -225,26 +201,549 @@ void glci_agent_sender_kick(glci_agent_sender_t *s)
     s->next_outbox_poll = 0;
 }
 
-int glci_agent_backoff(int64_t *backoff_ms, int64_t *until, int64_t now, uint32_t rnd)
+
+/* The rejected observations an APPLIED ack names, as dead letters: their
+ * rows read from batch ack->seq, the collector's message and the time now
+ * (Unix seconds).
+ * *out (caller frees with s_dead_free) receives *n rows (0 if the batch is
+ * gone). Returns 0, or -1 if the batch cannot be read. */
+typedef struct {
+    glci_outbox_batch_t *batch;
+    glci_outbox_dead_t *rows;
+    char (*text)[GLCI_REJECT_MESSAGE_MAX + 1];
+    size_t n;
+} s_dead_t;
+
+static void s_dead_free(s_dead_t *d)
 {
-    if (now < *until)
-        return 0;                      /* paused already: one pause per answer group */
-    /* uniform in [d/2, d]: spreads many agents coming back together */
-    int64_t d = *backoff_ms;
-    *until = now + d / 2 + (int64_t)(rnd % (uint32_t)(d / 2 + 1));
-    *backoff_ms = d * 2 > S_BACKOFF_MAX_MS ? S_BACKOFF_MAX_MS : d * 2;
-    return 1;
+    free(d->text);
+    free(d->rows);
+    glci_outbox_batch_free(&d->batch);
+    memset(d, 0, sizeof *d);
 }
 
-static void s_backoff(glci_agent_sender_t *s, int64_t now)
+static int s_dead_rows(glci_agent_sender_t *s, const glci_wire_ack_t *ack, int64_t now,
+                       s_dead_t *d)
 {
-    s->next_send = s->base;            /* resend from the oldest after the pause */
-    s->gap_target = 0;
-    if (glci_agent_backoff(&s->backoff_ms, &s->backoff_until, now, randombytes_random()))
-        glci_warn("pausing delivery for %lld ms", (long long)(s->backoff_until - now));
+    memset(d, 0, sizeof *d);
+    int rc = glci_outbox_read(s->ob, ack->seq, &d->batch);
+    if (rc != 0) {
+        if (rc == GLCI_OUTBOX_ENOENT)
+            return 0;
+        glci_error("cannot read batch %llu for its rejected observations: %s",
+                   (unsigned long long)ack->seq, glci_outbox_strerror(rc));
+        return -1;
+    }
+    d->rows = glci_xcalloc(ack->n_rejections, sizeof *d->rows);
+    d->text = glci_xcalloc(ack->n_rejections, sizeof *d->text);
+    for (size_t i = 0; i < ack->n_rejections; i++) {
+        const glci_rejection_t *r = &ack->rejections[i];
+        if (r->index >= d->batch->n_obs)
+            continue;
+        d->rows[d->n].obs = d->batch->obs[r->index];
+        snprintf(d->text[d->n], sizeof d->text[d->n], "%s",
+                 r->message[0] ? r->message : "rejected");
+        d->rows[d->n].reason = d->text[d->n];
+        d->rows[d->n].at = now;
+        d->n++;
+    }
+    return 0;
 }
 
-static void s_on_monitor(glci_agent_sender_t *s, int64_t now)
+/* MALFORMED for batch base: permanent for that batch (PROTOCOL.md: never
+ * resend as is). In one transaction (glci_outbox_quarantine_dead) its rows
+ * are stored as dead letters with the collector's error, its record moves
+ * to the quarantine table, and an empty batch takes its number, so the
+ * collector's mark moves past it and delivery goes on with the next batch
+ * on the same stream; the rows reach the dead-letter file at the next
+ * flush. 1 done, 0 not (the caller backs off and keeps it). */
+static int s_malformed(glci_agent_sender_t *s, const glci_wire_ack_t *ack, int64_t now)
+{
+    glci_outbox_batch_t *b = NULL;
+    if (ack->seq != s->d.base || glci_outbox_read(s->ob, ack->seq, &b) != 0)
+        return 0;
+    if (b->n_obs == 0) {                /* nothing left to refuse: keep backing off */
+        glci_outbox_batch_free(&b);
+        return 0;
+    }
+    char why[sizeof ack->error + 64];
+    snprintf(why, sizeof why, "batch refused as malformed: %s",
+             ack->error[0] ? ack->error : "(no detail)");
+    size_t n = b->n_obs;
+    glci_outbox_dead_t *rows = glci_xcalloc(n, sizeof *rows);
+    for (size_t i = 0; i < n; i++) {
+        rows[i].obs = b->obs[i];
+        rows[i].reason = why;
+        rows[i].at = now;
+    }
+    int done = 0;
+    int rc = glci_outbox_quarantine_dead(s->ob, ack->seq, now, rows, n);
+    if (rc != 0) {
+        glci_error("cannot quarantine batch %llu: %s", (unsigned long long)ack->seq,
+                   glci_outbox_strerror(rc));
+    } else {
+        glci_error("ALARM: the collector refused batch %llu of stream %016llx as "
+                   "malformed (%s): its %zu observation%s go to %s and the batch to "
+                   "quarantine; an empty batch takes its number and delivery goes on",
+                   (unsigned long long)ack->seq, (unsigned long long)s->stream,
+                   ack->error[0] ? ack->error : "no detail", n, n == 1 ? "" : "s",
+                   s->deadletter);
+        glci_agent_deadletter_stored(&s->dead);
+        done = 1;
+    }
+    free(rows);
+    glci_outbox_batch_free(&b);
+    return done;
+}
+
+enum { S_SENT = 1, S_SENT_WOULD_BLOCK = 0, S_SENT_GONE = 2 };
+
+/* Sends one batch: S_SENT, S_SENT_WOULD_BLOCK (the socket is full),
+ * S_SENT_GONE (acked meanwhile: no such batch), or a negative agent code. */
+static int s_send(glci_agent_sender_t *s, uint64_t seq, int64_t now)
+{
+    glci_outbox_batch_t *b = NULL;
+    int rc = glci_outbox_read(s->ob, seq, &b);
+    if (rc == GLCI_OUTBOX_ECORRUPT) {
+        glci_error("ALARM: outbox batch %llu is corrupt; its record is moved to the "
+                   "quarantine table and an empty batch takes its number",
+                   (unsigned long long)seq);
+        rc = glci_outbox_quarantine(s->ob, seq, now);
+        if (rc == 0)
+            rc = glci_outbox_read(s->ob, seq, &b);
+    }
+    if (rc == GLCI_OUTBOX_ENOENT)
+        return S_SENT_GONE;
+    if (rc != 0) {
+        glci_error("cannot read batch %llu from the outbox: %s", (unsigned long long)seq,
+                   glci_outbox_strerror(rc));
+        return GLCI_AGENT_EOUTBOX;
+    }
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    rc = glci_wire_batch_pack(s->stream, seq, s->city, b->obs, b->n_obs, &buf, &len);
+    glci_outbox_batch_free(&b);
+    if (rc != 0) {
+        glci_error("cannot pack batch %llu: %s", (unsigned long long)seq,
+                   glci_wire_strerror(rc));
+        return GLCI_AGENT_EOUTBOX;
+    }
+    int n = zmq_send(s->dealer, buf, len, ZMQ_DONTWAIT);
+    int e = zmq_errno();
+    free(buf);
+    if (n < 0)
+        return e == EAGAIN ? S_SENT_WOULD_BLOCK : GLCI_AGENT_ENET;
+    return S_SENT;
+}
+
+/* ---- the transitions: one function per action of the decision table -- */
+
+/* The pause after a refusal: resend from the oldest once it is over. */
+static void s_do_pause(glci_agent_sender_t *s, int64_t now)
+{
+    s->d.next_send = s->d.base;
+    s->d.gap_target = 0;
+    if (glci_agent_backoff(&s->backoff_ms, &s->d.pause_until, now, randombytes_random()))
+        glci_warn("pausing delivery for %lld ms", (long long)(s->d.pause_until - now));
+    if (s->d.state != GLCI_DELIVERY_DISCONNECTED)
+        s->d.state = GLCI_DELIVERY_PAUSED;
+}
+
+/* The state a connection sends in: lost batches still suspected, or not. */
+static glci_delivery_state_t s_sending_state(const glci_agent_sender_t *s)
+{
+    return s->d.lost_since ? GLCI_DELIVERY_SUSPECT_LOSS : GLCI_DELIVERY_SENDING;
+}
+
+static void s_do_resume(glci_agent_sender_t *s)
+{
+    s->d.state = s_sending_state(s);
+}
+
+static void s_do_rewind(glci_agent_sender_t *s, uint64_t target, int64_t now, int timeout)
+{
+    if (timeout) {
+        glci_warn("no ack for %lld ms; resending from batch %llu",
+                  (long long)(now - s->last_ack_ms), (unsigned long long)s->d.base);
+        s->last_ack_ms = now;
+    }
+    s->d.next_send = s->d.base;
+    s->d.gap_target = target;
+}
+
+static void s_do_connect(glci_agent_sender_t *s, int64_t now)
+{
+    glci_info("connected to %s; resending from batch %llu", s->endpoint,
+              (unsigned long long)s->d.base);
+    s->d.state = now < s->d.pause_until ? GLCI_DELIVERY_PAUSED : s_sending_state(s);
+    s->d.next_send = s->d.base;
+    s->d.gap_target = 0;
+    s->last_ack_ms = now;
+    s_set_state(s, "connected");
+}
+
+static void s_do_disconnect(glci_agent_sender_t *s)
+{
+    if (s->d.state != GLCI_DELIVERY_DISCONNECTED)
+        glci_warn("lost the connection to %s; reconnecting", s->endpoint);
+    s->d.state = GLCI_DELIVERY_DISCONNECTED;
+    s->d.next_send = s->d.base;
+    s->n_drop = 0;                 /* answers lost: resending from base asks again */
+    s_set_state(s, "disconnected");
+}
+
+static void s_do_handshake_fail(glci_agent_sender_t *s, glci_delivery_event_kind_t kind)
+{
+    if (kind == GLCI_DEV_HANDSHAKE_REFUSED) {
+        glci_error("the collector at %s refused this agent's key (not registered, or "
+                   "the city is revoked); retrying", s->endpoint);
+        s_set_state(s, "refused");
+    } else {
+        glci_error("handshake with %s failed (wrong collector key?); retrying", s->endpoint);
+        s_set_state(s, "handshake-failed");
+    }
+    s->d.state = GLCI_DELIVERY_DISCONNECTED;
+}
+
+/* After a move onto a new stream (a rebase or a clash), from batch 1 of it:
+ * the one reset of the window both moves share. */
+static void s_enter_stream(glci_agent_sender_t *s, uint64_t new_stream, uint64_t kept,
+                           int64_t now)
+{
+    s->prev_stream = s->stream;
+    s->stream = new_stream;
+    s->d.base = 1;
+    s->next_seq = kept + 1;
+    s->d.next_send = 1;
+    s->d.gap_target = 0;
+    s->d.lost_since = 0;
+    s->d.pause_until = 0;
+    s->last_ack_ms = now;
+    s->next_outbox_poll = 0;
+    s->d.state = s->d.state == GLCI_DELIVERY_DISCONNECTED ? GLCI_DELIVERY_DISCONNECTED
+                                                          : GLCI_DELIVERY_SENDING;
+}
+
+static int s_do_record_ack(glci_agent_sender_t *s, uint64_t acked, const s_dead_t *dead,
+                           const glci_agent_time_t *now)
+{
+    size_t n_dead = dead ? dead->n : 0;
+    if (acked >= s->next_seq) {
+        uint64_t next = s->next_seq;
+        glci_outbox_next_seq(s->ob, &next);
+        s->next_seq = next;
+        if (acked >= next) {
+            glci_error("the collector acknowledges batch %llu of stream %016llx, but this "
+                       "outbox has stored only up to %llu (was the outbox restored from a "
+                       "copy?); batches up to it count as delivered",
+                       (unsigned long long)acked, (unsigned long long)s->stream,
+                       (unsigned long long)(next - 1));
+        }
+    }
+    s->backoff_ms = GLCI_DELIVERY_BACKOFF_MIN_MS;
+    if (acked < s->d.base && n_dead == 0)
+        return GLCI_AGENT_OK;
+    size_t gone = 0;
+    int rc = glci_outbox_ack_dead(s->ob, acked, now->unix_s, n_dead ? dead->rows : NULL,
+                                  n_dead, &gone);
+    if (rc != 0) {
+        glci_error("cannot record the ack of batch %llu in the outbox: %s",
+                   (unsigned long long)acked, glci_outbox_strerror(rc));
+        return GLCI_AGENT_EOUTBOX;
+    }
+    if (n_dead) {
+        glci_warn("batch %llu: %zu observation%s rejected by the collector (kept as dead "
+                  "letters for %s)", (unsigned long long)dead->batch->seq, n_dead,
+                  n_dead == 1 ? "" : "s", s->deadletter);
+        glci_agent_deadletter_stored(&s->dead);
+    }
+    if (acked + 1 > s->d.base) {
+        s->d.base = acked + 1;
+        s->d.lost_since = 0;       /* the collector holds what it acked */
+        if (s->d.state == GLCI_DELIVERY_SUSPECT_LOSS)
+            s->d.state = GLCI_DELIVERY_SENDING;
+    }
+    if (s->d.next_send < s->d.base)
+        s->d.next_send = s->d.base;
+    s->last_ack_ms = now->ms;
+    return GLCI_AGENT_OK;
+}
+
+/* An ACK or DUPLICATE: the ack recorded with the rejected rows of an
+ * APPLIED batch, which are stored in its transaction (the dead-letter file
+ * is written afterwards). */
+static int s_on_record(glci_agent_sender_t *s, const glci_wire_ack_t *ack, uint64_t upto,
+                       const glci_agent_time_t *now)
+{
+    s_dead_t dead = {0};
+    if (ack->status == GLCI_BATCH_APPLIED && ack->n_rejections > 0 &&
+        s_dead_rows(s, ack, now->unix_s, &dead) != 0) {
+        s_do_pause(s, now->ms);        /* the batch cannot be read: keep it, ask again */
+        return GLCI_AGENT_OK;
+    }
+    int rc = s_do_record_ack(s, upto, &dead, now);
+    s_dead_free(&dead);
+    glci_debug("batch %llu %s, acked up to %llu", (unsigned long long)ack->seq,
+               glci_batch_status_str((int)ack->status), (unsigned long long)ack->acked);
+    return rc;
+}
+
+/* A GAP below the oldest batch in the outbox: the collector's mark is below
+ * batches it acknowledged, i.e. it lost them (its store was restored from
+ * an older backup). They were deleted when acked and cannot be resent;
+ * waiting for them would stall forever. Since the collector's mark
+ * (expected - 1) is below base - 1, it applied none of the batches still
+ * here, so they can safely start over on a new stream.
+ *
+ * Marks never go back otherwise, and answers on one connection come in the
+ * order the collector made them; only an answer from an earlier, dropped
+ * connection could be older than an ack already taken. So the first such
+ * GAP only pauses sending for GLCI_DELIVERY_LOST_CONFIRM_MS (answers still
+ * on their way are read meanwhile) and resends from base; one that arrives
+ * after the pause, with no ack having moved base in between, confirms it
+ * (s_do_rebase). */
+static void s_do_suspect_loss(glci_agent_sender_t *s, const glci_wire_ack_t *ack, int64_t now)
+{
+    glci_warn("the collector expects batch %llu of stream %016llx, below batch %llu, "
+              "the oldest still in this outbox (batches before it were acknowledged); "
+              "checking again in %d ms",
+              (unsigned long long)ack->expected, (unsigned long long)s->stream,
+              (unsigned long long)s->d.base, GLCI_DELIVERY_LOST_CONFIRM_MS);
+    s->d.lost_since = now;
+    s->d.pause_until = now + GLCI_DELIVERY_LOST_CONFIRM_MS;
+    s->d.next_send = s->d.base;
+    s->d.gap_target = 0;
+    s->d.state = GLCI_DELIVERY_SUSPECT_LOSS;
+}
+
+/* The loss confirmed: the alarm is logged once, the outbox is rebased
+ * (glci_outbox_rebase, one transaction) and sending starts again at batch 1
+ * of the new stream. */
+static int s_do_rebase(glci_agent_sender_t *s, const glci_wire_ack_t *ack,
+                       const glci_agent_time_t *now)
+{
+    uint64_t lost_first = ack->expected;
+    /* The range ends just below the outbox's head as it is now. */
+    uint64_t head = 0;
+    if (glci_outbox_first_seq(s->ob, &head) != 0 && glci_outbox_next_seq(s->ob, &head) != 0)
+        head = s->d.base;
+    if (head > s->d.base) {        /* acked meanwhile (cannot be: nothing acks but us) */
+        s->d.base = head;
+        if (lost_first >= head) {
+            s->d.lost_since = 0;
+            s->d.state = s_sending_state(s);
+            return GLCI_AGENT_OK;
+        }
+    }
+    uint64_t lost_last = s->d.base - 1;
+    uint64_t old_stream = s->stream, new_stream = 0, kept = 0;
+    int rc = glci_outbox_rebase(s->ob, lost_first, lost_last, now->unix_s, &new_stream, &kept);
+    if (rc != 0) {
+        glci_error("the collector lost batches %llu..%llu of stream %016llx, but the outbox "
+                   "cannot move to a new stream: %s; will retry",
+                   (unsigned long long)lost_first, (unsigned long long)lost_last,
+                   (unsigned long long)old_stream, glci_outbox_strerror(rc));
+        s->d.lost_since = 0;
+        s_do_pause(s, now->ms);
+        return GLCI_AGENT_EOUTBOX;
+    }
+    glci_error("ALARM: the collector lost batches %llu..%llu of stream %016llx after "
+               "acknowledging them (was its store restored from an older backup?); this "
+               "agent deleted them when they were acknowledged and cannot resend them. "
+               "Re-deliver the values of that period: drop the CSV files delivered since "
+               "then again (%s/done/ still holds them) and re-push single values. The %llu "
+               "undelivered batch%s continue as batches 1..%llu of the new stream %016llx",
+               (unsigned long long)lost_first, (unsigned long long)lost_last,
+               (unsigned long long)old_stream, s->spool,
+               (unsigned long long)kept, kept == 1 ? "" : "es", (unsigned long long)kept,
+               (unsigned long long)new_stream);
+    s_enter_stream(s, new_stream, kept, now->ms);
+    s->backoff_ms = GLCI_DELIVERY_BACKOFF_MIN_MS;
+    return GLCI_AGENT_OK;
+}
+
+/* The collector answered DUPLICATE "with different content" for batch
+ * base: it holds other content under this number of this stream, so this
+ * batch was never stored; this outbox was cloned or restored from a copy
+ * and another copy delivered first. Deleting it as delivered would lose its
+ * values; moving the outbox onto a new stream delivers them exactly once
+ * (the collector never saw that stream). Batches sent after it may have
+ * been stored meanwhile (APPLIED), so sending stops and their answers are
+ * awaited first; those shown stored are left out of the move. */
+static void s_do_clash_begin(glci_agent_sender_t *s, const glci_wire_ack_t *ack, int64_t now)
+{
+    glci_error("ALARM: the collector holds other content under batch %llu of stream "
+               "%016llx (%s): this outbox was cloned or restored from a copy and another "
+               "copy delivered first; its undelivered batches move onto a new stream",
+               (unsigned long long)ack->seq, (unsigned long long)s->stream, ack->error);
+    s->d.state = GLCI_DELIVERY_RESTREAMING;
+    s->d.clash_last = s->d.next_send > ack->seq ? s->d.next_send - 1 : ack->seq;
+    s->clash_deadline = now + s->ack_timeout_ms;
+    s->n_drop = 0;
+    s_set_state(s, "restreaming");
+}
+
+static void s_clash_drop(glci_agent_sender_t *s, uint64_t seq)
+{
+    if (s->n_drop == s->cap_drop) {
+        s->cap_drop = s->cap_drop ? 2 * s->cap_drop : 16;
+        s->drop = glci_xrealloc(s->drop, s->cap_drop * sizeof *s->drop);
+    }
+    s->drop[s->n_drop++] = seq;
+}
+
+/* An answer while restreaming: note what it shows stored. An APPLIED
+ * batch's rejected rows are stored now and the batch is dropped at the
+ * move; should the move not happen (timeout, dropped connection), the batch
+ * is sent again and answered DUPLICATE without rejections: they are stored
+ * once. */
+static void s_do_clash_note(glci_agent_sender_t *s, const glci_wire_ack_t *ack,
+                            const glci_agent_time_t *now)
+{
+    if (ack->seq <= s->d.base)
+        return;                    /* the clashing batch itself, or older */
+    if (ack->status == GLCI_BATCH_APPLIED) {
+        s_dead_t dead;
+        if (ack->n_rejections > 0 && s_dead_rows(s, ack, now->unix_s, &dead) == 0) {
+            if (dead.n) {
+                int rc = glci_outbox_dead_add(s->ob, dead.rows, dead.n);
+                if (rc != 0)
+                    glci_error("ALARM: cannot keep the %zu observations of batch %llu "
+                               "rejected by the collector: %s", dead.n,
+                               (unsigned long long)ack->seq, glci_outbox_strerror(rc));
+                else
+                    glci_agent_deadletter_stored(&s->dead);
+            }
+            s_dead_free(&dead);
+        }
+        s_clash_drop(s, ack->seq);
+    } else if (ack->status == GLCI_BATCH_DUPLICATE && !ack->error[0]) {
+        s_clash_drop(s, ack->seq);
+    }
+}
+
+/* Every answer is in: the batches the collector stored are left out, the
+ * others move onto a new stream. */
+static int s_do_clash_finish(glci_agent_sender_t *s, const glci_agent_time_t *now)
+{
+    uint64_t old_stream = s->stream, new_stream = 0, kept = 0;
+    int rc = glci_outbox_restream(s->ob, s->drop, s->n_drop, 0, now->unix_s, &new_stream,
+                                  &kept);
+    s->d.state = s_sending_state(s);
+    if (rc != 0) {
+        glci_error("cannot move the outbox onto a new stream: %s; will retry",
+                   glci_outbox_strerror(rc));
+        s->n_drop = 0;
+        s_do_pause(s, now->ms);
+        return GLCI_AGENT_EOUTBOX;
+    }
+    glci_error("ALARM: %zu batch%s of stream %016llx were stored by the collector; the %llu "
+               "others continue as batches 1..%llu of the new stream %016llx",
+               s->n_drop, s->n_drop == 1 ? "" : "es", (unsigned long long)old_stream,
+               (unsigned long long)kept, (unsigned long long)kept,
+               (unsigned long long)new_stream);
+    s->n_drop = 0;
+    s_enter_stream(s, new_stream, kept, now->ms);
+    s_set_state(s, "connected");
+    return GLCI_AGENT_OK;
+}
+
+static void s_do_clash_abandon(glci_agent_sender_t *s)
+{
+    glci_warn("no answer for the batches sent before the clash; asking again from "
+              "batch %llu", (unsigned long long)s->d.base);
+    s->d.state = s_sending_state(s);
+    s->n_drop = 0;
+    s->d.next_send = s->d.base;
+    s->d.gap_target = 0;
+}
+
+/* MALFORMED for the oldest batch, which could not be quarantined (gone,
+ * unreadable, empty), or for another batch; and FORBIDDEN, UNAVAILABLE. */
+static void s_on_refusal(glci_agent_sender_t *s, const glci_wire_ack_t *ack, int64_t now)
+{
+    if (ack->status == GLCI_BATCH_UNAVAILABLE) {
+        glci_warn("the collector cannot store now (batch %llu): %s; will resend",
+                  (unsigned long long)ack->seq, ack->error[0] ? ack->error : "unavailable");
+    } else {
+        glci_error("the collector refused batch %llu as %s: %s; the batch is kept",
+                   (unsigned long long)ack->seq, glci_batch_status_str((int)ack->status),
+                   ack->error[0] ? ack->error : "(no detail)");
+        s_set_state(s, ack->status == GLCI_BATCH_FORBIDDEN ? "forbidden" : "malformed");
+    }
+    s_do_pause(s, now);
+}
+
+/* ---- events ------------------------------------------------------------ */
+
+/* The machine's view for the decision. */
+static glci_delivery_event_t s_event(glci_delivery_event_kind_t kind, int64_t now)
+{
+    glci_delivery_event_t ev = {.kind = kind, .now = now};
+    return ev;
+}
+
+/* Decides ev and carries the action out. ack is the answer behind an answer
+ * event (NULL for the others). */
+static int s_handle(glci_agent_sender_t *s, const glci_delivery_event_t *ev,
+                    const glci_wire_ack_t *ack, const glci_agent_time_t *now)
+{
+    glci_delivery_action_t a = glci_delivery_decide(&s->d, ev);
+    switch (a.kind) {
+    case GLCI_DACT_NONE:
+        return GLCI_AGENT_OK;
+    case GLCI_DACT_RECORD_ACK:
+        return s_on_record(s, ack, a.upto, now);
+    case GLCI_DACT_REWIND:
+        s_do_rewind(s, a.target, now->ms, ev->kind == GLCI_DEV_TIMEOUT);
+        return GLCI_AGENT_OK;
+    case GLCI_DACT_PAUSE:
+        s_on_refusal(s, ack, now->ms);
+        return GLCI_AGENT_OK;
+    case GLCI_DACT_RESUME:
+        s_do_resume(s);
+        return GLCI_AGENT_OK;
+    case GLCI_DACT_QUARANTINE:
+        if (s_malformed(s, ack, now->unix_s)) {
+            s->d.next_send = s->d.base;     /* the empty batch, then the rest */
+            s->d.gap_target = 0;
+        } else {
+            s_on_refusal(s, ack, now->ms);  /* not identifiable: kept, as FORBIDDEN */
+        }
+        return GLCI_AGENT_OK;
+    case GLCI_DACT_SUSPECT_LOSS:
+        s_do_suspect_loss(s, ack, now->ms);
+        return GLCI_AGENT_OK;
+    case GLCI_DACT_REBASE:
+        return s_do_rebase(s, ack, now);
+    case GLCI_DACT_CLASH_BEGIN:
+        s_do_clash_begin(s, ack, now->ms);
+        if (s->d.clash_last == ack->seq)
+            return s_do_clash_finish(s, now);
+        return GLCI_AGENT_OK;
+    case GLCI_DACT_CLASH_NOTE:
+        s_do_clash_note(s, ack, now);
+        return GLCI_AGENT_OK;
+    case GLCI_DACT_CLASH_FINISH:
+        s_do_clash_note(s, ack, now);
+        return s_do_clash_finish(s, now);
+    case GLCI_DACT_CLASH_ABANDON:
+        s_do_clash_abandon(s);
+        return GLCI_AGENT_OK;
+    case GLCI_DACT_CONNECT:
+        s_do_connect(s, now->ms);
+        return GLCI_AGENT_OK;
+    case GLCI_DACT_DISCONNECT:
+        s_do_disconnect(s);
+        return GLCI_AGENT_OK;
+    case GLCI_DACT_HANDSHAKE_FAIL:
+        s_do_handshake_fail(s, ev->kind);
+        return GLCI_AGENT_OK;
+    }
+    return GLCI_AGENT_OK;
+}
+
+static void s_on_monitor(glci_agent_sender_t *s, const glci_agent_time_t *now)
 {
     for (;;) {
         zmq_msg_t m;
@@ -266,428 +765,22 @@ static void s_on_monitor(glci_agent_sender_t *s, int64_t now)
                 more = zmq_msg_more(&m);
             zmq_msg_close(&m);
         }
+        glci_delivery_event_kind_t kind;
         switch (event) {
-        case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
-            glci_info("connected to %s; resending from batch %llu", s->endpoint,
-                      (unsigned long long)s->base);
-            s->connected = 1;
-            s->next_send = s->base;
-            s->gap_target = 0;
-            s->last_ack_ms = now;
-            s_set_state(s, "connected");
-            break;
-        case ZMQ_EVENT_DISCONNECTED:
-            if (s->connected)
-                glci_warn("lost the connection to %s; reconnecting", s->endpoint);
-            s->connected = 0;
-            s->next_send = s->base;
-            s->clash_seq = 0;          /* answers lost: resending from base asks again */
-            s->n_drop = 0;
-            s_set_state(s, "disconnected");
-            break;
-        case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
-            glci_error("the collector at %s refused this agent's key (not registered, or "
-                       "the city is revoked); retrying", s->endpoint);
-            s->connected = 0;
-            s_set_state(s, "refused");
-            break;
+        case ZMQ_EVENT_HANDSHAKE_SUCCEEDED: kind = GLCI_DEV_CONNECTED; break;
+        case ZMQ_EVENT_DISCONNECTED: kind = GLCI_DEV_DISCONNECTED; break;
+        case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH: kind = GLCI_DEV_HANDSHAKE_REFUSED; break;
         case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
-        case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
-            glci_error("handshake with %s failed (wrong collector key?); retrying",
-                       s->endpoint);
-            s->connected = 0;
-            s_set_state(s, "handshake-failed");
-            break;
-        default:
-            break;
+        case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL: kind = GLCI_DEV_HANDSHAKE_FAILED; break;
+        default: continue;
         }
+        glci_delivery_event_t ev = s_event(kind, now->ms);
+        s_handle(s, &ev, NULL, now);
     }
 }
 
-/* The rejected observations an APPLIED ack names, as dead letters: their
- * rows read from batch ack->seq, the collector's message and the time now.
- * *out (caller frees with s_dead_free) receives *n rows (0 if the batch is
- * gone). Returns 0, or -1 if the batch cannot be read. */
-typedef struct {
-    glci_outbox_batch_t *batch;
-    glci_outbox_dead_t *rows;
-    char (*text)[GLCI_WIRE_MESSAGE_MAX + 1];
-    size_t n;
-} s_dead_t;
-
-static void s_dead_free(s_dead_t *d)
-{
-    free(d->text);
-    free(d->rows);
-    glci_outbox_batch_free(&d->batch);
-    memset(d, 0, sizeof *d);
-}
-
-static int s_dead_rows(glci_agent_sender_t *s, const glci_wire_ack_t *ack, s_dead_t *d)
-{
-    memset(d, 0, sizeof *d);
-    int rc = glci_outbox_read(s->ob, ack->seq, &d->batch);
-    if (rc != 0) {
-        if (rc == GLCI_OUTBOX_ENOENT)
-            return 0;
-        glci_error("cannot read batch %llu for its rejected observations: %s",
-                   (unsigned long long)ack->seq, glci_outbox_strerror(rc));
-        return -1;
-    }
-    d->rows = glci_xcalloc(ack->n_rejections, sizeof *d->rows);
-    d->text = glci_xcalloc(ack->n_rejections, sizeof *d->text);
-    int64_t now = (int64_t)time(NULL);
-    for (size_t i = 0; i < ack->n_rejections; i++) {
-        const glci_wire_rejection_t *r = &ack->rejections[i];
-        if (r->index >= d->batch->n_obs)
-            continue;
-        d->rows[d->n].obs = d->batch->obs[r->index];
-        snprintf(d->text[d->n], sizeof d->text[d->n], "%s",
-                 r->message[0] ? r->message : "rejected");
-        d->rows[d->n].reason = d->text[d->n];
-        d->rows[d->n].at = now;
-        d->n++;
-    }
-    return 0;
-}
-
-/* Copies the dead letters stored in the outbox to the dead-letter file
- * (append, fsync), then deletes them from the outbox in a following
- * transaction. If the agent dies between the two, the rows are written
- * again at the next flush: the file is at-least-once, and a repeated row
- * is identical to the first (its time is the one stored). When the file
- * cannot be written the rows stay in the outbox; a warning is logged once
- * per streak of failures and the flush is tried again S_DEAD_RETRY_MS
- * later. */
-static void s_flush_dead(glci_agent_sender_t *s, int64_t now)
-{
-    size_t written = 0;
-    for (;;) {
-        glci_outbox_dead_list_t *l = NULL;
-        int rc = glci_outbox_dead_list(s->ob, S_DEAD_CHUNK, &l);
-        if (rc != 0) {
-            glci_error("cannot read the dead letters from the outbox: %s; will retry",
-                       glci_outbox_strerror(rc));
-            s->next_dead_flush = now + S_DEAD_RETRY_MS;
-            return;
-        }
-        if (l->n == 0) {
-            glci_outbox_dead_list_free(&l);
-            break;
-        }
-        char err[512];
-        if (glci_agent_deadletter_write(s->deadletter, l->rows, l->n, err, sizeof err) != 0) {
-            if (!s->dead_failing) {
-                glci_outbox_status_t st;
-                uint64_t pending = glci_outbox_status(s->ob, &st) == 0 ? st.dead_pending : l->n;
-                glci_warn("%s; %llu rejected observation%s kept in the outbox, retrying",
-                          err, (unsigned long long)pending, pending == 1 ? "" : "s");
-            }
-            s->dead_failing = 1;
-            s->next_dead_flush = now + S_DEAD_RETRY_MS;
-            glci_outbox_dead_list_free(&l);
-            return;
-        }
-        uint64_t upto = l->rows[l->n - 1].id;
-        size_t n = l->n;
-        glci_outbox_dead_list_free(&l);
-        rc = glci_outbox_dead_delete(s->ob, upto, NULL);
-        if (rc != 0) {
-            glci_error("cannot delete dead letters written to %s from the outbox: %s; they "
-                       "will be written again", s->deadletter, glci_outbox_strerror(rc));
-            s->next_dead_flush = now + S_DEAD_RETRY_MS;
-            return;
-        }
-        written += n;
-        if (n < S_DEAD_CHUNK)
-            break;
-    }
-    if (written)
-        glci_warn("%zu observation%s rejected by the collector written to %s", written,
-                  written == 1 ? "" : "s", s->deadletter);
-    if (s->dead_failing)
-        glci_info("the dead-letter file %s can be written again", s->deadletter);
-    s->dead_failing = 0;
-    s->dead_pending = 0;
-}
-
-/* Dead letters were stored: flush them at the next step. */
-static void s_dead_stored(glci_agent_sender_t *s)
-{
-    s->dead_pending = 1;
-    if (!s->dead_failing)
-        s->next_dead_flush = 0;
-}
-
-static int s_record_ack(glci_agent_sender_t *s, uint64_t acked, const s_dead_t *dead,
-                        int64_t now)
-{
-    size_t n_dead = dead ? dead->n : 0;
-    if (acked >= s->next_seq) {
-        uint64_t next = s->next_seq;
-        glci_outbox_next_seq(s->ob, &next);
-        s->next_seq = next;
-        if (acked >= next) {
-            glci_error("the collector acknowledges batch %llu of stream %016llx, but this "
-                       "outbox has stored only up to %llu (was the outbox restored from a "
-                       "copy?); batches up to it count as delivered",
-                       (unsigned long long)acked, (unsigned long long)s->stream,
-                       (unsigned long long)(next - 1));
-        }
-    }
-    if (acked < s->base && n_dead == 0)
-        return GLCI_AGENT_OK;
-    size_t gone = 0;
-    int rc = glci_outbox_ack_dead(s->ob, acked, (int64_t)time(NULL),
-                                  n_dead ? dead->rows : NULL, n_dead, &gone);
-    if (rc != 0) {
-        glci_error("cannot record the ack of batch %llu in the outbox: %s",
-                   (unsigned long long)acked, glci_outbox_strerror(rc));
-        return GLCI_AGENT_EOUTBOX;
-    }
-    if (n_dead) {
-        glci_warn("batch %llu: %zu observation%s rejected by the collector (kept as dead "
-                  "letters for %s)", (unsigned long long)dead->batch->seq, n_dead,
-                  n_dead == 1 ? "" : "s", s->deadletter);
-        s_dead_stored(s);
-    }
-    if (acked + 1 > s->base) {
-        s->base = acked + 1;
-        s->lost_since = 0;         /* the collector holds what it acked */
-    }
-    if (s->next_send < s->base)
-        s->next_send = s->base;
-    s->last_ack_ms = now;
-    return GLCI_AGENT_OK;
-}
-
-/* A GAP answer (for the current stream, to a batch still in the outbox)
- * expects a batch below the oldest one left here: the collector's mark is
- * below batches it acknowledged, i.e. it lost them (its store was restored
- * from an older backup). Those batches were deleted when acked and cannot
- * be resent; waiting for them would stall forever. Since the collector's
- * mark (expected - 1) is below base - 1, it applied none of the batches
- * still in the outbox, so they can safely start over on a new stream.
- *
- * Marks never go back otherwise, and answers on one connection come in the
- * order the collector made them; only an answer from an earlier, dropped
- * connection could be older than an ack already taken. So the first such
- * GAP only pauses sending for S_LOST_CONFIRM_MS (answers still on their way
- * are read meanwhile) and resends from base; a GAP below base that arrives
- * after the pause, with no ack having moved base in between, confirms it:
- * the alarm is logged once, the outbox is rebased (glci_outbox_rebase, one
- * transaction) and sending starts again at batch 1 of the new stream. */
-static int s_on_lost(glci_agent_sender_t *s, const glci_wire_ack_t *ack, int64_t now)
-{
-    uint64_t lost_first = ack->expected, lost_last = s->base - 1;
-    if (!s->lost_since) {
-        glci_warn("the collector expects batch %llu of stream %016llx, below batch %llu, "
-                  "the oldest still in this outbox (batches before it were acknowledged); "
-                  "checking again in %d ms",
-                  (unsigned long long)lost_first, (unsigned long long)s->stream,
-                  (unsigned long long)s->base, S_LOST_CONFIRM_MS);
-        s->lost_since = now;
-        s->backoff_until = now + S_LOST_CONFIRM_MS;
-        s->next_send = s->base;
-        s->gap_target = 0;
-        return GLCI_AGENT_OK;
-    }
-    if (now < s->lost_since + S_LOST_CONFIRM_MS)
-        return GLCI_AGENT_OK;      /* an answer to something sent before the pause */
-
-    /* The range ends just below the outbox's head as it is now. */
-    uint64_t head = 0;
-    if (glci_outbox_first_seq(s->ob, &head) != 0 && glci_outbox_next_seq(s->ob, &head) != 0)
-        head = s->base;
-    if (head > s->base) {          /* acked meanwhile (cannot be: nothing acks but us) */
-        s->base = head;
-        if (lost_first >= head) {
-            s->lost_since = 0;
-            return GLCI_AGENT_OK;
-        }
-    }
-    lost_last = s->base - 1;
-
-    uint64_t old_stream = s->stream, new_stream = 0, kept = 0;
-    int rc = glci_outbox_rebase(s->ob, lost_first, lost_last, (int64_t)time(NULL),
-                                &new_stream, &kept);
-    if (rc != 0) {
-        glci_error("the collector lost batches %llu..%llu of stream %016llx, but the outbox "
-                   "cannot move to a new stream: %s; will retry",
-                   (unsigned long long)lost_first, (unsigned long long)lost_last,
-                   (unsigned long long)old_stream, glci_outbox_strerror(rc));
-        s->lost_since = 0;
-        s_backoff(s, now);
-        return GLCI_AGENT_EOUTBOX;
-    }
-    glci_error("ALARM: the collector lost batches %llu..%llu of stream %016llx after "
-               "acknowledging them (was its store restored from an older backup?); this "
-               "agent deleted them when they were acknowledged and cannot resend them. "
-               "Re-deliver the values of that period: drop the CSV files delivered since "
-               "then again (%s/done/ still holds them) and re-push single values. The %llu "
-               "undelivered batch%s continue as batches 1..%llu of the new stream %016llx",
-               (unsigned long long)lost_first, (unsigned long long)lost_last,
-               (unsigned long long)old_stream, s->spool,
-               (unsigned long long)kept, kept == 1 ? "" : "es", (unsigned long long)kept,
-               (unsigned long long)new_stream);
-    s->prev_stream = old_stream;
-    s->stream = new_stream;
-    s->base = 1;
-    s->next_seq = kept + 1;
-    s->next_send = 1;
-    s->gap_target = 0;
-    s->lost_since = 0;
-    s->backoff_until = 0;
-    s->backoff_ms = S_BACKOFF_MIN_MS;
-    s->last_ack_ms = now;
-    s->next_outbox_poll = 0;
-    return GLCI_AGENT_OK;
-}
-
-/* The collector answered DUPLICATE "with different content" for batch
- * base: it holds other content under this number of this stream, so this
- * batch was never stored; this outbox was cloned or restored from a copy
- * and another copy delivered first. Deleting it as delivered would lose its
- * values; moving the outbox onto a new stream delivers them exactly once
- * (the collector never saw that stream). Batches sent after it may have
- * been stored meanwhile (APPLIED), so sending stops and their answers are
- * awaited first; those shown stored are left out of the move. */
-static void s_clash_begin(glci_agent_sender_t *s, const glci_wire_ack_t *ack, int64_t now)
-{
-    glci_error("ALARM: the collector holds other content under batch %llu of stream "
-               "%016llx (%s): this outbox was cloned or restored from a copy and another "
-               "copy delivered first; its undelivered batches move onto a new stream",
-               (unsigned long long)ack->seq, (unsigned long long)s->stream, ack->error);
-    s->clash_seq = ack->seq;
-    s->clash_last = s->next_send > ack->seq ? s->next_send - 1 : ack->seq;
-    s->clash_deadline = now + s->ack_timeout_ms;
-    s->n_drop = 0;
-    s_set_state(s, "restreaming");
-}
-
-static void s_clash_drop(glci_agent_sender_t *s, uint64_t seq)
-{
-    if (s->n_drop == s->cap_drop) {
-        s->cap_drop = s->cap_drop ? 2 * s->cap_drop : 16;
-        s->drop = glci_xrealloc(s->drop, s->cap_drop * sizeof *s->drop);
-    }
-    s->drop[s->n_drop++] = seq;
-}
-
-static int s_clash_finish(glci_agent_sender_t *s, int64_t now)
-{
-    uint64_t old_stream = s->stream, new_stream = 0, kept = 0;
-    int rc = glci_outbox_restream(s->ob, s->drop, s->n_drop, 0, (int64_t)time(NULL),
-                                  &new_stream, &kept);
-    s->clash_seq = 0;
-    if (rc != 0) {
-        glci_error("cannot move the outbox onto a new stream: %s; will retry",
-                   glci_outbox_strerror(rc));
-        s->n_drop = 0;
-        s_backoff(s, now);
-        return GLCI_AGENT_EOUTBOX;
-    }
-    glci_error("ALARM: %zu batch%s of stream %016llx were stored by the collector; the %llu "
-               "others continue as batches 1..%llu of the new stream %016llx",
-               s->n_drop, s->n_drop == 1 ? "" : "es", (unsigned long long)old_stream,
-               (unsigned long long)kept, (unsigned long long)kept,
-               (unsigned long long)new_stream);
-    s->n_drop = 0;
-    s->prev_stream = old_stream;
-    s->stream = new_stream;
-    s->base = 1;
-    s->next_seq = kept + 1;
-    s->next_send = 1;
-    s->gap_target = 0;
-    s->lost_since = 0;
-    s->backoff_until = 0;
-    s->last_ack_ms = now;
-    s->next_outbox_poll = 0;
-    s_set_state(s, s->connected ? "connected" : "disconnected");
-    return GLCI_AGENT_OK;
-}
-
-/* An answer for the current stream while a clash is pending: note what it
- * shows stored, and finish once the last batch sent has its answer. */
-static int s_clash_answer(glci_agent_sender_t *s, const glci_wire_ack_t *ack, int64_t now)
-{
-    if (ack->seq > s->clash_seq) {
-        if (ack->status == GLCI_WIRE_APPLIED) {
-            /* Its rejected rows are stored now; the batch is dropped at the
-             * move. Should the move not happen (timeout, dropped
-             * connection), the batch is sent again and answered DUPLICATE
-             * without rejections: they are stored once. */
-            s_dead_t dead;
-            if (ack->n_rejections > 0 && s_dead_rows(s, ack, &dead) == 0) {
-                if (dead.n) {
-                    int rc = glci_outbox_dead_add(s->ob, dead.rows, dead.n);
-                    if (rc != 0)
-                        glci_error("ALARM: cannot keep the %zu observations of batch %llu "
-                                   "rejected by the collector: %s", dead.n,
-                                   (unsigned long long)ack->seq, glci_outbox_strerror(rc));
-                    else
-                        s_dead_stored(s);
-                }
-                s_dead_free(&dead);
-            }
-            s_clash_drop(s, ack->seq);
-        } else if (ack->status == GLCI_WIRE_DUPLICATE && !ack->error[0]) {
-            s_clash_drop(s, ack->seq);
-        }
-    }
-    if (ack->seq >= s->clash_last)
-        return s_clash_finish(s, now);
-    return GLCI_AGENT_OK;
-}
-
-/* MALFORMED for batch base: permanent for that batch (PROTOCOL.md: never
- * resend as is). In one transaction (glci_outbox_quarantine_dead) its rows
- * are stored as dead letters with the collector's error, its record moves
- * to the quarantine table, and an empty batch takes its number, so the
- * collector's mark moves past it and delivery goes on with the next batch
- * on the same stream; the rows reach the dead-letter file at the next
- * flush. 1 done, 0 not (the caller backs off and keeps it). */
-static int s_malformed(glci_agent_sender_t *s, const glci_wire_ack_t *ack)
-{
-    glci_outbox_batch_t *b = NULL;
-    if (ack->seq != s->base || glci_outbox_read(s->ob, ack->seq, &b) != 0)
-        return 0;
-    if (b->n_obs == 0) {                /* nothing left to refuse: keep backing off */
-        glci_outbox_batch_free(&b);
-        return 0;
-    }
-    char why[sizeof ack->error + 64];
-    snprintf(why, sizeof why, "batch refused as malformed: %s",
-             ack->error[0] ? ack->error : "(no detail)");
-    size_t n = b->n_obs;
-    int64_t now = (int64_t)time(NULL);
-    glci_outbox_dead_t *rows = glci_xcalloc(n, sizeof *rows);
-    for (size_t i = 0; i < n; i++) {
-        rows[i].obs = b->obs[i];
-        rows[i].reason = why;
-        rows[i].at = now;
-    }
-    int done = 0;
-    int rc = glci_outbox_quarantine_dead(s->ob, ack->seq, now, rows, n);
-    if (rc != 0) {
-        glci_error("cannot quarantine batch %llu: %s", (unsigned long long)ack->seq,
-                   glci_outbox_strerror(rc));
-    } else {
-        glci_error("ALARM: the collector refused batch %llu of stream %016llx as "
-                   "malformed (%s): its %zu observation%s go to %s and the batch to "
-                   "quarantine; an empty batch takes its number and delivery goes on",
-                   (unsigned long long)ack->seq, (unsigned long long)s->stream,
-                   ack->error[0] ? ack->error : "no detail", n, n == 1 ? "" : "s",
-                   s->deadletter);
-        s_dead_stored(s);
-        done = 1;
-    }
-    free(rows);
-    glci_outbox_batch_free(&b);
-    return done;
-}
-
-static int s_on_ack(glci_agent_sender_t *s, const void *data, size_t len, int64_t now)
+static int s_on_ack(glci_agent_sender_t *s, const void *data, size_t len,
+                    const glci_agent_time_t *now)
 {
     glci_wire_ack_t ack;
     char err[256];
@@ -699,155 +792,50 @@ static int s_on_ack(glci_agent_sender_t *s, const void *data, size_t len, int64_
     if (ack.stream != s->stream && ack.stream != 0 && ack.stream == s->prev_stream) {
         glci_debug("ignoring a late answer for the previous stream %016llx",
                    (unsigned long long)ack.stream);
-        glci_wire_ack_release(&ack);
-        return GLCI_AGENT_OK;
-    }
-    if (ack.stream != s->stream) {
+    } else if (ack.stream != s->stream) {
         glci_warn("ignoring an ack for stream %016llx (this outbox is %016llx)",
                   (unsigned long long)ack.stream, (unsigned long long)s->stream);
-        glci_wire_ack_release(&ack);
-        return GLCI_AGENT_OK;
-    }
-    rc = GLCI_AGENT_OK;
-    if (s->clash_seq) {
-        rc = s_clash_answer(s, &ack, now);
-        glci_wire_ack_release(&ack);
-        return rc;
-    }
-    if (ack.status == GLCI_WIRE_DUPLICATE && ack.error[0] && ack.seq >= s->base) {
-        if (ack.seq == s->base) {
-            s_clash_begin(s, &ack, now);
-            if (s->clash_last == ack.seq)
-                rc = s_clash_finish(s, now);
-        } else if (s->gap_target != s->base) {
-            /* batches below it have no answer yet: ask again from base */
-            s->next_send = s->base;
-            s->gap_target = s->base;
-        }
-        glci_wire_ack_release(&ack);
-        return rc;
-    }
-    switch (ack.status) {
-    case GLCI_WIRE_APPLIED:
-    case GLCI_WIRE_DUPLICATE: {
-        /* The rejected rows are stored with the ack, in its transaction;
-         * the dead-letter file is written afterwards (s_flush_dead). */
-        s_dead_t dead = {0};
-        if (ack.status == GLCI_WIRE_APPLIED && ack.n_rejections > 0 &&
-            s_dead_rows(s, &ack, &dead) != 0) {
-            s_backoff(s, now);    /* the batch cannot be read: keep it, ask again */
-            break;
-        }
-        /* A DUPLICATE confirms the content of the batch it answers only:
-         * batches above it are deleted when their own answers come, so a
-         * batch the collector holds other content for is never deleted
-         * unseen. */
-        uint64_t upto = ack.acked;
-        if (ack.status == GLCI_WIRE_DUPLICATE && upto > ack.seq)
-            upto = ack.seq;
-        rc = s_record_ack(s, upto, &dead, now);
-        s_dead_free(&dead);
-        s->backoff_ms = S_BACKOFF_MIN_MS;
-        glci_debug("batch %llu %s, acked up to %llu", (unsigned long long)ack.seq,
-                   glci_wire_status_str((int)ack.status), (unsigned long long)ack.acked);
-        break;
-    }
-    case GLCI_WIRE_GAP:
-        if (ack.expected > 0 && ack.expected < s->base && ack.seq >= s->base) {
-            rc = s_on_lost(s, &ack, now);
-            break;
-        }
-        /* The mark it reports is not taken as an ack: batches at or below
-         * it that are still here get their own answers (DUPLICATE, with
-         * their content checked) when sent again from base. */
-        if (ack.expected > 0 && ack.expected != s->gap_target &&
-            ack.expected < s->next_send) {
-            glci_warn("the collector expects batch %llu (answer to %llu); going back",
-                      (unsigned long long)ack.expected, (unsigned long long)ack.seq);
-            s->gap_target = ack.expected;
-            s->next_send = s->base;
-        }
-        break;
-    case GLCI_WIRE_MALFORMED:
-        if (s_malformed(s, &ack)) {
-            s->next_send = s->base;     /* the empty batch, then the rest */
-            s->gap_target = 0;
-            break;
-        }
-        /* not identifiable, or not dead-lettered yet: as FORBIDDEN */
-        /* fall through */
-    case GLCI_WIRE_FORBIDDEN:
-        glci_error("the collector refused batch %llu as %s: %s; the batch is kept",
-                   (unsigned long long)ack.seq, glci_wire_status_str((int)ack.status),
-                   ack.error[0] ? ack.error : "(no detail)");
-        s_set_state(s, ack.status == GLCI_WIRE_FORBIDDEN ? "forbidden" : "malformed");
-        s_backoff(s, now);
-        break;
-    case GLCI_WIRE_UNAVAILABLE:
-        glci_warn("the collector cannot store now (batch %llu): %s; will resend",
-                  (unsigned long long)ack.seq, ack.error[0] ? ack.error : "unavailable");
-        s_backoff(s, now);
-        break;
-    default:
-        break;
+    } else {
+        glci_delivery_event_t ev = s_event(glci_delivery_event_of(ack.status, ack.error[0] != 0),
+                                           now->ms);
+        ev.seq = ack.seq;
+        ev.acked = ack.acked;
+        ev.expected = ack.expected;
+        rc = s_handle(s, &ev, &ack, now);
     }
     glci_wire_ack_release(&ack);
     return rc;
 }
 
-/* Sends one batch; 1 if sent, 0 if the socket would block, <0 on error. */
-static int s_send(glci_agent_sender_t *s, uint64_t seq)
+/* The timers' events: the clash deadline, the end of a pause, no ack for
+ * the ack timeout with batches in flight. */
+static void s_timers(glci_agent_sender_t *s, const glci_agent_time_t *now)
 {
-    glci_outbox_batch_t *b = NULL;
-    int rc = glci_outbox_read(s->ob, seq, &b);
-    if (rc == GLCI_OUTBOX_ECORRUPT) {
-        glci_error("ALARM: outbox batch %llu is corrupt; its record is moved to the "
-                   "quarantine table and an empty batch takes its number",
-                   (unsigned long long)seq);
-        rc = glci_outbox_quarantine(s->ob, seq, (int64_t)time(NULL));
-        if (rc == 0)
-            rc = glci_outbox_read(s->ob, seq, &b);
+    glci_delivery_event_t ev = s_event(GLCI_DEV_TIMEOUT, now->ms);
+    if (s->d.state == GLCI_DELIVERY_RESTREAMING && now->ms >= s->clash_deadline)
+        s_handle(s, &ev, NULL, now);
+    if (s->d.state == GLCI_DELIVERY_PAUSED && now->ms >= s->d.pause_until) {
+        glci_delivery_event_t over = s_event(GLCI_DEV_PAUSE_OVER, now->ms);
+        s_handle(s, &over, NULL, now);
     }
-    if (rc == GLCI_OUTBOX_ENOENT)
-        return 2;               /* acked meanwhile */
-    if (rc != 0) {
-        glci_error("cannot read batch %llu from the outbox: %s", (unsigned long long)seq,
-                   glci_outbox_strerror(rc));
-        return GLCI_AGENT_EOUTBOX;
-    }
-    glci_wire_obs_t *w = glci_xcalloc(b->n_obs ? b->n_obs : 1, sizeof *w);
-    for (size_t i = 0; i < b->n_obs; i++) {
-        w[i].indicator = b->obs[i].indicator;
-        w[i].period = b->obs[i].period;
-        w[i].value = b->obs[i].value;
-        w[i].observed_at = b->obs[i].observed_at;
-        w[i].source = b->obs[i].source && b->obs[i].source[0] ? b->obs[i].source : NULL;
-        w[i].has_period = 1;
-        w[i].has_value = 1;
-        w[i].has_observed_at = b->obs[i].observed_at != 0;
-    }
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    rc = glci_wire_batch_pack(s->stream, seq, s->city, w, b->n_obs, &buf, &len);
-    free(w);
-    glci_outbox_batch_free(&b);
-    if (rc != 0) {
-        glci_error("cannot pack batch %llu: %s", (unsigned long long)seq,
-                   glci_wire_strerror(rc));
-        return GLCI_AGENT_EOUTBOX;
-    }
-    int n = zmq_send(s->dealer, buf, len, ZMQ_DONTWAIT);
-    int e = zmq_errno();
-    free(buf);
-    if (n < 0)
-        return e == EAGAIN ? 0 : GLCI_AGENT_ENET;
-    return 1;
+    if ((s->d.state == GLCI_DELIVERY_SENDING || s->d.state == GLCI_DELIVERY_SUSPECT_LOSS) &&
+        now->ms >= s->d.pause_until && s->d.next_send > s->d.base &&
+        now->ms - s->last_ack_ms > s->ack_timeout_ms)
+        s_handle(s, &ev, NULL, now);
+}
+
+/* 1 while the window may be filled. */
+static int s_may_send(const glci_agent_sender_t *s, int64_t now)
+{
+    return (s->d.state == GLCI_DELIVERY_SENDING || s->d.state == GLCI_DELIVERY_SUSPECT_LOSS) &&
+           now >= s->d.pause_until;
 }
 
 int glci_agent_sender_step(glci_agent_sender_t *s, const zmq_pollitem_t *items,
-                           int64_t now)
+                           const glci_agent_time_t *now)
 {
     int rc = GLCI_AGENT_OK;
+    s->now = *now;
     if (items[1].revents & ZMQ_POLLIN)
         s_on_monitor(s, now);
     if (items[0].revents & ZMQ_POLLIN) {
@@ -864,48 +852,33 @@ int glci_agent_sender_step(glci_agent_sender_t *s, const zmq_pollitem_t *items,
                 rc = r;
         }
     }
-    if (now >= s->next_outbox_poll) {
+    if (now->ms >= s->next_outbox_poll) {
         uint64_t next;
         if (glci_outbox_next_seq(s->ob, &next) == 0)
             s->next_seq = next;
-        s->next_outbox_poll = now + S_POLL_OUTBOX_MS;
+        s->next_outbox_poll = now->ms + S_POLL_OUTBOX_MS;
     }
-    if (s->dead_pending && now >= s->next_dead_flush)
-        s_flush_dead(s, now);
-    if (s->clash_seq && now >= s->clash_deadline) {
-        glci_warn("no answer for the batches sent before the clash; asking again from "
-                  "batch %llu", (unsigned long long)s->base);
-        s->clash_seq = 0;
-        s->n_drop = 0;
-        s->next_send = s->base;
-        s->gap_target = 0;
-    }
-    if (!s->connected || now < s->backoff_until || s->clash_seq)
+    glci_agent_deadletter_flush(&s->dead, s->ob, s->deadletter, now->ms);
+    s_timers(s, now);
+    if (!s_may_send(s, now->ms))
         return rc;
-    if (s->next_send > s->base && now - s->last_ack_ms > s->ack_timeout_ms) {
-        glci_warn("no ack for %lld ms; resending from batch %llu",
-                  (long long)(now - s->last_ack_ms), (unsigned long long)s->base);
-        s->next_send = s->base;
-        s->gap_target = 0;
-        s->last_ack_ms = now;
-    }
-    while (s->next_send < s->next_seq && s->next_send < s->base + s->window) {
-        if (s->next_send == s->base)
-            s->last_ack_ms = now;      /* the clock for an ack starts now */
-        int r = s_send(s, s->next_send);
-        if (r == 0)
+    while (s->d.next_send < s->next_seq && s->d.next_send < s->d.base + s->window) {
+        if (s->d.next_send == s->d.base)
+            s->last_ack_ms = now->ms;  /* the clock for an ack starts now */
+        int r = s_send(s, s->d.next_send, now->unix_s);
+        if (r == S_SENT_WOULD_BLOCK)
             break;
         if (r < 0) {
             if (rc == 0)
                 rc = r;
             break;
         }
-        if (r == 2) {                  /* acked meanwhile: re-read the head */
+        if (r == S_SENT_GONE) {        /* acked meanwhile: re-read the head */
             uint64_t first;
-            if (glci_outbox_first_seq(s->ob, &first) == 0 && first > s->base)
-                s->base = first;
+            if (glci_outbox_first_seq(s->ob, &first) == 0 && first > s->d.base)
+                s->d.base = first;
         }
-        s->next_send++;
+        s->d.next_send++;
     }
     return rc;
 }
@@ -913,15 +886,15 @@ int glci_agent_sender_step(glci_agent_sender_t *s, const zmq_pollitem_t *items,
 long glci_agent_sender_timeout(const glci_agent_sender_t *s, int64_t now)
 {
     int64_t t = s->next_outbox_poll - now;
-    if (s->backoff_until > now && s->backoff_until - now < t)
-        t = s->backoff_until - now;
-    if (s->dead_pending && s->next_dead_flush - now < t)
-        t = s->next_dead_flush - now;
+    if (s->d.pause_until > now && s->d.pause_until - now < t)
+        t = s->d.pause_until - now;
+    if (s->dead.pending && s->dead.next_ms - now < t)
+        t = s->dead.next_ms - now;
     if (t < 0)
         t = 0;
     /* the socket may refuse a send (EAGAIN) while batches wait: look again soon */
-    if (s->connected && s->next_send < s->next_seq &&
-        s->next_send < s->base + s->window && now >= s->backoff_until && t > 10)
+    if (s_may_send(s, now) && s->d.next_send < s->next_seq &&
+        s->d.next_send < s->d.base + s->window && t > 10)
         t = 10;
     return (long)t;
 }

@@ -1,6 +1,8 @@
 /* Delivery of the outbox to the collector (SPEC §4): a ZeroMQ DEALER with
  * CURVE (or, insecure, plain on loopback/ipc), ZMQ_IMMEDIATE, LINGER 0 and
- * ZMTP heartbeats, driven from the daemon's poll loop.
+ * ZMTP heartbeats, driven from the daemon's poll loop. The rules below are
+ * the decision table of glci_agent_delivery.h; this module carries them
+ * out.
  *
  * - A window of batches in flight: batches base .. base+window-1 are sent
  *   without waiting; base is the oldest batch still in the outbox.
@@ -49,6 +51,7 @@
 #include <zmq.h>
 
 #include "glci_agent_config.h"
+#include "glci_agent_delivery.h"
 #include "glci_outbox.h"
 
 typedef struct glci_agent_sender glci_agent_sender_t;
@@ -71,10 +74,12 @@ void glci_agent_sender_close(glci_agent_sender_t **self);
 void glci_agent_sender_poll_items(glci_agent_sender_t *s, zmq_pollitem_t *items);
 
 /* Handles what the poll found (items as filled above, with revents), then
- * sends what the window allows. now_ms is a monotonic clock in ms. Returns
- * 0, or EOUTBOX when the outbox failed (the daemon logs it and goes on). */
+ * sends what the window allows. now is the step's clock (read once by the
+ * caller, glci_agent_time_now): every timer and every time recorded in the
+ * outbox comes from it. Returns 0, or EOUTBOX when the outbox failed (the
+ * daemon logs it and goes on). */
 int glci_agent_sender_step(glci_agent_sender_t *s, const zmq_pollitem_t *items,
-                           int64_t now_ms);
+                           const glci_agent_time_t *now);
 
 /* Milliseconds the poll may sleep before the sender needs a step. */
 long glci_agent_sender_timeout(const glci_agent_sender_t *s, int64_t now_ms);
@@ -86,15 +91,7 @@ void glci_agent_sender_kick(glci_agent_sender_t *s);
 /* 1 while a connection to the collector is up. */
 int glci_agent_sender_connected(const glci_agent_sender_t *s);
 
-/* The pause after a MALFORMED / FORBIDDEN / UNAVAILABLE answer. If a pause
- * is running (now < *until) nothing changes and 0 is returned: the other
- * answers of the same window neither lengthen it nor double the next one.
- * Otherwise *until = now + a wait uniform in [d/2, d] (d = *backoff_ms,
- * chosen by rnd), *backoff_ms doubles up to 60000, and 1 is returned. A
- * successful ack resets *backoff_ms to 1000. */
-int glci_agent_backoff(int64_t *backoff_ms, int64_t *until, int64_t now, uint32_t rnd);
-
-/* A monotonic clock in milliseconds. */
-int64_t glci_agent_now_ms(void);
+/* The delivery machine's state. */
+glci_delivery_state_t glci_agent_sender_state(const glci_agent_sender_t *s);
 
 #endif

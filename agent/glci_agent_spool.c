@@ -261,7 +261,7 @@ static int s_take(glci_outbox_t *ob, const char *spool, const char *name, size_t
         close(fd);
         return GLCI_AGENT_OK;
     }
-    const glci_outbox_obs_t *rows;
+    const glci_obs_t *rows;
     size_t n = glci_agent_csv_rows(csv, &rows);
     uint64_t first = 0, last = 0;
     rc = glci_outbox_append(ob, rows, n, batch_max, (int64_t)time(NULL), marker, &first, &last);
@@ -365,101 +365,4 @@ int glci_agent_spool_scan(glci_outbox_t *ob, const char *spool, size_t batch_max
     }
     free(names);
     return first_rc;
-}
-
-void glci_agent_deadletter_path(const char *spool, char *out, size_t outlen)
-{
-    char dir[GLCI_AGENT_PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", spool);
-    size_t len = strlen(dir);
-    while (len > 1 && dir[len - 1] == '/')
-        dir[--len] = '\0';
-    char *slash = strrchr(dir, '/');
-    if (!slash)
-        snprintf(out, outlen, "rejected.csv");
-    else if (slash == dir)
-        snprintf(out, outlen, "/rejected.csv");
-    else {
-        *slash = '\0';
-        snprintf(out, outlen, "%s/rejected.csv", dir);
-    }
-}
-
-/* Appends rows to the dead-letter file; row i is obs(i), reason(i), at(i). */
-static int s_deadletter_write(const char *path, size_t n,
-                              const glci_outbox_obs_t *(*row)(const void *, size_t,
-                                                              const char **, int64_t *),
-                              const void *arg, char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "a");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot append: %s", path, strerror(errno));
-        return GLCI_AGENT_EIO;
-    }
-    if (ftell(f) == 0)
-        fputs("indicator,period,value,observed_at,source,reason,rejected_at\n", f);
-    char at[32], obs_at[32], num[40];
-    for (size_t i = 0; i < n; i++) {
-        const char *reason = "";
-        int64_t when = 0;
-        const glci_outbox_obs_t *o = row(arg, i, &reason, &when);
-        const char *src = o->source ? o->source : "";
-        glci_format_iso_time(when, at, sizeof at);
-        obs_at[0] = '\0';
-        if (o->observed_at)
-            glci_format_iso_time(o->observed_at, obs_at, sizeof obs_at);
-        glci_format_double(o->value, num, sizeof num);
-        csv_fwrite(f, o->indicator, strlen(o->indicator));
-        fprintf(f, ",%d,%s,%s,", (int)o->period, num, obs_at);
-        csv_fwrite(f, src, strlen(src));
-        fputc(',', f);
-        csv_fwrite(f, reason, strlen(reason));
-        fprintf(f, ",%s\n", at);
-    }
-    int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
-    int saved = errno;
-    bad |= fclose(f) != 0;
-    if (bad) {
-        snprintf(err, errlen, "%s: cannot append: %s", path, strerror(saved));
-        return GLCI_AGENT_EIO;
-    }
-    return GLCI_AGENT_OK;
-}
-
-typedef struct {
-    const glci_outbox_obs_t *obs;
-    const char *const *reasons;
-    int64_t when;
-} s_append_rows_t;
-
-static const glci_outbox_obs_t *s_append_row(const void *arg, size_t i, const char **reason,
-                                             int64_t *when)
-{
-    const s_append_rows_t *a = arg;
-    *reason = a->reasons[i];
-    *when = a->when;
-    return &a->obs[i];
-}
-
-int glci_agent_deadletter_append(const char *path, const glci_outbox_obs_t *obs,
-                                 const char *const *reasons, size_t n, int64_t when,
-                                 char *err, size_t errlen)
-{
-    s_append_rows_t a = {obs, reasons, when};
-    return s_deadletter_write(path, n, s_append_row, &a, err, errlen);
-}
-
-static const glci_outbox_obs_t *s_dead_row(const void *arg, size_t i, const char **reason,
-                                           int64_t *when)
-{
-    const glci_outbox_dead_t *d = (const glci_outbox_dead_t *)arg + i;
-    *reason = d->reason;
-    *when = d->at;
-    return &d->obs;
-}
-
-int glci_agent_deadletter_write(const char *path, const glci_outbox_dead_t *rows, size_t n,
-                                char *err, size_t errlen)
-{
-    return s_deadletter_write(path, n, s_dead_row, rows, err, errlen);
 }

@@ -75,20 +75,4 @@ int glci_agent_spool_take(glci_outbox_t *ob, const char *spool, const char *name
 int glci_agent_spool_scan(glci_outbox_t *ob, const char *spool, size_t batch_max,
                           glci_agent_spool_stats_t *stats);
 
-/* The dead-letter file's path for a spool folder: its parent's
- * rejected.csv. */
-void glci_agent_deadletter_path(const char *spool, char *out, size_t outlen);
-
-/* Appends rows to the dead-letter file (creating it with its header) and
- * fsyncs it. reasons[i] describes obs[i]; when is Unix seconds. 0 or EIO. */
-int glci_agent_deadletter_append(const char *path, const glci_outbox_obs_t *obs,
-                                 const char *const *reasons, size_t n, int64_t when,
-                                 char *err, size_t errlen);
-
-/* Appends dead letters read from the outbox (each with its own reason and
- * time) to the dead-letter file, creating it with its header, and fsyncs
- * it. 0 or EIO (message naming the file in err). */
-int glci_agent_deadletter_write(const char *path, const glci_outbox_dead_t *rows, size_t n,
-                                char *err, size_t errlen);
-
 #endif

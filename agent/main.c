@@ -29,7 +29,7 @@ int main(int argc, char **argv)
                 command = commands[k];
     }
     if (help) {
-        fputs(glci_agent_usage(command), stdout);
+        glci_agent_usage(command, stdout);
         free(rest);
         return 0;
     }
@@ -42,7 +42,7 @@ int main(int argc, char **argv)
         goto done;
     }
     if (n_rest == 0) {
-        fputs(glci_agent_usage(NULL), stderr);
+        glci_agent_usage(NULL, stderr);
         goto done;
     }
     command = rest[0];

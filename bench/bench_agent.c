@@ -163,7 +163,7 @@ int glci_bench_agent(int argc, char **argv)
         glci_store_open(store, NULL, &st, err, sizeof err) != 0 ||
         glci_key_generate(&pub, &sec, err, sizeof err) != 0 ||
         glci_key_generate(&spub, &ssec, err, sizeof err) != 0 ||
-        glci_store_city_add(st, "bench-city", "Bench", "XX", pub.z85) != 0 ||
+        glci_store_city_add(st, "bench-city", "Bench", "XX", pub.z85, NULL, 0) != 0 ||
         glci_keyfile_write_secret(ckey, &spub, &ssec, err, sizeof err) != 0 ||
         glci_keyfile_write_public(cpub, &spub, err, sizeof err) != 0 ||
         glci_keyfile_write_secret(akey, &pub, &sec, err, sizeof err) != 0) {
@@ -223,13 +223,14 @@ int glci_bench_agent(int argc, char **argv)
         goto done;
     }
     const int64_t chunk = 100000;
-    glci_outbox_obs_t *obs = calloc((size_t)chunk, sizeof *obs);
+    glci_obs_t *obs = calloc((size_t)chunk, sizeof *obs);
     int rc = 0;
     for (int64_t at = 0; rc == 0 && at < n_obs; at += chunk) {
         int64_t k = n_obs - at < chunk ? n_obs - at : chunk;
         for (int64_t i = 0; i < k; i++) {
             obs[i].indicator = (at + i) % 2 ? "adult_literacy_rate" : "adult_learning_rate";
             obs[i].period = 2000 + (int32_t)((at + i) % 25);
+            obs[i].has_period = obs[i].has_value = 1;
             obs[i].value = (double)((at + i) % 1000) / 10.0;
         }
         rc = glci_outbox_append(ob, obs, (size_t)k, 1000, (int64_t)time(NULL), NULL, NULL, NULL);

@@ -135,7 +135,7 @@ static void *s_sender_main(void *arg)
         items[c].events = ZMQ_POLLIN;
         char city[16];
         snprintf(city, sizeof city, "city%03d", g);
-        glci_wire_obs_t o;
+        glci_obs_t o;
         memset(&o, 0, sizeof o);
         o.indicator = "adult_learning_rate";
         o.period = 2000;
@@ -152,10 +152,10 @@ static void *s_sender_main(void *arg)
         glci_wire_ack_t ack;
         memset(&ack, 0, sizeof ack);
         if (s_recv_ack(t->socks[c], &ack, t->error, sizeof t->error) != 0 ||
-            ack.status != GLCI_WIRE_APPLIED) {
+            ack.status != GLCI_BATCH_APPLIED) {
             if (!t->error[0])
                 snprintf(t->error, sizeof t->error, "warm-up ack %s: %s",
-                         glci_wire_status_str(ack.status), ack.error);
+                         glci_batch_status_str(ack.status), ack.error);
             t->failed = 1;
         }
         glci_wire_ack_release(&ack);
@@ -205,10 +205,10 @@ static void *s_sender_main(void *arg)
                     t->failed = 1;
                     goto out;
                 }
-                if (ack.status != GLCI_WIRE_APPLIED || ack.n_rejections ||
+                if (ack.status != GLCI_BATCH_APPLIED || ack.n_rejections ||
                     head[c] >= tail[c]) {
                     snprintf(t->error, sizeof t->error, "ack %s (%zu rejections): %s",
-                             glci_wire_status_str(ack.status), ack.n_rejections, ack.error);
+                             glci_batch_status_str(ack.status), ack.n_rejections, ack.error);
                     glci_wire_ack_release(&ack);
                     t->failed = 1;
                     goto out;
@@ -301,7 +301,7 @@ int glci_bench_ingest(int argc, char **argv)
         char id[16];
         snprintf(id, sizeof id, "city%03d", c);
         if (glci_key_generate(&s.pub[c], &s.sec[c], err, sizeof err) != 0 ||
-            glci_store_city_add(st, id, id, "XX", s.pub[c].z85) != 0) {
+            glci_store_city_add(st, id, id, "XX", s.pub[c].z85, NULL, 0) != 0) {
             fprintf(stderr, "glci-bench ingest: cannot register %s\n", id);
             glci_store_close(&st);
             goto cleanup;
@@ -345,7 +345,7 @@ int glci_bench_ingest(int argc, char **argv)
     }
     size_t n_batches = (size_t)((n_obs + batch - 1) / batch);
     t = glci_xcalloc((size_t)senders, sizeof *t);
-    glci_wire_obs_t *obs = glci_xcalloc((size_t)batch, sizeof *obs);
+    glci_obs_t *obs = glci_xcalloc((size_t)batch, sizeof *obs);
     for (int k = 0; k < senders; k++) {
         s_sender_t *x = &t[k];
         x->id = k;

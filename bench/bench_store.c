@@ -188,7 +188,7 @@ static int s_row(const char *base, b_ctx_t *proto, size_t per_txn, size_t txns, 
     c.seq = glci_xcalloc(c.n_cities, sizeof *c.seq);
     c.hist = glci_xcalloc(c.n_cities, sizeof *c.hist);
     for (size_t i = 0; i < c.n_cities; i++) {
-        rc = glci_store_city_add(st, c.ids[i], "Bench City", "FR", NULL);
+        rc = glci_store_city_add(st, c.ids[i], "Bench City", "FR", NULL, NULL, 0);
         if (rc != 0) {
             fprintf(stderr, "glci-bench store: city add: %s\n", glci_store_strerror(rc));
             return 1;

@@ -250,82 +250,52 @@ int glci_cli_latest_period(const glci_cmd_t *cmd, const glci_cli_t *cli,
 /* ---- The ranked results of one period ---------------------------------- */
 
 typedef struct {
+    glci_view_t *v;
     const glci_framework_t *fw;
-    size_t size;
-    glci_rank_by_t by;
-    uint32_t which;
-    int keep;
     glci_period_t *p;
 } s_load_t;
 
-static int s_load_one(void *ctx, const char *city, const glci_result_t *r)
+static int s_load_one(void *ctx, const glci_rank_row_t *rr)
 {
     s_load_t *l = ctx;
     glci_period_t *p = l->p;
+    const glci_result_t *r = NULL;
+    int rc = glci_view_result(l->v, rr->city, p->period, &r);
+    if (rc != 0)
+        return rc;
     if (p->n == p->cap) {
         p->cap = p->cap ? p->cap * 2 : 256;
         p->rows = glci_xrealloc(p->rows, p->cap * sizeof *p->rows);
     }
     glci_period_row_t *row = &p->rows[p->n++];
     memset(row, 0, sizeof *row);
-    snprintf(row->city, sizeof row->city, "%s", city);
-    if (l->keep) {
-        row->result = glci_xmalloc(l->size);
-        memcpy(row->result, r, l->size);
-    }
-    row->index = r->index;
-    row->has_index = r->has_index != 0;
-    row->coverage = r->coverage;
-    if (l->by == GLCI_RANK_INDEX) {
-        row->ranked = r->has_index != 0;
-        row->key = r->index;
-    } else {
-        const glci_node_t *node = l->by == GLCI_RANK_AREA
-                                      ? glci_result_area_c(l->fw, r, l->which)
-                                      : glci_result_focus_c(l->fw, r, l->which);
-        row->ranked = node->present != 0;
-        row->key = node->score;
-    }
+    snprintf(row->city, sizeof row->city, "%s", rr->city);
+    size_t size = glci_result_size(l->fw);
+    row->result = glci_xmalloc(size);
+    memcpy(row->result, r, size);
+    row->index = rr->index;
+    row->has_index = rr->has_index;
+    row->coverage = rr->coverage;
+    row->ranked = rr->rank != 0;
+    row->rank = rr->rank;
+    row->key = rr->score;
     return 0;
 }
 
-static int s_rank_order(const void *a, const void *b)
-{
-    const glci_period_row_t *x = a, *y = b;
-    if (x->ranked != y->ranked)
-        return x->ranked ? -1 : 1;
-    if (!x->ranked)
-        return strcmp(x->city, y->city);
-    return glci_rank_cmp(x->key, x->city, y->key, y->city);
-}
-
 int glci_period_load(glci_view_t *v, const glci_framework_t *fw, int32_t period,
-                     glci_rank_by_t by, uint32_t which, int keep, glci_period_t *out)
+                     glci_period_t *out)
 {
     memset(out, 0, sizeof *out);
     out->period = period;
-    s_load_t l = {.fw = fw, .size = glci_result_size(fw), .by = by, .which = which,
-                  .keep = keep, .p = out};
-    int rc = glci_view_results(v, period, s_load_one, &l);
+    s_load_t l = {.v = v, .fw = fw, .p = out};
+    glci_league_counts_t counts;
+    int rc = glci_view_league(v, period, GLCI_RANK_INDEX, 0, 0, GLCI_LEAGUE_UNRANKED,
+                              s_load_one, &l, &counts);
     if (rc != 0) {
         glci_period_release(out);
         return rc;
     }
-    if (out->n > 1)
-        qsort(out->rows, out->n, sizeof *out->rows, s_rank_order);
-    while (out->n_ranked < out->n && out->rows[out->n_ranked].ranked)
-        out->n_ranked++;
-    if (out->n_ranked > 0) {
-        double *keys = glci_xmalloc(out->n_ranked * sizeof *keys);
-        uint32_t *ranks = glci_xmalloc(out->n_ranked * sizeof *ranks);
-        for (size_t i = 0; i < out->n_ranked; i++)
-            keys[i] = out->rows[i].key;
-        glci_rank_assign(keys, out->n_ranked, ranks);
-        for (size_t i = 0; i < out->n_ranked; i++)
-            out->rows[i].rank = ranks[i];
-        free(ranks);
-        free(keys);
-    }
+    out->n_ranked = counts.ranked;
     return 0;
 }
 

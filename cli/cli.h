@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "glci_store.h"
-#include "output.h"
+#include "glci_output.h"
 
 enum {
     GLCI_EXIT_OK    = 0,
@@ -101,16 +101,16 @@ int glci_cli_view(const glci_cmd_t *cmd, glci_store_t *st, glci_view_t **out);
 int glci_cli_store_fail(const glci_cmd_t *cmd, const glci_cli_t *cli, int code,
                         const char *what);
 
-/* ---- Results of a period, for rank and export ------------------------- */
+/* ---- Results of a period, for export ---------------------------------- */
 
 /* One city's result for a period, copied out of the view. */
 typedef struct {
     char city[GLCI_CITY_ID_MAX + 1];
-    glci_result_t *result;      /* glci_result_size bytes, owned; NULL unless kept */
-    double index, coverage;     /* from the result, always */
+    glci_result_t *result;      /* glci_result_size bytes, owned */
+    double index, coverage;
     int has_index;
-    double key;                 /* the score ranked on */
-    int ranked;                 /* key defined */
+    double key;                 /* the score ranked on (the index) */
+    int ranked;
     uint32_t rank;              /* when ranked */
 } glci_period_row_t;
 
@@ -121,17 +121,11 @@ typedef struct {
     size_t n_ranked;
 } glci_period_t;
 
-/* What a league table ranks on: the index, or one area's or focus area's
- * score (index into the framework's arrays). */
-typedef enum { GLCI_RANK_INDEX, GLCI_RANK_AREA, GLCI_RANK_FOCUS } glci_rank_by_t;
-
-/* Reads every result of period P from the view, ranks the cities by the
- * chosen score (ties share a rank and are listed by city id) and puts the
- * unranked ones after them. keep: copy each whole result (rows[].result),
- * else only the index, coverage and key. Returns 0 or a negative store
- * code. */
+/* Reads the league table of period P by the index (glci_view_league, the
+ * store's order) with each city's whole result. Returns 0 or a negative
+ * store code. */
 int glci_period_load(glci_view_t *v, const glci_framework_t *fw, int32_t period,
-                     glci_rank_by_t by, uint32_t which, int keep, glci_period_t *out);
+                     glci_period_t *out);
 void glci_period_release(glci_period_t *p);
 
 /* The period to show when none is given: the latest with data. Prints

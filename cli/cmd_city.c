@@ -12,40 +12,12 @@
 
 #include "glci_keyfile.h"
 
-/* Country: 2 to 7 characters of A-Z, 0-9 and '-' (ISO 3166 alpha-2 or -3,
- * or a subdivision like GB-SCT), lower-case letters taken as upper. */
-static int s_country(const char *text, char out[GLCI_COUNTRY_MAX + 1])
-{
-    size_t len = strlen(text);
-    if (len < 2 || len > GLCI_COUNTRY_MAX || !isalpha((unsigned char)text[0]))
-        return -1;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)text[i];
-        if (!isalnum(c) && c != '-')
-            return -1;
-        out[i] = (char)toupper(c);
-    }
-    out[len] = '\0';
-    return 0;
-}
-
-/* A name: 1 to GLCI_CITY_NAME_MAX bytes with no control characters. */
-static int s_name_ok(const char *name)
-{
-    size_t len = strlen(name);
-    if (len == 0 || len > GLCI_CITY_NAME_MAX)
-        return 0;
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
-            return 0;
-    return 1;
-}
-
+/* A city id the store refuses: its message, as a usage error. */
 static int s_bad_id(const glci_cmd_t *cmd, const char *id)
 {
-    return glci_usage_error(cmd, "invalid city id '%s' (lower-case letters, digits, "
-                                 "'.', '_', '-'; at most %d characters)",
-                            id, GLCI_CITY_ID_MAX);
+    char why[256];
+    glci_city_id_check(id, why, sizeof why);
+    return glci_usage_error(cmd, "%s", why);
 }
 
 /* Checks the pair --public-key Z85 | --key-out FILE of city add and
@@ -104,19 +76,16 @@ static int s_add(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char **
     if (rc != GLCI_ARGS_OK)
         return rc == GLCI_ARGS_HELP ? GLCI_EXIT_OK : GLCI_EXIT_USAGE;
     const char *id = pos[0];
-    char country[GLCI_COUNTRY_MAX + 1];
-    if (!glci_city_id_valid(id))
-        return s_bad_id(cmd, id);
-    if (!opts[0].seen)
+    char country[GLCI_COUNTRY_MAX + 1], why[256];
+    /* The store's rules, asked before the store is opened; its message is
+     * the one printed (a bad id is named before a missing option). */
+    int id_ok = glci_city_id_valid(id);
+    if (id_ok && !opts[0].seen)
         return glci_usage_error(cmd, "missing --name NAME");
-    if (!s_name_ok(opts[0].value))
-        return glci_usage_error(cmd, "invalid name (1 to %d bytes, no control characters)",
-                                GLCI_CITY_NAME_MAX);
-    if (!opts[1].seen)
+    if (id_ok && !opts[1].seen)
         return glci_usage_error(cmd, "missing --country CC");
-    if (s_country(opts[1].value, country) != 0)
-        return glci_usage_error(cmd, "invalid country '%s' (a code such as IE or GB-SCT)",
-                                opts[1].value);
+    if (glci_city_check(id, opts[0].value, opts[1].value, country, why, sizeof why) != 0)
+        return glci_usage_error(cmd, "%s", why);
     rc = s_key_opts(cmd, &opts[2], &opts[3]);
     if (rc != GLCI_EXIT_OK)
         return rc;
@@ -130,16 +99,13 @@ static int s_add(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char **
         goto cleanup;
     if (s_key_make(cmd, opts[2].seen ? opts[2].value : NULL, key_out, &pub, &made_file) != 0)
         goto cleanup;
-    rc = glci_store_city_add(st, id, opts[0].value, country, pub.z85);
+    rc = glci_store_city_add(st, id, opts[0].value, country, pub.z85, why, sizeof why);
     if (rc == GLCI_STORE_EEXIST) {
         glci_fail(cmd, "city '%s' or its public key is already registered", id);
         goto cleanup;
     }
     if (rc != 0) {
-        if (glci_store_last_error(st)[0])
-            glci_fail(cmd, "%s", glci_store_last_error(st));
-        else
-            glci_cli_store_fail(cmd, cli, rc, "cannot add the city");
+        glci_fail(cmd, "%s", why);
         goto cleanup;
     }
     made_file = 0;
@@ -182,11 +148,11 @@ static long s_n_keys(glci_store_t *st, const char *id)
 }
 
 /* The failure of a key call: the store's own line naming what is wrong. */
-static int s_key_fail(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_store_t *st,
+static int s_key_fail(const glci_cmd_t *cmd, const glci_cli_t *cli, const char *why,
                       int rc, const char *what)
 {
-    if (glci_store_last_error(st)[0])
-        return glci_fail(cmd, "%s", glci_store_last_error(st));
+    if (why[0])
+        return glci_fail(cmd, "%s", why);
     return glci_cli_store_fail(cmd, cli, rc, what);
 }
 
@@ -244,9 +210,10 @@ static int s_key_add(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, cha
         goto cleanup;
     if (s_key_make(cmd, opts[0].seen ? opts[0].value : NULL, key_out, &pub, &made_file) != 0)
         goto cleanup;
-    rc = glci_store_city_key_add(st, id, pub.z85);
+    char why[256] = "";
+    rc = glci_store_city_key_add(st, id, pub.z85, why, sizeof why);
     if (rc != 0) {
-        s_key_fail(cmd, cli, st, rc, "cannot add the key");
+        s_key_fail(cmd, cli, why, rc, "cannot add the key");
         goto cleanup;
     }
     made_file = 0;
@@ -291,9 +258,10 @@ static int s_key_remove(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, 
     int status = GLCI_EXIT_FAIL;
     if (glci_cli_open(cmd, cli, 0, &st) != 0)
         goto cleanup;
-    rc = glci_store_city_key_remove(st, id, pub);
+    char why[256] = "";
+    rc = glci_store_city_key_remove(st, id, pub, why, sizeof why);
     if (rc != 0) {
-        s_key_fail(cmd, cli, st, rc, "cannot remove the key");
+        s_key_fail(cmd, cli, why, rc, "cannot remove the key");
         goto cleanup;
     }
     long n = s_n_keys(st, id);
@@ -397,7 +365,7 @@ static int s_revoke(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char
     if (glci_cli_open(cmd, cli, 0, &st) != 0)
         return GLCI_EXIT_FAIL;
     int status = GLCI_EXIT_FAIL;
-    rc = glci_store_city_revoke(st, pos[0]);
+    rc = glci_store_city_revoke(st, pos[0], NULL, 0);
     if (rc == GLCI_STORE_ENOCITY || rc == GLCI_STORE_EINVAL) {
         glci_fail(cmd, "no such city '%s'", pos[0]);
     } else if (rc != 0) {

@@ -195,7 +195,7 @@ static int s_export(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char
     size_t total = 0;
     for (int32_t p = first; p <= last; p++) {
         glci_period_t per;
-        rc = glci_period_load(v, fw, p, GLCI_RANK_INDEX, 0, 1, &per);
+        rc = glci_period_load(v, fw, p, &per);
         if (rc != 0) {
             glci_cli_store_fail(cmd, cli, rc, "cannot read the results");
             goto cleanup;

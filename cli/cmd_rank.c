@@ -1,7 +1,8 @@
 /* glci rank: the league table of a period, by the index or by one area's
- * or focus area's score. The results of the period are read in one view
- * and ranked in memory (ties share a rank and are listed by city id);
- * cities with a result but no score to rank on are listed apart. */
+ * or focus area's score. The order is the store's (glci_view_league): the
+ * rows come in rank order and the walk stops after --limit, so a short
+ * table reads only the rows it prints. Cities with a result but no score
+ * to rank on are listed apart. */
 #include "cli.h"
 
 #include <stdio.h>
@@ -17,74 +18,122 @@ static void s_name(glci_view_t *v, const char *id, glci_city_t *c)
         c->name[0] = '\0';
 }
 
-/* The JSON form, streamed: the frame is written here, each row is one
- * reused jansson object whose values change in place, dumped straight into
- * stdout. Byte for byte what dumping the whole tree at once gives
+/* What the walk writes each row into: the JSON stream, or the tables. */
+typedef struct {
+    glci_view_t *v;
+    glci_format_t format;
+    FILE *out;
+    json_t *row, *urow;       /* JSON: one reused object per kind of row */
+    size_t n_rows, n_urows;
+    int in_unranked;
+    glci_table_t *t, *u;      /* table: ranked, unranked; CSV: both in t */
+    int failed;
+} s_out_t;
+
+static int s_json_ranked(s_out_t *o, const glci_rank_row_t *r, const glci_city_t *c)
+{
+    json_integer_set(json_object_get(o->row, "rank"), (json_int_t)r->rank);
+    glci_json_set_str(o->row, "city", r->city);
+    glci_json_set_str(o->row, "name", c->name);
+    glci_json_set_num(o->row, "score", r->score, 1);
+    glci_json_set_num(o->row, "index", r->index, r->has_index);
+    glci_json_set_num(o->row, "coverage", r->coverage, 1);
+    return ((o->n_rows++ > 0 && fputs(", ", o->out) == EOF) ||
+            glci_json_write(o->row, o->out) != 0) ? -1 : 0;
+}
+
+static int s_json_unranked(s_out_t *o, const glci_rank_row_t *r, const glci_city_t *c)
+{
+    if (!o->in_unranked) {
+        o->in_unranked = 1;
+        if (fputs("], \"unranked\": [", o->out) == EOF)
+            return -1;
+    }
+    glci_json_set_str(o->urow, "city", r->city);
+    glci_json_set_str(o->urow, "name", c->name);
+    glci_json_set_num(o->urow, "coverage", r->coverage, 1);
+    return ((o->n_urows++ > 0 && fputs(", ", o->out) == EOF) ||
+            glci_json_write(o->urow, o->out) != 0) ? -1 : 0;
+}
+
+static int s_row(void *ctx, const glci_rank_row_t *r)
+{
+    s_out_t *o = ctx;
+    glci_city_t c;
+    char score[32], cov[32];
+    s_name(o->v, r->city, &c);
+    if (o->format == GLCI_FMT_JSON) {
+        if ((r->rank ? s_json_ranked(o, r, &c) : s_json_unranked(o, r, &c)) != 0) {
+            o->failed = 1;
+            return 1;
+        }
+        return 0;
+    }
+    if (o->format == GLCI_FMT_CSV) {
+        /* One table: ranked rows, then unranked ones with an empty rank. */
+        if (r->rank)
+            glci_table_cellf(o->t, "%u", r->rank);
+        else
+            glci_table_cell(o->t, "");
+        glci_table_cell(o->t, r->city);
+        glci_table_cell(o->t, c.name);
+        glci_fmt_exact(r->score, r->rank != 0, score, sizeof score);
+        glci_table_cell(o->t, score);
+        glci_fmt_exact(r->coverage, 1, cov, sizeof cov);
+        glci_table_cell(o->t, cov);
+        return 0;
+    }
+    glci_table_t *t = r->rank ? o->t : o->u;
+    if (r->rank)
+        glci_table_cellf(t, "%u", r->rank);
+    glci_table_cell(t, r->city);
+    glci_table_cell(t, c.name);
+    if (r->rank) {
+        glci_fmt_score(r->score, 1, score, sizeof score);
+        glci_table_cell(t, score);
+    }
+    glci_table_cellf(t, "%.0f%%", r->coverage * 100.0);
+    return 0;
+}
+
+/* The JSON form, streamed: the head through jansson (its closing brace left
+ * off), then each row as it comes, one reused object whose values change in
+ * place. Byte for byte what dumping the whole tree at once gives
  *   {"period": P, "by": B, "id": I, "ranked": N, "rows": [ROW, ...],
  *    "unranked": [ROW, ...]}
- * without building 10,000 objects and a megabyte string first. 0 or -1. */
-static int s_json(glci_view_t *v, const glci_period_t *p, size_t shown,
-                  glci_rank_by_t by, const char *by_id)
+ * without building 10,000 objects and a megabyte string first. */
+static int s_json_head(FILE *out, int32_t period, glci_rank_by_t by, const char *by_id,
+                       size_t ranked)
 {
-    FILE *out = stdout;
-    glci_city_t c;
-    int rc = 0;
-    /* The head through jansson, its closing brace left off. */
-    json_t *head = json_pack("{s:i, s:s, s:o, s:I}", "period", (int)p->period, "by",
+    json_t *head = json_pack("{s:i, s:s, s:o, s:I}", "period", (int)period, "by",
                              by == GLCI_RANK_INDEX ? "index"
                              : by == GLCI_RANK_AREA ? "area" : "focus",
                              "id", by_id ? json_string(by_id) : json_null(), "ranked",
-                             (json_int_t)p->n_ranked);
+                             (json_int_t)ranked);
     char *text = head ? json_dumps(head, JSON_PRESERVE_ORDER) : NULL;
     json_decref(head);
     if (!text)
         return -1;
     size_t len = strlen(text);
-    if (len < 2 || fwrite(text, 1, len - 1, out) != len - 1)
-        rc = -1;
+    int rc = len < 2 || fwrite(text, 1, len - 1, out) != len - 1 ||
+             fputs(", \"rows\": [", out) == EOF ? -1 : 0;
     free(text);
-
-    json_t *row = json_object();
-    json_object_set_new_nocheck(row, "rank", json_integer(0));
-    json_object_set_new_nocheck(row, "city", json_string(""));
-    json_object_set_new_nocheck(row, "name", json_string(""));
-    json_object_set_new_nocheck(row, "score", json_null());
-    json_object_set_new_nocheck(row, "index", json_null());
-    json_object_set_new_nocheck(row, "coverage", json_null());
-    json_t *rank = json_object_get(row, "rank");
-    fputs(", \"rows\": [", out);
-    for (size_t i = 0; rc == 0 && i < shown; i++) {
-        const glci_period_row_t *r = &p->rows[i];
-        s_name(v, r->city, &c);
-        json_integer_set(rank, (json_int_t)r->rank);
-        glci_json_set_str(row, "city", r->city);
-        glci_json_set_str(row, "name", c.name);
-        glci_json_set_num(row, "score", r->key, 1);
-        glci_json_set_num(row, "index", r->index, r->has_index);
-        glci_json_set_num(row, "coverage", r->coverage, 1);
-        if ((i > 0 && fputs(", ", out) == EOF) || glci_json_write(row, out) != 0)
-            rc = -1;
-    }
-    json_decref(row);
-
-    row = json_object();
-    json_object_set_new_nocheck(row, "city", json_string(""));
-    json_object_set_new_nocheck(row, "name", json_string(""));
-    json_object_set_new_nocheck(row, "coverage", json_null());
-    fputs("], \"unranked\": [", out);
-    for (size_t i = p->n_ranked; rc == 0 && i < p->n; i++) {
-        const glci_period_row_t *r = &p->rows[i];
-        s_name(v, r->city, &c);
-        glci_json_set_str(row, "city", r->city);
-        glci_json_set_str(row, "name", c.name);
-        glci_json_set_num(row, "coverage", r->coverage, 1);
-        if ((i > p->n_ranked && fputs(", ", out) == EOF) || glci_json_write(row, out) != 0)
-            rc = -1;
-    }
-    json_decref(row);
-    if (fputs("]}\n", out) == EOF || ferror(out))
-        rc = -1;
     return rc;
+}
+
+static void s_json_rows_init(s_out_t *o)
+{
+    o->row = json_object();
+    json_object_set_new_nocheck(o->row, "rank", json_integer(0));
+    json_object_set_new_nocheck(o->row, "city", json_string(""));
+    json_object_set_new_nocheck(o->row, "name", json_string(""));
+    json_object_set_new_nocheck(o->row, "score", json_null());
+    json_object_set_new_nocheck(o->row, "index", json_null());
+    json_object_set_new_nocheck(o->row, "coverage", json_null());
+    o->urow = json_object();
+    json_object_set_new_nocheck(o->urow, "city", json_string(""));
+    json_object_set_new_nocheck(o->urow, "name", json_string(""));
+    json_object_set_new_nocheck(o->urow, "coverage", json_null());
 }
 
 static int s_rank(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char **argv)
@@ -108,9 +157,7 @@ static int s_rank(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
         return glci_usage_error(cmd, "give either --area or --focus, not both");
 
     glci_store_t *st = NULL;
-    glci_view_t *v = NULL;
-    glci_period_t p = {0};
-    glci_table_t *t = NULL;
+    s_out_t o = {.format = cli->format, .out = stdout};
     int status = GLCI_EXIT_FAIL;
     if (glci_cli_open(cmd, cli, 1, &st) != 0)
         goto cleanup;
@@ -137,94 +184,88 @@ static int s_rank(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
         by_id = fw->focus[which].id;
         by_name = fw->focus[which].name;
     }
-    if (glci_cli_view(cmd, st, &v) != 0)
+    if (glci_cli_view(cmd, st, &o.v) != 0)
         goto cleanup;
-    if (!opts[0].seen && glci_cli_latest_period(cmd, cli, v, &period) != 0)
+    if (!opts[0].seen && glci_cli_latest_period(cmd, cli, o.v, &period) != 0)
         goto cleanup;
-    rc = glci_period_load(v, fw, period, by, (uint32_t)which, 0, &p);
-    if (rc != 0) {
+
+    /* The JSON head names the ranked count before the rows: counted first
+     * (from the rank view's keys alone, by the index). */
+    size_t ranked = 0;
+    if (cli->format == GLCI_FMT_JSON) {
+        rc = glci_view_league_ranked(o.v, period, by, (uint32_t)which, &ranked);
+        if (rc != 0) {
+            glci_cli_store_fail(cmd, cli, rc, "cannot read the results");
+            goto cleanup;
+        }
+    }
+    static const char *const headers[] = {"rank", "city", "name", "score", "coverage"};
+    static const char *const uheaders[] = {"city", "name", "coverage"};
+    if (cli->format == GLCI_FMT_JSON) {
+        s_json_rows_init(&o);
+    } else {
+        o.t = glci_table_new(5, headers, cli->format == GLCI_FMT_CSV ? NULL : "rllrr");
+        o.u = glci_table_new(3, uheaders, "llr");
+    }
+    /* A period without any result is refused before anything is printed. */
+    glci_league_counts_t counts = {0};
+    if (cli->format == GLCI_FMT_JSON) {
+        if (ranked == 0)        /* any unranked city? */
+            rc = glci_view_league(o.v, period, by, (uint32_t)which, 1, GLCI_LEAGUE_UNRANKED,
+                                  NULL, NULL, &counts);
+        if (rc == 0 && ranked + counts.unranked == 0) {
+            glci_fail(cmd, "no data for period %d", (int)period);
+            goto cleanup;
+        }
+        if (rc == 0 && s_json_head(o.out, period, by, by_id, ranked) != 0)
+            o.failed = 1;
+    }
+    if (!o.failed)
+        rc = glci_view_league(o.v, period, by, (uint32_t)which, limit, GLCI_LEAGUE_UNRANKED,
+                              s_row, &o, &counts);
+    if (rc != 0 && !o.failed) {
         glci_cli_store_fail(cmd, cli, rc, "cannot read the results");
         goto cleanup;
     }
-    if (p.n == 0) {
-        glci_fail(cmd, "no data for period %d", (int)period);
-        goto cleanup;
-    }
-    size_t shown = limit && limit < p.n_ranked ? limit : p.n_ranked;
-    glci_city_t c;
-
     if (cli->format == GLCI_FMT_JSON) {
-        status = s_json(v, &p, shown, by, by_id) == 0 ? GLCI_EXIT_OK : GLCI_EXIT_FAIL;
-        goto cleanup;
-    }
-
-    char score[32], cov[32];
-    if (cli->format == GLCI_FMT_CSV) {
-        /* One table: ranked rows, then unranked ones with an empty rank. */
-        static const char *const headers[] = {"rank", "city", "name", "score", "coverage"};
-        t = glci_table_new(5, headers, NULL);
-        for (size_t i = 0; i < p.n; i++) {
-            const glci_period_row_t *r = &p.rows[i];
-            if (i >= shown && i < p.n_ranked)
-                continue;
-            s_name(v, r->city, &c);
-            if (r->ranked)
-                glci_table_cellf(t, "%u", r->rank);
-            else
-                glci_table_cell(t, "");
-            glci_table_cell(t, r->city);
-            glci_table_cell(t, c.name);
-            glci_fmt_exact(r->key, r->ranked, score, sizeof score);
-            glci_table_cell(t, score);
-            glci_fmt_exact(r->coverage, 1, cov, sizeof cov);
-            glci_table_cell(t, cov);
-        }
-        glci_table_print_csv(t, stdout);
+        if (!o.failed && !o.in_unranked && fputs("], \"unranked\": [", o.out) == EOF)
+            o.failed = 1;
+        if (o.failed || fputs("]}\n", o.out) == EOF || ferror(o.out))
+            goto cleanup;
         status = GLCI_EXIT_OK;
         goto cleanup;
     }
-
-    static const char *const headers[] = {"rank", "city", "name", "score", "coverage"};
-    t = glci_table_new(5, headers, "rllrr");
-    for (size_t i = 0; i < shown; i++) {
-        const glci_period_row_t *r = &p.rows[i];
-        s_name(v, r->city, &c);
-        glci_table_cellf(t, "%u", r->rank);
-        glci_table_cell(t, r->city);
-        glci_table_cell(t, c.name);
-        glci_fmt_score(r->key, 1, score, sizeof score);
-        glci_table_cell(t, score);
-        glci_table_cellf(t, "%.0f%%", r->coverage * 100.0);
+    size_t n = counts.ranked + counts.unranked;
+    if (n == 0) {
+        glci_fail(cmd, "no data for period %d", (int)period);
+        goto cleanup;
+    }
+    if (cli->format == GLCI_FMT_CSV) {
+        glci_table_print_csv(o.t, stdout);
+        status = GLCI_EXIT_OK;
+        goto cleanup;
     }
     printf("League table %d by %s%s%s%s (%zu ranked of %zu cities with data)\n",
            (int)period, by_name, by_id ? " (" : "", by_id ? by_id : "", by_id ? ")" : "",
-           p.n_ranked, p.n);
-    if (shown > 0)
-        glci_table_print_text(t, stdout);
+           counts.ranked, n);
+    if (glci_table_rows(o.t) > 0)
+        glci_table_print_text(o.t, stdout);
     else
         printf("no city is ranked for %d\n", (int)period);
-    glci_table_free(&t);
-    if (p.n > p.n_ranked) {
-        static const char *const uh[] = {"city", "name", "coverage"};
-        t = glci_table_new(3, uh, "llr");
-        for (size_t i = p.n_ranked; i < p.n; i++) {
-            const glci_period_row_t *r = &p.rows[i];
-            s_name(v, r->city, &c);
-            glci_table_cell(t, r->city);
-            glci_table_cell(t, c.name);
-            glci_table_cellf(t, "%.0f%%", r->coverage * 100.0);
-        }
+    if (counts.unranked > 0) {
         printf("\nUnranked (%s; min coverage %.0f%%):\n",
                by == GLCI_RANK_INDEX ? "no index: an area without a score or coverage too low"
                                      : "no score for it",
                fw->min_coverage * 100.0);
-        glci_table_print_text(t, stdout);
+        glci_table_print_text(o.u, stdout);
     }
     status = GLCI_EXIT_OK;
 cleanup:
-    glci_table_free(&t);
-    glci_period_release(&p);
-    glci_view_end(&v);
+    json_decref(o.row);
+    json_decref(o.urow);
+    glci_table_free(&o.t);
+    glci_table_free(&o.u);
+    glci_view_end(&o.v);
     glci_store_close(&st);
     return status;
 }

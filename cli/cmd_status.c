@@ -76,22 +76,36 @@ static int s_status(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char
         status = GLCI_EXIT_OK;
         goto cleanup;
     }
-    printf("store         %s (schema %u)\n", cli->store_dir, s.schema);
-    printf("framework     %s %s (%u areas, %u focus areas, %u indicators)\n", fw->id,
-           fw->version, fw->n_areas, fw->n_focus, fw->n_ind);
-    printf("hash          %s\n", fw->hash_hex);
-    printf("cities        %u (%u active)\n", s.n_cities, s.n_active);
-    printf("observations  %llu current, %llu applied with revisions\n",
-           (unsigned long long)s.n_observations, (unsigned long long)s.n_history);
-    printf("batches       %llu\n", (unsigned long long)s.n_batches);
-    printf("rejects       %llu\n", (unsigned long long)s.n_rejects);
+    /* For people: one aligned line per item. */
+    glci_table_t *t = glci_table_new(2, (const char *const[]){"item", "value"}, NULL);
+    glci_table_cell(t, "store");
+    glci_table_cellf(t, "%s (schema %u)", cli->store_dir, s.schema);
+    glci_table_cell(t, "framework");
+    glci_table_cellf(t, "%s %s (%u areas, %u focus areas, %u indicators)", fw->id,
+                     fw->version, fw->n_areas, fw->n_focus, fw->n_ind);
+    glci_table_cell(t, "hash");
+    glci_table_cell(t, fw->hash_hex);
+    glci_table_cell(t, "cities");
+    glci_table_cellf(t, "%u (%u active)", s.n_cities, s.n_active);
+    glci_table_cell(t, "observations");
+    glci_table_cellf(t, "%llu current, %llu applied with revisions",
+                     (unsigned long long)s.n_observations, (unsigned long long)s.n_history);
+    glci_table_cell(t, "batches");
+    glci_table_cellf(t, "%llu", (unsigned long long)s.n_batches);
+    glci_table_cell(t, "rejects");
+    glci_table_cellf(t, "%llu", (unsigned long long)s.n_rejects);
+    glci_table_cell(t, "periods");
     if (has_data)
-        printf("periods       %d-%d\n", (int)s.first_period, (int)s.last_period);
+        glci_table_cellf(t, "%d-%d", (int)s.first_period, (int)s.last_period);
     else
-        printf("periods       none yet\n");
-    printf("last ingest   %s\n", s.last_ingest ? ingest : "never");
-    printf("size          %.1f MiB in use, data file %.1f MiB on disk\n",
-           (double)s.size_bytes / 1048576.0, (double)s.file_bytes / 1048576.0);
+        glci_table_cell(t, "none yet");
+    glci_table_cell(t, "last ingest");
+    glci_table_cell(t, s.last_ingest ? ingest : "never");
+    glci_table_cell(t, "size");
+    glci_table_cellf(t, "%.1f MiB in use, data file %.1f MiB on disk",
+                     (double)s.size_bytes / 1048576.0, (double)s.file_bytes / 1048576.0);
+    glci_table_print_rows(t, stdout);
+    glci_table_free(&t);
     status = GLCI_EXIT_OK;
 cleanup:
     glci_view_end(&v);

@@ -1,9 +1,9 @@
 /* The collector's batch path between the wire and the store: decode a
- * payload with the limits, decide which city it may write (the
- * authenticated one, never the payload's, except in insecure mode), turn its
- * observations into glci_obs_t for glci_store_ingest, and turn the store's
- * answer into an Ack. No sockets here: the fuzz target drives this code
- * directly. */
+ * payload with the limits (the observations come out of the codec as the
+ * glci_obs_t the store ingests, no copy here), decide which city it may
+ * write (the authenticated one, never the payload's, except in insecure
+ * mode), and turn the store's answer into an Ack. No sockets here: the fuzz
+ * target drives this code directly. */
 #include "glci_collector.h"
 
 #include <stdio.h>
@@ -12,7 +12,7 @@
 
 #include "glci_alloc.h"
 
-static void s_ack_error(glci_wire_ack_t *ack, glci_wire_status_t status, const char *msg)
+static void s_ack_error(glci_wire_ack_t *ack, glci_batch_status_t status, const char *msg)
 {
     ack->version = GLCI_WIRE_VERSION;
     ack->status = status;
@@ -23,7 +23,7 @@ int glci_collector_batch_prepare(const void *payload, size_t len, const char *us
                                  const glci_wire_limits_t *lim, glci_collector_batch_t *out,
                                  char city[GLCI_CITY_ID_MAX + 1], glci_wire_ack_t *ack)
 {
-    char err[200];
+    char err[GLCI_ACK_ERROR_MAX + 1];
     uint64_t partial[2];
     memset(out, 0, sizeof *out);
     memset(ack, 0, sizeof *ack);
@@ -33,8 +33,8 @@ int glci_collector_batch_prepare(const void *payload, size_t len, const char *us
     if (rc != 0) {
         ack->stream = partial[0];
         ack->seq = partial[1];
-        s_ack_error(ack, GLCI_WIRE_MALFORMED, err);
-        return GLCI_WIRE_MALFORMED;
+        s_ack_error(ack, GLCI_BATCH_MALFORMED, err);
+        return GLCI_BATCH_MALFORMED;
     }
     glci_wire_batch_t *wb = out->wb;
     ack->stream = wb->stream;
@@ -44,47 +44,33 @@ int glci_collector_batch_prepare(const void *payload, size_t len, const char *us
         if (wb->city[0] && strcmp(wb->city, user_id) != 0) {
             snprintf(err, sizeof err, "batch claims city %s but its key belongs to %s",
                      wb->city, user_id);
-            s_ack_error(ack, GLCI_WIRE_FORBIDDEN, err);
+            s_ack_error(ack, GLCI_BATCH_FORBIDDEN, err);
             goto refuse;
         }
         if (!glci_city_id_valid(user_id)) {
-            s_ack_error(ack, GLCI_WIRE_FORBIDDEN, "connection is bound to no valid city");
+            s_ack_error(ack, GLCI_BATCH_FORBIDDEN, "connection is bound to no valid city");
             goto refuse;
         }
         snprintf(city, GLCI_CITY_ID_MAX + 1, "%s", user_id);
     } else {
         if (!wb->city[0]) {
-            s_ack_error(ack, GLCI_WIRE_FORBIDDEN,
+            s_ack_error(ack, GLCI_BATCH_FORBIDDEN,
                         "batch names no city (needed without CURVE authentication)");
             goto refuse;
         }
         if (!glci_city_id_valid(wb->city)) {
-            s_ack_error(ack, GLCI_WIRE_FORBIDDEN, "batch names an invalid city id");
+            s_ack_error(ack, GLCI_BATCH_FORBIDDEN, "batch names an invalid city id");
             goto refuse;
         }
         snprintf(city, GLCI_CITY_ID_MAX + 1, "%s", wb->city);
     }
 
-    out->obs = glci_xcalloc(wb->n_obs, sizeof *out->obs);
-    for (size_t i = 0; i < wb->n_obs; i++) {
-        const glci_wire_obs_t *w = &wb->obs[i];
-        glci_obs_t *o = &out->obs[i];
-        /* strings over their caps go through: the store rejects that
-         * observation alone (MALFORMED) and logs it, escaped and cut */
-        o->indicator = w->indicator;
-        o->source = w->source;
-        o->period = w->period;
-        o->has_period = w->has_period;
-        o->value = w->value;
-        o->has_value = w->has_value;
-        o->observed_at = w->has_observed_at ? w->observed_at : 0;
-    }
     return 0;
 
 refuse:
     glci_collector_batch_release(out);
     city[0] = '\0';
-    return GLCI_WIRE_FORBIDDEN;
+    return GLCI_BATCH_FORBIDDEN;
 }
 
 void glci_collector_batch_release(glci_collector_batch_t *b)
@@ -92,8 +78,6 @@ void glci_collector_batch_release(glci_collector_batch_t *b)
     if (!b)
         return;
     glci_wire_batch_free(&b->wb);
-    free(b->obs);
-    b->obs = NULL;
 }
 
 void glci_collector_ack_from_result(const glci_collector_batch_t *b,
@@ -106,17 +90,17 @@ void glci_collector_ack_from_result(const glci_collector_batch_t *b,
     ack->acked = r->acked;
     switch (r->status) {
     case GLCI_BATCH_APPLIED:
-        ack->status = GLCI_WIRE_APPLIED;
+        ack->status = GLCI_BATCH_APPLIED;
         break;
     case GLCI_BATCH_DUPLICATE:
-        ack->status = GLCI_WIRE_DUPLICATE;
+        ack->status = GLCI_BATCH_DUPLICATE;
         if (r->content_differs)
             snprintf(ack->error, sizeof ack->error,
                      "seq %llu was applied before with different content; not applied",
                      (unsigned long long)b->wb->seq);
         break;
     case GLCI_BATCH_GAP:
-        ack->status = GLCI_WIRE_GAP;
+        ack->status = GLCI_BATCH_GAP;
         ack->expected = r->expected;
         snprintf(ack->error, sizeof ack->error,
                  "sequence gap: got %llu, expected %llu",
@@ -124,19 +108,14 @@ void glci_collector_ack_from_result(const glci_collector_batch_t *b,
         break;
     case GLCI_BATCH_FORBIDDEN:
     default:
-        ack->status = GLCI_WIRE_FORBIDDEN;
+        ack->status = GLCI_BATCH_FORBIDDEN;
         snprintf(ack->error, sizeof ack->error, "city unknown or revoked");
         break;
     }
     if (r->n_rejections == 0)
         return;
+    /* the store's rejections are the ack's, one type */
     ack->n_rejections = r->n_rejections;
     ack->rejections = glci_xcalloc(r->n_rejections, sizeof *ack->rejections);
-    for (size_t i = 0; i < r->n_rejections; i++) {
-        const glci_rejection_t *s = &r->rejections[i];
-        glci_wire_rejection_t *d = &ack->rejections[i];
-        d->index = s->index;
-        d->reason = (int)s->reason;
-        snprintf(d->message, sizeof d->message, "%s", s->message);
-    }
+    memcpy(ack->rejections, r->rejections, r->n_rejections * sizeof *ack->rejections);
 }

@@ -244,12 +244,12 @@ static int s_take(s_daemon_t *d, s_item_t *it, const glci_wire_limits_t *lim)
 
     if (frames != 1) {
         it->ack.version = GLCI_WIRE_VERSION;
-        it->ack.status = GLCI_WIRE_MALFORMED;
+        it->ack.status = GLCI_BATCH_MALFORMED;
         snprintf(it->ack.error, sizeof it->ack.error,
                  "a batch is one frame; got %d", frames);
     } else if (!d->cfg.insecure && (!user || !*user)) {
         it->ack.version = GLCI_WIRE_VERSION;
-        it->ack.status = GLCI_WIRE_FORBIDDEN;
+        it->ack.status = GLCI_BATCH_FORBIDDEN;
         snprintf(it->ack.error, sizeof it->ack.error, "connection not authenticated");
     } else if (glci_collector_batch_prepare(zmq_msg_data(&body), zmq_msg_size(&body),
                                             user, lim, &it->b, it->city, &it->ack) == 0) {
@@ -262,12 +262,12 @@ static int s_take(s_daemon_t *d, s_item_t *it, const glci_wire_limits_t *lim)
             glci_collector_batch_release(&it->b);
             it->ack.version = GLCI_WIRE_VERSION;
             if (rc == GLCI_STORE_ENOCITY) {
-                it->ack.status = GLCI_WIRE_FORBIDDEN;
+                it->ack.status = GLCI_BATCH_FORBIDDEN;
                 snprintf(it->ack.error, sizeof it->ack.error,
                          "key %.40s is no longer registered to city %s",
                          key ? key : "(none)", it->city);
             } else {
-                it->ack.status = GLCI_WIRE_UNAVAILABLE;
+                it->ack.status = GLCI_BATCH_UNAVAILABLE;
                 snprintf(it->ack.error, sizeof it->ack.error,
                          "collector cannot check the key now (%s); resend later",
                          glci_store_strerror(rc));
@@ -278,7 +278,7 @@ static int s_take(s_daemon_t *d, s_item_t *it, const glci_wire_limits_t *lim)
         d->stats.refused++;
         glci_warn("batch from %s (stream %016llx seq %llu) refused: %s: %s",
                   user ? user : "?", (unsigned long long)it->ack.stream,
-                  (unsigned long long)it->ack.seq, glci_wire_status_str(it->ack.status),
+                  (unsigned long long)it->ack.seq, glci_batch_status_str(it->ack.status),
                   it->ack.error);
     }
     zmq_msg_close(&body);
@@ -307,7 +307,7 @@ static void s_round(s_daemon_t *d)
         b->city = it->city;
         b->stream = it->b.wb->stream;
         b->seq = it->b.wb->seq;
-        b->obs = it->b.obs;
+        b->obs = it->b.wb->obs;
         b->n_obs = it->b.wb->n_obs;
         it->slot = nb++;
     }
@@ -333,7 +333,7 @@ static void s_round(s_daemon_t *d)
                 glci_debug("%s stream %016llx seq %llu: %s, acked %llu, %zu rejected",
                            it->city, (unsigned long long)it->ack.stream,
                            (unsigned long long)it->ack.seq,
-                           glci_wire_status_str(it->ack.status),
+                           glci_batch_status_str(it->ack.status),
                            (unsigned long long)it->ack.acked, r->n_rejections);
                 if (r->status == GLCI_BATCH_FORBIDDEN)
                     glci_warn("batch from %s refused: city unknown or revoked", it->city);
@@ -348,7 +348,7 @@ static void s_round(s_daemon_t *d)
                 it->ack.version = GLCI_WIRE_VERSION;
                 it->ack.stream = it->b.wb->stream;
                 it->ack.seq = it->b.wb->seq;
-                it->ack.status = GLCI_WIRE_UNAVAILABLE;
+                it->ack.status = GLCI_BATCH_UNAVAILABLE;
                 snprintf(it->ack.error, sizeof it->ack.error,
                          "collector cannot store now (%s); resend later",
                          glci_store_strerror(rc));

@@ -11,6 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <stdio.h>
+
+#include "glci_config.h"
 #include "glci_log.h"
 #include "glci_store.h"
 #include "glci_wire.h"
@@ -25,18 +28,27 @@ enum {
     GLCI_COLLECTOR_EXIT_USAGE = 2    /* bad flag, bad config file */
 };
 
-/* What the command line said; NULL / 0 where it said nothing. Strings point
- * into argv. */
+/* What the command line said: --config, --help, and each setting given as
+ * a flag, in order (key: the table's name, e.g. "batch_max"). Strings
+ * point into argv (or, added by a caller, into its own storage). */
 typedef struct {
-    const char *store;
-    const char *listen;
     const char *config;
-    const char *log_level;
-    int insecure;
     int help;
+    size_t n_set;
+    struct {
+        const char *key, *value;
+    } set[32];
 } glci_collector_args_t;
 
-/* The effective configuration: defaults, then the file, then the flags. */
+/* Adds a setting as if given as a flag (overrides the file). -1 when the
+ * list is full. */
+int glci_collector_args_add(glci_collector_args_t *args, const char *key, const char *value);
+
+/* The last value given for key, or NULL. */
+const char *glci_collector_args_get(const glci_collector_args_t *args, const char *key);
+
+/* The effective configuration: defaults, then the file, then the flags
+ * (the table glci_collector_config_map says each key's default and range). */
 typedef struct {
     char *store;               /* required */
     char *listen;
@@ -53,12 +65,17 @@ typedef struct {
     size_t map_max;            /* bytes; 0: the store's default */
 } glci_collector_config_t;
 
-/* Usage text for --help. */
-extern const char glci_collector_usage[];
+/* The table of the collector's settings (glci_config.h). */
+extern const glci_conf_map_t glci_collector_config_map;
 
-/* Parses the command line (argv[0] is the program). Accepts "--flag VALUE"
- * and "--flag=VALUE". -1 for an unknown flag, a missing value or a stray
- * argument. */
+/* Prints --help: the usage, then the settings from the table. */
+void glci_collector_usage(FILE *out);
+
+/* Parses the command line (argv[0] is the program): --config, --help and
+ * every setting of the table as a flag, "--flag VALUE" or "--flag=VALUE"
+ * (a boolean alone means true); values are judged by
+ * glci_collector_config_build. -1 for an unknown flag, a missing or empty
+ * value or a stray argument. */
 int glci_collector_parse_args(int argc, char **argv, glci_collector_args_t *args,
                               char *err, size_t errlen);
 
@@ -84,18 +101,17 @@ int glci_collector_run(const glci_collector_args_t *args, const glci_collector_c
 
 /* ---- The batch path, exposed for the fuzz target --------------------- */
 
-/* One received batch turned into what the store ingests: the observations
- * of a decoded wire batch as glci_obs_t (strings pointing into wb). */
+/* One received batch: the decoded wire batch, whose observations
+ * (wb->obs, strings pointing into wb) the store ingests as they are. */
 typedef struct {
     glci_wire_batch_t *wb;
-    glci_obs_t *obs;
 } glci_collector_batch_t;
 
 /* Decodes payload and decides the city: in secure mode (user_id not NULL)
  * the batch's claimed city must be absent or equal to user_id; in insecure
  * mode (user_id NULL) the claimed city is used and must be a valid id.
  * Returns 0 with out filled and city set, or the ack status to answer with
- * (GLCI_WIRE_MALFORMED or GLCI_WIRE_FORBIDDEN) with ack->error, stream and
+ * (GLCI_BATCH_MALFORMED or GLCI_BATCH_FORBIDDEN) with ack->error, stream and
  * seq filled. */
 int glci_collector_batch_prepare(const void *payload, size_t len, const char *user_id,
                                  const glci_wire_limits_t *lim, glci_collector_batch_t *out,
@@ -103,8 +119,8 @@ int glci_collector_batch_prepare(const void *payload, size_t len, const char *us
 
 void glci_collector_batch_release(glci_collector_batch_t *b);
 
-/* Fills ack from a batch's store result (rejections copied, messages cut to
- * GLCI_WIRE_MESSAGE_MAX). The caller releases ack with
+/* Fills ack from a batch's store result (its rejections copied). The caller
+ * releases ack with
  * glci_wire_ack_release. */
 void glci_collector_ack_from_result(const glci_collector_batch_t *b,
                                     const glci_batch_result_t *r, glci_wire_ack_t *ack);

@@ -17,7 +17,7 @@ int main(int argc, char **argv)
         return GLCI_COLLECTOR_EXIT_USAGE;
     }
     if (args.help) {
-        fputs(glci_collector_usage, stdout);
+        glci_collector_usage(stdout);
         return GLCI_COLLECTOR_EXIT_OK;
     }
     if (glci_collector_config_build(&args, &cfg, err, sizeof err) != 0) {

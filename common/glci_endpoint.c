@@ -1,6 +1,7 @@
 /* The strict local-endpoint check: see glci_endpoint.h. */
 #include "glci_endpoint.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* 1 if p is PORT and the end of the text: "*" or a decimal 1..65535. */
@@ -51,4 +52,12 @@ int glci_endpoint_local(const char *ep)
         }
     }
     return *p == ':' && s_port_end(p + 1);
+}
+
+int glci_endpoint_scheme_check(const char *value, char *why, size_t whylen)
+{
+    if (strncmp(value, "tcp://", 6) == 0 || strncmp(value, "ipc://", 6) == 0)
+        return 0;
+    snprintf(why, whylen, "be a tcp:// or ipc:// endpoint");
+    return -1;
 }

@@ -4,6 +4,8 @@
 #ifndef GLCI_ENDPOINT_H
 #define GLCI_ENDPOINT_H
 
+#include <stddef.h>
+
 /* 1 if endpoint is exactly one of
  *   ipc://PATH                  (PATH non-empty)
  *   tcp://127.A.B.C:PORT        (A, B, C decimal 0..255)
@@ -13,5 +15,10 @@
  * nothing follows it (so no ZeroMQ "source;destination" forms and no host
  * names that merely start with "127." or "localhost"), else 0. */
 int glci_endpoint_local(const char *endpoint);
+
+/* The scheme rule of a setting naming an endpoint: 0 for tcp://... or
+ * ipc://..., else -1 with "be a tcp:// or ipc:// endpoint" in why (a
+ * glci_conf_key_t check). */
+int glci_endpoint_scheme_check(const char *value, char *why, size_t whylen);
 
 #endif

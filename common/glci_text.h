@@ -24,4 +24,10 @@ void glci_format_iso_time(int64_t unix_seconds, char *buf, size_t len);
  * the fewest digits that round-trip). buf at least 32 bytes. */
 void glci_format_double(double v, char *buf, size_t len);
 
+/* Writes a one-line message into err (errlen bytes, always terminated;
+ * nothing when err is NULL or errlen 0) and returns -1: the error helper of
+ * every layer that reports into a caller's buffer. */
+int glci_errf(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #endif

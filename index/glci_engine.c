@@ -253,48 +253,28 @@ void glci_index_prefetch(const glci_framework_t *fw, const glci_result_t *r, uin
         __builtin_prefetch(&slots[fo->ind[k]], 1, 3);
 }
 
-/* ---- Rank order --------------------------------------------------------- */
+/* ---- Rank order ----------------------------------------------------------- */
 
-int glci_rank_cmp(double a_index, const char *a_city, double b_index, const char *b_city)
+int glci_rank_cmp(double a_score, const char *a_city, double b_score, const char *b_city)
 {
-    if (a_index > b_index)
+    if (a_score > b_score)
         return -1;
-    if (a_index < b_index)
+    if (a_score < b_score)
         return 1;
     int c = strcmp(a_city, b_city);
     return (c > 0) - (c < 0);
 }
 
-/* IEEE-754 bits made unsigned-order-preserving (flip the sign bit of
- * positives, all bits of negatives), then inverted for descending order,
- * written big-endian. */
-void glci_rank_key(double index, unsigned char out[8])
+uint32_t glci_rank_at(size_t pos, double score, double prev_score, uint32_t prev_rank)
 {
-    uint64_t bits;
-    if (index == 0.0)
-        index = 0.0;            /* -0.0 and 0.0 are the same index */
-    memcpy(&bits, &index, 8);
-    bits = (bits >> 63) ? ~bits : bits | (1ull << 63);
-    bits = ~bits;
-    for (int k = 0; k < 8; k++)
-        out[k] = (unsigned char)(bits >> (56 - 8 * k));
-}
-
-double glci_rank_key_decode(const unsigned char key[8])
-{
-    uint64_t bits = 0;
-    for (int k = 0; k < 8; k++)
-        bits = (bits << 8) | key[k];
-    bits = ~bits;
-    bits = (bits >> 63) ? bits & ~(1ull << 63) : ~bits;
-    double v;
-    memcpy(&v, &bits, 8);
-    return v;
+    if (pos > 1 && score == prev_score)
+        return prev_rank;
+    return (uint32_t)pos;
 }
 
 void glci_rank_assign(const double *sorted_desc, size_t n, uint32_t *ranks)
 {
     for (size_t k = 0; k < n; k++)
-        ranks[k] = (k > 0 && sorted_desc[k] == sorted_desc[k - 1]) ? ranks[k - 1]
-                                                                  : (uint32_t)(k + 1);
+        ranks[k] = glci_rank_at(k + 1, sorted_desc[k], k ? sorted_desc[k - 1] : 0.0,
+                                k ? ranks[k - 1] : 0);
 }

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "glci_obs.h"
+
 enum {
     GLCI_INDEX_OK      = 0,
     GLCI_INDEX_EIO     = -1,   /* framework file cannot be read */
@@ -22,8 +24,8 @@ const char *glci_index_strerror(int code);
 /* ---- Framework model (read-only once loaded) ------------------------- */
 
 /* Longest area, focus area or indicator id a framework may define, in bytes.
- * (An observation may name up to 64 bytes, the wire's limit: a 64-byte id is
- * simply not in any framework, i.e. an unknown indicator.) */
+ * (An observation may name up to GLCI_OBS_INDICATOR_MAX bytes: a longer id
+ * than this is simply not in any framework, i.e. an unknown indicator.) */
 #define GLCI_FRAMEWORK_ID_MAX 63
 
 typedef enum { GLCI_DIR_HIGHER = 0, GLCI_DIR_LOWER = 1 } glci_direction_t;
@@ -97,45 +99,19 @@ int32_t glci_framework_indicator(const glci_framework_t *fw, const char *id);
 int32_t glci_framework_area(const glci_framework_t *fw, const char *id);
 int32_t glci_framework_focus(const glci_framework_t *fw, const char *id);
 
-/* ---- Text from outside ------------------------------------------------ */
-
-/* NULL if s (NUL-terminated) is valid UTF-8 holding no control character
- * (C0 bytes 0x01-0x1F, DEL 0x7F, C1 U+0080-U+009F); else a short phrase for
- * a message, "contains a control character" or "is not valid UTF-8" (a
- * static string). */
-const char *glci_utf8_problem(const char *s);
-
-/* Copies at most max_in bytes of s (stopping at its NUL) into out as
- * printable, valid UTF-8: each printable UTF-8 character is copied as is,
- * every other byte (control, stray or invalid UTF-8) becomes the four
- * characters "\xNN" (upper-case hex). Never writes more than outlen bytes
- * and always terminates out (outlen > 0); it stops before a character or
- * escape that would not fit whole, so the result is never cut inside one.
- * Returns the length written. */
-size_t glci_utf8_escape(const char *s, size_t max_in, char *out, size_t outlen);
-
 /* ---- Validation of one observation ----------------------------------- */
 
-typedef enum {
-    GLCI_REJECT_NONE              = 0,
-    GLCI_REJECT_UNKNOWN_INDICATOR = 1,
-    GLCI_REJECT_NOT_FINITE        = 2,
-    GLCI_REJECT_OUT_OF_RANGE      = 3,
-    GLCI_REJECT_BAD_PERIOD        = 4,
-    GLCI_REJECT_MALFORMED         = 5   /* a field missing or too long */
-} glci_reject_t;
-
-/* Short reason text: "unknown indicator", "value is not finite",
- * "value out of range", "period out of range", "malformed observation". */
-const char *glci_reject_str(glci_reject_t reason);
-
-/* Checks one observation against the framework. Returns GLCI_REJECT_NONE and
+/* Checks one observation against the framework: the indicator exists, the
+ * period is within the framework's, the value is finite and within the
+ * indicator's [min, max]. Its shape (fields present, lengths, text) is
+ * glci_obs_check's, which the store asks first. Returns GLCI_REJECT_NONE and
  * the indicator's index in *ind, or the reason with a one-line explanation in
  * msg (e.g. "value 120 outside [0, 100] for adult_learning_rate").
  * MALFORMED only for a missing or empty id; any other id not in the
  * framework, whatever its length, is UNKNOWN_INDICATOR and is echoed in msg
- * escaped with glci_utf8_escape and cut after 64 bytes ("..."), so msg is
- * always printable, valid UTF-8. msg may be NULL (msglen 0). */
+ * escaped with glci_utf8_escape and cut after GLCI_OBS_INDICATOR_MAX bytes
+ * ("..."), so msg is always printable, valid UTF-8. msg may be NULL
+ * (msglen 0). */
 glci_reject_t glci_framework_check(const glci_framework_t *fw,
                                    const char *indicator, int64_t period,
                                    double value, uint32_t *ind,
@@ -230,19 +206,23 @@ void glci_index_prefetch(const glci_framework_t *fw, const glci_result_t *r, uin
 /* Indicator score of value v (SPEC §3.2), clamped to [0, 100]. */
 double glci_indicator_score(const glci_indicator_t *ind, double v);
 
-/* ---- Rank order -------------------------------------------------------- */
+/* ---- Rank order (SPEC §3.7) --------------------------------------------
+ *
+ * The rule every league table follows; the store applies it to what it
+ * holds (glci_view_league), and the rank view's byte encoding is the
+ * store's. */
 
-/* Order of two ranked entries: index descending, then city id ascending.
+/* Order of two ranked entries: score descending, then city id ascending.
  * Negative if a comes first. */
-int glci_rank_cmp(double a_index, const char *a_city, double b_index, const char *b_city);
+int glci_rank_cmp(double a_score, const char *a_city, double b_score, const char *b_city);
 
-/* 8 bytes that sort (memcmp) in rank order: higher index first. Equal
- * indices give equal keys. */
-void glci_rank_key(double index, unsigned char out[8]);
-double glci_rank_key_decode(const unsigned char key[8]);
+/* The rank of the pos-th entry (from 1) of a table in rank order, given
+ * its score and the previous entry's score and rank (ignored for pos 1):
+ * equal scores share a rank (1, 2, 2, 4). For tables read one row at a
+ * time. */
+uint32_t glci_rank_at(size_t pos, double score, double prev_score, uint32_t prev_rank);
 
-/* Ranks for n indices already in rank order: equal indices share a rank
- * (1, 2, 2, 4). */
+/* Ranks for n scores already in rank order (glci_rank_at for each). */
 void glci_rank_assign(const double *sorted_desc, size_t n, uint32_t *ranks);
 
 #endif

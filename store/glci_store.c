@@ -16,6 +16,8 @@
 
 #include "glci_alloc.h"
 #include "glci_keyfile.h"
+#include "glci_text.h"
+#include "glci_utf8.h"
 
 const char *const glci_store_db_names[S_DB_COUNT] = {
     "meta", "cities", "keys", "streams", "batches", "obs", "history",
@@ -39,6 +41,33 @@ const char *glci_store_strerror(int code)
     case GLCI_STORE_EIO: return "I/O or LMDB error";
     case GLCI_STORE_ERDONLY: return "store is open read-only";
     default: return "unknown store error";
+    }
+}
+
+int glci_store_code(int rc)
+{
+    if (rc == 0 || (rc <= GLCI_STORE_ENOENT && rc >= GLCI_STORE_ERDONLY))
+        return rc;
+    switch (rc) {
+    case MDB_MAP_FULL:
+    case ENOSPC:
+        return GLCI_STORE_ENOSPC;
+    case MDB_NOTFOUND:
+    case ENOENT:
+        return GLCI_STORE_ENOENT;
+    case MDB_CORRUPTED:
+    case MDB_PAGE_NOTFOUND:
+    case MDB_INVALID:
+    case MDB_VERSION_MISMATCH:
+    case MDB_BAD_VALSIZE:
+        return GLCI_STORE_ECORRUPT;
+    case EACCES:
+    case EROFS:
+        return GLCI_STORE_ERDONLY;
+    case ENAMETOOLONG:
+        return GLCI_STORE_EINVAL;
+    default:
+        return GLCI_STORE_EIO;
     }
 }
 
@@ -94,7 +123,7 @@ size_t glci_store_rank_key(unsigned char *k, int32_t period, double index, const
 {
     size_t n = strlen(city);
     glci_bei32_put(k, period);
-    glci_rank_key(index, k + 4);
+    glci_store_rank_key_encode(index, k + 4);
     if (n > GLCI_CITY_ID_MAX)
         n = GLCI_CITY_ID_MAX;
     memcpy(k + 12, city, n);
@@ -112,7 +141,7 @@ int glci_store_city_get(glci_store_t *st, MDB_txn *txn, const char *id, s_cityre
     if (rc == MDB_NOTFOUND)
         return GLCI_STORE_ENOCITY;
     if (rc != 0)
-        return glci_mdb_err(rc);
+        return glci_store_code(rc);
     if (v.mv_size != sizeof *out)
         return GLCI_STORE_ECORRUPT;
     memcpy(out, v.mv_data, sizeof *out);
@@ -130,7 +159,7 @@ int glci_store_meta_u64(glci_store_t *st, MDB_txn *txn, const char *name, uint64
     if (rc == MDB_NOTFOUND)
         return 0;
     if (rc != 0)
-        return glci_mdb_err(rc);
+        return glci_store_code(rc);
     if (v.mv_size != 8)
         return GLCI_STORE_ECORRUPT;
     *out = glci_be64_get(v.mv_data);
@@ -228,17 +257,19 @@ int glci_store_create(const char *dir, const char *framework_path,
         rc = errno == EACCES || errno == EROFS ? GLCI_STORE_ERDONLY : GLCI_STORE_EIO;
         goto out_fw;
     }
-    rc = glci_mdb_open(dir, GLCI_MDB_CREATE, opts ? opts->map_size : 0,
-                       opts ? opts->map_max : 0, S_DB_COUNT, &st.mdb, err, errlen);
+    rc = glci_store_code(glci_mdb_open(dir, GLCI_MDB_CREATE, opts ? opts->map_size : 0,
+                                       opts ? opts->map_max : 0, S_DB_COUNT, &st.mdb,
+                                       err, errlen));
     if (rc != 0)
         goto out_fw;
-    rc = glci_mdb_dbis(st.mdb, glci_store_db_names, NULL, S_DB_COUNT, 1, st.dbi);
+    rc = glci_store_code(glci_mdb_dbis(st.mdb, glci_store_db_names, NULL, S_DB_COUNT, 1,
+                                       st.dbi));
     if (rc != 0) {
         s_msg(err, errlen, "%s: cannot create databases: %s", dir, glci_store_strerror(rc));
         goto out_env;
     }
     s_create_ctx_t ctx = {&st, fw};
-    rc = glci_mdb_write(st.mdb, s_create_txn, &ctx);
+    rc = glci_store_code(glci_mdb_write(st.mdb, s_create_txn, &ctx));
     if (rc != 0)
         s_msg(err, errlen, "%s: cannot write the store header: %s", dir,
               glci_store_strerror(rc));
@@ -257,7 +288,7 @@ static int s_load_header(glci_store_t *st, char *err, size_t errlen)
     char ferr[512];
     int rc;
 
-    rc = glci_mdb_read_begin(st->mdb, &txn);
+    rc = glci_store_code(glci_mdb_read_begin(st->mdb, &txn));
     if (rc != 0) {
         s_msg(err, errlen, "%s: cannot read: %s", st->dir, glci_store_strerror(rc));
         return rc;
@@ -332,11 +363,14 @@ int glci_store_open(const char *dir, const glci_store_opts_t *opts,
     }
     st = glci_xcalloc(1, sizeof *st);
     st->dir = glci_xstrdup(dir);
-    rc = glci_mdb_open(dir, flags, opts ? opts->map_size : 0, opts ? opts->map_max : 0,
-                       S_DB_COUNT, &st->mdb, err, errlen);
+    rc = glci_store_code(glci_mdb_open(dir, flags, opts ? opts->map_size : 0,
+                                       opts ? opts->map_max : 0, S_DB_COUNT, &st->mdb,
+                                       err, errlen));
     if (rc != 0)
         goto fail;
     rc = glci_mdb_dbis(st->mdb, glci_store_db_names, NULL, S_DB_COUNT, 0, st->dbi);
+    /* a database missing from an existing file: not a store of ours */
+    rc = rc == MDB_NOTFOUND ? GLCI_STORE_ECORRUPT : glci_store_code(rc);
     if (rc != 0) {
         s_msg(err, errlen, "%s: not a glci store (databases missing): %s", dir,
               glci_store_strerror(rc));
@@ -370,7 +404,9 @@ const glci_framework_t *glci_store_framework(const glci_store_t *st)
 
 int glci_store_reader_check(glci_store_t *st)
 {
-    return glci_mdb_reader_check(st->mdb);
+    int dead = 0;
+    int rc = glci_store_code(glci_mdb_reader_check(st->mdb, &dead));
+    return rc != 0 ? rc : dead;
 }
 
 /* ---- Cities -------------------------------------------------------------- */
@@ -482,122 +518,140 @@ static int s_admin_txn(MDB_txn *txn, void *vctx)
     return s_bump_auth(st, txn);
 }
 
-/* Records the one-line message of a failed admin call and returns code. */
-static int s_fail(glci_store_t *st, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int s_fail(glci_store_t *st, int code, const char *fmt, ...)
+int glci_city_id_check(const char *id, char *err, size_t errlen)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(st->lasterr, sizeof st->lasterr, fmt, ap);
-    va_end(ap);
-    return code;
+    if (glci_city_id_valid(id))
+        return 0;
+    glci_errf(err, errlen, "city id '%.80s' is not valid ([a-z0-9][a-z0-9._-]*, at most %d "
+              "characters)", id ? id : "", GLCI_CITY_ID_MAX);
+    return GLCI_STORE_EINVAL;
 }
 
-const char *glci_store_last_error(const glci_store_t *st)
-{
-    return st->lasterr;
-}
-
-static int s_admin(glci_store_t *st, s_admin_ctx_t *c, const char *pubkey_z85, int key_required)
+static int s_admin(glci_store_t *st, s_admin_ctx_t *c, const char *pubkey_z85,
+                   int key_required, char *err, size_t errlen)
 {
     int rc;
 
-    if (glci_mdb_rdonly(st->mdb))
-        return s_fail(st, GLCI_STORE_ERDONLY, "%s: store is open read-only", st->dir);
-    if (!glci_city_id_valid(c->id))
-        return s_fail(st, c->op == S_OP_ADD ? GLCI_STORE_EINVAL : GLCI_STORE_ENOCITY,
-                      "city id '%.80s' is not valid ([a-z0-9][a-z0-9._-]*, at most %d "
-                      "characters)", c->id ? c->id : "", GLCI_CITY_ID_MAX);
+    if (glci_mdb_rdonly(st->mdb)) {
+        glci_errf(err, errlen, "%s: store is open read-only", st->dir);
+        return GLCI_STORE_ERDONLY;
+    }
+    if (glci_city_id_check(c->id, err, errlen) != 0)
+        return c->op == S_OP_ADD ? GLCI_STORE_EINVAL : GLCI_STORE_ENOCITY;
     if (pubkey_z85) {
-        if (!glci_key_valid(pubkey_z85) || glci_key_decode(pubkey_z85, c->key) != 0)
-            return s_fail(st, GLCI_STORE_EINVAL,
-                          "public key '%.60s' is not 40 Z85 characters", pubkey_z85);
+        if (!glci_key_valid(pubkey_z85) || glci_key_decode(pubkey_z85, c->key) != 0) {
+            glci_errf(err, errlen, "public key '%.60s' is not 40 Z85 characters", pubkey_z85);
+            return GLCI_STORE_EINVAL;
+        }
         c->has_key = 1;
     } else if (key_required) {
-        return s_fail(st, GLCI_STORE_EINVAL, "a public key is required");
+        glci_errf(err, errlen, "a public key is required");
+        return GLCI_STORE_EINVAL;
     }
     c->st = st;
     if (!pubkey_z85)
         pubkey_z85 = "";        /* only named in messages below */
-    rc = glci_mdb_write(st->mdb, s_admin_txn, c);
+    rc = glci_store_code(glci_mdb_write(st->mdb, s_admin_txn, c));
     switch (rc) {
     case 0:
-        st->lasterr[0] = 0;
-        return 0;
+        if (err && errlen)
+            err[0] = '\0';
+        break;
     case GLCI_STORE_EEXIST:
         if (c->op == S_OP_ADD && !c->key_taken)
-            return s_fail(st, rc, "city '%s' is already registered", c->id);
-        return s_fail(st, rc, "public key %s is already registered", pubkey_z85);
+            glci_errf(err, errlen, "city '%s' is already registered", c->id);
+        else
+            glci_errf(err, errlen, "public key %s is already registered", pubkey_z85);
+        break;
     case GLCI_STORE_ENOCITY:
-        return s_fail(st, rc, "no city '%s'", c->id);
+        glci_errf(err, errlen, "no city '%s'", c->id);
+        break;
     case GLCI_STORE_ENOENT:
-        return s_fail(st, rc, "public key %s is not registered to city '%s'", pubkey_z85,
-                      c->id);
+        glci_errf(err, errlen, "public key %s is not registered to city '%s'", pubkey_z85,
+                  c->id);
+        break;
     default:
-        return s_fail(st, rc, "%s: cannot write: %s", st->dir, glci_store_strerror(rc));
+        glci_errf(err, errlen, "%s: cannot write: %s", st->dir, glci_store_strerror(rc));
+        break;
     }
+    return rc;
+}
+
+int glci_city_check(const char *id, const char *name, const char *country,
+                    char *country_out, char *err, size_t errlen)
+{
+    const char *why;
+    size_t nlen = name ? strlen(name) : 0;
+
+    if (glci_city_id_check(id, err, errlen) != 0)
+        return GLCI_STORE_EINVAL;
+    if (nlen == 0 || nlen > GLCI_CITY_NAME_MAX) {
+        glci_errf(err, errlen, "city name must be 1 to %d bytes", GLCI_CITY_NAME_MAX);
+        return GLCI_STORE_EINVAL;
+    }
+    /* Names are shown and written as JSON: valid UTF-8, no control
+     * characters. */
+    if ((why = glci_utf8_problem(name)) != NULL) {
+        glci_errf(err, errlen, "city name %s", why);
+        return GLCI_STORE_EINVAL;
+    }
+    if (!country || strlen(country) != 2 || !isalpha((unsigned char)country[0]) ||
+        !isalpha((unsigned char)country[1])) {
+        glci_errf(err, errlen, "country '%.20s' is not a two-letter ISO 3166-1 code",
+                  country ? country : "");
+        return GLCI_STORE_EINVAL;
+    }
+    if (country_out) {
+        country_out[0] = (char)toupper((unsigned char)country[0]);
+        country_out[1] = (char)toupper((unsigned char)country[1]);
+        country_out[2] = '\0';
+    }
+    return 0;
 }
 
 int glci_store_city_add(glci_store_t *st, const char *id, const char *name,
-                        const char *country, const char *pubkey_z85)
+                        const char *country, const char *pubkey_z85,
+                        char *err, size_t errlen)
 {
     s_admin_ctx_t c;
-    const char *why;
-    size_t nlen;
+    int rc;
 
     memset(&c, 0, sizeof c);
-    if (!glci_city_id_valid(id))
-        return s_fail(st, GLCI_STORE_EINVAL,
-                      "city id '%.80s' is not valid ([a-z0-9][a-z0-9._-]*, at most %d "
-                      "characters)", id ? id : "", GLCI_CITY_ID_MAX);
-    nlen = name ? strlen(name) : 0;
-    if (nlen == 0 || nlen > GLCI_CITY_NAME_MAX)
-        return s_fail(st, GLCI_STORE_EINVAL, "city name must be 1 to %d bytes",
-                      GLCI_CITY_NAME_MAX);
-    /* Names are shown and written as JSON: valid UTF-8, no control
-     * characters. */
-    if ((why = glci_utf8_problem(name)) != NULL)
-        return s_fail(st, GLCI_STORE_EINVAL, "city name %s", why);
-    if (!country || strlen(country) != 2 || !isalpha((unsigned char)country[0]) ||
-        !isalpha((unsigned char)country[1]))
-        return s_fail(st, GLCI_STORE_EINVAL,
-                      "country '%.20s' is not a two-letter ISO 3166-1 code",
-                      country ? country : "");
-    c.country[0] = (char)toupper((unsigned char)country[0]);
-    c.country[1] = (char)toupper((unsigned char)country[1]);
+    if ((rc = glci_city_check(id, name, country, c.country, err, errlen)) != 0)
+        return rc;
     c.id = id;
     c.name = name;
     c.op = S_OP_ADD;
-    return s_admin(st, &c, pubkey_z85, 0);
+    return s_admin(st, &c, pubkey_z85, 0, err, errlen);
 }
 
-int glci_store_city_key_add(glci_store_t *st, const char *id, const char *pubkey_z85)
+int glci_store_city_key_add(glci_store_t *st, const char *id, const char *pubkey_z85,
+                            char *err, size_t errlen)
 {
     s_admin_ctx_t c;
     memset(&c, 0, sizeof c);
     c.id = id;
     c.op = S_OP_KEY_ADD;
-    return s_admin(st, &c, pubkey_z85, 1);
+    return s_admin(st, &c, pubkey_z85, 1, err, errlen);
 }
 
-int glci_store_city_key_remove(glci_store_t *st, const char *id, const char *pubkey_z85)
+int glci_store_city_key_remove(glci_store_t *st, const char *id, const char *pubkey_z85,
+                               char *err, size_t errlen)
 {
     s_admin_ctx_t c;
     memset(&c, 0, sizeof c);
     c.id = id;
     c.op = S_OP_KEY_REMOVE;
-    return s_admin(st, &c, pubkey_z85, 1);
+    return s_admin(st, &c, pubkey_z85, 1, err, errlen);
 }
 
-int glci_store_city_revoke(glci_store_t *st, const char *id)
+int glci_store_city_revoke(glci_store_t *st, const char *id, char *err, size_t errlen)
 {
     s_admin_ctx_t c;
     memset(&c, 0, sizeof c);
     c.id = id;
     c.op = S_OP_REVOKE;
-    return s_admin(st, &c, NULL, 0);
+    return s_admin(st, &c, NULL, 0, err, errlen);
 }
 
 /* The active city owning key, copied into city (may be NULL). */
@@ -610,7 +664,7 @@ static int s_key_lookup(glci_store_t *st, const unsigned char key[32],
     s_cityrec_t rec;
     int rc;
 
-    rc = glci_mdb_read_begin(st->mdb, &txn);
+    rc = glci_store_code(glci_mdb_read_begin(st->mdb, &txn));
     if (rc != 0)
         return rc;
     rc = mdb_get(txn, st->dbi[S_DB_KEYS], &k, &v);
@@ -619,7 +673,7 @@ static int s_key_lookup(glci_store_t *st, const unsigned char key[32],
         goto out;
     }
     if (rc != 0) {
-        rc = glci_mdb_err(rc);
+        rc = glci_store_code(rc);
         goto out;
     }
     if (v.mv_size < 2 || v.mv_size > sizeof id || ((char *)v.mv_data)[v.mv_size - 1]) {
@@ -655,7 +709,7 @@ int glci_store_key_check(glci_store_t *st, const unsigned char key[32], const ch
 int glci_store_auth_generation(glci_store_t *st, uint64_t *gen)
 {
     MDB_txn *txn = NULL;
-    int rc = glci_mdb_read_begin(st->mdb, &txn);
+    int rc = glci_store_code(glci_mdb_read_begin(st->mdb, &txn));
     if (rc != 0)
         return rc;
     rc = glci_store_meta_u64(st, txn, "auth_generation", gen);

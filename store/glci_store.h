@@ -5,9 +5,10 @@
  *
  * This is the only interface to the data. It knows nothing of ZeroMQ.
  *
- * Errors: every function that can fail returns 0 or a negative
- * GLCI_STORE_E* code; glci_store_strerror() names it. Functions that take
- * err/errlen also write a one-line message naming the thing at fault.
+ * Errors, one way for the whole store: every function that can fail returns
+ * 0 or a negative GLCI_STORE_E* code, glci_store_strerror() names it, and
+ * those whose failure has something to name (a directory, a city, a key)
+ * take err/errlen (err may be NULL) and write one line naming it there.
  *
  * Threads: one glci_store_t may be used by one thread at a time, except
  * glci_store_city_by_key, glci_store_key_check and
@@ -29,6 +30,7 @@
 #include <stdint.h>
 
 #include "glci_index.h"
+#include "glci_obs.h"
 
 enum {
     GLCI_STORE_OK        = 0,
@@ -84,7 +86,7 @@ int glci_store_reader_check(glci_store_t *st);
 
 /* ---- Cities (admin; each call is one write transaction) --------------- */
 
-#define GLCI_CITY_ID_MAX   63     /* [a-z0-9][a-z0-9._-]* */
+/* City ids: GLCI_CITY_ID_MAX (glci_limits.h) bytes of [a-z0-9][a-z0-9._-]*. */
 #define GLCI_CITY_NAME_MAX 127
 #define GLCI_COUNTRY_MAX   7
 
@@ -103,29 +105,38 @@ typedef struct {
 /* 1 if id is a valid city id. */
 int glci_city_id_valid(const char *id);
 
+/* The same as a rule with its message: 0, or EINVAL with "city id 'X' is
+ * not valid (...)" in err. */
+int glci_city_id_check(const char *id, char *err, size_t errlen);
+
+/* The store's rules for a new city, without a store: the id, the name (1 to
+ * 127 bytes of printable UTF-8) and the country (two letters, e.g. "ie";
+ * written upper case into country_out, at least 3 bytes, may be NULL).
+ * 0, or EINVAL with a line naming what is wrong in err ("country 'GB-SCT'
+ * is not a two-letter ISO 3166-1 code"). glci_store_city_add applies the
+ * same; a program checks with it before it opens a store. */
+int glci_city_check(const char *id, const char *name, const char *country,
+                    char *country_out, char *err, size_t errlen);
+
 /* Registers a city with its agent's public key (Z85; NULL registers the
  * city without a key). EEXIST if the city or the key is already registered,
- * EINVAL for a bad id, name (empty, over 127 bytes, not valid UTF-8,
- * control characters),
- * country (not two letters; stored upper case) or key. */
+ * EINVAL for a bad id, name or country (glci_city_check) or key, ERDONLY.
+ * err gets the line naming what is wrong. */
 int glci_store_city_add(glci_store_t *st, const char *id, const char *name,
-                        const char *country, const char *pubkey_z85);
+                        const char *country, const char *pubkey_z85,
+                        char *err, size_t errlen);
 
 /* Adds another key to a city (key rotation) / removes one. EINVAL for a
  * bad key, ENOCITY for an unknown city, EEXIST if the key is registered
  * already (add), ENOENT if it is not registered to that city (remove). */
-int glci_store_city_key_add(glci_store_t *st, const char *id, const char *pubkey_z85);
-int glci_store_city_key_remove(glci_store_t *st, const char *id, const char *pubkey_z85);
+int glci_store_city_key_add(glci_store_t *st, const char *id, const char *pubkey_z85,
+                            char *err, size_t errlen);
+int glci_store_city_key_remove(glci_store_t *st, const char *id, const char *pubkey_z85,
+                               char *err, size_t errlen);
 
 /* Marks a city inactive: its keys are refused from then on (ZAP and every
  * following batch). ENOCITY if unknown. */
-int glci_store_city_revoke(glci_store_t *st, const char *id);
-
-/* The one-line message of the last failed city call (add, key add/remove,
- * revoke) on this handle, naming what is wrong (e.g. "country 'IRL' is not
- * a two-letter ISO 3166-1 code"); "" after a success. Owned by the handle,
- * valid until the next call. */
-const char *glci_store_last_error(const glci_store_t *st);
+int glci_store_city_revoke(glci_store_t *st, const char *id, char *err, size_t errlen);
 
 /* For authentication: the active city that owns this public key (32 raw
  * bytes). Returns 0 and copies the id, ENOCITY if the key is unknown or its
@@ -149,51 +160,22 @@ int glci_store_auth_generation(glci_store_t *st, uint64_t *gen);
 
 /* ---- Ingest ------------------------------------------------------------ */
 
-/* Longest indicator id an observation may carry, in bytes (the wire's
- * limit). Longer is MALFORMED; up to this, an id the framework does not
- * define (framework ids stop at GLCI_FRAMEWORK_ID_MAX, 63) is
- * UNKNOWN_INDICATOR. */
-#define GLCI_OBS_INDICATOR_MAX 64u
-
-/* One observation as received. Presence flags tell a real 0 from absent;
- * a missing indicator, period or value is rejected as malformed, and so is
- * an indicator over GLCI_OBS_INDICATOR_MAX bytes or a source over 200 bytes,
- * not valid UTF-8 or holding a control character (C0, DEL, C1). Rejects are
- * logged with the indicator and message escaped (glci_utf8_escape): every
- * stored text is printable, valid UTF-8. */
-typedef struct {
-    const char *indicator;    /* NULL if absent */
-    int64_t period;
-    double value;
-    int64_t observed_at;      /* Unix seconds; 0 unknown */
-    const char *source;       /* NULL if absent; at most 200 bytes */
-    unsigned has_period : 1;
-    unsigned has_value : 1;
-} glci_obs_t;
-
 /* One batch from one (authenticated) city's stream. */
 typedef struct {
     const char *city;         /* the authenticated city, never the payload's */
     uint64_t stream;
     uint64_t seq;             /* >= 1 */
-    const glci_obs_t *obs;
+    const glci_obs_t *obs;    /* judged one by one: glci_obs_check, then
+                                 glci_framework_check; rejects are logged with
+                                 the indicator and message escaped, so every
+                                 stored text is printable, valid UTF-8 */
     size_t n_obs;
 } glci_batch_t;
 
-typedef enum {
-    GLCI_BATCH_APPLIED   = 1, /* stored now (some observations may be rejected) */
-    GLCI_BATCH_DUPLICATE = 2, /* seq <= mark: nothing changed, ack again */
-    GLCI_BATCH_GAP       = 3, /* seq > mark + 1: answer with expected */
-    GLCI_BATCH_FORBIDDEN = 5  /* city unknown or revoked: nothing stored */
-} glci_batch_status_t;
-
-typedef struct {
-    uint32_t index;           /* position in the batch */
-    glci_reject_t reason;
-    char message[120];
-} glci_rejection_t;
-
-/* What the collector answers for one batch. */
+/* What the collector answers for one batch. status is APPLIED (stored now,
+ * some observations may be rejected), DUPLICATE (seq <= mark: nothing
+ * changed, ack again), GAP (seq > mark + 1: answer with expected) or
+ * FORBIDDEN (city unknown or revoked: nothing stored). */
 typedef struct {
     glci_batch_status_t status;
     uint64_t acked;           /* the stream's mark after this batch */
@@ -275,15 +257,55 @@ int glci_view_cities(glci_view_t *v, int (*fn)(void *ctx, const glci_city_t *c),
 int glci_view_stream_mark(glci_view_t *v, const char *city, uint64_t stream,
                           uint64_t *mark);
 
+/* ---- League tables (glci_store_rank.c) ----------------------------------
+ *
+ * Rank order is index/'s rule (glci_rank_cmp, glci_rank_assign: by score
+ * descending; equal scores share a rank, 1, 2, 2, 4, and are listed by city
+ * id); the store applies it to what it holds. The index is ranked from the
+ * rank view that ingest keeps (a cursor walk, no sort); an area's or a
+ * focus area's score from the period's results, ordered here. */
+
+typedef enum { GLCI_RANK_INDEX, GLCI_RANK_AREA, GLCI_RANK_FOCUS } glci_rank_by_t;
+
 typedef struct {
-    uint32_t rank;            /* shared for equal indices: 1, 2, 2, 4 */
+    uint32_t rank;            /* 1, 2, 2, 4...; 0 for an unranked city */
     const char *city;         /* valid until the view ends */
-    double index;
+    double score;             /* what is ranked on (the index, or the area's or
+                                 focus area's score); 0 when unranked */
+    double index;             /* 0 when !has_index */
+    int has_index;
     double coverage;
 } glci_rank_row_t;
 
-/* Walks the rank view of period P in rank order (a cursor walk, no sort).
- * Stops early when fn returns non-zero. */
+typedef struct {
+    size_t ranked;            /* cities with a score to rank on */
+    size_t unranked;          /* cities with a result for P but no such score
+                                 (counted only when unranked rows are asked) */
+} glci_league_counts_t;
+
+#define GLCI_LEAGUE_UNRANKED 0x1u   /* also walk the unranked cities */
+
+/* Walks the league table of period P by `by` (which: the area's or focus
+ * area's index in the framework; ignored for the index): the ranked cities
+ * in rank order, at most limit of them (0: all), then, with
+ * GLCI_LEAGUE_UNRANKED, every city with a result for P but no score to
+ * rank on, by id (rank 0). Stops early and returns fn's value when fn
+ * returns non-zero. counts (may be NULL) receives the whole table's counts
+ * even when limit cut the walk. By the index only the rows given to fn are
+ * read (the rest of the ranked are counted from keys). Returns 0, EINVAL
+ * (which out of range), ECORRUPT or EIO. */
+int glci_view_league(glci_view_t *v, int32_t period, glci_rank_by_t by, uint32_t which,
+                     size_t limit, unsigned flags,
+                     int (*fn)(void *ctx, const glci_rank_row_t *row), void *ctx,
+                     glci_league_counts_t *counts);
+
+/* The number of ranked cities of period P by `by` (no row is read by the
+ * index). 0, EINVAL, ECORRUPT, EIO. */
+int glci_view_league_ranked(glci_view_t *v, int32_t period, glci_rank_by_t by,
+                            uint32_t which, size_t *ranked);
+
+/* The rank view of period P in rank order: glci_view_league by the index,
+ * no limit, without the unranked. */
 int glci_view_rank(glci_view_t *v, int32_t period,
                    int (*fn)(void *ctx, const glci_rank_row_t *row), void *ctx);
 

@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "glci_alloc.h"
+#include "glci_utf8.h"
 
 typedef struct {
     const char *id;           /* points into the caller's batch */
@@ -249,40 +250,27 @@ static int s_hash_differs(s_ingest_t *g, MDB_txn *txn, const glci_batch_t *b)
     return memcmp(h, val.mv_data, GLCI_STORE_HASH_LEN) != 0;
 }
 
-/* Checks one observation: GLCI_REJECT_NONE and *ind, or a reason + msg.
- * Everything it writes into msg is printable, valid UTF-8: the indicator as
- * received is echoed escaped (glci_utf8_escape). */
+/* Judges one observation: its shape (glci_obs_check), then against the
+ * framework (glci_framework_check). GLCI_REJECT_NONE and *ind, or a reason
+ * + msg. Everything written into msg is printable, valid UTF-8: the
+ * indicator as received is named only escaped (glci_utf8_escape). */
 static glci_reject_t s_check(const glci_framework_t *fw, const glci_obs_t *o, uint32_t *ind,
                              char *msg, size_t msglen)
 {
-    char ie[61];              /* the id escaped, cut after 60 bytes */
-    const char *why;
-
-    if (!o->indicator || !*o->indicator) {
-        snprintf(msg, msglen, "observation has no indicator");
-        return GLCI_REJECT_MALFORMED;
-    }
-    glci_utf8_escape(o->indicator, GLCI_OBS_INDICATOR_MAX, ie, sizeof ie);
-    if (strlen(o->indicator) > GLCI_OBS_INDICATOR_MAX) {
-        snprintf(msg, msglen, "indicator id %s... is longer than %u bytes", ie,
-                 GLCI_OBS_INDICATOR_MAX);
-        return GLCI_REJECT_MALFORMED;
-    }
-    if (!o->has_period) {
-        snprintf(msg, msglen, "observation of %s has no period", ie);
-        return GLCI_REJECT_MALFORMED;
-    }
-    if (!o->has_value) {
-        snprintf(msg, msglen, "observation of %s has no value", ie);
-        return GLCI_REJECT_MALFORMED;
-    }
-    if (o->source && strlen(o->source) > GLCI_SOURCE_MAX) {
-        snprintf(msg, msglen, "source of %s is longer than %u bytes", ie, GLCI_SOURCE_MAX);
-        return GLCI_REJECT_MALFORMED;
-    }
-    if (o->source && (why = glci_utf8_problem(o->source)) != NULL) {
-        snprintf(msg, msglen, "source of %s %s", ie, why);
-        return GLCI_REJECT_MALFORMED;
+    char shape[GLCI_REJECT_MESSAGE_MAX + 1];
+    glci_reject_t why = glci_obs_check(o, shape, sizeof shape);
+    if (why != GLCI_REJECT_NONE) {
+        /* name the indicator when it is not itself the fault */
+        if (o->indicator && o->indicator[0] &&
+            strlen(o->indicator) <= GLCI_OBS_INDICATOR_MAX) {
+            char ie[61];          /* the id escaped, cut after 60 bytes */
+            glci_utf8_escape(o->indicator, GLCI_OBS_INDICATOR_MAX, ie, sizeof ie);
+            if (snprintf(msg, msglen, "%s: %s", ie, shape) >= (int)msglen)
+                return why;   /* cut: the caller escapes what ends mid-character */
+        } else {
+            snprintf(msg, msglen, "%s", shape);
+        }
+        return why;
     }
     msg[0] = 0;
     return glci_framework_check(fw, o->indicator, o->period, o->value, ind, msg, msglen);
@@ -296,9 +284,9 @@ static int s_reject_put(s_ingest_t *g, MDB_txn *txn, uint64_t no, const glci_bat
     const glci_obs_t *o = &b->obs[idx];
     /* The indicator is stored as received but escaped: rows must be
      * printable, valid UTF-8 for every reader (JSON output refuses others). */
-    char ind[GLCI_REJECT_IND_MAX + 1];
+    char ind[GLCI_REJECT_IND_KEEP + 1];
     size_t cl = strlen(b->city);
-    size_t il = o->indicator ? glci_utf8_escape(o->indicator, GLCI_REJECT_IND_MAX, ind,
+    size_t il = o->indicator ? glci_utf8_escape(o->indicator, GLCI_REJECT_IND_KEEP, ind,
                                                 sizeof ind) : 0;
     size_t ml = strlen(msg);
     s_rejrec_t rec;
@@ -803,7 +791,7 @@ int glci_store_ingest(glci_store_t *st, const glci_batch_t *batches, size_t n,
     g.now = now;
     g.results = results;
     g.r = glci_xmalloc(st->rsize);
-    rc = glci_mdb_write(st->mdb, s_ingest_txn, &g);
+    rc = glci_store_code(glci_mdb_write(st->mdb, s_ingest_txn, &g));
     if (rc != 0)
         s_reset(&g);
     free(g.cities);

@@ -57,8 +57,9 @@ extern const char *const glci_store_db_names[S_DB_COUNT];
 #define GLCI_STORE_HASH_KEEP 64u
 #define GLCI_STORE_HASH_LEN 16u
 
-#define GLCI_SOURCE_MAX 200u
-#define GLCI_REJECT_IND_MAX 200u   /* a rejected indicator name is cut here */
+/* Bytes of a rejected observation's indicator kept in the rejects log
+ * (escaped): any id, however long, is logged recognisably. */
+#define GLCI_REJECT_IND_KEEP 200u
 
 /* Longest cityz prefix. */
 #define S_CITYZ_MAX (GLCI_CITY_ID_MAX + 1)
@@ -108,7 +109,6 @@ struct glci_store {
     size_t rsize;             /* glci_result_size(fw) */
     char *dir;
     uint32_t schema;
-    char lasterr[256];        /* message of the last failed admin call */
 };
 
 struct glci_view {
@@ -132,6 +132,34 @@ size_t glci_store_obs_key(unsigned char *k, const char *city, uint32_t ind, int3
 size_t glci_store_hist_key(unsigned char *k, const char *city, uint64_t no);
 size_t glci_store_result_key(unsigned char *k, const char *city, int32_t period);
 size_t glci_store_rank_key(unsigned char *k, int32_t period, double index, const char *city);
+
+/* The rank view's 8 key bytes for an index: they sort (memcmp) in rank
+ * order, higher index first; equal indices give equal keys
+ * (glci_store_rank.c). */
+void glci_store_rank_key_encode(double index, unsigned char out[8]);
+double glci_store_rank_key_decode(const unsigned char key[8]);
+
+/* Ends a cursor walk: the callback's own non-zero value cb wins, untouched;
+ * running off the end (MDB_NOTFOUND) is success; anything else is mapped
+ * to a store code. Closes cur. */
+int glci_store_walk_end(MDB_cursor *cur, int rc, int cb);
+
+/* Calls each(ctx, city, rec) for every city with a result for period, in
+ * id order, rec pointing at the stored result in the map (valid during the
+ * call; not aligned); the cities named in skip[0..n_skip) (sorted by
+ * strcmp) are passed over without reading their results. Stops at each's
+ * non-zero value and returns it; else 0, ECORRUPT or EIO. */
+int glci_store_each_result(glci_view_t *v, int32_t period, const char *const *skip,
+                           size_t n_skip,
+                           int (*each)(void *ctx, const char *city, const MDB_val *rec),
+                           void *ctx);
+
+/* LMDB or errno code (or a store code, passed through) -> GLCI_STORE_E*:
+ * the one mapping of the helper layer's codes. MDB_MAP_FULL and ENOSPC ->
+ * ENOSPC; MDB_NOTFOUND and ENOENT -> ENOENT; MDB_CORRUPTED,
+ * MDB_PAGE_NOTFOUND, MDB_INVALID, MDB_VERSION_MISMATCH, MDB_BAD_VALSIZE ->
+ * ECORRUPT; EACCES, EROFS -> ERDONLY; ENAMETOOLONG -> EINVAL; else EIO. */
+int glci_store_code(int rc);
 
 /* ---- Records ----------------------------------------------------------- */
 

@@ -82,27 +82,28 @@ static int s_lookup(void *vctx, uint32_t ind, int32_t lo, int32_t hi, int32_t *p
     return 0;
 }
 
-static int s_verify_city(s_verify_t *v, const char *city, const s_cityrec_t *rec,
-                         uint64_t *tot_obs, uint64_t *tot_hist, uint64_t *period_counts)
+/* The city's current observations, grouped per indicator into v->obs, each
+ * with its history entry; marks the periods they reach in v->want. */
+static int s_verify_obs(s_verify_t *v, const char *city, uint64_t *tot_obs,
+                        uint64_t *period_counts)
 {
     glci_store_t *st = v->st;
     const glci_framework_t *fw = st->fw;
     unsigned char pk[S_CITYZ_MAX + 10];
     size_t plen = glci_store_cityz(pk, city);
-    int32_t span = fw->last_period - fw->first_period + 1;
     MDB_cursor *cur;
     MDB_val k, d;
-    uint64_t n_hist = 0;
-    uint32_t cur_ind = 0;
     int rc;
 
-    /* Current observations of the city, grouped per indicator. */
+    int32_t span = fw->last_period - fw->first_period + 1;
+    uint32_t cur_ind = 0;
+
     v->n_obs = 0;
     memset(v->ind_start, 0, (fw->n_ind + 1) * sizeof *v->ind_start);
     memset(v->want, 0, (size_t)span);
     rc = mdb_cursor_open(v->txn, st->dbi[S_DB_OBS], &cur);
     if (rc != 0)
-        return glci_mdb_err(rc);
+        return glci_store_code(rc);
     k.mv_size = plen;
     k.mv_data = pk;
     for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
@@ -159,13 +160,30 @@ static int s_verify_city(s_verify_t *v, const char *city, const s_cityrec_t *rec
         v->ind_start[++cur_ind] = v->n_obs;
     mdb_cursor_close(cur);
     if (rc != 0 && rc != MDB_NOTFOUND)
-        return glci_mdb_err(rc);
+        return glci_store_code(rc);
     *tot_obs += v->n_obs;
 
-    /* History: count, and no entry newer than the current value. */
+    return 0;
+}
+
+/* The city's history: its count, and no entry newer than the current
+ * value of its (indicator, period). */
+static int s_verify_history(s_verify_t *v, const char *city, const s_cityrec_t *rec,
+                            uint64_t *tot_hist)
+{
+    glci_store_t *st = v->st;
+    const glci_framework_t *fw = st->fw;
+    unsigned char pk[S_CITYZ_MAX + 10];
+    size_t plen = glci_store_cityz(pk, city);
+    MDB_cursor *cur;
+    MDB_val k, d;
+    int rc;
+
+    uint64_t n_hist = 0;
+
     rc = mdb_cursor_open(v->txn, st->dbi[S_DB_HISTORY], &cur);
     if (rc != 0)
-        return glci_mdb_err(rc);
+        return glci_store_code(rc);
     k.mv_size = plen;
     k.mv_data = pk;
     for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
@@ -200,16 +218,32 @@ static int s_verify_city(s_verify_t *v, const char *city, const s_cityrec_t *rec
     }
     mdb_cursor_close(cur);
     if (rc != 0 && rc != MDB_NOTFOUND)
-        return glci_mdb_err(rc);
+        return glci_store_code(rc);
     if (n_hist != rec->observations)
         s_diff(v, "%s: %llu history entries but the city counts %llu observations", city,
                (unsigned long long)n_hist, (unsigned long long)rec->observations);
     *tot_hist += n_hist;
 
-    /* Results: exactly the wanted periods, each equal to the full path. */
+    return 0;
+}
+
+/* The city's results: exactly the periods its observations reach, each
+ * equal to the full recomputation, each ranked one in the rank view. */
+static int s_verify_results(s_verify_t *v, const char *city)
+{
+    glci_store_t *st = v->st;
+    const glci_framework_t *fw = st->fw;
+    unsigned char pk[S_CITYZ_MAX + 10];
+    size_t plen = glci_store_cityz(pk, city);
+    MDB_cursor *cur;
+    MDB_val k, d;
+    int rc;
+
+    int32_t span = fw->last_period - fw->first_period + 1;
+
     rc = mdb_cursor_open(v->txn, st->dbi[S_DB_RESULTS], &cur);
     if (rc != 0)
-        return glci_mdb_err(rc);
+        return glci_store_code(rc);
     k.mv_size = plen;
     k.mv_data = pk;
     for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
@@ -255,12 +289,24 @@ static int s_verify_city(s_verify_t *v, const char *city, const s_cityrec_t *rec
     }
     mdb_cursor_close(cur);
     if (rc != 0 && rc != MDB_NOTFOUND)
-        return glci_mdb_err(rc);
+        return glci_store_code(rc);
     for (int32_t i = 0; i < span; i++)
         if (v->want[i] == 1)
             s_diff(v, "%s period %d: observations reach this period but no result is stored",
                    city, fw->first_period + i);
     return 0;
+}
+
+/* One city: its observations, history and results. */
+static int s_verify_city(s_verify_t *v, const char *city, const s_cityrec_t *rec,
+                         uint64_t *tot_obs, uint64_t *tot_hist, uint64_t *period_counts)
+{
+    int rc = s_verify_obs(v, city, tot_obs, period_counts);
+    if (rc == 0)
+        rc = s_verify_history(v, city, rec, tot_hist);
+    if (rc == 0)
+        rc = s_verify_results(v, city);
+    return rc;
 }
 
 /* Every rank-view entry must belong to a ranked result of the same index. */
@@ -272,7 +318,7 @@ static int s_verify_rank(s_verify_t *v)
     int rc = mdb_cursor_open(v->txn, st->dbi[S_DB_RANK], &cur);
 
     if (rc != 0)
-        return glci_mdb_err(rc);
+        return glci_store_code(rc);
     for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
         const unsigned char *kp = k.mv_data;
@@ -292,12 +338,12 @@ static int s_verify_rank(s_verify_t *v)
             continue;
         }
         memcpy(v->stored, rd.mv_data, st->rsize);
-        glci_rank_key(v->stored->index, want);
+        glci_store_rank_key_encode(v->stored->index, want);
         if (!v->stored->has_index || memcmp(want, kp + 4, 8) != 0)
             s_diff(v, "%s period %d: rank view entry does not match the stored index", city, P);
     }
     mdb_cursor_close(cur);
-    return rc == MDB_NOTFOUND ? 0 : glci_mdb_err(rc);
+    return rc == MDB_NOTFOUND ? 0 : glci_store_code(rc);
 }
 
 static int s_verify_txn(s_verify_t *v)
@@ -314,7 +360,7 @@ static int s_verify_txn(s_verify_t *v)
 
     rc = mdb_cursor_open(v->txn, st->dbi[S_DB_CITIES], &cur);
     if (rc != 0) {
-        rc = glci_mdb_err(rc);
+        rc = glci_store_code(rc);
         goto out;
     }
     for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
@@ -333,7 +379,7 @@ static int s_verify_txn(s_verify_t *v)
             goto out;
     }
     if (rc != MDB_NOTFOUND) {
-        rc = glci_mdb_err(rc);
+        rc = glci_store_code(rc);
         goto out;
     }
     rc = s_verify_rank(v);
@@ -358,7 +404,7 @@ static int s_verify_txn(s_verify_t *v)
     mdb_cursor_close(cur);
     rc = mdb_cursor_open(v->txn, st->dbi[S_DB_PERIODS], &cur);
     if (rc != 0) {
-        rc = glci_mdb_err(rc);
+        rc = glci_store_code(rc);
         cur = NULL;
         goto out;
     }
@@ -405,7 +451,7 @@ int glci_store_verify(glci_store_t *st, void (*fn)(void *ctx, const char *differ
     v.calc = glci_xmalloc(st->rsize);
     v.stored = glci_xmalloc(st->rsize);
     v.want = glci_xmalloc((size_t)(fw->last_period - fw->first_period + 1));
-    rc = glci_mdb_read_begin(st->mdb, &v.txn);
+    rc = glci_store_code(glci_mdb_read_begin(st->mdb, &v.txn));
     if (rc == 0) {
         rc = s_verify_txn(&v);
         glci_mdb_read_end(st->mdb, &v.txn);
@@ -478,7 +524,7 @@ int glci_store_backup(glci_store_t *st, const char *dest, char *err, size_t errl
     rc = glci_mdb_copy(st->mdb, dest);
     if (rc != 0) {
         snprintf(err, errlen, "%s: copy failed: %s", dest, mdb_strerror(rc));
-        return glci_mdb_err(rc);
+        return glci_store_code(rc);
     }
     rc = glci_store_open(dest, &o, &copy, err, errlen);
     if (rc != 0)

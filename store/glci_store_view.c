@@ -15,7 +15,7 @@
 int glci_view_begin(glci_store_t *st, glci_view_t **out)
 {
     glci_view_t *v = glci_xcalloc(1, sizeof *v);
-    int rc = glci_mdb_read_begin(st->mdb, &v->txn);
+    int rc = glci_store_code(glci_mdb_read_begin(st->mdb, &v->txn));
 
     *out = NULL;
     if (rc != 0) {
@@ -63,7 +63,7 @@ int glci_view_status(glci_view_t *v, glci_store_status_t *out)
 
     rc = mdb_cursor_open(v->txn, st->dbi[S_DB_CITIES], &cur);
     if (rc != 0)
-        return glci_mdb_err(rc);
+        return glci_store_code(rc);
     for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
         s_cityrec_t rec;
@@ -78,11 +78,11 @@ int glci_view_status(glci_view_t *v, glci_store_status_t *out)
     }
     mdb_cursor_close(cur);
     if (rc != MDB_NOTFOUND)
-        return glci_mdb_err(rc);
+        return glci_store_code(rc);
 
     rc = mdb_cursor_open(v->txn, st->dbi[S_DB_PERIODS], &cur);
     if (rc != 0)
-        return glci_mdb_err(rc);
+        return glci_store_code(rc);
     if (mdb_cursor_get(cur, &k, &d, MDB_FIRST) == 0 && k.mv_size == 4)
         out->first_period = glci_bei32_get(k.mv_data);
     if (mdb_cursor_get(cur, &k, &d, MDB_LAST) == 0 && k.mv_size == 4)
@@ -105,13 +105,13 @@ int glci_view_latest_period(glci_view_t *v, int32_t *period)
     int rc = mdb_cursor_open(v->txn, v->st->dbi[S_DB_PERIODS], &cur);
 
     if (rc != 0)
-        return glci_mdb_err(rc);
+        return glci_store_code(rc);
     rc = mdb_cursor_get(cur, &k, &d, MDB_LAST);
     mdb_cursor_close(cur);
     if (rc == MDB_NOTFOUND)
         return GLCI_STORE_ENODATA;
     if (rc != 0)
-        return glci_mdb_err(rc);
+        return glci_store_code(rc);
     if (k.mv_size != 4)
         return GLCI_STORE_ECORRUPT;
     *period = glci_bei32_get(k.mv_data);
@@ -152,12 +152,12 @@ int glci_view_city(glci_view_t *v, const char *id, glci_city_t *out)
 
 /* Ends a cursor walk: the callback's own non-zero value wins, untouched;
  * running off the end is success; anything else is mapped to a store code. */
-static int s_walk_end(MDB_cursor *cur, int rc, int cb)
+int glci_store_walk_end(MDB_cursor *cur, int rc, int cb)
 {
     mdb_cursor_close(cur);
     if (cb != 0)
         return cb;
-    return rc == MDB_NOTFOUND ? 0 : glci_mdb_err(rc);
+    return rc == MDB_NOTFOUND ? 0 : glci_store_code(rc);
 }
 
 int glci_view_cities(glci_view_t *v, int (*fn)(void *ctx, const glci_city_t *c), void *ctx)
@@ -168,7 +168,7 @@ int glci_view_cities(glci_view_t *v, int (*fn)(void *ctx, const glci_city_t *c),
     int rc = mdb_cursor_open(v->txn, v->st->dbi[S_DB_CITIES], &cur);
 
     if (rc != 0)
-        return glci_mdb_err(rc);
+        return glci_store_code(rc);
     for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
         s_cityrec_t rec;
@@ -182,7 +182,7 @@ int glci_view_cities(glci_view_t *v, int (*fn)(void *ctx, const glci_city_t *c),
         if ((cb = fn(ctx, &c)) != 0)
             break;
     }
-    return s_walk_end(cur, rc, cb);
+    return glci_store_walk_end(cur, rc, cb);
 }
 
 int glci_view_stream_mark(glci_view_t *v, const char *city, uint64_t stream,
@@ -206,49 +206,11 @@ int glci_view_stream_mark(glci_view_t *v, const char *city, uint64_t stream,
     if (rc == MDB_NOTFOUND)
         return GLCI_STORE_ENODATA;
     if (rc != 0)
-        return glci_mdb_err(rc);
+        return glci_store_code(rc);
     if (d.mv_size != 8)
         return GLCI_STORE_ECORRUPT;
     *mark = glci_be64_get(d.mv_data);
     return 0;
-}
-
-int glci_view_rank(glci_view_t *v, int32_t period,
-                   int (*fn)(void *ctx, const glci_rank_row_t *row), void *ctx)
-{
-    int cb = 0;               /* fn's value, returned as is */
-    MDB_cursor *cur;
-    unsigned char pk[4];
-    MDB_val k = {4, pk}, d;
-    glci_rank_row_t row;
-    uint32_t pos = 0;
-    int rc = mdb_cursor_open(v->txn, v->st->dbi[S_DB_RANK], &cur);
-
-    if (rc != 0)
-        return glci_mdb_err(rc);
-    glci_bei32_put(pk, period);
-    memset(&row, 0, sizeof row);
-    for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
-         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
-        if (k.mv_size < 13 || memcmp(k.mv_data, pk, 4) != 0) {
-            rc = MDB_NOTFOUND;
-            break;
-        }
-        if (d.mv_size < 10 || ((const char *)d.mv_data)[d.mv_size - 1] != 0) {
-            rc = GLCI_STORE_ECORRUPT;
-            break;
-        }
-        double index = glci_rank_key_decode((const unsigned char *)k.mv_data + 4);
-        pos++;
-        if (pos == 1 || memcmp(&index, &row.index, sizeof index) != 0)
-            row.rank = pos;
-        row.index = index;
-        memcpy(&row.coverage, d.mv_data, 8);
-        row.city = (const char *)d.mv_data + 8;
-        if ((cb = fn(ctx, &row)) != 0)
-            break;
-    }
-    return s_walk_end(cur, rc, cb);
 }
 
 /* Copies the stored result of (city, P) into dst. 0, ENODATA, ECORRUPT. */
@@ -263,25 +225,28 @@ static int s_result_get(glci_view_t *v, const char *city, int32_t period, void *
     if (rc == MDB_NOTFOUND)
         return GLCI_STORE_ENODATA;
     if (rc != 0)
-        return glci_mdb_err(rc);
+        return glci_store_code(rc);
     if (d.mv_size != v->st->rsize)
         return GLCI_STORE_ECORRUPT;
     memcpy(dst, d.mv_data, d.mv_size);
     return 0;
 }
 
-int glci_view_results(glci_view_t *v, int32_t period,
-                      int (*fn)(void *ctx, const char *city, const glci_result_t *r),
-                      void *ctx)
+int glci_store_each_result(glci_view_t *v, int32_t period, const char *const *skip,
+                           size_t n_skip,
+                           int (*each)(void *ctx, const char *city, const MDB_val *rec),
+                           void *ctx)
 {
-    int cb = 0;               /* fn's value, returned as is */
+    int cb = 0;               /* each's value, returned as is */
+    size_t at = 0;            /* next id of skip not yet passed */
     MDB_cursor *cur;
-    MDB_val k, d;
+    MDB_val k, d, rec;
     char id[GLCI_CITY_ID_MAX + 1];
+    unsigned char rk[S_CITYZ_MAX + 4];
     int rc = mdb_cursor_open(v->txn, v->st->dbi[S_DB_CITIES], &cur);
 
     if (rc != 0)
-        return glci_mdb_err(rc);
+        return glci_store_code(rc);
     for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
         if (k.mv_size == 0 || k.mv_size > GLCI_CITY_ID_MAX) {
@@ -290,15 +255,49 @@ int glci_view_results(glci_view_t *v, int32_t period,
         }
         memcpy(id, k.mv_data, k.mv_size);
         id[k.mv_size] = 0;
-        rc = s_result_get(v, id, period, v->scratch);
-        if (rc == GLCI_STORE_ENODATA)
+        /* the cities and skip are both in id order: one merge pass */
+        int c = 1;
+        while (at < n_skip && (c = strcmp(skip[at], id)) < 0)
+            at++;
+        if (at < n_skip && c == 0)
             continue;
+        MDB_val key = {glci_store_result_key(rk, id, period), rk};
+        rc = mdb_get(v->txn, v->st->dbi[S_DB_RESULTS], &key, &rec);
+        if (rc == MDB_NOTFOUND) {
+            rc = 0;
+            continue;
+        }
         if (rc != 0)
             break;
-        if ((cb = fn(ctx, id, v->scratch)) != 0)
+        if (rec.mv_size != v->st->rsize) {
+            rc = GLCI_STORE_ECORRUPT;
+            break;
+        }
+        if ((cb = each(ctx, id, &rec)) != 0)
             break;
     }
-    return s_walk_end(cur, rc, cb);
+    return glci_store_walk_end(cur, rc, cb);
+}
+
+typedef struct {
+    glci_view_t *v;
+    int (*fn)(void *ctx, const char *city, const glci_result_t *r);
+    void *ctx;
+} s_results_t;
+
+static int s_result_copy(void *arg, const char *city, const MDB_val *rec)
+{
+    s_results_t *x = arg;
+    memcpy(x->v->scratch, rec->mv_data, rec->mv_size);   /* aligned for the callback */
+    return x->fn(x->ctx, city, x->v->scratch);
+}
+
+int glci_view_results(glci_view_t *v, int32_t period,
+                      int (*fn)(void *ctx, const char *city, const glci_result_t *r),
+                      void *ctx)
+{
+    s_results_t x = {v, fn, ctx};
+    return glci_store_each_result(v, period, NULL, 0, s_result_copy, &x);
 }
 
 int glci_view_result(glci_view_t *v, const char *city, int32_t period,
@@ -355,7 +354,7 @@ int glci_view_history(glci_view_t *v, const char *city, const char *indicator,
 
     rc = mdb_cursor_open(v->txn, st->dbi[S_DB_HISTORY], &cur);
     if (rc != 0)
-        return glci_mdb_err(rc);
+        return glci_store_code(rc);
     k.mv_size = plen;
     k.mv_data = pk;
     for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
@@ -399,7 +398,7 @@ int glci_view_history(glci_view_t *v, const char *city, const char *indicator,
         if ((cb = fn(ctx, &row)) != 0)
             break;
     }
-    return s_walk_end(cur, rc, cb);
+    return glci_store_walk_end(cur, rc, cb);
 }
 
 /* Decodes a reject record into row; pointers into d. */
@@ -459,7 +458,7 @@ int glci_view_rejects(glci_view_t *v, const char *city, size_t limit,
         memset(pk + plen, 0xff, 8);
         rc = mdb_cursor_open(v->txn, st->dbi[S_DB_CITY_REJECTS], &cur);
         if (rc != 0)
-            return glci_mdb_err(rc);
+            return glci_store_code(rc);
         k.mv_size = plen + 8;
         k.mv_data = pk;
         rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
@@ -490,7 +489,7 @@ int glci_view_rejects(glci_view_t *v, const char *city, size_t limit,
     } else {
         rc = mdb_cursor_open(v->txn, st->dbi[S_DB_REJECTS], &cur);
         if (rc != 0)
-            return glci_mdb_err(rc);
+            return glci_store_code(rc);
         for (rc = mdb_cursor_get(cur, &k, &d, MDB_LAST); rc == 0;
              rc = mdb_cursor_get(cur, &k, &d, MDB_PREV)) {
             if ((rc = s_reject_row(&d, &row)) != 0 || (cb = fn(ctx, &row)) != 0)
@@ -501,5 +500,5 @@ int glci_view_rejects(glci_view_t *v, const char *city, size_t limit,
             }
         }
     }
-    return s_walk_end(cur, rc, cb);
+    return glci_store_walk_end(cur, rc, cb);
 }

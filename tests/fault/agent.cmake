@@ -6,7 +6,7 @@ if(NOT TARGET glci_testsupport)
 endif()
 glci_add_test(test_agent_faults fault
   SOURCES fault/test_agent_faults.c
-  LIBS glci_testsupport glci_store glci_index glci_common
+  LIBS glci_testsupport glci_store glci_outbox glci_index glci_common
   TIMEOUT 900)
 add_dependencies(test_agent_faults glci-agent glci-collector)
 
@@ -16,7 +16,7 @@ add_dependencies(test_agent_faults glci-agent glci-collector)
 if(NOT TARGET glci_checker)
   add_library(glci_checker STATIC ${CMAKE_CURRENT_SOURCE_DIR}/support/glci_checker.c)
   target_include_directories(glci_checker PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/support)
-  target_link_libraries(glci_checker PUBLIC glci_testsupport glci_store glci_index glci_common
+  target_link_libraries(glci_checker PUBLIC glci_testsupport glci_store glci_outbox glci_index glci_common
                         PkgConfig::CMOCKA)
 endif()
 glci_add_test(test_agent_restore fault

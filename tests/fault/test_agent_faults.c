@@ -72,7 +72,7 @@ static void s_env_init(s_env_t *e, const char *tag, int batch_max)
     assert_int_equal(glci_key_generate(&spub, &ssec, err, sizeof err), 0);
     glci_store_t *st = NULL;
     assert_int_equal(glci_store_open(e->store, NULL, &st, err, sizeof err), 0);
-    assert_int_equal(glci_store_city_add(st, "cork-ie", "Cork", "IE", cpub.z85), 0);
+    assert_int_equal(glci_store_city_add(st, "cork-ie", "Cork", "IE", cpub.z85, NULL, 0), 0);
     glci_store_close(&st);
     snprintf(path, sizeof path, "%s/collector.key", e->store);
     assert_int_equal(glci_keyfile_write_secret(path, &spub, &ssec, err, sizeof err), 0);

@@ -254,7 +254,7 @@ static void test_kill_during_ingest(void **state)
     assert_int_equal(glci_store_create(dir, fwpath, &o, err, sizeof err), 0);
     assert_int_equal(glci_store_open(dir, &o, &st, err, sizeof err), 0);
     for (int c = 0; c < N_CITIES; c++)
-        assert_int_equal(glci_store_city_add(st, s_cities[c], "City", "FR", NULL), 0);
+        assert_int_equal(glci_store_city_add(st, s_cities[c], "City", "FR", NULL, NULL, 0), 0);
     glci_store_close(&st);
 
     for (int k = 0; k < kills; k++) {

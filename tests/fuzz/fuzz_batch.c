@@ -66,9 +66,9 @@ static void s_one(const uint8_t *data, size_t size, const char *user)
     glci_wire_ack_t ack;
     int rc = glci_collector_batch_prepare(data, size, user, &lim, &b, city, &ack);
     if (rc != 0) {
-        if (rc != GLCI_WIRE_MALFORMED && rc != GLCI_WIRE_FORBIDDEN)
+        if (rc != GLCI_BATCH_MALFORMED && rc != GLCI_BATCH_FORBIDDEN)
             abort();
-        if (!ack.error[0] || b.wb || b.obs || city[0])
+        if (!ack.error[0] || b.wb || city[0])
             abort();
         s_roundtrip_ack(&ack);
         return;
@@ -85,10 +85,14 @@ static void s_one(const uint8_t *data, size_t size, const char *user)
     r.acked = b.wb->seq;
     r.rejections = calloc(b.wb->n_obs ? b.wb->n_obs : 1, sizeof *r.rejections);
     for (size_t i = 0; i < b.wb->n_obs; i++) {
-        const glci_obs_t *o = &b.obs[i];
-        glci_reject_t why = GLCI_REJECT_MALFORMED;
+        const glci_obs_t *o = &b.wb->obs[i];
         char msg[120] = "malformed observation";
-        if (o->indicator && o->has_period && o->has_value) {
+        glci_reject_t why = glci_obs_check(o, msg, sizeof msg);
+        if (why == GLCI_REJECT_NONE &&
+            ((o->source && strlen(o->source) > GLCI_OBS_SOURCE_MAX) ||
+             strlen(o->indicator) > GLCI_OBS_INDICATOR_MAX))
+            abort(); /* the shape check let a long string through */
+        if (why == GLCI_REJECT_NONE) {
             uint32_t ind;
             why = glci_framework_check(s_fw, o->indicator, o->period, o->value, &ind, msg,
                                        sizeof msg);
@@ -98,11 +102,6 @@ static void s_one(const uint8_t *data, size_t size, const char *user)
                  o->period > s_fw->last_period))
                 abort(); /* the check let a bad value through */
         }
-        if (o->source && strlen(o->source) > GLCI_WIRE_SOURCE_MAX && !b.wb->obs[i].too_long)
-            abort(); /* the decoder must have flagged it */
-        if (o->indicator && strlen(o->indicator) > GLCI_WIRE_INDICATOR_MAX &&
-            !b.wb->obs[i].too_long)
-            abort();
         if (why != GLCI_REJECT_NONE) {
             glci_rejection_t *j = &r.rejections[r.n_rejections++];
             j->index = (uint32_t)i;
@@ -111,7 +110,7 @@ static void s_one(const uint8_t *data, size_t size, const char *user)
         }
     }
     glci_collector_ack_from_result(&b, &r, &ack);
-    if (ack.status != GLCI_WIRE_APPLIED || ack.n_rejections != r.n_rejections)
+    if (ack.status != GLCI_BATCH_APPLIED || ack.n_rejections != r.n_rejections)
         abort();
     s_roundtrip_ack(&ack);
     glci_wire_ack_release(&ack);

@@ -9,7 +9,7 @@ if(NOT TARGET glci_checker)
   endif()
   add_library(glci_checker STATIC ${CMAKE_CURRENT_SOURCE_DIR}/support/glci_checker.c)
   target_include_directories(glci_checker PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/support)
-  target_link_libraries(glci_checker PUBLIC glci_testsupport glci_store glci_index glci_common
+  target_link_libraries(glci_checker PUBLIC glci_testsupport glci_store glci_outbox glci_index glci_common
                         PkgConfig::CMOCKA)
 endif()
 glci_add_test(test_e2e integration

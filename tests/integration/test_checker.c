@@ -45,7 +45,7 @@ static s_fixture_t *s_open(void)
     if (glci_store_create(f->store, glci_ts_framework(), &o, err, sizeof err) != 0 ||
         glci_store_open(f->store, &o, &f->st, err, sizeof err) != 0)
         fail_msg("cannot create the store: %s", err);
-    assert_int_equal(glci_store_city_add(f->st, CITY, "City 0", "XX", NULL), 0);
+    assert_int_equal(glci_store_city_add(f->st, CITY, "City 0", "XX", NULL, NULL, 0), 0);
     f->chk = glci_checker_new();
     return f;
 }

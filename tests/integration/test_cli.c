@@ -243,7 +243,7 @@ static void test_usage_errors(void **state)
     cli_out_release(&o);
     cli_run(&o, "--store", s_store, "city", "add", "Bad/Id", "--name", "X", "--country", "IE",
             "--key-out", "/tmp/x", NULL);
-    s_expect_usage(&o, "invalid city id 'Bad/Id'");
+    s_expect_usage(&o, "city id 'Bad/Id' is not valid");
     cli_out_release(&o);
     cli_run(&o, "--store", s_store, "city", "add", "x1", "--country", "IE", "--key-out",
             "/tmp/x", NULL);
@@ -251,7 +251,17 @@ static void test_usage_errors(void **state)
     cli_out_release(&o);
     cli_run(&o, "--store", s_store, "city", "add", "x1", "--name", "X", "--country", "I",
             "--key-out", "/tmp/x", NULL);
-    s_expect_usage(&o, "invalid country 'I'");
+    s_expect_usage(&o, "country 'I' is not a two-letter ISO 3166-1 code");
+    cli_out_release(&o);
+    /* The CLI refuses what the store refuses, with the store's message:
+     * a subdivision code is no ISO 3166-1 country. */
+    cli_run(&o, "--store", s_store, "city", "add", "x1", "--name", "X", "--country", "GB-SCT",
+            "--key-out", "/tmp/x", NULL);
+    s_expect_usage(&o, "country 'GB-SCT' is not a two-letter ISO 3166-1 code");
+    cli_out_release(&o);
+    cli_run(&o, "--store", s_store, "city", "add", "x1", "--name", "tab\there", "--country",
+            "IE", "--key-out", "/tmp/x", NULL);
+    s_expect_usage(&o, "city name contains a control character");
     cli_out_release(&o);
     cli_run(&o, "init", NULL);
     s_expect_usage(&o, "missing --framework");
@@ -1140,7 +1150,7 @@ static void test_city_keys(void **state)
     } bad[] = {
         {{"city", "key-add", "cork-ie"}, "give --public-key Z85 or --key-out FILE"},
         {{"city", "key-add", "cork-ie", "--public-key", "short"}, "invalid public key 'short'"},
-        {{"city", "key-add", "Cork", "--public-key", "x"}, "invalid city id 'Cork'"},
+        {{"city", "key-add", "Cork", "--public-key", "x"}, "city id 'Cork' is not valid"},
         {{"city", "key-add", "--key-out", "/tmp/x"}, "missing ID"},
         {{"city", "key-add", "cork-ie", "--key-out", ""}, "--key-out needs a file name"},
         {{"city", "key-remove", "cork-ie"}, "missing --public-key"},

@@ -54,7 +54,7 @@ static int s_writer(const char *store, int stop)
         } else {
             glci_key_t pub, sec;
             if (glci_key_generate(&pub, &sec, err, sizeof err) != 0 ||
-                glci_store_city_add(st, id, id, "IE", pub.z85) != 0) {
+                glci_store_city_add(st, id, id, "IE", pub.z85, NULL, 0) != 0) {
                 rc = 1;
                 break;
             }

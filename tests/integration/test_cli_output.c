@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "output.h"
+#include "glci_output.h"
 
 /* Runs a printer into memory and returns the text (owned). */
 static char *s_capture_text(const glci_table_t *t, int csv)

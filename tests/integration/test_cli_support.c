@@ -161,7 +161,7 @@ void cli_city_add(glci_store_t *st, const char *id, const char *name, const char
     glci_key_t pub, sec;
     char err[256];
     assert_int_equal(glci_key_generate(&pub, &sec, err, sizeof err), 0);
-    assert_int_equal(glci_store_city_add(st, id, name, country, pub.z85), 0);
+    assert_int_equal(glci_store_city_add(st, id, name, country, pub.z85, NULL, 0), 0);
 }
 
 void cli_ingest(glci_store_t *st, const char *city, uint64_t seq, const cli_obs_t *obs,

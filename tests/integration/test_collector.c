@@ -48,9 +48,9 @@ static struct {
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static glci_wire_obs_t s_obs(const char *ind, int64_t period, double value)
+static glci_obs_t s_obs(const char *ind, int64_t period, double value)
 {
-    glci_wire_obs_t o;
+    glci_obs_t o;
     memset(&o, 0, sizeof o);
     o.indicator = ind;
     o.period = period;
@@ -106,7 +106,7 @@ static void s_send_raw(void *sock, const void *buf, size_t len)
 }
 
 static void s_send(void *sock, uint64_t stream, uint64_t seq, const char *city,
-                   const glci_wire_obs_t *obs, size_t n)
+                   const glci_obs_t *obs, size_t n)
 {
     uint8_t *buf;
     size_t len;
@@ -145,8 +145,8 @@ static void s_expect_ack(void *sock, glci_wire_ack_t *ack, int status)
     if (s_recv_ack(sock, T_ACK_MS, ack) != 0)
         s_fail_with_log("no ack");
     if ((int)ack->status != status)
-        fail_msg("ack status %s (%s), expected %s", glci_wire_status_str(ack->status),
-                 ack->error, glci_wire_status_str(status));
+        fail_msg("ack status %s (%s), expected %s", glci_batch_status_str(ack->status),
+                 ack->error, glci_batch_status_str(status));
 }
 
 static uint64_t s_new_stream(void)
@@ -211,12 +211,12 @@ static void s_legit_served(void)
     if (!glci_ts_proc_alive(s.proc))
         s_fail_with_log("collector is not running");
     void *c = s_city_client(C_BETA);
-    glci_wire_obs_t o[2] = {s_obs("adult_learning_rate", 2021, 30.5),
+    glci_obs_t o[2] = {s_obs("adult_learning_rate", 2021, 30.5),
                             s_obs("adult_literacy_rate", 2021, 97.0)};
     uint64_t stream = s_new_stream();
     s_send(c, stream, 1, "beta", o, 2);
     glci_wire_ack_t ack;
-    s_expect_ack(c, &ack, GLCI_WIRE_APPLIED);
+    s_expect_ack(c, &ack, GLCI_BATCH_APPLIED);
     assert_int_equal(ack.acked, 1);
     assert_int_equal(ack.stream, stream);
     assert_int_equal(ack.n_rejections, 0);
@@ -258,7 +258,7 @@ static int s_group_setup(void **state)
         return -1;
     for (int c = 0; c < C_N; c++) {
         if (glci_key_generate(&s.pub[c], &s.sec[c], err, sizeof err) != 0 ||
-            glci_store_city_add(st, s_city_ids[c], s_city_ids[c], "XX", s.pub[c].z85) != 0)
+            glci_store_city_add(st, s_city_ids[c], s_city_ids[c], "XX", s.pub[c].z85, NULL, 0) != 0)
             return -1;
     }
     glci_store_close(&st);
@@ -309,17 +309,16 @@ static void test_good_batches(void **state)
     void *c = s_city_client(C_ALPHA);
     s_alpha_stream = s_new_stream();
     for (uint64_t seq = 1; seq <= 3; seq++) {
-        glci_wire_obs_t o[3] = {
+        glci_obs_t o[3] = {
             s_obs("adult_learning_rate", 2020 + (int)seq, 10.0 * (double)seq),
             s_obs("adult_literacy_rate", 2020 + (int)seq, 90.0),
             s_obs("volunteering_rate", 2020 + (int)seq, 0.0), /* a real zero */
         };
         o[0].observed_at = 1700000000;
-        o[0].has_observed_at = 1;
         o[0].source = "national statistics office";
         s_send(c, s_alpha_stream, seq, "alpha", o, 3);
         glci_wire_ack_t ack;
-        s_expect_ack(c, &ack, GLCI_WIRE_APPLIED);
+        s_expect_ack(c, &ack, GLCI_BATCH_APPLIED);
         assert_int_equal(ack.seq, seq);
         assert_int_equal(ack.acked, seq);
         assert_int_equal(ack.stream, s_alpha_stream);
@@ -339,12 +338,12 @@ static void test_pipelined_window(void **state)
     void *c = s_city_client(C_ALPHA);
     uint64_t stream = s_new_stream();
     for (uint64_t seq = 1; seq <= 20; seq++) {
-        glci_wire_obs_t o = s_obs("employment_rate", 2000 + (int)seq, 50.0 + (double)seq);
+        glci_obs_t o = s_obs("employment_rate", 2000 + (int)seq, 50.0 + (double)seq);
         s_send(c, stream, seq, "alpha", &o, 1);
     }
     for (uint64_t seq = 1; seq <= 20; seq++) {
         glci_wire_ack_t ack;
-        s_expect_ack(c, &ack, GLCI_WIRE_APPLIED);
+        s_expect_ack(c, &ack, GLCI_BATCH_APPLIED);
         assert_int_equal(ack.seq, seq);
         assert_int_equal(ack.acked, seq);
         glci_wire_ack_release(&ack);
@@ -357,25 +356,24 @@ static void test_pipelined_window(void **state)
 static void test_duplicate_reacked(void **state)
 {
     void *c = s_city_client(C_ALPHA);
-    glci_wire_obs_t o = s_obs("adult_learning_rate", 2022, 55.0); /* differs: ignored */
+    glci_obs_t o = s_obs("adult_learning_rate", 2022, 55.0); /* differs: ignored */
     s_send(c, s_alpha_stream, 2, "alpha", &o, 1);
     glci_wire_ack_t ack;
-    s_expect_ack(c, &ack, GLCI_WIRE_DUPLICATE);
+    s_expect_ack(c, &ack, GLCI_BATCH_DUPLICATE);
     assert_int_equal(ack.seq, 2);
     assert_int_equal(ack.acked, 3);
     assert_non_null(strstr(ack.error, "different content"));
     glci_wire_ack_release(&ack);
     /* the same content again: a plain re-ack */
-    glci_wire_obs_t same[3] = {
+    glci_obs_t same[3] = {
         s_obs("adult_learning_rate", 2022, 20.0),
         s_obs("adult_literacy_rate", 2022, 90.0),
         s_obs("volunteering_rate", 2022, 0.0),
     };
     same[0].observed_at = 1700000000;
-    same[0].has_observed_at = 1;
     same[0].source = "national statistics office";
     s_send(c, s_alpha_stream, 2, "alpha", same, 3);
-    s_expect_ack(c, &ack, GLCI_WIRE_DUPLICATE);
+    s_expect_ack(c, &ack, GLCI_BATCH_DUPLICATE);
     assert_int_equal(ack.acked, 3);
     assert_string_equal(ack.error, "");
     glci_wire_ack_release(&ack);
@@ -388,10 +386,10 @@ static void test_duplicate_reacked(void **state)
 static void test_gap_answered_with_expected(void **state)
 {
     void *c = s_city_client(C_ALPHA);
-    glci_wire_obs_t o = s_obs("adult_learning_rate", 2024, 44.0);
+    glci_obs_t o = s_obs("adult_learning_rate", 2024, 44.0);
     s_send(c, s_alpha_stream, 6, "alpha", &o, 1);
     glci_wire_ack_t ack;
-    s_expect_ack(c, &ack, GLCI_WIRE_GAP);
+    s_expect_ack(c, &ack, GLCI_BATCH_GAP);
     assert_int_equal(ack.seq, 6);
     assert_int_equal(ack.acked, 3);
     assert_int_equal(ack.expected, 4);
@@ -399,7 +397,7 @@ static void test_gap_answered_with_expected(void **state)
     assert_false(s_has_value("alpha", "adult_learning_rate", 2024, 44.0));
     /* going back to the expected one works */
     s_send(c, s_alpha_stream, 4, "alpha", &o, 1);
-    s_expect_ack(c, &ack, GLCI_WIRE_APPLIED);
+    s_expect_ack(c, &ack, GLCI_BATCH_APPLIED);
     assert_int_equal(ack.acked, 4);
     glci_wire_ack_release(&ack);
     s.expect[C_ALPHA] += 1;
@@ -414,7 +412,7 @@ static void test_unknown_key_gets_no_answer(void **state)
     char err[256];
     assert_int_equal(glci_key_generate(&pub, &sec, err, sizeof err), 0);
     void *c = s_client(&pub, &sec, NULL);
-    glci_wire_obs_t o = s_obs("adult_learning_rate", 2020, 10.0);
+    glci_obs_t o = s_obs("adult_learning_rate", 2020, 10.0);
     s_send(c, s_new_stream(), 1, "alpha", &o, 1);
     glci_wire_ack_t ack;
     assert_int_equal(s_recv_ack(c, T_SILENCE_MS, &ack), -1);
@@ -427,11 +425,11 @@ static void test_unknown_key_gets_no_answer(void **state)
 static void test_city_claiming_another_is_forbidden(void **state)
 {
     void *c = s_city_client(C_BETA);
-    glci_wire_obs_t o = s_obs("adult_learning_rate", 2020, 59.0);
+    glci_obs_t o = s_obs("adult_learning_rate", 2020, 59.0);
     uint64_t stream = s_new_stream();
     s_send(c, stream, 1, "alpha", &o, 1);
     glci_wire_ack_t ack;
-    s_expect_ack(c, &ack, GLCI_WIRE_FORBIDDEN);
+    s_expect_ack(c, &ack, GLCI_BATCH_FORBIDDEN);
     assert_int_equal(ack.stream, stream);
     assert_int_equal(ack.seq, 1);
     assert_non_null(strstr(ack.error, "alpha"));
@@ -447,28 +445,28 @@ static void test_undecodable_is_malformed(void **state)
     static const unsigned char junk[] = {0xff, 0xff, 0xff, 0xff, 0x0f, 0x01, 0x02};
     s_send_raw(c, junk, sizeof junk);
     glci_wire_ack_t ack;
-    s_expect_ack(c, &ack, GLCI_WIRE_MALFORMED);
+    s_expect_ack(c, &ack, GLCI_BATCH_MALFORMED);
     assert_true(ack.error[0] != '\0');
     glci_wire_ack_release(&ack);
 
     /* a batch without a sequence number */
     static const unsigned char no_seq[] = {0x08, 0x01, 0x11, 1, 2, 3, 4, 5, 6, 7, 8};
     s_send_raw(c, no_seq, sizeof no_seq);
-    s_expect_ack(c, &ack, GLCI_WIRE_MALFORMED);
+    s_expect_ack(c, &ack, GLCI_BATCH_MALFORMED);
     assert_non_null(strstr(ack.error, "sequence"));
     glci_wire_ack_release(&ack);
 
     /* a future protocol version */
     static const unsigned char v9[] = {0x08, 0x09, 0x11, 1, 2, 3, 4, 5, 6, 7, 8, 0x18, 0x01};
     s_send_raw(c, v9, sizeof v9);
-    s_expect_ack(c, &ack, GLCI_WIRE_MALFORMED);
+    s_expect_ack(c, &ack, GLCI_BATCH_MALFORMED);
     assert_non_null(strstr(ack.error, "version"));
     glci_wire_ack_release(&ack);
 
     /* two frames */
     assert_int_equal(zmq_send(c, "a", 1, ZMQ_SNDMORE), 1);
     assert_int_equal(zmq_send(c, "b", 1, 0), 1);
-    s_expect_ack(c, &ack, GLCI_WIRE_MALFORMED);
+    s_expect_ack(c, &ack, GLCI_BATCH_MALFORMED);
     glci_wire_ack_release(&ack);
     s_close(&c);
     s_legit_served();
@@ -494,7 +492,7 @@ static void test_vanished_agent_resends(void **state)
      * the ack (peer unreachable) and goes on; the agent's resend is
      * answered, and the values are stored exactly once */
     uint64_t stream = s_new_stream();
-    glci_wire_obs_t o[2] = {s_obs("adult_learning_rate", 2060, 6.0),
+    glci_obs_t o[2] = {s_obs("adult_learning_rate", 2060, 6.0),
                             s_obs("adult_literacy_rate", 2060, 60.0)};
     for (int round = 0; round < 5; round++) {
         void *c = s_city_client(C_ALPHA);
@@ -505,7 +503,7 @@ static void test_vanished_agent_resends(void **state)
     s_send(c, stream, 1, "alpha", o, 2);
     glci_wire_ack_t ack;
     assert_int_equal(s_recv_ack(c, T_ACK_MS, &ack), 0);
-    assert_true(ack.status == GLCI_WIRE_APPLIED || ack.status == GLCI_WIRE_DUPLICATE);
+    assert_true(ack.status == GLCI_BATCH_APPLIED || ack.status == GLCI_BATCH_DUPLICATE);
     assert_int_equal(ack.acked, 1);
     glci_wire_ack_release(&ack);
     s_close(&c);
@@ -517,7 +515,7 @@ static void test_vanished_agent_resends(void **state)
 static void test_ten_thousand_observations(void **state)
 {
     const size_t n = 10000;
-    glci_wire_obs_t *o = calloc(n + 1, sizeof *o);
+    glci_obs_t *o = calloc(n + 1, sizeof *o);
     assert_non_null(o);
     for (size_t i = 0; i < n + 1; i++) {
         const glci_indicator_t *ind = &s.fw->ind[i % s.fw->n_ind];
@@ -529,13 +527,13 @@ static void test_ten_thousand_observations(void **state)
     /* one over the cap: the whole batch is malformed, nothing stored */
     s_send(c, stream, 1, "gamma", o, n + 1);
     glci_wire_ack_t ack;
-    s_expect_ack(c, &ack, GLCI_WIRE_MALFORMED);
+    s_expect_ack(c, &ack, GLCI_BATCH_MALFORMED);
     assert_non_null(strstr(ack.error, "10001"));
     glci_wire_ack_release(&ack);
     s_check_store();
 
     s_send(c, stream, 1, "gamma", o, n);
-    s_expect_ack(c, &ack, GLCI_WIRE_APPLIED);
+    s_expect_ack(c, &ack, GLCI_BATCH_APPLIED);
     assert_int_equal(ack.acked, 1);
     if (ack.n_rejections)
         fail_msg("%zu rejections, first: %s", ack.n_rejections, ack.rejections[0].message);
@@ -549,14 +547,14 @@ static void test_ten_thousand_observations(void **state)
 static void test_nan_inf_rejected_rest_stored(void **state)
 {
     void *c = s_city_client(C_ALPHA);
-    glci_wire_obs_t o[5] = {
+    glci_obs_t o[5] = {
         s_obs("adult_learning_rate", 2010, 12.5), s_obs("adult_learning_rate", 2011, NAN),
         s_obs("adult_learning_rate", 2012, INFINITY),
         s_obs("adult_learning_rate", 2013, -INFINITY), s_obs("adult_learning_rate", 2014, 0.0),
     };
     s_send(c, s_new_stream(), 1, "alpha", o, 5);
     glci_wire_ack_t ack;
-    s_expect_ack(c, &ack, GLCI_WIRE_APPLIED);
+    s_expect_ack(c, &ack, GLCI_BATCH_APPLIED);
     assert_int_equal(ack.n_rejections, 3);
     for (size_t i = 0; i < 3; i++) {
         assert_int_equal(ack.rejections[i].index, i + 1);
@@ -579,7 +577,7 @@ static void test_bad_observations_each_rejected(void **state)
     memset(long_src, 's', sizeof long_src - 1);
     long_src[sizeof long_src - 1] = '\0';
 
-    glci_wire_obs_t o[8];
+    glci_obs_t o[8];
     o[0] = s_obs("adult_learnig_rate", 2015, 10.0);       /* unknown indicator */
     o[1] = s_obs("adult_learning_rate", 2015, 101.0);     /* out of [0, 100] */
     o[2] = s_obs("adult_learning_rate", 1999, 10.0);      /* period out of range */
@@ -593,7 +591,7 @@ static void test_bad_observations_each_rejected(void **state)
     void *c = s_city_client(C_ALPHA);
     s_send(c, s_new_stream(), 1, "alpha", o, 8);
     glci_wire_ack_t ack;
-    s_expect_ack(c, &ack, GLCI_WIRE_APPLIED);
+    s_expect_ack(c, &ack, GLCI_BATCH_APPLIED);
     assert_int_equal(ack.n_rejections, 7);
     static const struct {
         uint32_t index;
@@ -627,10 +625,10 @@ static void test_revocation_while_connected(void **state)
 {
     void *c = s_city_client(C_GAMMA);
     uint64_t stream = s_new_stream();
-    glci_wire_obs_t o = s_obs("adult_learning_rate", 2030, 33.0);
+    glci_obs_t o = s_obs("adult_learning_rate", 2030, 33.0);
     s_send(c, stream, 1, "gamma", &o, 1);
     glci_wire_ack_t ack;
-    s_expect_ack(c, &ack, GLCI_WIRE_APPLIED);
+    s_expect_ack(c, &ack, GLCI_BATCH_APPLIED);
     glci_wire_ack_release(&ack);
     s.expect[C_GAMMA] += 1;
 
@@ -638,12 +636,12 @@ static void test_revocation_while_connected(void **state)
     glci_store_t *st = NULL;
     char err[256];
     assert_int_equal(glci_store_open(s.store, NULL, &st, err, sizeof err), 0);
-    assert_int_equal(glci_store_city_revoke(st, "gamma"), 0);
+    assert_int_equal(glci_store_city_revoke(st, "gamma", NULL, 0), 0);
     glci_store_close(&st);
 
     o = s_obs("adult_learning_rate", 2031, 34.0);
     s_send(c, stream, 2, "gamma", &o, 1);
-    s_expect_ack(c, &ack, GLCI_WIRE_FORBIDDEN);
+    s_expect_ack(c, &ack, GLCI_BATCH_FORBIDDEN);
     assert_int_equal(ack.seq, 2);
     glci_wire_ack_release(&ack);
     s_close(&c);
@@ -666,15 +664,15 @@ static void test_key_removed_while_connected(void **state)
     assert_int_equal(glci_key_generate(&pub_b, &sec_b, err, sizeof err), 0);
     glci_store_t *st = NULL;
     assert_int_equal(glci_store_open(s.store, NULL, &st, err, sizeof err), 0);
-    assert_int_equal(glci_store_city_key_add(st, "alpha", pub_b.z85), 0);
+    assert_int_equal(glci_store_city_key_add(st, "alpha", pub_b.z85, NULL, 0), 0);
     glci_store_close(&st);
 
     void *cb = s_client(&pub_b, &sec_b, NULL);
     uint64_t stream_b = s_new_stream();
-    glci_wire_obs_t o = s_obs("adult_learning_rate", 2090, 19.0);
+    glci_obs_t o = s_obs("adult_learning_rate", 2090, 19.0);
     s_send(cb, stream_b, 1, "alpha", &o, 1);
     glci_wire_ack_t ack;
-    s_expect_ack(cb, &ack, GLCI_WIRE_APPLIED);
+    s_expect_ack(cb, &ack, GLCI_BATCH_APPLIED);
     assert_int_equal(ack.n_rejections, 0);
     glci_wire_ack_release(&ack);
     s.expect[C_ALPHA] += 1;
@@ -683,7 +681,7 @@ static void test_key_removed_while_connected(void **state)
     uint64_t stream_a = s_new_stream();
     o = s_obs("adult_learning_rate", 2091, 91.0);
     s_send(ca, stream_a, 1, "alpha", &o, 1);
-    s_expect_ack(ca, &ack, GLCI_WIRE_APPLIED);
+    s_expect_ack(ca, &ack, GLCI_BATCH_APPLIED);
     assert_int_equal(ack.acked, 1);
     assert_int_equal(ack.n_rejections, 0);
     glci_wire_ack_release(&ack);
@@ -692,14 +690,14 @@ static void test_key_removed_while_connected(void **state)
 
     /* key A is removed while its connection stays up */
     assert_int_equal(glci_store_open(s.store, NULL, &st, err, sizeof err), 0);
-    assert_int_equal(glci_store_city_key_remove(st, "alpha", s.pub[C_ALPHA].z85), 0);
+    assert_int_equal(glci_store_city_key_remove(st, "alpha", s.pub[C_ALPHA].z85, NULL, 0), 0);
     glci_store_close(&st);
 
     /* its next batch is refused, as is every later one, and none is stored */
     for (uint64_t seq = 2; seq <= 3; seq++) {
         o = s_obs("adult_learning_rate", 2090 + (int)seq, 92.0);
         s_send(ca, stream_a, seq, "alpha", &o, 1);
-        s_expect_ack(ca, &ack, GLCI_WIRE_FORBIDDEN);
+        s_expect_ack(ca, &ack, GLCI_BATCH_FORBIDDEN);
         assert_int_equal(ack.seq, seq);
         assert_int_equal(ack.stream, stream_a);
         assert_non_null(strstr(ack.error, "no longer registered"));
@@ -716,7 +714,7 @@ static void test_key_removed_while_connected(void **state)
     /* key B of the same city, on its open connection, is still served */
     o = s_obs("adult_learning_rate", 2092, 29.0);
     s_send(cb, stream_b, 2, "alpha", &o, 1);
-    s_expect_ack(cb, &ack, GLCI_WIRE_APPLIED);
+    s_expect_ack(cb, &ack, GLCI_BATCH_APPLIED);
     assert_int_equal(ack.acked, 2);
     assert_int_equal(ack.n_rejections, 0);
     glci_wire_ack_release(&ack);
@@ -732,12 +730,12 @@ static void test_key_removed_while_connected(void **state)
 
     /* A registered again: served again (later tests use it) */
     assert_int_equal(glci_store_open(s.store, NULL, &st, err, sizeof err), 0);
-    assert_int_equal(glci_store_city_key_add(st, "alpha", s.pub[C_ALPHA].z85), 0);
+    assert_int_equal(glci_store_city_key_add(st, "alpha", s.pub[C_ALPHA].z85, NULL, 0), 0);
     glci_store_close(&st);
     ca = s_city_client(C_ALPHA);
     o = s_obs("adult_learning_rate", 2094, 94.0);
     s_send(ca, stream_a, 2, "alpha", &o, 1);
-    s_expect_ack(ca, &ack, GLCI_WIRE_APPLIED);
+    s_expect_ack(ca, &ack, GLCI_BATCH_APPLIED);
     assert_int_equal(ack.acked, 2);
     assert_int_equal(ack.n_rejections, 0);
     glci_wire_ack_release(&ack);
@@ -776,10 +774,10 @@ static void test_sigterm_exits_zero(void **state)
      * applied; after the restart the agent's resend settles it */
     void *c = s_city_client(C_ALPHA);
     uint64_t stream = s_new_stream();
-    glci_wire_obs_t o = s_obs("adult_learning_rate", 2040, 40.0);
+    glci_obs_t o = s_obs("adult_learning_rate", 2040, 40.0);
     s_send(c, stream, 1, "alpha", &o, 1);
     glci_wire_ack_t ack;
-    s_expect_ack(c, &ack, GLCI_WIRE_APPLIED);
+    s_expect_ack(c, &ack, GLCI_BATCH_APPLIED);
     glci_wire_ack_release(&ack);
     s.expect[C_ALPHA] += 1;
     s_close(&c);
@@ -796,7 +794,7 @@ static void test_sigterm_exits_zero(void **state)
     /* the same stream resumes where it was */
     c = s_city_client(C_ALPHA);
     s_send(c, stream, 1, "alpha", &o, 1);
-    s_expect_ack(c, &ack, GLCI_WIRE_DUPLICATE);
+    s_expect_ack(c, &ack, GLCI_BATCH_DUPLICATE);
     assert_int_equal(ack.acked, 1);
     glci_wire_ack_release(&ack);
     s_close(&c);
@@ -832,19 +830,19 @@ static void test_insecure_ipc_uses_claimed_city(void **state)
     glci_ts_proc_t *p = glci_ts_proc_start(argv, NULL);
     assert_int_equal(glci_ts_proc_wait_ready(p, T_READY_MS), 0);
     void *c = s_client(NULL, NULL, ep);
-    glci_wire_obs_t o = s_obs("adult_learning_rate", 2050, 50.0);
+    glci_obs_t o = s_obs("adult_learning_rate", 2050, 50.0);
     s_send(c, s_new_stream(), 1, "beta", &o, 1);
     glci_wire_ack_t ack;
-    s_expect_ack(c, &ack, GLCI_WIRE_APPLIED);
+    s_expect_ack(c, &ack, GLCI_BATCH_APPLIED);
     glci_wire_ack_release(&ack);
     s.expect[C_BETA] += 1;
     /* no city named: refused */
     s_send(c, s_new_stream(), 1, NULL, &o, 1);
-    s_expect_ack(c, &ack, GLCI_WIRE_FORBIDDEN);
+    s_expect_ack(c, &ack, GLCI_BATCH_FORBIDDEN);
     glci_wire_ack_release(&ack);
     /* a revoked city is refused by the store */
     s_send(c, s_new_stream(), 1, "gamma", &o, 1);
-    s_expect_ack(c, &ack, GLCI_WIRE_FORBIDDEN);
+    s_expect_ack(c, &ack, GLCI_BATCH_FORBIDDEN);
     glci_wire_ack_release(&ack);
     s_close(&c);
     assert_int_equal(glci_ts_proc_stop(&p, T_STOP_MS), 0);
@@ -874,7 +872,7 @@ static void test_config_and_flag_errors(void **state)
     {
         assert_int_equal(glci_ts_write_file(path, "[collector]\nstore = /x\nbatchmax = 5\n"), 0);
         const char *argv[] = {s.bin, "--config", path, NULL};
-        const char *want[] = {path, ":3:", "unknown key batchmax", NULL};
+        const char *want[] = {path, ":3:", "unknown key 'batchmax'", NULL};
         s_expect_usage_error(argv, want);
     }
     {

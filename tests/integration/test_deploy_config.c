@@ -261,7 +261,8 @@ static int s_collector_build(const char *config, const char *store,
 {
     glci_collector_args_t args = {0};
     args.config = config;
-    args.store = store;
+    if (store)
+        glci_collector_args_add(&args, "store", store);
     return glci_collector_config_build(&args, cfg, err, errlen);
 }
 

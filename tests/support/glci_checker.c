@@ -685,7 +685,7 @@ glci_sys_t *glci_sys_open(const char *tag, size_t n, const glci_sys_opts_t *opts
         if (st) {
             glci_key_t pub, sec;
             assert_int_equal(glci_key_generate(&pub, &sec, err, sizeof err), 0);
-            assert_int_equal(glci_store_city_add(st, a->city, name, "XX", pub.z85), 0);
+            assert_int_equal(glci_store_city_add(st, a->city, name, "XX", pub.z85, NULL, 0), 0);
             assert_int_equal(glci_keyfile_write_secret(a->key, &pub, &sec, err, sizeof err), 0);
         } else {
             const char *add[] = {"city", "add", a->city, "--name", name, "--country", "XX",

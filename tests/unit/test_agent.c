@@ -25,6 +25,7 @@
 #include "glci_agent_config.h"
 #include "glci_agent_csv.h"
 #include "glci_agent_sender.h"
+#include "glci_agent_deadletter.h"
 #include "glci_agent_spool.h"
 #include "glci_keyfile.h"
 #include "glci_log.h"
@@ -127,7 +128,7 @@ static void test_csv_good_any_order_and_optional(void **state)
         "\"two \"\"quoted\"\" words\",0,,z,2022\n";
     glci_agent_csv_t *c = glci_agent_csv_parse(text, strlen(text));
     assert_int_equal(glci_agent_csv_n_errors(c), 0);
-    const glci_outbox_obs_t *rows;
+    const glci_obs_t *rows;
     assert_int_equal(glci_agent_csv_rows(c, &rows), 3);
     assert_string_equal(rows[0].indicator, "adult_learning_rate");
     assert_int_equal(rows[0].period, 2024);
@@ -316,7 +317,7 @@ static void test_csv_bom_before_quoted_header(void **state)
     glci_agent_csv_t *c = glci_agent_csv_parse(text, strlen(text));
     if (glci_agent_csv_n_errors(c))
         fail_msg("%s", glci_agent_csv_error(c, 0));
-    const glci_outbox_obs_t *rows;
+    const glci_obs_t *rows;
     assert_int_equal(glci_agent_csv_rows(c, &rows), 1);
     assert_string_equal(rows[0].indicator, "a");
     assert_true(rows[0].value == 1.5);
@@ -533,11 +534,11 @@ static void test_spool_outbox_limit_keeps_file_waiting(void **state)
 {
     s_spool_t s;
     s_spool_init(&s, 65536);
-    glci_outbox_obs_t obs[100];
+    glci_obs_t obs[100];
     char names[100][32];
     for (int i = 0; i < 100; i++) {
         snprintf(names[i], sizeof names[i], "indicator_number_%d", i);
-        obs[i] = (glci_outbox_obs_t){.indicator = names[i], .period = 2020, .value = i};
+        obs[i] = (glci_obs_t){.has_period = 1, .has_value = 1, .indicator = names[i], .period = 2020, .value = i};
     }
     int rc, k = 0;
     while ((rc = glci_outbox_append(s.ob, obs, 100, 100, 1, NULL, NULL, NULL)) == 0)
@@ -656,10 +657,10 @@ static void s_conf_error(const char *text, const char *want)
 
 static void test_config_errors_name_file_and_line(void **state)
 {
-    s_conf_error("[agent]\ncity = x\nbogus = 1\n", "3: unknown setting 'bogus'");
+    s_conf_error("[agent]\ncity = x\nbogus = 1\n", "3: unknown key 'bogus'");
     s_conf_error("[agent]\nbatch_max = 0\n", "2: batch_max must be an integer in [1, 10000]");
     s_conf_error("[agent]\nwindow = lots\n", "2: window must be an integer");
-    s_conf_error("[agent]\nCity = x\n", "2: unknown setting 'City'");
+    s_conf_error("[agent]\nCity = x\n", "2: unknown key 'City'");
     s_conf_error("[agent]\ncity = Cork\n", "2: city must be");
     s_conf_error("[agent]\ncollector = http://x\n", "2: collector must be a tcp://");
     s_conf_error("[agent]\noutbox_limit = 12Q\n", "2: outbox_limit must be bytes");
@@ -846,9 +847,9 @@ static void test_deadletter_file(void **state)
     assert_string_equal(path, "rejected.csv");
 
     snprintf(path, sizeof path, "%s/rejected.csv", s_dir);
-    glci_outbox_obs_t o[2] = {
-        {.indicator = "bogus", .period = 2020, .value = 1.5, .source = "a \"b\""},
-        {.indicator = "x", .period = 1800, .value = 2, .observed_at = 1751241600},
+    glci_obs_t o[2] = {
+        {.has_period = 1, .has_value = 1, .indicator = "bogus", .period = 2020, .value = 1.5, .source = "a \"b\""},
+        {.has_period = 1, .has_value = 1, .indicator = "x", .period = 1800, .value = 2, .observed_at = 1751241600},
     };
     const char *why[2] = {"unknown indicator 'bogus'", "period 1800 outside"};
     assert_int_equal(glci_agent_deadletter_append(path, o, why, 2, 1751284800, err, sizeof err), 0);

@@ -1,12 +1,243 @@
-/* The sender's backoff rule (glci_agent_backoff): one pause per group of
- * failing answers, doubling once per pause, capped at 60 s. */
+/* The agent sender's pure rules, without ZeroMQ or an outbox: the delivery
+ * decision table (glci_delivery_decide), one test per transition of
+ * glci_agent_delivery.h, and the backoff rule (glci_agent_backoff): one
+ * pause per group of failing answers, doubling once per pause, capped at
+ * 60 s. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "glci_agent_sender.h"
+#include "glci_agent_delivery.h"
+
+/* A machine sending batches 10.. with 10..14 in flight. */
+static glci_delivery_t s_sending(void)
+{
+    glci_delivery_t d = {.state = GLCI_DELIVERY_SENDING, .base = 10, .next_send = 15};
+    return d;
+}
+
+static glci_delivery_event_t s_answer(glci_delivery_event_kind_t kind, uint64_t seq,
+                                      uint64_t acked, int64_t now)
+{
+    glci_delivery_event_t ev = {.kind = kind, .seq = seq, .acked = acked, .now = now};
+    return ev;
+}
+
+static glci_delivery_action_kind_t s_decide(const glci_delivery_t *d,
+                                            const glci_delivery_event_t *ev)
+{
+    return glci_delivery_decide(d, ev).kind;
+}
+
+static void test_event_of_status(void **state)
+{
+    (void)state;
+    assert_int_equal(glci_delivery_event_of(GLCI_BATCH_APPLIED, 0), GLCI_DEV_ACK);
+    assert_int_equal(glci_delivery_event_of(GLCI_BATCH_DUPLICATE, 0), GLCI_DEV_DUPLICATE);
+    assert_int_equal(glci_delivery_event_of(GLCI_BATCH_DUPLICATE, 1),
+                     GLCI_DEV_DUPLICATE_DIFFERS);
+    assert_int_equal(glci_delivery_event_of(GLCI_BATCH_GAP, 0), GLCI_DEV_GAP);
+    assert_int_equal(glci_delivery_event_of(GLCI_BATCH_MALFORMED, 1), GLCI_DEV_MALFORMED);
+    assert_int_equal(glci_delivery_event_of(GLCI_BATCH_FORBIDDEN, 1), GLCI_DEV_REFUSED);
+    assert_int_equal(glci_delivery_event_of(GLCI_BATCH_UNAVAILABLE, 0),
+                     GLCI_DEV_UNAVAILABLE);
+}
+
+/* ack: cumulative, deletes up to the collector's mark. */
+static void test_ack_records_up_to_the_mark(void **state)
+{
+    (void)state;
+    glci_delivery_t d = s_sending();
+    glci_delivery_event_t ev = s_answer(GLCI_DEV_ACK, 11, 12, 0);
+    glci_delivery_action_t a = glci_delivery_decide(&d, &ev);
+    assert_int_equal(a.kind, GLCI_DACT_RECORD_ACK);
+    assert_int_equal(a.upto, 12);
+    /* also while a loss is suspected: an ack clears the suspicion */
+    d.state = GLCI_DELIVERY_SUSPECT_LOSS;
+    d.lost_since = 5;
+    assert_int_equal(s_decide(&d, &ev), GLCI_DACT_RECORD_ACK);
+}
+
+/* duplicate: confirms the batch it answers only, not those above it. */
+static void test_duplicate_records_only_its_batch(void **state)
+{
+    (void)state;
+    glci_delivery_t d = s_sending();
+    glci_delivery_event_t ev = s_answer(GLCI_DEV_DUPLICATE, 11, 14, 0);
+    glci_delivery_action_t a = glci_delivery_decide(&d, &ev);
+    assert_int_equal(a.kind, GLCI_DACT_RECORD_ACK);
+    assert_int_equal(a.upto, 11);
+    ev.acked = 10;                     /* a mark below the batch: the mark */
+    assert_int_equal(glci_delivery_decide(&d, &ev).upto, 10);
+}
+
+/* duplicate with different content: a clash for the oldest batch; for a
+ * later one, ask again from the oldest, once; below the window, only the
+ * ack is left. */
+static void test_duplicate_differs(void **state)
+{
+    (void)state;
+    glci_delivery_t d = s_sending();
+    glci_delivery_event_t ev = s_answer(GLCI_DEV_DUPLICATE_DIFFERS, 10, 12, 0);
+    assert_int_equal(s_decide(&d, &ev), GLCI_DACT_CLASH_BEGIN);
+
+    ev.seq = 12;
+    glci_delivery_action_t a = glci_delivery_decide(&d, &ev);
+    assert_int_equal(a.kind, GLCI_DACT_REWIND);
+    assert_int_equal(a.target, 10);
+    d.gap_target = 10;                 /* rewound already: not again */
+    assert_int_equal(s_decide(&d, &ev), GLCI_DACT_NONE);
+
+    ev.seq = 7;
+    ev.acked = 12;
+    a = glci_delivery_decide(&d, &ev);
+    assert_int_equal(a.kind, GLCI_DACT_RECORD_ACK);
+    assert_int_equal(a.upto, 7);
+}
+
+/* While restreaming every answer is noted; the last batch sent finishes. */
+static void test_restreaming_notes_then_finishes(void **state)
+{
+    (void)state;
+    glci_delivery_t d = s_sending();
+    d.state = GLCI_DELIVERY_RESTREAMING;
+    d.clash_last = 14;
+    glci_delivery_event_t ev = s_answer(GLCI_DEV_ACK, 12, 12, 0);
+    assert_int_equal(s_decide(&d, &ev), GLCI_DACT_CLASH_NOTE);
+    ev.kind = GLCI_DEV_GAP;
+    assert_int_equal(s_decide(&d, &ev), GLCI_DACT_CLASH_NOTE);
+    ev.kind = GLCI_DEV_DUPLICATE;
+    ev.seq = 14;
+    assert_int_equal(s_decide(&d, &ev), GLCI_DACT_CLASH_FINISH);
+}
+
+/* gap: back to the batch expected, once per gap. */
+static void test_gap_rewinds_once(void **state)
+{
+    (void)state;
+    glci_delivery_t d = s_sending();
+    glci_delivery_event_t ev = s_answer(GLCI_DEV_GAP, 13, 11, 0);
+    ev.expected = 12;
+    glci_delivery_action_t a = glci_delivery_decide(&d, &ev);
+    assert_int_equal(a.kind, GLCI_DACT_REWIND);
+    assert_int_equal(a.target, 12);
+    d.gap_target = 12;                 /* more GAPs naming it: sent before the rewind */
+    assert_int_equal(s_decide(&d, &ev), GLCI_DACT_NONE);
+    d.gap_target = 0;
+    ev.expected = 15;                  /* not below what was sent: nothing to redo */
+    assert_int_equal(s_decide(&d, &ev), GLCI_DACT_NONE);
+    ev.expected = 0;
+    assert_int_equal(s_decide(&d, &ev), GLCI_DACT_NONE);
+}
+
+/* gap below the outbox: suspected first, confirmed by a second one after
+ * the pause, ignored within it; a GAP answering a batch below the window
+ * (an old answer) is no evidence of a loss, only an ordinary rewind. */
+static void test_gap_below_the_outbox(void **state)
+{
+    (void)state;
+    glci_delivery_t d = s_sending();
+    glci_delivery_event_t ev = s_answer(GLCI_DEV_GAP, 10, 4, 1000);
+    ev.expected = 5;
+    assert_int_equal(s_decide(&d, &ev), GLCI_DACT_SUSPECT_LOSS);
+    d.state = GLCI_DELIVERY_SUSPECT_LOSS;
+    d.lost_since = 1000;
+    ev.now = 1000 + GLCI_DELIVERY_LOST_CONFIRM_MS - 1;
+    assert_int_equal(s_decide(&d, &ev), GLCI_DACT_NONE);
+    ev.now = 1000 + GLCI_DELIVERY_LOST_CONFIRM_MS;
+    assert_int_equal(s_decide(&d, &ev), GLCI_DACT_REBASE);
+    ev.seq = 9;                        /* an answer to a batch acked already */
+    d = s_sending();
+    glci_delivery_action_t a = glci_delivery_decide(&d, &ev);
+    assert_int_equal(a.kind, GLCI_DACT_REWIND);
+    assert_int_equal(a.target, 5);
+}
+
+/* refused (FORBIDDEN) and unavailable: pause, the batch kept. */
+static void test_refused_and_unavailable_pause(void **state)
+{
+    (void)state;
+    glci_delivery_t d = s_sending();
+    glci_delivery_event_t ev = s_answer(GLCI_DEV_REFUSED, 10, 0, 0);
+    assert_int_equal(s_decide(&d, &ev), GLCI_DACT_PAUSE);
+    ev.kind = GLCI_DEV_UNAVAILABLE;
+    ev.seq = 13;
+    assert_int_equal(s_decide(&d, &ev), GLCI_DACT_PAUSE);
+}
+
+/* malformed: the oldest batch goes to quarantine (its rows to dead
+ * letters); for another batch, a pause. */
+static void test_malformed(void **state)
+{
+    (void)state;
+    glci_delivery_t d = s_sending();
+    glci_delivery_event_t ev = s_answer(GLCI_DEV_MALFORMED, 10, 9, 0);
+    assert_int_equal(s_decide(&d, &ev), GLCI_DACT_QUARANTINE);
+    ev.seq = 12;
+    assert_int_equal(s_decide(&d, &ev), GLCI_DACT_PAUSE);
+    ev.seq = 0;                        /* undecodable: no batch named */
+    assert_int_equal(s_decide(&d, &ev), GLCI_DACT_PAUSE);
+}
+
+/* timeout: with batches in flight, resend from the oldest; while
+ * restreaming, give the clash up and ask again; otherwise nothing. */
+static void test_timeout(void **state)
+{
+    (void)state;
+    glci_delivery_t d = s_sending();
+    glci_delivery_event_t ev = {.kind = GLCI_DEV_TIMEOUT, .now = 99999};
+    glci_delivery_action_t a = glci_delivery_decide(&d, &ev);
+    assert_int_equal(a.kind, GLCI_DACT_REWIND);
+    assert_int_equal(a.target, 0);
+    d.next_send = d.base;              /* nothing in flight */
+    assert_int_equal(s_decide(&d, &ev), GLCI_DACT_NONE);
+    d.state = GLCI_DELIVERY_RESTREAMING;
+    assert_int_equal(s_decide(&d, &ev), GLCI_DACT_CLASH_ABANDON);
+    d.state = GLCI_DELIVERY_DISCONNECTED;
+    d.next_send = 15;
+    assert_int_equal(s_decide(&d, &ev), GLCI_DACT_NONE);
+}
+
+/* reconnect: from any state, connecting resends from the oldest; losing
+ * the connection drops what was in flight; a refused handshake is its own
+ * action. */
+static void test_reconnect(void **state)
+{
+    (void)state;
+    const glci_delivery_state_t all[] = {GLCI_DELIVERY_DISCONNECTED, GLCI_DELIVERY_SENDING,
+                                         GLCI_DELIVERY_PAUSED, GLCI_DELIVERY_SUSPECT_LOSS,
+                                         GLCI_DELIVERY_RESTREAMING};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        glci_delivery_t d = s_sending();
+        d.state = all[i];
+        glci_delivery_event_t ev = {.kind = GLCI_DEV_CONNECTED};
+        assert_int_equal(s_decide(&d, &ev), GLCI_DACT_CONNECT);
+        ev.kind = GLCI_DEV_DISCONNECTED;
+        assert_int_equal(s_decide(&d, &ev), GLCI_DACT_DISCONNECT);
+        ev.kind = GLCI_DEV_HANDSHAKE_REFUSED;
+        assert_int_equal(s_decide(&d, &ev), GLCI_DACT_HANDSHAKE_FAIL);
+        ev.kind = GLCI_DEV_HANDSHAKE_FAILED;
+        assert_int_equal(s_decide(&d, &ev), GLCI_DACT_HANDSHAKE_FAIL);
+    }
+    assert_string_equal(glci_delivery_state_str(GLCI_DELIVERY_SUSPECT_LOSS), "suspect-loss");
+}
+
+/* the end of a pause resumes sending; before it, nothing. */
+static void test_pause_over(void **state)
+{
+    (void)state;
+    glci_delivery_t d = s_sending();
+    d.state = GLCI_DELIVERY_PAUSED;
+    d.pause_until = 5000;
+    glci_delivery_event_t ev = {.kind = GLCI_DEV_PAUSE_OVER, .now = 4999};
+    assert_int_equal(s_decide(&d, &ev), GLCI_DACT_NONE);
+    ev.now = 5000;
+    assert_int_equal(s_decide(&d, &ev), GLCI_DACT_RESUME);
+    d.state = GLCI_DELIVERY_SENDING;
+    assert_int_equal(s_decide(&d, &ev), GLCI_DACT_NONE);
+}
 
 static void test_window_of_failures_doubles_once(void **state)
 {
@@ -42,6 +273,18 @@ static void test_backoff_is_capped(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_event_of_status),
+        cmocka_unit_test(test_ack_records_up_to_the_mark),
+        cmocka_unit_test(test_duplicate_records_only_its_batch),
+        cmocka_unit_test(test_duplicate_differs),
+        cmocka_unit_test(test_restreaming_notes_then_finishes),
+        cmocka_unit_test(test_gap_rewinds_once),
+        cmocka_unit_test(test_gap_below_the_outbox),
+        cmocka_unit_test(test_refused_and_unavailable_pause),
+        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_timeout),
+        cmocka_unit_test(test_reconnect),
+        cmocka_unit_test(test_pause_over),
         cmocka_unit_test(test_window_of_failures_doubles_once),
         cmocka_unit_test(test_backoff_is_capped),
     };

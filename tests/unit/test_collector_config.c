@@ -54,11 +54,11 @@ static void test_args(void **state)
     char *ok[] = {"glci-collector", "--store", "/s", "--listen=tcp://127.0.0.1:1",
                   "--insecure", "--log-level", "debug", "--config", "/c", NULL};
     assert_int_equal(glci_collector_parse_args(9, ok, &a, err, sizeof err), 0);
-    assert_string_equal(a.store, "/s");
-    assert_string_equal(a.listen, "tcp://127.0.0.1:1");
-    assert_string_equal(a.log_level, "debug");
+    assert_string_equal(glci_collector_args_get(&a, "store"), "/s");
+    assert_string_equal(glci_collector_args_get(&a, "listen"), "tcp://127.0.0.1:1");
+    assert_string_equal(glci_collector_args_get(&a, "log_level"), "debug");
     assert_string_equal(a.config, "/c");
-    assert_true(a.insecure);
+    assert_string_equal(glci_collector_args_get(&a, "insecure"), "true");
 
     char *missing[] = {"glci-collector", "--listen", NULL};
     assert_int_equal(glci_collector_parse_args(2, missing, &a, err, sizeof err), -1);
@@ -118,10 +118,10 @@ static void test_config_file_then_flags(void **state)
     glci_collector_config_release(&c);
 
     /* flags win */
-    a.store = "/tmp/s";
-    a.listen = "ipc:///tmp/x";
-    a.log_level = "debug";
-    a.insecure = 1;
+    glci_collector_args_add(&a, "store", "/tmp/s");
+    glci_collector_args_add(&a, "listen", "ipc:///tmp/x");
+    glci_collector_args_add(&a, "log_level", "debug");
+    glci_collector_args_add(&a, "insecure", "true");
     assert_int_equal(glci_collector_config_build(&a, &c, err, sizeof err), 0);
     assert_string_equal(c.store, "/tmp/s");
     assert_string_equal(c.listen, "ipc:///tmp/x");
@@ -135,7 +135,7 @@ static void test_defaults(void **state)
 {
     glci_collector_args_t a;
     memset(&a, 0, sizeof a);
-    a.store = "/srv/store";
+    glci_collector_args_add(&a, "store", "/srv/store");
     glci_collector_config_t c;
     char err[512];
     assert_int_equal(glci_collector_config_build(&a, &c, err, sizeof err), 0);
@@ -163,7 +163,7 @@ static void s_expect_refused(const char *text, const char *want1, const char *wa
     glci_collector_args_t a;
     memset(&a, 0, sizeof a);
     a.config = path;
-    a.store = "/s";
+    glci_collector_args_add(&a, "store", "/s");
     glci_collector_config_t c;
     char err[512];
     assert_int_equal(glci_collector_config_build(&a, &c, err, sizeof err), -1);
@@ -175,7 +175,7 @@ static void s_expect_refused(const char *text, const char *want1, const char *wa
 static void test_config_refusals(void **state)
 {
     s_expect_refused("[collector]\nlisten = tcp://127.0.0.1:1\nstorage = /x\n", ":3:",
-                     "unknown key storage");
+                     "unknown key 'storage'");
     s_expect_refused("[collector]\nbatch_max = 10k\n", ":2:", "batch_max");
     s_expect_refused("[collector]\nbatch_max = -1\n", ":2:", "batch_max");
     s_expect_refused("[collector]\nbatch_max = 99999999999999999999\n", ":2:", "batch_max");
@@ -185,7 +185,7 @@ static void test_config_refusals(void **state)
     s_expect_refused("[collector]\nlog_level = verbose\n", ":2:", "log_level");
     s_expect_refused("[collector]\nstore =\n", ":2:", "store is empty");
     s_expect_refused("[collector]\n\n\n[other]\nx = 1\n", ":5:", "[other]");
-    s_expect_refused("[collector]\nthis is not ini\n", ":2:", "not an INI line");
+    s_expect_refused("[collector]\nthis is not ini\n", ":2:", "not a valid INI line");
     s_expect_refused("[collector]\nheartbeat_ivl = 5000\nheartbeat_timeout = 1000\n",
                      "heartbeat_timeout", NULL);
 }
@@ -198,22 +198,22 @@ static void test_build_refusals(void **state)
     memset(&a, 0, sizeof a);
     assert_int_equal(glci_collector_config_build(&a, &c, err, sizeof err), -1);
     assert_non_null(strstr(err, "no store"));
-    a.store = "/s";
-    a.listen = "tcp://0.0.0.0:7461";
-    a.insecure = 1;
+    glci_collector_args_add(&a, "store", "/s");
+    glci_collector_args_add(&a, "listen", "tcp://0.0.0.0:7461");
+    glci_collector_args_add(&a, "insecure", "true");
     assert_int_equal(glci_collector_config_build(&a, &c, err, sizeof err), -1);
     assert_non_null(strstr(err, "--insecure refuses endpoint tcp://0.0.0.0:7461"));
-    a.listen = "udp://127.0.0.1:1";
-    a.insecure = 0;
+    glci_collector_args_add(&a, "listen", "udp://127.0.0.1:1");
+    glci_collector_args_add(&a, "insecure", "false");
     assert_int_equal(glci_collector_config_build(&a, &c, err, sizeof err), -1);
     assert_non_null(strstr(err, "udp://"));
-    a.listen = NULL;
+    /* the file is read before the flags: its failure is the one named */
     a.config = "/nonexistent/x.conf";
     assert_int_equal(glci_collector_config_build(&a, &c, err, sizeof err), -1);
     assert_non_null(strstr(err, "/nonexistent/x.conf"));
 }
 
-static void s_pack(const char *city, const glci_wire_obs_t *o, size_t n, uint8_t **buf,
+static void s_pack(const char *city, const glci_obs_t *o, size_t n, uint8_t **buf,
                    size_t *len)
 {
     assert_int_equal(glci_wire_batch_pack(77, 5, city, o, n, buf, len), 0);
@@ -221,7 +221,7 @@ static void s_pack(const char *city, const glci_wire_obs_t *o, size_t n, uint8_t
 
 static void test_batch_city_decision(void **state)
 {
-    glci_wire_obs_t o;
+    glci_obs_t o;
     memset(&o, 0, sizeof o);
     o.indicator = "adult_learning_rate";
     o.period = 2020;
@@ -239,11 +239,11 @@ static void test_batch_city_decision(void **state)
     s_pack("cork-ie", &o, 1, &buf, &len);
     assert_int_equal(glci_collector_batch_prepare(buf, len, "cork-ie", &lim, &b, city, &ack), 0);
     assert_string_equal(city, "cork-ie");
-    assert_int_equal(b.obs[0].has_value, 1);
-    assert_true(b.obs[0].value == 0.0);
+    assert_int_equal(b.wb->obs[0].has_value, 1);
+    assert_true(b.wb->obs[0].value == 0.0);
     glci_collector_batch_release(&b);
     assert_int_equal(glci_collector_batch_prepare(buf, len, "hamburg-de", &lim, &b, city, &ack),
-                     GLCI_WIRE_FORBIDDEN);
+                     GLCI_BATCH_FORBIDDEN);
     assert_string_equal(city, "");
     assert_int_equal(ack.seq, 5);
     assert_int_equal(ack.stream, 77);
@@ -258,20 +258,20 @@ static void test_batch_city_decision(void **state)
     glci_collector_batch_release(&b);
     /* no claim without CURVE: refused */
     assert_int_equal(glci_collector_batch_prepare(buf, len, NULL, &lim, &b, city, &ack),
-                     GLCI_WIRE_FORBIDDEN);
+                     GLCI_BATCH_FORBIDDEN);
     assert_non_null(strstr(ack.error, "no city"));
     free(buf);
 
     /* insecure with an invalid id */
     s_pack("Cork IE", &o, 1, &buf, &len);
     assert_int_equal(glci_collector_batch_prepare(buf, len, NULL, &lim, &b, city, &ack),
-                     GLCI_WIRE_FORBIDDEN);
+                     GLCI_BATCH_FORBIDDEN);
     free(buf);
 
     /* malformed */
     assert_int_equal(glci_collector_batch_prepare("\xff\xff", 2, NULL, &lim, &b, city, &ack),
-                     GLCI_WIRE_MALFORMED);
-    assert_int_equal(ack.status, GLCI_WIRE_MALFORMED);
+                     GLCI_BATCH_MALFORMED);
+    assert_int_equal(ack.status, GLCI_BATCH_MALFORMED);
     assert_true(ack.error[0] != '\0');
     assert_null(b.wb);
 }
@@ -281,7 +281,7 @@ static void test_ack_from_result(void **state)
     char ind[70];
     memset(ind, 'q', sizeof ind - 1);
     ind[sizeof ind - 1] = '\0';
-    glci_wire_obs_t o[2];
+    glci_obs_t o[2];
     memset(o, 0, sizeof o);
     o[0].indicator = ind;
     o[0].has_period = o[0].has_value = 1;
@@ -297,14 +297,14 @@ static void test_ack_from_result(void **state)
     assert_int_equal(glci_collector_batch_prepare(buf, len, "cork-ie", &lim, &b, city, &ack), 0);
     free(buf);
     /* the over-long id reaches the store, which rejects it itself */
-    assert_string_equal(b.obs[0].indicator, ind);
-    assert_string_equal(b.obs[1].indicator, "adult_learning_rate");
+    assert_string_equal(b.wb->obs[0].indicator, ind);
+    assert_string_equal(b.wb->obs[1].indicator, "adult_learning_rate");
 
     glci_rejection_t rej = {0, GLCI_REJECT_MALFORMED, "indicator id qqq... is longer"};
     glci_batch_result_t r = {.status = GLCI_BATCH_APPLIED, .acked = 5, .n_rejections = 1,
                              .rejections = &rej};
     glci_collector_ack_from_result(&b, &r, &ack);
-    assert_int_equal(ack.status, GLCI_WIRE_APPLIED);
+    assert_int_equal(ack.status, GLCI_BATCH_APPLIED);
     assert_int_equal(ack.acked, 5);
     assert_int_equal(ack.n_rejections, 1);
     assert_int_equal(ack.rejections[0].index, 0);
@@ -314,14 +314,14 @@ static void test_ack_from_result(void **state)
 
     glci_batch_result_t gap = {.status = GLCI_BATCH_GAP, .acked = 2, .expected = 3};
     glci_collector_ack_from_result(&b, &gap, &ack);
-    assert_int_equal(ack.status, GLCI_WIRE_GAP);
+    assert_int_equal(ack.status, GLCI_BATCH_GAP);
     assert_int_equal(ack.expected, 3);
     assert_non_null(strstr(ack.error, "expected 3"));
     glci_wire_ack_release(&ack);
 
     glci_batch_result_t forb = {.status = GLCI_BATCH_FORBIDDEN};
     glci_collector_ack_from_result(&b, &forb, &ack);
-    assert_int_equal(ack.status, GLCI_WIRE_FORBIDDEN);
+    assert_int_equal(ack.status, GLCI_BATCH_FORBIDDEN);
     assert_non_null(strstr(ack.error, "revoked"));
     glci_wire_ack_release(&ack);
     glci_collector_batch_release(&b);

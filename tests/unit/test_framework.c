@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "glci_index.h"
+#include "glci_utf8.h"
 
 /* A minimal valid framework; the line numbers below refer to it. */
 static const char s_base[] =

@@ -49,12 +49,13 @@ static glci_outbox_t *s_open(uint64_t limit)
     return ob;
 }
 
-static glci_outbox_obs_t *s_obs(size_t n)
+static glci_obs_t *s_obs(size_t n)
 {
-    glci_outbox_obs_t *o = calloc(n, sizeof *o);
+    glci_obs_t *o = calloc(n, sizeof *o);
     for (size_t i = 0; i < n; i++) {
         o[i].indicator = "adult_learning_rate";
         o[i].period = 2000 + (int32_t)(i % 50);
+        o[i].has_period = o[i].has_value = 1;
         o[i].value = (double)i + 0.5;
         o[i].observed_at = (int64_t)i;
         o[i].source = (i % 2) ? "survey" : NULL;
@@ -97,7 +98,7 @@ static void test_nocreate_refuses_missing(void **state)
 static void test_append_batches_and_read_back(void **state)
 {
     glci_outbox_t *ob = s_open(0);
-    glci_outbox_obs_t *o = s_obs(25);
+    glci_obs_t *o = s_obs(25);
     uint64_t first = 0, last = 0, next = 0;
     assert_int_equal(glci_outbox_append(ob, o, 25, 10, 1000, NULL, &first, &last), 0);
     assert_true(first == 1 && last == 3);
@@ -132,7 +133,7 @@ static void test_append_batches_and_read_back(void **state)
 static void test_append_rejects_bad_input(void **state)
 {
     glci_outbox_t *ob = s_open(0);
-    glci_outbox_obs_t o = {.indicator = "", .period = 2020, .value = 1};
+    glci_obs_t o = {.has_period = 1, .has_value = 1, .indicator = "", .period = 2020, .value = 1};
     assert_int_equal(glci_outbox_append(ob, &o, 1, 10, 1, NULL, NULL, NULL), GLCI_OUTBOX_EINVAL);
     char longsrc[300];
     memset(longsrc, 'a', sizeof longsrc - 1);
@@ -152,7 +153,7 @@ static void test_append_rejects_bad_input(void **state)
 static void test_ack_is_cumulative(void **state)
 {
     glci_outbox_t *ob = s_open(0);
-    glci_outbox_obs_t *o = s_obs(50);
+    glci_obs_t *o = s_obs(50);
     assert_int_equal(glci_outbox_append(ob, o, 50, 10, 5, NULL, NULL, NULL), 0);
     size_t gone = 99;
     assert_int_equal(glci_outbox_ack(ob, 3, 77, 2, &gone), 0);
@@ -183,7 +184,7 @@ static void test_ack_is_cumulative(void **state)
 static void test_limit_fails_loudly_keeps_old(void **state)
 {
     glci_outbox_t *ob = s_open(4096);
-    glci_outbox_obs_t *o = s_obs(200);
+    glci_obs_t *o = s_obs(200);
     uint64_t f, l;
     assert_int_equal(glci_outbox_append(ob, o, 50, 1000, 1, NULL, &f, &l), 0);
     assert_int_equal(glci_outbox_append(ob, o, 200, 1000, 1, NULL, &f, &l),
@@ -203,7 +204,7 @@ static void test_limit_fails_loudly_keeps_old(void **state)
 static void test_marker_takes_input_once(void **state)
 {
     glci_outbox_t *ob = s_open(0);
-    glci_outbox_obs_t *o = s_obs(3);
+    glci_obs_t *o = s_obs(3);
     assert_int_equal(glci_outbox_has_marker(ob, "file:a.csv:1:2"), 0);
     assert_int_equal(glci_outbox_append(ob, o, 3, 10, 1, "file:a.csv:1:2", NULL, NULL), 0);
     assert_int_equal(glci_outbox_has_marker(ob, "file:a.csv:1:2"), 1);
@@ -245,9 +246,9 @@ static void s_corrupt(const char *needle)
 static void test_corrupt_record_is_quarantined(void **state)
 {
     glci_outbox_t *ob = s_open(0);
-    glci_outbox_obs_t o[2] = {
-        {.indicator = "first_one", .period = 2020, .value = 1},
-        {.indicator = "second_unique_marker", .period = 2021, .value = 2},
+    glci_obs_t o[2] = {
+        {.has_period = 1, .has_value = 1, .indicator = "first_one", .period = 2020, .value = 1},
+        {.has_period = 1, .has_value = 1, .indicator = "second_unique_marker", .period = 2021, .value = 2},
     };
     assert_int_equal(glci_outbox_append(ob, o, 1, 10, 1, NULL, NULL, NULL), 0);
     assert_int_equal(glci_outbox_append(ob, o + 1, 1, 10, 1, NULL, NULL, NULL), 0);
@@ -297,7 +298,7 @@ static double s_first_value(glci_outbox_t *ob, uint64_t seq)
 static void test_rebase_renumbers_in_order(void **state)
 {
     glci_outbox_t *ob = s_open(0);
-    glci_outbox_obs_t *o = s_obs(70);
+    glci_obs_t *o = s_obs(70);
     /* 7 batches of 10: batch j starts with value (j-1)*10 + 0.5 */
     assert_int_equal(glci_outbox_append(ob, o, 70, 10, 5, NULL, NULL, NULL), 0);
     assert_int_equal(glci_outbox_ack(ob, 3, 6, 0, NULL), 0);
@@ -363,7 +364,7 @@ static void test_rebase_renumbers_in_order(void **state)
 static void test_rebase_survives_reopen_and_empty(void **state)
 {
     glci_outbox_t *ob = s_open(0);
-    glci_outbox_obs_t *o = s_obs(30);
+    glci_obs_t *o = s_obs(30);
     assert_int_equal(glci_outbox_append(ob, o, 30, 10, 5, NULL, NULL, NULL), 0);
     assert_int_equal(glci_outbox_ack(ob, 3, 6, 0, NULL), 0);   /* now empty, next 4 */
     uint64_t old = glci_outbox_stream(ob), fresh = 0, kept = 99;
@@ -389,7 +390,7 @@ static void test_rebase_survives_reopen_and_empty(void **state)
 static void test_rebase_refuses_bad_ranges(void **state)
 {
     glci_outbox_t *ob = s_open(0);
-    glci_outbox_obs_t *o = s_obs(50);
+    glci_obs_t *o = s_obs(50);
     assert_int_equal(glci_outbox_append(ob, o, 50, 10, 5, NULL, NULL, NULL), 0);
     assert_int_equal(glci_outbox_ack(ob, 2, 6, 0, NULL), 0);   /* 3..5 remain */
     uint64_t stream = glci_outbox_stream(ob);
@@ -419,7 +420,7 @@ static void test_rebase_is_atomic_across_a_crash(void **state)
 {
     enum { N_BATCHES = 20000, ACKED = 100 };
     glci_outbox_t *ob = s_open(0);
-    glci_outbox_obs_t *o = s_obs(N_BATCHES * 2);
+    glci_obs_t *o = s_obs(N_BATCHES * 2);
     assert_int_equal(glci_outbox_append(ob, o, N_BATCHES * 2, 2, 5, NULL, NULL, NULL), 0);
     assert_int_equal(glci_outbox_ack(ob, ACKED, 6, 0, NULL), 0);
     uint64_t old = glci_outbox_stream(ob);
@@ -499,7 +500,7 @@ static void test_restream_drops_stored_renumbers_rest(void **state)
 {
     (void)state;
     glci_outbox_t *ob = s_open(0);
-    glci_outbox_obs_t *o = s_obs(70);
+    glci_obs_t *o = s_obs(70);
     /* 7 batches of 10: batch j starts with value (j-1)*10 + 0.5 */
     assert_int_equal(glci_outbox_append(ob, o, 70, 10, 5, NULL, NULL, NULL), 0);
     assert_int_equal(glci_outbox_ack(ob, 2, 6, 0, NULL), 0);
@@ -541,10 +542,10 @@ static void test_dead_letters_add_list_delete_reopen(void **state)
     assert_null(l);
 
     glci_outbox_dead_t d[3] = {
-        {.obs = {"ind_a", 2021, 1.5, 0, NULL}, .reason = "period out of range", .at = 100},
-        {.obs = {"ind_b", 2022, -2.25, 1700000000, "survey, \"q\""}, .reason = "unknown id",
+        {.obs = {"ind_a", 2021, 1.5, 0, NULL, 1, 1}, .reason = "period out of range", .at = 100},
+        {.obs = {"ind_b", 2022, -2.25, 1700000000, "survey, \"q\"", 1, 1}, .reason = "unknown id",
          .at = 101},
-        {.obs = {"ind_c", 2023, 1e300, 0, ""}, .reason = "", .at = 102},
+        {.obs = {"ind_c", 2023, 1e300, 0, "", 1, 1}, .reason = "", .at = 102},
     };
     assert_int_equal(glci_outbox_dead_add(ob, d, 2), 0);
     assert_int_equal(glci_outbox_dead_add(ob, d + 2, 1), 0);
@@ -600,7 +601,7 @@ static void test_dead_letters_add_list_delete_reopen(void **state)
 static void test_dead_letters_refuse_bad_input(void **state)
 {
     glci_outbox_t *ob = s_open(0);
-    char longind[GLCI_OUTBOX_INDICATOR_MAX + 2], longsrc[GLCI_OUTBOX_SOURCE_MAX + 2];
+    char longind[GLCI_OBS_INDICATOR_MAX + 2], longsrc[GLCI_OBS_SOURCE_MAX + 2];
     char *longreason = malloc(GLCI_OUTBOX_REASON_MAX + 2);
     memset(longind, 'i', sizeof longind - 1);
     longind[sizeof longind - 1] = '\0';
@@ -608,7 +609,7 @@ static void test_dead_letters_refuse_bad_input(void **state)
     longsrc[sizeof longsrc - 1] = '\0';
     memset(longreason, 'r', GLCI_OUTBOX_REASON_MAX + 1);
     longreason[GLCI_OUTBOX_REASON_MAX + 1] = '\0';
-    glci_outbox_dead_t ok = {.obs = {"ind", 1, 1.0, 0, NULL}, .reason = "x", .at = 1};
+    glci_outbox_dead_t ok = {.obs = {"ind", 1, 1.0, 0, NULL, 1, 1}, .reason = "x", .at = 1};
     glci_outbox_dead_t bad = ok;
     assert_int_equal(glci_outbox_dead_add(ob, &ok, 0), GLCI_OUTBOX_EINVAL);
     bad.obs.indicator = "";
@@ -624,7 +625,7 @@ static void test_dead_letters_refuse_bad_input(void **state)
     bad.reason = longreason;
     assert_int_equal(glci_outbox_dead_add(ob, &bad, 1), GLCI_OUTBOX_EINVAL);
     /* an ack with a bad dead letter changes nothing */
-    glci_outbox_obs_t *o = s_obs(2);
+    glci_obs_t *o = s_obs(2);
     assert_int_equal(glci_outbox_append(ob, o, 2, 1, 5, NULL, NULL, NULL), 0);
     assert_int_equal(glci_outbox_ack_dead(ob, 1, 6, &bad, 1, NULL), GLCI_OUTBOX_EINVAL);
     glci_outbox_status_t st;
@@ -640,7 +641,7 @@ static void test_dead_letters_refuse_bad_input(void **state)
 static void test_dead_letters_stored_with_ack_and_quarantine(void **state)
 {
     glci_outbox_t *ob = s_open(0);
-    glci_outbox_obs_t *o = s_obs(6);
+    glci_obs_t *o = s_obs(6);
     assert_int_equal(glci_outbox_append(ob, o, 6, 2, 5, NULL, NULL, NULL), 0);  /* 1..3 */
     glci_outbox_batch_t *b = NULL;
     assert_int_equal(glci_outbox_read(ob, 1, &b), 0);

@@ -27,6 +27,7 @@
 #include "glci_keyfile.h"
 #include "glci_store.h"
 #include "glci_store_int.h"
+#include "glci_utf8.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -54,6 +55,7 @@ typedef struct {
     char dir[64];
     glci_store_t *st;
     const glci_framework_t *fw;
+    char err[256];            /* the line of the last failed city call */
 } fixture_t;
 
 static char s_key_a[GLCI_Z85_KEY_LEN + 1], s_key_b[GLCI_Z85_KEY_LEN + 1],
@@ -88,9 +90,9 @@ static int setup_sized(void **state, size_t map_size, size_t map_max)
     if (rc != 0)
         fail_msg("create: %s", err);
     s_open(f, map_size, map_max);
-    assert_int_equal(glci_store_city_add(f->st, "cork-ie", "Cork", "ie", s_key_a), 0);
-    assert_int_equal(glci_store_city_add(f->st, "espoo-fi", "Espoo", "FI", s_key_b), 0);
-    assert_int_equal(glci_store_city_add(f->st, "aswan-eg", "Aswan", "EG", s_key_c), 0);
+    assert_int_equal(glci_store_city_add(f->st, "cork-ie", "Cork", "ie", s_key_a, f->err, sizeof f->err), 0);
+    assert_int_equal(glci_store_city_add(f->st, "espoo-fi", "Espoo", "FI", s_key_b, f->err, sizeof f->err), 0);
+    assert_int_equal(glci_store_city_add(f->st, "aswan-eg", "Aswan", "EG", s_key_c, f->err, sizeof f->err), 0);
     *state = f;
     return 0;
 }
@@ -311,36 +313,36 @@ static void test_cities(void **state)
     long_id[63] = 0;
     assert_true(glci_city_id_valid(long_id));
 
-#define LASTERR_HAS(text) assert_non_null(strstr(glci_store_last_error(f->st), text))
-    assert_int_equal(glci_store_city_add(f->st, "Bad", "X", "IE", NULL), GLCI_STORE_EINVAL);
+#define LASTERR_HAS(text) assert_non_null(strstr(f->err, text))
+    assert_int_equal(glci_store_city_add(f->st, "Bad", "X", "IE", NULL, f->err, sizeof f->err), GLCI_STORE_EINVAL);
     LASTERR_HAS("city id 'Bad' is not valid");
-    assert_int_equal(glci_store_city_add(f->st, "ok-1", "", "IE", NULL), GLCI_STORE_EINVAL);
+    assert_int_equal(glci_store_city_add(f->st, "ok-1", "", "IE", NULL, f->err, sizeof f->err), GLCI_STORE_EINVAL);
     LASTERR_HAS("city name");
-    assert_int_equal(glci_store_city_add(f->st, "ok-1", NULL, "IE", NULL), GLCI_STORE_EINVAL);
+    assert_int_equal(glci_store_city_add(f->st, "ok-1", NULL, "IE", NULL, f->err, sizeof f->err), GLCI_STORE_EINVAL);
     LASTERR_HAS("city name");
-    assert_int_equal(glci_store_city_add(f->st, "ok-1", "X\n", "IE", NULL), GLCI_STORE_EINVAL);
+    assert_int_equal(glci_store_city_add(f->st, "ok-1", "X\n", "IE", NULL, f->err, sizeof f->err), GLCI_STORE_EINVAL);
     LASTERR_HAS("control character");
     char long_name[200];
     memset(long_name, 'n', 128);
     long_name[128] = 0;
-    assert_int_equal(glci_store_city_add(f->st, "ok-1", long_name, "IE", NULL),
+    assert_int_equal(glci_store_city_add(f->st, "ok-1", long_name, "IE", NULL, f->err, sizeof f->err),
                      GLCI_STORE_EINVAL);
     LASTERR_HAS("city name");
-    assert_int_equal(glci_store_city_add(f->st, "ok-1", "X", "IRL", NULL), GLCI_STORE_EINVAL);
+    assert_int_equal(glci_store_city_add(f->st, "ok-1", "X", "IRL", NULL, f->err, sizeof f->err), GLCI_STORE_EINVAL);
     LASTERR_HAS("country 'IRL'");
-    assert_int_equal(glci_store_city_add(f->st, "ok-1", "X", "1E", NULL), GLCI_STORE_EINVAL);
+    assert_int_equal(glci_store_city_add(f->st, "ok-1", "X", "1E", NULL, f->err, sizeof f->err), GLCI_STORE_EINVAL);
     LASTERR_HAS("country '1E'");
-    assert_int_equal(glci_store_city_add(f->st, "ok-1", "X", "IE", "not-a-key"),
+    assert_int_equal(glci_store_city_add(f->st, "ok-1", "X", "IE", "not-a-key", f->err, sizeof f->err),
                      GLCI_STORE_EINVAL);
     LASTERR_HAS("public key 'not-a-key'");
-    assert_int_equal(glci_store_city_add(f->st, "cork-ie", "Cork", "IE", NULL),
+    assert_int_equal(glci_store_city_add(f->st, "cork-ie", "Cork", "IE", NULL, f->err, sizeof f->err),
                      GLCI_STORE_EEXIST);
     LASTERR_HAS("city 'cork-ie' is already registered");
-    assert_int_equal(glci_store_city_add(f->st, "ok-1", "X", "IE", s_key_a), GLCI_STORE_EEXIST);
+    assert_int_equal(glci_store_city_add(f->st, "ok-1", "X", "IE", s_key_a, f->err, sizeof f->err), GLCI_STORE_EEXIST);
     LASTERR_HAS("is already registered");
-    assert_non_null(strstr(glci_store_last_error(f->st), s_key_a));
-    assert_int_equal(glci_store_city_add(f->st, "ok-1", "Okay", "fr", NULL), 0);
-    assert_string_equal(glci_store_last_error(f->st), "");
+    assert_non_null(strstr(f->err, s_key_a));
+    assert_int_equal(glci_store_city_add(f->st, "ok-1", "Okay", "fr", NULL, f->err, sizeof f->err), 0);
+    assert_string_equal(f->err, "");
 
     glci_city_t c = s_city(f, "cork-ie");
     assert_string_equal(c.name, "Cork");
@@ -356,15 +358,15 @@ static void test_cities(void **state)
 
     /* Key rotation. */
     assert_int_equal(glci_store_auth_generation(f->st, &g0), 0);
-    assert_int_equal(glci_store_city_key_add(f->st, "cork-ie", s_key_d), 0);
-    assert_int_equal(glci_store_city_key_add(f->st, "cork-ie", s_key_d), GLCI_STORE_EEXIST);
-    assert_int_equal(glci_store_city_key_add(f->st, "nowhere", s_key_d), GLCI_STORE_ENOCITY);
-    assert_int_equal(glci_store_city_key_add(f->st, "cork-ie", "short"), GLCI_STORE_EINVAL);
+    assert_int_equal(glci_store_city_key_add(f->st, "cork-ie", s_key_d, f->err, sizeof f->err), 0);
+    assert_int_equal(glci_store_city_key_add(f->st, "cork-ie", s_key_d, f->err, sizeof f->err), GLCI_STORE_EEXIST);
+    assert_int_equal(glci_store_city_key_add(f->st, "nowhere", s_key_d, f->err, sizeof f->err), GLCI_STORE_ENOCITY);
+    assert_int_equal(glci_store_city_key_add(f->st, "cork-ie", "short", f->err, sizeof f->err), GLCI_STORE_EINVAL);
     assert_int_equal(s_city(f, "cork-ie").n_keys, 2);
-    assert_int_equal(glci_store_city_key_remove(f->st, "cork-ie", s_key_a), 0);
-    assert_int_equal(glci_store_city_key_remove(f->st, "cork-ie", s_key_a), GLCI_STORE_ENOENT);
+    assert_int_equal(glci_store_city_key_remove(f->st, "cork-ie", s_key_a, f->err, sizeof f->err), 0);
+    assert_int_equal(glci_store_city_key_remove(f->st, "cork-ie", s_key_a, f->err, sizeof f->err), GLCI_STORE_ENOENT);
     LASTERR_HAS("is not registered to city 'cork-ie'");
-    assert_int_equal(glci_store_city_key_remove(f->st, "espoo-fi", s_key_d), GLCI_STORE_ENOENT);
+    assert_int_equal(glci_store_city_key_remove(f->st, "espoo-fi", s_key_d, f->err, sizeof f->err), GLCI_STORE_ENOENT);
     assert_int_equal(glci_store_city_by_key(f->st, raw, city), GLCI_STORE_ENOCITY);
     assert_int_equal(glci_store_auth_generation(f->st, &g1), 0);
     assert_true(g1 >= g0 + 2);
@@ -372,11 +374,11 @@ static void test_cities(void **state)
     /* Revoke: its keys are refused at once. */
     assert_int_equal(glci_key_decode(s_key_d, raw), 0);
     assert_int_equal(glci_store_city_by_key(f->st, raw, city), 0);
-    assert_int_equal(glci_store_city_revoke(f->st, "cork-ie"), 0);
+    assert_int_equal(glci_store_city_revoke(f->st, "cork-ie", f->err, sizeof f->err), 0);
     assert_int_equal(glci_store_city_by_key(f->st, raw, city), GLCI_STORE_ENOCITY);
     assert_int_equal(glci_store_key_check(f->st, raw, "cork-ie"), GLCI_STORE_ENOCITY);
     assert_false(s_city(f, "cork-ie").active);
-    assert_int_equal(glci_store_city_revoke(f->st, "nowhere"), GLCI_STORE_ENOCITY);
+    assert_int_equal(glci_store_city_revoke(f->st, "nowhere", f->err, sizeof f->err), GLCI_STORE_ENOCITY);
     LASTERR_HAS("no city 'nowhere'");
     assert_int_equal(glci_store_auth_generation(f->st, &g0), 0);
     assert_true(g0 > g1);
@@ -847,12 +849,12 @@ static void test_rejects_bad_text(void **state)
     free(r);
 
     /* City names: valid UTF-8 without control characters. */
-    assert_int_equal(glci_store_city_add(f->st, "ok-1", "Caf\xC3", "FR", NULL), GLCI_STORE_EINVAL);
-    assert_non_null(strstr(glci_store_last_error(f->st), "city name is not valid UTF-8"));
-    assert_int_equal(glci_store_city_add(f->st, "ok-1", "a\xC2\x85", "FR", NULL),
+    assert_int_equal(glci_store_city_add(f->st, "ok-1", "Caf\xC3", "FR", NULL, f->err, sizeof f->err), GLCI_STORE_EINVAL);
+    assert_non_null(strstr(f->err, "city name is not valid UTF-8"));
+    assert_int_equal(glci_store_city_add(f->st, "ok-1", "a\xC2\x85", "FR", NULL, f->err, sizeof f->err),
                      GLCI_STORE_EINVAL);
-    assert_non_null(strstr(glci_store_last_error(f->st), "control character"));
-    assert_int_equal(glci_store_city_add(f->st, "ok-1", "Saint-\xC3\x89tienne", "FR", NULL), 0);
+    assert_non_null(strstr(f->err, "control character"));
+    assert_int_equal(glci_store_city_add(f->st, "ok-1", "Saint-\xC3\x89tienne", "FR", NULL, f->err, sizeof f->err), 0);
     s_verify_ok(f);
 }
 
@@ -862,7 +864,7 @@ static void test_forbidden(void **state)
     glci_obs_t obs[1] = {s_obs(f->fw->ind[0].id, 2020, s_val(f->fw, 0, 0.5))};
     glci_batch_result_t res[3];
 
-    assert_int_equal(glci_store_city_revoke(f->st, "espoo-fi"), 0);
+    assert_int_equal(glci_store_city_revoke(f->st, "espoo-fi", f->err, sizeof f->err), 0);
     glci_batch_t b[3] = {{"espoo-fi", 1, 1, obs, 1}, {"nowhere", 1, 1, obs, 1},
                          {"cork-ie", 1, 1, obs, 1}};
     assert_int_equal(glci_store_ingest(f->st, b, 3, 10, res), 0);
@@ -949,7 +951,7 @@ static void test_rank_ties(void **state)
     size_t n;
 
     /* espoo and aswan equal, cork higher, a fourth city unranked. */
-    assert_int_equal(glci_store_city_add(f->st, "bonn-de", "Bonn", "DE", NULL), 0);
+    assert_int_equal(glci_store_city_add(f->st, "bonn-de", "Bonn", "DE", NULL, f->err, sizeof f->err), 0);
     glci_obs_t hi[64], eq1[64], eq2[64], part[1];
     n = s_full_obs(f->fw, hi, 2023, 0.9);
     s_full_obs(f->fw, eq1, 2023, 0.5);
@@ -993,6 +995,47 @@ static void test_rank_ties(void **state)
     char buf[256] = "";
     assert_int_equal(glci_view_results(v, 2023, s_results_cb, buf), 0);
     assert_string_equal(buf, "aswan-eg:1,bonn-de:0,cork-ie:1,espoo-fi:1,");
+
+    /* The league by the index: a limit stops the ranked rows, the counts
+     * are the whole table's, the unranked follow with rank 0. */
+    glci_league_counts_t counts;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(glci_view_league(v, 2023, GLCI_RANK_INDEX, 0, 2, GLCI_LEAGUE_UNRANKED,
+                                      s_rank_cb, &r, &counts), 0);
+    assert_int_equal(r.n, 3);
+    assert_string_equal(r.city[0], "cork-ie");
+    assert_string_equal(r.city[1], "aswan-eg");
+    assert_int_equal(r.rows[1].rank, 2);
+    assert_string_equal(r.city[2], "bonn-de");
+    assert_int_equal(r.rows[2].rank, 0);
+    assert_false(r.rows[2].has_index);
+    assert_int_equal(counts.ranked, 3);
+    assert_int_equal(counts.unranked, 1);
+    size_t ranked = 0;
+    assert_int_equal(glci_view_league_ranked(v, 2023, GLCI_RANK_INDEX, 0, &ranked), 0);
+    assert_int_equal(ranked, 3);
+    /* By an area: the same rule, from the results; Bonn's one value gives
+     * its area a score, so it ranks there too. */
+    int32_t area = (int32_t)f->fw->ind[0].focus;
+    area = (int32_t)f->fw->focus[area].area;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(glci_view_league(v, 2023, GLCI_RANK_AREA, (uint32_t)area, 0,
+                                      GLCI_LEAGUE_UNRANKED, s_rank_cb, &r, &counts), 0);
+    assert_int_equal(counts.ranked, 4);
+    assert_int_equal(counts.unranked, 0);
+    assert_int_equal(r.n, 4);
+    assert_int_equal(r.rows[0].rank, 1);
+    for (size_t i = 1; i < r.n; i++) {
+        assert_true(r.rows[i - 1].score >= r.rows[i].score);
+        if (r.rows[i - 1].score == r.rows[i].score) {
+            assert_int_equal(r.rows[i].rank, r.rows[i - 1].rank);
+            assert_true(strcmp(r.city[i - 1], r.city[i]) < 0);
+        } else {
+            assert_int_equal(r.rows[i].rank, i + 1);
+        }
+    }
+    assert_int_equal(glci_view_league(v, 2023, GLCI_RANK_AREA, f->fw->n_areas, 0, 0,
+                                      s_rank_cb, &r, NULL), GLCI_STORE_EINVAL);
     glci_view_end(&v);
 
     /* Cork drops below the tie: its entry moves, nothing is left behind. */
@@ -1320,9 +1363,9 @@ static void test_rdonly(void **state)
     f->fw = glci_store_framework(f->st);
     glci_obs_t obs[1] = {s_obs(f->fw->ind[0].id, 2020, s_val(f->fw, 0, 0.5))};
     assert_int_equal(s_ingest1(f, "cork-ie", 1, 1, obs, 1, 1, &res), GLCI_STORE_ERDONLY);
-    assert_int_equal(glci_store_city_add(f->st, "new-1", "N", "FR", NULL), GLCI_STORE_ERDONLY);
-    assert_int_equal(glci_store_city_revoke(f->st, "cork-ie"), GLCI_STORE_ERDONLY);
-    assert_non_null(strstr(glci_store_last_error(f->st), "read-only"));
+    assert_int_equal(glci_store_city_add(f->st, "new-1", "N", "FR", NULL, f->err, sizeof f->err), GLCI_STORE_ERDONLY);
+    assert_int_equal(glci_store_city_revoke(f->st, "cork-ie", f->err, sizeof f->err), GLCI_STORE_ERDONLY);
+    assert_non_null(strstr(f->err, "read-only"));
     assert_int_equal(s_status(f).n_cities, 3);
     s_verify_ok(f);
 }
@@ -1518,12 +1561,12 @@ static void test_strerror(void **state)
     for (int c = 0; c >= -12; c--)
         assert_true(strlen(glci_store_strerror(c)) > 0);
     assert_string_equal(glci_store_strerror(-99), "unknown store error");
-    assert_int_equal(glci_mdb_err(MDB_MAP_FULL), GLCI_STORE_ENOSPC);
-    assert_int_equal(glci_mdb_err(MDB_NOTFOUND), GLCI_STORE_ENOENT);
-    assert_int_equal(glci_mdb_err(MDB_CORRUPTED), GLCI_STORE_ECORRUPT);
-    assert_int_equal(glci_mdb_err(EACCES), GLCI_STORE_ERDONLY);
-    assert_int_equal(glci_mdb_err(EIO), GLCI_STORE_EIO);
-    assert_int_equal(glci_mdb_err(GLCI_STORE_EVERIFY), GLCI_STORE_EVERIFY);
+    assert_int_equal(glci_store_code(MDB_MAP_FULL), GLCI_STORE_ENOSPC);
+    assert_int_equal(glci_store_code(MDB_NOTFOUND), GLCI_STORE_ENOENT);
+    assert_int_equal(glci_store_code(MDB_CORRUPTED), GLCI_STORE_ECORRUPT);
+    assert_int_equal(glci_store_code(EACCES), GLCI_STORE_ERDONLY);
+    assert_int_equal(glci_store_code(EIO), GLCI_STORE_EIO);
+    assert_int_equal(glci_store_code(GLCI_STORE_EVERIFY), GLCI_STORE_EVERIFY);
     unsigned char b[8];
     glci_bei32_put(b, -5);
     assert_int_equal(glci_bei32_get(b), -5);
@@ -1536,6 +1579,36 @@ static void test_strerror(void **state)
     assert_int_equal(glci_bei64_get(b), -1);
 }
 
+/* The rank view's key encoding (glci_store_rank.c). */
+static void test_rank_helpers(void **state)
+{
+    (void)state;
+    /* keys sort with memcmp in rank order; equal indices give equal keys */
+    const double order[] = {100.0, 99.99999999999999, 71.234, 50.0, 1.0, 1e-300, 0.0,
+                            -1e-300, -1.0, -1e300};
+    unsigned char k1[8], k2[8];
+    for (size_t i = 0; i + 1 < sizeof order / sizeof order[0]; i++) {
+        glci_store_rank_key_encode(order[i], k1);
+        glci_store_rank_key_encode(order[i + 1], k2);
+        assert_true(memcmp(k1, k2, 8) < 0);
+        assert_true(glci_store_rank_key_decode(k1) == order[i]);
+    }
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        glci_store_rank_key_encode(order[i], k1);
+        double back = glci_store_rank_key_decode(k1);
+        assert_memory_equal(&back, &order[i], sizeof back);
+    }
+    glci_store_rank_key_encode(80.0, k1);
+    glci_store_rank_key_encode(80.0, k2);
+    assert_memory_equal(k1, k2, 8);
+    glci_store_rank_key_encode(-0.0, k1);
+    glci_store_rank_key_encode(0.0, k2);
+    assert_memory_equal(k1, k2, 8);
+    glci_store_rank_key_encode(71.234, k1);
+    glci_store_rank_key_encode(71.23400000000001, k2);
+    assert_true(memcmp(k1, k2, 8) > 0);
+}
+
 int main(void)
 {
     s_make_key(s_key_a);
@@ -1543,6 +1616,7 @@ int main(void)
     s_make_key(s_key_c);
     s_make_key(s_key_d);
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rank_helpers),
         cmocka_unit_test(test_strerror),
         cmocka_unit_test(test_open_missing),
         cmocka_unit_test_setup_teardown(test_schema_newer, setup, teardown),

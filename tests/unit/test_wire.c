@@ -13,9 +13,9 @@
 
 #include "glci_wire.h"
 
-static glci_wire_obs_t s_obs(const char *ind, int64_t period, double value)
+static glci_obs_t s_obs(const char *ind, int64_t period, double value)
 {
-    glci_wire_obs_t o;
+    glci_obs_t o;
     memset(&o, 0, sizeof o);
     o.indicator = ind;
     o.period = period;
@@ -27,11 +27,10 @@ static glci_wire_obs_t s_obs(const char *ind, int64_t period, double value)
 
 static void test_batch_roundtrip_keeps_presence(void **state)
 {
-    glci_wire_obs_t o[4] = {s_obs("a", 2024, 41.5), s_obs("b", 0, 0.0), s_obs("c", -5, -0.0),
+    glci_obs_t o[4] = {s_obs("a", 2024, 41.5), s_obs("b", 0, 0.0), s_obs("c", -5, -0.0),
                             s_obs(NULL, 2020, 1.0)};
     o[0].source = "census";
     o[0].observed_at = 1719700000;
-    o[0].has_observed_at = 1;
     o[2].has_value = 0;
     o[3].has_period = 0;
     uint8_t *buf;
@@ -49,7 +48,6 @@ static void test_batch_roundtrip_keeps_presence(void **state)
     assert_int_equal(b->n_obs, 4);
     assert_string_equal(b->obs[0].indicator, "a");
     assert_string_equal(b->obs[0].source, "census");
-    assert_true(b->obs[0].has_observed_at);
     assert_int_equal(b->obs[0].observed_at, 1719700000);
     assert_true(b->obs[0].value == 41.5);
     /* a real zero value and period 0 are present, not absent */
@@ -57,7 +55,7 @@ static void test_batch_roundtrip_keeps_presence(void **state)
     assert_true(b->obs[1].has_period);
     assert_int_equal(b->obs[1].period, 0);
     assert_true(b->obs[1].value == 0.0);
-    assert_false(b->obs[1].has_observed_at);
+    assert_int_equal(b->obs[1].observed_at, 0);      /* unknown: left out, read as 0 */
     assert_null(b->obs[1].source);
     assert_false(b->obs[2].has_value);
     assert_int_equal(b->obs[2].period, -5);
@@ -70,7 +68,7 @@ static void test_batch_roundtrip_keeps_presence(void **state)
 
 static void test_batch_nan_inf_travel(void **state)
 {
-    glci_wire_obs_t o[3] = {s_obs("a", 1, NAN), s_obs("a", 2, INFINITY),
+    glci_obs_t o[3] = {s_obs("a", 1, NAN), s_obs("a", 2, INFINITY),
                             s_obs("a", 3, -INFINITY)};
     uint8_t *buf;
     size_t len;
@@ -115,7 +113,7 @@ static void test_batch_refusals(void **state)
     assert_non_null(strstr(err, "version 2"));
 
     /* over batch_max */
-    glci_wire_obs_t o[5];
+    glci_obs_t o[5];
     for (int i = 0; i < 5; i++)
         o[i] = s_obs("x", i, i);
     uint8_t *buf;
@@ -163,50 +161,87 @@ static void test_batch_budget_stops_amplification(void **state)
     free(buf);
 }
 
-static void test_too_long_strings_flagged(void **state)
+/* Strings over their limits cross the wire intact (the batch is not
+ * refused for one observation); the shape check, which the store asks,
+ * refuses them one by one. */
+static void test_too_long_strings_pass_to_the_shape_check(void **state)
 {
     char ind[66], src[202];
     memset(ind, 'i', 65);
     ind[65] = '\0';
     memset(src, 's', 201);
     src[201] = '\0';
-    glci_wire_obs_t o[3] = {s_obs(ind, 1, 1), s_obs("ok", 1, 1), s_obs("ok", 1, 1)};
+    glci_obs_t o[3] = {s_obs(ind, 1, 1), s_obs("ok", 1, 1), s_obs("fine", 1, 1)};
     o[1].source = src;
-    ind[64] = '\0'; /* exactly 64 is fine */
-    o[2].indicator = "fine";
     uint8_t *buf;
     size_t len;
-    char long_ind[66];
-    memset(long_ind, 'i', 65);
-    long_ind[65] = '\0';
-    o[0].indicator = long_ind;
+    char msg[GLCI_REJECT_MESSAGE_MAX + 1];
     assert_int_equal(glci_wire_batch_pack(1, 1, "c", o, 3, &buf, &len), 0);
     glci_wire_batch_t *b = NULL;
     assert_int_equal(glci_wire_batch_unpack(buf, len, NULL, &b, NULL, NULL, 0), 0);
     free(buf);
-    assert_int_equal(b->obs[0].too_long, GLCI_WIRE_TOO_LONG_INDICATOR);
-    assert_string_equal(b->obs[0].indicator, long_ind); /* kept for the store */
-    assert_int_equal(b->obs[1].too_long, GLCI_WIRE_TOO_LONG_SOURCE);
+    assert_string_equal(b->obs[0].indicator, ind); /* kept for the store */
+    assert_int_equal(glci_obs_check(&b->obs[0], msg, sizeof msg), GLCI_REJECT_MALFORMED);
+    assert_string_equal(msg, "indicator is longer than 64 bytes");
     assert_string_equal(b->obs[1].source, src);
-    assert_int_equal(b->obs[2].too_long, 0);
+    assert_int_equal(glci_obs_check(&b->obs[1], msg, sizeof msg), GLCI_REJECT_MALFORMED);
+    assert_string_equal(msg, "source is 201 bytes, at most 200 bytes");
+    assert_int_equal(glci_obs_check(&b->obs[2], msg, sizeof msg), GLCI_REJECT_NONE);
+    assert_string_equal(msg, "");
     glci_wire_batch_free(&b);
 
-    o[0].indicator = ind; /* 64 bytes */
-    assert_int_equal(glci_wire_batch_pack(1, 1, "c", o, 1, &buf, &len), 0);
-    assert_int_equal(glci_wire_batch_unpack(buf, len, NULL, &b, NULL, NULL, 0), 0);
-    free(buf);
-    assert_int_equal(b->obs[0].too_long, 0);
-    glci_wire_batch_free(&b);
+    ind[64] = '\0'; /* exactly 64 is fine */
+    o[0].indicator = ind;
+    assert_int_equal(glci_obs_check(&o[0], NULL, 0), GLCI_REJECT_NONE);
+}
+
+/* The shape check names each fault; the tables name each number. */
+static void test_shape_check_and_tables(void **state)
+{
+    char msg[GLCI_REJECT_MESSAGE_MAX + 1];
+    glci_obs_t o = glci_obs_make(NULL, 2024, 1.0);
+    assert_int_equal(glci_obs_check(&o, msg, sizeof msg), GLCI_REJECT_MALFORMED);
+    assert_string_equal(msg, "indicator is missing");
+    o.indicator = "";
+    assert_int_equal(glci_obs_check(&o, msg, sizeof msg), GLCI_REJECT_MALFORMED);
+    o.indicator = "x";
+    o.has_period = 0;
+    assert_int_equal(glci_obs_check(&o, msg, sizeof msg), GLCI_REJECT_MALFORMED);
+    assert_string_equal(msg, "period is missing");
+    o.has_period = 1;
+    o.has_value = 0;
+    assert_int_equal(glci_obs_check(&o, msg, sizeof msg), GLCI_REJECT_MALFORMED);
+    assert_string_equal(msg, "value is missing");
+    o.has_value = 1;
+    o.source = "tab\there";
+    assert_int_equal(glci_obs_check(&o, msg, sizeof msg), GLCI_REJECT_MALFORMED);
+    assert_string_equal(msg, "source contains a control character");
+    o.source = "cut\xC3";
+    assert_int_equal(glci_obs_check(&o, msg, sizeof msg), GLCI_REJECT_MALFORMED);
+    assert_string_equal(msg, "source is not valid UTF-8");
+    o.source = "Statistik \xC3\x96sterreich";
+    assert_int_equal(glci_obs_check(&o, msg, sizeof msg), GLCI_REJECT_NONE);
+    /* a NaN or an unknown id is the framework's to judge, not the shape's */
+    o = glci_obs_make("no_such_indicator", 99999, NAN);
+    assert_int_equal(glci_obs_check(&o, NULL, 0), GLCI_REJECT_NONE);
+
+    assert_string_equal(glci_reject_str(GLCI_REJECT_UNKNOWN_INDICATOR), "unknown indicator");
+    assert_string_equal(glci_reject_str(GLCI_REJECT_MALFORMED), "malformed observation");
+    assert_string_equal(glci_reject_str((glci_reject_t)99), "unknown reason");
+    assert_string_equal(glci_batch_status_str(GLCI_BATCH_GAP), "gap");
+    assert_string_equal(glci_batch_status_str(0), "unknown");
+    assert_true(glci_batch_status_valid(GLCI_BATCH_UNAVAILABLE));
+    assert_false(glci_batch_status_valid(7));
 }
 
 static void test_ack_roundtrip(void **state)
 {
-    glci_wire_rejection_t r[2] = {{3, 2, "value is not finite"}, {9, 1, "unknown x"}};
+    glci_rejection_t r[2] = {{3, 2, "value is not finite"}, {9, 1, "unknown x"}};
     glci_wire_ack_t a;
     memset(&a, 0, sizeof a);
     a.stream = 42;
     a.seq = 17;
-    a.status = GLCI_WIRE_APPLIED;
+    a.status = GLCI_BATCH_APPLIED;
     a.acked = 17;
     a.n_rejections = 2;
     a.rejections = r;
@@ -219,7 +254,7 @@ static void test_ack_roundtrip(void **state)
     free(buf);
     assert_int_equal(b.stream, 42);
     assert_int_equal(b.seq, 17);
-    assert_int_equal(b.status, GLCI_WIRE_APPLIED);
+    assert_int_equal(b.status, GLCI_BATCH_APPLIED);
     assert_int_equal(b.acked, 17);
     assert_int_equal(b.n_rejections, 2);
     assert_int_equal(b.rejections[1].index, 9);
@@ -230,19 +265,19 @@ static void test_ack_roundtrip(void **state)
     assert_null(b.rejections);
 
     memset(&a, 0, sizeof a);
-    a.status = GLCI_WIRE_GAP;
+    a.status = GLCI_BATCH_GAP;
     a.acked = 3;
     a.expected = 4;
     snprintf(a.error, sizeof a.error, "gap");
     assert_int_equal(glci_wire_ack_pack(&a, &buf, &len), 0);
     assert_int_equal(glci_wire_ack_unpack(buf, len, &b, err, sizeof err), 0);
     free(buf);
-    assert_int_equal(b.status, GLCI_WIRE_GAP);
+    assert_int_equal(b.status, GLCI_BATCH_GAP);
     assert_int_equal(b.expected, 4);
     assert_string_equal(b.error, "gap");
     glci_wire_ack_release(&b);
 
-    a.status = (glci_wire_status_t)9;
+    a.status = (glci_batch_status_t)9;
     assert_int_equal(glci_wire_ack_pack(&a, &buf, &len), GLCI_WIRE_EINVAL);
 }
 
@@ -267,8 +302,8 @@ static void test_ack_refusals(void **state)
 
 static void test_names(void **state)
 {
-    assert_string_equal(glci_wire_status_str(GLCI_WIRE_FORBIDDEN), "forbidden");
-    assert_string_equal(glci_wire_status_str(0), "unknown");
+    assert_string_equal(glci_batch_status_str(GLCI_BATCH_FORBIDDEN), "forbidden");
+    assert_string_equal(glci_batch_status_str(0), "unknown");
     assert_string_equal(glci_wire_strerror(GLCI_WIRE_EBUDGET),
                         "message needs more memory than allowed");
     assert_string_equal(glci_wire_strerror(-99), "unknown wire error");
@@ -281,7 +316,8 @@ int main(void)
         cmocka_unit_test(test_batch_nan_inf_travel),
         cmocka_unit_test(test_batch_refusals),
         cmocka_unit_test(test_batch_budget_stops_amplification),
-        cmocka_unit_test(test_too_long_strings_flagged),
+        cmocka_unit_test(test_too_long_strings_pass_to_the_shape_check),
+        cmocka_unit_test(test_shape_check_and_tables),
         cmocka_unit_test(test_ack_roundtrip),
         cmocka_unit_test(test_ack_refusals),
         cmocka_unit_test(test_names),

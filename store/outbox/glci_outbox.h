@@ -36,6 +36,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "glci_obs.h"
+
 enum {
     GLCI_OUTBOX_OK       = 0,
     GLCI_OUTBOX_ENOENT   = -1,   /* no such batch (or the outbox is empty) */
@@ -50,25 +52,15 @@ const char *glci_outbox_strerror(int code);
 
 typedef struct glci_outbox glci_outbox_t;
 
-#define GLCI_OUTBOX_INDICATOR_MAX 64    /* bytes (the wire's cap) */
-#define GLCI_OUTBOX_SOURCE_MAX    200   /* bytes (SPEC §5) */
-
-/* One observation. Strings are NUL-terminated; source may be NULL. */
-typedef struct {
-    const char *indicator;
-    int32_t period;
-    double value;
-    int64_t observed_at;      /* Unix seconds; 0 when unknown */
-    const char *source;       /* NULL or "" when none */
-} glci_outbox_obs_t;
-
 /* A batch read back from the outbox. Owns its memory (strings included);
- * free with glci_outbox_batch_free. */
+ * free with glci_outbox_batch_free. Its observations are the ones stored,
+ * with has_period and has_value set (an outbox holds only observations that
+ * passed glci_obs_check) and source "" when there was none. */
 typedef struct {
     uint64_t seq;
     int64_t created;          /* Unix seconds when it was stored */
     size_t n_obs;
-    glci_outbox_obs_t *obs;
+    glci_obs_t *obs;
 } glci_outbox_batch_t;
 
 void glci_outbox_batch_free(glci_outbox_batch_t **self);
@@ -102,9 +94,9 @@ uint64_t glci_outbox_stream(const glci_outbox_t *ob);
  * file's identity: it is recorded in the same transaction, and if it is
  * already recorded nothing is stored and EEXIST is returned (the input was
  * taken before). Other errors: EINVAL (n == 0, batch_max == 0, an
- * indicator empty or longer than GLCI_OUTBOX_INDICATOR_MAX, a source
- * longer than GLCI_OUTBOX_SOURCE_MAX), EFULL, ENOSPC, EIO. */
-int glci_outbox_append(glci_outbox_t *ob, const glci_outbox_obs_t *obs, size_t n,
+ * observation glci_obs_check refuses, or a period outside the wire's 32
+ * bits), EFULL, ENOSPC, EIO. */
+int glci_outbox_append(glci_outbox_t *ob, const glci_obs_t *obs, size_t n,
                        size_t batch_max, int64_t now, const char *marker,
                        uint64_t *first, uint64_t *last);
 
@@ -128,7 +120,7 @@ int glci_outbox_read(glci_outbox_t *ob, uint64_t seq, glci_outbox_batch_t **out)
 /* A dead letter: one observation the collector rejected, why and when. */
 typedef struct {
     uint64_t id;              /* given by the outbox when stored: 1, 2, 3... in order */
-    glci_outbox_obs_t obs;
+    glci_obs_t obs;
     const char *reason;       /* one line, at most GLCI_OUTBOX_REASON_MAX bytes */
     int64_t at;               /* Unix seconds when it was rejected */
 } glci_outbox_dead_t;
@@ -145,9 +137,8 @@ void glci_outbox_dead_list_free(glci_outbox_dead_list_t **self);
 /* Stores n dead letters (ids are given in order; the id field of the
  * input is ignored) and adds n to the dead-letter count, in one durable
  * transaction. Dead letters do not count against the size limit.
- * EINVAL (n == 0, an indicator empty or longer than
- * GLCI_OUTBOX_INDICATOR_MAX, a source longer than GLCI_OUTBOX_SOURCE_MAX,
- * a reason NULL or longer than GLCI_OUTBOX_REASON_MAX), ENOSPC, EIO. */
+ * EINVAL (n == 0, an observation glci_obs_check refuses, a reason NULL or
+ * longer than GLCI_OUTBOX_REASON_MAX), ENOSPC, EIO. */
 int glci_outbox_dead_add(glci_outbox_t *ob, const glci_outbox_dead_t *dead, size_t n);
 
 /* Reads the (at most max) oldest stored dead letters, lowest id first, into

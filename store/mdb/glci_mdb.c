@@ -1,7 +1,7 @@
 /* The LMDB helper layer: durable environments, a write-transaction runner
- * that grows the map on MDB_MAP_FULL and retries, read transactions that
- * survive map growth by another process, and the mapping of LMDB codes to
- * the store's codes. See glci_mdb.h for the contract. */
+ * that grows the map on MDB_MAP_FULL and retries, and read transactions
+ * that survive map growth by another process. Errors are LMDB's own (MDB_*
+ * or errno), as LMDB returns them. See glci_mdb.h for the contract. */
 #include "glci_mdb.h"
 
 #include <errno.h>
@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include "glci_alloc.h"
-#include "glci_store.h"
 
 struct glci_mdb {
     MDB_env *env;
@@ -53,33 +52,6 @@ static void s_remove_copy(const char *dir)
         unlink(path);
 }
 
-int glci_mdb_err(int rc)
-{
-    if (rc == 0)
-        return 0;
-    if (rc <= GLCI_STORE_ENOENT && rc >= GLCI_STORE_ERDONLY)
-        return rc;
-    switch (rc) {
-    case MDB_MAP_FULL:
-    case ENOSPC:
-        return GLCI_STORE_ENOSPC;
-    case MDB_NOTFOUND:
-    case ENOENT:
-        return GLCI_STORE_ENOENT;
-    case MDB_CORRUPTED:
-    case MDB_PAGE_NOTFOUND:
-    case MDB_INVALID:
-    case MDB_VERSION_MISMATCH:
-    case MDB_BAD_VALSIZE:
-        return GLCI_STORE_ECORRUPT;
-    case EACCES:
-    case EROFS:
-        return GLCI_STORE_ERDONLY;
-    default:
-        return GLCI_STORE_EIO;
-    }
-}
-
 static size_t s_env_map(MDB_env *env)
 {
     MDB_envinfo info;
@@ -111,15 +83,15 @@ int glci_mdb_open(const char *dir, unsigned flags, size_t map_size,
 
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
         snprintf(err, errlen, "%s: no such directory", dir);
-        return GLCI_STORE_ENOENT;
+        return ENOENT;
     }
     if (snprintf(path, sizeof path, "%s/data.mdb", dir) >= (int)sizeof path) {
         snprintf(err, errlen, "%s: path too long", dir);
-        return GLCI_STORE_EINVAL;
+        return ENAMETOOLONG;
     }
     if (!(flags & GLCI_MDB_CREATE) && stat(path, &sb) != 0) {
         snprintf(err, errlen, "%s: no store here (no data.mdb)", dir);
-        return GLCI_STORE_ENOENT;
+        return ENOENT;
     }
     if (rdonly)
         envflags |= MDB_RDONLY;
@@ -168,7 +140,7 @@ fail:
              mdb_strerror(rc));
     if (env)
         mdb_env_close(env);
-    return glci_mdb_err(rc);
+    return rc;
 }
 
 void glci_mdb_close(glci_mdb_t **self)
@@ -214,12 +186,13 @@ unsigned glci_mdb_grow_count(const glci_mdb_t *m)
     return m->grows;
 }
 
-int glci_mdb_reader_check(glci_mdb_t *m)
+int glci_mdb_reader_check(glci_mdb_t *m, int *dead)
 {
-    int dead = 0;
-    if (mdb_reader_check(m->env, &dead) != 0)
-        return GLCI_STORE_EIO;
-    return dead;
+    int n = 0;
+    int rc = mdb_reader_check(m->env, &n);
+    if (dead)
+        *dead = rc == 0 ? n : 0;
+    return rc;
 }
 
 int glci_mdb_dbis(glci_mdb_t *m, const char *const *names, const unsigned *flags,
@@ -229,13 +202,13 @@ int glci_mdb_dbis(glci_mdb_t *m, const char *const *names, const unsigned *flags
     int rc;
 
     if (create && m->rdonly)
-        return GLCI_STORE_ERDONLY;
+        return EACCES;
     if (create)
         rc = mdb_txn_begin(m->env, NULL, 0, &txn);
     else
         rc = glci_mdb_read_begin(m, &txn);
     if (rc != 0)
-        return glci_mdb_err(rc);
+        return rc;
     for (size_t i = 0; i < n; i++) {
         unsigned f = flags ? flags[i] : 0;
         if (create)
@@ -246,17 +219,17 @@ int glci_mdb_dbis(glci_mdb_t *m, const char *const *names, const unsigned *flags
                 mdb_txn_abort(txn);
             else
                 glci_mdb_read_end(m, &txn);
-            return rc == MDB_NOTFOUND ? GLCI_STORE_ECORRUPT : glci_mdb_err(rc);
+            return rc;
         }
     }
     /* Committing (even a read-only txn) keeps the handles in the env. */
     rc = mdb_txn_commit(txn);
     if (!create)
         s_unlock(m);
-    return glci_mdb_err(rc);
+    return rc;
 }
 
-/* Doubles the map, capped at map_max. ENOSPC if already at the cap. */
+/* Doubles the map, capped at map_max. MDB_MAP_FULL if already at the cap. */
 static int s_grow(glci_mdb_t *m)
 {
     size_t cur = glci_mdb_map_size(m);
@@ -265,13 +238,13 @@ static int s_grow(glci_mdb_t *m)
     int rc;
 
     if (cur >= m->map_max)
-        return GLCI_STORE_ENOSPC;
+        return MDB_MAP_FULL;
     next = cur > m->map_max / 2 ? m->map_max : cur * 2;
     s_lock_wr(m);
     rc = mdb_env_set_mapsize(m->env, next);
     s_unlock(m);
     if (rc != 0)
-        return GLCI_STORE_ENOSPC;
+        return MDB_MAP_FULL;
     m->grows++;
     return 0;
 }
@@ -293,7 +266,7 @@ int glci_mdb_write(glci_mdb_t *m, glci_mdb_write_fn fn, void *ctx)
     int rc;
 
     if (m->rdonly)
-        return GLCI_STORE_ERDONLY;
+        return EACCES;
     for (;;) {
         s_lock_rd(m);
         rc = mdb_txn_begin(m->env, NULL, 0, &txn);
@@ -304,12 +277,12 @@ int glci_mdb_write(glci_mdb_t *m, glci_mdb_write_fn fn, void *ctx)
             rc = mdb_env_set_mapsize(m->env, 0);
             s_unlock(m);
             if (rc != 0)
-                return glci_mdb_err(rc);
+                return rc;
             continue;
         }
         if (rc != 0) {
             s_unlock(m);
-            return glci_mdb_err(rc);
+            return rc;
         }
         rc = fn(txn, ctx);
         if (rc != 0)
@@ -320,7 +293,7 @@ int glci_mdb_write(glci_mdb_t *m, glci_mdb_write_fn fn, void *ctx)
         if (rc == 0)
             return 0;
         if (rc != MDB_MAP_FULL)
-            return glci_mdb_err(rc);
+            return rc;
         rc = s_grow(m);
         if (rc != 0)
             return rc;
@@ -340,7 +313,7 @@ int glci_mdb_read_begin(glci_mdb_t *m, MDB_txn **out)
                 *out = NULL;
                 s_unlock(m);
             }
-            return glci_mdb_err(rc);
+            return rc;
         }
         s_unlock(m);
         /* Another process grew the map: adopt its size. A write
@@ -354,10 +327,10 @@ int glci_mdb_read_begin(glci_mdb_t *m, MDB_txn **out)
             struct timespec ts = {0, 1000000};
             nanosleep(&ts, NULL);
         } else if (rc != 0) {
-            return glci_mdb_err(rc);
+            return rc;
         }
     }
-    return GLCI_STORE_EIO;
+    return MDB_MAP_RESIZED;
 }
 
 void glci_mdb_read_end(glci_mdb_t *m, MDB_txn **txn)
@@ -374,15 +347,15 @@ int glci_mdb_read_renew(glci_mdb_t *m, MDB_txn **txn)
     int rc;
 
     if (m->shared)
-        return GLCI_STORE_EINVAL;
+        return EINVAL;
     rc = mdb_txn_renew(*txn);
     if (rc != MDB_MAP_RESIZED)
-        return glci_mdb_err(rc);
+        return rc;
     mdb_txn_abort(*txn);
     *txn = NULL;
     rc = mdb_env_set_mapsize(m->env, 0);
     if (rc != 0)
-        return glci_mdb_err(rc);
+        return rc;
     return glci_mdb_read_begin(m, txn);
 }
 

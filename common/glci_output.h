@@ -1,6 +1,7 @@
-/* Output formatting for glci: aligned text tables for people, RFC 4180 CSV
- * with a header for programs, and JSON through jansson with numbers that
- * read back as exactly the same doubles.
+/* Output formatting for every program that prints a result (glci's
+ * commands, glci-agent status): aligned text tables for people, RFC 4180
+ * CSV with a header for programs, and JSON through jansson with numbers
+ * that read back as exactly the same doubles.
  *
  * A glci_table_t collects rows of text cells; it prints either as aligned
  * columns or as CSV, so a command builds its rows once for both. */
@@ -42,6 +43,9 @@ size_t glci_table_rows(const glci_table_t *t);
 /* Prints the header and the rows with columns aligned (widths in UTF-8
  * characters), two spaces apart, no trailing blanks. */
 void glci_table_print_text(const glci_table_t *t, FILE *out);
+
+/* The same without the header line: for a list of items, one per row. */
+void glci_table_print_rows(const glci_table_t *t, FILE *out);
 
 /* Prints the header and rows as RFC 4180 CSV (CRLF line ends; fields with
  * a comma, quote, CR or LF quoted, quotes doubled). */

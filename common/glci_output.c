@@ -1,5 +1,5 @@
 /* Tables, CSV and JSON for glci's output: see output.h. */
-#include "output.h"
+#include "glci_output.h"
 
 #include <assert.h>
 #include <math.h>
@@ -130,20 +130,21 @@ static void s_text_row(const glci_table_t *t, FILE *out, const size_t *widths,
     fputc('\n', out);
 }
 
-void glci_table_print_text(const glci_table_t *t, FILE *out)
+static void s_print_text(const glci_table_t *t, FILE *out, int header)
 {
     size_t rows = glci_table_rows(t);
     size_t *widths = glci_xcalloc(t->n_cols, sizeof *widths);
     const char **texts = glci_xcalloc(t->n_cols, sizeof *texts);
     for (size_t c = 0; c < t->n_cols; c++) {
-        widths[c] = s_width(t->headers[c]);
+        widths[c] = header ? s_width(t->headers[c]) : 0;
         for (size_t r = 0; r < rows; r++) {
             size_t w = s_width(s_cell(t, r, c));
             if (w > widths[c])
                 widths[c] = w;
         }
     }
-    s_text_row(t, out, widths, (const char *const *)t->headers);
+    if (header)
+        s_text_row(t, out, widths, (const char *const *)t->headers);
     for (size_t r = 0; r < rows; r++) {
         for (size_t c = 0; c < t->n_cols; c++)
             texts[c] = s_cell(t, r, c);
@@ -151,6 +152,16 @@ void glci_table_print_text(const glci_table_t *t, FILE *out)
     }
     free(texts);
     free(widths);
+}
+
+void glci_table_print_text(const glci_table_t *t, FILE *out)
+{
+    s_print_text(t, out, 1);
+}
+
+void glci_table_print_rows(const glci_table_t *t, FILE *out)
+{
+    s_print_text(t, out, 0);
 }
 
 void glci_csv_field(FILE *out, const char *text)

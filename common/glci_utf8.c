@@ -1,9 +1,5 @@
-/* Text that came from outside (the network, a file, a user) on its way into
- * stored records and messages: a check that it is valid UTF-8 without
- * control characters, and an escaper that turns every byte that is not part
- * of such text into "\xNN", so that what is stored or echoed is always
- * printable, valid UTF-8 (JSON encoders refuse anything else). */
-#include "glci_index.h"
+/* UTF-8 hygiene for text from outside: see glci_utf8.h. */
+#include "glci_utf8.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -48,8 +44,12 @@ static size_t s_seq(const unsigned char *s, size_t n)
 
 const char *glci_utf8_problem(const char *s)
 {
+    return glci_utf8_problem_n(s, strlen(s));
+}
+
+const char *glci_utf8_problem_n(const char *s, size_t n)
+{
     const unsigned char *p = (const unsigned char *)s;
-    size_t n = strlen(s);
     const char *why = NULL;
 
     for (size_t i = 0; i < n;) {
@@ -92,4 +92,25 @@ size_t glci_utf8_escape(const char *s, size_t max_in, char *out, size_t outlen)
     }
     out[o] = '\0';
     return o;
+}
+
+int glci_utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < len;) {
+        if (p[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t k = s_seq(p + i, len - i);
+        if (k == 0) {
+            /* s_seq refuses C1 controls, which are valid UTF-8 */
+            if (p[i] == 0xc2 && i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f)
+                k = 2;
+            else
+                return 0;
+        }
+        i += k;
+    }
+    return 1;
 }

@@ -13,8 +13,16 @@
 
 #include "glci.pb-c.h"
 #include "glci_alloc.h"
+#include "glci_text.h"
 
-#define S_DEFAULT_BATCH_MAX 10000u
+/* The tables of glci_obs.h and the enums of proto/glci.proto are one
+ * contract: the same numbers for the same meaning. */
+#define S_SAME_STATUS(name, num, text) \
+    _Static_assert(GLCI_BATCH_##name == (int)GLCI__STATUS__##name, "status " #name);
+GLCI_BATCH_STATUSES(S_SAME_STATUS)
+#define S_SAME_REASON(name, num, text, proto) \
+    _Static_assert(GLCI_REJECT_##name == (int)GLCI__REASON__##proto, "reason " #name);
+GLCI_REJECT_REASONS(S_SAME_REASON)
 
 const char *glci_wire_strerror(int code)
 {
@@ -27,19 +35,6 @@ const char *glci_wire_strerror(int code)
     case GLCI_WIRE_ELIMIT: return "over a size limit";
     case GLCI_WIRE_EINVAL: return "invalid argument";
     default: return "unknown wire error";
-    }
-}
-
-const char *glci_wire_status_str(int status)
-{
-    switch (status) {
-    case GLCI_WIRE_APPLIED: return "applied";
-    case GLCI_WIRE_DUPLICATE: return "duplicate";
-    case GLCI_WIRE_GAP: return "gap";
-    case GLCI_WIRE_MALFORMED: return "malformed";
-    case GLCI_WIRE_FORBIDDEN: return "forbidden";
-    case GLCI_WIRE_UNAVAILABLE: return "unavailable";
-    default: return "unknown";
     }
 }
 
@@ -92,19 +87,6 @@ static size_t s_default_budget(size_t len)
     return 16 * len + 65536;
 }
 
-static void s_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void s_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* ---- Batch ------------------------------------------------------------- */
 
 typedef struct {
@@ -113,10 +95,10 @@ typedef struct {
 } s_batch_priv_t;
 
 int glci_wire_batch_pack(uint64_t stream, uint64_t seq, const char *city,
-                         const glci_wire_obs_t *obs, size_t n_obs,
+                         const glci_obs_t *obs, size_t n_obs,
                          uint8_t **out, size_t *outlen)
 {
-    if (seq == 0 || (city && strlen(city) > GLCI_WIRE_CITY_MAX))
+    if (seq == 0 || (city && strlen(city) > GLCI_CITY_ID_MAX))
         return GLCI_WIRE_EINVAL;
     Glci__Batch b = GLCI__BATCH__INIT;
     b.has_version = 1;
@@ -130,14 +112,15 @@ int glci_wire_batch_pack(uint64_t stream, uint64_t seq, const char *city,
     Glci__Observation **po = glci_xcalloc(n_obs, sizeof *po);
     for (size_t i = 0; i < n_obs; i++) {
         glci__observation__init(&o[i]);
-        o[i].indicator = (char *)obs[i].indicator;
-        o[i].source = (char *)obs[i].source;
-        o[i].has_period = obs[i].has_period;
-        o[i].period = (int32_t)obs[i].period;
-        o[i].has_value = obs[i].has_value;
-        o[i].value = obs[i].value;
-        o[i].has_observed_at = obs[i].has_observed_at;
-        o[i].observed_at = obs[i].observed_at;
+        const glci_obs_t *x = &obs[i];
+        o[i].indicator = x->indicator && x->indicator[0] ? (char *)x->indicator : NULL;
+        o[i].source = x->source && x->source[0] ? (char *)x->source : NULL;
+        o[i].has_period = x->has_period;
+        o[i].period = (int32_t)x->period;
+        o[i].has_value = x->has_value;
+        o[i].value = x->value;
+        o[i].has_observed_at = x->observed_at != 0;
+        o[i].observed_at = x->observed_at;
         po[i] = &o[i];
     }
     b.n_obs = n_obs;
@@ -172,7 +155,7 @@ int glci_wire_batch_unpack(const void *buf, size_t len, const glci_wire_limits_t
                            glci_wire_batch_t **out, uint64_t partial[2],
                            char *err, size_t errlen)
 {
-    size_t batch_max = lim && lim->batch_max ? lim->batch_max : S_DEFAULT_BATCH_MAX;
+    size_t batch_max = lim && lim->batch_max ? lim->batch_max : GLCI_BATCH_OBS_MAX;
     size_t budget = s_default_budget(len);
     if (lim && lim->budget && lim->budget < budget)
         budget = lim->budget;
@@ -191,10 +174,10 @@ int glci_wire_batch_unpack(const void *buf, size_t len, const glci_wire_limits_t
     if (!p->msg) {
         if (p->budget.exhausted) {
             rc = GLCI_WIRE_EBUDGET;
-            s_err(err, errlen, "batch of %zu bytes needs more memory than allowed", len);
+            glci_errf(err, errlen, "batch of %zu bytes needs more memory than allowed", len);
         } else {
             rc = GLCI_WIRE_EDECODE;
-            s_err(err, errlen, "undecodable batch (%zu bytes)", len);
+            glci_errf(err, errlen, "undecodable batch (%zu bytes)", len);
         }
         goto fail;
     }
@@ -205,28 +188,28 @@ int glci_wire_batch_unpack(const void *buf, size_t len, const glci_wire_limits_t
     }
     if (m->has_version && m->version != GLCI_WIRE_VERSION) {
         rc = GLCI_WIRE_EVERSION;
-        s_err(err, errlen, "protocol version %u not supported (this side speaks %u)",
+        glci_errf(err, errlen, "protocol version %u not supported (this side speaks %u)",
               m->version, GLCI_WIRE_VERSION);
         goto fail;
     }
     if (!m->has_stream) {
         rc = GLCI_WIRE_EFIELD;
-        s_err(err, errlen, "batch has no stream id");
+        glci_errf(err, errlen, "batch has no stream id");
         goto fail;
     }
     if (!m->has_seq || m->seq == 0) {
         rc = GLCI_WIRE_EFIELD;
-        s_err(err, errlen, "batch has no sequence number (must be >= 1)");
+        glci_errf(err, errlen, "batch has no sequence number (must be >= 1)");
         goto fail;
     }
-    if (m->city && strlen(m->city) > GLCI_WIRE_CITY_MAX) {
+    if (m->city && strlen(m->city) > GLCI_CITY_ID_MAX) {
         rc = GLCI_WIRE_ELIMIT;
-        s_err(err, errlen, "claimed city id longer than %d bytes", GLCI_WIRE_CITY_MAX);
+        glci_errf(err, errlen, "claimed city id longer than %d bytes", GLCI_CITY_ID_MAX);
         goto fail;
     }
     if (m->n_obs > batch_max) {
         rc = GLCI_WIRE_ELIMIT;
-        s_err(err, errlen, "batch has %zu observations, more than the limit %zu",
+        glci_errf(err, errlen, "batch has %zu observations, more than the limit %zu",
               m->n_obs, batch_max);
         goto fail;
     }
@@ -240,19 +223,14 @@ int glci_wire_batch_unpack(const void *buf, size_t len, const glci_wire_limits_t
     b->obs = glci_xcalloc(m->n_obs, sizeof *b->obs);
     for (size_t i = 0; i < m->n_obs; i++) {
         const Glci__Observation *o = m->obs[i];
-        glci_wire_obs_t *w = &b->obs[i];
+        glci_obs_t *w = &b->obs[i];
         w->indicator = o->indicator;
         w->source = o->source;
         w->has_period = o->has_period;
         w->period = o->period;
         w->has_value = o->has_value;
         w->value = o->value;
-        w->has_observed_at = o->has_observed_at;
         w->observed_at = o->has_observed_at ? o->observed_at : 0;
-        if (o->indicator && strlen(o->indicator) > GLCI_WIRE_INDICATOR_MAX)
-            w->too_long = GLCI_WIRE_TOO_LONG_INDICATOR;
-        else if (o->source && strlen(o->source) > GLCI_WIRE_SOURCE_MAX)
-            w->too_long = GLCI_WIRE_TOO_LONG_SOURCE;
     }
     b->priv_ = p;
     *out = b;
@@ -269,7 +247,7 @@ fail:
 
 int glci_wire_ack_pack(const glci_wire_ack_t *ack, uint8_t **out, size_t *outlen)
 {
-    if (ack->status < GLCI_WIRE_APPLIED || ack->status > GLCI_WIRE_UNAVAILABLE)
+    if (!glci_batch_status_valid((int)ack->status))
         return GLCI_WIRE_EINVAL;
     Glci__Ack a = GLCI__ACK__INIT;
     a.has_version = 1;
@@ -282,7 +260,7 @@ int glci_wire_ack_pack(const glci_wire_ack_t *ack, uint8_t **out, size_t *outlen
     a.status = (Glci__Status)ack->status;
     a.has_acked = 1;
     a.acked = ack->acked;
-    if (ack->status == GLCI_WIRE_GAP) {
+    if (ack->status == GLCI_BATCH_GAP) {
         a.has_expected = 1;
         a.expected = ack->expected;
     }
@@ -328,28 +306,27 @@ int glci_wire_ack_unpack(const void *buf, size_t len, glci_wire_ack_t *ack,
     Glci__Ack *m = glci__ack__unpack(&budget.alloc, len, buf);
     if (!m) {
         if (budget.exhausted) {
-            s_err(err, errlen, "ack of %zu bytes needs more memory than allowed", len);
+            glci_errf(err, errlen, "ack of %zu bytes needs more memory than allowed", len);
             return GLCI_WIRE_EBUDGET;
         }
-        s_err(err, errlen, "undecodable ack (%zu bytes)", len);
+        glci_errf(err, errlen, "undecodable ack (%zu bytes)", len);
         return GLCI_WIRE_EDECODE;
     }
     int rc = GLCI_WIRE_OK;
     if (m->has_version && m->version != GLCI_WIRE_VERSION) {
         rc = GLCI_WIRE_EVERSION;
-        s_err(err, errlen, "ack protocol version %u not supported", m->version);
+        glci_errf(err, errlen, "ack protocol version %u not supported", m->version);
         goto done;
     }
-    if (!m->has_status || m->status < GLCI__STATUS__APPLIED ||
-        m->status > GLCI__STATUS__UNAVAILABLE) {
+    if (!m->has_status || !glci_batch_status_valid((int)m->status)) {
         rc = GLCI_WIRE_EFIELD;
-        s_err(err, errlen, "ack has no known status");
+        glci_errf(err, errlen, "ack has no known status");
         goto done;
     }
     ack->version = m->has_version ? m->version : GLCI_WIRE_VERSION;
     ack->stream = m->stream;
     ack->seq = m->seq;
-    ack->status = (glci_wire_status_t)m->status;
+    ack->status = (glci_batch_status_t)m->status;
     ack->acked = m->acked;
     ack->expected = m->has_expected ? m->expected : 0;
     s_copy(ack->error, sizeof ack->error, m->error);
@@ -358,7 +335,7 @@ int glci_wire_ack_unpack(const void *buf, size_t len, glci_wire_ack_t *ack,
     for (size_t i = 0; i < m->n_rejections; i++) {
         const Glci__Rejection *r = m->rejections[i];
         ack->rejections[i].index = r->index;
-        ack->rejections[i].reason = r->has_reason ? (int)r->reason : 0;
+        ack->rejections[i].reason = r->has_reason ? (glci_reject_t)r->reason : GLCI_REJECT_NONE;
         s_copy(ack->rejections[i].message, sizeof ack->rejections[i].message, r->message);
     }
 done:

@@ -19,12 +19,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "glci_obs.h"
+
 #define GLCI_WIRE_VERSION        1u    /* the protocol version spoken here */
-#define GLCI_WIRE_INDICATOR_MAX  64    /* bytes of an indicator id */
-#define GLCI_WIRE_SOURCE_MAX     200   /* bytes of a source text */
-#define GLCI_WIRE_CITY_MAX       63    /* bytes of a city id */
-#define GLCI_WIRE_MESSAGE_MAX    119   /* bytes of a rejection message */
-#define GLCI_WIRE_ERROR_MAX      255   /* bytes of an ack's error text */
 
 enum {
     GLCI_WIRE_OK      = 0,
@@ -37,45 +34,13 @@ enum {
 };
 const char *glci_wire_strerror(int code);
 
-/* Ack status, the values of proto enum glci.Status. */
-typedef enum {
-    GLCI_WIRE_APPLIED     = 1,
-    GLCI_WIRE_DUPLICATE   = 2,
-    GLCI_WIRE_GAP         = 3,
-    GLCI_WIRE_MALFORMED   = 4,
-    GLCI_WIRE_FORBIDDEN   = 5,
-    GLCI_WIRE_UNAVAILABLE = 6
-} glci_wire_status_t;
-
-/* "applied", "duplicate", "gap", "malformed", "forbidden", "unavailable",
- * or "unknown". */
-const char *glci_wire_status_str(int status);
-
 /* Limits a decoder enforces. */
 typedef struct {
-    size_t batch_max;         /* observations per batch; 0: 10000 */
+    size_t batch_max;         /* observations per batch; 0: GLCI_BATCH_OBS_MAX */
     size_t budget;            /* bytes the decoder may allocate, at most;
                                  0: no cap of its own. Never more than 16
                                  bytes per input byte plus 64 KiB. */
 } glci_wire_limits_t;
-
-/* One observation. Strings are NUL-terminated; in a decoded batch they point
- * into the batch and live as long as it. */
-typedef struct {
-    const char *indicator;    /* NULL if absent */
-    int64_t period;
-    double value;
-    int64_t observed_at;      /* Unix seconds; 0 unknown */
-    const char *source;       /* NULL if absent */
-    unsigned has_period : 1;
-    unsigned has_value : 1;
-    unsigned has_observed_at : 1;
-    unsigned too_long : 2;    /* decoded only: GLCI_WIRE_TOO_LONG_* when a
-                                 string is over its cap (strings kept) */
-} glci_wire_obs_t;
-
-#define GLCI_WIRE_TOO_LONG_INDICATOR 1
-#define GLCI_WIRE_TOO_LONG_SOURCE    2
 
 /* A decoded batch; owned by the caller, free with glci_wire_batch_free. */
 typedef struct glci_wire_batch {
@@ -84,25 +49,27 @@ typedef struct glci_wire_batch {
     uint64_t seq;             /* >= 1 */
     const char *city;         /* claimed city, "" when absent */
     size_t n_obs;
-    glci_wire_obs_t *obs;
+    glci_obs_t *obs;          /* strings point into the batch, live as long as it */
     void *priv_;              /* the unpacked message and its allocator */
 } glci_wire_batch_t;
 
-/* Packs a batch. obs[i] fields without has_* are left out (indicator and
- * source when NULL). city may be NULL. *out receives a glci_xmalloc'd buffer
- * the caller frees, *outlen its size. EINVAL if seq is 0 or city is longer
- * than GLCI_WIRE_CITY_MAX. */
+/* Packs a batch: the one conversion from observations to the protobuf
+ * message on the sending side. Fields without has_* are left out, so are
+ * indicator and source when NULL or "", and observed_at when 0. city may be
+ * NULL. *out receives a glci_xmalloc'd buffer the caller frees, *outlen its
+ * size. EINVAL if seq is 0 or city is longer than GLCI_CITY_ID_MAX. */
 int glci_wire_batch_pack(uint64_t stream, uint64_t seq, const char *city,
-                         const glci_wire_obs_t *obs, size_t n_obs,
+                         const glci_obs_t *obs, size_t n_obs,
                          uint8_t **out, size_t *outlen);
 
-/* Unpacks and checks a batch. On success *out owns a new batch. Errors:
- * EDECODE (not a Batch), EBUDGET (allocation budget spent), EVERSION
- * (version present and not 1), EFIELD (stream or seq missing, seq 0),
- * ELIMIT (more than batch_max observations, or a city over 63 bytes).
- * An observation whose indicator or source is over its cap does not fail
- * the batch: it is returned with too_long set and its strings intact, for
- * the caller (the store's validation) to reject alone. On failure, if partial is not NULL and the
+/* Unpacks and checks a batch: the one conversion from the protobuf message
+ * to observations on the receiving side. On success *out owns a new batch.
+ * Errors: EDECODE (not a Batch), EBUDGET (allocation budget spent),
+ * EVERSION (version present and not 1), EFIELD (stream or seq missing, seq
+ * 0), ELIMIT (more than batch_max observations, or a city over
+ * GLCI_CITY_ID_MAX bytes). Observations are not judged here: one whose
+ * shape is wrong (glci_obs_check) is the store's to reject alone, so the
+ * rest of its batch is stored. On failure, if partial is not NULL and the
  * bytes decoded, *partial receives stream and seq (0 otherwise) so an ack
  * can name the batch. */
 int glci_wire_batch_unpack(const void *buf, size_t len, const glci_wire_limits_t *lim,
@@ -112,28 +79,21 @@ int glci_wire_batch_unpack(const void *buf, size_t len, const glci_wire_limits_t
 /* Frees a batch and sets *self to NULL; accepts NULL. */
 void glci_wire_batch_free(glci_wire_batch_t **self);
 
-/* One rejected observation in an ack. */
-typedef struct {
-    uint32_t index;           /* position in the batch */
-    int reason;               /* glci.Reason, the same numbers as glci_reject_t */
-    char message[GLCI_WIRE_MESSAGE_MAX + 1];
-} glci_wire_rejection_t;
-
 /* An ack, packed by the collector and unpacked by the agent. */
 typedef struct {
     uint32_t version;
     uint64_t stream;
     uint64_t seq;             /* the batch answered; 0 if it did not decode */
-    glci_wire_status_t status;
+    glci_batch_status_t status;
     uint64_t acked;           /* cumulative mark */
     uint64_t expected;        /* with GAP */
     size_t n_rejections;
-    glci_wire_rejection_t *rejections;   /* glci_xmalloc'd when unpacked */
-    char error[GLCI_WIRE_ERROR_MAX + 1]; /* "" when none */
+    glci_rejection_t *rejections;        /* glci_xmalloc'd when unpacked */
+    char error[GLCI_ACK_ERROR_MAX + 1];  /* "" when none */
 } glci_wire_ack_t;
 
 /* Packs an ack into a glci_xmalloc'd buffer. EINVAL for a status outside
- * the enum. */
+ * the table (glci_batch_status_valid). */
 int glci_wire_ack_pack(const glci_wire_ack_t *ack, uint8_t **out, size_t *outlen);
 
 /* Unpacks an ack into *ack (which the caller releases with

@@ -1,5 +1,6 @@
 /* The LMDB helper layer under the collector's store and the agent's outbox
- * (internal to store/: only the .c files of store/ include it, and through it <lmdb.h>).
+ * (private to them: only glci_store and glci_outbox link it, so only their
+ * .c files can include it, and through it <lmdb.h>).
  *
  * What it decides once for both users:
  * - Durability: environments are never opened with MDB_NOSYNC,
@@ -15,8 +16,11 @@
  * - A read transaction survives another process growing the map: on
  *   MDB_MAP_RESIZED it adopts the new size (mdb_env_set_mapsize(env, 0))
  *   and begins again.
- * - Errors: LMDB and errno codes are mapped to the store's GLCI_STORE_E*
- *   codes (glci_store.h) by glci_mdb_err.
+ * - Errors: every function returns 0 or the code LMDB or the system gave
+ *   (MDB_* or an errno value), as LMDB itself does; a write callback's own
+ *   non-zero code comes back as it is. Each user maps them once into its own
+ *   codes (glci_store_code, the outbox's s_code), so this layer knows
+ *   nothing of either.
  * - Keys: big-endian helpers, so that memcmp order (LMDB's default) is
  *   numeric order.
  *
@@ -46,8 +50,9 @@ typedef struct glci_mdb glci_mdb_t;
  * the file's recorded size. map_max (0: 1 TiB) bounds growth. max_dbs is the
  * number of named databases the caller will use.
  * Returns 0 and *out, or ENOENT (no data.mdb and no CREATE, or no dir),
- * ERDONLY (no permission), EIO, ECORRUPT; err gets a one-line message
- * naming dir. Runs mdb_reader_check after opening. */
+ * ENAMETOOLONG, or what mdb_env_open gave (EACCES, MDB_INVALID,
+ * MDB_VERSION_MISMATCH...); err gets a one-line message naming dir. Runs
+ * mdb_reader_check after opening. */
 int glci_mdb_open(const char *dir, unsigned flags, size_t map_size,
                   size_t map_max, unsigned max_dbs, glci_mdb_t **out,
                   char *err, size_t errlen);
@@ -71,33 +76,30 @@ uint64_t glci_mdb_used_bytes(glci_mdb_t *m);
 /* Number of times the map was grown by this handle (for tests). */
 unsigned glci_mdb_grow_count(const glci_mdb_t *m);
 
-/* Clears reader slots of dead processes. Returns how many, or EIO. */
-int glci_mdb_reader_check(glci_mdb_t *m);
-
-/* Maps an LMDB return code (MDB_* or errno) to a GLCI_STORE_E* code. 0
- * stays 0; a value already in the GLCI_STORE_E* range passes through.
- * MDB_MAP_FULL and ENOSPC -> ENOSPC; MDB_NOTFOUND and ENOENT -> ENOENT;
- * MDB_CORRUPTED, MDB_PAGE_NOTFOUND, MDB_INVALID, MDB_VERSION_MISMATCH,
- * MDB_BAD_VALSIZE -> ECORRUPT; EACCES, EROFS -> ERDONLY; else EIO. */
-int glci_mdb_err(int rc);
+/* Clears reader slots of dead processes; *dead (may be NULL) receives how
+ * many. 0 or mdb_reader_check's code. */
+int glci_mdb_reader_check(glci_mdb_t *m, int *dead);
 
 /* Opens (and with create, creates) n named databases in one transaction
  * and stores their handles in dbis[]; handles stay valid until close.
  * flags[i] are MDB_dbi flags (MDB_DUPSORT...) or NULL for none. Without
- * create, a missing database gives ECORRUPT. */
+ * create, a missing database gives MDB_NOTFOUND; EACCES to create on a
+ * read-only handle. */
 int glci_mdb_dbis(glci_mdb_t *m, const char *const *names, const unsigned *flags,
                   size_t n, int create, MDB_dbi *dbis);
 
 /* A write transaction's body. Returns 0 to commit, or a non-zero code to
  * abort: an LMDB code (MDB_MAP_FULL makes the runner grow the map and call
- * again) or a GLCI_STORE_E* code (returned as is). */
+ * again) or a code of the caller's own, which must not be MDB_MAP_FULL
+ * (returned as is). */
 typedef int (*glci_mdb_write_fn)(MDB_txn *txn, void *ctx);
 
 /* Runs fn in a durable write transaction and commits. On MDB_MAP_FULL (from
  * fn or from the commit) aborts, doubles the map (capped at map_max) and
- * runs fn again; ENOSPC once the map is at its maximum. Returns 0 after the
- * commit returned 0 (then, and only then, the changes are durable), or the
- * mapped error (nothing changed). ERDONLY on a read-only handle. No other
+ * runs fn again; MDB_MAP_FULL once the map is at its maximum. Returns 0
+ * after the commit returned 0 (then, and only then, the changes are
+ * durable), or fn's or LMDB's code (nothing changed). EACCES on a
+ * read-only handle. No other
  * transaction of this handle may be open (the map cannot be resized then). */
 int glci_mdb_write(glci_mdb_t *m, glci_mdb_write_fn fn, void *ctx);
 
@@ -121,7 +123,8 @@ void glci_mdb_read_end(glci_mdb_t *m, MDB_txn **txn);
 
 /* Renews a reset read-only transaction, with the same MDB_MAP_RESIZED
  * handling (the txn is aborted and begun again: *txn may change). Not for
- * GLCI_MDB_SHARED handles (EINVAL there). */
+ * GLCI_MDB_SHARED handles (EINVAL there). Begin gives MDB_MAP_RESIZED if
+ * the map kept changing under it for 1000 tries. */
 int glci_mdb_read_renew(glci_mdb_t *m, MDB_txn **txn);
 
 /* Compacting copy of the environment into the existing empty directory dir
@@ -129,7 +132,7 @@ int glci_mdb_read_renew(glci_mdb_t *m, MDB_txn **txn);
  * after this handle mapped it (MDB_MAP_RESIZED), adopts the new size and
  * copies once more. On failure removes the dir/data.mdb (and lock.mdb) it
  * may have left, so that a retry finds dir empty. Returns 0 or the LMDB /
- * errno code (map it with glci_mdb_err). No transaction of this handle may
+ * errno code. No transaction of this handle may
  * be open in the calling thread; on a GLCI_MDB_SHARED handle the copy holds
  * the map lock shared, like a read. */
 int glci_mdb_copy(glci_mdb_t *m, const char *dir);

@@ -1,0 +1,263 @@
+/* glci-agent run: the daemon. One thread around one zmq_poll: the DEALER
+ * and its monitor (glci_agent_sender), an inotify descriptor on the spool
+ * folder (glci_agent_spool) and a signalfd for SIGTERM, SIGINT and SIGHUP
+ * (blocked before ZeroMQ starts its threads, so they inherit the mask). The
+ * outbox is the truth: on SIGTERM the loop ends at once, without waiting
+ * for acks; what was not acked is sent again next time. */
+#include "glci_agent_daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "glci_agent_deadletter.h"
+#include "glci_agent_sender.h"
+#include "glci_agent_spool.h"
+#include "glci_alloc.h"
+#include "glci_log.h"
+#include "glci_outbox.h"
+
+typedef struct {
+    glci_agent_config_t cfg;
+    glci_outbox_t *ob;
+    glci_agent_sender_t *sender;
+    void *zctx;
+    int lock_fd, inotify_fd, signal_fd, watch;
+    char deadletter[GLCI_AGENT_PATH_MAX + 32];
+    int64_t next_rescan;
+} s_daemon_t;
+
+/* A spool file left because it was being written or had just changed is
+ * looked at again by a rescan shortly after it settles, not only at the
+ * next periodic rescan. */
+static void s_soon_rescan(s_daemon_t *d, int busy)
+{
+    int64_t soon = glci_agent_time_now().ms + 1000 * (GLCI_AGENT_SPOOL_SETTLE_S + 1);
+    if (busy && soon < d->next_rescan)
+        d->next_rescan = soon;
+}
+
+static void s_take_events(s_daemon_t *d)
+{
+    char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+    int rescan = 0, queued = 0, busy = 0;
+    for (;;) {
+        ssize_t n = read(d->inotify_fd, buf, sizeof buf);
+        if (n <= 0)
+            break;
+        for (char *p = buf; p < buf + n;) {
+            struct inotify_event *ev = (struct inotify_event *)(void *)p;
+            if (ev->mask & IN_Q_OVERFLOW)
+                rescan = 1;
+            else if (ev->len && glci_agent_spool_name_ok(ev->name)) {
+                glci_agent_spool_stats_t stats = {0};
+                char err[1024];
+                int rc = glci_agent_spool_take(d->ob, d->cfg.spool, ev->name,
+                                               d->cfg.batch_max, &stats, err, sizeof err);
+                if (rc != 0)
+                    glci_error("%s", err);
+                queued += stats.files_done > 0;
+                busy += stats.files_busy > 0;
+            }
+            p += sizeof *ev + ev->len;
+        }
+    }
+    if (rescan) {
+        glci_agent_spool_stats_t stats = {0};
+        glci_agent_spool_scan(d->ob, d->cfg.spool, d->cfg.batch_max, &stats);
+        queued += stats.files_done > 0;
+        busy += stats.files_busy > 0;
+    }
+    s_soon_rescan(d, busy);
+    if (queued)
+        glci_agent_sender_kick(d->sender);
+}
+
+static int s_same_connection(const glci_agent_config_t *a, const glci_agent_config_t *b)
+{
+    return strcmp(a->city, b->city) == 0 && strcmp(a->collector, b->collector) == 0 &&
+           strcmp(a->collector_key, b->collector_key) == 0 &&
+           strcmp(a->key_file, b->key_file) == 0 && a->window == b->window &&
+           a->heartbeat_ivl == b->heartbeat_ivl && a->insecure == b->insecure;
+}
+
+static void s_reload(s_daemon_t *d, int argc, char **argv)
+{
+    glci_agent_config_t next;
+    char err[1024];
+    char **rest = glci_xcalloc((size_t)argc + 1, sizeof *rest);
+    int n_rest = 0;
+    int rc = glci_agent_config_from_args(&next, argc, argv, rest, &n_rest, err, sizeof err);
+    free(rest);
+    if (rc == 0)
+        rc = glci_agent_config_check_run(&next, err, sizeof err);
+    if (rc != 0) {
+        glci_error("reload refused, keeping the running configuration: %s", err);
+        return;
+    }
+    if (strcmp(next.outbox, d->cfg.outbox) != 0 || strcmp(next.spool, d->cfg.spool) != 0 ||
+        next.outbox_limit != d->cfg.outbox_limit)
+        glci_warn("reload: outbox, spool and outbox_limit changes take effect at restart");
+    if (!s_same_connection(&next, &d->cfg)) {
+        glci_agent_sender_t *s = NULL;
+        rc = glci_agent_sender_open(&next, d->ob, d->zctx, d->deadletter, &s, err, sizeof err);
+        if (rc != 0) {
+            glci_error("reload refused, keeping the running connection: %s", err);
+            return;
+        }
+        glci_agent_sender_close(&d->sender);
+        d->sender = s;
+        glci_info("reload: reconnecting to %s", next.collector);
+    }
+    snprintf(next.outbox, sizeof next.outbox, "%s", d->cfg.outbox);
+    snprintf(next.spool, sizeof next.spool, "%s", d->cfg.spool);
+    next.outbox_limit = d->cfg.outbox_limit;
+    d->cfg = next;
+    glci_log_set_level(d->cfg.log_level);
+    d->next_rescan = 0;
+    glci_info("configuration reloaded");
+}
+
+int glci_agent_daemon_run(glci_agent_config_t *cfg, int argc, char **argv)
+{
+    char err[1024];
+    int status = 1;
+    s_daemon_t d;
+    memset(&d, 0, sizeof d);
+    d.lock_fd = d.inotify_fd = d.signal_fd = -1;
+    d.cfg = *cfg;
+
+    if (glci_agent_config_check_run(&d.cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "glci-agent run: %s\n", err);
+        return 2;
+    }
+    glci_log_init("glci-agent", d.cfg.log_level);
+
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGHUP);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    d.signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (d.signal_fd < 0) {
+        glci_error("signalfd: %s", strerror(errno));
+        goto cleanup;
+    }
+
+    glci_outbox_opts_t oo = {.limit = d.cfg.outbox_limit};
+    if (glci_outbox_open(d.cfg.outbox, &oo, &d.ob, err, sizeof err) != 0) {
+        glci_error("%s", err);
+        goto cleanup;
+    }
+    char lock[GLCI_AGENT_PATH_MAX + 16];
+    snprintf(lock, sizeof lock, "%s/agent.lock", d.cfg.outbox);
+    d.lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (d.lock_fd < 0 || flock(d.lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        glci_error("%s: %s", lock, d.lock_fd >= 0 && errno == EWOULDBLOCK
+                   ? "another glci-agent run is using this outbox" : strerror(errno));
+        goto cleanup;
+    }
+    if (glci_agent_spool_prepare(d.cfg.spool, err, sizeof err) != 0) {
+        glci_error("%s", err);
+        goto cleanup;
+    }
+    glci_agent_deadletter_path(d.cfg.spool, d.deadletter, sizeof d.deadletter);
+    d.inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (d.inotify_fd < 0 ||
+        (d.watch = inotify_add_watch(d.inotify_fd, d.cfg.spool,
+                                     IN_CLOSE_WRITE | IN_MOVED_TO)) < 0) {
+        glci_error("%s: cannot watch the spool folder: %s", d.cfg.spool, strerror(errno));
+        goto cleanup;
+    }
+
+    d.zctx = zmq_ctx_new();
+    if (!d.zctx) {
+        glci_error("cannot start ZeroMQ: %s", zmq_strerror(zmq_errno()));
+        goto cleanup;
+    }
+    if (glci_agent_sender_open(&d.cfg, d.ob, d.zctx, d.deadletter, &d.sender, err,
+                               sizeof err) != 0) {
+        glci_error("%s", err);
+        goto cleanup;
+    }
+    glci_info("started: city %s, collector %s%s, outbox %s (stream %016llx), spool %s",
+              d.cfg.city, d.cfg.collector, d.cfg.insecure ? " (insecure)" : "",
+              d.cfg.outbox, (unsigned long long)glci_outbox_stream(d.ob), d.cfg.spool);
+    sd_notify(0, "READY=1");
+
+    int stop = 0, failed = 0;
+    while (!stop) {
+        int64_t now = glci_agent_time_now().ms;
+        if (now >= d.next_rescan) {
+            glci_agent_spool_stats_t stats = {0};
+            glci_agent_spool_scan(d.ob, d.cfg.spool, d.cfg.batch_max, &stats);
+            if (stats.files_done)
+                glci_agent_sender_kick(d.sender);
+            d.next_rescan = now + 1000 * (int64_t)d.cfg.rescan_interval;
+            s_soon_rescan(&d, stats.files_busy > 0);
+        }
+        zmq_pollitem_t items[GLCI_AGENT_SENDER_NPOLL + 2];
+        glci_agent_sender_poll_items(d.sender, items);
+        items[2] = (zmq_pollitem_t){.socket = NULL, .fd = d.inotify_fd, .events = ZMQ_POLLIN};
+        items[3] = (zmq_pollitem_t){.socket = NULL, .fd = d.signal_fd, .events = ZMQ_POLLIN};
+        long timeout = glci_agent_sender_timeout(d.sender, now);
+        if (d.next_rescan - now < timeout)
+            timeout = (long)(d.next_rescan - now);
+        if (timeout < 0)
+            timeout = 0;
+        if (zmq_poll(items, 4, timeout) < 0 && zmq_errno() != EINTR) {
+            glci_error("zmq_poll: %s; stopping (the outbox keeps what is not acked)",
+                       zmq_strerror(zmq_errno()));
+            failed = 1;
+            break;
+        }
+        if (items[3].revents & ZMQ_POLLIN) {
+            struct signalfd_siginfo si;
+            while (read(d.signal_fd, &si, sizeof si) == (ssize_t)sizeof si) {
+                if (si.ssi_signo == SIGHUP) {
+                    glci_info("SIGHUP: reloading %s",
+                              d.cfg.config_path[0] ? d.cfg.config_path : "(no config file)");
+                    s_reload(&d, argc, argv);
+                } else {
+                    glci_info("signal %u: stopping (the outbox keeps what is not acked)",
+                              si.ssi_signo);
+                    stop = 1;
+                }
+            }
+            if (stop)
+                break;
+            glci_agent_sender_poll_items(d.sender, items);   /* sender may be new */
+        }
+        if (items[2].revents & ZMQ_POLLIN)
+            s_take_events(&d);
+        glci_agent_time_t after = glci_agent_time_now();   /* the step's one clock */
+        glci_agent_sender_step(d.sender, items, &after);
+    }
+    sd_notify(0, "STOPPING=1");
+    glci_outbox_set_state(d.ob, "stopped", glci_agent_time_now().unix_s);
+    status = failed ? 1 : 0;     /* a dead poll loop is a runtime failure */
+
+cleanup:
+    glci_agent_sender_close(&d.sender);
+    if (d.zctx)
+        zmq_ctx_term(d.zctx);
+    if (d.inotify_fd >= 0)
+        close(d.inotify_fd);
+    glci_outbox_close(&d.ob);
+    if (d.lock_fd >= 0)
+        close(d.lock_fd);
+    if (d.signal_fd >= 0)
+        close(d.signal_fd);
+    return status;
+}

@@ -1,0 +1,33 @@
+/* Text that came from outside (the network, a file, a user) on its way into
+ * stored records and messages: a check that it is valid UTF-8 without
+ * control characters, and an escaper that makes any bytes printable, valid
+ * UTF-8 (JSON encoders refuse anything else). Pure functions, no errors. */
+#ifndef GLCI_UTF8_H
+#define GLCI_UTF8_H
+
+#include <stddef.h>
+
+/* NULL if s (NUL-terminated) is valid UTF-8 holding no control character
+ * (C0 bytes 0x01-0x1F, DEL 0x7F, C1 U+0080-U+009F); else a short phrase for
+ * a message, "contains a control character" or "is not valid UTF-8" (a
+ * static string). */
+const char *glci_utf8_problem(const char *s);
+
+/* The same for len bytes that may hold NUL bytes (a NUL is a control
+ * character). */
+const char *glci_utf8_problem_n(const char *s, size_t len);
+
+/* 1 if s[0..len) is valid UTF-8 (no overlong forms, no surrogates, nothing
+ * above U+10FFFF), control characters and NUL bytes allowed; else 0. */
+int glci_utf8_valid(const char *s, size_t len);
+
+/* Copies at most max_in bytes of s (stopping at its NUL) into out as
+ * printable, valid UTF-8: each printable UTF-8 character is copied as is,
+ * every other byte (control, stray or invalid UTF-8) becomes the four
+ * characters "\xNN" (upper-case hex). Never writes more than outlen bytes
+ * and always terminates out (outlen > 0); it stops before a character or
+ * escape that would not fit whole, so the result is never cut inside one.
+ * Returns the length written. */
+size_t glci_utf8_escape(const char *s, size_t max_in, char *out, size_t outlen);
+
+#endif

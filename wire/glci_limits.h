@@ -1,0 +1,29 @@
+/* Every limit an observation, a batch or an ack meets on its way from a
+ * city's spreadsheet to the store, defined here once. The CSV reader, the
+ * outbox, the wire codec, the collector and the store all ask these
+ * numbers; none keeps a copy. docs/PROTOCOL.md lists them for people. */
+#ifndef GLCI_LIMITS_H
+#define GLCI_LIMITS_H
+
+/* Bytes of an indicator id an observation may carry. Longer is malformed;
+ * up to this, an id the framework does not define (framework ids stop at
+ * GLCI_FRAMEWORK_ID_MAX, 63) is an unknown indicator. */
+#define GLCI_OBS_INDICATOR_MAX 64
+
+/* Bytes of an observation's source text (SPEC §5). */
+#define GLCI_OBS_SOURCE_MAX 200
+
+/* Bytes of a city id ([a-z0-9][a-z0-9._-]*), on the wire and in the store. */
+#define GLCI_CITY_ID_MAX 63
+
+/* Observations in one batch: the most an agent may be configured to put in
+ * one, and the collector's default cap (its batch_max setting). */
+#define GLCI_BATCH_OBS_MAX 10000
+
+/* Bytes of the message of one rejection in an ack. */
+#define GLCI_REJECT_MESSAGE_MAX 119
+
+/* Bytes of an ack's error text. */
+#define GLCI_ACK_ERROR_MAX 255
+
+#endif

@@ -1,0 +1,81 @@
+/* The observation's tables and its shape check: see glci_obs.h. */
+#include "glci_obs.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "glci_text.h"
+#include "glci_utf8.h"
+
+#define S_STR_(x) #x
+#define S_STR(x) S_STR_(x)
+
+glci_obs_t glci_obs_make(const char *indicator, int64_t period, double value)
+{
+    glci_obs_t o = {.indicator = indicator, .period = period, .value = value,
+                    .has_period = 1, .has_value = 1};
+    return o;
+}
+
+int glci_batch_status_valid(int status)
+{
+    switch (status) {
+#define GLCI_X_(name, num, text) case num:
+    GLCI_BATCH_STATUSES(GLCI_X_)
+#undef GLCI_X_
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+const char *glci_batch_status_str(int status)
+{
+    switch (status) {
+#define GLCI_X_(name, num, text) case num: return text;
+    GLCI_BATCH_STATUSES(GLCI_X_)
+#undef GLCI_X_
+    default:
+        return "unknown";
+    }
+}
+
+const char *glci_reject_str(glci_reject_t reason)
+{
+    switch ((int)reason) {
+#define GLCI_X_(name, num, text, proto) case num: return text;
+    GLCI_REJECT_REASONS(GLCI_X_)
+#undef GLCI_X_
+    default:
+        return "unknown reason";
+    }
+}
+
+glci_reject_t glci_obs_check(const glci_obs_t *o, char *msg, size_t msglen)
+{
+    const char *why;
+    if (msg && msglen)
+        msg[0] = '\0';
+    if (!o->indicator || !o->indicator[0])
+        why = "indicator is missing";
+    else if (strnlen(o->indicator, GLCI_OBS_INDICATOR_MAX + 1) > GLCI_OBS_INDICATOR_MAX)
+        why = "indicator is longer than " S_STR(GLCI_OBS_INDICATOR_MAX) " bytes";
+    else if (!o->has_period)
+        why = "period is missing";
+    else if (!o->has_value)
+        why = "value is missing";
+    else if (!o->source)
+        return GLCI_REJECT_NONE;
+    else if (strlen(o->source) > GLCI_OBS_SOURCE_MAX) {
+        glci_errf(msg, msglen, "source is %zu bytes, at most %d bytes", strlen(o->source),
+                  GLCI_OBS_SOURCE_MAX);
+        return GLCI_REJECT_MALFORMED;
+    } else if ((why = glci_utf8_problem(o->source)) != NULL) {
+        glci_errf(msg, msglen, "source %s", why);
+        return GLCI_REJECT_MALFORMED;
+    } else {
+        return GLCI_REJECT_NONE;
+    }
+    glci_errf(msg, msglen, "%s", why);
+    return GLCI_REJECT_MALFORMED;
+}
