@@ -9,10 +9,10 @@
  * Exactness: a method is a shallow copy of the framework with other
  * weights, goalposts, aggregation and carry_forward, scored by the
  * engine's own full path (glci_index_full) from the values the stored
- * result holds, and ranked with the engine's order (glci_rank_cmp,
- * glci_rank_assign). With the nominal method the copy is the framework, so
- * the indices are the stored doubles and the ranks are glci rank's, ties
- * included. Min-max and z-score normalisation are goalposts too: min..max,
+ * result holds, and ranked in the rank view's order (glci_rank_key, then
+ * city id) with glci_rank_assign's shared ranks. With the nominal method the
+ * copy is the framework, so the indices are the stored doubles and the
+ * ranks are glci rank's, ties included. Min-max and z-score normalisation are goalposts too: min..max,
  * and mean -/+ 5 standard deviations (so z = -5 scores 0, z = +5 100, the
  * engine clamps beyond). Only the coverage threshold is applied outside
  * the engine (the copy has min_coverage 0 and the ranking keeps cities
@@ -46,6 +46,7 @@ struct glci_sens {
     int32_t period;
     size_t n;
     glci_city_result_t *cities;     /* copy of the caller's array */
+    size_t *by_id;                  /* the cities' indices in city id order */
     int32_t cf_max;                 /* fw->carry_forward */
     /* Goalposts of the data-driven normalisations, per carry-forward k and
      * indicator: [k * n_ind + i]. */
@@ -161,6 +162,16 @@ static void s_stats(glci_sens_t *s, int32_t k, uint32_t i, double *vals)
         s_flat(mean, &s->z_lo[at], &s->z_hi[at]);
 }
 
+typedef struct {
+    const char *id;
+    size_t city;
+} s_id_t;
+
+static int s_cmp_id(const void *a, const void *b)
+{
+    return strcmp(((const s_id_t *)a)->id, ((const s_id_t *)b)->id);
+}
+
 int glci_sens_new(const glci_framework_t *fw, int32_t period, const glci_city_result_t *cities,
                   size_t n, glci_sens_t **out)
 {
@@ -179,6 +190,14 @@ int glci_sens_new(const glci_framework_t *fw, int32_t period, const glci_city_re
     s->mm_hi = glci_xmalloc(cells * sizeof(double));
     s->z_lo = glci_xmalloc(cells * sizeof(double));
     s->z_hi = glci_xmalloc(cells * sizeof(double));
+    s_id_t *ids = glci_xmalloc(n * sizeof *ids);
+    for (size_t c = 0; c < n; c++)
+        ids[c] = (s_id_t){cities[c].city, c};
+    qsort(ids, n, sizeof *ids, s_cmp_id);
+    s->by_id = glci_xmalloc(n * sizeof *s->by_id);
+    for (size_t c = 0; c < n; c++)
+        s->by_id[c] = ids[c].city;
+    free(ids);
     double *vals = glci_xmalloc(n * sizeof *vals);
     for (int32_t k = 0; k <= s->cf_max; k++)
         for (uint32_t i = 0; i < fw->n_ind; i++)
@@ -194,6 +213,7 @@ void glci_sens_free(glci_sens_t **self)
         return;
     glci_sens_t *s = *self;
     free(s->cities);
+    free(s->by_id);
     free(s->mm_lo);
     free(s->mm_hi);
     free(s->z_lo);
@@ -204,9 +224,11 @@ void glci_sens_free(glci_sens_t **self)
 
 /* ---- One evaluation ----------------------------------------------------- */
 
+/* A ranked city in a sort: its rank key as a number (glci_rank_key read
+ * big-endian, so ascending keys are descending indices, equal indices equal
+ * keys) and its index in the input. */
 typedef struct {
-    double index;
-    const char *id;
+    uint64_t key;
     size_t city;
 } s_order_t;
 
@@ -217,7 +239,7 @@ typedef struct {
     glci_result_t *scratch;
     double *index, *coverage;       /* of the last s_score */
     unsigned char *ok;              /* every area has a score */
-    s_order_t *order;
+    s_order_t *order, *spare;       /* the radix sort's two buffers */
     double *sorted;
     uint32_t *ranks, *alt;
     double *f_ind, *f_focus, *f_area;   /* one sample's weight factors */
@@ -238,6 +260,7 @@ static void s_work_init(s_work_t *w, const glci_sens_t *s)
     w->coverage = glci_xmalloc(s->n * sizeof *w->coverage);
     w->ok = glci_xmalloc(s->n);
     w->order = glci_xmalloc(s->n * sizeof *w->order);
+    w->spare = glci_xmalloc(s->n * sizeof *w->spare);
     w->sorted = glci_xmalloc(s->n * sizeof *w->sorted);
     w->ranks = glci_xmalloc(s->n * sizeof *w->ranks);
     w->alt = glci_xmalloc(s->n * sizeof *w->alt);
@@ -256,6 +279,7 @@ static void s_work_release(s_work_t *w)
     free(w->coverage);
     free(w->ok);
     free(w->order);
+    free(w->spare);
     free(w->sorted);
     free(w->ranks);
     free(w->alt);
@@ -325,38 +349,65 @@ static void s_score(s_work_t *w)
     }
 }
 
-static int s_cmp_order(const void *a, const void *b)
+/* Sorts order[0..m) by key, stably (LSD radix, a byte a pass; a pass in
+ * which every key has the same byte is skipped). Returns the buffer that
+ * holds the result: order or spare. */
+static s_order_t *s_radix(s_order_t *order, s_order_t *spare, size_t m)
 {
-    const s_order_t *x = a, *y = b;
-    return glci_rank_cmp(x->index, x->id, y->index, y->id);
+    size_t count[256];
+    for (int pass = 0; pass < 8; pass++) {
+        int shift = 8 * pass;
+        memset(count, 0, sizeof count);
+        for (size_t k = 0; k < m; k++)
+            count[(order[k].key >> shift) & 0xffu]++;
+        if (m == 0 || count[(order[0].key >> shift) & 0xffu] == m)
+            continue;
+        for (size_t b = 0, sum = 0; b < 256; b++) {
+            size_t c = count[b];
+            count[b] = sum;
+            sum += c;
+        }
+        for (size_t k = 0; k < m; k++)
+            spare[count[(order[k].key >> shift) & 0xffu]++] = order[k];
+        s_order_t *t = order;
+        order = spare;
+        spare = t;
+    }
+    return order;
 }
 
 /* Ranks cities scored as (index, coverage, ok) with coverage threshold
- * min_cov into rank[] (input order): the engine's test for an index and
- * its rank order, ties shared; a city without an index gets the rank after
- * the last ranked one. Returns the number ranked. */
+ * min_cov into rank[] (input order): the engine's test for an index, the
+ * rank view's order (glci_rank_key, then city id: cities are taken in id
+ * order and the sort is stable) and glci_rank_assign's shared ranks; a
+ * city without an index gets the rank after the last ranked one. Returns
+ * the number ranked. */
 static uint32_t s_rank(s_work_t *w, const double *index, const double *coverage,
                        const unsigned char *ok, double min_cov, uint32_t *rank)
 {
     const glci_sens_t *s = w->s;
     size_t m = 0;
-    for (size_t c = 0; c < s->n; c++) {
+    for (size_t j = 0; j < s->n; j++) {
+        size_t c = s->by_id[j];
         if (!ok[c] || !(coverage[c] >= min_cov))
             continue;
-        w->order[m].index = index[c];
-        w->order[m].id = s->cities[c].city;
+        unsigned char key[8];
+        glci_rank_key(index[c], key);
+        uint64_t k = 0;
+        for (int b = 0; b < 8; b++)
+            k = (k << 8) | key[b];
+        w->order[m].key = k;
         w->order[m].city = c;
         m++;
     }
-    if (m > 1)
-        qsort(w->order, m, sizeof *w->order, s_cmp_order);
+    const s_order_t *sorted = s_radix(w->order, w->spare, m);
     for (size_t k = 0; k < m; k++)
-        w->sorted[k] = w->order[k].index;
+        w->sorted[k] = index[sorted[k].city];
     glci_rank_assign(w->sorted, m, w->ranks);
     for (size_t c = 0; c < s->n; c++)
         rank[c] = (uint32_t)m + 1;
     for (size_t k = 0; k < m; k++)
-        rank[w->order[k].city] = w->ranks[k];
+        rank[sorted[k].city] = w->ranks[k];
     return (uint32_t)m;
 }
 
