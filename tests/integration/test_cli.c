@@ -596,10 +596,11 @@ static void test_show_table_csv(void **state)
     cli_out_release(&o);
 
     assert_int_equal(cli_run(&o, "--store", s_store, "show", "gamma", "--format", "csv", NULL), 0);
-    assert_true(strncmp(o.out, "level,id,value,period,carried,score\r\n", 37) == 0);
-    assert_non_null(strstr(o.out, "\r\nindex,gamma,,,,85\r\n"));
-    assert_non_null(strstr(o.out, "\r\narea,b,,,,95\r\n"));
-    assert_non_null(strstr(o.out, "\r\nindicator,i2,25,2025,false,50\r\n"));
+    assert_true(strncmp(o.out, "level,id,value,period,carried,score,light\r\n", 43) == 0);
+    assert_non_null(strstr(o.out, "\r\nindex,gamma,,,,85,\r\n"));
+    assert_non_null(strstr(o.out, "\r\narea,b,,,,95,\r\n"));
+    /* no dashboard thresholds in this framework: no light */
+    assert_non_null(strstr(o.out, "\r\nindicator,i2,25,2025,false,50,\r\n"));
     /* index, coverage, 2 areas, 2 focus areas, 4 indicators, header */
     assert_int_equal(s_csv_records(o.out), 11);
     cli_out_release(&o);
@@ -816,7 +817,7 @@ static void test_framework(void **state)
     cli_out_release(&o);
     assert_int_equal(cli_run(&o, "--store", s_store, "framework", "--format", "csv", NULL), 0);
     assert_int_equal(s_csv_records(o.out), 5);
-    assert_non_null(strstr(o.out, "\r\nb,b.y,i4,\"Indicator four, yes/no\",yes/no,higher,0,1,0,1,1\r\n"));
+    assert_non_null(strstr(o.out, "\r\nb,b.y,i4,\"Indicator four, yes/no\",yes/no,higher,0,1,0,1,1,,\r\n"));
     cli_out_release(&o);
 }
 
