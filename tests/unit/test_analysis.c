@@ -16,6 +16,10 @@
 
 #include "glci_analysis.h"
 
+#ifndef GLCI_FRAMEWORK_FILE
+#define GLCI_FRAMEWORK_FILE "framework/glci.ini"
+#endif
+
 /* Two indicators in one focus area: i1 higher 0..60 in [0, 100], i2 lower
  * (100 at 5, 0 at 35) in [0, 100]; EXTRA is put into [indicator:i1]. Its
  * hash without thresholds was pinned before thresholds existed. */
@@ -127,6 +131,27 @@ static void test_thresholds_errors(void **state)
     s_bad("", "green = 2\nred = 30\n", "t.ini:27: green 2 is not between the goalposts 5 and 35");
     /* the valid range is checked before the goalposts */
     s_bad("", "green = -1\nred = 30\n", "t.ini:27: green -1 outside the valid range [0, 100]");
+}
+
+/* The shipped framework gives every indicator thresholds; yes/no items are
+ * green at 1 and red at 0. */
+static void test_shipped_thresholds(void **state)
+{
+    (void)state;
+    glci_framework_t *fw = NULL;
+    char err[512] = "";
+    int rc = glci_framework_load_file(GLCI_FRAMEWORK_FILE, &fw, err, sizeof err);
+    if (rc != 0)
+        print_error("%s\n", err);
+    assert_int_equal(rc, 0);
+    for (uint32_t i = 0; i < fw->n_ind; i++) {
+        const glci_indicator_t *in = &fw->ind[i];
+        assert_int_equal(in->has_lights, 1);
+        assert_true(glci_indicator_better(in, in->green, in->red) > 0);
+        if (strcmp(in->unit, "yes/no") == 0)
+            assert_true(in->green == 1.0 && in->red == 0.0);
+    }
+    glci_framework_free(&fw);
 }
 
 static void test_thresholds_valid_range(void **state)
@@ -486,6 +511,7 @@ int main(void)
         cmocka_unit_test(test_thresholds_load_and_hash),
         cmocka_unit_test(test_thresholds_errors),
         cmocka_unit_test(test_thresholds_valid_range),
+        cmocka_unit_test(test_shipped_thresholds),
         cmocka_unit_test(test_lights),
         cmocka_unit_test(test_trend_classes),
         cmocka_unit_test(test_trend_rounds),
