@@ -97,7 +97,7 @@ static int s_row(const glci_framework_t *fw, s_row_t *row, int reps)
     size_t size = glci_result_size(fw);
     unsigned char *mem = malloc(n * size);
     glci_city_result_t *cities = malloc(n * sizeof *cities);
-    char *ids = malloc(n * 16);
+    char *ids = malloc(n * 32);
     double times[101];
     int rc = 0;
     if (!mem || !cities || !ids) {
@@ -109,8 +109,8 @@ static int s_row(const glci_framework_t *fw, s_row_t *row, int reps)
         s_synth_t syn = {fw, (uint32_t)c};
         glci_result_t *r = (glci_result_t *)(void *)(mem + c * size);
         glci_index_full(fw, s_lookup, &syn, S_PERIOD, r);
-        snprintf(ids + 16 * c, 16, "city-%06zu", c);
-        cities[c].city = ids + 16 * c;
+        snprintf(ids + 32 * c, 32, "city-%06zu", c);
+        cities[c].city = ids + 32 * c;
         cities[c].result = r;
     }
     for (int k = 0; k < reps; k++) {

@@ -37,6 +37,12 @@ int glci_analysis_period(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_view
     return 0;
 }
 
+void glci_analysis_name(glci_view_t *v, const char *id, glci_city_t *out)
+{
+    if (glci_view_city(v, id, out) != 0)
+        out->name[0] = '\0';
+}
+
 void glci_analysis_fmt_change(double v, int present, char *buf, size_t len)
 {
     if (!present)

@@ -22,12 +22,6 @@ typedef struct {
     const glci_peers_t *peers;
 } s_out_t;
 
-static void s_name(glci_view_t *v, const char *id, glci_city_t *out)
-{
-    if (glci_view_city(v, id, out) != 0)
-        out->name[0] = '\0';
-}
-
 static json_t *s_json(const s_out_t *o)
 {
     const glci_framework_t *fw = o->fw;
@@ -45,11 +39,12 @@ static json_t *s_json(const s_out_t *o)
                 json_array_append_new(inds, json_pack(
                     "{s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "id", fw->ind[d->ind].id, "value",
                     glci_json_num(d->value, 1), "score", glci_json_num(d->score, 1),
-                    "light", light ? json_string(light) : json_null(), "city_value", glci_json_num(d->city_value, d->city_present), "city_score",
+                    "light", light ? json_string(light) : json_null(), "city_value",
+                    glci_json_num(d->city_value, d->city_present), "city_score",
                     glci_json_num(d->city_score, d->city_present), "gap",
                     glci_json_num(d->gap, d->city_present)));
             }
-            s_name(o->v, o->cities[p->city].city, &pc);
+            glci_analysis_name(o->v, o->cities[p->city].city, &pc);
             json_array_append_new(peers, json_pack(
                 "{s:s, s:s, s:o, s:I, s:o}", "city", o->cities[p->city].city, "name", pc.name,
                 "score", glci_json_num(p->score, 1), "rank", (json_int_t)p->rank,
@@ -77,7 +72,7 @@ static void s_csv(const s_out_t *o)
         for (size_t j = 0; j < (pf->n_peers ? pf->n_peers : 1); j++) {
             const glci_peer_t *p = pf->n_peers ? &pf->peers[j] : NULL;
             if (p)
-                s_name(o->v, o->cities[p->city].city, &pc);
+                glci_analysis_name(o->v, o->cities[p->city].city, &pc);
             for (size_t m = 0; m < (p && p->n_ind ? p->n_ind : 1); m++) {
                 const glci_peer_ind_t *d = p && p->n_ind ? &p->ind[m] : NULL;
                 glci_table_cell(t, o->fw->focus[pf->focus].id);
@@ -138,7 +133,7 @@ static void s_table(const s_out_t *o)
         glci_table_t *t = glci_table_new(8, headers, "llrrlrrr");
         for (size_t j = 0; j < pf->n_peers; j++) {
             const glci_peer_t *p = &pf->peers[j];
-            s_name(o->v, o->cities[p->city].city, &pc);
+            glci_analysis_name(o->v, o->cities[p->city].city, &pc);
             for (size_t m = 0; m < (p->n_ind ? p->n_ind : 1); m++) {
                 const glci_peer_ind_t *d = p->n_ind ? &p->ind[m] : NULL;
                 glci_table_cell(t, m == 0 ? o->cities[p->city].city : "");

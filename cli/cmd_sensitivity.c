@@ -53,12 +53,6 @@ static const char *s_agg_str(glci_aggregation_t a)
     return a == GLCI_AGG_GEOMETRIC ? "geometric" : "arithmetic";
 }
 
-static void s_name(glci_view_t *v, const char *id, glci_city_t *out)
-{
-    if (glci_view_city(v, id, out) != 0)
-        out->name[0] = '\0';
-}
-
 static json_t *s_json(const s_out_t *o)
 {
     json_t *vary = json_array();
@@ -76,7 +70,7 @@ static json_t *s_json(const s_out_t *o)
     for (size_t k = 0; k < o->r->n; k++) {
         size_t i = o->order[k];
         const glci_sens_city_t *e = &o->r->nominal[i];
-        s_name(o->v, o->cities[i].city, &c);
+        glci_analysis_name(o->v, o->cities[i].city, &c);
         json_array_append_new(rows, json_pack(
             "{s:s, s:s, s:o, s:o, s:I, s:I, s:I, s:o}", "city", o->cities[i].city, "name",
             c.name, "rank", e->ranked ? json_integer(e->rank) : json_null(), "score",
@@ -107,7 +101,7 @@ static void s_csv(const s_out_t *o)
     for (size_t k = 0; k < o->r->n; k++) {
         size_t i = o->order[k];
         const glci_sens_city_t *e = &o->r->nominal[i];
-        s_name(o->v, o->cities[i].city, &c);
+        glci_analysis_name(o->v, o->cities[i].city, &c);
         glci_table_cell(t, "city");
         glci_table_cell(t, o->cities[i].city);
         glci_table_cell(t, c.name);
@@ -165,7 +159,7 @@ static void s_table(const s_out_t *o)
     for (size_t k = 0; k < o->r->n; k++) {
         size_t i = o->order[k];
         const glci_sens_city_t *e = &o->r->nominal[i];
-        s_name(o->v, o->cities[i].city, &c);
+        glci_analysis_name(o->v, o->cities[i].city, &c);
         if (e->ranked)
             glci_table_cellf(t, "%u", e->rank);
         else
@@ -233,6 +227,16 @@ static int s_parse_vary(const glci_cmd_t *cmd, const char *text, unsigned *out)
     return 0;
 }
 
+/* An integer option in [lo, hi]: 0, or the usage error "invalid --NAME
+ * 'TEXT' (what)". */
+static int s_parse_int(const glci_cmd_t *cmd, const glci_opt_t *opt, int64_t lo, int64_t hi,
+                       const char *what, int64_t *out)
+{
+    if (glci_parse_int64(opt->value, lo, hi, out) != 0)
+        return glci_usage_error(cmd, "invalid --%s '%s' (%s)", opt->name, opt->value, what);
+    return 0;
+}
+
 /* A number in [lo, hi] for option name. 0 or the usage error. */
 static int s_parse_unit(const glci_cmd_t *cmd, const char *name, const char *text, double lo,
                         double hi, int hi_open, double *out)
@@ -280,21 +284,18 @@ static int s_sensitivity(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc,
     if (opts[O_PERIOD].seen && glci_args_period(cmd, opts[O_PERIOD].value, &period) != 0)
         return GLCI_EXIT_USAGE;
     if (opts[O_SAMPLES].seen) {
-        if (glci_parse_int64(opts[O_SAMPLES].value, 1, S_SAMPLES_MAX, &v64) != 0)
-            return glci_usage_error(cmd, "invalid --samples '%s' (1 to %u)",
-                                    opts[O_SAMPLES].value, S_SAMPLES_MAX);
+        if (s_parse_int(cmd, &opts[O_SAMPLES], 1, S_SAMPLES_MAX, "1 to 100000", &v64) != 0)
+            return GLCI_EXIT_USAGE;
         samples = (uint32_t)v64;
     }
     if (opts[O_SEED].seen) {
-        if (glci_parse_int64(opts[O_SEED].value, 0, INT64_MAX, &v64) != 0)
-            return glci_usage_error(cmd, "invalid --seed '%s' (a non-negative integer)",
-                                    opts[O_SEED].value);
+        if (s_parse_int(cmd, &opts[O_SEED], 0, INT64_MAX, "a non-negative integer", &v64) != 0)
+            return GLCI_EXIT_USAGE;
         seed = (uint64_t)v64;
     }
     if (opts[O_THREADS].seen) {
-        if (glci_parse_int64(opts[O_THREADS].value, 1, S_THREADS_MAX, &v64) != 0)
-            return glci_usage_error(cmd, "invalid --threads '%s' (1 to %d)",
-                                    opts[O_THREADS].value, S_THREADS_MAX);
+        if (s_parse_int(cmd, &opts[O_THREADS], 1, S_THREADS_MAX, "1 to 64", &v64) != 0)
+            return GLCI_EXIT_USAGE;
         threads = (long)v64;
     }
     if (opts[O_AGG].seen) {
@@ -314,9 +315,8 @@ static int s_sensitivity(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc,
         fixed |= 1u << GLCI_CHOICE_NORMALISATION;
     }
     if (opts[O_CF].seen) {
-        if (glci_parse_int64(opts[O_CF].value, 0, 100, &cf) != 0)
-            return glci_usage_error(cmd, "invalid --carry-forward '%s' (0 to the framework's)",
-                                    opts[O_CF].value);
+        if (s_parse_int(cmd, &opts[O_CF], 0, 100, "0 to the framework's", &cf) != 0)
+            return GLCI_EXIT_USAGE;
         fixed |= 1u << GLCI_CHOICE_CARRY_FORWARD;
     }
     if (opts[O_COV].seen) {

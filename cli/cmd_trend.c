@@ -92,67 +92,60 @@ static json_t *s_json(const s_trend_t *t)
                      "periods", periods);
 }
 
-static void s_csv(const s_trend_t *t, const size_t *order)
+/* The rows of the shown rounds, in tree order, for CSV (exact numbers,
+ * level and id apart, empty when absent) or for people (one decimal,
+ * indented ids, "-" when absent). */
+static glci_table_t *s_rows(const s_trend_t *t, const size_t *order, int csv)
 {
-    static const char *const headers[] = {"period", "level", "id", "score", "previous",
-                                          "change", "per_year", "trend"};
-    glci_table_t *tb = glci_table_new(8, headers, NULL);
+    static const char *const csv_h[] = {"period", "level", "id", "score", "previous",
+                                        "change", "per_year", "trend"};
+    static const char *const text_h[] = {"period", "", "score", "since", "change",
+                                         "per year", "trend"};
+    glci_table_t *tb = csv ? glci_table_new(8, csv_h, NULL) : glci_table_new(7, text_h,
+                                                                             "llrlrrl");
+    const char *none = csv ? "" : "-";
     char buf[64];
     for (size_t k = t->first; k < t->last; k++) {
         for (size_t m = 0; m < t->nodes; m++) {
             const glci_trend_cell_t *c = &t->cells[k * t->nodes + order[m]];
             const char *level, *id = s_node_id(t, order[m], &level);
             const char *trend = glci_trend_str(c->trend);
-            glci_table_cellf(tb, "%d", (int)t->rounds[k]->period);
-            glci_table_cell(tb, level);
-            glci_table_cell(tb, id);
-            glci_fmt_exact(c->score, c->present, buf, sizeof buf);
+            if (csv || m == 0)
+                glci_table_cellf(tb, "%d", (int)t->rounds[k]->period);
+            else
+                glci_table_cell(tb, "");
+            if (csv) {
+                glci_table_cell(tb, level);
+                glci_table_cell(tb, id);
+                glci_fmt_exact(c->score, c->present, buf, sizeof buf);
+            } else {
+                glci_table_cellf(tb, "%s%s", level[0] == 'i' ? "" : level[0] == 'a' ? "  "
+                                                                                     : "    ",
+                                 level[0] == 'i' ? "index" : id);
+                glci_fmt_score(c->score, c->present, buf, sizeof buf);
+            }
             glci_table_cell(tb, buf);
             if (c->has_change)
                 glci_table_cellf(tb, "%d", (int)c->previous);
             else
-                glci_table_cell(tb, "");
-            glci_fmt_exact(c->change, c->has_change, buf, sizeof buf);
-            glci_table_cell(tb, buf);
-            glci_fmt_exact(c->per_year, c->has_change, buf, sizeof buf);
-            glci_table_cell(tb, buf);
-            glci_table_cell(tb, trend ? trend : "");
+                glci_table_cell(tb, none);
+            for (int j = 0; j < 2; j++) {
+                double v = j == 0 ? c->change : c->per_year;
+                if (csv)
+                    glci_fmt_exact(v, c->has_change, buf, sizeof buf);
+                else
+                    glci_analysis_fmt_change(v, c->has_change, buf, sizeof buf);
+                glci_table_cell(tb, buf);
+            }
+            glci_table_cell(tb, trend ? trend : none);
         }
     }
-    glci_table_print_csv(tb, stdout);
-    glci_table_free(&tb);
+    return tb;
 }
 
 static void s_table(const s_trend_t *t, const size_t *order)
 {
-    static const char *const headers[] = {"period", "", "score", "change", "per year",
-                                          "since", "trend"};
-    glci_table_t *tb = glci_table_new(7, headers, "llrrrll");
-    char buf[64];
-    for (size_t k = t->first; k < t->last; k++) {
-        for (size_t m = 0; m < t->nodes; m++) {
-            const glci_trend_cell_t *c = &t->cells[k * t->nodes + order[m]];
-            const char *level, *id = s_node_id(t, order[m], &level);
-            const char *trend = glci_trend_str(c->trend);
-            if (m == 0)
-                glci_table_cellf(tb, "%d", (int)t->rounds[k]->period);
-            else
-                glci_table_cell(tb, "");
-            glci_table_cellf(tb, "%s%s", level[0] == 'i' ? "" : level[0] == 'a' ? "  " : "    ",
-                             level[0] == 'i' ? "index" : id);
-            glci_fmt_score(c->score, c->present, buf, sizeof buf);
-            glci_table_cell(tb, buf);
-            glci_analysis_fmt_change(c->change, c->has_change, buf, sizeof buf);
-            glci_table_cell(tb, buf);
-            glci_analysis_fmt_change(c->per_year, c->has_change, buf, sizeof buf);
-            glci_table_cell(tb, buf);
-            if (c->has_change)
-                glci_table_cellf(tb, "%d", (int)c->previous);
-            else
-                glci_table_cell(tb, "-");
-            glci_table_cell(tb, trend ? trend : "-");
-        }
-    }
+    glci_table_t *tb = s_rows(t, order, 0);
     size_t shown = t->last - t->first;
     printf("%s (%s, %s): %zu reporting round%s, %d-%d\n", t->c->name, t->c->id, t->c->country,
            shown, shown == 1 ? "" : "s", (int)t->rounds[t->first]->period,
@@ -238,7 +231,9 @@ static int s_trend(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char 
         json_t *j = s_json(&t);
         status = glci_json_print(&j, stdout) == 0 ? GLCI_EXIT_OK : GLCI_EXIT_FAIL;
     } else if (cli->format == GLCI_FMT_CSV) {
-        s_csv(&t, order);
+        glci_table_t *tb = s_rows(&t, order, 1);
+        glci_table_print_csv(tb, stdout);
+        glci_table_free(&tb);
         status = GLCI_EXIT_OK;
     } else {
         s_table(&t, order);

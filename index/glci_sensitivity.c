@@ -10,14 +10,14 @@
  * weights, goalposts, aggregation and carry_forward, scored by the
  * engine's own full path (glci_index_full) from the values the stored
  * result holds, and ranked in the rank view's order (glci_rank_key, then
- * city id) with glci_rank_assign's shared ranks. With the nominal method the
- * copy is the framework, so the indices are the stored doubles and the
- * ranks are glci rank's, ties included. Min-max and z-score normalisation are goalposts too: min..max,
- * and mean -/+ 5 standard deviations (so z = -5 scores 0, z = +5 100, the
- * engine clamps beyond). Only the coverage threshold is applied outside
- * the engine (the copy has min_coverage 0 and the ranking keeps cities
- * whose coverage is at least the threshold): the engine's test, in the
- * same words.
+ * city id) with glci_rank_assign's shared ranks. With the nominal method
+ * the copy is the framework, so the indices are the stored doubles and the
+ * ranks are glci rank's, ties included. Min-max and z-score normalisation
+ * are goalposts too: min..max, and mean -/+ 5 standard deviations (so
+ * z = -5 scores 0, z = +5 scores 100, the engine clamps beyond). Only the
+ * coverage threshold is applied outside the engine (the copy has
+ * min_coverage 0 and the ranking keeps cities whose coverage is at least
+ * the threshold): the engine's test, in the same words.
  *
  * Values for a smaller carry-forward k: the stored result of period P holds,
  * per indicator, the observation of greatest period p in [P - CF, P]; the

@@ -102,41 +102,25 @@ static void s_expect_canonical(const cli_out_t *o)
     json_decref(j);
 }
 
+/* Short names for the support's JSON and CSV helpers. */
 static json_t *s_get(json_t *obj, const char *key)
 {
-    json_t *v = json_object_get(obj, key);
-    if (!v)
-        fprintf(stderr, "missing JSON field '%s'\n", key);
-    assert_non_null(v);
-    return v;
+    return cli_json_get(obj, key);
 }
 
 static double s_num(json_t *obj, const char *key)
 {
-    json_t *v = s_get(obj, key);
-    assert_true(json_is_number(v));
-    return json_number_value(v);
+    return cli_json_num(obj, key);
 }
 
 static const char *s_str(json_t *obj, const char *key)
 {
-    json_t *v = s_get(obj, key);
-    assert_true(json_is_string(v));
-    return json_string_value(v);
+    return cli_json_str(obj, key);
 }
 
-/* Counts CSV records (CRLF ends; quoted fields may hold newlines). */
 static size_t s_csv_records(const char *text)
 {
-    size_t n = 0;
-    int quoted = 0;
-    for (const char *p = text; *p; p++) {
-        if (*p == '"')
-            quoted = !quoted;
-        else if (!quoted && p[0] == '\r' && p[1] == '\n')
-            n++;
-    }
-    return n;
+    return cli_csv_records(text);
 }
 
 /* ---- usage ------------------------------------------------------------ */

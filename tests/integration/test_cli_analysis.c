@@ -102,7 +102,7 @@ static void s_fill_random(glci_store_t *st)
     cli_obs_t obs[4], prev[4];
     size_t n_prev = 0;
     for (int c = 0; c < 40; c++) {
-        char id[16];
+        char id[32];
         snprintf(id, sizeof id, "c%02d", c);
         cli_city_add(st, id, id, "FR");
         size_t n = 0;
@@ -159,67 +159,11 @@ static int s_group_teardown(void **state)
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static json_t *s_get(json_t *obj, const char *key)
-{
-    json_t *v = json_object_get(obj, key);
-    if (!v)
-        fprintf(stderr, "missing JSON field '%s'\n", key);
-    assert_non_null(v);
-    return v;
-}
-
-static double s_num(json_t *obj, const char *key)
-{
-    json_t *v = s_get(obj, key);
-    assert_true(json_is_number(v));
-    return json_number_value(v);
-}
-
-static const char *s_str(json_t *obj, const char *key)
-{
-    json_t *v = s_get(obj, key);
-    assert_true(json_is_string(v));
-    return json_string_value(v);
-}
-
 static json_t *s_at(json_t *arr, size_t k)
 {
     json_t *v = json_array_get(arr, k);
     assert_non_null(v);
     return v;
-}
-
-static void s_expect_fail(const cli_out_t *o, const char *what)
-{
-    if (o->status != 1 || !strstr(o->err, what))
-        fprintf(stderr, "expected exit 1 with '%s', got %d: %s", what, o->status, o->err);
-    assert_int_equal(o->status, 1);
-    assert_non_null(strstr(o->err, what));
-    assert_true(strchr(o->err, '\n')[1] == '\0');
-    assert_string_equal(o->out, "");
-}
-
-static void s_expect_usage(const cli_out_t *o, const char *what)
-{
-    if (o->status != 2 || !strstr(o->err, what))
-        fprintf(stderr, "expected exit 2 with '%s', got %d: %s", what, o->status, o->err);
-    assert_int_equal(o->status, 2);
-    assert_non_null(strstr(o->err, what));
-    assert_non_null(strstr(o->err, "\nusage: glci"));
-    assert_string_equal(o->out, "");
-}
-
-static size_t s_csv_records(const char *text)
-{
-    size_t n = 0;
-    int quoted = 0;
-    for (const char *p = text; *p; p++) {
-        if (*p == '"')
-            quoted = !quoted;
-        else if (!quoted && p[0] == '\r' && p[1] == '\n')
-            n++;
-    }
-    return n;
 }
 
 /* ---- help, usage ----------------------------------------------------------- */
@@ -305,7 +249,7 @@ static void test_usage_errors(void **state)
         argv[n] = NULL;
         cli_out_t o;
         cli_runv(&o, argv);
-        s_expect_usage(&o, want[k]);
+        cli_expect_usage(&o, want[k]);
         char usage[64];
         snprintf(usage, sizeof usage, "usage: glci %s", cases[k][0]);
         assert_non_null(strstr(o.err, usage));
@@ -318,42 +262,42 @@ static void test_runtime_errors(void **state)
     (void)state;
     cli_out_t o;
     cli_run(&o, "--store", s_store, "trend", "nowhere", NULL);
-    s_expect_fail(&o, "no such city 'nowhere'");
+    cli_expect_fail(&o, "no such city 'nowhere'");
     cli_out_release(&o);
     cli_run(&o, "--store", s_store, "trend", "eta", NULL);
-    s_expect_fail(&o, "no data for city 'eta'");
+    cli_expect_fail(&o, "no data for city 'eta'");
     cli_out_release(&o);
     cli_run(&o, "--store", s_store, "trend", "alpha", "--from", "2026", NULL);
-    s_expect_fail(&o, "no reporting round of city 'alpha' from 2026");
+    cli_expect_fail(&o, "no reporting round of city 'alpha' from 2026");
     cli_out_release(&o);
     cli_run(&o, "--store", s_store, "trend", "alpha", "--to", "2020", NULL);
-    s_expect_fail(&o, "no reporting round of city 'alpha' up to 2020");
+    cli_expect_fail(&o, "no reporting round of city 'alpha' up to 2020");
     cli_out_release(&o);
     cli_run(&o, "--store", s_store, "trend", "alpha", "--from", "2022", "--to", "2022", NULL);
-    s_expect_fail(&o, "no reporting round of city 'alpha' in 2022-2022");
+    cli_expect_fail(&o, "no reporting round of city 'alpha' in 2022-2022");
     cli_out_release(&o);
     cli_run(&o, "--store", s_store, "peers", "nowhere", NULL);
-    s_expect_fail(&o, "no such city 'nowhere'");
+    cli_expect_fail(&o, "no such city 'nowhere'");
     cli_out_release(&o);
     cli_run(&o, "--store", s_store, "peers", "eta", NULL);
-    s_expect_fail(&o, "no data for city 'eta'");
+    cli_expect_fail(&o, "no data for city 'eta'");
     cli_out_release(&o);
     cli_run(&o, "--store", s_store, "peers", "alpha", "--period", "2019", NULL);
-    s_expect_fail(&o, "no data for city 'alpha' in period 2019");
+    cli_expect_fail(&o, "no data for city 'alpha' in period 2019");
     cli_out_release(&o);
     cli_run(&o, "--store", s_store, "sensitivity", "--period", "1990", NULL);
-    s_expect_fail(&o, "no data for period 1990");
+    cli_expect_fail(&o, "no data for period 1990");
     cli_out_release(&o);
     cli_run(&o, "--store", s_empty, "sensitivity", NULL);
-    s_expect_fail(&o, "no data in the store");
+    cli_expect_fail(&o, "no data in the store");
     cli_out_release(&o);
     cli_run(&o, "--store", s_empty, "peers", "alpha", NULL);
-    s_expect_fail(&o, "no such city 'alpha'");
+    cli_expect_fail(&o, "no such city 'alpha'");
     cli_out_release(&o);
     char missing[400];
     snprintf(missing, sizeof missing, "%s/none", s_dir);
     cli_run(&o, "--store", missing, "sensitivity", NULL);
-    s_expect_fail(&o, "no store at");
+    cli_expect_fail(&o, "no store at");
     cli_out_release(&o);
 }
 
@@ -386,20 +330,20 @@ static void test_show_lights(void **state)
     assert_int_equal(cli_run(&o, "--store", s_store, "--format", "json", "show", "alpha",
                              NULL), 0);
     json_t *j = cli_json(&o);
-    json_t *ax = s_at(s_get(s_at(s_get(j, "areas"), 0), "focus"), 0);
-    json_t *by = s_at(s_get(s_at(s_get(j, "areas"), 1), "focus"), 0);
-    assert_string_equal(s_str(s_at(s_get(ax, "indicators"), 0), "light"), "yellow");
-    assert_string_equal(s_str(s_at(s_get(ax, "indicators"), 1), "light"), "yellow");
-    assert_true(json_is_null(s_get(s_at(s_get(by, "indicators"), 0), "light")));
-    assert_string_equal(s_str(s_at(s_get(by, "indicators"), 1), "light"), "green");
+    json_t *ax = s_at(cli_json_get(s_at(cli_json_get(j, "areas"), 0), "focus"), 0);
+    json_t *by = s_at(cli_json_get(s_at(cli_json_get(j, "areas"), 1), "focus"), 0);
+    assert_string_equal(cli_json_str(s_at(cli_json_get(ax, "indicators"), 0), "light"), "yellow");
+    assert_string_equal(cli_json_str(s_at(cli_json_get(ax, "indicators"), 1), "light"), "yellow");
+    assert_true(json_is_null(cli_json_get(s_at(cli_json_get(by, "indicators"), 0), "light")));
+    assert_string_equal(cli_json_str(s_at(cli_json_get(by, "indicators"), 1), "light"), "green");
     json_decref(j);
     cli_out_release(&o);
     assert_int_equal(cli_run(&o, "--store", s_store, "--format", "json", "show", "zeta",
                              NULL), 0);
     j = cli_json(&o);
-    ax = s_at(s_get(s_at(s_get(j, "areas"), 0), "focus"), 0);
-    assert_string_equal(s_str(s_at(s_get(ax, "indicators"), 0), "light"), "red");
-    assert_true(json_is_null(s_get(s_at(s_get(ax, "indicators"), 1), "light")));  /* no value */
+    ax = s_at(cli_json_get(s_at(cli_json_get(j, "areas"), 0), "focus"), 0);
+    assert_string_equal(cli_json_str(s_at(cli_json_get(ax, "indicators"), 0), "light"), "red");
+    assert_true(json_is_null(cli_json_get(s_at(cli_json_get(ax, "indicators"), 1), "light")));  /* no value */
     json_decref(j);
     cli_out_release(&o);
 
@@ -421,12 +365,12 @@ static void test_show_lights(void **state)
     /* the framework shows its thresholds */
     assert_int_equal(cli_run(&o, "--store", s_store, "--format", "json", "framework", NULL), 0);
     j = cli_json(&o);
-    json_t *i2 = s_at(s_get(s_at(s_get(s_at(s_get(j, "areas"), 0), "focus"), 0), "indicators"),
+    json_t *i2 = s_at(cli_json_get(s_at(cli_json_get(s_at(cli_json_get(j, "areas"), 0), "focus"), 0), "indicators"),
                       1);
-    assert_true(s_num(i2, "green") == 10.0 && s_num(i2, "red") == 30.0);
-    json_t *i3 = s_at(s_get(s_at(s_get(s_at(s_get(j, "areas"), 1), "focus"), 0), "indicators"),
+    assert_true(cli_json_num(i2, "green") == 10.0 && cli_json_num(i2, "red") == 30.0);
+    json_t *i3 = s_at(cli_json_get(s_at(cli_json_get(s_at(cli_json_get(j, "areas"), 1), "focus"), 0), "indicators"),
                       0);
-    assert_true(json_is_null(s_get(i3, "green")));
+    assert_true(json_is_null(cli_json_get(i3, "green")));
     json_decref(j);
     cli_out_release(&o);
     assert_int_equal(cli_run(&o, "--store", s_store, "--format", "csv", "framework", NULL), 0);
@@ -444,9 +388,9 @@ static void test_show_lights(void **state)
 static json_t *s_trend_node(json_t *period, int area, int focus)
 {
     if (area < 0)
-        return s_get(period, "index");
-    json_t *a = s_at(s_get(period, "areas"), (size_t)area);
-    return focus < 0 ? a : s_at(s_get(a, "focus"), (size_t)focus);
+        return cli_json_get(period, "index");
+    json_t *a = s_at(cli_json_get(period, "areas"), (size_t)area);
+    return focus < 0 ? a : s_at(cli_json_get(a, "focus"), (size_t)focus);
 }
 
 static void test_trend_json(void **state)
@@ -456,36 +400,36 @@ static void test_trend_json(void **state)
     assert_int_equal(cli_run(&o, "--store", s_store, "--format", "json", "trend", "alpha",
                              NULL), 0);
     json_t *j = cli_json(&o);
-    assert_string_equal(s_str(j, "city"), "alpha");
-    assert_int_equal(s_num(j, "from"), 2021);
-    assert_int_equal(s_num(j, "to"), 2025);
-    assert_true(s_num(j, "rate_per_year") == 1.0);
-    json_t *ps = s_get(j, "periods");
+    assert_string_equal(cli_json_str(j, "city"), "alpha");
+    assert_int_equal(cli_json_num(j, "from"), 2021);
+    assert_int_equal(cli_json_num(j, "to"), 2025);
+    assert_true(cli_json_num(j, "rate_per_year") == 1.0);
+    json_t *ps = cli_json_get(j, "periods");
     assert_int_equal(json_array_size(ps), 3);    /* 2022, 2024: carried only */
     json_t *p21 = s_at(ps, 0), *p23 = s_at(ps, 1), *p25 = s_at(ps, 2);
-    assert_int_equal(s_num(p21, "period"), 2021);
-    assert_int_equal(s_num(p23, "period"), 2023);
-    assert_int_equal(s_num(p25, "period"), 2025);
+    assert_int_equal(cli_json_num(p21, "period"), 2021);
+    assert_int_equal(cli_json_num(p23, "period"), 2023);
+    assert_int_equal(cli_json_num(p25, "period"), 2025);
     json_t *i21 = s_trend_node(p21, -1, -1);
-    assert_true(s_num(i21, "score") == 35.0);
-    assert_true(json_is_null(s_get(i21, "previous")));
-    assert_true(json_is_null(s_get(i21, "change")));
-    assert_true(json_is_null(s_get(i21, "trend")));
+    assert_true(cli_json_num(i21, "score") == 35.0);
+    assert_true(json_is_null(cli_json_get(i21, "previous")));
+    assert_true(json_is_null(cli_json_get(i21, "change")));
+    assert_true(json_is_null(cli_json_get(i21, "trend")));
     json_t *i23 = s_trend_node(p23, -1, -1);
-    assert_true(s_num(i23, "score") == 67.5);
-    assert_int_equal(s_num(i23, "previous"), 2021);
-    assert_true(s_num(i23, "change") == 32.5);
-    assert_true(s_num(i23, "per_year") == 16.25);
-    assert_string_equal(s_str(i23, "trend"), "improving");
+    assert_true(cli_json_num(i23, "score") == 67.5);
+    assert_int_equal(cli_json_num(i23, "previous"), 2021);
+    assert_true(cli_json_num(i23, "change") == 32.5);
+    assert_true(cli_json_num(i23, "per_year") == 16.25);
+    assert_string_equal(cli_json_str(i23, "trend"), "improving");
     json_t *ax25 = s_trend_node(p25, 0, 0), *by25 = s_trend_node(p25, 1, 0);
-    assert_string_equal(s_str(ax25, "id"), "a.x");
-    assert_true(s_num(ax25, "score") == 54.0 && s_num(ax25, "per_year") == -0.5);
-    assert_string_equal(s_str(ax25, "trend"), "stagnating");
-    assert_string_equal(s_str(by25, "id"), "b.y");
-    assert_true(s_num(by25, "change") == -5.0 && s_num(by25, "per_year") == -2.5);
-    assert_string_equal(s_str(by25, "trend"), "declining");
-    assert_string_equal(s_str(s_trend_node(p25, 1, -1), "trend"), "declining");
-    assert_string_equal(s_str(s_trend_node(p25, -1, -1), "trend"), "declining");
+    assert_string_equal(cli_json_str(ax25, "id"), "a.x");
+    assert_true(cli_json_num(ax25, "score") == 54.0 && cli_json_num(ax25, "per_year") == -0.5);
+    assert_string_equal(cli_json_str(ax25, "trend"), "stagnating");
+    assert_string_equal(cli_json_str(by25, "id"), "b.y");
+    assert_true(cli_json_num(by25, "change") == -5.0 && cli_json_num(by25, "per_year") == -2.5);
+    assert_string_equal(cli_json_str(by25, "trend"), "declining");
+    assert_string_equal(cli_json_str(s_trend_node(p25, 1, -1), "trend"), "declining");
+    assert_string_equal(cli_json_str(s_trend_node(p25, -1, -1), "trend"), "declining");
     json_decref(j);
     cli_out_release(&o);
 
@@ -493,10 +437,10 @@ static void test_trend_json(void **state)
     assert_int_equal(cli_run(&o, "--store", s_store, "--format", "json", "trend", "alpha",
                              "--from", "2022", "--to", "2024", NULL), 0);
     j = cli_json(&o);
-    ps = s_get(j, "periods");
+    ps = cli_json_get(j, "periods");
     assert_int_equal(json_array_size(ps), 1);
-    assert_int_equal(s_num(j, "from"), 2023);
-    assert_int_equal(s_num(s_trend_node(s_at(ps, 0), -1, -1), "previous"), 2021);
+    assert_int_equal(cli_json_num(j, "from"), 2023);
+    assert_int_equal(cli_json_num(s_trend_node(s_at(ps, 0), -1, -1), "previous"), 2021);
     json_decref(j);
     cli_out_release(&o);
 
@@ -504,9 +448,9 @@ static void test_trend_json(void **state)
     assert_int_equal(cli_run(&o, "--store", s_store, "--format", "json", "trend", "beta",
                              NULL), 0);
     j = cli_json(&o);
-    ps = s_get(j, "periods");
+    ps = cli_json_get(j, "periods");
     assert_int_equal(json_array_size(ps), 1);
-    assert_true(json_is_null(s_get(s_trend_node(s_at(ps, 0), 0, 0), "trend")));
+    assert_true(json_is_null(cli_json_get(s_trend_node(s_at(ps, 0), 0, 0), "trend")));
     json_decref(j);
     cli_out_release(&o);
 }
@@ -519,7 +463,7 @@ static void test_trend_table_csv(void **state)
                              NULL), 0);
     assert_true(strncmp(o.out, "period,level,id,score,previous,change,per_year,trend\r\n",
                         54) == 0);
-    assert_int_equal(s_csv_records(o.out), 1 + 3 * 5);
+    assert_int_equal(cli_csv_records(o.out), 1 + 3 * 5);
     assert_non_null(strstr(o.out, "\r\n2021,index,alpha,35,,,,\r\n"));
     assert_non_null(strstr(o.out, "\r\n2023,area,b,80,2021,55,27.5,improving\r\n"));
     assert_non_null(strstr(o.out, "\r\n2025,focus,b.y,75,2023,-5,-2.5,declining\r\n"));
@@ -528,7 +472,8 @@ static void test_trend_table_csv(void **state)
     assert_int_equal(cli_run(&o, "--store", s_store, "trend", "alpha", NULL), 0);
     assert_non_null(strstr(o.out, "Alpha (alpha, IE): 3 reporting rounds, 2021-2025\n"));
     assert_non_null(strstr(o.out, "\n2023    index"));
-    assert_non_null(strstr(o.out, "\n2023    index     67.5   +32.5     +16.2  2021   improving\n"));
+    assert_non_null(
+        strstr(o.out, "\n2023    index     67.5  2021    +32.5     +16.2  improving\n"));
     assert_non_null(strstr(o.out, "\n            a.x"));
     assert_non_null(strstr(o.out, "declining\n"));
     cli_out_release(&o);
@@ -539,15 +484,15 @@ static void test_trend_table_csv(void **state)
 static void s_expect_ind(json_t *ind, const char *id, double value, double score,
                          double city_value, double gap, const char *light)
 {
-    assert_string_equal(s_str(ind, "id"), id);
-    assert_true(s_num(ind, "value") == value);
-    assert_true(s_num(ind, "score") == score);
-    assert_true(s_num(ind, "city_value") == city_value);
-    assert_true(s_num(ind, "gap") == gap);
+    assert_string_equal(cli_json_str(ind, "id"), id);
+    assert_true(cli_json_num(ind, "value") == value);
+    assert_true(cli_json_num(ind, "score") == score);
+    assert_true(cli_json_num(ind, "city_value") == city_value);
+    assert_true(cli_json_num(ind, "gap") == gap);
     if (light)
-        assert_string_equal(s_str(ind, "light"), light);
+        assert_string_equal(cli_json_str(ind, "light"), light);
     else
-        assert_true(json_is_null(s_get(ind, "light")));
+        assert_true(json_is_null(cli_json_get(ind, "light")));
 }
 
 static void test_peers_json(void **state)
@@ -557,46 +502,46 @@ static void test_peers_json(void **state)
     assert_int_equal(cli_run(&o, "--store", s_store, "--format", "json", "peers", "alpha",
                              NULL), 0);
     json_t *j = cli_json(&o);
-    assert_string_equal(s_str(j, "city"), "alpha");
-    assert_int_equal(s_num(j, "period"), 2025);
-    json_t *focus = s_get(j, "focus");
+    assert_string_equal(cli_json_str(j, "city"), "alpha");
+    assert_int_equal(cli_json_num(j, "period"), 2025);
+    json_t *focus = cli_json_get(j, "focus");
     assert_int_equal(json_array_size(focus), 2);
     json_t *ax = s_at(focus, 0), *by = s_at(focus, 1);
-    assert_string_equal(s_str(ax, "id"), "a.x");
-    assert_true(s_num(ax, "score") == 54.0 && s_num(ax, "median") == 57.0);
-    assert_int_equal(s_num(ax, "cities"), 6);
-    json_t *peers = s_get(ax, "peers");
+    assert_string_equal(cli_json_str(ax, "id"), "a.x");
+    assert_true(cli_json_num(ax, "score") == 54.0 && cli_json_num(ax, "median") == 57.0);
+    assert_int_equal(cli_json_num(ax, "cities"), 6);
+    json_t *peers = cli_json_get(ax, "peers");
     assert_int_equal(json_array_size(peers), 2);
     json_t *beta = s_at(peers, 0), *gamma = s_at(peers, 1);
-    assert_string_equal(s_str(beta, "city"), "beta");
-    assert_string_equal(s_str(beta, "name"), "Beta");
-    assert_true(s_num(beta, "score") == 80.0);
-    assert_int_equal(s_num(beta, "rank"), 1);
-    assert_int_equal(json_array_size(s_get(beta, "indicators")), 2);
-    s_expect_ind(s_at(s_get(beta, "indicators"), 0), "i1", 80, 80, 50, 30, "green");
-    s_expect_ind(s_at(s_get(beta, "indicators"), 1), "i2", 10, 80, 21, 22, "green");
-    assert_string_equal(s_str(gamma, "city"), "gamma");
-    assert_int_equal(s_num(gamma, "rank"), 1);
-    s_expect_ind(s_at(s_get(gamma, "indicators"), 0), "i2", 5, 90, 21, 32, "green");
-    s_expect_ind(s_at(s_get(gamma, "indicators"), 1), "i1", 70, 70, 50, 20, "yellow");
+    assert_string_equal(cli_json_str(beta, "city"), "beta");
+    assert_string_equal(cli_json_str(beta, "name"), "Beta");
+    assert_true(cli_json_num(beta, "score") == 80.0);
+    assert_int_equal(cli_json_num(beta, "rank"), 1);
+    assert_int_equal(json_array_size(cli_json_get(beta, "indicators")), 2);
+    s_expect_ind(s_at(cli_json_get(beta, "indicators"), 0), "i1", 80, 80, 50, 30, "green");
+    s_expect_ind(s_at(cli_json_get(beta, "indicators"), 1), "i2", 10, 80, 21, 22, "green");
+    assert_string_equal(cli_json_str(gamma, "city"), "gamma");
+    assert_int_equal(cli_json_num(gamma, "rank"), 1);
+    s_expect_ind(s_at(cli_json_get(gamma, "indicators"), 0), "i2", 5, 90, 21, 32, "green");
+    s_expect_ind(s_at(cli_json_get(gamma, "indicators"), 1), "i1", 70, 70, 50, 20, "yellow");
 
-    assert_string_equal(s_str(by, "id"), "b.y");
-    assert_true(s_num(by, "score") == 75.0 && s_num(by, "median") == 85.0);
-    peers = s_get(by, "peers");
+    assert_string_equal(cli_json_str(by, "id"), "b.y");
+    assert_true(cli_json_num(by, "score") == 75.0 && cli_json_num(by, "median") == 85.0);
+    peers = cli_json_get(by, "peers");
     assert_int_equal(json_array_size(peers), 2);
-    assert_string_equal(s_str(s_at(peers, 0), "city"), "beta");
-    assert_string_equal(s_str(s_at(peers, 1), "city"), "delta");
-    assert_int_equal(json_array_size(s_get(s_at(peers, 1), "indicators")), 1);
-    s_expect_ind(s_at(s_get(s_at(peers, 1), "indicators"), 0), "i3", 80, 80, 50, 30, NULL);
+    assert_string_equal(cli_json_str(s_at(peers, 0), "city"), "beta");
+    assert_string_equal(cli_json_str(s_at(peers, 1), "city"), "delta");
+    assert_int_equal(json_array_size(cli_json_get(s_at(peers, 1), "indicators")), 1);
+    s_expect_ind(s_at(cli_json_get(s_at(peers, 1), "indicators"), 0), "i3", 80, 80, 50, 30, NULL);
     json_decref(j);
     cli_out_release(&o);
 
     assert_int_equal(cli_run(&o, "--store", s_store, "--format", "json", "peers", "alpha",
                              "--limit", "1", "--peers", "1", NULL), 0);
     j = cli_json(&o);
-    focus = s_get(j, "focus");
+    focus = cli_json_get(j, "focus");
     assert_int_equal(json_array_size(focus), 1);
-    assert_int_equal(json_array_size(s_get(s_at(focus, 0), "peers")), 1);
+    assert_int_equal(json_array_size(cli_json_get(s_at(focus, 0), "peers")), 1);
     json_decref(j);
     cli_out_release(&o);
 
@@ -604,14 +549,14 @@ static void test_peers_json(void **state)
     assert_int_equal(cli_run(&o, "--store", s_store, "--format", "json", "peers", "beta",
                              NULL), 0);
     j = cli_json(&o);
-    assert_int_equal(json_array_size(s_get(j, "focus")), 0);
+    assert_int_equal(json_array_size(cli_json_get(j, "focus")), 0);
     json_decref(j);
     cli_out_release(&o);
     assert_int_equal(cli_run(&o, "--store", s_store, "--format", "json", "peers", "alpha",
                              "--period", "2023", NULL), 0);
     j = cli_json(&o);
-    assert_int_equal(s_num(j, "period"), 2023);
-    assert_int_equal(json_array_size(s_get(j, "focus")), 0);
+    assert_int_equal(cli_json_num(j, "period"), 2023);
+    assert_int_equal(json_array_size(cli_json_get(j, "focus")), 0);
     json_decref(j);
     cli_out_release(&o);
 }
@@ -625,14 +570,15 @@ static void test_peers_table_csv(void **state)
     assert_true(strncmp(o.out, "focus,focus_score,median,peer,peer_name,peer_score,peer_rank,"
                                "indicator,value,score,city_value,city_score,gap\r\n", 99) == 0);
     /* a.x: beta (2), gamma (2); b.y: beta (1), delta (1) */
-    assert_int_equal(s_csv_records(o.out), 1 + 2 + 2 + 1 + 1);
+    assert_int_equal(cli_csv_records(o.out), 1 + 2 + 2 + 1 + 1);
     assert_non_null(strstr(o.out, "\r\na.x,54,57,beta,Beta,80,1,i1,80,80,50,50,30\r\n"));
     assert_non_null(strstr(o.out, "\r\nb.y,75,85,delta,Delta,90,2,i3,80,80,50,50,30\r\n"));
     cli_out_release(&o);
     assert_int_equal(cli_run(&o, "--store", s_store, "peers", "alpha", NULL), 0);
     assert_non_null(strstr(o.out, "Alpha (alpha, IE), period 2025: 2 weakest focus areas"));
     assert_non_null(strstr(o.out, "\nFocus X (a.x): score 54.0, median 57.0 of 6 cities\n"));
-    assert_non_null(strstr(o.out, "\nbeta   Beta    80.0     1  i1            80 %   80.0   50.0\n"));
+    assert_non_null(
+        strstr(o.out, "\nbeta   Beta    80.0     1  i1            80 %   80.0   50.0\n"));
     cli_out_release(&o);
     assert_int_equal(cli_run(&o, "--store", s_store, "peers", "beta", NULL), 0);
     assert_non_null(strstr(o.out, "no focus area below the network's median\n"));
@@ -651,32 +597,32 @@ static void s_expect_rank(const char *rank_store, const char *sens_store, const 
     assert_int_equal(cli_run(&s, "--store", sens_store, "--format", "json", "sensitivity",
                              "--vary", "none", "--samples", "3", opt1, opt2, NULL), 0);
     json_t *jr = cli_json(&r), *js = cli_json(&s);
-    json_t *rr = s_get(jr, "rows"), *sr = s_get(js, "rows");
+    json_t *rr = cli_json_get(jr, "rows"), *sr = cli_json_get(js, "rows");
     size_t n = json_array_size(rr), ties = 0;
     assert_true(n > 10);
-    assert_int_equal(s_num(js, "ranked"), n);
-    assert_int_equal(json_array_size(sr), n + json_array_size(s_get(jr, "unranked")));
+    assert_int_equal(cli_json_num(js, "ranked"), n);
+    assert_int_equal(json_array_size(sr), n + json_array_size(cli_json_get(jr, "unranked")));
     for (size_t k = 0; k < n; k++) {
         json_t *a = s_at(rr, k), *b = s_at(sr, k);
-        assert_string_equal(s_str(a, "city"), s_str(b, "city"));
-        assert_int_equal(s_num(a, "rank"), s_num(b, "rank"));
-        assert_true(s_num(a, "score") == s_num(b, "score"));
-        assert_int_equal(s_num(b, "median_rank"), s_num(a, "rank"));
-        assert_int_equal(s_num(b, "q05"), s_num(a, "rank"));
-        assert_int_equal(s_num(b, "q95"), s_num(a, "rank"));
-        ties += k > 0 && s_num(a, "rank") == s_num(s_at(rr, k - 1), "rank");
+        assert_string_equal(cli_json_str(a, "city"), cli_json_str(b, "city"));
+        assert_int_equal(cli_json_num(a, "rank"), cli_json_num(b, "rank"));
+        assert_true(cli_json_num(a, "score") == cli_json_num(b, "score"));
+        assert_int_equal(cli_json_num(b, "median_rank"), cli_json_num(a, "rank"));
+        assert_int_equal(cli_json_num(b, "q05"), cli_json_num(a, "rank"));
+        assert_int_equal(cli_json_num(b, "q95"), cli_json_num(a, "rank"));
+        ties += k > 0 && cli_json_num(a, "rank") == cli_json_num(s_at(rr, k - 1), "rank");
     }
     assert_true(ties > 0);
-    json_t *un = s_get(jr, "unranked");
+    json_t *un = cli_json_get(jr, "unranked");
     assert_true(json_array_size(un) > 0);
     for (size_t k = 0; k < json_array_size(un); k++) {
         json_t *b = s_at(sr, n + k);
-        assert_string_equal(s_str(s_at(un, k), "city"), s_str(b, "city"));
-        assert_true(json_is_null(s_get(b, "rank")));
-        assert_int_equal(s_num(b, "median_rank"), n + 1);
-        assert_true(s_num(b, "ranked_share") == 0.0);
+        assert_string_equal(cli_json_str(s_at(un, k), "city"), cli_json_str(b, "city"));
+        assert_true(json_is_null(cli_json_get(b, "rank")));
+        assert_int_equal(cli_json_num(b, "median_rank"), n + 1);
+        assert_true(cli_json_num(b, "ranked_share") == 0.0);
     }
-    assert_int_equal(json_array_size(s_get(js, "effects")), 0);
+    assert_int_equal(json_array_size(cli_json_get(js, "effects")), 0);
     json_decref(jr);
     json_decref(js);
     cli_out_release(&r);
@@ -737,23 +683,23 @@ static void test_sensitivity_minmax(void **state)
                              "--vary", "none", "--normalisation", "minmax", "--samples", "2",
                              NULL), 0);
     json_t *j = cli_json(&o);
-    assert_string_equal(s_str(s_get(j, "nominal"), "normalisation"), "minmax");
-    json_t *rows = s_get(j, "rows");
+    assert_string_equal(cli_json_str(cli_json_get(j, "nominal"), "normalisation"), "minmax");
+    json_t *rows = cli_json_get(j, "rows");
     assert_int_equal(json_array_size(rows), 6);
     for (size_t k = 0; k < 6; k++) {
         json_t *row = s_at(rows, k);
         int c = 0;
-        while (strcmp(ids[c], s_str(row, "city")) != 0)
+        while (strcmp(ids[c], cli_json_str(row, "city")) != 0)
             c++;
         if (!has[c]) {
-            assert_true(json_is_null(s_get(row, "rank")));
+            assert_true(json_is_null(cli_json_get(row, "rank")));
             continue;
         }
         int rank = 1;
         for (int d = 0; d < 6; d++)
             rank += has[d] && index[d] > index[c] + 1e-9;
-        assert_int_equal(s_num(row, "rank"), rank);
-        assert_true(fabs(s_num(row, "score") - index[c]) < 1e-9);
+        assert_int_equal(cli_json_num(row, "rank"), rank);
+        assert_true(fabs(cli_json_num(row, "score") - index[c]) < 1e-9);
     }
     json_decref(j);
     cli_out_release(&o);
@@ -773,13 +719,13 @@ static void test_sensitivity_outputs(void **state)
                              "--samples", "300", "--seed", "6", "--threads", "3", NULL), 0);
     assert_string_not_equal(a.out, c.out);
     json_t *j = cli_json(&a);
-    assert_int_equal(s_num(j, "samples"), 300);
-    assert_int_equal(s_num(j, "seed"), 5);
-    assert_int_equal(s_num(j, "period"), 2025);
-    assert_string_equal(s_str(s_get(j, "nominal"), "aggregation"), "arithmetic");
-    assert_int_equal(s_num(s_get(j, "nominal"), "carry_forward"), 2);
-    assert_true(s_num(j, "weight_noise") == 0.25);
-    json_t *vary = s_get(j, "vary"), *eff = s_get(j, "effects");
+    assert_int_equal(cli_json_num(j, "samples"), 300);
+    assert_int_equal(cli_json_num(j, "seed"), 5);
+    assert_int_equal(cli_json_num(j, "period"), 2025);
+    assert_string_equal(cli_json_str(cli_json_get(j, "nominal"), "aggregation"), "arithmetic");
+    assert_int_equal(cli_json_num(cli_json_get(j, "nominal"), "carry_forward"), 2);
+    assert_true(cli_json_num(j, "weight_noise") == 0.25);
+    json_t *vary = cli_json_get(j, "vary"), *eff = cli_json_get(j, "effects");
     static const char *const choices[] = {"weights.indicator", "weights.focus", "weights.area",
                                           "aggregation", "carry_forward", "normalisation",
                                           "coverage"};
@@ -787,21 +733,21 @@ static void test_sensitivity_outputs(void **state)
     assert_int_equal(json_array_size(eff), 7);
     for (size_t k = 0; k < 7; k++) {
         assert_string_equal(json_string_value(s_at(vary, k)), choices[k]);
-        assert_string_equal(s_str(s_at(eff, k), "choice"), choices[k]);
+        assert_string_equal(cli_json_str(s_at(eff, k), "choice"), choices[k]);
         /* one focus area per area: its weight cancels out */
         if (k == 1)
-            assert_true(s_num(s_at(eff, k), "mean_abs_rank_shift") == 0);
+            assert_true(cli_json_num(s_at(eff, k), "mean_abs_rank_shift") == 0);
         else
-            assert_true(s_num(s_at(eff, k), "mean_abs_rank_shift") > 0);
+            assert_true(cli_json_num(s_at(eff, k), "mean_abs_rank_shift") > 0);
     }
-    json_t *rows = s_get(j, "rows");
+    json_t *rows = cli_json_get(j, "rows");
     assert_int_equal(json_array_size(rows), 40);  /* every city has a 2025 result */
     size_t wide = 0;
     for (size_t k = 0; k < json_array_size(rows); k++) {
         json_t *r = s_at(rows, k);
-        assert_true(s_num(r, "q05") <= s_num(r, "median_rank"));
-        assert_true(s_num(r, "median_rank") <= s_num(r, "q95"));
-        wide += s_num(r, "q95") > s_num(r, "q05");
+        assert_true(cli_json_num(r, "q05") <= cli_json_num(r, "median_rank"));
+        assert_true(cli_json_num(r, "median_rank") <= cli_json_num(r, "q95"));
+        wide += cli_json_num(r, "q95") > cli_json_num(r, "q05");
     }
     assert_true(wide > 10);
     json_decref(j);
@@ -813,8 +759,8 @@ static void test_sensitivity_outputs(void **state)
     assert_int_equal(cli_run(&a, "--store", s_arith, "--format", "json", "sensitivity",
                              "--samples", "50", "--vary", "weights.area,coverage", NULL), 0);
     j = cli_json(&a);
-    assert_int_equal(json_array_size(s_get(j, "effects")), 2);
-    assert_string_equal(s_str(s_at(s_get(j, "effects"), 1), "choice"), "coverage");
+    assert_int_equal(json_array_size(cli_json_get(j, "effects")), 2);
+    assert_string_equal(cli_json_str(s_at(cli_json_get(j, "effects"), 1), "choice"), "coverage");
     json_decref(j);
     cli_out_release(&a);
 
@@ -826,7 +772,7 @@ static void test_sensitivity_outputs(void **state)
     assert_string_equal(a.out, b.out);
     assert_true(strncmp(a.out, "kind,city,name,rank,score,median_rank,q05,q95,ranked_share,"
                                "choice,mean_abs_rank_shift\r\n", 86) == 0);
-    assert_int_equal(s_csv_records(a.out), 1 + 6 + 7);
+    assert_int_equal(cli_csv_records(a.out), 1 + 6 + 7);
     assert_non_null(strstr(a.out, "\r\ncity,beta,Beta,1,87.5,"));
     assert_non_null(strstr(a.out, "\r\neffect,,,,,,,,,aggregation,"));
     cli_out_release(&a);

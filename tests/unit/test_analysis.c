@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "glci_analysis.h"
+#include "test_obs.h"
 
 #ifndef GLCI_FRAMEWORK_FILE
 #define GLCI_FRAMEWORK_FILE "framework/glci.ini"
@@ -217,44 +218,6 @@ static void test_lights(void **state)
 
 /* ---- results from observations ------------------------------------------ */
 
-typedef struct {
-    uint32_t ind;
-    int32_t period;
-    double value;
-} obs_t;
-
-typedef struct {
-    const obs_t *o;
-    size_t n;
-} obs_list_t;
-
-static int s_lookup(void *ctx, uint32_t ind, int32_t lo, int32_t hi, int32_t *period,
-                    double *value)
-{
-    const obs_list_t *l = ctx;
-    int found = 0;
-    for (size_t k = 0; k < l->n; k++) {
-        if (l->o[k].ind != ind || l->o[k].period < lo || l->o[k].period > hi)
-            continue;
-        if (!found || l->o[k].period >= *period) {
-            *period = l->o[k].period;
-            *value = l->o[k].value;
-            found = 1;
-        }
-    }
-    return found;
-}
-
-static glci_result_t *s_result(const glci_framework_t *fw, const obs_t *o, size_t n,
-                               int32_t period)
-{
-    glci_result_t *r = malloc(glci_result_size(fw));
-    assert_non_null(r);
-    obs_list_t l = {o, n};
-    assert_int_equal(glci_index_full(fw, s_lookup, &l, period, r), 0);
-    return r;
-}
-
 /* Two areas: a {a.x: i1, i2 (higher 0..100)}, b {b.y: i3, b.z: i4 (higher
  * 0..100)}; all weights 1, min_coverage 0.5, carry_forward 2. */
 static glci_framework_t *s_fw2(void)
@@ -308,15 +271,15 @@ static void test_trend_rounds(void **state)
      * b.z has no value in 2021 (i4 of 2019 is carried into 2021, so take
      * a new indicator set): i4 reported in 2019 and 2023 only, and not
      * carried into 2021 or 2023 beyond 2 years. */
-    static const obs_t o[] = {
+    static const test_obs_t o[] = {
         {I1, 2019, 40}, {I2, 2019, 40}, {I3, 2019, 50}, {I4, 2016, 10},
         {I1, 2021, 44}, {I2, 2021, 42}, {I3, 2021, 51},
         {I1, 2023, 44}, {I2, 2023, 40}, {I3, 2023, 55}, {I4, 2023, 30},
     };
-    glci_result_t *r2019 = s_result(fw, o, 11, 2019);
-    glci_result_t *r2020 = s_result(fw, o, 11, 2020);
-    glci_result_t *r2021 = s_result(fw, o, 11, 2021);
-    glci_result_t *r2023 = s_result(fw, o, 11, 2023);
+    glci_result_t *r2019 = test_obs_result(fw, o, 11, 2019);
+    glci_result_t *r2020 = test_obs_result(fw, o, 11, 2020);
+    glci_result_t *r2021 = test_obs_result(fw, o, 11, 2021);
+    glci_result_t *r2023 = test_obs_result(fw, o, 11, 2023);
     assert_int_equal(glci_result_is_round(fw, r2019), 1);
     assert_int_equal(glci_result_is_round(fw, r2020), 0);
     assert_int_equal(glci_result_is_round(fw, r2021), 1);
@@ -359,13 +322,14 @@ static void test_trend_rounds(void **state)
 
     /* A node missing in the middle round is compared with the round before:
      * drop 2021's i3 */
-    static const obs_t p[] = {
+    static const test_obs_t p[] = {
         {I1, 2019, 40}, {I2, 2019, 40}, {I3, 2017, 50},
         {I1, 2021, 44}, {I2, 2021, 42},
         {I1, 2023, 44}, {I3, 2023, 60},
     };
-    glci_result_t *q2019 = s_result(fw, p, 7, 2019), *q2021 = s_result(fw, p, 7, 2021),
-                  *q2023 = s_result(fw, p, 7, 2023);
+    glci_result_t *q2019 = test_obs_result(fw, p, 7, 2019);
+    glci_result_t *q2021 = test_obs_result(fw, p, 7, 2021);
+    glci_result_t *q2023 = test_obs_result(fw, p, 7, 2023);
     const glci_result_t *qr[] = {q2019, q2021, q2023};
     glci_trend_compute(fw, qr, 3, cells);
     assert_true(cells[0 * nodes + 4].present);      /* 2017's i3 carried into 2019 */
@@ -399,16 +363,16 @@ static void test_peers(void **state)
      * a.x scores 35 50 65 60 20 60 -> sorted 20 35 50 60 60 65, median 55,
      * upper quartile the 5th smallest: 60. b.y: 30 70 90 20 40 -> median 40,
      * Q3 the 4th smallest: 70. b.z: 90 10 20 30 40 -> median 30: me above. */
-    static const obs_t me[] = {{I1, 2025, 20}, {I2, 2025, 40}, {I3, 2025, 30}, {I4, 2025, 90}};
-    static const obs_t c1[] = {{I1, 2025, 80}, {I2, 2025, 40}, {I3, 2025, 70}, {I4, 2025, 10}};
-    static const obs_t c2[] = {{I1, 2025, 20}, {I2, 2025, 80}, {I3, 2025, 90}, {I4, 2025, 20}};
-    static const obs_t c3[] = {{I1, 2025, 60}, {I3, 2025, 20}, {I4, 2025, 30}};
-    static const obs_t c4[] = {{I2, 2025, 20}, {I3, 2025, 40}};
-    static const obs_t c5[] = {{I2, 2025, 60}, {I4, 2025, 40}};
+    static const test_obs_t me[] = {{I1, 2025, 20}, {I2, 2025, 40}, {I3, 2025, 30}, {I4, 2025, 90}};
+    static const test_obs_t c1[] = {{I1, 2025, 80}, {I2, 2025, 40}, {I3, 2025, 70}, {I4, 2025, 10}};
+    static const test_obs_t c2[] = {{I1, 2025, 20}, {I2, 2025, 80}, {I3, 2025, 90}, {I4, 2025, 20}};
+    static const test_obs_t c3[] = {{I1, 2025, 60}, {I3, 2025, 20}, {I4, 2025, 30}};
+    static const test_obs_t c4[] = {{I2, 2025, 20}, {I3, 2025, 40}};
+    static const test_obs_t c5[] = {{I2, 2025, 60}, {I4, 2025, 40}};
     glci_city_result_t cities[6] = {
-        {"c1", s_result(fw, c1, 4, 2025)}, {"c2", s_result(fw, c2, 4, 2025)},
-        {"c3", s_result(fw, c3, 3, 2025)}, {"c4", s_result(fw, c4, 2, 2025)},
-        {"c5", s_result(fw, c5, 2, 2025)}, {"me", s_result(fw, me, 4, 2025)},
+        {"c1", test_obs_result(fw, c1, 4, 2025)}, {"c2", test_obs_result(fw, c2, 4, 2025)},
+        {"c3", test_obs_result(fw, c3, 3, 2025)}, {"c4", test_obs_result(fw, c4, 2, 2025)},
+        {"c5", test_obs_result(fw, c5, 2, 2025)}, {"me", test_obs_result(fw, me, 4, 2025)},
     };
     glci_peers_t p;
     assert_int_equal(glci_peers_find(fw, cities, 6, 5, 3, 3, &p), 0);

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "glci_analysis.h"
+#include "test_obs.h"
 
 #ifndef GLCI_FRAMEWORK_FILE
 #define GLCI_FRAMEWORK_FILE "framework/glci.ini"
@@ -27,33 +28,10 @@
 /* ---- data --------------------------------------------------------------- */
 
 typedef struct {
-    uint32_t ind;
-    int32_t period;
-    double value;
-} obs_t;
-
-typedef struct {
-    char id[16];
-    obs_t *o;
+    char id[32];
+    test_obs_t *o;
     size_t n;
 } city_t;
-
-static int s_lookup(void *ctx, uint32_t ind, int32_t lo, int32_t hi, int32_t *period,
-                    double *value)
-{
-    const city_t *c = ctx;
-    int found = 0;
-    for (size_t k = 0; k < c->n; k++) {
-        if (c->o[k].ind != ind || c->o[k].period < lo || c->o[k].period > hi)
-            continue;
-        if (!found || c->o[k].period >= *period) {
-            *period = c->o[k].period;
-            *value = c->o[k].value;
-            found = 1;
-        }
-    }
-    return found;
-}
 
 static uint64_t s_rng = 42;
 
@@ -96,7 +74,7 @@ static city_t *s_cities(const glci_framework_t *fw, size_t n)
                 v = lo + (hi - lo) * s_unif();
             if (in->max - in->min == 1.0)
                 v = s_unif() < 0.6 ? 1.0 : 0.0;
-            x->o[x->n++] = (obs_t){i, P - age, v};
+            x->o[x->n++] = (test_obs_t){i, P - age, v};
         }
     }
     return cs;
@@ -115,11 +93,8 @@ static glci_city_result_t *s_results(const glci_framework_t *fw, const city_t *c
     glci_city_result_t *r = calloc(n, sizeof *r);
     assert_non_null(r);
     for (size_t c = 0; c < n; c++) {
-        glci_result_t *res = malloc(glci_result_size(fw));
-        assert_non_null(res);
-        assert_int_equal(glci_index_full(fw, s_lookup, (void *)&cs[c], P, res), 0);
         r[c].city = cs[c].id;
-        r[c].result = res;
+        r[c].result = test_obs_result(fw, cs[c].o, cs[c].n, P);
     }
     return r;
 }
@@ -358,10 +333,10 @@ static city_t *s_small_cities(void)
     assert_non_null(cs);
     for (size_t c = 0; c < 7; c++) {
         snprintf(cs[c].id, sizeof cs[c].id, "%c", (char)('a' + c));
-        cs[c].o = calloc(3, sizeof(obs_t));
+        cs[c].o = calloc(3, sizeof(test_obs_t));
         for (uint32_t i = 0; i < 3; i++)
             if (!isnan(s_vals[c][i]))
-                cs[c].o[cs[c].n++] = (obs_t){i, c == 5 && i == 0 ? P - 1 : P, s_vals[c][i]};
+                cs[c].o[cs[c].n++] = (test_obs_t){i, c == 5 && i == 0 ? P - 1 : P, s_vals[c][i]};
     }
     return cs;
 }
