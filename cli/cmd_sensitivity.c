@@ -16,8 +16,9 @@
 #include "glci_text.h"
 
 #define S_SAMPLES_MAX 100000u
-/* The sample ranks are kept whole (4 bytes per city and sample). */
-#define S_CELLS_MAX (256u * 1024u * 1024u)
+/* The sample ranks are kept whole for the quantiles, 4 bytes per city and
+ * sample: at most 256 MiB of them. */
+#define S_CELLS_MAX (64u * 1024u * 1024u)
 #define S_THREADS_MAX 64
 
 typedef struct {

@@ -794,6 +794,39 @@ static void test_sensitivity_outputs(void **state)
     cli_out_release(&a);
 }
 
+/* More city-samples than the sample ranks may hold (64 Mi): 700 cities
+ * x 100,000 samples is refused before any work, naming the counts. */
+static void test_sensitivity_too_big(void **state)
+{
+    (void)state;
+    char store[400];
+    snprintf(store, sizeof store, "%s/big", s_dir);
+    glci_store_t *st = cli_store_create(store, s_framework(s_dir, "big.ini", 0, "arithmetic"),
+                                        0);
+    enum { N = 700 };
+    static char ids[N][16];
+    static glci_obs_t obs[N];
+    static glci_batch_t b[N];
+    static glci_batch_result_t r[N];
+    for (int c = 0; c < N; c++) {
+        snprintf(ids[c], sizeof ids[c], "b%03d", c);
+        cli_city_add(st, ids[c], ids[c], "DE");
+        obs[c] = (glci_obs_t){.indicator = "i1", .period = 2025, .value = c % 100,
+                              .has_period = 1, .has_value = 1};
+        b[c] = (glci_batch_t){.city = ids[c], .stream = 1, .seq = 1, .obs = &obs[c],
+                              .n_obs = 1};
+    }
+    assert_int_equal(glci_store_ingest(st, b, N, 1764000000, r), 0);
+    for (int c = 0; c < N; c++)
+        glci_batch_result_release(&r[c]);
+    glci_store_close(&st);
+    cli_out_t o;
+    cli_run(&o, "--store", store, "sensitivity", "--samples", "100000", NULL);
+    cli_expect_fail(&o, "100000 samples of 700 cities is too many (at most 67108864 "
+                        "city-samples)");
+    cli_out_release(&o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -809,6 +842,7 @@ int main(void)
         cmocka_unit_test(test_sensitivity_nominal_is_rank),
         cmocka_unit_test(test_sensitivity_minmax),
         cmocka_unit_test(test_sensitivity_outputs),
+        cmocka_unit_test(test_sensitivity_too_big),
     };
     return cmocka_run_group_tests(tests, s_group_setup, s_group_teardown);
 }
