@@ -219,10 +219,14 @@ typedef struct {
  * EINVAL when m is out of range (carry_forward, min_coverage). */
 int glci_sens_eval(const glci_sens_t *s, const glci_method_t *m, glci_sens_city_t *out);
 
+#define GLCI_SENS_SAMPLES_MAX (1u << 30)
+#define GLCI_SENS_THREADS_MAX 1024u
+
 typedef struct {
-    uint32_t samples;           /* >= 1 */
+    uint32_t samples;           /* 1 .. GLCI_SENS_SAMPLES_MAX */
     uint64_t seed;              /* same seed, same result */
-    unsigned threads;           /* >= 1; the result does not depend on it */
+    unsigned threads;           /* 1 .. GLCI_SENS_THREADS_MAX; the result does
+                                   not depend on it */
     unsigned vary;              /* bit 1 << choice for each choice perturbed */
     glci_method_t base;         /* the unperturbed method (nominal, or with
                                    some choices fixed by the caller) */
@@ -253,8 +257,11 @@ typedef struct {
  * last ranked city. Samples run on opts.threads threads, each sample's
  * ranks stored apart and combined in sample order: the result is the same
  * whatever the thread count (a thread that cannot be started leaves its
- * share to the others). Returns 0 and fills *out (release with
- * glci_sens_result_release), or EINVAL for options out of range. */
+ * share to the others). Memory: 4 bytes per city and sample for the
+ * ranks, kept until the quantiles are taken. Returns 0 and fills *out
+ * (release with glci_sens_result_release), or EINVAL for options out of
+ * range (samples, threads, vary, base, the noises) or ranks that would not
+ * fit in memory's address range. */
 int glci_sens_run(const glci_sens_t *s, const glci_sens_opts_t *opts, glci_sens_result_t *out);
 
 /* Frees the arrays of r and zeroes it; accepts a zeroed or released one. */

@@ -128,7 +128,7 @@ static void s_leaders(const glci_framework_t *fw, const glci_city_result_t *citi
     /* The ceil(3m/4)-th smallest is, counting from the top, at m - that. */
     size_t q = (3 * m + 3) / 4;
     double q3 = sorted[m - q];
-    out->peers = glci_xcalloc(max_peers, sizeof *out->peers);
+    out->peers = glci_xcalloc(max_peers < m ? max_peers : m, sizeof *out->peers);
     for (size_t k = 0; k < m && out->n_peers < max_peers; k++) {
         if (e[k].score < q3 || !(e[k].score > out->score))
             break;

@@ -616,7 +616,8 @@ static uint32_t s_quantile(const uint32_t *sorted, uint32_t n, uint32_t pct)
 int glci_sens_run(const glci_sens_t *s, const glci_sens_opts_t *o, glci_sens_result_t *out)
 {
     memset(out, 0, sizeof *out);
-    if (o->samples == 0 || o->threads == 0 || (o->vary & ~GLCI_CHOICES_ALL) ||
+    if (o->samples == 0 || o->samples > GLCI_SENS_SAMPLES_MAX || o->threads == 0 ||
+        o->threads > GLCI_SENS_THREADS_MAX || (o->vary & ~GLCI_CHOICES_ALL) ||
         !s_method_ok(s, &o->base) || !(o->weight_noise >= 0.0 && o->weight_noise < 1.0) ||
         !(o->coverage_noise >= 0.0 && o->coverage_noise <= 1.0) ||
         (size_t)o->samples > SIZE_MAX / sizeof(uint32_t) / s->n)

@@ -537,6 +537,12 @@ static void test_peers_json(void **state)
     cli_out_release(&o);
 
     assert_int_equal(cli_run(&o, "--store", s_store, "--format", "json", "peers", "alpha",
+                             "--limit", "2147483647", "--peers", "2147483647", NULL), 0);
+    j = cli_json(&o);
+    assert_int_equal(json_array_size(cli_json_get(j, "focus")), 2);
+    json_decref(j);
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", s_store, "--format", "json", "peers", "alpha",
                              "--limit", "1", "--peers", "1", NULL), 0);
     j = cli_json(&o);
     focus = cli_json_get(j, "focus");

@@ -417,7 +417,11 @@ static void test_peers(void **state)
     glci_peers_release(&p);
     glci_peers_release(&p);                 /* released twice is fine */
 
-    /* the limits */
+    /* the limits; a huge one costs nothing */
+    assert_int_equal(glci_peers_find(fw, cities, 6, 5, SIZE_MAX, SIZE_MAX, &p), 0);
+    assert_int_equal(p.n_focus, 2);
+    assert_int_equal(p.focus[1].n_peers, 3);
+    glci_peers_release(&p);
     assert_int_equal(glci_peers_find(fw, cities, 6, 5, 1, 1, &p), 0);
     assert_int_equal(p.n_focus, 1);
     assert_int_equal(p.focus[0].focus, 1);

@@ -658,6 +658,11 @@ static void test_bad_options(void **state)
     bad = o;
     bad.threads = 0;
     assert_int_equal(glci_sens_run(s, &bad, &res), GLCI_INDEX_EINVAL);
+    bad.threads = GLCI_SENS_THREADS_MAX + 1;
+    assert_int_equal(glci_sens_run(s, &bad, &res), GLCI_INDEX_EINVAL);
+    bad = o;
+    bad.samples = GLCI_SENS_SAMPLES_MAX + 1;
+    assert_int_equal(glci_sens_run(s, &bad, &res), GLCI_INDEX_EINVAL);
     bad = o;
     bad.base.carry_forward = 2;     /* the framework's is 1 */
     assert_int_equal(glci_sens_run(s, &bad, &res), GLCI_INDEX_EINVAL);
