@@ -302,14 +302,24 @@ static void s_apply(s_work_t *w, const glci_method_t *m, const double *f_ind,
     memcpy(w->fw.ind, fw->ind, fw->n_ind * sizeof *fw->ind);
     for (uint32_t i = 0; i < fw->n_ind; i++) {
         glci_indicator_t *in = &w->fw.ind[i];
+        const double *lo = NULL, *hi = NULL;
         if (f_ind)
             in->weight *= f_ind[i];
         if (m->normalisation == GLCI_NORM_MINMAX) {
-            in->lower = s->mm_lo[at + i];
-            in->upper = s->mm_hi[at + i];
+            lo = s->mm_lo;
+            hi = s->mm_hi;
         } else if (m->normalisation == GLCI_NORM_ZSCORE) {
-            in->lower = s->z_lo[at + i];
-            in->upper = s->z_hi[at + i];
+            lo = s->z_lo;
+            hi = s->z_hi;
+        }
+        /* New goalposts in the framework's order, so "better" stays what
+         * the direction and goalposts made it (glci_indicator_better). */
+        if (lo && in->lower <= in->upper) {
+            in->lower = lo[at + i];
+            in->upper = hi[at + i];
+        } else if (lo) {
+            in->lower = hi[at + i];
+            in->upper = lo[at + i];
         }
     }
     for (uint32_t f = 0; f_focus && f < fw->n_focus; f++)

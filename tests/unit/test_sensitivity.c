@@ -447,6 +447,55 @@ static void test_zscore(void **state)
     s_check_norm(GLCI_NORM_ZSCORE, 0);
 }
 
+/* Goalposts given high to low reverse "better"; min-max and z-score keep
+ * it: i2 as direction higher, 100 at 0 and 0 at 50 (lower better), scores
+ * as the original direction lower, 100 at 0 and 0 at 50. */
+static void test_norm_keeps_better(void **state)
+{
+    (void)state;
+    static const char *const texts[2] = {
+        "[indicator:i2]\nfocus = a.x\nname = 2\nunit = n\ndirection = lower\nlower = 0\n"
+        "upper = 50\nmin = 0\nmax = 1000\nweight = 2\n",
+        "[indicator:i2]\nfocus = a.x\nname = 2\nunit = n\ndirection = higher\nlower = 50\n"
+        "upper = 0\nmin = 0\nmax = 1000\nweight = 2\n"};
+    static const char head[] =
+        "[framework]\nid = s\nversion = 1\nmin_coverage = 0.6\ncarry_forward = 1\n"
+        "[area:a]\nname = A\n[area:b]\nname = B\nweight = 2\n"
+        "[focus:a.x]\narea = a\nname = X\n[focus:b.y]\narea = b\nname = Y\n"
+        "[indicator:i1]\nfocus = a.x\nname = 1\nunit = %\ndirection = higher\nlower = 0\n"
+        "upper = 100\nmin = 0\nmax = 100\n";
+    static const char tail[] =
+        "[indicator:i3]\nfocus = b.y\nname = 3\nunit = n\ndirection = higher\nlower = 0\n"
+        "upper = 10\nmin = 0\nmax = 100\n";
+    city_t *cs = s_small_cities();
+    glci_sens_city_t e[2][3][7];
+    for (int k = 0; k < 2; k++) {
+        char text[2048], err[256];
+        snprintf(text, sizeof text, "%s%s%s", head, texts[k], tail);
+        glci_framework_t *fw = NULL;
+        assert_int_equal(glci_framework_load_text(text, strlen(text), "s.ini", &fw, err,
+                                                  sizeof err), 0);
+        glci_city_result_t *r = s_results(fw, cs, 7);
+        glci_sens_t *s = NULL;
+        assert_int_equal(glci_sens_new(fw, P, r, 7, &s), 0);
+        for (int norm = 0; norm < 3; norm++) {
+            glci_method_t m;
+            glci_method_nominal(fw, &m);
+            m.normalisation = (glci_norm_t)norm;
+            assert_int_equal(glci_sens_eval(s, &m, e[k][norm]), 0);
+        }
+        glci_sens_free(&s);
+        s_results_free(r, 7);
+        glci_framework_free(&fw);
+    }
+    for (int norm = 0; norm < 3; norm++)
+        for (size_t c = 0; c < 7; c++) {
+            assert_int_equal(e[0][norm][c].rank, e[1][norm][c].rank);
+            assert_true(fabs(e[0][norm][c].index - e[1][norm][c].index) < 1e-9);
+        }
+    s_cities_free(cs, 7);
+}
+
 /* A flat indicator (every city the same value) gives every city 50. */
 static void test_flat_indicator(void **state)
 {
@@ -704,6 +753,7 @@ int main(void)
         cmocka_unit_test(test_carry_forward_and_coverage_are_the_engine),
         cmocka_unit_test(test_minmax),
         cmocka_unit_test(test_zscore),
+        cmocka_unit_test(test_norm_keeps_better),
         cmocka_unit_test(test_flat_indicator),
         cmocka_unit_test(test_same_for_every_thread_count),
         cmocka_unit_test(test_aggregation_alone),
