@@ -385,6 +385,11 @@ static int s_sensitivity(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc,
                   samples, p.n, S_CELLS_MAX);
         goto cleanup;
     }
+    /* The results are copies: no read transaction stays open while the
+     * samples run (seconds for thousands of cities), so a long run pins
+     * none of the pages the collector frees meanwhile. Names come from a
+     * fresh view afterwards. */
+    glci_view_end(&v);
     rc = glci_sens_new(fw, period, cities, p.n, &sens);
     if (rc == 0)
         rc = glci_sens_run(sens, &o, &r);
@@ -392,6 +397,8 @@ static int s_sensitivity(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc,
         glci_fail(cmd, "cannot run the analysis: %s", glci_index_strerror(rc));
         goto cleanup;
     }
+    if (glci_cli_view(cmd, st, &v) != 0)
+        goto cleanup;
     s_row_t *rows = glci_xmalloc(r.n * sizeof *rows);
     for (size_t k = 0; k < r.n; k++)
         rows[k] = (s_row_t){r.nominal[k].ranked, r.nominal[k].rank, cities[k].city, k};
