@@ -15,6 +15,7 @@ static const struct {
     {"ingest", glci_bench_ingest, "collector over CURVE, several senders"},
     {"agent", glci_bench_agent, "agent idle footprint and drain rate"},
     {"cli", glci_bench_cli, "rank/show latency as whole processes"},
+    {"sensitivity", glci_bench_sensitivity, "rank sensitivity Monte Carlo vs samples and cities"},
 };
 
 int main(int argc, char **argv)
@@ -27,6 +28,6 @@ int main(int argc, char **argv)
     }
     fprintf(stderr, "usage: glci-bench NAME [options]\n");
     for (size_t i = 0; i < n; i++)
-        fprintf(stderr, "  %-7s %s\n", s_benches[i].name, s_benches[i].what);
+        fprintf(stderr, "  %-11s %s\n", s_benches[i].name, s_benches[i].what);
     return 2;
 }

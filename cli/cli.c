@@ -17,7 +17,8 @@ static const glci_cmd_t *const s_cmds[] = {
     &glci_cmd_city_list, &glci_cmd_city_revoke, &glci_cmd_city_key_add,
     &glci_cmd_city_key_remove, &glci_cmd_rank, &glci_cmd_show,
     &glci_cmd_history, &glci_cmd_export, &glci_cmd_status, &glci_cmd_rejects,
-    &glci_cmd_verify, &glci_cmd_backup, &glci_cmd_framework,
+    &glci_cmd_verify, &glci_cmd_backup, &glci_cmd_framework, &glci_cmd_trend,
+    &glci_cmd_peers, &glci_cmd_sensitivity,
 };
 #define S_N_CMDS (sizeof s_cmds / sizeof s_cmds[0])
 

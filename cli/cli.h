@@ -140,7 +140,7 @@ extern const glci_cmd_t glci_cmd_init, glci_cmd_collector_key,
     glci_cmd_city_key_add, glci_cmd_city_key_remove,
     glci_cmd_rank, glci_cmd_show, glci_cmd_history, glci_cmd_export,
     glci_cmd_status, glci_cmd_rejects, glci_cmd_verify, glci_cmd_backup,
-    glci_cmd_framework;
+    glci_cmd_framework, glci_cmd_trend, glci_cmd_peers, glci_cmd_sensitivity;
 
 /* The program: parses the global options, dispatches, returns the exit
  * status. */

@@ -19,12 +19,13 @@ static json_t *s_json(const glci_framework_t *fw)
             for (uint32_t m = 0; m < f->n_ind; m++) {
                 const glci_indicator_t *i = &fw->ind[f->ind[m]];
                 json_array_append_new(inds, json_pack(
-                    "{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "id", i->id, "name",
-                    i->name, "unit", i->unit, "direction",
+                    "{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id", i->id,
+                    "name", i->name, "unit", i->unit, "direction",
                     i->direction == GLCI_DIR_LOWER ? "lower" : "higher", "lower",
                     glci_json_num(i->lower, 1), "upper", glci_json_num(i->upper, 1), "min",
                     glci_json_num(i->min, 1), "max", glci_json_num(i->max, 1), "weight",
-                    glci_json_num(i->weight, 1)));
+                    glci_json_num(i->weight, 1), "green", glci_json_num(i->green, i->has_lights),
+                    "red", glci_json_num(i->red, i->has_lights)));
             }
             json_array_append_new(focus, json_pack("{s:s, s:s, s:o, s:o}", "id", f->id,
                                                    "name", f->name, "weight",
@@ -56,8 +57,8 @@ static void s_csv(const glci_framework_t *fw)
 {
     static const char *const headers[] = {"area", "focus", "indicator", "name", "unit",
                                           "direction", "lower", "upper", "min", "max",
-                                          "weight"};
-    glci_table_t *t = glci_table_new(11, headers, NULL);
+                                          "weight", "green", "red"};
+    glci_table_t *t = glci_table_new(13, headers, NULL);
     for (uint32_t i = 0; i < fw->n_ind; i++) {
         const glci_indicator_t *ind = &fw->ind[i];
         const glci_focus_t *f = &fw->focus[ind->focus];
@@ -72,6 +73,13 @@ static void s_csv(const glci_framework_t *fw)
         s_num(t, ind->min);
         s_num(t, ind->max);
         s_num(t, ind->weight);
+        if (ind->has_lights) {
+            s_num(t, ind->green);
+            s_num(t, ind->red);
+        } else {
+            glci_table_cell(t, "");
+            glci_table_cell(t, "");
+        }
     }
     glci_table_print_csv(t, stdout);
     glci_table_free(&t);
@@ -80,8 +88,8 @@ static void s_csv(const glci_framework_t *fw)
 static void s_table(const glci_framework_t *fw)
 {
     static const char *const headers[] = {"id", "name", "unit", "better", "goalposts",
-                                          "valid", "weight"};
-    glci_table_t *t = glci_table_new(7, headers, "lllllll");
+                                          "valid", "weight", "lights"};
+    glci_table_t *t = glci_table_new(8, headers, "llllllll");
     char a[40], b[40];
     for (uint32_t ai = 0; ai < fw->n_areas; ai++) {
         const glci_area_t *area = &fw->areas[ai];
@@ -91,6 +99,7 @@ static void s_table(const glci_framework_t *fw)
             glci_table_cell(t, "");
         glci_format_double(area->weight, a, sizeof a);
         glci_table_cell(t, a);
+        glci_table_cell(t, "");
         for (uint32_t k = 0; k < area->n_focus; k++) {
             const glci_focus_t *f = &fw->focus[area->focus[k]];
             glci_table_cellf(t, "  %s", f->id);
@@ -99,6 +108,7 @@ static void s_table(const glci_framework_t *fw)
                 glci_table_cell(t, "");
             glci_format_double(f->weight, a, sizeof a);
             glci_table_cell(t, a);
+            glci_table_cell(t, "");
             for (uint32_t m = 0; m < f->n_ind; m++) {
                 const glci_indicator_t *i = &fw->ind[f->ind[m]];
                 glci_table_cellf(t, "    %s", i->id);
@@ -113,6 +123,13 @@ static void s_table(const glci_framework_t *fw)
                 glci_table_cellf(t, "[%s, %s]", a, b);
                 glci_format_double(i->weight, a, sizeof a);
                 glci_table_cell(t, a);
+                if (i->has_lights) {
+                    glci_format_double(i->green, a, sizeof a);
+                    glci_format_double(i->red, b, sizeof b);
+                    glci_table_cellf(t, "green %s, red %s", a, b);
+                } else {
+                    glci_table_cell(t, "");
+                }
             }
         }
     }
@@ -125,7 +142,8 @@ static void s_table(const glci_framework_t *fw)
            (int)fw->first_period, (int)fw->last_period);
     glci_table_print_text(t, stdout);
     printf("\ngoalposts: the value scored 0..the value scored 100; valid: values "
-           "outside are rejected\n");
+           "outside are rejected;\nlights: a value as good as green is green, as bad as "
+           "red is red, yellow between\n");
     glci_table_free(&t);
 }
 
@@ -158,6 +176,6 @@ const glci_cmd_t glci_cmd_framework = {
     .help = "Prints the indicator framework embedded in the store when it was made:\n"
             "its id, version and hash, the settings, and the tree of areas, focus\n"
             "areas and indicators with unit, better direction, goalposts, valid\n"
-            "range and weight.",
+            "range, weight and dashboard thresholds (green, red) when set.",
     .run = s_framework,
 };

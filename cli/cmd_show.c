@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "glci_analysis.h"
 #include "glci_text.h"
 
 /* The result to show: of period P when given, else of the latest period
@@ -62,12 +63,14 @@ static json_t *s_json(const glci_framework_t *fw, const glci_city_t *c,
             for (uint32_t m = 0; m < fo->n_ind; m++) {
                 uint32_t i = fo->ind[m];
                 const glci_slot_t *s = glci_result_slot_c(fw, r, i);
+                const char *light = glci_light_str(glci_slot_light(&fw->ind[i], s));
                 json_array_append_new(inds, json_pack(
-                    "{s:s, s:s, s:o, s:o, s:o, s:o}", "id", fw->ind[i].id, "unit",
+                    "{s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "id", fw->ind[i].id, "unit",
                     fw->ind[i].unit, "value", glci_json_num(s->value, (int)s->present),
                     "period", s->present ? json_integer(s->period) : json_null(),
                     "carried", s->present ? json_boolean(s->period < r->period) : json_null(),
-                    "score", glci_json_num(s->score, (int)s->present)));
+                    "score", glci_json_num(s->score, (int)s->present), "light",
+                    light ? json_string(light) : json_null()));
             }
             json_array_append_new(focus, json_pack(
                 "{s:s, s:s, s:o, s:o}", "id", fo->id, "name", fo->name, "score",
@@ -85,7 +88,8 @@ static json_t *s_json(const glci_framework_t *fw, const glci_city_t *c,
 }
 
 static void s_csv_row(glci_table_t *t, const char *level, const char *id,
-                      const glci_slot_t *s, const glci_node_t *n, int32_t period)
+                      const glci_slot_t *s, const glci_node_t *n, int32_t period,
+                      const char *light)
 {
     char buf[64];
     glci_table_cell(t, level);
@@ -108,15 +112,17 @@ static void s_csv_row(glci_table_t *t, const char *level, const char *id,
         glci_fmt_exact(n->score, (int)n->present, buf, sizeof buf);
     }
     glci_table_cell(t, buf);
+    glci_table_cell(t, light ? light : "");
 }
 
 static void s_csv(const glci_framework_t *fw, const glci_city_t *c, const glci_result_t *r)
 {
-    static const char *const headers[] = {"level", "id", "value", "period", "carried", "score"};
-    glci_table_t *t = glci_table_new(6, headers, NULL);
+    static const char *const headers[] = {"level", "id", "value", "period", "carried", "score",
+                                          "light"};
+    glci_table_t *t = glci_table_new(7, headers, NULL);
     glci_node_t idx = {.score = r->index, .present = r->has_index};
     char cov[64];
-    s_csv_row(t, "index", c->id, NULL, &idx, r->period);
+    s_csv_row(t, "index", c->id, NULL, &idx, r->period, NULL);
     glci_fmt_exact(r->coverage, 1, cov, sizeof cov);
     glci_table_cell(t, "coverage");
     glci_table_cell(t, c->id);
@@ -124,16 +130,19 @@ static void s_csv(const glci_framework_t *fw, const glci_city_t *c, const glci_r
     glci_table_cellf(t, "%d", (int)r->period);
     glci_table_cell(t, "");
     glci_table_cell(t, "");
+    glci_table_cell(t, "");
     for (uint32_t a = 0; a < fw->n_areas; a++) {
-        s_csv_row(t, "area", fw->areas[a].id, NULL, glci_result_area_c(fw, r, a), r->period);
+        s_csv_row(t, "area", fw->areas[a].id, NULL, glci_result_area_c(fw, r, a), r->period,
+                  NULL);
         for (uint32_t k = 0; k < fw->areas[a].n_focus; k++) {
             uint32_t f = fw->areas[a].focus[k];
             s_csv_row(t, "focus", fw->focus[f].id, NULL, glci_result_focus_c(fw, r, f),
-                      r->period);
+                      r->period, NULL);
             for (uint32_t m = 0; m < fw->focus[f].n_ind; m++) {
                 uint32_t i = fw->focus[f].ind[m];
-                s_csv_row(t, "indicator", fw->ind[i].id, glci_result_slot_c(fw, r, i), NULL,
-                          r->period);
+                const glci_slot_t *s = glci_result_slot_c(fw, r, i);
+                s_csv_row(t, "indicator", fw->ind[i].id, s, NULL, r->period,
+                          glci_light_str(glci_slot_light(&fw->ind[i], s)));
             }
         }
     }
@@ -143,8 +152,8 @@ static void s_csv(const glci_framework_t *fw, const glci_city_t *c, const glci_r
 
 static void s_table(const glci_framework_t *fw, const glci_city_t *c, const glci_result_t *r)
 {
-    static const char *const headers[] = {"", "value", "unit", "period", "score"};
-    glci_table_t *t = glci_table_new(5, headers, "lrlrr");
+    static const char *const headers[] = {"", "value", "unit", "period", "score", "light"};
+    glci_table_t *t = glci_table_new(6, headers, "lrlrrl");
     char buf[64];
     int carried = 0;
     for (uint32_t a = 0; a < fw->n_areas; a++) {
@@ -155,6 +164,7 @@ static void s_table(const glci_framework_t *fw, const glci_city_t *c, const glci
         glci_table_cell(t, "");
         glci_fmt_score(an->score, (int)an->present, buf, sizeof buf);
         glci_table_cell(t, buf);
+        glci_table_cell(t, "");
         for (uint32_t k = 0; k < fw->areas[a].n_focus; k++) {
             uint32_t f = fw->areas[a].focus[k];
             const glci_node_t *fn = glci_result_focus_c(fw, r, f);
@@ -164,6 +174,7 @@ static void s_table(const glci_framework_t *fw, const glci_city_t *c, const glci
             glci_table_cell(t, "");
             glci_fmt_score(fn->score, (int)fn->present, buf, sizeof buf);
             glci_table_cell(t, buf);
+            glci_table_cell(t, "");
             for (uint32_t m = 0; m < fw->focus[f].n_ind; m++) {
                 uint32_t i = fw->focus[f].ind[m];
                 const glci_slot_t *s = glci_result_slot_c(fw, r, i);
@@ -182,6 +193,8 @@ static void s_table(const glci_framework_t *fw, const glci_city_t *c, const glci
                 }
                 glci_fmt_score(s->score, (int)s->present, buf, sizeof buf);
                 glci_table_cell(t, buf);
+                const char *light = glci_light_str(glci_slot_light(&fw->ind[i], s));
+                glci_table_cell(t, light ? light : "");
             }
         }
     }
@@ -251,7 +264,10 @@ const glci_cmd_t glci_cmd_show = {
         "data, or the city's latest before it) as a tree: index and coverage,\n"
         "each area and focus area with its score, and each indicator with the\n"
         "value used, its unit, the period it came from (marked * when carried\n"
-        "from an earlier period) and its score (0-100).\n\n"
+        "from an earlier period), its score (0-100) and, when the framework\n"
+        "gives the indicator dashboard thresholds, its light: green (as good as\n"
+        "the green threshold or better), red (as bad as the red one or worse)\n"
+        "or yellow (between).\n\n"
         "Options:\n"
         "  --period P   the period (year)",
     .pos = {"CITY"},

@@ -56,7 +56,7 @@ const char *glci_index_strerror(int code)
 
 enum { S_FRAMEWORK, S_AREA, S_FOCUS, S_INDICATOR, S_NKINDS };
 
-#define S_MAX_KEYS 9
+#define S_MAX_KEYS 11
 
 static const char *const s_kind_name[S_NKINDS] = {
     "framework", "area", "focus", "indicator"
@@ -68,7 +68,7 @@ static const char *const s_keys[S_NKINDS][S_MAX_KEYS + 1] = {
     [S_AREA]      = {"name", "weight", NULL},
     [S_FOCUS]     = {"area", "name", "weight", NULL},
     [S_INDICATOR] = {"focus", "name", "unit", "direction", "lower", "upper",
-                     "min", "max", "weight", NULL},
+                     "min", "max", "weight", "green", "red", NULL},
 };
 
 /* Indices into s_keys, per kind. */
@@ -76,7 +76,7 @@ enum { FW_ID, FW_VERSION, FW_MIN_COVERAGE, FW_CARRY, FW_AGG, FW_FIRST, FW_LAST }
 enum { AR_NAME, AR_WEIGHT };
 enum { FO_AREA, FO_NAME, FO_WEIGHT };
 enum { IN_FOCUS, IN_NAME, IN_UNIT, IN_DIRECTION, IN_LOWER, IN_UPPER, IN_MIN,
-       IN_MAX, IN_WEIGHT };
+       IN_MAX, IN_WEIGHT, IN_GREEN, IN_RED };
 
 typedef struct {
     int kind;
@@ -351,6 +351,15 @@ int32_t glci_framework_focus(const glci_framework_t *fw, const char *id)
     return s_table_find(fw, S_FOCUS, id);
 }
 
+int glci_indicator_better(const glci_indicator_t *ind, double a, double b)
+{
+    /* The score rises with the value for `higher` over lower < upper and for
+     * `lower` over lower > upper; it falls in the two other cases. */
+    int rising = (ind->direction == GLCI_DIR_HIGHER) == (ind->upper > ind->lower);
+    int c = (a > b) - (a < b);
+    return rising ? c : -c;
+}
+
 /* ---- Value conversion ------------------------------------------------- */
 
 static const char *s_sec_label(const s_section_t *s, char *buf, size_t len)
@@ -508,6 +517,53 @@ static int s_build_focus(s_parse_t *ps, const s_section_t *s, glci_focus_t *f)
     return s_weight(ps, s, FO_WEIGHT, &f->weight);
 }
 
+/* Dashboard thresholds (optional, both or neither): each within the valid
+ * range and between the goalposts (a value scoring 100 must not miss green,
+ * one scoring 0 must not escape red), green strictly better than red in the
+ * order the score gives values (glci_indicator_better). */
+static int s_thresholds(s_parse_t *ps, const s_section_t *s, glci_indicator_t *in)
+{
+    char lab[96];
+    int have_g = s->value[IN_GREEN] != NULL, have_r = s->value[IN_RED] != NULL;
+    if (!have_g && !have_r)
+        return 0;
+    if (have_g != have_r) {
+        int k = have_g ? IN_GREEN : IN_RED;
+        s_fail(ps, s->vline[k], "'%s' needs '%s' too in %s", have_g ? "green" : "red",
+               have_g ? "red" : "green", s_sec_label(s, lab, sizeof lab));
+        return -1;
+    }
+    if (s_num(ps, s, IN_GREEN, 1, 0, &in->green) != 0 ||
+        s_num(ps, s, IN_RED, 1, 0, &in->red) != 0)
+        return -1;
+    double lo = in->lower < in->upper ? in->lower : in->upper;
+    double hi = in->lower < in->upper ? in->upper : in->lower;
+    for (int k = IN_GREEN; k <= IN_RED; k++) {
+        double v = k == IN_GREEN ? in->green : in->red;
+        if (v < in->min || v > in->max) {
+            s_fail(ps, s->vline[k], "%s %s outside the valid range [%s, %s]",
+                   s_keys[S_INDICATOR][k], s->value[k], s->value[IN_MIN], s->value[IN_MAX]);
+            return -1;
+        }
+        if (v < lo || v > hi) {
+            s_fail(ps, s->vline[k], "%s %s is not between the goalposts %s and %s",
+                   s_keys[S_INDICATOR][k], s->value[k], s->value[IN_LOWER],
+                   s->value[IN_UPPER]);
+            return -1;
+        }
+    }
+    if (glci_indicator_better(in, in->green, in->red) <= 0) {
+        int up = glci_indicator_better(in, 1.0, 0.0) > 0;
+        s_fail(ps, s->vline[IN_GREEN], "green %s must be better than red %s (direction %s: "
+               "better is %s)", s->value[IN_GREEN], s->value[IN_RED],
+               in->direction == GLCI_DIR_LOWER ? "lower" : "higher",
+               up ? "higher" : "lower");
+        return -1;
+    }
+    in->has_lights = 1;
+    return 0;
+}
+
 static int s_build_indicator(s_parse_t *ps, const s_section_t *s, glci_indicator_t *in)
 {
     in->id = glci_xstrdup(s->id);
@@ -549,7 +605,9 @@ static int s_build_indicator(s_parse_t *ps, const s_section_t *s, glci_indicator
                s->value[IN_MAX]);
         return -1;
     }
-    return s_weight(ps, s, IN_WEIGHT, &in->weight);
+    if (s_weight(ps, s, IN_WEIGHT, &in->weight) != 0)
+        return -1;
+    return s_thresholds(ps, s, in);
 }
 
 /* Fills children lists (file order) and refuses empty areas / focus areas. */
@@ -676,6 +734,23 @@ static void s_hash(glci_framework_t *fw)
         s_put_double(&b, in->min);
         s_put_double(&b, in->max);
         s_put_double(&b, in->weight);
+    }
+    /* Dashboard thresholds only when some are set, after everything else:
+     * a framework without them keeps the hash it had before they existed,
+     * and the counts above make every form parse one way only. */
+    uint64_t n_lights = 0;
+    for (uint32_t i = 0; i < fw->n_ind; i++)
+        n_lights += fw->ind[i].has_lights != 0;
+    if (n_lights > 0) {
+        s_put_str(&b, "dashboard");
+        s_put_u64(&b, n_lights);
+        for (uint32_t i = 0; i < fw->n_ind; i++) {
+            if (!fw->ind[i].has_lights)
+                continue;
+            s_put_u64(&b, i);
+            s_put_double(&b, fw->ind[i].green);
+            s_put_double(&b, fw->ind[i].red);
+        }
     }
     crypto_hash_sha256(fw->hash, b.p, b.n);
     sodium_bin2hex(fw->hash_hex, sizeof fw->hash_hex, fw->hash, sizeof fw->hash);

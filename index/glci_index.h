@@ -53,6 +53,9 @@ typedef struct {
     double lower, upper;    /* goalposts scored 0 and 100 */
     double min, max;        /* valid range; outside is rejected */
     double weight;
+    int has_lights;         /* 1 if the dashboard thresholds below are set */
+    double green, red;      /* in the indicator's unit: as good as green is
+                               green, as bad as red is red (glci_analysis.h) */
 } glci_indicator_t;
 
 typedef struct glci_framework {
@@ -205,6 +208,12 @@ void glci_index_prefetch(const glci_framework_t *fw, const glci_result_t *r, uin
 
 /* Indicator score of value v (SPEC §3.2), clamped to [0, 100]. */
 double glci_indicator_score(const glci_indicator_t *ind, double v);
+
+/* Which of two values of indicator ind is better, in the order its score
+ * gives them before clamping (direction and the order of the goalposts):
+ * positive if a is better than b, 0 if they are equal, negative if worse.
+ * No error codes; a and b are compared as values, so no rounding enters. */
+int glci_indicator_better(const glci_indicator_t *ind, double a, double b);
 
 /* ---- Rank order (SPEC §3.7) --------------------------------------------
  *

@@ -102,41 +102,25 @@ static void s_expect_canonical(const cli_out_t *o)
     json_decref(j);
 }
 
+/* Short names for the support's JSON and CSV helpers. */
 static json_t *s_get(json_t *obj, const char *key)
 {
-    json_t *v = json_object_get(obj, key);
-    if (!v)
-        fprintf(stderr, "missing JSON field '%s'\n", key);
-    assert_non_null(v);
-    return v;
+    return cli_json_get(obj, key);
 }
 
 static double s_num(json_t *obj, const char *key)
 {
-    json_t *v = s_get(obj, key);
-    assert_true(json_is_number(v));
-    return json_number_value(v);
+    return cli_json_num(obj, key);
 }
 
 static const char *s_str(json_t *obj, const char *key)
 {
-    json_t *v = s_get(obj, key);
-    assert_true(json_is_string(v));
-    return json_string_value(v);
+    return cli_json_str(obj, key);
 }
 
-/* Counts CSV records (CRLF ends; quoted fields may hold newlines). */
 static size_t s_csv_records(const char *text)
 {
-    size_t n = 0;
-    int quoted = 0;
-    for (const char *p = text; *p; p++) {
-        if (*p == '"')
-            quoted = !quoted;
-        else if (!quoted && p[0] == '\r' && p[1] == '\n')
-            n++;
-    }
-    return n;
+    return cli_csv_records(text);
 }
 
 /* ---- usage ------------------------------------------------------------ */
@@ -606,10 +590,11 @@ static void test_show_table_csv(void **state)
     cli_out_release(&o);
 
     assert_int_equal(cli_run(&o, "--store", s_store, "show", "gamma", "--format", "csv", NULL), 0);
-    assert_true(strncmp(o.out, "level,id,value,period,carried,score\r\n", 37) == 0);
-    assert_non_null(strstr(o.out, "\r\nindex,gamma,,,,85\r\n"));
-    assert_non_null(strstr(o.out, "\r\narea,b,,,,95\r\n"));
-    assert_non_null(strstr(o.out, "\r\nindicator,i2,25,2025,false,50\r\n"));
+    assert_true(strncmp(o.out, "level,id,value,period,carried,score,light\r\n", 43) == 0);
+    assert_non_null(strstr(o.out, "\r\nindex,gamma,,,,85,\r\n"));
+    assert_non_null(strstr(o.out, "\r\narea,b,,,,95,\r\n"));
+    /* no dashboard thresholds in this framework: no light */
+    assert_non_null(strstr(o.out, "\r\nindicator,i2,25,2025,false,50,\r\n"));
     /* index, coverage, 2 areas, 2 focus areas, 4 indicators, header */
     assert_int_equal(s_csv_records(o.out), 11);
     cli_out_release(&o);
@@ -826,7 +811,7 @@ static void test_framework(void **state)
     cli_out_release(&o);
     assert_int_equal(cli_run(&o, "--store", s_store, "framework", "--format", "csv", NULL), 0);
     assert_int_equal(s_csv_records(o.out), 5);
-    assert_non_null(strstr(o.out, "\r\nb,b.y,i4,\"Indicator four, yes/no\",yes/no,higher,0,1,0,1,1\r\n"));
+    assert_non_null(strstr(o.out, "\r\nb,b.y,i4,\"Indicator four, yes/no\",yes/no,higher,0,1,0,1,1,,\r\n"));
     cli_out_release(&o);
 }
 

@@ -209,3 +209,61 @@ void cli_fill_fixture(glci_store_t *st)
     cli_ingest(st, "delta", 1, delta, 4, t0 + 240);
     cli_ingest(st, "epsilon", 1, epsilon, 1, t0 + 300);
 }
+
+json_t *cli_json_get(json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v)
+        fprintf(stderr, "missing JSON field '%s'\n", key);
+    assert_non_null(v);
+    return v;
+}
+
+double cli_json_num(json_t *obj, const char *key)
+{
+    json_t *v = cli_json_get(obj, key);
+    assert_true(json_is_number(v));
+    return json_number_value(v);
+}
+
+const char *cli_json_str(json_t *obj, const char *key)
+{
+    json_t *v = cli_json_get(obj, key);
+    assert_true(json_is_string(v));
+    return json_string_value(v);
+}
+
+size_t cli_csv_records(const char *text)
+{
+    size_t n = 0;
+    int quoted = 0;
+    for (const char *p = text; *p; p++) {
+        if (*p == '"')
+            quoted = !quoted;
+        else if (!quoted && p[0] == '\r' && p[1] == '\n')
+            n++;
+    }
+    return n;
+}
+
+void cli_expect_fail(const cli_out_t *o, const char *what)
+{
+    if (o->status != 1 || !strstr(o->err, what))
+        fprintf(stderr, "expected exit 1 with '%s', got %d: %s", what, o->status, o->err);
+    assert_int_equal(o->status, 1);
+    assert_non_null(strstr(o->err, what));
+    assert_true(strncmp(o->err, "glci", 4) == 0);
+    assert_non_null(strchr(o->err, '\n'));
+    assert_true(strchr(o->err, '\n')[1] == '\0');
+    assert_string_equal(o->out, "");
+}
+
+void cli_expect_usage(const cli_out_t *o, const char *what)
+{
+    if (o->status != 2 || !strstr(o->err, what))
+        fprintf(stderr, "expected exit 2 with '%s', got %d: %s", what, o->status, o->err);
+    assert_int_equal(o->status, 2);
+    assert_non_null(strstr(o->err, what));
+    assert_non_null(strstr(o->err, "\nusage: glci"));
+    assert_string_equal(o->out, "");
+}

@@ -62,4 +62,21 @@ void cli_ingest(glci_store_t *st, const char *city, uint64_t seq, const cli_obs_
  * numbers it leads to). */
 void cli_fill_fixture(glci_store_t *st);
 
+/* obj[key] (fails the test when it is missing); its number; its string. */
+json_t *cli_json_get(json_t *obj, const char *key);
+double cli_json_num(json_t *obj, const char *key);
+const char *cli_json_str(json_t *obj, const char *key);
+
+/* Counts the CSV records of text (CRLF ends; quoted fields may hold line
+ * breaks). */
+size_t cli_csv_records(const char *text);
+
+/* Asserts a runtime error: exit 1, one line on stderr starting "glci" and
+ * holding what, nothing on stdout. */
+void cli_expect_fail(const cli_out_t *o, const char *what);
+
+/* Asserts a usage error: exit 2, what on stderr, then the usage line,
+ * nothing on stdout. */
+void cli_expect_usage(const cli_out_t *o, const char *what);
+
 #endif
