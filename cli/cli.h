@@ -41,6 +41,7 @@ typedef struct glci_cmd {
     const char *summary;
     const char *help;
     const char *pos[3];         /* names of the positional arguments, for errors */
+    int xlsx;                   /* takes --format xlsx (with --out FILE) */
     int (*run)(const struct glci_cmd *cmd, const glci_cli_t *cli, int argc, char **argv);
 } glci_cmd_t;
 
@@ -146,7 +147,16 @@ extern const glci_cmd_t glci_cmd_init, glci_cmd_collector_key,
     glci_cmd_city_key_add, glci_cmd_city_key_remove,
     glci_cmd_rank, glci_cmd_show, glci_cmd_history, glci_cmd_export,
     glci_cmd_status, glci_cmd_rejects, glci_cmd_verify, glci_cmd_backup,
-    glci_cmd_framework;
+    glci_cmd_framework, glci_cmd_report, glci_cmd_template;
+
+/* export --format xlsx --out FILE (cmd_export_xlsx.c): the results of
+ * periods first..last (with_period: one period was asked for, so a period
+ * without data fails and the values sheet holds the values that can count
+ * for it) and the stored values, as a workbook at path. Returns the exit
+ * status. */
+int glci_export_xlsx(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_view_t *v,
+                     const glci_framework_t *fw, int32_t first, int32_t last,
+                     int with_period, const char *path);
 
 /* The program: parses the global options, dispatches, returns the exit
  * status. */

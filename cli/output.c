@@ -27,6 +27,8 @@ int glci_format_parse(const char *text, glci_format_t *out)
         *out = GLCI_FMT_JSON;
     else if (strcmp(text, "csv") == 0)
         *out = GLCI_FMT_CSV;
+    else if (strcmp(text, "xlsx") == 0)
+        *out = GLCI_FMT_XLSX;
     else
         return -1;
     return 0;
