@@ -239,6 +239,7 @@ cleanup:
     glci_report_release(&r);
     glci_view_end(&v);
     glci_store_close(&st);
+    glci_report_shutdown();     /* the process ends after the command */
     return status;
 }
 

@@ -13,7 +13,7 @@ packages=(
   # reports: charts (Cairo, with the font the charts and profiles use) and
   # xlsx workbooks; the report tests render pages in Chromium, PDFs with
   # poppler and read workbooks back with openpyxl (Debian's python3)
-  libcairo2-dev libxlsxwriter-dev fonts-dejavu-core
+  libcairo2-dev libfontconfig-dev libxlsxwriter-dev fonts-dejavu-core
   chromium poppler-utils python3-openpyxl
   clang
   # packaging and its checks: dpkg-shlibdeps needs file; the packages need

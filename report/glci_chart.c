@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <cairo-svg.h>
+#include <fontconfig/fontconfig.h>
 
 #include "glci_alloc.h"
 #include "glci_report_int.h"
@@ -706,4 +707,10 @@ int glci_chart_svg(glci_chart_kind_t kind, const glci_report_t *r,
 cleanup:
     free(b.data);
     return rc;
+}
+
+void glci_report_shutdown(void)
+{
+    cairo_debug_reset_static_data();
+    FcFini();
 }

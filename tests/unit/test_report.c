@@ -591,5 +591,7 @@ int main(void)
         cmocka_unit_test(test_template_csv),
         cmocka_unit_test(test_export_xlsx),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    glci_report_shutdown();
+    return failed;
 }
