@@ -19,6 +19,11 @@
 
 #define S_FONT "DejaVu Sans"
 #define S_LEGEND_H 24.0
+/* One size for every text of a chart (and 9 for the radar's ring digits):
+ * each size and weight is a separate set of glyph outlines in an SVG, and
+ * those are most of its bytes. */
+#define S_TEXT 10.0
+#define S_DIGITS 9.0
 
 /* ---- Palette ------------------------------------------------------------ */
 
@@ -201,7 +206,7 @@ static void s_legend(cairo_t *cr, double w, const glci_report_t *r,
                      const glci_report_city_t *c)
 {
     char label[160], median[96];
-    glci_chart_font(cr, 11, 0);
+    glci_chart_font(cr, S_TEXT, 0);
     double y = 15, x = 4;
     s_city_line(cr);
     cairo_move_to(cr, x, y - 4);
@@ -263,7 +268,7 @@ static void s_radar(cairo_t *cr, double w, double h, const glci_report_t *r,
         cairo_line_to(cr, cx + rad * cos(ang[k]), cy + rad * sin(ang[k]));
     }
     cairo_stroke(cr);
-    glci_chart_font(cr, 9, 0);
+    glci_chart_font(cr, S_DIGITS, 0);
     glci_chart_colour(cr, GLCI_COLOUR_MUTED, 1.0);
     for (int ring = 1; ring <= 4; ring++) {
         char t[8];
@@ -334,7 +339,7 @@ static void s_radar(cairo_t *cr, double w, double h, const glci_report_t *r,
         /* a label above or below the centre must stay clear of its
          * neighbours, which start (rad + 10) sin(pi / 6) to either side */
         double max_w = align == GLCI_ALIGN_CENTRE ? fmin(label_w * 1.6, rad + 2) : label_w;
-        glci_chart_font(cr, 9.5, 0);
+        glci_chart_font(cr, S_TEXT, 0);
         size_t nl = glci_chart_wrap(cr, fw->focus[k].name, max_w, 3, lines);
         if (!c->has_result)
             score[0] = '\0';
@@ -342,14 +347,14 @@ static void s_radar(cairo_t *cr, double w, double h, const glci_report_t *r,
             snprintf(score, sizeof score, "%.1f", c->focus[k].score);
         else
             snprintf(score, sizeof score, "no data");
-        double lh = 11.5;
+        double lh = 12.0;
         double block = lh * (double)(nl + (score[0] != '\0'));
         double y0 = si < -0.3 ? ay - block + 8 : si > 0.3 ? ay + 9 : ay - block / 2 + 9;
         glci_chart_colour(cr, GLCI_COLOUR_INK, 1.0);
         for (size_t l = 0; l < nl; l++)
             glci_chart_text(cr, ax, y0 + lh * (double)l, lines[l], align);
         if (score[0]) {
-            glci_chart_font(cr, 9.5, 1);
+            glci_chart_font(cr, S_TEXT, 1);
             glci_chart_colour(cr, GLCI_COLOUR_CITY, 1.0);
             glci_chart_text(cr, ax, y0 + lh * (double)nl, score, align);
         }
@@ -365,7 +370,7 @@ static void s_trend(cairo_t *cr, double w, double h, const glci_report_t *r,
     s_legend(cr, w, r, c);
     double x0 = 44, x1 = w - 24, y0 = S_LEGEND_H + 14, y1 = h - 26;
     size_t n = r->n_periods;
-    glci_chart_font(cr, 10, 0);
+    glci_chart_font(cr, S_TEXT, 0);
     cairo_set_line_width(cr, 1.0);
     for (int g = 0; g <= 4; g++) {
         double y = y1 - (y1 - y0) * g / 4.0;
@@ -420,7 +425,7 @@ static void s_trend(cairo_t *cr, double w, double h, const glci_report_t *r,
             cairo_move_to(cr, xs[i], S_Y(c->trend[i].score));
     }
     cairo_stroke(cr);
-    glci_chart_font(cr, 9.5, 1);
+    glci_chart_font(cr, S_TEXT, 1);
     for (size_t i = 0; i < n; i++) {
         if (!c->trend[i].present)
             continue;
@@ -446,7 +451,7 @@ static void s_bar_row(cairo_t *cr, double w, double y, double row_h, const char 
     char lines[2][160], t[32];
     double label_w = w * 0.36, bx0 = label_w + 10, bx1 = w - 52;
     double bar_h = fmin(16, row_h * 0.5), by = y + (row_h - bar_h) / 2;
-    glci_chart_font(cr, 10, bold);
+    glci_chart_font(cr, S_TEXT, bold);
     size_t nl = glci_chart_wrap(cr, name, label_w, 2, lines);
     glci_chart_colour(cr, GLCI_COLOUR_INK, 1.0);
     double ty = y + row_h / 2 + 3.5 - 6.0 * (double)(nl - 1);
@@ -455,7 +460,7 @@ static void s_bar_row(cairo_t *cr, double w, double y, double row_h, const char 
     glci_chart_colour(cr, GLCI_COLOUR_GRID, 0.45);
     cairo_rectangle(cr, bx0, by, bx1 - bx0, bar_h);
     cairo_fill(cr);
-    glci_chart_font(cr, 10, 1);
+    glci_chart_font(cr, S_TEXT, 1);
     if (v.present) {
         glci_chart_colour(cr, GLCI_COLOUR_CITY, 1.0);
         cairo_rectangle(cr, bx0, by, (bx1 - bx0) * fmax(0, fmin(100, v.score)) / 100, bar_h);
@@ -464,7 +469,7 @@ static void s_bar_row(cairo_t *cr, double w, double y, double row_h, const char 
         glci_chart_colour(cr, GLCI_COLOUR_INK, 1.0);
         glci_chart_text(cr, bx1 + 8, by + bar_h / 2 + 3.5, t, GLCI_ALIGN_LEFT);
     } else {
-        glci_chart_font(cr, 9.5, 0);
+        glci_chart_font(cr, S_TEXT, 0);
         glci_chart_colour(cr, GLCI_COLOUR_MUTED, 1.0);
         glci_chart_text(cr, bx0 + 6, by + bar_h / 2 + 3.5, "no score", GLCI_ALIGN_LEFT);
     }

@@ -16,10 +16,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "glci_alloc.h"
 #include "glci_chart.h"
@@ -27,6 +30,7 @@
 #include "glci_text.h"
 
 #define S_MARKER ".glci-report"
+#define S_MAX_THREADS 4
 
 /* ---- Pieces of every page ----------------------------------------------- */
 
@@ -619,68 +623,131 @@ static int s_prepare(const char *dir, char *err, size_t errlen)
     return 0;
 }
 
+/* Writes city c's three charts and its page. */
+static int s_city_files(const glci_report_t *r, const glci_report_city_t *c, const char *dir,
+                        uint32_t *scratch, char *err, size_t errlen)
+{
+    char path[4096];
+    glci_report_file_t file = {0};
+    int rc = 0;
+    for (int k = 0; k < GLCI_CHART_KINDS && rc == 0; k++) {
+        snprintf(path, sizeof path, "%s/charts/%s-%s.svg", dir, c->id,
+                 glci_chart_name((glci_chart_kind_t)k));
+        if ((rc = glci_report_file_open(&file, path, err, errlen)) != 0)
+            break;
+        rc = glci_chart_svg((glci_chart_kind_t)k, r, c, file.f);
+        if (rc != 0) {
+            snprintf(err, errlen, "cannot draw %.900s: %s", path, glci_report_strerror(rc));
+            break;
+        }
+        rc = glci_report_file_commit(&file, err, errlen);
+    }
+    if (rc == 0) {
+        snprintf(path, sizeof path, "%s/city-%s.html", dir, c->id);
+        if ((rc = glci_report_file_open(&file, path, err, errlen)) == 0) {
+            s_city_page(file.f, r, c, scratch);
+            rc = glci_report_file_commit(&file, err, errlen);
+        }
+    }
+    glci_report_file_abort(&file);
+    return rc;
+}
+
+/* The city pages are written by a few threads, each taking the next city
+ * (charts are most of the work and the cities are independent; Cairo draws
+ * on separate surfaces from any thread). The first failure stops them. */
+typedef struct {
+    const glci_report_t *r;
+    const char *dir;
+    atomic_size_t next;
+    atomic_int failed;
+    pthread_mutex_t lock;
+    int rc;                     /* the first failure, under lock */
+    char err[1024];
+} s_work_t;
+
+static void *s_worker(void *arg)
+{
+    s_work_t *w = arg;
+    uint32_t *scratch = glci_xcalloc(w->r->fw->n_ind ? w->r->fw->n_ind : 1, sizeof *scratch);
+    char err[1024];
+    while (!atomic_load(&w->failed)) {
+        size_t i = atomic_fetch_add(&w->next, 1);
+        if (i >= w->r->n_cities)
+            break;
+        int rc = s_city_files(w->r, &w->r->cities[i], w->dir, scratch, err, sizeof err);
+        if (rc != 0) {
+            pthread_mutex_lock(&w->lock);
+            if (w->rc == 0) {
+                w->rc = rc;
+                snprintf(w->err, sizeof w->err, "%s", err);
+            }
+            pthread_mutex_unlock(&w->lock);
+            atomic_store(&w->failed, 1);
+        }
+    }
+    free(scratch);
+    return NULL;
+}
+
+static int s_city_pages(const glci_report_t *r, const char *dir, char *err, size_t errlen)
+{
+    s_work_t w = {.r = r, .dir = dir};
+    atomic_init(&w.next, 0);
+    atomic_init(&w.failed, 0);
+    pthread_mutex_init(&w.lock, NULL);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t n = cpus < 1 ? 1 : cpus > S_MAX_THREADS ? S_MAX_THREADS : (size_t)cpus;
+    if (n > r->n_cities)
+        n = r->n_cities ? r->n_cities : 1;
+    pthread_t threads[S_MAX_THREADS];
+    size_t started = 0;
+    for (; started + 1 < n; started++)
+        if (pthread_create(&threads[started], NULL, s_worker, &w) != 0)
+            break;              /* fewer helpers; this thread works too */
+    s_worker(&w);
+    for (size_t k = 0; k < started; k++)
+        pthread_join(threads[k], NULL);
+    pthread_mutex_destroy(&w.lock);
+    if (w.rc != 0)
+        snprintf(err, errlen, "%s", w.err);
+    return w.rc;
+}
+
 int glci_report_write_site(const glci_report_t *r, const char *dir, size_t *n_pages,
                            char *err, size_t errlen)
 {
     char path[4096];
     glci_report_file_t file = {0};
-    uint32_t *scratch = glci_xcalloc(r->fw->n_ind ? r->fw->n_ind : 1, sizeof *scratch);
-    size_t pages = 0;
     int rc;
     if (strlen(dir) > 3000) {
         snprintf(err, errlen, "output folder name too long");
-        rc = GLCI_REPORT_EIO;
-        goto cleanup;
+        return GLCI_REPORT_EIO;
     }
     for (size_t i = 0; i < r->n_cities; i++)
         if (!s_id_ok(r->cities[i].id)) {
             snprintf(err, errlen, "city id '%.64s' cannot name a file", r->cities[i].id);
-            rc = GLCI_REPORT_EINVAL;
-            goto cleanup;
+            return GLCI_REPORT_EINVAL;
         }
     rc = s_prepare(dir, err, errlen);
     if (rc != 0)
-        goto cleanup;
+        return rc;
     snprintf(path, sizeof path, "%s/%s", dir, S_MARKER);
     if ((rc = glci_report_file_open(&file, path, err, errlen)) != 0)
-        goto cleanup;
+        return rc;
     fputs("glci report: this folder is written by `glci report --out`, which may "
           "overwrite it\n", file.f);
     if ((rc = glci_report_file_commit(&file, err, errlen)) != 0)
-        goto cleanup;
-
-    for (size_t i = 0; i < r->n_cities; i++) {
-        const glci_report_city_t *c = &r->cities[i];
-        for (int k = 0; k < GLCI_CHART_KINDS; k++) {
-            snprintf(path, sizeof path, "%s/charts/%s-%s.svg", dir, c->id,
-                     glci_chart_name((glci_chart_kind_t)k));
-            if ((rc = glci_report_file_open(&file, path, err, errlen)) != 0)
-                goto cleanup;
-            rc = glci_chart_svg((glci_chart_kind_t)k, r, c, file.f);
-            if (rc != 0) {
-                snprintf(err, errlen, "cannot draw %s: %s", path, glci_report_strerror(rc));
-                goto cleanup;
-            }
-            if ((rc = glci_report_file_commit(&file, err, errlen)) != 0)
-                goto cleanup;
-        }
-        snprintf(path, sizeof path, "%s/city-%s.html", dir, c->id);
-        if ((rc = glci_report_file_open(&file, path, err, errlen)) != 0)
-            goto cleanup;
-        s_city_page(file.f, r, c, scratch);
-        if ((rc = glci_report_file_commit(&file, err, errlen)) != 0)
-            goto cleanup;
-        pages++;
-    }
+        return rc;
+    if ((rc = s_city_pages(r, dir, err, errlen)) != 0)
+        return rc;
     snprintf(path, sizeof path, "%s/index.html", dir);
     if ((rc = glci_report_file_open(&file, path, err, errlen)) != 0)
-        goto cleanup;
+        return rc;
     s_index_page(file.f, r);
-    rc = glci_report_file_commit(&file, err, errlen);
-cleanup:
-    glci_report_file_abort(&file);
-    free(scratch);
-    if (rc == 0 && n_pages)
-        *n_pages = pages;
-    return rc;
+    if ((rc = glci_report_file_commit(&file, err, errlen)) != 0)
+        return rc;
+    if (n_pages)
+        *n_pages = r->n_cities;
+    return 0;
 }
