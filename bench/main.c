@@ -15,6 +15,7 @@ static const struct {
     {"ingest", glci_bench_ingest, "collector over CURVE, several senders"},
     {"agent", glci_bench_agent, "agent idle footprint and drain rate"},
     {"cli", glci_bench_cli, "rank/show latency as whole processes"},
+    {"report", glci_bench_report, "glci report (site, PDF, xlsx) as whole processes"},
 };
 
 int main(int argc, char **argv)
