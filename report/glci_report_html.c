@@ -76,7 +76,9 @@ static void s_css(FILE *f)
         "dl.facts div{min-width:8rem}\n"
         "dl.facts dt{color:var(--muted);font-size:.85rem}\n"
         "dl.facts dd{margin:0;font-size:1.6rem;font-weight:700}\n"
-        "figure{margin:1.2rem 0 2rem}\n"
+        ".charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,30rem),1fr));"
+        "gap:0 2rem;align-items:start}\n"
+        "figure{margin:1.2rem 0 1.5rem}\n"
         "figure img{max-width:100%;height:auto}\n"
         "figcaption{font-weight:600;margin:.2rem 0}\n"
         "details summary{cursor:pointer;color:#005b8f}\n"
@@ -568,9 +570,11 @@ static void s_city_page(FILE *f, const glci_report_t *r, const glci_report_city_
     else if (!c->ranked)
         fprintf(f, "<p>Not ranked in %d: an area has no score or fewer than %.0f%% of the "
                 "indicators have a value.</p>\n", (int)r->period, r->fw->min_coverage * 100.0);
+    fputs("<section class=\"charts\" aria-label=\"Charts\">\n", f);
     s_focus_figure(f, r, c);
-    s_trend_figure(f, r, c);
     s_areas_figure(f, r, c);
+    s_trend_figure(f, r, c);
+    fputs("</section>\n", f);
     s_indicators(f, r, c);
     s_missing(f, r, c, scratch);
     s_peers(f, r, c);
