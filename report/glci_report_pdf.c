@@ -130,7 +130,7 @@ static void s_page_one(cairo_t *cr, const glci_report_t *r, const glci_report_ci
     if (c->ranked)
         snprintf(v, sizeof v, "%u of %zu", c->rank, r->n_ranked);
     else
-        snprintf(v, sizeof v, "not ranked");
+        snprintf(v, sizeof v, "\xe2\x80\x93");      /* the line below says why */
     s_fact(cr, S_MARGIN + w * 0.25, y + 10, "Rank", v);
     if (c->has_result)
         snprintf(v, sizeof v, "%.0f%%", c->coverage * 100.0);
@@ -140,6 +140,20 @@ static void s_page_one(cairo_t *cr, const glci_report_t *r, const glci_report_ci
     glci_report_fmt_score(r->index_median[r->n_periods - 1], v, sizeof v);
     s_fact(cr, S_MARGIN + w * 0.75, y + 10, "Network median", v);
     y += 52;
+    if (!c->has_result || !c->ranked) {
+        if (!c->has_result)
+            snprintf(line, sizeof line, "No result for %d: the city has no value that counts "
+                     "for it.", (int)r->period);
+        else
+            snprintf(line, sizeof line, "Not ranked in %d: an area has no score or fewer than "
+                     "%.0f%% of the indicators have a value.", (int)r->period,
+                     r->fw->min_coverage * 100.0);
+        glci_chart_font(cr, 9, 0);
+        glci_chart_colour(cr, GLCI_COLOUR_INK, 1.0);
+        glci_chart_fit(cr, line, w, fitted, sizeof fitted);
+        glci_chart_text(cr, S_MARGIN, y + 4, fitted, GLCI_ALIGN_LEFT);
+        y += 14;
+    }
 
     /* the three charts share what is left of the page */
     double heads = 3 * 18.0, avail = S_BOTTOM - y - heads;

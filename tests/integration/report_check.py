@@ -502,7 +502,7 @@ def cmd_pdf(args):
                         "--period", str(period)], capture_output=True, text=True)
     if r.returncode != 0:
         # a city without a result for the period: its profile says so
-        if "no data" not in text:
+        if "No result for" not in text:
             problem(f"{args.file}: a city without data, and the profile does not say so")
     else:
         show = json.loads(r.stdout)
