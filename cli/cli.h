@@ -140,6 +140,23 @@ void glci_period_release(glci_period_t *p);
 int glci_cli_latest_period(const glci_cmd_t *cmd, const glci_cli_t *cli,
                            glci_view_t *v, int32_t *out);
 
+/* ---- Every city of a view (city_list.c) --------------------------------- */
+
+typedef struct {
+    size_t n, cap;
+    glci_city_t *rows;          /* copies, in id order */
+} glci_city_list_t;
+
+/* Copies every city of the view into *out (released by
+ * glci_city_list_release). Returns 0 or a negative store code (*out then
+ * empty). */
+int glci_city_list_load(glci_view_t *v, glci_city_list_t *out);
+
+/* The city with this id, or NULL (binary search). */
+const glci_city_t *glci_city_list_find(const glci_city_list_t *l, const char *id);
+
+void glci_city_list_release(glci_city_list_t *l);
+
 /* ---- The commands ----------------------------------------------------- */
 
 extern const glci_cmd_t glci_cmd_init, glci_cmd_collector_key,

@@ -13,27 +13,6 @@
 #include "glci_sheet.h"
 
 typedef struct {
-    size_t n, cap;
-    glci_city_t *rows;          /* id order, as the view gives them */
-} s_cities_t;
-
-static int s_city_cb(void *ctx, const glci_city_t *c)
-{
-    s_cities_t *l = ctx;
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 64;
-        l->rows = glci_xrealloc(l->rows, l->cap * sizeof *l->rows);
-    }
-    l->rows[l->n++] = *c;
-    return 0;
-}
-
-static int s_city_cmp(const void *key, const void *elem)
-{
-    return strcmp(key, ((const glci_city_t *)elem)->id);
-}
-
-typedef struct {
     glci_sheet_export_t *x;
     const char *city, *indicator;
     int32_t lo, hi;             /* periods of the values sheet */
@@ -55,10 +34,10 @@ int glci_export_xlsx(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_view_t *
                      int with_period, const char *path)
 {
     char err[1024] = "";
-    s_cities_t cities = {0};
+    glci_city_list_t cities = {0};
     glci_sheet_export_t *x = NULL;
     int status = GLCI_EXIT_FAIL;
-    int rc = glci_view_cities(v, s_city_cb, &cities);
+    int rc = glci_city_list_load(v, &cities);
     if (rc != 0) {
         glci_cli_store_fail(cmd, cli, rc, "cannot read the cities");
         goto cleanup;
@@ -78,8 +57,7 @@ int glci_export_xlsx(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_view_t *
         }
         for (size_t k = 0; k < per.n && rc == 0; k++) {
             const glci_period_row_t *row = &per.rows[k];
-            const glci_city_t *c = bsearch(row->city, cities.rows, cities.n,
-                                           sizeof *cities.rows, s_city_cmp);
+            const glci_city_t *c = glci_city_list_find(&cities, row->city);
             rc = glci_sheet_export_result(x, row->city, c ? c->name : "", c ? c->country : "",
                                           row->ranked, row->rank, row->result);
         }
@@ -125,6 +103,6 @@ int glci_export_xlsx(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_view_t *
     status = GLCI_EXIT_OK;
 cleanup:
     glci_sheet_export_abort(&x);
-    free(cities.rows);
+    glci_city_list_release(&cities);
     return status;
 }

@@ -18,22 +18,6 @@
 #include "glci_alloc.h"
 #include "glci_report.h"
 
-typedef struct {
-    size_t n, cap;
-    glci_city_t *rows;
-} s_cities_t;
-
-static int s_city_cb(void *ctx, const glci_city_t *c)
-{
-    s_cities_t *l = ctx;
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 64;
-        l->rows = glci_xrealloc(l->rows, l->cap * sizeof *l->rows);
-    }
-    l->rows[l->n++] = *c;
-    return 0;
-}
-
 static int s_period_row_cmp(const void *key, const void *elem)
 {
     return strcmp(key, ((const glci_period_row_t *const *)elem)[0]->city);
@@ -79,7 +63,7 @@ static int s_first_period(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_vie
 static int s_fill(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_view_t *v,
                   const glci_framework_t *fw, int32_t period, glci_report_t *r)
 {
-    s_cities_t cities = {0};
+    glci_city_list_t cities = {0};
     glci_period_t per = {0};
     const glci_period_row_t **by_id = NULL;
     int status = GLCI_EXIT_FAIL;
@@ -87,7 +71,7 @@ static int s_fill(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_view_t *v,
     if (s_first_period(cmd, cli, v, period, &first) != 0)
         goto cleanup;
     glci_report_init(r, fw, period, first, (int64_t)time(NULL));
-    int rc = glci_view_cities(v, s_city_cb, &cities);
+    int rc = glci_city_list_load(v, &cities);
     if (rc != 0) {
         glci_cli_store_fail(cmd, cli, rc, "cannot read the cities");
         goto cleanup;
@@ -150,7 +134,7 @@ static int s_fill(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_view_t *v,
 cleanup:
     free(by_id);
     glci_period_release(&per);
-    free(cities.rows);
+    glci_city_list_release(&cities);
     return status;
 }
 

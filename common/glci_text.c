@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,4 +111,24 @@ void glci_format_double(double v, char *buf, size_t len)
             return;
     }
     snprintf(buf, len, "%.17g", v);
+}
+
+void glci_format_value(double v, char *buf, size_t len)
+{
+    double a = v < 0 ? -v : v;
+    if (!isfinite(v) || (a != 0.0 && (a < 0.01 || a >= 1e9))) {
+        snprintf(buf, len, "%.4g", v);
+        return;
+    }
+    snprintf(buf, len, "%.2f", v);
+    char *dot = strchr(buf, '.');
+    if (dot) {
+        char *end = buf + strlen(buf);
+        while (end > dot + 1 && end[-1] == '0')
+            *--end = '\0';
+        if (end == dot + 1)
+            *dot = '\0';
+    }
+    if (strcmp(buf, "-0") == 0)
+        snprintf(buf, len, "0");
 }

@@ -24,4 +24,9 @@ void glci_format_iso_time(int64_t unix_seconds, char *buf, size_t len);
  * the fewest digits that round-trip). buf at least 32 bytes. */
 void glci_format_double(double v, char *buf, size_t len);
 
+/* A measured value for people: at most two decimals, no trailing zeros
+ * ("41", "41.5", "99.07"); magnitudes under 0.01 or from 1e9 up, and
+ * non-finite values, in %.4g form. */
+void glci_format_value(double v, char *buf, size_t len);
+
 #endif

@@ -496,10 +496,10 @@ static void s_areas(cairo_t *cr, double w, double h, const glci_report_t *r,
     double top = S_LEGEND_H + 8;
     size_t rows = 1 + fw->n_areas;
     double row_h = (h - top) / (double)rows;
-    glci_report_score_t idx = c->has_result ? c->index : (glci_report_score_t){0, 0};
+    glci_report_score_t idx = c->index;
     s_bar_row(cr, w, top, row_h, "Index", 1, idx, r->index_median[r->n_periods - 1]);
     for (uint32_t a = 0; a < fw->n_areas; a++) {
-        glci_report_score_t v = c->has_result ? c->areas[a] : (glci_report_score_t){0, 0};
+        glci_report_score_t v = c->areas[a];
         s_bar_row(cr, w, top + row_h * (double)(a + 1), row_h, fw->areas[a].name, 0, v,
                   r->area_median[a]);
     }

@@ -132,8 +132,10 @@ void glci_report_init(glci_report_t *r, const glci_framework_t *fw, int32_t peri
  * and twice. */
 void glci_report_release(glci_report_t *r);
 
-/* Adds a city without a result (every score absent). Cities must be added
- * in strictly increasing id order (strcmp; a programmer error otherwise).
+/* Adds a city without a result: every score and value absent (present 0),
+ * so renderers read a city's scores without asking has_result. Cities must
+ * be added in strictly increasing id order (strcmp; a programmer error
+ * otherwise).
  * The pointer returned is valid until the next add. */
 glci_report_city_t *glci_report_add_city(glci_report_t *r, const char *id,
                                          const char *name, const char *country);

@@ -151,6 +151,16 @@ static void s_num_cell(FILE *f, const char *key, glci_report_score_t s)
     fprintf(f, "\" data-value=\"%s\">%s</td>", exact, shown);
 }
 
+/* The two number cells of a data table's row, the city's and the network
+ * median, and the row's end. */
+static void s_city_and_median(FILE *f, const char *key, glci_report_score_t v,
+                              glci_report_score_t median)
+{
+    s_num_cell(f, key, v);
+    s_num_cell(f, "median", median);
+    fputs("</tr>\n", f);
+}
+
 /* 1 if id can name a file of the site: [A-Za-z0-9._-], not starting with
  * a dot (store ids are stricter still). */
 static int s_id_ok(const char *id)
@@ -271,7 +281,7 @@ static void s_index_page(FILE *f, const glci_report_t *r)
         fputs("\">", f);
         glci_report_esc(f, c->country);
         fputs("</td>", f);
-        s_num_cell(f, "index", c->has_result ? c->index : (glci_report_score_t){0, 0});
+        s_num_cell(f, "index", c->index);
         if (c->has_result) {
             char exact[32];
             glci_format_double(c->coverage, exact, sizeof exact);
@@ -283,7 +293,7 @@ static void s_index_page(FILE *f, const glci_report_t *r)
         for (uint32_t a = 0; a < fw->n_areas; a++) {
             char key[96];
             snprintf(key, sizeof key, "area:%s", fw->areas[a].id);
-            s_num_cell(f, key, c->has_result ? c->areas[a] : (glci_report_score_t){0, 0});
+            s_num_cell(f, key, c->areas[a]);
         }
         fputs("</tr>\n", f);
     }
@@ -331,9 +341,7 @@ static void s_focus_figure(FILE *f, const glci_report_t *r, const glci_report_ci
         fputs("</td><th scope=\"row\">", f);
         glci_report_esc(f, fw->focus[k].name);
         fputs("</th>", f);
-        s_num_cell(f, "score", c->has_result ? c->focus[k] : (glci_report_score_t){0, 0});
-        s_num_cell(f, "median", r->focus_median[k]);
-        fputs("</tr>\n", f);
+        s_city_and_median(f, "score", c->focus[k], r->focus_median[k]);
     }
     fputs("</tbody></table>\n</details>\n</figure>\n", f);
 }
@@ -347,9 +355,7 @@ static void s_trend_figure(FILE *f, const glci_report_t *r, const glci_report_ci
     for (size_t i = 0; i < r->n_periods; i++) {
         int p = (int)r->first_period + (int)i;
         fprintf(f, "<tr data-period=\"%d\"><th scope=\"row\">%d</th>", p, p);
-        s_num_cell(f, "index", c->trend[i]);
-        s_num_cell(f, "median", r->index_median[i]);
-        fputs("</tr>\n", f);
+        s_city_and_median(f, "index", c->trend[i], r->index_median[i]);
     }
     fputs("</tbody></table>\n</details>\n</figure>\n", f);
 }
@@ -362,18 +368,14 @@ static void s_areas_figure(FILE *f, const glci_report_t *r, const glci_report_ci
           "<th scope=\"col\" class=\"num\">Score</th><th scope=\"col\" class=\"num\">"
           "Network median</th></tr></thead><tbody>\n<tr data-area=\"\"><th scope=\"row\">"
           "Index</th>", f);
-    s_num_cell(f, "score", c->has_result ? c->index : (glci_report_score_t){0, 0});
-    s_num_cell(f, "median", r->index_median[r->n_periods - 1]);
-    fputs("</tr>\n", f);
+    s_city_and_median(f, "score", c->index, r->index_median[r->n_periods - 1]);
     for (uint32_t a = 0; a < fw->n_areas; a++) {
         fputs("<tr data-area=\"", f);
         glci_report_esc(f, fw->areas[a].id);
         fputs("\"><th scope=\"row\">", f);
         glci_report_esc(f, fw->areas[a].name);
         fputs("</th>", f);
-        s_num_cell(f, "score", c->has_result ? c->areas[a] : (glci_report_score_t){0, 0});
-        s_num_cell(f, "median", r->area_median[a]);
-        fputs("</tr>\n", f);
+        s_city_and_median(f, "score", c->areas[a], r->area_median[a]);
     }
     fputs("</tbody></table>\n</details>\n</figure>\n", f);
 }
@@ -405,7 +407,7 @@ static void s_indicators(FILE *f, const glci_report_t *r, const glci_report_city
     for (uint32_t k = 0; k < fw->n_focus; k++) {
         const glci_focus_t *fo = &fw->focus[k];
         char s[32], m[32];
-        glci_report_fmt_score(c->has_result ? c->focus[k] : (glci_report_score_t){0, 0}, s,
+        glci_report_fmt_score(c->focus[k], s,
                               sizeof s);
         glci_report_fmt_score(r->focus_median[k], m, sizeof m);
         fprintf(f, "<tbody><tr class=\"group\"><th colspan=\"%d\" scope=\"colgroup\">", cols);
@@ -425,7 +427,7 @@ static void s_indicators(FILE *f, const glci_report_t *r, const glci_report_city
             fputs("</code></td>", f);
             if (v->present) {
                 char shown[32], exact[32];
-                glci_report_fmt_value(v->value, shown, sizeof shown);
+                glci_format_value(v->value, shown, sizeof shown);
                 glci_format_double(v->value, exact, sizeof exact);
                 fprintf(f, "<td class=\"num\" data-key=\"value\" data-value=\"%s\">%s</td><td>",
                         exact, shown);
@@ -476,7 +478,7 @@ static void s_missing(FILE *f, const glci_report_t *r, const glci_report_city_t 
         fputs("</code>: ", f);
         if (v->present) {
             char shown[32];
-            glci_report_fmt_value(v->value, shown, sizeof shown);
+            glci_format_value(v->value, shown, sizeof shown);
             fprintf(f, "carried from %d (%s ", (int)v->period, shown);
             glci_report_esc(f, ind->unit);
             fputs(")", f);
@@ -515,7 +517,7 @@ static void s_peers(FILE *f, const glci_report_t *r, const glci_report_city_t *c
             fprintf(f, " %.1f", peer->score);
             for (size_t j = 0; j < peer->n_ind; j++) {
                 char v[32];
-                glci_report_fmt_value(peer->ind[j].value, v, sizeof v);
+                glci_format_value(peer->ind[j].value, v, sizeof v);
                 fputs(j == 0 ? ": " : "; ", f);
                 glci_report_esc(f, fw->ind[peer->ind[j].ind].name);
                 fprintf(f, " %s ", v);
@@ -543,7 +545,7 @@ static void s_city_page(FILE *f, const glci_report_t *r, const glci_report_city_
     glci_report_esc(f, c->country);
     fprintf(f, " &middot; city id <code>%s</code></p>\n</header>\n<main>\n<dl class=\"facts\">",
             c->id);
-    glci_report_fmt_score(c->has_result ? c->index : (glci_report_score_t){0, 0}, v, sizeof v);
+    glci_report_fmt_score(c->index, v, sizeof v);
     char exact[32] = "";
     if (c->has_result && c->index.present)
         glci_format_double(c->index.score, exact, sizeof exact);

@@ -16,10 +16,6 @@ void glci_report_esc(FILE *f, const char *s);
 /* "61.3" (one decimal), or "–" when absent. */
 void glci_report_fmt_score(glci_report_score_t s, char *buf, size_t len);
 
-/* A measured value for people: at most two decimals, no trailing zeros
- * ("41", "99.07"); very small or large magnitudes in %g form. */
-void glci_report_fmt_value(double v, char *buf, size_t len);
-
 /* A file being written: FILE on "PATH.tmp", renamed to PATH on commit. */
 typedef struct {
     FILE *f;

@@ -22,6 +22,7 @@
 #include "glci_alloc.h"
 #include "glci_chart.h"
 #include "glci_report_int.h"
+#include "glci_text.h"
 
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
@@ -125,7 +126,7 @@ static void s_page_one(cairo_t *cr, const glci_report_t *r, const glci_report_ci
     y += s_synthetic(cr, r, c, y);
 
     snprintf(line, sizeof line, "Index %d", (int)r->period);
-    glci_report_fmt_score(c->has_result ? c->index : (glci_report_score_t){0, 0}, v, sizeof v);
+    glci_report_fmt_score(c->index, v, sizeof v);
     s_fact(cr, S_MARGIN, y + 10, line, v);
     if (c->ranked)
         snprintf(v, sizeof v, "%u of %zu", c->rank, r->n_ranked);
@@ -281,7 +282,7 @@ static void s_page_two(cairo_t *cr, const glci_report_t *r, const glci_report_ci
         glci_chart_colour(cr, GLCI_COLOUR_GRID, 0.35);
         cairo_rectangle(cr, S_MARGIN, y, w, rh);
         cairo_fill(cr);
-        glci_report_fmt_score(c->has_result ? c->focus[k] : (glci_report_score_t){0, 0}, s,
+        glci_report_fmt_score(c->focus[k], s,
                               sizeof s);
         glci_report_fmt_score(r->focus_median[k], m, sizeof m);
         glci_chart_font(cr, fs, 1);
@@ -302,7 +303,7 @@ static void s_page_two(cairo_t *cr, const glci_report_t *r, const glci_report_ci
             glci_chart_text(cr, x_name + 3, by, fitted, GLCI_ALIGN_LEFT);
             if (v->present) {
                 char val[32], sc[32];
-                glci_report_fmt_value(v->value, val, sizeof val);
+                glci_format_value(v->value, val, sizeof val);
                 glci_chart_text(cr, x_value, by, val, GLCI_ALIGN_RIGHT);
                 snprintf(line, sizeof line, "%d%s", (int)v->period, v->carried ? " carried" : "");
                 if (v->carried)

@@ -39,26 +39,6 @@ void glci_report_fmt_score(glci_report_score_t s, char *buf, size_t len)
         snprintf(buf, len, "%.1f", s.score);
 }
 
-void glci_report_fmt_value(double v, char *buf, size_t len)
-{
-    double a = fabs(v);
-    if (!isfinite(v) || (a != 0.0 && (a < 0.01 || a >= 1e9))) {
-        snprintf(buf, len, "%.4g", v);
-        return;
-    }
-    snprintf(buf, len, "%.2f", v);
-    char *dot = strchr(buf, '.');
-    if (dot) {
-        char *end = buf + strlen(buf);
-        while (end > dot + 1 && end[-1] == '0')
-            *--end = '\0';
-        if (end == dot + 1)
-            *dot = '\0';
-    }
-    if (strcmp(buf, "-0") == 0)
-        snprintf(buf, len, "0");
-}
-
 int glci_report_file_open(glci_report_file_t *out, const char *path, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);

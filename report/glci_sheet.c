@@ -463,11 +463,11 @@ static void s_template_entry(lxw_workbook *wb, lxw_format *bold, lxw_error *erro
             s_num(&s, 2, cur->last_value, 1);
             s_str(&s, 3, cur->last_source);
         }
-        glci_report_fmt_value(ind->min, lo, sizeof lo);
-        glci_report_fmt_value(ind->max, hi, sizeof hi);
+        glci_format_value(ind->min, lo, sizeof lo);
+        glci_format_value(ind->max, hi, sizeof hi);
         if (t->last && t->last[i].has_last) {
             char v[32];
-            glci_report_fmt_value(t->last[i].last_value, v, sizeof v);
+            glci_format_value(t->last[i].last_value, v, sizeof v);
             snprintf(last, sizeof last, " Last value: %s (%d).", v, (int)t->last[i].last_period);
         }
         snprintf(msg, sizeof msg, "%s (%s): a number from %s to %s.%s", ind->name, ind->unit,
