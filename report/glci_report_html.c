@@ -710,7 +710,7 @@ static int s_city_pages(const glci_report_t *r, const char *dir, char *err, size
     size_t started = 0;
     for (; started + 1 < n; started++)
         if (pthread_create(&threads[started], NULL, s_worker, &w) != 0)
-            break;              /* fewer helpers; this thread works too */
+            break;              /* fewer threads; this one works too */
     s_worker(&w);
     for (size_t k = 0; k < started; k++)
         pthread_join(threads[k], NULL);
