@@ -31,7 +31,7 @@ package: setup
 
 bench: setup
 	@$(MAKE) --no-print-directory build
-	@for b in index store ingest agent cli; do $(BUILD)/bench/glci-bench $$b; done
+	@for b in index store ingest agent cli report; do $(BUILD)/bench/glci-bench $$b; done
 
 clean:
 	@rm -rf $(BUILD)

@@ -3,11 +3,26 @@
 #ifndef GLCI_BENCH_H
 #define GLCI_BENCH_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 int glci_bench_index(int argc, char **argv);
 int glci_bench_store(int argc, char **argv);
 int glci_bench_ingest(int argc, char **argv);
 int glci_bench_agent(int argc, char **argv);
 int glci_bench_cli(int argc, char **argv);
 int glci_bench_sensitivity(int argc, char **argv);
+int glci_bench_report(int argc, char **argv);
+
+/* From bench_cli.c, for benchmarks that time whole glci processes: a
+ * monotonic clock in ms; the median of n values (sorts v); one run of bin
+ * with argv (output to /dev/null), its wall time in ms or -1 unless it
+ * exited 0; a store in dir built through the store API (the shipped
+ * framework, `cities` cities city00000.., the first `inds` indicators in
+ * each of `periods` periods ending 2025), 0 or -1. */
+double glci_bench_now_ms(void);
+double glci_bench_median(double *v, size_t n);
+double glci_bench_run(const char *bin, char *const *argv);
+int glci_bench_build_store(const char *dir, int64_t cities, int64_t inds, int64_t periods);
 
 #endif

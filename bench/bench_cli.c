@@ -264,3 +264,25 @@ int glci_bench_cli(int argc, char **argv)
     }
     return status;
 }
+
+/* ---- shared with the other whole-process benchmarks (bench.h) ----------- */
+
+double glci_bench_now_ms(void)
+{
+    return s_now_ms();
+}
+
+double glci_bench_median(double *v, size_t n)
+{
+    return s_median(v, n);
+}
+
+double glci_bench_run(const char *bin, char *const *argv)
+{
+    return s_run(bin, argv);
+}
+
+int glci_bench_build_store(const char *dir, int64_t cities, int64_t inds, int64_t periods)
+{
+    return s_build(dir, cities, inds, periods);
+}

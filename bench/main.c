@@ -16,6 +16,7 @@ static const struct {
     {"agent", glci_bench_agent, "agent idle footprint and drain rate"},
     {"cli", glci_bench_cli, "rank/show latency as whole processes"},
     {"sensitivity", glci_bench_sensitivity, "rank sensitivity Monte Carlo vs samples and cities"},
+    {"report", glci_bench_report, "glci report (site, PDF, xlsx) as whole processes"},
 };
 
 int main(int argc, char **argv)

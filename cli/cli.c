@@ -18,7 +18,8 @@ static const glci_cmd_t *const s_cmds[] = {
     &glci_cmd_city_key_remove, &glci_cmd_rank, &glci_cmd_show,
     &glci_cmd_history, &glci_cmd_export, &glci_cmd_status, &glci_cmd_rejects,
     &glci_cmd_verify, &glci_cmd_backup, &glci_cmd_framework, &glci_cmd_trend,
-    &glci_cmd_peers, &glci_cmd_sensitivity,
+    &glci_cmd_peers, &glci_cmd_sensitivity, &glci_cmd_report,
+    &glci_cmd_template,
 };
 #define S_N_CMDS (sizeof s_cmds / sizeof s_cmds[0])
 
@@ -113,7 +114,8 @@ static int s_globals(int argc, char **argv, glci_cli_t *cli, char **rest, int *n
     *n_rest = n;
     cli->format = GLCI_FMT_TABLE;
     if (format && glci_format_parse(format, &cli->format) != 0)
-        return s_program_usage("unknown format '%s' (table, json or csv)", format);
+        return s_program_usage("unknown format '%s' (table, json or csv; xlsx for export "
+                               "and template)", format);
     if (!store)
         store = getenv("GLCI_STORE");
     if (!store || !*store)
@@ -189,6 +191,10 @@ int glci_cli_main(int argc, char **argv)
             rc = s_program_usage("unknown command '%s'", rest[0]);
             goto done;
         }
+    }
+    if (cli.format == GLCI_FMT_XLSX && !cmd->xlsx) {
+        rc = glci_usage_error(cmd, "%s", "--format xlsx is only for export and template");
+        goto done;
     }
     rc = cmd->run(cmd, &cli, n - skip, rest + skip);
     if (fflush(stdout) != 0 && rc == GLCI_EXIT_OK)

@@ -41,6 +41,7 @@ typedef struct glci_cmd {
     const char *summary;
     const char *help;
     const char *pos[3];         /* names of the positional arguments, for errors */
+    int xlsx;                   /* takes --format xlsx (with --out FILE) */
     int (*run)(const struct glci_cmd *cmd, const glci_cli_t *cli, int argc, char **argv);
 } glci_cmd_t;
 
@@ -133,6 +134,23 @@ void glci_period_release(glci_period_t *p);
 int glci_cli_latest_period(const glci_cmd_t *cmd, const glci_cli_t *cli,
                            glci_view_t *v, int32_t *out);
 
+/* ---- Every city of a view (city_list.c) --------------------------------- */
+
+typedef struct {
+    size_t n, cap;
+    glci_city_t *rows;          /* copies, in id order */
+} glci_city_list_t;
+
+/* Copies every city of the view into *out (released by
+ * glci_city_list_release). Returns 0 or a negative store code (*out then
+ * empty). */
+int glci_city_list_load(glci_view_t *v, glci_city_list_t *out);
+
+/* The city with this id, or NULL (binary search). */
+const glci_city_t *glci_city_list_find(const glci_city_list_t *l, const char *id);
+
+void glci_city_list_release(glci_city_list_t *l);
+
 /* ---- The commands ----------------------------------------------------- */
 
 extern const glci_cmd_t glci_cmd_init, glci_cmd_collector_key,
@@ -140,7 +158,17 @@ extern const glci_cmd_t glci_cmd_init, glci_cmd_collector_key,
     glci_cmd_city_key_add, glci_cmd_city_key_remove,
     glci_cmd_rank, glci_cmd_show, glci_cmd_history, glci_cmd_export,
     glci_cmd_status, glci_cmd_rejects, glci_cmd_verify, glci_cmd_backup,
-    glci_cmd_framework, glci_cmd_trend, glci_cmd_peers, glci_cmd_sensitivity;
+    glci_cmd_framework, glci_cmd_trend, glci_cmd_peers, glci_cmd_sensitivity,
+    glci_cmd_report, glci_cmd_template;
+
+/* export --format xlsx --out FILE (cmd_export_xlsx.c): the results of
+ * periods first..last (with_period: one period was asked for, so a period
+ * without data fails and the values sheet holds the values that can count
+ * for it) and the stored values, as a workbook at path. Returns the exit
+ * status. */
+int glci_export_xlsx(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_view_t *v,
+                     const glci_framework_t *fw, int32_t first, int32_t last,
+                     int with_period, const char *path);
 
 /* The program: parses the global options, dispatches, returns the exit
  * status. */

@@ -152,13 +152,18 @@ static void s_text_rows(const glci_framework_t *fw, const glci_period_t *p, glci
 
 static int s_export(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char **argv)
 {
-    glci_opt_t opts[] = {{.name = "period", .has_arg = 1}};
-    int rc = glci_args_parse(cmd, argc, argv, opts, 1, NULL, 0, 0, NULL);
+    glci_opt_t opts[] = {{.name = "period", .has_arg = 1}, {.name = "out", .has_arg = 1}};
+    int rc = glci_args_parse(cmd, argc, argv, opts, 2, NULL, 0, 0, NULL);
     if (rc != GLCI_ARGS_OK)
         return rc == GLCI_ARGS_HELP ? GLCI_EXIT_OK : GLCI_EXIT_USAGE;
     int32_t period = 0;
     if (opts[0].seen && glci_args_period(cmd, opts[0].value, &period) != 0)
         return GLCI_EXIT_USAGE;
+    if (cli->format == GLCI_FMT_XLSX && (!opts[1].seen || !*opts[1].value))
+        return glci_usage_error(cmd, "%s", "--format xlsx needs --out FILE");
+    if (cli->format != GLCI_FMT_XLSX && opts[1].seen)
+        return glci_usage_error(cmd, "%s", "--out is for --format xlsx (csv and json go to "
+                                           "standard output)");
 
     glci_store_t *st = NULL;
     glci_view_t *v = NULL;
@@ -185,6 +190,10 @@ static int s_export(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char
             first = 1;
             last = 0;
         }
+    }
+    if (cli->format == GLCI_FMT_XLSX) {
+        status = glci_export_xlsx(cmd, cli, v, fw, first, last, opts[0].seen, opts[1].value);
+        goto cleanup;
     }
     if (cli->format == GLCI_FMT_JSON)
         rows = json_array();
@@ -237,16 +246,20 @@ cleanup:
 
 const glci_cmd_t glci_cmd_export = {
     .name = "export",
-    .usage = "export [--period P]",
-    .summary = "all scores (csv/json)",
+    .usage = "export [--period P] [--format xlsx --out FILE]",
+    .summary = "all scores (csv/json/xlsx)",
     .help =
         "Exports every city's scores for period P, or for every period with\n"
         "results: rank, index, coverage, each area and focus area score, and\n"
         "each indicator's value and score. CSV has one row per city and period\n"
         "(columns area:ID, focus:ID, value:ID, score:ID; empty when absent);\n"
         "JSON has the same as objects (null when absent); the table shows the\n"
-        "index and area scores only.\n\n"
+        "index and area scores only. --format xlsx writes a workbook to --out\n"
+        "FILE: a sheet per level (index, areas, focus areas, indicators), the\n"
+        "values received (values), the framework and an about sheet.\n\n"
         "Options:\n"
-        "  --period P   only this period",
+        "  --period P   only this period\n"
+        "  --out FILE   the workbook to write (with --format xlsx)",
+    .xlsx = 1,
     .run = s_export,
 };

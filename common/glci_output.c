@@ -27,6 +27,8 @@ int glci_format_parse(const char *text, glci_format_t *out)
         *out = GLCI_FMT_JSON;
     else if (strcmp(text, "csv") == 0)
         *out = GLCI_FMT_CSV;
+    else if (strcmp(text, "xlsx") == 0)
+        *out = GLCI_FMT_XLSX;
     else
         return -1;
     return 0;
@@ -285,23 +287,7 @@ void glci_fmt_exact(double v, int present, char *buf, size_t len)
 
 void glci_fmt_value(double v, char *buf, size_t len)
 {
-    double a = fabs(v);
-    if (!isfinite(v) || (a != 0.0 && (a < 0.01 || a >= 1e9))) {
-        snprintf(buf, len, "%.4g", v);
-        return;
-    }
-    /* two decimals at most, no trailing zeros: 41, 41.5, 99.07 */
-    snprintf(buf, len, "%.2f", v);
-    char *dot = strchr(buf, '.');
-    if (dot) {
-        char *end = buf + strlen(buf);
-        while (end > dot + 1 && end[-1] == '0')
-            *--end = '\0';
-        if (end == dot + 1)
-            *dot = '\0';
-    }
-    if (strcmp(buf, "-0") == 0)
-        snprintf(buf, len, "0");
+    glci_format_value(v, buf, len);
 }
 
 void glci_fmt_time(int64_t unix_seconds, char *buf, size_t len)

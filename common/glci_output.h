@@ -17,10 +17,11 @@
 typedef enum {
     GLCI_FMT_TABLE = 0,
     GLCI_FMT_JSON  = 1,
-    GLCI_FMT_CSV   = 2
+    GLCI_FMT_CSV   = 2,
+    GLCI_FMT_XLSX  = 3          /* a workbook file: only commands with xlsx set */
 } glci_format_t;
 
-/* Parses "table", "json", "csv". Returns 0, or -1 for anything else. */
+/* Parses "table", "json", "csv", "xlsx". Returns 0, or -1 for anything else. */
 int glci_format_parse(const char *text, glci_format_t *out);
 
 typedef struct glci_table glci_table_t;

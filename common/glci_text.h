@@ -30,4 +30,9 @@ void glci_format_double(double v, char *buf, size_t len);
 int glci_errf(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* A measured value for people: at most two decimals, no trailing zeros
+ * ("41", "41.5", "99.07"); magnitudes under 0.01 or from 1e9 up, and
+ * non-finite values, in %.4g form. */
+void glci_format_value(double v, char *buf, size_t len);
+
 #endif

@@ -6,7 +6,9 @@
 # with generated CURVE keys, start the collector and one agent per city,
 # drop a SYNTHETIC five-year data set into each agent's spool, wait until the
 # store holds every value, then print the league table, one city's
-# breakdown and the rejects. Everything it started is stopped on exit,
+# breakdown and the rejects, and write the HTML report, a city's PDF
+# profile, the xlsx export and a data-entry template into BUILD_DIR/demo-report
+# (kept after the demo). Everything it started is stopped on exit,
 # including Ctrl-C.
 #
 # Usage: deploy/demo.sh BUILD_DIR
@@ -140,4 +142,13 @@ echo
 echo "== glci verify"
 "$glci" verify
 echo
+# The report outlives the demo's temporary store: it goes to the build folder.
+report="$build/demo-report"
+echo "== glci report --out $report"
+"$glci" report --period $last_year --out "$report"
+"$glci" report --period $last_year --city cork-ie --pdf "$report/cork-ie.pdf"
+"$glci" export --period $last_year --format xlsx --out "$report/glci-export.xlsx"
+"$glci" template --format xlsx --city cork-ie --period $last_year --out "$report/cork-ie-template.xlsx"
+echo
 echo "demo: done; stopping the collector and the agents"
+echo "demo: open file://$report/index.html (profile: $report/cork-ie.pdf)"

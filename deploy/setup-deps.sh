@@ -10,6 +10,11 @@ packages=(
   libprotobuf-c-dev protobuf-c-compiler
   liblmdb-dev lmdb-utils
   libcmocka-dev libinih-dev libjansson-dev libcsv-dev libsystemd-dev
+  # reports: charts (Cairo, with the font the charts and profiles use) and
+  # xlsx workbooks; the report tests render pages in Chromium, PDFs with
+  # poppler and read workbooks back with openpyxl (Debian's python3)
+  libcairo2-dev libfontconfig-dev libxlsxwriter-dev fonts-dejavu-core
+  chromium poppler-utils python3-openpyxl
   clang
   # packaging and its checks: dpkg-shlibdeps needs file; the packages need
   # adduser; the tests render man pages and verify the systemd units

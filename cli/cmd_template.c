@@ -1,0 +1,161 @@
+/* glci template: a data-entry sheet for city staff (SPEC §8), as xlsx or
+ * as CSV in the agent's spool format, for one round (period) and
+ * optionally one city, whose values for that round and last values are
+ * taken from the store (report/glci_sheet.h writes the sheet). */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "glci_alloc.h"
+#include "glci_sheet.h"
+
+/* The current value of the greatest period <= P of one indicator. */
+typedef struct {
+    int32_t period;
+    glci_sheet_last_t *last;
+    char *source;               /* owned copy: rows point into the view */
+} s_last_t;
+
+static int s_last_cb(void *ctx, const glci_history_row_t *row)
+{
+    s_last_t *l = ctx;
+    if (!row->current || row->period > l->period)
+        return 0;
+    if (l->last->has_last && row->period < l->last->last_period)
+        return 0;
+    l->last->has_last = 1;
+    l->last->last_value = row->value;
+    l->last->last_period = row->period;
+    free(l->source);
+    l->source = glci_xstrdup(row->source ? row->source : "");
+    return 0;
+}
+
+/* The round a template is for when none is given: last year, the round
+ * that falls due this year, within the framework's periods. */
+static int32_t s_default_period(const glci_framework_t *fw)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    int32_t p = gmtime_r(&now, &tm) ? (int32_t)(tm.tm_year + 1900 - 1) : fw->first_period;
+    if (p < fw->first_period)
+        p = fw->first_period;
+    if (p > fw->last_period)
+        p = fw->last_period;
+    return p;
+}
+
+static int s_template(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char **argv)
+{
+    glci_opt_t opts[] = {
+        {.name = "out", .has_arg = 1},
+        {.name = "city", .has_arg = 1},
+        {.name = "period", .has_arg = 1},
+    };
+    int rc = glci_args_parse(cmd, argc, argv, opts, 3, NULL, 0, 0, NULL);
+    if (rc != GLCI_ARGS_OK)
+        return rc == GLCI_ARGS_HELP ? GLCI_EXIT_OK : GLCI_EXIT_USAGE;
+    const char *out = opts[0].value, *city = opts[1].value;
+    int32_t period = 0;
+    if (opts[2].seen && glci_args_period(cmd, opts[2].value, &period) != 0)
+        return GLCI_EXIT_USAGE;
+    if (cli->format != GLCI_FMT_XLSX && cli->format != GLCI_FMT_CSV)
+        return glci_usage_error(cmd, "%s", "give --format xlsx or --format csv");
+    if (!out || !*out)
+        return glci_usage_error(cmd, "%s", "missing --out FILE");
+    if (city && !*city)
+        return glci_usage_error(cmd, "%s", "an empty city name");
+
+    glci_store_t *st = NULL;
+    glci_view_t *v = NULL;
+    glci_sheet_last_t *last = NULL;
+    char **sources = NULL;
+    glci_city_t c;
+    int status = GLCI_EXIT_FAIL;
+    char err[1024] = "";
+    if (glci_cli_open(cmd, cli, 1, &st) != 0 || glci_cli_view(cmd, st, &v) != 0)
+        goto cleanup;
+    const glci_framework_t *fw = glci_store_framework(st);
+    if (!opts[2].seen)
+        period = s_default_period(fw);
+    if (period < fw->first_period || period > fw->last_period) {
+        glci_fail(cmd, "period %d is outside the framework's %d to %d", (int)period,
+                  (int)fw->first_period, (int)fw->last_period);
+        goto cleanup;
+    }
+    glci_sheet_template_t t = {.fw = fw, .period = period, .generated = (int64_t)time(NULL)};
+    if (city) {
+        rc = glci_view_city(v, city, &c);
+        if (rc == GLCI_STORE_ENOCITY) {
+            glci_fail(cmd, "no city '%s' in the store", city);
+            goto cleanup;
+        }
+        if (rc != 0) {
+            glci_cli_store_fail(cmd, cli, rc, "cannot read the city");
+            goto cleanup;
+        }
+        last = glci_xcalloc(fw->n_ind ? fw->n_ind : 1, sizeof *last);
+        sources = glci_xcalloc(fw->n_ind ? fw->n_ind : 1, sizeof *sources);
+        for (uint32_t i = 0; i < fw->n_ind; i++) {
+            s_last_t l = {.period = period, .last = &last[i]};
+            rc = glci_view_history(v, c.id, fw->ind[i].id, s_last_cb, &l);
+            sources[i] = l.source;
+            last[i].last_source = l.source ? l.source : "";
+            if (rc != 0) {
+                glci_cli_store_fail(cmd, cli, rc, "cannot read the values");
+                goto cleanup;
+            }
+        }
+        t.city = c.id;
+        t.city_name = c.name;
+        t.country = c.country;
+        t.last = last;
+    }
+    glci_view_end(&v);
+    rc = cli->format == GLCI_FMT_CSV ? glci_sheet_template_csv(&t, out, err, sizeof err)
+                                     : glci_sheet_template_xlsx(&t, out, err, sizeof err);
+    if (rc != 0) {
+        glci_fail(cmd, "%s", err);
+        goto cleanup;
+    }
+    printf("template for %d%s%s: %s (%u indicators)\n", (int)period, city ? ", city " : "",
+           city ? city : "", out, fw->n_ind);
+    status = GLCI_EXIT_OK;
+cleanup:
+    if (sources)
+        for (uint32_t i = 0; st && i < glci_store_framework(st)->n_ind; i++)
+            free(sources[i]);
+    free(sources);
+    free(last);
+    glci_view_end(&v);
+    glci_store_close(&st);
+    return status;
+}
+
+const glci_cmd_t glci_cmd_template = {
+    .name = "template",
+    .usage = "template --format xlsx|csv --out FILE [--city ID] [--period P]",
+    .summary = "data-entry sheet for city staff (xlsx or agent-ready CSV)",
+    .help =
+        "Writes a data-entry sheet for round P (default: last year, the round\n"
+        "due this year): one row per indicator with the columns of the agent's\n"
+        "spool CSV (indicator, period, value, source). With --city ID the rows\n"
+        "start with the city's values for P where it has them, and the xlsx\n"
+        "shows its last value of each indicator.\n\n"
+        "--format csv: the CSV the agent takes into its spool folder once every\n"
+        "value is filled (delete rows you do not report: the agent refuses a\n"
+        "file with an empty value). --format xlsx: the same rows in the sheet\n"
+        "'entry', each value checked by Excel against the indicator's valid\n"
+        "range, with its name, unit and last value shown as you type; a sheet\n"
+        "'guide' lists every indicator; saved as CSV, 'entry' is the agent's\n"
+        "format.\n\n"
+        "Options:\n"
+        "  --out FILE    the sheet to write\n"
+        "  --city ID     fill in what the store holds for this city\n"
+        "  --period P    the round (year)",
+    .xlsx = 1,
+    .run = s_template,
+};

@@ -1,0 +1,368 @@
+/* The printable city profile (glci_report_write_profile): two A4 pages
+ * through Cairo's PDF surface, with the same chart code as the web pages.
+ *
+ *   page 1  the city, its key figures (index, rank, coverage, network
+ *           median), the radar of its focus areas, the area bars and the
+ *           index over time
+ *   page 2  every indicator grouped by focus area (value, unit, period,
+ *           carried mark, score, light when known), what is missing for
+ *           the round and, when supplied, its peers
+ *
+ * The indicator table's row height shrinks to fit the framework on one
+ * page, so the profile is always exactly two pages. */
+#include "glci_report.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cairo-pdf.h>
+
+#include "glci_alloc.h"
+#include "glci_chart.h"
+#include "glci_report_int.h"
+#include "glci_text.h"
+
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
+
+#define S_PAGE_W 595.276        /* A4 in points */
+#define S_PAGE_H 841.890
+#define S_MARGIN 40.0
+#define S_BOTTOM (S_PAGE_H - 42.0)
+
+static cairo_status_t s_write(void *closure, const unsigned char *data, unsigned int len)
+{
+    FILE *f = closure;
+    return fwrite(data, 1, len, f) == len ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
+}
+
+static void s_footer(cairo_t *cr, const glci_report_t *r, int page)
+{
+    char when[64], line[512], fitted[512], num[32];
+    glci_report_fmt_time(r->generated, when, sizeof when);
+    snprintf(line, sizeof line, "Generated %s by glci from the collector's store \xc2\xb7 "
+             "framework %s %s (SHA-256 %.12s\xe2\x80\xa6)", when, r->fw->id, r->fw->version,
+             r->fw->hash_hex);
+    snprintf(num, sizeof num, "page %d of 2", page);
+    glci_chart_font(cr, 7.5, 0);
+    glci_chart_colour(cr, GLCI_COLOUR_MUTED, 1.0);
+    double w = glci_chart_text(cr, S_PAGE_W - S_MARGIN, S_PAGE_H - 24, num, GLCI_ALIGN_RIGHT);
+    glci_chart_fit(cr, line, S_PAGE_W - 2 * S_MARGIN - w - 12, fitted, sizeof fitted);
+    glci_chart_text(cr, S_MARGIN, S_PAGE_H - 24, fitted, GLCI_ALIGN_LEFT);
+}
+
+/* The synthetic-data label; returns the height it took. */
+static double s_synthetic(cairo_t *cr, const glci_report_t *r, const glci_report_city_t *c,
+                          double y)
+{
+    if (r->n_synthetic == 0)
+        return 0;
+    char line[512], lines[2][160];
+    snprintf(line, sizeof line, "SYNTHETIC DATA: %llu of the %llu values in this report (this "
+             "city: %u of %u) come from sources marked synthetic; they describe no real city.",
+             (unsigned long long)r->n_synthetic, (unsigned long long)r->n_values,
+             c->n_synthetic, c->n_values);
+    glci_chart_font(cr, 8.5, 1);
+    size_t n = glci_chart_wrap(cr, line, S_PAGE_W - 2 * S_MARGIN - 12, 2, lines);
+    double h = 8 + 11.0 * (double)n;
+    glci_chart_colour(cr, GLCI_COLOUR_RED, 1.0);
+    cairo_set_line_width(cr, 1.5);
+    cairo_rectangle(cr, S_MARGIN, y, S_PAGE_W - 2 * S_MARGIN, h);
+    cairo_stroke(cr);
+    glci_chart_colour(cr, GLCI_COLOUR_INK, 1.0);
+    for (size_t k = 0; k < n; k++)
+        glci_chart_text(cr, S_MARGIN + 6, y + 13 + 11.0 * (double)k, lines[k], GLCI_ALIGN_LEFT);
+    return h + 8;
+}
+
+static void s_fact(cairo_t *cr, double x, double y, const char *label, const char *value)
+{
+    glci_chart_font(cr, 8, 0);
+    glci_chart_colour(cr, GLCI_COLOUR_MUTED, 1.0);
+    glci_chart_text(cr, x, y, label, GLCI_ALIGN_LEFT);
+    glci_chart_font(cr, 20, 1);
+    glci_chart_colour(cr, GLCI_COLOUR_INK, 1.0);
+    glci_chart_text(cr, x, y + 24, value, GLCI_ALIGN_LEFT);
+}
+
+static void s_heading(cairo_t *cr, double y, const char *text)
+{
+    glci_chart_font(cr, 11, 1);
+    glci_chart_colour(cr, GLCI_COLOUR_INK, 1.0);
+    glci_chart_text(cr, S_MARGIN, y, text, GLCI_ALIGN_LEFT);
+}
+
+static void s_chart(cairo_t *cr, glci_chart_kind_t kind, double y, double h,
+                    const glci_report_t *r, const glci_report_city_t *c)
+{
+    cairo_save(cr);
+    cairo_translate(cr, S_MARGIN, y);
+    glci_chart_draw(cr, kind, S_PAGE_W - 2 * S_MARGIN, h, r, c);
+    cairo_restore(cr);
+}
+
+static void s_page_one(cairo_t *cr, const glci_report_t *r, const glci_report_city_t *c)
+{
+    char line[512], fitted[512], v[64];
+    double w = S_PAGE_W - 2 * S_MARGIN;
+    glci_chart_font(cr, 8.5, 0);
+    glci_chart_colour(cr, GLCI_COLOUR_MUTED, 1.0);
+    snprintf(line, sizeof line, "UNESCO GLOBAL LEARNING CITY INDEX \xc2\xb7 CITY PROFILE %d",
+             (int)r->period);
+    glci_chart_text(cr, S_MARGIN, 50, line, GLCI_ALIGN_LEFT);
+    glci_chart_font(cr, 22, 1);
+    glci_chart_colour(cr, GLCI_COLOUR_INK, 1.0);
+    glci_chart_fit(cr, c->name, w, fitted, sizeof fitted);
+    glci_chart_text(cr, S_MARGIN, 78, fitted, GLCI_ALIGN_LEFT);
+    snprintf(line, sizeof line, "Country %s \xc2\xb7 city id %s", c->country, c->id);
+    glci_chart_font(cr, 9, 0);
+    glci_chart_colour(cr, GLCI_COLOUR_MUTED, 1.0);
+    glci_chart_fit(cr, line, w, fitted, sizeof fitted);
+    glci_chart_text(cr, S_MARGIN, 94, fitted, GLCI_ALIGN_LEFT);
+    double y = 106;
+    y += s_synthetic(cr, r, c, y);
+
+    snprintf(line, sizeof line, "Index %d", (int)r->period);
+    glci_report_fmt_score(c->index, v, sizeof v);
+    s_fact(cr, S_MARGIN, y + 10, line, v);
+    if (c->ranked)
+        snprintf(v, sizeof v, "%u of %zu", c->rank, r->n_ranked);
+    else
+        snprintf(v, sizeof v, "\xe2\x80\x93");      /* the line below says why */
+    s_fact(cr, S_MARGIN + w * 0.25, y + 10, "Rank", v);
+    if (c->has_result)
+        snprintf(v, sizeof v, "%.0f%%", c->coverage * 100.0);
+    else
+        snprintf(v, sizeof v, "no data");
+    s_fact(cr, S_MARGIN + w * 0.5, y + 10, "Coverage", v);
+    glci_report_fmt_score(r->index_median[r->n_periods - 1], v, sizeof v);
+    s_fact(cr, S_MARGIN + w * 0.75, y + 10, "Network median", v);
+    y += 52;
+    if (!c->has_result || !c->ranked) {
+        if (!c->has_result)
+            snprintf(line, sizeof line, "No result for %d: the city has no value that counts "
+                     "for it.", (int)r->period);
+        else
+            snprintf(line, sizeof line, "Not ranked in %d: an area has no score or fewer than "
+                     "%.0f%% of the indicators have a value.", (int)r->period,
+                     r->fw->min_coverage * 100.0);
+        glci_chart_font(cr, 9, 0);
+        glci_chart_colour(cr, GLCI_COLOUR_INK, 1.0);
+        glci_chart_fit(cr, line, w, fitted, sizeof fitted);
+        glci_chart_text(cr, S_MARGIN, y + 4, fitted, GLCI_ALIGN_LEFT);
+        y += 14;
+    }
+
+    /* the three charts share what is left of the page */
+    double heads = 3 * 18.0, avail = S_BOTTOM - y - heads;
+    double h_radar = avail * 0.56, h_areas = avail * 0.2, h_trend = avail * 0.24;
+    s_heading(cr, y + 12, "Focus areas against the network median");
+    s_chart(cr, GLCI_CHART_RADAR, y + 18, h_radar, r, c);
+    y += 18 + h_radar;
+    s_heading(cr, y + 12, "Index and areas");
+    s_chart(cr, GLCI_CHART_AREAS, y + 18, h_areas, r, c);
+    y += 18 + h_areas;
+    snprintf(line, sizeof line, "Index %d to %d", (int)r->first_period, (int)r->period);
+    s_heading(cr, y + 12, line);
+    s_chart(cr, GLCI_CHART_TREND, y + 18, h_trend, r, c);
+    s_footer(cr, r, 1);
+}
+
+/* A light as shape and colour, then its word. */
+static void s_light(cairo_t *cr, double x, double y, double size, glci_report_light_t light)
+{
+    if (light == GLCI_LIGHT_NONE)
+        return;
+    double s = size * 0.38, cy = y - size * 0.33;
+    glci_chart_colour(cr, glci_colour_of_light(light), 1.0);
+    if (light == GLCI_LIGHT_GREEN) {
+        cairo_arc(cr, x + s, cy, s, 0, 2 * M_PI);
+    } else if (light == GLCI_LIGHT_YELLOW) {
+        cairo_move_to(cr, x, cy + s);
+        cairo_line_to(cr, x + 2 * s, cy + s);
+        cairo_line_to(cr, x + s, cy - s);
+        cairo_close_path(cr);
+    } else {
+        cairo_rectangle(cr, x, cy - s, 2 * s, 2 * s);
+    }
+    cairo_fill(cr);
+    glci_chart_colour(cr, GLCI_COLOUR_INK, 1.0);
+    glci_chart_text(cr, x + 2 * s + 3, y, glci_report_light_str(light), GLCI_ALIGN_LEFT);
+}
+
+/* The lines of text under the table: what is missing and the peers.
+ * Returns how many lines were written into lines (each 160 bytes). */
+static size_t s_notes(cairo_t *cr, const glci_report_t *r, const glci_report_city_t *c,
+                      double w, char (*lines)[160], size_t max_lines)
+{
+    const glci_framework_t *fw = r->fw;
+    uint32_t *miss = glci_xcalloc(fw->n_ind ? fw->n_ind : 1, sizeof *miss);
+    size_t n_miss = glci_report_missing(r, c, miss);
+    size_t cap = 64 + (size_t)n_miss * (GLCI_FRAMEWORK_ID_MAX + 3);
+    char *text = glci_xmalloc(cap);
+    size_t at = (size_t)snprintf(text, cap, "Missing for the %d round: ", (int)r->period);
+    if (n_miss == 0)
+        snprintf(text + at, cap - at, "nothing, every indicator has a value for %d.",
+                 (int)r->period);
+    for (size_t k = 0; k < n_miss && at < cap; k++)
+        at += (size_t)snprintf(text + at, cap - at, "%s%s", fw->ind[miss[k]].id,
+                               k + 1 < n_miss ? ", " : ".");
+    glci_chart_font(cr, 8.5, 0);
+    size_t n = glci_chart_wrap(cr, text, w, max_lines, lines);
+    free(text);
+    free(miss);
+    if (r->has_peers && n < max_lines) {
+        for (size_t k = 0; k < c->n_peer_focus && n < max_lines; k++) {
+            const glci_report_peer_focus_t *pf = &c->peer_focus[k];
+            char buf[1024];
+            size_t b = (size_t)snprintf(buf, sizeof buf, "Learn from, in %s: ",
+                                        fw->focus[pf->focus].name);
+            for (size_t p = 0; p < pf->n_peers && b < sizeof buf; p++)
+                b += (size_t)snprintf(buf + b, sizeof buf - b, "%s%s (%.1f)", p ? ", " : "",
+                                      pf->peers[p].name, pf->peers[p].score);
+            glci_chart_fit(cr, buf, w, lines[n], sizeof lines[n]);
+            n++;
+        }
+    }
+    return n;
+}
+
+static void s_page_two(cairo_t *cr, const glci_report_t *r, const glci_report_city_t *c)
+{
+    const glci_framework_t *fw = r->fw;
+    char line[512], fitted[512];
+    double w = S_PAGE_W - 2 * S_MARGIN;
+    snprintf(line, sizeof line, "%s \xc2\xb7 indicators %d", c->name, (int)r->period);
+    glci_chart_font(cr, 14, 1);
+    glci_chart_colour(cr, GLCI_COLOUR_INK, 1.0);
+    glci_chart_fit(cr, line, w, fitted, sizeof fitted);
+    glci_chart_text(cr, S_MARGIN, 54, fitted, GLCI_ALIGN_LEFT);
+    glci_chart_font(cr, 8, 0);
+    glci_chart_colour(cr, GLCI_COLOUR_MUTED, 1.0);
+    snprintf(line, sizeof line, "Value used for %d, the period it comes from (carried: from an "
+             "earlier one, at most %d years back), score 0-100.", (int)r->period,
+             (int)fw->carry_forward);
+    glci_chart_fit(cr, line, w, fitted, sizeof fitted);
+    glci_chart_text(cr, S_MARGIN, 68, fitted, GLCI_ALIGN_LEFT);
+
+    char notes[8][160];
+    size_t n_notes = s_notes(cr, r, c, w, notes, r->has_peers ? 8 : 4);
+    double notes_h = 12.0 * (double)n_notes + 14;
+
+    /* columns */
+    double x_name = S_MARGIN, x_value = S_MARGIN + w * 0.62, x_unit = x_value + 6;
+    double x_period = S_MARGIN + w * 0.86, x_score = S_MARGIN + w * (r->has_lights ? 0.93 : 1.0);
+    double x_light = x_score + 6;
+    double name_w = x_value - x_name - 56;
+    double y = 90;
+    glci_chart_font(cr, 8, 1);
+    glci_chart_colour(cr, GLCI_COLOUR_INK, 1.0);
+    glci_chart_text(cr, x_name, y, "Indicator", GLCI_ALIGN_LEFT);
+    glci_chart_text(cr, x_value, y, "Value", GLCI_ALIGN_RIGHT);
+    glci_chart_text(cr, x_unit, y, "Unit", GLCI_ALIGN_LEFT);
+    glci_chart_text(cr, x_period, y, "Period", GLCI_ALIGN_RIGHT);
+    glci_chart_text(cr, x_score, y, "Score", GLCI_ALIGN_RIGHT);
+    if (r->has_lights)
+        glci_chart_text(cr, x_light, y, "Light", GLCI_ALIGN_LEFT);
+    cairo_set_line_width(cr, 1.0);
+    cairo_move_to(cr, S_MARGIN, y + 4);
+    cairo_line_to(cr, S_MARGIN + w, y + 4);
+    cairo_stroke(cr);
+    y += 6;
+
+    double rows = (double)(fw->n_ind + fw->n_focus);
+    double rh = fmin(12.5, (S_BOTTOM - notes_h - y) / (rows > 0 ? rows : 1));
+    double fs = fmin(8.5, rh * 0.74);
+    for (uint32_t k = 0; k < fw->n_focus; k++) {
+        const glci_focus_t *fo = &fw->focus[k];
+        char s[32], m[32];
+        glci_chart_colour(cr, GLCI_COLOUR_GRID, 0.35);
+        cairo_rectangle(cr, S_MARGIN, y, w, rh);
+        cairo_fill(cr);
+        glci_report_fmt_score(c->focus[k], s,
+                              sizeof s);
+        glci_report_fmt_score(r->focus_median[k], m, sizeof m);
+        glci_chart_font(cr, fs, 1);
+        glci_chart_colour(cr, GLCI_COLOUR_INK, 1.0);
+        glci_chart_fit(cr, fo->name, w * 0.7, fitted, sizeof fitted);
+        glci_chart_text(cr, x_name + 3, y + rh * 0.75, fitted, GLCI_ALIGN_LEFT);
+        snprintf(line, sizeof line, "%s (median %s)", s, m);
+        glci_chart_text(cr, S_MARGIN + w - 3, y + rh * 0.75, line, GLCI_ALIGN_RIGHT);
+        y += rh;
+        for (uint32_t j = 0; j < fo->n_ind; j++) {
+            uint32_t i = fo->ind[j];
+            const glci_indicator_t *ind = &fw->ind[i];
+            const glci_report_ind_t *v = &c->ind[i];
+            double by = y + rh * 0.75;
+            glci_chart_font(cr, fs, 0);
+            glci_chart_colour(cr, GLCI_COLOUR_INK, 1.0);
+            glci_chart_fit(cr, ind->name, name_w, fitted, sizeof fitted);
+            glci_chart_text(cr, x_name + 3, by, fitted, GLCI_ALIGN_LEFT);
+            if (v->present) {
+                char val[32], sc[32];
+                glci_format_value(v->value, val, sizeof val);
+                glci_chart_text(cr, x_value, by, val, GLCI_ALIGN_RIGHT);
+                snprintf(line, sizeof line, "%d%s", (int)v->period, v->carried ? " carried" : "");
+                if (v->carried)
+                    glci_chart_colour(cr, GLCI_COLOUR_RED, 1.0);
+                glci_chart_text(cr, x_period, by, line, GLCI_ALIGN_RIGHT);
+                glci_chart_colour(cr, GLCI_COLOUR_INK, 1.0);
+                snprintf(sc, sizeof sc, "%.1f", v->score);
+                glci_chart_text(cr, x_score, by, sc, GLCI_ALIGN_RIGHT);
+            } else {
+                glci_chart_colour(cr, GLCI_COLOUR_RED, 1.0);
+                glci_chart_text(cr, x_value, by, "no value", GLCI_ALIGN_RIGHT);
+                glci_chart_colour(cr, GLCI_COLOUR_INK, 1.0);
+            }
+            glci_chart_colour(cr, GLCI_COLOUR_MUTED, 1.0);
+            glci_chart_fit(cr, ind->unit, x_period - x_unit - 40, fitted, sizeof fitted);
+            glci_chart_text(cr, x_unit, by, fitted, GLCI_ALIGN_LEFT);
+            if (r->has_lights)
+                s_light(cr, x_light, by, fs, v->light);
+            y += rh;
+        }
+    }
+    y += 14;
+    glci_chart_font(cr, 8.5, 0);
+    glci_chart_colour(cr, GLCI_COLOUR_INK, 1.0);
+    for (size_t k = 0; k < n_notes; k++)
+        glci_chart_text(cr, S_MARGIN, y + 12.0 * (double)k, notes[k], GLCI_ALIGN_LEFT);
+    s_footer(cr, r, 2);
+}
+
+int glci_report_write_profile(const glci_report_t *r, const glci_report_city_t *c,
+                              const char *path, char *err, size_t errlen)
+{
+    glci_report_file_t file;
+    int rc = glci_report_file_open(&file, path, err, errlen);
+    if (rc != 0)
+        return rc;
+    cairo_surface_t *s = cairo_pdf_surface_create_for_stream(s_write, file.f, S_PAGE_W,
+                                                             S_PAGE_H);
+    char title[256];
+    snprintf(title, sizeof title, "%s: Global Learning City Index %d, city profile", c->name,
+             (int)r->period);
+    cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_TITLE, title);
+    cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATOR, "glci report");
+    cairo_t *cr = cairo_create(s);
+    s_page_one(cr, r, c);
+    cairo_show_page(cr);
+    s_page_two(cr, r, c);
+    cairo_show_page(cr);
+    cairo_status_t st = cairo_status(cr);
+    cairo_destroy(cr);
+    cairo_surface_finish(s);
+    if (st == CAIRO_STATUS_SUCCESS)
+        st = cairo_surface_status(s);
+    cairo_surface_destroy(s);
+    if (st != CAIRO_STATUS_SUCCESS) {
+        glci_report_file_abort(&file);
+        snprintf(err, errlen, "cannot write %s: %s", path,
+                 st == CAIRO_STATUS_WRITE_ERROR ? "write error" : cairo_status_to_string(st));
+        return st == CAIRO_STATUS_WRITE_ERROR ? GLCI_REPORT_EIO : GLCI_REPORT_EDRAW;
+    }
+    return glci_report_file_commit(&file, err, errlen);
+}

@@ -1,0 +1,102 @@
+/* Escaping, number texts and complete-or-nothing files for the report's
+ * renderers (glci_report_int.h). */
+#include "glci_report_int.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+void glci_report_esc(FILE *f, const char *s)
+{
+    if (!s)
+        return;
+    const char *run = s;
+    for (; *s; s++) {
+        const char *ref;
+        switch (*s) {
+        case '&':  ref = "&amp;"; break;
+        case '<':  ref = "&lt;"; break;
+        case '>':  ref = "&gt;"; break;
+        case '"':  ref = "&quot;"; break;
+        case '\'': ref = "&#39;"; break;
+        default:   continue;
+        }
+        fwrite(run, 1, (size_t)(s - run), f);
+        fputs(ref, f);
+        run = s + 1;
+    }
+    fwrite(run, 1, (size_t)(s - run), f);
+}
+
+void glci_report_fmt_score(glci_report_score_t s, char *buf, size_t len)
+{
+    if (!s.present || !isfinite(s.score))
+        snprintf(buf, len, "%s", "\xe2\x80\x93");
+    else
+        snprintf(buf, len, "%.1f", s.score);
+}
+
+int glci_report_file_open(glci_report_file_t *out, const char *path, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (strlen(path) >= sizeof out->path) {
+        snprintf(err, errlen, "%.200s...: path too long", path);
+        return GLCI_REPORT_EIO;
+    }
+    snprintf(out->path, sizeof out->path, "%s", path);
+    snprintf(out->tmp, sizeof out->tmp, "%s.tmp", path);
+    out->f = fopen(out->tmp, "wb");
+    if (!out->f) {
+        snprintf(err, errlen, "cannot write %s: %s", out->tmp, strerror(errno));
+        return GLCI_REPORT_EIO;
+    }
+    return 0;
+}
+
+/* No fsync: a report is derived from the store and can be written again;
+ * the rename only keeps readers from ever seeing half a file. */
+int glci_report_file_commit(glci_report_file_t *file, char *err, size_t errlen)
+{
+    int failed = ferror(file->f) != 0;
+    int saved = errno;
+    if (fflush(file->f) != 0 && !failed) {
+        failed = 1;
+        saved = errno;
+    }
+    if (fclose(file->f) != 0 && !failed) {
+        failed = 1;
+        saved = errno;
+    }
+    file->f = NULL;
+    if (!failed && rename(file->tmp, file->path) != 0) {
+        failed = 1;
+        saved = errno;
+    }
+    if (failed) {
+        unlink(file->tmp);
+        snprintf(err, errlen, "cannot write %s: %s", file->path,
+                 saved ? strerror(saved) : "write error");
+        return GLCI_REPORT_EIO;
+    }
+    return 0;
+}
+
+void glci_report_file_abort(glci_report_file_t *file)
+{
+    if (file->f) {
+        fclose(file->f);
+        file->f = NULL;
+        unlink(file->tmp);
+    }
+}
+
+void glci_report_fmt_time(int64_t unix_seconds, char *buf, size_t len)
+{
+    time_t t = (time_t)unix_seconds;
+    struct tm tm;
+    if (!gmtime_r(&t, &tm) || strftime(buf, len, "%Y-%m-%d %H:%M UTC", &tm) == 0)
+        snprintf(buf, len, "%s", "?");
+}

@@ -1,0 +1,606 @@
+/* Spreadsheets with libxlsxwriter: the analysts' export workbook and the
+ * city staff's data-entry template (glci_sheet.h). */
+#include "glci_sheet.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <xlsxwriter.h>
+
+#include "glci_alloc.h"
+#include "glci_report_int.h"
+#include "glci_text.h"
+
+/* ---- A sheet that continues in another when it is full ------------------ */
+
+typedef struct {
+    lxw_workbook *wb;
+    lxw_worksheet *ws;
+    lxw_format *bold;
+    const char *name;
+    const char *const *headers;
+    const double *widths;       /* per column, may be NULL */
+    lxw_col_t n_cols;
+    lxw_row_t row;              /* the row being written */
+    int part;
+    lxw_error *error;           /* the workbook's first error */
+} s_sheet_t;
+
+static void s_check(lxw_error *first, lxw_error e)
+{
+    if (e != LXW_NO_ERROR && *first == LXW_NO_ERROR)
+        *first = e;
+}
+
+static void s_sheet_start(s_sheet_t *s)
+{
+    char name[48];      /* Excel allows 31 characters: names here are short */
+    if (s->part <= 1)
+        snprintf(name, sizeof name, "%.24s", s->name);
+    else
+        snprintf(name, sizeof name, "%.24s (%d)", s->name, s->part % 1000);
+    s->ws = workbook_add_worksheet(s->wb, name);
+    if (!s->ws) {
+        s_check(s->error, LXW_ERROR_MEMORY_MALLOC_FAILED);
+        return;
+    }
+    for (lxw_col_t c = 0; c < s->n_cols; c++) {
+        s_check(s->error, worksheet_write_string(s->ws, 0, c, s->headers[c], s->bold));
+        if (s->widths)
+            s_check(s->error, worksheet_set_column(s->ws, c, c, s->widths[c], NULL));
+    }
+    worksheet_freeze_panes(s->ws, 1, 0);
+    s->row = 0;
+}
+
+static void s_sheet_init(s_sheet_t *s, lxw_workbook *wb, lxw_format *bold, lxw_error *error,
+                         const char *name, const char *const *headers, lxw_col_t n_cols,
+                         const double *widths)
+{
+    *s = (s_sheet_t){.wb = wb, .bold = bold, .name = name, .headers = headers,
+                     .n_cols = n_cols, .widths = widths, .part = 1, .error = error};
+    s_sheet_start(s);
+}
+
+/* Moves to the next row, into a new part when this one is full. */
+static void s_sheet_next(s_sheet_t *s)
+{
+    if (s->row + 1 >= LXW_ROW_MAX) {
+        s->part++;
+        s_sheet_start(s);
+    }
+    s->row++;
+}
+
+static void s_str(s_sheet_t *s, lxw_col_t col, const char *text)
+{
+    if (s->ws && text && *text)
+        s_check(s->error, worksheet_write_string(s->ws, s->row, col, text, NULL));
+}
+
+static void s_num(s_sheet_t *s, lxw_col_t col, double v, int present)
+{
+    if (s->ws && present)
+        s_check(s->error, worksheet_write_number(s->ws, s->row, col, v, NULL));
+}
+
+static void s_bool(s_sheet_t *s, lxw_col_t col, int v)
+{
+    if (s->ws)
+        s_check(s->error, worksheet_write_boolean(s->ws, s->row, col, v, NULL));
+}
+
+static void s_time(s_sheet_t *s, lxw_col_t col, int64_t unix_seconds, lxw_format *fmt)
+{
+    if (s->ws && unix_seconds != 0)
+        s_check(s->error, worksheet_write_unixtime(s->ws, s->row, col, unix_seconds, fmt));
+}
+
+static const char *s_lxw_message(lxw_error e)
+{
+    return lxw_strerror(e);
+}
+
+/* ---- Export ------------------------------------------------------------- */
+
+struct glci_sheet_export {
+    const glci_framework_t *fw;
+    int64_t generated;
+    lxw_workbook *wb;
+    lxw_format *bold, *when;
+    lxw_error error;
+    char path[4096], tmp[4110];
+    s_sheet_t index, areas, focus, inds, values;
+    const char **area_headers, **focus_headers;
+};
+
+static void s_framework_sheet(glci_sheet_export_t *x)
+{
+    static const char *const h[] = {"level", "id", "name", "parent", "weight", "unit",
+                                    "direction", "lower", "upper", "min", "max"};
+    static const double w[] = {10, 28, 60, 28, 8, 12, 10, 9, 9, 9, 9};
+    const glci_framework_t *fw = x->fw;
+    s_sheet_t s;
+    s_sheet_init(&s, x->wb, x->bold, &x->error, "framework", h, 11, w);
+    for (uint32_t a = 0; a < fw->n_areas; a++) {
+        const glci_area_t *area = &fw->areas[a];
+        s_sheet_next(&s);
+        s_str(&s, 0, "area");
+        s_str(&s, 1, area->id);
+        s_str(&s, 2, area->name);
+        s_num(&s, 4, area->weight, 1);
+        for (uint32_t k = 0; k < area->n_focus; k++) {
+            const glci_focus_t *fo = &fw->focus[area->focus[k]];
+            s_sheet_next(&s);
+            s_str(&s, 0, "focus");
+            s_str(&s, 1, fo->id);
+            s_str(&s, 2, fo->name);
+            s_str(&s, 3, area->id);
+            s_num(&s, 4, fo->weight, 1);
+            for (uint32_t j = 0; j < fo->n_ind; j++) {
+                const glci_indicator_t *ind = &fw->ind[fo->ind[j]];
+                s_sheet_next(&s);
+                s_str(&s, 0, "indicator");
+                s_str(&s, 1, ind->id);
+                s_str(&s, 2, ind->name);
+                s_str(&s, 3, fo->id);
+                s_num(&s, 4, ind->weight, 1);
+                s_str(&s, 5, ind->unit);
+                s_str(&s, 6, ind->direction == GLCI_DIR_HIGHER ? "higher" : "lower");
+                s_num(&s, 7, ind->lower, 1);
+                s_num(&s, 8, ind->upper, 1);
+                s_num(&s, 9, ind->min, 1);
+                s_num(&s, 10, ind->max, 1);
+            }
+        }
+    }
+    if (s.ws)
+        s_check(&x->error, worksheet_autofilter(s.ws, 0, 0, s.row, 10));
+}
+
+int glci_sheet_export_open(const char *path, const glci_framework_t *fw, int64_t generated,
+                           glci_sheet_export_t **out, char *err, size_t errlen)
+{
+    static const char *const h_index[] = {"city", "name", "country", "period", "rank",
+                                          "index", "coverage"};
+    static const double w_index[] = {24, 28, 8, 8, 6, 12, 10};
+    static const char *const h_ind[] = {"city", "period", "indicator", "value",
+                                        "value_period", "carried", "score"};
+    static const double w_ind[] = {24, 8, 30, 12, 12, 8, 12};
+    static const char *const h_val[] = {"city", "indicator", "period", "value", "observed_at",
+                                        "received", "source", "current"};
+    static const double w_val[] = {24, 30, 8, 12, 20, 20, 30, 8};
+    *out = NULL;
+    glci_sheet_export_t *x = glci_xcalloc(1, sizeof *x);
+    if (strlen(path) >= sizeof x->path) {
+        snprintf(err, errlen, "%.200s...: path too long", path);
+        free(x);
+        return GLCI_REPORT_EIO;
+    }
+    x->fw = fw;
+    x->generated = generated;
+    snprintf(x->path, sizeof x->path, "%s", path);
+    snprintf(x->tmp, sizeof x->tmp, "%s.tmp", path);
+    /* The workbook is zipped at close; check now that its file can be made. */
+    FILE *probe = fopen(x->tmp, "wb");
+    if (!probe) {
+        snprintf(err, errlen, "cannot write %s: %s", x->tmp, strerror(errno));
+        free(x);
+        return GLCI_REPORT_EIO;
+    }
+    fclose(probe);
+    lxw_workbook_options opts = {.constant_memory = LXW_TRUE, .use_zip64 = LXW_TRUE};
+    x->wb = workbook_new_opt(x->tmp, &opts);
+    if (!x->wb) {
+        unlink(x->tmp);
+        snprintf(err, errlen, "cannot start the workbook %s", path);
+        free(x);
+        return GLCI_REPORT_EXLSX;
+    }
+    x->bold = workbook_add_format(x->wb);
+    format_set_bold(x->bold);
+    x->when = workbook_add_format(x->wb);
+    format_set_num_format(x->when, "yyyy-mm-dd hh:mm:ss");
+
+    size_t na = 2 + fw->n_areas, nf = 2 + fw->n_focus;
+    x->area_headers = glci_xcalloc(na, sizeof *x->area_headers);
+    x->focus_headers = glci_xcalloc(nf, sizeof *x->focus_headers);
+    x->area_headers[0] = x->focus_headers[0] = "city";
+    x->area_headers[1] = x->focus_headers[1] = "period";
+    for (uint32_t a = 0; a < fw->n_areas; a++)
+        x->area_headers[2 + a] = fw->areas[a].id;
+    for (uint32_t f = 0; f < fw->n_focus; f++)
+        x->focus_headers[2 + f] = fw->focus[f].id;
+
+    s_sheet_init(&x->index, x->wb, x->bold, &x->error, "index", h_index, 7, w_index);
+    s_sheet_init(&x->areas, x->wb, x->bold, &x->error, "areas", x->area_headers,
+                 (lxw_col_t)na, NULL);
+    s_sheet_init(&x->focus, x->wb, x->bold, &x->error, "focus areas", x->focus_headers,
+                 (lxw_col_t)nf, NULL);
+    s_sheet_init(&x->inds, x->wb, x->bold, &x->error, "indicators", h_ind, 7, w_ind);
+    s_sheet_init(&x->values, x->wb, x->bold, &x->error, "values", h_val, 8, w_val);
+    s_framework_sheet(x);
+    *out = x;
+    return 0;
+}
+
+int glci_sheet_export_result(glci_sheet_export_t *x, const char *city, const char *name,
+                             const char *country, int ranked, uint32_t rank,
+                             const glci_result_t *r)
+{
+    const glci_framework_t *fw = x->fw;
+    s_sheet_next(&x->index);
+    s_str(&x->index, 0, city);
+    s_str(&x->index, 1, name);
+    s_str(&x->index, 2, country);
+    s_num(&x->index, 3, r->period, 1);
+    s_num(&x->index, 4, rank, ranked);
+    s_num(&x->index, 5, r->index, r->has_index != 0);
+    s_num(&x->index, 6, r->coverage, 1);
+
+    s_sheet_next(&x->areas);
+    s_str(&x->areas, 0, city);
+    s_num(&x->areas, 1, r->period, 1);
+    for (uint32_t a = 0; a < fw->n_areas; a++) {
+        const glci_node_t *n = glci_result_area_c(fw, r, a);
+        s_num(&x->areas, (lxw_col_t)(2 + a), n->score, n->present != 0);
+    }
+    s_sheet_next(&x->focus);
+    s_str(&x->focus, 0, city);
+    s_num(&x->focus, 1, r->period, 1);
+    for (uint32_t f = 0; f < fw->n_focus; f++) {
+        const glci_node_t *n = glci_result_focus_c(fw, r, f);
+        s_num(&x->focus, (lxw_col_t)(2 + f), n->score, n->present != 0);
+    }
+    for (uint32_t i = 0; i < fw->n_ind; i++) {
+        const glci_slot_t *s = glci_result_slot_c(fw, r, i);
+        s_sheet_next(&x->inds);
+        s_str(&x->inds, 0, city);
+        s_num(&x->inds, 1, r->period, 1);
+        s_str(&x->inds, 2, fw->ind[i].id);
+        s_num(&x->inds, 3, s->value, s->present != 0);
+        s_num(&x->inds, 4, s->period, s->present != 0);
+        if (s->present)
+            s_bool(&x->inds, 5, s->period < r->period);
+        s_num(&x->inds, 6, s->score, s->present != 0);
+    }
+    return x->error == LXW_NO_ERROR ? 0 : GLCI_REPORT_EXLSX;
+}
+
+int glci_sheet_export_value(glci_sheet_export_t *x, const char *city, const char *indicator,
+                            int32_t period, double value, int64_t observed_at,
+                            int64_t received, const char *source, int current)
+{
+    s_sheet_t *s = &x->values;
+    s_sheet_next(s);
+    s_str(s, 0, city);
+    s_str(s, 1, indicator);
+    s_num(s, 2, period, 1);
+    s_num(s, 3, value, 1);
+    s_time(s, 4, observed_at, x->when);
+    s_time(s, 5, received, x->when);
+    s_str(s, 6, source);
+    s_bool(s, 7, current != 0);
+    return x->error == LXW_NO_ERROR ? 0 : GLCI_REPORT_EXLSX;
+}
+
+static void s_export_free(glci_sheet_export_t *x)
+{
+    free(x->area_headers);
+    free(x->focus_headers);
+    free(x);
+}
+
+/* Key and value rows of an about sheet. */
+static void s_about_row(s_sheet_t *s, const char *key, const char *text)
+{
+    s_sheet_next(s);
+    s_str(s, 0, key);
+    s_str(s, 1, text);
+}
+
+static void s_about_num(s_sheet_t *s, const char *key, double v)
+{
+    s_sheet_next(s);
+    s_str(s, 0, key);
+    s_num(s, 1, v, 1);
+}
+
+int glci_sheet_export_close(glci_sheet_export_t **xp, int32_t first, int32_t last,
+                            char *err, size_t errlen)
+{
+    static const char *const h[] = {"key", "value"};
+    static const double w[] = {22, 70};
+    glci_sheet_export_t *x = *xp;
+    *xp = NULL;
+    const glci_framework_t *fw = x->fw;
+    char when[64];
+    s_sheet_t s;
+    s_sheet_init(&s, x->wb, x->bold, &x->error, "about", h, 2, w);
+    s_about_row(&s, "what", "glci export: scores of every city and period, the values "
+                            "received and the indicator framework");
+    glci_format_iso_time(x->generated, when, sizeof when);
+    s_about_row(&s, "exported", when);
+    s_about_num(&s, "first_period", first);
+    s_about_num(&s, "last_period", last);
+    s_about_row(&s, "framework", fw->id);
+    s_about_row(&s, "version", fw->version);
+    s_about_row(&s, "hash", fw->hash_hex);
+    s_about_num(&s, "min_coverage", fw->min_coverage);
+    s_about_num(&s, "carry_forward", fw->carry_forward);
+    s_about_row(&s, "aggregation",
+                fw->aggregation == GLCI_AGG_GEOMETRIC ? "geometric" : "arithmetic");
+
+    lxw_error e = workbook_close(x->wb);
+    x->wb = NULL;
+    lxw_error first_err = x->error != LXW_NO_ERROR ? x->error : e;
+    if (first_err != LXW_NO_ERROR) {
+        unlink(x->tmp);
+        snprintf(err, errlen, "cannot write %s: %s", x->path, s_lxw_message(first_err));
+        s_export_free(x);
+        return first_err == LXW_ERROR_CREATING_XLSX_FILE ? GLCI_REPORT_EIO : GLCI_REPORT_EXLSX;
+    }
+    if (rename(x->tmp, x->path) != 0) {
+        snprintf(err, errlen, "cannot write %s: %s", x->path, strerror(errno));
+        unlink(x->tmp);
+        s_export_free(x);
+        return GLCI_REPORT_EIO;
+    }
+    s_export_free(x);
+    return 0;
+}
+
+void glci_sheet_export_abort(glci_sheet_export_t **xp)
+{
+    glci_sheet_export_t *x = xp ? *xp : NULL;
+    if (!x)
+        return;
+    *xp = NULL;
+    workbook_close(x->wb);
+    unlink(x->tmp);
+    s_export_free(x);
+}
+
+/* ---- Template ------------------------------------------------------------- */
+
+/* The value the sheet starts with for indicator i: the city's own value for
+ * the period, never a carried one (sending the sheet unchanged must not
+ * restate an old value as the new round's). */
+static const glci_sheet_last_t *s_current(const glci_sheet_template_t *t, uint32_t i)
+{
+    if (!t->last || !t->last[i].has_last || t->last[i].last_period != t->period)
+        return NULL;
+    return &t->last[i];
+}
+
+static void s_csv_field(FILE *f, const char *text)
+{
+    if (!strpbrk(text, ",\"\r\n")) {
+        fputs(text, f);
+        return;
+    }
+    fputc('"', f);
+    for (const char *p = text; *p; p++) {
+        if (*p == '"')
+            fputc('"', f);
+        fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+int glci_sheet_template_csv(const glci_sheet_template_t *t, const char *path,
+                            char *err, size_t errlen)
+{
+    glci_report_file_t file;
+    int rc = glci_report_file_open(&file, path, err, errlen);
+    if (rc != 0)
+        return rc;
+    fputs("indicator,period,value,source\r\n", file.f);
+    for (uint32_t i = 0; i < t->fw->n_ind; i++) {
+        const glci_sheet_last_t *cur = s_current(t, i);
+        s_csv_field(file.f, t->fw->ind[i].id);
+        fprintf(file.f, ",%d,", (int)t->period);
+        if (cur) {
+            char v[32];
+            glci_format_double(cur->last_value, v, sizeof v);
+            fputs(v, file.f);
+            fputc(',', file.f);
+            s_csv_field(file.f, cur->last_source ? cur->last_source : "");
+        } else {
+            fputc(',', file.f);
+        }
+        fputs("\r\n", file.f);
+    }
+    return glci_report_file_commit(&file, err, errlen);
+}
+
+/* Copies text into buf cut to at most max bytes on a UTF-8 boundary (Excel
+ * limits validation titles to 32 and messages to 255 characters). */
+static void s_cut(char *buf, size_t len, const char *text, size_t max)
+{
+    snprintf(buf, len, "%s", text);
+    size_t n = strlen(buf);
+    if (n <= max)
+        return;
+    n = max;
+    while (n > 0 && ((unsigned char)buf[n] & 0xc0) == 0x80)
+        n--;
+    buf[n] = '\0';
+}
+
+static void s_template_entry(lxw_workbook *wb, lxw_format *bold, lxw_error *error,
+                             const glci_sheet_template_t *t)
+{
+    static const char *const h[] = {"indicator", "period", "value", "source"};
+    static const double w[] = {34, 9, 14, 40};
+    const glci_framework_t *fw = t->fw;
+    s_sheet_t s;
+    s_sheet_init(&s, wb, bold, error, "entry", h, 4, w);
+    if (!s.ws)
+        return;
+    lxw_data_validation period_dv = {
+        .validate = LXW_VALIDATION_TYPE_INTEGER,
+        .criteria = LXW_VALIDATION_CRITERIA_BETWEEN,
+        .minimum_number = fw->first_period,
+        .maximum_number = fw->last_period,
+        .error_title = "Period out of range",
+    };
+    char period_msg[256];
+    snprintf(period_msg, sizeof period_msg, "The period is a year from %d to %d.",
+             (int)fw->first_period, (int)fw->last_period);
+    period_dv.error_message = period_msg;
+    for (uint32_t i = 0; i < fw->n_ind; i++) {
+        const glci_indicator_t *ind = &fw->ind[i];
+        const glci_sheet_last_t *cur = s_current(t, i);
+        char lo[32], hi[32], msg[512], input[256], title[64], error_msg[256], last[96] = "";
+        s_sheet_next(&s);
+        s_str(&s, 0, ind->id);
+        s_num(&s, 1, t->period, 1);
+        if (cur) {
+            s_num(&s, 2, cur->last_value, 1);
+            s_str(&s, 3, cur->last_source);
+        }
+        glci_format_value(ind->min, lo, sizeof lo);
+        glci_format_value(ind->max, hi, sizeof hi);
+        if (t->last && t->last[i].has_last) {
+            char v[32];
+            glci_format_value(t->last[i].last_value, v, sizeof v);
+            snprintf(last, sizeof last, " Last value: %s (%d).", v, (int)t->last[i].last_period);
+        }
+        snprintf(msg, sizeof msg, "%s (%s): a number from %s to %s.%s", ind->name, ind->unit,
+                 lo, hi, last);
+        s_cut(input, sizeof input, msg, 255);
+        s_cut(title, sizeof title, ind->id, 32);
+        snprintf(msg, sizeof msg, "%s takes a number from %s to %s (%s).", ind->id, lo, hi,
+                 ind->unit);
+        s_cut(error_msg, sizeof error_msg, msg, 255);
+        lxw_data_validation dv = {
+            .validate = LXW_VALIDATION_TYPE_DECIMAL,
+            .criteria = LXW_VALIDATION_CRITERIA_BETWEEN,
+            .minimum_number = ind->min,
+            .maximum_number = ind->max,
+            .input_title = title,
+            .input_message = input,
+            .error_title = "Value out of range",
+            .error_message = error_msg,
+        };
+        s_check(error, worksheet_data_validation_cell(s.ws, s.row, 2, &dv));
+        s_check(error, worksheet_data_validation_cell(s.ws, s.row, 1, &period_dv));
+    }
+    worksheet_activate(s.ws);
+}
+
+static void s_template_guide(lxw_workbook *wb, lxw_format *bold, lxw_error *error,
+                             const glci_sheet_template_t *t)
+{
+    static const char *const h[] = {"indicator", "name", "unit", "focus area", "area",
+                                    "better", "valid min", "valid max", "scored 0 at",
+                                    "scored 100 at", "last value", "last period",
+                                    "last source"};
+    static const double w[] = {30, 60, 12, 40, 36, 8, 10, 10, 11, 12, 11, 11, 30};
+    const glci_framework_t *fw = t->fw;
+    s_sheet_t s;
+    s_sheet_init(&s, wb, bold, error, "guide", h, 13, w);
+    for (uint32_t i = 0; i < fw->n_ind; i++) {
+        const glci_indicator_t *ind = &fw->ind[i];
+        const glci_focus_t *fo = &fw->focus[ind->focus];
+        int higher = ind->direction == GLCI_DIR_HIGHER;
+        s_sheet_next(&s);
+        s_str(&s, 0, ind->id);
+        s_str(&s, 1, ind->name);
+        s_str(&s, 2, ind->unit);
+        s_str(&s, 3, fo->name);
+        s_str(&s, 4, fw->areas[fo->area].name);
+        s_str(&s, 5, higher ? "higher" : "lower");
+        s_num(&s, 6, ind->min, 1);
+        s_num(&s, 7, ind->max, 1);
+        s_num(&s, 8, higher ? ind->lower : ind->upper, 1);
+        s_num(&s, 9, higher ? ind->upper : ind->lower, 1);
+        if (t->last && t->last[i].has_last) {
+            s_num(&s, 10, t->last[i].last_value, 1);
+            s_num(&s, 11, t->last[i].last_period, 1);
+            s_str(&s, 12, t->last[i].last_source);
+        }
+    }
+    if (s.ws)
+        s_check(error, worksheet_autofilter(s.ws, 0, 0, s.row, 12));
+}
+
+static void s_template_about(lxw_workbook *wb, lxw_format *bold, lxw_error *error,
+                             const glci_sheet_template_t *t)
+{
+    static const char *const h[] = {"key", "value"};
+    static const double w[] = {16, 100};
+    const glci_framework_t *fw = t->fw;
+    char when[64], line[256];
+    s_sheet_t s;
+    s_sheet_init(&s, wb, bold, error, "about", h, 2, w);
+    s_about_row(&s, "what", "glci data-entry template for the Global Learning City Index");
+    s_about_row(&s, "city",
+                t->city ? t->city : "(any city: the agent that sends the file decides)");
+    if (t->city) {
+        s_about_row(&s, "city name", t->city_name);
+        s_about_row(&s, "country", t->country);
+    }
+    s_about_num(&s, "period", t->period);
+    s_about_row(&s, "framework", fw->id);
+    s_about_row(&s, "version", fw->version);
+    s_about_row(&s, "hash", fw->hash_hex);
+    glci_format_iso_time(t->generated, when, sizeof when);
+    s_about_row(&s, "made", when);
+    s_about_row(&s, "step 1", "Fill column C (value) of the sheet 'entry'; the sheet 'guide' "
+                              "names each indicator, its unit and its valid range.");
+    s_about_row(&s, "step 2", "Delete the rows you have no value for: the agent refuses a "
+                              "file with an empty value.");
+    s_about_row(&s, "step 3", "Save the sheet 'entry' as CSV (UTF-8) and put the file in the "
+                              "agent's spool folder.");
+    snprintf(line, sizeof line, "Columns indicator, period, value, source are the agent's "
+             "spool format; keep the header row as it is.");
+    s_about_row(&s, "note", line);
+}
+
+int glci_sheet_template_xlsx(const glci_sheet_template_t *t, const char *path,
+                             char *err, size_t errlen)
+{
+    char tmp[4110];
+    if (strlen(path) >= 4096) {
+        snprintf(err, errlen, "%.200s...: path too long", path);
+        return GLCI_REPORT_EIO;
+    }
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *probe = fopen(tmp, "wb");
+    if (!probe) {
+        snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+        return GLCI_REPORT_EIO;
+    }
+    fclose(probe);
+    lxw_workbook *wb = workbook_new(tmp);
+    if (!wb) {
+        unlink(tmp);
+        snprintf(err, errlen, "cannot start the workbook %s", path);
+        return GLCI_REPORT_EXLSX;
+    }
+    lxw_error error = LXW_NO_ERROR;
+    lxw_format *bold = workbook_add_format(wb);
+    format_set_bold(bold);
+    s_template_entry(wb, bold, &error, t);
+    s_template_guide(wb, bold, &error, t);
+    s_template_about(wb, bold, &error, t);
+    lxw_error e = workbook_close(wb);
+    if (error == LXW_NO_ERROR)
+        error = e;
+    if (error != LXW_NO_ERROR) {
+        unlink(tmp);
+        snprintf(err, errlen, "cannot write %s: %s", path, s_lxw_message(error));
+        return error == LXW_ERROR_CREATING_XLSX_FILE ? GLCI_REPORT_EIO : GLCI_REPORT_EXLSX;
+    }
+    if (rename(tmp, path) != 0) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        unlink(tmp);
+        return GLCI_REPORT_EIO;
+    }
+    return 0;
+}

@@ -1,0 +1,748 @@
+#!/usr/bin/python3
+"""Checks what `glci report`, `glci export --format xlsx` and `glci template`
+wrote, against the real glci's JSON output. Run with Debian's /usr/bin/python3
+(python3-openpyxl); only the standard library otherwise.
+
+  report_check.py browser  --glci BIN --store DIR --report DIR [--shots DIR]
+                           [--synthetic yes|no]
+      Renders every page of the site in headless Chromium (the DevTools
+      protocol over --remote-debugging-pipe): no console error, no failed or
+      non-local request, every chart image loaded with its alt text, a
+      screenshot that is not blank; the numbers on each page equal
+      `glci rank/show --format json`; sorting and the country filter work.
+  report_check.py pdf FILE --glci BIN --store DIR --city ID [--synthetic yes|no]
+      Two A4 pages (pdfinfo), each rendered to PNG by pdftoppm and not
+      blank; the city's name and index are in its text (pdftotext).
+  report_check.py xlsx FILE --glci BIN --store DIR [--period P]
+      The workbook read back with openpyxl equals `glci export --format json`
+      (scores), `glci history` (values) and `glci framework` (framework).
+  report_check.py template-xlsx FILE --glci BIN --store DIR --period P [--city ID]
+      The entry sheet has the agent's columns, one row per indicator, a
+      decimal validation of each value with the indicator's range; the guide
+      sheet names each indicator and its last value.
+  report_check.py xlsx-to-csv FILE OUT
+      Saves the entry sheet as CSV the way a spreadsheet does, after filling
+      each empty value with the middle of its valid range (from the guide).
+
+Exit status 0 when everything holds; otherwise each problem on stderr, then 1.
+A missing tool (chromium, pdfinfo, pdftoppm, pdftotext, openpyxl) is a
+failure naming the package: deploy/setup-deps.sh installs them all.
+"""
+import argparse
+import base64
+import csv
+import glob
+import json
+import os
+import select
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import zlib
+
+PROBLEMS = []
+DEADLINE_S = 120  # an upper bound per browser answer, never a speed check
+
+
+def problem(text):
+    PROBLEMS.append(text)
+    print("FAIL: " + text, file=sys.stderr)
+
+
+def need(tool, package):
+    if shutil.which(tool) is None:
+        print(f"FAIL: {tool} is not installed (package {package}; "
+              "deploy/setup-deps.sh installs it)", file=sys.stderr)
+        sys.exit(1)
+
+
+def glci_json(args, *cmd):
+    out = subprocess.run([args.glci, "--store", args.store, "--format", "json", *cmd],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"FAIL: glci {' '.join(cmd)}: {out.stderr.strip()}")
+    return json.loads(out.stdout)
+
+
+# ---- PNG ------------------------------------------------------------------
+
+def png_pixels(data):
+    """Decodes an 8-bit, non-interlaced PNG: (width, height, channels, rows)."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError("not a PNG")
+    pos, idat, hdr = 8, b"", None
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            hdr = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    w, h, depth, colour, _, _, interlace = hdr
+    if depth != 8 or interlace != 0 or colour not in (0, 2, 4, 6):
+        raise ValueError(f"PNG kind not handled (depth {depth}, colour {colour})")
+    ch = {0: 1, 2: 3, 4: 2, 6: 4}[colour]
+    raw = zlib.decompress(idat)
+    stride = w * ch
+    rows, prev = [], bytearray(stride)
+    for y in range(h):
+        f = raw[y * (stride + 1)]
+        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for x in range(stride):
+            a = line[x - ch] if x >= ch else 0
+            b = prev[x]
+            c = prev[x - ch] if x >= ch else 0
+            if f == 1:
+                line[x] = (line[x] + a) & 255
+            elif f == 2:
+                line[x] = (line[x] + b) & 255
+            elif f == 3:
+                line[x] = (line[x] + (a + b) // 2) & 255
+            elif f == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                pr = a if pa <= pb and pa <= pc else b if pb <= pc else c
+                line[x] = (line[x] + pr) & 255
+        rows.append(bytes(line))
+        prev = line
+    return w, h, ch, rows
+
+
+def png_not_blank(data, what):
+    """The image has ink: some share of non-white pixels and several colours."""
+    w, h, ch, rows = png_pixels(data)
+    inked, colours = 0, set()
+    for y in range(0, h, 2):
+        row = rows[y]
+        for x in range(0, w, 2):
+            px = row[x * ch:x * ch + min(ch, 3)]
+            if min(px) < 200:
+                inked += 1
+            if len(colours) < 64:
+                colours.add(bytes(px))
+    share = inked / max(1, (w // 2) * (h // 2))
+    if share < 0.005 or len(colours) < 3:
+        problem(f"{what}: looks blank ({share:.2%} inked, {len(colours)} colours)")
+    return w, h
+
+
+# ---- the browser ----------------------------------------------------------
+
+class Browser:
+    """Headless Chromium driven over the DevTools protocol on a pipe."""
+
+    def __init__(self):
+        need("chromium", "chromium")
+        self.profile = tempfile.mkdtemp(prefix="glci-chromium-")
+        to_child_r, self._to_child_w = os.pipe()
+        self._from_child_r, from_child_w = os.pipe()
+
+        def fds():
+            # the browser reads commands on fd 3 and answers on fd 4
+            r, w = os.dup(to_child_r), os.dup(from_child_w)
+            os.dup2(r, 3)
+            os.dup2(w, 4)
+
+        self.proc = subprocess.Popen(
+            ["chromium", "--headless", "--no-sandbox", "--disable-gpu",
+             "--disable-background-networking", "--disable-component-update",
+             "--disable-sync", "--no-first-run", "--hide-scrollbars",
+             "--user-data-dir=" + self.profile, "--remote-debugging-pipe", "about:blank"],
+            preexec_fn=fds, close_fds=False, stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.close(to_child_r)
+        os.close(from_child_w)
+        self.buf, self.next_id, self.events = b"", 0, []
+
+    def close(self):
+        try:
+            self.call("Browser.close")
+        except Exception:  # noqa: BLE001 - it is going anyway
+            pass
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self._to_child_w)
+        os.close(self._from_child_r)
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+    def _message(self):
+        while b"\0" not in self.buf:
+            ready, _, _ = select.select([self._from_child_r], [], [], DEADLINE_S)
+            if not ready:
+                raise SystemExit(f"FAIL: the browser did not answer within {DEADLINE_S} s")
+            data = os.read(self._from_child_r, 1 << 20)
+            if not data:
+                raise SystemExit("FAIL: the browser closed its pipe")
+            self.buf += data
+        msg, self.buf = self.buf.split(b"\0", 1)
+        return json.loads(msg)
+
+    def call(self, method, session=None, **params):
+        self.next_id += 1
+        msg = {"id": self.next_id, "method": method, "params": params}
+        if session:
+            msg["sessionId"] = session
+        os.write(self._to_child_w, json.dumps(msg).encode() + b"\0")
+        while True:
+            m = self._message()
+            if m.get("id") == self.next_id:
+                if "error" in m:
+                    raise SystemExit(f"FAIL: {method}: {m['error']}")
+                return m.get("result", {})
+            self.events.append(m)
+
+    def wait_event(self, name, session):
+        while True:
+            for i, e in enumerate(self.events):
+                if e.get("method") == name and e.get("sessionId") == session:
+                    return self.events.pop(i)
+            self.events.append(self._message())
+
+    def page(self):
+        target = self.call("Target.createTarget", url="about:blank")["targetId"]
+        session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+        for domain in ("Page", "Runtime", "Log", "Network"):
+            self.call(domain + ".enable", session)
+        self.call("Emulation.setDeviceMetricsOverride", session, width=1280, height=900,
+                  deviceScaleFactor=1, mobile=False)
+        return target, session
+
+    def evaluate(self, session, expr):
+        r = self.call("Runtime.evaluate", session, expression=expr, returnByValue=True,
+                      awaitPromise=True)
+        if "exceptionDetails" in r:
+            raise SystemExit(f"FAIL: script error: {r['exceptionDetails']}")
+        return r["result"].get("value")
+
+
+PAGE_FACTS = r"""
+(() => {
+  const num = el => (el === null ? undefined : (el.dataset.value === '' ? null : Number(el.dataset.value)));
+  const one = sel => document.querySelector(sel);
+  const facts = {
+    title: document.title,
+    synthetic: one('#synthetic') !== null,
+    images: [...document.images].map(i => ({src: i.getAttribute('src'), ok: i.complete && i.naturalWidth > 0, alt: i.alt})),
+    text: document.body.innerText,
+  };
+  if (one('#league')) {
+    facts.rows = [...document.querySelectorAll('#league tbody tr')].map(r => ({
+      city: r.dataset.city, country: r.dataset.country,
+      rank: num(r.querySelector('[data-key=rank]')),
+      index: num(r.querySelector('[data-key=index]')),
+      index_text: r.querySelector('[data-key=index]').textContent,
+      coverage: num(r.querySelector('[data-key=coverage]')),
+      areas: Object.fromEntries([...r.querySelectorAll('[data-key^="area:"]')].map(
+        c => [c.dataset.key.slice(5), num(c)])),
+    }));
+  } else {
+    facts.index = num(one('dd[data-key=index]'));
+    facts.index_text = one('dd[data-key=index]').textContent;
+    facts.coverage = num(one('dd[data-key=coverage]'));
+    facts.rank = num(one('dd[data-key=rank]'));
+    facts.focus = Object.fromEntries([...document.querySelectorAll('#data-focus tbody tr')].map(
+      r => [r.dataset.focus, num(r.querySelector('[data-key=score]'))]));
+    facts.areas = Object.fromEntries([...document.querySelectorAll('#data-areas tbody tr')]
+      .filter(r => r.dataset.area).map(r => [r.dataset.area, num(r.querySelector('[data-key=score]'))]));
+    facts.trend = Object.fromEntries([...document.querySelectorAll('#data-trend tbody tr')].map(
+      r => [r.dataset.period, num(r.querySelector('[data-key=index]'))]));
+    facts.indicators = Object.fromEntries([...document.querySelectorAll('tr[data-ind]')].map(r => [
+      r.dataset.ind, {value: num(r.querySelector('[data-key=value]')),
+                      period: num(r.querySelector('[data-key=period]')),
+                      carried: r.dataset.carried === 'true',
+                      score: num(r.querySelector('[data-key=score]')),
+                      score_text: r.querySelector('[data-key=score]').textContent}]));
+    facts.missing = [...document.querySelectorAll('#missing li[data-ind]')].map(l => l.dataset.ind);
+    facts.peers = one('#peers') !== null;
+  }
+  return facts;
+})()
+"""
+
+
+def same(a, b):
+    """Numbers equal exactly (the page carries round-trip text), or both absent."""
+    if a is None or b is None:
+        return a is None and b is None
+    return float(a) == float(b)
+
+
+def check_index_page(facts, rank_json, show):
+    rows = facts["rows"]
+    ranked = {r["city"]: r for r in rank_json["rows"]}
+    if [r["city"] for r in rows[:len(rank_json["rows"])]] != [r["city"] for r in rank_json["rows"]]:
+        problem("index.html: the league table's order differs from glci rank")
+    for row in rows:
+        city = row["city"]
+        j = ranked.get(city)
+        if j:
+            if not same(row["rank"], j["rank"]):
+                problem(f"index.html {city}: rank {row['rank']} != {j['rank']}")
+            if not same(row["index"], j["index"]):
+                problem(f"index.html {city}: index {row['index']} != {j['index']}")
+            if row["index_text"] != f"{j['index']:.1f}":
+                problem(f"index.html {city}: index shown {row['index_text']!r}, "
+                        f"expected {j['index']:.1f}")
+        elif row["rank"] is not None:
+            problem(f"index.html {city}: ranked on the page but not by glci rank")
+        s = show.get(city)
+        if s is None:
+            if row["index"] is not None or row["coverage"] is not None:
+                problem(f"index.html {city}: numbers for a city without a result")
+            continue
+        if not same(row["coverage"], s["coverage"]):
+            problem(f"index.html {city}: coverage {row['coverage']} != {s['coverage']}")
+        for a in s["areas"]:
+            if not same(row["areas"].get(a["id"]), a["score"]):
+                problem(f"index.html {city}: area {a['id']} {row['areas'].get(a['id'])} "
+                        f"!= {a['score']}")
+
+
+def check_city_page(city, facts, show, rank_json, period, history_index):
+    where = f"city-{city}.html"
+    ranked = {r["city"]: r for r in rank_json["rows"]}
+    want_rank = ranked[city]["rank"] if city in ranked else None
+    if not same(facts["rank"], want_rank):
+        problem(f"{where}: rank {facts['rank']} != {want_rank}")
+    if show is None:
+        if facts["index"] is not None or facts["indicators"] and any(
+                v["value"] is not None for v in facts["indicators"].values()):
+            problem(f"{where}: values shown for a city without a result")
+        return
+    if not same(facts["index"], show["index"]):
+        problem(f"{where}: index {facts['index']} != {show['index']}")
+    if show["index"] is not None and facts["index_text"] != f"{show['index']:.1f}":
+        problem(f"{where}: index shown {facts['index_text']!r}")
+    if not same(facts["coverage"], show["coverage"]):
+        problem(f"{where}: coverage {facts['coverage']} != {show['coverage']}")
+    missing = []
+    for area in show["areas"]:
+        if not same(facts["areas"].get(area["id"]), area["score"]):
+            problem(f"{where}: area {area['id']} {facts['areas'].get(area['id'])} != {area['score']}")
+        for fo in area["focus"]:
+            if not same(facts["focus"].get(fo["id"]), fo["score"]):
+                problem(f"{where}: focus {fo['id']} {facts['focus'].get(fo['id'])} != {fo['score']}")
+            for ind in fo["indicators"]:
+                got = facts["indicators"].get(ind["id"])
+                if got is None:
+                    problem(f"{where}: indicator {ind['id']} is not on the page")
+                    continue
+                for key in ("value", "period", "score"):
+                    if not same(got[key], ind[key]):
+                        problem(f"{where}: {ind['id']} {key} {got[key]} != {ind[key]}")
+                if bool(got["carried"]) != bool(ind["carried"]):
+                    problem(f"{where}: {ind['id']} carried {got['carried']} != {ind['carried']}")
+                if ind["score"] is not None and got["score_text"] != f"{ind['score']:.1f}":
+                    problem(f"{where}: {ind['id']} score shown {got['score_text']!r}")
+                if ind["value"] is None or ind["carried"]:
+                    missing.append(ind["id"])
+    if facts["missing"] != missing:
+        problem(f"{where}: missing for the round {facts['missing']} != {missing}")
+    for p, v in history_index.items():
+        if not same(facts["trend"].get(str(p)), v):
+            problem(f"{where}: index of {p} {facts['trend'].get(str(p))} != {v}")
+
+
+def cmd_browser(args):
+    rank_json = glci_json(args, "rank", "--period", str(args.period)) if args.period else \
+        glci_json(args, "rank")
+    period = rank_json["period"]
+    pages = sorted(glob.glob(os.path.join(args.report, "city-*.html")))
+    if not pages:
+        problem(f"{args.report}: no city pages")
+    cities = [os.path.basename(p)[5:-5] for p in pages]
+    show, trend = {}, {}
+    status = glci_json(args, "status")
+    first = status.get("first_period") or period
+    for city in cities:
+        r = subprocess.run([args.glci, "--store", args.store, "--format", "json", "show", city,
+                            "--period", str(period)], capture_output=True, text=True)
+        show[city] = json.loads(r.stdout) if r.returncode == 0 else None
+        trend[city] = {}
+        for p in range(first, period + 1):
+            r = subprocess.run([args.glci, "--store", args.store, "--format", "json", "show",
+                                city, "--period", str(p)], capture_output=True, text=True)
+            trend[city][p] = json.loads(r.stdout)["index"] if r.returncode == 0 else None
+
+    browser = Browser()
+    shots = {}
+    try:
+        for path in [os.path.join(args.report, "index.html")] + pages:
+            name = os.path.basename(path)
+            target, session = browser.page()
+            browser.call("Page.navigate", session, url="file://" + os.path.abspath(path))
+            browser.wait_event("Page.loadEventFired", session)
+            facts = browser.evaluate(session, PAGE_FACTS)
+            if name == "index.html":
+                check_index_page(facts, rank_json, show)
+                check_sorting(browser, session, facts)
+            else:
+                city = name[5:-5]
+                check_city_page(city, facts, show[city], rank_json, period, trend[city])
+                if facts["peers"]:
+                    problem(f"{name}: a peers section, but no peers were supplied")
+            if (args.synthetic == "yes") != facts["synthetic"]:
+                problem(f"{name}: synthetic label {'missing' if args.synthetic == 'yes' else 'shown'}")
+            for img in facts["images"]:
+                if not img["ok"]:
+                    problem(f"{name}: image {img['src']} did not load")
+                if not img["alt"]:
+                    problem(f"{name}: image {img['src']} has no alt text")
+            height = min(int(browser.evaluate(session,
+                                              "document.documentElement.scrollHeight")), 4000)
+            # a small screenshot of the whole page to see it is not blank (decoding
+            # in pure Python is slow), a full-size one only to keep
+            for scale in (0.25, 1) if args.shots else (0.25,):
+                shot = browser.call("Page.captureScreenshot", session, format="png",
+                                    captureBeyondViewport=True,
+                                    clip={"x": 0, "y": 0, "width": 1280, "height": height,
+                                          "scale": scale})
+                png = base64.b64decode(shot["data"])
+                if scale < 1:
+                    png_not_blank(png, name + " screenshot")
+                else:
+                    shots[name] = png
+            for e in browser.events:
+                if e.get("sessionId") != session:
+                    continue
+                m, p = e.get("method"), e.get("params", {})
+                if m == "Runtime.consoleAPICalled" and p.get("type") in ("error", "assert",
+                                                                         "warning"):
+                    problem(f"{name}: console {p['type']}: {p.get('args')}")
+                elif m == "Runtime.exceptionThrown":
+                    problem(f"{name}: exception: {p.get('exceptionDetails', {}).get('text')}")
+                elif m == "Log.entryAdded" and p["entry"]["level"] in ("error", "warning"):
+                    problem(f"{name}: {p['entry']['level']}: {p['entry']['text']}")
+                elif m == "Network.requestWillBeSent":
+                    url = p["request"]["url"]
+                    if not (url.startswith("file://") or url.startswith("data:")):
+                        problem(f"{name}: a request to the network: {url}")
+                elif m == "Network.loadingFailed":
+                    problem(f"{name}: a load failed: {p.get('errorText')}")
+            browser.events = [e for e in browser.events if e.get("sessionId") != session]
+            browser.call("Target.closeTarget", targetId=target)
+    finally:
+        browser.close()
+    if args.shots:
+        os.makedirs(args.shots, exist_ok=True)
+        for name, png in shots.items():
+            with open(os.path.join(args.shots, name[:-5] + ".png"), "wb") as f:
+                f.write(png)
+    print(f"browser: {len(pages) + 1} pages checked against glci show/rank, period {period}")
+
+
+def check_sorting(browser, session, facts):
+    """Index heading: highest first, then lowest first; country filter."""
+    def order():
+        return browser.evaluate(session, "[...document.querySelectorAll('#league tbody tr')]"
+                                ".filter(r => !r.hidden).map(r => r.dataset.city)")
+    index_of = {r["city"]: r["index"] for r in facts["rows"]}
+    browser.evaluate(session, "[...document.querySelectorAll('#league thead button')]"
+                     ".find(b => b.textContent === 'Index').click()")
+    got = [index_of[c] for c in order()]
+    scored = [v for v in got if v is not None]
+    if scored != sorted(scored, reverse=True) or got[:len(scored)] != scored:
+        problem(f"index.html: sorting by index (first click) gave {got}")
+    browser.evaluate(session, "[...document.querySelectorAll('#league thead button')]"
+                     ".find(b => b.textContent === 'Index').click()")
+    got = [index_of[c] for c in order()]
+    scored = [v for v in got if v is not None]
+    if scored != sorted(scored) or got[:len(scored)] != scored:
+        problem(f"index.html: sorting by index (second click) gave {got}")
+    country = facts["rows"][0]["country"]
+    browser.evaluate(session, "(() => {const s = document.getElementById('country');"
+                     f"s.value = {json.dumps(country)}; s.dispatchEvent(new Event('change'));}})()")
+    shown = order()
+    want = sorted(r["city"] for r in facts["rows"] if r["country"] == country)
+    if sorted(shown) != want:
+        problem(f"index.html: filter {country} shows {shown}, expected {want}")
+
+
+# ---- PDF ------------------------------------------------------------------
+
+def cmd_pdf(args):
+    for tool in ("pdfinfo", "pdftoppm", "pdftotext"):
+        need(tool, "poppler-utils")
+    info = subprocess.run(["pdfinfo", args.file], capture_output=True, text=True)
+    if info.returncode != 0:
+        problem(f"{args.file}: pdfinfo: {info.stderr.strip()}")
+        return
+    fields = dict(line.split(":", 1) for line in info.stdout.splitlines() if ":" in line)
+    if fields.get("Pages", "").strip() != "2":
+        problem(f"{args.file}: {fields.get('Pages', '?').strip()} pages, expected 2")
+    size = fields.get("Page size", "")
+    if "595.276 x 841.89" not in size:
+        problem(f"{args.file}: page size {size.strip()}, expected A4 (595.276 x 841.89 pts)")
+    work = tempfile.mkdtemp(prefix="glci-pdf-")
+    try:
+        subprocess.run(["pdftoppm", "-r", "40", "-png", args.file, os.path.join(work, "page")],
+                       check=True)
+        pngs = sorted(glob.glob(os.path.join(work, "page*.png")))
+        if len(pngs) != 2:
+            problem(f"{args.file}: pdftoppm made {len(pngs)} images, expected 2")
+        for k, path in enumerate(pngs, 1):
+            with open(path, "rb") as f:
+                w, h = png_not_blank(f.read(), f"{args.file} page {k}")
+            if abs(h / w - 841.89 / 595.276) > 0.01:
+                problem(f"{args.file} page {k}: {w}x{h} is not A4-shaped")
+        if args.png:
+            shutil.copy(pngs[0], args.png)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    text = subprocess.run(["pdftotext", "-layout", args.file, "-"], capture_output=True,
+                          text=True).stdout
+    period = args.period or glci_json(args, "rank")["period"]
+    r = subprocess.run([args.glci, "--store", args.store, "--format", "json", "show", args.city,
+                        "--period", str(period)], capture_output=True, text=True)
+    if r.returncode != 0:
+        # a city without a result for the period: its profile says so
+        if "No result for" not in text:
+            problem(f"{args.file}: a city without data, and the profile does not say so")
+    else:
+        show = json.loads(r.stdout)
+        if " ".join(show["name"].split()) not in " ".join(text.split()):
+            problem(f"{args.file}: the city's name {show['name']!r} is not in the text")
+        if show["index"] is not None and f"{show['index']:.1f}" not in text:
+            problem(f"{args.file}: the index {show['index']:.1f} is not in the text")
+        for area in show["areas"]:
+            if area["score"] is not None and f"{area['score']:.1f}" not in text:
+                problem(f"{args.file}: area {area['id']} {area['score']:.1f} is not in the text")
+    if (args.synthetic == "yes") != ("SYNTHETIC DATA" in text):
+        problem(f"{args.file}: synthetic label {'missing' if args.synthetic == 'yes' else 'shown'}")
+    print(f"pdf: {args.file} checked")
+
+
+# ---- xlsx -----------------------------------------------------------------
+
+def load_workbook(path):
+    try:
+        import openpyxl  # noqa: PLC0415 - only the xlsx checks need it
+    except ImportError:
+        print("FAIL: python3-openpyxl is not installed (deploy/setup-deps.sh installs it; "
+              "run with /usr/bin/python3)", file=sys.stderr)
+        sys.exit(1)
+    return openpyxl.load_workbook(path, read_only=True, data_only=True)
+
+
+def near(a, b):
+    """Equal to the 16 significant digits a workbook holds."""
+    if a is None or b is None:
+        return a is None and b is None
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a == b
+    return abs(float(a) - float(b)) <= 1e-15 * max(1.0, abs(float(b)))
+
+
+def sheet_rows(wb, name):
+    rows = []
+    for ws_name in wb.sheetnames:
+        if ws_name == name or ws_name.startswith(name + " ("):
+            it = wb[ws_name].iter_rows(values_only=True)
+            header = next(it)
+            rows += [dict(zip(header, r)) for r in it]
+    return rows
+
+
+def cmd_xlsx(args):
+    wb = load_workbook(args.file)
+    want_sheets = ["index", "areas", "focus areas", "indicators", "values", "framework", "about"]
+    if wb.sheetnames != want_sheets:
+        problem(f"{args.file}: sheets {wb.sheetnames}, expected {want_sheets}")
+    export = glci_json(args, "export", *(["--period", str(args.period)] if args.period else []))
+    rows = export["rows"]
+    index = sheet_rows(wb, "index")
+    areas = sheet_rows(wb, "areas")
+    focus = sheet_rows(wb, "focus areas")
+    inds = sheet_rows(wb, "indicators")
+    if len(index) != len(rows) or len(areas) != len(rows) or len(focus) != len(rows):
+        problem(f"{args.file}: {len(index)} index rows for {len(rows)} results")
+    ind_rows = {}
+    for r in inds:
+        ind_rows[(r["city"], int(r["period"]), r["indicator"])] = r
+    for k, j in enumerate(rows):
+        if k >= len(index):
+            break
+        x, a, f = index[k], areas[k], focus[k]
+        for sheet in (x, a, f):
+            if sheet["city"] != j["city"] or int(sheet["period"]) != j["period"]:
+                problem(f"{args.file}: row {k + 2} is {sheet['city']} {sheet['period']}, "
+                        f"expected {j['city']} {j['period']}")
+        for key in ("rank", "index", "coverage"):
+            if not near(x[key], j[key]):
+                problem(f"{args.file} index {j['city']} {j['period']}: {key} {x[key]} != {j[key]}")
+        for aid, v in j["areas"].items():
+            if not near(a.get(aid), v):
+                problem(f"{args.file} areas {j['city']} {j['period']} {aid}: {a.get(aid)} != {v}")
+        for fid, v in j["focus"].items():
+            if not near(f.get(fid), v):
+                problem(f"{args.file} focus {j['city']} {j['period']} {fid}: {f.get(fid)} != {v}")
+        for iid, v in j["indicators"].items():
+            r = ind_rows.get((j["city"], j["period"], iid))
+            if r is None:
+                problem(f"{args.file} indicators: no row {j['city']} {j['period']} {iid}")
+                continue
+            for key, col in (("value", "value"), ("period", "value_period"), ("score", "score")):
+                if not near(r[col], v[key]):
+                    problem(f"{args.file} indicators {j['city']} {j['period']} {iid} {key}: "
+                            f"{r[col]} != {v[key]}")
+            if v["period"] is not None and r["carried"] != (v["period"] < j["period"]):
+                problem(f"{args.file} indicators {j['city']} {iid}: carried {r['carried']}")
+    if len(inds) != sum(len(j["indicators"]) for j in rows):
+        problem(f"{args.file}: {len(inds)} indicator rows")
+    # numbers are number cells, not text
+    for r in index[:5]:
+        if r["index"] is not None and not isinstance(r["index"], (int, float)):
+            problem(f"{args.file}: index {r['index']!r} is not a number cell")
+
+    fw = glci_json(args, "framework")
+    values = sheet_rows(wb, "values")
+    want, carry = [], fw["carry_forward"]
+    cities = [c["id"] for c in glci_json(args, "city", "list")["cities"]]
+    ids = [i["id"] for a in fw["areas"] for f in a["focus"] for i in f["indicators"]]
+    order = {i["id"]: n for n, i in enumerate(
+        i for a in fw["areas"] for f in a["focus"] for i in f["indicators"])}
+    for city in cities:
+        for iid in sorted(ids, key=order.get):
+            h = glci_json(args, "history", city, iid)
+            for r in h["rows"]:
+                if args.period and not (args.period - carry <= r["period"] <= args.period):
+                    continue
+                want.append((city, iid, r))
+    if len(values) != len(want):
+        problem(f"{args.file}: {len(values)} value rows, glci history has {len(want)}")
+    for got, (city, iid, r) in zip(values, want):
+        if (got["city"], got["indicator"], int(got["period"])) != (city, iid, r["period"]):
+            problem(f"{args.file} values: {got['city']} {got['indicator']} {got['period']} "
+                    f"!= {city} {iid} {r['period']}")
+            break
+        if not near(got["value"], r["value"]) or got["current"] != r["current"]:
+            problem(f"{args.file} values {city} {iid} {r['period']}: {got['value']} != {r['value']}")
+        received = got["received"].strftime("%Y-%m-%dT%H:%M:%SZ")
+        if received != r["received"]:
+            problem(f"{args.file} values {city} {iid}: received {received} != {r['received']}")
+        if (got["source"] or "") != (r.get("source") or ""):
+            problem(f"{args.file} values {city} {iid}: source {got['source']!r}")
+    frame = sheet_rows(wb, "framework")
+    want_frame = []
+    for a in fw["areas"]:
+        want_frame.append(("area", a["id"], a["name"]))
+        for f in a["focus"]:
+            want_frame.append(("focus", f["id"], f["name"]))
+            for i in f["indicators"]:
+                want_frame.append(("indicator", i["id"], i["name"]))
+    if [(r["level"], r["id"], r["name"]) for r in frame] != want_frame:
+        problem(f"{args.file}: the framework sheet differs from glci framework")
+    inds_fw = {i["id"]: i for a in fw["areas"] for f in a["focus"] for i in f["indicators"]}
+    for r in frame:
+        if r["level"] == "indicator":
+            i = inds_fw[r["id"]]
+            for key in ("lower", "upper", "min", "max", "weight"):
+                if not near(r[key], i[key]):
+                    problem(f"{args.file} framework {r['id']}: {key} {r[key]} != {i[key]}")
+    print(f"xlsx: {args.file}: {len(rows)} results, {len(values)} values checked")
+
+
+def cmd_template_xlsx(args):
+    import openpyxl  # noqa: PLC0415
+    wb = openpyxl.load_workbook(args.file)  # not read-only: validations are needed
+    if wb.sheetnames[:2] != ["entry", "guide"] or wb.active.title != "entry":
+        problem(f"{args.file}: sheets {wb.sheetnames}, active {wb.active.title}")
+    fw = glci_json(args, "framework")
+    inds = [i for a in fw["areas"] for f in a["focus"] for i in f["indicators"]]
+    entry = wb["entry"]
+    rows = list(entry.iter_rows(values_only=True))
+    if list(rows[0]) != ["indicator", "period", "value", "source"]:
+        problem(f"{args.file}: entry header {rows[0]}")
+    if [r[0] for r in rows[1:]] != [i["id"] for i in inds]:
+        problem(f"{args.file}: entry rows are not the framework's indicators")
+    if any(r[1] != args.period for r in rows[1:]):
+        problem(f"{args.file}: a period other than {args.period}")
+    ranges = {}
+    for dv in entry.data_validations.dataValidation:
+        for cell in str(dv.sqref).split():
+            ranges[cell] = dv
+    for n, i in enumerate(inds, start=2):
+        dv = ranges.get(f"C{n}")
+        if dv is None:
+            problem(f"{args.file}: no validation on C{n} ({i['id']})")
+            continue
+        if dv.type != "decimal" or float(dv.formula1) != i["min"] or float(dv.formula2) != i["max"]:
+            problem(f"{args.file}: C{n} validation {dv.type} {dv.formula1}..{dv.formula2}, "
+                    f"expected decimal {i['min']}..{i['max']}")
+        if i["name"][:40] not in (dv.prompt or ""):
+            problem(f"{args.file}: C{n} input message lacks the name: {dv.prompt!r}")
+    guide = list(wb["guide"].iter_rows(values_only=True))
+    header = guide[0]
+    for n, i in enumerate(inds, start=1):
+        g = dict(zip(header, guide[n]))
+        if (g["indicator"], g["name"], g["unit"]) != (i["id"], i["name"], i["unit"]):
+            problem(f"{args.file}: guide row {n + 1} is {g['indicator']}")
+        if g["valid min"] != i["min"] or g["valid max"] != i["max"]:
+            problem(f"{args.file}: guide {i['id']} range {g['valid min']}..{g['valid max']}")
+        if args.city:
+            h = glci_json(args, "history", args.city, i["id"])
+            cur = [r for r in h["rows"] if r["current"] and r["period"] <= args.period]
+            last = max(cur, key=lambda r: r["period"]) if cur else None
+            if (last is None) != (g["last value"] is None) or (
+                    last and (not near(g["last value"], last["value"]) or
+                              g["last period"] != last["period"])):
+                problem(f"{args.file}: guide {i['id']} last {g['last value']} "
+                        f"({g['last period']}), history says {last}")
+            entry_value = rows[n][2]
+            want = last["value"] if last and last["period"] == args.period else None
+            if not near(entry_value, want):
+                problem(f"{args.file}: entry {i['id']} starts with {entry_value}, expected {want}")
+    print(f"template-xlsx: {args.file}: {len(inds)} indicators checked")
+
+
+def cmd_xlsx_to_csv(args):
+    wb = load_workbook(args.file)
+    guide = {r[0]: r for r in list(wb["guide"].iter_rows(values_only=True))[1:]}
+    rows = list(wb["entry"].iter_rows(values_only=True))
+    with open(args.out, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)  # what "Save as CSV" gives: comma, CRLF, quotes when needed
+        w.writerow(rows[0])
+        for ind, period, value, source in rows[1:]:
+            if value is None:
+                lo, hi = guide[ind][6], guide[ind][7]
+                value = lo + (hi - lo) / 2
+            w.writerow([ind, period, repr(float(value)), source or ""])
+    print(f"xlsx-to-csv: {args.out}: {len(rows) - 1} rows")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    for name in ("browser", "pdf", "xlsx", "template-xlsx", "xlsx-to-csv"):
+        p = sub.add_parser(name)
+        if name != "browser":
+            p.add_argument("file")
+        if name == "xlsx-to-csv":
+            p.add_argument("out")
+            continue
+        p.add_argument("--glci", required=True)
+        p.add_argument("--store", required=True)
+        p.add_argument("--period", type=int)
+        p.add_argument("--synthetic", choices=("yes", "no"), default="no")
+        p.add_argument("--city")
+        if name == "browser":
+            p.add_argument("--report", required=True)
+            p.add_argument("--shots")
+        if name == "pdf":
+            p.add_argument("--png")
+    args = ap.parse_args()
+    {"browser": cmd_browser, "pdf": cmd_pdf, "xlsx": cmd_xlsx,
+     "template-xlsx": cmd_template_xlsx, "xlsx-to-csv": cmd_xlsx_to_csv}[args.cmd](args)
+    if PROBLEMS:
+        print(f"{len(PROBLEMS)} problem(s)", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

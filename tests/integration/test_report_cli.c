@@ -1,0 +1,454 @@
+/* glci report, export --format xlsx and template, as the real binary, on a
+ * demo-sized store (the shipped framework, twelve cities, 2021-2025) built
+ * through the store API: cities with every value, with carried values,
+ * one unranked, one active with no data, one revoked with data and one
+ * revoked without, names with characters HTML must escape, sources marked
+ * synthetic.
+ *
+ * What the files hold is checked by tests/integration/report_check.py with
+ * Debian's /usr/bin/python3 against the same binary's JSON: every page in
+ * headless Chromium (no console error, no request off the machine, charts
+ * loaded, numbers equal to `glci show`, sorting and filter), the PDF
+ * through poppler (two A4 pages, not blank), the workbook through openpyxl
+ * (equal to `glci export --format json`, `glci history`, `glci
+ * framework`). A missing browser or tool fails the test: the set-up script
+ * installs them. Bad input to each command is checked here. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "glci_testsupport.h"
+#include "test_cli_support.h"
+
+#define S_PYTHON "/usr/bin/python3"
+#define S_FIRST 2021
+#define S_LAST 2025
+
+typedef struct {
+    char dir[128];
+    char store[160];
+    char check[1024];       /* report_check.py */
+    char glci[1024];
+} fixture_t;
+
+static const char *const s_cities[][3] = {
+    {"amman-jo", "Amman", "JO"},          {"aswan-eg", "Aswan", "EG"},
+    {"cork-ie", "Cork <Corcaigh> & \"Co\"", "IE"},
+    {"dublin-ie", "Dublin", "IE"},         {"espoo-fi", "Espoo", "FI"},
+    {"hangzhou-cn", "Hangzhou", "CN"},     {"larissa-gr", "Larissa", "GR"},
+    {"mannheim-de", "Mannheim", "DE"},     {"medellin-co", "Medellín", "CO"},
+    {"melton-au", "Melton", "AU"},         {"pecs-hu", "Pécs", "HU"},
+    {"suwon-kr", "Suwon", "KR"},
+};
+#define S_N_CITIES (sizeof s_cities / sizeof s_cities[0])
+/* medellin-co: too few values to be ranked; suwon-kr: active, no data;
+ * melton-au: revoked after its data; dublin-ie: revoked, no data. */
+
+static double s_value(const glci_indicator_t *ind, size_t city, uint32_t i, int32_t p)
+{
+    unsigned k = (unsigned)(city * 7 + i * 13 + (unsigned)p * 3) % 97;
+    if (ind->min == 0 && ind->max == 1)
+        return k > 40;
+    double hi = ind->max < ind->upper * 1.5 ? ind->max : ind->upper * 1.5;
+    if (ind->lower > ind->upper)
+        hi = ind->lower * 1.2 < ind->max ? ind->lower * 1.2 : ind->max;
+    return ind->min + (hi - ind->min) * (double)k / 97.0;
+}
+
+/* Fills a store: synthetic says what the sources say. */
+static void s_fill(const char *store, int synthetic)
+{
+    glci_store_t *st = cli_store_create(store, getenv("GLCI_FRAMEWORK"), 0);
+    const glci_framework_t *fw = glci_store_framework(st);
+    for (size_t c = 0; c < S_N_CITIES; c++)
+        cli_city_add(st, s_cities[c][0], s_cities[c][1], s_cities[c][2]);
+    glci_obs_t *obs = calloc(fw->n_ind, sizeof *obs);
+    assert_non_null(obs);
+    uint64_t seq = 0;
+    for (int32_t p = S_FIRST; p <= S_LAST; p++) {
+        seq++;
+        for (size_t c = 0; c < S_N_CITIES; c++) {
+            const char *id = s_cities[c][0];
+            if (strcmp(id, "suwon-kr") == 0 || strcmp(id, "dublin-ie") == 0)
+                continue;
+            size_t n = 0;
+            for (uint32_t i = 0; i < fw->n_ind; i++) {
+                /* espoo: the last indicators only every other year (carried in 2025);
+                 * medellin: a third of them; aswan: a year of gaps */
+                if (strcmp(id, "espoo-fi") == 0 && i >= fw->n_ind - 6 && p % 2 == 1)
+                    continue;
+                if (strcmp(id, "medellin-co") == 0 && i % 3 != 0)
+                    continue;
+                if (strcmp(id, "aswan-eg") == 0 && p == 2023)
+                    continue;
+                obs[n++] = (glci_obs_t){.indicator = fw->ind[i].id, .period = p,
+                                        .value = s_value(&fw->ind[i], c, i, p),
+                                        .observed_at = 1609459200 + (p - S_FIRST) * 31536000LL,
+                                        .source = synthetic ? "synthetic test data"
+                                                            : "city statistics office",
+                                        .has_period = 1, .has_value = 1};
+            }
+            glci_batch_t b = {.city = id, .stream = 7, .seq = seq, .obs = obs, .n_obs = n};
+            glci_batch_result_t r = {0};
+            assert_int_equal(glci_store_ingest(st, &b, 1, 1764000000 + p, &r), 0);
+            assert_int_equal(r.status, GLCI_BATCH_APPLIED);
+            assert_int_equal(r.n_rejections, 0);
+            glci_batch_result_release(&r);
+        }
+    }
+    /* a revision, so the values sheet has a row that is not current */
+    glci_obs_t rev = {.indicator = fw->ind[0].id, .period = S_LAST, .value = 1.5,
+                      .source = synthetic ? "synthetic revision" : "correction",
+                      .has_period = 1, .has_value = 1};
+    glci_batch_t b = {.city = "cork-ie", .stream = 7, .seq = seq + 1, .obs = &rev, .n_obs = 1};
+    glci_batch_result_t r = {0};
+    assert_int_equal(glci_store_ingest(st, &b, 1, 1764100000, &r), 0);
+    glci_batch_result_release(&r);
+    assert_int_equal(glci_store_city_revoke(st, "melton-au", NULL, 0), 0);
+    assert_int_equal(glci_store_city_revoke(st, "dublin-ie", NULL, 0), 0);
+    free(obs);
+    glci_store_close(&st);
+}
+
+static int s_setup(void **state)
+{
+    fixture_t *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    cli_tmpdir(f->dir, sizeof f->dir);
+    snprintf(f->store, sizeof f->store, "%s/store", f->dir);
+    s_fill(f->store, 1);
+    const char *src = getenv("GLCI_SOURCE_DIR"), *bin = getenv("GLCI_BIN_DIR");
+    assert_non_null(src);
+    assert_non_null(bin);
+    snprintf(f->check, sizeof f->check, "%s/tests/integration/report_check.py", src);
+    snprintf(f->glci, sizeof f->glci, "%s/cli/glci", bin);
+    *state = f;
+    return 0;
+}
+
+static int s_teardown(void **state)
+{
+    fixture_t *f = *state;
+    cli_rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+/* Runs report_check.py with args (NULL-terminated); prints its stderr when
+ * it fails. Returns its exit status. */
+static int s_check(const fixture_t *f, ...)
+{
+    const char *argv[32] = {S_PYTHON, f->check};
+    size_t n = 2;
+    va_list ap;
+    va_start(ap, f);
+    const char *a;
+    while ((a = va_arg(ap, const char *)) != NULL && n < 29)
+        argv[n++] = a;
+    va_end(ap);
+    argv[n] = NULL;
+    char *out = NULL, *err = NULL;
+    /* an upper bound for a loaded machine, never a speed check */
+    int status = glci_ts_run(argv, NULL, 600000, &out, &err);
+    if (status != 0)
+        print_error("report_check.py %s: exit %d\n%s%s\n", argv[2], status, out ? out : "",
+                    err ? err : "");
+    free(out);
+    free(err);
+    return status;
+}
+
+static char *s_file(const char *dir, const char *name)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return glci_ts_read_file(path);
+}
+
+static int s_exists(const char *dir, const char *name)
+{
+    char path[600];
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return stat(path, &sb) == 0;
+}
+
+/* ---- the site ---------------------------------------------------------- */
+
+static void test_report_site_in_browser(void **state)
+{
+    fixture_t *f = *state;
+    char site[300];
+    snprintf(site, sizeof site, "%s/site", f->dir);
+    cli_out_t o;
+    assert_int_equal(cli_run(&o, "--store", f->store, "report", "--out", site, NULL), 0);
+    assert_non_null(strstr(o.out, "report 2025: 11 city pages"));
+    assert_non_null(strstr(o.out, "index.html"));
+    cli_out_release(&o);
+    /* the revoked city without data has no page, the revoked one with data has */
+    assert_false(s_exists(site, "city-dublin-ie.html"));
+    assert_true(s_exists(site, "city-melton-au.html"));
+    assert_true(s_exists(site, "city-suwon-kr.html"));
+    char *page = s_file(site, "city-cork-ie.html");
+    assert_non_null(page);
+    assert_null(strstr(page, "<Corcaigh>"));
+    assert_non_null(strstr(page, "Cork &lt;Corcaigh&gt; &amp; &quot;Co&quot;"));
+    free(page);
+    const char *shots = getenv("GLCI_REPORT_SHOTS");   /* to keep the screenshots */
+    if (shots && *shots)
+        assert_int_equal(s_check(f, "browser", "--glci", f->glci, "--store", f->store,
+                                 "--report", site, "--synthetic", "yes", "--shots", shots,
+                                 NULL), 0);
+    else
+        assert_int_equal(s_check(f, "browser", "--glci", f->glci, "--store", f->store,
+                                 "--report", site, "--synthetic", "yes", NULL), 0);
+
+    /* an earlier period: fewer trend points, same checks */
+    snprintf(site, sizeof site, "%s/site-2023", f->dir);
+    assert_int_equal(cli_run(&o, "--store", f->store, "report", "--period", "2023", "--out",
+                             site, NULL), 0);
+    cli_out_release(&o);
+    assert_int_equal(s_check(f, "browser", "--glci", f->glci, "--store", f->store, "--report",
+                             site, "--period", "2023", "--synthetic", "yes", NULL), 0);
+}
+
+static void test_report_pdf(void **state)
+{
+    fixture_t *f = *state;
+    const char *cities[] = {"cork-ie", "medellin-co", "suwon-kr", "espoo-fi"};
+    for (size_t k = 0; k < 4; k++) {
+        char pdf[300];
+        snprintf(pdf, sizeof pdf, "%s/%s.pdf", f->dir, cities[k]);
+        cli_out_t o;
+        assert_int_equal(cli_run(&o, "--store", f->store, "report", "--city", cities[k],
+                                 "--pdf", pdf, NULL), 0);
+        assert_non_null(strstr(o.out, pdf));
+        cli_out_release(&o);
+        assert_int_equal(s_check(f, "pdf", pdf, "--glci", f->glci, "--store", f->store,
+                                 "--city", cities[k], "--synthetic", "yes", NULL), 0);
+    }
+}
+
+static void test_report_not_synthetic(void **state)
+{
+    fixture_t *f = *state;
+    char store[300], site[300];
+    snprintf(store, sizeof store, "%s/real-store", f->dir);
+    snprintf(site, sizeof site, "%s/real-site", f->dir);
+    s_fill(store, 0);
+    cli_out_t o;
+    assert_int_equal(cli_run(&o, "--store", store, "report", "--out", site, NULL), 0);
+    cli_out_release(&o);
+    const char *pages[] = {"index.html", "city-cork-ie.html", "city-suwon-kr.html"};
+    for (size_t k = 0; k < 3; k++) {
+        char *page = s_file(site, pages[k]);
+        assert_non_null(page);
+        assert_null(strstr(page, "id=\"synthetic\""));
+        free(page);
+    }
+    char pdf[300];
+    snprintf(pdf, sizeof pdf, "%s/real.pdf", f->dir);
+    assert_int_equal(cli_run(&o, "--store", store, "report", "--city", "cork-ie", "--pdf", pdf,
+                             NULL), 0);
+    cli_out_release(&o);
+    assert_int_equal(s_check(f, "pdf", pdf, "--glci", f->glci, "--store", store, "--city",
+                             "cork-ie", "--synthetic", "no", NULL), 0);
+}
+
+/* Runs glci with args, expects status and a stderr containing text. */
+static void s_expect(int status, const char *text, const char *const *args)
+{
+    cli_out_t o;
+    assert_int_equal(cli_runv(&o, args), status);
+    if (text && !strstr(o.err, text))
+        fail_msg("stderr '%s' lacks '%s'", o.err, text);
+    /* one line (the usage line follows usage errors) */
+    size_t lines = 0;
+    for (const char *p = o.err; *p; p++)
+        lines += *p == '\n';
+    assert_true(lines == (status == 2 ? 2u : 1u));
+    cli_out_release(&o);
+}
+
+static void test_report_errors(void **state)
+{
+    fixture_t *f = *state;
+    char site[300], file[400], pdf[300];
+    const char *s = f->store;
+    snprintf(site, sizeof site, "%s/other", f->dir);
+    snprintf(pdf, sizeof pdf, "%s/x.pdf", f->dir);
+    s_expect(2, "give --out DIR", (const char *[]){"--store", s, "report", NULL});
+    s_expect(2, "not both", (const char *[]){"--store", s, "report", "--out", site, "--city",
+                                              "cork-ie", "--pdf", pdf, NULL});
+    s_expect(2, "--pdf needs --city", (const char *[]){"--store", s, "report", "--pdf", pdf,
+                                                        NULL});
+    s_expect(2, "--city goes with --pdf", (const char *[]){"--store", s, "report", "--out",
+                                                            site, "--city", "cork-ie", NULL});
+    s_expect(2, "--format does not apply", (const char *[]){"--store", s, "--format", "json",
+                                                             "report", "--out", site, NULL});
+    s_expect(2, "unknown option '--edition'", (const char *[]){"--store", s, "report", "--out",
+                                                                site, "--edition", "e1", NULL});
+    s_expect(2, "invalid period 'x'", (const char *[]){"--store", s, "report", "--out", site,
+                                                        "--period", "x", NULL});
+    s_expect(2, "empty", (const char *[]){"--store", s, "report", "--out=", NULL});
+    s_expect(1, "no city 'nowhere'", (const char *[]){"--store", s, "report", "--city",
+                                                       "nowhere", "--pdf", pdf, NULL});
+    s_expect(1, "revoked and has no data", (const char *[]){"--store", s, "report", "--city",
+                                                             "dublin-ie", "--pdf", pdf, NULL});
+    s_expect(1, "no data for period 2030", (const char *[]){"--store", s, "report", "--out",
+                                                             site, "--period", "2030", NULL});
+    s_expect(1, "no store at", (const char *[]){"--store", "/nonexistent/store", "report",
+                                                 "--out", site, NULL});
+    assert_false(s_exists(f->dir, "x.pdf"));
+    assert_false(s_exists(f->dir, "other"));
+
+    /* a folder that holds other files is refused and left as it was */
+    assert_int_equal(mkdir(site, 0755), 0);
+    snprintf(file, sizeof file, "%s/keep.txt", site);
+    assert_int_equal(glci_ts_write_file(file, "mine\n"), 0);
+    s_expect(1, "is not empty and holds no glci report", (const char *[]){
+        "--store", s, "report", "--out", site, NULL});
+    assert_false(s_exists(site, "index.html"));
+    char *kept = glci_ts_read_file(file);
+    assert_string_equal(kept, "mine\n");
+    free(kept);
+    /* a PDF that cannot be written names the path */
+    snprintf(pdf, sizeof pdf, "%s/no/such/x.pdf", f->dir);
+    s_expect(1, "no/such/x.pdf", (const char *[]){"--store", s, "report", "--city", "cork-ie",
+                                                   "--pdf", pdf, NULL});
+}
+
+/* ---- export ------------------------------------------------------------ */
+
+static void test_export_xlsx(void **state)
+{
+    fixture_t *f = *state;
+    char x[300];
+    snprintf(x, sizeof x, "%s/all.xlsx", f->dir);
+    cli_out_t o;
+    assert_int_equal(cli_run(&o, "--store", f->store, "export", "--format", "xlsx", "--out", x,
+                             NULL), 0);
+    assert_non_null(strstr(o.out, "wrote"));
+    cli_out_release(&o);
+    assert_int_equal(s_check(f, "xlsx", x, "--glci", f->glci, "--store", f->store, NULL), 0);
+    snprintf(x, sizeof x, "%s/2024.xlsx", f->dir);
+    assert_int_equal(cli_run(&o, "--store", f->store, "export", "--period", "2024", "--format",
+                             "xlsx", "--out", x, NULL), 0);
+    cli_out_release(&o);
+    assert_int_equal(s_check(f, "xlsx", x, "--glci", f->glci, "--store", f->store, "--period",
+                             "2024", NULL), 0);
+}
+
+static void test_export_xlsx_errors(void **state)
+{
+    fixture_t *f = *state;
+    const char *s = f->store;
+    char x[300];
+    snprintf(x, sizeof x, "%s/bad.xlsx", f->dir);
+    s_expect(2, "--format xlsx needs --out FILE", (const char *[]){"--store", s, "--format",
+                                                                    "xlsx", "export", NULL});
+    s_expect(2, "--out is for --format xlsx", (const char *[]){"--store", s, "--format", "csv",
+                                                                "export", "--out", x, NULL});
+    s_expect(2, "--format xlsx is only for export and template",
+             (const char *[]){"--store", s, "--format", "xlsx", "rank", NULL});
+    s_expect(2, "unknown format 'xls'", (const char *[]){"--store", s, "--format", "xls",
+                                                          "export", NULL});
+    s_expect(1, "no data for period 2040", (const char *[]){"--store", s, "--format", "xlsx",
+                                                             "export", "--period", "2040",
+                                                             "--out", x, NULL});
+    assert_false(s_exists(f->dir, "bad.xlsx"));
+    assert_false(s_exists(f->dir, "bad.xlsx.tmp"));
+    snprintf(x, sizeof x, "%s/no/such/bad.xlsx", f->dir);
+    s_expect(1, "no/such/bad.xlsx", (const char *[]){"--store", s, "--format", "xlsx", "export",
+                                                      "--out", x, NULL});
+}
+
+/* ---- template ---------------------------------------------------------- */
+
+static void test_template(void **state)
+{
+    fixture_t *f = *state;
+    char t[300];
+    cli_out_t o;
+    /* espoo 2025: its own values for 2025 start filled, the carried ones do not */
+    snprintf(t, sizeof t, "%s/espoo.csv", f->dir);
+    assert_int_equal(cli_run(&o, "--store", f->store, "--format", "csv", "template", "--city",
+                             "espoo-fi", "--period", "2025", "--out", t, NULL), 0);
+    assert_non_null(strstr(o.out, "44 indicators"));
+    cli_out_release(&o);
+    char *csv = glci_ts_read_file(t);
+    assert_non_null(csv);
+    static const char head[] = "indicator,period,value,source\r\nadult_learning_rate,2025,";
+    assert_memory_equal(csv, head, sizeof head - 1);
+    size_t rows = 0, empty = 0;
+    for (const char *line = strstr(csv, "\r\n") + 2; *line; line = strstr(line, "\r\n") + 2) {
+        const char *comma = strchr(line, ',');        /* indicator,2025,VALUE,... */
+        assert_non_null(comma);
+        assert_memory_equal(comma, ",2025,", 6);
+        rows++;
+        empty += comma[6] == ',';
+    }
+    assert_int_equal(rows, 44);
+    assert_int_equal(empty, 6);
+    free(csv);
+    snprintf(t, sizeof t, "%s/espoo.xlsx", f->dir);
+    assert_int_equal(cli_run(&o, "--store", f->store, "--format", "xlsx", "template", "--city",
+                             "espoo-fi", "--period", "2025", "--out", t, NULL), 0);
+    cli_out_release(&o);
+    assert_int_equal(s_check(f, "template-xlsx", t, "--glci", f->glci, "--store", f->store,
+                             "--period", "2025", "--city", "espoo-fi", NULL), 0);
+    /* no city: every value empty */
+    snprintf(t, sizeof t, "%s/blank.xlsx", f->dir);
+    assert_int_equal(cli_run(&o, "--store", f->store, "--format", "xlsx", "template",
+                             "--period", "2026", "--out", t, NULL), 0);
+    cli_out_release(&o);
+    assert_int_equal(s_check(f, "template-xlsx", t, "--glci", f->glci, "--store", f->store,
+                             "--period", "2026", NULL), 0);
+}
+
+static void test_template_errors(void **state)
+{
+    fixture_t *f = *state;
+    const char *s = f->store;
+    char t[300];
+    snprintf(t, sizeof t, "%s/t.csv", f->dir);
+    s_expect(2, "give --format xlsx or --format csv", (const char *[]){"--store", s, "template",
+                                                                        "--out", t, NULL});
+    s_expect(2, "give --format xlsx or --format csv",
+             (const char *[]){"--store", s, "--format", "json", "template", "--out", t, NULL});
+    s_expect(2, "missing --out FILE", (const char *[]){"--store", s, "--format", "csv",
+                                                        "template", NULL});
+    s_expect(1, "no city 'nowhere'", (const char *[]){"--store", s, "--format", "csv",
+                                                       "template", "--city", "nowhere", "--out",
+                                                       t, NULL});
+    s_expect(1, "outside the framework's 2000 to 2100",
+             (const char *[]){"--store", s, "--format", "csv", "template", "--period", "1999",
+                              "--out", t, NULL});
+    assert_false(s_exists(f->dir, "t.csv"));
+    snprintf(t, sizeof t, "%s/no/such/t.xlsx", f->dir);
+    s_expect(1, "no/such/t.xlsx", (const char *[]){"--store", s, "--format", "xlsx", "template",
+                                                    "--out", t, NULL});
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_report_site_in_browser),
+        cmocka_unit_test(test_report_pdf),
+        cmocka_unit_test(test_report_not_synthetic),
+        cmocka_unit_test(test_report_errors),
+        cmocka_unit_test(test_export_xlsx),
+        cmocka_unit_test(test_export_xlsx_errors),
+        cmocka_unit_test(test_template),
+        cmocka_unit_test(test_template_errors),
+    };
+    return cmocka_run_group_tests(tests, s_setup, s_teardown);
+}

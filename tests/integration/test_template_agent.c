@@ -1,0 +1,220 @@
+/* The data-entry template goes through today's agent as it is: a real
+ * collector and glci-agent over CURVE on loopback. The CSV from `glci
+ * template --format csv`, its empty values filled in and nothing else
+ * touched, dropped into the spool, is taken whole (done/, not failed/) and
+ * every value reaches the store for the round; a template for a round the
+ * city has complete goes through untouched; the xlsx template's entry
+ * sheet saved as CSV the way a spreadsheet saves it (by
+ * report_check.py xlsx-to-csv, with /usr/bin/python3 and openpyxl) goes
+ * through too. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+
+#include "glci_checker.h"
+#include "glci_index.h"
+#include "glci_text.h"
+
+#define S_PYTHON "/usr/bin/python3"
+
+static glci_framework_t *s_framework(void)
+{
+    glci_framework_t *fw = NULL;
+    char err[512];
+    assert_int_equal(glci_framework_load_file(glci_ts_framework(), &fw, err, sizeof err), 0);
+    return fw;
+}
+
+/* The template file (made by glci template) as text. */
+static char *s_template(glci_sys_t *s, const char *format, const char *period, const char *name)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/%s", s->dir, name);
+    const char *args[] = {"--format", format, "template", "--city", s->agents[0].city,
+                          "--period", period, "--out", path, NULL};
+    char *out = NULL, *err = NULL;
+    int rc = glci_sys_cli(s, args, &out, &err);
+    if (rc != 0)
+        fail_msg("glci template failed (%d): %s", rc, err ? err : "");
+    free(out);
+    free(err);
+    char *text = glci_ts_read_file(path);
+    assert_non_null(text);
+    return text;
+}
+
+/* Fills every empty value of a template CSV with the middle of the
+ * indicator's valid range, touching nothing else; the values go to
+ * want[i] in framework order. Returns the new text (malloc'd). */
+static char *s_fill(const glci_framework_t *fw, const char *csv, double *want)
+{
+    size_t cap = strlen(csv) + 64 * fw->n_ind + 1, at = 0;
+    char *out = malloc(cap);
+    assert_non_null(out);
+    const char *line = csv;
+    const char *eol = strstr(line, "\r\n");
+    assert_non_null(eol);
+    at += (size_t)snprintf(out, cap, "%.*s", (int)(eol + 2 - line), line);   /* the header */
+    line = eol + 2;
+    for (uint32_t i = 0; i < fw->n_ind; i++) {
+        eol = strstr(line, "\r\n");
+        assert_non_null(eol);
+        /* indicator,period,value,source */
+        const char *c1 = strchr(line, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
+        const char *c3 = c2 ? strchr(c2 + 1, ',') : NULL;
+        assert_non_null(c3);
+        assert_true((size_t)(c1 - line) == strlen(fw->ind[i].id));
+        assert_memory_equal(line, fw->ind[i].id, strlen(fw->ind[i].id));
+        char value[64];
+        if (c3 == c2 + 1) {
+            want[i] = fw->ind[i].min + (fw->ind[i].max - fw->ind[i].min) / 2;
+            glci_format_double(want[i], value, sizeof value);
+        } else {
+            snprintf(value, sizeof value, "%.*s", (int)(c3 - c2 - 1), c2 + 1);
+            assert_int_equal(glci_parse_double(value, &want[i]), 0);
+        }
+        at += (size_t)snprintf(out + at, cap - at, "%.*s%s%.*s", (int)(c2 + 1 - line), line,
+                               value, (int)(eol + 2 - c3), c3);
+        line = eol + 2;
+    }
+    assert_string_equal(line, "");
+    return out;
+}
+
+/* Every indicator of the agent's city has, for period, a value of that
+ * period equal to want[i]. */
+static void s_assert_round(glci_sys_t *s, const glci_framework_t *fw, const char *period,
+                           const double *want)
+{
+    const char *args[] = {"--format", "json", "show", s->agents[0].city, "--period", period,
+                          NULL};
+    char *out = NULL, *err = NULL;
+    assert_int_equal(glci_sys_cli(s, args, &out, &err), 0);
+    json_error_t je;
+    json_t *j = json_loads(out, 0, &je);
+    assert_non_null(j);
+    size_t seen = 0;
+    size_t a, f, k;
+    json_t *area, *focus, *ind;
+    json_array_foreach(json_object_get(j, "areas"), a, area)
+        json_array_foreach(json_object_get(area, "focus"), f, focus)
+            json_array_foreach(json_object_get(focus, "indicators"), k, ind) {
+                const char *id = json_string_value(json_object_get(ind, "id"));
+                int32_t i = glci_framework_indicator(fw, id);
+                assert_true(i >= 0);
+                assert_true(json_real_value(json_object_get(ind, "value")) == want[i]);
+                assert_int_equal(json_integer_value(json_object_get(ind, "period")),
+                                 strtol(period, NULL, 10));
+                seen++;
+            }
+    assert_int_equal(seen, fw->n_ind);
+    json_decref(j);
+    free(out);
+    free(err);
+}
+
+/* Waits until the agent has moved the spool file to done/ or failed/ (the
+ * deadline is an upper bound, not a speed check) and asserts it was taken
+ * whole. */
+static void s_assert_done(glci_sys_t *s, const char *name)
+{
+    char done[800], failed[800];
+    struct stat sb;
+    snprintf(done, sizeof done, "%s/done/%s", s->agents[0].spool, name);
+    snprintf(failed, sizeof failed, "%s/failed/%s.errors", s->agents[0].spool, name);
+    for (int waited = 0; stat(done, &sb) != 0; waited += 50) {
+        if (stat(failed, &sb) == 0) {
+            char *why = glci_ts_read_file(failed);
+            fail_msg("%s was refused by the agent: %s", name, why ? why : "");
+        }
+        if (waited > GLCI_SYS_DRAIN_MS)
+            fail_msg("%s was neither taken nor refused", name);
+        glci_sys_sleep_ms(50);
+    }
+}
+
+static void test_template_csv_through_the_agent(void **state)
+{
+    (void)state;
+    glci_framework_t *fw = s_framework();
+    glci_sys_t *s = glci_sys_open("template-agent", 1, NULL);
+    glci_sys_start_collector(s, NULL);
+    glci_sys_start_agent(s, 0);
+    /* last values: a few indicators of 2024, one of them already for 2025 */
+    glci_sys_push_one(s, 0, fw->ind[0].id, 2024, "41.5");
+    glci_sys_push_one(s, 0, fw->ind[1].id, 2024, "80");
+    glci_sys_push_one(s, 0, fw->ind[2].id, 2025, "12.25");
+    uint64_t stored = 3;
+    glci_sys_wait_stored(s, stored, GLCI_SYS_DRAIN_MS);
+
+    /* round 2025: the city's own 2025 value starts filled, the rest is filled in */
+    double *want = calloc(fw->n_ind, sizeof *want);
+    assert_non_null(want);
+    char *csv = s_template(s, "csv", "2025", "round-2025.csv");
+    assert_non_null(strstr(csv, "\r\nvolunteering_rate,2025,12.25,\r\n"));
+    assert_non_null(strstr(csv, "\r\nadult_learning_rate,2025,,\r\n"));   /* 2024 is not 2025 */
+    char *filled = s_fill(fw, csv, want);
+    glci_sys_spool_text(s, 0, "round-2025.csv", filled);
+    s_assert_done(s, "round-2025.csv");
+    stored += fw->n_ind;
+    glci_sys_wait_stored(s, stored, GLCI_SYS_DRAIN_MS);
+    s_assert_round(s, fw, "2025", want);
+    free(filled);
+    free(csv);
+
+    /* the round is complete: the template goes through as it is */
+    csv = s_template(s, "csv", "2025", "again-2025.csv");
+    glci_sys_spool_text(s, 0, "again-2025.csv", csv);
+    s_assert_done(s, "again-2025.csv");
+    stored += fw->n_ind;
+    glci_sys_wait_stored(s, stored, GLCI_SYS_DRAIN_MS);
+    s_assert_round(s, fw, "2025", want);
+    free(csv);
+
+    /* the xlsx template's entry sheet, saved as CSV */
+    free(s_template(s, "xlsx", "2023", "round-2023.xlsx"));
+    char xlsx[700], out_csv[700], check[1024];
+    snprintf(xlsx, sizeof xlsx, "%s/round-2023.xlsx", s->dir);
+    snprintf(out_csv, sizeof out_csv, "%s/round-2023.csv", s->dir);
+    snprintf(check, sizeof check, "%s/tests/integration/report_check.py",
+             getenv("GLCI_SOURCE_DIR"));
+    const char *argv[] = {S_PYTHON, check, "xlsx-to-csv", xlsx, out_csv, NULL};
+    char *err = NULL;
+    int rc = glci_ts_run(argv, NULL, 600000, NULL, &err);
+    if (rc != 0)
+        fail_msg("xlsx-to-csv failed (%d): %s", rc, err ? err : "");
+    free(err);
+    csv = glci_ts_read_file(out_csv);
+    assert_non_null(csv);
+    glci_sys_spool_text(s, 0, "round-2023.csv", csv);
+    free(csv);
+    s_assert_done(s, "round-2023.csv");
+    stored += fw->n_ind;
+    glci_sys_wait_stored(s, stored, GLCI_SYS_DRAIN_MS);
+    for (uint32_t i = 0; i < fw->n_ind; i++)
+        want[i] = fw->ind[i].min + (fw->ind[i].max - fw->ind[i].min) / 2;
+    s_assert_round(s, fw, "2023", want);
+
+    free(want);
+    glci_sys_stop_agent(s, 0);
+    glci_sys_stop_collector(s);
+    glci_sys_close(&s);
+    glci_framework_free(&fw);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_template_csv_through_the_agent, glci_sys_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,598 @@
+/* Unit tests for report/: the model (league order, medians, what is
+ * missing, the synthetic rule), the site's folder rules and escaping, the
+ * optional lights and peers, the PDF profile, the charts' SVG documents and
+ * text alternatives, the text helpers, and the xlsx/CSV sheets. The model
+ * is filled by hand from results the engine computes; no store. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cairo.h>
+
+#include "glci_chart.h"
+#include "glci_report.h"
+#include "glci_sheet.h"
+#include "glci_utf8.h"
+
+/* Areas x {focus x.f: a, b} and y {focus y.g: c; focus y.h: d}; names with
+ * characters HTML must escape. */
+static glci_framework_t *s_fw(void)
+{
+    static const char text[] =
+        "[framework]\nid = t\nversion = 1\nmin_coverage = 0.5\ncarry_forward = 2\n"
+        "first_period = 2000\nlast_period = 2030\n"
+        "[area:x]\nname = Access & <quality>\n"
+        "[focus:x.f]\narea = x\nname = Focus \"F\"\n"
+        "[indicator:a]\nfocus = x.f\nname = Adults in learning\nunit = %\ndirection = higher\n"
+        "lower = 0\nupper = 50\nmin = 0\nmax = 100\n"
+        "[indicator:b]\nfocus = x.f\nname = Early leavers\nunit = %\ndirection = lower\n"
+        "lower = 10\nupper = 30\nmin = 0\nmax = 100\n"
+        "[area:y]\nname = Y\n"
+        "[focus:y.g]\narea = y\nname = G\n"
+        "[indicator:c]\nfocus = y.g\nname = A strategy\nunit = yes/no\ndirection = higher\n"
+        "lower = 0\nupper = 1\nmin = 0\nmax = 1\n"
+        "[focus:y.h]\narea = y\nname = H\n"
+        "[indicator:d]\nfocus = y.h\nname = Libraries\nunit = per 10,000\ndirection = higher\n"
+        "lower = 20\nupper = 80\nmin = 0\nmax = 1000\n";
+    glci_framework_t *fw = NULL;
+    char err[256];
+    int rc = glci_framework_load_text(text, strlen(text), "t.ini", &fw, err, sizeof err);
+    if (rc)
+        print_error("%s\n", err);
+    assert_int_equal(rc, 0);
+    return fw;
+}
+
+typedef struct {
+    uint32_t ind;
+    int32_t period;
+    double value;
+} obs_t;
+
+/* The result of period P of a city with these observations. */
+static glci_result_t *s_result(const glci_framework_t *fw, int32_t period, const obs_t *o,
+                               size_t n)
+{
+    glci_result_t *r = aligned_alloc(8, (glci_result_size(fw) + 7) / 8 * 8);
+    assert_non_null(r);
+    glci_result_init(fw, r, period);
+    for (size_t i = 0; i < n; i++)
+        if (o[i].period <= period && o[i].period >= period - fw->carry_forward)
+            glci_index_apply(fw, r, o[i].ind, o[i].period, o[i].value);
+    return r;
+}
+
+enum { A, B, C, D };
+
+/* Four cities for 2025 (trend from 2024): beta and alpha ranked 1 and 2,
+ * gamma with a result but no index, delta with none. */
+static void s_fill(const glci_framework_t *fw, glci_report_t *r)
+{
+    const obs_t alpha[] = {{A, 2025, 25}, {B, 2025, 20}, {C, 2024, 1}, {D, 2025, 50},
+                           {A, 2024, 10}, {B, 2024, 20}, {D, 2024, 50}};
+    const obs_t beta[] = {{A, 2025, 50}, {B, 2025, 10}, {C, 2025, 1}, {D, 2025, 80}};
+    const obs_t gamma[] = {{A, 2025, 40}};
+    glci_report_init(r, fw, 2025, 2024, 1764000000);
+    glci_report_add_city(r, "alpha", "Alpha", "IE");
+    glci_report_add_city(r, "beta", "Beta", "DE");
+    glci_report_add_city(r, "delta", "Delta", "IE");
+    glci_report_add_city(r, "gamma", "Gamma", "FR");
+    struct {
+        const char *id;
+        const obs_t *o;
+        size_t n;
+        int ranked;
+        uint32_t rank;
+    } cities[] = {{"alpha", alpha, 7, 1, 2}, {"beta", beta, 4, 1, 1}, {"gamma", gamma, 1, 0, 0}};
+    for (size_t k = 0; k < 3; k++) {
+        glci_report_city_t *c = glci_report_find(r, cities[k].id);
+        assert_non_null(c);
+        for (int32_t p = 2024; p <= 2025; p++) {
+            glci_result_t *res = s_result(fw, p, cities[k].o, cities[k].n);
+            if (p == 2025)
+                glci_report_set_result(r, c, res, cities[k].ranked, cities[k].rank);
+            else
+                glci_report_set_trend(r, c, p, res->has_index != 0, res->index);
+            free(res);
+        }
+        c->n_values = (uint32_t)cities[k].n;
+    }
+    glci_report_finish(r);
+}
+
+static void test_league_and_medians(void **state)
+{
+    (void)state;
+    glci_framework_t *fw = s_fw();
+    glci_report_t r;
+    s_fill(fw, &r);
+    const char *order[] = {"beta", "alpha", "gamma", "delta"};
+    for (size_t k = 0; k < 4; k++)
+        assert_string_equal(r.cities[r.league[k]].id, order[k]);
+    assert_int_equal(r.n_ranked, 2);
+    assert_int_equal(r.n_with_result, 3);
+    /* focus x.f: alpha (a 50, b 50) = 50, beta (100, 100) = 100, gamma (a 80) = 80:
+     * the middle of three */
+    assert_true(r.focus_median[0].present);
+    assert_true(r.focus_median[0].score == 80.0);
+    /* focus y.g: alpha c carried (100), beta 100; gamma none: two values */
+    assert_true(r.focus_median[1].score == 100.0);
+    /* area y: alpha (100 + 50) / 2 = 75, beta (100 + 100) / 2 = 100: the mean of two */
+    assert_true(r.area_median[1].present);
+    assert_true(r.area_median[1].score == 87.5);
+    /* 2024: alpha alone has an index */
+    const glci_report_city_t *alpha = glci_report_find(&r, "alpha");
+    assert_true(alpha->trend[0].present);
+    assert_true(r.index_median[0].score == alpha->trend[0].score);
+    assert_int_equal(r.n_values, 12);
+    /* no city has a focus y.h score: its median is absent */
+    glci_report_release(&r);
+    glci_report_release(&r);    /* twice is safe */
+    glci_framework_free(&fw);
+}
+
+static void test_missing(void **state)
+{
+    (void)state;
+    glci_framework_t *fw = s_fw();
+    glci_report_t r;
+    s_fill(fw, &r);
+    uint32_t out[4];
+    /* alpha: c carried from 2024 */
+    size_t n = glci_report_missing(&r, glci_report_find(&r, "alpha"), out);
+    assert_int_equal(n, 1);
+    assert_int_equal(out[0], C);
+    /* gamma: b, c, d have no value; in framework order */
+    n = glci_report_missing(&r, glci_report_find(&r, "gamma"), out);
+    assert_int_equal(n, 3);
+    assert_int_equal(out[0], B);
+    assert_int_equal(out[2], D);
+    assert_int_equal(glci_report_missing(&r, glci_report_find(&r, "beta"), out), 0);
+    assert_int_equal(glci_report_missing(&r, glci_report_find(&r, "delta"), out), 4);
+    assert_null(glci_report_find(&r, "omega"));
+    glci_report_release(&r);
+    glci_framework_free(&fw);
+}
+
+static void test_synthetic_rule(void **state)
+{
+    (void)state;
+    assert_true(glci_report_source_synthetic("synthetic demo data"));
+    assert_true(glci_report_source_synthetic("  Synthetic"));
+    assert_true(glci_report_source_synthetic("SYNTHETIC, out of range"));
+    assert_true(glci_report_source_synthetic("synthetic-v2"));
+    assert_false(glci_report_source_synthetic("synthetics"));
+    assert_false(glci_report_source_synthetic("not synthetic"));
+    assert_false(glci_report_source_synthetic("national statistics office"));
+    assert_false(glci_report_source_synthetic(""));
+    assert_false(glci_report_source_synthetic(NULL));
+}
+
+/* ---- files ------------------------------------------------------------- */
+
+static char *s_tmpdir(void)
+{
+    char *d = strdup("/tmp/glci-test-report-XXXXXX");
+    assert_non_null(mkdtemp(d));
+    return d;
+}
+
+static void s_rmrf(const char *dir)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static char *s_read_len(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    buf[n] = '\0';
+    fclose(f);
+    *len = (size_t)n;
+    return buf;
+}
+
+static char *s_read(const char *path)
+{
+    size_t len;
+    return s_read_len(path, &len);
+}
+
+static void s_write(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static int s_exists(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0;
+}
+
+static void test_site_escapes(void **state)
+{
+    (void)state;
+    glci_framework_t *fw = s_fw();
+    glci_report_t r;
+    glci_report_init(&r, fw, 2025, 2025, 1764000000);
+    glci_report_city_t *c = glci_report_add_city(&r, "evil", "<script>alert('x')</script> & \"q\"",
+                                                 "I<E");
+    const obs_t o[] = {{A, 2025, 10}};
+    glci_result_t *res = s_result(fw, 2025, o, 1);
+    glci_report_set_result(&r, c, res, 0, 0);
+    free(res);
+    glci_report_finish(&r);
+    char *dir = s_tmpdir(), err[512] = "", path[600];
+    size_t pages = 0;
+    assert_int_equal(glci_report_write_site(&r, dir, &pages, err, sizeof err), 0);
+    assert_int_equal(pages, 1);
+    const char *files[] = {"index.html", "city-evil.html", "charts/evil-radar.svg",
+                           "charts/evil-trend.svg", "charts/evil-areas.svg"};
+    for (size_t k = 0; k < 5; k++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[k]);
+        char *text = s_read(path);
+        assert_non_null(text);
+        assert_null(strstr(text, "<script>alert"));
+        assert_null(strstr(text, "I<E"));
+        assert_null(strstr(text, "Access & <quality>"));
+        assert_non_null(strstr(text, "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; "
+                                     "&quot;q&quot;"));
+        if (k < 2) {
+            assert_non_null(strstr(text, "I&lt;E"));
+            assert_non_null(strstr(text, "Access &amp; &lt;quality&gt;"));
+        }
+        free(text);
+    }
+    /* no synthetic source: no label */
+    snprintf(path, sizeof path, "%s/index.html", dir);
+    char *text = s_read(path);
+    assert_null(strstr(text, "id=\"synthetic\""));
+    free(text);
+    s_rmrf(dir);
+    free(dir);
+    glci_report_release(&r);
+    glci_framework_free(&fw);
+}
+
+static void test_site_folder_rules(void **state)
+{
+    (void)state;
+    glci_framework_t *fw = s_fw();
+    glci_report_t r;
+    s_fill(fw, &r);
+    r.cities[0].n_synthetic = 3;
+    glci_report_finish(&r);
+    char *dir = s_tmpdir(), err[512] = "", path[700];
+
+    /* a folder with someone else's file is refused, the file kept */
+    snprintf(path, sizeof path, "%s/notes.txt", dir);
+    s_write(path, "mine\n");
+    assert_int_equal(glci_report_write_site(&r, dir, NULL, err, sizeof err),
+                     GLCI_REPORT_ENOTEMPTY);
+    assert_non_null(strstr(err, dir));
+    assert_non_null(strstr(err, "not empty"));
+    assert_true(s_exists(path));
+    snprintf(path, sizeof path, "%s/index.html", dir);
+    assert_false(s_exists(path));
+    s_rmrf(dir);
+
+    /* a new folder, then the same folder again (an earlier report) */
+    snprintf(path, sizeof path, "%s/site", dir);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    size_t pages = 0;
+    assert_int_equal(glci_report_write_site(&r, path, &pages, err, sizeof err), 0);
+    assert_int_equal(pages, 4);
+    assert_int_equal(glci_report_write_site(&r, path, &pages, err, sizeof err), 0);
+    char file[800];
+    snprintf(file, sizeof file, "%s/city-gamma.html", path);
+    char *text = s_read(file);
+    assert_non_null(text);
+    /* every page carries the synthetic label, naming the city's count */
+    assert_non_null(strstr(text, "id=\"synthetic\""));
+    assert_non_null(strstr(text, "This city: 0 of 1 values."));
+    free(text);
+    snprintf(file, sizeof file, "%s/index.html.tmp", path);
+    assert_false(s_exists(file));
+
+    /* a file where the folder should be; a folder under a missing one */
+    snprintf(file, sizeof file, "%s/plain", dir);
+    s_write(file, "x");
+    assert_int_equal(glci_report_write_site(&r, file, NULL, err, sizeof err), GLCI_REPORT_EIO);
+    assert_non_null(strstr(err, "is not a folder"));
+    snprintf(file, sizeof file, "%s/no/such/site", dir);
+    assert_int_equal(glci_report_write_site(&r, file, NULL, err, sizeof err), GLCI_REPORT_EIO);
+    assert_non_null(strstr(err, "no/such/site"));
+    glci_report_release(&r);
+
+    /* a city id that cannot name a file: nothing written */
+    glci_report_init(&r, fw, 2025, 2025, 0);
+    glci_report_add_city(&r, "../up", "Up", "IE");
+    glci_report_finish(&r);
+    snprintf(file, sizeof file, "%s/bad", dir);
+    assert_int_equal(glci_report_write_site(&r, file, NULL, err, sizeof err),
+                     GLCI_REPORT_EINVAL);
+    assert_non_null(strstr(err, "../up"));
+    assert_false(s_exists(file));
+    glci_report_release(&r);
+    s_rmrf(dir);
+    free(dir);
+    glci_framework_free(&fw);
+}
+
+static void test_site_lights_and_peers(void **state)
+{
+    (void)state;
+    glci_framework_t *fw = s_fw();
+    glci_report_t r;
+    s_fill(fw, &r);
+    char *dir = s_tmpdir(), err[512] = "", path[700];
+    assert_int_equal(glci_report_write_site(&r, dir, NULL, err, sizeof err), 0);
+    snprintf(path, sizeof path, "%s/city-alpha.html", dir);
+    char *text = s_read(path);
+    assert_null(strstr(text, ">Light</th>"));
+    assert_null(strstr(text, "id=\"peers\""));
+    /* what is missing: c carried from 2024 */
+    assert_non_null(strstr(text, "<li data-ind=\"c\">"));
+    assert_non_null(strstr(text, "carried from 2024"));
+    free(text);
+
+    /* the analysis module's parts, when present */
+    glci_report_city_t *alpha = glci_report_find(&r, "alpha");
+    r.has_lights = 1;
+    alpha->ind[A].light = GLCI_LIGHT_RED;
+    alpha->ind[D].light = GLCI_LIGHT_GREEN;
+    r.has_peers = 1;
+    alpha->n_peer_focus = 1;
+    alpha->peer_focus = calloc(1, sizeof *alpha->peer_focus);
+    alpha->peer_focus[0] = (glci_report_peer_focus_t){.focus = 0, .score = 50, .median = 80,
+                                                      .n_peers = 1};
+    alpha->peer_focus[0].peers = calloc(1, sizeof *alpha->peer_focus[0].peers);
+    alpha->peer_focus[0].peers[0] = (glci_report_peer_t){.city = strdup("beta"),
+                                                         .name = strdup("Beta <B>"),
+                                                         .score = 100, .n_ind = 1};
+    alpha->peer_focus[0].peers[0].ind = calloc(1, sizeof *alpha->peer_focus[0].peers[0].ind);
+    alpha->peer_focus[0].peers[0].ind[0] = (glci_report_peer_ind_t){A, 50, 100};
+    assert_int_equal(glci_report_write_site(&r, dir, NULL, err, sizeof err), 0);
+    text = s_read(path);
+    assert_non_null(strstr(text, ">Light</th>"));
+    assert_non_null(strstr(text, "light-red"));
+    assert_non_null(strstr(text, "light-green"));
+    assert_non_null(strstr(text, "id=\"peers\""));
+    assert_non_null(strstr(text, "<a href=\"city-beta.html\">Beta &lt;B&gt;</a>"));
+    free(text);
+    snprintf(path, sizeof path, "%s/city-beta.html", dir);
+    text = s_read(path);
+    assert_non_null(strstr(text, "No peers for this city"));
+    free(text);
+    snprintf(path, sizeof path, "%s/profile.pdf", dir);
+    assert_int_equal(glci_report_write_profile(&r, alpha, path, err, sizeof err), 0);
+    s_rmrf(dir);
+    free(dir);
+    glci_report_release(&r);
+    glci_framework_free(&fw);
+}
+
+static void test_profile_pdf(void **state)
+{
+    (void)state;
+    glci_framework_t *fw = s_fw();
+    glci_report_t r;
+    s_fill(fw, &r);
+    char *dir = s_tmpdir(), err[512] = "", path[700];
+    snprintf(path, sizeof path, "%s/alpha.pdf", dir);
+    for (size_t k = 0; k < r.n_cities; k++)
+        assert_int_equal(glci_report_write_profile(&r, &r.cities[k], path, err, sizeof err), 0);
+    size_t len = 0;
+    char *pdf = s_read_len(path, &len);
+    assert_non_null(pdf);
+    assert_memory_equal(pdf, "%PDF-", 5);
+    int two_pages = 0;      /* the page tree's "/Count 2", among binary streams */
+    for (size_t k = 0; k + 8 <= len && !two_pages; k++)
+        two_pages = memcmp(pdf + k, "/Count 2", 8) == 0;
+    assert_true(two_pages);
+    free(pdf);
+    snprintf(path, sizeof path, "%s/missing/alpha.pdf", dir);
+    assert_int_equal(glci_report_write_profile(&r, &r.cities[0], path, err, sizeof err),
+                     GLCI_REPORT_EIO);
+    assert_non_null(strstr(err, "missing/alpha.pdf"));
+    s_rmrf(dir);
+    free(dir);
+    glci_report_release(&r);
+    glci_framework_free(&fw);
+}
+
+static void test_chart_svg(void **state)
+{
+    (void)state;
+    glci_framework_t *fw = s_fw();
+    glci_report_t r;
+    s_fill(fw, &r);
+    for (size_t k = 0; k < r.n_cities; k++) {
+        for (int kind = 0; kind < GLCI_CHART_KINDS; kind++) {
+            char *buf = NULL;
+            size_t len = 0;
+            FILE *f = open_memstream(&buf, &len);
+            assert_non_null(f);
+            assert_int_equal(glci_chart_svg((glci_chart_kind_t)kind, &r, &r.cities[k], f), 0);
+            fclose(f);
+            assert_non_null(strstr(buf, "role=\"img\""));
+            assert_non_null(strstr(buf, "<title id=\"chart-title\">"));
+            assert_non_null(strstr(buf, "<desc id=\"chart-desc\">"));
+            assert_non_null(strstr(buf, "</svg>"));
+            free(buf);
+        }
+    }
+    /* the text alternatives name the numbers */
+    char desc[1024];
+    glci_chart_describe(GLCI_CHART_RADAR, &r, glci_report_find(&r, "beta"), desc, sizeof desc);
+    assert_non_null(strstr(desc, "Strongest"));
+    glci_chart_describe(GLCI_CHART_AREAS, &r, glci_report_find(&r, "delta"), desc, sizeof desc);
+    assert_non_null(strstr(desc, "no result for 2025"));
+    glci_chart_describe(GLCI_CHART_TREND, &r, glci_report_find(&r, "alpha"), desc, sizeof desc);
+    assert_non_null(strstr(desc, "in 2024"));
+    glci_report_release(&r);
+    glci_framework_free(&fw);
+}
+
+static void test_text_helpers(void **state)
+{
+    (void)state;
+    cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 10, 10);
+    cairo_t *cr = cairo_create(s);
+    glci_chart_font(cr, 10, 0);
+    char buf[160];
+    const char *text = "Pécs Pécs Pécs Pécs Pécs Pécs Pécs Pécs Pécs Pécs Pécs";
+    glci_chart_fit(cr, text, 80, buf, sizeof buf);
+    assert_true(strlen(buf) < strlen(text));
+    assert_non_null(strstr(buf, "\xe2\x80\xa6"));
+    assert_null(glci_utf8_problem(buf));
+    cairo_text_extents_t e;
+    cairo_text_extents(cr, buf, &e);
+    assert_true(e.x_advance <= 80);
+    glci_chart_fit(cr, "short", 80, buf, sizeof buf);
+    assert_string_equal(buf, "short");
+
+    char lines[3][160], joined[600] = "";
+    size_t n = glci_chart_wrap(cr, "Inclusive learning in the education system", 90, 3, lines);
+    assert_true(n >= 2);
+    for (size_t k = 0; k < n; k++) {
+        cairo_text_extents(cr, lines[k], &e);
+        assert_true(e.x_advance <= 90);
+        size_t at = strlen(joined);
+        snprintf(joined + at, sizeof joined - at, "%s%s", k ? " " : "", lines[k]);
+    }
+    assert_string_equal(joined, "Inclusive learning in the education system");
+    n = glci_chart_wrap(cr, "one two three four five six seven eight nine ten", 40, 2, lines);
+    assert_int_equal(n, 2);
+    assert_non_null(strstr(lines[1], "\xe2\x80\xa6"));
+    cairo_destroy(cr);
+    cairo_surface_destroy(s);
+}
+
+/* ---- sheets -------------------------------------------------------------- */
+
+static void test_template_csv(void **state)
+{
+    (void)state;
+    glci_framework_t *fw = s_fw();
+    char *dir = s_tmpdir(), err[512] = "", path[700];
+    snprintf(path, sizeof path, "%s/t.csv", dir);
+    glci_sheet_template_t t = {.fw = fw, .period = 2025};
+    assert_int_equal(glci_sheet_template_csv(&t, path, err, sizeof err), 0);
+    char *text = s_read(path);
+    assert_string_equal(text, "indicator,period,value,source\r\na,2025,,\r\nb,2025,,\r\n"
+                              "c,2025,,\r\nd,2025,,\r\n");
+    free(text);
+
+    /* a city: its own values for the period start filled, older ones do not */
+    glci_sheet_last_t last[4] = {
+        {.has_last = 1, .last_value = 41.5, .last_period = 2025, .last_source = "office, \"A\""},
+        {.has_last = 1, .last_value = 12, .last_period = 2023, .last_source = "old"},
+        {0},
+        {.has_last = 1, .last_value = 0.1, .last_period = 2025, .last_source = ""},
+    };
+    t.city = "alpha";
+    t.city_name = "Alpha";
+    t.country = "IE";
+    t.last = last;
+    assert_int_equal(glci_sheet_template_csv(&t, path, err, sizeof err), 0);
+    text = s_read(path);
+    assert_string_equal(text, "indicator,period,value,source\r\n"
+                              "a,2025,41.5,\"office, \"\"A\"\"\"\r\nb,2025,,\r\nc,2025,,\r\n"
+                              "d,2025,0.1,\r\n");
+    free(text);
+    assert_int_equal(glci_sheet_template_xlsx(&t, path, err, sizeof err), 0);
+    text = s_read(path);
+    assert_memory_equal(text, "PK\x03\x04", 4);
+    free(text);
+
+    snprintf(path, sizeof path, "%s/none/t.csv", dir);
+    assert_int_equal(glci_sheet_template_csv(&t, path, err, sizeof err), GLCI_REPORT_EIO);
+    assert_non_null(strstr(err, "none/t.csv"));
+    snprintf(path, sizeof path, "%s/none/t.xlsx", dir);
+    assert_int_equal(glci_sheet_template_xlsx(&t, path, err, sizeof err), GLCI_REPORT_EIO);
+    assert_non_null(strstr(err, "none/t.xlsx"));
+    s_rmrf(dir);
+    free(dir);
+    glci_framework_free(&fw);
+}
+
+static void test_export_xlsx(void **state)
+{
+    (void)state;
+    glci_framework_t *fw = s_fw();
+    char *dir = s_tmpdir(), err[512] = "", path[700];
+    snprintf(path, sizeof path, "%s/e.xlsx", dir);
+    glci_sheet_export_t *x = NULL;
+    assert_int_equal(glci_sheet_export_open(path, fw, 1764000000, &x, err, sizeof err), 0);
+    const obs_t o[] = {{A, 2025, 25}, {C, 2024, 1}};
+    glci_result_t *res = s_result(fw, 2025, o, 2);
+    assert_int_equal(glci_sheet_export_result(x, "alpha", "Alpha", "IE", 1, 1, res), 0);
+    assert_int_equal(glci_sheet_export_value(x, "alpha", "a", 2025, 25, 0, 1764000000,
+                                             "office", 1), 0);
+    free(res);
+    assert_int_equal(glci_sheet_export_close(&x, 2025, 2025, err, sizeof err), 0);
+    assert_null(x);
+    char *text = s_read(path);
+    assert_memory_equal(text, "PK\x03\x04", 4);
+    free(text);
+
+    /* an abandoned workbook leaves nothing */
+    snprintf(path, sizeof path, "%s/f.xlsx", dir);
+    assert_int_equal(glci_sheet_export_open(path, fw, 0, &x, err, sizeof err), 0);
+    glci_sheet_export_abort(&x);
+    assert_null(x);
+    assert_false(s_exists(path));
+    snprintf(path, sizeof path, "%s/f.xlsx.tmp", dir);
+    assert_false(s_exists(path));
+    glci_sheet_export_abort(NULL);
+
+    snprintf(path, sizeof path, "%s/none/e.xlsx", dir);
+    assert_int_equal(glci_sheet_export_open(path, fw, 0, &x, err, sizeof err), GLCI_REPORT_EIO);
+    assert_non_null(strstr(err, "none/e.xlsx"));
+    assert_null(x);
+    s_rmrf(dir);
+    free(dir);
+    glci_framework_free(&fw);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_league_and_medians),
+        cmocka_unit_test(test_missing),
+        cmocka_unit_test(test_synthetic_rule),
+        cmocka_unit_test(test_site_escapes),
+        cmocka_unit_test(test_site_folder_rules),
+        cmocka_unit_test(test_site_lights_and_peers),
+        cmocka_unit_test(test_profile_pdf),
+        cmocka_unit_test(test_chart_svg),
+        cmocka_unit_test(test_text_helpers),
+        cmocka_unit_test(test_template_csv),
+        cmocka_unit_test(test_export_xlsx),
+    };
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    glci_report_shutdown();
+    return failed;
+}
