@@ -10,6 +10,9 @@ packages=(
   libprotobuf-c-dev protobuf-c-compiler
   liblmdb-dev lmdb-utils
   libcmocka-dev libinih-dev libjansson-dev libcsv-dev libsystemd-dev
+  # the collector's /metrics and /health; the metrics tests run a real
+  # Prometheus and promtool (package prometheus) and curl as the HTTP client
+  libmicrohttpd-dev prometheus curl
   clang
   # packaging and its checks: dpkg-shlibdeps needs file; the packages need
   # adduser; the tests render man pages and verify the systemd units

@@ -1,4 +1,10 @@
-# The repeat-quiet log helper of common/, with glci_log swapped at link time.
+# metrics/: the registry, exposition, textfile writer and listen address
+# parser. common/: the repeat-quiet log helper, with glci_log swapped at
+# link time.
+glci_add_test(test_metrics unit
+  SOURCES unit/test_metrics.c
+  LIBS glci_metrics_http glci_metrics glci_testsupport)
+
 glci_add_test(test_log_repeat unit
   SOURCES unit/test_log_repeat.c ${CMAKE_SOURCE_DIR}/common/glci_log_repeat.c)
 target_include_directories(test_log_repeat PRIVATE ${CMAKE_SOURCE_DIR}/common)
