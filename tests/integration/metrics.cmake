@@ -12,3 +12,17 @@ target_link_libraries(glci_prom PUBLIC glci_testsupport PkgConfig::JANSSON)
 glci_add_test(test_metrics_http integration
   SOURCES integration/test_metrics_http.c
   LIBS glci_metrics_http glci_metrics glci_prom)
+
+# deploy/prometheus/: the rules and the scrape config as promtool reads them,
+# and the rules' unit tests (series in, alerts out).
+find_program(GLCI_PROMTOOL promtool REQUIRED)
+set(GLCI_PROM_DIR ${CMAKE_SOURCE_DIR}/deploy/prometheus)
+add_test(NAME test_prometheus_rules
+  COMMAND ${GLCI_PROMTOOL} check rules ${GLCI_PROM_DIR}/glci-rules.yml)
+add_test(NAME test_prometheus_config
+  COMMAND ${GLCI_PROMTOOL} check config ${GLCI_PROM_DIR}/prometheus.yml)
+add_test(NAME test_prometheus_rules_unit
+  COMMAND ${GLCI_PROMTOOL} test rules glci-rules.test.yml
+  WORKING_DIRECTORY ${GLCI_PROM_DIR})
+set_tests_properties(test_prometheus_rules test_prometheus_config test_prometheus_rules_unit
+  PROPERTIES LABELS integration TIMEOUT 300)
