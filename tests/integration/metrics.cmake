@@ -1,6 +1,8 @@
-# metrics/ against real clients: the HTTP server in-process with curl and
-# raw sockets. glci_prom (tests/support/glci_prom.h) is the HTTP client and
-# the real-Prometheus harness that metrics tests link.
+# metrics/ against real clients and a real Prometheus: the HTTP server with
+# curl and raw sockets in-process; glci-metrics-serve (the collector's
+# catalog over the HTTP server) scraped by Prometheus and linted by
+# promtool; the alert rules and scrape config of deploy/prometheus/ checked
+# and unit-tested by promtool.
 if(NOT TARGET glci_testsupport)
   add_library(glci_testsupport STATIC ${CMAKE_CURRENT_SOURCE_DIR}/support/glci_testsupport.c)
   target_include_directories(glci_testsupport PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/support)
@@ -9,9 +11,18 @@ add_library(glci_prom STATIC ${CMAKE_CURRENT_SOURCE_DIR}/support/glci_prom.c)
 target_include_directories(glci_prom PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/support)
 target_link_libraries(glci_prom PUBLIC glci_testsupport PkgConfig::JANSSON)
 
+add_executable(glci-metrics-serve ${CMAKE_CURRENT_SOURCE_DIR}/support/glci_metrics_serve.c)
+target_link_libraries(glci-metrics-serve PRIVATE glci_metrics_http glci_metrics)
+
 glci_add_test(test_metrics_http integration
   SOURCES integration/test_metrics_http.c
   LIBS glci_metrics_http glci_metrics glci_prom)
+
+glci_add_test(test_metrics_prometheus integration
+  SOURCES integration/test_metrics_prometheus.c
+  LIBS glci_prom glci_testsupport PkgConfig::JANSSON
+  TIMEOUT 600)
+add_dependencies(test_metrics_prometheus glci-metrics-serve)
 
 # deploy/prometheus/: the rules and the scrape config as promtool reads them,
 # and the rules' unit tests (series in, alerts out).
