@@ -8,5 +8,6 @@ int glci_bench_store(int argc, char **argv);
 int glci_bench_ingest(int argc, char **argv);
 int glci_bench_agent(int argc, char **argv);
 int glci_bench_cli(int argc, char **argv);
+int glci_bench_metrics(int argc, char **argv);
 
 #endif

@@ -15,6 +15,7 @@ static const struct {
     {"ingest", glci_bench_ingest, "collector over CURVE, several senders"},
     {"agent", glci_bench_agent, "agent idle footprint and drain rate"},
     {"cli", glci_bench_cli, "rank/show latency as whole processes"},
+    {"metrics", glci_bench_metrics, "metric update cost on the hot path, scrape cost"},
 };
 
 int main(int argc, char **argv)
