@@ -240,6 +240,16 @@ static int s_connect(int port)
     return fd;
 }
 
+/* Opens n connections that each send half a request and stop, so the
+ * server holds them. */
+static void s_hold(int port, int *fds, int n)
+{
+    for (int i = 0; i < n; i++) {
+        fds[i] = s_connect(port);
+        assert_int_equal(send(fds[i], "GET /hea", 8, MSG_NOSIGNAL), 8);
+    }
+}
+
 /* Reads until the peer closes (1) or the deadline passes (0). */
 static int s_closed_within(int fd, int timeout_ms)
 {
@@ -288,10 +298,7 @@ static void test_connection_limit(void **state)
 {
     s_fixture_t *f = s_start("127.0.0.1:0", 4, 4, 60);
     int fds[4];
-    for (int i = 0; i < 4; i++) {
-        fds[i] = s_connect(f->port);
-        assert_int_equal(send(fds[i], "GET /hea", 8, MSG_NOSIGNAL), 8);
-    }
+    s_hold(f->port, fds, 4);
     int extra = s_connect(f->port);
     const char *req = "GET /health HTTP/1.0\r\n\r\n";
     assert_int_equal(send(extra, req, strlen(req), MSG_NOSIGNAL), (ssize_t)strlen(req));
@@ -324,10 +331,7 @@ static void test_per_ip_limit(void **state)
 {
     s_fixture_t *f = s_start("127.0.0.1:0", 32, 2, 60);
     int fds[2];
-    for (int i = 0; i < 2; i++) {
-        fds[i] = s_connect(f->port);
-        assert_int_equal(send(fds[i], "GET /hea", 8, MSG_NOSIGNAL), 8);
-    }
+    s_hold(f->port, fds, 2);
     char *resp;
     int rc = glci_ts_http_raw(f->port, 0, "GET /health HTTP/1.0\r\n\r\n", S_WAIT_MS, &resp);
     if (rc == 1 || (resp && resp[0]))

@@ -25,6 +25,16 @@
 #include "glci_metrics_http.h"
 #include "glci_testsupport.h"
 
+/* Registers spec in reg; the test fails with the message if it is refused. */
+static glci_metric_t *s_add(glci_metrics_t *reg, const glci_metric_spec_t *spec)
+{
+    glci_metric_t *m = NULL;
+    char err[256];
+    if (glci_metrics_add(reg, spec, &m, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    return m;
+}
+
 static char *s_render(glci_metrics_t *reg)
 {
     char *text, err[256];
@@ -48,22 +58,20 @@ static void test_exposition_golden(void **state)
 {
     glci_metrics_t *reg = glci_metrics_new();
     glci_metric_t *req, *temp, *lat, *seen;
-    char err[256];
     static const double bounds[] = {0.25, 1};
-    assert_int_equal(glci_metrics_add(reg, &(glci_metric_spec_t){
+    req = s_add(reg, &(glci_metric_spec_t){
         .type = GLCI_METRIC_COUNTER, .name = "t_requests_total", .help = "Requests.",
         .labels = (const char *[]){"code", "method", NULL},
-        .values = (const char *[]){"200", "get", "500", "post", NULL}}, &req, err, sizeof err), 0);
-    assert_int_equal(glci_metrics_add(reg, &(glci_metric_spec_t){
+        .values = (const char *[]){"200", "get", "500", "post", NULL}});
+    temp = s_add(reg, &(glci_metric_spec_t){
         .type = GLCI_METRIC_GAUGE, .name = "t_temperature_celsius",
-        .help = "A \\ back\nslash \"quoted\"."}, &temp, err, sizeof err), 0);
-    assert_int_equal(glci_metrics_add(reg, &(glci_metric_spec_t){
+        .help = "A \\ back\nslash \"quoted\"."});
+    lat = s_add(reg, &(glci_metric_spec_t){
         .type = GLCI_METRIC_HISTOGRAM, .name = "t_latency_seconds", .help = "Latency.",
-        .buckets = bounds, .n_buckets = 2}, &lat, err, sizeof err), 0);
-    assert_int_equal(glci_metrics_add(reg, &(glci_metric_spec_t){
+        .buckets = bounds, .n_buckets = 2});
+    seen = s_add(reg, &(glci_metric_spec_t){
         .type = GLCI_METRIC_GAUGE, .name = "t_city_seen_timestamp_seconds", .help = "Seen.",
-        .labels = (const char *[]){"city", NULL}, .collect = s_two_cities}, &seen, err,
-        sizeof err), 0);
+        .labels = (const char *[]){"city", NULL}, .collect = s_two_cities});
     assert_int_equal(glci_metric_children(req), 2);
     assert_int_equal(glci_metric_children(seen), 0);
 
@@ -108,14 +116,12 @@ static void test_exposition_numbers(void **state)
 {
     glci_metrics_t *reg = glci_metrics_new();
     glci_metric_t *g, *c;
-    char err[256];
-    assert_int_equal(glci_metrics_add(reg, &(glci_metric_spec_t){
+    g = s_add(reg, &(glci_metric_spec_t){
         .type = GLCI_METRIC_GAUGE, .name = "n", .help = "h",
         .labels = (const char *[]){"k", NULL},
-        .values = (const char *[]){"a", "b", "c", "d", "e", "f", "g", NULL}}, &g, err,
-        sizeof err), 0);
-    assert_int_equal(glci_metrics_add(reg, &(glci_metric_spec_t){
-        .type = GLCI_METRIC_COUNTER, .name = "c_total", .help = "h"}, &c, err, sizeof err), 0);
+        .values = (const char *[]){"a", "b", "c", "d", "e", "f", "g", NULL}});
+    c = s_add(reg, &(glci_metric_spec_t){
+        .type = GLCI_METRIC_COUNTER, .name = "c_total", .help = "h"});
     glci_gauge_set(g, 0, NAN);
     glci_gauge_set(g, 1, INFINITY);
     glci_gauge_set(g, 2, -INFINITY);
@@ -141,15 +147,12 @@ static void test_exposition_numbers(void **state)
 static void test_exposition_utf8(void **state)
 {
     glci_metrics_t *reg = glci_metrics_new();
-    glci_metric_t *g;
-    char err[256];
     /* valid multi-byte text stays; a lone continuation byte, an overlong
      * "/" and a surrogate become U+FFFD, one per byte */
-    assert_int_equal(glci_metrics_add(reg, &(glci_metric_spec_t){
+    s_add(reg, &(glci_metric_spec_t){
         .type = GLCI_METRIC_GAUGE, .name = "u", .help = "Köln \xff",
         .labels = (const char *[]){"city", NULL},
-        .values = (const char *[]){"Kraków", "a\x80z", "\xc0\xaf", "\xed\xa0\x80", NULL}},
-        &g, err, sizeof err), 0);
+        .values = (const char *[]){"Kraków", "a\x80z", "\xc0\xaf", "\xed\xa0\x80", NULL}});
     char *text = s_render(reg);
     assert_non_null(strstr(text, "# HELP u Köln \xef\xbf\xbd\n"));
     assert_non_null(strstr(text, "u{city=\"Kraków\"} 0\n"));
@@ -169,17 +172,16 @@ static int s_failing(void *arg, glci_metric_sink_t *sink)
 static void test_collect_failure_drops_samples(void **state)
 {
     glci_metrics_t *reg = glci_metrics_new();
-    glci_metric_t *a, *b, *after;
     char err[256] = "";
     int fail = -1, ok = 0;
-    assert_int_equal(glci_metrics_add(reg, &(glci_metric_spec_t){
+    s_add(reg, &(glci_metric_spec_t){
         .type = GLCI_METRIC_GAUGE, .name = "a_broken", .help = "h", .collect = s_failing,
-        .collect_arg = &fail}, &a, err, sizeof err), 0);
-    assert_int_equal(glci_metrics_add(reg, &(glci_metric_spec_t){
+        .collect_arg = &fail});
+    s_add(reg, &(glci_metric_spec_t){
         .type = GLCI_METRIC_COUNTER, .name = "b_fine_total", .help = "h", .collect = s_failing,
-        .collect_arg = &ok}, &b, err, sizeof err), 0);
-    assert_int_equal(glci_metrics_add(reg, &(glci_metric_spec_t){
-        .type = GLCI_METRIC_GAUGE, .name = "c_after", .help = "h"}, &after, err, sizeof err), 0);
+        .collect_arg = &ok});
+    s_add(reg, &(glci_metric_spec_t){
+        .type = GLCI_METRIC_GAUGE, .name = "c_after", .help = "h"});
     char *text;
     assert_int_equal(glci_metrics_render(reg, &text, NULL, err, sizeof err), -1);
     assert_non_null(strstr(err, "\"a_broken\""));
@@ -262,15 +264,14 @@ static void test_registration_rules(void **state)
           .n_buckets = 1}, "already registered"},
     };
     glci_metrics_t *reg = glci_metrics_new();
-    glci_metric_t *m = NULL;
     char err[256];
-    assert_int_equal(glci_metrics_add(reg, &(glci_metric_spec_t){
-        .type = GLCI_METRIC_GAUGE, .name = "taken", .help = "h"}, &m, err, sizeof err), 0);
-    assert_int_equal(glci_metrics_add(reg, &(glci_metric_spec_t){
+    s_add(reg, &(glci_metric_spec_t){
+        .type = GLCI_METRIC_GAUGE, .name = "taken", .help = "h"});
+    s_add(reg, &(glci_metric_spec_t){
         .type = GLCI_METRIC_HISTOGRAM, .name = "lat_seconds", .help = "h", .buckets = s_b1,
-        .n_buckets = 1}, &m, err, sizeof err), 0);
-    assert_int_equal(glci_metrics_add(reg, &(glci_metric_spec_t){
-        .type = GLCI_METRIC_GAUGE, .name = "taken2_bucket", .help = "h"}, &m, err, sizeof err), 0);
+        .n_buckets = 1});
+    s_add(reg, &(glci_metric_spec_t){
+        .type = GLCI_METRIC_GAUGE, .name = "taken2_bucket", .help = "h"});
     char *before = s_render(reg);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         err[0] = '\0';
@@ -323,16 +324,14 @@ static void test_concurrent_updates_are_exact(void **state)
     static const double bounds[] = {0.5, 1.5, 2.5};
     glci_metrics_t *reg = glci_metrics_new();
     s_shared_t s;
-    char err[256];
-    assert_int_equal(glci_metrics_add(reg, &(glci_metric_spec_t){
+    s.c = s_add(reg, &(glci_metric_spec_t){
         .type = GLCI_METRIC_COUNTER, .name = "c_total", .help = "h",
-        .labels = (const char *[]){"k", NULL}, .values = (const char *[]){"a", "b", NULL}},
-        &s.c, err, sizeof err), 0);
-    assert_int_equal(glci_metrics_add(reg, &(glci_metric_spec_t){
-        .type = GLCI_METRIC_GAUGE, .name = "g", .help = "h"}, &s.g, err, sizeof err), 0);
-    assert_int_equal(glci_metrics_add(reg, &(glci_metric_spec_t){
+        .labels = (const char *[]){"k", NULL}, .values = (const char *[]){"a", "b", NULL}});
+    s.g = s_add(reg, &(glci_metric_spec_t){
+        .type = GLCI_METRIC_GAUGE, .name = "g", .help = "h"});
+    s.h = s_add(reg, &(glci_metric_spec_t){
         .type = GLCI_METRIC_HISTOGRAM, .name = "h", .help = "h", .buckets = bounds,
-        .n_buckets = 3}, &s.h, err, sizeof err), 0);
+        .n_buckets = 3});
     pthread_t t[3];
     assert_int_equal(pthread_create(&t[0], NULL, s_hammer, &s), 0);
     assert_int_equal(pthread_create(&t[1], NULL, s_hammer, &s), 0);
@@ -361,11 +360,10 @@ static void test_gauge_select(void **state)
 {
     glci_metrics_t *reg = glci_metrics_new();
     glci_metric_t *g;
-    char err[256];
-    assert_int_equal(glci_metrics_add(reg, &(glci_metric_spec_t){
+    g = s_add(reg, &(glci_metric_spec_t){
         .type = GLCI_METRIC_GAUGE, .name = "state", .help = "h",
         .labels = (const char *[]){"state", NULL},
-        .values = (const char *[]){"up", "down", "stuck", NULL}}, &g, err, sizeof err), 0);
+        .values = (const char *[]){"up", "down", "stuck", NULL}});
     glci_gauge_select(g, 2);
     glci_gauge_select(g, 1);
     char *text = s_render(reg);
@@ -495,7 +493,6 @@ static void test_file_failed_write_keeps_old(void **state)
     assert_int_equal(glci_metrics_file_write(reg, path, err, sizeof err), 0);
     char *old = glci_ts_read_file(path);
 
-    glci_metric_t *big;
     static char names[64][16];
     const char *values[65];
     for (int i = 0; i < 64; i++) {
@@ -503,9 +500,9 @@ static void test_file_failed_write_keeps_old(void **state)
         values[i] = names[i];
     }
     values[64] = NULL;
-    assert_int_equal(glci_metrics_add(reg, &(glci_metric_spec_t){
+    s_add(reg, &(glci_metric_spec_t){
         .type = GLCI_METRIC_GAUGE, .name = "glci_test_big", .help = "Big.",
-        .labels = (const char *[]){"city", NULL}, .values = values}, &big, err, sizeof err), 0);
+        .labels = (const char *[]){"city", NULL}, .values = values});
     struct rlimit saved, small = {.rlim_cur = 256, .rlim_max = 0};
     assert_int_equal(getrlimit(RLIMIT_FSIZE, &saved), 0);
     small.rlim_max = saved.rlim_max;

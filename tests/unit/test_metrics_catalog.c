@@ -55,6 +55,16 @@ static void s_family_names(glci_metrics_t *reg, s_names_t *out)
     free(text);
 }
 
+/* The family names of both daemons' catalogs. */
+static void s_catalog_names(s_names_t *out)
+{
+    glci_collector_metrics_t c;
+    glci_agent_metrics_t a;
+    glci_metrics_t *reg = s_both(&c, &a);
+    s_family_names(reg, out);
+    glci_metrics_destroy(&reg);
+}
+
 static int s_known(const s_names_t *f, const char *token)
 {
     static const char *const suffixes[] = {"", "_bucket", "_sum", "_count"};
@@ -169,11 +179,8 @@ static void s_check_token(const char *token, void *arg)
 
 static void test_docs_list_every_family(void **state)
 {
-    glci_collector_metrics_t c;
-    glci_agent_metrics_t a;
-    glci_metrics_t *reg = s_both(&c, &a);
     s_names_t f;
-    s_family_names(reg, &f);
+    s_catalog_names(&f);
     assert_true(f.n >= 25);
     char *doc = s_source_file("docs/METRICS.md");
     for (size_t i = 0; i < f.n; i++) {
@@ -204,16 +211,12 @@ static void test_docs_list_every_family(void **state)
     }
     assert_int_equal(check.unknown, 0);
     free(doc);
-    glci_metrics_destroy(&reg);
 }
 
 static void test_rules_name_only_catalog_families(void **state)
 {
-    glci_collector_metrics_t c;
-    glci_agent_metrics_t a;
-    glci_metrics_t *reg = s_both(&c, &a);
     s_names_t f;
-    s_family_names(reg, &f);
+    s_catalog_names(&f);
     static const char *const files[] = {"deploy/prometheus/glci-rules.yml",
                                         "deploy/prometheus/glci-rules.test.yml"};
     for (size_t i = 0; i < 2; i++) {
@@ -223,7 +226,6 @@ static void test_rules_name_only_catalog_families(void **state)
         assert_int_equal(check.unknown, 0);
         free(text);
     }
-    glci_metrics_destroy(&reg);
 }
 
 int main(void)
