@@ -430,6 +430,7 @@ int glci_metrics_add(glci_metrics_t *reg, const glci_metric_spec_t *spec, glci_m
                      char *err, size_t errlen)
 {
     assert(reg && spec && out);
+    *out = NULL;
     pthread_mutex_lock(&reg->lock);
     if (s_check_spec(reg, spec, err, errlen) < 0) {
         pthread_mutex_unlock(&reg->lock);

@@ -52,7 +52,8 @@ typedef enum {
 /* Emits the samples of a collected family through glci_metric_sink_emit.
  * Called on the thread that renders (the HTTP server's, or the agent's
  * when it writes its file), concurrently with everything else the program
- * does, so it reads its sources under their own synchronisation. Returns
+ * does, so it reads its sources under their own synchronisation. It runs
+ * under the registry's mutex: it must not register families. Returns
  * 0, or a negative value when its source failed: the samples it emitted
  * in that call are then dropped (the family shows its HELP and TYPE only)
  * and glci_metrics_render reports it. */
@@ -87,9 +88,9 @@ void glci_metrics_destroy(glci_metrics_t **self);
 
 /* Registers a family; spec's strings and arrays are copied. *out receives
  * the family's handle, valid until the registry is destroyed. Returns 0,
- * or -1 (message in err) when a name, label, row, bucket list or the
- * type's rules are wrong, or the name (or a histogram's _bucket, _sum,
- * _count) is already taken; nothing is registered then. */
+ * or -1 (message in err, *out NULL) when a name, label, row, bucket list
+ * or the type's rules are wrong, or the name (or a histogram's _bucket,
+ * _sum, _count) is already taken; nothing is registered then. */
 int glci_metrics_add(glci_metrics_t *reg, const glci_metric_spec_t *spec,
                      glci_metric_t **out, char *err, size_t errlen);
 

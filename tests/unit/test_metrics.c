@@ -2,6 +2,7 @@
  * for byte (escaping, number formats, histograms, collected families),
  * exact totals from concurrent updates, the textfile writer, and the
  * listen address parser. */
+#define _GNU_SOURCE                 /* unshare, CLONE_NEWNS */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,8 +17,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "glci_metrics.h"
@@ -466,16 +470,64 @@ static void test_file_bad_paths(void **state)
     }
     assert_int_equal(glci_metrics_file_check("", err, sizeof err), -1);
     assert_non_null(strstr(err, "no path"));
-    if (geteuid() != 0) {
-        /* root writes anywhere; this case runs for everyone else */
-        char ro[256];
-        snprintf(ro, sizeof ro, "%s/ro", dir);
-        assert_int_equal(mkdir(ro, 0555), 0);
-        snprintf(path, sizeof path, "%s/glci.prom", ro);
-        assert_int_equal(glci_metrics_file_check(path, err, sizeof err), -1);
-        assert_non_null(strstr(err, "is not writable"));
+    glci_metrics_destroy(&reg);
+    glci_ts_rmtree(dir);
+    free(dir);
+}
+
+/* 0 when both the check and a write refuse a file in folder with the
+ * folder named and why; prints what they said otherwise. */
+static int s_refuses_folder(const char *folder, const char *why)
+{
+    char path[512], err[256] = "";
+    snprintf(path, sizeof path, "%s/glci.prom", folder);
+    glci_metric_t *g;
+    glci_metrics_t *reg = s_small_registry(&g);
+    int ok = glci_metrics_file_check(path, err, sizeof err) == -1 &&
+             strstr(err, "is not writable") && strstr(err, why) && strstr(err, folder);
+    if (!ok)
+        fprintf(stderr, "check: %s\n", err);
+    int wrote = glci_metrics_file_write(reg, path, err, sizeof err);
+    if (wrote != -1 || !strstr(err, "is not writable")) {
+        fprintf(stderr, "write: %s\n", err);
+        ok = 0;
     }
     glci_metrics_destroy(&reg);
+    return ok ? 0 : -1;
+}
+
+/* A folder this process cannot write: by its mode for a user, and for
+ * root (whom modes do not stop) a read-only mount in a mount namespace of
+ * a child's own. */
+static void test_file_unwritable_folder(void **state)
+{
+    char *dir = glci_ts_tmpdir("metrics-file");
+    char ro[256];
+    snprintf(ro, sizeof ro, "%s/ro", dir);
+    assert_int_equal(mkdir(ro, 0755), 0);
+    if (geteuid() != 0) {
+        assert_int_equal(chmod(ro, 0555), 0);
+        assert_int_equal(s_refuses_folder(ro, "Permission denied"), 0);
+    } else {
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            if (unshare(CLONE_NEWNS) != 0 ||
+                mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+                mount("tmpfs", ro, "tmpfs", MS_RDONLY, NULL) != 0)
+                _exit(77);
+            _exit(s_refuses_folder(ro, "Read-only file system") == 0 ? 0 : 1);
+        }
+        int st;
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+        assert_true(WIFEXITED(st));
+        if (WEXITSTATUS(st) == 77) {
+            glci_ts_rmtree(dir);
+            free(dir);
+            skip();     /* no mount namespace here (a container without the right) */
+        }
+        assert_int_equal(WEXITSTATUS(st), 0);
+    }
     glci_ts_rmtree(dir);
     free(dir);
 }
@@ -613,6 +665,7 @@ int main(void)
         cmocka_unit_test(test_gauge_select),
         cmocka_unit_test(test_file_write_atomic),
         cmocka_unit_test(test_file_bad_paths),
+        cmocka_unit_test(test_file_unwritable_folder),
         cmocka_unit_test(test_file_failed_write_keeps_old),
         cmocka_unit_test(test_listen_parse_good),
         cmocka_unit_test(test_listen_parse_bad),
