@@ -1,2 +1,6 @@
 # Enrolment: the enrolment string and messages (wire/glci_enrol.c).
 glci_add_test(test_wire_enrol unit SOURCES unit/test_wire_enrol.c LIBS glci_wire)
+# The store's invitations, key records and refused keys on real LMDB files
+# (raw LMDB to make a store as the first release left it).
+glci_add_test(test_store_keys unit SOURCES unit/test_store_keys.c
+  LIBS glci_store glci_mdb glci_index glci_common PkgConfig::LMDB)
