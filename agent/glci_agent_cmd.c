@@ -38,6 +38,7 @@ static const char *s_usage_text(const char *command)
                "  push --csv FILE              queue a whole CSV file\n"
                "  status [--format F]          outbox depth, oldest undelivered, last ack, rejects\n"
                "  keygen --out FILE            create this city's key pair\n"
+               "  enrol STRING                 enrol with the institute's enrolment string\n"
                "Every command takes --help.\n";
     if (strcmp(command, "run") == 0)
         return "usage: glci-agent run [settings]\n"
@@ -57,6 +58,22 @@ static const char *s_usage_text(const char *command)
                "Prints the outbox depth, the oldest undelivered batch's age, the last ack,\n"
                "the daemon's connection state and the rejected-observation count.\n"
                "Needs the outbox setting.\n";
+    if (strcmp(command, "enrol") == 0)
+        return "usage: glci-agent enrol STRING|- [--config-out FILE] [--key-file FILE]\n"
+               "                        [--timeout S] [settings]\n"
+               "Enrols this city with the enrolment string the institute gave (`glci city\n"
+               "add --invite`; - reads it from stdin): makes the key pair (key_file, mode\n"
+               "0600, and key_file.pub), reaches the collector's enrolment endpoint over\n"
+               "CURVE, authenticating it by the key in the string, proves the one-time\n"
+               "secret, and writes the configuration: with --config-out a new FILE with\n"
+               "everything `run` needs, else city, collector, collector_key and key_file\n"
+               "set in place in the config file in use (default " GLCI_AGENT_DEFAULT_CONFIG ").\n"
+               "Run as root, the key files are given to the owner of their folder.\n"
+               "Prints the new key's fingerprint. Nothing is kept when it is refused.\n"
+               "  --config-out FILE  write a new config file here\n"
+               "  --key-file FILE    the key pair's place (default: key_file, else beside\n"
+               "                     the config file as city.key)\n"
+               "  --timeout S        seconds to wait for the collector (default 30)\n";
     if (strcmp(command, "keygen") == 0)
         return "usage: glci-agent keygen --out FILE\n"
                "Creates this city's CURVE key pair: FILE (secret, mode 0600) and FILE.pub\n"

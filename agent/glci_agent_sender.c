@@ -843,28 +843,35 @@ static int s_handle(glci_agent_sender_t *s, const glci_delivery_event_t *ev,
     return GLCI_AGENT_OK;
 }
 
+int glci_agent_monitor_read(void *monitor, uint16_t *event)
+{
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    if (zmq_msg_recv(&m, monitor, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&m);
+        return 0;
+    }
+    *event = 0;
+    if (zmq_msg_size(&m) >= 6)
+        memcpy(event, zmq_msg_data(&m), 2);
+    int more = zmq_msg_more(&m);
+    zmq_msg_close(&m);
+    while (more) {                 /* the endpoint frame */
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, monitor, 0) < 0)
+            more = 0;
+        else
+            more = zmq_msg_more(&m);
+        zmq_msg_close(&m);
+    }
+    return 1;
+}
+
 static void s_on_monitor(glci_agent_sender_t *s, const glci_agent_time_t *now)
 {
-    while (s->monitor) {              /* a handshake failure closes it */
-        zmq_msg_t m;
-        zmq_msg_init(&m);
-        if (zmq_msg_recv(&m, s->monitor, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&m);
-            return;
-        }
-        uint16_t event = 0;
-        if (zmq_msg_size(&m) >= 6)
-            memcpy(&event, zmq_msg_data(&m), 2);
-        int more = zmq_msg_more(&m);
-        zmq_msg_close(&m);
-        while (more) {                 /* the endpoint frame */
-            zmq_msg_init(&m);
-            if (zmq_msg_recv(&m, s->monitor, 0) < 0)
-                more = 0;
-            else
-                more = zmq_msg_more(&m);
-            zmq_msg_close(&m);
-        }
+    uint16_t event;
+    while (s->monitor && glci_agent_monitor_read(s->monitor, &event)) {
+        /* a handshake failure closes the monitor with the socket */
         glci_delivery_event_kind_t kind;
         switch (event) {
         case ZMQ_EVENT_HANDSHAKE_SUCCEEDED: kind = GLCI_DEV_CONNECTED; break;
