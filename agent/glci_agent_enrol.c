@@ -523,8 +523,8 @@ int glci_agent_cmd_enrol(const glci_agent_config_t *cfg, int argc, char **argv)
     if (rc != 0)
         goto refused;
     if (reply.status != GLCI_ENROL_ENROLLED) {
-        s_fail("the collector %s this enrolment: %s", reply.status == GLCI_ENROL_LIMITED
-               ? "is not taking tries from here now" : "refused",
+        s_fail("the collector %s: %s", reply.status == GLCI_ENROL_LIMITED
+               ? "takes no enrolment tries from here for now" : "refused this enrolment",
                reply.error[0] ? reply.error : glci_enrol_status_str((int)reply.status));
         goto refused;
     }

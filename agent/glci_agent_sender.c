@@ -843,6 +843,17 @@ static int s_handle(glci_agent_sender_t *s, const glci_delivery_event_t *ev,
     return GLCI_AGENT_OK;
 }
 
+int glci_agent_sender_same_keys(const glci_agent_sender_t *s, const glci_agent_config_t *cfg)
+{
+    if (cfg->insecure || s->insecure)
+        return cfg->insecure == s->insecure;
+    glci_key_t pub, server;
+    char err[512];
+    return glci_keyfile_read(cfg->key_file, &pub, NULL, err, sizeof err) == 0 &&
+           glci_key_from_text_or_file(cfg->collector_key, &server, err, sizeof err) == 0 &&
+           strcmp(pub.z85, s->pub.z85) == 0 && strcmp(server.z85, s->server.z85) == 0;
+}
+
 int glci_agent_monitor_read(void *monitor, uint16_t *event)
 {
     zmq_msg_t m;

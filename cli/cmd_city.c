@@ -28,7 +28,8 @@ static int s_key_opts(const glci_cmd_t *cmd, const glci_opt_t *pk, const glci_op
     if (pk->seen && out->seen)
         return glci_usage_error(cmd, "give either --public-key or --key-out, not both");
     if (!pk->seen && !out->seen)
-        return glci_usage_error(cmd, "give --public-key Z85 or --key-out FILE");
+        return glci_usage_error(cmd, "give --public-key Z85 or --key-out FILE%s",
+                                strcmp(cmd->name, "city add") == 0 ? " (or --invite)" : "");
     if (pk->seen && !glci_key_valid(pk->value))
         return glci_usage_error(cmd, "invalid public key '%s' (40 characters of Z85 text)",
                                 pk->value);
