@@ -165,9 +165,10 @@ static int s_read_key(const char *path, glci_key_t *pub, glci_key_t *sec)
 
 /* Binds srv->sock to endpoint with the secret key sec (libzmq copies a
  * socket's options into each listener when it binds, so a socket rebound
- * after a new key is set serves the new key to new connections while those
- * already made keep theirs). A port just unbound may still be held by the
- * I/O thread for a moment: the bind is tried again for up to a second. */
+ * after a new key is set serves the new key; unbinding also closes the
+ * connections that listener accepted, and their agents reconnect). A port
+ * just unbound may still be held by the I/O thread for a moment: the bind
+ * is tried again for up to a second. */
 static int s_bind(s_server_t *srv, const char *endpoint, const glci_key_t *pub,
                   const glci_key_t *sec)
 {
@@ -321,8 +322,9 @@ static int s_open_sockets(s_daemon_t *d)
 
 /* SIGHUP: the key files again. A new key in key_file (glci collector-key
  * rotate) is served from now on: the data and enrolment sockets are
- * rebound with it (their open connections stay); the previous key is
- * served, or no longer, as its file says. */
+ * rebound with it (their connections are closed and made again, under the
+ * new key); the previous key is served, or no longer, as its file says
+ * (connections on previous_listen are not touched by a rebind of listen). */
 static void s_reload_keys(s_daemon_t *d)
 {
     if (d->cfg.insecure)
