@@ -75,6 +75,10 @@ int glci_args_parse(const glci_cmd_t *cmd, int argc, char **argv,
 int glci_usage_error(const glci_cmd_t *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* A city id the store refuses: its message (glci_city_id_check) as a
+ * usage error; returns 2. */
+int glci_usage_bad_city(const glci_cmd_t *cmd, const char *id);
+
 /* Prints "glci CMD: MESSAGE" on stderr; returns 1. */
 int glci_fail(const glci_cmd_t *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -12,14 +12,6 @@
 
 #include "glci_keyfile.h"
 
-/* A city id the store refuses: its message, as a usage error. */
-static int s_bad_id(const glci_cmd_t *cmd, const char *id)
-{
-    char why[256];
-    glci_city_id_check(id, why, sizeof why);
-    return glci_usage_error(cmd, "%s", why);
-}
-
 /* Checks the pair --public-key Z85 | --key-out FILE of city add and
  * key-add: exactly one, a valid key, a non-empty file name. Returns
  * GLCI_EXIT_OK or the usage error's exit status. */
@@ -213,7 +205,7 @@ static int s_key_add(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, cha
         return rc == GLCI_ARGS_HELP ? GLCI_EXIT_OK : GLCI_EXIT_USAGE;
     const char *id = pos[0];
     if (!glci_city_id_valid(id))
-        return s_bad_id(cmd, id);
+        return glci_usage_bad_city(cmd, id);
     rc = s_key_opts(cmd, &opts[0], &opts[1]);
     if (rc != GLCI_EXIT_OK)
         return rc;
@@ -263,7 +255,7 @@ static int s_key_remove(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, 
         return rc == GLCI_ARGS_HELP ? GLCI_EXIT_OK : GLCI_EXIT_USAGE;
     const char *id = pos[0];
     if (!glci_city_id_valid(id))
-        return s_bad_id(cmd, id);
+        return glci_usage_bad_city(cmd, id);
     if (!opts[0].seen)
         return glci_usage_error(cmd, "missing --public-key Z85 (the key to remove)");
     if (!glci_key_valid(opts[0].value))

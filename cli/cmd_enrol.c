@@ -154,13 +154,6 @@ cleanup:
     return status;
 }
 
-static int s_bad_id(const glci_cmd_t *cmd, const char *id)
-{
-    char why[256];
-    glci_city_id_check(id, why, sizeof why);
-    return glci_usage_error(cmd, "%s", why);
-}
-
 static int s_invite(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char **argv)
 {
     glci_opt_t opts[] = {
@@ -173,7 +166,7 @@ static int s_invite(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char
     if (rc != GLCI_ARGS_OK)
         return rc == GLCI_ARGS_HELP ? GLCI_EXIT_OK : GLCI_EXIT_USAGE;
     if (!glci_city_id_valid(pos[0]))
-        return s_bad_id(cmd, pos[0]);
+        return glci_usage_bad_city(cmd, pos[0]);
     if (!opts[2].seen)
         return glci_cli_invite(cmd, cli, pos[0], NULL, NULL,
                                opts[0].seen ? opts[0].value : NULL,
@@ -325,7 +318,7 @@ static int s_show(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
     if (rc != GLCI_ARGS_OK)
         return rc == GLCI_ARGS_HELP ? GLCI_EXIT_OK : GLCI_EXIT_USAGE;
     if (!glci_city_id_valid(pos[0]))
-        return s_bad_id(cmd, pos[0]);
+        return glci_usage_bad_city(cmd, pos[0]);
     static const char *const kh[] = {"key", "added", "last_used", "public_key"};
     glci_store_t *st = NULL;
     glci_view_t *v = NULL;
@@ -400,7 +393,7 @@ static int s_reinstate(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, c
     if (rc != GLCI_ARGS_OK)
         return rc == GLCI_ARGS_HELP ? GLCI_EXIT_OK : GLCI_EXIT_USAGE;
     if (!glci_city_id_valid(pos[0]))
-        return s_bad_id(cmd, pos[0]);
+        return glci_usage_bad_city(cmd, pos[0]);
     glci_store_t *st = NULL;
     if (glci_cli_open(cmd, cli, 0, &st) != 0)
         return GLCI_EXIT_FAIL;
