@@ -14,6 +14,10 @@ packages=(
   # packaging and its checks: dpkg-shlibdeps needs file; the packages need
   # adduser; the tests render man pages and verify the systemd units
   file adduser groff-base systemd
+  # the network fault tests and the nemesis run: namespaces and veth pairs
+  # (ip), partitions, loss and duplication (nft), an agent's clock moved
+  # (libfaketime)
+  iproute2 nftables faketime
 )
 
 missing=()
