@@ -49,6 +49,8 @@ struct glci_agent_sender {
                                  before that rewind */
     int64_t next_outbox_poll;
     int64_t last_ack_ms;      /* last ack, or when sending started */
+    int64_t down_since;       /* not connected since (0: connected); see s_redial */
+    int redialled;            /* dialled again in this streak (logged once) */
     int64_t backoff_until;    /* no sending before this */
     int64_t backoff_ms;       /* the next backoff's base */
     int64_t lost_since;       /* a GAP below base was seen at this time; 0 none */
@@ -178,6 +180,7 @@ int glci_agent_sender_open(const glci_agent_config_t *cfg, glci_outbox_t *ob,
         s->base = s->next_seq;
     s->next_send = s->base;
     s->dead_pending = 1;               /* left by an earlier run? the first step looks */
+    s->down_since = glci_agent_now_ms();
     s->state[0] = '\0';
     s_set_state(s, "connecting");
     *out = s;
@@ -271,6 +274,8 @@ static void s_on_monitor(glci_agent_sender_t *s, int64_t now)
             glci_info("connected to %s; resending from batch %llu", s->endpoint,
                       (unsigned long long)s->base);
             s->connected = 1;
+            s->down_since = 0;
+            s->redialled = 0;
             s->next_send = s->base;
             s->gap_target = 0;
             s->last_ack_ms = now;
@@ -280,6 +285,8 @@ static void s_on_monitor(glci_agent_sender_t *s, int64_t now)
             if (s->connected)
                 glci_warn("lost the connection to %s; reconnecting", s->endpoint);
             s->connected = 0;
+            if (!s->down_since)
+                s->down_since = now;
             s->next_send = s->base;
             s->clash_seq = 0;          /* answers lost: resending from base asks again */
             s->n_drop = 0;
@@ -296,6 +303,8 @@ static void s_on_monitor(glci_agent_sender_t *s, int64_t now)
             glci_error("handshake with %s failed (wrong collector key?); retrying",
                        s->endpoint);
             s->connected = 0;
+            if (!s->down_since)
+                s->down_since = now;
             s_set_state(s, "handshake-failed");
             break;
         default:
@@ -844,6 +853,23 @@ static int s_send(glci_agent_sender_t *s, uint64_t seq)
     return 1;
 }
 
+/* libzmq ends a connecting session for good after a protocol error (a
+ * handshake or message box that does not check out, as bytes corrupted on
+ * the way make them): it reconnects after connection errors and timeouts
+ * only. Not connected for an ack timeout, the agent dials again itself;
+ * during a long outage that is one more dial per ack timeout. */
+static void s_redial(glci_agent_sender_t *s, int64_t now)
+{
+    (void)zmq_disconnect(s->dealer, s->endpoint);   /* ENOENT once libzmq dropped it */
+    if (zmq_connect(s->dealer, s->endpoint) != 0)
+        glci_warn("cannot dial %s again: %s", s->endpoint, zmq_strerror(zmq_errno()));
+    else if (!s->redialled)
+        glci_info("no connection to %s for %lld ms; dialling again", s->endpoint,
+                  (long long)(now - s->down_since));
+    s->redialled = 1;
+    s->down_since = now;
+}
+
 int glci_agent_sender_step(glci_agent_sender_t *s, const zmq_pollitem_t *items,
                            int64_t now)
 {
@@ -880,6 +906,8 @@ int glci_agent_sender_step(glci_agent_sender_t *s, const zmq_pollitem_t *items,
         s->next_send = s->base;
         s->gap_target = 0;
     }
+    if (!s->connected && s->down_since && now - s->down_since > s->ack_timeout_ms)
+        s_redial(s, now);
     if (!s->connected || now < s->backoff_until || s->clash_seq)
         return rc;
     if (s->next_send > s->base && now - s->last_ack_ms > s->ack_timeout_ms) {
