@@ -31,3 +31,9 @@ foreach(src ${GLCI_NET_TESTS})
   add_dependencies(${t} glci glci-agent glci-collector glci-faultproxy)
 endforeach()
 
+# A 60 s smoke of the nemesis run (bench/nemesis): four agents, faults at
+# about one a second (the full run: 1,200 an hour).
+add_test(NAME nemesis_smoke COMMAND glci-nemesis --agents 4 --sites 2 --seconds 60
+         --rate 3600 --values 60)
+set_tests_properties(nemesis_smoke PROPERTIES LABELS fault TIMEOUT 900 SKIP_RETURN_CODE 77
+  ENVIRONMENT "GLCI_BIN_DIR=${CMAKE_BINARY_DIR};GLCI_FRAMEWORK=${GLCI_FRAMEWORK_FILE}")
