@@ -42,7 +42,6 @@
 
 #include "glci_alloc.h"
 #include "glci_netsys.h"
-#include "glci_outbox.h"
 #include "glci_text.h"
 
 /* ---- the fault model ------------------------------------------------------- */
@@ -563,20 +562,6 @@ static void s_revive(s_run_t *r)
     }
 }
 
-static uint64_t s_outbox_depth(const char *dir)
-{
-    glci_outbox_t *ob = NULL;
-    glci_outbox_opts_t o = {.flags = GLCI_OUTBOX_NOCREATE};
-    glci_outbox_status_t st = {0};
-    char err[512];
-    if (glci_outbox_open(dir, &o, &ob, err, sizeof err) != 0)
-        return UINT64_MAX;
-    if (glci_outbox_status(ob, &st) != 0)
-        st.batches = UINT64_MAX;
-    glci_outbox_close(&ob);
-    return st.batches;
-}
-
 /* ---- main ---------------------------------------------------------------------- */
 
 static int s_usage(const char *msg)
@@ -762,7 +747,7 @@ int main(int argc, char **argv)
         stored = glci_sys_stored(s->store);
         drained = stored >= expected;
         for (size_t i = 0; drained && i < (size_t)agents; i++)
-            drained = s_outbox_depth(s->agents[i].outbox) == 0;
+            drained = glci_netsys_outbox_depth(s->agents[i].outbox) == 0;
         if (!drained)
             glci_sys_sleep_ms(500);
     }

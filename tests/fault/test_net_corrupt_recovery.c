@@ -44,13 +44,4 @@ static void test_agent_recovers_after_corruption(void **state)
     glci_netsys_close(&ns);
 }
 
-int main(void)
-{
-    int skip = glci_netsys_skip_unless_allowed();
-    if (skip)
-        return skip;
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(test_agent_recovers_after_corruption, glci_netsys_teardown),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+GLCI_NETSYS_MAIN(cmocka_unit_test_teardown(test_agent_recovers_after_corruption, glci_netsys_teardown))

@@ -65,13 +65,4 @@ static void test_delay_jitter_and_overtaking(void **state)
     glci_netsys_close(&ns);
 }
 
-int main(void)
-{
-    int skip = glci_netsys_skip_unless_allowed();
-    if (skip)
-        return skip;
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(test_delay_jitter_and_overtaking, glci_netsys_teardown),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+GLCI_NETSYS_MAIN(cmocka_unit_test_teardown(test_delay_jitter_and_overtaking, glci_netsys_teardown))

@@ -381,18 +381,10 @@ static void test_proxy_passes_and_keeps_settings(void **state)
     glci_netsys_close(&ns);
 }
 
-int main(void)
-{
-    int skip = glci_netsys_skip_unless_allowed();
-    if (skip)
-        return skip;
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_links_cut_and_mend),
-        cmocka_unit_test(test_bad_arguments),
-        cmocka_unit_test(test_tmpfs_fills_and_frees),
-        cmocka_unit_test(test_killed_lab_leaves_nothing),
-        cmocka_unit_test(test_proxy_refuses_bad_input),
-        cmocka_unit_test_teardown(test_proxy_passes_and_keeps_settings, glci_netsys_teardown),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+GLCI_NETSYS_MAIN(cmocka_unit_test(test_links_cut_and_mend),
+                 cmocka_unit_test(test_bad_arguments),
+                 cmocka_unit_test(test_tmpfs_fills_and_frees),
+                 cmocka_unit_test(test_killed_lab_leaves_nothing),
+                 cmocka_unit_test(test_proxy_refuses_bad_input),
+                 cmocka_unit_test_teardown(test_proxy_passes_and_keeps_settings,
+                                           glci_netsys_teardown))

@@ -72,13 +72,4 @@ static void test_packet_loss(void **state)
     glci_netsys_close(&ns);
 }
 
-int main(void)
-{
-    int skip = glci_netsys_skip_unless_allowed();
-    if (skip)
-        return skip;
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(test_packet_loss, glci_netsys_teardown),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+GLCI_NETSYS_MAIN(cmocka_unit_test_teardown(test_packet_loss, glci_netsys_teardown))

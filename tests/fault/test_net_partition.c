@@ -20,22 +20,8 @@
 #include <stdlib.h>
 
 #include "glci_netsys.h"
-#include "glci_outbox.h"
 
 #define N_AGENTS 4
-
-static uint64_t s_depth(glci_sys_t *s, size_t i)
-{
-    glci_outbox_t *ob = NULL;
-    glci_outbox_opts_t o = {.flags = GLCI_OUTBOX_NOCREATE};
-    glci_outbox_status_t st;
-    char err[512];
-    if (glci_outbox_open(s->agents[i].outbox, &o, &ob, err, sizeof err) != 0)
-        fail_msg("%s", err);
-    assert_int_equal(glci_outbox_status(ob, &st), 0);
-    glci_outbox_close(&ob);
-    return st.batches;
-}
 
 static void test_partitions(void **state)
 {
@@ -72,7 +58,7 @@ static void test_partitions(void **state)
             glci_sys_wait_outbox_empty(s, i, GLCI_SYS_DRAIN_MS);
     for (size_t i = 0; i < N_AGENTS; i++)
         if (glci_netsys_site(ns, i) == 0)
-            assert_true(s_depth(s, i) > 0);
+            assert_true(glci_netsys_outbox_depth(s->agents[i].outbox) > 0);
     assert_int_equal(glci_lab_cut(lab, 0, 0), 0);
 
     /* 3. Flapping: short cuts of random links, both kinds, values queued. */
@@ -98,13 +84,4 @@ static void test_partitions(void **state)
     glci_netsys_close(&ns);
 }
 
-int main(void)
-{
-    int skip = glci_netsys_skip_unless_allowed();
-    if (skip)
-        return skip;
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(test_partitions, glci_netsys_teardown),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+GLCI_NETSYS_MAIN(cmocka_unit_test_teardown(test_partitions, glci_netsys_teardown))

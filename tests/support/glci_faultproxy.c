@@ -444,15 +444,19 @@ static int s_write(int fd, s_dir_t *d, int64_t now)
     return 0;
 }
 
-/* Milliseconds until something queued in d is due (-1: nothing queued). */
+/* Milliseconds until something queued in d is due: 0 now, -1 nothing is
+ * (an empty queue, or a stall: SIGHUP ends that and wakes the loop). */
 static int64_t s_due_in(const s_dir_t *d, int64_t now)
 {
     int64_t t = -1;
     if (d->head && !s_cfg.stall)
-        t = d->head->release - now;
-    if (d->held && (t < 0 || d->held_until - now < t))
-        t = d->held_until - now;
-    return t < 0 && (d->head || d->held) ? 0 : t;
+        t = d->head->release > now ? d->head->release - now : 0;
+    if (d->held) {
+        int64_t h = d->held_until > now ? d->held_until - now : 0;
+        if (t < 0 || h < t)
+            t = h;
+    }
+    return t;
 }
 
 /* ---- main ------------------------------------------------------------------- */
@@ -616,8 +620,10 @@ int main(int argc, char **argv)
                     S_REPLAY_LIFE_MS - (now - c->born) < wait)
                     wait = S_REPLAY_LIFE_MS - (now - c->born);
             }
-            pfd[np++] = (struct pollfd){c->cfd, ce, 0};
-            pfd[np++] = (struct pollfd){c->ufd, ue, 0};
+            /* a socket with nothing asked of it is left out (fd -1): a
+             * half-closed one would report POLLHUP at every turn */
+            pfd[np++] = (struct pollfd){ce ? c->cfd : -1, ce, 0};
+            pfd[np++] = (struct pollfd){ue ? c->ufd : -1, ue, 0};
         }
         int r = poll(pfd, np, (int)wait);
         if (r < 0 && errno != EINTR) {

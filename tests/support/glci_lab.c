@@ -9,6 +9,7 @@
 #include "glci_lab.h"
 
 #include <dirent.h>
+#include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -638,22 +639,24 @@ int glci_lab_cut(glci_lab_t *lab, int node, int how)
     return s_apply(lab, i);
 }
 
-int glci_lab_loss(glci_lab_t *lab, int node, unsigned percent)
+/* Sets a percentage of the node's link (the loss or dup field at off). */
+static int s_set_percent(glci_lab_t *lab, int node, size_t off, unsigned percent)
 {
     int i = s_link_index(lab, node);
     if (i < 0 || percent > 100)
         return GLCI_LAB_EINVAL;
-    lab->link[i].loss = percent;
+    *(unsigned *)((char *)&lab->link[i] + off) = percent;
     return s_apply(lab, i);
+}
+
+int glci_lab_loss(glci_lab_t *lab, int node, unsigned percent)
+{
+    return s_set_percent(lab, node, offsetof(s_link_t, loss), percent);
 }
 
 int glci_lab_dup(glci_lab_t *lab, int node, unsigned percent)
 {
-    int i = s_link_index(lab, node);
-    if (i < 0 || percent > 100)
-        return GLCI_LAB_EINVAL;
-    lab->link[i].dup = percent;
-    return s_apply(lab, i);
+    return s_set_percent(lab, node, offsetof(s_link_t, dup), percent);
 }
 
 int glci_lab_heal(glci_lab_t *lab)

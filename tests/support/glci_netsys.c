@@ -15,6 +15,7 @@
 
 #include "glci_alloc.h"
 #include "glci_netsys.h"
+#include "glci_outbox.h"
 
 #define S_SETPRIV "/usr/bin/setpriv"
 #define S_FAKETIME_LIB "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
@@ -39,6 +40,20 @@ int glci_netsys_skip_unless_allowed(void)
     printf("# SKIP: the network fault tests need network namespaces: %s\n", err);
     fflush(stdout);
     return GLCI_NETSYS_SKIP;
+}
+
+uint64_t glci_netsys_outbox_depth(const char *dir)
+{
+    glci_outbox_t *ob = NULL;
+    glci_outbox_opts_t o = {.flags = GLCI_OUTBOX_NOCREATE};
+    glci_outbox_status_t st = {0};
+    char err[512];
+    if (glci_outbox_open(dir, &o, &ob, err, sizeof err) != 0)
+        return UINT64_MAX;
+    if (glci_outbox_status(ob, &st) != 0)
+        st.batches = UINT64_MAX;
+    glci_outbox_close(&ob);
+    return st.batches;
 }
 
 int glci_netsys_site(const glci_netsys_t *ns, size_t i)

@@ -20,6 +20,7 @@
 #define GLCI_NETSYS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "glci_checker.h"
 #include "glci_lab.h"
@@ -48,6 +49,21 @@ typedef struct {
     char (*clock)[600];       /* per agent: its libfaketime offset file */
     char *proxy_bin;
 } glci_netsys_t;
+
+/* The main() of a network fault test: skipped (GLCI_NETSYS_SKIP) where the
+ * lab cannot run, else the cmocka tests given (CMUnitTest initialisers). */
+#define GLCI_NETSYS_MAIN(...)                                                  \
+    int main(void)                                                             \
+    {                                                                          \
+        int skip_ = glci_netsys_skip_unless_allowed();                         \
+        if (skip_)                                                             \
+            return skip_;                                                      \
+        const struct CMUnitTest tests_[] = {__VA_ARGS__};                      \
+        return cmocka_run_group_tests(tests_, NULL, NULL);                     \
+    }
+
+/* Batches waiting in the outbox at dir; UINT64_MAX if it cannot be read. */
+uint64_t glci_netsys_outbox_depth(const char *dir);
 
 /* Whether the lab can run here; if not, prints "# SKIP: ..." naming why and
  * returns GLCI_NETSYS_SKIP (for main to return), else 0. */
