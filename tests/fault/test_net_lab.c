@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -54,6 +55,9 @@ static pid_t s_echo_server(const char *name)
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
+        /* dies with the test, even one that fails half-way: it holds the
+         * test's stdout, which ctest waits on */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         close(ready[0]);
         s_enter(name);
         int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
@@ -81,10 +85,11 @@ static pid_t s_echo_server(const char *name)
     return pid;
 }
 
-/* From namespace name, connects to addr:port and has bytes echoed back
- * within a few seconds. Returns 0 if they all came back intact, 1 if the
- * connection could not be made or went silent. */
-static int s_echo_from(const char *name, const char *addr, int port, size_t bytes)
+/* From namespace name, connects to addr:port and has bytes echoed back,
+ * waiting at most wait_s seconds for each step. Returns 0 if they all came
+ * back intact, 1 if the connection could not be made or went silent, 2 if
+ * they came back changed. */
+static int s_echo_wait(const char *name, const char *addr, int port, size_t bytes, int wait_s)
 {
     pid_t pid = fork();
     assert_true(pid >= 0);
@@ -93,14 +98,20 @@ static int s_echo_from(const char *name, const char *addr, int port, size_t byte
         int fd = socket(AF_INET, SOCK_STREAM, 0);
         struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
         inet_pton(AF_INET, addr, &a.sin_addr);
-        struct timeval tv = {3, 0};
+        struct timeval tv = {wait_s, 0};
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0)
             _exit(1);
         unsigned char *out = malloc(bytes), *in = malloc(bytes);
-        for (size_t i = 0; i < bytes; i++)
-            out[i] = (unsigned char)(i * 131 + 7);
+        /* never periodic: a duplicated or swapped chunk must show */
+        uint64_t x = 88172645463325252ULL;
+        for (size_t i = 0; i < bytes; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            out[i] = (unsigned char)(x >> 32);
+        }
         size_t sent = 0, got = 0;
         while (got < bytes) {
             if (sent < bytes) {
@@ -121,6 +132,18 @@ static int s_echo_from(const char *name, const char *addr, int port, size_t byte
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
         ;
     return WIFEXITED(st) ? WEXITSTATUS(st) : 3;
+}
+
+/* An echo that should pass waits long (a lossy link retransmits for
+ * seconds); one through a cut fails after 3 s. */
+static int s_echo_from(const char *name, const char *addr, int port, size_t bytes)
+{
+    return s_echo_wait(name, addr, port, bytes, 60);
+}
+
+static int s_echo_cut(const char *name, const char *addr, int port, size_t bytes)
+{
+    return s_echo_wait(name, addr, port, bytes, 3);
 }
 
 static void s_stop(pid_t pid)
@@ -157,15 +180,15 @@ static void test_links_cut_and_mend(void **state)
 
     /* a site cut by a drop-all rule: that site only */
     assert_int_equal(glci_lab_cut(lab, 0, GLCI_LAB_CUT_DROP), 0);
-    assert_int_equal(s_echo_from(glci_lab_ns(lab, 0), coll, S_PORT, 1000), 1);
+    assert_int_equal(s_echo_cut(glci_lab_ns(lab, 0), coll, S_PORT, 1000), 1);
     assert_int_equal(s_echo_from(glci_lab_ns(lab, 1), coll, S_PORT, 1000), 0);
     assert_int_equal(glci_lab_cut(lab, 0, 0), 0);
     assert_int_equal(s_echo_from(glci_lab_ns(lab, 0), coll, S_PORT, 1000), 0);
 
     /* the collector's link down: every site */
     assert_int_equal(glci_lab_cut(lab, GLCI_LAB_COLLECTOR, GLCI_LAB_CUT_DOWN), 0);
-    assert_int_equal(s_echo_from(glci_lab_ns(lab, 0), coll, S_PORT, 1000), 1);
-    assert_int_equal(s_echo_from(glci_lab_ns(lab, 1), coll, S_PORT, 1000), 1);
+    assert_int_equal(s_echo_cut(glci_lab_ns(lab, 0), coll, S_PORT, 1000), 1);
+    assert_int_equal(s_echo_cut(glci_lab_ns(lab, 1), coll, S_PORT, 1000), 1);
     assert_int_equal(glci_lab_heal(lab), 0);
     assert_int_equal(s_echo_from(glci_lab_ns(lab, 1), coll, S_PORT, 1000), 0);
 
@@ -366,12 +389,12 @@ static void test_proxy_passes_and_keeps_settings(void **state)
     assert_true(glci_ts_proc_alive(ns->proxy));
     /* a stall holds every byte: the echo does not come back in time */
     assert_int_equal(glci_netsys_proxy_set(ns, "stall = 1\n"), 0);
-    assert_int_equal(s_echo_from(glci_lab_ns(ns->lab, 0), hub, 7462, 1000), 1);
+    assert_int_equal(s_echo_cut(glci_lab_ns(ns->lab, 0), hub, 7462, 1000), 1);
     assert_int_equal(glci_netsys_proxy_set(ns, ""), 0);
     assert_int_equal(s_echo_from(glci_lab_ns(ns->lab, 0), hub, 7462, 1000), 0);
     /* in-stream duplication corrupts the stream, and is counted */
     assert_int_equal(glci_netsys_proxy_set(ns, "dup_pct = 100\n"), 0);
-    assert_int_not_equal(s_echo_from(glci_lab_ns(ns->lab, 0), hub, 7462, 50000), 0);
+    assert_int_not_equal(s_echo_cut(glci_lab_ns(ns->lab, 0), hub, 7462, 50000), 0);
     glci_proxy_stats_t st;
     assert_int_equal(glci_netsys_proxy_stats(ns, &st), 0);
     assert_true(st.dups > 0);
