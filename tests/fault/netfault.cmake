@@ -28,7 +28,7 @@ foreach(src ${GLCI_NET_TESTS})
     LIBS glci_netsys
     TIMEOUT 900)
   set_tests_properties(${t} PROPERTIES SKIP_RETURN_CODE 77)
-  add_dependencies(${t} glci glci-agent glci-collector glci-faultproxy)
+  add_dependencies(${t} glci glci-agent glci-collector glci-faultproxy glci-nemesis)
 endforeach()
 
 # A 60 s smoke of the nemesis run (bench/nemesis): four agents, faults at

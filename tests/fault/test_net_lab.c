@@ -404,10 +404,95 @@ static void test_proxy_passes_and_keeps_settings(void **state)
     glci_netsys_close(&ns);
 }
 
+/* ---- skipping, and the nemesis's command line ------------------------------ */
+
+/* Runs a program as nobody; returns its exit status, *out its stdout. */
+static int s_as_nobody(const char *const *args, char **out)
+{
+    const char *argv[16] = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
+                            "--clear-groups", "--"};
+    size_t n = 5;
+    for (size_t i = 0; args[i]; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    return glci_ts_run(argv, NULL, 60000, out, NULL);
+}
+
+static void test_skipped_where_not_allowed(void **state)
+{
+    (void)state;
+    char *test = glci_ts_bin("tests/test_net_loss");
+    char *nemesis = glci_ts_bin("bench/nemesis/glci-nemesis");
+    char *out = NULL;
+    const char *t[] = {test, NULL};
+    assert_int_equal(s_as_nobody(t, &out), GLCI_NETSYS_SKIP);
+    assert_non_null(strstr(out, "# SKIP: the network fault tests need network namespaces: "
+                                "not root"));
+    free(out);
+    const char *nm[] = {nemesis, "--agents", "2", "--seconds", "10", NULL};
+    assert_int_equal(s_as_nobody(nm, &out), GLCI_NETSYS_SKIP);
+    assert_non_null(strstr(out, "\"skipped\": true"));
+    free(out);
+    free(test);
+    free(nemesis);
+}
+
+static void s_nemesis(const char *const *args, int want, const char *text, char **out)
+{
+    char *bin = glci_ts_bin("bench/nemesis/glci-nemesis");
+    const char *argv[16] = {bin};
+    size_t n = 1;
+    for (size_t i = 0; args[i]; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    char *err = NULL;
+    int rc = glci_ts_run(argv, NULL, 60000, out, &err);
+    if (rc != want || (text && !strstr(err, text)))
+        fail_msg("glci-nemesis exited %d (not %d): %s (wanted '%s')", rc, want, err,
+                 text ? text : "");
+    free(err);
+    free(bin);
+}
+
+static void test_nemesis_command_line(void **state)
+{
+    (void)state;
+    const char *a1[] = {"--agents", "0", NULL};
+    s_nemesis(a1, 2, "--agents must be an integer in [1, 400], not '0'", NULL);
+    const char *a2[] = {"--bogus", NULL};
+    s_nemesis(a2, 2, "unknown option '--bogus'", NULL);
+    const char *a3[] = {"--agents", "2", "--sites", "3", NULL};
+    s_nemesis(a3, 2, "--sites must not exceed --agents", NULL);
+    const char *a4[] = {"--seconds", NULL};
+    s_nemesis(a4, 2, "--seconds is missing its value", NULL);
+
+    /* the schedule is a function of the seed and options alone */
+    char *x = NULL, *y = NULL, *z = NULL;
+    const char *s1[] = {"--seed", "11", "--agents", "30", "--minutes", "20", "--schedule",
+                        NULL};
+    const char *s2[] = {"--seed", "12", "--agents", "30", "--minutes", "20", "--schedule",
+                        NULL};
+    s_nemesis(s1, 0, NULL, &x);
+    s_nemesis(s1, 0, NULL, &y);
+    s_nemesis(s2, 0, NULL, &z);
+    assert_string_equal(x, y);
+    assert_string_not_equal(x, z);
+    assert_non_null(strstr(x, "\"schedule_hash\": "));
+    /* at least 1,000 faults an hour: 20 minutes hold more than 333 */
+    const char *last = strstr(x, "\"faults\": ");
+    assert_non_null(last);
+    assert_true(strtol(last + 10, NULL, 10) > 333);
+    free(x);
+    free(y);
+    free(z);
+}
+
 GLCI_NETSYS_MAIN(cmocka_unit_test(test_links_cut_and_mend),
                  cmocka_unit_test(test_bad_arguments),
                  cmocka_unit_test(test_tmpfs_fills_and_frees),
                  cmocka_unit_test(test_killed_lab_leaves_nothing),
                  cmocka_unit_test(test_proxy_refuses_bad_input),
+                 cmocka_unit_test(test_skipped_where_not_allowed),
+                 cmocka_unit_test(test_nemesis_command_line),
                  cmocka_unit_test_teardown(test_proxy_passes_and_keeps_settings,
                                            glci_netsys_teardown))
