@@ -221,6 +221,14 @@ void glci_netsys_close(glci_netsys_t **self)
             glci_netsys_kill9(&s->agents[i].proc);
         glci_netsys_kill9(&s->coll);
     }
+    if (s && ns->o.disk && getenv("GLCI_KEEP")) {
+        /* the store is on the tmpfs that goes with the lab: keep a copy */
+        char kept[600];
+        snprintf(kept, sizeof kept, "%s.kept", s->store);
+        const char *cp[] = {"/bin/cp", "-a", s->store, kept, NULL};
+        (void)glci_ts_run(cp, NULL, 600000, NULL, NULL);
+        fprintf(stderr, "# the store is kept as %s\n", kept);
+    }
     glci_lab_close(&ns->lab);     /* the store's tmpfs too, before its directory goes */
     glci_sys_close(&ns->sys);
     free(ns->clock);
