@@ -302,24 +302,34 @@ static void test_killed_lab_leaves_nothing(void **state)
 
 /* ---- the proxy ------------------------------------------------------------- */
 
-static void s_proxy_refuses(const char *const *args, int want, const char *text)
+/* Runs build/REL with args; fails unless it exits want and its stderr has
+ * text (NULL: anything). Returns its stderr (the caller frees); *out (may
+ * be NULL) gets its stdout. */
+static char *s_run_bin(const char *rel, const char *const *args, int want, const char *text,
+                       char **out)
 {
-    char *bin = glci_ts_bin("tests/support/glci-faultproxy");
+    char *bin = glci_ts_bin(rel);
     const char *argv[16] = {bin};
     size_t n = 1;
     for (size_t i = 0; args[i]; i++)
         argv[n++] = args[i];
     argv[n] = NULL;
     char *err = NULL;
-    int rc = glci_ts_run(argv, NULL, 10000, NULL, &err);
-    if (rc != want || !strstr(err, text))
-        fail_msg("glci-faultproxy exited %d (not %d) saying: %s (wanted '%s')", rc, want, err,
-                 text);
-    /* one line naming the fault (then the usage line for usage errors) */
-    assert_true(strchr(err, '\n') != NULL);
-    assert_int_equal(strncmp(err, "glci-faultproxy: ", 17), 0);
-    free(err);
+    int rc = glci_ts_run(argv, NULL, 60000, out, &err);
+    if (rc != want || (text && !strstr(err, text)))
+        fail_msg("%s exited %d (not %d) saying: %s (wanted '%s')", rel, rc, want, err,
+                 text ? text : "");
     free(bin);
+    return err;
+}
+
+static void s_proxy_refuses(const char *const *args, int want, const char *text)
+{
+    char *err = s_run_bin("tests/support/glci-faultproxy", args, want, text, NULL);
+    /* one line naming the fault (then the usage line for usage errors) */
+    assert_int_equal(strncmp(err, "glci-faultproxy: ", 17), 0);
+    assert_non_null(strchr(err, '\n'));
+    free(err);
 }
 
 static void test_proxy_refuses_bad_input(void **state)
@@ -439,19 +449,7 @@ static void test_skipped_where_not_allowed(void **state)
 
 static void s_nemesis(const char *const *args, int want, const char *text, char **out)
 {
-    char *bin = glci_ts_bin("bench/nemesis/glci-nemesis");
-    const char *argv[16] = {bin};
-    size_t n = 1;
-    for (size_t i = 0; args[i]; i++)
-        argv[n++] = args[i];
-    argv[n] = NULL;
-    char *err = NULL;
-    int rc = glci_ts_run(argv, NULL, 60000, out, &err);
-    if (rc != want || (text && !strstr(err, text)))
-        fail_msg("glci-nemesis exited %d (not %d): %s (wanted '%s')", rc, want, err,
-                 text ? text : "");
-    free(err);
-    free(bin);
+    free(s_run_bin("bench/nemesis/glci-nemesis", args, want, text, out));
 }
 
 static void test_nemesis_command_line(void **state)
