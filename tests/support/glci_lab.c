@@ -115,8 +115,8 @@ static int s_node_index(const glci_lab_t *lab, int node)
 
 /* ---- the watchdog ---------------------------------------------------------- */
 
-/* Removes a namespace with `ip netns del`, quietly. */
-static void s_quiet_netns_del(const char *name)
+/* Runs a tool quietly (no output) and waits for it. */
+static void s_quiet(const char *path, const char *a1, const char *a2, const char *a3)
 {
     pid_t pid = fork();
     if (pid == 0) {
@@ -125,7 +125,7 @@ static void s_quiet_netns_del(const char *name)
             dup2(fd, 1);
             dup2(fd, 2);
         }
-        execl(S_IP, S_IP, "netns", "del", name, (char *)NULL);
+        execl(path, path, a1, a2, a3, (char *)NULL);
         _exit(127);
     }
     if (pid > 0)
@@ -133,9 +133,15 @@ static void s_quiet_netns_del(const char *name)
             ;
 }
 
-/* The watchdog's life: read "ns NAME" / "mnt PATH" lines until the pipe
- * closes (the lab closed, or its process died however it died), then
- * remove every mount and namespace named. */
+/* Removes a namespace with `ip netns del`, quietly. */
+static void s_quiet_netns_del(const char *name)
+{
+    s_quiet(S_IP, "netns", "del", name);
+}
+
+/* The watchdog's life: read "ns NAME" / "mnt PATH" / "dir PATH" lines
+ * until the pipe closes (the lab closed, or its process died however it
+ * died), then remove every mount, namespace and scratch directory named. */
 static void s_watchdog(int fd) __attribute__((noreturn));
 
 static void s_watchdog(int fd)
@@ -172,6 +178,8 @@ static void s_watchdog(int fd)
                 (void)umount2(line + 4, MNT_DETACH);
             else if (pass == 1 && strncmp(line, "ns ", 3) == 0)
                 s_quiet_netns_del(line + 3);
+            else if (pass == 1 && strncmp(line, "dir ", 4) == 0)
+                s_quiet("/bin/rm", "-rf", "--", line + 4);
             end = start;
         }
     }
@@ -472,6 +480,7 @@ int glci_lab_open(const char *tag, size_t sites, glci_lab_t **out, char *err, si
     rc = s_watchdog_start(lab, err, errlen);
     if (rc != 0)
         goto fail;
+    s_watch(lab, "dir", lab->dir);
 
     /* namespaces and veth pairs, each end created inside its namespace */
     s_text_t t = {0};
