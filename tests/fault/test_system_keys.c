@@ -160,6 +160,7 @@ static void test_rotation_with_a_stale_agent(void **state)
     snprintf(next, cap, "%.*scollector_key = %s\n%s", (int)(at - aconf), aconf, given,
              at + strlen(line));
     assert_int_equal(glci_ts_write_file(s->agents[0].conf, next), 0);
+    free(next);
     free(aconf);
 
     glci_sys_start_collector(s, NULL);
