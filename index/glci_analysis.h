@@ -95,7 +95,20 @@ typedef struct {
 void glci_trend_compute(const glci_framework_t *fw, const glci_result_t *const *rounds,
                         size_t n, glci_trend_cell_t *cells);
 
+/* ---- The network's median ---------------------------------------------- */
+
+/* The network's median of n scores (n > 0), the one rule for it wherever a
+ * median is shown or compared with (peers' weak focus areas, the report's
+ * medians of every score): the middle score, or the mean of the two middle
+ * ones when n is even. Sorts v ascending in place. */
+double glci_median(double *v, size_t n);
+
 /* ---- Peers: who leads where a city is weak ----------------------------- */
+
+/* The defaults of `glci peers` and of the report's peers: at most this many
+ * weak focus areas, and leading cities per focus area. */
+#define GLCI_PEERS_DEFAULT_FOCUS 3
+#define GLCI_PEERS_DEFAULT_PEERS 3
 
 typedef struct {
     uint32_t ind;               /* indicator (index into fw->ind) */

@@ -16,6 +16,7 @@
  *   those, the indicators the peer reports and the city does not. */
 #include "glci_analysis.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -145,6 +146,13 @@ static void s_leaders(const glci_framework_t *fw, const glci_city_result_t *citi
     free(e);
 }
 
+double glci_median(double *v, size_t n)
+{
+    assert(n > 0);
+    qsort(v, n, sizeof *v, s_cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+}
+
 int glci_peers_find(const glci_framework_t *fw, const glci_city_result_t *cities, size_t n,
                     size_t self, size_t max_focus, size_t max_peers, glci_peers_t *out)
 {
@@ -165,8 +173,7 @@ int glci_peers_find(const glci_framework_t *fw, const glci_city_result_t *cities
             if (node->present)
                 scores[m++] = node->score;
         }
-        qsort(scores, m, sizeof *scores, s_cmp_double);
-        double median = m % 2 ? scores[m / 2] : (scores[m / 2 - 1] + scores[m / 2]) / 2.0;
+        double median = glci_median(scores, m);    /* m >= 1: the city has a score */
         if (!(mine->score < median))
             continue;
         weak[n_weak++] = (s_weak_t){.focus = f, .score = mine->score, .median = median,
