@@ -112,8 +112,9 @@ static void s_rounds(glci_report_t *r, glci_report_city_t *c, const s_period_t *
 }
 
 /* The peers in period P of every city (only NULL) or of city only, as
- * `glci peers` finds them, with its defaults. Returns 0 or the exit status
- * of a failure it has printed. */
+ * `glci peers` finds them (glci_peers_find's answer, over a network
+ * prepared once), with its defaults. Returns 0 or the exit status of a
+ * failure it has printed. */
 static int s_peers(const glci_cmd_t *cmd, glci_report_t *r, const s_period_t *now,
                    const char *only)
 {
@@ -123,14 +124,18 @@ static int s_peers(const glci_cmd_t *cmd, glci_report_t *r, const s_period_t *no
     for (size_t k = 0; k < n; k++)
         cities[k] = (glci_city_result_t){now->per.rows[k].city, now->per.rows[k].result};
     int status = 0;
+    glci_peers_net_t *net = NULL;
+    int rc = glci_peers_net_new(fw, cities, n, &net);
+    if (rc != 0)
+        status = glci_fail(cmd, "cannot compare the cities: %s", glci_index_strerror(rc));
     for (size_t i = 0; i < r->n_cities && status == 0; i++) {
         glci_report_city_t *c = &r->cities[i];
         const glci_period_row_t *row = s_period_row(now, c->id);
         if (!row || (only && strcmp(only, c->id) != 0))
             continue;
         glci_peers_t peers = {0};
-        int rc = glci_peers_find(fw, cities, n, (size_t)(row - now->per.rows),
-                                 GLCI_PEERS_DEFAULT_FOCUS, GLCI_PEERS_DEFAULT_PEERS, &peers);
+        rc = glci_peers_net_find(net, (size_t)(row - now->per.rows), GLCI_PEERS_DEFAULT_FOCUS,
+                                 GLCI_PEERS_DEFAULT_PEERS, &peers);
         if (rc != 0)
             status = glci_fail(cmd, "cannot find peers of '%s': %s", c->id,
                                glci_index_strerror(rc));
@@ -138,6 +143,7 @@ static int s_peers(const glci_cmd_t *cmd, glci_report_t *r, const s_period_t *no
             glci_report_set_peers(r, c, &peers, cities);
         glci_peers_release(&peers);
     }
+    glci_peers_net_free(&net);
     free(cities);
     r->has_peers = status == 0;
     return status;

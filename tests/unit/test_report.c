@@ -132,13 +132,31 @@ static void s_fill_with(const glci_framework_t *fw, glci_report_t *r, int analys
         glci_city_result_t in[3];
         for (size_t k = 0; k < 3; k++)
             in[k] = (glci_city_result_t){cities[k].id, now[k]};
+        /* as cli/cmd_report.c: one prepared network for every city, which
+         * answers as glci_peers_find does */
+        glci_peers_net_t *net = NULL;
+        assert_int_equal(glci_peers_net_new(fw, in, 3, &net), 0);
         for (size_t k = 0; k < 3; k++) {
-            glci_peers_t peers;
+            glci_peers_t peers, once;
+            assert_int_equal(glci_peers_net_find(net, k, GLCI_PEERS_DEFAULT_FOCUS,
+                                                 GLCI_PEERS_DEFAULT_PEERS, &peers), 0);
             assert_int_equal(glci_peers_find(fw, in, 3, k, GLCI_PEERS_DEFAULT_FOCUS,
-                                             GLCI_PEERS_DEFAULT_PEERS, &peers), 0);
+                                             GLCI_PEERS_DEFAULT_PEERS, &once), 0);
+            assert_int_equal(peers.n_focus, once.n_focus);
+            for (size_t j = 0; j < peers.n_focus; j++) {
+                assert_int_equal(peers.focus[j].focus, once.focus[j].focus);
+                assert_int_equal(peers.focus[j].n_peers, once.focus[j].n_peers);
+                assert_true(peers.focus[j].median == once.focus[j].median);
+            }
             glci_report_set_peers(r, glci_report_find(r, cities[k].id), &peers, in);
             glci_peers_release(&peers);
+            glci_peers_release(&once);
         }
+        assert_int_equal(glci_peers_net_find(net, 3, 1, 1, &(glci_peers_t){0}),
+                         GLCI_INDEX_EINVAL);
+        glci_peers_net_free(&net);
+        assert_null(net);
+        glci_peers_net_free(&net);
         r->has_lights = r->has_trends = r->has_peers = 1;
     }
     for (size_t k = 0; k < 3; k++)
