@@ -608,23 +608,41 @@ static void s_missing(FILE *f, const glci_report_t *r, const glci_report_city_t 
     fputs("</ul>\n</section>\n", f);
 }
 
-/* A value with its unit, or "no value". */
-static void s_value_cell(FILE *f, const char *key, int present, double v, const char *unit)
+/* A value with its unit, or "no value"; exact in data-value when exact
+ * (else the number is exact elsewhere on the page). */
+static void s_value_cell(FILE *f, const char *key, int present, double v, const char *unit,
+                         int exact)
 {
     if (!present) {
         fprintf(f, "<td class=\"num absent\" data-key=\"%s\" data-value=\"\">no value</td>", key);
         return;
     }
-    char shown[32], exact[32];
+    char shown[32], text[32] = "";
     glci_format_value(v, shown, sizeof shown);
-    glci_format_double(v, exact, sizeof exact);
-    fprintf(f, "<td class=\"num\" data-key=\"%s\" data-value=\"%s\">%s ", key, exact, shown);
+    fprintf(f, "<td class=\"num\" data-key=\"%s\"", key);
+    if (exact) {
+        glci_format_double(v, text, sizeof text);
+        fprintf(f, " data-value=\"%s\"", text);
+    }
+    fprintf(f, ">%s ", shown);
     glci_report_esc(f, unit);
     fputs("</td>", f);
 }
 
+/* A score with one decimal, not repeated exactly: the page carries it (or
+ * what it is computed from) exactly elsewhere. */
+static void s_shown_cell(FILE *f, const char *key, glci_report_score_t s)
+{
+    char shown[32];
+    glci_report_fmt_score(s, shown, sizeof shown);
+    fprintf(f, "<td class=\"num\" data-key=\"%s\">%s</td>", key, shown);
+}
+
 /* One leading city of a weak focus area: a row group, one row per
- * indicator that makes the difference. */
+ * indicator that makes the difference. The peer's value and score are
+ * exact in data-value; this city's value and score are shown only, as the
+ * gap (its score minus this city's): the indicator table carries them
+ * exactly. */
 static void s_peer(FILE *f, const glci_report_t *r, const glci_report_peer_focus_t *pf,
                    const glci_report_peer_t *peer)
 {
@@ -665,13 +683,13 @@ static void s_peer(FILE *f, const glci_report_t *r, const glci_report_peer_focus
         fputs("<td>", f);
         glci_report_esc(f, ind->name);
         fputs("</td>", f);
-        s_value_cell(f, "value", 1, d->value, ind->unit);
+        s_value_cell(f, "value", 1, d->value, ind->unit, 1);
         s_num_cell(f, "score", (glci_report_score_t){d->score, 1});
         if (r->has_lights)
             s_light(f, glci_light(ind, d->value));
-        s_value_cell(f, "city_value", d->city_present, d->city_value, ind->unit);
-        s_num_cell(f, "city_score", (glci_report_score_t){d->city_score, d->city_present});
-        s_num_cell(f, "gap", (glci_report_score_t){d->gap, d->city_present});
+        s_value_cell(f, "city_value", d->city_present, d->city_value, ind->unit, 0);
+        s_shown_cell(f, "city_score", (glci_report_score_t){d->city_score, d->city_present});
+        s_shown_cell(f, "gap", (glci_report_score_t){d->gap, d->city_present});
         fputs("</tr>\n", f);
     }
     fputs("</tbody>\n", f);

@@ -274,6 +274,7 @@ PAGE_FACTS = r"""
                       carried: r.dataset.carried === 'true',
                       score: num(r.querySelector('[data-key=score]')),
                       score_text: r.querySelector('[data-key=score]').textContent,
+                      value_text: r.querySelector('[data-key=value]').textContent,
                       light: word(r.querySelector('[data-key=light]'))}]));
     facts.missing = [...document.querySelectorAll('#missing li[data-ind]')].map(l => l.dataset.ind);
     const peers = one('#peers');
@@ -288,9 +289,10 @@ PAGE_FACTS = r"""
           indicators: [...b.querySelectorAll('tr[data-ind]')].map(t => ({
             id: t.dataset.ind, value: num(t.querySelector('[data-key=value]')),
             score: num(t.querySelector('[data-key=score]')), light: word(t.querySelector('[data-key=light]')),
-            city_value: num(t.querySelector('[data-key=city_value]')),
-            city_score: num(t.querySelector('[data-key=city_score]')),
-            gap: num(t.querySelector('[data-key=gap]'))}))}))}))};
+            city_absent: t.querySelector('[data-key=city_value]').dataset.value === '',
+            city_value_text: t.querySelector('[data-key=city_value]').textContent,
+            city_score_text: t.querySelector('[data-key=city_score]').textContent,
+            gap_text: t.querySelector('[data-key=gap]').textContent}))}))}))};
   }
   return facts;
 })()
@@ -434,7 +436,43 @@ def check_trends(city, facts, trend_json, period):
         same_trend(f"{where} trend {node}", got, w)
 
 
-def check_peers(city, facts, peers_json):
+def check_peer_indicators(where, got, want, facts, show):
+    """A leading city's indicators: id, value, score and light exact; this
+    city's value and score, which the page carries exactly in its indicator
+    table only, are that table's (and `glci peers`' are `show`'s), the gap
+    is shown as `glci peers`' rounded."""
+    if [i["id"] for i in got] != [i["id"] for i in want]:
+        problem(f"{where}: indicators {[i['id'] for i in got]} != glci peers' "
+                f"{[i['id'] for i in want]}")
+        return
+    mine = {i["id"]: i for a in show["areas"] for f in a["focus"] for i in f["indicators"]}
+    for g, w in zip(got, want):
+        at = f"{where} {w['id']}"
+        if not same(g["value"], w["value"]) or not same(g["score"], w["score"]) \
+                or g["light"] != w["light"]:
+            problem(f"{at}: value {g['value']} score {g['score']} light {g['light']!r} != "
+                    f"glci peers' {w['value']} {w['score']} {w['light']!r}")
+        if w["city_value"] is None:
+            if not g["city_absent"] or g["city_score_text"] != "\u2013" \
+                    or g["gap_text"] != "\u2013":
+                problem(f"{at}: the city has no value, the page shows "
+                        f"{g['city_value_text']!r} {g['city_score_text']!r} {g['gap_text']!r}")
+            continue
+        table = facts["indicators"].get(w["id"], {})
+        if not same(w["city_value"], mine[w["id"]]["value"]) or \
+                not same(w["city_score"], mine[w["id"]]["score"]):
+            problem(f"{at}: glci peers' city value/score differ from glci show's")
+        if g["city_absent"] or g["city_value_text"].split(" ", 1)[0] != table.get("value_text"):
+            problem(f"{at}: this city's value {g['city_value_text']!r}, the indicator table "
+                    f"shows {table.get('value_text')!r}")
+        if g["city_score_text"] != f"{w['city_score']:.1f}" or \
+                g["city_score_text"] != table.get("score_text"):
+            problem(f"{at}: this city's score {g['city_score_text']!r} != {w['city_score']:.1f}")
+        if g["gap_text"] != f"{w['gap']:.1f}":
+            problem(f"{at}: gap {g['gap_text']!r} != glci peers' {w['gap']:.1f}")
+
+
+def check_peers(city, facts, peers_json, show):
     """The peers section against `glci peers CITY --period P --format json`
     (None: the city has no result for the period)."""
     where = f"city-{city}.html"
@@ -470,15 +508,8 @@ def check_peers(city, facts, peers_json):
             if not same(gp["score"], wp["score"]) or gp["rank"] != wp["rank"]:
                 problem(f"{w} {wp['city']}: score {gp['score']} rank {gp['rank']} != "
                         f"{wp['score']} {wp['rank']}")
-            gi = [(i["id"], i["value"], i["score"], i["light"], i["city_value"],
-                   i["city_score"], i["gap"]) for i in gp["indicators"]]
-            wi = [(i["id"], i["value"], i["score"], i["light"], i["city_value"],
-                   i["city_score"], i["gap"]) for i in wp["indicators"]]
-            if len(gi) != len(wi) or any(
-                    g[0] != x[0] or g[3] != x[3] or not all(same(a, b) for a, b in
-                                                            zip(g[1:3] + g[4:], x[1:3] + x[4:]))
-                    for g, x in zip(gi, wi)):
-                problem(f"{w} {wp['city']}: indicators {gi} != glci peers' {wi}")
+            check_peer_indicators(f"{w} {wp['city']}", gp["indicators"], wp["indicators"],
+                                  facts, show)
 
 
 def cmd_browser(args):
@@ -525,7 +556,7 @@ def cmd_browser(args):
                 if show[city] is not None and not facts["has_lights"]:
                     problem(f"{name}: no lights")
                 check_trends(city, facts, trends[city], period)
-                check_peers(city, facts, peers[city])
+                check_peers(city, facts, peers[city], show[city])
             if (args.synthetic == "yes") != facts["synthetic"]:
                 problem(f"{name}: synthetic label {'missing' if args.synthetic == 'yes' else 'shown'}")
             for img in facts["images"]:
