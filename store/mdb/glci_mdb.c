@@ -181,6 +181,11 @@ uint64_t glci_mdb_used_bytes(glci_mdb_t *m)
     return ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
 }
 
+size_t glci_mdb_map_max(const glci_mdb_t *m)
+{
+    return m->map_max;
+}
+
 unsigned glci_mdb_grow_count(const glci_mdb_t *m)
 {
     return m->grows;

@@ -73,6 +73,11 @@ size_t glci_mdb_map_size(glci_mdb_t *m);
 /* Bytes in use: (last used page + 1) * page size. */
 uint64_t glci_mdb_used_bytes(glci_mdb_t *m);
 
+/* The bound the map never grows past: the open's map_max (or its default,
+ * or map_size when that was larger). A map the file already had above it
+ * stays as it is and does not grow. */
+size_t glci_mdb_map_max(const glci_mdb_t *m);
+
 /* Number of times the map was grown by this handle (for tests). */
 unsigned glci_mdb_grow_count(const glci_mdb_t *m);
 
