@@ -25,15 +25,18 @@
 #include <zmq.h>
 
 #include "collector_auth.h"
+#include "collector_metrics.h"
 #include "collector_zap.h"
 #include "glci_alloc.h"
 #include "glci_keyfile.h"
+#include "glci_log_repeat.h"
 
 #define S_POLL_MS          1000
 #define S_READER_CHECK_S   60
 #define S_STATS_S          60
 #define S_LINGER_MS        2000
 #define S_ZAP_ENDPOINT     "inproc://zeromq.zap.01"
+#define S_LOG_QUIET_MS     60000   /* a repeated error: one line a minute */
 
 /* A draft option in libzmq 4.3: stable builds (Debian's) refuse it. */
 #ifndef ZMQ_ZAP_ENFORCE_DOMAIN
@@ -70,6 +73,9 @@ typedef struct {
     glci_store_t *st;
     glci_collector_auth_t *auth;  /* key checks on open connections (CURVE) */
     void *ctx, *router, *zap;
+    glci_collector_meter_t *meter;  /* metrics and /health (collector_metrics.h) */
+    char *metrics_listen;      /* what the meter serves; NULL: nothing */
+    glci_log_repeat_t log_refused, log_ingest;
     size_t cap;
     s_item_t *items;
     glci_batch_t *batches;
@@ -82,6 +88,20 @@ static int64_t s_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec;
+}
+
+static int64_t s_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static double s_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void s_grow(s_daemon_t *d, size_t cap)
@@ -276,10 +296,11 @@ static int s_take(s_daemon_t *d, s_item_t *it, const glci_wire_limits_t *lim)
     }
     if (!it->to_store) {
         d->stats.refused++;
-        glci_warn("batch from %s (stream %016llx seq %llu) refused: %s: %s",
-                  user ? user : "?", (unsigned long long)it->ack.stream,
-                  (unsigned long long)it->ack.seq, glci_batch_status_str(it->ack.status),
-                  it->ack.error);
+        glci_log_repeat(&d->log_refused, s_now_ms(), S_LOG_QUIET_MS, GLCI_LOG_WARN,
+                        "batch from %s (stream %016llx seq %llu) refused: %s: %s",
+                        user ? user : "?", (unsigned long long)it->ack.stream,
+                        (unsigned long long)it->ack.seq,
+                        glci_batch_status_str(it->ack.status), it->ack.error);
     }
     zmq_msg_close(&body);
     return 1;
@@ -314,10 +335,16 @@ static void s_round(s_daemon_t *d)
     int rc = 0;
     if (nb > 0) {
         memset(d->results, 0, nb * sizeof *d->results);
+        double t0 = s_seconds();
         rc = glci_store_ingest(d->st, d->batches, nb, (int64_t)time(NULL), d->results);
+        glci_collector_meter_commit(d->meter, rc, s_seconds() - t0, nb);
+        /* a full disk fails every group until room is made: one line a minute */
         if (rc != 0)
-            glci_error("store: ingest of %zu batches failed: %s; answered UNAVAILABLE", nb,
-                       glci_store_strerror(rc));
+            glci_log_repeat(&d->log_ingest, s_now_ms(), S_LOG_QUIET_MS, GLCI_LOG_ERROR,
+                            "store: ingest of %zu batches failed: %s; answered UNAVAILABLE",
+                            nb, glci_store_strerror(rc));
+        else
+            glci_log_repeat_end(&d->log_ingest, s_now_ms());
     }
     for (size_t i = 0; i < n; i++) {
         s_item_t *it = &d->items[i];
@@ -336,7 +363,9 @@ static void s_round(s_daemon_t *d)
                            glci_batch_status_str(it->ack.status),
                            (unsigned long long)it->ack.acked, r->n_rejections);
                 if (r->status == GLCI_BATCH_FORBIDDEN)
-                    glci_warn("batch from %s refused: city unknown or revoked", it->city);
+                    glci_log_repeat(&d->log_refused, s_now_ms(), S_LOG_QUIET_MS,
+                                    GLCI_LOG_WARN, "batch from %s refused: city unknown or "
+                                    "revoked", it->city);
                 if (r->status == GLCI_BATCH_DUPLICATE && r->content_differs)
                     glci_warn("%s stream %016llx seq %llu: duplicate with content different "
                               "from the batch applied under that number (agent outbox "
@@ -354,6 +383,7 @@ static void s_round(s_daemon_t *d)
                          glci_store_strerror(rc));
             }
         }
+        glci_collector_meter_answer(d->meter, &it->ack, it->to_store ? it->b.wb->n_obs : 0);
         s_send_ack(d, it);
     }
     for (size_t i = 0; i < nb; i++)
@@ -363,6 +393,27 @@ static void s_round(s_daemon_t *d)
         glci_wire_ack_release(&it->ack);
         glci_collector_batch_release(&it->b);
         zmq_msg_close(&it->id);
+    }
+}
+
+static int s_same_text(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* metrics_listen from a reloaded configuration: the server stays when the
+ * address is the same, moves when it changed, stops when it was removed. */
+static void s_reload_metrics(s_daemon_t *d, const char *metrics_listen)
+{
+    char err[512];
+    if (glci_collector_meter_serve(d->meter, metrics_listen, err, sizeof err) != 0) {
+        glci_error("SIGHUP: metrics: %s; metrics_listen stays %s", err,
+                   d->metrics_listen ? d->metrics_listen : "unset");
+        return;
+    }
+    if (!s_same_text(metrics_listen, d->metrics_listen)) {
+        free(d->metrics_listen);
+        d->metrics_listen = metrics_listen ? glci_xstrdup(metrics_listen) : NULL;
     }
 }
 
@@ -395,6 +446,7 @@ static void s_reload(s_daemon_t *d)
     d->cfg.handshake_ivl = n.handshake_ivl;
     s_grow(d, d->cfg.group_max);
     s_apply_limits(d->router, &d->cfg);
+    s_reload_metrics(d, n.metrics_listen);
     glci_collector_config_release(&n);
     glci_info("configuration reloaded (batch_max %zu, group_max %zu, max_message %lld)",
               d->cfg.batch_max, d->cfg.group_max, (long long)d->cfg.max_message);
@@ -435,6 +487,15 @@ int glci_collector_run(const glci_collector_args_t *args, const glci_collector_c
     }
     if (s_open_sockets(&d) != 0)
         goto done;
+    /* metrics after the ROUTER is bound, so /health is right from the start */
+    if (glci_collector_meter_open(d.st, cfg->store, &d.meter, err, sizeof err) != 0 ||
+        glci_collector_meter_watch(d.meter, d.ctx, d.router, err, sizeof err) != 0 ||
+        glci_collector_meter_serve(d.meter, cfg->metrics_listen, err, sizeof err) != 0) {
+        glci_error("metrics: %s", err);
+        goto done;
+    }
+    glci_collector_meter_bound(d.meter, 1);
+    d.metrics_listen = cfg->metrics_listen ? glci_xstrdup(cfg->metrics_listen) : NULL;
     if (!d.cfg.insecure)
         d.auth = glci_collector_auth_new(d.st);
     s_grow(&d, d.cfg.group_max);
@@ -448,11 +509,15 @@ int glci_collector_run(const glci_collector_args_t *args, const glci_collector_c
     int64_t next_check = s_now() + S_READER_CHECK_S;
     int64_t next_stats = s_now() + S_STATS_S;
     while (!s_stop) {
-        zmq_pollitem_t items[2] = {
+        /* the ROUTER, the ZAP handler and the ROUTER's monitor; a missing
+         * one is an empty slot (poll(2) skips a negative descriptor) */
+        void *monitor = glci_collector_meter_socket(d.meter);
+        zmq_pollitem_t items[3] = {
             {d.router, 0, ZMQ_POLLIN, 0},
-            {d.zap, 0, ZMQ_POLLIN, 0},
+            {d.zap, -1, d.zap ? ZMQ_POLLIN : 0, 0},
+            {monitor, -1, monitor ? ZMQ_POLLIN : 0, 0},
         };
-        int np = zmq_poll(items, d.zap ? 2 : 1, S_POLL_MS);
+        int np = zmq_poll(items, 3, S_POLL_MS);
         if (np < 0 && errno != EINTR) {
             glci_error("poll failed: %s", zmq_strerror(errno));
             goto done;
@@ -462,6 +527,9 @@ int glci_collector_run(const glci_collector_args_t *args, const glci_collector_c
             glci_error("zap: socket error: %s", zmq_strerror(errno));
         if (np > 0 && (items[0].revents & ZMQ_POLLIN))
             s_round(&d);
+        if (np > 0 && (items[2].revents & ZMQ_POLLIN))
+            glci_collector_meter_events(d.meter);
+        glci_collector_meter_tick(d.meter, s_now_ms());
         if (s_hup) {
             s_hup = 0;
             s_reload(&d);
@@ -492,6 +560,10 @@ int glci_collector_run(const glci_collector_args_t *args, const glci_collector_c
     status = GLCI_COLLECTOR_EXIT_OK;
 
 done:
+    if (d.meter)
+        glci_collector_meter_bound(d.meter, 0);
+    glci_collector_meter_close(&d.meter);     /* its server reads the store */
+    free(d.metrics_listen);
     if (d.router)
         zmq_close(d.router);
     if (d.zap) {

@@ -29,7 +29,7 @@
 static const char *const s_collector_keys[] = {
     "store", "listen", "insecure", "log_level", "key_file", "batch_max", "group_max",
     "max_message", "sndhwm", "rcvhwm", "heartbeat_ivl", "heartbeat_timeout",
-    "handshake_ivl", "map_max",
+    "handshake_ivl", "map_max", "metrics_listen",
 };
 #define S_N_COLLECTOR_KEYS (sizeof s_collector_keys / sizeof s_collector_keys[0])
 
@@ -323,6 +323,9 @@ static void test_collector_example_values_are_defaults(void **state)
     /* map_max 0 means "the store's bound", which the example spells out */
     assert_int_equal(d.map_max, 0);
     assert_int_equal(u.map_max, (size_t)1 << 40);
+    /* no metrics server unless asked; the example asks for the loopback port */
+    assert_null(d.metrics_listen);
+    assert_string_equal(u.metrics_listen, "9461");
     glci_collector_config_release(&u);
     glci_collector_config_release(&d);
 }
