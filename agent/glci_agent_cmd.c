@@ -38,6 +38,8 @@ static const char *s_usage_text(const char *command)
                "  push --csv FILE              queue a whole CSV file\n"
                "  status [--format F]          outbox depth, oldest undelivered, last ack, rejects\n"
                "  keygen --out FILE            create this city's key pair\n"
+               "  check [--timeout S]          check settings, keys, folders, metrics file and\n"
+               "                               a handshake with the collector\n"
                "Every command takes --help.\n";
     if (strcmp(command, "run") == 0)
         return "usage: glci-agent run [settings]\n"
@@ -57,6 +59,13 @@ static const char *s_usage_text(const char *command)
                "Prints the outbox depth, the oldest undelivered batch's age, the last ack,\n"
                "the daemon's connection state and the rejected-observation count.\n"
                "Needs the outbox setting.\n";
+    if (strcmp(command, "check") == 0)
+        return "usage: glci-agent check [--timeout S] [settings]\n"
+               "Checks what run needs without running: the settings, the key files and\n"
+               "their modes, the outbox and spool folders, the metrics file, and a real\n"
+               "handshake with the collector within S seconds (default 10), telling a\n"
+               "refused key, a failed handshake and no answer apart. One line per problem;\n"
+               "exit 0 when there is none, else 1.\n";
     if (strcmp(command, "keygen") == 0)
         return "usage: glci-agent keygen --out FILE\n"
                "Creates this city's CURVE key pair: FILE (secret, mode 0600) and FILE.pub\n"

@@ -17,6 +17,7 @@
 #include "glci_alloc.h"
 #include "glci_keyfile.h"
 #include "glci_log.h"
+#include "glci_log_repeat.h"
 #include "glci_wire.h"
 
 #define S_POLL_OUTBOX_MS 200
@@ -48,7 +49,18 @@ struct glci_agent_sender {
     glci_agent_deadletter_t dead;   /* rows stored in the outbox, not yet in the file */
     char state[32];           /* what status shows */
     glci_agent_time_t now;    /* the current step's clock (at open: read once) */
+    const glci_agent_metrics_t *metrics;   /* counters of acks and rejections; may be NULL */
+    /* Errors that repeat while a condition lasts, logged once per step of a
+     * backoff (docs/METRICS.md): the handshake's (libzmq's reconnects are
+     * not ours, so the step doubles from 1 s to 5 min here) and the
+     * collector's refusals (the step is the pause's). */
+    glci_log_repeat_t log_handshake, log_unavailable, log_refusal;
+    int64_t handshake_quiet_ms;
 };
+
+/* The quiet time between handshake lines: doubles with each line printed. */
+#define S_HANDSHAKE_QUIET_MIN_MS 1000
+#define S_HANDSHAKE_QUIET_MAX_MS 300000
 
 static void s_set_state(glci_agent_sender_t *s, const char *state)
 {
@@ -197,6 +209,16 @@ int glci_agent_sender_connected(const glci_agent_sender_t *s)
 glci_delivery_state_t glci_agent_sender_state(const glci_agent_sender_t *s)
 {
     return s->d.state;
+}
+
+const char *glci_agent_sender_state_word(const glci_agent_sender_t *s)
+{
+    return s->state;
+}
+
+void glci_agent_sender_set_metrics(glci_agent_sender_t *s, const glci_agent_metrics_t *m)
+{
+    s->metrics = m;
 }
 
 void glci_agent_sender_kick(glci_agent_sender_t *s)
@@ -376,6 +398,8 @@ static void s_do_rewind(glci_agent_sender_t *s, uint64_t target, int64_t now, in
 
 static void s_do_connect(glci_agent_sender_t *s, int64_t now)
 {
+    glci_log_repeat_end(&s->log_handshake, now);
+    s->handshake_quiet_ms = S_HANDSHAKE_QUIET_MIN_MS;
     glci_info("connected to %s; resending from batch %llu", s->endpoint,
               (unsigned long long)s->d.base);
     s->d.state = now < s->d.pause_until ? GLCI_DELIVERY_PAUSED : s_sending_state(s);
@@ -401,14 +425,25 @@ static void s_do_disconnect(glci_agent_sender_t *s)
 
 static void s_do_handshake_fail(glci_agent_sender_t *s, glci_delivery_event_kind_t kind)
 {
+    /* libzmq tries again by itself, every few hundred ms to 5 s: one line
+     * per step of a doubling quiet time, with the count of the others */
+    int64_t quiet = s->handshake_quiet_ms ? s->handshake_quiet_ms : S_HANDSHAKE_QUIET_MIN_MS;
+    int printed;
     if (kind == GLCI_DEV_HANDSHAKE_REFUSED) {
-        glci_error("the collector at %s refused this agent's key (not registered, or "
-                   "the city is revoked); retrying", s->endpoint);
+        printed = glci_log_repeat(&s->log_handshake, s->now.ms, quiet, GLCI_LOG_ERROR,
+                                  "the collector at %s refused this agent's key (not "
+                                  "registered, or the city is revoked); retrying", s->endpoint);
         s_set_state(s, "refused");
     } else {
-        glci_error("handshake with %s failed (wrong collector key?); retrying", s->endpoint);
+        printed = glci_log_repeat(&s->log_handshake, s->now.ms, quiet, GLCI_LOG_ERROR,
+                                  "handshake with %s failed (the collector's key is not "
+                                  "collector_key, or the connection broke during the "
+                                  "handshake); retrying", s->endpoint);
         s_set_state(s, "handshake-failed");
     }
+    if (printed)
+        s->handshake_quiet_ms = quiet * 2 < S_HANDSHAKE_QUIET_MAX_MS ? quiet * 2
+                                                                     : S_HANDSHAKE_QUIET_MAX_MS;
     s->d.state = GLCI_DELIVERY_DISCONNECTED;
     if (!s->down_since)
         s->down_since = s->now.ms;
@@ -460,6 +495,10 @@ static int s_do_record_ack(glci_agent_sender_t *s, uint64_t acked, const s_dead_
                    (unsigned long long)acked, glci_outbox_strerror(rc));
         return GLCI_AGENT_EOUTBOX;
     }
+    if (s->metrics)
+        glci_counter_add(s->metrics->batches_acked, 0, gone);
+    glci_log_repeat_end(&s->log_unavailable, now->ms);
+    glci_log_repeat_end(&s->log_refusal, now->ms);
     if (n_dead) {
         glci_warn("batch %llu: %zu observation%s rejected by the collector (kept as dead "
                   "letters for %s)", (unsigned long long)dead->batch->seq, n_dead,
@@ -491,6 +530,12 @@ static int s_on_record(glci_agent_sender_t *s, const glci_wire_ack_t *ack, uint6
         return GLCI_AGENT_OK;
     }
     int rc = s_do_record_ack(s, upto, &dead, now);
+    if (rc == 0 && s->metrics && ack->status == GLCI_BATCH_APPLIED)
+        for (size_t i = 0; i < ack->n_rejections; i++) {
+            size_t child = GLCI_MC_REJECT(ack->rejections[i].reason);
+            if (ack->rejections[i].reason != GLCI_REJECT_NONE && child < GLCI_MC_REJECT_N)
+                glci_counter_inc(s->metrics->observations_rejected, child);
+        }
     s_dead_free(&dead);
     glci_debug("batch %llu %s, acked up to %llu", (unsigned long long)ack->seq,
                glci_batch_status_str((int)ack->status), (unsigned long long)ack->acked);
@@ -671,13 +716,17 @@ static void s_do_clash_abandon(glci_agent_sender_t *s)
  * unreadable, empty), or for another batch; and FORBIDDEN, UNAVAILABLE. */
 static void s_on_refusal(glci_agent_sender_t *s, const glci_wire_ack_t *ack, int64_t now)
 {
+    /* every batch of the window gets the answer: one line per pause */
     if (ack->status == GLCI_BATCH_UNAVAILABLE) {
-        glci_warn("the collector cannot store now (batch %llu): %s; will resend",
-                  (unsigned long long)ack->seq, ack->error[0] ? ack->error : "unavailable");
+        glci_log_repeat(&s->log_unavailable, now, s->backoff_ms, GLCI_LOG_WARN,
+                        "the collector cannot store now (batch %llu): %s; will resend",
+                        (unsigned long long)ack->seq,
+                        ack->error[0] ? ack->error : "unavailable");
     } else {
-        glci_error("the collector refused batch %llu as %s: %s; the batch is kept",
-                   (unsigned long long)ack->seq, glci_batch_status_str((int)ack->status),
-                   ack->error[0] ? ack->error : "(no detail)");
+        glci_log_repeat(&s->log_refusal, now, s->backoff_ms, GLCI_LOG_ERROR,
+                        "the collector refused batch %llu as %s: %s; the batch is kept",
+                        (unsigned long long)ack->seq, glci_batch_status_str((int)ack->status),
+                        ack->error[0] ? ack->error : "(no detail)");
         s_set_state(s, ack->status == GLCI_BATCH_FORBIDDEN ? "forbidden" : "malformed");
     }
     s_do_pause(s, now);
