@@ -76,6 +76,7 @@ typedef struct {
     glci_collector_meter_t *meter;  /* metrics and /health (collector_metrics.h) */
     char *metrics_listen;      /* what the meter serves; NULL: nothing */
     glci_log_repeat_t log_refused, log_ingest;
+    int64_t ingest_failed_ms;  /* the last failed ingest (monotonic) */
     size_t cap;
     s_item_t *items;
     glci_batch_t *batches;
@@ -338,13 +339,19 @@ static void s_round(s_daemon_t *d)
         double t0 = s_seconds();
         rc = glci_store_ingest(d->st, d->batches, nb, (int64_t)time(NULL), d->results);
         glci_collector_meter_commit(d->meter, rc, s_seconds() - t0, nb);
-        /* a full disk fails every group until room is made: one line a minute */
-        if (rc != 0)
-            glci_log_repeat(&d->log_ingest, s_now_ms(), S_LOG_QUIET_MS, GLCI_LOG_ERROR,
+        /* A full disk fails every group until room is made: one line a
+         * minute. Near the end a small group may still fit between failures,
+         * so the episode ends at the first commit a quiet minute after the
+         * last failure, not at any success. */
+        int64_t now_ms = s_now_ms();
+        if (rc != 0) {
+            d->ingest_failed_ms = now_ms;
+            glci_log_repeat(&d->log_ingest, now_ms, S_LOG_QUIET_MS, GLCI_LOG_ERROR,
                             "store: ingest of %zu batches failed: %s; answered UNAVAILABLE",
                             nb, glci_store_strerror(rc));
-        else
-            glci_log_repeat_end(&d->log_ingest, s_now_ms());
+        } else if (now_ms - d->ingest_failed_ms >= S_LOG_QUIET_MS) {
+            glci_log_repeat_end(&d->log_ingest, now_ms);
+        }
     }
     for (size_t i = 0; i < n; i++) {
         s_item_t *it = &d->items[i];
