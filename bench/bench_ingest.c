@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
@@ -96,6 +97,16 @@ static int s_free_port(void)
         port = ntohs(a.sin_port);
     close(fd);
     return port;
+}
+
+/* User + system CPU seconds of the children reaped so far. */
+static double s_children_cpu(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_CHILDREN, &ru) != 0)
+        return 0;
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
 static int s_cmp_double(const void *a, const void *b)
@@ -291,6 +302,7 @@ typedef struct {
 
 typedef struct {
     double obs_per_s, p50, p99, secs;
+    double cpu_s;             /* the collector's user + system CPU time, start to stop */
     uint64_t stored, scrapes, scrape_bytes, scrape_failures;
     int exit_status;
 } s_result_t;
@@ -485,8 +497,12 @@ static int s_run(const s_opts_t *o, s_result_t *res)
         /* everything sent is in the store (warm-ups included) */
         kill(pid, SIGTERM);
         int wst;
+        /* the collector is the one child reaped here: its CPU time is what
+         * the children's total grows by */
+        double before = s_children_cpu();
         waitpid(pid, &wst, 0);
         pid = -1;
+        res->cpu_s = s_children_cpu() - before;
         glci_store_opts_t ro = {GLCI_STORE_RDONLY, 0, 0};
         glci_store_status_t ss;
         glci_view_t *v = NULL;
@@ -561,12 +577,12 @@ static void s_print(const s_opts_t *o, const s_result_t *r, const char *end)
            "\"cities\": %lld, \"observations\": %lld, \"batch\": %lld, "
            "\"window\": %lld, \"seconds\": %.3f, \"stored\": %llu, "
            "\"metrics\": %s, \"scrapes\": %llu, \"scrape_bytes\": %llu, "
-           "\"scrape_failures\": %llu, \"exit_status\": %d}%s",
+           "\"scrape_failures\": %llu, \"collector_cpu_s\": %.3f, \"exit_status\": %d}%s",
            r->obs_per_s, r->p50, r->p99, (long long)o->senders, (long long)o->n_cities,
            (long long)o->n_obs, (long long)o->batch, (long long)o->window, r->secs,
            (unsigned long long)r->stored, o->metrics ? "true" : "false",
            (unsigned long long)r->scrapes, (unsigned long long)r->scrape_bytes,
-           (unsigned long long)r->scrape_failures, r->exit_status, end);
+           (unsigned long long)r->scrape_failures, r->cpu_s, r->exit_status, end);
 }
 
 static double s_median(double *v, size_t n)
@@ -582,6 +598,8 @@ static int s_compare(s_opts_t o, int64_t n)
     double *off = glci_xcalloc((size_t)n, sizeof *off), *on = glci_xcalloc((size_t)n, sizeof *on);
     double *off_p50 = glci_xcalloc((size_t)n, sizeof *off_p50);
     double *on_p50 = glci_xcalloc((size_t)n, sizeof *on_p50);
+    double *off_cpu = glci_xcalloc((size_t)n, sizeof *off_cpu);
+    double *on_cpu = glci_xcalloc((size_t)n, sizeof *on_cpu);
     int status = 0;
     printf("{\"bench\": \"ingest_metrics\", \"runs\": [\n");
     for (int64_t i = 0; i < n && status == 0; i++) {
@@ -594,6 +612,7 @@ static int s_compare(s_opts_t o, int64_t n)
             }
             (o.metrics ? on : off)[i] = r.obs_per_s;
             (o.metrics ? on_p50 : off_p50)[i] = r.p50;
+            (o.metrics ? on_cpu : off_cpu)[i] = r.cpu_s;
             printf("  ");
             s_print(&o, &r, i + 1 == n && k == 1 ? "\n" : ",\n");
             fflush(stdout);
@@ -601,11 +620,17 @@ static int s_compare(s_opts_t o, int64_t n)
     }
     if (status == 0) {
         double m_off = s_median(off, (size_t)n), m_on = s_median(on, (size_t)n);
+        double c_off = s_median(off_cpu, (size_t)n), c_on = s_median(on_cpu, (size_t)n);
+        /* the collector's CPU time hardly depends on what else the machine
+         * runs, its throughput does: both are given */
         printf("], \"pairs\": %lld, \"obs_per_s_off_median\": %.0f, "
                "\"obs_per_s_on_median\": %.0f, \"ack_p50_ms_off_median\": %.2f, "
-               "\"ack_p50_ms_on_median\": %.2f, \"metrics_cost_pct\": %.2f}\n",
+               "\"ack_p50_ms_on_median\": %.2f, \"metrics_cost_pct\": %.2f, "
+               "\"collector_cpu_s_off_median\": %.3f, \"collector_cpu_s_on_median\": %.3f, "
+               "\"cpu_cost_pct\": %.2f}\n",
                (long long)n, m_off, m_on, s_median(off_p50, (size_t)n),
-               s_median(on_p50, (size_t)n), 100.0 * (m_off - m_on) / m_off);
+               s_median(on_p50, (size_t)n), 100.0 * (m_off - m_on) / m_off, c_off, c_on,
+               100.0 * (c_on - c_off) / c_off);
     } else {
         printf("], \"error\": \"a run failed\"}\n");
     }
@@ -613,6 +638,8 @@ static int s_compare(s_opts_t o, int64_t n)
     free(on);
     free(off_p50);
     free(on_p50);
+    free(off_cpu);
+    free(on_cpu);
     return status;
 }
 
