@@ -15,7 +15,8 @@
  *          --senders N (4) --window N (8, batches in flight per sender)
  *          --metrics (the collector serves metrics_listen on loopback and a
  *          scraper thread reads /metrics every second while batches flow:
- *          ten times Prometheus' default rate, so the cost is not hidden)
+ *          fifteen times the rate of deploy/prometheus/prometheus.yml, so
+ *          the cost is not hidden)
  *          --compare N (N runs without metrics and N with, interleaved, in
  *          one invocation: prints each run and the medians, and the cost of
  *          metrics as a percentage of the throughput without)
