@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -23,60 +22,35 @@
 #include <zmq.h>
 
 #include "glci_agent_config.h"
+#include "glci_check.h"
 #include "glci_keyfile.h"
 #include "glci_metrics_file.h"
+#include "glci_monitor.h"
 #include "glci_outbox.h"
 #include "glci_text.h"
 
 #define S_TIMEOUT_S 10
 
-typedef struct {
-    int problems;
-} s_check_t;
-
-static void s_problem(s_check_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void s_problem(s_check_t *c, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("glci-agent check: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    c->problems++;
-}
-
-static void s_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void s_note(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("glci-agent check: note: ", stdout);
-    vfprintf(stdout, fmt, ap);
-    fputc('\n', stdout);
-    va_end(ap);
-}
-
 /* A folder run makes when it is missing: 0 when it is there and this user
  * may write it, or is missing with a parent this user may write (a note),
  * else -1 after the problem. */
-static int s_folder(s_check_t *c, const char *name, const char *dir)
+static int s_folder(glci_check_t *c, const char *name, const char *dir)
 {
     struct stat sb;
     if (stat(dir, &sb) == 0) {
         if (!S_ISDIR(sb.st_mode)) {
-            s_problem(c, "%s %s is not a folder", name, dir);
+            glci_check_problem(c, "%s %s is not a folder", name, dir);
             return -1;
         }
         if (access(dir, W_OK | X_OK) != 0) {
-            s_problem(c, "%s %s: not writable by this user (uid %u): %s", name, dir,
+            glci_check_problem(c, "%s %s: not writable by this user (uid %u): %s", name, dir,
                       (unsigned)geteuid(), strerror(errno));
             return -1;
         }
         return 0;
     }
     if (errno != ENOENT) {
-        s_problem(c, "%s %s: %s", name, dir, strerror(errno));
+        glci_check_problem(c, "%s %s: %s", name, dir, strerror(errno));
         return -1;
     }
     char parent[GLCI_AGENT_PATH_MAX];
@@ -93,15 +67,15 @@ static int s_folder(s_check_t *c, const char *name, const char *dir)
     else
         snprintf(parent, sizeof parent, ".");
     if (access(parent, W_OK | X_OK) != 0) {
-        s_problem(c, "%s %s does not exist and cannot be made: folder %s: %s", name, dir,
+        glci_check_problem(c, "%s %s does not exist and cannot be made: folder %s: %s", name, dir,
                   parent, strerror(errno));
         return -1;
     }
-    s_note("%s %s does not exist yet; glci-agent run makes it", name, dir);
+    glci_check_note(c, "%s %s does not exist yet; glci-agent run makes it", name, dir);
     return 1;
 }
 
-static void s_check_outbox(s_check_t *c, const glci_agent_config_t *cfg)
+static void s_check_outbox(glci_check_t *c, const glci_agent_config_t *cfg)
 {
     if (s_folder(c, "outbox", cfg->outbox) != 0)
         return;
@@ -110,9 +84,10 @@ static void s_check_outbox(s_check_t *c, const glci_agent_config_t *cfg)
     char err[1024];
     int rc = glci_outbox_open(cfg->outbox, &o, &ob, err, sizeof err);
     if (rc == GLCI_OUTBOX_ENOENT)
-        s_note("outbox %s holds no outbox yet; glci-agent run makes one", cfg->outbox);
+        glci_check_note(c, "outbox %s holds no outbox yet; glci-agent run makes one",
+                        cfg->outbox);
     else if (rc != 0)
-        s_problem(c, "outbox: %s", err);
+        glci_check_problem(c, "outbox: %s", err);
     glci_outbox_close(&ob);
 }
 
@@ -125,31 +100,6 @@ static int64_t s_now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Reads one monitor event into *event and *value: 1, or 0 when none waits. */
-static int s_event(void *monitor, uint16_t *event, uint32_t *value)
-{
-    zmq_msg_t m;
-    zmq_msg_init(&m);
-    if (zmq_msg_recv(&m, monitor, ZMQ_DONTWAIT) < 0) {
-        zmq_msg_close(&m);
-        return 0;
-    }
-    *event = 0;
-    *value = 0;
-    if (zmq_msg_size(&m) >= 6) {
-        memcpy(event, zmq_msg_data(&m), 2);
-        memcpy(value, (const char *)zmq_msg_data(&m) + 2, 4);
-    }
-    int more = zmq_msg_more(&m);
-    zmq_msg_close(&m);
-    while (more) {                     /* the endpoint's frame */
-        zmq_msg_init(&m);
-        more = zmq_msg_recv(&m, monitor, 0) >= 0 && zmq_msg_more(&m);
-        zmq_msg_close(&m);
-    }
-    return 1;
 }
 
 /* Connects a DEALER as run does and waits for the handshake's outcome (at
@@ -191,7 +141,7 @@ static s_hs_t s_handshake(const glci_agent_config_t *cfg, const glci_key_t *pub,
             goto zmq_fail;
         uint16_t event;
         uint32_t value;
-        while (s_event(monitor, &event, &value)) {
+        while (glci_monitor_read(monitor, &event, &value)) {
             switch (event) {
             case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
                 out = S_HS_OK;
@@ -281,7 +231,7 @@ int glci_agent_cmd_check(const glci_agent_config_t *cfg, int argc, char **argv)
     int64_t timeout_s = S_TIMEOUT_S;
     if (s_parse_args(argc, argv, &timeout_s) != 0)
         return 2;
-    s_check_t c = {0};
+    glci_check_t c = {"glci-agent check", stdout, stderr, 0};
     char err[1024];
 
     /* the settings run needs; the metrics file on its own below */
@@ -289,7 +239,7 @@ int glci_agent_cmd_check(const glci_agent_config_t *cfg, int argc, char **argv)
     settings.metrics_file[0] = '\0';
     int settings_ok = glci_agent_config_check_run(&settings, err, sizeof err) == 0;
     if (!settings_ok)
-        s_problem(&c, "%s", err);
+        glci_check_problem(&c, "%s", err);
 
     glci_key_t pub, sec, server;
     memset(&pub, 0, sizeof pub);
@@ -297,13 +247,14 @@ int glci_agent_cmd_check(const glci_agent_config_t *cfg, int argc, char **argv)
     memset(&server, 0, sizeof server);
     int keys_ok = 1;
     if (!cfg->insecure) {
-        if (cfg->key_file[0] && glci_keyfile_read(cfg->key_file, &pub, &sec, err, sizeof err) != 0) {
-            s_problem(&c, "key_file: %s", err);
+        if (cfg->key_file[0] &&
+            glci_keyfile_read(cfg->key_file, &pub, &sec, err, sizeof err) != 0) {
+            glci_check_problem(&c, "key_file: %s", err);
             keys_ok = 0;
         }
         if (cfg->collector_key[0] &&
             glci_key_from_text_or_file(cfg->collector_key, &server, err, sizeof err) != 0) {
-            s_problem(&c, "collector_key: %s", err);
+            glci_check_problem(&c, "collector_key: %s", err);
             keys_ok = 0;
         }
     }
@@ -312,15 +263,15 @@ int glci_agent_cmd_check(const glci_agent_config_t *cfg, int argc, char **argv)
     if (cfg->spool[0])
         s_folder(&c, "spool", cfg->spool);
     if (cfg->metrics_file[0] && glci_metrics_file_check(cfg->metrics_file, err, sizeof err) != 0)
-        s_problem(&c, "%s", err);
+        glci_check_problem(&c, "%s", err);
 
     if (settings_ok && keys_ok) {
         char why[1024];
         s_hs_t hs = s_handshake(cfg, &pub, &sec, &server, timeout_s * 1000, why, sizeof why);
         if (hs != S_HS_OK)
-            s_problem(&c, "%s", why);
+            glci_check_problem(&c, "%s", why);
     } else {
-        s_note("no handshake tried: the settings or keys above must be fixed first");
+        glci_check_note(&c, "no handshake tried: the settings or keys above must be fixed first");
     }
     sodium_memzero(&sec, sizeof sec);
     if (c.problems == 0)
@@ -328,5 +279,5 @@ int glci_agent_cmd_check(const glci_agent_config_t *cfg, int argc, char **argv)
                "metrics file %s\n", cfg->city, cfg->collector,
                cfg->insecure ? " (insecure)" : "", cfg->outbox, cfg->spool,
                cfg->metrics_file[0] ? cfg->metrics_file : "none");
-    return c.problems ? 1 : 0;
+    return glci_check_status(&c);
 }

@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,38 +19,11 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "glci_check.h"
 #include "glci_keyfile.h"
 #include "glci_metrics_http.h"
 
-typedef struct {
-    FILE *out, *err;
-    int problems;
-} s_check_t;
-
-static void s_problem(s_check_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void s_problem(s_check_t *c, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("glci-collector: ", c->err);
-    vfprintf(c->err, fmt, ap);
-    fputc('\n', c->err);
-    va_end(ap);
-    c->problems++;
-}
-
-static void s_note(s_check_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void s_note(s_check_t *c, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("glci-collector: note: ", c->out);
-    vfprintf(c->out, fmt, ap);
-    fputc('\n', c->out);
-    va_end(ap);
-}
-
-static void s_check_store(s_check_t *c, const glci_collector_config_t *cfg)
+static void s_check_store(glci_check_t *c, const glci_collector_config_t *cfg)
 {
     glci_store_t *st = NULL;
     glci_store_opts_t opts = {GLCI_STORE_RDONLY, 0, 0};
@@ -59,41 +31,41 @@ static void s_check_store(s_check_t *c, const glci_collector_config_t *cfg)
     int rc = glci_store_open(cfg->store, &opts, &st, err, sizeof err);
     if (rc != 0) {
         if (err[0])
-            s_problem(c, "store: %s", err);
+            glci_check_problem(c, "store: %s", err);
         else
-            s_problem(c, "store %s: %s", cfg->store, glci_store_strerror(rc));
+            glci_check_problem(c, "store %s: %s", cfg->store, glci_store_strerror(rc));
         return;
     }
     char data[4096];
     snprintf(data, sizeof data, "%s/data.mdb", cfg->store);
     if (access(cfg->store, W_OK) != 0 || access(data, W_OK) != 0)
-        s_problem(c, "store %s: not writable by this user (uid %u): %s", cfg->store,
+        glci_check_problem(c, "store %s: not writable by this user (uid %u): %s", cfg->store,
                   (unsigned)geteuid(), strerror(errno));
     glci_store_space_t sp;
     if (glci_store_space(st, &sp) == 0 && cfg->map_max > 0 && cfg->map_max <= sp.used_bytes)
-        s_problem(c, "map_max %zu is not above the %llu bytes the store %s uses already: "
+        glci_check_problem(c, "map_max %zu is not above the %llu bytes the store %s uses already: "
                   "nothing more would fit", cfg->map_max, (unsigned long long)sp.used_bytes,
                   cfg->store);
     glci_store_close(&st);
 }
 
-static void s_check_key(s_check_t *c, const glci_collector_config_t *cfg)
+static void s_check_key(glci_check_t *c, const glci_collector_config_t *cfg)
 {
     glci_key_t pub, sec;
     char err[512];
     if (cfg->insecure) {
-        s_note(c, "insecure = true: no CURVE and no authentication (tests and demos only)");
+        glci_check_note(c, "insecure = true: no CURVE and no authentication (tests and demos only)");
         return;
     }
     if (glci_keyfile_read(cfg->key_file, &pub, &sec, err, sizeof err) != 0)
-        s_problem(c, "key_file: %s", err);
+        glci_check_problem(c, "key_file: %s", err);
     memset(&sec, 0, sizeof sec);
 }
 
 /* The ROUTER's endpoint: a tcp:// one bound and released with ZeroMQ itself
  * (so its own syntax and name resolution are what is judged), an ipc://
  * one by its folder. */
-static void s_check_listen(s_check_t *c, const char *endpoint)
+static void s_check_listen(glci_check_t *c, const char *endpoint)
 {
     if (strncmp(endpoint, "ipc://", 6) == 0) {
         char dir[4096];
@@ -106,21 +78,21 @@ static void s_check_listen(s_check_t *c, const char *endpoint)
         else
             snprintf(dir, sizeof dir, ".");
         if (access(dir, W_OK | X_OK) != 0)
-            s_problem(c, "cannot listen on %s: folder %s: %s", endpoint, dir, strerror(errno));
+            glci_check_problem(c, "cannot listen on %s: folder %s: %s", endpoint, dir, strerror(errno));
         return;
     }
     void *ctx = zmq_ctx_new();
     void *sock = ctx ? zmq_socket(ctx, ZMQ_ROUTER) : NULL;
     int zero = 0;
     if (!sock) {
-        s_problem(c, "cannot check %s: %s", endpoint, zmq_strerror(errno));
+        glci_check_problem(c, "cannot check %s: %s", endpoint, zmq_strerror(errno));
     } else {
         zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof zero);
         if (zmq_bind(sock, endpoint) != 0) {
             if (errno == EADDRINUSE)
-                s_note(c, "listen %s is in use now (by the running collector?)", endpoint);
+                glci_check_note(c, "listen %s is in use now (by the running collector?)", endpoint);
             else
-                s_problem(c, "cannot listen on %s: %s", endpoint, zmq_strerror(errno));
+                glci_check_problem(c, "cannot listen on %s: %s", endpoint, zmq_strerror(errno));
         }
         zmq_close(sock);
     }
@@ -128,18 +100,18 @@ static void s_check_listen(s_check_t *c, const char *endpoint)
         zmq_ctx_term(ctx);
 }
 
-static void s_check_metrics(s_check_t *c, const char *text)
+static void s_check_metrics(glci_check_t *c, const char *text)
 {
     glci_metrics_listen_t l;
     char err[256];
     if (glci_metrics_listen_parse(text, &l, err, sizeof err) != 0) {
-        s_problem(c, "metrics_listen: %s", err);
+        glci_check_problem(c, "metrics_listen: %s", err);
         return;
     }
     int fd = socket(l.addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
     if (fd < 0) {
-        s_problem(c, "metrics_listen %s: %s", l.text, strerror(errno));
+        glci_check_problem(c, "metrics_listen %s: %s", l.text, strerror(errno));
         return;
     }
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -147,11 +119,11 @@ static void s_check_metrics(s_check_t *c, const char *text)
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
     if (bind(fd, (const struct sockaddr *)&l.addr, l.addr_len) != 0) {
         if (errno == EADDRINUSE)
-            s_note(c, "metrics_listen %s is in use now (by the running collector?)", l.text);
+            glci_check_note(c, "metrics_listen %s is in use now (by the running collector?)", l.text);
         else
-            s_problem(c, "cannot listen on %s (metrics_listen): %s", l.text, strerror(errno));
+            glci_check_problem(c, "cannot listen on %s (metrics_listen): %s", l.text, strerror(errno));
     } else if (!l.loopback) {
-        s_note(c, "metrics_listen %s is reachable from other machines; the metrics name "
+        glci_check_note(c, "metrics_listen %s is reachable from other machines; the metrics name "
                "cities and their timings", l.text);
     }
     close(fd);
@@ -159,11 +131,11 @@ static void s_check_metrics(s_check_t *c, const char *text)
 
 int glci_collector_check(const glci_collector_args_t *args, FILE *out, FILE *err)
 {
-    s_check_t c = {out, err, 0};
+    glci_check_t c = {"glci-collector", out, err, 0};
     glci_collector_config_t cfg;
     char msg[512];
     if (glci_collector_config_build(args, &cfg, msg, sizeof msg) != 0) {
-        s_problem(&c, "%s", msg);
+        glci_check_problem(&c, "%s", msg);
         return 1;
     }
     s_check_store(&c, &cfg);
@@ -176,5 +148,5 @@ int glci_collector_check(const glci_collector_args_t *args, FILE *out, FILE *err
                 cfg.store, cfg.listen, cfg.insecure ? " without CURVE" : " with CURVE",
                 cfg.metrics_listen ? cfg.metrics_listen : "off");
     glci_collector_config_release(&cfg);
-    return c.problems ? 1 : 0;
+    return glci_check_status(&c);
 }

@@ -16,6 +16,7 @@
 #include "glci_metrics.h"
 #include "glci_metrics_catalog.h"
 #include "glci_metrics_http.h"
+#include "glci_monitor.h"
 
 #define S_TICK_MS 1000
 
@@ -222,33 +223,11 @@ static double s_connected(const glci_collector_meter_t *m)
     return m->succeeded > ended_ok ? (double)(m->succeeded - ended_ok) : 0.0;
 }
 
-/* Reads one event: 1 and *event, or 0 when none is waiting. */
-static int s_monitor_read(void *monitor, uint16_t *event)
-{
-    zmq_msg_t msg;
-    zmq_msg_init(&msg);
-    if (zmq_msg_recv(&msg, monitor, ZMQ_DONTWAIT) < 0) {
-        zmq_msg_close(&msg);
-        return 0;
-    }
-    *event = 0;
-    if (zmq_msg_size(&msg) >= 6)
-        memcpy(event, zmq_msg_data(&msg), sizeof *event);
-    int more = zmq_msg_more(&msg);
-    zmq_msg_close(&msg);
-    while (more) {                     /* the endpoint's frame */
-        zmq_msg_init(&msg);
-        more = zmq_msg_recv(&msg, monitor, 0) >= 0 && zmq_msg_more(&msg);
-        zmq_msg_close(&msg);
-    }
-    return 1;
-}
-
 void glci_collector_meter_events(glci_collector_meter_t *m)
 {
     uint16_t event;
     int seen = 0;
-    while (m->monitor && s_monitor_read(m->monitor, &event)) {
+    while (m->monitor && glci_monitor_read(m->monitor, &event, NULL)) {
         seen = 1;
         switch (event) {
         case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:

@@ -63,9 +63,23 @@ static int s_run(const char *prog, const char *const *args, int as_nobody, char 
     return glci_ts_run(argv, NULL, S_WAIT_MS, out, err);
 }
 
+/* prog with args must exit `status` with `line` (a substring) on stderr
+ * (a problem) or on stdout (status 0: a note or the last line). */
+static void s_expect(const char *prog, const char *const *args, int as_nobody, int status,
+                     const char *line)
+{
+    char *out, *err;
+    int rc = s_run(prog, args, as_nobody, &out, &err);
+    const char *where = status == 0 ? out : err;
+    if (rc != status || !where || !strstr(where, line))
+        fail_msg("exit %d (want %d), no \"%s\" in\nstdout: %s\nstderr: %s", rc, status, line,
+                 out ? out : "", err ? err : "");
+    free(out);
+    free(err);
+}
+
 /* The collector's check with this config file body (NULL: none) and these
- * flags must exit `status` with `line` (a substring) on stderr (status 1)
- * or stdout (status 0). */
+ * flags (s_expect). */
 static void s_collector(const char *body, const char *const *flags, int as_nobody, int status,
                         const char *line)
 {
@@ -80,16 +94,7 @@ static void s_collector(const char *body, const char *const *flags, int as_nobod
     for (size_t i = 0; flags && flags[i]; i++)
         args[n++] = flags[i];
     args[n] = NULL;
-    char *out, *err;
-    int rc = s_run(s_sys->collector_bin, args, as_nobody, &out, &err);
-    const char *where = status == 0 ? out : err;
-    if (rc != status || !where || !strstr(where, line))
-        fail_msg("exit %d (want %d), no \"%s\" in\nstdout: %s\nstderr: %s", rc, status, line,
-                 out ? out : "", err ? err : "");
-    if (status == 1 && (!err || !strchr(err, '\n')))
-        fail_msg("no problem line: %s", err ? err : "");
-    free(out);
-    free(err);
+    s_expect(s_sys->collector_bin, args, as_nobody, status, line);
 }
 
 /* A store with its collector key, the system's (running collector's). */
@@ -189,16 +194,11 @@ static void test_collector_address_problems(void **state)
     s_collector(NULL, in_use, 0, 0, note);
 
     /* metrics_listen: a port held by another, a port nobody may bind */
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    assert_int_equal(listen(fd, 1), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    int busy;
+    int fd = glci_ts_listen_loopback(&busy);
     char body[100];
-    snprintf(body, sizeof body, "[collector]\nmetrics_listen = %d\n", ntohs(a.sin_port));
-    snprintf(note, sizeof note, "note: metrics_listen 127.0.0.1:%d is in use now",
-             ntohs(a.sin_port));
+    snprintf(body, sizeof body, "[collector]\nmetrics_listen = %d\n", busy);
+    snprintf(note, sizeof note, "note: metrics_listen 127.0.0.1:%d is in use now", busy);
     s_collector(body, s_store_flags, 0, 0, note);
     close(fd);
     if (geteuid() == 0)
@@ -218,7 +218,8 @@ static void test_collector_clean(void **state)
 
 /* ---- the agent ----------------------------------------------------------- */
 
-/* glci-agent check with the system's agent config and these flags. */
+/* glci-agent check with the system's agent config and these flags
+ * (s_expect). */
 static void s_agent(const char *const *flags, int as_nobody, int status, const char *line)
 {
     const char *args[24] = {"--config", s_sys->agents[0].conf, "check", "--timeout", "3"};
@@ -226,14 +227,7 @@ static void s_agent(const char *const *flags, int as_nobody, int status, const c
     for (size_t i = 0; flags && flags[i]; i++)
         args[n++] = flags[i];
     args[n] = NULL;
-    char *out, *err;
-    int rc = s_run(s_sys->agent_bin, args, as_nobody, &out, &err);
-    const char *where = status == 0 ? out : err;
-    if (rc != status || !where || !strstr(where, line))
-        fail_msg("exit %d (want %d), no \"%s\" in\nstdout: %s\nstderr: %s", rc, status, line,
-                 out ? out : "", err ? err : "");
-    free(out);
-    free(err);
+    s_expect(s_sys->agent_bin, args, as_nobody, status, line);
 }
 
 static void test_agent_settings_problems(void **state)
@@ -360,13 +354,9 @@ static void test_agent_handshake_outcomes(void **state)
     s_agent((const char *[]){"--collector", ep, NULL}, 0, 1,
             "within 3 s: nothing accepts connections there (connection refused");
     /* something listening that says nothing */
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    assert_int_equal(listen(fd, 8), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", ntohs(a.sin_port));
+    int silent;
+    int fd = glci_ts_listen_loopback(&silent);
+    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", silent);
     s_agent((const char *[]){"--collector", ep, NULL}, 0, 1,
             "accepted the connection but the handshake did not finish within 3 s");
     close(fd);

@@ -76,14 +76,6 @@ static double s_wait_at_least(int port, const char *series, double want)
     return v;
 }
 
-static int s_count(const char *text, const char *needle)
-{
-    int n = 0;
-    for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle))
-        n++;
-    return n;
-}
-
 /* Waits until /health answers want (a server not there yet is waited
  * for too); returns the body (caller frees). */
 static char *s_wait_health(int port, int want)
@@ -229,12 +221,7 @@ static void test_handshakes_by_result(void **state)
 
 static void test_promtool_accepts_scrape_and_textfile(void **state)
 {
-    int status = 0;
-    char *scrape = NULL;
-    assert_int_equal(glci_ts_http_get(s_port, "/metrics", S_WAIT_MS, &status, &scrape), 0);
-    assert_int_equal(status, 200);
-    assert_int_equal(glci_ts_promtool_check(scrape), 0);
-    free(scrape);
+    assert_int_equal(glci_ts_promtool_scrape(s_port), 0);
     for (size_t i = 0; i < N_AGENTS; i++) {
         char *text = glci_ts_read_file(s_textfile[i]);
         assert_non_null(text);
@@ -311,14 +298,10 @@ static void test_reload_moves_and_stops_the_server(void **state)
 
 static void test_unbindable_metrics_listen_stops_the_start(void **state)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    assert_int_equal(listen(fd, 1), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    int busy;
+    int fd = glci_ts_listen_loopback(&busy);
     char lines[64];
-    snprintf(lines, sizeof lines, "metrics_listen = %d\n", ntohs(a.sin_port));
+    snprintf(lines, sizeof lines, "metrics_listen = %d\n", busy);
     glci_sys_opts_t o = {.collector_conf = lines};
     glci_sys_t *s = glci_sys_open("coll-metrics-busy", 0, &o);
     glci_ts_proc_t *p = glci_sys_spawn_collector(s, NULL);
@@ -326,7 +309,7 @@ static void test_unbindable_metrics_listen_stops_the_start(void **state)
     char *log = glci_ts_proc_stderr(p);
     char want[128];
     snprintf(want, sizeof want, "metrics: cannot listen on 127.0.0.1:%d: Address already in use",
-             ntohs(a.sin_port));
+             busy);
     if (!strstr(log, want))
         fail_msg("no '%s' in: %s", want, log);
     free(log);
@@ -364,14 +347,14 @@ static void test_health_follows_the_store(void **state)
     struct timespec t1;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     char *log = glci_ts_proc_stderr(s->coll);
-    int lines = s_count(log, "store: ingest of");
+    int lines = (int)glci_ts_count(log, "store: ingest of");
     int allowed = 2 + (int)((t1.tv_sec - t0.tv_sec) / 60);
     if (lines < 1 || lines > allowed)
         fail_msg("%d ingest failure lines for %g unavailable batches (at most %d): %s", lines,
                  unavailable, allowed, log);
     free(log);
     log = glci_ts_proc_stderr(s->agents[0].proc);
-    int agent_lines = s_count(log, "the collector cannot store now");
+    int agent_lines = (int)glci_ts_count(log, "the collector cannot store now");
     if (agent_lines < 1 || agent_lines >= unavailable)
         fail_msg("the agent logged %d lines for %g unavailable answers", agent_lines,
                  unavailable);

@@ -138,12 +138,7 @@ static void test_live_update(void **state)
  * and on what node_exporter would read. */
 static void test_promtool_lints(void **state)
 {
-    int status = 0;
-    char *scrape = NULL;
-    assert_int_equal(glci_ts_http_get(s_port, "/metrics", S_WAIT_MS, &status, &scrape), 0);
-    assert_int_equal(status, 200);
-    assert_int_equal(glci_ts_promtool_check(scrape), 0);
-    free(scrape);
+    assert_int_equal(glci_ts_promtool_scrape(s_port), 0);
     char *text = glci_ts_read_file(s_textfile);
     assert_non_null(text);
     assert_int_equal(glci_ts_promtool_check(text), 0);

@@ -247,6 +247,19 @@ int glci_ts_promtool_check(const char *text)
     return rc == 0 && quiet ? 0 : -1;
 }
 
+int glci_ts_promtool_scrape(int port)
+{
+    int status = 0;
+    char *scrape = NULL;
+    int rc = glci_ts_http_get(port, "/metrics", 60000, &status, &scrape);
+    if (rc == 0 && status == 200)
+        rc = glci_ts_promtool_check(scrape);
+    else
+        rc = -1;
+    free(scrape);
+    return rc;
+}
+
 /* ---- Prometheus ----------------------------------------------------------- */
 
 static void s_write_config(const char *dir, const char *const *targets, const char *rule_file)

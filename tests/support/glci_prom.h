@@ -54,6 +54,10 @@ int glci_ts_scrape_wait(int port, const char *series, double want, int timeout_m
  * -1 after printing what it said. */
 int glci_ts_promtool_check(const char *text);
 
+/* Scrapes 127.0.0.1:port/metrics and checks it with promtool as above:
+ * 0, or -1 when no 200 came or promtool found something. */
+int glci_ts_promtool_scrape(int port);
+
 /* ---- Prometheus ----------------------------------------------------------- */
 
 typedef struct glci_ts_prom glci_ts_prom_t;
