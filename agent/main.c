@@ -12,7 +12,7 @@
 
 int main(int argc, char **argv)
 {
-    static const char *const commands[] = {"run", "push", "status", "keygen", "check"};
+    static const char *const commands[] = {"run", "push", "status", "keygen", "enrol", "check"};
     glci_agent_config_t cfg;
     char err[1024];
     int n_rest = 0, status = 2;
@@ -65,6 +65,8 @@ int main(int argc, char **argv)
         status = glci_agent_cmd_status(&cfg, n_rest - 1, rest + 1);
     } else if (strcmp(command, "keygen") == 0) {
         status = glci_agent_cmd_keygen(&cfg, n_rest - 1, rest + 1);
+    } else if (strcmp(command, "enrol") == 0) {
+        status = glci_agent_cmd_enrol(&cfg, n_rest - 1, rest + 1);
     } else if (strcmp(command, "check") == 0) {
         status = glci_agent_cmd_check(&cfg, n_rest - 1, rest + 1);
     } else {

@@ -4,8 +4,8 @@
  * wherever the next one does not depend on it.
  *
  * Nothing is changed: the store is opened read-only (beside a running
- * collector, which LMDB allows), the addresses are bound and at once
- * released, and an ipc:// endpoint is not bound at all (that would make
+ * collector, which LMDB allows, and without its lock: a running collector
+ * holds that), the addresses are bound and at once released, and an ipc:// endpoint is not bound at all (that would make
  * its socket file) but its folder looked at. An address in use is only a
  * note: during a check before a restart, the running collector holds it. */
 #include "glci_collector.h"
@@ -62,7 +62,21 @@ static void s_check_key(glci_check_t *c, const glci_collector_config_t *cfg)
     memset(&sec, 0, sizeof sec);
 }
 
-/* The ROUTER's endpoint: a tcp:// one bound and released with ZeroMQ itself
+/* The previous key during a rotation: served while its file is there
+ * (glci collector-key retire removes it), so only a file that is there and
+ * does not read is a problem. */
+static void s_check_previous(glci_check_t *c, const glci_collector_config_t *cfg)
+{
+    glci_key_t pub, sec;
+    char err[512];
+    if (access(cfg->previous_key_file, F_OK) != 0)
+        return;
+    if (glci_keyfile_read(cfg->previous_key_file, &pub, &sec, err, sizeof err) != 0)
+        glci_check_problem(c, "previous_key_file: %s", err);
+    memset(&sec, 0, sizeof sec);
+}
+
+/* A ROUTER's endpoint (listen, enrol_listen, previous_listen): a tcp:// one bound and released with ZeroMQ itself
  * (so its own syntax and name resolution are what is judged), an ipc://
  * one by its folder. */
 static void s_check_listen(glci_check_t *c, const char *endpoint)
@@ -141,6 +155,12 @@ int glci_collector_check(const glci_collector_args_t *args, FILE *out, FILE *err
     s_check_store(&c, &cfg);
     s_check_key(&c, &cfg);
     s_check_listen(&c, cfg.listen);
+    if (cfg.enrol_listen)
+        s_check_listen(&c, cfg.enrol_listen);
+    if (cfg.previous_listen) {
+        s_check_listen(&c, cfg.previous_listen);
+        s_check_previous(&c, &cfg);
+    }
     if (cfg.metrics_listen)
         s_check_metrics(&c, cfg.metrics_listen);
     if (c.problems == 0)

@@ -64,6 +64,15 @@ typedef struct {
     int heartbeat_timeout;     /* ms, default 30000 */
     int handshake_ivl;         /* ms, default 10000 */
     size_t map_max;            /* bytes; 0: the store's default */
+    char *enrol_listen;        /* the enrolment endpoint; NULL: no enrolment */
+    char *previous_listen;     /* where the previous key is served during a
+                                  rotation; NULL: not served */
+    char *previous_key_file;   /* default STORE/collector.previous.key */
+    int enrol_tries_per_addr;  /* failed enrolment tries per address per window */
+    int enrol_tries_total;     /* from all addresses */
+    int enrol_window;          /* seconds */
+    size_t refused_max;        /* refused keys kept in the store */
+    int key_flush;             /* seconds between writes of key events */
     char *metrics_listen;      /* /metrics and /health (glci_metrics_listen_parse);
                                   NULL: no metrics server */
 } glci_collector_config_t;
@@ -99,7 +108,8 @@ int glci_collector_endpoint_local(const char *endpoint);
 
 /* --check-config: builds the configuration of args and checks, without
  * starting, what the daemon needs: the store opens and this user may write
- * it, map_max leaves room, the key file reads (and is private), listen and
+ * it, map_max leaves room, the key file (and during a rotation the previous
+ * one) reads and is private, listen, enrol_listen, previous_listen and
  * metrics_listen can be bound. Prints one line per problem on err
  * ("glci-collector: ..."), notes (an address in use, insecure mode, a
  * metrics address other machines reach) on out, and one line on out when

@@ -141,10 +141,12 @@ static void test_collector_store_problems(void **state)
     assert_int_equal(rmdir(dir), 0);
 
     /* a store nobody may write, opened read-only beside the running collector */
-    char lock[800];
+    char lock[800], data[800];
     snprintf(lock, sizeof lock, "%s/lock.mdb", s_sys->store);
+    snprintf(data, sizeof data, "%s/data.mdb", s_sys->store);
     assert_int_equal(chmod(s_sys->store, 0755), 0);
     assert_int_equal(chmod(lock, 0666), 0);
+    assert_int_equal(chmod(data, 0644), 0);
     char line[900];
     snprintf(line, sizeof line, "store %s: not writable by this user (uid ", s_sys->store);
     if (geteuid() == 0)
@@ -173,6 +175,18 @@ static void test_collector_key_problems(void **state)
     assert_int_equal(chmod(key, 0640), 0);
     s_collector(NULL, flags, 0, 1, "collector.key: secret key file is accessible by group or "
                                    "others (mode 0640); run chmod 600 on it");
+
+    /* during a rotation, the previous key too (only while its file is there) */
+    char prev[800], body[2000];
+    snprintf(prev, sizeof prev, "%s/collector.previous.key", s_sys->dir);
+    snprintf(body, sizeof body, "[collector]\nprevious_listen = ipc://%s/previous.sock\n"
+             "previous_key_file = %s\n", s_sys->dir, prev);
+    s_collector(body, s_store_flags, 0, 0, "configuration ok");
+    assert_int_equal(glci_keyfile_write_secret(prev, &pub, &sec, err, sizeof err), 0);
+    assert_int_equal(chmod(prev, 0644), 0);
+    s_collector(body, s_store_flags, 0, 1, "previous_key_file: ");
+    s_collector(body, s_store_flags, 0, 1, "collector.previous.key: secret key file is "
+                                           "accessible by group or others (mode 0644)");
 }
 
 static void test_collector_address_problems(void **state)
@@ -186,6 +200,9 @@ static void test_collector_address_problems(void **state)
                                "ipc:///nonexistent-glci/collector.sock", NULL};
     s_collector(NULL, no_folder, 0, 1, "cannot listen on ipc:///nonexistent-glci/collector.sock: "
                                        "folder /nonexistent-glci: No such file or directory");
+    s_collector("[collector]\nenrol_listen = ipc:///nonexistent-glci/enrol.sock\n",
+                s_store_flags, 0, 1, "cannot listen on ipc:///nonexistent-glci/enrol.sock: "
+                                     "folder /nonexistent-glci: No such file or directory");
     /* the running collector's endpoint: a note only */
     const char *in_use[] = {"--store", s_sys->store, "--listen", s_sys->endpoint, NULL};
     char note[200];

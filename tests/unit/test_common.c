@@ -99,6 +99,25 @@ static void test_key_path_that_looks_like_z85(void **state)
     rmdir(dir);
 }
 
+/* The fingerprint is what `printf '%s' KEY | sha256sum | cut -c1-16`
+ * prints (docs/OPERATIONS.md tells operators so): the key of ZeroMQ's
+ * CURVE test vectors, checked against sha256sum's answer. */
+static void test_key_fingerprint(void **state)
+{
+    glci_key_t k;
+    char fp[GLCI_KEY_FP_LEN + 1], raw_fp[GLCI_KEY_FP_LEN + 1];
+    unsigned char raw[32];
+    snprintf(k.z85, sizeof k.z85, "%s", "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7");
+    glci_key_fingerprint(&k, fp);
+    assert_string_equal(fp, "84112785d1092a7e");
+    assert_int_equal(glci_key_decode(k.z85, raw), 0);
+    glci_key_fingerprint_raw(raw, raw_fp);
+    assert_string_equal(raw_fp, fp);
+    k.z85[0] = 'r' + 1;
+    glci_key_fingerprint(&k, raw_fp);
+    assert_string_not_equal(raw_fp, fp);
+}
+
 static void test_keyfile_malformed(void **state)
 {
     glci_key_t pub;
@@ -182,6 +201,7 @@ int main(void)
         cmocka_unit_test(test_keyfile_refuses_open_secret),
         cmocka_unit_test(test_keyfile_public_has_no_secret),
         cmocka_unit_test(test_keyfile_malformed),
+        cmocka_unit_test(test_key_fingerprint),
         cmocka_unit_test(test_key_path_that_looks_like_z85),
         cmocka_unit_test(test_parse_numbers),
         cmocka_unit_test(test_iso_time),
