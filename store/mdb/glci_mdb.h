@@ -103,8 +103,9 @@ typedef int (*glci_mdb_write_fn)(MDB_txn *txn, void *ctx);
  * fn or from the commit) aborts, doubles the map (capped at map_max) and
  * runs fn again; MDB_MAP_FULL once the map is at its maximum. Returns 0
  * after the commit returned 0 (then, and only then, the changes are
- * durable), or fn's or LMDB's code (nothing changed). EACCES on a
- * read-only handle. No other
+ * durable), or fn's or LMDB's code (nothing changed); ENOSPC where LMDB
+ * says EIO (a short write) and the file system has less than 1 MiB left
+ * for this process: a full disk. EACCES on a read-only handle. No other
  * transaction of this handle may be open (the map cannot be resized then). */
 int glci_mdb_write(glci_mdb_t *m, glci_mdb_write_fn fn, void *ctx);
 
