@@ -15,7 +15,11 @@
  * - a collector whose metrics_listen cannot be bound does not start;
  * - /health answers 503 with the reason while the store is at its map_max
  *   (and the failure is logged once, with a count), 200 again after a
- *   restart with room, and 503 when the store's data file is removed. */
+ *   restart with room, and 503 when the store's data file is removed;
+ * - on a disk that is really full (a small tmpfs in a mount namespace of
+ *   the test's own, as root) /health answers 503, and 200 again in the same
+ *   process once room is made, with every value stored once. */
+#define _GNU_SOURCE                 /* unshare, CLONE_NEWNS */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,11 +28,15 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -386,6 +394,83 @@ static void test_health_follows_the_store(void **state)
     glci_sys_close(&s);
 }
 
+/* Moves the store of s onto a tmpfs of `size` bytes mounted over its
+ * folder, in a mount namespace of this process's own (which the programs
+ * it starts share). 0, or -1 when this machine does not allow it. */
+static int s_store_on_tmpfs(glci_sys_t *s, const char *size)
+{
+    char aside[700], cmd[2200], opts[64];
+    snprintf(aside, sizeof aside, "%s.aside", s->store);
+    snprintf(opts, sizeof opts, "size=%s,mode=0700", size);
+    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+        return -1;
+    assert_int_equal(rename(s->store, aside), 0);
+    assert_int_equal(mkdir(s->store, 0700), 0);
+    if (mount("tmpfs", s->store, "tmpfs", 0, opts) != 0)
+        return -1;
+    snprintf(cmd, sizeof cmd, "cp -a '%s'/. '%s'/", aside, s->store);
+    assert_int_equal(system(cmd), 0);
+    return 0;
+}
+
+/* Fills the file system of dir with a file at path but for `room` bytes. */
+static void s_fill(const char *dir, const char *path, unsigned long long room)
+{
+    struct statvfs v;
+    assert_int_equal(statvfs(dir, &v), 0);
+    unsigned long long free_bytes = (unsigned long long)v.f_bavail * v.f_frsize;
+    assert_true(free_bytes > room);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    static char block[65536];
+    for (unsigned long long left = free_bytes - room; left > 0;) {
+        size_t n = left < sizeof block ? (size_t)left : sizeof block;
+        if (fwrite(block, 1, n, f) != n)
+            break;
+        left -= n;
+    }
+    assert_int_equal(fclose(f), 0);
+}
+
+static void test_health_recovers_when_the_disk_has_room(void **state)
+{
+    if (geteuid() != 0)
+        skip();                 /* mounts need root */
+    glci_sys_opts_t o = {.batch_max = 50, .window = 4,
+                         .collector_conf = "metrics_listen = 127.0.0.1:0\n"};
+    glci_sys_t *s = glci_sys_open("coll-metrics-disk", 1, &o);
+    if (s_store_on_tmpfs(s, "16m") != 0) {
+        glci_sys_close(&s);
+        skip();                 /* no mount namespace here (a container without the right) */
+    }
+    char filler[700];
+    snprintf(filler, sizeof filler, "%s/filler", s->store);
+    s_fill(s->store, filler, 384 * 1024);
+    glci_sys_start_collector(s, NULL);
+    int port = s_metrics_port(s->coll);
+    glci_sys_start_agent(s, 0);
+    glci_sys_push(s, 0, 20000);         /* far more than the room left */
+
+    char *body = s_wait_health(port, 503);
+    assert_string_equal(body, "unhealthy: store not writable: store is full (map cannot grow "
+                              "or disk full)\n");
+    free(body);
+    /* room again, the same collector: its next commit makes it healthy */
+    assert_int_equal(unlink(filler), 0);
+    glci_sys_assert_exactly_once(s);
+    body = s_wait_health(port, 200);
+    free(body);
+    double v;
+    assert_int_equal(glci_ts_scrape_value(port, "glci_collector_healthy", &v), 0);
+    assert_true(v == 1);
+    assert_true(s_wait_at_least(port, "glci_collector_batches_total{status=\"unavailable\"}",
+                                1) >= 1);
+    glci_sys_stop_agent(s, 0);
+    glci_sys_stop_collector(s);
+    assert_int_equal(umount2(s->store, MNT_DETACH), 0);
+    glci_sys_close(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest live[] = {
@@ -400,6 +485,9 @@ int main(void)
         cmocka_unit_test_teardown(test_unbindable_metrics_listen_stops_the_start,
                                   glci_sys_teardown),
         cmocka_unit_test_teardown(test_health_follows_the_store, glci_sys_teardown),
+        /* last: it leaves this process in a mount namespace of its own */
+        cmocka_unit_test_teardown(test_health_recovers_when_the_disk_has_room,
+                                  glci_sys_teardown),
     };
     int failed = cmocka_run_group_tests_name("live", live, s_setup, s_teardown);
     failed += cmocka_run_group_tests_name("own", own, NULL, NULL);
