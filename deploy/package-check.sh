@@ -70,8 +70,9 @@ dpkg-deb -f "$collector_deb" Depends | grep -q libmicrohttpd \
   || die "glci-collector does not depend on libmicrohttpd"
 ! dpkg-deb -f "$agent_deb" Depends | grep -q libmicrohttpd \
   || die "glci-agent depends on libmicrohttpd, which only the collector links"
+dpkg-deb -c "$collector_deb" >"$work/collector.contents"
 for f in prometheus.yml glci-rules.yml; do
-  dpkg-deb -c "$collector_deb" | grep -q "usr/share/doc/glci-collector/examples/prometheus/$f" \
+  grep -q "usr/share/doc/glci-collector/examples/prometheus/$f" "$work/collector.contents" \
     || die "$f is not in glci-collector"
 done
 
