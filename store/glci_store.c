@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "glci_alloc.h"
 #include "glci_keyfile.h"
@@ -21,7 +22,7 @@
 
 const char *const glci_store_db_names[S_DB_COUNT] = {
     "meta", "cities", "keys", "streams", "batches", "obs", "history",
-    "results", "rank", "periods", "rejects", "city_rejects",
+    "results", "rank", "periods", "rejects", "city_rejects", "editions", "edition_rows",
 };
 
 const char *glci_store_strerror(int code)
@@ -130,6 +131,22 @@ size_t glci_store_rank_key(unsigned char *k, int32_t period, double index, const
     return 12 + n;
 }
 
+int glci_store_city_decode(const MDB_val *v, s_cityrec_t *out)
+{
+    if (v->mv_size == sizeof *out) {
+        memcpy(out, v->mv_data, sizeof *out);
+    } else if (v->mv_size == S_CITYREC_V1_SIZE) {
+        memset(out, 0, sizeof *out);
+        memcpy(out, v->mv_data, S_CITYREC_V1_SIZE);
+        out->last_change = out->last_seen;
+    } else {
+        return GLCI_STORE_ECORRUPT;
+    }
+    out->name[sizeof out->name - 1] = 0;
+    out->country[sizeof out->country - 1] = 0;
+    return 0;
+}
+
 int glci_store_city_get(glci_store_t *st, MDB_txn *txn, const char *id, s_cityrec_t *out)
 {
     MDB_val k = {strlen(id), (void *)id}, v;
@@ -142,11 +159,54 @@ int glci_store_city_get(glci_store_t *st, MDB_txn *txn, const char *id, s_cityre
         return GLCI_STORE_ENOCITY;
     if (rc != 0)
         return glci_store_code(rc);
-    if (v.mv_size != sizeof *out)
+    return glci_store_city_decode(&v, out);
+}
+
+/* The next NUL-terminated string of p[*at..n) into *out; -1 if none. */
+static int s_str_at(const char *p, size_t n, size_t *at, const char **out)
+{
+    const char *end = *at < n ? memchr(p + *at, 0, n - *at) : NULL;
+    if (!end)
+        return -1;
+    *out = p + *at;
+    *at = (size_t)(end - p) + 1;
+    return 0;
+}
+
+int glci_store_hist_decode(const MDB_val *v, s_hist_t *out)
+{
+    const char *p = v->mv_data;
+    memset(out, 0, sizeof *out);
+    if (v->mv_size < sizeof out->h + 1)
         return GLCI_STORE_ECORRUPT;
-    memcpy(out, v.mv_data, sizeof *out);
-    out->name[sizeof out->name - 1] = 0;
-    out->country[sizeof out->country - 1] = 0;
+    memcpy(&out->h, p, sizeof out->h);
+    size_t at = sizeof out->h + out->h.source_len;
+    if (at >= v->mv_size || p[at] != 0)
+        return GLCI_STORE_ECORRUPT;
+    out->source = p + sizeof out->h;
+    out->op = out->sudo = out->reason = "";
+    at++;
+    if (at == v->mv_size)
+        return 0;               /* a value delivered by an agent */
+    out->flags = (unsigned char)p[at++];
+    if (out->flags & ~(S_HIST_RETRACT | S_HIST_OPERATOR))
+        return GLCI_STORE_ECORRUPT;
+    if (out->flags & S_HIST_OPERATOR) {
+        if (s_str_at(p, v->mv_size, &at, &out->op) != 0 ||
+            s_str_at(p, v->mv_size, &at, &out->sudo) != 0 ||
+            s_str_at(p, v->mv_size, &at, &out->reason) != 0)
+            return GLCI_STORE_ECORRUPT;
+    }
+    return at == v->mv_size ? 0 : GLCI_STORE_ECORRUPT;
+}
+
+int glci_store_receive_time(glci_store_t *st, MDB_txn *txn, int64_t now, int64_t *out)
+{
+    uint64_t sealed = 0;
+    int rc = glci_store_meta_u64(st, txn, "sealed_until", &sealed);
+    if (rc != 0)
+        return rc;
+    *out = sealed && now <= (int64_t)sealed ? (int64_t)sealed + 1 : now;
     return 0;
 }
 
@@ -343,6 +403,89 @@ out:
     return rc;
 }
 
+static int s_city_put(glci_store_t *st, MDB_txn *txn, const char *id, const s_cityrec_t *rec);
+
+/* Schema 1 -> 2 in one transaction: the new databases, every city record
+ * rewritten in the longer form (added 0: unknown; last_change: its last
+ * batch, which no receive time of its history exceeds), the new number. */
+static int s_upgrade_txn(MDB_txn *txn, void *vctx)
+{
+    glci_store_t *st = vctx;
+    MDB_cursor *cur;
+    MDB_val k, d;
+    unsigned char b[4];
+    int rc;
+
+    for (int i = S_DB_COUNT_V1; i < S_DB_COUNT; i++)
+        if ((rc = mdb_dbi_open(txn, glci_store_db_names[i], MDB_CREATE, &st->dbi[i])) != 0)
+            return rc;
+    /* Read every record first: a record that grows moves, and the key a
+     * cursor hands out points into the page it leaves. */
+    typedef struct {
+        char id[GLCI_CITY_ID_MAX + 1];
+        s_cityrec_t rec;
+    } s_up_t;
+    s_up_t *up = NULL;
+    size_t n = 0, cap = 0;
+    if ((rc = mdb_cursor_open(txn, st->dbi[S_DB_CITIES], &cur)) != 0)
+        return rc;
+    for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        if (d.mv_size == sizeof(s_cityrec_t))
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 64;
+            up = glci_xrealloc(up, cap * sizeof *up);
+        }
+        if (k.mv_size == 0 || k.mv_size > GLCI_CITY_ID_MAX ||
+            (rc = glci_store_city_decode(&d, &up[n].rec)) != 0) {
+            rc = GLCI_STORE_ECORRUPT;
+            break;
+        }
+        memcpy(up[n].id, k.mv_data, k.mv_size);
+        up[n].id[k.mv_size] = 0;
+        n++;
+    }
+    mdb_cursor_close(cur);
+    if (rc == MDB_NOTFOUND)
+        rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = s_city_put(st, txn, up[i].id, &up[i].rec);
+    free(up);
+    if (rc != 0)
+        return rc;
+    glci_be32_put(b, GLCI_STORE_SCHEMA);
+    return s_meta_put(st, txn, "schema", b, 4);
+}
+
+/* The databases of schema 2: opened; a schema-1 store opened for writing
+ * is upgraded first, one opened read-only is read as it is. */
+static int s_open_v2(glci_store_t *st, int rdonly, char *err, size_t errlen)
+{
+    int rc;
+    if (st->schema < 2 && rdonly) {
+        st->v1_readonly = 1;
+        return 0;
+    }
+    if (st->schema < 2) {
+        rc = glci_store_code(glci_mdb_write(st->mdb, s_upgrade_txn, st));
+        if (rc != 0) {
+            s_msg(err, errlen, "%s: cannot upgrade the store to schema %u: %s", st->dir,
+                  GLCI_STORE_SCHEMA, glci_store_strerror(rc));
+            return rc;
+        }
+        st->schema = GLCI_STORE_SCHEMA;
+        return 0;
+    }
+    rc = glci_mdb_dbis(st->mdb, glci_store_db_names + S_DB_COUNT_V1, NULL,
+                       S_DB_COUNT - S_DB_COUNT_V1, 0, st->dbi + S_DB_COUNT_V1);
+    rc = rc == MDB_NOTFOUND ? GLCI_STORE_ECORRUPT : glci_store_code(rc);
+    if (rc != 0)
+        s_msg(err, errlen, "%s: not a glci store (databases missing): %s", st->dir,
+              glci_store_strerror(rc));
+    return rc;
+}
+
 int glci_store_open(const char *dir, const glci_store_opts_t *opts,
                     glci_store_t **out, char *err, size_t errlen)
 {
@@ -368,7 +511,7 @@ int glci_store_open(const char *dir, const glci_store_opts_t *opts,
                                        err, errlen));
     if (rc != 0)
         goto fail;
-    rc = glci_mdb_dbis(st->mdb, glci_store_db_names, NULL, S_DB_COUNT, 0, st->dbi);
+    rc = glci_mdb_dbis(st->mdb, glci_store_db_names, NULL, S_DB_COUNT_V1, 0, st->dbi);
     /* a database missing from an existing file: not a store of ours */
     rc = rc == MDB_NOTFOUND ? GLCI_STORE_ECORRUPT : glci_store_code(rc);
     if (rc != 0) {
@@ -377,6 +520,9 @@ int glci_store_open(const char *dir, const glci_store_opts_t *opts,
         goto fail;
     }
     rc = s_load_header(st, err, errlen);
+    if (rc != 0)
+        goto fail;
+    rc = s_open_v2(st, (flags & GLCI_MDB_RDONLY) != 0, err, errlen);
     if (rc != 0)
         goto fail;
     *out = st;
@@ -478,6 +624,9 @@ static int s_admin_txn(MDB_txn *txn, void *vctx)
         rec.active = 1;
         snprintf(rec.name, sizeof rec.name, "%s", c->name);
         memcpy(rec.country, c->country, 3);
+        /* When it joined: an edition of an earlier time never holds it. */
+        if ((rc = glci_store_receive_time(st, txn, (int64_t)time(NULL), &rec.added)) != 0)
+            return rc;
     } else if (rc != 0) {
         return rc;
     }

@@ -19,6 +19,8 @@
  *   periods       period i32                     -> current observations u64
  *   rejects       no u64                         -> s_rejrec_t + strings
  *   city_rejects  cityz | no u64                 -> (empty)
+ *   editions      name (no NUL)                  -> s_editionrec_t + who + NUL + sudo + NUL
+ *   edition_rows  namez | cityz                  -> rank u32, 0 u32, glci_result_t block
  *
  * Records are native-endian C structs copied with memcpy (LMDB values are
  * not aligned); a store file is not portable across byte orders, like LMDB's
@@ -32,7 +34,12 @@
 #include "glci_mdb.h"
 #include "glci_store.h"
 
-#define GLCI_STORE_SCHEMA 1u
+/* Schema 2 (SPEC §7): city records know when the city was added and when
+ * its history last changed, history entries may be retractions and carry
+ * an operator's name and reason, and editions have tables of their own.
+ * A schema-1 store is upgraded when it is opened for writing
+ * (glci_store.c, s_upgrade) and read as it is when opened read-only. */
+#define GLCI_STORE_SCHEMA 2u
 
 enum {
     S_DB_META,
@@ -47,8 +54,14 @@ enum {
     S_DB_PERIODS,
     S_DB_REJECTS,
     S_DB_CITY_REJECTS,
+    S_DB_EDITIONS,            /* schema 2 */
+    S_DB_EDITION_ROWS,        /* schema 2 */
     S_DB_COUNT
 };
+
+/* The databases every store has; the rest came with schema 2 and are
+ * missing from a schema-1 store opened read-only (st->v1_readonly). */
+#define S_DB_COUNT_V1 S_DB_EDITIONS
 
 extern const char *const glci_store_db_names[S_DB_COUNT];
 
@@ -74,7 +87,14 @@ typedef struct {
     uint32_t active;
     char country[8];
     char name[GLCI_CITY_NAME_MAX + 1];
+    /* schema 2 */
+    int64_t added;            /* when it was registered; 0: before schema 2 */
+    int64_t last_change;      /* no history entry of the city was received
+                                 later than this (an upper bound) */
 } s_cityrec_t;
+
+/* Bytes of a schema-1 city record: the fields before `added`. */
+#define S_CITYREC_V1_SIZE offsetof(s_cityrec_t, added)
 
 typedef struct {
     double value;
@@ -92,6 +112,21 @@ typedef struct {
     uint32_t ind;             /* indicator (framework index) */
 } s_histrec_t;
 
+/* A history entry is s_histrec_t, the source text and a NUL; from schema 2
+ * it may go on with a flags byte (S_HIST_*) and, with S_HIST_OPERATOR, the
+ * operator's name, the SUDO_USER and the reason, each NUL-terminated. A
+ * plain value delivered by an agent has no extension (the schema-1 form). */
+#define S_HIST_RETRACT  0x1u      /* a revision without a value */
+#define S_HIST_OPERATOR 0x2u      /* written by `glci correct|retract` */
+
+/* A history entry decoded; strings point into the record. */
+typedef struct {
+    s_histrec_t h;
+    const char *source;       /* "" when none */
+    unsigned flags;           /* S_HIST_* */
+    const char *op, *sudo, *reason;   /* "" unless S_HIST_OPERATOR */
+} s_hist_t;
+
 typedef struct {
     int64_t period;
     double value;
@@ -102,6 +137,17 @@ typedef struct {
     uint16_t city_len, ind_len, msg_len, reserved2;   /* each string + NUL follows */
 } s_rejrec_t;
 
+/* An edition's header. */
+typedef struct {
+    int32_t period;
+    uint32_t n_rows;          /* cities with a result */
+    uint32_t n_ranked;
+    uint16_t who_len, sudo_len;   /* the strings after the record */
+    int64_t as_of;
+    int64_t published;
+    unsigned char fw_hash[32];
+} s_editionrec_t;
+
 struct glci_store {
     glci_mdb_t *mdb;
     MDB_dbi dbi[S_DB_COUNT];
@@ -109,6 +155,8 @@ struct glci_store {
     size_t rsize;             /* glci_result_size(fw) */
     char *dir;
     uint32_t schema;
+    int v1_readonly;          /* a schema-1 store opened read-only: no
+                                 edition tables (none to read) */
 };
 
 struct glci_view {
@@ -154,6 +202,32 @@ int glci_store_each_result(glci_view_t *v, int32_t period, const char *const *sk
                            int (*each)(void *ctx, const char *city, const MDB_val *rec),
                            void *ctx);
 
+/* Orders a snapshot's rows as a league table by the index (ranked by
+ * glci_rank_cmp, then the unranked by id) and sets their ranks and
+ * n_ranked (glci_store_rank.c). */
+void glci_store_snapshot_rank(glci_snapshot_t *s);
+
+/* The results of period P as of Unix time as_of, ranked, into *out, in
+ * txn (glci_store_asof.c; glci_view_asof). honest: recompute every city
+ * from its history, never taking a stored result (verify). */
+int glci_store_asof_snapshot(glci_store_t *st, MDB_txn *txn, int32_t period, int64_t as_of,
+                             int honest, glci_snapshot_t *out);
+
+/* The default period as of as_of in txn (glci_view_asof_default_period). */
+int glci_store_asof_default(glci_store_t *st, MDB_txn *txn, int64_t as_of,
+                            glci_period_choice_t *out);
+
+/* The header of edition name in txn (glci_view_edition). */
+int glci_store_edition_get(glci_store_t *st, MDB_txn *txn, const char *name, glci_edition_t *out);
+
+/* The rows of edition name in txn (glci_view_edition_rows). */
+int glci_store_edition_rows(glci_store_t *st, MDB_txn *txn, const char *name,
+                            glci_snapshot_t *out);
+
+/* Orders a snapshot by the ranks it holds (ranked by rank, ties by id,
+ * then the unranked by id) and counts n_ranked (glci_store_rank.c). */
+void glci_store_snapshot_order(glci_snapshot_t *s);
+
 /* LMDB or errno code (or a store code, passed through) -> GLCI_STORE_E*:
  * the one mapping of the helper layer's codes. MDB_MAP_FULL and ENOSPC ->
  * ENOSPC; MDB_NOTFOUND and ENOENT -> ENOENT; MDB_CORRUPTED,
@@ -165,6 +239,22 @@ int glci_store_code(int rc);
 
 /* Reads the city record of id in txn. 0, ENOCITY, ECORRUPT. */
 int glci_store_city_get(glci_store_t *st, MDB_txn *txn, const char *id, s_cityrec_t *out);
+
+/* Decodes a city record of either schema into *out (a schema-1 record
+ * has added 0 and last_change = last_seen, which no receive time of its
+ * history exceeds). 0 or ECORRUPT. */
+int glci_store_city_decode(const MDB_val *v, s_cityrec_t *out);
+
+/* The public form of a city record (id: idlen bytes, not terminated). */
+void glci_store_city_out(const char *id, size_t idlen, const s_cityrec_t *rec, glci_city_t *out);
+
+/* Decodes a history record. 0 or ECORRUPT. */
+int glci_store_hist_decode(const MDB_val *v, s_hist_t *out);
+
+/* The receive time to record for a write at `now`: never at or before the
+ * as-of time of a published edition (meta sealed_until), so that what an
+ * edition froze stays the as-of recomputation at its time. */
+int glci_store_receive_time(glci_store_t *st, MDB_txn *txn, int64_t now, int64_t *out);
 
 /* Meta u64 counters (absent = 0). */
 int glci_store_meta_u64(glci_store_t *st, MDB_txn *txn, const char *name, uint64_t *out);

@@ -282,3 +282,137 @@ int glci_view_rank(glci_view_t *v, int32_t period,
 {
     return glci_view_league(v, period, GLCI_RANK_INDEX, 0, 0, 0, fn, ctx, NULL);
 }
+
+/* ---- snapshots: tables that are not the live store's ------------------------ */
+
+void glci_snapshot_release(glci_snapshot_t *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->n; i++)
+        free(s->rows[i].result);
+    free(s->rows);
+    memset(s, 0, sizeof *s);
+}
+
+const glci_snapshot_row_t *glci_snapshot_find(const glci_snapshot_t *s, const char *city)
+{
+    for (size_t i = 0; city && i < s->n; i++)
+        if (strcmp(s->rows[i].city, city) == 0)
+            return &s->rows[i];
+    return NULL;
+}
+
+static int s_snap_cmp(const void *a, const void *b)
+{
+    const glci_snapshot_row_t *x = a, *y = b;
+    int xr = x->result->has_index != 0, yr = y->result->has_index != 0;
+    if (xr != yr)
+        return yr - xr;         /* ranked first */
+    if (!xr)
+        return strcmp(x->city, y->city);
+    return glci_rank_cmp(x->result->index, x->city, y->result->index, y->city);
+}
+
+void glci_store_snapshot_rank(glci_snapshot_t *s)
+{
+    if (s->n > 1)
+        qsort(s->rows, s->n, sizeof *s->rows, s_snap_cmp);
+    s->n_ranked = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        glci_snapshot_row_t *r = &s->rows[i];
+        if (!r->result->has_index) {
+            r->rank = 0;
+            continue;
+        }
+        r->rank = glci_rank_at(i + 1, r->result->index, i ? s->rows[i - 1].result->index : 0.0,
+                               i ? s->rows[i - 1].rank : 0);
+        s->n_ranked++;
+    }
+}
+
+static int s_frozen_cmp(const void *a, const void *b)
+{
+    const glci_snapshot_row_t *x = a, *y = b;
+    if ((x->rank == 0) != (y->rank == 0))
+        return x->rank == 0 ? 1 : -1;
+    if (x->rank != y->rank)
+        return x->rank < y->rank ? -1 : 1;
+    return strcmp(x->city, y->city);
+}
+
+void glci_store_snapshot_order(glci_snapshot_t *s)
+{
+    if (s->n > 1)
+        qsort(s->rows, s->n, sizeof *s->rows, s_frozen_cmp);
+    s->n_ranked = 0;
+    for (size_t i = 0; i < s->n; i++)
+        s->n_ranked += s->rows[i].rank != 0;
+}
+
+static int s_id_entry_cmp(const void *a, const void *b)
+{
+    return strcmp(((const s_entry_t *)a)->id, ((const s_entry_t *)b)->id);
+}
+
+int glci_snapshot_league(const glci_framework_t *fw, const glci_snapshot_t *s,
+                         glci_rank_by_t by, uint32_t which, size_t limit, unsigned flags,
+                         int (*fn)(void *ctx, const glci_rank_row_t *row), void *ctx,
+                         glci_league_counts_t *counts)
+{
+    if (counts)
+        memset(counts, 0, sizeof *counts);
+    if (!s_which_ok(fw, by, which))
+        return GLCI_STORE_EINVAL;
+    s_entries_t ranked = {0}, unranked = {0};
+    size_t rsize = glci_result_size(fw);
+    for (size_t i = 0; i < s->n; i++) {
+        const glci_snapshot_row_t *r = &s->rows[i];
+        MDB_val rec = {rsize, r->result};
+        s_entry_t e;
+        snprintf(e.id, sizeof e.id, "%s", r->city);
+        memset(&e.row, 0, sizeof e.row);
+        int is_ranked = s_row_of(fw, by, which, &rec, &e.row);
+        if (by == GLCI_RANK_INDEX)
+            e.row.rank = r->rank;   /* as the snapshot holds it */
+        s_entries_t *es = is_ranked ? &ranked : &unranked;
+        if (es->n == es->cap) {
+            es->cap = es->cap ? 2 * es->cap : 256;
+            es->e = glci_xrealloc(es->e, es->cap * sizeof *es->e);
+        }
+        es->e[es->n++] = e;
+    }
+    /* By the index the snapshot's order is the table; otherwise the rule
+     * orders the rows here. */
+    if (by != GLCI_RANK_INDEX && ranked.n > 1)
+        qsort(ranked.e, ranked.n, sizeof *ranked.e, s_entry_cmp);
+    if (unranked.n > 1)
+        qsort(unranked.e, unranked.n, sizeof *unranked.e, s_id_entry_cmp);
+    int rc = 0;
+    size_t shown = limit && limit < ranked.n ? limit : ranked.n;
+    for (size_t i = 0; i < ranked.n; i++) {
+        s_entry_t *e = &ranked.e[i];
+        if (by != GLCI_RANK_INDEX)
+            e->row.rank = glci_rank_at(i + 1, e->row.score, i ? ranked.e[i - 1].row.score : 0.0,
+                                       i ? ranked.e[i - 1].row.rank : 0);
+    }
+    for (size_t i = 0; rc == 0 && fn && i < shown; i++) {
+        ranked.e[i].row.city = ranked.e[i].id;
+        rc = fn(ctx, &ranked.e[i].row);
+    }
+    if (flags & GLCI_LEAGUE_UNRANKED) {
+        for (size_t i = 0; rc == 0 && fn && i < unranked.n; i++) {
+            unranked.e[i].row.city = unranked.e[i].id;
+            unranked.e[i].row.rank = 0;
+            unranked.e[i].row.score = 0.0;
+            rc = fn(ctx, &unranked.e[i].row);
+        }
+        if (counts)
+            counts->unranked = unranked.n;
+    }
+    if (counts)
+        counts->ranked = ranked.n;
+    free(ranked.e);
+    free(unranked.e);
+    return rc;
+}

@@ -67,11 +67,10 @@ int glci_view_status(glci_view_t *v, glci_store_status_t *out)
     for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
         s_cityrec_t rec;
-        if (d.mv_size != sizeof rec) {
+        if (glci_store_city_decode(&d, &rec) != 0) {
             mdb_cursor_close(cur);
             return GLCI_STORE_ECORRUPT;
         }
-        memcpy(&rec, d.mv_data, sizeof rec);
         out->n_cities++;
         if (rec.active)
             out->n_active++;
@@ -118,7 +117,7 @@ int glci_view_latest_period(glci_view_t *v, int32_t *period)
     return 0;
 }
 
-static void s_city_out(const char *id, size_t idlen, const s_cityrec_t *rec, glci_city_t *out)
+void glci_store_city_out(const char *id, size_t idlen, const s_cityrec_t *rec, glci_city_t *out)
 {
     memset(out, 0, sizeof *out);
     if (idlen > GLCI_CITY_ID_MAX)
@@ -134,6 +133,7 @@ static void s_city_out(const char *id, size_t idlen, const s_cityrec_t *rec, glc
     out->batches = rec->batches;
     out->last_seen = rec->last_seen;
     out->n_keys = rec->n_keys;
+    out->added = rec->added;
 }
 
 int glci_view_city(glci_view_t *v, const char *id, glci_city_t *out)
@@ -146,7 +146,7 @@ int glci_view_city(glci_view_t *v, const char *id, glci_city_t *out)
     rc = glci_store_city_get(v->st, v->txn, id, &rec);
     if (rc != 0)
         return rc;
-    s_city_out(id, strlen(id), &rec, out);
+    glci_store_city_out(id, strlen(id), &rec, out);
     return 0;
 }
 
@@ -173,12 +173,11 @@ int glci_view_cities(glci_view_t *v, int (*fn)(void *ctx, const glci_city_t *c),
          rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
         s_cityrec_t rec;
         glci_city_t c;
-        if (d.mv_size != sizeof rec) {
+        if (glci_store_city_decode(&d, &rec) != 0) {
             rc = GLCI_STORE_ECORRUPT;
             break;
         }
-        memcpy(&rec, d.mv_data, sizeof rec);
-        s_city_out(k.mv_data, k.mv_size, &rec, &c);
+        glci_store_city_out(k.mv_data, k.mv_size, &rec, &c);
         if ((cb = fn(ctx, &c)) != 0)
             break;
     }
@@ -359,7 +358,7 @@ int glci_view_history(glci_view_t *v, const char *city, const char *indicator,
     k.mv_data = pk;
     for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
          rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
-        s_histrec_t h;
+        s_hist_t x;
         glci_history_row_t row;
         MDB_val okey = {0, ok}, od;
         uint64_t no;
@@ -368,15 +367,9 @@ int glci_view_history(glci_view_t *v, const char *city, const char *indicator,
             rc = MDB_NOTFOUND;
             break;
         }
-        if (d.mv_size < sizeof h + 1) {
-            rc = GLCI_STORE_ECORRUPT;
+        if ((rc = glci_store_hist_decode(&d, &x)) != 0)
             break;
-        }
-        memcpy(&h, d.mv_data, sizeof h);
-        if (d.mv_size != sizeof h + h.source_len + 1) {
-            rc = GLCI_STORE_ECORRUPT;
-            break;
-        }
+        const s_histrec_t h = x.h;
         if (h.ind != (uint32_t)ind)
             continue;
         no = glci_be64_get((const unsigned char *)k.mv_data + plen);
@@ -385,11 +378,16 @@ int glci_view_history(glci_view_t *v, const char *city, const char *indicator,
         row.value = h.value;
         row.received = h.received;
         row.observed_at = h.observed_at;
-        row.source = (const char *)d.mv_data + sizeof h;
+        row.source = x.source;
         row.stream = h.stream;
         row.seq = h.seq;
+        row.retracted = (x.flags & S_HIST_RETRACT) != 0;
+        row.by_operator = (x.flags & S_HIST_OPERATOR) != 0;
+        row.op = x.op;
+        row.sudo_user = x.sudo;
+        row.reason = x.reason;
         okey.mv_size = glci_store_obs_key(ok, city, (uint32_t)ind, h.period);
-        if (mdb_get(v->txn, st->dbi[S_DB_OBS], &okey, &od) == 0 &&
+        if (!row.retracted && mdb_get(v->txn, st->dbi[S_DB_OBS], &okey, &od) == 0 &&
             od.mv_size == sizeof(s_obsrec_t)) {
             s_obsrec_t o;
             memcpy(&o, od.mv_data, sizeof o);
