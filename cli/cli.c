@@ -19,7 +19,8 @@ static const glci_cmd_t *const s_cmds[] = {
     &glci_cmd_history, &glci_cmd_export, &glci_cmd_status, &glci_cmd_rejects,
     &glci_cmd_verify, &glci_cmd_backup, &glci_cmd_framework, &glci_cmd_trend,
     &glci_cmd_peers, &glci_cmd_sensitivity, &glci_cmd_report,
-    &glci_cmd_template,
+    &glci_cmd_template, &glci_cmd_missing, &glci_cmd_retract, &glci_cmd_correct,
+    &glci_cmd_edition_publish, &glci_cmd_edition_list, &glci_cmd_edition_diff,
 };
 #define S_N_CMDS (sizeof s_cmds / sizeof s_cmds[0])
 
@@ -48,6 +49,15 @@ static void s_city_help(void)
            "Cities and their agents' keys:\n");
     for (size_t i = 0; i < S_N_CMDS; i++)
         if (strncmp(s_cmds[i]->name, "city ", 5) == 0)
+            printf("  glci %s\n      %s\n", s_cmds[i]->usage, s_cmds[i]->summary);
+}
+
+static void s_edition_help(void)
+{
+    printf("usage: glci edition publish|list|diff ...\n\n"
+           "Published league tables, frozen for good:\n");
+    for (size_t i = 0; i < S_N_CMDS; i++)
+        if (strncmp(s_cmds[i]->name, "edition ", 8) == 0)
             printf("  glci %s\n      %s\n", s_cmds[i]->usage, s_cmds[i]->summary);
 }
 
@@ -140,8 +150,8 @@ int glci_cli_main(int argc, char **argv)
         strcmp(rest[0], "help") == 0) {
         const glci_cmd_t *c = n > 1 ? s_lookup(rest[1]) : NULL;
         char name[32];
-        if (n > 2 && strcmp(rest[1], "city") == 0) {
-            snprintf(name, sizeof name, "city %s", rest[2]);
+        if (n > 2 && (strcmp(rest[1], "city") == 0 || strcmp(rest[1], "edition") == 0)) {
+            snprintf(name, sizeof name, "%s %s", rest[1], rest[2]);
             c = s_lookup(name);
         }
         if (c) {
@@ -149,6 +159,9 @@ int glci_cli_main(int argc, char **argv)
             rc = c->run(c, &cli, 1, help_argv);
         } else if (n > 1 && strcmp(rest[1], "city") == 0) {
             s_city_help();
+            rc = GLCI_EXIT_OK;
+        } else if (n > 1 && strcmp(rest[1], "edition") == 0) {
+            s_edition_help();
             rc = GLCI_EXIT_OK;
         } else if (n > 1) {
             rc = s_program_usage("unknown command '%s'", rest[1]);
@@ -182,6 +195,25 @@ int glci_cli_main(int argc, char **argv)
         if (!cmd) {
             rc = s_program_usage("unknown city subcommand '%s' (add, list, revoke, key-add "
                                  "or key-remove)", rest[1]);
+            goto done;
+        }
+        skip = 2;
+    } else if (strcmp(rest[0], "edition") == 0) {
+        if (n < 2) {
+            rc = s_program_usage("%s", "edition needs a subcommand: publish, list or diff");
+            goto done;
+        }
+        if (strcmp(rest[1], "--help") == 0 || strcmp(rest[1], "-h") == 0) {
+            s_edition_help();
+            rc = GLCI_EXIT_OK;
+            goto done;
+        }
+        char name[64];
+        snprintf(name, sizeof name, "edition %s", rest[1]);
+        cmd = s_lookup(name);
+        if (!cmd) {
+            rc = s_program_usage("unknown edition subcommand '%s' (publish, list or diff)",
+                                 rest[1]);
             goto done;
         }
         skip = 2;
@@ -243,15 +275,25 @@ int glci_cli_store_fail(const glci_cmd_t *cmd, const glci_cli_t *cli, int code,
                      cli->store_dir);
 }
 
-int glci_cli_latest_period(const glci_cmd_t *cmd, const glci_cli_t *cli,
-                           glci_view_t *v, int32_t *out)
+int glci_cli_default_period(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_view_t *v,
+                            glci_period_choice_t *choice, int32_t *out)
 {
-    int rc = glci_view_latest_period(v, out);
+    glci_period_choice_t c;
+    int rc = glci_view_default_period(v, &c);
     if (rc == GLCI_STORE_ENODATA)
         return glci_fail(cmd, "no data in the store at %s yet", cli->store_dir);
     if (rc != 0)
-        return glci_cli_store_fail(cmd, cli, rc, "cannot find the latest period");
+        return glci_cli_store_fail(cmd, cli, rc, "cannot choose the period");
+    if (choice)
+        *choice = c;
+    *out = c.period;
     return 0;
+}
+
+int glci_cli_latest_period(const glci_cmd_t *cmd, const glci_cli_t *cli,
+                           glci_view_t *v, int32_t *out)
+{
+    return glci_cli_default_period(cmd, cli, v, NULL, out);
 }
 
 /* ---- The ranked results of one period ---------------------------------- */
@@ -304,6 +346,29 @@ int glci_period_load(glci_view_t *v, const glci_framework_t *fw, int32_t period,
     }
     out->n_ranked = counts.ranked;
     return 0;
+}
+
+void glci_period_from_snapshot(glci_snapshot_t *s, glci_period_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->period = s->period;
+    out->n = out->cap = s->n;
+    out->n_ranked = s->n_ranked;
+    out->rows = glci_xcalloc(s->n ? s->n : 1, sizeof *out->rows);
+    for (size_t i = 0; i < s->n; i++) {
+        glci_period_row_t *row = &out->rows[i];
+        const glci_snapshot_row_t *sr = &s->rows[i];
+        snprintf(row->city, sizeof row->city, "%s", sr->city);
+        row->result = sr->result;
+        row->has_index = sr->result->has_index != 0;
+        row->index = row->has_index ? sr->result->index : 0.0;
+        row->coverage = sr->result->coverage;
+        row->ranked = sr->rank != 0;
+        row->rank = sr->rank;
+        row->key = row->index;
+    }
+    free(s->rows);          /* the results now belong to out */
+    memset(s, 0, sizeof *s);
 }
 
 void glci_period_release(glci_period_t *p)

@@ -420,6 +420,9 @@ static void test_rank_json(void **state)
                              "b.y", "--limit", "1", NULL), 0);
     assert_string_equal(o.out,
         "{\"period\": 2025, \"by\": \"focus\", \"id\": \"b.y\", \"ranked\": 4, "
+        "\"period_rule\": \"half_of_active\", \"period_note\": \"period 2025: the latest in "
+        "which at least half of the active cities (4 of 6) have reported an index\", "
+        "\"as_of\": null, \"edition\": null, "
         "\"rows\": [{\"rank\": 1, \"city\": \"gamma\", \"name\": \"Gamma\", "
         "\"score\": 95.0, \"index\": 85.0, \"coverage\": 1.0}], \"unranked\": "
         "[{\"city\": \"epsilon\", \"name\": \"Epsilon\", \"coverage\": 0.25}]}\n");
@@ -633,8 +636,9 @@ static void test_history(void **state)
 
     assert_int_equal(cli_run(&o, "--store", s_store, "--format", "csv", "history", "alpha",
                              "i1", NULL), 0);
-    assert_true(strncmp(o.out, "period,value,received,observed,current,source\r\n", 47) == 0);
-    assert_non_null(strstr(o.out, "\r\n2025,70,2025-11-24T16:00:00Z,,false,\r\n"));
+    assert_true(strncmp(o.out, "period,value,received,observed,current,source,kind,by,"
+                               "sudo_user,reason\r\n", 72) == 0);
+    assert_non_null(strstr(o.out, "\r\n2025,70,2025-11-24T16:00:00Z,,false,,value,,,\r\n"));
     assert_int_equal(s_csv_records(o.out), 3);
     cli_out_release(&o);
 
@@ -674,7 +678,8 @@ static void test_export(void **state)
     cli_out_release(&o);
 
     /* all periods: 2024 (2 cities), 2025-2027 (5 each, carried) */
-    assert_int_equal(cli_run(&o, "--store", s_store, "--format", "csv", "export", NULL), 0);
+    assert_int_equal(cli_run(&o, "--store", s_store, "--format", "csv", "export",
+                             "--all-periods", NULL), 0);
     assert_int_equal(s_csv_records(o.out), 1 + 2 + 5 * 3);
     assert_non_null(strstr(o.out, "city,period,rank,index,coverage,area:a,area:b,focus:a.x,"
                                   "focus:b.y,value:i1,score:i1,value:i2,score:i2,"));
@@ -683,9 +688,23 @@ static void test_export(void **state)
     assert_non_null(strstr(o.out, "\r\ngamma,2027,1,85,"));
     cli_out_release(&o);
 
+    /* without --period: the period the rule chooses, named in the output */
     assert_int_equal(cli_run(&o, "--store", s_store, "export", NULL), 0);
     assert_non_null(strstr(o.out, "gamma"));
     assert_non_null(strstr(o.out, "85.0"));
+    assert_non_null(strstr(o.out, "period 2025: the latest in which at least half of the "
+                                  "active cities (4 of 6) have reported an index\n"));
+    assert_null(strstr(o.out, "2027"));
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", s_store, "--format", "json", "export", NULL), 0);
+    j = cli_json(&o);
+    assert_int_equal(s_num(j, "period"), 2025);
+    assert_string_equal(s_str(j, "period_rule"), "half_of_active");
+    assert_int_equal(json_array_size(s_get(j, "rows")), 5);
+    json_decref(j);
+    cli_out_release(&o);
+    cli_run(&o, "--store", s_store, "export", "--all-periods", "--period", "2025", NULL);
+    cli_expect_usage(&o, "--all-periods is the live store's every period");
     cli_out_release(&o);
 }
 
@@ -980,9 +999,9 @@ static void test_city_admin(void **state)
     assert_non_null(strstr(o.out, "REVOKED"));
     cli_out_release(&o);
     assert_int_equal(cli_run(&o, "--store", store, "city", "list", "--format", "csv", NULL), 0);
-    assert_true(strncmp(o.out, "id,name,country,active,batches,observations,rejects,last_seen\r\n",
-                        62) == 0);
-    assert_non_null(strstr(o.out, "\r\ndublin-ie,Dublin,IE,false,0,0,0,\r\n"));
+    assert_true(strncmp(o.out, "id,name,country,active,batches,observations,rejects,last_seen,"
+                        "status,overdue\r\n", 77) == 0);
+    assert_non_null(strstr(o.out, "\r\ndublin-ie,Dublin,IE,false,0,0,0,,missing,false\r\n"));
     cli_out_release(&o);
     cli_rmdir(dir);
 }
