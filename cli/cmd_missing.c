@@ -36,7 +36,7 @@ static void s_ids(const s_missing_t *m, const glci_round_row_t *r, size_t max, c
     size_t used = 0;
     buf[0] = '\0';
     for (uint32_t k = 0; k < r->n_missing && used + 1 < len; k++) {
-        if (k == max) {
+        if (max && k == max) {
             snprintf(buf + used, len - used, " +%u more", r->n_missing - k);
             return;
         }
