@@ -405,9 +405,71 @@ out:
 
 static int s_city_put(glci_store_t *st, MDB_txn *txn, const char *id, const s_cityrec_t *rec);
 
+/* The rank view's entries get their flags byte (glci_store_rank_val), read
+ * from each entry's result; collected first, as the city records are. */
+static int s_upgrade_rank(glci_store_t *st, MDB_txn *txn)
+{
+    typedef struct {
+        unsigned char key[12 + GLCI_CITY_ID_MAX];
+        size_t klen;
+        unsigned char val[9 + S_CITYZ_MAX];
+        size_t vlen;
+    } s_rk_t;
+    s_rk_t *e = NULL;
+    size_t n = 0, cap = 0;
+    glci_result_t *r = glci_xmalloc(st->rsize);
+    MDB_cursor *cur;
+    MDB_val k, d;
+    int rc = mdb_cursor_open(txn, st->dbi[S_DB_RANK], &cur);
+    if (rc != 0) {
+        free(r);
+        return rc;
+    }
+    for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        double cov;
+        const char *city;
+        int reported;
+        if (k.mv_size < 13 || k.mv_size > 12 + GLCI_CITY_ID_MAX ||
+            glci_store_rank_val_decode(&d, &cov, &city, &reported) != 0) {
+            rc = GLCI_STORE_ECORRUPT;
+            break;
+        }
+        if (reported >= 0)
+            continue;
+        unsigned char rk[S_CITYZ_MAX + 4];
+        MDB_val key = {glci_store_result_key(rk, city, glci_bei32_get(k.mv_data)), rk}, rd;
+        if ((rc = mdb_get(txn, st->dbi[S_DB_RESULTS], &key, &rd)) != 0 ||
+            rd.mv_size != st->rsize) {
+            rc = rc ? rc : GLCI_STORE_ECORRUPT;
+            break;
+        }
+        memcpy(r, rd.mv_data, st->rsize);
+        if (n == cap) {
+            cap = cap ? 2 * cap : 256;
+            e = glci_xrealloc(e, cap * sizeof *e);
+        }
+        memcpy(e[n].key, k.mv_data, k.mv_size);
+        e[n].klen = k.mv_size;
+        e[n].vlen = glci_store_rank_val(e[n].val, cov, city, glci_result_reported(st->fw, r));
+        n++;
+    }
+    mdb_cursor_close(cur);
+    if (rc == MDB_NOTFOUND)
+        rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        MDB_val key = {e[i].klen, e[i].key}, val = {e[i].vlen, e[i].val};
+        rc = mdb_put(txn, st->dbi[S_DB_RANK], &key, &val, 0);
+    }
+    free(e);
+    free(r);
+    return rc;
+}
+
 /* Schema 1 -> 2 in one transaction: the new databases, every city record
  * rewritten in the longer form (added 0: unknown; last_change: its last
- * batch, which no receive time of its history exceeds), the new number. */
+ * batch, which no receive time of its history exceeds), the rank view's
+ * entries with their flags byte, the new number. */
 static int s_upgrade_txn(MDB_txn *txn, void *vctx)
 {
     glci_store_t *st = vctx;
@@ -452,6 +514,8 @@ static int s_upgrade_txn(MDB_txn *txn, void *vctx)
     for (size_t i = 0; rc == 0 && i < n; i++)
         rc = s_city_put(st, txn, up[i].id, &up[i].rec);
     free(up);
+    if (rc == 0)
+        rc = s_upgrade_rank(st, txn);
     if (rc != 0)
         return rc;
     glci_be32_put(b, GLCI_STORE_SCHEMA);

@@ -75,36 +75,37 @@ int glci_view_round(glci_view_t *v, int32_t period,
 /* ---- the default period --------------------------------------------------------- */
 
 typedef struct {
-    char id[GLCI_CITY_ID_MAX + 1];
-    int active;
-} s_member_t;
+    char (*inactive)[GLCI_CITY_ID_MAX + 1];   /* revoked cities, in id order */
+    size_t n_inactive;
+    glci_period_count_t *c;
+} s_count_t;
 
-/* Counts the cities with a reported index in P into *c. */
-static int s_count(glci_view_t *v, const s_member_t *m, size_t n, int32_t P,
-                   glci_period_count_t *c)
+static int s_id_cmp(const void *key, const void *elem)
 {
-    glci_result_t *r = v->scratch;
-    c->active_indexed = c->indexed = 0;
-    for (size_t i = 0; i < n; i++) {
-        int have = s_result(v, m[i].id, P, r);
-        if (have < 0)
-            return have;
-        if (!have || !glci_result_reported(v->st->fw, r))
-            continue;
-        c->indexed++;
-        c->active_indexed += m[i].active != 0;
-    }
+    return strcmp(key, elem);
+}
+
+static int s_count_one(void *ctx, const char *city, int reported)
+{
+    s_count_t *x = ctx;
+    if (!reported)
+        return 0;
+    x->c->indexed++;
+    x->c->active_indexed += !(x->n_inactive && bsearch(city, x->inactive, x->n_inactive,
+                                                       sizeof *x->inactive, s_id_cmp));
     return 0;
 }
 
 int glci_view_default_period(glci_view_t *v, glci_period_choice_t *out)
 {
-    s_member_t *m = NULL;
-    size_t n = 0, cap = 0, n_cand = 0, cap_cand = 0;
+    s_count_t x = {0};
+    size_t cap = 0, n_cand = 0, cap_cand = 0;
     uint32_t n_active = 0;
     glci_period_count_t *cand = NULL;
     MDB_cursor *cur = NULL;
     MDB_val k, d;
+    /* Active cities are counted and the revoked ones kept (usually few):
+     * a city with a reported index is in the rank view, which says so. */
     int rc = mdb_cursor_open(v->txn, v->st->dbi[S_DB_CITIES], &cur);
     if (rc != 0)
         return glci_store_code(rc);
@@ -116,15 +117,16 @@ int glci_view_default_period(glci_view_t *v, glci_period_choice_t *out)
             rc = GLCI_STORE_ECORRUPT;
             break;
         }
-        if (n == cap) {
-            cap = cap ? 2 * cap : 256;
-            m = glci_xrealloc(m, cap * sizeof *m);
+        if (rec.active) {
+            n_active++;
+            continue;
         }
-        memcpy(m[n].id, k.mv_data, k.mv_size);
-        m[n].id[k.mv_size] = 0;
-        m[n].active = rec.active != 0;
-        n_active += rec.active != 0;
-        n++;
+        if (x.n_inactive == cap) {
+            cap = cap ? 2 * cap : 16;
+            x.inactive = glci_xrealloc(x.inactive, cap * sizeof *x.inactive);
+        }
+        memcpy(x.inactive[x.n_inactive], k.mv_data, k.mv_size);
+        x.inactive[x.n_inactive++][k.mv_size] = 0;
     }
     mdb_cursor_close(cur);
     cur = NULL;
@@ -156,28 +158,20 @@ int glci_view_default_period(glci_view_t *v, glci_period_choice_t *out)
         rc = GLCI_STORE_ENODATA;
         goto out;
     }
-    /* Only the periods the rank view can make half are counted (a city
-     * with a reported index is ranked); when none is half, the latest
-     * with any reported index, counted in order until one is found. */
-    int found = 0;
-    for (size_t i = 0; rc == 0 && i < n_cand && !found; i++) {
-        size_t ranked = 0;
-        rc = glci_view_league_ranked(v, cand[i].period, GLCI_RANK_INDEX, 0, &ranked);
-        if (rc != 0 || ranked == 0 || 2 * (uint64_t)ranked < n_active)
-            continue;
-        rc = s_count(v, m, n, cand[i].period, &cand[i]);
-        found = rc == 0 && glci_period_half(&cand[i], n_active);
-    }
-    for (size_t i = 0; rc == 0 && !found && i < n_cand; i++) {
-        rc = s_count(v, m, n, cand[i].period, &cand[i]);
-        found = rc == 0 && cand[i].indexed > 0;
+    /* Counted from the latest down until one has half: the rule then
+     * picks it, and every later one is counted to be sure it has not. */
+    for (size_t i = 0; rc == 0 && i < n_cand; i++) {
+        x.c = &cand[i];
+        rc = glci_store_rank_each(v, cand[i].period, s_count_one, &x);
+        if (rc == 0 && glci_period_half(&cand[i], n_active))
+            break;
     }
     if (rc == 0 && glci_period_choose(cand, n_cand, n_active, out) != 0)
         rc = GLCI_STORE_ENODATA;
 out:
     if (cur)
         mdb_cursor_close(cur);
-    free(m);
+    free(x.inactive);
     free(cand);
     return rc == 0 ? 0 : glci_store_code(rc);
 }

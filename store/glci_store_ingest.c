@@ -659,33 +659,48 @@ static int s_write_obs(s_ingest_t *g, MDB_txn *txn, uint64_t *n_obs)
     return rc;
 }
 
+/* The state of a result its rank-view entry reflects. */
+typedef struct {
+    uint32_t has;
+    double index, coverage;
+    int reported;             /* glci_result_reported */
+} s_rank_state_t;
+
+static void s_rank_state(const glci_framework_t *fw, const glci_result_t *r, s_rank_state_t *s)
+{
+    s->has = r->has_index;
+    s->index = r->index;
+    s->coverage = r->coverage;
+    s->reported = glci_result_reported(fw, r);
+}
+
 /* Moves a city's rank-view entry from the old to the new state of its
  * result. */
 static int s_rank_move(s_ingest_t *g, MDB_txn *txn, const char *city, int32_t P,
-                       uint32_t old_has, double old_index, double old_cov,
-                       const glci_result_t *r)
+                       const s_rank_state_t *old, const glci_result_t *r)
 {
     MDB_dbi dbi = g->st->dbi[S_DB_RANK];
     unsigned char k[12 + GLCI_CITY_ID_MAX];
-    unsigned char v[8 + S_CITYZ_MAX];
+    unsigned char v[9 + S_CITYZ_MAX];
     MDB_val key = {0, k}, val;
-    int same_index = old_has && r->has_index &&
-                     memcmp(&old_index, &r->index, sizeof(double)) == 0;
+    int same_index = old->has && r->has_index &&
+                     memcmp(&old->index, &r->index, sizeof(double)) == 0;
     int rc;
 
-    if (old_has && !same_index) {
-        key.mv_size = glci_store_rank_key(k, P, old_index, city);
+    if (old->has && !same_index) {
+        key.mv_size = glci_store_rank_key(k, P, old->index, city);
         rc = mdb_del(txn, dbi, &key, NULL);
         if (rc != 0 && rc != MDB_NOTFOUND)
             return rc;
     }
     if (!r->has_index)
         return 0;
-    if (same_index && memcmp(&old_cov, &r->coverage, sizeof(double)) == 0)
+    int reported = glci_result_reported(g->st->fw, r);
+    if (same_index && memcmp(&old->coverage, &r->coverage, sizeof(double)) == 0 &&
+        reported == old->reported)
         return 0;
     key.mv_size = glci_store_rank_key(k, P, r->index, city);
-    memcpy(v, &r->coverage, 8);
-    val.mv_size = 8 + glci_store_cityz(v + 8, city);
+    val.mv_size = glci_store_rank_val(v, r->coverage, city, reported);
     val.mv_data = v;
     return mdb_put(txn, dbi, &key, &val, 0);
 }
@@ -754,8 +769,8 @@ static int s_write_results(s_ingest_t *g, MDB_txn *txn)
             break;
         }
         int existed = rc == 0;
-        uint32_t old_has = g->r->has_index;
-        double old_index = g->r->index, old_cov = g->r->coverage;
+        s_rank_state_t old;
+        s_rank_state(fw, g->r, &old);
         rc = 0;
         for (j = i; rc == 0 && j < g->n_upd && g->upd[j].order == u->order &&
                     g->upd[j].P == u->P; j++) {
@@ -786,7 +801,7 @@ static int s_write_results(s_ingest_t *g, MDB_txn *txn)
             rc = mdb_cursor_put(cur, &key, &val, 0);
         }
         if (rc == 0)
-            rc = s_rank_move(g, txn, city, u->P, old_has, old_index, old_cov, g->r);
+            rc = s_rank_move(g, txn, city, u->P, &old, g->r);
     }
     mdb_cursor_close(cur);
     return rc;

@@ -15,7 +15,7 @@
  *   obs           cityz | ind u16 | period i32   -> s_obsrec_t
  *   history       cityz | no u64                 -> s_histrec_t + source + NUL
  *   results       cityz | period i32             -> glci_result_t block
- *   rank          period i32 | rank key [8] | id -> coverage f64 + cityz
+ *   rank          period i32 | rank key [8] | id -> coverage f64 + cityz [+ flags u8]
  *   periods       period i32                     -> current observations u64
  *   rejects       no u64                         -> s_rejrec_t + strings
  *   city_rejects  cityz | no u64                 -> (empty)
@@ -180,6 +180,25 @@ size_t glci_store_obs_key(unsigned char *k, const char *city, uint32_t ind, int3
 size_t glci_store_hist_key(unsigned char *k, const char *city, uint64_t no);
 size_t glci_store_result_key(unsigned char *k, const char *city, int32_t period);
 size_t glci_store_rank_key(unsigned char *k, int32_t period, double index, const char *city);
+
+/* A rank-view value: the coverage f64, the cityz and, from schema 2, a
+ * flags byte: GLCI_RANK_REPORTED when the result holds a value of its own
+ * period (the default-period rule counts those without reading results;
+ * glci_result_reported). glci_store_rank_val writes one into v (at least
+ * 9 + S_CITYZ_MAX bytes) and returns its size; glci_store_rank_val_decode
+ * reads either form: 0 and *reported 1, 0, or -1 for a schema-1 entry
+ * without the byte; ECORRUPT. */
+#define GLCI_RANK_REPORTED 0x1u
+size_t glci_store_rank_val(unsigned char *v, double coverage, const char *city, int reported);
+int glci_store_rank_val_decode(const MDB_val *d, double *coverage, const char **city,
+                               int *reported);
+
+/* Calls each(ctx, city, reported) for every entry of period P's rank view
+ * (the cities with an index), in rank order; reported: the entry's flag
+ * (glci_result_reported), read from the result for a schema-1 entry.
+ * Stops at each's non-zero value and returns it; else 0, ECORRUPT, EIO. */
+int glci_store_rank_each(glci_view_t *v, int32_t period,
+                         int (*each)(void *ctx, const char *city, int reported), void *ctx);
 
 /* The rank view's 8 key bytes for an index: they sort (memcmp) in rank
  * order, higher index first; equal indices give equal keys

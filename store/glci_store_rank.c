@@ -44,6 +44,37 @@ double glci_store_rank_key_decode(const unsigned char key[8])
     return v;
 }
 
+size_t glci_store_rank_val(unsigned char *v, double coverage, const char *city, int reported)
+{
+    memcpy(v, &coverage, 8);
+    size_t n = 8 + glci_store_cityz(v + 8, city);
+    v[n] = reported ? GLCI_RANK_REPORTED : 0;
+    return n + 1;
+}
+
+int glci_store_rank_val_decode(const MDB_val *d, double *coverage, const char **city,
+                               int *reported)
+{
+    const char *p = d->mv_data;
+    if (d->mv_size < 10)
+        return GLCI_STORE_ECORRUPT;
+    const char *end = memchr(p + 8, 0, d->mv_size - 8);
+    if (!end || end == p + 8)
+        return GLCI_STORE_ECORRUPT;
+    size_t used = (size_t)(end - p) + 1;
+    if (used == d->mv_size)
+        *reported = -1;         /* schema 1: no flags byte */
+    else if (used + 1 == d->mv_size && !((unsigned char)p[used] & ~GLCI_RANK_REPORTED))
+        *reported = ((unsigned char)p[used] & GLCI_RANK_REPORTED) != 0;
+    else
+        return GLCI_STORE_ECORRUPT;
+    if (coverage)
+        memcpy(coverage, p, 8);
+    if (city)
+        *city = p + 8;
+    return 0;
+}
+
 /* ---- reading results in place ---------------------------------------- */
 
 /* The row of one city's result, read from the record in place (LMDB values
@@ -170,35 +201,73 @@ static int s_rank_view(glci_view_t *v, int32_t period, size_t limit,
             break;
         }
         pos++;
+        const char *city;
+        int reported;
+        if ((ids || (fn && (!limit || pos <= limit))) &&
+            glci_store_rank_val_decode(&d, &row.coverage, &city, &reported) != 0) {
+            rc = GLCI_STORE_ECORRUPT;
+            break;
+        }
         if (ids) {
-            if (d.mv_size < 10 || ((const char *)d.mv_data)[d.mv_size - 1] != 0) {
-                rc = GLCI_STORE_ECORRUPT;
-                break;
-            }
             if (ids->n == ids->cap) {
                 ids->cap = ids->cap ? 2 * ids->cap : 256;
                 ids->id = glci_xrealloc(ids->id, ids->cap * sizeof *ids->id);
             }
-            ids->id[ids->n++] = (const char *)d.mv_data + 8;
+            ids->id[ids->n++] = city;
         }
         if (!fn || (limit && pos > limit))
             continue;         /* counted only */
-        if (d.mv_size < 10 || ((const char *)d.mv_data)[d.mv_size - 1] != 0) {
-            rc = GLCI_STORE_ECORRUPT;
-            break;
-        }
         double index = glci_store_rank_key_decode((const unsigned char *)k.mv_data + 4);
         row.rank = glci_rank_at(pos, index, row.index, row.rank);
         row.index = index;
         row.score = index;
         row.has_index = 1;
-        memcpy(&row.coverage, d.mv_data, 8);
-        row.city = (const char *)d.mv_data + 8;
+        row.city = city;
         if ((cb = fn(ctx, &row)) != 0)
             break;
     }
     if (ranked)
         *ranked = pos;
+    return glci_store_walk_end(cur, rc, cb);
+}
+
+int glci_store_rank_each(glci_view_t *v, int32_t period,
+                         int (*each)(void *ctx, const char *city, int reported), void *ctx)
+{
+    int cb = 0;
+    MDB_cursor *cur;
+    unsigned char pk[4];
+    MDB_val k = {4, pk}, d;
+    int rc = mdb_cursor_open(v->txn, v->st->dbi[S_DB_RANK], &cur);
+    if (rc != 0)
+        return glci_store_code(rc);
+    glci_bei32_put(pk, period);
+    for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        if (k.mv_size < 13 || memcmp(k.mv_data, pk, 4) != 0) {
+            rc = MDB_NOTFOUND;
+            break;
+        }
+        const char *city;
+        int reported;
+        if (glci_store_rank_val_decode(&d, NULL, &city, &reported) != 0) {
+            rc = GLCI_STORE_ECORRUPT;
+            break;
+        }
+        if (reported < 0) {     /* schema 1, read only: ask the result */
+            unsigned char rk[S_CITYZ_MAX + 4];
+            MDB_val key = {glci_store_result_key(rk, city, period), rk}, rd;
+            if ((rc = mdb_get(v->txn, v->st->dbi[S_DB_RESULTS], &key, &rd)) != 0 ||
+                rd.mv_size != v->st->rsize) {
+                rc = rc == MDB_NOTFOUND || rc == 0 ? GLCI_STORE_ECORRUPT : rc;
+                break;
+            }
+            memcpy(v->scratch, rd.mv_data, rd.mv_size);
+            reported = glci_result_reported(v->st->fw, v->scratch);
+        }
+        if ((cb = each(ctx, city, reported)) != 0)
+            break;
+    }
     return glci_store_walk_end(cur, rc, cb);
 }
 

@@ -329,10 +329,14 @@ static int s_verify_results(s_verify_t *v, const char *city)
         if (v->stored->has_index) {
             unsigned char rk[12 + GLCI_CITY_ID_MAX];
             MDB_val rkey = {glci_store_rank_key(rk, P, v->stored->index, city), rk}, rd;
+            double cov;
+            const char *who;
+            int reported;
             if (mdb_get(v->txn, st->dbi[S_DB_RANK], &rkey, &rd) != 0)
                 s_diff(v, "%s period %d: ranked result is missing from the rank view", city, P);
-            else if (rd.mv_size != 8 + plen || memcmp(rd.mv_data, &v->stored->coverage, 8) != 0 ||
-                     memcmp((const char *)rd.mv_data + 8, pk, plen) != 0)
+            else if (glci_store_rank_val_decode(&rd, &cov, &who, &reported) != 0 ||
+                     memcmp(&cov, &v->stored->coverage, 8) != 0 || strcmp(who, city) != 0 ||
+                     (reported >= 0 && reported != glci_result_reported(fw, v->stored)))
                 s_diff(v, "%s period %d: rank view entry disagrees with the result", city, P);
         }
     }

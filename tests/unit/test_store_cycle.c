@@ -703,6 +703,25 @@ static void s_make_v1(fx_t *f)
         MDB_val nk = {strlen(ids[i]), ids[i]}, nd = {v1, recs[i]};
         assert_int_equal(mdb_put(txn, dbi, &nk, &nd, 0), 0);
     }
+    /* rank-view entries without their flags byte */
+    assert_int_equal(mdb_dbi_open(txn, "rank", 0, &dbi), 0);
+    assert_int_equal(mdb_cursor_open(txn, dbi, &cur), 0);
+    unsigned char rkeys[8][80], rvals[8][80];
+    size_t rkl[8], rvl[8], nr = 0;
+    for (int rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        assert_true(nr < 8 && k.mv_size <= 80 && d.mv_size <= 80);
+        memcpy(rkeys[nr], k.mv_data, k.mv_size);
+        rkl[nr] = k.mv_size;
+        memcpy(rvals[nr], d.mv_data, d.mv_size - 1);
+        rvl[nr++] = d.mv_size - 1;
+    }
+    mdb_cursor_close(cur);
+    assert_true(nr > 0);
+    for (size_t i = 0; i < nr; i++) {
+        MDB_val nk = {rkl[i], rkeys[i]}, nd = {rvl[i], rvals[i]};
+        assert_int_equal(mdb_put(txn, dbi, &nk, &nd, 0), 0);
+    }
     assert_int_equal(mdb_dbi_open(txn, "editions", 0, &dbi), 0);
     assert_int_equal(mdb_drop(txn, dbi, 1), 0);
     assert_int_equal(mdb_dbi_open(txn, "edition_rows", 0, &dbi), 0);
@@ -735,6 +754,7 @@ static void test_schema1_store(void **state)
     char err[256];
     glci_obs_t a[2] = {V("i1", 2024, 40), V("i3", 2024, 60)};
     s_ok(f, "alpha", a, 2, T0);
+    s_ok(f, "beta", a, 2, T0);
     s_make_v1(f);
 
     /* read as it is */
@@ -751,8 +771,12 @@ static void test_schema1_store(void **state)
     assert_int_equal(glci_view_editions(v, s_edition_count, &ne), 0);
     assert_int_equal(ne, 0);
     assert_int_equal(glci_view_asof(v, 2024, T0, &snap), 0);
-    assert_int_equal(snap.n, 1);                   /* last_seen bounds its history */
+    assert_int_equal(snap.n, 2);                   /* last_seen bounds its history */
     glci_snapshot_release(&snap);
+    glci_period_choice_t ch;                       /* from the results themselves */
+    assert_int_equal(glci_view_default_period(v, &ch), 0);
+    assert_int_equal(ch.period, 2024);
+    assert_int_equal(ch.active_indexed, 2);
     glci_view_end(&v);
     s_verify_ok(f);
     glci_store_close(&f->st);
@@ -762,6 +786,10 @@ static void test_schema1_store(void **state)
     assert_int_equal(glci_view_begin(f->st, &v), 0);
     assert_int_equal(glci_view_status(v, &s), 0);
     assert_int_equal(s.schema, 2);
+    glci_view_end(&v);
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    assert_int_equal(glci_view_default_period(v, &ch), 0);
+    assert_int_equal(ch.active_indexed, 2);
     glci_view_end(&v);
     glci_edition_spec_t spec = {.name = "after", .as_of = T0 + 10, .op = "op"};
     assert_int_equal(glci_store_edition_publish(f->st, &spec, T0 + 10, NULL, err, sizeof err), 0);
