@@ -147,12 +147,16 @@ int glci_cli_latest_period(const glci_cmd_t *cmd, const glci_cli_t *cli,
 
 /* ---- Which table: live, as of a time, or an edition (source.c) ---------- */
 
-/* A TIME on the command line (docs/CYCLE.md): "now", a date YYYY-MM-DD
- * (the end of that day, 23:59:59 UTC), YYYY-MM-DDTHH:MM:SSZ, or @SECONDS
- * (Unix time). Never after now. Returns 0, or prints the usage error and
- * returns 2. */
+/* A TIME on the command line (docs/CYCLE.md): "now" (now), a date
+ * YYYY-MM-DD (the end of that day, 23:59:59 UTC), YYYY-MM-DDTHH:MM:SSZ, or
+ * @SECONDS (Unix time). Returns 0, or prints the usage error and returns 2.
+ * Whether it is in the future is the store's to say (glci_cli_not_future). */
 int glci_args_time(const glci_cmd_t *cmd, const char *opt, const char *text, int64_t now,
                    int64_t *out);
+
+/* 0 if t is not after the store's now (glci_view_now); else prints "OPT
+ * TIME is in the future ..." and returns 1. */
+int glci_cli_not_future(const glci_cmd_t *cmd, glci_view_t *v, const char *opt, int64_t t);
 
 typedef enum { GLCI_SRC_LIVE, GLCI_SRC_ASOF, GLCI_SRC_EDITION } glci_src_kind_t;
 
@@ -163,6 +167,7 @@ typedef struct {
     int32_t period;
     glci_src_kind_t kind;
     int64_t as_of;
+    int as_of_now;              /* --as-of now: the store's now (glci_view_now) */
     const char *edition;
 } glci_src_args_t;
 

@@ -33,12 +33,22 @@ int glci_args_time(const glci_cmd_t *cmd, const char *opt, const char *text, int
         return glci_usage_error(cmd, "invalid time '%s' for %s (now, YYYY-MM-DD, "
                                 "YYYY-MM-DDTHH:MM:SSZ or @SECONDS, UTC)", text, opt);
     }
-    if (t > now)
-        return glci_usage_error(cmd, "%s %s%s is in the future (the store holds no later "
-                                "state than now)", opt, text,
-                                n == 10 ? " (the end of that day)" : "");
+    (void)now;
     *out = t;
     return 0;
+}
+
+int glci_cli_not_future(const glci_cmd_t *cmd, glci_view_t *v, const char *opt, int64_t t)
+{
+    int64_t now;
+    if (glci_view_now(v, (int64_t)time(NULL), &now) != 0)
+        now = (int64_t)time(NULL);
+    if (t <= now)
+        return 0;
+    char when[32];
+    glci_format_iso_time(t, when, sizeof when);
+    return glci_fail(cmd, "%s %s is in the future (the store holds no later state than now)",
+                     opt, when);
 }
 
 int glci_src_args(const glci_cmd_t *cmd, const glci_opt_t *period, const glci_opt_t *as_of,
@@ -58,6 +68,7 @@ int glci_src_args(const glci_cmd_t *cmd, const glci_opt_t *period, const glci_op
         if (glci_args_time(cmd, "--as-of", as_of->value, (int64_t)time(NULL), &out->as_of) != 0)
             return GLCI_EXIT_USAGE;
         out->kind = GLCI_SRC_ASOF;
+        out->as_of_now = strcmp(as_of->value, "now") == 0;
     }
     if (edition && edition->seen) {
         char why[256];
@@ -96,6 +107,11 @@ int glci_source_open(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_view_t *
             return glci_cli_store_fail(cmd, cli, rc, "cannot read the edition");
         return 0;
     case GLCI_SRC_ASOF:
+        if (a->as_of_now && (rc = glci_view_now(v, a->as_of, &out->args.as_of)) != 0)
+            return glci_cli_store_fail(cmd, cli, rc, "cannot read the store");
+        a = &out->args;
+        if (glci_cli_not_future(cmd, v, "--as-of", a->as_of) != 0)
+            return GLCI_EXIT_FAIL;
         glci_format_iso_time(a->as_of, when, sizeof when);
         if (!a->has_period) {
             rc = glci_view_asof_default_period(v, a->as_of, &out->choice);

@@ -200,6 +200,16 @@ int glci_store_hist_decode(const MDB_val *v, s_hist_t *out)
     return at == v->mv_size ? 0 : GLCI_STORE_ECORRUPT;
 }
 
+int glci_store_now(glci_store_t *st, MDB_txn *txn, int64_t now, int64_t *out)
+{
+    uint64_t last = 0;
+    int rc = glci_store_meta_u64(st, txn, "last_receive", &last);
+    if (rc != 0)
+        return rc;
+    *out = (int64_t)last > now ? (int64_t)last : now;
+    return 0;
+}
+
 int glci_store_receive_time(glci_store_t *st, MDB_txn *txn, int64_t now, int64_t *out)
 {
     uint64_t sealed = 0;

@@ -419,6 +419,12 @@ int glci_view_round(glci_view_t *v, int32_t period,
  * ENODATA on a store without data. */
 int glci_view_default_period(glci_view_t *v, glci_period_choice_t *out);
 
+/* "Now" for as-of purposes: now, or the latest receive time the store
+ * recorded when that is later (a write in the second of an edition is
+ * recorded after it: docs/CYCLE.md). As of the result, the store is its
+ * live state. 0 or a code. */
+int glci_view_now(glci_view_t *v, int64_t now, int64_t *out);
+
 /* ---- Snapshots: a period's table as of a time, or as published ---------- */
 
 typedef struct {
@@ -489,7 +495,9 @@ int glci_edition_name_check(const char *name, char *err, size_t errlen);
 typedef struct {
     const char *name;
     int32_t period;           /* 0: the default period as of as_of */
-    int64_t as_of;            /* at most now */
+    int64_t as_of;            /* at most the store's now (glci_view_now) */
+    int as_of_now;            /* as_of is "now": the store's now (glci_view_now),
+                                 which includes every write committed before */
     const char *op, *sudo_user;   /* who publishes (sudo_user may be NULL) */
 } glci_edition_spec_t;
 
@@ -498,8 +506,8 @@ typedef struct {
  * transaction, with its ranks and the framework hash. From then on no
  * write is recorded as received at or before as_of, so the edition stays
  * equal to its recomputation. *out (may be NULL) describes it. EEXIST (the
- * name is taken: nothing changes), EINVAL (bad name, as_of after now, a
- * period outside the framework), ENODATA (no result of the period as of
+ * name is taken: nothing changes), EINVAL (bad name, as_of after the
+ * store's now, a period outside the framework), ENODATA (no result of the period as of
  * then), ERDONLY, ENOSPC; err names it. */
 int glci_store_edition_publish(glci_store_t *st, const glci_edition_spec_t *spec, int64_t now,
                                glci_edition_t *out, char *err, size_t errlen);

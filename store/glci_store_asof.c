@@ -261,6 +261,11 @@ int glci_store_asof_snapshot(glci_store_t *st, MDB_txn *txn, int32_t period, int
     return 0;
 }
 
+int glci_view_now(glci_view_t *v, int64_t now, int64_t *out)
+{
+    return glci_store_now(v->st, v->txn, now, out);
+}
+
 int glci_view_asof(glci_view_t *v, int32_t period, int64_t as_of, glci_snapshot_t *out)
 {
     return glci_store_asof_snapshot(v->st, v->txn, period, as_of, 0, out);

@@ -189,6 +189,7 @@ typedef struct {
 
 #define S_PUB_EXISTS 1101
 #define S_PUB_NODATA 1102
+#define S_PUB_FUTURE 1103
 
 static int s_publish_txn(MDB_txn *txn, void *vctx)
 {
@@ -208,10 +209,22 @@ static int s_publish_txn(MDB_txn *txn, void *vctx)
     }
     if (rc != GLCI_STORE_ENOENT)
         return rc;
+    int64_t as_of = spec->as_of, store_now;
+    if ((rc = glci_store_now(st, txn, x->now, &store_now)) != 0)
+        return rc;
+    if (spec->as_of_now)
+        as_of = store_now;
+    if (as_of > store_now) {
+        char t[32];
+        glci_format_iso_time(as_of, t, sizeof t);
+        glci_errf(x->err, x->errlen, "as-of time %s is in the future: an edition freezes what "
+                  "the store held", t);
+        return S_PUB_FUTURE;
+    }
     int32_t period = spec->period;
     if (period == 0) {
         glci_period_choice_t ch;
-        rc = glci_store_asof_default(st, txn, spec->as_of, &ch);
+        rc = glci_store_asof_default(st, txn, as_of, &ch);
         if (rc == GLCI_STORE_ENODATA) {
             glci_errf(x->err, x->errlen, "no data in the store as of that time");
             return S_PUB_NODATA;
@@ -220,7 +233,7 @@ static int s_publish_txn(MDB_txn *txn, void *vctx)
             return rc;
         period = ch.period;
     }
-    if ((rc = glci_store_asof_snapshot(st, txn, period, spec->as_of, 0, &snap)) != 0)
+    if ((rc = glci_store_asof_snapshot(st, txn, period, as_of, 0, &snap)) != 0)
         return rc;
     if (snap.n == 0) {
         glci_errf(x->err, x->errlen, "no data for period %d as of that time", (int)period);
@@ -235,7 +248,7 @@ static int s_publish_txn(MDB_txn *txn, void *vctx)
     rec.n_ranked = (uint32_t)snap.n_ranked;
     rec.who_len = (uint16_t)strlen(who);
     rec.sudo_len = (uint16_t)strlen(sudo);
-    rec.as_of = spec->as_of;
+    rec.as_of = as_of;
     rec.published = x->now;
     memcpy(rec.fw_hash, st->fw->hash, 32);
     size_t len = sizeof rec + rec.who_len + 1u + rec.sudo_len + 1u;
@@ -259,8 +272,8 @@ static int s_publish_txn(MDB_txn *txn, void *vctx)
     uint64_t sealed = 0;
     if (rc == 0)
         rc = glci_store_meta_u64(st, txn, "sealed_until", &sealed);
-    if (rc == 0 && (int64_t)sealed < spec->as_of)
-        rc = glci_store_meta_put_u64(st, txn, "sealed_until", (uint64_t)spec->as_of);
+    if (rc == 0 && (int64_t)sealed < as_of)
+        rc = glci_store_meta_put_u64(st, txn, "sealed_until", (uint64_t)as_of);
     if (rc == 0 && x->out) {
         MDB_val dk = {strlen(spec->name), (void *)spec->name}, dd;
         if ((rc = mdb_get(txn, st->dbi[S_DB_EDITIONS], &dk, &dd)) == 0)
@@ -280,13 +293,6 @@ int glci_store_edition_publish(glci_store_t *st, const glci_edition_spec_t *spec
     }
     if (glci_edition_name_check(spec->name, err, errlen) != 0)
         return GLCI_STORE_EINVAL;
-    if (spec->as_of > now) {
-        char t[32];
-        glci_format_iso_time(spec->as_of, t, sizeof t);
-        glci_errf(err, errlen, "as-of time %s is in the future: an edition freezes what the "
-                  "store held", t);
-        return GLCI_STORE_EINVAL;
-    }
     if (spec->period != 0 && (spec->period < fw->first_period || spec->period > fw->last_period)) {
         glci_errf(err, errlen, "period %d is outside the framework's [%d, %d]", (int)spec->period,
                   (int)fw->first_period, (int)fw->last_period);
@@ -306,6 +312,8 @@ int glci_store_edition_publish(glci_store_t *st, const glci_edition_spec_t *spec
         return GLCI_STORE_EEXIST;
     case S_PUB_NODATA:
         return GLCI_STORE_ENODATA;
+    case S_PUB_FUTURE:
+        return GLCI_STORE_EINVAL;
     default:
         rc = glci_store_code(rc);
         glci_errf(err, errlen, "%s: cannot write: %s", st->dir, glci_store_strerror(rc));

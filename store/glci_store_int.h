@@ -275,6 +275,10 @@ int glci_store_hist_decode(const MDB_val *v, s_hist_t *out);
  * edition froze stays the as-of recomputation at its time. */
 int glci_store_receive_time(glci_store_t *st, MDB_txn *txn, int64_t now, int64_t *out);
 
+/* "Now" as the store knows it: now, or the latest receive time recorded
+ * (meta last_receive) when the sealing above put that ahead of the clock. */
+int glci_store_now(glci_store_t *st, MDB_txn *txn, int64_t now, int64_t *out);
+
 /* Meta u64 counters (absent = 0). */
 int glci_store_meta_u64(glci_store_t *st, MDB_txn *txn, const char *name, uint64_t *out);
 int glci_store_meta_put_u64(glci_store_t *st, MDB_txn *txn, const char *name, uint64_t v);

@@ -75,7 +75,6 @@ static int setup(void **state)
 {
     fx_t *f = calloc(1, sizeof *f);
     char path[128], err[256];
-    T0 = (int64_t)time(NULL);
     snprintf(f->dir, sizeof f->dir, "/tmp/glci-cycle-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
     snprintf(path, sizeof path, "%s.ini", f->dir);
@@ -92,6 +91,7 @@ static int setup(void **state)
                                              sizeof err), 0);
         f->seq[i] = 1;
     }
+    T0 = (int64_t)time(NULL);   /* after the cities were registered */
     *state = f;
     return 0;
 }
@@ -620,6 +620,21 @@ static void test_editions(void **state)
     }
     glci_snapshot_release(&s);
     glci_snapshot_release(&asof);
+    glci_view_end(&v);
+
+    /* "now" in the same second: the store's now, which the revision
+     * recorded after the first edition is not later than */
+    glci_edition_spec_t now2 = {.name = "same-second", .as_of = T0 + 100, .as_of_now = 1,
+                                .op = "root"};
+    assert_int_equal(glci_store_edition_publish(f->st, &now2, T0 + 100, &e, err, sizeof err), 0);
+    assert_int_equal(e.as_of, T0 + 101);
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    assert_int_equal(glci_view_edition_rows(v, "same-second", &s), 0);
+    assert_true(glci_result_slot_c(f->fw, s_row(&s, "alpha"), 0)->value == 99);
+    int64_t store_now = 0;
+    assert_int_equal(glci_view_now(v, T0 + 100, &store_now), 0);
+    assert_int_equal(store_now, T0 + 101);
+    glci_snapshot_release(&s);
     glci_view_end(&v);
     s_verify_ok(f);
     free(alpha);
