@@ -101,14 +101,8 @@ static int s_json_head(const s_missing_t *m, const char *due)
     json_t *head = json_pack("{s:i, s:s, s:b, s:b}", "period", (int)m->period, "due", due,
                              "past_due", m->past_due, "round",
                              glci_round_is(m->fw, m->period));
-    char *text = head ? json_dumps(head, JSON_PRESERVE_ORDER) : NULL;
+    int rc = glci_json_write_head(head, "rows", stdout);
     json_decref(head);
-    if (!text)
-        return -1;
-    size_t len = strlen(text);
-    int rc = len < 2 || fwrite(text, 1, len - 1, stdout) != len - 1 ||
-             fputs(", \"rows\": [", stdout) == EOF ? -1 : 0;
-    free(text);
     return rc;
 }
 

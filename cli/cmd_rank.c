@@ -113,14 +113,8 @@ static int s_json_head(FILE *out, const glci_source_t *src, glci_rank_by_t by,
                              (json_int_t)ranked);
     if (head)
         glci_source_json(src, head);
-    char *text = head ? json_dumps(head, JSON_PRESERVE_ORDER) : NULL;
+    int rc = glci_json_write_head(head, "rows", out);
     json_decref(head);
-    if (!text)
-        return -1;
-    size_t len = strlen(text);
-    int rc = len < 2 || fwrite(text, 1, len - 1, out) != len - 1 ||
-             fputs(", \"rows\": [", out) == EOF ? -1 : 0;
-    free(text);
     return rc;
 }
 

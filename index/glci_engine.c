@@ -175,6 +175,15 @@ static void s_set_slot(const glci_framework_t *fw, glci_slot_t *s, uint32_t i,
     s->present = 1;
 }
 
+/* The path above indicator ind: its focus area, that area, the index. */
+static void s_path(const glci_framework_t *fw, glci_result_t *r, uint32_t ind)
+{
+    uint32_t f = fw->ind[ind].focus;
+    s_focus(fw, r, f);
+    s_area(fw, r, fw->focus[f].area);
+    s_top(fw, r);
+}
+
 /* ---- Entry points ------------------------------------------------------ */
 
 int glci_index_full(const glci_framework_t *fw, glci_obs_lookup_fn lookup,
@@ -227,10 +236,7 @@ int glci_index_apply(const glci_framework_t *fw, glci_result_t *r,
         return 0;               /* same value again: nothing can change */
     if (!before.present)
         r->n_values++;
-    uint32_t f = fw->ind[ind].focus;
-    s_focus(fw, r, f);
-    s_area(fw, r, fw->focus[f].area);
-    s_top(fw, r);
+    s_path(fw, r, ind);
     return 1;
 }
 
@@ -251,10 +257,7 @@ int glci_index_reset(const glci_framework_t *fw, glci_result_t *r, uint32_t ind,
         r->n_values--;
     else if (!before.present && s->present)
         r->n_values++;
-    uint32_t f = fw->ind[ind].focus;
-    s_focus(fw, r, f);
-    s_area(fw, r, fw->focus[f].area);
-    s_top(fw, r);
+    s_path(fw, r, ind);
     return 1;
 }
 

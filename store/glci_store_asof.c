@@ -152,48 +152,10 @@ static int s_result(s_asof_t *a, int32_t P)
     return a->r->n_values > 0;
 }
 
-/* The stored result of (city, P) into a->r; 1 if there is one, 0 if not,
- * or a negative code. */
+/* The stored result of (city, P) into a->r: 1, 0, or a negative code. */
 static int s_stored(s_asof_t *a, const char *city, int32_t P)
 {
-    unsigned char k[S_CITYZ_MAX + 4];
-    MDB_val key = {glci_store_result_key(k, city, P), k}, d;
-    int rc = mdb_get(a->txn, a->st->dbi[S_DB_RESULTS], &key, &d);
-    if (rc == MDB_NOTFOUND)
-        return 0;
-    if (rc != 0)
-        return glci_store_code(rc);
-    if (d.mv_size != a->st->rsize)
-        return GLCI_STORE_ECORRUPT;
-    memcpy(a->r, d.mv_data, d.mv_size);
-    return 1;
-}
-
-/* Calls each(ctx, id, rec) for every city in id order. */
-static int s_each_city(MDB_txn *txn, glci_store_t *st,
-                       int (*each)(void *ctx, const char *id, const s_cityrec_t *rec),
-                       void *ctx)
-{
-    MDB_cursor *cur;
-    MDB_val k, d;
-    char id[GLCI_CITY_ID_MAX + 1];
-    int cb = 0, rc = mdb_cursor_open(txn, st->dbi[S_DB_CITIES], &cur);
-    if (rc != 0)
-        return glci_store_code(rc);
-    for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
-         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
-        s_cityrec_t rec;
-        if (k.mv_size == 0 || k.mv_size > GLCI_CITY_ID_MAX ||
-            glci_store_city_decode(&d, &rec) != 0) {
-            rc = GLCI_STORE_ECORRUPT;
-            break;
-        }
-        memcpy(id, k.mv_data, k.mv_size);
-        id[k.mv_size] = 0;
-        if ((cb = each(ctx, id, &rec)) != 0)
-            break;
-    }
-    return glci_store_walk_end(cur, rc, cb);
+    return glci_store_result_read(a->st, a->txn, city, P, a->r);
 }
 
 /* ---- one period -------------------------------------------------------------- */
@@ -250,7 +212,7 @@ int glci_store_asof_snapshot(glci_store_t *st, MDB_txn *txn, int32_t period, int
     s_asof_t a;
     s_asof_init(&a, st, txn, as_of, honest);
     s_period_t x = {.a = &a, .period = period, .out = out};
-    int rc = s_each_city(txn, st, s_period_city, &x);
+    int rc = glci_store_each_city(st, txn, s_period_city, &x);
     s_asof_release(&a);
     if (rc != 0) {
         glci_snapshot_release(out);
@@ -370,7 +332,7 @@ int glci_store_asof_default(glci_store_t *st, MDB_txn *txn, int64_t as_of,
         x.slast = x.slast > fw->last_period - fw->carry_forward ? fw->last_period
                                                                  : x.slast + fw->carry_forward;
     if (rc == 0)
-        rc = s_each_city(txn, st, s_counts_city, &x);
+        rc = glci_store_each_city(st, txn, s_counts_city, &x);
     size_t n = 0;
     glci_period_count_t *cands = NULL;
     if (rc == 0) {

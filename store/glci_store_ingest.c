@@ -365,6 +365,27 @@ static void s_pend_init(s_ingest_t *g)
     g->pend_mask = cap - 1;
 }
 
+/* The stored current value of (city, ind, period): *has, *value. */
+static int s_obs_get(s_ingest_t *g, MDB_txn *txn, const char *city, uint32_t ind,
+                     int32_t period, int *has, double *value)
+{
+    unsigned char k[S_CITYZ_MAX + 6];
+    MDB_val key = {glci_store_obs_key(k, city, ind, period), k}, val;
+    int rc = mdb_get(txn, g->st->dbi[S_DB_OBS], &key, &val);
+    *has = 0;
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc != 0)
+        return rc;
+    if (val.mv_size != sizeof(s_obsrec_t))
+        return GLCI_STORE_ECORRUPT;
+    s_obsrec_t o;
+    memcpy(&o, val.mv_data, sizeof o);
+    *has = 1;
+    *value = o.value;
+    return 0;
+}
+
 /* Whether (city, ind, period) has a current value at this point of the
  * transaction: left by an earlier item, else stored. *value receives it. */
 static int s_current(s_ingest_t *g, MDB_txn *txn, uint32_t city, uint32_t ind, int32_t period,
@@ -380,21 +401,7 @@ static int s_current(s_ingest_t *g, MDB_txn *txn, uint32_t city, uint32_t ind, i
             return 0;
         }
     }
-    unsigned char k[S_CITYZ_MAX + 6];
-    MDB_val key = {glci_store_obs_key(k, g->cities[city].id, ind, period), k}, val;
-    int rc = mdb_get(txn, g->st->dbi[S_DB_OBS], &key, &val);
-    *has = 0;
-    if (rc == MDB_NOTFOUND)
-        return 0;
-    if (rc != 0)
-        return rc;
-    if (val.mv_size != sizeof(s_obsrec_t))
-        return GLCI_STORE_ECORRUPT;
-    s_obsrec_t o;
-    memcpy(&o, val.mv_data, sizeof o);
-    *has = 1;
-    *value = o.value;
-    return 0;
+    return s_obs_get(g, txn, g->cities[city].id, ind, period, has, value);
 }
 
 /* Writes one rejected observation to the log and the city's reject index;
@@ -712,23 +719,13 @@ static int s_fallback(s_ingest_t *g, MDB_txn *txn, const char *city, uint32_t in
                       int *has, int32_t *p, double *v)
 {
     const glci_framework_t *fw = g->st->fw;
-    unsigned char k[S_CITYZ_MAX + 6];
     *has = 0;
     for (int32_t q = P; q >= P - fw->carry_forward && q >= fw->first_period; q--) {
-        MDB_val key = {glci_store_obs_key(k, city, ind, q), k}, val;
-        int rc = mdb_get(txn, g->st->dbi[S_DB_OBS], &key, &val);
-        if (rc == MDB_NOTFOUND)
-            continue;
-        if (rc != 0)
+        int rc = s_obs_get(g, txn, city, ind, q, has, v);
+        if (rc != 0 || *has) {
+            *p = q;
             return rc;
-        if (val.mv_size != sizeof(s_obsrec_t))
-            return GLCI_STORE_ECORRUPT;
-        s_obsrec_t o;
-        memcpy(&o, val.mv_data, sizeof o);
-        *has = 1;
-        *p = q;
-        *v = o.value;
-        return 0;
+        }
     }
     return 0;
 }

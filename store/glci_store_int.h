@@ -211,6 +211,18 @@ double glci_store_rank_key_decode(const unsigned char key[8]);
  * to a store code. Closes cur. */
 int glci_store_walk_end(MDB_cursor *cur, int rc, int cb);
 
+/* Calls each(ctx, id, rec) for every city in id order (rec a decoded copy,
+ * id terminated, both valid during the call). Stops at each's non-zero
+ * value and returns it; else 0, ECORRUPT or EIO. */
+int glci_store_each_city(glci_store_t *st, MDB_txn *txn,
+                         int (*each)(void *ctx, const char *id, const s_cityrec_t *rec),
+                         void *ctx);
+
+/* Copies the stored result of (city, P) into dst (st->rsize bytes,
+ * aligned): 1, 0 when there is none, or a negative code (ECORRUPT, EIO). */
+int glci_store_result_read(glci_store_t *st, MDB_txn *txn, const char *city, int32_t period,
+                           void *dst);
+
 /* Calls each(ctx, city, rec) for every city with a result for period, in
  * id order, rec pointing at the stored result in the map (valid during the
  * call; not aligned); the cities named in skip[0..n_skip) (sorted by

@@ -640,6 +640,17 @@ static void test_editions(void **state)
     free(alpha);
 }
 
+/* The store's environment opened with raw LMDB (the store closed), a
+ * write transaction begun: for changing records behind the store's back. */
+static void s_raw_begin(fx_t *f, MDB_env **env, MDB_txn **txn)
+{
+    glci_store_close(&f->st);
+    assert_int_equal(mdb_env_create(env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(*env, 32), 0);
+    assert_int_equal(mdb_env_open(*env, f->dir, 0, 0600), 0);
+    assert_int_equal(mdb_txn_begin(*env, NULL, 0, txn), 0);
+}
+
 /* verify catches an edition row changed behind the store's back */
 static void test_edition_tamper(void **state)
 {
@@ -651,17 +662,13 @@ static void test_edition_tamper(void **state)
     glci_edition_spec_t spec = {.name = "e1", .period = 2024, .as_of = T0 + 1, .op = "op"};
     assert_int_equal(glci_store_edition_publish(f->st, &spec, T0 + 1, NULL, err, sizeof err), 0);
     s_verify_ok(f);
-    glci_store_close(&f->st);
 
     MDB_env *env;
     MDB_txn *txn;
     MDB_dbi dbi;
     MDB_cursor *cur;
     MDB_val k, d;
-    assert_int_equal(mdb_env_create(&env), 0);
-    assert_int_equal(mdb_env_set_maxdbs(env, 32), 0);
-    assert_int_equal(mdb_env_open(env, f->dir, 0, 0600), 0);
-    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    s_raw_begin(f, &env, &txn);
     assert_int_equal(mdb_dbi_open(txn, "edition_rows", 0, &dbi), 0);
     assert_int_equal(mdb_cursor_open(txn, dbi, &cur), 0);
     assert_int_equal(mdb_cursor_get(cur, &k, &d, MDB_FIRST), 0);
@@ -690,16 +697,12 @@ static void test_edition_tamper(void **state)
  * tables, schema number 1. */
 static void s_make_v1(fx_t *f)
 {
-    glci_store_close(&f->st);
     MDB_env *env;
     MDB_txn *txn;
     MDB_dbi dbi;
     MDB_cursor *cur;
     MDB_val k, d;
-    assert_int_equal(mdb_env_create(&env), 0);
-    assert_int_equal(mdb_env_set_maxdbs(env, 32), 0);
-    assert_int_equal(mdb_env_open(env, f->dir, 0, 0600), 0);
-    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    s_raw_begin(f, &env, &txn);
     assert_int_equal(mdb_dbi_open(txn, "cities", 0, &dbi), 0);
     assert_int_equal(mdb_cursor_open(txn, dbi, &cur), 0);
     const size_t v1 = 176;      /* the schema-1 record */
