@@ -131,7 +131,8 @@ static void test_help_everywhere(void **state)
         {"init", NULL}, {"collector-key", NULL}, {"city", "add"}, {"city", "list"},
         {"city", "revoke"}, {"city", "key-add"}, {"city", "key-remove"}, {"rank", NULL}, {"show", NULL}, {"history", NULL},
         {"export", NULL}, {"status", NULL}, {"rejects", NULL}, {"verify", NULL},
-        {"backup", NULL}, {"framework", NULL}};
+        {"backup", NULL}, {"framework", NULL}, {"missing", NULL}, {"retract", NULL},
+        {"correct", NULL}, {"edition", "publish"}, {"edition", "list"}, {"edition", "diff"}};
     cli_out_t o;
     assert_int_equal(cli_run(&o, "--help", NULL), 0);
     assert_non_null(strstr(o.out, "usage: glci"));
@@ -1234,6 +1235,111 @@ static void test_verify_backup(void **state)
     cli_out_release(&o);
 }
 
+/* The reporting cycle's commands on a store of their own (it gets an
+ * edition): every refusal is one line (or the usage), nothing changes. */
+static void test_cycle_commands(void **state)
+{
+    char dir[256], store[300];
+    cli_tmpdir(dir, sizeof dir);
+    snprintf(store, sizeof store, "%s/store", dir);
+    glci_store_t *st = cli_store_create(store, cli_tiny_framework(dir), 0);
+    cli_fill_fixture(st);
+    glci_store_close(&st);
+    cli_out_t o;
+
+    cli_run(&o, "--store", store, "edition", NULL);
+    cli_expect_usage(&o, "edition needs a subcommand: publish, list or diff");
+    cli_out_release(&o);
+    cli_run(&o, "--store", store, "edition", "frob", NULL);
+    cli_expect_usage(&o, "unknown edition subcommand 'frob'");
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", store, "edition", "list", NULL), 0);
+    assert_non_null(strstr(o.out, "no editions published"));
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", store, "--format", "json", "edition", "publish",
+                             "e1", "--period", "2025", NULL), 0);
+    json_t *j = cli_json(&o);
+    assert_int_equal(s_num(j, "cities"), 5);
+    assert_int_equal(s_num(j, "ranked"), 4);
+    json_decref(j);
+    cli_out_release(&o);
+    cli_run(&o, "--store", store, "edition", "diff", "e1", "nope", NULL);
+    s_expect_fail(&o, "no edition 'nope' in the store");
+    cli_out_release(&o);
+    cli_run(&o, "--store", store, "edition", "publish", "e2", "--period", "1990", NULL);
+    s_expect_fail(&o, "period 1990 is outside the framework's [2000, 2100]");
+    cli_out_release(&o);
+    cli_run(&o, "--store", store, "edition", "publish", "e2", "--period", "2010", NULL);
+    s_expect_fail(&o, "no data for period 2010 as of that time");
+    cli_out_release(&o);
+    cli_run(&o, "--store", store, "edition", "publish", "-x", NULL);
+    cli_expect_usage(&o, "unknown option '-x'");
+    cli_out_release(&o);
+    cli_run(&o, "--store", store, "edition", "publish", "a/b", NULL);
+    cli_expect_usage(&o, "edition name 'a/b' is not valid");
+    cli_out_release(&o);
+    cli_run(&o, "--store", store, "rank", "--as-of", "2025-13-01", NULL);
+    cli_expect_usage(&o, "invalid time '2025-13-01' for --as-of");
+    cli_out_release(&o);
+    cli_run(&o, "--store", store, "export", "--edition", "e1", "--format", "xlsx", "--out",
+            "x.xlsx", NULL);
+    cli_expect_usage(&o, "--format xlsx exports the live store");
+    cli_out_release(&o);
+    /* the edition reads back in every format; verify proves it */
+    assert_int_equal(cli_run(&o, "--store", store, "--format", "csv", "rank", "--edition", "e1",
+                             NULL), 0);
+    assert_non_null(strstr(o.out, "1,gamma,Gamma,85,1\r\n"));
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", store, "edition", "diff", "e1", "e1", NULL), 0);
+    assert_non_null(strstr(o.out, "0 cities changed rank, 0 changed index"));
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", store, "--format", "csv", "edition", "list", NULL),
+                     0);
+    assert_non_null(strstr(o.out, "name,period,as_of,published,by,cities,ranked,framework\r\n"
+                                  "e1,2025,"));
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", store, "verify", NULL), 0);
+    cli_out_release(&o);
+    /* history of an operator's work, and the refusals of correct */
+    assert_int_equal(cli_run(&o, "--store", store, "correct", "alpha", "i3", "2025", "61",
+                             "--reason", "re-keyed", NULL), 0);
+    assert_non_null(strstr(o.out, "corrected i3 of alpha for 2025 to 61 (was 60)"));
+    cli_out_release(&o);
+    cli_run(&o, "--store", store, "correct", "alpha", "i3", "2025", NULL);
+    cli_expect_usage(&o, "missing argument");
+    cli_out_release(&o);
+    cli_run(&o, "--store", store, "retract", "Bad!", "i3", "2025", "--reason", "x", NULL);
+    cli_expect_usage(&o, "city id 'Bad!' is not valid");
+    cli_out_release(&o);
+    cli_run(&o, "--store", store, "retract", "alpha", "i3", "20x5", "--reason", "x", NULL);
+    cli_expect_usage(&o, "invalid period '20x5'");
+    cli_out_release(&o);
+    /* the edition did not move; the live table did */
+    assert_int_equal(cli_run(&o, "--store", store, "--format", "json", "show", "alpha",
+                             "--edition", "e1", NULL), 0);
+    j = cli_json(&o);
+    assert_string_equal(s_str(j, "edition"), "e1");
+    json_decref(j);
+    cli_out_release(&o);
+    /* missing on the fixture: every city partial or missing for 2025 */
+    assert_int_equal(cli_run(&o, "--store", store, "--format", "json", "missing", "--period",
+                             "2025", NULL), 0);
+    j = cli_json(&o);
+    json_t *rows = s_get(j, "rows");
+    assert_int_equal(json_array_size(rows), 6);
+    assert_string_equal(s_str(json_array_get(rows, 0), "city"), "alpha");
+    assert_string_equal(s_str(json_array_get(rows, 0), "status"), "partial");
+    assert_string_equal(s_str(json_array_get(rows, 4), "city"), "gamma");
+    assert_string_equal(s_str(json_array_get(rows, 4), "status"), "complete");
+    assert_string_equal(s_str(json_array_get(rows, 5), "status"), "missing");
+    json_decref(j);
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", s_empty, "missing", "--period", "2025", NULL), 0);
+    assert_non_null(strstr(o.out, "no active cities"));
+    cli_out_release(&o);
+    cli_rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1256,6 +1362,7 @@ int main(void)
         cmocka_unit_test(test_city_admin),
         cmocka_unit_test(test_city_keys),
         cmocka_unit_test(test_verify_backup),
+        cmocka_unit_test(test_cycle_commands),
     };
     return cmocka_run_group_tests(tests, s_group_setup, s_group_teardown);
 }

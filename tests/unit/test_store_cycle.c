@@ -310,6 +310,19 @@ static void test_retraction_in_one_batch(void **state)
     assert_true(glci_result_slot_c(f->fw, r, 0)->value == 55);
     assert_int_equal(r->n_values, 2);
     free(r);
+    /* a retraction that carries a value is malformed, the rest stands */
+    glci_obs_t both[2] = {R("i3", 2024), V("i4", 2024, 1)};
+    both[0].has_value = 1;
+    both[0].value = 3;
+    s_send(f, "beta", both, 2, T0, &res);
+    assert_int_equal(res.n_rejections, 1);
+    assert_int_equal(res.rejections[0].reason, GLCI_REJECT_MALFORMED);
+    assert_string_equal(res.rejections[0].message, "i3: a retraction carries no value");
+    glci_batch_result_release(&res);
+    r = s_result(f, "beta", 2024);
+    assert_true(glci_result_slot_c(f->fw, r, 2)->present);     /* i3 still stands */
+    assert_true(glci_result_slot_c(f->fw, r, 3)->present);
+    free(r);
     /* value, then retraction, in one batch: nothing stays */
     glci_obs_t p[2] = {V("i2", 2022, 5), R("i2", 2022)};
     s_ok(f, "beta", p, 2, T0 + 1);
