@@ -79,7 +79,7 @@ static int s_decode(const MDB_val *k, const MDB_val *d, glci_edition_t *out)
 
 int glci_store_edition_get(glci_store_t *st, MDB_txn *txn, const char *name, glci_edition_t *out)
 {
-    if (st->v1_readonly)
+    if (!st->has_db[S_DB_EDITIONS] || !st->has_db[S_DB_EDITION_ROWS])
         return GLCI_STORE_ENOENT;
     MDB_val k = {strlen(name), (void *)name}, d;
     if (k.mv_size == 0 || k.mv_size > GLCI_EDITION_NAME_MAX)
@@ -100,7 +100,7 @@ int glci_view_edition(glci_view_t *v, const char *name, glci_edition_t *out)
 int glci_view_editions(glci_view_t *v, int (*fn)(void *ctx, const glci_edition_t *e),
                        void *ctx)
 {
-    if (v->st->v1_readonly)
+    if (!v->st->has_db[S_DB_EDITIONS])
         return 0;
     MDB_cursor *cur;
     MDB_val k, d;

@@ -1248,7 +1248,7 @@ static void test_cycle_commands(void **state)
     cli_out_t o;
 
     cli_run(&o, "--store", store, "edition", NULL);
-    cli_expect_usage(&o, "edition needs a subcommand: publish, list or diff");
+    cli_expect_usage(&o, "edition needs a subcommand: publish, list, diff");
     cli_out_release(&o);
     cli_run(&o, "--store", store, "edition", "frob", NULL);
     cli_expect_usage(&o, "unknown edition subcommand 'frob'");
