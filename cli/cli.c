@@ -292,11 +292,6 @@ int glci_cli_default_period(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_v
     return 0;
 }
 
-int glci_cli_latest_period(const glci_cmd_t *cmd, const glci_cli_t *cli,
-                           glci_view_t *v, int32_t *out)
-{
-    return glci_cli_default_period(cmd, cli, v, NULL, out);
-}
 
 /* ---- The ranked results of one period ---------------------------------- */
 

@@ -144,10 +144,6 @@ void glci_period_from_snapshot(glci_snapshot_t *s, glci_period_t *out);
 int glci_cli_default_period(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_view_t *v,
                             glci_period_choice_t *choice, int32_t *out);
 
-/* The same, for callers written when the default was the latest period
- * with data: it is the one rule now. */
-int glci_cli_latest_period(const glci_cmd_t *cmd, const glci_cli_t *cli,
-                           glci_view_t *v, int32_t *out);
 
 /* ---- Which table: live, as of a time, or an edition (source.c) ---------- */
 
