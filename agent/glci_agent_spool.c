@@ -148,14 +148,28 @@ static void s_done_log(const char *to, const char *name, const char *what)
     fclose(f);
 }
 
-static int s_done_file(const char *spool, const char *name, const char *what, char *err,
-                       size_t errlen)
+/* The path spool/name gets in done/ (name, or name.1, name.2... when
+ * taken). */
+static void s_done_name(const char *spool, const char *name, char *to, size_t len)
+{
+    char dir[GLCI_AGENT_PATH_MAX + 16];
+    snprintf(dir, sizeof dir, "%s/done", spool);
+    s_free_name(dir, name, to, len);
+}
+
+/* Moves spool/name to done/: to `to` when given (chosen by s_done_name
+ * before its rows were queued, so the outbox knows where it went), else to
+ * a free name there; done/NAME.log is written beside it first. */
+static int s_done_file(const char *spool, const char *name, const char *given,
+                       const char *what, char *err, size_t errlen)
 {
     char from[GLCI_AGENT_PATH_MAX * 2], to[GLCI_AGENT_PATH_MAX * 2 + 16];
-    char dir[GLCI_AGENT_PATH_MAX + 16];
     snprintf(from, sizeof from, "%s/%s", spool, name);
-    snprintf(dir, sizeof dir, "%s/done", spool);
-    s_free_name(dir, name, to, sizeof to);
+    struct stat sb;
+    if (given && lstat(given, &sb) != 0)
+        snprintf(to, sizeof to, "%s", given);
+    else
+        s_done_name(spool, name, to, sizeof to);
     s_done_log(to, name, what);
     if (rename(from, to) != 0) {
         snprintf(err, errlen, "%s: cannot move to %s: %s", from, to, strerror(errno));
@@ -196,8 +210,9 @@ static int s_take(glci_outbox_t *ob, const char *spool, const char *name, size_t
                   glci_agent_csv_dialect_t dialect, int rescan,
                   glci_agent_spool_stats_t *stats, char *err, size_t errlen)
 {
-    char what[512] = "was queued by an earlier take (before a restart); moved to done/ "
-                     "now\n";
+    char what[GLCI_AGENT_PATH_MAX + 512] = "was queued by an earlier take (before a "
+                                           "restart); moved to done/ now\n";
+    char to[GLCI_AGENT_PATH_MAX * 2 + 16] = "";
     char path[GLCI_AGENT_PATH_MAX * 2];
     struct stat sb, after;
     glci_agent_csv_t *csv = NULL;
@@ -291,7 +306,10 @@ static int s_take(glci_outbox_t *ob, const char *spool, const char *name, size_t
     const glci_obs_t *rows;
     size_t n = glci_agent_csv_rows(csv, &rows);
     uint64_t first = 0, last = 0;
-    rc = glci_outbox_append(ob, rows, n, batch_max, (int64_t)time(NULL), marker, &first, &last);
+    s_done_name(spool, name, to, sizeof to);
+    rc = glci_outbox_append_from(ob, rows, n, batch_max, (int64_t)time(NULL), marker,
+                                 strlen(to) <= GLCI_OUTBOX_ORIGIN_MAX ? to : NULL, &first,
+                                 &last);
     if (rc == GLCI_OUTBOX_EFULL && glci_outbox_status(ob, &ost) == 0 && ost.batches == 0) {
         char why[256];
         snprintf(why, sizeof why, "file: its %zu rows do not fit in the outbox size "
@@ -325,10 +343,11 @@ static int s_take(glci_outbox_t *ob, const char *spool, const char *name, size_t
         glci_info("%s: queued %zu row%s as %s (read as %s by %s)", path, n,
                   n == 1 ? "" : "s", batches, d == GLCI_AGENT_CSV_EXCEL ? "excel" : "comma",
                   why);
+        const char *base = strrchr(to, '/');
         snprintf(what, sizeof what, "read as %s, chosen by %s\n%zu row%s queued as %s\n"
                  "rows the collector rejects are listed in %s.rejects beside this file and "
                  "in rejected.csv\n", glci_agent_csv_dialect_str(d), why, n,
-                 n == 1 ? "" : "s", batches, name);
+                 n == 1 ? "" : "s", batches, base ? base + 1 : to);
         stats->rows_queued += n;
     } else {
         snprintf(what, sizeof what, "read as %s, chosen by %s\nits rows were queued by an "
@@ -336,7 +355,7 @@ static int s_take(glci_outbox_t *ob, const char *spool, const char *name, size_t
     }
     glci_agent_csv_free(&csv);
 done:
-    rc = s_done_file(spool, name, what, err, errlen);
+    rc = s_done_file(spool, name, to[0] ? to : NULL, what, err, errlen);
     close(fd);
     if (rc != 0) {
         stats->files_waiting++;
