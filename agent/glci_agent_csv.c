@@ -202,6 +202,20 @@ static void s_add(char *buf, size_t cap, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Takes off the single quote that glci's CSV writer puts in front of a
+ * cell a spreadsheet would read as a formula ("'=x", glci_csv_field), so a
+ * sheet the programs wrote (glci template) reads back as it was written. */
+static void s_unquote_formula(glci_agent_csv_t *c, int col)
+{
+    if (col < 0 || (size_t)col >= c->n_fields)
+        return;
+    char *f = c->field[col];
+    if (f[0] != '\'' || !f[1] || !strchr("=+-@\t\r", f[1]))
+        return;
+    memmove(f, f + 1, strlen(f));
+    c->field_len[col]--;
+}
+
 static void s_row(glci_agent_csv_t *c)
 {
     char why[512] = "";
@@ -210,6 +224,8 @@ static void s_row(glci_agent_csv_t *c)
         s_error(c, "%zu fields, the header has %zu", c->n_fields, c->n_header);
         return;
     }
+    s_unquote_formula(c, c->col[COL_INDICATOR]);
+    s_unquote_formula(c, c->col[COL_SOURCE]);
     for (size_t f = 0; f < c->n_fields; f++) {
         const char *name = "?";
         for (int k = 0; k < COL_N; k++)
@@ -250,11 +266,16 @@ static void s_row(glci_agent_csv_t *c)
               s_echo(ptext, echo, sizeof echo));
 
     double value = 0;
+    int vrc = 0;
     const char *vtext = c->field[c->col[COL_VALUE]];
     if (!vtext[0])
         s_add(why, sizeof why, "value is missing");
-    else if (c->field_len[c->col[COL_VALUE]] > 64 || glci_parse_double(vtext, &value) != 0)
+    else if (c->field_len[c->col[COL_VALUE]] > 64 ||
+             (vrc = glci_parse_double(vtext, &value)) == -1)
         s_add(why, sizeof why, "value '%s' is not a number", s_echo(vtext, echo, sizeof echo));
+    else if (vrc != 0)
+        s_add(why, sizeof why, "value '%s' is too large for a number (at most about "
+              "1.8e308)", s_echo(vtext, echo, sizeof echo));
     else if (!isfinite(value))
         s_add(why, sizeof why, "value '%s' is not finite", s_echo(vtext, echo, sizeof echo));
 
@@ -280,6 +301,7 @@ static void s_row(glci_agent_csv_t *c)
     char shape[160];
     glci_obs_t o = glci_obs_make(ind_len ? ind : NULL, period, value);
     o.source = src_len ? src : NULL;
+    o.observed_at = observed_at;
     if (src_len && memchr(src, '\0', src_len < S_FIELD_CAP ? src_len : S_FIELD_CAP))
         s_add(why, sizeof why, "source contains a control character");
     else if (ind_len && glci_obs_check(&o, shape, sizeof shape) != GLCI_REJECT_NONE) {
