@@ -1,0 +1,12 @@
+# Damaged and hostile input reaching the real programs (issue 20).
+if(NOT TARGET glci_testsupport)
+  add_library(glci_testsupport STATIC ${CMAKE_CURRENT_SOURCE_DIR}/support/glci_testsupport.c)
+  target_include_directories(glci_testsupport PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/support)
+endif()
+
+# A truncated data.mdb: every glci command, the collector and the agent
+# (truncated outbox) exit 1 with one line instead of SIGBUS.
+glci_add_test(test_damaged_store integration
+  SOURCES integration/test_damaged_store.c integration/test_cli_support.c
+  LIBS glci_testsupport glci_store glci_common PkgConfig::JANSSON)
+add_dependencies(test_damaged_store glci glci-collector glci-agent)
