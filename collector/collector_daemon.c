@@ -25,9 +25,12 @@
 #include <zmq.h>
 
 #include "collector_auth.h"
+#include "collector_budget.h"
 #include "collector_zap.h"
 #include "glci_alloc.h"
 #include "glci_keyfile.h"
+#include "glci_log_repeat.h"
+#include "glci_utf8.h"
 
 #define S_POLL_MS          1000
 #define S_READER_CHECK_S   60
@@ -64,6 +67,13 @@ typedef struct {
     uint64_t batches, obs, rejected, refused;
 } s_stats_t;
 
+/* Warnings a hostile or broken city can repeat at will, each class printed
+ * once per S_REPEAT_QUIET_MS with a count of the rest. */
+#define S_REPEAT_QUIET_MS 10000
+typedef struct {
+    glci_log_repeat_t refused, forbidden, clash;
+} s_repeats_t;
+
 typedef struct {
     const glci_collector_args_t *args;
     glci_collector_config_t cfg;  /* shallow copy: strings are the caller's */
@@ -75,6 +85,7 @@ typedef struct {
     glci_batch_t *batches;
     glci_batch_result_t *results;
     s_stats_t stats;
+    s_repeats_t rep;
 } s_daemon_t;
 
 static int64_t s_now(void)
@@ -82,6 +93,13 @@ static int64_t s_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec;
+}
+
+static int64_t s_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void s_grow(s_daemon_t *d, size_t cap)
@@ -206,47 +224,29 @@ static void s_send_ack(s_daemon_t *d, s_item_t *it)
     free(buf);
 }
 
-/* Receives one message into it. Returns 1 if an item was taken, 0 if
- * nothing is waiting. */
-static int s_take(s_daemon_t *d, s_item_t *it, const glci_wire_limits_t *lim)
+/* Receives one message into it. Returns 1 if an item was taken (*m says
+ * what it held), 0 if nothing is waiting. */
+static int s_take(s_daemon_t *d, s_item_t *it, const glci_wire_limits_t *lim,
+                  glci_collector_msg_t *m)
 {
     memset(it, 0, sizeof *it);
-    zmq_msg_init(&it->id);
-    if (zmq_msg_recv(&it->id, d->router, ZMQ_DONTWAIT) < 0) {
-        zmq_msg_close(&it->id);
-        return 0;
-    }
     zmq_msg_t body;
-    zmq_msg_init(&body);
-    int frames = 0;
-    if (zmq_msg_more(&it->id)) {
-        if (zmq_msg_recv(&body, d->router, 0) >= 0)
-            frames = 1;
-        /* a batch is exactly one frame; drain anything after it */
-        int more = frames && zmq_msg_more(&body);
-        while (more) {
-            zmq_msg_t extra;
-            zmq_msg_init(&extra);
-            if (zmq_msg_recv(&extra, d->router, 0) < 0) {
-                zmq_msg_close(&extra);
-                break;
-            }
-            more = zmq_msg_more(&extra);
-            zmq_msg_close(&extra);
-            frames++;
-        }
-    }
+    if (!glci_collector_recv(d->router, &it->id, &body, m))
+        return 0;
+    int frames = (int)m->frames;
     const char *user = NULL, *key = NULL;
     if (frames >= 1 && !d->cfg.insecure) {
         user = zmq_msg_gets(&body, "User-Id");
         key = zmq_msg_gets(&body, GLCI_COLLECTOR_KEY_PROPERTY);
     }
 
-    if (frames != 1) {
+    if (frames != 1 || m->bytes > (uint64_t)d->cfg.max_message) {
         it->ack.version = GLCI_WIRE_VERSION;
         it->ack.status = GLCI_BATCH_MALFORMED;
         snprintf(it->ack.error, sizeof it->ack.error,
-                 "a batch is one frame; got %d", frames);
+                 "a batch is one frame of at most %lld bytes; got %u frame%s, %llu bytes in "
+                 "all", (long long)d->cfg.max_message, m->frames, m->frames == 1 ? "" : "s",
+                 (unsigned long long)m->bytes);
     } else if (!d->cfg.insecure && (!user || !*user)) {
         it->ack.version = GLCI_WIRE_VERSION;
         it->ack.status = GLCI_BATCH_FORBIDDEN;
@@ -276,10 +276,11 @@ static int s_take(s_daemon_t *d, s_item_t *it, const glci_wire_limits_t *lim)
     }
     if (!it->to_store) {
         d->stats.refused++;
-        glci_warn("batch from %s (stream %016llx seq %llu) refused: %s: %s",
-                  user ? user : "?", (unsigned long long)it->ack.stream,
-                  (unsigned long long)it->ack.seq, glci_batch_status_str(it->ack.status),
-                  it->ack.error);
+        glci_log_repeat(&d->rep.refused, s_now_ms(), S_REPEAT_QUIET_MS, GLCI_LOG_WARN,
+                        "batch from %s (stream %016llx seq %llu) refused: %s: %s",
+                        user ? user : "?", (unsigned long long)it->ack.stream,
+                        (unsigned long long)it->ack.seq, glci_batch_status_str(it->ack.status),
+                        it->ack.error);
     }
     zmq_msg_close(&body);
     return 1;
@@ -295,8 +296,18 @@ static void s_round(s_daemon_t *d)
     size_t n = 0, nb = 0;
     if (d->auth)
         glci_collector_auth_round(d->auth);
-    while (n < d->cfg.group_max && s_take(d, &d->items[n], &lim))
-        n++;
+    /* A group is bounded by batches, payload bytes and observations, so one
+     * city's flood cannot make a transaction that holds every other city's
+     * ack for long (collector_budget.h). */
+    glci_collector_group_budget_t budget = {d->cfg.group_max, d->cfg.group_bytes,
+                                            d->cfg.group_obs};
+    glci_collector_group_t group = {0};
+    glci_collector_msg_t m;
+    while (glci_collector_group_open(&group, &budget) && s_take(d, &d->items[n], &lim, &m)) {
+        s_item_t *it = &d->items[n++];
+        glci_collector_group_add(&group, m.bytes, it->to_store ? it->b.wb->n_obs : 0);
+        glci_collector_memory_note(m.bytes);
+    }
     if (n == 0)
         return;
     for (size_t i = 0; i < n; i++) {
@@ -336,13 +347,16 @@ static void s_round(s_daemon_t *d)
                            glci_batch_status_str(it->ack.status),
                            (unsigned long long)it->ack.acked, r->n_rejections);
                 if (r->status == GLCI_BATCH_FORBIDDEN)
-                    glci_warn("batch from %s refused: city unknown or revoked", it->city);
+                    glci_log_repeat(&d->rep.forbidden, s_now_ms(), S_REPEAT_QUIET_MS,
+                                    GLCI_LOG_WARN, "batch from %s refused: city unknown or "
+                                    "revoked", it->city);
                 if (r->status == GLCI_BATCH_DUPLICATE && r->content_differs)
-                    glci_warn("%s stream %016llx seq %llu: duplicate with content different "
-                              "from the batch applied under that number (agent outbox "
-                              "restored from an old copy?); not applied",
-                              it->city, (unsigned long long)it->ack.stream,
-                              (unsigned long long)it->ack.seq);
+                    glci_log_repeat(&d->rep.clash, s_now_ms(), S_REPEAT_QUIET_MS,
+                                    GLCI_LOG_WARN, "%s stream %016llx seq %llu: duplicate with "
+                                    "content different from the batch applied under that "
+                                    "number (agent outbox restored from an old copy?); not "
+                                    "applied", it->city, (unsigned long long)it->ack.stream,
+                                    (unsigned long long)it->ack.seq);
             } else {
                 memset(&it->ack, 0, sizeof it->ack);
                 it->ack.version = GLCI_WIRE_VERSION;
@@ -387,6 +401,10 @@ static void s_reload(s_daemon_t *d)
     d->cfg.log_level = n.log_level;
     d->cfg.batch_max = n.batch_max;
     d->cfg.group_max = n.group_max;
+    d->cfg.group_bytes = n.group_bytes;
+    d->cfg.group_obs = n.group_obs;
+    d->cfg.rejects_keep = n.rejects_keep;
+    glci_store_set_rejects_keep(d->st, d->cfg.rejects_keep);
     d->cfg.max_message = n.max_message;
     d->cfg.sndhwm = n.sndhwm;
     d->cfg.rcvhwm = n.rcvhwm;
@@ -427,12 +445,14 @@ int glci_collector_run(const glci_collector_args_t *args, const glci_collector_c
     s_signals();
 
     char err[512];
+    glci_collector_memory_init();
     glci_store_opts_t opts = {0, 0, cfg->map_max};
     int rc = glci_store_open(cfg->store, &opts, &d.st, err, sizeof err);
     if (rc != 0) {
         glci_error("%s", err[0] ? err : glci_store_strerror(rc));
         goto done;
     }
+    glci_store_set_rejects_keep(d.st, cfg->rejects_keep);
     if (s_open_sockets(&d) != 0)
         goto done;
     if (!d.cfg.insecure)
@@ -462,6 +482,8 @@ int glci_collector_run(const glci_collector_args_t *args, const glci_collector_c
             glci_error("zap: socket error: %s", zmq_strerror(errno));
         if (np > 0 && (items[0].revents & ZMQ_POLLIN))
             s_round(&d);
+        else
+            glci_collector_memory_idle(s_now_ms());   /* quiet: give memory back */
         if (s_hup) {
             s_hup = 0;
             s_reload(&d);
