@@ -23,6 +23,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -207,6 +208,9 @@ static void s_kill_while_reading(glci_sys_t *s, int in)
 {
     char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
     for (;;) {
+        struct pollfd pf = {in, POLLIN, 0};
+        if (poll(&pf, 1, 120000) != 1)
+            fail_msg("the agent never said it was reading the spool file");
         ssize_t n = read(in, buf, sizeof buf);
         assert_true(n > 0);
         for (char *p = buf; p < buf + n;) {

@@ -7,3 +7,9 @@ glci_add_test(test_hostile_input unit SOURCES unit/test_hostile_input.c
 # floods, paused writers without leases, files that stop the agent, odd names.
 glci_add_test(test_hostile_spool unit SOURCES unit/test_hostile_spool.c
   LIBS glci_agent_core)
+
+# The store against a city that floods it with rejected rows: the rejects log
+# is bounded per city and counts what it dropped.
+glci_add_test(test_store_bounds unit SOURCES unit/test_store_bounds.c
+  LIBS glci_store glci_index glci_common)
+target_compile_definitions(test_store_bounds PRIVATE GLCI_FRAMEWORK_FILE="${GLCI_FRAMEWORK_FILE}")

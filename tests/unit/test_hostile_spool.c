@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -393,6 +394,12 @@ static void s_die_while_reading(s_env_t *e)
     char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
     int seen = 0;
     while (!seen) {
+        struct pollfd pf = {in, POLLIN, 0};
+        if (poll(&pf, 1, 120000) != 1) {
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+            fail_msg("the spool never said it was reading the file");
+        }
         ssize_t n = read(in, buf, sizeof buf);
         assert_true(n > 0);
         for (char *p = buf; p < buf + n;) {
