@@ -10,3 +10,10 @@ glci_add_test(test_damaged_store integration
   SOURCES integration/test_damaged_store.c integration/test_cli_support.c
   LIBS glci_testsupport glci_store glci_common PkgConfig::JANSSON)
 add_dependencies(test_damaged_store glci glci-collector glci-agent)
+
+# Text from cities and operators in glci's CSV (formulas defused, numbers
+# kept) and in city names (bidirectional overrides refused).
+glci_add_test(test_hostile_output integration
+  SOURCES integration/test_hostile_output.c integration/test_cli_support.c
+  LIBS glci_store glci_common PkgConfig::JANSSON)
+add_dependencies(test_hostile_output glci)
