@@ -169,12 +169,7 @@ static void test_a_flood_of_bad_rows_costs_little(void **state)
     /* 10 MB of two-byte bad rows */
     char tmp[700], path[800];
     snprintf(tmp, sizeof tmp, "%s/.flood.csv", a->spool);
-    FILE *f = fopen(tmp, "w");
-    assert_non_null(f);
-    fputs("indicator,period,value\n", f);
-    for (int i = 0; i < 5000000; i++)
-        fputs("x\n", f);
-    fclose(f);
+    assert_int_equal(glci_ts_write_rows(tmp, "indicator,period,value\n", "x\n", 5000000), 0);
     snprintf(path, sizeof path, "%s/flood.csv", a->spool);
     assert_int_equal(rename(tmp, path), 0);
     snprintf(path, sizeof path, "%s/failed/flood.csv.errors", a->spool);
@@ -233,12 +228,8 @@ static void test_a_file_the_agent_dies_on_is_set_aside(void **state)
     /* a spool file long enough to read that the kill lands inside the read */
     assert_int_equal(mkdir(a->spool, 0755), 0);
     snprintf(path, sizeof path, "%s/slow.csv", a->spool);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs("indicator,period,value\n", f);
-    for (int i = 0; i < 2000000; i++)
-        fprintf(f, "x,%d,not-a-number-at-all\n", i);
-    fclose(f);
+    assert_int_equal(glci_ts_write_rows(path, "indicator,period,value\n",
+                                        "x,#,not-a-number-at-all\n", 2000000), 0);
     struct timespec t[2];
     clock_gettime(CLOCK_REALTIME, &t[0]);
     t[0].tv_sec -= 10;

@@ -35,6 +35,7 @@
 #include "glci_agent_spool.h"
 #include "glci_log.h"
 #include "glci_outbox.h"
+#include "glci_testsupport.h"
 
 #define T_NOBODY 65534
 
@@ -301,12 +302,7 @@ static void test_a_million_bad_lines_cost_a_counter(void **state)
     s_env_init(&e, 0, 0);
     char path[500];
     snprintf(path, sizeof path, "%s/bad.csv", e.spool);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs("indicator,period,value\n", f);
-    for (int i = 0; i < 1000000; i++)
-        fputs("x\n", f);
-    fclose(f);
+    assert_int_equal(glci_ts_write_rows(path, "indicator,period,value\n", "x\n", 1000000), 0);
     s_age(path, 10);
     glci_agent_spool_stats_t st;
     s_scan(&e, &st);
@@ -425,12 +421,8 @@ static void test_a_file_that_stops_the_agent_twice_is_set_aside(void **state)
     /* a file long enough to read that the kill lands inside the read */
     char path[500];
     snprintf(path, sizeof path, "%s/slow.csv", e.spool);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs("indicator,period,value\n", f);
-    for (int i = 0; i < 2000000; i++)
-        fprintf(f, "x,%d,not-a-number-at-all\n", i);
-    fclose(f);
+    assert_int_equal(glci_ts_write_rows(path, "indicator,period,value\n",
+                                        "x,#,not-a-number-at-all\n", 2000000), 0);
     s_age(path, 10);
 
     s_die_while_reading(&e);
