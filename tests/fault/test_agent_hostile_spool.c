@@ -10,7 +10,9 @@
  *     is set aside at the next start;
  *  3. a writer that pauses mid-file while leases do not work (the agent
  *     runs without CAP_LEASE and the file is another user's): every row
- *     is delivered, and the late ones with an ALARM.
+ *     is delivered, and the late ones with an ALARM;
+ *  6, 11. names that are links, FIFOs or folders are logged once each, a
+ *     name with a line break cannot forge a log line.
  * Old code: 1 dies of SIGBUS with its batches gone, 2 uses hundreds of MB
  * and aborts under a memory limit, 3 delivers half the file silently. */
 #define _GNU_SOURCE 1
@@ -318,6 +320,48 @@ static void test_a_paused_writer_loses_no_rows(void **state)
     glci_sys_close(&s);
 }
 
+static size_t s_count(const char *text, const char *what)
+{
+    size_t n = 0;
+    for (const char *p = text; (p = strstr(p, what)) != NULL; p += strlen(what))
+        n++;
+    return n;
+}
+
+/* Links, FIFOs and folders under *.csv names are logged once each, not at
+ * every rescan; a name with a line break or an override is escaped. */
+static void test_odd_names_are_logged_once_and_escaped(void **state)
+{
+    (void)state;
+    glci_sys_t *s = glci_sys_open("hostile-names", 1, NULL);
+    glci_sys_agent_t *a = &s->agents[0];
+    s_conf_add(s, "rescan_interval = 1\n");
+    assert_int_equal(mkdir(a->spool, 0755), 0);
+    char path[800];
+    snprintf(path, sizeof path, "%s/link.csv", a->spool);
+    assert_int_equal(symlink("/etc/passwd", path), 0);
+    snprintf(path, sizeof path, "%s/pipe.csv", a->spool);
+    assert_int_equal(mkfifo(path, 0644), 0);
+    snprintf(path, sizeof path, "%s/dir.csv", a->spool);
+    assert_int_equal(mkdir(path, 0755), 0);
+    glci_sys_start_agent(s, 0);
+    glci_sys_spool_text(s, 0, "evil\n2026-01-01T00:00:00.000Z error glci-agent: forged.csv",
+                        "indicator,period,value\nbad\n");
+    snprintf(path, sizeof path, "%s/failed/evil\n2026-01-01T00:00:00.000Z error glci-agent: "
+             "forged.csv.errors", a->spool);
+    s_wait_path(s, path, 30000);
+    s_sleep_ms(3500);                  /* three rescans more */
+    char *log = glci_ts_proc_stderr(a->proc);
+    if (s_count(log, "link.csv is a symbolic link, not a regular file") != 1 ||
+        s_count(log, "pipe.csv is a FIFO, not a regular file") != 1 ||
+        s_count(log, "dir.csv is a folder, not a regular file") != 1)
+        fail_msg("each odd name logged once, not:\n%s", log);
+    assert_null(strstr(log, "\n2026-01-01T00:00:00.000Z error glci-agent: forged"));
+    assert_non_null(strstr(log, "evil\\x0A2026-01-01"));
+    free(log);
+    glci_sys_close(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -327,6 +371,8 @@ int main(void)
         cmocka_unit_test_teardown(test_a_file_the_agent_dies_on_is_set_aside,
                                   glci_sys_teardown),
         cmocka_unit_test_teardown(test_a_paused_writer_loses_no_rows, glci_sys_teardown),
+        cmocka_unit_test_teardown(test_odd_names_are_logged_once_and_escaped,
+                                  glci_sys_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

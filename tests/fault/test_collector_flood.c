@@ -9,7 +9,9 @@
  *  - messages of 2,000,000 empty frames and of 8 frames of 4 MiB: answered
  *    MALFORMED with what they held, memory back after;
  *  - handshakes with random keys: a handful of log lines, not one each;
- *  - a claimed city id holding a line break: escaped in the log.
+ *  - a claimed city id holding a line break: escaped in the log;
+ *  - NUL bytes inside wire strings and an observed_at of INT64_MIN: refused,
+ *    not stored cut or shown as @-9223372036854775808.
  * The old collector: the other city waited 30 s, the log grew without
  * bound, memory stayed high, one log line per handshake, forged lines. */
 #define _GNU_SOURCE 1
@@ -284,6 +286,58 @@ static void test_a_claimed_city_cannot_forge_log_lines(void **state)
     glci_sys_close(&e.s);
 }
 
+/* Packs a batch and turns every '~' of the bytes into a NUL (the framing
+ * stays right; the strings now hold NULs). */
+static void s_send_with_nul(void *sock, uint64_t seq, const char *city, const glci_obs_t *obs,
+                            size_t n)
+{
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(glci_wire_batch_pack(77, seq, city, obs, n, &buf, &len), 0);
+    for (size_t i = 0; i < len; i++)
+        if (buf[i] == '~')
+            buf[i] = 0;
+    assert_int_equal(zmq_send(sock, buf, len, 0), (int)len);
+    free(buf);
+}
+
+static void test_nul_bytes_and_impossible_times_are_refused(void **state)
+{
+    (void)state;
+    s_env_t e;
+    s_env_open(&e, "nul");
+    void *ctx = zmq_ctx_new();
+    void *sock = s_client(ctx, &e, 0);
+    glci_obs_t obs[3] = {glci_obs_make("adult_learning_rate~evil", 2024, 41),
+                         glci_obs_make("adult_learning_rate", 2023, 42),
+                         glci_obs_make("adult_learning_rate", 2022, 43)};
+    obs[2].observed_at = INT64_MIN;
+    s_send_with_nul(sock, 1, NULL, obs, 3);
+    glci_wire_ack_t ack;
+    s_recv_ack(sock, &ack);
+    assert_int_equal(ack.status, GLCI_BATCH_APPLIED);
+    assert_int_equal(ack.n_rejections, 2);
+    assert_int_equal(ack.rejections[0].index, 0);
+    assert_non_null(strstr(ack.rejections[0].message, "indicator contains a NUL byte"));
+    assert_int_equal(ack.rejections[1].index, 2);
+    assert_non_null(strstr(ack.rejections[1].message, "observed_at is outside"));
+    glci_wire_ack_release(&ack);
+    assert_int_equal(glci_sys_stored(e.s->store), 1);
+
+    /* "CITY\0anything" would read as CITY: the whole batch is refused */
+    char claim[80];
+    snprintf(claim, sizeof claim, "%s~other", e.s->agents[0].city);
+    s_send_with_nul(sock, 2, claim, obs + 1, 1);
+    s_recv_ack(sock, &ack);
+    assert_int_equal(ack.status, GLCI_BATCH_MALFORMED);
+    assert_non_null(strstr(ack.error, "claimed city id contains a NUL byte"));
+    glci_wire_ack_release(&ack);
+    assert_int_equal(glci_sys_stored(e.s->store), 1);
+    zmq_close(sock);
+    zmq_ctx_term(ctx);
+    glci_sys_close(&e.s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -294,6 +348,8 @@ int main(void)
         cmocka_unit_test_teardown(test_random_key_handshakes_are_logged_once,
                                   glci_sys_teardown),
         cmocka_unit_test_teardown(test_a_claimed_city_cannot_forge_log_lines,
+                                  glci_sys_teardown),
+        cmocka_unit_test_teardown(test_nul_bytes_and_impossible_times_are_refused,
                                   glci_sys_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

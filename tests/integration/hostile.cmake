@@ -26,3 +26,10 @@ glci_add_test(test_hostile_period integration
   LIBS glci_store glci_common PkgConfig::JANSSON)
 set_tests_properties(test_hostile_period PROPERTIES SKIP_RETURN_CODE 77)
 add_dependencies(test_hostile_period glci)
+
+# Key files that are FIFOs, folders or devices, config keys given twice,
+# values at the edges, given to the real agent and collector.
+glci_add_test(test_hostile_files integration
+  SOURCES integration/test_hostile_files.c
+  LIBS glci_testsupport glci_common)
+add_dependencies(test_hostile_files glci-agent glci-collector)
