@@ -403,8 +403,13 @@ static void s_add_rejection(glci_batch_result_t *res, uint32_t idx, glci_reject_
                             const char *msg)
 {
     glci_rejection_t *rj;
-    res->rejections = glci_xrealloc(res->rejections,
-                                    (res->n_rejections + 1) * sizeof *res->rejections);
+    /* The array doubles when its count reaches a power of two (its size is
+     * always the next one): a batch of 10,000 rejects costs 14 reallocs, not
+     * 10,000 (each a copy of the whole array under a sanitizer). */
+    size_t n = res->n_rejections;
+    if (n == 0 || (n & (n - 1)) == 0)
+        res->rejections = glci_xrealloc(res->rejections,
+                                        (n ? 2 * n : 1) * sizeof *res->rejections);
     rj = &res->rejections[res->n_rejections++];
     rj->index = idx;
     rj->reason = reason;

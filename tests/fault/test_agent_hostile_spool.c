@@ -180,8 +180,11 @@ static void test_a_flood_of_bad_rows_costs_little(void **state)
     long peak = s_peak_kib(glci_ts_proc_pid(a->proc));
     print_message("# agent peak RSS: %ld kB before, %ld kB after a 10 MB file of bad rows\n",
                   base, peak);
-    /* the old reader kept one string per bad line: about 345 MB here */
+    /* the old reader kept one string per bad line: about 345 MB here (a
+     * sanitizer build's allocator keeps freed memory: not measured there) */
+#ifndef __SANITIZE_ADDRESS__
     assert_true(peak > 0 && peak - base < 32 * 1024);
+#endif
     char *errs = glci_ts_read_file(path);
     assert_non_null(errs);
     assert_true(strlen(errs) < 8192);
@@ -189,9 +192,16 @@ static void test_a_flood_of_bad_rows_costs_little(void **state)
     free(errs);
 
     /* push --csv /dev/zero: one line, under a memory limit the old code
-     * could not live with (it read until memory ran out) */
+     * could not live with (it read until memory ran out). AddressSanitizer
+     * reserves terabytes of shadow memory, so a sanitizer build runs it
+     * without the limit. */
+#ifdef __SANITIZE_ADDRESS__
+    const char *push[] = {s->agent_bin, "push", "--csv", "/dev/zero", "--config", a->conf,
+                          NULL};
+#else
     const char *push[] = {"/usr/bin/prlimit", "--as=2147483648", "--", s->agent_bin, "push",
                           "--csv", "/dev/zero", "--config", a->conf, NULL};
+#endif
     char *err = NULL;
     int rc = glci_ts_run(push, NULL, 120000, NULL, &err);
     if (rc != 1 || !strstr(err, "more than 268435456 bytes") || strchr(err, '\n')[1])

@@ -1,7 +1,8 @@
 /* The real collector against one hostile authenticated city (issue 20,
  * findings 4, 6 and 9), each case on a fresh installation of the system
  * harness (CURVE, keys from glci city add):
- *  - a flood of batches of 10,000 rejected rows while another city sends
+ *  - a flood of batches of 10,000 rejected rows (96; 16 in a sanitizer
+ *    build) while another city sends
  *    its ordinary batches: the other city's acks keep coming (a loose
  *    bound, 10 s, for a loaded machine; glci-bench flood measures the
  *    figure), the rejects log stays bounded per city, and the collector's
@@ -36,8 +37,18 @@
 
 /* What the collector's anonymous memory may hold after a flood, above what
  * it held before (docs/OPERATIONS.md): the group buffers are freed and
- * malloc_trim gives the heap back within a second of quiet. */
+ * malloc_trim gives the heap back within a second of quiet. A sanitizer
+ * build keeps freed memory in its own quarantine, so there the bound is
+ * not checked, and the flood is smaller (the sanitizers make ingest many
+ * times slower). */
 #define T_ANON_AFTER_KIB (64 * 1024)
+#ifdef __SANITIZE_ADDRESS__
+#define T_MEMORY_CHECKED 0
+#define T_FLOOD_BATCHES 16
+#else
+#define T_MEMORY_CHECKED 1
+#define T_FLOOD_BATCHES 96
+#endif
 
 typedef struct {
     glci_sys_t *s;
@@ -118,7 +129,7 @@ static void test_a_flooding_city_does_not_stall_another(void **state)
         .flood_pub = e.pub[0].z85, .flood_sec = e.sec[0].z85,
         .calm_pub = e.pub[1].z85, .calm_sec = e.sec[1].z85,
         .calm_indicator = "adult_learning_rate",
-        .flood_batches = 96, .flood_obs = 10000, .flood_window = 64,
+        .flood_batches = T_FLOOD_BATCHES, .flood_obs = 10000, .flood_window = 64,
         .collector = glci_ts_proc_pid(e.s->coll), .settle_ms = 3000, .timeout_ms = 600000,
     };
     glci_flood_result_t r;
@@ -130,16 +141,18 @@ static void test_a_flooding_city_does_not_stall_another(void **state)
                   r.flood_acked, o.flood_obs, r.flood_s, r.calm_acks, r.calm_p50_ms,
                   r.calm_p99_ms, r.calm_max_ms, r.rss_before_kib, r.rss_peak_kib,
                   r.rss_after_kib, r.anon_before_kib, r.anon_peak_kib, r.anon_after_kib);
-    assert_int_equal(r.flood_acked, 96);
-    assert_int_equal(r.flood_rejected, 960000);
+    assert_int_equal(r.flood_acked, T_FLOOD_BATCHES);
+    assert_int_equal(r.flood_rejected, T_FLOOD_BATCHES * 10000);
     /* loose: the figure (under 1 s) is glci-bench flood's to measure */
     assert_true(r.calm_max_ms < 10000);
-    assert_true(r.anon_after_kib >= 0 && r.anon_after_kib < r.anon_before_kib + T_ANON_AFTER_KIB);
+    if (T_MEMORY_CHECKED)
+        assert_true(r.anon_after_kib >= 0 &&
+                    r.anon_after_kib < r.anon_before_kib + T_ANON_AFTER_KIB);
 
     /* the rejects log keeps the newest 10,000 of the flooding city */
     char *js = s_status_json(&e);
-    assert_int_equal(s_json_int(js, "rejects"), 960000);
-    assert_int_equal(s_json_int(js, "rejects_dropped"), 950000);
+    assert_int_equal(s_json_int(js, "rejects"), T_FLOOD_BATCHES * 10000);
+    assert_int_equal(s_json_int(js, "rejects_dropped"), T_FLOOD_BATCHES * 10000 - 10000);
     free(js);
     glci_sys_close(&e.s);
 }
@@ -203,7 +216,8 @@ static void test_messages_over_the_budget_are_refused(void **state)
     glci_flood_rss(pid, &rss1, &anon1);
     print_message("# collector RSS %ld kB (anonymous %ld kB) before, %ld kB (%ld kB) after "
                   "the oversized messages\n", rss0, anon0, rss1, anon1);
-    assert_true(anon1 >= 0 && anon1 < anon0 + T_ANON_AFTER_KIB);
+    if (T_MEMORY_CHECKED)
+        assert_true(anon1 >= 0 && anon1 < anon0 + T_ANON_AFTER_KIB);
     glci_sys_close(&e.s);
 }
 
