@@ -24,6 +24,10 @@ packages=(
   file adduser groff-base systemd
   # deploy/systemd-check.sh: a minimal Debian root booted with systemd-nspawn
   debootstrap systemd-container
+  # the network fault tests and the nemesis run: namespaces and veth pairs
+  # (ip), partitions, loss and duplication (nft), an agent's clock moved
+  # (libfaketime)
+  iproute2 nftables faketime
 )
 
 missing=()
