@@ -39,6 +39,8 @@ static const char *s_usage_text(const char *command)
                "  status [--format F]          outbox depth, oldest undelivered, last ack, rejects\n"
                "  keygen --out FILE            create this city's key pair\n"
                "  enrol STRING                 enrol with the institute's enrolment string\n"
+               "  check [--timeout S]          check settings, keys, folders, metrics file and\n"
+               "                               a handshake with the collector\n"
                "Every command takes --help.\n";
     if (strcmp(command, "run") == 0)
         return "usage: glci-agent run [settings]\n"
@@ -74,6 +76,13 @@ static const char *s_usage_text(const char *command)
                "  --key-file FILE    the key pair's place (default: key_file, else beside\n"
                "                     the config file as city.key)\n"
                "  --timeout S        seconds to wait for the collector (default 30)\n";
+    if (strcmp(command, "check") == 0)
+        return "usage: glci-agent check [--timeout S] [settings]\n"
+               "Checks what run needs without running: the settings, the key files and\n"
+               "their modes, the outbox and spool folders, the metrics file, and a real\n"
+               "handshake with the collector within S seconds (default 10), telling a\n"
+               "refused key, a failed handshake and no answer apart. One line per problem;\n"
+               "exit 0 when there is none, else 1.\n";
     if (strcmp(command, "keygen") == 0)
         return "usage: glci-agent keygen --out FILE\n"
                "Creates this city's CURVE key pair: FILE (secret, mode 0600) and FILE.pub\n"

@@ -451,6 +451,21 @@ int glci_store_reader_check(glci_store_t *st)
     return rc != 0 ? rc : dead;
 }
 
+int glci_store_space(glci_store_t *st, glci_store_space_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->used_bytes = glci_mdb_used_bytes(st->mdb);
+    out->map_bytes = glci_mdb_map_size(st->mdb);
+    out->map_max_bytes = glci_mdb_map_max(st->mdb);
+    mdb_filehandle_t fd;
+    struct stat sb;
+    if (mdb_env_get_fd(glci_mdb_env(st->mdb), &fd) != 0 || fstat(fd, &sb) != 0)
+        return GLCI_STORE_EIO;
+    out->file_bytes = (uint64_t)sb.st_size;
+    out->linked = sb.st_nlink > 0;
+    return 0;
+}
+
 /* ---- Cities -------------------------------------------------------------- */
 
 int glci_city_id_valid(const char *id)

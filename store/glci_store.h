@@ -98,6 +98,21 @@ void glci_store_set_rejects_keep(glci_store_t *st, size_t keep);
  * Returns the number cleared or a negative code. */
 int glci_store_reader_check(glci_store_t *st);
 
+/* The space the store takes, for a writer's metrics and health: cheap (no
+ * transaction; LMDB's environment info and an fstat), to be called by the
+ * thread that writes, between its transactions. */
+typedef struct {
+    uint64_t used_bytes;      /* LMDB's high-water mark (as glci_view_status) */
+    uint64_t map_bytes;       /* the map as this handle has it now */
+    uint64_t map_max_bytes;   /* the bound it never grows past */
+    uint64_t file_bytes;      /* data.mdb on disk */
+    int linked;               /* 0 when data.mdb was removed under the open store */
+} glci_store_space_t;
+
+/* Fills *out. Returns 0, or EIO when the data file cannot be looked at
+ * (*out then holds what could be read). */
+int glci_store_space(glci_store_t *st, glci_store_space_t *out);
+
 /* ---- Cities (admin; each call is one write transaction) --------------- */
 
 /* City ids: GLCI_CITY_ID_MAX (glci_limits.h) bytes of [a-z0-9][a-z0-9._-]*. */
