@@ -1,4 +1,5 @@
-/* The commands of glci-agent (SPEC §5): run, push, status, keygen, check. Each
+/* The commands of glci-agent (SPEC §5, §7, §9): run, push, retract, status, keygen,
+ * enrol, check. Each
  * takes the configuration built from the file and flags and the remaining
  * arguments after the command name, prints its own errors (one line on
  * stderr) and returns the exit status: 0 success, 1 runtime failure, 2
@@ -16,6 +17,9 @@ int glci_agent_cmd_run(glci_agent_config_t *cfg, int argc, char **argv);
 
 /* push INDICATOR PERIOD VALUE [--observed-at T] [--source S] | push --csv FILE */
 int glci_agent_cmd_push(const glci_agent_config_t *cfg, int argc, char **argv);
+
+/* retract INDICATOR PERIOD: a retraction into the outbox (SPEC §7) */
+int glci_agent_cmd_retract(const glci_agent_config_t *cfg, int argc, char **argv);
 
 /* status [--format table|json|csv] */
 int glci_agent_cmd_status(const glci_agent_config_t *cfg, int argc, char **argv);

@@ -12,7 +12,8 @@
 
 int main(int argc, char **argv)
 {
-    static const char *const commands[] = {"run", "push", "status", "keygen", "enrol", "check"};
+    static const char *const commands[] = {"run", "push", "retract", "status", "keygen",
+                                           "enrol", "check"};
     glci_agent_config_t cfg;
     char err[1024];
     int n_rest = 0, status = 2;
@@ -61,6 +62,8 @@ int main(int argc, char **argv)
         status = glci_agent_cmd_run(&cfg, argc - 1, argv + 1);
     } else if (strcmp(command, "push") == 0) {
         status = glci_agent_cmd_push(&cfg, n_rest - 1, rest + 1);
+    } else if (strcmp(command, "retract") == 0) {
+        status = glci_agent_cmd_retract(&cfg, n_rest - 1, rest + 1);
     } else if (strcmp(command, "status") == 0) {
         status = glci_agent_cmd_status(&cfg, n_rest - 1, rest + 1);
     } else if (strcmp(command, "keygen") == 0) {

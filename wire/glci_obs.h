@@ -32,6 +32,8 @@ typedef struct {
     const char *source;       /* NULL or "" when none */
     unsigned has_period : 1;
     unsigned has_value : 1;
+    unsigned retract : 1;     /* a retraction: the current value of (indicator,
+                                 period) is withdrawn; has no value (SPEC §7) */
     /* Set by the wire decoder when the indicator or the source held a NUL
      * byte: C strings end there, so the text seen is cut; the shape check
      * refuses such an observation rather than store the cut text. */
@@ -42,6 +44,10 @@ typedef struct {
 /* A present observation of indicator, period and value (no source, time
  * unknown), for code that makes observations from parts. */
 glci_obs_t glci_obs_make(const char *indicator, int64_t period, double value);
+
+/* A retraction of indicator's value for period: a revision without a value
+ * (no source, time unknown). */
+glci_obs_t glci_obs_retraction(const char *indicator, int64_t period);
 
 /* ---- Batch statuses: how the collector answers a batch ----------------- */
 
@@ -78,7 +84,11 @@ const char *glci_batch_status_str(int status);
     X(OUT_OF_RANGE, 3, "value out of range", OUT_OF_RANGE)                     \
     X(BAD_PERIOD, 4, "period out of range", BAD_PERIOD)                        \
     X(MALFORMED, 5, "malformed observation", MALFORMED_OBS) /* a field missing, \
-                                                               too long, not text */
+                                                               too long, not text */ \
+    X(FUTURE, 6, "period in the future", FUTURE_PERIOD) /* after the receive year \
+                                                           + future_periods */     \
+    X(NOTHING_TO_RETRACT, 7, "nothing to retract", NOTHING_TO_RETRACT) /* no current \
+                                                                          value */
 
 typedef enum {
 #define GLCI_X_(name, num, text, proto) GLCI_REJECT_##name = num,
@@ -103,7 +113,9 @@ typedef struct {
  * (if any) of at most GLCI_OBS_SOURCE_MAX bytes of printable UTF-8 (no
  * control and no bidirectional control character, glci_utf8_problem), an
  * observed_at of 0 (unknown) or within [GLCI_OBS_OBSERVED_MIN,
- * GLCI_OBS_OBSERVED_MAX], and no string that held a NUL byte.
+ * GLCI_OBS_OBSERVED_MAX], and no string that held a NUL byte. A
+ * retraction has a period and no value ("a retraction carries no value"
+ * otherwise); any other observation needs its value ("value is missing").
  * Returns GLCI_REJECT_NONE, or GLCI_REJECT_MALFORMED with a one-line
  * message naming the field ("indicator is longer than 64 bytes", "source
  * is 201 bytes, at most 200", "source contains a control character"...)
