@@ -12,7 +12,9 @@
  *  - handshakes with random keys: a handful of log lines, not one each;
  *  - a claimed city id holding a line break: escaped in the log;
  *  - NUL bytes inside wire strings and an observed_at of INT64_MIN: refused,
- *    not stored cut or shown as @-9223372036854775808.
+ *    not stored cut or shown as @-9223372036854775808;
+ *  - every indicator for 2100: rejected as in the future, and nobody's
+ *    default rank, show or export period moves.
  * The old collector: the other city waited 30 s, the log grew without
  * bound, memory stayed high, one log line per handshake, forged lines. */
 #define _GNU_SOURCE 1
@@ -352,6 +354,104 @@ static void test_nul_bytes_and_impossible_times_are_refused(void **state)
     glci_sys_close(&e.s);
 }
 
+/* The framework's indicator ids (at most max), from $GLCI_FRAMEWORK. */
+static size_t s_indicators(char ids[][64], size_t max)
+{
+    char *text = glci_ts_read_file(glci_ts_framework());
+    assert_non_null(text);
+    size_t n = 0;
+    for (const char *p = text; n < max && (p = strstr(p, "[indicator:")) != NULL; n++) {
+        p += strlen("[indicator:");
+        const char *end = strchr(p, ']');
+        assert_non_null(end);
+        snprintf(ids[n], sizeof ids[n], "%.*s", (int)(end - p), p);
+    }
+    free(text);
+    return n;
+}
+
+/* Sends every indicator of the framework for period as one batch of
+ * city's; returns the ack (released by the caller). */
+static void s_send_all(void *sock, uint64_t seq, char ids[][64], size_t n, int64_t period,
+                       glci_wire_ack_t *ack)
+{
+    glci_obs_t obs[128];
+    assert_true(n <= 128);
+    for (size_t i = 0; i < n; i++)
+        obs[i] = glci_obs_make(ids[i], period, 1);
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(glci_wire_batch_pack(5, seq, NULL, obs, n, &buf, &len), 0);
+    assert_int_equal(zmq_send(sock, buf, len, 0), (int)len);
+    free(buf);
+    s_recv_ack(sock, ack);
+    assert_int_equal(ack->status, GLCI_BATCH_APPLIED);
+}
+
+/* Finding 8 from the hostile city's side: an authenticated city sends every
+ * indicator for 2100. Each value is rejected with the reason "period in the
+ * future" (reason 6), and the default period of plain `glci rank`, `show`
+ * and `export` stays the last finished year, which both cities reported.
+ * Before the reporting cycle the values were accepted and every default
+ * view showed 2100. */
+static void test_a_city_far_future_values_move_nobody(void **state)
+{
+    (void)state;
+    s_env_t e;
+    s_env_open(&e, "future");
+    char ids[128][64];
+    size_t n = s_indicators(ids, 128);
+    assert_true(n > 0);
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    int year = tm.tm_year + 1900 - 1;
+    void *ctx = zmq_ctx_new();
+    void *hostile = s_client(ctx, &e, 0), *honest = s_client(ctx, &e, 1);
+    glci_wire_ack_t ack;
+    s_send_all(honest, 1, ids, n, year, &ack);
+    assert_int_equal(ack.n_rejections, 0);
+    glci_wire_ack_release(&ack);
+    s_send_all(hostile, 1, ids, n, year, &ack);
+    assert_int_equal(ack.n_rejections, 0);
+    glci_wire_ack_release(&ack);
+    s_send_all(hostile, 2, ids, n, 2100, &ack);
+    assert_int_equal(ack.n_rejections, n);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(ack.rejections[i].reason, GLCI_REJECT_FUTURE);
+        assert_non_null(strstr(ack.rejections[i].message, "future"));
+    }
+    glci_wire_ack_release(&ack);
+    zmq_close(hostile);
+    zmq_close(honest);
+    zmq_ctx_term(ctx);
+
+    char want[32];
+    snprintf(want, sizeof want, "\"period\": %d", year);
+    const char *honest_city = e.s->agents[1].city;
+    const char *const views[][4] = {{"rank", NULL}, {"show", honest_city, NULL},
+                                    {"export", NULL}};
+    for (size_t v = 0; v < 3; v++) {
+        const char *argv[12] = {e.s->glci, "--store", e.s->store, "--format", "json"};
+        size_t k = 5;
+        for (size_t j = 0; views[v][j]; j++)
+            argv[k++] = views[v][j];
+        argv[k] = NULL;
+        char *out = NULL;
+        assert_int_equal(glci_ts_run(argv, NULL, 60000, &out, NULL), 0);
+        if (!strstr(out, want) || strstr(out, "2100"))
+            fail_msg("glci %s: the default view is not %d:\n%.600s", views[v][0], year, out);
+        free(out);
+    }
+    /* and the rejects log says why */
+    const char *argv[] = {e.s->glci, "--store", e.s->store, "rejects", "--format", "csv", NULL};
+    char *out = NULL;
+    assert_int_equal(glci_ts_run(argv, NULL, 60000, &out, NULL), 0);
+    assert_int_equal(s_count(out, "period in the future"), n);
+    free(out);
+    glci_sys_close(&e.s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -364,6 +464,8 @@ int main(void)
         cmocka_unit_test_teardown(test_a_claimed_city_cannot_forge_log_lines,
                                   glci_sys_teardown),
         cmocka_unit_test_teardown(test_nul_bytes_and_impossible_times_are_refused,
+                                  glci_sys_teardown),
+        cmocka_unit_test_teardown(test_a_city_far_future_values_move_nobody,
                                   glci_sys_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
