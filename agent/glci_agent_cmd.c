@@ -260,7 +260,8 @@ int glci_agent_cmd_push(const glci_agent_config_t *cfg, int argc, char **argv)
     char err[1024], what[GLCI_AGENT_PATH_MAX + 16];
     int usage_on_error = 0;
     if (csv_path) {
-        if (glci_agent_csv_read_file(csv_path, GLCI_AGENT_SPOOL_FILE_MAX, &csv, err,
+        if (glci_agent_csv_read_file(csv_path, GLCI_AGENT_SPOOL_FILE_MAX,
+                                     glci_agent_config_dialect(cfg), &csv, err,
                                      sizeof err) != 0) {
             fprintf(stderr, "glci-agent push: %s\n", err);
             return 1;

@@ -32,6 +32,7 @@ static const char *const s_col_names[COL_N] = {
 #define S_FIELD_CAP 256       /* longer field texts are cut, but their length kept */
 #define S_BLOCK (64 * 1024)
 #define S_READ_CHUNK (64 * 1024)
+#define S_PROBE_MAX (GLCI_AGENT_CSV_ROW_MAX + 16)   /* a sep= line and a header row */
 
 typedef struct s_block {
     struct s_block *next;
@@ -46,9 +47,16 @@ struct glci_agent_csv {
     size_t n_errors, n_listed, cap_errors;
     s_block_t *blocks;
 
+    glci_agent_csv_dialect_t dialect;  /* never AUTO once chosen */
+    const char *dialect_why;
+    /* The first bytes, held until the dialect is chosen (a "sep=" line or
+     * the header line is whole, or S_PROBE_MAX bytes came). */
+    int chosen;
+    char *probe;
+    size_t n_probe;
+
     /* parse state, kept across glci_agent_csv_feed calls */
     struct csv_parser p;
-    int started;              /* the first bytes were seen (byte-order mark) */
     int rest;                 /* parsing what a file gained after it was taken */
     int pending_nl;           /* the last byte fed ended a line */
     int skip_line;            /* after an error: drop bytes up to the line's end */
@@ -203,7 +211,10 @@ static void s_header(glci_agent_csv_t *c)
                 found = k;
         if (found < 0) {
             s_error(c, "bad header: unknown column '%s' (expected indicator, period, value, "
-                    "observed_at, source)", s_echo(name, echo, sizeof echo));
+                    "observed_at, source; read as %s by %s)", s_echo(name, echo, sizeof echo),
+                    c->dialect == GLCI_AGENT_CSV_EXCEL ? "excel, ';' between fields"
+                                                       : "comma, ',' between fields",
+                    c->dialect_why);
             c->header_bad = 1;
         } else if (c->col[found] >= 0) {
             s_error(c, "bad header: column '%s' appears twice", name);
@@ -303,8 +314,26 @@ static void s_row(glci_agent_csv_t *c)
     double value = 0;
     int vrc = 0;
     const char *vtext = c->field[c->col[COL_VALUE]];
+    char vbuf[S_FIELD_CAP + 1];
+    int decimal_ok = 1;
+    if (c->dialect == GLCI_AGENT_CSV_EXCEL && vtext[0]) {
+        /* a decimal comma becomes the point glci_parse_double reads; a
+         * point is refused, as it may be a thousands separator */
+        snprintf(vbuf, sizeof vbuf, "%s", vtext);
+        decimal_ok = strchr(vbuf, '.') == NULL;
+        char *comma = strchr(vbuf, ',');
+        if (comma && strchr(comma + 1, ','))
+            decimal_ok = 0;
+        if (comma)
+            *comma = '.';
+        vtext = vbuf;
+    }
     if (!vtext[0])
         s_add(why, sizeof why, "value is missing");
+    else if (!decimal_ok)
+        s_add(why, sizeof why, "value '%s' is not a number with a decimal comma (this file "
+              "is read as excel: ';' between fields, ',' decimal mark, no thousands "
+              "separator)", s_echo(c->field[c->col[COL_VALUE]], echo, sizeof echo));
     else if (c->field_len[c->col[COL_VALUE]] > 64 ||
              (vrc = glci_parse_double(vtext, &value)) == -1)
         s_add(why, sizeof why, "value '%s' is not a number", s_echo(vtext, echo, sizeof echo));
@@ -384,6 +413,70 @@ static void s_parser_init(glci_agent_csv_t *c)
 {
     if (csv_init(&c->p, CSV_STRICT | CSV_STRICT_FINI) != 0)
         abort();      /* only fails on allocation */
+    if (c->dialect == GLCI_AGENT_CSV_EXCEL)
+        csv_set_delim(&c->p, ';');
+}
+
+int glci_agent_csv_dialect_parse(const char *text, glci_agent_csv_dialect_t *out)
+{
+    static const char *const names[] = {"auto", "comma", "excel"};
+    for (int d = 0; d < 3; d++)
+        if (strcmp(text, names[d]) == 0) {
+            *out = (glci_agent_csv_dialect_t)d;
+            return 0;
+        }
+    return -1;
+}
+
+const char *glci_agent_csv_dialect_str(glci_agent_csv_dialect_t d)
+{
+    return d == GLCI_AGENT_CSV_EXCEL ? "excel (';' between fields, ',' decimal mark)"
+                                     : "comma (',' between fields, '.' decimal mark)";
+}
+
+glci_agent_csv_dialect_t glci_agent_csv_dialect(const glci_agent_csv_t *csv, const char **why)
+{
+    if (why)
+        *why = csv->dialect_why;
+    return csv->dialect;
+}
+
+/* A first line "sep=X" (quoted or not, X one byte): X, and *skip the
+ * bytes of that line with its end; 0 when there is none. */
+static char s_sep_line(const char *data, size_t len, size_t *skip)
+{
+    const char *nl = memchr(data, '\n', len);
+    size_t n = nl ? (size_t)(nl - data) : len;
+    size_t end = n;
+    if (end && data[end - 1] == '\r')
+        end--;
+    size_t a = 0;
+    if (end >= 2 && data[0] == '"' && data[end - 1] == '"') {
+        a = 1;
+        end--;
+    }
+    if (end - a != 5 || memcmp(data + a, "sep=", 4) != 0)
+        return 0;
+    *skip = nl ? n + 1 : n;
+    return data[a + 4];
+}
+
+/* The header line's verdict: excel when it has a ';' and no ',' outside
+ * quotes. *whole: the line's end was seen. */
+static glci_agent_csv_dialect_t s_header_dialect(const char *data, size_t len, int *whole)
+{
+    int quoted = 0, semis = 0, commas = 0;
+    size_t i = 0;
+    for (; i < len && (quoted || data[i] != '\n'); i++) {
+        if (data[i] == '"')
+            quoted = !quoted;
+        else if (!quoted && data[i] == ';')
+            semis++;
+        else if (!quoted && data[i] == ',')
+            commas++;
+    }
+    *whole = i < len;
+    return semis && !commas ? GLCI_AGENT_CSV_EXCEL : GLCI_AGENT_CSV_COMMA;
 }
 
 /* The row in hand is bad: the parser starts afresh on the next line, so
@@ -419,15 +512,9 @@ glci_agent_csv_t *glci_agent_csv_new(void)
  * past GLCI_AGENT_CSV_ROW_MAX bytes (a quoted field spanning lines
  * included): libcsv keeps a row's text in its own buffer, which is so
  * bounded whatever the file holds. */
-void glci_agent_csv_feed(glci_agent_csv_t *c, const char *data, size_t len)
+static void s_feed_lines(glci_agent_csv_t *c, const char *data, size_t len)
 {
     size_t off = 0;
-    if (!c->started && len > 0) {
-        c->started = 1;
-        /* a UTF-8 byte-order mark before the header (even a quoted one) */
-        if (!c->rest && len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
-            off = 3;
-    }
     while (off < len) {
         if (c->pending_nl) {
             c->line++;
@@ -463,8 +550,73 @@ void glci_agent_csv_feed(glci_agent_csv_t *c, const char *data, size_t len)
     }
 }
 
+/* Chooses the dialect from the bytes held (all there is when final): the
+ * caller's, else a "sep=" line, else the header. Then parses them. */
+static int s_choose(glci_agent_csv_t *c, int final)
+{
+    const char *d = c->probe;
+    size_t len = c->n_probe, off = 0, skip = 0;
+    /* a UTF-8 byte-order mark before the header (even a quoted one) */
+    if (len >= 3 && memcmp(d, "\xef\xbb\xbf", 3) == 0)
+        off = 3;
+    else if (!final && len < 3 && memcmp(d, "\xef\xbb\xbf", len) == 0)
+        return 0;
+    int whole = 0;
+    char sep = 0;
+    if (memchr(d + off, '\n', len - off) || final || len >= S_PROBE_MAX)
+        sep = s_sep_line(d + off, len - off, &skip);
+    else
+        return 0;
+    glci_agent_csv_dialect_t hd = GLCI_AGENT_CSV_COMMA;
+    if (sep != ';' && sep != ',') {
+        hd = s_header_dialect(d + off, len - off, &whole);
+        if (!whole && !final && len < S_PROBE_MAX)
+            return 0;
+    }
+    if (c->dialect != GLCI_AGENT_CSV_AUTO) {
+        c->dialect_why = "the csv_dialect setting";
+    } else if (sep == ';' || sep == ',') {
+        c->dialect = sep == ';' ? GLCI_AGENT_CSV_EXCEL : GLCI_AGENT_CSV_COMMA;
+        c->dialect_why = "its sep= line";
+    } else {
+        c->dialect = hd;
+        c->dialect_why = "its header";
+    }
+    if (sep == ';' || sep == ',') {
+        off += skip;
+        c->line++;
+    }
+    c->chosen = 1;
+    csv_free(&c->p);
+    s_parser_init(c);
+    s_feed_lines(c, d + off, len - off);
+    free(c->probe);
+    c->probe = NULL;
+    c->n_probe = 0;
+    return 1;
+}
+
+void glci_agent_csv_feed(glci_agent_csv_t *c, const char *data, size_t len)
+{
+    if (c->chosen) {
+        s_feed_lines(c, data, len);
+        return;
+    }
+    /* held until the dialect is chosen: at most S_PROBE_MAX bytes */
+    size_t take = S_PROBE_MAX - c->n_probe;
+    if (take > len)
+        take = len;
+    c->probe = glci_xrealloc(c->probe, c->n_probe + take + 1);
+    memcpy(c->probe + c->n_probe, data, take);
+    c->n_probe += take;
+    if (s_choose(c, 0) && take < len)
+        s_feed_lines(c, data + take, len - take);
+}
+
 void glci_agent_csv_finish(glci_agent_csv_t *c)
 {
+    if (!c->chosen)
+        s_choose(c, 1);
     if (!c->skip_line && csv_fini(&c->p, s_field_cb, s_row_cb, c) != 0)
         s_error(c, "malformed quoting: a quoted field is not closed at the end of the file");
     csv_free(&c->p);
@@ -479,9 +631,22 @@ void glci_agent_csv_finish(glci_agent_csv_t *c)
     }
 }
 
-glci_agent_csv_t *glci_agent_csv_parse(const char *data, size_t len)
+glci_agent_csv_t *glci_agent_csv_new_as(glci_agent_csv_dialect_t d)
 {
     glci_agent_csv_t *c = s_new();
+    c->dialect = d;
+    return c;
+}
+
+glci_agent_csv_t *glci_agent_csv_parse(const char *data, size_t len)
+{
+    return glci_agent_csv_parse_as(data, len, GLCI_AGENT_CSV_AUTO);
+}
+
+glci_agent_csv_t *glci_agent_csv_parse_as(const char *data, size_t len,
+                                          glci_agent_csv_dialect_t d)
+{
+    glci_agent_csv_t *c = glci_agent_csv_new_as(d);
     glci_agent_csv_feed(c, data, len);
     glci_agent_csv_finish(c);
     return c;
@@ -496,6 +661,8 @@ void glci_agent_csv_layout(const glci_agent_csv_t *csv, glci_agent_csv_layout_t 
     out->n_header = csv->n_header;
     out->next_line = csv->line + (csv->pending_nl ? 1 : 0);
     out->at_line_start = csv->pending_nl;
+    out->dialect = csv->dialect;
+    out->dialect_why = csv->dialect_why;
 }
 
 glci_agent_csv_t *glci_agent_csv_parse_rest(const glci_agent_csv_layout_t *layout,
@@ -503,7 +670,11 @@ glci_agent_csv_t *glci_agent_csv_parse_rest(const glci_agent_csv_layout_t *layou
 {
     glci_agent_csv_t *c = s_new();
     c->rest = 1;
-    c->started = 1;
+    c->chosen = 1;
+    c->dialect = layout->dialect;
+    c->dialect_why = layout->dialect_why;
+    csv_free(&c->p);
+    s_parser_init(c);
     c->header_done = 1;
     c->header_bad = !layout->usable;
     for (int k = 0; k < COL_N && k < GLCI_AGENT_CSV_COLS; k++)
@@ -519,12 +690,13 @@ glci_agent_csv_t *glci_agent_csv_parse_rest(const glci_agent_csv_layout_t *layou
 }
 
 int glci_agent_csv_read_fd(int fd, const char *path, uint64_t max_bytes,
-                           glci_agent_csv_t **out, uint64_t *nread, char *err, size_t errlen)
+                           glci_agent_csv_dialect_t d, glci_agent_csv_t **out, uint64_t *nread,
+                           char *err, size_t errlen)
 {
     *out = NULL;
     *nread = 0;
     char *buf = glci_xmalloc(S_READ_CHUNK);
-    glci_agent_csv_t *c = s_new();
+    glci_agent_csv_t *c = glci_agent_csv_new_as(d);
     uint64_t total = 0;
     int over = 0;
     for (;;) {
@@ -551,7 +723,10 @@ int glci_agent_csv_read_fd(int fd, const char *path, uint64_t max_bytes,
     if (over) {
         /* what was parsed so far says nothing about a file never read whole */
         glci_agent_csv_free(&c);
-        c = s_new();
+        c = glci_agent_csv_new_as(d);
+        c->chosen = 1;
+        c->dialect = d == GLCI_AGENT_CSV_EXCEL ? d : GLCI_AGENT_CSV_COMMA;
+        c->dialect_why = "nothing (the file was not read)";
         s_file_error(c, "more than %llu bytes, larger than the largest file taken; split it "
                      "into smaller files", (unsigned long long)max_bytes);
         csv_free(&c->p);
@@ -563,8 +738,8 @@ int glci_agent_csv_read_fd(int fd, const char *path, uint64_t max_bytes,
     return GLCI_AGENT_OK;
 }
 
-int glci_agent_csv_read_file(const char *path, uint64_t max_bytes, glci_agent_csv_t **out,
-                             char *err, size_t errlen)
+int glci_agent_csv_read_file(const char *path, uint64_t max_bytes, glci_agent_csv_dialect_t d,
+                             glci_agent_csv_t **out, char *err, size_t errlen)
 {
     *out = NULL;
     /* A pipe or a FIFO is read too (push --csv /dev/stdin), never past
@@ -589,7 +764,7 @@ int glci_agent_csv_read_file(const char *path, uint64_t max_bytes, glci_agent_cs
         return GLCI_AGENT_EINPUT;
     }
     uint64_t nread;
-    int rc = glci_agent_csv_read_fd(fd, path, max_bytes, out, &nread, err, errlen);
+    int rc = glci_agent_csv_read_fd(fd, path, max_bytes, d, out, &nread, err, errlen);
     close(fd);
     return rc;
 }
@@ -603,6 +778,7 @@ void glci_agent_csv_free(glci_agent_csv_t **self)
         free(c->errors[i]);
     free(c->errors);
     free(c->rows);
+    free(c->probe);
     csv_free(&c->p);
     while (c->blocks) {
         s_block_t *next = c->blocks->next;

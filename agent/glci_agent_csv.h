@@ -32,7 +32,19 @@
  * small); a file of more than GLCI_AGENT_CSV_ROWS_MAX rows fails; reading
  * streams the file in 64 KiB chunks and stops past a byte cap. What a
  * valid file costs is then its rows: GLCI_AGENT_CSV_ROWS_MAX at most, each
- * a glci_obs_t and its indicator and source text. */
+ * a glci_obs_t and its indicator and source text.
+ *
+ * Two dialects (docs/AGENT.md, "Spreadsheet CSV"): comma, RFC 4180 as
+ * above (',' between fields, '.' as the decimal mark), and excel, what a
+ * spreadsheet in a decimal-comma locale saves (';' between fields, ',' as
+ * the decimal mark, a '.' in a value refused: it may be a thousands
+ * separator). Automatic choice, in this order: a first line "sep=;" or
+ * "sep=," (the spreadsheet convention; the line is skipped), else the
+ * header: excel when it has a ';' and no ',' outside quotes, else comma.
+ * A dialect set by the caller (the agent's csv_dialect setting) is used
+ * whatever the file says, but a "sep=" line is still skipped. Fed in
+ * pieces, the first bytes are held until that choice can be made (at most
+ * one row's bytes). */
 #ifndef GLCI_AGENT_CSV_H
 #define GLCI_AGENT_CSV_H
 
@@ -50,13 +62,35 @@ typedef struct glci_agent_csv glci_agent_csv_t;
 /* Bytes one row may span (quoted line breaks included). */
 #define GLCI_AGENT_CSV_ROW_MAX 65536
 
+typedef enum {
+    GLCI_AGENT_CSV_AUTO = 0,    /* from a sep= line or the header */
+    GLCI_AGENT_CSV_COMMA,       /* RFC 4180: ',' and a decimal point */
+    GLCI_AGENT_CSV_EXCEL        /* ';' and a decimal comma */
+} glci_agent_csv_dialect_t;
+
+/* "auto", "comma", "excel" <-> the dialect: 0, or -1 for another text. */
+int glci_agent_csv_dialect_parse(const char *text, glci_agent_csv_dialect_t *out);
+
+/* The dialect for people: "comma (',' between fields, '.' decimal mark)"
+ * or "excel (';' between fields, ',' decimal mark)". */
+const char *glci_agent_csv_dialect_str(glci_agent_csv_dialect_t d);
+
+/* The dialect the file was read in (never AUTO) and why, as a phrase:
+ * "its header", "its sep= line", "the csv_dialect setting". */
+glci_agent_csv_dialect_t glci_agent_csv_dialect(const glci_agent_csv_t *csv, const char **why);
+
 /* Parses len bytes of CSV. Always succeeds in building a result (bad input
  * is reported in its error list); free with glci_agent_csv_free. */
 glci_agent_csv_t *glci_agent_csv_parse(const char *data, size_t len);
 
+/* The same in dialect d (AUTO: chosen as above). */
+glci_agent_csv_t *glci_agent_csv_parse_as(const char *data, size_t len,
+                                          glci_agent_csv_dialect_t d);
+
 /* The same in pieces: new, feed the bytes in any number of pieces, finish
  * once; then read the result as from glci_agent_csv_parse. */
 glci_agent_csv_t *glci_agent_csv_new(void);
+glci_agent_csv_t *glci_agent_csv_new_as(glci_agent_csv_dialect_t d);
 void glci_agent_csv_feed(glci_agent_csv_t *csv, const char *data, size_t len);
 void glci_agent_csv_finish(glci_agent_csv_t *csv);
 
@@ -64,16 +98,18 @@ void glci_agent_csv_finish(glci_agent_csv_t *csv);
  * never more than max_bytes (0: no cap): a regular file larger than that
  * is GLCI_AGENT_EINPUT with the line in err, unread; a stream that goes
  * past it gives a result with the one error "file: more than N bytes".
- * Returns 0, EINPUT or GLCI_AGENT_EIO with a message naming path in err. */
-int glci_agent_csv_read_file(const char *path, uint64_t max_bytes, glci_agent_csv_t **out,
-                             char *err, size_t errlen);
+ * In dialect d (AUTO: as the file says). Returns 0, EINPUT or
+ * GLCI_AGENT_EIO with a message naming path in err. */
+int glci_agent_csv_read_file(const char *path, uint64_t max_bytes, glci_agent_csv_dialect_t d,
+                             glci_agent_csv_t **out, char *err, size_t errlen);
 
 /* Reads fd to its end in chunks and parses what was read; *nread is the
  * byte count. Past max_bytes (0: no cap) it stops, *nread is more than
  * max_bytes and the result holds the one error "file: more than N bytes".
  * path names the file in messages. 0, or GLCI_AGENT_EIO with a message. */
 int glci_agent_csv_read_fd(int fd, const char *path, uint64_t max_bytes,
-                           glci_agent_csv_t **out, uint64_t *nread, char *err, size_t errlen);
+                           glci_agent_csv_dialect_t d, glci_agent_csv_t **out, uint64_t *nread,
+                           char *err, size_t errlen);
 
 /* What is needed to read more rows of the same file later: the header's
  * columns and where the text ended. A value type. */
@@ -84,6 +120,8 @@ typedef struct {
     size_t n_header;
     size_t next_line;                 /* line number of the next byte */
     int at_line_start;                /* the text ended with a line end */
+    glci_agent_csv_dialect_t dialect; /* the rest is read as the start was */
+    const char *dialect_why;          /* static text */
 } glci_agent_csv_layout_t;
 
 void glci_agent_csv_layout(const glci_agent_csv_t *csv, glci_agent_csv_layout_t *out);

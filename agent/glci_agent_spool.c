@@ -294,8 +294,42 @@ out:
     return rc;
 }
 
-static int s_done_file(glci_agent_spool_t *sp, const char *name, char *to_out, size_t to_len,
-                       char *err, size_t errlen)
+/* Writes done/TO.log, what the take did: when, the dialect the file was
+ * read in and why, the batches. Relative to the done/ folder, an old entry
+ * of that name removed first and the log made new (O_EXCL), so nothing is
+ * ever written through a link planted there. Best effort: a log that
+ * cannot be written is warned about and the file still counts as taken
+ * (its rows are queued). */
+static void s_done_log(glci_agent_spool_t *sp, int dfd, const char *to, const char *name,
+                       const char *what)
+{
+    char log[GLCI_AGENT_PATH_MAX + 24], when[32], shown[S_NAME_SHOWN * 4];
+    char shown_name[S_NAME_SHOWN * 4];
+    snprintf(log, sizeof log, "%s.log", to);
+    glci_format_iso_time((int64_t)time(NULL), when, sizeof when);
+    s_shown(log, shown, sizeof shown);
+    s_shown(name, shown_name, sizeof shown_name);
+    if (unlinkat(dfd, log, 0) != 0 && errno != ENOENT) {
+        glci_warn("%s/done/%s: cannot replace: %s", sp->path, shown, strerror(errno));
+        return;
+    }
+    int fd = openat(dfd, log, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        if (fd >= 0)
+            close(fd);
+        glci_warn("%s/done/%s: cannot write: %s", sp->path, shown, strerror(errno));
+        return;
+    }
+    fprintf(f, "%s: taken %s\n%s", shown_name, when, what);
+    if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+        glci_warn("%s/done/%s: cannot write: %s", sp->path, shown, strerror(errno));
+    fclose(f);
+}
+
+/* Moves name to done/ and writes what (NULL: nothing) beside it. */
+static int s_done_file(glci_agent_spool_t *sp, const char *name, const char *what,
+                       char *to_out, size_t to_len, char *err, size_t errlen)
 {
     char to[GLCI_AGENT_PATH_MAX + 16], shown[S_NAME_SHOWN * 4];
     int dfd = s_subdir(sp, "done", err, errlen);
@@ -303,6 +337,8 @@ static int s_done_file(glci_agent_spool_t *sp, const char *name, char *to_out, s
         return GLCI_AGENT_EIO;
     int rc = s_move(sp, name, dfd, to, sizeof to);
     int saved = errno;
+    if (rc == 0 && what)
+        s_done_log(sp, dfd, to, name, what);
     close(dfd);
     if (rc != 0) {
         snprintf(err, errlen, "%s/%s: cannot move to done/: %s", sp->path,
@@ -701,9 +737,11 @@ static void s_watch_check(glci_agent_spool_t *sp, glci_outbox_t *ob, size_t batc
 
 /* Takes one file; rescan: found by a scan, not named by an event. */
 static int s_take(glci_agent_spool_t *sp, glci_outbox_t *ob, const char *name,
-                  size_t batch_max, int rescan, glci_agent_spool_stats_t *stats,
-                  char *err, size_t errlen)
+                  size_t batch_max, glci_agent_csv_dialect_t dialect, int rescan,
+                  glci_agent_spool_stats_t *stats, char *err, size_t errlen)
 {
+    char what[S_NAME_SHOWN * 4 + 512] = "was queued by an earlier take (before a restart); moved to done/ "
+                     "now\n";
     char shown[S_NAME_SHOWN * 4], to[GLCI_AGENT_PATH_MAX + 32];
     struct stat sb, after;
     glci_agent_csv_t *csv = NULL;
@@ -803,7 +841,7 @@ static int s_take(glci_agent_spool_t *sp, glci_outbox_t *ob, const char *name,
     char path[GLCI_AGENT_PATH_MAX * 2];
     snprintf(path, sizeof path, "%s/%s", sp->path, shown);
     uint64_t nread = 0;
-    rc = glci_agent_csv_read_fd(fd, path, GLCI_AGENT_SPOOL_FILE_MAX, &csv, &nread, err,
+    rc = glci_agent_csv_read_fd(fd, path, GLCI_AGENT_SPOOL_FILE_MAX, dialect, &csv, &nread, err,
                                 errlen);
     s_marker_clear(sp);
     if (rc != 0)
@@ -856,18 +894,30 @@ static int s_take(glci_agent_spool_t *sp, glci_outbox_t *ob, const char *name,
         rc = GLCI_AGENT_EOUTBOX;
         goto waiting;
     }
+    const char *why;
+    glci_agent_csv_dialect_t d = glci_agent_csv_dialect(csv, &why);
     if (rc == 0) {
+        char batches[64];
         if (first == last)
-            glci_info("%s/%s: queued %zu row%s as batch %llu", sp->path, shown, n,
-                      n == 1 ? "" : "s", (unsigned long long)first);
+            snprintf(batches, sizeof batches, "batch %llu", (unsigned long long)first);
         else
-            glci_info("%s/%s: queued %zu rows as batches %llu..%llu", sp->path, shown, n,
-                      (unsigned long long)first, (unsigned long long)last);
+            snprintf(batches, sizeof batches, "batches %llu..%llu",
+                     (unsigned long long)first, (unsigned long long)last);
+        glci_info("%s/%s: queued %zu row%s as %s (read as %s by %s)", sp->path, shown, n,
+                  n == 1 ? "" : "s", batches, d == GLCI_AGENT_CSV_EXCEL ? "excel" : "comma",
+                  why);
+        snprintf(what, sizeof what, "read as %s, chosen by %s\n%zu row%s queued as %s\n"
+                 "rows the collector rejects are listed in %s.rejects beside this file and "
+                 "in rejected.csv\n", glci_agent_csv_dialect_str(d), why, n,
+                 n == 1 ? "" : "s", batches, shown);
         stats->rows_queued += n;
+    } else {
+        snprintf(what, sizeof what, "read as %s, chosen by %s\nits rows were queued by an "
+                 "earlier take (before a restart)\n", glci_agent_csv_dialect_str(d), why);
     }
     watched = 1;
 done:
-    rc = s_done_file(sp, name, to, sizeof to, err, errlen);
+    rc = s_done_file(sp, name, what, to, sizeof to, err, errlen);
     if (rc != 0) {
         close(fd);
         glci_agent_csv_free(&csv);
@@ -893,10 +943,10 @@ busy:
 }
 
 int glci_agent_spool_take(glci_agent_spool_t *sp, glci_outbox_t *ob, const char *name,
-                          size_t batch_max, glci_agent_spool_stats_t *stats,
-                          char *err, size_t errlen)
+                          size_t batch_max, glci_agent_csv_dialect_t dialect,
+                          glci_agent_spool_stats_t *stats, char *err, size_t errlen)
 {
-    return s_take(sp, ob, name, batch_max, 0, stats, err, errlen);
+    return s_take(sp, ob, name, batch_max, dialect, 0, stats, err, errlen);
 }
 
 static int s_cmp_names(const void *a, const void *b)
@@ -905,7 +955,7 @@ static int s_cmp_names(const void *a, const void *b)
 }
 
 int glci_agent_spool_scan(glci_agent_spool_t *sp, glci_outbox_t *ob, size_t batch_max,
-                          glci_agent_spool_stats_t *stats)
+                          glci_agent_csv_dialect_t dialect, glci_agent_spool_stats_t *stats)
 {
     s_watch_check(sp, ob, batch_max, stats);
     int dfd = dup(sp->dirfd);
@@ -939,7 +989,7 @@ int glci_agent_spool_scan(glci_agent_spool_t *sp, glci_outbox_t *ob, size_t batc
     int first_rc = 0;
     for (size_t i = 0; i < n; i++) {
         char err[1024];
-        int rc = s_take(sp, ob, names[i], batch_max, 1, stats, err, sizeof err);
+        int rc = s_take(sp, ob, names[i], batch_max, dialect, 1, stats, err, sizeof err);
         if (rc != 0) {
             glci_error("%s", err);
             if (!first_rc)

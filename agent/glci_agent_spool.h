@@ -68,6 +68,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "glci_agent_csv.h"
 #include "glci_outbox.h"
 
 /* The quiet period: a rescan leaves files modified less than this many
@@ -119,20 +120,22 @@ typedef struct {
     uint64_t rows_queued;     /* rows queued, rows a watched file gained included */
 } glci_agent_spool_stats_t;
 
-/* Takes one file of the spool folder (name without folder). Adds to *stats.
- * Returns 0 when the file was handled (done, failed or left busy), EFULL
+/* Takes one file of the spool folder (name without folder), read in
+ * dialect (glci_agent_csv.h; AUTO: as the file says). Once it is in done/,
+ * NAME.log beside it says when, the dialect and why, the batches. Adds to
+ * *stats. Returns 0 when the file was handled (done, failed or left busy), EFULL
  * when the outbox limit keeps it waiting until deliveries make room,
  * EIO/EOUTBOX otherwise (message in err). A name that vanished is ignored
  * (0); one that is not a regular file is logged once and ignored. */
 int glci_agent_spool_take(glci_agent_spool_t *sp, glci_outbox_t *ob, const char *name,
-                          size_t batch_max, glci_agent_spool_stats_t *stats,
-                          char *err, size_t errlen);
+                          size_t batch_max, glci_agent_csv_dialect_t dialect,
+                          glci_agent_spool_stats_t *stats, char *err, size_t errlen);
 
 /* Looks at the files watched since they were taken, then takes every file
  * the spool holds, in name order, logging each outcome. Returns 0, or the
  * first error (after trying every file). */
 int glci_agent_spool_scan(glci_agent_spool_t *sp, glci_outbox_t *ob, size_t batch_max,
-                          glci_agent_spool_stats_t *stats);
+                          glci_agent_csv_dialect_t dialect, glci_agent_spool_stats_t *stats);
 
 /* 1 while a look soon is wanted: files wait for their quiet period or are
  * watched for growth (the daemon then rescans about every quiet period

@@ -172,7 +172,7 @@ static void s_spool_file(s_env_t *e, const char *name, const char *text)
 static void s_scan(s_env_t *e, glci_agent_spool_stats_t *st)
 {
     memset(st, 0, sizeof *st);
-    glci_agent_spool_scan(e->sp, e->ob, 100, st);
+    glci_agent_spool_scan(e->sp, e->ob, 100, GLCI_AGENT_CSV_AUTO, st);
 }
 
 /* Raises or drops CAP_LEASE in this process's effective set. */
@@ -345,7 +345,8 @@ static void test_push_csv_is_capped(void **state)
     (void)state;
     glci_agent_csv_t *c = NULL;
     char err[512];
-    assert_int_equal(glci_agent_csv_read_file("/dev/zero", GLCI_AGENT_SPOOL_FILE_MAX, &c, err,
+    assert_int_equal(glci_agent_csv_read_file("/dev/zero", GLCI_AGENT_SPOOL_FILE_MAX,
+                                              GLCI_AGENT_CSV_AUTO, &c, err,
                                               sizeof err), 0);
     assert_int_equal(glci_agent_csv_n_errors(c), 1);
     assert_string_equal(glci_agent_csv_error(c, 0), "file: more than 268435456 bytes, larger "
@@ -355,10 +356,11 @@ static void test_push_csv_is_capped(void **state)
     snprintf(path, sizeof path, "%s/sparse.csv", s_dir);
     s_write(path, "indicator,period,value\n");
     assert_int_equal(truncate(path, (off_t)GLCI_AGENT_SPOOL_FILE_MAX + 1), 0);
-    assert_int_not_equal(glci_agent_csv_read_file(path, GLCI_AGENT_SPOOL_FILE_MAX, &c, err,
+    assert_int_not_equal(glci_agent_csv_read_file(path, GLCI_AGENT_SPOOL_FILE_MAX,
+                                              GLCI_AGENT_CSV_AUTO, &c, err,
                                                   sizeof err), 0);
     assert_non_null(strstr(err, "larger than the largest file taken"));
-    assert_int_equal(glci_agent_csv_read_file(s_dir, 0, &c, err, sizeof err), GLCI_AGENT_EIO);
+    assert_int_equal(glci_agent_csv_read_file(s_dir, 0, GLCI_AGENT_CSV_AUTO, &c, err, sizeof err), GLCI_AGENT_EIO);
     assert_non_null(strstr(err, "is a folder"));
 }
 
@@ -384,7 +386,7 @@ static void s_die_while_reading(s_env_t *e)
             glci_agent_spool_open(e->spool, &so, &sp, err, sizeof err) != 0)
             _exit(3);
         glci_agent_spool_stats_t st = {0};
-        glci_agent_spool_scan(sp, ob, 100, &st);
+        glci_agent_spool_scan(sp, ob, 100, GLCI_AGENT_CSV_AUTO, &st);
         _exit(4);            /* read it all before the kill: the test fails */
     }
     char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
