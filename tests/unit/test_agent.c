@@ -582,7 +582,8 @@ static void test_spool_open_writer_not_taken(void **state)
     glci_agent_spool_stats_t st = {0};
     char err[512];
     assert_int_equal(glci_agent_spool_scan(s.sp, s.ob, 100, GLCI_AGENT_CSV_AUTO, &st), 0);
-    assert_int_equal(glci_agent_spool_take(s.sp, s.ob, "w.csv", 100, GLCI_AGENT_CSV_AUTO, &st, err, sizeof err),
+    assert_int_equal(glci_agent_spool_take(s.sp, s.ob, "w.csv", 100, GLCI_AGENT_CSV_AUTO,
+                                           &st, err, sizeof err),
                      0);
     assert_int_equal(st.files_done + st.files_failed + st.files_waiting, 0);
     assert_int_equal(st.files_busy, 2);
@@ -598,7 +599,8 @@ static void test_spool_open_writer_not_taken(void **state)
     assert_int_equal(st.files_busy, 1);
     assert_int_equal(s_queued(&s), 0);
     /* its IN_CLOSE_WRITE event takes it, whole */
-    assert_int_equal(glci_agent_spool_take(s.sp, s.ob, "w.csv", 100, GLCI_AGENT_CSV_AUTO, &st, err, sizeof err),
+    assert_int_equal(glci_agent_spool_take(s.sp, s.ob, "w.csv", 100, GLCI_AGENT_CSV_AUTO,
+                                           &st, err, sizeof err),
                      0);
     assert_int_equal(st.files_done, 1);
     assert_int_equal(st.rows_queued, 3);
@@ -624,7 +626,8 @@ static void test_spool_file_taken_once_across_crash(void **state)
     s_spool_file(&s, "e.csv", "indicator,period,value\nx,2020,1\nx,2021,2\n");
     glci_agent_spool_stats_t st = {0};
     char err[512];
-    assert_int_equal(glci_agent_spool_take(s.sp, s.ob, "e.csv", 100, GLCI_AGENT_CSV_AUTO, &st, err, sizeof err), 0);
+    assert_int_equal(glci_agent_spool_take(s.sp, s.ob, "e.csv", 100, GLCI_AGENT_CSV_AUTO,
+                                           &st, err, sizeof err), 0);
     assert_int_equal(s_queued(&s), 2);
     /* As if the agent died after the commit and before the move: the same
      * file (same inode, size, time) back in the spool. */
@@ -632,7 +635,8 @@ static void test_spool_file_taken_once_across_crash(void **state)
     snprintf(from, sizeof from, "%s/done/e.csv", s.spool);
     snprintf(to, sizeof to, "%s/e.csv", s.spool);
     assert_int_equal(rename(from, to), 0);
-    assert_int_equal(glci_agent_spool_take(s.sp, s.ob, "e.csv", 100, GLCI_AGENT_CSV_AUTO, &st, err, sizeof err), 0);
+    assert_int_equal(glci_agent_spool_take(s.sp, s.ob, "e.csv", 100, GLCI_AGENT_CSV_AUTO,
+                                           &st, err, sizeof err), 0);
     assert_int_equal(s_queued(&s), 2);      /* not queued twice */
     assert_true(s_exists(from));
     assert_int_equal(st.files_done, 2);

@@ -293,6 +293,63 @@ static void test_errors_file_is_never_written_through_a_link(void **state)
     s_env_release(&e);
 }
 
+/* done/NAME.log (how a file was read) is made new beside the moved file: a
+ * link planted under that name, symbolic or hard, is replaced, never
+ * written through. */
+static void test_done_log_is_never_written_through_a_link(void **state)
+{
+    (void)state;
+    s_env_t e;
+    s_env_init(&e, 0, 0);
+    char victim[400], path[500];
+    snprintf(victim, sizeof victim, "%s/victim", s_dir);
+    s_write(victim, "keep me\n");
+    snprintf(path, sizeof path, "%s/done/s.csv.log", e.spool);
+    assert_int_equal(symlink(victim, path), 0);
+    snprintf(path, sizeof path, "%s/done/h.csv.log", e.spool);
+    assert_int_equal(link(victim, path), 0);
+    s_spool_file(&e, "s.csv", "indicator;period;value\nx;2020;1,5\n");
+    s_spool_file(&e, "h.csv", "indicator,period,value\nx,2020,1.5\n");
+    glci_agent_spool_stats_t st;
+    s_scan(&e, &st);
+    assert_int_equal(st.files_done, 2);
+    char *v = s_read(victim);
+    assert_string_equal(v, "keep me\n");
+    free(v);
+    static const char *const logs[] = {"s.csv.log", "h.csv.log"};
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/done/%s", e.spool, logs[i]);
+        char *log = s_read(path);
+        assert_non_null(log);
+        assert_non_null(strstr(log, i == 0 ? "read as excel" : "read as comma"));
+        free(log);
+    }
+    s_env_release(&e);
+}
+
+/* Fed a byte at a time, the reader still sees a sep= line or a whole
+ * header before it chooses the dialect. */
+static void test_dialect_chosen_from_bytes_fed_one_by_one(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {"\xef\xbb\xbfindicator;period;value\nx;2020;1,5\n",
+                                        "sep=;\nindicator;period;value\nx;2020;1,5\n",
+                                        "indicator,period,value\nx,2020,1.5\n"};
+    for (size_t t = 0; t < 3; t++) {
+        glci_agent_csv_t *c = glci_agent_csv_new();
+        for (const char *p = texts[t]; *p; p++)
+            glci_agent_csv_feed(c, p, 1);
+        glci_agent_csv_finish(c);
+        assert_int_equal(glci_agent_csv_n_errors(c), 0);
+        const glci_obs_t *rows;
+        assert_int_equal(glci_agent_csv_rows(c, &rows), 1);
+        assert_true(rows[0].value == 1.5);
+        assert_int_equal(glci_agent_csv_dialect(c, NULL),
+                         t < 2 ? GLCI_AGENT_CSV_EXCEL : GLCI_AGENT_CSV_COMMA);
+        glci_agent_csv_free(&c);
+    }
+}
+
 /* ---- finding 2: errors and memory bounded per file ----------------------- */
 
 static void test_a_million_bad_lines_cost_a_counter(void **state)
@@ -346,8 +403,7 @@ static void test_push_csv_is_capped(void **state)
     glci_agent_csv_t *c = NULL;
     char err[512];
     assert_int_equal(glci_agent_csv_read_file("/dev/zero", GLCI_AGENT_SPOOL_FILE_MAX,
-                                              GLCI_AGENT_CSV_AUTO, &c, err,
-                                              sizeof err), 0);
+                                              GLCI_AGENT_CSV_AUTO, &c, err, sizeof err), 0);
     assert_int_equal(glci_agent_csv_n_errors(c), 1);
     assert_string_equal(glci_agent_csv_error(c, 0), "file: more than 268435456 bytes, larger "
                         "than the largest file taken; split it into smaller files");
@@ -357,10 +413,10 @@ static void test_push_csv_is_capped(void **state)
     s_write(path, "indicator,period,value\n");
     assert_int_equal(truncate(path, (off_t)GLCI_AGENT_SPOOL_FILE_MAX + 1), 0);
     assert_int_not_equal(glci_agent_csv_read_file(path, GLCI_AGENT_SPOOL_FILE_MAX,
-                                              GLCI_AGENT_CSV_AUTO, &c, err,
-                                                  sizeof err), 0);
+                                                  GLCI_AGENT_CSV_AUTO, &c, err, sizeof err), 0);
     assert_non_null(strstr(err, "larger than the largest file taken"));
-    assert_int_equal(glci_agent_csv_read_file(s_dir, 0, GLCI_AGENT_CSV_AUTO, &c, err, sizeof err), GLCI_AGENT_EIO);
+    assert_int_equal(glci_agent_csv_read_file(s_dir, 0, GLCI_AGENT_CSV_AUTO, &c, err,
+                                              sizeof err), GLCI_AGENT_EIO);
     assert_non_null(strstr(err, "is a folder"));
 }
 
@@ -587,6 +643,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failed_folder_of_links_is_not_written_through,
                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_errors_file_is_never_written_through_a_link,
+                                        s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_done_log_is_never_written_through_a_link,
+                                        s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_dialect_chosen_from_bytes_fed_one_by_one,
                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_a_million_bad_lines_cost_a_counter, s_setup,
                                         s_teardown),
