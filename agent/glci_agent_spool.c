@@ -327,15 +327,45 @@ static void s_done_log(glci_agent_spool_t *sp, int dfd, const char *to, const ch
     fclose(f);
 }
 
-/* Moves name to done/ and writes what (NULL: nothing) beside it. */
-static int s_done_file(glci_agent_spool_t *sp, const char *name, const char *what,
-                       char *to_out, size_t to_len, char *err, size_t errlen)
+/* The name spool/name will get in done/ (name, or name.1, name.2... when
+ * taken), told to the outbox before its rows are queued so their rejects
+ * can be listed beside it; "" when done/ cannot be opened. */
+static void s_done_name(glci_agent_spool_t *sp, const char *name, char *to, size_t len)
+{
+    char err[256];
+    struct stat sb;
+    to[0] = '\0';
+    int dfd = s_subdir(sp, "done", err, sizeof err);
+    if (dfd < 0)
+        return;
+    for (unsigned k = 0; k < 100000; k++) {
+        if (k == 0)
+            snprintf(to, len, "%s", name);
+        else
+            snprintf(to, len, "%s.%u", name, k);
+        if (fstatat(dfd, to, &sb, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT)
+            break;
+    }
+    close(dfd);
+}
+
+/* Moves name to done/, to `given` when that is still free (chosen by
+ * s_done_name before the rows were queued), else to a free name there
+ * (never over an entry); writes what (NULL: nothing) beside it. */
+static int s_done_file(glci_agent_spool_t *sp, const char *name, const char *given,
+                       const char *what, char *to_out, size_t to_len, char *err, size_t errlen)
 {
     char to[GLCI_AGENT_PATH_MAX + 16], shown[S_NAME_SHOWN * 4];
     int dfd = s_subdir(sp, "done", err, errlen);
     if (dfd < 0)
         return GLCI_AGENT_EIO;
-    int rc = s_move(sp, name, dfd, to, sizeof to);
+    int rc = -1;
+    if (given && given[0]) {
+        snprintf(to, sizeof to, "%s", given);
+        rc = renameat2(sp->dirfd, name, dfd, to, RENAME_NOREPLACE);
+    }
+    if (rc != 0)
+        rc = s_move(sp, name, dfd, to, sizeof to);
     int saved = errno;
     if (rc == 0 && what)
         s_done_log(sp, dfd, to, name, what);
@@ -740,6 +770,7 @@ static int s_take(glci_agent_spool_t *sp, glci_outbox_t *ob, const char *name,
                   size_t batch_max, glci_agent_csv_dialect_t dialect, int rescan,
                   glci_agent_spool_stats_t *stats, char *err, size_t errlen)
 {
+    char given[GLCI_AGENT_PATH_MAX + 16] = "", shown_to[S_NAME_SHOWN * 4];
     char what[S_NAME_SHOWN * 4 + 512] = "was queued by an earlier take (before a restart); moved to done/ "
                      "now\n";
     char shown[S_NAME_SHOWN * 4], to[GLCI_AGENT_PATH_MAX + 32];
@@ -871,7 +902,14 @@ static int s_take(glci_agent_spool_t *sp, glci_outbox_t *ob, const char *name,
     const glci_obs_t *rows;
     size_t n = glci_agent_csv_rows(csv, &rows);
     uint64_t first = 0, last = 0;
-    rc = glci_outbox_append(ob, rows, n, batch_max, (int64_t)time(NULL), marker, &first, &last);
+    /* where the file will be, so its rows' rejects can be listed beside it */
+    char origin[GLCI_AGENT_PATH_MAX * 2 + 32];
+    s_done_name(sp, name, given, sizeof given);
+    snprintf(origin, sizeof origin, "%s/done/%s", sp->path, given);
+    rc = glci_outbox_append_from(ob, rows, n, batch_max, (int64_t)time(NULL), marker,
+                                 given[0] && strlen(origin) <= GLCI_OUTBOX_ORIGIN_MAX ? origin
+                                                                                      : NULL,
+                                 &first, &last);
     if (rc == GLCI_OUTBOX_EFULL && glci_outbox_status(ob, &ost) == 0 && ost.batches == 0) {
         char why[256];
         snprintf(why, sizeof why, "file: its %zu rows do not fit in the outbox size "
@@ -909,7 +947,8 @@ static int s_take(glci_agent_spool_t *sp, glci_outbox_t *ob, const char *name,
         snprintf(what, sizeof what, "read as %s, chosen by %s\n%zu row%s queued as %s\n"
                  "rows the collector rejects are listed in %s.rejects beside this file and "
                  "in rejected.csv\n", glci_agent_csv_dialect_str(d), why, n,
-                 n == 1 ? "" : "s", batches, shown);
+                 n == 1 ? "" : "s", batches,
+                 given[0] ? s_shown(given, shown_to, sizeof shown_to) : shown);
         stats->rows_queued += n;
     } else {
         snprintf(what, sizeof what, "read as %s, chosen by %s\nits rows were queued by an "
@@ -917,7 +956,7 @@ static int s_take(glci_agent_spool_t *sp, glci_outbox_t *ob, const char *name,
     }
     watched = 1;
 done:
-    rc = s_done_file(sp, name, what, to, sizeof to, err, errlen);
+    rc = s_done_file(sp, name, given, what, to, sizeof to, err, errlen);
     if (rc != 0) {
         close(fd);
         glci_agent_csv_free(&csv);

@@ -8,7 +8,8 @@
  * report_check.py xlsx-to-csv, with /usr/bin/python3 and openpyxl) goes
  * through too, also as a spreadsheet in a decimal-comma locale saves it
  * (';' between fields, decimal commas), which done/NAME.log says it
- * assumed. */
+ * assumed; the rows of a file the collector rejects are listed beside it
+ * in done/NAME.rejects. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -234,6 +235,31 @@ static void test_template_csv_through_the_agent(void **state)
                                  "by its header"));
     assert_non_null(strstr(text, "44 rows queued as batch"));
     free(text);
+
+    /* a partly rejected file: the rejected row is listed beside it in
+     * done/NAME.rejects (and in rejected.csv), the rest is stored */
+    char partial[512], max_plus[64];
+    glci_format_double(fw->ind[0].max + 1, max_plus, sizeof max_plus);
+    for (char *p = max_plus; *p; p++)
+        if (*p == '.')
+            *p = ',';
+    snprintf(partial, sizeof partial, "indicator;period;value\r\n%s;2021;%s\r\n%s;2021;1\r\n",
+             fw->ind[0].id, max_plus, fw->ind[1].id);
+    glci_sys_spool_text(s, 0, "partial.csv", partial);
+    s_assert_done(s, "partial.csv");
+    char rejects[800];
+    snprintf(rejects, sizeof rejects, "%s/done/partial.csv.rejects", s->agents[0].spool);
+    char *listed = NULL;
+    for (int waited = 0; !(listed = glci_ts_read_file(rejects)); waited += 50) {
+        if (waited > GLCI_SYS_DRAIN_MS)
+            fail_msg("%s did not appear", rejects);
+        glci_sys_sleep_ms(50);
+    }
+    assert_non_null(strstr(listed, "indicator,period,value,observed_at,source,reason,"
+                                   "rejected_at\n"));
+    assert_non_null(strstr(listed, fw->ind[0].id));
+    assert_null(strstr(listed, fw->ind[1].id));
+    free(listed);
 
     free(want);
     glci_sys_stop_agent(s, 0);
