@@ -276,6 +276,19 @@ static glci_reject_t s_check(const glci_framework_t *fw, const glci_obs_t *o, ui
     return glci_framework_check(fw, o->indicator, o->period, o->value, ind, msg, msglen);
 }
 
+/* 1 if b names another city than the one its key belongs to, with the
+ * message every one of its observations is rejected with in msg (the
+ * claimed id escaped: it comes from the payload). */
+static int s_wrong_city(const glci_batch_t *b, char *msg, size_t msglen)
+{
+    if (!b->claimed_city || !b->claimed_city[0] || strcmp(b->claimed_city, b->city) == 0)
+        return 0;
+    char claimed[GLCI_CITY_ID_MAX + 1];   /* a valid id whole; others escaped, cut */
+    glci_utf8_escape(b->claimed_city, GLCI_CITY_ID_MAX, claimed, sizeof claimed);
+    snprintf(msg, msglen, "batch claims city %s but its key belongs to %s", claimed, b->city);
+    return 1;
+}
+
 /* Writes one rejected observation to the log and the city's reject index;
  * msg is already printable, valid UTF-8, the indicator is escaped here. */
 static int s_reject_put(s_ingest_t *g, MDB_txn *txn, uint64_t no, const glci_batch_t *b,
@@ -677,9 +690,11 @@ static int s_ingest_txn(MDB_txn *txn, void *vctx)
             continue;
         }
         res->status = GLCI_BATCH_APPLIED;
+        int wrong_city = s_wrong_city(bt, msg, sizeof msg);
         for (size_t i = 0; i < bt->n_obs; i++) {
             uint32_t ind = 0;
-            glci_reject_t why = s_check(st->fw, &bt->obs[i], &ind, msg, sizeof msg);
+            glci_reject_t why = wrong_city ? GLCI_REJECT_WRONG_CITY
+                                           : s_check(st->fw, &bt->obs[i], &ind, msg, sizeof msg);
             if (why != GLCI_REJECT_NONE) {
                 if (!msg[0])
                     snprintf(msg, sizeof msg, "%s", glci_reject_str(why));

@@ -73,7 +73,9 @@ const char *glci_batch_status_str(int status);
     X(OUT_OF_RANGE, 3, "value out of range", OUT_OF_RANGE)                     \
     X(BAD_PERIOD, 4, "period out of range", BAD_PERIOD)                        \
     X(MALFORMED, 5, "malformed observation", MALFORMED_OBS) /* a field missing, \
-                                                               too long, not text */
+                                                               too long, not text */ \
+    X(WRONG_CITY, 8, "wrong city", WRONG_CITY) /* the batch claims another city \
+                                                  than its key's: none stored */
 
 typedef enum {
 #define GLCI_X_(name, num, text, proto) GLCI_REJECT_##name = num,
