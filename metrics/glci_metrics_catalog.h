@@ -59,6 +59,7 @@ enum {
     GLCI_MC_STATE_FORBIDDEN,
     GLCI_MC_STATE_MALFORMED,
     GLCI_MC_STATE_RESTREAMING,
+    GLCI_MC_STATE_RECOVERING,
     GLCI_MC_STATE_N
 };
 
@@ -102,6 +103,8 @@ typedef struct {
     glci_metric_t *outbox_bytes;           /* gauge */
     glci_metric_t *outbox_limit;           /* gauge, bytes (outbox_limit) */
     glci_metric_t *outbox_oldest;          /* gauge, Unix seconds; 0 when empty */
+    glci_metric_t *retained_batches;       /* gauge: acked batches kept for resending */
+    glci_metric_t *retained_bytes;         /* gauge */
     glci_metric_t *last_ack;               /* gauge, Unix seconds; 0 before the first */
     glci_metric_t *connection_state;       /* gauge {state}, one 1 (glci_gauge_select) */
     glci_metric_t *batches_acked;          /* counter */
