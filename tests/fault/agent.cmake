@@ -50,3 +50,12 @@ glci_add_test(test_agent_deadletter fault
   LIBS glci_checker
   TIMEOUT 600)
 add_dependencies(test_agent_deadletter glci glci-agent glci-collector)
+
+# A city writing for another: the batch applied with every observation
+# rejected as "wrong city", dead-lettered by the agent, one alarm, nothing
+# retried; revocation still refused.
+glci_add_test(test_agent_wrong_city fault
+  SOURCES fault/test_agent_wrong_city.c
+  LIBS glci_checker
+  TIMEOUT 600)
+add_dependencies(test_agent_wrong_city glci glci-agent glci-collector)
