@@ -10,7 +10,9 @@
  *                    the collector's store, timed from the agent's start until
  *                    its outbox is empty (every batch acked, so stored)
  *
- * Options: --idle-seconds N (30), --observations N (1000000). */
+ * Options: --idle-seconds N (30), --observations N (1000000), --retain D (the
+ * agent's retention of acked batches, default its own, 30d: `--retain 0`
+ * measures the drain without it). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -121,6 +123,7 @@ int glci_bench_agent(int argc, char **argv)
 {
     long idle_s = 30;
     int64_t n_obs = 1000000;
+    const char *retain = "30d";
     for (int i = 1; i < argc; i++) {
         int64_t v;
         if (strcmp(argv[i], "--idle-seconds") == 0 && i + 1 < argc &&
@@ -131,8 +134,12 @@ int glci_bench_agent(int argc, char **argv)
                    glci_parse_int64(argv[i + 1], 1000, 100000000, &v) == 0) {
             n_obs = v;
             i++;
+        } else if (strcmp(argv[i], "--retain") == 0 && i + 1 < argc &&
+                   strspn(argv[i + 1], "0123456789smhdw") == strlen(argv[i + 1])) {
+            retain = argv[++i];
         } else {
-            fprintf(stderr, "usage: glci-bench agent [--idle-seconds N] [--observations N]\n");
+            fprintf(stderr, "usage: glci-bench agent [--idle-seconds N] [--observations N] "
+                    "[--retain DURATION]\n");
             return 2;
         }
     }
@@ -177,7 +184,7 @@ int glci_bench_agent(int argc, char **argv)
         goto done;
     fprintf(f, "[agent]\ncity = bench-city\ncollector = %s\ncollector_key = %s\n"
             "key_file = %s\noutbox = %s\nspool = %s\nbatch_max = 1000\nwindow = 8\n"
-            "log_level = warn\n", endpoint, cpub, akey, outbox, spool);
+            "log_level = warn\nretain = %s\n", endpoint, cpub, akey, outbox, spool, retain);
     fclose(f);
 
     char coll_bin[512], agent_bin[512];
@@ -255,8 +262,8 @@ int glci_bench_agent(int argc, char **argv)
     }
     printf("{\"bench\": \"agent\", \"idle_rss_kib\": %ld, \"idle_cpu_pct\": %.3f, "
            "\"idle_seconds\": %ld, \"drain_obs_per_s\": %.0f, \"drain_observations\": %lld, "
-           "\"drain_seconds\": %.3f, \"batch_max\": 1000, \"window\": 8}\n",
-           rss, cpu_pct, idle_s, (double)n_obs / (d1 - d0), (long long)n_obs, d1 - d0);
+           "\"drain_seconds\": %.3f, \"batch_max\": 1000, \"window\": 8, \"retain\": \"%s\"}\n",
+           rss, cpu_pct, idle_s, (double)n_obs / (d1 - d0), (long long)n_obs, d1 - d0, retain);
     status = 0;
 
 done:
