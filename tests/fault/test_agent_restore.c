@@ -54,14 +54,6 @@ static long long s_json_int(const char *js, const char *key)
     return strtoll(p + strlen(pat), NULL, 10);
 }
 
-static size_t s_count(const char *hay, const char *needle)
-{
-    size_t n = 0;
-    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
-        n++;
-    return n;
-}
-
 static void s_wait_log(glci_sys_t *s, const char *text)
 {
     if (glci_ts_proc_wait_log(s->agents[0].proc, text, GLCI_SYS_DRAIN_MS) != 0) {
@@ -262,7 +254,7 @@ static void test_restore_within_retention_loses_nothing(void **state)
     const char *line = strstr(log, "the collector lost batches");
     assert_non_null(line);
     fprintf(stderr, "# %.*s\n", (int)strcspn(line, "\n"), line);
-    if (s_count(log, "sending them again from the retained batches") != 1)
+    if (glci_ts_count(log, "sending them again from the retained batches") != 1)
         fail_msg("the resend was not logged once: %s", log);
     assert_non_null(strstr(log, "lost batches 11..17 of stream"));
     assert_null(strstr(log, "ALARM"));
@@ -283,7 +275,7 @@ static void test_restore_within_retention_loses_nothing(void **state)
     snprintf(dead, sizeof dead, "%s/../rejected.csv", s->agents[0].spool);
     char *csv = glci_ts_read_file(dead);
     assert_non_null(csv);
-    if (s_count(csv, "\"no_such_indicator\",") != 1)
+    if (glci_ts_count(csv, "\"no_such_indicator\",") != 1)
         fail_msg("rejected.csv holds the rejected row not once: %s", csv);
     free(csv);
 
@@ -336,7 +328,7 @@ static void test_restore_beyond_retention_reports_only_the_old(void **state)
 
     char *log = glci_ts_proc_stderr(s->agents[0].proc);
     assert_non_null(log);
-    assert_int_equal(s_count(log, "ALARM: the collector lost batches"), 1);
+    assert_int_equal(glci_ts_count(log, "ALARM: the collector lost batches"), 1);
     const char *alarm = strstr(log, "ALARM");
     fprintf(stderr, "# %.*s\n", (int)strcspn(alarm, "\n"), alarm);
     assert_non_null(strstr(log, "lost batches 11..14 of stream"));
@@ -397,7 +389,7 @@ static void test_restore_without_retention_moves_on(void **state)
 
     char *log = glci_ts_proc_stderr(s->agents[0].proc);
     assert_non_null(log);
-    assert_int_equal(s_count(log, "ALARM: the collector lost batches"), 1);
+    assert_int_equal(glci_ts_count(log, "ALARM: the collector lost batches"), 1);
     assert_non_null(strstr(log, "lost batches 11..16 of stream"));
     assert_non_null(strstr(log, "done/"));
     assert_non_null(strstr(log, "The 0 retained and 8 undelivered batches continue as "

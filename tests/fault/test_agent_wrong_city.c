@@ -25,14 +25,6 @@
 
 #include "glci_checker.h"
 
-static size_t s_count(const char *hay, const char *needle)
-{
-    size_t n = 0;
-    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
-        n++;
-    return n;
-}
-
 /* Rewrites agent i's `city` line (the harness writes "city = ID"). */
 static void s_set_city(glci_sys_t *s, size_t i, const char *from, const char *to)
 {
@@ -82,8 +74,8 @@ static void test_city_writing_for_another(void **state)
     /* recorded under the key's city, naming the claimed one */
     const char *mine[] = {"rejects", "--city", "c00-xx", "--format", "json", NULL};
     char *js = s_cli(s, mine);
-    if (s_count(js, "\"reason\": \"wrong city\"") != 120 ||
-        s_count(js, "batch claims city c01-xx but its key belongs to c00-xx") != 120)
+    if (glci_ts_count(js, "\"reason\": \"wrong city\"") != 120 ||
+        glci_ts_count(js, "batch claims city c01-xx but its key belongs to c00-xx") != 120)
         fail_msg("unexpected rejects of c00-xx: %.2000s", js);
     free(js);
     const char *theirs[] = {"rejects", "--city", "c01-xx", "--format", "json", NULL};
@@ -102,11 +94,11 @@ static void test_city_writing_for_another(void **state)
     for (int waited = 0; waited < GLCI_SYS_DRAIN_MS; waited += 100) {
         free(csv);
         csv = glci_ts_read_file(dead);
-        if (csv && s_count(csv, "batch claims city c01-xx") == 120)
+        if (csv && glci_ts_count(csv, "batch claims city c01-xx") == 120)
             break;
         glci_sys_sleep_ms(100);
     }
-    if (!csv || s_count(csv, "batch claims city c01-xx but its key belongs to c00-xx") != 120)
+    if (!csv || glci_ts_count(csv, "batch claims city c01-xx but its key belongs to c00-xx") != 120)
         fail_msg("rejected.csv: %s", csv ? csv : "(missing)");
     free(csv);
     js = glci_sys_agent_status(s, 0, "json");
@@ -118,7 +110,7 @@ static void test_city_writing_for_another(void **state)
     /* one ALARM for the three batches, naming the fix */
     char *log = glci_ts_proc_stderr(s->agents[0].proc);
     assert_non_null(log);
-    if (s_count(log, "ALARM") != 1 ||
+    if (glci_ts_count(log, "ALARM") != 1 ||
         !strstr(log, "ALARM: the collector rejected the observations of batch 1") ||
         !strstr(log, "city setting is 'c01-xx' but its key is registered to another city"))
         fail_msg("unexpected agent log: %s", log);

@@ -192,6 +192,40 @@ static void test_format_double_roundtrip(void **state)
     assert_string_equal(buf, "140");
     glci_format_double(-0.0, buf, sizeof buf);
     assert_true(strtod(buf, NULL) == 0.0);
+    glci_format_double(1200.0, buf, sizeof buf);
+    assert_string_equal(buf, "1200");
+    glci_format_double(0.30000000000000004, buf, sizeof buf);
+    assert_string_equal(buf, "0.30000000000000004");
+    glci_format_double(5e-324, buf, sizeof buf);        /* a subnormal: fewer digits */
+    assert_string_equal(buf, "5e-324");
+    glci_format_double(-5.828994249469882e-310, buf, sizeof buf);
+    assert_string_equal(buf, "-5.8289942494699e-310");
+
+    /* Random bit patterns and decimals: every form reads back as the value,
+     * and in the plain range no shorter number of decimals would. */
+    uint64_t x = 88172645463325252ull;
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        double v;
+        if (i % 2) {
+            memcpy(&v, &x, sizeof v);
+            if (!isfinite(v))
+                continue;
+        } else {
+            v = (double)(x % 100000000) / 1000.0;
+        }
+        glci_format_double(v, buf, sizeof buf);
+        assert_true(strtod(buf, NULL) == v);
+        const char *dot = strchr(buf, '.');
+        if (!strchr(buf, 'e') && dot) {
+            int dec = (int)strlen(dot + 1);
+            char shorter[64];
+            snprintf(shorter, sizeof shorter, "%.*f", dec - 1, v);
+            assert_false(strtod(shorter, NULL) == v);
+        }
+    }
 }
 
 int main(void)
