@@ -24,7 +24,8 @@ static const char *const s_status[] = {"applied", "duplicate", "gap", "malformed
                                        "forbidden", "unavailable", NULL};
 static const char *const s_reason_label[] = {"reason", NULL};
 static const char *const s_reason[] = {"unknown_indicator", "not_finite", "out_of_range",
-                                       "bad_period", "malformed", "period_in_future", NULL};
+                                       "bad_period", "malformed", "period_in_future",
+                                       "nothing_to_retract", "wrong_city", NULL};
 static const char *const s_result_label[] = {"result", NULL};
 static const char *const s_result[] = {"accepted", "refused", "failed", NULL};
 static const char *const s_state_label[] = {"state", NULL};
