@@ -23,6 +23,8 @@
  *   the store holds everything but the batches reported lost.
  * - A backup older than the agent's stream: the restored store does not
  *   know it (GAP expecting 1); every batch, retained from 1, is resent.
+ * - A retraction sent after the backup: resent like a value, the value
+ *   withdrawn again in the restored store.
  * - Retention off (retain = 0): as before retention existed, every batch
  *   acked after the backup is reported lost and the agent moves on. */
 #include <setjmp.h>
@@ -109,9 +111,10 @@ typedef struct {
 static int s_dump_hist(void *ctx, const glci_history_row_t *r)
 {
     s_dump_t *d = ctx;
-    fprintf(d->f, "  %d %a %lld [%s] %016llx/%llu%s\n", (int)r->period, r->value,
+    fprintf(d->f, "  %d %a %lld [%s] %016llx/%llu%s%s\n", (int)r->period, r->value,
             (long long)r->observed_at, r->source, (unsigned long long)r->stream,
-            (unsigned long long)r->seq, r->current ? " current" : "");
+            (unsigned long long)r->seq, r->current ? " current" : "",
+            r->retracted ? " retracted" : "");
     return 0;
 }
 
@@ -411,6 +414,37 @@ static void test_restore_without_retention_moves_on(void **state)
     s_case_close(&c);
 }
 
+/* A retraction the agent sent after the backup is agent data like a
+ * value: retained, sent again, and the restored store withdraws the value
+ * again (the same revision, no current value). The checker knows values
+ * only, so the stores are compared and `glci verify` run. */
+static void test_restore_resends_a_retraction(void **state)
+{
+    (void)state;
+    s_case_t c;
+    glci_sys_t *s = s_case_open(&c, "agent-restore-retract", NULL, T_N);
+    /* the harness's first value: adult_learning_rate 2020, in the backup */
+    const char *argv[] = {s->agent_bin, "retract", "adult_learning_rate", "2020", "--config",
+                          s->agents[0].conf, NULL};
+    char *err = NULL;
+    if (glci_ts_run(argv, NULL, GLCI_SYS_DRAIN_MS, NULL, &err) != 0)
+        fail_msg("glci-agent retract failed: %s", err ? err : "");
+    free(err);
+    glci_sys_push(s, 0, 100);
+    glci_sys_wait_outbox_empty(s, 0, GLCI_SYS_DRAIN_MS);
+    char *kept = s_dump(s->store);
+    assert_non_null(strstr(kept, " retracted\n"));
+    free(kept);
+
+    s_restore(s, c.backup, c.kept);
+    s_wait_log(s, "holds batches 11..13 of stream");
+    s_assert_same_store(&c);
+    const char *verify[] = {s->glci, "--store", s->store, "verify", NULL};
+    assert_int_equal(glci_ts_run(verify, NULL, GLCI_SYS_DRAIN_MS, NULL, NULL), 0);
+
+    s_case_close(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -419,6 +453,7 @@ int main(void)
         cmocka_unit_test_teardown(test_restore_beyond_retention_reports_only_the_old,
                                   glci_sys_teardown),
         cmocka_unit_test_teardown(test_restore_older_than_the_stream, glci_sys_teardown),
+        cmocka_unit_test_teardown(test_restore_resends_a_retraction, glci_sys_teardown),
         cmocka_unit_test_teardown(test_restore_without_retention_moves_on, glci_sys_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
