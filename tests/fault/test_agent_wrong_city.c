@@ -40,16 +40,6 @@ static void s_set_city(glci_sys_t *s, size_t i, const char *from, const char *to
     free(conf);
 }
 
-static char *s_cli(glci_sys_t *s, const char *const *args)
-{
-    char *out = NULL, *err = NULL;
-    int rc = glci_sys_cli(s, args, &out, &err);
-    if (rc != 0)
-        fail_msg("glci %s exited %d: %s", args[0], rc, err ? err : "");
-    free(err);
-    return out;
-}
-
 static void test_city_writing_for_another(void **state)
 {
     (void)state;
@@ -73,17 +63,17 @@ static void test_city_writing_for_another(void **state)
 
     /* recorded under the key's city, naming the claimed one */
     const char *mine[] = {"rejects", "--city", "c00-xx", "--format", "json", NULL};
-    char *js = s_cli(s, mine);
+    char *js = glci_sys_cli_ok(s, mine);
     if (glci_ts_count(js, "\"reason\": \"wrong city\"") != 120 ||
         glci_ts_count(js, "batch claims city c01-xx but its key belongs to c00-xx") != 120)
         fail_msg("unexpected rejects of c00-xx: %.2000s", js);
     free(js);
     const char *theirs[] = {"rejects", "--city", "c01-xx", "--format", "json", NULL};
-    js = s_cli(s, theirs);
+    js = glci_sys_cli_ok(s, theirs);
     assert_non_null(strstr(js, "\"rows\": []"));
     free(js);
     const char *list[] = {"city", "list", "--format", "json", NULL};
-    js = s_cli(s, list);
+    js = glci_sys_cli_ok(s, list);
     assert_non_null(strstr(js, "\"rejects\": 120"));
     free(js);
 
@@ -136,7 +126,7 @@ static void test_city_writing_for_another(void **state)
 
     /* revoked: still refused and kept, as before */
     const char *revoke[] = {"city", "revoke", "c00-xx", NULL};
-    free(s_cli(s, revoke));
+    free(glci_sys_cli_ok(s, revoke));
     keep = s->chk;
     s->chk = glci_checker_new();
     glci_sys_push(s, 0, 10);

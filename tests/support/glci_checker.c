@@ -558,6 +558,16 @@ int glci_sys_cli(glci_sys_t *s, const char *const *args, char **out, char **err)
     return glci_ts_run(argv, NULL, GLCI_SYS_DRAIN_MS, out, err);
 }
 
+char *glci_sys_cli_ok(glci_sys_t *s, const char *const *args)
+{
+    char *out = NULL, *err = NULL;
+    int rc = glci_sys_cli(s, args, &out, &err);
+    if (rc != 0)
+        fail_msg("glci %s exited %d: %s", args[0], rc, err ? err : "");
+    free(err);
+    return out;
+}
+
 char *glci_sys_agent_status(glci_sys_t *s, size_t i, const char *format)
 {
     const char *argv[] = {s->agent_bin, "status", "--config", s->agents[i].conf,

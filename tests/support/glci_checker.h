@@ -217,6 +217,10 @@ char *glci_sys_agent_status(glci_sys_t *s, size_t i, const char *format);
  * the exit status; *out / *err as glci_ts_run. */
 int glci_sys_cli(glci_sys_t *s, const char *const *args, char **out, char **err);
 
+/* glci_sys_cli that must succeed: its stdout (malloc'd); a non-zero exit
+ * fails the running test with glci's stderr. */
+char *glci_sys_cli_ok(glci_sys_t *s, const char *const *args);
+
 /* A small deterministic PRNG for "random moments" (xorshift64*), seeded
  * from $GLCI_SEED or the time; the seed is printed so a run can be
  * repeated. */
