@@ -261,7 +261,16 @@ int glci_agent_cmd_push(const glci_agent_config_t *cfg, int argc, char **argv)
     char err[1024], what[GLCI_AGENT_PATH_MAX + 16];
     int usage_on_error = 0;
     if (csv_path) {
-        if (glci_agent_csv_read_file(csv_path, &csv, err, sizeof err) != 0) {
+        int fd = open(csv_path, O_RDONLY | O_CLOEXEC);
+        uint64_t nread = 0;
+        if (fd < 0) {
+            fprintf(stderr, "glci-agent push: %s: %s\n", csv_path, strerror(errno));
+            return 1;
+        }
+        int rc = glci_agent_csv_read_fd_as(fd, csv_path, glci_agent_config_dialect(cfg), &csv,
+                                           &nread, err, sizeof err);
+        close(fd);
+        if (rc != 0) {
             fprintf(stderr, "glci-agent push: %s\n", err);
             return 1;
         }

@@ -44,6 +44,9 @@ struct glci_agent_csv {
     size_t n_errors, cap_errors;
     s_block_t *blocks;
 
+    glci_agent_csv_dialect_t dialect;  /* never AUTO once parsing began */
+    const char *dialect_why;
+
     /* parse state */
     size_t line;
     int header_done, header_bad;
@@ -168,7 +171,10 @@ static void s_header(glci_agent_csv_t *c)
                 found = k;
         if (found < 0) {
             s_error(c, "bad header: unknown column '%s' (expected indicator, period, value, "
-                    "observed_at, source)", s_echo(name, echo, sizeof echo));
+                    "observed_at, source; read as %s by %s)", s_echo(name, echo, sizeof echo),
+                    c->dialect == GLCI_AGENT_CSV_EXCEL ? "excel, ';' between fields"
+                                                       : "comma, ',' between fields",
+                    c->dialect_why);
             c->header_bad = 1;
         } else if (c->col[found] >= 0) {
             s_error(c, "bad header: column '%s' appears twice", name);
@@ -251,8 +257,26 @@ static void s_row(glci_agent_csv_t *c)
 
     double value = 0;
     const char *vtext = c->field[c->col[COL_VALUE]];
+    char vbuf[S_FIELD_CAP + 1];
+    int decimal_ok = 1;
+    if (c->dialect == GLCI_AGENT_CSV_EXCEL && vtext[0]) {
+        /* a decimal comma becomes the point glci_parse_double reads; a
+         * point is refused, as it may be a thousands separator */
+        snprintf(vbuf, sizeof vbuf, "%s", vtext);
+        decimal_ok = strchr(vbuf, '.') == NULL;
+        char *comma = strchr(vbuf, ',');
+        if (comma && strchr(comma + 1, ','))
+            decimal_ok = 0;
+        if (comma)
+            *comma = '.';
+        vtext = vbuf;
+    }
     if (!vtext[0])
         s_add(why, sizeof why, "value is missing");
+    else if (!decimal_ok)
+        s_add(why, sizeof why, "value '%s' is not a number with a decimal comma (this file "
+              "is read as excel: ';' between fields, ',' decimal mark, no thousands "
+              "separator)", s_echo(c->field[c->col[COL_VALUE]], echo, sizeof echo));
     else if (c->field_len[c->col[COL_VALUE]] > 64 || glci_parse_double(vtext, &value) != 0)
         s_add(why, sizeof why, "value '%s' is not a number", s_echo(vtext, echo, sizeof echo));
     else if (!isfinite(value))
@@ -315,17 +339,108 @@ static void s_row_cb(int term, void *data)
     c->n_fields = 0;
 }
 
+int glci_agent_csv_dialect_parse(const char *text, glci_agent_csv_dialect_t *out)
+{
+    static const char *const names[] = {"auto", "comma", "excel"};
+    for (int d = 0; d < 3; d++)
+        if (strcmp(text, names[d]) == 0) {
+            *out = (glci_agent_csv_dialect_t)d;
+            return 0;
+        }
+    return -1;
+}
+
+const char *glci_agent_csv_dialect_str(glci_agent_csv_dialect_t d)
+{
+    return d == GLCI_AGENT_CSV_EXCEL ? "excel (';' between fields, ',' decimal mark)"
+                                     : "comma (',' between fields, '.' decimal mark)";
+}
+
+glci_agent_csv_dialect_t glci_agent_csv_dialect(const glci_agent_csv_t *csv, const char **why)
+{
+    if (why)
+        *why = csv->dialect_why;
+    return csv->dialect;
+}
+
+/* A first line "sep=X" (quoted or not, X one byte): X, and *skip the
+ * bytes of that line with its end; 0 when there is none. */
+static char s_sep_line(const char *data, size_t len, size_t *skip)
+{
+    const char *nl = memchr(data, '\n', len);
+    size_t n = nl ? (size_t)(nl - data) : len;
+    size_t end = n;
+    if (end && data[end - 1] == '\r')
+        end--;
+    size_t a = 0;
+    if (end >= 2 && data[0] == '"' && data[end - 1] == '"') {
+        a = 1;
+        end--;
+    }
+    if (end - a != 5 || memcmp(data + a, "sep=", 4) != 0)
+        return 0;
+    *skip = nl ? n + 1 : n;
+    return data[a + 4];
+}
+
+/* The header line's verdict: excel when it has a ';' and no ',' outside
+ * quotes. */
+static glci_agent_csv_dialect_t s_header_dialect(const char *data, size_t len)
+{
+    int quoted = 0, semis = 0, commas = 0;
+    for (size_t i = 0; i < len && (quoted || data[i] != '\n'); i++) {
+        if (data[i] == '"')
+            quoted = !quoted;
+        else if (!quoted && data[i] == ';')
+            semis++;
+        else if (!quoted && data[i] == ',')
+            commas++;
+    }
+    return semis && !commas ? GLCI_AGENT_CSV_EXCEL : GLCI_AGENT_CSV_COMMA;
+}
+
+static int s_csv_init(struct csv_parser *p, glci_agent_csv_dialect_t d)
+{
+    if (csv_init(p, CSV_STRICT | CSV_STRICT_FINI) != 0)
+        return -1;
+    if (d == GLCI_AGENT_CSV_EXCEL)
+        csv_set_delim(p, ';');
+    return 0;
+}
+
 glci_agent_csv_t *glci_agent_csv_parse(const char *data, size_t len)
+{
+    return glci_agent_csv_parse_as(data, len, GLCI_AGENT_CSV_AUTO);
+}
+
+glci_agent_csv_t *glci_agent_csv_parse_as(const char *data, size_t len,
+                                          glci_agent_csv_dialect_t d)
 {
     glci_agent_csv_t *c = glci_xcalloc(1, sizeof *c);
     struct csv_parser p;
-    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0)
-        abort();      /* only fails on allocation */
     size_t off = 0;
     c->line = 1;
     /* a UTF-8 byte-order mark before the header (even a quoted one) */
     if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
         off = 3;
+    size_t skip = 0;
+    char sep = s_sep_line(data + off, len - off, &skip);
+    if (sep == ';' || sep == ',') {
+        off += skip;
+        c->line++;
+    }
+    if (d != GLCI_AGENT_CSV_AUTO) {
+        c->dialect = d;
+        c->dialect_why = "the csv_dialect setting";
+    } else if (sep == ';' || sep == ',') {
+        c->dialect = sep == ';' ? GLCI_AGENT_CSV_EXCEL : GLCI_AGENT_CSV_COMMA;
+        c->dialect_why = "its sep= line";
+    } else {
+        c->dialect = s_header_dialect(data + off, len - off);
+        c->dialect_why = "its header";
+    }
+    if (s_csv_init(&p, c->dialect) != 0)
+        abort();      /* only fails on allocation */
     while (off < len) {
         const char *nl = memchr(data + off, '\n', len - off);
         size_t seg = nl ? (size_t)(nl - (data + off)) + 1 : len - off;
@@ -344,7 +459,7 @@ glci_agent_csv_t *glci_agent_csv_parse(const char *data, size_t len)
             }
             c->n_fields = 0;
             csv_free(&p);
-            if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0)
+            if (s_csv_init(&p, c->dialect) != 0)
                 abort();
         }
         off += seg;
@@ -365,6 +480,13 @@ glci_agent_csv_t *glci_agent_csv_parse(const char *data, size_t len)
 
 int glci_agent_csv_read_fd(int fd, const char *path, glci_agent_csv_t **out,
                            uint64_t *nread, char *err, size_t errlen)
+{
+    return glci_agent_csv_read_fd_as(fd, path, GLCI_AGENT_CSV_AUTO, out, nread, err, errlen);
+}
+
+int glci_agent_csv_read_fd_as(int fd, const char *path, glci_agent_csv_dialect_t d,
+                              glci_agent_csv_t **out, uint64_t *nread, char *err,
+                              size_t errlen)
 {
     *out = NULL;
     *nread = 0;
@@ -388,7 +510,7 @@ int glci_agent_csv_read_fd(int fd, const char *path, glci_agent_csv_t **out,
         len += (size_t)n;
     }
     *nread = len;
-    *out = glci_agent_csv_parse(buf, len);
+    *out = glci_agent_csv_parse_as(buf, len, d);
     free(buf);
     return GLCI_AGENT_OK;
 }

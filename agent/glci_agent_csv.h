@@ -22,7 +22,17 @@
  * stays on one line. After malformed quoting the parser starts afresh on
  * the next line, so the bad lines after it are listed too (a bad header
  * stops the checking of data rows, not of their quoting). Indicator ids
- * and value ranges are the collector's to judge. */
+ * and value ranges are the collector's to judge.
+ *
+ * Two dialects (docs/AGENT.md, "Spreadsheet CSV"): comma, RFC 4180 as
+ * above (',' between fields, '.' as the decimal mark), and excel, what a
+ * spreadsheet in a decimal-comma locale saves (';' between fields, ',' as
+ * the decimal mark, a '.' in a value refused: it may be a thousands
+ * separator). Automatic choice, in this order: a first line "sep=;" or
+ * "sep=," (the spreadsheet convention; the line is skipped), else the
+ * header: excel when it has a ';' and no ',' outside quotes, else comma.
+ * A dialect set by the caller (the agent's csv_dialect setting) is used
+ * whatever the file says, but a "sep=" line is still skipped. */
 #ifndef GLCI_AGENT_CSV_H
 #define GLCI_AGENT_CSV_H
 
@@ -33,9 +43,30 @@
 
 typedef struct glci_agent_csv glci_agent_csv_t;
 
+typedef enum {
+    GLCI_AGENT_CSV_AUTO = 0,    /* from a sep= line or the header */
+    GLCI_AGENT_CSV_COMMA,       /* RFC 4180: ',' and a decimal point */
+    GLCI_AGENT_CSV_EXCEL        /* ';' and a decimal comma */
+} glci_agent_csv_dialect_t;
+
+/* "auto", "comma", "excel" <-> the dialect: 0, or -1 for another text. */
+int glci_agent_csv_dialect_parse(const char *text, glci_agent_csv_dialect_t *out);
+
+/* The dialect for people: "comma (',' between fields, '.' decimal mark)"
+ * or "excel (';' between fields, ',' decimal mark)". */
+const char *glci_agent_csv_dialect_str(glci_agent_csv_dialect_t d);
+
+/* The dialect the file was read in (never AUTO) and why, as a phrase:
+ * "its header", "its sep= line", "the csv_dialect setting". */
+glci_agent_csv_dialect_t glci_agent_csv_dialect(const glci_agent_csv_t *csv, const char **why);
+
 /* Parses len bytes of CSV. Always succeeds in building a result (bad input
  * is reported in its error list); free with glci_agent_csv_free. */
 glci_agent_csv_t *glci_agent_csv_parse(const char *data, size_t len);
+
+/* The same in dialect d (AUTO: chosen as above). */
+glci_agent_csv_t *glci_agent_csv_parse_as(const char *data, size_t len,
+                                          glci_agent_csv_dialect_t d);
 
 /* Reads the whole file and parses it. Returns 0, or GLCI_AGENT_EIO with a
  * message naming path in err. */
@@ -46,6 +77,11 @@ int glci_agent_csv_read_file(const char *path, glci_agent_csv_t **out,
  * path names the file in messages. 0, or GLCI_AGENT_EIO with a message. */
 int glci_agent_csv_read_fd(int fd, const char *path, glci_agent_csv_t **out,
                            uint64_t *nread, char *err, size_t errlen);
+
+/* The same in dialect d. */
+int glci_agent_csv_read_fd_as(int fd, const char *path, glci_agent_csv_dialect_t d,
+                              glci_agent_csv_t **out, uint64_t *nread, char *err,
+                              size_t errlen);
 
 void glci_agent_csv_free(glci_agent_csv_t **self);
 

@@ -65,7 +65,9 @@ static void s_take_events(s_daemon_t *d)
                 glci_agent_spool_stats_t stats = {0};
                 char err[1024];
                 int rc = glci_agent_spool_take(d->ob, d->cfg.spool, ev->name,
-                                               d->cfg.batch_max, &stats, err, sizeof err);
+                                               d->cfg.batch_max,
+                                               glci_agent_config_dialect(&d->cfg), &stats,
+                                               err, sizeof err);
                 if (rc != 0)
                     glci_error("%s", err);
                 queued += stats.files_done > 0;
@@ -76,7 +78,8 @@ static void s_take_events(s_daemon_t *d)
     }
     if (rescan) {
         glci_agent_spool_stats_t stats = {0};
-        glci_agent_spool_scan(d->ob, d->cfg.spool, d->cfg.batch_max, &stats);
+        glci_agent_spool_scan(d->ob, d->cfg.spool, d->cfg.batch_max,
+                              glci_agent_config_dialect(&d->cfg), &stats);
         queued += stats.files_done > 0;
         busy += stats.files_busy > 0;
     }
@@ -240,7 +243,8 @@ int glci_agent_daemon_run(glci_agent_config_t *cfg, int argc, char **argv)
         int64_t now = glci_agent_time_now().ms;
         if (now >= d.next_rescan) {
             glci_agent_spool_stats_t stats = {0};
-            glci_agent_spool_scan(d.ob, d.cfg.spool, d.cfg.batch_max, &stats);
+            glci_agent_spool_scan(d.ob, d.cfg.spool, d.cfg.batch_max,
+                                  glci_agent_config_dialect(&d.cfg), &stats);
             if (stats.files_done)
                 glci_agent_sender_kick(d.sender);
             d.next_rescan = now + 1000 * (int64_t)d.cfg.rescan_interval;

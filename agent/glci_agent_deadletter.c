@@ -117,6 +117,27 @@ int glci_agent_deadletter_write(const char *path, const glci_outbox_dead_t *rows
     return s_deadletter_write(path, n, s_dead_row, rows, err, errlen);
 }
 
+/* Also lists each run of rows with an origin (a spool file, now in done/)
+ * in ORIGIN.rejects beside that file, in the dead-letter file's format.
+ * Best effort: the rows are in the dead-letter file already, so a .rejects
+ * that cannot be written is warned about and not retried. */
+static void s_beside_origins(const glci_outbox_dead_t *rows, size_t n)
+{
+    for (size_t at = 0; at < n;) {
+        const char *origin = rows[at].origin;
+        size_t k = 1;
+        while (at + k < n && strcmp(rows[at + k].origin, origin) == 0)
+            k++;
+        if (origin[0]) {
+            char path[GLCI_OUTBOX_ORIGIN_MAX + 16], err[GLCI_OUTBOX_ORIGIN_MAX + 128];
+            snprintf(path, sizeof path, "%s.rejects", origin);
+            if (glci_agent_deadletter_write(path, rows + at, k, err, sizeof err) != 0)
+                glci_warn("%s (the rows are in the dead-letter file)", err);
+        }
+        at += k;
+    }
+}
+
 /* Copies the dead letters stored in the outbox to the dead-letter file
  * (append, fsync), then deletes them from the outbox in a following
  * transaction. If the agent dies between the two, the rows are written
@@ -164,6 +185,7 @@ void glci_agent_deadletter_flush(glci_agent_deadletter_t *dl, glci_outbox_t *ob,
             glci_outbox_dead_list_free(&l);
             return;
         }
+        s_beside_origins(l->rows, l->n);
         uint64_t upto = l->rows[l->n - 1].id;
         size_t n = l->n;
         glci_outbox_dead_list_free(&l);

@@ -126,13 +126,51 @@ static int s_fail_file(const char *spool, const char *name, const glci_agent_csv
     return GLCI_AGENT_OK;
 }
 
-static int s_done_file(const char *spool, const char *name, char *err, size_t errlen)
+/* Writes done/NAME.log (TO.log), what the take did: when, the dialect the
+ * file was read in and why, the batches. Best effort: a log that cannot be
+ * written is warned about and the file still moves (its rows are queued). */
+static void s_done_log(const char *to, const char *name, const char *what)
+{
+    char path[GLCI_AGENT_PATH_MAX * 2 + 24], when[32];
+    snprintf(path, sizeof path, "%s.log", to);
+    glci_format_iso_time((int64_t)time(NULL), when, sizeof when);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        if (fd >= 0)
+            close(fd);
+        glci_warn("%s: cannot write: %s", path, strerror(errno));
+        return;
+    }
+    fprintf(f, "%s: taken %s\n%s", name, when, what);
+    if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+        glci_warn("%s: cannot write: %s", path, strerror(errno));
+    fclose(f);
+}
+
+/* The path spool/name gets in done/ (name, or name.1, name.2... when
+ * taken). */
+static void s_done_name(const char *spool, const char *name, char *to, size_t len)
+{
+    char dir[GLCI_AGENT_PATH_MAX + 16];
+    snprintf(dir, sizeof dir, "%s/done", spool);
+    s_free_name(dir, name, to, len);
+}
+
+/* Moves spool/name to done/: to `to` when given (chosen by s_done_name
+ * before its rows were queued, so the outbox knows where it went), else to
+ * a free name there; done/NAME.log is written beside it first. */
+static int s_done_file(const char *spool, const char *name, const char *given,
+                       const char *what, char *err, size_t errlen)
 {
     char from[GLCI_AGENT_PATH_MAX * 2], to[GLCI_AGENT_PATH_MAX * 2 + 16];
-    char dir[GLCI_AGENT_PATH_MAX + 16];
     snprintf(from, sizeof from, "%s/%s", spool, name);
-    snprintf(dir, sizeof dir, "%s/done", spool);
-    s_free_name(dir, name, to, sizeof to);
+    struct stat sb;
+    if (given && lstat(given, &sb) != 0)
+        snprintf(to, sizeof to, "%s", given);
+    else
+        s_done_name(spool, name, to, sizeof to);
+    s_done_log(to, name, what);
     if (rename(from, to) != 0) {
         snprintf(err, errlen, "%s: cannot move to %s: %s", from, to, strerror(errno));
         return GLCI_AGENT_EIO;
@@ -169,8 +207,12 @@ static int s_fresh(const struct stat *sb)
 
 /* Takes one file; rescan: found by a scan, not named by an event. */
 static int s_take(glci_outbox_t *ob, const char *spool, const char *name, size_t batch_max,
-                  int rescan, glci_agent_spool_stats_t *stats, char *err, size_t errlen)
+                  glci_agent_csv_dialect_t dialect, int rescan,
+                  glci_agent_spool_stats_t *stats, char *err, size_t errlen)
 {
+    char what[GLCI_AGENT_PATH_MAX + 512] = "was queued by an earlier take (before a "
+                                           "restart); moved to done/ now\n";
+    char to[GLCI_AGENT_PATH_MAX * 2 + 16] = "";
     char path[GLCI_AGENT_PATH_MAX * 2];
     struct stat sb, after;
     glci_agent_csv_t *csv = NULL;
@@ -237,7 +279,7 @@ static int s_take(glci_outbox_t *ob, const char *spool, const char *name, size_t
     }
 
     uint64_t nread = 0;
-    rc = glci_agent_csv_read_fd(fd, path, &csv, &nread, err, errlen);
+    rc = glci_agent_csv_read_fd_as(fd, path, dialect, &csv, &nread, err, errlen);
     if (rc != 0)
         goto waiting;
     if (fstat(fd, &after) != 0 || after.st_size != sb.st_size || nread != (uint64_t)sb.st_size ||
@@ -264,7 +306,10 @@ static int s_take(glci_outbox_t *ob, const char *spool, const char *name, size_t
     const glci_obs_t *rows;
     size_t n = glci_agent_csv_rows(csv, &rows);
     uint64_t first = 0, last = 0;
-    rc = glci_outbox_append(ob, rows, n, batch_max, (int64_t)time(NULL), marker, &first, &last);
+    s_done_name(spool, name, to, sizeof to);
+    rc = glci_outbox_append_from(ob, rows, n, batch_max, (int64_t)time(NULL), marker,
+                                 strlen(to) <= GLCI_OUTBOX_ORIGIN_MAX ? to : NULL, &first,
+                                 &last);
     if (rc == GLCI_OUTBOX_EFULL && glci_outbox_status(ob, &ost) == 0 && ost.batches == 0) {
         char why[256];
         snprintf(why, sizeof why, "file: its %zu rows do not fit in the outbox size "
@@ -286,18 +331,31 @@ static int s_take(glci_outbox_t *ob, const char *spool, const char *name, size_t
         rc = GLCI_AGENT_EOUTBOX;
         goto waiting;
     }
+    const char *why;
+    glci_agent_csv_dialect_t d = glci_agent_csv_dialect(csv, &why);
     if (rc == 0) {
+        char batches[64];
         if (first == last)
-            glci_info("%s: queued %zu row%s as batch %llu", path, n, n == 1 ? "" : "s",
-                      (unsigned long long)first);
+            snprintf(batches, sizeof batches, "batch %llu", (unsigned long long)first);
         else
-            glci_info("%s: queued %zu rows as batches %llu..%llu", path, n,
-                      (unsigned long long)first, (unsigned long long)last);
+            snprintf(batches, sizeof batches, "batches %llu..%llu",
+                     (unsigned long long)first, (unsigned long long)last);
+        glci_info("%s: queued %zu row%s as %s (read as %s by %s)", path, n,
+                  n == 1 ? "" : "s", batches, d == GLCI_AGENT_CSV_EXCEL ? "excel" : "comma",
+                  why);
+        const char *base = strrchr(to, '/');
+        snprintf(what, sizeof what, "read as %s, chosen by %s\n%zu row%s queued as %s\n"
+                 "rows the collector rejects are listed in %s.rejects beside this file and "
+                 "in rejected.csv\n", glci_agent_csv_dialect_str(d), why, n,
+                 n == 1 ? "" : "s", batches, base ? base + 1 : to);
         stats->rows_queued += n;
+    } else {
+        snprintf(what, sizeof what, "read as %s, chosen by %s\nits rows were queued by an "
+                 "earlier take (before a restart)\n", glci_agent_csv_dialect_str(d), why);
     }
     glci_agent_csv_free(&csv);
 done:
-    rc = s_done_file(spool, name, err, errlen);
+    rc = s_done_file(spool, name, to[0] ? to : NULL, what, err, errlen);
     close(fd);
     if (rc != 0) {
         stats->files_waiting++;
@@ -317,10 +375,10 @@ busy:
 }
 
 int glci_agent_spool_take(glci_outbox_t *ob, const char *spool, const char *name,
-                          size_t batch_max, glci_agent_spool_stats_t *stats,
-                          char *err, size_t errlen)
+                          size_t batch_max, glci_agent_csv_dialect_t dialect,
+                          glci_agent_spool_stats_t *stats, char *err, size_t errlen)
 {
-    return s_take(ob, spool, name, batch_max, 0, stats, err, errlen);
+    return s_take(ob, spool, name, batch_max, dialect, 0, stats, err, errlen);
 }
 
 
@@ -330,7 +388,7 @@ static int s_cmp_names(const void *a, const void *b)
 }
 
 int glci_agent_spool_scan(glci_outbox_t *ob, const char *spool, size_t batch_max,
-                          glci_agent_spool_stats_t *stats)
+                          glci_agent_csv_dialect_t dialect, glci_agent_spool_stats_t *stats)
 {
     DIR *d = opendir(spool);
     if (!d) {
@@ -355,7 +413,7 @@ int glci_agent_spool_scan(glci_outbox_t *ob, const char *spool, size_t batch_max
     int first_rc = 0;
     for (size_t i = 0; i < n; i++) {
         char err[1024];
-        int rc = s_take(ob, spool, names[i], batch_max, 1, stats, err, sizeof err);
+        int rc = s_take(ob, spool, names[i], batch_max, dialect, 1, stats, err, sizeof err);
         if (rc != 0) {
             glci_error("%s", err);
             if (!first_rc)

@@ -38,6 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "glci_agent_csv.h"
 #include "glci_outbox.h"
 
 /* A rescan leaves files modified less than this many seconds ago. */
@@ -61,18 +62,21 @@ typedef struct {
     uint64_t rows_queued;
 } glci_agent_spool_stats_t;
 
-/* Takes one file of the spool folder (name without folder). Adds to *stats.
+/* Takes one file of the spool folder (name without folder), read in
+ * dialect (glci_agent_csv.h; AUTO: as the file says). On success done/
+ * gets NAME.log beside it: when, the dialect and why, the batches. Adds to
+ * *stats.
  * Returns 0 when the file was handled (done or failed), EFULL when the
  * outbox limit keeps it waiting until deliveries make room, EIO/EOUTBOX
  * otherwise (message in err). A name that vanished or is not a regular
  * file is ignored (0). */
 int glci_agent_spool_take(glci_outbox_t *ob, const char *spool, const char *name,
-                          size_t batch_max, glci_agent_spool_stats_t *stats,
-                          char *err, size_t errlen);
+                          size_t batch_max, glci_agent_csv_dialect_t dialect,
+                          glci_agent_spool_stats_t *stats, char *err, size_t errlen);
 
 /* Takes every file the spool holds, in name order, logging each outcome.
  * Returns 0, or the first error (after trying every file). */
 int glci_agent_spool_scan(glci_outbox_t *ob, const char *spool, size_t batch_max,
-                          glci_agent_spool_stats_t *stats);
+                          glci_agent_csv_dialect_t dialect, glci_agent_spool_stats_t *stats);
 
 #endif
