@@ -30,6 +30,7 @@
 typedef struct {
     glci_agent_config_t cfg;
     glci_outbox_t *ob;
+    glci_agent_spool_t *spool;
     glci_agent_sender_t *sender;
     glci_agent_meter_t *meter;   /* metrics_file (glci_agent_metrics.h) */
     void *zctx;
@@ -45,7 +46,7 @@ typedef struct {
 static void s_soon_rescan(s_daemon_t *d, int busy)
 {
     int64_t soon = glci_agent_time_now().ms + 1000 * (GLCI_AGENT_SPOOL_SETTLE_S + 1);
-    if (busy && soon < d->next_rescan)
+    if ((busy || glci_agent_spool_wants_look(d->spool)) && soon < d->next_rescan)
         d->next_rescan = soon;
 }
 
@@ -64,13 +65,13 @@ static void s_take_events(s_daemon_t *d)
             else if (ev->len && glci_agent_spool_name_ok(ev->name)) {
                 glci_agent_spool_stats_t stats = {0};
                 char err[1024];
-                int rc = glci_agent_spool_take(d->ob, d->cfg.spool, ev->name,
+                int rc = glci_agent_spool_take(d->spool, d->ob, ev->name,
                                                d->cfg.batch_max,
                                                glci_agent_config_dialect(&d->cfg), &stats,
                                                err, sizeof err);
                 if (rc != 0)
                     glci_error("%s", err);
-                queued += stats.files_done > 0;
+                queued += stats.files_done > 0 || stats.rows_queued > 0;
                 busy += stats.files_busy > 0;
             }
             p += sizeof *ev + ev->len;
@@ -78,9 +79,9 @@ static void s_take_events(s_daemon_t *d)
     }
     if (rescan) {
         glci_agent_spool_stats_t stats = {0};
-        glci_agent_spool_scan(d->ob, d->cfg.spool, d->cfg.batch_max,
+        glci_agent_spool_scan(d->spool, d->ob, d->cfg.batch_max,
                               glci_agent_config_dialect(&d->cfg), &stats);
-        queued += stats.files_done > 0;
+        queued += stats.files_done > 0 || stats.rows_queued > 0;
         busy += stats.files_busy > 0;
     }
     s_soon_rescan(d, busy);
@@ -207,7 +208,10 @@ int glci_agent_daemon_run(glci_agent_config_t *cfg, int argc, char **argv)
                    ? "another glci-agent run is using this outbox" : strerror(errno));
         goto cleanup;
     }
-    if (glci_agent_spool_prepare(d.cfg.spool, err, sizeof err) != 0) {
+    /* The outbox folder holds the marker of a spool file being read: a
+     * file that stopped the agent twice is set aside at this open. */
+    glci_agent_spool_opts_t so = {.state_dir = d.cfg.outbox};
+    if (glci_agent_spool_open(d.cfg.spool, &so, &d.spool, err, sizeof err) != 0) {
         glci_error("%s", err);
         goto cleanup;
     }
@@ -243,9 +247,9 @@ int glci_agent_daemon_run(glci_agent_config_t *cfg, int argc, char **argv)
         int64_t now = glci_agent_time_now().ms;
         if (now >= d.next_rescan) {
             glci_agent_spool_stats_t stats = {0};
-            glci_agent_spool_scan(d.ob, d.cfg.spool, d.cfg.batch_max,
+            glci_agent_spool_scan(d.spool, d.ob, d.cfg.batch_max,
                                   glci_agent_config_dialect(&d.cfg), &stats);
-            if (stats.files_done)
+            if (stats.files_done || stats.rows_queued)
                 glci_agent_sender_kick(d.sender);
             d.next_rescan = now + 1000 * (int64_t)d.cfg.rescan_interval;
             s_soon_rescan(&d, stats.files_busy > 0);
@@ -306,6 +310,7 @@ cleanup:
         zmq_ctx_term(d.zctx);
     if (d.inotify_fd >= 0)
         close(d.inotify_fd);
+    glci_agent_spool_close(&d.spool);
     glci_outbox_close(&d.ob);
     if (d.lock_fd >= 0)
         close(d.lock_fd);

@@ -1,14 +1,16 @@
 /* The dead-letter file: see glci_agent_deadletter.h. */
 #include "glci_agent_deadletter.h"
 
-#include <csv.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "glci_agent_config.h"
 #include "glci_log.h"
+#include "glci_output.h"
 #include "glci_text.h"
 
 /* Dead letters written per append (the rest follow at once). */
@@ -38,12 +40,25 @@ static int s_deadletter_write(const char *path, size_t n,
                                                               const char **, int64_t *),
                               const void *arg, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "a");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot append: %s", path, strerror(errno));
+    /* Never through a link, and only into a regular file: whoever can
+     * write beside it must not make the agent append to another file. */
+    struct stat sb;
+    FILE *f = NULL;
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+                  0644);
+    if (fd >= 0 && (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))) {
+        close(fd);
+        snprintf(err, errlen, "%s: cannot append: not a regular file", path);
         return GLCI_AGENT_EIO;
     }
-    if (ftell(f) == 0)
+    if (fd >= 0 && !(f = fdopen(fd, "a")))
+        close(fd);
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot append: %s", path,
+                 errno == ELOOP ? "it is a symbolic link" : strerror(errno));
+        return GLCI_AGENT_EIO;
+    }
+    if (sb.st_size == 0)
         fputs("indicator,period,value,observed_at,source,reason,rejected_at\n", f);
     char at[32], obs_at[32], num[40];
     for (size_t i = 0; i < n; i++) {
@@ -62,11 +77,11 @@ static int s_deadletter_write(const char *path, size_t n,
             snprintf(num, sizeof num, "retract");
         else
             glci_format_double(o->value, num, sizeof num);
-        csv_fwrite(f, o->indicator, strlen(o->indicator));
+        glci_csv_field_quoted(f, o->indicator);
         fprintf(f, ",%d,%s,%s,", (int)o->period, num, obs_at);
-        csv_fwrite(f, src, strlen(src));
+        glci_csv_field_quoted(f, src);
         fputc(',', f);
-        csv_fwrite(f, reason, strlen(reason));
+        glci_csv_field_quoted(f, reason);
         fprintf(f, ",%s\n", at);
     }
     int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "glci_alloc.h"
+#include "glci_utf8.h"
 
 static void s_ack_error(glci_wire_ack_t *ack, glci_batch_status_t status, const char *msg)
 {

@@ -11,8 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "glci_alloc.h"
+#include "glci_file.h"
 #include "glci_log.h"
 #include "glci_text.h"
 
@@ -226,6 +228,7 @@ typedef struct {
     const glci_conf_map_t *map;
     void *cfg;
     int failed;
+    unsigned char *seen;         /* per key of the map: given in the file */
     char msg[512];
 } s_ini_t;
 
@@ -252,6 +255,16 @@ static int s_handler(void *user, const char *section, const char *name, const ch
         snprintf(x->msg, sizeof x->msg, "unknown key '%s'", name);
         return 0;
     }
+    /* Last-wins would run silently with a value the operator may not have
+     * meant (two edits of one file); inih also hands an indented line over
+     * as the same key again (a continuation line). */
+    size_t k = (size_t)(key - x->map->keys);
+    if (x->seen[k]) {
+        snprintf(x->msg, sizeof x->msg, "'%s' is given twice in [%s] (or continued on an "
+                 "indented line); give each key once", name, section);
+        return 0;
+    }
+    x->seen[k] = 1;
     /* the line is added by the caller: the message starts after "@: " */
     if (s_set(key, x->cfg, value, "@", x->msg, sizeof x->msg) != 0)
         return 0;
@@ -263,13 +276,24 @@ int glci_conf_load(const glci_conf_map_t *map, void *cfg, const char *path,
                    char *err, size_t errlen)
 {
     s_ini_t x = {.map = map, .cfg = cfg};
-    FILE *f = fopen(path, "r");
+    /* Regular files only (and /dev/null, which means "no settings"): a FIFO
+     * or a device would hang or feed the parser for ever. */
+    char why[512];
+    int fd = glci_file_open_regular(path, GLCI_FILE_NULL_OK, 0, NULL, NULL, why, sizeof why);
+    FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
     if (!f) {
-        glci_errf(err, errlen, "%s: cannot read the config: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        /* why starts with "PATH: " */
+        const char *m = strncmp(why, path, strlen(path)) == 0 ? why + strlen(path) + 2 : why;
+        glci_errf(err, errlen, "%s: cannot read the config: %s", path,
+                  fd >= 0 ? strerror(errno) : m);
         return -2;
     }
+    x.seen = glci_xcalloc(map->n_keys ? map->n_keys : 1, 1);
     int line = ini_parse_file(f, s_handler, &x);
     fclose(f);
+    free(x.seen);
     if (line == 0)
         return 0;
     if (line < 0) {

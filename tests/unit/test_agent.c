@@ -223,7 +223,7 @@ static void test_csv_every_malformed_row(void **state)
     s_bad_row("a,2020,NaN\n", "not finite");
     s_bad_row("a,2020,inf\n", "not finite");
     s_bad_row("a,2020,-Infinity\n", "not finite");
-    s_bad_row("a,2020,1e999\n", "is not a number");
+    s_bad_row("a,2020,1e999\n", "is too large for a number");
     s_bad_row("a,2020,\n", "value is missing");
     s_bad_row(",2020,1\n", "indicator is missing");
     s_bad_row("a,,1\n", "period is missing");
@@ -404,6 +404,7 @@ static void test_csv_bom_before_quoted_header(void **state)
 
 typedef struct {
     char spool[320], outbox[320];
+    glci_agent_spool_t *sp;
     glci_outbox_t *ob;
 } s_spool_t;
 
@@ -412,7 +413,7 @@ static void s_spool_init(s_spool_t *s, uint64_t limit)
     char err[512];
     snprintf(s->spool, sizeof s->spool, "%s/spool", s_dir);
     snprintf(s->outbox, sizeof s->outbox, "%s/outbox", s_dir);
-    assert_int_equal(glci_agent_spool_prepare(s->spool, err, sizeof err), 0);
+    assert_int_equal(glci_agent_spool_open(s->spool, NULL, &s->sp, err, sizeof err), 0);
     glci_outbox_opts_t o = {.limit = limit};
     assert_int_equal(glci_outbox_open(s->outbox, &o, &s->ob, err, sizeof err), 0);
 }
@@ -451,7 +452,7 @@ static void test_spool_excel_file_logged(void **state)
     s_spool_init(&s, 0);
     s_spool_file(&s, "x.csv", "indicator;period;value\r\nx;2020;1,5\r\ny;2021;2\r\n");
     glci_agent_spool_stats_t st = {0};
-    assert_int_equal(glci_agent_spool_scan(s.ob, s.spool, 10, GLCI_AGENT_CSV_AUTO, &st), 0);
+    assert_int_equal(glci_agent_spool_scan(s.sp, s.ob, 10, GLCI_AGENT_CSV_AUTO, &st), 0);
     assert_int_equal(st.files_done, 1);
     assert_int_equal(s_queued(&s), 2);
     char path[512];
@@ -466,7 +467,7 @@ static void test_spool_excel_file_logged(void **state)
 
     /* forced by the setting: the same file is failed, with the reason */
     s_spool_file(&s, "y.csv", "indicator;period;value\nx;2020;1,5\n");
-    assert_int_equal(glci_agent_spool_scan(s.ob, s.spool, 10, GLCI_AGENT_CSV_COMMA, &st), 0);
+    assert_int_equal(glci_agent_spool_scan(s.sp, s.ob, 10, GLCI_AGENT_CSV_COMMA, &st), 0);
     assert_int_equal(st.files_failed, 1);
     snprintf(path, sizeof path, "%s/failed/y.csv.errors", s.spool);
     char *errs = s_read(path);
@@ -474,6 +475,7 @@ static void test_spool_excel_file_logged(void **state)
     assert_non_null(strstr(errs, "the csv_dialect setting"));
     free(errs);
     glci_outbox_close(&s.ob);
+    glci_agent_spool_close(&s.sp);
 }
 
 static void test_spool_good_file_to_done(void **state)
@@ -482,7 +484,7 @@ static void test_spool_good_file_to_done(void **state)
     s_spool_init(&s, 0);
     s_spool_file(&s, "a.csv", "indicator,period,value\nx,2020,1\ny,2021,2\nz,2022,3\n");
     glci_agent_spool_stats_t st = {0};
-    assert_int_equal(glci_agent_spool_scan(s.ob, s.spool, 2, GLCI_AGENT_CSV_AUTO, &st), 0);
+    assert_int_equal(glci_agent_spool_scan(s.sp, s.ob, 2, GLCI_AGENT_CSV_AUTO, &st), 0);
     assert_int_equal(st.files_done, 1);
     assert_int_equal(st.rows_queued, 3);
     assert_int_equal(s_queued(&s), 3);
@@ -497,11 +499,12 @@ static void test_spool_good_file_to_done(void **state)
 
     /* the same name again lands beside the first in done/ */
     s_spool_file(&s, "a.csv", "indicator,period,value\nx,2020,5\n");
-    assert_int_equal(glci_agent_spool_scan(s.ob, s.spool, 2, GLCI_AGENT_CSV_AUTO, &st), 0);
+    assert_int_equal(glci_agent_spool_scan(s.sp, s.ob, 2, GLCI_AGENT_CSV_AUTO, &st), 0);
     snprintf(path, sizeof path, "%s/done/a.csv.1", s.spool);
     assert_true(s_exists(path));
     assert_int_equal(s_queued(&s), 4);
     glci_outbox_close(&s.ob);
+    glci_agent_spool_close(&s.sp);
 }
 
 static void test_spool_bad_file_to_failed_with_errors(void **state)
@@ -510,7 +513,7 @@ static void test_spool_bad_file_to_failed_with_errors(void **state)
     s_spool_init(&s, 0);
     s_spool_file(&s, "b.csv", "indicator,period,value\nx,2020,1\nx,2021,NaN\nx,20x,2\n");
     glci_agent_spool_stats_t st = {0};
-    assert_int_equal(glci_agent_spool_scan(s.ob, s.spool, 100, GLCI_AGENT_CSV_AUTO, &st), 0);
+    assert_int_equal(glci_agent_spool_scan(s.sp, s.ob, 100, GLCI_AGENT_CSV_AUTO, &st), 0);
     assert_int_equal(st.files_failed, 1);
     assert_int_equal(s_queued(&s), 0);      /* nothing from it */
     char path[512];
@@ -523,6 +526,7 @@ static void test_spool_bad_file_to_failed_with_errors(void **state)
                               "line 4: period '20x' is not an integer year\n");
     free(errs);
     glci_outbox_close(&s.ob);
+    glci_agent_spool_close(&s.sp);
 }
 
 static void test_spool_half_written_not_taken(void **state)
@@ -538,7 +542,7 @@ static void test_spool_half_written_not_taken(void **state)
     assert_false(glci_agent_spool_name_ok(".csv"));
     assert_true(glci_agent_spool_name_ok("c.csv"));
     glci_agent_spool_stats_t st = {0};
-    assert_int_equal(glci_agent_spool_scan(s.ob, s.spool, 100, GLCI_AGENT_CSV_AUTO, &st), 0);
+    assert_int_equal(glci_agent_spool_scan(s.sp, s.ob, 100, GLCI_AGENT_CSV_AUTO, &st), 0);
     assert_int_equal(st.files_done + st.files_failed, 0);
     assert_int_equal(s_queued(&s), 0);
     char path[512], to[512];
@@ -548,16 +552,17 @@ static void test_spool_half_written_not_taken(void **state)
     /* renamed when complete: taken */
     snprintf(to, sizeof to, "%s/c.csv", s.spool);
     assert_int_equal(rename(path, to), 0);
-    assert_int_equal(glci_agent_spool_scan(s.ob, s.spool, 100, GLCI_AGENT_CSV_AUTO, &st), 0);
+    assert_int_equal(glci_agent_spool_scan(s.sp, s.ob, 100, GLCI_AGENT_CSV_AUTO, &st), 0);
     assert_int_equal(st.files_done, 1);
     assert_int_equal(s_queued(&s), 1);
 
     /* written in place and cut mid-row: the whole file fails, nothing queued */
     s_spool_file(&s, "d.csv", "indicator,period,value\nx,2020,1\nx,20");
-    assert_int_equal(glci_agent_spool_scan(s.ob, s.spool, 100, GLCI_AGENT_CSV_AUTO, &st), 0);
+    assert_int_equal(glci_agent_spool_scan(s.sp, s.ob, 100, GLCI_AGENT_CSV_AUTO, &st), 0);
     assert_int_equal(st.files_failed, 1);
     assert_int_equal(s_queued(&s), 1);
     glci_outbox_close(&s.ob);
+    glci_agent_spool_close(&s.sp);
 }
 
 /* A file written in place and still open for writing is not taken, even
@@ -576,8 +581,9 @@ static void test_spool_open_writer_not_taken(void **state)
     s_age(path, 10);                 /* the mtime rule alone would take it */
     glci_agent_spool_stats_t st = {0};
     char err[512];
-    assert_int_equal(glci_agent_spool_scan(s.ob, s.spool, 100, GLCI_AGENT_CSV_AUTO, &st), 0);
-    assert_int_equal(glci_agent_spool_take(s.ob, s.spool, "w.csv", 100, GLCI_AGENT_CSV_AUTO, &st, err, sizeof err),
+    assert_int_equal(glci_agent_spool_scan(s.sp, s.ob, 100, GLCI_AGENT_CSV_AUTO, &st), 0);
+    assert_int_equal(glci_agent_spool_take(s.sp, s.ob, "w.csv", 100, GLCI_AGENT_CSV_AUTO,
+                                           &st, err, sizeof err),
                      0);
     assert_int_equal(st.files_done + st.files_failed + st.files_waiting, 0);
     assert_int_equal(st.files_busy, 2);
@@ -589,11 +595,12 @@ static void test_spool_open_writer_not_taken(void **state)
     assert_int_equal(write(fd, rest, strlen(rest)), (ssize_t)strlen(rest));
     assert_int_equal(close(fd), 0);
     memset(&st, 0, sizeof st);
-    assert_int_equal(glci_agent_spool_scan(s.ob, s.spool, 100, GLCI_AGENT_CSV_AUTO, &st), 0);
+    assert_int_equal(glci_agent_spool_scan(s.sp, s.ob, 100, GLCI_AGENT_CSV_AUTO, &st), 0);
     assert_int_equal(st.files_busy, 1);
     assert_int_equal(s_queued(&s), 0);
     /* its IN_CLOSE_WRITE event takes it, whole */
-    assert_int_equal(glci_agent_spool_take(s.ob, s.spool, "w.csv", 100, GLCI_AGENT_CSV_AUTO, &st, err, sizeof err),
+    assert_int_equal(glci_agent_spool_take(s.sp, s.ob, "w.csv", 100, GLCI_AGENT_CSV_AUTO,
+                                           &st, err, sizeof err),
                      0);
     assert_int_equal(st.files_done, 1);
     assert_int_equal(st.rows_queued, 3);
@@ -605,10 +612,11 @@ static void test_spool_open_writer_not_taken(void **state)
     /* a settled file nobody has open: the rescan takes it */
     s_spool_file(&s, "v.csv", "indicator,period,value\nv,2020,1\n");
     memset(&st, 0, sizeof st);
-    assert_int_equal(glci_agent_spool_scan(s.ob, s.spool, 100, GLCI_AGENT_CSV_AUTO, &st), 0);
+    assert_int_equal(glci_agent_spool_scan(s.sp, s.ob, 100, GLCI_AGENT_CSV_AUTO, &st), 0);
     assert_int_equal(st.files_done, 1);
     assert_int_equal(s_queued(&s), 4);
     glci_outbox_close(&s.ob);
+    glci_agent_spool_close(&s.sp);
 }
 
 static void test_spool_file_taken_once_across_crash(void **state)
@@ -618,7 +626,8 @@ static void test_spool_file_taken_once_across_crash(void **state)
     s_spool_file(&s, "e.csv", "indicator,period,value\nx,2020,1\nx,2021,2\n");
     glci_agent_spool_stats_t st = {0};
     char err[512];
-    assert_int_equal(glci_agent_spool_take(s.ob, s.spool, "e.csv", 100, GLCI_AGENT_CSV_AUTO, &st, err, sizeof err), 0);
+    assert_int_equal(glci_agent_spool_take(s.sp, s.ob, "e.csv", 100, GLCI_AGENT_CSV_AUTO,
+                                           &st, err, sizeof err), 0);
     assert_int_equal(s_queued(&s), 2);
     /* As if the agent died after the commit and before the move: the same
      * file (same inode, size, time) back in the spool. */
@@ -626,11 +635,13 @@ static void test_spool_file_taken_once_across_crash(void **state)
     snprintf(from, sizeof from, "%s/done/e.csv", s.spool);
     snprintf(to, sizeof to, "%s/e.csv", s.spool);
     assert_int_equal(rename(from, to), 0);
-    assert_int_equal(glci_agent_spool_take(s.ob, s.spool, "e.csv", 100, GLCI_AGENT_CSV_AUTO, &st, err, sizeof err), 0);
+    assert_int_equal(glci_agent_spool_take(s.sp, s.ob, "e.csv", 100, GLCI_AGENT_CSV_AUTO,
+                                           &st, err, sizeof err), 0);
     assert_int_equal(s_queued(&s), 2);      /* not queued twice */
     assert_true(s_exists(from));
     assert_int_equal(st.files_done, 2);
     glci_outbox_close(&s.ob);
+    glci_agent_spool_close(&s.sp);
 }
 
 /* A file that fits the limit but not what is left waits in the spool. */
@@ -655,7 +666,7 @@ static void test_spool_outbox_limit_keeps_file_waiting(void **state)
     assert_true(before > 0);
     s_spool_file(&s, "small.csv", "indicator,period,value\nx,2020,1\ny,2020,2\n");
     glci_agent_spool_stats_t st = {0};
-    assert_int_equal(glci_agent_spool_scan(s.ob, s.spool, 1000, GLCI_AGENT_CSV_AUTO, &st), GLCI_AGENT_EFULL);
+    assert_int_equal(glci_agent_spool_scan(s.sp, s.ob, 1000, GLCI_AGENT_CSV_AUTO, &st), GLCI_AGENT_EFULL);
     assert_int_equal(st.files_waiting, 1);
     assert_int_equal(st.files_failed, 0);
     assert_int_equal(s_queued(&s), before);
@@ -663,6 +674,7 @@ static void test_spool_outbox_limit_keeps_file_waiting(void **state)
     snprintf(path, sizeof path, "%s/small.csv", s.spool);
     assert_true(s_exists(path));            /* it waits; nothing is dropped */
     glci_outbox_close(&s.ob);
+    glci_agent_spool_close(&s.sp);
 }
 
 /* A file that can never fit (larger than the outbox limit, or than the
@@ -678,7 +690,7 @@ static void test_spool_too_large_file_failed(void **state)
     s_spool_file(&s, "big.csv", big);
     free(big);
     glci_agent_spool_stats_t st = {0};
-    assert_int_equal(glci_agent_spool_scan(s.ob, s.spool, 1000, GLCI_AGENT_CSV_AUTO, &st), 0);
+    assert_int_equal(glci_agent_spool_scan(s.sp, s.ob, 1000, GLCI_AGENT_CSV_AUTO, &st), 0);
     assert_int_equal(st.files_failed, 1);
     assert_int_equal(st.files_waiting, 0);
     assert_int_equal(s_queued(&s), 0);
@@ -705,7 +717,7 @@ static void test_spool_too_large_file_failed(void **state)
     assert_int_equal(truncate(path, 300LL * 1024 * 1024), 0);
     s_age(path, 10);
     memset(&st, 0, sizeof st);
-    assert_int_equal(glci_agent_spool_scan(s.ob, s.spool, 1000, GLCI_AGENT_CSV_AUTO, &st), 0);
+    assert_int_equal(glci_agent_spool_scan(s.sp, s.ob, 1000, GLCI_AGENT_CSV_AUTO, &st), 0);
     assert_int_equal(st.files_failed, 1);
     snprintf(path, sizeof path, "%s/failed/huge.csv.errors", s.spool);
     errs = s_read(path);
@@ -714,6 +726,7 @@ static void test_spool_too_large_file_failed(void **state)
         fail_msg("errors: %s", errs);
     free(errs);
     glci_outbox_close(&s.ob);
+    glci_agent_spool_close(&s.sp);
 }
 
 /* ---- config -------------------------------------------------------------- */
