@@ -38,7 +38,42 @@ typedef struct {
     char deadletter[GLCI_AGENT_PATH_MAX + 32];
     int64_t next_rescan;
     uint64_t retain_bytes_open;   /* retain_bytes when the outbox was opened */
+    int64_t next_watch;          /* without a watch: when to try making one again */
 } s_daemon_t;
+
+/* Without an inotify watch (the user's inotify instances or watches used
+ * up, EMFILE/ENOSPC) the spool is scanned this often instead, and making
+ * the watch is tried again at every rescan_interval. */
+#define S_UNWATCHED_SCAN_MS 2000
+
+/* Makes the spool watch into d->inotify_fd / d->watch. 0, or -1 with errno
+ * set and no descriptor left open. */
+static int s_watch(s_daemon_t *d)
+{
+    int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int w = inotify_add_watch(fd, d->cfg.spool, IN_CLOSE_WRITE | IN_MOVED_TO);
+    if (w < 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    d->inotify_fd = fd;
+    d->watch = w;
+    return 0;
+}
+
+/* Tries the watch again when it is due; says when it works again. */
+static void s_rewatch(s_daemon_t *d, int64_t now)
+{
+    if (d->inotify_fd >= 0 || now < d->next_watch)
+        return;
+    d->next_watch = now + 1000 * (int64_t)d->cfg.rescan_interval;
+    if (s_watch(d) == 0)
+        glci_info("%s: watching the spool folder again", d->cfg.spool);
+}
 
 /* A spool file left because it was being written or had just changed is
  * looked at again by a rescan shortly after it settles, not only at the
@@ -217,12 +252,13 @@ int glci_agent_daemon_run(glci_agent_config_t *cfg, int argc, char **argv)
     }
     glci_agent_deadletter_path(d.cfg.spool, d.deadletter, sizeof d.deadletter);
     s_apply_retention(&d, NULL);
-    d.inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    if (d.inotify_fd < 0 ||
-        (d.watch = inotify_add_watch(d.inotify_fd, d.cfg.spool,
-                                     IN_CLOSE_WRITE | IN_MOVED_TO)) < 0) {
-        glci_error("%s: cannot watch the spool folder: %s", d.cfg.spool, strerror(errno));
-        goto cleanup;
+    if (s_watch(&d) != 0) {
+        /* the machine's inotify limits are shared by every program of the
+         * user: the agent still delivers, by scanning */
+        glci_warn("%s: cannot watch the spool folder: %s; scanning it every %d s instead "
+                  "(fs.inotify.max_user_instances / max_user_watches)", d.cfg.spool,
+                  strerror(errno), S_UNWATCHED_SCAN_MS / 1000);
+        d.next_watch = glci_agent_time_now().ms + 1000 * (int64_t)d.cfg.rescan_interval;
     }
 
     d.zctx = zmq_ctx_new();
@@ -252,7 +288,10 @@ int glci_agent_daemon_run(glci_agent_config_t *cfg, int argc, char **argv)
             if (stats.files_done || stats.rows_queued)
                 glci_agent_sender_kick(d.sender);
             d.next_rescan = now + 1000 * (int64_t)d.cfg.rescan_interval;
+            if (d.inotify_fd < 0 && S_UNWATCHED_SCAN_MS < 1000 * (int64_t)d.cfg.rescan_interval)
+                d.next_rescan = now + S_UNWATCHED_SCAN_MS;
             s_soon_rescan(&d, stats.files_busy > 0);
+            s_rewatch(&d, now);
         }
         zmq_pollitem_t items[GLCI_AGENT_SENDER_NPOLL + 2];
         glci_agent_sender_poll_items(d.sender, items);
