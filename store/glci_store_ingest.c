@@ -407,6 +407,19 @@ static int s_current(s_ingest_t *g, MDB_txn *txn, uint32_t city, uint32_t ind, i
     return s_obs_get(g, txn, g->cities[city].id, ind, period, has, value);
 }
 
+/* 1 if b names another city than the one its key belongs to, with the
+ * message every one of its observations is rejected with in msg (the
+ * claimed id escaped: it comes from the payload). */
+static int s_wrong_city(const glci_batch_t *b, char *msg, size_t msglen)
+{
+    if (!b->claimed_city || !b->claimed_city[0] || strcmp(b->claimed_city, b->city) == 0)
+        return 0;
+    char claimed[GLCI_CITY_ID_MAX + 1];   /* a valid id whole; others escaped, cut */
+    glci_utf8_escape(b->claimed_city, GLCI_CITY_ID_MAX, claimed, sizeof claimed);
+    snprintf(msg, msglen, "batch claims city %s but its key belongs to %s", claimed, b->city);
+    return 1;
+}
+
 /* Writes one rejected observation to the log and the city's reject index;
  * msg is already printable, valid UTF-8, the indicator is escaped here. */
 static int s_reject_put(s_ingest_t *g, MDB_txn *txn, uint64_t no, const glci_batch_t *b,
@@ -971,7 +984,10 @@ static int s_take(s_ingest_t *g, MDB_txn *txn, s_counts_t *k, uint32_t b, uint32
     uint32_t ind = 0;
     int rc;
 
-    glci_reject_t why = s_check(g->st->fw, o, g->recv, &ind, msg, sizeof msg);
+    /* a batch claiming another city: each observation rejected, none stored */
+    glci_reject_t why = s_wrong_city(bt, msg, sizeof msg)
+                            ? GLCI_REJECT_WRONG_CITY
+                            : s_check(g->st->fw, o, g->recv, &ind, msg, sizeof msg);
     if (why == GLCI_REJECT_NONE && o->retract) {
         int has = 0;
         double v;
