@@ -20,6 +20,7 @@ static const struct {
     {"metrics", glci_bench_metrics, "metric update cost on the hot path, scrape cost"},
     {"connections", glci_bench_connections, "10,000 CURVE agents on one collector: handshakes, "
                                             "RSS per connection, ack latency"},
+    {"flood", glci_bench_flood, "one city floods the collector: another's acks, memory"},
 };
 
 int main(int argc, char **argv)
