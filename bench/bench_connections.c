@@ -40,6 +40,7 @@
  * (e.g. "valgrind --tool=massif --massif-out-file=/tmp/m") runs it under
  * a tool that execs it, whose process then is the one measured. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -214,17 +215,19 @@ static double s_cpu_s(pid_t pid)
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* Open descriptors of pid, or -1 if its fd directory cannot be read. */
 static long s_count_fds(pid_t pid)
 {
-    char cmd[96];
-    snprintf(cmd, sizeof cmd, "ls /proc/%d/fd 2>/dev/null | wc -l", (int)pid);
-    FILE *p = popen(cmd, "r");
-    long n = -1;
-    if (p) {
-        if (fscanf(p, "%ld", &n) != 1)
-            n = -1;
-        pclose(p);
-    }
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+    DIR *d = opendir(path);
+    if (!d)
+        return -1;
+    long n = 0;
+    const struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        n += e->d_name[0] != '.';
+    closedir(d);
     return n;
 }
 
