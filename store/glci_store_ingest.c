@@ -123,6 +123,10 @@ typedef struct {
     s_pdelta_t *pd;
     size_t n_pd, cap_pd;
     glci_result_t *r;         /* aligned scratch result */
+    glci_result_t *r0;        /* its slots as stored, for those step 4 read */
+    unsigned char *head;      /* a head record being written */
+    uint32_t *loaded;         /* per focus area: == stamp when its slots are read */
+    uint32_t stamp;
     unsigned char *buf;       /* record scratch */
     size_t cap_buf;
 } s_ingest_t;
@@ -538,6 +542,11 @@ static void s_period_delta(s_ingest_t *g, int32_t period, int64_t delta)
     g->n_pd++;
 }
 
+static void s_sort_upd(s_ingest_t *g)
+{
+    qsort(g->upd, g->n_upd, sizeof *g->upd, s_cmp_upd);
+}
+
 /* Step 2: history, in (city, number) order. */
 static int s_write_history(s_ingest_t *g, MDB_txn *txn)
 {
@@ -673,25 +682,27 @@ typedef struct {
     int reported;             /* glci_result_reported */
 } s_rank_state_t;
 
-static void s_rank_state(const glci_framework_t *fw, const glci_result_t *r, s_rank_state_t *s)
+/* own: the result's values of its own period (the head's n_own), so the
+ * flag needs no slot that was not read. */
+static void s_rank_state(const glci_result_t *r, uint32_t own, s_rank_state_t *s)
 {
     s->has = r->has_index;
     s->index = r->index;
     s->coverage = r->coverage;
-    s->reported = glci_result_reported(fw, r);
+    s->reported = r->has_index && own > 0;
 }
 
 /* Moves a city's rank-view entry from the old to the new state of its
  * result. */
 static int s_rank_move(s_ingest_t *g, MDB_txn *txn, const char *city, int32_t P,
-                       const s_rank_state_t *old, const glci_result_t *r)
+                       const s_rank_state_t *old, const s_rank_state_t *now)
 {
     MDB_dbi dbi = g->st->dbi[S_DB_RANK];
     unsigned char k[12 + GLCI_CITY_ID_MAX];
     unsigned char v[9 + S_CITYZ_MAX];
     MDB_val key = {0, k}, val;
-    int same_index = old->has && r->has_index &&
-                     memcmp(&old->index, &r->index, sizeof(double)) == 0;
+    int same_index = old->has && now->has &&
+                     memcmp(&old->index, &now->index, sizeof(double)) == 0;
     int rc;
 
     if (old->has && !same_index) {
@@ -700,14 +711,13 @@ static int s_rank_move(s_ingest_t *g, MDB_txn *txn, const char *city, int32_t P,
         if (rc != 0 && rc != MDB_NOTFOUND)
             return rc;
     }
-    if (!r->has_index)
+    if (!now->has)
         return 0;
-    int reported = glci_result_reported(g->st->fw, r);
-    if (same_index && memcmp(&old->coverage, &r->coverage, sizeof(double)) == 0 &&
-        reported == old->reported)
+    if (same_index && memcmp(&old->coverage, &now->coverage, sizeof(double)) == 0 &&
+        now->reported == old->reported)
         return 0;
-    key.mv_size = glci_store_rank_key(k, P, r->index, city);
-    val.mv_size = glci_store_rank_val(v, r->coverage, city, reported);
+    key.mv_size = glci_store_rank_key(k, P, now->index, city);
+    val.mv_size = glci_store_rank_val(v, now->coverage, city, now->reported);
     val.mv_data = v;
     return mdb_put(txn, dbi, &key, &val, 0);
 }
@@ -730,48 +740,109 @@ static int s_fallback(s_ingest_t *g, MDB_txn *txn, const char *city, uint32_t in
     return 0;
 }
 
-/* Step 4: per (city, period): read, apply all, write once, move rank. */
-static int s_write_results(s_ingest_t *g, MDB_txn *txn)
+/* Reads the stored slots of focus area f of (city, P) into r and r0 (the
+ * state before this transaction); an absent slot is left as init made it:
+ * zero. */
+static int s_load_focus(s_ingest_t *g, MDB_cursor *scur, const char *city, int32_t P,
+                        uint32_t f)
 {
     const glci_framework_t *fw = g->st->fw;
-    size_t rsize = g->st->rsize;
-    MDB_cursor *cur;
+    const glci_focus_t *fo = &fw->focus[f];
+    unsigned char k[S_CITYZ_MAX + 6];
+    for (uint32_t j = 0; j < fo->n_ind; j++) {
+        uint32_t i = fo->ind[j];
+        MDB_val key = {glci_store_slot_key(k, city, P, i), k}, val;
+        int rc = mdb_cursor_get(scur, &key, &val, MDB_SET);
+        if (rc == MDB_NOTFOUND)
+            continue;
+        if (rc != 0)
+            return rc;
+        if (val.mv_size != sizeof(glci_slot_t))
+            return GLCI_STORE_ECORRUPT;
+        memcpy(glci_result_slot(fw, g->r, i), val.mv_data, sizeof(glci_slot_t));
+        memcpy(glci_result_slot(fw, g->r0, i), val.mv_data, sizeof(glci_slot_t));
+    }
+    return 0;
+}
+
+/* Writes the slot of indicator ind of (city, P) if this transaction changed
+ * it (present: put, absent: deleted); *own follows the values of P. */
+static int s_slot_write(s_ingest_t *g, MDB_cursor *scur, const char *city, int32_t P,
+                        uint32_t ind, uint32_t *own)
+{
+    const glci_framework_t *fw = g->st->fw;
+    const glci_slot_t *a = glci_result_slot_c(fw, g->r0, ind);
+    const glci_slot_t *b = glci_result_slot_c(fw, g->r, ind);
+    unsigned char k[S_CITYZ_MAX + 6];
+    if (memcmp(a, b, sizeof *a) == 0)
+        return 0;
+    *own -= a->present && a->period == P;
+    *own += b->present && b->period == P;
+    MDB_val key = {glci_store_slot_key(k, city, P, ind), k};
+    if (!b->present) {
+        int rc = mdb_del(mdb_cursor_txn(scur), g->st->dbi[S_DB_SLOTS], &key, NULL);
+        return rc == MDB_NOTFOUND ? 0 : rc;
+    }
+    MDB_val val = {sizeof *b, (void *)b};
+    return mdb_cursor_put(scur, &key, &val, 0);
+}
+
+/* Step 4: per (city, period): read the head and the slots of the focus
+ * areas its updates touch, apply all, write the head once and the slots
+ * that changed, move rank. Nothing here reads or writes a slot of a focus
+ * area no update touched, so the bytes per value do not grow with the
+ * number of indicators (glci_store_result.c). */
+static int s_write_results(s_ingest_t *g, MDB_txn *txn)
+{
+    glci_store_t *st = g->st;
+    const glci_framework_t *fw = st->fw;
+    MDB_cursor *cur = NULL, *scur = NULL;
     unsigned char k[S_CITYZ_MAX + 4];
     int rc;
 
     if (g->n_upd > 1)
-        qsort(g->upd, g->n_upd, sizeof *g->upd, s_cmp_upd);
-    rc = mdb_cursor_open(txn, g->st->dbi[S_DB_RESULTS], &cur);
-    if (rc != 0)
-        return rc;
+        s_sort_upd(g);
+    if ((rc = mdb_cursor_open(txn, st->dbi[S_DB_RESULTS], &cur)) != 0 ||
+        (rc = mdb_cursor_open(txn, st->dbi[S_DB_SLOTS], &scur)) != 0)
+        goto out;
     for (size_t i = 0; i < g->n_upd && rc == 0;) {
         const s_upd_t *u = &g->upd[i];
         const char *city = g->cities[u->city].id;
         MDB_val key = {0, k}, val;
         int changed = 0;
+        uint32_t own = 0;
         size_t j;
 
         key.mv_size = glci_store_result_key(k, city, u->P);
         rc = mdb_cursor_get(cur, &key, &val, MDB_SET);
+        glci_result_init(fw, g->r, u->P);
+        int existed = rc == 0;
         if (rc == 0) {
-            if (val.mv_size != rsize) {
+            if (val.mv_size != st->hsize) {
                 rc = GLCI_STORE_ECORRUPT;
                 break;
             }
-            memcpy(g->r, val.mv_data, rsize);
+            glci_store_head_decode(st, &val, g->r, &own);
         } else if (rc == MDB_NOTFOUND) {
-            glci_result_init(fw, g->r, u->P);
             changed = 1;
         } else {
             break;
         }
-        int existed = rc == 0;
-        s_rank_state_t old;
-        s_rank_state(fw, g->r, &old);
+        /* r0: the slots before, absent until read (a new result has none) */
+        memcpy(g->r0, g->r, st->rsize);
+        g->stamp++;
+        s_rank_state_t old, now;
+        s_rank_state(g->r, own, &old);
         rc = 0;
         for (j = i; rc == 0 && j < g->n_upd && g->upd[j].order == u->order &&
                     g->upd[j].P == u->P; j++) {
             const s_upd_t *x = &g->upd[j];
+            uint32_t f = fw->ind[x->ind].focus;
+            if (g->loaded[f] != g->stamp) {
+                if (existed && (rc = s_load_focus(g, scur, city, u->P, f)) != 0)
+                    break;
+                g->loaded[f] = g->stamp;
+            }
             if (!x->reset) {
                 changed |= glci_index_apply(fw, g->r, x->ind, x->p, x->v);
                 continue;
@@ -783,24 +854,36 @@ static int s_write_results(s_ingest_t *g, MDB_txn *txn)
             if (rc == 0)
                 changed |= glci_index_reset(fw, g->r, x->ind, has, p, v);
         }
-        i = j;
+        size_t end = j;
+        if (rc != 0 || !changed) {
+            i = end;
+            continue;
+        }
+        /* the slots it changed: the group is in indicator order */
+        for (j = i; rc == 0 && j < end; j++)
+            if (j == i || g->upd[j].ind != g->upd[j - 1].ind)
+                rc = s_slot_write(g, scur, city, u->P, g->upd[j].ind, &own);
+        i = end;
         if (rc != 0)
             break;
-        if (!changed)
-            continue;
         if (g->r->n_values == 0) {
             /* Its last value was withdrawn: no observation reaches P. */
             if (existed && (rc = mdb_cursor_del(cur, 0)) != 0)
                 break;
         } else {
-            val.mv_size = rsize;
-            val.mv_data = g->r;
+            val.mv_size = glci_store_head_encode(st, g->r, own, g->head);
+            val.mv_data = g->head;
             rc = mdb_cursor_put(cur, &key, &val, 0);
         }
+        s_rank_state(g->r, own, &now);
         if (rc == 0)
-            rc = s_rank_move(g, txn, city, u->P, &old, g->r);
+            rc = s_rank_move(g, txn, city, u->P, &old, &now);
     }
-    mdb_cursor_close(cur);
+out:
+    if (scur)
+        mdb_cursor_close(scur);
+    if (cur)
+        mdb_cursor_close(cur);
     return rc;
 }
 
@@ -1072,6 +1155,15 @@ static int s_ingest_txn(MDB_txn *txn, void *vctx)
     return s_finish(g, txn, &k);
 }
 
+/* The scratch results of step 4. */
+static void s_scratch_init(s_ingest_t *g)
+{
+    g->r = glci_xmalloc(g->st->rsize);
+    g->r0 = glci_xmalloc(g->st->rsize);
+    g->head = glci_xmalloc(g->st->hsize);
+    g->loaded = glci_xcalloc(g->st->fw->n_focus ? g->st->fw->n_focus : 1, sizeof *g->loaded);
+}
+
 static void s_release(s_ingest_t *g)
 {
     free(g->cities);
@@ -1081,6 +1173,9 @@ static void s_release(s_ingest_t *g)
     free(g->pd);
     free(g->pend);
     free(g->r);
+    free(g->r0);
+    free(g->head);
+    free(g->loaded);
     free(g->buf);
 }
 
@@ -1102,7 +1197,7 @@ int glci_store_ingest(glci_store_t *st, const glci_batch_t *batches, size_t n,
     g.n = n;
     g.now = now;
     g.results = results;
-    g.r = glci_xmalloc(st->rsize);
+    s_scratch_init(&g);
     s_pend_init(&g);
     rc = glci_store_code(glci_mdb_write(st->mdb, s_ingest_txn, &g));
     if (rc != 0)
@@ -1200,7 +1295,7 @@ int glci_store_correct(glci_store_t *st, const glci_correction_t *c, int64_t now
     g.corr = c;
     g.err = err;
     g.errlen = errlen;
-    g.r = glci_xmalloc(st->rsize);
+    s_scratch_init(&g);
     int rc = glci_mdb_write(st->mdb, s_correct_txn, &g);
     switch (rc) {
     case 0:

@@ -29,6 +29,9 @@
  * created the same way:
  *   editions      name (no NUL)                  -> s_editionrec_t + who + NUL + sudo + NUL
  *   edition_rows  namez | cityz                  -> rank u32, 0 u32, glci_result_t block
+ * and from schema 3 a result is stored split (glci_store_result.c):
+ *   results       cityz | period i32             -> head: header, nodes, n_own u32, 0 u32
+ *   slots         cityz | period i32 | ind u16   -> glci_slot_t (present slots only)
  *
  * Records are native-endian C structs copied with memcpy (LMDB values are
  * not aligned); a store file is not portable across byte orders, like LMDB's
@@ -47,8 +50,12 @@
  * an operator's name and reason, and rank-view entries say whether an
  * index is reported (the editions' tables are added databases, above). A
  * schema-1 store is upgraded when it is opened for writing (glci_store.c,
- * s_upgrade_txn) and read as it is when opened read-only. */
-#define GLCI_STORE_SCHEMA 2u
+ * s_upgrade_txn) and read as it is when opened read-only.
+ * Schema 3 (flat in indicators): a result is its head in results and its
+ * present slots in the added database slots (glci_store_result.c); older
+ * stores' whole blocks are converted by a writable open, read as they are
+ * by a read-only one. */
+#define GLCI_STORE_SCHEMA 3u
 
 enum {
     S_DB_META,
@@ -67,6 +74,7 @@ enum {
     S_DB_REFUSED,
     S_DB_EDITIONS,            /* the reporting cycle's editions */
     S_DB_EDITION_ROWS,
+    S_DB_SLOTS,               /* schema 3: a result's indicator slots */
     S_DB_COUNT
 };
 
@@ -183,6 +191,7 @@ struct glci_store {
     int has_db[S_DB_COUNT];   /* 0: an added database this (read-only) open lacks */
     glci_framework_t *fw;
     size_t rsize;             /* glci_result_size(fw) */
+    size_t hsize;             /* glci_store_head_size(fw) */
     char *dir;
     uint32_t schema;
 };
@@ -247,19 +256,62 @@ int glci_store_each_city(glci_store_t *st, MDB_txn *txn,
                          void *ctx);
 
 /* Copies the stored result of (city, P) into dst (st->rsize bytes,
- * aligned): 1, 0 when there is none, or a negative code (ECORRUPT, EIO). */
+ * aligned; either stored form): 1, 0 when there is none, or a negative
+ * code (ECORRUPT, ESCHEMA, EIO). */
 int glci_store_result_read(glci_store_t *st, MDB_txn *txn, const char *city, int32_t period,
                            void *dst);
 
 /* Calls each(ctx, city, rec) for every city with a result for period, in
- * id order, rec pointing at the stored result in the map (valid during the
- * call; not aligned); the cities named in skip[0..n_skip) (sorted by
+ * id order, rec pointing at the stored record in the map (valid during the
+ * call; not aligned; a whole block or a head: either begins with the header
+ * and the nodes, glci_store_result_decode gives the whole result); the cities named in skip[0..n_skip) (sorted by
  * strcmp) are passed over without reading their results. Stops at each's
  * non-zero value and returns it; else 0, ECORRUPT or EIO. */
 int glci_store_each_result(glci_view_t *v, int32_t period, const char *const *skip,
                            size_t n_skip,
                            int (*each)(void *ctx, const char *city, const MDB_val *rec),
                            void *ctx);
+
+/* ---- Results: head and slots (glci_store_result.c) ----------------------- */
+
+/* Bytes after the header and nodes in a head: n_own u32, 0 u32. */
+#define S_HEAD_TAIL 8u
+
+/* Bytes of a stored head of fw: the header, the area and focus nodes and
+ * the tail; it depends on the areas and focus areas, not the indicators. */
+size_t glci_store_head_size(const glci_framework_t *fw);
+
+/* The slots key of (city, P, indicator ind); k holds S_CITYZ_MAX + 6. */
+size_t glci_store_slot_key(unsigned char *k, const char *city, int32_t period, uint32_t ind);
+
+/* The present slots of r that hold a value of r's own period. */
+uint32_t glci_store_result_own(const glci_framework_t *fw, const glci_result_t *r);
+
+/* A head record d (st->hsize bytes) into dst (st->rsize bytes, aligned):
+ * header and nodes copied, every slot absent; *own (may be NULL) gets its
+ * n_own. */
+void glci_store_head_decode(glci_store_t *st, const MDB_val *d, glci_result_t *dst,
+                            uint32_t *own);
+
+/* Writes the head of r with n_own own into out (st->hsize bytes); returns
+ * st->hsize. */
+size_t glci_store_head_encode(glci_store_t *st, const glci_result_t *r, uint32_t own,
+                              unsigned char *out);
+
+/* The result whose results record of (city, P) is d, into dst (st->rsize
+ * bytes, aligned): a whole block of schema 1 or 2 is copied, a head gets
+ * its slots read from slots in txn; *n_slots (may be NULL) the slot
+ * records read. 0, ECORRUPT (neither size, or a slot record that does not
+ * decode), ESCHEMA (a head this read-only open of an older store cannot
+ * read the slots of), EIO. */
+int glci_store_result_decode(glci_store_t *st, MDB_txn *txn, const char *city, int32_t period,
+                             const MDB_val *d, glci_result_t *dst, size_t *n_slots);
+
+/* Stores the whole result r of city in the schema-3 form: each present
+ * slot, then the head (replacing a record of the older form). 0 or an
+ * LMDB code. */
+int glci_store_result_put(glci_store_t *st, MDB_txn *txn, const char *city,
+                          const glci_result_t *r);
 
 /* Orders a snapshot's rows as a league table by the index (ranked by
  * glci_rank_cmp, then the unranked by id) and sets their ranks and
