@@ -411,6 +411,7 @@ static int s_load_header(glci_store_t *st, char *err, size_t errlen)
     }
     st->rsize = glci_result_size(st->fw);
     st->hsize = glci_store_head_size(st->fw);
+    glci_store_chunks_init(st);
     rc = 0;
 out:
     glci_mdb_read_end(st->mdb, &txn);
@@ -691,6 +692,8 @@ void glci_store_close(glci_store_t **self)
     if (!self || !*self)
         return;
     glci_mdb_close(&(*self)->mdb);
+    glci_store_ingest_cache_free(*self);
+    glci_store_chunks_release(*self);
     glci_framework_free(&(*self)->fw);
     free((*self)->dir);
     free(*self);

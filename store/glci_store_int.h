@@ -31,7 +31,8 @@
  *   edition_rows  namez | cityz                  -> rank u32, 0 u32, glci_result_t block
  * and from schema 3 a result is stored split (glci_store_result.c):
  *   results       cityz | period i32             -> head: header, nodes, n_own u32, 0 u32
- *   slots         cityz | period i32 | ind u16   -> glci_slot_t (present slots only)
+ *   slots         cityz | period i32 | chunk u16 -> glci_slot_t[n] of the chunk's
+ *                                                  indicators (while one is present)
  *
  * Records are native-endian C structs copied with memcpy (LMDB values are
  * not aligned); a store file is not portable across byte orders, like LMDB's
@@ -39,6 +40,7 @@
 #ifndef GLCI_STORE_INT_H
 #define GLCI_STORE_INT_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -185,6 +187,11 @@ typedef struct {
     unsigned char fw_hash[32];
 } s_editionrec_t;
 
+/* A chunk: the indicators focus[focus].ind[first .. first + n). */
+typedef struct {
+    uint32_t focus, first, n;
+} glci_store_chunk_t;
+
 struct glci_store {
     glci_mdb_t *mdb;
     MDB_dbi dbi[S_DB_COUNT];
@@ -192,6 +199,11 @@ struct glci_store {
     glci_framework_t *fw;
     size_t rsize;             /* glci_result_size(fw) */
     size_t hsize;             /* glci_store_head_size(fw) */
+    glci_store_chunk_t *chunks;   /* the slots' chunks (glci_store_result.c) */
+    uint32_t n_chunks;
+    uint32_t *focus_chunk;    /* focus f's chunks: [focus_chunk[f], focus_chunk[f + 1]) */
+    uint32_t *ind_chunk;      /* the chunk of each indicator */
+    _Atomic(void *) ingest_cache;     /* the last ingest's scratch (glci_store_ingest.c) */
     char *dir;
     uint32_t schema;
 };
@@ -274,6 +286,9 @@ int glci_store_each_result(glci_view_t *v, int32_t period, const char *const *sk
 
 /* ---- Results: head and slots (glci_store_result.c) ----------------------- */
 
+/* Slots per chunk record at most: 384 bytes, a tenth of a page. */
+#define GLCI_STORE_CHUNK 16u
+
 /* Bytes after the header and nodes in a head: n_own u32, 0 u32. */
 #define S_HEAD_TAIL 8u
 
@@ -281,8 +296,21 @@ int glci_store_each_result(glci_view_t *v, int32_t period, const char *const *sk
  * the tail; it depends on the areas and focus areas, not the indicators. */
 size_t glci_store_head_size(const glci_framework_t *fw);
 
-/* The slots key of (city, P, indicator ind); k holds S_CITYZ_MAX + 6. */
-size_t glci_store_slot_key(unsigned char *k, const char *city, int32_t period, uint32_t ind);
+/* The slots key of (city, P, chunk); k holds S_CITYZ_MAX + 6. */
+size_t glci_store_slot_key(unsigned char *k, const char *city, int32_t period, uint32_t chunk);
+
+/* Fills st's chunk tables from st->fw (at open); released at close. */
+void glci_store_chunks_init(glci_store_t *st);
+void glci_store_chunks_release(glci_store_t *st);
+
+/* The slots record of chunk c of r into out (GLCI_STORE_CHUNK slots):
+ * returns its size, or 0 when none of its slots is present (no record). */
+size_t glci_store_chunk_encode(glci_store_t *st, const glci_result_t *r, uint32_t c,
+                               glci_slot_t *out);
+
+/* Copies the slots record v of chunk c into r's slots. 0 or ECORRUPT (no
+ * such chunk, or the size is not the chunk's). */
+int glci_store_chunk_decode(glci_store_t *st, uint32_t c, const MDB_val *v, glci_result_t *r);
 
 /* The present slots of r that hold a value of r's own period. */
 uint32_t glci_store_result_own(const glci_framework_t *fw, const glci_result_t *r);
@@ -380,6 +408,9 @@ size_t glci_store_keyval(unsigned char *v, const char *city, int64_t added, int6
  * (0 when the record predates them). 0 or ECORRUPT. */
 int glci_store_keyval_parse(const MDB_val *v, char city[GLCI_CITY_ID_MAX + 1], int64_t *added,
                             int64_t *last_used);
+
+/* Frees the ingest scratch the handle keeps (at close). */
+void glci_store_ingest_cache_free(glci_store_t *st);
 
 /* Moves the auth generation (every change to cities or keys). */
 int glci_store_bump_auth(glci_store_t *st, MDB_txn *txn);

@@ -7,14 +7,22 @@
  * the number of indicators (SPEC §3 rules that out; with 440 indicators the
  * block no longer fits a page and every rewrite moved overflow pages). From
  * schema 3 a result is stored as
- *   results  cityz | P i32         -> the head: header and nodes, then
- *                                     n_own u32 and 0 u32
- *   slots    cityz | P i32 | ind u16 -> the indicator's glci_slot_t, only
- *                                     while it is present
- * An update rewrites the head (its size depends on the areas and focus
- * areas only) and the slots it changed. n_own counts the present slots of
- * P's own period, so the rank view's "reported" flag (glci_result_reported)
- * is known without reading every slot.
+ *   results  cityz | P i32             -> the head: header and nodes, then
+ *                                         n_own u32 and 0 u32
+ *   slots    cityz | P i32 | chunk u16 -> the chunk's glci_slot_t array,
+ *                                         only while one of them is present
+ * A chunk is a run of at most GLCI_STORE_CHUNK indicators of one focus area
+ * in the focus area's order (the order the engine sums them in), so the
+ * slots one update may change and the engine reads (those of its focus
+ * area) are one or a few records, and no record is larger than
+ * GLCI_STORE_CHUNK slots however many indicators the framework has. An
+ * update rewrites the head (its size depends on the areas and focus areas
+ * only) and the chunks whose slots it changed. Chunks rather than one
+ * record per slot: the shipped framework's focus areas hold 3 to 5
+ * indicators, and a B-tree operation per slot cost more than the bytes it
+ * saved (docs/PERFORMANCE.md, "Ingest"). n_own counts the present slots of
+ * P's own period, so the rank view's "reported" flag
+ * (glci_result_reported) is known without reading every slot.
  *
  * Schemas 1 and 2 stored the whole block under the results key; the sizes
  * differ (a head is never as large as a block), so a reader tells the two
@@ -33,11 +41,74 @@ size_t glci_store_head_size(const glci_framework_t *fw)
            S_HEAD_TAIL;
 }
 
-size_t glci_store_slot_key(unsigned char *k, const char *city, int32_t period, uint32_t ind)
+size_t glci_store_slot_key(unsigned char *k, const char *city, int32_t period, uint32_t chunk)
 {
     size_t n = glci_store_result_key(k, city, period);
-    glci_be16_put(k + n, (uint16_t)ind);
+    glci_be16_put(k + n, (uint16_t)chunk);
     return n + 2;
+}
+
+void glci_store_chunks_init(glci_store_t *st)
+{
+    const glci_framework_t *fw = st->fw;
+    size_t n = 0;
+    for (uint32_t f = 0; f < fw->n_focus; f++)
+        n += (fw->focus[f].n_ind + GLCI_STORE_CHUNK - 1) / GLCI_STORE_CHUNK;
+    st->chunks = glci_xcalloc(n ? n : 1, sizeof *st->chunks);
+    st->focus_chunk = glci_xcalloc((size_t)fw->n_focus + 1, sizeof *st->focus_chunk);
+    st->ind_chunk = glci_xcalloc(fw->n_ind ? fw->n_ind : 1, sizeof *st->ind_chunk);
+    uint32_t c = 0;
+    for (uint32_t f = 0; f < fw->n_focus; f++) {
+        const glci_focus_t *fo = &fw->focus[f];
+        st->focus_chunk[f] = c;
+        for (uint32_t j = 0; j < fo->n_ind; j += GLCI_STORE_CHUNK, c++) {
+            st->chunks[c].focus = f;
+            st->chunks[c].first = j;
+            st->chunks[c].n = fo->n_ind - j < GLCI_STORE_CHUNK ? fo->n_ind - j
+                                                               : GLCI_STORE_CHUNK;
+            for (uint32_t q = 0; q < st->chunks[c].n; q++)
+                st->ind_chunk[fo->ind[j + q]] = c;
+        }
+    }
+    st->focus_chunk[fw->n_focus] = c;
+    st->n_chunks = c;
+}
+
+void glci_store_chunks_release(glci_store_t *st)
+{
+    free(st->chunks);
+    free(st->focus_chunk);
+    free(st->ind_chunk);
+    st->chunks = NULL;
+    st->focus_chunk = st->ind_chunk = NULL;
+}
+
+size_t glci_store_chunk_encode(glci_store_t *st, const glci_result_t *r, uint32_t c,
+                               glci_slot_t *out)
+{
+    const glci_framework_t *fw = st->fw;
+    const glci_store_chunk_t *ch = &st->chunks[c];
+    const uint32_t *ind = fw->focus[ch->focus].ind + ch->first;
+    int any = 0;
+    for (uint32_t q = 0; q < ch->n; q++) {
+        out[q] = *glci_result_slot_c(fw, r, ind[q]);
+        any |= out[q].present != 0;
+    }
+    return any ? ch->n * sizeof *out : 0;
+}
+
+int glci_store_chunk_decode(glci_store_t *st, uint32_t c, const MDB_val *v, glci_result_t *r)
+{
+    const glci_framework_t *fw = st->fw;
+    if (c >= st->n_chunks || v->mv_size != st->chunks[c].n * sizeof(glci_slot_t))
+        return GLCI_STORE_ECORRUPT;
+    const glci_store_chunk_t *ch = &st->chunks[c];
+    const uint32_t *ind = fw->focus[ch->focus].ind + ch->first;
+    const unsigned char *p = v->mv_data;
+    for (uint32_t q = 0; q < ch->n; q++)
+        memcpy(glci_result_slot(fw, r, ind[q]), p + q * sizeof(glci_slot_t),
+               sizeof(glci_slot_t));
+    return 0;
 }
 
 uint32_t glci_store_result_own(const glci_framework_t *fw, const glci_result_t *r)
@@ -75,7 +146,6 @@ size_t glci_store_head_encode(glci_store_t *st, const glci_result_t *r, uint32_t
 int glci_store_result_decode(glci_store_t *st, MDB_txn *txn, const char *city, int32_t period,
                              const MDB_val *d, glci_result_t *dst, size_t *n_slots)
 {
-    const glci_framework_t *fw = st->fw;
     if (n_slots)
         *n_slots = 0;
     if (d->mv_size == st->rsize) {          /* schemas 1 and 2: the whole block */
@@ -97,20 +167,16 @@ int glci_store_result_decode(glci_store_t *st, MDB_txn *txn, const char *city, i
     int rc = mdb_cursor_open(txn, st->dbi[S_DB_SLOTS], &cur);
     if (rc != 0)
         return glci_store_code(rc);
-    glci_slot_t *slots = glci_result_slot(fw, dst, 0);
     size_t n = 0;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         if (k.mv_size < plen || memcmp(k.mv_data, pk, plen) != 0)
             break;
-        uint32_t ind = k.mv_size == plen + 2
-                           ? glci_be16_get((const unsigned char *)k.mv_data + plen)
-                           : UINT32_MAX;
-        if (ind >= fw->n_ind || v.mv_size != sizeof(glci_slot_t)) {
-            rc = GLCI_STORE_ECORRUPT;
+        uint32_t c = k.mv_size == plen + 2
+                         ? glci_be16_get((const unsigned char *)k.mv_data + plen)
+                         : UINT32_MAX;
+        if ((rc = glci_store_chunk_decode(st, c, &v, dst)) != 0)
             break;
-        }
-        memcpy(&slots[ind], v.mv_data, sizeof(glci_slot_t));
         n++;
     }
     mdb_cursor_close(cur);
@@ -124,21 +190,21 @@ int glci_store_result_decode(glci_store_t *st, MDB_txn *txn, const char *city, i
 int glci_store_result_put(glci_store_t *st, MDB_txn *txn, const char *city,
                           const glci_result_t *r)
 {
-    const glci_framework_t *fw = st->fw;
     unsigned char k[S_CITYZ_MAX + 6];
     unsigned char *head = glci_xmalloc(st->hsize);
-    const glci_slot_t *slots = glci_result_slot_c(fw, r, 0);
+    glci_slot_t chunk[GLCI_STORE_CHUNK];
     int rc = 0;
-    for (uint32_t i = 0; rc == 0 && i < fw->n_ind; i++) {
-        if (!slots[i].present)
+    for (uint32_t c = 0; rc == 0 && c < st->n_chunks; c++) {
+        MDB_val val = {glci_store_chunk_encode(st, r, c, chunk), chunk};
+        if (val.mv_size == 0)
             continue;
-        MDB_val key = {glci_store_slot_key(k, city, r->period, i), k};
-        MDB_val val = {sizeof(glci_slot_t), (void *)&slots[i]};
+        MDB_val key = {glci_store_slot_key(k, city, r->period, c), k};
         rc = mdb_put(txn, st->dbi[S_DB_SLOTS], &key, &val, 0);
     }
     if (rc == 0) {
         MDB_val key = {glci_store_result_key(k, city, r->period), k};
-        MDB_val val = {glci_store_head_encode(st, r, glci_store_result_own(fw, r), head), head};
+        MDB_val val = {glci_store_head_encode(st, r, glci_store_result_own(st->fw, r), head),
+                       head};
         rc = mdb_put(txn, st->dbi[S_DB_RESULTS], &key, &val, 0);
     }
     free(head);

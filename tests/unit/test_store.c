@@ -1214,16 +1214,20 @@ static void test_verify_detects_corruption(void **state)
     r->index = nextafter(r->index, 1000.0);   /* one ulp: bit for bit matters */
     val.mv_data = r;
     assert_int_equal(mdb_put(txn, dbi, &key, &val, 0), 0);
-    /* one ulp in a slot of espoo's (stored apart from the head) */
+    /* one ulp in a slot of espoo's (stored apart from the head, in the
+     * chunk of the first focus area) */
     unsigned char sk[80];
     MDB_val skey = {glci_store_slot_key(sk, "espoo-fi", 2025, 0), sk}, sval;
     glci_slot_t slot;
     assert_int_equal(mdb_dbi_open(txn, "slots", 0, &dbi), 0);
     assert_int_equal(mdb_get(txn, dbi, &skey, &sval), 0);
-    assert_int_equal(sval.mv_size, sizeof slot);
-    memcpy(&slot, sval.mv_data, sizeof slot);
+    unsigned char chunk[GLCI_STORE_CHUNK * sizeof slot];
+    assert_true(sval.mv_size >= sizeof slot && sval.mv_size <= sizeof chunk);
+    memcpy(chunk, sval.mv_data, sval.mv_size);
+    memcpy(&slot, chunk, sizeof slot);
     slot.score = nextafter(slot.score, 1000.0);
-    sval.mv_data = &slot;
+    memcpy(chunk, &slot, sizeof slot);
+    sval.mv_data = chunk;
     assert_int_equal(mdb_put(txn, dbi, &skey, &sval, 0), 0);
     /* and a slot of a result that does not exist */
     skey.mv_size = glci_store_slot_key(sk, "espoo-fi", 2090, 0);

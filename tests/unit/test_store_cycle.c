@@ -709,7 +709,8 @@ static void test_edition_tamper(void **state)
 /* Results as schemas 1 and 2 stored them: each a whole block under its
  * results key (the schema-3 head joined with its slots), no slots
  * database. rsize, hsize: the block's and the head's sizes. */
-static void s_make_whole_results(MDB_txn *txn, size_t rsize, size_t hsize, size_t slots_at)
+static void s_make_whole_results(MDB_txn *txn, const glci_framework_t *fw, size_t rsize,
+                                 size_t hsize, size_t slots_at)
 {
     MDB_dbi res, sl;
     MDB_cursor *cur, *scur;
@@ -733,9 +734,15 @@ static void s_make_whole_results(MDB_txn *txn, size_t rsize, size_t hsize, size_
              src = mdb_cursor_get(scur, &sk, &sd, MDB_NEXT)) {
             if (sk.mv_size != kl[n] + 2 || memcmp(sk.mv_data, keys[n], kl[n]) != 0)
                 break;
+            /* the test framework's focus areas hold consecutive
+             * indicators, fewer than a chunk each: chunk c is focus c */
             const unsigned char *p = sk.mv_data;
-            size_t ind = ((size_t)p[kl[n]] << 8) | p[kl[n] + 1];
-            memcpy(blocks[n] + slots_at + ind * sd.mv_size, sd.mv_data, sd.mv_size);
+            size_t c = ((size_t)p[kl[n]] << 8) | p[kl[n] + 1];
+            assert_true(c < fw->n_focus);
+            const glci_focus_t *fo = &fw->focus[c];
+            assert_int_equal(sd.mv_size, fo->n_ind * sizeof(glci_slot_t));
+            memcpy(blocks[n] + slots_at + fo->ind[0] * sizeof(glci_slot_t), sd.mv_data,
+                   sd.mv_size);
         }
         n++;
     }
@@ -766,8 +773,12 @@ static void s_make_v2(fx_t *f)
     MDB_dbi dbi;
     size_t rsize, hsize, at;
     s_result_sizes(f, &rsize, &hsize, &at);
+    glci_framework_t *fw = NULL;
+    char err[256];
+    assert_int_equal(glci_framework_load_text(s_tiny, strlen(s_tiny), "tiny", &fw, err, sizeof err), 0);
     s_raw_begin(f, &env, &txn);
-    s_make_whole_results(txn, rsize, hsize, at);
+    s_make_whole_results(txn, fw, rsize, hsize, at);
+    glci_framework_free(&fw);
     assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
     unsigned char two[4] = {0, 0, 0, 2};
     MDB_val sk = {6, "schema"}, sv = {4, two};
@@ -787,8 +798,12 @@ static void s_make_v1(fx_t *f)
     MDB_val k, d;
     size_t rsize, hsize, at;
     s_result_sizes(f, &rsize, &hsize, &at);
+    glci_framework_t *fw = NULL;
+    char err[256];
+    assert_int_equal(glci_framework_load_text(s_tiny, strlen(s_tiny), "tiny", &fw, err, sizeof err), 0);
     s_raw_begin(f, &env, &txn);
-    s_make_whole_results(txn, rsize, hsize, at);
+    s_make_whole_results(txn, fw, rsize, hsize, at);
+    glci_framework_free(&fw);
     assert_int_equal(mdb_dbi_open(txn, "cities", 0, &dbi), 0);
     assert_int_equal(mdb_cursor_open(txn, dbi, &cur), 0);
     const size_t v1 = 176;      /* the schema-1 record */
