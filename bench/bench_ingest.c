@@ -9,7 +9,9 @@
  * "senders", "curve": true, ...}: observations per second from the first
  * timed send to the last durable ack, and the send-to-ack latency of every
  * timed batch. Finally checks through a read-only view that the store holds
- * every observation sent.
+ * every observation sent. Also: the collector's CPU time and the bytes it
+ * wrote (/proc/PID/io wchar: the store's pages and the acks), per
+ * observation.
  *
  * Options: --cities N (200) --obs N (1000000) --batch N (1000)
  *          --senders N (4) --window N (8, batches in flight per sender)
@@ -116,6 +118,23 @@ static double s_children_cpu(void)
         return 0;
     return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+/* Bytes process pid has passed to write calls so far (/proc/PID/io
+ * wchar: LMDB's pages and the acks); 0 if unknown. */
+static uint64_t s_wchar(pid_t pid)
+{
+    char path[64], line[128];
+    unsigned long long v = 0;
+    snprintf(path, sizeof path, "/proc/%d/io", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "wchar: %llu", &v) == 1)
+            break;
+    fclose(f);
+    return v;
 }
 
 static int s_cmp_double(const void *a, const void *b)
@@ -315,6 +334,7 @@ typedef struct {
     double obs_per_s, p50, p99, secs;
     double cpu_s;             /* the collector's user + system CPU time, start to stop */
     double prefill_s;         /* wall time of the prefill */
+    uint64_t wchar;           /* bytes the collector wrote (write calls), start to stop */
     uint64_t store_bytes;     /* data.mdb in use after the run */
     uint64_t stored, scrapes, scrape_bytes, scrape_failures;
     int exit_status;
@@ -643,6 +663,7 @@ static int s_run(const s_opts_t *o, s_result_t *res)
         double p99 = lat[(size_t)((double)(n_lat - 1) * 0.99)];
 
         /* everything sent is in the store (warm-ups included) */
+        res->wchar = s_wchar(pid);
         kill(pid, SIGTERM);
         int wst;
         /* the collector is the one child reaped here: its CPU time is what
@@ -728,14 +749,15 @@ static void s_print(const s_opts_t *o, const s_result_t *r, const char *end)
            "\"metrics\": %s, \"scrapes\": %llu, \"scrape_bytes\": %llu, "
            "\"scrape_failures\": %llu, \"collector_cpu_s\": %.3f, "
            "\"collector_cpu_ns_per_obs\": %.0f, \"prefill\": %lld, \"prefill_s\": %.1f, "
-           "\"store_bytes\": %llu, \"framework\": \"%s\", \"exit_status\": %d}%s",
+           "\"store_bytes\": %llu, \"written_bytes_per_obs\": %.0f, \"framework\": \"%s\", "
+           "\"exit_status\": %d}%s",
            r->obs_per_s, r->p50, r->p99, (long long)o->senders, (long long)o->n_cities,
            (long long)o->n_obs, (long long)o->batch, (long long)o->window, r->secs,
            (unsigned long long)r->stored, o->metrics ? "true" : "false",
            (unsigned long long)r->scrapes, (unsigned long long)r->scrape_bytes,
            (unsigned long long)r->scrape_failures, r->cpu_s, r->cpu_s * 1e9 / (double)o->n_obs,
            (long long)o->prefill, r->prefill_s, (unsigned long long)r->store_bytes,
-           o->framework, r->exit_status, end);
+           (double)r->wchar / (double)o->n_obs, o->framework, r->exit_status, end);
 }
 
 /* Two runs in one invocation, a then b, each printed; then the ratio of

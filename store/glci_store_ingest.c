@@ -135,6 +135,9 @@ typedef struct {
     unsigned char *head;      /* a head record being written */
     uint32_t *loaded;         /* per focus area: == stamp when its slots are read */
     uint32_t *written;        /* per chunk: == stamp when it is written */
+    uint32_t *dirty;          /* per focus area: == stamp when a slot of it changed */
+    uint32_t *touched;        /* those focus areas, n_touched of them */
+    size_t n_touched;
     uint32_t stamp;
     unsigned char *buf;       /* record scratch */
     size_t cap_buf;
@@ -863,6 +866,19 @@ static int s_fallback(s_ingest_t *g, MDB_txn *txn, const char *city, uint32_t in
     return 0;
 }
 
+/* Sorts a few focus area numbers (insertion sort: a group touches at most
+ * n_focus of them). */
+static void s_sort_u32(uint32_t *a, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        uint32_t x = a[i];
+        size_t j = i;
+        for (; j > 0 && a[j - 1] > x; j--)
+            a[j] = a[j - 1];
+        a[j] = x;
+    }
+}
+
 /* Reads the stored slots of focus area f of (city, P) (its chunks) into r
  * and r0 (the state before this transaction); an absent chunk is left as
  * init made it: zero. */
@@ -977,18 +993,31 @@ static int s_write_results(s_ingest_t *g, MDB_txn *txn)
                     break;
                 g->loaded[f] = g->stamp;
             }
+            int took;
             if (!x->reset) {
-                changed |= glci_index_apply(fw, g->r, x->ind, x->p, x->v);
-                continue;
+                took = glci_index_apply_slot(fw, g->r, x->ind, x->p, x->v);
+            } else {
+                int has = 0;
+                int32_t p = 0;
+                double v = 0.0;
+                if ((rc = s_fallback(g, txn, city, x->ind, x->P, &has, &p, &v)) != 0)
+                    break;
+                took = glci_index_reset_slot(fw, g->r, x->ind, has, p, v);
             }
-            int has = 0;
-            int32_t p = 0;
-            double v = 0.0;
-            rc = s_fallback(g, txn, city, x->ind, x->P, &has, &p, &v);
-            if (rc == 0)
-                changed |= glci_index_reset(fw, g->r, x->ind, has, p, v);
+            /* its focus area is recomputed once, after the group */
+            if (took && g->dirty[f] != g->stamp) {
+                g->dirty[f] = g->stamp;
+                g->touched[g->n_touched++] = f;
+            }
+            changed |= took;
         }
         size_t end = j;
+        if (rc == 0 && g->n_touched) {
+            if (g->n_touched > 1)
+                s_sort_u32(g->touched, g->n_touched);
+            glci_index_refresh(fw, g->r, g->touched, g->n_touched);
+        }
+        g->n_touched = 0;
         if (rc != 0 || !changed) {
             i = end;
             continue;
@@ -1298,6 +1327,8 @@ static void s_scratch_init(s_ingest_t *g)
     g->head = glci_xmalloc(g->st->hsize);
     g->loaded = glci_xcalloc(g->st->fw->n_focus ? g->st->fw->n_focus : 1, sizeof *g->loaded);
     g->written = glci_xcalloc(g->st->n_chunks ? g->st->n_chunks : 1, sizeof *g->written);
+    g->dirty = glci_xcalloc(g->st->fw->n_focus ? g->st->fw->n_focus : 1, sizeof *g->dirty);
+    g->touched = glci_xcalloc(g->st->fw->n_focus ? g->st->fw->n_focus : 1, sizeof *g->touched);
 }
 
 static void s_release(s_ingest_t *g)
@@ -1313,6 +1344,8 @@ static void s_release(s_ingest_t *g)
     free(g->head);
     free(g->loaded);
     free(g->written);
+    free(g->dirty);
+    free(g->touched);
     free(g->keys);
     free(g->buf);
 }
