@@ -11,8 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "glci_alloc.h"
+#include "glci_file.h"
 #include "glci_log.h"
 #include "glci_text.h"
 
@@ -79,6 +81,29 @@ static int s_bytes(const char *value, uint64_t *out)
     return 0;
 }
 
+/* Seconds with an optional unit: 90, 90s, 15m, 36h, 30d, 2w. -1 if it is
+ * not such a number or it overflows. */
+static int s_duration(const char *value, int64_t *out)
+{
+    size_t len = strlen(value), digits = 0;
+    while (digits < len && value[digits] >= '0' && value[digits] <= '9')
+        digits++;
+    const char *unit = value + digits;
+    int64_t mult = !*unit ? 1 : strcmp(unit, "s") == 0 ? 1 : strcmp(unit, "m") == 0 ? 60
+                 : strcmp(unit, "h") == 0 ? 3600 : strcmp(unit, "d") == 0 ? 86400
+                 : strcmp(unit, "w") == 0 ? 7 * 86400 : 0;
+    char num[32];
+    int64_t v;
+    if (!mult || digits == 0 || digits >= sizeof num)
+        return -1;
+    memcpy(num, value, digits);
+    num[digits] = '\0';
+    if (glci_parse_int64(num, 0, INT64_MAX / mult, &v) != 0)
+        return -1;
+    *out = v * mult;
+    return 0;
+}
+
 static void s_int_store(const glci_conf_key_t *key, void *field, int64_t v)
 {
     if (key->size == sizeof(int64_t))
@@ -139,6 +164,18 @@ static int s_set(const glci_conf_key_t *key, void *cfg, const char *value,
         memcpy(field, &v, sizeof v);
         return 0;
     }
+    case GLCI_CONF_DURATION: {
+        int64_t v;
+        if (s_duration(value, &v) != 0)
+            return glci_errf(err, errlen, "%s: %s must be a duration in seconds, or with a "
+                             "unit s, m, h, d or w (e.g. 30d), not '%s'", where, name, value);
+        if (v < key->min || v > key->max)
+            return glci_errf(err, errlen, "%s: %s must be between %lld and %lld seconds, not "
+                             "'%s'", where, name, (long long)key->min, (long long)key->max,
+                             value);
+        memcpy(field, &v, sizeof v);
+        return 0;
+    }
     case GLCI_CONF_BOOL:
         if (s_bool(value, field) != 0)
             return glci_errf(err, errlen, "%s: %s must be true or false, not '%s'", where, name,
@@ -191,6 +228,7 @@ typedef struct {
     const glci_conf_map_t *map;
     void *cfg;
     int failed;
+    unsigned char *seen;         /* per key of the map: given in the file */
     char msg[512];
 } s_ini_t;
 
@@ -217,6 +255,16 @@ static int s_handler(void *user, const char *section, const char *name, const ch
         snprintf(x->msg, sizeof x->msg, "unknown key '%s'", name);
         return 0;
     }
+    /* Last-wins would run silently with a value the operator may not have
+     * meant (two edits of one file); inih also hands an indented line over
+     * as the same key again (a continuation line). */
+    size_t k = (size_t)(key - x->map->keys);
+    if (x->seen[k]) {
+        snprintf(x->msg, sizeof x->msg, "'%s' is given twice in [%s] (or continued on an "
+                 "indented line); give each key once", name, section);
+        return 0;
+    }
+    x->seen[k] = 1;
     /* the line is added by the caller: the message starts after "@: " */
     if (s_set(key, x->cfg, value, "@", x->msg, sizeof x->msg) != 0)
         return 0;
@@ -228,13 +276,24 @@ int glci_conf_load(const glci_conf_map_t *map, void *cfg, const char *path,
                    char *err, size_t errlen)
 {
     s_ini_t x = {.map = map, .cfg = cfg};
-    FILE *f = fopen(path, "r");
+    /* Regular files only (and /dev/null, which means "no settings"): a FIFO
+     * or a device would hang or feed the parser for ever. */
+    char why[512];
+    int fd = glci_file_open_regular(path, GLCI_FILE_NULL_OK, 0, NULL, NULL, why, sizeof why);
+    FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
     if (!f) {
-        glci_errf(err, errlen, "%s: cannot read the config: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        /* why starts with "PATH: " */
+        const char *m = strncmp(why, path, strlen(path)) == 0 ? why + strlen(path) + 2 : why;
+        glci_errf(err, errlen, "%s: cannot read the config: %s", path,
+                  fd >= 0 ? strerror(errno) : m);
         return -2;
     }
+    x.seen = glci_xcalloc(map->n_keys ? map->n_keys : 1, 1);
     int line = ini_parse_file(f, s_handler, &x);
     fclose(f);
+    free(x.seen);
     if (line == 0)
         return 0;
     if (line < 0) {

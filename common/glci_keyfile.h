@@ -55,9 +55,14 @@ int glci_keyfile_write_secret(const char *path, const glci_key_t *pub,
 int glci_keyfile_write_public(const char *path, const glci_key_t *pub,
                               char *err, size_t errlen);
 
+/* The largest key file read (bytes); a zcert file is under 1 KiB. */
+#define GLCI_KEYFILE_MAX 65536
+
 /* Reads a key file. pub receives the public key. If sec is not NULL the file
  * must hold a secret key and must not be readable by group or others; sec
- * receives it. */
+ * receives it. Anything but a regular file of at most GLCI_KEYFILE_MAX
+ * bytes (a FIFO, a folder, /dev/zero) is refused at once with a line
+ * saying what it is (glci_file_open_regular). */
 int glci_keyfile_read(const char *path, glci_key_t *pub, glci_key_t *sec,
                       char *err, size_t errlen);
 

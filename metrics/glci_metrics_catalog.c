@@ -24,13 +24,14 @@ static const char *const s_status[] = {"applied", "duplicate", "gap", "malformed
                                        "forbidden", "unavailable", NULL};
 static const char *const s_reason_label[] = {"reason", NULL};
 static const char *const s_reason[] = {"unknown_indicator", "not_finite", "out_of_range",
-                                       "bad_period", "malformed", "period_in_future", NULL};
+                                       "bad_period", "malformed", "period_in_future",
+                                       "nothing_to_retract", "wrong_city", NULL};
 static const char *const s_result_label[] = {"result", NULL};
 static const char *const s_result[] = {"accepted", "refused", "failed", NULL};
 static const char *const s_state_label[] = {"state", NULL};
 static const char *const s_state[] = {"connecting", "connected", "disconnected", "refused",
                                       "handshake_failed", "forbidden", "malformed",
-                                      "restreaming", NULL};
+                                      "restreaming", "recovering", NULL};
 static const char *const s_city_label[] = {"city", NULL};
 static const char *const s_collector_info_labels[] = {"version", "framework", "framework_hash",
                                                       NULL};
@@ -98,13 +99,13 @@ static const s_row_t s_collector[] = {
               "map_max: the size the store's map never grows past."),
      S_C(store_map_max), S_PLAIN},
     {S_FAMILY(S_GAUGE, "glci_collector_round_period",
-              "The period of the latest reporting round that has opened; 0 without rounds."),
+              "The period of the current reporting round (the latest whose year has ended)."),
      S_C(round_period), S_PLAIN},
     {S_FAMILY(S_GAUGE, "glci_collector_round_opened_timestamp_seconds",
-              "When that round opened (1 January after its period, UTC); 0 without rounds."),
+              "When that round opened (1 January after its period, UTC)."),
      S_C(round_opened), S_PLAIN},
     {S_FAMILY(S_GAUGE, "glci_collector_round_due_timestamp_seconds",
-              "When that round is due (the framework's due day, UTC); 0 without rounds."),
+              "The end of that round's due day (UTC)."),
      S_C(round_due), S_PLAIN},
     {S_FAMILY(S_GAUGE, "glci_collector_healthy",
               "1 while the store is writable and the ROUTER bound (what /health answers), else "
@@ -133,6 +134,12 @@ static const s_row_t s_agent[] = {
     {S_FAMILY(S_GAUGE, "glci_agent_outbox_oldest_timestamp_seconds",
               "When the oldest unacknowledged batch was stored; 0 when the outbox is empty."),
      S_A(outbox_oldest), S_PLAIN},
+    {S_FAMILY(S_GAUGE, "glci_agent_retained_batches",
+              "Acked batches kept to be sent again should the collector lose them (retain)."),
+     S_A(retained_batches), S_PLAIN},
+    {S_FAMILY(S_GAUGE, "glci_agent_retained_bytes",
+              "Bytes of the retained batches; retain_bytes bounds them."),
+     S_A(retained_bytes), S_PLAIN},
     {S_FAMILY(S_GAUGE, "glci_agent_last_ack_timestamp_seconds",
               "When the collector last acknowledged a batch; 0 before the first."),
      S_A(last_ack), S_PLAIN},

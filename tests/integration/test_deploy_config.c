@@ -28,6 +28,7 @@
 
 static const char *const s_collector_keys[] = {
     "store", "listen", "insecure", "log_level", "key_file", "batch_max", "group_max",
+    "group_bytes", "group_obs", "rejects_keep",
     "max_message", "sndhwm", "rcvhwm", "heartbeat_ivl", "heartbeat_timeout",
     "handshake_ivl", "map_max", "enrol_listen", "previous_listen", "previous_key_file",
     "enrol_tries_per_addr", "enrol_tries_total", "enrol_window", "refused_max", "key_flush",
@@ -37,8 +38,8 @@ static const char *const s_collector_keys[] = {
 
 static const char *const s_agent_keys[] = {
     "city", "collector", "collector_key", "key_file", "outbox", "spool", "batch_max",
-    "window", "outbox_limit", "log_level", "rescan_interval", "heartbeat_ivl", "insecure",
-    "metrics_file",
+    "window", "outbox_limit", "retain", "retain_bytes", "log_level", "rescan_interval",
+    "heartbeat_ivl", "insecure", "metrics_file",
 };
 #define S_N_AGENT_KEYS (sizeof s_agent_keys / sizeof s_agent_keys[0])
 
@@ -317,6 +318,9 @@ static void test_collector_example_values_are_defaults(void **state)
     assert_int_equal(u.log_level, d.log_level);
     assert_int_equal(u.batch_max, d.batch_max);
     assert_int_equal(u.group_max, d.group_max);
+    assert_int_equal(u.group_bytes, d.group_bytes);
+    assert_int_equal(u.group_obs, d.group_obs);
+    assert_int_equal(u.rejects_keep, d.rejects_keep);
     assert_int_equal(u.max_message, d.max_message);
     assert_int_equal(u.sndhwm, d.sndhwm);
     assert_int_equal(u.rcvhwm, d.rcvhwm);
@@ -419,6 +423,8 @@ static void test_agent_example_values_are_defaults(void **state)
     assert_int_equal(u.batch_max, d.batch_max);
     assert_int_equal(u.window, d.window);
     assert_int_equal(u.outbox_limit, d.outbox_limit);
+    assert_int_equal(u.retain, d.retain);
+    assert_int_equal(u.retain_bytes, d.retain_bytes);
     assert_int_equal(u.log_level, d.log_level);
     assert_int_equal(u.rescan_interval, d.rescan_interval);
     assert_int_equal(u.heartbeat_ivl, d.heartbeat_ivl);

@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,8 +122,56 @@ static int s_bind_loopback(int backlog, int *port)
     return fd;
 }
 
+/* The low end of the kernel's ephemeral port range (32768 by default). */
+static int s_ephemeral_low(void)
+{
+    int lo = 32768, hi = 60999;
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    if (f) {
+        if (fscanf(f, "%d %d", &lo, &hi) != 2)
+            lo = 32768;
+        fclose(f);
+    }
+    return lo;
+}
+
+/* A free port below the ephemeral range: a server started on it later cannot
+ * find it taken by an outgoing connection's source port, in particular by
+ * a client that dialled it before the server was up (TCP self-connect:
+ * the kernel may give the connecting socket the very port it dials). */
 int glci_ts_free_port(void)
 {
+    /* each process its own sequence: parallel tests must not try the
+     * same ports in the same order */
+    static uint64_t x;
+    if (!x) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        x = ((uint64_t)getpid() << 32) ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20);
+        x |= 1;
+    }
+    int lo = s_ephemeral_low(), span = lo - 10000;
+    if (span < 1000)
+        goto any;
+    for (int tries = 0; tries < 200; tries++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        int port = 10000 + (int)(x % (uint64_t)span);
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        if (fd < 0)
+            s_die("socket: %s", strerror(errno));
+        struct sockaddr_in a;
+        memset(&a, 0, sizeof a);
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_port = htons((uint16_t)port);
+        int ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+        close(fd);
+        if (ok)
+            return port;
+    }
+any:;
     int port;
     close(s_bind_loopback(0, &port));
     return port;
@@ -413,4 +462,20 @@ int glci_ts_run(const char *const *argv, const char *const *env_extra, int timeo
         *err = glci_ts_proc_stderr(p);
     glci_ts_proc_stop(&p, 0);
     return status;
+}
+
+int glci_ts_write_rows(const char *path, const char *header, const char *row, int n)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fputs(header, f);
+    for (int i = 0; i < n; i++)
+        for (const char *p = row; *p; p++) {
+            if (*p == '#')
+                fprintf(f, "%d", i);
+            else
+                fputc(*p, f);
+        }
+    return fclose(f) == 0 ? 0 : -1;
 }

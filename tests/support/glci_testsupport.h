@@ -36,8 +36,10 @@ char *glci_ts_bin(const char *rel);
 /* The framework file ctest names in $GLCI_FRAMEWORK (aborts if unset). */
 const char *glci_ts_framework(void);
 
-/* A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0,
- * read back, closed). */
+/* A TCP port on 127.0.0.1 that was free a moment ago (bound, closed),
+ * below the kernel's ephemeral range where it can, so that no outgoing
+ * connection's source port (not even a client's self-connect while it
+ * dials the port before its server listens) can take it. */
 int glci_ts_free_port(void);
 
 /* A TCP listener on 127.0.0.1 at a free port that never accepts (the
@@ -105,5 +107,10 @@ char *glci_ts_read_file(const char *path);
 
 /* Writes text to path (created or truncated). Returns 0, or -1. */
 int glci_ts_write_file(const char *path, const char *text);
+
+/* Writes a large CSV to path: the header line, then n lines of row, each
+ * '#' in it replaced by the line's number from 0 ("x\n", "x,#,bad\n").
+ * Returns 0, or -1. */
+int glci_ts_write_rows(const char *path, const char *header, const char *row, int n);
 
 #endif

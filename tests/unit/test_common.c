@@ -147,7 +147,11 @@ static void test_parse_numbers(void **state)
     assert_int_equal(glci_parse_double("1 ", &d), -1);
     assert_int_equal(glci_parse_double("12abc", &d), -1);
     assert_int_equal(glci_parse_double("0x10", &d), -1);
-    assert_int_equal(glci_parse_double("1e999", &d), -1);
+    assert_int_equal(glci_parse_double("1e999", &d), -2);
+    assert_int_equal(glci_parse_double("1e-310", &d), 0);     /* subnormal */
+    assert_true(d > 0 && d < 2.3e-308);
+    assert_int_equal(glci_parse_double("-1e-400", &d), 0);    /* the nearest double: -0 */
+    assert_true(d == 0);
     assert_int_equal(glci_parse_double("nan", &d), 0);
     assert_true(isnan(d));
     assert_int_equal(glci_parse_int64("2025", 0, 3000, &i), 0);

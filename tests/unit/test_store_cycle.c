@@ -119,7 +119,7 @@ static void s_send(fx_t *f, const char *city, const glci_obs_t *obs, size_t n, i
                    glci_batch_result_t *res)
 {
     int k = s_slot(city);
-    glci_batch_t b = {city, 7, f->seq[k]++, obs, n};
+    glci_batch_t b = {city, 7, f->seq[k]++, obs, n, NULL};
     assert_int_equal(glci_store_ingest(f->st, &b, 1, now, res), 0);
     assert_int_equal(res->status, GLCI_BATCH_APPLIED);
 }
@@ -1013,7 +1013,7 @@ static void test_random_streams(void **state)
                 obs[k][i] = s_below(3) == 0 ? R(ind[x], p)
                                             : V(ind[x], p, max[x] * s_below(5) / 4.0);
             }
-            b[k] = (glci_batch_t){city, 7, f->seq[s_slot(city)]++, obs[k], n};
+            b[k] = (glci_batch_t){city, 7, f->seq[s_slot(city)]++, obs[k], n, NULL};
         }
         int64_t now = T0 + round;
         assert_int_equal(glci_store_ingest(f->st, b, (size_t)nb, now, res), 0);
