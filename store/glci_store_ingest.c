@@ -594,30 +594,6 @@ static int s_cmp_idslot(const void *a, const void *b)
     return strcmp(((const s_idslot_t *)a)->id, ((const s_idslot_t *)b)->id);
 }
 
-static int s_cmp_obs(const void *a, const void *b)
-{
-    const s_work_t *x = a, *y = b;
-    if (x->order != y->order)
-        return x->order < y->order ? -1 : 1;
-    if (x->ind != y->ind)
-        return x->ind < y->ind ? -1 : 1;
-    if (x->period != y->period)
-        return x->period < y->period ? -1 : 1;
-    return x->hist_no < y->hist_no ? -1 : x->hist_no > y->hist_no;
-}
-
-static int s_cmp_upd(const void *a, const void *b)
-{
-    const s_upd_t *x = a, *y = b;
-    if (x->order != y->order)
-        return x->order < y->order ? -1 : 1;
-    if (x->P != y->P)
-        return x->P < y->P ? -1 : 1;
-    if (x->ind != y->ind)
-        return x->ind < y->ind ? -1 : 1;
-    return x->p < y->p ? -1 : x->p > y->p;
-}
-
 static int s_cmp_pd(const void *a, const void *b)
 {
     const s_pdelta_t *x = a, *y = b;
@@ -644,9 +620,7 @@ static void s_period_delta(s_ingest_t *g, int32_t period, int64_t delta)
  * profile showed (msort, its comparators and their memmove: 15% of the
  * collector). Each item gets a 64-bit key whose unsigned order is the
  * wanted order; an LSD radix sort by bytes (stable, skipping the bytes all
- * keys share) orders (key, index) pairs, and the items are gathered once.
- * A framework whose periods do not fit the keys' fields takes qsort with
- * the same order. */
+ * keys share) orders (key, index) pairs, and the items are gathered once. */
 
 /* Sorts a[0..n) by key, stably; tmp holds n. Returns the sorted array
  * (a or tmp). */
@@ -694,12 +668,15 @@ static s_rkey_t *s_keys(s_ingest_t *g, size_t n)
     return g->keys;
 }
 
-/* 1 if periods and indicators fit 16-bit key fields (every shipped or
- * sensible framework): periods as offsets from first_period. */
-static int s_keys_fit(const glci_framework_t *fw)
+/* The keys' 16-bit fields hold what the framework loader allows: at most
+ * 65,535 indicators and periods within [1, 9999], so an offset from
+ * first_period below 2^16; a city's order (its rank among the
+ * transaction's cities) has the upper 32 bits. */
+static void s_keys_fit(const glci_framework_t *fw)
 {
-    return (int64_t)fw->last_period - fw->first_period <= 0xffff &&
-           fw->carry_forward <= 0xffff && fw->n_ind <= 0x10000;
+    assert(fw->n_ind <= 0x10000);
+    assert((int64_t)fw->last_period - fw->first_period <= 0xffff);
+    (void)fw;
 }
 
 /* Step 2's order: (city, number). A city's items were taken in number
@@ -717,10 +694,7 @@ static void s_sort_hist(s_ingest_t *g)
 static void s_sort_obs(s_ingest_t *g)
 {
     const glci_framework_t *fw = g->st->fw;
-    if (!s_keys_fit(fw)) {
-        qsort(g->work, g->n_work, sizeof *g->work, s_cmp_obs);
-        return;
-    }
+    s_keys_fit(fw);
     s_rkey_t *k = s_keys(g, g->n_work);
     for (size_t i = 0; i < g->n_work; i++) {
         const s_work_t *w = &g->work[i];
@@ -739,10 +713,7 @@ static void s_sort_obs(s_ingest_t *g)
 static void s_sort_upd(s_ingest_t *g)
 {
     const glci_framework_t *fw = g->st->fw;
-    if (!s_keys_fit(fw)) {
-        qsort(g->upd, g->n_upd, sizeof *g->upd, s_cmp_upd);
-        return;
-    }
+    s_keys_fit(fw);
     s_rkey_t *k = s_keys(g, g->n_upd);
     for (size_t i = 0; i < g->n_upd; i++) {
         const s_upd_t *u = &g->upd[i];
