@@ -917,6 +917,20 @@ static int s_fallback(s_ingest_t *g, MDB_txn *txn, const char *city, uint32_t in
     return 0;
 }
 
+/* A new group: the per-focus and per-chunk marks of the last one no
+ * longer match (the scratch outlives transactions, so on the stamp's
+ * wrap the marks are cleared rather than trusted). */
+static void s_next_stamp(s_ingest_t *g)
+{
+    if (++g->stamp != 0)
+        return;
+    size_t nf = g->st->fw->n_focus ? g->st->fw->n_focus : 1;
+    memset(g->loaded, 0, nf * sizeof *g->loaded);
+    memset(g->dirty, 0, nf * sizeof *g->dirty);
+    memset(g->written, 0, (g->st->n_chunks ? g->st->n_chunks : 1) * sizeof *g->written);
+    g->stamp = 1;
+}
+
 /* Sorts a few focus area numbers (insertion sort: a group touches at most
  * n_focus of them). */
 static void s_sort_u32(uint32_t *a, size_t n)
@@ -1031,7 +1045,7 @@ static int s_write_results(s_ingest_t *g, MDB_txn *txn)
         }
         /* r0: the slots before, absent until read (a new result has none) */
         memcpy(g->r0, g->r, st->rsize);
-        g->stamp++;
+        s_next_stamp(g);
         s_rank_state_t old, now;
         s_rank_state(g->r, own, &old);
         rc = 0;
