@@ -101,9 +101,10 @@ const char *glci_ts_framework(void)
     return f;
 }
 
-/* A TCP socket bound to 127.0.0.1 at a port the system chose, listening
- * when backlog > 0; *port receives the port. */
-static int s_bind_loopback(int backlog, int *port)
+/* A TCP socket bound to 127.0.0.1:want (0: a port the system chooses),
+ * listening when backlog > 0; *port receives the port. Returns the
+ * descriptor, or -1 when want is taken (dies on any other failure). */
+static int s_bind_loopback_at(int want, int backlog, int *port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0)
@@ -112,14 +113,23 @@ static int s_bind_loopback(int backlog, int *port)
     memset(&a, 0, sizeof a);
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = 0;
+    a.sin_port = htons((uint16_t)want);
     socklen_t len = sizeof a;
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+    if (want && bind(fd, (struct sockaddr *)&a, sizeof a) != 0 && errno == EADDRINUSE) {
+        close(fd);
+        return -1;
+    }
+    if ((!want && bind(fd, (struct sockaddr *)&a, sizeof a) != 0) ||
         (backlog > 0 && listen(fd, backlog) != 0) ||
         getsockname(fd, (struct sockaddr *)&a, &len) != 0)
-        s_die("bind 127.0.0.1:0: %s", strerror(errno));
+        s_die("bind 127.0.0.1:%d: %s", want, strerror(errno));
     *port = ntohs(a.sin_port);
     return fd;
+}
+
+static int s_bind_loopback(int backlog, int *port)
+{
+    return s_bind_loopback_at(0, backlog, port);
 }
 
 /* The low end of the kernel's ephemeral port range (32768 by default). */
@@ -157,19 +167,11 @@ int glci_ts_free_port(void)
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
-        int port = 10000 + (int)(x % (uint64_t)span);
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
-        if (fd < 0)
-            s_die("socket: %s", strerror(errno));
-        struct sockaddr_in a;
-        memset(&a, 0, sizeof a);
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        a.sin_port = htons((uint16_t)port);
-        int ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
-        close(fd);
-        if (ok)
+        int port, fd = s_bind_loopback_at(10000 + (int)(x % (uint64_t)span), 0, &port);
+        if (fd >= 0) {
+            close(fd);
             return port;
+        }
     }
 any:;
     int port;
