@@ -1204,16 +1204,34 @@ static void test_verify_detects_corruption(void **state)
     MDB_dbi dbi;
     unsigned char k[80];
     MDB_val key = {glci_store_result_key(k, "cork-ie", 2025), k}, val;
-    size_t rsize = glci_result_size(f->fw);
-    glci_result_t *r = malloc(rsize);
+    size_t hsize = glci_store_head_size(f->fw);     /* the head: header and nodes */
+    glci_result_t *r = malloc(glci_result_size(f->fw));
     s_raw_open(f, &env, &txn);
     assert_int_equal(mdb_dbi_open(txn, "results", 0, &dbi), 0);
     assert_int_equal(mdb_get(txn, dbi, &key, &val), 0);
-    assert_int_equal(val.mv_size, rsize);
-    memcpy(r, val.mv_data, rsize);
+    assert_int_equal(val.mv_size, hsize);
+    memcpy(r, val.mv_data, hsize);
     r->index = nextafter(r->index, 1000.0);   /* one ulp: bit for bit matters */
     val.mv_data = r;
     assert_int_equal(mdb_put(txn, dbi, &key, &val, 0), 0);
+    /* one ulp in a slot of espoo's (stored apart from the head, in the
+     * chunk of the first focus area) */
+    unsigned char sk[80];
+    MDB_val skey = {glci_store_slot_key(sk, "espoo-fi", 2025, 0), sk}, sval;
+    glci_slot_t slot;
+    assert_int_equal(mdb_dbi_open(txn, "slots", 0, &dbi), 0);
+    assert_int_equal(mdb_get(txn, dbi, &skey, &sval), 0);
+    unsigned char chunk[GLCI_STORE_CHUNK * sizeof slot];
+    assert_true(sval.mv_size >= sizeof slot && sval.mv_size <= sizeof chunk);
+    memcpy(chunk, sval.mv_data, sval.mv_size);
+    memcpy(&slot, chunk, sizeof slot);
+    slot.score = nextafter(slot.score, 1000.0);
+    memcpy(chunk, &slot, sizeof slot);
+    sval.mv_data = chunk;
+    assert_int_equal(mdb_put(txn, dbi, &skey, &sval, 0), 0);
+    /* and a slot of a result that does not exist */
+    skey.mv_size = glci_store_slot_key(sk, "espoo-fi", 2090, 0);
+    assert_int_equal(mdb_put(txn, dbi, &skey, &sval, 0), 0);
     assert_int_equal(mdb_txn_commit(txn), 0);
     mdb_env_close(env);
 
@@ -1228,6 +1246,13 @@ static void test_verify_detects_corruption(void **state)
     for (size_t i = 0; i < d.n && i < 8; i++)
         saw_rank |= strstr(d.lines[i], "rank view") != NULL;
     assert_true(saw_rank);   /* the rank view no longer matches the index */
+    int saw_slot = 0, saw_orphan = 0;
+    for (size_t i = 0; i < d.n && i < 8; i++) {
+        saw_slot |= strstr(d.lines[i], "espoo-fi period 2025: stored result differs") != NULL;
+        saw_orphan |= strstr(d.lines[i], "slots: ") != NULL;
+    }
+    assert_true(saw_slot);
+    assert_true(saw_orphan);
 
     /* Delete a rank entry of espoo: reported. */
     glci_view_t *v = NULL;
