@@ -18,6 +18,8 @@ static const struct {
     {"sensitivity", glci_bench_sensitivity, "rank sensitivity Monte Carlo vs samples and cities"},
     {"report", glci_bench_report, "glci report (site, PDF, xlsx) as whole processes"},
     {"metrics", glci_bench_metrics, "metric update cost on the hot path, scrape cost"},
+    {"connections", glci_bench_connections, "10,000 CURVE agents on one collector: handshakes, "
+                                            "RSS per connection, ack latency"},
     {"flood", glci_bench_flood, "one city floods the collector: another's acks, memory"},
 };
 

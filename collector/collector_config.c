@@ -87,7 +87,7 @@ static const glci_conf_key_t s_keys[] = {
      S_FLAG, NULL},
     {"rcvhwm", GLCI_CONF_INT, "1000", "N", "receive high-water mark", S_AT(rcvhwm), 0,
      10000000, S_FLAG, NULL},
-    {"heartbeat_ivl", GLCI_CONF_INT, "10000", "MS", "ZMTP heartbeat interval",
+    {"heartbeat_ivl", GLCI_CONF_INT, "0", "MS", "ZMTP heartbeat interval (0: none)",
      S_AT(heartbeat_ivl), 0, 3600000, S_FLAG, NULL},
     {"heartbeat_timeout", GLCI_CONF_INT, "30000", "MS", "ZMTP heartbeat timeout",
      S_AT(heartbeat_timeout), 0, 3600000, S_FLAG, NULL},

@@ -63,7 +63,8 @@ typedef struct {
     size_t rejects_keep;       /* rejected observations kept per city, default 10000 */
     int64_t max_message;       /* bytes, ZMQ_MAXMSGSIZE, default 16 MiB */
     int sndhwm, rcvhwm;        /* default 1000 */
-    int heartbeat_ivl;         /* ms, default 10000 */
+    int heartbeat_ivl;         /* ms, default 0: no pings of the collector's own;
+                                * agents' pings carry a TTL (docs/PERFORMANCE.md) */
     int heartbeat_timeout;     /* ms, default 30000 */
     int handshake_ivl;         /* ms, default 10000 */
     size_t map_max;            /* bytes; 0: the store's default */

@@ -146,7 +146,7 @@ static void test_defaults(void **state)
     assert_int_equal(c.max_message, 16777216);
     assert_int_equal(c.sndhwm, 1000);
     assert_int_equal(c.rcvhwm, 1000);
-    assert_int_equal(c.heartbeat_ivl, 10000);
+    assert_int_equal(c.heartbeat_ivl, 0);
     assert_int_equal(c.heartbeat_timeout, 30000);
     assert_int_equal(c.handshake_ivl, 10000);
     assert_int_equal(c.map_max, 0);
