@@ -13,6 +13,7 @@
 
 #include "glci_collector.h"
 #include "glci_testsupport.h"
+#include "glci_utf8.h"
 
 static char *s_dir;
 
@@ -266,6 +267,15 @@ static void test_batch_city_decision(void **state)
     s_pack("Cork IE", &o, 1, &buf, &len);
     assert_int_equal(glci_collector_batch_prepare(buf, len, NULL, &lim, &b, city, &ack),
                      GLCI_BATCH_FORBIDDEN);
+    free(buf);
+
+    /* a claim that is not text reaches the ack (and the log) printable
+     * (found by fuzz_batch) */
+    s_pack("\xe3ta\nFAKE", &o, 1, &buf, &len);
+    assert_int_equal(glci_collector_batch_prepare(buf, len, "cork-ie", &lim, &b, city, &ack),
+                     GLCI_BATCH_FORBIDDEN);
+    assert_non_null(strstr(ack.error, "\\xE3ta\\x0AFAKE"));
+    assert_null(glci_utf8_problem(ack.error));
     free(buf);
 
     /* malformed */
