@@ -93,8 +93,9 @@ static void s_error(glci_agent_csv_t *c, const char *fmt, ...)
 
 /* Field text for an error line: at most S_ECHO_MAX bytes of s (not cutting
  * a UTF-8 sequence), with control characters escaped (\n, \r, \t, others
- * \xNN) so that a quoted field spanning lines keeps the error on one line.
- * Returns out. */
+ * \xNN) so that a quoted field spanning lines keeps the error on one line,
+ * and bytes that are not UTF-8 (a header is echoed before any check) as
+ * \xNN too, so the line is valid UTF-8. Returns out. */
 #define S_ECHO_MAX 40
 static const char *s_echo(const char *s, char *out, size_t cap)
 {
@@ -106,7 +107,16 @@ static const char *s_echo(const char *s, char *out, size_t cap)
     }
     for (size_t i = 0; i < len && o + 5 < cap; i++) {
         unsigned char ch = (unsigned char)s[i];
-        if (ch == '\n' || ch == '\r' || ch == '\t') {
+        size_t seq = ch < 0xc0 ? 1 : ch < 0xe0 ? 2 : ch < 0xf0 ? 3 : 4;
+        if (ch >= 0x80 && (seq == 1 || seq > len - i || o + seq >= cap ||
+                           glci_utf8_problem_n(s + i, seq))) {
+            snprintf(out + o, cap - o, "\\x%02x", ch);
+            o += 4;
+        } else if (ch >= 0x80) {
+            memcpy(out + o, s + i, seq);
+            o += seq;
+            i += seq - 1;
+        } else if (ch == '\n' || ch == '\r' || ch == '\t') {
             out[o++] = '\\';
             out[o++] = ch == '\n' ? 'n' : ch == '\r' ? 'r' : 't';
         } else if (ch < 0x20 || ch == 0x7f) {

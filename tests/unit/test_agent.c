@@ -30,6 +30,7 @@
 #include "glci_keyfile.h"
 #include "glci_log.h"
 #include "glci_outbox.h"
+#include "glci_utf8.h"
 
 static char s_dir[256];
 
@@ -284,6 +285,22 @@ static void test_csv_errors_escape_control_characters(void **state)
 }
 
 /* Malformed quoting on one line does not hide the bad lines after it. */
+/* A header is echoed before any field is checked: bytes that are not
+ * UTF-8 are escaped too, so NAME.errors stays valid UTF-8 (found by
+ * fuzz_csv). */
+static void test_csv_errors_escape_invalid_utf8(void **state)
+{
+    const char *hdr = "indicato\xff\xffr,period,value,\"caf\xc3\xa9 \xe2\x82\"\nx,1,2,3\n";
+    glci_agent_csv_t *c = glci_agent_csv_parse(hdr, strlen(hdr));
+    assert_int_equal(glci_agent_csv_n_errors(c), 3);
+    assert_non_null(strstr(glci_agent_csv_error(c, 0), "unknown column 'indicato\\xff\\xffr'"));
+    assert_non_null(strstr(glci_agent_csv_error(c, 1),
+                           "unknown column 'caf\xc3\xa9 \\xe2\\x82'"));
+    for (size_t i = 0; i < 3; i++)
+        assert_null(glci_utf8_problem(glci_agent_csv_error(c, i)));
+    glci_agent_csv_free(&c);
+}
+
 static void test_csv_malformed_quote_keeps_going(void **state)
 {
     const char *text = "indicator,period,value\n"
@@ -877,6 +894,7 @@ int main(void)
         cmocka_unit_test(test_csv_bad_headers),
         cmocka_unit_test(test_csv_lists_every_bad_line),
         cmocka_unit_test(test_csv_errors_escape_control_characters),
+        cmocka_unit_test(test_csv_errors_escape_invalid_utf8),
         cmocka_unit_test(test_csv_malformed_quote_keeps_going),
         cmocka_unit_test(test_csv_bom_before_quoted_header),
         cmocka_unit_test_setup_teardown(test_spool_good_file_to_done, s_setup, s_teardown),
