@@ -688,7 +688,7 @@ static void test_config_errors_name_file_and_line(void **state)
     s_conf_error("[agent]\nrescan_interval = -1\n", "2: rescan_interval must be");
     s_conf_error("[agent]\nspool =\n", "2: spool is empty");
     s_conf_error("city = x\n", "1: 'city' outside the [agent] section");
-    s_conf_error("[agent]\ncity = x\n[collector]\nstore = y\n", "4: unknown section [collector]");
+    s_conf_error("[agent]\ncity = x\n[collector]\nstore = y\n", "3: unknown section [collector]");
     s_conf_error("[agent]\nthis line is not ini\n", "2: not a valid INI line");
 
     char err[512];

@@ -185,7 +185,7 @@ static void test_config_refusals(void **state)
     s_expect_refused("[collector]\ninsecure = yes please\n", ":2:", "insecure");
     s_expect_refused("[collector]\nlog_level = verbose\n", ":2:", "log_level");
     s_expect_refused("[collector]\nstore =\n", ":2:", "store is empty");
-    s_expect_refused("[collector]\n\n\n[other]\nx = 1\n", ":5:", "[other]");
+    s_expect_refused("[collector]\n\n\n[other]\nx = 1\n", ":4:", "[other]");
     s_expect_refused("[collector]\nthis is not ini\n", ":2:", "not a valid INI line");
     s_expect_refused("[collector]\nheartbeat_ivl = 5000\nheartbeat_timeout = 1000\n",
                      "heartbeat_timeout", NULL);

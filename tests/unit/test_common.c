@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "glci_config.h"
 #include "glci_keyfile.h"
 #include "glci_text.h"
 
@@ -114,6 +115,74 @@ static void test_keyfile_malformed(void **state)
     assert_false(glci_key_valid("012345678901234567890123456789012345678~"));
 }
 
+/* ---- the config table's file reader (common/glci_config.c) ------------- */
+
+typedef struct {
+    char path[32];
+    char name[16];
+    int n;
+} s_conf_t;
+
+static const glci_conf_key_t s_conf_keys[] = {
+    {"path", GLCI_CONF_TEXT, NULL, NULL, "", offsetof(s_conf_t, path),
+     sizeof(((s_conf_t *)0)->path), 0, 0, 0, NULL},
+    {"name", GLCI_CONF_TEXT, "none", NULL, "", offsetof(s_conf_t, name),
+     sizeof(((s_conf_t *)0)->name), 0, 0, 0, NULL},
+    {"n", GLCI_CONF_INT, "1", NULL, "", offsetof(s_conf_t, n), sizeof(int), 0, 9, 0, NULL},
+};
+static const glci_conf_map_t s_conf_map = {"t", s_conf_keys, 3};
+
+static void s_conf_refused(const char *text, size_t len, const char *want)
+{
+    s_conf_t c;
+    char err[512];
+    glci_conf_defaults(&s_conf_map, &c);
+    assert_int_equal(glci_conf_load_text(&s_conf_map, &c, text, len, "t.conf", err, sizeof err),
+                     -1);
+    if (strcmp(err, want) != 0)
+        fail_msg("error '%s', wanted '%s'", err, want);
+}
+
+/* What inih alone does with a file, each refused or read as written
+ * (found by fuzz_config): a long line was split in two, an indented line
+ * glued to the key before it, a NUL byte cut the value short, an unknown
+ * section without keys passed, an error was named at an earlier syntax
+ * error's line, and messages echoed control characters. */
+static void test_config_file_means_what_it_shows(void **state)
+{
+    s_conf_t c;
+    char err[512], text[400];
+    glci_conf_defaults(&s_conf_map, &c);
+    static const char ok[] = "\xEF\xBB\xBF[t]\r\n  path = /a ; comment\r\n\tname: b\n";
+    assert_int_equal(glci_conf_load_text(&s_conf_map, &c, ok, sizeof ok - 1, "t.conf", err,
+                                         sizeof err), 0);
+    assert_string_equal(c.path, "/a");
+    assert_string_equal(c.name, "b");       /* indented: its own key, not path's tail */
+    assert_int_equal(glci_conf_load_text(&s_conf_map, &c, "", 0, "t.conf", err, sizeof err), 0);
+
+#define S_REFUSED(lit, want) s_conf_refused(lit, sizeof lit - 1, want)
+    int len = snprintf(text, sizeof text, "[t]\nname = %0190d", 0);
+    snprintf(text + len, sizeof text - (size_t)len, "n = 9\n");
+    s_conf_refused(text, strlen(text), "t.conf:2: line too long (202 bytes, at most 197)");
+    S_REFUSED("[t]\nname = ab\0cd\n", "t.conf:2: NUL byte in line");
+    S_REFUSED("[t]\nname = a\n[other]\n", "t.conf:3: unknown section [other]: only [t] is read");
+    S_REFUSED("\r\xEF\xBB\xBF [other]\nname = a\n",
+              "t.conf:1: unknown section [other]: only [t] is read");
+    S_REFUSED("[t]\nnot ini\nbogus = 1\n", "t.conf:2: not a valid INI line");
+    S_REFUSED("[t]\nbogus = 1\nnot ini\n", "t.conf:2: unknown key 'bogus'");
+    S_REFUSED("[t]\nn = \x1b[2J\xff\n",
+              "t.conf:2: n must be an integer in [0, 9], not '\\x1B[2J\\xFF'");
+    S_REFUSED("[t]\nb\x01" "d = 1\n", "t.conf:2: unknown key 'b\\x01d'");
+#undef S_REFUSED
+
+    /* a file: read whole, at most GLCI_CONF_FILE_MAX bytes */
+    glci_conf_defaults(&s_conf_map, &c);
+    assert_int_equal(glci_conf_load(&s_conf_map, &c, "/dev/zero", err, sizeof err), -1);
+    assert_string_equal(err, "/dev/zero: larger than 1048576 bytes, not a config file");
+    assert_int_equal(glci_conf_load(&s_conf_map, &c, s_dir, err, sizeof err), -2);
+    assert_non_null(strstr(err, "cannot read the config"));
+}
+
 static void test_parse_numbers(void **state)
 {
     double d;
@@ -183,6 +252,7 @@ int main(void)
         cmocka_unit_test(test_keyfile_public_has_no_secret),
         cmocka_unit_test(test_keyfile_malformed),
         cmocka_unit_test(test_key_path_that_looks_like_z85),
+        cmocka_unit_test(test_config_file_means_what_it_shows),
         cmocka_unit_test(test_parse_numbers),
         cmocka_unit_test(test_iso_time),
         cmocka_unit_test(test_format_double_roundtrip),
