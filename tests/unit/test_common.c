@@ -115,6 +115,55 @@ static void test_keyfile_malformed(void **state)
     assert_false(glci_key_valid("012345678901234567890123456789012345678~"));
 }
 
+/* Key files read by their lines as written (found by fuzz_keyfile): a
+ * secret file whose halves are of two pairs, a key given twice, text after
+ * a key and a key in the tail of a long comment line are refused or
+ * ignored as they should be; a file that never ends is not read whole. */
+static void test_keyfile_lines(void **state)
+{
+    glci_key_t pub, sec, pub2, sec2, got, gsec;
+    char err[512], text[1200];
+    assert_int_equal(glci_key_generate(&pub, &sec, err, sizeof err), 0);
+    assert_int_equal(glci_key_generate(&pub2, &sec2, err, sizeof err), 0);
+
+    snprintf(text, sizeof text, "curve\r\n\tpublic-key=\"%s\" \r\n  secret-key = \"%s\"",
+             pub.z85, sec.z85);
+    assert_int_equal(glci_keyfile_parse(text, strlen(text), "k", &got, &gsec, err, sizeof err),
+                     0);
+    assert_string_equal(got.z85, pub.z85);
+    assert_string_equal(gsec.z85, sec.z85);
+
+    snprintf(text, sizeof text, "curve\n    public-key = \"%s\"\n    secret-key = \"%s\"\n",
+             pub.z85, sec2.z85);
+    assert_int_equal(glci_keyfile_parse(text, strlen(text), "k", &got, &gsec, err, sizeof err),
+                     -1);
+    assert_string_equal(err, "k: public-key (line 2) is not the public half of secret-key "
+                        "(line 3)");
+    /* read as a public file, the secret half is not looked at */
+    assert_int_equal(glci_keyfile_parse(text, strlen(text), "k", &got, NULL, err, sizeof err), 0);
+
+    snprintf(text, sizeof text, "public-key = \"%s\"\npublic-key = \"%s\"\n", pub.z85,
+             pub2.z85);
+    assert_int_equal(glci_keyfile_parse(text, strlen(text), "k", &got, NULL, err, sizeof err),
+                     -1);
+    assert_string_equal(err, "k:2: a second public-key (the first is on line 1)");
+
+    snprintf(text, sizeof text, "public-key = \"%s\" # mine\n", pub.z85);
+    assert_int_equal(glci_keyfile_parse(text, strlen(text), "k", &got, NULL, err, sizeof err),
+                     -1);
+    assert_string_equal(err, "k:1: malformed key (expected 40 Z85 characters in quotes)");
+
+    /* 512 bytes of comment, then a key: one line, a comment, no key */
+    int n = snprintf(text, sizeof text, "# %0509d", 0);
+    snprintf(text + n, sizeof text - (size_t)n, "public-key = \"%s\"\n", pub.z85);
+    assert_int_equal(glci_keyfile_parse(text, strlen(text), "k", &got, NULL, err, sizeof err),
+                     -1);
+    assert_string_equal(err, "k: no public-key in key file");
+
+    assert_int_equal(glci_keyfile_read("/dev/zero", &got, NULL, err, sizeof err), -1);
+    assert_string_equal(err, "/dev/zero: larger than 65536 bytes, not a key file");
+}
+
 /* ---- the config table's file reader (common/glci_config.c) ------------- */
 
 typedef struct {
@@ -252,6 +301,7 @@ int main(void)
         cmocka_unit_test(test_keyfile_public_has_no_secret),
         cmocka_unit_test(test_keyfile_malformed),
         cmocka_unit_test(test_key_path_that_looks_like_z85),
+        cmocka_unit_test(test_keyfile_lines),
         cmocka_unit_test(test_config_file_means_what_it_shows),
         cmocka_unit_test(test_parse_numbers),
         cmocka_unit_test(test_iso_time),
