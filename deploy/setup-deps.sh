@@ -16,6 +16,9 @@ packages=(
   libcairo2-dev libfontconfig-dev libxlsxwriter-dev fonts-dejavu-core
   chromium poppler-utils python3-openpyxl
   clang
+  # the fuzz targets (tests/fuzz, GLCI_FUZZ): libFuzzer and clang's
+  # sanitizer runtimes, only recommended by clang
+  libclang-rt-dev
   # packaging and its checks: dpkg-shlibdeps needs file; the packages need
   # adduser; the tests render man pages and verify the systemd units
   file adduser groff-base systemd
