@@ -240,15 +240,17 @@ static void s_row(glci_agent_csv_t *c)
     /* Blanks and control characters in an id are a spreadsheet's typo,
      * caught here where the whole file can still be refused; the shape
      * rules (length, source text) are glci_obs_check's, asked below. */
-    if (ind_len == 0)
+    if (ind_len == 0) {
         s_add(why, sizeof why, "indicator is missing");
-    else if (ind_len <= GLCI_OBS_INDICATOR_MAX)
-        for (size_t i = 0; i < ind_len; i++)
-            if ((unsigned char)ind[i] <= 0x20 || ind[i] == 0x7f) {
-                s_add(why, sizeof why, "indicator '%s' contains a blank or control character",
-                      s_echo(ind, echo, sizeof echo));
-                break;
-            }
+    } else if (ind_len <= GLCI_OBS_INDICATOR_MAX) {
+        /* control characters: C0, DEL and C1 (U+0080-U+009F) alike */
+        int bad = glci_utf8_problem_n(ind, ind_len) != NULL;
+        for (size_t i = 0; !bad && i < ind_len; i++)
+            bad = ind[i] == ' ';
+        if (bad)
+            s_add(why, sizeof why, "indicator '%s' contains a blank or control character",
+                  s_echo(ind, echo, sizeof echo));
+    }
 
     int64_t period = 0;
     const char *ptext = c->field[c->col[COL_PERIOD]];

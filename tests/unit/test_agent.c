@@ -301,6 +301,18 @@ static void test_csv_errors_escape_invalid_utf8(void **state)
     glci_agent_csv_free(&c);
 }
 
+/* A C1 control character (U+009C here) in an indicator is a control
+ * character like any other (found by fuzz_csv). */
+static void test_csv_indicator_c1_control(void **state)
+{
+    const char *text = "indicator,period,value\nadult_learni\xc2\x9cng_rate,2025,41.5\n";
+    glci_agent_csv_t *c = glci_agent_csv_parse(text, strlen(text));
+    assert_int_equal(glci_agent_csv_n_errors(c), 1);
+    assert_string_equal(glci_agent_csv_error(c, 0), "line 2: indicator 'adult_learni\\xc2\\x9cng_rate' "
+                        "contains a blank or control character");
+    glci_agent_csv_free(&c);
+}
+
 static void test_csv_malformed_quote_keeps_going(void **state)
 {
     const char *text = "indicator,period,value\n"
@@ -895,6 +907,7 @@ int main(void)
         cmocka_unit_test(test_csv_lists_every_bad_line),
         cmocka_unit_test(test_csv_errors_escape_control_characters),
         cmocka_unit_test(test_csv_errors_escape_invalid_utf8),
+        cmocka_unit_test(test_csv_indicator_c1_control),
         cmocka_unit_test(test_csv_malformed_quote_keeps_going),
         cmocka_unit_test(test_csv_bom_before_quoted_header),
         cmocka_unit_test_setup_teardown(test_spool_good_file_to_done, s_setup, s_teardown),
