@@ -38,6 +38,8 @@ struct glci_agent_sender {
     int64_t next_outbox_poll;
     int64_t last_ack_ms;      /* last ack, or when sending started */
     int64_t backoff_ms;       /* the next pause's base */
+    int64_t down_since;       /* not connected since (0: connected); see s_redial */
+    int redialled;            /* dialled again in this outage (logged once) */
     /* RESTREAMING: the answers awaited until clash_deadline, and the batches
      * they show stored (left out of the move). */
     int64_t clash_deadline;
@@ -148,6 +150,7 @@ int glci_agent_sender_open(const glci_agent_config_t *cfg, glci_outbox_t *ob,
     s->d.next_send = s->d.base;
     s->d.state = GLCI_DELIVERY_DISCONNECTED;
     s->now = glci_agent_time_now();
+    s->down_since = s->now.ms;
     s->dead.pending = 1;               /* left by an earlier run? the first step looks */
     s->state[0] = '\0';
     s_set_state(s, "connecting");
@@ -379,6 +382,8 @@ static void s_do_connect(glci_agent_sender_t *s, int64_t now)
     s->d.next_send = s->d.base;
     s->d.gap_target = 0;
     s->last_ack_ms = now;
+    s->down_since = 0;
+    s->redialled = 0;
     s_set_state(s, "connected");
 }
 
@@ -389,6 +394,8 @@ static void s_do_disconnect(glci_agent_sender_t *s)
     s->d.state = GLCI_DELIVERY_DISCONNECTED;
     s->d.next_send = s->d.base;
     s->n_drop = 0;                 /* answers lost: resending from base asks again */
+    if (!s->down_since)
+        s->down_since = s->now.ms;
     s_set_state(s, "disconnected");
 }
 
@@ -403,6 +410,8 @@ static void s_do_handshake_fail(glci_agent_sender_t *s, glci_delivery_event_kind
         s_set_state(s, "handshake-failed");
     }
     s->d.state = GLCI_DELIVERY_DISCONNECTED;
+    if (!s->down_since)
+        s->down_since = s->now.ms;
 }
 
 /* After a move onto a new stream (a rebase or a clash), from batch 1 of it:
@@ -807,10 +816,30 @@ static int s_on_ack(glci_agent_sender_t *s, const void *data, size_t len,
     return rc;
 }
 
+/* libzmq ends a connecting session for good after a protocol error (a
+ * handshake or message box that does not check out, as bytes corrupted on
+ * the way make them): it reconnects after connection errors and timeouts
+ * only. Not connected for an ack timeout, the agent dials again itself;
+ * during a long outage that is one more dial per ack timeout. */
+static void s_redial(glci_agent_sender_t *s, int64_t now)
+{
+    (void)zmq_disconnect(s->dealer, s->endpoint);   /* ENOENT once libzmq dropped it */
+    if (zmq_connect(s->dealer, s->endpoint) != 0)
+        glci_warn("cannot dial %s again: %s", s->endpoint, zmq_strerror(zmq_errno()));
+    else if (!s->redialled)
+        glci_info("no connection to %s for %lld ms; dialling again", s->endpoint,
+                  (long long)(now - s->down_since));
+    s->redialled = 1;
+    s->down_since = now;
+}
+
 /* The timers' events: the clash deadline, the end of a pause, no ack for
  * the ack timeout with batches in flight. */
 static void s_timers(glci_agent_sender_t *s, const glci_agent_time_t *now)
 {
+    if (s->d.state == GLCI_DELIVERY_DISCONNECTED && s->down_since &&
+        now->ms - s->down_since > s->ack_timeout_ms)
+        s_redial(s, now->ms);
     glci_delivery_event_t ev = s_event(GLCI_DEV_TIMEOUT, now->ms);
     if (s->d.state == GLCI_DELIVERY_RESTREAMING && now->ms >= s->clash_deadline)
         s_handle(s, &ev, NULL, now);

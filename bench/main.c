@@ -17,6 +17,7 @@ static const struct {
     {"cli", glci_bench_cli, "rank/show latency as whole processes"},
     {"sensitivity", glci_bench_sensitivity, "rank sensitivity Monte Carlo vs samples and cities"},
     {"report", glci_bench_report, "glci report (site, PDF, xlsx) as whole processes"},
+    {"metrics", glci_bench_metrics, "metric update cost on the hot path, scrape cost"},
 };
 
 int main(int argc, char **argv)

@@ -15,6 +15,9 @@ packages=(
   # poppler and read workbooks back with openpyxl (Debian's python3)
   libcairo2-dev libfontconfig-dev libxlsxwriter-dev fonts-dejavu-core
   chromium poppler-utils python3-openpyxl
+  # the collector's /metrics and /health; the metrics tests run a real
+  # Prometheus and promtool (package prometheus) and curl as the HTTP client
+  libmicrohttpd-dev prometheus curl
   clang
   # the fuzz targets (tests/fuzz, GLCI_FUZZ): libFuzzer and clang's
   # sanitizer runtimes, only recommended by clang
@@ -24,6 +27,10 @@ packages=(
   file adduser groff-base systemd
   # deploy/systemd-check.sh: a minimal Debian root booted with systemd-nspawn
   debootstrap systemd-container
+  # the network fault tests and the nemesis run: namespaces and veth pairs
+  # (ip), partitions, loss and duplication (nft), an agent's clock moved
+  # (libfaketime)
+  iproute2 nftables faketime
 )
 
 missing=()

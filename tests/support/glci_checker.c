@@ -144,6 +144,7 @@ typedef struct {
     int32_t period;
     double value;
     uint64_t stream, seq;
+    int current;
 } s_row_t;
 
 typedef struct {
@@ -158,7 +159,7 @@ static int s_collect(void *ctx, const glci_history_row_t *row)
         rs->cap = rs->cap ? rs->cap * 2 : 256;
         rs->r = glci_xrealloc(rs->r, rs->cap * sizeof *rs->r);
     }
-    rs->r[rs->n++] = (s_row_t){row->period, row->value, row->stream, row->seq};
+    rs->r[rs->n++] = (s_row_t){row->period, row->value, row->stream, row->seq, row->current};
     return 0;
 }
 
@@ -220,6 +221,30 @@ static void s_problem(glci_check_result_t *out, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(out->first_problem, sizeof out->first_problem, fmt, ap);
     va_end(ap);
+}
+
+/* Every value current: in each period the current value is the one that
+ * arrived last (history is in arrival order; within a lane arrival follows
+ * sending order, which s_check_key checks), and only that one is. */
+static void s_check_current(const char *city, const char *ind, const s_rows_t *rs,
+                            glci_check_result_t *out)
+{
+    int32_t *periods = glci_xcalloc(rs->n ? rs->n : 1, sizeof *periods);
+    size_t np = 0;
+    for (size_t r = rs->n; r-- > 0;) {
+        int latest = 1;
+        for (size_t k = 0; k < np && latest; k++)
+            latest = periods[k] != rs->r[r].period;
+        if (latest)
+            periods[np++] = rs->r[r].period;
+        if (latest != (rs->r[r].current != 0)) {
+            out->not_current++;
+            s_problem(out, "%s %s: value %.17g for period %d is %s", city, ind,
+                      rs->r[r].value, (int)rs->r[r].period,
+                      latest ? "the latest but not current" : "current but not the latest");
+        }
+    }
+    free(periods);
 }
 
 /* Compares one (city, indicator) history with what was sent. */
@@ -300,6 +325,7 @@ static void s_check_key(const s_key_t *k, const char *city, const char *ind,
         s_problem(out, "%s %s: value #%zu (%.17g for period %d) was never stored", city, ind, i,
                   k->v[i].value, (int)k->v[i].period);
     }
+    s_check_current(city, ind, rs, out);
     free(sorted);
     free(seen);
     free(lanes);
@@ -434,7 +460,7 @@ int glci_checker_run(const glci_checker_t *c, const char *store_dir, const char 
         free(verr);
     }
     int ok = out->lost == 0 && out->duplicated == 0 && out->unexpected == 0 &&
-             out->disordered == 0 && out->seq_errors == 0 &&
+             out->disordered == 0 && out->seq_errors == 0 && out->not_current == 0 &&
              (out->verify_status == 0 || out->verify_status == -2);
     return ok ? 0 : -1;
 }
@@ -460,11 +486,13 @@ char *glci_check_result_json(const glci_check_result_t *r)
     snprintf(s, len,
              "{\"expected\": %llu, \"stored\": %llu, \"lost\": %llu, \"duplicated\": %llu, "
              "\"unexpected\": %llu, \"disordered\": %llu, \"seq_errors\": %llu, "
-             "\"streams\": %llu, \"verify_status\": %d, \"first_problem\": \"%s\"}",
+             "\"not_current\": %llu, \"streams\": %llu, \"verify_status\": %d, "
+             "\"first_problem\": \"%s\"}",
              (unsigned long long)r->expected, (unsigned long long)r->stored,
              (unsigned long long)r->lost, (unsigned long long)r->duplicated,
              (unsigned long long)r->unexpected, (unsigned long long)r->disordered,
-             (unsigned long long)r->seq_errors, (unsigned long long)r->streams,
+             (unsigned long long)r->seq_errors, (unsigned long long)r->not_current,
+             (unsigned long long)r->streams,
              r->verify_status, esc);
     return s;
 }
@@ -692,17 +720,23 @@ glci_sys_t *glci_sys_open(const char *tag, size_t n, const glci_sys_opts_t *opts
                                  "--key-out", a->key, NULL};
             s_cli_ok(s, add, NULL);
         }
-        char conf[4096];
-        snprintf(conf, sizeof conf,
-                 "[agent]\ncity = %s\ncollector = %s\ncollector_key = %s\nkey_file = %s\n"
-                 "outbox = %s\nspool = %s\nbatch_max = %d\nwindow = %d\nheartbeat_ivl = 1000\n"
-                 "log_level = info\ninsecure = %s\n",
-                 a->city, s->endpoint, s->coll_pub, a->key, a->outbox, a->spool,
-                 s->opts.batch_max, s->opts.window, s->opts.insecure ? "true" : "false");
-        assert_int_equal(glci_ts_write_file(a->conf, conf), 0);
+        glci_sys_agent_endpoint(s, i, s->endpoint);
     }
     glci_store_close(&st);
     return s;
+}
+
+void glci_sys_agent_endpoint(glci_sys_t *s, size_t i, const char *endpoint)
+{
+    const glci_sys_agent_t *a = &s->agents[i];
+    char conf[4096];
+    snprintf(conf, sizeof conf,
+             "[agent]\ncity = %s\ncollector = %s\ncollector_key = %s\nkey_file = %s\n"
+             "outbox = %s\nspool = %s\nbatch_max = %d\nwindow = %d\nheartbeat_ivl = 1000\n"
+             "log_level = info\ninsecure = %s\n",
+             a->city, endpoint, s->coll_pub, a->key, a->outbox, a->spool,
+             s->opts.batch_max, s->opts.window, s->opts.insecure ? "true" : "false");
+    assert_int_equal(glci_ts_write_file(a->conf, conf), 0);
 }
 
 void glci_sys_close(glci_sys_t **self)

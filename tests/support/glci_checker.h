@@ -24,6 +24,9 @@
  *   seq errors  a (city, stream) whose applied seqs are not exactly
  *               1..mark (glci_view_stream_mark), or go backwards within a
  *               history,
+ *   not current a (city, indicator, period) whose current value is not
+ *               the one stored last (with the order check, the last one
+ *               sent in its lane), or that has two,
  * and runs `glci verify` (incremental == full recomputation).
  *
  * Setup failures (cannot write a file, a command fails) fail the running
@@ -44,6 +47,8 @@ typedef struct {
     uint64_t expected;        /* values recorded as sent */
     uint64_t stored;          /* history rows found (cities and indicators checked) */
     uint64_t lost, duplicated, unexpected, disordered, seq_errors;
+    uint64_t not_current;     /* a period whose current value is not the one
+                                 that arrived last, or a second current one */
     uint64_t streams;         /* (city, stream) pairs seen */
     int verify_status;        /* exit status of `glci verify` (0 ok); -2 not run */
     char first_problem[512];  /* "" when all is well */
@@ -143,6 +148,11 @@ int glci_sys_teardown(void **state);
 /* SIGKILLs and reaps every process of every open system, without freeing
  * anything (safe at exit). Returns the number of processes killed. */
 size_t glci_sys_kill_all(void);
+
+/* Rewrites agent i's config file with another collector endpoint (a test
+ * that puts the collector elsewhere, e.g. in a network namespace); takes
+ * effect at the agent's next start. */
+void glci_sys_agent_endpoint(glci_sys_t *s, size_t i, const char *endpoint);
 
 /* Rewrites the collector's config file with these extra lines (after
  * [collector]); takes effect at the next start. */

@@ -1,0 +1,333 @@
+/* /metrics and /health over libmicrohttpd: see glci_metrics_http.h.
+ *
+ * The listening socket is made here, not by libmicrohttpd, so that a bind
+ * failure comes back as a message with its errno, the port chosen for
+ * port 0 is known, and an IPv6 address listens on IPv6 only. libmicrohttpd
+ * takes the socket over and closes it when stopped. Its own error log
+ * (e.g. "connection limit reached", once per refused connection) goes to
+ * glci_log through a repeat limiter, so a flood of refusals is one line a
+ * minute. */
+#include "glci_metrics_http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "glci_alloc.h"
+#include "glci_log.h"
+#include "glci_log_repeat.h"
+#include "glci_text.h"
+
+#define S_MAX_URL          64
+#define S_MEMORY_LIMIT     (8 * 1024)
+#define S_LOG_QUIET_MS     60000
+
+struct glci_metrics_http {
+    struct MHD_Daemon *daemon;
+    glci_metrics_http_cfg_t cfg;
+    int port;
+    pthread_mutex_t log_lock;       /* libmicrohttpd may log from two threads */
+    glci_log_repeat_t log_mhd;      /* its messages */
+    glci_log_repeat_t log_render;   /* a collect callback that fails (server thread) */
+};
+
+static int64_t s_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- listen address ---------------------------------------------------- */
+
+static int s_parse_port(const char *text, const char *port, int *out, char *err, size_t errlen)
+{
+    int64_t v;
+    /* glci_parse_int64 takes a sign; a port is digits only */
+    if (*port < '0' || *port > '9' || strlen(port) > 5 ||
+        glci_parse_int64(port, 0, 65535, &v) < 0) {
+        snprintf(err, errlen, "listen address \"%s\": the port must be a number 0..65535",
+                 text);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+int glci_metrics_listen_parse(const char *text, glci_metrics_listen_t *out, char *err,
+                              size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (!text || !*text) {
+        snprintf(err, errlen, "listen address is empty (give PORT or HOST:PORT)");
+        return -1;
+    }
+    if (strlen(text) > 100) {
+        snprintf(err, errlen, "listen address \"%.40s...\" is longer than 100 bytes", text);
+        return -1;
+    }
+    if (strstr(text, "://")) {
+        snprintf(err, errlen, "listen address \"%s\": give HOST:PORT, not a URL", text);
+        return -1;
+    }
+    char host[128];
+    const char *port;
+    int v6 = 0;
+    if (text[0] == '[') {
+        const char *close = strchr(text, ']');
+        if (!close || close[1] != ':') {
+            snprintf(err, errlen, "listen address \"%s\": give an IPv6 address as [ADDRESS]:PORT",
+                     text);
+            return -1;
+        }
+        snprintf(host, sizeof host, "%.*s", (int)(close - text - 1), text + 1);
+        port = close + 2;
+        v6 = 1;
+    } else {
+        const char *colon = strrchr(text, ':');
+        if (!colon) {
+            host[0] = '\0';
+            port = text;
+        } else {
+            if (colon == text) {
+                snprintf(err, errlen,
+                         "listen address \"%s\": no host; give %s for loopback or "
+                         "0.0.0.0%s for every interface", text, text + 1, text);
+                return -1;
+            }
+            snprintf(host, sizeof host, "%.*s", (int)(colon - text), text);
+            if (strchr(host, ':')) {
+                snprintf(err, errlen,
+                         "listen address \"%s\": put an IPv6 address in brackets, "
+                         "[ADDRESS]:PORT", text);
+                return -1;
+            }
+            port = colon + 1;
+        }
+    }
+    if (s_parse_port(text, port, &out->port, err, errlen) < 0)
+        return -1;
+
+    if (v6) {
+        struct sockaddr_in6 *sa = (struct sockaddr_in6 *)&out->addr;
+        if (inet_pton(AF_INET6, host, &sa->sin6_addr) != 1) {
+            snprintf(err, errlen, "listen address \"%s\": \"%s\" is not an IPv6 address", text,
+                     host);
+            return -1;
+        }
+        sa->sin6_family = AF_INET6;
+        sa->sin6_port = htons((uint16_t)out->port);
+        out->addr_len = sizeof *sa;
+        out->loopback = IN6_IS_ADDR_LOOPBACK(&sa->sin6_addr) ||
+                        (IN6_IS_ADDR_V4MAPPED(&sa->sin6_addr) && sa->sin6_addr.s6_addr[12] == 127);
+        char canon[INET6_ADDRSTRLEN];
+        inet_ntop(AF_INET6, &sa->sin6_addr, canon, sizeof canon);
+        snprintf(out->text, sizeof out->text, "[%s]:%d", canon, out->port);
+        return 0;
+    }
+    struct sockaddr_in *sa = (struct sockaddr_in *)&out->addr;
+    const char *ip = host;
+    if (!*host || strcmp(host, "localhost") == 0)
+        ip = "127.0.0.1";
+    if (inet_pton(AF_INET, ip, &sa->sin_addr) != 1) {
+        snprintf(err, errlen,
+                 "listen address \"%s\": \"%s\" is not an IPv4 address or localhost "
+                 "(give the address, not a host name)", text, host);
+        return -1;
+    }
+    sa->sin_family = AF_INET;
+    sa->sin_port = htons((uint16_t)out->port);
+    out->addr_len = sizeof *sa;
+    out->loopback = (ntohl(sa->sin_addr.s_addr) >> 24) == 127;
+    char canon[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &sa->sin_addr, canon, sizeof canon);
+    snprintf(out->text, sizeof out->text, "%s:%d", canon, out->port);
+    return 0;
+}
+
+/* ---- requests ----------------------------------------------------------- */
+
+static enum MHD_Result s_answer(struct MHD_Connection *c, unsigned status,
+                                const char *content_type, char *body, size_t len)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback(len, body, free);
+    if (!r) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+    enum MHD_Result ret = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result s_text(struct MHD_Connection *c, unsigned status, const char *line)
+{
+    char *body = glci_xstrdup(line);
+    return s_answer(c, status, "text/plain; charset=utf-8", body, strlen(body));
+}
+
+static enum MHD_Result s_metrics(glci_metrics_http_t *h, struct MHD_Connection *c)
+{
+    char *text, err[256];
+    size_t len;
+    if (glci_metrics_render(h->cfg.metrics, &text, &len, err, sizeof err) < 0)
+        glci_log_repeat(&h->log_render, s_now_ms(), S_LOG_QUIET_MS, GLCI_LOG_WARN,
+                        "metrics: %s", err);
+    else
+        glci_log_repeat_end(&h->log_render, s_now_ms());
+    return s_answer(c, MHD_HTTP_OK, GLCI_METRICS_CONTENT_TYPE, text, len);
+}
+
+static enum MHD_Result s_health(glci_metrics_http_t *h, struct MHD_Connection *c)
+{
+    char why[200] = "", line[256];
+    if (!h->cfg.health || h->cfg.health(h->cfg.health_arg, why, sizeof why))
+        return s_text(c, MHD_HTTP_OK, "ok\n");
+    snprintf(line, sizeof line, "unhealthy: %s\n", why[0] ? why : "no reason given");
+    return s_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, line);
+}
+
+/* Answers on the first call, with the headers: a body, if the client sent
+ * one, is never read (libmicrohttpd then closes the connection). */
+static enum MHD_Result s_request(void *cls, struct MHD_Connection *c, const char *url,
+                                 const char *method, const char *version,
+                                 const char *upload_data, size_t *upload_data_size,
+                                 void **req_cls)
+{
+    (void)version;
+    (void)upload_data;
+    (void)upload_data_size;
+    (void)req_cls;
+    glci_metrics_http_t *h = cls;
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+        return s_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
+    if (strlen(url) > S_MAX_URL)
+        return s_text(c, MHD_HTTP_URI_TOO_LONG, "URL too long\n");
+    if (strcmp(url, "/metrics") == 0)
+        return s_metrics(h, c);
+    if (strcmp(url, "/health") == 0)
+        return s_health(h, c);
+    return s_text(c, MHD_HTTP_NOT_FOUND, "not found: try /metrics or /health\n");
+}
+
+static void s_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    glci_metrics_http_t *h = cls;
+    char msg[300];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    pthread_mutex_lock(&h->log_lock);
+    glci_log_repeat(&h->log_mhd, s_now_ms(), S_LOG_QUIET_MS, GLCI_LOG_INFO, "metrics http: %s",
+                    msg);
+    pthread_mutex_unlock(&h->log_lock);
+}
+
+/* ---- start and stop ---------------------------------------------------- */
+
+static int s_listen(const glci_metrics_listen_t *l, int *port, char *err, size_t errlen)
+{
+    int family = l->addr.ss_family;
+    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot listen on %s: socket: %s", l->text, strerror(errno));
+        return -1;
+    }
+    int one = 1;
+    struct sockaddr_storage bound;
+    socklen_t blen = sizeof bound;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        (family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0) ||
+        bind(fd, (const struct sockaddr *)&l->addr, l->addr_len) != 0 || listen(fd, 64) != 0 ||
+        getsockname(fd, (struct sockaddr *)&bound, &blen) != 0) {
+        snprintf(err, errlen, "cannot listen on %s: %s", l->text, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    *port = ntohs(family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                     : ((struct sockaddr_in *)&bound)->sin_port);
+    return fd;
+}
+
+int glci_metrics_http_start(const glci_metrics_listen_t *listen,
+                            const glci_metrics_http_cfg_t *cfg,
+                            glci_metrics_http_t **out, char *err, size_t errlen)
+{
+    glci_metrics_http_t *h = glci_xcalloc(1, sizeof *h);
+    h->cfg = *cfg;
+    if (!h->cfg.max_connections)
+        h->cfg.max_connections = 32;
+    if (!h->cfg.per_ip)
+        h->cfg.per_ip = 8;
+    if (!h->cfg.timeout_s)
+        h->cfg.timeout_s = 10;
+    pthread_mutex_init(&h->log_lock, NULL);
+
+    int fd = s_listen(listen, &h->port, err, errlen);
+    if (fd < 0)
+        goto fail;
+
+    /* the server's thread inherits this mask: no signal for it */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
+    if (listen->addr.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    h->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, s_request, h,
+        MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, h,
+        MHD_OPTION_LISTEN_SOCKET, fd,
+        MHD_OPTION_CONNECTION_LIMIT, h->cfg.max_connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, h->cfg.per_ip,
+        MHD_OPTION_CONNECTION_TIMEOUT, h->cfg.timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)S_MEMORY_LIMIT,
+        MHD_OPTION_STRICT_FOR_CLIENT, 1,
+        MHD_OPTION_END);
+    int saved = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (!h->daemon) {
+        snprintf(err, errlen, "cannot start the metrics server on %s: %s", listen->text,
+                 saved ? strerror(saved) : "libmicrohttpd refused to start");
+        close(fd);
+        goto fail;
+    }
+    *out = h;
+    return 0;
+
+fail:
+    pthread_mutex_destroy(&h->log_lock);
+    free(h);
+    *out = NULL;
+    return -1;
+}
+
+int glci_metrics_http_port(const glci_metrics_http_t *h)
+{
+    return h->port;
+}
+
+void glci_metrics_http_stop(glci_metrics_http_t **self)
+{
+    if (!self || !*self)
+        return;
+    glci_metrics_http_t *h = *self;
+    MHD_stop_daemon(h->daemon);
+    pthread_mutex_destroy(&h->log_lock);
+    free(h);
+    *self = NULL;
+}
