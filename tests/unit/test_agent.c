@@ -791,6 +791,12 @@ static void test_config_insecure_endpoints(void **state)
             fail_msg("%s: unclear error: %s", no[i], err);
     }
     assert_false(glci_agent_endpoint_is_local(""));
+    /* the refusal quotes the file's bytes as one printable line (found by
+     * fuzz_config) */
+    snprintf(c.collector, sizeof c.collector, "tcp://caf\xe9.example:1\r\n");
+    assert_int_equal(glci_agent_config_check_run(&c, err, sizeof err), GLCI_AGENT_EUSAGE);
+    assert_non_null(strstr(err, "'tcp://caf\\xE9.example:1\\x0D\\x0A'"));
+    assert_null(glci_utf8_problem(err));
 }
 
 /* ---- run ----------------------------------------------------------------- */

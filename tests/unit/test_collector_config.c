@@ -204,6 +204,9 @@ static void test_build_refusals(void **state)
     glci_collector_args_add(&a, "insecure", "true");
     assert_int_equal(glci_collector_config_build(&a, &c, err, sizeof err), -1);
     assert_non_null(strstr(err, "--insecure refuses endpoint tcp://0.0.0.0:7461"));
+    glci_collector_args_add(&a, "listen", "tcp://\x1b[2J:1");     /* quoted printable */
+    assert_int_equal(glci_collector_config_build(&a, &c, err, sizeof err), -1);
+    assert_non_null(strstr(err, "--insecure refuses endpoint tcp://\\x1B[2J:1"));
     glci_collector_args_add(&a, "listen", "udp://127.0.0.1:1");
     glci_collector_args_add(&a, "insecure", "false");
     assert_int_equal(glci_collector_config_build(&a, &c, err, sizeof err), -1);
