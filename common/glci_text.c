@@ -91,8 +91,13 @@ void glci_format_iso_time(int64_t unix_seconds, char *buf, size_t len)
 {
     time_t t = (time_t)unix_seconds;
     struct tm tm;
-    if (!gmtime_r(&t, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+    /* the year in four digits, as glci_parse_iso_time reads it: strftime's
+     * %Y writes the year 225 as "225" */
+    if (!gmtime_r(&t, &tm) || tm.tm_year < -1900)
         snprintf(buf, len, "@%lld", (long long)unix_seconds);
+    else
+        snprintf(buf, len, "%04lld-%02d-%02dT%02d:%02d:%02dZ", (long long)tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 void glci_format_double(double v, char *buf, size_t len)

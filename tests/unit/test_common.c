@@ -273,6 +273,18 @@ static void test_iso_time(void **state)
     assert_int_equal(glci_parse_iso_time("2025-6-30", &t), -1);
     assert_int_equal(glci_parse_iso_time("1969-12-31", &t), 0);
     assert_int_equal(t, -86400);
+    /* every date the parser takes prints back in its form (found by
+     * fuzz_csv: the year 225 printed as "225") */
+    static const char *const early[] = {"0225-06-30T00:00:00Z", "0000-01-01T00:00:00Z",
+                                        "9999-12-31T23:59:59Z"};
+    for (size_t i = 0; i < 3; i++) {
+        int64_t back;
+        assert_int_equal(glci_parse_iso_time(early[i], &t), 0);
+        glci_format_iso_time(t, buf, sizeof buf);
+        assert_string_equal(buf, early[i]);
+        assert_int_equal(glci_parse_iso_time(buf, &back), 0);
+        assert_true(back == t);
+    }
 }
 
 static void test_format_double_roundtrip(void **state)
