@@ -38,6 +38,7 @@ static const char *s_usage_text(const char *command)
                "  push --csv FILE              queue a whole CSV file\n"
                "  status [--format F]          outbox depth, oldest undelivered, last ack, rejects\n"
                "  keygen --out FILE            create this city's key pair\n"
+               "  enrol STRING                 enrol with the institute's enrolment string\n"
                "Every command takes --help.\n";
     if (strcmp(command, "run") == 0)
         return "usage: glci-agent run [settings]\n"
@@ -57,10 +58,27 @@ static const char *s_usage_text(const char *command)
                "Prints the outbox depth, the oldest undelivered batch's age, the last ack,\n"
                "the daemon's connection state and the rejected-observation count.\n"
                "Needs the outbox setting.\n";
+    if (strcmp(command, "enrol") == 0)
+        return "usage: glci-agent enrol STRING|- [--config-out FILE] [--key-file FILE]\n"
+               "                        [--timeout S] [settings]\n"
+               "Enrols this city with the enrolment string the institute gave (`glci city\n"
+               "add --invite`; - reads it from stdin): makes the key pair (key_file, mode\n"
+               "0600, and key_file.pub), reaches the collector's enrolment endpoint over\n"
+               "CURVE, authenticating it by the key in the string, proves the one-time\n"
+               "secret, and writes the configuration: with --config-out a new FILE with\n"
+               "everything `run` needs, else city, collector, collector_key and key_file\n"
+               "set in place in the config file in use (default " GLCI_AGENT_DEFAULT_CONFIG ").\n"
+               "Run as root, the key files are given to the owner of their folder.\n"
+               "Prints the new key's fingerprint. Nothing is kept when it is refused.\n"
+               "  --config-out FILE  write a new config file here\n"
+               "  --key-file FILE    the key pair's place (default: key_file, else beside\n"
+               "                     the config file as city.key)\n"
+               "  --timeout S        seconds to wait for the collector (default 30)\n";
     if (strcmp(command, "keygen") == 0)
         return "usage: glci-agent keygen --out FILE\n"
                "Creates this city's CURVE key pair: FILE (secret, mode 0600) and FILE.pub\n"
-               "(public); prints the public key to give to the institute. Never overwrites.\n";
+               "(public); prints the public key to give to the institute, and its\n"
+               "fingerprint on stderr. Never overwrites.\n";
     return NULL;
 }
 
@@ -124,6 +142,12 @@ int glci_agent_cmd_keygen(const glci_agent_config_t *cfg, int argc, char **argv)
         return 1;
     }
     memset(&sec, 0, sizeof sec);
+    char fp[GLCI_KEY_FP_LEN + 1];
+    glci_key_fingerprint(&pub, fp);
+    /* the key on stdout alone (scripts take it as it is); its fingerprint,
+     * to read back over the phone, on stderr */
+    fprintf(stderr, "glci-agent keygen: key pair written to %s and %s; public key "
+            "(fingerprint %s):\n", out, pubpath, fp);
     printf("%s\n", pub.z85);
     return 0;
 }
@@ -290,12 +314,45 @@ static void s_iso_or(int64_t t, const char *none, char *buf, size_t len)
         snprintf(buf, len, "%s", none);
 }
 
+/* What status says beyond the outbox: why a connection is refused and when
+ * the daemon tries again, and the fingerprints of the keys configured. */
+typedef struct {
+    const char *detail;       /* "" none */
+    char next_try[32];        /* ISO time, "" none */
+    long long next_in;        /* seconds from now, >= 0 */
+    char key_fp[GLCI_KEY_FP_LEN + 1];         /* "" when key_file is unset or unreadable */
+    char collector_fp[GLCI_KEY_FP_LEN + 1];   /* "" likewise for collector_key */
+} s_status_extra_t;
+
+static void s_status_extra(const glci_agent_config_t *cfg, const glci_outbox_status_t *st,
+                           int running, int64_t now, s_status_extra_t *x)
+{
+    memset(x, 0, sizeof *x);
+    x->detail = running ? st->state_detail : "";
+    if (running && st->retry_at) {
+        glci_format_iso_time(st->retry_at, x->next_try, sizeof x->next_try);
+        x->next_in = st->retry_at > now ? (long long)(st->retry_at - now) : 0;
+    }
+    glci_key_t k;
+    char err[512];
+    if (cfg->key_file[0] && glci_keyfile_read(cfg->key_file, &k, NULL, err, sizeof err) == 0)
+        glci_key_fingerprint(&k, x->key_fp);
+    if (cfg->collector_key[0] &&
+        glci_key_from_text_or_file(cfg->collector_key, &k, err, sizeof err) == 0)
+        glci_key_fingerprint(&k, x->collector_fp);
+}
+
+static json_t *s_json_text_or_null(const char *text)
+{
+    return text[0] ? json_string(text) : json_null();
+}
+
 /* The JSON form: one object, keys in this order (docs/AGENT.md). */
 static int s_status_json(const glci_agent_config_t *cfg, const glci_outbox_status_t *st,
                          const char *hex, int running, const char *conn, const char *since,
                          int64_t age, const char *oldest, const char *last_ack,
                          const char *dead, const char *lost_at, const char *clash_stream,
-                         const char *clash_at)
+                         const char *clash_at, const s_status_extra_t *x)
 {
     json_t *j = json_object();
     json_object_set_new(j, "outbox", json_string(cfg->outbox));
@@ -328,16 +385,22 @@ static int s_status_json(const glci_agent_config_t *cfg, const glci_outbox_statu
                         st->clash_events ? json_string(clash_stream) : json_null());
     json_object_set_new(j, "clash_at", st->clash_events ? json_string(clash_at) : json_null());
     json_object_set_new(j, "dead_letters_pending", json_integer((json_int_t)st->dead_pending));
+    json_object_set_new(j, "connection_detail", s_json_text_or_null(x->detail));
+    json_object_set_new(j, "next_try", s_json_text_or_null(x->next_try));
+    json_object_set_new(j, "key_fingerprint", s_json_text_or_null(x->key_fp));
+    json_object_set_new(j, "collector_key_fingerprint", s_json_text_or_null(x->collector_fp));
     return glci_json_print(&j, stdout);
 }
 
 /* The CSV form: a header and one row. */
 static void s_status_csv(const glci_outbox_status_t *st, const char *hex, int running,
                          const char *conn, int64_t age, const char *oldest,
-                         const char *last_ack, const char *clash_stream, const char *clash_at)
+                         const char *last_ack, const char *clash_stream, const char *clash_at,
+                         const s_status_extra_t *x)
 {
     static const char *const h[] = {
-        "stream", "running", "connection", "batches", "observations", "bytes", "limit",
+        "stream", "running", "connection", "connection_detail", "next_try", "key_fingerprint",
+        "collector_key_fingerprint", "batches", "observations", "bytes", "limit",
         "oldest_undelivered", "oldest_age_s", "last_ack", "acked", "rejects", "quarantined",
         "lost_events", "lost_batches", "clash_events", "clash_stream", "clash_at",
         "dead_letters_pending"};
@@ -345,6 +408,10 @@ static void s_status_csv(const glci_outbox_status_t *st, const char *hex, int ru
     glci_table_cell(t, hex);
     glci_table_cell(t, running ? "true" : "false");
     glci_table_cell(t, conn);
+    glci_table_cell(t, x->detail);
+    glci_table_cell(t, x->next_try);
+    glci_table_cell(t, x->key_fp);
+    glci_table_cell(t, x->collector_fp);
     glci_table_cellf(t, "%llu", (unsigned long long)st->batches);
     glci_table_cellf(t, "%llu", (unsigned long long)st->observations);
     glci_table_cellf(t, "%llu", (unsigned long long)st->bytes);
@@ -369,13 +436,32 @@ static void s_status_csv(const glci_outbox_status_t *st, const char *hex, int ru
 static void s_status_table(const glci_agent_config_t *cfg, const glci_outbox_status_t *st,
                            const char *hex, const char *conn, const char *since, int64_t age,
                            const char *oldest, const char *last_ack, const char *dead,
-                           const char *lost_at, const char *clash_at)
+                           const char *lost_at, const char *clash_at, const s_status_extra_t *x)
 {
     glci_table_t *t = glci_table_new(2, (const char *const[]){"item", "value"}, NULL);
     glci_table_cell(t, "outbox");
     glci_table_cellf(t, "%s (stream %s)", cfg->outbox, hex);
     glci_table_cell(t, "connection");
     glci_table_cellf(t, "%s%s%s", conn, since[0] ? " since " : "", since);
+    if (x->detail[0]) {
+        glci_table_cell(t, "reason");
+        glci_table_cell(t, x->detail);
+    }
+    if (x->next_try[0]) {
+        glci_table_cell(t, "next try");
+        if (x->next_in > 0)
+            glci_table_cellf(t, "%s (in %lld s)", x->next_try, x->next_in);
+        else
+            glci_table_cellf(t, "%s (now)", x->next_try);
+    }
+    if (x->key_fp[0]) {
+        glci_table_cell(t, "key");
+        glci_table_cellf(t, "%s (%s)", x->key_fp, cfg->key_file);
+    }
+    if (x->collector_fp[0]) {
+        glci_table_cell(t, "collector key");
+        glci_table_cell(t, x->collector_fp);
+    }
     glci_table_cell(t, "depth");
     glci_table_cellf(t, "%llu batches, %llu observations, %llu of %llu bytes",
                      (unsigned long long)st->batches, (unsigned long long)st->observations,
@@ -472,15 +558,18 @@ int glci_agent_cmd_status(const glci_agent_config_t *cfg, int argc, char **argv)
     if (st.clash_events)
         snprintf(clash_stream, sizeof clash_stream, "%016llx",
                  (unsigned long long)st.clash_stream);
+    s_status_extra_t x;
+    s_status_extra(cfg, &st, running, now, &x);
     int out = 0;
     if (fmt == GLCI_FMT_JSON)
         out = s_status_json(cfg, &st, hex, running, conn, since, age, oldest, last_ack, dead,
-                            lost_at, clash_stream, clash_at);
+                            lost_at, clash_stream, clash_at, &x);
     else if (fmt == GLCI_FMT_CSV)
-        s_status_csv(&st, hex, running, conn, age, oldest, last_ack, clash_stream, clash_at);
+        s_status_csv(&st, hex, running, conn, age, oldest, last_ack, clash_stream, clash_at,
+                     &x);
     else
         s_status_table(cfg, &st, hex, conn, since, age, oldest, last_ack, dead, lost_at,
-                       clash_at);
+                       clash_at, &x);
     return out == 0 ? 0 : 1;
 }
 

@@ -23,6 +23,12 @@ int glci_agent_cmd_status(const glci_agent_config_t *cfg, int argc, char **argv)
 /* keygen --out FILE */
 int glci_agent_cmd_keygen(const glci_agent_config_t *cfg, int argc, char **argv);
 
+/* enrol STRING|- [--config-out FILE] [--key-file FILE] [--timeout S]
+ * (glci_agent_enrol.c): makes the key pair, registers it with the
+ * collector by the enrolment string's one-time secret, writes the
+ * configuration. */
+int glci_agent_cmd_enrol(const glci_agent_config_t *cfg, int argc, char **argv);
+
 /* Prints the usage of a command (NULL: the program's) on out, for --help
  * and errors: its text, then the settings from the configuration table. */
 void glci_agent_usage(const char *command, FILE *out);

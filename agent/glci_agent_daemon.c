@@ -107,7 +107,9 @@ static void s_reload(s_daemon_t *d, int argc, char **argv)
     if (strcmp(next.outbox, d->cfg.outbox) != 0 || strcmp(next.spool, d->cfg.spool) != 0 ||
         next.outbox_limit != d->cfg.outbox_limit)
         glci_warn("reload: outbox, spool and outbox_limit changes take effect at restart");
-    if (!s_same_connection(&next, &d->cfg)) {
+    /* a key file rewritten in place (a rotated collector key in the same
+     * file) is a new connection too */
+    if (!s_same_connection(&next, &d->cfg) || !glci_agent_sender_same_keys(d->sender, &next)) {
         glci_agent_sender_t *s = NULL;
         rc = glci_agent_sender_open(&next, d->ob, d->zctx, d->deadletter, &s, err, sizeof err);
         if (rc != 0) {

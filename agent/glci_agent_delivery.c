@@ -21,6 +21,7 @@ const char *glci_delivery_state_str(glci_delivery_state_t state)
     case GLCI_DELIVERY_PAUSED: return "paused";
     case GLCI_DELIVERY_SUSPECT_LOSS: return "suspect-loss";
     case GLCI_DELIVERY_RESTREAMING: return "restreaming";
+    case GLCI_DELIVERY_REFUSED: return "refused";
     default: return "unknown";
     }
 }
@@ -40,15 +41,21 @@ glci_delivery_event_kind_t glci_delivery_event_of(glci_batch_status_t status,
     }
 }
 
-int glci_agent_backoff(int64_t *backoff_ms, int64_t *until, int64_t now, uint32_t rnd)
+int glci_agent_backoff_capped(int64_t *backoff_ms, int64_t *until, int64_t now, uint32_t rnd,
+                              int64_t max_ms)
 {
     if (now < *until)
         return 0;                      /* paused already: one pause per answer group */
     /* uniform in [d/2, d]: spreads many agents coming back together */
     int64_t d = *backoff_ms;
     *until = now + d / 2 + (int64_t)(rnd % (uint32_t)(d / 2 + 1));
-    *backoff_ms = d * 2 > GLCI_DELIVERY_BACKOFF_MAX_MS ? GLCI_DELIVERY_BACKOFF_MAX_MS : d * 2;
+    *backoff_ms = d * 2 > max_ms ? max_ms : d * 2;
     return 1;
+}
+
+int glci_agent_backoff(int64_t *backoff_ms, int64_t *until, int64_t now, uint32_t rnd)
+{
+    return glci_agent_backoff_capped(backoff_ms, until, now, rnd, GLCI_DELIVERY_BACKOFF_MAX_MS);
 }
 
 static glci_delivery_action_t s_act(glci_delivery_action_kind_t kind)
@@ -94,10 +101,14 @@ glci_delivery_action_t glci_delivery_decide(const glci_delivery_t *d,
     case GLCI_DEV_CONNECTED:
         return s_act(GLCI_DACT_CONNECT);
     case GLCI_DEV_DISCONNECTED:
-        return s_act(GLCI_DACT_DISCONNECT);
+        return s_act(d->state == GLCI_DELIVERY_REFUSED ? GLCI_DACT_NONE : GLCI_DACT_DISCONNECT);
     case GLCI_DEV_HANDSHAKE_REFUSED:
     case GLCI_DEV_HANDSHAKE_FAILED:
-        return s_act(GLCI_DACT_HANDSHAKE_FAIL);
+        return s_act(d->state == GLCI_DELIVERY_REFUSED ? GLCI_DACT_NONE
+                                                       : GLCI_DACT_HANDSHAKE_FAIL);
+    case GLCI_DEV_RETRY_DUE:
+        return s_act(d->state == GLCI_DELIVERY_REFUSED && ev->now >= d->retry_at
+                         ? GLCI_DACT_REBUILD : GLCI_DACT_NONE);
     case GLCI_DEV_PAUSE_OVER:
         return s_act(d->state == GLCI_DELIVERY_PAUSED && ev->now >= d->pause_until
                          ? GLCI_DACT_RESUME : GLCI_DACT_NONE);
@@ -111,8 +122,8 @@ glci_delivery_action_t glci_delivery_decide(const glci_delivery_t *d,
     default:
         break;
     }
-    if (!s_is_answer(ev->kind))
-        return a;
+    if (!s_is_answer(ev->kind) || d->state == GLCI_DELIVERY_REFUSED)
+        return a;                      /* no socket, no answer: a stray one is dropped */
 
     /* While restreaming every answer is noted; the last one finishes. */
     if (d->state == GLCI_DELIVERY_RESTREAMING)

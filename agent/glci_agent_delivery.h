@@ -7,8 +7,12 @@
  *
  *   state         event                         action
  *   any           CONNECTED                     CONNECT (resend from the oldest)
- *   any           DISCONNECTED                  DISCONNECT (in flight assumed lost)
- *   any           HANDSHAKE_REFUSED / _FAILED   HANDSHAKE_FAIL
+ *   REFUSED       DISCONNECTED                  NONE (the failed handshake's own)
+ *   other         DISCONNECTED                  DISCONNECT (in flight assumed lost)
+ *   REFUSED       HANDSHAKE_REFUSED / _FAILED   NONE (already waiting to retry)
+ *   other         HANDSHAKE_REFUSED / _FAILED   HANDSHAKE_FAIL (close the socket,
+ *                                               REFUSED until retry_at)
+ *   REFUSED       RETRY_DUE, at retry_at        REBUILD (a new socket connects)
  *   PAUSED        PAUSE_OVER                    RESUME
  *   RESTREAMING   TIMEOUT                       CLASH_ABANDON (ask again from the oldest)
  *   SENDING...    TIMEOUT                       REWIND (no ack for a while)
@@ -53,7 +57,11 @@ glci_agent_time_t glci_agent_time_now(void);
     X(PAUSED)       /* connected, backing off after a refusal until pause_until */    \
     X(SUSPECT_LOSS) /* connected, a GAP below the outbox seen at lost_since: sends    \
                        again after a short pause and waits to see it once more */     \
-    X(RESTREAMING)  /* connected, a clash seen: waits for the answers in flight */
+    X(RESTREAMING)  /* connected, a clash seen: waits for the answers in flight */    \
+    X(REFUSED)      /* the handshake was refused (this agent's key) or failed (the    \
+                       collector's key): no socket until retry_at, then a new one.    \
+                       libzmq 4.3 gives up after a refusal and retries a failure      \
+                       every few hundred ms: neither is left to it */
 
 typedef enum {
 #define GLCI_X_(name) GLCI_DELIVERY_##name,
@@ -73,6 +81,7 @@ typedef struct {
     int64_t pause_until;      /* ms: no sending before */
     int64_t lost_since;       /* ms: first GAP below the outbox; 0 none */
     uint64_t clash_last;      /* RESTREAMING: the last batch sent before the clash */
+    int64_t retry_at;         /* REFUSED: ms, when the socket is made again */
 } glci_delivery_t;
 
 typedef enum {
@@ -88,7 +97,8 @@ typedef enum {
     GLCI_DEV_CONNECTED,         /* handshake done (a connection or a reconnection) */
     GLCI_DEV_DISCONNECTED,
     GLCI_DEV_HANDSHAKE_REFUSED, /* the collector refused this agent's key */
-    GLCI_DEV_HANDSHAKE_FAILED   /* wrong collector key, protocol error */
+    GLCI_DEV_HANDSHAKE_FAILED,  /* wrong collector key, protocol error */
+    GLCI_DEV_RETRY_DUE          /* timer: a refused handshake's wait may be over */
 } glci_delivery_event_kind_t;
 
 typedef struct {
@@ -120,7 +130,8 @@ typedef enum {
     GLCI_DACT_CLASH_ABANDON,  /* the answers did not come: ask again */
     GLCI_DACT_CONNECT,
     GLCI_DACT_DISCONNECT,
-    GLCI_DACT_HANDSHAKE_FAIL
+    GLCI_DACT_HANDSHAKE_FAIL, /* close the socket, wait (backoff), state REFUSED */
+    GLCI_DACT_REBUILD         /* the wait is over: make the socket again and connect */
 } glci_delivery_action_kind_t;
 
 typedef struct {
@@ -137,6 +148,12 @@ typedef struct {
 #define GLCI_DELIVERY_BACKOFF_MIN_MS 1000
 #define GLCI_DELIVERY_BACKOFF_MAX_MS 60000
 
+/* The waits after a refused or failed handshake: from 1 s, doubling, at
+ * most 5 minutes (an operator fixing a key is seen within that), reset by
+ * a successful handshake. */
+#define GLCI_DELIVERY_RETRY_MIN_MS 1000
+#define GLCI_DELIVERY_RETRY_MAX_MS 300000
+
 /* The pause after a MALFORMED / FORBIDDEN / UNAVAILABLE answer. If a pause
  * is running (now < *until) nothing changes and 0 is returned: the other
  * answers of the same window neither lengthen it nor double the next one.
@@ -144,6 +161,11 @@ typedef struct {
  * chosen by rnd), *backoff_ms doubles up to GLCI_DELIVERY_BACKOFF_MAX_MS, and 1 is returned. A
  * successful ack resets *backoff_ms to 1000. */
 int glci_agent_backoff(int64_t *backoff_ms, int64_t *until, int64_t now, uint32_t rnd);
+
+/* The same rule with another cap: *backoff_ms doubles up to max_ms. The
+ * handshake retries use it with GLCI_DELIVERY_RETRY_MAX_MS. */
+int glci_agent_backoff_capped(int64_t *backoff_ms, int64_t *until, int64_t now, uint32_t rnd,
+                              int64_t max_ms);
 
 /* Decides what ev asks of a machine in d. Pure: reads only its arguments. */
 glci_delivery_action_t glci_delivery_decide(const glci_delivery_t *d,

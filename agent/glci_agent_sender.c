@@ -17,13 +17,20 @@
 #include "glci_alloc.h"
 #include "glci_keyfile.h"
 #include "glci_log.h"
+#include "glci_log_repeat.h"
 #include "glci_wire.h"
 
 #define S_POLL_OUTBOX_MS 200
 
 struct glci_agent_sender {
-    void *dealer, *monitor;
+    void *zctx;
+    void *dealer, *monitor;   /* NULL while REFUSED: the socket is made again at retry_at */
     glci_outbox_t *ob;
+    int insecure;
+    uint32_t heartbeat_ivl;
+    glci_key_t pub, sec, server;                  /* CURVE: this city's pair, the collector's */
+    char key_fp[GLCI_KEY_FP_LEN + 1];             /* of pub */
+    char server_fp[GLCI_KEY_FP_LEN + 1];          /* of server */
     char city[GLCI_CITY_ID_MAX + 1];
     char endpoint[256];
     char deadletter[GLCI_AGENT_PATH_MAX + 32];
@@ -38,6 +45,8 @@ struct glci_agent_sender {
     int64_t next_outbox_poll;
     int64_t last_ack_ms;      /* last ack, or when sending started */
     int64_t backoff_ms;       /* the next pause's base */
+    int64_t retry_ms;         /* the next handshake retry's base */
+    glci_log_repeat_t log_refused, log_failed;   /* one line per retry step */
     int64_t down_since;       /* not connected since (0: connected); see s_redial */
     int redialled;            /* dialled again in this outage (logged once) */
     /* RESTREAMING: the answers awaited until clash_deadline, and the batches
@@ -61,67 +70,65 @@ static void s_set_state(glci_agent_sender_t *s, const char *state)
                   glci_outbox_strerror(rc));
 }
 
+/* The same with why and when the next try is (a refused handshake):
+ * written every time, the detail changing with each try. */
+static void s_set_state_detail(glci_agent_sender_t *s, const char *state, const char *detail,
+                               int64_t retry_at)
+{
+    snprintf(s->state, sizeof s->state, "%s", state);
+    int rc = glci_outbox_set_state_detail(s->ob, state, detail, retry_at, s->now.unix_s);
+    if (rc != 0)
+        glci_warn("cannot record the connection state in the outbox: %s",
+                  glci_outbox_strerror(rc));
+}
+
 static int s_setsockopt_int(void *sock, int opt, int value)
 {
     return zmq_setsockopt(sock, opt, &value, sizeof value);
 }
 
-int glci_agent_sender_open(const glci_agent_config_t *cfg, glci_outbox_t *ob,
-                           void *zctx, const char *deadletter,
-                           glci_agent_sender_t **out, char *err, size_t errlen)
+/* Closes the DEALER and its monitor (linger 0). */
+static void s_socket_close(glci_agent_sender_t *s)
 {
-    glci_key_t pub, sec, server;
-    glci_agent_sender_t *s = NULL;
+    if (s->dealer) {
+        zmq_socket_monitor(s->dealer, NULL, 0);
+        zmq_close(s->dealer);
+        s->dealer = NULL;
+    }
+    if (s->monitor) {
+        zmq_close(s->monitor);
+        s->monitor = NULL;
+    }
+}
+
+/* Makes the DEALER and its monitor and connects: at open, and again after
+ * a refused or failed handshake (libzmq will not retry a refused one).
+ * 0, or -1 with the message in err. */
+static int s_socket_open(glci_agent_sender_t *s, char *err, size_t errlen)
+{
+    static unsigned s_count;
     char mon_ep[64];
     int rc;
-    static unsigned s_count;
-
-    *out = NULL;
-    if (cfg->insecure) {
-        if (!glci_agent_endpoint_is_local(cfg->collector)) {
-            snprintf(err, errlen, "insecure mode refuses collector endpoint '%s': only "
-                     "loopback or ipc:// is allowed", cfg->collector);
-            return GLCI_AGENT_EUSAGE;
-        }
-    } else {
-        if (glci_keyfile_read(cfg->key_file, &pub, &sec, err, errlen) != 0)
-            return GLCI_AGENT_EKEY;
-        if (glci_key_from_text_or_file(cfg->collector_key, &server, err, errlen) != 0)
-            return GLCI_AGENT_EKEY;
-    }
-
-    s = glci_xcalloc(1, sizeof *s);
-    s->ob = ob;
-    snprintf(s->city, sizeof s->city, "%s", cfg->city);
-    snprintf(s->endpoint, sizeof s->endpoint, "%s", cfg->collector);
-    snprintf(s->deadletter, sizeof s->deadletter, "%s", deadletter);
-    snprintf(s->spool, sizeof s->spool, "%s", cfg->spool);
-    s->stream = glci_outbox_stream(ob);
-    s->window = cfg->window;
-    s->ack_timeout_ms = 4 * (int64_t)cfg->heartbeat_ivl + 10000;
-    s->backoff_ms = GLCI_DELIVERY_BACKOFF_MIN_MS;
-
-    s->dealer = zmq_socket(zctx, ZMQ_DEALER);
+    s->dealer = zmq_socket(s->zctx, ZMQ_DEALER);
     if (!s->dealer)
         goto zmq_fail;
     rc = s_setsockopt_int(s->dealer, ZMQ_LINGER, 0);
     rc |= s_setsockopt_int(s->dealer, ZMQ_IMMEDIATE, 1);
-    rc |= s_setsockopt_int(s->dealer, ZMQ_SNDHWM, (int)cfg->window + 16);
-    rc |= s_setsockopt_int(s->dealer, ZMQ_RCVHWM, (int)cfg->window * 4 + 64);
-    rc |= s_setsockopt_int(s->dealer, ZMQ_HEARTBEAT_IVL, (int)cfg->heartbeat_ivl);
-    rc |= s_setsockopt_int(s->dealer, ZMQ_HEARTBEAT_TIMEOUT, 3 * (int)cfg->heartbeat_ivl);
-    rc |= s_setsockopt_int(s->dealer, ZMQ_HEARTBEAT_TTL, 3 * (int)cfg->heartbeat_ivl);
+    rc |= s_setsockopt_int(s->dealer, ZMQ_SNDHWM, (int)s->window + 16);
+    rc |= s_setsockopt_int(s->dealer, ZMQ_RCVHWM, (int)s->window * 4 + 64);
+    rc |= s_setsockopt_int(s->dealer, ZMQ_HEARTBEAT_IVL, (int)s->heartbeat_ivl);
+    rc |= s_setsockopt_int(s->dealer, ZMQ_HEARTBEAT_TIMEOUT, 3 * (int)s->heartbeat_ivl);
+    rc |= s_setsockopt_int(s->dealer, ZMQ_HEARTBEAT_TTL, 3 * (int)s->heartbeat_ivl);
     rc |= s_setsockopt_int(s->dealer, ZMQ_RECONNECT_IVL, 100);
     rc |= s_setsockopt_int(s->dealer, ZMQ_RECONNECT_IVL_MAX, 5000);
     rc |= s_setsockopt_int(s->dealer, ZMQ_HANDSHAKE_IVL, 10000);
     /* An ack is small; refuse anything huge from a hostile peer. */
     int64_t maxmsg = 4 << 20;
     rc |= zmq_setsockopt(s->dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
-    if (!cfg->insecure) {
-        rc |= zmq_setsockopt(s->dealer, ZMQ_CURVE_SERVERKEY, server.z85, GLCI_Z85_KEY_LEN + 1);
-        rc |= zmq_setsockopt(s->dealer, ZMQ_CURVE_PUBLICKEY, pub.z85, GLCI_Z85_KEY_LEN + 1);
-        rc |= zmq_setsockopt(s->dealer, ZMQ_CURVE_SECRETKEY, sec.z85, GLCI_Z85_KEY_LEN + 1);
-        sodium_memzero(&sec, sizeof sec);
+    if (!s->insecure) {
+        rc |= zmq_setsockopt(s->dealer, ZMQ_CURVE_SERVERKEY, s->server.z85, GLCI_Z85_KEY_LEN + 1);
+        rc |= zmq_setsockopt(s->dealer, ZMQ_CURVE_PUBLICKEY, s->pub.z85, GLCI_Z85_KEY_LEN + 1);
+        rc |= zmq_setsockopt(s->dealer, ZMQ_CURVE_SECRETKEY, s->sec.z85, GLCI_Z85_KEY_LEN + 1);
     }
     if (rc != 0)
         goto zmq_fail;
@@ -133,15 +140,66 @@ int glci_agent_sender_open(const glci_agent_config_t *cfg, glci_outbox_t *ob,
                            ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
                            ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0)
         goto zmq_fail;
-    s->monitor = zmq_socket(zctx, ZMQ_PAIR);
+    s->monitor = zmq_socket(s->zctx, ZMQ_PAIR);
     if (!s->monitor || s_setsockopt_int(s->monitor, ZMQ_LINGER, 0) != 0 ||
         zmq_connect(s->monitor, mon_ep) != 0)
         goto zmq_fail;
-    if (zmq_connect(s->dealer, cfg->collector) != 0) {
-        snprintf(err, errlen, "collector endpoint '%s': %s", cfg->collector,
+    if (zmq_connect(s->dealer, s->endpoint) != 0) {
+        snprintf(err, errlen, "collector endpoint '%s': %s", s->endpoint,
                  zmq_strerror(zmq_errno()));
-        glci_agent_sender_close(&s);
+        s_socket_close(s);
+        return -1;
+    }
+    return 0;
+
+zmq_fail:
+    snprintf(err, errlen, "cannot set up the connection to %s: %s", s->endpoint,
+             zmq_strerror(zmq_errno()));
+    s_socket_close(s);
+    return -1;
+}
+
+int glci_agent_sender_open(const glci_agent_config_t *cfg, glci_outbox_t *ob,
+                           void *zctx, const char *deadletter,
+                           glci_agent_sender_t **out, char *err, size_t errlen)
+{
+    glci_agent_sender_t *s = NULL;
+
+    *out = NULL;
+    if (cfg->insecure && !glci_agent_endpoint_is_local(cfg->collector)) {
+        snprintf(err, errlen, "insecure mode refuses collector endpoint '%s': only "
+                 "loopback or ipc:// is allowed", cfg->collector);
         return GLCI_AGENT_EUSAGE;
+    }
+    s = glci_xcalloc(1, sizeof *s);
+    if (!cfg->insecure) {
+        if (glci_keyfile_read(cfg->key_file, &s->pub, &s->sec, err, errlen) != 0 ||
+            glci_key_from_text_or_file(cfg->collector_key, &s->server, err, errlen) != 0) {
+            sodium_memzero(s, sizeof *s);
+            free(s);
+            return GLCI_AGENT_EKEY;
+        }
+        glci_key_fingerprint(&s->pub, s->key_fp);
+        glci_key_fingerprint(&s->server, s->server_fp);
+    }
+    s->zctx = zctx;
+    s->insecure = cfg->insecure;
+    s->heartbeat_ivl = cfg->heartbeat_ivl;
+    s->ob = ob;
+    snprintf(s->city, sizeof s->city, "%s", cfg->city);
+    snprintf(s->endpoint, sizeof s->endpoint, "%s", cfg->collector);
+    snprintf(s->deadletter, sizeof s->deadletter, "%s", deadletter);
+    snprintf(s->spool, sizeof s->spool, "%s", cfg->spool);
+    s->stream = glci_outbox_stream(ob);
+    s->window = cfg->window;
+    s->ack_timeout_ms = 4 * (int64_t)cfg->heartbeat_ivl + 10000;
+    s->backoff_ms = GLCI_DELIVERY_BACKOFF_MIN_MS;
+    s->retry_ms = GLCI_DELIVERY_RETRY_MIN_MS;
+
+    if (s_socket_open(s, err, errlen) != 0) {
+        int usage = strncmp(err, "collector endpoint", 18) == 0;
+        glci_agent_sender_close(&s);
+        return usage ? GLCI_AGENT_EUSAGE : GLCI_AGENT_ENET;
     }
 
     if (glci_outbox_next_seq(ob, &s->next_seq) != 0 ||
@@ -156,12 +214,6 @@ int glci_agent_sender_open(const glci_agent_config_t *cfg, glci_outbox_t *ob,
     s_set_state(s, "connecting");
     *out = s;
     return GLCI_AGENT_OK;
-
-zmq_fail:
-    snprintf(err, errlen, "cannot set up the connection to %s: %s", cfg->collector,
-             zmq_strerror(zmq_errno()));
-    glci_agent_sender_close(&s);
-    return GLCI_AGENT_ENET;
 }
 
 void glci_agent_sender_close(glci_agent_sender_t **self)
@@ -169,13 +221,9 @@ void glci_agent_sender_close(glci_agent_sender_t **self)
     if (!self || !*self)
         return;
     glci_agent_sender_t *s = *self;
-    if (s->dealer) {
-        zmq_socket_monitor(s->dealer, NULL, 0);
-        zmq_close(s->dealer);
-    }
-    if (s->monitor)
-        zmq_close(s->monitor);
+    s_socket_close(s);
     free(s->drop);
+    sodium_memzero(s, sizeof *s);
     free(s);
     *self = NULL;
 }
@@ -183,15 +231,17 @@ void glci_agent_sender_close(glci_agent_sender_t **self)
 void glci_agent_sender_poll_items(glci_agent_sender_t *s, zmq_pollitem_t *items)
 {
     memset(items, 0, GLCI_AGENT_SENDER_NPOLL * sizeof *items);
-    items[0].socket = s->dealer;
-    items[0].events = ZMQ_POLLIN;
-    items[1].socket = s->monitor;
-    items[1].events = ZMQ_POLLIN;
+    /* no socket while refused: poll(2) skips a negative descriptor */
+    for (int i = 0; i < GLCI_AGENT_SENDER_NPOLL; i++) {
+        items[i].socket = i == 0 ? s->dealer : s->monitor;
+        items[i].fd = -1;
+        items[i].events = items[i].socket ? ZMQ_POLLIN : 0;
+    }
 }
 
 int glci_agent_sender_connected(const glci_agent_sender_t *s)
 {
-    return s->d.state != GLCI_DELIVERY_DISCONNECTED;
+    return s->d.state != GLCI_DELIVERY_DISCONNECTED && s->d.state != GLCI_DELIVERY_REFUSED;
 }
 
 glci_delivery_state_t glci_agent_sender_state(const glci_agent_sender_t *s)
@@ -376,6 +426,11 @@ static void s_do_rewind(glci_agent_sender_t *s, uint64_t target, int64_t now, in
 
 static void s_do_connect(glci_agent_sender_t *s, int64_t now)
 {
+    /* the refusals that were only counted are summed up first */
+    glci_log_repeat_end(&s->log_refused, now);
+    glci_log_repeat_end(&s->log_failed, now);
+    s->retry_ms = GLCI_DELIVERY_RETRY_MIN_MS;
+    s->d.retry_at = 0;
     glci_info("connected to %s; resending from batch %llu", s->endpoint,
               (unsigned long long)s->d.base);
     s->d.state = now < s->d.pause_until ? GLCI_DELIVERY_PAUSED : s_sending_state(s);
@@ -399,19 +454,61 @@ static void s_do_disconnect(glci_agent_sender_t *s)
     s_set_state(s, "disconnected");
 }
 
-static void s_do_handshake_fail(glci_agent_sender_t *s, glci_delivery_event_kind_t kind)
+/* A refused handshake (the collector does not know this agent's key, or
+ * its city is revoked) or a failed one (the collector's key is not the one
+ * configured, or something else answers there): libzmq gives up on the
+ * first and retries the second every few hundred milliseconds, so the
+ * socket is closed either way and made again at retry_at, after a
+ * jittered wait doubling from 1 s to 5 minutes. Logged once per wait
+ * (glci_log_repeat); `status` shows the reason and the next try. */
+static void s_do_handshake_fail(glci_agent_sender_t *s, glci_delivery_event_kind_t kind,
+                                int64_t now)
 {
+    s_socket_close(s);
+    int64_t until = 0;
+    glci_agent_backoff_capped(&s->retry_ms, &until, now, randombytes_random(),
+                              GLCI_DELIVERY_RETRY_MAX_MS);
+    s->d.state = GLCI_DELIVERY_REFUSED;
+    s->d.retry_at = until;
+    s->d.next_send = s->d.base;
+    s->n_drop = 0;
+    int64_t wait_ms = until - now;
+    char detail[256];
     if (kind == GLCI_DEV_HANDSHAKE_REFUSED) {
-        glci_error("the collector at %s refused this agent's key (not registered, or "
-                   "the city is revoked); retrying", s->endpoint);
-        s_set_state(s, "refused");
+        snprintf(detail, sizeof detail, "the collector refused this agent's key %s (not "
+                 "registered, or the city is revoked)", s->key_fp);
+        glci_log_repeat(&s->log_refused, now, wait_ms, GLCI_LOG_ERROR,
+                        "the collector at %s refused this agent's key %s (not registered, "
+                        "or the city is revoked); next try in %lld s", s->endpoint, s->key_fp,
+                        (long long)((wait_ms + 999) / 1000));
+        s_set_state_detail(s, "refused", detail, s->now.unix_s + (wait_ms + 999) / 1000);
     } else {
-        glci_error("handshake with %s failed (wrong collector key?); retrying", s->endpoint);
-        s_set_state(s, "handshake-failed");
+        snprintf(detail, sizeof detail, "the handshake with the collector failed: its key is "
+                 "not %s (collector_key), or no glci collector answers there",
+                 s->server_fp);
+        glci_log_repeat(&s->log_failed, now, wait_ms, GLCI_LOG_ERROR,
+                        "handshake with %s failed: the collector's key is not %s "
+                        "(collector_key), or no glci collector answers there; next try in "
+                        "%lld s", s->endpoint, s->server_fp,
+                        (long long)((wait_ms + 999) / 1000));
+        s_set_state_detail(s, "handshake-failed", detail,
+                           s->now.unix_s + (wait_ms + 999) / 1000);
     }
+}
+
+/* The wait after a refused handshake is over: a new socket connects. The
+ * state `status` shows stays until the handshake's outcome is known. */
+static void s_do_rebuild(glci_agent_sender_t *s)
+{
+    char err[512];
     s->d.state = GLCI_DELIVERY_DISCONNECTED;
     if (!s->down_since)
         s->down_since = s->now.ms;
+    if (s_socket_open(s, err, sizeof err) != 0) {
+        /* as a failed handshake: wait, then try again */
+        glci_error("%s", err);
+        s_do_handshake_fail(s, GLCI_DEV_HANDSHAKE_FAILED, s->now.ms);
+    }
 }
 
 /* After a move onto a new stream (a rebase or a clash), from batch 1 of it:
@@ -746,34 +843,55 @@ static int s_handle(glci_agent_sender_t *s, const glci_delivery_event_t *ev,
         s_do_disconnect(s);
         return GLCI_AGENT_OK;
     case GLCI_DACT_HANDSHAKE_FAIL:
-        s_do_handshake_fail(s, ev->kind);
+        s_do_handshake_fail(s, ev->kind, now->ms);
+        return GLCI_AGENT_OK;
+    case GLCI_DACT_REBUILD:
+        s_do_rebuild(s);
         return GLCI_AGENT_OK;
     }
     return GLCI_AGENT_OK;
 }
 
+int glci_agent_sender_same_keys(const glci_agent_sender_t *s, const glci_agent_config_t *cfg)
+{
+    if (cfg->insecure || s->insecure)
+        return cfg->insecure == s->insecure;
+    glci_key_t pub, server;
+    char err[512];
+    return glci_keyfile_read(cfg->key_file, &pub, NULL, err, sizeof err) == 0 &&
+           glci_key_from_text_or_file(cfg->collector_key, &server, err, sizeof err) == 0 &&
+           strcmp(pub.z85, s->pub.z85) == 0 && strcmp(server.z85, s->server.z85) == 0;
+}
+
+int glci_agent_monitor_read(void *monitor, uint16_t *event)
+{
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    if (zmq_msg_recv(&m, monitor, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&m);
+        return 0;
+    }
+    *event = 0;
+    if (zmq_msg_size(&m) >= 6)
+        memcpy(event, zmq_msg_data(&m), 2);
+    int more = zmq_msg_more(&m);
+    zmq_msg_close(&m);
+    while (more) {                 /* the endpoint frame */
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, monitor, 0) < 0)
+            more = 0;
+        else
+            more = zmq_msg_more(&m);
+        zmq_msg_close(&m);
+    }
+    return 1;
+}
+
 static void s_on_monitor(glci_agent_sender_t *s, const glci_agent_time_t *now)
 {
-    for (;;) {
-        zmq_msg_t m;
-        zmq_msg_init(&m);
-        if (zmq_msg_recv(&m, s->monitor, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&m);
-            return;
-        }
-        uint16_t event = 0;
-        if (zmq_msg_size(&m) >= 6)
-            memcpy(&event, zmq_msg_data(&m), 2);
-        int more = zmq_msg_more(&m);
-        zmq_msg_close(&m);
-        while (more) {                 /* the endpoint frame */
-            zmq_msg_init(&m);
-            if (zmq_msg_recv(&m, s->monitor, 0) < 0)
-                more = 0;
-            else
-                more = zmq_msg_more(&m);
-            zmq_msg_close(&m);
-        }
+    uint16_t event;
+    while (s->monitor && glci_agent_monitor_read(s->monitor, &event)) {
+        /* a handshake failure closes the monitor with the socket */
         glci_delivery_event_kind_t kind;
         switch (event) {
         case ZMQ_EVENT_HANDSHAKE_SUCCEEDED: kind = GLCI_DEV_CONNECTED; break;
@@ -837,10 +955,14 @@ static void s_redial(glci_agent_sender_t *s, int64_t now)
  * the ack timeout with batches in flight. */
 static void s_timers(glci_agent_sender_t *s, const glci_agent_time_t *now)
 {
-    if (s->d.state == GLCI_DELIVERY_DISCONNECTED && s->down_since &&
+    if (s->d.state == GLCI_DELIVERY_DISCONNECTED && s->dealer && s->down_since &&
         now->ms - s->down_since > s->ack_timeout_ms)
         s_redial(s, now->ms);
     glci_delivery_event_t ev = s_event(GLCI_DEV_TIMEOUT, now->ms);
+    if (s->d.state == GLCI_DELIVERY_REFUSED && now->ms >= s->d.retry_at) {
+        glci_delivery_event_t due = s_event(GLCI_DEV_RETRY_DUE, now->ms);
+        s_handle(s, &due, NULL, now);
+    }
     if (s->d.state == GLCI_DELIVERY_RESTREAMING && now->ms >= s->clash_deadline)
         s_handle(s, &ev, NULL, now);
     if (s->d.state == GLCI_DELIVERY_PAUSED && now->ms >= s->d.pause_until) {
@@ -865,10 +987,10 @@ int glci_agent_sender_step(glci_agent_sender_t *s, const zmq_pollitem_t *items,
 {
     int rc = GLCI_AGENT_OK;
     s->now = *now;
-    if (items[1].revents & ZMQ_POLLIN)
+    if (s->monitor && (items[1].revents & ZMQ_POLLIN))
         s_on_monitor(s, now);
-    if (items[0].revents & ZMQ_POLLIN) {
-        for (;;) {
+    if (s->dealer && (items[0].revents & ZMQ_POLLIN)) {
+        while (s->dealer) {
             zmq_msg_t m;
             zmq_msg_init(&m);
             if (zmq_msg_recv(&m, s->dealer, ZMQ_DONTWAIT) < 0) {
@@ -917,6 +1039,8 @@ long glci_agent_sender_timeout(const glci_agent_sender_t *s, int64_t now)
     int64_t t = s->next_outbox_poll - now;
     if (s->d.pause_until > now && s->d.pause_until - now < t)
         t = s->d.pause_until - now;
+    if (s->d.state == GLCI_DELIVERY_REFUSED && s->d.retry_at - now < t)
+        t = s->d.retry_at - now;
     if (s->dead.pending && s->dead.next_ms - now < t)
         t = s->dead.next_ms - now;
     if (t < 0)

@@ -91,6 +91,15 @@ void glci_agent_sender_kick(glci_agent_sender_t *s);
 /* 1 while a connection to the collector is up. */
 int glci_agent_sender_connected(const glci_agent_sender_t *s);
 
+/* 1 if cfg's key_file and collector_key hold the keys s uses now (read
+ * from their files again), 0 if either changed or cannot be read. */
+int glci_agent_sender_same_keys(const glci_agent_sender_t *s, const glci_agent_config_t *cfg);
+
+/* Reads one event of a ZeroMQ socket monitor (a PAIR connected to
+ * zmq_socket_monitor's endpoint) without waiting: 1 with its number in
+ * *event (ZMQ_EVENT_*), 0 if none waits. */
+int glci_agent_monitor_read(void *monitor, uint16_t *event);
+
 /* The delivery machine's state. */
 glci_delivery_state_t glci_agent_sender_state(const glci_agent_sender_t *s);
 

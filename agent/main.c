@@ -12,7 +12,7 @@
 
 int main(int argc, char **argv)
 {
-    static const char *const commands[] = {"run", "push", "status", "keygen"};
+    static const char *const commands[] = {"run", "push", "status", "keygen", "enrol"};
     glci_agent_config_t cfg;
     char err[1024];
     int n_rest = 0, status = 2;
@@ -59,6 +59,8 @@ int main(int argc, char **argv)
         status = glci_agent_cmd_status(&cfg, n_rest - 1, rest + 1);
     } else if (strcmp(command, "keygen") == 0) {
         status = glci_agent_cmd_keygen(&cfg, n_rest - 1, rest + 1);
+    } else if (strcmp(command, "enrol") == 0) {
+        status = glci_agent_cmd_enrol(&cfg, n_rest - 1, rest + 1);
     } else {
         fprintf(stderr, "glci-agent: unknown command '%s' (see glci-agent --help)\n", command);
     }

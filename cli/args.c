@@ -143,3 +143,10 @@ int glci_args_limit(const glci_cmd_t *cmd, const char *text, size_t *out)
     *out = (size_t)v;
     return 0;
 }
+
+int glci_usage_bad_city(const glci_cmd_t *cmd, const char *id)
+{
+    char why[256];
+    glci_city_id_check(id, why, sizeof why);
+    return glci_usage_error(cmd, "%s", why);
+}

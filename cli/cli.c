@@ -14,8 +14,10 @@
 
 static const glci_cmd_t *const s_cmds[] = {
     &glci_cmd_init, &glci_cmd_collector_key, &glci_cmd_city_add,
-    &glci_cmd_city_list, &glci_cmd_city_revoke, &glci_cmd_city_key_add,
-    &glci_cmd_city_key_remove, &glci_cmd_rank, &glci_cmd_show,
+    &glci_cmd_city_list, &glci_cmd_city_show, &glci_cmd_city_revoke,
+    &glci_cmd_city_reinstate, &glci_cmd_city_key_add, &glci_cmd_city_key_remove,
+    &glci_cmd_city_invite, &glci_cmd_city_invites, &glci_cmd_keys_refused,
+    &glci_cmd_rank, &glci_cmd_show,
     &glci_cmd_history, &glci_cmd_export, &glci_cmd_status, &glci_cmd_rejects,
     &glci_cmd_verify, &glci_cmd_backup, &glci_cmd_framework, &glci_cmd_trend,
     &glci_cmd_peers, &glci_cmd_sensitivity, &glci_cmd_report,
@@ -42,12 +44,40 @@ static void s_program_help(void)
            GLCI_DEFAULT_STORE);
 }
 
-static void s_city_help(void)
+/* Commands of two words: "city add", "keys refused". */
+static const char *const s_groups[] = {"city", "keys"};
+
+static int s_is_group(const char *word)
 {
-    printf("usage: glci city add|list|revoke|key-add|key-remove ...\n\n"
-           "Cities and their agents' keys:\n");
+    for (size_t i = 0; i < sizeof s_groups / sizeof s_groups[0]; i++)
+        if (strcmp(word, s_groups[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* "add, list, ..." of a group, into buf. */
+static void s_group_subs(const char *group, char *buf, size_t len)
+{
+    size_t n = strlen(group), used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < S_N_CMDS && used < len; i++)
+        if (strncmp(s_cmds[i]->name, group, n) == 0 && s_cmds[i]->name[n] == ' ') {
+            int w = snprintf(buf + used, len - used, "%s%s", used ? ", " : "",
+                             s_cmds[i]->name + n + 1);
+            used += w > 0 ? (size_t)w : 0;
+        }
+}
+
+static void s_group_help(const char *group)
+{
+    char subs[256];
+    s_group_subs(group, subs, sizeof subs);
+    printf("usage: glci %s SUBCOMMAND ... (%s)\n\n%s:\n", group, subs,
+           strcmp(group, "city") == 0 ? "Cities and their agents' keys"
+                                      : "Keys the collector has seen");
+    size_t n = strlen(group);
     for (size_t i = 0; i < S_N_CMDS; i++)
-        if (strncmp(s_cmds[i]->name, "city ", 5) == 0)
+        if (strncmp(s_cmds[i]->name, group, n) == 0 && s_cmds[i]->name[n] == ' ')
             printf("  glci %s\n      %s\n", s_cmds[i]->usage, s_cmds[i]->summary);
 }
 
@@ -140,15 +170,15 @@ int glci_cli_main(int argc, char **argv)
         strcmp(rest[0], "help") == 0) {
         const glci_cmd_t *c = n > 1 ? s_lookup(rest[1]) : NULL;
         char name[32];
-        if (n > 2 && strcmp(rest[1], "city") == 0) {
-            snprintf(name, sizeof name, "city %s", rest[2]);
+        if (n > 2 && s_is_group(rest[1])) {
+            snprintf(name, sizeof name, "%s %s", rest[1], rest[2]);
             c = s_lookup(name);
         }
         if (c) {
             char *help_argv[] = {(char *)"--help", NULL};
             rc = c->run(c, &cli, 1, help_argv);
-        } else if (n > 1 && strcmp(rest[1], "city") == 0) {
-            s_city_help();
+        } else if (n > 1 && s_is_group(rest[1])) {
+            s_group_help(rest[1]);
             rc = GLCI_EXIT_OK;
         } else if (n > 1) {
             rc = s_program_usage("unknown command '%s'", rest[1]);
@@ -165,23 +195,23 @@ int glci_cli_main(int argc, char **argv)
     }
     const glci_cmd_t *cmd = NULL;
     int skip = 1;
-    if (strcmp(rest[0], "city") == 0) {
+    if (s_is_group(rest[0])) {
+        char subs[256];
+        s_group_subs(rest[0], subs, sizeof subs);
         if (n < 2) {
-            rc = s_program_usage("%s", "city needs a subcommand: add, list, revoke, key-add "
-                                       "or key-remove");
+            rc = s_program_usage("%s needs a subcommand: %s", rest[0], subs);
             goto done;
         }
         if (strcmp(rest[1], "--help") == 0 || strcmp(rest[1], "-h") == 0) {
-            s_city_help();
+            s_group_help(rest[0]);
             rc = GLCI_EXIT_OK;
             goto done;
         }
         char name[64];
-        snprintf(name, sizeof name, "city %s", rest[1]);
+        snprintf(name, sizeof name, "%s %s", rest[0], rest[1]);
         cmd = s_lookup(name);
         if (!cmd) {
-            rc = s_program_usage("unknown city subcommand '%s' (add, list, revoke, key-add "
-                                 "or key-remove)", rest[1]);
+            rc = s_program_usage("unknown %s subcommand '%s' (%s)", rest[0], rest[1], subs);
             goto done;
         }
         skip = 2;

@@ -75,6 +75,10 @@ int glci_args_parse(const glci_cmd_t *cmd, int argc, char **argv,
 int glci_usage_error(const glci_cmd_t *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* A city id the store refuses: its message (glci_city_id_check) as a
+ * usage error; returns 2. */
+int glci_usage_bad_city(const glci_cmd_t *cmd, const char *id);
+
 /* Prints "glci CMD: MESSAGE" on stderr; returns 1. */
 int glci_fail(const glci_cmd_t *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -156,6 +160,8 @@ void glci_city_list_release(glci_city_list_t *l);
 extern const glci_cmd_t glci_cmd_init, glci_cmd_collector_key,
     glci_cmd_city_add, glci_cmd_city_list, glci_cmd_city_revoke,
     glci_cmd_city_key_add, glci_cmd_city_key_remove,
+    glci_cmd_city_invite, glci_cmd_city_invites, glci_cmd_city_show,
+    glci_cmd_city_reinstate, glci_cmd_keys_refused,
     glci_cmd_rank, glci_cmd_show, glci_cmd_history, glci_cmd_export,
     glci_cmd_status, glci_cmd_rejects, glci_cmd_verify, glci_cmd_backup,
     glci_cmd_framework, glci_cmd_trend, glci_cmd_peers, glci_cmd_sensitivity,
@@ -169,6 +175,14 @@ extern const glci_cmd_t glci_cmd_init, glci_cmd_collector_key,
 int glci_export_xlsx(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_view_t *v,
                      const glci_framework_t *fw, int32_t first, int32_t last,
                      int with_period, const char *path);
+
+/* An enrolment string for city id (cmd_enrol.c): with name and country the
+ * city is registered in the same transaction (city add --invite), else it
+ * must exist (city invite). expires and host are the options' text or NULL.
+ * Prints the string (or the failure) and returns the exit status. */
+int glci_cli_invite(const glci_cmd_t *cmd, const glci_cli_t *cli, const char *id,
+                    const char *name, const char *country, const char *expires,
+                    const char *host);
 
 /* The program: parses the global options, dispatches, returns the exit
  * status. */

@@ -12,7 +12,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *const s_key_files[] = {"collector.pub", "collector.key"};
+#include "glci_text.h"
+
+/* Every key file the collector may use: the pair in use and, during a
+ * rotation, the previous pair (glci collector-key rotate). */
+static const char *const s_key_files[] = {"collector.pub", "collector.key",
+                                          "collector.previous.pub",
+                                          "collector.previous.key"};
 
 /* Copies dir/name to dest/name with the source's permission bits (the secret
  * key stays 0600), never over an existing file. Returns 1 if copied, 0 if
@@ -88,6 +94,36 @@ static int s_copy_keys(const char *dir, const char *dest, int *copied, char *err
     return 0;
 }
 
+/* Makes the folders above dest that are missing, mode 0700 (a backup is as
+ * private as the store). 0, or -1 with a line saying what to do. */
+static int s_make_parents(const char *dest, char *err, size_t errlen)
+{
+    char path[4096];
+    if ((size_t)snprintf(path, sizeof path, "%s", dest) >= sizeof path) {
+        glci_errf(err, errlen, "%s: path too long", dest);
+        return -1;
+    }
+    char *last = strrchr(path, '/');
+    if (!last || last == path)
+        return 0;
+    *last = '\0';
+    for (char *p = path + 1;; p++) {
+        int end = *p == '\0';
+        if (*p != '/' && !end)
+            continue;
+        *p = '\0';
+        if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+            glci_errf(err, errlen, "cannot create the folder %s: %s (as root: install -d -o "
+                      "glci -g glci -m 0700 %s)", path, strerror(errno), path);
+            return -1;
+        }
+        if (end)
+            break;
+        *p = '/';
+    }
+    return 0;
+}
+
 static int s_backup(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char **argv)
 {
     const char *pos[1];
@@ -96,6 +132,9 @@ static int s_backup(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char
         return rc == GLCI_ARGS_HELP ? GLCI_EXIT_OK : GLCI_EXIT_USAGE;
     if (!*pos[0])
         return glci_usage_error(cmd, "DEST must not be empty");
+    char why[4608];
+    if (s_make_parents(pos[0], why, sizeof why) != 0)
+        return glci_fail(cmd, "%s", why);
     glci_store_t *st = NULL;
     if (glci_cli_open(cmd, cli, 1, &st) != 0)
         return GLCI_EXIT_FAIL;
@@ -136,10 +175,12 @@ const glci_cmd_t glci_cmd_backup = {
     .summary = "consistent compacted hot copy, verified",
     .help = "Copies the store into the folder DEST (created if missing; it must be\n"
             "empty) as one consistent, compacted snapshot while the collector keeps\n"
-            "running, then opens the copy and verifies it. The collector's key\n"
-            "files (collector.pub, and collector.key with its mode 0600) are copied\n"
-            "too: keep DEST as private as the store. To restore, stop the collector\n"
-            "and point --store at the copy.",
+            "running, then opens the copy and verifies it. Missing folders above\n"
+            "DEST are made (mode 0700). DEST is made 0700 and its files 0600. The\n"
+            "collector's key files (collector.pub, collector.key, and during a\n"
+            "rotation collector.previous.pub and .key) are copied too: keep DEST as\n"
+            "private as the store. To restore, stop the collector and copy DEST in\n"
+            "place of the store (docs/OPERATIONS.md).",
     .pos = {"DEST"},
     .run = s_backup,
 };

@@ -12,14 +12,6 @@
 
 #include "glci_keyfile.h"
 
-/* A city id the store refuses: its message, as a usage error. */
-static int s_bad_id(const glci_cmd_t *cmd, const char *id)
-{
-    char why[256];
-    glci_city_id_check(id, why, sizeof why);
-    return glci_usage_error(cmd, "%s", why);
-}
-
 /* Checks the pair --public-key Z85 | --key-out FILE of city add and
  * key-add: exactly one, a valid key, a non-empty file name. Returns
  * GLCI_EXIT_OK or the usage error's exit status. */
@@ -28,7 +20,8 @@ static int s_key_opts(const glci_cmd_t *cmd, const glci_opt_t *pk, const glci_op
     if (pk->seen && out->seen)
         return glci_usage_error(cmd, "give either --public-key or --key-out, not both");
     if (!pk->seen && !out->seen)
-        return glci_usage_error(cmd, "give --public-key Z85 or --key-out FILE");
+        return glci_usage_error(cmd, "give --public-key Z85 or --key-out FILE%s",
+                                strcmp(cmd->name, "city add") == 0 ? " (or --invite)" : "");
     if (pk->seen && !glci_key_valid(pk->value))
         return glci_usage_error(cmd, "invalid public key '%s' (40 characters of Z85 text)",
                                 pk->value);
@@ -70,9 +63,12 @@ static int s_add(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char **
         {.name = "country", .has_arg = 1},
         {.name = "public-key", .has_arg = 1},
         {.name = "key-out", .has_arg = 1},
+        {.name = "invite", .has_arg = 0},
+        {.name = "expires", .has_arg = 1},
+        {.name = "host", .has_arg = 1},
     };
     const char *pos[1];
-    int rc = glci_args_parse(cmd, argc, argv, opts, 4, pos, 1, 1, NULL);
+    int rc = glci_args_parse(cmd, argc, argv, opts, 7, pos, 1, 1, NULL);
     if (rc != GLCI_ARGS_OK)
         return rc == GLCI_ARGS_HELP ? GLCI_EXIT_OK : GLCI_EXIT_USAGE;
     const char *id = pos[0];
@@ -86,6 +82,17 @@ static int s_add(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char **
         return glci_usage_error(cmd, "missing --country CC");
     if (glci_city_check(id, opts[0].value, opts[1].value, country, why, sizeof why) != 0)
         return glci_usage_error(cmd, "%s", why);
+    if (opts[4].seen) {
+        /* the city's agent makes its own key when it enrols */
+        if (opts[2].seen || opts[3].seen)
+            return glci_usage_error(cmd, "--invite makes no key here: give it without "
+                                    "--public-key or --key-out");
+        return glci_cli_invite(cmd, cli, id, opts[0].value, country,
+                               opts[5].seen ? opts[5].value : NULL,
+                               opts[6].seen ? opts[6].value : NULL);
+    }
+    if (opts[5].seen || opts[6].seen)
+        return glci_usage_error(cmd, "--expires and --host go with --invite");
     rc = s_key_opts(cmd, &opts[2], &opts[3]);
     if (rc != GLCI_EXIT_OK)
         return rc;
@@ -100,18 +107,17 @@ static int s_add(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char **
     if (s_key_make(cmd, opts[2].seen ? opts[2].value : NULL, key_out, &pub, &made_file) != 0)
         goto cleanup;
     rc = glci_store_city_add(st, id, opts[0].value, country, pub.z85, why, sizeof why);
-    if (rc == GLCI_STORE_EEXIST) {
-        glci_fail(cmd, "city '%s' or its public key is already registered", id);
-        goto cleanup;
-    }
     if (rc != 0) {
         glci_fail(cmd, "%s", why);
         goto cleanup;
     }
     made_file = 0;
+    char fp[GLCI_KEY_FP_LEN + 1];
+    glci_key_fingerprint(&pub, fp);
     if (cli->format == GLCI_FMT_JSON) {
-        json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", id, "name", opts[0].value,
-                              "country", country, "public_key", pub.z85, "key_file",
+        json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "id", id, "name",
+                              opts[0].value, "country", country, "public_key", pub.z85,
+                              "fingerprint", fp, "key_file",
                               key_out ? json_string(key_out) : json_null());
         status = glci_json_print(&j, stdout) == 0 ? GLCI_EXIT_OK : GLCI_EXIT_FAIL;
     } else if (cli->format == GLCI_FMT_CSV) {
@@ -124,7 +130,10 @@ static int s_add(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char **
     } else {
         if (key_out)
             fprintf(stderr, "glci city add: city '%s' registered; its secret key is in %s "
-                            "(give it to the city's agent); public key:\n", id, key_out);
+                            "(give it to the city's agent); public key (fingerprint %s):\n",
+                    id, key_out, fp);
+        else
+            fprintf(stderr, "glci city add: city '%s' registered with key %s\n", id, fp);
         printf("%s\n", pub.z85);
         status = GLCI_EXIT_OK;
     }
@@ -196,7 +205,7 @@ static int s_key_add(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, cha
         return rc == GLCI_ARGS_HELP ? GLCI_EXIT_OK : GLCI_EXIT_USAGE;
     const char *id = pos[0];
     if (!glci_city_id_valid(id))
-        return s_bad_id(cmd, id);
+        return glci_usage_bad_city(cmd, id);
     rc = s_key_opts(cmd, &opts[0], &opts[1]);
     if (rc != GLCI_EXIT_OK)
         return rc;
@@ -246,7 +255,7 @@ static int s_key_remove(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, 
         return rc == GLCI_ARGS_HELP ? GLCI_EXIT_OK : GLCI_EXIT_USAGE;
     const char *id = pos[0];
     if (!glci_city_id_valid(id))
-        return s_bad_id(cmd, id);
+        return glci_usage_bad_city(cmd, id);
     if (!opts[0].seen)
         return glci_usage_error(cmd, "missing --public-key Z85 (the key to remove)");
     if (!glci_key_valid(opts[0].value))
@@ -388,17 +397,24 @@ static int s_revoke(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char
 
 const glci_cmd_t glci_cmd_city_add = {
     .name = "city add",
-    .usage = "city add ID --name NAME --country CC (--public-key Z85 | --key-out FILE)",
-    .summary = "register a city and its agent's key",
+    .usage = "city add ID --name NAME --country CC (--invite [--expires 14d] [--host NAME] | "
+             "--public-key Z85 | --key-out FILE)",
+    .summary = "register a city with an enrolment string or its agent's key",
     .help =
-        "Registers city ID (lower-case letters, digits, '.', '_', '-') with its\n"
-        "agent's public CURVE key. With --public-key the key the city made\n"
-        "(glci-agent keygen) is checked and registered; with --key-out the key\n"
-        "pair is made here, the secret key written to FILE (mode 0600, never\n"
-        "over an existing file) for the city's agent, and the public key printed.\n\n"
+        "Registers city ID (lower-case letters, digits, '.', '_', '-'). With\n"
+        "--invite, prints an enrolment string for the city's agent (`glci-agent\n"
+        "enrol STRING` on its machine makes the key pair and registers it; the\n"
+        "string works once, until it expires). Or with its agent's public CURVE\n"
+        "key: --public-key, the key the city made (glci-agent keygen), checked\n"
+        "and registered; --key-out, the pair made here, the secret key written to\n"
+        "FILE (mode 0600, never over an existing file) for the city's agent, and\n"
+        "the public key printed (its fingerprint on stderr).\n\n"
         "Options:\n"
         "  --name NAME        the city's name, as shown in league tables\n"
         "  --country CC       country code, e.g. IE\n"
+        "  --invite           print an enrolment string (see glci city invite --help)\n"
+        "  --expires D        with --invite: valid for D (default 14d)\n"
+        "  --host NAME        with --invite: the collector's host name for agents\n"
         "  --public-key Z85   the agent's public key (40 characters)\n"
         "  --key-out FILE     generate the pair; write the secret key file here",
     .pos = {"ID"},

@@ -115,8 +115,11 @@ static void s_table(const glci_framework_t *fw)
                 glci_table_cell(t, i->name);
                 glci_table_cell(t, i->unit);
                 glci_table_cell(t, i->direction == GLCI_DIR_LOWER ? "lower" : "higher");
-                glci_format_double(i->lower, a, sizeof a);
-                glci_format_double(i->upper, b, sizeof b);
+                /* the value scored 0, then the one scored 100, as the legend says:
+                 * for a `lower` indicator that is upper..lower (SPEC section 3) */
+                int low_better = i->direction == GLCI_DIR_LOWER;
+                glci_format_double(low_better ? i->upper : i->lower, a, sizeof a);
+                glci_format_double(low_better ? i->lower : i->upper, b, sizeof b);
                 glci_table_cellf(t, "%s..%s", a, b);
                 glci_format_double(i->min, a, sizeof a);
                 glci_format_double(i->max, b, sizeof b);

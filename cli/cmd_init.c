@@ -1,9 +1,12 @@
 /* glci init and glci collector-key: creating a store with its embedded
  * framework and the collector's CURVE key pair (DIR/collector.key, secret,
- * mode 0600; DIR/collector.pub), and printing that public key for the
- * cities' agents. */
+ * mode 0600; DIR/collector.pub), printing that public key for the cities'
+ * agents, and rotating it: `rotate` makes a new pair and installs it in
+ * their place, keeping the old one as DIR/collector.previous.key and .pub
+ * (served on previous_listen until `retire` removes it). */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,9 +22,11 @@ static void s_key_paths(const glci_cli_t *cli, char *sec, size_t sec_len,
 
 static int s_print_key(const glci_cli_t *cli, const char *pub_path, const glci_key_t *pub)
 {
+    char fp[GLCI_KEY_FP_LEN + 1];
+    glci_key_fingerprint(pub, fp);
     if (cli->format == GLCI_FMT_JSON) {
-        json_t *j = json_pack("{s:s, s:s, s:s}", "store", cli->store_dir,
-                              "public_key", pub->z85, "key_file", pub_path);
+        json_t *j = json_pack("{s:s, s:s, s:s, s:s}", "store", cli->store_dir,
+                              "public_key", pub->z85, "fingerprint", fp, "key_file", pub_path);
         return glci_json_print(&j, stdout) == 0 ? GLCI_EXIT_OK : GLCI_EXIT_FAIL;
     }
     if (cli->format == GLCI_FMT_CSV) {
@@ -64,31 +69,144 @@ static int s_init(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
     if (glci_keyfile_write_public(pub_path, &pub, err, sizeof err) != 0)
         return glci_fail(cmd, "%s", err);
     memset(&sec, 0, sizeof sec);
-    if (cli->format == GLCI_FMT_TABLE)
+    if (cli->format == GLCI_FMT_TABLE) {
+        char fp[GLCI_KEY_FP_LEN + 1];
+        glci_key_fingerprint(&pub, fp);
         fprintf(stderr, "glci init: store created at %s; collector public key "
-                        "(also in %s):\n", cli->store_dir, pub_path);
+                        "(also in %s; fingerprint %s):\n", cli->store_dir, pub_path, fp);
+    }
     return s_print_key(cli, pub_path, &pub);
+}
+
+static void s_previous_paths(const glci_cli_t *cli, char *sec, size_t sec_len,
+                             char *pub, size_t pub_len)
+{
+    snprintf(sec, sec_len, "%s/collector.previous.key", cli->store_dir);
+    snprintf(pub, pub_len, "%s/collector.previous.pub", cli->store_dir);
+}
+
+/* `rotate`: the new pair goes to .new files first, then the renames put the
+ * old pair aside and the new one in its place (each rename atomic; a crash
+ * between them leaves both pairs on disk, named, for an operator). */
+static int s_rotate(const glci_cmd_t *cmd, const glci_cli_t *cli)
+{
+    char sec_path[4096], pub_path[4096], psec[4096], ppub[4096], nsec[4200], npub[4200];
+    char err[512] = "";
+    s_key_paths(cli, sec_path, sizeof sec_path, pub_path, sizeof pub_path);
+    s_previous_paths(cli, psec, sizeof psec, ppub, sizeof ppub);
+    snprintf(nsec, sizeof nsec, "%s.new", sec_path);
+    snprintf(npub, sizeof npub, "%s.new", pub_path);
+    glci_key_t old_pub, old_sec, pub, sec;
+    if (glci_keyfile_read(sec_path, &old_pub, &old_sec, err, sizeof err) != 0)
+        return glci_fail(cmd, "%s", err);
+    memset(&old_sec, 0, sizeof old_sec);
+    if (access(psec, F_OK) == 0)
+        return glci_fail(cmd, "a rotation is under way (%s exists): once every agent has the "
+                         "key in use, retire the previous one (glci collector-key retire), "
+                         "then rotate again", psec);
+    unlink(nsec);                     /* left by a rotation that failed half-way */
+    unlink(npub);
+    if (glci_key_generate(&pub, &sec, err, sizeof err) != 0 ||
+        glci_keyfile_write_secret(nsec, &pub, &sec, err, sizeof err) != 0 ||
+        glci_keyfile_write_public(npub, &pub, err, sizeof err) != 0) {
+        memset(&sec, 0, sizeof sec);
+        unlink(nsec);
+        return glci_fail(cmd, "%s", err);
+    }
+    memset(&sec, 0, sizeof sec);
+    if (rename(sec_path, psec) != 0 || rename(pub_path, ppub) != 0 ||
+        rename(nsec, sec_path) != 0 || rename(npub, pub_path) != 0)
+        return glci_fail(cmd, "cannot install the new key in %s: %s (the files there say "
+                         "which step was done)", cli->store_dir, strerror(errno));
+    char fp[GLCI_KEY_FP_LEN + 1], old_fp[GLCI_KEY_FP_LEN + 1];
+    glci_key_fingerprint(&pub, fp);
+    glci_key_fingerprint(&old_pub, old_fp);
+    if (cli->format == GLCI_FMT_JSON) {
+        json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "store", cli->store_dir,
+                              "public_key", pub.z85, "fingerprint", fp, "key_file", pub_path,
+                              "previous_key", old_pub.z85, "previous_fingerprint", old_fp);
+        return glci_json_print(&j, stdout) == 0 ? GLCI_EXIT_OK : GLCI_EXIT_FAIL;
+    }
+    if (cli->format == GLCI_FMT_TABLE)
+        fprintf(stderr, "glci collector-key rotate: new collector key %s installed in %s; the "
+                "previous key %s is kept as %s. Reload the collector (systemctl reload "
+                "glci-collector) to serve the new key; give every agent the new "
+                "collector_key; then glci collector-key retire. New key:\n", fp,
+                cli->store_dir, old_fp, psec);
+    return s_print_key(cli, pub_path, &pub);
+}
+
+static int s_retire(const glci_cmd_t *cmd, const glci_cli_t *cli)
+{
+    char psec[4096], ppub[4096], err[512];
+    s_previous_paths(cli, psec, sizeof psec, ppub, sizeof ppub);
+    glci_key_t old;
+    if (access(psec, F_OK) != 0)
+        return glci_fail(cmd, "no previous collector key in %s: no rotation is under way",
+                         cli->store_dir);
+    if (glci_keyfile_read(psec, &old, NULL, err, sizeof err) != 0)
+        return glci_fail(cmd, "%s", err);
+    if (unlink(psec) != 0)
+        return glci_fail(cmd, "%s: %s", psec, strerror(errno));
+    unlink(ppub);
+    char fp[GLCI_KEY_FP_LEN + 1];
+    glci_key_fingerprint(&old, fp);
+    if (cli->format == GLCI_FMT_JSON) {
+        json_t *j = json_pack("{s:s, s:s, s:s}", "store", cli->store_dir, "retired_key",
+                              old.z85, "retired_fingerprint", fp);
+        return glci_json_print(&j, stdout) == 0 ? GLCI_EXIT_OK : GLCI_EXIT_FAIL;
+    }
+    if (cli->format == GLCI_FMT_CSV) {
+        printf("retired_key,retired_fingerprint\r\n");
+        glci_csv_field(stdout, old.z85);
+        printf(",%s\r\n", fp);
+        return GLCI_EXIT_OK;
+    }
+    printf("previous collector key %s retired; reload the collector (systemctl reload "
+           "glci-collector) to stop serving it\n", fp);
+    return GLCI_EXIT_OK;
 }
 
 static int s_collector_key(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc,
                            char **argv)
 {
-    int rc = glci_args_parse(cmd, argc, argv, NULL, 0, NULL, 0, 0, NULL);
+    const char *pos[1] = {NULL};
+    size_t n_pos = 0;
+    int rc = glci_args_parse(cmd, argc, argv, NULL, 0, pos, 0, 1, &n_pos);
     if (rc != GLCI_ARGS_OK)
         return rc == GLCI_ARGS_HELP ? GLCI_EXIT_OK : GLCI_EXIT_USAGE;
+    if (n_pos && strcmp(pos[0], "rotate") != 0 && strcmp(pos[0], "retire") != 0)
+        return glci_usage_error(cmd, "unknown action '%s' (rotate or retire)", pos[0]);
     glci_store_t *st = NULL;
     if (glci_cli_open(cmd, cli, 1, &st) != 0)
         return GLCI_EXIT_FAIL;
     glci_store_close(&st);
+    if (n_pos && strcmp(pos[0], "rotate") == 0)
+        return s_rotate(cmd, cli);
+    if (n_pos)
+        return s_retire(cmd, cli);
 
-    char sec_path[4096], pub_path[4096], err[512] = "";
+    char sec_path[4096], pub_path[4096], psec[4096], ppub[4096], err[512] = "";
     s_key_paths(cli, sec_path, sizeof sec_path, pub_path, sizeof pub_path);
-    glci_key_t pub;
+    s_previous_paths(cli, psec, sizeof psec, ppub, sizeof ppub);
+    glci_key_t pub, prev;
     if (access(pub_path, F_OK) != 0)
         return glci_fail(cmd, "no collector key at %s (the store was not made by glci init)",
                          pub_path);
     if (glci_keyfile_read(pub_path, &pub, NULL, err, sizeof err) != 0)
         return glci_fail(cmd, "%s", err);
+    int has_prev = glci_keyfile_read(ppub, &prev, NULL, err, sizeof err) == 0;
+    if (cli->format == GLCI_FMT_TABLE) {
+        char fp[GLCI_KEY_FP_LEN + 1], pfp[GLCI_KEY_FP_LEN + 1];
+        glci_key_fingerprint(&pub, fp);
+        if (has_prev) {
+            glci_key_fingerprint(&prev, pfp);
+            fprintf(stderr, "glci collector-key: key in use %s (%s); the previous key %s is "
+                    "kept until glci collector-key retire\n", fp, pub_path, pfp);
+        } else {
+            fprintf(stderr, "glci collector-key: key in use %s (%s)\n", fp, pub_path);
+        }
+    }
     return s_print_key(cli, pub_path, &pub);
 }
 
@@ -109,9 +227,18 @@ const glci_cmd_t glci_cmd_init = {
 
 const glci_cmd_t glci_cmd_collector_key = {
     .name = "collector-key",
-    .usage = "collector-key",
-    .summary = "print the collector's public key",
-    .help = "Prints the collector's public CURVE key (Z85) from collector.pub in the\n"
-            "store folder, for the agents' collector_key setting.",
+    .usage = "collector-key [rotate | retire]",
+    .summary = "print, rotate or retire the collector's public key",
+    .help = "Prints the collector's public CURVE key in use (Z85) from collector.pub\n"
+            "in the store folder, for the agents' collector_key setting, and its\n"
+            "fingerprint on stderr.\n\n"
+            "  rotate   makes a new key pair and installs it as collector.key and\n"
+            "           collector.pub; the old pair is kept as collector.previous.key\n"
+            "           and .pub. A reloaded collector serves the new key on listen and\n"
+            "           the previous one on previous_listen (when set) until it is\n"
+            "           retired. Needs no other program (docs/OPERATIONS.md).\n"
+            "  retire   removes the previous key once every agent has the new one;\n"
+            "           reload the collector to stop serving it.",
+    .pos = {"ACTION"},
     .run = s_collector_key,
 };

@@ -9,9 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_DEFAULT_FOCUS 3
-#define S_DEFAULT_PEERS 3
-
 typedef struct {
     const glci_framework_t *fw;
     glci_view_t *v;
@@ -205,7 +202,7 @@ static int s_peers(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char 
     if (rc != GLCI_ARGS_OK)
         return rc == GLCI_ARGS_HELP ? GLCI_EXIT_OK : GLCI_EXIT_USAGE;
     int32_t period = 0;
-    size_t limit = S_DEFAULT_FOCUS, max_peers = S_DEFAULT_PEERS;
+    size_t limit = GLCI_PEERS_DEFAULT_FOCUS, max_peers = GLCI_PEERS_DEFAULT_PEERS;
     if (opts[0].seen && glci_args_period(cmd, opts[0].value, &period) != 0)
         return GLCI_EXIT_USAGE;
     if (opts[1].seen && glci_args_limit(cmd, opts[1].value, &limit) != 0)

@@ -5,9 +5,11 @@
  * the static HTML site (--out DIR) or one city's printable profile
  * (--city ID --pdf FILE).
  *
- * Peers and lights come from the analysis module when it is there; until
- * then the model's peer and light fields stay empty and the pages leave
- * those parts out. --edition (published editions) is not offered yet. */
+ * The indicators' lights, the trend classes of the city's reporting rounds
+ * and its peers come from the analysis module (index/glci_analysis.h) with
+ * the functions and defaults of `glci show`, `glci trend` and `glci peers`,
+ * so the report says what those commands say. --edition (published
+ * editions) is not offered yet. */
 #include "cli.h"
 
 #include <stdio.h>
@@ -16,6 +18,7 @@
 #include <time.h>
 
 #include "glci_alloc.h"
+#include "glci_analysis.h"
 #include "glci_report.h"
 
 static int s_period_row_cmp(const void *key, const void *elem)
@@ -58,14 +61,104 @@ static int s_first_period(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_vie
     return 0;
 }
 
-/* Fills r for period from the view. Returns 0 or the exit status of a
+/* The results of one period of the trend, and its rows in id order. */
+typedef struct {
+    glci_period_t per;
+    const glci_period_row_t **by_id;
+} s_period_t;
+
+static void s_period_index(s_period_t *p)
+{
+    p->by_id = glci_xcalloc(p->per.n ? p->per.n : 1, sizeof *p->by_id);
+    for (size_t k = 0; k < p->per.n; k++)
+        p->by_id[k] = &p->per.rows[k];
+    qsort(p->by_id, p->per.n, sizeof *p->by_id, s_row_ptr_cmp);
+}
+
+/* City id's row in period p, or NULL. */
+static const glci_period_row_t *s_period_row(const s_period_t *p, const char *id)
+{
+    const glci_period_row_t *const *row =
+        p->per.n ? bsearch(id, p->by_id, p->per.n, sizeof *p->by_id, s_period_row_cmp) : NULL;
+    return row ? *row : NULL;
+}
+
+/* The lights of city c's indicators, as `glci show` gives them. */
+static void s_lights(const glci_framework_t *fw, glci_report_city_t *c,
+                     const glci_result_t *res)
+{
+    for (uint32_t i = 0; i < fw->n_ind; i++)
+        c->ind[i].light = glci_slot_light(&fw->ind[i], glci_result_slot_c(fw, res, i));
+}
+
+/* City c's trend as `glci trend` computes it: its reporting rounds among
+ * the n periods' results (ascending), each compared with the round before. */
+static void s_rounds(glci_report_t *r, glci_report_city_t *c, const s_period_t *periods,
+                     size_t n)
+{
+    const glci_framework_t *fw = r->fw;
+    const glci_result_t **rounds = glci_xcalloc(n ? n : 1, sizeof *rounds);
+    size_t m = 0;
+    for (size_t k = 0; k < n; k++) {
+        const glci_period_row_t *row = s_period_row(&periods[k], c->id);
+        if (row && glci_result_is_round(fw, row->result))
+            rounds[m++] = row->result;
+    }
+    glci_trend_cell_t *cells = glci_xcalloc(m ? m * glci_trend_n_nodes(fw) : 1, sizeof *cells);
+    glci_trend_compute(fw, rounds, m, cells);
+    glci_report_set_rounds(r, c, rounds, cells, m);
+    free(cells);
+    free(rounds);
+}
+
+/* The peers in period P of every city (only NULL) or of city only, as
+ * `glci peers` finds them (glci_peers_find's answer, over a network
+ * prepared once), with its defaults. Returns 0 or the exit status of a
  * failure it has printed. */
+static int s_peers(const glci_cmd_t *cmd, glci_report_t *r, const s_period_t *now,
+                   const char *only)
+{
+    const glci_framework_t *fw = r->fw;
+    size_t n = now->per.n;
+    glci_city_result_t *cities = glci_xcalloc(n ? n : 1, sizeof *cities);
+    for (size_t k = 0; k < n; k++)
+        cities[k] = (glci_city_result_t){now->per.rows[k].city, now->per.rows[k].result};
+    int status = 0;
+    glci_peers_net_t *net = NULL;
+    int rc = glci_peers_net_new(fw, cities, n, &net);
+    if (rc != 0)
+        status = glci_fail(cmd, "cannot compare the cities: %s", glci_index_strerror(rc));
+    for (size_t i = 0; i < r->n_cities && status == 0; i++) {
+        glci_report_city_t *c = &r->cities[i];
+        const glci_period_row_t *row = s_period_row(now, c->id);
+        if (!row || (only && strcmp(only, c->id) != 0))
+            continue;
+        glci_peers_t peers = {0};
+        rc = glci_peers_net_find(net, (size_t)(row - now->per.rows), GLCI_PEERS_DEFAULT_FOCUS,
+                                 GLCI_PEERS_DEFAULT_PEERS, &peers);
+        if (rc != 0)
+            status = glci_fail(cmd, "cannot find peers of '%s': %s", c->id,
+                               glci_index_strerror(rc));
+        else
+            glci_report_set_peers(r, c, &peers, cities);
+        glci_peers_release(&peers);
+    }
+    glci_peers_net_free(&net);
+    free(cities);
+    r->has_peers = status == 0;
+    return status;
+}
+
+/* Fills r for period from the view; with only (a profile), the trend and
+ * the peers of that city alone, which is all its profile shows. Returns 0
+ * or the exit status of a failure it has printed. */
 static int s_fill(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_view_t *v,
-                  const glci_framework_t *fw, int32_t period, glci_report_t *r)
+                  const glci_framework_t *fw, int32_t period, const char *only,
+                  glci_report_t *r)
 {
     glci_city_list_t cities = {0};
-    glci_period_t per = {0};
-    const glci_period_row_t **by_id = NULL;
+    s_period_t *periods = NULL;
+    size_t n_loaded = 0;
     int status = GLCI_EXIT_FAIL;
     int32_t first = period;
     if (s_first_period(cmd, cli, v, period, &first) != 0)
@@ -76,46 +169,52 @@ static int s_fill(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_view_t *v,
         glci_cli_store_fail(cmd, cli, rc, "cannot read the cities");
         goto cleanup;
     }
-    rc = glci_period_load(v, fw, period, &per);
-    if (rc != 0) {
-        glci_cli_store_fail(cmd, cli, rc, "cannot read the results");
-        goto cleanup;
+    /* Every period of the trend, the report's last; each result is a copy. */
+    periods = glci_xcalloc(r->n_periods, sizeof *periods);
+    for (; n_loaded < r->n_periods; n_loaded++) {
+        rc = glci_period_load(v, fw, first + (int32_t)n_loaded, &periods[n_loaded].per);
+        if (rc != 0) {
+            glci_cli_store_fail(cmd, cli, rc, "cannot read the results");
+            goto cleanup;
+        }
+        s_period_index(&periods[n_loaded]);
     }
-    if (per.n == 0) {
+    const s_period_t *now = &periods[r->n_periods - 1];
+    if (now->per.n == 0) {
         glci_fail(cmd, "no data for period %d", (int)period);
         goto cleanup;
     }
-    by_id = glci_xcalloc(per.n, sizeof *by_id);
-    for (size_t k = 0; k < per.n; k++)
-        by_id[k] = &per.rows[k];
-    qsort(by_id, per.n, sizeof *by_id, s_row_ptr_cmp);
 
     /* Every city with a result, and every active one (its page says what
      * is missing); a revoked city without a result is left out. */
     for (size_t i = 0; i < cities.n; i++) {
         const glci_city_t *c = &cities.rows[i];
-        const glci_period_row_t *const *row =
-            bsearch(c->id, by_id, per.n, sizeof *by_id, s_period_row_cmp);
+        const glci_period_row_t *row = s_period_row(now, c->id);
         if (!row && !c->active)
             continue;
         glci_report_city_t *entry = glci_report_add_city(r, c->id, c->name, c->country);
-        if (row)
-            glci_report_set_result(r, entry, (*row)->result, (*row)->ranked, (*row)->rank);
+        if (!row)
+            continue;
+        glci_report_set_result(r, entry, row->result, row->ranked, row->rank);
+        s_lights(fw, entry, row->result);
     }
-    for (int32_t p = first; p < period; p++) {
-        glci_period_t past;
-        rc = glci_period_load(v, fw, p, &past);
-        if (rc != 0) {
-            glci_cli_store_fail(cmd, cli, rc, "cannot read the results");
-            goto cleanup;
-        }
-        for (size_t k = 0; k < past.n; k++) {
-            glci_report_city_t *c = glci_report_find(r, past.rows[k].city);
+    for (uint32_t i = 0; i < fw->n_ind; i++)
+        r->has_lights |= fw->ind[i].has_lights != 0;
+    for (size_t k = 0; k + 1 < r->n_periods; k++) {
+        const glci_period_t *past = &periods[k].per;
+        for (size_t j = 0; j < past->n; j++) {
+            glci_report_city_t *c = glci_report_find(r, past->rows[j].city);
             if (c)
-                glci_report_set_trend(r, c, p, past.rows[k].has_index, past.rows[k].index);
+                glci_report_set_trend(r, c, past->period, past->rows[j].has_index,
+                                      past->rows[j].index);
         }
-        glci_period_release(&past);
     }
+    for (size_t i = 0; i < r->n_cities; i++)
+        if (!only || strcmp(only, r->cities[i].id) == 0)
+            s_rounds(r, &r->cities[i], periods, r->n_periods);
+    r->has_trends = 1;
+    if (s_peers(cmd, r, now, only) != 0)
+        goto cleanup;
     for (size_t i = 0; i < r->n_cities; i++) {
         glci_report_city_t *c = &r->cities[i];
         s_count_t n = {.period = period};
@@ -132,8 +231,11 @@ static int s_fill(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_view_t *v,
     glci_report_finish(r);
     status = 0;
 cleanup:
-    free(by_id);
-    glci_period_release(&per);
+    for (size_t k = 0; k < n_loaded; k++) {
+        free(periods[k].by_id);
+        glci_period_release(&periods[k].per);
+    }
+    free(periods);
     glci_city_list_release(&cities);
     return status;
 }
@@ -191,7 +293,7 @@ static int s_report(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char
     }
     if (!opts[1].seen && glci_cli_latest_period(cmd, cli, v, &period) != 0)
         goto cleanup;
-    if (s_fill(cmd, cli, v, fw, period, &r) != 0)
+    if (s_fill(cmd, cli, v, fw, period, city, &r) != 0)
         goto cleanup;
     /* The model holds copies: render after the read transaction. */
     glci_view_end(&v);
@@ -236,9 +338,11 @@ const glci_cmd_t glci_cmd_report = {
         "With --out DIR: a static site that opens from the folder with no\n"
         "network: index.html, the league table (sortable, filtered by country),\n"
         "and city-ID.html per city with a radar chart of its focus areas against\n"
-        "the network median, its index over time, area bars, its indicators\n"
-        "(value, period, carried mark, score) and what is missing for the round.\n"
-        "DIR is made if missing; it must be empty or hold an earlier report.\n\n"
+        "the network median, its index over time, area bars, the trend of each\n"
+        "score (as `glci trend`), whom to learn from (as `glci peers`), its\n"
+        "indicators (value, period, carried mark, score, light as `glci show`)\n"
+        "and what is missing for the round. DIR is made if missing; it must be\n"
+        "empty or hold an earlier report.\n\n"
         "With --city ID --pdf FILE: the city's printable profile, two A4 pages.\n\n"
         "Pages are labelled synthetic when any value comes from a source whose\n"
         "text starts with \"synthetic\" (as the demo's data does).\n\n"

@@ -69,6 +69,24 @@ static const glci_conf_key_t s_keys[] = {
      S_AT(handshake_ivl), 0, 3600000, S_FLAG, NULL},
     {"map_max", GLCI_CONF_INT, "0", "BYTES", "largest store map (0: the store's default)",
      S_AT(map_max), 0, INT64_MAX, S_FLAG, NULL},
+    {"enrol_listen", GLCI_CONF_STRING, NULL, "ENDPOINT", "where agents enrol with an "
+     "enrolment string (unset: no enrolment)", S_AT(enrol_listen), 0, 0, S_FLAG,
+     glci_endpoint_scheme_check},
+    {"previous_listen", GLCI_CONF_STRING, NULL, "ENDPOINT", "where the previous collector "
+     "key is served after `glci collector-key rotate` (unset: not served)",
+     S_AT(previous_listen), 0, 0, S_FLAG, glci_endpoint_scheme_check},
+    {"previous_key_file", GLCI_CONF_STRING, NULL, "FILE", "the previous secret key (default "
+     "STORE/collector.previous.key)", S_AT(previous_key_file), 0, 0, S_FLAG, NULL},
+    {"enrol_tries_per_addr", GLCI_CONF_INT, "5", "N", "failed enrolment tries per address "
+     "per window", S_AT(enrol_tries_per_addr), 1, 1000000, S_FLAG, NULL},
+    {"enrol_tries_total", GLCI_CONF_INT, "100", "N", "failed enrolment tries from all "
+     "addresses per window", S_AT(enrol_tries_total), 1, 1000000, S_FLAG, NULL},
+    {"enrol_window", GLCI_CONF_INT, "600", "S", "seconds the enrolment limits count over",
+     S_AT(enrol_window), 1, 86400, S_FLAG, NULL},
+    {"refused_max", GLCI_CONF_INT, "1000", "N", "refused keys kept in the store (the least "
+     "recently seen give way)", S_AT(refused_max), 16, 100000, S_FLAG, NULL},
+    {"key_flush", GLCI_CONF_INT, "10", "S", "seconds between writes of refused and used "
+     "keys", S_AT(key_flush), 1, 3600, S_FLAG, NULL},
 };
 
 const glci_conf_map_t glci_collector_config_map = {"collector", s_keys,
@@ -193,6 +211,24 @@ int glci_collector_config_build(const glci_collector_args_t *args,
         size_t n = strlen(cfg->store) + sizeof "/collector.key";
         cfg->key_file = glci_xmalloc(n);
         snprintf(cfg->key_file, n, "%s/collector.key", cfg->store);
+    }
+    if (!cfg->previous_key_file) {
+        size_t n = strlen(cfg->store) + sizeof "/collector.previous.key";
+        cfg->previous_key_file = glci_xmalloc(n);
+        snprintf(cfg->previous_key_file, n, "%s/collector.previous.key", cfg->store);
+    }
+    if (cfg->insecure && (cfg->enrol_listen || cfg->previous_listen)) {
+        glci_errf(err, errlen, "%s needs CURVE: it cannot be set with --insecure",
+                  cfg->enrol_listen ? "enrol_listen" : "previous_listen");
+        goto fail;
+    }
+    if ((cfg->enrol_listen && strcmp(cfg->enrol_listen, cfg->listen) == 0) ||
+        (cfg->previous_listen && strcmp(cfg->previous_listen, cfg->listen) == 0) ||
+        (cfg->enrol_listen && cfg->previous_listen &&
+         strcmp(cfg->enrol_listen, cfg->previous_listen) == 0)) {
+        glci_errf(err, errlen, "listen, enrol_listen and previous_listen must be three "
+                  "different endpoints");
+        goto fail;
     }
     if (cfg->insecure && !glci_collector_endpoint_local(cfg->listen)) {
         char shown[1024];       /* the file's or the flag's bytes, printable */

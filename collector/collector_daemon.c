@@ -16,6 +16,7 @@
 #include "glci_collector.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,15 +26,22 @@
 #include <zmq.h>
 
 #include "collector_auth.h"
+#include "collector_enrol.h"
+#include "collector_keylog.h"
+#include "collector_lock.h"
 #include "collector_zap.h"
 #include "glci_alloc.h"
 #include "glci_keyfile.h"
+#include "glci_log_repeat.h"
+
+#include <unistd.h>
 
 #define S_POLL_MS          1000
 #define S_READER_CHECK_S   60
 #define S_STATS_S          60
 #define S_LINGER_MS        2000
 #define S_ZAP_ENDPOINT     "inproc://zeromq.zap.01"
+#define S_LOG_QUIET_MS     60000   /* a repeated error: one line a minute */
 
 /* A draft option in libzmq 4.3: stable builds (Debian's) refuse it. */
 #ifndef ZMQ_ZAP_ENFORCE_DOMAIN
@@ -52,6 +60,7 @@ static void s_on_signal(int sig)
 }
 
 typedef struct {
+    void *sock;                /* the ROUTER it came on, to answer on */
     zmq_msg_t id;              /* the peer's routing id, to address the ack */
     glci_collector_batch_t b;
     char city[GLCI_CITY_ID_MAX + 1];
@@ -64,12 +73,26 @@ typedef struct {
     uint64_t batches, obs, rejected, refused;
 } s_stats_t;
 
+/* A ROUTER serving one collector key on one endpoint: the data socket
+ * (listen, the key in use), the previous key's during a rotation
+ * (previous_listen), the enrolment socket (enrol_listen). */
+typedef struct {
+    void *sock;
+    char endpoint[256];        /* as bound (ZMQ_LAST_ENDPOINT), for a rebind */
+    glci_key_t pub;            /* the key it serves */
+} s_server_t;
+
 typedef struct {
     const glci_collector_args_t *args;
     glci_collector_config_t cfg;  /* shallow copy: strings are the caller's */
     glci_store_t *st;
     glci_collector_auth_t *auth;  /* key checks on open connections (CURVE) */
+    glci_collector_keylog_t *keylog;
+    glci_collector_enrol_t *enrol;
     void *ctx, *router, *zap;
+    s_server_t data, previous, enrolment;
+    int lock_fd;
+    glci_log_repeat_t log_refused, log_ingest;
     size_t cap;
     s_item_t *items;
     glci_batch_t *batches;
@@ -82,6 +105,13 @@ static int64_t s_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec;
+}
+
+static int64_t s_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void s_grow(s_daemon_t *d, size_t cap)
@@ -122,6 +152,113 @@ static int s_apply_limits(void *router, const glci_collector_config_t *cfg)
     return 0;
 }
 
+/* Reads a secret key file into the Z85 pair. 0, or -1 after logging. */
+static int s_read_key(const char *path, glci_key_t *pub, glci_key_t *sec)
+{
+    char err[512];
+    if (glci_keyfile_read(path, pub, sec, err, sizeof err) != 0) {
+        glci_error("%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Binds srv->sock to endpoint with the secret key sec (libzmq copies a
+ * socket's options into each listener when it binds, so a socket rebound
+ * after a new key is set serves the new key; unbinding also closes the
+ * connections that listener accepted, and their agents reconnect). A port
+ * just unbound may still be held by the I/O thread for a moment: the bind
+ * is tried again for up to a second. */
+static int s_bind(s_server_t *srv, const char *endpoint, const glci_key_t *pub,
+                  const glci_key_t *sec)
+{
+    if (zmq_setsockopt(srv->sock, ZMQ_CURVE_SECRETKEY, sec->z85, GLCI_Z85_KEY_LEN + 1) != 0) {
+        glci_error("cannot set the collector key: %s", zmq_strerror(errno));
+        return -1;
+    }
+    int rc = -1;
+    for (int i = 0; i < 50 && rc != 0; i++) {
+        rc = zmq_bind(srv->sock, endpoint);
+        if (rc != 0 && errno == EADDRINUSE && i < 49)
+            nanosleep(&(struct timespec){0, 20000000}, NULL);
+    }
+    if (rc != 0) {
+        glci_error("cannot listen on %s: %s", endpoint, zmq_strerror(errno));
+        return -1;
+    }
+    size_t len = sizeof srv->endpoint;
+    if (zmq_getsockopt(srv->sock, ZMQ_LAST_ENDPOINT, srv->endpoint, &len) != 0)
+        snprintf(srv->endpoint, sizeof srv->endpoint, "%s", endpoint);
+    srv->pub = *pub;
+    return 0;
+}
+
+/* A CURVE ROUTER in ZAP domain `domain` (fail closed: see below). */
+static void *s_curve_router(s_daemon_t *d, const char *domain, const char *what)
+{
+    void *sock = zmq_socket(d->ctx, ZMQ_ROUTER);
+    if (!sock) {
+        glci_error("cannot create the %s socket: %s", what, zmq_strerror(errno));
+        return NULL;
+    }
+    if (s_setopt_int(sock, ZMQ_ROUTER_MANDATORY, 1, "router_mandatory") ||
+        s_setopt_int(sock, ZMQ_LINGER, S_LINGER_MS, "linger") ||
+        s_setopt_int(sock, ZMQ_CURVE_SERVER, 1, "curve_server") ||
+        zmq_setsockopt(sock, ZMQ_ZAP_DOMAIN, domain, strlen(domain)) != 0) {
+        glci_error("cannot set up the %s socket: %s", what, zmq_strerror(errno));
+        zmq_close(sock);
+        return NULL;
+    }
+    /* Fail closed: with the domain enforced, a missing handler refuses
+     * every client. A stable libzmq lacks the option; then what keeps it
+     * closed is that our handler is bound before the ROUTER exists and
+     * closed after it, so no handshake can find it missing. */
+    int one = 1;
+    if (zmq_setsockopt(sock, ZMQ_ZAP_ENFORCE_DOMAIN, &one, sizeof one) != 0)
+        glci_debug("libzmq has no ZMQ_ZAP_ENFORCE_DOMAIN (%s); the ZAP handler "
+                   "outlives the ROUTER instead", zmq_strerror(errno));
+    return sock;
+}
+
+static void s_server_close(s_server_t *srv)
+{
+    if (srv->sock)
+        zmq_close(srv->sock);
+    memset(srv, 0, sizeof *srv);
+}
+
+/* The previous key during a rotation: served on previous_listen while its
+ * file exists; closed when it is gone (glci collector-key retire). */
+static void s_previous_sync(s_daemon_t *d)
+{
+    if (!d->cfg.previous_listen || d->cfg.insecure)
+        return;
+    glci_key_t pub, sec;
+    int present = access(d->cfg.previous_key_file, F_OK) == 0;
+    if (!present) {
+        if (d->previous.sock) {
+            glci_info("previous collector key retired: %s closed", d->previous.endpoint);
+            s_server_close(&d->previous);
+        }
+        return;
+    }
+    if (s_read_key(d->cfg.previous_key_file, &pub, &sec) != 0)
+        return;
+    if (d->previous.sock && strcmp(d->previous.pub.z85, pub.z85) == 0)
+        return;
+    s_server_close(&d->previous);
+    d->previous.sock = s_curve_router(d, GLCI_COLLECTOR_ZAP_DOMAIN, "previous-key");
+    if (d->previous.sock && (s_apply_limits(d->previous.sock, &d->cfg) != 0 ||
+                             s_bind(&d->previous, d->cfg.previous_listen, &pub, &sec) != 0))
+        s_server_close(&d->previous);
+    char fp[GLCI_KEY_FP_LEN + 1];
+    glci_key_fingerprint(&pub, fp);
+    if (d->previous.sock)
+        glci_info("previous collector key %s served on %s until it is retired", fp,
+                  d->previous.endpoint);
+    sodium_memzero(&sec, sizeof sec);
+}
+
 static int s_open_sockets(s_daemon_t *d)
 {
     d->ctx = zmq_ctx_new();
@@ -129,62 +266,90 @@ static int s_open_sockets(s_daemon_t *d)
         glci_error("cannot create a ZeroMQ context: %s", zmq_strerror(errno));
         return -1;
     }
-    unsigned char secret[32];
+    glci_key_t pub, sec;
     if (!d->cfg.insecure) {
         if (!zmq_has("curve")) {
             glci_error("this libzmq has no CURVE support");
             return -1;
         }
-        glci_key_t pub, sec;
-        char err[512];
-        if (glci_keyfile_read(d->cfg.key_file, &pub, &sec, err, sizeof err) != 0) {
-            glci_error("%s", err);
+        if (s_read_key(d->cfg.key_file, &pub, &sec) != 0)
             return -1;
-        }
-        if (glci_key_decode(sec.z85, secret) != 0) {
-            glci_error("%s: secret key does not decode", d->cfg.key_file);
-            return -1;
-        }
-        glci_info("collector public key %s", pub.z85);
+        char fp[GLCI_KEY_FP_LEN + 1];
+        glci_key_fingerprint(&pub, fp);
+        glci_info("collector public key %s (fingerprint %s)", pub.z85, fp);
         /* The ZAP handler must be bound before any connection arrives. */
         d->zap = zmq_socket(d->ctx, ZMQ_REP);
         if (!d->zap || zmq_bind(d->zap, S_ZAP_ENDPOINT) != 0) {
             glci_error("cannot bind the ZAP handler: %s", zmq_strerror(errno));
             return -1;
         }
-    }
-    d->router = zmq_socket(d->ctx, ZMQ_ROUTER);
-    if (!d->router) {
-        glci_error("cannot create the ROUTER socket: %s", zmq_strerror(errno));
-        return -1;
-    }
-    if (s_setopt_int(d->router, ZMQ_ROUTER_MANDATORY, 1, "router_mandatory") ||
-        s_setopt_int(d->router, ZMQ_LINGER, S_LINGER_MS, "linger") ||
-        s_apply_limits(d->router, &d->cfg))
-        return -1;
-    if (!d->cfg.insecure) {
-        const char *dom = GLCI_COLLECTOR_ZAP_DOMAIN;
-        if (s_setopt_int(d->router, ZMQ_CURVE_SERVER, 1, "curve_server") ||
-            zmq_setsockopt(d->router, ZMQ_CURVE_SECRETKEY, secret, 32) != 0 ||
-            zmq_setsockopt(d->router, ZMQ_ZAP_DOMAIN, dom, strlen(dom)) != 0) {
-            glci_error("cannot enable CURVE: %s", zmq_strerror(errno));
-            return -1;
+        d->data.sock = s_curve_router(d, GLCI_COLLECTOR_ZAP_DOMAIN, "ROUTER");
+    } else {
+        d->data.sock = zmq_socket(d->ctx, ZMQ_ROUTER);
+        if (d->data.sock && (s_setopt_int(d->data.sock, ZMQ_ROUTER_MANDATORY, 1,
+                                          "router_mandatory") ||
+                             s_setopt_int(d->data.sock, ZMQ_LINGER, S_LINGER_MS, "linger"))) {
+            zmq_close(d->data.sock);
+            d->data.sock = NULL;
         }
-        /* Fail closed: with the domain enforced, a missing handler refuses
-         * every client. A stable libzmq lacks the option; then what keeps it
-         * closed is that our handler is bound before the ROUTER exists and
-         * closed after it, so no handshake can find it missing. */
-        int one = 1;
-        if (zmq_setsockopt(d->router, ZMQ_ZAP_ENFORCE_DOMAIN, &one, sizeof one) != 0)
-            glci_debug("libzmq has no ZMQ_ZAP_ENFORCE_DOMAIN (%s); the ZAP handler "
-                       "outlives the ROUTER instead", zmq_strerror(errno));
     }
-    memset(secret, 0, sizeof secret);
-    if (zmq_bind(d->router, d->cfg.listen) != 0) {
-        glci_error("cannot listen on %s: %s", d->cfg.listen, zmq_strerror(errno));
+    d->router = d->data.sock;
+    if (!d->router || s_apply_limits(d->router, &d->cfg))
         return -1;
+    int rc;
+    if (d->cfg.insecure) {
+        rc = zmq_bind(d->router, d->cfg.listen);
+        if (rc != 0)
+            glci_error("cannot listen on %s: %s", d->cfg.listen, zmq_strerror(errno));
+    } else {
+        rc = s_bind(&d->data, d->cfg.listen, &pub, &sec);
     }
+    if (rc == 0 && d->cfg.enrol_listen) {
+        d->enrolment.sock = s_curve_router(d, GLCI_COLLECTOR_ENROL_DOMAIN, "enrolment");
+        int64_t maxmsg = GLCI_ENROL_MESSAGE_MAX;
+        rc = !d->enrolment.sock ||
+             zmq_setsockopt(d->enrolment.sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) != 0 ||
+             s_setopt_int(d->enrolment.sock, ZMQ_HANDSHAKE_IVL, d->cfg.handshake_ivl,
+                          "handshake_ivl") ||
+             s_bind(&d->enrolment, d->cfg.enrol_listen, &pub, &sec) != 0 ? -1 : 0;
+    }
+    sodium_memzero(&sec, sizeof sec);
+    if (rc != 0)
+        return -1;
+    s_previous_sync(d);
     return 0;
+}
+
+/* SIGHUP: the key files again. A new key in key_file (glci collector-key
+ * rotate) is served from now on: the data and enrolment sockets are
+ * rebound with it (their connections are closed and made again, under the
+ * new key); the previous key is served, or no longer, as its file says
+ * (connections on previous_listen are not touched by a rebind of listen). */
+static void s_reload_keys(s_daemon_t *d)
+{
+    if (d->cfg.insecure)
+        return;
+    glci_key_t pub, sec;
+    if (s_read_key(d->cfg.key_file, &pub, &sec) != 0) {
+        glci_error("SIGHUP: keeping the collector key in use");
+        return;
+    }
+    if (strcmp(pub.z85, d->data.pub.z85) != 0) {
+        char fp[GLCI_KEY_FP_LEN + 1];
+        glci_key_fingerprint(&pub, fp);
+        s_server_t *srv[2] = {&d->data, &d->enrolment};
+        for (int i = 0; i < 2; i++) {
+            if (!srv[i]->sock)
+                continue;
+            char ep[256];
+            snprintf(ep, sizeof ep, "%s", srv[i]->endpoint);
+            if (zmq_unbind(srv[i]->sock, ep) != 0 || s_bind(srv[i], ep, &pub, &sec) != 0)
+                glci_error("SIGHUP: %s is not served with the new key", ep);
+        }
+        glci_info("collector public key %s (fingerprint %s) in use from now on", pub.z85, fp);
+    }
+    sodium_memzero(&sec, sizeof sec);
+    s_previous_sync(d);
 }
 
 static void s_send_ack(s_daemon_t *d, s_item_t *it)
@@ -195,9 +360,9 @@ static void s_send_ack(s_daemon_t *d, s_item_t *it)
         glci_error("internal: cannot pack ack with status %d", (int)it->ack.status);
         return;
     }
-    if (zmq_send(d->router, zmq_msg_data(&it->id), zmq_msg_size(&it->id),
+    if (zmq_send(it->sock, zmq_msg_data(&it->id), zmq_msg_size(&it->id),
                  ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
-        zmq_send(d->router, buf, len, ZMQ_DONTWAIT) < 0) {
+        zmq_send(it->sock, buf, len, ZMQ_DONTWAIT) < 0) {
         /* peer gone (EHOSTUNREACH) or its queue is full (EAGAIN): it will
          * resend and get the answer again */
         glci_debug("ack for %s seq %llu dropped: %s", it->city[0] ? it->city : "?",
@@ -206,13 +371,14 @@ static void s_send_ack(s_daemon_t *d, s_item_t *it)
     free(buf);
 }
 
-/* Receives one message into it. Returns 1 if an item was taken, 0 if
- * nothing is waiting. */
-static int s_take(s_daemon_t *d, s_item_t *it, const glci_wire_limits_t *lim)
+/* Receives one message of sock into it. Returns 1 if an item was taken, 0
+ * if nothing is waiting. */
+static int s_take(s_daemon_t *d, void *sock, s_item_t *it, const glci_wire_limits_t *lim)
 {
     memset(it, 0, sizeof *it);
+    it->sock = sock;
     zmq_msg_init(&it->id);
-    if (zmq_msg_recv(&it->id, d->router, ZMQ_DONTWAIT) < 0) {
+    if (zmq_msg_recv(&it->id, sock, ZMQ_DONTWAIT) < 0) {
         zmq_msg_close(&it->id);
         return 0;
     }
@@ -220,14 +386,14 @@ static int s_take(s_daemon_t *d, s_item_t *it, const glci_wire_limits_t *lim)
     zmq_msg_init(&body);
     int frames = 0;
     if (zmq_msg_more(&it->id)) {
-        if (zmq_msg_recv(&body, d->router, 0) >= 0)
+        if (zmq_msg_recv(&body, sock, 0) >= 0)
             frames = 1;
         /* a batch is exactly one frame; drain anything after it */
         int more = frames && zmq_msg_more(&body);
         while (more) {
             zmq_msg_t extra;
             zmq_msg_init(&extra);
-            if (zmq_msg_recv(&extra, d->router, 0) < 0) {
+            if (zmq_msg_recv(&extra, sock, 0) < 0) {
                 zmq_msg_close(&extra);
                 break;
             }
@@ -257,6 +423,9 @@ static int s_take(s_daemon_t *d, s_item_t *it, const glci_wire_limits_t *lim)
         /* the key was admitted at the handshake; it may have been removed
          * from its city since (the store's ingest checks only the city) */
         int rc = d->auth ? glci_collector_auth_check(d->auth, key, it->city) : 0;
+        unsigned char raw[32];
+        if (rc == 0 && d->keylog && key && glci_key_decode(key, raw) == 0)
+            glci_collector_keylog_used(d->keylog, raw, (int64_t)time(NULL));
         if (rc != 0) {
             it->to_store = 0;
             glci_collector_batch_release(&it->b);
@@ -276,10 +445,11 @@ static int s_take(s_daemon_t *d, s_item_t *it, const glci_wire_limits_t *lim)
     }
     if (!it->to_store) {
         d->stats.refused++;
-        glci_warn("batch from %s (stream %016llx seq %llu) refused: %s: %s",
-                  user ? user : "?", (unsigned long long)it->ack.stream,
-                  (unsigned long long)it->ack.seq, glci_batch_status_str(it->ack.status),
-                  it->ack.error);
+        glci_log_repeat(&d->log_refused, s_now_ms(), S_LOG_QUIET_MS, GLCI_LOG_WARN,
+                        "batch from %s (stream %016llx seq %llu) refused: %s: %s",
+                        user ? user : "?", (unsigned long long)it->ack.stream,
+                        (unsigned long long)it->ack.seq,
+                        glci_batch_status_str(it->ack.status), it->ack.error);
     }
     zmq_msg_close(&body);
     return 1;
@@ -295,8 +465,11 @@ static void s_round(s_daemon_t *d)
     size_t n = 0, nb = 0;
     if (d->auth)
         glci_collector_auth_round(d->auth);
-    while (n < d->cfg.group_max && s_take(d, &d->items[n], &lim))
-        n++;
+    /* the data socket, then the previous key's during a rotation: one group */
+    void *socks[2] = {d->router, d->previous.sock};
+    for (int k = 0; k < 2; k++)
+        while (socks[k] && n < d->cfg.group_max && s_take(d, socks[k], &d->items[n], &lim))
+            n++;
     if (n == 0)
         return;
     for (size_t i = 0; i < n; i++) {
@@ -316,8 +489,11 @@ static void s_round(s_daemon_t *d)
         memset(d->results, 0, nb * sizeof *d->results);
         rc = glci_store_ingest(d->st, d->batches, nb, (int64_t)time(NULL), d->results);
         if (rc != 0)
-            glci_error("store: ingest of %zu batches failed: %s; answered UNAVAILABLE", nb,
-                       glci_store_strerror(rc));
+            glci_log_repeat(&d->log_ingest, s_now_ms(), S_LOG_QUIET_MS, GLCI_LOG_ERROR,
+                            "store: ingest of %zu batches failed: %s; answered UNAVAILABLE",
+                            nb, glci_store_strerror(rc));
+        else
+            glci_log_repeat_end(&d->log_ingest, s_now_ms());
     }
     for (size_t i = 0; i < n; i++) {
         s_item_t *it = &d->items[i];
@@ -336,7 +512,9 @@ static void s_round(s_daemon_t *d)
                            glci_batch_status_str(it->ack.status),
                            (unsigned long long)it->ack.acked, r->n_rejections);
                 if (r->status == GLCI_BATCH_FORBIDDEN)
-                    glci_warn("batch from %s refused: city unknown or revoked", it->city);
+                    glci_log_repeat(&d->log_refused, s_now_ms(), S_LOG_QUIET_MS,
+                                    GLCI_LOG_WARN, "batch from %s refused: city unknown or "
+                                    "revoked", it->city);
                 if (r->status == GLCI_BATCH_DUPLICATE && r->content_differs)
                     glci_warn("%s stream %016llx seq %llu: duplicate with content different "
                               "from the batch applied under that number (agent outbox "
@@ -366,12 +544,18 @@ static void s_round(s_daemon_t *d)
     }
 }
 
+static int s_same_text(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
 static void s_reload(s_daemon_t *d)
 {
     glci_collector_config_t n;
     char err[512];
+    s_reload_keys(d);
     if (!d->args->config) {
-        glci_info("SIGHUP: no config file to reload");
+        glci_info("SIGHUP: no config file to reload; keys read again");
         return;
     }
     if (glci_collector_config_build(d->args, &n, err, sizeof err) != 0) {
@@ -380,9 +564,13 @@ static void s_reload(s_daemon_t *d)
     }
     if (strcmp(n.store, d->cfg.store) || strcmp(n.listen, d->cfg.listen) ||
         strcmp(n.key_file, d->cfg.key_file) || n.insecure != d->cfg.insecure ||
-        n.map_max != d->cfg.map_max)
-        glci_warn("SIGHUP: store, listen, key_file, insecure and map_max take effect "
-                  "only after a restart");
+        n.map_max != d->cfg.map_max || !s_same_text(n.enrol_listen, d->cfg.enrol_listen) ||
+        !s_same_text(n.previous_listen, d->cfg.previous_listen) ||
+        strcmp(n.previous_key_file, d->cfg.previous_key_file) ||
+        n.refused_max != d->cfg.refused_max)
+        glci_warn("SIGHUP: store, listen, key_file, insecure, map_max, enrol_listen, "
+                  "previous_listen, previous_key_file and refused_max take effect only after "
+                  "a restart");
     glci_log_set_level(n.log_level);
     d->cfg.log_level = n.log_level;
     d->cfg.batch_max = n.batch_max;
@@ -393,8 +581,18 @@ static void s_reload(s_daemon_t *d)
     d->cfg.heartbeat_ivl = n.heartbeat_ivl;
     d->cfg.heartbeat_timeout = n.heartbeat_timeout;
     d->cfg.handshake_ivl = n.handshake_ivl;
+    d->cfg.enrol_tries_per_addr = n.enrol_tries_per_addr;
+    d->cfg.enrol_tries_total = n.enrol_tries_total;
+    d->cfg.enrol_window = n.enrol_window;
+    if (d->enrol) {
+        glci_collector_enrol_limits_t lim = {(uint32_t)n.enrol_tries_per_addr,
+                                             (uint32_t)n.enrol_tries_total, n.enrol_window};
+        glci_collector_enrol_set_limits(d->enrol, &lim);
+    }
     s_grow(d, d->cfg.group_max);
     s_apply_limits(d->router, &d->cfg);
+    if (d->previous.sock)
+        s_apply_limits(d->previous.sock, &d->cfg);
     glci_collector_config_release(&n);
     glci_info("configuration reloaded (batch_max %zu, group_max %zu, max_message %lld)",
               d->cfg.batch_max, d->cfg.group_max, (long long)d->cfg.max_message);
@@ -422,6 +620,7 @@ int glci_collector_run(const glci_collector_args_t *args, const glci_collector_c
     memset(&d, 0, sizeof d);
     d.args = args;
     d.cfg = *cfg;
+    d.lock_fd = -1;
     s_stop = 0;
     s_hup = 0;
     s_signals();
@@ -433,35 +632,66 @@ int glci_collector_run(const glci_collector_args_t *args, const glci_collector_c
         glci_error("%s", err[0] ? err : glci_store_strerror(rc));
         goto done;
     }
+    /* before any socket: a second collector binds nothing, answers no one */
+    d.lock_fd = glci_collector_lock(cfg->store, NULL, err, sizeof err);
+    if (d.lock_fd < 0) {
+        glci_error("%s", err);
+        goto done;
+    }
     if (s_open_sockets(&d) != 0)
         goto done;
-    if (!d.cfg.insecure)
+    if (!d.cfg.insecure) {
         d.auth = glci_collector_auth_new(d.st);
+        d.keylog = glci_collector_keylog_new(d.st, d.cfg.refused_max, d.cfg.key_flush);
+    }
+    if (d.enrolment.sock) {
+        glci_collector_enrol_limits_t lim = {(uint32_t)d.cfg.enrol_tries_per_addr,
+                                             (uint32_t)d.cfg.enrol_tries_total,
+                                             d.cfg.enrol_window};
+        d.enrol = glci_collector_enrol_new(d.st, &lim);
+    }
+    /* what `glci city add --invite` puts into enrolment strings */
+    rc = glci_store_collector_put(d.st, d.cfg.listen,
+                                  d.cfg.enrol_listen ? d.cfg.enrol_listen : "", NULL);
+    if (rc != 0)
+        glci_warn("store: cannot record the endpoints for enrolment strings: %s",
+                  glci_store_strerror(rc));
     s_grow(&d, d.cfg.group_max);
     if (d.cfg.insecure)
         glci_warn("INSECURE mode: no CURVE, no authentication, the city is taken from "
                   "each batch (tests and demos only)");
     glci_info("listening on %s (%s), store %s", d.cfg.listen,
               d.cfg.insecure ? "insecure" : "CURVE", d.cfg.store);
+    if (d.enrolment.sock)
+        glci_info("enrolment on %s", d.enrolment.endpoint);
     sd_notify(0, "READY=1");
 
     int64_t next_check = s_now() + S_READER_CHECK_S;
     int64_t next_stats = s_now() + S_STATS_S;
     while (!s_stop) {
-        zmq_pollitem_t items[2] = {
+        /* the ROUTERs and the ZAP handler; a missing one is an empty slot */
+        zmq_pollitem_t items[4] = {
             {d.router, 0, ZMQ_POLLIN, 0},
-            {d.zap, 0, ZMQ_POLLIN, 0},
+            {d.zap, -1, d.zap ? ZMQ_POLLIN : 0, 0},
+            {d.enrolment.sock, -1, d.enrolment.sock ? ZMQ_POLLIN : 0, 0},
+            {d.previous.sock, -1, d.previous.sock ? ZMQ_POLLIN : 0, 0},
         };
-        int np = zmq_poll(items, d.zap ? 2 : 1, S_POLL_MS);
+        int np = zmq_poll(items, 4, S_POLL_MS);
         if (np < 0 && errno != EINTR) {
             glci_error("poll failed: %s", zmq_strerror(errno));
             goto done;
         }
+        int64_t wall = (int64_t)time(NULL);
         if (np > 0 && d.zap && (items[1].revents & ZMQ_POLLIN) &&
-            glci_collector_zap_serve(d.zap, d.st) < 0)
+            glci_collector_zap_serve(d.zap, d.st, d.keylog, wall, s_now_ms()) < 0)
             glci_error("zap: socket error: %s", zmq_strerror(errno));
-        if (np > 0 && (items[0].revents & ZMQ_POLLIN))
+        if (np > 0 && ((items[0].revents | items[3].revents) & ZMQ_POLLIN))
             s_round(&d);
+        if (np > 0 && d.enrol && (items[2].revents & ZMQ_POLLIN) &&
+            glci_collector_enrol_serve(d.enrol, d.enrolment.sock, wall, s_now_ms()) < 0)
+            glci_error("enrol: socket error: %s", zmq_strerror(errno));
+        if (d.keylog)
+            glci_collector_keylog_flush(d.keylog, wall, 0);
         if (s_hup) {
             s_hup = 0;
             s_reload(&d);
@@ -492,6 +722,8 @@ int glci_collector_run(const glci_collector_args_t *args, const glci_collector_c
     status = GLCI_COLLECTOR_EXIT_OK;
 
 done:
+    s_server_close(&d.previous);
+    s_server_close(&d.enrolment);
     if (d.router)
         zmq_close(d.router);
     if (d.zap) {
@@ -501,8 +733,12 @@ done:
     }
     if (d.ctx)
         zmq_ctx_term(d.ctx);
+    glci_collector_keylog_free(&d.keylog);     /* the last key events written */
+    glci_collector_enrol_free(&d.enrol);
     glci_collector_auth_free(&d.auth);
     glci_store_close(&d.st);
+    if (d.lock_fd >= 0)
+        close(d.lock_fd);
     free(d.items);
     free(d.batches);
     free(d.results);

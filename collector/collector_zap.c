@@ -8,6 +8,7 @@
 #include "collector_zap.h"
 
 #include "collector_auth.h"
+#include "collector_enrol.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -90,7 +91,8 @@ static void s_address(zmq_msg_t *m, char *buf, size_t len)
     buf[n] = '\0';
 }
 
-int glci_collector_zap_serve(void *zap, glci_store_t *st)
+int glci_collector_zap_serve(void *zap, glci_store_t *st, glci_collector_keylog_t *kl,
+                             int64_t now, int64_t mono_ms)
 {
     int answered = 0;
     for (;;) {
@@ -110,26 +112,42 @@ int glci_collector_zap_serve(void *zap, glci_store_t *st)
         if (n != 7 || n > S_FRAMES_MAX || !s_frame_is(&f[0], "1.0")) {
             text = "malformed ZAP request";
             glci_warn("zap: malformed request (%d frames) refused", n);
-        } else if (!s_frame_is(&f[2], GLCI_COLLECTOR_ZAP_DOMAIN)) {
+        } else if (!s_frame_is(&f[2], GLCI_COLLECTOR_ZAP_DOMAIN) &&
+                   !s_frame_is(&f[2], GLCI_COLLECTOR_ENROL_DOMAIN)) {
             text = "wrong domain";
             glci_warn("zap: connection from %s for another domain refused", addr);
         } else if (!s_frame_is(&f[5], "CURVE") || zmq_msg_size(&f[6]) != 32) {
             text = "CURVE required";
             glci_warn("zap: connection from %s without CURVE refused", addr);
+        } else if (s_frame_is(&f[2], GLCI_COLLECTOR_ENROL_DOMAIN)) {
+            /* the enrolment socket: any key may ask to be enrolled */
+            glci_key_t z;
+            glci_key_encode(zmq_msg_data(&f[6]), &z);
+            code = "200";
+            text = "OK";
+            meta_len = s_metadata(meta, z.z85);
+            glci_debug("zap: enrolment connection from %s", addr);
         } else {
             const unsigned char *key = zmq_msg_data(&f[6]);
             glci_key_t z;
+            char fp[GLCI_KEY_FP_LEN + 1];
             glci_key_encode(key, &z);
+            glci_key_fingerprint(&z, fp);
             int rc = glci_store_city_by_key(st, key, city);
             if (rc == 0) {
                 code = "200";
                 text = "OK";
                 meta_len = s_metadata(meta, z.z85);
-                glci_info("zap: admitted %s (key %s) from %s", city, z.z85, addr);
+                glci_info("zap: admitted %s (key %s) from %s", city, fp, addr);
+                if (kl)
+                    glci_collector_keylog_used(kl, key, now);
             } else if (rc == GLCI_STORE_ENOCITY) {
                 city[0] = '\0';
                 text = "unknown or revoked key";
-                glci_warn("zap: refused unknown or revoked key %s from %s", z.z85, addr);
+                if (kl)
+                    glci_collector_keylog_refused(kl, key, addr, now, mono_ms);
+                else
+                    glci_warn("zap: refused unknown or revoked key %s from %s", fp, addr);
             } else {
                 city[0] = '\0';
                 code = "500";

@@ -63,6 +63,15 @@ typedef struct {
     int heartbeat_timeout;     /* ms, default 30000 */
     int handshake_ivl;         /* ms, default 10000 */
     size_t map_max;            /* bytes; 0: the store's default */
+    char *enrol_listen;        /* the enrolment endpoint; NULL: no enrolment */
+    char *previous_listen;     /* where the previous key is served during a
+                                  rotation; NULL: not served */
+    char *previous_key_file;   /* default STORE/collector.previous.key */
+    int enrol_tries_per_addr;  /* failed enrolment tries per address per window */
+    int enrol_tries_total;     /* from all addresses */
+    int enrol_window;          /* seconds */
+    size_t refused_max;        /* refused keys kept in the store */
+    int key_flush;             /* seconds between writes of key events */
 } glci_collector_config_t;
 
 /* The table of the collector's settings (glci_config.h). */

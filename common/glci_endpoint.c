@@ -2,6 +2,7 @@
 #include "glci_endpoint.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* 1 if p is PORT and the end of the text: "*" or a decimal 1..65535. */
@@ -60,4 +61,29 @@ int glci_endpoint_scheme_check(const char *value, char *why, size_t whylen)
         return 0;
     snprintf(why, whylen, "be a tcp:// or ipc:// endpoint");
     return -1;
+}
+
+int glci_endpoint_tcp_split(const char *ep, char *host, size_t hostlen, unsigned *port)
+{
+    if (!ep || strncmp(ep, "tcp://", 6) != 0)
+        return -1;
+    const char *h = ep + 6;
+    const char *colon = strrchr(h, ':');
+    if (!colon || colon == h || strcmp(colon + 1, "*") == 0 || !s_port_end(colon + 1))
+        return -1;
+    /* an IPv6 address holds colons: its port follows the closing bracket */
+    if (h[0] == '[' && colon[-1] != ']')
+        return -1;
+    size_t n = (size_t)(colon - h);
+    if (n >= hostlen)
+        return -1;
+    memcpy(host, h, n);
+    host[n] = '\0';
+    *port = (unsigned)strtoul(colon + 1, NULL, 10);
+    return 0;
+}
+
+int glci_endpoint_host_wildcard(const char *host)
+{
+    return strcmp(host, "*") == 0 || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "[::]") == 0;
 }

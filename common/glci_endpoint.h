@@ -21,4 +21,14 @@ int glci_endpoint_local(const char *endpoint);
  * glci_conf_key_t check). */
 int glci_endpoint_scheme_check(const char *value, char *why, size_t whylen);
 
+/* Splits tcp://HOST:PORT into HOST (a name, a dotted address, "*", or an
+ * IPv6 address in brackets, which are kept) and PORT (1..65535). 0, or -1
+ * for another scheme, a missing or bad port (including "*"), an empty
+ * host, or a host longer than hostlen - 1. */
+int glci_endpoint_tcp_split(const char *endpoint, char *host, size_t hostlen,
+                            unsigned *port);
+
+/* 1 for a host that binds every interface: "*", "0.0.0.0", "[::]". */
+int glci_endpoint_host_wildcard(const char *host);
+
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <sodium.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -46,6 +47,20 @@ int glci_key_decode(const char *z85, unsigned char out[32])
 void glci_key_encode(const unsigned char key[32], glci_key_t *out)
 {
     zmq_z85_encode(out->z85, key, 32);
+}
+
+void glci_key_fingerprint(const glci_key_t *pub, char out[GLCI_KEY_FP_LEN + 1])
+{
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, (const unsigned char *)pub->z85, GLCI_Z85_KEY_LEN);
+    sodium_bin2hex(out, GLCI_KEY_FP_LEN + 1, h, GLCI_KEY_FP_LEN / 2);
+}
+
+void glci_key_fingerprint_raw(const unsigned char key[32], char out[GLCI_KEY_FP_LEN + 1])
+{
+    glci_key_t z;
+    glci_key_encode(key, &z);
+    glci_key_fingerprint(&z, out);
 }
 
 static int s_write_new(const char *path, mode_t mode, const char *text,

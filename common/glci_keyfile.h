@@ -33,6 +33,19 @@ int glci_key_decode(const char *z85, unsigned char out[32]);
 /* Encodes 32 key bytes as Z85 text. */
 void glci_key_encode(const unsigned char key[32], glci_key_t *out);
 
+/* A key's fingerprint: the first 16 hex digits (64 bits) of SHA-256 of
+ * its 40-character Z85 text, in lower case. Short enough to read over the
+ * phone, long enough that no two keys of a network share one by chance;
+ * anyone can recompute it from the key alone:
+ *     printf '%s' 'Z85KEY' | sha256sum | cut -c1-16
+ * It names a key in logs and listings; it never replaces the key where one
+ * is checked. */
+#define GLCI_KEY_FP_LEN 16
+void glci_key_fingerprint(const glci_key_t *pub, char out[GLCI_KEY_FP_LEN + 1]);
+
+/* The same for 32 raw key bytes. */
+void glci_key_fingerprint_raw(const unsigned char key[32], char out[GLCI_KEY_FP_LEN + 1]);
+
 /* Writes a secret key file (mode 0600, public and secret key). Fails, without
  * touching it, if path already exists. */
 int glci_keyfile_write_secret(const char *path, const glci_key_t *pub,

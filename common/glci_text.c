@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
@@ -100,23 +101,62 @@ void glci_format_iso_time(int64_t unix_seconds, char *buf, size_t len)
                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
+/* The shortest %g form that reads back as v, trying 15, 16 and 17
+ * significant digits: every decimal of at most 15 digits survives a trip
+ * through a double (DBL_DIG), so when 15 digits read back they are the
+ * shortest form, trailing zeros dropped by %g (subnormals, with fewer
+ * bits, try every precision). Returns the digits used. */
+static int s_shortest_g(double v, char *buf, size_t len)
+{
+    /* Subnormals carry fewer than 53 bits: DBL_DIG does not hold for them. */
+    int first = fabs(v) < DBL_MIN && v != 0.0 ? 1 : 15;
+    for (int prec = first; prec < 17; prec++) {
+        snprintf(buf, len, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            return prec;
+    }
+    snprintf(buf, len, "%.17g", v);
+    return 17;
+}
+
 void glci_format_double(double v, char *buf, size_t len)
 {
+    char g[40];
+    s_shortest_g(v, g, sizeof g);
     /* Plain decimals for the magnitudes people read (no "1.4e+02"). */
     double a = v < 0 ? -v : v;
-    if (a == 0.0 || (a >= 1e-4 && a < 1e15)) {
-        for (int dec = 0; dec <= 20; dec++) {
+    if (isfinite(v) && (a == 0.0 || (a >= 1e-4 && a < 1e15))) {
+        /* n significant digits of the shortest form and the decimal
+         * exponent e of v give the decimals it needs: n - 1 - e. */
+        int n = 0, lead = 1;
+        const char *p = g;
+        for (; *p && *p != 'e'; p++) {
+            if (*p < '0' || *p > '9')
+                continue;
+            if (*p == '0' && lead)
+                continue;
+            lead = 0;
+            n++;
+        }
+        char e[40];
+        snprintf(e, sizeof e, "%.*e", n > 0 ? n - 1 : 0, v);
+        const char *x = strchr(e, 'e');
+        int exp10 = x ? (int)strtol(x + 1, NULL, 10) : 0;
+        int dec = n - 1 - exp10;
+        if (dec < 0)
+            dec = 0;
+        if (dec <= 20) {
+            snprintf(buf, len, "%.*f", dec, v);
+            if (strtod(buf, NULL) == v)
+                return;
+        }
+        for (dec = 0; dec <= 20; dec++) {          /* not expected: the long way */
             snprintf(buf, len, "%.*f", dec, v);
             if (strtod(buf, NULL) == v)
                 return;
         }
     }
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, len, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v)
-            return;
-    }
-    snprintf(buf, len, "%.17g", v);
+    snprintf(buf, len, "%s", g);
 }
 
 int glci_errf(char *err, size_t errlen, const char *fmt, ...)

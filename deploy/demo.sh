@@ -147,8 +147,10 @@ report="$build/demo-report"
 echo "== glci report --out $report"
 "$glci" report --period $last_year --out "$report"
 "$glci" report --period $last_year --city cork-ie --pdf "$report/cork-ie.pdf"
+# a city with focus areas below the median: its profile names whom to learn from
+"$glci" report --period $last_year --city larissa-gr --pdf "$report/larissa-gr.pdf"
 "$glci" export --period $last_year --format xlsx --out "$report/glci-export.xlsx"
 "$glci" template --format xlsx --city cork-ie --period $last_year --out "$report/cork-ie-template.xlsx"
 echo
 echo "demo: done; stopping the collector and the agents"
-echo "demo: open file://$report/index.html (profile: $report/cork-ie.pdf)"
+echo "demo: open file://$report/index.html (profiles: $report/cork-ie.pdf, $report/larissa-gr.pdf)"

@@ -83,8 +83,8 @@ for f in /usr/share/glci/glci.ini /etc/glci/collector.conf /etc/glci/agent.conf 
   [ -f "$f" ] || die "$f not installed"
 done
 getent passwd glci >/dev/null || die "postinst did not create the user glci"
-[ "$(stat -c '%U:%G %a' /var/lib/glci)" = "glci:glci 750" ] \
-  || die "/var/lib/glci is $(stat -c '%U:%G %a' /var/lib/glci), not glci:glci 750"
+[ "$(stat -c '%U:%G %a' /var/lib/glci)" = "glci:glci 700" ] \
+  || die "/var/lib/glci is $(stat -c '%U:%G %a' /var/lib/glci), not glci:glci 700"
 [ "$(stat -c '%U:%G %a' /var/lib/glci-agent/spool)" = "glci:glci 2770" ] \
   || die "/var/lib/glci-agent/spool is $(stat -c '%U:%G %a' /var/lib/glci-agent/spool)"
 

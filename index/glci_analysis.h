@@ -95,7 +95,20 @@ typedef struct {
 void glci_trend_compute(const glci_framework_t *fw, const glci_result_t *const *rounds,
                         size_t n, glci_trend_cell_t *cells);
 
+/* ---- The network's median ---------------------------------------------- */
+
+/* The network's median of n scores (n > 0), the one rule for it wherever a
+ * median is shown or compared with (peers' weak focus areas, the report's
+ * medians of every score): the middle score, or the mean of the two middle
+ * ones when n is even. Sorts v ascending in place. */
+double glci_median(double *v, size_t n);
+
 /* ---- Peers: who leads where a city is weak ----------------------------- */
+
+/* The defaults of `glci peers` and of the report's peers: at most this many
+ * weak focus areas, and leading cities per focus area. */
+#define GLCI_PEERS_DEFAULT_FOCUS 3
+#define GLCI_PEERS_DEFAULT_PEERS 3
 
 typedef struct {
     uint32_t ind;               /* indicator (index into fw->ind) */
@@ -141,6 +154,27 @@ typedef struct {
  * when self >= n or max_focus or max_peers is 0. */
 int glci_peers_find(const glci_framework_t *fw, const glci_city_result_t *cities, size_t n,
                     size_t self, size_t max_focus, size_t max_peers, glci_peers_t *out);
+
+/* The network of one period prepared for the peers of many of its cities
+ * (the report asks for every city's): per focus area, the cities with a
+ * score in rank order, their ranks, the median and the upper quartile,
+ * computed once. Opaque; immutable once made, so any number of threads may
+ * read it. Keeps pointers to fw and cities (the caller's, to outlive it). */
+typedef struct glci_peers_net glci_peers_net_t;
+
+/* Prepares the n cities, as glci_peers_find takes them. Returns 0 and *out
+ * (free with glci_peers_net_free). */
+int glci_peers_net_new(const glci_framework_t *fw, const glci_city_result_t *cities, size_t n,
+                       glci_peers_net_t **out);
+
+/* Frees and sets *self to NULL; accepts NULL and *self == NULL. */
+void glci_peers_net_free(glci_peers_net_t **self);
+
+/* glci_peers_find for the city cities[self] of the prepared network: the
+ * same answer, and the same EINVAL. (glci_peers_find is this over a network
+ * made for the one call.) */
+int glci_peers_net_find(const glci_peers_net_t *net, size_t self, size_t max_focus,
+                        size_t max_peers, glci_peers_t *out);
 
 /* Frees what glci_peers_find allocated and zeroes *p; accepts a zeroed or
  * released one. */

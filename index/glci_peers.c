@@ -16,6 +16,7 @@
  *   those, the indicators the peer reports and the city does not. */
 #include "glci_analysis.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,75 +105,118 @@ static void s_differences(const glci_framework_t *fw, uint32_t f, const glci_res
     free(tmp);
 }
 
-/* The leaders of focus f (the city's score `mine`) into out. */
-static void s_leaders(const glci_framework_t *fw, const glci_city_result_t *cities, size_t n,
-                      size_t self, size_t max_peers, glci_peer_focus_t *out)
-{
-    s_entry_t *e = glci_xmalloc(n * sizeof *e);
-    size_t m = 0;
-    for (size_t c = 0; c < n; c++) {
-        const glci_node_t *node = glci_result_focus_c(fw, cities[c].result, out->focus);
-        if (!node->present)
-            continue;
-        e[m].city = c;
-        e[m].score = node->score;
-        e[m].id = cities[c].city;
-        m++;
-    }
-    qsort(e, m, sizeof *e, s_cmp_entry);
-    double *sorted = glci_xmalloc((m ? m : 1) * sizeof *sorted);
-    uint32_t *ranks = glci_xmalloc((m ? m : 1) * sizeof *ranks);
-    for (size_t k = 0; k < m; k++)
-        sorted[k] = e[k].score;
-    glci_rank_assign(sorted, m, ranks);
-    /* The ceil(3m/4)-th smallest is, counting from the top, at m - that. */
-    size_t q = (3 * m + 3) / 4;
-    double q3 = sorted[m - q];
-    out->peers = glci_xcalloc(max_peers < m ? max_peers : m, sizeof *out->peers);
-    for (size_t k = 0; k < m && out->n_peers < max_peers; k++) {
-        if (e[k].score < q3 || !(e[k].score > out->score))
-            break;
-        if (e[k].city == self)
-            continue;
-        glci_peer_t *p = &out->peers[out->n_peers++];
-        p->city = e[k].city;
-        p->score = e[k].score;
-        p->rank = ranks[k];
-        s_differences(fw, out->focus, cities[self].result, cities[e[k].city].result, p);
-    }
-    free(ranks);
-    free(sorted);
-    free(e);
-}
+/* One focus area of the network: the cities with a score there in rank
+ * order (score descending, then id), their ranks, the median and the upper
+ * quartile. */
+typedef struct {
+    size_t n;                   /* cities with a score */
+    s_entry_t *e;               /* in rank order */
+    uint32_t *rank;             /* rank of e[k], ties shared */
+    double median, q3;          /* when n > 0 */
+} s_focus_net_t;
 
-int glci_peers_find(const glci_framework_t *fw, const glci_city_result_t *cities, size_t n,
-                    size_t self, size_t max_focus, size_t max_peers, glci_peers_t *out)
+struct glci_peers_net {
+    const glci_framework_t *fw;
+    const glci_city_result_t *cities;
+    size_t n;
+    s_focus_net_t *focus;       /* fw->n_focus */
+};
+
+int glci_peers_net_new(const glci_framework_t *fw, const glci_city_result_t *cities, size_t n,
+                       glci_peers_net_t **out)
 {
-    memset(out, 0, sizeof *out);
-    if (self >= n || max_focus == 0 || max_peers == 0)
-        return GLCI_INDEX_EINVAL;
-    const glci_result_t *me = cities[self].result;
-    s_weak_t *weak = glci_xcalloc(fw->n_focus ? fw->n_focus : 1, sizeof *weak);
-    double *scores = glci_xmalloc(n * sizeof *scores);
-    size_t n_weak = 0;
+    glci_peers_net_t *net = glci_xcalloc(1, sizeof *net);
+    net->fw = fw;
+    net->cities = cities;
+    net->n = n;
+    net->focus = glci_xcalloc(fw->n_focus ? fw->n_focus : 1, sizeof *net->focus);
+    double *scores = glci_xmalloc((n ? n : 1) * sizeof *scores);
     for (uint32_t f = 0; f < fw->n_focus; f++) {
-        const glci_node_t *mine = glci_result_focus_c(fw, me, f);
-        if (!mine->present)
-            continue;
-        size_t m = 0;
+        s_focus_net_t *fn = &net->focus[f];
+        fn->e = glci_xmalloc((n ? n : 1) * sizeof *fn->e);
         for (size_t c = 0; c < n; c++) {
             const glci_node_t *node = glci_result_focus_c(fw, cities[c].result, f);
             if (node->present)
-                scores[m++] = node->score;
+                fn->e[fn->n++] = (s_entry_t){.city = c, .score = node->score,
+                                             .id = cities[c].city};
         }
-        qsort(scores, m, sizeof *scores, s_cmp_double);
-        double median = m % 2 ? scores[m / 2] : (scores[m / 2 - 1] + scores[m / 2]) / 2.0;
-        if (!(mine->score < median))
+        qsort(fn->e, fn->n, sizeof *fn->e, s_cmp_entry);
+        fn->rank = glci_xmalloc((fn->n ? fn->n : 1) * sizeof *fn->rank);
+        for (size_t k = 0; k < fn->n; k++)
+            scores[k] = fn->e[k].score;
+        glci_rank_assign(scores, fn->n, fn->rank);
+        if (fn->n == 0)
             continue;
-        weak[n_weak++] = (s_weak_t){.focus = f, .score = mine->score, .median = median,
-                                    .n_scored = m};
+        /* The ceil(3n/4)-th smallest is, counting from the top, at n - that. */
+        fn->q3 = scores[fn->n - (3 * fn->n + 3) / 4];
+        fn->median = glci_median(scores, fn->n);
     }
     free(scores);
+    *out = net;
+    return GLCI_INDEX_OK;
+}
+
+void glci_peers_net_free(glci_peers_net_t **self)
+{
+    if (!self || !*self)
+        return;
+    glci_peers_net_t *net = *self;
+    for (uint32_t f = 0; f < net->fw->n_focus; f++) {
+        free(net->focus[f].e);
+        free(net->focus[f].rank);
+    }
+    free(net->focus);
+    free(net);
+    *self = NULL;
+}
+
+/* The leaders of focus out->focus, above the city's score out->score. */
+static void s_leaders(const glci_peers_net_t *net, size_t self, size_t max_peers,
+                      glci_peer_focus_t *out)
+{
+    const s_focus_net_t *fn = &net->focus[out->focus];
+    out->peers = glci_xcalloc(max_peers < fn->n ? max_peers : fn->n, sizeof *out->peers);
+    for (size_t k = 0; k < fn->n && out->n_peers < max_peers; k++) {
+        const s_entry_t *e = &fn->e[k];
+        if (e->score < fn->q3 || !(e->score > out->score))
+            break;
+        if (e->city == self)
+            continue;
+        glci_peer_t *p = &out->peers[out->n_peers++];
+        p->city = e->city;
+        p->score = e->score;
+        p->rank = fn->rank[k];
+        s_differences(net->fw, out->focus, net->cities[self].result,
+                      net->cities[e->city].result, p);
+    }
+}
+
+double glci_median(double *v, size_t n)
+{
+    assert(n > 0);
+    qsort(v, n, sizeof *v, s_cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+}
+
+int glci_peers_net_find(const glci_peers_net_t *net, size_t self, size_t max_focus,
+                        size_t max_peers, glci_peers_t *out)
+{
+    memset(out, 0, sizeof *out);
+    if (self >= net->n || max_focus == 0 || max_peers == 0)
+        return GLCI_INDEX_EINVAL;
+    const glci_framework_t *fw = net->fw;
+    const glci_result_t *me = net->cities[self].result;
+    s_weak_t *weak = glci_xcalloc(fw->n_focus ? fw->n_focus : 1, sizeof *weak);
+    size_t n_weak = 0;
+    for (uint32_t f = 0; f < fw->n_focus; f++) {
+        const glci_node_t *mine = glci_result_focus_c(fw, me, f);
+        const s_focus_net_t *fn = &net->focus[f];
+        /* fn->n >= 1 when the city has a score: it is one of them */
+        if (!mine->present || !(mine->score < fn->median))
+            continue;
+        weak[n_weak++] = (s_weak_t){.focus = f, .score = mine->score, .median = fn->median,
+                                    .n_scored = fn->n};
+    }
     qsort(weak, n_weak, sizeof *weak, s_cmp_weak);
     out->n_focus = n_weak < max_focus ? n_weak : max_focus;
     out->focus = glci_xcalloc(out->n_focus ? out->n_focus : 1, sizeof *out->focus);
@@ -182,10 +226,23 @@ int glci_peers_find(const glci_framework_t *fw, const glci_city_result_t *cities
         pf->score = weak[k].score;
         pf->median = weak[k].median;
         pf->n_scored = weak[k].n_scored;
-        s_leaders(fw, cities, n, self, max_peers, pf);
+        s_leaders(net, self, max_peers, pf);
     }
     free(weak);
     return GLCI_INDEX_OK;
+}
+
+int glci_peers_find(const glci_framework_t *fw, const glci_city_result_t *cities, size_t n,
+                    size_t self, size_t max_focus, size_t max_peers, glci_peers_t *out)
+{
+    memset(out, 0, sizeof *out);
+    if (self >= n || max_focus == 0 || max_peers == 0)
+        return GLCI_INDEX_EINVAL;
+    glci_peers_net_t *net = NULL;
+    glci_peers_net_new(fw, cities, n, &net);
+    int rc = glci_peers_net_find(net, self, max_focus, max_peers, out);
+    glci_peers_net_free(&net);
+    return rc;
 }
 
 void glci_peers_release(glci_peers_t *p)

@@ -43,13 +43,22 @@ const glci_colour_def_t *glci_colour(glci_colour_t which)
     return &s_palette[which < GLCI_COLOURS ? which : GLCI_COLOUR_INK];
 }
 
-glci_colour_t glci_colour_of_light(glci_report_light_t light)
+glci_colour_t glci_colour_of_light(glci_light_t light)
 {
     switch (light) {
     case GLCI_LIGHT_GREEN:  return GLCI_COLOUR_GREEN;
     case GLCI_LIGHT_YELLOW: return GLCI_COLOUR_YELLOW;
     case GLCI_LIGHT_RED:    return GLCI_COLOUR_RED;
     default:                return GLCI_COLOUR_MUTED;
+    }
+}
+
+glci_colour_t glci_colour_of_trend(glci_trend_t trend)
+{
+    switch (trend) {
+    case GLCI_TREND_IMPROVING: return GLCI_COLOUR_GREEN;
+    case GLCI_TREND_DECLINING: return GLCI_COLOUR_RED;
+    default:                   return GLCI_COLOUR_MUTED;
     }
 }
 
@@ -200,9 +209,33 @@ static void s_median_line(cairo_t *cr)
     cairo_set_dash(cr, dash, 2, 0);
 }
 
+void glci_chart_trend_mark(cairo_t *cr, double x, double y, double size, glci_trend_t trend)
+{
+    if (trend == GLCI_TREND_NONE)
+        return;
+    /* drawn pointing right, then turned: a shaft and a head */
+    double l = size / 2, t = size * 0.13, head = size * 0.5;
+    cairo_save(cr);
+    cairo_translate(cr, x, y);
+    if (trend != GLCI_TREND_STAGNATING)
+        cairo_rotate(cr, trend == GLCI_TREND_IMPROVING ? -M_PI / 2 : M_PI / 2);
+    glci_chart_colour(cr, glci_colour_of_trend(trend), 1.0);
+    cairo_move_to(cr, -l, -t);
+    cairo_line_to(cr, l - head, -t);
+    cairo_line_to(cr, l - head, -size / 2);
+    cairo_line_to(cr, l, 0);
+    cairo_line_to(cr, l - head, size / 2);
+    cairo_line_to(cr, l - head, t);
+    cairo_line_to(cr, -l, t);
+    cairo_close_path(cr);
+    cairo_fill(cr);
+    cairo_restore(cr);
+}
+
 /* The legend across the top: the city (solid blue, circles) and the
- * network median (dashed orange, squares). */
-static void s_legend(cairo_t *cr, double w, const glci_report_t *r,
+ * network median (dashed orange, squares); name_w is the room for the
+ * city's name. */
+static void s_legend(cairo_t *cr, double name_w, const glci_report_t *r,
                      const glci_report_city_t *c)
 {
     char label[160], median[96];
@@ -215,7 +248,7 @@ static void s_legend(cairo_t *cr, double w, const glci_report_t *r,
     s_marker_circle(cr, x + 13, y - 4, 3.5);
     cairo_fill(cr);
     glci_chart_colour(cr, GLCI_COLOUR_INK, 1.0);
-    glci_chart_fit(cr, c->name, w * 0.45, label, sizeof label);
+    glci_chart_fit(cr, c->name, name_w, label, sizeof label);
     x += 32 + glci_chart_text(cr, x + 32, y, label, GLCI_ALIGN_LEFT) + 22;
     s_median_line(cr);
     cairo_move_to(cr, x, y - 4);
@@ -236,7 +269,7 @@ static void s_radar(cairo_t *cr, double w, double h, const glci_report_t *r,
 {
     const glci_framework_t *fw = r->fw;
     uint32_t n = fw->n_focus;
-    s_legend(cr, w, r, c);
+    s_legend(cr, w * 0.45, r, c);
     if (n < 3)
         return;
     double top = S_LEGEND_H + 6;
@@ -367,7 +400,7 @@ static void s_radar(cairo_t *cr, double w, double h, const glci_report_t *r,
 static void s_trend(cairo_t *cr, double w, double h, const glci_report_t *r,
                     const glci_report_city_t *c)
 {
-    s_legend(cr, w, r, c);
+    s_legend(cr, w * 0.45, r, c);
     double x0 = 44, x1 = w - 24, y0 = S_LEGEND_H + 14, y1 = h - 26;
     size_t n = r->n_periods;
     glci_chart_font(cr, S_TEXT, 0);
@@ -445,11 +478,14 @@ static void s_trend(cairo_t *cr, double w, double h, const glci_report_t *r,
 
 /* ---- Area bars ----------------------------------------------------------- */
 
+/* One bar: name, the score's bar with the median marked, the score and,
+ * when trend is not NULL, the trend class's mark after it. */
 static void s_bar_row(cairo_t *cr, double w, double y, double row_h, const char *name,
-                      int bold, glci_report_score_t v, glci_report_score_t median)
+                      int bold, glci_report_score_t v, glci_report_score_t median,
+                      const glci_trend_cell_t *trend)
 {
     char lines[2][160], t[32];
-    double label_w = w * 0.36, bx0 = label_w + 10, bx1 = w - 52;
+    double label_w = w * 0.36, bx0 = label_w + 10, bx1 = w - (trend ? 72 : 52);
     double bar_h = fmin(16, row_h * 0.5), by = y + (row_h - bar_h) / 2;
     glci_chart_font(cr, S_TEXT, bold);
     size_t nl = glci_chart_wrap(cr, name, label_w, 2, lines);
@@ -473,6 +509,8 @@ static void s_bar_row(cairo_t *cr, double w, double y, double row_h, const char 
         glci_chart_colour(cr, GLCI_COLOUR_MUTED, 1.0);
         glci_chart_text(cr, bx0 + 6, by + bar_h / 2 + 3.5, "no score", GLCI_ALIGN_LEFT);
     }
+    if (trend)
+        glci_chart_trend_mark(cr, w - 9, by + bar_h / 2, 12, trend->trend);
     if (median.present) {
         static const double dash[] = {3.0, 2.0};
         double mx = bx0 + (bx1 - bx0) * fmax(0, fmin(100, median.score)) / 100;
@@ -492,17 +530,25 @@ static void s_areas(cairo_t *cr, double w, double h, const glci_report_t *r,
                     const glci_report_city_t *c)
 {
     const glci_framework_t *fw = r->fw;
-    s_legend(cr, w, r, c);
+    /* the trends of the latest reporting round, when known */
+    int trends = r->has_trends && c->n_rounds > 0;
+    s_legend(cr, w * (trends ? 0.3 : 0.45), r, c);
+    if (trends) {
+        glci_chart_font(cr, S_TEXT, 0);
+        glci_chart_colour(cr, GLCI_COLOUR_INK, 1.0);
+        double x = w - 4 - glci_chart_text(cr, w - 4, 15, "Trend", GLCI_ALIGN_RIGHT) - 10;
+        for (int k = GLCI_TREND_DECLINING; k >= GLCI_TREND_IMPROVING; k--, x -= 14)
+            glci_chart_trend_mark(cr, x, 11, 10, (glci_trend_t)k);
+    }
     double top = S_LEGEND_H + 8;
     size_t rows = 1 + fw->n_areas;
     double row_h = (h - top) / (double)rows;
-    glci_report_score_t idx = c->index;
-    s_bar_row(cr, w, top, row_h, "Index", 1, idx, r->index_median[r->n_periods - 1]);
-    for (uint32_t a = 0; a < fw->n_areas; a++) {
-        glci_report_score_t v = c->areas[a];
-        s_bar_row(cr, w, top + row_h * (double)(a + 1), row_h, fw->areas[a].name, 0, v,
-                  r->area_median[a]);
-    }
+    s_bar_row(cr, w, top, row_h, "Index", 1, c->index, r->index_median[r->n_periods - 1],
+              trends ? glci_report_trend_latest(r, c, 0) : NULL);
+    for (uint32_t a = 0; a < fw->n_areas; a++)
+        s_bar_row(cr, w, top + row_h * (double)(a + 1), row_h, fw->areas[a].name, 0,
+                  c->areas[a], r->area_median[a],
+                  trends ? glci_report_trend_latest(r, c, 1 + a) : NULL);
 }
 
 /* ---- Entry points -------------------------------------------------------- */
@@ -631,16 +677,22 @@ void glci_chart_describe(glci_chart_kind_t kind, const glci_report_t *r,
         if (m->present)
             s_add(buf, len, &at, " Network median %.1f in %d.", m->score, (int)r->period);
     } else {
-        char v[32];
-        glci_report_fmt_score(c->index, v, sizeof v);
-        s_add(buf, len, &at, "Index %s", v);
-        if (r->index_median[r->n_periods - 1].present)
-            s_add(buf, len, &at, " (median %.1f)", r->index_median[r->n_periods - 1].score);
-        for (uint32_t a = 0; a < fw->n_areas; a++) {
-            glci_report_fmt_score(c->areas[a], v, sizeof v);
-            s_add(buf, len, &at, "; %s %s", fw->areas[a].name, v);
-            if (r->area_median[a].present)
-                s_add(buf, len, &at, " (median %.1f)", r->area_median[a].score);
+        for (uint32_t a = 0; a <= fw->n_areas; a++) {
+            char v[32];
+            glci_report_score_t score = a == 0 ? c->index : c->areas[a - 1];
+            glci_report_score_t m = a == 0 ? r->index_median[r->n_periods - 1]
+                                           : r->area_median[a - 1];
+            const glci_trend_cell_t *t = r->has_trends ? glci_report_trend_latest(r, c, a)
+                                                       : NULL;
+            const char *trend = t ? glci_trend_str(t->trend) : NULL;
+            glci_report_fmt_score(score, v, sizeof v);
+            s_add(buf, len, &at, "%s%s %s", a ? "; " : "", a ? fw->areas[a - 1].name : "Index",
+                  v);
+            if (m.present)
+                s_add(buf, len, &at, " (median %.1f%s%s)", m.score, trend ? ", " : "",
+                      trend ? trend : "");
+            else if (trend)
+                s_add(buf, len, &at, " (%s)", trend);
         }
         s_add(buf, len, &at, ".");
     }

@@ -5,6 +5,7 @@
  *   radar  the 12 focus-area scores of a city against the network median
  *   trend  the city's index over the report's periods, with the median
  *   areas  bars of the index and each area score, with the median marked
+ *          and, when the report has trends, each score's trend class
  *
  * Colours are the Okabe-Ito palette (told apart with every common colour
  * vision deficiency); the city and the median also differ by line style
@@ -56,7 +57,11 @@ typedef struct {
 const glci_colour_def_t *glci_colour(glci_colour_t which);
 
 /* The colour of a light (NONE: the muted colour). */
-glci_colour_t glci_colour_of_light(glci_report_light_t light);
+glci_colour_t glci_colour_of_light(glci_light_t light);
+
+/* The colour of a trend class: improving green, stagnating the muted
+ * colour, declining vermillion (NONE: muted). */
+glci_colour_t glci_colour_of_trend(glci_trend_t trend);
 
 /* ---- Charts ------------------------------------------------------------- */
 
@@ -106,6 +111,11 @@ void glci_chart_fit(cairo_t *cr, const char *text, double max_w, char *buf, size
  * each line is cut to 159 bytes. Returns the number of lines. */
 size_t glci_chart_wrap(cairo_t *cr, const char *text, double max_w, size_t max_lines,
                        char (*lines)[160]);
+
+/* Draws trend's mark, an arrow pointing up (improving), right
+ * (stagnating) or down (declining) in its colour, centred at (x, y) and
+ * size high; nothing for GLCI_TREND_NONE. */
+void glci_chart_trend_mark(cairo_t *cr, double x, double y, double size, glci_trend_t trend);
 
 /* Sets the source colour to a palette colour with alpha. */
 void glci_chart_colour(cairo_t *cr, glci_colour_t which, double alpha);

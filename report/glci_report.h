@@ -1,14 +1,17 @@
 /* Reports people look at (SPEC §8): a plain-data model of one period's
  * results -- the league table and, per city, its area, focus-area and
  * indicator scores, its index over the periods, the network's medians and
- * what is missing for the round -- and the renderers that turn it into a
+ * what is missing for the round, and from the analysis module its
+ * indicators' lights, its trends and its peers -- and the renderers that
+ * turn it into a
  * static HTML site (glci_report_write_site) and a printable two-page A4
  * city profile (glci_report_write_profile). Both draw their charts with the
  * same Cairo code (glci_chart.h). See docs/REPORTS.md.
  *
  * The model knows nothing of the store: the CLI fills it from read views
  * (cli/cmd_report.c), tests fill it by hand. It depends on index/ (the
- * framework and the result blocks) and common/ only.
+ * framework, the result blocks and the analysis module's types and
+ * network median, glci_analysis.h) and common/ only.
  *
  * Errors: functions that can fail return 0 or a negative GLCI_REPORT_E*
  * code; glci_report_strerror() names it, and the err buffer gets a
@@ -23,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "glci_analysis.h"
 #include "glci_index.h"
 
 enum {
@@ -41,19 +45,6 @@ typedef struct {
     int present;
 } glci_report_score_t;
 
-/* An indicator's dashboard light (SPEC §8: thresholds green/red in the
- * framework). NONE when the indicator has no thresholds or no value, and
- * for every indicator until the analysis module fills it in. */
-typedef enum {
-    GLCI_LIGHT_NONE   = 0,
-    GLCI_LIGHT_GREEN  = 1,
-    GLCI_LIGHT_YELLOW = 2,
-    GLCI_LIGHT_RED    = 3
-} glci_report_light_t;
-
-/* "green", "yellow", "red", or "" for NONE. */
-const char *glci_report_light_str(glci_report_light_t light);
-
 /* One indicator of a city for the report's period (SPEC §3.1). */
 typedef struct {
     int present;                /* a value is used for the period */
@@ -61,28 +52,26 @@ typedef struct {
     double score;               /* 0..100 */
     int32_t period;             /* the period of the value used */
     int carried;                /* period < the report's period */
-    glci_report_light_t light;
+    glci_light_t light;         /* glci_slot_light; NONE until filled */
 } glci_report_ind_t;
 
-/* Peers (who to learn from; SPEC §8 `glci peers`): optional. The model
- * renders them when the caller supplies them (glci_report_t.has_peers). */
-typedef struct {
-    uint32_t ind;               /* index into fw->ind */
-    double value, score;
-} glci_report_peer_ind_t;
-
+/* Peers (whom to learn from; SPEC §8 `glci peers`), as glci_peers_find
+ * finds them, with the ids and names copied in: rendered when the caller
+ * supplies them (glci_report_t.has_peers, glci_report_set_peers). */
 typedef struct {
     char *city, *name;
     double score;               /* the peer's score in the focus area */
+    uint32_t rank;              /* its rank there (ties shared) */
     size_t n_ind;
-    glci_report_peer_ind_t *ind;
+    glci_peer_ind_t *ind;       /* the indicators that make the difference */
 } glci_report_peer_t;
 
 typedef struct {
     uint32_t focus;             /* index into fw->focus: a weak focus area */
     double score, median;       /* the city's score there and the network's */
+    size_t n_scored;            /* cities with a score there */
     size_t n_peers;
-    glci_report_peer_t *peers;
+    glci_report_peer_t *peers;  /* best first */
 } glci_report_peer_focus_t;
 
 /* One city. Arrays are sized by the framework (areas n_areas, focus
@@ -98,7 +87,13 @@ typedef struct {
     glci_report_ind_t *ind;
     glci_report_score_t *trend; /* index per period, first_period + i */
     size_t n_peer_focus;
-    glci_report_peer_focus_t *peer_focus;  /* owned; glci_report_release frees */
+    glci_report_peer_focus_t *peer_focus;  /* weakest first; owned */
+    /* Trend (glci_trend_compute): the city's reporting rounds up to the
+     * period, ascending; round k's period is round_period[k] and its cells
+     * are round_cells + k * glci_trend_n_nodes(fw). Owned. */
+    size_t n_rounds;
+    int32_t *round_period;
+    glci_trend_cell_t *round_cells;
     uint32_t n_values;          /* current values of the city up to the period */
     uint32_t n_synthetic;       /* of them, from a synthetic source */
 } glci_report_city_t;
@@ -120,6 +115,7 @@ typedef struct {
     glci_report_score_t *index_median;     /* per trend period */
     int has_lights;             /* set by whoever fills the lights */
     int has_peers;              /* set by whoever fills the peers */
+    int has_trends;             /* set by whoever fills the rounds */
     uint64_t n_values, n_synthetic;        /* sums over the cities */
 } glci_report_t;
 
@@ -152,9 +148,36 @@ void glci_report_set_result(const glci_report_t *r, glci_report_city_t *c,
 void glci_report_set_trend(const glci_report_t *r, glci_report_city_t *c, int32_t period,
                            int has_index, double index);
 
+/* Takes city c's peers p, as glci_peers_find found them among cities (the
+ * array passed to it): copies each peer's id, its name in the report (its
+ * id when it is not in the report) and its indicators. Replaces earlier
+ * peers of c. Call after the last glci_report_add_city. */
+void glci_report_set_peers(const glci_report_t *r, glci_report_city_t *c,
+                           const glci_peers_t *p, const glci_city_result_t *cities);
+
+/* Takes city c's trend: its n reporting rounds up to the report's period,
+ * ascending, and their cells as glci_trend_compute filled them for those
+ * rounds (n * glci_trend_n_nodes(fw)). Copies both; replaces an earlier
+ * trend. A programmer error when a round lies after the period. */
+void glci_report_set_rounds(const glci_report_t *r, glci_report_city_t *c,
+                            const glci_result_t *const *rounds,
+                            const glci_trend_cell_t *cells, size_t n);
+
+/* The trend cell of node (glci_trend_n_nodes numbering: 0 the index, then
+ * the areas, then the focus areas) in round k of city c. */
+const glci_trend_cell_t *glci_report_round_cell(const glci_report_t *r,
+                                                const glci_report_city_t *c, size_t k,
+                                                size_t node);
+
+/* The cell of node in city c's latest reporting round up to the period
+ * (what the report shows as the node's trend), or NULL when it has none. */
+const glci_trend_cell_t *glci_report_trend_latest(const glci_report_t *r,
+                                                  const glci_report_city_t *c, size_t node);
+
 /* Computes the league order (ranked cities by rank then id, then cities
  * with a result and no rank, then cities without a result, each by id),
- * the network's medians and the sums. Call once, after filling. */
+ * the network's medians (glci_median over the cities with that score) and
+ * the sums. Call once, after filling. */
 void glci_report_finish(glci_report_t *r);
 
 /* What is missing for the round: the indicators (indices into fw->ind, in

@@ -2,8 +2,10 @@
  * with the league table (sortable by any column, filtered by country, with
  * a few lines of inline script; without script it stays in rank order) and
  * one page per city with its charts (SVG files under charts/, each with a
- * text alternative and its data as a table), the indicator table, what is
- * missing for the round and, when supplied, its peers.
+ * text alternative and its data as a table), the trends of its latest
+ * reporting round, the indicator table with lights, what is missing for the
+ * round and whom to learn from (each of those from the analysis module,
+ * when supplied).
  *
  * Self-contained: CSS and script are inline, charts are local files whose
  * text is drawn as paths, no font or script is fetched, and a
@@ -87,6 +89,12 @@ static void s_css(FILE *f)
         ".light{white-space:nowrap}\n"
         ".light-green .dot{color:var(--green)}.light-yellow .dot{color:#b8a800}"
         ".light-red .dot{color:var(--red)}\n"
+        ".trend{white-space:nowrap}.trend-improving .dot{color:var(--green)}"
+        ".trend-stagnating .dot{color:var(--muted)}.trend-declining .dot{color:var(--red)}\n"
+        "tr.focus th{font-weight:400;padding-left:1.4rem}\n"
+        "h3{margin:1.4rem 0 .3rem;font-size:1.1rem}\n"
+        "tbody.peer th{white-space:normal;min-width:9rem}\n"
+        "#data-trends{font-size:.88rem}\n"
         "code{font-size:.85em;color:var(--muted)}\n"
         "footer{color:var(--muted);font-size:.85rem;margin-top:2.5rem;padding-bottom:2rem;"
         "border-top:1px solid var(--grid)}\n"
@@ -152,13 +160,47 @@ static void s_num_cell(FILE *f, const char *key, glci_report_score_t s)
 }
 
 /* The two number cells of a data table's row, the city's and the network
- * median, and the row's end. */
+ * median. */
 static void s_city_and_median(FILE *f, const char *key, glci_report_score_t v,
                               glci_report_score_t median)
 {
     s_num_cell(f, key, v);
     s_num_cell(f, "median", median);
-    fputs("</tr>\n", f);
+}
+
+/* A trend class's cell: an arrow and the word ("" in data-value without
+ * one). */
+static void s_trend_cell(FILE *f, glci_trend_t trend)
+{
+    static const char *const arrow[] = {"", "\xe2\x86\x91", "\xe2\x86\x92", "\xe2\x86\x93"};
+    const char *word = glci_trend_str(trend);
+    if (!word) {
+        fputs("<td class=\"trend\" data-key=\"trend\" data-value=\"\">&ndash;</td>", f);
+        return;
+    }
+    fprintf(f, "<td class=\"trend trend-%s\" data-key=\"trend\" data-value=\"%s\"><span "
+            "class=\"dot\" aria-hidden=\"true\">%s</span> %s</td>", word, word, arrow[trend], word);
+}
+
+/* The cells of a trend cell: since (the previous round), the change per
+ * year (exact in data-value) and the class; "first round" without an
+ * earlier one. */
+static void s_change_cells(FILE *f, const glci_trend_cell_t *t)
+{
+    if (!t || !t->has_change) {
+        fprintf(f, "<td class=\"num\" data-key=\"previous\" data-value=\"\">%s</td>"
+                "<td class=\"num\" data-key=\"per_year\" data-value=\"\">&ndash;</td>",
+                t && t->present ? "first round" : "&ndash;");
+        s_trend_cell(f, GLCI_TREND_NONE);
+        return;
+    }
+    char shown[32], exact[32];
+    glci_report_fmt_change(t->per_year, shown, sizeof shown);
+    glci_format_double(t->per_year, exact, sizeof exact);
+    fprintf(f, "<td class=\"num\" data-key=\"previous\" data-value=\"%d\">%d</td>"
+            "<td class=\"num\" data-key=\"per_year\" data-value=\"%s\">%s</td>",
+            (int)t->previous, (int)t->previous, exact, shown);
+    s_trend_cell(f, t->trend);
 }
 
 /* 1 if id can name a file of the site: [A-Za-z0-9._-], not starting with
@@ -342,22 +384,95 @@ static void s_focus_figure(FILE *f, const glci_report_t *r, const glci_report_ci
         glci_report_esc(f, fw->focus[k].name);
         fputs("</th>", f);
         s_city_and_median(f, "score", c->focus[k], r->focus_median[k]);
+        fputs("</tr>\n", f);
     }
     fputs("</tbody></table>\n</details>\n</figure>\n", f);
 }
 
+/* With trends, each period that is a reporting round of the city has its
+ * index's change a year since the previous round and its class; a period
+ * that only carries earlier values is no round. */
 static void s_trend_figure(FILE *f, const glci_report_t *r, const glci_report_city_t *c)
 {
     s_figure(f, GLCI_CHART_TREND, r, c);
-    fputs("<table class=\"data\" id=\"data-trend\"><thead><tr><th scope=\"col\">Period</th>"
-          "<th scope=\"col\" class=\"num\">Index</th><th scope=\"col\" class=\"num\">"
-          "Network median</th></tr></thead><tbody>\n", f);
+    fprintf(f, "<table class=\"data\" id=\"data-trend\"><thead><tr><th scope=\"col\">Period"
+            "</th><th scope=\"col\" class=\"num\">Index</th><th scope=\"col\" class=\"num\">"
+            "Network median</th>%s</tr></thead><tbody>\n", r->has_trends ?
+            "<th scope=\"col\" class=\"num\">Since</th><th scope=\"col\" class=\"num\">"
+            "Change a year</th><th scope=\"col\">Trend</th>" : "");
     for (size_t i = 0; i < r->n_periods; i++) {
         int p = (int)r->first_period + (int)i;
-        fprintf(f, "<tr data-period=\"%d\"><th scope=\"row\">%d</th>", p, p);
+        size_t k = 0;
+        while (k < c->n_rounds && c->round_period[k] != p)
+            k++;
+        int round = k < c->n_rounds;
+        fprintf(f, "<tr data-period=\"%d\" data-round=\"%s\"><th scope=\"row\">%d</th>", p,
+                round ? "true" : "false", p);
         s_city_and_median(f, "index", c->trend[i], r->index_median[i]);
+        if (r->has_trends && round)
+            s_change_cells(f, glci_report_round_cell(r, c, k, 0));
+        else if (r->has_trends)
+            fprintf(f, "<td class=\"num\" colspan=\"2\">%s</td><td class=\"trend\" "
+                    "data-key=\"trend\" data-value=\"\">&ndash;</td>", c->trend[i].present ?
+                    "no round: values carried" : "no round");
+        fputs("</tr>\n", f);
     }
     fputs("</tbody></table>\n</details>\n</figure>\n", f);
+}
+
+/* One row of the trends table: node's score in the latest round and its
+ * change since the round before. */
+static void s_trend_row(FILE *f, const glci_report_t *r, const glci_report_city_t *c,
+                        size_t node, const char *cls, const char *key, const char *name)
+{
+    const glci_trend_cell_t *t = glci_report_trend_latest(r, c, node);
+    fputs("<tr class=\"", f);
+    fputs(cls, f);
+    fputs("\" data-node=\"", f);
+    glci_report_esc(f, key);
+    fputs("\"><th scope=\"row\">", f);
+    glci_report_esc(f, name);
+    fputs("</th>", f);
+    s_num_cell(f, "score", (glci_report_score_t){t->score, t->present});
+    s_change_cells(f, t);
+    fputs("</tr>\n", f);
+}
+
+/* The trend of every score at the city's latest reporting round, beside
+ * the index over time (the charts' grid). */
+static void s_trends(FILE *f, const glci_report_t *r, const glci_report_city_t *c)
+{
+    const glci_framework_t *fw = r->fw;
+    if (!r->has_trends)
+        return;
+    fputs("<section id=\"trends\" class=\"trends\">\n<h2>Trends</h2>\n", f);
+    if (c->n_rounds == 0) {
+        fprintf(f, "<p id=\"no-rounds\">No reporting round up to %d, so no trend: the city "
+                "has no value of its own for any period.</p>\n</section>\n", (int)r->period);
+        return;
+    }
+    int32_t last = c->round_period[c->n_rounds - 1];
+    fprintf(f, "<p>Each score at the city's latest reporting round, %d%s, against the previous "
+            "round that had it: <em>improving</em> at %+.1f points a year or more, "
+            "<em>declining</em> at %+.1f or less, else <em>stagnating</em>.</p>\n"
+            "<table class=\"data\" id=\"data-trends\" data-round=\"%d\"><thead><tr>"
+            "<th scope=\"col\">Score</th><th scope=\"col\" class=\"num\">%d</th>"
+            "<th scope=\"col\" class=\"num\">Since</th><th scope=\"col\" class=\"num\">"
+            "Change a year</th><th scope=\"col\">Trend</th></tr></thead><tbody>\n", (int)last,
+            last == r->period ? "" : " (later periods only carry its values)", GLCI_TREND_RATE,
+            -GLCI_TREND_RATE, (int)last, (int)last);
+    s_trend_row(f, r, c, 0, "index", "index", "Index");
+    for (uint32_t a = 0; a < fw->n_areas; a++) {
+        char key[96];
+        snprintf(key, sizeof key, "area:%s", fw->areas[a].id);
+        s_trend_row(f, r, c, 1 + a, "area", key, fw->areas[a].name);
+        for (uint32_t m = 0; m < fw->areas[a].n_focus; m++) {
+            uint32_t fo = fw->areas[a].focus[m];
+            snprintf(key, sizeof key, "focus:%s", fw->focus[fo].id);
+            s_trend_row(f, r, c, 1 + fw->n_areas + fo, "focus", key, fw->focus[fo].name);
+        }
+    }
+    fputs("</tbody></table>\n</section>\n", f);
 }
 
 static void s_areas_figure(FILE *f, const glci_report_t *r, const glci_report_city_t *c)
@@ -369,6 +484,7 @@ static void s_areas_figure(FILE *f, const glci_report_t *r, const glci_report_ci
           "Network median</th></tr></thead><tbody>\n<tr data-area=\"\"><th scope=\"row\">"
           "Index</th>", f);
     s_city_and_median(f, "score", c->index, r->index_median[r->n_periods - 1]);
+    fputs("</tr>\n", f);
     for (uint32_t a = 0; a < fw->n_areas; a++) {
         fputs("<tr data-area=\"", f);
         glci_report_esc(f, fw->areas[a].id);
@@ -376,21 +492,23 @@ static void s_areas_figure(FILE *f, const glci_report_t *r, const glci_report_ci
         glci_report_esc(f, fw->areas[a].name);
         fputs("</th>", f);
         s_city_and_median(f, "score", c->areas[a], r->area_median[a]);
+        fputs("</tr>\n", f);
     }
     fputs("</tbody></table>\n</details>\n</figure>\n", f);
 }
 
-static void s_light(FILE *f, glci_report_light_t light)
+static void s_light(FILE *f, glci_light_t light)
 {
     /* a shape as well as a colour: circle, triangle, square */
     static const char *const shape[] = {"", "\xe2\x97\x8f", "\xe2\x96\xb2", "\xe2\x96\xa0"};
-    if (light == GLCI_LIGHT_NONE) {
+    const char *word = glci_light_str(light);
+    if (!word) {
         fputs("<td class=\"light\" data-key=\"light\" data-value=\"\">&ndash;</td>", f);
         return;
     }
     fprintf(f, "<td class=\"light light-%s\" data-key=\"light\" data-value=\"%s\"><span "
-            "class=\"dot\" aria-hidden=\"true\">%s</span> %s</td>", glci_report_light_str(light),
-            glci_report_light_str(light), shape[light], glci_report_light_str(light));
+            "class=\"dot\" aria-hidden=\"true\">%s</span> %s</td>", word, word, shape[light],
+            word);
 }
 
 static void s_indicators(FILE *f, const glci_report_t *r, const glci_report_city_t *c)
@@ -490,23 +608,62 @@ static void s_missing(FILE *f, const glci_report_t *r, const glci_report_city_t 
     fputs("</ul>\n</section>\n", f);
 }
 
-static void s_peers(FILE *f, const glci_report_t *r, const glci_report_city_t *c)
+/* A value with its unit, or "no value"; exact in data-value when exact
+ * (else the number is exact elsewhere on the page). */
+static void s_value_cell(FILE *f, const char *key, int present, double v, const char *unit,
+                         int exact)
+{
+    if (!present) {
+        fprintf(f, "<td class=\"num absent\" data-key=\"%s\" data-value=\"\">no value</td>", key);
+        return;
+    }
+    char shown[32], text[32] = "";
+    glci_format_value(v, shown, sizeof shown);
+    fprintf(f, "<td class=\"num\" data-key=\"%s\"", key);
+    if (exact) {
+        glci_format_double(v, text, sizeof text);
+        fprintf(f, " data-value=\"%s\"", text);
+    }
+    fprintf(f, ">%s ", shown);
+    glci_report_esc(f, unit);
+    fputs("</td>", f);
+}
+
+/* A score with one decimal, not repeated exactly: the page carries it (or
+ * what it is computed from) exactly elsewhere. */
+static void s_shown_cell(FILE *f, const char *key, glci_report_score_t s)
+{
+    char shown[32];
+    glci_report_fmt_score(s, shown, sizeof shown);
+    fprintf(f, "<td class=\"num\" data-key=\"%s\">%s</td>", key, shown);
+}
+
+/* One leading city of a weak focus area: a row group, one row per
+ * indicator that makes the difference. The peer's value and score are
+ * exact in data-value; this city's value and score are shown only, as the
+ * gap (its score minus this city's): the indicator table carries them
+ * exactly. */
+static void s_peer(FILE *f, const glci_report_t *r, const glci_report_peer_focus_t *pf,
+                   const glci_report_peer_t *peer)
 {
     const glci_framework_t *fw = r->fw;
-    if (!r->has_peers)
-        return;
-    fputs("<section id=\"peers\">\n<h2>Who to learn from</h2>\n", f);
-    if (c->n_peer_focus == 0)
-        fputs("<p>No peers for this city in this period.</p>\n", f);
-    for (size_t k = 0; k < c->n_peer_focus; k++) {
-        const glci_report_peer_focus_t *pf = &c->peer_focus[k];
-        fputs("<h3>", f);
-        glci_report_esc(f, fw->focus[pf->focus].name);
-        fprintf(f, "</h3>\n<p>This city %.1f, network median %.1f.</p>\n<ul>\n", pf->score,
-                pf->median);
-        for (size_t p = 0; p < pf->n_peers; p++) {
-            const glci_report_peer_t *peer = &pf->peers[p];
-            fputs("<li>", f);
+    char exact[32];
+    glci_format_double(peer->score, exact, sizeof exact);
+    fputs("<tbody class=\"peer\" data-city=\"", f);
+    glci_report_esc(f, peer->city);
+    fprintf(f, "\" data-score=\"%s\" data-rank=\"%u\">\n", exact, peer->rank);
+    size_t rows = peer->n_ind ? peer->n_ind : 1;
+    for (size_t j = 0; j < rows; j++) {
+        const glci_peer_ind_t *d = peer->n_ind ? &peer->ind[j] : NULL;
+        if (d) {
+            fputs("<tr data-ind=\"", f);
+            glci_report_esc(f, fw->ind[d->ind].id);
+            fputs("\">", f);
+        } else {
+            fputs("<tr>", f);
+        }
+        if (j == 0) {
+            fprintf(f, "<th scope=\"rowgroup\" rowspan=\"%zu\">", rows);
             if (s_id_ok(peer->city) && glci_report_find(r, peer->city)) {
                 fprintf(f, "<a href=\"city-%s.html\">", peer->city);
                 glci_report_esc(f, peer->name);
@@ -514,18 +671,83 @@ static void s_peers(FILE *f, const glci_report_t *r, const glci_report_city_t *c
             } else {
                 glci_report_esc(f, peer->name);
             }
-            fprintf(f, " %.1f", peer->score);
-            for (size_t j = 0; j < peer->n_ind; j++) {
-                char v[32];
-                glci_format_value(peer->ind[j].value, v, sizeof v);
-                fputs(j == 0 ? ": " : "; ", f);
-                glci_report_esc(f, fw->ind[peer->ind[j].ind].name);
-                fprintf(f, " %s ", v);
-                glci_report_esc(f, fw->ind[peer->ind[j].ind].unit);
-            }
-            fputs("</li>\n", f);
+            fprintf(f, "<br><span class=\"carried\">%.1f, rank %u of %zu</span></th>",
+                    peer->score, peer->rank, pf->n_scored);
         }
-        fputs("</ul>\n", f);
+        if (!d) {
+            fprintf(f, "<td colspan=\"%d\">no indicator of its own to compare</td></tr>\n",
+                    6 + (r->has_lights != 0));
+            continue;
+        }
+        const glci_indicator_t *ind = &fw->ind[d->ind];
+        fputs("<td>", f);
+        glci_report_esc(f, ind->name);
+        fputs("</td>", f);
+        s_value_cell(f, "value", 1, d->value, ind->unit, 1);
+        s_num_cell(f, "score", (glci_report_score_t){d->score, 1});
+        if (r->has_lights)
+            s_light(f, glci_light(ind, d->value));
+        s_value_cell(f, "city_value", d->city_present, d->city_value, ind->unit, 0);
+        s_shown_cell(f, "city_score", (glci_report_score_t){d->city_score, d->city_present});
+        s_shown_cell(f, "gap", (glci_report_score_t){d->gap, d->city_present});
+        fputs("</tr>\n", f);
+    }
+    fputs("</tbody>\n", f);
+}
+
+/* Whom to learn from: the city's weak focus areas (below the network's
+ * median), weakest first, each with the cities that lead there and the
+ * indicators that make the difference (glci_peers_find). */
+static void s_peers(FILE *f, const glci_report_t *r, const glci_report_city_t *c)
+{
+    const glci_framework_t *fw = r->fw;
+    if (!r->has_peers)
+        return;
+    fputs("<section id=\"peers\">\n<h2>Whom to learn from</h2>\n", f);
+    if (!c->has_result) {
+        fprintf(f, "<p id=\"no-peers\">No result for %d, so nothing to compare with the "
+                "network.</p>\n</section>\n", (int)r->period);
+        return;
+    }
+    if (c->n_peer_focus == 0) {
+        fprintf(f, "<p id=\"no-weak\">No focus area below the network's median in %d: the city "
+                "is at or above the median in every focus area where it has a score.</p>\n"
+                "</section>\n", (int)r->period);
+        return;
+    }
+    fprintf(f, "<p>The focus areas where the city is below the network's median in %d, weakest "
+            "first, and the cities that lead there (in the network's top quarter and above "
+            "this city), with the indicators where they score higher, largest weighted gap "
+            "first, then those they report and this city does not.</p>\n", (int)r->period);
+    for (size_t k = 0; k < c->n_peer_focus; k++) {
+        const glci_report_peer_focus_t *pf = &c->peer_focus[k];
+        const glci_focus_t *fo = &fw->focus[pf->focus];
+        char score[32], median[32];
+        glci_format_double(pf->score, score, sizeof score);
+        glci_format_double(pf->median, median, sizeof median);
+        fputs("<article class=\"peer-focus\" data-focus=\"", f);
+        glci_report_esc(f, fo->id);
+        fprintf(f, "\" data-score=\"%s\" data-median=\"%s\" data-cities=\"%zu\">\n<h3>", score,
+                median, pf->n_scored);
+        glci_report_esc(f, fo->name);
+        fprintf(f, "</h3>\n<p>This city %.1f; network median %.1f over %zu cities.</p>\n",
+                pf->score, pf->median, pf->n_scored);
+        if (pf->n_peers == 0) {
+            fputs("<p>No other city leads there.</p>\n</article>\n", f);
+            continue;
+        }
+        fputs("<div class=\"scroll\"><table class=\"peers\">\n<caption>Leading cities in ", f);
+        glci_report_esc(f, fo->name);
+        fprintf(f, ", best first, and the indicators where they do better.</caption>\n"
+                "<thead><tr><th scope=\"col\">City</th><th scope=\"col\">Indicator</th>"
+                "<th scope=\"col\" class=\"num\">Its value</th><th scope=\"col\" class=\"num\">"
+                "Its score</th>%s<th scope=\"col\" class=\"num\">This city</th>"
+                "<th scope=\"col\" class=\"num\">This city's score</th><th scope=\"col\" "
+                "class=\"num\">Gap</th></tr></thead>\n",
+                r->has_lights ? "<th scope=\"col\">Light</th>" : "");
+        for (size_t p = 0; p < pf->n_peers; p++)
+            s_peer(f, r, pf, &pf->peers[p]);
+        fputs("</table></div>\n</article>\n", f);
     }
     fputs("</section>\n", f);
 }
@@ -576,10 +798,13 @@ static void s_city_page(FILE *f, const glci_report_t *r, const glci_report_city_
     s_focus_figure(f, r, c);
     s_areas_figure(f, r, c);
     s_trend_figure(f, r, c);
+    s_trends(f, r, c);
     fputs("</section>\n", f);
+    /* whom to learn from before the reference tables: it is what a city
+     * acts on */
+    s_peers(f, r, c);
     s_indicators(f, r, c);
     s_missing(f, r, c, scratch);
-    s_peers(f, r, c);
     fputs("</main>\n", f);
     s_footer(f, r);
     fputs("</body>\n</html>\n", f);

@@ -1,5 +1,7 @@
 /* The report model: building it city by city, the league order, the
- * network's medians and what is missing for the round (glci_report.h). */
+ * network's medians and what is missing for the round (glci_report.h).
+ * Lights, peers and trends are the analysis module's (glci_analysis.h);
+ * the model only copies them in, and its medians are glci_median's. */
 #include "glci_report.h"
 
 #include <assert.h>
@@ -22,16 +24,6 @@ const char *glci_report_strerror(int code)
     }
 }
 
-const char *glci_report_light_str(glci_report_light_t light)
-{
-    switch (light) {
-    case GLCI_LIGHT_GREEN:  return "green";
-    case GLCI_LIGHT_YELLOW: return "yellow";
-    case GLCI_LIGHT_RED:    return "red";
-    default:                return "";
-    }
-}
-
 void glci_report_init(glci_report_t *r, const glci_framework_t *fw, int32_t period,
                       int32_t first_period, int64_t generated)
 {
@@ -47,15 +39,8 @@ void glci_report_init(glci_report_t *r, const glci_framework_t *fw, int32_t peri
     r->index_median = glci_xcalloc(r->n_periods, sizeof *r->index_median);
 }
 
-static void s_city_release(glci_report_city_t *c)
+static void s_peers_release(glci_report_city_t *c)
 {
-    free(c->id);
-    free(c->name);
-    free(c->country);
-    free(c->areas);
-    free(c->focus);
-    free(c->ind);
-    free(c->trend);
     for (size_t f = 0; f < c->n_peer_focus; f++) {
         glci_report_peer_focus_t *pf = &c->peer_focus[f];
         for (size_t p = 0; p < pf->n_peers; p++) {
@@ -66,6 +51,22 @@ static void s_city_release(glci_report_city_t *c)
         free(pf->peers);
     }
     free(c->peer_focus);
+    c->peer_focus = NULL;
+    c->n_peer_focus = 0;
+}
+
+static void s_city_release(glci_report_city_t *c)
+{
+    free(c->id);
+    free(c->name);
+    free(c->country);
+    free(c->areas);
+    free(c->focus);
+    free(c->ind);
+    free(c->trend);
+    free(c->round_period);
+    free(c->round_cells);
+    s_peers_release(c);
 }
 
 void glci_report_release(glci_report_t *r)
@@ -153,6 +154,71 @@ void glci_report_set_trend(const glci_report_t *r, glci_report_city_t *c, int32_
                                                                has_index != 0};
 }
 
+void glci_report_set_peers(const glci_report_t *r, glci_report_city_t *c,
+                           const glci_peers_t *p, const glci_city_result_t *cities)
+{
+    s_peers_release(c);
+    c->n_peer_focus = p->n_focus;
+    c->peer_focus = glci_xcalloc(p->n_focus ? p->n_focus : 1, sizeof *c->peer_focus);
+    for (size_t k = 0; k < p->n_focus; k++) {
+        const glci_peer_focus_t *from = &p->focus[k];
+        glci_report_peer_focus_t *to = &c->peer_focus[k];
+        to->focus = from->focus;
+        to->score = from->score;
+        to->median = from->median;
+        to->n_scored = from->n_scored;
+        to->n_peers = from->n_peers;
+        to->peers = glci_xcalloc(from->n_peers ? from->n_peers : 1, sizeof *to->peers);
+        for (size_t j = 0; j < from->n_peers; j++) {
+            const glci_peer_t *pe = &from->peers[j];
+            const char *id = cities[pe->city].city;
+            const glci_report_city_t *in = glci_report_find(r, id);
+            glci_report_peer_t *d = &to->peers[j];
+            d->city = glci_xstrdup(id);
+            d->name = glci_xstrdup(in ? in->name : id);
+            d->score = pe->score;
+            d->rank = pe->rank;
+            d->n_ind = pe->n_ind;
+            d->ind = glci_xcalloc(pe->n_ind ? pe->n_ind : 1, sizeof *d->ind);
+            if (pe->n_ind)
+                memcpy(d->ind, pe->ind, pe->n_ind * sizeof *d->ind);
+        }
+    }
+}
+
+void glci_report_set_rounds(const glci_report_t *r, glci_report_city_t *c,
+                            const glci_result_t *const *rounds,
+                            const glci_trend_cell_t *cells, size_t n)
+{
+    size_t nodes = glci_trend_n_nodes(r->fw);
+    free(c->round_period);
+    free(c->round_cells);
+    c->n_rounds = n;
+    c->round_period = glci_xcalloc(n ? n : 1, sizeof *c->round_period);
+    c->round_cells = glci_xcalloc(n ? n * nodes : 1, sizeof *c->round_cells);
+    for (size_t k = 0; k < n; k++) {
+        assert(rounds[k]->period <= r->period);
+        c->round_period[k] = rounds[k]->period;
+    }
+    if (n)
+        memcpy(c->round_cells, cells, n * nodes * sizeof *cells);
+}
+
+const glci_trend_cell_t *glci_report_round_cell(const glci_report_t *r,
+                                                const glci_report_city_t *c, size_t k,
+                                                size_t node)
+{
+    size_t nodes = glci_trend_n_nodes(r->fw);
+    assert(k < c->n_rounds && node < nodes);
+    return &c->round_cells[k * nodes + node];
+}
+
+const glci_trend_cell_t *glci_report_trend_latest(const glci_report_t *r,
+                                                  const glci_report_city_t *c, size_t node)
+{
+    return c->n_rounds ? glci_report_round_cell(r, c, c->n_rounds - 1, node) : NULL;
+}
+
 /* ---- League order and medians ------------------------------------------ */
 
 static int s_league_class(const glci_report_city_t *c)
@@ -172,21 +238,13 @@ static int s_league_cmp(const void *a, const void *b)
     return strcmp(x->id, y->id);
 }
 
-static int s_double_cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* The median of the n values in v (sorted in place): the middle one, or the
- * mean of the two middle ones. */
+/* The network's median of the n values in v (sorted in place), absent when
+ * no city has the score. */
 static glci_report_score_t s_median(double *v, size_t n)
 {
     if (n == 0)
         return (glci_report_score_t){0.0, 0};
-    qsort(v, n, sizeof *v, s_double_cmp);
-    double m = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
-    return (glci_report_score_t){m, 1};
+    return (glci_report_score_t){glci_median(v, n), 1};
 }
 
 void glci_report_finish(glci_report_t *r)

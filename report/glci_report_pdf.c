@@ -2,14 +2,17 @@
  * through Cairo's PDF surface, with the same chart code as the web pages.
  *
  *   page 1  the city, its key figures (index, rank, coverage, network
- *           median), the radar of its focus areas, the area bars and the
- *           index over time
+ *           median), the radar of its focus areas, the area bars (with
+ *           their trends) and the index over time with its trend
  *   page 2  every indicator grouped by focus area (value, unit, period,
- *           carried mark, score, light when known), what is missing for
- *           the round and, when supplied, its peers
+ *           carried mark, score, light; each focus area's score, median
+ *           and trend), what is missing for the round and whom to learn
+ *           from (the weak focus areas, their leading cities and the
+ *           indicators where those do better)
  *
- * The indicator table's row height shrinks to fit the framework on one
- * page, so the profile is always exactly two pages. */
+ * Lights, trends and peers are shown when the report has them. The
+ * indicator table's row height shrinks to fit the framework and the notes
+ * under it on one page, so the profile is always exactly two pages. */
 #include "glci_report.h"
 
 #include <math.h>
@@ -166,13 +169,22 @@ static void s_page_one(cairo_t *cr, const glci_report_t *r, const glci_report_ci
     s_chart(cr, GLCI_CHART_AREAS, y + 18, h_areas, r, c);
     y += 18 + h_areas;
     snprintf(line, sizeof line, "Index %d to %d", (int)r->first_period, (int)r->period);
+    const glci_trend_cell_t *t = r->has_trends ? glci_report_trend_latest(r, c, 0) : NULL;
+    if (t && t->has_change) {
+        char change[32];
+        size_t at = strlen(line);
+        glci_report_fmt_change(t->per_year, change, sizeof change);
+        snprintf(line + at, sizeof line - at, " \xc2\xb7 %s, %s a year from %d to %d",
+                 glci_trend_str(t->trend), change, (int)t->previous,
+                 (int)c->round_period[c->n_rounds - 1]);
+    }
     s_heading(cr, y + 12, line);
     s_chart(cr, GLCI_CHART_TREND, y + 18, h_trend, r, c);
     s_footer(cr, r, 1);
 }
 
 /* A light as shape and colour, then its word. */
-static void s_light(cairo_t *cr, double x, double y, double size, glci_report_light_t light)
+static void s_light(cairo_t *cr, double x, double y, double size, glci_light_t light)
 {
     if (light == GLCI_LIGHT_NONE)
         return;
@@ -190,13 +202,32 @@ static void s_light(cairo_t *cr, double x, double y, double size, glci_report_li
     }
     cairo_fill(cr);
     glci_chart_colour(cr, GLCI_COLOUR_INK, 1.0);
-    glci_chart_text(cr, x + 2 * s + 3, y, glci_report_light_str(light), GLCI_ALIGN_LEFT);
+    glci_chart_text(cr, x + 2 * s + 3, y, glci_light_str(light), GLCI_ALIGN_LEFT);
 }
 
-/* The lines of text under the table: what is missing and the peers.
- * Returns how many lines were written into lines (each 160 bytes). */
-static size_t s_notes(cairo_t *cr, const glci_report_t *r, const glci_report_city_t *c,
-                      double w, char (*lines)[160], size_t max_lines)
+/* A line of text under the indicator table. */
+typedef struct {
+    char text[160];
+    int bold;
+} s_note_t;
+
+#define S_NOTES_MAX 24
+#define S_NOTE_H 10.5
+
+/* Adds text as one line fitted to w (bold or not) when there is room. */
+static void s_note(cairo_t *cr, s_note_t *notes, size_t *n, double w, int bold,
+                   const char *text)
+{
+    if (*n >= S_NOTES_MAX)
+        return;
+    glci_chart_font(cr, 7.5, bold);
+    glci_chart_fit(cr, text, w, notes[*n].text, sizeof notes[*n].text);
+    notes[(*n)++].bold = bold;
+}
+
+/* What is missing for the round (at most three lines). */
+static void s_notes_missing(cairo_t *cr, const glci_report_t *r, const glci_report_city_t *c,
+                            double w, s_note_t *notes, size_t *n)
 {
     const glci_framework_t *fw = r->fw;
     uint32_t *miss = glci_xcalloc(fw->n_ind ? fw->n_ind : 1, sizeof *miss);
@@ -210,24 +241,57 @@ static size_t s_notes(cairo_t *cr, const glci_report_t *r, const glci_report_cit
     for (size_t k = 0; k < n_miss && at < cap; k++)
         at += (size_t)snprintf(text + at, cap - at, "%s%s", fw->ind[miss[k]].id,
                                k + 1 < n_miss ? ", " : ".");
-    glci_chart_font(cr, 8.5, 0);
-    size_t n = glci_chart_wrap(cr, text, w, max_lines, lines);
+    char lines[3][160];
+    glci_chart_font(cr, 7.5, 0);
+    size_t nl = glci_chart_wrap(cr, text, w, 3, lines);
+    for (size_t k = 0; k < nl && *n < S_NOTES_MAX; k++) {
+        memcpy(notes[*n].text, lines[k], sizeof notes[*n].text);   /* both 160 bytes */
+        notes[(*n)++].bold = 0;
+    }
     free(text);
     free(miss);
-    if (r->has_peers && n < max_lines) {
-        for (size_t k = 0; k < c->n_peer_focus && n < max_lines; k++) {
-            const glci_report_peer_focus_t *pf = &c->peer_focus[k];
-            char buf[1024];
-            size_t b = (size_t)snprintf(buf, sizeof buf, "Learn from, in %s: ",
-                                        fw->focus[pf->focus].name);
-            for (size_t p = 0; p < pf->n_peers && b < sizeof buf; p++)
-                b += (size_t)snprintf(buf + b, sizeof buf - b, "%s%s (%.1f)", p ? ", " : "",
-                                      pf->peers[p].name, pf->peers[p].score);
-            glci_chart_fit(cr, buf, w, lines[n], sizeof lines[n]);
-            n++;
+}
+
+/* Whom to learn from: a line per weak focus area, then one per leading
+ * city with the indicators where it does better, largest gap first (as
+ * many as fit on its line). */
+static void s_notes_peers(cairo_t *cr, const glci_report_t *r, const glci_report_city_t *c,
+                          double w, s_note_t *notes, size_t *n)
+{
+    const glci_framework_t *fw = r->fw;
+    char buf[1024];
+    if (!c->has_result)
+        return;                 /* page 1 says there is no result */
+    if (c->n_peer_focus == 0) {
+        snprintf(buf, sizeof buf, "Whom to learn from: no focus area below the network's median "
+                 "in %d.", (int)r->period);
+        s_note(cr, notes, n, w, 1, buf);
+        return;
+    }
+    s_note(cr, notes, n, w, 1, "Whom to learn from: where the city is below the network's "
+           "median, the cities that lead there and where they do better");
+    for (size_t k = 0; k < c->n_peer_focus; k++) {
+        const glci_report_peer_focus_t *pf = &c->peer_focus[k];
+        snprintf(buf, sizeof buf, "%s: %.1f, network median %.1f (%zu cities)",
+                 fw->focus[pf->focus].name, pf->score, pf->median, pf->n_scored);
+        s_note(cr, notes, n, w, 1, buf);
+        for (size_t p = 0; p < pf->n_peers; p++) {
+            const glci_report_peer_t *peer = &pf->peers[p];
+            size_t b = (size_t)snprintf(buf, sizeof buf, "    %s %.1f (rank %u)", peer->name,
+                                        peer->score, peer->rank);
+            for (size_t j = 0; j < peer->n_ind && b < sizeof buf; j++) {
+                const glci_peer_ind_t *d = &peer->ind[j];
+                char v[32], mine[32];
+                glci_format_value(d->value, v, sizeof v);
+                if (d->city_present)
+                    glci_format_value(d->city_value, mine, sizeof mine);
+                b += (size_t)snprintf(buf + b, sizeof buf - b, "%s%s %s %s (this city: %s)",
+                                      j ? "; " : ": ", fw->ind[d->ind].name, v,
+                                      fw->ind[d->ind].unit, d->city_present ? mine : "no value");
+            }
+            s_note(cr, notes, n, w, 0, buf);
         }
     }
-    return n;
 }
 
 static void s_page_two(cairo_t *cr, const glci_report_t *r, const glci_report_city_t *c)
@@ -248,9 +312,12 @@ static void s_page_two(cairo_t *cr, const glci_report_t *r, const glci_report_ci
     glci_chart_fit(cr, line, w, fitted, sizeof fitted);
     glci_chart_text(cr, S_MARGIN, 68, fitted, GLCI_ALIGN_LEFT);
 
-    char notes[8][160];
-    size_t n_notes = s_notes(cr, r, c, w, notes, r->has_peers ? 8 : 4);
-    double notes_h = 12.0 * (double)n_notes + 14;
+    s_note_t notes[S_NOTES_MAX];
+    size_t n_notes = 0;
+    s_notes_missing(cr, r, c, w, notes, &n_notes);
+    if (r->has_peers)
+        s_notes_peers(cr, r, c, w, notes, &n_notes);
+    double notes_h = S_NOTE_H * (double)n_notes + 14;
 
     /* columns */
     double x_name = S_MARGIN, x_value = S_MARGIN + w * 0.62, x_unit = x_value + 6;
@@ -290,7 +357,17 @@ static void s_page_two(cairo_t *cr, const glci_report_t *r, const glci_report_ci
         glci_chart_fit(cr, fo->name, w * 0.7, fitted, sizeof fitted);
         glci_chart_text(cr, x_name + 3, y + rh * 0.75, fitted, GLCI_ALIGN_LEFT);
         snprintf(line, sizeof line, "%s (median %s)", s, m);
-        glci_chart_text(cr, S_MARGIN + w - 3, y + rh * 0.75, line, GLCI_ALIGN_RIGHT);
+        double right = S_MARGIN + w - 3;
+        const glci_trend_cell_t *t = r->has_trends ?
+            glci_report_trend_latest(r, c, 1 + fw->n_areas + k) : NULL;
+        if (t && t->trend != GLCI_TREND_NONE) {
+            right -= glci_chart_text(cr, right, y + rh * 0.75, glci_trend_str(t->trend),
+                                     GLCI_ALIGN_RIGHT) + 2 + fs;
+            glci_chart_trend_mark(cr, right + fs / 2, y + rh / 2, fs, t->trend);
+            glci_chart_colour(cr, GLCI_COLOUR_INK, 1.0);
+            right -= 8;
+        }
+        glci_chart_text(cr, right, y + rh * 0.75, line, GLCI_ALIGN_RIGHT);
         y += rh;
         for (uint32_t j = 0; j < fo->n_ind; j++) {
             uint32_t i = fo->ind[j];
@@ -326,10 +403,11 @@ static void s_page_two(cairo_t *cr, const glci_report_t *r, const glci_report_ci
         }
     }
     y += 14;
-    glci_chart_font(cr, 8.5, 0);
     glci_chart_colour(cr, GLCI_COLOUR_INK, 1.0);
-    for (size_t k = 0; k < n_notes; k++)
-        glci_chart_text(cr, S_MARGIN, y + 12.0 * (double)k, notes[k], GLCI_ALIGN_LEFT);
+    for (size_t k = 0; k < n_notes; k++) {
+        glci_chart_font(cr, 7.5, notes[k].bold);
+        glci_chart_text(cr, S_MARGIN, y + S_NOTE_H * (double)k, notes[k].text, GLCI_ALIGN_LEFT);
+    }
     s_footer(cr, r, 2);
 }
 

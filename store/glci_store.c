@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "glci_alloc.h"
 #include "glci_keyfile.h"
@@ -21,7 +22,7 @@
 
 const char *const glci_store_db_names[S_DB_COUNT] = {
     "meta", "cities", "keys", "streams", "batches", "obs", "history",
-    "results", "rank", "periods", "rejects", "city_rejects",
+    "results", "rank", "periods", "rejects", "city_rejects", "invites", "refused",
 };
 
 const char *glci_store_strerror(int code)
@@ -40,13 +41,14 @@ const char *glci_store_strerror(int code)
     case GLCI_STORE_EVERIFY: return "verify found differences";
     case GLCI_STORE_EIO: return "I/O or LMDB error";
     case GLCI_STORE_ERDONLY: return "store is open read-only";
+    case GLCI_STORE_EREVOKED: return "city is revoked";
     default: return "unknown store error";
     }
 }
 
 int glci_store_code(int rc)
 {
-    if (rc == 0 || (rc <= GLCI_STORE_ENOENT && rc >= GLCI_STORE_ERDONLY))
+    if (rc == 0 || (rc <= GLCI_STORE_ENOENT && rc >= GLCI_STORE_ELAST))
         return rc;
     switch (rc) {
     case MDB_MAP_FULL:
@@ -183,7 +185,8 @@ static int s_meta_put(glci_store_t *st, MDB_txn *txn, const char *name,
 
 /* ---- Create / open / close ---------------------------------------------- */
 
-/* mkdir -p. 0 or -1 with errno. */
+/* mkdir -p; the store's own folder (the last) is made 0700: it holds the
+ * collector's secret key and every city's data. 0 or -1 with errno. */
 static int s_mkdirs(const char *dir)
 {
     char *p = glci_xstrdup(dir);
@@ -198,7 +201,7 @@ static int s_mkdirs(const char *dir)
         if (rc)
             break;
     }
-    if (rc == 0 && mkdir(p, 0755) != 0 && errno != EEXIST)
+    if (rc == 0 && mkdir(p, 0700) != 0 && errno != EEXIST)
         rc = -1;
     free(p);
     return rc;
@@ -343,6 +346,36 @@ out:
     return rc;
 }
 
+/* The databases added after the first release: opened when present;
+ * created by a writable open of an older store (a one-time write
+ * transaction); on a read-only open of one, absent (has_db 0: readers see
+ * them empty). */
+static int s_open_added(glci_store_t *st, unsigned flags, char *err, size_t errlen)
+{
+    size_t first = S_DB_FIRST_ADDED, n = S_DB_COUNT - S_DB_FIRST_ADDED;
+    for (size_t i = 0; i < first; i++)
+        st->has_db[i] = 1;
+    int rc = glci_mdb_dbis(st->mdb, glci_store_db_names + first, NULL, n, 0, st->dbi + first);
+    if (rc == MDB_NOTFOUND && !(flags & GLCI_MDB_RDONLY))
+        rc = glci_mdb_dbis(st->mdb, glci_store_db_names + first, NULL, n, 1, st->dbi + first);
+    if (rc == 0) {
+        for (size_t i = first; i < S_DB_COUNT; i++)
+            st->has_db[i] = 1;
+        return 0;
+    }
+    if (rc != MDB_NOTFOUND) {
+        rc = glci_store_code(rc);
+        s_msg(err, errlen, "%s: cannot open the enrolment databases: %s", st->dir,
+              glci_store_strerror(rc));
+        return rc;
+    }
+    /* read-only, an older store: open those that exist one by one */
+    for (size_t i = first; i < S_DB_COUNT; i++)
+        st->has_db[i] = glci_mdb_dbis(st->mdb, glci_store_db_names + i, NULL, 1, 0,
+                                      st->dbi + i) == 0;
+    return 0;
+}
+
 int glci_store_open(const char *dir, const glci_store_opts_t *opts,
                     glci_store_t **out, char *err, size_t errlen)
 {
@@ -368,7 +401,7 @@ int glci_store_open(const char *dir, const glci_store_opts_t *opts,
                                        err, errlen));
     if (rc != 0)
         goto fail;
-    rc = glci_mdb_dbis(st->mdb, glci_store_db_names, NULL, S_DB_COUNT, 0, st->dbi);
+    rc = glci_mdb_dbis(st->mdb, glci_store_db_names, NULL, S_DB_FIRST_ADDED, 0, st->dbi);
     /* a database missing from an existing file: not a store of ours */
     rc = rc == MDB_NOTFOUND ? GLCI_STORE_ECORRUPT : glci_store_code(rc);
     if (rc != 0) {
@@ -376,6 +409,9 @@ int glci_store_open(const char *dir, const glci_store_opts_t *opts,
               glci_store_strerror(rc));
         goto fail;
     }
+    rc = s_open_added(st, flags, err, errlen);
+    if (rc != 0)
+        goto fail;
     rc = s_load_header(st, err, errlen);
     if (rc != 0)
         goto fail;
@@ -438,10 +474,12 @@ typedef struct {
     unsigned char key[32];
     int has_key;
     int key_taken;            /* EEXIST came from the key, not the city */
+    int was_revoked;          /* the city was revoked when the txn read it */
     int op;                   /* S_OP_* */
+    int64_t now;
 } s_admin_ctx_t;
 
-enum { S_OP_ADD, S_OP_KEY_ADD, S_OP_KEY_REMOVE, S_OP_REVOKE };
+enum { S_OP_ADD, S_OP_KEY_ADD, S_OP_KEY_REMOVE, S_OP_REVOKE, S_OP_REINSTATE };
 
 static int s_city_put(glci_store_t *st, MDB_txn *txn, const char *id, const s_cityrec_t *rec)
 {
@@ -449,7 +487,7 @@ static int s_city_put(glci_store_t *st, MDB_txn *txn, const char *id, const s_ci
     return mdb_put(txn, st->dbi[S_DB_CITIES], &k, &v, 0);
 }
 
-static int s_bump_auth(glci_store_t *st, MDB_txn *txn)
+int glci_store_bump_auth(glci_store_t *st, MDB_txn *txn)
 {
     uint64_t g;
     int rc = glci_store_meta_u64(st, txn, "auth_generation", &g);
@@ -458,17 +496,73 @@ static int s_bump_auth(glci_store_t *st, MDB_txn *txn)
     return glci_store_meta_put_u64(st, txn, "auth_generation", g + 1);
 }
 
+size_t glci_store_keyval(unsigned char *v, const char *city, int64_t added, int64_t last_used)
+{
+    size_t n = glci_store_cityz(v, city);
+    glci_bei64_put(v + n, added);
+    glci_bei64_put(v + n + 8, last_used);
+    return n + 16;
+}
+
+int glci_store_keyval_parse(const MDB_val *v, char city[GLCI_CITY_ID_MAX + 1], int64_t *added,
+                            int64_t *last_used)
+{
+    const unsigned char *p = v->mv_data;
+    const unsigned char *nul = v->mv_size ? memchr(p, 0, v->mv_size) : NULL;
+    if (!nul || nul == p || (size_t)(nul - p) > GLCI_CITY_ID_MAX)
+        return GLCI_STORE_ECORRUPT;
+    size_t n = (size_t)(nul - p) + 1;
+    if (v->mv_size != n && v->mv_size != n + 16)
+        return GLCI_STORE_ECORRUPT;
+    memcpy(city, p, n);
+    *added = v->mv_size == n ? 0 : glci_bei64_get(p + n);
+    *last_used = v->mv_size == n ? 0 : glci_bei64_get(p + n + 8);
+    return 0;
+}
+
+/* The key part of an admin change: add (refused when registered already)
+ * or remove (refused unless registered to this city). */
+static int s_admin_key(s_admin_ctx_t *c, MDB_txn *txn, s_cityrec_t *rec)
+{
+    glci_store_t *st = c->st;
+    MDB_val k = {32, c->key}, v;
+    int rc = mdb_get(txn, st->dbi[S_DB_KEYS], &k, &v);
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return rc;
+    if (c->op == S_OP_KEY_REMOVE) {
+        char owner[GLCI_CITY_ID_MAX + 1];
+        int64_t added, used;
+        if (rc == MDB_NOTFOUND || glci_store_keyval_parse(&v, owner, &added, &used) != 0 ||
+            strcmp(owner, c->id) != 0)
+            return GLCI_STORE_ENOENT;
+        rc = mdb_del(txn, st->dbi[S_DB_KEYS], &k, NULL);
+        if (rc == 0 && rec->n_keys > 0)
+            rec->n_keys--;
+        return rc;
+    }
+    if (rc == 0) {
+        c->key_taken = 1;
+        return GLCI_STORE_EEXIST;
+    }
+    unsigned char kv[S_CITYZ_MAX + 16];
+    v.mv_size = glci_store_keyval(kv, c->id, c->now, 0);
+    v.mv_data = kv;
+    rc = mdb_put(txn, st->dbi[S_DB_KEYS], &k, &v, 0);
+    if (rc == 0)
+        rec->n_keys++;
+    return rc;
+}
+
 static int s_admin_txn(MDB_txn *txn, void *vctx)
 {
     s_admin_ctx_t *c = vctx;
     glci_store_t *st = c->st;
     s_cityrec_t rec;
-    unsigned char cz[S_CITYZ_MAX];
-    MDB_val k, v;
     int rc;
 
     c->key_taken = 0;   /* this body may run again after a map growth */
     rc = glci_store_city_get(st, txn, c->id, &rec);
+    c->was_revoked = rc == 0 && !rec.active;
     if (c->op == S_OP_ADD) {
         if (rc == 0)
             return GLCI_STORE_EEXIST;
@@ -484,38 +578,19 @@ static int s_admin_txn(MDB_txn *txn, void *vctx)
 
     if (c->op == S_OP_REVOKE) {
         rec.active = 0;
+    } else if (c->op == S_OP_REINSTATE) {
+        rec.active = 1;
+    } else if (c->op == S_OP_KEY_ADD && !rec.active) {
+        return GLCI_STORE_EREVOKED;     /* its keys would be refused: say so now */
     } else if (c->has_key) {
-        size_t czlen = glci_store_cityz(cz, c->id);
-        k.mv_size = 32;
-        k.mv_data = c->key;
-        rc = mdb_get(txn, st->dbi[S_DB_KEYS], &k, &v);
-        if (rc != 0 && rc != MDB_NOTFOUND)
+        rc = s_admin_key(c, txn, &rec);
+        if (rc != 0)
             return rc;
-        if (c->op == S_OP_KEY_REMOVE) {
-            if (rc == MDB_NOTFOUND || v.mv_size != czlen || memcmp(v.mv_data, cz, czlen) != 0)
-                return GLCI_STORE_ENOENT;
-            rc = mdb_del(txn, st->dbi[S_DB_KEYS], &k, NULL);
-            if (rc != 0)
-                return rc;
-            if (rec.n_keys > 0)
-                rec.n_keys--;
-        } else {
-            if (rc == 0) {
-                c->key_taken = 1;
-                return GLCI_STORE_EEXIST;
-            }
-            v.mv_size = czlen;
-            v.mv_data = cz;
-            rc = mdb_put(txn, st->dbi[S_DB_KEYS], &k, &v, 0);
-            if (rc != 0)
-                return rc;
-            rec.n_keys++;
-        }
     }
     rc = s_city_put(st, txn, c->id, &rec);
     if (rc != 0)
         return rc;
-    return s_bump_auth(st, txn);
+    return glci_store_bump_auth(st, txn);
 }
 
 int glci_city_id_check(const char *id, char *err, size_t errlen)
@@ -549,6 +624,7 @@ static int s_admin(glci_store_t *st, s_admin_ctx_t *c, const char *pubkey_z85,
         return GLCI_STORE_EINVAL;
     }
     c->st = st;
+    c->now = (int64_t)time(NULL);
     if (!pubkey_z85)
         pubkey_z85 = "";        /* only named in messages below */
     rc = glci_store_code(glci_mdb_write(st->mdb, s_admin_txn, c));
@@ -558,13 +634,20 @@ static int s_admin(glci_store_t *st, s_admin_ctx_t *c, const char *pubkey_z85,
             err[0] = '\0';
         break;
     case GLCI_STORE_EEXIST:
-        if (c->op == S_OP_ADD && !c->key_taken)
+        if (c->op == S_OP_ADD && !c->key_taken && c->was_revoked)
+            glci_errf(err, errlen, "city '%s' is registered and revoked: take it back with "
+                      "`glci city reinstate %s`", c->id, c->id);
+        else if (c->op == S_OP_ADD && !c->key_taken)
             glci_errf(err, errlen, "city '%s' is already registered", c->id);
         else
             glci_errf(err, errlen, "public key %s is already registered", pubkey_z85);
         break;
     case GLCI_STORE_ENOCITY:
         glci_errf(err, errlen, "no city '%s'", c->id);
+        break;
+    case GLCI_STORE_EREVOKED:
+        glci_errf(err, errlen, "city '%s' is revoked, so its keys are refused: reinstate it "
+                  "first (`glci city reinstate %s`), then add the key", c->id, c->id);
         break;
     case GLCI_STORE_ENOENT:
         glci_errf(err, errlen, "public key %s is not registered to city '%s'", pubkey_z85,
@@ -654,6 +737,19 @@ int glci_store_city_revoke(glci_store_t *st, const char *id, char *err, size_t e
     return s_admin(st, &c, NULL, 0, err, errlen);
 }
 
+int glci_store_city_reinstate(glci_store_t *st, const char *id, int *was_revoked,
+                              char *err, size_t errlen)
+{
+    s_admin_ctx_t c;
+    memset(&c, 0, sizeof c);
+    c.id = id;
+    c.op = S_OP_REINSTATE;
+    int rc = s_admin(st, &c, NULL, 0, err, errlen);
+    if (was_revoked)
+        *was_revoked = rc == 0 && c.was_revoked;
+    return rc;
+}
+
 /* The active city owning key, copied into city (may be NULL). */
 static int s_key_lookup(glci_store_t *st, const unsigned char key[32],
                         char city[GLCI_CITY_ID_MAX + 1])
@@ -676,16 +772,15 @@ static int s_key_lookup(glci_store_t *st, const unsigned char key[32],
         rc = glci_store_code(rc);
         goto out;
     }
-    if (v.mv_size < 2 || v.mv_size > sizeof id || ((char *)v.mv_data)[v.mv_size - 1]) {
-        rc = GLCI_STORE_ECORRUPT;
+    int64_t added, used;
+    rc = glci_store_keyval_parse(&v, id, &added, &used);
+    if (rc != 0)
         goto out;
-    }
-    memcpy(id, v.mv_data, v.mv_size);
     rc = glci_store_city_get(st, txn, id, &rec);
     if (rc == 0 && !rec.active)
         rc = GLCI_STORE_ENOCITY;
     if (rc == 0)
-        memcpy(city, id, v.mv_size);
+        memcpy(city, id, strlen(id) + 1);
 out:
     glci_mdb_read_end(st->mdb, &txn);
     return rc;

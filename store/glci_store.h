@@ -45,11 +45,15 @@ enum {
     GLCI_STORE_ENOTEMPTY = -9,   /* backup destination is not empty */
     GLCI_STORE_EVERIFY   = -10,  /* verify found differences */
     GLCI_STORE_EIO       = -11,  /* other LMDB or system error */
-    GLCI_STORE_ERDONLY   = -12   /* write attempted on a read-only open */
+    GLCI_STORE_ERDONLY   = -12,  /* write attempted on a read-only open */
+    GLCI_STORE_EREVOKED  = -13   /* the city is revoked (reinstate it first) */
 };
+/* The last code of the list above (glci_store_code passes codes through). */
+#define GLCI_STORE_ELAST GLCI_STORE_EREVOKED
 const char *glci_store_strerror(int code);
 
 typedef struct glci_store glci_store_t;
+typedef struct glci_view glci_view_t;     /* a read view: see "Read views" */
 
 #define GLCI_STORE_RDONLY   0x1u   /* open read-only (CLI queries) */
 
@@ -119,16 +123,19 @@ int glci_city_check(const char *id, const char *name, const char *country,
                     char *country_out, char *err, size_t errlen);
 
 /* Registers a city with its agent's public key (Z85; NULL registers the
- * city without a key). EEXIST if the city or the key is already registered,
- * EINVAL for a bad id, name or country (glci_city_check) or key, ERDONLY.
- * err gets the line naming what is wrong. */
+ * city without a key). EEXIST if the city or the key is already registered
+ * (a revoked city's line says to reinstate it instead), EINVAL for a bad
+ * id, name or country (glci_city_check) or key, ERDONLY. err gets the line
+ * naming what is wrong. A key is recorded with the time it was added. */
 int glci_store_city_add(glci_store_t *st, const char *id, const char *name,
                         const char *country, const char *pubkey_z85,
                         char *err, size_t errlen);
 
 /* Adds another key to a city (key rotation) / removes one. EINVAL for a
  * bad key, ENOCITY for an unknown city, EEXIST if the key is registered
- * already (add), ENOENT if it is not registered to that city (remove). */
+ * already (add), EREVOKED if the city is revoked (add: a key for it would
+ * be refused anyway; the line says to reinstate it first), ENOENT if it is
+ * not registered to that city (remove). */
 int glci_store_city_key_add(glci_store_t *st, const char *id, const char *pubkey_z85,
                             char *err, size_t errlen);
 int glci_store_city_key_remove(glci_store_t *st, const char *id, const char *pubkey_z85,
@@ -137,6 +144,12 @@ int glci_store_city_key_remove(glci_store_t *st, const char *id, const char *pub
 /* Marks a city inactive: its keys are refused from then on (ZAP and every
  * following batch). ENOCITY if unknown. */
 int glci_store_city_revoke(glci_store_t *st, const char *id, char *err, size_t errlen);
+
+/* Takes a revoked city back: its keys are accepted again (ZAP and batches)
+ * from the next connection on. ENOCITY if unknown; 0 also when it was not
+ * revoked (*was_revoked, may be NULL, says which). */
+int glci_store_city_reinstate(glci_store_t *st, const char *id, int *was_revoked,
+                              char *err, size_t errlen);
 
 /* For authentication: the active city that owns this public key (32 raw
  * bytes). Returns 0 and copies the id, ENOCITY if the key is unknown or its
@@ -157,6 +170,147 @@ int glci_store_key_check(glci_store_t *st, const unsigned char key[32],
  * connection -> city bindings re-checks them (glci_store_key_check) only
  * when this differs from the value it saw last. */
 int glci_store_auth_generation(glci_store_t *st, uint64_t *gen);
+
+/* ---- Enrolment, key records, refused keys (glci_store_keys.c) ---------
+ *
+ * An invitation lets whoever holds its one-time secret register one key
+ * for its city (SPEC section 9). The store keeps only a hash of the
+ * secret: BLAKE2b-256 (libsodium crypto_generichash) of a domain label, the
+ * city id and the secret. The secret is 128 random bits, so finding one
+ * from its hash costs 2^128 tries whatever the hash's speed; a password
+ * hash (Argon2) protects guessable secrets only, and would let anyone who
+ * reaches the enrolment endpoint make the collector spend 64 MiB and a
+ * tenth of a second per try. docs/STORE.md has the layout. */
+
+#define GLCI_STORE_ADDR_MAX 63        /* bytes of a peer address kept */
+#define GLCI_STORE_REFUSED_MAX 1000   /* refused keys kept by default */
+
+typedef enum {
+    GLCI_INVITE_OPEN = 0,
+    GLCI_INVITE_USED,
+    GLCI_INVITE_WITHDRAWN,
+    GLCI_INVITE_EXPIRED            /* open, and past its expiry */
+} glci_invite_state_t;
+
+/* "open", "used", "withdrawn", "expired". */
+const char *glci_invite_state_str(glci_invite_state_t s);
+
+typedef struct {
+    char city[GLCI_CITY_ID_MAX + 1];
+    char id[17];              /* hex of the first 8 bytes of its hash: names it */
+    glci_invite_state_t state;
+    int64_t created, expires;
+    int64_t closed;           /* used or withdrawn at; 0 */
+    unsigned char key[32];    /* with USED: the key it registered */
+} glci_invite_t;
+
+/* Makes an invitation for city id, expiring at expires (> now), and writes
+ * its secret into secret (GLCI_ENROL_SECRET_LEN bytes; the store keeps only
+ * its hash). An open invitation of the same city is withdrawn in the same
+ * transaction: one string is valid per city at a time. With name and
+ * country (not NULL) the city is registered first, without a key, in the
+ * same transaction (glci city add --invite; the rules and errors of
+ * glci_store_city_add); without, it must exist. ENOCITY, EREVOKED (a
+ * revoked city: reinstate it first), EINVAL (expires <= now, bad city
+ * fields), EEXIST (with name: the city exists), ERDONLY; err names it.
+ * Closed and expired invitations older than 90 days are dropped here. */
+int glci_store_invite_add(glci_store_t *st, const char *id, const char *name,
+                          const char *country, int64_t now, int64_t expires,
+                          unsigned char *secret, glci_invite_t *out, char *err, size_t errlen);
+
+/* Withdraws every open invitation of city id (expired ones too); *n gets
+ * how many (0 is not an error). ENOCITY for an unknown city. */
+int glci_store_invite_withdraw(glci_store_t *st, const char *id, int64_t now, size_t *n,
+                               char *err, size_t errlen);
+
+/* What an enrolment came to (glci_store_enrol). */
+typedef enum {
+    GLCI_ENROL_OK = 0,        /* the key is registered, the invitation used */
+    GLCI_ENROL_NO_MATCH,      /* no invitation of that city has that secret */
+    GLCI_ENROL_USED,
+    GLCI_ENROL_WITHDRAWN,
+    GLCI_ENROL_EXPIRED,
+    GLCI_ENROL_CITY_REVOKED,
+    GLCI_ENROL_KEY_TAKEN      /* the key is registered already */
+} glci_enrol_outcome_t;
+
+/* Enrolment: in ONE write transaction, looks up the invitation of city
+ * with this secret; if it is open, not expired, and its city active,
+ * registers key (32 raw bytes) for the city (added and last used now),
+ * marks the invitation used by that key and moves the auth generation.
+ * Returns 0 with *outcome (and msg, a line for the agent naming why when
+ * it is not OK: used when, expired when, ...); nothing is written unless
+ * *outcome is GLCI_ENROL_OK. A negative code when the store failed
+ * (ERDONLY, ENOSPC, EIO...): nothing registered. inv (may be NULL)
+ * receives the invitation found. */
+int glci_store_enrol(glci_store_t *st, const char *city,
+                     const unsigned char secret[GLCI_ENROL_SECRET_LEN],
+                     const unsigned char key[32], int64_t now, glci_enrol_outcome_t *outcome,
+                     glci_invite_t *inv, char *msg, size_t msglen);
+
+/* Calls fn for each invitation, oldest first (state EXPIRED for open ones
+ * past their expiry at now); with all 0 only the open, unexpired ones. A
+ * copy valid during the call; fn's non-zero value stops the walk and is
+ * returned. */
+int glci_view_invites(glci_view_t *v, int64_t now, int all,
+                      int (*fn)(void *ctx, const glci_invite_t *inv), void *ctx);
+
+/* One registered key of a city. */
+typedef struct {
+    unsigned char key[32];
+    int64_t added;            /* 0: registered before the store kept it */
+    int64_t last_used;        /* the last handshake or batch recorded; 0 never */
+} glci_city_key_t;
+
+/* Calls fn for each key of city id, in key order. ENOCITY if unknown. */
+int glci_view_city_keys(glci_view_t *v, const char *id,
+                        int (*fn)(void *ctx, const glci_city_key_t *k), void *ctx);
+
+/* A key the collector refused at the handshake (unknown, or its city
+ * revoked). */
+typedef struct {
+    unsigned char key[32];
+    char addr[GLCI_STORE_ADDR_MAX + 1];   /* the last peer address seen with it */
+    int64_t first, last;      /* Unix seconds */
+    uint64_t count;
+} glci_key_refusal_t;
+
+/* A key the collector admitted or took a batch from at time at. */
+typedef struct {
+    unsigned char key[32];
+    int64_t at;
+} glci_key_use_t;
+
+/* The collector's batched record of key events, in ONE write transaction:
+ * each use moves its key's last-used time forward (keys no longer
+ * registered are skipped); each refusal is merged into the refused-keys
+ * table (first seen kept, last seen and address taken, counts added), new
+ * keys taking free room or, once the table holds bound entries (0:
+ * GLCI_STORE_REFUSED_MAX), the place of the least recently seen. So the
+ * table never holds more than bound keys, however many strangers knock.
+ * ERDONLY, ENOSPC, EIO. */
+int glci_store_key_record(glci_store_t *st, const glci_key_use_t *uses, size_t n_uses,
+                          const glci_key_refusal_t *refused, size_t n_refused, size_t bound);
+
+/* Calls fn for each refused key, most recently seen first; *total (may be
+ * NULL) gets how many the table holds. */
+int glci_view_refused(glci_view_t *v, int (*fn)(void *ctx, const glci_key_refusal_t *r),
+                      void *ctx, size_t *total);
+
+/* What the running collector says about itself, for `glci city add
+ * --invite`: where it listens (its listen and enrol_listen settings, ""
+ * when off) and the host name agents reach it by (remembered from the
+ * operator's --host). glci_store_collector_put writes the fields that are
+ * not NULL. */
+typedef struct {
+    char listen[256];
+    char enrol_listen[256];
+    char host[GLCI_ENROL_HOST_MAX + 1];
+} glci_collector_info_t;
+
+int glci_store_collector_put(glci_store_t *st, const char *listen, const char *enrol_listen,
+                             const char *host);
+int glci_view_collector(glci_view_t *v, glci_collector_info_t *out);
 
 /* ---- Ingest ------------------------------------------------------------ */
 
@@ -203,8 +357,6 @@ int glci_store_ingest(glci_store_t *st, const glci_batch_t *batches, size_t n,
                       int64_t now, glci_batch_result_t *results);
 
 /* ---- Read views (a read-only transaction; see lifetime note above) --- */
-
-typedef struct glci_view glci_view_t;
 
 /* Begins a view: one read-only snapshot of the store, adopting a map grown
  * by another process. Returns 0 and *out (owned by the caller, end it with

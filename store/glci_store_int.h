@@ -19,6 +19,13 @@
  *   periods       period i32                     -> current observations u64
  *   rejects       no u64                         -> s_rejrec_t + strings
  *   city_rejects  cityz | no u64                 -> (empty)
+ * Added in the second release (created by the first writable open of an
+ * older store; a read-only open of one that lacks them sees them empty):
+ *   invites       hash of (city, secret) [32]     -> s_inviterec_t
+ *   refused       public key [32]                -> s_refusedrec_t
+ * and the keys database's value grew: cityz, then (when present) the
+ * key's added and last-used times as big-endian i64 (a key registered by
+ * the first release has neither).
  *
  * Records are native-endian C structs copied with memcpy (LMDB values are
  * not aligned); a store file is not portable across byte orders, like LMDB's
@@ -47,8 +54,14 @@ enum {
     S_DB_PERIODS,
     S_DB_REJECTS,
     S_DB_CITY_REJECTS,
+    S_DB_INVITES,             /* the first database added after the first release */
+    S_DB_REFUSED,
     S_DB_COUNT
 };
+
+/* The databases every store has had from the first release; the rest are
+ * created when a store is first opened for writing. */
+#define S_DB_FIRST_ADDED S_DB_INVITES
 
 extern const char *const glci_store_db_names[S_DB_COUNT];
 
@@ -102,9 +115,28 @@ typedef struct {
     uint16_t city_len, ind_len, msg_len, reserved2;   /* each string + NUL follows */
 } s_rejrec_t;
 
+/* An enrolment invitation (glci_store_keys.c). */
+enum { S_INV_OPEN = 0, S_INV_USED = 1, S_INV_WITHDRAWN = 2 };
+typedef struct {
+    int64_t created, expires;
+    int64_t closed;           /* used or withdrawn at; 0 while open */
+    uint32_t state;           /* S_INV_* */
+    uint32_t reserved;
+    unsigned char key[32];    /* with S_INV_USED: the key registered */
+    char city[GLCI_CITY_ID_MAX + 1];
+} s_inviterec_t;
+
+/* A refused key's record (glci_store_keys.c). */
+typedef struct {
+    int64_t first, last;
+    uint64_t count;
+    char addr[GLCI_STORE_ADDR_MAX + 1];
+} s_refusedrec_t;
+
 struct glci_store {
     glci_mdb_t *mdb;
     MDB_dbi dbi[S_DB_COUNT];
+    int has_db[S_DB_COUNT];   /* 0: an added database this (read-only) open lacks */
     glci_framework_t *fw;
     size_t rsize;             /* glci_result_size(fw) */
     char *dir;
@@ -165,6 +197,23 @@ int glci_store_code(int rc);
 
 /* Reads the city record of id in txn. 0, ENOCITY, ECORRUPT. */
 int glci_store_city_get(glci_store_t *st, MDB_txn *txn, const char *id, s_cityrec_t *out);
+
+/* The value of the keys database for a key of city registered at added:
+ * cityz, added, last used (0). Returns its length; v must hold
+ * S_CITYZ_MAX + 16 bytes. */
+size_t glci_store_keyval(unsigned char *v, const char *city, int64_t added, int64_t last_used);
+
+/* Reads a keys value: the owner's id (copied into city), and the times
+ * (0 when the record predates them). 0 or ECORRUPT. */
+int glci_store_keyval_parse(const MDB_val *v, char city[GLCI_CITY_ID_MAX + 1], int64_t *added,
+                            int64_t *last_used);
+
+/* Moves the auth generation (every change to cities or keys). */
+int glci_store_bump_auth(glci_store_t *st, MDB_txn *txn);
+
+/* A write callback's own "decided, nothing to commit": glci_mdb_write
+ * aborts and hands it back; never an LMDB or store code. */
+#define S_TXN_NOCOMMIT (-1000)
 
 /* Meta u64 counters (absent = 0). */
 int glci_store_meta_u64(glci_store_t *st, MDB_txn *txn, const char *name, uint64_t *out);

@@ -477,7 +477,7 @@ static int s_empty_dir(const char *dir, char *err, size_t errlen)
     struct dirent *e;
     int rc = 0;
 
-    if (mkdir(dir, 0755) == 0)
+    if (mkdir(dir, 0700) == 0)
         return 0;
     if (errno != EEXIST) {
         snprintf(err, errlen, "%s: cannot create backup directory: %s", dir, strerror(errno));
@@ -525,6 +525,13 @@ int glci_store_backup(glci_store_t *st, const char *dest, char *err, size_t errl
     if (rc != 0) {
         snprintf(err, errlen, "%s: copy failed: %s", dest, mdb_strerror(rc));
         return glci_store_code(rc);
+    }
+    /* as private as the store: LMDB makes the copy's file under the umask */
+    char data[4096];
+    snprintf(data, sizeof data, "%s/data.mdb", dest);
+    if (chmod(dest, 0700) != 0 || chmod(data, 0600) != 0) {
+        snprintf(err, errlen, "%s: cannot make the copy private: %s", dest, strerror(errno));
+        return GLCI_STORE_EIO;
     }
     rc = glci_store_open(dest, &o, &copy, err, errlen);
     if (rc != 0)

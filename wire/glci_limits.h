@@ -26,4 +26,25 @@
 /* Bytes of an ack's error text. */
 #define GLCI_ACK_ERROR_MAX 255
 
+/* ---- Enrolment (SPEC section 9, docs/PROTOCOL.md "Enrolment") -------- */
+
+/* Bytes of an enrolment's one-time secret: 128 bits from libsodium's
+ * randombytes_buf. */
+#define GLCI_ENROL_SECRET_LEN 16
+
+/* Bytes of the collector's host name (or address) in an enrolment string:
+ * a DNS name is at most 253 characters. */
+#define GLCI_ENROL_HOST_MAX 253
+
+/* Characters of an enrolment string, prefix included: the longest host and
+ * city id, in base32, fit. */
+#define GLCI_ENROL_TEXT_MAX 640
+
+/* Bytes of an enrolment request or reply frame; the collector's enrolment
+ * socket drops a connection that sends more (ZMQ_MAXMSGSIZE). */
+#define GLCI_ENROL_MESSAGE_MAX 1024
+
+/* Bytes of an enrolment reply's error text. */
+#define GLCI_ENROL_ERROR_MAX 255
+
 #endif

@@ -1,9 +1,5 @@
-/* Batch and Ack encoding with bounded decoding: see glci_wire.h.
- *
- * The budget allocator counts every byte protobuf-c asks for while it
- * unpacks one message and refuses once the budget is spent; frees do not
- * give bytes back (a message is unpacked once, then freed whole), which
- * keeps the count a simple upper bound on what one frame can cost. */
+/* Batch and Ack encoding with bounded decoding: see glci_wire.h; the
+ * budget allocator is glci_wire_int.h's. */
 #include "glci_wire.h"
 
 #include <stdarg.h>
@@ -15,6 +11,7 @@
 #include "glci_alloc.h"
 #include "glci_text.h"
 #include "glci_utf8.h"
+#include "glci_wire_int.h"
 
 /* The tables of glci_obs.h and the enums of proto/glci.proto are one
  * contract: the same numbers for the same meaning. */
@@ -39,59 +36,10 @@ const char *glci_wire_strerror(int code)
     }
 }
 
-/* ---- the budget allocator ---------------------------------------------- */
-
-typedef struct {
-    ProtobufCAllocator alloc;
-    size_t used, budget;
-    int exhausted;
-} s_budget_t;
-
-static void *s_budget_alloc(void *data, size_t size)
-{
-    s_budget_t *b = data;
-    if (size > b->budget - b->used) {
-        b->exhausted = 1;
-        return NULL;
-    }
-    void *p = malloc(size ? size : 1);
-    if (!p) {
-        b->exhausted = 1;
-        return NULL;
-    }
-    b->used += size;
-    return p;
-}
-
-static void s_budget_free(void *data, void *ptr)
-{
-    free(ptr);
-}
-
-static void s_budget_init(s_budget_t *b, size_t budget)
-{
-    b->alloc.alloc = s_budget_alloc;
-    b->alloc.free = s_budget_free;
-    b->alloc.allocator_data = b;
-    b->used = 0;
-    b->budget = budget;
-    b->exhausted = 0;
-}
-
-static size_t s_default_budget(size_t len)
-{
-    /* protobuf-c needs a few times the input: structs per observation,
-     * pointer arrays, copies of strings. 16x covers the worst packing
-     * (one-byte empty observations) with room to spare. */
-    if (len > (SIZE_MAX - 65536) / 16)
-        return SIZE_MAX;
-    return 16 * len + 65536;
-}
-
 /* ---- Batch ------------------------------------------------------------- */
 
 typedef struct {
-    s_budget_t budget;
+    glci_wire_budget_t budget;
     Glci__Batch *msg;
 } s_batch_priv_t;
 
@@ -157,13 +105,13 @@ int glci_wire_batch_unpack(const void *buf, size_t len, const glci_wire_limits_t
                            char *err, size_t errlen)
 {
     size_t batch_max = lim && lim->batch_max ? lim->batch_max : GLCI_BATCH_OBS_MAX;
-    size_t budget = s_default_budget(len);
+    size_t budget = glci_wire_default_budget(len);
     if (lim && lim->budget && lim->budget < budget)
         budget = lim->budget;
     int rc = GLCI_WIRE_OK;
     glci_wire_batch_t *b = NULL;
     s_batch_priv_t *p = glci_xcalloc(1, sizeof *p);
-    s_budget_init(&p->budget, budget);
+    glci_wire_budget_init(&p->budget, budget);
 
     *out = NULL;
     if (partial)
@@ -301,8 +249,8 @@ static void s_copy(char *dst, size_t cap, const char *src)
 int glci_wire_ack_unpack(const void *buf, size_t len, glci_wire_ack_t *ack,
                          char *err, size_t errlen)
 {
-    s_budget_t budget;
-    s_budget_init(&budget, s_default_budget(len));
+    glci_wire_budget_t budget;
+    glci_wire_budget_init(&budget, glci_wire_default_budget(len));
     memset(ack, 0, sizeof *ack);
     if (err && errlen)
         err[0] = '\0';

@@ -105,7 +105,9 @@ int glci_mdb_open(const char *dir, unsigned flags, size_t map_size,
     rc = mdb_env_set_mapsize(env, map_size);
     if (rc != 0)
         goto fail;
-    rc = mdb_env_open(env, dir, envflags, 0644);
+    /* 0600: a store holds every city's data, an outbox a city's; the lock
+     * file is written by every reader, which must be the owner anyway. */
+    rc = mdb_env_open(env, dir, envflags, 0600);
     if (rc != 0)
         goto fail;
 

@@ -566,8 +566,8 @@ int glci_outbox_ack_dead(glci_outbox_t *ob, uint64_t acked, int64_t now,
 
 typedef struct {
     glci_outbox_t *ob;
-    const char *state;
-    int64_t now;
+    const char *state, *detail;
+    int64_t retry_at, now;
 } s_state_ctx_t;
 
 static int s_state_cb(MDB_txn *txn, void *arg)
@@ -577,14 +577,26 @@ static int s_state_cb(MDB_txn *txn, void *arg)
     int rc = mdb_put(txn, x->ob->meta, &k, &v, 0);
     if (rc == 0)
         rc = glci_outbox_meta_put_u64(txn, x->ob->meta, "state_since", (uint64_t)x->now);
+    MDB_val dk = {12, "state_detail"}, dv = {strlen(x->detail), (void *)x->detail};
+    if (rc == 0)
+        rc = mdb_put(txn, x->ob->meta, &dk, &dv, 0);
+    if (rc == 0)
+        rc = glci_outbox_meta_put_u64(txn, x->ob->meta, "retry_at", (uint64_t)x->retry_at);
     return rc;
 }
 
 int glci_outbox_set_state(glci_outbox_t *ob, const char *state, int64_t now)
 {
-    if (strlen(state) >= sizeof ((glci_outbox_status_t *)0)->state)
+    return glci_outbox_set_state_detail(ob, state, "", 0, now);
+}
+
+int glci_outbox_set_state_detail(glci_outbox_t *ob, const char *state, const char *detail,
+                                 int64_t retry_at, int64_t now)
+{
+    if (strlen(state) >= sizeof ((glci_outbox_status_t *)0)->state ||
+        strlen(detail) >= sizeof ((glci_outbox_status_t *)0)->state_detail)
         return GLCI_OUTBOX_EINVAL;
-    s_state_ctx_t x = {ob, state, now};
+    s_state_ctx_t x = {ob, state, detail, retry_at, now};
     return glci_outbox_run(ob, s_state_cb, &x);
 }
 
@@ -671,6 +683,13 @@ int glci_outbox_status(glci_outbox_t *ob, glci_outbox_status_t *out)
         memcpy(out->state, v.mv_data, v.mv_size);
         out->state[v.mv_size] = '\0';
     }
+    k.mv_size = 12;
+    k.mv_data = "state_detail";
+    if (mdb_get(txn, ob->meta, &k, &v) == 0 && v.mv_size < sizeof out->state_detail) {
+        memcpy(out->state_detail, v.mv_data, v.mv_size);
+        out->state_detail[v.mv_size] = '\0';
+    }
+    out->retry_at = (int64_t)glci_outbox_meta_u64(txn, ob->meta, "retry_at", 0);
     if ((rc = mdb_stat(txn, ob->batches, &st)) == 0)
         out->batches = st.ms_entries;
     if (rc == 0 && (rc = mdb_stat(txn, ob->dead, &st)) == 0)

@@ -222,8 +222,14 @@ int glci_outbox_restream(glci_outbox_t *ob, const uint64_t *drop, size_t n_drop,
                          uint64_t *kept);
 
 /* Records the daemon's connection state (a short word such as
- * "connected") and since when, for `status`. */
+ * "connected") and since when, for `status`; clears the detail. */
 int glci_outbox_set_state(glci_outbox_t *ob, const char *state, int64_t now);
+
+/* The same with what `status` says about it: detail, one line (at most 255
+ * bytes; "" none), and retry_at, when the daemon tries again (Unix
+ * seconds; 0 none). EINVAL for a state or detail too long. */
+int glci_outbox_set_state_detail(glci_outbox_t *ob, const char *state, const char *detail,
+                                 int64_t retry_at, int64_t now);
 
 typedef struct {
     uint64_t stream;
@@ -237,6 +243,8 @@ typedef struct {
     int64_t last_ack;         /* Unix seconds; 0 never */
     char state[32];           /* "" when no daemon has recorded one */
     int64_t state_since;
+    char state_detail[256];   /* why, for a refused connection; "" none */
+    int64_t retry_at;         /* the daemon's next try; 0 none */
     uint64_t rejects;         /* observations rejected (stored as dead letters or
                                  written to the dead-letter file) */
     uint64_t dead_pending;    /* dead letters stored, not yet in the dead-letter file */

@@ -15,7 +15,8 @@
  *     collector could have said);
  *   - the decision table answers it with an action its header allows for
  *     that answer: an ack records exactly its mark, a duplicate at most the
- *     batch it answers, a GAP rewinds to a batch already sent.
+ *     batch it answers, a GAP rewinds to a batch already sent, and nothing
+ *     is done while REFUSED (no socket: a stray answer is dropped).
  *
  * Run: fuzz_ack -dict=tests/fuzz/ack.dict NEWDIR tests/fuzz/corpus/ack */
 #include <stdint.h>
@@ -59,14 +60,15 @@ static void s_roundtrip(const glci_wire_ack_t *ack)
 /* The sender states an answer can meet (base = oldest batch in the outbox,
  * next_send = next batch to send). */
 static const glci_delivery_t s_states[] = {
-    {GLCI_DELIVERY_SENDING, 1, 1, 0, 0, 0, 0},
-    {GLCI_DELIVERY_SENDING, 5, 13, 0, 0, 0, 0},
-    {GLCI_DELIVERY_SENDING, 5, 13, 7, 0, 0, 0},
-    {GLCI_DELIVERY_PAUSED, 5, 13, 0, 9000, 0, 0},
-    {GLCI_DELIVERY_SUSPECT_LOSS, 5, 13, 0, 0, 4500, 0},
-    {GLCI_DELIVERY_SUSPECT_LOSS, 5, 13, 0, 0, 1000, 0},
-    {GLCI_DELIVERY_RESTREAMING, 5, 13, 0, 0, 0, 9},
-    {GLCI_DELIVERY_DISCONNECTED, 1, 1, 0, 0, 0, 0},
+    {.state = GLCI_DELIVERY_SENDING, .base = 1, .next_send = 1},
+    {.state = GLCI_DELIVERY_SENDING, .base = 5, .next_send = 13},
+    {.state = GLCI_DELIVERY_SENDING, .base = 5, .next_send = 13, .gap_target = 7},
+    {.state = GLCI_DELIVERY_PAUSED, .base = 5, .next_send = 13, .pause_until = 9000},
+    {.state = GLCI_DELIVERY_SUSPECT_LOSS, .base = 5, .next_send = 13, .lost_since = 4500},
+    {.state = GLCI_DELIVERY_SUSPECT_LOSS, .base = 5, .next_send = 13, .lost_since = 1000},
+    {.state = GLCI_DELIVERY_RESTREAMING, .base = 5, .next_send = 13, .clash_last = 9},
+    {.state = GLCI_DELIVERY_DISCONNECTED, .base = 1, .next_send = 1},
+    {.state = GLCI_DELIVERY_REFUSED, .base = 5, .next_send = 5, .retry_at = 9000},
 };
 
 static void s_decide(const glci_wire_ack_t *ack)
@@ -84,6 +86,7 @@ static void s_decide(const glci_wire_ack_t *ack)
         case GLCI_DACT_HANDSHAKE_FAIL:
         case GLCI_DACT_RESUME:
         case GLCI_DACT_CLASH_ABANDON:
+        case GLCI_DACT_REBUILD:
             glci_fuzz_fail("delivery: an answer (%s) asked for action %d in state %zu",
                            glci_batch_status_str((int)ack->status), (int)a.kind, k);
         case GLCI_DACT_CLASH_NOTE:
@@ -128,6 +131,8 @@ static void s_decide(const glci_wire_ack_t *ack)
         case GLCI_DACT_CLASH_BEGIN:
             break;
         }
+        GLCI_FUZZ_CHECK(d->state != GLCI_DELIVERY_REFUSED || a.kind == GLCI_DACT_NONE,
+                        "delivery: an answer acted on while REFUSED (no socket)");
     }
 }
 

@@ -9,10 +9,13 @@ wrote, against the real glci's JSON output. Run with Debian's /usr/bin/python3
       protocol over --remote-debugging-pipe): no console error, no failed or
       non-local request, every chart image loaded with its alt text, a
       screenshot that is not blank; the numbers on each page equal
-      `glci rank/show --format json`; sorting and the country filter work.
+      `glci rank/show --format json`, its lights `show`'s, its trend
+      classes `glci trend`'s and its peers `glci peers`'s; sorting and the
+      country filter work.
   report_check.py pdf FILE --glci BIN --store DIR --city ID [--synthetic yes|no]
       Two A4 pages (pdfinfo), each rendered to PNG by pdftoppm and not
-      blank; the city's name and index are in its text (pdftotext).
+      blank; the city's name, index, area scores and peers are in its text
+      (pdftotext).
   report_check.py xlsx FILE --glci BIN --store DIR [--period P]
       The workbook read back with openpyxl equals `glci export --format json`
       (scores), `glci history` (values) and `glci framework` (framework).
@@ -224,6 +227,7 @@ class Browser:
 PAGE_FACTS = r"""
 (() => {
   const num = el => (el === null ? undefined : (el.dataset.value === '' ? null : Number(el.dataset.value)));
+  const word = el => (el === null ? undefined : (el.dataset.value === '' ? null : el.dataset.value));
   const one = sel => document.querySelector(sel);
   const facts = {
     title: document.title,
@@ -252,14 +256,43 @@ PAGE_FACTS = r"""
       .filter(r => r.dataset.area).map(r => [r.dataset.area, num(r.querySelector('[data-key=score]'))]));
     facts.trend = Object.fromEntries([...document.querySelectorAll('#data-trend tbody tr')].map(
       r => [r.dataset.period, num(r.querySelector('[data-key=index]'))]));
-    facts.indicators = Object.fromEntries([...document.querySelectorAll('tr[data-ind]')].map(r => [
+    facts.trend_rows = Object.fromEntries([...document.querySelectorAll('#data-trend tbody tr')].map(
+      r => [r.dataset.period, {round: r.dataset.round === 'true', trend: word(r.querySelector('[data-key=trend]')),
+                               previous: num(r.querySelector('[data-key=previous]')),
+                               per_year: num(r.querySelector('[data-key=per_year]'))}]));
+    const trends = one('#data-trends');
+    facts.trends = trends === null ? null : {round: Number(trends.dataset.round),
+      rows: Object.fromEntries([...trends.querySelectorAll('tbody tr')].map(r => [r.dataset.node, {
+        score: num(r.querySelector('[data-key=score]')), previous: num(r.querySelector('[data-key=previous]')),
+        per_year: num(r.querySelector('[data-key=per_year]')), trend: word(r.querySelector('[data-key=trend]'))}]))};
+    facts.has_trends = one('#trends') !== null;
+    facts.no_rounds = one('#no-rounds') !== null;
+    facts.has_lights = one('#indicators [data-key=light]') !== null;
+    facts.indicators = Object.fromEntries([...document.querySelectorAll('#indicators tr[data-ind]')].map(r => [
       r.dataset.ind, {value: num(r.querySelector('[data-key=value]')),
                       period: num(r.querySelector('[data-key=period]')),
                       carried: r.dataset.carried === 'true',
                       score: num(r.querySelector('[data-key=score]')),
-                      score_text: r.querySelector('[data-key=score]').textContent}]));
+                      score_text: r.querySelector('[data-key=score]').textContent,
+                      value_text: r.querySelector('[data-key=value]').textContent,
+                      light: word(r.querySelector('[data-key=light]'))}]));
     facts.missing = [...document.querySelectorAll('#missing li[data-ind]')].map(l => l.dataset.ind);
-    facts.peers = one('#peers') !== null;
+    const peers = one('#peers');
+    facts.peers = peers === null ? null : {
+      no_weak: one('#no-weak') !== null, no_peers: one('#no-peers') !== null,
+      text: peers.innerText,
+      focus: [...peers.querySelectorAll('article.peer-focus')].map(a => ({
+        id: a.dataset.focus, score: Number(a.dataset.score), median: Number(a.dataset.median),
+        cities: Number(a.dataset.cities),
+        peers: [...a.querySelectorAll('tbody.peer')].map(b => ({
+          city: b.dataset.city, score: Number(b.dataset.score), rank: Number(b.dataset.rank),
+          indicators: [...b.querySelectorAll('tr[data-ind]')].map(t => ({
+            id: t.dataset.ind, value: num(t.querySelector('[data-key=value]')),
+            score: num(t.querySelector('[data-key=score]')), light: word(t.querySelector('[data-key=light]')),
+            city_absent: t.querySelector('[data-key=city_value]').dataset.value === '',
+            city_value_text: t.querySelector('[data-key=city_value]').textContent,
+            city_score_text: t.querySelector('[data-key=city_score]').textContent,
+            gap_text: t.querySelector('[data-key=gap]').textContent}))}))}))};
   }
   return facts;
 })()
@@ -340,6 +373,9 @@ def check_city_page(city, facts, show, rank_json, period, history_index):
                     problem(f"{where}: {ind['id']} carried {got['carried']} != {ind['carried']}")
                 if ind["score"] is not None and got["score_text"] != f"{ind['score']:.1f}":
                     problem(f"{where}: {ind['id']} score shown {got['score_text']!r}")
+                if got["light"] != ind["light"]:
+                    problem(f"{where}: {ind['id']} light {got['light']!r} != show's "
+                            f"{ind['light']!r}")
                 if ind["value"] is None or ind["carried"]:
                     missing.append(ind["id"])
     if facts["missing"] != missing:
@@ -347,6 +383,133 @@ def check_city_page(city, facts, show, rank_json, period, history_index):
     for p, v in history_index.items():
         if not same(facts["trend"].get(str(p)), v):
             problem(f"{where}: index of {p} {facts['trend'].get(str(p))} != {v}")
+
+
+def same_trend(where, got, want):
+    """A trend cell of the page against one of `glci trend --format json`."""
+    for key in ("previous", "per_year"):
+        if not same(got[key], want[key]):
+            problem(f"{where}: {key} {got[key]} != glci trend's {want[key]}")
+    if got["trend"] != want["trend"]:
+        problem(f"{where}: trend {got['trend']!r} != glci trend's {want['trend']!r}")
+
+
+def check_trends(city, facts, trend_json, period):
+    """The index's class per round next to the index over time, and every
+    score's class at the latest round up to the period, as `glci trend`."""
+    where = f"city-{city}.html"
+    rounds = [r for r in (trend_json or {}).get("periods", []) if r["period"] <= period]
+    if not facts["has_trends"]:
+        problem(f"{where}: no trends section")
+        return
+    by_period = {r["period"]: r for r in rounds}
+    for p, row in facts["trend_rows"].items():
+        want = by_period.get(int(p))
+        if row["round"] != (want is not None):
+            problem(f"{where}: {p} marked {'a' if row['round'] else 'no'} round, glci trend "
+                    f"says {'it is' if want else 'it is not'}")
+        elif want:
+            same_trend(f"{where} index {p}", row, want["index"])
+    if not rounds:
+        if not facts["no_rounds"] or facts["trends"] is not None:
+            problem(f"{where}: no reporting round, and the page does not say so")
+        return
+    last = rounds[-1]
+    t = facts["trends"]
+    if t is None or t["round"] != last["period"]:
+        problem(f"{where}: trends of round {t and t['round']}, glci trend's latest is "
+                f"{last['period']}")
+        return
+    want = {"index": last["index"]}
+    for a in last["areas"]:
+        want["area:" + a["id"]] = a
+        for fo in a["focus"]:
+            want["focus:" + fo["id"]] = fo
+    if sorted(t["rows"]) != sorted(want):
+        problem(f"{where}: trend rows {sorted(t['rows'])} != {sorted(want)}")
+    for node, w in want.items():
+        got = t["rows"].get(node)
+        if got is None:
+            continue
+        if not same(got["score"], w["score"]):
+            problem(f"{where} trend {node}: score {got['score']} != {w['score']}")
+        same_trend(f"{where} trend {node}", got, w)
+
+
+def check_peer_indicators(where, got, want, facts, show):
+    """A leading city's indicators: id, value, score and light exact; this
+    city's value and score, which the page carries exactly in its indicator
+    table only, are that table's (and `glci peers`' are `show`'s), the gap
+    is shown as `glci peers`' rounded."""
+    if [i["id"] for i in got] != [i["id"] for i in want]:
+        problem(f"{where}: indicators {[i['id'] for i in got]} != glci peers' "
+                f"{[i['id'] for i in want]}")
+        return
+    mine = {i["id"]: i for a in show["areas"] for f in a["focus"] for i in f["indicators"]}
+    for g, w in zip(got, want):
+        at = f"{where} {w['id']}"
+        if not same(g["value"], w["value"]) or not same(g["score"], w["score"]) \
+                or g["light"] != w["light"]:
+            problem(f"{at}: value {g['value']} score {g['score']} light {g['light']!r} != "
+                    f"glci peers' {w['value']} {w['score']} {w['light']!r}")
+        if w["city_value"] is None:
+            if not g["city_absent"] or g["city_score_text"] != "\u2013" \
+                    or g["gap_text"] != "\u2013":
+                problem(f"{at}: the city has no value, the page shows "
+                        f"{g['city_value_text']!r} {g['city_score_text']!r} {g['gap_text']!r}")
+            continue
+        table = facts["indicators"].get(w["id"], {})
+        if not same(w["city_value"], mine[w["id"]]["value"]) or \
+                not same(w["city_score"], mine[w["id"]]["score"]):
+            problem(f"{at}: glci peers' city value/score differ from glci show's")
+        if g["city_absent"] or g["city_value_text"].split(" ", 1)[0] != table.get("value_text"):
+            problem(f"{at}: this city's value {g['city_value_text']!r}, the indicator table "
+                    f"shows {table.get('value_text')!r}")
+        if g["city_score_text"] != f"{w['city_score']:.1f}" or \
+                g["city_score_text"] != table.get("score_text"):
+            problem(f"{at}: this city's score {g['city_score_text']!r} != {w['city_score']:.1f}")
+        if g["gap_text"] != f"{w['gap']:.1f}":
+            problem(f"{at}: gap {g['gap_text']!r} != glci peers' {w['gap']:.1f}")
+
+
+def check_peers(city, facts, peers_json, show):
+    """The peers section against `glci peers CITY --period P --format json`
+    (None: the city has no result for the period)."""
+    where = f"city-{city}.html"
+    got = facts["peers"]
+    if got is None:
+        problem(f"{where}: no peers section")
+        return
+    if peers_json is None:
+        if not got["no_peers"] or got["focus"]:
+            problem(f"{where}: a city without a result, and its peers do not say so")
+        return
+    if not peers_json["focus"]:
+        if not got["no_weak"] or got["focus"] or "No focus area below" not in got["text"]:
+            problem(f"{where}: no weak focus area, and the page does not say so")
+        return
+    if got["no_weak"] or got["no_peers"]:
+        problem(f"{where}: says it has no peers, glci peers has {len(peers_json['focus'])} "
+                "focus areas")
+    if [f["id"] for f in got["focus"]] != [f["id"] for f in peers_json["focus"]]:
+        problem(f"{where}: weak focus areas {[f['id'] for f in got['focus']]} != glci peers' "
+                f"{[f['id'] for f in peers_json['focus']]}")
+        return
+    for gf, wf in zip(got["focus"], peers_json["focus"]):
+        w = f"{where} peers {wf['id']}"
+        for key in ("score", "median", "cities"):
+            if not same(gf[key], wf[key]):
+                problem(f"{w}: {key} {gf[key]} != {wf[key]}")
+        if [p["city"] for p in gf["peers"]] != [p["city"] for p in wf["peers"]]:
+            problem(f"{w}: peers {[p['city'] for p in gf['peers']]} != "
+                    f"{[p['city'] for p in wf['peers']]}")
+            continue
+        for gp, wp in zip(gf["peers"], wf["peers"]):
+            if not same(gp["score"], wp["score"]) or gp["rank"] != wp["rank"]:
+                problem(f"{w} {wp['city']}: score {gp['score']} rank {gp['rank']} != "
+                        f"{wp['score']} {wp['rank']}")
+            check_peer_indicators(f"{w} {wp['city']}", gp["indicators"], wp["indicators"],
+                                  facts, show)
 
 
 def cmd_browser(args):
@@ -357,13 +520,18 @@ def cmd_browser(args):
     if not pages:
         problem(f"{args.report}: no city pages")
     cities = [os.path.basename(p)[5:-5] for p in pages]
-    show, trend = {}, {}
+    show, trend, trends, peers = {}, {}, {}, {}
     status = glci_json(args, "status")
     first = status.get("first_period") or period
     for city in cities:
         r = subprocess.run([args.glci, "--store", args.store, "--format", "json", "show", city,
                             "--period", str(period)], capture_output=True, text=True)
         show[city] = json.loads(r.stdout) if r.returncode == 0 else None
+        r = subprocess.run([args.glci, "--store", args.store, "--format", "json", "trend", city],
+                           capture_output=True, text=True)
+        trends[city] = json.loads(r.stdout) if r.returncode == 0 else None
+        peers[city] = glci_json(args, "peers", city, "--period", str(period)) \
+            if show[city] is not None else None
         trend[city] = {}
         for p in range(first, period + 1):
             r = subprocess.run([args.glci, "--store", args.store, "--format", "json", "show",
@@ -385,8 +553,10 @@ def cmd_browser(args):
             else:
                 city = name[5:-5]
                 check_city_page(city, facts, show[city], rank_json, period, trend[city])
-                if facts["peers"]:
-                    problem(f"{name}: a peers section, but no peers were supplied")
+                if show[city] is not None and not facts["has_lights"]:
+                    problem(f"{name}: no lights")
+                check_trends(city, facts, trends[city], period)
+                check_peers(city, facts, peers[city], show[city])
             if (args.synthetic == "yes") != facts["synthetic"]:
                 problem(f"{name}: synthetic label {'missing' if args.synthetic == 'yes' else 'shown'}")
             for img in facts["images"]:
@@ -434,7 +604,10 @@ def cmd_browser(args):
         for name, png in shots.items():
             with open(os.path.join(args.shots, name[:-5] + ".png"), "wb") as f:
                 f.write(png)
-    print(f"browser: {len(pages) + 1} pages checked against glci show/rank, period {period}")
+    weak = sum(1 for p in peers.values() if p and p["focus"])
+    print(f"browser: {len(pages) + 1} pages checked against glci show/rank/trend/peers, period "
+          f"{period}; {weak} cities with weak focus areas, "
+          f"{sum(1 for p in peers.values() if p and not p['focus'])} without")
 
 
 def check_sorting(browser, session, facts):
@@ -513,9 +686,35 @@ def cmd_pdf(args):
         for area in show["areas"]:
             if area["score"] is not None and f"{area['score']:.1f}" not in text:
                 problem(f"{args.file}: area {area['id']} {area['score']:.1f} is not in the text")
+        check_pdf_peers(args, " ".join(text.split()), period)
     if (args.synthetic == "yes") != ("SYNTHETIC DATA" in text):
         problem(f"{args.file}: synthetic label {'missing' if args.synthetic == 'yes' else 'shown'}")
     print(f"pdf: {args.file} checked")
+
+
+def check_pdf_peers(args, text, period):
+    """Whom to learn from, as `glci peers`: each weak focus area with its
+    score and median, each leading city with its score and rank and the
+    indicator that makes the most difference."""
+    peers = glci_json(args, "peers", args.city, "--period", str(period))
+    if not peers["focus"]:
+        if "no focus area below the network's median" not in text:
+            problem(f"{args.file}: no weak focus area, and the profile does not say so")
+        return
+    names = {i["id"]: i["name"] for a in glci_json(args, "framework")["areas"]
+             for f in a["focus"] for i in f["indicators"]}
+    if "Whom to learn from" not in text:
+        problem(f"{args.file}: no 'Whom to learn from' in the text")
+    for f in peers["focus"]:
+        line = f"{' '.join(f['name'].split())}: {f['score']:.1f}, network median {f['median']:.1f}"
+        if line not in text:
+            problem(f"{args.file}: peers: {line!r} is not in the text")
+        for p in f["peers"]:
+            want = f"{' '.join(p['name'].split())} {p['score']:.1f} (rank {p['rank']})"
+            if p["indicators"]:
+                want += f": {' '.join(names[p['indicators'][0]['id']].split())}"
+            if want not in text:
+                problem(f"{args.file}: peers: {want!r} is not in the text")
 
 
 # ---- xlsx -----------------------------------------------------------------

@@ -29,7 +29,8 @@
 static const char *const s_collector_keys[] = {
     "store", "listen", "insecure", "log_level", "key_file", "batch_max", "group_max",
     "max_message", "sndhwm", "rcvhwm", "heartbeat_ivl", "heartbeat_timeout",
-    "handshake_ivl", "map_max",
+    "handshake_ivl", "map_max", "enrol_listen", "previous_listen", "previous_key_file",
+    "enrol_tries_per_addr", "enrol_tries_total", "enrol_window", "refused_max", "key_flush",
 };
 #define S_N_COLLECTOR_KEYS (sizeof s_collector_keys / sizeof s_collector_keys[0])
 
@@ -320,6 +321,18 @@ static void test_collector_example_values_are_defaults(void **state)
     assert_int_equal(u.heartbeat_ivl, d.heartbeat_ivl);
     assert_int_equal(u.heartbeat_timeout, d.heartbeat_timeout);
     assert_int_equal(u.handshake_ivl, d.handshake_ivl);
+    assert_int_equal(u.enrol_tries_per_addr, d.enrol_tries_per_addr);
+    assert_int_equal(u.enrol_tries_total, d.enrol_tries_total);
+    assert_int_equal(u.enrol_window, d.enrol_window);
+    assert_int_equal(u.refused_max, d.refused_max);
+    assert_int_equal(u.key_flush, d.key_flush);
+    assert_string_equal(u.previous_key_file, d.previous_key_file);
+    /* enrolment and the previous key's endpoint are off unless set: the
+     * example shows the endpoints the guide uses */
+    assert_null(d.enrol_listen);
+    assert_string_equal(u.enrol_listen, "tcp://0.0.0.0:7462");
+    assert_null(d.previous_listen);
+    assert_string_equal(u.previous_listen, "tcp://0.0.0.0:7463");
     /* map_max 0 means "the store's bound", which the example spells out */
     assert_int_equal(d.map_max, 0);
     assert_int_equal(u.map_max, (size_t)1 << 40);

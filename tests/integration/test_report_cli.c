@@ -2,14 +2,17 @@
  * demo-sized store (the shipped framework, twelve cities, 2021-2025) built
  * through the store API: cities with every value, with carried values,
  * one unranked, one active with no data, one revoked with data and one
- * revoked without, names with characters HTML must escape, sources marked
- * synthetic.
+ * revoked without, one at the best goalpost everywhere (no focus area
+ * below the median, so no one to learn from), names with characters HTML
+ * must escape, sources marked synthetic.
  *
  * What the files hold is checked by tests/integration/report_check.py with
  * Debian's /usr/bin/python3 against the same binary's JSON: every page in
  * headless Chromium (no console error, no request off the machine, charts
- * loaded, numbers equal to `glci show`, sorting and filter), the PDF
- * through poppler (two A4 pages, not blank), the workbook through openpyxl
+ * loaded, numbers and lights equal to `glci show`, trend classes to `glci
+ * trend`, peers to `glci peers`, sorting and filter), the PDF through
+ * poppler (two A4 pages, not blank, its peers in the text), the workbook
+ * through openpyxl
  * (equal to `glci export --format json`, `glci history`, `glci
  * framework`). A missing browser or tool fails the test: the set-up script
  * installs them. Bad input to each command is checked here. */
@@ -46,14 +49,17 @@ static const char *const s_cities[][3] = {
     {"hangzhou-cn", "Hangzhou", "CN"},     {"larissa-gr", "Larissa", "GR"},
     {"mannheim-de", "Mannheim", "DE"},     {"medellin-co", "Medellín", "CO"},
     {"melton-au", "Melton", "AU"},         {"pecs-hu", "Pécs", "HU"},
-    {"suwon-kr", "Suwon", "KR"},
+    {"suwon-kr", "Suwon", "KR"},           {"zurich-ch", "Zürich", "CH"},
 };
 #define S_N_CITIES (sizeof s_cities / sizeof s_cities[0])
 /* medellin-co: too few values to be ranked; suwon-kr: active, no data;
- * melton-au: revoked after its data; dublin-ie: revoked, no data. */
+ * melton-au: revoked after its data; dublin-ie: revoked, no data;
+ * zurich-ch: every value at the goalpost that scores 100. */
 
 static double s_value(const glci_indicator_t *ind, size_t city, uint32_t i, int32_t p)
 {
+    if (strcmp(s_cities[city][0], "zurich-ch") == 0)
+        return glci_indicator_better(ind, ind->lower, ind->upper) > 0 ? ind->lower : ind->upper;
     unsigned k = (unsigned)(city * 7 + i * 13 + (unsigned)p * 3) % 97;
     if (ind->min == 0 && ind->max == 1)
         return k > 40;
@@ -183,6 +189,23 @@ static int s_exists(const char *dir, const char *name)
 
 /* ---- the site ---------------------------------------------------------- */
 
+/* City id has weak focus areas (weak) or none, by `glci peers`, and its
+ * page in site shows them or says there are none. */
+static void s_expect_peers(const fixture_t *f, const char *site, const char *id, int weak)
+{
+    cli_out_t o;
+    assert_int_equal(cli_run(&o, "--store", f->store, "--format", "json", "peers", id, NULL), 0);
+    assert_int_equal(strstr(o.out, "\"focus\": []") == NULL, weak);
+    cli_out_release(&o);
+    char name[128];
+    snprintf(name, sizeof name, "city-%s.html", id);
+    char *page = s_file(site, name);
+    assert_non_null(page);
+    assert_int_equal(strstr(page, "class=\"peer-focus\"") != NULL, weak);
+    assert_int_equal(strstr(page, "id=\"no-weak\"") == NULL, weak);
+    free(page);
+}
+
 static void test_report_site_in_browser(void **state)
 {
     fixture_t *f = *state;
@@ -190,7 +213,7 @@ static void test_report_site_in_browser(void **state)
     snprintf(site, sizeof site, "%s/site", f->dir);
     cli_out_t o;
     assert_int_equal(cli_run(&o, "--store", f->store, "report", "--out", site, NULL), 0);
-    assert_non_null(strstr(o.out, "report 2025: 11 city pages"));
+    assert_non_null(strstr(o.out, "report 2025: 12 city pages"));
     assert_non_null(strstr(o.out, "index.html"));
     cli_out_release(&o);
     /* the revoked city without data has no page, the revoked one with data has */
@@ -202,6 +225,10 @@ static void test_report_site_in_browser(void **state)
     assert_null(strstr(page, "<Corcaigh>"));
     assert_non_null(strstr(page, "Cork &lt;Corcaigh&gt; &amp; &quot;Co&quot;"));
     free(page);
+    /* the store has cities with and without someone to learn from: the
+     * checks below see both kinds of peers section */
+    s_expect_peers(f, site, "zurich-ch", 0);
+    s_expect_peers(f, site, "aswan-eg", 1);
     const char *shots = getenv("GLCI_REPORT_SHOTS");   /* to keep the screenshots */
     if (shots && *shots)
         assert_int_equal(s_check(f, "browser", "--glci", f->glci, "--store", f->store,
@@ -223,8 +250,9 @@ static void test_report_site_in_browser(void **state)
 static void test_report_pdf(void **state)
 {
     fixture_t *f = *state;
-    const char *cities[] = {"cork-ie", "medellin-co", "suwon-kr", "espoo-fi"};
-    for (size_t k = 0; k < 4; k++) {
+    const char *cities[] = {"cork-ie", "medellin-co", "suwon-kr", "espoo-fi", "aswan-eg",
+                            "zurich-ch"};
+    for (size_t k = 0; k < 6; k++) {
         char pdf[300];
         snprintf(pdf, sizeof pdf, "%s/%s.pdf", f->dir, cities[k]);
         cli_out_t o;

@@ -2,7 +2,8 @@
  * decision table (glci_delivery_decide), one test per transition of
  * glci_agent_delivery.h, and the backoff rule (glci_agent_backoff): one
  * pause per group of failing answers, doubling once per pause, capped at
- * 60 s. */
+ * 60 s; and the refused state a failed handshake leads to, with its
+ * retries capped at 5 minutes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -200,9 +201,9 @@ static void test_timeout(void **state)
     assert_int_equal(s_decide(&d, &ev), GLCI_DACT_NONE);
 }
 
-/* reconnect: from any state, connecting resends from the oldest; losing
- * the connection drops what was in flight; a refused handshake is its own
- * action. */
+/* reconnect: from any state but refused, connecting resends from the
+ * oldest; losing the connection drops what was in flight; a refused or
+ * failed handshake is its own action (the refused state, below). */
 static void test_reconnect(void **state)
 {
     (void)state;
@@ -222,6 +223,87 @@ static void test_reconnect(void **state)
         assert_int_equal(s_decide(&d, &ev), GLCI_DACT_HANDSHAKE_FAIL);
     }
     assert_string_equal(glci_delivery_state_str(GLCI_DELIVERY_SUSPECT_LOSS), "suspect-loss");
+}
+
+/* refused: entered by a refused or failed handshake from any other state;
+ * there, the failed handshake's own disconnect and further handshake
+ * events change nothing (one wait per failure), and a handshake that
+ * succeeds (a socket made again) connects. */
+static void test_refused_entered_and_kept(void **state)
+{
+    (void)state;
+    glci_delivery_t d = s_sending();
+    d.state = GLCI_DELIVERY_REFUSED;
+    d.retry_at = 9000;
+    glci_delivery_event_t ev = {.kind = GLCI_DEV_DISCONNECTED, .now = 100};
+    assert_int_equal(s_decide(&d, &ev), GLCI_DACT_NONE);
+    ev.kind = GLCI_DEV_HANDSHAKE_REFUSED;
+    assert_int_equal(s_decide(&d, &ev), GLCI_DACT_NONE);
+    ev.kind = GLCI_DEV_HANDSHAKE_FAILED;
+    assert_int_equal(s_decide(&d, &ev), GLCI_DACT_NONE);
+    ev.kind = GLCI_DEV_CONNECTED;
+    assert_int_equal(s_decide(&d, &ev), GLCI_DACT_CONNECT);
+    assert_string_equal(glci_delivery_state_str(GLCI_DELIVERY_REFUSED), "refused");
+}
+
+/* refused: the retry timer rebuilds the socket once the wait is over,
+ * not before; in any other state it does nothing. */
+static void test_refused_retry_due_rebuilds(void **state)
+{
+    (void)state;
+    glci_delivery_t d = s_sending();
+    d.state = GLCI_DELIVERY_REFUSED;
+    d.retry_at = 9000;
+    glci_delivery_event_t ev = {.kind = GLCI_DEV_RETRY_DUE, .now = 8999};
+    assert_int_equal(s_decide(&d, &ev), GLCI_DACT_NONE);
+    ev.now = 9000;
+    assert_int_equal(s_decide(&d, &ev), GLCI_DACT_REBUILD);
+    const glci_delivery_state_t others[] = {GLCI_DELIVERY_DISCONNECTED, GLCI_DELIVERY_SENDING,
+                                            GLCI_DELIVERY_PAUSED, GLCI_DELIVERY_SUSPECT_LOSS,
+                                            GLCI_DELIVERY_RESTREAMING};
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+        d.state = others[i];
+        assert_int_equal(s_decide(&d, &ev), GLCI_DACT_NONE);
+    }
+}
+
+/* refused: no socket, so an answer (a stray one read before the socket
+ * closed), the ack timer and the end of a pause do nothing. */
+static void test_refused_ignores_answers_and_timers(void **state)
+{
+    (void)state;
+    glci_delivery_t d = s_sending();
+    d.state = GLCI_DELIVERY_REFUSED;
+    d.pause_until = 10;
+    const glci_delivery_event_kind_t kinds[] = {
+        GLCI_DEV_ACK, GLCI_DEV_DUPLICATE, GLCI_DEV_DUPLICATE_DIFFERS, GLCI_DEV_GAP,
+        GLCI_DEV_MALFORMED, GLCI_DEV_REFUSED, GLCI_DEV_UNAVAILABLE, GLCI_DEV_TIMEOUT,
+        GLCI_DEV_PAUSE_OVER};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        glci_delivery_event_t ev = s_answer(kinds[i], 10, 12, 20);
+        ev.expected = 5;
+        assert_int_equal(s_decide(&d, &ev), GLCI_DACT_NONE);
+    }
+}
+
+/* the waits between handshake retries double from 1 s to 5 minutes, each
+ * jittered within [d/2, d]. */
+static void test_retry_backoff_capped_at_5_minutes(void **state)
+{
+    (void)state;
+    int64_t d = GLCI_DELIVERY_RETRY_MIN_MS, until = 0, now = 0;
+    int64_t waits[16];
+    for (int i = 0; i < 16; i++) {
+        assert_int_equal(glci_agent_backoff_capped(&d, &until, now, 0xffffffffu * (uint32_t)(i & 1),
+                                                   GLCI_DELIVERY_RETRY_MAX_MS), 1);
+        waits[i] = until - now;
+        assert_true(waits[i] <= GLCI_DELIVERY_RETRY_MAX_MS);
+        now = until;
+    }
+    assert_true(waits[0] >= 500 && waits[0] <= 1000);
+    assert_true(waits[5] >= 16000 && waits[5] <= 32000);
+    assert_true(d == GLCI_DELIVERY_RETRY_MAX_MS);
+    assert_true(waits[15] >= GLCI_DELIVERY_RETRY_MAX_MS / 2);
 }
 
 /* the end of a pause resumes sending; before it, nothing. */
@@ -284,6 +366,10 @@ int main(void)
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_timeout),
         cmocka_unit_test(test_reconnect),
+        cmocka_unit_test(test_refused_entered_and_kept),
+        cmocka_unit_test(test_refused_retry_due_rebuilds),
+        cmocka_unit_test(test_refused_ignores_answers_and_timers),
+        cmocka_unit_test(test_retry_backoff_capped_at_5_minutes),
         cmocka_unit_test(test_pause_over),
         cmocka_unit_test(test_window_of_failures_doubles_once),
         cmocka_unit_test(test_backoff_is_capped),

@@ -100,6 +100,25 @@ static void test_key_path_that_looks_like_z85(void **state)
     rmdir(dir);
 }
 
+/* The fingerprint is what `printf '%s' KEY | sha256sum | cut -c1-16`
+ * prints (docs/OPERATIONS.md tells operators so): the key of ZeroMQ's
+ * CURVE test vectors, checked against sha256sum's answer. */
+static void test_key_fingerprint(void **state)
+{
+    glci_key_t k;
+    char fp[GLCI_KEY_FP_LEN + 1], raw_fp[GLCI_KEY_FP_LEN + 1];
+    unsigned char raw[32];
+    snprintf(k.z85, sizeof k.z85, "%s", "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7");
+    glci_key_fingerprint(&k, fp);
+    assert_string_equal(fp, "84112785d1092a7e");
+    assert_int_equal(glci_key_decode(k.z85, raw), 0);
+    glci_key_fingerprint_raw(raw, raw_fp);
+    assert_string_equal(raw_fp, fp);
+    k.z85[0] = 'r' + 1;
+    glci_key_fingerprint(&k, raw_fp);
+    assert_string_not_equal(raw_fp, fp);
+}
+
 static void test_keyfile_malformed(void **state)
 {
     glci_key_t pub;
@@ -303,6 +322,40 @@ static void test_format_double_roundtrip(void **state)
     assert_string_equal(buf, "140");
     glci_format_double(-0.0, buf, sizeof buf);
     assert_true(strtod(buf, NULL) == 0.0);
+    glci_format_double(1200.0, buf, sizeof buf);
+    assert_string_equal(buf, "1200");
+    glci_format_double(0.30000000000000004, buf, sizeof buf);
+    assert_string_equal(buf, "0.30000000000000004");
+    glci_format_double(5e-324, buf, sizeof buf);        /* a subnormal: fewer digits */
+    assert_string_equal(buf, "5e-324");
+    glci_format_double(-5.828994249469882e-310, buf, sizeof buf);
+    assert_string_equal(buf, "-5.8289942494699e-310");
+
+    /* Random bit patterns and decimals: every form reads back as the value,
+     * and in the plain range no shorter number of decimals would. */
+    uint64_t x = 88172645463325252ull;
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        double v;
+        if (i % 2) {
+            memcpy(&v, &x, sizeof v);
+            if (!isfinite(v))
+                continue;
+        } else {
+            v = (double)(x % 100000000) / 1000.0;
+        }
+        glci_format_double(v, buf, sizeof buf);
+        assert_true(strtod(buf, NULL) == v);
+        const char *dot = strchr(buf, '.');
+        if (!strchr(buf, 'e') && dot) {
+            int dec = (int)strlen(dot + 1);
+            char shorter[64];
+            snprintf(shorter, sizeof shorter, "%.*f", dec - 1, v);
+            assert_false(strtod(shorter, NULL) == v);
+        }
+    }
 }
 
 int main(void)
@@ -312,6 +365,7 @@ int main(void)
         cmocka_unit_test(test_keyfile_refuses_open_secret),
         cmocka_unit_test(test_keyfile_public_has_no_secret),
         cmocka_unit_test(test_keyfile_malformed),
+        cmocka_unit_test(test_key_fingerprint),
         cmocka_unit_test(test_key_path_that_looks_like_z85),
         cmocka_unit_test(test_keyfile_lines),
         cmocka_unit_test(test_config_file_means_what_it_shows),

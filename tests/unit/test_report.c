@@ -1,8 +1,11 @@
 /* Unit tests for report/: the model (league order, medians, what is
  * missing, the synthetic rule), the site's folder rules and escaping, the
- * optional lights and peers, the PDF profile, the charts' SVG documents and
- * text alternatives, the text helpers, and the xlsx/CSV sheets. The model
- * is filled by hand from results the engine computes; no store. */
+ * lights, trends and peers of the analysis module as the pages and the
+ * profile render them (and leave them out when not supplied), the PDF
+ * profile, the charts' SVG documents and text alternatives, the text
+ * helpers, and the xlsx/CSV sheets. The model is filled by hand from
+ * results the engine computes and the analysis module's answers; no
+ * store. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +21,7 @@
 
 #include <cairo.h>
 
+#include "glci_analysis.h"
 #include "glci_chart.h"
 #include "glci_report.h"
 #include "glci_sheet.h"
@@ -33,7 +37,7 @@ static glci_framework_t *s_fw(void)
         "[area:x]\nname = Access & <quality>\n"
         "[focus:x.f]\narea = x\nname = Focus \"F\"\n"
         "[indicator:a]\nfocus = x.f\nname = Adults in learning\nunit = %\ndirection = higher\n"
-        "lower = 0\nupper = 50\nmin = 0\nmax = 100\n"
+        "lower = 0\nupper = 50\nmin = 0\nmax = 100\ngreen = 40\nred = 10\n"
         "[indicator:b]\nfocus = x.f\nname = Early leavers\nunit = %\ndirection = lower\n"
         "lower = 10\nupper = 30\nmin = 0\nmax = 100\n"
         "[area:y]\nname = Y\n"
@@ -42,7 +46,7 @@ static glci_framework_t *s_fw(void)
         "lower = 0\nupper = 1\nmin = 0\nmax = 1\n"
         "[focus:y.h]\narea = y\nname = H\n"
         "[indicator:d]\nfocus = y.h\nname = Libraries\nunit = per 10,000\ndirection = higher\n"
-        "lower = 20\nupper = 80\nmin = 0\nmax = 1000\n";
+        "lower = 20\nupper = 80\nmin = 0\nmax = 1000\ngreen = 60\nred = 30\n";
     glci_framework_t *fw = NULL;
     char err[256];
     int rc = glci_framework_load_text(text, strlen(text), "t.ini", &fw, err, sizeof err);
@@ -74,13 +78,20 @@ static glci_result_t *s_result(const glci_framework_t *fw, int32_t period, const
 enum { A, B, C, D };
 
 /* Four cities for 2025 (trend from 2024): beta and alpha ranked 1 and 2,
- * gamma with a result but no index, delta with none. */
-static void s_fill(const glci_framework_t *fw, glci_report_t *r)
+ * gamma with a result but no index, delta with none. With analysis, the
+ * lights, trends and peers as cli/cmd_report.c fills them:
+ * - alpha is below the median (80) in x.f (50) and below it (75) in y.h
+ *   (50), where beta leads; x.f improves from 35 in 2024, y.h stagnates;
+ * - beta's 2024 holds no value (no round): its one round has no trend;
+ * - gamma equals the median in x.f, its only score: no weak focus area;
+ *   x.f declines from 90 in 2024. */
+static void s_fill_with(const glci_framework_t *fw, glci_report_t *r, int analysis)
 {
     const obs_t alpha[] = {{A, 2025, 25}, {B, 2025, 20}, {C, 2024, 1}, {D, 2025, 50},
                            {A, 2024, 10}, {B, 2024, 20}, {D, 2024, 50}};
     const obs_t beta[] = {{A, 2025, 50}, {B, 2025, 10}, {C, 2025, 1}, {D, 2025, 80}};
-    const obs_t gamma[] = {{A, 2025, 40}};
+    const obs_t gamma[] = {{A, 2025, 40}, {A, 2024, 45}};
+    glci_result_t *now[3] = {0};
     glci_report_init(r, fw, 2025, 2024, 1764000000);
     glci_report_add_city(r, "alpha", "Alpha", "IE");
     glci_report_add_city(r, "beta", "Beta", "DE");
@@ -92,21 +103,70 @@ static void s_fill(const glci_framework_t *fw, glci_report_t *r)
         size_t n;
         int ranked;
         uint32_t rank;
-    } cities[] = {{"alpha", alpha, 7, 1, 2}, {"beta", beta, 4, 1, 1}, {"gamma", gamma, 1, 0, 0}};
+    } cities[] = {{"alpha", alpha, 7, 1, 2}, {"beta", beta, 4, 1, 1}, {"gamma", gamma, 2, 0, 0}};
     for (size_t k = 0; k < 3; k++) {
         glci_report_city_t *c = glci_report_find(r, cities[k].id);
         assert_non_null(c);
-        for (int32_t p = 2024; p <= 2025; p++) {
-            glci_result_t *res = s_result(fw, p, cities[k].o, cities[k].n);
-            if (p == 2025)
-                glci_report_set_result(r, c, res, cities[k].ranked, cities[k].rank);
-            else
-                glci_report_set_trend(r, c, p, res->has_index != 0, res->index);
-            free(res);
-        }
+        const glci_result_t *rounds[2];
+        size_t n_rounds = 0;
+        glci_result_t *past = s_result(fw, 2024, cities[k].o, cities[k].n);
+        now[k] = s_result(fw, 2025, cities[k].o, cities[k].n);
+        glci_report_set_trend(r, c, 2024, past->has_index != 0, past->index);
+        glci_report_set_result(r, c, now[k], cities[k].ranked, cities[k].rank);
         c->n_values = (uint32_t)cities[k].n;
+        if (analysis) {
+            for (uint32_t i = 0; i < fw->n_ind; i++)
+                c->ind[i].light = glci_slot_light(&fw->ind[i], glci_result_slot_c(fw, now[k], i));
+            if (glci_result_is_round(fw, past))
+                rounds[n_rounds++] = past;
+            if (glci_result_is_round(fw, now[k]))
+                rounds[n_rounds++] = now[k];
+            glci_trend_cell_t cells[2 * 6];
+            assert_true(glci_trend_n_nodes(fw) == 6);
+            glci_trend_compute(fw, rounds, n_rounds, cells);
+            glci_report_set_rounds(r, c, rounds, cells, n_rounds);
+        }
+        free(past);
     }
+    if (analysis) {
+        glci_city_result_t in[3];
+        for (size_t k = 0; k < 3; k++)
+            in[k] = (glci_city_result_t){cities[k].id, now[k]};
+        /* as cli/cmd_report.c: one prepared network for every city, which
+         * answers as glci_peers_find does */
+        glci_peers_net_t *net = NULL;
+        assert_int_equal(glci_peers_net_new(fw, in, 3, &net), 0);
+        for (size_t k = 0; k < 3; k++) {
+            glci_peers_t peers, once;
+            assert_int_equal(glci_peers_net_find(net, k, GLCI_PEERS_DEFAULT_FOCUS,
+                                                 GLCI_PEERS_DEFAULT_PEERS, &peers), 0);
+            assert_int_equal(glci_peers_find(fw, in, 3, k, GLCI_PEERS_DEFAULT_FOCUS,
+                                             GLCI_PEERS_DEFAULT_PEERS, &once), 0);
+            assert_int_equal(peers.n_focus, once.n_focus);
+            for (size_t j = 0; j < peers.n_focus; j++) {
+                assert_int_equal(peers.focus[j].focus, once.focus[j].focus);
+                assert_int_equal(peers.focus[j].n_peers, once.focus[j].n_peers);
+                assert_true(peers.focus[j].median == once.focus[j].median);
+            }
+            glci_report_set_peers(r, glci_report_find(r, cities[k].id), &peers, in);
+            glci_peers_release(&peers);
+            glci_peers_release(&once);
+        }
+        assert_int_equal(glci_peers_net_find(net, 3, 1, 1, &(glci_peers_t){0}),
+                         GLCI_INDEX_EINVAL);
+        glci_peers_net_free(&net);
+        assert_null(net);
+        glci_peers_net_free(&net);
+        r->has_lights = r->has_trends = r->has_peers = 1;
+    }
+    for (size_t k = 0; k < 3; k++)
+        free(now[k]);
     glci_report_finish(r);
+}
+
+static void s_fill(const glci_framework_t *fw, glci_report_t *r)
+{
+    s_fill_with(fw, r, 0);
 }
 
 static void test_league_and_medians(void **state)
@@ -133,7 +193,7 @@ static void test_league_and_medians(void **state)
     const glci_report_city_t *alpha = glci_report_find(&r, "alpha");
     assert_true(alpha->trend[0].present);
     assert_true(r.index_median[0].score == alpha->trend[0].score);
-    assert_int_equal(r.n_values, 12);
+    assert_int_equal(r.n_values, 13);
     /* no city has a focus y.h score: its median is absent */
     glci_report_release(&r);
     glci_report_release(&r);    /* twice is safe */
@@ -310,7 +370,7 @@ static void test_site_folder_rules(void **state)
     assert_non_null(text);
     /* every page carries the synthetic label, naming the city's count */
     assert_non_null(strstr(text, "id=\"synthetic\""));
-    assert_non_null(strstr(text, "This city: 0 of 1 values."));
+    assert_non_null(strstr(text, "This city: 0 of 2 values."));
     free(text);
     snprintf(file, sizeof file, "%s/index.html.tmp", path);
     assert_false(s_exists(file));
@@ -340,57 +400,248 @@ static void test_site_folder_rules(void **state)
     glci_framework_free(&fw);
 }
 
-static void test_site_lights_and_peers(void **state)
+/* The page of city id in dir, read whole. */
+static char *s_page(const char *dir, const char *id)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/city-%s.html", dir, id);
+    char *text = s_read(path);
+    assert_non_null(text);
+    return text;
+}
+
+/* The first occurrence of from in text (a failure when there is none). */
+static const char *s_after(const char *text, const char *from)
+{
+    const char *at = strstr(text, from);
+    if (!at)
+        fail_msg("'%s' is not on the page", from);
+    return at;
+}
+
+/* 1 if what occurs in text after from and before the next until. */
+static int s_within(const char *text, const char *from, const char *until, const char *what)
+{
+    const char *a = s_after(text, from), *b = strstr(a, until), *w = strstr(a, what);
+    return w && (!b || w < b);
+}
+
+static void test_site_without_analysis(void **state)
 {
     (void)state;
     glci_framework_t *fw = s_fw();
     glci_report_t r;
     s_fill(fw, &r);
-    char *dir = s_tmpdir(), err[512] = "", path[700];
+    char *dir = s_tmpdir(), err[512] = "";
     assert_int_equal(glci_report_write_site(&r, dir, NULL, err, sizeof err), 0);
-    snprintf(path, sizeof path, "%s/city-alpha.html", dir);
-    char *text = s_read(path);
+    char *text = s_page(dir, "alpha");
     assert_null(strstr(text, ">Light</th>"));
     assert_null(strstr(text, "id=\"peers\""));
+    assert_null(strstr(text, "id=\"trends\""));
+    assert_null(strstr(text, "data-key=\"trend\""));
     /* what is missing: c carried from 2024 */
     assert_non_null(strstr(text, "<li data-ind=\"c\">"));
     assert_non_null(strstr(text, "carried from 2024"));
     free(text);
-
-    /* the analysis module's parts, when present */
-    glci_report_city_t *alpha = glci_report_find(&r, "alpha");
-    r.has_lights = 1;
-    alpha->ind[A].light = GLCI_LIGHT_RED;
-    alpha->ind[D].light = GLCI_LIGHT_GREEN;
-    r.has_peers = 1;
-    alpha->n_peer_focus = 1;
-    alpha->peer_focus = calloc(1, sizeof *alpha->peer_focus);
-    alpha->peer_focus[0] = (glci_report_peer_focus_t){.focus = 0, .score = 50, .median = 80,
-                                                      .n_peers = 1};
-    alpha->peer_focus[0].peers = calloc(1, sizeof *alpha->peer_focus[0].peers);
-    alpha->peer_focus[0].peers[0] = (glci_report_peer_t){.city = strdup("beta"),
-                                                         .name = strdup("Beta <B>"),
-                                                         .score = 100, .n_ind = 1};
-    alpha->peer_focus[0].peers[0].ind = calloc(1, sizeof *alpha->peer_focus[0].peers[0].ind);
-    alpha->peer_focus[0].peers[0].ind[0] = (glci_report_peer_ind_t){A, 50, 100};
-    assert_int_equal(glci_report_write_site(&r, dir, NULL, err, sizeof err), 0);
-    text = s_read(path);
-    assert_non_null(strstr(text, ">Light</th>"));
-    assert_non_null(strstr(text, "light-red"));
-    assert_non_null(strstr(text, "light-green"));
-    assert_non_null(strstr(text, "id=\"peers\""));
-    assert_non_null(strstr(text, "<a href=\"city-beta.html\">Beta &lt;B&gt;</a>"));
-    free(text);
-    snprintf(path, sizeof path, "%s/city-beta.html", dir);
-    text = s_read(path);
-    assert_non_null(strstr(text, "No peers for this city"));
-    free(text);
-    snprintf(path, sizeof path, "%s/profile.pdf", dir);
-    assert_int_equal(glci_report_write_profile(&r, alpha, path, err, sizeof err), 0);
     s_rmrf(dir);
     free(dir);
     glci_report_release(&r);
     glci_framework_free(&fw);
+}
+
+static void test_site_lights(void **state)
+{
+    (void)state;
+    glci_framework_t *fw = s_fw();
+    glci_report_t r;
+    s_fill_with(fw, &r, 1);
+    /* the analysis module's lights: a 25 between red 10 and green 40, d 50
+     * likewise; beta's a 50 and d 80 green; b and c have no thresholds */
+    const glci_report_city_t *alpha = glci_report_find(&r, "alpha");
+    assert_int_equal(alpha->ind[A].light, GLCI_LIGHT_YELLOW);
+    assert_int_equal(alpha->ind[B].light, GLCI_LIGHT_NONE);
+    assert_int_equal(glci_report_find(&r, "beta")->ind[D].light, GLCI_LIGHT_GREEN);
+    char *dir = s_tmpdir(), err[512] = "";
+    assert_int_equal(glci_report_write_site(&r, dir, NULL, err, sizeof err), 0);
+    char *text = s_page(dir, "alpha");
+    assert_non_null(strstr(text, ">Light</th>"));
+    const char *table = s_after(text, "id=\"indicators\"");
+    assert_true(s_within(table, "<tr data-ind=\"a\"", "</tr>",
+                         "data-key=\"light\" data-value=\"yellow\""));
+    assert_true(s_within(table, "<tr data-ind=\"b\"", "</tr>",
+                         "data-key=\"light\" data-value=\"\""));
+    free(text);
+    text = s_page(dir, "beta");
+    assert_true(s_within(s_after(text, "id=\"indicators\""), "<tr data-ind=\"d\"", "</tr>",
+                         "<span class=\"dot\" aria-hidden=\"true\">\xe2\x97\x8f</span> green"));
+    free(text);
+    /* a city without a result: every light empty */
+    text = s_page(dir, "delta");
+    assert_null(strstr(text, "data-key=\"light\" data-value=\"green\""));
+    assert_null(strstr(text, "data-key=\"light\" data-value=\"yellow\""));
+    free(text);
+    s_rmrf(dir);
+    free(dir);
+    glci_report_release(&r);
+    glci_framework_free(&fw);
+}
+
+static void test_site_trends(void **state)
+{
+    (void)state;
+    glci_framework_t *fw = s_fw();
+    glci_report_t r;
+    s_fill_with(fw, &r, 1);
+    const glci_report_city_t *alpha = glci_report_find(&r, "alpha");
+    assert_int_equal(alpha->n_rounds, 2);
+    assert_int_equal(alpha->round_period[1], 2025);
+    /* node 3 is focus x.f (after the index and the two areas) */
+    const glci_trend_cell_t *t = glci_report_trend_latest(&r, alpha, 3);
+    assert_int_equal(t->trend, GLCI_TREND_IMPROVING);
+    assert_true(t->per_year == 15.0);
+    assert_int_equal(glci_report_find(&r, "beta")->n_rounds, 1);
+    assert_null(glci_report_trend_latest(&r, glci_report_find(&r, "delta"), 0));
+
+    char *dir = s_tmpdir(), err[512] = "";
+    assert_int_equal(glci_report_write_site(&r, dir, NULL, err, sizeof err), 0);
+    char *text = s_page(dir, "alpha");
+    assert_non_null(strstr(text, "id=\"data-trends\" data-round=\"2025\""));
+    assert_true(s_within(text, "data-node=\"focus:x.f\"", "</tr>",
+                         "data-key=\"trend\" data-value=\"improving\""));
+    assert_true(s_within(text, "data-node=\"focus:x.f\"", "</tr>",
+                         "data-key=\"per_year\" data-value=\"15\">+15.0</td>"));
+    assert_true(s_within(text, "data-node=\"focus:x.f\"", "</tr>",
+                         "data-key=\"previous\" data-value=\"2024\""));
+    assert_true(s_within(text, "data-node=\"focus:y.h\"", "</tr>",
+                         "data-key=\"trend\" data-value=\"stagnating\""));
+    assert_true(s_within(text, "data-node=\"area:x\"", "</tr>", "\xe2\x86\x91</span> improving"));
+    /* the index over time: both periods are rounds, 2025 with its trend */
+    assert_true(s_within(text, "<tr data-period=\"2024\" data-round=\"true\"", "</tr>",
+                         "first round"));
+    assert_non_null(strstr(text, "<tr data-period=\"2025\" data-round=\"true\""));
+    free(text);
+    text = s_page(dir, "gamma");
+    assert_true(s_within(text, "data-node=\"focus:x.f\"", "</tr>",
+                         "data-key=\"trend\" data-value=\"declining\""));
+    assert_true(s_within(text, "data-node=\"focus:x.f\"", "</tr>", "-10.0"));
+    free(text);
+    /* beta: 2024 is no round, 2025 its first */
+    text = s_page(dir, "beta");
+    assert_non_null(strstr(text, "<tr data-period=\"2024\" data-round=\"false\""));
+    assert_true(s_within(text, "data-node=\"index\"", "</tr>", "first round"));
+    free(text);
+    text = s_page(dir, "delta");
+    assert_non_null(strstr(text, "id=\"no-rounds\""));
+    free(text);
+
+    /* the area bars' text alternative names each area's trend */
+    char desc[1024];
+    glci_chart_describe(GLCI_CHART_AREAS, &r, alpha, desc, sizeof desc);
+    assert_non_null(strstr(desc, "; Access & <quality> 50.0 (median 80.0, improving); "
+                                 "Y 75.0 (median 87.5, stagnating)."));
+    s_rmrf(dir);
+    free(dir);
+    glci_report_release(&r);
+    glci_framework_free(&fw);
+}
+
+static void test_site_peers(void **state)
+{
+    (void)state;
+    glci_framework_t *fw = s_fw();
+    glci_report_t r;
+    s_fill_with(fw, &r, 1);
+    const glci_report_city_t *alpha = glci_report_find(&r, "alpha");
+    assert_int_equal(alpha->n_peer_focus, 2);
+    /* weakest first, ties in framework order: x.f, then y.h */
+    const glci_report_peer_focus_t *pf = &alpha->peer_focus[0];
+    assert_int_equal(pf->focus, 0);
+    assert_int_equal(alpha->peer_focus[1].focus, 2);
+    /* the peers' median is the report's: one rule (glci_median) */
+    assert_true(pf->median == 80.0 && r.focus_median[0].score == pf->median);
+    assert_true(alpha->peer_focus[1].median == r.focus_median[2].score);
+    assert_int_equal(pf->n_scored, 3);
+    assert_int_equal(pf->n_peers, 1);
+    assert_string_equal(pf->peers[0].city, "beta");
+    assert_string_equal(pf->peers[0].name, "Beta");
+    assert_int_equal(pf->peers[0].rank, 1);
+    assert_int_equal(pf->peers[0].n_ind, 2);
+    assert_int_equal(pf->peers[0].ind[0].ind, A);
+    assert_true(pf->peers[0].ind[0].gap == 50.0);
+    assert_int_equal(glci_report_find(&r, "gamma")->n_peer_focus, 0);
+
+    char *dir = s_tmpdir(), err[512] = "";
+    assert_int_equal(glci_report_write_site(&r, dir, NULL, err, sizeof err), 0);
+    char *text = s_page(dir, "alpha");
+    assert_non_null(strstr(text, "<h2>Whom to learn from</h2>"));
+    assert_non_null(strstr(text, "<article class=\"peer-focus\" data-focus=\"x.f\" "
+                                 "data-score=\"50\" data-median=\"80\" data-cities=\"3\">"));
+    assert_non_null(strstr(text, "<tbody class=\"peer\" data-city=\"beta\" data-score=\"100\" "
+                                 "data-rank=\"1\">"));
+    assert_non_null(strstr(text, "<a href=\"city-beta.html\">Beta</a>"));
+    /* a peer's indicator: its value, score and light exact, the city's
+     * value and score and the gap shown (the indicator table has them) */
+    const char *row = s_after(s_after(text, "id=\"peers\""), "<tr data-ind=\"a\">");
+    assert_true(s_within(row, "<tr", "</tr>", "data-key=\"value\" data-value=\"50\">50 %"));
+    assert_true(s_within(row, "<tr", "</tr>", "data-key=\"light\" data-value=\"green\""));
+    assert_true(s_within(row, "<tr", "</tr>", "data-key=\"city_value\">25 %</td>"));
+    assert_true(s_within(row, "<tr", "</tr>", "data-key=\"gap\">50.0</td>"));
+    /* the weak focus areas in order */
+    assert_true(strstr(text, "data-focus=\"x.f\" data-score") <
+                strstr(text, "data-focus=\"y.h\" data-score"));
+    free(text);
+    /* a city with no weak focus area says so; one without a result too */
+    text = s_page(dir, "gamma");
+    assert_non_null(strstr(text, "id=\"no-weak\""));
+    assert_non_null(strstr(text, "No focus area below the network's median in 2025"));
+    assert_null(strstr(text, "class=\"peer-focus\""));
+    free(text);
+    text = s_page(dir, "delta");
+    assert_non_null(strstr(text, "id=\"no-peers\""));
+    free(text);
+
+    /* names are escaped; a peer outside the report keeps its id as name */
+    glci_report_city_t *beta = glci_report_find(&r, "beta");
+    const obs_t o[] = {{A, 2025, 50}};
+    glci_result_t *res = s_result(fw, 2025, o, 1);
+    glci_city_result_t in[2] = {{"beta", res}, {"omega", res}};
+    glci_peer_t peer = {.city = 1, .score = 99, .rank = 1};
+    glci_peer_focus_t focus = {.focus = 0, .score = 10, .median = 20, .n_scored = 2,
+                               .n_peers = 1, .peers = &peer};
+    glci_peers_t peers = {.n_focus = 1, .focus = &focus};
+    glci_report_set_peers(&r, beta, &peers, in);
+    free(res);
+    assert_string_equal(beta->peer_focus[0].peers[0].name, "omega");
+    free(beta->name);
+    beta->name = strdup("Beta <B>");
+    assert_int_equal(glci_report_write_site(&r, dir, NULL, err, sizeof err), 0);
+    text = s_page(dir, "alpha");
+    assert_non_null(strstr(text, "<a href=\"city-beta.html\">Beta</a>"));
+    free(text);
+    text = s_page(dir, "beta");
+    assert_null(strstr(text, "city-omega.html"));
+    assert_non_null(strstr(text, "no indicator of its own to compare"));
+    assert_non_null(strstr(text, "<h1>Beta &lt;B&gt;</h1>"));
+    free(text);
+    s_rmrf(dir);
+    free(dir);
+    glci_report_release(&r);
+    glci_framework_free(&fw);
+}
+
+/* 1 if the PDF at path has two pages (the page tree's "/Count 2", among
+ * binary streams). */
+static int s_two_pages(const char *path)
+{
+    size_t len = 0;
+    char *pdf = s_read_len(path, &len);
+    assert_non_null(pdf);
+    assert_memory_equal(pdf, "%PDF-", 5);
+    int two_pages = 0;
+    for (size_t k = 0; k + 8 <= len && !two_pages; k++)
+        two_pages = memcmp(pdf + k, "/Count 2", 8) == 0;
+    free(pdf);
+    return two_pages;
 }
 
 static void test_profile_pdf(void **state)
@@ -398,20 +649,19 @@ static void test_profile_pdf(void **state)
     (void)state;
     glci_framework_t *fw = s_fw();
     glci_report_t r;
-    s_fill(fw, &r);
     char *dir = s_tmpdir(), err[512] = "", path[700];
     snprintf(path, sizeof path, "%s/alpha.pdf", dir);
-    for (size_t k = 0; k < r.n_cities; k++)
-        assert_int_equal(glci_report_write_profile(&r, &r.cities[k], path, err, sizeof err), 0);
-    size_t len = 0;
-    char *pdf = s_read_len(path, &len);
-    assert_non_null(pdf);
-    assert_memory_equal(pdf, "%PDF-", 5);
-    int two_pages = 0;      /* the page tree's "/Count 2", among binary streams */
-    for (size_t k = 0; k + 8 <= len && !two_pages; k++)
-        two_pages = memcmp(pdf + k, "/Count 2", 8) == 0;
-    assert_true(two_pages);
-    free(pdf);
+    /* without and with lights, trends and peers: always two pages */
+    for (int analysis = 1; analysis >= 0; analysis--) {
+        s_fill_with(fw, &r, analysis);
+        for (size_t k = 0; k < r.n_cities; k++) {
+            assert_int_equal(glci_report_write_profile(&r, &r.cities[k], path, err, sizeof err),
+                             0);
+            assert_true(s_two_pages(path));
+        }
+        if (analysis)
+            glci_report_release(&r);
+    }
     snprintf(path, sizeof path, "%s/missing/alpha.pdf", dir);
     assert_int_equal(glci_report_write_profile(&r, &r.cities[0], path, err, sizeof err),
                      GLCI_REPORT_EIO);
@@ -585,7 +835,10 @@ int main(void)
         cmocka_unit_test(test_synthetic_rule),
         cmocka_unit_test(test_site_escapes),
         cmocka_unit_test(test_site_folder_rules),
-        cmocka_unit_test(test_site_lights_and_peers),
+        cmocka_unit_test(test_site_without_analysis),
+        cmocka_unit_test(test_site_lights),
+        cmocka_unit_test(test_site_trends),
+        cmocka_unit_test(test_site_peers),
         cmocka_unit_test(test_profile_pdf),
         cmocka_unit_test(test_chart_svg),
         cmocka_unit_test(test_text_helpers),

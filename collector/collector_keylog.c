@@ -1,0 +1,137 @@
+/* Batched, bounded record of key events: see collector_keylog.h. */
+#include "collector_keylog.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "glci_alloc.h"
+#include "glci_keyfile.h"
+#include "glci_log.h"
+#include "glci_log_repeat.h"
+
+/* Distinct keys used between two flushes: more than a collector's cities
+ * have keys; when full, it flushes early. */
+#define S_USES_MAX 4096
+
+#define S_LOG_QUIET_MS 60000
+
+struct glci_collector_keylog {
+    glci_store_t *st;
+    size_t bound;
+    int64_t flush_s, last_flush;
+    glci_key_refusal_t *refused;   /* bound entries at most */
+    size_t n_refused;
+    glci_key_use_t *uses;
+    size_t n_uses;
+    uint64_t dropped;
+    glci_log_repeat_t log_refused, log_flush;
+};
+
+glci_collector_keylog_t *glci_collector_keylog_new(glci_store_t *st, size_t bound,
+                                                   int64_t flush_s)
+{
+    glci_collector_keylog_t *kl = glci_xcalloc(1, sizeof *kl);
+    kl->st = st;
+    kl->bound = bound ? bound : GLCI_STORE_REFUSED_MAX;
+    kl->flush_s = flush_s > 0 ? flush_s : 1;
+    kl->refused = glci_xcalloc(kl->bound, sizeof *kl->refused);
+    kl->uses = glci_xcalloc(S_USES_MAX, sizeof *kl->uses);
+    return kl;
+}
+
+void glci_collector_keylog_free(glci_collector_keylog_t **self)
+{
+    if (!self || !*self)
+        return;
+    glci_collector_keylog_t *kl = *self;
+    glci_collector_keylog_flush(kl, 0, 1);
+    free(kl->refused);
+    free(kl->uses);
+    free(kl);
+    *self = NULL;
+}
+
+void glci_collector_keylog_refused(glci_collector_keylog_t *kl, const unsigned char key[32],
+                                   const char *addr, int64_t now, int64_t mono_ms)
+{
+    char fp[GLCI_KEY_FP_LEN + 1];
+    glci_key_fingerprint_raw(key, fp);
+    glci_log_repeat(&kl->log_refused, mono_ms, S_LOG_QUIET_MS, GLCI_LOG_WARN,
+                    "zap: refused unknown or revoked key %s from %s (glci keys refused "
+                    "lists them)", fp, addr && *addr ? addr : "?");
+    glci_key_refusal_t *r = NULL;
+    for (size_t i = 0; i < kl->n_refused && !r; i++)
+        if (memcmp(kl->refused[i].key, key, 32) == 0)
+            r = &kl->refused[i];
+    if (!r && kl->n_refused < kl->bound) {
+        r = &kl->refused[kl->n_refused++];
+        memset(r, 0, sizeof *r);
+    } else if (!r) {
+        /* full: the least recently seen gives way, as in the store */
+        size_t old = 0;
+        for (size_t i = 1; i < kl->n_refused; i++)
+            if (kl->refused[i].last < kl->refused[old].last)
+                old = i;
+        r = &kl->refused[old];
+        memset(r, 0, sizeof *r);
+        kl->dropped++;
+    }
+    if (r->count == 0) {
+        memcpy(r->key, key, 32);
+        r->first = now;
+    }
+    r->last = now;
+    r->count++;
+    snprintf(r->addr, sizeof r->addr, "%s", addr ? addr : "");
+}
+
+void glci_collector_keylog_used(glci_collector_keylog_t *kl, const unsigned char key[32],
+                                int64_t now)
+{
+    for (size_t i = kl->n_uses; i > 0; i--) {    /* the latest first: a busy key */
+        if (memcmp(kl->uses[i - 1].key, key, 32) == 0) {
+            kl->uses[i - 1].at = now;
+            return;
+        }
+    }
+    if (kl->n_uses == S_USES_MAX)
+        glci_collector_keylog_flush(kl, now, 1);
+    if (kl->n_uses == S_USES_MAX)
+        return;                   /* the store is failing: a last-used time may lag */
+    memcpy(kl->uses[kl->n_uses].key, key, 32);
+    kl->uses[kl->n_uses].at = now;
+    kl->n_uses++;
+}
+
+int glci_collector_keylog_flush(glci_collector_keylog_t *kl, int64_t now, int force)
+{
+    if (kl->n_refused == 0 && kl->n_uses == 0)
+        return 0;
+    if (!force && now < kl->last_flush + kl->flush_s)
+        return 0;
+    kl->last_flush = now;
+    int rc = glci_store_key_record(kl->st, kl->uses, kl->n_uses, kl->refused, kl->n_refused,
+                                   kl->bound);
+    if (rc != 0) {
+        glci_log_repeat(&kl->log_flush, now * 1000, S_LOG_QUIET_MS, GLCI_LOG_WARN,
+                        "store: cannot record %zu refused and %zu used keys: %s; will retry",
+                        kl->n_refused, kl->n_uses, glci_store_strerror(rc));
+        return rc;
+    }
+    glci_log_repeat_end(&kl->log_flush, now * 1000);
+    kl->n_refused = 0;
+    kl->n_uses = 0;
+    return 0;
+}
+
+void glci_collector_keylog_pending(const glci_collector_keylog_t *kl, size_t *refused,
+                                   size_t *used, uint64_t *dropped)
+{
+    if (refused)
+        *refused = kl->n_refused;
+    if (used)
+        *used = kl->n_uses;
+    if (dropped)
+        *dropped = kl->dropped;
+}

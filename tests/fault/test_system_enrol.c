@@ -1,0 +1,328 @@
+/* Enrolment with the real daemons (SPEC section 9): `glci city add --invite`
+ * prints an enrolment string, `glci-agent enrol` turns it into a key pair
+ * registered over CURVE and a working config, and the agent's values reach
+ * `glci rank`, exactly once. Then every way a string is refused, each with
+ * its message and nothing registered: a mistyped one (caught before any
+ * network use), a reused, an expired, a withdrawn and a forged one, one for
+ * a revoked city, and a brute-forced one (the right secret refused too once
+ * an address has failed too often). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "glci_checker.h"
+#include "glci_enrol.h"
+#include "glci_index.h"
+#include "glci_keyfile.h"
+#include "glci_store.h"
+#include "glci_testsupport.h"
+
+/* A system with one harness agent slot (its files replaced by the
+ * enrolment) and a collector enrolling on a port of its own. */
+static glci_sys_t *s_open(const char *tag, const char *extra)
+{
+    char conf[512];
+    snprintf(conf, sizeof conf, "enrol_listen = tcp://127.0.0.1:%d\nkey_flush = 1\n%s",
+             glci_ts_free_port(), extra ? extra : "");
+    glci_sys_opts_t o = {.batch_max = 50, .window = 4, .collector_conf = conf};
+    glci_sys_t *s = glci_sys_open(tag, 1, &o);
+    glci_sys_start_collector(s, NULL);
+    return s;
+}
+
+/* Runs glci with the system's store; returns stdout (trimmed, malloc'd)
+ * and fails the test unless it exits 0. */
+static char *s_cli(glci_sys_t *s, const char *const *args)
+{
+    char *out = NULL, *err = NULL;
+    int rc = glci_sys_cli(s, args, &out, &err);
+    if (rc != 0)
+        fail_msg("glci %s %s exited %d: %s", args[0], args[1] ? args[1] : "", rc, err);
+    free(err);
+    out[strcspn(out, "\n")] = '\0';
+    return out;
+}
+
+/* glci-agent enrol TOKEN into the files of agent slot 0 (or into dir/name
+ * when name is given). Returns the exit status; *err the stderr. */
+static int s_enrol(glci_sys_t *s, const char *token, const char *name, char **err)
+{
+    char conf[700], key[700];
+    if (name) {
+        snprintf(conf, sizeof conf, "%s/%s.conf", s->dir, name);
+        snprintf(key, sizeof key, "%s/%s.key", s->dir, name);
+    } else {
+        snprintf(conf, sizeof conf, "%s", s->agents[0].conf);
+        snprintf(key, sizeof key, "%s", s->agents[0].key);
+    }
+    const char *argv[] = {s->agent_bin, "--config", "/dev/null", "enrol", token,
+                          "--config-out", conf, "--key-file", key, "--timeout", "60", NULL};
+    return glci_ts_run(argv, NULL, GLCI_SYS_DRAIN_MS, NULL, err);
+}
+
+static uint32_t s_n_keys(glci_sys_t *s, const char *city)
+{
+    glci_store_t *st = NULL;
+    glci_view_t *v = NULL;
+    glci_city_t c;
+    glci_store_opts_t o = {GLCI_STORE_RDONLY, 0, 0};
+    char err[256];
+    assert_int_equal(glci_store_open(s->store, &o, &st, err, sizeof err), 0);
+    assert_int_equal(glci_view_begin(st, &v), 0);
+    assert_int_equal(glci_view_city(v, city, &c), 0);
+    glci_view_end(&v);
+    glci_store_close(&st);
+    return c.n_keys;
+}
+
+/* A refusal: exit 1, stderr naming why, nothing registered, no key left. */
+static void s_expect_refused(glci_sys_t *s, const char *token, const char *city,
+                             const char *why, const char *name)
+{
+    char *err = NULL, key[700];
+    int rc = s_enrol(s, token, name, &err);
+    fprintf(stderr, "# %s: %s", name, err ? err : "");
+    if (rc != 1 || !err || !strstr(err, why))
+        fail_msg("enrol (%s) exited %d, expected 1 naming \"%s\": %s", name, rc, why, err);
+    assert_non_null(strchr(err, '\n'));
+    assert_int_equal(strchr(err, '\n')[1], '\0');       /* one line */
+    free(err);
+    assert_int_equal(s_n_keys(s, city), 0);
+    snprintf(key, sizeof key, "%s/%s.key", s->dir, name);
+    assert_int_not_equal(access(key, F_OK), 0);
+}
+
+/* One value for every indicator of the framework for period 2024, mid-way
+ * between its goalposts: coverage 1, so the city is ranked. */
+static void s_push_full_period(glci_sys_t *s)
+{
+    glci_framework_t *fw = NULL;
+    char err[512];
+    assert_int_equal(glci_framework_load_file(glci_ts_framework(), &fw, err, sizeof err), 0);
+    size_t cap = 64 + (size_t)fw->n_ind * 96, used = 0;
+    char *csv = malloc(cap);
+    used += (size_t)snprintf(csv, cap, "indicator,period,value\n");
+    uint32_t lane = glci_checker_new_lane(s->chk);
+    for (uint32_t i = 0; i < fw->n_ind; i++) {
+        double v = (fw->ind[i].lower + fw->ind[i].upper) / 2;
+        char text[64];
+        snprintf(text, sizeof text, "%.17g", v);
+        used += (size_t)snprintf(csv + used, cap - used, "%s,2024,%s\n", fw->ind[i].id, text);
+        glci_checker_expect_lane(s->chk, s->agents[0].city, fw->ind[i].id, 2024,
+                                 strtod(text, NULL), lane);
+    }
+    glci_sys_spool_text(s, 0, "full-2024.csv", csv);
+    free(csv);
+    glci_framework_free(&fw);
+}
+
+static void test_enrol_end_to_end_to_rank(void **state)
+{
+    (void)state;
+    glci_sys_t *s = s_open("sys-enrol-e2e", NULL);
+    const char *add[] = {"city", "add", "enrol-xx", "--name", "Enrolled", "--country", "XX",
+                         "--invite", "--expires", "2h", NULL};
+    char *token = s_cli(s, add);
+    assert_memory_equal(token, "glci1", 5);
+    const char *invites[] = {"city", "invites", NULL};
+    char *list = s_cli(s, invites);
+    free(list);
+
+    /* the harness's slot becomes the enrolled city's agent */
+    glci_sys_agent_t *a = &s->agents[0];
+    snprintf(a->city, sizeof a->city, "enrol-xx");
+    unlink(a->conf);
+    unlink(a->key);
+    char *err = NULL;
+    int rc = s_enrol(s, token, NULL, &err);
+    if (rc != 0)
+        fail_msg("enrol exited %d: %s", rc, err);
+    assert_non_null(strstr(err, "enrolled city enrol-xx with key "));
+    free(err);
+    /* the config holds the spool and outbox the harness watches */
+    char *conf = glci_ts_read_file(a->conf);
+    char line[700];
+    snprintf(line, sizeof line, "key_file = %s\n", a->key);
+    assert_non_null(strstr(conf, line));
+    assert_non_null(strstr(conf, "city = enrol-xx\n"));
+    free(conf);
+    /* outbox and spool beside the config: the harness's own folders */
+    conf = glci_ts_read_file(a->conf);
+    snprintf(line, sizeof line, "outbox = %s\n", a->outbox);
+    assert_non_null(strstr(conf, line));
+    free(conf);
+    struct stat sb;
+    assert_int_equal(stat(a->key, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    assert_int_equal(s_n_keys(s, "enrol-xx"), 1);
+
+    glci_sys_start_agent(s, 0);
+    glci_sys_push(s, 0, 40);
+    s_push_full_period(s);
+    glci_sys_assert_exactly_once(s);
+
+    const char *rank[] = {"rank", "--period", "2024", "--format", "json", NULL};
+    char *out = NULL;
+    assert_int_equal(glci_sys_cli(s, rank, &out, NULL), 0);
+    assert_non_null(strstr(out, "\"city\": \"enrol-xx\""));
+    assert_non_null(strstr(out, "\"rank\": 1"));
+    free(out);
+
+    /* the key is visible: its fingerprint, added, last used */
+    const char *show[] = {"city", "show", "enrol-xx", "--format", "json", NULL};
+    out = NULL;
+    assert_int_equal(glci_sys_cli(s, show, &out, NULL), 0);
+    assert_non_null(strstr(out, "\"fingerprint\": \""));
+    assert_null(strstr(out, "\"last_used\": null"));
+    free(out);
+    free(token);
+    glci_sys_stop_agent(s, 0);
+    glci_sys_stop_collector(s);
+    glci_sys_close(&s);
+}
+
+/* An enrolment string made through the store for an invitation expiring at
+ * expires, with the collector's endpoints and key: what `glci city invite`
+ * prints, with an expiry the command would not accept. */
+static char *s_token_expiring(glci_sys_t *s, const char *city, int64_t expires)
+{
+    glci_store_t *st = NULL;
+    glci_view_t *v = NULL;
+    glci_collector_info_t info;
+    glci_store_opts_t o = {0, 0, 0};
+    char err[256];
+    assert_int_equal(glci_store_open(s->store, &o, &st, err, sizeof err), 0);
+    assert_int_equal(glci_view_begin(st, &v), 0);
+    assert_int_equal(glci_view_collector(v, &info), 0);
+    glci_view_end(&v);
+    glci_enrol_token_t t;
+    memset(&t, 0, sizeof t);
+    snprintf(t.host, sizeof t.host, "127.0.0.1");
+    t.port = (uint16_t)atoi(strrchr(info.listen, ':') + 1);
+    t.enrol_port = (uint16_t)atoi(strrchr(info.enrol_listen, ':') + 1);
+    snprintf(t.city, sizeof t.city, "%s", city);
+    glci_key_t pub;
+    assert_int_equal(glci_keyfile_read(s->coll_pub, &pub, NULL, err, sizeof err), 0);
+    assert_int_equal(glci_key_decode(pub.z85, t.collector_key), 0);
+    int64_t now = (int64_t)time(NULL);
+    assert_int_equal(glci_store_invite_add(st, city, NULL, NULL, now, expires, t.secret, NULL,
+                                           err, sizeof err), 0);
+    glci_store_close(&st);
+    char *text = malloc(GLCI_ENROL_TEXT_MAX + 1);
+    assert_int_equal(glci_enrol_token_encode(&t, text, GLCI_ENROL_TEXT_MAX + 1), 0);
+    return text;
+}
+
+/* The same string with another secret: it passes its checksum, names the
+ * right collector, and matches no invitation. */
+static char *s_forge(const char *token, unsigned char salt)
+{
+    glci_enrol_token_t t;
+    char err[256];
+    assert_int_equal(glci_enrol_token_decode(token, &t, err, sizeof err), 0);
+    for (int i = 0; i < GLCI_ENROL_SECRET_LEN; i++)
+        t.secret[i] = (unsigned char)(t.secret[i] ^ (salt + i));
+    char *text = malloc(GLCI_ENROL_TEXT_MAX + 1);
+    assert_int_equal(glci_enrol_token_encode(&t, text, GLCI_ENROL_TEXT_MAX + 1), 0);
+    return text;
+}
+
+static void test_enrol_refusals(void **state)
+{
+    (void)state;
+    glci_sys_t *s = s_open("sys-enrol-refused", "enrol_tries_per_addr = 3\n");
+    const char *add[] = {"city", "add", "gent-be", "--name", "Gent", "--country", "BE",
+                         "--invite", NULL};
+    char *token = s_cli(s, add);
+
+    /* mistyped: refused by the agent before any network use */
+    char *typo = strdup(token);
+    typo[20] = typo[20] == 'z' ? 'y' : 'z';
+    char *err = NULL;
+    assert_int_equal(s_enrol(s, typo, "typo", &err), 2);
+    assert_non_null(strstr(err, "mistyped"));
+    free(err);
+    free(typo);
+    char *log = glci_ts_proc_stderr(s->coll);
+    assert_null(strstr(log, "enrol: "));
+    free(log);
+
+    /* forged: a secret no invitation has (one failed try of 3) */
+    char *forged = s_forge(token, 0x5a);
+    s_expect_refused(s, forged, "gent-be", "no invitation of city 'gent-be'", "forged");
+    free(forged);
+
+    /* withdrawn, then the new string works once and is refused reused */
+    const char *withdraw[] = {"city", "invite", "gent-be", "--withdraw", NULL};
+    free(s_cli(s, withdraw));
+    s_expect_refused(s, token, "gent-be", "withdrawn by the institute", "withdrawn");
+    free(token);
+    const char *again[] = {"city", "invite", "gent-be", NULL};
+    token = s_cli(s, again);
+    assert_int_equal(s_enrol(s, token, "first", &err), 0);
+    free(err);
+    assert_int_equal(s_n_keys(s, "gent-be"), 1);
+    char *second_err = NULL;
+    assert_int_equal(s_enrol(s, token, "reused", &second_err), 1);
+    assert_non_null(strstr(second_err, "was used at"));
+    free(second_err);
+    assert_int_equal(s_n_keys(s, "gent-be"), 1);
+    free(token);
+
+    /* expired */
+    const char *add2[] = {"city", "add", "oslo-no", "--name", "Oslo", "--country", "NO", NULL};
+    char *out = NULL;
+    assert_int_equal(glci_sys_cli(s, add2, &out, NULL), 2);   /* a key or --invite needed */
+    free(out);
+    const char *add3[] = {"city", "add", "oslo-no", "--name", "Oslo", "--country", "NO",
+                          "--invite", NULL};
+    free(s_cli(s, add3));
+    char *expiring = s_token_expiring(s, "oslo-no", (int64_t)time(NULL) + 1);
+    glci_sys_sleep_ms(2100);
+    s_expect_refused(s, expiring, "oslo-no", "expired at", "expired");
+    free(expiring);
+
+    /* revoked */
+    const char *inv[] = {"city", "invite", "oslo-no", NULL};
+    token = s_cli(s, inv);
+    const char *revoke[] = {"city", "revoke", "oslo-no", NULL};
+    free(s_cli(s, revoke));
+    s_expect_refused(s, token, "oslo-no", "is revoked", "revoked");
+    const char *reinstate[] = {"city", "reinstate", "oslo-no", NULL};
+    free(s_cli(s, reinstate));
+
+    /* brute force: two more failed tries reach the limit of 3 from this
+     * address; then the right secret is refused too, and nothing of it is
+     * registered */
+    for (unsigned char k = 1; k <= 2; k++) {
+        forged = s_forge(token, k);
+        s_expect_refused(s, forged, "oslo-no", "no invitation", k == 1 ? "guess1" : "guess2");
+        free(forged);
+    }
+    s_expect_refused(s, token, "oslo-no", "too many failed enrolment tries from 127.0.0.1",
+                     "limited");
+    free(token);
+    log = glci_ts_proc_stderr(s->coll);
+    assert_non_null(strstr(log, "has failed too often"));
+    free(log);
+    glci_sys_stop_collector(s);
+    glci_sys_close(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_enrol_end_to_end_to_rank, glci_sys_teardown),
+        cmocka_unit_test_teardown(test_enrol_refusals, glci_sys_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

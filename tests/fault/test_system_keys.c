@@ -1,0 +1,338 @@
+/* Keys at network scale, with the real daemons (SPEC section 9):
+ *  - a city registered with a wrong key: its agent shows `refused` with the
+ *    reason and the next try, and once the operator adds the right key it
+ *    delivers without a restart, exactly once;
+ *  - a collector-key rotation with a stale agent: the agent's failed
+ *    handshakes are logged a handful of times, not several a second, and
+ *    it delivers once it has the new key (a reload); the previous key is
+ *    served on previous_listen until retired;
+ *  - a flood of unknown keys leaves the refused-keys table at its bound and
+ *    the collector's log at a line or two;
+ *  - a second collector on the same store is refused, naming the first. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "glci_checker.h"
+#include "glci_keyfile.h"
+#include "glci_store.h"
+#include "glci_testsupport.h"
+
+static size_t s_count(const char *text, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = text; p && (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* `glci-agent status --format json` of agent i. */
+static char *s_status(glci_sys_t *s, size_t i)
+{
+    const char *argv[] = {s->agent_bin, "status", "--config", s->agents[i].conf, "--format",
+                          "json", NULL};
+    char *out = NULL;
+    assert_int_equal(glci_ts_run(argv, NULL, GLCI_SYS_STOP_MS, &out, NULL), 0);
+    return out;
+}
+
+/* Waits until agent i's status says `state` (a deadline, not a speed). */
+static char *s_wait_state(glci_sys_t *s, size_t i, const char *state)
+{
+    char want[64];
+    snprintf(want, sizeof want, "\"connection\": \"%s\"", state);
+    for (int k = 0; k < 600; k++) {
+        char *js = s_status(s, i);
+        if (strstr(js, want))
+            return js;
+        free(js);
+        glci_sys_sleep_ms(100);
+    }
+    fail_msg("agent %zu never showed %s", i, state);
+    return NULL;
+}
+
+static void s_cli_ok(glci_sys_t *s, const char *const *args)
+{
+    char *err = NULL;
+    int rc = glci_sys_cli(s, args, NULL, &err);
+    if (rc != 0)
+        fail_msg("glci %s %s exited %d: %s", args[0], args[1] ? args[1] : "", rc, err);
+    free(err);
+}
+
+static void s_public_of(const char *keyfile, glci_key_t *pub)
+{
+    char err[256];
+    assert_int_equal(glci_keyfile_read(keyfile, pub, NULL, err, sizeof err), 0);
+}
+
+static void test_wrong_key_fixed_while_the_agent_runs(void **state)
+{
+    (void)state;
+    glci_sys_opts_t o = {.batch_max = 20, .window = 4, .collector_conf = "key_flush = 1\n"};
+    glci_sys_t *s = glci_sys_open("sys-keys-wrong", 1, &o);
+    glci_key_t real, wrong, sec;
+    char err[256], fp[GLCI_KEY_FP_LEN + 1];
+    s_public_of(s->agents[0].key, &real);
+    glci_key_fingerprint(&real, fp);
+    /* the institute registered another key than the city's */
+    assert_int_equal(glci_key_generate(&wrong, &sec, err, sizeof err), 0);
+    const char *rm[] = {"city", "key-remove", s->agents[0].city, "--public-key", real.z85, NULL};
+    s_cli_ok(s, rm);
+    const char *add_wrong[] = {"city", "key-add", s->agents[0].city, "--public-key",
+                               wrong.z85, NULL};
+    s_cli_ok(s, add_wrong);
+
+    glci_sys_start_collector(s, NULL);
+    glci_sys_start_agent(s, 0);
+    pid_t pid = glci_ts_proc_pid(s->agents[0].proc);
+    glci_sys_push(s, 0, 200);
+    char *js = s_wait_state(s, 0, "refused");
+    assert_non_null(strstr(js, "refused this agent's key"));
+    assert_non_null(strstr(js, fp));
+    assert_null(strstr(js, "\"next_try\": null"));
+    free(js);
+
+    /* the refused key is visible at the institute */
+    const char *refused[] = {"keys", "refused", "--format", "json", NULL};
+    char *out = NULL;
+    for (int k = 0; k < 300 && (!out || !strstr(out, fp)); k++) {
+        free(out);
+        out = NULL;
+        glci_sys_sleep_ms(100);
+        assert_int_equal(glci_sys_cli(s, refused, &out, NULL), 0);
+    }
+    assert_non_null(strstr(out, fp));
+    assert_non_null(strstr(out, "127.0.0.1"));
+    free(out);
+
+    const char *add_real[] = {"city", "key-add", s->agents[0].city, "--public-key", real.z85,
+                              NULL};
+    s_cli_ok(s, add_real);
+    glci_sys_assert_exactly_once(s);
+    assert_int_equal(glci_ts_proc_pid(s->agents[0].proc), pid);   /* no restart */
+    js = s_wait_state(s, 0, "connected");
+    free(js);
+    char *log = glci_ts_proc_stderr(s->agents[0].proc);
+    fprintf(stderr, "# %zu refusals logged\n", s_count(log, "refused this agent's key"));
+    assert_true(s_count(log, "connected to ") >= 1);
+    free(log);
+    glci_sys_stop_agent(s, 0);
+    glci_sys_stop_collector(s);
+    glci_sys_close(&s);
+}
+
+static void test_rotation_with_a_stale_agent(void **state)
+{
+    (void)state;
+    char conf[256];
+    int prev_port = glci_ts_free_port();
+    snprintf(conf, sizeof conf, "previous_listen = tcp://127.0.0.1:%d\n", prev_port);
+    glci_sys_opts_t o = {.batch_max = 20, .window = 4, .collector_conf = conf};
+    glci_sys_t *s = glci_sys_open("sys-keys-rotate", 1, &o);
+    /* the agent's collector_key: a copy of the key it was given, which a
+     * rotation at the institute does not change */
+    char given[700];
+    snprintf(given, sizeof given, "%s/given-collector.pub", s->dir);
+    glci_key_t old_pub, new_pub;
+    s_public_of(s->coll_pub, &old_pub);
+    char *text = glci_ts_read_file(s->coll_pub);
+    assert_int_equal(glci_ts_write_file(given, text), 0);
+    free(text);
+    char *aconf = glci_ts_read_file(s->agents[0].conf);
+    char line[800];
+    snprintf(line, sizeof line, "collector_key = %s\n", s->coll_pub);
+    char *at = strstr(aconf, line);
+    assert_non_null(at);
+    size_t cap = strlen(aconf) + 800;
+    char *next = malloc(cap);
+    snprintf(next, cap, "%.*scollector_key = %s\n%s", (int)(at - aconf), aconf, given,
+             at + strlen(line));
+    assert_int_equal(glci_ts_write_file(s->agents[0].conf, next), 0);
+    free(next);
+    free(aconf);
+
+    glci_sys_start_collector(s, NULL);
+    glci_sys_start_agent(s, 0);
+    glci_sys_push(s, 0, 100);
+    glci_sys_wait_outbox_empty(s, 0, GLCI_SYS_DRAIN_MS);
+
+    /* rotate on the collector's machine alone, and serve the new key */
+    const char *rotate[] = {"collector-key", "rotate", NULL};
+    s_cli_ok(s, rotate);
+    s_public_of(s->coll_pub, &new_pub);
+    assert_string_not_equal(new_pub.z85, old_pub.z85);
+    const char *show[] = {"collector-key", NULL};
+    char *out = NULL;
+    assert_int_equal(glci_sys_cli(s, show, &out, NULL), 0);
+    assert_non_null(strstr(out, new_pub.z85));       /* the key in use, not the old one */
+    free(out);
+    char backup[700];
+    snprintf(backup, sizeof backup, "%s/backup", s->dir);
+    const char *bk[] = {"backup", backup, NULL};
+    s_cli_ok(s, bk);
+    snprintf(line, sizeof line, "%s/collector.previous.key", backup);
+    assert_int_equal(access(line, F_OK), 0);          /* every key file in use */
+    snprintf(line, sizeof line, "%s/collector.key", backup);
+    glci_key_t in_backup;
+    s_public_of(line, &in_backup);
+    assert_string_equal(in_backup.z85, new_pub.z85);
+
+    /* a restart, so the agent must handshake again, with its stale key */
+    glci_sys_stop_collector(s);
+    glci_sys_start_collector(s, NULL);
+    glci_sys_push(s, 0, 100);
+    char *js = s_wait_state(s, 0, "handshake-failed");
+    free(js);
+    /* a minute of failures costs a handful of lines, not one per try (the
+     * first release logged about 6 a second) */
+    glci_sys_sleep_ms(20000);
+    char *log = glci_ts_proc_stderr(s->agents[0].proc);
+    size_t lines = s_count(log, "handshake with ");
+    fprintf(stderr, "# %zu handshake failures logged in 20 s\n", lines);
+    assert_true(lines >= 2 && lines <= 8);
+    free(log);
+    log = glci_ts_proc_stderr(s->coll);
+    assert_true(s_count(log, "\n") < 40);
+    free(log);
+
+    /* the previous key is still served, on previous_listen */
+    char *coll_log = glci_ts_proc_stderr(s->coll);
+    assert_non_null(strstr(coll_log, "previous collector key"));
+    free(coll_log);
+
+    /* the agent gets the new key: a reload, no restart */
+    text = glci_ts_read_file(s->coll_pub);
+    assert_int_equal(glci_ts_write_file(given, text), 0);
+    free(text);
+    assert_int_equal(glci_ts_proc_signal(s->agents[0].proc, SIGHUP), 0);
+    glci_sys_assert_exactly_once(s);
+    js = s_wait_state(s, 0, "connected");
+    free(js);
+
+    const char *retire[] = {"collector-key", "retire", NULL};
+    s_cli_ok(s, retire);
+    assert_int_equal(glci_ts_proc_signal(s->coll, SIGHUP), 0);
+    assert_int_equal(glci_ts_proc_wait_log(s->coll, "previous collector key retired",
+                                           GLCI_SYS_READY_MS), 0);
+    glci_sys_stop_agent(s, 0);
+    glci_sys_stop_collector(s);
+    glci_sys_close(&s);
+}
+
+/* n strangers, each with a key of its own, knock once. */
+static void s_flood(const char *endpoint, const char *server_pub, int n)
+{
+    void *ctx = zmq_ctx_new();
+    void **socks = calloc((size_t)n, sizeof *socks);
+    int zero = 0;
+    for (int i = 0; i < n; i++) {
+        glci_key_t pub, sec;
+        char err[128];
+        assert_int_equal(glci_key_generate(&pub, &sec, err, sizeof err), 0);
+        socks[i] = zmq_socket(ctx, ZMQ_DEALER);
+        zmq_setsockopt(socks[i], ZMQ_LINGER, &zero, sizeof zero);
+        zmq_setsockopt(socks[i], ZMQ_CURVE_SERVERKEY, server_pub, GLCI_Z85_KEY_LEN + 1);
+        zmq_setsockopt(socks[i], ZMQ_CURVE_PUBLICKEY, pub.z85, GLCI_Z85_KEY_LEN + 1);
+        zmq_setsockopt(socks[i], ZMQ_CURVE_SECRETKEY, sec.z85, GLCI_Z85_KEY_LEN + 1);
+        assert_int_equal(zmq_connect(socks[i], endpoint), 0);
+        if (i % 20 == 19)
+            glci_sys_sleep_ms(200);      /* in waves */
+    }
+    glci_sys_sleep_ms(2000);             /* their handshakes are answered */
+    for (int i = 0; i < n; i++)
+        zmq_close(socks[i]);
+    free(socks);
+    zmq_ctx_term(ctx);
+}
+
+static size_t s_refused_rows(glci_sys_t *s)
+{
+    const char *args[] = {"keys", "refused", "--format", "json", NULL};
+    char *out = NULL;
+    assert_int_equal(glci_sys_cli(s, args, &out, NULL), 0);
+    size_t n = s_count(out, "\"fingerprint\"");
+    free(out);
+    return n;
+}
+
+static void test_flood_of_unknown_keys_stays_bounded(void **state)
+{
+    (void)state;
+    glci_sys_opts_t o = {.collector_conf = "refused_max = 16\nkey_flush = 1\n"};
+    glci_sys_t *s = glci_sys_open("sys-keys-flood", 1, &o);
+    glci_sys_start_collector(s, NULL);
+    glci_key_t server;
+    s_public_of(s->coll_pub, &server);
+    s_flood(s->endpoint, server.z85, 100);
+    size_t rows = 0;
+    for (int k = 0; k < 300; k++) {
+        rows = s_refused_rows(s);
+        assert_true(rows <= 16);
+        if (rows == 16)
+            break;
+        glci_sys_sleep_ms(100);
+    }
+    assert_int_equal(rows, 16);
+    s_flood(s->endpoint, server.z85, 40);    /* more: still at the bound */
+    glci_sys_sleep_ms(2000);
+    assert_int_equal(s_refused_rows(s), 16);
+    char *log = glci_ts_proc_stderr(s->coll);
+    size_t lines = s_count(log, "zap: refused");
+    fprintf(stderr, "# %zu lines for 140 refused keys\n", lines);
+    assert_true(lines >= 1 && lines <= 4);
+    free(log);
+    /* the legitimate city is unaffected */
+    glci_sys_start_agent(s, 0);
+    glci_sys_push(s, 0, 50);
+    glci_sys_assert_exactly_once(s);
+    glci_sys_stop_agent(s, 0);
+    glci_sys_stop_collector(s);
+    glci_sys_close(&s);
+}
+
+static void test_second_collector_refused(void **state)
+{
+    (void)state;
+    glci_sys_t *s = glci_sys_open("sys-keys-two", 1, NULL);
+    glci_sys_start_collector(s, NULL);
+    glci_ts_proc_t *second = glci_sys_spawn_collector(s, NULL);
+    assert_int_equal(glci_ts_proc_wait_exit(second, GLCI_SYS_READY_MS), 1);
+    char *err = glci_ts_proc_stderr(second);
+    char want[128];
+    snprintf(want, sizeof want, "is in use by another glci-collector (pid %ld)",
+             (long)glci_ts_proc_pid(s->coll));
+    if (!strstr(err, want))
+        fail_msg("second collector said: %s", err);
+    free(err);
+    glci_ts_proc_stop(&second, GLCI_SYS_STOP_MS);
+    /* the first goes on serving */
+    glci_sys_start_agent(s, 0);
+    glci_sys_push(s, 0, 20);
+    glci_sys_assert_exactly_once(s);
+    glci_sys_stop_agent(s, 0);
+    glci_sys_stop_collector(s);
+    glci_sys_close(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_wrong_key_fixed_while_the_agent_runs, glci_sys_teardown),
+        cmocka_unit_test_teardown(test_rotation_with_a_stale_agent, glci_sys_teardown),
+        cmocka_unit_test_teardown(test_flood_of_unknown_keys_stays_bounded, glci_sys_teardown),
+        cmocka_unit_test_teardown(test_second_collector_refused, glci_sys_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,331 @@
+/* The operator's side of enrolment and keys, with the real glci binary on
+ * a store made by `glci init`: invitations (where the enrolment string's
+ * endpoints and host come from, every refusal), city show with its keys,
+ * revoke / key-add refused / reinstate, keys refused, collector-key
+ * rotate / retire, a backup that makes its folders and stays private, and
+ * the goalposts of `glci framework` for a `lower` indicator. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "glci_enrol.h"
+#include "glci_keyfile.h"
+#include "glci_store.h"
+#include "test_cli_support.h"
+
+static char s_dir[128], s_store[256];
+
+static int s_setup(void **state)
+{
+    (void)state;
+    cli_tmpdir(s_dir, sizeof s_dir);
+    snprintf(s_store, sizeof s_store, "%s/store", s_dir);
+    cli_out_t o;
+    const char *fw = getenv("GLCI_FRAMEWORK");
+    assert_int_equal(cli_run(&o, "--store", s_store, "init", "--framework", fw, NULL), 0);
+    assert_non_null(strstr(o.err, "fingerprint "));
+    cli_out_release(&o);
+    return 0;
+}
+
+static int s_teardown(void **state)
+{
+    (void)state;
+    cli_rmdir(s_dir);
+    return 0;
+}
+
+static void s_expect(int status, const char *in, const char *want, cli_out_t *o)
+{
+    if (o->status != status || !strstr(in, want))
+        fail_msg("exit %d (wanted %d), output lacks \"%s\": %s%s", o->status, status, want,
+                 o->out, o->err);
+}
+
+/* What a running collector records; without it there is no string. */
+static void s_collector_ran(const char *listen, const char *enrol)
+{
+    glci_store_t *st = NULL;
+    glci_store_opts_t opts = {0, 0, 0};
+    char err[256];
+    assert_int_equal(glci_store_open(s_store, &opts, &st, err, sizeof err), 0);
+    assert_int_equal(glci_store_collector_put(st, listen, enrol, NULL), 0);
+    glci_store_close(&st);
+}
+
+static void test_invitations(void **state)
+{
+    (void)state;
+    cli_out_t o;
+    cli_run(&o, "--store", s_store, "city", "add", "cork-ie", "--name", "Cork", "--country",
+            "IE", "--invite", NULL);
+    s_expect(1, o.err, "the collector has not run on the store", &o);
+    cli_out_release(&o);
+
+    s_collector_ran("tcp://0.0.0.0:7461", "");
+    cli_run(&o, "--store", s_store, "city", "add", "cork-ie", "--name", "Cork", "--country",
+            "IE", "--invite", NULL);
+    s_expect(1, o.err, "set enrol_listen", &o);
+    cli_out_release(&o);
+
+    s_collector_ran("tcp://0.0.0.0:7461", "tcp://0.0.0.0:7462");
+    cli_run(&o, "--store", s_store, "city", "add", "cork-ie", "--name", "Cork", "--country",
+            "IE", "--invite", NULL);
+    s_expect(1, o.err, "give --host NAME", &o);
+    cli_out_release(&o);
+    /* nothing registered by the refusals */
+    cli_run(&o, "--store", s_store, "city", "show", "cork-ie", NULL);
+    s_expect(1, o.err, "no such city 'cork-ie'", &o);
+    cli_out_release(&o);
+
+    cli_run(&o, "--store", s_store, "city", "add", "cork-ie", "--name", "Cork", "--country",
+            "IE", "--invite", "--expires", "0d", "--host", "glci.example.org", NULL);
+    s_expect(2, o.err, "--expires '0d' is not a duration", &o);
+    cli_out_release(&o);
+    cli_run(&o, "--store", s_store, "city", "add", "cork-ie", "--name", "Cork", "--country",
+            "IE", "--invite", "--host", "bad host!", NULL);
+    s_expect(2, o.err, "--host 'bad host!' is not a host name", &o);
+    cli_out_release(&o);
+    cli_run(&o, "--store", s_store, "city", "add", "cork-ie", "--name", "Cork", "--country",
+            "IE", "--invite", "--public-key", "x", NULL);
+    s_expect(2, o.err, "--invite makes no key here", &o);
+    cli_out_release(&o);
+
+    assert_int_equal(cli_run(&o, "--store", s_store, "city", "add", "cork-ie", "--name",
+                             "Cork", "--country", "IE", "--invite", "--host",
+                             "glci.example.org", "--expires", "3d", NULL), 0);
+    char token[GLCI_ENROL_TEXT_MAX + 1];
+    snprintf(token, sizeof token, "%s", o.out);
+    token[strcspn(token, "\n")] = '\0';
+    assert_non_null(strstr(o.err, "valid once, until"));
+    cli_out_release(&o);
+    glci_enrol_token_t t;
+    char err[256];
+    assert_int_equal(glci_enrol_token_decode(token, &t, err, sizeof err), 0);
+    assert_string_equal(t.host, "glci.example.org");
+    assert_int_equal(t.port, 7461);
+    assert_int_equal(t.enrol_port, 7462);
+    assert_string_equal(t.city, "cork-ie");
+    glci_key_t pub;
+    char path[400];
+    snprintf(path, sizeof path, "%s/collector.pub", s_store);
+    assert_int_equal(glci_keyfile_read(path, &pub, NULL, err, sizeof err), 0);
+    unsigned char raw[32];
+    assert_int_equal(glci_key_decode(pub.z85, raw), 0);
+    assert_memory_equal(t.collector_key, raw, 32);
+
+    /* the host is remembered; a second string withdraws the first */
+    assert_int_equal(cli_run(&o, "--store", s_store, "--format", "json", "city", "invite",
+                             "cork-ie", NULL), 0);
+    json_t *j = cli_json(&o);
+    assert_int_equal(glci_enrol_token_decode(json_string_value(json_object_get(j, "enrolment")),
+                                             &t, err, sizeof err), 0);
+    assert_string_equal(t.host, "glci.example.org");
+    json_decref(j);
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", s_store, "--format", "json", "city", "invites",
+                             NULL), 0);
+    j = cli_json(&o);
+    assert_int_equal(json_array_size(json_object_get(j, "invitations")), 1);
+    json_decref(j);
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", s_store, "--format", "json", "city", "invites",
+                             "--all", NULL), 0);
+    j = cli_json(&o);
+    assert_int_equal(json_array_size(json_object_get(j, "invitations")), 2);
+    json_decref(j);
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", s_store, "city", "invite", "cork-ie",
+                             "--withdraw", NULL), 0);
+    s_expect(0, o.out, "1 enrolment string of city cork-ie withdrawn", &o);
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", s_store, "city", "invites", NULL), 0);
+    s_expect(0, o.out, "no open invitations", &o);
+    cli_out_release(&o);
+    cli_run(&o, "--store", s_store, "city", "invite", "nowhere", NULL);
+    s_expect(1, o.err, "no city 'nowhere'", &o);
+    cli_out_release(&o);
+    cli_run(&o, "--store", s_store, "city", "add", "cork-ie", "--name", "Cork", "--country",
+            "IE", "--invite", NULL);
+    s_expect(1, o.err, "glci city invite cork-ie", &o);
+    cli_out_release(&o);
+}
+
+static void test_show_revoke_reinstate(void **state)
+{
+    (void)state;
+    cli_out_t o;
+    char keyout[400];
+    snprintf(keyout, sizeof keyout, "%s/gent.key", s_dir);
+    assert_int_equal(cli_run(&o, "--store", s_store, "city", "add", "gent-be", "--name",
+                             "Gent", "--country", "BE", "--key-out", keyout, NULL), 0);
+    assert_non_null(strstr(o.err, "fingerprint "));
+    cli_out_release(&o);
+    glci_key_t pub, other, sec;
+    char err[256], fp[GLCI_KEY_FP_LEN + 1];
+    assert_int_equal(glci_keyfile_read(keyout, &pub, NULL, err, sizeof err), 0);
+    glci_key_fingerprint(&pub, fp);
+    assert_int_equal(cli_run(&o, "--store", s_store, "city", "show", "gent-be", NULL), 0);
+    s_expect(0, o.out, fp, &o);
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", s_store, "--format", "json", "city", "show",
+                             "gent-be", NULL), 0);
+    json_t *j = cli_json(&o);
+    json_t *k0 = json_array_get(json_object_get(j, "keys"), 0);
+    assert_string_equal(json_string_value(json_object_get(k0, "fingerprint")), fp);
+    assert_string_equal(json_string_value(json_object_get(k0, "public_key")), pub.z85);
+    assert_true(json_is_string(json_object_get(k0, "added")));
+    assert_true(json_is_null(json_object_get(k0, "last_used")));
+    json_decref(j);
+    cli_out_release(&o);
+
+    assert_int_equal(cli_run(&o, "--store", s_store, "city", "revoke", "gent-be", NULL), 0);
+    cli_out_release(&o);
+    assert_int_equal(glci_key_generate(&other, &sec, err, sizeof err), 0);
+    cli_run(&o, "--store", s_store, "city", "key-add", "gent-be", "--public-key", other.z85,
+            NULL);
+    s_expect(1, o.err, "city 'gent-be' is revoked, so its keys are refused: reinstate it "
+             "first (`glci city reinstate gent-be`), then add the key", &o);
+    cli_out_release(&o);
+    cli_run(&o, "--store", s_store, "city", "add", "gent-be", "--name", "Gent", "--country",
+            "BE", "--public-key", other.z85, NULL);
+    s_expect(1, o.err, "take it back with `glci city reinstate gent-be`", &o);
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", s_store, "city", "show", "gent-be", NULL), 0);
+    s_expect(0, o.out, "REVOKED", &o);
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", s_store, "city", "reinstate", "gent-be", NULL), 0);
+    s_expect(0, o.out, "city gent-be reinstated", &o);
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", s_store, "city", "key-add", "gent-be",
+                             "--public-key", other.z85, NULL), 0);
+    cli_out_release(&o);
+    cli_run(&o, "--store", s_store, "city", "reinstate", "nowhere", NULL);
+    s_expect(1, o.err, "no such city 'nowhere'", &o);
+    cli_out_release(&o);
+
+    /* refused keys: none recorded yet, then the collector's record */
+    assert_int_equal(cli_run(&o, "--store", s_store, "keys", "refused", NULL), 0);
+    s_expect(0, o.out, "no refused keys recorded", &o);
+    cli_out_release(&o);
+    glci_store_t *st = NULL;
+    glci_store_opts_t opts = {0, 0, 0};
+    assert_int_equal(glci_store_open(s_store, &opts, &st, err, sizeof err), 0);
+    glci_key_refusal_t r = {.first = 1800000000, .last = 1800000100, .count = 7};
+    assert_int_equal(glci_key_decode(pub.z85, r.key), 0);
+    snprintf(r.addr, sizeof r.addr, "192.0.2.7");
+    assert_int_equal(glci_store_key_record(st, NULL, 0, &r, 1, 0), 0);
+    glci_store_close(&st);
+    assert_int_equal(cli_run(&o, "--store", s_store, "keys", "refused", NULL), 0);
+    s_expect(0, o.out, "192.0.2.7", &o);
+    s_expect(0, o.out, fp, &o);
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", s_store, "--format", "csv", "keys", "refused",
+                             NULL), 0);
+    s_expect(0, o.out, "key,address,first_seen,last_seen,count,public_key\r\n", &o);
+    cli_out_release(&o);
+    cli_run(&o, "--store", s_store, "keys", "accepted", NULL);
+    s_expect(2, o.err, "unknown keys subcommand 'accepted' (refused)", &o);
+    cli_out_release(&o);
+}
+
+static void test_collector_key_rotation(void **state)
+{
+    (void)state;
+    cli_out_t o;
+    char pub_path[400], prev[400], old[64];
+    snprintf(pub_path, sizeof pub_path, "%s/collector.pub", s_store);
+    snprintf(prev, sizeof prev, "%s/collector.previous.key", s_store);
+    assert_int_equal(cli_run(&o, "--store", s_store, "collector-key", NULL), 0);
+    snprintf(old, sizeof old, "%.40s", o.out);
+    assert_non_null(strstr(o.err, "key in use "));
+    cli_out_release(&o);
+    cli_run(&o, "--store", s_store, "collector-key", "retire", NULL);
+    s_expect(1, o.err, "no rotation is under way", &o);
+    cli_out_release(&o);
+
+    assert_int_equal(cli_run(&o, "--store", s_store, "collector-key", "rotate", NULL), 0);
+    assert_string_not_equal(o.out, old);
+    s_expect(0, o.err, "Reload the collector", &o);
+    cli_out_release(&o);
+    struct stat sb;
+    assert_int_equal(stat(prev, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    assert_int_equal(cli_run(&o, "--store", s_store, "--format", "json", "collector-key", NULL),
+                     0);
+    assert_null(strstr(o.out, old));                     /* the new key is in use */
+    cli_out_release(&o);
+    cli_run(&o, "--store", s_store, "collector-key", "rotate", NULL);
+    s_expect(1, o.err, "a rotation is under way", &o);
+    cli_out_release(&o);
+    cli_run(&o, "--store", s_store, "collector-key", "spin", NULL);
+    s_expect(2, o.err, "unknown action 'spin'", &o);
+    cli_out_release(&o);
+
+    /* a backup carries both pairs, private, into folders it makes */
+    char dest[400];
+    snprintf(dest, sizeof dest, "%s/backups/glci/2026-12-01", s_dir);
+    assert_int_equal(cli_run(&o, "--store", s_store, "backup", dest, NULL), 0);
+    cli_out_release(&o);
+    const char *files[] = {"data.mdb", "collector.key", "collector.previous.key"};
+    for (size_t i = 0; i < 3; i++) {
+        char p[500];
+        snprintf(p, sizeof p, "%s/%s", dest, files[i]);
+        assert_int_equal(stat(p, &sb), 0);
+        assert_int_equal(sb.st_mode & 077, 0);
+    }
+    assert_int_equal(stat(dest, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0700);
+    char parent[400];
+    snprintf(parent, sizeof parent, "%s/backups", s_dir);
+    assert_int_equal(stat(parent, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0700);
+    if (geteuid() != 0) {
+        cli_run(&o, "--store", s_store, "backup", "/proc/glci-nowhere/b", NULL);
+        s_expect(1, o.err, "cannot create the folder", &o);
+        cli_out_release(&o);
+    }
+
+    assert_int_equal(cli_run(&o, "--store", s_store, "collector-key", "retire", NULL), 0);
+    s_expect(0, o.out, "retired", &o);
+    cli_out_release(&o);
+    assert_int_not_equal(access(prev, F_OK), 0);
+}
+
+/* `lower` indicators show the value scored 0 first, as the legend says. */
+static void test_framework_goalposts_for_lower(void **state)
+{
+    (void)state;
+    cli_out_t o;
+    assert_int_equal(cli_run(&o, "--store", s_store, "framework", NULL), 0);
+    s_expect(0, o.out, "goalposts: the value scored 0..the value scored 100", &o);
+    /* poverty_risk_rate: direction lower, lower 5, upper 35 */
+    const char *row = strstr(o.out, "poverty_risk_rate");
+    assert_non_null(row);
+    const char *eol = strchr(row, '\n');
+    char line[512];
+    snprintf(line, sizeof line, "%.*s", (int)(eol - row), row);
+    assert_non_null(strstr(line, "lower"));
+    assert_non_null(strstr(line, "35..5"));
+    cli_out_release(&o);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_invitations),
+        cmocka_unit_test(test_show_revoke_reinstate),
+        cmocka_unit_test(test_collector_key_rotation),
+        cmocka_unit_test(test_framework_goalposts_for_lower),
+    };
+    return cmocka_run_group_tests(tests, s_setup, s_teardown);
+}
