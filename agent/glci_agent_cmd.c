@@ -1,5 +1,5 @@
 /* glci-agent's commands: run (the daemon, glci_agent_daemon.c), push,
- * status, keygen. See glci_agent_cmd.h and docs/AGENT.md. A `run` holds an
+ * retract, status, keygen. See glci_agent_cmd.h and docs/AGENT.md. A `run` holds an
  * exclusive flock on OUTBOX/agent.lock while it lives; `status` tests it to
  * tell whether a daemon is running. */
 #include "glci_agent_cmd.h"
@@ -36,9 +36,12 @@ static const char *s_usage_text(const char *command)
                "  run                          the daemon: watch the spool, deliver the outbox\n"
                "  push INDICATOR PERIOD VALUE  queue one value (durable when it returns)\n"
                "  push --csv FILE              queue a whole CSV file\n"
+               "  retract INDICATOR PERIOD     queue the withdrawal of a value sent before\n"
                "  status [--format F]          outbox depth, oldest undelivered, last ack, rejects\n"
                "  keygen --out FILE            create this city's key pair\n"
                "  enrol STRING                 enrol with the institute's enrolment string\n"
+               "  check [--timeout S]          check settings, keys, folders, metrics file and\n"
+               "                               a handshake with the collector\n"
                "Every command takes --help.\n";
     if (strcmp(command, "run") == 0)
         return "usage: glci-agent run [settings]\n"
@@ -53,6 +56,13 @@ static const char *s_usage_text(const char *command)
                "Puts values into the outbox; they are durable when the command returns and\n"
                "the running daemon sends them. A CSV is taken whole or not at all.\n"
                "Needs the outbox setting.\n";
+    if (strcmp(command, "retract") == 0)
+        return "usage: glci-agent retract INDICATOR PERIOD [settings]\n"
+               "Withdraws this city's current value of INDICATOR for PERIOD: queues a\n"
+               "retraction (a revision without a value) in the outbox, durable when the\n"
+               "command returns; the running daemon delivers it exactly once, like a value.\n"
+               "The collector refuses it (into the dead-letter file) when it holds no\n"
+               "value to withdraw. Needs the outbox setting.\n";
     if (strcmp(command, "status") == 0)
         return "usage: glci-agent status [--format table|json|csv] [settings]\n"
                "Prints the outbox depth, the oldest undelivered batch's age, the last ack,\n"
@@ -74,6 +84,13 @@ static const char *s_usage_text(const char *command)
                "  --key-file FILE    the key pair's place (default: key_file, else beside\n"
                "                     the config file as city.key)\n"
                "  --timeout S        seconds to wait for the collector (default 30)\n";
+    if (strcmp(command, "check") == 0)
+        return "usage: glci-agent check [--timeout S] [settings]\n"
+               "Checks what run needs without running: the settings, the key files and\n"
+               "their modes, the outbox and spool folders, the metrics file, and a real\n"
+               "handshake with the collector within S seconds (default 10), telling a\n"
+               "refused key, a failed handshake and no answer apart. One line per problem;\n"
+               "exit 0 when there is none, else 1.\n";
     if (strcmp(command, "keygen") == 0)
         return "usage: glci-agent keygen --out FILE\n"
                "Creates this city's CURVE key pair: FILE (secret, mode 0600) and FILE.pub\n"
@@ -175,20 +192,24 @@ static int s_append(glci_outbox_t *ob, const glci_agent_config_t *cfg,
                     const glci_obs_t *rows, size_t n, const char *what)
 {
     uint64_t first = 0, last = 0;
+    const char *cmd = rows[0].retract ? "retract" : "push";
     int rc = glci_outbox_append(ob, rows, n, cfg->batch_max, (int64_t)time(NULL), NULL,
                                 &first, &last);
     if (rc == GLCI_OUTBOX_EFULL) {
-        fprintf(stderr, "glci-agent push: %s: not queued: outbox %s has reached its size "
-                "limit (%llu bytes); it drains as the collector acknowledges\n", what,
+        fprintf(stderr, "glci-agent %s: %s: not queued: outbox %s has reached its size "
+                "limit (%llu bytes); it drains as the collector acknowledges\n", cmd, what,
                 cfg->outbox, (unsigned long long)cfg->outbox_limit);
         return 1;
     }
     if (rc != 0) {
-        fprintf(stderr, "glci-agent push: %s: not queued: %s: %s\n", what, cfg->outbox,
+        fprintf(stderr, "glci-agent %s: %s: not queued: %s: %s\n", cmd, what, cfg->outbox,
                 glci_outbox_strerror(rc));
         return 1;
     }
-    if (first == last)
+    if (rows[0].retract)
+        fprintf(stderr, "glci-agent retract: queued the %s as batch %llu\n", what,
+                (unsigned long long)first);
+    else if (first == last)
         fprintf(stderr, "glci-agent push: queued %zu value%s as batch %llu\n", n,
                 n == 1 ? "" : "s", (unsigned long long)first);
     else
@@ -288,6 +309,41 @@ int glci_agent_cmd_push(const glci_agent_config_t *cfg, int argc, char **argv)
     }
     glci_outbox_close(&ob);
     glci_agent_csv_free(&csv);
+    return rc;
+}
+
+/* ---- retract -------------------------------------------------------------- */
+
+int glci_agent_cmd_retract(const glci_agent_config_t *cfg, int argc, char **argv)
+{
+    const char *pos[2];
+    int n_pos = 0;
+    for (int i = 0; i < argc; i++) {
+        if (strncmp(argv[i], "--", 2) == 0 && argv[i][2])
+            return s_usage_error("retract", "unknown option '%s'", argv[i]);
+        if (n_pos == 2)
+            return s_usage_error("retract", "unexpected argument '%s'", argv[i]);
+        pos[n_pos++] = argv[i];
+    }
+    if (n_pos != 2)
+        return s_usage_error("retract", "%s", "needs INDICATOR PERIOD");
+    int64_t period;
+    if (glci_parse_int64(pos[1], INT32_MIN, INT32_MAX, &period) != 0)
+        return s_usage_error("retract", "period '%s' is not an integer year", pos[1]);
+    /* The same shape check as every value; whether the collector holds a
+     * value to withdraw is the collector's to say (a retraction of nothing
+     * comes back as a dead letter). */
+    glci_obs_t o = glci_obs_retraction(pos[0], period);
+    char why[GLCI_REJECT_MESSAGE_MAX + 1];
+    if (glci_obs_check(&o, why, sizeof why) != GLCI_REJECT_NONE)
+        return s_usage_error("retract", "%s", why);
+    glci_outbox_t *ob = NULL;
+    char what[GLCI_OBS_INDICATOR_MAX + 48];
+    snprintf(what, sizeof what, "retraction of %s %s", pos[0], pos[1]);
+    int rc = s_open_outbox(cfg, "retract", 0, &ob);
+    if (rc == 0)
+        rc = s_append(ob, cfg, &o, 1, what);
+    glci_outbox_close(&ob);
     return rc;
 }
 

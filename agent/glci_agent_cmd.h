@@ -1,4 +1,5 @@
-/* The commands of glci-agent (SPEC §5): run, push, status, keygen. Each
+/* The commands of glci-agent (SPEC §5, §7, §9): run, push, retract, status, keygen,
+ * enrol, check. Each
  * takes the configuration built from the file and flags and the remaining
  * arguments after the command name, prints its own errors (one line on
  * stderr) and returns the exit status: 0 success, 1 runtime failure, 2
@@ -17,8 +18,16 @@ int glci_agent_cmd_run(glci_agent_config_t *cfg, int argc, char **argv);
 /* push INDICATOR PERIOD VALUE [--observed-at T] [--source S] | push --csv FILE */
 int glci_agent_cmd_push(const glci_agent_config_t *cfg, int argc, char **argv);
 
+/* retract INDICATOR PERIOD: a retraction into the outbox (SPEC §7) */
+int glci_agent_cmd_retract(const glci_agent_config_t *cfg, int argc, char **argv);
+
 /* status [--format table|json|csv] */
 int glci_agent_cmd_status(const glci_agent_config_t *cfg, int argc, char **argv);
+
+/* check [--timeout S]: the settings, keys and their modes, the folders, the
+ * metrics file and a handshake with the collector (glci_agent_check.c);
+ * one line per problem, 0 when there is none, else 1. */
+int glci_agent_cmd_check(const glci_agent_config_t *cfg, int argc, char **argv);
 
 /* keygen --out FILE */
 int glci_agent_cmd_keygen(const glci_agent_config_t *cfg, int argc, char **argv);

@@ -12,6 +12,7 @@
 
 #include "glci_endpoint.h"
 #include "glci_limits.h"
+#include "glci_metrics_file.h"
 #include "glci_utf8.h"
 
 const char *glci_agent_strerror(int code)
@@ -83,6 +84,8 @@ static const glci_conf_key_t s_keys[] = {
      S_AT(heartbeat_ivl), 100, 600000, S_U32, NULL},
     {"insecure", GLCI_CONF_BOOL, "false", NULL, "no CURVE; loopback or ipc:// endpoints only",
      S_AT(insecure), 0, 0, S_FLAG, NULL},
+    {"metrics_file", GLCI_CONF_TEXT, NULL, "FILE", "write metrics for node_exporter's textfile "
+     "collector here (a *.prom file; unset: none)", S_AT(metrics_file), 0, 0, S_FLAG, NULL},
 };
 
 const glci_conf_map_t glci_agent_config_map = {"agent", s_keys, sizeof s_keys / sizeof s_keys[0]};
@@ -208,5 +211,7 @@ int glci_agent_config_check_run(const glci_agent_config_t *c, char *err, size_t 
                  "loopback (127.0.0.0/8, [::1], localhost) or ipc:// is allowed", shown);
         return GLCI_AGENT_EUSAGE;
     }
+    if (c->metrics_file[0] && glci_metrics_file_check(c->metrics_file, err, errlen) != 0)
+        return GLCI_AGENT_EUSAGE;
     return GLCI_AGENT_OK;
 }

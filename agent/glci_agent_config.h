@@ -3,7 +3,7 @@
  *
  *   city, collector, collector_key, key_file, outbox, spool, batch_max,
  *   window, outbox_limit, log_level, rescan_interval, heartbeat_ivl,
- *   insecure
+ *   insecure, metrics_file
  *
  * Flags spell the names with dashes (--collector-key, --batch-max...), take
  * "--name VALUE" or "--name=VALUE"; --insecure alone means true.
@@ -57,6 +57,7 @@ typedef struct {
     uint32_t rescan_interval;    /* seconds, default 60, 1..86400 */
     uint32_t heartbeat_ivl;      /* ms, default 5000, 100..600000 */
     int insecure;                /* 0/1 */
+    char metrics_file[GLCI_AGENT_PATH_MAX];  /* node_exporter textfile; "" none */
 } glci_agent_config_t;
 
 /* The table of the agent's settings (glci_config.h): one line per key. */
@@ -100,8 +101,9 @@ int glci_agent_config_from_args(glci_agent_config_t *c, int argc, char **argv,
                                 char **rest, int *n_rest, char *err, size_t errlen);
 
 /* Checks what `run` needs: city, collector, outbox, spool; unless insecure,
- * collector_key and key_file; with insecure, a loopback or ipc endpoint.
- * EUSAGE naming the missing or bad setting. */
+ * collector_key and key_file; with insecure, a loopback or ipc endpoint; a
+ * metrics_file that can be written (glci_metrics_file_check). EUSAGE naming
+ * the missing or bad setting. */
 int glci_agent_config_check_run(const glci_agent_config_t *c, char *err, size_t errlen);
 
 /* 1 if endpoint is ipc://PATH or tcp://127.A.B.C:PORT, tcp://[::1]:PORT,

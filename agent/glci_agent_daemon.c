@@ -20,6 +20,7 @@
 #include <zmq.h>
 
 #include "glci_agent_deadletter.h"
+#include "glci_agent_metrics.h"
 #include "glci_agent_sender.h"
 #include "glci_agent_spool.h"
 #include "glci_alloc.h"
@@ -30,6 +31,7 @@ typedef struct {
     glci_agent_config_t cfg;
     glci_outbox_t *ob;
     glci_agent_sender_t *sender;
+    glci_agent_meter_t *meter;   /* metrics_file (glci_agent_metrics.h) */
     void *zctx;
     int lock_fd, inotify_fd, signal_fd, watch;
     char deadletter[GLCI_AGENT_PATH_MAX + 32];
@@ -118,6 +120,7 @@ static void s_reload(s_daemon_t *d, int argc, char **argv)
         }
         glci_agent_sender_close(&d->sender);
         d->sender = s;
+        glci_agent_sender_set_metrics(d->sender, glci_agent_meter_metrics(d->meter));
         glci_info("reload: reconnecting to %s", next.collector);
     }
     snprintf(next.outbox, sizeof next.outbox, "%s", d->cfg.outbox);
@@ -189,10 +192,12 @@ int glci_agent_daemon_run(glci_agent_config_t *cfg, int argc, char **argv)
         goto cleanup;
     }
     if (glci_agent_sender_open(&d.cfg, d.ob, d.zctx, d.deadletter, &d.sender, err,
-                               sizeof err) != 0) {
+                               sizeof err) != 0 ||
+        glci_agent_meter_open(d.cfg.city, &d.meter, err, sizeof err) != 0) {
         glci_error("%s", err);
         goto cleanup;
     }
+    glci_agent_sender_set_metrics(d.sender, glci_agent_meter_metrics(d.meter));
     glci_info("started: city %s, collector %s%s, outbox %s (stream %016llx), spool %s",
               d.cfg.city, d.cfg.collector, d.cfg.insecure ? " (insecure)" : "",
               d.cfg.outbox, (unsigned long long)glci_outbox_stream(d.ob), d.cfg.spool);
@@ -214,6 +219,10 @@ int glci_agent_daemon_run(glci_agent_config_t *cfg, int argc, char **argv)
         items[2] = (zmq_pollitem_t){.socket = NULL, .fd = d.inotify_fd, .events = ZMQ_POLLIN};
         items[3] = (zmq_pollitem_t){.socket = NULL, .fd = d.signal_fd, .events = ZMQ_POLLIN};
         long timeout = glci_agent_sender_timeout(d.sender, now);
+        long metrics = glci_agent_meter_timeout(d.meter, d.cfg.metrics_file,
+                                                glci_agent_sender_state_word(d.sender), now);
+        if (metrics < timeout)
+            timeout = metrics;
         if (d.next_rescan - now < timeout)
             timeout = (long)(d.next_rescan - now);
         if (timeout < 0)
@@ -245,13 +254,18 @@ int glci_agent_daemon_run(glci_agent_config_t *cfg, int argc, char **argv)
             s_take_events(&d);
         glci_agent_time_t after = glci_agent_time_now();   /* the step's one clock */
         glci_agent_sender_step(d.sender, items, &after);
+        glci_agent_meter_step(d.meter, d.cfg.metrics_file, d.ob,
+                              glci_agent_sender_state_word(d.sender), after.ms);
     }
     sd_notify(0, "STOPPING=1");
     glci_outbox_set_state(d.ob, "stopped", glci_agent_time_now().unix_s);
+    /* the last figures, in no connection state: the agent is not running */
+    glci_agent_meter_flush(d.meter, d.cfg.metrics_file, d.ob, "", glci_agent_time_now().ms);
     status = failed ? 1 : 0;     /* a dead poll loop is a runtime failure */
 
 cleanup:
     glci_agent_sender_close(&d.sender);
+    glci_agent_meter_close(&d.meter);
     if (d.zctx)
         zmq_ctx_term(d.zctx);
     if (d.inotify_fd >= 0)

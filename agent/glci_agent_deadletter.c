@@ -55,7 +55,13 @@ static int s_deadletter_write(const char *path, size_t n,
         obs_at[0] = '\0';
         if (o->observed_at)
             glci_format_iso_time(o->observed_at, obs_at, sizeof obs_at);
-        glci_format_double(o->value, num, sizeof num);
+        /* A retraction has no value: its row says so where the value
+         * goes, which the spool refuses, so it is never taken back as a
+         * value if the file is dropped into the spool again. */
+        if (o->retract)
+            snprintf(num, sizeof num, "retract");
+        else
+            glci_format_double(o->value, num, sizeof num);
         csv_fwrite(f, o->indicator, strlen(o->indicator));
         fprintf(f, ",%d,%s,%s,", (int)o->period, num, obs_at);
         csv_fwrite(f, src, strlen(src));

@@ -57,6 +57,10 @@ struct glci_agent_sender {
     glci_agent_deadletter_t dead;   /* rows stored in the outbox, not yet in the file */
     char state[32];           /* what status shows */
     glci_agent_time_t now;    /* the current step's clock (at open: read once) */
+    const glci_agent_metrics_t *metrics;   /* counters of acks and rejections; may be NULL */
+    /* The collector's refusals of batches, logged once per pause (every
+     * batch of the window gets the same answer; docs/METRICS.md). */
+    glci_log_repeat_t log_unavailable, log_refusal;
 };
 
 static void s_set_state(glci_agent_sender_t *s, const char *state)
@@ -247,6 +251,16 @@ int glci_agent_sender_connected(const glci_agent_sender_t *s)
 glci_delivery_state_t glci_agent_sender_state(const glci_agent_sender_t *s)
 {
     return s->d.state;
+}
+
+const char *glci_agent_sender_state_word(const glci_agent_sender_t *s)
+{
+    return s->state;
+}
+
+void glci_agent_sender_set_metrics(glci_agent_sender_t *s, const glci_agent_metrics_t *m)
+{
+    s->metrics = m;
 }
 
 void glci_agent_sender_kick(glci_agent_sender_t *s)
@@ -557,6 +571,10 @@ static int s_do_record_ack(glci_agent_sender_t *s, uint64_t acked, const s_dead_
                    (unsigned long long)acked, glci_outbox_strerror(rc));
         return GLCI_AGENT_EOUTBOX;
     }
+    if (s->metrics)
+        glci_counter_add(s->metrics->batches_acked, 0, gone);
+    glci_log_repeat_end(&s->log_unavailable, now->ms);
+    glci_log_repeat_end(&s->log_refusal, now->ms);
     if (n_dead) {
         glci_warn("batch %llu: %zu observation%s rejected by the collector (kept as dead "
                   "letters for %s)", (unsigned long long)dead->batch->seq, n_dead,
@@ -588,6 +606,12 @@ static int s_on_record(glci_agent_sender_t *s, const glci_wire_ack_t *ack, uint6
         return GLCI_AGENT_OK;
     }
     int rc = s_do_record_ack(s, upto, &dead, now);
+    if (rc == 0 && s->metrics && ack->status == GLCI_BATCH_APPLIED)
+        for (size_t i = 0; i < ack->n_rejections; i++) {
+            size_t child = GLCI_MC_REJECT(ack->rejections[i].reason);
+            if (ack->rejections[i].reason != GLCI_REJECT_NONE && child < GLCI_MC_REJECT_N)
+                glci_counter_inc(s->metrics->observations_rejected, child);
+        }
     s_dead_free(&dead);
     glci_debug("batch %llu %s, acked up to %llu", (unsigned long long)ack->seq,
                glci_batch_status_str((int)ack->status), (unsigned long long)ack->acked);
@@ -768,13 +792,17 @@ static void s_do_clash_abandon(glci_agent_sender_t *s)
  * unreadable, empty), or for another batch; and FORBIDDEN, UNAVAILABLE. */
 static void s_on_refusal(glci_agent_sender_t *s, const glci_wire_ack_t *ack, int64_t now)
 {
+    /* every batch of the window gets the answer: one line per pause */
     if (ack->status == GLCI_BATCH_UNAVAILABLE) {
-        glci_warn("the collector cannot store now (batch %llu): %s; will resend",
-                  (unsigned long long)ack->seq, ack->error[0] ? ack->error : "unavailable");
+        glci_log_repeat(&s->log_unavailable, now, s->backoff_ms, GLCI_LOG_WARN,
+                        "the collector cannot store now (batch %llu): %s; will resend",
+                        (unsigned long long)ack->seq,
+                        ack->error[0] ? ack->error : "unavailable");
     } else {
-        glci_error("the collector refused batch %llu as %s: %s; the batch is kept",
-                   (unsigned long long)ack->seq, glci_batch_status_str((int)ack->status),
-                   ack->error[0] ? ack->error : "(no detail)");
+        glci_log_repeat(&s->log_refusal, now, s->backoff_ms, GLCI_LOG_ERROR,
+                        "the collector refused batch %llu as %s: %s; the batch is kept",
+                        (unsigned long long)ack->seq, glci_batch_status_str((int)ack->status),
+                        ack->error[0] ? ack->error : "(no detail)");
         s_set_state(s, ack->status == GLCI_BATCH_FORBIDDEN ? "forbidden" : "malformed");
     }
     s_do_pause(s, now);

@@ -52,6 +52,7 @@
 
 #include "glci_agent_config.h"
 #include "glci_agent_delivery.h"
+#include "glci_metrics_catalog.h"
 #include "glci_outbox.h"
 
 typedef struct glci_agent_sender glci_agent_sender_t;
@@ -102,5 +103,15 @@ int glci_agent_monitor_read(void *monitor, uint16_t *event);
 
 /* The delivery machine's state. */
 glci_delivery_state_t glci_agent_sender_state(const glci_agent_sender_t *s);
+
+/* The connection's state as `status` shows it ("connecting", "connected",
+ * "refused", ...); valid until the next step. */
+const char *glci_agent_sender_state_word(const glci_agent_sender_t *s);
+
+/* The counters the sender adds its events to: batches acknowledged and the
+ * rejected observations of applied batches by reason (the agent meter's,
+ * glci_agent_metrics.h). NULL, the default, counts nothing. Borrowed: m
+ * must outlive the sender or be replaced first. */
+void glci_agent_sender_set_metrics(glci_agent_sender_t *s, const glci_agent_metrics_t *m);
 
 #endif

@@ -12,7 +12,8 @@
 
 int main(int argc, char **argv)
 {
-    static const char *const commands[] = {"run", "push", "status", "keygen", "enrol"};
+    static const char *const commands[] = {"run", "push", "retract", "status", "keygen",
+                                           "enrol", "check"};
     glci_agent_config_t cfg;
     char err[1024];
     int n_rest = 0, status = 2;
@@ -36,9 +37,15 @@ int main(int argc, char **argv)
 
     if (glci_agent_config_from_args(&cfg, argc - 1, argv + 1, rest, &n_rest, err,
                                     sizeof err) != 0) {
-        fprintf(stderr, "glci-agent: %s\n", err);
-        /* config errors, unreadable file included, are usage errors (as the collector's) */
-        status = 2;
+        /* config errors, unreadable file included, are usage errors (as the
+         * collector's), except to check, for which they are what it looks for */
+        if (command && strcmp(command, "check") == 0) {
+            fprintf(stderr, "glci-agent check: %s\n", err);
+            status = 1;
+        } else {
+            fprintf(stderr, "glci-agent: %s\n", err);
+            status = 2;
+        }
         goto done;
     }
     if (n_rest == 0) {
@@ -55,12 +62,16 @@ int main(int argc, char **argv)
         status = glci_agent_cmd_run(&cfg, argc - 1, argv + 1);
     } else if (strcmp(command, "push") == 0) {
         status = glci_agent_cmd_push(&cfg, n_rest - 1, rest + 1);
+    } else if (strcmp(command, "retract") == 0) {
+        status = glci_agent_cmd_retract(&cfg, n_rest - 1, rest + 1);
     } else if (strcmp(command, "status") == 0) {
         status = glci_agent_cmd_status(&cfg, n_rest - 1, rest + 1);
     } else if (strcmp(command, "keygen") == 0) {
         status = glci_agent_cmd_keygen(&cfg, n_rest - 1, rest + 1);
     } else if (strcmp(command, "enrol") == 0) {
         status = glci_agent_cmd_enrol(&cfg, n_rest - 1, rest + 1);
+    } else if (strcmp(command, "check") == 0) {
+        status = glci_agent_cmd_check(&cfg, n_rest - 1, rest + 1);
     } else {
         fprintf(stderr, "glci-agent: unknown command '%s' (see glci-agent --help)\n", command);
     }

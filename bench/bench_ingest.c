@@ -13,6 +13,13 @@
  *
  * Options: --cities N (200) --obs N (1000000) --batch N (1000)
  *          --senders N (4) --window N (8, batches in flight per sender)
+ *          --metrics (the collector serves metrics_listen on loopback and a
+ *          scraper thread reads /metrics every second while batches flow:
+ *          fifteen times the rate of deploy/prometheus/prometheus.yml, so
+ *          the cost is not hidden)
+ *          --compare N (N runs without metrics and N with, interleaved, in
+ *          one invocation: prints each run and the medians, and the cost of
+ *          metrics as a percentage of the throughput without)
  *          --keep (leave the temp store) */
 #include <errno.h>
 #include <pthread.h>
@@ -20,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
@@ -90,6 +98,16 @@ static int s_free_port(void)
         port = ntohs(a.sin_port);
     close(fd);
     return port;
+}
+
+/* User + system CPU seconds of the children reaped so far. */
+static double s_children_cpu(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_CHILDREN, &ru) != 0)
+        return 0;
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
 static int s_cmp_double(const void *a, const void *b)
@@ -236,6 +254,60 @@ done:
     return NULL;
 }
 
+/* ---- the scraper: what Prometheus does, faster -------------------------- */
+
+typedef struct {
+    int port;
+    volatile int stop;
+    uint64_t scrapes, bytes, failures;
+} s_scraper_t;
+
+static void *s_scraper_main(void *arg)
+{
+    s_scraper_t *sc = arg;
+    static const char req[] = "GET /metrics HTTP/1.0\r\nHost: bench\r\n\r\n";
+    char buf[65536];
+    while (!sc->stop) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a;
+        memset(&a, 0, sizeof a);
+        a.sin_family = AF_INET;
+        a.sin_port = htons((uint16_t)sc->port);
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ssize_t n = -1;
+        uint64_t got = 0;
+        if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+            send(fd, req, sizeof req - 1, 0) == (ssize_t)(sizeof req - 1))
+            while ((n = recv(fd, buf, sizeof buf, 0)) > 0)
+                got += (uint64_t)n;
+        if (fd >= 0)
+            close(fd);
+        if (n == 0 && got > 0) {
+            sc->scrapes++;
+            sc->bytes += got;
+        } else {
+            sc->failures++;
+        }
+        for (int i = 0; i < 10 && !sc->stop; i++)
+            nanosleep(&(struct timespec){0, 100000000}, NULL);
+    }
+    return NULL;
+}
+
+/* ---- one run ------------------------------------------------------------ */
+
+typedef struct {
+    int64_t n_cities, n_obs, batch, senders, window;
+    int keep, metrics;
+} s_opts_t;
+
+typedef struct {
+    double obs_per_s, p50, p99, secs;
+    double cpu_s;             /* the collector's user + system CPU time, start to stop */
+    uint64_t stored, scrapes, scrape_bytes, scrape_failures;
+    int exit_status;
+} s_result_t;
+
 static int s_parse_opt(const char *name, const char *v, int64_t min, int64_t max, int64_t *out)
 {
     if (!v || glci_parse_int64(v, min, max, out) != 0) {
@@ -246,34 +318,15 @@ static int s_parse_opt(const char *name, const char *v, int64_t min, int64_t max
     return 0;
 }
 
-int glci_bench_ingest(int argc, char **argv)
+static int s_run(const s_opts_t *o, s_result_t *res)
 {
-    int64_t n_cities = 200, n_obs = 1000000, batch = 1000, senders = 4, window = 8;
-    int keep = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int rc = 0;
-        if (!strcmp(argv[i], "--cities"))
-            rc = s_parse_opt("--cities", v, 1, 10000, &n_cities), i++;
-        else if (!strcmp(argv[i], "--obs"))
-            rc = s_parse_opt("--obs", v, 1, 1000000000, &n_obs), i++;
-        else if (!strcmp(argv[i], "--batch"))
-            rc = s_parse_opt("--batch", v, 1, 10000, &batch), i++;
-        else if (!strcmp(argv[i], "--senders"))
-            rc = s_parse_opt("--senders", v, 1, 64, &senders), i++;
-        else if (!strcmp(argv[i], "--window"))
-            rc = s_parse_opt("--window", v, 1, 1000, &window), i++;
-        else if (!strcmp(argv[i], "--keep"))
-            keep = 1;
-        else {
-            fprintf(stderr, "glci-bench ingest: unknown option %s\n", argv[i]);
-            return 2;
-        }
-        if (rc != 0)
-            return 2;
-    }
-    if (senders > n_cities)
-        senders = n_cities;
+    int64_t n_cities = o->n_cities, n_obs = o->n_obs, batch = o->batch, window = o->window;
+    int64_t senders = o->senders > n_cities ? n_cities : o->senders;
+    int keep = o->keep;
+    s_scraper_t scraper = {0};
+    pthread_t scraper_th;
+    int scraping = 0;
+    memset(res, 0, sizeof *res);
     int status = 1;
     char err[512];
     char dir[] = "/tmp/glci-bench-ingest-XXXXXX";
@@ -317,6 +370,11 @@ int glci_bench_ingest(int argc, char **argv)
     }
     int port = s_free_port();
     snprintf(s.endpoint, sizeof s.endpoint, "tcp://127.0.0.1:%d", port);
+    char metrics[16] = "";
+    if (o->metrics) {
+        scraper.port = s_free_port();
+        snprintf(metrics, sizeof metrics, "%d", scraper.port);
+    }
 
     /* the collector */
     const char *bin = getenv("GLCI_COLLECTOR");
@@ -328,8 +386,12 @@ int glci_bench_ingest(int argc, char **argv)
     fflush(stdout);
     pid = fork();
     if (pid == 0) {
-        execl(bin, bin, "--store", store, "--listen", s.endpoint, "--log-level", "warn",
-              (char *)NULL);
+        if (o->metrics)
+            execl(bin, bin, "--store", store, "--listen", s.endpoint, "--log-level", "warn",
+                  "--metrics-listen", metrics, (char *)NULL);
+        else
+            execl(bin, bin, "--store", store, "--listen", s.endpoint, "--log-level", "warn",
+                  (char *)NULL);
         fprintf(stderr, "glci-bench ingest: exec %s: %s\n", bin, strerror(errno));
         _exit(127);
     }
@@ -399,9 +461,17 @@ int glci_bench_ingest(int argc, char **argv)
     for (int k = 0; k < senders; k++)
         pthread_create(&th[k], NULL, s_sender_main, &t[k]);
     pthread_barrier_wait(&s.ready);
+    /* every warm-up is acked, so the collector and its metrics server run */
+    if (o->metrics)
+        scraping = pthread_create(&scraper_th, NULL, s_scraper_main, &scraper) == 0;
     pthread_barrier_wait(&s.ready);
     for (int k = 0; k < senders; k++)
         pthread_join(th[k], NULL);
+    if (scraping) {
+        scraper.stop = 1;
+        pthread_join(scraper_th, NULL);
+        scraping = 0;
+    }
     free(th);
     pthread_barrier_destroy(&s.ready);
 
@@ -428,8 +498,12 @@ int glci_bench_ingest(int argc, char **argv)
         /* everything sent is in the store (warm-ups included) */
         kill(pid, SIGTERM);
         int wst;
+        /* the collector is the one child reaped here: its CPU time is what
+         * the children's total grows by */
+        double before = s_children_cpu();
         waitpid(pid, &wst, 0);
         pid = -1;
+        res->cpu_s = s_children_cpu() - before;
         glci_store_opts_t ro = {GLCI_STORE_RDONLY, 0, 0};
         glci_store_status_t ss;
         glci_view_t *v = NULL;
@@ -444,21 +518,25 @@ int glci_bench_ingest(int argc, char **argv)
             fprintf(stderr, "glci-bench ingest: store holds %llu applied values, sent %llu\n",
                     (unsigned long long)ss.n_history, (unsigned long long)want);
         } else {
-            printf("{\"bench\": \"ingest\", \"obs_per_s\": %.0f, \"ack_p50_ms\": %.2f, "
-                   "\"ack_p99_ms\": %.2f, \"senders\": %lld, \"curve\": true, "
-                   "\"cities\": %lld, \"observations\": %lld, \"batch\": %lld, "
-                   "\"window\": %lld, \"seconds\": %.3f, \"stored\": %llu, "
-                   "\"exit_status\": %d}\n",
-                   (double)n_obs / secs, p50, p99, (long long)senders, (long long)n_cities,
-                   (long long)n_obs, (long long)batch, (long long)window, secs,
-                   (unsigned long long)ss.n_history,
-                   WIFEXITED(wst) ? WEXITSTATUS(wst) : -1);
+            res->obs_per_s = (double)n_obs / secs;
+            res->p50 = p50;
+            res->p99 = p99;
+            res->secs = secs;
+            res->stored = ss.n_history;
+            res->exit_status = WIFEXITED(wst) ? WEXITSTATUS(wst) : -1;
+            res->scrapes = scraper.scrapes;
+            res->scrape_bytes = scraper.bytes;
+            res->scrape_failures = scraper.failures;
             status = 0;
         }
     }
     free(lat);
 
 cleanup:
+    if (scraping) {
+        scraper.stop = 1;
+        pthread_join(scraper_th, NULL);
+    }
     if (pid > 0) {
         kill(pid, SIGTERM);
         waitpid(pid, NULL, 0);
@@ -489,4 +567,121 @@ cleanup:
         fprintf(stderr, "glci-bench ingest: store kept in %s\n", store);
     }
     return status;
+}
+
+/* ---- the command ---------------------------------------------------------- */
+
+static void s_print(const s_opts_t *o, const s_result_t *r, const char *end)
+{
+    printf("{\"bench\": \"ingest\", \"obs_per_s\": %.0f, \"ack_p50_ms\": %.2f, "
+           "\"ack_p99_ms\": %.2f, \"senders\": %lld, \"curve\": true, "
+           "\"cities\": %lld, \"observations\": %lld, \"batch\": %lld, "
+           "\"window\": %lld, \"seconds\": %.3f, \"stored\": %llu, "
+           "\"metrics\": %s, \"scrapes\": %llu, \"scrape_bytes\": %llu, "
+           "\"scrape_failures\": %llu, \"collector_cpu_s\": %.3f, \"exit_status\": %d}%s",
+           r->obs_per_s, r->p50, r->p99, (long long)o->senders, (long long)o->n_cities,
+           (long long)o->n_obs, (long long)o->batch, (long long)o->window, r->secs,
+           (unsigned long long)r->stored, o->metrics ? "true" : "false",
+           (unsigned long long)r->scrapes, (unsigned long long)r->scrape_bytes,
+           (unsigned long long)r->scrape_failures, r->cpu_s, r->exit_status, end);
+}
+
+static double s_median(double *v, size_t n)
+{
+    qsort(v, n, sizeof *v, s_cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* n runs without metrics and n with, interleaved (the order swapped every
+ * pair, so neither always runs first on a machine whose load drifts). */
+static int s_compare(s_opts_t o, int64_t n)
+{
+    double *off = glci_xcalloc((size_t)n, sizeof *off), *on = glci_xcalloc((size_t)n, sizeof *on);
+    double *off_p50 = glci_xcalloc((size_t)n, sizeof *off_p50);
+    double *on_p50 = glci_xcalloc((size_t)n, sizeof *on_p50);
+    double *off_cpu = glci_xcalloc((size_t)n, sizeof *off_cpu);
+    double *on_cpu = glci_xcalloc((size_t)n, sizeof *on_cpu);
+    int status = 0;
+    printf("{\"bench\": \"ingest_metrics\", \"runs\": [\n");
+    for (int64_t i = 0; i < n && status == 0; i++) {
+        for (int k = 0; k < 2 && status == 0; k++) {
+            o.metrics = (int)((i + k) % 2);
+            s_result_t r;
+            if (s_run(&o, &r) != 0) {
+                status = 1;
+                break;
+            }
+            (o.metrics ? on : off)[i] = r.obs_per_s;
+            (o.metrics ? on_p50 : off_p50)[i] = r.p50;
+            (o.metrics ? on_cpu : off_cpu)[i] = r.cpu_s;
+            printf("  ");
+            s_print(&o, &r, i + 1 == n && k == 1 ? "\n" : ",\n");
+            fflush(stdout);
+        }
+    }
+    if (status == 0) {
+        double m_off = s_median(off, (size_t)n), m_on = s_median(on, (size_t)n);
+        double c_off = s_median(off_cpu, (size_t)n), c_on = s_median(on_cpu, (size_t)n);
+        /* the collector's CPU time hardly depends on what else the machine
+         * runs, its throughput does: both are given */
+        printf("], \"pairs\": %lld, \"obs_per_s_off_median\": %.0f, "
+               "\"obs_per_s_on_median\": %.0f, \"ack_p50_ms_off_median\": %.2f, "
+               "\"ack_p50_ms_on_median\": %.2f, \"metrics_cost_pct\": %.2f, "
+               "\"collector_cpu_s_off_median\": %.3f, \"collector_cpu_s_on_median\": %.3f, "
+               "\"cpu_cost_pct\": %.2f}\n",
+               (long long)n, m_off, m_on, s_median(off_p50, (size_t)n),
+               s_median(on_p50, (size_t)n), 100.0 * (m_off - m_on) / m_off, c_off, c_on,
+               100.0 * (c_on - c_off) / c_off);
+    } else {
+        printf("], \"error\": \"a run failed\"}\n");
+    }
+    free(off);
+    free(on);
+    free(off_p50);
+    free(on_p50);
+    free(off_cpu);
+    free(on_cpu);
+    return status;
+}
+
+int glci_bench_ingest(int argc, char **argv)
+{
+    s_opts_t o = {.n_cities = 200, .n_obs = 1000000, .batch = 1000, .senders = 4,
+                  .window = 8};
+    int64_t compare = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int rc = 0;
+        if (!strcmp(argv[i], "--cities"))
+            rc = s_parse_opt("--cities", v, 1, 10000, &o.n_cities), i++;
+        else if (!strcmp(argv[i], "--obs"))
+            rc = s_parse_opt("--obs", v, 1, 1000000000, &o.n_obs), i++;
+        else if (!strcmp(argv[i], "--batch"))
+            rc = s_parse_opt("--batch", v, 1, 10000, &o.batch), i++;
+        else if (!strcmp(argv[i], "--senders"))
+            rc = s_parse_opt("--senders", v, 1, 64, &o.senders), i++;
+        else if (!strcmp(argv[i], "--window"))
+            rc = s_parse_opt("--window", v, 1, 1000, &o.window), i++;
+        else if (!strcmp(argv[i], "--compare"))
+            rc = s_parse_opt("--compare", v, 1, 100, &compare), i++;
+        else if (!strcmp(argv[i], "--metrics"))
+            o.metrics = 1;
+        else if (!strcmp(argv[i], "--keep"))
+            o.keep = 1;
+        else {
+            fprintf(stderr, "glci-bench ingest: unknown option %s\n", argv[i]);
+            return 2;
+        }
+        if (rc != 0)
+            return 2;
+    }
+    if (o.senders > o.n_cities)
+        o.senders = o.n_cities;
+    if (compare)
+        return s_compare(o, compare);
+    s_result_t r;
+    if (s_run(&o, &r) != 0)
+        return 1;
+    s_print(&o, &r, "\n");
+    return 0;
 }

@@ -21,7 +21,8 @@ static const glci_cmd_t *const s_cmds[] = {
     &glci_cmd_history, &glci_cmd_export, &glci_cmd_status, &glci_cmd_rejects,
     &glci_cmd_verify, &glci_cmd_backup, &glci_cmd_framework, &glci_cmd_trend,
     &glci_cmd_peers, &glci_cmd_sensitivity, &glci_cmd_report,
-    &glci_cmd_template,
+    &glci_cmd_template, &glci_cmd_missing, &glci_cmd_retract, &glci_cmd_correct,
+    &glci_cmd_edition_publish, &glci_cmd_edition_list, &glci_cmd_edition_diff,
 };
 #define S_N_CMDS (sizeof s_cmds / sizeof s_cmds[0])
 
@@ -44,8 +45,8 @@ static void s_program_help(void)
            GLCI_DEFAULT_STORE);
 }
 
-/* Commands of two words: "city add", "keys refused". */
-static const char *const s_groups[] = {"city", "keys"};
+/* Commands of two words: "city add", "keys refused", "edition publish". */
+static const char *const s_groups[] = {"city", "keys", "edition"};
 
 static int s_is_group(const char *word)
 {
@@ -73,13 +74,16 @@ static void s_group_help(const char *group)
     char subs[256];
     s_group_subs(group, subs, sizeof subs);
     printf("usage: glci %s SUBCOMMAND ... (%s)\n\n%s:\n", group, subs,
-           strcmp(group, "city") == 0 ? "Cities and their agents' keys"
-                                      : "Keys the collector has seen");
+           strcmp(group, "city") == 0    ? "Cities and their agents' keys"
+           : strcmp(group, "edition") == 0 ? "Published league tables, frozen for good"
+                                           : "Keys the collector has seen");
     size_t n = strlen(group);
     for (size_t i = 0; i < S_N_CMDS; i++)
         if (strncmp(s_cmds[i]->name, group, n) == 0 && s_cmds[i]->name[n] == ' ')
             printf("  glci %s\n      %s\n", s_cmds[i]->usage, s_cmds[i]->summary);
 }
+
+
 
 static int s_program_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -273,16 +277,21 @@ int glci_cli_store_fail(const glci_cmd_t *cmd, const glci_cli_t *cli, int code,
                      cli->store_dir);
 }
 
-int glci_cli_latest_period(const glci_cmd_t *cmd, const glci_cli_t *cli,
-                           glci_view_t *v, int32_t *out)
+int glci_cli_default_period(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_view_t *v,
+                            glci_period_choice_t *choice, int32_t *out)
 {
-    int rc = glci_view_latest_period(v, out);
+    glci_period_choice_t c;
+    int rc = glci_view_default_period(v, &c);
     if (rc == GLCI_STORE_ENODATA)
         return glci_fail(cmd, "no data in the store at %s yet", cli->store_dir);
     if (rc != 0)
-        return glci_cli_store_fail(cmd, cli, rc, "cannot find the latest period");
+        return glci_cli_store_fail(cmd, cli, rc, "cannot choose the period");
+    if (choice)
+        *choice = c;
+    *out = c.period;
     return 0;
 }
+
 
 /* ---- The ranked results of one period ---------------------------------- */
 
@@ -334,6 +343,29 @@ int glci_period_load(glci_view_t *v, const glci_framework_t *fw, int32_t period,
     }
     out->n_ranked = counts.ranked;
     return 0;
+}
+
+void glci_period_from_snapshot(glci_snapshot_t *s, glci_period_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->period = s->period;
+    out->n = out->cap = s->n;
+    out->n_ranked = s->n_ranked;
+    out->rows = glci_xcalloc(s->n ? s->n : 1, sizeof *out->rows);
+    for (size_t i = 0; i < s->n; i++) {
+        glci_period_row_t *row = &out->rows[i];
+        const glci_snapshot_row_t *sr = &s->rows[i];
+        snprintf(row->city, sizeof row->city, "%s", sr->city);
+        row->result = sr->result;
+        row->has_index = sr->result->has_index != 0;
+        row->index = row->has_index ? sr->result->index : 0.0;
+        row->coverage = sr->result->coverage;
+        row->ranked = sr->rank != 0;
+        row->rank = sr->rank;
+        row->key = row->index;
+    }
+    free(s->rows);          /* the results now belong to out */
+    memset(s, 0, sizeof *s);
 }
 
 void glci_period_release(glci_period_t *p)

@@ -133,10 +133,84 @@ int glci_period_load(glci_view_t *v, const glci_framework_t *fw, int32_t period,
                      glci_period_t *out);
 void glci_period_release(glci_period_t *p);
 
-/* The period to show when none is given: the latest with data. Prints
- * "no data in the store at DIR" and returns 1 when there is none. */
-int glci_cli_latest_period(const glci_cmd_t *cmd, const glci_cli_t *cli,
-                           glci_view_t *v, int32_t *out);
+/* Moves a snapshot's rows (an edition, an as-of recomputation) into *out
+ * in its order; the snapshot is left empty. */
+void glci_period_from_snapshot(glci_snapshot_t *s, glci_period_t *out);
+
+/* The period to use when none is given (SPEC §7): the store's one rule
+ * (glci_view_default_period, index/'s glci_period_choose), into *choice
+ * (may be NULL). Prints "no data in the store at DIR yet" and returns 1
+ * when there is none; 0 on success. */
+int glci_cli_default_period(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_view_t *v,
+                            glci_period_choice_t *choice, int32_t *out);
+
+
+/* ---- Which table: live, as of a time, or an edition (source.c) ---------- */
+
+/* A TIME on the command line (docs/CYCLE.md): "now" (now), a date
+ * YYYY-MM-DD (the end of that day, 23:59:59 UTC), YYYY-MM-DDTHH:MM:SSZ, or
+ * @SECONDS (Unix time). Returns 0, or prints the usage error and returns 2.
+ * Whether it is in the future is the store's to say (glci_cli_not_future). */
+int glci_args_time(const glci_cmd_t *cmd, const char *opt, const char *text, int64_t now,
+                   int64_t *out);
+
+/* 0 if t is not after the store's now (glci_view_now); else prints "OPT
+ * TIME is in the future ..." and returns 1. */
+int glci_cli_not_future(const glci_cmd_t *cmd, glci_view_t *v, const char *opt, int64_t t);
+
+typedef enum { GLCI_SRC_LIVE, GLCI_SRC_ASOF, GLCI_SRC_EDITION } glci_src_kind_t;
+
+/* What --period, --as-of and --edition asked for, checked before the store
+ * is opened. */
+typedef struct {
+    int has_period;
+    int32_t period;
+    glci_src_kind_t kind;
+    int64_t as_of;
+    int as_of_now;              /* --as-of now: the store's now (glci_view_now) */
+    const char *edition;
+} glci_src_args_t;
+
+/* Parses the three options (a glci_opt_t each; edition and as_of may be
+ * NULL for commands without them): at most one of --as-of and --edition.
+ * Returns 0, or prints the usage error and returns 2. */
+int glci_src_args(const glci_cmd_t *cmd, const glci_opt_t *period, const glci_opt_t *as_of,
+                  const glci_opt_t *edition, glci_src_args_t *out);
+
+/* The table a command reads, resolved in a view: the period (given, or by
+ * the rule over the live store or the store as of the time, or the
+ * edition's) and, as of a time or from an edition, every city's result of
+ * it. */
+typedef struct {
+    glci_src_args_t args;
+    glci_period_choice_t choice;
+    glci_edition_t edition;     /* GLCI_SRC_EDITION */
+    glci_snapshot_t snap;       /* GLCI_SRC_ASOF, GLCI_SRC_EDITION */
+} glci_source_t;
+
+/* Resolves a in view v into *out (released by glci_source_release; zeroed
+ * first). need_table: load the snapshot (as of / edition). Prints the
+ * failure ("no edition 'X'", "edition X is of period 2025, not 2024", "no
+ * data ...") and returns 1; 0 on success. */
+int glci_source_open(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_view_t *v,
+                     const glci_src_args_t *a, int need_table, glci_source_t *out);
+void glci_source_release(glci_source_t *s);
+
+/* What the output says about the table: JSON fields "period_rule" (a
+ * word, glci_period_rule_str) and "period_note" (the line), and "as_of" /
+ * "edition" when they apply, set on obj. */
+void glci_source_json(const glci_source_t *s, json_t *obj);
+
+/* The same for people: the rule's line when the command chose the period,
+ * and the as-of time or edition, on out (nothing for a live, given
+ * period). */
+void glci_source_print(const glci_source_t *s, FILE *out);
+
+/* The operator as the OS reports it: the effective user's name
+ * (getpwuid(geteuid()), "uid N" when it has none) into name, and SUDO_USER
+ * (when set; cut and escaped to printable text) into sudo ("" when not).
+ * Each buffer at least GLCI_OPERATOR_MAX + 1 bytes. */
+void glci_cli_operator(char *name, char *sudo);
 
 /* ---- Every city of a view (city_list.c) --------------------------------- */
 
@@ -165,7 +239,9 @@ extern const glci_cmd_t glci_cmd_init, glci_cmd_collector_key,
     glci_cmd_rank, glci_cmd_show, glci_cmd_history, glci_cmd_export,
     glci_cmd_status, glci_cmd_rejects, glci_cmd_verify, glci_cmd_backup,
     glci_cmd_framework, glci_cmd_trend, glci_cmd_peers, glci_cmd_sensitivity,
-    glci_cmd_report, glci_cmd_template;
+    glci_cmd_report, glci_cmd_template, glci_cmd_missing, glci_cmd_retract,
+    glci_cmd_correct, glci_cmd_edition_publish, glci_cmd_edition_list,
+    glci_cmd_edition_diff;
 
 /* export --format xlsx --out FILE (cmd_export_xlsx.c): the results of
  * periods first..last (with_period: one period was asked for, so a period

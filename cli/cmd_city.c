@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "glci_keyfile.h"
@@ -291,17 +292,45 @@ typedef struct {
     glci_format_t format;
     json_t *rows;
     glci_table_t *table;
+    /* the current round (SPEC §7): the status of the row being listed */
+    int has_round, past_due;
+    int32_t round;
+    glci_round_status_t status;
 } s_list_t;
+
+/* The round's status of a city for people and CSV: "complete", ... */
+static void s_list_round(const s_list_t *l, const glci_city_t *c)
+{
+    int overdue = l->past_due && l->status != GLCI_ROUND_COMPLETE && c->active;
+    if (!l->has_round) {
+        glci_table_cell(l->table, "");
+        glci_table_cell(l->table, "");
+    } else if (l->format == GLCI_FMT_CSV) {
+        glci_table_cell(l->table, glci_round_status_str(l->status));
+        glci_table_cell(l->table, overdue ? "true" : "false");
+    } else {
+        glci_table_cellf(l->table, "%d %s", (int)l->round, glci_round_status_str(l->status));
+        glci_table_cell(l->table, overdue ? "OVERDUE" : "");
+    }
+}
 
 static int s_list_one(void *ctx, const glci_city_t *c)
 {
     s_list_t *l = ctx;
     if (l->rows) {
-        json_array_append_new(l->rows, json_pack(
+        json_t *row = json_pack(
             "{s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:o}", "id", c->id, "name", c->name,
             "country", c->country, "active", c->active, "batches", (json_int_t)c->batches,
             "observations", (json_int_t)c->observations, "rejects", (json_int_t)c->rejects,
-            "keys", (json_int_t)c->n_keys, "last_seen", glci_json_time(c->last_seen)));
+            "keys", (json_int_t)c->n_keys, "last_seen", glci_json_time(c->last_seen));
+        json_object_set_new(row, "round", l->has_round ? json_integer(l->round) : json_null());
+        json_object_set_new(row, "status", l->has_round
+                                               ? json_string(glci_round_status_str(l->status))
+                                               : json_null());
+        json_object_set_new(row, "overdue", json_boolean(l->has_round && l->past_due &&
+                                                         l->status != GLCI_ROUND_COMPLETE &&
+                                                         c->active));
+        json_array_append_new(l->rows, row);
         return 0;
     }
     char when[40];
@@ -318,7 +347,15 @@ static int s_list_one(void *ctx, const glci_city_t *c)
     else
         glci_fmt_time(c->last_seen, when, sizeof when);
     glci_table_cell(l->table, when);
+    s_list_round(l, c);
     return 0;
+}
+
+static int s_list_row(void *ctx, const glci_round_row_t *r)
+{
+    s_list_t *l = ctx;
+    l->status = r->status;
+    return s_list_one(ctx, r->city);
 }
 
 static int s_list(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char **argv)
@@ -330,15 +367,27 @@ static int s_list(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
     glci_view_t *v = NULL;
     int status = GLCI_EXIT_FAIL;
     static const char *const headers[] = {"id", "name", "country", "active", "batches",
-                                          "observations", "rejects", "last_seen"};
+                                          "observations", "rejects", "last_seen", "round",
+                                          "overdue"};
+    static const char *const csv_headers[] = {"id", "name", "country", "active", "batches",
+                                              "observations", "rejects", "last_seen", "status",
+                                              "overdue"};
     s_list_t l = {.format = cli->format};
     if (cli->format == GLCI_FMT_JSON)
         l.rows = json_array();
+    else if (cli->format == GLCI_FMT_CSV)
+        l.table = glci_table_new(10, csv_headers, NULL);
     else
-        l.table = glci_table_new(8, headers, "llllrrrl");
+        l.table = glci_table_new(10, headers, "llllrrrlll");
     if (glci_cli_open(cmd, cli, 1, &st) != 0 || glci_cli_view(cmd, st, &v) != 0)
         goto cleanup;
-    rc = glci_view_cities(v, s_list_one, &l);
+    /* Each city's status for the current round (glci missing has the rest). */
+    const glci_framework_t *fw = glci_store_framework(st);
+    int64_t now = (int64_t)time(NULL);
+    l.has_round = glci_round_current(fw, now, &l.round) == 0;
+    l.past_due = l.has_round && glci_round_past_due(fw, l.round, now);
+    rc = l.has_round ? glci_view_round(v, l.round, s_list_row, &l)
+                     : glci_view_cities(v, s_list_one, &l);
     if (rc != 0) {
         glci_cli_store_fail(cmd, cli, rc, "cannot read the cities");
         goto cleanup;
@@ -427,7 +476,9 @@ const glci_cmd_t glci_cmd_city_list = {
     .summary = "list cities with last seen, batches, observations, rejects",
     .help = "Lists every registered city in id order: name, country, whether it is\n"
             "active, batches and observations applied (revisions included),\n"
-            "rejected observations and when it last delivered a batch (UTC).",
+            "rejected observations, when it last delivered a batch (UTC), and its\n"
+            "status for the current round (complete, partial or missing; overdue\n"
+            "once the round is past due and it is not complete: see glci missing).",
     .run = s_list,
 };
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "glci_alloc.h"
+#include "glci_text.h"
 
 static void s_json_rows(const glci_framework_t *fw, const glci_period_t *p, json_t *rows)
 {
@@ -152,29 +153,48 @@ static void s_text_rows(const glci_framework_t *fw, const glci_period_t *p, glci
 
 static int s_export(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char **argv)
 {
-    glci_opt_t opts[] = {{.name = "period", .has_arg = 1}, {.name = "out", .has_arg = 1}};
-    int rc = glci_args_parse(cmd, argc, argv, opts, 2, NULL, 0, 0, NULL);
+    glci_opt_t opts[] = {{.name = "period", .has_arg = 1}, {.name = "out", .has_arg = 1},
+                         {.name = "as-of", .has_arg = 1}, {.name = "edition", .has_arg = 1},
+                         {.name = "all-periods", .has_arg = 0}};
+    int rc = glci_args_parse(cmd, argc, argv, opts, 5, NULL, 0, 0, NULL);
     if (rc != GLCI_ARGS_OK)
         return rc == GLCI_ARGS_HELP ? GLCI_EXIT_OK : GLCI_EXIT_USAGE;
-    int32_t period = 0;
-    if (opts[0].seen && glci_args_period(cmd, opts[0].value, &period) != 0)
+    glci_src_args_t sa;
+    if (glci_src_args(cmd, &opts[0], &opts[2], &opts[3], &sa) != 0)
         return GLCI_EXIT_USAGE;
+    int all = opts[4].seen;
+    if (all && (opts[0].seen || sa.kind != GLCI_SRC_LIVE))
+        return glci_usage_error(cmd, "%s", "--all-periods is the live store's every period: "
+                                           "not with --period, --as-of or --edition");
     if (cli->format == GLCI_FMT_XLSX && (!opts[1].seen || !*opts[1].value))
         return glci_usage_error(cmd, "%s", "--format xlsx needs --out FILE");
     if (cli->format != GLCI_FMT_XLSX && opts[1].seen)
         return glci_usage_error(cmd, "%s", "--out is for --format xlsx (csv and json go to "
                                            "standard output)");
+    if (cli->format == GLCI_FMT_XLSX && sa.kind != GLCI_SRC_LIVE)
+        return glci_usage_error(cmd, "%s", "--format xlsx exports the live store; --as-of and "
+                                           "--edition are for table, csv and json");
 
     glci_store_t *st = NULL;
     glci_view_t *v = NULL;
     glci_table_t *t = NULL;
     json_t *rows = NULL;
+    glci_source_t src = {0};
     int status = GLCI_EXIT_FAIL;
     if (glci_cli_open(cmd, cli, 1, &st) != 0 || glci_cli_view(cmd, st, &v) != 0)
         goto cleanup;
     const glci_framework_t *fw = glci_store_framework(st);
+    /* xlsx keeps its workbook of every period unless one is named; a store
+     * without data exports an empty table, as it always did. */
+    int32_t any;
+    int every = all || (cli->format == GLCI_FMT_XLSX && !opts[0].seen) ||
+                (sa.kind == GLCI_SRC_LIVE && !opts[0].seen &&
+                 glci_view_latest_period(v, &any) == GLCI_STORE_ENODATA);
+    if (!every && glci_source_open(cmd, cli, v, &sa, sa.kind != GLCI_SRC_LIVE, &src) != 0)
+        goto cleanup;
+    int32_t period = src.choice.period;
     int32_t first = period, last = period;
-    if (!opts[0].seen) {
+    if (every) {
         glci_store_status_t s;
         rc = glci_view_status(v, &s);
         if (rc != 0) {
@@ -192,7 +212,7 @@ static int s_export(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char
         }
     }
     if (cli->format == GLCI_FMT_XLSX) {
-        status = glci_export_xlsx(cmd, cli, v, fw, first, last, opts[0].seen, opts[1].value);
+        status = glci_export_xlsx(cmd, cli, v, fw, first, last, !every, opts[1].value);
         goto cleanup;
     }
     if (cli->format == GLCI_FMT_JSON)
@@ -204,7 +224,11 @@ static int s_export(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char
     size_t total = 0;
     for (int32_t p = first; p <= last; p++) {
         glci_period_t per;
-        rc = glci_period_load(v, fw, p, &per);
+        rc = 0;
+        if (sa.kind == GLCI_SRC_LIVE)
+            rc = glci_period_load(v, fw, p, &per);
+        else
+            glci_period_from_snapshot(&src.snap, &per);
         if (rc != 0) {
             glci_cli_store_fail(cmd, cli, rc, "cannot read the results");
             goto cleanup;
@@ -218,18 +242,30 @@ static int s_export(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char
             s_text_rows(fw, &per, t);
         glci_period_release(&per);
     }
-    if (opts[0].seen && total == 0) {
-        glci_fail(cmd, "no data for period %d", (int)period);
+    if (!every && total == 0) {
+        char when[32];
+        glci_format_iso_time(sa.as_of, when, sizeof when);
+        if (sa.kind == GLCI_SRC_ASOF)
+            glci_fail(cmd, "no data for period %d as of %s", (int)period, when);
+        else
+            glci_fail(cmd, "no data for period %d", (int)period);
         goto cleanup;
     }
     if (rows) {
-        json_t *j = json_pack("{s:s, s:s, s:s, s:O}", "framework", fw->id, "version",
-                              fw->version, "hash", fw->hash_hex, "rows", rows);
+        json_t *j = json_pack("{s:s, s:s, s:s}", "framework", fw->id, "version", fw->version,
+                              "hash", fw->hash_hex);
+        if (!every) {
+            json_object_set_new(j, "period", json_integer(period));
+            glci_source_json(&src, j);
+        }
+        json_object_set(j, "rows", rows);
         status = glci_json_print(&j, stdout) == 0 ? GLCI_EXIT_OK : GLCI_EXIT_FAIL;
     } else if (cli->format == GLCI_FMT_CSV) {
         glci_table_print_csv(t, stdout);
         status = GLCI_EXIT_OK;
     } else {
+        if (!every)
+            glci_source_print(&src, stdout);
         if (total == 0)
             printf("no data in the store yet\n");
         else
@@ -237,6 +273,7 @@ static int s_export(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char
         status = GLCI_EXIT_OK;
     }
 cleanup:
+    glci_source_release(&src);
     json_decref(rows);
     glci_table_free(&t);
     glci_view_end(&v);
@@ -246,20 +283,26 @@ cleanup:
 
 const glci_cmd_t glci_cmd_export = {
     .name = "export",
-    .usage = "export [--period P] [--format xlsx --out FILE]",
+    .usage = "export [--period P | --all-periods] [--as-of TIME | --edition NAME] "
+             "[--format xlsx --out FILE]",
     .summary = "all scores (csv/json/xlsx)",
     .help =
-        "Exports every city's scores for period P, or for every period with\n"
-        "results: rank, index, coverage, each area and focus area score, and\n"
+        "Exports every city's scores for period P (default: the period rank\n"
+        "chooses, named in the output), or with --all-periods for every period\n"
+        "with results: rank, index, coverage, each area and focus area score, and\n"
         "each indicator's value and score. CSV has one row per city and period\n"
         "(columns area:ID, focus:ID, value:ID, score:ID; empty when absent);\n"
         "JSON has the same as objects (null when absent); the table shows the\n"
         "index and area scores only. --format xlsx writes a workbook to --out\n"
         "FILE: a sheet per level (index, areas, focus areas, indicators), the\n"
         "values received (values), the framework and an about sheet.\n\n"
+        "The workbook holds every period unless --period names one.\n\n"
         "Options:\n"
-        "  --period P   only this period\n"
-        "  --out FILE   the workbook to write (with --format xlsx)",
+        "  --period P       only this period\n"
+        "  --all-periods    every period with results (the live store)\n"
+        "  --as-of TIME     the scores as the store held them then (see glci rank)\n"
+        "  --edition NAME   the scores as published in the edition\n"
+        "  --out FILE       the workbook to write (with --format xlsx)",
     .xlsx = 1,
     .run = s_export,
 };

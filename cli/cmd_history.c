@@ -25,10 +25,21 @@ static int s_row(void *ctx, const glci_history_row_t *row)
         snprintf(stream, sizeof stream, "%016llx", (unsigned long long)row->stream);
         json_t *o = json_pack(
             "{s:i, s:o, s:o, s:o, s:s, s:b, s:s, s:I}", "period", (int)row->period, "value",
-            glci_json_num(row->value, 1), "received", glci_json_time(row->received),
-            "observed_at", glci_json_time(row->observed_at), "source",
-            row->source ? row->source : "", "current", row->current, "stream", stream,
-            "seq", (json_int_t)row->seq);
+            glci_json_num(row->value, !row->retracted), "received",
+            glci_json_time(row->received), "observed_at", glci_json_time(row->observed_at),
+            "source", row->source ? row->source : "", "current", row->current, "stream",
+            stream, "seq", (json_int_t)row->seq);
+        /* what kind of revision, and who made it with why (SPEC §7) */
+        if (o && json_object_update_new(o, json_pack(
+                     "{s:s, s:s, s:o, s:o, s:o}", "kind",
+                     row->retracted ? "retraction" : "value", "via",
+                     row->by_operator ? "operator" : "agent", "by",
+                     row->by_operator ? json_string(row->op) : json_null(), "sudo_user",
+                     row->sudo_user[0] ? json_string(row->sudo_user) : json_null(), "reason",
+                     row->by_operator ? json_string(row->reason) : json_null())) != 0) {
+            json_decref(o);
+            o = NULL;
+        }
         /* jansson refuses text that is not valid UTF-8: a row that cannot be
          * written is an error, never silently left out. */
         if (!o) {
@@ -42,7 +53,10 @@ static int s_row(void *ctx, const glci_history_row_t *row)
     char buf[64];
     int csv = h->format == GLCI_FMT_CSV;
     glci_table_cellf(h->table, "%d", (int)row->period);
-    glci_format_double(row->value, buf, sizeof buf);
+    if (row->retracted)
+        snprintf(buf, sizeof buf, "%s", csv ? "" : "retracted");
+    else
+        glci_format_double(row->value, buf, sizeof buf);
     glci_table_cell(h->table, buf);
     glci_fmt_time(row->received, buf, sizeof buf);
     glci_table_cell(h->table, buf);
@@ -53,6 +67,18 @@ static int s_row(void *ctx, const glci_history_row_t *row)
     glci_table_cell(h->table, buf);
     glci_table_cell(h->table, csv ? (row->current ? "true" : "false") : (row->current ? "*" : ""));
     glci_table_cell(h->table, row->source ? row->source : "");
+    if (csv) {
+        glci_table_cell(h->table, row->retracted ? "retraction" : "value");
+        glci_table_cell(h->table, row->by_operator ? row->op : "");
+        glci_table_cell(h->table, row->sudo_user);
+    } else if (!row->by_operator) {
+        glci_table_cell(h->table, "agent");
+    } else if (row->sudo_user[0]) {
+        glci_table_cellf(h->table, "%s (sudo from %s)", row->op, row->sudo_user);
+    } else {
+        glci_table_cell(h->table, row->op);
+    }
+    glci_table_cell(h->table, row->reason);
     return 0;
 }
 
@@ -66,7 +92,10 @@ static int s_history(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, cha
     glci_view_t *v = NULL;
     int status = GLCI_EXIT_FAIL;
     static const char *const headers[] = {"period", "value", "received", "observed",
-                                          "current", "source"};
+                                          "current", "source", "by", "reason"};
+    static const char *const csv_headers[] = {"period", "value", "received", "observed",
+                                              "current", "source", "kind", "by", "sudo_user",
+                                              "reason"};
     s_hist_t h = {.format = cli->format};
     if (glci_cli_open(cmd, cli, 1, &st) != 0 || glci_cli_view(cmd, st, &v) != 0)
         goto cleanup;
@@ -87,8 +116,10 @@ static int s_history(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, cha
     }
     if (cli->format == GLCI_FMT_JSON)
         h.rows = json_array();
+    else if (cli->format == GLCI_FMT_CSV)
+        h.table = glci_table_new(10, csv_headers, NULL);
     else
-        h.table = glci_table_new(6, headers, "rrllll");
+        h.table = glci_table_new(8, headers, "rrllllll");
     rc = glci_view_history(v, pos[0], pos[1], s_row, &h);
     if (rc == S_EROW) {
         glci_fail(cmd, "the history row of %s holds text that is not valid UTF-8 and "
@@ -113,7 +144,9 @@ static int s_history(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, cha
             printf("no values received\n");
         } else {
             glci_table_print_text(h.table, stdout);
-            printf("\n* current value of its period (later rows revise earlier ones)\n");
+            printf("\n* current value of its period (later rows revise earlier ones; a\n"
+                   "retraction withdraws the value before it; by: the city's agent or the\n"
+                   "operator who corrected it)\n");
         }
         status = GLCI_EXIT_OK;
     }
@@ -132,7 +165,9 @@ const glci_cmd_t glci_cmd_history = {
     .help = "Lists every value city CITY delivered for INDICATOR, revisions\n"
             "included, oldest first: period, value, when the collector received it\n"
             "and when it was observed (UTC), whether it is the current value of its\n"
-            "period, and its source.",
+            "period, and its source; retractions (revisions without a value) and\n"
+            "operators' corrections with who made them and why (glci retract,\n"
+            "glci correct).",
     .pos = {"CITY", "INDICATOR"},
     .run = s_history,
 };

@@ -162,7 +162,8 @@ static void s_table(const s_out_t *o)
 }
 
 /* The period to use: P when given (the city must have a result there);
- * else the latest with data, or the city's latest before it. */
+ * else the one rule's (glci_cli_default_period), or the city's latest
+ * before it. */
 static int s_period(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_view_t *v,
                     const char *city, int given, int32_t *period)
 {
@@ -175,7 +176,7 @@ static int s_period(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_view_t *v
         return rc ? glci_cli_store_fail(cmd, cli, rc, "cannot read the result") : 0;
     }
     int32_t latest;
-    if (glci_cli_latest_period(cmd, cli, v, &latest) != 0)
+    if (glci_cli_default_period(cmd, cli, v, NULL, &latest) != 0)
         return GLCI_EXIT_FAIL;
     glci_store_status_t s;
     rc = glci_view_status(v, &s);
@@ -264,8 +265,8 @@ const glci_cmd_t glci_cmd_peers = {
         "at or above the upper quartile of the network's, and above CITY's),\n"
         "best first, with their scores and rank, and for each the indicators\n"
         "where it scores higher than CITY (largest weighted gap first), then\n"
-        "those it reports and CITY does not. Default period: the latest with\n"
-        "data, or CITY's latest before it. See docs/ANALYSIS.md.\n\n"
+        "those it reports and CITY does not. Default period: the one rank\n"
+        "chooses, or CITY's latest before it. See docs/ANALYSIS.md.\n\n"
         "Options:\n"
         "  --period P   the period (year)\n"
         "  --limit N    at most N focus areas (default 3)\n"

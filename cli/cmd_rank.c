@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "glci_alloc.h"
+#include "glci_text.h"
 
 /* The city's name for people, "" if it cannot be read. */
 static void s_name(glci_view_t *v, const char *id, glci_city_t *c)
@@ -102,22 +103,18 @@ static int s_row(void *ctx, const glci_rank_row_t *r)
  *   {"period": P, "by": B, "id": I, "ranked": N, "rows": [ROW, ...],
  *    "unranked": [ROW, ...]}
  * without building 10,000 objects and a megabyte string first. */
-static int s_json_head(FILE *out, int32_t period, glci_rank_by_t by, const char *by_id,
-                       size_t ranked)
+static int s_json_head(FILE *out, const glci_source_t *src, glci_rank_by_t by,
+                       const char *by_id, size_t ranked)
 {
-    json_t *head = json_pack("{s:i, s:s, s:o, s:I}", "period", (int)period, "by",
+    json_t *head = json_pack("{s:i, s:s, s:o, s:I}", "period", (int)src->choice.period, "by",
                              by == GLCI_RANK_INDEX ? "index"
                              : by == GLCI_RANK_AREA ? "area" : "focus",
                              "id", by_id ? json_string(by_id) : json_null(), "ranked",
                              (json_int_t)ranked);
-    char *text = head ? json_dumps(head, JSON_PRESERVE_ORDER) : NULL;
+    if (head)
+        glci_source_json(src, head);
+    int rc = glci_json_write_head(head, "rows", out);
     json_decref(head);
-    if (!text)
-        return -1;
-    size_t len = strlen(text);
-    int rc = len < 2 || fwrite(text, 1, len - 1, out) != len - 1 ||
-             fputs(", \"rows\": [", out) == EOF ? -1 : 0;
-    free(text);
     return rc;
 }
 
@@ -136,6 +133,17 @@ static void s_json_rows_init(s_out_t *o)
     json_object_set_new_nocheck(o->urow, "coverage", json_null());
 }
 
+/* "no data for period P" of the table read. */
+static void s_no_data(const glci_cmd_t *cmd, const glci_source_t *src)
+{
+    char when[32];
+    glci_format_iso_time(src->args.as_of, when, sizeof when);
+    if (src->args.kind == GLCI_SRC_ASOF)
+        glci_fail(cmd, "no data for period %d as of %s", (int)src->choice.period, when);
+    else
+        glci_fail(cmd, "no data for period %d", (int)src->choice.period);
+}
+
 static int s_rank(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char **argv)
 {
     glci_opt_t opts[] = {
@@ -143,13 +151,15 @@ static int s_rank(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
         {.name = "area", .has_arg = 1},
         {.name = "focus", .has_arg = 1},
         {.name = "limit", .has_arg = 1},
+        {.name = "as-of", .has_arg = 1},
+        {.name = "edition", .has_arg = 1},
     };
-    int rc = glci_args_parse(cmd, argc, argv, opts, 4, NULL, 0, 0, NULL);
+    int rc = glci_args_parse(cmd, argc, argv, opts, 6, NULL, 0, 0, NULL);
     if (rc != GLCI_ARGS_OK)
         return rc == GLCI_ARGS_HELP ? GLCI_EXIT_OK : GLCI_EXIT_USAGE;
-    int32_t period = 0;
     size_t limit = 0;
-    if (opts[0].seen && glci_args_period(cmd, opts[0].value, &period) != 0)
+    glci_src_args_t sa;
+    if (glci_src_args(cmd, &opts[0], &opts[4], &opts[5], &sa) != 0)
         return GLCI_EXIT_USAGE;
     if (opts[3].seen && glci_args_limit(cmd, opts[3].value, &limit) != 0)
         return GLCI_EXIT_USAGE;
@@ -158,6 +168,7 @@ static int s_rank(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
 
     glci_store_t *st = NULL;
     s_out_t o = {.format = cli->format, .out = stdout};
+    glci_source_t src = {0};
     int status = GLCI_EXIT_FAIL;
     if (glci_cli_open(cmd, cli, 1, &st) != 0)
         goto cleanup;
@@ -184,16 +195,22 @@ static int s_rank(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
         by_id = fw->focus[which].id;
         by_name = fw->focus[which].name;
     }
-    if (glci_cli_view(cmd, st, &o.v) != 0)
+    if (glci_cli_view(cmd, st, &o.v) != 0 ||
+        glci_source_open(cmd, cli, o.v, &sa, sa.kind != GLCI_SRC_LIVE, &src) != 0)
         goto cleanup;
-    if (!opts[0].seen && glci_cli_latest_period(cmd, cli, o.v, &period) != 0)
-        goto cleanup;
+    int32_t period = src.choice.period;
+    int live = sa.kind == GLCI_SRC_LIVE;
 
     /* The JSON head names the ranked count before the rows: counted first
      * (from the rank view's keys alone, by the index). */
     size_t ranked = 0;
     if (cli->format == GLCI_FMT_JSON) {
-        rc = glci_view_league_ranked(o.v, period, by, (uint32_t)which, &ranked);
+        glci_league_counts_t c0;
+        rc = live ? glci_view_league_ranked(o.v, period, by, (uint32_t)which, &ranked)
+                  : glci_snapshot_league(fw, &src.snap, by, (uint32_t)which, 0, 0, NULL, NULL,
+                                         &c0);
+        if (!live)
+            ranked = c0.ranked;
         if (rc != 0) {
             glci_cli_store_fail(cmd, cli, rc, "cannot read the results");
             goto cleanup;
@@ -210,19 +227,23 @@ static int s_rank(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
     /* A period without any result is refused before anything is printed. */
     glci_league_counts_t counts = {0};
     if (cli->format == GLCI_FMT_JSON) {
-        if (ranked == 0)        /* any unranked city? */
+        if (ranked == 0 && live)        /* any unranked city? */
             rc = glci_view_league(o.v, period, by, (uint32_t)which, 1, GLCI_LEAGUE_UNRANKED,
                                   NULL, NULL, &counts);
+        else if (ranked == 0)
+            counts.unranked = src.snap.n;
         if (rc == 0 && ranked + counts.unranked == 0) {
-            glci_fail(cmd, "no data for period %d", (int)period);
+            s_no_data(cmd, &src);
             goto cleanup;
         }
-        if (rc == 0 && s_json_head(o.out, period, by, by_id, ranked) != 0)
+        if (rc == 0 && s_json_head(o.out, &src, by, by_id, ranked) != 0)
             o.failed = 1;
     }
     if (!o.failed)
-        rc = glci_view_league(o.v, period, by, (uint32_t)which, limit, GLCI_LEAGUE_UNRANKED,
-                              s_row, &o, &counts);
+        rc = live ? glci_view_league(o.v, period, by, (uint32_t)which, limit,
+                                     GLCI_LEAGUE_UNRANKED, s_row, &o, &counts)
+                  : glci_snapshot_league(fw, &src.snap, by, (uint32_t)which, limit,
+                                         GLCI_LEAGUE_UNRANKED, s_row, &o, &counts);
     if (rc != 0 && !o.failed) {
         glci_cli_store_fail(cmd, cli, rc, "cannot read the results");
         goto cleanup;
@@ -237,7 +258,7 @@ static int s_rank(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
     }
     size_t n = counts.ranked + counts.unranked;
     if (n == 0) {
-        glci_fail(cmd, "no data for period %d", (int)period);
+        s_no_data(cmd, &src);
         goto cleanup;
     }
     if (cli->format == GLCI_FMT_CSV) {
@@ -245,9 +266,13 @@ static int s_rank(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
         status = GLCI_EXIT_OK;
         goto cleanup;
     }
-    printf("League table %d by %s%s%s%s (%zu ranked of %zu cities with data)\n",
-           (int)period, by_name, by_id ? " (" : "", by_id ? by_id : "", by_id ? ")" : "",
-           counts.ranked, n);
+    glci_store_status_t ss;
+    if (glci_view_status(o.v, &ss) != 0)
+        ss.n_active = 0;
+    glci_source_print(&src, stdout);
+    printf("League table %d by %s%s%s%s (%zu ranked of %zu cities with data; %u active "
+           "cities registered)\n", (int)period, by_name, by_id ? " (" : "", by_id ? by_id : "",
+           by_id ? ")" : "", counts.ranked, n, ss.n_active);
     if (glci_table_rows(o.t) > 0)
         glci_table_print_text(o.t, stdout);
     else
@@ -261,6 +286,7 @@ static int s_rank(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
     }
     status = GLCI_EXIT_OK;
 cleanup:
+    glci_source_release(&src);
     json_decref(o.row);
     json_decref(o.urow);
     glci_table_free(&o.t);
@@ -272,17 +298,25 @@ cleanup:
 
 const glci_cmd_t glci_cmd_rank = {
     .name = "rank",
-    .usage = "rank [--period P] [--area ID | --focus ID] [--limit N]",
+    .usage = "rank [--period P] [--as-of TIME | --edition NAME] [--area ID | --focus ID] "
+             "[--limit N]",
     .summary = "league table for a period",
     .help =
-        "Prints the league table of period P (default: the latest period with\n"
-        "data): cities by index, highest first; equal scores share a rank and\n"
-        "are listed by city id. Cities with data but no index (an area without\n"
-        "a score, or coverage below the framework's minimum) are listed apart.\n\n"
+        "Prints the league table of period P: cities by index, highest first;\n"
+        "equal scores share a rank and are listed by city id. Cities with data\n"
+        "but no index (an area without a score, or coverage below the\n"
+        "framework's minimum) are listed apart. Without --period, the latest\n"
+        "period in which at least half of the active cities have reported an\n"
+        "index (else the latest in which any has), and the output says so\n"
+        "(JSON: period_rule, period_note). See docs/CYCLE.md.\n\n"
         "Options:\n"
-        "  --period P   the period (year)\n"
-        "  --area ID    rank by that area's score instead of the index\n"
-        "  --focus ID   rank by that focus area's score\n"
-        "  --limit N    show the first N ranked cities only",
+        "  --period P       the period (year)\n"
+        "  --as-of TIME     the table as the store held it then, recomputed from\n"
+        "                   the values received by TIME (now, YYYY-MM-DD: the end\n"
+        "                   of that day, YYYY-MM-DDTHH:MM:SSZ, or @SECONDS; UTC)\n"
+        "  --edition NAME   the table as published (glci edition publish)\n"
+        "  --area ID        rank by that area's score instead of the index\n"
+        "  --focus ID       rank by that focus area's score\n"
+        "  --limit N        show the first N ranked cities only",
     .run = s_rank,
 };

@@ -291,7 +291,7 @@ static int s_report(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char
             goto cleanup;
         }
     }
-    if (!opts[1].seen && glci_cli_latest_period(cmd, cli, v, &period) != 0)
+    if (!opts[1].seen && glci_cli_default_period(cmd, cli, v, NULL, &period) != 0)
         goto cleanup;
     if (s_fill(cmd, cli, v, fw, period, city, &r) != 0)
         goto cleanup;
@@ -334,7 +334,7 @@ const glci_cmd_t glci_cmd_report = {
     .usage = "report --out DIR [--period P] | report --city ID --pdf FILE [--period P]",
     .summary = "HTML report site, or a city's printable PDF profile",
     .help =
-        "Writes the report of period P (default: the latest period with data).\n\n"
+        "Writes the report of period P (default: the period rank chooses).\n\n"
         "With --out DIR: a static site that opens from the folder with no\n"
         "network: index.html, the league table (sortable, filtered by country),\n"
         "and city-ID.html per city with a radar chart of its focus areas against\n"

@@ -376,7 +376,7 @@ static int s_sensitivity(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc,
         o.base.min_coverage = min_cov;
     if (glci_cli_view(cmd, st, &v) != 0)
         goto cleanup;
-    if (!opts[O_PERIOD].seen && glci_cli_latest_period(cmd, cli, v, &period) != 0)
+    if (!opts[O_PERIOD].seen && glci_cli_default_period(cmd, cli, v, NULL, &period) != 0)
         goto cleanup;
     if (glci_analysis_period(cmd, cli, v, fw, period, &p, &cities) != 0)
         goto cleanup;
@@ -437,8 +437,8 @@ const glci_cmd_t glci_cmd_sensitivity = {
              "[--weight-noise X] [--coverage-noise X] [--threads N]",
     .summary = "how much each rank depends on the method (Monte Carlo)",
     .help =
-        "Recomputes the league table of period P (default: the latest period with\n"
-        "data) N times, each with method choices drawn at random: every weight\n"
+        "Recomputes the league table of period P (default: the period rank\n"
+        "chooses) N times, each with method choices drawn at random: every weight\n"
         "of each level (indicators, focus areas, areas) times U(1-x, 1+x);\n"
         "arithmetic or geometric aggregation; carry-forward 0 to the\n"
         "framework's; normalisation by the goalposts, by min-max or by z-score\n"

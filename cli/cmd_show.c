@@ -10,12 +10,29 @@
 #include "glci_analysis.h"
 #include "glci_text.h"
 
-/* The result to show: of period P when given, else of the latest period
- * with data, or the city's own latest before it. */
+/* The result to show: of period P when given, else of the period the
+ * rule chooses (src), or the city's own latest before it. As of a time or
+ * from an edition, the city's row of that table. */
 static int s_find(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_view_t *v,
-                  const char *city, int given, int32_t *period, const glci_result_t **r)
+                  const char *city, const glci_source_t *src, int32_t *period,
+                  const glci_result_t **r)
 {
     int rc;
+    int given = src->choice.rule == GLCI_PERIOD_GIVEN;
+    *period = src->choice.period;
+    if (src->args.kind != GLCI_SRC_LIVE) {
+        const glci_snapshot_row_t *row = glci_snapshot_find(&src->snap, city);
+        char when[32];
+        glci_format_iso_time(src->args.as_of, when, sizeof when);
+        if (!row && src->args.kind == GLCI_SRC_EDITION)
+            return glci_fail(cmd, "city '%s' is not in edition %s (period %d)", city,
+                             src->edition.name, (int)*period);
+        if (!row)
+            return glci_fail(cmd, "no data for city '%s' in period %d as of %s", city,
+                             (int)*period, when);
+        *r = row->result;
+        return 0;
+    }
     if (given) {
         rc = glci_view_result(v, city, *period, r);
         if (rc == GLCI_STORE_ENODATA)
@@ -24,12 +41,7 @@ static int s_find(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_view_t *v,
             return glci_cli_store_fail(cmd, cli, rc, "cannot read the result");
         return 0;
     }
-    int32_t latest;
-    rc = glci_view_latest_period(v, &latest);
-    if (rc == GLCI_STORE_ENODATA)
-        return glci_fail(cmd, "no data for city '%s' (the store has none yet)", city);
-    if (rc != 0)
-        return glci_cli_store_fail(cmd, cli, rc, "cannot find the latest period");
+    int32_t latest = src->choice.period;
     glci_store_status_t s;
     rc = glci_view_status(v, &s);
     if (rc != 0)
@@ -211,17 +223,20 @@ static void s_table(const glci_framework_t *fw, const glci_city_t *c, const glci
 
 static int s_show(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char **argv)
 {
-    glci_opt_t opts[] = {{.name = "period", .has_arg = 1}};
+    glci_opt_t opts[] = {{.name = "period", .has_arg = 1}, {.name = "as-of", .has_arg = 1},
+                         {.name = "edition", .has_arg = 1}};
     const char *pos[1];
-    int rc = glci_args_parse(cmd, argc, argv, opts, 1, pos, 1, 1, NULL);
+    int rc = glci_args_parse(cmd, argc, argv, opts, 3, pos, 1, 1, NULL);
     if (rc != GLCI_ARGS_OK)
         return rc == GLCI_ARGS_HELP ? GLCI_EXIT_OK : GLCI_EXIT_USAGE;
     int32_t period = 0;
-    if (opts[0].seen && glci_args_period(cmd, opts[0].value, &period) != 0)
+    glci_src_args_t sa;
+    if (glci_src_args(cmd, &opts[0], &opts[1], &opts[2], &sa) != 0)
         return GLCI_EXIT_USAGE;
 
     glci_store_t *st = NULL;
     glci_view_t *v = NULL;
+    glci_source_t src = {0};
     int status = GLCI_EXIT_FAIL;
     glci_city_t c;
     const glci_result_t *r = NULL;
@@ -237,19 +252,24 @@ static int s_show(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
         glci_cli_store_fail(cmd, cli, rc, "cannot read the city");
         goto cleanup;
     }
-    if (s_find(cmd, cli, v, c.id, opts[0].seen, &period, &r) != 0)
+    if (glci_source_open(cmd, cli, v, &sa, sa.kind != GLCI_SRC_LIVE, &src) != 0 ||
+        s_find(cmd, cli, v, c.id, &src, &period, &r) != 0)
         goto cleanup;
     if (cli->format == GLCI_FMT_JSON) {
         json_t *j = s_json(fw, &c, r);
+        glci_source_json(&src, j);
         status = glci_json_print(&j, stdout) == 0 ? GLCI_EXIT_OK : GLCI_EXIT_FAIL;
     } else if (cli->format == GLCI_FMT_CSV) {
         s_csv(fw, &c, r);
         status = GLCI_EXIT_OK;
     } else {
+        if (src.args.kind != GLCI_SRC_LIVE || period == src.choice.period)
+            glci_source_print(&src, stdout);
         s_table(fw, &c, r);
         status = GLCI_EXIT_OK;
     }
 cleanup:
+    glci_source_release(&src);
     glci_view_end(&v);
     glci_store_close(&st);
     return status;
@@ -257,11 +277,11 @@ cleanup:
 
 const glci_cmd_t glci_cmd_show = {
     .name = "show",
-    .usage = "show CITY [--period P]",
+    .usage = "show CITY [--period P] [--as-of TIME | --edition NAME]",
     .summary = "a city's index, areas, focus areas and indicators",
     .help =
-        "Prints city CITY's result for period P (default: the latest period with\n"
-        "data, or the city's latest before it) as a tree: index and coverage,\n"
+        "Prints city CITY's result for period P (default: the period rank\n"
+        "chooses, or the city's latest before it) as a tree: index and coverage,\n"
         "each area and focus area with its score, and each indicator with the\n"
         "value used, its unit, the period it came from (marked * when carried\n"
         "from an earlier period), its score (0-100) and, when the framework\n"
@@ -269,7 +289,9 @@ const glci_cmd_t glci_cmd_show = {
         "the green threshold or better), red (as bad as the red one or worse)\n"
         "or yellow (between).\n\n"
         "Options:\n"
-        "  --period P   the period (year)",
+        "  --period P       the period (year)\n"
+        "  --as-of TIME     the result as the store held it then (see glci rank)\n"
+        "  --edition NAME   the result as published in the edition",
     .pos = {"CITY"},
     .run = s_show,
 };

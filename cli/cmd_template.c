@@ -34,17 +34,14 @@ static int s_last_cb(void *ctx, const glci_history_row_t *row)
     return 0;
 }
 
-/* The round a template is for when none is given: last year, the round
- * that falls due this year, within the framework's periods. */
+/* The round a template is for when none is given: the current round
+ * (glci_round_current: the latest round whose year has ended, the one
+ * being collected), else the framework's first period. */
 static int32_t s_default_period(const glci_framework_t *fw)
 {
-    time_t now = time(NULL);
-    struct tm tm;
-    int32_t p = gmtime_r(&now, &tm) ? (int32_t)(tm.tm_year + 1900 - 1) : fw->first_period;
-    if (p < fw->first_period)
+    int32_t p;
+    if (glci_round_current(fw, (int64_t)time(NULL), &p) != 0)
         p = fw->first_period;
-    if (p > fw->last_period)
-        p = fw->last_period;
     return p;
 }
 
@@ -140,8 +137,9 @@ const glci_cmd_t glci_cmd_template = {
     .usage = "template --format xlsx|csv --out FILE [--city ID] [--period P]",
     .summary = "data-entry sheet for city staff (xlsx or agent-ready CSV)",
     .help =
-        "Writes a data-entry sheet for round P (default: last year, the round\n"
-        "due this year): one row per indicator with the columns of the agent's\n"
+        "Writes a data-entry sheet for round P (default: the current round, the\n"
+        "latest whose year has ended; see glci missing): one row per indicator\n"
+        "with the columns of the agent's\n"
         "spool CSV (indicator, period, value, source). With --city ID the rows\n"
         "start with the city's values for P where it has them, and the xlsx\n"
         "shows its last value of each indicator.\n\n"

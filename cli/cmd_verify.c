@@ -51,7 +51,8 @@ static int s_verify(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char
                               "differences", x.diffs);
         glci_json_print(&j, stdout);
     } else if (cli->format == GLCI_FMT_TABLE && rc == 0) {
-        printf("ok: every stored score equals its full recomputation\n");
+        printf("ok: every stored score equals its full recomputation, and every edition its\n"
+               "recomputation as of its time\n");
     }
     fflush(stdout);
     if (rc == GLCI_STORE_EVERIFY)

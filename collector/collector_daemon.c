@@ -29,6 +29,7 @@
 #include "collector_enrol.h"
 #include "collector_keylog.h"
 #include "collector_lock.h"
+#include "collector_metrics.h"
 #include "collector_zap.h"
 #include "glci_alloc.h"
 #include "glci_keyfile.h"
@@ -92,7 +93,10 @@ typedef struct {
     void *ctx, *router, *zap;
     s_server_t data, previous, enrolment;
     int lock_fd;
+    glci_collector_meter_t *meter;  /* metrics and /health (collector_metrics.h) */
+    char *metrics_listen;      /* what the meter serves; NULL: nothing */
     glci_log_repeat_t log_refused, log_ingest;
+    int64_t ingest_failed_ms;  /* the last failed ingest (monotonic) */
     size_t cap;
     s_item_t *items;
     glci_batch_t *batches;
@@ -112,6 +116,13 @@ static int64_t s_now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static double s_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void s_grow(s_daemon_t *d, size_t cap)
@@ -487,13 +498,22 @@ static void s_round(s_daemon_t *d)
     int rc = 0;
     if (nb > 0) {
         memset(d->results, 0, nb * sizeof *d->results);
+        double t0 = s_seconds();
         rc = glci_store_ingest(d->st, d->batches, nb, (int64_t)time(NULL), d->results);
-        if (rc != 0)
-            glci_log_repeat(&d->log_ingest, s_now_ms(), S_LOG_QUIET_MS, GLCI_LOG_ERROR,
+        glci_collector_meter_commit(d->meter, rc, s_seconds() - t0, nb);
+        /* A full disk fails every group until room is made: one line a
+         * minute. Near the end a small group may still fit between failures,
+         * so the episode ends at the first commit a quiet minute after the
+         * last failure, not at any success. */
+        int64_t now_ms = s_now_ms();
+        if (rc != 0) {
+            d->ingest_failed_ms = now_ms;
+            glci_log_repeat(&d->log_ingest, now_ms, S_LOG_QUIET_MS, GLCI_LOG_ERROR,
                             "store: ingest of %zu batches failed: %s; answered UNAVAILABLE",
                             nb, glci_store_strerror(rc));
-        else
-            glci_log_repeat_end(&d->log_ingest, s_now_ms());
+        } else if (now_ms - d->ingest_failed_ms >= S_LOG_QUIET_MS) {
+            glci_log_repeat_end(&d->log_ingest, now_ms);
+        }
     }
     for (size_t i = 0; i < n; i++) {
         s_item_t *it = &d->items[i];
@@ -532,6 +552,7 @@ static void s_round(s_daemon_t *d)
                          glci_store_strerror(rc));
             }
         }
+        glci_collector_meter_answer(d->meter, &it->ack, it->to_store ? it->b.wb->n_obs : 0);
         s_send_ack(d, it);
     }
     for (size_t i = 0; i < nb; i++)
@@ -547,6 +568,22 @@ static void s_round(s_daemon_t *d)
 static int s_same_text(const char *a, const char *b)
 {
     return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* metrics_listen from a reloaded configuration: the server stays when the
+ * address is the same, moves when it changed, stops when it was removed. */
+static void s_reload_metrics(s_daemon_t *d, const char *metrics_listen)
+{
+    char err[512];
+    if (glci_collector_meter_serve(d->meter, metrics_listen, err, sizeof err) != 0) {
+        glci_error("SIGHUP: metrics: %s; metrics_listen stays %s", err,
+                   d->metrics_listen ? d->metrics_listen : "unset");
+        return;
+    }
+    if (!s_same_text(metrics_listen, d->metrics_listen)) {
+        free(d->metrics_listen);
+        d->metrics_listen = metrics_listen ? glci_xstrdup(metrics_listen) : NULL;
+    }
 }
 
 static void s_reload(s_daemon_t *d)
@@ -593,6 +630,7 @@ static void s_reload(s_daemon_t *d)
     s_apply_limits(d->router, &d->cfg);
     if (d->previous.sock)
         s_apply_limits(d->previous.sock, &d->cfg);
+    s_reload_metrics(d, n.metrics_listen);
     glci_collector_config_release(&n);
     glci_info("configuration reloaded (batch_max %zu, group_max %zu, max_message %lld)",
               d->cfg.batch_max, d->cfg.group_max, (long long)d->cfg.max_message);
@@ -640,6 +678,15 @@ int glci_collector_run(const glci_collector_args_t *args, const glci_collector_c
     }
     if (s_open_sockets(&d) != 0)
         goto done;
+    /* metrics after the ROUTER is bound, so /health is right from the start */
+    if (glci_collector_meter_open(d.st, cfg->store, &d.meter, err, sizeof err) != 0 ||
+        glci_collector_meter_watch(d.meter, d.ctx, d.router, err, sizeof err) != 0 ||
+        glci_collector_meter_serve(d.meter, cfg->metrics_listen, err, sizeof err) != 0) {
+        glci_error("metrics: %s", err);
+        goto done;
+    }
+    glci_collector_meter_bound(d.meter, 1);
+    d.metrics_listen = cfg->metrics_listen ? glci_xstrdup(cfg->metrics_listen) : NULL;
     if (!d.cfg.insecure) {
         d.auth = glci_collector_auth_new(d.st);
         d.keylog = glci_collector_keylog_new(d.st, d.cfg.refused_max, d.cfg.key_flush);
@@ -669,14 +716,17 @@ int glci_collector_run(const glci_collector_args_t *args, const glci_collector_c
     int64_t next_check = s_now() + S_READER_CHECK_S;
     int64_t next_stats = s_now() + S_STATS_S;
     while (!s_stop) {
-        /* the ROUTERs and the ZAP handler; a missing one is an empty slot */
-        zmq_pollitem_t items[4] = {
+        /* the ROUTERs, the ZAP handler and the data ROUTER's monitor; a
+         * missing one is an empty slot (poll(2) skips a negative descriptor) */
+        void *monitor = glci_collector_meter_socket(d.meter);
+        zmq_pollitem_t items[5] = {
             {d.router, 0, ZMQ_POLLIN, 0},
             {d.zap, -1, d.zap ? ZMQ_POLLIN : 0, 0},
             {d.enrolment.sock, -1, d.enrolment.sock ? ZMQ_POLLIN : 0, 0},
             {d.previous.sock, -1, d.previous.sock ? ZMQ_POLLIN : 0, 0},
+            {monitor, -1, monitor ? ZMQ_POLLIN : 0, 0},
         };
-        int np = zmq_poll(items, 4, S_POLL_MS);
+        int np = zmq_poll(items, 5, S_POLL_MS);
         if (np < 0 && errno != EINTR) {
             glci_error("poll failed: %s", zmq_strerror(errno));
             goto done;
@@ -692,6 +742,9 @@ int glci_collector_run(const glci_collector_args_t *args, const glci_collector_c
             glci_error("enrol: socket error: %s", zmq_strerror(errno));
         if (d.keylog)
             glci_collector_keylog_flush(d.keylog, wall, 0);
+        if (np > 0 && (items[4].revents & ZMQ_POLLIN))
+            glci_collector_meter_events(d.meter);
+        glci_collector_meter_tick(d.meter, s_now_ms());
         if (s_hup) {
             s_hup = 0;
             s_reload(&d);
@@ -722,6 +775,10 @@ int glci_collector_run(const glci_collector_args_t *args, const glci_collector_c
     status = GLCI_COLLECTOR_EXIT_OK;
 
 done:
+    if (d.meter)
+        glci_collector_meter_bound(d.meter, 0);
+    glci_collector_meter_close(&d.meter);     /* its server reads the store */
+    free(d.metrics_listen);
     s_server_close(&d.previous);
     s_server_close(&d.enrolment);
     if (d.router)

@@ -34,6 +34,7 @@ enum {
 typedef struct {
     const char *config;
     int help;
+    int check;                 /* --check-config */
     size_t n_set;
     struct {
         const char *key, *value;
@@ -72,6 +73,8 @@ typedef struct {
     int enrol_window;          /* seconds */
     size_t refused_max;        /* refused keys kept in the store */
     int key_flush;             /* seconds between writes of key events */
+    char *metrics_listen;      /* /metrics and /health (glci_metrics_listen_parse);
+                                  NULL: no metrics server */
 } glci_collector_config_t;
 
 /* The table of the collector's settings (glci_config.h). */
@@ -102,6 +105,16 @@ void glci_collector_config_release(glci_collector_config_t *cfg);
  * or tcp://[::1]:..., else 0: glci_endpoint_local (common/glci_endpoint.h),
  * which also requires the port to end the text. */
 int glci_collector_endpoint_local(const char *endpoint);
+
+/* --check-config: builds the configuration of args and checks, without
+ * starting, what the daemon needs: the store opens and this user may write
+ * it, map_max leaves room, the key file (and during a rotation the previous
+ * one) reads and is private, listen, enrol_listen, previous_listen and
+ * metrics_listen can be bound. Prints one line per problem on err
+ * ("glci-collector: ..."), notes (an address in use, insecure mode, a
+ * metrics address other machines reach) on out, and one line on out when
+ * there is no problem. Returns the exit status: 0 without problems, else 1. */
+int glci_collector_check(const glci_collector_args_t *args, FILE *out, FILE *err);
 
 /* Runs the daemon until SIGTERM or SIGINT: returns an exit status. args is
  * kept to rebuild the configuration on SIGHUP. Installs its own signal

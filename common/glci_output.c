@@ -306,3 +306,15 @@ json_t *glci_json_time(int64_t unix_seconds)
     glci_format_iso_time(unix_seconds, buf, sizeof buf);
     return json_string(buf);
 }
+
+int glci_json_write_head(const json_t *obj, const char *key, FILE *out)
+{
+    char *text = obj ? json_dumps(obj, JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17)) : NULL;
+    if (!text)
+        return -1;
+    size_t len = strlen(text);
+    int rc = len < 2 || fwrite(text, 1, len - 1, out) != len - 1 ||
+             fprintf(out, "%s\"%s\": [", len > 2 ? ", " : "", key) < 0 ? -1 : 0;
+    free(text);
+    return rc;
+}

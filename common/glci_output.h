@@ -66,6 +66,12 @@ int glci_json_print(json_t **value, FILE *out);
  * element with this. Returns 0, or -1 if encoding or writing failed. */
 int glci_json_write(const json_t *value, FILE *out);
 
+/* Writes obj (not stolen) on out as glci_json_write would, but without its
+ * closing brace, then ", \"KEY\": [": the head of a document whose array
+ * KEY the caller streams next, closing it with "]}" (or "], ...}").
+ * Returns 0, or -1 if encoding or writing failed. */
+int glci_json_write_head(const json_t *obj, const char *key, FILE *out);
+
 /* Sets obj[key] (key a literal the object is built with) to the number v,
  * or null when !present or v is not finite, changing the value in place
  * when it is a real already: for one row object reused for every row. */

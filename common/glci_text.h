@@ -17,6 +17,10 @@ int glci_parse_int64(const char *text, int64_t min, int64_t max, int64_t *out);
 /* "2025-06-30" (midnight UTC) or "2025-06-30T12:00:00Z" -> Unix seconds. */
 int glci_parse_iso_time(const char *text, int64_t *out);
 
+/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (m in
+ * 1..12, d in 1..31; no check). */
+int64_t glci_days_from_civil(int64_t y, unsigned m, unsigned d);
+
 /* Unix seconds -> "2026-11-25T14:02:11Z" into buf (at least 21 bytes). */
 void glci_format_iso_time(int64_t unix_seconds, char *buf, size_t len);
 

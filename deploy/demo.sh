@@ -139,6 +139,12 @@ echo
 echo "== glci rejects"
 "$glci" rejects
 echo
+echo "== glci missing --period $last_year (who has reported for the round)"
+"$glci" missing --period $last_year
+echo
+echo "== glci edition publish demo-$last_year (the league table, frozen for good)"
+"$glci" edition publish "demo-$last_year" --period $last_year
+echo
 echo "== glci verify"
 "$glci" verify
 echo

@@ -64,6 +64,17 @@ rm -f "$build"/glci-collector_*.deb "$build"/glci-agent_*.deb
 collector_deb=$(ls "$build"/glci-collector_*.deb)
 agent_deb=$(ls "$build"/glci-agent_*.deb)
 echo "$collector_deb"; echo "$agent_deb"
+# The metrics server (libmicrohttpd) is the collector's alone; shlibdeps
+# must have found it, and the Prometheus examples ship with the collector.
+dpkg-deb -f "$collector_deb" Depends | grep -q libmicrohttpd \
+  || die "glci-collector does not depend on libmicrohttpd"
+! dpkg-deb -f "$agent_deb" Depends | grep -q libmicrohttpd \
+  || die "glci-agent depends on libmicrohttpd, which only the collector links"
+dpkg-deb -c "$collector_deb" >"$work/collector.contents"
+for f in prometheus.yml glci-rules.yml; do
+  grep -q "usr/share/doc/glci-collector/examples/prometheus/$f" "$work/collector.contents" \
+    || die "$f is not in glci-collector"
+done
 
 install_both() {
   installed=1
@@ -152,8 +163,14 @@ step "round 2: dpkg -i, and again over itself (upgrade path)"
 install_both
 install_both
 
-port=$(( 20000 + RANDOM % 20000 ))
-while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+free_port() {
+  local p=$(( 20000 + RANDOM % 20000 ))
+  while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
+  echo "$p"
+}
+port=$(free_port)
+mport=$(free_port)
+[ "$mport" != "$port" ] || mport=$((port + 1))
 as_glci() { runuser -u glci -- "$@"; }
 # Daemons start through setpriv, which execs them as glci (no su-like
 # parent and no subshell), so $! and the exit status are the program's own.
@@ -168,8 +185,11 @@ city_pub=$(as_glci glci-agent keygen --out /var/lib/glci-agent/city.key 2>/dev/n
 [ ${#city_pub} -eq 40 ] || die "glci-agent keygen printed no public key (got '$city_pub')"
 as_glci glci city add cork-ie --name Cork --country IE --public-key "$city_pub" >/dev/null
 
+as_glci glci-collector --check-config --config /etc/glci/collector.conf \
+  --listen "tcp://127.0.0.1:$port" --metrics-listen "$mport" >"$work/check" 2>&1 \
+  || { cat "$work/check" >&2; die "glci-collector --check-config failed on the installed setup"; }
 "${as_glci_exec[@]}" glci-collector --config /etc/glci/collector.conf \
-  --listen "tcp://127.0.0.1:$port" 2>"$work/collector.log" &
+  --listen "tcp://127.0.0.1:$port" --metrics-listen "$mport" 2>"$work/collector.log" &
 collector_pid=$!
 # The shipped config sets the folders; the flags add what an operator fills in.
 agent_flags=(--config /etc/glci/agent.conf --city cork-ie
@@ -199,6 +219,14 @@ if [ "$delivered" -ne 1 ]; then
   die "the pushed value did not reach the store"
 fi
 echo "value delivered: $(as_glci glci history cork-ie "$indicator" --format csv | tail -1)"
+as_glci glci-agent "${agent_flags[@]}" check >"$work/check" 2>&1 \
+  || { cat "$work/check" >&2; die "glci-agent check failed against the installed collector"; }
+cat "$work/check"
+health=$(exec 3<>"/dev/tcp/127.0.0.1/$mport" && printf 'GET /health HTTP/1.0\r\n\r\n' >&3 && cat <&3)
+case "$health" in
+  "HTTP/1.1 200"*ok*) echo "/health of the installed collector: 200 ok" ;;
+  *) die "/health of the installed collector did not answer 200: $health" ;;
+esac
 for name in agent collector; do
   pidvar=${name}_pid
   kill -TERM "${!pidvar}"

@@ -175,6 +175,15 @@ static void s_set_slot(const glci_framework_t *fw, glci_slot_t *s, uint32_t i,
     s->present = 1;
 }
 
+/* The path above indicator ind: its focus area, that area, the index. */
+static void s_path(const glci_framework_t *fw, glci_result_t *r, uint32_t ind)
+{
+    uint32_t f = fw->ind[ind].focus;
+    s_focus(fw, r, f);
+    s_area(fw, r, fw->focus[f].area);
+    s_top(fw, r);
+}
+
 /* ---- Entry points ------------------------------------------------------ */
 
 int glci_index_full(const glci_framework_t *fw, glci_obs_lookup_fn lookup,
@@ -227,10 +236,28 @@ int glci_index_apply(const glci_framework_t *fw, glci_result_t *r,
         return 0;               /* same value again: nothing can change */
     if (!before.present)
         r->n_values++;
-    uint32_t f = fw->ind[ind].focus;
-    s_focus(fw, r, f);
-    s_area(fw, r, fw->focus[f].area);
-    s_top(fw, r);
+    s_path(fw, r, ind);
+    return 1;
+}
+
+int glci_index_reset(const glci_framework_t *fw, glci_result_t *r, uint32_t ind, int has,
+                     int32_t p, double v)
+{
+    assert(ind < fw->n_ind);
+    assert(!has || (p <= r->period && r->period - p <= fw->carry_forward));
+    glci_slot_t *s = glci_result_slot(fw, r, ind);
+    glci_slot_t before = *s;
+    if (has)
+        s_set_slot(fw, s, ind, p, v);
+    else
+        memset(s, 0, sizeof *s);
+    if (memcmp(&before, s, sizeof before) == 0)
+        return 0;
+    if (before.present && !s->present)
+        r->n_values--;
+    else if (!before.present && s->present)
+        r->n_values++;
+    s_path(fw, r, ind);
     return 1;
 }
 

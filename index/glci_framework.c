@@ -36,6 +36,10 @@
 #define S_PERIOD_MIN 1
 #define S_PERIOD_MAX 9999
 #define S_CARRY_MAX 100
+/* Most years between reporting rounds, and most periods after the current
+ * year a value may name (SPEC §7). */
+#define S_CADENCE_MAX 100
+#define S_FUTURE_MAX 100
 /* Largest weight accepted. The engine sums weight * score (scores <= 100)
  * over up to 65,535 indicators: with weights up to 1e6 every sum stays far
  * below DBL_MAX, so no sum can overflow to inf and no index become NaN. */
@@ -67,7 +71,8 @@ static const char *const s_kind_name[S_NKINDS] = {
 
 static const char *const s_keys[S_NKINDS][S_MAX_KEYS + 1] = {
     [S_FRAMEWORK] = {"id", "version", "min_coverage", "carry_forward",
-                     "aggregation", "first_period", "last_period", NULL},
+                     "aggregation", "first_period", "last_period", "cadence", "due",
+                     "future_periods", NULL},
     [S_AREA]      = {"name", "weight", NULL},
     [S_FOCUS]     = {"area", "name", "weight", NULL},
     [S_INDICATOR] = {"focus", "name", "unit", "direction", "lower", "upper",
@@ -75,7 +80,8 @@ static const char *const s_keys[S_NKINDS][S_MAX_KEYS + 1] = {
 };
 
 /* Indices into s_keys, per kind. */
-enum { FW_ID, FW_VERSION, FW_MIN_COVERAGE, FW_CARRY, FW_AGG, FW_FIRST, FW_LAST };
+enum { FW_ID, FW_VERSION, FW_MIN_COVERAGE, FW_CARRY, FW_AGG, FW_FIRST, FW_LAST,
+       FW_CADENCE, FW_DUE, FW_FUTURE };
 enum { AR_NAME, AR_WEIGHT };
 enum { FO_AREA, FO_NAME, FO_WEIGHT };
 enum { IN_FOCUS, IN_NAME, IN_UNIT, IN_DIRECTION, IN_LOWER, IN_UPPER, IN_MIN,
@@ -424,6 +430,50 @@ static int s_int(s_parse_t *ps, const s_section_t *s, int k, int64_t def,
 
 /* ---- Building the model ---------------------------------------------- */
 
+/* The reporting cycle (SPEC §7): cadence, due (MM-DD of the year after
+ * the period) and future_periods, each remembered as set or not for the
+ * hash. The defaults (every year, 03-31, none ahead) are those of a file
+ * that names none of them. */
+static int s_build_cycle(s_parse_t *ps, const s_section_t *s, glci_framework_t *fw)
+{
+    int64_t cadence, future;
+    if (s_int(ps, s, FW_CADENCE, 1, 1, S_CADENCE_MAX, &cadence) != 0 ||
+        s_int(ps, s, FW_FUTURE, 0, 0, S_FUTURE_MAX, &future) != 0)
+        return -1;
+    fw->cadence = (int32_t)cadence;
+    fw->future_periods = (int32_t)future;
+    fw->due_month = 3;
+    fw->due_day = 31;
+    fw->cycle_set = (s->value[FW_CADENCE] ? GLCI_CYCLE_CADENCE : 0u) |
+                    (s->value[FW_DUE] ? GLCI_CYCLE_DUE : 0u) |
+                    (s->value[FW_FUTURE] ? GLCI_CYCLE_FUTURE : 0u);
+    const char *due = s->value[FW_DUE];
+    if (!due)
+        return 0;
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int ok = strlen(due) == 5 && due[2] == '-';
+    for (int i = 0; ok && i < 5; i++)
+        ok = i == 2 || (due[i] >= '0' && due[i] <= '9');
+    if (!ok) {
+        s_fail(ps, s->vline[FW_DUE], "due must be a day of the year as MM-DD (e.g. 03-31), "
+               "not '%s'", due);
+        return -1;
+    }
+    int m = (due[0] - '0') * 10 + (due[1] - '0'), d = (due[3] - '0') * 10 + (due[4] - '0');
+    if (m == 2 && d == 29) {
+        s_fail(ps, s->vline[FW_DUE], "due 02-29 is not a day of every year (use 02-28 or "
+               "03-01)");
+        return -1;
+    }
+    if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1]) {
+        s_fail(ps, s->vline[FW_DUE], "due %s is not a day of the year (MM-DD)", due);
+        return -1;
+    }
+    fw->due_month = m;
+    fw->due_day = d;
+    return 0;
+}
+
 static int s_build_framework(s_parse_t *ps, const s_section_t *s, glci_framework_t *fw)
 {
     int64_t cf, first, last;
@@ -470,7 +520,7 @@ static int s_build_framework(s_parse_t *ps, const s_section_t *s, glci_framework
     }
     fw->first_period = (int32_t)first;
     fw->last_period = (int32_t)last;
-    return 0;
+    return s_build_cycle(ps, s, fw);
 }
 
 static int s_build_area(s_parse_t *ps, const s_section_t *s, glci_area_t *a)
@@ -728,6 +778,18 @@ static void s_hash(glci_framework_t *fw)
             s_put_double(&b, fw->ind[i].green);
             s_put_double(&b, fw->ind[i].red);
         }
+    }
+    /* The reporting cycle likewise: only the keys the file sets, each by
+     * name, so a framework without them keeps its hash. */
+    if (fw->cycle_set) {
+        s_put_str(&b, "cycle");
+        s_put_u64(&b, fw->cycle_set);
+        if (fw->cycle_set & GLCI_CYCLE_CADENCE)
+            s_put_u64(&b, (uint64_t)fw->cadence);
+        if (fw->cycle_set & GLCI_CYCLE_DUE)
+            s_put_u64(&b, (uint64_t)(fw->due_month * 100 + fw->due_day));
+        if (fw->cycle_set & GLCI_CYCLE_FUTURE)
+            s_put_u64(&b, (uint64_t)fw->future_periods);
     }
     crypto_hash_sha256(fw->hash, b.p, b.n);
     sodium_bin2hex(fw->hash_hex, sizeof fw->hash_hex, fw->hash, sizeof fw->hash);

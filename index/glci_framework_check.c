@@ -27,12 +27,11 @@ static void s_fmt(double v, char *buf, size_t len)
     glci_format_double(v, buf, len);
 }
 
-glci_reject_t glci_framework_check(const glci_framework_t *fw,
-                                   const char *indicator, int64_t period,
-                                   double value, uint32_t *ind,
-                                   char *msg, size_t msglen)
+glci_reject_t glci_framework_check_key(const glci_framework_t *fw, const char *indicator,
+                                       int64_t period, uint32_t *ind, char *msg,
+                                       size_t msglen)
 {
-    char a[64], b[64], c[64];
+    char a[64];
     if (!msg || !msglen) {
         msg = a;            /* scratch: the caller wants no text */
         msglen = sizeof a;
@@ -62,6 +61,25 @@ glci_reject_t glci_framework_check(const glci_framework_t *fw,
                  (int)fw->first_period, (int)fw->last_period, indicator);
         return GLCI_REJECT_BAD_PERIOD;
     }
+    if (ind)
+        *ind = (uint32_t)i;
+    return GLCI_REJECT_NONE;
+}
+
+glci_reject_t glci_framework_check(const glci_framework_t *fw,
+                                   const char *indicator, int64_t period,
+                                   double value, uint32_t *ind,
+                                   char *msg, size_t msglen)
+{
+    char a[64], b[64], c[64];
+    uint32_t i = 0;
+    if (!msg || !msglen) {
+        msg = a;            /* scratch: the caller wants no text */
+        msglen = sizeof a;
+    }
+    glci_reject_t why = glci_framework_check_key(fw, indicator, period, &i, msg, msglen);
+    if (why != GLCI_REJECT_NONE)
+        return why;
     if (!isfinite(value)) {
         snprintf(msg, msglen, "value %s for %s is not finite",
                  isnan(value) ? "nan" : value > 0 ? "inf" : "-inf", indicator);
@@ -77,6 +95,22 @@ glci_reject_t glci_framework_check(const glci_framework_t *fw,
         return GLCI_REJECT_OUT_OF_RANGE;
     }
     if (ind)
-        *ind = (uint32_t)i;
+        *ind = i;
     return GLCI_REJECT_NONE;
+}
+
+glci_reject_t glci_framework_check_future(const glci_framework_t *fw, int64_t period,
+                                          int64_t now, char *msg, size_t msglen)
+{
+    int64_t latest = (int64_t)glci_utc_year(now) + fw->future_periods;
+    if (period <= latest)
+        return GLCI_REJECT_NONE;
+    if (msg && msglen) {
+        char day[32];
+        glci_format_iso_time(now, day, sizeof day);
+        day[10] = '\0';            /* the date is enough */
+        snprintf(msg, msglen, "period %lld is in the future (at most %lld on %s)",
+                 (long long)period, (long long)latest, day);
+    }
+    return GLCI_REJECT_FUTURE;
 }

@@ -58,12 +58,25 @@ typedef struct {
                                green, as bad as red is red (glci_analysis.h) */
 } glci_indicator_t;
 
+/* Which reporting-cycle keys a framework file sets: only those enter its
+ * hash, so a file without them keeps the hash it had before they existed. */
+#define GLCI_CYCLE_CADENCE 0x1u
+#define GLCI_CYCLE_DUE     0x2u
+#define GLCI_CYCLE_FUTURE  0x4u
+
 typedef struct glci_framework {
     char *id, *version;
     double min_coverage;            /* default 0.8 */
     int32_t carry_forward;          /* default 2 */
     glci_aggregation_t aggregation; /* default arithmetic */
     int32_t first_period, last_period;  /* default 2000, 2100 */
+    /* The reporting cycle (SPEC §7, docs/CYCLE.md). */
+    int32_t cadence;                /* years between rounds; default 1 */
+    int32_t due_month, due_day;     /* a round for P is due on this day of
+                                       year P + 1; default 03-31 */
+    int32_t future_periods;         /* periods after the current UTC year a
+                                       value may name; default 0 */
+    unsigned cycle_set;             /* GLCI_CYCLE_* the file sets (hashed) */
     uint32_t n_areas, n_focus, n_ind;
     glci_area_t *areas;
     glci_focus_t *focus;
@@ -119,6 +132,21 @@ glci_reject_t glci_framework_check(const glci_framework_t *fw,
                                    const char *indicator, int64_t period,
                                    double value, uint32_t *ind,
                                    char *msg, size_t msglen);
+
+/* The indicator and period of an observation without its value: the
+ * checks of glci_framework_check that a retraction (which has no value)
+ * must pass. Same returns and messages. */
+glci_reject_t glci_framework_check_key(const glci_framework_t *fw, const char *indicator,
+                                       int64_t period, uint32_t *ind, char *msg,
+                                       size_t msglen);
+
+/* The future rule (SPEC §7): a period later than the UTC year of `now`
+ * (Unix seconds; the store passes the ingest's receive time) plus
+ * future_periods is GLCI_REJECT_FUTURE with "period 2027 is in the future
+ * (at most 2026 on 2026-12-01)" in msg (may be NULL); else NONE. Asked
+ * after glci_framework_check, which judges the framework's own range. */
+glci_reject_t glci_framework_check_future(const glci_framework_t *fw, int64_t period,
+                                          int64_t now, char *msg, size_t msglen);
 
 /* ---- Results ----------------------------------------------------------
  *
@@ -199,6 +227,16 @@ void glci_index_affected(const glci_framework_t *fw, int32_t p,
 int glci_index_apply(const glci_framework_t *fw, glci_result_t *r,
                      uint32_t ind, int32_t p, double v);
 
+/* Retraction path: sets the slot of indicator ind of r to the observation
+ * (p, v) when has is 1, or empties it when has is 0, whatever it held, and
+ * recomputes only indicator -> focus area -> area -> index. The caller
+ * gives what glci_index_full's lookup would find among the city's current
+ * observations after the retraction: the greatest period p in [P -
+ * carry_forward, P] (P = r->period). Returns 1 if r changed, 0 if not. With
+ * glci_index_apply for the values, r equals glci_index_full bit for bit. */
+int glci_index_reset(const glci_framework_t *fw, glci_result_t *r, uint32_t ind, int has,
+                     int32_t p, double v);
+
 /* A hint, no effect on results: starts loading the memory that
  * glci_index_apply(fw, r, ind, ...) will read and write (the header, the
  * area nodes, the focus nodes of the indicator's area and the slots of its
@@ -233,5 +271,96 @@ uint32_t glci_rank_at(size_t pos, double score, double prev_score, uint32_t prev
 
 /* Ranks for n scores already in rank order (glci_rank_at for each). */
 void glci_rank_assign(const double *sorted_desc, size_t n, uint32_t *ranks);
+
+/* ---- The reporting cycle (SPEC §7; glci_cycle.c) -------------------------
+ *
+ * Rounds: period P is a round when (P - first_period) is a multiple of
+ * cadence; the round of P is due on due_month-due_day of year P + 1 and
+ * overdue once that day has ended (UTC). The current round is the latest
+ * round whose year has ended: the latest round P <= UTC year - 1. */
+
+/* The UTC calendar year of Unix seconds t. */
+int32_t glci_utc_year(int64_t t);
+
+/* 1 if P is a round of fw (and within its periods). */
+int glci_round_is(const glci_framework_t *fw, int32_t P);
+
+/* The current round at Unix time now into *P: 0, or GLCI_INDEX_EINVAL when
+ * no round of the framework's periods has ended yet. */
+int glci_round_current(const glci_framework_t *fw, int64_t now, int32_t *P);
+
+/* Unix seconds of 00:00:00 UTC of the day the round of P is due. */
+int64_t glci_round_due(const glci_framework_t *fw, int32_t P);
+
+/* "2026-03-31": the due day of P's round (buf at least 11 bytes). */
+void glci_round_due_text(const glci_framework_t *fw, int32_t P, char *buf, size_t len);
+
+/* 1 once the due day of P's round has ended at Unix time now. */
+int glci_round_past_due(const glci_framework_t *fw, int32_t P, int64_t now);
+
+typedef enum {
+    GLCI_ROUND_MISSING = 0,     /* no value of P itself */
+    GLCI_ROUND_PARTIAL = 1,     /* some indicators have a value of P */
+    GLCI_ROUND_COMPLETE = 2     /* every indicator has a value of P, none carried */
+} glci_round_status_t;
+
+/* "missing", "partial", "complete". */
+const char *glci_round_status_str(glci_round_status_t s);
+
+/* A city's status for round P from its result of P (NULL when it has
+ * none): how many indicators hold a value of P itself (carried ones do not
+ * count) into *reported (may be NULL). */
+glci_round_status_t glci_round_status(const glci_framework_t *fw, const glci_result_t *r,
+                                      uint32_t *reported);
+
+/* ---- The default period (SPEC §7; glci_cycle.c) ---------------------------
+ *
+ * The one rule every command that defaults a period follows: the latest
+ * period in which at least half of the active cities have a reported index
+ * (an index and at least one value of the period itself: an index carried
+ * whole from earlier periods is not a report for it), else the latest in
+ * which any city has one, else the latest period with data. */
+
+typedef enum {
+    GLCI_PERIOD_GIVEN = 0,      /* the caller named it (--period) */
+    GLCI_PERIOD_HALF,           /* half of the active cities have a reported index */
+    GLCI_PERIOD_ANY_INDEX,      /* no period reaches half: the latest with any */
+    GLCI_PERIOD_LATEST_DATA,    /* no reported index at all: the latest with data */
+    GLCI_PERIOD_EDITION         /* the period an edition was published for */
+} glci_period_rule_t;
+
+/* What the rule is told about one candidate period. */
+typedef struct {
+    int32_t period;
+    uint32_t active_indexed;    /* active cities with a reported index */
+    uint32_t indexed;           /* cities (active or not) with a reported index */
+} glci_period_count_t;
+
+typedef struct {
+    int32_t period;
+    glci_period_rule_t rule;
+    uint32_t active_indexed, n_active;   /* of the chosen period */
+} glci_period_choice_t;
+
+/* 1 if a result of period r->period counts for the rule: an index and at
+ * least one value of the period itself. */
+int glci_result_reported(const glci_framework_t *fw, const glci_result_t *r);
+
+/* 1 once the period counted as c settles the choice: stop offering more. */
+int glci_period_half(const glci_period_count_t *c, uint32_t n_active);
+
+/* The choice from counts of candidate periods in descending order (each a
+ * period with data), n_active active cities; *out. GLCI_INDEX_EINVAL when
+ * n is 0 (no data). */
+int glci_period_choose(const glci_period_count_t *counts, size_t n, uint32_t n_active,
+                       glci_period_choice_t *out);
+
+/* One line for people naming the rule of a choice: "period 2025: the latest
+ * in which at least half of the active cities (4 of 6) have an index". */
+void glci_period_rule_text(const glci_period_choice_t *c, char *buf, size_t len);
+
+/* The same as a short word for JSON: "given", "half_of_active",
+ * "latest_with_index", "latest_with_data", "edition". */
+const char *glci_period_rule_str(glci_period_rule_t rule);
 
 #endif

@@ -23,6 +23,7 @@
 const char *const glci_store_db_names[S_DB_COUNT] = {
     "meta", "cities", "keys", "streams", "batches", "obs", "history",
     "results", "rank", "periods", "rejects", "city_rejects", "invites", "refused",
+    "editions", "edition_rows",
 };
 
 const char *glci_store_strerror(int code)
@@ -132,6 +133,22 @@ size_t glci_store_rank_key(unsigned char *k, int32_t period, double index, const
     return 12 + n;
 }
 
+int glci_store_city_decode(const MDB_val *v, s_cityrec_t *out)
+{
+    if (v->mv_size == sizeof *out) {
+        memcpy(out, v->mv_data, sizeof *out);
+    } else if (v->mv_size == S_CITYREC_V1_SIZE) {
+        memset(out, 0, sizeof *out);
+        memcpy(out, v->mv_data, S_CITYREC_V1_SIZE);
+        out->last_change = out->last_seen;
+    } else {
+        return GLCI_STORE_ECORRUPT;
+    }
+    out->name[sizeof out->name - 1] = 0;
+    out->country[sizeof out->country - 1] = 0;
+    return 0;
+}
+
 int glci_store_city_get(glci_store_t *st, MDB_txn *txn, const char *id, s_cityrec_t *out)
 {
     MDB_val k = {strlen(id), (void *)id}, v;
@@ -144,11 +161,64 @@ int glci_store_city_get(glci_store_t *st, MDB_txn *txn, const char *id, s_cityre
         return GLCI_STORE_ENOCITY;
     if (rc != 0)
         return glci_store_code(rc);
-    if (v.mv_size != sizeof *out)
+    return glci_store_city_decode(&v, out);
+}
+
+/* The next NUL-terminated string of p[*at..n) into *out; -1 if none. */
+static int s_str_at(const char *p, size_t n, size_t *at, const char **out)
+{
+    const char *end = *at < n ? memchr(p + *at, 0, n - *at) : NULL;
+    if (!end)
+        return -1;
+    *out = p + *at;
+    *at = (size_t)(end - p) + 1;
+    return 0;
+}
+
+int glci_store_hist_decode(const MDB_val *v, s_hist_t *out)
+{
+    const char *p = v->mv_data;
+    memset(out, 0, sizeof *out);
+    if (v->mv_size < sizeof out->h + 1)
         return GLCI_STORE_ECORRUPT;
-    memcpy(out, v.mv_data, sizeof *out);
-    out->name[sizeof out->name - 1] = 0;
-    out->country[sizeof out->country - 1] = 0;
+    memcpy(&out->h, p, sizeof out->h);
+    size_t at = sizeof out->h + out->h.source_len;
+    if (at >= v->mv_size || p[at] != 0)
+        return GLCI_STORE_ECORRUPT;
+    out->source = p + sizeof out->h;
+    out->op = out->sudo = out->reason = "";
+    at++;
+    if (at == v->mv_size)
+        return 0;               /* a value delivered by an agent */
+    out->flags = (unsigned char)p[at++];
+    if (out->flags & ~(S_HIST_RETRACT | S_HIST_OPERATOR))
+        return GLCI_STORE_ECORRUPT;
+    if (out->flags & S_HIST_OPERATOR) {
+        if (s_str_at(p, v->mv_size, &at, &out->op) != 0 ||
+            s_str_at(p, v->mv_size, &at, &out->sudo) != 0 ||
+            s_str_at(p, v->mv_size, &at, &out->reason) != 0)
+            return GLCI_STORE_ECORRUPT;
+    }
+    return at == v->mv_size ? 0 : GLCI_STORE_ECORRUPT;
+}
+
+int glci_store_now(glci_store_t *st, MDB_txn *txn, int64_t now, int64_t *out)
+{
+    uint64_t last = 0;
+    int rc = glci_store_meta_u64(st, txn, "last_receive", &last);
+    if (rc != 0)
+        return rc;
+    *out = (int64_t)last > now ? (int64_t)last : now;
+    return 0;
+}
+
+int glci_store_receive_time(glci_store_t *st, MDB_txn *txn, int64_t now, int64_t *out)
+{
+    uint64_t sealed = 0;
+    int rc = glci_store_meta_u64(st, txn, "sealed_until", &sealed);
+    if (rc != 0)
+        return rc;
+    *out = sealed && now <= (int64_t)sealed ? (int64_t)sealed + 1 : now;
     return 0;
 }
 
@@ -346,6 +416,139 @@ out:
     return rc;
 }
 
+static int s_city_put(glci_store_t *st, MDB_txn *txn, const char *id, const s_cityrec_t *rec);
+
+/* The rank view's entries get their flags byte (glci_store_rank_val), read
+ * from each entry's result; collected first, as the city records are. */
+static int s_upgrade_rank(glci_store_t *st, MDB_txn *txn)
+{
+    typedef struct {
+        unsigned char key[12 + GLCI_CITY_ID_MAX];
+        size_t klen;
+        unsigned char val[9 + S_CITYZ_MAX];
+        size_t vlen;
+    } s_rk_t;
+    s_rk_t *e = NULL;
+    size_t n = 0, cap = 0;
+    glci_result_t *r = glci_xmalloc(st->rsize);
+    MDB_cursor *cur;
+    MDB_val k, d;
+    int rc = mdb_cursor_open(txn, st->dbi[S_DB_RANK], &cur);
+    if (rc != 0) {
+        free(r);
+        return rc;
+    }
+    for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        double cov;
+        const char *city;
+        int reported;
+        if (k.mv_size < 13 || k.mv_size > 12 + GLCI_CITY_ID_MAX ||
+            glci_store_rank_val_decode(&d, &cov, &city, &reported) != 0) {
+            rc = GLCI_STORE_ECORRUPT;
+            break;
+        }
+        if (reported >= 0)
+            continue;
+        unsigned char rk[S_CITYZ_MAX + 4];
+        MDB_val key = {glci_store_result_key(rk, city, glci_bei32_get(k.mv_data)), rk}, rd;
+        if ((rc = mdb_get(txn, st->dbi[S_DB_RESULTS], &key, &rd)) != 0 ||
+            rd.mv_size != st->rsize) {
+            rc = rc ? rc : GLCI_STORE_ECORRUPT;
+            break;
+        }
+        memcpy(r, rd.mv_data, st->rsize);
+        if (n == cap) {
+            cap = cap ? 2 * cap : 256;
+            e = glci_xrealloc(e, cap * sizeof *e);
+        }
+        memcpy(e[n].key, k.mv_data, k.mv_size);
+        e[n].klen = k.mv_size;
+        e[n].vlen = glci_store_rank_val(e[n].val, cov, city, glci_result_reported(st->fw, r));
+        n++;
+    }
+    mdb_cursor_close(cur);
+    if (rc == MDB_NOTFOUND)
+        rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        MDB_val key = {e[i].klen, e[i].key}, val = {e[i].vlen, e[i].val};
+        rc = mdb_put(txn, st->dbi[S_DB_RANK], &key, &val, 0);
+    }
+    free(e);
+    free(r);
+    return rc;
+}
+
+/* Schema 1 -> 2 in one transaction: every city record rewritten in the
+ * longer form (added 0: unknown; last_change: its last batch, which no
+ * receive time of its history exceeds), the rank view's entries with their
+ * flags byte, the new number. (The editions' databases are added ones,
+ * made by s_open_added.) */
+static int s_upgrade_txn(MDB_txn *txn, void *vctx)
+{
+    glci_store_t *st = vctx;
+    MDB_cursor *cur;
+    MDB_val k, d;
+    unsigned char b[4];
+    int rc;
+
+    /* Read every record first: a record that grows moves, and the key a
+     * cursor hands out points into the page it leaves. */
+    typedef struct {
+        char id[GLCI_CITY_ID_MAX + 1];
+        s_cityrec_t rec;
+    } s_up_t;
+    s_up_t *up = NULL;
+    size_t n = 0, cap = 0;
+    if ((rc = mdb_cursor_open(txn, st->dbi[S_DB_CITIES], &cur)) != 0)
+        return rc;
+    for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        if (d.mv_size == sizeof(s_cityrec_t))
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 64;
+            up = glci_xrealloc(up, cap * sizeof *up);
+        }
+        if (k.mv_size == 0 || k.mv_size > GLCI_CITY_ID_MAX ||
+            (rc = glci_store_city_decode(&d, &up[n].rec)) != 0) {
+            rc = GLCI_STORE_ECORRUPT;
+            break;
+        }
+        memcpy(up[n].id, k.mv_data, k.mv_size);
+        up[n].id[k.mv_size] = 0;
+        n++;
+    }
+    mdb_cursor_close(cur);
+    if (rc == MDB_NOTFOUND)
+        rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = s_city_put(st, txn, up[i].id, &up[i].rec);
+    free(up);
+    if (rc == 0)
+        rc = s_upgrade_rank(st, txn);
+    if (rc != 0)
+        return rc;
+    glci_be32_put(b, GLCI_STORE_SCHEMA);
+    return s_meta_put(st, txn, "schema", b, 4);
+}
+
+/* A schema-1 store opened for writing is upgraded; one opened read-only
+ * is read as it is. */
+static int s_upgrade(glci_store_t *st, int rdonly, char *err, size_t errlen)
+{
+    if (st->schema >= 2 || rdonly)
+        return 0;
+    int rc = glci_store_code(glci_mdb_write(st->mdb, s_upgrade_txn, st));
+    if (rc != 0) {
+        s_msg(err, errlen, "%s: cannot upgrade the store to schema %u: %s", st->dir,
+              GLCI_STORE_SCHEMA, glci_store_strerror(rc));
+        return rc;
+    }
+    st->schema = GLCI_STORE_SCHEMA;
+    return 0;
+}
+
 /* The databases added after the first release: opened when present;
  * created by a writable open of an older store (a one-time write
  * transaction); on a read-only open of one, absent (has_db 0: readers see
@@ -365,7 +568,7 @@ static int s_open_added(glci_store_t *st, unsigned flags, char *err, size_t errl
     }
     if (rc != MDB_NOTFOUND) {
         rc = glci_store_code(rc);
-        s_msg(err, errlen, "%s: cannot open the enrolment databases: %s", st->dir,
+        s_msg(err, errlen, "%s: cannot open the databases added after the first release: %s", st->dir,
               glci_store_strerror(rc));
         return rc;
     }
@@ -415,6 +618,9 @@ int glci_store_open(const char *dir, const glci_store_opts_t *opts,
     rc = s_load_header(st, err, errlen);
     if (rc != 0)
         goto fail;
+    rc = s_upgrade(st, (flags & GLCI_MDB_RDONLY) != 0, err, errlen);
+    if (rc != 0)
+        goto fail;
     *out = st;
     return 0;
 fail:
@@ -443,6 +649,21 @@ int glci_store_reader_check(glci_store_t *st)
     int dead = 0;
     int rc = glci_store_code(glci_mdb_reader_check(st->mdb, &dead));
     return rc != 0 ? rc : dead;
+}
+
+int glci_store_space(glci_store_t *st, glci_store_space_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->used_bytes = glci_mdb_used_bytes(st->mdb);
+    out->map_bytes = glci_mdb_map_size(st->mdb);
+    out->map_max_bytes = glci_mdb_map_max(st->mdb);
+    mdb_filehandle_t fd;
+    struct stat sb;
+    if (mdb_env_get_fd(glci_mdb_env(st->mdb), &fd) != 0 || fstat(fd, &sb) != 0)
+        return GLCI_STORE_EIO;
+    out->file_bytes = (uint64_t)sb.st_size;
+    out->linked = sb.st_nlink > 0;
+    return 0;
 }
 
 /* ---- Cities -------------------------------------------------------------- */
@@ -572,6 +793,9 @@ static int s_admin_txn(MDB_txn *txn, void *vctx)
         rec.active = 1;
         snprintf(rec.name, sizeof rec.name, "%s", c->name);
         memcpy(rec.country, c->country, 3);
+        /* When it joined: an edition of an earlier time never holds it. */
+        if ((rc = glci_store_receive_time(st, txn, (int64_t)time(NULL), &rec.added)) != 0)
+            return rc;
     } else if (rc != 0) {
         return rc;
     }

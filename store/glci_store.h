@@ -88,6 +88,21 @@ const glci_framework_t *glci_store_framework(const glci_store_t *st);
  * Returns the number cleared or a negative code. */
 int glci_store_reader_check(glci_store_t *st);
 
+/* The space the store takes, for a writer's metrics and health: cheap (no
+ * transaction; LMDB's environment info and an fstat), to be called by the
+ * thread that writes, between its transactions. */
+typedef struct {
+    uint64_t used_bytes;      /* LMDB's high-water mark (as glci_view_status) */
+    uint64_t map_bytes;       /* the map as this handle has it now */
+    uint64_t map_max_bytes;   /* the bound it never grows past */
+    uint64_t file_bytes;      /* data.mdb on disk */
+    int linked;               /* 0 when data.mdb was removed under the open store */
+} glci_store_space_t;
+
+/* Fills *out. Returns 0, or EIO when the data file cannot be looked at
+ * (*out then holds what could be read). */
+int glci_store_space(glci_store_t *st, glci_store_space_t *out);
+
 /* ---- Cities (admin; each call is one write transaction) --------------- */
 
 /* City ids: GLCI_CITY_ID_MAX (glci_limits.h) bytes of [a-z0-9][a-z0-9._-]*. */
@@ -104,6 +119,8 @@ typedef struct {
     uint64_t batches;
     int64_t last_seen;        /* Unix seconds of the last batch; 0 never */
     uint32_t n_keys;          /* registered public keys */
+    int64_t added;            /* Unix seconds it was registered; 0 when it was
+                                 registered before stores recorded it */
 } glci_city_t;
 
 /* 1 if id is a valid city id. */
@@ -474,12 +491,17 @@ int glci_view_result(glci_view_t *v, const char *city, int32_t period,
 
 typedef struct {
     int32_t period;
-    double value;
+    double value;             /* 0 for a retraction */
     int64_t received;         /* Unix seconds */
     int64_t observed_at;      /* 0 unknown */
     const char *source;       /* "" when none; valid until the view ends */
-    uint64_t stream, seq;     /* the batch that brought it */
+    uint64_t stream, seq;     /* the batch that brought it; 0, 0 from an operator */
     int current;              /* 1 if it is the current value of its period */
+    int retracted;            /* a retraction (a revision without a value) */
+    int by_operator;          /* written by glci correct / retract: */
+    const char *op;           /*   the operator's name ("" otherwise) */
+    const char *sudo_user;    /*   SUDO_USER when it was set ("" otherwise) */
+    const char *reason;       /*   why ("" otherwise) */
 } glci_history_row_t;
 
 /* Every applied value of (city, indicator), oldest first. ENOCITY,
@@ -505,11 +527,177 @@ typedef struct {
 int glci_view_rejects(glci_view_t *v, const char *city, size_t limit,
                       int (*fn)(void *ctx, const glci_reject_row_t *row), void *ctx);
 
+/* ---- Corrections by operators (SPEC §7) ---------------------------------- */
+
+/* Bytes of an operator's name and of a SUDO_USER kept with a correction,
+ * and of its reason (1 to GLCI_REASON_MAX bytes of printable UTF-8). */
+#define GLCI_OPERATOR_MAX 64
+#define GLCI_REASON_MAX 200
+
+typedef struct {
+    const char *city, *indicator;
+    int64_t period;
+    int retract;              /* 1: withdraw the current value; 0: set value */
+    double value;
+    const char *op;           /* the effective user's name, as the OS gives it */
+    const char *sudo_user;    /* SUDO_USER, or NULL */
+    const char *reason;
+} glci_correction_t;
+
+typedef struct {
+    int had;                  /* a value was current before */
+    double before;            /* that value */
+    int64_t received;         /* the time recorded for the correction */
+} glci_correction_result_t;
+
+/* Applies one correction in ONE durable write transaction, exactly as an
+ * agent's value or retraction is applied (history with who and why, the
+ * current value, the index results of the affected periods incrementally,
+ * the rank view, counters), while the collector may be writing too. The
+ * value is judged like an agent's (shape, framework, future periods at
+ * `now`). res (may be NULL) says what was current. Returns 0; ENOCITY
+ * (unknown city); EINVAL (unknown indicator, a value or period the
+ * framework refuses, a period in the future, an empty, over-long or
+ * non-UTF-8 reason or name); ENODATA (a retraction with no current value);
+ * ERDONLY; ENOSPC. err gets the line naming what is wrong. */
+int glci_store_correct(glci_store_t *st, const glci_correction_t *c, int64_t now,
+                       glci_correction_result_t *res, char *err, size_t errlen);
+
+/* ---- The reporting cycle (SPEC §7; glci_store_cycle.c) ------------------- */
+
+/* One city's status for round P. Pointers are valid during the callback. */
+typedef struct {
+    const glci_city_t *city;
+    glci_round_status_t status;
+    uint32_t reported;        /* indicators with a value of P itself */
+    const uint32_t *missing;  /* the others, framework order */
+    uint32_t n_missing;
+    const glci_result_t *result;   /* its result of P (aligned), NULL if none */
+} glci_round_row_t;
+
+/* Calls fn for every city (id order) with its status for period P (the
+ * rule of glci_round_status). Stops at fn's non-zero value and returns it;
+ * else 0, ECORRUPT, EIO. */
+int glci_view_round(glci_view_t *v, int32_t period,
+                    int (*fn)(void *ctx, const glci_round_row_t *row), void *ctx);
+
+/* The default period of the live store (glci_period_choose over the
+ * periods with data, latest first, counting from the stored results).
+ * ENODATA on a store without data. */
+int glci_view_default_period(glci_view_t *v, glci_period_choice_t *out);
+
+/* "Now" for as-of purposes: now, or the latest receive time the store
+ * recorded when that is later (a write in the second of an edition is
+ * recorded after it: docs/CYCLE.md). As of the result, the store is its
+ * live state. 0 or a code. */
+int glci_view_now(glci_view_t *v, int64_t now, int64_t *out);
+
+/* ---- Snapshots: a period's table as of a time, or as published ---------- */
+
+typedef struct {
+    char city[GLCI_CITY_ID_MAX + 1];
+    glci_result_t *result;    /* glci_result_size bytes, owned */
+    uint32_t rank;            /* by the index; 0 unranked */
+} glci_snapshot_row_t;
+
+typedef struct {
+    int32_t period;
+    size_t n, n_ranked;
+    glci_snapshot_row_t *rows;    /* ranked first in rank order, then the
+                                     unranked by id */
+} glci_snapshot_t;
+
+/* Frees the rows and zeroes s; accepts a zeroed snapshot. */
+void glci_snapshot_release(glci_snapshot_t *s);
+
+/* The row of city, or NULL. */
+const glci_snapshot_row_t *glci_snapshot_find(const glci_snapshot_t *s, const char *city);
+
+/* The league table of a snapshot by `by`, walked like glci_view_league
+ * (the same rule, rows, limit, flags and counts; row strings live as long
+ * as the snapshot). 0, EINVAL (which out of range), or fn's value. */
+int glci_snapshot_league(const glci_framework_t *fw, const glci_snapshot_t *s,
+                         glci_rank_by_t by, uint32_t which, size_t limit, unsigned flags,
+                         int (*fn)(void *ctx, const glci_rank_row_t *row), void *ctx,
+                         glci_league_counts_t *counts);
+
+/* Recomputes period P as the store held it at Unix time as_of: from the
+ * history entries received up to as_of (in the order they were applied;
+ * a retraction withdraws at its time), with the engine's full path, for
+ * every city registered by then (revoked cities included: their data
+ * stays). A city whose history has no entry received after as_of gets its
+ * stored result, which verify proves equal to that recomputation. *out is
+ * the caller's (glci_snapshot_release). 0, ECORRUPT, EIO. */
+int glci_view_asof(glci_view_t *v, int32_t period, int64_t as_of, glci_snapshot_t *out);
+
+/* The default period as of as_of: glci_period_choose over the periods with
+ * data then, from the same recomputation. ENODATA if there was none. */
+int glci_view_asof_default_period(glci_view_t *v, int64_t as_of, glci_period_choice_t *out);
+
+/* ---- Editions (glci_store_edition.c) ---------------------------------------
+ *
+ * A published league table: every city's result of one period as the store
+ * held it at an as-of time (glci_view_asof), its rank, and the framework
+ * hash, written once under a name and never changed. */
+
+/* Names: 1 to GLCI_EDITION_NAME_MAX bytes of [A-Za-z0-9._-], starting with a
+ * letter or digit. */
+#define GLCI_EDITION_NAME_MAX 63
+
+typedef struct {
+    char name[GLCI_EDITION_NAME_MAX + 1];
+    int32_t period;
+    int64_t as_of;            /* what it froze: the store at this time */
+    int64_t published;        /* when it was written */
+    size_t n_rows, n_ranked;
+    unsigned char fw_hash[32];
+    char fw_hash_hex[65];
+    char by[GLCI_OPERATOR_MAX + 1];         /* who published it */
+    char sudo_user[GLCI_OPERATOR_MAX + 1];  /* "" when not through sudo */
+} glci_edition_t;
+
+/* 0 if name is a valid edition name, else EINVAL with the line in err. */
+int glci_edition_name_check(const char *name, char *err, size_t errlen);
+
+typedef struct {
+    const char *name;
+    int32_t period;           /* 0: the default period as of as_of */
+    int64_t as_of;            /* at most the store's now (glci_view_now) */
+    int as_of_now;            /* as_of is "now": the store's now (glci_view_now),
+                                 which includes every write committed before */
+    const char *op, *sudo_user;   /* who publishes (sudo_user may be NULL) */
+} glci_edition_spec_t;
+
+/* Publishes an edition in ONE durable write transaction: the as-of
+ * recomputation of the period at spec->as_of, computed inside the
+ * transaction, with its ranks and the framework hash. From then on no
+ * write is recorded as received at or before as_of, so the edition stays
+ * equal to its recomputation. *out (may be NULL) describes it. EEXIST (the
+ * name is taken: nothing changes), EINVAL (bad name, as_of after the
+ * store's now, a period outside the framework), ENODATA (no result of the period as of
+ * then), ERDONLY, ENOSPC; err names it. */
+int glci_store_edition_publish(glci_store_t *st, const glci_edition_spec_t *spec, int64_t now,
+                               glci_edition_t *out, char *err, size_t errlen);
+
+/* The edition called name into *out. ENOENT if there is none. */
+int glci_view_edition(glci_view_t *v, const char *name, glci_edition_t *out);
+
+/* Calls fn for every edition (name order); stops at fn's non-zero value. */
+int glci_view_editions(glci_view_t *v, int (*fn)(void *ctx, const glci_edition_t *e),
+                       void *ctx);
+
+/* The rows of edition name as a snapshot (*out, the caller's). ENOENT,
+ * ECORRUPT. */
+int glci_view_edition_rows(glci_view_t *v, const char *name, glci_snapshot_t *out);
+
 /* ---- Verify and backup ------------------------------------------------- */
 
 /* Recomputes every (city, period) result from the stored observations with
  * the engine's full path and compares it bit for bit with the stored
- * result, and the rank view with the results. fn (may be NULL) receives one
+ * result, and the rank view with the results; checks that history and the
+ * current values agree (a retraction leaves no current value, and follows
+ * a value); and recomputes every edition as of its time, never from a
+ * stored result, comparing each row bit for bit. fn (may be NULL) receives one
  * line per difference. Returns 0 if none, EVERIFY if any (count in
  * *n_diffs), another code on failure. */
 int glci_store_verify(glci_store_t *st,

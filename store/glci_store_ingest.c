@@ -20,7 +20,17 @@
  *      its rank-view entry moved only if its index or coverage changed.
  *   5. Period counts, stream marks, city records, store counters.
  * The whole body is a callback of glci_mdb_write: on MDB_MAP_FULL it is
- * run again from scratch, so it resets all its scratch state on entry. */
+ * run again from scratch, so it resets all its scratch state on entry.
+ *
+ * Retractions (SPEC §7) take the same path: in step 1 a retraction must
+ * find a current value (the stored one, or one of an earlier item of the
+ * group: the pending table, kept only for groups that hold a retraction),
+ * else it is rejected; in step 3 a retraction that wins its key deletes
+ * the stored value and asks each affected result to reset the slot from
+ * the values that remain (glci_index_reset), which in step 4 empties a
+ * result whose last value went. An operator's correction (glci_store_correct)
+ * is one more work item, judged like an agent's, in a transaction of its
+ * own: steps 2 to 5 are shared (s_apply, s_finish). */
 #include "glci_store_int.h"
 
 #include <assert.h>
@@ -31,6 +41,7 @@
 #include <string.h>
 
 #include "glci_alloc.h"
+#include "glci_text.h"
 #include "glci_utf8.h"
 
 typedef struct {
@@ -55,6 +66,8 @@ typedef struct {
     double value;
     uint64_t hist_no;
     uint32_t batch, obs;
+    int retract;              /* a revision without a value */
+    const glci_correction_t *op;   /* an operator's correction, else NULL */
 } s_work_t;
 
 typedef struct {
@@ -63,19 +76,41 @@ typedef struct {
     uint32_t ind;
     int32_t p;
     double v;
+    int reset;                /* re-read the slot from the stored values */
 } s_upd_t;
 
 typedef struct {
     int32_t period;
-    uint64_t delta;
+    int64_t delta;
 } s_pdelta_t;
+
+/* The state an earlier item of this group left (city, indicator, period)
+ * in, for judging a later retraction of it. */
+typedef struct {
+    uint32_t city, ind;
+    int32_t period;
+    uint8_t used, has_value;
+} s_pend_t;
+
+/* The store counters a transaction moves. */
+typedef struct {
+    uint64_t n_obs, n_hist, n_rej, n_bat, next_rej;
+    int any_applied;
+} s_counts_t;
 
 typedef struct {
     glci_store_t *st;
     const glci_batch_t *batches;
     size_t n;
     int64_t now;
+    int64_t recv;             /* the receive time recorded (glci_store_receive_time) */
     glci_batch_result_t *results;
+    const glci_correction_t *corr;     /* glci_store_correct: the one correction */
+    glci_correction_result_t corr_res;
+    char *err;
+    size_t errlen;
+    s_pend_t *pend;           /* open addressing; NULL when the group has no retraction */
+    size_t pend_mask;
 
     s_tcity_t *cities;
     size_t n_cities, cap_cities;
@@ -198,7 +233,7 @@ static void s_hash_batch(const glci_batch_t *b, unsigned char out[GLCI_STORE_HAS
         glci_be64_put(buf + 24, ((uint64_t)il << 32) | sl);
         buf[32] = (unsigned char)(o->indicator != NULL);
         buf[33] = (unsigned char)((o->has_period ? 1 : 0) | (o->has_value ? 2 : 0) |
-                                  (o->source ? 4 : 0));
+                                  (o->source ? 4 : 0) | (o->retract ? 8 : 0));
         crypto_generichash_update(&h, buf, sizeof buf);
         if (il)
             crypto_generichash_update(&h, (const unsigned char *)o->indicator, il);
@@ -254,8 +289,8 @@ static int s_hash_differs(s_ingest_t *g, MDB_txn *txn, const glci_batch_t *b)
  * framework (glci_framework_check). GLCI_REJECT_NONE and *ind, or a reason
  * + msg. Everything written into msg is printable, valid UTF-8: the
  * indicator as received is named only escaped (glci_utf8_escape). */
-static glci_reject_t s_check(const glci_framework_t *fw, const glci_obs_t *o, uint32_t *ind,
-                             char *msg, size_t msglen)
+static glci_reject_t s_check(const glci_framework_t *fw, const glci_obs_t *o, int64_t recv,
+                             uint32_t *ind, char *msg, size_t msglen)
 {
     char shape[GLCI_REJECT_MESSAGE_MAX + 1];
     glci_reject_t why = glci_obs_check(o, shape, sizeof shape);
@@ -273,7 +308,100 @@ static glci_reject_t s_check(const glci_framework_t *fw, const glci_obs_t *o, ui
         return why;
     }
     msg[0] = 0;
-    return glci_framework_check(fw, o->indicator, o->period, o->value, ind, msg, msglen);
+    why = o->retract ? glci_framework_check_key(fw, o->indicator, o->period, ind, msg, msglen)
+                     : glci_framework_check(fw, o->indicator, o->period, o->value, ind, msg,
+                                            msglen);
+    if (why != GLCI_REJECT_NONE)
+        return why;
+    return glci_framework_check_future(fw, o->period, recv, msg, msglen);
+}
+
+/* ---- the pending table: what earlier items of the group left ------------ */
+
+static uint64_t s_pend_hash(uint32_t city, uint32_t ind, int32_t period)
+{
+    uint64_t h = ((uint64_t)city << 40) ^ ((uint64_t)ind << 20) ^ (uint32_t)period;
+    h *= 0x9E3779B97F4A7C15ull;
+    return h ^ (h >> 31);
+}
+
+static s_pend_t *s_pend_slot(s_ingest_t *g, uint32_t city, uint32_t ind, int32_t period)
+{
+    for (size_t h = s_pend_hash(city, ind, period) & g->pend_mask;; h = (h + 1) & g->pend_mask) {
+        s_pend_t *e = &g->pend[h];
+        if (!e->used || (e->city == city && e->ind == ind && e->period == period))
+            return e;
+    }
+}
+
+static void s_pend_set(s_ingest_t *g, const s_work_t *w)
+{
+    if (!g->pend)
+        return;
+    s_pend_t *e = s_pend_slot(g, w->city, w->ind, w->period);
+    *e = (s_pend_t){.city = w->city, .ind = w->ind, .period = w->period, .used = 1,
+                    .has_value = !w->retract};
+}
+
+/* Sizes the pending table for the group when it holds a retraction (the
+ * only item that asks it); a group without one pays nothing. */
+static void s_pend_init(s_ingest_t *g)
+{
+    size_t total = 0;
+    int any = 0;
+    for (size_t b = 0; b < g->n; b++) {
+        total += g->batches[b].n_obs;
+        for (size_t i = 0; i < g->batches[b].n_obs && !any; i++)
+            any = g->batches[b].obs[i].retract;
+    }
+    free(g->pend);
+    g->pend = NULL;
+    if (!any)
+        return;
+    size_t cap = 16;
+    while (cap < 2 * total + 2)
+        cap *= 2;
+    g->pend = glci_xcalloc(cap, sizeof *g->pend);
+    g->pend_mask = cap - 1;
+}
+
+/* The stored current value of (city, ind, period): *has, *value. */
+static int s_obs_get(s_ingest_t *g, MDB_txn *txn, const char *city, uint32_t ind,
+                     int32_t period, int *has, double *value)
+{
+    unsigned char k[S_CITYZ_MAX + 6];
+    MDB_val key = {glci_store_obs_key(k, city, ind, period), k}, val;
+    int rc = mdb_get(txn, g->st->dbi[S_DB_OBS], &key, &val);
+    *has = 0;
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc != 0)
+        return rc;
+    if (val.mv_size != sizeof(s_obsrec_t))
+        return GLCI_STORE_ECORRUPT;
+    s_obsrec_t o;
+    memcpy(&o, val.mv_data, sizeof o);
+    *has = 1;
+    *value = o.value;
+    return 0;
+}
+
+/* Whether (city, ind, period) has a current value at this point of the
+ * transaction: left by an earlier item, else stored. *value receives it. */
+static int s_current(s_ingest_t *g, MDB_txn *txn, uint32_t city, uint32_t ind, int32_t period,
+                     int *has, double *value)
+{
+    if (g->pend) {
+        const s_pend_t *e = s_pend_slot(g, city, ind, period);
+        if (e->used) {
+            *has = e->has_value;
+            /* the value itself is not kept: only a correction asks for it,
+             * and a correction is alone in its transaction */
+            *value = 0.0;
+            return 0;
+        }
+    }
+    return s_obs_get(g, txn, g->cities[city].id, ind, period, has, value);
 }
 
 /* Writes one rejected observation to the log and the city's reject index;
@@ -302,7 +430,7 @@ static int s_reject_put(s_ingest_t *g, MDB_txn *txn, uint64_t no, const glci_bat
     memset(&rec, 0, sizeof rec);
     rec.period = o->has_period ? o->period : 0;
     rec.value = o->has_value ? o->value : 0.0;
-    rec.received = g->now;
+    rec.received = g->recv;
     rec.stream = b->stream;
     rec.seq = b->seq;
     rec.index = idx;
@@ -397,16 +525,16 @@ static int s_cmp_pd(const void *a, const void *b)
     return x->period < y->period ? -1 : x->period > y->period;
 }
 
-static void s_period_delta(s_ingest_t *g, int32_t period)
+static void s_period_delta(s_ingest_t *g, int32_t period, int64_t delta)
 {
     for (size_t i = 0; i < g->n_pd; i++)
         if (g->pd[i].period == period) {
-            g->pd[i].delta++;
+            g->pd[i].delta += delta;
             return;
         }
     S_GROW(g->pd, g->n_pd, g->cap_pd);
     g->pd[g->n_pd].period = period;
-    g->pd[g->n_pd].delta = 1;
+    g->pd[g->n_pd].delta = delta;
     g->n_pd++;
 }
 
@@ -427,15 +555,23 @@ static int s_write_history(s_ingest_t *g, MDB_txn *txn)
         const glci_batch_t *b = &g->batches[w->batch];
         const glci_obs_t *o = &b->obs[w->obs];
         size_t sl = o->source ? strlen(o->source) : 0;
+        /* The extension (glci_store_int.h): a flags byte for a retraction
+         * or an operator's entry, then the operator's name, sudo user and
+         * reason. A plain value has none. */
+        unsigned flags = (w->retract ? S_HIST_RETRACT : 0u) | (w->op ? S_HIST_OPERATOR : 0u);
+        const char *op = w->op ? w->op->op : "";
+        const char *sudo = w->op && w->op->sudo_user ? w->op->sudo_user : "";
+        const char *why = w->op ? w->op->reason : "";
+        size_t xl = !flags ? 0 : !w->op ? 1 : 1 + strlen(op) + strlen(sudo) + strlen(why) + 3;
         s_histrec_t h;
-        unsigned char *p = s_buf(g, sizeof h + sl + 1);
+        unsigned char *p = s_buf(g, sizeof h + sl + 1 + xl);
         MDB_val key, val;
 
         memset(&h, 0, sizeof h);
         h.period = w->period;
         h.source_len = (uint32_t)sl;
-        h.value = w->value;
-        h.received = g->now;
+        h.value = w->retract ? 0.0 : w->value;
+        h.received = g->recv;
         h.observed_at = o->observed_at;
         h.stream = b->stream;
         h.seq = b->seq;
@@ -445,10 +581,22 @@ static int s_write_history(s_ingest_t *g, MDB_txn *txn)
         if (sl)
             memcpy(p + sizeof h, o->source, sl);
         p[sizeof h + sl] = 0;
+        if (flags) {
+            unsigned char *x = p + sizeof h + sl + 1;
+            *x++ = (unsigned char)flags;
+            if (w->op) {
+                const char *parts[3] = {op, sudo, why};
+                for (int j = 0; j < 3; j++) {
+                    size_t n = strlen(parts[j]) + 1;
+                    memcpy(x, parts[j], n);
+                    x += n;
+                }
+            }
+        }
         key.mv_data = k;
         key.mv_size = glci_store_hist_key(k, g->cities[w->city].id, w->hist_no);
         val.mv_data = p;
-        val.mv_size = sizeof h + sl + 1;
+        val.mv_size = sizeof h + sl + 1 + xl;
         rc = mdb_cursor_put(cur, &key, &val, 0);
     }
     mdb_cursor_close(cur);
@@ -479,15 +627,28 @@ static int s_write_obs(s_ingest_t *g, MDB_txn *txn, uint64_t *n_obs)
 
         key.mv_size = glci_store_obs_key(k, g->cities[w->city].id, w->ind, w->period);
         rc = mdb_cursor_get(cur, &key, &val, MDB_SET);
-        if (rc == MDB_NOTFOUND) {
-            (*n_obs)++;
-            s_period_delta(g, w->period);
-        } else if (rc != 0) {
-            break;
+        if (w->retract) {
+            /* Nothing stored: the value it withdraws came earlier in this
+             * transaction and was never written, nor applied. */
+            if (rc == MDB_NOTFOUND) {
+                rc = 0;
+                continue;
+            }
+            if (rc != 0 || (rc = mdb_cursor_del(cur, 0)) != 0)
+                break;
+            (*n_obs)--;
+            s_period_delta(g, w->period, -1);
+        } else {
+            if (rc == MDB_NOTFOUND) {
+                (*n_obs)++;
+                s_period_delta(g, w->period, 1);
+            } else if (rc != 0) {
+                break;
+            }
+            val.mv_size = sizeof rec;
+            val.mv_data = &rec;
+            rc = mdb_cursor_put(cur, &key, &val, 0);
         }
-        val.mv_size = sizeof rec;
-        val.mv_data = &rec;
-        rc = mdb_cursor_put(cur, &key, &val, 0);
         glci_index_affected(fw, w->period, &first, &last);
         for (int32_t P = first; P <= last; P++) {
             S_GROW(g->upd, g->n_upd, g->cap_upd);
@@ -498,41 +659,75 @@ static int s_write_obs(s_ingest_t *g, MDB_txn *txn, uint64_t *n_obs)
             u->ind = w->ind;
             u->p = w->period;
             u->v = w->value;
+            u->reset = w->retract;
         }
     }
     mdb_cursor_close(cur);
     return rc;
 }
 
+/* The state of a result its rank-view entry reflects. */
+typedef struct {
+    uint32_t has;
+    double index, coverage;
+    int reported;             /* glci_result_reported */
+} s_rank_state_t;
+
+static void s_rank_state(const glci_framework_t *fw, const glci_result_t *r, s_rank_state_t *s)
+{
+    s->has = r->has_index;
+    s->index = r->index;
+    s->coverage = r->coverage;
+    s->reported = glci_result_reported(fw, r);
+}
+
 /* Moves a city's rank-view entry from the old to the new state of its
  * result. */
 static int s_rank_move(s_ingest_t *g, MDB_txn *txn, const char *city, int32_t P,
-                       uint32_t old_has, double old_index, double old_cov,
-                       const glci_result_t *r)
+                       const s_rank_state_t *old, const glci_result_t *r)
 {
     MDB_dbi dbi = g->st->dbi[S_DB_RANK];
     unsigned char k[12 + GLCI_CITY_ID_MAX];
-    unsigned char v[8 + S_CITYZ_MAX];
+    unsigned char v[9 + S_CITYZ_MAX];
     MDB_val key = {0, k}, val;
-    int same_index = old_has && r->has_index &&
-                     memcmp(&old_index, &r->index, sizeof(double)) == 0;
+    int same_index = old->has && r->has_index &&
+                     memcmp(&old->index, &r->index, sizeof(double)) == 0;
     int rc;
 
-    if (old_has && !same_index) {
-        key.mv_size = glci_store_rank_key(k, P, old_index, city);
+    if (old->has && !same_index) {
+        key.mv_size = glci_store_rank_key(k, P, old->index, city);
         rc = mdb_del(txn, dbi, &key, NULL);
         if (rc != 0 && rc != MDB_NOTFOUND)
             return rc;
     }
     if (!r->has_index)
         return 0;
-    if (same_index && memcmp(&old_cov, &r->coverage, sizeof(double)) == 0)
+    int reported = glci_result_reported(g->st->fw, r);
+    if (same_index && memcmp(&old->coverage, &r->coverage, sizeof(double)) == 0 &&
+        reported == old->reported)
         return 0;
     key.mv_size = glci_store_rank_key(k, P, r->index, city);
-    memcpy(v, &r->coverage, 8);
-    val.mv_size = 8 + glci_store_cityz(v + 8, city);
+    val.mv_size = glci_store_rank_val(v, r->coverage, city, reported);
     val.mv_data = v;
     return mdb_put(txn, dbi, &key, &val, 0);
+}
+
+/* What glci_index_full's lookup would find for (city, ind) in period P
+ * among the stored values (which step 3 has already changed): the greatest
+ * period within carry_forward. */
+static int s_fallback(s_ingest_t *g, MDB_txn *txn, const char *city, uint32_t ind, int32_t P,
+                      int *has, int32_t *p, double *v)
+{
+    const glci_framework_t *fw = g->st->fw;
+    *has = 0;
+    for (int32_t q = P; q >= P - fw->carry_forward && q >= fw->first_period; q--) {
+        int rc = s_obs_get(g, txn, city, ind, q, has, v);
+        if (rc != 0 || *has) {
+            *p = q;
+            return rc;
+        }
+    }
+    return 0;
 }
 
 /* Step 4: per (city, period): read, apply all, write once, move rank. */
@@ -570,20 +765,40 @@ static int s_write_results(s_ingest_t *g, MDB_txn *txn)
         } else {
             break;
         }
-        uint32_t old_has = g->r->has_index;
-        double old_index = g->r->index, old_cov = g->r->coverage;
-        for (j = i; j < g->n_upd && g->upd[j].order == u->order && g->upd[j].P == u->P; j++)
-            changed |= glci_index_apply(fw, g->r, g->upd[j].ind, g->upd[j].p, g->upd[j].v);
-        i = j;
-        if (!changed) {
-            rc = 0;
-            continue;
+        int existed = rc == 0;
+        s_rank_state_t old;
+        s_rank_state(fw, g->r, &old);
+        rc = 0;
+        for (j = i; rc == 0 && j < g->n_upd && g->upd[j].order == u->order &&
+                    g->upd[j].P == u->P; j++) {
+            const s_upd_t *x = &g->upd[j];
+            if (!x->reset) {
+                changed |= glci_index_apply(fw, g->r, x->ind, x->p, x->v);
+                continue;
+            }
+            int has = 0;
+            int32_t p = 0;
+            double v = 0.0;
+            rc = s_fallback(g, txn, city, x->ind, x->P, &has, &p, &v);
+            if (rc == 0)
+                changed |= glci_index_reset(fw, g->r, x->ind, has, p, v);
         }
-        val.mv_size = rsize;
-        val.mv_data = g->r;
-        rc = mdb_cursor_put(cur, &key, &val, 0);
+        i = j;
+        if (rc != 0)
+            break;
+        if (!changed)
+            continue;
+        if (g->r->n_values == 0) {
+            /* Its last value was withdrawn: no observation reaches P. */
+            if (existed && (rc = mdb_cursor_del(cur, 0)) != 0)
+                break;
+        } else {
+            val.mv_size = rsize;
+            val.mv_data = g->r;
+            rc = mdb_cursor_put(cur, &key, &val, 0);
+        }
         if (rc == 0)
-            rc = s_rank_move(g, txn, city, u->P, old_has, old_index, old_cov, g->r);
+            rc = s_rank_move(g, txn, city, u->P, &old, g->r);
     }
     mdb_cursor_close(cur);
     return rc;
@@ -606,7 +821,15 @@ static int s_write_periods(s_ingest_t *g, MDB_txn *txn)
             count = glci_be64_get(val.mv_data);
         else if (rc != 0 && rc != MDB_NOTFOUND)
             return rc;
-        glci_be64_put(v, count + g->pd[i].delta);
+        int64_t now_count = (int64_t)count + g->pd[i].delta;
+        if (now_count <= 0) {
+            /* the period's last current value was withdrawn */
+            rc = count ? mdb_del(txn, g->st->dbi[S_DB_PERIODS], &key, NULL) : 0;
+            if (rc != 0)
+                return rc;
+            continue;
+        }
+        glci_be64_put(v, (uint64_t)now_count);
         val.mv_size = 8;
         val.mv_data = v;
         rc = mdb_put(txn, g->st->dbi[S_DB_PERIODS], &key, &val, 0);
@@ -619,30 +842,102 @@ static int s_write_periods(s_ingest_t *g, MDB_txn *txn)
 static void s_reset(s_ingest_t *g)
 {
     g->n_cities = g->n_streams = g->n_work = g->n_upd = g->n_pd = 0;
-    for (size_t i = 0; i < g->n; i++) {
+    memset(&g->corr_res, 0, sizeof g->corr_res);
+    if (g->pend)
+        memset(g->pend, 0, (g->pend_mask + 1) * sizeof *g->pend);
+    for (size_t i = 0; g->results && i < g->n; i++) {
         glci_batch_result_release(&g->results[i]);
         memset(&g->results[i], 0, sizeof g->results[i]);
     }
 }
 
-static int s_ingest_txn(MDB_txn *txn, void *vctx)
+/* The start of every transaction: scratch reset, counters read, the
+ * receive time fixed. */
+static int s_begin(s_ingest_t *g, MDB_txn *txn, s_counts_t *k)
 {
-    s_ingest_t *g = vctx;
     glci_store_t *st = g->st;
-    uint64_t n_obs, n_hist, n_rej, n_bat, next_rej;
-    int any_applied = 0;
+    int rc;
+    s_reset(g);
+    memset(k, 0, sizeof *k);
+    if ((rc = glci_store_meta_u64(st, txn, "n_obs", &k->n_obs)) != 0 ||
+        (rc = glci_store_meta_u64(st, txn, "n_history", &k->n_hist)) != 0 ||
+        (rc = glci_store_meta_u64(st, txn, "n_rejects", &k->n_rej)) != 0 ||
+        (rc = glci_store_meta_u64(st, txn, "n_batches", &k->n_bat)) != 0 ||
+        (rc = glci_store_meta_u64(st, txn, "next_reject", &k->next_rej)) != 0)
+        return rc;
+    return glci_store_receive_time(st, txn, g->now, &g->recv);
+}
+
+/* A valid observation of batch b becomes the next work item of its city. */
+static s_work_t *s_work_add(s_ingest_t *g, uint32_t ci, uint32_t ind, const glci_obs_t *o,
+                            uint32_t b, uint32_t i)
+{
+    s_tcity_t *c = &g->cities[ci];
+    S_GROW(g->work, g->n_work, g->cap_work);
+    s_work_t *w = &g->work[g->n_work++];
+    memset(w, 0, sizeof *w);
+    w->city = ci;
+    w->ind = ind;
+    w->period = (int32_t)o->period;
+    w->value = o->retract ? 0.0 : o->value;
+    w->retract = o->retract;
+    w->hist_no = c->rec.observations++;
+    w->batch = b;
+    w->obs = i;
+    if (c->rec.last_change < g->recv)
+        c->rec.last_change = g->recv;
+    c->dirty = 1;
+    s_pend_set(g, w);
+    return w;
+}
+
+/* Judges observation i of an applied batch: valid -> a work item; invalid
+ * -> logged and reported. */
+static int s_take(s_ingest_t *g, MDB_txn *txn, s_counts_t *k, uint32_t b, uint32_t ci,
+                  uint32_t i)
+{
+    const glci_batch_t *bt = &g->batches[b];
+    const glci_obs_t *o = &bt->obs[i];
+    glci_batch_result_t *res = &g->results[b];
     char msg[sizeof(((glci_rejection_t *)0)->message)], esc[sizeof msg];
+    uint32_t ind = 0;
     int rc;
 
-    s_reset(g);
-    if ((rc = glci_store_meta_u64(st, txn, "n_obs", &n_obs)) != 0 ||
-        (rc = glci_store_meta_u64(st, txn, "n_history", &n_hist)) != 0 ||
-        (rc = glci_store_meta_u64(st, txn, "n_rejects", &n_rej)) != 0 ||
-        (rc = glci_store_meta_u64(st, txn, "n_batches", &n_bat)) != 0 ||
-        (rc = glci_store_meta_u64(st, txn, "next_reject", &next_rej)) != 0)
+    glci_reject_t why = s_check(g->st->fw, o, g->recv, &ind, msg, sizeof msg);
+    if (why == GLCI_REJECT_NONE && o->retract) {
+        int has = 0;
+        double v;
+        if ((rc = s_current(g, txn, ci, ind, (int32_t)o->period, &has, &v)) != 0)
+            return rc;
+        if (!has) {
+            why = GLCI_REJECT_NOTHING_TO_RETRACT;
+            snprintf(msg, sizeof msg, "no current value of %s for %lld to retract",
+                     g->st->fw->ind[ind].id, (long long)o->period);
+        }
+    }
+    if (why == GLCI_REJECT_NONE) {
+        s_work_add(g, ci, ind, o, b, i);
+        return 0;
+    }
+    if (!msg[0])
+        snprintf(msg, sizeof msg, "%s", glci_reject_str(why));
+    /* A message cut by snprintf may end inside a UTF-8 character: what is
+     * stored and answered is always printable, valid UTF-8. */
+    glci_utf8_escape(msg, sizeof msg, esc, sizeof esc);
+    memcpy(msg, esc, sizeof msg);
+    rc = s_reject_put(g, txn, k->next_rej++, bt, i, why, msg);
+    if (rc != 0)
         return rc;
+    s_add_rejection(res, i, why, msg);
+    g->cities[ci].rec.rejects++;
+    k->n_rej++;
+    return 0;
+}
 
-    /* Step 1: decide each batch in order; validate; log rejects. */
+/* Step 1: decide each batch in order; validate; log rejects. */
+static int s_decide(s_ingest_t *g, MDB_txn *txn, s_counts_t *k)
+{
+    int rc;
     for (size_t b = 0; b < g->n; b++) {
         const glci_batch_t *bt = &g->batches[b];
         glci_batch_result_t *res = &g->results[b];
@@ -663,7 +958,7 @@ static int s_ingest_txn(MDB_txn *txn, void *vctx)
         if (rc != 0)
             return rc;
         s = &g->streams[si];
-        c->rec.last_seen = g->now;
+        c->rec.last_seen = g->recv;
         c->dirty = 1;
         res->acked = s->mark;
         if (bt->seq <= s->mark) {
@@ -677,45 +972,25 @@ static int s_ingest_txn(MDB_txn *txn, void *vctx)
             continue;
         }
         res->status = GLCI_BATCH_APPLIED;
-        for (size_t i = 0; i < bt->n_obs; i++) {
-            uint32_t ind = 0;
-            glci_reject_t why = s_check(st->fw, &bt->obs[i], &ind, msg, sizeof msg);
-            if (why != GLCI_REJECT_NONE) {
-                if (!msg[0])
-                    snprintf(msg, sizeof msg, "%s", glci_reject_str(why));
-                /* A message cut by snprintf may end inside a UTF-8
-                 * character: what is stored and answered is always
-                 * printable, valid UTF-8. */
-                glci_utf8_escape(msg, sizeof msg, esc, sizeof esc);
-                memcpy(msg, esc, sizeof msg);
-                rc = s_reject_put(g, txn, next_rej++, bt, (uint32_t)i, why, msg);
-                if (rc != 0)
-                    return rc;
-                s_add_rejection(res, (uint32_t)i, why, msg);
-                c->rec.rejects++;
-                n_rej++;
-                continue;
-            }
-            S_GROW(g->work, g->n_work, g->cap_work);
-            s_work_t *w = &g->work[g->n_work++];
-            w->city = ci;
-            w->ind = ind;
-            w->period = (int32_t)bt->obs[i].period;
-            w->value = bt->obs[i].value;
-            w->hist_no = c->rec.observations++;
-            w->batch = (uint32_t)b;
-            w->obs = (uint32_t)i;
-        }
+        for (size_t i = 0; i < bt->n_obs; i++)
+            if ((rc = s_take(g, txn, k, (uint32_t)b, ci, (uint32_t)i)) != 0)
+                return rc;
         c->rec.batches++;
-        n_bat++;
+        k->n_bat++;
         s->mark = bt->seq;
         res->acked = s->mark;
         rc = s_hash_put(g, txn, bt);
         if (rc != 0)
             return rc;
-        any_applied = 1;
+        k->any_applied = 1;
     }
+    return 0;
+}
 
+/* Steps 2 to 5a for the work of step 1: history, current values, index
+ * results and rank view, period counts. */
+static int s_apply(s_ingest_t *g, MDB_txn *txn, s_counts_t *k)
+{
     /* City order for the sorts: the rank of each id. */
     if (g->n_cities > 1) {
         s_idslot_t *idx = glci_xmalloc(g->n_cities * sizeof *idx);
@@ -731,21 +1006,28 @@ static int s_ingest_txn(MDB_txn *txn, void *vctx)
     for (size_t i = 0; i < g->n_work; i++)
         g->work[i].order = g->cities[g->work[i].city].order;
 
-    n_hist += g->n_work;
-    if ((rc = s_write_history(g, txn)) != 0 || (rc = s_write_obs(g, txn, &n_obs)) != 0 ||
+    k->n_hist += g->n_work;
+    int rc;
+    if ((rc = s_write_history(g, txn)) != 0 || (rc = s_write_obs(g, txn, &k->n_obs)) != 0 ||
         (rc = s_write_results(g, txn)) != 0 || (rc = s_write_periods(g, txn)) != 0)
         return rc;
+    return 0;
+}
 
-    /* Step 5b: marks, cities, counters. */
+/* Step 5b: marks, cities, counters. */
+static int s_finish(s_ingest_t *g, MDB_txn *txn, const s_counts_t *k)
+{
+    glci_store_t *st = g->st;
+    int rc;
     for (size_t i = 0; i < g->n_streams; i++) {
         s_tstream_t *s = &g->streams[i];
-        unsigned char k[S_CITYZ_MAX + 8], v[8];
-        MDB_val key = {0, k}, val = {8, v};
+        unsigned char key_b[S_CITYZ_MAX + 8], v[8];
+        MDB_val key = {0, key_b}, val = {8, v};
         size_t n;
         if (s->mark == s->mark0)
             continue;
-        n = glci_store_cityz(k, g->cities[s->city].id);
-        glci_be64_put(k + n, s->stream);
+        n = glci_store_cityz(key_b, g->cities[s->city].id);
+        glci_be64_put(key_b + n, s->stream);
         key.mv_size = n + 8;
         glci_be64_put(v, s->mark);
         rc = mdb_put(txn, st->dbi[S_DB_STREAMS], &key, &val, 0);
@@ -761,15 +1043,45 @@ static int s_ingest_txn(MDB_txn *txn, void *vctx)
         if (rc != 0)
             return rc;
     }
-    if ((rc = glci_store_meta_put_u64(st, txn, "n_obs", n_obs)) != 0 ||
-        (rc = glci_store_meta_put_u64(st, txn, "n_history", n_hist)) != 0 ||
-        (rc = glci_store_meta_put_u64(st, txn, "n_rejects", n_rej)) != 0 ||
-        (rc = glci_store_meta_put_u64(st, txn, "n_batches", n_bat)) != 0 ||
-        (rc = glci_store_meta_put_u64(st, txn, "next_reject", next_rej)) != 0)
+    if ((rc = glci_store_meta_put_u64(st, txn, "n_obs", k->n_obs)) != 0 ||
+        (rc = glci_store_meta_put_u64(st, txn, "n_history", k->n_hist)) != 0 ||
+        (rc = glci_store_meta_put_u64(st, txn, "n_rejects", k->n_rej)) != 0 ||
+        (rc = glci_store_meta_put_u64(st, txn, "n_batches", k->n_bat)) != 0 ||
+        (rc = glci_store_meta_put_u64(st, txn, "next_reject", k->next_rej)) != 0)
         return rc;
-    if (any_applied)
-        rc = glci_store_meta_put_u64(st, txn, "last_ingest", (uint64_t)g->now);
+    if (k->any_applied)
+        rc = glci_store_meta_put_u64(st, txn, "last_ingest", (uint64_t)g->recv);
+    /* The store's clock: no receive time recorded is later (an edition
+     * "as of now" includes everything committed before it). */
+    uint64_t last = 0;
+    if (rc == 0 && (k->any_applied || g->n_work) &&
+        (rc = glci_store_meta_u64(st, txn, "last_receive", &last)) == 0 &&
+        (int64_t)last < g->recv)
+        rc = glci_store_meta_put_u64(st, txn, "last_receive", (uint64_t)g->recv);
     return rc;
+}
+
+static int s_ingest_txn(MDB_txn *txn, void *vctx)
+{
+    s_ingest_t *g = vctx;
+    s_counts_t k;
+    int rc;
+    if ((rc = s_begin(g, txn, &k)) != 0 || (rc = s_decide(g, txn, &k)) != 0 ||
+        (rc = s_apply(g, txn, &k)) != 0)
+        return rc;
+    return s_finish(g, txn, &k);
+}
+
+static void s_release(s_ingest_t *g)
+{
+    free(g->cities);
+    free(g->streams);
+    free(g->work);
+    free(g->upd);
+    free(g->pd);
+    free(g->pend);
+    free(g->r);
+    free(g->buf);
 }
 
 int glci_store_ingest(glci_store_t *st, const glci_batch_t *batches, size_t n,
@@ -791,15 +1103,125 @@ int glci_store_ingest(glci_store_t *st, const glci_batch_t *batches, size_t n,
     g.now = now;
     g.results = results;
     g.r = glci_xmalloc(st->rsize);
+    s_pend_init(&g);
     rc = glci_store_code(glci_mdb_write(st->mdb, s_ingest_txn, &g));
     if (rc != 0)
         s_reset(&g);
-    free(g.cities);
-    free(g.streams);
-    free(g.work);
-    free(g.upd);
-    free(g.pd);
-    free(g.r);
-    free(g.buf);
+    s_release(&g);
+    return rc;
+}
+
+/* ---- corrections by operators ---------------------------------------------- */
+
+/* Codes of a correction's own refusals, out of LMDB's and the store's way
+ * (a write callback's code comes back as it is). */
+#define S_CORR_BAD 1001
+#define S_CORR_NOCITY 1002
+#define S_CORR_NOTHING 1003
+
+static int s_correct_txn(MDB_txn *txn, void *vctx)
+{
+    s_ingest_t *g = vctx;
+    const glci_correction_t *c = g->corr;
+    s_counts_t k;
+    uint32_t ci, ind = 0;
+    char msg[GLCI_REJECT_MESSAGE_MAX + 1];
+    int rc;
+
+    if ((rc = s_begin(g, txn, &k)) != 0 || (rc = s_city(g, txn, c->city, &ci)) != 0)
+        return rc;
+    /* Unknown: refused. Revoked: its data stays, so an operator may still
+     * correct it. */
+    rc = glci_store_city_get(g->st, txn, c->city, &g->cities[ci].rec);
+    if (rc == GLCI_STORE_ENOCITY)
+        return S_CORR_NOCITY;
+    if (rc != 0)
+        return rc;
+    const glci_obs_t *o = &g->batches[0].obs[0];
+    glci_reject_t why = s_check(g->st->fw, o, g->recv, &ind, msg, sizeof msg);
+    if (why != GLCI_REJECT_NONE) {
+        glci_errf(g->err, g->errlen, "%s", msg[0] ? msg : glci_reject_str(why));
+        return S_CORR_BAD;
+    }
+    if ((rc = s_current(g, txn, ci, ind, (int32_t)o->period, &g->corr_res.had,
+                        &g->corr_res.before)) != 0)
+        return rc;
+    if (c->retract && !g->corr_res.had) {
+        glci_errf(g->err, g->errlen, "city '%s' has no current value of %s for %lld to retract",
+                  c->city, c->indicator, (long long)o->period);
+        return S_CORR_NOTHING;
+    }
+    g->corr_res.received = g->recv;
+    s_work_add(g, ci, ind, o, 0, 0)->op = c;
+    if ((rc = s_apply(g, txn, &k)) != 0)
+        return rc;
+    return s_finish(g, txn, &k);
+}
+
+/* The operator's texts: printable UTF-8 of a bounded length. */
+static int s_text_ok(const char *what, const char *text, size_t min, size_t max, char *err,
+                     size_t errlen)
+{
+    size_t n = text ? strlen(text) : 0;
+    const char *why;
+    if (n < min || n > max)
+        return glci_errf(err, errlen, "%s must be %zu to %zu bytes, not %zu", what, min, max, n);
+    if (n && (why = glci_utf8_problem(text)) != NULL)
+        return glci_errf(err, errlen, "%s %s", what, why);
+    return 0;
+}
+
+int glci_store_correct(glci_store_t *st, const glci_correction_t *c, int64_t now,
+                       glci_correction_result_t *res, char *err, size_t errlen)
+{
+    if (res)
+        memset(res, 0, sizeof *res);
+    if (glci_mdb_rdonly(st->mdb)) {
+        glci_errf(err, errlen, "%s: store is open read-only", st->dir);
+        return GLCI_STORE_ERDONLY;
+    }
+    if (!glci_city_id_valid(c->city)) {
+        glci_errf(err, errlen, "no city '%.80s'", c->city ? c->city : "");
+        return GLCI_STORE_ENOCITY;
+    }
+    if (s_text_ok("the reason", c->reason, 1, GLCI_REASON_MAX, err, errlen) != 0 ||
+        s_text_ok("the operator's name", c->op, 1, GLCI_OPERATOR_MAX, err, errlen) != 0 ||
+        s_text_ok("SUDO_USER", c->sudo_user, 0, GLCI_OPERATOR_MAX, err, errlen) != 0)
+        return GLCI_STORE_EINVAL;
+    glci_obs_t o = c->retract ? glci_obs_retraction(c->indicator, c->period)
+                              : glci_obs_make(c->indicator, c->period, c->value);
+    glci_batch_t b = {.city = c->city, .obs = &o, .n_obs = 1};
+    s_ingest_t g;
+    memset(&g, 0, sizeof g);
+    g.st = st;
+    g.batches = &b;
+    g.n = 1;
+    g.now = now;
+    g.corr = c;
+    g.err = err;
+    g.errlen = errlen;
+    g.r = glci_xmalloc(st->rsize);
+    int rc = glci_mdb_write(st->mdb, s_correct_txn, &g);
+    switch (rc) {
+    case 0:
+        if (res)
+            *res = g.corr_res;
+        break;
+    case S_CORR_BAD:
+        rc = GLCI_STORE_EINVAL;
+        break;
+    case S_CORR_NOCITY:
+        glci_errf(err, errlen, "no city '%s'", c->city);
+        rc = GLCI_STORE_ENOCITY;
+        break;
+    case S_CORR_NOTHING:
+        rc = GLCI_STORE_ENODATA;
+        break;
+    default:
+        rc = glci_store_code(rc);
+        glci_errf(err, errlen, "%s: cannot write: %s", st->dir, glci_store_strerror(rc));
+        break;
+    }
+    s_release(&g);
     return rc;
 }

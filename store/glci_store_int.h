@@ -15,7 +15,7 @@
  *   obs           cityz | ind u16 | period i32   -> s_obsrec_t
  *   history       cityz | no u64                 -> s_histrec_t + source + NUL
  *   results       cityz | period i32             -> glci_result_t block
- *   rank          period i32 | rank key [8] | id -> coverage f64 + cityz
+ *   rank          period i32 | rank key [8] | id -> coverage f64 + cityz [+ flags u8]
  *   periods       period i32                     -> current observations u64
  *   rejects       no u64                         -> s_rejrec_t + strings
  *   city_rejects  cityz | no u64                 -> (empty)
@@ -25,7 +25,10 @@
  *   refused       public key [32]                -> s_refusedrec_t
  * and the keys database's value grew: cityz, then (when present) the
  * key's added and last-used times as big-endian i64 (a key registered by
- * the first release has neither).
+ * the first release has neither); for the reporting cycle (SPEC §7),
+ * created the same way:
+ *   editions      name (no NUL)                  -> s_editionrec_t + who + NUL + sudo + NUL
+ *   edition_rows  namez | cityz                  -> rank u32, 0 u32, glci_result_t block
  *
  * Records are native-endian C structs copied with memcpy (LMDB values are
  * not aligned); a store file is not portable across byte orders, like LMDB's
@@ -39,7 +42,13 @@
 #include "glci_mdb.h"
 #include "glci_store.h"
 
-#define GLCI_STORE_SCHEMA 1u
+/* Schema 2 (SPEC §7): city records know when the city was added and when
+ * its history last changed, history entries may be retractions and carry
+ * an operator's name and reason, and rank-view entries say whether an
+ * index is reported (the editions' tables are added databases, above). A
+ * schema-1 store is upgraded when it is opened for writing (glci_store.c,
+ * s_upgrade_txn) and read as it is when opened read-only. */
+#define GLCI_STORE_SCHEMA 2u
 
 enum {
     S_DB_META,
@@ -56,6 +65,8 @@ enum {
     S_DB_CITY_REJECTS,
     S_DB_INVITES,             /* the first database added after the first release */
     S_DB_REFUSED,
+    S_DB_EDITIONS,            /* the reporting cycle's editions */
+    S_DB_EDITION_ROWS,
     S_DB_COUNT
 };
 
@@ -87,7 +98,14 @@ typedef struct {
     uint32_t active;
     char country[8];
     char name[GLCI_CITY_NAME_MAX + 1];
+    /* schema 2 */
+    int64_t added;            /* when it was registered; 0: before schema 2 */
+    int64_t last_change;      /* no history entry of the city was received
+                                 later than this (an upper bound) */
 } s_cityrec_t;
+
+/* Bytes of a schema-1 city record: the fields before `added`. */
+#define S_CITYREC_V1_SIZE offsetof(s_cityrec_t, added)
 
 typedef struct {
     double value;
@@ -104,6 +122,21 @@ typedef struct {
     uint32_t index;           /* position in its batch */
     uint32_t ind;             /* indicator (framework index) */
 } s_histrec_t;
+
+/* A history entry is s_histrec_t, the source text and a NUL; from schema 2
+ * it may go on with a flags byte (S_HIST_*) and, with S_HIST_OPERATOR, the
+ * operator's name, the SUDO_USER and the reason, each NUL-terminated. A
+ * plain value delivered by an agent has no extension (the schema-1 form). */
+#define S_HIST_RETRACT  0x1u      /* a revision without a value */
+#define S_HIST_OPERATOR 0x2u      /* written by `glci correct|retract` */
+
+/* A history entry decoded; strings point into the record. */
+typedef struct {
+    s_histrec_t h;
+    const char *source;       /* "" when none */
+    unsigned flags;           /* S_HIST_* */
+    const char *op, *sudo, *reason;   /* "" unless S_HIST_OPERATOR */
+} s_hist_t;
 
 typedef struct {
     int64_t period;
@@ -132,6 +165,17 @@ typedef struct {
     uint64_t count;
     char addr[GLCI_STORE_ADDR_MAX + 1];
 } s_refusedrec_t;
+
+/* An edition's header. */
+typedef struct {
+    int32_t period;
+    uint32_t n_rows;          /* cities with a result */
+    uint32_t n_ranked;
+    uint16_t who_len, sudo_len;   /* the strings after the record */
+    int64_t as_of;
+    int64_t published;
+    unsigned char fw_hash[32];
+} s_editionrec_t;
 
 struct glci_store {
     glci_mdb_t *mdb;
@@ -165,6 +209,25 @@ size_t glci_store_hist_key(unsigned char *k, const char *city, uint64_t no);
 size_t glci_store_result_key(unsigned char *k, const char *city, int32_t period);
 size_t glci_store_rank_key(unsigned char *k, int32_t period, double index, const char *city);
 
+/* A rank-view value: the coverage f64, the cityz and, from schema 2, a
+ * flags byte: GLCI_RANK_REPORTED when the result holds a value of its own
+ * period (the default-period rule counts those without reading results;
+ * glci_result_reported). glci_store_rank_val writes one into v (at least
+ * 9 + S_CITYZ_MAX bytes) and returns its size; glci_store_rank_val_decode
+ * reads either form: 0 and *reported 1, 0, or -1 for a schema-1 entry
+ * without the byte; ECORRUPT. */
+#define GLCI_RANK_REPORTED 0x1u
+size_t glci_store_rank_val(unsigned char *v, double coverage, const char *city, int reported);
+int glci_store_rank_val_decode(const MDB_val *d, double *coverage, const char **city,
+                               int *reported);
+
+/* Calls each(ctx, city, reported) for every entry of period P's rank view
+ * (the cities with an index), in rank order; reported: the entry's flag
+ * (glci_result_reported), read from the result for a schema-1 entry.
+ * Stops at each's non-zero value and returns it; else 0, ECORRUPT, EIO. */
+int glci_store_rank_each(glci_view_t *v, int32_t period,
+                         int (*each)(void *ctx, const char *city, int reported), void *ctx);
+
 /* The rank view's 8 key bytes for an index: they sort (memcmp) in rank
  * order, higher index first; equal indices give equal keys
  * (glci_store_rank.c). */
@@ -176,6 +239,18 @@ double glci_store_rank_key_decode(const unsigned char key[8]);
  * to a store code. Closes cur. */
 int glci_store_walk_end(MDB_cursor *cur, int rc, int cb);
 
+/* Calls each(ctx, id, rec) for every city in id order (rec a decoded copy,
+ * id terminated, both valid during the call). Stops at each's non-zero
+ * value and returns it; else 0, ECORRUPT or EIO. */
+int glci_store_each_city(glci_store_t *st, MDB_txn *txn,
+                         int (*each)(void *ctx, const char *id, const s_cityrec_t *rec),
+                         void *ctx);
+
+/* Copies the stored result of (city, P) into dst (st->rsize bytes,
+ * aligned): 1, 0 when there is none, or a negative code (ECORRUPT, EIO). */
+int glci_store_result_read(glci_store_t *st, MDB_txn *txn, const char *city, int32_t period,
+                           void *dst);
+
 /* Calls each(ctx, city, rec) for every city with a result for period, in
  * id order, rec pointing at the stored result in the map (valid during the
  * call; not aligned); the cities named in skip[0..n_skip) (sorted by
@@ -185,6 +260,32 @@ int glci_store_each_result(glci_view_t *v, int32_t period, const char *const *sk
                            size_t n_skip,
                            int (*each)(void *ctx, const char *city, const MDB_val *rec),
                            void *ctx);
+
+/* Orders a snapshot's rows as a league table by the index (ranked by
+ * glci_rank_cmp, then the unranked by id) and sets their ranks and
+ * n_ranked (glci_store_rank.c). */
+void glci_store_snapshot_rank(glci_snapshot_t *s);
+
+/* The results of period P as of Unix time as_of, ranked, into *out, in
+ * txn (glci_store_asof.c; glci_view_asof). honest: recompute every city
+ * from its history, never taking a stored result (verify). */
+int glci_store_asof_snapshot(glci_store_t *st, MDB_txn *txn, int32_t period, int64_t as_of,
+                             int honest, glci_snapshot_t *out);
+
+/* The default period as of as_of in txn (glci_view_asof_default_period). */
+int glci_store_asof_default(glci_store_t *st, MDB_txn *txn, int64_t as_of,
+                            glci_period_choice_t *out);
+
+/* The header of edition name in txn (glci_view_edition). */
+int glci_store_edition_get(glci_store_t *st, MDB_txn *txn, const char *name, glci_edition_t *out);
+
+/* The rows of edition name in txn (glci_view_edition_rows). */
+int glci_store_edition_rows(glci_store_t *st, MDB_txn *txn, const char *name,
+                            glci_snapshot_t *out);
+
+/* Orders a snapshot by the ranks it holds (ranked by rank, ties by id,
+ * then the unranked by id) and counts n_ranked (glci_store_rank.c). */
+void glci_store_snapshot_order(glci_snapshot_t *s);
 
 /* LMDB or errno code (or a store code, passed through) -> GLCI_STORE_E*:
  * the one mapping of the helper layer's codes. MDB_MAP_FULL and ENOSPC ->
@@ -197,6 +298,26 @@ int glci_store_code(int rc);
 
 /* Reads the city record of id in txn. 0, ENOCITY, ECORRUPT. */
 int glci_store_city_get(glci_store_t *st, MDB_txn *txn, const char *id, s_cityrec_t *out);
+
+/* Decodes a city record of either schema into *out (a schema-1 record
+ * has added 0 and last_change = last_seen, which no receive time of its
+ * history exceeds). 0 or ECORRUPT. */
+int glci_store_city_decode(const MDB_val *v, s_cityrec_t *out);
+
+/* The public form of a city record (id: idlen bytes, not terminated). */
+void glci_store_city_out(const char *id, size_t idlen, const s_cityrec_t *rec, glci_city_t *out);
+
+/* Decodes a history record. 0 or ECORRUPT. */
+int glci_store_hist_decode(const MDB_val *v, s_hist_t *out);
+
+/* The receive time to record for a write at `now`: never at or before the
+ * as-of time of a published edition (meta sealed_until), so that what an
+ * edition froze stays the as-of recomputation at its time. */
+int glci_store_receive_time(glci_store_t *st, MDB_txn *txn, int64_t now, int64_t *out);
+
+/* "Now" as the store knows it: now, or the latest receive time recorded
+ * (meta last_receive) when the sealing above put that ahead of the clock. */
+int glci_store_now(glci_store_t *st, MDB_txn *txn, int64_t now, int64_t *out);
 
 /* The value of the keys database for a key of city registered at added:
  * cityz, added, last used (0). Returns its length; v must hold

@@ -44,6 +44,37 @@ double glci_store_rank_key_decode(const unsigned char key[8])
     return v;
 }
 
+size_t glci_store_rank_val(unsigned char *v, double coverage, const char *city, int reported)
+{
+    memcpy(v, &coverage, 8);
+    size_t n = 8 + glci_store_cityz(v + 8, city);
+    v[n] = reported ? GLCI_RANK_REPORTED : 0;
+    return n + 1;
+}
+
+int glci_store_rank_val_decode(const MDB_val *d, double *coverage, const char **city,
+                               int *reported)
+{
+    const char *p = d->mv_data;
+    if (d->mv_size < 10)
+        return GLCI_STORE_ECORRUPT;
+    const char *end = memchr(p + 8, 0, d->mv_size - 8);
+    if (!end || end == p + 8)
+        return GLCI_STORE_ECORRUPT;
+    size_t used = (size_t)(end - p) + 1;
+    if (used == d->mv_size)
+        *reported = -1;         /* schema 1: no flags byte */
+    else if (used + 1 == d->mv_size && !((unsigned char)p[used] & ~GLCI_RANK_REPORTED))
+        *reported = ((unsigned char)p[used] & GLCI_RANK_REPORTED) != 0;
+    else
+        return GLCI_STORE_ECORRUPT;
+    if (coverage)
+        memcpy(coverage, p, 8);
+    if (city)
+        *city = p + 8;
+    return 0;
+}
+
 /* ---- reading results in place ---------------------------------------- */
 
 /* The row of one city's result, read from the record in place (LMDB values
@@ -170,35 +201,73 @@ static int s_rank_view(glci_view_t *v, int32_t period, size_t limit,
             break;
         }
         pos++;
+        const char *city;
+        int reported;
+        if ((ids || (fn && (!limit || pos <= limit))) &&
+            glci_store_rank_val_decode(&d, &row.coverage, &city, &reported) != 0) {
+            rc = GLCI_STORE_ECORRUPT;
+            break;
+        }
         if (ids) {
-            if (d.mv_size < 10 || ((const char *)d.mv_data)[d.mv_size - 1] != 0) {
-                rc = GLCI_STORE_ECORRUPT;
-                break;
-            }
             if (ids->n == ids->cap) {
                 ids->cap = ids->cap ? 2 * ids->cap : 256;
                 ids->id = glci_xrealloc(ids->id, ids->cap * sizeof *ids->id);
             }
-            ids->id[ids->n++] = (const char *)d.mv_data + 8;
+            ids->id[ids->n++] = city;
         }
         if (!fn || (limit && pos > limit))
             continue;         /* counted only */
-        if (d.mv_size < 10 || ((const char *)d.mv_data)[d.mv_size - 1] != 0) {
-            rc = GLCI_STORE_ECORRUPT;
-            break;
-        }
         double index = glci_store_rank_key_decode((const unsigned char *)k.mv_data + 4);
         row.rank = glci_rank_at(pos, index, row.index, row.rank);
         row.index = index;
         row.score = index;
         row.has_index = 1;
-        memcpy(&row.coverage, d.mv_data, 8);
-        row.city = (const char *)d.mv_data + 8;
+        row.city = city;
         if ((cb = fn(ctx, &row)) != 0)
             break;
     }
     if (ranked)
         *ranked = pos;
+    return glci_store_walk_end(cur, rc, cb);
+}
+
+int glci_store_rank_each(glci_view_t *v, int32_t period,
+                         int (*each)(void *ctx, const char *city, int reported), void *ctx)
+{
+    int cb = 0;
+    MDB_cursor *cur;
+    unsigned char pk[4];
+    MDB_val k = {4, pk}, d;
+    int rc = mdb_cursor_open(v->txn, v->st->dbi[S_DB_RANK], &cur);
+    if (rc != 0)
+        return glci_store_code(rc);
+    glci_bei32_put(pk, period);
+    for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        if (k.mv_size < 13 || memcmp(k.mv_data, pk, 4) != 0) {
+            rc = MDB_NOTFOUND;
+            break;
+        }
+        const char *city;
+        int reported;
+        if (glci_store_rank_val_decode(&d, NULL, &city, &reported) != 0) {
+            rc = GLCI_STORE_ECORRUPT;
+            break;
+        }
+        if (reported < 0) {     /* schema 1, read only: ask the result */
+            unsigned char rk[S_CITYZ_MAX + 4];
+            MDB_val key = {glci_store_result_key(rk, city, period), rk}, rd;
+            if ((rc = mdb_get(v->txn, v->st->dbi[S_DB_RESULTS], &key, &rd)) != 0 ||
+                rd.mv_size != v->st->rsize) {
+                rc = rc == MDB_NOTFOUND || rc == 0 ? GLCI_STORE_ECORRUPT : rc;
+                break;
+            }
+            memcpy(v->scratch, rd.mv_data, rd.mv_size);
+            reported = glci_result_reported(v->st->fw, v->scratch);
+        }
+        if ((cb = each(ctx, city, reported)) != 0)
+            break;
+    }
     return glci_store_walk_end(cur, rc, cb);
 }
 
@@ -281,4 +350,138 @@ int glci_view_rank(glci_view_t *v, int32_t period,
                    int (*fn)(void *ctx, const glci_rank_row_t *row), void *ctx)
 {
     return glci_view_league(v, period, GLCI_RANK_INDEX, 0, 0, 0, fn, ctx, NULL);
+}
+
+/* ---- snapshots: tables that are not the live store's ------------------------ */
+
+void glci_snapshot_release(glci_snapshot_t *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->n; i++)
+        free(s->rows[i].result);
+    free(s->rows);
+    memset(s, 0, sizeof *s);
+}
+
+const glci_snapshot_row_t *glci_snapshot_find(const glci_snapshot_t *s, const char *city)
+{
+    for (size_t i = 0; city && i < s->n; i++)
+        if (strcmp(s->rows[i].city, city) == 0)
+            return &s->rows[i];
+    return NULL;
+}
+
+static int s_snap_cmp(const void *a, const void *b)
+{
+    const glci_snapshot_row_t *x = a, *y = b;
+    int xr = x->result->has_index != 0, yr = y->result->has_index != 0;
+    if (xr != yr)
+        return yr - xr;         /* ranked first */
+    if (!xr)
+        return strcmp(x->city, y->city);
+    return glci_rank_cmp(x->result->index, x->city, y->result->index, y->city);
+}
+
+void glci_store_snapshot_rank(glci_snapshot_t *s)
+{
+    if (s->n > 1)
+        qsort(s->rows, s->n, sizeof *s->rows, s_snap_cmp);
+    s->n_ranked = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        glci_snapshot_row_t *r = &s->rows[i];
+        if (!r->result->has_index) {
+            r->rank = 0;
+            continue;
+        }
+        r->rank = glci_rank_at(i + 1, r->result->index, i ? s->rows[i - 1].result->index : 0.0,
+                               i ? s->rows[i - 1].rank : 0);
+        s->n_ranked++;
+    }
+}
+
+static int s_frozen_cmp(const void *a, const void *b)
+{
+    const glci_snapshot_row_t *x = a, *y = b;
+    if ((x->rank == 0) != (y->rank == 0))
+        return x->rank == 0 ? 1 : -1;
+    if (x->rank != y->rank)
+        return x->rank < y->rank ? -1 : 1;
+    return strcmp(x->city, y->city);
+}
+
+void glci_store_snapshot_order(glci_snapshot_t *s)
+{
+    if (s->n > 1)
+        qsort(s->rows, s->n, sizeof *s->rows, s_frozen_cmp);
+    s->n_ranked = 0;
+    for (size_t i = 0; i < s->n; i++)
+        s->n_ranked += s->rows[i].rank != 0;
+}
+
+static int s_id_entry_cmp(const void *a, const void *b)
+{
+    return strcmp(((const s_entry_t *)a)->id, ((const s_entry_t *)b)->id);
+}
+
+int glci_snapshot_league(const glci_framework_t *fw, const glci_snapshot_t *s,
+                         glci_rank_by_t by, uint32_t which, size_t limit, unsigned flags,
+                         int (*fn)(void *ctx, const glci_rank_row_t *row), void *ctx,
+                         glci_league_counts_t *counts)
+{
+    if (counts)
+        memset(counts, 0, sizeof *counts);
+    if (!s_which_ok(fw, by, which))
+        return GLCI_STORE_EINVAL;
+    s_entries_t ranked = {0}, unranked = {0};
+    size_t rsize = glci_result_size(fw);
+    for (size_t i = 0; i < s->n; i++) {
+        const glci_snapshot_row_t *r = &s->rows[i];
+        MDB_val rec = {rsize, r->result};
+        s_entry_t e;
+        snprintf(e.id, sizeof e.id, "%s", r->city);
+        memset(&e.row, 0, sizeof e.row);
+        int is_ranked = s_row_of(fw, by, which, &rec, &e.row);
+        if (by == GLCI_RANK_INDEX)
+            e.row.rank = r->rank;   /* as the snapshot holds it */
+        s_entries_t *es = is_ranked ? &ranked : &unranked;
+        if (es->n == es->cap) {
+            es->cap = es->cap ? 2 * es->cap : 256;
+            es->e = glci_xrealloc(es->e, es->cap * sizeof *es->e);
+        }
+        es->e[es->n++] = e;
+    }
+    /* By the index the snapshot's order is the table; otherwise the rule
+     * orders the rows here. */
+    if (by != GLCI_RANK_INDEX && ranked.n > 1)
+        qsort(ranked.e, ranked.n, sizeof *ranked.e, s_entry_cmp);
+    if (unranked.n > 1)
+        qsort(unranked.e, unranked.n, sizeof *unranked.e, s_id_entry_cmp);
+    int rc = 0;
+    size_t shown = limit && limit < ranked.n ? limit : ranked.n;
+    for (size_t i = 0; i < ranked.n; i++) {
+        s_entry_t *e = &ranked.e[i];
+        if (by != GLCI_RANK_INDEX)
+            e->row.rank = glci_rank_at(i + 1, e->row.score, i ? ranked.e[i - 1].row.score : 0.0,
+                                       i ? ranked.e[i - 1].row.rank : 0);
+    }
+    for (size_t i = 0; rc == 0 && fn && i < shown; i++) {
+        ranked.e[i].row.city = ranked.e[i].id;
+        rc = fn(ctx, &ranked.e[i].row);
+    }
+    if (flags & GLCI_LEAGUE_UNRANKED) {
+        for (size_t i = 0; rc == 0 && fn && i < unranked.n; i++) {
+            unranked.e[i].row.city = unranked.e[i].id;
+            unranked.e[i].row.rank = 0;
+            unranked.e[i].row.score = 0.0;
+            rc = fn(ctx, &unranked.e[i].row);
+        }
+        if (counts)
+            counts->unranked = unranked.n;
+    }
+    if (counts)
+        counts->ranked = ranked.n;
+    free(ranked.e);
+    free(unranked.e);
+    return rc;
 }

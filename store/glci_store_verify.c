@@ -145,14 +145,15 @@ static int s_verify_obs(s_verify_t *v, const char *city, uint64_t *tot_obs,
         /* Its history entry. */
         unsigned char hk[S_CITYZ_MAX + 10];
         MDB_val hkey = {glci_store_hist_key(hk, city, o.hist_no), hk}, hd;
-        s_histrec_t h;
-        if (mdb_get(v->txn, st->dbi[S_DB_HISTORY], &hkey, &hd) != 0 || hd.mv_size < sizeof h) {
+        s_hist_t x;
+        if (mdb_get(v->txn, st->dbi[S_DB_HISTORY], &hkey, &hd) != 0 ||
+            glci_store_hist_decode(&hd, &x) != 0) {
             s_diff(v, "%s: current value of %s period %d has no history entry", city,
                    fw->ind[ind].id, p);
             continue;
         }
-        memcpy(&h, hd.mv_data, sizeof h);
-        if (h.period != p || h.ind != ind || memcmp(&h.value, &o.value, sizeof(double)) != 0)
+        if (x.h.period != p || x.h.ind != ind || (x.flags & S_HIST_RETRACT) ||
+            memcmp(&x.h.value, &o.value, sizeof(double)) != 0)
             s_diff(v, "%s: current value of %s period %d differs from its history entry",
                    city, fw->ind[ind].id, p);
     }
@@ -166,8 +167,36 @@ static int s_verify_obs(s_verify_t *v, const char *city, uint64_t *tot_obs,
     return 0;
 }
 
-/* The city's history: its count, and no entry newer than the current
- * value of its (indicator, period). */
+/* One history entry of the current city, for the checks by key. */
+typedef struct {
+    uint32_t ind;
+    int32_t period;
+    uint64_t no;
+    int retract;
+} s_vhist_t;
+
+static int s_vhist_cmp(const void *a, const void *b)
+{
+    const s_vhist_t *x = a, *y = b;
+    if (x->ind != y->ind)
+        return x->ind < y->ind ? -1 : 1;
+    if (x->period != y->period)
+        return x->period < y->period ? -1 : 1;
+    return x->no < y->no ? -1 : x->no > y->no;
+}
+
+/* The current value of (ind, period) among the city's, or NULL. */
+static const s_vobs_t *s_current_of(const s_verify_t *v, uint32_t ind, int32_t period)
+{
+    for (size_t i = v->ind_start[ind]; i < v->ind_start[ind + 1]; i++)
+        if (v->obs[i].period == period)
+            return &v->obs[i];
+    return NULL;
+}
+
+/* The city's history: its count; per (indicator, period) the last entry
+ * decides: a value is the current one, a retraction leaves none; and a
+ * retraction always withdraws a value (the entry before it is one). */
 static int s_verify_history(s_verify_t *v, const char *city, const s_cityrec_t *rec,
                             uint64_t *tot_hist)
 {
@@ -180,6 +209,8 @@ static int s_verify_history(s_verify_t *v, const char *city, const s_cityrec_t *
     int rc;
 
     uint64_t n_hist = 0;
+    s_vhist_t *e = NULL;
+    size_t n_e = 0, cap_e = 0;
 
     rc = mdb_cursor_open(v->txn, st->dbi[S_DB_HISTORY], &cur);
     if (rc != 0)
@@ -189,36 +220,54 @@ static int s_verify_history(s_verify_t *v, const char *city, const s_cityrec_t *
     for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
          rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
         const unsigned char *kp = k.mv_data;
-        s_histrec_t h;
+        s_hist_t x;
         if (k.mv_size < plen || memcmp(kp, pk, plen) != 0)
             break;
         n_hist++;
-        if (k.mv_size != plen + 8 || d.mv_size < sizeof h) {
+        if (k.mv_size != plen + 8 || glci_store_hist_decode(&d, &x) != 0) {
             s_diff(v, "%s: a history record does not decode", city);
             continue;
         }
-        memcpy(&h, d.mv_data, sizeof h);
-        uint32_t ind = h.ind;
-        uint64_t no = glci_be64_get(kp + plen);
-        if (ind >= fw->n_ind) {
-            s_diff(v, "%s: history entry of unknown indicator #%u", city, ind);
+        if (x.h.ind >= fw->n_ind) {
+            s_diff(v, "%s: history entry of unknown indicator #%u", city, x.h.ind);
             continue;
         }
-        int found = 0;
-        for (size_t i = v->ind_start[ind]; i < v->ind_start[ind + 1]; i++)
-            if (v->obs[i].period == h.period) {
-                found = 1;
-                if (v->obs[i].hist_no < no)
-                    s_diff(v, "%s: %s period %d has a history entry newer than its "
-                              "current value", city, fw->ind[ind].id, h.period);
-            }
-        if (!found)
-            s_diff(v, "%s: %s period %d is in history but has no current value", city,
-                   fw->ind[ind].id, h.period);
+        if (n_e == cap_e) {
+            cap_e = cap_e ? 2 * cap_e : 256;
+            e = glci_xrealloc(e, cap_e * sizeof *e);
+        }
+        e[n_e++] = (s_vhist_t){x.h.ind, x.h.period, glci_be64_get(kp + plen),
+                               (x.flags & S_HIST_RETRACT) != 0};
     }
     mdb_cursor_close(cur);
-    if (rc != 0 && rc != MDB_NOTFOUND)
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        free(e);
         return glci_store_code(rc);
+    }
+    if (n_e > 1)
+        qsort(e, n_e, sizeof *e, s_vhist_cmp);
+    for (size_t i = 0; i < n_e; i++) {
+        const s_vhist_t *h = &e[i];
+        int first = i == 0 || e[i - 1].ind != h->ind || e[i - 1].period != h->period;
+        int last = i + 1 == n_e || e[i + 1].ind != h->ind || e[i + 1].period != h->period;
+        const char *id = fw->ind[h->ind].id;
+        if (h->retract && (first || e[i - 1].retract))
+            s_diff(v, "%s: %s period %d has a retraction that withdraws no value", city, id,
+                   h->period);
+        if (!last)
+            continue;
+        const s_vobs_t *o = s_current_of(v, h->ind, h->period);
+        if (h->retract && o)
+            s_diff(v, "%s: %s period %d has a current value after its retraction", city, id,
+                   h->period);
+        else if (!h->retract && !o)
+            s_diff(v, "%s: %s period %d is in history but has no current value", city, id,
+                   h->period);
+        else if (!h->retract && o->hist_no < h->no)
+            s_diff(v, "%s: %s period %d has a history entry newer than its current value",
+                   city, id, h->period);
+    }
+    free(e);
     if (n_hist != rec->observations)
         s_diff(v, "%s: %llu history entries but the city counts %llu observations", city,
                (unsigned long long)n_hist, (unsigned long long)rec->observations);
@@ -280,10 +329,14 @@ static int s_verify_results(s_verify_t *v, const char *city)
         if (v->stored->has_index) {
             unsigned char rk[12 + GLCI_CITY_ID_MAX];
             MDB_val rkey = {glci_store_rank_key(rk, P, v->stored->index, city), rk}, rd;
+            double cov;
+            const char *who;
+            int reported;
             if (mdb_get(v->txn, st->dbi[S_DB_RANK], &rkey, &rd) != 0)
                 s_diff(v, "%s period %d: ranked result is missing from the rank view", city, P);
-            else if (rd.mv_size != 8 + plen || memcmp(rd.mv_data, &v->stored->coverage, 8) != 0 ||
-                     memcmp((const char *)rd.mv_data + 8, pk, plen) != 0)
+            else if (glci_store_rank_val_decode(&rd, &cov, &who, &reported) != 0 ||
+                     memcmp(&cov, &v->stored->coverage, 8) != 0 || strcmp(who, city) != 0 ||
+                     (reported >= 0 && reported != glci_result_reported(fw, v->stored)))
                 s_diff(v, "%s period %d: rank view entry disagrees with the result", city, P);
         }
     }
@@ -346,6 +399,96 @@ static int s_verify_rank(s_verify_t *v)
     return rc == MDB_NOTFOUND ? 0 : glci_store_code(rc);
 }
 
+static int s_row_city_cmp(const void *a, const void *b)
+{
+    return strcmp(((const glci_snapshot_row_t *)a)->city, ((const glci_snapshot_row_t *)b)->city);
+}
+
+/* One edition: its header, and each row equal, bit for bit and in rank, to
+ * the honest as-of recomputation at its time (no stored result used). */
+static int s_verify_edition(s_verify_t *v, const char *name)
+{
+    glci_store_t *st = v->st;
+    glci_snapshot_t ed = {0}, re = {0};
+    glci_edition_t e;
+    int rc = glci_store_edition_rows(st, v->txn, name, &ed);
+    if (rc == GLCI_STORE_ECORRUPT) {
+        s_diff(v, "edition %s: a record does not decode", name);
+        return 0;
+    }
+    if (rc != 0)
+        return rc;
+    rc = glci_store_edition_get(st, v->txn, name, &e);
+    if (rc == 0)
+        rc = glci_store_asof_snapshot(st, v->txn, e.period, e.as_of, 1, &re);
+    if (rc != 0)
+        goto out;
+    if (memcmp(e.fw_hash, st->fw->hash, 32) != 0)
+        s_diff(v, "edition %s: framework hash %.12s... is not the store's", name, e.fw_hash_hex);
+    if (e.n_rows != ed.n || e.n_ranked != ed.n_ranked)
+        s_diff(v, "edition %s: its header counts %zu cities (%zu ranked), it holds %zu (%zu)",
+               name, e.n_rows, e.n_ranked, ed.n, ed.n_ranked);
+    if (ed.n > 1)
+        qsort(ed.rows, ed.n, sizeof *ed.rows, s_row_city_cmp);
+    if (re.n > 1)
+        qsort(re.rows, re.n, sizeof *re.rows, s_row_city_cmp);
+    char when[32];
+    glci_format_iso_time(e.as_of, when, sizeof when);
+    for (size_t i = 0, j = 0; i < ed.n || j < re.n;) {
+        int c = i == ed.n ? 1 : j == re.n ? -1 : strcmp(ed.rows[i].city, re.rows[j].city);
+        if (c < 0) {
+            s_diff(v, "edition %s: holds %s, which the recomputation as of %s does not", name,
+                   ed.rows[i].city, when);
+            i++;
+        } else if (c > 0) {
+            s_diff(v, "edition %s: lacks %s, which the recomputation as of %s holds", name,
+                   re.rows[j].city, when);
+            j++;
+        } else {
+            const glci_snapshot_row_t *a = &ed.rows[i++], *b = &re.rows[j++];
+            if (a->rank != b->rank || memcmp(a->result, b->result, st->rsize) != 0) {
+                char x[32], y[32];
+                glci_format_double(a->result->index, x, sizeof x);
+                glci_format_double(b->result->index, y, sizeof y);
+                s_diff(v, "edition %s: %s differs from the recomputation as of %s (rank %u, "
+                          "index %s; recomputed rank %u, index %s)", name, a->city, when,
+                       a->rank, a->result->has_index ? x : "none", b->rank,
+                       b->result->has_index ? y : "none");
+            }
+        }
+    }
+out:
+    glci_snapshot_release(&ed);
+    glci_snapshot_release(&re);
+    return rc;
+}
+
+static int s_verify_editions(s_verify_t *v)
+{
+    glci_store_t *st = v->st;
+    if (!st->has_db[S_DB_EDITIONS] || !st->has_db[S_DB_EDITION_ROWS])
+        return 0;
+    MDB_cursor *cur;
+    MDB_val k, d;
+    char name[GLCI_EDITION_NAME_MAX + 1];
+    int rc = mdb_cursor_open(v->txn, st->dbi[S_DB_EDITIONS], &cur);
+    if (rc != 0)
+        return glci_store_code(rc);
+    for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        if (k.mv_size == 0 || k.mv_size > GLCI_EDITION_NAME_MAX) {
+            s_diff(v, "editions: a name does not decode");
+            continue;
+        }
+        memcpy(name, k.mv_data, k.mv_size);
+        name[k.mv_size] = 0;
+        if ((rc = s_verify_edition(v, name)) != 0)
+            break;
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : glci_store_code(rc);
+}
+
 static int s_verify_txn(s_verify_t *v)
 {
     glci_store_t *st = v->st;
@@ -367,13 +510,13 @@ static int s_verify_txn(s_verify_t *v)
          rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
         char city[GLCI_CITY_ID_MAX + 1];
         s_cityrec_t rec;
-        if (k.mv_size == 0 || k.mv_size > GLCI_CITY_ID_MAX || d.mv_size != sizeof rec) {
+        if (k.mv_size == 0 || k.mv_size > GLCI_CITY_ID_MAX ||
+            glci_store_city_decode(&d, &rec) != 0) {
             s_diff(v, "cities: a record does not decode");
             continue;
         }
         memcpy(city, k.mv_data, k.mv_size);
         city[k.mv_size] = 0;
-        memcpy(&rec, d.mv_data, sizeof rec);
         rc = s_verify_city(v, city, &rec, &tot_obs, &tot_hist, pcounts);
         if (rc != 0)
             goto out;
@@ -383,6 +526,8 @@ static int s_verify_txn(s_verify_t *v)
         goto out;
     }
     rc = s_verify_rank(v);
+    if (rc == 0)
+        rc = s_verify_editions(v);
     if (rc != 0)
         goto out;
 

@@ -67,11 +67,10 @@ int glci_view_status(glci_view_t *v, glci_store_status_t *out)
     for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
         s_cityrec_t rec;
-        if (d.mv_size != sizeof rec) {
+        if (glci_store_city_decode(&d, &rec) != 0) {
             mdb_cursor_close(cur);
             return GLCI_STORE_ECORRUPT;
         }
-        memcpy(&rec, d.mv_data, sizeof rec);
         out->n_cities++;
         if (rec.active)
             out->n_active++;
@@ -118,7 +117,7 @@ int glci_view_latest_period(glci_view_t *v, int32_t *period)
     return 0;
 }
 
-static void s_city_out(const char *id, size_t idlen, const s_cityrec_t *rec, glci_city_t *out)
+void glci_store_city_out(const char *id, size_t idlen, const s_cityrec_t *rec, glci_city_t *out)
 {
     memset(out, 0, sizeof *out);
     if (idlen > GLCI_CITY_ID_MAX)
@@ -134,6 +133,7 @@ static void s_city_out(const char *id, size_t idlen, const s_cityrec_t *rec, glc
     out->batches = rec->batches;
     out->last_seen = rec->last_seen;
     out->n_keys = rec->n_keys;
+    out->added = rec->added;
 }
 
 int glci_view_city(glci_view_t *v, const char *id, glci_city_t *out)
@@ -146,7 +146,7 @@ int glci_view_city(glci_view_t *v, const char *id, glci_city_t *out)
     rc = glci_store_city_get(v->st, v->txn, id, &rec);
     if (rc != 0)
         return rc;
-    s_city_out(id, strlen(id), &rec, out);
+    glci_store_city_out(id, strlen(id), &rec, out);
     return 0;
 }
 
@@ -160,29 +160,51 @@ int glci_store_walk_end(MDB_cursor *cur, int rc, int cb)
     return rc == MDB_NOTFOUND ? 0 : glci_store_code(rc);
 }
 
-int glci_view_cities(glci_view_t *v, int (*fn)(void *ctx, const glci_city_t *c), void *ctx)
+int glci_store_each_city(glci_store_t *st, MDB_txn *txn,
+                         int (*each)(void *ctx, const char *id, const s_cityrec_t *rec),
+                         void *ctx)
 {
-    int cb = 0;               /* fn's value, returned as is */
+    int cb = 0;               /* each's value, returned as is */
     MDB_cursor *cur;
     MDB_val k, d;
-    int rc = mdb_cursor_open(v->txn, v->st->dbi[S_DB_CITIES], &cur);
+    char id[GLCI_CITY_ID_MAX + 1];
+    int rc = mdb_cursor_open(txn, st->dbi[S_DB_CITIES], &cur);
 
     if (rc != 0)
         return glci_store_code(rc);
     for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
         s_cityrec_t rec;
-        glci_city_t c;
-        if (d.mv_size != sizeof rec) {
+        if (k.mv_size == 0 || k.mv_size > GLCI_CITY_ID_MAX ||
+            glci_store_city_decode(&d, &rec) != 0) {
             rc = GLCI_STORE_ECORRUPT;
             break;
         }
-        memcpy(&rec, d.mv_data, sizeof rec);
-        s_city_out(k.mv_data, k.mv_size, &rec, &c);
-        if ((cb = fn(ctx, &c)) != 0)
+        memcpy(id, k.mv_data, k.mv_size);
+        id[k.mv_size] = 0;
+        if ((cb = each(ctx, id, &rec)) != 0)
             break;
     }
     return glci_store_walk_end(cur, rc, cb);
+}
+
+typedef struct {
+    int (*fn)(void *ctx, const glci_city_t *c);
+    void *ctx;
+} s_cities_t;
+
+static int s_city_one(void *arg, const char *id, const s_cityrec_t *rec)
+{
+    s_cities_t *x = arg;
+    glci_city_t c;
+    glci_store_city_out(id, strlen(id), rec, &c);
+    return x->fn(x->ctx, &c);
+}
+
+int glci_view_cities(glci_view_t *v, int (*fn)(void *ctx, const glci_city_t *c), void *ctx)
+{
+    s_cities_t x = {fn, ctx};
+    return glci_store_each_city(v->st, v->txn, s_city_one, &x);
 }
 
 int glci_view_stream_mark(glci_view_t *v, const char *city, uint64_t stream,
@@ -213,23 +235,20 @@ int glci_view_stream_mark(glci_view_t *v, const char *city, uint64_t stream,
     return 0;
 }
 
-/* Copies the stored result of (city, P) into dst. 0, ENODATA, ECORRUPT. */
-static int s_result_get(glci_view_t *v, const char *city, int32_t period, void *dst)
+int glci_store_result_read(glci_store_t *st, MDB_txn *txn, const char *city, int32_t period,
+                           void *dst)
 {
     unsigned char k[S_CITYZ_MAX + 4];
-    MDB_val key = {0, k}, d;
-    int rc;
-
-    key.mv_size = glci_store_result_key(k, city, period);
-    rc = mdb_get(v->txn, v->st->dbi[S_DB_RESULTS], &key, &d);
+    MDB_val key = {glci_store_result_key(k, city, period), k}, d;
+    int rc = mdb_get(txn, st->dbi[S_DB_RESULTS], &key, &d);
     if (rc == MDB_NOTFOUND)
-        return GLCI_STORE_ENODATA;
+        return 0;
     if (rc != 0)
         return glci_store_code(rc);
-    if (d.mv_size != v->st->rsize)
+    if (d.mv_size != st->rsize)
         return GLCI_STORE_ECORRUPT;
     memcpy(dst, d.mv_data, d.mv_size);
-    return 0;
+    return 1;
 }
 
 int glci_store_each_result(glci_view_t *v, int32_t period, const char *const *skip,
@@ -314,10 +333,10 @@ int glci_view_result(glci_view_t *v, const char *city, int32_t period,
     if (rc != 0)
         return rc;
     copy = glci_xmalloc(v->st->rsize);
-    rc = s_result_get(v, city, period, copy);
-    if (rc != 0) {
+    rc = glci_store_result_read(v->st, v->txn, city, period, copy);
+    if (rc <= 0) {
         free(copy);
-        return rc;
+        return rc == 0 ? GLCI_STORE_ENODATA : rc;
     }
     if (v->n_owned == v->cap_owned) {
         v->cap_owned = v->cap_owned ? v->cap_owned * 2 : 8;
@@ -359,7 +378,7 @@ int glci_view_history(glci_view_t *v, const char *city, const char *indicator,
     k.mv_data = pk;
     for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
          rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
-        s_histrec_t h;
+        s_hist_t x;
         glci_history_row_t row;
         MDB_val okey = {0, ok}, od;
         uint64_t no;
@@ -368,15 +387,9 @@ int glci_view_history(glci_view_t *v, const char *city, const char *indicator,
             rc = MDB_NOTFOUND;
             break;
         }
-        if (d.mv_size < sizeof h + 1) {
-            rc = GLCI_STORE_ECORRUPT;
+        if ((rc = glci_store_hist_decode(&d, &x)) != 0)
             break;
-        }
-        memcpy(&h, d.mv_data, sizeof h);
-        if (d.mv_size != sizeof h + h.source_len + 1) {
-            rc = GLCI_STORE_ECORRUPT;
-            break;
-        }
+        const s_histrec_t h = x.h;
         if (h.ind != (uint32_t)ind)
             continue;
         no = glci_be64_get((const unsigned char *)k.mv_data + plen);
@@ -385,11 +398,16 @@ int glci_view_history(glci_view_t *v, const char *city, const char *indicator,
         row.value = h.value;
         row.received = h.received;
         row.observed_at = h.observed_at;
-        row.source = (const char *)d.mv_data + sizeof h;
+        row.source = x.source;
         row.stream = h.stream;
         row.seq = h.seq;
+        row.retracted = (x.flags & S_HIST_RETRACT) != 0;
+        row.by_operator = (x.flags & S_HIST_OPERATOR) != 0;
+        row.op = x.op;
+        row.sudo_user = x.sudo;
+        row.reason = x.reason;
         okey.mv_size = glci_store_obs_key(ok, city, (uint32_t)ind, h.period);
-        if (mdb_get(v->txn, st->dbi[S_DB_OBS], &okey, &od) == 0 &&
+        if (!row.retracted && mdb_get(v->txn, st->dbi[S_DB_OBS], &okey, &od) == 0 &&
             od.mv_size == sizeof(s_obsrec_t)) {
             s_obsrec_t o;
             memcpy(&o, od.mv_data, sizeof o);

@@ -17,6 +17,12 @@ glci_obs_t glci_obs_make(const char *indicator, int64_t period, double value)
     return o;
 }
 
+glci_obs_t glci_obs_retraction(const char *indicator, int64_t period)
+{
+    glci_obs_t o = {.indicator = indicator, .period = period, .has_period = 1, .retract = 1};
+    return o;
+}
+
 int glci_batch_status_valid(int status)
 {
     switch (status) {
@@ -62,7 +68,9 @@ glci_reject_t glci_obs_check(const glci_obs_t *o, char *msg, size_t msglen)
         why = "indicator is longer than " S_STR(GLCI_OBS_INDICATOR_MAX) " bytes";
     else if (!o->has_period)
         why = "period is missing";
-    else if (!o->has_value)
+    else if (o->retract && o->has_value)
+        why = "a retraction carries no value";
+    else if (!o->retract && !o->has_value)
         why = "value is missing";
     else if (!o->source)
         return GLCI_REJECT_NONE;

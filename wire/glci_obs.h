@@ -32,11 +32,17 @@ typedef struct {
     const char *source;       /* NULL or "" when none */
     unsigned has_period : 1;
     unsigned has_value : 1;
+    unsigned retract : 1;     /* a retraction: the current value of (indicator,
+                                 period) is withdrawn; has no value (SPEC §7) */
 } glci_obs_t;
 
 /* A present observation of indicator, period and value (no source, time
  * unknown), for code that makes observations from parts. */
 glci_obs_t glci_obs_make(const char *indicator, int64_t period, double value);
+
+/* A retraction of indicator's value for period: a revision without a value
+ * (no source, time unknown). */
+glci_obs_t glci_obs_retraction(const char *indicator, int64_t period);
 
 /* ---- Batch statuses: how the collector answers a batch ----------------- */
 
@@ -73,7 +79,11 @@ const char *glci_batch_status_str(int status);
     X(OUT_OF_RANGE, 3, "value out of range", OUT_OF_RANGE)                     \
     X(BAD_PERIOD, 4, "period out of range", BAD_PERIOD)                        \
     X(MALFORMED, 5, "malformed observation", MALFORMED_OBS) /* a field missing, \
-                                                               too long, not text */
+                                                               too long, not text */ \
+    X(FUTURE, 6, "period in the future", FUTURE_PERIOD) /* after the receive year \
+                                                           + future_periods */     \
+    X(NOTHING_TO_RETRACT, 7, "nothing to retract", NOTHING_TO_RETRACT) /* no current \
+                                                                          value */
 
 typedef enum {
 #define GLCI_X_(name, num, text, proto) GLCI_REJECT_##name = num,
@@ -95,7 +105,9 @@ typedef struct {
 
 /* Checks what can be judged of o without the framework: an indicator of 1
  * to GLCI_OBS_INDICATOR_MAX bytes, a period and a value present, a source
- * (if any) of at most GLCI_OBS_SOURCE_MAX bytes of printable UTF-8.
+ * (if any) of at most GLCI_OBS_SOURCE_MAX bytes of printable UTF-8. A
+ * retraction has a period and no value ("a retraction carries no value"
+ * otherwise); any other observation needs its value ("value is missing").
  * Returns GLCI_REJECT_NONE, or GLCI_REJECT_MALFORMED with a one-line
  * message naming the field ("indicator is longer than 64 bytes", "source
  * is 201 bytes, at most 200", "source contains a control character"...)

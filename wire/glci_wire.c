@@ -68,6 +68,8 @@ int glci_wire_batch_pack(uint64_t stream, uint64_t seq, const char *city,
         o[i].period = (int32_t)x->period;
         o[i].has_value = x->has_value;
         o[i].value = x->value;
+        o[i].has_retract = x->retract;
+        o[i].retract = x->retract;
         o[i].has_observed_at = x->observed_at != 0;
         o[i].observed_at = x->observed_at;
         po[i] = &o[i];
@@ -180,6 +182,7 @@ int glci_wire_batch_unpack(const void *buf, size_t len, const glci_wire_limits_t
         w->has_value = o->has_value;
         w->value = o->value;
         w->observed_at = o->has_observed_at ? o->observed_at : 0;
+        w->retract = o->has_retract && o->retract;
     }
     b->priv_ = p;
     *out = b;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "glci_alloc.h"
@@ -183,6 +184,11 @@ uint64_t glci_mdb_used_bytes(glci_mdb_t *m)
     return ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
 }
 
+size_t glci_mdb_map_max(const glci_mdb_t *m)
+{
+    return m->map_max;
+}
+
 unsigned glci_mdb_grow_count(const glci_mdb_t *m)
 {
     return m->grows;
@@ -251,6 +257,25 @@ static int s_grow(glci_mdb_t *m)
     return 0;
 }
 
+/* Less than this free in the environment's file system, and a failed
+ * write is taken for a full disk. */
+#define S_FULL_BYTES (1u << 20)
+
+/* LMDB answers a short write (what a full disk gives: the write stops at
+ * the last free block) with EIO, its code for "wrote less than asked"; a
+ * caller needs to tell that from a failing disk. 1 if the file system of
+ * the environment is full for this process (root may use the reserved
+ * blocks, others not). */
+static int s_disk_full(glci_mdb_t *m)
+{
+    const char *path = NULL;
+    struct statvfs v;
+    if (mdb_env_get_path(m->env, &path) != 0 || !path || statvfs(path, &v) != 0)
+        return 0;
+    unsigned long long blocks = geteuid() == 0 ? v.f_bfree : v.f_bavail;
+    return blocks * v.f_frsize < S_FULL_BYTES;
+}
+
 /* On a shared handle the write transaction holds the map lock SHARED from
  * mdb_txn_begin to commit/abort. lmdb.h allows a remap (mdb_env_set_mapsize)
  * only while no transaction of the process is active; LMDB itself only
@@ -294,6 +319,8 @@ int glci_mdb_write(glci_mdb_t *m, glci_mdb_write_fn fn, void *ctx)
         s_unlock(m);
         if (rc == 0)
             return 0;
+        if (rc == EIO && s_disk_full(m))
+            return ENOSPC;
         if (rc != MDB_MAP_FULL)
             return rc;
         rc = s_grow(m);

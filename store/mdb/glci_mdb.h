@@ -73,6 +73,11 @@ size_t glci_mdb_map_size(glci_mdb_t *m);
 /* Bytes in use: (last used page + 1) * page size. */
 uint64_t glci_mdb_used_bytes(glci_mdb_t *m);
 
+/* The bound the map never grows past: the open's map_max (or its default,
+ * or map_size when that was larger). A map the file already had above it
+ * stays as it is and does not grow. */
+size_t glci_mdb_map_max(const glci_mdb_t *m);
+
 /* Number of times the map was grown by this handle (for tests). */
 unsigned glci_mdb_grow_count(const glci_mdb_t *m);
 
@@ -98,8 +103,9 @@ typedef int (*glci_mdb_write_fn)(MDB_txn *txn, void *ctx);
  * fn or from the commit) aborts, doubles the map (capped at map_max) and
  * runs fn again; MDB_MAP_FULL once the map is at its maximum. Returns 0
  * after the commit returned 0 (then, and only then, the changes are
- * durable), or fn's or LMDB's code (nothing changed). EACCES on a
- * read-only handle. No other
+ * durable), or fn's or LMDB's code (nothing changed); ENOSPC where LMDB
+ * says EIO (a short write) and the file system has less than 1 MiB left
+ * for this process: a full disk. EACCES on a read-only handle. No other
  * transaction of this handle may be open (the map cannot be resized then). */
 int glci_mdb_write(glci_mdb_t *m, glci_mdb_write_fn fn, void *ctx);
 

@@ -16,7 +16,8 @@
  *   "GOB1" | created i64 | n_obs u32 | n_obs x observation | checksum[16]
  *   observation: period i32 | value f64 bits | observed_at i64 |
  *                ind_len u16 | src_len u16 | indicator | source
- * The checksum is BLAKE2b-128 (libsodium) of everything before it.
+ * The checksum is BLAKE2b-128 (libsodium) of everything before it. The top
+ * bit of ind_len marks a retraction (value bits 0): S_IL_RETRACT.
  *
  * A dead-letter record is little-endian:
  *   "GDL1" | at i64 | period i32 | value f64 bits | observed_at i64 |
@@ -166,7 +167,7 @@ void glci_outbox_record_encode(const glci_obs_t *obs, size_t n, int64_t created,
         glci_outbox_le_put(p, (uint64_t)(uint32_t)obs[i].period, 4);
         glci_outbox_le_put(p + 4, bits, 8);
         glci_outbox_le_put(p + 12, (uint64_t)obs[i].observed_at, 8);
-        glci_outbox_le_put(p + 20, il, 2);
+        glci_outbox_le_put(p + 20, il | (obs[i].retract ? S_IL_RETRACT : 0u), 2);
         glci_outbox_le_put(p + 22, sl, 2);
         p += S_OBS_FIXED;
         memcpy(p, obs[i].indicator, il);
@@ -224,12 +225,15 @@ static int s_record_decode(const MDB_val *v, uint64_t seq, glci_outbox_batch_t *
         const unsigned char *q = p + off;
         uint64_t bits = glci_outbox_le_get(q + 4, 8);
         size_t il = (size_t)glci_outbox_le_get(q + 20, 2), sl = (size_t)glci_outbox_le_get(q + 22, 2);
+        int retract = (il & S_IL_RETRACT) != 0;
+        il &= ~(size_t)S_IL_RETRACT;
         off += S_OBS_FIXED;
         if (body - off < il + sl || il == 0)
             goto corrupt;
         b->obs[i].period = (int32_t)(uint32_t)glci_outbox_le_get(q, 4);
         b->obs[i].has_period = 1;
-        b->obs[i].has_value = 1;
+        b->obs[i].has_value = !retract;
+        b->obs[i].retract = (unsigned)retract;
         memcpy(&b->obs[i].value, &bits, 8);
         b->obs[i].observed_at = (int64_t)glci_outbox_le_get(q + 12, 8);
         memcpy(w, p + off, il);

@@ -4,7 +4,8 @@
  *
  * A dead-letter record is little-endian:
  *   "GDL1" | at i64 | period i32 | value f64 bits | observed_at i64 |
- *   ind_len u16 | src_len u16 | reason_len u16 | indicator | source | reason */
+ *   ind_len u16 | src_len u16 | reason_len u16 | indicator | source | reason
+ * (the top bit of ind_len marks a retraction, as in batch records). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,7 +52,7 @@ int glci_outbox_dead_put(MDB_txn *txn, glci_outbox_t *ob, const glci_outbox_dead
         glci_outbox_le_put(p + 12, (uint64_t)(uint32_t)d->obs.period, 4);
         glci_outbox_le_put(p + 16, bits, 8);
         glci_outbox_le_put(p + 24, (uint64_t)d->obs.observed_at, 8);
-        glci_outbox_le_put(p + 32, il, 2);
+        glci_outbox_le_put(p + 32, il | (d->obs.retract ? S_IL_RETRACT : 0u), 2);
         glci_outbox_le_put(p + 34, sl, 2);
         glci_outbox_le_put(p + 36, rl, 2);
         p += S_DL_FIXED;
@@ -77,13 +78,16 @@ static int s_dead_decode(const MDB_val *v, glci_outbox_dead_t *d, char *pool)
         return GLCI_OUTBOX_ECORRUPT;
     size_t il = (size_t)glci_outbox_le_get(p + 32, 2), sl = (size_t)glci_outbox_le_get(p + 34, 2);
     size_t rl = (size_t)glci_outbox_le_get(p + 36, 2);
+    int retract = (il & S_IL_RETRACT) != 0;
+    il &= ~(size_t)S_IL_RETRACT;
     if (il == 0 || S_DL_FIXED + il + sl + rl != v->mv_size)
         return GLCI_OUTBOX_ECORRUPT;
     uint64_t bits = glci_outbox_le_get(p + 16, 8);
     d->at = (int64_t)glci_outbox_le_get(p + 4, 8);
     d->obs.period = (int32_t)(uint32_t)glci_outbox_le_get(p + 12, 4);
     d->obs.has_period = 1;
-    d->obs.has_value = 1;
+    d->obs.has_value = !retract;
+    d->obs.retract = (unsigned)retract;
     memcpy(&d->obs.value, &bits, 8);
     d->obs.observed_at = (int64_t)glci_outbox_le_get(p + 24, 8);
     p += S_DL_FIXED;

@@ -15,6 +15,12 @@
 #define S_HDR_LEN (4 + 8 + 4)
 #define S_OBS_FIXED (4 + 8 + 8 + 2 + 2)
 #define S_SUM_LEN 16
+/* The top bit of an observation's 2-byte indicator length marks a
+ * retraction (ids are at most GLCI_OBS_INDICATOR_MAX bytes, so the bit was
+ * always 0): its value bits are 0. A program older than retractions reads
+ * the length as too long and refuses the record as corrupt, never as a
+ * value. */
+#define S_IL_RETRACT 0x8000u
 
 struct glci_outbox {
     glci_mdb_t *mdb;

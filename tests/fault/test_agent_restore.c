@@ -43,14 +43,6 @@ static char *s_agent_status(glci_sys_t *s, const char *format)
     return out;
 }
 
-static size_t s_count(const char *hay, const char *needle)
-{
-    size_t n = 0;
-    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
-        n++;
-    return n;
-}
-
 static void test_agent_moves_on_after_store_restore(void **state)
 {
     (void)state;
@@ -121,7 +113,7 @@ static void test_agent_moves_on_after_store_restore(void **state)
     /* the alarm once, naming the lost batches 11..16 and what to do */
     char *log = glci_ts_proc_stderr(s->agents[0].proc);
     assert_non_null(log);
-    assert_int_equal(s_count(log, "ALARM: the collector lost batches"), 1);
+    assert_int_equal(glci_ts_count(log, "ALARM: the collector lost batches"), 1);
     const char *alarm = strstr(log, "ALARM");
     fprintf(stderr, "# %.*s\n", (int)strcspn(alarm, "\n"), alarm);
     assert_non_null(strstr(log, "lost batches 11..16 of stream"));

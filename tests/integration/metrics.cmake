@@ -37,3 +37,13 @@ add_test(NAME test_prometheus_rules_unit
   WORKING_DIRECTORY ${GLCI_PROM_DIR})
 set_tests_properties(test_prometheus_rules test_prometheus_config test_prometheus_rules_unit
   PROPERTIES LABELS integration TIMEOUT 300)
+
+# The real collector with metrics_listen and real agents with metrics_file,
+# scraped by a real Prometheus; /health against a full store. Uses the
+# system harness (glci_checker, defined by integration/e2e.cmake, which
+# sorts before this file).
+glci_add_test(test_collector_metrics integration
+  SOURCES integration/test_collector_metrics.c
+  LIBS glci_checker glci_prom PkgConfig::ZMQ
+  TIMEOUT 900)
+add_dependencies(test_collector_metrics glci glci-agent glci-collector)

@@ -753,7 +753,8 @@ def cmd_xlsx(args):
     want_sheets = ["index", "areas", "focus areas", "indicators", "values", "framework", "about"]
     if wb.sheetnames != want_sheets:
         problem(f"{args.file}: sheets {wb.sheetnames}, expected {want_sheets}")
-    export = glci_json(args, "export", *(["--period", str(args.period)] if args.period else []))
+    export = glci_json(args, "export", *(["--period", str(args.period)] if args.period
+                                         else ["--all-periods"]))
     rows = export["rows"]
     index = sheet_rows(wb, "index")
     areas = sheet_rows(wb, "areas")

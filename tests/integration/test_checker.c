@@ -73,7 +73,7 @@ static void s_ingest(s_fixture_t *f, const char *ind, const double *values, size
     glci_batch_t b = {CITY, STREAM, ++f->seq, obs, n};
     glci_batch_result_t r;
     memset(&r, 0, sizeof r);
-    assert_int_equal(glci_store_ingest(f->st, &b, 1, 1700000000, &r), 0);
+    assert_int_equal(glci_store_ingest(f->st, &b, 1, 1764000000, &r), 0);
     assert_int_equal(r.status, GLCI_BATCH_APPLIED);
     assert_int_equal(r.n_rejections, 0);
     glci_batch_result_release(&r);

@@ -131,7 +131,8 @@ static void test_help_everywhere(void **state)
         {"init", NULL}, {"collector-key", NULL}, {"city", "add"}, {"city", "list"},
         {"city", "revoke"}, {"city", "key-add"}, {"city", "key-remove"}, {"rank", NULL}, {"show", NULL}, {"history", NULL},
         {"export", NULL}, {"status", NULL}, {"rejects", NULL}, {"verify", NULL},
-        {"backup", NULL}, {"framework", NULL}};
+        {"backup", NULL}, {"framework", NULL}, {"missing", NULL}, {"retract", NULL},
+        {"correct", NULL}, {"edition", "publish"}, {"edition", "list"}, {"edition", "diff"}};
     cli_out_t o;
     assert_int_equal(cli_run(&o, "--help", NULL), 0);
     assert_non_null(strstr(o.out, "usage: glci"));
@@ -420,6 +421,9 @@ static void test_rank_json(void **state)
                              "b.y", "--limit", "1", NULL), 0);
     assert_string_equal(o.out,
         "{\"period\": 2025, \"by\": \"focus\", \"id\": \"b.y\", \"ranked\": 4, "
+        "\"period_rule\": \"half_of_active\", \"period_note\": \"period 2025: the latest in "
+        "which at least half of the active cities (4 of 6) have reported an index\", "
+        "\"as_of\": null, \"edition\": null, "
         "\"rows\": [{\"rank\": 1, \"city\": \"gamma\", \"name\": \"Gamma\", "
         "\"score\": 95.0, \"index\": 85.0, \"coverage\": 1.0}], \"unranked\": "
         "[{\"city\": \"epsilon\", \"name\": \"Epsilon\", \"coverage\": 0.25}]}\n");
@@ -633,8 +637,9 @@ static void test_history(void **state)
 
     assert_int_equal(cli_run(&o, "--store", s_store, "--format", "csv", "history", "alpha",
                              "i1", NULL), 0);
-    assert_true(strncmp(o.out, "period,value,received,observed,current,source\r\n", 47) == 0);
-    assert_non_null(strstr(o.out, "\r\n2025,70,2025-11-24T16:00:00Z,,false,\r\n"));
+    assert_true(strncmp(o.out, "period,value,received,observed,current,source,kind,by,"
+                               "sudo_user,reason\r\n", 72) == 0);
+    assert_non_null(strstr(o.out, "\r\n2025,70,2025-11-24T16:00:00Z,,false,,value,,,\r\n"));
     assert_int_equal(s_csv_records(o.out), 3);
     cli_out_release(&o);
 
@@ -674,7 +679,8 @@ static void test_export(void **state)
     cli_out_release(&o);
 
     /* all periods: 2024 (2 cities), 2025-2027 (5 each, carried) */
-    assert_int_equal(cli_run(&o, "--store", s_store, "--format", "csv", "export", NULL), 0);
+    assert_int_equal(cli_run(&o, "--store", s_store, "--format", "csv", "export",
+                             "--all-periods", NULL), 0);
     assert_int_equal(s_csv_records(o.out), 1 + 2 + 5 * 3);
     assert_non_null(strstr(o.out, "city,period,rank,index,coverage,area:a,area:b,focus:a.x,"
                                   "focus:b.y,value:i1,score:i1,value:i2,score:i2,"));
@@ -683,9 +689,23 @@ static void test_export(void **state)
     assert_non_null(strstr(o.out, "\r\ngamma,2027,1,85,"));
     cli_out_release(&o);
 
+    /* without --period: the period the rule chooses, named in the output */
     assert_int_equal(cli_run(&o, "--store", s_store, "export", NULL), 0);
     assert_non_null(strstr(o.out, "gamma"));
     assert_non_null(strstr(o.out, "85.0"));
+    assert_non_null(strstr(o.out, "period 2025: the latest in which at least half of the "
+                                  "active cities (4 of 6) have reported an index\n"));
+    assert_null(strstr(o.out, "2027"));
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", s_store, "--format", "json", "export", NULL), 0);
+    j = cli_json(&o);
+    assert_int_equal(s_num(j, "period"), 2025);
+    assert_string_equal(s_str(j, "period_rule"), "half_of_active");
+    assert_int_equal(json_array_size(s_get(j, "rows")), 5);
+    json_decref(j);
+    cli_out_release(&o);
+    cli_run(&o, "--store", s_store, "export", "--all-periods", "--period", "2025", NULL);
+    cli_expect_usage(&o, "--all-periods is the live store's every period");
     cli_out_release(&o);
 }
 
@@ -733,7 +753,7 @@ static void test_status(void **state)
     assert_int_equal(s_csv_records(o.out), 2);
     assert_non_null(strstr(o.out, ",size_bytes,file_bytes,schema,"));
     char field[64];
-    snprintf(field, sizeof field, ",%lld,1,tiny,", (long long)sb.st_size);
+    snprintf(field, sizeof field, ",%lld,2,tiny,", (long long)sb.st_size);
     assert_non_null(strstr(o.out, field));
     cli_out_release(&o);
 }
@@ -980,9 +1000,9 @@ static void test_city_admin(void **state)
     assert_non_null(strstr(o.out, "REVOKED"));
     cli_out_release(&o);
     assert_int_equal(cli_run(&o, "--store", store, "city", "list", "--format", "csv", NULL), 0);
-    assert_true(strncmp(o.out, "id,name,country,active,batches,observations,rejects,last_seen\r\n",
-                        62) == 0);
-    assert_non_null(strstr(o.out, "\r\ndublin-ie,Dublin,IE,false,0,0,0,\r\n"));
+    assert_true(strncmp(o.out, "id,name,country,active,batches,observations,rejects,last_seen,"
+                        "status,overdue\r\n", 77) == 0);
+    assert_non_null(strstr(o.out, "\r\ndublin-ie,Dublin,IE,false,0,0,0,,missing,false\r\n"));
     cli_out_release(&o);
     cli_rmdir(dir);
 }
@@ -1215,6 +1235,111 @@ static void test_verify_backup(void **state)
     cli_out_release(&o);
 }
 
+/* The reporting cycle's commands on a store of their own (it gets an
+ * edition): every refusal is one line (or the usage), nothing changes. */
+static void test_cycle_commands(void **state)
+{
+    char dir[256], store[300];
+    cli_tmpdir(dir, sizeof dir);
+    snprintf(store, sizeof store, "%s/store", dir);
+    glci_store_t *st = cli_store_create(store, cli_tiny_framework(dir), 0);
+    cli_fill_fixture(st);
+    glci_store_close(&st);
+    cli_out_t o;
+
+    cli_run(&o, "--store", store, "edition", NULL);
+    cli_expect_usage(&o, "edition needs a subcommand: publish, list, diff");
+    cli_out_release(&o);
+    cli_run(&o, "--store", store, "edition", "frob", NULL);
+    cli_expect_usage(&o, "unknown edition subcommand 'frob'");
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", store, "edition", "list", NULL), 0);
+    assert_non_null(strstr(o.out, "no editions published"));
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", store, "--format", "json", "edition", "publish",
+                             "e1", "--period", "2025", NULL), 0);
+    json_t *j = cli_json(&o);
+    assert_int_equal(s_num(j, "cities"), 5);
+    assert_int_equal(s_num(j, "ranked"), 4);
+    json_decref(j);
+    cli_out_release(&o);
+    cli_run(&o, "--store", store, "edition", "diff", "e1", "nope", NULL);
+    s_expect_fail(&o, "no edition 'nope' in the store");
+    cli_out_release(&o);
+    cli_run(&o, "--store", store, "edition", "publish", "e2", "--period", "1990", NULL);
+    s_expect_fail(&o, "period 1990 is outside the framework's [2000, 2100]");
+    cli_out_release(&o);
+    cli_run(&o, "--store", store, "edition", "publish", "e2", "--period", "2010", NULL);
+    s_expect_fail(&o, "no data for period 2010 as of that time");
+    cli_out_release(&o);
+    cli_run(&o, "--store", store, "edition", "publish", "-x", NULL);
+    cli_expect_usage(&o, "unknown option '-x'");
+    cli_out_release(&o);
+    cli_run(&o, "--store", store, "edition", "publish", "a/b", NULL);
+    cli_expect_usage(&o, "edition name 'a/b' is not valid");
+    cli_out_release(&o);
+    cli_run(&o, "--store", store, "rank", "--as-of", "2025-13-01", NULL);
+    cli_expect_usage(&o, "invalid time '2025-13-01' for --as-of");
+    cli_out_release(&o);
+    cli_run(&o, "--store", store, "export", "--edition", "e1", "--format", "xlsx", "--out",
+            "x.xlsx", NULL);
+    cli_expect_usage(&o, "--format xlsx exports the live store");
+    cli_out_release(&o);
+    /* the edition reads back in every format; verify proves it */
+    assert_int_equal(cli_run(&o, "--store", store, "--format", "csv", "rank", "--edition", "e1",
+                             NULL), 0);
+    assert_non_null(strstr(o.out, "1,gamma,Gamma,85,1\r\n"));
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", store, "edition", "diff", "e1", "e1", NULL), 0);
+    assert_non_null(strstr(o.out, "0 cities changed rank, 0 changed index"));
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", store, "--format", "csv", "edition", "list", NULL),
+                     0);
+    assert_non_null(strstr(o.out, "name,period,as_of,published,by,cities,ranked,framework\r\n"
+                                  "e1,2025,"));
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", store, "verify", NULL), 0);
+    cli_out_release(&o);
+    /* history of an operator's work, and the refusals of correct */
+    assert_int_equal(cli_run(&o, "--store", store, "correct", "alpha", "i3", "2025", "61",
+                             "--reason", "re-keyed", NULL), 0);
+    assert_non_null(strstr(o.out, "corrected i3 of alpha for 2025 to 61 (was 60)"));
+    cli_out_release(&o);
+    cli_run(&o, "--store", store, "correct", "alpha", "i3", "2025", NULL);
+    cli_expect_usage(&o, "missing argument");
+    cli_out_release(&o);
+    cli_run(&o, "--store", store, "retract", "Bad!", "i3", "2025", "--reason", "x", NULL);
+    cli_expect_usage(&o, "city id 'Bad!' is not valid");
+    cli_out_release(&o);
+    cli_run(&o, "--store", store, "retract", "alpha", "i3", "20x5", "--reason", "x", NULL);
+    cli_expect_usage(&o, "invalid period '20x5'");
+    cli_out_release(&o);
+    /* the edition did not move; the live table did */
+    assert_int_equal(cli_run(&o, "--store", store, "--format", "json", "show", "alpha",
+                             "--edition", "e1", NULL), 0);
+    j = cli_json(&o);
+    assert_string_equal(s_str(j, "edition"), "e1");
+    json_decref(j);
+    cli_out_release(&o);
+    /* missing on the fixture: every city partial or missing for 2025 */
+    assert_int_equal(cli_run(&o, "--store", store, "--format", "json", "missing", "--period",
+                             "2025", NULL), 0);
+    j = cli_json(&o);
+    json_t *rows = s_get(j, "rows");
+    assert_int_equal(json_array_size(rows), 6);
+    assert_string_equal(s_str(json_array_get(rows, 0), "city"), "alpha");
+    assert_string_equal(s_str(json_array_get(rows, 0), "status"), "partial");
+    assert_string_equal(s_str(json_array_get(rows, 4), "city"), "gamma");
+    assert_string_equal(s_str(json_array_get(rows, 4), "status"), "complete");
+    assert_string_equal(s_str(json_array_get(rows, 5), "status"), "missing");
+    json_decref(j);
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", s_empty, "missing", "--period", "2025", NULL), 0);
+    assert_non_null(strstr(o.out, "no active cities"));
+    cli_out_release(&o);
+    cli_rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1237,6 +1362,7 @@ int main(void)
         cmocka_unit_test(test_city_admin),
         cmocka_unit_test(test_city_keys),
         cmocka_unit_test(test_verify_backup),
+        cmocka_unit_test(test_cycle_commands),
     };
     return cmocka_run_group_tests(tests, s_group_setup, s_group_teardown);
 }

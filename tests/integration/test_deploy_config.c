@@ -31,12 +31,14 @@ static const char *const s_collector_keys[] = {
     "max_message", "sndhwm", "rcvhwm", "heartbeat_ivl", "heartbeat_timeout",
     "handshake_ivl", "map_max", "enrol_listen", "previous_listen", "previous_key_file",
     "enrol_tries_per_addr", "enrol_tries_total", "enrol_window", "refused_max", "key_flush",
+    "metrics_listen",
 };
 #define S_N_COLLECTOR_KEYS (sizeof s_collector_keys / sizeof s_collector_keys[0])
 
 static const char *const s_agent_keys[] = {
     "city", "collector", "collector_key", "key_file", "outbox", "spool", "batch_max",
     "window", "outbox_limit", "log_level", "rescan_interval", "heartbeat_ivl", "insecure",
+    "metrics_file",
 };
 #define S_N_AGENT_KEYS (sizeof s_agent_keys / sizeof s_agent_keys[0])
 
@@ -336,6 +338,9 @@ static void test_collector_example_values_are_defaults(void **state)
     /* map_max 0 means "the store's bound", which the example spells out */
     assert_int_equal(d.map_max, 0);
     assert_int_equal(u.map_max, (size_t)1 << 40);
+    /* no metrics server unless asked; the example asks for the loopback port */
+    assert_null(d.metrics_listen);
+    assert_string_equal(u.metrics_listen, "9461");
     glci_collector_config_release(&u);
     glci_collector_config_release(&d);
 }
@@ -405,6 +410,11 @@ static void test_agent_example_values_are_defaults(void **state)
     /* city, collector and collector_key have no default: the example shows
      * one of each kind, and with them `run` has all it needs */
     assert_string_equal(u.city, "cork-ie");
+    /* no metrics file unless asked; the example's is node_exporter's folder,
+     * which this machine need not have, so run is judged without it */
+    assert_string_equal(d.metrics_file, "");
+    assert_string_equal(u.metrics_file, "/var/lib/prometheus/node-exporter/glci-agent.prom");
+    u.metrics_file[0] = '\0';
     assert_int_equal(glci_agent_config_check_run(&u, err, sizeof err), GLCI_AGENT_OK);
     assert_int_equal(u.batch_max, d.batch_max);
     assert_int_equal(u.window, d.window);

@@ -134,31 +134,14 @@ static void test_live_update(void **state)
         "glci_collector_batches_total{status=\"applied\"}", 2 * S_COUNT, S_WAIT_MS), 0);
 }
 
-static int s_sh(const char *script)
-{
-    const char *argv[] = {"/bin/sh", "-c", script, NULL};
-    char *out = NULL, *err = NULL;
-    int rc = glci_ts_run(argv, NULL, S_WAIT_MS, &out, &err);
-    if (rc != 0 || (out && *out) || (err && *err))
-        fprintf(stderr, "%s: exit %d\n%s%s\n", script, rc, out ? out : "", err ? err : "");
-    int quiet = (!out || !*out) && (!err || !*err);
-    free(out);
-    free(err);
-    return rc == 0 && quiet ? 0 : -1;
-}
-
 /* promtool's linter (names, units, suffixes, help) on what a scraper sees
  * and on what node_exporter would read. */
 static void test_promtool_lints(void **state)
 {
-    char script[1024];
-    snprintf(script, sizeof script,
-             "set -e; /usr/bin/curl -sS --max-time 60 http://127.0.0.1:%d/metrics > %s/scrape; "
-             "/usr/bin/promtool check metrics < %s/scrape", s_port, s_dir, s_dir);
-    assert_int_equal(s_sh(script), 0);
-    snprintf(script, sizeof script, "/usr/bin/promtool check metrics < %s", s_textfile);
-    assert_int_equal(s_sh(script), 0);
+    assert_int_equal(glci_ts_promtool_scrape(s_port), 0);
     char *text = glci_ts_read_file(s_textfile);
+    assert_non_null(text);
+    assert_int_equal(glci_ts_promtool_check(text), 0);
     assert_non_null(strstr(text, "glci_agent_outbox_batches 3\n"));
     assert_non_null(strstr(text, "glci_agent_connection_state{state=\"connected\"} 1\n"));
     free(text);

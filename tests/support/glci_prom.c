@@ -171,6 +171,97 @@ struct glci_ts_prom {
     int targets;
 };
 
+/* ---- the exposition text -------------------------------------------------- */
+
+int glci_ts_metric_value(const char *text, const char *series, double *value)
+{
+    size_t n = strlen(series);
+    for (const char *line = text; line && *line;) {
+        if (strncmp(line, series, n) == 0 && line[n] == ' ') {
+            char *end;
+            *value = strtod(line + n + 1, &end);
+            return end != line + n + 1 && (*end == '\n' || *end == '\0') ? 0 : -1;
+        }
+        line = strchr(line, '\n');
+        if (line)
+            line++;
+    }
+    return -1;
+}
+
+int glci_ts_scrape_value(int port, const char *series, double *value)
+{
+    int status = 0;
+    char *body = NULL;
+    int rc = glci_ts_http_get(port, "/metrics", 60000, &status, &body);
+    if (rc == 0 && status == 200)
+        rc = glci_ts_metric_value(body, series, value);
+    else
+        rc = -1;
+    free(body);
+    return rc;
+}
+
+int glci_ts_scrape_wait(int port, const char *series, double want, int timeout_ms)
+{
+    long long deadline = s_ms_now() + timeout_ms;
+    double v = 0;
+    int rc;
+    for (;;) {
+        rc = glci_ts_scrape_value(port, series, &v);
+        if (rc == 0 && v == want)
+            return 0;
+        if (s_ms_now() >= deadline)
+            break;
+        s_sleep_ms(200);
+    }
+    fprintf(stderr, "scrape of port %d: %s never became %.17g (last: %s%.17g)\n", port, series,
+            want, rc == 0 ? "" : "no sample, ", v);
+    return -1;
+}
+
+int glci_ts_promtool_check(const char *text)
+{
+    char *dir = glci_ts_tmpdir("promtool");
+    size_t n = strlen(dir) + 32;
+    char *file = malloc(n), *script = malloc(2 * n + 64);
+    if (!file || !script)
+        s_die("out of memory");
+    snprintf(file, n, "%s/metrics.prom", dir);
+    if (glci_ts_write_file(file, text) != 0)
+        s_die("cannot write %s", file);
+    snprintf(script, 2 * n + 64, "exec /usr/bin/promtool check metrics < '%s'", file);
+    const char *argv[] = {"/bin/sh", "-c", script, NULL};
+    char *out = NULL, *err = NULL;
+    int rc = glci_ts_run(argv, NULL, 120000, &out, &err);
+    int quiet = (!out || !*out) && (!err || !*err);
+    if (rc != 0 || !quiet)
+        fprintf(stderr, "promtool check metrics: exit %d\n%s%s\n", rc, out ? out : "",
+                err ? err : "");
+    free(out);
+    free(err);
+    free(script);
+    free(file);
+    glci_ts_rmtree(dir);
+    free(dir);
+    return rc == 0 && quiet ? 0 : -1;
+}
+
+int glci_ts_promtool_scrape(int port)
+{
+    int status = 0;
+    char *scrape = NULL;
+    int rc = glci_ts_http_get(port, "/metrics", 60000, &status, &scrape);
+    if (rc == 0 && status == 200)
+        rc = glci_ts_promtool_check(scrape);
+    else
+        rc = -1;
+    free(scrape);
+    return rc;
+}
+
+/* ---- Prometheus ----------------------------------------------------------- */
+
 static void s_write_config(const char *dir, const char *const *targets, const char *rule_file)
 {
     char path[512], text[8192];

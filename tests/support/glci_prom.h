@@ -33,6 +33,31 @@ int glci_ts_http_get(int port, const char *path, int timeout_ms, int *status, ch
 /* Percent-encodes text for a URL query value (malloc'd). */
 char *glci_ts_url_encode(const char *text);
 
+/* ---- the exposition text -------------------------------------------------- */
+
+/* The value of one sample in exposition text: series is the name with its
+ * labels as the exposition prints them, e.g.
+ * glci_collector_batches_total{status="applied"}. Returns 0 and *value, or
+ * -1 when no line has it. */
+int glci_ts_metric_value(const char *text, const char *series, double *value);
+
+/* Scrapes 127.0.0.1:port/metrics and reads series from it: 0, or -1 when
+ * no answer came or the sample is not there. */
+int glci_ts_scrape_value(int port, const char *series, double *value);
+
+/* Scrapes until series equals want. Returns 0, or -1 at the deadline (the
+ * last value is printed to stderr). */
+int glci_ts_scrape_wait(int port, const char *series, double want, int timeout_ms);
+
+/* promtool check metrics (Debian's prometheus package) on text. Returns 0
+ * when promtool exits 0 and says nothing (every finding is a line), else
+ * -1 after printing what it said. */
+int glci_ts_promtool_check(const char *text);
+
+/* Scrapes 127.0.0.1:port/metrics and checks it with promtool as above:
+ * 0, or -1 when no 200 came or promtool found something. */
+int glci_ts_promtool_scrape(int port);
+
 /* ---- Prometheus ----------------------------------------------------------- */
 
 typedef struct glci_ts_prom glci_ts_prom_t;

@@ -100,7 +100,9 @@ const char *glci_ts_framework(void)
     return f;
 }
 
-int glci_ts_free_port(void)
+/* A TCP socket bound to 127.0.0.1 at a port the system chose, listening
+ * when backlog > 0; *port receives the port. */
+static int s_bind_loopback(int backlog, int *port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0)
@@ -112,11 +114,31 @@ int glci_ts_free_port(void)
     a.sin_port = 0;
     socklen_t len = sizeof a;
     if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+        (backlog > 0 && listen(fd, backlog) != 0) ||
         getsockname(fd, (struct sockaddr *)&a, &len) != 0)
         s_die("bind 127.0.0.1:0: %s", strerror(errno));
-    int port = ntohs(a.sin_port);
-    close(fd);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+int glci_ts_free_port(void)
+{
+    int port;
+    close(s_bind_loopback(0, &port));
     return port;
+}
+
+int glci_ts_listen_loopback(int *port)
+{
+    return s_bind_loopback(8, port);
+}
+
+size_t glci_ts_count(const char *text, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
 }
 
 char *glci_ts_read_file(const char *path)

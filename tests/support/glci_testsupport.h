@@ -40,6 +40,12 @@ const char *glci_ts_framework(void);
  * read back, closed). */
 int glci_ts_free_port(void);
 
+/* A TCP listener on 127.0.0.1 at a free port that never accepts (the
+ * kernel still completes connections into its backlog, and nothing is
+ * ever said on them): a port in use, or a peer that stays silent. Returns
+ * the descriptor (the caller closes it), *port its port. */
+int glci_ts_listen_loopback(int *port);
+
 /* ---- processes --------------------------------------------------------- */
 
 typedef struct glci_ts_proc glci_ts_proc_t;
@@ -88,6 +94,10 @@ int glci_ts_proc_stop(glci_ts_proc_t **self, int timeout_ms);
  * exit status as glci_ts_proc_wait_exit does. */
 int glci_ts_run(const char *const *argv, const char *const *env_extra, int timeout_ms,
                 char **out, char **err);
+
+/* How many times needle occurs in text (overlapping ones included), e.g.
+ * a log line in a program's stderr. */
+size_t glci_ts_count(const char *text, const char *needle);
 
 /* Reads a whole file into a malloc'd NUL-terminated string; NULL if it
  * cannot be read. */

@@ -223,6 +223,48 @@ static void s_pack(const char *city, const glci_obs_t *o, size_t n, uint8_t **bu
     assert_int_equal(glci_wire_batch_pack(77, 5, city, o, n, buf, len), 0);
 }
 
+/* metrics_listen as the flag and --check-config: the listen parser's forms
+ * pass, its refusals name the flag and the reason. */
+static void test_metrics_listen_and_check(void **state)
+{
+    static const char *const ok[][2] = {{"9461", "9461"}, {"127.0.0.1:9461", "127.0.0.1:9461"},
+                                        {"[::1]:9461", "[::1]:9461"}, {"0.0.0.0:0", "0.0.0.0:0"}};
+    static const char *const bad[][2] = {
+        {":9461", "--metrics-listen: metrics_listen must be PORT, ADDRESS:PORT or [IPV6]:PORT "
+                  "(no host; give 9461 for loopback or 0.0.0.0:9461 for every interface), not "
+                  "':9461'"},
+        {"http://127.0.0.1:9461", "(give HOST:PORT, not a URL)"},
+        {"::1:9461", "(put an IPv6 address in brackets, [ADDRESS]:PORT)"},
+        {"9461x", "(the port must be a number 0..65535)"},
+        {"host.example:9461", "is not an IPv4 address or localhost"},
+    };
+    glci_collector_args_t a;
+    glci_collector_config_t c;
+    char err[512];
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        char *argv[] = {"glci-collector", "--store", "/s", "--metrics-listen", (char *)ok[i][0],
+                        NULL};
+        assert_int_equal(glci_collector_parse_args(5, argv, &a, err, sizeof err), 0);
+        assert_int_equal(glci_collector_config_build(&a, &c, err, sizeof err), 0);
+        assert_string_equal(c.metrics_listen, ok[i][1]);
+        glci_collector_config_release(&c);
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *argv[] = {"glci-collector", "--store", "/s", "--metrics-listen", (char *)bad[i][0],
+                        NULL};
+        assert_int_equal(glci_collector_parse_args(5, argv, &a, err, sizeof err), 0);
+        assert_int_equal(glci_collector_config_build(&a, &c, err, sizeof err), -1);
+        if (!strstr(err, bad[i][1]))
+            fail_msg("%s: %s", bad[i][0], err);
+    }
+    char *argv[] = {"glci-collector", "--check-config", "--store", "/s", NULL};
+    assert_int_equal(glci_collector_parse_args(4, argv, &a, err, sizeof err), 0);
+    assert_true(a.check);
+    assert_int_equal(glci_collector_config_build(&a, &c, err, sizeof err), 0);
+    assert_null(c.metrics_listen);
+    glci_collector_config_release(&c);
+}
+
 static void test_batch_city_decision(void **state)
 {
     glci_obs_t o;
@@ -349,6 +391,7 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_config_refusals),
         cmocka_unit_test(test_build_refusals),
+        cmocka_unit_test(test_metrics_listen_and_check),
         cmocka_unit_test(test_batch_city_decision),
         cmocka_unit_test(test_ack_from_result),
     };

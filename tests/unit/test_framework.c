@@ -480,6 +480,124 @@ static void test_refuse_framework_settings(void **state)
              "'last_period' must be in");
 }
 
+/* The reporting cycle's keys (SPEC §7): defaults, values, the hash only
+ * when set, each bad value refused at its line. */
+static void test_cycle_keys(void **state)
+{
+    glci_framework_t *a = s_load(s_base);
+    assert_int_equal(a->cadence, 1);
+    assert_int_equal(a->due_month, 3);
+    assert_int_equal(a->due_day, 31);
+    assert_int_equal(a->future_periods, 0);
+    assert_int_equal(a->cycle_set, 0);
+    glci_framework_t *b = s_load(s_subst("version = 1", "version = 1\ncadence = 2\n"
+                                                        "due = 06-30\nfuture_periods = 1"));
+    assert_int_equal(b->cadence, 2);
+    assert_int_equal(b->due_month, 6);
+    assert_int_equal(b->due_day, 30);
+    assert_int_equal(b->future_periods, 1);
+    assert_string_not_equal(a->hash_hex, b->hash_hex);
+    /* set to its default, a key still enters the hash; each key alone does */
+    const char *alone[] = {"version = 1\ncadence = 1", "version = 1\ndue = 03-31",
+                           "version = 1\nfuture_periods = 0"};
+    char seen[3][65];
+    for (int k = 0; k < 3; k++) {
+        glci_framework_t *c = s_load(s_subst("version = 1", alone[k]));
+        assert_string_not_equal(a->hash_hex, c->hash_hex);
+        snprintf(seen[k], sizeof seen[k], "%s", c->hash_hex);
+        glci_framework_free(&c);
+    }
+    assert_string_not_equal(seen[0], seen[1]);
+    assert_string_not_equal(seen[1], seen[2]);
+    assert_string_not_equal(seen[0], seen[2]);
+    glci_framework_free(&a);
+    glci_framework_free(&b);
+
+    s_refuse(s_subst("version = 1", "version = 1\ncadence = 0"), 4,
+             "'cadence' must be in [1, 100]");
+    s_refuse(s_subst("version = 1", "version = 1\ncadence = two"), 4,
+             "'cadence' is not an integer: 'two'");
+    s_refuse(s_subst("version = 1", "version = 1\nfuture_periods = -1"), 4,
+             "'future_periods' must be in [0, 100]");
+    s_refuse(s_subst("version = 1", "version = 1\ndue = 3-31"), 4,
+             "due must be a day of the year as MM-DD (e.g. 03-31), not '3-31'");
+    s_refuse(s_subst("version = 1", "version = 1\ndue = 13-01"), 4,
+             "due 13-01 is not a day of the year (MM-DD)");
+    s_refuse(s_subst("version = 1", "version = 1\ndue = 04-31"), 4,
+             "due 04-31 is not a day of the year");
+    s_refuse(s_subst("version = 1", "version = 1\ndue = 02-29"), 4,
+             "due 02-29 is not a day of every year (use 02-28 or 03-01)");
+    s_refuse(s_subst("version = 1", "version = 1\ncadence = 2\ncadence = 3"), 5,
+             "duplicate key 'cadence' (first on line 4)");
+}
+
+/* Rounds, due days, statuses, the future rule and the default-period rule
+ * (index/glci_cycle.c). */
+static void test_cycle_rules(void **state)
+{
+    glci_framework_t *fw = s_load(s_subst("version = 1", "version = 1\ncadence = 2\n"
+                                                         "future_periods = 1"));
+    const int64_t dec2026 = 1796083200;                  /* 2026-12-01T00:00:00Z */
+    const int64_t mar2025 = 1743379200;                  /* 2025-03-31T00:00:00Z */
+    int32_t P = 0;
+    assert_int_equal(glci_utc_year(dec2026), 2026);
+    assert_int_equal(glci_round_current(fw, dec2026, &P), 0);
+    assert_int_equal(P, 2024);                 /* rounds 2000, 2002, ...; 2025 has ended */
+    assert_true(glci_round_is(fw, 2024) && !glci_round_is(fw, 2025));
+    assert_int_equal(glci_round_due(fw, 2024), mar2025);
+    char due[16];
+    glci_round_due_text(fw, 2024, due, sizeof due);
+    assert_string_equal(due, "2025-03-31");
+    assert_false(glci_round_past_due(fw, 2024, mar2025 + 86399));   /* the due day itself */
+    assert_true(glci_round_past_due(fw, 2024, mar2025 + 86400));
+    assert_int_equal(glci_round_current(fw, 946684800 /* 2000-01-01 */, &P), GLCI_INDEX_EINVAL);
+
+    char msg[128];
+    assert_int_equal(glci_framework_check_future(fw, 2027, dec2026, msg, sizeof msg),
+                     GLCI_REJECT_NONE);               /* future_periods = 1 */
+    assert_int_equal(glci_framework_check_future(fw, 2028, dec2026, msg, sizeof msg),
+                     GLCI_REJECT_FUTURE);
+    assert_string_equal(msg, "period 2028 is in the future (at most 2027 on 2026-12-01)");
+
+    glci_result_t *r = malloc(glci_result_size(fw));
+    glci_result_init(fw, r, 2025);
+    uint32_t rep = 9;
+    assert_int_equal(glci_round_status(fw, NULL, &rep), GLCI_ROUND_MISSING);
+    assert_int_equal(rep, 0);
+    assert_int_equal(glci_index_apply(fw, r, 0, 2024, 50), 1);       /* carried only */
+    assert_int_equal(glci_round_status(fw, r, &rep), GLCI_ROUND_MISSING);
+    assert_true(r->has_index && !glci_result_reported(fw, r));
+    assert_int_equal(glci_index_apply(fw, r, 0, 2025, 60), 1);
+    assert_int_equal(glci_round_status(fw, r, &rep), GLCI_ROUND_COMPLETE);
+    assert_true(glci_result_reported(fw, r));
+    assert_string_equal(glci_round_status_str(GLCI_ROUND_PARTIAL), "partial");
+    free(r);
+
+    /* the chooser: half of the active, else any, else the latest */
+    glci_period_count_t c[3] = {{2026, 1, 1}, {2025, 2, 3}, {2024, 4, 4}};
+    glci_period_choice_t ch;
+    assert_int_equal(glci_period_choose(c, 3, 4, &ch), 0);
+    assert_int_equal(ch.period, 2025);
+    assert_int_equal(ch.rule, GLCI_PERIOD_HALF);
+    assert_int_equal(glci_period_choose(c, 3, 9, &ch), 0);
+    assert_int_equal(ch.period, 2026);
+    assert_int_equal(ch.rule, GLCI_PERIOD_ANY_INDEX);
+    char line[200];
+    glci_period_rule_text(&ch, line, sizeof line);
+    assert_string_equal(line, "period 2026: the latest in which any city has reported an "
+                              "index (in none have half of the 9 active cities)");
+    glci_period_count_t none[2] = {{2026, 0, 0}, {2025, 0, 0}};
+    assert_int_equal(glci_period_choose(none, 2, 3, &ch), 0);
+    assert_int_equal(ch.period, 2026);
+    assert_int_equal(ch.rule, GLCI_PERIOD_LATEST_DATA);
+    assert_string_equal(glci_period_rule_str(ch.rule), "latest_with_data");
+    assert_int_equal(glci_period_choose(none, 0, 3, &ch), GLCI_INDEX_EINVAL);
+    glci_period_count_t revoked[1] = {{2025, 0, 2}};     /* no active city at all */
+    assert_int_equal(glci_period_choose(revoked, 1, 0, &ch), 0);
+    assert_int_equal(ch.rule, GLCI_PERIOD_ANY_INDEX);
+    glci_framework_free(&fw);
+}
+
 static void test_refuse_long_line(void **state)
 {
     char name[400], line[420];
@@ -655,6 +773,8 @@ int main(void)
         cmocka_unit_test(test_refuse_bad_names),
         cmocka_unit_test(test_refuse_text_that_is_not_text),
         cmocka_unit_test(test_refuse_framework_settings),
+        cmocka_unit_test(test_cycle_keys),
+        cmocka_unit_test(test_cycle_rules),
         cmocka_unit_test(test_refuse_long_line),
         cmocka_unit_test(test_refuse_syntax),
         cmocka_unit_test(test_check_observation),

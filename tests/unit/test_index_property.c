@@ -2,9 +2,11 @@
  * area and indicator counts, weights, directions, goalposts, carry_forward,
  * min_coverage, aggregation) and random observation streams (random
  * indicators, periods in any order, revisions, repeats, values beyond the
- * goalposts), the incremental result of every affected period equals the
- * full recomputation with memcmp on the whole block after every step, and
- * every period equals it at the end of each stream.
+ * goalposts, retractions of current values, which fall back to what is
+ * left within carry-forward through glci_index_reset), the incremental
+ * result of every affected period equals the full recomputation with
+ * memcmp on the whole block after every step, and every period equals it
+ * at the end of each stream.
  *
  * Fixed seed (printed; GLCI_PROPERTY_SEED overrides it) so a failure can be
  * replayed. */
@@ -114,6 +116,7 @@ typedef struct {
     uint32_t ind;
     int32_t period;
     double value;
+    int retracted;              /* withdrawn: no longer a value of its key */
 } obs_t;
 
 typedef struct {
@@ -128,7 +131,7 @@ static int s_lookup(void *ctx, uint32_t ind, int32_t lo, int32_t hi, int32_t *pe
     int found = 0;
     for (size_t k = 0; k < c->n; k++) {
         const obs_t *o = &c->o[k];
-        if (o->ind == ind && o->period >= lo && o->period <= hi &&
+        if (!o->retracted && o->ind == ind && o->period >= lo && o->period <= hi &&
             (!found || o->period >= *period)) {
             *period = o->period;
             *value = o->value;
@@ -166,7 +169,7 @@ static void test_incremental_equals_full(void **state)
         seed = strtoull(env, NULL, 10);
     printf("property seed %llu, %d streams\n", (unsigned long long)seed, STREAMS);
     s_rng = seed;
-    uint64_t steps = 0, applied = 0, changed = 0, indexed = 0;
+    uint64_t steps = 0, applied = 0, changed = 0, indexed = 0, retractions = 0;
     for (int stream = 0; stream < STREAMS; stream++) {
         glci_framework_t *fw = s_random_framework();
         size_t size = glci_result_size(fw);
@@ -182,6 +185,34 @@ static void test_incremental_equals_full(void **state)
         city_t city = {.n = 0};
         uint32_t n_steps = 1 + s_below(MAX_STEPS);
         for (uint32_t st = 0; st < n_steps; st++, steps++) {
+            if (city.n > 0 && s_below(4) == 0) {
+                /* a retraction of a current value: its key loses every value */
+                const obs_t *t = &city.o[s_below((uint32_t)city.n)];
+                if (t->retracted)
+                    continue;
+                uint32_t rind = t->ind;
+                int32_t rp = t->period, first, last;
+                for (size_t k = 0; k < city.n; k++)
+                    if (city.o[k].ind == rind && city.o[k].period == rp)
+                        city.o[k].retracted = 1;
+                retractions++;
+                glci_index_affected(fw, rp, &first, &last);
+                for (int32_t P = first; P <= last; P++) {
+                    glci_result_t *r = res[P - 2000];
+                    int32_t fp = 0;
+                    double fv = 0.0;
+                    int has = s_lookup(&city, rind, P - fw->carry_forward, P, &fp, &fv);
+                    memcpy(before, r, size);
+                    int rc = glci_index_reset(fw, r, rind, has, fp, fv);
+                    assert_int_equal(rc, memcmp(before, r, size) != 0);
+                    assert_int_equal(glci_index_full(fw, s_lookup, &city, P, full), 0);
+                    if (memcmp(full, r, size) != 0)
+                        print_error("seed %llu stream %d step %u period %d: reset != full\n",
+                                    (unsigned long long)seed, stream, st, P);
+                    assert_memory_equal(full, r, size);
+                }
+                continue;
+            }
             uint32_t ind = s_below(fw->n_ind);
             int32_t p = 2000 + (int32_t)s_below(N_PERIODS);
             double v = s_value(fw, &city, ind);
@@ -189,7 +220,7 @@ static void test_incremental_equals_full(void **state)
                 v = fw->ind[ind].max;
             assert_int_equal(glci_framework_check(fw, fw->ind[ind].id, p, v, NULL, NULL, 0),
                              GLCI_REJECT_NONE);
-            city.o[city.n++] = (obs_t){ind, p, v};
+            city.o[city.n++] = (obs_t){ind, p, v, 0};
             int32_t first, last;
             glci_index_affected(fw, p, &first, &last);
             assert_int_equal(first, p);
@@ -223,11 +254,13 @@ static void test_incremental_equals_full(void **state)
         free(before);
         glci_framework_free(&fw);
     }
-    printf("%llu observations, %llu applications, %llu changed, %llu results with an index\n",
-           (unsigned long long)steps, (unsigned long long)applied,
-           (unsigned long long)changed, (unsigned long long)indexed);
+    printf("%llu steps, %llu applications, %llu changed, %llu retractions, %llu results "
+           "with an index\n", (unsigned long long)steps, (unsigned long long)applied,
+           (unsigned long long)changed, (unsigned long long)retractions,
+           (unsigned long long)indexed);
     /* The streams did exercise both outcomes. */
     assert_true(changed > 0 && changed < applied);
+    assert_true(retractions > 0);
     assert_true(indexed > 0);
 }
 

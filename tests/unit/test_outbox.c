@@ -531,6 +531,42 @@ static void test_restream_drops_stored_renumbers_rest(void **state)
     glci_outbox_close(&ob);
 }
 
+/* A retraction (SPEC §7) is stored, read back and dead-lettered as a
+ * retraction: no value, the flag kept across reopening. */
+static void test_retraction_round_trip(void **state)
+{
+    glci_outbox_t *ob = s_open(0);
+    glci_obs_t o[3] = {glci_obs_make("adult_learning_rate", 2024, 41.0),
+                       glci_obs_retraction("adult_learning_rate", 2024),
+                       glci_obs_retraction("adult_literacy_rate", 2023)};
+    uint64_t first = 0, last = 0;
+    assert_int_equal(glci_outbox_append(ob, o, 3, 2, 10, NULL, &first, &last), 0);
+    glci_outbox_close(&ob);
+    ob = s_open(0);
+    glci_outbox_batch_t *b = NULL;
+    assert_int_equal(glci_outbox_read(ob, first, &b), 0);
+    assert_int_equal(b->n_obs, 2);
+    assert_false(b->obs[0].retract);
+    assert_true(b->obs[0].has_value && b->obs[0].value == 41.0);
+    assert_true(b->obs[1].retract && !b->obs[1].has_value);
+    assert_string_equal(b->obs[1].indicator, "adult_learning_rate");
+    assert_int_equal(b->obs[1].period, 2024);
+    glci_outbox_batch_free(&b);
+    assert_int_equal(glci_outbox_read(ob, last, &b), 0);
+    assert_true(b->obs[0].retract);
+    glci_outbox_batch_free(&b);
+
+    glci_outbox_dead_t d = {.obs = o[1], .reason = "nothing to retract", .at = 11};
+    assert_int_equal(glci_outbox_dead_add(ob, &d, 1), 0);
+    glci_outbox_dead_list_t *l = NULL;
+    assert_int_equal(glci_outbox_dead_list(ob, 10, &l), 0);
+    assert_int_equal(l->n, 1);
+    assert_true(l->rows[0].obs.retract && !l->rows[0].obs.has_value);
+    assert_string_equal(l->rows[0].obs.indicator, "adult_learning_rate");
+    glci_outbox_dead_list_free(&l);
+    glci_outbox_close(&ob);
+}
+
 static void test_dead_letters_add_list_delete_reopen(void **state)
 {
     glci_outbox_t *ob = s_open(0);
@@ -692,6 +728,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_stream_persists_and_differs, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_retraction_round_trip, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_dead_letters_add_list_delete_reopen, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_dead_letters_refuse_bad_input, s_setup,

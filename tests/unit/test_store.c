@@ -143,11 +143,15 @@ static size_t s_full_obs(const glci_framework_t *fw, glci_obs_t *obs, int64_t pe
     return fw->n_ind;
 }
 
+/* Receive times of the tests count from S_T0 (2025-11-24), so that the
+ * periods they send are never in the future (SPEC §7). */
+#define S_T0 1764000000
+
 static int s_ingest1(fixture_t *f, const char *city, uint64_t stream, uint64_t seq,
                      const glci_obs_t *obs, size_t n, int64_t now, glci_batch_result_t *res)
 {
     glci_batch_t b = {city, stream, seq, obs, n};
-    return glci_store_ingest(f->st, &b, 1, now, res);
+    return glci_store_ingest(f->st, &b, 1, now < S_T0 ? S_T0 + now : now, res);
 }
 
 static glci_store_status_t s_status(fixture_t *f)
@@ -585,7 +589,7 @@ static void test_duplicate(void **state)
     assert_int_equal(after.n_history, before.n_history);
     assert_int_equal(after.n_observations, before.n_observations);
     assert_int_equal(after.n_batches, before.n_batches);
-    assert_int_equal(after.last_ingest, 100);
+    assert_int_equal(after.last_ingest, S_T0 + 100);
     hist_t h = s_history(f, "cork-ie", f->fw->ind[0].id);
     assert_int_equal(h.n, 1);
     s_verify_ok(f);
@@ -615,7 +619,7 @@ static void test_gap(void **state)
     glci_batch_t g[3] = {{"cork-ie", 5, 3, obs, 1}, {"cork-ie", 5, 2, obs, 1},
                          {"cork-ie", 5, 3, obs, 1}};
     glci_batch_result_t r3[3];
-    assert_int_equal(glci_store_ingest(f->st, g, 3, 100, r3), 0);
+    assert_int_equal(glci_store_ingest(f->st, g, 3, S_T0 + 100, r3), 0);
     assert_int_equal(r3[0].status, GLCI_BATCH_GAP);
     assert_int_equal(r3[1].status, GLCI_BATCH_APPLIED);
     assert_int_equal(r3[1].acked, 2);
@@ -643,8 +647,8 @@ static void test_revision(void **state)
 
     hist_t h = s_history(f, "espoo-fi", ind);
     assert_int_equal(h.n, 4);    /* oldest first, every revision kept */
-    assert_true(h.rows[0].value == v1 && h.rows[0].received == 1000 && !h.rows[0].current);
-    assert_true(h.rows[1].value == v2 && h.rows[1].received == 2000 && !h.rows[1].current);
+    assert_true(h.rows[0].value == v1 && h.rows[0].received == S_T0 + 1000 && !h.rows[0].current);
+    assert_true(h.rows[1].value == v2 && h.rows[1].received == S_T0 + 2000 && !h.rows[1].current);
     assert_true(h.rows[2].value == v4 && h.rows[2].period == 2022 && h.rows[2].current);
     assert_true(h.rows[3].value == v3 && h.rows[3].period == 2021 && h.rows[3].current);
 
@@ -742,7 +746,7 @@ static void test_rejects(void **state)
     assert_int_equal(r->n, 9);
     assert_string_equal(r->city[0], "cork-ie");
     assert_string_equal(r->ind[0], "bogus");
-    assert_int_equal(r->rows[0].received, 6000);
+    assert_int_equal(r->rows[0].received, S_T0 + 6000);
     assert_string_equal(r->ind[8], "adult_learnig_rate");
     assert_non_null(strstr(r->msg[8], "adult_learnig_rate"));
     assert_int_equal(r->rows[8].reason, GLCI_REJECT_UNKNOWN_INDICATOR);
@@ -867,7 +871,7 @@ static void test_forbidden(void **state)
     assert_int_equal(glci_store_city_revoke(f->st, "espoo-fi", f->err, sizeof f->err), 0);
     glci_batch_t b[3] = {{"espoo-fi", 1, 1, obs, 1}, {"nowhere", 1, 1, obs, 1},
                          {"cork-ie", 1, 1, obs, 1}};
-    assert_int_equal(glci_store_ingest(f->st, b, 3, 10, res), 0);
+    assert_int_equal(glci_store_ingest(f->st, b, 3, S_T0 + 10, res), 0);
     assert_int_equal(res[0].status, GLCI_BATCH_FORBIDDEN);
     assert_int_equal(res[1].status, GLCI_BATCH_FORBIDDEN);
     assert_int_equal(res[2].status, GLCI_BATCH_APPLIED);
@@ -959,7 +963,7 @@ static void test_rank_ties(void **state)
     part[0] = s_obs(f->fw->ind[0].id, 2023, s_val(f->fw, 0, 0.5));
     glci_batch_t b[4] = {{"espoo-fi", 1, 1, eq1, n}, {"cork-ie", 1, 1, hi, n},
                          {"aswan-eg", 1, 1, eq2, n}, {"bonn-de", 1, 1, part, 1}};
-    assert_int_equal(glci_store_ingest(f->st, b, 4, 10, res), 0);
+    assert_int_equal(glci_store_ingest(f->st, b, 4, S_T0 + 10, res), 0);
     for (int i = 0; i < 4; i++)
         assert_int_equal(res[i].status, GLCI_BATCH_APPLIED);
 
@@ -1085,7 +1089,7 @@ static void test_random_verify(void **state)
             b[i].obs = obs[i];
             b[i].n_obs = n;
         }
-        assert_int_equal(glci_store_ingest(f->st, b, nb, 1000 + round, res), 0);
+        assert_int_equal(glci_store_ingest(f->st, b, nb, S_T0 + 1000 + round, res), 0);
         for (size_t i = 0; i < nb; i++) {
             assert_int_equal(res[i].status, GLCI_BATCH_APPLIED);
             glci_batch_result_release(&res[i]);
@@ -1114,7 +1118,7 @@ static void test_map_full_grows(void **state)
             b[i].obs = obs;
             b[i].n_obs = n;
         }
-        assert_int_equal(glci_store_ingest(f->st, b, 20, round, res), 0);
+        assert_int_equal(glci_store_ingest(f->st, b, 20, S_T0 + round, res), 0);
         for (int i = 0; i < 20; i++)
             assert_int_equal(res[i].status, GLCI_BATCH_APPLIED);
     }
@@ -1147,12 +1151,12 @@ static void test_map_full_enospc(void **state)
         b[i].obs = obs;
         b[i].n_obs = n;
     }
-    assert_int_equal(glci_store_ingest(f->st, b, 50, 1, res), GLCI_STORE_ENOSPC);
+    assert_int_equal(glci_store_ingest(f->st, b, 50, S_T0 + 1, res), GLCI_STORE_ENOSPC);
     glci_store_status_t after = s_status(f);
     assert_int_equal(after.n_history, before.n_history);
     assert_int_equal(after.n_batches, 0);
     /* A small batch still fits afterwards. */
-    assert_int_equal(glci_store_ingest(f->st, b, 1, 1, res), 0);
+    assert_int_equal(glci_store_ingest(f->st, b, 1, S_T0 + 1, res), 0);
     assert_int_equal(res[0].status, GLCI_BATCH_APPLIED);
     s_verify_ok(f);
 }
@@ -1319,7 +1323,7 @@ static void test_backup_after_growth(void **state)
                 b[i].obs = obs;
                 b[i].n_obs = n;
             }
-            if (glci_store_ingest(w, b, 10, 7, res) != 0)
+            if (glci_store_ingest(w, b, 10, S_T0 + 7, res) != 0)
                 _exit(3);
         }
         glci_store_close(&w);
@@ -1410,7 +1414,7 @@ static void test_rdonly_during_growth(void **state)
                 b[i].obs = obs;
                 b[i].n_obs = n;
             }
-            if (glci_store_ingest(w, b, 10, 7, res) != 0)
+            if (glci_store_ingest(w, b, 10, S_T0 + 7, res) != 0)
                 _exit(3);
         }
         glci_store_close(&w);
@@ -1486,7 +1490,7 @@ static void test_auth_thread_during_growth(void **state)
             b[i].obs = obs;
             b[i].n_obs = n;
         }
-        assert_int_equal(glci_store_ingest(f->st, b, 10, round, res), 0);
+        assert_int_equal(glci_store_ingest(f->st, b, 10, S_T0 + round, res), 0);
     }
     a.stop = 1;
     assert_int_equal(pthread_join(th, NULL), 0);

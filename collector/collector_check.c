@@ -1,0 +1,172 @@
+/* glci-collector --check-config: what the daemon needs, checked without
+ * starting it, so an operator can look before a restart or a reload (SPEC
+ * section 9). Each problem is one line; the checks go on after a problem
+ * wherever the next one does not depend on it.
+ *
+ * Nothing is changed: the store is opened read-only (beside a running
+ * collector, which LMDB allows, and without its lock: a running collector
+ * holds that), the addresses are bound and at once released, and an ipc:// endpoint is not bound at all (that would make
+ * its socket file) but its folder looked at. An address in use is only a
+ * note: during a check before a restart, the running collector holds it. */
+#include "glci_collector.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "glci_check.h"
+#include "glci_keyfile.h"
+#include "glci_metrics_http.h"
+
+static void s_check_store(glci_check_t *c, const glci_collector_config_t *cfg)
+{
+    glci_store_t *st = NULL;
+    glci_store_opts_t opts = {GLCI_STORE_RDONLY, 0, 0};
+    char err[512] = "";
+    int rc = glci_store_open(cfg->store, &opts, &st, err, sizeof err);
+    if (rc != 0) {
+        if (err[0])
+            glci_check_problem(c, "store: %s", err);
+        else
+            glci_check_problem(c, "store %s: %s", cfg->store, glci_store_strerror(rc));
+        return;
+    }
+    char data[4096];
+    snprintf(data, sizeof data, "%s/data.mdb", cfg->store);
+    if (access(cfg->store, W_OK) != 0 || access(data, W_OK) != 0)
+        glci_check_problem(c, "store %s: not writable by this user (uid %u): %s", cfg->store,
+                  (unsigned)geteuid(), strerror(errno));
+    glci_store_space_t sp;
+    if (glci_store_space(st, &sp) == 0 && cfg->map_max > 0 && cfg->map_max <= sp.used_bytes)
+        glci_check_problem(c, "map_max %zu is not above the %llu bytes the store %s uses already: "
+                  "nothing more would fit", cfg->map_max, (unsigned long long)sp.used_bytes,
+                  cfg->store);
+    glci_store_close(&st);
+}
+
+static void s_check_key(glci_check_t *c, const glci_collector_config_t *cfg)
+{
+    glci_key_t pub, sec;
+    char err[512];
+    if (cfg->insecure) {
+        glci_check_note(c, "insecure = true: no CURVE and no authentication (tests and demos only)");
+        return;
+    }
+    if (glci_keyfile_read(cfg->key_file, &pub, &sec, err, sizeof err) != 0)
+        glci_check_problem(c, "key_file: %s", err);
+    memset(&sec, 0, sizeof sec);
+}
+
+/* The previous key during a rotation: served while its file is there
+ * (glci collector-key retire removes it), so only a file that is there and
+ * does not read is a problem. */
+static void s_check_previous(glci_check_t *c, const glci_collector_config_t *cfg)
+{
+    glci_key_t pub, sec;
+    char err[512];
+    if (access(cfg->previous_key_file, F_OK) != 0)
+        return;
+    if (glci_keyfile_read(cfg->previous_key_file, &pub, &sec, err, sizeof err) != 0)
+        glci_check_problem(c, "previous_key_file: %s", err);
+    memset(&sec, 0, sizeof sec);
+}
+
+/* A ROUTER's endpoint (listen, enrol_listen, previous_listen): a tcp:// one bound and released with ZeroMQ itself
+ * (so its own syntax and name resolution are what is judged), an ipc://
+ * one by its folder. */
+static void s_check_listen(glci_check_t *c, const char *endpoint)
+{
+    if (strncmp(endpoint, "ipc://", 6) == 0) {
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s", endpoint + 6);
+        char *slash = strrchr(dir, '/');
+        if (slash == dir)
+            dir[1] = '\0';
+        else if (slash)
+            *slash = '\0';
+        else
+            snprintf(dir, sizeof dir, ".");
+        if (access(dir, W_OK | X_OK) != 0)
+            glci_check_problem(c, "cannot listen on %s: folder %s: %s", endpoint, dir, strerror(errno));
+        return;
+    }
+    void *ctx = zmq_ctx_new();
+    void *sock = ctx ? zmq_socket(ctx, ZMQ_ROUTER) : NULL;
+    int zero = 0;
+    if (!sock) {
+        glci_check_problem(c, "cannot check %s: %s", endpoint, zmq_strerror(errno));
+    } else {
+        zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof zero);
+        if (zmq_bind(sock, endpoint) != 0) {
+            if (errno == EADDRINUSE)
+                glci_check_note(c, "listen %s is in use now (by the running collector?)", endpoint);
+            else
+                glci_check_problem(c, "cannot listen on %s: %s", endpoint, zmq_strerror(errno));
+        }
+        zmq_close(sock);
+    }
+    if (ctx)
+        zmq_ctx_term(ctx);
+}
+
+static void s_check_metrics(glci_check_t *c, const char *text)
+{
+    glci_metrics_listen_t l;
+    char err[256];
+    if (glci_metrics_listen_parse(text, &l, err, sizeof err) != 0) {
+        glci_check_problem(c, "metrics_listen: %s", err);
+        return;
+    }
+    int fd = socket(l.addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd < 0) {
+        glci_check_problem(c, "metrics_listen %s: %s", l.text, strerror(errno));
+        return;
+    }
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (l.addr.ss_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (bind(fd, (const struct sockaddr *)&l.addr, l.addr_len) != 0) {
+        if (errno == EADDRINUSE)
+            glci_check_note(c, "metrics_listen %s is in use now (by the running collector?)", l.text);
+        else
+            glci_check_problem(c, "cannot listen on %s (metrics_listen): %s", l.text, strerror(errno));
+    } else if (!l.loopback) {
+        glci_check_note(c, "metrics_listen %s is reachable from other machines; the metrics name "
+               "cities and their timings", l.text);
+    }
+    close(fd);
+}
+
+int glci_collector_check(const glci_collector_args_t *args, FILE *out, FILE *err)
+{
+    glci_check_t c = {"glci-collector", out, err, 0};
+    glci_collector_config_t cfg;
+    char msg[512];
+    if (glci_collector_config_build(args, &cfg, msg, sizeof msg) != 0) {
+        glci_check_problem(&c, "%s", msg);
+        return 1;
+    }
+    s_check_store(&c, &cfg);
+    s_check_key(&c, &cfg);
+    s_check_listen(&c, cfg.listen);
+    if (cfg.enrol_listen)
+        s_check_listen(&c, cfg.enrol_listen);
+    if (cfg.previous_listen) {
+        s_check_listen(&c, cfg.previous_listen);
+        s_check_previous(&c, &cfg);
+    }
+    if (cfg.metrics_listen)
+        s_check_metrics(&c, cfg.metrics_listen);
+    if (c.problems == 0)
+        fprintf(out, "glci-collector: configuration ok (store %s, listen %s%s, metrics %s)\n",
+                cfg.store, cfg.listen, cfg.insecure ? " without CURVE" : " with CURVE",
+                cfg.metrics_listen ? cfg.metrics_listen : "off");
+    glci_collector_config_release(&cfg);
+    return glci_check_status(&c);
+}

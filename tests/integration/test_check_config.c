@@ -1,0 +1,409 @@
+/* `glci-collector --check-config` and `glci-agent check`, the real programs
+ * against a real store, key files and a running collector: every problem
+ * they look for, each with its one line and exit 1; what is only a note
+ * (an address in use, a folder run will make) with exit 0; and a clean
+ * configuration with its one line. Problems that root's rights hide (a
+ * store or folder this user may not write, a privileged port) are checked
+ * as nobody when the test runs as root. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "glci_checker.h"
+#include "glci_keyfile.h"
+
+#define S_WAIT_MS 120000
+
+static glci_sys_t *s_sys;
+static char s_conf[700];        /* a collector config written by each test */
+
+static int s_setup(void **state)
+{
+    s_sys = glci_sys_open("check-config", 1, NULL);
+    /* nobody must reach the store and the agent's files through the folder */
+    assert_int_equal(chmod(s_sys->dir, 0755), 0);
+    snprintf(s_conf, sizeof s_conf, "%s/check.conf", s_sys->dir);
+    glci_sys_start_collector(s_sys, NULL);
+    return 0;
+}
+
+static int s_teardown(void **state)
+{
+    glci_sys_close(&s_sys);
+    return 0;
+}
+
+/* Runs argv (after the program) as this user, or as nobody when asked and
+ * this is root; *out and *err as glci_ts_run. Returns the exit status. */
+static int s_run(const char *prog, const char *const *args, int as_nobody, char **out, char **err)
+{
+    const char *argv[40];
+    size_t n = 0;
+    if (as_nobody && geteuid() == 0) {
+        static const char *const nobody[] = {"/usr/bin/setpriv", "--reuid=65534",
+                                             "--regid=65534", "--clear-groups", "--"};
+        for (size_t i = 0; i < 5; i++)
+            argv[n++] = nobody[i];
+    }
+    argv[n++] = prog;
+    for (size_t i = 0; args[i]; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    *out = *err = NULL;
+    return glci_ts_run(argv, NULL, S_WAIT_MS, out, err);
+}
+
+/* prog with args must exit `status` with `line` (a substring) on stderr
+ * (a problem) or on stdout (status 0: a note or the last line). */
+static void s_expect(const char *prog, const char *const *args, int as_nobody, int status,
+                     const char *line)
+{
+    char *out, *err;
+    int rc = s_run(prog, args, as_nobody, &out, &err);
+    const char *where = status == 0 ? out : err;
+    if (rc != status || !where || !strstr(where, line))
+        fail_msg("exit %d (want %d), no \"%s\" in\nstdout: %s\nstderr: %s", rc, status, line,
+                 out ? out : "", err ? err : "");
+    free(out);
+    free(err);
+}
+
+/* The collector's check with this config file body (NULL: none) and these
+ * flags (s_expect). */
+static void s_collector(const char *body, const char *const *flags, int as_nobody, int status,
+                        const char *line)
+{
+    const char *args[20] = {"--check-config"};
+    size_t n = 1;
+    if (body) {
+        assert_int_equal(glci_ts_write_file(s_conf, body), 0);
+        assert_int_equal(chmod(s_conf, 0644), 0);
+        args[n++] = "--config";
+        args[n++] = s_conf;
+    }
+    for (size_t i = 0; flags && flags[i]; i++)
+        args[n++] = flags[i];
+    args[n] = NULL;
+    s_expect(s_sys->collector_bin, args, as_nobody, status, line);
+}
+
+/* A store with its collector key, the system's (running collector's). */
+static const char *s_store_flags[] = {"--store", NULL, "--listen", "tcp://127.0.0.1:*", NULL};
+
+static void s_flags_init(void)
+{
+    s_store_flags[1] = s_sys->store;
+}
+
+/* ---- the collector ------------------------------------------------------- */
+
+static void test_collector_config_problems(void **state)
+{
+    s_flags_init();
+    char missing[800];
+    snprintf(missing, sizeof missing, "%s/none.conf", s_sys->dir);
+    const char *unreadable[] = {"--config", missing, NULL};
+    s_collector(NULL, unreadable, 0, 1, "none.conf: cannot read the config: No such file");
+    s_collector("[collector]\nbatch_max = lots\n", s_store_flags, 0, 1,
+                "check.conf:2: batch_max must be an integer in [1, 1000000], not 'lots'");
+    s_collector("[collector]\ncolour = blue\n", s_store_flags, 0, 1,
+                "check.conf:2: unknown key 'colour'");
+    s_collector("[collector]\nmetrics_listen = :9461\n", s_store_flags, 0, 1,
+                "check.conf:2: metrics_listen must be PORT, ADDRESS:PORT or [IPV6]:PORT (no host; "
+                "give 9461 for loopback or 0.0.0.0:9461 for every interface), not ':9461'");
+    s_collector("[collector]\nmetrics_listen = metrics.example.org:9461\n", s_store_flags, 0, 1,
+                "is not an IPv4 address or localhost (give the address, not a host name)");
+    s_collector("[collector]\n", NULL, 0, 1,
+                "no store given (--store DIR or store = DIR in [collector])");
+}
+
+static void test_collector_store_problems(void **state)
+{
+    char dir[800];
+    snprintf(dir, sizeof dir, "%s/nostore", s_sys->dir);
+    const char *gone[] = {"--store", dir, "--listen", "tcp://127.0.0.1:*", NULL};
+    s_collector(NULL, gone, 0, 1, "store: ");
+    s_collector(NULL, gone, 0, 1, "nostore: no such directory");
+    assert_int_equal(mkdir(dir, 0755), 0);
+    s_collector(NULL, gone, 0, 1, "nostore: no store here (no data.mdb)");
+    /* its key file is looked for too, in its own line */
+    s_collector(NULL, gone, 0, 1, "key_file: ");
+    assert_int_equal(rmdir(dir), 0);
+
+    /* a store nobody may write, opened read-only beside the running collector */
+    char lock[800], data[800];
+    snprintf(lock, sizeof lock, "%s/lock.mdb", s_sys->store);
+    snprintf(data, sizeof data, "%s/data.mdb", s_sys->store);
+    assert_int_equal(chmod(s_sys->store, 0755), 0);
+    assert_int_equal(chmod(lock, 0666), 0);
+    assert_int_equal(chmod(data, 0644), 0);
+    char line[900];
+    snprintf(line, sizeof line, "store %s: not writable by this user (uid ", s_sys->store);
+    if (geteuid() == 0)
+        s_collector("[collector]\ninsecure = true\n", s_store_flags, 1, 1, line);
+
+    s_collector("[collector]\nmap_max = 4096\n", s_store_flags, 0, 1,
+                "map_max 4096 is not above the ");
+}
+
+static void test_collector_key_problems(void **state)
+{
+    char key[800];
+    snprintf(key, sizeof key, "%s/collector.key", s_sys->dir);
+    const char *flags[] = {"--store", s_sys->store, "--listen", "tcp://127.0.0.1:*",
+                           "--key-file", key, NULL};
+    s_collector(NULL, flags, 0, 1, "key_file: ");
+    s_collector(NULL, flags, 0, 1, "collector.key: No such file or directory");
+    assert_int_equal(glci_ts_write_file(key, "[curve]\npublic-key = \"nonsense\"\n"), 0);
+    assert_int_equal(chmod(key, 0600), 0);
+    s_collector(NULL, flags, 0, 1, "key_file: ");
+    glci_key_t pub, sec;
+    char err[256];
+    assert_int_equal(unlink(key), 0);
+    assert_int_equal(glci_key_generate(&pub, &sec, err, sizeof err), 0);
+    assert_int_equal(glci_keyfile_write_secret(key, &pub, &sec, err, sizeof err), 0);
+    assert_int_equal(chmod(key, 0640), 0);
+    s_collector(NULL, flags, 0, 1, "collector.key: secret key file is accessible by group or "
+                                   "others (mode 0640); run chmod 600 on it");
+
+    /* during a rotation, the previous key too (only while its file is there) */
+    char prev[800], body[2000];
+    snprintf(prev, sizeof prev, "%s/collector.previous.key", s_sys->dir);
+    snprintf(body, sizeof body, "[collector]\nprevious_listen = ipc://%s/previous.sock\n"
+             "previous_key_file = %s\n", s_sys->dir, prev);
+    s_collector(body, s_store_flags, 0, 0, "configuration ok");
+    assert_int_equal(glci_keyfile_write_secret(prev, &pub, &sec, err, sizeof err), 0);
+    assert_int_equal(chmod(prev, 0644), 0);
+    s_collector(body, s_store_flags, 0, 1, "previous_key_file: ");
+    s_collector(body, s_store_flags, 0, 1, "collector.previous.key: secret key file is "
+                                           "accessible by group or others (mode 0644)");
+}
+
+static void test_collector_address_problems(void **state)
+{
+    if (geteuid() == 0) {
+        const char *low[] = {"--store", s_sys->store, "--listen", "tcp://127.0.0.1:1", NULL};
+        s_collector("[collector]\ninsecure = true\n", low, 1, 1,
+                    "cannot listen on tcp://127.0.0.1:1: Permission denied");
+    }
+    const char *no_folder[] = {"--store", s_sys->store, "--listen",
+                               "ipc:///nonexistent-glci/collector.sock", NULL};
+    s_collector(NULL, no_folder, 0, 1, "cannot listen on ipc:///nonexistent-glci/collector.sock: "
+                                       "folder /nonexistent-glci: No such file or directory");
+    s_collector("[collector]\nenrol_listen = ipc:///nonexistent-glci/enrol.sock\n",
+                s_store_flags, 0, 1, "cannot listen on ipc:///nonexistent-glci/enrol.sock: "
+                                     "folder /nonexistent-glci: No such file or directory");
+    /* the running collector's endpoint: a note only */
+    const char *in_use[] = {"--store", s_sys->store, "--listen", s_sys->endpoint, NULL};
+    char note[200];
+    snprintf(note, sizeof note, "note: listen %s is in use now (by the running collector?)",
+             s_sys->endpoint);
+    s_collector(NULL, in_use, 0, 0, note);
+
+    /* metrics_listen: a port held by another, a port nobody may bind */
+    int busy;
+    int fd = glci_ts_listen_loopback(&busy);
+    char body[100];
+    snprintf(body, sizeof body, "[collector]\nmetrics_listen = %d\n", busy);
+    snprintf(note, sizeof note, "note: metrics_listen 127.0.0.1:%d is in use now", busy);
+    s_collector(body, s_store_flags, 0, 0, note);
+    close(fd);
+    if (geteuid() == 0)
+        s_collector("[collector]\nmetrics_listen = 80\ninsecure = true\n", s_store_flags, 1, 1,
+                    "cannot listen on 127.0.0.1:80 (metrics_listen): Permission denied");
+}
+
+static void test_collector_clean(void **state)
+{
+    s_collector("[collector]\nmetrics_listen = 127.0.0.1:0\n", s_store_flags, 0, 0,
+                "glci-collector: configuration ok (store ");
+    s_collector("[collector]\ninsecure = true\nmetrics_listen = 0.0.0.0:0\n", s_store_flags, 0, 0,
+                "note: insecure = true: no CURVE");
+    s_collector("[collector]\nmetrics_listen = 0.0.0.0:0\n", s_store_flags, 0, 0,
+                "note: metrics_listen 0.0.0.0:0 is reachable from other machines");
+}
+
+/* ---- the agent ----------------------------------------------------------- */
+
+/* glci-agent check with the system's agent config and these flags
+ * (s_expect). */
+static void s_agent(const char *const *flags, int as_nobody, int status, const char *line)
+{
+    const char *args[24] = {"--config", s_sys->agents[0].conf, "check", "--timeout", "3"};
+    size_t n = 5;
+    for (size_t i = 0; flags && flags[i]; i++)
+        args[n++] = flags[i];
+    args[n] = NULL;
+    s_expect(s_sys->agent_bin, args, as_nobody, status, line);
+}
+
+static void test_agent_settings_problems(void **state)
+{
+    char path[800];
+    snprintf(path, sizeof path, "%s/none.conf", s_sys->dir);
+    const char *args[] = {"check", "--config", path, NULL};
+    char *out, *err;
+    assert_int_equal(s_run(s_sys->agent_bin, args, 0, &out, &err), 1);
+    assert_non_null(strstr(err, "glci-agent check: "));
+    assert_non_null(strstr(err, "none.conf: cannot read the config: No such file or directory"));
+    free(out);
+    free(err);
+    s_agent((const char *[]){"--window", "lots", NULL}, 0, 1,
+            "--window: window must be an integer in [1, 1024], not 'lots'");
+    s_agent((const char *[]){"--city", "Cork!", NULL}, 0, 1, "city must be 1-63 of [a-z0-9._-]");
+    snprintf(path, sizeof path, "%s/empty.conf", s_sys->dir);
+    assert_int_equal(glci_ts_write_file(path, "[agent]\n"), 0);
+    const char *empty[] = {"check", "--config", path, NULL};
+    assert_int_equal(s_run(s_sys->agent_bin, empty, 0, &out, &err), 1);
+    assert_non_null(strstr(err, "city is not set (config key city, or --city)"));
+    assert_non_null(strstr(out, "note: no handshake tried"));
+    free(out);
+    free(err);
+    s_agent((const char *[]){"--insecure", "--collector", "tcp://glci.example.org:7461", NULL}, 0, 1,
+            "insecure mode refuses collector endpoint 'tcp://glci.example.org:7461'");
+    s_agent((const char *[]){"--timeout", "0", NULL}, 0, 2,
+            "--timeout must be whole seconds in [1, 3600], not '0'");
+}
+
+static void test_agent_key_problems(void **state)
+{
+    char path[800];
+    snprintf(path, sizeof path, "%s/nokey", s_sys->dir);
+    s_agent((const char *[]){"--key-file", path, NULL}, 0, 1,
+            "key_file: ");
+    s_agent((const char *[]){"--key-file", path, NULL}, 0, 1,
+            "nokey: No such file or directory");
+    const char *key = s_sys->agents[0].key;
+    assert_int_equal(chmod(key, 0644), 0);
+    s_agent(NULL, 0, 1, "city.key: secret key file is accessible by group or others "
+                        "(mode 0644); run chmod 600 on it");
+    assert_int_equal(chmod(key, 0600), 0);
+    s_agent((const char *[]){"--collector-key", "not-a-key", NULL}, 0, 1, "collector_key: ");
+}
+
+static void test_agent_folder_problems(void **state)
+{
+    char file[800], sub[900], ro[800];
+    snprintf(file, sizeof file, "%s/a-file", s_sys->dir);
+    assert_int_equal(glci_ts_write_file(file, "x"), 0);
+    s_agent((const char *[]){"--outbox", file, NULL}, 0, 1, "outbox ");
+    s_agent((const char *[]){"--outbox", file, NULL}, 0, 1, "a-file is not a folder");
+    s_agent((const char *[]){"--spool", file, NULL}, 0, 1, "a-file is not a folder");
+    snprintf(sub, sizeof sub, "%s/a-file/outbox", s_sys->dir);
+    s_agent((const char *[]){"--outbox", sub, NULL}, 0, 1, "a-file/outbox: Not a directory");
+    s_agent((const char *[]){"--outbox", "/nonexistent-glci/outbox", NULL}, 0, 1,
+            "outbox /nonexistent-glci/outbox does not exist and cannot be made: folder "
+            "/nonexistent-glci: No such file or directory");
+    /* a folder run will make is only a note */
+    snprintf(sub, sizeof sub, "%s/new-spool", s_sys->dir);
+    s_agent((const char *[]){"--spool", sub, NULL}, 0, 0,
+            "note: spool ");
+    /* an outbox folder that holds something else than an outbox */
+    snprintf(ro, sizeof ro, "%s/bad-outbox", s_sys->dir);
+    assert_int_equal(mkdir(ro, 0700), 0);
+    snprintf(sub, sizeof sub, "%s/data.mdb", ro);
+    assert_int_equal(glci_ts_write_file(sub, "not an LMDB file"), 0);
+    s_agent((const char *[]){"--outbox", ro, NULL}, 0, 1, "outbox: ");
+    if (geteuid() == 0) {
+        /* folders nobody may write */
+        snprintf(ro, sizeof ro, "%s/ro-spool", s_sys->dir);
+        assert_int_equal(mkdir(ro, 0755), 0);
+        char nkey[800];
+        snprintf(nkey, sizeof nkey, "%s/nobody.key", s_sys->dir);
+        glci_key_t pub, sec;
+        char err[256];
+        assert_int_equal(glci_key_generate(&pub, &sec, err, sizeof err), 0);
+        assert_int_equal(glci_keyfile_write_secret(nkey, &pub, &sec, err, sizeof err), 0);
+        assert_int_equal(chown(nkey, 65534, 65534), 0);
+        assert_int_equal(chmod(s_sys->agents[0].conf, 0644), 0);
+        char agent_dir[800];
+        snprintf(agent_dir, sizeof agent_dir, "%s", s_sys->agents[0].conf);
+        *strrchr(agent_dir, '/') = '\0';
+        assert_int_equal(chmod(agent_dir, 0755), 0);
+        s_agent((const char *[]){"--spool", ro, "--key-file", nkey, "--outbox", "/tmp", NULL}, 1,
+                1, "ro-spool: not writable by this user (uid 65534)");
+    }
+}
+
+static void test_agent_metrics_file_problems(void **state)
+{
+    char path[800];
+    snprintf(path, sizeof path, "%s/glci.txt", s_sys->dir);
+    s_agent((const char *[]){"--metrics-file", path, NULL}, 0, 1,
+            "glci.txt: the name must end in .prom");
+    snprintf(path, sizeof path, "%s/nowhere/glci.prom", s_sys->dir);
+    s_agent((const char *[]){"--metrics-file", path, NULL}, 0, 1,
+            "nowhere: No such file or directory");
+}
+
+static void test_agent_handshake_outcomes(void **state)
+{
+    /* a key the collector does not know */
+    char key[800];
+    snprintf(key, sizeof key, "%s/unknown.key", s_sys->dir);
+    glci_key_t pub, sec, other;
+    char err[256];
+    assert_int_equal(glci_key_generate(&pub, &sec, err, sizeof err), 0);
+    assert_int_equal(glci_keyfile_write_secret(key, &pub, &sec, err, sizeof err), 0);
+    s_agent((const char *[]){"--key-file", key, NULL}, 0, 1,
+            "refused this agent's key");
+    s_agent((const char *[]){"--key-file", key, NULL}, 0, 1,
+            "(not registered to a city, or the city is revoked)");
+    /* not the collector's key */
+    assert_int_equal(glci_key_generate(&other, &sec, err, sizeof err), 0);
+    char line[300];
+    snprintf(line, sizeof line, "failed: the collector's key is not %s (collector_key)",
+             other.z85);
+    s_agent((const char *[]){"--collector-key", other.z85, NULL}, 0, 1, line);
+    /* nothing listening */
+    char ep[64];
+    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", glci_ts_free_port());
+    s_agent((const char *[]){"--collector", ep, NULL}, 0, 1,
+            "within 3 s: nothing accepts connections there (connection refused");
+    /* something listening that says nothing */
+    int silent;
+    int fd = glci_ts_listen_loopback(&silent);
+    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", silent);
+    s_agent((const char *[]){"--collector", ep, NULL}, 0, 1,
+            "accepted the connection but the handshake did not finish within 3 s");
+    close(fd);
+}
+
+static void test_agent_clean(void **state)
+{
+    char line[800];
+    snprintf(line, sizeof line, "glci-agent check: ok: city %s, handshake with %s",
+             s_sys->agents[0].city, s_sys->endpoint);
+    s_agent(NULL, 0, 0, line);
+    char prom[800];
+    snprintf(prom, sizeof prom, "%s/glci-agent.prom", s_sys->dir);
+    s_agent((const char *[]){"--metrics-file", prom, NULL}, 0, 0, prom);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_collector_config_problems),
+        cmocka_unit_test(test_collector_store_problems),
+        cmocka_unit_test(test_collector_key_problems),
+        cmocka_unit_test(test_collector_address_problems),
+        cmocka_unit_test(test_collector_clean),
+        cmocka_unit_test(test_agent_settings_problems),
+        cmocka_unit_test(test_agent_key_problems),
+        cmocka_unit_test(test_agent_folder_problems),
+        cmocka_unit_test(test_agent_metrics_file_problems),
+        cmocka_unit_test(test_agent_handshake_outcomes),
+        cmocka_unit_test(test_agent_clean),
+    };
+    return cmocka_run_group_tests(tests, s_setup, s_teardown);
+}

@@ -1,0 +1,923 @@
+/* The reporting cycle in the collector's store (SPEC §7), on real LMDB
+ * files: future periods rejected in the ingest transaction, retractions by
+ * agents (rejected when there is nothing to retract) and corrections by
+ * operators with the results falling back and verify agreeing, the round
+ * status and the default period, as-of recomputation, editions written once
+ * and proved by verify, the receive-time floor, the schema-1 store read and
+ * upgraded, and random streams of values, revisions and retractions kept
+ * equal to the full recomputation bit for bit. */
+#define _XOPEN_SOURCE 700     /* nftw */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <ftw.h>
+#include <lmdb.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "glci_store.h"
+
+/* Receive times count from the time the test starts: cities are
+ * registered at the clock's time, and as of an earlier time they were not
+ * members yet. Periods up to the current year are not in the future. */
+static int64_t T0;
+
+/* Two areas, four indicators; an index needs half of them (min_coverage
+ * 0.5) and both areas; values carry two years. */
+static const char s_tiny[] =
+    "[framework]\nid = tiny\nversion = 1\nmin_coverage = 0.5\ncarry_forward = 2\n"
+    "first_period = 2000\nlast_period = 2100\ncadence = 1\ndue = 03-31\n"
+    "[area:a]\nname = A\n[focus:a.x]\narea = a\nname = X\n"
+    "[indicator:i1]\nfocus = a.x\nname = I1\nunit = %\ndirection = higher\n"
+    "lower = 0\nupper = 100\nmin = 0\nmax = 1000\n"
+    "[indicator:i2]\nfocus = a.x\nname = I2\nunit = %\ndirection = lower\n"
+    "lower = 0\nupper = 50\nmin = 0\nmax = 1000\n"
+    "[area:b]\nname = B\n[focus:b.y]\narea = b\nname = Y\n"
+    "[indicator:i3]\nfocus = b.y\nname = I3\nunit = %\ndirection = higher\n"
+    "lower = 0\nupper = 100\nmin = 0\nmax = 100\n"
+    "[indicator:i4]\nfocus = b.y\nname = I4\nunit = yes/no\ndirection = higher\n"
+    "lower = 0\nupper = 1\nmin = 0\nmax = 1\n";
+
+typedef struct {
+    char dir[64];
+    glci_store_t *st;
+    const glci_framework_t *fw;
+    uint64_t seq[8];          /* next seq per city slot */
+} fx_t;
+
+static const char *const s_cities[] = {"alpha", "beta", "gamma", "delta"};
+
+static int s_rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static void s_open(fx_t *f, unsigned flags)
+{
+    char err[256];
+    glci_store_opts_t o = {.flags = flags};
+    if (glci_store_open(f->dir, &o, &f->st, err, sizeof err) != 0)
+        fail_msg("open: %s", err);
+    f->fw = glci_store_framework(f->st);
+}
+
+static int setup(void **state)
+{
+    fx_t *f = calloc(1, sizeof *f);
+    char path[128], err[256];
+    snprintf(f->dir, sizeof f->dir, "/tmp/glci-cycle-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(path, sizeof path, "%s.ini", f->dir);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs(s_tiny, fp);
+    fclose(fp);
+    if (glci_store_create(f->dir, path, NULL, err, sizeof err) != 0)
+        fail_msg("create: %s", err);
+    unlink(path);
+    s_open(f, 0);
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(glci_store_city_add(f->st, s_cities[i], "C", "IE", NULL, err,
+                                             sizeof err), 0);
+        f->seq[i] = 1;
+    }
+    T0 = (int64_t)time(NULL);   /* after the cities were registered */
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx_t *f = *state;
+    glci_store_close(&f->st);
+    nftw(f->dir, s_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    free(f);
+    return 0;
+}
+
+static int s_slot(const char *city)
+{
+    for (int i = 0; i < 4; i++)
+        if (strcmp(s_cities[i], city) == 0)
+            return i;
+    fail_msg("no city %s", city);
+    return -1;
+}
+
+/* One batch of n observations for city at time now; *res is the caller's. */
+static void s_send(fx_t *f, const char *city, const glci_obs_t *obs, size_t n, int64_t now,
+                   glci_batch_result_t *res)
+{
+    int k = s_slot(city);
+    glci_batch_t b = {city, 7, f->seq[k]++, obs, n};
+    assert_int_equal(glci_store_ingest(f->st, &b, 1, now, res), 0);
+    assert_int_equal(res->status, GLCI_BATCH_APPLIED);
+}
+
+/* The same, expecting no rejection. */
+static void s_ok(fx_t *f, const char *city, const glci_obs_t *obs, size_t n, int64_t now)
+{
+    glci_batch_result_t res;
+    s_send(f, city, obs, n, now, &res);
+    if (res.n_rejections)
+        fail_msg("rejected: %s", res.rejections[0].message);
+    glci_batch_result_release(&res);
+}
+
+static void s_diff_print(void *ctx, const char *d)
+{
+    (void)ctx;
+    print_error("verify: %s\n", d);
+}
+
+static void s_verify_ok(fx_t *f)
+{
+    uint64_t n = 0;
+    assert_int_equal(glci_store_verify(f->st, s_diff_print, NULL, &n), 0);
+    assert_int_equal(n, 0);
+}
+
+/* A copy of the stored result of (city, P), or NULL when it has none. */
+static glci_result_t *s_result(fx_t *f, const char *city, int32_t P)
+{
+    glci_view_t *v = NULL;
+    const glci_result_t *r = NULL;
+    glci_result_t *copy = NULL;
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    int rc = glci_view_result(v, city, P, &r);
+    if (rc == 0) {
+        copy = malloc(glci_result_size(f->fw));
+        memcpy(copy, r, glci_result_size(f->fw));
+    } else {
+        assert_int_equal(rc, GLCI_STORE_ENODATA);
+    }
+    glci_view_end(&v);
+    return copy;
+}
+
+static glci_obs_t V(const char *ind, int64_t p, double v)
+{
+    return glci_obs_make(ind, p, v);
+}
+
+static glci_obs_t R(const char *ind, int64_t p)
+{
+    return glci_obs_retraction(ind, p);
+}
+
+/* ---- future periods ------------------------------------------------------------- */
+
+static void test_future_rejected(void **state)
+{
+    fx_t *f = *state;
+    glci_obs_t o[4] = {V("i1", 2025, 10), V("i1", 2026, 20), V("i3", 2100, 30),
+                       R("i1", 2026)};
+    glci_batch_result_t res;
+    s_send(f, "alpha", o, 4, 1764000000 /* 2025-11-24T16:00:00Z */, &res);
+    /* 2025 is this year: stored; 2026 and 2100 are in the future */
+    assert_int_equal(res.n_rejections, 3);
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(res.rejections[i].index, i + 1);
+        assert_int_equal(res.rejections[i].reason, GLCI_REJECT_FUTURE);
+    }
+    assert_string_equal(res.rejections[0].message,
+                        "period 2026 is in the future (at most 2025 on 2025-11-24)");
+    assert_string_equal(glci_reject_str(GLCI_REJECT_FUTURE), "period in the future");
+    glci_batch_result_release(&res);
+
+    glci_view_t *v = NULL;
+    glci_store_status_t s;
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    assert_int_equal(glci_view_status(v, &s), 0);
+    assert_int_equal(s.n_observations, 1);
+    assert_int_equal(s.n_rejects, 3);
+    assert_int_equal(s.last_period, 2025);      /* nothing moved to 2100 */
+    glci_view_end(&v);
+    s_verify_ok(f);
+}
+
+/* ---- retractions ----------------------------------------------------------------- */
+
+typedef struct {
+    size_t n;
+    glci_history_row_t rows[16];
+    char ops[16][80], reasons[16][220];
+} hist_t;
+
+static int s_hist_cb(void *ctx, const glci_history_row_t *row)
+{
+    hist_t *h = ctx;
+    assert_true(h->n < 16);
+    h->rows[h->n] = *row;
+    snprintf(h->ops[h->n], sizeof h->ops[0], "%s|%s", row->op, row->sudo_user);
+    snprintf(h->reasons[h->n], sizeof h->reasons[0], "%s", row->reason);
+    h->n++;
+    return 0;
+}
+
+static hist_t s_history(fx_t *f, const char *city, const char *ind)
+{
+    hist_t h;
+    memset(&h, 0, sizeof h);
+    glci_view_t *v = NULL;
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    assert_int_equal(glci_view_history(v, city, ind, s_hist_cb, &h), 0);
+    glci_view_end(&v);
+    return h;
+}
+
+static void test_retraction_falls_back(void **state)
+{
+    fx_t *f = *state;
+    size_t rs = glci_result_size(f->fw);
+    glci_obs_t first[4] = {V("i1", 2023, 40), V("i2", 2023, 10), V("i3", 2023, 60),
+                           V("i4", 2023, 1)};
+    s_ok(f, "alpha", first, 4, T0);
+    glci_result_t *before = s_result(f, "alpha", 2024);   /* 2023 carried */
+    assert_non_null(before);
+    glci_obs_t second[1] = {V("i1", 2024, 90)};
+    s_ok(f, "alpha", second, 1, T0 + 10);
+    glci_result_t *with = s_result(f, "alpha", 2024);
+    assert_memory_not_equal(before, with, rs);
+    /* withdrawn: 2024 falls back to 2023's value, exactly as before it came */
+    glci_obs_t r[1] = {R("i1", 2024)};
+    s_ok(f, "alpha", r, 1, T0 + 20);
+    glci_result_t *after = s_result(f, "alpha", 2024);
+    assert_memory_equal(before, after, rs);
+    s_verify_ok(f);
+
+    /* nothing left to withdraw: rejected with its own reason, nothing changes */
+    glci_batch_result_t res;
+    s_send(f, "alpha", r, 1, T0 + 30, &res);
+    assert_int_equal(res.n_rejections, 1);
+    assert_int_equal(res.rejections[0].reason, GLCI_REJECT_NOTHING_TO_RETRACT);
+    assert_string_equal(res.rejections[0].message, "no current value of i1 for 2024 to retract");
+    glci_batch_result_release(&res);
+
+    /* history keeps the retraction */
+    hist_t h = s_history(f, "alpha", "i1");
+    assert_int_equal(h.n, 3);
+    assert_false(h.rows[1].retracted);
+    assert_true(h.rows[2].retracted);
+    assert_int_equal(h.rows[2].period, 2024);
+    assert_false(h.rows[2].by_operator);
+    assert_true(h.rows[0].current);
+
+    /* the whole city withdrawn: its results and the period count go */
+    glci_obs_t all[4] = {R("i1", 2023), R("i2", 2023), R("i3", 2023), R("i4", 2023)};
+    s_ok(f, "alpha", all, 4, T0 + 40);
+    glci_result_t *gone = s_result(f, "alpha", 2023);
+    assert_null(gone);
+    glci_view_t *v = NULL;
+    glci_store_status_t s;
+    int32_t latest;
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    assert_int_equal(glci_view_status(v, &s), 0);
+    assert_int_equal(s.n_observations, 0);
+    assert_int_equal(glci_view_latest_period(v, &latest), GLCI_STORE_ENODATA);
+    glci_view_end(&v);
+    s_verify_ok(f);
+    free(before);
+    free(with);
+    free(after);
+}
+
+static void test_retraction_in_one_batch(void **state)
+{
+    fx_t *f = *state;
+    /* a value and its retraction in one batch: the retraction finds the
+     * pending value; a second one finds nothing; then a new value stands */
+    glci_obs_t o[5] = {V("i1", 2024, 50), R("i1", 2024), R("i1", 2024), V("i3", 2024, 70),
+                       V("i1", 2024, 55)};
+    glci_batch_result_t res;
+    s_send(f, "beta", o, 5, T0, &res);
+    assert_int_equal(res.n_rejections, 1);
+    assert_int_equal(res.rejections[0].index, 2);
+    assert_int_equal(res.rejections[0].reason, GLCI_REJECT_NOTHING_TO_RETRACT);
+    glci_batch_result_release(&res);
+    glci_result_t *r = s_result(f, "beta", 2024);
+    assert_non_null(r);
+    assert_true(glci_result_slot_c(f->fw, r, 0)->value == 55);
+    assert_int_equal(r->n_values, 2);
+    free(r);
+    /* a retraction that carries a value is malformed, the rest stands */
+    glci_obs_t both[2] = {R("i3", 2024), V("i4", 2024, 1)};
+    both[0].has_value = 1;
+    both[0].value = 3;
+    s_send(f, "beta", both, 2, T0, &res);
+    assert_int_equal(res.n_rejections, 1);
+    assert_int_equal(res.rejections[0].reason, GLCI_REJECT_MALFORMED);
+    assert_string_equal(res.rejections[0].message, "i3: a retraction carries no value");
+    glci_batch_result_release(&res);
+    r = s_result(f, "beta", 2024);
+    assert_true(glci_result_slot_c(f->fw, r, 2)->present);     /* i3 still stands */
+    assert_true(glci_result_slot_c(f->fw, r, 3)->present);
+    free(r);
+    /* value, then retraction, in one batch: nothing stays */
+    glci_obs_t p[2] = {V("i2", 2022, 5), R("i2", 2022)};
+    s_ok(f, "beta", p, 2, T0 + 1);
+    assert_null(s_result(f, "beta", 2022));
+    s_verify_ok(f);
+}
+
+/* ---- corrections by operators ------------------------------------------------------ */
+
+static void test_correct(void **state)
+{
+    fx_t *f = *state;
+    char err[256];
+    glci_obs_t o[2] = {V("i1", 2024, 50), V("i3", 2024, 60)};
+    s_ok(f, "gamma", o, 2, T0);
+    glci_correction_t c = {.city = "gamma", .indicator = "i1", .period = 2024, .value = 65,
+                           .op = "root", .sudo_user = "alice", .reason = "typo in the form"};
+    glci_correction_result_t res;
+    assert_int_equal(glci_store_correct(f->st, &c, T0 + 5, &res, err, sizeof err), 0);
+    assert_true(res.had && res.before == 50);
+    glci_result_t *r = s_result(f, "gamma", 2024);
+    assert_true(glci_result_slot_c(f->fw, r, 0)->value == 65);
+    free(r);
+    c.retract = 1;
+    c.indicator = "i3";
+    c.sudo_user = NULL;
+    c.reason = "not measured that year";
+    assert_int_equal(glci_store_correct(f->st, &c, T0 + 6, &res, err, sizeof err), 0);
+    r = s_result(f, "gamma", 2024);
+    assert_false(glci_result_slot_c(f->fw, r, 2)->present);
+    free(r);
+    s_verify_ok(f);
+
+    hist_t h = s_history(f, "gamma", "i1");
+    assert_int_equal(h.n, 2);
+    assert_true(h.rows[1].by_operator && !h.rows[1].retracted && h.rows[1].current);
+    assert_string_equal(h.ops[1], "root|alice");
+    assert_string_equal(h.reasons[1], "typo in the form");
+    assert_int_equal(h.rows[1].stream, 0);
+    h = s_history(f, "gamma", "i3");
+    assert_true(h.rows[1].by_operator && h.rows[1].retracted);
+    assert_string_equal(h.ops[1], "root|");
+
+    /* refusals, each with its line; nothing changes */
+    assert_int_equal(glci_store_correct(f->st, &c, T0 + 7, NULL, err, sizeof err),
+                     GLCI_STORE_ENODATA);
+    assert_string_equal(err, "city 'gamma' has no current value of i3 for 2024 to retract");
+    c.retract = 0;
+    c.value = 5000;
+    assert_int_equal(glci_store_correct(f->st, &c, T0, NULL, err, sizeof err), GLCI_STORE_EINVAL);
+    assert_string_equal(err, "value 5000 outside [0, 100] for i3");
+    c.value = 5;
+    c.indicator = "nope";
+    assert_int_equal(glci_store_correct(f->st, &c, T0, NULL, err, sizeof err), GLCI_STORE_EINVAL);
+    assert_string_equal(err, "unknown indicator 'nope'");
+    c.indicator = "i3";
+    c.period = 2030;
+    assert_int_equal(glci_store_correct(f->st, &c, T0, NULL, err, sizeof err), GLCI_STORE_EINVAL);
+    assert_non_null(strstr(err, "period 2030 is in the future"));
+    c.period = 2024;
+    c.reason = "";
+    assert_int_equal(glci_store_correct(f->st, &c, T0, NULL, err, sizeof err), GLCI_STORE_EINVAL);
+    assert_non_null(strstr(err, "the reason must be 1 to 200 bytes"));
+    c.reason = "bad\x01text";
+    assert_int_equal(glci_store_correct(f->st, &c, T0, NULL, err, sizeof err), GLCI_STORE_EINVAL);
+    assert_non_null(strstr(err, "the reason"));
+    c.reason = "ok";
+    c.city = "nowhere";
+    assert_int_equal(glci_store_correct(f->st, &c, T0, NULL, err, sizeof err),
+                     GLCI_STORE_ENOCITY);
+    assert_string_equal(err, "no city 'nowhere'");
+    h = s_history(f, "gamma", "i3");
+    assert_int_equal(h.n, 2);
+    s_verify_ok(f);
+}
+
+/* ---- rounds and the default period ------------------------------------------------- */
+
+typedef struct {
+    int n;
+    char line[8][128];
+} round_t;
+
+static int s_round_cb(void *ctx, const glci_round_row_t *row)
+{
+    round_t *r = ctx;
+    char *p = r->line[r->n++];
+    int w = snprintf(p, 128, "%s %s %u", row->city->id, glci_round_status_str(row->status),
+                     row->reported);
+    for (uint32_t i = 0; i < row->n_missing; i++)
+        w += snprintf(p + w, (size_t)(128 - w), " %u", row->missing[i]);
+    return 0;
+}
+
+static void test_round_and_default(void **state)
+{
+    fx_t *f = *state;
+    glci_obs_t full[4] = {V("i1", 2024, 40), V("i2", 2024, 10), V("i3", 2024, 60),
+                          V("i4", 2024, 1)};
+    s_ok(f, "alpha", full, 4, T0);
+    s_ok(f, "beta", full, 2, T0);              /* i1, i2 only: no index (area b) */
+    glci_obs_t g[2] = {V("i1", 2024, 70), V("i3", 2024, 50)};
+    s_ok(f, "gamma", g, 2, T0);
+    /* one early value for 2025 with everything else carried */
+    glci_obs_t early[1] = {V("i1", 2025, 99)};
+    s_ok(f, "delta", full, 4, T0);
+    s_ok(f, "delta", early, 1, T0 + 1);
+
+    glci_view_t *v = NULL;
+    round_t r = {0};
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    assert_int_equal(glci_view_round(v, 2024, s_round_cb, &r), 0);
+    assert_int_equal(r.n, 4);
+    assert_string_equal(r.line[0], "alpha complete 4");
+    assert_string_equal(r.line[1], "beta partial 2 2 3");
+    assert_string_equal(r.line[2], "delta complete 4");
+    assert_string_equal(r.line[3], "gamma partial 2 1 3");
+    memset(&r, 0, sizeof r);
+    assert_int_equal(glci_view_round(v, 2025, s_round_cb, &r), 0);
+    assert_string_equal(r.line[0], "alpha missing 0 0 1 2 3");   /* carried values do not count */
+    assert_string_equal(r.line[2], "delta partial 1 1 2 3");
+
+    /* every city has an index in 2025 and 2026 (carried), but only delta
+     * reported for 2025: the default stays 2024, where 3 of 4 have one */
+    glci_period_choice_t ch;
+    assert_int_equal(glci_view_default_period(v, &ch), 0);
+    assert_int_equal(ch.period, 2024);
+    assert_int_equal(ch.rule, GLCI_PERIOD_HALF);
+    assert_int_equal(ch.active_indexed, 3);
+    assert_int_equal(ch.n_active, 4);
+    char line[200];
+    glci_period_rule_text(&ch, line, sizeof line);
+    assert_string_equal(line, "period 2024: the latest in which at least half of the active "
+                              "cities (3 of 4) have reported an index");
+    /* the same rule as of a time: before delta's early value, and now */
+    assert_int_equal(glci_view_asof_default_period(v, T0, &ch), 0);
+    assert_int_equal(ch.period, 2024);
+    assert_int_equal(ch.active_indexed, 3);
+    glci_view_end(&v);
+
+    /* three cities revoked: half of the one active city is one */
+    char err[256];
+    assert_int_equal(glci_store_city_revoke(f->st, "alpha", err, sizeof err), 0);
+    assert_int_equal(glci_store_city_revoke(f->st, "beta", err, sizeof err), 0);
+    assert_int_equal(glci_store_city_revoke(f->st, "gamma", err, sizeof err), 0);
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    assert_int_equal(glci_view_default_period(v, &ch), 0);
+    assert_int_equal(ch.period, 2025);
+    assert_int_equal(ch.rule, GLCI_PERIOD_HALF);
+    assert_int_equal(glci_view_asof_default_period(v, T0 + 100, &ch), 0);
+    assert_int_equal(ch.period, 2025);
+    glci_view_end(&v);
+}
+
+static void test_default_fallbacks(void **state)
+{
+    fx_t *f = *state;
+    glci_view_t *v = NULL;
+    glci_period_choice_t ch;
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    assert_int_equal(glci_view_default_period(v, &ch), GLCI_STORE_ENODATA);
+    assert_int_equal(glci_view_asof_default_period(v, T0, &ch), GLCI_STORE_ENODATA);
+    glci_view_end(&v);
+    /* no index anywhere: the latest with data */
+    glci_obs_t o[1] = {V("i1", 2020, 1)};
+    s_ok(f, "alpha", o, 1, T0);
+    glci_obs_t p[1] = {V("i1", 2021, 1)};
+    s_ok(f, "beta", p, 1, T0);
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    assert_int_equal(glci_view_default_period(v, &ch), 0);
+    assert_int_equal(ch.period, 2021);
+    assert_int_equal(ch.rule, GLCI_PERIOD_LATEST_DATA);
+    glci_view_end(&v);
+    /* one city of four with an index in 2020: the latest with any */
+    glci_obs_t q[1] = {V("i3", 2020, 1)};
+    s_ok(f, "alpha", q, 1, T0);
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    assert_int_equal(glci_view_default_period(v, &ch), 0);
+    assert_int_equal(ch.period, 2020);
+    assert_int_equal(ch.rule, GLCI_PERIOD_ANY_INDEX);
+    assert_int_equal(glci_view_asof_default_period(v, T0, &ch), 0);
+    assert_int_equal(ch.period, 2020);
+    assert_int_equal(ch.rule, GLCI_PERIOD_ANY_INDEX);
+    glci_view_end(&v);
+}
+
+/* ---- as-of and editions ------------------------------------------------------------- */
+
+/* The snapshot's row of city, or NULL. */
+static const glci_result_t *s_row(const glci_snapshot_t *s, const char *city)
+{
+    const glci_snapshot_row_t *r = glci_snapshot_find(s, city);
+    return r ? r->result : NULL;
+}
+
+static void test_asof(void **state)
+{
+    fx_t *f = *state;
+    size_t rs = glci_result_size(f->fw);
+    glci_obs_t a[4] = {V("i1", 2024, 40), V("i2", 2024, 10), V("i3", 2024, 60),
+                       V("i4", 2024, 1)};
+    s_ok(f, "alpha", a, 4, T0);
+    s_ok(f, "beta", a, 4, T0 + 5);
+    glci_result_t *at10 = s_result(f, "alpha", 2024);
+    glci_obs_t rev[1] = {V("i1", 2024, 95)};
+    s_ok(f, "alpha", rev, 1, T0 + 20);
+    glci_result_t *at20 = s_result(f, "alpha", 2024);
+    glci_obs_t ret[1] = {R("i3", 2024)};
+    s_ok(f, "alpha", ret, 1, T0 + 30);
+    glci_result_t *at30 = s_result(f, "alpha", 2024);
+
+    glci_view_t *v = NULL;
+    glci_snapshot_t s = {0};
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    assert_int_equal(glci_view_asof(v, 2024, T0 - 1, &s), 0);
+    assert_int_equal(s.n, 0);                          /* before anything arrived */
+    glci_snapshot_release(&s);
+    assert_int_equal(glci_view_asof(v, 2024, T0 + 1, &s), 0);
+    assert_int_equal(s.n, 1);                          /* beta came later */
+    assert_memory_equal(s_row(&s, "alpha"), at10, rs);
+    glci_snapshot_release(&s);
+    assert_int_equal(glci_view_asof(v, 2024, T0 + 25, &s), 0);
+    assert_memory_equal(s_row(&s, "alpha"), at20, rs);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.n_ranked, 2);
+    assert_string_equal(s.rows[0].city, "alpha");    /* 95 ranks above 40 */
+    assert_int_equal(s.rows[0].rank, 1);
+    glci_snapshot_release(&s);
+    assert_int_equal(glci_view_asof(v, 2024, T0 + 30, &s), 0);
+    assert_memory_equal(s_row(&s, "alpha"), at30, rs);   /* retraction at its time */
+    glci_snapshot_release(&s);
+    /* carried periods as of a time */
+    assert_int_equal(glci_view_asof(v, 2026, T0 + 25, &s), 0);
+    glci_result_t *c26 = s_result(f, "beta", 2026);
+    assert_memory_equal(s_row(&s, "beta"), c26, rs);
+    glci_snapshot_release(&s);
+    glci_view_end(&v);
+    free(at10);
+    free(at20);
+    free(at30);
+    free(c26);
+}
+
+static void test_editions(void **state)
+{
+    fx_t *f = *state;
+    size_t rs = glci_result_size(f->fw);
+    char err[256];
+    glci_obs_t a[4] = {V("i1", 2024, 40), V("i2", 2024, 10), V("i3", 2024, 60),
+                       V("i4", 2024, 1)};
+    s_ok(f, "alpha", a, 4, T0);
+    s_ok(f, "beta", a, 3, T0);
+    glci_result_t *alpha = s_result(f, "alpha", 2024);
+
+    glci_edition_spec_t spec = {.name = "glci-2024.1", .as_of = T0 + 100, .op = "root",
+                                .sudo_user = "alice"};
+    glci_edition_t e;
+    assert_int_equal(glci_store_edition_publish(f->st, &spec, T0 + 100, &e, err, sizeof err), 0);
+    assert_int_equal(e.period, 2024);                 /* the default rule */
+    assert_int_equal(e.n_rows, 2);
+    assert_int_equal(e.n_ranked, 2);
+    assert_string_equal(e.by, "root");
+    assert_string_equal(e.sudo_user, "alice");
+    assert_memory_equal(e.fw_hash, f->fw->hash, 32);
+
+    /* written once: the same name again is refused, whatever it asks */
+    spec.period = 2023;
+    assert_int_equal(glci_store_edition_publish(f->st, &spec, T0 + 200, NULL, err, sizeof err),
+                     GLCI_STORE_EEXIST);
+    assert_non_null(strstr(err, "edition 'glci-2024.1' exists already"));
+    spec.name = "bad name";
+    assert_int_equal(glci_store_edition_publish(f->st, &spec, T0 + 200, NULL, err, sizeof err),
+                     GLCI_STORE_EINVAL);
+    assert_non_null(strstr(err, "edition name 'bad name' is not valid"));
+    spec.name = "later";
+    spec.as_of = T0 + 300;
+    assert_int_equal(glci_store_edition_publish(f->st, &spec, T0 + 200, NULL, err, sizeof err),
+                     GLCI_STORE_EINVAL);
+    assert_non_null(strstr(err, "is in the future"));
+    spec.as_of = T0 + 200;
+    spec.period = 2010;
+    assert_int_equal(glci_store_edition_publish(f->st, &spec, T0 + 200, NULL, err, sizeof err),
+                     GLCI_STORE_ENODATA);
+    assert_string_equal(err, "no data for period 2010 as of that time");
+
+    /* a write in the edition's second is recorded after it */
+    glci_obs_t rev[1] = {V("i1", 2024, 99)};
+    s_ok(f, "alpha", rev, 1, T0 + 100);
+    hist_t h = s_history(f, "alpha", "i1");
+    assert_int_equal(h.rows[1].received, T0 + 101);
+    /* a city added after the edition is never in it, nor as of its time */
+    assert_int_equal(glci_store_city_add(f->st, "zeta", "Z", "PT", NULL, err, sizeof err), 0);
+
+    glci_view_t *v = NULL;
+    glci_snapshot_t s = {0}, asof = {0};
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    assert_int_equal(glci_view_edition(v, "glci-2024.1", &e), 0);
+    assert_int_equal(glci_view_edition(v, "none", &e), GLCI_STORE_ENOENT);
+    assert_int_equal(glci_view_edition_rows(v, "glci-2024.1", &s), 0);
+    assert_int_equal(s.n, 2);
+    assert_memory_equal(s_row(&s, "alpha"), alpha, rs);   /* unchanged by the revision */
+    assert_int_equal(glci_view_asof(v, 2024, T0 + 100, &asof), 0);
+    assert_int_equal(asof.n, 2);
+    for (size_t i = 0; i < s.n; i++) {
+        assert_string_equal(s.rows[i].city, asof.rows[i].city);
+        assert_int_equal(s.rows[i].rank, asof.rows[i].rank);
+        assert_memory_equal(s.rows[i].result, asof.rows[i].result, rs);
+    }
+    glci_snapshot_release(&s);
+    glci_snapshot_release(&asof);
+    glci_view_end(&v);
+
+    /* "now" in the same second: the store's now, which the revision
+     * recorded after the first edition is not later than */
+    glci_edition_spec_t now2 = {.name = "same-second", .as_of = T0 + 100, .as_of_now = 1,
+                                .op = "root"};
+    assert_int_equal(glci_store_edition_publish(f->st, &now2, T0 + 100, &e, err, sizeof err), 0);
+    assert_int_equal(e.as_of, T0 + 101);
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    assert_int_equal(glci_view_edition_rows(v, "same-second", &s), 0);
+    assert_true(glci_result_slot_c(f->fw, s_row(&s, "alpha"), 0)->value == 99);
+    int64_t store_now = 0;
+    assert_int_equal(glci_view_now(v, T0 + 100, &store_now), 0);
+    assert_int_equal(store_now, T0 + 101);
+    glci_snapshot_release(&s);
+    glci_view_end(&v);
+    s_verify_ok(f);
+    free(alpha);
+}
+
+/* The store's environment opened with raw LMDB (the store closed), a
+ * write transaction begun: for changing records behind the store's back. */
+static void s_raw_begin(fx_t *f, MDB_env **env, MDB_txn **txn)
+{
+    glci_store_close(&f->st);
+    assert_int_equal(mdb_env_create(env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(*env, 32), 0);
+    assert_int_equal(mdb_env_open(*env, f->dir, 0, 0600), 0);
+    assert_int_equal(mdb_txn_begin(*env, NULL, 0, txn), 0);
+}
+
+/* verify catches an edition row changed behind the store's back */
+static void test_edition_tamper(void **state)
+{
+    fx_t *f = *state;
+    char err[256];
+    glci_obs_t a[4] = {V("i1", 2024, 40), V("i2", 2024, 10), V("i3", 2024, 60),
+                       V("i4", 2024, 1)};
+    s_ok(f, "alpha", a, 4, T0);
+    glci_edition_spec_t spec = {.name = "e1", .period = 2024, .as_of = T0 + 1, .op = "op"};
+    assert_int_equal(glci_store_edition_publish(f->st, &spec, T0 + 1, NULL, err, sizeof err), 0);
+    s_verify_ok(f);
+
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    MDB_cursor *cur;
+    MDB_val k, d;
+    s_raw_begin(f, &env, &txn);
+    assert_int_equal(mdb_dbi_open(txn, "edition_rows", 0, &dbi), 0);
+    assert_int_equal(mdb_cursor_open(txn, dbi, &cur), 0);
+    assert_int_equal(mdb_cursor_get(cur, &k, &d, MDB_FIRST), 0);
+    unsigned char *copy = malloc(d.mv_size);
+    memcpy(copy, d.mv_data, d.mv_size);
+    glci_result_t head;
+    memcpy(&head, copy + 8, sizeof head);
+    head.index = nextafter(head.index, 200.0);          /* one ulp */
+    memcpy(copy + 8, &head, sizeof head);
+    MDB_val nd = {d.mv_size, copy};
+    assert_int_equal(mdb_cursor_put(cur, &k, &nd, MDB_CURRENT), 0);
+    mdb_cursor_close(cur);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    free(copy);
+
+    s_open(f, 0);
+    uint64_t n = 0;
+    assert_int_equal(glci_store_verify(f->st, NULL, NULL, &n), GLCI_STORE_EVERIFY);
+    assert_int_equal(n, 1);
+}
+
+/* ---- schema 1 stores ------------------------------------------------------------------ */
+
+/* Rewrites the store as schema 1 wrote it: short city records, no edition
+ * tables, schema number 1. */
+static void s_make_v1(fx_t *f)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    MDB_cursor *cur;
+    MDB_val k, d;
+    s_raw_begin(f, &env, &txn);
+    assert_int_equal(mdb_dbi_open(txn, "cities", 0, &dbi), 0);
+    assert_int_equal(mdb_cursor_open(txn, dbi, &cur), 0);
+    const size_t v1 = 176;      /* the schema-1 record */
+    char ids[8][64];
+    unsigned char recs[8][256];
+    size_t n = 0;
+    for (int rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        assert_true(d.mv_size > v1 && n < 8 && k.mv_size < 64);
+        memcpy(ids[n], k.mv_data, k.mv_size);
+        ids[n][k.mv_size] = 0;
+        memcpy(recs[n++], d.mv_data, v1);
+    }
+    mdb_cursor_close(cur);
+    for (size_t i = 0; i < n; i++) {
+        MDB_val nk = {strlen(ids[i]), ids[i]}, nd = {v1, recs[i]};
+        assert_int_equal(mdb_put(txn, dbi, &nk, &nd, 0), 0);
+    }
+    /* rank-view entries without their flags byte */
+    assert_int_equal(mdb_dbi_open(txn, "rank", 0, &dbi), 0);
+    assert_int_equal(mdb_cursor_open(txn, dbi, &cur), 0);
+    unsigned char rkeys[8][80], rvals[8][80];
+    size_t rkl[8], rvl[8], nr = 0;
+    for (int rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        assert_true(nr < 8 && k.mv_size <= 80 && d.mv_size <= 80);
+        memcpy(rkeys[nr], k.mv_data, k.mv_size);
+        rkl[nr] = k.mv_size;
+        memcpy(rvals[nr], d.mv_data, d.mv_size - 1);
+        rvl[nr++] = d.mv_size - 1;
+    }
+    mdb_cursor_close(cur);
+    assert_true(nr > 0);
+    for (size_t i = 0; i < nr; i++) {
+        MDB_val nk = {rkl[i], rkeys[i]}, nd = {rvl[i], rvals[i]};
+        assert_int_equal(mdb_put(txn, dbi, &nk, &nd, 0), 0);
+    }
+    assert_int_equal(mdb_dbi_open(txn, "editions", 0, &dbi), 0);
+    assert_int_equal(mdb_drop(txn, dbi, 1), 0);
+    assert_int_equal(mdb_dbi_open(txn, "edition_rows", 0, &dbi), 0);
+    assert_int_equal(mdb_drop(txn, dbi, 1), 0);
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+    unsigned char one[4] = {0, 0, 0, 1};
+    MDB_val sk = {6, "schema"}, sv = {4, one};
+    assert_int_equal(mdb_put(txn, dbi, &sk, &sv, 0), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+}
+
+static int s_city_count(void *ctx, const glci_city_t *c)
+{
+    (*(int *)ctx)++;
+    assert_int_equal(c->added, 0);
+    return 0;
+}
+
+static int s_edition_count(void *ctx, const glci_edition_t *e)
+{
+    (void)e;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+static void test_schema1_store(void **state)
+{
+    fx_t *f = *state;
+    char err[256];
+    glci_obs_t a[2] = {V("i1", 2024, 40), V("i3", 2024, 60)};
+    s_ok(f, "alpha", a, 2, T0);
+    s_ok(f, "beta", a, 2, T0);
+    s_make_v1(f);
+
+    /* read as it is */
+    s_open(f, GLCI_STORE_RDONLY);
+    glci_view_t *v = NULL;
+    glci_store_status_t s;
+    glci_snapshot_t snap = {0};
+    int n = 0, ne = 0;
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    assert_int_equal(glci_view_status(v, &s), 0);
+    assert_int_equal(s.schema, 1);
+    assert_int_equal(glci_view_cities(v, s_city_count, &n), 0);
+    assert_int_equal(n, 4);
+    assert_int_equal(glci_view_editions(v, s_edition_count, &ne), 0);
+    assert_int_equal(ne, 0);
+    assert_int_equal(glci_view_asof(v, 2024, T0, &snap), 0);
+    assert_int_equal(snap.n, 2);                   /* last_seen bounds its history */
+    glci_snapshot_release(&snap);
+    glci_period_choice_t ch;                       /* from the results themselves */
+    assert_int_equal(glci_view_default_period(v, &ch), 0);
+    assert_int_equal(ch.period, 2024);
+    assert_int_equal(ch.active_indexed, 2);
+    glci_view_end(&v);
+    s_verify_ok(f);
+    glci_store_close(&f->st);
+
+    /* upgraded when opened for writing; everything still verifies */
+    s_open(f, 0);
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    assert_int_equal(glci_view_status(v, &s), 0);
+    assert_int_equal(s.schema, 2);
+    glci_view_end(&v);
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    assert_int_equal(glci_view_default_period(v, &ch), 0);
+    assert_int_equal(ch.active_indexed, 2);
+    glci_view_end(&v);
+    glci_edition_spec_t spec = {.name = "after", .as_of = T0 + 10, .op = "op"};
+    assert_int_equal(glci_store_edition_publish(f->st, &spec, T0 + 10, NULL, err, sizeof err), 0);
+    glci_obs_t r[1] = {R("i1", 2024)};
+    s_ok(f, "alpha", r, 1, T0 + 20);
+    s_verify_ok(f);
+}
+
+/* ---- random streams ---------------------------------------------------------------- */
+
+static uint64_t s_rng = 20261201;
+
+static uint32_t s_below(uint32_t n)
+{
+    uint64_t z = (s_rng += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return (uint32_t)((z ^ (z >> 31)) % n);
+}
+
+/* Groups of batches of values, revisions and retractions (some of nothing,
+ * some after a value of the same group); after each group verify proves
+ * every stored result equal to the full recomputation and the as-of
+ * recomputation of the moment equal to the live results. */
+static void test_random_streams(void **state)
+{
+    fx_t *f = *state;
+    static const char *const ind[] = {"i1", "i2", "i3", "i4"};
+    static const double max[] = {1000, 1000, 100, 1};
+    size_t rs = glci_result_size(f->fw);
+    uint64_t retracted = 0, rejected = 0;
+    for (int round = 0; round < 120; round++) {
+        glci_batch_t b[3];
+        glci_obs_t obs[3][12];
+        glci_batch_result_t res[3];
+        int nb = 1 + (int)s_below(3);
+        for (int k = 0; k < nb; k++) {
+            const char *city = s_cities[(round + k) % 4];
+            size_t n = 1 + s_below(12);
+            for (size_t i = 0; i < n; i++) {
+                uint32_t x = s_below(4);
+                int64_t p = 2018 + s_below(7);
+                obs[k][i] = s_below(3) == 0 ? R(ind[x], p)
+                                            : V(ind[x], p, max[x] * s_below(5) / 4.0);
+            }
+            b[k] = (glci_batch_t){city, 7, f->seq[s_slot(city)]++, obs[k], n};
+        }
+        int64_t now = T0 + round;
+        assert_int_equal(glci_store_ingest(f->st, b, (size_t)nb, now, res), 0);
+        for (int k = 0; k < nb; k++) {
+            assert_int_equal(res[k].status, GLCI_BATCH_APPLIED);
+            for (size_t i = 0; i < b[k].n_obs; i++)
+                retracted += b[k].obs[i].retract;
+            for (size_t i = 0; i < res[k].n_rejections; i++) {
+                assert_int_equal(res[k].rejections[i].reason, GLCI_REJECT_NOTHING_TO_RETRACT);
+                rejected++;
+            }
+            glci_batch_result_release(&res[k]);
+        }
+        s_verify_ok(f);
+        if (round % 20 == 19) {
+            glci_view_t *v = NULL;
+            assert_int_equal(glci_view_begin(f->st, &v), 0);
+            for (int32_t P = 2018; P <= 2026; P++) {
+                glci_snapshot_t s = {0};
+                assert_int_equal(glci_view_asof(v, P, now, &s), 0);
+                for (size_t i = 0; i < 4; i++) {
+                    const glci_result_t *live = NULL;
+                    int rc = glci_view_result(v, s_cities[i], P, &live);
+                    const glci_result_t *then = s_row(&s, s_cities[i]);
+                    assert_int_equal(rc == 0, then != NULL);
+                    if (then)
+                        assert_memory_equal(live, then, rs);
+                }
+                glci_snapshot_release(&s);
+            }
+            glci_view_end(&v);
+        }
+    }
+    /* both outcomes of a retraction came up */
+    assert_true(retracted > rejected && rejected > 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_future_rejected, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retraction_falls_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retraction_in_one_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_correct, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_round_and_default, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_default_fallbacks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_asof, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_editions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_edition_tamper, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema1_store, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_random_streams, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
