@@ -17,7 +17,7 @@ if(GLCI_FUZZ)
   set(GLCI_FUZZ_LIBS glci_collector_core glci_agent_core glci_index glci_wire glci_common m)
   # Coverage feedback for the code under test.
   foreach(t glci_common glci_obs glci_wire glci_proto glci_index glci_collector_core
-            glci_agent_core)
+            glci_agent_core glci_metrics)
     target_compile_options(${t} PRIVATE -fsanitize=fuzzer-no-link)
   endforeach()
 

@@ -1,7 +1,8 @@
 /* libFuzzer target for the collector's batch path: the bytes of one frame
  * go through the bounded decoder, the city decision (authenticated and
  * insecure mode), the framework's per-observation validation (what the
- * store applies inside its transaction), and back out as an ack that must
+ * store applies inside its transaction: a value by its range, a retraction
+ * by its key, both by the future rule), and back out as an ack that must
  * pack and unpack to the same thing. (The agent's side of the ack is
  * fuzz_ack's.)
  *
@@ -16,6 +17,10 @@
 #include "glci_fuzz.h"
 #include "glci_index.h"
 #include "glci_wire.h"
+
+/* The receive time the store would judge the future by: mid-2026. */
+#define S_RECV 1782864000            /* 2026-07-01T00:00:00Z */
+#define S_RECV_YEAR 2026
 
 static glci_framework_t *s_fw;
 
@@ -91,15 +96,31 @@ static void s_one(const uint8_t *data, size_t size, const char *user)
             ((o->source && strlen(o->source) > GLCI_OBS_SOURCE_MAX) ||
              strlen(o->indicator) > GLCI_OBS_INDICATOR_MAX))
             abort(); /* the shape check let a long string through */
+        if (why == GLCI_REJECT_NONE)
+            GLCI_FUZZ_CHECK(o->retract ? !o->has_value : o->has_value,
+                            "batch: the shape check took a %s %s a value",
+                            o->retract ? "retraction" : "revision",
+                            o->has_value ? "with" : "without");
         if (why == GLCI_REJECT_NONE) {
+            /* as the store judges it: a retraction by its key alone */
             uint32_t ind;
-            why = glci_framework_check(s_fw, o->indicator, o->period, o->value, &ind, msg,
-                                       sizeof msg);
+            why = o->retract ? glci_framework_check_key(s_fw, o->indicator, o->period, &ind, msg,
+                                                        sizeof msg)
+                             : glci_framework_check(s_fw, o->indicator, o->period, o->value,
+                                                    &ind, msg, sizeof msg);
             if (why == GLCI_REJECT_NONE &&
-                (!isfinite(o->value) || o->value < s_fw->ind[ind].min ||
-                 o->value > s_fw->ind[ind].max || o->period < s_fw->first_period ||
-                 o->period > s_fw->last_period))
+                ((!o->retract && (!isfinite(o->value) || o->value < s_fw->ind[ind].min ||
+                                  o->value > s_fw->ind[ind].max)) ||
+                 o->period < s_fw->first_period || o->period > s_fw->last_period))
                 abort(); /* the check let a bad value through */
+            if (why == GLCI_REJECT_NONE)
+                why = glci_framework_check_future(s_fw, o->period, S_RECV, msg, sizeof msg);
+            GLCI_FUZZ_CHECK(why != GLCI_REJECT_FUTURE ||
+                            o->period > S_RECV_YEAR + s_fw->future_periods,
+                            "batch: period %lld refused as in the future", (long long)o->period);
+            GLCI_FUZZ_CHECK(why != GLCI_REJECT_NONE ||
+                            o->period <= S_RECV_YEAR + s_fw->future_periods,
+                            "batch: period %lld taken, in the future", (long long)o->period);
         }
         if (why != GLCI_REJECT_NONE) {
             glci_fuzz_check_line("rejection message", msg, sizeof msg);

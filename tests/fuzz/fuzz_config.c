@@ -16,14 +16,20 @@
  *   - an accepted text sets every key exactly as the model does (an
  *     indented line is never glued to the line before it, a long line
  *     never split into two, a NUL byte never cuts a value short);
- *   - glci-agent's check of an accepted config answers 0 or one line.
+ *   - glci-agent's check of an accepted config answers 0 or one line, and
+ *     so does glci-collector's build of its configuration from the same
+ *     text read as a file (a memfd, as --config names it), which judges
+ *     what the table cannot: a store, insecure endpoints, heartbeats.
  *
  * Run: fuzz_config -dict=tests/fuzz/config.dict NEWDIR tests/fuzz/corpus/config */
+#define _GNU_SOURCE             /* memfd_create */
 #include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "glci_agent_config.h"
 #include "glci_alloc.h"
@@ -164,6 +170,29 @@ static int s_one(const glci_conf_map_t *map, void *cfg, void *model, const uint8
     return rc == 0;
 }
 
+/* glci-collector --config FILE --store DIR on the text as a file: the
+ * build answers 0 or one printable line. */
+static void s_collector_build(const uint8_t *data, size_t size)
+{
+    static int fd = -1;
+    static char path[64];
+    if (fd < 0) {
+        fd = memfd_create("fuzz.conf", 0);
+        GLCI_FUZZ_CHECK(fd >= 0, "config: memfd_create failed");
+        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    }
+    GLCI_FUZZ_CHECK(ftruncate(fd, 0) == 0 && (size == 0 || pwrite(fd, data, size, 0) ==
+                                              (ssize_t)size), "config: cannot write the memfd");
+    glci_collector_args_t args = {.config = path};
+    glci_collector_args_add(&args, "store", "/nonexistent/store");
+    glci_collector_config_t cfg;
+    char err[600];
+    if (glci_collector_config_build(&args, &cfg, err, sizeof err) == 0)
+        glci_collector_config_release(&cfg);
+    else
+        glci_fuzz_check_line("collector config build", err, sizeof err);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     glci_agent_config_t agent, agent_model;
@@ -176,6 +205,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             glci_fuzz_check_line("agent check", err, sizeof err);
     }
     glci_collector_config_t collector, collector_model;
-    s_one(&glci_collector_config_map, &collector, &collector_model, data, size);
+    if (s_one(&glci_collector_config_map, &collector, &collector_model, data, size))
+        s_collector_build(data, size);
     return 0;
 }

@@ -9,13 +9,19 @@
  *     texts printable UTF-8 (they reach tables, JSON and HTML), weights in
  *     (0, 1e6], goalposts apart, min <= max, periods in order, no empty
  *     area or focus area, children in file order, thresholds inside the
- *     range and the goalposts with green better than red;
+ *     range and the goalposts with green better than red; the reporting
+ *     cycle's keys within their ranges (cadence 1-100, due a day of every
+ *     year, future_periods 0-100), their defaults when not set, and only
+ *     the keys set marked so (only those enter the hash);
  *   - its canonical text (every value written back, numbers in round-trip
  *     form, comments and spacing gone) loads again to the same hash, and
  *     so does the source it keeps;
  *   - the framework's checks of an observation accept the indicator's own
  *     range and refuse NaN and a period past the last, with printable
- *     messages.
+ *     messages; a retraction's key check agrees with the value check on
+ *     the key; the future check takes the current year plus
+ *     future_periods and refuses the next with a printable message; the
+ *     first period is a round and every round's due day prints as a date.
  *
  * Run: fuzz_framework -dict=tests/fuzz/framework.dict NEWDIR tests/fuzz/corpus/framework */
 #include <math.h>
@@ -67,6 +73,23 @@ static void s_model_ok(const glci_framework_t *fw)
     GLCI_FUZZ_CHECK(fw->first_period >= 1 && fw->first_period <= fw->last_period &&
                     fw->last_period <= 9999, "framework: periods %d..%d", fw->first_period,
                     fw->last_period);
+    GLCI_FUZZ_CHECK(fw->cadence >= 1 && fw->cadence <= 100 && fw->future_periods >= 0 &&
+                    fw->future_periods <= 100, "framework: cadence %d, future_periods %d",
+                    fw->cadence, fw->future_periods);
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    GLCI_FUZZ_CHECK(fw->due_month >= 1 && fw->due_month <= 12 && fw->due_day >= 1 &&
+                    fw->due_day <= mdays[fw->due_month - 1],
+                    "framework: due %02d-%02d is not a day of every year", fw->due_month,
+                    fw->due_day);
+    unsigned all = GLCI_CYCLE_CADENCE | GLCI_CYCLE_DUE | GLCI_CYCLE_FUTURE;
+    GLCI_FUZZ_CHECK((fw->cycle_set & ~all) == 0 &&
+                    ((fw->cycle_set & GLCI_CYCLE_CADENCE) || fw->cadence == 1) &&
+                    ((fw->cycle_set & GLCI_CYCLE_DUE) ||
+                     (fw->due_month == 3 && fw->due_day == 31)) &&
+                    ((fw->cycle_set & GLCI_CYCLE_FUTURE) || fw->future_periods == 0),
+                    "framework: cycle keys set 0x%x, cadence %d, due %02d-%02d, future %d",
+                    fw->cycle_set, fw->cadence, fw->due_month, fw->due_day,
+                    fw->future_periods);
     GLCI_FUZZ_CHECK(fw->n_areas >= 1 && fw->n_focus >= fw->n_areas && fw->n_ind >= fw->n_focus,
                     "framework: %u areas, %u focus areas, %u indicators", fw->n_areas,
                     fw->n_focus, fw->n_ind);
@@ -157,6 +180,13 @@ static void s_canonical(const glci_framework_t *fw, s_text_t *t)
     s_put(t, "carry_forward=%d\naggregation=%s\nfirst_period=%d\nlast_period=%d\n",
           fw->carry_forward, fw->aggregation == GLCI_AGG_GEOMETRIC ? "geometric" : "arithmetic",
           fw->first_period, fw->last_period);
+    /* the cycle's keys only when the file set them: they enter the hash so */
+    if (fw->cycle_set & GLCI_CYCLE_CADENCE)
+        s_put(t, "cadence=%d\n", fw->cadence);
+    if (fw->cycle_set & GLCI_CYCLE_DUE)
+        s_put(t, "due=%02d-%02d\n", fw->due_month, fw->due_day);
+    if (fw->cycle_set & GLCI_CYCLE_FUTURE)
+        s_put(t, "future_periods=%d\n", fw->future_periods);
     for (uint32_t a = 0; a < fw->n_areas; a++) {
         s_put(t, "[area:%s]\nname=%s\n", fw->areas[a].id, fw->areas[a].name);
         s_num(t, "weight", fw->areas[a].weight);
@@ -218,6 +248,37 @@ static void s_checks_ok(const glci_framework_t *fw)
                                sizeof msg);
     GLCI_FUZZ_CHECK(why == GLCI_REJECT_BAD_PERIOD, "framework: a later period not refused");
     glci_fuzz_check_line("framework check message", msg, sizeof msg);
+
+    /* a retraction's key: the same answer as the value check's on the key */
+    why = glci_framework_check_key(fw, x->id, fw->first_period, &ind, msg, sizeof msg);
+    GLCI_FUZZ_CHECK(why == GLCI_REJECT_NONE && ind == fw->n_ind - 1,
+                    "framework: its own key refused to a retraction: %s", msg);
+    why = glci_framework_check_key(fw, x->id, (int64_t)fw->last_period + 1, &ind, msg,
+                                   sizeof msg);
+    GLCI_FUZZ_CHECK(why == GLCI_REJECT_BAD_PERIOD, "framework: a retraction of a later "
+                    "period not refused");
+
+    /* the future: mid-2026, so the latest period a value may name is
+     * 2026 + future_periods */
+    const int64_t now = 1782864000;                     /* 2026-07-01T00:00:00Z */
+    int64_t latest = 2026 + fw->future_periods;
+    why = glci_framework_check_future(fw, latest, now, msg, sizeof msg);
+    GLCI_FUZZ_CHECK(why == GLCI_REJECT_NONE, "framework: period %lld refused as future: %s",
+                    (long long)latest, msg);
+    why = glci_framework_check_future(fw, latest + 1, now, msg, sizeof msg);
+    GLCI_FUZZ_CHECK(why == GLCI_REJECT_FUTURE, "framework: period %lld not refused as future",
+                    (long long)latest + 1);
+    glci_fuzz_check_line("framework future message", msg, sizeof msg);
+
+    /* rounds: the first period is one, and the day its round is due (the
+     * time the overdue rule counts from) is the day the report prints */
+    GLCI_FUZZ_CHECK(glci_round_is(fw, fw->first_period), "framework: first period no round");
+    char day[32], at[40];
+    glci_round_due_text(fw, fw->first_period, day, sizeof day);
+    glci_format_iso_time(glci_round_due(fw, fw->first_period), at, sizeof at);
+    const char *tee = strchr(at, 'T');
+    GLCI_FUZZ_CHECK(tee && (size_t)(tee - at) == strlen(day) && strncmp(day, at, strlen(day)) == 0,
+                    "framework: round %d due on '%s' but at %s", fw->first_period, day, at);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
