@@ -4,6 +4,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "glci.pb-c.h"
 #include "glci_alloc.h"
@@ -127,12 +128,13 @@ int glci_enrol_token_decode(const char *text, glci_enrol_token_t *t, char *err,
     memset(t, 0, sizeof *t);
     while (*text == ' ' || *text == '\t' || *text == '\n' || *text == '\r')
         text++;
-    if (strncmp(text, "glci", 4) == 0 && text[4] >= '2' && text[4] <= '9') {
+    /* the prefix too has no meaning in letter case: "GLCI1..." is read */
+    if (strncasecmp(text, "glci", 4) == 0 && text[4] >= '2' && text[4] <= '9') {
         glci_errf(err, errlen, "enrolment string of version %c: this glci-agent reads "
                   "version 1 only (upgrade it)", text[4]);
         return GLCI_WIRE_EVERSION;
     }
-    if (strncmp(text, GLCI_ENROL_PREFIX, S_PREFIX_LEN) != 0) {
+    if (strncasecmp(text, GLCI_ENROL_PREFIX, S_PREFIX_LEN) != 0) {
         glci_errf(err, errlen, "not an enrolment string (it starts with '%s', made by "
                   "`glci city add --invite`)", GLCI_ENROL_PREFIX);
         return GLCI_WIRE_EDECODE;

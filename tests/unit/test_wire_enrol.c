@@ -86,6 +86,16 @@ static void test_token_lenient_reading(void **state)
     messy[m] = '\0';
     assert_int_equal(glci_enrol_token_decode(messy, &back, err, sizeof err), GLCI_WIRE_OK);
     assert_memory_equal(&back, &t, sizeof t);
+
+    /* all upper case, the prefix included, as typed from a printed letter
+     * (found by the enrolment fuzz target) */
+    for (size_t i = 0; text[i]; i++)
+        if (text[i] >= 'a' && text[i] <= 'z')
+            text[i] = (char)(text[i] - 'a' + 'A');
+    assert_int_equal(glci_enrol_token_decode(text, &back, err, sizeof err), GLCI_WIRE_OK);
+    assert_memory_equal(&back, &t, sizeof t);
+    text[4] = '2';
+    assert_int_equal(glci_enrol_token_decode(text, &back, err, sizeof err), GLCI_WIRE_EVERSION);
 }
 
 /* Every single-character change, and every cut, is refused before any
