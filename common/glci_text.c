@@ -158,13 +158,34 @@ void glci_format_double(double v, char *buf, size_t len)
     snprintf(buf, len, "%s", g);
 }
 
+/* Drops a UTF-8 character that a cut at len left incomplete at the end of
+ * s[0..len). */
+static void s_cut_whole(char *s, size_t len)
+{
+    size_t i = len, cont = 0;
+    while (i > 0 && cont < 3 && ((unsigned char)s[i - 1] & 0xC0) == 0x80) {
+        i--;
+        cont++;
+    }
+    if (i == 0)
+        return;
+    unsigned char lead = (unsigned char)s[i - 1];
+    size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    if (need > 1 && cont + 1 < need)
+        s[i - 1] = '\0';
+}
+
 int glci_errf(char *err, size_t errlen, const char *fmt, ...)
 {
     if (err && errlen) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
+        int n = vsnprintf(err, errlen, fmt, ap);
         va_end(ap);
+        /* a message cut to fit never ends inside a character: quoted text
+         * stays valid UTF-8 */
+        if (n >= 0 && (size_t)n >= errlen)
+            s_cut_whole(err, errlen - 1);
     }
     return -1;
 }

@@ -15,6 +15,7 @@
 #include "glci_config.h"
 #include "glci_keyfile.h"
 #include "glci_text.h"
+#include "glci_utf8.h"
 
 static char s_dir[256];
 
@@ -275,6 +276,30 @@ static void test_parse_numbers(void **state)
     assert_int_equal(glci_parse_int64("99999999999999999999", INT64_MIN, INT64_MAX, &i), -1);
 }
 
+/* A message cut to fit its buffer ends on a character boundary, so quoted
+ * text stays valid UTF-8 (found by the config fuzz target: the collector's
+ * insecure-endpoint refusal quoting a long endpoint). */
+static void test_errf_cuts_whole_characters(void **state)
+{
+    (void)state;
+    char err[8];
+    assert_int_equal(glci_errf(err, sizeof err, "ab%s", "cd\xc3\xa9" "f"), -1);
+    assert_string_equal(err, "abcd\xc3\xa9" "f");            /* fits: 7 bytes */
+    glci_errf(err, sizeof err, "abcdef%s", "\xc3\xa9");
+    assert_string_equal(err, "abcdef");                      /* 1 of 2 bytes fits */
+    glci_errf(err, sizeof err, "abcde%s", "\xe2\x82\xac");
+    assert_string_equal(err, "abcde");                       /* 3-byte euro, 2 fit */
+    glci_errf(err, sizeof err, "abc%s", "\xf0\x9f\x98\x80");
+    assert_string_equal(err, "abc\xf0\x9f\x98\x80");       /* 4 of 4 fit exactly */
+    glci_errf(err, sizeof err, "abcd%s", "\xf0\x9f\x98\x80");
+    assert_string_equal(err, "abcd");
+    glci_errf(err, sizeof err, "abcdefghij");
+    assert_string_equal(err, "abcdefg");                     /* ASCII: a plain cut */
+    glci_errf(err, 1, "x");
+    assert_string_equal(err, "");
+    assert_null(glci_utf8_problem(err));
+}
+
 static void test_iso_time(void **state)
 {
     int64_t t;
@@ -370,6 +395,7 @@ int main(void)
         cmocka_unit_test(test_keyfile_lines),
         cmocka_unit_test(test_config_file_means_what_it_shows),
         cmocka_unit_test(test_parse_numbers),
+        cmocka_unit_test(test_errf_cuts_whole_characters),
         cmocka_unit_test(test_iso_time),
         cmocka_unit_test(test_format_double_roundtrip),
     };
