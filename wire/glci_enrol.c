@@ -356,7 +356,9 @@ int glci_enrol_reply_unpack(const void *buf, size_t len, glci_enrol_reply_t *r,
         for (char *c = r->error; *c; c++)
             if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
                 *c = '?';
-        r->retry_after = m->has_retry_after ? m->retry_after : 0;
+        /* a wait only with LIMITED, as the reply type says and pack writes */
+        r->retry_after = r->status == GLCI_ENROL_LIMITED && m->has_retry_after ?
+                         m->retry_after : 0;
     }
     glci__enrol_reply__free_unpacked(m, &b.alloc);
     return rc;
