@@ -260,7 +260,9 @@ int glci_agent_cmd_push(const glci_agent_config_t *cfg, int argc, char **argv)
     char err[1024], what[GLCI_AGENT_PATH_MAX + 16];
     int usage_on_error = 0;
     if (csv_path) {
-        if (glci_agent_csv_read_file(csv_path, &csv, err, sizeof err) != 0) {
+        if (glci_agent_csv_read_file(csv_path, GLCI_AGENT_SPOOL_FILE_MAX,
+                                     glci_agent_config_dialect(cfg), &csv, err,
+                                     sizeof err) != 0) {
             fprintf(stderr, "glci-agent push: %s\n", err);
             return 1;
         }
@@ -289,7 +291,7 @@ int glci_agent_cmd_push(const glci_agent_config_t *cfg, int argc, char **argv)
         } else {
             size_t used = 0;
             msg[0] = '\0';
-            for (size_t i = 0; i < n_err && used + 8 < sizeof msg; i++) {
+            for (size_t i = 0; i < glci_agent_csv_n_listed(csv) && used + 8 < sizeof msg; i++) {
                 int w = snprintf(msg + used, sizeof msg - used, "%s%s", i ? "; " : "",
                                  glci_agent_csv_error(csv, i));
                 used += w > 0 ? (size_t)w : 0;

@@ -48,6 +48,23 @@ static int s_city_check(const char *value, char *why, size_t whylen)
     return ok ? 0 : -1;
 }
 
+static int s_dialect_check(const char *value, char *why, size_t whylen)
+{
+    glci_agent_csv_dialect_t d;
+    if (glci_agent_csv_dialect_parse(value, &d) == 0)
+        return 0;
+    snprintf(why, whylen, "be auto, comma or excel");
+    return -1;
+}
+
+/* The dialect of c's csv_dialect (checked when it was set). */
+glci_agent_csv_dialect_t glci_agent_config_dialect(const glci_agent_config_t *c)
+{
+    glci_agent_csv_dialect_t d = GLCI_AGENT_CSV_AUTO;
+    (void)glci_agent_csv_dialect_parse(c->csv_dialect, &d);
+    return d;
+}
+
 #define S_AT(field) offsetof(glci_agent_config_t, field), sizeof(((glci_agent_config_t *)0)->field)
 #define S_FLAG GLCI_CONF_FLAG
 #define S_U32 (GLCI_CONF_FLAG | GLCI_CONF_UNSIGNED)
@@ -86,6 +103,9 @@ static const glci_conf_key_t s_keys[] = {
      S_AT(insecure), 0, 0, S_FLAG, NULL},
     {"metrics_file", GLCI_CONF_TEXT, NULL, "FILE", "write metrics for node_exporter's textfile "
      "collector here (a *.prom file; unset: none)", S_AT(metrics_file), 0, 0, S_FLAG, NULL},
+    {"csv_dialect", GLCI_CONF_TEXT, "auto", "D", "spool CSV: auto (as the file says), comma "
+     "(',' and a decimal point) or excel (';' and a decimal comma)", S_AT(csv_dialect), 0, 0,
+     S_FLAG, s_dialect_check},
 };
 
 const glci_conf_map_t glci_agent_config_map = {"agent", s_keys, sizeof s_keys / sizeof s_keys[0]};

@@ -3,7 +3,7 @@
  *
  *   city, collector, collector_key, key_file, outbox, spool, batch_max,
  *   window, outbox_limit, log_level, rescan_interval, heartbeat_ivl,
- *   insecure, metrics_file
+ *   insecure, metrics_file, csv_dialect
  *
  * Flags spell the names with dashes (--collector-key, --batch-max...), take
  * "--name VALUE" or "--name=VALUE"; --insecure alone means true.
@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "glci_agent_csv.h"
 #include "glci_config.h"
 #include "glci_limits.h"
 #include "glci_log.h"
@@ -58,7 +59,11 @@ typedef struct {
     uint32_t heartbeat_ivl;      /* ms, default 5000, 100..600000 */
     int insecure;                /* 0/1 */
     char metrics_file[GLCI_AGENT_PATH_MAX];  /* node_exporter textfile; "" none */
+    char csv_dialect[8];         /* auto (default), comma or excel (glci_agent_csv.h) */
 } glci_agent_config_t;
+
+/* The spool CSV dialect csv_dialect names. */
+glci_agent_csv_dialect_t glci_agent_config_dialect(const glci_agent_config_t *c);
 
 /* The table of the agent's settings (glci_config.h): one line per key. */
 extern const glci_conf_map_t glci_agent_config_map;

@@ -30,13 +30,49 @@
 typedef struct {
     glci_agent_config_t cfg;
     glci_outbox_t *ob;
+    glci_agent_spool_t *spool;
     glci_agent_sender_t *sender;
     glci_agent_meter_t *meter;   /* metrics_file (glci_agent_metrics.h) */
     void *zctx;
     int lock_fd, inotify_fd, signal_fd, watch;
     char deadletter[GLCI_AGENT_PATH_MAX + 32];
     int64_t next_rescan;
+    int64_t next_watch;          /* without a watch: when to try making one again */
 } s_daemon_t;
+
+/* Without an inotify watch (the user's inotify instances or watches used
+ * up, EMFILE/ENOSPC) the spool is scanned this often instead, and making
+ * the watch is tried again at every rescan_interval. */
+#define S_UNWATCHED_SCAN_MS 2000
+
+/* Makes the spool watch into d->inotify_fd / d->watch. 0, or -1 with errno
+ * set and no descriptor left open. */
+static int s_watch(s_daemon_t *d)
+{
+    int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int w = inotify_add_watch(fd, d->cfg.spool, IN_CLOSE_WRITE | IN_MOVED_TO);
+    if (w < 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    d->inotify_fd = fd;
+    d->watch = w;
+    return 0;
+}
+
+/* Tries the watch again when it is due; says when it works again. */
+static void s_rewatch(s_daemon_t *d, int64_t now)
+{
+    if (d->inotify_fd >= 0 || now < d->next_watch)
+        return;
+    d->next_watch = now + 1000 * (int64_t)d->cfg.rescan_interval;
+    if (s_watch(d) == 0)
+        glci_info("%s: watching the spool folder again", d->cfg.spool);
+}
 
 /* A spool file left because it was being written or had just changed is
  * looked at again by a rescan shortly after it settles, not only at the
@@ -44,7 +80,7 @@ typedef struct {
 static void s_soon_rescan(s_daemon_t *d, int busy)
 {
     int64_t soon = glci_agent_time_now().ms + 1000 * (GLCI_AGENT_SPOOL_SETTLE_S + 1);
-    if (busy && soon < d->next_rescan)
+    if ((busy || glci_agent_spool_wants_look(d->spool)) && soon < d->next_rescan)
         d->next_rescan = soon;
 }
 
@@ -63,11 +99,13 @@ static void s_take_events(s_daemon_t *d)
             else if (ev->len && glci_agent_spool_name_ok(ev->name)) {
                 glci_agent_spool_stats_t stats = {0};
                 char err[1024];
-                int rc = glci_agent_spool_take(d->ob, d->cfg.spool, ev->name,
-                                               d->cfg.batch_max, &stats, err, sizeof err);
+                int rc = glci_agent_spool_take(d->spool, d->ob, ev->name,
+                                               d->cfg.batch_max,
+                                               glci_agent_config_dialect(&d->cfg), &stats,
+                                               err, sizeof err);
                 if (rc != 0)
                     glci_error("%s", err);
-                queued += stats.files_done > 0;
+                queued += stats.files_done > 0 || stats.rows_queued > 0;
                 busy += stats.files_busy > 0;
             }
             p += sizeof *ev + ev->len;
@@ -75,8 +113,9 @@ static void s_take_events(s_daemon_t *d)
     }
     if (rescan) {
         glci_agent_spool_stats_t stats = {0};
-        glci_agent_spool_scan(d->ob, d->cfg.spool, d->cfg.batch_max, &stats);
-        queued += stats.files_done > 0;
+        glci_agent_spool_scan(d->spool, d->ob, d->cfg.batch_max,
+                              glci_agent_config_dialect(&d->cfg), &stats);
+        queued += stats.files_done > 0 || stats.rows_queued > 0;
         busy += stats.files_busy > 0;
     }
     s_soon_rescan(d, busy);
@@ -173,17 +212,21 @@ int glci_agent_daemon_run(glci_agent_config_t *cfg, int argc, char **argv)
                    ? "another glci-agent run is using this outbox" : strerror(errno));
         goto cleanup;
     }
-    if (glci_agent_spool_prepare(d.cfg.spool, err, sizeof err) != 0) {
+    /* The outbox folder holds the marker of a spool file being read: a
+     * file that stopped the agent twice is set aside at this open. */
+    glci_agent_spool_opts_t so = {.state_dir = d.cfg.outbox};
+    if (glci_agent_spool_open(d.cfg.spool, &so, &d.spool, err, sizeof err) != 0) {
         glci_error("%s", err);
         goto cleanup;
     }
     glci_agent_deadletter_path(d.cfg.spool, d.deadletter, sizeof d.deadletter);
-    d.inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    if (d.inotify_fd < 0 ||
-        (d.watch = inotify_add_watch(d.inotify_fd, d.cfg.spool,
-                                     IN_CLOSE_WRITE | IN_MOVED_TO)) < 0) {
-        glci_error("%s: cannot watch the spool folder: %s", d.cfg.spool, strerror(errno));
-        goto cleanup;
+    if (s_watch(&d) != 0) {
+        /* the machine's inotify limits are shared by every program of the
+         * user: the agent still delivers, by scanning */
+        glci_warn("%s: cannot watch the spool folder: %s; scanning it every %d s instead "
+                  "(fs.inotify.max_user_instances / max_user_watches)", d.cfg.spool,
+                  strerror(errno), S_UNWATCHED_SCAN_MS / 1000);
+        d.next_watch = glci_agent_time_now().ms + 1000 * (int64_t)d.cfg.rescan_interval;
     }
 
     d.zctx = zmq_ctx_new();
@@ -208,11 +251,15 @@ int glci_agent_daemon_run(glci_agent_config_t *cfg, int argc, char **argv)
         int64_t now = glci_agent_time_now().ms;
         if (now >= d.next_rescan) {
             glci_agent_spool_stats_t stats = {0};
-            glci_agent_spool_scan(d.ob, d.cfg.spool, d.cfg.batch_max, &stats);
-            if (stats.files_done)
+            glci_agent_spool_scan(d.spool, d.ob, d.cfg.batch_max,
+                                  glci_agent_config_dialect(&d.cfg), &stats);
+            if (stats.files_done || stats.rows_queued)
                 glci_agent_sender_kick(d.sender);
             d.next_rescan = now + 1000 * (int64_t)d.cfg.rescan_interval;
+            if (d.inotify_fd < 0 && S_UNWATCHED_SCAN_MS < 1000 * (int64_t)d.cfg.rescan_interval)
+                d.next_rescan = now + S_UNWATCHED_SCAN_MS;
             s_soon_rescan(&d, stats.files_busy > 0);
+            s_rewatch(&d, now);
         }
         zmq_pollitem_t items[GLCI_AGENT_SENDER_NPOLL + 2];
         glci_agent_sender_poll_items(d.sender, items);
@@ -270,6 +317,7 @@ cleanup:
         zmq_ctx_term(d.zctx);
     if (d.inotify_fd >= 0)
         close(d.inotify_fd);
+    glci_agent_spool_close(&d.spool);
     glci_outbox_close(&d.ob);
     if (d.lock_fd >= 0)
         close(d.lock_fd);

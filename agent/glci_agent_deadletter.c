@@ -1,14 +1,16 @@
 /* The dead-letter file: see glci_agent_deadletter.h. */
 #include "glci_agent_deadletter.h"
 
-#include <csv.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "glci_agent_config.h"
 #include "glci_log.h"
+#include "glci_output.h"
 #include "glci_text.h"
 
 /* Dead letters written per append (the rest follow at once). */
@@ -38,12 +40,25 @@ static int s_deadletter_write(const char *path, size_t n,
                                                               const char **, int64_t *),
                               const void *arg, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "a");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot append: %s", path, strerror(errno));
+    /* Never through a link, and only into a regular file: whoever can
+     * write beside it must not make the agent append to another file. */
+    struct stat sb;
+    FILE *f = NULL;
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+                  0644);
+    if (fd >= 0 && (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))) {
+        close(fd);
+        snprintf(err, errlen, "%s: cannot append: not a regular file", path);
         return GLCI_AGENT_EIO;
     }
-    if (ftell(f) == 0)
+    if (fd >= 0 && !(f = fdopen(fd, "a")))
+        close(fd);
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot append: %s", path,
+                 errno == ELOOP ? "it is a symbolic link" : strerror(errno));
+        return GLCI_AGENT_EIO;
+    }
+    if (sb.st_size == 0)
         fputs("indicator,period,value,observed_at,source,reason,rejected_at\n", f);
     char at[32], obs_at[32], num[40];
     for (size_t i = 0; i < n; i++) {
@@ -62,11 +77,11 @@ static int s_deadletter_write(const char *path, size_t n,
             snprintf(num, sizeof num, "retract");
         else
             glci_format_double(o->value, num, sizeof num);
-        csv_fwrite(f, o->indicator, strlen(o->indicator));
+        glci_csv_field_quoted(f, o->indicator);
         fprintf(f, ",%d,%s,%s,", (int)o->period, num, obs_at);
-        csv_fwrite(f, src, strlen(src));
+        glci_csv_field_quoted(f, src);
         fputc(',', f);
-        csv_fwrite(f, reason, strlen(reason));
+        glci_csv_field_quoted(f, reason);
         fprintf(f, ",%s\n", at);
     }
     int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
@@ -117,6 +132,27 @@ int glci_agent_deadletter_write(const char *path, const glci_outbox_dead_t *rows
     return s_deadletter_write(path, n, s_dead_row, rows, err, errlen);
 }
 
+/* Also lists each run of rows with an origin (a spool file, now in done/)
+ * in ORIGIN.rejects beside that file, in the dead-letter file's format.
+ * Best effort: the rows are in the dead-letter file already, so a .rejects
+ * that cannot be written is warned about and not retried. */
+static void s_beside_origins(const glci_outbox_dead_t *rows, size_t n)
+{
+    for (size_t at = 0; at < n;) {
+        const char *origin = rows[at].origin;
+        size_t k = 1;
+        while (at + k < n && strcmp(rows[at + k].origin, origin) == 0)
+            k++;
+        if (origin[0]) {
+            char path[GLCI_OUTBOX_ORIGIN_MAX + 16], err[GLCI_OUTBOX_ORIGIN_MAX + 128];
+            snprintf(path, sizeof path, "%s.rejects", origin);
+            if (glci_agent_deadletter_write(path, rows + at, k, err, sizeof err) != 0)
+                glci_warn("%s (the rows are in the dead-letter file)", err);
+        }
+        at += k;
+    }
+}
+
 /* Copies the dead letters stored in the outbox to the dead-letter file
  * (append, fsync), then deletes them from the outbox in a following
  * transaction. If the agent dies between the two, the rows are written
@@ -164,6 +200,7 @@ void glci_agent_deadletter_flush(glci_agent_deadletter_t *dl, glci_outbox_t *ob,
             glci_outbox_dead_list_free(&l);
             return;
         }
+        s_beside_origins(l->rows, l->n);
         uint64_t upto = l->rows[l->n - 1].id;
         size_t n = l->n;
         glci_outbox_dead_list_free(&l);

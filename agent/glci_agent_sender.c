@@ -279,7 +279,21 @@ typedef struct {
     glci_outbox_dead_t *rows;
     char (*text)[GLCI_REJECT_MESSAGE_MAX + 1];
     size_t n;
+    char origin[GLCI_OUTBOX_ORIGIN_MAX + 1];    /* the spool file, "" unknown */
 } s_dead_t;
+
+/* Where batch seq came from (the spool file's path in done/) into out, ""
+ * when unknown: its dead letters also go beside that file. */
+static void s_origin(glci_agent_sender_t *s, uint64_t seq, char *out, size_t len)
+{
+    int rc = glci_outbox_origin(s->ob, seq, out, len);
+    if (rc != 1) {
+        if (rc < 0)
+            glci_warn("cannot look up where batch %llu came from: %s",
+                      (unsigned long long)seq, glci_outbox_strerror(rc));
+        out[0] = '\0';
+    }
+}
 
 static void s_dead_free(s_dead_t *d)
 {
@@ -303,6 +317,7 @@ static int s_dead_rows(glci_agent_sender_t *s, const glci_wire_ack_t *ack, int64
     }
     d->rows = glci_xcalloc(ack->n_rejections, sizeof *d->rows);
     d->text = glci_xcalloc(ack->n_rejections, sizeof *d->text);
+    s_origin(s, ack->seq, d->origin, sizeof d->origin);
     for (size_t i = 0; i < ack->n_rejections; i++) {
         const glci_rejection_t *r = &ack->rejections[i];
         if (r->index >= d->batch->n_obs)
@@ -312,6 +327,7 @@ static int s_dead_rows(glci_agent_sender_t *s, const glci_wire_ack_t *ack, int64
                  r->message[0] ? r->message : "rejected");
         d->rows[d->n].reason = d->text[d->n];
         d->rows[d->n].at = now;
+        d->rows[d->n].origin = d->origin;
         d->n++;
     }
     return 0;
@@ -338,10 +354,13 @@ static int s_malformed(glci_agent_sender_t *s, const glci_wire_ack_t *ack, int64
              ack->error[0] ? ack->error : "(no detail)");
     size_t n = b->n_obs;
     glci_outbox_dead_t *rows = glci_xcalloc(n, sizeof *rows);
+    char origin[GLCI_OUTBOX_ORIGIN_MAX + 1];
+    s_origin(s, ack->seq, origin, sizeof origin);
     for (size_t i = 0; i < n; i++) {
         rows[i].obs = b->obs[i];
         rows[i].reason = why;
         rows[i].at = now;
+        rows[i].origin = origin;
     }
     int done = 0;
     int rc = glci_outbox_quarantine_dead(s->ob, ack->seq, now, rows, n);

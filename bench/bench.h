@@ -25,5 +25,6 @@ double glci_bench_median(double *v, size_t n);
 double glci_bench_run(const char *bin, char *const *argv);
 int glci_bench_build_store(const char *dir, int64_t cities, int64_t inds, int64_t periods);
 int glci_bench_metrics(int argc, char **argv);
+int glci_bench_flood(int argc, char **argv);
 
 #endif

@@ -18,6 +18,7 @@ static const struct {
     {"sensitivity", glci_bench_sensitivity, "rank sensitivity Monte Carlo vs samples and cities"},
     {"report", glci_bench_report, "glci report (site, PDF, xlsx) as whole processes"},
     {"metrics", glci_bench_metrics, "metric update cost on the hot path, scrape cost"},
+    {"flood", glci_bench_flood, "one city floods the collector: another's acks, memory"},
 };
 
 int main(int argc, char **argv)

@@ -8,8 +8,9 @@
  * The indicators' lights, the trend classes of the city's reporting rounds
  * and its peers come from the analysis module (index/glci_analysis.h) with
  * the functions and defaults of `glci show`, `glci trend` and `glci peers`,
- * so the report says what those commands say. --edition (published
- * editions) is not offered yet. */
+ * so the report says what those commands say. --edition and --as-of
+ * read the table as rank does (source.c); the trend's earlier periods are
+ * recomputed as of the same time. */
 #include "cli.h"
 
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include "glci_alloc.h"
 #include "glci_analysis.h"
 #include "glci_report.h"
+#include "glci_text.h"
 
 static int s_period_row_cmp(const void *key, const void *elem)
 {
@@ -33,20 +35,59 @@ static int s_row_ptr_cmp(const void *a, const void *b)
 }
 
 /* Counts a city's current values up to the report's period and those of
- * them from a synthetic source. */
+ * them from a synthetic source. Live (as_of 0): the rows marked current.
+ * As of a time (an edition's or --as-of): per period, the latest row
+ * received by then, unless it is a retraction; rows of one indicator are
+ * gathered in slot[] (one per period from first) and counted by
+ * s_count_flush. */
 typedef struct {
-    int32_t period;
+    int64_t received;
+    int set, synthetic, retracted;
+} s_slot_t;
+
+typedef struct {
+    int32_t period, first;
+    int64_t as_of;
     uint32_t values, synthetic;
+    s_slot_t *slot;             /* period - first + 1 of them, as of a time */
 } s_count_t;
 
 static int s_history_cb(void *ctx, const glci_history_row_t *row)
 {
     s_count_t *n = ctx;
-    if (!row->current || row->period > n->period)
+    if (row->period > n->period)
         return 0;
-    n->values++;
-    n->synthetic += glci_report_source_synthetic(row->source) != 0;
+    if (!n->as_of) {
+        if (!row->current)
+            return 0;
+        n->values++;
+        n->synthetic += glci_report_source_synthetic(row->source) != 0;
+        return 0;
+    }
+    if (row->received > n->as_of || row->period < n->first)
+        return 0;
+    s_slot_t *sl = &n->slot[row->period - n->first];
+    if (sl->set && sl->received > row->received)
+        return 0;
+    sl->set = 1;
+    sl->received = row->received;
+    sl->retracted = row->retracted;
+    sl->synthetic = glci_report_source_synthetic(row->source) != 0;
     return 0;
+}
+
+static void s_count_flush(s_count_t *n)
+{
+    if (!n->as_of)
+        return;
+    for (int32_t p = n->first; p <= n->period; p++) {
+        s_slot_t *sl = &n->slot[p - n->first];
+        if (sl->set && !sl->retracted) {
+            n->values++;
+            n->synthetic += sl->synthetic != 0;
+        }
+        memset(sl, 0, sizeof *sl);
+    }
 }
 
 /* The earliest period of the trend: the first with data, at most period. */
@@ -153,11 +194,15 @@ static int s_peers(const glci_cmd_t *cmd, glci_report_t *r, const s_period_t *no
  * the peers of that city alone, which is all its profile shows. Returns 0
  * or the exit status of a failure it has printed. */
 static int s_fill(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_view_t *v,
-                  const glci_framework_t *fw, int32_t period, const char *only,
+                  const glci_framework_t *fw, glci_source_t *src, const char *only,
                   glci_report_t *r)
 {
+    int32_t period = src->choice.period;
+    int live = src->args.kind == GLCI_SRC_LIVE;
+    int64_t as_of = live ? 0 : src->args.as_of;
     glci_city_list_t cities = {0};
     s_period_t *periods = NULL;
+    s_slot_t *slots = NULL;
     size_t n_loaded = 0;
     int status = GLCI_EXIT_FAIL;
     int32_t first = period;
@@ -169,10 +214,22 @@ static int s_fill(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_view_t *v,
         glci_cli_store_fail(cmd, cli, rc, "cannot read the cities");
         goto cleanup;
     }
-    /* Every period of the trend, the report's last; each result is a copy. */
+    /* Every period of the trend, the report's last; each result is a copy.
+     * As of a time or from an edition, the report's period is the table
+     * asked for and the earlier ones are recomputed as of the same time, so
+     * the whole report is what the store said then. */
     periods = glci_xcalloc(r->n_periods, sizeof *periods);
     for (; n_loaded < r->n_periods; n_loaded++) {
-        rc = glci_period_load(v, fw, first + (int32_t)n_loaded, &periods[n_loaded].per);
+        int32_t p = first + (int32_t)n_loaded;
+        glci_snapshot_t snap = {0};
+        if (live) {
+            rc = glci_period_load(v, fw, p, &periods[n_loaded].per);
+        } else if (p == period) {
+            glci_period_from_snapshot(&src->snap, &periods[n_loaded].per);
+            rc = 0;
+        } else if ((rc = glci_view_asof(v, p, as_of, &snap)) == 0) {
+            glci_period_from_snapshot(&snap, &periods[n_loaded].per);
+        }
         if (rc != 0) {
             glci_cli_store_fail(cmd, cli, rc, "cannot read the results");
             goto cleanup;
@@ -215,15 +272,17 @@ static int s_fill(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_view_t *v,
     r->has_trends = 1;
     if (s_peers(cmd, r, now, only) != 0)
         goto cleanup;
+    slots = live ? NULL : glci_xcalloc(r->n_periods, sizeof *slots);
     for (size_t i = 0; i < r->n_cities; i++) {
         glci_report_city_t *c = &r->cities[i];
-        s_count_t n = {.period = period};
+        s_count_t n = {.period = period, .first = first, .as_of = as_of, .slot = slots};
         for (uint32_t k = 0; k < fw->n_ind; k++) {
             rc = glci_view_history(v, c->id, fw->ind[k].id, s_history_cb, &n);
             if (rc != 0) {
                 glci_cli_store_fail(cmd, cli, rc, "cannot read the values");
                 goto cleanup;
             }
+            s_count_flush(&n);
         }
         c->n_values = n.values;
         c->n_synthetic = n.synthetic;
@@ -236,8 +295,23 @@ cleanup:
         glci_period_release(&periods[k].per);
     }
     free(periods);
+    free(slots);
     glci_city_list_release(&cities);
     return status;
+}
+
+/* Which table the report shows, on every page: nothing for the live
+ * store, else the edition (with the time it froze) or the as-of time. */
+static void s_table_note(const glci_source_t *src, glci_report_t *r)
+{
+    char when[32];
+    glci_format_iso_time(src->args.as_of, when, sizeof when);
+    if (src->args.kind == GLCI_SRC_EDITION)
+        snprintf(r->table, sizeof r->table, "edition %s of period %d, as published (the "
+                 "store as of %s)", src->edition.name, (int)src->edition.period, when);
+    else if (src->args.kind == GLCI_SRC_ASOF)
+        snprintf(r->table, sizeof r->table, "as of %s (recomputed from the values received "
+                 "by then)", when);
 }
 
 static int s_report(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char **argv)
@@ -247,13 +321,15 @@ static int s_report(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char
         {.name = "period", .has_arg = 1},
         {.name = "city", .has_arg = 1},
         {.name = "pdf", .has_arg = 1},
+        {.name = "as-of", .has_arg = 1},
+        {.name = "edition", .has_arg = 1},
     };
-    int rc = glci_args_parse(cmd, argc, argv, opts, 4, NULL, 0, 0, NULL);
+    int rc = glci_args_parse(cmd, argc, argv, opts, 6, NULL, 0, 0, NULL);
     if (rc != GLCI_ARGS_OK)
         return rc == GLCI_ARGS_HELP ? GLCI_EXIT_OK : GLCI_EXIT_USAGE;
     const char *out = opts[0].value, *city = opts[2].value, *pdf = opts[3].value;
-    int32_t period = 0;
-    if (opts[1].seen && glci_args_period(cmd, opts[1].value, &period) != 0)
+    glci_src_args_t sa;
+    if (glci_src_args(cmd, &opts[1], &opts[4], &opts[5], &sa) != 0)
         return GLCI_EXIT_USAGE;
     if (cli->format != GLCI_FMT_TABLE)
         return glci_usage_error(cmd, "%s", "report writes files; --format does not apply");
@@ -274,6 +350,7 @@ static int s_report(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char
     glci_store_t *st = NULL;
     glci_view_t *v = NULL;
     glci_report_t r = {0};
+    glci_source_t src = {0};
     int status = GLCI_EXIT_FAIL;
     char err[1024] = "";
     if (glci_cli_open(cmd, cli, 1, &st) != 0 || glci_cli_view(cmd, st, &v) != 0)
@@ -291,10 +368,13 @@ static int s_report(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char
             goto cleanup;
         }
     }
-    if (!opts[1].seen && glci_cli_default_period(cmd, cli, v, NULL, &period) != 0)
+    if (glci_source_open(cmd, cli, v, &sa, sa.kind != GLCI_SRC_LIVE, &src) != 0)
         goto cleanup;
-    if (s_fill(cmd, cli, v, fw, period, city, &r) != 0)
+    int32_t period = src.choice.period;
+    glci_source_print(&src, stdout);    /* the rule's line or the table, as rank says */
+    if (s_fill(cmd, cli, v, fw, &src, city, &r) != 0)
         goto cleanup;
+    s_table_note(&src, &r);
     /* The model holds copies: render after the read transaction. */
     glci_view_end(&v);
 
@@ -323,6 +403,7 @@ static int s_report(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char
     status = GLCI_EXIT_OK;
 cleanup:
     glci_report_release(&r);
+    glci_source_release(&src);
     glci_view_end(&v);
     glci_store_close(&st);
     glci_report_shutdown();     /* the process ends after the command */
@@ -331,10 +412,15 @@ cleanup:
 
 const glci_cmd_t glci_cmd_report = {
     .name = "report",
-    .usage = "report --out DIR [--period P] | report --city ID --pdf FILE [--period P]",
+    .usage = "report --out DIR [--period P] [--as-of TIME | --edition NAME] | "
+             "report --city ID --pdf FILE [--period P] [--as-of TIME | --edition NAME]",
     .summary = "HTML report site, or a city's printable PDF profile",
     .help =
-        "Writes the report of period P (default: the period rank chooses).\n\n"
+        "Writes the report of period P (default: the period rank chooses).\n"
+        "With --edition NAME, the published edition's table (its period), and\n"
+        "the trend and values as the store held them when the edition froze;\n"
+        "with --as-of TIME, the store as of that time (as rank --as-of). Every\n"
+        "page names the table it shows.\n\n"
         "With --out DIR: a static site that opens from the folder with no\n"
         "network: index.html, the league table (sortable, filtered by country),\n"
         "and city-ID.html per city with a radar chart of its focus areas against\n"
@@ -350,6 +436,8 @@ const glci_cmd_t glci_cmd_report = {
         "  --out DIR     the folder of the site\n"
         "  --city ID     the city of the profile\n"
         "  --pdf FILE    the profile to write\n"
-        "  --period P    the period (year)",
+        "  --period P    the period (year)\n"
+        "  --as-of TIME  now, YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or @SECONDS (UTC)\n"
+        "  --edition NAME  a published edition (glci edition list)",
     .run = s_report,
 };

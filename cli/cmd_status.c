@@ -39,6 +39,8 @@ static int s_status(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char
             "framework", "id", fw->id, "version", fw->version, "hash", fw->hash_hex,
             "areas", (json_int_t)fw->n_areas, "focus", (json_int_t)fw->n_focus,
             "indicators", (json_int_t)fw->n_ind);
+        /* of the rejects, how many the per-city cap of the log dropped */
+        json_object_set_new(j, "rejects_dropped", json_integer((json_int_t)s.rejects_dropped));
         status = glci_json_print(&j, stdout) == 0 ? GLCI_EXIT_OK : GLCI_EXIT_FAIL;
         goto cleanup;
     }
@@ -93,7 +95,12 @@ static int s_status(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char
     glci_table_cell(t, "batches");
     glci_table_cellf(t, "%llu", (unsigned long long)s.n_batches);
     glci_table_cell(t, "rejects");
-    glci_table_cellf(t, "%llu", (unsigned long long)s.n_rejects);
+    if (s.rejects_dropped)
+        glci_table_cellf(t, "%llu (the oldest %llu no longer in the log: it keeps the last of "
+                         "each city)", (unsigned long long)s.n_rejects,
+                         (unsigned long long)s.rejects_dropped);
+    else
+        glci_table_cellf(t, "%llu", (unsigned long long)s.n_rejects);
     glci_table_cell(t, "periods");
     if (has_data)
         glci_table_cellf(t, "%d-%d", (int)s.first_period, (int)s.last_period);

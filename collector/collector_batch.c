@@ -46,8 +46,12 @@ int glci_collector_batch_prepare(const void *payload, size_t len, const char *us
 
     if (user_id) {
         if (wb->city[0] && strcmp(wb->city, user_id) != 0) {
-            snprintf(err, sizeof err, "batch claims city %s but its key belongs to %s",
-                     wb->city, user_id);
+            /* the claim is the sender's text: escaped, it cannot forge a
+             * line of the collector's log or the agent's */
+            char claim[4 * GLCI_CITY_ID_MAX + 1];
+            glci_utf8_escape(wb->city, GLCI_CITY_ID_MAX, claim, sizeof claim);
+            snprintf(err, sizeof err, "batch claims city %.120s but its key belongs to %.63s",
+                     claim, user_id);
             s_ack_error(ack, GLCI_BATCH_FORBIDDEN, err);
             goto refuse;
         }

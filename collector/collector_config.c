@@ -75,6 +75,14 @@ static const glci_conf_key_t s_keys[] = {
      S_AT(batch_max), 1, 1000000, S_FLAG, NULL},
     {"group_max", GLCI_CONF_INT, "256", "N", "batches per transaction, at most",
      S_AT(group_max), 1, 65536, S_FLAG, NULL},
+    {"group_bytes", GLCI_CONF_BYTES, "8M", "BYTES", "payload bytes per transaction (the "
+     "batch that passes it is the last)", S_AT(group_bytes), 1024, INT64_C(1) << 34, S_FLAG,
+     NULL},
+    {"group_obs", GLCI_CONF_INT, "20000", "N", "observations per transaction (the batch "
+     "that passes it is the last)", S_AT(group_obs), 1, 100000000, S_FLAG, NULL},
+    {"rejects_keep", GLCI_CONF_INT, "10000", "N", "rejected observations kept per city in "
+     "the store's log (older ones dropped, counted)", S_AT(rejects_keep), 1, 100000000,
+     S_FLAG, NULL},
     {"max_message", GLCI_CONF_INT, "16777216", "BYTES", "largest frame (ZMQ_MAXMSGSIZE)",
      S_AT(max_message), 1024, INT64_C(1) << 31, S_FLAG, NULL},
     {"sndhwm", GLCI_CONF_INT, "1000", "N", "send high-water mark", S_AT(sndhwm), 0, 10000000,

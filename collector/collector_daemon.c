@@ -26,6 +26,7 @@
 #include <zmq.h>
 
 #include "collector_auth.h"
+#include "collector_budget.h"
 #include "collector_enrol.h"
 #include "collector_keylog.h"
 #include "collector_lock.h"
@@ -95,7 +96,7 @@ typedef struct {
     int lock_fd;
     glci_collector_meter_t *meter;  /* metrics and /health (collector_metrics.h) */
     char *metrics_listen;      /* what the meter serves; NULL: nothing */
-    glci_log_repeat_t log_refused, log_ingest;
+    glci_log_repeat_t log_refused, log_ingest, log_clash;
     int64_t ingest_failed_ms;  /* the last failed ingest (monotonic) */
     size_t cap;
     s_item_t *items;
@@ -382,48 +383,30 @@ static void s_send_ack(s_daemon_t *d, s_item_t *it)
     free(buf);
 }
 
-/* Receives one message of sock into it. Returns 1 if an item was taken, 0
- * if nothing is waiting. */
-static int s_take(s_daemon_t *d, void *sock, s_item_t *it, const glci_wire_limits_t *lim)
+/* Receives one message of sock into it. Returns 1 if an item was taken (*m
+ * says what it held), 0 if nothing is waiting. */
+static int s_take(s_daemon_t *d, void *sock, s_item_t *it, const glci_wire_limits_t *lim,
+                  glci_collector_msg_t *m)
 {
     memset(it, 0, sizeof *it);
     it->sock = sock;
-    zmq_msg_init(&it->id);
-    if (zmq_msg_recv(&it->id, sock, ZMQ_DONTWAIT) < 0) {
-        zmq_msg_close(&it->id);
-        return 0;
-    }
     zmq_msg_t body;
-    zmq_msg_init(&body);
-    int frames = 0;
-    if (zmq_msg_more(&it->id)) {
-        if (zmq_msg_recv(&body, sock, 0) >= 0)
-            frames = 1;
-        /* a batch is exactly one frame; drain anything after it */
-        int more = frames && zmq_msg_more(&body);
-        while (more) {
-            zmq_msg_t extra;
-            zmq_msg_init(&extra);
-            if (zmq_msg_recv(&extra, sock, 0) < 0) {
-                zmq_msg_close(&extra);
-                break;
-            }
-            more = zmq_msg_more(&extra);
-            zmq_msg_close(&extra);
-            frames++;
-        }
-    }
+    if (!glci_collector_recv(sock, &it->id, &body, m))
+        return 0;
+    int frames = (int)m->frames;
     const char *user = NULL, *key = NULL;
     if (frames >= 1 && !d->cfg.insecure) {
         user = zmq_msg_gets(&body, "User-Id");
         key = zmq_msg_gets(&body, GLCI_COLLECTOR_KEY_PROPERTY);
     }
 
-    if (frames != 1) {
+    if (frames != 1 || m->bytes > (uint64_t)d->cfg.max_message) {
         it->ack.version = GLCI_WIRE_VERSION;
         it->ack.status = GLCI_BATCH_MALFORMED;
         snprintf(it->ack.error, sizeof it->ack.error,
-                 "a batch is one frame; got %d", frames);
+                 "a batch is one frame of at most %lld bytes; got %u frame%s, %llu bytes in "
+                 "all", (long long)d->cfg.max_message, m->frames, m->frames == 1 ? "" : "s",
+                 (unsigned long long)m->bytes);
     } else if (!d->cfg.insecure && (!user || !*user)) {
         it->ack.version = GLCI_WIRE_VERSION;
         it->ack.status = GLCI_BATCH_FORBIDDEN;
@@ -476,11 +459,22 @@ static void s_round(s_daemon_t *d)
     size_t n = 0, nb = 0;
     if (d->auth)
         glci_collector_auth_round(d->auth);
-    /* the data socket, then the previous key's during a rotation: one group */
+    /* the data socket, then the previous key's during a rotation: one group,
+     * bounded by batches, payload bytes and observations, so one city's
+     * flood cannot make a transaction that holds every other city's ack
+     * for long (collector_budget.h) */
+    glci_collector_group_budget_t budget = {d->cfg.group_max, d->cfg.group_bytes,
+                                            d->cfg.group_obs};
+    glci_collector_group_t group = {0};
+    glci_collector_msg_t m;
     void *socks[2] = {d->router, d->previous.sock};
     for (int k = 0; k < 2; k++)
-        while (socks[k] && n < d->cfg.group_max && s_take(d, socks[k], &d->items[n], &lim))
-            n++;
+        while (socks[k] && glci_collector_group_open(&group, &budget) &&
+               s_take(d, socks[k], &d->items[n], &lim, &m)) {
+            s_item_t *it = &d->items[n++];
+            glci_collector_group_add(&group, m.bytes, it->to_store ? it->b.wb->n_obs : 0);
+            glci_collector_memory_note(m.bytes);
+        }
     if (n == 0)
         return;
     for (size_t i = 0; i < n; i++) {
@@ -536,11 +530,12 @@ static void s_round(s_daemon_t *d)
                                     GLCI_LOG_WARN, "batch from %s refused: city unknown or "
                                     "revoked", it->city);
                 if (r->status == GLCI_BATCH_DUPLICATE && r->content_differs)
-                    glci_warn("%s stream %016llx seq %llu: duplicate with content different "
-                              "from the batch applied under that number (agent outbox "
-                              "restored from an old copy?); not applied",
-                              it->city, (unsigned long long)it->ack.stream,
-                              (unsigned long long)it->ack.seq);
+                    glci_log_repeat(&d->log_clash, s_now_ms(), S_LOG_QUIET_MS,
+                                    GLCI_LOG_WARN, "%s stream %016llx seq %llu: duplicate with "
+                                    "content different from the batch applied under that "
+                                    "number (agent outbox restored from an old copy?); not "
+                                    "applied", it->city, (unsigned long long)it->ack.stream,
+                                    (unsigned long long)it->ack.seq);
             } else {
                 memset(&it->ack, 0, sizeof it->ack);
                 it->ack.version = GLCI_WIRE_VERSION;
@@ -612,6 +607,10 @@ static void s_reload(s_daemon_t *d)
     d->cfg.log_level = n.log_level;
     d->cfg.batch_max = n.batch_max;
     d->cfg.group_max = n.group_max;
+    d->cfg.group_bytes = n.group_bytes;
+    d->cfg.group_obs = n.group_obs;
+    d->cfg.rejects_keep = n.rejects_keep;
+    glci_store_set_rejects_keep(d->st, d->cfg.rejects_keep);
     d->cfg.max_message = n.max_message;
     d->cfg.sndhwm = n.sndhwm;
     d->cfg.rcvhwm = n.rcvhwm;
@@ -664,12 +663,14 @@ int glci_collector_run(const glci_collector_args_t *args, const glci_collector_c
     s_signals();
 
     char err[512];
+    glci_collector_memory_init();
     glci_store_opts_t opts = {0, 0, cfg->map_max};
     int rc = glci_store_open(cfg->store, &opts, &d.st, err, sizeof err);
     if (rc != 0) {
         glci_error("%s", err[0] ? err : glci_store_strerror(rc));
         goto done;
     }
+    glci_store_set_rejects_keep(d.st, cfg->rejects_keep);
     /* before any socket: a second collector binds nothing, answers no one */
     d.lock_fd = glci_collector_lock(cfg->store, NULL, err, sizeof err);
     if (d.lock_fd < 0) {
@@ -737,6 +738,8 @@ int glci_collector_run(const glci_collector_args_t *args, const glci_collector_c
             glci_error("zap: socket error: %s", zmq_strerror(errno));
         if (np > 0 && ((items[0].revents | items[3].revents) & ZMQ_POLLIN))
             s_round(&d);
+        else
+            glci_collector_memory_idle(s_now_ms());   /* quiet: give memory back */
         if (np > 0 && d.enrol && (items[2].revents & ZMQ_POLLIN) &&
             glci_collector_enrol_serve(d.enrol, d.enrolment.sock, wall, s_now_ms()) < 0)
             glci_error("enrol: socket error: %s", zmq_strerror(errno));

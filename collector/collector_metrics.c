@@ -9,10 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zmq.h>
 
 #include "glci_alloc.h"
 #include "glci_log.h"
+#include "glci_text.h"
 #include "glci_metrics.h"
 #include "glci_metrics_catalog.h"
 #include "glci_metrics_http.h"
@@ -118,15 +120,24 @@ static void s_space(glci_collector_meter_t *m)
     }
 }
 
-/* The round gauges (docs/METRICS.md, "Rounds"). This release's framework
- * model has no reporting cycle (SPEC section 7's cadence and due), so a
- * store's framework defines no rounds and the three gauges stay 0, which
- * the alert rules read as "no round open". */
+/* The round gauges (docs/METRICS.md, "Rounds"): the latest round whose
+ * year has ended (glci_round_current, the round `glci missing` and
+ * `city list` report on), opened on 1 January after its period, due at the
+ * end of its due day (UTC), the moment `glci missing` starts calling it
+ * overdue. All three are 0 before the framework's first round has ended. */
 static void s_rounds(glci_collector_meter_t *m)
 {
-    glci_gauge_set(m->m.round_period, 0, 0.0);
-    glci_gauge_set(m->m.round_opened, 0, 0.0);
-    glci_gauge_set(m->m.round_due, 0, 0.0);
+    const glci_framework_t *fw = glci_store_framework(m->st);
+    int32_t P;
+    double period = 0.0, opened = 0.0, due = 0.0;
+    if (glci_round_current(fw, (int64_t)time(NULL), &P) == 0) {
+        period = (double)P;
+        opened = (double)(glci_days_from_civil((int64_t)P + 1, 1, 1) * 86400);
+        due = (double)(glci_round_due(fw, P) + 86400);
+    }
+    glci_gauge_set(m->m.round_period, 0, period);
+    glci_gauge_set(m->m.round_opened, 0, opened);
+    glci_gauge_set(m->m.round_due, 0, due);
 }
 
 /* ---- the meter ------------------------------------------------------------ */

@@ -18,8 +18,18 @@
 #include "glci_collector.h"
 #include "glci_keyfile.h"
 #include "glci_log.h"
+#include "glci_log_repeat.h"
+#include "glci_utf8.h"
 
 #define S_FRAMES_MAX 8
+
+/* Refusals anyone can cause at will (a random key, a scanner speaking
+ * another mechanism): each class is logged once per S_QUIET_MS with a count
+ * of the rest (glci_log_repeat), not once per handshake. Used by the one
+ * thread that serves ZAP. */
+#define S_QUIET_MS 10000
+enum { S_REP_MALFORMED, S_REP_DOMAIN, S_REP_MECHANISM, S_REP_KEY, S_REP_N };
+static glci_log_repeat_t s_rep[S_REP_N];
 
 static int s_frame_is(zmq_msg_t *m, const char *text)
 {
@@ -82,13 +92,17 @@ static size_t s_metadata(unsigned char *buf, const char *z85)
     return p + vl;
 }
 
+/* The peer's address frame as printable text (escaped: it is the
+ * transport's, but nothing from a frame reaches the log raw). */
 static void s_address(zmq_msg_t *m, char *buf, size_t len)
 {
+    char raw[64];
     size_t n = zmq_msg_size(m);
-    if (n >= len)
-        n = len - 1;
-    memcpy(buf, zmq_msg_data(m), n);
-    buf[n] = '\0';
+    if (n >= sizeof raw)
+        n = sizeof raw - 1;
+    memcpy(raw, zmq_msg_data(m), n);
+    raw[n] = '\0';
+    glci_utf8_escape(raw, sizeof raw, buf, len);
 }
 
 int glci_collector_zap_serve(void *zap, glci_store_t *st, glci_collector_keylog_t *kl,
@@ -103,7 +117,7 @@ int glci_collector_zap_serve(void *zap, glci_store_t *st, glci_collector_keylog_
 
         const char *code = "400", *text = "refused";
         char city[GLCI_CITY_ID_MAX + 1] = "";
-        char addr[64] = "?";
+        char addr[4 * 64] = "?";
         unsigned char meta[S_META_MAX];
         size_t meta_len = 0;
         /* version, request id, domain, address, identity, mechanism, key */
@@ -111,14 +125,17 @@ int glci_collector_zap_serve(void *zap, glci_store_t *st, glci_collector_keylog_
             s_address(&f[3], addr, sizeof addr);
         if (n != 7 || n > S_FRAMES_MAX || !s_frame_is(&f[0], "1.0")) {
             text = "malformed ZAP request";
-            glci_warn("zap: malformed request (%d frames) refused", n);
+            glci_log_repeat(&s_rep[S_REP_MALFORMED], mono_ms, S_QUIET_MS, GLCI_LOG_WARN,
+                            "zap: malformed request (%d frames) refused", n);
         } else if (!s_frame_is(&f[2], GLCI_COLLECTOR_ZAP_DOMAIN) &&
                    !s_frame_is(&f[2], GLCI_COLLECTOR_ENROL_DOMAIN)) {
             text = "wrong domain";
-            glci_warn("zap: connection from %s for another domain refused", addr);
+            glci_log_repeat(&s_rep[S_REP_DOMAIN], mono_ms, S_QUIET_MS, GLCI_LOG_WARN,
+                            "zap: connection from %s for another domain refused", addr);
         } else if (!s_frame_is(&f[5], "CURVE") || zmq_msg_size(&f[6]) != 32) {
             text = "CURVE required";
-            glci_warn("zap: connection from %s without CURVE refused", addr);
+            glci_log_repeat(&s_rep[S_REP_MECHANISM], mono_ms, S_QUIET_MS, GLCI_LOG_WARN,
+                            "zap: connection from %s without CURVE refused", addr);
         } else if (s_frame_is(&f[2], GLCI_COLLECTOR_ENROL_DOMAIN)) {
             /* the enrolment socket: any key may ask to be enrolled */
             glci_key_t z;
@@ -144,10 +161,13 @@ int glci_collector_zap_serve(void *zap, glci_store_t *st, glci_collector_keylog_
             } else if (rc == GLCI_STORE_ENOCITY) {
                 city[0] = '\0';
                 text = "unknown or revoked key";
+                /* the key log says it once a minute; without one, once per
+                 * S_QUIET_MS here */
                 if (kl)
                     glci_collector_keylog_refused(kl, key, addr, now, mono_ms);
                 else
-                    glci_warn("zap: refused unknown or revoked key %s from %s", fp, addr);
+                    glci_log_repeat(&s_rep[S_REP_KEY], mono_ms, S_QUIET_MS, GLCI_LOG_WARN,
+                                    "zap: refused unknown or revoked key %s from %s", fp, addr);
             } else {
                 city[0] = '\0';
                 code = "500";

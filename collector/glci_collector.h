@@ -58,6 +58,9 @@ typedef struct {
     char *key_file;            /* default STORE/collector.key */
     size_t batch_max;          /* observations per batch, default 10000 */
     size_t group_max;          /* batches per transaction, default 256 */
+    uint64_t group_bytes;      /* payload bytes per transaction, default 8 MiB */
+    size_t group_obs;          /* observations per transaction, default 20000 */
+    size_t rejects_keep;       /* rejected observations kept per city, default 10000 */
     int64_t max_message;       /* bytes, ZMQ_MAXMSGSIZE, default 16 MiB */
     int sndhwm, rcvhwm;        /* default 1000 */
     int heartbeat_ivl;         /* ms, default 10000 */

@@ -13,8 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "glci_alloc.h"
+#include "glci_file.h"
 #include "glci_log.h"
 #include "glci_ini.h"
 #include "glci_text.h"
@@ -214,6 +216,7 @@ typedef struct {
     void *cfg;
     glci_ini_text_t src;
     int bad_line;                /* the first line refused here, 0 while none is */
+    int *seen;                   /* per key of the map: the line that gave it, 0 */
     char msg[512];
 } s_ini_t;
 
@@ -270,6 +273,16 @@ static int s_handler(void *user, const char *section, const char *name, const ch
         s_refuse(x, x->src.line, "unknown key '%s'", name);
         return 0;
     }
+    /* Last-wins would run silently with a value the operator may not have
+     * meant (two edits of one file); inih also hands an indented line over
+     * as the same key again (a continuation line). */
+    size_t k = (size_t)(key - x->map->keys);
+    if (x->seen[k]) {
+        s_refuse(x, x->src.line, "'%s' is given twice in [%s] (first on line %d); give each "
+                 "key once", name, section, x->seen[k]);
+        return 0;
+    }
+    x->seen[k] = x->src.line;
     /* the line is added by the caller: the message starts after "@: " */
     if (s_set(key, x->cfg, value, "@", x->msg, sizeof x->msg) != 0) {
         x->bad_line = x->src.line;
@@ -284,9 +297,11 @@ int glci_conf_load_text(const glci_conf_map_t *map, void *cfg, const char *text,
 {
     s_ini_t x = {.map = map, .cfg = cfg};
     x.src = (glci_ini_text_t){.text = text, .len = text ? len : 0, .header = s_header, .ctx = &x};
+    x.seen = glci_xcalloc(map->n_keys ? map->n_keys : 1, sizeof *x.seen);
     /* inih goes on after a line it cannot parse and returns the first such
      * line; the first problem of either kind is the one reported */
     int line = ini_parse_stream(glci_ini_reader, &x.src, s_handler, &x);
+    free(x.seen);
     if (x.src.bad_line)
         s_refuse(&x, x.src.bad_line, "%s", x.src.why);
     if (line != 0 && (!x.bad_line || line < x.bad_line))
@@ -301,13 +316,22 @@ int glci_conf_load_text(const glci_conf_map_t *map, void *cfg, const char *text,
 int glci_conf_load(const glci_conf_map_t *map, void *cfg, const char *path,
                    char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "r");
+    /* Regular files only (and /dev/null, which means "no settings"): a FIFO
+     * or a device would hang or feed the reader for ever. */
+    char why[512];
+    int fd = glci_file_open_regular(path, GLCI_FILE_NULL_OK, 0, NULL, NULL, why, sizeof why);
+    FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
     if (!f) {
-        s_errf(err, errlen, "%s: cannot read the config: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        /* why starts with "PATH: " */
+        const char *m = strncmp(why, path, strlen(path)) == 0 ? why + strlen(path) + 2 : why;
+        s_errf(err, errlen, "%s: cannot read the config: %s", path,
+               fd >= 0 ? strerror(errno) : m);
         return -2;
     }
-    /* a config is a page of text: a bound keeps /dev/zero or a log named by
-     * mistake from being read whole */
+    /* a config is a page of text: a bound keeps a log named by mistake
+     * from being read whole */
     char *text = glci_xmalloc(GLCI_CONF_FILE_MAX + 1);
     size_t len = fread(text, 1, GLCI_CONF_FILE_MAX + 1, f);
     int failed = ferror(f), saved = errno;

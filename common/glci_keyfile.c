@@ -13,6 +13,7 @@
 #include <zmq.h>
 
 #include "glci_alloc.h"
+#include "glci_file.h"
 
 int glci_key_generate(glci_key_t *pub, glci_key_t *sec, char *err, size_t errlen)
 {
@@ -223,19 +224,23 @@ int glci_keyfile_parse(const char *text, size_t len, const char *name, glci_key_
 int glci_keyfile_read(const char *path, glci_key_t *pub, glci_key_t *sec,
                       char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "re");
+    /* A FIFO, a folder or a device named as a key file is refused at once
+     * (never waited on, never read for ever). A link is followed: the
+     * path is the operator's, in a folder only they can write. */
+    struct stat st;
+    int fd = glci_file_open_regular(path, 0, GLCI_KEYFILE_MAX, "a key file", &st, err,
+                                    errlen);
+    if (fd < 0)
+        return -1;
+    FILE *f = fdopen(fd, "re");
     if (!f) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        close(fd);
         return -1;
     }
     int rc = -1;
     char *text = NULL;
     if (sec) {
-        struct stat st;
-        if (fstat(fileno(f), &st) != 0) {
-            snprintf(err, errlen, "%s: %s", path, strerror(errno));
-            goto done;
-        }
         if (st.st_mode & 077) {
             snprintf(err, errlen,
                      "%s: secret key file is accessible by group or others "

@@ -55,13 +55,17 @@ int glci_keyfile_write_secret(const char *path, const glci_key_t *pub,
 int glci_keyfile_write_public(const char *path, const glci_key_t *pub,
                               char *err, size_t errlen);
 
+/* The largest key file read (bytes); a zcert file is under 1 KiB. */
+#define GLCI_KEYFILE_MAX 65536
+
 /* Reads a key file. pub receives the public key. If sec is not NULL the file
  * must hold a secret key and must not be readable by group or others; sec
  * receives it, and the public key must be its public half. A key line is
  * `public-key = "Z85"` (or secret-key), after blanks, with only blanks
  * after the closing quote, once per file; every other line (comments,
- * `metadata`, `curve`) is skipped. A file over GLCI_KEYFILE_MAX bytes is
- * refused. */
+ * `metadata`, `curve`) is skipped. Anything but a regular file of at most
+ * GLCI_KEYFILE_MAX bytes (a FIFO, a folder, /dev/zero) is refused at once
+ * with a line saying what it is (glci_file_open_regular). */
 int glci_keyfile_read(const char *path, glci_key_t *pub, glci_key_t *sec,
                       char *err, size_t errlen);
 

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "glci_utf8.h"
+
 static const char *s_program = "glci";
 static glci_log_level_t s_level = GLCI_LOG_INFO;
 static const char *const s_names[] = {"error", "warn", "info", "debug"};
@@ -36,11 +38,16 @@ void glci_log(glci_log_level_t level, const char *fmt, ...)
 {
     if (level > s_level)
         return;
-    char msg[1024];
+    char raw[1024], msg[4 * sizeof raw];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    /* One event, one line, whatever text from outside it quotes: a line
+     * break, a terminal escape or a bidirectional control in a claimed city
+     * id, a key or a file name is written as \xNN (callers escape what
+     * they quote too; this is the last guard). */
+    glci_utf8_escape(raw, sizeof raw, msg, sizeof msg);
 
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);

@@ -166,19 +166,44 @@ void glci_table_print_rows(const glci_table_t *t, FILE *out)
     s_print_text(t, out, 0);
 }
 
-void glci_csv_field(FILE *out, const char *text)
+int glci_csv_formula(const char *text)
 {
-    if (!strpbrk(text, ",\"\r\n")) {
-        fputs(text, out);
-        return;
-    }
+    double v;
+    if (!strchr("=+-@\t\r", text[0]) || !text[0])
+        return 0;
+    /* "-3.5" and "+2" are numbers to a spreadsheet too, and must stay
+     * numbers; "-1+2", "-inf" and "@SUM(A1)" are not. */
+    return !(glci_parse_double(text, &v) == 0 && isfinite(v));
+}
+
+/* Quoted, quotes doubled, and a formula led by a single quote inside the
+ * quotes (OWASP, CSV injection): a spreadsheet shows '=1+2 as the text
+ * =1+2 instead of computing it. */
+static void s_csv_quoted(FILE *out, const char *text)
+{
     fputc('"', out);
+    if (glci_csv_formula(text))
+        fputc('\'', out);
     for (const char *p = text; *p; p++) {
         if (*p == '"')
             fputc('"', out);
         fputc(*p, out);
     }
     fputc('"', out);
+}
+
+void glci_csv_field(FILE *out, const char *text)
+{
+    if (!strpbrk(text, ",\"\r\n") && !glci_csv_formula(text)) {
+        fputs(text, out);
+        return;
+    }
+    s_csv_quoted(out, text);
+}
+
+void glci_csv_field_quoted(FILE *out, const char *text)
+{
+    s_csv_quoted(out, text);
 }
 
 void glci_table_print_csv(const glci_table_t *t, FILE *out)

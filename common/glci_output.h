@@ -49,11 +49,24 @@ void glci_table_print_text(const glci_table_t *t, FILE *out);
 void glci_table_print_rows(const glci_table_t *t, FILE *out);
 
 /* Prints the header and rows as RFC 4180 CSV (CRLF line ends; fields with
- * a comma, quote, CR or LF quoted, quotes doubled). */
+ * a comma, quote, CR or LF quoted, quotes doubled; formulas defused as
+ * glci_csv_field says). */
 void glci_table_print_csv(const glci_table_t *t, FILE *out);
 
-/* Prints one CSV field (quoted when needed) without separator. */
+/* 1 if a spreadsheet opening a CSV would take the cell text as a formula
+ * (OWASP, CSV injection): it starts with '=', '+', '-', '@', a tab or a CR
+ * and is not a finite decimal number ("-3.5" stays a number). */
+int glci_csv_formula(const char *text);
+
+/* Prints one CSV field without separator: quoted when it holds a comma, a
+ * quote, CR or LF (quotes doubled), and a formula (glci_csv_formula) is
+ * quoted with a single quote in front inside the quotes, "'=HYPERLINK(...)",
+ * so that a spreadsheet shows it as text. Every CSV the programs print goes
+ * through here. */
 void glci_csv_field(FILE *out, const char *text);
+
+/* The same, always quoted (for files whose every field is quoted). */
+void glci_csv_field_quoted(FILE *out, const char *text);
 
 /* Dumps a JSON value (stealing the reference) on out with a newline, keys
  * in insertion order, reals with 17 significant digits so they round-trip.

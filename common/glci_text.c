@@ -18,11 +18,16 @@ int glci_parse_double(const char *text, double *out)
     char *end = NULL;
     errno = 0;
     double v = strtod(text, &end);
-    if (end == text || *end != '\0' || errno == ERANGE)
+    if (end == text || *end != '\0')
         return -1;
     /* strtod accepts hex floats; a city office never means one. */
     if (strchr(text, 'x') || strchr(text, 'X'))
         return -1;
+    /* ERANGE is both overflow (+-HUGE_VAL: no double holds the number) and
+     * underflow (a subnormal such as 1e-310, or 0 below about 4.9e-324):
+     * the latter is the nearest double, as for any decimal. */
+    if (errno == ERANGE && isinf(v))
+        return -2;
     *out = v;
     return 0;
 }

@@ -8,7 +8,10 @@
 #include <stdint.h>
 
 /* A finite or non-finite decimal number ("nan"/"inf" parse; callers that
- * need finite values check isfinite). Leading/trailing blanks are refused. */
+ * need finite values check isfinite). Leading/trailing blanks are refused.
+ * A number too small for a double reads as the nearest one (1e-310 as a
+ * subnormal, 1e-400 as 0), like any decimal; -2 (not -1) for a number too
+ * large for any double (1e999). */
 int glci_parse_double(const char *text, double *out);
 
 /* A decimal integer within [min, max]. */

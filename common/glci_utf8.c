@@ -4,9 +4,22 @@
 #include <stdio.h>
 #include <string.h>
 
+/* 1 if the n bytes at s start with the UTF-8 form of a bidirectional
+ * embedding, override or isolate control: U+202A-U+202E (E2 80 AA-AE) or
+ * U+2066-U+2069 (E2 81 A6-A9). Shown raw they reorder the text around them
+ * ("Trojan Source", CVE-2021-42574), so a name, a source or a log line
+ * could read as something it is not. */
+static int s_bidi(const unsigned char *s, size_t n)
+{
+    return n >= 3 && s[0] == 0xe2 &&
+           ((s[1] == 0x80 && s[2] >= 0xaa && s[2] <= 0xae) ||
+            (s[1] == 0x81 && s[2] >= 0xa6 && s[2] <= 0xa9));
+}
+
 /* Length of the valid UTF-8 sequence at s (at most n bytes) that encodes a
- * printable character (not C0, not DEL, not a C1 control), or 0. Refuses
- * overlong forms, surrogates and code points above U+10FFFF. */
+ * printable character (not C0, not DEL, not a C1 control, not a
+ * bidirectional control), or 0. Refuses overlong forms, surrogates and
+ * code points above U+10FFFF. */
 static size_t s_seq(const unsigned char *s, size_t n)
 {
     unsigned c = s[0];
@@ -29,7 +42,7 @@ static size_t s_seq(const unsigned char *s, size_t n)
     } else {
         return 0;
     }
-    if (n < len)
+    if (n < len || s_bidi(s, n))
         return 0;
     for (size_t i = 1; i < len; i++) {
         if ((s[i] & 0xc0) != 0x80)
@@ -61,6 +74,8 @@ const char *glci_utf8_problem_n(const char *s, size_t n)
         if (p[i] < 0x20 || p[i] == 0x7f ||
             (p[i] == 0xc2 && i + 1 < n && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f))
             return "contains a control character";
+        if (s_bidi(p + i, n - i))
+            return "contains a bidirectional control character (U+202A-U+202E, U+2066-U+2069)";
         why = "is not valid UTF-8";     /* keep looking for a control byte */
         i++;
     }
@@ -107,6 +122,8 @@ int glci_utf8_valid(const char *s, size_t len)
             /* s_seq refuses C1 controls, which are valid UTF-8 */
             if (p[i] == 0xc2 && i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f)
                 k = 2;
+            else if (s_bidi(p + i, len - i))
+                k = 3;
             else
                 return 0;
         }

@@ -8,9 +8,11 @@
 #include <stddef.h>
 
 /* NULL if s (NUL-terminated) is valid UTF-8 holding no control character
- * (C0 bytes 0x01-0x1F, DEL 0x7F, C1 U+0080-U+009F); else a short phrase for
- * a message, "contains a control character" or "is not valid UTF-8" (a
- * static string). */
+ * (C0 bytes 0x01-0x1F, DEL 0x7F, C1 U+0080-U+009F) and no bidirectional
+ * control (U+202A-U+202E, U+2066-U+2069: shown raw they reorder the text
+ * around them); else a short phrase for a message, "contains a control
+ * character", "contains a bidirectional control character (...)" or "is
+ * not valid UTF-8" (a static string). */
 const char *glci_utf8_problem(const char *s);
 
 /* The same for len bytes that may hold NUL bytes (a NUL is a control
@@ -23,8 +25,11 @@ int glci_utf8_valid(const char *s, size_t len);
 
 /* Copies at most max_in bytes of s (stopping at its NUL) into out as
  * printable, valid UTF-8: each printable UTF-8 character is copied as is,
- * every other byte (control, stray or invalid UTF-8) becomes the four
- * characters "\xNN" (upper-case hex). Never writes more than outlen bytes
+ * every other byte (control, bidirectional control, stray or invalid
+ * UTF-8) becomes the four characters "\xNN" (upper-case hex). This is the
+ * escaper for any outside text on its way into a log line or a stored
+ * message: the result holds no line break, no terminal escape and nothing
+ * that reorders what follows it. Never writes more than outlen bytes
  * and always terminates out (outlen > 0); it stops before a character or
  * escape that would not fit whole, so the result is never cut inside one.
  * Returns the length written. */

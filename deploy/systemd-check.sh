@@ -243,7 +243,8 @@ boot() {
   for _ in $(seq 1 $((DEADLINE * 5))); do
     kill -0 "$nspawn_pid" 2>/dev/null || break
     state=$(timeout "$DEADLINE" nsenter -t "$leader" -a systemctl is-system-running --wait 2>&1 || true)
-    case "$state" in *"Failed to connect to bus"*) sleep 0.2 ;; *) break ;; esac
+    # "offline": PID 1 runs but its manager is not up yet (seen under load)
+    case "$state" in *"Failed to connect to bus"*|offline) sleep 0.2 ;; *) break ;; esac
   done
   case "$state" in
     running|degraded) ;;

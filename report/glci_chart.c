@@ -111,9 +111,15 @@ static size_t s_char_len(const char *s)
 void glci_chart_fit(cairo_t *cr, const char *text, double max_w, char *buf, size_t len)
 {
     static const char ellipsis[] = "\xe2\x80\xa6";
+    /* glci_chart_wrap fits a line in place (text == buf): work from a copy,
+     * since snprintf from a buffer into itself is undefined. */
+    char *own = glci_xstrdup(text);
+    text = own;
     snprintf(buf, len, "%s", text);
-    if (s_width(cr, buf) <= max_w)
+    if (s_width(cr, buf) <= max_w) {
+        free(own);
         return;
+    }
     /* Longest prefix (whole characters) that fits with the ellipsis. */
     size_t keep = 0, at = 0, n = strlen(text);
     char *trial = glci_xmalloc(n + sizeof ellipsis);
@@ -134,6 +140,7 @@ void glci_chart_fit(cairo_t *cr, const char *text, double max_w, char *buf, size
         keep--;
     snprintf(buf, len, "%.*s%s", (int)keep, text, ellipsis);
     free(trial);
+    free(own);
 }
 
 size_t glci_chart_wrap(cairo_t *cr, const char *text, double max_w, size_t max_lines,

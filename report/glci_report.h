@@ -104,6 +104,9 @@ typedef struct {
     int32_t first_period;       /* of the trend: first_period .. period */
     size_t n_periods;
     int64_t generated;          /* Unix seconds, printed on every page */
+    char table[256];            /* which table, printed on every page: "" for
+                                   the live store, else e.g. "edition
+                                   2025-final (as of ...)" */
     size_t n_cities, cap;
     glci_report_city_t *cities; /* in id order */
     size_t *league;             /* after glci_report_finish: indices into

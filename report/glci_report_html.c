@@ -137,7 +137,12 @@ static void s_footer(FILE *f, const glci_report_t *r)
     glci_report_fmt_time(r->generated, when, sizeof when);
     fputs("<footer>\n<p>Generated ", f);
     glci_report_esc(f, when);
-    fputs(" by glci from the collector's store. Framework ", f);
+    fputs(" by glci from the collector's store", f);
+    if (r->table[0]) {
+        fputs(": ", f);
+        glci_report_esc(f, r->table);
+    }
+    fputs(". Framework ", f);
     glci_report_esc(f, r->fw->id);
     fputc(' ', f);
     glci_report_esc(f, r->fw->version);

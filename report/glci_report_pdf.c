@@ -46,9 +46,9 @@ static void s_footer(cairo_t *cr, const glci_report_t *r, int page)
 {
     char when[64], line[512], fitted[512], num[32];
     glci_report_fmt_time(r->generated, when, sizeof when);
-    snprintf(line, sizeof line, "Generated %s by glci from the collector's store \xc2\xb7 "
-             "framework %s %s (SHA-256 %.12s\xe2\x80\xa6)", when, r->fw->id, r->fw->version,
-             r->fw->hash_hex);
+    snprintf(line, sizeof line, "Generated %s by glci from the collector's store%s%s \xc2\xb7 "
+             "framework %s %s (SHA-256 %.12s\xe2\x80\xa6)", when, r->table[0] ? ": " : "",
+             r->table, r->fw->id, r->fw->version, r->fw->hash_hex);
     snprintf(num, sizeof num, "page %d of 2", page);
     glci_chart_font(cr, 7.5, 0);
     glci_chart_colour(cr, GLCI_COLOUR_MUTED, 1.0);

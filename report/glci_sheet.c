@@ -11,6 +11,7 @@
 #include <xlsxwriter.h>
 
 #include "glci_alloc.h"
+#include "glci_output.h"
 #include "glci_report_int.h"
 #include "glci_text.h"
 
@@ -376,21 +377,6 @@ static const glci_sheet_last_t *s_current(const glci_sheet_template_t *t, uint32
     return &t->last[i];
 }
 
-static void s_csv_field(FILE *f, const char *text)
-{
-    if (!strpbrk(text, ",\"\r\n")) {
-        fputs(text, f);
-        return;
-    }
-    fputc('"', f);
-    for (const char *p = text; *p; p++) {
-        if (*p == '"')
-            fputc('"', f);
-        fputc(*p, f);
-    }
-    fputc('"', f);
-}
-
 int glci_sheet_template_csv(const glci_sheet_template_t *t, const char *path,
                             char *err, size_t errlen)
 {
@@ -401,14 +387,14 @@ int glci_sheet_template_csv(const glci_sheet_template_t *t, const char *path,
     fputs("indicator,period,value,source\r\n", file.f);
     for (uint32_t i = 0; i < t->fw->n_ind; i++) {
         const glci_sheet_last_t *cur = s_current(t, i);
-        s_csv_field(file.f, t->fw->ind[i].id);
+        glci_csv_field(file.f, t->fw->ind[i].id);
         fprintf(file.f, ",%d,", (int)t->period);
         if (cur) {
             char v[32];
             glci_format_double(cur->last_value, v, sizeof v);
             fputs(v, file.f);
             fputc(',', file.f);
-            s_csv_field(file.f, cur->last_source ? cur->last_source : "");
+            glci_csv_field(file.f, cur->last_source ? cur->last_source : "");
         } else {
             fputc(',', file.f);
         }

@@ -599,6 +599,7 @@ int glci_store_open(const char *dir, const glci_store_opts_t *opts,
     }
     st = glci_xcalloc(1, sizeof *st);
     st->dir = glci_xstrdup(dir);
+    st->rejects_keep = GLCI_STORE_REJECTS_KEEP;
     rc = glci_store_code(glci_mdb_open(dir, flags, opts ? opts->map_size : 0,
                                        opts ? opts->map_max : 0, S_DB_COUNT, &st->mdb,
                                        err, errlen));
@@ -642,6 +643,11 @@ void glci_store_close(glci_store_t **self)
 const glci_framework_t *glci_store_framework(const glci_store_t *st)
 {
     return st->fw;
+}
+
+void glci_store_set_rejects_keep(glci_store_t *st, size_t keep)
+{
+    st->rejects_keep = keep ? keep : GLCI_STORE_REJECTS_KEEP;
 }
 
 int glci_store_reader_check(glci_store_t *st)

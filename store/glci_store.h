@@ -84,6 +84,16 @@ void glci_store_close(glci_store_t **self);
 /* The embedded framework; owned by the store, valid until close. */
 const glci_framework_t *glci_store_framework(const glci_store_t *st);
 
+/* Rejected observations the log keeps per city by default. */
+#define GLCI_STORE_REJECTS_KEEP 10000
+
+/* Sets how many rejected observations the log keeps per city (0: the
+ * default, GLCI_STORE_REJECTS_KEEP). Past it, each new reject of a city
+ * deletes that city's oldest in the same transaction, counted per city and
+ * in glci_store_status_t.rejects_dropped: a city flooding bad rows costs
+ * its own old rejects, never another city's, and the log a bounded size. */
+void glci_store_set_rejects_keep(glci_store_t *st, size_t keep);
+
 /* Clears stale reader slots (call periodically from a long-running writer).
  * Returns the number cleared or a negative code. */
 int glci_store_reader_check(glci_store_t *st);
@@ -391,7 +401,7 @@ typedef struct {
     uint32_t n_cities, n_active;
     uint64_t n_observations;  /* current (city, indicator, period) values */
     uint64_t n_history;       /* applied values, revisions included */
-    uint64_t n_rejects;
+    uint64_t n_rejects;       /* observations ever rejected */
     uint64_t n_batches;
     int32_t first_period, last_period;   /* of data; 0 when none */
     int64_t last_ingest;      /* Unix seconds; 0 never */
@@ -400,6 +410,7 @@ typedef struct {
                                  default map, not the store's) */
     uint32_t schema;
     uint64_t file_bytes;      /* size of the data file on disk; 0 if unknown */
+    uint64_t rejects_dropped; /* of n_rejects, dropped from the log (per-city cap) */
 } glci_store_status_t;
 
 /* Fills *out (a plain copy, the caller's) with the store's counters as of

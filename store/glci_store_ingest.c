@@ -50,6 +50,8 @@ typedef struct {
     int ok;                   /* known and active */
     int dirty;
     uint32_t order;           /* rank of id among the cities of this txn */
+    uint64_t dropped;         /* its rejects dropped from the log (meta) */
+    int dropped_read, dropped_dirty;
 } s_tcity_t;
 
 typedef struct {
@@ -125,6 +127,7 @@ typedef struct {
     glci_result_t *r;         /* aligned scratch result */
     unsigned char *buf;       /* record scratch */
     size_t cap_buf;
+    uint64_t dropped;         /* rejects dropped from the log in this txn */
 } s_ingest_t;
 
 void glci_batch_result_release(glci_batch_result_t *r)
@@ -465,12 +468,76 @@ static int s_reject_put(s_ingest_t *g, MDB_txn *txn, uint64_t no, const glci_bat
     return mdb_put(txn, g->st->dbi[S_DB_CITY_REJECTS], &key, &val, 0);
 }
 
+/* The log keeps at most st->rejects_keep rejects per city: before one
+ * more is written, the city's oldest are deleted (at most a few per new
+ * one, so a log kept longer by an older program shrinks as it grows) and
+ * counted per city and in all ("rejects_dropped"; docs/STORE.md). A city
+ * flooding the collector with bad rows costs its own history of rejects,
+ * never another city's, and the store a bounded size. */
+#define S_DROP_PER_REJECT 16
+
+static void s_dropped_key(char *buf, size_t len, const char *city)
+{
+    snprintf(buf, len, "rejects_dropped/%s", city);
+}
+
+static int s_reject_room(s_ingest_t *g, MDB_txn *txn, s_tcity_t *c)
+{
+    char name[GLCI_CITY_ID_MAX + 32];
+    unsigned char k[S_CITYZ_MAX + 8];
+    MDB_cursor *cur = NULL;
+    int rc;
+    if (!c->dropped_read) {
+        s_dropped_key(name, sizeof name, c->id);
+        rc = glci_store_meta_u64(g->st, txn, name, &c->dropped);
+        if (rc != 0)
+            return rc;
+        c->dropped_read = 1;
+    }
+    size_t n = glci_store_cityz(k, c->id);
+    for (int i = 0; i < S_DROP_PER_REJECT; i++) {
+        if (c->rec.rejects < c->dropped || c->rec.rejects - c->dropped < g->st->rejects_keep)
+            break;
+        if (!cur && (rc = mdb_cursor_open(txn, g->st->dbi[S_DB_CITY_REJECTS], &cur)) != 0)
+            return rc;
+        MDB_val key = {n, k}, val;
+        rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+        if (rc == MDB_NOTFOUND)
+            break;
+        if (rc != 0)
+            goto out;
+        if (key.mv_size != n + 8 || memcmp(key.mv_data, k, n) != 0)
+            break;                           /* none of this city left */
+        unsigned char no[8];
+        memcpy(no, (const unsigned char *)key.mv_data + n, 8);
+        if ((rc = mdb_cursor_del(cur, 0)) != 0)
+            goto out;
+        MDB_val rk = {8, no};
+        rc = mdb_del(txn, g->st->dbi[S_DB_REJECTS], &rk, NULL);
+        if (rc != 0 && rc != MDB_NOTFOUND)
+            goto out;
+        c->dropped++;
+        c->dropped_dirty = 1;
+        g->dropped++;
+    }
+    rc = 0;
+out:
+    if (cur)
+        mdb_cursor_close(cur);
+    return rc;
+}
+
 static void s_add_rejection(glci_batch_result_t *res, uint32_t idx, glci_reject_t reason,
                             const char *msg)
 {
     glci_rejection_t *rj;
-    res->rejections = glci_xrealloc(res->rejections,
-                                    (res->n_rejections + 1) * sizeof *res->rejections);
+    /* The array doubles when its count reaches a power of two (its size is
+     * always the next one): a batch of 10,000 rejects costs 14 reallocs, not
+     * 10,000 (each a copy of the whole array under a sanitizer). */
+    size_t n = res->n_rejections;
+    if (n == 0 || (n & (n - 1)) == 0)
+        res->rejections = glci_xrealloc(res->rejections,
+                                        (n ? 2 * n : 1) * sizeof *res->rejections);
     rj = &res->rejections[res->n_rejections++];
     rj->index = idx;
     rj->reason = reason;
@@ -858,6 +925,7 @@ static int s_begin(s_ingest_t *g, MDB_txn *txn, s_counts_t *k)
     glci_store_t *st = g->st;
     int rc;
     s_reset(g);
+    g->dropped = 0;
     memset(k, 0, sizeof *k);
     if ((rc = glci_store_meta_u64(st, txn, "n_obs", &k->n_obs)) != 0 ||
         (rc = glci_store_meta_u64(st, txn, "n_history", &k->n_hist)) != 0 ||
@@ -925,6 +993,8 @@ static int s_take(s_ingest_t *g, MDB_txn *txn, s_counts_t *k, uint32_t b, uint32
      * stored and answered is always printable, valid UTF-8. */
     glci_utf8_escape(msg, sizeof msg, esc, sizeof esc);
     memcpy(msg, esc, sizeof msg);
+    if ((rc = s_reject_room(g, txn, &g->cities[ci])) != 0)
+        return rc;
     rc = s_reject_put(g, txn, k->next_rej++, bt, i, why, msg);
     if (rc != 0)
         return rc;
@@ -1037,10 +1107,22 @@ static int s_finish(s_ingest_t *g, MDB_txn *txn, const s_counts_t *k)
     for (size_t i = 0; i < g->n_cities; i++) {
         s_tcity_t *c = &g->cities[i];
         MDB_val key = {strlen(c->id), (void *)c->id}, val = {sizeof c->rec, &c->rec};
+        if (c->dropped_dirty) {
+            char name[GLCI_CITY_ID_MAX + 32];
+            s_dropped_key(name, sizeof name, c->id);
+            if ((rc = glci_store_meta_put_u64(st, txn, name, c->dropped)) != 0)
+                return rc;
+        }
         if (!c->dirty)
             continue;
         rc = mdb_put(txn, st->dbi[S_DB_CITIES], &key, &val, 0);
         if (rc != 0)
+            return rc;
+    }
+    if (g->dropped > 0) {
+        uint64_t all = 0;
+        if ((rc = glci_store_meta_u64(st, txn, "rejects_dropped", &all)) != 0 ||
+            (rc = glci_store_meta_put_u64(st, txn, "rejects_dropped", all + g->dropped)) != 0)
             return rc;
     }
     if ((rc = glci_store_meta_put_u64(st, txn, "n_obs", k->n_obs)) != 0 ||

@@ -19,6 +19,8 @@
  *   periods       period i32                     -> current observations u64
  *   rejects       no u64                         -> s_rejrec_t + strings
  *   city_rejects  cityz | no u64                 -> (empty)
+ *                 (at most rejects_keep per city: older ones dropped, counted
+ *                 in meta rejects_dropped/CITY and rejects_dropped)
  * Added in the second release (created by the first writable open of an
  * older store; a read-only open of one that lacks them sees them empty):
  *   invites       hash of (city, secret) [32]     -> s_inviterec_t
@@ -185,6 +187,7 @@ struct glci_store {
     size_t rsize;             /* glci_result_size(fw) */
     char *dir;
     uint32_t schema;
+    uint64_t rejects_keep;    /* rejects kept per city (glci_store_set_rejects_keep) */
 };
 
 struct glci_view {

@@ -56,6 +56,7 @@ int glci_view_status(glci_view_t *v, glci_store_status_t *out)
     if ((rc = glci_store_meta_u64(st, v->txn, "n_obs", &out->n_observations)) != 0 ||
         (rc = glci_store_meta_u64(st, v->txn, "n_history", &out->n_history)) != 0 ||
         (rc = glci_store_meta_u64(st, v->txn, "n_rejects", &out->n_rejects)) != 0 ||
+        (rc = glci_store_meta_u64(st, v->txn, "rejects_dropped", &out->rejects_dropped)) != 0 ||
         (rc = glci_store_meta_u64(st, v->txn, "n_batches", &out->n_batches)) != 0 ||
         (rc = glci_store_meta_u64(st, v->txn, "last_ingest", &u)) != 0)
         return rc;

@@ -13,6 +13,14 @@
 /* Bytes of an observation's source text (SPEC §5). */
 #define GLCI_OBS_SOURCE_MAX 200
 
+/* The window of an observation's observed_at, in Unix seconds (0 means
+ * unknown and is always allowed): 1970-01-01T00:00:01Z to
+ * 2199-12-31T23:59:59Z. Every time in it prints as an ISO 8601 date; a
+ * time outside it is no real observation date (the periods themselves
+ * start at 2000) and makes the observation malformed. */
+#define GLCI_OBS_OBSERVED_MIN 1
+#define GLCI_OBS_OBSERVED_MAX 7258118399
+
 /* Bytes of a city id ([a-z0-9][a-z0-9._-]*), on the wire and in the store. */
 #define GLCI_CITY_ID_MAX 63
 

@@ -62,7 +62,11 @@ glci_reject_t glci_obs_check(const glci_obs_t *o, char *msg, size_t msglen)
     const char *why;
     if (msg && msglen)
         msg[0] = '\0';
-    if (!o->indicator || !o->indicator[0])
+    if (o->indicator_nul)
+        why = "indicator contains a NUL byte";
+    else if (o->source_nul)
+        why = "source contains a NUL byte";
+    else if (!o->indicator || !o->indicator[0])
         why = "indicator is missing";
     else if (strnlen(o->indicator, GLCI_OBS_INDICATOR_MAX + 1) > GLCI_OBS_INDICATOR_MAX)
         why = "indicator is longer than " S_STR(GLCI_OBS_INDICATOR_MAX) " bytes";
@@ -72,6 +76,9 @@ glci_reject_t glci_obs_check(const glci_obs_t *o, char *msg, size_t msglen)
         why = "a retraction carries no value";
     else if (!o->retract && !o->has_value)
         why = "value is missing";
+    else if (o->observed_at != 0 && (o->observed_at < GLCI_OBS_OBSERVED_MIN ||
+                                     o->observed_at > GLCI_OBS_OBSERVED_MAX))
+        why = "observed_at is outside 1970-01-01 to 2199-12-31";
     else if (!o->source)
         return GLCI_REJECT_NONE;
     else if (strlen(o->source) > GLCI_OBS_SOURCE_MAX) {

@@ -34,6 +34,11 @@ typedef struct {
     unsigned has_value : 1;
     unsigned retract : 1;     /* a retraction: the current value of (indicator,
                                  period) is withdrawn; has no value (SPEC §7) */
+    /* Set by the wire decoder when the indicator or the source held a NUL
+     * byte: C strings end there, so the text seen is cut; the shape check
+     * refuses such an observation rather than store the cut text. */
+    unsigned indicator_nul : 1;
+    unsigned source_nul : 1;
 } glci_obs_t;
 
 /* A present observation of indicator, period and value (no source, time
@@ -105,7 +110,10 @@ typedef struct {
 
 /* Checks what can be judged of o without the framework: an indicator of 1
  * to GLCI_OBS_INDICATOR_MAX bytes, a period and a value present, a source
- * (if any) of at most GLCI_OBS_SOURCE_MAX bytes of printable UTF-8. A
+ * (if any) of at most GLCI_OBS_SOURCE_MAX bytes of printable UTF-8 (no
+ * control and no bidirectional control character, glci_utf8_problem), an
+ * observed_at of 0 (unknown) or within [GLCI_OBS_OBSERVED_MIN,
+ * GLCI_OBS_OBSERVED_MAX], and no string that held a NUL byte. A
  * retraction has a period and no value ("a retraction carries no value"
  * otherwise); any other observation needs its value ("value is missing").
  * Returns GLCI_REJECT_NONE, or GLCI_REJECT_MALFORMED with a one-line

@@ -36,6 +36,103 @@ const char *glci_wire_strerror(int code)
     }
 }
 
+/* ---- NUL bytes in strings -------------------------------------------------
+ *
+ * protobuf-c hands a string field over as a C string, so one that holds a
+ * NUL byte arrives cut there, without a word. A walk over the wire bytes
+ * (which protobuf-c has just accepted, so they are well framed) sees each
+ * string's true bytes: a claimed city (Batch field 4) holding a NUL refuses
+ * the batch, an observation's indicator (1) or source (5) holding one is
+ * flagged for the shape check, which rejects that observation alone. As in
+ * protobuf-c, the last occurrence of a field is the one that counts. */
+
+static int s_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+    uint64_t r = 0;
+    for (unsigned shift = 0; shift < 64 && *p < end; shift += 7) {
+        uint8_t b = *(*p)++;
+        r |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *v = r;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Reads one field at *p: its number, and for a length-delimited one its
+ * bytes. -1 if the bytes are not a field (never after protobuf-c took
+ * them). */
+static int s_next_field(const uint8_t **p, const uint8_t *end, uint64_t *number,
+                        const uint8_t **data, size_t *len)
+{
+    uint64_t key, v;
+    *data = NULL;
+    *len = 0;
+    if (s_varint(p, end, &key) != 0)
+        return -1;
+    *number = key >> 3;
+    switch (key & 7) {
+    case 0:
+        return s_varint(p, end, &v);
+    case 1:
+    case 5: {
+        size_t w = (key & 7) == 1 ? 8 : 4;
+        if ((size_t)(end - *p) < w)
+            return -1;
+        *p += w;
+        return 0;
+    }
+    case 2:
+        if (s_varint(p, end, &v) != 0 || v > (uint64_t)(end - *p))
+            return -1;
+        *data = *p;
+        *len = (size_t)v;
+        *p += v;
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+/* Flags the observations of b whose strings hold a NUL; *city_nul: the
+ * claimed city does. 0, or -1 if the walk and the decoded batch disagree. */
+static int s_nul_scan(const uint8_t *buf, size_t len, glci_wire_batch_t *b, int *city_nul)
+{
+    const uint8_t *p = buf, *end = buf + len;
+    size_t i = 0;
+    *city_nul = 0;
+    while (p < end) {
+        uint64_t num;
+        const uint8_t *d;
+        size_t n;
+        if (s_next_field(&p, end, &num, &d, &n) != 0)
+            return -1;
+        if (!d)
+            continue;
+        if (num == 4) {
+            *city_nul = memchr(d, 0, n) != NULL;
+        } else if (num == 5) {
+            const uint8_t *q = d, *qend = d + n;
+            if (i >= b->n_obs)
+                return -1;
+            while (q < qend) {
+                uint64_t f;
+                const uint8_t *t;
+                size_t tn;
+                if (s_next_field(&q, qend, &f, &t, &tn) != 0)
+                    return -1;
+                if (t && f == 1)
+                    b->obs[i].indicator_nul = memchr(t, 0, tn) != NULL;
+                else if (t && f == 5)
+                    b->obs[i].source_nul = memchr(t, 0, tn) != NULL;
+            }
+            i++;
+        }
+    }
+    return i == b->n_obs ? 0 : -1;
+}
+
 /* ---- Batch ------------------------------------------------------------- */
 
 typedef struct {
@@ -184,11 +281,26 @@ int glci_wire_batch_unpack(const void *buf, size_t len, const glci_wire_limits_t
         w->observed_at = o->has_observed_at ? o->observed_at : 0;
         w->retract = o->has_retract && o->retract;
     }
+    int city_nul = 0;
+    if (s_nul_scan(buf, len, b, &city_nul) != 0) {
+        rc = GLCI_WIRE_EDECODE;
+        glci_errf(err, errlen, "undecodable batch (%zu bytes)", len);
+        goto fail;
+    }
+    if (city_nul) {
+        rc = GLCI_WIRE_EFIELD;
+        glci_errf(err, errlen, "claimed city id contains a NUL byte");
+        goto fail;
+    }
     b->priv_ = p;
     *out = b;
     return GLCI_WIRE_OK;
 
 fail:
+    if (b) {
+        free(b->obs);
+        free(b);
+    }
     if (p->msg)
         glci__batch__free_unpacked(p->msg, &p->budget.alloc);
     free(p);

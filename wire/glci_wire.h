@@ -66,10 +66,12 @@ int glci_wire_batch_pack(uint64_t stream, uint64_t seq, const char *city,
  * to observations on the receiving side. On success *out owns a new batch.
  * Errors: EDECODE (not a Batch), EBUDGET (allocation budget spent),
  * EVERSION (version present and not 1), EFIELD (stream or seq missing, seq
- * 0), ELIMIT (more than batch_max observations, or a city over
- * GLCI_CITY_ID_MAX bytes). Observations are not judged here: one whose
- * shape is wrong (glci_obs_check) is the store's to reject alone, so the
- * rest of its batch is stored. On failure, if partial is not NULL and the
+ * 0, a claimed city holding a NUL byte), ELIMIT (more than batch_max
+ * observations, or a city over GLCI_CITY_ID_MAX bytes). Observations are
+ * not judged here: one whose shape is wrong (glci_obs_check) is the
+ * store's to reject alone, so the rest of its batch is stored; an
+ * indicator or source that held a NUL byte on the wire (the C string is
+ * cut there) is marked with indicator_nul / source_nul for that check. On failure, if partial is not NULL and the
  * bytes decoded, *partial receives stream and seq (0 otherwise) so an ack
  * can name the batch. */
 int glci_wire_batch_unpack(const void *buf, size_t len, const glci_wire_limits_t *lim,

@@ -61,6 +61,41 @@ static size_t s_env_map(MDB_env *env)
     return info.me_mapsize;
 }
 
+/* A data file cut short (a failed copy, a full disk, a bad restore) still
+ * opens: LMDB reads its two meta pages with pread and maps the rest, and
+ * the first read of a page past the end of the file is SIGBUS. So, right
+ * after mdb_env_open (which has checked the meta pages' magic and version,
+ * and so that the file holds them) and before any transaction touches a
+ * data page, the file must reach the end of the last page the newest meta
+ * page says is in use. The size is read after the meta: a writer in
+ * another process only ever appends and commits its meta page last, so a
+ * commit in between cannot make a whole file look short. MDB_INVALID when
+ * it is short, with the line in err. */
+static int s_check_size(MDB_env *env, const char *dir, char *err, size_t errlen)
+{
+    MDB_envinfo info;
+    MDB_stat st;
+    struct stat sb;
+    int fd = -1;
+    int rc = mdb_env_info(env, &info);
+    if (rc == 0)
+        rc = mdb_env_stat(env, &st);
+    if (rc == 0)
+        rc = mdb_env_get_fd(env, &fd);
+    if (rc != 0)
+        return rc;
+    if (fstat(fd, &sb) != 0)
+        return errno;
+    uint64_t need = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+    if ((uint64_t)sb.st_size < need) {
+        snprintf(err, errlen, "%s/data.mdb is truncated: %lld bytes, but its last "
+                 "committed page ends at byte %llu; restore it from a backup", dir,
+                 (long long)sb.st_size, (unsigned long long)need);
+        return MDB_INVALID;
+    }
+    return 0;
+}
+
 int glci_mdb_open(const char *dir, unsigned flags, size_t map_size,
                   size_t map_max, unsigned max_dbs, glci_mdb_t **out,
                   char *err, size_t errlen)
@@ -90,9 +125,18 @@ int glci_mdb_open(const char *dir, unsigned flags, size_t map_size,
         snprintf(err, errlen, "%s: path too long", dir);
         return ENAMETOOLONG;
     }
-    if (!(flags & GLCI_MDB_CREATE) && stat(path, &sb) != 0) {
+    int have_file = stat(path, &sb) == 0;
+    if (!(flags & GLCI_MDB_CREATE) && !have_file) {
         snprintf(err, errlen, "%s: no store here (no data.mdb)", dir);
         return ENOENT;
+    }
+    /* LMDB would take an empty file for a new environment: a truncated
+     * outbox would silently become a new one, its batches gone. Only a
+     * missing file is created. */
+    if (have_file && sb.st_size == 0) {
+        snprintf(err, errlen, "%s/data.mdb is empty (0 bytes): truncated; restore it from "
+                 "a backup, or remove it to start anew", dir);
+        return MDB_INVALID;
     }
     if (rdonly)
         envflags |= MDB_RDONLY;
@@ -109,6 +153,13 @@ int glci_mdb_open(const char *dir, unsigned flags, size_t map_size,
     /* 0600: a store holds every city's data, an outbox a city's; the lock
      * file is written by every reader, which must be the owner anyway. */
     rc = mdb_env_open(env, dir, envflags, 0600);
+    if (rc != 0)
+        goto fail;
+    rc = s_check_size(env, dir, err, errlen);
+    if (rc == MDB_INVALID) {
+        mdb_env_close(env);
+        return rc;
+    }
     if (rc != 0)
         goto fail;
 
@@ -139,8 +190,12 @@ int glci_mdb_open(const char *dir, unsigned flags, size_t map_size,
     return 0;
 
 fail:
-    snprintf(err, errlen, "%s: cannot open LMDB environment: %s", dir,
-             mdb_strerror(rc));
+    if (rc == MDB_INVALID && have_file)
+        snprintf(err, errlen, "%s/data.mdb (%lld bytes) is truncated or not an LMDB file: %s",
+                 dir, (long long)sb.st_size, mdb_strerror(rc));
+    else
+        snprintf(err, errlen, "%s: cannot open LMDB environment: %s", dir,
+                 mdb_strerror(rc));
     if (env)
         mdb_env_close(env);
     return rc;

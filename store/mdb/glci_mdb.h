@@ -51,8 +51,11 @@ typedef struct glci_mdb glci_mdb_t;
  * number of named databases the caller will use.
  * Returns 0 and *out, or ENOENT (no data.mdb and no CREATE, or no dir),
  * ENAMETOOLONG, or what mdb_env_open gave (EACCES, MDB_INVALID,
- * MDB_VERSION_MISMATCH...); err gets a one-line message naming dir. Runs
- * mdb_reader_check after opening. */
+ * MDB_VERSION_MISMATCH...); err gets a one-line message naming dir. A data
+ * file shorter than the pages its newest meta page says are in use (a
+ * truncated file, which LMDB would map and then fault on: SIGBUS) is
+ * MDB_INVALID with a line saying it is truncated, before any data page is
+ * read. Runs mdb_reader_check after opening. */
 int glci_mdb_open(const char *dir, unsigned flags, size_t map_size,
                   size_t map_max, unsigned max_dbs, glci_mdb_t **out,
                   char *err, size_t errlen);

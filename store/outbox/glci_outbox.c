@@ -8,7 +8,9 @@
  *               lost_events, lost_batches)
  *   batches     8-byte big-endian seq -> batch record
  *   quarantine  8-byte big-endian seq -> the record as it was found
- *   markers     input identity text -> i64 time it was taken
+ *   markers     input identity text -> i64 time it was taken, and for a
+ *               spool file (glci_outbox_append_from) then stream u64 |
+ *               first u64 | last u64 | origin (the file's path in done/)
  *   dead        8-byte big-endian dead-letter id -> dead-letter record
  *               (meta dl_next holds the next id)
  *
@@ -22,6 +24,7 @@
  * A dead-letter record is little-endian:
  *   "GDL1" | at i64 | period i32 | value f64 bits | observed_at i64 |
  *   ind_len u16 | src_len u16 | reason_len u16 | indicator | source | reason
+ *   [ | origin_len u16 | origin ]   (the tail only when it has an origin)
  *
  * Environment handling (durable commits, stale readers, map growth on
  * MDB_MAP_FULL, adopting a map grown by another process) is the shared
@@ -372,7 +375,7 @@ typedef struct {
     const glci_obs_t *obs;
     size_t n, batch_max;
     int64_t now;
-    const char *marker;
+    const char *marker, *origin;
     uint64_t first, last;
 } s_append_ctx_t;
 
@@ -417,9 +420,16 @@ static int s_append_cb(MDB_txn *txn, void *arg)
         (rc = glci_outbox_meta_put_u64(txn, ob->meta, "obs", count + x->n)) != 0)
         return rc;
     if (x->marker) {
-        unsigned char when[8];
-        glci_outbox_le_put(when, (uint64_t)x->now, 8);
-        MDB_val k = {strlen(x->marker), (void *)x->marker}, v = {8, when};
+        size_t ol = x->origin ? strlen(x->origin) : 0;
+        unsigned char rec[32 + GLCI_OUTBOX_ORIGIN_MAX];
+        glci_outbox_le_put(rec, (uint64_t)x->now, 8);
+        if (ol) {
+            glci_outbox_le_put(rec + 8, ob->stream, 8);
+            glci_outbox_le_put(rec + 16, x->first, 8);
+            glci_outbox_le_put(rec + 24, x->last, 8);
+            memcpy(rec + 32, x->origin, ol);
+        }
+        MDB_val k = {strlen(x->marker), (void *)x->marker}, v = {ol ? 32 + ol : 8, rec};
         if ((rc = mdb_put(txn, ob->markers, &k, &v, 0)) != 0)
             return rc;
     }
@@ -451,13 +461,21 @@ int glci_outbox_append(glci_outbox_t *ob, const glci_obs_t *obs, size_t n,
                        size_t batch_max, int64_t now, const char *marker,
                        uint64_t *first, uint64_t *last)
 {
-    if (n == 0 || batch_max == 0 || (marker && !*marker))
+    return glci_outbox_append_from(ob, obs, n, batch_max, now, marker, NULL, first, last);
+}
+
+int glci_outbox_append_from(glci_outbox_t *ob, const glci_obs_t *obs, size_t n,
+                            size_t batch_max, int64_t now, const char *marker,
+                            const char *origin, uint64_t *first, uint64_t *last)
+{
+    if (n == 0 || batch_max == 0 || (marker && !*marker) || (origin && !marker) ||
+        (origin && strlen(origin) > GLCI_OUTBOX_ORIGIN_MAX))
         return GLCI_OUTBOX_EINVAL;
     for (size_t i = 0; i < n; i++)
         if (glci_outbox_obs_ok(&obs[i]) != 0)
             return GLCI_OUTBOX_EINVAL;
     s_append_ctx_t x = {.ob = ob, .obs = obs, .n = n, .batch_max = batch_max, .now = now,
-                        .marker = marker};
+                        .marker = marker, .origin = origin && *origin ? origin : NULL};
     int rc = glci_outbox_run(ob, s_append_cb, &x);
     if (rc == 0) {
         if (first)
@@ -491,6 +509,34 @@ int glci_outbox_has_marker(glci_outbox_t *ob, const char *marker)
     if (rc == 0)
         return 1;
     return rc == MDB_NOTFOUND ? 0 : glci_outbox_code(rc);
+}
+
+int glci_outbox_origin(glci_outbox_t *ob, uint64_t seq, char *out, size_t len)
+{
+    MDB_txn *txn = NULL;
+    MDB_cursor *cur = NULL;
+    MDB_val k, v;
+    int rc = glci_outbox_read_begin(ob, &txn);
+    if (rc != 0)
+        return glci_outbox_code(rc);
+    int found = 0;
+    if ((rc = mdb_cursor_open(txn, ob->markers, &cur)) == 0) {
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !found;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+            const unsigned char *p = v.mv_data;
+            if (v.mv_size <= 32 || glci_outbox_le_get(p + 8, 8) != ob->stream ||
+                seq < glci_outbox_le_get(p + 16, 8) || seq > glci_outbox_le_get(p + 24, 8))
+                continue;
+            size_t ol = v.mv_size - 32;
+            snprintf(out, len, "%.*s", (int)ol, (const char *)p + 32);
+            found = 1;
+        }
+        mdb_cursor_close(cur);
+    }
+    glci_outbox_read_end(ob, &txn);
+    if (found)
+        return 1;
+    return rc == 0 || rc == MDB_NOTFOUND ? 0 : glci_outbox_code(rc);
 }
 
 typedef struct {

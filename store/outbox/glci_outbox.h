@@ -100,6 +100,24 @@ int glci_outbox_append(glci_outbox_t *ob, const glci_obs_t *obs, size_t n,
                        size_t batch_max, int64_t now, const char *marker,
                        uint64_t *first, uint64_t *last);
 
+/* The longest origin (glci_outbox_append_from, glci_outbox_dead_t). */
+#define GLCI_OUTBOX_ORIGIN_MAX 2048
+
+/* The same, recording with the marker where the input went (origin, e.g.
+ * the spool file's path in done/; NULL or "" for none; needs a marker) and
+ * the numbers its batches got, for glci_outbox_origin. EINVAL also for an
+ * origin longer than GLCI_OUTBOX_ORIGIN_MAX. */
+int glci_outbox_append_from(glci_outbox_t *ob, const glci_obs_t *obs, size_t n,
+                            size_t batch_max, int64_t now, const char *marker,
+                            const char *origin, uint64_t *first, uint64_t *last);
+
+/* The origin recorded for batch seq of the current stream into out: 1 when
+ * found, 0 when the batch came from no recorded origin (pushed values, an
+ * older outbox, batches renumbered onto a new stream), or a code. It
+ * scans the markers (one per input ever taken): for the rare rejected
+ * batch, not per delivery. */
+int glci_outbox_origin(glci_outbox_t *ob, uint64_t seq, char *out, size_t len);
+
 /* 1 if marker was recorded by an earlier append, 0 if not, or a code. */
 int glci_outbox_has_marker(glci_outbox_t *ob, const char *marker);
 
@@ -123,6 +141,8 @@ typedef struct {
     glci_obs_t obs;
     const char *reason;       /* one line, at most GLCI_OUTBOX_REASON_MAX bytes */
     int64_t at;               /* Unix seconds when it was rejected */
+    const char *origin;       /* where its input went (glci_outbox_origin), or
+                                 NULL / "" (read back: "") */
 } glci_outbox_dead_t;
 
 /* Dead letters read back (glci_outbox_dead_list). Owns its memory; free

@@ -21,7 +21,8 @@ int glci_outbox_dead_check(const glci_outbox_dead_t *dead, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         if (glci_outbox_obs_ok(&dead[i].obs) != 0 || !dead[i].reason ||
-            strlen(dead[i].reason) > GLCI_OUTBOX_REASON_MAX)
+            strlen(dead[i].reason) > GLCI_OUTBOX_REASON_MAX ||
+            glci_outbox_strlen0(dead[i].origin) > GLCI_OUTBOX_ORIGIN_MAX)
             return GLCI_OUTBOX_EINVAL;
     }
     return GLCI_OUTBOX_OK;
@@ -38,10 +39,12 @@ int glci_outbox_dead_put(MDB_txn *txn, glci_outbox_t *ob, const glci_outbox_dead
     for (size_t i = 0; i < n; i++, id++) {
         const glci_outbox_dead_t *d = &dead[i];
         size_t il = strlen(d->obs.indicator), sl = glci_outbox_strlen0(d->obs.source);
-        size_t rl = strlen(d->reason);
+        size_t rl = strlen(d->reason), ol = glci_outbox_strlen0(d->origin);
         unsigned char key[8];
         glci_outbox_seq_key(id, key);
-        MDB_val kv = {8, key}, vv = {S_DL_FIXED + il + sl + rl, NULL};
+        /* the origin is an optional tail: records written before it end
+         * after the reason */
+        MDB_val kv = {8, key}, vv = {S_DL_FIXED + il + sl + rl + (ol ? 2 + ol : 0), NULL};
         if ((rc = mdb_put(txn, ob->dead, &kv, &vv, MDB_RESERVE | MDB_APPEND)) != 0)
             return rc;
         unsigned char *p = vv.mv_data;
@@ -61,6 +64,10 @@ int glci_outbox_dead_put(MDB_txn *txn, glci_outbox_t *ob, const glci_outbox_dead
             memcpy(p + il, d->obs.source, sl);
         if (rl)
             memcpy(p + il + sl, d->reason, rl);
+        if (ol) {
+            glci_outbox_le_put(p + il + sl + rl, ol, 2);
+            memcpy(p + il + sl + rl + 2, d->origin, ol);
+        }
     }
     if ((rc = glci_outbox_meta_put_u64(txn, ob->meta, "dl_next", id)) != 0 ||
         (rc = glci_outbox_meta_put_u64(txn, ob->meta, "rejects",
@@ -70,7 +77,7 @@ int glci_outbox_dead_put(MDB_txn *txn, glci_outbox_t *ob, const glci_outbox_dead
 }
 
 /* Decodes a dead-letter record into d, its strings copied into pool (at
- * least v->mv_size + 3 bytes). 0, or ECORRUPT. */
+ * least v->mv_size + 4 bytes). 0, or ECORRUPT. */
 static int s_dead_decode(const MDB_val *v, glci_outbox_dead_t *d, char *pool)
 {
     const unsigned char *p = v->mv_data;
@@ -80,8 +87,17 @@ static int s_dead_decode(const MDB_val *v, glci_outbox_dead_t *d, char *pool)
     size_t rl = (size_t)glci_outbox_le_get(p + 36, 2);
     int retract = (il & S_IL_RETRACT) != 0;
     il &= ~(size_t)S_IL_RETRACT;
-    if (il == 0 || S_DL_FIXED + il + sl + rl != v->mv_size)
+    size_t ol = 0;
+    if (il == 0 || S_DL_FIXED + il + sl + rl > v->mv_size)
         return GLCI_OUTBOX_ECORRUPT;
+    if (S_DL_FIXED + il + sl + rl != v->mv_size) {
+        const unsigned char *tail = p + S_DL_FIXED + il + sl + rl;
+        if (S_DL_FIXED + il + sl + rl + 2 > v->mv_size)
+            return GLCI_OUTBOX_ECORRUPT;
+        ol = (size_t)glci_outbox_le_get(tail, 2);
+        if (S_DL_FIXED + il + sl + rl + 2 + ol != v->mv_size)
+            return GLCI_OUTBOX_ECORRUPT;
+    }
     uint64_t bits = glci_outbox_le_get(p + 16, 8);
     d->at = (int64_t)glci_outbox_le_get(p + 4, 8);
     d->obs.period = (int32_t)(uint32_t)glci_outbox_le_get(p + 12, 4);
@@ -102,6 +118,10 @@ static int s_dead_decode(const MDB_val *v, glci_outbox_dead_t *d, char *pool)
     memcpy(pool, p + il + sl, rl);
     pool[rl] = '\0';
     d->reason = pool;
+    pool += rl + 1;
+    memcpy(pool, p + il + sl + rl + 2, ol);
+    pool[ol] = '\0';
+    d->origin = pool;
     return GLCI_OUTBOX_OK;
 }
 
@@ -156,7 +176,7 @@ int glci_outbox_dead_list(glci_outbox_t *ob, size_t max, glci_outbox_dead_list_t
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && l->n < max;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         glci_outbox_dead_t *d = &l->rows[l->n];
-        char *pool = glci_xmalloc(v.mv_size + 3);
+        char *pool = glci_xmalloc(v.mv_size + 4);
         d->id = glci_outbox_key_seq(&k);
         if (s_dead_decode(&v, d, pool) != 0) {
             free(pool);

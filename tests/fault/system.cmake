@@ -23,3 +23,5 @@ foreach(src ${GLCI_SYSTEM_TESTS})
     TIMEOUT 600)
   add_dependencies(${t} glci glci-agent glci-collector)
 endforeach()
+# Where user namespaces cannot be made, reported as skipped, never passed.
+set_tests_properties(test_system_unwatched PROPERTIES SKIP_RETURN_CODE 77)

@@ -150,7 +150,8 @@ static void test_rejections_survive_an_unwritable_dead_letter_file(void **state)
     /* the file can be written again: every rejected row appears, once */
     assert_int_equal(rmdir(path), 0);
     char *dl = s_wait_rows(path, 4, 20000);
-    fprintf(stderr, "# %s:\n%s", path, dl);
+    assert_non_null(dl);
+    fprintf(stderr, "# %s:\n%s", path, dl ? dl : "");
     assert_non_null(strstr(dl, "indicator,period,value,observed_at,source,reason,rejected_at\n"));
     assert_int_equal(s_count(dl, "\"no_such_indicator_1\",2021,1.5,,\"survey, wave 1\","
                                  "\"unknown indicator"), 1);

@@ -9,7 +9,7 @@
  * a key and a value are not part of them, ';' and '#' start a comment line
  * and " ;" a comment after a value, "[NAME]" names the section, "key =
  * value" (or "key: value") sets a key of the table through glci_conf_set,
- * and anything else refuses the file at that line. Checked beyond "no
+ * once per file, and anything else refuses the file at that line. Checked beyond "no
  * crash, no leak":
  *   - the loader refuses exactly the texts the model refuses, at the line
  *     the model names, with "NAME:LINE: message" in one printable line;
@@ -69,58 +69,70 @@ static const char *s_find(const char *b, const char *e, const char *chars)
     return e;
 }
 
+/* One line [b, e) as the model reads it, applied to cfg: 0, or -1 when the
+ * model refuses it. seen marks the keys given so far (each once a file). */
+static int s_model_line(const glci_conf_map_t *map, void *cfg, unsigned char *seen,
+                        int *in_section, size_t line, const char *b, const char *e)
+{
+    if (memchr(b, '\0', (size_t)(e - b)) || (size_t)(e - b) > S_LINE_MAX)
+        return -1;
+    /* byte-order marks open the file, before blanks or after them */
+    for (const char *was = NULL; was != b;) {
+        was = b;
+        if (line == 1 && e - b >= 3 && memcmp(b, "\xEF\xBB\xBF", 3) == 0)
+            b += 3;
+        b = s_skip(b, e);
+    }
+    e = s_rskip(b, e);
+    if (b == e || *b == ';' || *b == '#')
+        return 0;
+    if (*b == '[') {
+        const char *close = s_find(b + 1, e, "]");
+        if (close == e || *close != ']')
+            return -1;
+        size_t n = (size_t)(close - b - 1);
+        if (n != strlen(map->section) || memcmp(b + 1, map->section, n) != 0)
+            return -1;
+        *in_section = 1;
+        return 0;
+    }
+    const char *d = s_find(b, e, "=:");
+    if (d == e || *d == ';' || !*in_section)
+        return -1;
+    char *key = glci_xstrndup(b, (size_t)(s_rskip(b, d) - b));
+    const char *v = d + 1;
+    const char *ve = s_find(v, e, NULL);
+    v = s_skip(v, ve);
+    char *value = glci_xstrndup(v, (size_t)(s_rskip(v, ve) - v));
+    const glci_conf_key_t *k = glci_conf_find(map, key);
+    char err[512];
+    int bad = !k || (k->flags & GLCI_CONF_NO_FILE) || seen[k - map->keys] ||
+              glci_conf_set(map, cfg, key, value, "model", err, sizeof err) != 0;
+    if (!bad)
+        seen[k - map->keys] = 1;
+    free(key);
+    free(value);
+    return bad ? -1 : 0;
+}
+
 /* Applies the text to cfg as the model reads it: 0, or the first line the
  * model refuses. */
 static size_t s_model(const glci_conf_map_t *map, void *cfg, const char *text, size_t len)
 {
     int in_section = 0;
-    size_t line = 0;
-    for (size_t off = 0; off < len;) {
+    size_t line = 0, bad_line = 0;
+    unsigned char *seen = glci_xcalloc(map->n_keys ? map->n_keys : 1, 1);
+    for (size_t off = 0; off < len && !bad_line;) {
         const char *b = text + off;
         const char *nl = memchr(b, '\n', len - off);
         const char *e = nl ? nl : text + len;
         off = (size_t)(e - text) + (nl ? 1 : 0);
         line++;
-        if (memchr(b, '\0', (size_t)(e - b)) || (size_t)(e - b) > S_LINE_MAX)
-            return line;
-        /* byte-order marks open the file, before blanks or after them */
-        for (const char *was = NULL; was != b;) {
-            was = b;
-            if (line == 1 && e - b >= 3 && memcmp(b, "\xEF\xBB\xBF", 3) == 0)
-                b += 3;
-            b = s_skip(b, e);
-        }
-        e = s_rskip(b, e);
-        if (b == e || *b == ';' || *b == '#')
-            continue;
-        if (*b == '[') {
-            const char *close = s_find(b + 1, e, "]");
-            if (close == e || *close != ']')
-                return line;
-            size_t n = (size_t)(close - b - 1);
-            if (n != strlen(map->section) || memcmp(b + 1, map->section, n) != 0)
-                return line;
-            in_section = 1;
-            continue;
-        }
-        const char *d = s_find(b, e, "=:");
-        if (d == e || *d == ';' || !in_section)
-            return line;
-        char *key = glci_xstrndup(b, (size_t)(s_rskip(b, d) - b));
-        const char *v = d + 1;
-        const char *ve = s_find(v, e, NULL);
-        v = s_skip(v, ve);
-        char *value = glci_xstrndup(v, (size_t)(s_rskip(v, ve) - v));
-        const glci_conf_key_t *k = glci_conf_find(map, key);
-        char err[512];
-        int bad = !k || (k->flags & GLCI_CONF_NO_FILE) ||
-                  glci_conf_set(map, cfg, key, value, "model", err, sizeof err) != 0;
-        free(key);
-        free(value);
-        if (bad)
-            return line;
+        if (s_model_line(map, cfg, seen, &in_section, line, b, e) != 0)
+            bad_line = line;
     }
-    return 0;
+    free(seen);
+    return bad_line;
 }
 
 static void s_same(const glci_conf_map_t *map, const void *a, const void *b)

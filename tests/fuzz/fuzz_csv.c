@@ -1,18 +1,25 @@
 /* libFuzzer target for the spool CSV reader (agent/glci_agent_csv.c): the
  * bytes are one file dropped into the spool, taken whole through a file
- * descriptor as the spool takes it (glci_agent_csv_read_fd on a memfd).
+ * descriptor as the spool takes it (glci_agent_csv_read_fd on a memfd, the
+ * spool's byte cap, the dialect chosen by the file).
  *
  * Contract checked beyond "no crash, no leak":
- *   - every error is "line N: reason" with N a line of the file, one line of
- *     printable UTF-8 (the spool writes them to NAME.errors, one per line);
+ *   - every error is "line N: reason" with N a line of the file, or "file:
+ *     reason", one line of printable UTF-8 (the spool writes them to
+ *     NAME.errors, one per line); the dialect read in is comma or excel,
+ *     with a reason;
+ *   - the same bytes fed in three pieces (split where the input says) give
+ *     the same dialect, errors and rows as the whole file;
  *   - a file with no error has at least one row, and every row keeps the
  *     rules of glci_agent_csv.h: an indicator of 1-64 bytes without blanks
  *     or control characters, a finite value, a period in int32, a time that
  *     prints as a date and reads back, a source of printable UTF-8 within
  *     its limit, and glci_obs_check's shape;
- *   - the rows written out again as CSV (every column, quoted, the values
- *     in round-trip form) read back as exactly the same rows: nothing the
- *     reader accepted depends on how the file spelled it.
+ *   - the rows written out again as CSV (comma dialect, every column
+ *     quoted, the values in round-trip form, a quote before a text the
+ *     reader would take as formula-quoted) read back as exactly the same
+ *     rows: nothing the reader accepted depends on how the file spelled it
+ *     or in which dialect.
  *
  * Run: fuzz_csv -dict=tests/fuzz/csv.dict NEWDIR tests/fuzz/corpus/csv */
 #define _GNU_SOURCE               /* memfd_create */
@@ -26,6 +33,7 @@
 #include <unistd.h>
 
 #include "glci_agent_csv.h"
+#include "glci_agent_spool.h"
 #include "glci_alloc.h"
 #include "glci_fuzz.h"
 #include "glci_obs.h"
@@ -48,19 +56,35 @@ static glci_agent_csv_t *s_read(const uint8_t *data, size_t size)
     glci_agent_csv_t *csv = NULL;
     uint64_t nread = 0;
     char err[256];
-    int rc = glci_agent_csv_read_fd(s_fd, "spool/fuzz.csv", &csv, &nread, err, sizeof err);
+    int rc = glci_agent_csv_read_fd(s_fd, "spool/fuzz.csv", GLCI_AGENT_SPOOL_FILE_MAX,
+                                    GLCI_AGENT_CSV_AUTO, &csv, &nread, err, sizeof err);
     GLCI_FUZZ_CHECK(rc == 0 && csv, "csv: reading a memfd failed: %s", err);
     GLCI_FUZZ_CHECK(nread == size, "csv: read %llu of %zu bytes", (unsigned long long)nread,
                     size);
     return csv;
 }
 
+static int s_same_row(const glci_obs_t *a, const glci_obs_t *b)
+{
+    return strcmp(a->indicator, b->indicator) == 0 && a->period == b->period &&
+           memcmp(&a->value, &b->value, sizeof a->value) == 0 &&
+           a->observed_at == b->observed_at &&
+           (a->source ? b->source && strcmp(a->source, b->source) == 0 : !b->source);
+}
+
 static void s_check_errors(const glci_agent_csv_t *csv, const uint8_t *data, size_t size)
 {
     size_t lines = glci_fuzz_lines(data, size);
-    for (size_t i = 0; i < glci_agent_csv_n_errors(csv); i++) {
+    GLCI_FUZZ_CHECK(glci_agent_csv_n_listed(csv) <= glci_agent_csv_n_errors(csv) &&
+                    glci_agent_csv_n_listed(csv) <= GLCI_AGENT_CSV_ERRORS_LISTED,
+                    "csv: %zu errors listed of %zu", glci_agent_csv_n_listed(csv),
+                    glci_agent_csv_n_errors(csv));
+    for (size_t i = 0; i < glci_agent_csv_n_listed(csv); i++) {
         const char *e = glci_agent_csv_error(csv, i);
+        GLCI_FUZZ_CHECK(e, "csv: listed error %zu missing", i);
         glci_fuzz_check_line("csv error", e, strlen(e) + 1);
+        if (strncmp(e, "file: ", 6) == 0 && e[6])
+            continue;
         size_t line = 0;
         const char *p = e + 5;
         GLCI_FUZZ_CHECK(strncmp(e, "line ", 5) == 0, "csv: error without a line: %s", e);
@@ -69,6 +93,39 @@ static void s_check_errors(const glci_agent_csv_t *csv, const uint8_t *data, siz
         GLCI_FUZZ_CHECK(line >= 1 && line <= lines && p[0] == ':' && p[1] == ' ' && p[2],
                         "csv: error names line %zu of a %zu-line file: %s", line, lines, e);
     }
+    const char *why = NULL;
+    glci_agent_csv_dialect_t d = glci_agent_csv_dialect(csv, &why);
+    GLCI_FUZZ_CHECK((d == GLCI_AGENT_CSV_COMMA || d == GLCI_AGENT_CSV_EXCEL) && why && why[0],
+                    "csv: read in dialect %d (%s)", (int)d, why ? why : "no reason");
+}
+
+/* The same bytes in three pieces, cut where the input's first bytes say:
+ * the same dialect, errors and rows as read whole. */
+static void s_check_pieces(const glci_agent_csv_t *whole, const uint8_t *data, size_t size)
+{
+    size_t a = size ? data[0] % (size + 1) : 0;
+    size_t b = size > 1 ? a + data[1] % (size - a + 1) : a;
+    glci_agent_csv_t *c = glci_agent_csv_new();
+    glci_agent_csv_feed(c, (const char *)data, a);
+    glci_agent_csv_feed(c, (const char *)data + a, b - a);
+    glci_agent_csv_feed(c, (const char *)data + b, size - b);
+    glci_agent_csv_finish(c);
+    GLCI_FUZZ_CHECK(glci_agent_csv_dialect(c, NULL) == glci_agent_csv_dialect(whole, NULL),
+                    "csv: fed in pieces at %zu and %zu, read in another dialect", a, b);
+    GLCI_FUZZ_CHECK(glci_agent_csv_n_errors(c) == glci_agent_csv_n_errors(whole),
+                    "csv: fed in pieces at %zu and %zu, %zu errors, not %zu", a, b,
+                    glci_agent_csv_n_errors(c), glci_agent_csv_n_errors(whole));
+    for (size_t i = 0; i < glci_agent_csv_n_listed(whole); i++)
+        GLCI_FUZZ_CHECK(strcmp(glci_agent_csv_error(c, i), glci_agent_csv_error(whole, i)) == 0,
+                        "csv: fed in pieces at %zu and %zu, error %zu is '%s', not '%s'", a, b,
+                        i, glci_agent_csv_error(c, i), glci_agent_csv_error(whole, i));
+    const glci_obs_t *x, *y;
+    size_t n = glci_agent_csv_rows(whole, &x);
+    GLCI_FUZZ_CHECK(glci_agent_csv_rows(c, &y) == n, "csv: fed in pieces, another row count");
+    for (size_t i = 0; i < n && glci_agent_csv_n_errors(whole) == 0; i++)
+        GLCI_FUZZ_CHECK(s_same_row(&x[i], &y[i]), "csv: fed in pieces at %zu and %zu, row %zu "
+                        "differs", a, b, i);
+    glci_agent_csv_free(&c);
 }
 
 static void s_check_row(const glci_obs_t *o, size_t i)
@@ -122,7 +179,7 @@ static void s_put(s_text_t *t, const char *s, size_t n)
     t->n += n;
 }
 
-static void s_field(s_text_t *t, const char *s, const char *sep)
+static void s_field_raw(s_text_t *t, const char *s, const char *sep)
 {
     size_t n = strlen(s);
     size_t need = csv_write(NULL, 0, s, n);
@@ -131,6 +188,24 @@ static void s_field(s_text_t *t, const char *s, const char *sep)
     s_put(t, q, need);
     s_put(t, sep, strlen(sep));
     free(q);
+}
+
+/* One text field (indicator or source), quoted; a text the reader would
+ * take as formula-quoted (a
+ * leading = + - @ tab or CR, or a quote before one) gets the quote the
+ * reader takes off there (glci_agent_csv.h), so it reads back as it is. */
+static void s_field(s_text_t *t, const char *s, const char *sep)
+{
+    static const char formula[] = "=+-@\t\r";
+    if (s[0] && (strchr(formula, s[0]) || (s[0] == '\'' && s[1] && strchr(formula, s[1])))) {
+        char *q = glci_xmalloc(strlen(s) + 2);
+        q[0] = '\'';
+        memcpy(q + 1, s, strlen(s) + 1);
+        s_field_raw(t, q, sep);
+        free(q);
+        return;
+    }
+    s_field_raw(t, s, sep);
 }
 
 static void s_write(s_text_t *t, const glci_obs_t *rows, size_t n)
@@ -144,9 +219,9 @@ static void s_write(s_text_t *t, const glci_obs_t *rows, size_t n)
         if (rows[i].observed_at)
             glci_format_iso_time(rows[i].observed_at, when, sizeof when);
         s_field(t, rows[i].indicator, ",");
-        s_field(t, period, ",");
-        s_field(t, value, ",");
-        s_field(t, when, ",");
+        s_field_raw(t, period, ",");
+        s_field_raw(t, value, ",");
+        s_field_raw(t, when, ",");
         s_field(t, rows[i].source ? rows[i].source : "", "\r\n");
     }
 }
@@ -163,13 +238,8 @@ static void s_roundtrip(const glci_obs_t *rows, size_t n)
     GLCI_FUZZ_CHECK(glci_agent_csv_rows(again, &back) == n,
                     "csv: rows written out again read back as another number of rows");
     for (size_t i = 0; i < n; i++) {
-        const glci_obs_t *a = &rows[i], *b = &back[i];
-        GLCI_FUZZ_CHECK(strcmp(a->indicator, b->indicator) == 0 && a->period == b->period &&
-                        memcmp(&a->value, &b->value, sizeof a->value) == 0 &&
-                        a->observed_at == b->observed_at &&
-                        (a->source ? b->source && strcmp(a->source, b->source) == 0
-                                   : !b->source),
-                        "csv: row %zu reads back differently", i);
+        GLCI_FUZZ_CHECK(s_same_row(&rows[i], &back[i]), "csv: row %zu reads back differently",
+                        i);
     }
     glci_agent_csv_free(&again);
     free(t.p);
@@ -179,6 +249,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     glci_agent_csv_t *csv = s_read(data, size);
     s_check_errors(csv, data, size);
+    s_check_pieces(csv, data, size);
     const glci_obs_t *rows;
     size_t n = glci_agent_csv_rows(csv, &rows);
     if (glci_agent_csv_n_errors(csv) == 0) {

@@ -23,9 +23,11 @@ wrote, against the real glci's JSON output. Run with Debian's /usr/bin/python3
       The entry sheet has the agent's columns, one row per indicator, a
       decimal validation of each value with the indicator's range; the guide
       sheet names each indicator and its last value.
-  report_check.py xlsx-to-csv FILE OUT
+  report_check.py xlsx-to-csv FILE OUT [--excel]
       Saves the entry sheet as CSV the way a spreadsheet does, after filling
       each empty value with the middle of its valid range (from the guide).
+      --excel: as a spreadsheet in a decimal-comma locale saves "CSV UTF-8":
+      a byte-order mark, ';' between fields, ',' as the decimal mark.
 
 Exit status 0 when everything holds; otherwise each problem on stderr, then 1.
 A missing tool (chromium, pdfinfo, pdftoppm, pdftotext, openpyxl) is a
@@ -905,14 +907,19 @@ def cmd_xlsx_to_csv(args):
     wb = load_workbook(args.file)
     guide = {r[0]: r for r in list(wb["guide"].iter_rows(values_only=True))[1:]}
     rows = list(wb["entry"].iter_rows(values_only=True))
-    with open(args.out, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)  # what "Save as CSV" gives: comma, CRLF, quotes when needed
+    encoding = "utf-8-sig" if args.excel else "utf-8"
+    with open(args.out, "w", newline="", encoding=encoding) as f:
+        # what "Save as CSV" gives: comma (or ';'), CRLF, quotes when needed
+        w = csv.writer(f, delimiter=";" if args.excel else ",")
         w.writerow(rows[0])
         for ind, period, value, source in rows[1:]:
             if value is None:
                 lo, hi = guide[ind][6], guide[ind][7]
                 value = lo + (hi - lo) / 2
-            w.writerow([ind, period, repr(float(value)), source or ""])
+            text = repr(float(value))
+            if args.excel:
+                text = text.replace(".", ",")
+            w.writerow([ind, period, text, source or ""])
     print(f"xlsx-to-csv: {args.out}: {len(rows) - 1} rows")
 
 
@@ -925,6 +932,7 @@ def main():
             p.add_argument("file")
         if name == "xlsx-to-csv":
             p.add_argument("out")
+            p.add_argument("--excel", action="store_true")
             continue
         p.add_argument("--glci", required=True)
         p.add_argument("--store", required=True)

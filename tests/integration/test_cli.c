@@ -1072,7 +1072,11 @@ static void test_city_keys(void **state)
     cli_out_release(&o);
     assert_int_equal(cli_run(&o, "--store", store, "--format", "csv", "city", "key-remove",
                              "cork-ie", "--public-key", pub3.z85, NULL), 0);
-    snprintf(line, sizeof line, "id,public_key,keys\r\ncork-ie,%s,2\r\n", pub3.z85);
+    /* a key that starts like a formula is quoted and led by ' (docs/CLI.md) */
+    if (strchr("=+-@", pub3.z85[0]))
+        snprintf(line, sizeof line, "id,public_key,keys\r\ncork-ie,\"'%s\",2\r\n", pub3.z85);
+    else
+        snprintf(line, sizeof line, "id,public_key,keys\r\ncork-ie,%s,2\r\n", pub3.z85);
     assert_string_equal(o.out, line);
     cli_out_release(&o);
 

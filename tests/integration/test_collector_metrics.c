@@ -161,6 +161,31 @@ static void test_prometheus_reads_what_was_sent(void **state)
         assert_int_equal(glci_ts_prom_wait_value(s_prom, expect_one[i], 1, S_WAIT_MS), 0);
 }
 
+/* The round gauges describe the round `glci missing` reports on: with the
+ * shipped framework (every year, due 03-31) the previous UTC year, opened
+ * on 1 January of this one, due at the end of 31 March. Computed here from
+ * the calendar, not from the index library the collector uses. */
+static void test_round_gauges_follow_the_calendar(void **state)
+{
+    (void)state;
+    time_t now = time(NULL);
+    struct tm tm;
+    assert_non_null(gmtime_r(&now, &tm));
+    struct tm jan1 = {.tm_year = tm.tm_year, .tm_mon = 0, .tm_mday = 1};
+    struct tm apr1 = {.tm_year = tm.tm_year, .tm_mon = 3, .tm_mday = 1};
+    double want_period = tm.tm_year + 1900 - 1, want_opened = (double)timegm(&jan1),
+           want_due = (double)timegm(&apr1);
+    double period, opened, due;
+    assert_int_equal(glci_ts_scrape_value(s_port, "glci_collector_round_period", &period), 0);
+    assert_int_equal(glci_ts_scrape_value(s_port, "glci_collector_round_opened_timestamp_seconds",
+                                          &opened), 0);
+    assert_int_equal(glci_ts_scrape_value(s_port, "glci_collector_round_due_timestamp_seconds",
+                                          &due), 0);
+    assert_true(period == want_period);
+    assert_true(opened == want_opened);
+    assert_true(due == want_due);
+}
+
 static void test_rejects_counted_by_reason(void **state)
 {
     glci_sys_push_one(s_sys, 0, "adult_learning_rate", 2024, "1000");   /* over its max */
@@ -475,6 +500,7 @@ int main(void)
 {
     const struct CMUnitTest live[] = {
         cmocka_unit_test(test_prometheus_reads_what_was_sent),
+        cmocka_unit_test(test_round_gauges_follow_the_calendar),
         cmocka_unit_test(test_rejects_counted_by_reason),
         cmocka_unit_test(test_handshakes_by_result),
         cmocka_unit_test(test_promtool_accepts_scrape_and_textfile),

@@ -28,6 +28,7 @@
 
 static const char *const s_collector_keys[] = {
     "store", "listen", "insecure", "log_level", "key_file", "batch_max", "group_max",
+    "group_bytes", "group_obs", "rejects_keep",
     "max_message", "sndhwm", "rcvhwm", "heartbeat_ivl", "heartbeat_timeout",
     "handshake_ivl", "map_max", "enrol_listen", "previous_listen", "previous_key_file",
     "enrol_tries_per_addr", "enrol_tries_total", "enrol_window", "refused_max", "key_flush",
@@ -317,6 +318,9 @@ static void test_collector_example_values_are_defaults(void **state)
     assert_int_equal(u.log_level, d.log_level);
     assert_int_equal(u.batch_max, d.batch_max);
     assert_int_equal(u.group_max, d.group_max);
+    assert_int_equal(u.group_bytes, d.group_bytes);
+    assert_int_equal(u.group_obs, d.group_obs);
+    assert_int_equal(u.rejects_keep, d.rejects_keep);
     assert_int_equal(u.max_message, d.max_message);
     assert_int_equal(u.sndhwm, d.sndhwm);
     assert_int_equal(u.rcvhwm, d.rcvhwm);

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "glci_testsupport.h"
+#include "glci_text.h"
 #include "test_cli_support.h"
 
 #define S_PYTHON "/usr/bin/python3"
@@ -322,8 +323,13 @@ static void test_report_errors(void **state)
                                                             site, "--city", "cork-ie", NULL});
     s_expect(2, "--format does not apply", (const char *[]){"--store", s, "--format", "json",
                                                              "report", "--out", site, NULL});
-    s_expect(2, "unknown option '--edition'", (const char *[]){"--store", s, "report", "--out",
-                                                                site, "--edition", "e1", NULL});
+    s_expect(1, "no edition 'e1'", (const char *[]){"--store", s, "report", "--out", site,
+                                                     "--edition", "e1", NULL});
+    s_expect(2, "either --as-of or --edition", (const char *[]){"--store", s, "report", "--out",
+                                                                 site, "--edition", "e1",
+                                                                 "--as-of", "now", NULL});
+    s_expect(2, "invalid time 'soon'", (const char *[]){"--store", s, "report", "--out", site,
+                                                         "--as-of", "soon", NULL});
     s_expect(2, "invalid period 'x'", (const char *[]){"--store", s, "report", "--out", site,
                                                         "--period", "x", NULL});
     s_expect(2, "empty", (const char *[]){"--store", s, "report", "--out=", NULL});
@@ -355,6 +361,83 @@ static void test_report_errors(void **state)
 }
 
 /* ---- export ------------------------------------------------------------ */
+
+/* The exact index of city in `glci show` as JSON with extra arguments
+ * (an edition, or none), formatted as the report's data-value carries it. */
+static void s_show_index(const char *store, const char *city, const char *edition,
+                         char *buf, size_t len)
+{
+    cli_out_t o;
+    if (edition)
+        assert_int_equal(cli_run(&o, "--store", store, "--format", "json", "show", city,
+                                 "--edition", edition, NULL), 0);
+    else
+        assert_int_equal(cli_run(&o, "--store", store, "--format", "json", "show", city,
+                                 NULL), 0);
+    json_t *j = cli_json(&o);
+    glci_format_double(cli_json_num(j, "index"), buf, len);
+    json_decref(j);
+    cli_out_release(&o);
+}
+
+/* A published edition stays what it was in the report after a correction:
+ * --edition shows the frozen table and names it on every page, the live
+ * report the corrected one. */
+static void test_report_edition(void **state)
+{
+    fixture_t *f = *state;
+    char store[300], site_e[300], site_l[300], pdf[300], want[400], ed[40], live[40];
+    snprintf(store, sizeof store, "%s/edition-store", f->dir);
+    snprintf(site_e, sizeof site_e, "%s/site-edition", f->dir);
+    snprintf(site_l, sizeof site_l, "%s/site-live", f->dir);
+    snprintf(pdf, sizeof pdf, "%s/edition.pdf", f->dir);
+    s_fill(store, 1);
+    cli_out_t o;
+    assert_int_equal(cli_run(&o, "--store", store, "edition", "publish", "e2025", "--period",
+                             "2025", NULL), 0);
+    cli_out_release(&o);
+    s_show_index(store, "cork-ie", "e2025", ed, sizeof ed);
+    assert_int_equal(cli_run(&o, "--store", store, "correct", "cork-ie", "adult_learning_rate",
+                             "2025", "0", "--reason", "typed in the wrong column", NULL), 0);
+    cli_out_release(&o);
+    s_show_index(store, "cork-ie", NULL, live, sizeof live);
+    assert_string_not_equal(ed, live);
+
+    assert_int_equal(cli_run(&o, "--store", store, "report", "--out", site_e, "--edition",
+                             "e2025", NULL), 0);
+    assert_non_null(strstr(o.out, "edition e2025"));
+    assert_non_null(strstr(o.out, "report 2025: 12 city pages"));
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", store, "report", "--out", site_l, NULL), 0);
+    cli_out_release(&o);
+    const char *pages[] = {"index.html", "city-cork-ie.html", "city-amman-jo.html"};
+    for (size_t i = 0; i < sizeof pages / sizeof *pages; i++) {
+        char *e = s_file(site_e, pages[i]), *l = s_file(site_l, pages[i]);
+        assert_non_null(e);
+        assert_non_null(l);
+        assert_non_null(strstr(e, "edition e2025 of period 2025, as published"));
+        assert_null(strstr(l, "edition e2025"));
+        free(e);
+        free(l);
+    }
+    char *e = s_file(site_e, "city-cork-ie.html"), *l = s_file(site_l, "city-cork-ie.html");
+    snprintf(want, sizeof want, "data-value=\"%s\"", ed);
+    assert_non_null(strstr(e, want));
+    assert_null(strstr(l, want));
+    snprintf(want, sizeof want, "data-value=\"%s\"", live);
+    assert_non_null(strstr(l, want));
+    assert_null(strstr(e, want));
+    free(e);
+    free(l);
+
+    s_expect(1, "edition e2025 is of period 2025, not 2024",
+             (const char *[]){"--store", store, "report", "--out", site_e, "--edition", "e2025",
+                              "--period", "2024", NULL});
+    assert_int_equal(cli_run(&o, "--store", store, "report", "--city", "cork-ie", "--pdf", pdf,
+                             "--edition", "e2025", NULL), 0);
+    cli_out_release(&o);
+    assert_true(s_exists(f->dir, "edition.pdf"));
+}
 
 static void test_export_xlsx(void **state)
 {
@@ -473,6 +556,7 @@ int main(void)
         cmocka_unit_test(test_report_pdf),
         cmocka_unit_test(test_report_not_synthetic),
         cmocka_unit_test(test_report_errors),
+        cmocka_unit_test(test_report_edition),
         cmocka_unit_test(test_export_xlsx),
         cmocka_unit_test(test_export_xlsx_errors),
         cmocka_unit_test(test_template),

@@ -6,7 +6,10 @@
  * city has complete goes through untouched; the xlsx template's entry
  * sheet saved as CSV the way a spreadsheet saves it (by
  * report_check.py xlsx-to-csv, with /usr/bin/python3 and openpyxl) goes
- * through too. */
+ * through too, also as a spreadsheet in a decimal-comma locale saves it
+ * (';' between fields, decimal commas), which done/NAME.log says it
+ * assumed; the rows of a file the collector rejects are listed beside it
+ * in done/NAME.rejects. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -203,6 +206,60 @@ static void test_template_csv_through_the_agent(void **state)
     for (uint32_t i = 0; i < fw->n_ind; i++)
         want[i] = fw->ind[i].min + (fw->ind[i].max - fw->ind[i].min) / 2;
     s_assert_round(s, fw, "2023", want);
+
+    /* the same sheet saved by a decimal-comma spreadsheet */
+    free(s_template(s, "xlsx", "2022", "round-2022.xlsx"));
+    snprintf(xlsx, sizeof xlsx, "%s/round-2022.xlsx", s->dir);
+    snprintf(out_csv, sizeof out_csv, "%s/round-2022.csv", s->dir);
+    const char *argv2[] = {S_PYTHON, check, "xlsx-to-csv", xlsx, out_csv, "--excel", NULL};
+    err = NULL;
+    rc = glci_ts_run(argv2, NULL, 600000, NULL, &err);
+    if (rc != 0)
+        fail_msg("xlsx-to-csv --excel failed (%d): %s", rc, err ? err : "");
+    free(err);
+    csv = glci_ts_read_file(out_csv);
+    assert_non_null(csv);
+    assert_non_null(strstr(csv, "indicator;period;value;source\r\n"));
+    assert_non_null(strchr(csv, ','));
+    glci_sys_spool_text(s, 0, "round-2022.csv", csv);
+    free(csv);
+    s_assert_done(s, "round-2022.csv");
+    stored += fw->n_ind;
+    glci_sys_wait_stored(s, stored, GLCI_SYS_DRAIN_MS);
+    s_assert_round(s, fw, "2022", want);
+    char log[800];
+    snprintf(log, sizeof log, "%s/done/round-2022.csv.log", s->agents[0].spool);
+    char *text = glci_ts_read_file(log);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "read as excel (';' between fields, ',' decimal mark), chosen "
+                                 "by its header"));
+    assert_non_null(strstr(text, "44 rows queued as batch"));
+    free(text);
+
+    /* a partly rejected file: the rejected row is listed beside it in
+     * done/NAME.rejects (and in rejected.csv), the rest is stored */
+    char partial[512], max_plus[64];
+    glci_format_double(fw->ind[0].max + 1, max_plus, sizeof max_plus);
+    for (char *p = max_plus; *p; p++)
+        if (*p == '.')
+            *p = ',';
+    snprintf(partial, sizeof partial, "indicator;period;value\r\n%s;2021;%s\r\n%s;2021;1\r\n",
+             fw->ind[0].id, max_plus, fw->ind[1].id);
+    glci_sys_spool_text(s, 0, "partial.csv", partial);
+    s_assert_done(s, "partial.csv");
+    char rejects[800];
+    snprintf(rejects, sizeof rejects, "%s/done/partial.csv.rejects", s->agents[0].spool);
+    char *listed = NULL;
+    for (int waited = 0; !(listed = glci_ts_read_file(rejects)); waited += 50) {
+        if (waited > GLCI_SYS_DRAIN_MS)
+            fail_msg("%s did not appear", rejects);
+        glci_sys_sleep_ms(50);
+    }
+    assert_non_null(strstr(listed, "indicator,period,value,observed_at,source,reason,"
+                                   "rejected_at\n"));
+    assert_non_null(strstr(listed, fw->ind[0].id));
+    assert_null(strstr(listed, fw->ind[1].id));
+    free(listed);
 
     free(want);
     glci_sys_stop_agent(s, 0);

@@ -106,4 +106,9 @@ char *glci_ts_read_file(const char *path);
 /* Writes text to path (created or truncated). Returns 0, or -1. */
 int glci_ts_write_file(const char *path, const char *text);
 
+/* Writes a large CSV to path: the header line, then n lines of row, each
+ * '#' in it replaced by the line's number from 0 ("x\n", "x,#,bad\n").
+ * Returns 0, or -1. */
+int glci_ts_write_rows(const char *path, const char *header, const char *row, int n);
+
 #endif

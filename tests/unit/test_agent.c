@@ -119,6 +119,77 @@ static void s_bad_row(const char *row, const char *want)
     s_bad(text, (size_t)n, 2, want);
 }
 
+/* Excel-style files (semicolon, decimal comma): chosen by the header or a
+ * sep= line, or forced by the setting; a decimal point is refused in them. */
+static void test_csv_excel_dialect(void **state)
+{
+    const char *why;
+    const glci_obs_t *rows;
+    const char *text = "\xef\xbb\xbfindicator;period;value;source\r\n"
+                       "adult_learning_rate;2025;12,5;\"office; 2025\"\r\n"
+                       "x;2024;-3;\r\n";
+    glci_agent_csv_t *c = glci_agent_csv_parse(text, strlen(text));
+    assert_int_equal(glci_agent_csv_n_errors(c), 0);
+    assert_int_equal(glci_agent_csv_dialect(c, &why), GLCI_AGENT_CSV_EXCEL);
+    assert_string_equal(why, "its header");
+    assert_int_equal(glci_agent_csv_rows(c, &rows), 2);
+    assert_true(rows[0].value == 12.5);
+    assert_string_equal(rows[0].source, "office; 2025");
+    assert_true(rows[1].value == -3.0);
+    glci_agent_csv_free(&c);
+
+    /* a sep= line says so, and is not the header; lines count from it */
+    text = "sep=;\nindicator;period;value\na;2025;1,5\nb;2025;1.234\n";
+    c = glci_agent_csv_parse(text, strlen(text));
+    assert_int_equal(glci_agent_csv_dialect(c, &why), GLCI_AGENT_CSV_EXCEL);
+    assert_string_equal(why, "its sep= line");
+    assert_int_equal(glci_agent_csv_n_errors(c), 1);
+    assert_non_null(strstr(glci_agent_csv_error(c, 0), "line 4: value '1.234' is not a number "
+                                                       "with a decimal comma"));
+    glci_agent_csv_free(&c);
+    text = "\"sep=,\"\r\nindicator,period,value\na,2025,1.5\n";
+    c = glci_agent_csv_parse(text, strlen(text));
+    assert_int_equal(glci_agent_csv_n_errors(c), 0);
+    assert_int_equal(glci_agent_csv_dialect(c, &why), GLCI_AGENT_CSV_COMMA);
+    assert_string_equal(why, "its sep= line");
+    glci_agent_csv_free(&c);
+
+    /* a comma file stays RFC 4180: a decimal comma is two fields */
+    text = "indicator,period,value\na,2025,1,5\n";
+    c = glci_agent_csv_parse(text, strlen(text));
+    assert_int_equal(glci_agent_csv_dialect(c, &why), GLCI_AGENT_CSV_COMMA);
+    assert_string_equal(why, "its header");
+    assert_int_equal(glci_agent_csv_n_errors(c), 1);
+    assert_non_null(strstr(glci_agent_csv_error(c, 0), "4 fields, the header has 3"));
+    glci_agent_csv_free(&c);
+    text = "indicator;period;value\na;2025;1,5,5\n";
+    c = glci_agent_csv_parse(text, strlen(text));
+    assert_int_equal(glci_agent_csv_n_errors(c), 1);
+    assert_non_null(strstr(glci_agent_csv_error(c, 0), "not a number with a decimal comma"));
+    glci_agent_csv_free(&c);
+
+    /* the setting wins over the file, and the error says why */
+    text = "indicator;period;value\na;2025;1,5\n";
+    c = glci_agent_csv_parse_as(text, strlen(text), GLCI_AGENT_CSV_COMMA);
+    assert_int_equal(glci_agent_csv_dialect(c, &why), GLCI_AGENT_CSV_COMMA);
+    assert_true(glci_agent_csv_n_errors(c) >= 1);
+    assert_non_null(strstr(glci_agent_csv_error(c, 0), "unknown column 'indicator;period;"
+                                                       "value'"));
+    assert_non_null(strstr(glci_agent_csv_error(c, 0), "the csv_dialect setting"));
+    glci_agent_csv_free(&c);
+    text = "indicator,period,value\na,2025,1\n";
+    c = glci_agent_csv_parse_as(text, strlen(text), GLCI_AGENT_CSV_EXCEL);
+    assert_int_equal(glci_agent_csv_dialect(c, NULL), GLCI_AGENT_CSV_EXCEL);
+    assert_true(glci_agent_csv_n_errors(c) >= 1);
+    assert_non_null(strstr(glci_agent_csv_error(c, 0), "read as excel"));
+    glci_agent_csv_free(&c);
+
+    glci_agent_csv_dialect_t d;
+    assert_int_equal(glci_agent_csv_dialect_parse("excel", &d), 0);
+    assert_int_equal(d, GLCI_AGENT_CSV_EXCEL);
+    assert_int_equal(glci_agent_csv_dialect_parse("Excel", &d), -1);
+}
+
 static void test_csv_good_any_order_and_optional(void **state)
 {
     const char *text =
@@ -153,7 +224,7 @@ static void test_csv_every_malformed_row(void **state)
     s_bad_row("a,2020,NaN\n", "not finite");
     s_bad_row("a,2020,inf\n", "not finite");
     s_bad_row("a,2020,-Infinity\n", "not finite");
-    s_bad_row("a,2020,1e999\n", "is not a number");
+    s_bad_row("a,2020,1e999\n", "is too large for a number");
     s_bad_row("a,2020,\n", "value is missing");
     s_bad_row(",2020,1\n", "indicator is missing");
     s_bad_row("a,,1\n", "period is missing");
@@ -362,6 +433,7 @@ static void test_csv_bom_before_quoted_header(void **state)
 
 typedef struct {
     char spool[320], outbox[320];
+    glci_agent_spool_t *sp;
     glci_outbox_t *ob;
 } s_spool_t;
 
@@ -370,7 +442,7 @@ static void s_spool_init(s_spool_t *s, uint64_t limit)
     char err[512];
     snprintf(s->spool, sizeof s->spool, "%s/spool", s_dir);
     snprintf(s->outbox, sizeof s->outbox, "%s/outbox", s_dir);
-    assert_int_equal(glci_agent_spool_prepare(s->spool, err, sizeof err), 0);
+    assert_int_equal(glci_agent_spool_open(s->spool, NULL, &s->sp, err, sizeof err), 0);
     glci_outbox_opts_t o = {.limit = limit};
     assert_int_equal(glci_outbox_open(s->outbox, &o, &s->ob, err, sizeof err), 0);
 }
@@ -401,13 +473,47 @@ static void s_spool_file(s_spool_t *s, const char *name, const char *text)
     s_age(path, 10);
 }
 
+/* An Excel-style file goes through the spool; done/NAME.log says how it
+ * was read and what was queued. */
+static void test_spool_excel_file_logged(void **state)
+{
+    s_spool_t s;
+    s_spool_init(&s, 0);
+    s_spool_file(&s, "x.csv", "indicator;period;value\r\nx;2020;1,5\r\ny;2021;2\r\n");
+    glci_agent_spool_stats_t st = {0};
+    assert_int_equal(glci_agent_spool_scan(s.sp, s.ob, 10, GLCI_AGENT_CSV_AUTO, &st), 0);
+    assert_int_equal(st.files_done, 1);
+    assert_int_equal(s_queued(&s), 2);
+    char path[512];
+    snprintf(path, sizeof path, "%s/done/x.csv.log", s.spool);
+    char *log = s_read(path);
+    assert_non_null(log);
+    assert_non_null(strstr(log, "x.csv: taken "));
+    assert_non_null(strstr(log, "read as excel (';' between fields, ',' decimal mark), chosen "
+                                "by its header"));
+    assert_non_null(strstr(log, "2 rows queued as batch 1"));
+    free(log);
+
+    /* forced by the setting: the same file is failed, with the reason */
+    s_spool_file(&s, "y.csv", "indicator;period;value\nx;2020;1,5\n");
+    assert_int_equal(glci_agent_spool_scan(s.sp, s.ob, 10, GLCI_AGENT_CSV_COMMA, &st), 0);
+    assert_int_equal(st.files_failed, 1);
+    snprintf(path, sizeof path, "%s/failed/y.csv.errors", s.spool);
+    char *errs = s_read(path);
+    assert_non_null(errs);
+    assert_non_null(strstr(errs, "the csv_dialect setting"));
+    free(errs);
+    glci_outbox_close(&s.ob);
+    glci_agent_spool_close(&s.sp);
+}
+
 static void test_spool_good_file_to_done(void **state)
 {
     s_spool_t s;
     s_spool_init(&s, 0);
     s_spool_file(&s, "a.csv", "indicator,period,value\nx,2020,1\ny,2021,2\nz,2022,3\n");
     glci_agent_spool_stats_t st = {0};
-    assert_int_equal(glci_agent_spool_scan(s.ob, s.spool, 2, &st), 0);
+    assert_int_equal(glci_agent_spool_scan(s.sp, s.ob, 2, GLCI_AGENT_CSV_AUTO, &st), 0);
     assert_int_equal(st.files_done, 1);
     assert_int_equal(st.rows_queued, 3);
     assert_int_equal(s_queued(&s), 3);
@@ -422,11 +528,12 @@ static void test_spool_good_file_to_done(void **state)
 
     /* the same name again lands beside the first in done/ */
     s_spool_file(&s, "a.csv", "indicator,period,value\nx,2020,5\n");
-    assert_int_equal(glci_agent_spool_scan(s.ob, s.spool, 2, &st), 0);
+    assert_int_equal(glci_agent_spool_scan(s.sp, s.ob, 2, GLCI_AGENT_CSV_AUTO, &st), 0);
     snprintf(path, sizeof path, "%s/done/a.csv.1", s.spool);
     assert_true(s_exists(path));
     assert_int_equal(s_queued(&s), 4);
     glci_outbox_close(&s.ob);
+    glci_agent_spool_close(&s.sp);
 }
 
 static void test_spool_bad_file_to_failed_with_errors(void **state)
@@ -435,7 +542,7 @@ static void test_spool_bad_file_to_failed_with_errors(void **state)
     s_spool_init(&s, 0);
     s_spool_file(&s, "b.csv", "indicator,period,value\nx,2020,1\nx,2021,NaN\nx,20x,2\n");
     glci_agent_spool_stats_t st = {0};
-    assert_int_equal(glci_agent_spool_scan(s.ob, s.spool, 100, &st), 0);
+    assert_int_equal(glci_agent_spool_scan(s.sp, s.ob, 100, GLCI_AGENT_CSV_AUTO, &st), 0);
     assert_int_equal(st.files_failed, 1);
     assert_int_equal(s_queued(&s), 0);      /* nothing from it */
     char path[512];
@@ -448,6 +555,7 @@ static void test_spool_bad_file_to_failed_with_errors(void **state)
                               "line 4: period '20x' is not an integer year\n");
     free(errs);
     glci_outbox_close(&s.ob);
+    glci_agent_spool_close(&s.sp);
 }
 
 static void test_spool_half_written_not_taken(void **state)
@@ -463,7 +571,7 @@ static void test_spool_half_written_not_taken(void **state)
     assert_false(glci_agent_spool_name_ok(".csv"));
     assert_true(glci_agent_spool_name_ok("c.csv"));
     glci_agent_spool_stats_t st = {0};
-    assert_int_equal(glci_agent_spool_scan(s.ob, s.spool, 100, &st), 0);
+    assert_int_equal(glci_agent_spool_scan(s.sp, s.ob, 100, GLCI_AGENT_CSV_AUTO, &st), 0);
     assert_int_equal(st.files_done + st.files_failed, 0);
     assert_int_equal(s_queued(&s), 0);
     char path[512], to[512];
@@ -473,16 +581,17 @@ static void test_spool_half_written_not_taken(void **state)
     /* renamed when complete: taken */
     snprintf(to, sizeof to, "%s/c.csv", s.spool);
     assert_int_equal(rename(path, to), 0);
-    assert_int_equal(glci_agent_spool_scan(s.ob, s.spool, 100, &st), 0);
+    assert_int_equal(glci_agent_spool_scan(s.sp, s.ob, 100, GLCI_AGENT_CSV_AUTO, &st), 0);
     assert_int_equal(st.files_done, 1);
     assert_int_equal(s_queued(&s), 1);
 
     /* written in place and cut mid-row: the whole file fails, nothing queued */
     s_spool_file(&s, "d.csv", "indicator,period,value\nx,2020,1\nx,20");
-    assert_int_equal(glci_agent_spool_scan(s.ob, s.spool, 100, &st), 0);
+    assert_int_equal(glci_agent_spool_scan(s.sp, s.ob, 100, GLCI_AGENT_CSV_AUTO, &st), 0);
     assert_int_equal(st.files_failed, 1);
     assert_int_equal(s_queued(&s), 1);
     glci_outbox_close(&s.ob);
+    glci_agent_spool_close(&s.sp);
 }
 
 /* A file written in place and still open for writing is not taken, even
@@ -501,8 +610,9 @@ static void test_spool_open_writer_not_taken(void **state)
     s_age(path, 10);                 /* the mtime rule alone would take it */
     glci_agent_spool_stats_t st = {0};
     char err[512];
-    assert_int_equal(glci_agent_spool_scan(s.ob, s.spool, 100, &st), 0);
-    assert_int_equal(glci_agent_spool_take(s.ob, s.spool, "w.csv", 100, &st, err, sizeof err),
+    assert_int_equal(glci_agent_spool_scan(s.sp, s.ob, 100, GLCI_AGENT_CSV_AUTO, &st), 0);
+    assert_int_equal(glci_agent_spool_take(s.sp, s.ob, "w.csv", 100, GLCI_AGENT_CSV_AUTO,
+                                           &st, err, sizeof err),
                      0);
     assert_int_equal(st.files_done + st.files_failed + st.files_waiting, 0);
     assert_int_equal(st.files_busy, 2);
@@ -514,11 +624,12 @@ static void test_spool_open_writer_not_taken(void **state)
     assert_int_equal(write(fd, rest, strlen(rest)), (ssize_t)strlen(rest));
     assert_int_equal(close(fd), 0);
     memset(&st, 0, sizeof st);
-    assert_int_equal(glci_agent_spool_scan(s.ob, s.spool, 100, &st), 0);
+    assert_int_equal(glci_agent_spool_scan(s.sp, s.ob, 100, GLCI_AGENT_CSV_AUTO, &st), 0);
     assert_int_equal(st.files_busy, 1);
     assert_int_equal(s_queued(&s), 0);
     /* its IN_CLOSE_WRITE event takes it, whole */
-    assert_int_equal(glci_agent_spool_take(s.ob, s.spool, "w.csv", 100, &st, err, sizeof err),
+    assert_int_equal(glci_agent_spool_take(s.sp, s.ob, "w.csv", 100, GLCI_AGENT_CSV_AUTO,
+                                           &st, err, sizeof err),
                      0);
     assert_int_equal(st.files_done, 1);
     assert_int_equal(st.rows_queued, 3);
@@ -530,10 +641,11 @@ static void test_spool_open_writer_not_taken(void **state)
     /* a settled file nobody has open: the rescan takes it */
     s_spool_file(&s, "v.csv", "indicator,period,value\nv,2020,1\n");
     memset(&st, 0, sizeof st);
-    assert_int_equal(glci_agent_spool_scan(s.ob, s.spool, 100, &st), 0);
+    assert_int_equal(glci_agent_spool_scan(s.sp, s.ob, 100, GLCI_AGENT_CSV_AUTO, &st), 0);
     assert_int_equal(st.files_done, 1);
     assert_int_equal(s_queued(&s), 4);
     glci_outbox_close(&s.ob);
+    glci_agent_spool_close(&s.sp);
 }
 
 static void test_spool_file_taken_once_across_crash(void **state)
@@ -543,7 +655,8 @@ static void test_spool_file_taken_once_across_crash(void **state)
     s_spool_file(&s, "e.csv", "indicator,period,value\nx,2020,1\nx,2021,2\n");
     glci_agent_spool_stats_t st = {0};
     char err[512];
-    assert_int_equal(glci_agent_spool_take(s.ob, s.spool, "e.csv", 100, &st, err, sizeof err), 0);
+    assert_int_equal(glci_agent_spool_take(s.sp, s.ob, "e.csv", 100, GLCI_AGENT_CSV_AUTO,
+                                           &st, err, sizeof err), 0);
     assert_int_equal(s_queued(&s), 2);
     /* As if the agent died after the commit and before the move: the same
      * file (same inode, size, time) back in the spool. */
@@ -551,11 +664,13 @@ static void test_spool_file_taken_once_across_crash(void **state)
     snprintf(from, sizeof from, "%s/done/e.csv", s.spool);
     snprintf(to, sizeof to, "%s/e.csv", s.spool);
     assert_int_equal(rename(from, to), 0);
-    assert_int_equal(glci_agent_spool_take(s.ob, s.spool, "e.csv", 100, &st, err, sizeof err), 0);
+    assert_int_equal(glci_agent_spool_take(s.sp, s.ob, "e.csv", 100, GLCI_AGENT_CSV_AUTO,
+                                           &st, err, sizeof err), 0);
     assert_int_equal(s_queued(&s), 2);      /* not queued twice */
     assert_true(s_exists(from));
     assert_int_equal(st.files_done, 2);
     glci_outbox_close(&s.ob);
+    glci_agent_spool_close(&s.sp);
 }
 
 /* A file that fits the limit but not what is left waits in the spool. */
@@ -580,7 +695,7 @@ static void test_spool_outbox_limit_keeps_file_waiting(void **state)
     assert_true(before > 0);
     s_spool_file(&s, "small.csv", "indicator,period,value\nx,2020,1\ny,2020,2\n");
     glci_agent_spool_stats_t st = {0};
-    assert_int_equal(glci_agent_spool_scan(s.ob, s.spool, 1000, &st), GLCI_AGENT_EFULL);
+    assert_int_equal(glci_agent_spool_scan(s.sp, s.ob, 1000, GLCI_AGENT_CSV_AUTO, &st), GLCI_AGENT_EFULL);
     assert_int_equal(st.files_waiting, 1);
     assert_int_equal(st.files_failed, 0);
     assert_int_equal(s_queued(&s), before);
@@ -588,6 +703,7 @@ static void test_spool_outbox_limit_keeps_file_waiting(void **state)
     snprintf(path, sizeof path, "%s/small.csv", s.spool);
     assert_true(s_exists(path));            /* it waits; nothing is dropped */
     glci_outbox_close(&s.ob);
+    glci_agent_spool_close(&s.sp);
 }
 
 /* A file that can never fit (larger than the outbox limit, or than the
@@ -603,7 +719,7 @@ static void test_spool_too_large_file_failed(void **state)
     s_spool_file(&s, "big.csv", big);
     free(big);
     glci_agent_spool_stats_t st = {0};
-    assert_int_equal(glci_agent_spool_scan(s.ob, s.spool, 1000, &st), 0);
+    assert_int_equal(glci_agent_spool_scan(s.sp, s.ob, 1000, GLCI_AGENT_CSV_AUTO, &st), 0);
     assert_int_equal(st.files_failed, 1);
     assert_int_equal(st.files_waiting, 0);
     assert_int_equal(s_queued(&s), 0);
@@ -630,7 +746,7 @@ static void test_spool_too_large_file_failed(void **state)
     assert_int_equal(truncate(path, 300LL * 1024 * 1024), 0);
     s_age(path, 10);
     memset(&st, 0, sizeof st);
-    assert_int_equal(glci_agent_spool_scan(s.ob, s.spool, 1000, &st), 0);
+    assert_int_equal(glci_agent_spool_scan(s.sp, s.ob, 1000, GLCI_AGENT_CSV_AUTO, &st), 0);
     assert_int_equal(st.files_failed, 1);
     snprintf(path, sizeof path, "%s/failed/huge.csv.errors", s.spool);
     errs = s_read(path);
@@ -639,6 +755,7 @@ static void test_spool_too_large_file_failed(void **state)
         fail_msg("errors: %s", errs);
     free(errs);
     glci_outbox_close(&s.ob);
+    glci_agent_spool_close(&s.sp);
 }
 
 /* ---- config -------------------------------------------------------------- */
@@ -699,6 +816,8 @@ static void test_config_errors_name_file_and_line(void **state)
     s_conf_error("[agent]\nheartbeat_ivl = 5\n", "2: heartbeat_ivl must be");
     s_conf_error("[agent]\nrescan_interval = -1\n", "2: rescan_interval must be");
     s_conf_error("[agent]\nspool =\n", "2: spool is empty");
+    s_conf_error("[agent]\ncsv_dialect = semicolon\n", "2: csv_dialect must be auto, comma or "
+                 "excel");
     s_conf_error("city = x\n", "1: 'city' outside the [agent] section");
     s_conf_error("[agent]\ncity = x\n[collector]\nstore = y\n", "3: unknown section [collector]");
     s_conf_error("[agent]\nthis line is not ini\n", "2: not a valid INI line");
@@ -907,6 +1026,7 @@ int main(void)
     glci_log_init("test_agent", GLCI_LOG_ERROR);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csv_good_any_order_and_optional),
+        cmocka_unit_test(test_csv_excel_dialect),
         cmocka_unit_test(test_csv_every_malformed_row),
         cmocka_unit_test(test_csv_optional_columns_checked),
         cmocka_unit_test(test_csv_bad_headers),
@@ -917,6 +1037,7 @@ int main(void)
         cmocka_unit_test(test_csv_malformed_quote_keeps_going),
         cmocka_unit_test(test_csv_bom_before_quoted_header),
         cmocka_unit_test_setup_teardown(test_spool_good_file_to_done, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_spool_excel_file_logged, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_spool_bad_file_to_failed_with_errors, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_spool_half_written_not_taken, s_setup, s_teardown),

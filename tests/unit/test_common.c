@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "glci_alloc.h"
 #include "glci_config.h"
 #include "glci_keyfile.h"
 #include "glci_text.h"
@@ -181,7 +182,14 @@ static void test_keyfile_lines(void **state)
     assert_string_equal(err, "k: no public-key in key file");
 
     assert_int_equal(glci_keyfile_read("/dev/zero", &got, NULL, err, sizeof err), -1);
-    assert_string_equal(err, "/dev/zero: larger than 65536 bytes, not a key file");
+    assert_string_equal(err, "/dev/zero: is a character device, not a regular file");
+    char *big = glci_xmalloc(GLCI_KEYFILE_MAX + 2);
+    memset(big, '#', GLCI_KEYFILE_MAX + 1);
+    big[GLCI_KEYFILE_MAX + 1] = '\0';
+    assert_int_equal(glci_keyfile_parse(big, GLCI_KEYFILE_MAX + 1, "k", &got, NULL, err,
+                                        sizeof err), -1);
+    assert_string_equal(err, "k: larger than 65536 bytes, not a key file");
+    free(big);
 }
 
 /* ---- the config table's file reader (common/glci_config.c) ------------- */
@@ -244,10 +252,22 @@ static void test_config_file_means_what_it_shows(void **state)
     S_REFUSED("[t]\nb\x01" "d = 1\n", "t.conf:2: unknown key 'b\\x01d'");
 #undef S_REFUSED
 
-    /* a file: read whole, at most GLCI_CONF_FILE_MAX bytes */
+    /* a file: a regular one, read whole, at most GLCI_CONF_FILE_MAX bytes */
     glci_conf_defaults(&s_conf_map, &c);
-    assert_int_equal(glci_conf_load(&s_conf_map, &c, "/dev/zero", err, sizeof err), -1);
-    assert_string_equal(err, "/dev/zero: larger than 1048576 bytes, not a config file");
+    assert_int_equal(glci_conf_load(&s_conf_map, &c, "/dev/zero", err, sizeof err), -2);
+    assert_string_equal(err, "/dev/zero: cannot read the config: is a character device, "
+                        "not a regular file");
+    char big[300];
+    snprintf(big, sizeof big, "%s/big.conf", s_dir);
+    FILE *f = fopen(big, "w");
+    assert_non_null(f);
+    fputs("[t]\n", f);
+    for (int i = 0; i < GLCI_CONF_FILE_MAX / 8; i++)
+        fputs("; ......\n", f);
+    fclose(f);
+    assert_int_equal(glci_conf_load(&s_conf_map, &c, big, err, sizeof err), -1);
+    assert_non_null(strstr(err, "big.conf: larger than 1048576 bytes, not a config file"));
+    unlink(big);
     assert_int_equal(glci_conf_load(&s_conf_map, &c, s_dir, err, sizeof err), -2);
     assert_non_null(strstr(err, "cannot read the config"));
 }
@@ -266,7 +286,11 @@ static void test_parse_numbers(void **state)
     assert_int_equal(glci_parse_double("1 ", &d), -1);
     assert_int_equal(glci_parse_double("12abc", &d), -1);
     assert_int_equal(glci_parse_double("0x10", &d), -1);
-    assert_int_equal(glci_parse_double("1e999", &d), -1);
+    assert_int_equal(glci_parse_double("1e999", &d), -2);
+    assert_int_equal(glci_parse_double("1e-310", &d), 0);     /* subnormal */
+    assert_true(d > 0 && d < 2.3e-308);
+    assert_int_equal(glci_parse_double("-1e-400", &d), 0);    /* the nearest double: -0 */
+    assert_true(d == 0);
     assert_int_equal(glci_parse_double("nan", &d), 0);
     assert_true(isnan(d));
     assert_int_equal(glci_parse_int64("2025", 0, 3000, &i), 0);

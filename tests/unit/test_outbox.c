@@ -567,6 +567,46 @@ static void test_retraction_round_trip(void **state)
     glci_outbox_close(&ob);
 }
 
+/* A spool file's batches remember where the file went; their dead letters
+ * carry it and read back with it, and one without an origin reads "". */
+static void test_origin_of_batches_and_dead_letters(void **state)
+{
+    glci_outbox_t *ob = s_open(0);
+    glci_obs_t *o = s_obs(25);
+    char where[256];
+    uint64_t first = 0, last = 0;
+    assert_int_equal(glci_outbox_append(ob, o, 5, 10, 1, "spool:a", &first, &last), 0);
+    assert_int_equal(glci_outbox_append_from(ob, o, 25, 10, 1, "spool:b", "/s/done/b.csv",
+                                             &first, &last), 0);
+    assert_true(first == 2 && last == 4);
+    assert_int_equal(glci_outbox_origin(ob, 1, where, sizeof where), 0);
+    for (uint64_t seq = 2; seq <= 4; seq++) {
+        assert_int_equal(glci_outbox_origin(ob, seq, where, sizeof where), 1);
+        assert_string_equal(where, "/s/done/b.csv");
+    }
+    assert_int_equal(glci_outbox_origin(ob, 5, where, sizeof where), 0);
+    assert_int_equal(glci_outbox_append_from(ob, o, 1, 10, 1, NULL, "/s/done/c.csv", NULL,
+                                             NULL), GLCI_OUTBOX_EINVAL);
+
+    glci_outbox_dead_t d[2] = {
+        {.obs = o[0], .reason = "out of range", .at = 7, .origin = "/s/done/b.csv"},
+        {.obs = o[1], .reason = "unknown id", .at = 8, .origin = NULL},
+    };
+    assert_int_equal(glci_outbox_dead_add(ob, d, 2), 0);
+    glci_outbox_close(&ob);
+    ob = s_open(0);
+    glci_outbox_dead_list_t *l = NULL;
+    assert_int_equal(glci_outbox_dead_list(ob, 10, &l), 0);
+    assert_int_equal(l->n, 2);
+    assert_string_equal(l->rows[0].origin, "/s/done/b.csv");
+    assert_string_equal(l->rows[0].reason, "out of range");
+    assert_string_equal(l->rows[1].origin, "");
+    assert_string_equal(l->rows[1].reason, "unknown id");
+    glci_outbox_dead_list_free(&l);
+    glci_outbox_close(&ob);
+    free(o);
+}
+
 static void test_dead_letters_add_list_delete_reopen(void **state)
 {
     glci_outbox_t *ob = s_open(0);
@@ -729,6 +769,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_stream_persists_and_differs, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_retraction_round_trip, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_origin_of_batches_and_dead_letters, s_setup,
+                                        s_teardown),
         cmocka_unit_test_setup_teardown(test_dead_letters_add_list_delete_reopen, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_dead_letters_refuse_bad_input, s_setup,

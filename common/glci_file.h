@@ -1,0 +1,35 @@
+/* Opening a file whose name came from outside (a flag, a config line, a
+ * folder others can write) for one whole read, without the hazards of what
+ * the name may turn out to be: a FIFO never blocks the open (and with it a
+ * program that has SIGTERM blocked), and a folder, a device or a socket is
+ * refused with a message saying what it is instead of being read as a file.
+ *
+ * Errors: -1 with one line naming the path in err, like the rest of
+ * common/. */
+#ifndef GLCI_FILE_H
+#define GLCI_FILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#define GLCI_FILE_NOFOLLOW 0x1u   /* refuse a symbolic link (O_NOFOLLOW) */
+#define GLCI_FILE_NULL_OK  0x2u   /* also accept the null device (--config /dev/null) */
+
+/* What a mode is, for a message: "a folder", "a FIFO", "a character
+ * device", "a block device", "a socket", "a symbolic link", "a regular
+ * file". A static string. */
+const char *glci_file_kind(mode_t mode);
+
+/* Opens path read-only (O_NONBLOCK for the open, cleared after it,
+ * O_CLOEXEC, O_NOCTTY, and O_NOFOLLOW with GLCI_FILE_NOFOLLOW) and checks
+ * with fstat that it is a regular file (or, with GLCI_FILE_NULL_OK, the
+ * null device) of at most max_bytes (0: any size). sb (may be NULL)
+ * receives the fstat. Returns the descriptor (the caller closes it), or -1
+ * with err naming path and what is wrong: "PATH: is a FIFO, not a regular
+ * file", "PATH: 70000 bytes, larger than a ... can be (65536)" (what:
+ * "a key file"...), "PATH: is a symbolic link", or the open's error. */
+int glci_file_open_regular(const char *path, unsigned opts, uint64_t max_bytes,
+                           const char *what, struct stat *sb, char *err, size_t errlen);
+
+#endif
