@@ -569,7 +569,9 @@ static void s_feed_lines(glci_agent_csv_t *c, const char *data, size_t len)
  * caller's, else a "sep=" line, else the header. Then parses them. */
 static int s_choose(glci_agent_csv_t *c, int final)
 {
-    const char *d = c->probe;
+    /* nothing held yet (an empty file) is no buffer: d + 0 on NULL is
+     * undefined behaviour */
+    const char *d = c->probe ? c->probe : "";
     size_t len = c->n_probe, off = 0, skip = 0;
     /* a UTF-8 byte-order mark before the header (even a quoted one) */
     if (len >= 3 && memcmp(d, "\xef\xbb\xbf", 3) == 0)
