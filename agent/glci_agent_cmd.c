@@ -180,7 +180,8 @@ static int s_open_outbox(const glci_agent_config_t *cfg, const char *command, un
                 command);
         return 2;
     }
-    glci_outbox_opts_t o = {.limit = cfg->outbox_limit, .flags = flags};
+    glci_outbox_opts_t o = {.limit = cfg->outbox_limit, .flags = flags,
+                            .retain_s = cfg->retain, .retain_bytes = cfg->retain_bytes};
     if (glci_outbox_open(cfg->outbox, &o, ob, err, sizeof err) != 0) {
         fprintf(stderr, "glci-agent %s: %s\n", command, err);
         return 1;
@@ -405,11 +406,79 @@ static json_t *s_json_text_or_null(const char *text)
     return text[0] ? json_string(text) : json_null();
 }
 
+/* An event the outbox counts: batches the collector lost, or retained ones
+ * it asked for again. The last one's range, stream and time, and totals. */
+typedef struct {
+    uint64_t events, batches, stream, first, last;
+    int64_t at;
+} s_event_t;
+
+static s_event_t s_lost_event(const glci_outbox_status_t *st)
+{
+    s_event_t e = {st->lost_events, st->lost_batches, st->lost_stream, st->lost_first,
+                   st->lost_last, st->lost_at};
+    return e;
+}
+
+static s_event_t s_resent_event(const glci_outbox_status_t *st)
+{
+    s_event_t e = {st->resent_events, st->resent_batches, st->resent_stream,
+                   st->resent_first, st->resent_last, st->resent_at};
+    return e;
+}
+
+/* {"events", "batches", "last_stream", "last_first", "last_last",
+ * "last_at"}, or null when there was none. */
+static json_t *s_json_event(const s_event_t *e)
+{
+    if (!e->events)
+        return json_null();
+    char stream[24], at[32];
+    snprintf(stream, sizeof stream, "%016llx", (unsigned long long)e->stream);
+    s_iso_or(e->at, "", at, sizeof at);
+    return json_pack("{s:I, s:I, s:s, s:I, s:I, s:s}", "events", (json_int_t)e->events,
+                     "batches", (json_int_t)e->batches, "last_stream", stream, "last_first",
+                     (json_int_t)e->first, "last_last", (json_int_t)e->last, "last_at", at);
+}
+
+/* The table's line for an event: ITEM, "batches F..L of stream S, WHAT, at
+ * T (N batches in M events)" and the advice, if any. */
+static void s_table_event(glci_table_t *t, const char *item, const char *what,
+                          const char *advice, const s_event_t *e)
+{
+    if (!e->events)
+        return;
+    char at[32];
+    s_iso_or(e->at, "", at, sizeof at);
+    glci_table_cell(t, item);
+    glci_table_cellf(t, "batches %llu..%llu of stream %016llx, %s, at %s (%llu batch%s in "
+                     "%llu event%s)%s", (unsigned long long)e->first,
+                     (unsigned long long)e->last, (unsigned long long)e->stream, what, at,
+                     (unsigned long long)e->batches, e->batches == 1 ? "" : "es",
+                     (unsigned long long)e->events, e->events == 1 ? "" : "s", advice);
+}
+
+/* The retention part of the JSON form: what is retained now, the bounds
+ * configured, and the collector's requests for retained batches. */
+static void s_status_json_retained(json_t *j, const glci_agent_config_t *cfg,
+                                   const glci_outbox_status_t *st)
+{
+    char oldest[32];
+    s_iso_or(st->retained_oldest, "", oldest, sizeof oldest);
+    s_event_t resent = s_resent_event(st);
+    json_object_set_new(j, "retained_batches", json_integer((json_int_t)st->retained_batches));
+    json_object_set_new(j, "retained_bytes", json_integer((json_int_t)st->retained_bytes));
+    json_object_set_new(j, "retained_oldest", s_json_text_or_null(oldest));
+    json_object_set_new(j, "retain_s", json_integer((json_int_t)cfg->retain));
+    json_object_set_new(j, "retain_bytes", json_integer((json_int_t)cfg->retain_bytes));
+    json_object_set_new(j, "collector_resent", s_json_event(&resent));
+}
+
 /* The JSON form: one object, keys in this order (docs/AGENT.md). */
 static int s_status_json(const glci_agent_config_t *cfg, const glci_outbox_status_t *st,
                          const char *hex, int running, const char *conn, const char *since,
                          int64_t age, const char *oldest, const char *last_ack,
-                         const char *dead, const char *lost_at, const char *clash_stream,
+                         const char *dead, const char *clash_stream,
                          const char *clash_at, const s_status_extra_t *x)
 {
     json_t *j = json_object();
@@ -431,18 +500,14 @@ static int s_status_json(const glci_agent_config_t *cfg, const glci_outbox_statu
     json_object_set_new(j, "quarantined", json_integer((json_int_t)st->quarantined));
     if (dead[0])
         json_object_set_new(j, "dead_letter_file", json_string(dead));
-    char lost_stream[24];
-    snprintf(lost_stream, sizeof lost_stream, "%016llx", (unsigned long long)st->lost_stream);
-    json_object_set_new(j, "collector_lost", !st->lost_events ? json_null() : json_pack(
-        "{s:I, s:I, s:s, s:I, s:I, s:s}", "events", (json_int_t)st->lost_events, "batches",
-        (json_int_t)st->lost_batches, "last_stream", lost_stream, "last_first",
-        (json_int_t)st->lost_first, "last_last", (json_int_t)st->lost_last, "last_at",
-        lost_at));
+    s_event_t lost = s_lost_event(st);
+    json_object_set_new(j, "collector_lost", s_json_event(&lost));
     json_object_set_new(j, "clash_events", json_integer((json_int_t)st->clash_events));
     json_object_set_new(j, "clash_stream",
                         st->clash_events ? json_string(clash_stream) : json_null());
     json_object_set_new(j, "clash_at", st->clash_events ? json_string(clash_at) : json_null());
     json_object_set_new(j, "dead_letters_pending", json_integer((json_int_t)st->dead_pending));
+    s_status_json_retained(j, cfg, st);
     json_object_set_new(j, "connection_detail", s_json_text_or_null(x->detail));
     json_object_set_new(j, "next_try", s_json_text_or_null(x->next_try));
     json_object_set_new(j, "key_fingerprint", s_json_text_or_null(x->key_fp));
@@ -461,7 +526,8 @@ static void s_status_csv(const glci_outbox_status_t *st, const char *hex, int ru
         "collector_key_fingerprint", "batches", "observations", "bytes", "limit",
         "oldest_undelivered", "oldest_age_s", "last_ack", "acked", "rejects", "quarantined",
         "lost_events", "lost_batches", "clash_events", "clash_stream", "clash_at",
-        "dead_letters_pending"};
+        "dead_letters_pending", "retained_batches", "retained_bytes", "retained_oldest",
+        "resent_events", "resent_batches"};
     glci_table_t *t = glci_table_new(sizeof h / sizeof h[0], h, NULL);
     glci_table_cell(t, hex);
     glci_table_cell(t, running ? "true" : "false");
@@ -486,15 +552,51 @@ static void s_status_csv(const glci_outbox_status_t *st, const char *hex, int ru
     glci_table_cell(t, clash_stream);
     glci_table_cell(t, st->clash_events ? clash_at : "");
     glci_table_cellf(t, "%llu", (unsigned long long)st->dead_pending);
+    char oldest_retained[32];
+    s_iso_or(st->retained_oldest, "", oldest_retained, sizeof oldest_retained);
+    glci_table_cellf(t, "%llu", (unsigned long long)st->retained_batches);
+    glci_table_cellf(t, "%llu", (unsigned long long)st->retained_bytes);
+    glci_table_cell(t, oldest_retained);
+    glci_table_cellf(t, "%llu", (unsigned long long)st->resent_events);
+    glci_table_cellf(t, "%llu", (unsigned long long)st->resent_batches);
     glci_table_print_csv(t, stdout);
     glci_table_free(&t);
+}
+
+/* The table's retention lines: what is kept for resending, and the
+ * collector's requests for it. */
+static void s_status_table_retained(glci_table_t *t, const glci_agent_config_t *cfg,
+                                    const glci_outbox_status_t *st)
+{
+    glci_table_cell(t, "retained");
+    if (!cfg->retain || !cfg->retain_bytes)
+        glci_table_cellf(t, "%llu batches, %llu bytes (retention off: retain or retain_bytes "
+                         "is 0)", (unsigned long long)st->retained_batches,
+                         (unsigned long long)st->retained_bytes);
+    else if (st->retained_batches) {
+        char oldest[32];
+        glci_format_iso_time(st->retained_oldest, oldest, sizeof oldest);
+        glci_table_cellf(t, "%llu batches (%llu..%llu), %llu of %llu bytes, the oldest "
+                         "acknowledged at %s (kept %lld s)",
+                         (unsigned long long)st->retained_batches,
+                         (unsigned long long)st->retained_first,
+                         (unsigned long long)st->retained_last,
+                         (unsigned long long)st->retained_bytes,
+                         (unsigned long long)cfg->retain_bytes, oldest, (long long)cfg->retain);
+    } else {
+        glci_table_cellf(t, "none yet (kept %lld s, at most %llu bytes)", (long long)cfg->retain,
+                         (unsigned long long)cfg->retain_bytes);
+    }
+    s_event_t resent = s_resent_event(st);
+    s_table_event(t, "RESENT", "lost by the collector after it acknowledged them and sent "
+                  "again from the retained ones", "", &resent);
 }
 
 /* The form for people: one aligned line per item. */
 static void s_status_table(const glci_agent_config_t *cfg, const glci_outbox_status_t *st,
                            const char *hex, const char *conn, const char *since, int64_t age,
                            const char *oldest, const char *last_ack, const char *dead,
-                           const char *lost_at, const char *clash_at, const s_status_extra_t *x)
+                           const char *clash_at, const s_status_extra_t *x)
 {
     glci_table_t *t = glci_table_new(2, (const char *const[]){"item", "value"}, NULL);
     glci_table_cell(t, "outbox");
@@ -548,17 +650,10 @@ static void s_status_table(const glci_agent_config_t *cfg, const glci_outbox_sta
         glci_table_cellf(t, "%llu corrupt record%s kept aside",
                          (unsigned long long)st->quarantined, st->quarantined == 1 ? "" : "s");
     }
-    if (st->lost_events) {
-        glci_table_cell(t, "LOST");
-        glci_table_cellf(t, "batches %llu..%llu of stream %016llx, lost by the collector after "
-                         "it acknowledged them, at %s (%llu batch%s in %llu event%s); "
-                         "re-deliver those values", (unsigned long long)st->lost_first,
-                         (unsigned long long)st->lost_last,
-                         (unsigned long long)st->lost_stream, lost_at,
-                         (unsigned long long)st->lost_batches,
-                         st->lost_batches == 1 ? "" : "es", (unsigned long long)st->lost_events,
-                         st->lost_events == 1 ? "" : "s");
-    }
+    s_event_t lost = s_lost_event(st);
+    s_table_event(t, "LOST", "lost by the collector after it acknowledged them",
+                  "; re-deliver those values", &lost);
+    s_status_table_retained(t, cfg, st);
     if (st->clash_events) {
         glci_table_cell(t, "CLASH");
         glci_table_cellf(t, "the collector held other content under numbers of stream %016llx "
@@ -602,8 +697,7 @@ int glci_agent_cmd_status(const glci_agent_config_t *cfg, int argc, char **argv)
     int64_t now = (int64_t)time(NULL);
     int64_t age = st.oldest ? (now > st.oldest ? now - st.oldest : 0) : -1;
     char oldest[32], last_ack[32], since[32], dead[GLCI_AGENT_PATH_MAX + 32] = "";
-    char lost_at[32], clash_at[32];
-    s_iso_or(st.lost_at, "", lost_at, sizeof lost_at);
+    char clash_at[32];
     s_iso_or(st.clash_at, "", clash_at, sizeof clash_at);
     s_iso_or(st.oldest, "", oldest, sizeof oldest);
     s_iso_or(st.last_ack, "", last_ack, sizeof last_ack);
@@ -621,12 +715,12 @@ int glci_agent_cmd_status(const glci_agent_config_t *cfg, int argc, char **argv)
     int out = 0;
     if (fmt == GLCI_FMT_JSON)
         out = s_status_json(cfg, &st, hex, running, conn, since, age, oldest, last_ack, dead,
-                            lost_at, clash_stream, clash_at, &x);
+                            clash_stream, clash_at, &x);
     else if (fmt == GLCI_FMT_CSV)
         s_status_csv(&st, hex, running, conn, age, oldest, last_ack, clash_stream, clash_at,
                      &x);
     else
-        s_status_table(cfg, &st, hex, conn, since, age, oldest, last_ack, dead, lost_at,
+        s_status_table(cfg, &st, hex, conn, since, age, oldest, last_ack, dead,
                        clash_at, &x);
     return out == 0 ? 0 : 1;
 }

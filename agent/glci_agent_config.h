@@ -2,8 +2,8 @@
  * the flags of the same names, which override the file (SPEC §5).
  *
  *   city, collector, collector_key, key_file, outbox, spool, batch_max,
- *   window, outbox_limit, log_level, rescan_interval, heartbeat_ivl,
- *   insecure, metrics_file, csv_dialect
+ *   window, outbox_limit, retain, retain_bytes, log_level, rescan_interval,
+ *   heartbeat_ivl, insecure, metrics_file, csv_dialect
  *
  * Flags spell the names with dashes (--collector-key, --batch-max...), take
  * "--name VALUE" or "--name=VALUE"; --insecure alone means true.
@@ -54,6 +54,8 @@ typedef struct {
     uint32_t batch_max;          /* default 1000, 1..10000 */
     uint32_t window;             /* default 8, 1..1024 */
     uint64_t outbox_limit;       /* bytes; default 1 GiB */
+    int64_t retain;              /* seconds acked batches are kept; default 30 days */
+    uint64_t retain_bytes;       /* bytes of acked batches kept at most; default 256 MiB */
     glci_log_level_t log_level;  /* default info */
     uint32_t rescan_interval;    /* seconds, default 60, 1..86400 */
     uint32_t heartbeat_ivl;      /* ms, default 5000, 100..600000 */

@@ -37,6 +37,7 @@ typedef struct {
     int lock_fd, inotify_fd, signal_fd, watch;
     char deadletter[GLCI_AGENT_PATH_MAX + 32];
     int64_t next_rescan;
+    uint64_t retain_bytes_open;   /* retain_bytes when the outbox was opened */
     int64_t next_watch;          /* without a watch: when to try making one again */
 } s_daemon_t;
 
@@ -131,6 +132,26 @@ static int s_same_connection(const glci_agent_config_t *a, const glci_agent_conf
            a->heartbeat_ivl == b->heartbeat_ivl && a->insecure == b->insecure;
 }
 
+/* The retention of acked batches (retain, retain_bytes) applied to the
+ * outbox now: at start, and when a reload changes it (a lowered bound
+ * prunes at once; the sender sees the new range at its next outbox poll). */
+static void s_apply_retention(s_daemon_t *d, const glci_agent_config_t *was)
+{
+    if (was && was->retain == d->cfg.retain && was->retain_bytes == d->cfg.retain_bytes)
+        return;
+    uint64_t dropped = 0;
+    int rc = glci_outbox_retain(d->ob, d->cfg.retain, d->cfg.retain_bytes,
+                                glci_agent_time_now().unix_s, &dropped);
+    if (rc != 0)
+        glci_warn("cannot apply the retention of acked batches: %s; retrying at the next ack",
+                  glci_outbox_strerror(rc));
+    else if (dropped || was)
+        glci_info("retaining acked batches for %lld s, at most %llu bytes%s (%llu dropped now)",
+                  (long long)d->cfg.retain, (unsigned long long)d->cfg.retain_bytes,
+                  d->cfg.retain && d->cfg.retain_bytes ? "" : ": off",
+                  (unsigned long long)dropped);
+}
+
 static void s_reload(s_daemon_t *d, int argc, char **argv)
 {
     glci_agent_config_t next;
@@ -148,6 +169,12 @@ static void s_reload(s_daemon_t *d, int argc, char **argv)
     if (strcmp(next.outbox, d->cfg.outbox) != 0 || strcmp(next.spool, d->cfg.spool) != 0 ||
         next.outbox_limit != d->cfg.outbox_limit)
         glci_warn("reload: outbox, spool and outbox_limit changes take effect at restart");
+    /* the outbox's map was bounded for the retention at start */
+    if (next.retain_bytes > d->retain_bytes_open) {
+        glci_warn("reload: retain_bytes above %llu (its value at start) takes effect at "
+                  "restart", (unsigned long long)d->retain_bytes_open);
+        next.retain_bytes = d->retain_bytes_open;
+    }
     /* a key file rewritten in place (a rotated collector key in the same
      * file) is a new connection too */
     if (!s_same_connection(&next, &d->cfg) || !glci_agent_sender_same_keys(d->sender, &next)) {
@@ -165,7 +192,9 @@ static void s_reload(s_daemon_t *d, int argc, char **argv)
     snprintf(next.outbox, sizeof next.outbox, "%s", d->cfg.outbox);
     snprintf(next.spool, sizeof next.spool, "%s", d->cfg.spool);
     next.outbox_limit = d->cfg.outbox_limit;
+    glci_agent_config_t was = d->cfg;
     d->cfg = next;
+    s_apply_retention(d, &was);
     glci_log_set_level(d->cfg.log_level);
     d->next_rescan = 0;
     glci_info("configuration reloaded");
@@ -199,11 +228,13 @@ int glci_agent_daemon_run(glci_agent_config_t *cfg, int argc, char **argv)
         goto cleanup;
     }
 
-    glci_outbox_opts_t oo = {.limit = d.cfg.outbox_limit};
+    glci_outbox_opts_t oo = {.limit = d.cfg.outbox_limit, .retain_s = d.cfg.retain,
+                             .retain_bytes = d.cfg.retain_bytes};
     if (glci_outbox_open(d.cfg.outbox, &oo, &d.ob, err, sizeof err) != 0) {
         glci_error("%s", err);
         goto cleanup;
     }
+    d.retain_bytes_open = d.cfg.retain_bytes;
     char lock[GLCI_AGENT_PATH_MAX + 16];
     snprintf(lock, sizeof lock, "%s/agent.lock", d.cfg.outbox);
     d.lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -220,6 +251,7 @@ int glci_agent_daemon_run(glci_agent_config_t *cfg, int argc, char **argv)
         goto cleanup;
     }
     glci_agent_deadletter_path(d.cfg.spool, d.deadletter, sizeof d.deadletter);
+    s_apply_retention(&d, NULL);
     if (s_watch(&d) != 0) {
         /* the machine's inotify limits are shared by every program of the
          * user: the agent still delivers, by scanning */

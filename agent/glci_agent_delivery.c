@@ -21,6 +21,7 @@ const char *glci_delivery_state_str(glci_delivery_state_t state)
     case GLCI_DELIVERY_PAUSED: return "paused";
     case GLCI_DELIVERY_SUSPECT_LOSS: return "suspect-loss";
     case GLCI_DELIVERY_RESTREAMING: return "restreaming";
+    case GLCI_DELIVERY_RECOVERING: return "recovering";
     case GLCI_DELIVERY_REFUSED: return "refused";
     default: return "unknown";
     }
@@ -69,17 +70,50 @@ static int s_is_answer(glci_delivery_event_kind_t k)
     return k <= GLCI_DEV_UNAVAILABLE;
 }
 
-/* A GAP: back to the batch expected, or, below the outbox, the loss rule. */
+int glci_delivery_retained(const glci_delivery_t *d, uint64_t seq)
+{
+    return d->retained_first && seq >= d->retained_first && seq <= d->retained_last;
+}
+
+uint64_t glci_delivery_restart(const glci_delivery_t *d)
+{
+    /* nothing undelivered: the newest retained batch asks the collector
+     * whether it still holds what it acked */
+    if (d->base >= d->head && d->retained_last && d->retained_last + 1 == d->base)
+        return d->retained_last;
+    return d->base;
+}
+
+uint64_t glci_delivery_floor(const glci_delivery_t *d)
+{
+    return d->state == GLCI_DELIVERY_RECOVERING ? d->floor : d->base;
+}
+
+/* A GAP: back to the batch expected, or, below the outbox, the loss rules:
+ * retained batches are sent again; batches no longer retained are lost. */
 static glci_delivery_action_t s_gap(const glci_delivery_t *d, const glci_delivery_event_t *ev)
 {
     glci_delivery_action_t a = s_act(GLCI_DACT_NONE);
-    if (ev->expected > 0 && ev->expected < d->base && ev->seq >= d->base) {
-        if (!d->lost_since)
-            a.kind = GLCI_DACT_SUSPECT_LOSS;
-        else if (ev->now >= d->lost_since + GLCI_DELIVERY_LOST_CONFIRM_MS)
-            a.kind = GLCI_DACT_REBASE;
-        /* else: an answer to something sent before the pause */
-        return a;
+    if (ev->expected > 0 && ev->expected < d->base) {
+        /* Sending them again costs nothing if the collector has them after
+         * all (each is answered DUPLICATE), so no confirmation is awaited. */
+        if (glci_delivery_retained(d, ev->expected)) {
+            if (d->state == GLCI_DELIVERY_RECOVERING && ev->expected == d->gap_target)
+                return a;          /* answers to batches sent before the resend */
+            a.kind = GLCI_DACT_RECOVER;
+            a.target = ev->expected;
+            return a;
+        }
+        /* An answer to a batch acked since (not sent again since) comes
+         * from an older connection: no evidence of a loss. */
+        if (ev->seq >= d->base || glci_delivery_retained(d, ev->seq)) {
+            if (!d->lost_since)
+                a.kind = GLCI_DACT_SUSPECT_LOSS;
+            else if (ev->now >= d->lost_since + GLCI_DELIVERY_LOST_CONFIRM_MS)
+                a.kind = GLCI_DACT_REBASE;
+            /* else: an answer to something sent before the pause */
+            return a;
+        }
     }
     /* The mark it reports is not an ack: batches at or below it still here
      * get their own answers (their content checked) when sent again. Answers
@@ -99,7 +133,9 @@ glci_delivery_action_t glci_delivery_decide(const glci_delivery_t *d,
 
     switch (ev->kind) {
     case GLCI_DEV_CONNECTED:
-        return s_act(GLCI_DACT_CONNECT);
+        a.kind = GLCI_DACT_CONNECT;
+        a.target = glci_delivery_restart(d);
+        return a;
     case GLCI_DEV_DISCONNECTED:
         return s_act(d->state == GLCI_DELIVERY_REFUSED ? GLCI_DACT_NONE : GLCI_DACT_DISCONNECT);
     case GLCI_DEV_HANDSHAKE_REFUSED:
@@ -115,8 +151,9 @@ glci_delivery_action_t glci_delivery_decide(const glci_delivery_t *d,
     case GLCI_DEV_TIMEOUT:
         if (d->state == GLCI_DELIVERY_RESTREAMING)
             return s_act(GLCI_DACT_CLASH_ABANDON);
-        if ((d->state == GLCI_DELIVERY_SENDING || d->state == GLCI_DELIVERY_SUSPECT_LOSS) &&
-            d->next_send > d->base)
+        if ((d->state == GLCI_DELIVERY_SENDING || d->state == GLCI_DELIVERY_SUSPECT_LOSS ||
+             d->state == GLCI_DELIVERY_RECOVERING) &&
+            d->next_send > glci_delivery_floor(d))
             return s_act(GLCI_DACT_REWIND);    /* target 0: a fresh start */
         return a;
     default:

@@ -6,7 +6,8 @@
  * unit test checks every row of the table without either.
  *
  *   state         event                         action
- *   any           CONNECTED                     CONNECT (resend from the oldest)
+ *   any           CONNECTED                     CONNECT (resend from the restart point:
+ *                                               the oldest batch, or the probe)
  *   REFUSED       DISCONNECTED                  NONE (the failed handshake's own)
  *   other         DISCONNECTED                  DISCONNECT (in flight assumed lost)
  *   REFUSED       HANDSHAKE_REFUSED / _FAILED   NONE (already waiting to retry)
@@ -16,6 +17,7 @@
  *   PAUSED        PAUSE_OVER                    RESUME
  *   RESTREAMING   TIMEOUT                       CLASH_ABANDON (ask again from the oldest)
  *   SENDING...    TIMEOUT                       REWIND (no ack for a while)
+ *   RECOVERING    TIMEOUT                       REWIND (to the floor)
  *   RESTREAMING   any answer                    CLASH_NOTE, or CLASH_FINISH for the last
  *   otherwise:
  *                 ACK / DUPLICATE               RECORD_ACK up to acked (DUPLICATE: at
@@ -24,13 +26,27 @@
  *                 DUPLICATE_DIFFERS, later      REWIND to the oldest (once)
  *                 DUPLICATE_DIFFERS, acked      RECORD_ACK (nothing left to delete)
  *                 GAP, expected in the outbox   REWIND to it (once per gap)
- *                 GAP below the outbox, first   SUSPECT_LOSS (pause, resend, look again)
+ *                 GAP below the outbox, the     RECOVER (resend the retained batches
+ *                   batch expected retained     from it, on the same stream)
+ *                 the same, RECOVERING from it  NONE (answers to batches sent before)
+ *                 GAP below the outbox and what
+ *                   is retained, first          SUSPECT_LOSS (pause, resend, look again)
  *                 GAP below, within the pause   NONE (an answer to what was sent before)
- *                 GAP below, after the pause    REBASE (onto a new stream)
+ *                 GAP below, after the pause    REBASE (onto a new stream, the retained
+ *                                               batches first, then RECOVERING)
  *                 MALFORMED for the oldest      QUARANTINE (rows to dead letters)
  *                 MALFORMED for another batch   PAUSE
  *                 REFUSED (forbidden)           PAUSE
  *                 UNAVAILABLE                   PAUSE
+ *
+ * The restart point (glci_delivery_restart) is the oldest batch in the
+ * outbox; when the outbox is empty and acked batches are retained, it is
+ * the newest retained one, the probe: a collector that holds it answers
+ * DUPLICATE, one restored from an older backup GAP (or APPLIED, if only
+ * that batch was lost), so a restore is found with nothing new to send.
+ * While RECOVERING the window counts from the floor, the oldest batch the
+ * collector has not confirmed again; RECORD_ACK moves it, and at the
+ * oldest batch in the outbox the machine is SENDING again.
  *
  * Times are the one clock of a step (glci_agent_time_t): monotonic
  * milliseconds for every timer, read once with the wall-clock seconds that
@@ -58,6 +74,8 @@ glci_agent_time_t glci_agent_time_now(void);
     X(SUSPECT_LOSS) /* connected, a GAP below the outbox seen at lost_since: sends    \
                        again after a short pause and waits to see it once more */     \
     X(RESTREAMING)  /* connected, a clash seen: waits for the answers in flight */    \
+    X(RECOVERING)   /* connected, the collector lost acked batches this outbox        \
+                       retains: they are sent again from floor, then the outbox */    \
     X(REFUSED)      /* the handshake was refused (this agent's key) or failed (the    \
                        collector's key): no socket until retry_at, then a new one.    \
                        libzmq 4.3 gives up after a refusal and retries a failure      \
@@ -76,6 +94,10 @@ const char *glci_delivery_state_str(glci_delivery_state_t state);
 typedef struct {
     glci_delivery_state_t state;
     uint64_t base;            /* oldest batch still in the outbox */
+    uint64_t head;            /* the outbox's next number: batches below it exist */
+    uint64_t retained_first;  /* acked batches retained for resending, first..last */
+    uint64_t retained_last;   /* (always last == base - 1); 0 0 none */
+    uint64_t floor;           /* RECOVERING: the oldest batch not confirmed again */
     uint64_t next_send;       /* next batch to send */
     uint64_t gap_target;      /* where the last rewind went; 0 none */
     int64_t pause_until;      /* ms: no sending before */
@@ -124,6 +146,8 @@ typedef enum {
                                  batch in its place (falls back to PAUSE) */
     GLCI_DACT_SUSPECT_LOSS,   /* pause briefly, resend, remember when */
     GLCI_DACT_REBASE,         /* the collector lost acked batches: new stream */
+    GLCI_DACT_RECOVER,        /* the collector lost acked batches still retained:
+                                 resend them from `target`, same stream */
     GLCI_DACT_CLASH_BEGIN,    /* stop sending, wait for the answers in flight */
     GLCI_DACT_CLASH_NOTE,     /* note what an answer shows stored */
     GLCI_DACT_CLASH_FINISH,   /* note it, then move onto a new stream */
@@ -137,7 +161,8 @@ typedef enum {
 typedef struct {
     glci_delivery_action_kind_t kind;
     uint64_t upto;            /* RECORD_ACK */
-    uint64_t target;          /* REWIND: the new gap_target (0 none) */
+    uint64_t target;          /* REWIND: the new gap_target (0 none); RECOVER: the
+                                 batch to resend from; CONNECT: the restart point */
 } glci_delivery_action_t;
 
 /* The GAP-below-the-outbox pause before a second such answer confirms a
@@ -166,6 +191,16 @@ int glci_agent_backoff(int64_t *backoff_ms, int64_t *until, int64_t now, uint32_
  * handshake retries use it with GLCI_DELIVERY_RETRY_MAX_MS. */
 int glci_agent_backoff_capped(int64_t *backoff_ms, int64_t *until, int64_t now, uint32_t rnd,
                               int64_t max_ms);
+
+/* Where sending starts again (a connection, a pause, a suspected loss):
+ * base, or the probe (see above). Pure. */
+uint64_t glci_delivery_restart(const glci_delivery_t *d);
+
+/* The batch the window counts from: floor while RECOVERING, else base. */
+uint64_t glci_delivery_floor(const glci_delivery_t *d);
+
+/* 1 if batch seq was acked and is retained (it can be sent again). */
+int glci_delivery_retained(const glci_delivery_t *d, uint64_t seq);
 
 /* Decides what ev asks of a machine in d. Pure: reads only its arguments. */
 glci_delivery_action_t glci_delivery_decide(const glci_delivery_t *d,

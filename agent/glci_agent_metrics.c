@@ -37,6 +37,7 @@ static const char *const s_states[GLCI_MC_STATE_N] = {
     [GLCI_MC_STATE_FORBIDDEN] = "forbidden",
     [GLCI_MC_STATE_MALFORMED] = "malformed",
     [GLCI_MC_STATE_RESTREAMING] = "restreaming",
+    [GLCI_MC_STATE_RECOVERING] = "recovering",
 };
 
 int glci_agent_meter_open(const char *city, glci_agent_meter_t **out, char *err,
@@ -91,6 +92,8 @@ static void s_write(glci_agent_meter_t *m, const char *path, glci_outbox_t *ob,
         glci_gauge_set(m->m.outbox_bytes, 0, (double)st.bytes);
         glci_gauge_set(m->m.outbox_limit, 0, (double)st.limit);
         glci_gauge_set(m->m.outbox_oldest, 0, (double)st.oldest);
+        glci_gauge_set(m->m.retained_batches, 0, (double)st.retained_batches);
+        glci_gauge_set(m->m.retained_bytes, 0, (double)st.retained_bytes);
         glci_gauge_set(m->m.last_ack, 0, (double)st.last_ack);
         glci_gauge_set(m->m.dead_letters_pending, 0, (double)st.dead_pending);
     }

@@ -41,7 +41,8 @@ struct glci_agent_sender {
     glci_delivery_t d;        /* the machine: state, window, pause, suspicion */
     uint64_t stream;
     uint64_t prev_stream;     /* the stream before a move: its late answers are expected */
-    uint64_t next_seq;        /* the outbox's next number: batches < it exist */
+    uint64_t recover_first;   /* RECOVERING: the first batch the collector asked again */
+    int wrong_city_told;      /* the ALARM for a key of another city was logged */
     int64_t next_outbox_poll;
     int64_t last_ack_ms;      /* last ack, or when sending started */
     int64_t backoff_ms;       /* the next pause's base */
@@ -62,6 +63,14 @@ struct glci_agent_sender {
      * batch of the window gets the same answer; docs/METRICS.md). */
     glci_log_repeat_t log_unavailable, log_refusal;
 };
+
+/* Reads which acked batches the outbox retains (after every change the
+ * sender makes there, and every 200 ms for a reload's pruning). */
+static void s_refresh_retained(glci_agent_sender_t *s)
+{
+    if (glci_outbox_retained_range(s->ob, &s->d.retained_first, &s->d.retained_last) != 0)
+        s->d.retained_first = s->d.retained_last = 0;
+}
 
 static void s_set_state(glci_agent_sender_t *s, const char *state)
 {
@@ -206,9 +215,10 @@ int glci_agent_sender_open(const glci_agent_config_t *cfg, glci_outbox_t *ob,
         return usage ? GLCI_AGENT_EUSAGE : GLCI_AGENT_ENET;
     }
 
-    if (glci_outbox_next_seq(ob, &s->next_seq) != 0 ||
+    if (glci_outbox_next_seq(ob, &s->d.head) != 0 ||
         glci_outbox_first_seq(ob, &s->d.base) != 0)
-        s->d.base = s->next_seq;
+        s->d.base = s->d.head;
+    s_refresh_retained(s);
     s->d.next_send = s->d.base;
     s->d.state = GLCI_DELIVERY_DISCONNECTED;
     s->now = glci_agent_time_now();
@@ -384,13 +394,35 @@ static int s_malformed(glci_agent_sender_t *s, const glci_wire_ack_t *ack, int64
 
 enum { S_SENT = 1, S_SENT_WOULD_BLOCK = 0, S_SENT_GONE = 2 };
 
+/* Reads retained batch seq, which the collector lost after acknowledging
+ * it. One found corrupt can never be resent: it is dropped with every
+ * retained batch below it, so the collector's next GAP names a batch no
+ * longer retained and the loss is reported (REBASE). ENOENT when it is
+ * gone (pruned meanwhile: the same follows). */
+static int s_read_retained(glci_agent_sender_t *s, uint64_t seq, glci_outbox_batch_t **b)
+{
+    int rc = glci_outbox_retained_read(s->ob, seq, b);
+    if (rc == GLCI_OUTBOX_ECORRUPT) {
+        glci_error("ALARM: retained batch %llu of stream %016llx is corrupt and cannot be "
+                   "sent again; it and the retained batches before it are dropped",
+                   (unsigned long long)seq, (unsigned long long)s->stream);
+        if (glci_outbox_retained_drop(s->ob, seq, NULL) != 0)
+            glci_error("cannot drop the corrupt retained batch %llu", (unsigned long long)seq);
+        rc = GLCI_OUTBOX_ENOENT;
+    }
+    if (rc == GLCI_OUTBOX_ENOENT)
+        s_refresh_retained(s);
+    return rc;
+}
+
 /* Sends one batch: S_SENT, S_SENT_WOULD_BLOCK (the socket is full),
- * S_SENT_GONE (acked meanwhile: no such batch), or a negative agent code. */
+ * S_SENT_GONE (acked meanwhile: no such batch), or a negative agent code.
+ * A batch below base was acked and is sent again from the retained table. */
 static int s_send(glci_agent_sender_t *s, uint64_t seq, int64_t now)
 {
     glci_outbox_batch_t *b = NULL;
-    int rc = glci_outbox_read(s->ob, seq, &b);
-    if (rc == GLCI_OUTBOX_ECORRUPT) {
+    int rc = seq < s->d.base ? s_read_retained(s, seq, &b) : glci_outbox_read(s->ob, seq, &b);
+    if (rc == GLCI_OUTBOX_ECORRUPT && seq >= s->d.base) {
         glci_error("ALARM: outbox batch %llu is corrupt; its record is moved to the "
                    "quarantine table and an empty batch takes its number",
                    (unsigned long long)seq);
@@ -424,10 +456,11 @@ static int s_send(glci_agent_sender_t *s, uint64_t seq, int64_t now)
 
 /* ---- the transitions: one function per action of the decision table -- */
 
-/* The pause after a refusal: resend from the oldest once it is over. */
+/* The pause after a refusal: resend from the restart point once it is over
+ * (a resend of retained batches stops; the collector asks again). */
 static void s_do_pause(glci_agent_sender_t *s, int64_t now)
 {
-    s->d.next_send = s->d.base;
+    s->d.next_send = glci_delivery_restart(&s->d);
     s->d.gap_target = 0;
     if (glci_agent_backoff(&s->backoff_ms, &s->d.pause_until, now, randombytes_random()))
         glci_warn("pausing delivery for %lld ms", (long long)(s->d.pause_until - now));
@@ -446,28 +479,79 @@ static void s_do_resume(glci_agent_sender_t *s)
     s->d.state = s_sending_state(s);
 }
 
+/* The resend of retained batches is over: the collector holds every batch
+ * below base again. */
+static void s_recovered(glci_agent_sender_t *s)
+{
+    glci_info("the collector holds batches %llu..%llu of stream %016llx again, resent from "
+              "the retained batches", (unsigned long long)s->recover_first,
+              (unsigned long long)(s->d.base - 1), (unsigned long long)s->stream);
+    s->d.state = s_sending_state(s);
+    s->d.floor = 0;
+    s->recover_first = 0;
+    s_set_state(s, "connected");
+}
+
+/* Back to the oldest batch; while recovering, to the oldest the collector
+ * has not confirmed again, unless a GAP at or above base shows it holds
+ * them all. */
 static void s_do_rewind(glci_agent_sender_t *s, uint64_t target, int64_t now, int timeout)
 {
+    uint64_t from = s->d.base;
+    if (s->d.state == GLCI_DELIVERY_RECOVERING) {
+        if (target >= s->d.base)
+            s_recovered(s);
+        else
+            from = s->d.floor;
+    }
     if (timeout) {
         glci_warn("no ack for %lld ms; resending from batch %llu",
-                  (long long)(now - s->last_ack_ms), (unsigned long long)s->d.base);
+                  (long long)(now - s->last_ack_ms), (unsigned long long)from);
         s->last_ack_ms = now;
     }
-    s->d.next_send = s->d.base;
+    s->d.next_send = from;
     s->d.gap_target = target;
 }
 
-static void s_do_connect(glci_agent_sender_t *s, int64_t now)
+/* The collector lost batches from `from` that it had acknowledged (its
+ * store restored from an older backup) and this outbox retains them all:
+ * they are sent again from there on the same stream, the window counting
+ * from the floor, so the store ends as it was before the loss. Logged and
+ * noted for `status` once per request (not for the GAPs of the batches
+ * that were in flight). */
+static void s_do_recover(glci_agent_sender_t *s, uint64_t from, int64_t now)
+{
+    uint64_t last = s->d.base - 1;
+    glci_warn("the collector lost batches %llu..%llu of stream %016llx after acknowledging "
+              "them (was its store restored from an older backup?); sending them again from "
+              "the retained batches", (unsigned long long)from, (unsigned long long)last,
+              (unsigned long long)s->stream);
+    int rc = glci_outbox_note_resend(s->ob, from, last, s->now.unix_s);
+    if (rc != 0)
+        glci_warn("cannot record the resend in the outbox: %s", glci_outbox_strerror(rc));
+    s->d.state = GLCI_DELIVERY_RECOVERING;
+    s->d.floor = from;
+    s->d.next_send = from;
+    s->d.gap_target = from;
+    s->d.lost_since = 0;
+    s->recover_first = from;
+    s->last_ack_ms = now;
+    s_set_state(s, "recovering");
+}
+
+static void s_do_connect(glci_agent_sender_t *s, uint64_t from, int64_t now)
 {
     /* the refusals that were only counted are summed up first */
     glci_log_repeat_end(&s->log_refused, now);
     glci_log_repeat_end(&s->log_failed, now);
     s->retry_ms = GLCI_DELIVERY_RETRY_MIN_MS;
     s->d.retry_at = 0;
-    glci_info("connected to %s; resending from batch %llu", s->endpoint,
-              (unsigned long long)s->d.base);
+    glci_info("connected to %s; resending from batch %llu%s", s->endpoint,
+              (unsigned long long)from, from < s->d.base ? " (retained: does the collector "
+              "still hold it?)" : "");
     s->d.state = now < s->d.pause_until ? GLCI_DELIVERY_PAUSED : s_sending_state(s);
-    s->d.next_send = s->d.base;
+    s->d.floor = 0;
+    s->d.next_send = from;
     s->d.gap_target = 0;
     s->last_ack_ms = now;
     s->down_since = 0;
@@ -545,32 +629,49 @@ static void s_do_rebuild(glci_agent_sender_t *s)
 }
 
 /* After a move onto a new stream (a rebase or a clash), from batch 1 of it:
- * the one reset of the window both moves share. */
-static void s_enter_stream(glci_agent_sender_t *s, uint64_t new_stream, uint64_t kept,
-                           int64_t now)
+ * the one reset of the window both moves share. A rebase puts the retained
+ * batches first (1..retained), which the collector has not seen under the
+ * new stream: they are resent (RECOVERING from 1), then the kept ones. */
+static void s_enter_stream(glci_agent_sender_t *s, uint64_t new_stream, uint64_t retained,
+                           uint64_t kept, int64_t now)
 {
     s->prev_stream = s->stream;
     s->stream = new_stream;
-    s->d.base = 1;
-    s->next_seq = kept + 1;
+    s->d.base = retained + 1;
+    s->d.head = retained + kept + 1;
+    s->d.retained_first = retained ? 1 : 0;
+    s->d.retained_last = retained;
     s->d.next_send = 1;
     s->d.gap_target = 0;
     s->d.lost_since = 0;
     s->d.pause_until = 0;
+    s->d.floor = 0;
     s->last_ack_ms = now;
     s->next_outbox_poll = 0;
-    s->d.state = s->d.state == GLCI_DELIVERY_DISCONNECTED ? GLCI_DELIVERY_DISCONNECTED
-                                                          : GLCI_DELIVERY_SENDING;
+    if (s->d.state == GLCI_DELIVERY_DISCONNECTED) {
+        s->d.next_send = s->d.base;    /* the connection's resend asks the collector */
+        return;
+    }
+    s->d.state = GLCI_DELIVERY_SENDING;
+    if (retained) {
+        s->d.state = GLCI_DELIVERY_RECOVERING;
+        s->d.floor = 1;
+        s->recover_first = 1;
+        int rc = glci_outbox_note_resend(s->ob, 1, retained, s->now.unix_s);
+        if (rc != 0)
+            glci_warn("cannot record the resend in the outbox: %s", glci_outbox_strerror(rc));
+        s_set_state(s, "recovering");
+    }
 }
 
 static int s_do_record_ack(glci_agent_sender_t *s, uint64_t acked, const s_dead_t *dead,
                            const glci_agent_time_t *now)
 {
     size_t n_dead = dead ? dead->n : 0;
-    if (acked >= s->next_seq) {
-        uint64_t next = s->next_seq;
+    if (acked >= s->d.head) {
+        uint64_t next = s->d.head;
         glci_outbox_next_seq(s->ob, &next);
-        s->next_seq = next;
+        s->d.head = next;
         if (acked >= next) {
             glci_error("the collector acknowledges batch %llu of stream %016llx, but this "
                        "outbox has stored only up to %llu (was the outbox restored from a "
@@ -580,6 +681,17 @@ static int s_do_record_ack(glci_agent_sender_t *s, uint64_t acked, const s_dead_
         }
     }
     s->backoff_ms = GLCI_DELIVERY_BACKOFF_MIN_MS;
+    if (acked + 1 >= s->d.base) {
+        s->d.lost_since = 0;       /* the collector holds what it acked */
+        if (s->d.state == GLCI_DELIVERY_SUSPECT_LOSS)
+            s->d.state = GLCI_DELIVERY_SENDING;
+    }
+    if (s->d.state == GLCI_DELIVERY_RECOVERING && acked + 1 > s->d.floor) {
+        s->d.floor = acked + 1;    /* confirmed again up to acked */
+        s->last_ack_ms = now->ms;
+        if (s->d.floor >= s->d.base)
+            s_recovered(s);
+    }
     if (acked < s->d.base && n_dead == 0)
         return GLCI_AGENT_OK;
     size_t gone = 0;
@@ -600,16 +712,35 @@ static int s_do_record_ack(glci_agent_sender_t *s, uint64_t acked, const s_dead_
                   n_dead == 1 ? "" : "s", s->deadletter);
         glci_agent_deadletter_stored(&s->dead);
     }
-    if (acked + 1 > s->d.base) {
+    if (acked + 1 > s->d.base)
         s->d.base = acked + 1;
-        s->d.lost_since = 0;       /* the collector holds what it acked */
-        if (s->d.state == GLCI_DELIVERY_SUSPECT_LOSS)
-            s->d.state = GLCI_DELIVERY_SENDING;
-    }
-    if (s->d.next_send < s->d.base)
-        s->d.next_send = s->d.base;
+    s_refresh_retained(s);         /* the ack retained these and may have pruned */
+    if (s->d.next_send < glci_delivery_floor(&s->d))
+        s->d.next_send = glci_delivery_floor(&s->d);
     s->last_ack_ms = now->ms;
     return GLCI_AGENT_OK;
+}
+
+/* An applied batch whose observations were rejected because this agent's
+ * key belongs to another city than its `city` setting names: the rows go
+ * to the dead-letter file like any rejected ones and delivery goes on (the
+ * stream's mark moved, so nothing is sent twice); the ALARM says once per
+ * run what to fix. */
+static void s_wrong_city(glci_agent_sender_t *s, const glci_wire_ack_t *ack)
+{
+    if (s->wrong_city_told)
+        return;
+    for (size_t i = 0; i < ack->n_rejections; i++) {
+        if (ack->rejections[i].reason != GLCI_REJECT_WRONG_CITY)
+            continue;
+        glci_error("ALARM: the collector rejected the observations of batch %llu: %s. This "
+                   "agent's city setting is '%s' but its key is registered to another city; "
+                   "the rows go to %s. Set city to the key's city (or use that city's key) "
+                   "and deliver them again", (unsigned long long)ack->seq,
+                   ack->rejections[i].message, s->city, s->deadletter);
+        s->wrong_city_told = 1;
+        return;
+    }
 }
 
 /* An ACK or DUPLICATE: the ack recorded with the rejected rows of an
@@ -624,6 +755,8 @@ static int s_on_record(glci_agent_sender_t *s, const glci_wire_ack_t *ack, uint6
         s_do_pause(s, now->ms);        /* the batch cannot be read: keep it, ask again */
         return GLCI_AGENT_OK;
     }
+    if (ack->status == GLCI_BATCH_APPLIED)
+        s_wrong_city(s, ack);
     int rc = s_do_record_ack(s, upto, &dead, now);
     if (rc == 0 && s->metrics && ack->status == GLCI_BATCH_APPLIED)
         for (size_t i = 0; i < ack->n_rejections; i++) {
@@ -660,33 +793,41 @@ static void s_do_suspect_loss(glci_agent_sender_t *s, const glci_wire_ack_t *ack
               (unsigned long long)s->d.base, GLCI_DELIVERY_LOST_CONFIRM_MS);
     s->d.lost_since = now;
     s->d.pause_until = now + GLCI_DELIVERY_LOST_CONFIRM_MS;
-    s->d.next_send = s->d.base;
-    s->d.gap_target = 0;
     s->d.state = GLCI_DELIVERY_SUSPECT_LOSS;
+    s->d.floor = 0;
+    s->d.next_send = glci_delivery_restart(&s->d);   /* the probe, with nothing to send */
+    s->d.gap_target = 0;
 }
 
 /* The loss confirmed: the alarm is logged once, the outbox is rebased
- * (glci_outbox_rebase, one transaction) and sending starts again at batch 1
- * of the new stream. */
+ * (glci_outbox_rebase, one transaction: the retained batches first, then
+ * the undelivered ones) and sending starts again at batch 1 of the new
+ * stream. Only the batches no longer retained are lost. */
 static int s_do_rebase(glci_agent_sender_t *s, const glci_wire_ack_t *ack,
                        const glci_agent_time_t *now)
 {
     uint64_t lost_first = ack->expected;
-    /* The range ends just below the outbox's head as it is now. */
+    /* The range ends just below the oldest batch retained, or else in the
+     * outbox, as they are now. */
     uint64_t head = 0;
     if (glci_outbox_first_seq(s->ob, &head) != 0 && glci_outbox_next_seq(s->ob, &head) != 0)
         head = s->d.base;
-    if (head > s->d.base) {        /* acked meanwhile (cannot be: nothing acks but us) */
+    s_refresh_retained(s);
+    if (head > s->d.base)          /* acked meanwhile (cannot be: nothing acks but us) */
         s->d.base = head;
-        if (lost_first >= head) {
-            s->d.lost_since = 0;
-            s->d.state = s_sending_state(s);
-            return GLCI_AGENT_OK;
-        }
+    if (glci_delivery_retained(&s->d, lost_first)) {
+        s_do_recover(s, lost_first, now->ms);   /* all still here after all */
+        return GLCI_AGENT_OK;
     }
-    uint64_t lost_last = s->d.base - 1;
-    uint64_t old_stream = s->stream, new_stream = 0, kept = 0;
-    int rc = glci_outbox_rebase(s->ob, lost_first, lost_last, now->unix_s, &new_stream, &kept);
+    uint64_t lost_last = (s->d.retained_first ? s->d.retained_first : s->d.base) - 1;
+    if (lost_first > lost_last) {  /* nothing below what is here: no loss */
+        s->d.lost_since = 0;
+        s->d.state = s_sending_state(s);
+        return GLCI_AGENT_OK;
+    }
+    uint64_t old_stream = s->stream, new_stream = 0, kept = 0, retained = 0;
+    int rc = glci_outbox_rebase(s->ob, lost_first, lost_last, now->unix_s, &new_stream, &kept,
+                                &retained);
     if (rc != 0) {
         glci_error("the collector lost batches %llu..%llu of stream %016llx, but the outbox "
                    "cannot move to a new stream: %s; will retry",
@@ -698,15 +839,17 @@ static int s_do_rebase(glci_agent_sender_t *s, const glci_wire_ack_t *ack,
     }
     glci_error("ALARM: the collector lost batches %llu..%llu of stream %016llx after "
                "acknowledging them (was its store restored from an older backup?); this "
-               "agent deleted them when they were acknowledged and cannot resend them. "
+               "agent no longer retains them (acknowledged longer ago than retain, or "
+               "beyond retain_bytes) and cannot resend them. "
                "Re-deliver the values of that period: drop the CSV files delivered since "
                "then again (%s/done/ still holds them) and re-push single values. The %llu "
-               "undelivered batch%s continue as batches 1..%llu of the new stream %016llx",
+               "retained and %llu undelivered batch%s continue as batches 1..%llu of the new "
+               "stream %016llx",
                (unsigned long long)lost_first, (unsigned long long)lost_last,
-               (unsigned long long)old_stream, s->spool,
-               (unsigned long long)kept, kept == 1 ? "" : "es", (unsigned long long)kept,
-               (unsigned long long)new_stream);
-    s_enter_stream(s, new_stream, kept, now->ms);
+               (unsigned long long)old_stream, s->spool, (unsigned long long)retained,
+               (unsigned long long)kept, retained + kept == 1 ? "" : "es",
+               (unsigned long long)(retained + kept), (unsigned long long)new_stream);
+    s_enter_stream(s, new_stream, retained, kept, now->ms);
     s->backoff_ms = GLCI_DELIVERY_BACKOFF_MIN_MS;
     return GLCI_AGENT_OK;
 }
@@ -792,7 +935,7 @@ static int s_do_clash_finish(glci_agent_sender_t *s, const glci_agent_time_t *no
                (unsigned long long)kept, (unsigned long long)kept,
                (unsigned long long)new_stream);
     s->n_drop = 0;
-    s_enter_stream(s, new_stream, kept, now->ms);
+    s_enter_stream(s, new_stream, 0, kept, now->ms);
     s_set_state(s, "connected");
     return GLCI_AGENT_OK;
 }
@@ -883,8 +1026,11 @@ static int s_handle(glci_agent_sender_t *s, const glci_delivery_event_t *ev,
     case GLCI_DACT_CLASH_ABANDON:
         s_do_clash_abandon(s);
         return GLCI_AGENT_OK;
+    case GLCI_DACT_RECOVER:
+        s_do_recover(s, a.target, now->ms);
+        return GLCI_AGENT_OK;
     case GLCI_DACT_CONNECT:
-        s_do_connect(s, now->ms);
+        s_do_connect(s, a.target, now->ms);
         return GLCI_AGENT_OK;
     case GLCI_DACT_DISCONNECT:
         s_do_disconnect(s);
@@ -998,6 +1144,13 @@ static void s_redial(glci_agent_sender_t *s, int64_t now)
     s->down_since = now;
 }
 
+/* 1 in the states that keep a window in flight. */
+static int s_sends(const glci_agent_sender_t *s)
+{
+    return s->d.state == GLCI_DELIVERY_SENDING || s->d.state == GLCI_DELIVERY_SUSPECT_LOSS ||
+           s->d.state == GLCI_DELIVERY_RECOVERING;
+}
+
 /* The timers' events: the clash deadline, the end of a pause, no ack for
  * the ack timeout with batches in flight. */
 static void s_timers(glci_agent_sender_t *s, const glci_agent_time_t *now)
@@ -1016,8 +1169,8 @@ static void s_timers(glci_agent_sender_t *s, const glci_agent_time_t *now)
         glci_delivery_event_t over = s_event(GLCI_DEV_PAUSE_OVER, now->ms);
         s_handle(s, &over, NULL, now);
     }
-    if ((s->d.state == GLCI_DELIVERY_SENDING || s->d.state == GLCI_DELIVERY_SUSPECT_LOSS) &&
-        now->ms >= s->d.pause_until && s->d.next_send > s->d.base &&
+    if (s_sends(s) && now->ms >= s->d.pause_until &&
+        s->d.next_send > glci_delivery_floor(&s->d) &&
         now->ms - s->last_ack_ms > s->ack_timeout_ms)
         s_handle(s, &ev, NULL, now);
 }
@@ -1025,8 +1178,7 @@ static void s_timers(glci_agent_sender_t *s, const glci_agent_time_t *now)
 /* 1 while the window may be filled. */
 static int s_may_send(const glci_agent_sender_t *s, int64_t now)
 {
-    return (s->d.state == GLCI_DELIVERY_SENDING || s->d.state == GLCI_DELIVERY_SUSPECT_LOSS) &&
-           now >= s->d.pause_until;
+    return s_sends(s) && now >= s->d.pause_until;
 }
 
 int glci_agent_sender_step(glci_agent_sender_t *s, const zmq_pollitem_t *items,
@@ -1053,15 +1205,17 @@ int glci_agent_sender_step(glci_agent_sender_t *s, const zmq_pollitem_t *items,
     if (now->ms >= s->next_outbox_poll) {
         uint64_t next;
         if (glci_outbox_next_seq(s->ob, &next) == 0)
-            s->next_seq = next;
+            s->d.head = next;
+        s_refresh_retained(s);      /* a reload may have pruned it */
         s->next_outbox_poll = now->ms + S_POLL_OUTBOX_MS;
     }
     glci_agent_deadletter_flush(&s->dead, s->ob, s->deadletter, now->ms);
     s_timers(s, now);
     if (!s_may_send(s, now->ms))
         return rc;
-    while (s->d.next_send < s->next_seq && s->d.next_send < s->d.base + s->window) {
-        if (s->d.next_send == s->d.base)
+    uint64_t floor = glci_delivery_floor(&s->d);
+    while (s->d.next_send < s->d.head && s->d.next_send < floor + s->window) {
+        if (s->d.next_send == floor)
             s->last_ack_ms = now->ms;  /* the clock for an ack starts now */
         int r = s_send(s, s->d.next_send, now->unix_s);
         if (r == S_SENT_WOULD_BLOCK)
@@ -1093,8 +1247,8 @@ long glci_agent_sender_timeout(const glci_agent_sender_t *s, int64_t now)
     if (t < 0)
         t = 0;
     /* the socket may refuse a send (EAGAIN) while batches wait: look again soon */
-    if (s_may_send(s, now) && s->d.next_send < s->next_seq &&
-        s->d.next_send < s->d.base + s->window && t > 10)
+    if (s_may_send(s, now) && s->d.next_send < s->d.head &&
+        s->d.next_send < glci_delivery_floor(&s->d) + s->window && t > 10)
         t = 10;
     return (long)t;
 }

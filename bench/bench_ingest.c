@@ -9,7 +9,9 @@
  * "senders", "curve": true, ...}: observations per second from the first
  * timed send to the last durable ack, and the send-to-ack latency of every
  * timed batch. Finally checks through a read-only view that the store holds
- * every observation sent.
+ * every observation sent. Also: the collector's CPU time and the bytes it
+ * wrote (/proc/PID/io wchar: the store's pages and the acks), per
+ * observation.
  *
  * Options: --cities N (200) --obs N (1000000) --batch N (1000)
  *          --senders N (4) --window N (8, batches in flight per sender)
@@ -20,6 +22,14 @@
  *          --compare N (N runs without metrics and N with, interleaved, in
  *          one invocation: prints each run and the medians, and the cost of
  *          metrics as a percentage of the throughput without)
+ *          --prefill N (N values written into the store through the store
+ *          API before the collector starts, in groups of 100 batches; with
+ *          it the bench runs twice in one invocation, on an empty store and
+ *          on the prefilled one, and prints both and their ratio)
+ *          --indicators-x K (with K > 1, runs twice: the shipped framework
+ *          and one generated from it with each indicator repeated K times
+ *          (ids suffixed _2.._K, weights kept), and prints the ns per
+ *          observation of both and their ratio)
  *          --keep (leave the temp store) */
 #include <errno.h>
 #include <pthread.h>
@@ -108,6 +118,23 @@ static double s_children_cpu(void)
         return 0;
     return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+/* Bytes process pid has passed to write calls so far (/proc/PID/io
+ * wchar: LMDB's pages and the acks); 0 if unknown. */
+static uint64_t s_wchar(pid_t pid)
+{
+    char path[64], line[128];
+    unsigned long long v = 0;
+    snprintf(path, sizeof path, "/proc/%d/io", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "wchar: %llu", &v) == 1)
+            break;
+    fclose(f);
+    return v;
 }
 
 static int s_cmp_double(const void *a, const void *b)
@@ -298,12 +325,17 @@ static void *s_scraper_main(void *arg)
 
 typedef struct {
     int64_t n_cities, n_obs, batch, senders, window;
+    int64_t prefill;          /* values stored through the API before the run */
+    const char *framework;    /* the framework file */
     int keep, metrics;
 } s_opts_t;
 
 typedef struct {
     double obs_per_s, p50, p99, secs;
     double cpu_s;             /* the collector's user + system CPU time, start to stop */
+    double prefill_s;         /* wall time of the prefill */
+    uint64_t wchar;           /* bytes the collector wrote (write calls), start to stop */
+    uint64_t store_bytes;     /* data.mdb in use after the run */
     uint64_t stored, scrapes, scrape_bytes, scrape_failures;
     int exit_status;
 } s_result_t;
@@ -316,6 +348,139 @@ static int s_parse_opt(const char *name, const char *v, int64_t min, int64_t max
         return -1;
     }
     return 0;
+}
+
+/* The observations of the benchmark: serial numbers run through the
+ * indicators, then the periods 2000..2025, with values spread over each
+ * indicator's range. Fills obs[0..n) from serial on; returns the next. */
+static size_t s_fill(const glci_framework_t *fw, glci_obs_t *obs, size_t n, size_t serial)
+{
+    for (size_t i = 0; i < n; i++, serial++) {
+        const glci_indicator_t *ind = &fw->ind[serial % fw->n_ind];
+        memset(&obs[i], 0, sizeof obs[i]);
+        obs[i].indicator = ind->id;
+        obs[i].period = 2000 + (int64_t)((serial / fw->n_ind) % 26);
+        obs[i].has_period = 1;
+        obs[i].value = ind->min + (ind->max - ind->min) * (double)(serial % 97) / 97.0;
+        obs[i].has_value = 1;
+    }
+    return serial;
+}
+
+/* Writes n values into st through glci_store_ingest, as the collector
+ * would but without the pipe: batches of `batch` values for the cities in
+ * turn (streams of their own, so the timed run's streams start fresh),
+ * 100 batches per transaction. 0 or -1. */
+static int s_prefill(glci_store_t *st, const glci_framework_t *fw, int64_t n_cities,
+                     int64_t batch, int64_t n)
+{
+    enum { GROUP = 100 };
+    glci_obs_t *obs = glci_xcalloc((size_t)(GROUP * batch), sizeof *obs);
+    glci_batch_t b[GROUP];
+    glci_batch_result_t res[GROUP];
+    char ids[GROUP][32];
+    uint64_t *seq = glci_xcalloc((size_t)n_cities, sizeof *seq);
+    size_t serial = 0, city = 0;
+    int64_t done = 0;
+    int status = 0;
+    while (done < n && status == 0) {
+        size_t nb = 0;
+        for (; nb < GROUP && done < n; nb++) {
+            size_t k = (size_t)(n - done < batch ? n - done : batch);
+            serial = s_fill(fw, obs + nb * (size_t)batch, k, serial);
+            snprintf(ids[nb], sizeof ids[nb], "city%03zu", city);
+            b[nb] = (glci_batch_t){.city = ids[nb], .stream = 0xbe4f000000000000ull + city,
+                                   .seq = ++seq[city], .obs = obs + nb * (size_t)batch,
+                                   .n_obs = k};
+            city = (city + 1) % (size_t)n_cities;
+            done += (int64_t)k;
+        }
+        int rc = glci_store_ingest(st, b, nb, (int64_t)time(NULL), res);
+        if (rc != 0) {
+            fprintf(stderr, "glci-bench ingest: prefill: %s\n", glci_store_strerror(rc));
+            status = -1;
+        }
+        for (size_t i = 0; i < nb; i++) {
+            if (rc == 0 && (res[i].status != GLCI_BATCH_APPLIED || res[i].n_rejections)) {
+                fprintf(stderr, "glci-bench ingest: prefill: batch %s\n",
+                        glci_batch_status_str(res[i].status));
+                status = -1;
+            }
+            if (rc == 0)
+                glci_batch_result_release(&res[i]);
+        }
+    }
+    free(seq);
+    free(obs);
+    return status;
+}
+
+/* Writes to path the framework of src with every indicator section
+ * repeated k times (the copies' ids suffixed _2.._k, their other lines
+ * kept, weights included, so the structure and the weights stay valid).
+ * 0 or -1 with a message. */
+static int s_scale_framework(const char *src, int64_t k, const char *path)
+{
+    FILE *in = fopen(src, "r"), *out = in ? fopen(path, "w") : NULL;
+    char line[1024], id[256] = "";
+    char *sect = NULL;
+    size_t len = 0, cap = 0;
+    int status = 0;
+    if (!in || !out) {
+        fprintf(stderr, "glci-bench ingest: %s: %s\n", in ? path : src, strerror(errno));
+        status = -1;
+        goto cleanup;
+    }
+    /* sect holds the body of the indicator section being read (after its
+     * header line); it is written k times when the next section starts */
+    for (int more = 1; more;) {
+        more = fgets(line, sizeof line, in) != NULL;
+        int header = more && line[0] == '[';
+        if ((header || !more) && id[0]) {
+            for (int64_t c = 1; c <= k; c++) {
+                if (c == 1)
+                    fprintf(out, "[indicator:%s]\n", id);
+                else
+                    fprintf(out, "[indicator:%s_%lld]\n", id, (long long)c);
+                fwrite(sect, 1, len, out);
+            }
+            id[0] = 0;
+            len = 0;
+        }
+        if (!more)
+            break;
+        if (header && strncmp(line, "[indicator:", 11) == 0) {
+            char *end = strchr(line, ']');
+            if (!end || (size_t)(end - line - 11) >= sizeof id) {
+                fprintf(stderr, "glci-bench ingest: %s: cannot read %s", src, line);
+                status = -1;
+                goto cleanup;
+            }
+            memcpy(id, line + 11, (size_t)(end - line - 11));
+            id[end - line - 11] = 0;
+            continue;
+        }
+        if (id[0]) {
+            size_t n = strlen(line);
+            if (len + n > cap) {
+                cap = (len + n) * 2;
+                sect = glci_xrealloc(sect, cap);
+            }
+            memcpy(sect + len, line, n);
+            len += n;
+        } else {
+            fputs(line, out);
+        }
+    }
+cleanup:
+    free(sect);
+    if (out && fclose(out) != 0 && status == 0) {
+        fprintf(stderr, "glci-bench ingest: %s: %s\n", path, strerror(errno));
+        status = -1;
+    }
+    if (in)
+        fclose(in);
+    return status;
 }
 
 static int s_run(const s_opts_t *o, s_result_t *res)
@@ -343,7 +508,7 @@ static int s_run(const s_opts_t *o, s_result_t *res)
 
     /* store, cities, keys */
     glci_store_t *st = NULL;
-    if (glci_store_create(store, GLCI_FRAMEWORK_FILE, NULL, err, sizeof err) != 0 ||
+    if (glci_store_create(store, o->framework, NULL, err, sizeof err) != 0 ||
         glci_store_open(store, NULL, &st, err, sizeof err) != 0) {
         fprintf(stderr, "glci-bench ingest: %s\n", err);
         goto cleanup;
@@ -356,6 +521,20 @@ static int s_run(const s_opts_t *o, s_result_t *res)
         if (glci_key_generate(&s.pub[c], &s.sec[c], err, sizeof err) != 0 ||
             glci_store_city_add(st, id, id, "XX", s.pub[c].z85, NULL, 0) != 0) {
             fprintf(stderr, "glci-bench ingest: cannot register %s\n", id);
+            glci_store_close(&st);
+            goto cleanup;
+        }
+    }
+    if (glci_framework_load_file(o->framework, &fw, err, sizeof err) != 0) {
+        fprintf(stderr, "glci-bench ingest: %s\n", err);
+        glci_store_close(&st);
+        goto cleanup;
+    }
+    if (o->prefill) {
+        double p0 = s_now();
+        int prc = s_prefill(st, fw, n_cities, batch, o->prefill);
+        res->prefill_s = s_now() - p0;
+        if (prc != 0) {
             glci_store_close(&st);
             goto cleanup;
         }
@@ -401,10 +580,6 @@ static int s_run(const s_opts_t *o, s_result_t *res)
     }
 
     /* the batches, packed up front */
-    if (glci_framework_load_file(GLCI_FRAMEWORK_FILE, &fw, err, sizeof err) != 0) {
-        fprintf(stderr, "glci-bench ingest: %s\n", err);
-        goto cleanup;
-    }
     size_t n_batches = (size_t)((n_obs + batch - 1) / batch);
     t = glci_xcalloc((size_t)senders, sizeof *t);
     glci_obs_t *obs = glci_xcalloc((size_t)batch, sizeof *obs);
@@ -432,15 +607,7 @@ static int s_run(const s_opts_t *o, s_result_t *res)
             size_t n = (size_t)batch;
             if (obs_total + n > (size_t)n_obs)
                 n = (size_t)n_obs - obs_total;
-            for (size_t i = 0; i < n; i++, serial++) {
-                const glci_indicator_t *ind = &fw->ind[serial % fw->n_ind];
-                memset(&obs[i], 0, sizeof obs[i]);
-                obs[i].indicator = ind->id;
-                obs[i].period = 2000 + (int64_t)((serial / fw->n_ind) % 26);
-                obs[i].has_period = 1;
-                obs[i].value = ind->min + (ind->max - ind->min) * (double)(serial % 97) / 97.0;
-                obs[i].has_value = 1;
-            }
+            serial = s_fill(fw, obs, n, serial);
             obs_total += n;
             char city[16];
             snprintf(city, sizeof city, "city%03d", x->cities[c]);
@@ -496,6 +663,7 @@ static int s_run(const s_opts_t *o, s_result_t *res)
         double p99 = lat[(size_t)((double)(n_lat - 1) * 0.99)];
 
         /* everything sent is in the store (warm-ups included) */
+        res->wchar = s_wchar(pid);
         kill(pid, SIGTERM);
         int wst;
         /* the collector is the one child reaped here: its CPU time is what
@@ -513,7 +681,8 @@ static int s_run(const s_opts_t *o, s_result_t *res)
             glci_view_end(&v);
             glci_store_close(&st);
         }
-        uint64_t want = (uint64_t)n_obs + (uint64_t)n_cities;
+        uint64_t want = (uint64_t)n_obs + (uint64_t)n_cities + (uint64_t)o->prefill;
+        res->store_bytes = ss.size_bytes;
         if (ss.n_history != want) {
             fprintf(stderr, "glci-bench ingest: store holds %llu applied values, sent %llu\n",
                     (unsigned long long)ss.n_history, (unsigned long long)want);
@@ -578,12 +747,47 @@ static void s_print(const s_opts_t *o, const s_result_t *r, const char *end)
            "\"cities\": %lld, \"observations\": %lld, \"batch\": %lld, "
            "\"window\": %lld, \"seconds\": %.3f, \"stored\": %llu, "
            "\"metrics\": %s, \"scrapes\": %llu, \"scrape_bytes\": %llu, "
-           "\"scrape_failures\": %llu, \"collector_cpu_s\": %.3f, \"exit_status\": %d}%s",
+           "\"scrape_failures\": %llu, \"collector_cpu_s\": %.3f, "
+           "\"collector_cpu_ns_per_obs\": %.0f, \"prefill\": %lld, \"prefill_s\": %.1f, "
+           "\"store_bytes\": %llu, \"written_bytes_per_obs\": %.0f, \"framework\": \"%s\", "
+           "\"exit_status\": %d}%s",
            r->obs_per_s, r->p50, r->p99, (long long)o->senders, (long long)o->n_cities,
            (long long)o->n_obs, (long long)o->batch, (long long)o->window, r->secs,
            (unsigned long long)r->stored, o->metrics ? "true" : "false",
            (unsigned long long)r->scrapes, (unsigned long long)r->scrape_bytes,
-           (unsigned long long)r->scrape_failures, r->cpu_s, r->exit_status, end);
+           (unsigned long long)r->scrape_failures, r->cpu_s, r->cpu_s * 1e9 / (double)o->n_obs,
+           (long long)o->prefill, r->prefill_s, (unsigned long long)r->store_bytes,
+           (double)r->wchar / (double)o->n_obs, o->framework, r->exit_status, end);
+}
+
+/* Two runs in one invocation, a then b, each printed; then the ratio of
+ * b to a in obs/s, in wall ns per observation and in the collector's CPU
+ * ns per observation. */
+static int s_pair(const char *name, const s_opts_t *a, const s_opts_t *b)
+{
+    s_result_t ra, rb;
+    printf("{\"bench\": \"%s\", \"runs\": [\n  ", name);
+    fflush(stdout);
+    if (s_run(a, &ra) != 0) {
+        printf("], \"error\": \"a run failed\"}\n");
+        return 1;
+    }
+    s_print(a, &ra, ",\n  ");
+    fflush(stdout);
+    if (s_run(b, &rb) != 0) {
+        printf("], \"error\": \"a run failed\"}\n");
+        return 1;
+    }
+    s_print(b, &rb, "\n");
+    double ns_a = 1e9 / ra.obs_per_s, ns_b = 1e9 / rb.obs_per_s;
+    double cpu_a = ra.cpu_s * 1e9 / (double)a->n_obs, cpu_b = rb.cpu_s * 1e9 / (double)b->n_obs;
+    printf("], \"obs_per_s_a\": %.0f, \"obs_per_s_b\": %.0f, \"obs_per_s_ratio\": %.3f, "
+           "\"ns_per_obs_a\": %.0f, \"ns_per_obs_b\": %.0f, \"ns_per_obs_ratio\": %.3f, "
+           "\"cpu_ns_per_obs_a\": %.0f, \"cpu_ns_per_obs_b\": %.0f, "
+           "\"cpu_ns_per_obs_ratio\": %.3f}\n",
+           ra.obs_per_s, rb.obs_per_s, rb.obs_per_s / ra.obs_per_s, ns_a, ns_b, ns_b / ns_a,
+           cpu_a, cpu_b, cpu_b / cpu_a);
+    return 0;
 }
 
 static double s_median(double *v, size_t n)
@@ -647,8 +851,8 @@ static int s_compare(s_opts_t o, int64_t n)
 int glci_bench_ingest(int argc, char **argv)
 {
     s_opts_t o = {.n_cities = 200, .n_obs = 1000000, .batch = 1000, .senders = 4,
-                  .window = 8};
-    int64_t compare = 0;
+                  .window = 8, .framework = GLCI_FRAMEWORK_FILE};
+    int64_t compare = 0, scale = 1;
     for (int i = 1; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         int rc = 0;
@@ -664,6 +868,10 @@ int glci_bench_ingest(int argc, char **argv)
             rc = s_parse_opt("--window", v, 1, 1000, &o.window), i++;
         else if (!strcmp(argv[i], "--compare"))
             rc = s_parse_opt("--compare", v, 1, 100, &compare), i++;
+        else if (!strcmp(argv[i], "--prefill"))
+            rc = s_parse_opt("--prefill", v, 0, 1000000000, &o.prefill), i++;
+        else if (!strcmp(argv[i], "--indicators-x"))
+            rc = s_parse_opt("--indicators-x", v, 1, 100, &scale), i++;
         else if (!strcmp(argv[i], "--metrics"))
             o.metrics = 1;
         else if (!strcmp(argv[i], "--keep"))
@@ -677,8 +885,39 @@ int glci_bench_ingest(int argc, char **argv)
     }
     if (o.senders > o.n_cities)
         o.senders = o.n_cities;
+    if (compare && (o.prefill || scale > 1)) {
+        fprintf(stderr, "glci-bench ingest: --compare goes with neither --prefill nor "
+                        "--indicators-x\n");
+        return 2;
+    }
     if (compare)
         return s_compare(o, compare);
+    if (o.prefill && scale > 1) {
+        fprintf(stderr, "glci-bench ingest: --prefill and --indicators-x are separate runs\n");
+        return 2;
+    }
+    if (o.prefill) {
+        s_opts_t empty = o;
+        empty.prefill = 0;
+        return s_pair("ingest_prefill", &empty, &o);
+    }
+    if (scale > 1) {
+        char dir[] = "/tmp/glci-bench-fw-XXXXXX", path[sizeof dir + 16];
+        if (!mkdtemp(dir)) {
+            fprintf(stderr, "glci-bench ingest: mkdtemp: %s\n", strerror(errno));
+            return 1;
+        }
+        snprintf(path, sizeof path, "%s/glci.ini", dir);
+        int status = 1;
+        if (s_scale_framework(o.framework, scale, path) == 0) {
+            s_opts_t wide = o;
+            wide.framework = path;
+            status = s_pair("ingest_indicators", &o, &wide);
+        }
+        unlink(path);
+        rmdir(dir);
+        return status;
+    }
     s_result_t r;
     if (s_run(&o, &r) != 0)
         return 1;

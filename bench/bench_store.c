@@ -165,7 +165,7 @@ static int s_row(const char *base, b_ctx_t *proto, size_t per_txn, size_t txns, 
     MDB_txn *txn;
     MDB_dbi dobs, dhist;
     glci_obs_t *obs = glci_xmalloc(per_txn * proto->n_obs * sizeof *obs);
-    glci_batch_t *b = glci_xmalloc(per_txn * sizeof *b);
+    glci_batch_t *b = glci_xcalloc(per_txn, sizeof *b);
     glci_batch_result_t *res = glci_xcalloc(per_txn, sizeof *res);
     double *rate = glci_xmalloc(txns * sizeof *rate), *raw = glci_xmalloc(txns * sizeof *raw);
     b_ctx_t c = *proto;

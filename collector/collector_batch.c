@@ -2,8 +2,9 @@
  * payload with the limits (the observations come out of the codec as the
  * glci_obs_t the store ingests, no copy here), decide which city it may
  * write (the authenticated one, never the payload's, except in insecure
- * mode), and turn the store's answer into an Ack. No sockets here: the fuzz
- * target drives this code directly. */
+ * mode; a batch claiming another city is passed on for the store to reject
+ * observation by observation), and turn the store's answer into an Ack. No
+ * sockets here: the fuzz target drives this code directly. */
 #include "glci_collector.h"
 
 #include <stdint.h>
@@ -45,16 +46,12 @@ int glci_collector_batch_prepare(const void *payload, size_t len, const char *us
     ack->seq = wb->seq;
 
     if (user_id) {
-        if (wb->city[0] && strcmp(wb->city, user_id) != 0) {
-            /* the claim is the sender's text: escaped, it cannot forge a
-             * line of the collector's log or the agent's */
-            char claim[4 * GLCI_CITY_ID_MAX + 1];
-            glci_utf8_escape(wb->city, GLCI_CITY_ID_MAX, claim, sizeof claim);
-            snprintf(err, sizeof err, "batch claims city %.120s but its key belongs to %.63s",
-                     claim, user_id);
-            s_ack_error(ack, GLCI_BATCH_FORBIDDEN, err);
-            goto refuse;
-        }
+        /* Another city claimed: stored as a batch whose every observation
+         * is rejected (the store's rule), so it is answered, recorded in
+         * the rejects and never resent; FORBIDDEN would leave the agent
+         * retrying it forever. */
+        if (wb->city[0] && strcmp(wb->city, user_id) != 0)
+            out->claimed = wb->city;
         if (!glci_city_id_valid(user_id)) {
             s_ack_error(ack, GLCI_BATCH_FORBIDDEN, "connection is bound to no valid city");
             goto refuse;

@@ -35,6 +35,7 @@
 #include "glci_alloc.h"
 #include "glci_keyfile.h"
 #include "glci_log_repeat.h"
+#include "glci_utf8.h"
 
 #include <unistd.h>
 
@@ -96,7 +97,7 @@ typedef struct {
     int lock_fd;
     glci_collector_meter_t *meter;  /* metrics and /health (collector_metrics.h) */
     char *metrics_listen;      /* what the meter serves; NULL: nothing */
-    glci_log_repeat_t log_refused, log_ingest, log_clash;
+    glci_log_repeat_t log_refused, log_ingest, log_clash, log_wrong_city;
     int64_t ingest_failed_ms;  /* the last failed ingest (monotonic) */
     size_t cap;
     s_item_t *items;
@@ -449,6 +450,21 @@ static int s_take(s_daemon_t *d, void *sock, s_item_t *it, const glci_wire_limit
     return 1;
 }
 
+/* An authenticated agent sent a batch naming another city: the store
+ * rejected its observations as "wrong city"; logged once a minute at most
+ * (an agent with a wrong city setting sends every batch so). */
+static void s_log_wrong_city(s_daemon_t *d, const s_item_t *it, const glci_batch_result_t *r)
+{
+    char claimed[GLCI_CITY_ID_MAX * 4 + 1];
+    glci_utf8_escape(it->b.claimed, GLCI_CITY_ID_MAX, claimed, sizeof claimed);
+    glci_log_repeat(&d->log_wrong_city, s_now_ms(), S_LOG_QUIET_MS, GLCI_LOG_WARN,
+                    "batch from %s (stream %016llx seq %llu) claims city %s but its key "
+                    "belongs to %s: its %zu observations are rejected as wrong city (glci "
+                    "rejects --city %s)", it->city, (unsigned long long)it->ack.stream,
+                    (unsigned long long)it->ack.seq, claimed, it->city, r->n_rejections,
+                    it->city);
+}
+
 /* One round: take what is waiting, ingest it in one transaction, ack. */
 static void s_round(s_daemon_t *d)
 {
@@ -483,6 +499,7 @@ static void s_round(s_daemon_t *d)
             continue;
         glci_batch_t *b = &d->batches[nb];
         b->city = it->city;
+        b->claimed_city = it->b.claimed;
         b->stream = it->b.wb->stream;
         b->seq = it->b.wb->seq;
         b->obs = it->b.wb->obs;
@@ -525,6 +542,8 @@ static void s_round(s_daemon_t *d)
                            (unsigned long long)it->ack.seq,
                            glci_batch_status_str(it->ack.status),
                            (unsigned long long)it->ack.acked, r->n_rejections);
+                if (r->status == GLCI_BATCH_APPLIED && it->b.claimed)
+                    s_log_wrong_city(d, it, r);
                 if (r->status == GLCI_BATCH_FORBIDDEN)
                     glci_log_repeat(&d->log_refused, s_now_ms(), S_LOG_QUIET_MS,
                                     GLCI_LOG_WARN, "batch from %s refused: city unknown or "

@@ -130,11 +130,16 @@ int glci_collector_run(const glci_collector_args_t *args, const glci_collector_c
  * (wb->obs, strings pointing into wb) the store ingests as they are. */
 typedef struct {
     glci_wire_batch_t *wb;
+    const char *claimed;      /* secure mode: the other city the batch claims
+                                 (points into wb), NULL when it claims none or
+                                 its own; the store rejects its observations */
 } glci_collector_batch_t;
 
 /* Decodes payload and decides the city: in secure mode (user_id not NULL)
- * the batch's claimed city must be absent or equal to user_id; in insecure
- * mode (user_id NULL) the claimed city is used and must be a valid id.
+ * the city is user_id, and a batch claiming another city is accepted with
+ * out->claimed naming it (glci_batch_t.claimed_city: the store rejects
+ * every observation of it as "wrong city"); in insecure mode (user_id
+ * NULL) the claimed city is used and must be a valid id.
  * Returns 0 with out filled and city set, or the ack status to answer with
  * (GLCI_BATCH_MALFORMED or GLCI_BATCH_FORBIDDEN) with ack->error, stream and
  * seq filled. */

@@ -103,6 +103,29 @@ static int s_bytes(const char *value, uint64_t *out)
     return 0;
 }
 
+/* Seconds with an optional unit: 90, 90s, 15m, 36h, 30d, 2w. -1 if it is
+ * not such a number or it overflows. */
+static int s_duration(const char *value, int64_t *out)
+{
+    size_t len = strlen(value), digits = 0;
+    while (digits < len && value[digits] >= '0' && value[digits] <= '9')
+        digits++;
+    const char *unit = value + digits;
+    int64_t mult = !*unit ? 1 : strcmp(unit, "s") == 0 ? 1 : strcmp(unit, "m") == 0 ? 60
+                 : strcmp(unit, "h") == 0 ? 3600 : strcmp(unit, "d") == 0 ? 86400
+                 : strcmp(unit, "w") == 0 ? 7 * 86400 : 0;
+    char num[32];
+    int64_t v;
+    if (!mult || digits == 0 || digits >= sizeof num)
+        return -1;
+    memcpy(num, value, digits);
+    num[digits] = '\0';
+    if (glci_parse_int64(num, 0, INT64_MAX / mult, &v) != 0)
+        return -1;
+    *out = v * mult;
+    return 0;
+}
+
 static void s_int_store(const glci_conf_key_t *key, void *field, int64_t v)
 {
     if (key->size == sizeof(int64_t))
@@ -160,6 +183,18 @@ static int s_set(const glci_conf_key_t *key, void *cfg, const char *value,
         if (v < (uint64_t)key->min || v > (uint64_t)key->max)
             return s_errf(err, errlen, "%s: %s must be between %lld and %lld bytes, not '%s'",
                          where, name, (long long)key->min, (long long)key->max, value);
+        memcpy(field, &v, sizeof v);
+        return 0;
+    }
+    case GLCI_CONF_DURATION: {
+        int64_t v;
+        if (s_duration(value, &v) != 0)
+            return glci_errf(err, errlen, "%s: %s must be a duration in seconds, or with a "
+                             "unit s, m, h, d or w (e.g. 30d), not '%s'", where, name, value);
+        if (v < key->min || v > key->max)
+            return glci_errf(err, errlen, "%s: %s must be between %lld and %lld seconds, not "
+                             "'%s'", where, name, (long long)key->min, (long long)key->max,
+                             value);
         memcpy(field, &v, sizeof v);
         return 0;
     }

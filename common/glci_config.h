@@ -24,6 +24,7 @@ typedef enum {
     GLCI_CONF_INT,        /* integer in [min, max], stored in size bytes (4 or 8;
                              signed unless GLCI_CONF_UNSIGNED) */
     GLCI_CONF_BYTES,      /* uint64_t bytes in [min, max]: 4096, 64K, 512M, 1G */
+    GLCI_CONF_DURATION,   /* int64_t seconds in [min, max]: 90, 90s, 15m, 36h, 30d, 2w */
     GLCI_CONF_BOOL,       /* int: true/yes/on/1, false/no/off/0 */
     GLCI_CONF_LOG_LEVEL   /* glci_log_level_t: error, warn, info, debug */
 } glci_conf_type_t;

@@ -57,8 +57,10 @@ echo "== glci init (store in $store)"
 key=$("$glci" init --framework "$framework" 2>/dev/null)
 echo "   collector public key: $key"
 
-# A free loopback port for the collector.
-port=$(( 20000 + RANDOM % 20000 ))
+# A free loopback port for the collector, below the ephemeral ports (an
+# agent dialling it before the collector listens cannot take it as its own
+# source port).
+port=$(( 20000 + RANDOM % 10000 ))
 while (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; do port=$(( port + 1 )); done
 endpoint="tcp://127.0.0.1:$port"
 

@@ -163,8 +163,12 @@ step "round 2: dpkg -i, and again over itself (upgrade path)"
 install_both
 install_both
 
+# Below the kernel's ephemeral ports (32768 up by default): the agent
+# dials the collector's port before the collector listens, and a dial can
+# be given that very port as its source (TCP self-connect), which the
+# collector's bind then finds in use.
 free_port() {
-  local p=$(( 20000 + RANDOM % 20000 ))
+  local p=$(( 20000 + RANDOM % 10000 ))
   while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
   echo "$p"
 }

@@ -10,7 +10,11 @@
  *
  * Cost of glci_index_apply: one slot, the slots of one focus area, the focus
  * nodes of one area and the area nodes; independent of the number of
- * indicators and focus areas elsewhere. */
+ * indicators and focus areas elsewhere. Many updates of one result (the
+ * store's group of a transaction) set their slots first
+ * (glci_index_apply_slot) and recompute each focus area they touched once
+ * (glci_index_refresh): the same functions on the same slots, so the same
+ * doubles, at a cost per focus area rather than per update. */
 #include "glci_index.h"
 
 #include <assert.h>
@@ -222,8 +226,10 @@ void glci_index_affected(const glci_framework_t *fw, int32_t p, int32_t *first,
         *last = p;
 }
 
-int glci_index_apply(const glci_framework_t *fw, glci_result_t *r,
-                     uint32_t ind, int32_t p, double v)
+/* The slot half of glci_index_apply: 1 if the slot (and n_values)
+ * changed; the nodes above it are left for s_path or glci_index_refresh. */
+static int s_apply_slot(const glci_framework_t *fw, glci_result_t *r, uint32_t ind, int32_t p,
+                        double v)
 {
     assert(ind < fw->n_ind);
     assert(p <= r->period && r->period - p <= fw->carry_forward);
@@ -236,12 +242,12 @@ int glci_index_apply(const glci_framework_t *fw, glci_result_t *r,
         return 0;               /* same value again: nothing can change */
     if (!before.present)
         r->n_values++;
-    s_path(fw, r, ind);
     return 1;
 }
 
-int glci_index_reset(const glci_framework_t *fw, glci_result_t *r, uint32_t ind, int has,
-                     int32_t p, double v)
+/* The slot half of glci_index_reset. */
+static int s_reset_slot(const glci_framework_t *fw, glci_result_t *r, uint32_t ind, int has,
+                        int32_t p, double v)
 {
     assert(ind < fw->n_ind);
     assert(!has || (p <= r->period && r->period - p <= fw->carry_forward));
@@ -257,8 +263,52 @@ int glci_index_reset(const glci_framework_t *fw, glci_result_t *r, uint32_t ind,
         r->n_values--;
     else if (!before.present && s->present)
         r->n_values++;
+    return 1;
+}
+
+int glci_index_apply(const glci_framework_t *fw, glci_result_t *r,
+                     uint32_t ind, int32_t p, double v)
+{
+    if (!s_apply_slot(fw, r, ind, p, v))
+        return 0;
     s_path(fw, r, ind);
     return 1;
+}
+
+int glci_index_reset(const glci_framework_t *fw, glci_result_t *r, uint32_t ind, int has,
+                     int32_t p, double v)
+{
+    if (!s_reset_slot(fw, r, ind, has, p, v))
+        return 0;
+    s_path(fw, r, ind);
+    return 1;
+}
+
+int glci_index_apply_slot(const glci_framework_t *fw, glci_result_t *r, uint32_t ind,
+                          int32_t p, double v)
+{
+    return s_apply_slot(fw, r, ind, p, v);
+}
+
+int glci_index_reset_slot(const glci_framework_t *fw, glci_result_t *r, uint32_t ind, int has,
+                          int32_t p, double v)
+{
+    return s_reset_slot(fw, r, ind, has, p, v);
+}
+
+void glci_index_refresh(const glci_framework_t *fw, glci_result_t *r, const uint32_t *focus,
+                        size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        s_focus(fw, r, focus[k]);
+    /* an area once per run of its focus areas: the list is usually in
+     * framework order, where an area's focus areas are neighbours */
+    for (size_t k = 0; k < n; k++) {
+        uint32_t a = fw->focus[focus[k]].area;
+        if (k == 0 || a != fw->focus[focus[k - 1]].area)
+            s_area(fw, r, a);
+    }
+    s_top(fw, r);
 }
 
 void glci_index_prefetch(const glci_framework_t *fw, const glci_result_t *r, uint32_t ind)

@@ -237,6 +237,20 @@ int glci_index_apply(const glci_framework_t *fw, glci_result_t *r,
 int glci_index_reset(const glci_framework_t *fw, glci_result_t *r, uint32_t ind, int has,
                      int32_t p, double v);
 
+/* The same two paths for many updates of one result: each sets the slot
+ * only (and n_values) and returns 1 if it changed; the nodes above it are
+ * stale until glci_index_refresh recomputes the focus areas focus[0..n)
+ * (every focus area of a changed slot, each at least once), their areas
+ * and the index. Then r is what the one-at-a-time calls give, bit for bit,
+ * whatever the order of the updates; the cost is one recomputation per
+ * focus area touched instead of one per update. */
+int glci_index_apply_slot(const glci_framework_t *fw, glci_result_t *r, uint32_t ind,
+                          int32_t p, double v);
+int glci_index_reset_slot(const glci_framework_t *fw, glci_result_t *r, uint32_t ind, int has,
+                          int32_t p, double v);
+void glci_index_refresh(const glci_framework_t *fw, glci_result_t *r, const uint32_t *focus,
+                        size_t n);
+
 /* A hint, no effect on results: starts loading the memory that
  * glci_index_apply(fw, r, ind, ...) will read and write (the header, the
  * area nodes, the focus nodes of the indicator's area and the slots of its

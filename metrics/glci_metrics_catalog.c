@@ -24,13 +24,14 @@ static const char *const s_status[] = {"applied", "duplicate", "gap", "malformed
                                        "forbidden", "unavailable", NULL};
 static const char *const s_reason_label[] = {"reason", NULL};
 static const char *const s_reason[] = {"unknown_indicator", "not_finite", "out_of_range",
-                                       "bad_period", "malformed", "period_in_future", NULL};
+                                       "bad_period", "malformed", "period_in_future",
+                                       "nothing_to_retract", "wrong_city", NULL};
 static const char *const s_result_label[] = {"result", NULL};
 static const char *const s_result[] = {"accepted", "refused", "failed", NULL};
 static const char *const s_state_label[] = {"state", NULL};
 static const char *const s_state[] = {"connecting", "connected", "disconnected", "refused",
                                       "handshake_failed", "forbidden", "malformed",
-                                      "restreaming", NULL};
+                                      "restreaming", "recovering", NULL};
 static const char *const s_city_label[] = {"city", NULL};
 static const char *const s_collector_info_labels[] = {"version", "framework", "framework_hash",
                                                       NULL};
@@ -133,6 +134,12 @@ static const s_row_t s_agent[] = {
     {S_FAMILY(S_GAUGE, "glci_agent_outbox_oldest_timestamp_seconds",
               "When the oldest unacknowledged batch was stored; 0 when the outbox is empty."),
      S_A(outbox_oldest), S_PLAIN},
+    {S_FAMILY(S_GAUGE, "glci_agent_retained_batches",
+              "Acked batches kept to be sent again should the collector lose them (retain)."),
+     S_A(retained_batches), S_PLAIN},
+    {S_FAMILY(S_GAUGE, "glci_agent_retained_bytes",
+              "Bytes of the retained batches; retain_bytes bounds them."),
+     S_A(retained_bytes), S_PLAIN},
     {S_FAMILY(S_GAUGE, "glci_agent_last_ack_timestamp_seconds",
               "When the collector last acknowledged a batch; 0 before the first."),
      S_A(last_ack), S_PLAIN},

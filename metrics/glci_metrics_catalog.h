@@ -28,8 +28,10 @@ enum {
 };
 #define GLCI_MC_BATCH(wire_status) ((size_t)(wire_status) - 1)
 
-/* observations_rejected_total{reason}: glci_reject_t (index/glci_index.h)
- * minus one, then "period in the future" (shared/SPEC.md section 7). */
+/* observations_rejected_total{reason}: glci_reject_t (wire/glci_obs.h)
+ * minus one: the wire's reasons, then "period in the future" and "nothing
+ * to retract" (shared/SPEC.md section 7), then "wrong city" (a batch
+ * claiming another city, SPEC section 4). */
 enum {
     GLCI_MC_REJECT_UNKNOWN_INDICATOR = 0,
     GLCI_MC_REJECT_NOT_FINITE,
@@ -37,6 +39,8 @@ enum {
     GLCI_MC_REJECT_BAD_PERIOD,
     GLCI_MC_REJECT_MALFORMED,
     GLCI_MC_REJECT_PERIOD_IN_FUTURE,
+    GLCI_MC_REJECT_NOTHING_TO_RETRACT,
+    GLCI_MC_REJECT_WRONG_CITY,
     GLCI_MC_REJECT_N
 };
 #define GLCI_MC_REJECT(reason) ((size_t)(reason) - 1)
@@ -59,6 +63,7 @@ enum {
     GLCI_MC_STATE_FORBIDDEN,
     GLCI_MC_STATE_MALFORMED,
     GLCI_MC_STATE_RESTREAMING,
+    GLCI_MC_STATE_RECOVERING,
     GLCI_MC_STATE_N
 };
 
@@ -102,6 +107,8 @@ typedef struct {
     glci_metric_t *outbox_bytes;           /* gauge */
     glci_metric_t *outbox_limit;           /* gauge, bytes (outbox_limit) */
     glci_metric_t *outbox_oldest;          /* gauge, Unix seconds; 0 when empty */
+    glci_metric_t *retained_batches;       /* gauge: acked batches kept for resending */
+    glci_metric_t *retained_bytes;         /* gauge */
     glci_metric_t *last_ack;               /* gauge, Unix seconds; 0 before the first */
     glci_metric_t *connection_state;       /* gauge {state}, one 1 (glci_gauge_select) */
     glci_metric_t *batches_acked;          /* counter */

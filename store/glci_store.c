@@ -23,7 +23,7 @@
 const char *const glci_store_db_names[S_DB_COUNT] = {
     "meta", "cities", "keys", "streams", "batches", "obs", "history",
     "results", "rank", "periods", "rejects", "city_rejects", "invites", "refused",
-    "editions", "edition_rows",
+    "editions", "edition_rows", "slots",
 };
 
 const char *glci_store_strerror(int code)
@@ -410,6 +410,8 @@ static int s_load_header(glci_store_t *st, char *err, size_t errlen)
         goto out;
     }
     st->rsize = glci_result_size(st->fw);
+    st->hsize = glci_store_head_size(st->fw);
+    glci_store_chunks_init(st);
     rc = 0;
 out:
     glci_mdb_read_end(st->mdb, &txn);
@@ -479,11 +481,62 @@ static int s_upgrade_rank(glci_store_t *st, MDB_txn *txn)
     return rc;
 }
 
-/* Schema 1 -> 2 in one transaction: every city record rewritten in the
- * longer form (added 0: unknown; last_change: its last batch, which no
- * receive time of its history exceeds), the rank view's entries with their
- * flags byte, the new number. (The editions' databases are added ones,
- * made by s_open_added.) */
+/* Schema 2 -> 3: every result stored whole becomes its head and its
+ * present slots (glci_store_result.c). The keys are collected first, as
+ * the city records below are: a record that shrinks moves. */
+static int s_upgrade_results(glci_store_t *st, MDB_txn *txn)
+{
+    typedef struct {
+        unsigned char key[S_CITYZ_MAX + 4];
+        size_t len;
+    } s_rkey_t;
+    s_rkey_t *keys = NULL;
+    size_t n = 0, cap = 0;
+    MDB_cursor *cur;
+    MDB_val k, d;
+    int rc = mdb_cursor_open(txn, st->dbi[S_DB_RESULTS], &cur);
+    if (rc != 0)
+        return rc;
+    for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        if (d.mv_size != st->rsize)
+            continue;
+        if (k.mv_size < 6 || k.mv_size > S_CITYZ_MAX + 4 ||
+            ((const unsigned char *)k.mv_data)[k.mv_size - 5] != 0) {
+            rc = GLCI_STORE_ECORRUPT;
+            break;
+        }
+        if (n == cap) {
+            cap = cap ? 2 * cap : 256;
+            keys = glci_xrealloc(keys, cap * sizeof *keys);
+        }
+        memcpy(keys[n].key, k.mv_data, k.mv_size);
+        keys[n].len = k.mv_size;
+        n++;
+    }
+    mdb_cursor_close(cur);
+    if (rc == MDB_NOTFOUND)
+        rc = 0;
+    glci_result_t *r = glci_xmalloc(st->rsize);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        MDB_val key = {keys[i].len, keys[i].key};
+        if ((rc = mdb_get(txn, st->dbi[S_DB_RESULTS], &key, &d)) != 0)
+            break;
+        memcpy(r, d.mv_data, st->rsize);
+        /* the key is cityz | P: the id is the bytes before its NUL */
+        rc = glci_store_result_put(st, txn, (const char *)keys[i].key, r);
+    }
+    free(r);
+    free(keys);
+    return rc;
+}
+
+/* Schema 1 -> 2: every city record rewritten in the longer form (added 0:
+ * unknown; last_change: its last batch, which no receive time of its
+ * history exceeds), the rank view's entries with their flags byte. Then
+ * 2 -> 3: results split into heads and slots. Then the new number, all in
+ * one transaction. (The editions' databases and slots are added ones, made
+ * by s_open_added.) */
 static int s_upgrade_txn(MDB_txn *txn, void *vctx)
 {
     glci_store_t *st = vctx;
@@ -491,6 +544,9 @@ static int s_upgrade_txn(MDB_txn *txn, void *vctx)
     MDB_val k, d;
     unsigned char b[4];
     int rc;
+
+    if (st->schema >= 2)
+        goto schema3;
 
     /* Read every record first: a record that grows moves, and the key a
      * cursor hands out points into the page it leaves. */
@@ -529,15 +585,18 @@ static int s_upgrade_txn(MDB_txn *txn, void *vctx)
         rc = s_upgrade_rank(st, txn);
     if (rc != 0)
         return rc;
+schema3:
+    if ((rc = s_upgrade_results(st, txn)) != 0)
+        return rc;
     glci_be32_put(b, GLCI_STORE_SCHEMA);
     return s_meta_put(st, txn, "schema", b, 4);
 }
 
-/* A schema-1 store opened for writing is upgraded; one opened read-only
+/* An older store opened for writing is upgraded; one opened read-only
  * is read as it is. */
 static int s_upgrade(glci_store_t *st, int rdonly, char *err, size_t errlen)
 {
-    if (st->schema >= 2 || rdonly)
+    if (st->schema >= GLCI_STORE_SCHEMA || rdonly)
         return 0;
     int rc = glci_store_code(glci_mdb_write(st->mdb, s_upgrade_txn, st));
     if (rc != 0) {
@@ -634,6 +693,8 @@ void glci_store_close(glci_store_t **self)
     if (!self || !*self)
         return;
     glci_mdb_close(&(*self)->mdb);
+    glci_store_ingest_cache_free(*self);
+    glci_store_chunks_release(*self);
     glci_framework_free(&(*self)->fw);
     free((*self)->dir);
     free(*self);

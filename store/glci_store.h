@@ -351,6 +351,11 @@ typedef struct {
                                  the indicator and message escaped, so every
                                  stored text is printable, valid UTF-8 */
     size_t n_obs;
+    const char *claimed_city; /* another city the payload names (NULL, "" or
+                                 city: none). Such a batch is applied as usual
+                                 (deduped, the mark moved) but every observation
+                                 is rejected as GLCI_REJECT_WRONG_CITY, logged
+                                 under city with the claimed one named */
 } glci_batch_t;
 
 /* What the collector answers for one batch. status is APPLIED (stored now,

@@ -31,6 +31,10 @@
  * created the same way:
  *   editions      name (no NUL)                  -> s_editionrec_t + who + NUL + sudo + NUL
  *   edition_rows  namez | cityz                  -> rank u32, 0 u32, glci_result_t block
+ * and from schema 3 a result is stored split (glci_store_result.c):
+ *   results       cityz | period i32             -> head: header, nodes, n_own u32, 0 u32
+ *   slots         cityz | period i32 | chunk u16 -> glci_slot_t[n] of the chunk's
+ *                                                  indicators (while one is present)
  *
  * Records are native-endian C structs copied with memcpy (LMDB values are
  * not aligned); a store file is not portable across byte orders, like LMDB's
@@ -38,6 +42,7 @@
 #ifndef GLCI_STORE_INT_H
 #define GLCI_STORE_INT_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,8 +54,12 @@
  * an operator's name and reason, and rank-view entries say whether an
  * index is reported (the editions' tables are added databases, above). A
  * schema-1 store is upgraded when it is opened for writing (glci_store.c,
- * s_upgrade_txn) and read as it is when opened read-only. */
-#define GLCI_STORE_SCHEMA 2u
+ * s_upgrade_txn) and read as it is when opened read-only.
+ * Schema 3 (flat in indicators): a result is its head in results and its
+ * present slots in the added database slots (glci_store_result.c); older
+ * stores' whole blocks are converted by a writable open, read as they are
+ * by a read-only one. */
+#define GLCI_STORE_SCHEMA 3u
 
 enum {
     S_DB_META,
@@ -69,6 +78,7 @@ enum {
     S_DB_REFUSED,
     S_DB_EDITIONS,            /* the reporting cycle's editions */
     S_DB_EDITION_ROWS,
+    S_DB_SLOTS,               /* schema 3: a result's indicator slots */
     S_DB_COUNT
 };
 
@@ -179,12 +189,23 @@ typedef struct {
     unsigned char fw_hash[32];
 } s_editionrec_t;
 
+/* A chunk: the indicators focus[focus].ind[first .. first + n). */
+typedef struct {
+    uint32_t focus, first, n;
+} glci_store_chunk_t;
+
 struct glci_store {
     glci_mdb_t *mdb;
     MDB_dbi dbi[S_DB_COUNT];
     int has_db[S_DB_COUNT];   /* 0: an added database this (read-only) open lacks */
     glci_framework_t *fw;
     size_t rsize;             /* glci_result_size(fw) */
+    size_t hsize;             /* glci_store_head_size(fw) */
+    glci_store_chunk_t *chunks;   /* the slots' chunks (glci_store_result.c) */
+    uint32_t n_chunks;
+    uint32_t *focus_chunk;    /* focus f's chunks: [focus_chunk[f], focus_chunk[f + 1]) */
+    uint32_t *ind_chunk;      /* the chunk of each indicator */
+    _Atomic(void *) ingest_cache;     /* the last ingest's scratch (glci_store_ingest.c) */
     char *dir;
     uint32_t schema;
     uint64_t rejects_keep;    /* rejects kept per city (glci_store_set_rejects_keep) */
@@ -250,19 +271,78 @@ int glci_store_each_city(glci_store_t *st, MDB_txn *txn,
                          void *ctx);
 
 /* Copies the stored result of (city, P) into dst (st->rsize bytes,
- * aligned): 1, 0 when there is none, or a negative code (ECORRUPT, EIO). */
+ * aligned; either stored form): 1, 0 when there is none, or a negative
+ * code (ECORRUPT, ESCHEMA, EIO). */
 int glci_store_result_read(glci_store_t *st, MDB_txn *txn, const char *city, int32_t period,
                            void *dst);
 
 /* Calls each(ctx, city, rec) for every city with a result for period, in
- * id order, rec pointing at the stored result in the map (valid during the
- * call; not aligned); the cities named in skip[0..n_skip) (sorted by
+ * id order, rec pointing at the stored record in the map (valid during the
+ * call; not aligned; a whole block or a head: either begins with the header
+ * and the nodes, glci_store_result_decode gives the whole result); the cities named in skip[0..n_skip) (sorted by
  * strcmp) are passed over without reading their results. Stops at each's
  * non-zero value and returns it; else 0, ECORRUPT or EIO. */
 int glci_store_each_result(glci_view_t *v, int32_t period, const char *const *skip,
                            size_t n_skip,
                            int (*each)(void *ctx, const char *city, const MDB_val *rec),
                            void *ctx);
+
+/* ---- Results: head and slots (glci_store_result.c) ----------------------- */
+
+/* Slots per chunk record at most: 384 bytes, a tenth of a page. */
+#define GLCI_STORE_CHUNK 16u
+
+/* Bytes after the header and nodes in a head: n_own u32, 0 u32. */
+#define S_HEAD_TAIL 8u
+
+/* Bytes of a stored head of fw: the header, the area and focus nodes and
+ * the tail; it depends on the areas and focus areas, not the indicators. */
+size_t glci_store_head_size(const glci_framework_t *fw);
+
+/* The slots key of (city, P, chunk); k holds S_CITYZ_MAX + 6. */
+size_t glci_store_slot_key(unsigned char *k, const char *city, int32_t period, uint32_t chunk);
+
+/* Fills st's chunk tables from st->fw (at open); released at close. */
+void glci_store_chunks_init(glci_store_t *st);
+void glci_store_chunks_release(glci_store_t *st);
+
+/* The slots record of chunk c of r into out (GLCI_STORE_CHUNK slots):
+ * returns its size, or 0 when none of its slots is present (no record). */
+size_t glci_store_chunk_encode(glci_store_t *st, const glci_result_t *r, uint32_t c,
+                               glci_slot_t *out);
+
+/* Copies the slots record v of chunk c into r's slots. 0 or ECORRUPT (no
+ * such chunk, or the size is not the chunk's). */
+int glci_store_chunk_decode(glci_store_t *st, uint32_t c, const MDB_val *v, glci_result_t *r);
+
+/* The present slots of r that hold a value of r's own period. */
+uint32_t glci_store_result_own(const glci_framework_t *fw, const glci_result_t *r);
+
+/* A head record d (st->hsize bytes) into dst (st->rsize bytes, aligned):
+ * header and nodes copied, every slot absent; *own (may be NULL) gets its
+ * n_own. */
+void glci_store_head_decode(glci_store_t *st, const MDB_val *d, glci_result_t *dst,
+                            uint32_t *own);
+
+/* Writes the head of r with n_own own into out (st->hsize bytes); returns
+ * st->hsize. */
+size_t glci_store_head_encode(glci_store_t *st, const glci_result_t *r, uint32_t own,
+                              unsigned char *out);
+
+/* The result whose results record of (city, P) is d, into dst (st->rsize
+ * bytes, aligned): a whole block of schema 1 or 2 is copied, a head gets
+ * its slots read from slots in txn; *n_slots (may be NULL) the slot
+ * records read. 0, ECORRUPT (neither size, or a slot record that does not
+ * decode), ESCHEMA (a head this read-only open of an older store cannot
+ * read the slots of), EIO. */
+int glci_store_result_decode(glci_store_t *st, MDB_txn *txn, const char *city, int32_t period,
+                             const MDB_val *d, glci_result_t *dst, size_t *n_slots);
+
+/* Stores the whole result r of city in the schema-3 form: each present
+ * slot, then the head (replacing a record of the older form). 0 or an
+ * LMDB code. */
+int glci_store_result_put(glci_store_t *st, MDB_txn *txn, const char *city,
+                          const glci_result_t *r);
 
 /* Orders a snapshot's rows as a league table by the index (ranked by
  * glci_rank_cmp, then the unranked by id) and sets their ranks and
@@ -331,6 +411,9 @@ size_t glci_store_keyval(unsigned char *v, const char *city, int64_t added, int6
  * (0 when the record predates them). 0 or ECORRUPT. */
 int glci_store_keyval_parse(const MDB_val *v, char city[GLCI_CITY_ID_MAX + 1], int64_t *added,
                             int64_t *last_used);
+
+/* Frees the ingest scratch the handle keeps (at close). */
+void glci_store_ingest_cache_free(glci_store_t *st);
 
 /* Moves the auth generation (every change to cities or keys). */
 int glci_store_bump_auth(glci_store_t *st, MDB_txn *txn);

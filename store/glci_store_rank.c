@@ -255,14 +255,12 @@ int glci_store_rank_each(glci_view_t *v, int32_t period,
             break;
         }
         if (reported < 0) {     /* schema 1, read only: ask the result */
-            unsigned char rk[S_CITYZ_MAX + 4];
-            MDB_val key = {glci_store_result_key(rk, city, period), rk}, rd;
-            if ((rc = mdb_get(v->txn, v->st->dbi[S_DB_RESULTS], &key, &rd)) != 0 ||
-                rd.mv_size != v->st->rsize) {
-                rc = rc == MDB_NOTFOUND || rc == 0 ? GLCI_STORE_ECORRUPT : rc;
+            rc = glci_store_result_read(v->st, v->txn, city, period, v->scratch);
+            if (rc <= 0) {
+                rc = rc == 0 ? GLCI_STORE_ECORRUPT : rc;
                 break;
             }
-            memcpy(v->scratch, rd.mv_data, rd.mv_size);
+            rc = 0;
             reported = glci_result_reported(v->st->fw, v->scratch);
         }
         if ((cb = each(ctx, city, reported)) != 0)

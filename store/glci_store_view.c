@@ -246,10 +246,8 @@ int glci_store_result_read(glci_store_t *st, MDB_txn *txn, const char *city, int
         return 0;
     if (rc != 0)
         return glci_store_code(rc);
-    if (d.mv_size != st->rsize)
-        return GLCI_STORE_ECORRUPT;
-    memcpy(dst, d.mv_data, d.mv_size);
-    return 1;
+    rc = glci_store_result_decode(st, txn, city, period, &d, dst, NULL);
+    return rc != 0 ? rc : 1;
 }
 
 int glci_store_each_result(glci_view_t *v, int32_t period, const char *const *skip,
@@ -289,7 +287,7 @@ int glci_store_each_result(glci_view_t *v, int32_t period, const char *const *sk
         }
         if (rc != 0)
             break;
-        if (rec.mv_size != v->st->rsize) {
+        if (rec.mv_size != v->st->rsize && rec.mv_size != v->st->hsize) {
             rc = GLCI_STORE_ECORRUPT;
             break;
         }
@@ -301,6 +299,7 @@ int glci_store_each_result(glci_view_t *v, int32_t period, const char *const *sk
 
 typedef struct {
     glci_view_t *v;
+    int32_t period;
     int (*fn)(void *ctx, const char *city, const glci_result_t *r);
     void *ctx;
 } s_results_t;
@@ -308,15 +307,16 @@ typedef struct {
 static int s_result_copy(void *arg, const char *city, const MDB_val *rec)
 {
     s_results_t *x = arg;
-    memcpy(x->v->scratch, rec->mv_data, rec->mv_size);   /* aligned for the callback */
-    return x->fn(x->ctx, city, x->v->scratch);
+    glci_result_t *r = x->v->scratch;      /* aligned for the callback */
+    int rc = glci_store_result_decode(x->v->st, x->v->txn, city, x->period, rec, r, NULL);
+    return rc != 0 ? rc : x->fn(x->ctx, city, r);
 }
 
 int glci_view_results(glci_view_t *v, int32_t period,
                       int (*fn)(void *ctx, const char *city, const glci_result_t *r),
                       void *ctx)
 {
-    s_results_t x = {v, fn, ctx};
+    s_results_t x = {v, period, fn, ctx};
     return glci_store_each_result(v, period, NULL, 0, s_result_copy, &x);
 }
 

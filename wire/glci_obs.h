@@ -88,7 +88,9 @@ const char *glci_batch_status_str(int status);
     X(FUTURE, 6, "period in the future", FUTURE_PERIOD) /* after the receive year \
                                                            + future_periods */     \
     X(NOTHING_TO_RETRACT, 7, "nothing to retract", NOTHING_TO_RETRACT) /* no current \
-                                                                          value */
+                                                                          value */  \
+    X(WRONG_CITY, 8, "wrong city", WRONG_CITY) /* the batch claims another city \
+                                                  than its key's: none stored */
 
 typedef enum {
 #define GLCI_X_(name, num, text, proto) GLCI_REJECT_##name = num,

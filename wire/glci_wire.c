@@ -190,8 +190,7 @@ void glci_wire_batch_free(glci_wire_batch_t **self)
     glci_wire_batch_t *b = *self;
     s_batch_priv_t *p = b->priv_;
     if (p) {
-        if (p->msg)
-            glci__batch__free_unpacked(p->msg, &p->budget.alloc);
+        glci_wire_budget_release(&p->budget);     /* the message, all of it */
         free(p);
     }
     free(b->obs);
@@ -210,7 +209,7 @@ int glci_wire_batch_unpack(const void *buf, size_t len, const glci_wire_limits_t
     int rc = GLCI_WIRE_OK;
     glci_wire_batch_t *b = NULL;
     s_batch_priv_t *p = glci_xcalloc(1, sizeof *p);
-    glci_wire_budget_init(&p->budget, budget);
+    glci_wire_budget_init_arena(&p->budget, budget);
 
     *out = NULL;
     if (partial)
@@ -301,8 +300,7 @@ fail:
         free(b->obs);
         free(b);
     }
-    if (p->msg)
-        glci__batch__free_unpacked(p->msg, &p->budget.alloc);
+    glci_wire_budget_release(&p->budget);
     free(p);
     return rc;
 }

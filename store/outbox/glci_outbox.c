@@ -13,6 +13,9 @@
  *               first u64 | last u64 | origin (the file's path in done/)
  *   dead        8-byte big-endian dead-letter id -> dead-letter record
  *               (meta dl_next holds the next id)
+ *   retained    8-byte big-endian seq -> ack time i64 | the batch record
+ *               of an acked batch (meta r_bytes: bytes of those records;
+ *               resent_*: the collector's requests for them)
  *
  * A batch record is little-endian:
  *   "GOB1" | created i64 | n_obs u32 | n_obs x observation | checksum[16]
@@ -140,6 +143,49 @@ int glci_outbox_meta_put_u64(MDB_txn *txn, MDB_dbi dbi, const char *name, uint64
     return mdb_put(txn, dbi, &k, &v, 0);
 }
 
+/* The meta key PREFIX_NAME into buf. */
+static const char *s_event_key(char *buf, size_t len, const char *prefix, const char *name)
+{
+    snprintf(buf, len, "%s_%s", prefix, name);
+    return buf;
+}
+
+int glci_outbox_meta_event_put(MDB_txn *txn, MDB_dbi dbi, const char *prefix, uint64_t stream,
+                               uint64_t first, uint64_t last, int64_t at)
+{
+    char k[32];
+    int rc;
+    uint64_t events = glci_outbox_meta_u64(txn, dbi, s_event_key(k, sizeof k, prefix, "events"), 0);
+    uint64_t batches = glci_outbox_meta_u64(txn, dbi, s_event_key(k, sizeof k, prefix, "batches"),
+                                            0);
+    if ((rc = glci_outbox_meta_put_u64(txn, dbi, s_event_key(k, sizeof k, prefix, "stream"),
+                                       stream)) != 0 ||
+        (rc = glci_outbox_meta_put_u64(txn, dbi, s_event_key(k, sizeof k, prefix, "first"),
+                                       first)) != 0 ||
+        (rc = glci_outbox_meta_put_u64(txn, dbi, s_event_key(k, sizeof k, prefix, "last"),
+                                       last)) != 0 ||
+        (rc = glci_outbox_meta_put_u64(txn, dbi, s_event_key(k, sizeof k, prefix, "at"),
+                                       (uint64_t)at)) != 0 ||
+        (rc = glci_outbox_meta_put_u64(txn, dbi, s_event_key(k, sizeof k, prefix, "events"),
+                                       events + 1)) != 0)
+        return rc;
+    return glci_outbox_meta_put_u64(txn, dbi, s_event_key(k, sizeof k, prefix, "batches"),
+                                    batches + (last - first + 1));
+}
+
+void glci_outbox_meta_event_get(MDB_txn *txn, MDB_dbi dbi, const char *prefix,
+                                uint64_t *stream, uint64_t *first, uint64_t *last,
+                                int64_t *at, uint64_t *events, uint64_t *batches)
+{
+    char k[32];
+    *stream = glci_outbox_meta_u64(txn, dbi, s_event_key(k, sizeof k, prefix, "stream"), 0);
+    *first = glci_outbox_meta_u64(txn, dbi, s_event_key(k, sizeof k, prefix, "first"), 0);
+    *last = glci_outbox_meta_u64(txn, dbi, s_event_key(k, sizeof k, prefix, "last"), 0);
+    *at = (int64_t)glci_outbox_meta_u64(txn, dbi, s_event_key(k, sizeof k, prefix, "at"), 0);
+    *events = glci_outbox_meta_u64(txn, dbi, s_event_key(k, sizeof k, prefix, "events"), 0);
+    *batches = glci_outbox_meta_u64(txn, dbi, s_event_key(k, sizeof k, prefix, "batches"), 0);
+}
+
 /* ---- records ----------------------------------------------------------- */
 
 size_t glci_outbox_strlen0(const char *s)
@@ -196,7 +242,7 @@ int glci_outbox_record_header(const MDB_val *v, int64_t *created, uint32_t *n_ob
     return 1;
 }
 
-static int s_record_decode(const MDB_val *v, uint64_t seq, glci_outbox_batch_t **out)
+int glci_outbox_record_decode(const MDB_val *v, uint64_t seq, glci_outbox_batch_t **out)
 {
     const unsigned char *p = v->mv_data;
     size_t len = v->mv_size;
@@ -277,9 +323,9 @@ void glci_outbox_batch_free(glci_outbox_batch_t **self)
 
 /* ---- open / close ------------------------------------------------------ */
 
-#define S_NDBI 5
+#define S_NDBI 6
 static const char *const s_dbi_names[S_NDBI] = {"meta", "batches", "quarantine", "markers",
-                                                "dead"};
+                                                "dead", "retained"};
 
 typedef struct {
     glci_outbox_t *ob;
@@ -322,10 +368,16 @@ int glci_outbox_open(const char *dir, const glci_outbox_opts_t *opts,
 
     ob = glci_xcalloc(1, sizeof *ob);
     ob->limit = limit;
+    if (opts && opts->retain_s > 0 && opts->retain_bytes > 0) {
+        ob->retain_s = opts->retain_s;
+        ob->retain_bytes = opts->retain_bytes;
+    }
     /* The map starts at 64 MiB and grows on demand; page overhead keeps it
-     * well below twice the limit. */
+     * well below twice what the undelivered and the retained batches may
+     * hold. */
     rc = glci_mdb_open(dir, (flags & GLCI_OUTBOX_NOCREATE) ? 0 : GLCI_MDB_CREATE, 0,
-                       (size_t)(2 * limit + (64u << 20)), 8, &ob->mdb, err, errlen);
+                       (size_t)(2 * (limit + ob->retain_bytes) + (64u << 20)), 8, &ob->mdb,
+                       err, errlen);
     if (rc != 0) {
         free(ob);
         if (rc == ENOENT)
@@ -340,6 +392,7 @@ int glci_outbox_open(const char *dir, const glci_outbox_opts_t *opts,
         ob->quarantine = dbis[2];
         ob->markers = dbis[3];
         ob->dead = dbis[4];
+        ob->retained = dbis[5];
         s_init_ctx_t x = {ob};
         rc = glci_mdb_write(ob->mdb, s_init_cb, &x);
     }
@@ -565,6 +618,7 @@ static int s_ack_cb(MDB_txn *txn, void *arg)
     if ((rc = mdb_cursor_open(txn, ob->batches, &cur)) != 0)
         return rc;
     MDB_val k, v;
+    int retain = ob->retain_s > 0 && ob->retain_bytes > 0;
     rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
     while (rc == 0 && glci_outbox_key_seq(&k) <= acked) {
         uint32_t n_obs = 0;
@@ -572,6 +626,10 @@ static int s_ack_cb(MDB_txn *txn, void *arg)
             n_obs = 0;
         bytes = bytes > v.mv_size ? bytes - v.mv_size : 0;
         count = count > n_obs ? count - n_obs : 0;
+        /* v points into the page the delete below frees: keep it first */
+        if (retain &&
+            (rc = glci_outbox_retained_put(txn, ob, glci_outbox_key_seq(&k), &v, x->now)) != 0)
+            break;
         if ((rc = mdb_cursor_del(cur, 0)) != 0)
             break;
         x->gone++;
@@ -579,6 +637,8 @@ static int s_ack_cb(MDB_txn *txn, void *arg)
     }
     mdb_cursor_close(cur);
     if (rc != 0 && rc != MDB_NOTFOUND)
+        return rc;
+    if ((rc = glci_outbox_retained_prune(txn, ob, x->now, NULL)) != 0)
         return rc;
     if ((rc = glci_outbox_meta_put_u64(txn, ob->meta, "acked", acked > prev ? acked : prev)) != 0 ||
         (rc = glci_outbox_meta_put_u64(txn, ob->meta, "last_ack", (uint64_t)x->now)) != 0 ||
@@ -681,7 +741,8 @@ int glci_outbox_first_seq(glci_outbox_t *ob, uint64_t *seq)
     return glci_outbox_code(rc);
 }
 
-int glci_outbox_read(glci_outbox_t *ob, uint64_t seq, glci_outbox_batch_t **out)
+int glci_outbox_read_record(glci_outbox_t *ob, MDB_dbi dbi, size_t skip, uint64_t seq,
+                            glci_outbox_batch_t **out)
 {
     MDB_txn *txn = NULL;
     unsigned char key[8];
@@ -691,10 +752,21 @@ int glci_outbox_read(glci_outbox_t *ob, uint64_t seq, glci_outbox_batch_t **out)
     int rc = glci_outbox_read_begin(ob, &txn);
     if (rc != 0)
         return glci_outbox_code(rc);
-    rc = mdb_get(txn, ob->batches, &kv, &vv);
-    int code = rc == 0 ? s_record_decode(&vv, seq, out) : glci_outbox_code(rc);
+    rc = mdb_get(txn, dbi, &kv, &vv);
+    int code = glci_outbox_code(rc);
+    if (rc == 0 && vv.mv_size < skip) {
+        code = GLCI_OUTBOX_ECORRUPT;
+    } else if (rc == 0) {
+        MDB_val rec = {vv.mv_size - skip, (unsigned char *)vv.mv_data + skip};
+        code = glci_outbox_record_decode(&rec, seq, out);
+    }
     glci_outbox_read_end(ob, &txn);
     return code;
+}
+
+int glci_outbox_read(glci_outbox_t *ob, uint64_t seq, glci_outbox_batch_t **out)
+{
+    return glci_outbox_read_record(ob, ob->batches, 0, seq, out);
 }
 
 int glci_outbox_status(glci_outbox_t *ob, glci_outbox_status_t *out)
@@ -718,12 +790,12 @@ int glci_outbox_status(glci_outbox_t *ob, glci_outbox_status_t *out)
     out->rejects = glci_outbox_meta_u64(txn, ob->meta, "rejects", 0);
     out->quarantined = glci_outbox_meta_u64(txn, ob->meta, "quarantined", 0);
     out->created = (int64_t)glci_outbox_meta_u64(txn, ob->meta, "created", 0);
-    out->lost_stream = glci_outbox_meta_u64(txn, ob->meta, "lost_stream", 0);
-    out->lost_first = glci_outbox_meta_u64(txn, ob->meta, "lost_first", 0);
-    out->lost_last = glci_outbox_meta_u64(txn, ob->meta, "lost_last", 0);
-    out->lost_at = (int64_t)glci_outbox_meta_u64(txn, ob->meta, "lost_at", 0);
-    out->lost_events = glci_outbox_meta_u64(txn, ob->meta, "lost_events", 0);
-    out->lost_batches = glci_outbox_meta_u64(txn, ob->meta, "lost_batches", 0);
+    glci_outbox_meta_event_get(txn, ob->meta, "lost", &out->lost_stream, &out->lost_first,
+                               &out->lost_last, &out->lost_at, &out->lost_events,
+                               &out->lost_batches);
+    glci_outbox_meta_event_get(txn, ob->meta, "resent", &out->resent_stream,
+                               &out->resent_first, &out->resent_last, &out->resent_at,
+                               &out->resent_events, &out->resent_batches);
     out->clash_stream = glci_outbox_meta_u64(txn, ob->meta, "clash_stream", 0);
     out->clash_at = (int64_t)glci_outbox_meta_u64(txn, ob->meta, "clash_at", 0);
     out->clash_events = glci_outbox_meta_u64(txn, ob->meta, "clash_events", 0);
@@ -740,13 +812,25 @@ int glci_outbox_status(glci_outbox_t *ob, glci_outbox_status_t *out)
         out->state_detail[v.mv_size] = '\0';
     }
     out->retry_at = (int64_t)glci_outbox_meta_u64(txn, ob->meta, "retry_at", 0);
+    out->retained_bytes = glci_outbox_meta_u64(txn, ob->meta, "r_bytes", 0);
     if ((rc = mdb_stat(txn, ob->batches, &st)) == 0)
         out->batches = st.ms_entries;
     if (rc == 0 && (rc = mdb_stat(txn, ob->dead, &st)) == 0)
         out->dead_pending = st.ms_entries;
+    if (rc == 0 && (rc = mdb_stat(txn, ob->retained, &st)) == 0)
+        out->retained_batches = st.ms_entries;
     if (rc == 0 && (rc = mdb_cursor_open(txn, ob->batches, &cur)) == 0) {
         if (mdb_cursor_get(cur, &k, &v, MDB_FIRST) == 0)
             glci_outbox_record_header(&v, &out->oldest, NULL);
+        mdb_cursor_close(cur);
+    }
+    if (rc == 0 && (rc = mdb_cursor_open(txn, ob->retained, &cur)) == 0) {
+        if (mdb_cursor_get(cur, &k, &v, MDB_FIRST) == 0 && v.mv_size >= S_RETAINED_HDR) {
+            out->retained_first = glci_outbox_key_seq(&k);
+            out->retained_oldest = (int64_t)glci_outbox_le_get(v.mv_data, 8);
+        }
+        if (mdb_cursor_get(cur, &k, &v, MDB_LAST) == 0)
+            out->retained_last = glci_outbox_key_seq(&k);
         mdb_cursor_close(cur);
     }
     glci_outbox_read_end(ob, &txn);

@@ -17,6 +17,13 @@
  * - Meta records let `status` (another process) read what the running
  *   daemon saw: last ack, connection state, dead-letter count, and batches
  *   the collector lost after acknowledging them (glci_outbox_rebase).
+ * - Acked batches are retained (a table of their own, not counted against
+ *   the size limit) for a retention window bounded by age and by bytes,
+ *   oldest dropped first, pruned in the ack's transaction: if the
+ *   collector's store is restored from an older backup, the agent resends
+ *   them on the same stream (glci_outbox_retained_read). Retained batches
+ *   are always the contiguous range of numbers just below the oldest
+ *   undelivered batch (or next_seq when there is none).
  * - Dead letters (observations the collector rejected) are stored in a
  *   table of their own in the transaction that records the ack (or the
  *   quarantine) of their batch, so the ack never waits for the dead-letter
@@ -70,6 +77,13 @@ void glci_outbox_batch_free(glci_outbox_batch_t **self);
 typedef struct {
     uint64_t limit;           /* bytes of batch records; 0: 1 GiB */
     unsigned flags;           /* GLCI_OUTBOX_NOCREATE */
+    /* The retention of acked batches (glci_outbox_retain): seconds since
+     * the ack, and bytes of retained records. Either 0: nothing is
+     * retained, and an ack drops what an earlier policy kept. Only the
+     * process that records acks needs them (and bounds the map with
+     * retain_bytes); the others may leave them 0. */
+    int64_t retain_s;
+    uint64_t retain_bytes;
 } glci_outbox_opts_t;
 
 #define GLCI_OUTBOX_DEFAULT_LIMIT (1024ull * 1024 * 1024)
@@ -190,7 +204,11 @@ int glci_outbox_quarantine_dead(glci_outbox_t *ob, uint64_t seq, int64_t now,
  * records the ack time `now` and adds n_rejects to the dead-letter count,
  * in one durable transaction. Acks below the recorded one change nothing
  * but the time. *deleted (may be NULL) receives the number of batches
- * removed. */
+ * removed. Under a retention policy (glci_outbox_retain) the removed
+ * batches move, unchanged and stamped with `now`, to the retained table,
+ * which is then pruned in the same transaction: oldest first, every batch
+ * acked more than retain_s before `now`, then as many as keep the retained
+ * records within retain_bytes. */
 int glci_outbox_ack(glci_outbox_t *ob, uint64_t acked, int64_t now,
                     uint64_t n_rejects, size_t *deleted);
 
@@ -204,25 +222,29 @@ int glci_outbox_ack_dead(glci_outbox_t *ob, uint64_t acked, int64_t now,
 
 /* Moves the outbox onto a new stream after the collector lost batches it
  * had acknowledged (its store restored from an older backup): the batches
- * lost_first .. lost_last of the current stream were acked, hence deleted
- * here, and exist nowhere any more, while every batch still in the outbox
+ * lost_first .. lost_last of the current stream were acked and are no
+ * longer retained here (older than the retention window), so they exist
+ * nowhere any more, while every batch still retained or in the outbox
  * (numbers above lost_last) was never applied by that store. In ONE durable
- * transaction: a new random stream id (never 0, never the old one), the
- * remaining batches renumbered 1..k in their order with their records
- * unchanged, next_seq k+1, the acked mark 0, and the event kept in meta for
- * `status`: the old stream, the lost range, `now`, and running totals of
- * such events and of lost batches. Markers and quarantined records stay
- * (quarantined records keep the old stream's numbers). The handle's stream
- * (glci_outbox_stream) becomes the new one; other processes with the outbox
- * open see it in glci_outbox_status. *new_stream and *kept (may be NULL)
- * receive the new stream id and k. EINVAL, with nothing changed, if
+ * transaction: a new random stream id (never 0, never the old one), the r
+ * retained batches renumbered 1..r (records and ack times unchanged, still
+ * retained: the caller resends them from there), the undelivered ones
+ * r+1..r+k in their order with their records unchanged, next_seq r+k+1,
+ * the acked mark r, and the event kept in meta for `status`: the old
+ * stream, the lost range, `now`, and running totals of such events and of
+ * lost batches. Markers and quarantined records stay (quarantined records
+ * keep the old stream's numbers). The handle's stream (glci_outbox_stream)
+ * becomes the new one; other processes with the outbox open see it in
+ * glci_outbox_status. *new_stream, *kept and *retained (each may be NULL)
+ * receive the new stream id, k and r. EINVAL, with nothing changed, if
  * lost_first is 0 or above lost_last, or if lost_last is not the number
- * just below the oldest batch in the outbox (next_seq - 1 when it is empty):
- * a range reaching into the outbox names batches that are still here and
- * can be resent, so nothing is lost. Otherwise ENOSPC or EIO, with nothing
- * changed. */
+ * just below the oldest retained batch (the oldest batch in the outbox when
+ * none is retained, next_seq - 1 when that is empty too): a range reaching
+ * further names batches that are still here and can be resent, so nothing
+ * is lost. Otherwise ENOSPC or EIO, with nothing changed. */
 int glci_outbox_rebase(glci_outbox_t *ob, uint64_t lost_first, uint64_t lost_last,
-                       int64_t now, uint64_t *new_stream, uint64_t *kept);
+                       int64_t now, uint64_t *new_stream, uint64_t *kept,
+                       uint64_t *retained);
 
 /* Moves the outbox onto a new stream because the collector holds other
  * content under numbers of this one (the outbox was cloned or restored from
@@ -232,7 +254,9 @@ int glci_outbox_rebase(glci_outbox_t *ob, uint64_t lost_first, uint64_t lost_las
  * are in drop[0..n_drop) deleted (the caller knows the collector stored
  * them under the old stream), every other batch renumbered 1..k in its
  * order with its record unchanged, next_seq k+1, the acked mark 0,
- * n_rejects added to the dead-letter count, and the event kept in meta for
+ * n_rejects added to the dead-letter count, every retained batch dropped
+ * (they were stored under the old stream, which is never sent again), and
+ * the event kept in meta for
  * `status` (clash_stream: the old stream, clash_at, clash_events). Numbers
  * in drop that are not in the outbox are ignored. The handle's stream
  * becomes the new one. *new_stream and *kept (may be NULL) receive the new
@@ -240,6 +264,36 @@ int glci_outbox_rebase(glci_outbox_t *ob, uint64_t lost_first, uint64_t lost_las
 int glci_outbox_restream(glci_outbox_t *ob, const uint64_t *drop, size_t n_drop,
                          uint64_t n_rejects, int64_t now, uint64_t *new_stream,
                          uint64_t *kept);
+
+/* ---- Retention of acked batches ----------------------------------------- */
+
+/* Sets the handle's retention policy (see glci_outbox_opts_t) and prunes
+ * the retained table by it at once, in one durable transaction (a policy
+ * lowered by a reload takes effect now, not at the next ack). *dropped
+ * (may be NULL) receives how many retained batches went. ENOSPC, EIO. */
+int glci_outbox_retain(glci_outbox_t *ob, int64_t retain_s, uint64_t retain_bytes,
+                       int64_t now, uint64_t *dropped);
+
+/* The numbers of the oldest and newest retained batches; ENOENT (both set
+ * to 0) when none is retained. */
+int glci_outbox_retained_range(glci_outbox_t *ob, uint64_t *first, uint64_t *last);
+
+/* Reads retained batch seq into a new batch (*out, caller frees), as
+ * glci_outbox_read: ENOENT if it is not retained (never, or pruned),
+ * ECORRUPT if its record fails its checksum. */
+int glci_outbox_retained_read(glci_outbox_t *ob, uint64_t seq, glci_outbox_batch_t **out);
+
+/* Drops every retained batch numbered <= upto (one durable transaction):
+ * for a retained record found corrupt, which can never be resent, so that
+ * the range the collector may ask for starts above it. *dropped (may be
+ * NULL) receives how many went. */
+int glci_outbox_retained_drop(glci_outbox_t *ob, uint64_t upto, uint64_t *dropped);
+
+/* Records for `status` that the collector asked again for retained batches
+ * first..last of the current stream (it lost them after acknowledging
+ * them) and that they are being resent: the range, `now`, and running
+ * totals of such events and batches. */
+int glci_outbox_note_resend(glci_outbox_t *ob, uint64_t first, uint64_t last, int64_t now);
 
 /* Records the daemon's connection state (a short word such as
  * "connected") and since when, for `status`; clears the detail. */
@@ -284,6 +338,20 @@ typedef struct {
     uint64_t clash_stream;
     int64_t clash_at;
     uint64_t clash_events;
+    /* Acked batches retained for resending: how many, the bytes of their
+     * records, their numbers, and when the oldest was acknowledged (0s
+     * when none). */
+    uint64_t retained_batches;
+    uint64_t retained_bytes;
+    uint64_t retained_first, retained_last;
+    int64_t retained_oldest;
+    /* Retained batches the collector asked for again (glci_outbox_note_resend):
+     * the last event's stream, range and time (0 if none ever), and totals. */
+    uint64_t resent_stream;
+    uint64_t resent_first, resent_last;
+    int64_t resent_at;
+    uint64_t resent_events;
+    uint64_t resent_batches;
 } glci_outbox_status_t;
 
 /* Fills *out from one read transaction. */

@@ -1,7 +1,8 @@
 /* Internals of the agent's outbox shared by its source files
  * (glci_outbox.c: open, batches, acks, status; glci_outbox_dead.c: dead
- * letters; glci_outbox_move.c: quarantine, rebase, restream). The record
- * layouts are described in glci_outbox.c. */
+ * letters; glci_outbox_move.c: quarantine, rebase, restream;
+ * glci_outbox_retain.c: the retained acked batches). The record layouts
+ * are described in glci_outbox.c. */
 #ifndef GLCI_OUTBOX_INT_H
 #define GLCI_OUTBOX_INT_H
 
@@ -24,10 +25,16 @@
 
 struct glci_outbox {
     glci_mdb_t *mdb;
-    MDB_dbi meta, batches, quarantine, markers, dead;
+    MDB_dbi meta, batches, quarantine, markers, dead, retained;
     uint64_t limit;
     uint64_t stream;
+    int64_t retain_s;         /* the retention policy; either 0: none */
+    uint64_t retain_bytes;
 };
+
+/* A retained record: the ack time (i64, little-endian), then the batch
+ * record as it was. */
+#define S_RETAINED_HDR 8
 
 /* Little-endian integers of `bytes` bytes. */
 void glci_outbox_le_put(unsigned char *p, uint64_t v, int bytes);
@@ -45,6 +52,17 @@ int glci_outbox_code(int rc);
 uint64_t glci_outbox_meta_u64(MDB_txn *txn, MDB_dbi dbi, const char *name, uint64_t dflt);
 int glci_outbox_meta_put_u64(MDB_txn *txn, MDB_dbi dbi, const char *name, uint64_t value);
 
+/* An event kept in meta under PREFIX_stream, _first, _last, _at (the last
+ * one's) and the totals PREFIX_events, PREFIX_batches ("lost": batches the
+ * collector lost; "resent": retained batches it asked for again). _put
+ * records one more, of last - first + 1 batches; _get reads them (0s when
+ * none). */
+int glci_outbox_meta_event_put(MDB_txn *txn, MDB_dbi dbi, const char *prefix, uint64_t stream,
+                               uint64_t first, uint64_t last, int64_t at);
+void glci_outbox_meta_event_get(MDB_txn *txn, MDB_dbi dbi, const char *prefix,
+                                uint64_t *stream, uint64_t *first, uint64_t *last,
+                                int64_t *at, uint64_t *events, uint64_t *batches);
+
 size_t glci_outbox_strlen0(const char *s);
 
 /* A batch record of obs[0..n) created at `created` into p (len bytes). */
@@ -53,6 +71,28 @@ void glci_outbox_record_encode(const glci_obs_t *obs, size_t n, int64_t created,
 
 /* Header fields of a record without checking it; 0 if too short. */
 int glci_outbox_record_header(const MDB_val *v, int64_t *created, uint32_t *n_obs);
+
+/* A batch record (checksum checked) into a new batch numbered seq; ECORRUPT. */
+int glci_outbox_record_decode(const MDB_val *v, uint64_t seq, glci_outbox_batch_t **out);
+
+/* Reads record seq of dbi, whose batch record starts `skip` bytes in, into
+ * a new batch (glci_outbox_read's contract). */
+int glci_outbox_read_record(glci_outbox_t *ob, MDB_dbi dbi, size_t skip, uint64_t seq,
+                            glci_outbox_batch_t **out);
+
+/* Keeps the record of acked batch seq in the retained table, stamped with
+ * acked_at, in txn (a retained record of that number is replaced). */
+int glci_outbox_retained_put(MDB_txn *txn, glci_outbox_t *ob, uint64_t seq,
+                             const MDB_val *record, int64_t acked_at);
+
+/* Prunes the retained table by the handle's policy at `now`, oldest first;
+ * *dropped (may be NULL) counts the batches that went. */
+int glci_outbox_retained_prune(MDB_txn *txn, glci_outbox_t *ob, int64_t now,
+                               uint64_t *dropped);
+
+/* Drops the retained batches numbered <= upto (UINT64_MAX: all), in txn. */
+int glci_outbox_retained_drop_txn(MDB_txn *txn, glci_outbox_t *ob, uint64_t upto,
+                                  uint64_t *dropped);
 
 /* Runs a write callback (glci_mdb_write); its own refusal code comes back
  * as it is, LMDB's are mapped. */

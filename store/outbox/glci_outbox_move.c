@@ -1,7 +1,7 @@
 /* The outbox's repairs (glci_outbox.h): a record moved to quarantine with
  * an empty batch in its place, and the moves onto a new stream after the
- * collector lost acknowledged batches (rebase) or held other content under
- * this outbox's numbers (restream). */
+ * collector lost acknowledged batches older than the retention window
+ * (rebase) or held other content under this outbox's numbers (restream). */
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,7 +81,7 @@ typedef struct {
     glci_outbox_t *ob;
     uint64_t lost_first, lost_last, stream;
     int64_t now;
-    uint64_t kept;
+    uint64_t kept, retained;
     int restream;             /* glci_outbox_restream: no lost range; drop these */
     const uint64_t *drop;
     size_t n_drop;
@@ -96,45 +96,45 @@ static int s_dropped(const s_rebase_ctx_t *x, uint64_t seq)
     return 0;
 }
 
-/* Renumbers the batches from 1 in key order: each record is copied out,
- * its old key deleted and the copy put under the new number. New numbers
- * are below every old number not yet moved (the first batch is above 1),
- * so the walk from `from` upwards never meets a moved record. */
-static int s_rebase_cb(MDB_txn *txn, void *arg)
+/* The lowest number in dbi, or dflt when it is empty. */
+static int s_first_key(MDB_txn *txn, MDB_dbi dbi, uint64_t dflt, uint64_t *first)
 {
-    s_rebase_ctx_t *x = arg;
-    glci_outbox_t *ob = x->ob;
+    MDB_cursor *cur = NULL;
+    MDB_val k, v;
+    int rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc != 0)
+        return rc;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    *first = rc == 0 ? glci_outbox_key_seq(&k) : dflt;
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* Renumbers the records of dbi from *n + 1 in key order: each record is
+ * copied out, its old key deleted and the copy put under the new number
+ * (a number in x->drop, with `drops`, is deleted instead, its bytes and
+ * observations counted). New numbers are never above the old ones (the
+ * table's first record is numbered above *n), so the walk upwards never
+ * meets a moved record. */
+static int s_renumber(MDB_txn *txn, MDB_dbi dbi, const s_rebase_ctx_t *x, int drops,
+                      uint64_t *n, uint64_t *dropped_bytes, uint64_t *dropped_obs)
+{
     MDB_cursor *cur = NULL;
     unsigned char *buf = NULL;
     size_t cap = 0;
-    int rc;
-    x->kept = 0;
-    uint64_t old_stream = glci_outbox_meta_u64(txn, ob->meta, "stream", 0);
-    uint64_t next = glci_outbox_meta_u64(txn, ob->meta, "next_seq", 1);
-    uint64_t first = next;
-    if ((rc = mdb_cursor_open(txn, ob->batches, &cur)) != 0)
-        return rc;
+    uint64_t from = 0;
     MDB_val k, v;
-    rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-    if (rc == 0)
-        first = glci_outbox_key_seq(&k);
-    else if (rc != MDB_NOTFOUND)
-        goto done;
-    if ((!x->restream && x->lost_last + 1 != first) || x->stream == old_stream) {
-        rc = GLCI_OUTBOX_EINVAL;
-        goto done;
-    }
-    uint64_t from = first, dropped_bytes = 0, dropped_obs = 0;
-    while (from < next) {
+    int rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc != 0)
+        return rc;
+    for (;;) {
         unsigned char key[8];
         glci_outbox_seq_key(from, key);
         k.mv_size = 8;
         k.mv_data = key;
         rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-        if (rc == MDB_NOTFOUND)
-            break;
         if (rc != 0)
-            goto done;
+            break;
         uint64_t seq = glci_outbox_key_seq(&k);
         if (v.mv_size > cap) {
             cap = v.mv_size;
@@ -144,59 +144,79 @@ static int s_rebase_cb(MDB_txn *txn, void *arg)
         memcpy(buf, v.mv_data, v.mv_size);
         MDB_val copy = {v.mv_size, buf};
         if ((rc = mdb_cursor_del(cur, 0)) != 0)
-            goto done;
-        if (x->restream && s_dropped(x, seq)) {
+            break;
+        from = seq + 1;
+        if (drops && s_dropped(x, seq)) {
             uint32_t n_obs = 0;
             if (!glci_outbox_record_header(&copy, NULL, &n_obs))
                 n_obs = 0;
-            dropped_bytes += copy.mv_size;
-            dropped_obs += n_obs;
-            from = seq + 1;
+            *dropped_bytes += copy.mv_size;
+            *dropped_obs += n_obs;
             continue;
         }
         unsigned char nkey[8];
-        glci_outbox_seq_key(++x->kept, nkey);
+        glci_outbox_seq_key(++*n, nkey);
         MDB_val nk = {8, nkey};
-        if ((rc = mdb_put(txn, ob->batches, &nk, &copy, MDB_NOOVERWRITE)) != 0)
-            goto done;
-        from = seq + 1;
+        if ((rc = mdb_put(txn, dbi, &nk, &copy, MDB_NOOVERWRITE)) != 0)
+            break;
     }
-    rc = 0;
-    if ((rc = glci_outbox_meta_put_u64(txn, ob->meta, "stream", x->stream)) != 0 ||
-        (rc = glci_outbox_meta_put_u64(txn, ob->meta, "next_seq", x->kept + 1)) != 0 ||
-        (rc = glci_outbox_meta_put_u64(txn, ob->meta, "acked", 0)) != 0)
-        goto done;
-    if (x->restream) {
-        uint64_t bytes = glci_outbox_meta_u64(txn, ob->meta, "bytes", 0);
-        uint64_t count = glci_outbox_meta_u64(txn, ob->meta, "obs", 0);
-        bytes = bytes > dropped_bytes ? bytes - dropped_bytes : 0;
-        count = count > dropped_obs ? count - dropped_obs : 0;
-        if ((rc = glci_outbox_meta_put_u64(txn, ob->meta, "bytes", bytes)) != 0 ||
-            (rc = glci_outbox_meta_put_u64(txn, ob->meta, "obs", count)) != 0 ||
-            (rc = glci_outbox_meta_put_u64(txn, ob->meta, "rejects",
-                                 glci_outbox_meta_u64(txn, ob->meta, "rejects", 0) + x->n_rejects)) != 0 ||
-            (rc = glci_outbox_meta_put_u64(txn, ob->meta, "clash_stream", old_stream)) != 0 ||
-            (rc = glci_outbox_meta_put_u64(txn, ob->meta, "clash_at", (uint64_t)x->now)) != 0 ||
-            (rc = glci_outbox_meta_put_u64(txn, ob->meta, "clash_events",
-                                 glci_outbox_meta_u64(txn, ob->meta, "clash_events", 0) + 1)) != 0)
-            goto done;
-        goto done;
-    }
-    if ((rc = glci_outbox_meta_put_u64(txn, ob->meta, "lost_stream", old_stream)) != 0 ||
-        (rc = glci_outbox_meta_put_u64(txn, ob->meta, "lost_stream", old_stream)) != 0 ||
-        (rc = glci_outbox_meta_put_u64(txn, ob->meta, "lost_first", x->lost_first)) != 0 ||
-        (rc = glci_outbox_meta_put_u64(txn, ob->meta, "lost_last", x->lost_last)) != 0 ||
-        (rc = glci_outbox_meta_put_u64(txn, ob->meta, "lost_at", (uint64_t)x->now)) != 0 ||
-        (rc = glci_outbox_meta_put_u64(txn, ob->meta, "lost_events",
-                             glci_outbox_meta_u64(txn, ob->meta, "lost_events", 0) + 1)) != 0 ||
-        (rc = glci_outbox_meta_put_u64(txn, ob->meta, "lost_batches",
-                             glci_outbox_meta_u64(txn, ob->meta, "lost_batches", 0) +
-                             (x->lost_last - x->lost_first + 1))) != 0)
-        goto done;
-done:
     mdb_cursor_close(cur);
     free(buf);
-    return rc;
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* A rebase keeps the retained batches (numbered first, still retained) and
+ * moves the undelivered ones after them; a restream drops the retained
+ * ones and renumbers the undelivered ones without those in x->drop. */
+static int s_rebase_cb(MDB_txn *txn, void *arg)
+{
+    s_rebase_ctx_t *x = arg;
+    glci_outbox_t *ob = x->ob;
+    MDB_dbi m = ob->meta;
+    int rc;
+    x->kept = x->retained = 0;
+    uint64_t old_stream = glci_outbox_meta_u64(txn, m, "stream", 0);
+    uint64_t next = glci_outbox_meta_u64(txn, m, "next_seq", 1);
+    uint64_t first = next, first_retained = 0;
+    if ((rc = s_first_key(txn, ob->batches, next, &first)) != 0 ||
+        (rc = s_first_key(txn, ob->retained, 0, &first_retained)) != 0)
+        return rc;
+    if ((!x->restream && x->lost_last + 1 != (first_retained ? first_retained : first)) ||
+        x->stream == old_stream)
+        return GLCI_OUTBOX_EINVAL;
+    uint64_t n = 0, dropped_bytes = 0, dropped_obs = 0;
+    if (x->restream)
+        rc = glci_outbox_retained_drop_txn(txn, ob, UINT64_MAX, NULL);
+    else
+        rc = s_renumber(txn, ob->retained, x, 0, &n, &dropped_bytes, &dropped_obs);
+    if (rc != 0)
+        return rc;
+    x->retained = n;
+    if ((rc = s_renumber(txn, ob->batches, x, x->restream, &n, &dropped_bytes,
+                         &dropped_obs)) != 0)
+        return rc;
+    x->kept = n - x->retained;
+    if ((rc = glci_outbox_meta_put_u64(txn, m, "stream", x->stream)) != 0 ||
+        (rc = glci_outbox_meta_put_u64(txn, m, "next_seq", n + 1)) != 0 ||
+        (rc = glci_outbox_meta_put_u64(txn, m, "acked", x->retained)) != 0)
+        return rc;
+    if (x->restream) {
+        uint64_t bytes = glci_outbox_meta_u64(txn, m, "bytes", 0);
+        uint64_t count = glci_outbox_meta_u64(txn, m, "obs", 0);
+        bytes = bytes > dropped_bytes ? bytes - dropped_bytes : 0;
+        count = count > dropped_obs ? count - dropped_obs : 0;
+        if ((rc = glci_outbox_meta_put_u64(txn, m, "bytes", bytes)) != 0 ||
+            (rc = glci_outbox_meta_put_u64(txn, m, "obs", count)) != 0 ||
+            (rc = glci_outbox_meta_put_u64(txn, m, "rejects",
+                                 glci_outbox_meta_u64(txn, m, "rejects", 0) + x->n_rejects)) != 0 ||
+            (rc = glci_outbox_meta_put_u64(txn, m, "clash_stream", old_stream)) != 0 ||
+            (rc = glci_outbox_meta_put_u64(txn, m, "clash_at", (uint64_t)x->now)) != 0)
+            return rc;
+        return glci_outbox_meta_put_u64(txn, m, "clash_events",
+                                        glci_outbox_meta_u64(txn, m, "clash_events", 0) + 1);
+    }
+    return glci_outbox_meta_event_put(txn, m, "lost", old_stream, x->lost_first, x->lost_last,
+                                      x->now);
 }
 
 /* Runs a move onto a new random stream (a rebase or a restream) and adopts
@@ -217,13 +237,17 @@ static int s_move(glci_outbox_t *ob, s_rebase_ctx_t *x, uint64_t *new_stream, ui
 }
 
 int glci_outbox_rebase(glci_outbox_t *ob, uint64_t lost_first, uint64_t lost_last,
-                       int64_t now, uint64_t *new_stream, uint64_t *kept)
+                       int64_t now, uint64_t *new_stream, uint64_t *kept,
+                       uint64_t *retained)
 {
     if (lost_first == 0 || lost_first > lost_last)
         return GLCI_OUTBOX_EINVAL;
     s_rebase_ctx_t x = {.ob = ob, .lost_first = lost_first, .lost_last = lost_last,
                         .now = now};
-    return s_move(ob, &x, new_stream, kept);
+    int rc = s_move(ob, &x, new_stream, kept);
+    if (rc == 0 && retained)
+        *retained = x.retained;
+    return rc;
 }
 
 int glci_outbox_restream(glci_outbox_t *ob, const uint64_t *drop, size_t n_drop,

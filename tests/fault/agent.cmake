@@ -11,8 +11,10 @@ glci_add_test(test_agent_faults fault
 add_dependencies(test_agent_faults glci-agent glci-collector)
 
 # The collector's store restored from an older backup under a running agent:
-# the agent moves its outbox onto a new stream (glci_outbox_rebase) and
-# reports the lost batches. Uses the system harness and exactly-once checker.
+# within the retention window the agent resends its retained batches and the
+# store ends as before the loss; beyond it, or with retention off, it moves
+# its outbox onto a new stream (glci_outbox_rebase) and reports the lost
+# batches. Uses the system harness and exactly-once checker.
 if(NOT TARGET glci_checker)
   add_library(glci_checker STATIC ${CMAKE_CURRENT_SOURCE_DIR}/support/glci_checker.c)
   target_include_directories(glci_checker PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/support)
@@ -48,3 +50,12 @@ glci_add_test(test_agent_deadletter fault
   LIBS glci_checker
   TIMEOUT 600)
 add_dependencies(test_agent_deadletter glci glci-agent glci-collector)
+
+# A city writing for another: the batch applied with every observation
+# rejected as "wrong city", dead-lettered by the agent, one alarm, nothing
+# retried; revocation still refused.
+glci_add_test(test_agent_wrong_city fault
+  SOURCES fault/test_agent_wrong_city.c
+  LIBS glci_checker
+  TIMEOUT 600)
+add_dependencies(test_agent_wrong_city glci glci-agent glci-collector)

@@ -290,8 +290,12 @@ static void test_a_claimed_city_cannot_forge_log_lines(void **state)
     free(buf);
     glci_wire_ack_t ack;
     s_recv_ack(sock, &ack);
-    assert_int_equal(ack.status, GLCI_BATCH_FORBIDDEN);
-    assert_null(strchr(ack.error, '\n'));          /* the agent logs this text too */
+    /* another city claimed: applied, its observation rejected as wrong city */
+    assert_int_equal(ack.status, GLCI_BATCH_APPLIED);
+    assert_int_equal(ack.n_rejections, 1);
+    assert_int_equal(ack.rejections[0].reason, GLCI_REJECT_WRONG_CITY);
+    assert_null(strchr(ack.rejections[0].message, '\n'));   /* the agent logs this text too */
+    assert_non_null(strstr(ack.rejections[0].message, "x\\x0A2026-01-01"));
     glci_wire_ack_release(&ack);
     zmq_close(sock);
     zmq_ctx_term(ctx);

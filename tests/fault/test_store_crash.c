@@ -82,7 +82,7 @@ static void s_child(const char *dir, unsigned seed)
     char err[256];
     uint64_t next[N_CITIES];
     gen_t gens[MAX_GROUP];
-    glci_batch_t b[MAX_GROUP];
+    glci_batch_t b[MAX_GROUP] = {0};
     glci_batch_result_t res[MAX_GROUP];
 
     if (glci_store_open(dir, &o, &st, err, sizeof err) != 0)

@@ -154,14 +154,22 @@ static uint64_t s_new_stream(void)
     return ++s.next_stream;
 }
 
+/* A read-only view of the store (end it, then close *st). */
+static glci_view_t *s_view(glci_store_t **st)
+{
+    glci_store_opts_t opts = {GLCI_STORE_RDONLY, 0, 0};
+    char err[256];
+    *st = NULL;
+    assert_int_equal(glci_store_open(s.store, &opts, st, err, sizeof err), 0);
+    glci_view_t *v = NULL;
+    assert_int_equal(glci_view_begin(*st, &v), 0);
+    return v;
+}
+
 static void s_check_store(void)
 {
     glci_store_t *st = NULL;
-    glci_store_opts_t opts = {GLCI_STORE_RDONLY, 0, 0};
-    char err[256];
-    assert_int_equal(glci_store_open(s.store, &opts, &st, err, sizeof err), 0);
-    glci_view_t *v = NULL;
-    assert_int_equal(glci_view_begin(st, &v), 0);
+    glci_view_t *v = s_view(&st);
     for (int c = 0; c < C_N; c++) {
         glci_city_t city;
         assert_int_equal(glci_view_city(v, s_city_ids[c], &city), 0);
@@ -192,11 +200,7 @@ static int s_hist_fn(void *ctx, const glci_history_row_t *row)
 static int s_has_value(const char *city, const char *ind, int32_t period, double value)
 {
     glci_store_t *st = NULL;
-    glci_store_opts_t opts = {GLCI_STORE_RDONLY, 0, 0};
-    char err[256];
-    assert_int_equal(glci_store_open(s.store, &opts, &st, err, sizeof err), 0);
-    glci_view_t *v = NULL;
-    assert_int_equal(glci_view_begin(st, &v), 0);
+    glci_view_t *v = s_view(&st);
     s_hist_find_t f = {period, value, 0};
     assert_int_equal(glci_view_history(v, city, ind, s_hist_fn, &f), 0);
     glci_view_end(&v);
@@ -426,20 +430,79 @@ static void test_unknown_key_gets_no_answer(void **state)
     s_legit_served();
 }
 
-static void test_city_claiming_another_is_forbidden(void **state)
+typedef struct {
+    size_t n;
+    int all_wrong_city;       /* every row: beta's, reason wrong city, alpha named */
+} s_rejects_seen_t;
+
+static int s_reject_fn(void *ctx, const glci_reject_row_t *row)
+{
+    s_rejects_seen_t *r = ctx;
+    r->n++;
+    if (strcmp(row->city, "beta") != 0 || row->reason != GLCI_REJECT_WRONG_CITY ||
+        !strstr(row->message, "alpha") || !strstr(row->message, "beta"))
+        r->all_wrong_city = 0;
+    return 0;
+}
+
+/* A batch claiming another city is answered like an applied batch whose
+ * every observation is rejected as "wrong city": nothing stored for either
+ * city, the rejects recorded under the authenticated city with the claimed
+ * one named, the stream's mark moved (a resend is a duplicate, the next
+ * batch no gap). */
+static void test_city_claiming_another_is_rejected(void **state)
 {
     void *c = s_city_client(C_BETA);
-    glci_obs_t o = s_obs("adult_learning_rate", 2020, 59.0);
+    glci_obs_t o[2] = {s_obs("adult_learning_rate", 2020, 59.0),
+                       s_obs("adult_learning_rate", 2021, 58.0)};
     uint64_t stream = s_new_stream();
-    s_send(c, stream, 1, "alpha", &o, 1);
+    s_send(c, stream, 1, "alpha", o, 2);
     glci_wire_ack_t ack;
-    s_expect_ack(c, &ack, GLCI_BATCH_FORBIDDEN);
+    s_expect_ack(c, &ack, GLCI_BATCH_APPLIED);
     assert_int_equal(ack.stream, stream);
     assert_int_equal(ack.seq, 1);
-    assert_non_null(strstr(ack.error, "alpha"));
+    assert_int_equal(ack.acked, 1);
+    assert_int_equal(ack.n_rejections, 2);
+    for (uint32_t i = 0; i < 2; i++) {
+        assert_int_equal(ack.rejections[i].index, i);
+        assert_int_equal(ack.rejections[i].reason, GLCI_REJECT_WRONG_CITY);
+        assert_non_null(strstr(ack.rejections[i].message, "batch claims city alpha"));
+        assert_non_null(strstr(ack.rejections[i].message, "belongs to beta"));
+    }
     glci_wire_ack_release(&ack);
+
+    /* sent again: a duplicate, nothing rejected twice */
+    s_send(c, stream, 1, "alpha", o, 2);
+    s_expect_ack(c, &ack, GLCI_BATCH_DUPLICATE);
+    assert_int_equal(ack.n_rejections, 0);
+    glci_wire_ack_release(&ack);
+    /* the next batch, with the right city, follows on without a gap */
+    glci_obs_t ok = s_obs("adult_learning_rate", 2022, 57.0);
+    s_send(c, stream, 2, "beta", &ok, 1);
+    s_expect_ack(c, &ack, GLCI_BATCH_APPLIED);
+    assert_int_equal(ack.acked, 2);
+    assert_int_equal(ack.n_rejections, 0);
+    glci_wire_ack_release(&ack);
+    s.expect[C_BETA] += 1;
     s_close(&c);
     assert_false(s_has_value("alpha", "adult_learning_rate", 2020, 59.0));
+    assert_false(s_has_value("beta", "adult_learning_rate", 2020, 59.0));
+    assert_true(s_has_value("beta", "adult_learning_rate", 2022, 57.0));
+
+    glci_store_t *st = NULL;
+    glci_view_t *v = s_view(&st);
+    s_rejects_seen_t seen = {0, 1};
+    assert_int_equal(glci_view_rejects(v, "beta", 0, s_reject_fn, &seen), 0);
+    assert_int_equal(seen.n, 2);
+    assert_true(seen.all_wrong_city);
+    seen.n = 0;
+    assert_int_equal(glci_view_rejects(v, "alpha", 0, s_reject_fn, &seen), 0);
+    assert_int_equal(seen.n, 0);
+    glci_view_end(&v);
+    glci_store_close(&st);
+    assert_int_equal(glci_ts_proc_wait_log(s.proc, "claims city alpha but its key belongs to "
+                                           "beta", T_ACK_MS), 0);
+    s_check_store();
     s_legit_served();
 }
 
@@ -960,7 +1023,7 @@ int main(void)
         cmocka_unit_test(test_duplicate_reacked),
         cmocka_unit_test(test_gap_answered_with_expected),
         cmocka_unit_test(test_unknown_key_gets_no_answer),
-        cmocka_unit_test(test_city_claiming_another_is_forbidden),
+        cmocka_unit_test(test_city_claiming_another_is_rejected),
         cmocka_unit_test(test_undecodable_is_malformed),
         cmocka_unit_test(test_frame_over_size_limit_dropped),
         cmocka_unit_test(test_vanished_agent_resends),

@@ -139,16 +139,6 @@ static json_t *s_json(glci_sys_t *s, const char *const *args)
     return j;
 }
 
-static char *s_text(glci_sys_t *s, const char *const *args)
-{
-    char *out = NULL, *err = NULL;
-    int rc = glci_sys_cli(s, args, &out, &err);
-    if (rc != 0)
-        fail_msg("glci %s exited %d: %s", args[0], rc, err ? err : "");
-    free(err);
-    return out;
-}
-
 /* A failure: exit status want, one line on stderr holding what, nothing on
  * stdout. */
 static void s_expect(glci_sys_t *s, int want, const char *what, const char *const *env,
@@ -209,7 +199,7 @@ static void test_future_and_default(void **state)
     assert_int_equal(json_integer_value(json_object_get(before, "period")), 2025);
     assert_string_equal(json_string_value(json_object_get(before, "period_rule")),
                         "half_of_active");
-    char *table = s_text(s, (const char *[]){"rank", NULL});
+    char *table = glci_sys_cli_ok(s, (const char *[]){"rank", NULL});
     assert_non_null(strstr(table, "period 2025: the latest in which at least half of the "
                                   "active cities (3 of 4) have reported an index\n"));
     free(table);
@@ -249,7 +239,7 @@ static void test_future_and_default(void **state)
     json_t *st = s_json(s, (const char *[]){"status", "--format", "json", NULL});
     json_decref(st);
     json_decref(before);
-    char *v = s_text(s, (const char *[]){"verify", NULL});
+    char *v = glci_sys_cli_ok(s, (const char *[]){"verify", NULL});
     free(v);
     s_close(&s);
 }
@@ -333,7 +323,7 @@ static void test_agent_retraction(void **state)
     assert_non_null(strstr(err, "period '20x5' is not an integer year"));
     free(err);
 
-    char *v = s_text(s, (const char *[]){"verify", NULL});
+    char *v = glci_sys_cli_ok(s, (const char *[]){"verify", NULL});
     assert_non_null(strstr(v, "ok:"));
     free(v);
     s_close(&s);
@@ -378,11 +368,11 @@ static void test_operator_corrections(void **state)
     assert_string_equal(json_string_value(json_object_get(r, "reason")), "typo in the form");
     assert_true(json_is_true(json_object_get(r, "current")));
     json_decref(h);
-    char *table = s_text(s, (const char *[]){"history", "c01-xx", "i3", NULL});
+    char *table = glci_sys_cli_ok(s, (const char *[]){"history", "c01-xx", "i3", NULL});
     assert_non_null(strstr(table, "retracted"));
     assert_non_null(strstr(table, "not measured"));
     free(table);
-    char *csv = s_text(s, (const char *[]){"history", "c01-xx", "i3", "--format", "csv", NULL});
+    char *csv = glci_sys_cli_ok(s, (const char *[]){"history", "c01-xx", "i3", "--format", "csv", NULL});
     assert_non_null(strstr(csv, ",retraction,"));
     free(csv);
 
@@ -412,7 +402,7 @@ static void test_operator_corrections(void **state)
     /* the collector keeps taking values meanwhile, and verify covers it all */
     glci_sys_push_one(s, 1, "i2", 2024, "77");
     glci_sys_wait_outbox_empty(s, 1, GLCI_SYS_DRAIN_MS);
-    char *v = s_text(s, (const char *[]){"verify", NULL});
+    char *v = glci_sys_cli_ok(s, (const char *[]){"verify", NULL});
     assert_non_null(strstr(v, "ok:"));
     free(v);
     s_close(&s);
@@ -441,7 +431,7 @@ static void test_missing(void **state)
     s_send_all(s, 3, 2024, 30);
     for (size_t i = 0; i < 4; i++)
         glci_sys_wait_outbox_empty(s, i, GLCI_SYS_DRAIN_MS);
-    char *o = s_text(s, (const char *[]){"city", "revoke", "c03-xx", NULL});
+    char *o = glci_sys_cli_ok(s, (const char *[]){"city", "revoke", "c03-xx", NULL});
     free(o);
 
     json_t *j = s_json(s, (const char *[]){"missing", "--period", "2024", "--format", "json",
@@ -470,12 +460,12 @@ static void test_missing(void **state)
     assert_true(json_is_null(json_object_get(c, "last_seen")));
     json_decref(j);
 
-    char *t = s_text(s, (const char *[]){"missing", "--period", "2024", NULL});
+    char *t = glci_sys_cli_ok(s, (const char *[]){"missing", "--period", "2024", NULL});
     assert_non_null(strstr(t, "Round 2024, due 2025-03-31 (past due): 1 complete, 1 partial, "
                               "1 missing of 3 active cities; 2 overdue\n"));
     assert_non_null(strstr(t, "OVERDUE"));
     free(t);
-    t = s_text(s, (const char *[]){"missing", "--period", "2024", "--format", "csv", NULL});
+    t = glci_sys_cli_ok(s, (const char *[]){"missing", "--period", "2024", "--format", "csv", NULL});
     assert_non_null(strstr(t, "city,name,status,overdue,coverage,missing,last_seen\r\n"));
     assert_non_null(strstr(t, ",partial,true,0.5,i3 i5 i6,"));
     free(t);
@@ -496,7 +486,7 @@ static void test_missing(void **state)
                                                         "round")), s_year() - 1);
     assert_true(json_is_string(json_object_get(s_row_of(cities, "id", "c02-xx"), "status")));
     json_decref(j);
-    t = s_text(s, (const char *[]){"city", "list", NULL});
+    t = glci_sys_cli_ok(s, (const char *[]){"city", "list", NULL});
     assert_non_null(strstr(t, "round"));
     free(t);
 
@@ -535,7 +525,7 @@ static void test_editions(void **state)
     char at[40];
     snprintf(at, sizeof at, "%s", json_string_value(json_object_get(e, "as_of")));
     json_decref(e);
-    char *ed0 = s_text(s, (const char *[]){"rank", "--edition", "glci-2025", "--format", "json",
+    char *ed0 = glci_sys_cli_ok(s, (const char *[]){"rank", "--edition", "glci-2025", "--format", "json",
                                            NULL});
     json_t *live0 = s_json(s, (const char *[]){"rank", "--format", "json", NULL});
     json_t *ed0j = json_loads(ed0, 0, NULL);
@@ -549,7 +539,7 @@ static void test_editions(void **state)
     assert_int_equal(s_agent(s, 2, (const char *[]){"retract", "i6", "2025", NULL}, NULL), 0);
     glci_sys_wait_outbox_empty(s, 0, GLCI_SYS_DRAIN_MS);
     glci_sys_wait_outbox_empty(s, 2, GLCI_SYS_DRAIN_MS);
-    char *ed1 = s_text(s, (const char *[]){"rank", "--edition", "glci-2025", "--format", "json",
+    char *ed1 = glci_sys_cli_ok(s, (const char *[]){"rank", "--edition", "glci-2025", "--format", "json",
                                            NULL});
     assert_string_equal(ed0, ed1);                /* unchanged, byte for byte */
     json_t *live1 = s_json(s, (const char *[]){"rank", "--format", "json", NULL});
@@ -561,7 +551,7 @@ static void test_editions(void **state)
     if (strcmp(json_string_value(json_object_get(json_array_get(
                    json_object_get(live1, "rows"), 0), "city")), "c00-xx") != 0) {
         char *dump = json_dumps(live1, 0);
-        char *h = s_text(s, (const char *[]){"history", "c00-xx", "i1", NULL});
+        char *h = glci_sys_cli_ok(s, (const char *[]){"history", "c00-xx", "i1", NULL});
         fail_msg("c00-xx is not first after its revisions: %s\n%s", dump, h);
     }
 
@@ -587,7 +577,7 @@ static void test_editions(void **state)
     assert_true(json_equal(json_object_get(x1, "rows"), json_object_get(x2, "rows")));
     json_decref(x1);
     json_decref(x2);
-    char *t = s_text(s, (const char *[]){"rank", "--edition", "glci-2025", NULL});
+    char *t = glci_sys_cli_ok(s, (const char *[]){"rank", "--edition", "glci-2025", NULL});
     assert_non_null(strstr(t, "edition glci-2025: the store as of "));
     free(t);
 
@@ -630,12 +620,12 @@ static void test_editions(void **state)
     assert_int_equal(json_integer_value(json_object_get(first, "rank_change")), 2);
     assert_true(json_number_value(json_object_get(first, "index_change")) > 0);
     json_decref(d);
-    t = s_text(s, (const char *[]){"edition", "diff", "glci-2025", "glci-2025.2", NULL});
+    t = glci_sys_cli_ok(s, (const char *[]){"edition", "diff", "glci-2025", "glci-2025.2", NULL});
     assert_non_null(strstr(t, "3 cities changed rank"));
     free(t);
 
     /* verify proves both editions equal their recomputation */
-    char *v = s_text(s, (const char *[]){"verify", NULL});
+    char *v = glci_sys_cli_ok(s, (const char *[]){"verify", NULL});
     assert_non_null(strstr(v, "every edition"));
     free(v);
     json_decref(asof);

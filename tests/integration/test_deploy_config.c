@@ -38,8 +38,8 @@ static const char *const s_collector_keys[] = {
 
 static const char *const s_agent_keys[] = {
     "city", "collector", "collector_key", "key_file", "outbox", "spool", "batch_max",
-    "window", "outbox_limit", "log_level", "rescan_interval", "heartbeat_ivl", "insecure",
-    "metrics_file",
+    "window", "outbox_limit", "retain", "retain_bytes", "log_level", "rescan_interval",
+    "heartbeat_ivl", "insecure", "metrics_file",
 };
 #define S_N_AGENT_KEYS (sizeof s_agent_keys / sizeof s_agent_keys[0])
 
@@ -423,6 +423,8 @@ static void test_agent_example_values_are_defaults(void **state)
     assert_int_equal(u.batch_max, d.batch_max);
     assert_int_equal(u.window, d.window);
     assert_int_equal(u.outbox_limit, d.outbox_limit);
+    assert_int_equal(u.retain, d.retain);
+    assert_int_equal(u.retain_bytes, d.retain_bytes);
     assert_int_equal(u.log_level, d.log_level);
     assert_int_equal(u.rescan_interval, d.rescan_interval);
     assert_int_equal(u.heartbeat_ivl, d.heartbeat_ivl);

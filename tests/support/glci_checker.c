@@ -558,6 +558,29 @@ int glci_sys_cli(glci_sys_t *s, const char *const *args, char **out, char **err)
     return glci_ts_run(argv, NULL, GLCI_SYS_DRAIN_MS, out, err);
 }
 
+char *glci_sys_cli_ok(glci_sys_t *s, const char *const *args)
+{
+    char *out = NULL, *err = NULL;
+    int rc = glci_sys_cli(s, args, &out, &err);
+    if (rc != 0)
+        fail_msg("glci %s exited %d: %s", args[0], rc, err ? err : "");
+    free(err);
+    return out;
+}
+
+char *glci_sys_agent_status(glci_sys_t *s, size_t i, const char *format)
+{
+    const char *argv[] = {s->agent_bin, "status", "--config", s->agents[i].conf,
+                          "--format", format, NULL};
+    char *out = NULL, *err = NULL;
+    int rc = glci_ts_run(argv, NULL, GLCI_SYS_READY_MS, &out, &err);
+    if (rc != 0)
+        fail_msg("glci-agent status of %s exited %d: %s", s->agents[i].city, rc,
+                 err ? err : "");
+    free(err);
+    return out;
+}
+
 static void s_cli_ok(glci_sys_t *s, const char *const *args, char **out)
 {
     char *err = NULL;
@@ -733,9 +756,10 @@ void glci_sys_agent_endpoint(glci_sys_t *s, size_t i, const char *endpoint)
     snprintf(conf, sizeof conf,
              "[agent]\ncity = %s\ncollector = %s\ncollector_key = %s\nkey_file = %s\n"
              "outbox = %s\nspool = %s\nbatch_max = %d\nwindow = %d\nheartbeat_ivl = 1000\n"
-             "log_level = info\ninsecure = %s\n",
+             "log_level = info\ninsecure = %s\n%s",
              a->city, endpoint, s->coll_pub, a->key, a->outbox, a->spool,
-             s->opts.batch_max, s->opts.window, s->opts.insecure ? "true" : "false");
+             s->opts.batch_max, s->opts.window, s->opts.insecure ? "true" : "false",
+             s->opts.agent_conf ? s->opts.agent_conf : "");
     assert_int_equal(glci_ts_write_file(a->conf, conf), 0);
 }
 

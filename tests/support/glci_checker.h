@@ -95,6 +95,7 @@ typedef struct {
     int batch_max;            /* agent batch_max; 0: 100 */
     int window;               /* agent window; 0: 8 */
     const char *collector_conf; /* extra lines for the [collector] file, or NULL */
+    const char *agent_conf;   /* extra lines for every [agent] file, or NULL */
     size_t store_map;         /* 0: the store is made by `glci init` and `glci city
                                  add`; else through the store API with this map
                                  size and cap (a store small enough to fill) */
@@ -208,9 +209,17 @@ void glci_sys_wait_outbox_empty(glci_sys_t *s, size_t i, int timeout_ms);
  * nothing unexpected, in order, seqs exact and `glci verify` passing. */
 void glci_sys_assert_exactly_once(glci_sys_t *s);
 
+/* `glci-agent status --format FORMAT` of agent i: its stdout (caller
+ * frees); fails the test if it exits other than 0. */
+char *glci_sys_agent_status(glci_sys_t *s, size_t i, const char *format);
+
 /* Runs glci with the system's store: argv after "glci --store S". Returns
  * the exit status; *out / *err as glci_ts_run. */
 int glci_sys_cli(glci_sys_t *s, const char *const *args, char **out, char **err);
+
+/* glci_sys_cli that must succeed: its stdout (malloc'd); a non-zero exit
+ * fails the running test with glci's stderr. */
+char *glci_sys_cli_ok(glci_sys_t *s, const char *const *args);
 
 /* A small deterministic PRNG for "random moments" (xorshift64*), seeded
  * from $GLCI_SEED or the time; the seed is printed so a run can be

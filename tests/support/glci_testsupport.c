@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,9 +101,10 @@ const char *glci_ts_framework(void)
     return f;
 }
 
-/* A TCP socket bound to 127.0.0.1 at a port the system chose, listening
- * when backlog > 0; *port receives the port. */
-static int s_bind_loopback(int backlog, int *port)
+/* A TCP socket bound to 127.0.0.1:want (0: a port the system chooses),
+ * listening when backlog > 0; *port receives the port. Returns the
+ * descriptor, or -1 when want is taken (dies on any other failure). */
+static int s_bind_loopback_at(int want, int backlog, int *port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0)
@@ -111,18 +113,67 @@ static int s_bind_loopback(int backlog, int *port)
     memset(&a, 0, sizeof a);
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = 0;
+    a.sin_port = htons((uint16_t)want);
     socklen_t len = sizeof a;
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+    if (want && bind(fd, (struct sockaddr *)&a, sizeof a) != 0 && errno == EADDRINUSE) {
+        close(fd);
+        return -1;
+    }
+    if ((!want && bind(fd, (struct sockaddr *)&a, sizeof a) != 0) ||
         (backlog > 0 && listen(fd, backlog) != 0) ||
         getsockname(fd, (struct sockaddr *)&a, &len) != 0)
-        s_die("bind 127.0.0.1:0: %s", strerror(errno));
+        s_die("bind 127.0.0.1:%d: %s", want, strerror(errno));
     *port = ntohs(a.sin_port);
     return fd;
 }
 
+static int s_bind_loopback(int backlog, int *port)
+{
+    return s_bind_loopback_at(0, backlog, port);
+}
+
+/* The low end of the kernel's ephemeral port range (32768 by default). */
+static int s_ephemeral_low(void)
+{
+    int lo = 32768, hi = 60999;
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    if (f) {
+        if (fscanf(f, "%d %d", &lo, &hi) != 2)
+            lo = 32768;
+        fclose(f);
+    }
+    return lo;
+}
+
+/* A free port below the ephemeral range: a server started on it later cannot
+ * find it taken by an outgoing connection's source port, in particular by
+ * a client that dialled it before the server was up (TCP self-connect:
+ * the kernel may give the connecting socket the very port it dials). */
 int glci_ts_free_port(void)
 {
+    /* each process its own sequence: parallel tests must not try the
+     * same ports in the same order */
+    static uint64_t x;
+    if (!x) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        x = ((uint64_t)getpid() << 32) ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20);
+        x |= 1;
+    }
+    int lo = s_ephemeral_low(), span = lo - 10000;
+    if (span < 1000)
+        goto any;
+    for (int tries = 0; tries < 200; tries++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        int port, fd = s_bind_loopback_at(10000 + (int)(x % (uint64_t)span), 0, &port);
+        if (fd >= 0) {
+            close(fd);
+            return port;
+        }
+    }
+any:;
     int port;
     close(s_bind_loopback(0, &port));
     return port;

@@ -36,8 +36,10 @@ char *glci_ts_bin(const char *rel);
 /* The framework file ctest names in $GLCI_FRAMEWORK (aborts if unset). */
 const char *glci_ts_framework(void);
 
-/* A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0,
- * read back, closed). */
+/* A TCP port on 127.0.0.1 that was free a moment ago (bound, closed),
+ * below the kernel's ephemeral range where it can, so that no outgoing
+ * connection's source port (not even a client's self-connect while it
+ * dials the port before its server listens) can take it. */
 int glci_ts_free_port(void);
 
 /* A TCP listener on 127.0.0.1 at a free port that never accepts (the

@@ -767,7 +767,8 @@ static void test_config_file_and_flags(void **state)
     const char *conf = "; comment\n[agent]\ncity = cork-ie\ncollector = tcp://127.0.0.1:7461\n"
                        "outbox = /o\nspool = /s\nbatch_max = 500\nwindow = 4\n"
                        "outbox_limit = 64M\nlog_level = debug\nrescan_interval = 5\n"
-                       "heartbeat_ivl = 1000\ninsecure = true\n";
+                       "heartbeat_ivl = 1000\ninsecure = true\nretain = 36h\n"
+                       "retain_bytes = 0\n";
     s_write(path, conf, strlen(conf));
     char *argv[] = {"run", "--config", path, "--batch-max", "7", "--window=2", "--insecure", NULL};
     char *rest[8];
@@ -784,7 +785,23 @@ static void test_config_file_and_flags(void **state)
     assert_int_equal(c.rescan_interval, 5);
     assert_int_equal(c.heartbeat_ivl, 1000);
     assert_int_equal(c.insecure, 1);
+    assert_true(c.retain == 36 * 3600);
+    assert_true(c.retain_bytes == 0);
     assert_int_equal(glci_agent_config_check_run(&c, err, sizeof err), 0);
+
+    /* the defaults: 30 days, 256 MiB; durations in each unit */
+    glci_agent_config_defaults(&c);
+    assert_true(c.retain == 30 * 86400 && c.retain_bytes == 256ull << 20);
+    const struct {
+        const char *text;
+        int64_t seconds;
+    } d[] = {{"90", 90}, {"90s", 90}, {"15m", 900}, {"2h", 7200}, {"30d", 2592000},
+             {"2w", 1209600}, {"0", 0}, {"3650d", 3650 * 86400LL}};
+    for (size_t i = 0; i < sizeof d / sizeof d[0]; i++) {
+        assert_int_equal(glci_agent_config_set(&c, "retain", d[i].text, "t", err, sizeof err),
+                         0);
+        assert_true(c.retain == d[i].seconds);
+    }
 }
 
 static void s_conf_error(const char *text, const char *want)
@@ -811,6 +828,16 @@ static void test_config_errors_name_file_and_line(void **state)
     s_conf_error("[agent]\ncollector = http://x\n", "2: collector must be a tcp://");
     s_conf_error("[agent]\noutbox_limit = 12Q\n", "2: outbox_limit must be bytes");
     s_conf_error("[agent]\noutbox_limit = 100\n", "2: outbox_limit must be between");
+    s_conf_error("[agent]\nretain = 30 days\n", "2: retain must be a duration in seconds, "
+                 "or with a unit s, m, h, d or w (e.g. 30d), not '30 days'");
+    s_conf_error("[agent]\nretain = -1d\n", "2: retain must be a duration");
+    s_conf_error("[agent]\nretain = 1y\n", "2: retain must be a duration");
+    s_conf_error("[agent]\nretain = d\n", "2: retain must be a duration");
+    s_conf_error("[agent]\nretain = 3651d\n", "2: retain must be between 0 and 315360000 "
+                 "seconds, not '3651d'");
+    s_conf_error("[agent]\nretain = 99999999999999999999w\n", "2: retain must be a duration");
+    s_conf_error("[agent]\nretain_bytes = lots\n", "2: retain_bytes must be bytes");
+    s_conf_error("[agent]\nretain_bytes = 2048G\n", "2: retain_bytes must be between");
     s_conf_error("[agent]\nlog_level = chatty\n", "2: log_level must be");
     s_conf_error("[agent]\ninsecure = maybe\n", "2: insecure must be true or false");
     s_conf_error("[agent]\nheartbeat_ivl = 5\n", "2: heartbeat_ivl must be");

@@ -97,7 +97,7 @@ static void test_words_and_counters(void **state)
     /* a stopped agent, or a word the catalog does not know: no state */
     static const char *const states[] = {"connecting", "connected", "disconnected",
                                          "refused", "handshake_failed", "forbidden",
-                                         "malformed", "restreaming"};
+                                         "malformed", "restreaming", "recovering"};
     const char *const words[] = {"", "stopped"};
     for (size_t w = 0; w < 2; w++) {
         glci_agent_meter_flush(s_m, s_file, s_ob, words[w], 21000);
@@ -140,12 +140,35 @@ static void test_moved_and_failed(void **state)
     assert_int_equal(access(path, F_OK), 0);
 }
 
+/* Acked batches a retention keeps are counted apart from the undelivered
+ * ones; resending them is the "recovering" state. */
+static void test_retained_and_recovering(void **state)
+{
+    glci_obs_t o = {.indicator = "adult_learning_rate", .period = 2025, .has_period = 1,
+                    .value = 42, .has_value = 1};
+    assert_int_equal(glci_outbox_retain(s_ob, 3600, 1 << 20, 1764547200, NULL), 0);
+    assert_int_equal(glci_outbox_append(s_ob, &o, 1, 100, 1764547201, NULL, NULL, NULL), 0);
+    assert_int_equal(glci_outbox_ack(s_ob, 1, 1764547202, 0, NULL), 0);
+    glci_outbox_status_t st;
+    assert_int_equal(glci_outbox_status(s_ob, &st), 0);
+    assert_true(st.retained_batches == 1 && st.retained_bytes > 0);
+    glci_agent_meter_flush(s_m, s_file, s_ob, "recovering", 50000);
+    char line[128];
+    snprintf(line, sizeof line, "glci_agent_retained_bytes %llu\n",
+             (unsigned long long)st.retained_bytes);
+    assert_true(s_has(s_file, line));
+    assert_true(s_has(s_file, "glci_agent_retained_batches 1\n"));
+    assert_true(s_has(s_file, "glci_agent_outbox_batches 1\n"));
+    assert_true(s_has(s_file, "glci_agent_connection_state{state=\"recovering\"} 1\n"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_when_it_is_written),
         cmocka_unit_test(test_words_and_counters),
         cmocka_unit_test(test_moved_and_failed),
+        cmocka_unit_test(test_retained_and_recovering),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }

@@ -1,6 +1,7 @@
 /* The agent sender's pure rules, without ZeroMQ or an outbox: the delivery
  * decision table (glci_delivery_decide), one test per transition of
- * glci_agent_delivery.h, and the backoff rule (glci_agent_backoff): one
+ * glci_agent_delivery.h (the resend of retained batches and its probe
+ * included), and the backoff rule (glci_agent_backoff): one
  * pause per group of failing answers, doubling once per pause, capped at
  * 60 s; and the refused state a failed handshake leads to, with its
  * retries capped at 5 minutes. */
@@ -156,6 +157,180 @@ static void test_gap_below_the_outbox(void **state)
     assert_int_equal(a.target, 5);
 }
 
+/* A machine whose batches 3..9 were acked and are retained; 10.. are in
+ * the outbox, 10..14 in flight. */
+static glci_delivery_t s_retaining(void)
+{
+    glci_delivery_t d = s_sending();
+    d.head = 20;
+    d.retained_first = 3;
+    d.retained_last = 9;
+    return d;
+}
+
+/* gap below the outbox, the batch expected retained: resend from it on the
+ * same stream at once (a resend the collector did not need is answered
+ * DUPLICATE), not the loss rule. */
+static void test_gap_below_the_outbox_retained_recovers(void **state)
+{
+    (void)state;
+    glci_delivery_t d = s_retaining();
+    glci_delivery_event_t ev = s_answer(GLCI_DEV_GAP, 10, 5, 1000);
+    ev.expected = 6;
+    glci_delivery_action_t a = glci_delivery_decide(&d, &ev);
+    assert_int_equal(a.kind, GLCI_DACT_RECOVER);
+    assert_int_equal(a.target, 6);
+    ev.expected = 3;                   /* the oldest retained: still all here */
+    a = glci_delivery_decide(&d, &ev);
+    assert_int_equal(a.kind, GLCI_DACT_RECOVER);
+    assert_int_equal(a.target, 3);
+    /* also when paused or suspecting a loss: the collector says what it needs */
+    d.state = GLCI_DELIVERY_PAUSED;
+    assert_int_equal(s_decide(&d, &ev), GLCI_DACT_RECOVER);
+    d.state = GLCI_DELIVERY_SUSPECT_LOSS;
+    d.lost_since = 900;
+    assert_int_equal(s_decide(&d, &ev), GLCI_DACT_RECOVER);
+}
+
+/* recovering: the GAPs of the batches in flight before the resend name the
+ * same batch and change nothing; one naming another retained batch (the
+ * collector restored again) starts the resend there. */
+static void test_recovering_ignores_the_same_gap(void **state)
+{
+    (void)state;
+    glci_delivery_t d = s_retaining();
+    d.state = GLCI_DELIVERY_RECOVERING;
+    d.floor = 6;
+    d.gap_target = 6;
+    d.next_send = 10;
+    glci_delivery_event_t ev = s_answer(GLCI_DEV_GAP, 12, 5, 1000);
+    ev.expected = 6;
+    assert_int_equal(s_decide(&d, &ev), GLCI_DACT_NONE);
+    ev.expected = 4;
+    glci_delivery_action_t a = glci_delivery_decide(&d, &ev);
+    assert_int_equal(a.kind, GLCI_DACT_RECOVER);
+    assert_int_equal(a.target, 4);
+    /* a GAP at or above base while recovering: an ordinary rewind to it */
+    d.next_send = 12;
+    ev.expected = 10;
+    a = glci_delivery_decide(&d, &ev);
+    assert_int_equal(a.kind, GLCI_DACT_REWIND);
+    assert_int_equal(a.target, 10);
+}
+
+/* recovering: acks and duplicates are recorded as anywhere (the sender
+ * moves the floor with them); a refusal pauses, which ends the resend. */
+static void test_recovering_answers(void **state)
+{
+    (void)state;
+    glci_delivery_t d = s_retaining();
+    d.state = GLCI_DELIVERY_RECOVERING;
+    d.floor = 6;
+    d.next_send = 9;
+    glci_delivery_event_t ev = s_answer(GLCI_DEV_ACK, 6, 6, 0);
+    glci_delivery_action_t a = glci_delivery_decide(&d, &ev);
+    assert_int_equal(a.kind, GLCI_DACT_RECORD_ACK);
+    assert_int_equal(a.upto, 6);
+    ev = s_answer(GLCI_DEV_DUPLICATE, 7, 12, 0);
+    a = glci_delivery_decide(&d, &ev);
+    assert_int_equal(a.kind, GLCI_DACT_RECORD_ACK);
+    assert_int_equal(a.upto, 7);
+    ev = s_answer(GLCI_DEV_MALFORMED, 7, 6, 0);   /* not the oldest in the outbox */
+    assert_int_equal(s_decide(&d, &ev), GLCI_DACT_PAUSE);
+    ev = s_answer(GLCI_DEV_UNAVAILABLE, 7, 6, 0);
+    assert_int_equal(s_decide(&d, &ev), GLCI_DACT_PAUSE);
+    assert_string_equal(glci_delivery_state_str(GLCI_DELIVERY_RECOVERING), "recovering");
+}
+
+/* recovering: the window counts from the floor; no ack for a while with
+ * batches in flight above it resends from it. */
+static void test_recovering_timeout_rewinds(void **state)
+{
+    (void)state;
+    glci_delivery_t d = s_retaining();
+    d.state = GLCI_DELIVERY_RECOVERING;
+    d.floor = 6;
+    d.next_send = 8;
+    assert_int_equal(glci_delivery_floor(&d), 6);
+    glci_delivery_event_t ev = {.kind = GLCI_DEV_TIMEOUT, .now = 99999};
+    glci_delivery_action_t a = glci_delivery_decide(&d, &ev);
+    assert_int_equal(a.kind, GLCI_DACT_REWIND);
+    assert_int_equal(a.target, 0);
+    d.next_send = 6;                   /* nothing in flight */
+    assert_int_equal(s_decide(&d, &ev), GLCI_DACT_NONE);
+    d.state = GLCI_DELIVERY_SENDING;
+    assert_int_equal(glci_delivery_floor(&d), 10);
+}
+
+/* gap below what is retained too: the loss rule as without retention, the
+ * REBASE then moving the retained batches onto the new stream first. */
+static void test_gap_below_the_retained(void **state)
+{
+    (void)state;
+    glci_delivery_t d = s_retaining();
+    glci_delivery_event_t ev = s_answer(GLCI_DEV_GAP, 10, 1, 1000);
+    ev.expected = 2;
+    assert_int_equal(s_decide(&d, &ev), GLCI_DACT_SUSPECT_LOSS);
+    d.state = GLCI_DELIVERY_SUSPECT_LOSS;
+    d.lost_since = 1000;
+    ev.now = 1000 + GLCI_DELIVERY_LOST_CONFIRM_MS;
+    assert_int_equal(s_decide(&d, &ev), GLCI_DACT_REBASE);
+    /* an answer to a retained batch sent again counts (the probe below) */
+    ev.seq = 9;
+    assert_int_equal(s_decide(&d, &ev), GLCI_DACT_REBASE);
+    /* one to a batch neither in the outbox nor retained does not */
+    ev.seq = 2;
+    assert_int_equal(s_decide(&d, &ev), GLCI_DACT_REWIND);
+}
+
+/* the restart point: the oldest batch in the outbox; with an empty outbox
+ * and retained batches, the newest retained one (the probe); a connection
+ * starts there. */
+static void test_connect_probes_with_an_empty_outbox(void **state)
+{
+    (void)state;
+    glci_delivery_t d = s_retaining();
+    glci_delivery_event_t ev = {.kind = GLCI_DEV_CONNECTED};
+    glci_delivery_action_t a = glci_delivery_decide(&d, &ev);
+    assert_int_equal(a.kind, GLCI_DACT_CONNECT);
+    assert_int_equal(a.target, 10);
+    d.head = 10;                       /* nothing undelivered */
+    assert_int_equal(glci_delivery_restart(&d), 9);
+    a = glci_delivery_decide(&d, &ev);
+    assert_int_equal(a.kind, GLCI_DACT_CONNECT);
+    assert_int_equal(a.target, 9);
+    assert_true(glci_delivery_retained(&d, 9));
+    assert_true(glci_delivery_retained(&d, 3));
+    assert_false(glci_delivery_retained(&d, 2));
+    assert_false(glci_delivery_retained(&d, 10));
+    d.retained_first = d.retained_last = 0;   /* nothing retained: nothing to ask */
+    assert_int_equal(glci_delivery_restart(&d), 10);
+    assert_false(glci_delivery_retained(&d, 0));
+}
+
+/* the probe's answers: DUPLICATE (the collector holds it) records nothing
+ * new; GAP below what is retained is the loss rule; GAP within it resends. */
+static void test_probe_answers(void **state)
+{
+    (void)state;
+    glci_delivery_t d = s_retaining();
+    d.head = 10;
+    d.next_send = 10;
+    glci_delivery_event_t ev = s_answer(GLCI_DEV_DUPLICATE, 9, 9, 0);
+    glci_delivery_action_t a = glci_delivery_decide(&d, &ev);
+    assert_int_equal(a.kind, GLCI_DACT_RECORD_ACK);
+    assert_int_equal(a.upto, 9);
+    ev = s_answer(GLCI_DEV_ACK, 9, 9, 0);     /* only that batch was lost */
+    a = glci_delivery_decide(&d, &ev);
+    assert_int_equal(a.kind, GLCI_DACT_RECORD_ACK);
+    assert_int_equal(a.upto, 9);
+    ev = s_answer(GLCI_DEV_GAP, 9, 4, 0);
+    ev.expected = 5;
+    assert_int_equal(s_decide(&d, &ev), GLCI_DACT_RECOVER);
+    ev.expected = 1;
+    assert_int_equal(s_decide(&d, &ev), GLCI_DACT_SUSPECT_LOSS);
+}
+
 /* refused (FORBIDDEN) and unavailable: pause, the batch kept. */
 static void test_refused_and_unavailable_pause(void **state)
 {
@@ -209,7 +384,7 @@ static void test_reconnect(void **state)
     (void)state;
     const glci_delivery_state_t all[] = {GLCI_DELIVERY_DISCONNECTED, GLCI_DELIVERY_SENDING,
                                          GLCI_DELIVERY_PAUSED, GLCI_DELIVERY_SUSPECT_LOSS,
-                                         GLCI_DELIVERY_RESTREAMING};
+                                         GLCI_DELIVERY_RESTREAMING, GLCI_DELIVERY_RECOVERING};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         glci_delivery_t d = s_sending();
         d.state = all[i];
@@ -260,7 +435,8 @@ static void test_refused_retry_due_rebuilds(void **state)
     assert_int_equal(s_decide(&d, &ev), GLCI_DACT_REBUILD);
     const glci_delivery_state_t others[] = {GLCI_DELIVERY_DISCONNECTED, GLCI_DELIVERY_SENDING,
                                             GLCI_DELIVERY_PAUSED, GLCI_DELIVERY_SUSPECT_LOSS,
-                                            GLCI_DELIVERY_RESTREAMING};
+                                            GLCI_DELIVERY_RESTREAMING,
+                                            GLCI_DELIVERY_RECOVERING};
     for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
         d.state = others[i];
         assert_int_equal(s_decide(&d, &ev), GLCI_DACT_NONE);
@@ -362,6 +538,13 @@ int main(void)
         cmocka_unit_test(test_restreaming_notes_then_finishes),
         cmocka_unit_test(test_gap_rewinds_once),
         cmocka_unit_test(test_gap_below_the_outbox),
+        cmocka_unit_test(test_gap_below_the_outbox_retained_recovers),
+        cmocka_unit_test(test_recovering_ignores_the_same_gap),
+        cmocka_unit_test(test_recovering_answers),
+        cmocka_unit_test(test_recovering_timeout_rewinds),
+        cmocka_unit_test(test_gap_below_the_retained),
+        cmocka_unit_test(test_connect_probes_with_an_empty_outbox),
+        cmocka_unit_test(test_probe_answers),
         cmocka_unit_test(test_refused_and_unavailable_pause),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_timeout),

@@ -437,6 +437,52 @@ static void test_apply_changed_flag(void **state)
     glci_framework_free(&fw);
 }
 
+/* Many updates of one result: setting the slots and recomputing each
+ * touched focus area once (glci_index_apply_slot, glci_index_reset_slot,
+ * glci_index_refresh) gives what one call at a time gives, bit for bit,
+ * whatever the order of the updates, with resets among them. */
+static void test_slots_then_refresh(void **state)
+{
+    (void)state;
+    const char *aggs[2] = {"arithmetic", "geometric"};
+    for (int a = 0; a < 2; a++) {
+        glci_framework_t *fw = s_fw("0.5", aggs[a]);
+        size_t size = glci_result_size(fw);
+        glci_result_t *one = malloc(size), *many = malloc(size);
+        unsigned seed = 7;
+        for (int round = 0; round < 200; round++) {
+            glci_result_init(fw, one, 2020);
+            glci_result_init(fw, many, 2020);
+            uint32_t touched[8];
+            size_t nt = 0;
+            int n = 1 + (int)(rand_r(&seed) % 12);
+            for (int k = 0; k < n; k++) {
+                uint32_t ind = (uint32_t)(rand_r(&seed) % fw->n_ind);
+                int32_t p = 2018 + (int32_t)(rand_r(&seed) % 3);
+                double v = (double)(rand_r(&seed) % 1000) / 10.0;
+                int reset = rand_r(&seed) % 4 == 0, has = rand_r(&seed) % 2;
+                int c1 = reset ? glci_index_reset(fw, one, ind, has, p, v)
+                               : glci_index_apply(fw, one, ind, p, v);
+                int c2 = reset ? glci_index_reset_slot(fw, many, ind, has, p, v)
+                               : glci_index_apply_slot(fw, many, ind, p, v);
+                assert_int_equal(c1, c2);
+                uint32_t f = fw->ind[ind].focus;
+                int seen = 0;
+                for (size_t q = 0; q < nt; q++)
+                    seen |= touched[q] == f;
+                if (c2 && !seen)
+                    touched[nt++] = f;
+            }
+            /* the focus areas in the order they were first touched */
+            glci_index_refresh(fw, many, touched, nt);
+            assert_memory_equal(one, many, size);
+        }
+        free(one);
+        free(many);
+        glci_framework_free(&fw);
+    }
+}
+
 /* The rank rule (glci_rank_cmp, glci_rank_at, glci_rank_assign). */
 static void test_rank_rule(void **state)
 {
@@ -475,6 +521,7 @@ int main(void)
         cmocka_unit_test(test_geometric),
         cmocka_unit_test(test_full_lookup_error),
         cmocka_unit_test(test_apply_changed_flag),
+        cmocka_unit_test(test_slots_then_refresh),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -115,6 +115,13 @@ static void test_children_follow_the_enums(void **state)
     glci_counter_inc(c.observations_rejected, GLCI_MC_REJECT(GLCI_REJECT_OUT_OF_RANGE));
     glci_counter_add(c.observations_rejected, GLCI_MC_REJECT(GLCI__REASON__MALFORMED_OBS), 3);
     glci_counter_inc(a.observations_rejected, GLCI_MC_REJECT(GLCI__REASON__UNKNOWN_INDICATOR));
+    /* the reasons after the wire's first five: the same children, in order */
+    assert_int_equal(GLCI_MC_REJECT(GLCI_REJECT_FUTURE), GLCI_MC_REJECT_PERIOD_IN_FUTURE);
+    assert_int_equal(GLCI_MC_REJECT(GLCI_REJECT_NOTHING_TO_RETRACT),
+                     GLCI_MC_REJECT_NOTHING_TO_RETRACT);
+    assert_int_equal(GLCI_MC_REJECT(GLCI__REASON__WRONG_CITY), GLCI_MC_REJECT_WRONG_CITY);
+    assert_int_equal(GLCI_MC_REJECT_N, GLCI_MC_REJECT(GLCI_REJECT_WRONG_CITY) + 1);
+    glci_counter_inc(a.observations_rejected, GLCI_MC_REJECT(GLCI_REJECT_WRONG_CITY));
     glci_counter_inc(c.handshakes, GLCI_MC_HANDSHAKE_FAILED);
     glci_gauge_select(a.connection_state, GLCI_MC_STATE_HANDSHAKE_FAILED);
     char *text, err[256];
@@ -127,6 +134,8 @@ static void test_children_follow_the_enums(void **state)
         "glci_collector_observations_rejected_total{reason=\"malformed\"} 3\n"));
     assert_non_null(strstr(text,
         "glci_agent_observations_rejected_total{reason=\"unknown_indicator\"} 1\n"));
+    assert_non_null(strstr(text,
+        "glci_agent_observations_rejected_total{reason=\"wrong_city\"} 1\n"));
     assert_non_null(strstr(text, "glci_collector_handshakes_total{result=\"failed\"} 1\n"));
     assert_non_null(strstr(text, "glci_agent_connection_state{state=\"handshake_failed\"} 1\n"));
     assert_non_null(strstr(text, "glci_agent_connection_state{state=\"connected\"} 0\n"));

@@ -2,8 +2,10 @@
  * numbering at store time, batching, cumulative acks, the size limit,
  * markers, quarantine of a corrupt record, status, reopening, and the
  * rebase onto a new stream after the collector lost acked batches
- * (renumbering, order, refusals, a crash in the middle), and the
- * dead-letter table (add, list, delete, reopen, stored with an ack or a
+ * (renumbering, order, refusals, a crash in the middle), the retention of
+ * acked batches (kept unchanged, pruned by age and bytes oldest first,
+ * never counted against the limit, renumbered by a rebase, dropped by a
+ * restream, a corrupt one dropped), and the dead-letter table (add, list, delete, reopen, stored with an ack or a
  * quarantine in the same transaction). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -217,8 +219,10 @@ static void test_marker_takes_input_once(void **state)
     glci_outbox_close(&ob);
 }
 
-/* Flips a byte of the first occurrence of needle in the outbox's data file. */
-static void s_corrupt(const char *needle)
+/* Flips a byte of the first occurrence of needle in the outbox's data file,
+ * or with `all` of every one (copy-on-write leaves older copies of a record
+ * in freed pages). */
+static void s_corrupt(const char *needle, int all)
 {
     char path[320];
     snprintf(path, sizeof path, "%s/data.mdb", s_ob);
@@ -230,15 +234,14 @@ static void s_corrupt(const char *needle)
     fseek(f, 0, SEEK_SET);
     assert_int_equal(fread(buf, 1, (size_t)size, f), (size_t)size);
     size_t nl = strlen(needle);
-    long at = -1;
-    for (long i = 0; i + (long)nl <= size; i++)
+    int found = 0;
+    for (long i = 0; i + (long)nl <= size && (all || !found); i++)
         if (memcmp(buf + i, needle, nl) == 0) {
-            at = i;
-            break;
+            fseek(f, i, SEEK_SET);
+            fputc('Z', f);
+            found = 1;
         }
-    assert_true(at >= 0);
-    fseek(f, at, SEEK_SET);
-    fputc('Z', f);
+    assert_true(found);
     fclose(f);
     free(buf);
 }
@@ -253,7 +256,7 @@ static void test_corrupt_record_is_quarantined(void **state)
     assert_int_equal(glci_outbox_append(ob, o, 1, 10, 1, NULL, NULL, NULL), 0);
     assert_int_equal(glci_outbox_append(ob, o + 1, 1, 10, 1, NULL, NULL, NULL), 0);
     glci_outbox_close(&ob);
-    s_corrupt("second_unique_marker");
+    s_corrupt("second_unique_marker", 0);
     ob = s_open(0);
     glci_outbox_batch_t *b = NULL;
     assert_int_equal(glci_outbox_read(ob, 1, &b), 0);
@@ -307,7 +310,7 @@ static void test_rebase_renumbers_in_order(void **state)
     uint64_t old = glci_outbox_stream(ob), fresh = 0, kept = 0;
 
     /* the collector lost 2..3 (acked, deleted here); 4..7 remain */
-    assert_int_equal(glci_outbox_rebase(ob, 2, 3, 1234, &fresh, &kept), 0);
+    assert_int_equal(glci_outbox_rebase(ob, 2, 3, 1234, &fresh, &kept, NULL), 0);
     assert_true(kept == 4);
     assert_true(fresh != 0 && fresh != old);
     assert_true(glci_outbox_stream(ob) == fresh);
@@ -350,7 +353,7 @@ static void test_rebase_renumbers_in_order(void **state)
 
     /* a second event adds to the totals and keeps the last range */
     uint64_t second = 0;
-    assert_int_equal(glci_outbox_rebase(ob, 1, 2, 2000, &second, &kept), 0);
+    assert_int_equal(glci_outbox_rebase(ob, 1, 2, 2000, &second, &kept, NULL), 0);
     assert_true(kept == 4 && second != fresh);
     assert_int_equal(glci_outbox_status(ob, &st), 0);
     assert_true(st.lost_stream == fresh && st.lost_first == 1 && st.lost_last == 2);
@@ -368,7 +371,7 @@ static void test_rebase_survives_reopen_and_empty(void **state)
     assert_int_equal(glci_outbox_append(ob, o, 30, 10, 5, NULL, NULL, NULL), 0);
     assert_int_equal(glci_outbox_ack(ob, 3, 6, 0, NULL), 0);   /* now empty, next 4 */
     uint64_t old = glci_outbox_stream(ob), fresh = 0, kept = 99;
-    assert_int_equal(glci_outbox_rebase(ob, 1, 3, 50, &fresh, &kept), 0);
+    assert_int_equal(glci_outbox_rebase(ob, 1, 3, 50, &fresh, &kept, NULL), 0);
     assert_true(kept == 0);
     glci_outbox_close(&ob);
 
@@ -394,12 +397,12 @@ static void test_rebase_refuses_bad_ranges(void **state)
     assert_int_equal(glci_outbox_append(ob, o, 50, 10, 5, NULL, NULL, NULL), 0);
     assert_int_equal(glci_outbox_ack(ob, 2, 6, 0, NULL), 0);   /* 3..5 remain */
     uint64_t stream = glci_outbox_stream(ob);
-    assert_int_equal(glci_outbox_rebase(ob, 0, 2, 1, NULL, NULL), GLCI_OUTBOX_EINVAL);
-    assert_int_equal(glci_outbox_rebase(ob, 3, 2, 1, NULL, NULL), GLCI_OUTBOX_EINVAL);
+    assert_int_equal(glci_outbox_rebase(ob, 0, 2, 1, NULL, NULL, NULL), GLCI_OUTBOX_EINVAL);
+    assert_int_equal(glci_outbox_rebase(ob, 3, 2, 1, NULL, NULL, NULL), GLCI_OUTBOX_EINVAL);
     /* a range reaching batches still here: they can be resent */
-    assert_int_equal(glci_outbox_rebase(ob, 1, 3, 1, NULL, NULL), GLCI_OUTBOX_EINVAL);
+    assert_int_equal(glci_outbox_rebase(ob, 1, 3, 1, NULL, NULL, NULL), GLCI_OUTBOX_EINVAL);
     /* a range that stops short of the oldest batch */
-    assert_int_equal(glci_outbox_rebase(ob, 1, 1, 1, NULL, NULL), GLCI_OUTBOX_EINVAL);
+    assert_int_equal(glci_outbox_rebase(ob, 1, 1, 1, NULL, NULL, NULL), GLCI_OUTBOX_EINVAL);
     /* nothing changed */
     glci_outbox_status_t st;
     assert_int_equal(glci_outbox_status(ob, &st), 0);
@@ -436,7 +439,7 @@ static void test_rebase_is_atomic_across_a_crash(void **state)
             char err[256];
             if (glci_outbox_open(s_ob, NULL, &c, err, sizeof err) != 0)
                 _exit(3);
-            int rc = glci_outbox_rebase(c, 1, ACKED, 9, NULL, NULL);
+            int rc = glci_outbox_rebase(c, 1, ACKED, 9, NULL, NULL, NULL);
             _exit(rc == 0 ? 0 : 4);
         }
         /* round 0 runs a whole rebase and times it (fork, open, rebase);
@@ -528,6 +531,272 @@ static void test_restream_drops_stored_renumbers_rest(void **state)
     assert_int_equal(glci_outbox_status(ob, &st), 0);
     assert_true(st.batches == 0 && st.observations == 0 && st.bytes == 0);
     free(o);
+    glci_outbox_close(&ob);
+}
+
+/* ---- retention of acked batches ------------------------------------------ */
+
+static glci_outbox_t *s_open_retaining(uint64_t limit, int64_t retain_s, uint64_t retain_bytes)
+{
+    glci_outbox_t *ob = NULL;
+    char err[256];
+    glci_outbox_opts_t o = {.limit = limit, .retain_s = retain_s, .retain_bytes = retain_bytes};
+    assert_int_equal(glci_outbox_open(s_ob, &o, &ob, err, sizeof err), 0);
+    return ob;
+}
+
+/* The first value of retained batch seq, or -1 when it is not retained. */
+static double s_retained_value(glci_outbox_t *ob, uint64_t seq)
+{
+    glci_outbox_batch_t *b = NULL;
+    int rc = glci_outbox_retained_read(ob, seq, &b);
+    if (rc == GLCI_OUTBOX_ENOENT)
+        return -1;
+    assert_int_equal(rc, 0);
+    assert_true(b->n_obs > 0);
+    double v = b->obs[0].value;
+    glci_outbox_batch_free(&b);
+    return v;
+}
+
+/* An ack moves its batches, unchanged, to the retained table (status counts
+ * them apart from the undelivered ones, and the size limit does not see
+ * them); nothing is retained without a policy. */
+static void test_ack_retains_batches(void **state)
+{
+    (void)state;
+    glci_outbox_t *ob = s_open_retaining(0, 3600, 1 << 20);
+    glci_obs_t *o = s_obs(50);
+    /* 5 batches of 10: batch j starts with value (j-1)*10 + 0.5 */
+    assert_int_equal(glci_outbox_append(ob, o, 50, 10, 5, NULL, NULL, NULL), 0);
+    glci_outbox_status_t before, st;
+    assert_int_equal(glci_outbox_status(ob, &before), 0);
+    assert_int_equal(glci_outbox_ack(ob, 3, 100, 0, NULL), 0);
+    uint64_t first = 0, last = 0;
+    assert_int_equal(glci_outbox_retained_range(ob, &first, &last), 0);
+    assert_true(first == 1 && last == 3);
+    for (uint64_t i = 1; i <= 3; i++) {
+        glci_outbox_batch_t *b = NULL;
+        assert_int_equal(glci_outbox_retained_read(ob, i, &b), 0);
+        assert_true(b->seq == i && b->n_obs == 10 && b->created == 5);
+        for (size_t j = 0; j < 10; j++) {
+            size_t src = (size_t)(i - 1) * 10 + j;
+            assert_true(b->obs[j].value == o[src].value);
+            assert_string_equal(b->obs[j].indicator, o[src].indicator);
+            assert_string_equal(b->obs[j].source, o[src].source ? o[src].source : "");
+        }
+        glci_outbox_batch_free(&b);
+    }
+    assert_true(s_retained_value(ob, 4) == -1);   /* not acked */
+    assert_int_equal(glci_outbox_first_seq(ob, &first), 0);
+    assert_true(first == 4);
+    assert_int_equal(glci_outbox_status(ob, &st), 0);
+    assert_true(st.batches == 2 && st.observations == 20);
+    assert_true(st.bytes < before.bytes);
+    assert_true(st.retained_batches == 3 && st.retained_first == 1 && st.retained_last == 3);
+    assert_true(st.retained_bytes == before.bytes - st.bytes);
+    assert_true(st.retained_oldest == 100);
+    glci_outbox_close(&ob);
+
+    /* without a policy (another process's handle) an ack retains nothing and
+     * drops what was kept */
+    ob = s_open(0);
+    assert_int_equal(glci_outbox_ack(ob, 4, 101, 0, NULL), 0);
+    assert_int_equal(glci_outbox_retained_range(ob, &first, &last), GLCI_OUTBOX_ENOENT);
+    assert_true(first == 0 && last == 0);
+    assert_int_equal(glci_outbox_status(ob, &st), 0);
+    assert_true(st.retained_batches == 0 && st.retained_bytes == 0 && st.retained_oldest == 0);
+    free(o);
+    glci_outbox_close(&ob);
+}
+
+/* Retained bytes never refuse input: the limit bounds undelivered batches
+ * only. */
+static void test_retained_do_not_count_against_the_limit(void **state)
+{
+    (void)state;
+    glci_outbox_t *ob = s_open_retaining(8192, 3600, 1 << 20);
+    glci_obs_t *o = s_obs(100);
+    for (int round = 0; round < 5; round++) {
+        uint64_t f = 0, l = 0;
+        assert_int_equal(glci_outbox_append(ob, o, 100, 100, 5, NULL, &f, &l), 0);
+        assert_int_equal(glci_outbox_ack(ob, l, 10 + round, 0, NULL), 0);
+    }
+    glci_outbox_status_t st;
+    assert_int_equal(glci_outbox_status(ob, &st), 0);
+    assert_true(st.retained_batches == 5 && st.retained_bytes > st.limit);
+    assert_true(st.batches == 0 && st.bytes == 0);
+    free(o);
+    glci_outbox_close(&ob);
+}
+
+/* Oldest first: every batch acked longer ago than retain_s goes at the next
+ * ack; a policy set lower later prunes at once. */
+static void test_retained_pruned_by_age(void **state)
+{
+    (void)state;
+    glci_outbox_t *ob = s_open_retaining(0, 150, 1 << 20);
+    glci_obs_t *o = s_obs(60);
+    assert_int_equal(glci_outbox_append(ob, o, 60, 10, 5, NULL, NULL, NULL), 0);
+    assert_int_equal(glci_outbox_ack(ob, 2, 100, 0, NULL), 0);
+    assert_int_equal(glci_outbox_ack(ob, 4, 200, 0, NULL), 0);
+    assert_int_equal(glci_outbox_ack(ob, 5, 250, 0, NULL), 0);   /* 1..2 are 150 s old */
+    uint64_t first = 0, last = 0;
+    assert_int_equal(glci_outbox_retained_range(ob, &first, &last), 0);
+    assert_true(first == 1 && last == 5);
+    assert_int_equal(glci_outbox_ack(ob, 5, 251, 0, NULL), 0);   /* 151 s: they go */
+    assert_int_equal(glci_outbox_retained_range(ob, &first, &last), 0);
+    assert_true(first == 3 && last == 5);
+    assert_true(s_retained_value(ob, 3) == 20.5 && s_retained_value(ob, 2) == -1);
+    /* never an unacked one */
+    uint64_t seq = 0;
+    assert_int_equal(glci_outbox_first_seq(ob, &seq), 0);
+    assert_true(seq == 6 && s_first_value(ob, 6) == 50.5);
+
+    /* lowered: 60 s keeps only what was acked at 250 */
+    uint64_t dropped = 0;
+    assert_int_equal(glci_outbox_retain(ob, 60, 1 << 20, 300, &dropped), 0);
+    assert_true(dropped == 2);
+    assert_int_equal(glci_outbox_retained_range(ob, &first, &last), 0);
+    assert_true(first == 5 && last == 5);
+    /* off: everything goes */
+    assert_int_equal(glci_outbox_retain(ob, 0, 1 << 20, 300, &dropped), 0);
+    assert_true(dropped == 1);
+    assert_int_equal(glci_outbox_retained_range(ob, &first, &last), GLCI_OUTBOX_ENOENT);
+    assert_int_equal(glci_outbox_ack(ob, 6, 301, 0, NULL), 0);
+    assert_int_equal(glci_outbox_retained_range(ob, &first, &last), GLCI_OUTBOX_ENOENT);
+    glci_outbox_status_t st;
+    assert_int_equal(glci_outbox_status(ob, &st), 0);
+    assert_true(st.retained_bytes == 0 && st.batches == 0);
+    free(o);
+    glci_outbox_close(&ob);
+}
+
+/* Oldest first, within retain_bytes: the newest batches that fit stay. */
+static void test_retained_pruned_by_bytes(void **state)
+{
+    (void)state;
+    glci_outbox_t *ob = s_open_retaining(0, 3600, 1 << 20);
+    glci_obs_t *o = s_obs(10);
+    /* equal batches: each record the same size */
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(glci_outbox_append(ob, o, 10, 10, 5, NULL, NULL, NULL), 0);
+    assert_int_equal(glci_outbox_ack(ob, 1, 10, 0, NULL), 0);
+    glci_outbox_status_t st;
+    assert_int_equal(glci_outbox_status(ob, &st), 0);
+    uint64_t one = st.retained_bytes;
+    assert_true(one > 0);
+    glci_outbox_close(&ob);
+
+    ob = s_open_retaining(0, 3600, 2 * one + one / 2);     /* room for two */
+    assert_int_equal(glci_outbox_ack(ob, 4, 11, 0, NULL), 0);
+    uint64_t first = 0, last = 0;
+    assert_int_equal(glci_outbox_retained_range(ob, &first, &last), 0);
+    assert_true(first == 3 && last == 4);
+    assert_int_equal(glci_outbox_status(ob, &st), 0);
+    assert_true(st.retained_batches == 2 && st.retained_bytes == 2 * one);
+    assert_true(st.batches == 2);                /* 5, 6: never dropped */
+    free(o);
+    glci_outbox_close(&ob);
+}
+
+/* A rebase keeps the retained batches: numbered first on the new stream,
+ * still retained (their records and ack times unchanged), the undelivered
+ * ones after them; the range lost must end just below the retained. */
+static void test_rebase_keeps_the_retained(void **state)
+{
+    (void)state;
+    glci_outbox_t *ob = s_open_retaining(0, 3600, 1 << 20);
+    glci_obs_t *o = s_obs(80);
+    /* 8 batches; 1..5 acked, 1..2 pruned (older), 3..5 retained, 6..8 here */
+    assert_int_equal(glci_outbox_append(ob, o, 80, 10, 5, NULL, NULL, NULL), 0);
+    assert_int_equal(glci_outbox_ack(ob, 2, 100, 0, NULL), 0);
+    assert_int_equal(glci_outbox_ack(ob, 5, 5000, 0, NULL), 0);   /* 1..2: 4900 s old */
+    uint64_t first = 0, last = 0;
+    assert_int_equal(glci_outbox_retained_range(ob, &first, &last), 0);
+    assert_true(first == 3 && last == 5);
+    uint64_t old = glci_outbox_stream(ob);
+    /* a range reaching into the retained ones is refused: they can be resent */
+    assert_int_equal(glci_outbox_rebase(ob, 1, 3, 1, NULL, NULL, NULL), GLCI_OUTBOX_EINVAL);
+    assert_int_equal(glci_outbox_rebase(ob, 1, 5, 1, NULL, NULL, NULL), GLCI_OUTBOX_EINVAL);
+    uint64_t fresh = 0, kept = 0, retained = 0;
+    assert_int_equal(glci_outbox_rebase(ob, 1, 2, 6000, &fresh, &kept, &retained), 0);
+    assert_true(fresh != old && kept == 3 && retained == 3);
+    assert_int_equal(glci_outbox_retained_range(ob, &first, &last), 0);
+    assert_true(first == 1 && last == 3);
+    assert_true(s_retained_value(ob, 1) == 20.5 && s_retained_value(ob, 3) == 40.5);
+    assert_int_equal(glci_outbox_first_seq(ob, &first), 0);
+    assert_true(first == 4 && s_first_value(ob, 4) == 50.5 && s_first_value(ob, 6) == 70.5);
+    glci_outbox_status_t st;
+    assert_int_equal(glci_outbox_status(ob, &st), 0);
+    assert_true(st.next_seq == 7 && st.acked == 3 && st.batches == 3);
+    assert_true(st.retained_batches == 3 && st.retained_oldest == 5000);
+    assert_true(st.lost_first == 1 && st.lost_last == 2 && st.lost_batches == 2);
+    /* the next ack (of new numbers) retains after them */
+    assert_int_equal(glci_outbox_ack(ob, 4, 6001, 0, NULL), 0);
+    assert_int_equal(glci_outbox_retained_range(ob, &first, &last), 0);
+    assert_true(first == 1 && last == 4 && s_retained_value(ob, 4) == 50.5);
+    free(o);
+    glci_outbox_close(&ob);
+}
+
+/* A restream (the collector held other content under this stream's
+ * numbers) drops the retained batches: they are the old stream's. */
+static void test_restream_drops_the_retained(void **state)
+{
+    (void)state;
+    glci_outbox_t *ob = s_open_retaining(0, 3600, 1 << 20);
+    glci_obs_t *o = s_obs(50);
+    assert_int_equal(glci_outbox_append(ob, o, 50, 10, 5, NULL, NULL, NULL), 0);
+    assert_int_equal(glci_outbox_ack(ob, 2, 100, 0, NULL), 0);
+    assert_int_equal(glci_outbox_restream(ob, NULL, 0, 0, 200, NULL, NULL), 0);
+    uint64_t first = 0, last = 0;
+    assert_int_equal(glci_outbox_retained_range(ob, &first, &last), GLCI_OUTBOX_ENOENT);
+    glci_outbox_status_t st;
+    assert_int_equal(glci_outbox_status(ob, &st), 0);
+    assert_true(st.retained_batches == 0 && st.retained_bytes == 0);
+    assert_true(st.batches == 3 && st.next_seq == 4 && st.acked == 0);
+    free(o);
+    glci_outbox_close(&ob);
+}
+
+/* A retained record that fails its checksum reads as corrupt; dropping it
+ * with those below leaves the range above it; the resends are noted. */
+static void test_retained_corrupt_and_dropped(void **state)
+{
+    (void)state;
+    glci_outbox_t *ob = s_open_retaining(0, 3600, 1 << 20);
+    glci_obs_t o[3] = {
+        {.has_period = 1, .has_value = 1, .indicator = "first_one", .period = 2020, .value = 1},
+        {.has_period = 1, .has_value = 1, .indicator = "retained_unique_mark", .period = 2021,
+         .value = 2},
+        {.has_period = 1, .has_value = 1, .indicator = "third_one", .period = 2022, .value = 3},
+    };
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(glci_outbox_append(ob, o + i, 1, 10, 1, NULL, NULL, NULL), 0);
+    assert_int_equal(glci_outbox_ack(ob, 3, 10, 0, NULL), 0);
+    glci_outbox_close(&ob);
+    s_corrupt("retained_unique_mark", 1);
+    ob = s_open_retaining(0, 3600, 1 << 20);
+    glci_outbox_batch_t *b = NULL;
+    assert_int_equal(glci_outbox_retained_read(ob, 2, &b), GLCI_OUTBOX_ECORRUPT);
+    assert_null(b);
+    assert_true(s_retained_value(ob, 1) == 1 && s_retained_value(ob, 3) == 3);
+    uint64_t dropped = 0, first = 0, last = 0;
+    assert_int_equal(glci_outbox_retained_drop(ob, 2, &dropped), 0);
+    assert_true(dropped == 2);
+    assert_int_equal(glci_outbox_retained_range(ob, &first, &last), 0);
+    assert_true(first == 3 && last == 3);
+
+    assert_int_equal(glci_outbox_note_resend(ob, 0, 2, 5), GLCI_OUTBOX_EINVAL);
+    assert_int_equal(glci_outbox_note_resend(ob, 3, 2, 5), GLCI_OUTBOX_EINVAL);
+    assert_int_equal(glci_outbox_note_resend(ob, 3, 3, 50), 0);
+    assert_int_equal(glci_outbox_note_resend(ob, 2, 3, 60), 0);
+    glci_outbox_status_t st;
+    assert_int_equal(glci_outbox_status(ob, &st), 0);
+    assert_true(st.resent_events == 2 && st.resent_batches == 3);
+    assert_true(st.resent_first == 2 && st.resent_last == 3 && st.resent_at == 60);
+    assert_true(st.resent_stream == glci_outbox_stream(ob));
     glci_outbox_close(&ob);
 }
 
@@ -791,6 +1060,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rebase_refuses_bad_ranges, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_restream_drops_stored_renumbers_rest, s_setup,
                                         s_teardown),
+        cmocka_unit_test_setup_teardown(test_ack_retains_batches, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_retained_do_not_count_against_the_limit, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_retained_pruned_by_age, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_retained_pruned_by_bytes, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_rebase_keeps_the_retained, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_restream_drops_the_retained, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_retained_corrupt_and_dropped, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_rebase_is_atomic_across_a_crash, s_setup,
                                         s_teardown),
     };

@@ -150,7 +150,7 @@ static size_t s_full_obs(const glci_framework_t *fw, glci_obs_t *obs, int64_t pe
 static int s_ingest1(fixture_t *f, const char *city, uint64_t stream, uint64_t seq,
                      const glci_obs_t *obs, size_t n, int64_t now, glci_batch_result_t *res)
 {
-    glci_batch_t b = {city, stream, seq, obs, n};
+    glci_batch_t b = {city, stream, seq, obs, n, NULL};
     return glci_store_ingest(f->st, &b, 1, now < S_T0 ? S_T0 + now : now, res);
 }
 
@@ -616,8 +616,8 @@ static void test_gap(void **state)
     assert_int_equal(s_status(f).n_history, 1);
 
     /* A group: 3 then 2 in one transaction: 3 is a gap, 2 applies. */
-    glci_batch_t g[3] = {{"cork-ie", 5, 3, obs, 1}, {"cork-ie", 5, 2, obs, 1},
-                         {"cork-ie", 5, 3, obs, 1}};
+    glci_batch_t g[3] = {{"cork-ie", 5, 3, obs, 1, NULL}, {"cork-ie", 5, 2, obs, 1, NULL},
+                         {"cork-ie", 5, 3, obs, 1, NULL}};
     glci_batch_result_t r3[3];
     assert_int_equal(glci_store_ingest(f->st, g, 3, S_T0 + 100, r3), 0);
     assert_int_equal(r3[0].status, GLCI_BATCH_GAP);
@@ -869,8 +869,8 @@ static void test_forbidden(void **state)
     glci_batch_result_t res[3];
 
     assert_int_equal(glci_store_city_revoke(f->st, "espoo-fi", f->err, sizeof f->err), 0);
-    glci_batch_t b[3] = {{"espoo-fi", 1, 1, obs, 1}, {"nowhere", 1, 1, obs, 1},
-                         {"cork-ie", 1, 1, obs, 1}};
+    glci_batch_t b[3] = {{"espoo-fi", 1, 1, obs, 1, NULL}, {"nowhere", 1, 1, obs, 1, NULL},
+                         {"cork-ie", 1, 1, obs, 1, NULL}};
     assert_int_equal(glci_store_ingest(f->st, b, 3, S_T0 + 10, res), 0);
     assert_int_equal(res[0].status, GLCI_BATCH_FORBIDDEN);
     assert_int_equal(res[1].status, GLCI_BATCH_FORBIDDEN);
@@ -961,8 +961,8 @@ static void test_rank_ties(void **state)
     s_full_obs(f->fw, eq1, 2023, 0.5);
     s_full_obs(f->fw, eq2, 2023, 0.5);
     part[0] = s_obs(f->fw->ind[0].id, 2023, s_val(f->fw, 0, 0.5));
-    glci_batch_t b[4] = {{"espoo-fi", 1, 1, eq1, n}, {"cork-ie", 1, 1, hi, n},
-                         {"aswan-eg", 1, 1, eq2, n}, {"bonn-de", 1, 1, part, 1}};
+    glci_batch_t b[4] = {{"espoo-fi", 1, 1, eq1, n, NULL}, {"cork-ie", 1, 1, hi, n, NULL},
+                         {"aswan-eg", 1, 1, eq2, n, NULL}, {"bonn-de", 1, 1, part, 1, NULL}};
     assert_int_equal(glci_store_ingest(f->st, b, 4, S_T0 + 10, res), 0);
     for (int i = 0; i < 4; i++)
         assert_int_equal(res[i].status, GLCI_BATCH_APPLIED);
@@ -1069,7 +1069,7 @@ static void test_random_verify(void **state)
     const char *cities[3] = {"aswan-eg", "cork-ie", "espoo-fi"};
     uint64_t seqs[3] = {0, 0, 0};
     glci_obs_t obs[8][40];
-    glci_batch_t b[8];
+    glci_batch_t b[8] = {0};
     glci_batch_result_t res[8];
     unsigned seed = 12345;
 
@@ -1104,7 +1104,7 @@ static void test_map_full_grows(void **state)
 {
     fixture_t *f = *state;
     glci_obs_t obs[64];
-    glci_batch_t b[20];
+    glci_batch_t b[20] = {0};
     glci_batch_result_t res[20];
     size_t n = s_full_obs(f->fw, obs, 2010, 0.4);
     size_t map0 = s_status(f).map_bytes;
@@ -1138,7 +1138,7 @@ static void test_map_full_enospc(void **state)
 {
     fixture_t *f = *state;
     glci_obs_t obs[64];
-    glci_batch_t b[50];
+    glci_batch_t b[50] = {0};
     glci_batch_result_t res[50];
     glci_store_close(&f->st);
     s_open(f, 64 * 1024, 128 * 1024);
@@ -1204,16 +1204,34 @@ static void test_verify_detects_corruption(void **state)
     MDB_dbi dbi;
     unsigned char k[80];
     MDB_val key = {glci_store_result_key(k, "cork-ie", 2025), k}, val;
-    size_t rsize = glci_result_size(f->fw);
-    glci_result_t *r = malloc(rsize);
+    size_t hsize = glci_store_head_size(f->fw);     /* the head: header and nodes */
+    glci_result_t *r = malloc(glci_result_size(f->fw));
     s_raw_open(f, &env, &txn);
     assert_int_equal(mdb_dbi_open(txn, "results", 0, &dbi), 0);
     assert_int_equal(mdb_get(txn, dbi, &key, &val), 0);
-    assert_int_equal(val.mv_size, rsize);
-    memcpy(r, val.mv_data, rsize);
+    assert_int_equal(val.mv_size, hsize);
+    memcpy(r, val.mv_data, hsize);
     r->index = nextafter(r->index, 1000.0);   /* one ulp: bit for bit matters */
     val.mv_data = r;
     assert_int_equal(mdb_put(txn, dbi, &key, &val, 0), 0);
+    /* one ulp in a slot of espoo's (stored apart from the head, in the
+     * chunk of the first focus area) */
+    unsigned char sk[80];
+    MDB_val skey = {glci_store_slot_key(sk, "espoo-fi", 2025, 0), sk}, sval;
+    glci_slot_t slot;
+    assert_int_equal(mdb_dbi_open(txn, "slots", 0, &dbi), 0);
+    assert_int_equal(mdb_get(txn, dbi, &skey, &sval), 0);
+    unsigned char chunk[GLCI_STORE_CHUNK * sizeof slot];
+    assert_true(sval.mv_size >= sizeof slot && sval.mv_size <= sizeof chunk);
+    memcpy(chunk, sval.mv_data, sval.mv_size);
+    memcpy(&slot, chunk, sizeof slot);
+    slot.score = nextafter(slot.score, 1000.0);
+    memcpy(chunk, &slot, sizeof slot);
+    sval.mv_data = chunk;
+    assert_int_equal(mdb_put(txn, dbi, &skey, &sval, 0), 0);
+    /* and a slot of a result that does not exist */
+    skey.mv_size = glci_store_slot_key(sk, "espoo-fi", 2090, 0);
+    assert_int_equal(mdb_put(txn, dbi, &skey, &sval, 0), 0);
     assert_int_equal(mdb_txn_commit(txn), 0);
     mdb_env_close(env);
 
@@ -1228,6 +1246,13 @@ static void test_verify_detects_corruption(void **state)
     for (size_t i = 0; i < d.n && i < 8; i++)
         saw_rank |= strstr(d.lines[i], "rank view") != NULL;
     assert_true(saw_rank);   /* the rank view no longer matches the index */
+    int saw_slot = 0, saw_orphan = 0;
+    for (size_t i = 0; i < d.n && i < 8; i++) {
+        saw_slot |= strstr(d.lines[i], "espoo-fi period 2025: stored result differs") != NULL;
+        saw_orphan |= strstr(d.lines[i], "slots: ") != NULL;
+    }
+    assert_true(saw_slot);
+    assert_true(saw_orphan);
 
     /* Delete a rank entry of espoo: reported. */
     glci_view_t *v = NULL;
@@ -1309,7 +1334,7 @@ static void test_backup_after_growth(void **state)
         glci_store_t *w = NULL;
         glci_store_opts_t o = {0, 64 * 1024, 0};
         glci_obs_t obs[64];
-        glci_batch_t b[10];
+        glci_batch_t b[10] = {0};
         glci_batch_result_t res[10];
         uint64_t seq = 0;
         if (glci_store_open(f->dir, &o, &w, err, sizeof err) != 0)
@@ -1398,7 +1423,7 @@ static void test_rdonly_during_growth(void **state)
         glci_store_t *w = NULL;
         glci_store_opts_t o = {0, 64 * 1024, 0};
         glci_obs_t obs[64];
-        glci_batch_t b[10];
+        glci_batch_t b[10] = {0};
         glci_batch_result_t res[10];
         const glci_framework_t *fw;
         uint64_t seq = 0;
@@ -1470,7 +1495,7 @@ static void test_auth_thread_during_growth(void **state)
 {
     fixture_t *f = *state;
     glci_obs_t obs[64];
-    glci_batch_t b[10];
+    glci_batch_t b[10] = {0};
     glci_batch_result_t res[10];
     size_t n = s_full_obs(f->fw, obs, 2012, 0.6);
     size_t map0 = s_status(f).map_bytes;

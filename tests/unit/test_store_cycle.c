@@ -119,7 +119,7 @@ static void s_send(fx_t *f, const char *city, const glci_obs_t *obs, size_t n, i
                    glci_batch_result_t *res)
 {
     int k = s_slot(city);
-    glci_batch_t b = {city, 7, f->seq[k]++, obs, n};
+    glci_batch_t b = {city, 7, f->seq[k]++, obs, n, NULL};
     assert_int_equal(glci_store_ingest(f->st, &b, 1, now, res), 0);
     assert_int_equal(res->status, GLCI_BATCH_APPLIED);
 }
@@ -706,8 +706,89 @@ static void test_edition_tamper(void **state)
 
 /* ---- schema 1 stores ------------------------------------------------------------------ */
 
-/* Rewrites the store as schema 1 wrote it: short city records, no edition
- * tables, schema number 1. */
+/* Results as schemas 1 and 2 stored them: each a whole block under its
+ * results key (the schema-3 head joined with its slots), no slots
+ * database. rsize, hsize: the block's and the head's sizes. */
+static void s_make_whole_results(MDB_txn *txn, const glci_framework_t *fw, size_t rsize,
+                                 size_t hsize, size_t slots_at)
+{
+    MDB_dbi res, sl;
+    MDB_cursor *cur, *scur;
+    MDB_val k, d, sk, sd;
+    unsigned char keys[64][80], blocks[64][4096];
+    size_t kl[64], n = 0;
+    assert_true(rsize <= sizeof blocks[0]);
+    assert_int_equal(mdb_dbi_open(txn, "results", 0, &res), 0);
+    assert_int_equal(mdb_dbi_open(txn, "slots", 0, &sl), 0);
+    assert_int_equal(mdb_cursor_open(txn, res, &cur), 0);
+    assert_int_equal(mdb_cursor_open(txn, sl, &scur), 0);
+    for (int rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        assert_true(n < 64 && k.mv_size <= 78 && d.mv_size == hsize);
+        memcpy(keys[n], k.mv_data, k.mv_size);
+        kl[n] = k.mv_size;
+        memset(blocks[n], 0, rsize);
+        memcpy(blocks[n], d.mv_data, hsize - 8);
+        sk = (MDB_val){k.mv_size, keys[n]};
+        for (int src = mdb_cursor_get(scur, &sk, &sd, MDB_SET_RANGE); src == 0;
+             src = mdb_cursor_get(scur, &sk, &sd, MDB_NEXT)) {
+            if (sk.mv_size != kl[n] + 2 || memcmp(sk.mv_data, keys[n], kl[n]) != 0)
+                break;
+            /* the test framework's focus areas hold consecutive
+             * indicators, fewer than a chunk each: chunk c is focus c */
+            const unsigned char *p = sk.mv_data;
+            size_t c = ((size_t)p[kl[n]] << 8) | p[kl[n] + 1];
+            assert_true(c < fw->n_focus);
+            const glci_focus_t *fo = &fw->focus[c];
+            assert_int_equal(sd.mv_size, fo->n_ind * sizeof(glci_slot_t));
+            memcpy(blocks[n] + slots_at + fo->ind[0] * sizeof(glci_slot_t), sd.mv_data,
+                   sd.mv_size);
+        }
+        n++;
+    }
+    mdb_cursor_close(scur);
+    mdb_cursor_close(cur);
+    for (size_t i = 0; i < n; i++) {
+        MDB_val nk = {kl[i], keys[i]}, nd = {rsize, blocks[i]};
+        assert_int_equal(mdb_put(txn, res, &nk, &nd, 0), 0);
+    }
+    assert_true(n > 0);
+    assert_int_equal(mdb_drop(txn, sl, 1), 0);
+}
+
+/* The sizes s_make_whole_results needs, from the open store's framework. */
+static void s_result_sizes(fx_t *f, size_t *rsize, size_t *hsize, size_t *slots_at)
+{
+    *rsize = glci_result_size(f->fw);
+    *slots_at = sizeof(glci_result_t) + (f->fw->n_areas + f->fw->n_focus) * sizeof(glci_node_t);
+    *hsize = *slots_at + 8;
+}
+
+/* Rewrites the store as schema 2 wrote it: whole result blocks, schema
+ * number 2. */
+static void s_make_v2(fx_t *f)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    size_t rsize, hsize, at;
+    s_result_sizes(f, &rsize, &hsize, &at);
+    glci_framework_t *fw = NULL;
+    char err[256];
+    assert_int_equal(glci_framework_load_text(s_tiny, strlen(s_tiny), "tiny", &fw, err, sizeof err), 0);
+    s_raw_begin(f, &env, &txn);
+    s_make_whole_results(txn, fw, rsize, hsize, at);
+    glci_framework_free(&fw);
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+    unsigned char two[4] = {0, 0, 0, 2};
+    MDB_val sk = {6, "schema"}, sv = {4, two};
+    assert_int_equal(mdb_put(txn, dbi, &sk, &sv, 0), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+}
+
+/* Rewrites the store as schema 1 wrote it: short city records, whole
+ * result blocks, no edition tables, schema number 1. */
 static void s_make_v1(fx_t *f)
 {
     MDB_env *env;
@@ -715,7 +796,14 @@ static void s_make_v1(fx_t *f)
     MDB_dbi dbi;
     MDB_cursor *cur;
     MDB_val k, d;
+    size_t rsize, hsize, at;
+    s_result_sizes(f, &rsize, &hsize, &at);
+    glci_framework_t *fw = NULL;
+    char err[256];
+    assert_int_equal(glci_framework_load_text(s_tiny, strlen(s_tiny), "tiny", &fw, err, sizeof err), 0);
     s_raw_begin(f, &env, &txn);
+    s_make_whole_results(txn, fw, rsize, hsize, at);
+    glci_framework_free(&fw);
     assert_int_equal(mdb_dbi_open(txn, "cities", 0, &dbi), 0);
     assert_int_equal(mdb_cursor_open(txn, dbi, &cur), 0);
     const size_t v1 = 176;      /* the schema-1 record */
@@ -779,6 +867,65 @@ static int s_edition_count(void *ctx, const glci_edition_t *e)
     return 0;
 }
 
+/* A copy of the result of (city, P) as the store gives it now. */
+static void *s_result_copy(fx_t *f, const char *city, int32_t P)
+{
+    glci_view_t *v = NULL;
+    const glci_result_t *r;
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    assert_int_equal(glci_view_result(v, city, P, &r), 0);
+    void *copy = malloc(glci_result_size(f->fw));
+    memcpy(copy, r, glci_result_size(f->fw));
+    glci_view_end(&v);
+    return copy;
+}
+
+/* Schema 2 stored each result whole: read as it is when opened read-only,
+ * split into head and slots when opened for writing, the same results bit
+ * for bit either way, and updates after it apply to the split form. */
+static void test_schema2_store(void **state)
+{
+    fx_t *f = *state;
+    glci_obs_t a[4] = {V("i1", 2023, 40), V("i2", 2024, 10), V("i3", 2024, 60),
+                       V("i4", 2024, 1)};
+    s_ok(f, "alpha", a, 4, T0);
+    s_ok(f, "beta", a, 3, T0);
+    size_t rsize = glci_result_size(f->fw);
+    void *alpha = s_result_copy(f, "alpha", 2024), *beta = s_result_copy(f, "beta", 2025);
+    s_make_v2(f);
+
+    s_open(f, GLCI_STORE_RDONLY);
+    glci_view_t *v = NULL;
+    glci_store_status_t s;
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    assert_int_equal(glci_view_status(v, &s), 0);
+    assert_int_equal(s.schema, 2);
+    glci_view_end(&v);
+    void *got = s_result_copy(f, "alpha", 2024);
+    assert_memory_equal(got, alpha, rsize);
+    free(got);
+    s_verify_ok(f);
+    glci_store_close(&f->st);
+
+    s_open(f, 0);
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    assert_int_equal(glci_view_status(v, &s), 0);
+    assert_int_equal(s.schema, 3);
+    glci_view_end(&v);
+    got = s_result_copy(f, "alpha", 2024);
+    assert_memory_equal(got, alpha, rsize);
+    free(got);
+    got = s_result_copy(f, "beta", 2025);
+    assert_memory_equal(got, beta, rsize);
+    free(got);
+    s_verify_ok(f);
+    glci_obs_t b[2] = {V("i1", 2024, 45), R("i3", 2024)};
+    s_ok(f, "alpha", b, 2, T0 + 10);
+    s_verify_ok(f);
+    free(alpha);
+    free(beta);
+}
+
 static void test_schema1_store(void **state)
 {
     fx_t *f = *state;
@@ -816,7 +963,7 @@ static void test_schema1_store(void **state)
     s_open(f, 0);
     assert_int_equal(glci_view_begin(f->st, &v), 0);
     assert_int_equal(glci_view_status(v, &s), 0);
-    assert_int_equal(s.schema, 2);
+    assert_int_equal(s.schema, 3);
     glci_view_end(&v);
     assert_int_equal(glci_view_begin(f->st, &v), 0);
     assert_int_equal(glci_view_default_period(v, &ch), 0);
@@ -866,7 +1013,7 @@ static void test_random_streams(void **state)
                 obs[k][i] = s_below(3) == 0 ? R(ind[x], p)
                                             : V(ind[x], p, max[x] * s_below(5) / 4.0);
             }
-            b[k] = (glci_batch_t){city, 7, f->seq[s_slot(city)]++, obs[k], n};
+            b[k] = (glci_batch_t){city, 7, f->seq[s_slot(city)]++, obs[k], n, NULL};
         }
         int64_t now = T0 + round;
         assert_int_equal(glci_store_ingest(f->st, b, (size_t)nb, now, res), 0);
@@ -917,6 +1064,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_editions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_edition_tamper, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema1_store, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema2_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_streams, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

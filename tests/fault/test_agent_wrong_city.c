@@ -1,0 +1,157 @@
+/* A city writing for another, with the real glci-collector and glci-agent
+ * on loopback over CURVE (SPEC section 4).
+ *
+ * Agent c00-xx holds c00-xx's key but its `city` setting says c01-xx,
+ * while c01-xx's own agent delivers as usual. Its
+ * batches are answered like applied batches whose every observation is
+ * rejected as "wrong city": nothing is stored for either city, `glci
+ * rejects` lists each observation under c00-xx (the key's city) naming
+ * c01-xx, the agent dead-letters every row into rejected.csv, deletes the
+ * batches (nothing is retried), and logs one ALARM however many batches it
+ * sends. With the setting fixed (a reload), the next values are stored
+ * exactly once on the same stream: the rejected batches moved its mark, so
+ * there is no gap. A revoked city's agent is still refused (FORBIDDEN) and
+ * keeps its batches. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "glci_checker.h"
+
+/* Rewrites agent i's `city` line (the harness writes "city = ID"). */
+static void s_set_city(glci_sys_t *s, size_t i, const char *from, const char *to)
+{
+    char *conf = glci_ts_read_file(s->agents[i].conf);
+    assert_non_null(conf);
+    char old[96], next[4096];
+    snprintf(old, sizeof old, "city = %s\n", from);
+    char *at = strstr(conf, old);
+    assert_non_null(at);
+    snprintf(next, sizeof next, "%.*scity = %s\n%s", (int)(at - conf), conf, to,
+             at + strlen(old));
+    assert_int_equal(glci_ts_write_file(s->agents[i].conf, next), 0);
+    free(conf);
+}
+
+static void test_city_writing_for_another(void **state)
+{
+    (void)state;
+    glci_sys_opts_t o = {.batch_max = 50, .window = 2};
+    glci_sys_t *s = glci_sys_open("agent-wrong-city", 2, &o);
+    s_set_city(s, 0, "c00-xx", "c01-xx");
+    glci_sys_start_collector(s, NULL);
+    glci_sys_start_agent(s, 0);
+    glci_sys_start_agent(s, 1);           /* c01-xx's own agent */
+    glci_sys_push(s, 1, 20);
+    glci_sys_wait_outbox_empty(s, 1, GLCI_SYS_DRAIN_MS);
+
+    /* 3 batches claiming c01-xx: none of it is stored anywhere */
+    glci_checker_t *keep = s->chk;
+    s->chk = glci_checker_new();
+    glci_sys_push(s, 0, 120);
+    glci_sys_wait_outbox_empty(s, 0, GLCI_SYS_DRAIN_MS);
+    glci_checker_free(&s->chk);
+    s->chk = keep;
+    assert_int_equal(glci_sys_stored(s->store), 20);
+
+    /* recorded under the key's city, naming the claimed one */
+    const char *mine[] = {"rejects", "--city", "c00-xx", "--format", "json", NULL};
+    char *js = glci_sys_cli_ok(s, mine);
+    if (glci_ts_count(js, "\"reason\": \"wrong city\"") != 120 ||
+        glci_ts_count(js, "batch claims city c01-xx but its key belongs to c00-xx") != 120)
+        fail_msg("unexpected rejects of c00-xx: %.2000s", js);
+    free(js);
+    const char *theirs[] = {"rejects", "--city", "c01-xx", "--format", "json", NULL};
+    js = glci_sys_cli_ok(s, theirs);
+    assert_non_null(strstr(js, "\"rows\": []"));
+    free(js);
+    const char *list[] = {"city", "list", "--format", "json", NULL};
+    js = glci_sys_cli_ok(s, list);
+    assert_non_null(strstr(js, "\"rejects\": 120"));
+    free(js);
+
+    /* dead-lettered by the agent, every row, with the collector's reason */
+    char dead[700];
+    snprintf(dead, sizeof dead, "%s/../rejected.csv", s->agents[0].spool);
+    char *csv = NULL;
+    for (int waited = 0; waited < GLCI_SYS_DRAIN_MS; waited += 100) {
+        free(csv);
+        csv = glci_ts_read_file(dead);
+        if (csv && glci_ts_count(csv, "batch claims city c01-xx") == 120)
+            break;
+        glci_sys_sleep_ms(100);
+    }
+    if (!csv || glci_ts_count(csv, "batch claims city c01-xx but its key belongs to c00-xx") != 120)
+        fail_msg("rejected.csv: %s", csv ? csv : "(missing)");
+    free(csv);
+    js = glci_sys_agent_status(s, 0, "json");
+    if (!strstr(js, "\"rejects\": 120") || !strstr(js, "\"batches\": 0, \"observations\": 0") ||
+        !strstr(js, "\"collector_lost\": null") || !strstr(js, "\"clash_events\": 0"))
+        fail_msg("unexpected status: %s", js);
+    free(js);
+
+    /* one ALARM for the three batches, naming the fix */
+    char *log = glci_ts_proc_stderr(s->agents[0].proc);
+    assert_non_null(log);
+    if (glci_ts_count(log, "ALARM") != 1 ||
+        !strstr(log, "ALARM: the collector rejected the observations of batch 1") ||
+        !strstr(log, "city setting is 'c01-xx' but its key is registered to another city"))
+        fail_msg("unexpected agent log: %s", log);
+    const char *alarm = strstr(log, "ALARM");
+    fprintf(stderr, "# %.*s\n", (int)strcspn(alarm, "\n"), alarm);
+    assert_null(strstr(log, "forbidden"));
+    free(log);
+    assert_int_equal(glci_ts_proc_wait_log(s->coll, "claims city c01-xx but its key belongs to "
+                                           "c00-xx", GLCI_SYS_READY_MS), 0);
+
+    /* the setting fixed by a reload: the next values follow on the same
+     * stream (batches 4.., no gap), exactly once */
+    s_set_city(s, 0, "c01-xx", "c00-xx");
+    assert_int_equal(glci_ts_proc_signal(s->agents[0].proc, SIGHUP), 0);
+    assert_int_equal(glci_ts_proc_wait_log(s->agents[0].proc, "reload: reconnecting",
+                                           GLCI_SYS_READY_MS), 0);
+    glci_sys_push(s, 0, 100);
+    glci_sys_assert_exactly_once(s);
+    assert_int_equal(glci_sys_stored(s->store), 120);
+    log = glci_ts_proc_stderr(s->agents[0].proc);
+    assert_null(strstr(log, "gap"));
+    free(log);
+
+    /* revoked: still refused and kept, as before */
+    const char *revoke[] = {"city", "revoke", "c00-xx", NULL};
+    free(glci_sys_cli_ok(s, revoke));
+    keep = s->chk;
+    s->chk = glci_checker_new();
+    glci_sys_push(s, 0, 10);
+    glci_checker_free(&s->chk);
+    s->chk = keep;
+    if (glci_ts_proc_wait_log(s->agents[0].proc, "refused", GLCI_SYS_DRAIN_MS) != 0) {
+        log = glci_ts_proc_stderr(s->agents[0].proc);
+        fail_msg("the revoked agent was not refused: %s", log ? log : "");
+    }
+    js = glci_sys_agent_status(s, 0, "json");
+    if (!strstr(js, "\"batches\": 1, \"observations\": 10"))
+        fail_msg("the refused batch is not kept: %s", js);
+    free(js);
+    assert_int_equal(glci_sys_stored(s->store), 120);
+
+    glci_sys_stop_agent(s, 1);
+    glci_sys_stop_agent(s, 0);
+    glci_sys_stop_collector(s);
+    glci_sys_close(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_city_writing_for_another, glci_sys_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
