@@ -15,8 +15,9 @@
  *     collector could have said);
  *   - the decision table answers it with an action its header allows for
  *     that answer: an ack records exactly its mark, a duplicate at most the
- *     batch it answers, a GAP rewinds to a batch already sent, and nothing
- *     is done while REFUSED (no socket: a stray answer is dropped).
+ *     batch it answers, a GAP rewinds to a batch already sent or recovers
+ *     from a batch still retained, and nothing is done while REFUSED (no
+ *     socket: a stray answer is dropped).
  *
  * Run: fuzz_ack -dict=tests/fuzz/ack.dict NEWDIR tests/fuzz/corpus/ack */
 #include <stdint.h>
@@ -69,6 +70,11 @@ static const glci_delivery_t s_states[] = {
     {.state = GLCI_DELIVERY_RESTREAMING, .base = 5, .next_send = 13, .clash_last = 9},
     {.state = GLCI_DELIVERY_DISCONNECTED, .base = 1, .next_send = 1},
     {.state = GLCI_DELIVERY_REFUSED, .base = 5, .next_send = 5, .retry_at = 9000},
+    /* acked batches 2..4 retained for a restored collector */
+    {.state = GLCI_DELIVERY_SENDING, .base = 5, .next_send = 13, .retained_first = 2,
+     .retained_last = 4},
+    {.state = GLCI_DELIVERY_RECOVERING, .base = 5, .next_send = 4, .retained_first = 2,
+     .retained_last = 4, .floor = 2, .gap_target = 3},
 };
 
 static void s_decide(const glci_wire_ack_t *ack)
@@ -120,6 +126,13 @@ static void s_decide(const glci_wire_ack_t *ack)
         case GLCI_DACT_QUARANTINE:
             GLCI_FUZZ_CHECK(ack->status == GLCI_BATCH_MALFORMED && ack->seq == d->base,
                             "delivery: quarantine of a batch that is not the oldest");
+            break;
+        case GLCI_DACT_RECOVER:
+            GLCI_FUZZ_CHECK(ack->status == GLCI_BATCH_GAP && a.target == ack->expected &&
+                            a.target >= d->retained_first && a.target <= d->retained_last &&
+                            d->retained_first > 0,
+                            "delivery: a recovery from %llu, not a retained batch (state %zu)",
+                            (unsigned long long)a.target, k);
             break;
         case GLCI_DACT_SUSPECT_LOSS:
         case GLCI_DACT_REBASE:

@@ -81,6 +81,11 @@ static void s_one(const uint8_t *data, size_t size, const char *user)
         abort();
     if (user && strcmp(city, user) != 0)
         abort();
+    /* a claim of another city is kept (for the store to reject every
+     * observation as wrong city) only under CURVE, and only another one */
+    GLCI_FUZZ_CHECK(!b.claimed || (user && strcmp(b.claimed, city) != 0 &&
+                                   strcmp(b.claimed, b.wb->city) == 0),
+                    "batch: a claim kept that is not another city's");
 
     /* validate like the store does, building the result it would give */
     glci_batch_result_t r;
