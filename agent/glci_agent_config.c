@@ -13,6 +13,7 @@
 #include "glci_endpoint.h"
 #include "glci_limits.h"
 #include "glci_metrics_file.h"
+#include "glci_utf8.h"
 
 const char *glci_agent_strerror(int code)
 {
@@ -230,8 +231,10 @@ int glci_agent_config_check_run(const glci_agent_config_t *c, char *err, size_t 
         return GLCI_AGENT_EUSAGE;
     }
     if (c->insecure && !glci_agent_endpoint_is_local(c->collector)) {
+        char shown[4 * sizeof c->collector];   /* the file's bytes, printable */
+        glci_utf8_escape(c->collector, sizeof c->collector, shown, sizeof shown);
         snprintf(err, errlen, "insecure mode refuses collector endpoint '%s': only "
-                 "loopback (127.0.0.0/8, [::1], localhost) or ipc:// is allowed", c->collector);
+                 "loopback (127.0.0.0/8, [::1], localhost) or ipc:// is allowed", shown);
         return GLCI_AGENT_EUSAGE;
     }
     if (c->metrics_file[0] && glci_metrics_file_check(c->metrics_file, err, errlen) != 0)

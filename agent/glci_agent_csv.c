@@ -97,6 +97,9 @@ static void s_error(glci_agent_csv_t *c, const char *fmt, ...)
  * GLCI_AGENT_CSV_ERRORS_LISTED are kept: a file of a million bad lines
  * costs a counter, not a million strings. */
 static void s_verror(glci_agent_csv_t *c, int whole, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+static void s_verror(glci_agent_csv_t *c, int whole, const char *fmt, va_list ap)
 {
     c->n_errors++;
     if (c->n_listed >= GLCI_AGENT_CSV_ERRORS_LISTED)
@@ -136,8 +139,9 @@ static void s_file_error(glci_agent_csv_t *c, const char *fmt, ...)
 
 /* Field text for an error line: at most S_ECHO_MAX bytes of s (not cutting
  * a UTF-8 sequence), with control characters escaped (\n, \r, \t, others
- * \xNN) so that a quoted field spanning lines keeps the error on one line.
- * Returns out. */
+ * \xNN) so that a quoted field spanning lines keeps the error on one line,
+ * and bytes that are not UTF-8 (a header is echoed before any check) as
+ * \xNN too, so the line is valid UTF-8. Returns out. */
 #define S_ECHO_MAX 40
 static const char *s_echo(const char *s, char *out, size_t cap)
 {
@@ -149,7 +153,16 @@ static const char *s_echo(const char *s, char *out, size_t cap)
     }
     for (size_t i = 0; i < len && o + 5 < cap; i++) {
         unsigned char ch = (unsigned char)s[i];
-        if (ch == '\n' || ch == '\r' || ch == '\t') {
+        size_t seq = ch < 0xc0 ? 1 : ch < 0xe0 ? 2 : ch < 0xf0 ? 3 : 4;
+        if (ch >= 0x80 && (seq == 1 || seq > len - i || o + seq >= cap ||
+                           glci_utf8_problem_n(s + i, seq))) {
+            snprintf(out + o, cap - o, "\\x%02x", ch);
+            o += 4;
+        } else if (ch >= 0x80) {
+            memcpy(out + o, s + i, seq);
+            o += seq;
+            i += seq - 1;
+        } else if (ch == '\n' || ch == '\r' || ch == '\t') {
             out[o++] = '\\';
             out[o++] = ch == '\n' ? 'n' : ch == '\r' ? 'r' : 't';
         } else if (ch < 0x20 || ch == 0x7f) {
@@ -292,15 +305,17 @@ static void s_row(glci_agent_csv_t *c)
     /* Blanks and control characters in an id are a spreadsheet's typo,
      * caught here where the whole file can still be refused; the shape
      * rules (length, source text) are glci_obs_check's, asked below. */
-    if (ind_len == 0)
+    if (ind_len == 0) {
         s_add(why, sizeof why, "indicator is missing");
-    else if (ind_len <= GLCI_OBS_INDICATOR_MAX)
-        for (size_t i = 0; i < ind_len; i++)
-            if ((unsigned char)ind[i] <= 0x20 || ind[i] == 0x7f) {
-                s_add(why, sizeof why, "indicator '%s' contains a blank or control character",
-                      s_echo(ind, echo, sizeof echo));
-                break;
-            }
+    } else if (ind_len <= GLCI_OBS_INDICATOR_MAX) {
+        /* control characters: C0, DEL and C1 (U+0080-U+009F) alike */
+        int bad = glci_utf8_problem_n(ind, ind_len) != NULL;
+        for (size_t i = 0; !bad && i < ind_len; i++)
+            bad = ind[i] == ' ';
+        if (bad)
+            s_add(why, sizeof why, "indicator '%s' contains a blank or control character",
+                  s_echo(ind, echo, sizeof echo));
+    }
 
     int64_t period = 0;
     const char *ptext = c->field[c->col[COL_PERIOD]];
@@ -554,7 +569,9 @@ static void s_feed_lines(glci_agent_csv_t *c, const char *data, size_t len)
  * caller's, else a "sep=" line, else the header. Then parses them. */
 static int s_choose(glci_agent_csv_t *c, int final)
 {
-    const char *d = c->probe;
+    /* nothing held yet (an empty file) is no buffer: d + 0 on NULL is
+     * undefined behaviour */
+    const char *d = c->probe ? c->probe : "";
     size_t len = c->n_probe, off = 0, skip = 0;
     /* a UTF-8 byte-order mark before the header (even a quoted one) */
     if (len >= 3 && memcmp(d, "\xef\xbb\xbf", 3) == 0)

@@ -7,6 +7,7 @@
  * sockets here: the fuzz target drives this code directly. */
 #include "glci_collector.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,11 +15,13 @@
 #include "glci_alloc.h"
 #include "glci_utf8.h"
 
+/* msg may quote the batch (its claimed city): the ack and the log carry it
+ * as printable UTF-8 (glci_utf8_escape). */
 static void s_ack_error(glci_wire_ack_t *ack, glci_batch_status_t status, const char *msg)
 {
     ack->version = GLCI_WIRE_VERSION;
     ack->status = status;
-    snprintf(ack->error, sizeof ack->error, "%s", msg);
+    glci_utf8_escape(msg, SIZE_MAX, ack->error, sizeof ack->error);
 }
 
 int glci_collector_batch_prepare(const void *payload, size_t len, const char *user_id,

@@ -8,6 +8,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "glci_text.h"
 #include "glci_endpoint.h"
 #include "glci_metrics_http.h"
+#include "glci_utf8.h"
 
 static const char s_usage_head[] =
     "usage: glci-collector --store DIR [--listen ENDPOINT] [--config FILE]\n"
@@ -265,10 +267,12 @@ int glci_collector_config_build(const glci_collector_args_t *args,
         goto fail;
     }
     if (cfg->insecure && !glci_collector_endpoint_local(cfg->listen)) {
+        char shown[1024];       /* the file's or the flag's bytes, printable */
+        glci_utf8_escape(cfg->listen, SIZE_MAX, shown, sizeof shown);
         glci_errf(err, errlen,
               "--insecure refuses endpoint %s: only tcp://127.x, tcp://localhost, "
               "tcp://[::1] or ipc:// without CURVE",
-              cfg->listen);
+              shown);
         goto fail;
     }
     if (cfg->heartbeat_ivl > 0 && cfg->heartbeat_timeout > 0 &&

@@ -4,6 +4,9 @@
 #include <stdarg.h>
 
 static void s_line(FILE *to, const char *program, const char *kind, const char *fmt,
+                   va_list ap) __attribute__((format(printf, 4, 0)));
+
+static void s_line(FILE *to, const char *program, const char *kind, const char *fmt,
                    va_list ap)
 {
     fprintf(to, "%s: %s", program, kind);

@@ -1,8 +1,10 @@
 /* The table-driven configuration of the daemons: see glci_config.h.
  *
- * Debian's inih is built without INI_HANDLER_LINENO, so the handler cannot
- * name its line: it keeps its message, refuses, and the line comes from
- * ini_parse_file's result (the first line that failed). */
+ * The file is read whole (at most GLCI_CONF_FILE_MAX bytes) and handed to
+ * inih one line at a time by the shared reader of glci_ini.h, so a long
+ * line is refused rather than split, an indented line is never glued to
+ * the key before it, a NUL byte is refused rather than cutting a value,
+ * and the handler knows its line (Debian's inih gives it none). */
 #include "glci_config.h"
 
 #include <errno.h>
@@ -16,7 +18,27 @@
 #include "glci_alloc.h"
 #include "glci_file.h"
 #include "glci_log.h"
+#include "glci_ini.h"
 #include "glci_text.h"
+#include "glci_utf8.h"
+
+/* glci_errf with the message made printable: messages quote values and
+ * names from files and command lines, which may hold any byte, and must
+ * stay one line of valid UTF-8 (glci_utf8_escape). Returns -1. */
+static int s_errf(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int s_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+    char raw[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(raw, sizeof raw, fmt, ap);
+    va_end(ap);
+    if (err && errlen)
+        glci_utf8_escape(raw, sizeof raw, err, errlen);
+    return -1;
+}
 
 const glci_conf_key_t *glci_conf_find(const glci_conf_map_t *map, const char *name)
 {
@@ -126,13 +148,13 @@ static int s_set(const glci_conf_key_t *key, void *cfg, const char *value,
     const char *name = key->name;
 
     if (key->check && key->check(value, why, sizeof why) != 0)
-        return glci_errf(err, errlen, "%s: %s must %s, not '%s'", where, name, why, value);
+        return s_errf(err, errlen, "%s: %s must %s, not '%s'", where, name, why, value);
     switch (key->type) {
     case GLCI_CONF_TEXT:
     case GLCI_CONF_STRING: {
         size_t len = strlen(value);
         if (len == 0)
-            return glci_errf(err, errlen, "%s: %s is empty", where, name);
+            return s_errf(err, errlen, "%s: %s is empty", where, name);
         if (key->type == GLCI_CONF_STRING) {
             char **p = field;
             free(*p);
@@ -140,7 +162,7 @@ static int s_set(const glci_conf_key_t *key, void *cfg, const char *value,
             return 0;
         }
         if (len >= key->size)
-            return glci_errf(err, errlen, "%s: %s is longer than %zu bytes", where, name,
+            return s_errf(err, errlen, "%s: %s is longer than %zu bytes", where, name,
                          key->size - 1);
         memcpy(field, value, len + 1);
         return 0;
@@ -148,7 +170,7 @@ static int s_set(const glci_conf_key_t *key, void *cfg, const char *value,
     case GLCI_CONF_INT: {
         int64_t v;
         if (glci_parse_int64(value, key->min, key->max, &v) != 0)
-            return glci_errf(err, errlen, "%s: %s must be an integer in [%lld, %lld], not '%s'",
+            return s_errf(err, errlen, "%s: %s must be an integer in [%lld, %lld], not '%s'",
                          where, name, (long long)key->min, (long long)key->max, value);
         s_int_store(key, field, v);
         return 0;
@@ -156,10 +178,10 @@ static int s_set(const glci_conf_key_t *key, void *cfg, const char *value,
     case GLCI_CONF_BYTES: {
         uint64_t v;
         if (s_bytes(value, &v) != 0)
-            return glci_errf(err, errlen, "%s: %s must be bytes (e.g. 1073741824 or 1G), not '%s'",
+            return s_errf(err, errlen, "%s: %s must be bytes (e.g. 1073741824 or 1G), not '%s'",
                          where, name, value);
         if (v < (uint64_t)key->min || v > (uint64_t)key->max)
-            return glci_errf(err, errlen, "%s: %s must be between %lld and %lld bytes, not '%s'",
+            return s_errf(err, errlen, "%s: %s must be between %lld and %lld bytes, not '%s'",
                          where, name, (long long)key->min, (long long)key->max, value);
         memcpy(field, &v, sizeof v);
         return 0;
@@ -178,16 +200,16 @@ static int s_set(const glci_conf_key_t *key, void *cfg, const char *value,
     }
     case GLCI_CONF_BOOL:
         if (s_bool(value, field) != 0)
-            return glci_errf(err, errlen, "%s: %s must be true or false, not '%s'", where, name,
+            return s_errf(err, errlen, "%s: %s must be true or false, not '%s'", where, name,
                          value);
         return 0;
     case GLCI_CONF_LOG_LEVEL:
         if (glci_log_level_parse(value, field) != 0)
-            return glci_errf(err, errlen, "%s: %s must be error, warn, info or debug, not '%s'",
+            return s_errf(err, errlen, "%s: %s must be error, warn, info or debug, not '%s'",
                          where, name, value);
         return 0;
     }
-    return glci_errf(err, errlen, "%s: %s has no type", where, name);
+    return s_errf(err, errlen, "%s: %s has no type", where, name);
 }
 
 int glci_conf_set(const glci_conf_map_t *map, void *cfg, const char *name,
@@ -195,7 +217,7 @@ int glci_conf_set(const glci_conf_map_t *map, void *cfg, const char *name,
 {
     const glci_conf_key_t *key = glci_conf_find(map, name);
     if (!key)
-        return glci_errf(err, errlen, "%s: unknown key '%s'", where, name);
+        return s_errf(err, errlen, "%s: unknown key '%s'", where, name);
     return s_set(key, cfg, value, where, err, errlen);
 }
 
@@ -227,32 +249,63 @@ void glci_conf_release(const glci_conf_map_t *map, void *cfg)
 typedef struct {
     const glci_conf_map_t *map;
     void *cfg;
-    int failed;
-    unsigned char *seen;         /* per key of the map: given in the file */
+    glci_ini_text_t src;
+    int bad_line;                /* the first line refused here, 0 while none is */
+    int *seen;                   /* per key of the map: the line that gave it, 0 */
     char msg[512];
 } s_ini_t;
+
+static void s_refuse(s_ini_t *x, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void s_refuse(s_ini_t *x, int line, const char *fmt, ...)
+{
+    if (x->bad_line)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(x->msg, sizeof x->msg, fmt, ap);
+    va_end(ap);
+    x->bad_line = line;
+    x->src.stop = 1;
+}
+
+/* The reader's header callback: inih calls no handler for a [section]
+ * header, so an unknown section without keys would pass unseen. The text
+ * after ']' is inih's to ignore. */
+static int s_header(void *ctx, const char *line, size_t n)
+{
+    s_ini_t *x = ctx;
+    const char *close = memchr(line, ']', n);
+    if (!close)
+        return 0;                /* inih refuses it as not INI */
+    size_t k = (size_t)(close - line - 1);
+    if (k == strlen(x->map->section) && memcmp(line + 1, x->map->section, k) == 0)
+        return 0;
+    s_refuse(x, x->src.line, "unknown section [%.*s]: only [%s] is read", (int)k, line + 1,
+             x->map->section);
+    return -1;
+}
 
 static int s_handler(void *user, const char *section, const char *name, const char *value)
 {
     s_ini_t *x = user;
-    if (x->failed)
+    if (x->bad_line)
         return 0;
-    if (!name)                   /* a section header alone */
+    if (!name)                   /* a header, from an inih built to report them */
         return 1;
-    x->failed = 1;
     if (!section[0]) {
-        snprintf(x->msg, sizeof x->msg, "'%s' outside the [%s] section", name,
-                 x->map->section);
+        s_refuse(x, x->src.line, "'%s' outside the [%s] section", name, x->map->section);
         return 0;
     }
-    if (strcmp(section, x->map->section) != 0) {
-        snprintf(x->msg, sizeof x->msg, "unknown section [%s]: only [%s] is read", section,
+    if (strcmp(section, x->map->section) != 0) {  /* the reader refuses its header first */
+        s_refuse(x, x->src.line, "unknown section [%s]: only [%s] is read", section,
                  x->map->section);
         return 0;
     }
     const glci_conf_key_t *key = glci_conf_find(x->map, name);
     if (!key || (key->flags & GLCI_CONF_NO_FILE)) {
-        snprintf(x->msg, sizeof x->msg, "unknown key '%s'", name);
+        s_refuse(x, x->src.line, "unknown key '%s'", name);
         return 0;
     }
     /* Last-wins would run silently with a value the operator may not have
@@ -260,24 +313,46 @@ static int s_handler(void *user, const char *section, const char *name, const ch
      * as the same key again (a continuation line). */
     size_t k = (size_t)(key - x->map->keys);
     if (x->seen[k]) {
-        snprintf(x->msg, sizeof x->msg, "'%s' is given twice in [%s] (or continued on an "
-                 "indented line); give each key once", name, section);
+        s_refuse(x, x->src.line, "'%s' is given twice in [%s] (first on line %d); give each "
+                 "key once", name, section, x->seen[k]);
         return 0;
     }
-    x->seen[k] = 1;
+    x->seen[k] = x->src.line;
     /* the line is added by the caller: the message starts after "@: " */
-    if (s_set(key, x->cfg, value, "@", x->msg, sizeof x->msg) != 0)
+    if (s_set(key, x->cfg, value, "@", x->msg, sizeof x->msg) != 0) {
+        x->bad_line = x->src.line;
+        x->src.stop = 1;
         return 0;
-    x->failed = 0;
+    }
     return 1;
+}
+
+int glci_conf_load_text(const glci_conf_map_t *map, void *cfg, const char *text, size_t len,
+                        const char *name, char *err, size_t errlen)
+{
+    s_ini_t x = {.map = map, .cfg = cfg};
+    x.src = (glci_ini_text_t){.text = text, .len = text ? len : 0, .header = s_header, .ctx = &x};
+    x.seen = glci_xcalloc(map->n_keys ? map->n_keys : 1, sizeof *x.seen);
+    /* inih goes on after a line it cannot parse and returns the first such
+     * line; the first problem of either kind is the one reported */
+    int line = ini_parse_stream(glci_ini_reader, &x.src, s_handler, &x);
+    free(x.seen);
+    if (x.src.bad_line)
+        s_refuse(&x, x.src.bad_line, "%s", x.src.why);
+    if (line != 0 && (!x.bad_line || line < x.bad_line))
+        return s_errf(err, errlen, "%s:%d: not a valid INI line", name, line);
+    if (x.bad_line) {
+        const char *m = strncmp(x.msg, "@: ", 3) == 0 ? x.msg + 3 : x.msg;
+        return s_errf(err, errlen, "%s:%d: %s", name, x.bad_line, m);
+    }
+    return 0;
 }
 
 int glci_conf_load(const glci_conf_map_t *map, void *cfg, const char *path,
                    char *err, size_t errlen)
 {
-    s_ini_t x = {.map = map, .cfg = cfg};
     /* Regular files only (and /dev/null, which means "no settings"): a FIFO
-     * or a device would hang or feed the parser for ever. */
+     * or a device would hang or feed the reader for ever. */
     char why[512];
     int fd = glci_file_open_regular(path, GLCI_FILE_NULL_OK, 0, NULL, NULL, why, sizeof why);
     FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
@@ -286,24 +361,27 @@ int glci_conf_load(const glci_conf_map_t *map, void *cfg, const char *path,
             close(fd);
         /* why starts with "PATH: " */
         const char *m = strncmp(why, path, strlen(path)) == 0 ? why + strlen(path) + 2 : why;
-        glci_errf(err, errlen, "%s: cannot read the config: %s", path,
-                  fd >= 0 ? strerror(errno) : m);
+        s_errf(err, errlen, "%s: cannot read the config: %s", path,
+               fd >= 0 ? strerror(errno) : m);
         return -2;
     }
-    x.seen = glci_xcalloc(map->n_keys ? map->n_keys : 1, 1);
-    int line = ini_parse_file(f, s_handler, &x);
+    /* a config is a page of text: a bound keeps a log named by mistake
+     * from being read whole */
+    char *text = glci_xmalloc(GLCI_CONF_FILE_MAX + 1);
+    size_t len = fread(text, 1, GLCI_CONF_FILE_MAX + 1, f);
+    int failed = ferror(f), saved = errno;
     fclose(f);
-    free(x.seen);
-    if (line == 0)
-        return 0;
-    if (line < 0) {
-        glci_errf(err, errlen, "%s: cannot read the config", path);
-        return -2;
-    }
-    if (!x.failed)
-        return glci_errf(err, errlen, "%s:%d: not a valid INI line", path, line);
-    const char *m = strncmp(x.msg, "@: ", 3) == 0 ? x.msg + 3 : x.msg;
-    return glci_errf(err, errlen, "%s:%d: %s", path, line, m);
+    int rc;
+    if (failed) {
+        s_errf(err, errlen, "%s: cannot read the config: %s", path, strerror(saved));
+        rc = -2;
+    } else if (len > GLCI_CONF_FILE_MAX)
+        rc = s_errf(err, errlen, "%s: larger than %d bytes, not a config file", path,
+                    GLCI_CONF_FILE_MAX);
+    else
+        rc = glci_conf_load_text(map, cfg, text, len, path, err, errlen);
+    free(text);
+    return rc;
 }
 
 /* ---- flags --------------------------------------------------------------- */
@@ -332,7 +410,7 @@ int glci_conf_flag_peek(const glci_conf_map_t *map, int argc, char **argv, int *
         v = "true";
     } else if (!v) {
         if (*i + 1 >= argc)
-            return glci_errf(err, errlen, "--%.*s needs a value", (int)len, arg + 2);
+            return s_errf(err, errlen, "--%.*s needs a value", (int)len, arg + 2);
         v = argv[*i + 1];
         used = 2;
     }

@@ -69,12 +69,27 @@ void glci_conf_release(const glci_conf_map_t *map, void *cfg);
 int glci_conf_set(const glci_conf_map_t *map, void *cfg, const char *name,
                   const char *value, const char *where, char *err, size_t errlen);
 
+/* The largest config file read, in bytes. */
+#define GLCI_CONF_FILE_MAX (1024 * 1024)
+
 /* Reads the map's section of the INI file at path over cfg (inih): -2 if
- * the file cannot be read, -1 for a key outside the section, an unknown
- * section or key, a bad value or a line that is not INI, the message
- * starting "PATH:LINE: ". Keys marked GLCI_CONF_NO_FILE are unknown here. */
+ * the file cannot be read, -1 for a file over GLCI_CONF_FILE_MAX bytes, a
+ * key outside the section, an unknown section (even one without keys) or
+ * key, a bad value, a NUL byte, a line over 197 bytes or one that is not
+ * INI, the message starting "PATH:LINE: " for the first such line. Blanks
+ * before a line are ignored (no line continues the one before), ';' or '#'
+ * starts a comment line and " ;" a comment after a value. Keys marked
+ * GLCI_CONF_NO_FILE are unknown here. Messages show any byte that is not
+ * printable UTF-8 as \xNN, here and in every function below. */
 int glci_conf_load(const glci_conf_map_t *map, void *cfg, const char *path,
                    char *err, size_t errlen);
+
+/* The same for len bytes of text in memory (a file's content read
+ * elsewhere, a test's input), read exactly as a file would be, name
+ * standing for the path in messages: 0 or -1, never -2. text need not be
+ * NUL-terminated. */
+int glci_conf_load_text(const glci_conf_map_t *map, void *cfg, const char *text, size_t len,
+                        const char *name, char *err, size_t errlen);
 
 /* If argv[*i] names a flag of the map (GLCI_CONF_FLAG), sets it in cfg from
  * its value, advances *i past it and returns 1; returns 0 when it is not a

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "glci_alloc.h"
 #include "glci_file.h"
 
 int glci_key_generate(glci_key_t *pub, glci_key_t *sec, char *err, size_t errlen)
@@ -134,28 +136,89 @@ int glci_keyfile_write_public(const char *path, const glci_key_t *pub,
     return s_write_new(path, 0644, text, err, errlen);
 }
 
-/* Finds `name = "VALUE"` on a trimmed line; copies VALUE into out. Returns 1 if
- * the line is that key, 0 if another line, -1 if the key is malformed. */
-static int s_match_key(const char *line, const char *name, glci_key_t *out)
+/* Finds `name = "VALUE"` on a line (n bytes, leading blanks skipped);
+ * copies VALUE into out. Returns 1 if the line is that key, 0 if another
+ * line, -1 if the key is malformed: not 40 Z85 characters in quotes, or
+ * anything but blanks after them. */
+static int s_match_key(const char *line, size_t n, const char *name, glci_key_t *out)
 {
-    size_t n = strlen(name);
-    if (strncmp(line, name, n) != 0)
+    const char *p = line, *e = line + n;
+    size_t k = strlen(name);
+    if (n < k || memcmp(line, name, k) != 0)
         return 0;
-    const char *p = line + n;
-    while (*p == ' ' || *p == '\t')
-        p++;
-    if (*p++ != '=')
+    for (p += k; p < e && (*p == ' ' || *p == '\t'); p++)
+        ;
+    if (p == e || *p++ != '=')
         return 0;
-    while (*p == ' ' || *p == '\t')
+    while (p < e && (*p == ' ' || *p == '\t'))
         p++;
-    if (*p++ != '"')
+    if (e - p < GLCI_Z85_KEY_LEN + 2 || p[0] != '"' || p[GLCI_Z85_KEY_LEN + 1] != '"')
         return -1;
-    const char *end = strchr(p, '"');
-    if (!end || end - p != GLCI_Z85_KEY_LEN)
-        return -1;
-    memcpy(out->z85, p, GLCI_Z85_KEY_LEN);
+    memcpy(out->z85, p + 1, GLCI_Z85_KEY_LEN);
     out->z85[GLCI_Z85_KEY_LEN] = '\0';
+    for (p += GLCI_Z85_KEY_LEN + 2; p < e; p++)
+        if (*p != ' ' && *p != '\t' && *p != '\r')
+            return -1;
+    /* a NUL inside the quotes makes the key shorter than 40: not valid */
     return glci_key_valid(out->z85) ? 1 : -1;
+}
+
+int glci_keyfile_parse(const char *text, size_t len, const char *name, glci_key_t *pub,
+                       glci_key_t *sec, char *err, size_t errlen)
+{
+    if (len > GLCI_KEYFILE_MAX) {
+        snprintf(err, errlen, "%s: larger than %d bytes, not a key file", name,
+                 GLCI_KEYFILE_MAX);
+        return -1;
+    }
+    int pub_line = 0, sec_line = 0, lineno = 0;
+    for (size_t off = 0; off < len;) {
+        const char *p = text + off;
+        const char *nl = memchr(p, '\n', len - off);
+        size_t n = nl ? (size_t)(nl - p) : len - off;
+        off += nl ? n + 1 : n;
+        lineno++;
+        while (n > 0 && (*p == ' ' || *p == '\t')) {
+            p++;
+            n--;
+        }
+        int *seen = &pub_line;
+        int m = s_match_key(p, n, "public-key", pub);
+        if (m == 0 && sec) {
+            m = s_match_key(p, n, "secret-key", sec);
+            seen = &sec_line;
+        }
+        if (m == 0)
+            continue;
+        if (m < 0) {
+            snprintf(err, errlen, "%s:%d: malformed key (expected 40 Z85 characters in quotes)",
+                     name, lineno);
+            return -1;
+        }
+        if (*seen) {
+            snprintf(err, errlen, "%s:%d: a second %s (the first is on line %d)", name, lineno,
+                     seen == &pub_line ? "public-key" : "secret-key", *seen);
+            return -1;
+        }
+        *seen = lineno;
+    }
+    if (!pub_line) {
+        snprintf(err, errlen, "%s: no public-key in key file", name);
+        return -1;
+    }
+    if (sec && !sec_line) {
+        snprintf(err, errlen, "%s: no secret-key in key file (is it a public key file?)", name);
+        return -1;
+    }
+    /* halves of two pairs could never finish a CURVE handshake: say so now */
+    glci_key_t derived;
+    if (sec && (zmq_curve_public(derived.z85, sec->z85) != 0 ||
+                strcmp(derived.z85, pub->z85) != 0)) {
+        snprintf(err, errlen, "%s: public-key (line %d) is not the public half of secret-key "
+                 "(line %d)", name, pub_line, sec_line);
+        return -1;
+    }
+    return 0;
 }
 
 int glci_keyfile_read(const char *path, glci_key_t *pub, glci_key_t *sec,
@@ -176,6 +239,7 @@ int glci_keyfile_read(const char *path, glci_key_t *pub, glci_key_t *sec,
         return -1;
     }
     int rc = -1;
+    char *text = NULL;
     if (sec) {
         if (st.st_mode & 077) {
             snprintf(err, errlen,
@@ -185,38 +249,17 @@ int glci_keyfile_read(const char *path, glci_key_t *pub, glci_key_t *sec,
             goto done;
         }
     }
-    int have_pub = 0, have_sec = 0, lineno = 0;
-    char line[512];
-    while (fgets(line, sizeof line, f)) {
-        lineno++;
-        char *p = line;
-        while (*p == ' ' || *p == '\t')
-            p++;
-        int m = s_match_key(p, "public-key", pub);
-        if (m == 0 && sec)
-            m = s_match_key(p, "secret-key", sec) * 2;
-        else if (m == 0)
-            continue;
-        if (m < 0) {
-            snprintf(err, errlen, "%s:%d: malformed key (expected 40 Z85 characters in quotes)",
-                     path, lineno);
-            goto done;
-        }
-        if (m == 1)
-            have_pub = 1;
-        if (m == 2)
-            have_sec = 1;
-    }
-    if (!have_pub) {
-        snprintf(err, errlen, "%s: no public-key in key file", path);
+    /* one byte more than a key file may hold tells a larger one (or
+     * /dev/zero) from one that fits */
+    text = glci_xmalloc(GLCI_KEYFILE_MAX + 1);
+    size_t len = fread(text, 1, GLCI_KEYFILE_MAX + 1, f);
+    if (ferror(f)) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
         goto done;
     }
-    if (sec && !have_sec) {
-        snprintf(err, errlen, "%s: no secret-key in key file (is it a public key file?)", path);
-        goto done;
-    }
-    rc = 0;
+    rc = glci_keyfile_parse(text, len, path, pub, sec, err, errlen);
 done:
+    free(text);
     fclose(f);
     return rc;
 }

@@ -60,11 +60,23 @@ int glci_keyfile_write_public(const char *path, const glci_key_t *pub,
 
 /* Reads a key file. pub receives the public key. If sec is not NULL the file
  * must hold a secret key and must not be readable by group or others; sec
- * receives it. Anything but a regular file of at most GLCI_KEYFILE_MAX
- * bytes (a FIFO, a folder, /dev/zero) is refused at once with a line
- * saying what it is (glci_file_open_regular). */
+ * receives it, and the public key must be its public half. A key line is
+ * `public-key = "Z85"` (or secret-key), after blanks, with only blanks
+ * after the closing quote, once per file; every other line (comments,
+ * `metadata`, `curve`) is skipped. Anything but a regular file of at most
+ * GLCI_KEYFILE_MAX bytes (a FIFO, a folder, /dev/zero) is refused at once
+ * with a line saying what it is (glci_file_open_regular). */
 int glci_keyfile_read(const char *path, glci_key_t *pub, glci_key_t *sec,
                       char *err, size_t errlen);
+
+/* The largest key file read, in bytes (one is under 400). */
+#define GLCI_KEYFILE_MAX 65536
+
+/* Reads the keys of a key file's text (len bytes; name stands for the
+ * path in messages), as glci_keyfile_read does after opening the file and
+ * checking its mode, by the same rules; text need not be NUL-terminated. */
+int glci_keyfile_parse(const char *text, size_t len, const char *name, glci_key_t *pub,
+                       glci_key_t *sec, char *err, size_t errlen);
 
 /* Resolves a key given either as the path of an existing key file (public
  * or secret; only the public key is taken) or as Z85 text. An existing file

@@ -96,8 +96,13 @@ void glci_format_iso_time(int64_t unix_seconds, char *buf, size_t len)
 {
     time_t t = (time_t)unix_seconds;
     struct tm tm;
-    if (!gmtime_r(&t, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+    /* the year in four digits, as glci_parse_iso_time reads it: strftime's
+     * %Y writes the year 225 as "225" */
+    if (!gmtime_r(&t, &tm) || tm.tm_year < -1900)
         snprintf(buf, len, "@%lld", (long long)unix_seconds);
+    else
+        snprintf(buf, len, "%04lld-%02d-%02dT%02d:%02d:%02dZ", (long long)tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 /* The shortest %g form that reads back as v, trying 15, 16 and 17
@@ -158,13 +163,34 @@ void glci_format_double(double v, char *buf, size_t len)
     snprintf(buf, len, "%s", g);
 }
 
+/* Drops a UTF-8 character that a cut at len left incomplete at the end of
+ * s[0..len). */
+static void s_cut_whole(char *s, size_t len)
+{
+    size_t i = len, cont = 0;
+    while (i > 0 && cont < 3 && ((unsigned char)s[i - 1] & 0xC0) == 0x80) {
+        i--;
+        cont++;
+    }
+    if (i == 0)
+        return;
+    unsigned char lead = (unsigned char)s[i - 1];
+    size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    if (need > 1 && cont + 1 < need)
+        s[i - 1] = '\0';
+}
+
 int glci_errf(char *err, size_t errlen, const char *fmt, ...)
 {
     if (err && errlen) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
+        int n = vsnprintf(err, errlen, fmt, ap);
         va_end(ap);
+        /* a message cut to fit never ends inside a character: quoted text
+         * stays valid UTF-8 */
+        if (n >= 0 && (size_t)n >= errlen)
+            s_cut_whole(err, errlen - 1);
     }
     return -1;
 }

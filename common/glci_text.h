@@ -33,7 +33,8 @@ void glci_format_double(double v, char *buf, size_t len);
 
 /* Writes a one-line message into err (errlen bytes, always terminated;
  * nothing when err is NULL or errlen 0) and returns -1: the error helper of
- * every layer that reports into a caller's buffer. */
+ * every layer that reports into a caller's buffer. A message longer than
+ * the buffer is cut before a UTF-8 character it would split. */
 int glci_errf(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -19,6 +19,9 @@ packages=(
   # Prometheus and promtool (package prometheus) and curl as the HTTP client
   libmicrohttpd-dev prometheus curl
   clang
+  # the fuzz targets (tests/fuzz, GLCI_FUZZ): libFuzzer and clang's
+  # sanitizer runtimes, only recommended by clang
+  libclang-rt-dev
   # packaging and its checks: dpkg-shlibdeps needs file; the packages need
   # adduser; the tests render man pages and verify the systemd units
   file adduser groff-base systemd

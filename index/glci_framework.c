@@ -3,11 +3,12 @@
  * "FILE:LINE: message", computes the content hash and keeps the id lookups.
  *
  * inih (Debian's build) reports neither line numbers nor empty sections to
- * the handler, so the text is fed through our own reader: it counts lines,
- * strips leading blanks (so an indented line is never taken as a
- * continuation of the previous value), refuses over-long lines and records
- * every [section] header with its line. inih processes one line at a time,
- * so when the handler runs, the reader's line counter is the handler's line.
+ * the handler, so the text is fed through the shared reader of glci_ini.h
+ * (it counts lines, strips leading blanks so an indented line is never
+ * taken as a continuation of the previous value, refuses NUL bytes and
+ * over-long lines), and ours records every [section] header with its line.
+ * inih processes one line at a time, so when the handler runs, the reader's
+ * line counter is the handler's line.
  *
  * Parsing is two phases: the handler stores the raw text of every known key
  * with its line in the current section (unknown and repeated keys are
@@ -27,7 +28,9 @@
 #include <sodium.h>
 
 #include "glci_alloc.h"
+#include "glci_ini.h"
 #include "glci_text.h"
+#include "glci_utf8.h"
 
 #define S_ID_MAX GLCI_FRAMEWORK_ID_MAX
 #define S_PERIOD_MIN 1
@@ -94,9 +97,7 @@ typedef struct {
 
 typedef struct {
     const char *name;               /* for messages */
-    const char *text;
-    size_t len, pos;
-    int line;                       /* line last handed to inih */
+    glci_ini_text_t src;            /* the text; src.line: the line last handed to inih */
     s_section_t *sec;
     size_t n_sec, cap_sec;
     s_section_t *cur;               /* section the next keys belong to */
@@ -107,15 +108,21 @@ typedef struct {
 static void s_fail(s_parse_t *ps, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Records the first error. Messages quote the file's text (keys, values,
+ * ids), which may hold any byte: the whole message is made printable here,
+ * once, so it stays one line of valid UTF-8. */
 static void s_fail(s_parse_t *ps, int line, const char *fmt, ...)
 {
     if (ps->err_line)
         return;                     /* the first error wins */
+    char raw[sizeof ps->err];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(ps->err, sizeof ps->err, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    glci_utf8_escape(raw, sizeof raw, ps->err, sizeof ps->err);
     ps->err_line = line > 0 ? line : -1;
+    ps->src.stop = 1;
 }
 
 static int s_is_blank(char c)
@@ -137,22 +144,24 @@ static int s_valid_id(const char *id)
     return 1;
 }
 
-/* A [header] line (already stripped of leading blanks): records the section
- * or fails with the reason. */
-static void s_header(s_parse_t *ps, const char *line, size_t n)
+/* A [header] line (already stripped of leading blanks), the reader's
+ * header callback: records the section or fails with the reason; nonzero
+ * once the text has failed. */
+static int s_header(void *ctx, const char *line, size_t n)
 {
+    s_parse_t *ps = ctx;
     const char *close = memchr(line, ']', n);
     if (!close) {
-        s_fail(ps, ps->line, "section header without closing ']'");
-        return;
+        s_fail(ps, ps->src.line, "section header without closing ']'");
+        return -1;
     }
     /* After ']' only blanks or a comment may follow. */
     for (const char *p = close + 1; p < line + n; p++) {
         if (*p == ';' || *p == '#')
             break;
         if (!s_is_blank(*p)) {
-            s_fail(ps, ps->line, "unexpected text after ']'");
-            return;
+            s_fail(ps, ps->src.line, "unexpected text after ']'");
+            return -1;
         }
     }
     const char *b = line + 1, *e = close;
@@ -168,20 +177,20 @@ static void s_header(s_parse_t *ps, const char *line, size_t n)
         if (strlen(s_kind_name[k]) == klen && memcmp(head, s_kind_name[k], klen) == 0)
             kind = k;
     if (kind < 0) {
-        s_fail(ps, ps->line, "unknown section kind '%.*s' (expected framework, "
+        s_fail(ps, ps->src.line, "unknown section kind '%.*s' (expected framework, "
                "area:ID, focus:ID or indicator:ID)", (int)klen, head);
         goto cleanup;
     }
     if (kind == S_FRAMEWORK && colon) {
-        s_fail(ps, ps->line, "[framework] takes no id");
+        s_fail(ps, ps->src.line, "[framework] takes no id");
         goto cleanup;
     }
     if (kind != S_FRAMEWORK && !colon) {
-        s_fail(ps, ps->line, "[%s] needs an id: [%s:ID]", head, head);
+        s_fail(ps, ps->src.line, "[%s] needs an id: [%s:ID]", head, head);
         goto cleanup;
     }
     if (colon && !s_valid_id(colon + 1)) {
-        s_fail(ps, ps->line, "bad id '%s' (1-%d characters of A-Z a-z 0-9 . _ -)",
+        s_fail(ps, ps->src.line, "bad id '%s' (1-%d characters of A-Z a-z 0-9 . _ -)",
                colon + 1, S_ID_MAX);
         goto cleanup;
     }
@@ -193,51 +202,11 @@ static void s_header(s_parse_t *ps, const char *line, size_t n)
     memset(s, 0, sizeof *s);
     s->kind = kind;
     s->id = colon ? glci_xstrdup(colon + 1) : NULL;
-    s->line = ps->line;
+    s->line = ps->src.line;
     ps->cur = s;
 cleanup:
     free(head);
-}
-
-/* inih's reader: hands over one line at a time, stripped of leading blanks;
- * returns NULL at the end of the text or once an error has been found. */
-static char *s_reader(char *buf, int num, void *stream)
-{
-    s_parse_t *ps = stream;
-    if (ps->err_line || ps->pos >= ps->len)
-        return NULL;
-    const char *start = ps->text + ps->pos;
-    size_t rest = ps->len - ps->pos;
-    const char *nl = memchr(start, '\n', rest);
-    size_t n = nl ? (size_t)(nl - start) : rest;
-    ps->pos += nl ? n + 1 : n;
-    ps->line++;
-    if (memchr(start, '\0', n)) {
-        s_fail(ps, ps->line, "NUL byte in line");
-        return NULL;
-    }
-    /* inih needs room for the line, "\r\n" and the NUL. */
-    if (num < 4 || n > (size_t)num - 3) {
-        s_fail(ps, ps->line, "line too long (%zu bytes, at most %d)", n,
-               num < 4 ? 0 : num - 3);
-        return NULL;
-    }
-    if (ps->line == 1 && n >= 3 && memcmp(start, "\xEF\xBB\xBF", 3) == 0) {
-        start += 3;
-        n -= 3;
-    }
-    while (n > 0 && s_is_blank(*start)) {
-        start++;
-        n--;
-    }
-    if (n > 0 && *start == '[')
-        s_header(ps, start, n);
-    if (ps->err_line)
-        return NULL;
-    memcpy(buf, start, n);
-    buf[n] = '\n';
-    buf[n + 1] = '\0';
-    return buf;
+    return ps->err_line != 0;
 }
 
 static int s_handler(void *user, const char *section, const char *name,
@@ -248,7 +217,7 @@ static int s_handler(void *user, const char *section, const char *name,
     if (ps->err_line)
         return 0;
     if (!ps->cur) {
-        s_fail(ps, ps->line, "key '%s' outside any section", name);
+        s_fail(ps, ps->src.line, "key '%s' outside any section", name);
         return 0;
     }
     s_section_t *s = ps->cur;
@@ -256,15 +225,15 @@ static int s_handler(void *user, const char *section, const char *name,
         if (strcmp(s_keys[s->kind][k], name) != 0)
             continue;
         if (s->value[k]) {
-            s_fail(ps, ps->line, "duplicate key '%s' (first on line %d)", name,
+            s_fail(ps, ps->src.line, "duplicate key '%s' (first on line %d)", name,
                    s->vline[k]);
             return 0;
         }
         s->value[k] = glci_xstrdup(value);
-        s->vline[k] = ps->line;
+        s->vline[k] = ps->src.line;
         return 1;
     }
-    s_fail(ps, ps->line, "unknown key '%s' in [%s%s%s]", name, s_kind_name[s->kind],
+    s_fail(ps, ps->src.line, "unknown key '%s' in [%s%s%s]", name, s_kind_name[s->kind],
            s->id ? ":" : "", s->id ? s->id : "");
     return 0;
 }
@@ -375,7 +344,9 @@ static const char *s_sec_label(const s_section_t *s, char *buf, size_t len)
     return buf;
 }
 
-/* Required string: fails at the section's line when absent or empty. */
+/* Required string: fails at the section's line when absent, at its own
+ * when empty or not printable UTF-8 (names, units and ids reach tables,
+ * JSON and HTML, which need text). */
 static char *s_req_str(s_parse_t *ps, const s_section_t *s, int k)
 {
     char lab[96];
@@ -387,6 +358,12 @@ static char *s_req_str(s_parse_t *ps, const s_section_t *s, int k)
     if (!*s->value[k]) {
         s_fail(ps, s->vline[k], "empty value for '%s' in %s", s_keys[s->kind][k],
                s_sec_label(s, lab, sizeof lab));
+        return NULL;
+    }
+    const char *why = glci_utf8_problem(s->value[k]);
+    if (why) {
+        s_fail(ps, s->vline[k], "'%s' in %s %s", s_keys[s->kind][k],
+               s_sec_label(s, lab, sizeof lab), why);
         return NULL;
     }
     return glci_xstrdup(s->value[k]);
@@ -954,21 +931,28 @@ int glci_framework_load_text(const char *text, size_t len, const char *name,
     if (!name)
         name = "framework";
     *out = NULL;
-    s_parse_t ps = {.name = name, .text = text, .len = text ? len : 0};
+    s_parse_t ps = {.name = name, .src = {.text = text, .len = text ? len : 0,
+                                          .header = s_header, .ctx = &ps}};
     glci_framework_t *fw = glci_xcalloc(1, sizeof *fw);
     int rc = GLCI_INDEX_EPARSE;
 
-    int ini = ini_parse_stream(s_reader, &ps, s_handler, &ps);
-    if (ini != 0 && !ps.err_line)
-        s_fail(&ps, ini > 0 ? ini : ps.line, "syntax error (expected [section], "
+    int ini = ini_parse_stream(glci_ini_reader, &ps.src, s_handler, &ps);
+    if (ps.src.bad_line)
+        s_fail(&ps, ps.src.bad_line, "%s", ps.src.why);
+    /* inih goes on after a line it cannot parse and returns the first one:
+     * an earlier line than the error recorded is the first problem */
+    if (ini != 0 && (ps.err_line <= 0 || (ini > 0 && ini < ps.err_line))) {
+        ps.err_line = 0;
+        s_fail(&ps, ini > 0 ? ini : ps.src.line, "syntax error (expected [section], "
                "key = value or a comment)");
+    }
     if (ps.err_line || s_build(&ps, fw) != 0)
         goto cleanup;
-    fw->source = glci_xmalloc(ps.len + 1);
-    if (ps.len)
-        memcpy(fw->source, text, ps.len);
-    fw->source[ps.len] = '\0';
-    fw->source_len = ps.len;
+    fw->source = glci_xmalloc(ps.src.len + 1);
+    if (ps.src.len)
+        memcpy(fw->source, text, ps.src.len);
+    fw->source[ps.src.len] = '\0';
+    fw->source_len = ps.src.len;
     *out = fw;
     fw = NULL;
     rc = GLCI_INDEX_OK;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "glci_alloc.h"
+#include "glci_utf8.h"
 
 /* Splits path into its folder ("." when it names none) and file name. */
 static void s_split(const char *path, char *dir, size_t dirlen, const char **base)
@@ -27,42 +28,49 @@ static void s_split(const char *path, char *dir, size_t dirlen, const char **bas
     }
 }
 
+/* The check's messages quote the path as configured, which may hold any
+ * byte: each quote is escaped (glci_utf8_escape), so a message stays one
+ * printable line. */
 int glci_metrics_file_check(const char *path, char *err, size_t errlen)
 {
     char dir[4096];
+    char shown[4 * 256 + 1], dshown[4 * 256 + 1];   /* the quotes, cut after 256 bytes */
     const char *base;
     if (!path || !*path) {
         snprintf(err, errlen, "metrics file: no path given");
         return -1;
     }
+    glci_utf8_escape(path, 256, shown, sizeof shown);
     if (strlen(path) >= sizeof dir) {
-        snprintf(err, errlen, "metrics file %.60s...: path too long", path);
+        glci_utf8_escape(path, 60, shown, sizeof shown);
+        snprintf(err, errlen, "metrics file %s...: path too long", shown);
         return -1;
     }
     s_split(path, dir, sizeof dir, &base);
+    glci_utf8_escape(dir, 256, dshown, sizeof dshown);
     size_t n = strlen(base);
     if (n <= 5 || strcmp(base + n - 5, ".prom") != 0) {
         snprintf(err, errlen,
                  "metrics file %s: the name must end in .prom (node_exporter's textfile "
-                 "collector reads only those)", path);
+                 "collector reads only those)", shown);
         return -1;
     }
     struct stat st;
     if (stat(dir, &st) != 0) {
-        snprintf(err, errlen, "metrics file %s: folder %s: %s", path, dir, strerror(errno));
+        snprintf(err, errlen, "metrics file %s: folder %s: %s", shown, dshown, strerror(errno));
         return -1;
     }
     if (!S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen, "metrics file %s: %s is not a folder", path, dir);
+        snprintf(err, errlen, "metrics file %s: %s is not a folder", shown, dshown);
         return -1;
     }
     if (access(dir, W_OK | X_OK) != 0) {
-        snprintf(err, errlen, "metrics file %s: folder %s is not writable: %s", path, dir,
+        snprintf(err, errlen, "metrics file %s: folder %s is not writable: %s", shown, dshown,
                  strerror(errno));
         return -1;
     }
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen, "metrics file %s: is a folder", path);
+        snprintf(err, errlen, "metrics file %s: is a folder", shown);
         return -1;
     }
     return 0;

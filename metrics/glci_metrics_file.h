@@ -19,7 +19,8 @@
 /* Whether path can be the metrics file: it ends in ".prom" with a name in
  * front (else node_exporter never reads it), names no folder, and its
  * folder exists and lets this process create files. Returns 0, or -1 with
- * a one-line message naming the path (for the config checks). */
+ * a one-line message naming the path (for the config checks; bytes of the
+ * path that are not printable UTF-8 are shown as \xNN). */
 int glci_metrics_file_check(const char *path, char *err, size_t errlen);
 
 /* Renders reg and replaces path with it as above. Returns 0, or -1 with a

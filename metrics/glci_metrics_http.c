@@ -224,6 +224,9 @@ static enum MHD_Result s_request(void *cls, struct MHD_Connection *c, const char
 }
 
 static void s_mhd_log(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static void s_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     glci_metrics_http_t *h = cls;
     char msg[300];

@@ -4,6 +4,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "glci.pb-c.h"
 #include "glci_alloc.h"
@@ -127,12 +128,13 @@ int glci_enrol_token_decode(const char *text, glci_enrol_token_t *t, char *err,
     memset(t, 0, sizeof *t);
     while (*text == ' ' || *text == '\t' || *text == '\n' || *text == '\r')
         text++;
-    if (strncmp(text, "glci", 4) == 0 && text[4] >= '2' && text[4] <= '9') {
+    /* the prefix too has no meaning in letter case: "GLCI1..." is read */
+    if (strncasecmp(text, "glci", 4) == 0 && text[4] >= '2' && text[4] <= '9') {
         glci_errf(err, errlen, "enrolment string of version %c: this glci-agent reads "
                   "version 1 only (upgrade it)", text[4]);
         return GLCI_WIRE_EVERSION;
     }
-    if (strncmp(text, GLCI_ENROL_PREFIX, S_PREFIX_LEN) != 0) {
+    if (strncasecmp(text, GLCI_ENROL_PREFIX, S_PREFIX_LEN) != 0) {
         glci_errf(err, errlen, "not an enrolment string (it starts with '%s', made by "
                   "`glci city add --invite`)", GLCI_ENROL_PREFIX);
         return GLCI_WIRE_EDECODE;
@@ -354,7 +356,9 @@ int glci_enrol_reply_unpack(const void *buf, size_t len, glci_enrol_reply_t *r,
         for (char *c = r->error; *c; c++)
             if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
                 *c = '?';
-        r->retry_after = m->has_retry_after ? m->retry_after : 0;
+        /* a wait only with LIMITED, as the reply type says and pack writes */
+        r->retry_after = r->status == GLCI_ENROL_LIMITED && m->has_retry_after ?
+                         m->retry_after : 0;
     }
     glci__enrol_reply__free_unpacked(m, &b.alloc);
     return rc;

@@ -10,6 +10,7 @@
 #include "glci.pb-c.h"
 #include "glci_alloc.h"
 #include "glci_text.h"
+#include "glci_utf8.h"
 #include "glci_wire_int.h"
 
 /* The tables of glci_obs.h and the enums of proto/glci.proto are one
@@ -350,9 +351,12 @@ int glci_wire_ack_pack(const glci_wire_ack_t *ack, uint8_t **out, size_t *outlen
     return GLCI_WIRE_OK;
 }
 
+/* The collector's texts reach the agent's log, its outbox and rejected.csv:
+ * made printable, valid UTF-8 and cut on a character boundary, whatever
+ * the bytes were (glci_rejection_t promises printable UTF-8). */
 static void s_copy(char *dst, size_t cap, const char *src)
 {
-    snprintf(dst, cap, "%s", src ? src : "");
+    glci_utf8_escape(src ? src : "", SIZE_MAX, dst, cap);
 }
 
 int glci_wire_ack_unpack(const void *buf, size_t len, glci_wire_ack_t *ack,

@@ -100,7 +100,10 @@ int glci_wire_ack_pack(const glci_wire_ack_t *ack, uint8_t **out, size_t *outlen
 
 /* Unpacks an ack into *ack (which the caller releases with
  * glci_wire_ack_release). EDECODE, EBUDGET, EVERSION, EFIELD (status
- * missing or unknown). Messages longer than the fixed buffers are cut. */
+ * missing or unknown). The error and the rejections' messages arrive as
+ * printable UTF-8 whatever the bytes were: control characters and invalid
+ * UTF-8 become "\xNN" (glci_utf8_escape), and a text longer than its
+ * buffer is cut on a character boundary. */
 int glci_wire_ack_unpack(const void *buf, size_t len, glci_wire_ack_t *ack,
                          char *err, size_t errlen);
 

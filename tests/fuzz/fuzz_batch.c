@@ -1,12 +1,12 @@
 /* libFuzzer target for the collector's batch path: the bytes of one frame
  * go through the bounded decoder, the city decision (authenticated and
  * insecure mode), the framework's per-observation validation (what the
- * store applies inside its transaction), and back out as an ack that must
- * pack and unpack to the same thing. The same bytes are also fed to the
- * ack decoder the agent uses.
+ * store applies inside its transaction: a value by its range, a retraction
+ * by its key, both by the future rule), and back out as an ack that must
+ * pack and unpack to the same thing. (The agent's side of the ack is
+ * fuzz_ack's.)
  *
- * Build: cmake -DCMAKE_C_COMPILER=clang -DGLCI_FUZZ=ON -DGLCI_SANITIZE=ON
- * Run:   fuzz_batch -max_len=65536 tests/fuzz/corpus */
+ * Run: fuzz_batch -max_len=65536 -dict=tests/fuzz/batch.dict NEWDIR tests/fuzz/corpus/batch */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,10 +14,13 @@
 #include <string.h>
 
 #include "glci_collector.h"
+#include "glci_fuzz.h"
 #include "glci_index.h"
 #include "glci_wire.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+/* The receive time the store would judge the future by: mid-2026. */
+#define S_RECV 1782864000            /* 2026-07-01T00:00:00Z */
+#define S_RECV_YEAR 2026
 
 static glci_framework_t *s_fw;
 
@@ -68,8 +71,9 @@ static void s_one(const uint8_t *data, size_t size, const char *user)
     if (rc != 0) {
         if (rc != GLCI_BATCH_MALFORMED && rc != GLCI_BATCH_FORBIDDEN)
             abort();
-        if (!ack.error[0] || b.wb || city[0])
+        if (b.wb || city[0])
             abort();
+        glci_fuzz_check_line("batch refusal", ack.error, sizeof ack.error);
         s_roundtrip_ack(&ack);
         return;
     }
@@ -77,6 +81,11 @@ static void s_one(const uint8_t *data, size_t size, const char *user)
         abort();
     if (user && strcmp(city, user) != 0)
         abort();
+    /* a claim of another city is kept (for the store to reject every
+     * observation as wrong city) only under CURVE, and only another one */
+    GLCI_FUZZ_CHECK(!b.claimed || (user && strcmp(b.claimed, city) != 0 &&
+                                   strcmp(b.claimed, b.wb->city) == 0),
+                    "batch: a claim kept that is not another city's");
 
     /* validate like the store does, building the result it would give */
     glci_batch_result_t r;
@@ -92,17 +101,34 @@ static void s_one(const uint8_t *data, size_t size, const char *user)
             ((o->source && strlen(o->source) > GLCI_OBS_SOURCE_MAX) ||
              strlen(o->indicator) > GLCI_OBS_INDICATOR_MAX))
             abort(); /* the shape check let a long string through */
+        if (why == GLCI_REJECT_NONE)
+            GLCI_FUZZ_CHECK(o->retract ? !o->has_value : o->has_value,
+                            "batch: the shape check took a %s %s a value",
+                            o->retract ? "retraction" : "revision",
+                            o->has_value ? "with" : "without");
         if (why == GLCI_REJECT_NONE) {
+            /* as the store judges it: a retraction by its key alone */
             uint32_t ind;
-            why = glci_framework_check(s_fw, o->indicator, o->period, o->value, &ind, msg,
-                                       sizeof msg);
+            why = o->retract ? glci_framework_check_key(s_fw, o->indicator, o->period, &ind, msg,
+                                                        sizeof msg)
+                             : glci_framework_check(s_fw, o->indicator, o->period, o->value,
+                                                    &ind, msg, sizeof msg);
             if (why == GLCI_REJECT_NONE &&
-                (!isfinite(o->value) || o->value < s_fw->ind[ind].min ||
-                 o->value > s_fw->ind[ind].max || o->period < s_fw->first_period ||
-                 o->period > s_fw->last_period))
+                ((!o->retract && (!isfinite(o->value) || o->value < s_fw->ind[ind].min ||
+                                  o->value > s_fw->ind[ind].max)) ||
+                 o->period < s_fw->first_period || o->period > s_fw->last_period))
                 abort(); /* the check let a bad value through */
+            if (why == GLCI_REJECT_NONE)
+                why = glci_framework_check_future(s_fw, o->period, S_RECV, msg, sizeof msg);
+            GLCI_FUZZ_CHECK(why != GLCI_REJECT_FUTURE ||
+                            o->period > S_RECV_YEAR + s_fw->future_periods,
+                            "batch: period %lld refused as in the future", (long long)o->period);
+            GLCI_FUZZ_CHECK(why != GLCI_REJECT_NONE ||
+                            o->period <= S_RECV_YEAR + s_fw->future_periods,
+                            "batch: period %lld taken, in the future", (long long)o->period);
         }
         if (why != GLCI_REJECT_NONE) {
+            glci_fuzz_check_line("rejection message", msg, sizeof msg);
             glci_rejection_t *j = &r.rejections[r.n_rejections++];
             j->index = (uint32_t)i;
             j->reason = why;
@@ -123,12 +149,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     s_load_framework();
     s_one(data, size, "alpha");  /* CURVE: bound to a city */
     s_one(data, size, NULL);     /* insecure: the claimed city */
-
-    glci_wire_ack_t ack;
-    char err[200];
-    if (glci_wire_ack_unpack(data, size, &ack, err, sizeof err) == 0)
-        glci_wire_ack_release(&ack);
-    else if (!err[0])
-        abort();
     return 0;
 }

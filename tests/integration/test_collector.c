@@ -960,7 +960,7 @@ static void test_config_and_flag_errors(void **state)
     {
         assert_int_equal(glci_ts_write_file(path, "[agent]\ncity = x\n"), 0);
         const char *argv[] = {s.bin, "--config", path, "--store", s.store, NULL};
-        const char *want[] = {":2:", "[agent]", NULL};
+        const char *want[] = {":1:", "[agent]", NULL};
         s_expect_usage_error(argv, want);
     }
     {

@@ -30,6 +30,7 @@
 #include "glci_keyfile.h"
 #include "glci_log.h"
 #include "glci_outbox.h"
+#include "glci_utf8.h"
 
 static char s_dir[256];
 
@@ -355,6 +356,34 @@ static void test_csv_errors_escape_control_characters(void **state)
 }
 
 /* Malformed quoting on one line does not hide the bad lines after it. */
+/* A header is echoed before any field is checked: bytes that are not
+ * UTF-8 are escaped too, so NAME.errors stays valid UTF-8 (found by
+ * fuzz_csv). */
+static void test_csv_errors_escape_invalid_utf8(void **state)
+{
+    const char *hdr = "indicato\xff\xffr,period,value,\"caf\xc3\xa9 \xe2\x82\"\nx,1,2,3\n";
+    glci_agent_csv_t *c = glci_agent_csv_parse(hdr, strlen(hdr));
+    assert_int_equal(glci_agent_csv_n_errors(c), 3);
+    assert_non_null(strstr(glci_agent_csv_error(c, 0), "unknown column 'indicato\\xff\\xffr'"));
+    assert_non_null(strstr(glci_agent_csv_error(c, 1),
+                           "unknown column 'caf\xc3\xa9 \\xe2\\x82'"));
+    for (size_t i = 0; i < 3; i++)
+        assert_null(glci_utf8_problem(glci_agent_csv_error(c, i)));
+    glci_agent_csv_free(&c);
+}
+
+/* A C1 control character (U+009C here) in an indicator is a control
+ * character like any other (found by fuzz_csv). */
+static void test_csv_indicator_c1_control(void **state)
+{
+    const char *text = "indicator,period,value\nadult_learni\xc2\x9cng_rate,2025,41.5\n";
+    glci_agent_csv_t *c = glci_agent_csv_parse(text, strlen(text));
+    assert_int_equal(glci_agent_csv_n_errors(c), 1);
+    assert_string_equal(glci_agent_csv_error(c, 0), "line 2: indicator 'adult_learni\\xc2\\x9cng_rate' "
+                        "contains a blank or control character");
+    glci_agent_csv_free(&c);
+}
+
 static void test_csv_malformed_quote_keeps_going(void **state)
 {
     const char *text = "indicator,period,value\n"
@@ -817,7 +846,7 @@ static void test_config_errors_name_file_and_line(void **state)
     s_conf_error("[agent]\ncsv_dialect = semicolon\n", "2: csv_dialect must be auto, comma or "
                  "excel");
     s_conf_error("city = x\n", "1: 'city' outside the [agent] section");
-    s_conf_error("[agent]\ncity = x\n[collector]\nstore = y\n", "4: unknown section [collector]");
+    s_conf_error("[agent]\ncity = x\n[collector]\nstore = y\n", "3: unknown section [collector]");
     s_conf_error("[agent]\nthis line is not ini\n", "2: not a valid INI line");
 
     char err[512];
@@ -908,6 +937,12 @@ static void test_config_insecure_endpoints(void **state)
             fail_msg("%s: unclear error: %s", no[i], err);
     }
     assert_false(glci_agent_endpoint_is_local(""));
+    /* the refusal quotes the file's bytes as one printable line (found by
+     * fuzz_config) */
+    snprintf(c.collector, sizeof c.collector, "tcp://caf\xe9.example:1\r\n");
+    assert_int_equal(glci_agent_config_check_run(&c, err, sizeof err), GLCI_AGENT_EUSAGE);
+    assert_non_null(strstr(err, "'tcp://caf\\xE9.example:1\\x0D\\x0A'"));
+    assert_null(glci_utf8_problem(err));
 }
 
 /* ---- run ----------------------------------------------------------------- */
@@ -1024,6 +1059,8 @@ int main(void)
         cmocka_unit_test(test_csv_bad_headers),
         cmocka_unit_test(test_csv_lists_every_bad_line),
         cmocka_unit_test(test_csv_errors_escape_control_characters),
+        cmocka_unit_test(test_csv_errors_escape_invalid_utf8),
+        cmocka_unit_test(test_csv_indicator_c1_control),
         cmocka_unit_test(test_csv_malformed_quote_keeps_going),
         cmocka_unit_test(test_csv_bom_before_quoted_header),
         cmocka_unit_test_setup_teardown(test_spool_good_file_to_done, s_setup, s_teardown),

@@ -12,8 +12,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "glci_alloc.h"
+#include "glci_config.h"
 #include "glci_keyfile.h"
 #include "glci_text.h"
+#include "glci_utf8.h"
 
 static char s_dir[256];
 
@@ -133,6 +136,142 @@ static void test_keyfile_malformed(void **state)
     assert_false(glci_key_valid("012345678901234567890123456789012345678~"));
 }
 
+/* Key files read by their lines as written (found by fuzz_keyfile): a
+ * secret file whose halves are of two pairs, a key given twice, text after
+ * a key and a key in the tail of a long comment line are refused or
+ * ignored as they should be; a file that never ends is not read whole. */
+static void test_keyfile_lines(void **state)
+{
+    glci_key_t pub, sec, pub2, sec2, got, gsec;
+    char err[512], text[1200];
+    assert_int_equal(glci_key_generate(&pub, &sec, err, sizeof err), 0);
+    assert_int_equal(glci_key_generate(&pub2, &sec2, err, sizeof err), 0);
+
+    snprintf(text, sizeof text, "curve\r\n\tpublic-key=\"%s\" \r\n  secret-key = \"%s\"",
+             pub.z85, sec.z85);
+    assert_int_equal(glci_keyfile_parse(text, strlen(text), "k", &got, &gsec, err, sizeof err),
+                     0);
+    assert_string_equal(got.z85, pub.z85);
+    assert_string_equal(gsec.z85, sec.z85);
+
+    snprintf(text, sizeof text, "curve\n    public-key = \"%s\"\n    secret-key = \"%s\"\n",
+             pub.z85, sec2.z85);
+    assert_int_equal(glci_keyfile_parse(text, strlen(text), "k", &got, &gsec, err, sizeof err),
+                     -1);
+    assert_string_equal(err, "k: public-key (line 2) is not the public half of secret-key "
+                        "(line 3)");
+    /* read as a public file, the secret half is not looked at */
+    assert_int_equal(glci_keyfile_parse(text, strlen(text), "k", &got, NULL, err, sizeof err), 0);
+
+    snprintf(text, sizeof text, "public-key = \"%s\"\npublic-key = \"%s\"\n", pub.z85,
+             pub2.z85);
+    assert_int_equal(glci_keyfile_parse(text, strlen(text), "k", &got, NULL, err, sizeof err),
+                     -1);
+    assert_string_equal(err, "k:2: a second public-key (the first is on line 1)");
+
+    snprintf(text, sizeof text, "public-key = \"%s\" # mine\n", pub.z85);
+    assert_int_equal(glci_keyfile_parse(text, strlen(text), "k", &got, NULL, err, sizeof err),
+                     -1);
+    assert_string_equal(err, "k:1: malformed key (expected 40 Z85 characters in quotes)");
+
+    /* 512 bytes of comment, then a key: one line, a comment, no key */
+    int n = snprintf(text, sizeof text, "# %0509d", 0);
+    snprintf(text + n, sizeof text - (size_t)n, "public-key = \"%s\"\n", pub.z85);
+    assert_int_equal(glci_keyfile_parse(text, strlen(text), "k", &got, NULL, err, sizeof err),
+                     -1);
+    assert_string_equal(err, "k: no public-key in key file");
+
+    assert_int_equal(glci_keyfile_read("/dev/zero", &got, NULL, err, sizeof err), -1);
+    assert_string_equal(err, "/dev/zero: is a character device, not a regular file");
+    char *big = glci_xmalloc(GLCI_KEYFILE_MAX + 2);
+    memset(big, '#', GLCI_KEYFILE_MAX + 1);
+    big[GLCI_KEYFILE_MAX + 1] = '\0';
+    assert_int_equal(glci_keyfile_parse(big, GLCI_KEYFILE_MAX + 1, "k", &got, NULL, err,
+                                        sizeof err), -1);
+    assert_string_equal(err, "k: larger than 65536 bytes, not a key file");
+    free(big);
+}
+
+/* ---- the config table's file reader (common/glci_config.c) ------------- */
+
+typedef struct {
+    char path[32];
+    char name[16];
+    int n;
+} s_conf_t;
+
+static const glci_conf_key_t s_conf_keys[] = {
+    {"path", GLCI_CONF_TEXT, NULL, NULL, "", offsetof(s_conf_t, path),
+     sizeof(((s_conf_t *)0)->path), 0, 0, 0, NULL},
+    {"name", GLCI_CONF_TEXT, "none", NULL, "", offsetof(s_conf_t, name),
+     sizeof(((s_conf_t *)0)->name), 0, 0, 0, NULL},
+    {"n", GLCI_CONF_INT, "1", NULL, "", offsetof(s_conf_t, n), sizeof(int), 0, 9, 0, NULL},
+};
+static const glci_conf_map_t s_conf_map = {"t", s_conf_keys, 3};
+
+static void s_conf_refused(const char *text, size_t len, const char *want)
+{
+    s_conf_t c;
+    char err[512];
+    glci_conf_defaults(&s_conf_map, &c);
+    assert_int_equal(glci_conf_load_text(&s_conf_map, &c, text, len, "t.conf", err, sizeof err),
+                     -1);
+    if (strcmp(err, want) != 0)
+        fail_msg("error '%s', wanted '%s'", err, want);
+}
+
+/* What inih alone does with a file, each refused or read as written
+ * (found by fuzz_config): a long line was split in two, an indented line
+ * glued to the key before it, a NUL byte cut the value short, an unknown
+ * section without keys passed, an error was named at an earlier syntax
+ * error's line, and messages echoed control characters. */
+static void test_config_file_means_what_it_shows(void **state)
+{
+    s_conf_t c;
+    char err[512], text[400];
+    glci_conf_defaults(&s_conf_map, &c);
+    static const char ok[] = "\xEF\xBB\xBF[t]\r\n  path = /a ; comment\r\n\tname: b\n";
+    assert_int_equal(glci_conf_load_text(&s_conf_map, &c, ok, sizeof ok - 1, "t.conf", err,
+                                         sizeof err), 0);
+    assert_string_equal(c.path, "/a");
+    assert_string_equal(c.name, "b");       /* indented: its own key, not path's tail */
+    assert_int_equal(glci_conf_load_text(&s_conf_map, &c, "", 0, "t.conf", err, sizeof err), 0);
+
+#define S_REFUSED(lit, want) s_conf_refused(lit, sizeof lit - 1, want)
+    int len = snprintf(text, sizeof text, "[t]\nname = %0190d", 0);
+    snprintf(text + len, sizeof text - (size_t)len, "n = 9\n");
+    s_conf_refused(text, strlen(text), "t.conf:2: line too long (202 bytes, at most 197)");
+    S_REFUSED("[t]\nname = ab\0cd\n", "t.conf:2: NUL byte in line");
+    S_REFUSED("[t]\nname = a\n[other]\n", "t.conf:3: unknown section [other]: only [t] is read");
+    S_REFUSED("\r\xEF\xBB\xBF [other]\nname = a\n",
+              "t.conf:1: unknown section [other]: only [t] is read");
+    S_REFUSED("[t]\nnot ini\nbogus = 1\n", "t.conf:2: not a valid INI line");
+    S_REFUSED("[t]\nbogus = 1\nnot ini\n", "t.conf:2: unknown key 'bogus'");
+    S_REFUSED("[t]\nn = \x1b[2J\xff\n",
+              "t.conf:2: n must be an integer in [0, 9], not '\\x1B[2J\\xFF'");
+    S_REFUSED("[t]\nb\x01" "d = 1\n", "t.conf:2: unknown key 'b\\x01d'");
+#undef S_REFUSED
+
+    /* a file: a regular one, read whole, at most GLCI_CONF_FILE_MAX bytes */
+    glci_conf_defaults(&s_conf_map, &c);
+    assert_int_equal(glci_conf_load(&s_conf_map, &c, "/dev/zero", err, sizeof err), -2);
+    assert_string_equal(err, "/dev/zero: cannot read the config: is a character device, "
+                        "not a regular file");
+    char big[300];
+    snprintf(big, sizeof big, "%s/big.conf", s_dir);
+    FILE *f = fopen(big, "w");
+    assert_non_null(f);
+    fputs("[t]\n", f);
+    for (int i = 0; i < GLCI_CONF_FILE_MAX / 8; i++)
+        fputs("; ......\n", f);
+    fclose(f);
+    assert_int_equal(glci_conf_load(&s_conf_map, &c, big, err, sizeof err), -1);
+    assert_non_null(strstr(err, "big.conf: larger than 1048576 bytes, not a config file"));
+    unlink(big);
+    assert_int_equal(glci_conf_load(&s_conf_map, &c, s_dir, err, sizeof err), -2);
+    assert_non_null(strstr(err, "cannot read the config"));
+}
+
 static void test_parse_numbers(void **state)
 {
     double d;
@@ -161,6 +300,30 @@ static void test_parse_numbers(void **state)
     assert_int_equal(glci_parse_int64("99999999999999999999", INT64_MIN, INT64_MAX, &i), -1);
 }
 
+/* A message cut to fit its buffer ends on a character boundary, so quoted
+ * text stays valid UTF-8 (found by the config fuzz target: the collector's
+ * insecure-endpoint refusal quoting a long endpoint). */
+static void test_errf_cuts_whole_characters(void **state)
+{
+    (void)state;
+    char err[8];
+    assert_int_equal(glci_errf(err, sizeof err, "ab%s", "cd\xc3\xa9" "f"), -1);
+    assert_string_equal(err, "abcd\xc3\xa9" "f");            /* fits: 7 bytes */
+    glci_errf(err, sizeof err, "abcdef%s", "\xc3\xa9");
+    assert_string_equal(err, "abcdef");                      /* 1 of 2 bytes fits */
+    glci_errf(err, sizeof err, "abcde%s", "\xe2\x82\xac");
+    assert_string_equal(err, "abcde");                       /* 3-byte euro, 2 fit */
+    glci_errf(err, sizeof err, "abc%s", "\xf0\x9f\x98\x80");
+    assert_string_equal(err, "abc\xf0\x9f\x98\x80");       /* 4 of 4 fit exactly */
+    glci_errf(err, sizeof err, "abcd%s", "\xf0\x9f\x98\x80");
+    assert_string_equal(err, "abcd");
+    glci_errf(err, sizeof err, "abcdefghij");
+    assert_string_equal(err, "abcdefg");                     /* ASCII: a plain cut */
+    glci_errf(err, 1, "x");
+    assert_string_equal(err, "");
+    assert_null(glci_utf8_problem(err));
+}
+
 static void test_iso_time(void **state)
 {
     int64_t t;
@@ -178,6 +341,18 @@ static void test_iso_time(void **state)
     assert_int_equal(glci_parse_iso_time("2025-6-30", &t), -1);
     assert_int_equal(glci_parse_iso_time("1969-12-31", &t), 0);
     assert_int_equal(t, -86400);
+    /* every date the parser takes prints back in its form (found by
+     * fuzz_csv: the year 225 printed as "225") */
+    static const char *const early[] = {"0225-06-30T00:00:00Z", "0000-01-01T00:00:00Z",
+                                        "9999-12-31T23:59:59Z"};
+    for (size_t i = 0; i < 3; i++) {
+        int64_t back;
+        assert_int_equal(glci_parse_iso_time(early[i], &t), 0);
+        glci_format_iso_time(t, buf, sizeof buf);
+        assert_string_equal(buf, early[i]);
+        assert_int_equal(glci_parse_iso_time(buf, &back), 0);
+        assert_true(back == t);
+    }
 }
 
 static void test_format_double_roundtrip(void **state)
@@ -241,7 +416,10 @@ int main(void)
         cmocka_unit_test(test_keyfile_malformed),
         cmocka_unit_test(test_key_fingerprint),
         cmocka_unit_test(test_key_path_that_looks_like_z85),
+        cmocka_unit_test(test_keyfile_lines),
+        cmocka_unit_test(test_config_file_means_what_it_shows),
         cmocka_unit_test(test_parse_numbers),
+        cmocka_unit_test(test_errf_cuts_whole_characters),
         cmocka_unit_test(test_iso_time),
         cmocka_unit_test(test_format_double_roundtrip),
     };

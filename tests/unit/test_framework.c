@@ -445,6 +445,25 @@ static void test_refuse_bad_names(void **state)
              "direction must be higher or lower, not 'up'");
 }
 
+/* Names, units, ids and versions reach tables, JSON and HTML: a control
+ * character or invalid UTF-8 in one is refused at its line; and a message
+ * that quotes the file's bytes stays one printable line (found by
+ * fuzz_framework). */
+static void test_refuse_text_that_is_not_text(void **state)
+{
+    s_refuse(s_subst("name = A", "name = A\x1b[31m"), 5,
+             "'name' in [area:a] contains a control character");
+    s_refuse(s_subst("unit = %", "unit = \xb5g"), 12,
+             "'unit' in [indicator:i] is not valid UTF-8");
+    s_refuse(s_subst("version = 1", "version = 1\r2"), 3,
+             "'version' in [framework] contains a control character");
+    s_refuse(s_subst("max = 100", "max = 1\x01"), 17, "'max' is not a finite number: '1\\x01'");
+    s_refuse(s_subst("max = 100", "m\xffx = 1"), 17, "unknown key 'm\\xFFx' in [indicator:i]");
+    glci_framework_t *fw = s_load(s_subst("name = A", "name = \xC3\x89tape \xE2\x82\xAC"));
+    assert_string_equal(fw->areas[0].name, "\xC3\x89tape \xE2\x82\xAC");
+    glci_framework_free(&fw);
+}
+
 static void test_refuse_framework_settings(void **state)
 {
     s_refuse(s_subst("version = 1", "version = 1\nmin_coverage = 1.5"), 4,
@@ -616,6 +635,16 @@ static void test_refuse_syntax(void **state)
     assert_int_equal(glci_framework_load_text(t, sizeof s_base - 1, "t.ini", &fw, err,
                                               sizeof err), GLCI_INDEX_EPARSE);
     assert_non_null(strstr(err, "NUL byte"));
+    /* the first problem wins, whoever finds it: inih's syntax error on
+     * line 8 comes before the reader's long line 11 */
+    char longer[260];
+    memset(longer, 'z', sizeof longer - 1);
+    longer[sizeof longer - 1] = '\0';
+    snprintf(t, sizeof t, "%s", s_subst("name = F", "name F"));
+    char *at = strstr(t, "name = I");
+    assert_non_null(at);
+    snprintf(at, sizeof t - (size_t)(at - t), "name = %s\n", longer);
+    s_refuse(t, 8, "syntax error");
 }
 
 /* ---- Observation checks ------------------------------------------------ */
@@ -742,6 +771,7 @@ int main(void)
         cmocka_unit_test(test_refuse_too_many_indicators),
         cmocka_unit_test(test_refuse_empty_area_or_focus),
         cmocka_unit_test(test_refuse_bad_names),
+        cmocka_unit_test(test_refuse_text_that_is_not_text),
         cmocka_unit_test(test_refuse_framework_settings),
         cmocka_unit_test(test_cycle_keys),
         cmocka_unit_test(test_cycle_rules),

@@ -475,6 +475,20 @@ static void test_file_bad_paths(void **state)
     free(dir);
 }
 
+/* A path is a config value and may hold any byte: the check's message
+ * stays one printable line (found by the config fuzz target). */
+static void test_file_check_message_printable(void **state)
+{
+    (void)state;
+    char err[512];
+    assert_int_equal(glci_metrics_file_check("/tmp/\xff\x01x.prom.txt", err, sizeof err), -1);
+    assert_string_equal(err, "metrics file /tmp/\\xFF\\x01x.prom.txt: the name must end in "
+                        ".prom (node_exporter's textfile collector reads only those)");
+    assert_int_equal(glci_metrics_file_check("/no\nsuch/glci.prom", err, sizeof err), -1);
+    assert_non_null(strstr(err, "/no\\x0Asuch/glci.prom: folder /no\\x0Asuch: "));
+    assert_null(strchr(err, '\n'));
+}
+
 /* 0 when both the check and a write refuse a file in folder with the
  * folder named and why; prints what they said otherwise. */
 static int s_refuses_folder(const char *folder, const char *why)
@@ -665,6 +679,7 @@ int main(void)
         cmocka_unit_test(test_gauge_select),
         cmocka_unit_test(test_file_write_atomic),
         cmocka_unit_test(test_file_bad_paths),
+        cmocka_unit_test(test_file_check_message_printable),
         cmocka_unit_test(test_file_unwritable_folder),
         cmocka_unit_test(test_file_failed_write_keeps_old),
         cmocka_unit_test(test_listen_parse_good),

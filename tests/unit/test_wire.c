@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "glci_utf8.h"
 #include "glci_wire.h"
 
 static glci_obs_t s_obs(const char *ind, int64_t period, double value)
@@ -234,6 +235,17 @@ static void test_shape_check_and_tables(void **state)
     assert_false(glci_batch_status_valid(7));
 }
 
+/* Packs a and unpacks it into *b (the caller releases b). */
+static void s_ack_through(const glci_wire_ack_t *a, glci_wire_ack_t *b)
+{
+    uint8_t *buf;
+    size_t len;
+    char err[200];
+    assert_int_equal(glci_wire_ack_pack(a, &buf, &len), 0);
+    assert_int_equal(glci_wire_ack_unpack(buf, len, b, err, sizeof err), 0);
+    free(buf);
+}
+
 static void test_ack_roundtrip(void **state)
 {
     glci_rejection_t r[2] = {{3, 2, "value is not finite"}, {9, 1, "unknown x"}};
@@ -245,13 +257,8 @@ static void test_ack_roundtrip(void **state)
     a.acked = 17;
     a.n_rejections = 2;
     a.rejections = r;
-    uint8_t *buf;
-    size_t len;
-    assert_int_equal(glci_wire_ack_pack(&a, &buf, &len), 0);
     glci_wire_ack_t b;
-    char err[200];
-    assert_int_equal(glci_wire_ack_unpack(buf, len, &b, err, sizeof err), 0);
-    free(buf);
+    s_ack_through(&a, &b);
     assert_int_equal(b.stream, 42);
     assert_int_equal(b.seq, 17);
     assert_int_equal(b.status, GLCI_BATCH_APPLIED);
@@ -269,16 +276,56 @@ static void test_ack_roundtrip(void **state)
     a.acked = 3;
     a.expected = 4;
     snprintf(a.error, sizeof a.error, "gap");
-    assert_int_equal(glci_wire_ack_pack(&a, &buf, &len), 0);
-    assert_int_equal(glci_wire_ack_unpack(buf, len, &b, err, sizeof err), 0);
-    free(buf);
+    s_ack_through(&a, &b);
     assert_int_equal(b.status, GLCI_BATCH_GAP);
     assert_int_equal(b.expected, 4);
     assert_string_equal(b.error, "gap");
     glci_wire_ack_release(&b);
 
     a.status = (glci_batch_status_t)9;
+    uint8_t *buf;
+    size_t len;
     assert_int_equal(glci_wire_ack_pack(&a, &buf, &len), GLCI_WIRE_EINVAL);
+}
+
+/* The collector's texts reach the agent's log and rejected.csv: whatever
+ * bytes they hold, they arrive as one printable line of valid UTF-8, cut
+ * on a character boundary (found by fuzz_ack). */
+static void test_ack_texts_arrive_printable(void **state)
+{
+    glci_rejection_t r[1] = {{1, 2, ""}};
+    snprintf(r[0].message, sizeof r[0].message, "caf\xc3 \xff");
+    glci_wire_ack_t a;
+    memset(&a, 0, sizeof a);
+    a.status = GLCI_BATCH_MALFORMED;
+    a.n_rejections = 1;
+    a.rejections = r;
+    snprintf(a.error, sizeof a.error, "line one\nFAKE log line\x1b[31m");
+    glci_wire_ack_t b;
+    char err[200];
+    s_ack_through(&a, &b);
+    assert_string_equal(b.error, "line one\\x0AFAKE log line\\x1B[31m");
+    assert_string_equal(b.rejections[0].message, "caf\\xC3 \\xFF");
+    glci_wire_ack_release(&b);
+
+    /* Ack{status APPLIED, rejections [{message: 118 x and a euro sign}]}:
+     * 121 bytes for a 119-byte buffer, cut before the euro sign */
+    unsigned char raw[4 + 2 + 2 + 121];
+    size_t n = 0;
+    raw[n++] = 0x20;
+    raw[n++] = 0x01;
+    raw[n++] = 0x3a;
+    raw[n++] = 2 + 121;
+    raw[n++] = 0x1a;
+    raw[n++] = 121;
+    memset(raw + n, 'x', 118);
+    memcpy(raw + n + 118, "\xe2\x82\xac", 3);
+    n += 121;
+    assert_int_equal(glci_wire_ack_unpack(raw, n, &b, err, sizeof err), 0);
+    assert_int_equal(b.n_rejections, 1);
+    assert_int_equal(strlen(b.rejections[0].message), 118);
+    assert_null(glci_utf8_problem(b.rejections[0].message));
+    glci_wire_ack_release(&b);
 }
 
 static void test_ack_refusals(void **state)
@@ -319,6 +366,7 @@ int main(void)
         cmocka_unit_test(test_too_long_strings_pass_to_the_shape_check),
         cmocka_unit_test(test_shape_check_and_tables),
         cmocka_unit_test(test_ack_roundtrip),
+        cmocka_unit_test(test_ack_texts_arrive_printable),
         cmocka_unit_test(test_ack_refusals),
         cmocka_unit_test(test_names),
     };

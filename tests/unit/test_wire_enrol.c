@@ -86,6 +86,16 @@ static void test_token_lenient_reading(void **state)
     messy[m] = '\0';
     assert_int_equal(glci_enrol_token_decode(messy, &back, err, sizeof err), GLCI_WIRE_OK);
     assert_memory_equal(&back, &t, sizeof t);
+
+    /* all upper case, the prefix included, as typed from a printed letter
+     * (found by the enrolment fuzz target) */
+    for (size_t i = 0; text[i]; i++)
+        if (text[i] >= 'a' && text[i] <= 'z')
+            text[i] = (char)(text[i] - 'a' + 'A');
+    assert_int_equal(glci_enrol_token_decode(text, &back, err, sizeof err), GLCI_WIRE_OK);
+    assert_memory_equal(&back, &t, sizeof t);
+    text[4] = '2';
+    assert_int_equal(glci_enrol_token_decode(text, &back, err, sizeof err), GLCI_WIRE_EVERSION);
 }
 
 /* Every single-character change, and every cut, is refused before any
@@ -235,6 +245,18 @@ static void test_reply_roundtrip_and_refusals(void **state)
                      GLCI_WIRE_EFIELD);
     assert_string_equal(glci_enrol_status_str(GLCI_ENROL_ENROLLED), "enrolled");
     assert_string_equal(glci_enrol_status_str(0), "unknown");
+
+    /* a wait comes only with LIMITED: another status's retry_after is not
+     * taken, so the reply packs back to what was read (found by the
+     * enrolment fuzz target) */
+    m.has_status = 1;
+    m.status = GLCI__ENROL_STATUS__ENROL_MALFORMED;
+    m.has_retry_after = 1;
+    m.retry_after = 36;
+    len = glci__enrol_reply__pack(&m, out);
+    assert_int_equal(glci_enrol_reply_unpack(out, len, &back, err, sizeof err), GLCI_WIRE_OK);
+    assert_int_equal(back.status, GLCI_ENROL_MALFORMED);
+    assert_int_equal(back.retry_after, 0);
 }
 
 int main(void)
