@@ -153,8 +153,9 @@ static int s_setopt_int(void *sock, int opt, int v, const char *name)
     return 0;
 }
 
-/* Limits that may change on SIGHUP; libzmq applies them to connections
- * made after the call. */
+/* The limits, set before a bind: libzmq copies them into the listener at
+ * bind, and its connections get them from there (a SIGHUP does not set
+ * them again: s_reload). */
 static int s_apply_limits(void *router, const glci_collector_config_t *cfg)
 {
     int64_t maxmsg = cfg->max_message;
@@ -625,6 +626,19 @@ static void s_reload(s_daemon_t *d)
         glci_error("SIGHUP: %s; keeping the running configuration", err);
         return;
     }
+    /* The socket options are not set again on the live sockets: libzmq
+     * gives each listener a copy of them at bind, so new values would not
+     * reach new connections anyway, and setting them while the I/O thread
+     * accepts a connection crashed that thread (libzmq 4.3.4, about one
+     * reload in six under load). max_message is also checked by the
+     * collector on every message, so a lower one holds at once. */
+    if (n.max_message > d->cfg.max_message || n.sndhwm != d->cfg.sndhwm ||
+        n.rcvhwm != d->cfg.rcvhwm || n.heartbeat_ivl != d->cfg.heartbeat_ivl ||
+        n.heartbeat_timeout != d->cfg.heartbeat_timeout ||
+        n.handshake_ivl != d->cfg.handshake_ivl)
+        glci_warn("SIGHUP: a larger max_message, and sndhwm, rcvhwm, heartbeat_ivl, "
+                  "heartbeat_timeout and handshake_ivl, reach the connections only after a "
+                  "restart (a lower max_message holds at once)");
     if (strcmp(n.store, d->cfg.store) || strcmp(n.listen, d->cfg.listen) ||
         strcmp(n.key_file, d->cfg.key_file) || n.insecure != d->cfg.insecure ||
         n.map_max != d->cfg.map_max || !s_same_text(n.enrol_listen, d->cfg.enrol_listen) ||
@@ -657,9 +671,6 @@ static void s_reload(s_daemon_t *d)
         glci_collector_enrol_set_limits(d->enrol, &lim);
     }
     s_grow(d, d->cfg.group_max);
-    s_apply_limits(d->router, &d->cfg);
-    if (d->previous.sock)
-        s_apply_limits(d->previous.sock, &d->cfg);
     s_reload_metrics(d, n.metrics_listen);
     glci_collector_config_release(&n);
     glci_info("configuration reloaded (batch_max %zu, group_max %zu, max_message %lld)",

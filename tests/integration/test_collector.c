@@ -832,6 +832,13 @@ static void test_sighup_keeps_running(void **state)
                                            T_ACK_MS), 0);
     assert_true(glci_ts_proc_alive(s.proc));
     s_legit_served();
+
+    /* socket limits reach connections at the next start, and it says so */
+    assert_int_equal(glci_ts_write_file(s.conf, "[collector]\nmax_message = 4194304\n"), 0);
+    assert_int_equal(glci_ts_proc_signal(s.proc, SIGHUP), 0);
+    assert_int_equal(glci_ts_proc_wait_log(s.proc, "reach the connections only after a restart",
+                                           T_ACK_MS), 0);
+    s_legit_served();
     assert_int_equal(glci_ts_write_file(s.conf, "[collector]\nmax_message = 2097152\n"), 0);
 }
 
