@@ -25,6 +25,7 @@
 #include "glci_keyfile.h"
 #include "glci_store.h"
 #include "glci_testsupport.h"
+#include "glci_text.h"
 
 /* A system with one harness agent slot (its files replaced by the
  * enrolment) and a collector enrolling on a port of its own. */
@@ -193,6 +194,17 @@ static void test_enrol_end_to_end_to_rank(void **state)
 /* An enrolment string made through the store for an invitation expiring at
  * expires, with the collector's endpoints and key: what `glci city invite`
  * prints, with an expiry the command would not accept. */
+
+/* The port of a tcp://HOST:PORT endpoint (the test fails on another). */
+static uint16_t s_port_of(const char *endpoint)
+{
+    const char *colon = strrchr(endpoint, ':');
+    int64_t port = 0;
+    assert_non_null(colon);
+    assert_int_equal(glci_parse_int64(colon + 1, 1, 65535, &port), 0);
+    return (uint16_t)port;
+}
+
 static char *s_token_expiring(glci_sys_t *s, const char *city, int64_t expires)
 {
     glci_store_t *st = NULL;
@@ -207,8 +219,8 @@ static char *s_token_expiring(glci_sys_t *s, const char *city, int64_t expires)
     glci_enrol_token_t t;
     memset(&t, 0, sizeof t);
     snprintf(t.host, sizeof t.host, "127.0.0.1");
-    t.port = (uint16_t)atoi(strrchr(info.listen, ':') + 1);
-    t.enrol_port = (uint16_t)atoi(strrchr(info.enrol_listen, ':') + 1);
+    t.port = s_port_of(info.listen);
+    t.enrol_port = s_port_of(info.enrol_listen);
     snprintf(t.city, sizeof t.city, "%s", city);
     glci_key_t pub;
     assert_int_equal(glci_keyfile_read(s->coll_pub, &pub, NULL, err, sizeof err), 0);
