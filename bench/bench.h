@@ -21,6 +21,8 @@ int glci_bench_report(int argc, char **argv);
  * framework, `cities` cities city00000.., the first `inds` indicators in
  * each of `periods` periods ending 2025), 0 or -1. */
 double glci_bench_now_ms(void);
+/* A TCP port on 127.0.0.1 that was free a moment ago, or -1. */
+int glci_bench_free_port(void);
 double glci_bench_median(double *v, size_t n);
 double glci_bench_run(const char *bin, char *const *argv);
 int glci_bench_build_store(const char *dir, int64_t cities, int64_t inds, int64_t periods);

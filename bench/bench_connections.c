@@ -101,24 +101,6 @@ static void s_sleep(double s)
         ;
 }
 
-static int s_free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        return -1;
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    int port = -1;
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    close(fd);
-    return port;
-}
-
 /* One line of the collector's log. */
 static void s_log_line(const char *line)
 {
@@ -579,7 +561,7 @@ int glci_bench_connections(int argc, char **argv)
         fprintf(stderr, S_NAME ": %s\n", err);
         goto cleanup;
     }
-    snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", s_free_port());
+    snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", glci_bench_free_port());
 
     /* the agent processes first: forked before any thread or context */
     glci_bc_agents_t a = {endpoint, &server_pub, pub, sec, fw, 0, 0, -1, -1};

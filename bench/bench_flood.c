@@ -30,21 +30,6 @@
 #include "glci_store.h"
 #include "glci_text.h"
 
-static int s_free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 static int s_opt(const char *name, const char *v, int64_t min, int64_t max, int64_t *out)
 {
     if (!v || glci_parse_int64(v, min, max, out) != 0) {
@@ -108,7 +93,7 @@ int glci_bench_flood(int argc, char **argv)
         fprintf(stderr, "glci-bench flood: %s\n", err);
         goto cleanup;
     }
-    snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", s_free_port());
+    snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", glci_bench_free_port());
     char bin[1024];
     snprintf(bin, sizeof bin, "%s/collector/glci-collector", GLCI_BIN_DIR);
     if (getenv("GLCI_COLLECTOR"))       /* another build's, to compare */

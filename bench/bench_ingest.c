@@ -92,24 +92,6 @@ static double s_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int s_free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        return -1;
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    int port = -1;
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    close(fd);
-    return port;
-}
-
 /* User + system CPU seconds of the children reaped so far. */
 static double s_children_cpu(void)
 {
@@ -547,11 +529,11 @@ static int s_run(const s_opts_t *o, s_result_t *res)
         fprintf(stderr, "glci-bench ingest: %s\n", err);
         goto cleanup;
     }
-    int port = s_free_port();
+    int port = glci_bench_free_port();
     snprintf(s.endpoint, sizeof s.endpoint, "tcp://127.0.0.1:%d", port);
     char metrics[16] = "";
     if (o->metrics) {
-        scraper.port = s_free_port();
+        scraper.port = glci_bench_free_port();
         snprintf(metrics, sizeof metrics, "%d", scraper.port);
     }
 
