@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,18 +11,24 @@
 #include <time.h>
 #include <sodium.h>
 #include <unistd.h>
-#include <zmq.h>
 
 #include "glci_alloc.h"
 #include "glci_file.h"
 
 int glci_key_generate(glci_key_t *pub, glci_key_t *sec, char *err, size_t errlen)
 {
-    if (zmq_curve_keypair(pub->z85, sec->z85) != 0) {
-        snprintf(err, errlen, "cannot generate a CURVE key pair: %s",
-                 zmq_strerror(zmq_errno()));
+    /* What zmq_curve_keypair does with libzmq's libsodium back end: a
+     * Curve25519 pair from crypto_box_keypair, as Z85 text. Done here so
+     * that glci, which only writes and reads keys, need not load libzmq
+     * and its dependencies (about 3 ms of every command's start). */
+    unsigned char p[crypto_box_PUBLICKEYBYTES], s[crypto_box_SECRETKEYBYTES];
+    if (sodium_init() < 0 || crypto_box_keypair(p, s) != 0) {
+        snprintf(err, errlen, "cannot generate a CURVE key pair: libsodium failed to start");
         return -1;
     }
+    glci_key_encode(p, pub);
+    glci_key_encode(s, sec);
+    sodium_memzero(s, sizeof s);
     return 0;
 }
 
@@ -31,23 +38,51 @@ int glci_key_valid(const char *text)
     return glci_key_decode(text, raw) == 0;
 }
 
+/* Z85 (ZeroMQ RFC 32): every 4 bytes, big-endian, are 5 digits in base 85
+ * of this alphabet, the most significant first. */
+static const char s_z85[] =
+    "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+
+/* The digit of c, or -1 if c is not in the alphabet. */
+static int s_z85_digit(unsigned char c)
+{
+    const char *p = c ? strchr(s_z85, c) : NULL;
+    return p ? (int)(p - s_z85) : -1;
+}
+
 int glci_key_decode(const char *z85, unsigned char out[32])
 {
     if (!z85 || strlen(z85) != GLCI_Z85_KEY_LEN)
         return -1;
-    /* zmq_z85_decode accepts only its alphabet; it returns NULL otherwise. */
-    for (size_t i = 0; i < GLCI_Z85_KEY_LEN; i++) {
-        unsigned char c = (unsigned char)z85[i];
-        if (c < 0x21 || c > 0x7d || c == '"' || c == '\'' || c == ',' ||
-            c == ';' || c == '\\' || c == '_' || c == '`' || c == '|' || c == '~')
+    unsigned char raw[32];
+    for (size_t g = 0; g < GLCI_Z85_KEY_LEN / 5; g++) {
+        uint64_t v = 0;
+        for (size_t i = 0; i < 5; i++) {
+            int d = s_z85_digit((unsigned char)z85[g * 5 + i]);
+            if (d < 0)
+                return -1;
+            v = v * 85 + (uint64_t)d;
+        }
+        if (v > UINT32_MAX)        /* "#####" and the like: no 4 bytes */
             return -1;
+        for (size_t i = 0; i < 4; i++)
+            raw[g * 4 + i] = (unsigned char)(v >> (24 - 8 * i));
     }
-    return zmq_z85_decode(out, z85) ? 0 : -1;
+    memcpy(out, raw, sizeof raw);
+    return 0;
 }
 
 void glci_key_encode(const unsigned char key[32], glci_key_t *out)
 {
-    zmq_z85_encode(out->z85, key, 32);
+    for (size_t g = 0; g < 32 / 4; g++) {
+        uint32_t v = (uint32_t)key[g * 4] << 24 | (uint32_t)key[g * 4 + 1] << 16 |
+                     (uint32_t)key[g * 4 + 2] << 8 | key[g * 4 + 3];
+        for (size_t i = 5; i-- > 0;) {
+            out->z85[g * 5 + i] = s_z85[v % 85];
+            v /= 85;
+        }
+    }
+    out->z85[GLCI_Z85_KEY_LEN] = '\0';
 }
 
 void glci_key_fingerprint(const glci_key_t *pub, char out[GLCI_KEY_FP_LEN + 1])
@@ -212,8 +247,18 @@ int glci_keyfile_parse(const char *text, size_t len, const char *name, glci_key_
     }
     /* halves of two pairs could never finish a CURVE handshake: say so now */
     glci_key_t derived;
-    if (sec && (zmq_curve_public(derived.z85, sec->z85) != 0 ||
-                strcmp(derived.z85, pub->z85) != 0)) {
+    unsigned char sraw[32], praw[32];
+    int mismatch = 0;
+    if (sec) {
+        mismatch = glci_key_decode(sec->z85, sraw) != 0 || sodium_init() < 0 ||
+                   crypto_scalarmult_base(praw, sraw) != 0;
+        if (!mismatch) {
+            glci_key_encode(praw, &derived);
+            mismatch = strcmp(derived.z85, pub->z85) != 0;
+        }
+        sodium_memzero(sraw, sizeof sraw);
+    }
+    if (mismatch) {
         snprintf(err, errlen, "%s: public-key (line %d) is not the public half of secret-key "
                  "(line %d)", name, pub_line, sec_line);
         return -1;

@@ -21,7 +21,8 @@ typedef struct {
     char z85[GLCI_Z85_KEY_LEN + 1];
 } glci_key_t;
 
-/* Makes a new CURVE key pair. Returns 0, or -1 if libzmq has no CURVE. */
+/* Makes a new CURVE key pair (libsodium, as libzmq makes them). Returns 0,
+ * or -1 if libsodium cannot start. */
 int glci_key_generate(glci_key_t *pub, glci_key_t *sec, char *err, size_t errlen);
 
 /* 1 if text is exactly 40 valid Z85 characters, else 0. */

@@ -1,1 +1,1 @@
-glci_add_test(test_common unit SOURCES unit/test_common.c LIBS glci_common m)
+glci_add_test(test_common unit SOURCES unit/test_common.c LIBS glci_common PkgConfig::SODIUM PkgConfig::ZMQ m)

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <sodium.h>
+#include <zmq.h>
 
 #include "glci_alloc.h"
 #include "glci_config.h"
@@ -51,6 +53,53 @@ static void test_keyfile_roundtrip(void **state)
     /* never overwrites */
     assert_int_equal(glci_keyfile_write_secret(path, &pub, &sec, err, sizeof err), -1);
     assert_non_null(strstr(err, "already exists"));
+}
+
+/* The key codec and key pairs are the project's own (glci does not load
+ * libzmq); they must agree with libzmq's, which the daemons' CURVE uses,
+ * on every key and refuse exactly what libzmq refuses. */
+static void test_key_codec_matches_libzmq(void **state)
+{
+    (void)state;
+    assert_true(sodium_init() >= 0);
+    for (int i = 0; i < 2000; i++) {
+        unsigned char raw[32], back[32], zback[32];
+        randombytes_buf(raw, sizeof raw);
+        if (i == 0)
+            memset(raw, 0, sizeof raw);
+        if (i == 1)
+            memset(raw, 0xff, sizeof raw);
+        glci_key_t ours;
+        char theirs[41];
+        glci_key_encode(raw, &ours);
+        assert_non_null(zmq_z85_encode(theirs, raw, 32));
+        assert_string_equal(ours.z85, theirs);
+        assert_int_equal(glci_key_decode(ours.z85, back), 0);
+        assert_memory_equal(back, raw, 32);
+        /* one character changed to anything: valid for both or for neither */
+        char text[41];
+        memcpy(text, theirs, sizeof text);
+        text[i % 40] = (char)(1 + randombytes_uniform(255));
+        int zok = zmq_z85_decode(zback, text) != NULL;
+        assert_int_equal(glci_key_decode(text, back) == 0, zok);
+        if (zok)
+            assert_memory_equal(back, zback, 32);
+    }
+    unsigned char raw[32];
+    /* 85^5 - 1 does not fit 32 bits: refused, as libzmq refuses it */
+    assert_int_equal(glci_key_decode("########################################", raw), -1);
+    assert_null(zmq_z85_decode(raw, "########################################"));
+    assert_int_equal(glci_key_decode("%nSc0@########################################", raw), -1);
+    assert_int_equal(glci_key_decode("%nSc0", raw), -1);
+    assert_int_equal(glci_key_decode(NULL, raw), -1);
+
+    /* a generated pair is one libzmq derives the same public key from */
+    glci_key_t pub, sec;
+    char err[256], derived[41];
+    assert_int_equal(glci_key_generate(&pub, &sec, err, sizeof err), 0);
+    assert_int_equal(zmq_curve_public(derived, sec.z85), 0);
+    assert_string_equal(derived, pub.z85);
+    assert_string_not_equal(pub.z85, sec.z85);
 }
 
 static void test_keyfile_refuses_open_secret(void **state)
@@ -411,6 +460,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_keyfile_roundtrip),
+        cmocka_unit_test(test_key_codec_matches_libzmq),
         cmocka_unit_test(test_keyfile_refuses_open_secret),
         cmocka_unit_test(test_keyfile_public_has_no_secret),
         cmocka_unit_test(test_keyfile_malformed),
