@@ -3,6 +3,7 @@
  * store access every command shares (opening, error lines, the ranked
  * results of a period). */
 #include "cli.h"
+#include "cli_documents.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -178,7 +179,9 @@ int glci_cli_main(int argc, char **argv)
             snprintf(name, sizeof name, "%s %s", rest[1], rest[2]);
             c = s_lookup(name);
         }
-        if (c) {
+        if (c && !c->run) {
+            rc = glci_cli_documents_exec(c, argv);
+        } else if (c) {
             char *help_argv[] = {(char *)"--help", NULL};
             rc = c->run(c, &cli, 1, help_argv);
         } else if (n > 1 && s_is_group(rest[1])) {
@@ -228,6 +231,10 @@ int glci_cli_main(int argc, char **argv)
     }
     if (cli.format == GLCI_FMT_XLSX && !cmd->xlsx) {
         rc = glci_usage_error(cmd, "%s", "--format xlsx is only for export and template");
+        goto done;
+    }
+    if (glci_cli_documents_elsewhere(cmd, &cli)) {
+        rc = glci_cli_documents_exec(cmd, argv);
         goto done;
     }
     rc = cmd->run(cmd, &cli, n - skip, rest + skip);

@@ -243,6 +243,12 @@ extern const glci_cmd_t glci_cmd_init, glci_cmd_collector_key,
     glci_cmd_correct, glci_cmd_edition_publish, glci_cmd_edition_list,
     glci_cmd_edition_diff;
 
+/* report and template (cmd_report.c, cmd_template.c; their descriptors in
+ * cmd_documents.c; see cli_documents.h). */
+int glci_cmd_report_run(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char **argv);
+int glci_cmd_template_run(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc,
+                          char **argv);
+
 /* export --format xlsx --out FILE (cmd_export_xlsx.c): the results of
  * periods first..last (with_period: one period was asked for, so a period
  * without data fails and the values sheet holds the values that can count

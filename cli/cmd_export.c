@@ -3,6 +3,7 @@
  * scores, and each indicator's value and score -- for analysts (CSV with
  * one row per city and period, or JSON). */
 #include "cli.h"
+#include "cli_documents.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -212,7 +213,10 @@ static int s_export(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char
         }
     }
     if (cli->format == GLCI_FMT_XLSX) {
-        status = glci_export_xlsx(cmd, cli, v, fw, first, last, !every, opts[1].value);
+        /* glci has run glci-report before this point (cli_documents.h) */
+        status = glci_export_xlsx
+                     ? glci_export_xlsx(cmd, cli, v, fw, first, last, !every, opts[1].value)
+                     : glci_fail(cmd, "%s", "internal: the workbook code is not in this program");
         goto cleanup;
     }
     if (cli->format == GLCI_FMT_JSON)

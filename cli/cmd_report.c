@@ -314,7 +314,7 @@ static void s_table_note(const glci_source_t *src, glci_report_t *r)
                  "by then)", when);
 }
 
-static int s_report(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char **argv)
+int glci_cmd_report_run(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char **argv)
 {
     glci_opt_t opts[] = {
         {.name = "out", .has_arg = 1},
@@ -409,35 +409,3 @@ cleanup:
     glci_report_shutdown();     /* the process ends after the command */
     return status;
 }
-
-const glci_cmd_t glci_cmd_report = {
-    .name = "report",
-    .usage = "report --out DIR [--period P] [--as-of TIME | --edition NAME] | "
-             "report --city ID --pdf FILE [--period P] [--as-of TIME | --edition NAME]",
-    .summary = "HTML report site, or a city's printable PDF profile",
-    .help =
-        "Writes the report of period P (default: the period rank chooses).\n"
-        "With --edition NAME, the published edition's table (its period), and\n"
-        "the trend and values as the store held them when the edition froze;\n"
-        "with --as-of TIME, the store as of that time (as rank --as-of). Every\n"
-        "page names the table it shows.\n\n"
-        "With --out DIR: a static site that opens from the folder with no\n"
-        "network: index.html, the league table (sortable, filtered by country),\n"
-        "and city-ID.html per city with a radar chart of its focus areas against\n"
-        "the network median, its index over time, area bars, the trend of each\n"
-        "score (as `glci trend`), whom to learn from (as `glci peers`), its\n"
-        "indicators (value, period, carried mark, score, light as `glci show`)\n"
-        "and what is missing for the round. DIR is made if missing; it must be\n"
-        "empty or hold an earlier report.\n\n"
-        "With --city ID --pdf FILE: the city's printable profile, two A4 pages.\n\n"
-        "Pages are labelled synthetic when any value comes from a source whose\n"
-        "text starts with \"synthetic\" (as the demo's data does).\n\n"
-        "Options:\n"
-        "  --out DIR     the folder of the site\n"
-        "  --city ID     the city of the profile\n"
-        "  --pdf FILE    the profile to write\n"
-        "  --period P    the period (year)\n"
-        "  --as-of TIME  now, YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or @SECONDS (UTC)\n"
-        "  --edition NAME  a published edition (glci edition list)",
-    .run = s_report,
-};

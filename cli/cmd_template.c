@@ -45,7 +45,7 @@ static int32_t s_default_period(const glci_framework_t *fw)
     return p;
 }
 
-static int s_template(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char **argv)
+int glci_cmd_template_run(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char **argv)
 {
     glci_opt_t opts[] = {
         {.name = "out", .has_arg = 1},
@@ -131,29 +131,3 @@ cleanup:
     glci_store_close(&st);
     return status;
 }
-
-const glci_cmd_t glci_cmd_template = {
-    .name = "template",
-    .usage = "template --format xlsx|csv --out FILE [--city ID] [--period P]",
-    .summary = "data-entry sheet for city staff (xlsx or agent-ready CSV)",
-    .help =
-        "Writes a data-entry sheet for round P (default: the current round, the\n"
-        "latest whose year has ended; see glci missing): one row per indicator\n"
-        "with the columns of the agent's\n"
-        "spool CSV (indicator, period, value, source). With --city ID the rows\n"
-        "start with the city's values for P where it has them, and the xlsx\n"
-        "shows its last value of each indicator.\n\n"
-        "--format csv: the CSV the agent takes into its spool folder once every\n"
-        "value is filled (delete rows you do not report: the agent refuses a\n"
-        "file with an empty value). --format xlsx: the same rows in the sheet\n"
-        "'entry', each value checked by Excel against the indicator's valid\n"
-        "range, with its name, unit and last value shown as you type; a sheet\n"
-        "'guide' lists every indicator; saved as CSV, 'entry' is the agent's\n"
-        "format.\n\n"
-        "Options:\n"
-        "  --out FILE    the sheet to write\n"
-        "  --city ID     fill in what the store holds for this city\n"
-        "  --period P    the round (year)",
-    .xlsx = 1,
-    .run = s_template,
-};

@@ -86,7 +86,7 @@ install_both() {
 step "round 1: dpkg -i"
 install_both
 
-for f in /usr/bin/glci /usr/bin/glci-collector /usr/bin/glci-agent; do
+for f in /usr/bin/glci /usr/bin/glci-collector /usr/bin/glci-agent /usr/libexec/glci/glci-report; do
   [ -x "$f" ] || die "$f not installed"
 done
 for f in /usr/share/glci/glci.ini /etc/glci/collector.conf /etc/glci/agent.conf \
@@ -239,6 +239,17 @@ for name in agent collector; do
   [ "$rc" -eq 0 ] || { cat "$work/$name.log" >&2; die "glci-$name exited $rc on SIGTERM, not 0"; }
 done
 as_glci glci verify >/dev/null || die "glci verify failed on the installed store"
+# report, template and the workbook run in /usr/libexec/glci/glci-report
+out=/var/lib/glci/package-check     # written as glci, which cannot enter $work
+as_glci mkdir "$out"
+as_glci glci report --city cork-ie --pdf "$out/cork.pdf" --period 2025 >/dev/null 2>"$work/report.err" \
+  || { cat "$work/report.err" >&2; die "glci report --pdf failed on the installed store"; }
+[ "$(head -c 5 "$out/cork.pdf")" = "%PDF-" ] || die "glci report wrote no PDF"
+as_glci glci --format xlsx export --out "$out/export.xlsx" >/dev/null 2>"$work/report.err" \
+  || { cat "$work/report.err" >&2; die "glci export --format xlsx failed on the installed store"; }
+[ "$(head -c 2 "$out/export.xlsx")" = "PK" ] || die "glci export --format xlsx wrote no workbook"
+rm -rf "$out"
+echo "glci report and export --format xlsx: ok (run by /usr/libexec/glci/glci-report)"
 
 step "round 2: dpkg -P keeps data and says so"
 dpkg -P glci-collector >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log" >&2; die "dpkg -P glci-collector failed"; }

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "glci_keyfile.h"
@@ -1344,6 +1345,121 @@ static void test_cycle_commands(void **state)
     cli_rmdir(dir);
 }
 
+/* report, template and export's workbook run in glci-report (the
+ * program beside glci, with glci's own arguments); glci itself loads none
+ * of Cairo, fontconfig, libxlsxwriter and libzmq (cli_documents.h). */
+static void s_write_file(const char *path, const char *text, mode_t mode)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(chmod(path, mode), 0);
+}
+
+static char *s_read_file(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    static char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static int s_run_in(const char *dir, cli_out_t *out, const char *const *args)
+{
+    char bin[600];
+    snprintf(bin, sizeof bin, "%s/glci", dir);
+    const char *argv[16] = {bin};
+    size_t n = 1;
+    for (; args[n - 1]; n++)
+        argv[n] = args[n - 1];
+    argv[n] = NULL;
+    FILE *fe = tmpfile();
+    assert_non_null(fe);
+    fflush(stdout);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(fileno(fe), 2);
+        execv(bin, (char **)argv);
+        _exit(127);
+    }
+    int ws = 0;
+    assert_int_equal(waitpid(pid, &ws, 0), pid);
+    fseek(fe, 0, SEEK_SET);
+    static char err[1024];
+    size_t got = fread(err, 1, sizeof err - 1, fe);
+    err[got] = '\0';
+    fclose(fe);
+    out->out = NULL;
+    out->err = err;
+    out->status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+    return out->status;
+}
+
+static void test_documents_program(void **state)
+{
+    (void)state;
+    const char *bin_dir = getenv("GLCI_BIN_DIR");
+    char cmd[2048], dir[256], args_path[400], helper[400];
+    /* glci's start loads its own libraries only (LD_DEBUG=libs lists each) */
+    snprintf(cmd, sizeof cmd, "LD_DEBUG=libs '%s/cli/glci' --version 2>&1 >/dev/null | "
+             "grep -c -e 'init: .*liblmdb' -e 'init: .*libcairo' -e 'init: .*libzmq' "
+             "-e 'init: .*libxlsxwriter' -e 'init: .*libfontconfig'", bin_dir);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    int count = -1;
+    assert_int_equal(fscanf(p, "%d", &count), 1);
+    pclose(p);
+    assert_int_equal(count, 1);     /* liblmdb alone: the check sees the list */
+
+    cli_tmpdir(dir, sizeof dir);
+    snprintf(cmd, sizeof cmd, "cp '%s/cli/glci' '%s/glci'", bin_dir, dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(args_path, sizeof args_path, "%s/args", dir);
+    snprintf(helper, sizeof helper, "%s/glci-report", dir);
+    snprintf(cmd, sizeof cmd, "#!/bin/sh\nprintf '%%s|' \"$0\" \"$@\" > '%s'\n", args_path);
+    s_write_file(helper, cmd, 0755);
+
+    cli_out_t o;
+    const char *report[] = {"--store", "/nowhere", "report", "--out", "a b", "--period",
+                            "2025", NULL};
+    assert_int_equal(s_run_in(dir, &o, report), 0);
+    char want[1024];
+    snprintf(want, sizeof want, "%s|--store|/nowhere|report|--out|a b|--period|2025|", helper);
+    assert_string_equal(s_read_file(args_path), want);
+
+    const char *help[] = {"help", "template", NULL};
+    assert_int_equal(s_run_in(dir, &o, help), 0);
+    snprintf(want, sizeof want, "%s|help|template|", helper);
+    assert_string_equal(s_read_file(args_path), want);
+
+    const char *xlsx[] = {"export", "--format=xlsx", "--out", "w.xlsx", NULL};
+    assert_int_equal(s_run_in(dir, &o, xlsx), 0);
+    snprintf(want, sizeof want, "%s|export|--format=xlsx|--out|w.xlsx|", helper);
+    assert_string_equal(s_read_file(args_path), want);
+
+    /* CSV export and every other command run in glci itself */
+    assert_int_equal(unlink(args_path), 0);
+    const char *csv[] = {"--store", "/nowhere", "export", "--format", "csv", NULL};
+    assert_int_equal(s_run_in(dir, &o, csv), 1);
+    assert_non_null(strstr(o.err, "glci export: no store at /nowhere"));
+    assert_null(s_read_file(args_path));
+
+    /* a glci-report that cannot run: one line naming it, exit 1 */
+    assert_int_equal(unlink(helper), 0);
+    assert_int_equal(mkdir(helper, 0755), 0);
+    assert_int_equal(s_run_in(dir, &o, report), 1);
+    snprintf(want, sizeof want, "glci report: cannot run its program %s: Permission denied\n",
+             helper);
+    assert_string_equal(o.err, want);
+    cli_rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1367,6 +1483,7 @@ int main(void)
         cmocka_unit_test(test_city_keys),
         cmocka_unit_test(test_verify_backup),
         cmocka_unit_test(test_cycle_commands),
+        cmocka_unit_test(test_documents_program),
     };
     return cmocka_run_group_tests(tests, s_group_setup, s_group_teardown);
 }
