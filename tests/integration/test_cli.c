@@ -24,7 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "glci_keyfile.h"
@@ -1373,32 +1372,8 @@ static int s_run_in(const char *dir, cli_out_t *out, const char *const *args)
 {
     char bin[600];
     snprintf(bin, sizeof bin, "%s/glci", dir);
-    const char *argv[16] = {bin};
-    size_t n = 1;
-    for (; args[n - 1]; n++)
-        argv[n] = args[n - 1];
-    argv[n] = NULL;
-    FILE *fe = tmpfile();
-    assert_non_null(fe);
-    fflush(stdout);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        dup2(fileno(fe), 2);
-        execv(bin, (char **)argv);
-        _exit(127);
-    }
-    int ws = 0;
-    assert_int_equal(waitpid(pid, &ws, 0), pid);
-    fseek(fe, 0, SEEK_SET);
-    static char err[1024];
-    size_t got = fread(err, 1, sizeof err - 1, fe);
-    err[got] = '\0';
-    fclose(fe);
-    out->out = NULL;
-    out->err = err;
-    out->status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-    return out->status;
+    cli_out_release(out);
+    return cli_run_program(out, bin, args);
 }
 
 static void test_documents_program(void **state)
@@ -1425,7 +1400,7 @@ static void test_documents_program(void **state)
     snprintf(cmd, sizeof cmd, "#!/bin/sh\nprintf '%%s|' \"$0\" \"$@\" > '%s'\n", args_path);
     s_write_file(helper, cmd, 0755);
 
-    cli_out_t o;
+    cli_out_t o = {0};
     const char *report[] = {"--store", "/nowhere", "report", "--out", "a b", "--period",
                             "2025", NULL};
     assert_int_equal(s_run_in(dir, &o, report), 0);
@@ -1457,6 +1432,7 @@ static void test_documents_program(void **state)
     snprintf(want, sizeof want, "glci report: cannot run its program %s: Permission denied\n",
              helper);
     assert_string_equal(o.err, want);
+    cli_out_release(&o);
     cli_rmdir(dir);
 }
 

@@ -49,6 +49,11 @@ int cli_runv(cli_out_t *out, const char *const *argv)
     const char *dir = getenv("GLCI_BIN_DIR");
     assert_non_null(dir);
     snprintf(bin, sizeof bin, "%s/cli/glci", dir);
+    return cli_run_program(out, bin, argv);
+}
+
+int cli_run_program(cli_out_t *out, const char *bin, const char *const *argv)
+{
     FILE *fo = tmpfile(), *fe = tmpfile();
     assert_non_null(fo);
     assert_non_null(fe);
@@ -57,7 +62,7 @@ int cli_runv(cli_out_t *out, const char *const *argv)
         n++;
     char **args = calloc(n + 2, sizeof *args);
     assert_non_null(args);
-    args[0] = bin;
+    args[0] = (char *)bin;
     for (size_t i = 0; i < n; i++)
         args[i + 1] = (char *)argv[i];
     fflush(stdout);

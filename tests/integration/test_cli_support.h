@@ -26,6 +26,11 @@ void cli_rmdir(const char *dir);
  * captures its output. Returns the exit status (also in out->status). */
 int cli_run(cli_out_t *out, ...);
 int cli_runv(cli_out_t *out, const char *const *argv);
+
+/* The same with another program than the build's glci (argv without its
+ * argv[0], which is bin). */
+int cli_run_program(cli_out_t *out, const char *bin, const char *const *argv);
+
 void cli_out_release(cli_out_t *out);
 
 /* Parses out->out as JSON (fails the test if it does not parse). */
