@@ -833,6 +833,43 @@ static void test_framework(void **state)
     assert_int_equal(s_csv_records(o.out), 5);
     assert_non_null(strstr(o.out, "\r\nb,b.y,i4,\"Indicator four, yes/no\",yes/no,higher,0,1,0,1,1,,\r\n"));
     cli_out_release(&o);
+
+    /* the reporting cycle's settings (SPEC section 7), defaults and set */
+    assert_int_equal(cli_run(&o, "--store", s_store, "--format", "json", "framework", NULL), 0);
+    j = cli_json(&o);
+    assert_int_equal(s_num(j, "cadence"), 1);
+    assert_string_equal(s_str(j, "due"), "03-31");
+    assert_int_equal(s_num(j, "future_periods"), 0);
+    json_decref(j);
+    cli_out_release(&o);
+    char dir[256], store[300], fw[400], text[4096];
+    cli_tmpdir(dir, sizeof dir);
+    FILE *f = fopen(cli_tiny_framework(dir), "r");
+    assert_non_null(f);
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    snprintf(fw, sizeof fw, "%s/cycle.ini", dir);
+    f = fopen(fw, "w");
+    assert_non_null(f);
+    fprintf(f, "[framework]\ncadence = 2\ndue = 06-30\nfuture_periods = 1\n%s",
+            text + strlen("[framework]\n"));
+    assert_int_equal(fclose(f), 0);
+    snprintf(store, sizeof store, "%s/s", dir);
+    assert_int_equal(cli_run(&o, "--store", store, "init", "--framework", fw, NULL), 0);
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", store, "framework", "--format", "json", NULL), 0);
+    j = cli_json(&o);
+    assert_int_equal(s_num(j, "cadence"), 2);
+    assert_string_equal(s_str(j, "due"), "06-30");
+    assert_int_equal(s_num(j, "future_periods"), 1);
+    json_decref(j);
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", store, "framework", NULL), 0);
+    assert_non_null(strstr(o.out, "\nrounds every 2 years, due 06-30 of the year after; values "
+                                  "may name up to 1 period after the current year\n"));
+    cli_out_release(&o);
+    cli_rmdir(dir);
 }
 
 /* ---- init, keys, cities (each on its own store) ------------------------ */
