@@ -1473,6 +1473,55 @@ static void test_documents_program(void **state)
     cli_rmdir(dir);
 }
 
+/* show and peers without --period for a city that reported ahead of the
+ * network: the rule's period (2020) and every one before it hold nothing
+ * of it, so its first result after the rule's (2025) is shown, not "no
+ * data"; a city with no result at all is still refused. */
+static void test_city_ahead_of_the_rule(void **state)
+{
+    (void)state;
+    char dir[256], store[300];
+    cli_tmpdir(dir, sizeof dir);
+    snprintf(store, sizeof store, "%s/store", dir);
+    glci_store_t *st = cli_store_create(store, cli_tiny_framework(dir), 0);
+    const char *early[] = {"a", "b", "c"};
+    const cli_obs_t y2020[] = {{"i1", 2020, 50}, {"i3", 2020, 60}};
+    const cli_obs_t y2025[] = {{"i1", 2025, 70}};
+    for (int i = 0; i < 3; i++) {
+        cli_city_add(st, early[i], early[i], "IE");
+        cli_ingest(st, early[i], 1, y2020, 2, 1764000000 + i);
+    }
+    cli_city_add(st, "d", "D", "IE");
+    cli_city_add(st, "e", "E", "IE");
+    cli_ingest(st, "d", 1, y2025, 1, 1764000100);
+    glci_store_close(&st);
+    cli_out_t o;
+    assert_int_equal(cli_run(&o, "--store", store, "--format", "json", "rank", NULL), 0);
+    json_t *j = cli_json(&o);
+    assert_int_equal(s_num(j, "period"), 2020);
+    json_decref(j);
+    cli_out_release(&o);
+    const char *cmds[] = {"show", "peers"};
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(cli_run(&o, "--store", store, "--format", "json", cmds[k], "d",
+                                 NULL), 0);
+        j = cli_json(&o);
+        assert_int_equal(s_num(j, "period"), 2025);
+        json_decref(j);
+        cli_out_release(&o);
+        cli_run(&o, "--store", store, cmds[k], "e", NULL);
+        cli_expect_fail(&o, "no data for city 'e'");
+        cli_out_release(&o);
+    }
+    /* a city with a result in the rule's period: that one */
+    assert_int_equal(cli_run(&o, "--store", store, "--format", "json", "show", "a", NULL), 0);
+    j = cli_json(&o);
+    assert_int_equal(s_num(j, "period"), 2020);
+    json_decref(j);
+    cli_out_release(&o);
+    cli_rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1497,6 +1546,7 @@ int main(void)
         cmocka_unit_test(test_verify_backup),
         cmocka_unit_test(test_cycle_commands),
         cmocka_unit_test(test_documents_program),
+        cmocka_unit_test(test_city_ahead_of_the_rule),
     };
     return cmocka_run_group_tests(tests, s_group_setup, s_group_teardown);
 }
