@@ -501,10 +501,17 @@ static void test_rank_table_csv(void **state)
     cli_out_release(&o);
 
     assert_int_equal(cli_run(&o, "--store", s_store, "rank", "--format", "csv", NULL), 0);
-    assert_true(strncmp(o.out, "rank,city,name,score,coverage\r\n", 31) == 0);
+    assert_true(strncmp(o.out, "rank,city,name,score,coverage,period\r\n", 38) == 0);
     assert_int_equal(s_csv_records(o.out), 6);
-    assert_non_null(strstr(o.out, "\r\n2,beta,\"Beta, \"\"the\"\" Town\",80,0.75\r\n"));
-    assert_non_null(strstr(o.out, "\r\n,epsilon,Epsilon,,0.25\r\n"));
+    assert_non_null(strstr(o.out, "\r\n2,beta,\"Beta, \"\"the\"\" Town\",80,0.75,2025\r\n"));
+    assert_non_null(strstr(o.out, "\r\n,epsilon,Epsilon,,0.25,2025\r\n"));
+    cli_out_release(&o);
+    /* a period asked for is named as well */
+    assert_int_equal(cli_run(&o, "--store", s_store, "rank", "--format", "csv", "--period",
+                             "2024", NULL), 0);
+    assert_true(strncmp(o.out, "rank,city,name,score,coverage,period\r\n", 38) == 0);
+    assert_non_null(strstr(o.out, ",2024\r\n"));
+    assert_null(strstr(o.out, ",2025\r\n"));
     cli_out_release(&o);
 }
 
@@ -1329,7 +1336,7 @@ static void test_cycle_commands(void **state)
     /* the edition reads back in every format; verify proves it */
     assert_int_equal(cli_run(&o, "--store", store, "--format", "csv", "rank", "--edition", "e1",
                              NULL), 0);
-    assert_non_null(strstr(o.out, "1,gamma,Gamma,85,1\r\n"));
+    assert_non_null(strstr(o.out, "1,gamma,Gamma,85,1,2025\r\n"));
     cli_out_release(&o);
     assert_int_equal(cli_run(&o, "--store", store, "edition", "diff", "e1", "e1", NULL), 0);
     assert_non_null(strstr(o.out, "0 cities changed rank, 0 changed index"));
