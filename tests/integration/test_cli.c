@@ -1076,6 +1076,27 @@ static void test_city_keys(void **state)
                              "Dublin", "--country", "IE", "--public-key", other.z85, NULL), 0);
     cli_out_release(&o);
 
+    /* the collector's own public key is no agent's: refused, nothing added */
+    glci_key_t coll, csec;
+    char cpath[400];
+    snprintf(cpath, sizeof cpath, "%s/collector.pub", store);
+    assert_int_equal(glci_key_generate(&coll, &csec, err, sizeof err), 0);
+    assert_int_equal(glci_keyfile_write_public(cpath, &coll, err, sizeof err), 0);
+    cli_run(&o, "--store", store, "city", "add", "galway-ie", "--name", "Galway", "--country",
+            "IE", "--public-key", coll.z85, NULL);
+    char want[200];
+    snprintf(want, sizeof want, "public key %s is the collector's own (collector.pub)",
+             coll.z85);
+    cli_expect_fail(&o, want);
+    cli_out_release(&o);
+    cli_run(&o, "--store", store, "city", "key-add", "cork-ie", "--public-key", coll.z85, NULL);
+    cli_expect_fail(&o, want);
+    cli_out_release(&o);
+    cli_run(&o, "--store", store, "city", "show", "galway-ie", NULL);
+    cli_expect_fail(&o, "no such city 'galway-ie'");
+    cli_out_release(&o);
+    assert_int_equal(unlink(cpath), 0);
+
     /* a second key made here: secret file 0600, JSON names it, two keys */
     assert_int_equal(cli_run(&o, "--store", store, "--format", "json", "city", "key-add",
                              "cork-ie", "--key-out", k2file, NULL), 0);
