@@ -173,6 +173,19 @@ static void s_assert_round(glci_sys_t *s, const glci_framework_t *fw, const char
     free(err);
 }
 
+/* The text of the file at path once the agent has written it (the
+ * deadline is an upper bound, not a speed check); the caller frees it. */
+static char *s_wait_file(const char *path)
+{
+    char *text = NULL;
+    for (int waited = 0; !(text = glci_ts_read_file(path)); waited += 50) {
+        if (waited > GLCI_SYS_DRAIN_MS)
+            fail_msg("%s did not appear", path);
+        glci_sys_sleep_ms(50);
+    }
+    return text;
+}
+
 /* Waits until the agent has moved the spool file to done/ or failed/ (the
  * deadline is an upper bound, not a speed check) and asserts it was taken
  * whole. */
@@ -245,13 +258,12 @@ static void test_template_csv_through_the_agent(void **state)
     assert_non_null(bad);
     memcpy(bad + strlen("indicator,period,"), "vlaue", 5);
     glci_sys_spool_text(s, 0, "misspelt.csv", bad);
+    /* the file is moved once NAME.errors is written whole */
+    snprintf(path, sizeof path, "%s/failed/misspelt.csv", s->agents[0].spool);
+    free(s_wait_file(path));
     snprintf(path, sizeof path, "%s/failed/misspelt.csv.errors", s->agents[0].spool);
-    char *errors = NULL;
-    for (int waited = 0; !(errors = glci_ts_read_file(path)); waited += 50) {
-        if (waited > GLCI_SYS_DRAIN_MS)
-            fail_msg("%s did not appear", path);
-        glci_sys_sleep_ms(50);
-    }
+    char *errors = glci_ts_read_file(path);
+    assert_non_null(errors);
     assert_non_null(strstr(errors, "line 1: bad header: unknown column 'vlaue'"));
     free(errors);
     s_write(s, "misspelt-push.csv", bad, path, sizeof path);
@@ -371,12 +383,7 @@ static void test_template_csv_through_the_agent(void **state)
     s_assert_done(s, "partial.csv");
     char rejects[800];
     snprintf(rejects, sizeof rejects, "%s/done/partial.csv.rejects", s->agents[0].spool);
-    char *listed = NULL;
-    for (int waited = 0; !(listed = glci_ts_read_file(rejects)); waited += 50) {
-        if (waited > GLCI_SYS_DRAIN_MS)
-            fail_msg("%s did not appear", rejects);
-        glci_sys_sleep_ms(50);
-    }
+    char *listed = s_wait_file(rejects);
     assert_non_null(strstr(listed, "indicator,period,value,observed_at,source,reason,"
                                    "rejected_at\n"));
     assert_non_null(strstr(listed, fw->ind[0].id));
