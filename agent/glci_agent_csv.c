@@ -20,6 +20,7 @@
 
 #include "glci_agent_config.h"
 #include "glci_alloc.h"
+#include "glci_spool_csv.h"
 #include "glci_text.h"
 #include "glci_utf8.h"
 
@@ -214,6 +215,9 @@ static void s_header(glci_agent_csv_t *c)
         c->header_bad = 1;
         return;
     }
+    int info_col[GLCI_SPOOL_INFO_N];
+    for (int k = 0; k < GLCI_SPOOL_INFO_N; k++)
+        info_col[k] = -1;
     for (size_t f = 0; f < c->n_fields; f++) {
         char *name = c->field[f];
         char echo[4 * S_ECHO_MAX + 8];
@@ -222,18 +226,22 @@ static void s_header(glci_agent_csv_t *c)
         for (int k = 0; k < COL_N; k++)
             if (strcmp(name, s_col_names[k]) == 0)
                 found = k;
-        if (found < 0) {
+        /* a template's informational column: taken, its contents ignored */
+        int info = found < 0 ? glci_spool_info_find(name) : -1;
+        int *slot = found >= 0 ? &c->col[found] : info >= 0 ? &info_col[info] : NULL;
+        if (!slot) {
             s_error(c, "bad header: unknown column '%s' (expected indicator, period, value, "
-                    "observed_at, source; read as %s by %s)", s_echo(name, echo, sizeof echo),
+                    "observed_at, source" GLCI_SPOOL_INFO_LIST "; read as %s by %s)",
+                    s_echo(name, echo, sizeof echo),
                     c->dialect == GLCI_AGENT_CSV_EXCEL ? "excel, ';' between fields"
                                                        : "comma, ',' between fields",
                     c->dialect_why);
             c->header_bad = 1;
-        } else if (c->col[found] >= 0) {
+        } else if (*slot >= 0) {
             s_error(c, "bad header: column '%s' appears twice", name);
             c->header_bad = 1;
         } else {
-            c->col[found] = (int)f;
+            *slot = (int)f;
         }
     }
     for (int k = 0; k <= COL_VALUE; k++)
@@ -286,10 +294,12 @@ static void s_row(glci_agent_csv_t *c)
     s_unquote_formula(c, c->col[COL_INDICATOR]);
     s_unquote_formula(c, c->col[COL_SOURCE]);
     for (size_t f = 0; f < c->n_fields; f++) {
-        const char *name = "?";
+        const char *name = NULL;
         for (int k = 0; k < COL_N; k++)
             if (c->col[k] == (int)f)
                 name = s_col_names[k];
+        if (!name)            /* an informational column: its contents are ignored */
+            continue;
         if (c->field_nul[f] == 2)
             s_add(why, sizeof why, "%s contains a NUL byte", name);
         else if (c->field_nul[f])

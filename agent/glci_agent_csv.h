@@ -3,7 +3,11 @@
  * Header required: indicator, period, value, and optionally observed_at and
  * source, in any order (names are matched exactly after trimming blanks; a
  * UTF-8 byte-order mark at the start of the data is skipped, also before a
- * quoted name). Each data row must
+ * quoted name). The informational columns of glci template's CSV (name,
+ * unit, min, max, last_value, last_period: glci_spool_csv.h) may stand
+ * anywhere in the header too; their fields are ignored, whatever they
+ * hold, and never sent. Any other name, and a name given twice, is a bad
+ * header. Each data row must
  * have as many fields as the header and:
  *   indicator  non-empty, no blanks or control characters
  *   (and the shape rules of glci_obs_check: the indicator at most
@@ -13,7 +17,8 @@
  *   value      a finite decimal number (no NaN, no Inf, no hex)
  *   observed_at  empty, or 2025-06-30 / 2025-06-30T12:00:00Z
  *   source     free text
- * and every field must be valid UTF-8 without NUL bytes. Blank lines are
+ * and every field of those columns must be valid UTF-8 without NUL bytes
+ * (an informational field is not looked at). Blank lines are
  * skipped. The file is judged whole: the result lists "line N: reason" for
  * every bad row (N is the line on which the row ends, which is the line of
  * the row unless a quoted field spans lines), and callers queue nothing

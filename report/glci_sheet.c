@@ -13,6 +13,7 @@
 #include "glci_alloc.h"
 #include "glci_output.h"
 #include "glci_report_int.h"
+#include "glci_spool_csv.h"
 #include "glci_text.h"
 
 /* ---- A sheet that continues in another when it is full ------------------ */
@@ -377,6 +378,42 @@ static const glci_sheet_last_t *s_current(const glci_sheet_template_t *t, uint32
     return &t->last[i];
 }
 
+/* The columns the agent reads, before the informational ones. */
+enum { S_ENTRY_DATA_COLS = 4 };
+static const char *const s_entry_data[S_ENTRY_DATA_COLS] = {"indicator", "period", "value",
+                                                            "source"};
+
+/* Informational column k of indicator i's row (glci_spool_csv.h): a text,
+ * or a number when has_num; empty text when there is nothing to show. */
+typedef struct {
+    const char *text;
+    int has_num;
+    double num;
+} s_info_t;
+
+static s_info_t s_info(const glci_sheet_template_t *t, uint32_t i, glci_spool_info_t k)
+{
+    const glci_indicator_t *ind = &t->fw->ind[i];
+    const glci_sheet_last_t *l = t->last && t->last[i].has_last ? &t->last[i] : NULL;
+    switch (k) {
+    case GLCI_SPOOL_INFO_NAME:
+        return (s_info_t){.text = ind->name ? ind->name : ""};
+    case GLCI_SPOOL_INFO_UNIT:
+        return (s_info_t){.text = ind->unit ? ind->unit : ""};
+    case GLCI_SPOOL_INFO_MIN:
+        return (s_info_t){.text = "", .has_num = 1, .num = ind->min};
+    case GLCI_SPOOL_INFO_MAX:
+        return (s_info_t){.text = "", .has_num = 1, .num = ind->max};
+    case GLCI_SPOOL_INFO_LAST_VALUE:
+        return (s_info_t){.text = "", .has_num = l != NULL, .num = l ? l->last_value : 0};
+    case GLCI_SPOOL_INFO_LAST_PERIOD:
+        return (s_info_t){.text = "", .has_num = l != NULL, .num = l ? l->last_period : 0};
+    case GLCI_SPOOL_INFO_N:
+        break;
+    }
+    return (s_info_t){.text = ""};
+}
+
 int glci_sheet_template_csv(const glci_sheet_template_t *t, const char *path,
                             char *err, size_t errlen)
 {
@@ -384,19 +421,33 @@ int glci_sheet_template_csv(const glci_sheet_template_t *t, const char *path,
     int rc = glci_report_file_open(&file, path, err, errlen);
     if (rc != 0)
         return rc;
-    fputs("indicator,period,value,source\r\n", file.f);
+    for (int k = 0; k < S_ENTRY_DATA_COLS; k++)
+        fprintf(file.f, "%s%s", k ? "," : "", s_entry_data[k]);
+    for (int k = 0; k < GLCI_SPOOL_INFO_N; k++)
+        fprintf(file.f, ",%s", glci_spool_info_name((glci_spool_info_t)k));
+    fputs("\r\n", file.f);
     for (uint32_t i = 0; i < t->fw->n_ind; i++) {
         const glci_sheet_last_t *cur = s_current(t, i);
+        char v[32];
         glci_csv_field(file.f, t->fw->ind[i].id);
         fprintf(file.f, ",%d,", (int)t->period);
         if (cur) {
-            char v[32];
             glci_format_double(cur->last_value, v, sizeof v);
             fputs(v, file.f);
             fputc(',', file.f);
             glci_csv_field(file.f, cur->last_source ? cur->last_source : "");
         } else {
             fputc(',', file.f);
+        }
+        for (int k = 0; k < GLCI_SPOOL_INFO_N; k++) {
+            s_info_t f = s_info(t, i, (glci_spool_info_t)k);
+            fputc(',', file.f);
+            if (f.has_num) {
+                glci_format_double(f.num, v, sizeof v);
+                fputs(v, file.f);
+            } else {
+                glci_csv_field(file.f, f.text);
+            }
         }
         fputs("\r\n", file.f);
     }
@@ -420,11 +471,20 @@ static void s_cut(char *buf, size_t len, const char *text, size_t max)
 static void s_template_entry(lxw_workbook *wb, lxw_format *bold, lxw_error *error,
                              const glci_sheet_template_t *t)
 {
-    static const char *const h[] = {"indicator", "period", "value", "source"};
-    static const double w[] = {34, 9, 14, 40};
+    static const double w_data[S_ENTRY_DATA_COLS] = {34, 9, 14, 40};
+    const char *h[S_ENTRY_DATA_COLS + GLCI_SPOOL_INFO_N];
+    double w[S_ENTRY_DATA_COLS + GLCI_SPOOL_INFO_N];
+    for (int k = 0; k < S_ENTRY_DATA_COLS; k++) {
+        h[k] = s_entry_data[k];
+        w[k] = w_data[k];
+    }
+    for (int k = 0; k < GLCI_SPOOL_INFO_N; k++) {
+        h[S_ENTRY_DATA_COLS + k] = glci_spool_info_name((glci_spool_info_t)k);
+        w[S_ENTRY_DATA_COLS + k] = k == GLCI_SPOOL_INFO_NAME ? 60 : 11;
+    }
     const glci_framework_t *fw = t->fw;
     s_sheet_t s;
-    s_sheet_init(&s, wb, bold, error, "entry", h, 4, w);
+    s_sheet_init(&s, wb, bold, error, "entry", h, S_ENTRY_DATA_COLS + GLCI_SPOOL_INFO_N, w);
     if (!s.ws)
         return;
     lxw_data_validation period_dv = {
@@ -448,6 +508,14 @@ static void s_template_entry(lxw_workbook *wb, lxw_format *bold, lxw_error *erro
         if (cur) {
             s_num(&s, 2, cur->last_value, 1);
             s_str(&s, 3, cur->last_source);
+        }
+        for (int k = 0; k < GLCI_SPOOL_INFO_N; k++) {
+            s_info_t f = s_info(t, i, (glci_spool_info_t)k);
+            lxw_col_t col = (lxw_col_t)(S_ENTRY_DATA_COLS + k);
+            if (f.has_num)
+                s_num(&s, col, f.num, 1);
+            else
+                s_str(&s, col, f.text);
         }
         glci_format_value(ind->min, lo, sizeof lo);
         glci_format_value(ind->max, hi, sizeof hi);
@@ -543,8 +611,9 @@ static void s_template_about(lxw_workbook *wb, lxw_format *bold, lxw_error *erro
                               "file with an empty value.");
     s_about_row(&s, "step 3", "Save the sheet 'entry' as CSV (UTF-8) and put the file in the "
                               "agent's spool folder.");
-    snprintf(line, sizeof line, "Columns indicator, period, value, source are the agent's "
-             "spool format; keep the header row as it is.");
+    snprintf(line, sizeof line, "The agent sends columns indicator, period, value and "
+             "source and ignores the others (%s); keep the header row as it is.",
+             GLCI_SPOOL_INFO_LIST + 2);
     s_about_row(&s, "note", line);
 }
 

@@ -6,8 +6,9 @@
  *   template  a data-entry sheet for city staff, as xlsx (with Excel data
  *             validation of each value's range and the indicator's name,
  *             unit and last value as the cell's input message) or as CSV
- *             in the agent's spool format (SPEC §5), so that the filled
- *             sheet goes into the spool as it is
+ *             in the agent's spool format (SPEC §5) with the same
+ *             informational columns, so that the filled sheet goes into
+ *             the spool as it is
  *
  * Layouts are described in docs/REPORTS.md. Like the rest of report/ this
  * knows nothing of the store: the CLI hands the rows in.
@@ -79,10 +80,15 @@ typedef struct {
     const glci_sheet_last_t *last;  /* fw->n_ind entries, or NULL without a city */
 } glci_sheet_template_t;
 
-/* The agent-ready CSV: header indicator,period,value,source and one row
- * per indicator in framework order with the period P; value and source are
- * filled when the city already has a value for P itself (so the sheet can
- * correct it), else empty for staff to fill. Returns 0 or EIO. */
+/* The agent-ready CSV: header indicator,period,value,source followed by
+ * the informational columns (glci_spool_csv.h: name, unit, min, max,
+ * last_value, last_period), and one row per indicator in framework order
+ * with the period P; value and source are filled when the city already
+ * has a value for P itself (so the sheet can correct it), else empty for
+ * staff to fill. name, unit, min and max are the framework's; last_value
+ * and last_period the city's latest value of a period <= P, empty without
+ * one or without a city. Numbers are written round-trip exact
+ * (glci_format_double). Returns 0 or EIO. */
 int glci_sheet_template_csv(const glci_sheet_template_t *t, const char *path,
                             char *err, size_t errlen);
 

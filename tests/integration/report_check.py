@@ -850,6 +850,12 @@ def cmd_xlsx(args):
     print(f"xlsx: {args.file}: {len(rows)} results, {len(values)} values checked")
 
 
+# The template's entry sheet: the agent's columns, then the informational
+# ones it ignores (common/glci_spool_csv.h).
+ENTRY_COLUMNS = ["indicator", "period", "value", "source", "name", "unit", "min", "max",
+                 "last_value", "last_period"]
+
+
 def cmd_template_xlsx(args):
     import openpyxl  # noqa: PLC0415
     wb = openpyxl.load_workbook(args.file)  # not read-only: validations are needed
@@ -859,7 +865,7 @@ def cmd_template_xlsx(args):
     inds = [i for a in fw["areas"] for f in a["focus"] for i in f["indicators"]]
     entry = wb["entry"]
     rows = list(entry.iter_rows(values_only=True))
-    if list(rows[0]) != ["indicator", "period", "value", "source"]:
+    if list(rows[0]) != ENTRY_COLUMNS:
         problem(f"{args.file}: entry header {rows[0]}")
     if [r[0] for r in rows[1:]] != [i["id"] for i in inds]:
         problem(f"{args.file}: entry rows are not the framework's indicators")
@@ -887,6 +893,13 @@ def cmd_template_xlsx(args):
             problem(f"{args.file}: guide row {n + 1} is {g['indicator']}")
         if g["valid min"] != i["min"] or g["valid max"] != i["max"]:
             problem(f"{args.file}: guide {i['id']} range {g['valid min']}..{g['valid max']}")
+        e = dict(zip(ENTRY_COLUMNS, rows[n]))
+        if (e["name"], e["unit"], e["min"], e["max"]) != (i["name"], i["unit"], i["min"],
+                                                          i["max"]):
+            problem(f"{args.file}: entry {i['id']} says {e}")
+        if (e["last_value"], e["last_period"]) != (g["last value"], g["last period"]):
+            problem(f"{args.file}: entry {i['id']} last {e['last_value']} "
+                    f"({e['last_period']}), guide {g['last value']} ({g['last period']})")
         if args.city:
             h = glci_json(args, "history", args.city, i["id"])
             cur = [r for r in h["rows"] if r["current"] and r["period"] <= args.period]
@@ -912,14 +925,19 @@ def cmd_xlsx_to_csv(args):
         # what "Save as CSV" gives: comma (or ';'), CRLF, quotes when needed
         w = csv.writer(f, delimiter=";" if args.excel else ",")
         w.writerow(rows[0])
-        for ind, period, value, source in rows[1:]:
+        for row in rows[1:]:
+            ind, period, value, source = row[:4]
             if value is None:
                 lo, hi = guide[ind][6], guide[ind][7]
                 value = lo + (hi - lo) / 2
-            text = repr(float(value))
+            # every number as the sheet shows it, in the locale's decimal mark
+            cells = [ind, period, float(value), source] + list(row[4:])
+            texts = [repr(c) if isinstance(c, float) else "" if c is None else str(c)
+                     for c in cells]
             if args.excel:
-                text = text.replace(".", ",")
-            w.writerow([ind, period, text, source or ""])
+                texts = [t.replace(".", ",") if isinstance(c, float) else t
+                         for c, t in zip(cells, texts)]
+            w.writerow(texts)
     print(f"xlsx-to-csv: {args.out}: {len(rows) - 1} rows")
 
 

@@ -484,6 +484,43 @@ static void test_export_xlsx_errors(void **state)
 
 /* ---- template ---------------------------------------------------------- */
 
+/* The fields of one CSV line (RFC 4180, no line break inside a field: the
+ * template's texts have none) into f[0..cap), quotes undone; at most 255
+ * bytes each. Returns the field count; *next is the next line. */
+static size_t s_csv_line(const char *line, char f[][256], size_t cap, const char **next)
+{
+    size_t n = 0, len = 0;
+    int quoted = 0;
+    const char *p = line;
+    for (;; p++) {
+        if (quoted && *p == '"' && p[1] == '"') {
+            if (len < 255)
+                f[n][len++] = '"';
+            p++;
+        } else if (*p == '"' && (quoted || len == 0)) {
+            quoted = !quoted;
+        } else if (!quoted && (*p == ',' || *p == '\r' || *p == '\0')) {
+            assert_true(n < cap);
+            f[n++][len] = '\0';
+            len = 0;
+            if (*p != ',')
+                break;
+        } else if (len < 255) {
+            f[n][len++] = *p;
+        }
+    }
+    *next = *p == '\r' ? p + 2 : p;
+    return n;
+}
+
+/* A number field the template wrote: it reads back as exactly v. */
+static void s_assert_exact(const char *field, double v, const char *what)
+{
+    double got;
+    if (glci_parse_double(field, &got) != 0 || got != v)
+        fail_msg("%s '%s' is not %.17g", what, field, v);
+}
+
 static void test_template(void **state)
 {
     fixture_t *f = *state;
@@ -497,19 +534,77 @@ static void test_template(void **state)
     cli_out_release(&o);
     char *csv = glci_ts_read_file(t);
     assert_non_null(csv);
-    static const char head[] = "indicator,period,value,source\r\nadult_learning_rate,2025,";
+    static const char head[] = "indicator,period,value,source,name,unit,min,max,last_value,"
+                               "last_period\r\nadult_learning_rate,2025,";
     assert_memory_equal(csv, head, sizeof head - 1);
+    /* every row: the framework's name, unit and valid range; espoo's own
+     * 2025 value, else empty; its last value of a period <= 2025 and that
+     * period (2024 for the six it gives every other year), exact */
+    glci_framework_t *fw = NULL;
+    char ferr[512];
+    assert_int_equal(glci_framework_load_file(getenv("GLCI_FRAMEWORK"), &fw, ferr, sizeof ferr),
+                     0);
+    const size_t espoo = 4;
+    assert_string_equal(s_cities[espoo][0], "espoo-fi");
     size_t rows = 0, empty = 0;
-    for (const char *line = strstr(csv, "\r\n") + 2; *line; line = strstr(line, "\r\n") + 2) {
-        const char *comma = strchr(line, ',');        /* indicator,2025,VALUE,... */
-        assert_non_null(comma);
-        assert_memory_equal(comma, ",2025,", 6);
+    const char *line = strstr(csv, "\r\n") + 2;
+    for (uint32_t i = 0; *line; i++) {
+        char fld[10][256];
+        assert_true(i < fw->n_ind);
+        assert_int_equal(s_csv_line(line, fld, 10, &line), 10);
+        const glci_indicator_t *ind = &fw->ind[i];
+        int carried = i >= fw->n_ind - 6;
+        int32_t last = carried ? 2024 : 2025;
+        double v = s_value(ind, espoo, i, last);
+        assert_string_equal(fld[0], ind->id);
+        assert_string_equal(fld[1], "2025");
+        if (carried)
+            assert_string_equal(fld[2], "");
+        else
+            s_assert_exact(fld[2], v, "value");
+        assert_string_equal(fld[3], carried ? "" : "synthetic test data");
+        assert_string_equal(fld[4], ind->name);
+        assert_string_equal(fld[5], ind->unit);
+        s_assert_exact(fld[6], ind->min, "min");
+        s_assert_exact(fld[7], ind->max, "max");
+        s_assert_exact(fld[8], v, "last_value");
+        s_assert_exact(fld[9], last, "last_period");
         rows++;
-        empty += comma[6] == ',';
+        empty += fld[2][0] == '\0';
     }
     assert_int_equal(rows, 44);
     assert_int_equal(empty, 6);
     free(csv);
+
+    /* suwon-kr has no values: last_value and last_period empty; no city: the same */
+    const char *blank[] = {"suwon-kr", NULL};
+    for (const char *const *city = blank; ; city++) {
+        snprintf(t, sizeof t, "%s/blank.csv", f->dir);
+        if (*city)
+            assert_int_equal(cli_run(&o, "--store", f->store, "--format", "csv", "template",
+                                     "--city", *city, "--out", t, NULL), 0);
+        else
+            assert_int_equal(cli_run(&o, "--store", f->store, "--format", "csv", "template",
+                                     "--out", t, NULL), 0);
+        cli_out_release(&o);
+        csv = glci_ts_read_file(t);
+        assert_non_null(csv);
+        assert_memory_equal(csv, head, strstr(head, "\r\n") + 2 - head);
+        line = strstr(csv, "\r\n") + 2;
+        for (uint32_t i = 0; *line; i++) {
+            char fld[10][256];
+            assert_int_equal(s_csv_line(line, fld, 10, &line), 10);
+            assert_string_equal(fld[0], fw->ind[i].id);
+            assert_string_equal(fld[2], "");
+            assert_string_equal(fld[4], fw->ind[i].name);
+            assert_string_equal(fld[8], "");
+            assert_string_equal(fld[9], "");
+        }
+        free(csv);
+        if (!*city)
+            break;
+    }
+    glci_framework_free(&fw);
     snprintf(t, sizeof t, "%s/espoo.xlsx", f->dir);
     assert_int_equal(cli_run(&o, "--store", f->store, "--format", "xlsx", "template", "--city",
                              "espoo-fi", "--period", "2025", "--out", t, NULL), 0);

@@ -1,9 +1,13 @@
 /* The data-entry template goes through today's agent as it is: a real
  * collector and glci-agent over CURVE on loopback. The CSV from `glci
- * template --format csv`, its empty values filled in and nothing else
- * touched, dropped into the spool, is taken whole (done/, not failed/) and
- * every value reaches the store for the round; a template for a round the
- * city has complete goes through untouched; the xlsx template's entry
+ * template --format csv`, with its informational columns (name, unit,
+ * min, max, last_value, last_period) and its empty values filled in and
+ * nothing else touched, dropped into the spool, is taken whole (done/, not
+ * failed/) and every value reaches the store for the round (`glci show`,
+ * `glci history`); the same through `glci-agent push --csv`; a template
+ * for a round the city has complete goes through untouched; garbage in an
+ * informational column is ignored, a misspelt column still refuses the
+ * file (failed/NAME.errors, push --csv exit 1); the xlsx template's entry
  * sheet saved as CSV the way a spreadsheet saves it (by
  * report_check.py xlsx-to-csv, with /usr/bin/python3 and openpyxl) goes
  * through too, also as a spreadsheet in a decimal-comma locale saves it
@@ -71,7 +75,7 @@ static char *s_fill(const glci_framework_t *fw, const char *csv, double *want)
     for (uint32_t i = 0; i < fw->n_ind; i++) {
         eol = strstr(line, "\r\n");
         assert_non_null(eol);
-        /* indicator,period,value,source */
+        /* indicator,period,value,source,name,...: only value is touched */
         const char *c1 = strchr(line, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
         const char *c3 = c2 ? strchr(c2 + 1, ',') : NULL;
         assert_non_null(c3);
@@ -91,6 +95,50 @@ static char *s_fill(const glci_framework_t *fw, const char *csv, double *want)
     }
     assert_string_equal(line, "");
     return out;
+}
+
+/* `glci history` of the agent's city shows indicator's current value for
+ * period as exactly want. */
+static void s_assert_history(glci_sys_t *s, const char *indicator, int32_t period,
+                             double want)
+{
+    const char *args[] = {"--format", "json", "history", s->agents[0].city, indicator, NULL};
+    char *out = glci_sys_cli_ok(s, args);
+    json_error_t je;
+    json_t *j = json_loads(out, 0, &je);
+    assert_non_null(j);
+    size_t k;
+    json_t *row;
+    int seen = 0;
+    json_array_foreach(json_object_get(j, "rows"), k, row)
+        if (json_integer_value(json_object_get(row, "period")) == period &&
+            json_is_true(json_object_get(row, "current"))) {
+            assert_true(json_real_value(json_object_get(row, "value")) == want);
+            seen++;
+        }
+    if (seen != 1)
+        fail_msg("history of %s for %d: %d current rows in %s", indicator, (int)period, seen,
+                 out);
+    json_decref(j);
+    free(out);
+}
+
+/* `glci-agent push --csv path` of the agent: its exit status, *err its stderr. */
+static int s_push_csv(glci_sys_t *s, const char *path, char **err)
+{
+    const char *argv[] = {s->agent_bin, "push", "--config", s->agents[0].conf, "--csv", path,
+                          NULL};
+    return glci_ts_run(argv, NULL, GLCI_SYS_DRAIN_MS, NULL, err);
+}
+
+/* Writes text to DIR/name; the path goes to path. */
+static void s_write(glci_sys_t *s, const char *name, const char *text, char *path, size_t len)
+{
+    snprintf(path, len, "%s/%s", s->dir, name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fputs(text, f) >= 0, 1);
+    assert_int_equal(fclose(f), 0);
 }
 
 /* Every indicator of the agent's city has, for period, a value of that
@@ -123,6 +171,19 @@ static void s_assert_round(glci_sys_t *s, const glci_framework_t *fw, const char
     json_decref(j);
     free(out);
     free(err);
+}
+
+/* The text of the file at path once the agent has written it (the
+ * deadline is an upper bound, not a speed check); the caller frees it. */
+static char *s_wait_file(const char *path)
+{
+    char *text = NULL;
+    for (int waited = 0; !(text = glci_ts_read_file(path)); waited += 50) {
+        if (waited > GLCI_SYS_DRAIN_MS)
+            fail_msg("%s did not appear", path);
+        glci_sys_sleep_ms(50);
+    }
+    return text;
 }
 
 /* Waits until the agent has moved the spool file to done/ or failed/ (the
@@ -163,16 +224,88 @@ static void test_template_csv_through_the_agent(void **state)
     double *want = calloc(fw->n_ind, sizeof *want);
     assert_non_null(want);
     char *csv = s_template(s, "csv", "2025", "round-2025.csv");
-    assert_non_null(strstr(csv, "\r\nvolunteering_rate,2025,12.25,\r\n"));
-    assert_non_null(strstr(csv, "\r\nadult_learning_rate,2025,,\r\n"));   /* 2024 is not 2025 */
+    static const char head[] = "indicator,period,value,source,name,unit,min,max,last_value,"
+                               "last_period\r\n";
+    assert_memory_equal(csv, head, sizeof head - 1);
+    /* the informational columns: the framework's name, unit and range, the
+     * city's last value of a period <= 2025 (2024 is not 2025: value stays
+     * empty) */
+    char row[512], num[3][32];
+    glci_format_double(fw->ind[0].min, num[0], sizeof num[0]);
+    glci_format_double(fw->ind[0].max, num[1], sizeof num[1]);
+    snprintf(row, sizeof row, "\r\n%s,2025,,,%s,%s,%s,%s,41.5,2024\r\n", fw->ind[0].id,
+             fw->ind[0].name, fw->ind[0].unit, num[0], num[1]);
+    if (!strstr(csv, row))
+        fail_msg("no row %s in %s", row, csv);
+    glci_format_double(fw->ind[2].min, num[0], sizeof num[0]);
+    glci_format_double(fw->ind[2].max, num[1], sizeof num[1]);
+    snprintf(row, sizeof row, "\r\n%s,2025,12.25,,%s,%s,%s,%s,12.25,2025\r\n",
+             fw->ind[2].id, fw->ind[2].name, fw->ind[2].unit, num[0], num[1]);
+    if (!strstr(csv, row))
+        fail_msg("no row %s in %s", row, csv);
     char *filled = s_fill(fw, csv, want);
     glci_sys_spool_text(s, 0, "round-2025.csv", filled);
     s_assert_done(s, "round-2025.csv");
     stored += fw->n_ind;
     glci_sys_wait_stored(s, stored, GLCI_SYS_DRAIN_MS);
     s_assert_round(s, fw, "2025", want);
+    s_assert_history(s, fw->ind[0].id, 2025, want[0]);
+    s_assert_history(s, fw->ind[fw->n_ind - 1].id, 2025, want[fw->n_ind - 1]);
+
+    /* the same file with a column misspelt is refused whole, by the
+     * spool and by push --csv alike */
+    char *bad = strdup(filled), path[800];
+    assert_non_null(bad);
+    memcpy(bad + strlen("indicator,period,"), "vlaue", 5);
+    glci_sys_spool_text(s, 0, "misspelt.csv", bad);
+    /* the file is moved once NAME.errors is written whole */
+    snprintf(path, sizeof path, "%s/failed/misspelt.csv", s->agents[0].spool);
+    free(s_wait_file(path));
+    snprintf(path, sizeof path, "%s/failed/misspelt.csv.errors", s->agents[0].spool);
+    char *errors = glci_ts_read_file(path);
+    assert_non_null(errors);
+    assert_non_null(strstr(errors, "line 1: bad header: unknown column 'vlaue'"));
+    free(errors);
+    s_write(s, "misspelt-push.csv", bad, path, sizeof path);
+    char *err = NULL;
+    assert_int_equal(s_push_csv(s, path, &err), 1);
+    assert_non_null(strstr(err, "unknown column 'vlaue'"));
+    assert_non_null(strstr(err, "nothing queued"));
+    assert_true(strchr(err, '\n') == err + strlen(err) - 1);     /* one line */
+    free(err);
+    free(bad);
     free(filled);
     free(csv);
+
+    /* push --csv takes the template as the spool does: round 2020 */
+    double *want2020 = calloc(fw->n_ind, sizeof *want2020);
+    assert_non_null(want2020);
+    csv = s_template(s, "csv", "2020", "round-2020.csv");
+    filled = s_fill(fw, csv, want2020);
+    s_write(s, "round-2020-filled.csv", filled, path, sizeof path);
+    err = NULL;
+    if (s_push_csv(s, path, &err) != 0)
+        fail_msg("push --csv of the template failed: %s", err ? err : "");
+    free(err);
+    stored += fw->n_ind;
+    glci_sys_wait_stored(s, stored, GLCI_SYS_DRAIN_MS);
+    s_assert_round(s, fw, "2020", want2020);
+    s_assert_history(s, fw->ind[1].id, 2020, want2020[1]);
+    free(filled);
+    free(csv);
+    free(want2020);
+
+    /* garbage in the informational columns is ignored: a quote-balanced
+     * formula with a line break, bytes that are not UTF-8, words for numbers */
+    snprintf(row, sizeof row,
+             "indicator,period,value,source,name,unit,min,max,last_value,last_period\r\n"
+             "%s,2019,7.5,,\"=HYPERLINK(\"\"x\"\")\"\",\r\n\tweird\",\xff\xfe,lots,-,\"\"\"\",soon\r\n",
+             fw->ind[3].id);
+    glci_sys_spool_text(s, 0, "garbage.csv", row);
+    s_assert_done(s, "garbage.csv");
+    stored += 1;
+    glci_sys_wait_stored(s, stored, GLCI_SYS_DRAIN_MS);
+    s_assert_history(s, fw->ind[3].id, 2019, 7.5);
 
     /* the round is complete: the template goes through as it is */
     csv = s_template(s, "csv", "2025", "again-2025.csv");
@@ -191,7 +324,7 @@ static void test_template_csv_through_the_agent(void **state)
     snprintf(check, sizeof check, "%s/tests/integration/report_check.py",
              getenv("GLCI_SOURCE_DIR"));
     const char *argv[] = {S_PYTHON, check, "xlsx-to-csv", xlsx, out_csv, NULL};
-    char *err = NULL;
+    err = NULL;
     int rc = glci_ts_run(argv, NULL, 600000, NULL, &err);
     if (rc != 0)
         fail_msg("xlsx-to-csv failed (%d): %s", rc, err ? err : "");
@@ -219,7 +352,8 @@ static void test_template_csv_through_the_agent(void **state)
     free(err);
     csv = glci_ts_read_file(out_csv);
     assert_non_null(csv);
-    assert_non_null(strstr(csv, "indicator;period;value;source\r\n"));
+    assert_non_null(strstr(csv, "indicator;period;value;source;name;unit;min;max;last_value;"
+                                "last_period\r\n"));
     assert_non_null(strchr(csv, ','));
     glci_sys_spool_text(s, 0, "round-2022.csv", csv);
     free(csv);
@@ -249,12 +383,7 @@ static void test_template_csv_through_the_agent(void **state)
     s_assert_done(s, "partial.csv");
     char rejects[800];
     snprintf(rejects, sizeof rejects, "%s/done/partial.csv.rejects", s->agents[0].spool);
-    char *listed = NULL;
-    for (int waited = 0; !(listed = glci_ts_read_file(rejects)); waited += 50) {
-        if (waited > GLCI_SYS_DRAIN_MS)
-            fail_msg("%s did not appear", rejects);
-        glci_sys_sleep_ms(50);
-    }
+    char *listed = s_wait_file(rejects);
     assert_non_null(strstr(listed, "indicator,period,value,observed_at,source,reason,"
                                    "rejected_at\n"));
     assert_non_null(strstr(listed, fw->ind[0].id));

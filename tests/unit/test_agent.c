@@ -297,6 +297,67 @@ static void test_csv_bad_headers(void **state)
     glci_agent_csv_free(&c);
 }
 
+/* The informational columns of glci template's CSV are taken anywhere in
+ * the header and their fields ignored, whatever they hold (they are never
+ * sent); any other unknown column still fails the header. */
+static void test_csv_template_columns_ignored(void **state)
+{
+    const glci_obs_t *rows;
+    const char *text = "last_period,indicator,name,unit,period,min,value,max,source,"
+                       "last_value\r\n"
+                       "2024,adult_learning_rate,\"Adults, \"\"25-64\"\"\",%,2025,0,41.5,100,"
+                       "office,40\r\n"
+                       /* garbage in every informational field: a formula, a
+                        * line break, a tab, bytes that are not UTF-8, a NUL */
+                       "x,b,\"=HYPERLINK(\"\"http://e\"\")\r\n\tcaf\xe9\",\x01,2024,lots,"
+                       "-3,\"\",,\"\0\"\r\n";
+    size_t len = strlen(text) + 4;          /* the NUL and the three bytes after it */
+    glci_agent_csv_t *c = glci_agent_csv_parse(text, len);
+    if (glci_agent_csv_n_errors(c))
+        fail_msg("%s", glci_agent_csv_error(c, 0));
+    assert_int_equal(glci_agent_csv_rows(c, &rows), 2);
+    assert_string_equal(rows[0].indicator, "adult_learning_rate");
+    assert_int_equal(rows[0].period, 2025);
+    assert_true(rows[0].value == 41.5);
+    assert_string_equal(rows[0].source, "office");
+    assert_string_equal(rows[1].indicator, "b");
+    assert_int_equal(rows[1].period, 2024);
+    assert_true(rows[1].value == -3);
+    assert_null(rows[1].source);
+    glci_agent_csv_free(&c);
+
+    /* the header glci template writes, its values filled in */
+    text = "indicator,period,value,source,name,unit,min,max,last_value,last_period\r\n"
+           "a,2025,7,,Libraries,\"per 10,000\",0,1000,0.3333333333333333,2023\r\n";
+    c = glci_agent_csv_parse(text, strlen(text));
+    assert_int_equal(glci_agent_csv_n_errors(c), 0);
+    assert_int_equal(glci_agent_csv_rows(c, &rows), 1);
+    assert_true(rows[0].value == 7);
+    glci_agent_csv_free(&c);
+
+    /* in the excel dialect too */
+    text = "indicator;period;value;name;min\r\na;2025;1,5;\"Name; with a semicolon\";0,5\r\n";
+    c = glci_agent_csv_parse(text, strlen(text));
+    assert_int_equal(glci_agent_csv_n_errors(c), 0);
+    assert_int_equal(glci_agent_csv_rows(c, &rows), 1);
+    assert_true(rows[0].value == 1.5);
+    glci_agent_csv_free(&c);
+
+    /* their rows still need as many fields as the header */
+    s_bad("indicator,period,value,name\na,2020,1\n", 37, 2, "3 fields, the header has 4");
+    /* names are exact; a misspelt one, or one given twice, is a bad header */
+    s_bad("indicator,period,vlaue,value,name\na,2020,1,1,x\n", 45, 1,
+          "unknown column 'vlaue' (expected indicator, period, value, observed_at, source, "
+          "name, unit, min, max, last_value, last_period; read as comma");
+    s_bad("indicator,period,value,Name\na,2020,1,x\n", 38, 1, "unknown column 'Name'");
+    s_bad("indicator,period,value,last-value\na,2020,1,x\n", 44, 1,
+          "unknown column 'last-value'");
+    s_bad("indicator,period,value,unit,unit\na,2020,1,%,%\n", 46, 1,
+          "column 'unit' appears twice");
+    /* and they do not stand in for a required column */
+    s_bad("indicator,period,name\na,2020,x\n", 31, 1, "required column 'value' is missing");
+}
+
 static void test_csv_lists_every_bad_line(void **state)
 {
     const char *text = "indicator,period,value\n"
@@ -1057,6 +1118,7 @@ int main(void)
         cmocka_unit_test(test_csv_every_malformed_row),
         cmocka_unit_test(test_csv_optional_columns_checked),
         cmocka_unit_test(test_csv_bad_headers),
+        cmocka_unit_test(test_csv_template_columns_ignored),
         cmocka_unit_test(test_csv_lists_every_bad_line),
         cmocka_unit_test(test_csv_errors_escape_control_characters),
         cmocka_unit_test(test_csv_errors_escape_invalid_utf8),

@@ -751,14 +751,20 @@ static void test_template_csv(void **state)
     glci_sheet_template_t t = {.fw = fw, .period = 2025};
     assert_int_equal(glci_sheet_template_csv(&t, path, err, sizeof err), 0);
     char *text = s_read(path);
-    assert_string_equal(text, "indicator,period,value,source\r\na,2025,,\r\nb,2025,,\r\n"
-                              "c,2025,,\r\nd,2025,,\r\n");
+    /* the informational columns: the framework's name, unit and valid
+     * range; no city, no last values */
+    assert_string_equal(text, "indicator,period,value,source,name,unit,min,max,last_value,"
+                              "last_period\r\n"
+                              "a,2025,,,Adults in learning,%,0,100,,\r\n"
+                              "b,2025,,,Early leavers,%,0,100,,\r\n"
+                              "c,2025,,,A strategy,yes/no,0,1,,\r\n"
+                              "d,2025,,,Libraries,\"per 10,000\",0,1000,,\r\n");
     free(text);
 
     /* a city: its own values for the period start filled, older ones do not */
     glci_sheet_last_t last[4] = {
         {.has_last = 1, .last_value = 41.5, .last_period = 2025, .last_source = "office, \"A\""},
-        {.has_last = 1, .last_value = 12, .last_period = 2023, .last_source = "old"},
+        {.has_last = 1, .last_value = 1.0 / 3, .last_period = 2023, .last_source = "old"},
         {0},
         {.has_last = 1, .last_value = 0.1, .last_period = 2025, .last_source = ""},
     };
@@ -768,9 +774,16 @@ static void test_template_csv(void **state)
     t.last = last;
     assert_int_equal(glci_sheet_template_csv(&t, path, err, sizeof err), 0);
     text = s_read(path);
-    assert_string_equal(text, "indicator,period,value,source\r\n"
-                              "a,2025,41.5,\"office, \"\"A\"\"\"\r\nb,2025,,\r\nc,2025,,\r\n"
-                              "d,2025,0.1,\r\n");
+    /* last_value and last_period: the latest value of a period <= P, the
+     * older ones too (only value starts filled from P's own); numbers
+     * round-trip exact */
+    assert_string_equal(text, "indicator,period,value,source,name,unit,min,max,last_value,"
+                              "last_period\r\n"
+                              "a,2025,41.5,\"office, \"\"A\"\"\",Adults in learning,%,0,100,"
+                              "41.5,2025\r\n"
+                              "b,2025,,,Early leavers,%,0,100,0.3333333333333333,2023\r\n"
+                              "c,2025,,,A strategy,yes/no,0,1,,\r\n"
+                              "d,2025,0.1,,Libraries,\"per 10,000\",0,1000,0.1,2025\r\n");
     free(text);
     assert_int_equal(glci_sheet_template_xlsx(&t, path, err, sizeof err), 0);
     text = s_read(path);
