@@ -184,15 +184,15 @@ int glci_sheet_export_open(const char *path, const glci_framework_t *fw, int64_t
     x->fw = fw;
     x->generated = generated;
     snprintf(x->path, sizeof x->path, "%s", path);
-    snprintf(x->tmp, sizeof x->tmp, "%s.tmp", path);
     /* The workbook is zipped at close; check now that its file can be made. */
-    FILE *probe = fopen(x->tmp, "wb");
-    if (!probe) {
-        snprintf(err, errlen, "cannot write %s: %s", x->tmp, strerror(errno));
+    glci_report_file_t probe;
+    int rc = glci_report_file_open(&probe, path, err, errlen);
+    if (rc != 0) {
         free(x);
-        return GLCI_REPORT_EIO;
+        return rc;
     }
-    fclose(probe);
+    fclose(probe.f);
+    snprintf(x->tmp, sizeof x->tmp, "%s", probe.tmp);
     lxw_workbook_options opts = {.constant_memory = LXW_TRUE, .use_zip64 = LXW_TRUE};
     x->wb = workbook_new_opt(x->tmp, &opts);
     if (!x->wb) {
@@ -551,18 +551,12 @@ static void s_template_about(lxw_workbook *wb, lxw_format *bold, lxw_error *erro
 int glci_sheet_template_xlsx(const glci_sheet_template_t *t, const char *path,
                              char *err, size_t errlen)
 {
-    char tmp[4110];
-    if (strlen(path) >= 4096) {
-        snprintf(err, errlen, "%.200s...: path too long", path);
-        return GLCI_REPORT_EIO;
-    }
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *probe = fopen(tmp, "wb");
-    if (!probe) {
-        snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-        return GLCI_REPORT_EIO;
-    }
-    fclose(probe);
+    glci_report_file_t probe;
+    int rc = glci_report_file_open(&probe, path, err, errlen);
+    if (rc != 0)
+        return rc;
+    fclose(probe.f);
+    const char *tmp = probe.tmp;
     lxw_workbook *wb = workbook_new(tmp);
     if (!wb) {
         unlink(tmp);

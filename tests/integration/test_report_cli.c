@@ -307,6 +307,22 @@ static void s_expect(int status, const char *text, const char *const *args)
     cli_out_release(&o);
 }
 
+/* A file that cannot be written: the one line names the path given, not
+ * the temporary it is written under (SPEC §5), and nothing is left. */
+static void s_expect_unwritable(const char *path, const char *const *args)
+{
+    char want[700];
+    snprintf(want, sizeof want, "cannot write %s: No such file or directory\n", path);
+    cli_out_t o;
+    assert_int_equal(cli_runv(&o, args), 1);
+    size_t n = strlen(o.err), w = strlen(want);
+    if (n < w || strcmp(o.err + n - w, want) != 0 || strstr(o.err, ".tmp"))
+        fail_msg("stderr '%s' is not '...: %s'", o.err, want);
+    assert_non_null(strchr(o.err, '\n'));
+    assert_true(strchr(o.err, '\n') == o.err + n - 1);
+    cli_out_release(&o);
+}
+
 static void test_report_errors(void **state)
 {
     fixture_t *f = *state;
@@ -356,8 +372,8 @@ static void test_report_errors(void **state)
     free(kept);
     /* a PDF that cannot be written names the path */
     snprintf(pdf, sizeof pdf, "%s/no/such/x.pdf", f->dir);
-    s_expect(1, "no/such/x.pdf", (const char *[]){"--store", s, "report", "--city", "cork-ie",
-                                                   "--pdf", pdf, NULL});
+    s_expect_unwritable(pdf, (const char *[]){"--store", s, "report", "--city", "cork-ie",
+                                              "--pdf", pdf, NULL});
 }
 
 /* ---- export ------------------------------------------------------------ */
@@ -478,8 +494,10 @@ static void test_export_xlsx_errors(void **state)
     assert_false(s_exists(f->dir, "bad.xlsx"));
     assert_false(s_exists(f->dir, "bad.xlsx.tmp"));
     snprintf(x, sizeof x, "%s/no/such/bad.xlsx", f->dir);
-    s_expect(1, "no/such/bad.xlsx", (const char *[]){"--store", s, "--format", "xlsx", "export",
-                                                      "--out", x, NULL});
+    s_expect_unwritable(x, (const char *[]){"--store", s, "--format", "xlsx", "export", "--out",
+                                            x, NULL});
+    s_expect_unwritable(x, (const char *[]){"--store", s, "--format", "xlsx", "export",
+                                            "--period", "2024", "--out", x, NULL});
 }
 
 /* ---- template ---------------------------------------------------------- */
@@ -545,8 +563,13 @@ static void test_template_errors(void **state)
                               "--out", t, NULL});
     assert_false(s_exists(f->dir, "t.csv"));
     snprintf(t, sizeof t, "%s/no/such/t.xlsx", f->dir);
-    s_expect(1, "no/such/t.xlsx", (const char *[]){"--store", s, "--format", "xlsx", "template",
-                                                    "--out", t, NULL});
+    s_expect_unwritable(t, (const char *[]){"--store", s, "--format", "xlsx", "template",
+                                            "--out", t, NULL});
+    snprintf(t, sizeof t, "%s/no/such/t.csv", f->dir);
+    s_expect_unwritable(t, (const char *[]){"--store", s, "--format", "csv", "template",
+                                            "--out", t, NULL});
+    s_expect_unwritable(t, (const char *[]){"--store", s, "--format", "csv", "template",
+                                            "--city", "espoo-fi", "--out", t, NULL});
 }
 
 int main(void)

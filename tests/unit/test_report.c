@@ -820,7 +820,9 @@ static void test_export_xlsx(void **state)
 
     snprintf(path, sizeof path, "%s/none/e.xlsx", dir);
     assert_int_equal(glci_sheet_export_open(path, fw, 0, &x, err, sizeof err), GLCI_REPORT_EIO);
-    assert_non_null(strstr(err, "none/e.xlsx"));
+    char want[800];     /* the path given, not its temporary */
+    snprintf(want, sizeof want, "cannot write %s: No such file or directory", path);
+    assert_string_equal(err, want);
     assert_null(x);
     s_rmrf(dir);
     free(dir);
