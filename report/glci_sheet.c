@@ -116,6 +116,8 @@ struct glci_sheet_export {
     char path[4096], tmp[4110];
     s_sheet_t index, areas, focus, inds, values;
     const char **area_headers, **focus_headers;
+    char **notes;               /* key, text, key, text, ... for the about sheet */
+    size_t n_notes;
 };
 
 static void s_framework_sheet(glci_sheet_export_t *x)
@@ -272,7 +274,7 @@ int glci_sheet_export_result(glci_sheet_export_t *x, const char *city, const cha
 }
 
 int glci_sheet_export_value(glci_sheet_export_t *x, const char *city, const char *indicator,
-                            int32_t period, double value, int64_t observed_at,
+                            int32_t period, double value, int has_value, int64_t observed_at,
                             int64_t received, const char *source, int current)
 {
     s_sheet_t *s = &x->values;
@@ -280,7 +282,7 @@ int glci_sheet_export_value(glci_sheet_export_t *x, const char *city, const char
     s_str(s, 0, city);
     s_str(s, 1, indicator);
     s_num(s, 2, period, 1);
-    s_num(s, 3, value, 1);
+    s_num(s, 3, value, has_value != 0);
     s_time(s, 4, observed_at, x->when);
     s_time(s, 5, received, x->when);
     s_str(s, 6, source);
@@ -288,8 +290,18 @@ int glci_sheet_export_value(glci_sheet_export_t *x, const char *city, const char
     return x->error == LXW_NO_ERROR ? 0 : GLCI_REPORT_EXLSX;
 }
 
+void glci_sheet_export_note(glci_sheet_export_t *x, const char *key, const char *text)
+{
+    x->notes = glci_xrealloc(x->notes, (x->n_notes + 2) * sizeof *x->notes);
+    x->notes[x->n_notes++] = glci_xstrdup(key);
+    x->notes[x->n_notes++] = glci_xstrdup(text);
+}
+
 static void s_export_free(glci_sheet_export_t *x)
 {
+    for (size_t i = 0; i < x->n_notes; i++)
+        free(x->notes[i]);
+    free(x->notes);
     free(x->area_headers);
     free(x->focus_headers);
     free(x);
@@ -327,6 +339,8 @@ int glci_sheet_export_close(glci_sheet_export_t **xp, int32_t first, int32_t las
     s_about_row(&s, "exported", when);
     s_about_num(&s, "first_period", first);
     s_about_num(&s, "last_period", last);
+    for (size_t i = 0; i + 1 < x->n_notes; i += 2)
+        s_about_row(&s, x->notes[i], x->notes[i + 1]);
     s_about_row(&s, "framework", fw->id);
     s_about_row(&s, "version", fw->version);
     s_about_row(&s, "hash", fw->hash_hex);
