@@ -299,6 +299,32 @@ int glci_cli_default_period(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_v
     return 0;
 }
 
+int glci_cli_city_period(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_view_t *v,
+                         const char *city, int32_t P, int32_t *period,
+                         const glci_result_t **r)
+{
+    glci_store_status_t s;
+    int rc = glci_view_status(v, &s);
+    if (rc != 0)
+        return glci_cli_store_fail(cmd, cli, rc, "cannot read the store status");
+    int32_t first = s.first_period ? s.first_period : P;
+    int32_t last = s.last_period ? s.last_period : P;
+    /* P, P - 1, ..., first, then P + 1, ..., last */
+    for (int32_t p = P, step = -1; step < 0 ? p >= first : p <= last; p += step) {
+        rc = glci_view_result(v, city, p, r);
+        if (rc == 0) {
+            *period = p;
+            return 0;
+        }
+        if (rc != GLCI_STORE_ENODATA)
+            return glci_cli_store_fail(cmd, cli, rc, "cannot read the result");
+        if (step < 0 && p <= first) {
+            step = 1;
+            p = P;
+        }
+    }
+    return glci_fail(cmd, "no data for city '%s'", city);
+}
 
 /* ---- The ranked results of one period ---------------------------------- */
 

@@ -144,6 +144,15 @@ void glci_period_from_snapshot(glci_snapshot_t *s, glci_period_t *out);
 int glci_cli_default_period(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_view_t *v,
                             glci_period_choice_t *choice, int32_t *out);
 
+/* A city's result when no period is given (show, peers): of period P (the
+ * rule's), else the city's latest before P, else -- a city that reported
+ * ahead of the network -- its earliest after P. Sets *period and *r (valid
+ * while v lasts). Prints "no data for city 'ID'" (in no period) and
+ * returns 1 when it has none; 0 on success. */
+int glci_cli_city_period(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_view_t *v,
+                         const char *city, int32_t P, int32_t *period,
+                         const glci_result_t **r);
+
 
 /* ---- Which table: live, as of a time, or an edition (source.c) ---------- */
 

@@ -36,10 +36,24 @@ static int s_key_opts(const glci_cmd_t *cmd, const glci_opt_t *pk, const glci_op
  * failure to write it registers nothing. Sets *made_file when the caller
  * must remove key_out again if registering fails. Returns 0, or -1 after
  * printing the error. */
-static int s_key_make(const glci_cmd_t *cmd, const char *given, const char *key_out,
-                      glci_key_t *pub, int *made_file)
+static int s_key_make(const glci_cmd_t *cmd, const glci_cli_t *cli, const char *given,
+                      const char *key_out, glci_key_t *pub, int *made_file)
 {
     if (!key_out) {
+        /* the collector's own key pasted in place of the agent's: no agent
+         * could ever use it (only the collector has its secret half) */
+        static const char *const own[] = {"collector.pub", "collector.previous.pub"};
+        for (size_t i = 0; i < sizeof own / sizeof own[0]; i++) {
+            char path[4096], err[512];
+            glci_key_t c;
+            snprintf(path, sizeof path, "%s/%s", cli->store_dir, own[i]);
+            if (access(path, F_OK) == 0 &&
+                glci_keyfile_read(path, &c, NULL, err, sizeof err) == 0 &&
+                strcmp(c.z85, given) == 0)
+                return glci_fail(cmd, "public key %s is the collector's own (%s), not an "
+                                 "agent's: give the key glci-agent keygen printed", given,
+                                 own[i]);
+        }
         snprintf(pub->z85, sizeof pub->z85, "%s", given);
         return 0;
     }
@@ -105,7 +119,7 @@ static int s_add(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char **
     int status = GLCI_EXIT_FAIL;
     if (glci_cli_open(cmd, cli, 0, &st) != 0)
         goto cleanup;
-    if (s_key_make(cmd, opts[2].seen ? opts[2].value : NULL, key_out, &pub, &made_file) != 0)
+    if (s_key_make(cmd, cli, opts[2].seen ? opts[2].value : NULL, key_out, &pub, &made_file) != 0)
         goto cleanup;
     rc = glci_store_city_add(st, id, opts[0].value, country, pub.z85, why, sizeof why);
     if (rc != 0) {
@@ -218,7 +232,7 @@ static int s_key_add(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, cha
     int status = GLCI_EXIT_FAIL;
     if (glci_cli_open(cmd, cli, 0, &st) != 0)
         goto cleanup;
-    if (s_key_make(cmd, opts[0].seen ? opts[0].value : NULL, key_out, &pub, &made_file) != 0)
+    if (s_key_make(cmd, cli, opts[0].seen ? opts[0].value : NULL, key_out, &pub, &made_file) != 0)
         goto cleanup;
     char why[256] = "";
     rc = glci_store_city_key_add(st, id, pub.z85, why, sizeof why);

@@ -37,13 +37,16 @@ static json_t *s_json(const glci_framework_t *fw)
                                                glci_json_num(fw->areas[a].weight, 1),
                                                "focus", focus));
     }
-    return json_pack("{s:s, s:s, s:s, s:o, s:i, s:s, s:i, s:i, s:o}", "id", fw->id, "version",
-                     fw->version, "hash", fw->hash_hex, "min_coverage",
+    char due[8];
+    snprintf(due, sizeof due, "%02d-%02d", (int)fw->due_month % 100, (int)fw->due_day % 100);
+    return json_pack("{s:s, s:s, s:s, s:o, s:i, s:s, s:i, s:i, s:i, s:s, s:i, s:o}", "id",
+                     fw->id, "version", fw->version, "hash", fw->hash_hex, "min_coverage",
                      glci_json_num(fw->min_coverage, 1), "carry_forward",
                      (int)fw->carry_forward, "aggregation",
                      fw->aggregation == GLCI_AGG_GEOMETRIC ? "geometric" : "arithmetic",
                      "first_period", (int)fw->first_period, "last_period",
-                     (int)fw->last_period, "areas", areas);
+                     (int)fw->last_period, "cadence", (int)fw->cadence, "due", due,
+                     "future_periods", (int)fw->future_periods, "areas", areas);
 }
 
 static void s_num(glci_table_t *t, double v)
@@ -138,11 +141,16 @@ static void s_table(const glci_framework_t *fw)
     }
     printf("framework %s %s\nhash %s\n", fw->id, fw->version, fw->hash_hex);
     printf("%u areas, %u focus areas, %u indicators; min coverage %.0f%%, values carried "
-           "forward %d periods, %s aggregation, periods %d-%d\n\n",
+           "forward %d periods, %s aggregation, periods %d-%d\n",
            fw->n_areas, fw->n_focus, fw->n_ind, fw->min_coverage * 100.0,
            (int)fw->carry_forward,
            fw->aggregation == GLCI_AGG_GEOMETRIC ? "geometric" : "arithmetic",
            (int)fw->first_period, (int)fw->last_period);
+    /* the reporting cycle (SPEC section 7), before the tree */
+    printf("rounds every %d year%s, due %02d-%02d of the year after; values may name up to "
+           "%d period%s after the current year\n\n", (int)fw->cadence,
+           fw->cadence == 1 ? "" : "s", (int)fw->due_month % 100, (int)fw->due_day % 100,
+           (int)fw->future_periods, fw->future_periods == 1 ? "" : "s");
     glci_table_print_text(t, stdout);
     printf("\ngoalposts: the value scored 0..the value scored 100; valid: values "
            "outside are rejected;\nlights: a value as good as green is green, as bad as "

@@ -163,7 +163,7 @@ static void s_table(const s_out_t *o)
 
 /* The period to use: P when given (the city must have a result there);
  * else the one rule's (glci_cli_default_period), or the city's latest
- * before it. */
+ * before it, or its first after it (glci_cli_city_period). */
 static int s_period(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_view_t *v,
                     const char *city, int given, int32_t *period)
 {
@@ -178,20 +178,7 @@ static int s_period(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_view_t *v
     int32_t latest;
     if (glci_cli_default_period(cmd, cli, v, NULL, &latest) != 0)
         return GLCI_EXIT_FAIL;
-    glci_store_status_t s;
-    rc = glci_view_status(v, &s);
-    if (rc != 0)
-        return glci_cli_store_fail(cmd, cli, rc, "cannot read the store status");
-    for (int32_t p = latest; p >= s.first_period; p--) {
-        rc = glci_view_result(v, city, p, &r);
-        if (rc == 0) {
-            *period = p;
-            return 0;
-        }
-        if (rc != GLCI_STORE_ENODATA)
-            return glci_cli_store_fail(cmd, cli, rc, "cannot read the result");
-    }
-    return glci_fail(cmd, "no data for city '%s'", city);
+    return glci_cli_city_period(cmd, cli, v, city, latest, period, &r);
 }
 
 static int s_peers(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char **argv)

@@ -28,6 +28,7 @@ typedef struct {
     size_t n_rows, n_urows;
     int in_unranked;
     glci_table_t *t, *u;      /* table: ranked, unranked; CSV: both in t */
+    int32_t period;           /* CSV: every row names it */
     int failed;
 } s_out_t;
 
@@ -82,6 +83,7 @@ static int s_row(void *ctx, const glci_rank_row_t *r)
         glci_table_cell(o->t, score);
         glci_fmt_exact(r->coverage, 1, cov, sizeof cov);
         glci_table_cell(o->t, cov);
+        glci_table_cellf(o->t, "%d", (int)o->period);
         return 0;
     }
     glci_table_t *t = r->rank ? o->t : o->u;
@@ -216,12 +218,19 @@ static int s_rank(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
             goto cleanup;
         }
     }
-    static const char *const headers[] = {"rank", "city", "name", "score", "coverage"};
+    /* CSV rows name the period: a file says which table it is (the table
+     * and JSON say it in their heading) */
+    static const char *const headers[] = {"rank", "city", "name", "score", "coverage",
+                                          "period"};
     static const char *const uheaders[] = {"city", "name", "coverage"};
+    o.period = period;
     if (cli->format == GLCI_FMT_JSON) {
         s_json_rows_init(&o);
+    } else if (cli->format == GLCI_FMT_CSV) {
+        o.t = glci_table_new(6, headers, NULL);
+        o.u = glci_table_new(3, uheaders, "llr");
     } else {
-        o.t = glci_table_new(5, headers, cli->format == GLCI_FMT_CSV ? NULL : "rllrr");
+        o.t = glci_table_new(5, headers, "rllrr");
         o.u = glci_table_new(3, uheaders, "llr");
     }
     /* A period without any result is refused before anything is printed. */

@@ -11,8 +11,9 @@
 #include "glci_text.h"
 
 /* The result to show: of period P when given, else of the period the
- * rule chooses (src), or the city's own latest before it. As of a time or
- * from an edition, the city's row of that table. */
+ * rule chooses (src), or the city's own latest before it, or its first
+ * after it (glci_cli_city_period). As of a time or from an edition, the
+ * city's row of that table. */
 static int s_find(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_view_t *v,
                   const char *city, const glci_source_t *src, int32_t *period,
                   const glci_result_t **r)
@@ -41,22 +42,7 @@ static int s_find(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_view_t *v,
             return glci_cli_store_fail(cmd, cli, rc, "cannot read the result");
         return 0;
     }
-    int32_t latest = src->choice.period;
-    glci_store_status_t s;
-    rc = glci_view_status(v, &s);
-    if (rc != 0)
-        return glci_cli_store_fail(cmd, cli, rc, "cannot read the store status");
-    int32_t first = s.first_period ? s.first_period : latest;
-    for (int32_t p = latest; p >= first; p--) {
-        rc = glci_view_result(v, city, p, r);
-        if (rc == 0) {
-            *period = p;
-            return 0;
-        }
-        if (rc != GLCI_STORE_ENODATA)
-            return glci_cli_store_fail(cmd, cli, rc, "cannot read the result");
-    }
-    return glci_fail(cmd, "no data for city '%s'", city);
+    return glci_cli_city_period(cmd, cli, v, city, src->choice.period, period, r);
 }
 
 static json_t *s_json(const glci_framework_t *fw, const glci_city_t *c,

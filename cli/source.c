@@ -47,7 +47,8 @@ int glci_cli_not_future(const glci_cmd_t *cmd, glci_view_t *v, const char *opt, 
         return 0;
     char when[32];
     glci_format_iso_time(t, when, sizeof when);
-    return glci_fail(cmd, "%s %s is in the future (the store holds no later state than now)",
+    return glci_fail(cmd, "%s %s is in the future (the store holds no later state than now; "
+                     "for the latest, give now)",
                      opt, when);
 }
 

@@ -501,10 +501,17 @@ static void test_rank_table_csv(void **state)
     cli_out_release(&o);
 
     assert_int_equal(cli_run(&o, "--store", s_store, "rank", "--format", "csv", NULL), 0);
-    assert_true(strncmp(o.out, "rank,city,name,score,coverage\r\n", 31) == 0);
+    assert_true(strncmp(o.out, "rank,city,name,score,coverage,period\r\n", 38) == 0);
     assert_int_equal(s_csv_records(o.out), 6);
-    assert_non_null(strstr(o.out, "\r\n2,beta,\"Beta, \"\"the\"\" Town\",80,0.75\r\n"));
-    assert_non_null(strstr(o.out, "\r\n,epsilon,Epsilon,,0.25\r\n"));
+    assert_non_null(strstr(o.out, "\r\n2,beta,\"Beta, \"\"the\"\" Town\",80,0.75,2025\r\n"));
+    assert_non_null(strstr(o.out, "\r\n,epsilon,Epsilon,,0.25,2025\r\n"));
+    cli_out_release(&o);
+    /* a period asked for is named as well */
+    assert_int_equal(cli_run(&o, "--store", s_store, "rank", "--format", "csv", "--period",
+                             "2024", NULL), 0);
+    assert_true(strncmp(o.out, "rank,city,name,score,coverage,period\r\n", 38) == 0);
+    assert_non_null(strstr(o.out, ",2024\r\n"));
+    assert_null(strstr(o.out, ",2025\r\n"));
     cli_out_release(&o);
 }
 
@@ -833,6 +840,43 @@ static void test_framework(void **state)
     assert_int_equal(s_csv_records(o.out), 5);
     assert_non_null(strstr(o.out, "\r\nb,b.y,i4,\"Indicator four, yes/no\",yes/no,higher,0,1,0,1,1,,\r\n"));
     cli_out_release(&o);
+
+    /* the reporting cycle's settings (SPEC section 7), defaults and set */
+    assert_int_equal(cli_run(&o, "--store", s_store, "--format", "json", "framework", NULL), 0);
+    j = cli_json(&o);
+    assert_int_equal(s_num(j, "cadence"), 1);
+    assert_string_equal(s_str(j, "due"), "03-31");
+    assert_int_equal(s_num(j, "future_periods"), 0);
+    json_decref(j);
+    cli_out_release(&o);
+    char dir[256], store[300], fw[400], text[4096];
+    cli_tmpdir(dir, sizeof dir);
+    FILE *f = fopen(cli_tiny_framework(dir), "r");
+    assert_non_null(f);
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    snprintf(fw, sizeof fw, "%s/cycle.ini", dir);
+    f = fopen(fw, "w");
+    assert_non_null(f);
+    fprintf(f, "[framework]\ncadence = 2\ndue = 06-30\nfuture_periods = 1\n%s",
+            text + strlen("[framework]\n"));
+    assert_int_equal(fclose(f), 0);
+    snprintf(store, sizeof store, "%s/s", dir);
+    assert_int_equal(cli_run(&o, "--store", store, "init", "--framework", fw, NULL), 0);
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", store, "framework", "--format", "json", NULL), 0);
+    j = cli_json(&o);
+    assert_int_equal(s_num(j, "cadence"), 2);
+    assert_string_equal(s_str(j, "due"), "06-30");
+    assert_int_equal(s_num(j, "future_periods"), 1);
+    json_decref(j);
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", store, "framework", NULL), 0);
+    assert_non_null(strstr(o.out, "\nrounds every 2 years, due 06-30 of the year after; values "
+                                  "may name up to 1 period after the current year\n"));
+    cli_out_release(&o);
+    cli_rmdir(dir);
 }
 
 /* ---- init, keys, cities (each on its own store) ------------------------ */
@@ -1031,6 +1075,27 @@ static void test_city_keys(void **state)
     assert_int_equal(cli_run(&o, "--store", store, "city", "add", "dublin-ie", "--name",
                              "Dublin", "--country", "IE", "--public-key", other.z85, NULL), 0);
     cli_out_release(&o);
+
+    /* the collector's own public key is no agent's: refused, nothing added */
+    glci_key_t coll, csec;
+    char cpath[400];
+    snprintf(cpath, sizeof cpath, "%s/collector.pub", store);
+    assert_int_equal(glci_key_generate(&coll, &csec, err, sizeof err), 0);
+    assert_int_equal(glci_keyfile_write_public(cpath, &coll, err, sizeof err), 0);
+    cli_run(&o, "--store", store, "city", "add", "galway-ie", "--name", "Galway", "--country",
+            "IE", "--public-key", coll.z85, NULL);
+    char want[200];
+    snprintf(want, sizeof want, "public key %s is the collector's own (collector.pub)",
+             coll.z85);
+    cli_expect_fail(&o, want);
+    cli_out_release(&o);
+    cli_run(&o, "--store", store, "city", "key-add", "cork-ie", "--public-key", coll.z85, NULL);
+    cli_expect_fail(&o, want);
+    cli_out_release(&o);
+    cli_run(&o, "--store", store, "city", "show", "galway-ie", NULL);
+    cli_expect_fail(&o, "no such city 'galway-ie'");
+    cli_out_release(&o);
+    assert_int_equal(unlink(cpath), 0);
 
     /* a second key made here: secret file 0600, JSON names it, two keys */
     assert_int_equal(cli_run(&o, "--store", store, "--format", "json", "city", "key-add",
@@ -1292,7 +1357,7 @@ static void test_cycle_commands(void **state)
     /* the edition reads back in every format; verify proves it */
     assert_int_equal(cli_run(&o, "--store", store, "--format", "csv", "rank", "--edition", "e1",
                              NULL), 0);
-    assert_non_null(strstr(o.out, "1,gamma,Gamma,85,1\r\n"));
+    assert_non_null(strstr(o.out, "1,gamma,Gamma,85,1,2025\r\n"));
     cli_out_release(&o);
     assert_int_equal(cli_run(&o, "--store", store, "edition", "diff", "e1", "e1", NULL), 0);
     assert_non_null(strstr(o.out, "0 cities changed rank, 0 changed index"));
@@ -1436,6 +1501,55 @@ static void test_documents_program(void **state)
     cli_rmdir(dir);
 }
 
+/* show and peers without --period for a city that reported ahead of the
+ * network: the rule's period (2020) and every one before it hold nothing
+ * of it, so its first result after the rule's (2025) is shown, not "no
+ * data"; a city with no result at all is still refused. */
+static void test_city_ahead_of_the_rule(void **state)
+{
+    (void)state;
+    char dir[256], store[300];
+    cli_tmpdir(dir, sizeof dir);
+    snprintf(store, sizeof store, "%s/store", dir);
+    glci_store_t *st = cli_store_create(store, cli_tiny_framework(dir), 0);
+    const char *early[] = {"a", "b", "c"};
+    const cli_obs_t y2020[] = {{"i1", 2020, 50}, {"i3", 2020, 60}};
+    const cli_obs_t y2025[] = {{"i1", 2025, 70}};
+    for (int i = 0; i < 3; i++) {
+        cli_city_add(st, early[i], early[i], "IE");
+        cli_ingest(st, early[i], 1, y2020, 2, 1764000000 + i);
+    }
+    cli_city_add(st, "d", "D", "IE");
+    cli_city_add(st, "e", "E", "IE");
+    cli_ingest(st, "d", 1, y2025, 1, 1764000100);
+    glci_store_close(&st);
+    cli_out_t o;
+    assert_int_equal(cli_run(&o, "--store", store, "--format", "json", "rank", NULL), 0);
+    json_t *j = cli_json(&o);
+    assert_int_equal(s_num(j, "period"), 2020);
+    json_decref(j);
+    cli_out_release(&o);
+    const char *cmds[] = {"show", "peers"};
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(cli_run(&o, "--store", store, "--format", "json", cmds[k], "d",
+                                 NULL), 0);
+        j = cli_json(&o);
+        assert_int_equal(s_num(j, "period"), 2025);
+        json_decref(j);
+        cli_out_release(&o);
+        cli_run(&o, "--store", store, cmds[k], "e", NULL);
+        cli_expect_fail(&o, "no data for city 'e'");
+        cli_out_release(&o);
+    }
+    /* a city with a result in the rule's period: that one */
+    assert_int_equal(cli_run(&o, "--store", store, "--format", "json", "show", "a", NULL), 0);
+    j = cli_json(&o);
+    assert_int_equal(s_num(j, "period"), 2020);
+    json_decref(j);
+    cli_out_release(&o);
+    cli_rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1460,6 +1574,7 @@ int main(void)
         cmocka_unit_test(test_verify_backup),
         cmocka_unit_test(test_cycle_commands),
         cmocka_unit_test(test_documents_program),
+        cmocka_unit_test(test_city_ahead_of_the_rule),
     };
     return cmocka_run_group_tests(tests, s_group_setup, s_group_teardown);
 }

@@ -588,7 +588,8 @@ static void test_editions(void **state)
              (const char *[]){"edition", "publish", "bad/name", NULL});
     s_expect(s, 1, "is in the future", NULL,
              (const char *[]){"edition", "publish", "later", "--as-of", "2999-01-01", NULL});
-    s_expect(s, 1, "--as-of 2999-01-01T23:59:59Z is in the future", NULL,
+    s_expect(s, 1, "--as-of 2999-01-01T23:59:59Z is in the future (the store holds no later "
+             "state than now; for the latest, give now)", NULL,
              (const char *[]){"rank", "--as-of", "2999-01-01", NULL});
     s_expect(s, 2, "invalid time 'yesterday'", NULL,
              (const char *[]){"rank", "--as-of", "yesterday", NULL});
