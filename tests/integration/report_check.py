@@ -22,8 +22,9 @@ wrote, against the real glci's JSON output. Run with Debian's /usr/bin/python3
       with the same options (scores: only its period, or every period with
       --all-periods; the about sheet names its period rule, edition and
       as-of time), `glci history` (values: those that can count for the
-      period, received by the table's time, current as of then) and `glci
-      framework` (framework).
+      period, received by the table's time, current as of then; with
+      --as-of now the time the workbook names, which must not be after
+      the JSON's now) and `glci framework` (framework).
   report_check.py template-xlsx FILE --glci BIN --store DIR --period P [--city ID]
       The entry sheet has the agent's columns, one row per indicator, a
       decimal validation of each value with the indicator's range; the guide
@@ -771,6 +772,9 @@ def cmd_xlsx(args):
     if period is not None and any(j["period"] != period for j in rows):
         problem(f"{args.file}: glci export {' '.join(opts)} has rows of other periods")
     about = {r["key"]: r["value"] for r in sheet_rows(wb, "about")}
+    if args.as_of == "now" and about.get("as_of") and about["as_of"] <= as_of:
+        # the workbook's now came first: the values are those received by then
+        as_of = about["as_of"]
     if period is not None:
         want_about = {"first_period": period, "last_period": period,
                       "period_rule": export["period_rule"], "period_note": export["period_note"]}
