@@ -205,6 +205,17 @@ int glci_source_open(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_view_t *
                      const glci_src_args_t *a, int need_table, glci_source_t *out);
 void glci_source_release(glci_source_t *s);
 
+/* The results of period p in the table s reads (s NULL: the live store):
+ * the live store's (glci_period_load), or the snapshot's rows of an as-of
+ * time or an edition, moved out of s (so once, and p is s's period).
+ * Released by glci_period_release. Returns 0 or a negative store code. */
+int glci_source_period(glci_view_t *v, const glci_framework_t *fw, glci_source_t *s,
+                       int32_t p, glci_period_t *out);
+
+/* Prints that the table of s has no result ("no data for period P", "...
+ * as of TIME") and returns 1. */
+int glci_source_no_data(const glci_cmd_t *cmd, const glci_source_t *s);
+
 /* What the output says about the table: JSON fields "period_rule" (a
  * word, glci_period_rule_str) and "period_note" (the line), and "as_of" /
  * "edition" when they apply, set on obj. */
@@ -258,14 +269,16 @@ int glci_cmd_report_run(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, 
 int glci_cmd_template_run(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc,
                           char **argv);
 
-/* export --format xlsx --out FILE (cmd_export_xlsx.c): the results of
- * periods first..last (with_period: one period was asked for, so a period
- * without data fails and the values sheet holds the values that can count
- * for it) and the stored values, as a workbook at path. Returns the exit
- * status. */
+/* export --format xlsx --out FILE (cmd_export_xlsx.c), as a workbook at
+ * path. src NULL: the live store's results of periods first..last and
+ * every stored value. Else the one period of the table src reads (live,
+ * as of a time or an edition; a period without results fails) and the
+ * values that can count for it (periods P - carry_forward .. P), as of the
+ * table's time when it has one; the snapshot is moved out of src. Returns
+ * the exit status. */
 int glci_export_xlsx(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_view_t *v,
-                     const glci_framework_t *fw, int32_t first, int32_t last,
-                     int with_period, const char *path);
+                     const glci_framework_t *fw, glci_source_t *src, int32_t first,
+                     int32_t last, const char *path);
 
 /* An enrolment string for city id (cmd_enrol.c): with name and country the
  * city is registered in the same transaction (city add --invite), else it

@@ -172,9 +172,6 @@ static int s_export(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char
     if (cli->format != GLCI_FMT_XLSX && opts[1].seen)
         return glci_usage_error(cmd, "%s", "--out is for --format xlsx (csv and json go to "
                                            "standard output)");
-    if (cli->format == GLCI_FMT_XLSX && sa.kind != GLCI_SRC_LIVE)
-        return glci_usage_error(cmd, "%s", "--format xlsx exports the live store; --as-of and "
-                                           "--edition are for table, csv and json");
 
     glci_store_t *st = NULL;
     glci_view_t *v = NULL;
@@ -185,12 +182,11 @@ static int s_export(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char
     if (glci_cli_open(cmd, cli, 1, &st) != 0 || glci_cli_view(cmd, st, &v) != 0)
         goto cleanup;
     const glci_framework_t *fw = glci_store_framework(st);
-    /* xlsx keeps its workbook of every period unless one is named; a store
-     * without data exports an empty table, as it always did. */
+    /* A live store without data exports an empty table (and a workbook of
+     * the framework alone), as it always did. */
     int32_t any;
-    int every = all || (cli->format == GLCI_FMT_XLSX && !opts[0].seen) ||
-                (sa.kind == GLCI_SRC_LIVE && !opts[0].seen &&
-                 glci_view_latest_period(v, &any) == GLCI_STORE_ENODATA);
+    int every = all || (sa.kind == GLCI_SRC_LIVE && !opts[0].seen &&
+                        glci_view_latest_period(v, &any) == GLCI_STORE_ENODATA);
     if (!every && glci_source_open(cmd, cli, v, &sa, sa.kind != GLCI_SRC_LIVE, &src) != 0)
         goto cleanup;
     int32_t period = src.choice.period;
@@ -215,7 +211,8 @@ static int s_export(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char
     if (cli->format == GLCI_FMT_XLSX) {
         /* glci has run glci-report before this point (cli_documents.h) */
         status = glci_export_xlsx
-                     ? glci_export_xlsx(cmd, cli, v, fw, first, last, !every, opts[1].value)
+                     ? glci_export_xlsx(cmd, cli, v, fw, every ? NULL : &src, first, last,
+                                        opts[1].value)
                      : glci_fail(cmd, "%s", "internal: the workbook code is not in this program");
         goto cleanup;
     }
@@ -228,11 +225,7 @@ static int s_export(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char
     size_t total = 0;
     for (int32_t p = first; p <= last; p++) {
         glci_period_t per;
-        rc = 0;
-        if (sa.kind == GLCI_SRC_LIVE)
-            rc = glci_period_load(v, fw, p, &per);
-        else
-            glci_period_from_snapshot(&src.snap, &per);
+        rc = glci_source_period(v, fw, every ? NULL : &src, p, &per);
         if (rc != 0) {
             glci_cli_store_fail(cmd, cli, rc, "cannot read the results");
             goto cleanup;
@@ -247,12 +240,7 @@ static int s_export(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char
         glci_period_release(&per);
     }
     if (!every && total == 0) {
-        char when[32];
-        glci_format_iso_time(sa.as_of, when, sizeof when);
-        if (sa.kind == GLCI_SRC_ASOF)
-            glci_fail(cmd, "no data for period %d as of %s", (int)period, when);
-        else
-            glci_fail(cmd, "no data for period %d", (int)period);
+        glci_source_no_data(cmd, &src);
         goto cleanup;
     }
     if (rows) {
@@ -299,8 +287,9 @@ const glci_cmd_t glci_cmd_export = {
         "JSON has the same as objects (null when absent); the table shows the\n"
         "index and area scores only. --format xlsx writes a workbook to --out\n"
         "FILE: a sheet per level (index, areas, focus areas, indicators), the\n"
-        "values received (values), the framework and an about sheet.\n\n"
-        "The workbook holds every period unless --period names one.\n\n"
+        "values that can count for the period (values), the framework and an\n"
+        "about sheet; with --as-of or --edition the values received by that\n"
+        "time, with --all-periods every period and every value received.\n\n"
         "Options:\n"
         "  --period P       only this period\n"
         "  --all-periods    every period with results (the live store)\n"

@@ -137,6 +137,24 @@ void glci_source_release(glci_source_t *s)
     glci_snapshot_release(&s->snap);
 }
 
+int glci_source_period(glci_view_t *v, const glci_framework_t *fw, glci_source_t *s,
+                       int32_t p, glci_period_t *out)
+{
+    if (!s || s->args.kind == GLCI_SRC_LIVE)
+        return glci_period_load(v, fw, p, out);
+    glci_period_from_snapshot(&s->snap, out);
+    return 0;
+}
+
+int glci_source_no_data(const glci_cmd_t *cmd, const glci_source_t *s)
+{
+    char when[32];
+    glci_format_iso_time(s->args.as_of, when, sizeof when);
+    if (s->args.kind == GLCI_SRC_ASOF)
+        return glci_fail(cmd, "no data for period %d as of %s", (int)s->choice.period, when);
+    return glci_fail(cmd, "no data for period %d", (int)s->choice.period);
+}
+
 void glci_source_json(const glci_source_t *s, json_t *obj)
 {
     char line[256];

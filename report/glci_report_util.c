@@ -58,7 +58,8 @@ int glci_report_file_open(glci_report_file_t *out, const char *path, char *err, 
     snprintf(out->tmp, sizeof out->tmp, "%s.tmp", path);
     out->f = fopen(out->tmp, "wb");
     if (!out->f) {
-        snprintf(err, errlen, "cannot write %s: %s", out->tmp, strerror(errno));
+        /* the user named the path, not its temporary: say what they gave */
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
         return GLCI_REPORT_EIO;
     }
     return 0;

@@ -117,6 +117,8 @@ struct glci_sheet_export {
     char path[4096], tmp[4110];
     s_sheet_t index, areas, focus, inds, values;
     const char **area_headers, **focus_headers;
+    char **notes;               /* key, text, key, text, ... for the about sheet */
+    size_t n_notes;
 };
 
 static void s_framework_sheet(glci_sheet_export_t *x)
@@ -185,15 +187,15 @@ int glci_sheet_export_open(const char *path, const glci_framework_t *fw, int64_t
     x->fw = fw;
     x->generated = generated;
     snprintf(x->path, sizeof x->path, "%s", path);
-    snprintf(x->tmp, sizeof x->tmp, "%s.tmp", path);
     /* The workbook is zipped at close; check now that its file can be made. */
-    FILE *probe = fopen(x->tmp, "wb");
-    if (!probe) {
-        snprintf(err, errlen, "cannot write %s: %s", x->tmp, strerror(errno));
+    glci_report_file_t probe;
+    int rc = glci_report_file_open(&probe, path, err, errlen);
+    if (rc != 0) {
         free(x);
-        return GLCI_REPORT_EIO;
+        return rc;
     }
-    fclose(probe);
+    fclose(probe.f);
+    snprintf(x->tmp, sizeof x->tmp, "%s", probe.tmp);
     lxw_workbook_options opts = {.constant_memory = LXW_TRUE, .use_zip64 = LXW_TRUE};
     x->wb = workbook_new_opt(x->tmp, &opts);
     if (!x->wb) {
@@ -273,7 +275,7 @@ int glci_sheet_export_result(glci_sheet_export_t *x, const char *city, const cha
 }
 
 int glci_sheet_export_value(glci_sheet_export_t *x, const char *city, const char *indicator,
-                            int32_t period, double value, int64_t observed_at,
+                            int32_t period, double value, int has_value, int64_t observed_at,
                             int64_t received, const char *source, int current)
 {
     s_sheet_t *s = &x->values;
@@ -281,7 +283,7 @@ int glci_sheet_export_value(glci_sheet_export_t *x, const char *city, const char
     s_str(s, 0, city);
     s_str(s, 1, indicator);
     s_num(s, 2, period, 1);
-    s_num(s, 3, value, 1);
+    s_num(s, 3, value, has_value != 0);
     s_time(s, 4, observed_at, x->when);
     s_time(s, 5, received, x->when);
     s_str(s, 6, source);
@@ -289,8 +291,18 @@ int glci_sheet_export_value(glci_sheet_export_t *x, const char *city, const char
     return x->error == LXW_NO_ERROR ? 0 : GLCI_REPORT_EXLSX;
 }
 
+void glci_sheet_export_note(glci_sheet_export_t *x, const char *key, const char *text)
+{
+    x->notes = glci_xrealloc(x->notes, (x->n_notes + 2) * sizeof *x->notes);
+    x->notes[x->n_notes++] = glci_xstrdup(key);
+    x->notes[x->n_notes++] = glci_xstrdup(text);
+}
+
 static void s_export_free(glci_sheet_export_t *x)
 {
+    for (size_t i = 0; i < x->n_notes; i++)
+        free(x->notes[i]);
+    free(x->notes);
     free(x->area_headers);
     free(x->focus_headers);
     free(x);
@@ -328,6 +340,8 @@ int glci_sheet_export_close(glci_sheet_export_t **xp, int32_t first, int32_t las
     s_about_row(&s, "exported", when);
     s_about_num(&s, "first_period", first);
     s_about_num(&s, "last_period", last);
+    for (size_t i = 0; i + 1 < x->n_notes; i += 2)
+        s_about_row(&s, x->notes[i], x->notes[i + 1]);
     s_about_row(&s, "framework", fw->id);
     s_about_row(&s, "version", fw->version);
     s_about_row(&s, "hash", fw->hash_hex);
@@ -620,18 +634,12 @@ static void s_template_about(lxw_workbook *wb, lxw_format *bold, lxw_error *erro
 int glci_sheet_template_xlsx(const glci_sheet_template_t *t, const char *path,
                              char *err, size_t errlen)
 {
-    char tmp[4110];
-    if (strlen(path) >= 4096) {
-        snprintf(err, errlen, "%.200s...: path too long", path);
-        return GLCI_REPORT_EIO;
-    }
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *probe = fopen(tmp, "wb");
-    if (!probe) {
-        snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-        return GLCI_REPORT_EIO;
-    }
-    fclose(probe);
+    glci_report_file_t probe;
+    int rc = glci_report_file_open(&probe, path, err, errlen);
+    if (rc != 0)
+        return rc;
+    fclose(probe.f);
+    const char *tmp = probe.tmp;
     lxw_workbook *wb = workbook_new(tmp);
     if (!wb) {
         unlink(tmp);

@@ -46,10 +46,16 @@ int glci_sheet_export_result(glci_sheet_export_t *x, const char *city, const cha
                              const glci_result_t *r);
 
 /* One stored value (a history row: SPEC §5 `glci history`): a row in the
- * values sheet. observed_at 0: unknown (blank). Returns 0 or EXLSX. */
+ * values sheet. has_value 0: a retraction (value left blank). observed_at
+ * 0: unknown (blank). Returns 0 or EXLSX. */
 int glci_sheet_export_value(glci_sheet_export_t *x, const char *city, const char *indicator,
-                            int32_t period, double value, int64_t observed_at,
+                            int32_t period, double value, int has_value, int64_t observed_at,
                             int64_t received, const char *source, int current);
+
+/* A key and text for the about sheet, after the periods (which table the
+ * workbook holds: an edition, the store as of a time, how its period was
+ * chosen). Both are copied; rows keep the order of the calls. */
+void glci_sheet_export_note(glci_sheet_export_t *x, const char *key, const char *text);
 
 /* Finishes the workbook (with its about sheet naming the periods exported,
  * first..last) and renames it into place; frees and NULLs *x in every case.

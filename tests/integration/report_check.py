@@ -16,9 +16,15 @@ wrote, against the real glci's JSON output. Run with Debian's /usr/bin/python3
       Two A4 pages (pdfinfo), each rendered to PNG by pdftoppm and not
       blank; the city's name, index, area scores and peers are in its text
       (pdftotext).
-  report_check.py xlsx FILE --glci BIN --store DIR [--period P]
+  report_check.py xlsx FILE --glci BIN --store DIR [--period P | --all-periods]
+                        [--edition NAME | --as-of TIME]
       The workbook read back with openpyxl equals `glci export --format json`
-      (scores), `glci history` (values) and `glci framework` (framework).
+      with the same options (scores: only its period, or every period with
+      --all-periods; the about sheet names its period rule, edition and
+      as-of time), `glci history` (values: those that can count for the
+      period, received by the table's time, current as of then; with
+      --as-of now the time the workbook names, which must not be after
+      the JSON's now) and `glci framework` (framework).
   report_check.py template-xlsx FILE --glci BIN --store DIR --period P [--city ID]
       The entry sheet has the agent's columns, one row per indicator, a
       decimal validation of each value with the indicator's range; the guide
@@ -755,9 +761,32 @@ def cmd_xlsx(args):
     want_sheets = ["index", "areas", "focus areas", "indicators", "values", "framework", "about"]
     if wb.sheetnames != want_sheets:
         problem(f"{args.file}: sheets {wb.sheetnames}, expected {want_sheets}")
-    export = glci_json(args, "export", *(["--period", str(args.period)] if args.period
-                                         else ["--all-periods"]))
+    opts = ["--period", str(args.period)] if args.period else []
+    opts += ["--all-periods"] if args.all_periods else []
+    opts += ["--edition", args.edition] if args.edition else []
+    opts += ["--as-of", args.as_of] if args.as_of else []
+    export = glci_json(args, "export", *opts)
     rows = export["rows"]
+    period = None if args.all_periods else export["period"]
+    as_of = None if args.all_periods else export["as_of"]
+    if period is not None and any(j["period"] != period for j in rows):
+        problem(f"{args.file}: glci export {' '.join(opts)} has rows of other periods")
+    about = {r["key"]: r["value"] for r in sheet_rows(wb, "about")}
+    if args.as_of == "now" and about.get("as_of") and about["as_of"] <= as_of:
+        # the workbook's now came first: the values are those received by then
+        as_of = about["as_of"]
+    if period is not None:
+        want_about = {"first_period": period, "last_period": period,
+                      "period_rule": export["period_rule"], "period_note": export["period_note"]}
+        if export["edition"] is not None:
+            want_about["edition"] = export["edition"]
+        if as_of is not None:
+            want_about["as_of"] = as_of
+        for key, v in want_about.items():
+            if about.get(key) != v:
+                problem(f"{args.file} about: {key} {about.get(key)!r}, glci export says {v!r}")
+    if ("edition" in about) != bool(args.edition) or ("as_of" in about) != (as_of is not None):
+        problem(f"{args.file} about: names an edition or as-of time it should not: {about}")
     index = sheet_rows(wb, "index")
     areas = sheet_rows(wb, "areas")
     focus = sheet_rows(wb, "focus areas")
@@ -812,9 +841,14 @@ def cmd_xlsx(args):
     for city in cities:
         for iid in sorted(ids, key=order.get):
             h = glci_json(args, "history", city, iid)
-            for r in h["rows"]:
-                if args.period and not (args.period - carry <= r["period"] <= args.period):
-                    continue
+            kept = [r for r in h["rows"]
+                    if (period is None or period - carry <= r["period"] <= period)
+                    and (as_of is None or r["received"] <= as_of)]
+            for k, r in enumerate(kept):
+                if as_of is not None:
+                    # current then: a value no later row of its period replaced by then
+                    later = any(q["period"] == r["period"] for q in kept[k + 1:])
+                    r = dict(r, current=r["kind"] == "value" and not later)
                 want.append((city, iid, r))
     if len(values) != len(want):
         problem(f"{args.file}: {len(values)} value rows, glci history has {len(want)}")
@@ -955,6 +989,10 @@ def main():
         p.add_argument("--glci", required=True)
         p.add_argument("--store", required=True)
         p.add_argument("--period", type=int)
+        if name == "xlsx":
+            p.add_argument("--all-periods", action="store_true")
+            p.add_argument("--edition")
+            p.add_argument("--as-of")
         p.add_argument("--synthetic", choices=("yes", "no"), default="no")
         p.add_argument("--city")
         if name == "browser":

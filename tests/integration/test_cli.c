@@ -1350,9 +1350,9 @@ static void test_cycle_commands(void **state)
     cli_run(&o, "--store", store, "rank", "--as-of", "2025-13-01", NULL);
     cli_expect_usage(&o, "invalid time '2025-13-01' for --as-of");
     cli_out_release(&o);
-    cli_run(&o, "--store", store, "export", "--edition", "e1", "--format", "xlsx", "--out",
-            "x.xlsx", NULL);
-    cli_expect_usage(&o, "--format xlsx exports the live store");
+    cli_run(&o, "--store", store, "export", "--edition", "e1", "--all-periods", "--format",
+            "xlsx", "--out", "x.xlsx", NULL);
+    cli_expect_usage(&o, "--all-periods is the live store's every period");
     cli_out_release(&o);
     /* the edition reads back in every format; verify proves it */
     assert_int_equal(cli_run(&o, "--store", store, "--format", "csv", "rank", "--edition", "e1",

@@ -307,6 +307,22 @@ static void s_expect(int status, const char *text, const char *const *args)
     cli_out_release(&o);
 }
 
+/* A file that cannot be written: the one line names the path given, not
+ * the temporary it is written under (SPEC §5), and nothing is left. */
+static void s_expect_unwritable(const char *path, const char *const *args)
+{
+    char want[700];
+    snprintf(want, sizeof want, "cannot write %s: No such file or directory\n", path);
+    cli_out_t o;
+    assert_int_equal(cli_runv(&o, args), 1);
+    size_t n = strlen(o.err), w = strlen(want);
+    if (n < w || strcmp(o.err + n - w, want) != 0 || strstr(o.err, ".tmp"))
+        fail_msg("stderr '%s' is not '...: %s'", o.err, want);
+    assert_non_null(strchr(o.err, '\n'));
+    assert_true(strchr(o.err, '\n') == o.err + n - 1);
+    cli_out_release(&o);
+}
+
 static void test_report_errors(void **state)
 {
     fixture_t *f = *state;
@@ -356,8 +372,8 @@ static void test_report_errors(void **state)
     free(kept);
     /* a PDF that cannot be written names the path */
     snprintf(pdf, sizeof pdf, "%s/no/such/x.pdf", f->dir);
-    s_expect(1, "no/such/x.pdf", (const char *[]){"--store", s, "report", "--city", "cork-ie",
-                                                   "--pdf", pdf, NULL});
+    s_expect_unwritable(pdf, (const char *[]){"--store", s, "report", "--city", "cork-ie",
+                                              "--pdf", pdf, NULL});
 }
 
 /* ---- export ------------------------------------------------------------ */
@@ -439,23 +455,136 @@ static void test_report_edition(void **state)
     assert_true(s_exists(f->dir, "edition.pdf"));
 }
 
+/* stdout of a command that succeeds (the caller frees it). */
+static char *s_stdout(const char *const *args)
+{
+    cli_out_t o;
+    assert_int_equal(cli_runv(&o, args), 0);
+    char *out = strdup(o.out);
+    assert_non_null(out);
+    cli_out_release(&o);
+    return out;
+}
+
+/* The workbook holds the table export chooses: the rule's period without
+ * --period (stdout names it, as the table export does), the one given, or
+ * every period with --all-periods; report_check.py compares each with
+ * `glci export --format json` given the same options. */
 static void test_export_xlsx(void **state)
 {
     fixture_t *f = *state;
-    char x[300];
+    const char *s = f->store;
+    char x[300], want[400];
+    snprintf(x, sizeof x, "%s/rule.xlsx", f->dir);
+    char *out = s_stdout((const char *[]){"--store", s, "export", "--format", "xlsx", "--out", x,
+                                          NULL});
+    char *table = s_stdout((const char *[]){"--store", s, "export", NULL});
+    /* the rule's line, word for word what the table export prints first */
+    const char *eol = strchr(table, '\n');
+    assert_non_null(eol);
+    assert_memory_equal(out, table, (size_t)(eol - table + 1));
+    assert_non_null(strstr(out, "period 2025: the latest in which at least half of the active "
+                                "cities"));
+    snprintf(want, sizeof want, "\nwrote %s: 11 results of period 2025\n", x);
+    assert_non_null(strstr(out, want));
+    free(out);
+    free(table);
+    assert_int_equal(s_check(f, "xlsx", x, "--glci", f->glci, "--store", s, NULL), 0);
+
     snprintf(x, sizeof x, "%s/all.xlsx", f->dir);
-    cli_out_t o;
-    assert_int_equal(cli_run(&o, "--store", f->store, "export", "--format", "xlsx", "--out", x,
+    out = s_stdout((const char *[]){"--store", s, "export", "--all-periods", "--format", "xlsx",
+                                    "--out", x, NULL});
+    snprintf(want, sizeof want, "wrote %s: ", x);
+    assert_memory_equal(out, want, strlen(want));
+    assert_non_null(strstr(out, " results of 2021 to "));
+    free(out);
+    assert_int_equal(s_check(f, "xlsx", x, "--glci", f->glci, "--store", s, "--all-periods",
                              NULL), 0);
-    assert_non_null(strstr(o.out, "wrote"));
-    cli_out_release(&o);
-    assert_int_equal(s_check(f, "xlsx", x, "--glci", f->glci, "--store", f->store, NULL), 0);
+
     snprintf(x, sizeof x, "%s/2024.xlsx", f->dir);
-    assert_int_equal(cli_run(&o, "--store", f->store, "export", "--period", "2024", "--format",
-                             "xlsx", "--out", x, NULL), 0);
-    cli_out_release(&o);
-    assert_int_equal(s_check(f, "xlsx", x, "--glci", f->glci, "--store", f->store, "--period",
+    out = s_stdout((const char *[]){"--store", s, "export", "--period", "2024", "--format",
+                                    "xlsx", "--out", x, NULL});
+    snprintf(want, sizeof want, "wrote %s: 11 results of period 2024\n", x);
+    assert_string_equal(out, want);
+    free(out);
+    assert_int_equal(s_check(f, "xlsx", x, "--glci", f->glci, "--store", s, "--period",
                              "2024", NULL), 0);
+}
+
+/* An edition's workbook is the edition's table after the store has
+ * changed, and --as-of the store as it was: report_check.py compares each
+ * with `glci export --format json` with the same --edition or --as-of, and
+ * its values sheet with the history received by then, current as of then
+ * (cork's corrected value and amman's retracted one are current as of the
+ * edition's time, not now). */
+static void test_export_xlsx_edition_as_of(void **state)
+{
+    fixture_t *f = *state;
+    char store[300], x[300], want[500];
+    snprintf(store, sizeof store, "%s/xlsx-edition-store", f->dir);
+    s_fill(store, 1);
+    const char *s = store;
+    free(s_stdout((const char *[]){"--store", s, "edition", "publish", "e2025", "--period",
+                                   "2025", NULL}));
+    free(s_stdout((const char *[]){"--store", s, "correct", "cork-ie", "adult_learning_rate",
+                                   "2025", "0", "--reason", "typed in the wrong column",
+                                   NULL}));
+    free(s_stdout((const char *[]){"--store", s, "retract", "amman-jo", "adult_learning_rate",
+                                   "2025", "--reason", "not measured", NULL}));
+
+    snprintf(x, sizeof x, "%s/e2025.xlsx", f->dir);
+    char *out = s_stdout((const char *[]){"--store", s, "export", "--edition", "e2025",
+                                          "--format", "xlsx", "--out", x, NULL});
+    assert_memory_equal(out, "edition e2025: the store as of ", 31);
+    snprintf(want, sizeof want, "\nwrote %s: 11 results of period 2025\n", x);
+    assert_non_null(strstr(out, want));
+    free(out);
+    assert_int_equal(s_check(f, "xlsx", x, "--glci", f->glci, "--store", s, "--edition",
+                             "e2025", NULL), 0);
+    /* the live workbook is not the edition's: the check tells them apart */
+    snprintf(x, sizeof x, "%s/live2025.xlsx", f->dir);
+    free(s_stdout((const char *[]){"--store", s, "export", "--format", "xlsx", "--out", x,
+                                   NULL}));
+    assert_int_not_equal(s_check(f, "xlsx", x, "--glci", f->glci, "--store", s, "--edition",
+                                 "e2025", NULL), 0);
+
+    /* as of the edition's time, given as a time: the revision of 1764100000
+     * counts, the correction and the retraction made after it do not */
+    char edition_time[32];
+    cli_out_t o;
+    assert_int_equal(cli_run(&o, "--store", s, "--format", "json", "export", "--edition",
+                             "e2025", NULL), 0);
+    json_t *j = cli_json(&o);
+    snprintf(edition_time, sizeof edition_time, "%s", json_string_value(json_object_get(j,
+                                                                                  "as_of")));
+    json_decref(j);
+    cli_out_release(&o);
+    assert_int_equal(strlen(edition_time), 20);
+    const char *times[] = {edition_time, "now"};
+    for (size_t k = 0; k < 2; k++) {
+        snprintf(x, sizeof x, "%s/asof%zu.xlsx", f->dir, k);
+        out = s_stdout((const char *[]){"--store", s, "export", "--as-of", times[k],
+                                        "--format", "xlsx", "--out", x, NULL});
+        assert_non_null(strstr(out, "period 2025: the latest in which"));
+        assert_non_null(strstr(out, ": recomputed from the values received by then\n"));
+        free(out);
+        assert_int_equal(s_check(f, "xlsx", x, "--glci", f->glci, "--store", s, "--as-of",
+                                 times[k], NULL), 0);
+    }
+    snprintf(x, sizeof x, "%s/asof2024.xlsx", f->dir);
+    out = s_stdout((const char *[]){"--store", s, "export", "--as-of", edition_time,
+                                    "--period", "2024", "--format", "xlsx", "--out", x, NULL});
+    snprintf(want, sizeof want, "as of %s: recomputed from the values received by then\n"
+             "wrote %s: 11 results of period 2024\n", edition_time, x);
+    assert_string_equal(out, want);
+    free(out);
+    assert_int_equal(s_check(f, "xlsx", x, "--glci", f->glci, "--store", s, "--as-of",
+                             edition_time, "--period", "2024", NULL), 0);
+    snprintf(x, sizeof x, "%s/bad-edition.xlsx", f->dir);
+    s_expect(1, "edition e2025 is of period 2025, not 2024",
+             (const char *[]){"--store", s, "export", "--edition", "e2025", "--period", "2024",
+                              "--format", "xlsx", "--out", x, NULL});
+    assert_false(s_exists(f->dir, "bad-edition.xlsx"));
 }
 
 static void test_export_xlsx_errors(void **state)
@@ -475,11 +604,41 @@ static void test_export_xlsx_errors(void **state)
     s_expect(1, "no data for period 2040", (const char *[]){"--store", s, "--format", "xlsx",
                                                              "export", "--period", "2040",
                                                              "--out", x, NULL});
+    /* the tables that make no sense together, and those that do not exist */
+    static const char all_not[] = "--all-periods is the live store's every period: not with "
+                                  "--period, --as-of or --edition";
+    s_expect(2, all_not, (const char *[]){"--store", s, "--format", "xlsx", "export",
+                                          "--all-periods", "--edition", "e1", "--out", x, NULL});
+    s_expect(2, all_not, (const char *[]){"--store", s, "--format", "xlsx", "export",
+                                          "--all-periods", "--as-of", "now", "--out", x, NULL});
+    s_expect(2, all_not, (const char *[]){"--store", s, "--format", "xlsx", "export",
+                                          "--all-periods", "--period", "2024", "--out", x,
+                                          NULL});
+    s_expect(2, "give either --as-of or --edition, not both",
+             (const char *[]){"--store", s, "--format", "xlsx", "export", "--as-of", "now",
+                              "--edition", "e1", "--out", x, NULL});
+    s_expect(2, "invalid time 'soon' for --as-of",
+             (const char *[]){"--store", s, "--format", "xlsx", "export", "--as-of", "soon",
+                              "--out", x, NULL});
+    s_expect(1, "no edition 'e1' in the store",
+             (const char *[]){"--store", s, "--format", "xlsx", "export", "--edition", "e1",
+                              "--out", x, NULL});
+    s_expect(1, "no data in the store as of 2000-01-01T23:59:59Z",
+             (const char *[]){"--store", s, "--format", "xlsx", "export", "--as-of",
+                              "2000-01-01", "--out", x, NULL});
+    s_expect(1, "no data for period 2040 as of 2025-11-25T05:53:20Z",
+             (const char *[]){"--store", s, "--format", "xlsx", "export", "--as-of",
+                              "@1764050000", "--period", "2040", "--out", x, NULL});
+    s_expect(1, "--as-of 2999-01-01T23:59:59Z is in the future",
+             (const char *[]){"--store", s, "--format", "xlsx", "export", "--as-of",
+                              "2999-01-01", "--out", x, NULL});
     assert_false(s_exists(f->dir, "bad.xlsx"));
     assert_false(s_exists(f->dir, "bad.xlsx.tmp"));
     snprintf(x, sizeof x, "%s/no/such/bad.xlsx", f->dir);
-    s_expect(1, "no/such/bad.xlsx", (const char *[]){"--store", s, "--format", "xlsx", "export",
-                                                      "--out", x, NULL});
+    s_expect_unwritable(x, (const char *[]){"--store", s, "--format", "xlsx", "export", "--out",
+                                            x, NULL});
+    s_expect_unwritable(x, (const char *[]){"--store", s, "--format", "xlsx", "export",
+                                            "--period", "2024", "--out", x, NULL});
 }
 
 /* ---- template ---------------------------------------------------------- */
@@ -640,8 +799,13 @@ static void test_template_errors(void **state)
                               "--out", t, NULL});
     assert_false(s_exists(f->dir, "t.csv"));
     snprintf(t, sizeof t, "%s/no/such/t.xlsx", f->dir);
-    s_expect(1, "no/such/t.xlsx", (const char *[]){"--store", s, "--format", "xlsx", "template",
-                                                    "--out", t, NULL});
+    s_expect_unwritable(t, (const char *[]){"--store", s, "--format", "xlsx", "template",
+                                            "--out", t, NULL});
+    snprintf(t, sizeof t, "%s/no/such/t.csv", f->dir);
+    s_expect_unwritable(t, (const char *[]){"--store", s, "--format", "csv", "template",
+                                            "--out", t, NULL});
+    s_expect_unwritable(t, (const char *[]){"--store", s, "--format", "csv", "template",
+                                            "--city", "espoo-fi", "--out", t, NULL});
 }
 
 int main(void)
@@ -653,6 +817,7 @@ int main(void)
         cmocka_unit_test(test_report_errors),
         cmocka_unit_test(test_report_edition),
         cmocka_unit_test(test_export_xlsx),
+        cmocka_unit_test(test_export_xlsx_edition_as_of),
         cmocka_unit_test(test_export_xlsx_errors),
         cmocka_unit_test(test_template),
         cmocka_unit_test(test_template_errors),
