@@ -813,6 +813,19 @@ static void test_rejects(void **state)
     cli_out_release(&o);
 }
 
+/* glci framework --format json of store says these cycle settings. */
+static void s_expect_cycle(const char *store, int cadence, const char *due, int future)
+{
+    cli_out_t o;
+    assert_int_equal(cli_run(&o, "--store", store, "--format", "json", "framework", NULL), 0);
+    json_t *j = cli_json(&o);
+    assert_int_equal(s_num(j, "cadence"), cadence);
+    assert_string_equal(s_str(j, "due"), due);
+    assert_int_equal(s_num(j, "future_periods"), future);
+    json_decref(j);
+    cli_out_release(&o);
+}
+
 static void test_framework(void **state)
 {
     cli_out_t o;
@@ -842,13 +855,7 @@ static void test_framework(void **state)
     cli_out_release(&o);
 
     /* the reporting cycle's settings (SPEC section 7), defaults and set */
-    assert_int_equal(cli_run(&o, "--store", s_store, "--format", "json", "framework", NULL), 0);
-    j = cli_json(&o);
-    assert_int_equal(s_num(j, "cadence"), 1);
-    assert_string_equal(s_str(j, "due"), "03-31");
-    assert_int_equal(s_num(j, "future_periods"), 0);
-    json_decref(j);
-    cli_out_release(&o);
+    s_expect_cycle(s_store, 1, "03-31", 0);
     char dir[256], store[300], fw[400], text[4096];
     cli_tmpdir(dir, sizeof dir);
     FILE *f = fopen(cli_tiny_framework(dir), "r");
@@ -865,13 +872,7 @@ static void test_framework(void **state)
     snprintf(store, sizeof store, "%s/s", dir);
     assert_int_equal(cli_run(&o, "--store", store, "init", "--framework", fw, NULL), 0);
     cli_out_release(&o);
-    assert_int_equal(cli_run(&o, "--store", store, "framework", "--format", "json", NULL), 0);
-    j = cli_json(&o);
-    assert_int_equal(s_num(j, "cadence"), 2);
-    assert_string_equal(s_str(j, "due"), "06-30");
-    assert_int_equal(s_num(j, "future_periods"), 1);
-    json_decref(j);
-    cli_out_release(&o);
+    s_expect_cycle(store, 2, "06-30", 1);
     assert_int_equal(cli_run(&o, "--store", store, "framework", NULL), 0);
     assert_non_null(strstr(o.out, "\nrounds every 2 years, due 06-30 of the year after; values "
                                   "may name up to 1 period after the current year\n"));
