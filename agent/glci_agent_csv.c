@@ -716,6 +716,13 @@ glci_agent_csv_t *glci_agent_csv_parse_rest(const glci_agent_csv_layout_t *layou
     return c;
 }
 
+/* 1 if data starts with a UTF-16 byte-order mark (either order). */
+static int s_utf16_bom(const char *data, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)data;
+    return n >= 2 && ((u[0] == 0xff && u[1] == 0xfe) || (u[0] == 0xfe && u[1] == 0xff));
+}
+
 int glci_agent_csv_read_fd(int fd, const char *path, uint64_t max_bytes,
                            glci_agent_csv_dialect_t d, glci_agent_csv_t **out, uint64_t *nread,
                            char *err, size_t errlen)
@@ -725,7 +732,7 @@ int glci_agent_csv_read_fd(int fd, const char *path, uint64_t max_bytes,
     char *buf = glci_xmalloc(S_READ_CHUNK);
     glci_agent_csv_t *c = glci_agent_csv_new_as(d);
     uint64_t total = 0;
-    int over = 0;
+    int over = 0, utf16 = 0;
     for (;;) {
         ssize_t n = read(fd, buf, S_READ_CHUNK);
         if (n < 0 && errno == EINTR)
@@ -738,6 +745,13 @@ int glci_agent_csv_read_fd(int fd, const char *path, uint64_t max_bytes,
         }
         if (n == 0)
             break;
+        /* a UTF-16 text ("Unicode text" of a spreadsheet): one line saying
+         * so, not the garbled header it would parse into */
+        if (total == 0 && s_utf16_bom(buf, (size_t)n)) {
+            utf16 = 1;
+            total = (uint64_t)n;
+            break;
+        }
         total += (uint64_t)n;
         if (max_bytes && total > max_bytes) {
             over = 1;
@@ -747,15 +761,19 @@ int glci_agent_csv_read_fd(int fd, const char *path, uint64_t max_bytes,
     }
     free(buf);
     *nread = total;
-    if (over) {
+    if (over || utf16) {
         /* what was parsed so far says nothing about a file never read whole */
         glci_agent_csv_free(&c);
         c = glci_agent_csv_new_as(d);
         c->chosen = 1;
         c->dialect = d == GLCI_AGENT_CSV_EXCEL ? d : GLCI_AGENT_CSV_COMMA;
         c->dialect_why = "nothing (the file was not read)";
-        s_file_error(c, "more than %llu bytes, larger than the largest file taken; split it "
-                     "into smaller files", (unsigned long long)max_bytes);
+        if (over)
+            s_file_error(c, "more than %llu bytes, larger than the largest file taken; split "
+                         "it into smaller files", (unsigned long long)max_bytes);
+        else
+            s_file_error(c, "not UTF-8: the file starts with a UTF-16 byte-order mark (save "
+                         "it as \"CSV UTF-8\")");
         csv_free(&c->p);
         s_parser_init(c);
     } else {

@@ -886,7 +886,9 @@ static void test_config_errors_name_file_and_line(void **state)
     s_conf_error("[agent]\nwindow = lots\n", "2: window must be an integer");
     s_conf_error("[agent]\nCity = x\n", "2: unknown key 'City'");
     s_conf_error("[agent]\ncity = Cork\n", "2: city must be");
-    s_conf_error("[agent]\ncollector = http://x\n", "2: collector must be a tcp://");
+    s_conf_error("[agent]\ncollector = http://x\n", "2: collector must be tcp://HOST:PORT");
+    s_conf_error("[agent]\ncollector = tcp://127.0.0.1:70000\n", "2: collector must be "
+                 "tcp://HOST:PORT with PORT a number 1..65535");
     s_conf_error("[agent]\noutbox_limit = 12Q\n", "2: outbox_limit must be bytes");
     s_conf_error("[agent]\noutbox_limit = 100\n", "2: outbox_limit must be between");
     s_conf_error("[agent]\nretain = 30 days\n", "2: retain must be a duration in seconds, "

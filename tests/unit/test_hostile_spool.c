@@ -420,6 +420,35 @@ static void test_push_csv_is_capped(void **state)
     assert_non_null(strstr(err, "is a folder"));
 }
 
+/* A UTF-16 file (a spreadsheet's "Unicode text"), either byte order: one
+ * line that says so, no garbled header errors, nothing taken. A UTF-8 file
+ * whose first value happens to start with those bytes cannot exist: they
+ * are not UTF-8. */
+static void test_utf16_file_is_named(void **state)
+{
+    (void)state;
+    static const char le[] = "\xff\xfei\0n\0d\0i\0c\0a\0t\0o\0r\0,\0p\0\n\0";
+    static const char be[] = "\xfe\xff\0i\0n\0d\0i\0c\0a\0t\0o\0r\0,\0p\0\n";
+    const char *const texts[] = {le, be};
+    for (int i = 0; i < 2; i++) {
+        char path[400], err[512];
+        snprintf(path, sizeof path, "%s/u16-%d.csv", s_dir, i);
+        FILE *f = fopen(path, "wb");
+        assert_non_null(f);
+        assert_int_equal(fwrite(texts[i], 1, sizeof le - 1, f), sizeof le - 1);
+        assert_int_equal(fclose(f), 0);
+        glci_agent_csv_t *c = NULL;
+        assert_int_equal(glci_agent_csv_read_file(path, GLCI_AGENT_SPOOL_FILE_MAX,
+                                                  GLCI_AGENT_CSV_AUTO, &c, err, sizeof err), 0);
+        assert_int_equal(glci_agent_csv_n_errors(c), 1);
+        assert_string_equal(glci_agent_csv_error(c, 0), "file: not UTF-8: the file starts with "
+                            "a UTF-16 byte-order mark (save it as \"CSV UTF-8\")");
+        const glci_obs_t *rows;
+        assert_int_equal(glci_agent_csv_rows(c, &rows), 0);
+        glci_agent_csv_free(&c);
+    }
+}
+
 /* ---- finding 2: a file that stops the agent while it is read ------------- */
 
 /* A child takes the file; it is killed as soon as the marker says it is
@@ -650,6 +679,7 @@ int main(void)
                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_a_million_bad_lines_cost_a_counter, s_setup,
                                         s_teardown),
+        cmocka_unit_test_setup_teardown(test_utf16_file_is_named, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_push_csv_is_capped, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_a_file_that_stops_the_agent_twice_is_set_aside,
                                         s_setup, s_teardown),
