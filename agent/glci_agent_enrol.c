@@ -475,6 +475,13 @@ int glci_agent_cmd_enrol(const glci_agent_config_t *cfg, int argc, char **argv)
     if (!config[0])
         return s_usage("%s", "no config file to update: give --config-out FILE (or --config "
                        "FILE naming the one the service reads)");
+    /* updated in place through a rename: only a file can be (never
+     * /dev/null, which stands for an empty config, nor a FIFO or a folder;
+     * nor can the key go beside one in /dev) */
+    struct stat cs;
+    if (!a.config_out && (stat(config, &cs) != 0 || !S_ISREG(cs.st_mode)))
+        return s_usage("no config file to update: %s is not a regular file (give "
+                       "--config-out FILE for the config to write)", config);
     s_dir_of(config, dir, sizeof dir);
     if (a.key_file)
         snprintf(key_file, sizeof key_file, "%s", a.key_file);

@@ -57,9 +57,18 @@ int glci_endpoint_local(const char *ep)
 
 int glci_endpoint_scheme_check(const char *value, char *why, size_t whylen)
 {
-    if (strncmp(value, "tcp://", 6) == 0 || strncmp(value, "ipc://", 6) == 0)
+    if (strncmp(value, "ipc://", 6) == 0 && value[6] != '\0')
         return 0;
-    snprintf(why, whylen, "be a tcp:// or ipc:// endpoint");
+    if (strncmp(value, "tcp://", 6) == 0) {
+        /* libzmq reads the port with atoi-like leniency (":97031" bound
+         * port 31495, ":0" an ephemeral one): the text after the last ':'
+         * must be a port, and something must stand before it */
+        const char *h = value + 6, *colon = strrchr(h, ':');
+        if (colon && colon > h && s_port_end(colon + 1))
+            return 0;
+    }
+    snprintf(why, whylen, "be tcp://HOST:PORT with PORT a number 1..65535 (or * to bind any), "
+             "or ipc://PATH");
     return -1;
 }
 

@@ -16,9 +16,9 @@
  * names that merely start with "127." or "localhost"), else 0. */
 int glci_endpoint_local(const char *endpoint);
 
-/* The scheme rule of a setting naming an endpoint: 0 for tcp://... or
- * ipc://..., else -1 with "be a tcp:// or ipc:// endpoint" in why (a
- * glci_conf_key_t check). */
+/* The rule of a setting naming an endpoint: 0 for tcp://HOST:PORT (PORT
+ * 1..65535 or "*", HOST not empty) or ipc://PATH (PATH not empty), else -1
+ * with what it must be in why (a glci_conf_key_t check). */
 int glci_endpoint_scheme_check(const char *value, char *why, size_t whylen);
 
 /* Splits tcp://HOST:PORT into HOST (a name, a dotted address, "*", or an

@@ -268,6 +268,26 @@ static void test_enrol_refusals(void **state)
     assert_null(strstr(log, "enrol: "));
     free(log);
 
+    /* the config in use is /dev/null (here through a link, so that a
+     * regression could only replace the link): there is no file to update
+     * in place, so nothing is made and nothing is asked of the collector */
+    char link[700], beside[700];
+    snprintf(link, sizeof link, "%s/null.conf", s->dir);
+    snprintf(beside, sizeof beside, "%s/city.key", s->dir);
+    assert_int_equal(symlink("/dev/null", link), 0);
+    const char *in_place[] = {s->agent_bin, "--config", link, "enrol", token, "--timeout",
+                              "60", NULL};
+    assert_int_equal(glci_ts_run(in_place, NULL, GLCI_SYS_DRAIN_MS, NULL, &err), 2);
+    assert_non_null(strstr(err, "no config file to update: "));
+    assert_non_null(strstr(err, "null.conf is not a regular file (give --config-out FILE"));
+    free(err);
+    char target[64];
+    ssize_t tl = readlink(link, target, sizeof target - 1);
+    assert_int_equal(tl, 9);
+    target[tl] = '\0';
+    assert_string_equal(target, "/dev/null");
+    assert_int_equal(access(beside, F_OK), -1);
+
     /* forged: a secret no invitation has (one failed try of 3) */
     char *forged = s_forge(token, 0x5a);
     s_expect_refused(s, forged, "gent-be", "no invitation of city 'gent-be'", "forged");

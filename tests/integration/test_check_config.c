@@ -125,6 +125,20 @@ static void test_collector_config_problems(void **state)
                 "is not an IPv4 address or localhost (give the address, not a host name)");
     s_collector("[collector]\n", NULL, 0, 1,
                 "no store given (--store DIR or store = DIR in [collector])");
+    /* a port libzmq would read leniently (97031 bound 31495, 0 any) */
+    static const char *const bad_ports[] = {"tcp://127.0.0.1:97031", "tcp://127.0.0.1:0",
+                                            "tcp://127.0.0.1:7461x", "tcp://127.0.0.1",
+                                            "tcp://:7461", "ipc://"};
+    for (size_t i = 0; i < sizeof bad_ports / sizeof bad_ports[0]; i++) {
+        const char *flags[] = {"--store", s_sys->store, "--listen", bad_ports[i], NULL};
+        char line[300];
+        snprintf(line, sizeof line, "--listen: listen must be tcp://HOST:PORT with PORT a "
+                 "number 1..65535 (or * to bind any), or ipc://PATH, not '%s'", bad_ports[i]);
+        s_collector(NULL, flags, 0, 1, line);
+    }
+    s_collector("[collector]\nenrol_listen = tcp://127.0.0.1:65536\n", s_store_flags, 0, 1,
+                "check.conf:2: enrol_listen must be tcp://HOST:PORT with PORT a number "
+                "1..65535");
 }
 
 static void test_collector_store_problems(void **state)
@@ -273,6 +287,9 @@ static void test_agent_settings_problems(void **state)
             "insecure mode refuses collector endpoint 'tcp://glci.example.org:7461'");
     s_agent((const char *[]){"--timeout", "0", NULL}, 0, 2,
             "--timeout must be whole seconds in [1, 3600], not '0'");
+    s_agent((const char *[]){"--collector", "tcp://127.0.0.1:65536", NULL}, 0, 1,
+            "--collector: collector must be tcp://HOST:PORT with PORT a number 1..65535 (or * "
+            "to bind any), or ipc://PATH, not 'tcp://127.0.0.1:65536'");
 }
 
 static void test_agent_key_problems(void **state)
