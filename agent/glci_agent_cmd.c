@@ -373,9 +373,37 @@ static void s_iso_or(int64_t t, const char *none, char *buf, size_t len)
         snprintf(buf, len, "%s", none);
 }
 
+/* How status shows the state word the daemon records: a handshake that
+ * fails (the collector's key is not collector_key) and one the collector
+ * refuses (it does not take this agent's key) are both `refused` (SPEC
+ * §9), told apart by the reason; every other word is shown as it is. The
+ * metrics file keeps the daemon's words (handshake_failed, docs/METRICS.md). */
+static const struct {
+    const char *word, *shown, *reason, *said;
+} s_shown[] = {
+    {"refused", "refused", "key-refused", "key refused"},
+    {"handshake-failed", "refused", "handshake-failed", "handshake failed"},
+};
+
+/* The connection as status shows word: *reason and *said ("" for none) the
+ * reason for JSON/CSV and for the table. */
+static const char *s_shown_state(const char *word, const char **reason, const char **said)
+{
+    for (size_t i = 0; i < sizeof s_shown / sizeof s_shown[0]; i++)
+        if (strcmp(word, s_shown[i].word) == 0) {
+            *reason = s_shown[i].reason;
+            *said = s_shown[i].said;
+            return s_shown[i].shown;
+        }
+    *reason = *said = "";
+    return word;
+}
+
 /* What status says beyond the outbox: why a connection is refused and when
  * the daemon tries again, and the fingerprints of the keys configured. */
 typedef struct {
+    const char *reason;       /* "key-refused", "handshake-failed"; "" none */
+    const char *said;         /* the same for the table; "" none */
     const char *detail;       /* "" none */
     char next_try[32];        /* ISO time, "" none */
     long long next_in;        /* seconds from now, >= 0 */
@@ -509,6 +537,7 @@ static int s_status_json(const glci_agent_config_t *cfg, const glci_outbox_statu
     json_object_set_new(j, "dead_letters_pending", json_integer((json_int_t)st->dead_pending));
     s_status_json_retained(j, cfg, st);
     json_object_set_new(j, "connection_detail", s_json_text_or_null(x->detail));
+    json_object_set_new(j, "connection_reason", s_json_text_or_null(x->reason));
     json_object_set_new(j, "next_try", s_json_text_or_null(x->next_try));
     json_object_set_new(j, "key_fingerprint", s_json_text_or_null(x->key_fp));
     json_object_set_new(j, "collector_key_fingerprint", s_json_text_or_null(x->collector_fp));
@@ -527,7 +556,7 @@ static void s_status_csv(const glci_outbox_status_t *st, const char *hex, int ru
         "oldest_undelivered", "oldest_age_s", "last_ack", "acked", "rejects", "quarantined",
         "lost_events", "lost_batches", "clash_events", "clash_stream", "clash_at",
         "dead_letters_pending", "retained_batches", "retained_bytes", "retained_oldest",
-        "resent_events", "resent_batches"};
+        "resent_events", "resent_batches", "connection_reason"};
     glci_table_t *t = glci_table_new(sizeof h / sizeof h[0], h, NULL);
     glci_table_cell(t, hex);
     glci_table_cell(t, running ? "true" : "false");
@@ -559,6 +588,7 @@ static void s_status_csv(const glci_outbox_status_t *st, const char *hex, int ru
     glci_table_cell(t, oldest_retained);
     glci_table_cellf(t, "%llu", (unsigned long long)st->resent_events);
     glci_table_cellf(t, "%llu", (unsigned long long)st->resent_batches);
+    glci_table_cell(t, x->reason);
     glci_table_print_csv(t, stdout);
     glci_table_free(&t);
 }
@@ -602,7 +632,8 @@ static void s_status_table(const glci_agent_config_t *cfg, const glci_outbox_sta
     glci_table_cell(t, "outbox");
     glci_table_cellf(t, "%s (stream %s)", cfg->outbox, hex);
     glci_table_cell(t, "connection");
-    glci_table_cellf(t, "%s%s%s", conn, since[0] ? " since " : "", since);
+    glci_table_cellf(t, "%s%s%s%s%s%s", conn, x->said[0] ? " (" : "", x->said,
+                     x->said[0] ? ")" : "", since[0] ? " since " : "", since);
     if (x->detail[0]) {
         glci_table_cell(t, "reason");
         glci_table_cell(t, x->detail);
@@ -694,6 +725,8 @@ int glci_agent_cmd_status(const glci_agent_config_t *cfg, int argc, char **argv)
     }
     int running = s_daemon_running(cfg->outbox);
     const char *conn = running ? (st.state[0] ? st.state : "starting") : "stopped";
+    const char *reason, *said;
+    conn = s_shown_state(conn, &reason, &said);
     int64_t now = (int64_t)time(NULL);
     int64_t age = st.oldest ? (now > st.oldest ? now - st.oldest : 0) : -1;
     char oldest[32], last_ack[32], since[32], dead[GLCI_AGENT_PATH_MAX + 32] = "";
@@ -712,6 +745,8 @@ int glci_agent_cmd_status(const glci_agent_config_t *cfg, int argc, char **argv)
                  (unsigned long long)st.clash_stream);
     s_status_extra_t x;
     s_status_extra(cfg, &st, running, now, &x);
+    x.reason = reason;
+    x.said = said;
     int out = 0;
     if (fmt == GLCI_FMT_JSON)
         out = s_status_json(cfg, &st, hex, running, conn, since, age, oldest, last_ack, dead,

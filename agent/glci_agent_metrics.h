@@ -37,9 +37,9 @@ const glci_agent_metrics_t *glci_agent_meter_metrics(const glci_agent_meter_t *m
 
 /* Writes the file at path ("" for none) when it is due at now_ms (monotonic):
  * the first call, GLCI_AGENT_METRICS_EVERY_MS after the last write, or
- * GLCI_AGENT_METRICS_MIN_MS after it when state (the word `glci-agent
- * status` shows: "connected", "handshake-failed"...; "" or an unknown word
- * selects none) differs from the one last written. A path that changed
+ * GLCI_AGENT_METRICS_MIN_MS after it when state (the sender's word,
+ * glci_agent_sender_state_word: "connected", "handshake-failed"...; "" or
+ * an unknown word selects none) differs from the one last written. A path that changed
  * (a reload) removes the file at the old one. A failed write is logged
  * once a minute while it keeps failing, and tried again a second later. */
 void glci_agent_meter_step(glci_agent_meter_t *m, const char *path, glci_outbox_t *ob,

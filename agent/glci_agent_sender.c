@@ -57,6 +57,7 @@ struct glci_agent_sender {
     size_t n_drop, cap_drop;
     glci_agent_deadletter_t dead;   /* rows stored in the outbox, not yet in the file */
     char state[32];           /* what status shows */
+    int64_t state_since;      /* Unix seconds: since when state has been what it is */
     glci_agent_time_t now;    /* the current step's clock (at open: read once) */
     const glci_agent_metrics_t *metrics;   /* counters of acks and rejections; may be NULL */
     /* The collector's refusals of batches, logged once per pause (every
@@ -77,6 +78,7 @@ static void s_set_state(glci_agent_sender_t *s, const char *state)
     if (strcmp(s->state, state) == 0)
         return;
     snprintf(s->state, sizeof s->state, "%s", state);
+    s->state_since = s->now.unix_s;
     int rc = glci_outbox_set_state(s->ob, state, s->now.unix_s);
     if (rc != 0)
         glci_warn("cannot record the connection state in the outbox: %s",
@@ -84,15 +86,27 @@ static void s_set_state(glci_agent_sender_t *s, const char *state)
 }
 
 /* The same with why and when the next try is (a refused handshake):
- * written every time, the detail changing with each try. */
+ * written every time, the detail changing with each try; the state's
+ * `since` stays when it is again the same (refused since the first
+ * refusal, not since the last try). */
 static void s_set_state_detail(glci_agent_sender_t *s, const char *state, const char *detail,
                                int64_t retry_at)
 {
-    snprintf(s->state, sizeof s->state, "%s", state);
-    int rc = glci_outbox_set_state_detail(s->ob, state, detail, retry_at, s->now.unix_s);
+    if (strcmp(s->state, state) != 0) {
+        snprintf(s->state, sizeof s->state, "%s", state);
+        s->state_since = s->now.unix_s;
+    }
+    int rc = glci_outbox_set_state_detail(s->ob, state, detail, retry_at, s->state_since);
     if (rc != 0)
         glci_warn("cannot record the connection state in the outbox: %s",
                   glci_outbox_strerror(rc));
+}
+
+/* 1 for the states an answer of the collector sets (s_on_refusal): they
+ * last only until it takes a batch again. */
+static int s_state_from_answer(const char *state)
+{
+    return strcmp(state, "forbidden") == 0 || strcmp(state, "malformed") == 0;
 }
 
 static int s_setsockopt_int(void *sock, int opt, int value)
@@ -758,6 +772,11 @@ static int s_on_record(glci_agent_sender_t *s, const glci_wire_ack_t *ack, uint6
     if (ack->status == GLCI_BATCH_APPLIED)
         s_wrong_city(s, ack);
     int rc = s_do_record_ack(s, upto, &dead, now);
+    /* the collector takes this agent's batches again: a refusal of an
+     * earlier answer is over (the connection never dropped, so nothing
+     * else would say so) */
+    if (rc == 0 && glci_agent_sender_connected(s) && s_state_from_answer(s->state))
+        s_set_state(s, "connected");
     if (rc == 0 && s->metrics && ack->status == GLCI_BATCH_APPLIED)
         for (size_t i = 0; i < ack->n_rejections; i++) {
             size_t child = GLCI_MC_REJECT(ack->rejections[i].reason);

@@ -104,8 +104,10 @@ int glci_agent_monitor_read(void *monitor, uint16_t *event);
 /* The delivery machine's state. */
 glci_delivery_state_t glci_agent_sender_state(const glci_agent_sender_t *s);
 
-/* The connection's state as `status` shows it ("connecting", "connected",
- * "refused", ...); valid until the next step. */
+/* The connection's state as the outbox records it and the metrics file
+ * shows it ("connecting", "connected", "refused", "handshake-failed", ...;
+ * `status` shows "handshake-failed" as "refused" with its reason); valid
+ * until the next step. */
 const char *glci_agent_sender_state_word(const glci_agent_sender_t *s);
 
 /* The counters the sender adds its events to: batches acknowledged and the

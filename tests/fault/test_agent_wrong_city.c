@@ -11,7 +11,9 @@
  * sends. With the setting fixed (a reload), the next values are stored
  * exactly once on the same stream: the rejected batches moved its mark, so
  * there is no gap. A revoked city's agent is still refused (FORBIDDEN) and
- * keeps its batches. */
+ * keeps its batches, `status` and its metrics file saying `forbidden`;
+ * reinstated, the next ack delivers them and both say `connected` again
+ * (the connection never dropped: only the ack can say so). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -46,6 +48,17 @@ static void test_city_writing_for_another(void **state)
     glci_sys_opts_t o = {.batch_max = 50, .window = 2};
     glci_sys_t *s = glci_sys_open("agent-wrong-city", 2, &o);
     s_set_city(s, 0, "c00-xx", "c01-xx");
+    char prom[700], line[800];
+    snprintf(prom, sizeof prom, "%s/agent.prom", s->dir);
+    char *conf = glci_ts_read_file(s->agents[0].conf);
+    assert_non_null(conf);
+    snprintf(line, sizeof line, "metrics_file = %s\n", prom);
+    char *more = malloc(strlen(conf) + strlen(line) + 1);
+    assert_non_null(more);
+    snprintf(more, strlen(conf) + strlen(line) + 1, "%s%s", conf, line);
+    assert_int_equal(glci_ts_write_file(s->agents[0].conf, more), 0);
+    free(more);
+    free(conf);
     glci_sys_start_collector(s, NULL);
     glci_sys_start_agent(s, 0);
     glci_sys_start_agent(s, 1);           /* c01-xx's own agent */
@@ -141,6 +154,31 @@ static void test_city_writing_for_another(void **state)
         fail_msg("the refused batch is not kept: %s", js);
     free(js);
     assert_int_equal(glci_sys_stored(s->store), 120);
+    free(glci_sys_wait_agent_status(s, 0, "json", "\"connection\": \"forbidden\"",
+                                    GLCI_SYS_READY_MS));
+    free(glci_sys_wait_file(prom, "glci_agent_connection_state{state=\"forbidden\"} 1\n",
+                            GLCI_SYS_READY_MS));
+
+    /* reinstated: the kept batch is stored, and the ack that says so ends
+     * `forbidden` in status (both forms) and in the metrics file */
+    const char *reinstate[] = {"city", "reinstate", "c00-xx", NULL};
+    free(glci_sys_cli_ok(s, reinstate));
+    glci_sys_wait_outbox_empty(s, 0, GLCI_SYS_DRAIN_MS);
+    assert_int_equal(glci_sys_stored(s->store), 130);
+    js = glci_sys_wait_agent_status(s, 0, "json", "\"connection\": \"connected\"",
+                                    GLCI_SYS_READY_MS);
+    if (!strstr(js, "\"connection_detail\": null") ||
+        !strstr(js, "\"connection_reason\": null"))
+        fail_msg("connected with a reason left over: %s", js);
+    free(js);
+    js = glci_sys_agent_status(s, 0, "table");
+    if (!strstr(js, "connected since ") || strstr(js, "forbidden"))
+        fail_msg("the table does not say connected: %s", js);
+    free(js);
+    char *text = glci_sys_wait_file(prom, "glci_agent_connection_state{state=\"connected\"} 1\n",
+                                    GLCI_SYS_READY_MS);
+    assert_non_null(strstr(text, "glci_agent_connection_state{state=\"forbidden\"} 0\n"));
+    free(text);
 
     glci_sys_stop_agent(s, 1);
     glci_sys_stop_agent(s, 0);

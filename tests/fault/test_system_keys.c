@@ -36,30 +36,23 @@ static size_t s_count(const char *text, const char *needle)
     return n;
 }
 
-/* `glci-agent status --format json` of agent i. */
-static char *s_status(glci_sys_t *s, size_t i)
-{
-    const char *argv[] = {s->agent_bin, "status", "--config", s->agents[i].conf, "--format",
-                          "json", NULL};
-    char *out = NULL;
-    assert_int_equal(glci_ts_run(argv, NULL, GLCI_SYS_STOP_MS, &out, NULL), 0);
-    return out;
-}
-
-/* Waits until agent i's status says `state` (a deadline, not a speed). */
+/* Waits until agent i's status (JSON) says `state` (a deadline, not a
+ * speed). */
 static char *s_wait_state(glci_sys_t *s, size_t i, const char *state)
 {
     char want[64];
     snprintf(want, sizeof want, "\"connection\": \"%s\"", state);
-    for (int k = 0; k < 600; k++) {
-        char *js = s_status(s, i);
-        if (strstr(js, want))
-            return js;
-        free(js);
-        glci_sys_sleep_ms(100);
-    }
-    fail_msg("agent %zu never showed %s", i, state);
-    return NULL;
+    return glci_sys_wait_agent_status(s, i, "json", want, 2 * GLCI_SYS_READY_MS);
+}
+
+/* The JSON status's connection_since into out ("" when null). */
+static void s_since(const char *js, char *out, size_t len)
+{
+    const char *key = "\"connection_since\": \"";
+    const char *at = strstr(js, key);
+    out[0] = '\0';
+    if (at)
+        snprintf(out, len, "%.*s", (int)strcspn(at + strlen(key), "\""), at + strlen(key));
 }
 
 static void s_cli_ok(glci_sys_t *s, const char *const *args)
@@ -100,6 +93,7 @@ static void test_wrong_key_fixed_while_the_agent_runs(void **state)
     glci_sys_push(s, 0, 200);
     char *js = s_wait_state(s, 0, "refused");
     assert_non_null(strstr(js, "refused this agent's key"));
+    assert_non_null(strstr(js, "\"connection_reason\": \"key-refused\""));
     assert_non_null(strstr(js, fp));
     assert_null(strstr(js, "\"next_try\": null"));
     free(js);
@@ -157,8 +151,11 @@ static void test_rotation_with_a_stale_agent(void **state)
     assert_non_null(at);
     size_t cap = strlen(aconf) + 800;
     char *next = malloc(cap);
-    snprintf(next, cap, "%.*scollector_key = %s\n%s", (int)(at - aconf), aconf, given,
-             at + strlen(line));
+    /* and a metrics file, as node_exporter's textfile collector reads */
+    char prom[700];
+    snprintf(prom, sizeof prom, "%s/agent.prom", s->dir);
+    snprintf(next, cap, "%.*scollector_key = %s\n%smetrics_file = %s\n", (int)(at - aconf),
+             aconf, given, at + strlen(line), prom);
     assert_int_equal(glci_ts_write_file(s->agents[0].conf, next), 0);
     free(next);
     free(aconf);
@@ -167,6 +164,8 @@ static void test_rotation_with_a_stale_agent(void **state)
     glci_sys_start_agent(s, 0);
     glci_sys_push(s, 0, 100);
     glci_sys_wait_outbox_empty(s, 0, GLCI_SYS_DRAIN_MS);
+    free(glci_sys_wait_file(prom, "glci_agent_connection_state{state=\"connected\"} 1\n",
+                            GLCI_SYS_READY_MS));
 
     /* rotate on the collector's machine alone, and serve the new key */
     const char *rotate[] = {"collector-key", "rotate", NULL};
@@ -193,11 +192,38 @@ static void test_rotation_with_a_stale_agent(void **state)
     glci_sys_stop_collector(s);
     glci_sys_start_collector(s, NULL);
     glci_sys_push(s, 0, 100);
-    char *js = s_wait_state(s, 0, "handshake-failed");
+    /* SPEC 9: a failed handshake shows as refused, its reason telling it
+     * from a refused key; the metrics keep the two apart by state */
+    char *js = s_wait_state(s, 0, "refused");
+    if (!strstr(js, "\"connection_reason\": \"handshake-failed\"") ||
+        !strstr(js, "the handshake with the collector failed: its key is not") ||
+        strstr(js, "\"next_try\": null"))
+        fail_msg("a failed handshake: %s", js);
+    char since[64], later[64];
+    s_since(js, since, sizeof since);
+    assert_true(since[0] != '\0');
     free(js);
+    js = glci_sys_agent_status(s, 0, "table");
+    if (!strstr(js, "refused (handshake failed) since ") ||
+        !strstr(js, "the handshake with the collector failed"))
+        fail_msg("a failed handshake in the table: %s", js);
+    free(js);
+    js = glci_sys_agent_status(s, 0, "csv");
+    if (!strstr(js, ",connection_reason\r\n") || !strstr(js, ",handshake-failed\r\n"))
+        fail_msg("a failed handshake in CSV: %s", js);
+    free(js);
+    text = glci_sys_wait_file(prom, "glci_agent_connection_state{state=\"handshake_failed\"} "
+                              "1\n", GLCI_SYS_READY_MS);
+    assert_non_null(strstr(text, "glci_agent_connection_state{state=\"refused\"} 0\n"));
+    free(text);
     /* a minute of failures costs a handful of lines, not one per try (the
      * first release logged about 6 a second) */
     glci_sys_sleep_ms(20000);
+    /* refused since the first failure, not since the last try */
+    js = s_wait_state(s, 0, "refused");
+    s_since(js, later, sizeof later);
+    free(js);
+    assert_string_equal(later, since);
     char *log = glci_ts_proc_stderr(s->agents[0].proc);
     size_t lines = s_count(log, "handshake with ");
     fprintf(stderr, "# %zu handshake failures logged in 20 s\n", lines);
@@ -219,7 +245,10 @@ static void test_rotation_with_a_stale_agent(void **state)
     assert_int_equal(glci_ts_proc_signal(s->agents[0].proc, SIGHUP), 0);
     glci_sys_assert_exactly_once(s);
     js = s_wait_state(s, 0, "connected");
+    assert_non_null(strstr(js, "\"connection_reason\": null"));
     free(js);
+    free(glci_sys_wait_file(prom, "glci_agent_connection_state{state=\"connected\"} 1\n",
+                            GLCI_SYS_READY_MS));
 
     const char *retire[] = {"collector-key", "retire", NULL};
     s_cli_ok(s, retire);

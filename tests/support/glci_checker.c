@@ -581,6 +581,36 @@ char *glci_sys_agent_status(glci_sys_t *s, size_t i, const char *format)
     return out;
 }
 
+char *glci_sys_wait_agent_status(glci_sys_t *s, size_t i, const char *format,
+                                 const char *want, int timeout_ms)
+{
+    char *out = NULL;
+    for (int waited = 0; waited <= timeout_ms; waited += 100) {
+        free(out);
+        out = glci_sys_agent_status(s, i, format);
+        if (strstr(out, want))
+            return out;
+        glci_sys_sleep_ms(100);
+    }
+    fail_msg("the status of %s never showed '%s'; the last:\n%s", s->agents[i].city, want,
+             out);
+    return NULL;
+}
+
+char *glci_sys_wait_file(const char *path, const char *want, int timeout_ms)
+{
+    char *text = NULL;
+    for (int waited = 0; waited <= timeout_ms; waited += 100) {
+        free(text);
+        text = glci_ts_read_file(path);
+        if (text && strstr(text, want))
+            return text;
+        glci_sys_sleep_ms(100);
+    }
+    fail_msg("%s never held '%s'; the last:\n%s", path, want, text ? text : "(missing)");
+    return NULL;
+}
+
 static void s_cli_ok(glci_sys_t *s, const char *const *args, char **out)
 {
     char *err = NULL;

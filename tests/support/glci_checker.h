@@ -213,6 +213,17 @@ void glci_sys_assert_exactly_once(glci_sys_t *s);
  * frees); fails the test if it exits other than 0. */
 char *glci_sys_agent_status(glci_sys_t *s, size_t i, const char *format);
 
+/* Waits until `glci-agent status --format FORMAT` of agent i holds want,
+ * and returns that output (caller frees); fails the test with the last
+ * one at the deadline. */
+char *glci_sys_wait_agent_status(glci_sys_t *s, size_t i, const char *format,
+                                 const char *want, int timeout_ms);
+
+/* Waits until the file at path holds want (a metrics file the agent
+ * rewrites), and returns its text (caller frees); fails the test with the
+ * last text at the deadline. */
+char *glci_sys_wait_file(const char *path, const char *want, int timeout_ms);
+
 /* Runs glci with the system's store: argv after "glci --store S". Returns
  * the exit status; *out / *err as glci_ts_run. */
 int glci_sys_cli(glci_sys_t *s, const char *const *args, char **out, char **err);
