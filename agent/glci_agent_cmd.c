@@ -197,9 +197,17 @@ static int s_append(glci_outbox_t *ob, const glci_agent_config_t *cfg,
     int rc = glci_outbox_append(ob, rows, n, cfg->batch_max, (int64_t)time(NULL), NULL,
                                 &first, &last);
     if (rc == GLCI_OUTBOX_EFULL) {
-        fprintf(stderr, "glci-agent %s: %s: not queued: outbox %s has reached its size "
-                "limit (%llu bytes); it drains as the collector acknowledges\n", cmd, what,
-                cfg->outbox, (unsigned long long)cfg->outbox_limit);
+        /* with nothing waiting, these values alone are more than the limit:
+         * waiting for deliveries would never make room */
+        uint64_t oldest;
+        if (glci_outbox_first_seq(ob, &oldest) == GLCI_OUTBOX_ENOENT)
+            fprintf(stderr, "glci-agent %s: %s: not queued: larger than the outbox size limit "
+                    "(%llu bytes) on its own, with outbox %s empty; split it into smaller "
+                    "files\n", cmd, what, (unsigned long long)cfg->outbox_limit, cfg->outbox);
+        else
+            fprintf(stderr, "glci-agent %s: %s: not queued: outbox %s has reached its size "
+                    "limit (%llu bytes); it drains as the collector acknowledges\n", cmd, what,
+                    cfg->outbox, (unsigned long long)cfg->outbox_limit);
         return 1;
     }
     if (rc != 0) {

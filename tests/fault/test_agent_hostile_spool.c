@@ -207,6 +207,26 @@ static void test_a_flood_of_bad_rows_costs_little(void **state)
     if (rc != 1 || !strstr(err, "more than 268435456 bytes") || strchr(err, '\n')[1])
         fail_msg("push --csv /dev/zero: exit %d, stderr:\n%s", rc, err);
     free(err);
+
+    /* a file that alone is more than the outbox may hold: said so, not
+     * "it drains as the collector acknowledges" of an empty outbox */
+    char big[700], empty[700];
+    snprintf(big, sizeof big, "%s/big.csv", s->dir);
+    snprintf(empty, sizeof empty, "%s/empty-outbox", s->dir);
+    FILE *f = fopen(big, "w");
+    assert_non_null(f);
+    fputs("indicator,period,value\n", f);
+    for (int i = 0; i < 30000; i++)
+        fprintf(f, "x%d,2025,%d\n", i % 97, i);
+    assert_int_equal(fclose(f), 0);
+    const char *alone[] = {s->agent_bin, "push", "--csv", big, "--config", a->conf, "--outbox",
+                           empty, "--outbox-limit", "64K", NULL};
+    err = NULL;
+    rc = glci_ts_run(alone, NULL, 120000, NULL, &err);
+    if (rc != 1 || !strstr(err, "not queued: larger than the outbox size limit (65536 bytes) "
+                                "on its own") || strchr(err, '\n')[1])
+        fail_msg("push --csv of a file over the limit: exit %d, stderr:\n%s", rc, err);
+    free(err);
     glci_sys_close(&s);
 }
 
