@@ -156,9 +156,14 @@ static s_hs_t s_handshake(const glci_agent_config_t *cfg, const glci_key_t *pub,
                 goto done;
             case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
             case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
-                snprintf(why, whylen, "the handshake with %s failed: the collector's key is not "
-                         "%s (collector_key), or what answers there is not a glci collector",
-                         cfg->collector, cfg->insecure ? "(none: insecure)" : server->z85);
+                if (cfg->insecure)
+                    snprintf(why, whylen, "the handshake with %s failed: this agent runs "
+                             "insecure (no CURVE) and the collector wants CURVE, or what "
+                             "answers there is not a glci collector", cfg->collector);
+                else
+                    snprintf(why, whylen, "the handshake with %s failed: the collector's key "
+                             "is not %s (collector_key), or what answers there is not a glci "
+                             "collector", cfg->collector, server->z85);
                 out = S_HS_FAILED;
                 goto done;
             case ZMQ_EVENT_CONNECTED:

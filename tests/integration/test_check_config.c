@@ -382,6 +382,10 @@ static void test_agent_handshake_outcomes(void **state)
     snprintf(line, sizeof line, "failed: the collector's key is not %s (collector_key)",
              other.z85);
     s_agent((const char *[]){"--collector-key", other.z85, NULL}, 0, 1, line);
+    /* no CURVE at all against a collector that wants it: said so, with no
+     * empty key in the line */
+    s_agent((const char *[]){"--insecure", NULL}, 0, 1,
+            "failed: this agent runs insecure (no CURVE) and the collector wants CURVE");
     /* nothing listening */
     char ep[64];
     snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", glci_ts_free_port());
