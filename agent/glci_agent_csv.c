@@ -53,6 +53,7 @@ struct glci_agent_csv {
     /* The first bytes, held until the dialect is chosen (a "sep=" line or
      * the header line is whole, or S_PROBE_MAX bytes came). */
     int chosen;
+    int dead;                 /* refused whole at its first bytes: the rest is not parsed */
     char *probe;
     size_t n_probe;
 
@@ -575,6 +576,13 @@ static void s_feed_lines(glci_agent_csv_t *c, const char *data, size_t len)
     }
 }
 
+/* 1 if data starts with a UTF-16 byte-order mark (either order). */
+static int s_utf16_bom(const char *data, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)data;
+    return n >= 2 && ((u[0] == 0xff && u[1] == 0xfe) || (u[0] == 0xfe && u[1] == 0xff));
+}
+
 /* Chooses the dialect from the bytes held (all there is when final): the
  * caller's, else a "sep=" line, else the header. Then parses them. */
 static int s_choose(glci_agent_csv_t *c, int final)
@@ -583,6 +591,23 @@ static int s_choose(glci_agent_csv_t *c, int final)
      * undefined behaviour */
     const char *d = c->probe ? c->probe : "";
     size_t len = c->n_probe, off = 0, skip = 0;
+    /* a UTF-16 text ("Unicode text" of a spreadsheet): one line saying so,
+     * not the garbled header it would parse into; the rest is not read */
+    if (!final && len < 2 && len > 0 && ((unsigned char)d[0] == 0xff ||
+                                         (unsigned char)d[0] == 0xfe))
+        return 0;
+    if (s_utf16_bom(d, len)) {
+        s_file_error(c, "not UTF-8: the file starts with a UTF-16 byte-order mark (save it as "
+                     "\"CSV UTF-8\")");
+        c->chosen = c->dead = 1;
+        if (c->dialect == GLCI_AGENT_CSV_AUTO)
+            c->dialect = GLCI_AGENT_CSV_COMMA;
+        c->dialect_why = "nothing (the file is not UTF-8)";
+        free(c->probe);
+        c->probe = NULL;
+        c->n_probe = 0;
+        return 0;
+    }
     /* a UTF-8 byte-order mark before the header (even a quoted one) */
     if (len >= 3 && memcmp(d, "\xef\xbb\xbf", 3) == 0)
         off = 3;
@@ -625,6 +650,8 @@ static int s_choose(glci_agent_csv_t *c, int final)
 
 void glci_agent_csv_feed(glci_agent_csv_t *c, const char *data, size_t len)
 {
+    if (c->dead)
+        return;
     if (c->chosen) {
         s_feed_lines(c, data, len);
         return;
@@ -644,6 +671,8 @@ void glci_agent_csv_finish(glci_agent_csv_t *c)
 {
     if (!c->chosen)
         s_choose(c, 1);
+    if (c->dead)
+        return;
     if (!c->skip_line && csv_fini(&c->p, s_field_cb, s_row_cb, c) != 0)
         s_error(c, "malformed quoting: a quoted field is not closed at the end of the file");
     csv_free(&c->p);
@@ -716,13 +745,6 @@ glci_agent_csv_t *glci_agent_csv_parse_rest(const glci_agent_csv_layout_t *layou
     return c;
 }
 
-/* 1 if data starts with a UTF-16 byte-order mark (either order). */
-static int s_utf16_bom(const char *data, size_t n)
-{
-    const unsigned char *u = (const unsigned char *)data;
-    return n >= 2 && ((u[0] == 0xff && u[1] == 0xfe) || (u[0] == 0xfe && u[1] == 0xff));
-}
-
 int glci_agent_csv_read_fd(int fd, const char *path, uint64_t max_bytes,
                            glci_agent_csv_dialect_t d, glci_agent_csv_t **out, uint64_t *nread,
                            char *err, size_t errlen)
@@ -732,7 +754,7 @@ int glci_agent_csv_read_fd(int fd, const char *path, uint64_t max_bytes,
     char *buf = glci_xmalloc(S_READ_CHUNK);
     glci_agent_csv_t *c = glci_agent_csv_new_as(d);
     uint64_t total = 0;
-    int over = 0, utf16 = 0;
+    int over = 0;
     for (;;) {
         ssize_t n = read(fd, buf, S_READ_CHUNK);
         if (n < 0 && errno == EINTR)
@@ -745,13 +767,6 @@ int glci_agent_csv_read_fd(int fd, const char *path, uint64_t max_bytes,
         }
         if (n == 0)
             break;
-        /* a UTF-16 text ("Unicode text" of a spreadsheet): one line saying
-         * so, not the garbled header it would parse into */
-        if (total == 0 && s_utf16_bom(buf, (size_t)n)) {
-            utf16 = 1;
-            total = (uint64_t)n;
-            break;
-        }
         total += (uint64_t)n;
         if (max_bytes && total > max_bytes) {
             over = 1;
@@ -761,19 +776,15 @@ int glci_agent_csv_read_fd(int fd, const char *path, uint64_t max_bytes,
     }
     free(buf);
     *nread = total;
-    if (over || utf16) {
+    if (over) {
         /* what was parsed so far says nothing about a file never read whole */
         glci_agent_csv_free(&c);
         c = glci_agent_csv_new_as(d);
         c->chosen = 1;
         c->dialect = d == GLCI_AGENT_CSV_EXCEL ? d : GLCI_AGENT_CSV_COMMA;
         c->dialect_why = "nothing (the file was not read)";
-        if (over)
-            s_file_error(c, "more than %llu bytes, larger than the largest file taken; split "
-                         "it into smaller files", (unsigned long long)max_bytes);
-        else
-            s_file_error(c, "not UTF-8: the file starts with a UTF-16 byte-order mark (save "
-                         "it as \"CSV UTF-8\")");
+        s_file_error(c, "more than %llu bytes, larger than the largest file taken; split it "
+                     "into smaller files", (unsigned long long)max_bytes);
         csv_free(&c->p);
         s_parser_init(c);
     } else {
