@@ -4,6 +4,7 @@
 #define GLCI_BENCH_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include <stdint.h>
 
 int glci_bench_index(int argc, char **argv);
@@ -29,5 +30,15 @@ int glci_bench_build_store(const char *dir, int64_t cities, int64_t inds, int64_
 int glci_bench_metrics(int argc, char **argv);
 int glci_bench_connections(int argc, char **argv);
 int glci_bench_flood(int argc, char **argv);
+
+/* /proc (bench_proc.c): the 1-minute load average; a process's user +
+ * system CPU time in clock ticks and in seconds; its open descriptors; a
+ * "Name:   N kB" field of its status file ("VmRSS:", "RssAnon:") in KiB.
+ * Each -1 when it cannot be read. */
+double glci_bench_loadavg(void);
+long long glci_bench_cpu_ticks(pid_t pid);
+double glci_bench_cpu_s(pid_t pid);
+long glci_bench_fds(pid_t pid);
+long glci_bench_status_kib(pid_t pid, const char *field);
 
 #endif

@@ -68,45 +68,6 @@ static void s_stop(pid_t pid)
     waitpid(pid, NULL, 0);
 }
 
-/* utime + stime in clock ticks, or -1. */
-static long long s_cpu_ticks(pid_t pid)
-{
-    char path[64], buf[2048];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    char *p = strrchr(buf, ')');     /* the command name may hold spaces */
-    if (!p)
-        return -1;
-    unsigned long long ut = 0, st = 0;
-    /* after ")": state ppid pgrp session tty tpgid flags minflt cminflt majflt
-     * cmajflt utime stime */
-    if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-        return -1;
-    return (long long)(ut + st);
-}
-
-static long s_rss_kib(pid_t pid)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    long kib = -1;
-    if (!f)
-        return -1;
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, "VmRSS:", 6) == 0) {
-            char *end;
-            kib = strtol(line + 6, &end, 10);
-        }
-    fclose(f);
-    return kib;
-}
-
 static int s_outbox_status(const char *dir, glci_outbox_status_t *st)
 {
     glci_outbox_t *ob = NULL;
@@ -212,12 +173,12 @@ int glci_bench_agent(int argc, char **argv)
         goto done;
     }
     s_sleep_ms(1000);
-    long long t0 = s_cpu_ticks(agent);
+    long long t0 = glci_bench_cpu_ticks(agent);
     double w0 = s_now();
     s_sleep_ms(idle_s * 1000);
-    long long t1 = s_cpu_ticks(agent);
+    long long t1 = glci_bench_cpu_ticks(agent);
     double w1 = s_now();
-    long rss = s_rss_kib(agent);
+    long rss = glci_bench_status_kib(agent, "VmRSS:");
     double cpu_pct = 100.0 * (double)(t1 - t0) / (double)sysconf(_SC_CLK_TCK) / (w1 - w0);
 
     /* Drain: fill the outbox while the agent is stopped, then time it. */
@@ -258,7 +219,7 @@ int glci_bench_agent(int argc, char **argv)
     double d1 = s_now();
     /* the agent's own CPU time for the drain: load from other work on the
      * machine stretches the wall-clock rate far more than it */
-    long long dticks = s_cpu_ticks(agent);
+    long long dticks = glci_bench_cpu_ticks(agent);
     if (!drained) {
         fprintf(stderr, "glci-bench agent: the outbox did not drain within an hour\n");
         goto done;

@@ -40,7 +40,6 @@
  * (e.g. "valgrind --tool=massif --massif-out-file=/tmp/m") runs it under
  * a tool that execs it, whose process then is the one measured. */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -162,67 +161,9 @@ typedef struct {
 
 static s_mem_t s_mem(pid_t pid)
 {
-    s_mem_t m = {-1, -1, -1};
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return m;
-    while (fgets(line, sizeof line, f)) {
-        sscanf(line, "VmRSS: %ld kB", &m.rss);
-        sscanf(line, "RssAnon: %ld kB", &m.anon);
-        sscanf(line, "RssFile: %ld kB", &m.file);
-    }
-    fclose(f);
+    s_mem_t m = {glci_bench_status_kib(pid, "VmRSS:"), glci_bench_status_kib(pid, "RssAnon:"),
+                 glci_bench_status_kib(pid, "RssFile:")};
     return m;
-}
-
-/* The collector's CPU time so far (user + system), in seconds. */
-static double s_cpu_s(pid_t pid)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    const char *p = strrchr(buf, ')');
-    unsigned long ut = 0, st = 0;
-    /* after "pid (comm)": state and 10 fields before utime, stime */
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
-                     &st) != 2)
-        return -1;
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
-/* Open descriptors of pid, or -1 if its fd directory cannot be read. */
-static long s_count_fds(pid_t pid)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
-    DIR *d = opendir(path);
-    if (!d)
-        return -1;
-    long n = 0;
-    const struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        n += e->d_name[0] != '.';
-    closedir(d);
-    return n;
-}
-
-static double s_loadavg(void)
-{
-    FILE *f = fopen("/proc/loadavg", "r");
-    double v = -1;
-    if (f) {
-        if (fscanf(f, "%lf", &v) != 1)
-            v = -1;
-        fclose(f);
-    }
-    return v;
 }
 
 static int s_cmp_double(const void *a, const void *b)
@@ -599,13 +540,13 @@ int glci_bench_connections(int argc, char **argv)
     s_sleep(1.0);
     s_mem_t mem[5];
     mem[0] = s_mem(pid);
-    double load0 = s_loadavg();
+    double load0 = glci_bench_loadavg();
 
     /* 2. connect */
     glci_bc_cmd_t cmd;
     glci_bc_reply_t rep;
     memset(&cmd, 0, sizeof cmd);
-    double cpu0 = s_cpu_s(pid);
+    double cpu0 = glci_bench_cpu_s(pid);
     double t0 = s_mono();
     cmd.op = GLCI_BC_CONNECT;
     if (s_ask(pr, n_pr, &cmd, &rep, &lat, &n_lat) != 0 || rep.failed) {
@@ -632,7 +573,7 @@ int glci_bench_connections(int argc, char **argv)
                "\"collector_cpu_s\": %.2f, \"collector_fds\": %ld, \"rss_kib\": %ld, "
                "\"rss_anon_kib\": %ld, \"load_before\": %.2f, \"load_after\": %.2f}\n",
                (long long)agents, (long long)connect_wait, s_log.distinct, s_log.admissions,
-               s_cpu_s(pid) - cpu0, s_count_fds(pid), m.rss, m.anon, load0, s_loadavg());
+               glci_bench_cpu_s(pid) - cpu0, glci_bench_fds(pid), m.rss, m.anon, load0, glci_bench_loadavg());
         fprintf(stderr, S_NAME ": only %d of %lld agents admitted after %lld s (last problem: "
                         "%s)\n", s_log.distinct, (long long)agents, (long long)connect_wait,
                 s_log.last_problem);
@@ -640,7 +581,7 @@ int glci_bench_connections(int argc, char **argv)
         goto cleanup;
     }
     double handshake_s = s_log.all_at - t0, span_s = s_log.all_at - s_log.first_at;
-    double handshake_cpu = s_cpu_s(pid) - cpu0;
+    double handshake_cpu = glci_bench_cpu_s(pid) - cpu0;
     s_sleep(2.0);
     mem[1] = s_mem(pid);
 
@@ -653,7 +594,7 @@ int glci_bench_connections(int argc, char **argv)
     }
     s_sleep((double)idle_wait);
     mem[2] = s_mem(pid);
-    long fds = s_count_fds(pid);
+    long fds = glci_bench_fds(pid);
 
     /* 4. load */
     memset(&cmd, 0, sizeof cmd);
@@ -664,7 +605,7 @@ int glci_bench_connections(int argc, char **argv)
     cmd.rate = rate;
     cmd.spacing = 1.0 / rate / (double)senders;
     cmd.t_start = s_mono() + 1.0;
-    double cpu1 = s_cpu_s(pid);
+    double cpu1 = glci_bench_cpu_s(pid);
     if (s_tell(pr, n_pr, &cmd) != 0) {
         fprintf(stderr, S_NAME ": load phase: an agent process is gone\n");
         goto cleanup;
@@ -679,7 +620,7 @@ int glci_bench_connections(int argc, char **argv)
     int load_failed = rep.failed;
     char load_error[256];
     snprintf(load_error, sizeof load_error, "%s", rep.error);
-    double load_cpu = s_cpu_s(pid) - cpu1;
+    double load_cpu = glci_bench_cpu_s(pid) - cpu1;
 
     /* 5. held */
     memset(&cmd, 0, sizeof cmd);
@@ -690,7 +631,7 @@ int glci_bench_connections(int argc, char **argv)
     }
     int held = rep.ok;
     mem[4] = s_mem(pid);
-    double load1 = s_loadavg();
+    double load1 = glci_bench_loadavg();
 
     cmd.op = GLCI_BC_QUIT;
     s_ask(pr, n_pr, &cmd, &rep, &lat, &n_lat);

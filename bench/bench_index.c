@@ -388,19 +388,6 @@ static double s_probe(const s_cities_t *c, uint32_t cities)
     return ns;
 }
 
-/* The 1-minute load average, or -1. */
-static double s_loadavg(void)
-{
-    FILE *f = fopen("/proc/loadavg", "r");
-    double v = -1;
-    if (f) {
-        if (fscanf(f, "%lf", &v) != 1)
-            v = -1;
-        fclose(f);
-    }
-    return v;
-}
-
 /* Kilobytes of this process's anonymous memory in huge pages, or -1. */
 static long s_huge_kib(void)
 {
@@ -478,7 +465,7 @@ int glci_bench_index(int argc, char **argv)
     s_lat_t lat[S_ROWS];
     memset(lat, 0, sizeof lat);
     double probe[S_ROWS] = {0};
-    double load0 = s_loadavg();
+    double load0 = glci_bench_loadavg();
     int n_rows = 0, status = 0;
     uint64_t changed = 0;
     for (int s = 0; s < S_ROWS && sizes[s] <= (uint64_t)max_cities; s++) {
@@ -540,7 +527,7 @@ int glci_bench_index(int argc, char **argv)
         full_ns = s_median(samples, (int)reps);
     }
 
-    double load1 = s_loadavg();
+    double load1 = glci_bench_loadavg();
 
     printf("{\"bench\": \"index\", \"framework\": \"%s\", \"indicators\": %u, "
            "\"result_bytes\": %zu, \"periods_stored\": %lld, \"reps\": %lld, "

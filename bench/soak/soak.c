@@ -21,7 +21,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,6 +28,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
 #include "glci_alloc.h"
 #include "glci_checker.h"
 #include "glci_text.h"
@@ -47,41 +47,6 @@ static double s_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* A "Name:   N kB" field of /proc/PID/status; -1 if unreadable. */
-static long s_status_kb(pid_t pid, const char *field)
-{
-    char path[64], line[256];
-    long kb = -1;
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, field, strlen(field)) == 0) {
-            char *end = NULL;
-            kb = strtol(line + strlen(field), &end, 10);
-            break;
-        }
-    fclose(f);
-    return kb;
-}
-
-static long s_fds(pid_t pid)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
-    DIR *d = opendir(path);
-    if (!d)
-        return -1;
-    long n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n;
 }
 
 static int s_arg(const char *text, long lo, long hi, long *out)
@@ -181,10 +146,10 @@ int main(int argc, char **argv)
                 cap_samples *= 2;
                 samples = glci_xrealloc(samples, cap_samples * sizeof *samples);
             }
-            samples[n_samples++] = (s_sample_t){now - t0, generation,
-                                                s_status_kb(pid, "VmRSS:"),
-                                                s_status_kb(pid, "RssAnon:"), s_fds(pid), glci_sys_stored(s->store),
-                                                glci_checker_expected(s->chk)};
+            samples[n_samples++] = (s_sample_t){
+                now - t0, generation, glci_bench_status_kib(pid, "VmRSS:"),
+                glci_bench_status_kib(pid, "RssAnon:"), glci_bench_fds(pid),
+                glci_sys_stored(s->store), glci_checker_expected(s->chk)};
             fprintf(stderr, "# t=%.0f gen=%d rss=%ldkB anon=%ldkB fds=%ld stored=%llu sent=%llu\n",
                     now - t0, generation, samples[n_samples - 1].rss_kb,
                     samples[n_samples - 1].anon_kb,
@@ -206,8 +171,9 @@ int main(int argc, char **argv)
         glci_sys_wait_outbox_empty(s, i, GLCI_SYS_DRAIN_MS);
     double drained = s_now();
     pid_t pid = glci_ts_proc_pid(s->coll);
-    long final_rss = s_status_kb(pid, "VmRSS:"), final_anon = s_status_kb(pid, "RssAnon:");
-    long final_fds = s_fds(pid);
+    long final_rss = glci_bench_status_kib(pid, "VmRSS:");
+    long final_anon = glci_bench_status_kib(pid, "RssAnon:");
+    long final_fds = glci_bench_fds(pid);
     glci_check_result_t r;
     int rc = glci_checker_run(s->chk, s->store, s->glci, 0, &r);
     char *check = glci_check_result_json(&r);
