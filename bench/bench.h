@@ -22,6 +22,11 @@ int glci_bench_report(int argc, char **argv);
  * framework, `cities` cities city00000.., the first `inds` indicators in
  * each of `periods` periods ending 2025), 0 or -1. */
 double glci_bench_now_ms(void);
+/* An option's value v (NULL when missing) as a whole number in [min, max]
+ * into *out: 0, or -1 after "glci-bench BENCH: NAME needs a whole number in
+ * [MIN, MAX]" on stderr. */
+int glci_bench_opt(const char *bench, const char *name, const char *v, int64_t min,
+                   int64_t max, int64_t *out);
 /* A TCP port on 127.0.0.1 that was free a moment ago, or -1. */
 int glci_bench_free_port(void);
 double glci_bench_median(double *v, size_t n);

@@ -355,6 +355,17 @@ int glci_bench_cli(int argc, char **argv)
 
 /* ---- shared with the other whole-process benchmarks (bench.h) ----------- */
 
+int glci_bench_opt(const char *bench, const char *name, const char *v, int64_t min,
+                   int64_t max, int64_t *out)
+{
+    if (!v || glci_parse_int64(v, min, max, out) != 0) {
+        fprintf(stderr, "glci-bench %s: %s needs a whole number in [%lld, %lld]\n", bench, name,
+                (long long)min, (long long)max);
+        return -1;
+    }
+    return 0;
+}
+
 int glci_bench_free_port(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);

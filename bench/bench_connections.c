@@ -258,16 +258,6 @@ static int s_ask(s_proc_t *procs, int n, const glci_bc_cmd_t *c, glci_bc_reply_t
     return s_collect(procs, n, sum, lat, n_lat);
 }
 
-static int s_parse_opt(const char *name, const char *v, int64_t min, int64_t max, int64_t *out)
-{
-    if (!v || glci_parse_int64(v, min, max, out) != 0) {
-        fprintf(stderr, S_NAME ": %s needs a whole number in [%lld, %lld]\n", name,
-                (long long)min, (long long)max);
-        return -1;
-    }
-    return 0;
-}
-
 /* Starts the collector with its stderr on a pipe to the log thread. */
 static pid_t s_start_collector(const char *store, const char *endpoint, char **sets, int n_sets,
                                int *log_fd)
@@ -401,19 +391,19 @@ int glci_bench_connections(int argc, char **argv)
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         int rc = 0;
         if (!strcmp(argv[i], "--agents"))
-            rc = s_parse_opt("--agents", v, 1, 100000, &agents), i++;
+            rc = glci_bench_opt("connections", "--agents", v, 1, 100000, &agents), i++;
         else if (!strcmp(argv[i], "--procs"))
-            rc = s_parse_opt("--procs", v, 1, S_PROCS_MAX, &procs), i++;
+            rc = glci_bench_opt("connections", "--procs", v, 1, S_PROCS_MAX, &procs), i++;
         else if (!strcmp(argv[i], "--senders"))
-            rc = s_parse_opt("--senders", v, 0, 100000, &senders), i++;
+            rc = glci_bench_opt("connections", "--senders", v, 0, 100000, &senders), i++;
         else if (!strcmp(argv[i], "--batch"))
-            rc = s_parse_opt("--batch", v, 1, 10000, &batch), i++;
+            rc = glci_bench_opt("connections", "--batch", v, 1, 10000, &batch), i++;
         else if (!strcmp(argv[i], "--seconds"))
-            rc = s_parse_opt("--seconds", v, 1, 3600, &seconds), i++;
+            rc = glci_bench_opt("connections", "--seconds", v, 1, 3600, &seconds), i++;
         else if (!strcmp(argv[i], "--connect-wait"))
-            rc = s_parse_opt("--connect-wait", v, 1, 3600, &connect_wait), i++;
+            rc = glci_bench_opt("connections", "--connect-wait", v, 1, 3600, &connect_wait), i++;
         else if (!strcmp(argv[i], "--idle-wait"))
-            rc = s_parse_opt("--idle-wait", v, 0, 3600, &idle_wait), i++;
+            rc = glci_bench_opt("connections", "--idle-wait", v, 0, 3600, &idle_wait), i++;
         else if (!strcmp(argv[i], "--rate")) {
             if (!v || glci_parse_double(v, &rate) != 0 || !(rate > 0 && rate <= 1000)) {
                 fprintf(stderr, S_NAME ": --rate needs a number of batches per second in "

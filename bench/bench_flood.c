@@ -30,16 +30,6 @@
 #include "glci_store.h"
 #include "glci_text.h"
 
-static int s_opt(const char *name, const char *v, int64_t min, int64_t max, int64_t *out)
-{
-    if (!v || glci_parse_int64(v, min, max, out) != 0) {
-        fprintf(stderr, "glci-bench flood: %s needs an integer in [%lld, %lld]\n", name,
-                (long long)min, (long long)max);
-        return -1;
-    }
-    return 0;
-}
-
 int glci_bench_flood(int argc, char **argv)
 {
     int64_t batches = 512, obs = 10000, window = 64;
@@ -48,11 +38,11 @@ int glci_bench_flood(int argc, char **argv)
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         int rc = 0;
         if (!strcmp(argv[i], "--batches"))
-            rc = s_opt("--batches", v, 1, 1000000, &batches), i++;
+            rc = glci_bench_opt("flood", "--batches", v, 1, 1000000, &batches), i++;
         else if (!strcmp(argv[i], "--obs"))
-            rc = s_opt("--obs", v, 1, 10000, &obs), i++;
+            rc = glci_bench_opt("flood", "--obs", v, 1, 10000, &obs), i++;
         else if (!strcmp(argv[i], "--window"))
-            rc = s_opt("--window", v, 1, 1000, &window), i++;
+            rc = glci_bench_opt("flood", "--window", v, 1, 1000, &window), i++;
         else if (!strcmp(argv[i], "--keep"))
             keep = 1;
         else {

@@ -322,16 +322,6 @@ typedef struct {
     int exit_status;
 } s_result_t;
 
-static int s_parse_opt(const char *name, const char *v, int64_t min, int64_t max, int64_t *out)
-{
-    if (!v || glci_parse_int64(v, min, max, out) != 0) {
-        fprintf(stderr, "glci-bench ingest: %s needs a whole number in [%lld, %lld]\n", name,
-                (long long)min, (long long)max);
-        return -1;
-    }
-    return 0;
-}
-
 /* The observations of the benchmark: serial numbers run through the
  * indicators, then the periods 2000..2025, with values spread over each
  * indicator's range. Fills obs[0..n) from serial on; returns the next. */
@@ -839,21 +829,21 @@ int glci_bench_ingest(int argc, char **argv)
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         int rc = 0;
         if (!strcmp(argv[i], "--cities"))
-            rc = s_parse_opt("--cities", v, 1, 10000, &o.n_cities), i++;
+            rc = glci_bench_opt("ingest", "--cities", v, 1, 10000, &o.n_cities), i++;
         else if (!strcmp(argv[i], "--obs"))
-            rc = s_parse_opt("--obs", v, 1, 1000000000, &o.n_obs), i++;
+            rc = glci_bench_opt("ingest", "--obs", v, 1, 1000000000, &o.n_obs), i++;
         else if (!strcmp(argv[i], "--batch"))
-            rc = s_parse_opt("--batch", v, 1, 10000, &o.batch), i++;
+            rc = glci_bench_opt("ingest", "--batch", v, 1, 10000, &o.batch), i++;
         else if (!strcmp(argv[i], "--senders"))
-            rc = s_parse_opt("--senders", v, 1, 64, &o.senders), i++;
+            rc = glci_bench_opt("ingest", "--senders", v, 1, 64, &o.senders), i++;
         else if (!strcmp(argv[i], "--window"))
-            rc = s_parse_opt("--window", v, 1, 1000, &o.window), i++;
+            rc = glci_bench_opt("ingest", "--window", v, 1, 1000, &o.window), i++;
         else if (!strcmp(argv[i], "--compare"))
-            rc = s_parse_opt("--compare", v, 1, 100, &compare), i++;
+            rc = glci_bench_opt("ingest", "--compare", v, 1, 100, &compare), i++;
         else if (!strcmp(argv[i], "--prefill"))
-            rc = s_parse_opt("--prefill", v, 0, 1000000000, &o.prefill), i++;
+            rc = glci_bench_opt("ingest", "--prefill", v, 0, 1000000000, &o.prefill), i++;
         else if (!strcmp(argv[i], "--indicators-x"))
-            rc = s_parse_opt("--indicators-x", v, 1, 100, &scale), i++;
+            rc = glci_bench_opt("ingest", "--indicators-x", v, 1, 100, &scale), i++;
         else if (!strcmp(argv[i], "--metrics"))
             o.metrics = 1;
         else if (!strcmp(argv[i], "--keep"))
