@@ -29,16 +29,23 @@
 /* Crockford's base32 as the encoder writes it. */
 static const char s_alphabet[] = "0123456789abcdefghjkmnpqrstvwxyz";
 
+/* A refused request or reply: one of the wire layer's codes for bad
+ * input, and a one-line message. */
+static void s_refused(const char *what, int rc, const char *err, size_t errlen)
+{
+    GLCI_FUZZ_CHECK(rc == GLCI_WIRE_EDECODE || rc == GLCI_WIRE_EVERSION ||
+                    rc == GLCI_WIRE_EFIELD || rc == GLCI_WIRE_ELIMIT ||
+                    rc == GLCI_WIRE_EBUDGET, "%s: code %d", what, rc);
+    glci_fuzz_check_line(what, err, errlen);
+}
+
 static void s_request(const uint8_t *data, size_t size)
 {
     glci_enrol_request_t r, back;
     char err[256];
     int rc = glci_enrol_request_unpack(data, size, &r, err, sizeof err);
     if (rc != 0) {
-        GLCI_FUZZ_CHECK(rc == GLCI_WIRE_EDECODE || rc == GLCI_WIRE_EVERSION ||
-                        rc == GLCI_WIRE_EFIELD || rc == GLCI_WIRE_ELIMIT ||
-                        rc == GLCI_WIRE_EBUDGET, "enrol request: code %d", rc);
-        glci_fuzz_check_line("enrolment request refusal", err, sizeof err);
+        s_refused("enrolment request refusal", rc, err, sizeof err);
         return;
     }
     size_t n = strnlen(r.city, sizeof r.city);
@@ -61,10 +68,7 @@ static void s_reply(const uint8_t *data, size_t size)
     char err[256];
     int rc = glci_enrol_reply_unpack(data, size, &r, err, sizeof err);
     if (rc != 0) {
-        GLCI_FUZZ_CHECK(rc == GLCI_WIRE_EDECODE || rc == GLCI_WIRE_EVERSION ||
-                        rc == GLCI_WIRE_EFIELD || rc == GLCI_WIRE_ELIMIT ||
-                        rc == GLCI_WIRE_EBUDGET, "enrol reply: code %d", rc);
-        glci_fuzz_check_line("enrolment reply refusal", err, sizeof err);
+        s_refused("enrolment reply refusal", rc, err, sizeof err);
         return;
     }
     GLCI_FUZZ_CHECK(strcmp(glci_enrol_status_str((int)r.status), "unknown") != 0,
