@@ -613,26 +613,18 @@ static void s_do_handshake_fail(glci_agent_sender_t *s, glci_delivery_event_kind
                         "or the city is revoked); next try in %lld s", s->endpoint, s->key_fp,
                         (long long)((wait_ms + 999) / 1000));
         s_set_state_detail(s, "refused", detail, s->now.unix_s + (wait_ms + 999) / 1000);
-    } else if (!s->server_fp[0]) {
-        /* insecure: no key of the collector's was given, so none is wrong */
-        snprintf(detail, sizeof detail, "the handshake with the collector failed: this agent "
-                 "runs insecure (no CURVE) and the collector wants CURVE, or no glci "
-                 "collector answers there");
-        glci_log_repeat(&s->log_failed, now, wait_ms, GLCI_LOG_ERROR,
-                        "handshake with %s failed: this agent runs insecure (no CURVE) and "
-                        "the collector wants CURVE (set collector_key and key_file), or no "
-                        "glci collector answers there; next try in %lld s", s->endpoint,
-                        (long long)((wait_ms + 999) / 1000));
-        s_set_state_detail(s, "handshake-failed", detail,
-                           s->now.unix_s + (wait_ms + 999) / 1000);
     } else {
-        snprintf(detail, sizeof detail, "the handshake with the collector failed: its key is "
-                 "not %s (collector_key), or no glci collector answers there",
-                 s->server_fp);
+        /* insecure: no key of the collector's was given, so none is wrong */
+        char why[160];
+        if (s->server_fp[0])
+            snprintf(why, sizeof why, "key is not %s (collector_key)", s->server_fp);
+        else
+            snprintf(why, sizeof why, "handshake needs CURVE, and this agent runs insecure");
+        snprintf(detail, sizeof detail, "the handshake with the collector failed: its %s, or no "
+                 "glci collector answers there", why);
         glci_log_repeat(&s->log_failed, now, wait_ms, GLCI_LOG_ERROR,
-                        "handshake with %s failed: the collector's key is not %s "
-                        "(collector_key), or no glci collector answers there; next try in "
-                        "%lld s", s->endpoint, s->server_fp,
+                        "handshake with %s failed: the collector's %s, or no glci collector "
+                        "answers there; next try in %lld s", s->endpoint, why,
                         (long long)((wait_ms + 999) / 1000));
         s_set_state_detail(s, "handshake-failed", detail,
                            s->now.unix_s + (wait_ms + 999) / 1000);
