@@ -44,6 +44,13 @@
  * over up to 65,535 indicators: with weights up to 1e6 every sum stays far
  * below DBL_MAX, so no sum can overflow to inf and no index become NaN. */
 #define S_WEIGHT_MAX 1e6
+/* Largest magnitude of a number in an indicator's unit (lower, upper, min,
+ * max, green, red). With every value v in [min, max] within it too,
+ * 100 * (v - lower), 100 * (upper - v) and upper - lower stay below 2e102,
+ * far from DBL_MAX: no score is inf / inf (NaN, which the clamp turned into
+ * 0) and none rounds to inf on the way (docs/FRAMEWORK.md argues it). */
+#define S_UNIT_MAX 1e100
+#define S_UNIT_MAX_TEXT "1e100"
 /* Most indicators accepted: the store keys an observation by the indicator's
  * index in 16 bits, so a larger framework would make keys collide. */
 #define S_IND_MAX 65535u
@@ -408,6 +415,19 @@ static int s_weight(s_parse_t *ps, const s_section_t *s, int k, double *out)
     return 0;
 }
 
+/* A required number in the indicator's unit, within +-S_UNIT_MAX. */
+static int s_unit_num(s_parse_t *ps, const s_section_t *s, int k, double *out)
+{
+    if (s_num(ps, s, k, 1, 0, out) != 0)
+        return -1;
+    if (fabs(*out) > S_UNIT_MAX) {
+        s_fail(ps, s->vline[k], "'%s' must be between -" S_UNIT_MAX_TEXT " and "
+               S_UNIT_MAX_TEXT ", not '%s'", s_keys[s->kind][k], s->value[k]);
+        return -1;
+    }
+    return 0;
+}
+
 static int s_int(s_parse_t *ps, const s_section_t *s, int k, int64_t def,
                  int64_t lo, int64_t hi, int64_t *out)
 {
@@ -560,8 +580,8 @@ static int s_thresholds(s_parse_t *ps, const s_section_t *s, glci_indicator_t *i
                have_g ? "red" : "green", s_sec_label(s, lab, sizeof lab));
         return -1;
     }
-    if (s_num(ps, s, IN_GREEN, 1, 0, &in->green) != 0 ||
-        s_num(ps, s, IN_RED, 1, 0, &in->red) != 0)
+    if (s_unit_num(ps, s, IN_GREEN, &in->green) != 0 ||
+        s_unit_num(ps, s, IN_RED, &in->red) != 0)
         return -1;
     double lo = in->lower < in->upper ? in->lower : in->upper;
     double hi = in->lower < in->upper ? in->upper : in->lower;
@@ -617,10 +637,10 @@ static int s_build_indicator(s_parse_t *ps, const s_section_t *s, glci_indicator
                dir);
         return -1;
     }
-    if (s_num(ps, s, IN_LOWER, 1, 0, &in->lower) != 0 ||
-        s_num(ps, s, IN_UPPER, 1, 0, &in->upper) != 0 ||
-        s_num(ps, s, IN_MIN, 1, 0, &in->min) != 0 ||
-        s_num(ps, s, IN_MAX, 1, 0, &in->max) != 0)
+    if (s_unit_num(ps, s, IN_LOWER, &in->lower) != 0 ||
+        s_unit_num(ps, s, IN_UPPER, &in->upper) != 0 ||
+        s_unit_num(ps, s, IN_MIN, &in->min) != 0 ||
+        s_unit_num(ps, s, IN_MAX, &in->max) != 0)
         return -1;
     if (in->lower == in->upper) {
         s_fail(ps, s->vline[IN_UPPER], "goalposts lower and upper are equal (%s)",

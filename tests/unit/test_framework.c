@@ -425,6 +425,71 @@ static void test_refuse_weight(void **state)
     glci_framework_free(&fw);
 }
 
+/* Goalposts, the valid range and thresholds are capped at 1e100 in
+ * magnitude, so no score's arithmetic overflows (docs/FRAMEWORK.md). */
+static void test_refuse_huge_unit_numbers(void **state)
+{
+    (void)state;
+    s_refuse(s_subst("upper = 100", "upper = 1e307"), 15,
+             "'upper' must be between -1e100 and 1e100, not '1e307'");
+    s_refuse(s_subst("lower = 0", "lower = -1e308"), 14,
+             "'lower' must be between -1e100 and 1e100, not '-1e308'");
+    s_refuse(s_subst("min = 0", "min = -1.000001e100"), 16,
+             "'min' must be between -1e100 and 1e100");
+    s_refuse(s_subst("max = 100", "max = 2e100"), 17, "'max' must be between");
+    s_refuse(s_subst("max = 100", "max = 100\ngreen = 1e101\nred = 10"), 18,
+             "'green' must be between -1e100 and 1e100, not '1e101'");
+    s_refuse(s_subst("max = 100", "max = 100\ngreen = 90\nred = -1e300"), 19,
+             "'red' must be between -1e100 and 1e100, not '-1e300'");
+}
+
+/* The largest goalposts accepted score exactly as SPEC section 3 says:
+ * half-way is 50, the ends 0 and 100, and no value in [min, max] gives a
+ * NaN or an infinity. */
+static void test_largest_goalposts_score(void **state)
+{
+    (void)state;
+    char t[2048];
+    snprintf(t, sizeof t, "%s", s_subst("lower = 0\nupper = 100\nmin = 0\nmax = 100",
+                                        "lower = -1e100\nupper = 1e100\nmin = -1e100\n"
+                                        "max = 1e100"));
+    glci_framework_t *fw = s_load(t);
+    const glci_indicator_t *in = &fw->ind[0];
+    assert_true(in->lower == -1e100 && in->upper == 1e100);
+    assert_true(glci_indicator_score(in, 0.0) == 50.0);
+    assert_true(glci_indicator_score(in, 1e100) == 100.0);
+    assert_true(glci_indicator_score(in, -1e100) == 0.0);
+    assert_true(glci_indicator_score(in, 5e99) == 75.0);
+    glci_framework_free(&fw);
+
+    /* 0 .. 1e100: the value half-way scores 50 within one rounding */
+    fw = s_load(s_subst("lower = 0\nupper = 100\nmin = 0\nmax = 100",
+                        "lower = 0\nupper = 1e100\nmin = 0\nmax = 1e100"));
+    double s = glci_indicator_score(&fw->ind[0], 5e99);
+    assert_true(fabs(s - 50.0) <= 50.0 * 4 * 2.220446049250313e-16);
+    assert_true(glci_indicator_score(&fw->ind[0], 1e100) == 100.0);
+    glci_framework_free(&fw);
+
+    /* direction lower, reversed, at the cap */
+    fw = s_load(s_subst("direction = higher\nlower = 0\nupper = 100\nmin = 0\nmax = 100",
+                        "direction = lower\nlower = 1e100\nupper = -1e100\nmin = -1e100\n"
+                        "max = 1e100"));
+    assert_true(glci_indicator_score(&fw->ind[0], 0.0) == 50.0);
+    assert_true(glci_indicator_score(&fw->ind[0], 1e100) == 100.0);
+    assert_true(glci_indicator_score(&fw->ind[0], -1e100) == 0.0);
+    glci_framework_free(&fw);
+
+    /* Goalposts a hair apart and a value at the cap: the quotient may round
+     * to infinity, but only when the exact score is far past 100 or below
+     * 0, so the clamp gives the right answer and never NaN. */
+    fw = s_load(s_subst("lower = 0\nupper = 100\nmin = 0\nmax = 100",
+                        "lower = 0\nupper = 1e-300\nmin = -1e100\nmax = 1e100"));
+    assert_true(glci_indicator_score(&fw->ind[0], 1e100) == 100.0);
+    assert_true(glci_indicator_score(&fw->ind[0], -1e100) == 0.0);
+    assert_true(fabs(glci_indicator_score(&fw->ind[0], 5e-301) - 50.0) < 1e-12);
+    glci_framework_free(&fw);
+}
+
 static void test_refuse_empty_area_or_focus(void **state)
 {
     s_refuse(s_subst("[focus:a.f]", "[area:b]\nname = B\n[focus:a.f]"), 6,
@@ -769,6 +834,8 @@ int main(void)
         cmocka_unit_test(test_refuse_non_numeric),
         cmocka_unit_test(test_refuse_weight),
         cmocka_unit_test(test_refuse_too_many_indicators),
+        cmocka_unit_test(test_refuse_huge_unit_numbers),
+        cmocka_unit_test(test_largest_goalposts_score),
         cmocka_unit_test(test_refuse_empty_area_or_focus),
         cmocka_unit_test(test_refuse_bad_names),
         cmocka_unit_test(test_refuse_text_that_is_not_text),
