@@ -23,11 +23,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <ini.h>
 #include <sodium.h>
 
 #include "glci_alloc.h"
+#include "glci_file.h"
 #include "glci_ini.h"
 #include "glci_text.h"
 #include "glci_utf8.h"
@@ -953,6 +956,12 @@ int glci_framework_load_text(const char *text, size_t len, const char *name,
     *out = NULL;
     s_parse_t ps = {.name = name, .src = {.text = text, .len = text ? len : 0,
                                           .header = s_header, .ctx = &ps}};
+    if (len > GLCI_FRAMEWORK_MAX_BYTES) {
+        if (err && errlen)
+            snprintf(err, errlen, "%s: %zu bytes, larger than a framework file can be (%zu)",
+                     name, len, GLCI_FRAMEWORK_MAX_BYTES);
+        return GLCI_INDEX_EPARSE;
+    }
     glci_framework_t *fw = glci_xcalloc(1, sizeof *fw);
     int rc = GLCI_INDEX_EPARSE;
 
@@ -991,34 +1000,44 @@ cleanup:
 int glci_framework_load_file(const char *path, glci_framework_t **out,
                              char *err, size_t errlen)
 {
+    char why[512];
+    struct stat sb;
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    char *text = NULL;
-    size_t len = 0, cap = 0;
-    int rc = GLCI_INDEX_EIO;
-    if (!f) {
+    /* A FIFO or a device (/dev/zero) is refused before any read, and so is
+     * a file over the limit; the read stops one byte past the limit in
+     * case the file grew since the fstat. */
+    int fd = glci_file_open_regular(path, 0, GLCI_FRAMEWORK_MAX_BYTES, "a framework file",
+                                    &sb, why, sizeof why);
+    if (fd < 0) {
         if (err && errlen)
-            snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return rc;
+            snprintf(err, errlen, "%s", why);
+        return GLCI_INDEX_EIO;
     }
+    size_t cap = (size_t)sb.st_size + 1, len = 0;
+    char *text = glci_xmalloc(cap);
+    int rc = GLCI_INDEX_EIO;
     for (;;) {
         if (len == cap) {
-            cap = cap ? 2 * cap : 16384;
+            cap = cap * 2 > GLCI_FRAMEWORK_MAX_BYTES + 1 ? GLCI_FRAMEWORK_MAX_BYTES + 1
+                                                         : cap * 2;
             text = glci_xrealloc(text, cap);
         }
-        size_t got = fread(text + len, 1, cap - len, f);
-        len += got;
-        if (got == 0)
+        ssize_t got = read(fd, text + len, cap - len);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            if (err && errlen)
+                snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+            goto cleanup;
+        }
+        if (got == 0 || (len += (size_t)got) > GLCI_FRAMEWORK_MAX_BYTES)
             break;
     }
-    if (ferror(f)) {
-        if (err && errlen)
-            snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-        goto cleanup;
-    }
     rc = glci_framework_load_text(text, len, path, out, err, errlen);
+    if (rc == GLCI_INDEX_EPARSE && len > GLCI_FRAMEWORK_MAX_BYTES)
+        rc = GLCI_INDEX_EIO;        /* it grew past the limit while read */
 cleanup:
-    fclose(f);
+    close(fd);
     free(text);
     return rc;
 }

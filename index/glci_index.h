@@ -89,15 +89,24 @@ typedef struct glci_framework {
     void *lookup;                   /* private: id -> indicator index table */
 } glci_framework_t;
 
+/* Largest framework text accepted, file or embedded: 1 KiB for each of the
+ * at most 65,535 indicators and 1 KiB for the rest (docs/FRAMEWORK.md). */
+#define GLCI_FRAMEWORK_MAX_BYTES ((size_t)64 << 20)
+
 /* Loads a framework file. On success *out owns a new framework (free with
- * glci_framework_free). On failure returns GLCI_INDEX_EIO or
- * GLCI_INDEX_EPARSE and writes "FILE:LINE: message" (or "FILE: message")
- * into err. */
+ * glci_framework_free). On failure returns GLCI_INDEX_EIO (cannot open or
+ * read; not a regular file, "FILE: is a FIFO, not a regular file"; larger
+ * than GLCI_FRAMEWORK_MAX_BYTES, "FILE: N bytes, larger than a framework
+ * file can be (67108864)") or GLCI_INDEX_EPARSE and writes
+ * "FILE:LINE: message" (or "FILE: message") into err. A FIFO or a device
+ * is refused without waiting or reading. */
 int glci_framework_load_file(const char *path, glci_framework_t **out,
                              char *err, size_t errlen);
 
 /* Same from text in memory (e.g. the copy embedded in a store); name is used
- * in messages in place of the file name. text need not be NUL-terminated. */
+ * in messages in place of the file name. text need not be NUL-terminated.
+ * A text over GLCI_FRAMEWORK_MAX_BYTES is GLCI_INDEX_EPARSE, "NAME: N
+ * bytes, larger than a framework file can be (67108864)". */
 int glci_framework_load_text(const char *text, size_t len, const char *name,
                              glci_framework_t **out, char *err, size_t errlen);
 

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "glci_index.h"
@@ -292,6 +294,63 @@ static void test_load_file_errors(void **state)
     assert_string_equal(glci_index_strerror(GLCI_INDEX_EIO), "framework file cannot be read");
     assert_non_null(glci_index_strerror(GLCI_INDEX_EPARSE));
     assert_non_null(glci_index_strerror(12345));
+}
+
+/* A FIFO, a device and a file over the limit are refused at once, before
+ * any read: /dev/zero was read for ever, doubling a buffer. */
+static void test_load_file_not_a_framework_file(void **state)
+{
+    (void)state;
+    glci_framework_t *fw = NULL;
+    char err[512] = "";
+    assert_int_equal(glci_framework_load_file("/dev/zero", &fw, err, sizeof err),
+                     GLCI_INDEX_EIO);
+    assert_null(fw);
+    assert_string_equal(err, "/dev/zero: is a character device, not a regular file");
+
+    char dir[] = "/tmp/glci-test-fw-XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/fifo", dir);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    assert_int_equal(glci_framework_load_file(path, &fw, err, sizeof err), GLCI_INDEX_EIO);
+    assert_null(fw);
+    assert_non_null(strstr(err, "/fifo: is a FIFO, not a regular file"));
+    unlink(path);
+    assert_int_equal(glci_framework_load_file(dir, &fw, err, sizeof err), GLCI_INDEX_EIO);
+    assert_non_null(strstr(err, ": is a folder, not a regular file"));
+
+    /* one byte over 64 MiB, sparse: refused from its size alone */
+    snprintf(path, sizeof path, "%s/big.ini", dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, s_base, strlen(s_base)), (ssize_t)strlen(s_base));
+    assert_int_equal(ftruncate(fd, (off_t)GLCI_FRAMEWORK_MAX_BYTES + 1), 0);
+    close(fd);
+    assert_int_equal(glci_framework_load_file(path, &fw, err, sizeof err), GLCI_INDEX_EIO);
+    assert_null(fw);
+    char want[128];
+    snprintf(want, sizeof want, "%s: 67108865 bytes, larger than a framework file can be "
+             "(67108864)", path);
+    assert_string_equal(err, want);
+    /* at the limit the size passes and the text is judged: the NUL bytes
+     * of the hole are refused as text */
+    assert_int_equal(truncate(path, (off_t)GLCI_FRAMEWORK_MAX_BYTES), 0);
+    assert_int_equal(glci_framework_load_file(path, &fw, err, sizeof err), GLCI_INDEX_EPARSE);
+    assert_null(fw);
+    snprintf(want, sizeof want, "%s:18: ", path);
+    assert_int_equal(strncmp(err, want, strlen(want)), 0);
+    unlink(path);
+    rmdir(dir);
+
+    /* the same bound holds for text in memory (an embedded copy) */
+    char *big = calloc(1, GLCI_FRAMEWORK_MAX_BYTES + 1);
+    assert_non_null(big);
+    assert_int_equal(glci_framework_load_text(big, GLCI_FRAMEWORK_MAX_BYTES + 1, "e.ini", &fw,
+                                              err, sizeof err), GLCI_INDEX_EPARSE);
+    assert_null(fw);
+    assert_string_equal(err, "e.ini: 67108865 bytes, larger than a framework file can be "
+                             "(67108864)");
+    free(big);
 }
 
 /* ---- Refusals: one test per rule --------------------------------------- */
@@ -822,6 +881,7 @@ int main(void)
         cmocka_unit_test(test_hash_is_canonical),
         cmocka_unit_test(test_text_need_not_be_terminated),
         cmocka_unit_test(test_load_file_errors),
+        cmocka_unit_test(test_load_file_not_a_framework_file),
         cmocka_unit_test(test_refuse_unknown_key),
         cmocka_unit_test(test_refuse_duplicate_key),
         cmocka_unit_test(test_refuse_key_outside_section),
