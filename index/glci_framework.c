@@ -336,13 +336,22 @@ int32_t glci_framework_focus(const glci_framework_t *fw, const char *id)
     return s_table_find(fw, S_FOCUS, id);
 }
 
-int glci_indicator_better(const glci_indicator_t *ind, double a, double b)
+int glci_indicator_rising(const glci_indicator_t *ind)
 {
     /* The score rises with the value for `higher` over lower < upper and for
      * `lower` over lower > upper; it falls in the two other cases. */
-    int rising = (ind->direction == GLCI_DIR_HIGHER) == (ind->upper > ind->lower);
+    return (ind->direction == GLCI_DIR_HIGHER) == (ind->upper > ind->lower);
+}
+
+const char *glci_indicator_better_word(const glci_indicator_t *ind)
+{
+    return glci_indicator_rising(ind) ? "higher" : "lower";
+}
+
+int glci_indicator_better(const glci_indicator_t *ind, double a, double b)
+{
     int c = (a > b) - (a < b);
-    return rising ? c : -c;
+    return glci_indicator_rising(ind) ? c : -c;
 }
 
 /* ---- Value conversion ------------------------------------------------- */
@@ -603,11 +612,10 @@ static int s_thresholds(s_parse_t *ps, const s_section_t *s, glci_indicator_t *i
         }
     }
     if (glci_indicator_better(in, in->green, in->red) <= 0) {
-        int up = glci_indicator_better(in, 1.0, 0.0) > 0;
         s_fail(ps, s->vline[IN_GREEN], "green %s must be better than red %s (direction %s: "
                "better is %s)", s->value[IN_GREEN], s->value[IN_RED],
                in->direction == GLCI_DIR_LOWER ? "lower" : "higher",
-               up ? "higher" : "lower");
+               glci_indicator_better_word(in));
         return -1;
     }
     in->has_lights = 1;

@@ -276,6 +276,15 @@ double glci_indicator_score(const glci_indicator_t *ind, double v);
  * No error codes; a and b are compared as values, so no rounding enters. */
 int glci_indicator_better(const glci_indicator_t *ind, double a, double b);
 
+/* 1 if higher values of ind score better (the score's slope is positive:
+ * `higher` over lower < upper, or `lower` over lower > upper), 0 if lower
+ * values do. What a listing calls the "better" direction; the raw
+ * `direction` key alone says it only when lower < upper. */
+int glci_indicator_rising(const glci_indicator_t *ind);
+
+/* "higher" or "lower": glci_indicator_rising in words. A static string. */
+const char *glci_indicator_better_word(const glci_indicator_t *ind);
+
 /* ---- Rank order (SPEC §3.7) --------------------------------------------
  *
  * The rule every league table follows; the store applies it to what it
