@@ -207,6 +207,21 @@ const glci_node_t *glci_result_area_c(const glci_framework_t *fw, const glci_res
 const glci_node_t *glci_result_focus_c(const glci_framework_t *fw, const glci_result_t *r, uint32_t f);
 const glci_slot_t *glci_result_slot_c(const glci_framework_t *fw, const glci_result_t *r, uint32_t i);
 
+/* Names the first field in which results a and b of fw (glci_result_size
+ * bytes each) differ, in the order: index, coverage, n_values, the header's
+ * period and reserved word, each area node (score, then reserved), each
+ * focus node, each indicator slot (value, period, score). Writes
+ * "FIELD A, B_NAME B" into buf (len bytes, always terminated): FIELD is
+ * "index", "coverage", "n_values", "area ID score", "focus ID score",
+ * "indicator ID value" / "period" / "score" (or "... reserved"); a score
+ * or value that is absent reads "none", numbers are round-trip exact
+ * (glci_format_double), so two that print alike are equal. Fields are
+ * compared bit for bit, as memcmp compares results: every byte of the
+ * block belongs to one of them. Returns 1 if they differ, 0 if not (buf
+ * empty). */
+int glci_result_diff(const glci_framework_t *fw, const glci_result_t *a,
+                     const glci_result_t *b, const char *b_name, char *buf, size_t len);
+
 /* ---- The engine ------------------------------------------------------- */
 
 /* Observation source for a full recomputation: finds the city's observation
