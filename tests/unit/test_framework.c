@@ -519,6 +519,19 @@ static void test_largest_goalposts_score(void **state)
     assert_true(glci_indicator_score(in, 1e100) == 100.0);
     assert_true(glci_indicator_score(in, -1e100) == 0.0);
     assert_true(glci_indicator_score(in, 5e99) == 75.0);
+    /* what the collector lets reach the score: [min, max], finite */
+    uint32_t at = 9;
+    assert_int_equal(glci_framework_check(fw, "i", 2020, 1e100, &at, NULL, 0),
+                     GLCI_REJECT_NONE);
+    assert_int_equal(at, 0);
+    assert_int_equal(glci_framework_check(fw, "i", 2020, -1e100, NULL, NULL, 0),
+                     GLCI_REJECT_NONE);
+    assert_int_equal(glci_framework_check(fw, "i", 2020, 1.000001e100, NULL, NULL, 0),
+                     GLCI_REJECT_OUT_OF_RANGE);
+    assert_int_equal(glci_framework_check(fw, "i", 2020, -1e308, NULL, NULL, 0),
+                     GLCI_REJECT_OUT_OF_RANGE);
+    assert_int_equal(glci_framework_check(fw, "i", 2020, INFINITY, NULL, NULL, 0),
+                     GLCI_REJECT_NOT_FINITE);
     glci_framework_free(&fw);
 
     /* 0 .. 1e100: the value half-way scores 50 within one rounding */

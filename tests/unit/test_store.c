@@ -1188,9 +1188,10 @@ static void s_raw_open(fixture_t *f, MDB_env **env, MDB_txn **txn)
     assert_int_equal(mdb_txn_begin(*env, NULL, 0, txn), 0);
 }
 
-static void test_verify_detects_corruption(void **state)
+/* Cork and Espoo with every indicator for 2024 (results 2024-2026), and
+ * a store that verifies. */
+static void s_two_full_cities(fixture_t *f)
 {
-    fixture_t *f = *state;
     glci_obs_t obs[64];
     glci_batch_result_t res;
     size_t n = s_full_obs(f->fw, obs, 2024, 0.7);
@@ -1198,6 +1199,12 @@ static void test_verify_detects_corruption(void **state)
     s_full_obs(f->fw, obs, 2024, 0.3);
     assert_int_equal(s_ingest1(f, "espoo-fi", 1, 1, obs, n, 1, &res), 0);
     s_verify_ok(f);
+}
+
+static void test_verify_detects_corruption(void **state)
+{
+    fixture_t *f = *state;
+    s_two_full_cities(f);
 
     /* A wrong index in a stored result. */
     MDB_env *env;
@@ -1340,13 +1347,7 @@ static void s_fmt2(double a, double b, char *x, char *y)
 static void test_verify_names_the_field(void **state)
 {
     fixture_t *f = *state;
-    glci_obs_t obs[64];
-    glci_batch_result_t res;
-    size_t n = s_full_obs(f->fw, obs, 2024, 0.7);
-    assert_int_equal(s_ingest1(f, "cork-ie", 1, 1, obs, n, 1, &res), 0);
-    s_full_obs(f->fw, obs, 2024, 0.3);
-    assert_int_equal(s_ingest1(f, "espoo-fi", 1, 1, obs, n, 1, &res), 0);
-    s_verify_ok(f);
+    s_two_full_cities(f);
 
     /* a copy of the framework: the store's goes with it while the file is
      * changed underneath */
