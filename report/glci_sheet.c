@@ -575,14 +575,14 @@ static void s_template_guide(lxw_workbook *wb, lxw_format *bold, lxw_error *erro
     for (uint32_t i = 0; i < fw->n_ind; i++) {
         const glci_indicator_t *ind = &fw->ind[i];
         const glci_focus_t *fo = &fw->focus[ind->focus];
-        int higher = ind->direction == GLCI_DIR_HIGHER;
+        int higher = ind->direction == GLCI_DIR_HIGHER;    /* the key, for the goalposts */
         s_sheet_next(&s);
         s_str(&s, 0, ind->id);
         s_str(&s, 1, ind->name);
         s_str(&s, 2, ind->unit);
         s_str(&s, 3, fo->name);
         s_str(&s, 4, fw->areas[fo->area].name);
-        s_str(&s, 5, higher ? "higher" : "lower");
+        s_str(&s, 5, glci_indicator_better_word(ind));
         s_num(&s, 6, ind->min, 1);
         s_num(&s, 7, ind->max, 1);
         s_num(&s, 8, higher ? ind->lower : ind->upper, 1);
