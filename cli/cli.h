@@ -87,8 +87,9 @@ int glci_fail(const glci_cmd_t *cmd, const char *fmt, ...)
  * Returns 0, or prints the usage error and returns 2. */
 int glci_args_period(const glci_cmd_t *cmd, const char *text, int32_t *out);
 
-/* Parses a --limit value (a positive integer). 0 or 2 as above. */
-int glci_args_limit(const glci_cmd_t *cmd, const char *text, size_t *out);
+/* Parses the value of a count option such as --limit or --peers (a
+ * positive integer); the error names opt. 0 or 2 as above. */
+int glci_args_limit(const glci_cmd_t *cmd, const glci_opt_t *opt, size_t *out);
 
 /* ---- Store access ----------------------------------------------------- */
 

@@ -188,7 +188,8 @@ typedef enum {
     GLCI_NORM_ZSCORE    = 2     /* 50 + 10 z over the period's cities */
 } glci_norm_t;
 
-/* "goalposts", "minmax", "zscore"; parse returns 0 or -1. */
+/* "goalposts", "minmax", "zscore"; parse takes those and "min-max",
+ * "z-score" (the docs' spelling) and returns 0 or -1. */
 const char *glci_norm_str(glci_norm_t norm);
 int glci_norm_parse(const char *text, glci_norm_t *out);
 

@@ -202,10 +202,12 @@ static void test_usage_errors(void **state)
         {"peers", NULL},
         {"peers", "alpha", "--limit", "0", NULL},
         {"peers", "alpha", "--peers", "-1", NULL},
+        {"peers", "alpha", "--peers", "0", NULL},
         {"peers", "alpha", "--period", "soon", NULL},
         {"sensitivity", "--samples", "0", NULL},
         {"sensitivity", "--samples", "100001", NULL},
         {"sensitivity", "--seed", "-3", NULL},
+        {"sensitivity", "--seed", "9223372036854775808", NULL},
         {"sensitivity", "--threads", "0", NULL},
         {"sensitivity", "--vary", "weights,colour", NULL},
         {"sensitivity", "--vary", "aggregation", "--aggregation", "geometric", NULL},
@@ -224,17 +226,20 @@ static void test_usage_errors(void **state)
         "--from 2025 is after --to 2021",
         "unknown option '--since'",
         "missing CITY",
-        "invalid limit '0'",
-        "invalid limit '-1'",
+        "invalid --limit '0' (a positive integer)",
+        "invalid --peers '-1' (a positive integer)",
+        "invalid --peers '0' (a positive integer)",
         "invalid period 'soon'",
         "invalid --samples '0'",
         "invalid --samples '100001'",
-        "invalid --seed '-3'",
+        "invalid --seed '-3' (an integer from 0 to 9223372036854775807)",
+        "invalid --seed '9223372036854775808' (an integer from 0 to 9223372036854775807)",
         "invalid --threads '0'",
         "unknown choice 'colour' in --vary",
         "aggregation is fixed by its option and cannot also be varied",
         "invalid --aggregation 'harmonic'",
-        "invalid --normalisation 'z'",
+        "invalid --normalisation 'z' (goalposts, minmax or zscore; min-max and z-score "
+        "also do)",
         "invalid --carry-forward 3 (0 to the framework's 2)",
         "invalid --min-coverage '1.5'",
         "invalid --weight-noise '1'",
@@ -688,6 +693,24 @@ static void test_sensitivity_minmax(void **state)
     assert_int_equal(cli_run(&o, "--store", s_store, "--format", "json", "sensitivity",
                              "--vary", "none", "--normalisation", "minmax", "--samples", "2",
                              NULL), 0);
+    /* the docs' spelling names the same method */
+    cli_out_t spelt;
+    assert_int_equal(cli_run(&spelt, "--store", s_store, "--format", "json", "sensitivity",
+                             "--vary", "none", "--normalisation", "min-max", "--samples", "2",
+                             NULL), 0);
+    assert_string_equal(spelt.out, o.out);
+    cli_out_release(&spelt);
+    cli_out_t z, z_spelt;
+    assert_int_equal(cli_run(&z, "--store", s_store, "--format", "json", "sensitivity",
+                             "--vary", "none", "--normalisation", "zscore", "--samples", "2",
+                             NULL), 0);
+    assert_int_equal(cli_run(&z_spelt, "--store", s_store, "--format", "json", "sensitivity",
+                             "--vary", "none", "--normalisation", "z-score", "--samples", "2",
+                             NULL), 0);
+    assert_string_equal(z_spelt.out, z.out);
+    assert_non_null(strstr(z.out, "\"normalisation\": \"zscore\""));
+    cli_out_release(&z);
+    cli_out_release(&z_spelt);
     json_t *j = cli_json(&o);
     assert_string_equal(cli_json_str(cli_json_get(j, "nominal"), "normalisation"), "minmax");
     json_t *rows = cli_json_get(j, "rows");
