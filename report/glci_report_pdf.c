@@ -173,7 +173,7 @@ static void s_page_one(cairo_t *cr, const glci_report_t *r, const glci_report_ci
     if (t && t->has_change) {
         char change[32];
         size_t at = strlen(line);
-        glci_report_fmt_change(t->per_year, change, sizeof change);
+        glci_trend_fmt(t->per_year, change, sizeof change);
         snprintf(line + at, sizeof line - at, " \xc2\xb7 %s, %s a year from %d to %d",
                  glci_trend_str(t->trend), change, (int)t->previous,
                  (int)c->round_period[c->n_rounds - 1]);

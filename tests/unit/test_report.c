@@ -509,7 +509,7 @@ static void test_site_trends(void **state)
     assert_true(s_within(text, "data-node=\"focus:x.f\"", "</tr>",
                          "data-key=\"trend\" data-value=\"improving\""));
     assert_true(s_within(text, "data-node=\"focus:x.f\"", "</tr>",
-                         "data-key=\"per_year\" data-value=\"15\">+15.0</td>"));
+                         "data-key=\"per_year\" data-value=\"15\">+15.00</td>"));
     assert_true(s_within(text, "data-node=\"focus:x.f\"", "</tr>",
                          "data-key=\"previous\" data-value=\"2024\""));
     assert_true(s_within(text, "data-node=\"focus:y.h\"", "</tr>",
@@ -523,7 +523,7 @@ static void test_site_trends(void **state)
     text = s_page(dir, "gamma");
     assert_true(s_within(text, "data-node=\"focus:x.f\"", "</tr>",
                          "data-key=\"trend\" data-value=\"declining\""));
-    assert_true(s_within(text, "data-node=\"focus:x.f\"", "</tr>", "-10.0"));
+    assert_true(s_within(text, "data-node=\"focus:x.f\"", "</tr>", ">-10.00</td>"));
     free(text);
     /* beta: 2024 is no round, 2025 its first */
     text = s_page(dir, "beta");
