@@ -253,6 +253,11 @@ static void test_report_pdf(void **state)
     fixture_t *f = *state;
     const char *cities[] = {"cork-ie", "medellin-co", "suwon-kr", "espoo-fi", "aswan-eg",
                             "zurich-ch"};
+    /* cork has every value (the whole "nothing missing" sentence); suwon
+     * none, and its 44 ids fit whole (no peers under them); medellin's 29
+     * share the page with three weak focus areas of three peers each, so
+     * its list ends "… and N more." */
+    const char *cut[] = {"no", "yes", "no", NULL, NULL, "no"};
     for (size_t k = 0; k < 6; k++) {
         char pdf[300];
         snprintf(pdf, sizeof pdf, "%s/%s.pdf", f->dir, cities[k]);
@@ -261,8 +266,67 @@ static void test_report_pdf(void **state)
                                  "--pdf", pdf, NULL), 0);
         assert_non_null(strstr(o.out, pdf));
         cli_out_release(&o);
-        assert_int_equal(s_check(f, "pdf", pdf, "--glci", f->glci, "--store", f->store,
-                                 "--city", cities[k], "--synthetic", "yes", NULL), 0);
+        if (cut[k])
+            assert_int_equal(s_check(f, "pdf", pdf, "--glci", f->glci, "--store", f->store,
+                                     "--city", cities[k], "--synthetic", "yes",
+                                     "--missing-cut", cut[k], NULL), 0);
+        else
+            assert_int_equal(s_check(f, "pdf", pdf, "--glci", f->glci, "--store", f->store,
+                                     "--city", cities[k], "--synthetic", "yes", NULL), 0);
+    }
+}
+
+/* A framework too large for its missing ids to fit under the table: 12
+ * focus areas of 6 indicators with 55-byte ids. sparse reports one
+ * indicator per focus area, so 60 are missing: the profile lists the
+ * first ones whole and "… and N more." (never an id cut short); full
+ * reports all of them. */
+static void test_report_pdf_many_missing(void **state)
+{
+    fixture_t *f = *state;
+    char fw[300], store[300];
+    snprintf(fw, sizeof fw, "%s/long-ids.ini", f->dir);
+    snprintf(store, sizeof store, "%s/long-ids", f->dir);
+    FILE *out = fopen(fw, "w");
+    assert_non_null(out);
+    fprintf(out, "[framework]\nid = long\nversion = 1\nmin_coverage = 0.1\n");
+    for (int a = 0; a < 4; a++) {
+        fprintf(out, "\n[area:a%d]\nname = Area %d\n", a, a);
+        for (int m = 0; m < 3; m++) {
+            fprintf(out, "\n[focus:a%d.f%d]\narea = a%d\nname = Focus %d.%d\n", a, m, a, a, m);
+            for (int i = 0; i < 6; i++)
+                fprintf(out, "\n[indicator:share_of_residents_in_area_%d_focus_%d_measure_%d_of_six]"
+                        "\nfocus = a%d.f%d\nname = Measure %d\nunit = %%\ndirection = higher\n"
+                        "lower = 0\nupper = 100\nmin = 0\nmax = 100\n", a, m, i, a, m, i);
+        }
+    }
+    assert_int_equal(fclose(out), 0);
+    glci_store_t *st = cli_store_create(store, fw, 0);
+    const glci_framework_t *fr = glci_store_framework(st);
+    assert_int_equal(fr->n_ind, 72);
+    cli_city_add(st, "sparse", "Sparse", "IE");
+    cli_city_add(st, "full", "Full", "IE");
+    cli_obs_t obs[72];
+    size_t n = 0;
+    for (uint32_t i = 0; i < fr->n_ind; i++)
+        if (i % 6 == 0)
+            obs[n++] = (cli_obs_t){fr->ind[i].id, 2025, 20};
+    cli_ingest(st, "sparse", 1, obs, n, 1764000000);
+    for (uint32_t i = 0; i < fr->n_ind; i++)
+        obs[i] = (cli_obs_t){fr->ind[i].id, 2025, 70};
+    cli_ingest(st, "full", 1, obs, fr->n_ind, 1764000001);
+    glci_store_close(&st);
+
+    const char *cities[] = {"sparse", "full"}, *cut[] = {"yes", "no"};
+    for (size_t k = 0; k < 2; k++) {
+        char pdf[300];
+        snprintf(pdf, sizeof pdf, "%s/long-%s.pdf", f->dir, cities[k]);
+        cli_out_t o;
+        assert_int_equal(cli_run(&o, "--store", store, "report", "--city", cities[k], "--pdf",
+                                 pdf, NULL), 0);
+        cli_out_release(&o);
+        assert_int_equal(s_check(f, "pdf", pdf, "--glci", f->glci, "--store", store, "--city",
+                                 cities[k], "--missing-cut", cut[k], NULL), 0);
     }
 }
 
@@ -813,6 +877,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_report_site_in_browser),
         cmocka_unit_test(test_report_pdf),
+        cmocka_unit_test(test_report_pdf_many_missing),
         cmocka_unit_test(test_report_not_synthetic),
         cmocka_unit_test(test_report_errors),
         cmocka_unit_test(test_report_edition),
