@@ -820,7 +820,7 @@ def cmd_xlsx(args):
         # the workbook's now came first: the values are those received by then
         as_of = about["as_of"]
     if period is not None:
-        want_about = {"first_period": period, "last_period": period,
+        want_about = {"exported_first_period": period, "exported_last_period": period,
                       "period_rule": export["period_rule"], "period_note": export["period_note"]}
         if export["edition"] is not None:
             want_about["edition"] = export["edition"]
@@ -876,6 +876,15 @@ def cmd_xlsx(args):
             problem(f"{args.file}: index {r['index']!r} is not a number cell")
 
     fw = glci_json(args, "framework")
+    # the about sheet holds the framework's own settings under its keys
+    for key in ("id", "version", "hash", "first_period", "last_period", "cadence", "due",
+                "future_periods", "min_coverage", "carry_forward", "aggregation"):
+        got = about.get("framework" if key == "id" else key)
+        if not (near(got, fw[key]) if isinstance(fw[key], (int, float)) else got == fw[key]):
+            problem(f"{args.file} about: {key} {got!r}, glci framework says {fw[key]!r}")
+    for key in ("exported_first_period", "exported_last_period"):
+        if not isinstance(about.get(key), (int, float)):
+            problem(f"{args.file} about: {key} is {about.get(key)!r}, not a period")
     values = sheet_rows(wb, "values")
     want, carry = [], fw["carry_forward"]
     cities = [c["id"] for c in glci_json(args, "city", "list")["cities"]]
@@ -922,7 +931,7 @@ def cmd_xlsx(args):
     for r in frame:
         if r["level"] == "indicator":
             i = inds_fw[r["id"]]
-            for key in ("lower", "upper", "min", "max", "weight"):
+            for key in ("lower", "upper", "min", "max", "weight", "green", "red"):
                 if not near(r[key], i[key]):
                     problem(f"{args.file} framework {r['id']}: {key} {r[key]} != {i[key]}")
     print(f"xlsx: {args.file}: {len(rows)} results, {len(values)} values checked")
