@@ -145,6 +145,14 @@ int glci_args_limit(const glci_cmd_t *cmd, const glci_opt_t *opt, size_t *out)
     return 0;
 }
 
+int glci_args_out(const glci_cmd_t *cmd, const glci_opt_t *opt)
+{
+    if (!opt->seen || strcmp(opt->value, "-") != 0)
+        return 0;
+    return glci_usage_error(cmd, "--%s -: this command writes a file, not standard output "
+                            "(give a path; ./- for a file named -)", opt->name);
+}
+
 int glci_usage_bad_city(const glci_cmd_t *cmd, const char *id)
 {
     char why[256];

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "glci_testsupport.h"
@@ -413,6 +414,11 @@ static void test_report_errors(void **state)
     s_expect(2, "invalid period 'x'", (const char *[]){"--store", s, "report", "--out", site,
                                                         "--period", "x", NULL});
     s_expect(2, "empty", (const char *[]){"--store", s, "report", "--out=", NULL});
+    /* documents go to files, never to a file called "-" (docs/CLI.md) */
+    s_expect(2, "--out -: this command writes a file, not standard output",
+             (const char *[]){"--store", s, "report", "--out", "-", NULL});
+    s_expect(2, "--pdf -: this command writes a file, not standard output",
+             (const char *[]){"--store", s, "report", "--city", "cork-ie", "--pdf", "-", NULL});
     s_expect(1, "no city 'nowhere'", (const char *[]){"--store", s, "report", "--city",
                                                        "nowhere", "--pdf", pdf, NULL});
     s_expect(1, "revoked and has no data", (const char *[]){"--store", s, "report", "--city",
@@ -659,6 +665,8 @@ static void test_export_xlsx_errors(void **state)
     snprintf(x, sizeof x, "%s/bad.xlsx", f->dir);
     s_expect(2, "--format xlsx needs --out FILE", (const char *[]){"--store", s, "--format",
                                                                     "xlsx", "export", NULL});
+    s_expect(2, "--out -: this command writes a file, not standard output",
+             (const char *[]){"--store", s, "--format", "xlsx", "export", "--out", "-", NULL});
     s_expect(2, "--out is for --format xlsx", (const char *[]){"--store", s, "--format", "csv",
                                                                 "export", "--out", x, NULL});
     s_expect(2, "--format xlsx is only for export and template",
@@ -861,7 +869,33 @@ static void test_template_errors(void **state)
     s_expect(1, "outside the framework's 2000 to 2100",
              (const char *[]){"--store", s, "--format", "csv", "template", "--period", "1999",
                               "--out", t, NULL});
+    for (int k = 0; k < 2; k++)
+        s_expect(2, "--out -: this command writes a file, not standard output",
+                 (const char *[]){"--store", s, "--format", k ? "xlsx" : "csv", "template",
+                                  "--out", "-", NULL});
+    /* a round later than the collector takes today: no agent could
+     * deliver it (the current UTC year plus future_periods, 0 here) */
+    time_t now = time(NULL);
+    struct tm utc;
+    gmtime_r(&now, &utc);
+    int year = utc.tm_year + 1900;
+    char next[16], want[96], this_year[16];
+    snprintf(next, sizeof next, "%d", year + 1);
+    snprintf(this_year, sizeof this_year, "%d", year);
+    snprintf(want, sizeof want, "period %d is in the future (at most %d on ", year + 1, year);
+    s_expect(1, want, (const char *[]){"--store", s, "--format", "csv", "template",
+                                       "--period", next, "--out", t, NULL});
+    s_expect(1, "the collector would refuse every value of this sheet",
+             (const char *[]){"--store", s, "--format", "xlsx", "template", "--period", next,
+                              "--out", t, NULL});
     assert_false(s_exists(f->dir, "t.csv"));
+    /* the current year itself is a period the collector takes */
+    cli_out_t o;
+    assert_int_equal(cli_run(&o, "--store", s, "--format", "csv", "template", "--period",
+                             this_year, "--out", t, NULL), 0);
+    cli_out_release(&o);
+    assert_true(s_exists(f->dir, "t.csv"));
+    assert_int_equal(unlink(t), 0);
     snprintf(t, sizeof t, "%s/no/such/t.xlsx", f->dir);
     s_expect_unwritable(t, (const char *[]){"--store", s, "--format", "xlsx", "template",
                                             "--out", t, NULL});
