@@ -39,7 +39,7 @@ static json_t *s_json(const glci_framework_t *fw)
                                                "focus", focus));
     }
     char due[8];
-    snprintf(due, sizeof due, "%02d-%02d", (int)fw->due_month % 100, (int)fw->due_day % 100);
+    glci_round_due_key(fw, due, sizeof due);
     return json_pack("{s:s, s:s, s:s, s:o, s:i, s:s, s:i, s:i, s:i, s:s, s:i, s:o}", "id",
                      fw->id, "version", fw->version, "hash", fw->hash_hex, "min_coverage",
                      glci_json_num(fw->min_coverage, 1), "carry_forward",

@@ -342,6 +342,10 @@ int64_t glci_round_due(const glci_framework_t *fw, int32_t P);
 /* "2026-03-31": the due day of P's round (buf at least 11 bytes). */
 void glci_round_due_text(const glci_framework_t *fw, int32_t P, char *buf, size_t len);
 
+/* "03-31": the framework's due day as its file writes it (the key `due`;
+ * buf at least 6 bytes). */
+void glci_round_due_key(const glci_framework_t *fw, char *buf, size_t len);
+
 /* 1 once the due day of P's round has ended at Unix time now. */
 int glci_round_past_due(const glci_framework_t *fw, int32_t P, int64_t now);
 
