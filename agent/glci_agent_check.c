@@ -209,6 +209,12 @@ done:
 
 /* ---- the command ------------------------------------------------------------ */
 
+/* One line per missing or bad setting (glci_agent_config_problems). */
+static void s_setting_problem(void *arg, const char *line)
+{
+    glci_check_problem(arg, "%s", line);
+}
+
 static int s_parse_args(int argc, char **argv, int64_t *timeout_s)
 {
     for (int i = 0; i < argc; i++) {
@@ -242,9 +248,7 @@ int glci_agent_cmd_check(const glci_agent_config_t *cfg, int argc, char **argv)
     /* the settings run needs; the metrics file on its own below */
     glci_agent_config_t settings = *cfg;
     settings.metrics_file[0] = '\0';
-    int settings_ok = glci_agent_config_check_run(&settings, err, sizeof err) == 0;
-    if (!settings_ok)
-        glci_check_problem(&c, "%s", err);
+    int settings_ok = glci_agent_config_problems(&settings, s_setting_problem, &c) == 0;
 
     glci_key_t pub, sec, server;
     memset(&pub, 0, sizeof pub);

@@ -283,6 +283,35 @@ static void test_agent_settings_problems(void **state)
     assert_non_null(strstr(out, "note: no handshake tried"));
     free(out);
     free(err);
+    /* every setting missing: one line each, in one run */
+    const char *none[] = {"--config", "/dev/null", "check", NULL};
+    assert_int_equal(s_run(s_sys->agent_bin, none, 0, &out, &err), 1);
+    assert_string_equal(err,
+        "glci-agent check: city is not set (config key city, or --city)\n"
+        "glci-agent check: collector is not set (config key collector, or --collector)\n"
+        "glci-agent check: outbox is not set (config key outbox, or --outbox)\n"
+        "glci-agent check: spool is not set (config key spool, or --spool)\n"
+        "glci-agent check: collector_key is not set (config key collector_key, or "
+        "--collector-key)\n"
+        "glci-agent check: key_file is not set (config key key_file, or --key-file)\n");
+    assert_string_equal(out, "glci-agent check: note: no handshake tried: the settings or keys "
+                             "above must be fixed first\n");
+    free(out);
+    free(err);
+    /* with insecure, the keys are not needed but a remote endpoint is a
+     * problem beside the missing ones */
+    const char *loose[] = {"--config", "/dev/null", "--insecure", "--collector",
+                           "tcp://glci.example.org:7461", "check", NULL};
+    assert_int_equal(s_run(s_sys->agent_bin, loose, 0, &out, &err), 1);
+    assert_string_equal(err,
+        "glci-agent check: city is not set (config key city, or --city)\n"
+        "glci-agent check: outbox is not set (config key outbox, or --outbox)\n"
+        "glci-agent check: spool is not set (config key spool, or --spool)\n"
+        "glci-agent check: insecure mode refuses collector endpoint "
+        "'tcp://glci.example.org:7461': only loopback (127.0.0.0/8, [::1], localhost) or "
+        "ipc:// is allowed\n");
+    free(out);
+    free(err);
     s_agent((const char *[]){"--insecure", "--collector", "tcp://glci.example.org:7461", NULL}, 0, 1,
             "insecure mode refuses collector endpoint 'tcp://glci.example.org:7461'");
     s_agent((const char *[]){"--timeout", "0", NULL}, 0, 2,
