@@ -109,6 +109,7 @@ static s_hs_t s_handshake(const glci_agent_config_t *cfg, const glci_key_t *pub,
                           char *why, size_t whylen)
 {
     s_hs_t out = S_HS_ERROR;
+    char fp[GLCI_KEY_FP_LEN + 1];
     void *ctx = zmq_ctx_new(), *dealer = NULL, *monitor = NULL;
     int zero = 0, ivl = 200;
     const char *mon_ep = "inproc://glci-agent-check-monitor";
@@ -147,8 +148,10 @@ static s_hs_t s_handshake(const glci_agent_config_t *cfg, const glci_key_t *pub,
                 out = S_HS_OK;
                 goto done;
             case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+                /* keys named by fingerprint, as in every log (docs/OPERATIONS.md) */
+                glci_key_fingerprint(pub, fp);
                 snprintf(why, whylen, "the collector at %s refused this agent's key %s%s",
-                         cfg->collector, cfg->insecure ? "" : pub->z85,
+                         cfg->collector, cfg->insecure ? "" : fp,
                          value >= 500 ? " (it could not look the key up: its store is "
                                         "unavailable)"
                                       : " (not registered to a city, or the city is revoked)");
@@ -160,10 +163,12 @@ static s_hs_t s_handshake(const glci_agent_config_t *cfg, const glci_key_t *pub,
                     snprintf(why, whylen, "the handshake with %s failed: this agent runs "
                              "insecure (no CURVE) and the collector wants CURVE, or what "
                              "answers there is not a glci collector", cfg->collector);
-                else
+                else {
+                    glci_key_fingerprint(server, fp);
                     snprintf(why, whylen, "the handshake with %s failed: the collector's key "
                              "is not %s (collector_key), or what answers there is not a glci "
-                             "collector", cfg->collector, server->z85);
+                             "collector", cfg->collector, fp);
+                }
                 out = S_HS_FAILED;
                 goto done;
             case ZMQ_EVENT_CONNECTED:

@@ -439,10 +439,14 @@ static int s_take(s_daemon_t *d, void *sock, s_item_t *it, const glci_wire_limit
             glci_collector_batch_release(&it->b);
             it->ack.version = GLCI_WIRE_VERSION;
             if (rc == GLCI_STORE_ENOCITY) {
+                /* the key by its fingerprint: this text reaches the
+                 * collector's log and the agent's */
+                char fp[GLCI_KEY_FP_LEN + 1] = "(none)";
+                if (key && glci_key_decode(key, raw) == 0)
+                    glci_key_fingerprint_raw(raw, fp);
                 it->ack.status = GLCI_BATCH_FORBIDDEN;
                 snprintf(it->ack.error, sizeof it->ack.error,
-                         "key %.40s is no longer registered to city %s",
-                         key ? key : "(none)", it->city);
+                         "key %s is no longer registered to city %s", fp, it->city);
             } else {
                 it->ack.status = GLCI_BATCH_UNAVAILABLE;
                 snprintf(it->ack.error, sizeof it->ack.error,

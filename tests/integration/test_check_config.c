@@ -401,16 +401,26 @@ static void test_agent_handshake_outcomes(void **state)
     char err[256];
     assert_int_equal(glci_key_generate(&pub, &sec, err, sizeof err), 0);
     assert_int_equal(glci_keyfile_write_secret(key, &pub, &sec, err, sizeof err), 0);
-    s_agent((const char *[]){"--key-file", key, NULL}, 0, 1,
-            "refused this agent's key");
-    s_agent((const char *[]){"--key-file", key, NULL}, 0, 1,
-            "(not registered to a city, or the city is revoked)");
+    /* keys are named by fingerprint, never by their Z85 text */
+    char fp[GLCI_KEY_FP_LEN + 1], line[300];
+    glci_key_fingerprint(&pub, fp);
+    snprintf(line, sizeof line, "refused this agent's key %s (not registered to a city, or "
+             "the city is revoked)", fp);
+    s_agent((const char *[]){"--key-file", key, NULL}, 0, 1, line);
     /* not the collector's key */
     assert_int_equal(glci_key_generate(&other, &sec, err, sizeof err), 0);
-    char line[300];
-    snprintf(line, sizeof line, "failed: the collector's key is not %s (collector_key)",
-             other.z85);
+    glci_key_fingerprint(&other, fp);
+    snprintf(line, sizeof line, "failed: the collector's key is not %s (collector_key), or "
+             "what answers there is not a glci collector", fp);
     s_agent((const char *[]){"--collector-key", other.z85, NULL}, 0, 1, line);
+    const char *z85[] = {"--config", s_sys->agents[0].conf, "check", "--timeout", "3",
+                         "--collector-key", other.z85, "--key-file", key, NULL};
+    char *out, *eout;
+    assert_int_equal(s_run(s_sys->agent_bin, z85, 0, &out, &eout), 1);
+    assert_null(strstr(eout, other.z85));
+    assert_null(strstr(eout, pub.z85));
+    free(out);
+    free(eout);
     /* no CURVE at all against a collector that wants it: said so, with no
      * empty key in the line */
     s_agent((const char *[]){"--insecure", NULL}, 0, 1,
