@@ -196,6 +196,10 @@ static void test_collector_key_problems(void **state)
     snprintf(body, sizeof body, "[collector]\nprevious_listen = ipc://%s/previous.sock\n"
              "previous_key_file = %s\n", s_sys->dir, prev);
     s_collector(body, s_store_flags, 0, 0, "configuration ok");
+    char note[2000];
+    snprintf(note, sizeof note, "note: previous_listen ipc://%s/previous.sock is not served "
+             "until glci collector-key rotate makes %s", s_sys->dir, prev);
+    s_collector(body, s_store_flags, 0, 0, note);
     assert_int_equal(glci_keyfile_write_secret(prev, &pub, &sec, err, sizeof err), 0);
     assert_int_equal(chmod(prev, 0644), 0);
     s_collector(body, s_store_flags, 0, 1, "previous_key_file: ");
