@@ -331,6 +331,15 @@ static int s_disk_full(glci_mdb_t *m)
     return blocks * v.f_frsize < S_FULL_BYTES;
 }
 
+/* 1 when the environment's data file has no link left: removed (or
+ * renamed over) while open. One fstat, cheap beside a durable commit. */
+static int s_removed(glci_mdb_t *m)
+{
+    mdb_filehandle_t fd;
+    struct stat sb;
+    return mdb_env_get_fd(m->env, &fd) == 0 && fstat(fd, &sb) == 0 && sb.st_nlink == 0;
+}
+
 /* On a shared handle the write transaction holds the map lock SHARED from
  * mdb_txn_begin to commit/abort. lmdb.h allows a remap (mdb_env_set_mapsize)
  * only while no transaction of the process is active; LMDB itself only
@@ -367,6 +376,8 @@ int glci_mdb_write(glci_mdb_t *m, glci_mdb_write_fn fn, void *ctx)
             return rc;
         }
         rc = fn(txn, ctx);
+        if (rc == 0 && s_removed(m))
+            rc = GLCI_MDB_REMOVED;
         if (rc != 0)
             mdb_txn_abort(txn);
         else

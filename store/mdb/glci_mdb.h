@@ -42,6 +42,12 @@ typedef struct glci_mdb glci_mdb_t;
 #define GLCI_MDB_SHARED 0x4u   /* handle shared by threads: see glci_mdb_read_end */
 
 #define GLCI_MDB_DEFAULT_MAP  ((size_t)64 << 20)   /* 64 MiB */
+
+/* glci_mdb_write's code for a data file that has no name left (removed, or
+ * renamed over, while the environment was open): a commit would go to a
+ * file no one can open again. Outside LMDB's range of codes (MDB_KEYEXIST
+ * .. MDB_LAST_ERRCODE) and of errno values. */
+#define GLCI_MDB_REMOVED (-30600)
 #define GLCI_MDB_DEFAULT_MAX  ((size_t)1 << 40)    /* 1 TiB */
 
 /* Opens the LMDB environment in the existing directory dir.
@@ -108,7 +114,10 @@ typedef int (*glci_mdb_write_fn)(MDB_txn *txn, void *ctx);
  * after the commit returned 0 (then, and only then, the changes are
  * durable), or fn's or LMDB's code (nothing changed); ENOSPC where LMDB
  * says EIO (a short write) and the file system has less than 1 MiB left
- * for this process: a full disk. EACCES on a read-only handle. No other
+ * for this process: a full disk. GLCI_MDB_REMOVED (nothing committed) when
+ * the data file was removed while open: checked right before each commit,
+ * so nothing is reported durable that a restart would not find. EACCES on
+ * a read-only handle. No other
  * transaction of this handle may be open (the map cannot be resized then). */
 int glci_mdb_write(glci_mdb_t *m, glci_mdb_write_fn fn, void *ctx);
 

@@ -16,6 +16,8 @@
  * - /health answers 503 with the reason while the store is at its map_max
  *   (and the failure is logged once, with a count), 200 again after a
  *   restart with room, and 503 when the store's data file is removed;
+ * - once the data file is removed, a batch is answered UNAVAILABLE and
+ *   stays in the agent's outbox;
  * - on a disk that is really full (a small tmpfs in a mount namespace of
  *   the test's own, as root) /health answers 503, and 200 again in the same
  *   process once room is made, with every value stored once. */
@@ -419,6 +421,55 @@ static void test_health_follows_the_store(void **state)
     glci_sys_close(&s);
 }
 
+/* The value of a whole number in `glci-agent status --format json`. */
+static long long s_json_int(const char *js, const char *key)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\": ", key);
+    const char *p = strstr(js, pat);
+    if (!p)
+        fail_msg("no %s in %s", key, js);
+    return strtoll(p + strlen(pat), NULL, 10);
+}
+
+/* Once data.mdb is gone a commit would go to a file no restart finds: the
+ * batch is answered UNAVAILABLE and stays with the agent, whether or not
+ * the metrics tick has noticed the removal yet. */
+static void test_removed_data_file_leaves_batches_with_the_agent(void **state)
+{
+    glci_sys_opts_t o = {.collector_conf = "metrics_listen = 127.0.0.1:0\n"};
+    glci_sys_t *s = glci_sys_open("coll-metrics-removed", 1, &o);
+    glci_sys_start_collector(s, NULL);
+    int port = s_metrics_port(s->coll);
+    glci_sys_start_agent(s, 0);
+    glci_sys_push(s, 0, 10);
+    glci_sys_wait_outbox_empty(s, 0, S_WAIT_MS);
+
+    char data[700];
+    snprintf(data, sizeof data, "%s/data.mdb", s->store);
+    assert_int_equal(unlink(data), 0);
+    glci_sys_push(s, 0, 10);             /* one batch, sent at once */
+    s_wait_at_least(port, "glci_collector_batches_total{status=\"unavailable\"}", 1);
+    if (glci_ts_proc_wait_log(s->coll, "failed: its data file was removed; answered "
+                              "UNAVAILABLE", S_WAIT_MS) != 0)
+        fail_msg("no UNAVAILABLE line for the removed data file");
+    char *js = glci_sys_agent_status(s, 0, "json");
+    if (s_json_int(js, "batches") != 1 || s_json_int(js, "observations") != 10 ||
+        s_json_int(js, "acked") != 1)
+        fail_msg("the agent does not hold the unstored batch: %s", js);
+    free(js);
+    double applied;
+    assert_int_equal(glci_ts_scrape_value(port, "glci_collector_batches_total{status=\"applied\"}",
+                                          &applied), 0);
+    assert_true(applied == 1);
+    char *body = s_wait_health(port, 503);
+    assert_string_equal(body, "unhealthy: store not writable: its data file was removed\n");
+    free(body);
+    glci_sys_stop_agent(s, 0);
+    glci_sys_stop_collector(s);
+    glci_sys_close(&s);
+}
+
 /* Moves the store of s onto a tmpfs of `size` bytes mounted over its
  * folder, in a mount namespace of this process's own (which the programs
  * it starts share). 0, or -1 when this machine does not allow it. */
@@ -511,6 +562,8 @@ int main(void)
         cmocka_unit_test_teardown(test_unbindable_metrics_listen_stops_the_start,
                                   glci_sys_teardown),
         cmocka_unit_test_teardown(test_health_follows_the_store, glci_sys_teardown),
+        cmocka_unit_test_teardown(test_removed_data_file_leaves_batches_with_the_agent,
+                                  glci_sys_teardown),
         /* last: it leaves this process in a mount namespace of its own */
         cmocka_unit_test_teardown(test_health_recovers_when_the_disk_has_room,
                                   glci_sys_teardown),
