@@ -16,6 +16,8 @@
  * - /health answers 503 with the reason while the store is at its map_max
  *   (and the failure is logged once, with a count), 200 again after a
  *   restart with room, and 503 when the store's data file is removed;
+ * - HTTP probes of the data port count as failed handshakes and leave the
+ *   count of connected agents as it was;
  * - once the data file is removed, a batch is answered UNAVAILABLE and
  *   stays in the agent's outbox;
  * - on a disk that is really full (a small tmpfs in a mount namespace of
@@ -470,6 +472,51 @@ static void test_removed_data_file_leaves_batches_with_the_agent(void **state)
     glci_sys_close(&s);
 }
 
+/* A connection to the data port that speaks HTTP, not ZMTP: with CURVE,
+ * libzmq signals no handshake failure for it, only its end. */
+static void s_http_probe(int port)
+{
+    char *raw = NULL;
+    /* the answer is none; how long to wait for the server to close first
+     * does not matter, it ends either way */
+    glci_ts_http_raw(port, 0, "GET / HTTP/1.0\r\n\r\n", 1000, &raw);
+    free(raw);
+}
+
+static void test_probes_are_failed_handshakes_not_agents(void **state)
+{
+    glci_sys_opts_t o = {.collector_conf = "metrics_listen = 127.0.0.1:0\n"};
+    glci_sys_t *s = glci_sys_open("coll-metrics-probe", 1, &o);
+    glci_sys_start_collector(s, NULL);
+    int port = s_metrics_port(s->coll);
+    glci_sys_start_agent(s, 0);
+    glci_sys_push(s, 0, 10);
+    glci_sys_wait_outbox_empty(s, 0, S_WAIT_MS);
+    const char *gauge = "glci_collector_connected_agents";
+    const char *failed = "glci_collector_handshakes_total{result=\"failed\"}";
+    assert_int_equal(glci_ts_scrape_wait(port, gauge, 1, S_WAIT_MS), 0);
+    double f0;
+    assert_int_equal(glci_ts_scrape_value(port, failed, &f0), 0);
+    int data_port = (int)strtol(strrchr(s->endpoint, ':') + 1, NULL, 10);
+    s_http_probe(data_port);
+    s_http_probe(data_port);
+    s_wait_at_least(port, failed, f0 + 2);
+    double v;
+    assert_int_equal(glci_ts_scrape_value(port, failed, &v), 0);
+    assert_true(v == f0 + 2);
+    assert_int_equal(glci_ts_scrape_wait(port, gauge, 1, S_WAIT_MS), 0);
+    /* the agent is still counted when it goes and comes back */
+    glci_sys_stop_agent(s, 0);
+    assert_int_equal(glci_ts_scrape_wait(port, gauge, 0, S_WAIT_MS), 0);
+    glci_sys_start_agent(s, 0);
+    glci_sys_push(s, 0, 10);
+    glci_sys_wait_outbox_empty(s, 0, S_WAIT_MS);
+    assert_int_equal(glci_ts_scrape_wait(port, gauge, 1, S_WAIT_MS), 0);
+    glci_sys_stop_agent(s, 0);
+    glci_sys_stop_collector(s);
+    glci_sys_close(&s);
+}
+
 /* Moves the store of s onto a tmpfs of `size` bytes mounted over its
  * folder, in a mount namespace of this process's own (which the programs
  * it starts share). 0, or -1 when this machine does not allow it. */
@@ -563,6 +610,8 @@ int main(void)
                                   glci_sys_teardown),
         cmocka_unit_test_teardown(test_health_follows_the_store, glci_sys_teardown),
         cmocka_unit_test_teardown(test_removed_data_file_leaves_batches_with_the_agent,
+                                  glci_sys_teardown),
+        cmocka_unit_test_teardown(test_probes_are_failed_handshakes_not_agents,
                                   glci_sys_teardown),
         /* last: it leaves this process in a mount namespace of its own */
         cmocka_unit_test_teardown(test_health_recovers_when_the_disk_has_room,
