@@ -53,7 +53,8 @@ typedef struct glci_mdb glci_mdb_t;
 /* Opens the LMDB environment in the existing directory dir.
  * flags: GLCI_MDB_RDONLY, GLCI_MDB_CREATE. map_size (0: 64 MiB) is the
  * initial map size; the map of an existing file is never made smaller than
- * the file's recorded size. map_max (0: 1 TiB) bounds growth. max_dbs is the
+ * the file's recorded size, except to map_max (0: 1 TiB), which bounds the
+ * map of a writable open (see glci_mdb_map_max). max_dbs is the
  * number of named databases the caller will use.
  * Returns 0 and *out, or ENOENT (no data.mdb and no CREATE, or no dir),
  * ENAMETOOLONG, or what mdb_env_open gave (EACCES, MDB_INVALID,
@@ -83,8 +84,10 @@ size_t glci_mdb_map_size(glci_mdb_t *m);
 uint64_t glci_mdb_used_bytes(glci_mdb_t *m);
 
 /* The bound the map never grows past: the open's map_max (or its default,
- * or map_size when that was larger). A map the file already had above it
- * stays as it is and does not grow. */
+ * or map_size when that was larger). A writable open of a file whose
+ * recorded map is above it maps map_max, or the data's size when the data
+ * already needs more (then the store is full at once); a read-only open
+ * keeps the recorded map. */
 size_t glci_mdb_map_max(const glci_mdb_t *m);
 
 /* Number of times the map was grown by this handle (for tests). */

@@ -53,7 +53,6 @@
 #define S_WAIT_MS GLCI_SYS_DRAIN_MS
 #define N_AGENTS 2
 #define N_VALUES 300           /* per agent: 3 batches of batch_max 100 */
-#define SMALL_MAP ((size_t)1 << 20)
 
 static glci_sys_t *s_sys;
 static glci_ts_prom_t *s_prom;
@@ -357,7 +356,9 @@ static void test_unbindable_metrics_listen_stops_the_start(void **state)
 
 static void test_health_follows_the_store(void **state)
 {
-    glci_sys_opts_t o = {.batch_max = 50, .window = 4, .store_map = SMALL_MAP,
+    /* a store made by `glci init`, which records a 64 MiB map: the cap
+     * below it holds all the same */
+    glci_sys_opts_t o = {.batch_max = 50, .window = 4,
                          .collector_conf = "map_max = 1048576\nmetrics_listen = 127.0.0.1:0\n"};
     glci_sys_t *s = glci_sys_open("coll-metrics-full", 1, &o);
     struct timespec t0;
@@ -366,6 +367,9 @@ static void test_health_follows_the_store(void **state)
     int port = s_metrics_port(s->coll);
     char *body = s_wait_health(port, 200);
     free(body);
+    double map;
+    assert_int_equal(glci_ts_scrape_value(port, "glci_collector_store_map_bytes", &map), 0);
+    assert_true(map == 1048576);
     glci_sys_start_agent(s, 0);
     glci_sys_push(s, 0, 20000);         /* far more than 1 MiB holds */
 
