@@ -427,17 +427,6 @@ static void test_health_follows_the_store(void **state)
     glci_sys_close(&s);
 }
 
-/* The value of a whole number in `glci-agent status --format json`. */
-static long long s_json_int(const char *js, const char *key)
-{
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\": ", key);
-    const char *p = strstr(js, pat);
-    if (!p)
-        fail_msg("no %s in %s", key, js);
-    return strtoll(p + strlen(pat), NULL, 10);
-}
-
 /* Once data.mdb is gone a commit would go to a file no restart finds: the
  * batch is answered UNAVAILABLE and stays with the agent, whether or not
  * the metrics tick has noticed the removal yet. */
@@ -460,8 +449,8 @@ static void test_removed_data_file_leaves_batches_with_the_agent(void **state)
                               "UNAVAILABLE", S_WAIT_MS) != 0)
         fail_msg("no UNAVAILABLE line for the removed data file");
     char *js = glci_sys_agent_status(s, 0, "json");
-    if (s_json_int(js, "batches") != 1 || s_json_int(js, "observations") != 10 ||
-        s_json_int(js, "acked") != 1)
+    if (glci_sys_json_int(js, "batches") != 1 || glci_sys_json_int(js, "observations") != 10 ||
+        glci_sys_json_int(js, "acked") != 1)
         fail_msg("the agent does not hold the unstored batch: %s", js);
     free(js);
     double applied;
