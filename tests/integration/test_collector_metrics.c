@@ -427,18 +427,27 @@ static void test_health_follows_the_store(void **state)
     glci_sys_close(&s);
 }
 
+/* A system of one agent, with metrics, that has delivered 10 values;
+ * *port is the collector's metrics port. */
+static glci_sys_t *s_one_agent_delivered(const char *tag, int *port)
+{
+    glci_sys_opts_t o = {.collector_conf = "metrics_listen = 127.0.0.1:0\n"};
+    glci_sys_t *s = glci_sys_open(tag, 1, &o);
+    glci_sys_start_collector(s, NULL);
+    *port = s_metrics_port(s->coll);
+    glci_sys_start_agent(s, 0);
+    glci_sys_push(s, 0, 10);
+    glci_sys_wait_outbox_empty(s, 0, S_WAIT_MS);
+    return s;
+}
+
 /* Once data.mdb is gone a commit would go to a file no restart finds: the
  * batch is answered UNAVAILABLE and stays with the agent, whether or not
  * the metrics tick has noticed the removal yet. */
 static void test_removed_data_file_leaves_batches_with_the_agent(void **state)
 {
-    glci_sys_opts_t o = {.collector_conf = "metrics_listen = 127.0.0.1:0\n"};
-    glci_sys_t *s = glci_sys_open("coll-metrics-removed", 1, &o);
-    glci_sys_start_collector(s, NULL);
-    int port = s_metrics_port(s->coll);
-    glci_sys_start_agent(s, 0);
-    glci_sys_push(s, 0, 10);
-    glci_sys_wait_outbox_empty(s, 0, S_WAIT_MS);
+    int port;
+    glci_sys_t *s = s_one_agent_delivered("coll-metrics-removed", &port);
 
     char data[700];
     snprintf(data, sizeof data, "%s/data.mdb", s->store);
@@ -478,13 +487,8 @@ static void s_http_probe(int port)
 
 static void test_probes_are_failed_handshakes_not_agents(void **state)
 {
-    glci_sys_opts_t o = {.collector_conf = "metrics_listen = 127.0.0.1:0\n"};
-    glci_sys_t *s = glci_sys_open("coll-metrics-probe", 1, &o);
-    glci_sys_start_collector(s, NULL);
-    int port = s_metrics_port(s->coll);
-    glci_sys_start_agent(s, 0);
-    glci_sys_push(s, 0, 10);
-    glci_sys_wait_outbox_empty(s, 0, S_WAIT_MS);
+    int port;
+    glci_sys_t *s = s_one_agent_delivered("coll-metrics-probe", &port);
     const char *gauge = "glci_collector_connected_agents";
     const char *failed = "glci_collector_handshakes_total{result=\"failed\"}";
     assert_int_equal(glci_ts_scrape_wait(port, gauge, 1, S_WAIT_MS), 0);

@@ -1198,6 +1198,7 @@ static void test_map_max_below_the_recorded_map(void **state)
     assert_true(sp.map_bytes >= (64u << 20));
     glci_store_close(&f->st);
     s_open(f, 0, 0);
+    b.n_obs = s_full_obs(f->fw, obs, 2010, 0.4);    /* ids from the new handle */
     assert_int_equal(glci_store_ingest(f->st, &b, 1, S_T0 + 1, &res), 0);
     assert_int_equal(res.status, GLCI_BATCH_APPLIED);
     glci_batch_result_release(&res);
