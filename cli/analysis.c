@@ -43,12 +43,3 @@ void glci_analysis_name(glci_view_t *v, const char *id, glci_city_t *out)
         out->name[0] = '\0';
 }
 
-void glci_analysis_fmt_change(double v, int present, char *buf, size_t len)
-{
-    if (!present)
-        snprintf(buf, len, "-");
-    else if (v > -0.05 && v < 0.05)
-        snprintf(buf, len, "0.0");
-    else
-        snprintf(buf, len, "%+.1f", v);
-}

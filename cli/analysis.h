@@ -26,7 +26,4 @@ int glci_analysis_period(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_view
  * read (a name is a courtesy: its absence never fails a command). */
 void glci_analysis_name(glci_view_t *v, const char *id, glci_city_t *out);
 
-/* A change for people: "+1.8", "-0.3", "0.0"; "-" when !present. */
-void glci_analysis_fmt_change(double v, int present, char *buf, size_t len);
-
 #endif

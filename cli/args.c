@@ -135,13 +135,22 @@ int glci_args_period(const glci_cmd_t *cmd, const char *text, int32_t *out)
     return 0;
 }
 
-int glci_args_limit(const glci_cmd_t *cmd, const char *text, size_t *out)
+int glci_args_limit(const glci_cmd_t *cmd, const glci_opt_t *opt, size_t *out)
 {
     int64_t v;
-    if (glci_parse_int64(text, 1, INT32_MAX, &v) != 0)
-        return glci_usage_error(cmd, "invalid limit '%s' (a positive integer)", text);
+    if (glci_parse_int64(opt->value, 1, INT32_MAX, &v) != 0)
+        return glci_usage_error(cmd, "invalid --%s '%s' (a positive integer)", opt->name,
+                                opt->value);
     *out = (size_t)v;
     return 0;
+}
+
+int glci_args_out(const glci_cmd_t *cmd, const glci_opt_t *opt)
+{
+    if (!opt->seen || strcmp(opt->value, "-") != 0)
+        return 0;
+    return glci_usage_error(cmd, "--%s -: this command writes a file, not standard output "
+                            "(give a path; ./- for a file named -)", opt->name);
 }
 
 int glci_usage_bad_city(const glci_cmd_t *cmd, const char *id)

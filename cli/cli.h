@@ -87,8 +87,16 @@ int glci_fail(const glci_cmd_t *cmd, const char *fmt, ...)
  * Returns 0, or prints the usage error and returns 2. */
 int glci_args_period(const glci_cmd_t *cmd, const char *text, int32_t *out);
 
-/* Parses a --limit value (a positive integer). 0 or 2 as above. */
-int glci_args_limit(const glci_cmd_t *cmd, const char *text, size_t *out);
+/* Refuses "-" as the value of an option that names a file or folder to
+ * write (--out, --pdf): documents are written under NAME.tmp and renamed
+ * into place, never to standard output, and a file called "-" is more
+ * often a slip than a wish ("./-" still names one). Returns 0 when opt is
+ * unset or names anything else, or prints the usage error and returns 2. */
+int glci_args_out(const glci_cmd_t *cmd, const glci_opt_t *opt);
+
+/* Parses the value of a count option such as --limit or --peers (a
+ * positive integer); the error names opt. 0 or 2 as above. */
+int glci_args_limit(const glci_cmd_t *cmd, const glci_opt_t *opt, size_t *out);
 
 /* ---- Store access ----------------------------------------------------- */
 

@@ -62,9 +62,9 @@ const glci_cmd_t glci_cmd_report = {
         "Pages are labelled synthetic when any value comes from a source whose\n"
         "text starts with \"synthetic\" (as the demo's data does).\n\n"
         "Options:\n"
-        "  --out DIR     the folder of the site\n"
+        "  --out DIR     the folder of the site (- is refused)\n"
         "  --city ID     the city of the profile\n"
-        "  --pdf FILE    the profile to write\n"
+        "  --pdf FILE    the profile to write (a file; - is refused)\n"
         "  --period P    the period (year)\n"
         "  --as-of TIME  now, YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or @SECONDS (UTC)\n"
         "  --edition NAME  a published edition (glci edition list)",
@@ -89,8 +89,11 @@ const glci_cmd_t glci_cmd_template = {
         "range, with its name, unit and last value shown as you type; a sheet\n"
         "'guide' lists every indicator; saved as CSV, 'entry' is the agent's\n"
         "format.\n\n"
+        "P must lie within the framework's periods and not after the latest\n"
+        "period the collector takes today (the current year plus the\n"
+        "framework's future_periods).\n\n"
         "Options:\n"
-        "  --out FILE    the sheet to write\n"
+        "  --out FILE    the sheet to write (a file; - is refused)\n"
         "  --city ID     fill in what the store holds for this city\n"
         "  --period P    the round (year)",
     .xlsx = 1,

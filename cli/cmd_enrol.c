@@ -463,7 +463,7 @@ static int s_keys_refused(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc
                                     "public_key"};
     s_refused_list_t rl = {.l = {.format = cli->format, .rows = json_array(),
                                  .table = glci_table_new(6, h, "llllrl")}};
-    if (opts[0].seen && glci_args_limit(cmd, opts[0].value, &rl.limit) != 0) {
+    if (opts[0].seen && glci_args_limit(cmd, &opts[0], &rl.limit) != 0) {
         json_decref(rl.l.rows);
         glci_table_free(&rl.l.table);
         return GLCI_EXIT_USAGE;

@@ -172,6 +172,8 @@ static int s_export(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char
     if (cli->format != GLCI_FMT_XLSX && opts[1].seen)
         return glci_usage_error(cmd, "%s", "--out is for --format xlsx (csv and json go to "
                                            "standard output)");
+    if (glci_args_out(cmd, &opts[1]) != 0)
+        return GLCI_EXIT_USAGE;
 
     glci_store_t *st = NULL;
     glci_view_t *v = NULL;
@@ -295,7 +297,7 @@ const glci_cmd_t glci_cmd_export = {
         "  --all-periods    every period with results (the live store)\n"
         "  --as-of TIME     the scores as the store held them then (see glci rank)\n"
         "  --edition NAME   the scores as published in the edition\n"
-        "  --out FILE       the workbook to write (with --format xlsx)",
+        "  --out FILE       the workbook to write (with --format xlsx; - is refused)",
     .xlsx = 1,
     .run = s_export,
 };

@@ -19,9 +19,10 @@ static json_t *s_json(const glci_framework_t *fw)
             for (uint32_t m = 0; m < f->n_ind; m++) {
                 const glci_indicator_t *i = &fw->ind[f->ind[m]];
                 json_array_append_new(inds, json_pack(
-                    "{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id", i->id,
-                    "name", i->name, "unit", i->unit, "direction",
-                    i->direction == GLCI_DIR_LOWER ? "lower" : "higher", "lower",
+                    "{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
+                    i->id, "name", i->name, "unit", i->unit, "direction",
+                    i->direction == GLCI_DIR_LOWER ? "lower" : "higher", "better",
+                    glci_indicator_better_word(i), "lower",
                     glci_json_num(i->lower, 1), "upper", glci_json_num(i->upper, 1), "min",
                     glci_json_num(i->min, 1), "max", glci_json_num(i->max, 1), "weight",
                     glci_json_num(i->weight, 1), "green", glci_json_num(i->green, i->has_lights),
@@ -38,7 +39,7 @@ static json_t *s_json(const glci_framework_t *fw)
                                                "focus", focus));
     }
     char due[8];
-    snprintf(due, sizeof due, "%02d-%02d", (int)fw->due_month % 100, (int)fw->due_day % 100);
+    glci_round_due_key(fw, due, sizeof due);
     return json_pack("{s:s, s:s, s:s, s:o, s:i, s:s, s:i, s:i, s:i, s:s, s:i, s:o}", "id",
                      fw->id, "version", fw->version, "hash", fw->hash_hex, "min_coverage",
                      glci_json_num(fw->min_coverage, 1), "carry_forward",
@@ -117,12 +118,14 @@ static void s_table(const glci_framework_t *fw)
                 glci_table_cellf(t, "    %s", i->id);
                 glci_table_cell(t, i->name);
                 glci_table_cell(t, i->unit);
-                glci_table_cell(t, i->direction == GLCI_DIR_LOWER ? "lower" : "higher");
-                /* the value scored 0, then the one scored 100, as the legend says:
-                 * for a `lower` indicator that is upper..lower (SPEC section 3) */
-                int low_better = i->direction == GLCI_DIR_LOWER;
-                glci_format_double(low_better ? i->upper : i->lower, a, sizeof a);
-                glci_format_double(low_better ? i->lower : i->upper, b, sizeof b);
+                /* which values score better (the sign of the score's slope, not
+                 * the raw direction key: `lower` over lower 10, upper 3 scores
+                 * 10 as 100), then the value scored 0 and the one scored 100,
+                 * as the legend says: for `lower` upper..lower (SPEC section 3) */
+                glci_table_cell(t, glci_indicator_better_word(i));
+                int lower_key = i->direction == GLCI_DIR_LOWER;
+                glci_format_double(lower_key ? i->upper : i->lower, a, sizeof a);
+                glci_format_double(lower_key ? i->lower : i->upper, b, sizeof b);
                 glci_table_cellf(t, "%s..%s", a, b);
                 glci_format_double(i->min, a, sizeof a);
                 glci_format_double(i->max, b, sizeof b);

@@ -193,9 +193,9 @@ static int s_peers(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char 
     size_t limit = GLCI_PEERS_DEFAULT_FOCUS, max_peers = GLCI_PEERS_DEFAULT_PEERS;
     if (opts[0].seen && glci_args_period(cmd, opts[0].value, &period) != 0)
         return GLCI_EXIT_USAGE;
-    if (opts[1].seen && glci_args_limit(cmd, opts[1].value, &limit) != 0)
+    if (opts[1].seen && glci_args_limit(cmd, &opts[1], &limit) != 0)
         return GLCI_EXIT_USAGE;
-    if (opts[2].seen && glci_args_limit(cmd, opts[2].value, &max_peers) != 0)
+    if (opts[2].seen && glci_args_limit(cmd, &opts[2], &max_peers) != 0)
         return GLCI_EXIT_USAGE;
 
     glci_store_t *st = NULL;

@@ -163,7 +163,7 @@ static int s_rank(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
     glci_src_args_t sa;
     if (glci_src_args(cmd, &opts[0], &opts[4], &opts[5], &sa) != 0)
         return GLCI_EXIT_USAGE;
-    if (opts[3].seen && glci_args_limit(cmd, opts[3].value, &limit) != 0)
+    if (opts[3].seen && glci_args_limit(cmd, &opts[3], &limit) != 0)
         return GLCI_EXIT_USAGE;
     if (opts[1].seen && opts[2].seen)
         return glci_usage_error(cmd, "give either --area or --focus, not both");

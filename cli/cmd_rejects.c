@@ -67,7 +67,7 @@ static int s_rejects(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, cha
     if (rc != GLCI_ARGS_OK)
         return rc == GLCI_ARGS_HELP ? GLCI_EXIT_OK : GLCI_EXIT_USAGE;
     size_t limit = 0;
-    if (opts[1].seen && glci_args_limit(cmd, opts[1].value, &limit) != 0)
+    if (opts[1].seen && glci_args_limit(cmd, &opts[1], &limit) != 0)
         return GLCI_EXIT_USAGE;
     const char *city = opts[0].seen ? opts[0].value : NULL;
 

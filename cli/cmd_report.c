@@ -346,6 +346,8 @@ int glci_cmd_report_run(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, 
                                            "for every city)");
     if ((out && !*out) || (pdf && !*pdf) || (city && !*city))
         return glci_usage_error(cmd, "%s", "an empty file, folder or city name");
+    if (glci_args_out(cmd, &opts[0]) != 0 || glci_args_out(cmd, &opts[3]) != 0)
+        return GLCI_EXIT_USAGE;
 
     glci_store_t *st = NULL;
     glci_view_t *v = NULL;

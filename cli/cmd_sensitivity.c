@@ -290,7 +290,9 @@ static int s_sensitivity(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc,
         samples = (uint32_t)v64;
     }
     if (opts[O_SEED].seen) {
-        if (s_parse_int(cmd, &opts[O_SEED], 0, INT64_MAX, "a non-negative integer", &v64) != 0)
+        /* JSON prints the seed as a signed 64-bit integer: 2^63 - 1 at most */
+        if (s_parse_int(cmd, &opts[O_SEED], 0, INT64_MAX,
+                        "an integer from 0 to 9223372036854775807", &v64) != 0)
             return GLCI_EXIT_USAGE;
         seed = (uint64_t)v64;
     }
@@ -311,8 +313,9 @@ static int s_sensitivity(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc,
     }
     if (opts[O_NORM].seen) {
         if (glci_norm_parse(opts[O_NORM].value, &norm) != 0)
-            return glci_usage_error(cmd, "invalid --normalisation '%s' (goalposts, minmax or "
-                                    "zscore)", opts[O_NORM].value);
+            return glci_usage_error(cmd, "invalid --normalisation '%s' (goalposts, minmax "
+                                    "or zscore; min-max and z-score also do)",
+                                    opts[O_NORM].value);
         fixed |= 1u << GLCI_CHOICE_NORMALISATION;
     }
     if (opts[O_CF].seen) {
@@ -451,13 +454,14 @@ const glci_cmd_t glci_cmd_sensitivity = {
         "Options:\n"
         "  --period P           the period (year)\n"
         "  --samples N          samples (default 1000, at most 100000)\n"
-        "  --seed S             the random seed (default 1)\n"
+        "  --seed S             the random seed, 0 to 2^63-1 (default 1)\n"
         "  --vary LIST          the choices varied, comma-separated (default all):\n"
         "                       weights (the three below), weights.indicator,\n"
         "                       weights.focus, weights.area, aggregation,\n"
         "                       carry_forward, normalisation, coverage; all; none\n"
         "  --aggregation A      fix the aggregation (arithmetic or geometric)\n"
-        "  --normalisation N    fix the normalisation (goalposts, minmax, zscore)\n"
+        "  --normalisation N    fix the normalisation (goalposts, minmax or\n"
+        "                       min-max, zscore or z-score)\n"
         "  --carry-forward K    fix the carry-forward (0 to the framework's)\n"
         "  --min-coverage X     fix the coverage threshold (0 to 1)\n"
         "  --weight-noise X     the weights' half-range x (default 0.25)\n"

@@ -63,6 +63,8 @@ int glci_cmd_template_run(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc
         return glci_usage_error(cmd, "%s", "give --format xlsx or --format csv");
     if (!out || !*out)
         return glci_usage_error(cmd, "%s", "missing --out FILE");
+    if (glci_args_out(cmd, &opts[0]) != 0)
+        return GLCI_EXIT_USAGE;
     if (city && !*city)
         return glci_usage_error(cmd, "%s", "an empty city name");
 
@@ -83,7 +85,15 @@ int glci_cmd_template_run(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc
                   (int)fw->first_period, (int)fw->last_period);
         goto cleanup;
     }
-    glci_sheet_template_t t = {.fw = fw, .period = period, .generated = (int64_t)time(NULL)};
+    /* A sheet no agent could deliver: the collector refuses its period
+     * (the future rule, SPEC section 7) until its year comes. */
+    int64_t now = (int64_t)time(NULL);
+    char why[160];
+    if (glci_framework_check_future(fw, period, now, why, sizeof why) != GLCI_REJECT_NONE) {
+        glci_fail(cmd, "%s: the collector would refuse every value of this sheet", why);
+        goto cleanup;
+    }
+    glci_sheet_template_t t = {.fw = fw, .period = period, .generated = now};
     if (city) {
         rc = glci_view_city(v, city, &c);
         if (rc == GLCI_STORE_ENOCITY) {

@@ -93,8 +93,8 @@ static json_t *s_json(const s_trend_t *t)
 }
 
 /* The rows of the shown rounds, in tree order, for CSV (exact numbers,
- * level and id apart, empty when absent) or for people (one decimal,
- * indented ids, "-" when absent). */
+ * level and id apart, empty when absent) or for people (scores with one
+ * decimal, changes by glci_trend_fmt, indented ids, "-" when absent). */
 static glci_table_t *s_rows(const s_trend_t *t, const size_t *order, int csv)
 {
     static const char *const csv_h[] = {"period", "level", "id", "score", "previous",
@@ -133,8 +133,10 @@ static glci_table_t *s_rows(const s_trend_t *t, const size_t *order, int csv)
                 double v = j == 0 ? c->change : c->per_year;
                 if (csv)
                     glci_fmt_exact(v, c->has_change, buf, sizeof buf);
+                else if (c->has_change)
+                    glci_trend_fmt(v, buf, sizeof buf);
                 else
-                    glci_analysis_fmt_change(v, c->has_change, buf, sizeof buf);
+                    snprintf(buf, sizeof buf, "%s", none);
                 glci_table_cell(tb, buf);
             }
             glci_table_cell(tb, trend ? trend : none);
@@ -150,8 +152,8 @@ static void s_table(const s_trend_t *t, const size_t *order)
     printf("%s (%s, %s): %zu reporting round%s, %d-%d\n", t->c->name, t->c->id, t->c->country,
            shown, shown == 1 ? "" : "s", (int)t->rounds[t->first]->period,
            (int)t->rounds[t->last - 1]->period);
-    printf("trend of the change per year since the previous round: improving at +%.1f "
-           "points or more, declining at -%.1f or less, else stagnating\n\n",
+    printf("trend of the change per year since the previous round: improving at +%.2f "
+           "points or more, declining at -%.2f or less, else stagnating\n\n",
            GLCI_TREND_RATE, GLCI_TREND_RATE);
     glci_table_print_text(tb, stdout);
     glci_table_free(&tb);
@@ -258,7 +260,9 @@ const glci_cmd_t glci_cmd_trend = {
         "carried from earlier ones), each with its change from the previous\n"
         "round that had that score, the change per year, and a trend class:\n"
         "improving (+1 point a year or more), declining (-1 or less) or\n"
-        "stagnating (between). See docs/ANALYSIS.md.\n\n"
+        "stagnating (between). The table shows changes with two decimals,\n"
+        "never at or past +/-1.00 for a stagnating score (0.996 shows +0.99);\n"
+        "JSON and CSV give them exactly. See docs/ANALYSIS.md.\n\n"
         "Options:\n"
         "  --from P     the first period shown (its change is still from the\n"
         "               round before it)\n"

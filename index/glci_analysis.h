@@ -68,6 +68,15 @@ const char *glci_trend_str(glci_trend_t trend);
 /* The class of a change of per_year points a year (finite). */
 glci_trend_t glci_trend_classify(double per_year);
 
+/* A change for people, the one rule wherever one is printed (the trend
+ * table, the HTML report, the PDF profile): a sign and two decimals,
+ * "+0.97", "-1.00", "0.00" (never "+0.00" or "-0.00"), rounded to the
+ * nearest hundredth except that a figure never reads at or beyond
+ * +/-GLCI_TREND_RATE when v is inside (-RATE, RATE): 0.996 is "+0.99",
+ * so the figure next to "stagnating" never reads as improving or
+ * declining. v finite; buf at least 32 bytes (shorter is cut). */
+void glci_trend_fmt(double v, char *buf, size_t len);
+
 /* 1 if result r is a reporting round of its city: at least one value it
  * uses was observed for r's own period (is not carried); 0 if every value
  * is carried from earlier rounds (or it holds none). */
@@ -188,7 +197,8 @@ typedef enum {
     GLCI_NORM_ZSCORE    = 2     /* 50 + 10 z over the period's cities */
 } glci_norm_t;
 
-/* "goalposts", "minmax", "zscore"; parse returns 0 or -1. */
+/* "goalposts", "minmax", "zscore"; parse takes those and "min-max",
+ * "z-score" (the docs' spelling) and returns 0 or -1. */
 const char *glci_norm_str(glci_norm_t norm);
 int glci_norm_parse(const char *text, glci_norm_t *out);
 

@@ -52,6 +52,11 @@ void glci_round_due_text(const glci_framework_t *fw, int32_t P, char *buf, size_
     snprintf(buf, len, "%04d-%02d-%02d", (int)P + 1, (int)fw->due_month, (int)fw->due_day);
 }
 
+void glci_round_due_key(const glci_framework_t *fw, char *buf, size_t len)
+{
+    snprintf(buf, len, "%02d-%02d", (int)fw->due_month % 100, (int)fw->due_day % 100);
+}
+
 int glci_round_past_due(const glci_framework_t *fw, int32_t P, int64_t now)
 {
     return now >= glci_round_due(fw, P) + 86400;

@@ -12,6 +12,10 @@
 #include "glci_analysis.h"
 
 #include <assert.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 const char *glci_light_str(glci_light_t light)
 {
@@ -56,6 +60,23 @@ glci_trend_t glci_trend_classify(double per_year)
     if (per_year <= -GLCI_TREND_RATE)
         return GLCI_TREND_DECLINING;
     return GLCI_TREND_STAGNATING;
+}
+
+void glci_trend_fmt(double v, char *buf, size_t len)
+{
+    /* Rounded rather than cut toward zero: a change is a difference of
+     * doubles, and 50.3 - 50.0 is 0.29999999999999716, which a cut would
+     * show as 0.29. Only the half-hundredth under a threshold is pulled
+     * back, to the last hundredth below it. */
+    char mag[32];
+    double a = fabs(v);
+    snprintf(mag, sizeof mag, "%.2f", a);
+    if (a < GLCI_TREND_RATE && strtod(mag, NULL) >= GLCI_TREND_RATE)
+        snprintf(mag, sizeof mag, "%.2f", (ceil(GLCI_TREND_RATE * 100.0) - 1.0) / 100.0);
+    if (strcmp(mag, "0.00") == 0)
+        snprintf(buf, len, "%s", mag);
+    else
+        snprintf(buf, len, "%c%s", v < 0 ? '-' : '+', mag);
 }
 
 int glci_result_is_round(const glci_framework_t *fw, const glci_result_t *r)

@@ -20,7 +20,10 @@
 #include <assert.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "glci_text.h"
 
 /* The block must have no padding: the store writes it as is and compares
  * results with memcmp. */
@@ -79,6 +82,92 @@ const glci_slot_t *glci_result_slot_c(const glci_framework_t *fw, const glci_res
                                       uint32_t i)
 {
     return glci_result_slot(fw, (glci_result_t *)r, i);
+}
+
+/* ---- Naming a difference --------------------------------------------- */
+
+/* One field of glci_result_diff: a double that is "none" unless has_x; a
+ * difference in presence or in any bit of the number counts. */
+static int s_diff_num(const char *field, int has_a, double a, int has_b, double b,
+                      const char *b_name, char *buf, size_t len)
+{
+    if (has_a == has_b && memcmp(&a, &b, sizeof a) == 0)
+        return 0;
+    char x[40] = "none", y[40] = "none";
+    /* both absent yet different bits: show the bits' numbers */
+    int show = has_a == has_b;
+    if (has_a || show)
+        glci_format_double(a, x, sizeof x);
+    if (has_b || show)
+        glci_format_double(b, y, sizeof y);
+    snprintf(buf, len, "%s %s, %s %s", field, x, b_name, y);
+    return 1;
+}
+
+static int s_diff_u32(const char *field, int64_t a, int64_t b, const char *b_name,
+                      char *buf, size_t len)
+{
+    if (a == b)
+        return 0;
+    snprintf(buf, len, "%s %lld, %s %lld", field, (long long)a, b_name, (long long)b);
+    return 1;
+}
+
+static int s_diff_node(const char *kind, const char *id, const glci_node_t *x,
+                       const glci_node_t *y, const char *b_name, char *buf, size_t len)
+{
+    char field[96];
+    snprintf(field, sizeof field, "%s %s score", kind, id);
+    if (s_diff_num(field, x->present != 0, x->score, y->present != 0, y->score, b_name, buf,
+                   len))
+        return 1;
+    snprintf(field, sizeof field, "%s %s present", kind, id);
+    if (s_diff_u32(field, x->present, y->present, b_name, buf, len))
+        return 1;
+    snprintf(field, sizeof field, "%s %s reserved", kind, id);
+    return s_diff_u32(field, x->reserved, y->reserved, b_name, buf, len);
+}
+
+int glci_result_diff(const glci_framework_t *fw, const glci_result_t *a,
+                     const glci_result_t *b, const char *b_name, char *buf, size_t len)
+{
+    char field[96];
+    if (len)
+        buf[0] = '\0';
+    if (s_diff_num("index", a->has_index != 0, a->index, b->has_index != 0, b->index, b_name,
+                   buf, len) ||
+        s_diff_u32("has_index", a->has_index, b->has_index, b_name, buf, len) ||
+        s_diff_num("coverage", 1, a->coverage, 1, b->coverage, b_name, buf, len) ||
+        s_diff_u32("n_values", a->n_values, b->n_values, b_name, buf, len) ||
+        s_diff_u32("period", a->period, b->period, b_name, buf, len) ||
+        s_diff_u32("reserved", a->reserved, b->reserved, b_name, buf, len))
+        return 1;
+    for (uint32_t k = 0; k < fw->n_areas; k++)
+        if (s_diff_node("area", fw->areas[k].id, glci_result_area_c(fw, a, k),
+                        glci_result_area_c(fw, b, k), b_name, buf, len))
+            return 1;
+    for (uint32_t k = 0; k < fw->n_focus; k++)
+        if (s_diff_node("focus", fw->focus[k].id, glci_result_focus_c(fw, a, k),
+                        glci_result_focus_c(fw, b, k), b_name, buf, len))
+            return 1;
+    for (uint32_t k = 0; k < fw->n_ind; k++) {
+        const glci_slot_t *x = glci_result_slot_c(fw, a, k), *y = glci_result_slot_c(fw, b, k);
+        const char *id = fw->ind[k].id;
+        int hx = x->present != 0, hy = y->present != 0;
+        snprintf(field, sizeof field, "indicator %s value", id);
+        if (s_diff_num(field, hx, x->value, hy, y->value, b_name, buf, len))
+            return 1;
+        snprintf(field, sizeof field, "indicator %s present", id);
+        if (s_diff_u32(field, x->present, y->present, b_name, buf, len))
+            return 1;
+        snprintf(field, sizeof field, "indicator %s period", id);
+        if (s_diff_u32(field, x->period, y->period, b_name, buf, len))
+            return 1;
+        snprintf(field, sizeof field, "indicator %s score", id);
+        if (s_diff_num(field, hx, x->score, hy, y->score, b_name, buf, len))
+            return 1;
+    }
+    return 0;
 }
 
 double glci_indicator_score(const glci_indicator_t *ind, double v)

@@ -23,11 +23,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <ini.h>
 #include <sodium.h>
 
 #include "glci_alloc.h"
+#include "glci_file.h"
 #include "glci_ini.h"
 #include "glci_text.h"
 #include "glci_utf8.h"
@@ -44,6 +47,13 @@
  * over up to 65,535 indicators: with weights up to 1e6 every sum stays far
  * below DBL_MAX, so no sum can overflow to inf and no index become NaN. */
 #define S_WEIGHT_MAX 1e6
+/* Largest magnitude of a number in an indicator's unit (lower, upper, min,
+ * max, green, red). With every value v in [min, max] within it too,
+ * 100 * (v - lower), 100 * (upper - v) and upper - lower stay below 2e102,
+ * far from DBL_MAX: no score is inf / inf (NaN, which the clamp turned into
+ * 0) and none rounds to inf on the way (docs/FRAMEWORK.md argues it). */
+#define S_UNIT_MAX 1e100
+#define S_UNIT_MAX_TEXT "1e100"
 /* Most indicators accepted: the store keys an observation by the indicator's
  * index in 16 bits, so a larger framework would make keys collide. */
 #define S_IND_MAX 65535u
@@ -326,13 +336,22 @@ int32_t glci_framework_focus(const glci_framework_t *fw, const char *id)
     return s_table_find(fw, S_FOCUS, id);
 }
 
-int glci_indicator_better(const glci_indicator_t *ind, double a, double b)
+int glci_indicator_rising(const glci_indicator_t *ind)
 {
     /* The score rises with the value for `higher` over lower < upper and for
      * `lower` over lower > upper; it falls in the two other cases. */
-    int rising = (ind->direction == GLCI_DIR_HIGHER) == (ind->upper > ind->lower);
+    return (ind->direction == GLCI_DIR_HIGHER) == (ind->upper > ind->lower);
+}
+
+const char *glci_indicator_better_word(const glci_indicator_t *ind)
+{
+    return glci_indicator_rising(ind) ? "higher" : "lower";
+}
+
+int glci_indicator_better(const glci_indicator_t *ind, double a, double b)
+{
     int c = (a > b) - (a < b);
-    return rising ? c : -c;
+    return glci_indicator_rising(ind) ? c : -c;
 }
 
 /* ---- Value conversion ------------------------------------------------- */
@@ -403,6 +422,19 @@ static int s_weight(s_parse_t *ps, const s_section_t *s, int k, double *out)
     }
     if (*out > S_WEIGHT_MAX) {
         s_fail(ps, s->vline[k], "weight must be at most 1000000, not '%s'", s->value[k]);
+        return -1;
+    }
+    return 0;
+}
+
+/* A required number in the indicator's unit, within +-S_UNIT_MAX. */
+static int s_unit_num(s_parse_t *ps, const s_section_t *s, int k, double *out)
+{
+    if (s_num(ps, s, k, 1, 0, out) != 0)
+        return -1;
+    if (fabs(*out) > S_UNIT_MAX) {
+        s_fail(ps, s->vline[k], "'%s' must be between -" S_UNIT_MAX_TEXT " and "
+               S_UNIT_MAX_TEXT ", not '%s'", s_keys[s->kind][k], s->value[k]);
         return -1;
     }
     return 0;
@@ -560,8 +592,8 @@ static int s_thresholds(s_parse_t *ps, const s_section_t *s, glci_indicator_t *i
                have_g ? "red" : "green", s_sec_label(s, lab, sizeof lab));
         return -1;
     }
-    if (s_num(ps, s, IN_GREEN, 1, 0, &in->green) != 0 ||
-        s_num(ps, s, IN_RED, 1, 0, &in->red) != 0)
+    if (s_unit_num(ps, s, IN_GREEN, &in->green) != 0 ||
+        s_unit_num(ps, s, IN_RED, &in->red) != 0)
         return -1;
     double lo = in->lower < in->upper ? in->lower : in->upper;
     double hi = in->lower < in->upper ? in->upper : in->lower;
@@ -580,11 +612,10 @@ static int s_thresholds(s_parse_t *ps, const s_section_t *s, glci_indicator_t *i
         }
     }
     if (glci_indicator_better(in, in->green, in->red) <= 0) {
-        int up = glci_indicator_better(in, 1.0, 0.0) > 0;
         s_fail(ps, s->vline[IN_GREEN], "green %s must be better than red %s (direction %s: "
                "better is %s)", s->value[IN_GREEN], s->value[IN_RED],
                in->direction == GLCI_DIR_LOWER ? "lower" : "higher",
-               up ? "higher" : "lower");
+               glci_indicator_better_word(in));
         return -1;
     }
     in->has_lights = 1;
@@ -617,10 +648,10 @@ static int s_build_indicator(s_parse_t *ps, const s_section_t *s, glci_indicator
                dir);
         return -1;
     }
-    if (s_num(ps, s, IN_LOWER, 1, 0, &in->lower) != 0 ||
-        s_num(ps, s, IN_UPPER, 1, 0, &in->upper) != 0 ||
-        s_num(ps, s, IN_MIN, 1, 0, &in->min) != 0 ||
-        s_num(ps, s, IN_MAX, 1, 0, &in->max) != 0)
+    if (s_unit_num(ps, s, IN_LOWER, &in->lower) != 0 ||
+        s_unit_num(ps, s, IN_UPPER, &in->upper) != 0 ||
+        s_unit_num(ps, s, IN_MIN, &in->min) != 0 ||
+        s_unit_num(ps, s, IN_MAX, &in->max) != 0)
         return -1;
     if (in->lower == in->upper) {
         s_fail(ps, s->vline[IN_UPPER], "goalposts lower and upper are equal (%s)",
@@ -933,6 +964,12 @@ int glci_framework_load_text(const char *text, size_t len, const char *name,
     *out = NULL;
     s_parse_t ps = {.name = name, .src = {.text = text, .len = text ? len : 0,
                                           .header = s_header, .ctx = &ps}};
+    if (len > GLCI_FRAMEWORK_MAX_BYTES) {
+        if (err && errlen)
+            snprintf(err, errlen, "%s: %zu bytes, larger than a framework file can be (%zu)",
+                     name, len, GLCI_FRAMEWORK_MAX_BYTES);
+        return GLCI_INDEX_EPARSE;
+    }
     glci_framework_t *fw = glci_xcalloc(1, sizeof *fw);
     int rc = GLCI_INDEX_EPARSE;
 
@@ -971,34 +1008,44 @@ cleanup:
 int glci_framework_load_file(const char *path, glci_framework_t **out,
                              char *err, size_t errlen)
 {
+    char why[512];
+    struct stat sb;
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    char *text = NULL;
-    size_t len = 0, cap = 0;
-    int rc = GLCI_INDEX_EIO;
-    if (!f) {
+    /* A FIFO or a device (/dev/zero) is refused before any read, and so is
+     * a file over the limit; the read stops one byte past the limit in
+     * case the file grew since the fstat. */
+    int fd = glci_file_open_regular(path, 0, GLCI_FRAMEWORK_MAX_BYTES, "a framework file",
+                                    &sb, why, sizeof why);
+    if (fd < 0) {
         if (err && errlen)
-            snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return rc;
+            snprintf(err, errlen, "%s", why);
+        return GLCI_INDEX_EIO;
     }
+    size_t cap = (size_t)sb.st_size + 1, len = 0;
+    char *text = glci_xmalloc(cap);
+    int rc = GLCI_INDEX_EIO;
     for (;;) {
         if (len == cap) {
-            cap = cap ? 2 * cap : 16384;
+            cap = cap * 2 > GLCI_FRAMEWORK_MAX_BYTES + 1 ? GLCI_FRAMEWORK_MAX_BYTES + 1
+                                                         : cap * 2;
             text = glci_xrealloc(text, cap);
         }
-        size_t got = fread(text + len, 1, cap - len, f);
-        len += got;
-        if (got == 0)
+        ssize_t got = read(fd, text + len, cap - len);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            if (err && errlen)
+                snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+            goto cleanup;
+        }
+        if (got == 0 || (len += (size_t)got) > GLCI_FRAMEWORK_MAX_BYTES)
             break;
     }
-    if (ferror(f)) {
-        if (err && errlen)
-            snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-        goto cleanup;
-    }
     rc = glci_framework_load_text(text, len, path, out, err, errlen);
+    if (rc == GLCI_INDEX_EPARSE && len > GLCI_FRAMEWORK_MAX_BYTES)
+        rc = GLCI_INDEX_EIO;        /* it grew past the limit while read */
 cleanup:
-    fclose(f);
+    close(fd);
     free(text);
     return rc;
 }

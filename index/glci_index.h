@@ -89,15 +89,24 @@ typedef struct glci_framework {
     void *lookup;                   /* private: id -> indicator index table */
 } glci_framework_t;
 
+/* Largest framework text accepted, file or embedded: 1 KiB for each of the
+ * at most 65,535 indicators and 1 KiB for the rest (docs/FRAMEWORK.md). */
+#define GLCI_FRAMEWORK_MAX_BYTES ((size_t)64 << 20)
+
 /* Loads a framework file. On success *out owns a new framework (free with
- * glci_framework_free). On failure returns GLCI_INDEX_EIO or
- * GLCI_INDEX_EPARSE and writes "FILE:LINE: message" (or "FILE: message")
- * into err. */
+ * glci_framework_free). On failure returns GLCI_INDEX_EIO (cannot open or
+ * read; not a regular file, "FILE: is a FIFO, not a regular file"; larger
+ * than GLCI_FRAMEWORK_MAX_BYTES, "FILE: N bytes, larger than a framework
+ * file can be (67108864)") or GLCI_INDEX_EPARSE and writes
+ * "FILE:LINE: message" (or "FILE: message") into err. A FIFO or a device
+ * is refused without waiting or reading. */
 int glci_framework_load_file(const char *path, glci_framework_t **out,
                              char *err, size_t errlen);
 
 /* Same from text in memory (e.g. the copy embedded in a store); name is used
- * in messages in place of the file name. text need not be NUL-terminated. */
+ * in messages in place of the file name. text need not be NUL-terminated.
+ * A text over GLCI_FRAMEWORK_MAX_BYTES is GLCI_INDEX_EPARSE, "NAME: N
+ * bytes, larger than a framework file can be (67108864)". */
 int glci_framework_load_text(const char *text, size_t len, const char *name,
                              glci_framework_t **out, char *err, size_t errlen);
 
@@ -198,6 +207,21 @@ const glci_node_t *glci_result_area_c(const glci_framework_t *fw, const glci_res
 const glci_node_t *glci_result_focus_c(const glci_framework_t *fw, const glci_result_t *r, uint32_t f);
 const glci_slot_t *glci_result_slot_c(const glci_framework_t *fw, const glci_result_t *r, uint32_t i);
 
+/* Names the first field in which results a and b of fw (glci_result_size
+ * bytes each) differ, in the order: index, coverage, n_values, the header's
+ * period and reserved word, each area node (score, then reserved), each
+ * focus node, each indicator slot (value, period, score). Writes
+ * "FIELD A, B_NAME B" into buf (len bytes, always terminated): FIELD is
+ * "index", "coverage", "n_values", "area ID score", "focus ID score",
+ * "indicator ID value" / "period" / "score" (or "... reserved"); a score
+ * or value that is absent reads "none", numbers are round-trip exact
+ * (glci_format_double), so two that print alike are equal. Fields are
+ * compared bit for bit, as memcmp compares results: every byte of the
+ * block belongs to one of them. Returns 1 if they differ, 0 if not (buf
+ * empty). */
+int glci_result_diff(const glci_framework_t *fw, const glci_result_t *a,
+                     const glci_result_t *b, const char *b_name, char *buf, size_t len);
+
 /* ---- The engine ------------------------------------------------------- */
 
 /* Observation source for a full recomputation: finds the city's observation
@@ -267,6 +291,15 @@ double glci_indicator_score(const glci_indicator_t *ind, double v);
  * No error codes; a and b are compared as values, so no rounding enters. */
 int glci_indicator_better(const glci_indicator_t *ind, double a, double b);
 
+/* 1 if higher values of ind score better (the score's slope is positive:
+ * `higher` over lower < upper, or `lower` over lower > upper), 0 if lower
+ * values do. What a listing calls the "better" direction; the raw
+ * `direction` key alone says it only when lower < upper. */
+int glci_indicator_rising(const glci_indicator_t *ind);
+
+/* "higher" or "lower": glci_indicator_rising in words. A static string. */
+const char *glci_indicator_better_word(const glci_indicator_t *ind);
+
 /* ---- Rank order (SPEC §3.7) --------------------------------------------
  *
  * The rule every league table follows; the store applies it to what it
@@ -308,6 +341,10 @@ int64_t glci_round_due(const glci_framework_t *fw, int32_t P);
 
 /* "2026-03-31": the due day of P's round (buf at least 11 bytes). */
 void glci_round_due_text(const glci_framework_t *fw, int32_t P, char *buf, size_t len);
+
+/* "03-31": the framework's due day as its file writes it (the key `due`;
+ * buf at least 6 bytes). */
+void glci_round_due_key(const glci_framework_t *fw, char *buf, size_t len);
 
 /* 1 once the due day of P's round has ended at Unix time now. */
 int glci_round_past_due(const glci_framework_t *fw, int32_t P, int64_t now);

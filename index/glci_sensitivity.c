@@ -64,9 +64,21 @@ const char *glci_norm_str(glci_norm_t norm)
 
 int glci_norm_parse(const char *text, glci_norm_t *out)
 {
+    /* docs/ANALYSIS.md writes "min-max" and "z-score", the output the
+     * names without the hyphen: a reader may type either. */
+    static const struct {
+        const char *name;
+        glci_norm_t norm;
+    } spelt[] = {{"min-max", GLCI_NORM_MINMAX}, {"z-score", GLCI_NORM_ZSCORE}};
     for (int k = GLCI_NORM_GOALPOSTS; k <= GLCI_NORM_ZSCORE; k++) {
         if (strcmp(text, glci_norm_str((glci_norm_t)k)) == 0) {
             *out = (glci_norm_t)k;
+            return 0;
+        }
+    }
+    for (size_t k = 0; k < sizeof spelt / sizeof spelt[0]; k++) {
+        if (strcmp(text, spelt[k].name) == 0) {
+            *out = spelt[k].norm;
             return 0;
         }
     }

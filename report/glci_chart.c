@@ -2,6 +2,7 @@
  * on any Cairo surface, and their SVG documents for the web pages. */
 #include "glci_chart.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -186,6 +187,63 @@ size_t glci_chart_wrap(cairo_t *cr, const char *text, double max_w, size_t max_l
             p++;
     }
     return n;
+}
+
+/* Greedy layout of head and items[0..k), each but the last followed by
+ * ",", the last by tail, into at most max_lines lines. Returns 1 when it
+ * fits (lines and *n_lines filled), else 0 with *placed the items that
+ * fitted before the lines ran out. */
+static int s_list_fit(cairo_t *cr, const char *head, const char *const *items, size_t k,
+                      const char *tail, double max_w, size_t max_lines, char (*lines)[160],
+                      size_t *n_lines, size_t *placed)
+{
+    size_t nl = 0;
+    char cur[160], trial[2 * 160];
+    snprintf(cur, sizeof cur, "%s", head);
+    for (size_t i = 0; i < k; i++) {
+        char tok[160];
+        snprintf(tok, sizeof tok, "%s%s", items[i], i + 1 < k ? "," : tail);
+        if (s_width(cr, tok) > max_w)
+            glci_chart_fit(cr, tok, max_w, tok, sizeof tok);   /* alone too wide */
+        snprintf(trial, sizeof trial, "%s%s%s", cur, cur[0] ? " " : "", tok);
+        if (strlen(trial) < sizeof cur && s_width(cr, trial) <= max_w) {
+            memcpy(cur, trial, strlen(trial) + 1);
+            continue;
+        }
+        if (nl + 1 >= max_lines) {
+            *placed = i;
+            return 0;
+        }
+        memcpy(lines[nl++], cur, sizeof cur);
+        memcpy(cur, tok, sizeof tok);
+    }
+    if (k == 0) {   /* head and tail alone */
+        snprintf(trial, sizeof trial, "%s%s", cur, cur[0] ? tail : tail + (tail[0] == ' '));
+        glci_chart_fit(cr, trial, max_w, cur, sizeof cur);
+    }
+    memcpy(lines[nl++], cur, sizeof cur);
+    *n_lines = nl;
+    *placed = k;
+    return 1;
+}
+
+size_t glci_chart_wrap_list(cairo_t *cr, const char *head, const char *const *items, size_t n,
+                            double max_w, size_t max_lines, char (*lines)[160],
+                            size_t *n_lines)
+{
+    assert(max_lines >= 1);
+    size_t k = n;
+    if (s_list_fit(cr, head, items, n, ".", max_w, max_lines, lines, n_lines, &k))
+        return n;
+    /* Fewer items, with the count after the last: the most that fit, at
+     * most those that fitted without the count (k == 0 always fits). */
+    for (;; k--) {
+        char tail[64];
+        size_t placed;
+        snprintf(tail, sizeof tail, " \xe2\x80\xa6 and %zu more.", n - k);
+        if (s_list_fit(cr, head, items, k, tail, max_w, max_lines, lines, n_lines, &placed))
+            return k;
+    }
 }
 
 /* ---- Shared pieces ------------------------------------------------------- */

@@ -112,6 +112,18 @@ void glci_chart_fit(cairo_t *cr, const char *text, double max_w, char *buf, size
 size_t glci_chart_wrap(cairo_t *cr, const char *text, double max_w, size_t max_lines,
                        char (*lines)[160]);
 
+/* Lays out a list for print: head, then the n items joined by ", " and
+ * ended by ".", in at most max_lines lines (max_lines >= 1) no wider than
+ * max_w in the current font, broken only between items (an item too wide
+ * for a line alone is cut with "…"). When they do not all fit, the list
+ * shows as many whole items as fit with, after the last, "… and N more."
+ * (N the items left out), so it never ends mid-item and never hides a
+ * count. Fills lines and *n_lines; returns the number of items shown
+ * (n when all fit). No error codes. */
+size_t glci_chart_wrap_list(cairo_t *cr, const char *head, const char *const *items, size_t n,
+                            double max_w, size_t max_lines, char (*lines)[160],
+                            size_t *n_lines);
+
 /* Draws trend's mark, an arrow pointing up (improving), right
  * (stagnating) or down (declining) in its colour, centred at (x, y) and
  * size high; nothing for GLCI_TREND_NONE. */

@@ -200,7 +200,7 @@ static void s_change_cells(FILE *f, const glci_trend_cell_t *t)
         return;
     }
     char shown[32], exact[32];
-    glci_report_fmt_change(t->per_year, shown, sizeof shown);
+    glci_trend_fmt(t->per_year, shown, sizeof shown);
     glci_format_double(t->per_year, exact, sizeof exact);
     fprintf(f, "<td class=\"num\" data-key=\"previous\" data-value=\"%d\">%d</td>"
             "<td class=\"num\" data-key=\"per_year\" data-value=\"%s\">%s</td>",
@@ -458,8 +458,8 @@ static void s_trends(FILE *f, const glci_report_t *r, const glci_report_city_t *
     }
     int32_t last = c->round_period[c->n_rounds - 1];
     fprintf(f, "<p>Each score at the city's latest reporting round, %d%s, against the previous "
-            "round that had it: <em>improving</em> at %+.1f points a year or more, "
-            "<em>declining</em> at %+.1f or less, else <em>stagnating</em>.</p>\n"
+            "round that had it: <em>improving</em> at %+.2f points a year or more, "
+            "<em>declining</em> at %+.2f or less, else <em>stagnating</em>.</p>\n"
             "<table class=\"data\" id=\"data-trends\" data-round=\"%d\"><thead><tr>"
             "<th scope=\"col\">Score</th><th scope=\"col\" class=\"num\">%d</th>"
             "<th scope=\"col\" class=\"num\">Since</th><th scope=\"col\" class=\"num\">"

@@ -16,9 +16,6 @@ void glci_report_esc(FILE *f, const char *s);
 /* "61.3" (one decimal), or "–" when absent. */
 void glci_report_fmt_score(glci_report_score_t s, char *buf, size_t len);
 
-/* A change for people: "+1.8", "-0.3", "0.0" (one decimal). */
-void glci_report_fmt_change(double v, char *buf, size_t len);
-
 /* A file being written: FILE on "PATH.tmp", renamed to PATH on commit. */
 typedef struct {
     FILE *f;

@@ -173,7 +173,7 @@ static void s_page_one(cairo_t *cr, const glci_report_t *r, const glci_report_ci
     if (t && t->has_change) {
         char change[32];
         size_t at = strlen(line);
-        glci_report_fmt_change(t->per_year, change, sizeof change);
+        glci_trend_fmt(t->per_year, change, sizeof change);
         snprintf(line + at, sizeof line - at, " \xc2\xb7 %s, %s a year from %d to %d",
                  glci_trend_str(t->trend), change, (int)t->previous,
                  (int)c->round_period[c->n_rounds - 1]);
@@ -213,6 +213,8 @@ typedef struct {
 
 #define S_NOTES_MAX 24
 #define S_NOTE_H 10.5
+#define S_TABLE_TOP 96.0    /* the indicator table's first row */
+#define S_ROW_MIN 9.0       /* its rows' least height (text 6.7 points) */
 
 /* Adds text as one line fitted to w (bold or not) when there is room. */
 static void s_note(cairo_t *cr, s_note_t *notes, size_t *n, double w, int bold,
@@ -225,30 +227,36 @@ static void s_note(cairo_t *cr, s_note_t *notes, size_t *n, double w, int bold,
     notes[(*n)++].bold = bold;
 }
 
-/* What is missing for the round (at most three lines). */
+/* What is missing for the round: every indicator id in framework order,
+ * in at most max_lines lines; when they do not fit, as many whole ids as
+ * do and how many more there are (glci_chart_wrap_list). */
 static void s_notes_missing(cairo_t *cr, const glci_report_t *r, const glci_report_city_t *c,
-                            double w, s_note_t *notes, size_t *n)
+                            double w, size_t max_lines, s_note_t *notes, size_t *n)
 {
     const glci_framework_t *fw = r->fw;
     uint32_t *miss = glci_xcalloc(fw->n_ind ? fw->n_ind : 1, sizeof *miss);
     size_t n_miss = glci_report_missing(r, c, miss);
-    size_t cap = 64 + (size_t)n_miss * (GLCI_FRAMEWORK_ID_MAX + 3);
-    char *text = glci_xmalloc(cap);
-    size_t at = (size_t)snprintf(text, cap, "Missing for the %d round: ", (int)r->period);
-    if (n_miss == 0)
-        snprintf(text + at, cap - at, "nothing, every indicator has a value for %d.",
-                 (int)r->period);
-    for (size_t k = 0; k < n_miss && at < cap; k++)
-        at += (size_t)snprintf(text + at, cap - at, "%s%s", fw->ind[miss[k]].id,
-                               k + 1 < n_miss ? ", " : ".");
-    char lines[3][160];
+    const char **ids = glci_xcalloc(n_miss ? n_miss : 1, sizeof *ids);
+    char (*lines)[160] = glci_xcalloc(max_lines, sizeof *lines);
+    char head[160];
+    size_t nl = 0;
+    for (size_t k = 0; k < n_miss; k++)
+        ids[k] = fw->ind[miss[k]].id;
     glci_chart_font(cr, 7.5, 0);
-    size_t nl = glci_chart_wrap(cr, text, w, 3, lines);
+    if (n_miss == 0) {
+        snprintf(head, sizeof head, "Missing for the %d round: nothing, every indicator has a "
+                 "value for %d.", (int)r->period, (int)r->period);
+        nl = glci_chart_wrap(cr, head, w, max_lines, lines);
+    } else {
+        snprintf(head, sizeof head, "Missing for the %d round:", (int)r->period);
+        glci_chart_wrap_list(cr, head, ids, n_miss, w, max_lines, lines, &nl);
+    }
     for (size_t k = 0; k < nl && *n < S_NOTES_MAX; k++) {
         memcpy(notes[*n].text, lines[k], sizeof notes[*n].text);   /* both 160 bytes */
         notes[(*n)++].bold = 0;
     }
-    free(text);
+    free(lines);
+    free(ids);
     free(miss);
 }
 
@@ -312,11 +320,24 @@ static void s_page_two(cairo_t *cr, const glci_report_t *r, const glci_report_ci
     glci_chart_fit(cr, line, w, fitted, sizeof fitted);
     glci_chart_text(cr, S_MARGIN, 68, fitted, GLCI_ALIGN_LEFT);
 
-    s_note_t notes[S_NOTES_MAX];
-    size_t n_notes = 0;
-    s_notes_missing(cr, r, c, w, notes, &n_notes);
+    /* The notes under the table: what is missing, then whom to learn
+     * from. The missing list may take the lines the peers leave while the
+     * table's rows stay at least S_ROW_MIN high (and three lines however
+     * large the framework). */
+    s_note_t notes[S_NOTES_MAX], peers[S_NOTES_MAX];
+    size_t n_notes = 0, n_peers = 0;
     if (r->has_peers)
-        s_notes_peers(cr, r, c, w, notes, &n_notes);
+        s_notes_peers(cr, r, c, w, peers, &n_peers);
+    if (n_peers > S_NOTES_MAX - 3)
+        n_peers = S_NOTES_MAX - 3;
+    double rows = (double)(fw->n_ind + fw->n_focus);
+    double room = floor((S_BOTTOM - S_TABLE_TOP - rows * S_ROW_MIN - 14) / S_NOTE_H);
+    size_t lines = room > (double)(n_peers + 3) ? (size_t)room - n_peers : 3;
+    if (lines > S_NOTES_MAX - n_peers)
+        lines = S_NOTES_MAX - n_peers;
+    s_notes_missing(cr, r, c, w, lines, notes, &n_notes);
+    memcpy(notes + n_notes, peers, n_peers * sizeof *peers);
+    n_notes += n_peers;
     double notes_h = S_NOTE_H * (double)n_notes + 14;
 
     /* columns */
@@ -324,7 +345,7 @@ static void s_page_two(cairo_t *cr, const glci_report_t *r, const glci_report_ci
     double x_period = S_MARGIN + w * 0.86, x_score = S_MARGIN + w * (r->has_lights ? 0.93 : 1.0);
     double x_light = x_score + 6;
     double name_w = x_value - x_name - 56;
-    double y = 90;
+    double y = S_TABLE_TOP - 6;
     glci_chart_font(cr, 8, 1);
     glci_chart_colour(cr, GLCI_COLOUR_INK, 1.0);
     glci_chart_text(cr, x_name, y, "Indicator", GLCI_ALIGN_LEFT);
@@ -340,7 +361,6 @@ static void s_page_two(cairo_t *cr, const glci_report_t *r, const glci_report_ci
     cairo_stroke(cr);
     y += 6;
 
-    double rows = (double)(fw->n_ind + fw->n_focus);
     double rh = fmin(12.5, (S_BOTTOM - notes_h - y) / (rows > 0 ? rows : 1));
     double fs = fmin(8.5, rh * 0.74);
     for (uint32_t k = 0; k < fw->n_focus; k++) {

@@ -39,14 +39,6 @@ void glci_report_fmt_score(glci_report_score_t s, char *buf, size_t len)
         snprintf(buf, len, "%.1f", s.score);
 }
 
-void glci_report_fmt_change(double v, char *buf, size_t len)
-{
-    if (v > -0.05 && v < 0.05)
-        snprintf(buf, len, "0.0");      /* never "-0.0" or "+0.0" */
-    else
-        snprintf(buf, len, "%+.1f", v);
-}
-
 int glci_report_file_open(glci_report_file_t *out, const char *path, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);

@@ -123,12 +123,15 @@ struct glci_sheet_export {
 
 static void s_framework_sheet(glci_sheet_export_t *x)
 {
+    /* green and red are part of the framework (and of its hash when set):
+     * empty cells for an indicator without them */
     static const char *const h[] = {"level", "id", "name", "parent", "weight", "unit",
-                                    "direction", "lower", "upper", "min", "max"};
-    static const double w[] = {10, 28, 60, 28, 8, 12, 10, 9, 9, 9, 9};
+                                    "direction", "lower", "upper", "min", "max", "green",
+                                    "red"};
+    static const double w[] = {10, 28, 60, 28, 8, 12, 10, 9, 9, 9, 9, 9, 9};
     const glci_framework_t *fw = x->fw;
     s_sheet_t s;
-    s_sheet_init(&s, x->wb, x->bold, &x->error, "framework", h, 11, w);
+    s_sheet_init(&s, x->wb, x->bold, &x->error, "framework", h, 13, w);
     for (uint32_t a = 0; a < fw->n_areas; a++) {
         const glci_area_t *area = &fw->areas[a];
         s_sheet_next(&s);
@@ -158,11 +161,13 @@ static void s_framework_sheet(glci_sheet_export_t *x)
                 s_num(&s, 8, ind->upper, 1);
                 s_num(&s, 9, ind->min, 1);
                 s_num(&s, 10, ind->max, 1);
+                s_num(&s, 11, ind->green, ind->has_lights);
+                s_num(&s, 12, ind->red, ind->has_lights);
             }
         }
     }
     if (s.ws)
-        s_check(&x->error, worksheet_autofilter(s.ws, 0, 0, s.row, 10));
+        s_check(&x->error, worksheet_autofilter(s.ws, 0, 0, s.row, 12));
 }
 
 int glci_sheet_export_open(const char *path, const glci_framework_t *fw, int64_t generated,
@@ -331,20 +336,28 @@ int glci_sheet_export_close(glci_sheet_export_t **xp, int32_t first, int32_t las
     glci_sheet_export_t *x = *xp;
     *xp = NULL;
     const glci_framework_t *fw = x->fw;
-    char when[64];
+    char when[64], due[8];
     s_sheet_t s;
     s_sheet_init(&s, x->wb, x->bold, &x->error, "about", h, 2, w);
     s_about_row(&s, "what", "glci export: scores of every city and period, the values "
                             "received and the indicator framework");
     glci_format_iso_time(x->generated, when, sizeof when);
     s_about_row(&s, "exported", when);
-    s_about_num(&s, "first_period", first);
-    s_about_num(&s, "last_period", last);
+    /* the periods of this export; first_period and last_period below are
+     * the framework's keys, as `glci framework` names them */
+    s_about_num(&s, "exported_first_period", first);
+    s_about_num(&s, "exported_last_period", last);
     for (size_t i = 0; i + 1 < x->n_notes; i += 2)
         s_about_row(&s, x->notes[i], x->notes[i + 1]);
     s_about_row(&s, "framework", fw->id);
     s_about_row(&s, "version", fw->version);
     s_about_row(&s, "hash", fw->hash_hex);
+    s_about_num(&s, "first_period", fw->first_period);
+    s_about_num(&s, "last_period", fw->last_period);
+    s_about_num(&s, "cadence", fw->cadence);
+    glci_round_due_key(fw, due, sizeof due);
+    s_about_row(&s, "due", due);
+    s_about_num(&s, "future_periods", fw->future_periods);
     s_about_num(&s, "min_coverage", fw->min_coverage);
     s_about_num(&s, "carry_forward", fw->carry_forward);
     s_about_row(&s, "aggregation",
@@ -575,14 +588,14 @@ static void s_template_guide(lxw_workbook *wb, lxw_format *bold, lxw_error *erro
     for (uint32_t i = 0; i < fw->n_ind; i++) {
         const glci_indicator_t *ind = &fw->ind[i];
         const glci_focus_t *fo = &fw->focus[ind->focus];
-        int higher = ind->direction == GLCI_DIR_HIGHER;
+        int higher = ind->direction == GLCI_DIR_HIGHER;    /* the key, for the goalposts */
         s_sheet_next(&s);
         s_str(&s, 0, ind->id);
         s_str(&s, 1, ind->name);
         s_str(&s, 2, ind->unit);
         s_str(&s, 3, fo->name);
         s_str(&s, 4, fw->areas[fo->area].name);
-        s_str(&s, 5, higher ? "higher" : "lower");
+        s_str(&s, 5, glci_indicator_better_word(ind));
         s_num(&s, 6, ind->min, 1);
         s_num(&s, 7, ind->max, 1);
         s_num(&s, 8, higher ? ind->lower : ind->upper, 1);

@@ -337,13 +337,12 @@ static int s_verify_results(s_verify_t *v, const char *city)
             return GLCI_STORE_EIO;
         }
         if (memcmp(v->calc, v->stored, st->rsize) != 0) {
-            char a[32], b[32];
-            glci_format_double(v->stored->index, a, sizeof a);
-            glci_format_double(v->calc->index, b, sizeof b);
-            s_diff(v, "%s period %d: stored result differs from the full recomputation "
-                      "(index %s%s, recomputed %s%s)",
-                   city, P, v->stored->has_index ? a : "none", "",
-                   v->calc->has_index ? b : "none", "");
+            /* the first field that differs, both values exact: the index
+             * alone can be equal when a node, a slot or coverage is not */
+            char what[320];
+            glci_result_diff(fw, v->stored, v->calc, "recomputed", what, sizeof what);
+            s_diff(v, "%s period %d: stored result differs from the full recomputation (%s)",
+                   city, P, what);
         }
         /* Its rank-view entry. */
         if (v->stored->has_index) {
@@ -469,13 +468,14 @@ static int s_verify_edition(s_verify_t *v, const char *name)
         } else {
             const glci_snapshot_row_t *a = &ed.rows[i++], *b = &re.rows[j++];
             if (a->rank != b->rank || memcmp(a->result, b->result, st->rsize) != 0) {
-                char x[32], y[32];
-                glci_format_double(a->result->index, x, sizeof x);
-                glci_format_double(b->result->index, y, sizeof y);
-                s_diff(v, "edition %s: %s differs from the recomputation as of %s (rank %u, "
-                          "index %s; recomputed rank %u, index %s)", name, a->city, when,
-                       a->rank, a->result->has_index ? x : "none", b->rank,
-                       b->result->has_index ? y : "none");
+                char what[320];
+                if (a->rank != b->rank)
+                    snprintf(what, sizeof what, "rank %u, recomputed %u", a->rank, b->rank);
+                else
+                    glci_result_diff(st->fw, a->result, b->result, "recomputed", what,
+                                     sizeof what);
+                s_diff(v, "edition %s: %s differs from the recomputation as of %s (%s)", name,
+                       a->city, when, what);
             }
         }
     }

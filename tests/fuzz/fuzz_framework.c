@@ -7,7 +7,9 @@
  *   - an accepted framework keeps every rule of SPEC §2 and
  *     docs/FRAMEWORK.md: ids valid and found again by their lookups,
  *     texts printable UTF-8 (they reach tables, JSON and HTML), weights in
- *     (0, 1e6], goalposts apart, min <= max, periods in order, no empty
+ *     (0, 1e6], goalposts apart, min <= max, goalposts, range and
+ *     thresholds within +-1e100 and every score of a value in [min, max]
+ *     (ends, goalposts, middle) a number in [0, 100], periods in order, no empty
  *     area or focus area, children in file order, thresholds inside the
  *     range and the goalposts with green better than red; the reporting
  *     cycle's keys within their ranges (cadence 1-100, due a day of every
@@ -128,6 +130,17 @@ static void s_model_ok(const glci_framework_t *fw)
         GLCI_FUZZ_CHECK(isfinite(x->lower) && isfinite(x->upper) && x->lower != x->upper &&
                         isfinite(x->min) && isfinite(x->max) && x->min <= x->max,
                         "framework: indicator %s bounds", x->id);
+        GLCI_FUZZ_CHECK(fabs(x->lower) <= 1e100 && fabs(x->upper) <= 1e100 &&
+                        fabs(x->min) <= 1e100 && fabs(x->max) <= 1e100,
+                        "framework: indicator %s numbers over the cap", x->id);
+        const double probe[] = {x->min, x->max, fmin(fmax(x->lower, x->min), x->max),
+                                fmin(fmax(x->upper, x->min), x->max),
+                                x->min / 2 + x->max / 2};
+        for (size_t k = 0; k < sizeof probe / sizeof *probe; k++) {
+            double sc = glci_indicator_score(x, probe[k]);
+            GLCI_FUZZ_CHECK(sc >= 0.0 && sc <= 100.0, "framework: indicator %s scores %g "
+                            "at %g", x->id, sc, probe[k]);
+        }
         if (x->has_lights) {
             double lo = fmin(x->lower, x->upper), hi = fmax(x->lower, x->upper);
             GLCI_FUZZ_CHECK(x->green >= x->min && x->green <= x->max && x->red >= x->min &&

@@ -13,9 +13,11 @@ wrote, against the real glci's JSON output. Run with Debian's /usr/bin/python3
       classes `glci trend`'s and its peers `glci peers`'s; sorting and the
       country filter work.
   report_check.py pdf FILE --glci BIN --store DIR --city ID [--synthetic yes|no]
+                       [--missing-cut yes|no]
       Two A4 pages (pdfinfo), each rendered to PNG by pdftoppm and not
       blank; the city's name, index, area scores and peers are in its text
-      (pdftotext).
+      (pdftotext), and what is missing for the round as `glci show` has it
+      (every id, or whole ids then "… and N more."; --missing-cut: which).
   report_check.py xlsx FILE --glci BIN --store DIR [--period P | --all-periods]
                         [--edition NAME | --as-of TIME]
       The workbook read back with openpyxl equals `glci export --format json`
@@ -685,6 +687,9 @@ def cmd_pdf(args):
         # a city without a result for the period: its profile says so
         if "No result for" not in text:
             problem(f"{args.file}: a city without data, and the profile does not say so")
+        fw = glci_json(args, "framework")
+        missing = [i["id"] for a in fw["areas"] for f in a["focus"] for i in f["indicators"]]
+        check_pdf_missing(args, " ".join(text.split()), period, missing)
     else:
         show = json.loads(r.stdout)
         if " ".join(show["name"].split()) not in " ".join(text.split()):
@@ -695,9 +700,48 @@ def cmd_pdf(args):
             if area["score"] is not None and f"{area['score']:.1f}" not in text:
                 problem(f"{args.file}: area {area['id']} {area['score']:.1f} is not in the text")
         check_pdf_peers(args, " ".join(text.split()), period)
+        missing = [i["id"] for a in show["areas"] for f in a["focus"] for i in f["indicators"]
+                   if i["value"] is None or i["carried"]]
+        check_pdf_missing(args, " ".join(text.split()), period, missing)
     if (args.synthetic == "yes") != ("SYNTHETIC DATA" in text):
         problem(f"{args.file}: synthetic label {'missing' if args.synthetic == 'yes' else 'shown'}")
     print(f"pdf: {args.file} checked")
+
+
+def check_pdf_missing(args, text, period, missing):
+    """What is missing for the round, as `glci show` has it: the whole
+    sentence when nothing is, else the ids in framework order, every one
+    or a first few whole ones and "… and N more." with N the rest.
+    --missing-cut yes|no: whether the list must have been cut."""
+    head = f"Missing for the {period} round: "
+    at = text.find(head)
+    if at < 0:
+        problem(f"{args.file}: no {head!r} in the text")
+        return
+    rest = text[at + len(head):]
+    if not missing:
+        want = f"nothing, every indicator has a value for {period}."
+        if not rest.startswith(want):
+            problem(f"{args.file}: {head + rest[:len(want) + 10]!r}, expected {head + want!r}")
+        return
+    listed, _, _ = rest.partition(".")
+    more = 0
+    if " \u2026 and " in listed:
+        listed, _, count = listed.partition(" \u2026 and ")
+        if not count.endswith(" more") or not count[:-5].isdigit():
+            problem(f"{args.file}: the missing list ends {count!r}, not 'N more'")
+            return
+        more = int(count[:-5])
+    shown = [s.strip() for s in listed.split(",")] if listed.strip() else []
+    if shown != missing[:len(shown)]:
+        problem(f"{args.file}: missing ids {shown}, glci show has {missing}")
+    elif len(shown) + more != len(missing):
+        problem(f"{args.file}: {len(shown)} missing ids and {more} more, glci show has "
+                f"{len(missing)}")
+    print(f"pdf: {args.file}: {len(shown)} of {len(missing)} missing ids shown")
+    if args.missing_cut and (more > 0) != (args.missing_cut == "yes"):
+        problem(f"{args.file}: the missing list was {'not ' if more == 0 else ''}cut "
+                f"({len(shown)} of {len(missing)} shown)")
 
 
 def check_pdf_peers(args, text, period):
@@ -776,7 +820,7 @@ def cmd_xlsx(args):
         # the workbook's now came first: the values are those received by then
         as_of = about["as_of"]
     if period is not None:
-        want_about = {"first_period": period, "last_period": period,
+        want_about = {"exported_first_period": period, "exported_last_period": period,
                       "period_rule": export["period_rule"], "period_note": export["period_note"]}
         if export["edition"] is not None:
             want_about["edition"] = export["edition"]
@@ -832,6 +876,15 @@ def cmd_xlsx(args):
             problem(f"{args.file}: index {r['index']!r} is not a number cell")
 
     fw = glci_json(args, "framework")
+    # the about sheet holds the framework's own settings under its keys
+    for key in ("id", "version", "hash", "first_period", "last_period", "cadence", "due",
+                "future_periods", "min_coverage", "carry_forward", "aggregation"):
+        got = about.get("framework" if key == "id" else key)
+        if not (near(got, fw[key]) if isinstance(fw[key], (int, float)) else got == fw[key]):
+            problem(f"{args.file} about: {key} {got!r}, glci framework says {fw[key]!r}")
+    for key in ("exported_first_period", "exported_last_period"):
+        if not isinstance(about.get(key), (int, float)):
+            problem(f"{args.file} about: {key} is {about.get(key)!r}, not a period")
     values = sheet_rows(wb, "values")
     want, carry = [], fw["carry_forward"]
     cities = [c["id"] for c in glci_json(args, "city", "list")["cities"]]
@@ -878,7 +931,7 @@ def cmd_xlsx(args):
     for r in frame:
         if r["level"] == "indicator":
             i = inds_fw[r["id"]]
-            for key in ("lower", "upper", "min", "max", "weight"):
+            for key in ("lower", "upper", "min", "max", "weight", "green", "red"):
                 if not near(r[key], i[key]):
                     problem(f"{args.file} framework {r['id']}: {key} {r[key]} != {i[key]}")
     print(f"xlsx: {args.file}: {len(rows)} results, {len(values)} values checked")
@@ -1000,6 +1053,7 @@ def main():
             p.add_argument("--shots")
         if name == "pdf":
             p.add_argument("--png")
+            p.add_argument("--missing-cut", choices=("yes", "no"))
     args = ap.parse_args()
     {"browser": cmd_browser, "pdf": cmd_pdf, "xlsx": cmd_xlsx,
      "template-xlsx": cmd_template_xlsx, "xlsx-to-csv": cmd_xlsx_to_csv}[args.cmd](args)

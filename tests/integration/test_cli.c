@@ -189,7 +189,7 @@ static void test_usage_errors(void **state)
     s_expect_usage(&o, "--period needs a value");
     cli_out_release(&o);
     cli_run(&o, "--store", s_store, "rank", "--limit", "0", NULL);
-    s_expect_usage(&o, "invalid limit '0'");
+    s_expect_usage(&o, "invalid --limit '0'");
     cli_out_release(&o);
     cli_run(&o, "--store", s_store, "rank", "--area", "a", "--focus", "a.x", NULL);
     s_expect_usage(&o, "either --area or --focus");

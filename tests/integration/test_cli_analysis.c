@@ -202,10 +202,12 @@ static void test_usage_errors(void **state)
         {"peers", NULL},
         {"peers", "alpha", "--limit", "0", NULL},
         {"peers", "alpha", "--peers", "-1", NULL},
+        {"peers", "alpha", "--peers", "0", NULL},
         {"peers", "alpha", "--period", "soon", NULL},
         {"sensitivity", "--samples", "0", NULL},
         {"sensitivity", "--samples", "100001", NULL},
         {"sensitivity", "--seed", "-3", NULL},
+        {"sensitivity", "--seed", "9223372036854775808", NULL},
         {"sensitivity", "--threads", "0", NULL},
         {"sensitivity", "--vary", "weights,colour", NULL},
         {"sensitivity", "--vary", "aggregation", "--aggregation", "geometric", NULL},
@@ -224,17 +226,20 @@ static void test_usage_errors(void **state)
         "--from 2025 is after --to 2021",
         "unknown option '--since'",
         "missing CITY",
-        "invalid limit '0'",
-        "invalid limit '-1'",
+        "invalid --limit '0' (a positive integer)",
+        "invalid --peers '-1' (a positive integer)",
+        "invalid --peers '0' (a positive integer)",
         "invalid period 'soon'",
         "invalid --samples '0'",
         "invalid --samples '100001'",
-        "invalid --seed '-3'",
+        "invalid --seed '-3' (an integer from 0 to 9223372036854775807)",
+        "invalid --seed '9223372036854775808' (an integer from 0 to 9223372036854775807)",
         "invalid --threads '0'",
         "unknown choice 'colour' in --vary",
         "aggregation is fixed by its option and cannot also be varied",
         "invalid --aggregation 'harmonic'",
-        "invalid --normalisation 'z'",
+        "invalid --normalisation 'z' (goalposts, minmax or zscore; min-max and z-score "
+        "also do)",
         "invalid --carry-forward 3 (0 to the framework's 2)",
         "invalid --min-coverage '1.5'",
         "invalid --weight-noise '1'",
@@ -473,10 +478,130 @@ static void test_trend_table_csv(void **state)
     assert_non_null(strstr(o.out, "Alpha (alpha, IE): 3 reporting rounds, 2021-2025\n"));
     assert_non_null(strstr(o.out, "\n2023    index"));
     assert_non_null(
-        strstr(o.out, "\n2023    index     67.5  2021    +32.5     +16.2  improving\n"));
+        strstr(o.out, "\n2023    index     67.5  2021   +32.50    +16.25  improving\n"));
     assert_non_null(strstr(o.out, "\n            a.x"));
     assert_non_null(strstr(o.out, "declining\n"));
     cli_out_release(&o);
+}
+
+/* The table row of node id (index, a, a.x, ...) in round period of a trend
+ * table: its change, per-year and trend cells. */
+static void s_trend_row(const char *table, int period, const char *id, const char *change,
+                        const char *per_year, const char *trend)
+{
+    int in = 0;
+    for (const char *line = table; line && *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        char buf[256], tok[8][64];
+        snprintf(buf, sizeof buf, "%.*s", (int)len, line);
+        int n = sscanf(buf, "%63s %63s %63s %63s %63s %63s %63s %63s", tok[0], tok[1],
+                       tok[2], tok[3], tok[4], tok[5], tok[6], tok[7]);
+        int first = 0;
+        if (buf[0] >= '0' && buf[0] <= '9') {
+            in = strtol(buf, NULL, 10) == period;
+            first = 1;
+        }
+        if (in && n - first == 6 && strcmp(tok[first], id) == 0) {
+            assert_string_equal(tok[first + 3], change);
+            assert_string_equal(tok[first + 4], per_year);
+            assert_string_equal(tok[first + 5], trend);
+            return;
+        }
+        line = end ? end + 1 : NULL;
+    }
+    fail_msg("no row %s in round %d of:\n%s", id, period, table);
+}
+
+/* The trends row of node key (index, focus:a.x) on page holds shown and
+ * the class. */
+static void s_page_trend(const char *page, const char *key, const char *shown,
+                         const char *trend)
+{
+    char want[128];
+    snprintf(want, sizeof want, "data-node=\"%s\"", key);
+    const char *row = strstr(page, want);
+    assert_non_null(row);
+    const char *end = strstr(row, "</tr>");
+    assert_non_null(end);
+    char cell[64];
+    snprintf(cell, sizeof cell, ">%s</td>", shown);
+    const char *at = strstr(row, cell);
+    if (!at || at > end)
+        fail_msg("%s: no %s in its trends row", key, cell);
+    snprintf(want, sizeof want, "data-key=\"trend\" data-value=\"%s\"", trend);
+    at = strstr(row, want);
+    if (!at || at > end)
+        fail_msg("%s: not %s in its trends row", key, trend);
+}
+
+/* Changes a year just under and at the class thresholds: what the table
+ * and the report show never reads across a threshold the class did not
+ * cross (0.995 is +0.99 stagnating, 1 is +1.00 improving), while JSON
+ * keeps them exact. theta (i2 25 scores 50, i4 1 scores 100):
+ *   2023  i1 50     i3 50  a.x 50      b.y 75  index 62.5
+ *   2024  i1 51.99  i3 52  a.x 50.995  b.y 76  index 63.4975
+ *   2025  i1 50     i3 50  a.x 50      b.y 75  index 62.5 */
+static void test_trend_thresholds(void **state)
+{
+    (void)state;
+    char store[300], site[300], page[400];
+    snprintf(store, sizeof store, "%s/edge", s_dir);
+    glci_store_t *st = cli_store_create(store, s_framework(s_dir, "edge.ini", 0, "arithmetic"),
+                                        0);
+    cli_city_add(st, "theta", "Theta", "IE");
+    const cli_obs_t r23[] = {{"i1", 2023, 50}, {"i2", 2023, 25}, {"i3", 2023, 50}, {"i4", 2023, 1}};
+    const cli_obs_t r24[] = {{"i1", 2024, 51.99}, {"i2", 2024, 25}, {"i3", 2024, 52},
+                             {"i4", 2024, 1}};
+    const cli_obs_t r25[] = {{"i1", 2025, 50}, {"i2", 2025, 25}, {"i3", 2025, 50}, {"i4", 2025, 1}};
+    cli_ingest(st, "theta", 1, r23, 4, 1764000000);
+    cli_ingest(st, "theta", 2, r24, 4, 1764000001);
+    cli_ingest(st, "theta", 3, r25, 4, 1764000002);
+    glci_store_close(&st);
+
+    cli_out_t o;
+    assert_int_equal(cli_run(&o, "--store", store, "--format", "json", "trend", "theta",
+                             NULL), 0);
+    json_t *j = cli_json(&o);
+    json_t *p24 = s_at(cli_json_get(j, "periods"), 1);
+    double ax = cli_json_num(s_trend_node(p24, 0, 0), "per_year");
+    assert_true(ax > 0.99 && ax < 1.0);
+    assert_true(cli_json_num(s_trend_node(p24, 1, 0), "per_year") == 1.0);
+    json_decref(j);
+    cli_out_release(&o);
+
+    assert_int_equal(cli_run(&o, "--store", store, "trend", "theta", NULL), 0);
+    s_trend_row(o.out, 2024, "index", "+0.99", "+0.99", "stagnating");
+    s_trend_row(o.out, 2024, "a.x", "+0.99", "+0.99", "stagnating");
+    s_trend_row(o.out, 2024, "b.y", "+1.00", "+1.00", "improving");
+    s_trend_row(o.out, 2025, "index", "-0.99", "-0.99", "stagnating");
+    s_trend_row(o.out, 2025, "a", "-0.99", "-0.99", "stagnating");
+    s_trend_row(o.out, 2025, "a.x", "-0.99", "-0.99", "stagnating");
+    s_trend_row(o.out, 2025, "b.y", "-1.00", "-1.00", "declining");
+    cli_out_release(&o);
+
+    /* the report's trends table: the latest round up to its period */
+    for (int period = 2024; period <= 2025; period++) {
+        char p[8];
+        snprintf(p, sizeof p, "%d", period);
+        snprintf(site, sizeof site, "%s/edge-site-%d", s_dir, period);
+        assert_int_equal(cli_run(&o, "--store", store, "report", "--out", site, "--period", p,
+                                 NULL), 0);
+        cli_out_release(&o);
+        snprintf(page, sizeof page, "%s/city-theta.html", site);
+        FILE *f = fopen(page, "rb");
+        assert_non_null(f);
+        char *html = calloc(1, 1 << 20);
+        assert_non_null(html);
+        size_t got = fread(html, 1, (1 << 20) - 1, f);
+        fclose(f);
+        assert_true(got > 0 && got < (1 << 20) - 1);
+        s_page_trend(html, "index", period == 2024 ? "+0.99" : "-0.99", "stagnating");
+        s_page_trend(html, "focus:a.x", period == 2024 ? "+0.99" : "-0.99", "stagnating");
+        s_page_trend(html, "focus:b.y", period == 2024 ? "+1.00" : "-1.00",
+                     period == 2024 ? "improving" : "declining");
+        free(html);
+    }
 }
 
 /* ---- peers -------------------------------------------------------------------- */
@@ -688,6 +813,24 @@ static void test_sensitivity_minmax(void **state)
     assert_int_equal(cli_run(&o, "--store", s_store, "--format", "json", "sensitivity",
                              "--vary", "none", "--normalisation", "minmax", "--samples", "2",
                              NULL), 0);
+    /* the docs' spelling names the same method */
+    cli_out_t spelt;
+    assert_int_equal(cli_run(&spelt, "--store", s_store, "--format", "json", "sensitivity",
+                             "--vary", "none", "--normalisation", "min-max", "--samples", "2",
+                             NULL), 0);
+    assert_string_equal(spelt.out, o.out);
+    cli_out_release(&spelt);
+    cli_out_t z, z_spelt;
+    assert_int_equal(cli_run(&z, "--store", s_store, "--format", "json", "sensitivity",
+                             "--vary", "none", "--normalisation", "zscore", "--samples", "2",
+                             NULL), 0);
+    assert_int_equal(cli_run(&z_spelt, "--store", s_store, "--format", "json", "sensitivity",
+                             "--vary", "none", "--normalisation", "z-score", "--samples", "2",
+                             NULL), 0);
+    assert_string_equal(z_spelt.out, z.out);
+    assert_non_null(strstr(z.out, "\"normalisation\": \"zscore\""));
+    cli_out_release(&z);
+    cli_out_release(&z_spelt);
     json_t *j = cli_json(&o);
     assert_string_equal(cli_json_str(cli_json_get(j, "nominal"), "normalisation"), "minmax");
     json_t *rows = cli_json_get(j, "rows");
@@ -843,6 +986,7 @@ int main(void)
         cmocka_unit_test(test_show_lights),
         cmocka_unit_test(test_trend_json),
         cmocka_unit_test(test_trend_table_csv),
+        cmocka_unit_test(test_trend_thresholds),
         cmocka_unit_test(test_peers_json),
         cmocka_unit_test(test_peers_table_csv),
         cmocka_unit_test(test_sensitivity_nominal_is_rank),

@@ -3,7 +3,8 @@
  * endpoints and host come from, every refusal), city show with its keys,
  * revoke / key-add refused / reinstate, keys refused, collector-key
  * rotate / retire, a backup that makes its folders and stays private, and
- * the goalposts of `glci framework` for a `lower` indicator. */
+ * the goalposts and better direction of `glci framework` for `lower`
+ * indicators and reversed goalposts. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -319,6 +320,69 @@ static void test_framework_goalposts_for_lower(void **state)
     cli_out_release(&o);
 }
 
+/* `direction = lower` over lower 10, upper 3 scores 3 as 0 and 10 as 100:
+ * the table says better higher (the score's slope, as the loader's own
+ * message does), goalposts 3..10; JSON keeps the raw keys and adds
+ * "better". */
+static void test_framework_better_for_reversed_goalposts(void **state)
+{
+    (void)state;
+    char ini[400], store[400];
+    snprintf(ini, sizeof ini, "%s/reversed.ini", s_dir);
+    snprintf(store, sizeof store, "%s/reversed", s_dir);
+    FILE *f = fopen(ini, "w");
+    assert_non_null(f);
+    fputs("[framework]\nid = r\nversion = 1\n[area:a]\nname = A\n[focus:a.f]\narea = a\n"
+          "name = F\n"
+          "[indicator:rev]\nfocus = a.f\nname = R\nunit = u\ndirection = lower\n"
+          "lower = 10\nupper = 3\nmin = 0\nmax = 20\n"
+          "[indicator:std]\nfocus = a.f\nname = S\nunit = u\ndirection = lower\n"
+          "lower = 3\nupper = 10\nmin = 0\nmax = 20\n"
+          "[indicator:up]\nfocus = a.f\nname = U\nunit = u\ndirection = higher\n"
+          "lower = 10\nupper = 3\nmin = 0\nmax = 20\n", f);
+    fclose(f);
+    cli_out_t o;
+    assert_int_equal(cli_run(&o, "--store", store, "init", "--framework", ini, NULL), 0);
+    cli_out_release(&o);
+
+    assert_int_equal(cli_run(&o, "--store", store, "framework", NULL), 0);
+    static const struct {
+        const char *id, *better, *goalposts;
+    } want[] = {{"rev", "higher", "3..10"}, {"std", "lower", "10..3"}, {"up", "lower", "10..3"}};
+    for (size_t k = 0; k < sizeof want / sizeof *want; k++) {
+        char head[16], line[512];
+        snprintf(head, sizeof head, "    %s ", want[k].id);
+        const char *row = strstr(o.out, head);
+        assert_non_null(row);
+        const char *eol = strchr(row, '\n');
+        snprintf(line, sizeof line, "%.*s", (int)(eol - row), row);
+        /* columns: id, name, unit, better, goalposts, ... */
+        char id[32], name[32], unit[32], better[32], goal[32];
+        assert_int_equal(sscanf(line, "%31s %31s %31s %31s %31s", id, name, unit, better,
+                                goal), 5);
+        if (strcmp(better, want[k].better) != 0 || strcmp(goal, want[k].goalposts) != 0)
+            fail_msg("%s: better %s, goalposts %s; wanted %s, %s: %s", want[k].id, better,
+                     goal, want[k].better, want[k].goalposts, line);
+    }
+    cli_out_release(&o);
+
+    assert_int_equal(cli_run(&o, "--store", store, "--format", "json", "framework", NULL), 0);
+    json_t *j = cli_json(&o);
+    json_t *inds = cli_json_get(json_array_get(cli_json_get(json_array_get(
+                                    cli_json_get(j, "areas"), 0), "focus"), 0), "indicators");
+    assert_int_equal(json_array_size(inds), 3);
+    for (size_t k = 0; k < 3; k++) {
+        json_t *i = json_array_get(inds, k);
+        assert_string_equal(cli_json_str(i, "id"), want[k].id);
+        assert_string_equal(cli_json_str(i, "better"), want[k].better);
+        assert_string_equal(cli_json_str(i, "direction"), k == 2 ? "higher" : "lower");
+    }
+    assert_true(cli_json_num(json_array_get(inds, 0), "lower") == 10.0);
+    assert_true(cli_json_num(json_array_get(inds, 0), "upper") == 3.0);
+    json_decref(j);
+    cli_out_release(&o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -326,6 +390,7 @@ int main(void)
         cmocka_unit_test(test_show_revoke_reinstate),
         cmocka_unit_test(test_collector_key_rotation),
         cmocka_unit_test(test_framework_goalposts_for_lower),
+        cmocka_unit_test(test_framework_better_for_reversed_goalposts),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }

@@ -3,7 +3,9 @@
  * /dev/zero as key file (a FIFO hung the agent with SIGTERM blocked, and
  * the collector), a config file that gives a key twice (last-wins before),
  * 1e-310 as a value (called "not a number"), a source with a right-to-left
- * override (accepted). Every program answers at once with one line. */
+ * override (accepted); a FIFO, /dev/zero or a 65 MiB file as the framework
+ * of glci init (read for ever, or whole). Every program answers at once
+ * with one line. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -106,6 +108,42 @@ static void test_key_files_that_are_not_files(void **state)
     }
 }
 
+/* glci init --framework with a FIFO, /dev/zero (read for ever before) or
+ * a file over 64 MiB (read whole): exit 1 at once, one line, no store. */
+static void test_framework_files_that_are_not_frameworks(void **state)
+{
+    (void)state;
+    char big[600], store[600], data[700];
+    snprintf(big, sizeof big, "%s/big.ini", s_dir);
+    FILE *f = fopen(big, "w");
+    assert_non_null(f);
+    assert_int_equal(ftruncate(fileno(f), (off_t)65 << 20), 0);   /* sparse */
+    fclose(f);
+    snprintf(store, sizeof store, "%s/never", s_dir);
+    snprintf(data, sizeof data, "%s/data.mdb", store);
+    char *glci = glci_ts_bin("cli/glci");
+    const struct {
+        const char *path;
+        const char *says;
+    } files[] = {{s_fifo, "key.fifo: is a FIFO, not a regular file"},
+                 {"/dev/zero", "/dev/zero: is a character device, not a regular file"},
+                 {s_folder, "key.d: is a folder, not a regular file"},
+                 {big, "big.ini: 68157440 bytes, larger than a framework file can be "
+                       "(67108864)"}};
+    for (size_t k = 0; k < sizeof files / sizeof *files; k++) {
+        const char *init[] = {glci, "--store", store, "init", "--framework", files[k].path,
+                              NULL};
+        char *err = NULL;
+        int rc = s_run(init, &err);
+        if (rc != 1 || !strstr(err, files[k].says) || !s_one_line(err))
+            fail_msg("glci init --framework %s: exit %d, stderr:\n%s", files[k].path, rc, err);
+        free(err);
+        assert_int_not_equal(access(data, F_OK), 0);
+    }
+    unlink(big);
+    free(glci);
+}
+
 static void test_config_keys_given_twice(void **state)
 {
     (void)state;
@@ -171,6 +209,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_key_files_that_are_not_files),
+        cmocka_unit_test(test_framework_files_that_are_not_frameworks),
         cmocka_unit_test(test_config_keys_given_twice),
         cmocka_unit_test(test_values_at_the_edges),
     };

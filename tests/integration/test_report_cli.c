@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "glci_testsupport.h"
@@ -253,6 +254,11 @@ static void test_report_pdf(void **state)
     fixture_t *f = *state;
     const char *cities[] = {"cork-ie", "medellin-co", "suwon-kr", "espoo-fi", "aswan-eg",
                             "zurich-ch"};
+    /* cork has every value (the whole "nothing missing" sentence); suwon
+     * none, and its 44 ids fit whole (no peers under them); medellin's 29
+     * share the page with three weak focus areas of three peers each, so
+     * its list ends "… and N more." */
+    const char *cut[] = {"no", "yes", "no", NULL, NULL, "no"};
     for (size_t k = 0; k < 6; k++) {
         char pdf[300];
         snprintf(pdf, sizeof pdf, "%s/%s.pdf", f->dir, cities[k]);
@@ -261,8 +267,67 @@ static void test_report_pdf(void **state)
                                  "--pdf", pdf, NULL), 0);
         assert_non_null(strstr(o.out, pdf));
         cli_out_release(&o);
-        assert_int_equal(s_check(f, "pdf", pdf, "--glci", f->glci, "--store", f->store,
-                                 "--city", cities[k], "--synthetic", "yes", NULL), 0);
+        if (cut[k])
+            assert_int_equal(s_check(f, "pdf", pdf, "--glci", f->glci, "--store", f->store,
+                                     "--city", cities[k], "--synthetic", "yes",
+                                     "--missing-cut", cut[k], NULL), 0);
+        else
+            assert_int_equal(s_check(f, "pdf", pdf, "--glci", f->glci, "--store", f->store,
+                                     "--city", cities[k], "--synthetic", "yes", NULL), 0);
+    }
+}
+
+/* A framework too large for its missing ids to fit under the table: 12
+ * focus areas of 6 indicators with 55-byte ids. sparse reports one
+ * indicator per focus area, so 60 are missing: the profile lists the
+ * first ones whole and "… and N more." (never an id cut short); full
+ * reports all of them. */
+static void test_report_pdf_many_missing(void **state)
+{
+    fixture_t *f = *state;
+    char fw[300], store[300];
+    snprintf(fw, sizeof fw, "%s/long-ids.ini", f->dir);
+    snprintf(store, sizeof store, "%s/long-ids", f->dir);
+    FILE *out = fopen(fw, "w");
+    assert_non_null(out);
+    fprintf(out, "[framework]\nid = long\nversion = 1\nmin_coverage = 0.1\n");
+    for (int a = 0; a < 4; a++) {
+        fprintf(out, "\n[area:a%d]\nname = Area %d\n", a, a);
+        for (int m = 0; m < 3; m++) {
+            fprintf(out, "\n[focus:a%d.f%d]\narea = a%d\nname = Focus %d.%d\n", a, m, a, a, m);
+            for (int i = 0; i < 6; i++)
+                fprintf(out, "\n[indicator:share_of_residents_in_area_%d_focus_%d_measure_%d_of_six]"
+                        "\nfocus = a%d.f%d\nname = Measure %d\nunit = %%\ndirection = higher\n"
+                        "lower = 0\nupper = 100\nmin = 0\nmax = 100\n", a, m, i, a, m, i);
+        }
+    }
+    assert_int_equal(fclose(out), 0);
+    glci_store_t *st = cli_store_create(store, fw, 0);
+    const glci_framework_t *fr = glci_store_framework(st);
+    assert_int_equal(fr->n_ind, 72);
+    cli_city_add(st, "sparse", "Sparse", "IE");
+    cli_city_add(st, "full", "Full", "IE");
+    cli_obs_t obs[72];
+    size_t n = 0;
+    for (uint32_t i = 0; i < fr->n_ind; i++)
+        if (i % 6 == 0)
+            obs[n++] = (cli_obs_t){fr->ind[i].id, 2025, 20};
+    cli_ingest(st, "sparse", 1, obs, n, 1764000000);
+    for (uint32_t i = 0; i < fr->n_ind; i++)
+        obs[i] = (cli_obs_t){fr->ind[i].id, 2025, 70};
+    cli_ingest(st, "full", 1, obs, fr->n_ind, 1764000001);
+    glci_store_close(&st);
+
+    const char *cities[] = {"sparse", "full"}, *cut[] = {"yes", "no"};
+    for (size_t k = 0; k < 2; k++) {
+        char pdf[300];
+        snprintf(pdf, sizeof pdf, "%s/long-%s.pdf", f->dir, cities[k]);
+        cli_out_t o;
+        assert_int_equal(cli_run(&o, "--store", store, "report", "--city", cities[k], "--pdf",
+                                 pdf, NULL), 0);
+        cli_out_release(&o);
+        assert_int_equal(s_check(f, "pdf", pdf, "--glci", f->glci, "--store", store, "--city",
+                                 cities[k], "--missing-cut", cut[k], NULL), 0);
     }
 }
 
@@ -349,6 +414,11 @@ static void test_report_errors(void **state)
     s_expect(2, "invalid period 'x'", (const char *[]){"--store", s, "report", "--out", site,
                                                         "--period", "x", NULL});
     s_expect(2, "empty", (const char *[]){"--store", s, "report", "--out=", NULL});
+    /* documents go to files, never to a file called "-" (docs/CLI.md) */
+    s_expect(2, "--out -: this command writes a file, not standard output",
+             (const char *[]){"--store", s, "report", "--out", "-", NULL});
+    s_expect(2, "--pdf -: this command writes a file, not standard output",
+             (const char *[]){"--store", s, "report", "--city", "cork-ie", "--pdf", "-", NULL});
     s_expect(1, "no city 'nowhere'", (const char *[]){"--store", s, "report", "--city",
                                                        "nowhere", "--pdf", pdf, NULL});
     s_expect(1, "revoked and has no data", (const char *[]){"--store", s, "report", "--city",
@@ -595,6 +665,8 @@ static void test_export_xlsx_errors(void **state)
     snprintf(x, sizeof x, "%s/bad.xlsx", f->dir);
     s_expect(2, "--format xlsx needs --out FILE", (const char *[]){"--store", s, "--format",
                                                                     "xlsx", "export", NULL});
+    s_expect(2, "--out -: this command writes a file, not standard output",
+             (const char *[]){"--store", s, "--format", "xlsx", "export", "--out", "-", NULL});
     s_expect(2, "--out is for --format xlsx", (const char *[]){"--store", s, "--format", "csv",
                                                                 "export", "--out", x, NULL});
     s_expect(2, "--format xlsx is only for export and template",
@@ -797,7 +869,33 @@ static void test_template_errors(void **state)
     s_expect(1, "outside the framework's 2000 to 2100",
              (const char *[]){"--store", s, "--format", "csv", "template", "--period", "1999",
                               "--out", t, NULL});
+    for (int k = 0; k < 2; k++)
+        s_expect(2, "--out -: this command writes a file, not standard output",
+                 (const char *[]){"--store", s, "--format", k ? "xlsx" : "csv", "template",
+                                  "--out", "-", NULL});
+    /* a round later than the collector takes today: no agent could
+     * deliver it (the current UTC year plus future_periods, 0 here) */
+    time_t now = time(NULL);
+    struct tm utc;
+    gmtime_r(&now, &utc);
+    int year = utc.tm_year + 1900;
+    char next[16], want[96], this_year[16];
+    snprintf(next, sizeof next, "%d", year + 1);
+    snprintf(this_year, sizeof this_year, "%d", year);
+    snprintf(want, sizeof want, "period %d is in the future (at most %d on ", year + 1, year);
+    s_expect(1, want, (const char *[]){"--store", s, "--format", "csv", "template",
+                                       "--period", next, "--out", t, NULL});
+    s_expect(1, "the collector would refuse every value of this sheet",
+             (const char *[]){"--store", s, "--format", "xlsx", "template", "--period", next,
+                              "--out", t, NULL});
     assert_false(s_exists(f->dir, "t.csv"));
+    /* the current year itself is a period the collector takes */
+    cli_out_t o;
+    assert_int_equal(cli_run(&o, "--store", s, "--format", "csv", "template", "--period",
+                             this_year, "--out", t, NULL), 0);
+    cli_out_release(&o);
+    assert_true(s_exists(f->dir, "t.csv"));
+    assert_int_equal(unlink(t), 0);
     snprintf(t, sizeof t, "%s/no/such/t.xlsx", f->dir);
     s_expect_unwritable(t, (const char *[]){"--store", s, "--format", "xlsx", "template",
                                             "--out", t, NULL});
@@ -813,6 +911,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_report_site_in_browser),
         cmocka_unit_test(test_report_pdf),
+        cmocka_unit_test(test_report_pdf_many_missing),
         cmocka_unit_test(test_report_not_synthetic),
         cmocka_unit_test(test_report_errors),
         cmocka_unit_test(test_report_edition),

@@ -263,6 +263,31 @@ static void test_trend_classes(void **state)
     assert_null(glci_trend_str(GLCI_TREND_NONE));
 }
 
+/* What a change reads as never crosses a threshold its class did not. */
+static void test_trend_fmt(void **state)
+{
+    (void)state;
+    static const struct {
+        double v;
+        const char *shown;
+    } cases[] = {
+        {0.968, "+0.97"}, {0.994, "+0.99"}, {0.995, "+0.99"}, {0.996, "+0.99"},
+        {0.99999999999999989, "+0.99"}, {1.0, "+1.00"}, {1.004, "+1.00"}, {1.006, "+1.01"},
+        {-0.968, "-0.97"}, {-0.995, "-0.99"}, {-0.9999999, "-0.99"}, {-1.0, "-1.00"},
+        {-1.3, "-1.30"}, {0.0, "0.00"}, {-0.0, "0.00"}, {0.004, "0.00"}, {-0.004, "0.00"},
+        {0.005001, "+0.01"}, {50.3 - 50.0, "+0.30"}, {16.25, "+16.25"}, {-32.5, "-32.50"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char buf[32];
+        glci_trend_fmt(cases[k].v, buf, sizeof buf);
+        if (strcmp(buf, cases[k].shown) != 0)
+            fail_msg("glci_trend_fmt(%.17g) = %s, expected %s", cases[k].v, buf,
+                     cases[k].shown);
+        /* the figure, read back, is in the class of the value */
+        assert_int_equal(glci_trend_classify(strtod(buf, NULL)), glci_trend_classify(cases[k].v));
+    }
+}
+
 static void test_trend_rounds(void **state)
 {
     (void)state;
@@ -482,6 +507,7 @@ int main(void)
         cmocka_unit_test(test_shipped_thresholds),
         cmocka_unit_test(test_lights),
         cmocka_unit_test(test_trend_classes),
+        cmocka_unit_test(test_trend_fmt),
         cmocka_unit_test(test_trend_rounds),
         cmocka_unit_test(test_peers),
     };

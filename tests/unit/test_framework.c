@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "glci_index.h"
@@ -294,6 +296,63 @@ static void test_load_file_errors(void **state)
     assert_non_null(glci_index_strerror(12345));
 }
 
+/* A FIFO, a device and a file over the limit are refused at once, before
+ * any read: /dev/zero was read for ever, doubling a buffer. */
+static void test_load_file_not_a_framework_file(void **state)
+{
+    (void)state;
+    glci_framework_t *fw = NULL;
+    char err[512] = "";
+    assert_int_equal(glci_framework_load_file("/dev/zero", &fw, err, sizeof err),
+                     GLCI_INDEX_EIO);
+    assert_null(fw);
+    assert_string_equal(err, "/dev/zero: is a character device, not a regular file");
+
+    char dir[] = "/tmp/glci-test-fw-XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/fifo", dir);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    assert_int_equal(glci_framework_load_file(path, &fw, err, sizeof err), GLCI_INDEX_EIO);
+    assert_null(fw);
+    assert_non_null(strstr(err, "/fifo: is a FIFO, not a regular file"));
+    unlink(path);
+    assert_int_equal(glci_framework_load_file(dir, &fw, err, sizeof err), GLCI_INDEX_EIO);
+    assert_non_null(strstr(err, ": is a folder, not a regular file"));
+
+    /* one byte over 64 MiB, sparse: refused from its size alone */
+    snprintf(path, sizeof path, "%s/big.ini", dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, s_base, strlen(s_base)), (ssize_t)strlen(s_base));
+    assert_int_equal(ftruncate(fd, (off_t)GLCI_FRAMEWORK_MAX_BYTES + 1), 0);
+    close(fd);
+    assert_int_equal(glci_framework_load_file(path, &fw, err, sizeof err), GLCI_INDEX_EIO);
+    assert_null(fw);
+    char want[128];
+    snprintf(want, sizeof want, "%s: 67108865 bytes, larger than a framework file can be "
+             "(67108864)", path);
+    assert_string_equal(err, want);
+    /* at the limit the size passes and the text is judged: the NUL bytes
+     * of the hole are refused as text */
+    assert_int_equal(truncate(path, (off_t)GLCI_FRAMEWORK_MAX_BYTES), 0);
+    assert_int_equal(glci_framework_load_file(path, &fw, err, sizeof err), GLCI_INDEX_EPARSE);
+    assert_null(fw);
+    snprintf(want, sizeof want, "%s:18: ", path);
+    assert_int_equal(strncmp(err, want, strlen(want)), 0);
+    unlink(path);
+    rmdir(dir);
+
+    /* the same bound holds for text in memory (an embedded copy) */
+    char *big = calloc(1, GLCI_FRAMEWORK_MAX_BYTES + 1);
+    assert_non_null(big);
+    assert_int_equal(glci_framework_load_text(big, GLCI_FRAMEWORK_MAX_BYTES + 1, "e.ini", &fw,
+                                              err, sizeof err), GLCI_INDEX_EPARSE);
+    assert_null(fw);
+    assert_string_equal(err, "e.ini: 67108865 bytes, larger than a framework file can be "
+                             "(67108864)");
+    free(big);
+}
+
 /* ---- Refusals: one test per rule --------------------------------------- */
 
 static void test_refuse_unknown_key(void **state)
@@ -422,6 +481,84 @@ static void test_refuse_weight(void **state)
     s_refuse(s_subst("name = A", "name = A\nweight = 2e6"), 6, "weight must be at most 1000000");
     glci_framework_t *fw = s_load(s_subst("max = 100", "max = 100\nweight = 1e6"));
     assert_true(fw->ind[0].weight == 1e6);
+    glci_framework_free(&fw);
+}
+
+/* Goalposts, the valid range and thresholds are capped at 1e100 in
+ * magnitude, so no score's arithmetic overflows (docs/FRAMEWORK.md). */
+static void test_refuse_huge_unit_numbers(void **state)
+{
+    (void)state;
+    s_refuse(s_subst("upper = 100", "upper = 1e307"), 15,
+             "'upper' must be between -1e100 and 1e100, not '1e307'");
+    s_refuse(s_subst("lower = 0", "lower = -1e308"), 14,
+             "'lower' must be between -1e100 and 1e100, not '-1e308'");
+    s_refuse(s_subst("min = 0", "min = -1.000001e100"), 16,
+             "'min' must be between -1e100 and 1e100");
+    s_refuse(s_subst("max = 100", "max = 2e100"), 17, "'max' must be between");
+    s_refuse(s_subst("max = 100", "max = 100\ngreen = 1e101\nred = 10"), 18,
+             "'green' must be between -1e100 and 1e100, not '1e101'");
+    s_refuse(s_subst("max = 100", "max = 100\ngreen = 90\nred = -1e300"), 19,
+             "'red' must be between -1e100 and 1e100, not '-1e300'");
+}
+
+/* The largest goalposts accepted score exactly as SPEC section 3 says:
+ * half-way is 50, the ends 0 and 100, and no value in [min, max] gives a
+ * NaN or an infinity. */
+static void test_largest_goalposts_score(void **state)
+{
+    (void)state;
+    char t[2048];
+    snprintf(t, sizeof t, "%s", s_subst("lower = 0\nupper = 100\nmin = 0\nmax = 100",
+                                        "lower = -1e100\nupper = 1e100\nmin = -1e100\n"
+                                        "max = 1e100"));
+    glci_framework_t *fw = s_load(t);
+    const glci_indicator_t *in = &fw->ind[0];
+    assert_true(in->lower == -1e100 && in->upper == 1e100);
+    assert_true(glci_indicator_score(in, 0.0) == 50.0);
+    assert_true(glci_indicator_score(in, 1e100) == 100.0);
+    assert_true(glci_indicator_score(in, -1e100) == 0.0);
+    assert_true(glci_indicator_score(in, 5e99) == 75.0);
+    /* what the collector lets reach the score: [min, max], finite */
+    uint32_t at = 9;
+    assert_int_equal(glci_framework_check(fw, "i", 2020, 1e100, &at, NULL, 0),
+                     GLCI_REJECT_NONE);
+    assert_int_equal(at, 0);
+    assert_int_equal(glci_framework_check(fw, "i", 2020, -1e100, NULL, NULL, 0),
+                     GLCI_REJECT_NONE);
+    assert_int_equal(glci_framework_check(fw, "i", 2020, 1.000001e100, NULL, NULL, 0),
+                     GLCI_REJECT_OUT_OF_RANGE);
+    assert_int_equal(glci_framework_check(fw, "i", 2020, -1e308, NULL, NULL, 0),
+                     GLCI_REJECT_OUT_OF_RANGE);
+    assert_int_equal(glci_framework_check(fw, "i", 2020, INFINITY, NULL, NULL, 0),
+                     GLCI_REJECT_NOT_FINITE);
+    glci_framework_free(&fw);
+
+    /* 0 .. 1e100: the value half-way scores 50 within one rounding */
+    fw = s_load(s_subst("lower = 0\nupper = 100\nmin = 0\nmax = 100",
+                        "lower = 0\nupper = 1e100\nmin = 0\nmax = 1e100"));
+    double s = glci_indicator_score(&fw->ind[0], 5e99);
+    assert_true(fabs(s - 50.0) <= 50.0 * 4 * 2.220446049250313e-16);
+    assert_true(glci_indicator_score(&fw->ind[0], 1e100) == 100.0);
+    glci_framework_free(&fw);
+
+    /* direction lower, reversed, at the cap */
+    fw = s_load(s_subst("direction = higher\nlower = 0\nupper = 100\nmin = 0\nmax = 100",
+                        "direction = lower\nlower = 1e100\nupper = -1e100\nmin = -1e100\n"
+                        "max = 1e100"));
+    assert_true(glci_indicator_score(&fw->ind[0], 0.0) == 50.0);
+    assert_true(glci_indicator_score(&fw->ind[0], 1e100) == 100.0);
+    assert_true(glci_indicator_score(&fw->ind[0], -1e100) == 0.0);
+    glci_framework_free(&fw);
+
+    /* Goalposts a hair apart and a value at the cap: the quotient may round
+     * to infinity, but only when the exact score is far past 100 or below
+     * 0, so the clamp gives the right answer and never NaN. */
+    fw = s_load(s_subst("lower = 0\nupper = 100\nmin = 0\nmax = 100",
+                        "lower = 0\nupper = 1e-300\nmin = -1e100\nmax = 1e100"));
+    assert_true(glci_indicator_score(&fw->ind[0], 1e100) == 100.0);
+    assert_true(glci_indicator_score(&fw->ind[0], -1e100) == 0.0);
+    assert_true(fabs(glci_indicator_score(&fw->ind[0], 5e-301) - 50.0) < 1e-12);
     glci_framework_free(&fw);
 }
 
@@ -757,6 +894,7 @@ int main(void)
         cmocka_unit_test(test_hash_is_canonical),
         cmocka_unit_test(test_text_need_not_be_terminated),
         cmocka_unit_test(test_load_file_errors),
+        cmocka_unit_test(test_load_file_not_a_framework_file),
         cmocka_unit_test(test_refuse_unknown_key),
         cmocka_unit_test(test_refuse_duplicate_key),
         cmocka_unit_test(test_refuse_key_outside_section),
@@ -769,6 +907,8 @@ int main(void)
         cmocka_unit_test(test_refuse_non_numeric),
         cmocka_unit_test(test_refuse_weight),
         cmocka_unit_test(test_refuse_too_many_indicators),
+        cmocka_unit_test(test_refuse_huge_unit_numbers),
+        cmocka_unit_test(test_largest_goalposts_score),
         cmocka_unit_test(test_refuse_empty_area_or_focus),
         cmocka_unit_test(test_refuse_bad_names),
         cmocka_unit_test(test_refuse_text_that_is_not_text),

@@ -509,7 +509,7 @@ static void test_site_trends(void **state)
     assert_true(s_within(text, "data-node=\"focus:x.f\"", "</tr>",
                          "data-key=\"trend\" data-value=\"improving\""));
     assert_true(s_within(text, "data-node=\"focus:x.f\"", "</tr>",
-                         "data-key=\"per_year\" data-value=\"15\">+15.0</td>"));
+                         "data-key=\"per_year\" data-value=\"15\">+15.00</td>"));
     assert_true(s_within(text, "data-node=\"focus:x.f\"", "</tr>",
                          "data-key=\"previous\" data-value=\"2024\""));
     assert_true(s_within(text, "data-node=\"focus:y.h\"", "</tr>",
@@ -523,7 +523,7 @@ static void test_site_trends(void **state)
     text = s_page(dir, "gamma");
     assert_true(s_within(text, "data-node=\"focus:x.f\"", "</tr>",
                          "data-key=\"trend\" data-value=\"declining\""));
-    assert_true(s_within(text, "data-node=\"focus:x.f\"", "</tr>", "-10.0"));
+    assert_true(s_within(text, "data-node=\"focus:x.f\"", "</tr>", ">-10.00</td>"));
     free(text);
     /* beta: 2024 is no round, 2025 its first */
     text = s_page(dir, "beta");
@@ -736,6 +736,42 @@ static void test_text_helpers(void **state)
     n = glci_chart_wrap(cr, "one two three four five six seven eight nine ten", 40, 2, lines);
     assert_int_equal(n, 2);
     assert_non_null(strstr(lines[1], "\xe2\x80\xa6"));
+
+    /* a list: every item when they fit, else whole items and the count */
+    static const char *const ids[] = {"alpha_rate", "beta_share", "gamma", "delta_count",
+                                      "epsilon", "zeta_per_capita", "eta", "theta_index"};
+    char list[4][160];
+    size_t nl = 0;
+    assert_int_equal(glci_chart_wrap_list(cr, "Missing:", ids, 8, 2000, 1, list, &nl), 8);
+    assert_int_equal(nl, 1);
+    assert_string_equal(list[0], "Missing: alpha_rate, beta_share, gamma, delta_count, "
+                                 "epsilon, zeta_per_capita, eta, theta_index.");
+    size_t shown = glci_chart_wrap_list(cr, "Missing:", ids, 8, 150, 2, list, &nl);
+    assert_true(shown > 0 && shown < 8);
+    assert_int_equal(nl, 2);
+    char want[64];
+    snprintf(want, sizeof want, "%s \xe2\x80\xa6 and %zu more.", ids[shown - 1], 8 - shown);
+    assert_non_null(strstr(list[1], want));
+    joined[0] = '\0';
+    for (size_t k = 0; k < nl; k++) {
+        cairo_text_extents(cr, list[k], &e);
+        assert_true(e.x_advance <= 150);
+        size_t at = strlen(joined);
+        snprintf(joined + at, sizeof joined - at, "%s%s", k ? " " : "", list[k]);
+    }
+    /* the items shown are the first ones, whole, in order */
+    char prefix[600] = "Missing:";
+    for (size_t k = 0; k < shown; k++) {
+        size_t at = strlen(prefix);
+        snprintf(prefix + at, sizeof prefix - at, " %s%s", ids[k], k + 1 < shown ? "," : "");
+    }
+    assert_int_equal(strncmp(joined, prefix, strlen(prefix)), 0);
+    /* one more item than fits moves the count, never cuts an item */
+    size_t more = glci_chart_wrap_list(cr, "Missing:", ids, 8, 150, 3, list, &nl);
+    assert_true(more >= shown);
+    /* no room for any item: the head and the count */
+    assert_int_equal(glci_chart_wrap_list(cr, "Missing:", ids, 8, 120, 1, list, &nl), 0);
+    assert_string_equal(list[0], "Missing: \xe2\x80\xa6 and 8 more.");
     cairo_destroy(cr);
     cairo_surface_destroy(s);
 }

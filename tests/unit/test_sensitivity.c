@@ -737,7 +737,14 @@ static void test_bad_options(void **state)
     assert_int_equal(glci_choice_parse("weights", &ch), -1);
     assert_int_equal(glci_norm_parse("zscore", &nm), 0);
     assert_int_equal(nm, GLCI_NORM_ZSCORE);
-    assert_int_equal(glci_norm_parse("z-score", &nm), -1);
+    /* the docs' spelling too; the output keeps the one without hyphen */
+    assert_int_equal(glci_norm_parse("z-score", &nm), 0);
+    assert_int_equal(nm, GLCI_NORM_ZSCORE);
+    assert_int_equal(glci_norm_parse("min-max", &nm), 0);
+    assert_int_equal(nm, GLCI_NORM_MINMAX);
+    assert_string_equal(glci_norm_str(nm), "minmax");
+    assert_int_equal(glci_norm_parse("min_max", &nm), -1);
+    assert_int_equal(glci_norm_parse("zscores", &nm), -1);
     glci_sens_free(&s);
     glci_sens_free(&s);
     s_results_free(r, 7);

@@ -27,6 +27,7 @@
 #include "glci_keyfile.h"
 #include "glci_store.h"
 #include "glci_store_int.h"
+#include "glci_text.h"
 #include "glci_utf8.h"
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -1231,9 +1232,10 @@ static void s_raw_open(fixture_t *f, MDB_env **env, MDB_txn **txn)
     assert_int_equal(mdb_txn_begin(*env, NULL, 0, txn), 0);
 }
 
-static void test_verify_detects_corruption(void **state)
+/* Cork and Espoo with every indicator for 2024 (results 2024-2026), and
+ * a store that verifies. */
+static void s_two_full_cities(fixture_t *f)
 {
-    fixture_t *f = *state;
     glci_obs_t obs[64];
     glci_batch_result_t res;
     size_t n = s_full_obs(f->fw, obs, 2024, 0.7);
@@ -1241,6 +1243,12 @@ static void test_verify_detects_corruption(void **state)
     s_full_obs(f->fw, obs, 2024, 0.3);
     assert_int_equal(s_ingest1(f, "espoo-fi", 1, 1, obs, n, 1, &res), 0);
     s_verify_ok(f);
+}
+
+static void test_verify_detects_corruption(void **state)
+{
+    fixture_t *f = *state;
+    s_two_full_cities(f);
 
     /* A wrong index in a stored result. */
     MDB_env *env;
@@ -1320,6 +1328,231 @@ static void test_verify_detects_corruption(void **state)
     assert_true(saw_missing);
     assert_int_equal(glci_store_verify(f->st, NULL, NULL, NULL), GLCI_STORE_EVERIFY);
     free(r);
+}
+
+typedef struct {
+    char lines[32][320];
+    size_t n;
+} many_diffs_t;
+
+static void s_many_cb(void *ctx, const char *d)
+{
+    many_diffs_t *x = ctx;
+    if (x->n < 32)
+        snprintf(x->lines[x->n++], sizeof x->lines[0], "%s", d);
+}
+
+static int s_has_line(const many_diffs_t *d, const char *want)
+{
+    for (size_t i = 0; i < d->n; i++)
+        if (strcmp(d->lines[i], want) == 0)
+            return 1;
+    return 0;
+}
+
+/* The head of (city, P) (header, nodes, tail) into buf, for a change. */
+static void s_head_get(MDB_txn *txn, MDB_dbi dbi, const char *city, int32_t P, void *buf,
+                       size_t hsize)
+{
+    unsigned char k[80];
+    MDB_val key = {glci_store_result_key(k, city, P), k}, val;
+    assert_int_equal(mdb_get(txn, dbi, &key, &val), 0);
+    assert_int_equal(val.mv_size, hsize);
+    memcpy(buf, val.mv_data, hsize);
+}
+
+static void s_head_put(MDB_txn *txn, MDB_dbi dbi, const char *city, int32_t P, void *buf,
+                       size_t hsize)
+{
+    unsigned char k[80];
+    MDB_val key = {glci_store_result_key(k, city, P), k}, val = {hsize, buf};
+    assert_int_equal(mdb_put(txn, dbi, &key, &val, 0), 0);
+}
+
+/* "FIELD stored, recomputed original" as verify words it. */
+static void s_want(char *buf, size_t len, const char *city, int32_t P, const char *field,
+                   const char *stored, const char *orig)
+{
+    snprintf(buf, len, "%s period %d: stored result differs from the full recomputation "
+             "(%s %s, recomputed %s)", city, (int)P, field, stored, orig);
+}
+
+static void s_fmt2(double a, double b, char *x, char *y)
+{
+    glci_format_double(a, x, 40);
+    glci_format_double(b, y, 40);
+    assert_true(strtod(x, NULL) == a && strtod(y, NULL) == b);   /* round-trip exact */
+    assert_string_not_equal(x, y);
+}
+
+/* One field changed in each of several stored results: verify names that
+ * field, with the stored and the recomputed value, even where the index is
+ * the same on both sides (an area, a focus area, coverage, a slot). */
+static void test_verify_names_the_field(void **state)
+{
+    fixture_t *f = *state;
+    s_two_full_cities(f);
+
+    /* a copy of the framework: the store's goes with it while the file is
+     * changed underneath */
+    glci_framework_t *fw = NULL;
+    char err[512];
+    assert_int_equal(glci_framework_load_file(s_framework(), &fw, err, sizeof err), 0);
+    size_t hsize = glci_store_head_size(fw);
+    glci_result_t *r = malloc(glci_result_size(fw));
+    assert_non_null(r);
+    char x[40], y[40], want[8][400];
+    size_t nw = 0;
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi, sdbi;
+    s_raw_open(f, &env, &txn);
+    assert_int_equal(mdb_dbi_open(txn, "results", 0, &dbi), 0);
+    assert_int_equal(mdb_dbi_open(txn, "slots", 0, &sdbi), 0);
+
+    /* cork 2024: the index, one ulp */
+    s_head_get(txn, dbi, "cork-ie", 2024, r, hsize);
+    double was = r->index;
+    r->index = nextafter(r->index, 1000.0);
+    s_fmt2(r->index, was, x, y);
+    s_want(want[nw++], sizeof want[0], "cork-ie", 2024, "index", x, y);
+    s_head_put(txn, dbi, "cork-ie", 2024, r, hsize);
+
+    /* cork 2025: an area's score, the index left as it was */
+    s_head_get(txn, dbi, "cork-ie", 2025, r, hsize);
+    glci_node_t *node = glci_result_area(fw, r, 1);
+    was = node->score;
+    node->score = nextafter(node->score, -1.0);
+    s_fmt2(node->score, was, x, y);
+    s_want(want[nw++], sizeof want[0], "cork-ie", 2025, "area building_blocks score", x, y);
+    s_head_put(txn, dbi, "cork-ie", 2025, r, hsize);
+
+    /* cork 2026: a focus area's score */
+    s_head_get(txn, dbi, "cork-ie", 2026, r, hsize);
+    node = glci_result_focus(fw, r, 2);
+    was = node->score;
+    node->score += 0.5;
+    s_fmt2(node->score, was, x, y);
+    s_want(want[nw++], sizeof want[0], "cork-ie", 2026, "focus benefits.sustainability score",
+           x, y);
+    s_head_put(txn, dbi, "cork-ie", 2026, r, hsize);
+
+    /* espoo 2024: coverage */
+    s_head_get(txn, dbi, "espoo-fi", 2024, r, hsize);
+    was = r->coverage;
+    r->coverage = nextafter(r->coverage, 0.0);
+    s_fmt2(r->coverage, was, x, y);
+    s_want(want[nw++], sizeof want[0], "espoo-fi", 2024, "coverage", x, y);
+    s_head_put(txn, dbi, "espoo-fi", 2024, r, hsize);
+
+    /* espoo 2025: the first slot's value; 2026: the second slot's period
+     * (slots are stored apart from the head, by chunks of the first focus
+     * area) */
+    static const struct {
+        const char *city;
+        int32_t P;
+        int what;      /* 0 value, 1 period, 2 score */
+    } slots[] = {{"espoo-fi", 2025, 0}, {"espoo-fi", 2026, 1}};
+    for (size_t k = 0; k < sizeof slots / sizeof *slots; k++) {
+        unsigned char sk[80];
+        MDB_val skey = {glci_store_slot_key(sk, slots[k].city, slots[k].P, 0), sk}, sval;
+        glci_slot_t chunk[GLCI_STORE_CHUNK];
+        assert_int_equal(mdb_get(txn, sdbi, &skey, &sval), 0);
+        assert_true(sval.mv_size >= 2 * sizeof *chunk && sval.mv_size <= sizeof chunk);
+        memcpy(chunk, sval.mv_data, sval.mv_size);
+        glci_slot_t *slot = &chunk[slots[k].what];
+        const char *id = fw->ind[slots[k].what].id;
+        char field[96];
+        if (slots[k].what == 0) {
+            was = slot->value;
+            slot->value = nextafter(slot->value, 1e9);
+            s_fmt2(slot->value, was, x, y);
+            snprintf(field, sizeof field, "indicator %s value", id);
+        } else {
+            int32_t wp = slot->period;
+            slot->period = wp - 1;
+            snprintf(x, sizeof x, "%d", (int)slot->period);
+            snprintf(y, sizeof y, "%d", (int)wp);
+            snprintf(field, sizeof field, "indicator %s period", id);
+        }
+        s_want(want[nw++], sizeof want[0], slots[k].city, slots[k].P, field, x, y);
+        sval.mv_data = chunk;
+        assert_int_equal(mdb_put(txn, sdbi, &skey, &sval, 0), 0);
+    }
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+
+    s_open(f, 0, 0);
+    many_diffs_t d;
+    memset(&d, 0, sizeof d);
+    uint64_t nd = 0;
+    assert_int_equal(glci_store_verify(f->st, s_many_cb, &d, &nd), GLCI_STORE_EVERIFY);
+    for (size_t k = 0; k < nw; k++) {
+        if (!s_has_line(&d, want[k])) {
+            for (size_t i = 0; i < d.n; i++)
+                print_error("  got: %s\n", d.lines[i]);
+            fail_msg("no line: %s", want[k]);
+        }
+    }
+    free(r);
+    glci_framework_free(&fw);
+}
+
+/* glci_result_diff alone: every kind of field, and none for equal blocks. */
+static void test_result_diff_fields(void **state)
+{
+    fixture_t *f = *state;
+    const glci_framework_t *fw = f->fw;
+    size_t sz = glci_result_size(fw);
+    glci_result_t *a = malloc(sz), *b = malloc(sz);
+    assert_non_null(a);
+    assert_non_null(b);
+    char buf[320];
+    glci_result_init(fw, a, 2024);
+    glci_result_init(fw, b, 2024);
+    assert_int_equal(glci_result_diff(fw, a, b, "recomputed", buf, sizeof buf), 0);
+    assert_string_equal(buf, "");
+
+    b->has_index = 1;
+    b->index = 41.5;
+    assert_int_equal(glci_result_diff(fw, a, b, "recomputed", buf, sizeof buf), 1);
+    assert_string_equal(buf, "index none, recomputed 41.5");
+    glci_result_init(fw, b, 2024);
+
+    b->n_values = 3;
+    assert_int_equal(glci_result_diff(fw, a, b, "recomputed", buf, sizeof buf), 1);
+    assert_string_equal(buf, "n_values 0, recomputed 3");
+    glci_result_init(fw, b, 2024);
+
+    /* -0.0 and 0.0 print apart: bit for bit, as memcmp compares */
+    glci_result_focus(fw, b, 0)->score = -0.0;
+    assert_int_equal(glci_result_diff(fw, a, b, "recomputed", buf, sizeof buf), 1);
+    assert_string_equal(buf, "focus benefits.empowerment score 0, recomputed -0");
+    glci_result_init(fw, b, 2024);
+
+    glci_result_area(fw, b, 2)->reserved = 7;
+    assert_int_equal(glci_result_diff(fw, a, b, "recomputed", buf, sizeof buf), 1);
+    assert_string_equal(buf, "area conditions reserved 0, recomputed 7");
+    glci_result_init(fw, b, 2024);
+
+    uint32_t last = fw->n_ind - 1;
+    glci_slot_t *s = glci_result_slot(fw, b, last);
+    s->present = 1;
+    s->value = 0.1;
+    s->period = 2023;
+    s->score = 12.5;
+    char want[320];
+    assert_int_equal(glci_result_diff(fw, a, b, "recomputed", buf, sizeof buf), 1);
+    snprintf(want, sizeof want, "indicator %s value none, recomputed 0.1", fw->ind[last].id);
+    assert_string_equal(buf, want);
+    *glci_result_slot(fw, a, last) = *s;
+    glci_result_slot(fw, a, last)->score = 1.0 / 3.0;
+    assert_int_equal(glci_result_diff(fw, a, b, "edition", buf, sizeof buf), 1);
+    snprintf(want, sizeof want, "indicator %s score 0.3333333333333333, edition 12.5",
+             fw->ind[last].id);
+    assert_string_equal(buf, want);
+    free(a);
+    free(b);
 }
 
 /* ---- backup ------------------------------------------------------------- */
@@ -1710,6 +1943,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_map_full_enospc, setup_tiny, teardown),
         cmocka_unit_test_setup_teardown(test_map_max_below_the_recorded_map, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_detects_corruption, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_verify_names_the_field, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_result_diff_fields, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backup_after_growth, setup_tiny, teardown),
         cmocka_unit_test_setup_teardown(test_rdonly, setup, teardown),

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "glci_store.h"
+#include "glci_text.h"
 
 /* Receive times count from the time the test starts: cities are
  * registered at the clock's time, and as of an earlier time they were not
@@ -132,6 +133,12 @@ static void s_ok(fx_t *f, const char *city, const glci_obs_t *obs, size_t n, int
     if (res.n_rejections)
         fail_msg("rejected: %s", res.rejections[0].message);
     glci_batch_result_release(&res);
+}
+
+/* Keeps the last difference in ctx (512 bytes). */
+static void s_diff_keep(void *ctx, const char *d)
+{
+    snprintf(ctx, 512, "%s", d);
 }
 
 static void s_diff_print(void *ctx, const char *d)
@@ -689,6 +696,10 @@ static void test_edition_tamper(void **state)
     memcpy(copy, d.mv_data, d.mv_size);
     glci_result_t head;
     memcpy(&head, copy + 8, sizeof head);
+    char want[160], x[40], y[40];
+    glci_format_double(nextafter(head.index, 200.0), x, sizeof x);
+    glci_format_double(head.index, y, sizeof y);
+    snprintf(want, sizeof want, "(index %s, recomputed %s)", x, y);
     head.index = nextafter(head.index, 200.0);          /* one ulp */
     memcpy(copy + 8, &head, sizeof head);
     MDB_val nd = {d.mv_size, copy};
@@ -700,8 +711,13 @@ static void test_edition_tamper(void **state)
 
     s_open(f, 0);
     uint64_t n = 0;
-    assert_int_equal(glci_store_verify(f->st, NULL, NULL, &n), GLCI_STORE_EVERIFY);
+    char line[512] = "";
+    assert_int_equal(glci_store_verify(f->st, s_diff_keep, line, &n), GLCI_STORE_EVERIFY);
     assert_int_equal(n, 1);
+    /* the line names the field that differs, both values exact */
+    if (!strstr(line, "edition e1: alpha differs from the recomputation as of ") ||
+        !strstr(line, want))
+        fail_msg("wanted '%s' in: %s", want, line);
 }
 
 /* ---- schema 1 stores ------------------------------------------------------------------ */
