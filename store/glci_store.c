@@ -43,6 +43,7 @@ const char *glci_store_strerror(int code)
     case GLCI_STORE_EIO: return "I/O or LMDB error";
     case GLCI_STORE_ERDONLY: return "store is open read-only";
     case GLCI_STORE_EREVOKED: return "city is revoked";
+    case GLCI_STORE_EREMOVED: return "its data file was removed";
     default: return "unknown store error";
     }
 }
@@ -69,6 +70,8 @@ int glci_store_code(int rc)
         return GLCI_STORE_ERDONLY;
     case ENAMETOOLONG:
         return GLCI_STORE_EINVAL;
+    case GLCI_MDB_REMOVED:
+        return GLCI_STORE_EREMOVED;
     default:
         return GLCI_STORE_EIO;
     }
