@@ -926,7 +926,7 @@ static void test_schema2_store(void **state)
     s_open(f, 0);
     assert_int_equal(glci_view_begin(f->st, &v), 0);
     assert_int_equal(glci_view_status(v, &s), 0);
-    assert_int_equal(s.schema, 3);
+    assert_int_equal(s.schema, 4);
     glci_view_end(&v);
     got = s_result_copy(f, "alpha", 2024);
     assert_memory_equal(got, alpha, rsize);
@@ -979,7 +979,7 @@ static void test_schema1_store(void **state)
     s_open(f, 0);
     assert_int_equal(glci_view_begin(f->st, &v), 0);
     assert_int_equal(glci_view_status(v, &s), 0);
-    assert_int_equal(s.schema, 3);
+    assert_int_equal(s.schema, 4);
     glci_view_end(&v);
     assert_int_equal(glci_view_begin(f->st, &v), 0);
     assert_int_equal(glci_view_default_period(v, &ch), 0);
