@@ -434,9 +434,10 @@ int glci_store_stamp(glci_store_t *st, MDB_txn *txn, int64_t now, int64_t *out);
 int glci_store_member_at(glci_store_t *st, MDB_txn *txn, const char *id,
                          const s_cityrec_t *rec, int64_t t, int *out);
 
-/* Withdraws city's open invitations at now, for why (S_INV_BY_*), and
- * drops records closed (or expired) more than 90 days ago; *n: how many
- * were withdrawn (glci_store_keys.c). 0 or an LMDB code. */
+/* Withdraws city's open invitations at now, for why (S_INV_BY_*); with
+ * S_INV_BY_OPERATOR also drops records closed (or expired) more than 90
+ * days ago (a revocation only withdraws); *n: how many were withdrawn
+ * (glci_store_keys.c). 0 or an LMDB code. */
 int glci_store_invites_withdraw(glci_store_t *st, MDB_txn *txn, const char *city, int64_t now,
                                 uint32_t why, size_t *n);
 

@@ -99,7 +99,7 @@ int glci_store_invites_withdraw(glci_store_t *st, MDB_txn *txn, const char *city
         if (s_invite_get(&v, &r) != 0)
             continue;                /* left for an operator to see, never a failure */
         int64_t ended = r.state != S_INV_OPEN ? r.closed : r.expires;
-        if (ended + S_INVITE_KEEP_S < now) {
+        if (why == S_INV_BY_OPERATOR && ended + S_INVITE_KEEP_S < now) {
             rc = mdb_cursor_del(cur, 0);
             if (rc != 0)
                 break;
