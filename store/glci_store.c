@@ -623,8 +623,8 @@ static int s_upgrade_results(glci_store_t *st, MDB_txn *txn)
  * unknown; last_change: its last batch, which no receive time of its
  * history exceeds), the rank view's entries with their flags byte. Then
  * 2 -> 3: results split into heads and slots. Then the new number, all in
- * one transaction (3 -> 4 changes no record). (The editions' databases and slots are added ones, made
- * by s_open_added.) */
+ * one transaction (3 -> 4 changes no record). (The editions' databases,
+ * slots and members are added ones, made by s_open_added.) */
 static int s_upgrade_txn(MDB_txn *txn, void *vctx)
 {
     glci_store_t *st = vctx;

@@ -1028,26 +1028,37 @@ static void s_editions_equal(fx_t *f, const char *a, const char *b)
     glci_view_end(&v);
 }
 
+/* Values of 2024 for alpha, beta and gamma, of 2025 for alpha; gamma and
+ * delta revoked; an edition `name` published as of the time returned,
+ * which seals it: every change after is recorded later. */
+static int64_t s_members_then(fx_t *f, const char *name)
+{
+    char err[256];
+    glci_obs_t a[2] = {V("i1", 2024, 40), V("i3", 2024, 60)};
+    glci_obs_t b[2] = {V("i1", 2025, 40), V("i3", 2025, 60)};
+    s_ok(f, "alpha", a, 2, T0);
+    s_ok(f, "beta", a, 2, T0);
+    s_ok(f, "gamma", a, 2, T0);
+    s_ok(f, "alpha", b, 2, T0);
+    assert_int_equal(glci_store_city_revoke(f->st, "gamma", err, sizeof err), 0);
+    assert_int_equal(glci_store_city_revoke(f->st, "delta", err, sizeof err), 0);
+    int64_t t = (int64_t)time(NULL);
+    glci_edition_spec_t spec = {.name = name, .as_of = t, .op = "op"};
+    assert_int_equal(glci_store_edition_publish(f->st, &spec, t, NULL, err, sizeof err), 0);
+    return t;
+}
+
 /* Revoked before T, reinstated after it: not a member at T; revoked after
  * T: a member then; invited after T: not one. */
 static void test_membership_log(void **state)
 {
     fx_t *f = *state;
     char err[256];
-    glci_obs_t a[2] = {V("i1", 2024, 40), V("i3", 2024, 60)};
-    glci_obs_t b[2] = {V("i1", 2025, 40), V("i3", 2025, 60)};
-    s_ok(f, "alpha", a, 2, T0);
-    s_ok(f, "beta", a, 2, T0);
-    s_ok(f, "alpha", b, 2, T0);
-    assert_int_equal(glci_store_city_revoke(f->st, "gamma", err, sizeof err), 0);
-    assert_int_equal(glci_store_city_revoke(f->st, "delta", err, sizeof err), 0);
-    int64_t t = (int64_t)time(NULL);
+    int64_t t = s_members_then(f, "then");
     glci_period_choice_t ch = s_default_at(f, t);
     assert_int_equal(ch.period, 2025);              /* 1 of alpha and beta */
     assert_int_equal(ch.n_active, 2);
-    /* sealing t: every change below is recorded after it */
     glci_edition_spec_t spec = {.name = "then", .as_of = t, .op = "op"};
-    assert_int_equal(glci_store_edition_publish(f->st, &spec, t, NULL, err, sizeof err), 0);
 
     assert_int_equal(glci_store_city_reinstate(f->st, "gamma", NULL, err, sizeof err), 0);
     assert_int_equal(glci_store_city_revoke(f->st, "beta", err, sizeof err), 0);
@@ -1074,17 +1085,8 @@ static void test_schema3_store(void **state)
 {
     fx_t *f = *state;
     char err[256];
-    glci_obs_t a[2] = {V("i1", 2024, 40), V("i3", 2024, 60)};
-    glci_obs_t b[2] = {V("i1", 2025, 40), V("i3", 2025, 60)};
-    s_ok(f, "alpha", a, 2, T0);
-    s_ok(f, "beta", a, 2, T0);
-    s_ok(f, "gamma", a, 2, T0);
-    s_ok(f, "alpha", b, 2, T0);
-    assert_int_equal(glci_store_city_revoke(f->st, "gamma", err, sizeof err), 0);
-    assert_int_equal(glci_store_city_revoke(f->st, "delta", err, sizeof err), 0);
-    int64_t t = (int64_t)time(NULL);
+    int64_t t = s_members_then(f, "old");
     glci_edition_spec_t spec = {.name = "old", .as_of = t, .op = "op"};
-    assert_int_equal(glci_store_edition_publish(f->st, &spec, t, NULL, err, sizeof err), 0);
     /* as schema 3 wrote it: no members database */
     MDB_env *env;
     MDB_txn *txn;
