@@ -171,11 +171,21 @@ int glci_store_city_key_remove(glci_store_t *st, const char *id, const char *pub
                                char *err, size_t errlen);
 
 /* Marks a city inactive: its keys are refused from then on (ZAP and every
- * following batch). ENOCITY if unknown. */
+ * following batch), and its open enrolment invitations are withdrawn in
+ * the same transaction (a reinstatement never revives one). The change is
+ * logged with its time, so tables as of an earlier time keep the city as
+ * a member then (docs/CYCLE.md). ENOCITY if unknown. */
 int glci_store_city_revoke(glci_store_t *st, const char *id, char *err, size_t errlen);
 
+/* glci_store_city_revoke, also telling how many open invitations it
+ * withdrew (*n_withdrawn, may be NULL; 0 on failure). */
+int glci_store_city_revoke_invites(glci_store_t *st, const char *id, size_t *n_withdrawn,
+                                   char *err, size_t errlen);
+
 /* Takes a revoked city back: its keys are accepted again (ZAP and batches)
- * from the next connection on. ENOCITY if unknown; 0 also when it was not
+ * from the next connection on; the change is logged with its time (tables
+ * as of an earlier time keep it revoked then). No invitation comes back:
+ * `glci city invite` makes a new one. ENOCITY if unknown; 0 also when it was not
  * revoked (*was_revoked, may be NULL, says which). */
 int glci_store_city_reinstate(glci_store_t *st, const char *id, int *was_revoked,
                               char *err, size_t errlen);
