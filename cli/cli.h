@@ -83,6 +83,11 @@ int glci_usage_bad_city(const glci_cmd_t *cmd, const char *id);
 int glci_fail(const glci_cmd_t *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* 1 once glci_fail or glci_usage_error has printed a line in this process,
+ * else 0: the program adds its own line for lost output only when the
+ * command printed none (glci_cli_main). */
+int glci_error_printed(void);
+
 /* Parses a period given on the command line (a year within [0, 9999]).
  * Returns 0, or prints the usage error and returns 2. */
 int glci_args_period(const glci_cmd_t *cmd, const char *text, int32_t *out);
