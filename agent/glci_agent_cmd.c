@@ -238,20 +238,32 @@ static void s_csv_field(char *buf, size_t cap, size_t *used, const char *text, i
     }
 }
 
+/* push's own options: "--name VALUE" or "--name=VALUE", each at most once. */
+enum { S_PUSH_CSV, S_PUSH_OBSERVED, S_PUSH_SOURCE, S_PUSH_N };
+
 int glci_agent_cmd_push(const glci_agent_config_t *cfg, int argc, char **argv)
 {
-    const char *csv_path = NULL, *observed = "", *source = "";
+    static const char *const names[S_PUSH_N] = {"--csv", "--observed-at", "--source"};
+    const char *val[S_PUSH_N] = {NULL, NULL, NULL};
     const char *pos[3];
     int n_pos = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
-        const char **slot = strcmp(a, "--csv") == 0 ? &csv_path
-                          : strcmp(a, "--observed-at") == 0 ? &observed
-                          : strcmp(a, "--source") == 0 ? &source : NULL;
-        if (slot) {
-            if (i + 1 >= argc)
-                return s_usage_error("push", "%s needs a value", a);
-            *slot = argv[++i];
+        size_t k = 0, len = 0;
+        for (; k < S_PUSH_N; k++) {
+            len = strlen(names[k]);
+            if (strncmp(a, names[k], len) == 0 && (a[len] == '\0' || a[len] == '='))
+                break;
+        }
+        if (k < S_PUSH_N) {
+            if (val[k])
+                return s_usage_error("push", "%s given twice", names[k]);
+            if (a[len] == '=')
+                val[k] = a + len + 1;
+            else if (i + 1 < argc)
+                val[k] = argv[++i];
+            else
+                return s_usage_error("push", "%s needs a value", names[k]);
         } else if (strncmp(a, "--", 2) == 0 && a[2]) {
             return s_usage_error("push", "unknown option '%s'", a);
         } else if (n_pos < 3) {
@@ -260,8 +272,17 @@ int glci_agent_cmd_push(const glci_agent_config_t *cfg, int argc, char **argv)
             return s_usage_error("push", "unexpected argument '%s'", a);
         }
     }
+    const char *csv_path = val[S_PUSH_CSV];
+    const char *observed = val[S_PUSH_OBSERVED] ? val[S_PUSH_OBSERVED] : "";
+    const char *source = val[S_PUSH_SOURCE] ? val[S_PUSH_SOURCE] : "";
     if (csv_path && n_pos)
         return s_usage_error("push", "%s takes no INDICATOR PERIOD VALUE", "--csv");
+    /* a file's rows carry their own columns: an option for one value
+     * would be dropped without a word */
+    for (size_t k = S_PUSH_OBSERVED; csv_path && k < S_PUSH_N; k++)
+        if (val[k])
+            return s_usage_error("push", "%s does not apply with --csv (give the column "
+                                 "in the file)", names[k]);
     if (!csv_path && n_pos != 3)
         return s_usage_error("push", "%s", "needs INDICATOR PERIOD VALUE, or --csv FILE");
 
