@@ -269,6 +269,61 @@ static void test_missing_value_before_an_option(void **state)
     cli_out_release(&o);
 }
 
+/* ---- CSV columns are JSON's fields ------------------------------------------------ */
+
+/* Asserts that the CSV header of glci ARGS --format csv names exactly the
+ * fields of the first object of JSON's array key (glci ARGS --format json),
+ * in any order. */
+static void s_expect_csv_is_json(const char *key, const char *const *args)
+{
+    const char *argv[16] = {"--store", s_store, "--format", "json"};
+    size_t n = 4;
+    for (size_t i = 0; args[i]; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    cli_out_t j, c;
+    assert_int_equal(cli_runv(&j, argv), 0);
+    argv[3] = "csv";
+    assert_int_equal(cli_runv(&c, argv), 0);
+    json_t *doc = cli_json(&j);
+    json_t *row = json_array_get(cli_json_get(doc, key), 0);
+    assert_non_null(row);
+    char *header = strndup(c.out, strcspn(c.out, "\r"));
+    assert_non_null(header);
+    size_t n_csv = 1;
+    for (const char *p = header; *p; p++)
+        n_csv += *p == ',';
+    size_t wlen = strlen(header) + 3;
+    char *wrapped = malloc(wlen);          /* ",HEADER,": every column between commas */
+    assert_non_null(wrapped);
+    snprintf(wrapped, wlen, ",%s,", header);
+    const char *field;
+    json_t *value;
+    json_object_foreach(row, field, value) {
+        char quoted[80];
+        snprintf(quoted, sizeof quoted, ",%s,", field);
+        if (!strstr(wrapped, quoted))
+            fail_msg("%s: JSON field '%s' is not a CSV column: %s", args[0], field, header);
+    }
+    free(wrapped);
+    if (json_object_size(row) != n_csv)
+        fail_msg("%s: %zu JSON fields, %zu CSV columns: %s", args[0], json_object_size(row),
+                 n_csv, header);
+    free(header);
+    json_decref(doc);
+    cli_out_release(&j);
+    cli_out_release(&c);
+}
+
+static void test_csv_columns_are_json_fields(void **state)
+{
+    (void)state;
+    const char *const history[] = {"history", "alpha", "i1", NULL};
+    s_expect_csv_is_json("rows", history);
+    const char *const list[] = {"city", "list", NULL};
+    s_expect_csv_is_json("cities", list);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -276,6 +331,7 @@ int main(void)
         cmocka_unit_test(test_lost_output_fails),
         cmocka_unit_test(test_negative_number_is_an_argument),
         cmocka_unit_test(test_missing_value_before_an_option),
+        cmocka_unit_test(test_csv_columns_are_json_fields),
     };
     return cmocka_run_group_tests(tests, s_group_setup, s_group_teardown);
 }
