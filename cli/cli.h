@@ -225,6 +225,13 @@ void glci_source_release(glci_source_t *s);
 int glci_source_period(glci_view_t *v, const glci_framework_t *fw, glci_source_t *s,
                        int32_t p, glci_period_t *out);
 
+/* The active cities registered at the time of the table s reads, into
+ * *out: now for the live store; as of the time for an as-of table or an
+ * edition, counted as the store's default-period rule counts them then
+ * (glci_view_asof_default_period), so an edition's text never changes as
+ * cities are added later. Returns 0 or a negative store code (*out 0). */
+int glci_source_active(glci_view_t *v, const glci_source_t *s, uint32_t *out);
+
 /* Prints that the table of s has no result ("no data for period P", "...
  * as of TIME") and returns 1. */
 int glci_source_no_data(const glci_cmd_t *cmd, const glci_source_t *s);

@@ -9,7 +9,10 @@
  *   - a negative number is an argument ("correct ... -3.5"), -0 is stored
  *     as 0;
  *   - an option whose value is missing before another of the command's
- *     options says so, rather than taking the option as its value. */
+ *     options says so, rather than taking the option as its value;
+ *   - CSV headers are JSON's field names;
+ *   - an edition's rank table (and an as-of table) reads the same after
+ *     cities are added: its heading counts the active cities of its time. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -324,6 +327,63 @@ static void test_csv_columns_are_json_fields(void **state)
     s_expect_csv_is_json("cities", list);
 }
 
+/* ---- an edition never changes -------------------------------------------------- */
+
+static void test_edition_table_never_changes(void **state)
+{
+    (void)state;
+    char store[400], key[500];
+    s_own_store("edition", store, sizeof store);
+    cli_out_t o;
+    assert_int_equal(cli_run(&o, "--store", store, "edition", "publish", "e1", NULL), 0);
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", store, "--format", "json", "edition", "list", NULL),
+                     0);
+    json_t *j = cli_json(&o);
+    char as_of[64];
+    snprintf(as_of, sizeof as_of, "%s",
+             cli_json_str(json_array_get(cli_json_get(j, "editions"), 0), "as_of"));
+    json_decref(j);
+    cli_out_release(&o);
+
+    static const char *const formats[] = {"table", "json", "csv"};
+    cli_out_t before[2][3], after;
+    for (size_t f = 0; f < 3; f++) {
+        assert_int_equal(cli_run(&before[0][f], "--store", store, "--format", formats[f],
+                                 "rank", "--edition", "e1", NULL), 0);
+        assert_int_equal(cli_run(&before[1][f], "--store", store, "--format", formats[f],
+                                 "rank", "--as-of", as_of, "--period", "2025", NULL), 0);
+    }
+    /* the heading counts the active cities as of the edition: 6, zeta too */
+    assert_non_null(strstr(before[0][0].out, "; 6 active cities registered)"));
+    assert_non_null(strstr(before[1][0].out, "; 6 active cities registered)"));
+
+    /* cities registered after the edition */
+    for (int i = 0; i < 3; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "late%d", i);
+        snprintf(key, sizeof key, "%s/%s.key", s_dir, id);
+        assert_int_equal(cli_run(&o, "--store", store, "city", "add", id, "--name", id,
+                                 "--country", "IE", "--key-out", key, NULL), 0);
+        cli_out_release(&o);
+    }
+    assert_int_equal(cli_run(&o, "--store", store, "rank", NULL), 0);
+    assert_non_null(strstr(o.out, "; 9 active cities registered)"));
+    cli_out_release(&o);
+    for (size_t f = 0; f < 3; f++) {
+        assert_int_equal(cli_run(&after, "--store", store, "--format", formats[f], "rank",
+                                 "--edition", "e1", NULL), 0);
+        assert_string_equal(after.out, before[0][f].out);
+        cli_out_release(&after);
+        assert_int_equal(cli_run(&after, "--store", store, "--format", formats[f], "rank",
+                                 "--as-of", as_of, "--period", "2025", NULL), 0);
+        assert_string_equal(after.out, before[1][f].out);
+        cli_out_release(&after);
+        cli_out_release(&before[0][f]);
+        cli_out_release(&before[1][f]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -332,6 +392,7 @@ int main(void)
         cmocka_unit_test(test_negative_number_is_an_argument),
         cmocka_unit_test(test_missing_value_before_an_option),
         cmocka_unit_test(test_csv_columns_are_json_fields),
+        cmocka_unit_test(test_edition_table_never_changes),
     };
     return cmocka_run_group_tests(tests, s_group_setup, s_group_teardown);
 }
