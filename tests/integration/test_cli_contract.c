@@ -384,6 +384,50 @@ static void test_edition_table_never_changes(void **state)
     }
 }
 
+/* ---- what docs/CLI.md says of country codes and an empty export ------------------- */
+
+static void test_country_shape_and_empty_export(void **state)
+{
+    (void)state;
+    char store[400], key[500];
+    snprintf(store, sizeof store, "%s/empty", s_dir);
+    glci_store_t *st = cli_store_create(store, s_fw, 0);
+    glci_store_close(&st);
+    cli_out_t o;
+    /* only the shape is checked: user-assigned codes are taken */
+    static const char *const ok[] = {"XK", "xx", "JJ"};
+    for (size_t i = 0; i < 3; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "c%zu", i);
+        snprintf(key, sizeof key, "%s/%s.key", s_dir, id);
+        assert_int_equal(cli_run(&o, "--store", store, "city", "add", id, "--name", id,
+                                 "--country", ok[i], "--key-out", key, NULL), 0);
+        cli_out_release(&o);
+    }
+    snprintf(key, sizeof key, "%s/gb.key", s_dir);
+    assert_int_equal(cli_run(&o, "--store", store, "city", "add", "gb", "--name", "G",
+                             "--country", "GB-SCT", "--key-out", key, NULL), 2);
+    cli_expect_usage(&o, "country 'GB-SCT' is not a two-letter ISO 3166-1 code");
+    cli_out_release(&o);
+
+    /* an export of a store without data is no error, in every format */
+    assert_int_equal(cli_run(&o, "--store", store, "export", NULL), 0);
+    assert_string_equal(o.out, "no data in the store yet\n");
+    assert_string_equal(o.err, "");
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", store, "--format", "json", "export", NULL), 0);
+    json_t *j = cli_json(&o);
+    assert_int_equal(json_array_size(cli_json_get(j, "rows")), 0);
+    json_decref(j);
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", store, "--format", "csv", "export", NULL), 0);
+    assert_int_equal(cli_csv_records(o.out), 1);
+    cli_out_release(&o);
+    /* rank is an error there */
+    assert_int_equal(cli_run(&o, "--store", store, "rank", NULL), 1);
+    cli_out_release(&o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -393,6 +437,7 @@ int main(void)
         cmocka_unit_test(test_missing_value_before_an_option),
         cmocka_unit_test(test_csv_columns_are_json_fields),
         cmocka_unit_test(test_edition_table_never_changes),
+        cmocka_unit_test(test_country_shape_and_empty_export),
     };
     return cmocka_run_group_tests(tests, s_group_setup, s_group_teardown);
 }
