@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include "glci_agent_sender.h"
 #include "glci_agent_spool.h"
 #include "glci_alloc.h"
+#include "glci_keyfile.h"
 #include "glci_log.h"
 #include "glci_outbox.h"
 
@@ -152,6 +154,20 @@ static void s_apply_retention(s_daemon_t *d, const glci_agent_config_t *was)
                   (unsigned long long)dropped);
 }
 
+/* The secret key file as `run` takes it at start (readable, a secret key,
+ * not readable by group or others), whether or not the reload changes the
+ * connection: a key file that became world-readable is refused at a reload
+ * as at a start. 0, or -1 with the line in err. */
+static int s_key_usable(const glci_agent_config_t *cfg, char *err, size_t errlen)
+{
+    if (cfg->insecure)
+        return 0;
+    glci_key_t pub, sec;
+    int rc = glci_keyfile_read(cfg->key_file, &pub, &sec, err, errlen);
+    sodium_memzero(&sec, sizeof sec);
+    return rc == 0 ? 0 : -1;
+}
+
 static void s_reload(s_daemon_t *d, int argc, char **argv)
 {
     glci_agent_config_t next;
@@ -162,6 +178,8 @@ static void s_reload(s_daemon_t *d, int argc, char **argv)
     free(rest);
     if (rc == 0)
         rc = glci_agent_config_check_run(&next, err, sizeof err);
+    if (rc == 0)
+        rc = s_key_usable(&next, err, sizeof err);
     if (rc != 0) {
         glci_error("reload refused, keeping the running configuration: %s", err);
         return;

@@ -446,21 +446,26 @@ static int s_revoke(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char
     if (glci_cli_open(cmd, cli, 0, &st) != 0)
         return GLCI_EXIT_FAIL;
     int status = GLCI_EXIT_FAIL;
-    rc = glci_store_city_revoke(st, pos[0], NULL, 0);
+    size_t n = 0;
+    rc = glci_store_city_revoke_invites(st, pos[0], &n, NULL, 0);
     if (rc == GLCI_STORE_ENOCITY || rc == GLCI_STORE_EINVAL) {
         glci_fail(cmd, "no such city '%s'", pos[0]);
     } else if (rc != 0) {
         glci_cli_store_fail(cmd, cli, rc, "cannot revoke the city");
     } else if (cli->format == GLCI_FMT_JSON) {
-        json_t *j = json_pack("{s:s, s:b}", "id", pos[0], "active", 0);
+        json_t *j = json_pack("{s:s, s:b, s:I}", "id", pos[0], "active", 0,
+                              "invitations_withdrawn", (json_int_t)n);
         status = glci_json_print(&j, stdout) == 0 ? GLCI_EXIT_OK : GLCI_EXIT_FAIL;
     } else if (cli->format == GLCI_FMT_CSV) {
-        fputs("id,active\r\n", stdout);
+        fputs("id,active,invitations_withdrawn\r\n", stdout);
         glci_csv_field(stdout, pos[0]);
-        fputs(",false\r\n", stdout);
+        printf(",false,%zu\r\n", n);
         status = GLCI_EXIT_OK;
     } else {
-        printf("city %s revoked: its keys are refused from now on\n", pos[0]);
+        /* The withdrawal is said every time: an operator revoking a
+         * compromised city needs to know no string of it is left. */
+        printf("city %s revoked: its keys are refused from now on, and its open enrolment "
+               "strings are withdrawn (%zu)\n", pos[0], n);
         status = GLCI_EXIT_OK;
     }
     glci_store_close(&st);
@@ -510,7 +515,10 @@ const glci_cmd_t glci_cmd_city_revoke = {
     .usage = "city revoke ID",
     .summary = "revoke a city: its keys are refused at once",
     .help = "Marks city ID inactive: new connections and every further batch from\n"
-            "its keys are refused at once. Its data stays in the store.",
+            "its keys are refused at once, and its open enrolment strings are\n"
+            "withdrawn (reinstating it does not revive them: `glci city invite`\n"
+            "makes a new one). Its data stays in the store, and tables as of an\n"
+            "earlier time still count it as active then.",
     .pos = {"ID"},
     .run = s_revoke,
 };

@@ -7,7 +7,9 @@
  * collector, which LMDB allows, and without its lock: a running collector
  * holds that), the addresses are bound and at once released, and an ipc:// endpoint is not bound at all (that would make
  * its socket file) but its folder looked at. An address in use is only a
- * note: during a check before a restart, the running collector holds it. */
+ * note while a collector holds the store's lock (during a check before a
+ * restart, that collector holds the address); with none running, another
+ * program holds it and the collector would not start: a problem. */
 #include "glci_collector.h"
 
 #include <errno.h>
@@ -19,6 +21,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "collector_lock.h"
 #include "glci_check.h"
 #include "glci_keyfile.h"
 #include "glci_metrics_http.h"
@@ -76,10 +79,30 @@ static void s_check_previous(glci_check_t *c, const glci_collector_config_t *cfg
     memset(&sec, 0, sizeof sec);
 }
 
+/* Whether a collector runs on the store: 1 (or -1: cannot tell, taken as
+ * running, so a check never fails for what it cannot see) or 0. */
+typedef struct {
+    const char *store;
+    int running;
+} s_owner_t;
+
+/* An address another socket holds: a note while the store's collector
+ * runs (it holds its own addresses), else a problem. what names the
+ * setting ("listen", "metrics_listen"). */
+static void s_in_use(glci_check_t *c, const s_owner_t *o, const char *what, const char *addr)
+{
+    if (o->running)
+        glci_check_note(c, "%s %s is in use now (by the running collector?)", what, addr);
+    else
+        glci_check_problem(c, "cannot listen on %s (%s): in use by another program, and no "
+                           "glci-collector runs on store %s", addr, what, o->store);
+}
+
 /* A ROUTER's endpoint (listen, enrol_listen, previous_listen): a tcp:// one bound and released with ZeroMQ itself
  * (so its own syntax and name resolution are what is judged), an ipc://
  * one by its folder. */
-static void s_check_listen(glci_check_t *c, const char *endpoint)
+static void s_check_listen(glci_check_t *c, const s_owner_t *o, const char *what,
+                           const char *endpoint)
 {
     if (strncmp(endpoint, "ipc://", 6) == 0) {
         char dir[4096];
@@ -104,7 +127,7 @@ static void s_check_listen(glci_check_t *c, const char *endpoint)
         zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof zero);
         if (zmq_bind(sock, endpoint) != 0) {
             if (errno == EADDRINUSE)
-                glci_check_note(c, "listen %s is in use now (by the running collector?)", endpoint);
+                s_in_use(c, o, what, endpoint);
             else
                 glci_check_problem(c, "cannot listen on %s: %s", endpoint, zmq_strerror(errno));
         }
@@ -114,7 +137,7 @@ static void s_check_listen(glci_check_t *c, const char *endpoint)
         zmq_ctx_term(ctx);
 }
 
-static void s_check_metrics(glci_check_t *c, const char *text)
+static void s_check_metrics(glci_check_t *c, const s_owner_t *o, const char *text)
 {
     glci_metrics_listen_t l;
     char err[256];
@@ -133,7 +156,7 @@ static void s_check_metrics(glci_check_t *c, const char *text)
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
     if (bind(fd, (const struct sockaddr *)&l.addr, l.addr_len) != 0) {
         if (errno == EADDRINUSE)
-            glci_check_note(c, "metrics_listen %s is in use now (by the running collector?)", l.text);
+            s_in_use(c, o, "metrics_listen", l.text);
         else
             glci_check_problem(c, "cannot listen on %s (metrics_listen): %s", l.text, strerror(errno));
     } else if (!l.loopback) {
@@ -154,15 +177,17 @@ int glci_collector_check(const glci_collector_args_t *args, FILE *out, FILE *err
     }
     s_check_store(&c, &cfg);
     s_check_key(&c, &cfg);
-    s_check_listen(&c, cfg.listen);
+    pid_t pid;
+    s_owner_t owner = {cfg.store, glci_collector_lock_held(cfg.store, &pid) != 0};
+    s_check_listen(&c, &owner, "listen", cfg.listen);
     if (cfg.enrol_listen)
-        s_check_listen(&c, cfg.enrol_listen);
+        s_check_listen(&c, &owner, "enrol_listen", cfg.enrol_listen);
     if (cfg.previous_listen) {
-        s_check_listen(&c, cfg.previous_listen);
+        s_check_listen(&c, &owner, "previous_listen", cfg.previous_listen);
         s_check_previous(&c, &cfg);
     }
     if (cfg.metrics_listen)
-        s_check_metrics(&c, cfg.metrics_listen);
+        s_check_metrics(&c, &owner, cfg.metrics_listen);
     if (c.problems == 0)
         fprintf(out, "glci-collector: configuration ok (store %s, listen %s%s, metrics %s)\n",
                 cfg.store, cfg.listen, cfg.insecure ? " without CURVE" : " with CURVE",

@@ -597,6 +597,18 @@ static int s_same_text(const char *a, const char *b)
     return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
+/* Appends name to the comma-separated list names when changed, counting
+ * it: a reload's warning names the settings that changed, not all that
+ * could. */
+static void s_name_if(char *names, size_t len, size_t *count, int changed, const char *name)
+{
+    if (!changed)
+        return;
+    size_t at = strlen(names);
+    snprintf(names + at, len - at, "%s%s", at ? ", " : "", name);
+    (*count)++;
+}
+
 /* metrics_listen from a reloaded configuration: the server stays when the
  * address is the same, moves when it changed, stops when it was removed. */
 static void s_reload_metrics(s_daemon_t *d, const char *metrics_listen)
@@ -632,22 +644,39 @@ static void s_reload(s_daemon_t *d)
      * accepts a connection crashed that thread (libzmq 4.3.4, about one
      * reload in six under load). max_message is also checked by the
      * collector on every message, so a lower one holds at once. */
-    if (n.max_message > d->cfg.max_message || n.sndhwm != d->cfg.sndhwm ||
-        n.rcvhwm != d->cfg.rcvhwm || n.heartbeat_ivl != d->cfg.heartbeat_ivl ||
-        n.heartbeat_timeout != d->cfg.heartbeat_timeout ||
-        n.handshake_ivl != d->cfg.handshake_ivl)
-        glci_warn("SIGHUP: a larger max_message, and sndhwm, rcvhwm, heartbeat_ivl, "
-                  "heartbeat_timeout and handshake_ivl, reach the connections only after a "
-                  "restart (a lower max_message holds at once)");
-    if (strcmp(n.store, d->cfg.store) || strcmp(n.listen, d->cfg.listen) ||
-        strcmp(n.key_file, d->cfg.key_file) || n.insecure != d->cfg.insecure ||
-        n.map_max != d->cfg.map_max || !s_same_text(n.enrol_listen, d->cfg.enrol_listen) ||
-        !s_same_text(n.previous_listen, d->cfg.previous_listen) ||
-        strcmp(n.previous_key_file, d->cfg.previous_key_file) ||
-        n.refused_max != d->cfg.refused_max)
-        glci_warn("SIGHUP: store, listen, key_file, insecure, map_max, enrol_listen, "
-                  "previous_listen, previous_key_file and refused_max take effect only after "
-                  "a restart");
+    char names[256] = "";
+    size_t count = 0;
+    s_name_if(names, sizeof names, &count, n.max_message > d->cfg.max_message,
+              "max_message (larger)");
+    s_name_if(names, sizeof names, &count, n.sndhwm != d->cfg.sndhwm, "sndhwm");
+    s_name_if(names, sizeof names, &count, n.rcvhwm != d->cfg.rcvhwm, "rcvhwm");
+    s_name_if(names, sizeof names, &count, n.heartbeat_ivl != d->cfg.heartbeat_ivl,
+              "heartbeat_ivl");
+    s_name_if(names, sizeof names, &count, n.heartbeat_timeout != d->cfg.heartbeat_timeout,
+              "heartbeat_timeout");
+    s_name_if(names, sizeof names, &count, n.handshake_ivl != d->cfg.handshake_ivl,
+              "handshake_ivl");
+    if (count)
+        glci_warn("SIGHUP: %s changed; %s the connections only after a restart (a lower "
+                  "max_message holds at once)", names, count == 1 ? "reaches" : "reach");
+    names[0] = '\0';
+    count = 0;
+    s_name_if(names, sizeof names, &count, strcmp(n.store, d->cfg.store) != 0, "store");
+    s_name_if(names, sizeof names, &count, strcmp(n.listen, d->cfg.listen) != 0, "listen");
+    s_name_if(names, sizeof names, &count, strcmp(n.key_file, d->cfg.key_file) != 0,
+              "key_file");
+    s_name_if(names, sizeof names, &count, n.insecure != d->cfg.insecure, "insecure");
+    s_name_if(names, sizeof names, &count, n.map_max != d->cfg.map_max, "map_max");
+    s_name_if(names, sizeof names, &count, !s_same_text(n.enrol_listen, d->cfg.enrol_listen),
+              "enrol_listen");
+    s_name_if(names, sizeof names, &count,
+              !s_same_text(n.previous_listen, d->cfg.previous_listen), "previous_listen");
+    s_name_if(names, sizeof names, &count,
+              strcmp(n.previous_key_file, d->cfg.previous_key_file) != 0, "previous_key_file");
+    s_name_if(names, sizeof names, &count, n.refused_max != d->cfg.refused_max, "refused_max");
+    if (count)
+        glci_warn("SIGHUP: %s changed; %s effect only after a restart", names,
+                  count == 1 ? "takes" : "take");
     glci_log_set_level(n.log_level);
     d->cfg.log_level = n.log_level;
     d->cfg.batch_max = n.batch_max;

@@ -22,12 +22,46 @@ static pid_t s_pid_in_file(int fd)
     return errno == 0 && end != buf && v > 0 ? (pid_t)v : 0;
 }
 
+/* 1 when another process holds a lock on the file (*pid its pid, or the
+ * one it wrote, 0 when neither tells), 0 when none does, -1 when F_GETLK
+ * fails. */
+static int s_holder(int fd, pid_t *pid)
+{
+    struct flock q = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
+    *pid = 0;
+    if (fcntl(fd, F_GETLK, &q) != 0)
+        return -1;
+    if (q.l_type == F_UNLCK)
+        return 0;
+    *pid = q.l_pid > 0 ? q.l_pid : s_pid_in_file(fd);
+    return 1;
+}
+
+static int s_lock_path(const char *dir, char *path, size_t len)
+{
+    return (size_t)snprintf(path, len, "%s/collector.lock", dir) < len ? 0 : -1;
+}
+
+int glci_collector_lock_held(const char *dir, pid_t *holder)
+{
+    char path[4096];
+    *holder = 0;
+    if (s_lock_path(dir, path, sizeof path) != 0)
+        return -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : -1;
+    int rc = s_holder(fd, holder);
+    close(fd);
+    return rc;
+}
+
 int glci_collector_lock(const char *dir, pid_t *holder, char *err, size_t errlen)
 {
     char path[4096];
     if (holder)
         *holder = 0;
-    if ((size_t)snprintf(path, sizeof path, "%s/collector.lock", dir) >= sizeof path) {
+    if (s_lock_path(dir, path, sizeof path) != 0) {
         snprintf(err, errlen, "%s: path too long", dir);
         return -1;
     }
@@ -44,12 +78,8 @@ int glci_collector_lock(const char *dir, pid_t *holder, char *err, size_t errlen
             close(fd);
             return -1;
         }
-        struct flock q = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
         pid_t pid = 0;
-        if (fcntl(fd, F_GETLK, &q) == 0 && q.l_type != F_UNLCK)
-            pid = q.l_pid;
-        if (pid <= 0)
-            pid = s_pid_in_file(fd);
+        s_holder(fd, &pid);
         if (holder)
             *holder = pid;
         if (pid > 0)

@@ -23,4 +23,10 @@
  * other collector's pid (0 when unknown). */
 int glci_collector_lock(const char *dir, pid_t *holder, char *err, size_t errlen);
 
+/* Whether a collector runs on the store at dir, without taking the lock or
+ * making its file (for --check-config): 1 when one holds it (*holder its
+ * pid, 0 when unknown), 0 when none does (no lock file: none ever ran), -1
+ * when it cannot be told (the file cannot be opened or asked). */
+int glci_collector_lock_held(const char *dir, pid_t *holder);
+
 #endif

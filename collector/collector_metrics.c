@@ -12,6 +12,7 @@
 #include <time.h>
 #include <zmq.h>
 
+#include "collector_conns.h"
 #include "glci_alloc.h"
 #include "glci_log.h"
 #include "glci_text.h"
@@ -24,9 +25,9 @@
 
 /* The monitor's events; the value of each is what libzmq documents for it. */
 #define S_MONITOR_EVENTS                                                                 \
-    (ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |              \
-     ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |             \
-     ZMQ_EVENT_DISCONNECTED)
+    (ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED |                                 \
+     ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |         \
+     ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_DISCONNECTED)
 
 struct glci_collector_meter {
     glci_store_t *st;
@@ -36,8 +37,7 @@ struct glci_collector_meter {
     glci_metrics_http_t *http;
     glci_metrics_listen_t listen;      /* what http serves */
     void *router, *monitor;
-    /* Connections, from the monitor (see s_connected). */
-    uint64_t succeeded, failed, disconnected;
+    glci_collector_conns_t conns;      /* connections, from the monitor */
     int64_t next_tick;
     /* What /health answers from, written here and read by the server. */
     atomic_int store_rc;               /* the last commit's code; 0 ok */
@@ -150,6 +150,7 @@ int glci_collector_meter_open(glci_store_t *st, const char *store_dir,
     m->st = st;
     m->store_dir = glci_xstrdup(store_dir);
     m->reg = glci_metrics_new();
+    glci_collector_conns_init(&m->conns);
     const glci_framework_t *fw = glci_store_framework(st);
     char framework[256];
     snprintf(framework, sizeof framework, "%s %s", fw->id, fw->version);
@@ -158,6 +159,7 @@ int glci_collector_meter_open(glci_store_t *st, const char *store_dir,
                                         .city_last_seen = s_cities,
                                         .city_last_seen_arg = m};
     if (glci_metrics_catalog_collector(m->reg, &cfg, &m->m, err, errlen) != 0) {
+        glci_collector_conns_release(&m->conns);
         glci_metrics_destroy(&m->reg);
         free(m->store_dir);
         free(m);
@@ -187,6 +189,7 @@ void glci_collector_meter_close(glci_collector_meter_t **self)
     glci_collector_meter_t *m = *self;
     glci_metrics_http_stop(&m->http);
     s_unwatch(m);
+    glci_collector_conns_release(&m->conns);
     glci_metrics_destroy(&m->reg);
     free(m->store_dir);
     free(m);
@@ -221,48 +224,44 @@ void *glci_collector_meter_socket(const glci_collector_meter_t *m)
     return m->monitor;
 }
 
-/* libzmq ends every connection it accepted with one DISCONNECTED event, and
- * one whose handshake did not complete with exactly one HANDSHAKE_FAILED_*
- * event before it (stream_engine_base_t::error signals the failures not
- * signalled where they occurred), while HANDSHAKE_SUCCEEDED carries no
- * descriptor to match a later DISCONNECTED with. So the connections that
- * completed their handshake and ended are the disconnections minus the
- * failures, and those still open the successes minus them. */
-static double s_connected(const glci_collector_meter_t *m)
-{
-    uint64_t ended_ok = m->disconnected > m->failed ? m->disconnected - m->failed : 0;
-    return m->succeeded > ended_ok ? (double)(m->succeeded - ended_ok) : 0.0;
-}
-
+/* A connection that ends without a handshake result of its own (it never
+ * spoke ZMTP: libzmq signals no failure for it) is a failed handshake too
+ * (collector_conns.h). */
 void glci_collector_meter_events(glci_collector_meter_t *m)
 {
     uint16_t event;
+    uint32_t value;
     int seen = 0;
-    while (m->monitor && glci_monitor_read(m->monitor, &event, NULL)) {
+    while (m->monitor && glci_monitor_read(m->monitor, &event, &value)) {
         seen = 1;
         switch (event) {
+        case ZMQ_EVENT_ACCEPTED:
+            glci_collector_conns_accepted(&m->conns, value);
+            break;
         case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
-            m->succeeded++;
+            glci_collector_conns_result(&m->conns, 1);
             glci_counter_inc(m->m.handshakes, GLCI_MC_HANDSHAKE_ACCEPTED);
             break;
         case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
-            m->failed++;
+            glci_collector_conns_result(&m->conns, 0);
             glci_counter_inc(m->m.handshakes, GLCI_MC_HANDSHAKE_REFUSED);
             break;
         case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
         case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
-            m->failed++;
+            glci_collector_conns_result(&m->conns, 0);
             glci_counter_inc(m->m.handshakes, GLCI_MC_HANDSHAKE_FAILED);
             break;
         case ZMQ_EVENT_DISCONNECTED:
-            m->disconnected++;
+            if (glci_collector_conns_disconnected(&m->conns, value))
+                glci_counter_inc(m->m.handshakes, GLCI_MC_HANDSHAKE_FAILED);
             break;
         default:
             break;
         }
     }
     if (seen)
-        glci_gauge_set(m->m.connected_agents, 0, s_connected(m));
+        glci_gauge_set(m->m.connected_agents, 0,
+                       (double)glci_collector_conns_connected(&m->conns));
 }
 
 /* ---- the server ------------------------------------------------------------ */

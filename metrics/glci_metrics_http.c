@@ -200,6 +200,27 @@ static enum MHD_Result s_health(glci_metrics_http_t *h, struct MHD_Connection *c
     return s_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, line);
 }
 
+/* What the request line's raw URL says, found before libmicrohttpd splits
+ * off the query string and decodes the path in place (after which neither
+ * the whole length nor a decoded NUL can be seen: strcmp would stop at
+ * it). Handed to s_request as the request's initial *req_cls. */
+static const int s_url_ok = 0, s_url_long = 1, s_url_nul = 2;
+
+static void *s_url_look(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    (void)cls;
+    (void)c;
+    size_t n = strlen(uri);
+    if (n > S_MAX_URL)
+        return (void *)&s_url_long;
+    char path[S_MAX_URL + 1];
+    size_t plen = strcspn(uri, "?");
+    memcpy(path, uri, plen);
+    path[plen] = '\0';
+    size_t dlen = MHD_http_unescape(path);
+    return memchr(path, '\0', dlen) ? (void *)&s_url_nul : (void *)&s_url_ok;
+}
+
 /* Answers on the first call, with the headers: a body, if the client sent
  * one, is never read (libmicrohttpd then closes the connection). */
 static enum MHD_Result s_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -210,12 +231,15 @@ static enum MHD_Result s_request(void *cls, struct MHD_Connection *c, const char
     (void)version;
     (void)upload_data;
     (void)upload_data_size;
-    (void)req_cls;
     glci_metrics_http_t *h = cls;
+    const int *look = *req_cls;
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
         return s_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
-    if (strlen(url) > S_MAX_URL)
+    /* the query string counts (docs/METRICS.md: "a URL over 64 bytes") */
+    if (look == &s_url_long || strlen(url) > S_MAX_URL)
         return s_text(c, MHD_HTTP_URI_TOO_LONG, "URL too long\n");
+    if (look == &s_url_nul)
+        return s_text(c, MHD_HTTP_NOT_FOUND, "not found: try /metrics or /health\n");
     if (strcmp(url, "/metrics") == 0)
         return s_metrics(h, c);
     if (strcmp(url, "/health") == 0)
@@ -300,6 +324,7 @@ int glci_metrics_http_start(const glci_metrics_listen_t *listen,
         MHD_OPTION_CONNECTION_TIMEOUT, h->cfg.timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)S_MEMORY_LIMIT,
         MHD_OPTION_STRICT_FOR_CLIENT, 1,
+        MHD_OPTION_URI_LOG_CALLBACK, s_url_look, NULL,
         MHD_OPTION_END);
     int saved = errno;
     pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -23,7 +23,7 @@
 const char *const glci_store_db_names[S_DB_COUNT] = {
     "meta", "cities", "keys", "streams", "batches", "obs", "history",
     "results", "rank", "periods", "rejects", "city_rejects", "invites", "refused",
-    "editions", "edition_rows", "slots",
+    "editions", "edition_rows", "slots", "members",
 };
 
 const char *glci_store_strerror(int code)
@@ -43,6 +43,7 @@ const char *glci_store_strerror(int code)
     case GLCI_STORE_EIO: return "I/O or LMDB error";
     case GLCI_STORE_ERDONLY: return "store is open read-only";
     case GLCI_STORE_EREVOKED: return "city is revoked";
+    case GLCI_STORE_EREMOVED: return "its data file was removed";
     default: return "unknown store error";
     }
 }
@@ -69,6 +70,8 @@ int glci_store_code(int rc)
         return GLCI_STORE_ERDONLY;
     case ENAMETOOLONG:
         return GLCI_STORE_EINVAL;
+    case GLCI_MDB_REMOVED:
+        return GLCI_STORE_EREMOVED;
     default:
         return GLCI_STORE_EIO;
     }
@@ -220,6 +223,94 @@ int glci_store_receive_time(glci_store_t *st, MDB_txn *txn, int64_t now, int64_t
         return rc;
     *out = sealed && now <= (int64_t)sealed ? (int64_t)sealed + 1 : now;
     return 0;
+}
+
+int glci_store_stamp(glci_store_t *st, MDB_txn *txn, int64_t now, int64_t *out)
+{
+    uint64_t last = 0;
+    int rc = glci_store_receive_time(st, txn, now, out);
+    if (rc == 0)
+        rc = glci_store_meta_u64(st, txn, "last_receive", &last);
+    if (rc == 0 && *out > (int64_t)last)
+        rc = glci_store_meta_put_u64(st, txn, "last_receive", (uint64_t)*out);
+    return rc;
+}
+
+/* The key of city's membership change no; k holds S_CITYZ_MAX + 4. */
+static size_t s_member_key(unsigned char *k, const char *city, uint32_t no)
+{
+    size_t n = glci_store_cityz(k, city);
+    glci_be32_put(k + n, no);
+    return n + 4;
+}
+
+/* Walks city's membership log: *n its entries; with t given (t_given),
+ * *state the state at t by the rule of glci_store_member_at, -1 when the
+ * log is empty. */
+static int s_member_walk(glci_store_t *st, MDB_txn *txn, const char *city, int t_given,
+                         int64_t t, uint32_t *n, int *state)
+{
+    unsigned char pk[S_CITYZ_MAX + 4];
+    size_t plen = glci_store_cityz(pk, city);
+    MDB_cursor *cur;
+    MDB_val k = {plen, pk}, d;
+    int before = -1, at_t = -1;
+    *n = 0;
+    int rc = mdb_cursor_open(txn, st->dbi[S_DB_MEMBERS], &cur);
+    if (rc != 0)
+        return rc;
+    for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        if (k.mv_size != plen + 4 || memcmp(k.mv_data, pk, plen) != 0)
+            break;
+        s_memberrec_t m;
+        if (d.mv_size != sizeof m) {
+            rc = GLCI_STORE_ECORRUPT;
+            break;
+        }
+        memcpy(&m, d.mv_data, sizeof m);
+        if (*n == 0)
+            before = !m.active;
+        if (t_given && m.at <= t)
+            at_t = m.active != 0;
+        (*n)++;
+    }
+    mdb_cursor_close(cur);
+    *state = at_t >= 0 ? at_t : before;
+    return rc == 0 || rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int glci_store_member_at(glci_store_t *st, MDB_txn *txn, const char *id,
+                         const s_cityrec_t *rec, int64_t t, int *out)
+{
+    *out = 0;
+    if (rec->added > t)
+        return 0;               /* registered later */
+    if (!st->has_db[S_DB_MEMBERS]) {
+        *out = rec->active != 0;
+        return 0;
+    }
+    uint32_t n;
+    int state;
+    int rc = s_member_walk(st, txn, id, 1, t, &n, &state);
+    if (rc != 0)
+        return glci_store_code(rc);
+    *out = state >= 0 ? state : rec->active != 0;
+    return 0;
+}
+
+/* Logs a change of city's membership to active at stamp `at`. */
+static int s_member_log(glci_store_t *st, MDB_txn *txn, const char *city, int active, int64_t at)
+{
+    uint32_t n;
+    int state;
+    int rc = s_member_walk(st, txn, city, 0, 0, &n, &state);
+    if (rc != 0)
+        return rc;
+    unsigned char kb[S_CITYZ_MAX + 4];
+    s_memberrec_t m = {.at = at, .active = active ? 1u : 0u};
+    MDB_val k = {s_member_key(kb, city, n), kb}, v = {sizeof m, &m};
+    return mdb_put(txn, st->dbi[S_DB_MEMBERS], &k, &v, MDB_NOOVERWRITE);
 }
 
 int glci_store_meta_u64(glci_store_t *st, MDB_txn *txn, const char *name, uint64_t *out)
@@ -535,8 +626,8 @@ static int s_upgrade_results(glci_store_t *st, MDB_txn *txn)
  * unknown; last_change: its last batch, which no receive time of its
  * history exceeds), the rank view's entries with their flags byte. Then
  * 2 -> 3: results split into heads and slots. Then the new number, all in
- * one transaction. (The editions' databases and slots are added ones, made
- * by s_open_added.) */
+ * one transaction (3 -> 4 changes no record). (The editions' databases,
+ * slots and members are added ones, made by s_open_added.) */
 static int s_upgrade_txn(MDB_txn *txn, void *vctx)
 {
     glci_store_t *st = vctx;
@@ -586,8 +677,11 @@ static int s_upgrade_txn(MDB_txn *txn, void *vctx)
     if (rc != 0)
         return rc;
 schema3:
-    if ((rc = s_upgrade_results(st, txn)) != 0)
+    if (st->schema < 3 && (rc = s_upgrade_results(st, txn)) != 0)
         return rc;
+    /* 3 -> 4: the membership log starts empty (the database is an added
+     * one); a city's state before its first logged change is what it was
+     * then (glci_store_member_at). */
     glci_be32_put(b, GLCI_STORE_SCHEMA);
     return s_meta_put(st, txn, "schema", b, 4);
 }
@@ -765,6 +859,7 @@ typedef struct {
     int was_revoked;          /* the city was revoked when the txn read it */
     int op;                   /* S_OP_* */
     int64_t now;
+    size_t n_withdrawn;       /* revoke: open invitations it withdrew */
 } s_admin_ctx_t;
 
 enum { S_OP_ADD, S_OP_KEY_ADD, S_OP_KEY_REMOVE, S_OP_REVOKE, S_OP_REINSTATE };
@@ -861,16 +956,29 @@ static int s_admin_txn(MDB_txn *txn, void *vctx)
         snprintf(rec.name, sizeof rec.name, "%s", c->name);
         memcpy(rec.country, c->country, 3);
         /* When it joined: an edition of an earlier time never holds it. */
-        if ((rc = glci_store_receive_time(st, txn, (int64_t)time(NULL), &rec.added)) != 0)
+        if ((rc = glci_store_stamp(st, txn, (int64_t)time(NULL), &rec.added)) != 0)
             return rc;
     } else if (rc != 0) {
         return rc;
     }
 
-    if (c->op == S_OP_REVOKE) {
-        rec.active = 0;
-    } else if (c->op == S_OP_REINSTATE) {
-        rec.active = 1;
+    if (c->op == S_OP_REVOKE || c->op == S_OP_REINSTATE) {
+        int active = c->op == S_OP_REINSTATE;
+        int64_t at;
+        /* A change is logged with its time, so that tables as of an
+         * earlier time keep the membership of then. */
+        if ((uint32_t)active != (rec.active != 0) &&
+            ((rc = glci_store_stamp(st, txn, c->now, &at)) != 0 ||
+             (rc = s_member_log(st, txn, c->id, active, at)) != 0))
+            return rc;
+        /* A revoked city may have been revoked for a compromised machine:
+         * no enrolment string of it stays usable, whatever follows. */
+        c->n_withdrawn = 0;
+        if (!active && (rc = glci_store_invites_withdraw(st, txn, c->id, c->now,
+                                                         S_INV_BY_REVOCATION,
+                                                         &c->n_withdrawn)) != 0)
+            return rc;
+        rec.active = (uint32_t)active;
     } else if (c->op == S_OP_KEY_ADD && !rec.active) {
         return GLCI_STORE_EREVOKED;     /* its keys would be refused: say so now */
     } else if (c->has_key) {
@@ -1021,11 +1129,20 @@ int glci_store_city_key_remove(glci_store_t *st, const char *id, const char *pub
 
 int glci_store_city_revoke(glci_store_t *st, const char *id, char *err, size_t errlen)
 {
+    return glci_store_city_revoke_invites(st, id, NULL, err, errlen);
+}
+
+int glci_store_city_revoke_invites(glci_store_t *st, const char *id, size_t *n_withdrawn,
+                                   char *err, size_t errlen)
+{
     s_admin_ctx_t c;
     memset(&c, 0, sizeof c);
     c.id = id;
     c.op = S_OP_REVOKE;
-    return s_admin(st, &c, NULL, 0, err, errlen);
+    int rc = s_admin(st, &c, NULL, 0, err, errlen);
+    if (n_withdrawn)
+        *n_withdrawn = rc == 0 ? c.n_withdrawn : 0;
+    return rc;
 }
 
 int glci_store_city_reinstate(glci_store_t *st, const char *id, int *was_revoked,

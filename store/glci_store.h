@@ -46,10 +46,12 @@ enum {
     GLCI_STORE_EVERIFY   = -10,  /* verify found differences */
     GLCI_STORE_EIO       = -11,  /* other LMDB or system error */
     GLCI_STORE_ERDONLY   = -12,  /* write attempted on a read-only open */
-    GLCI_STORE_EREVOKED  = -13   /* the city is revoked (reinstate it first) */
+    GLCI_STORE_EREVOKED  = -13,  /* the city is revoked (reinstate it first) */
+    GLCI_STORE_EREMOVED  = -14   /* data.mdb was removed under the open store:
+                                    nothing can be written durably */
 };
 /* The last code of the list above (glci_store_code passes codes through). */
-#define GLCI_STORE_ELAST GLCI_STORE_EREVOKED
+#define GLCI_STORE_ELAST GLCI_STORE_EREMOVED
 const char *glci_store_strerror(int code);
 
 typedef struct glci_store glci_store_t;
@@ -169,11 +171,21 @@ int glci_store_city_key_remove(glci_store_t *st, const char *id, const char *pub
                                char *err, size_t errlen);
 
 /* Marks a city inactive: its keys are refused from then on (ZAP and every
- * following batch). ENOCITY if unknown. */
+ * following batch), and its open enrolment invitations are withdrawn in
+ * the same transaction (a reinstatement never revives one). The change is
+ * logged with its time, so tables as of an earlier time keep the city as
+ * a member then (docs/CYCLE.md). ENOCITY if unknown. */
 int glci_store_city_revoke(glci_store_t *st, const char *id, char *err, size_t errlen);
 
+/* glci_store_city_revoke, also telling how many open invitations it
+ * withdrew (*n_withdrawn, may be NULL; 0 on failure). */
+int glci_store_city_revoke_invites(glci_store_t *st, const char *id, size_t *n_withdrawn,
+                                   char *err, size_t errlen);
+
 /* Takes a revoked city back: its keys are accepted again (ZAP and batches)
- * from the next connection on. ENOCITY if unknown; 0 also when it was not
+ * from the next connection on; the change is logged with its time (tables
+ * as of an earlier time keep it revoked then). No invitation comes back:
+ * `glci city invite` makes a new one. ENOCITY if unknown; 0 also when it was not
  * revoked (*was_revoked, may be NULL, says which). */
 int glci_store_city_reinstate(glci_store_t *st, const char *id, int *was_revoked,
                               char *err, size_t errlen);

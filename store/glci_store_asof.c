@@ -10,7 +10,9 @@
  * so the same doubles as the live store would have held.
  *
  * Cities registered after T are left out (they were not members then);
- * revoked cities are not (revocation keeps a city's data). A city whose
+ * revoked cities are not (revocation keeps a city's data). The default
+ * period counts the cities active at T (glci_store_member_at: the
+ * membership log), not those active now. A city whose
  * history has no entry received after T (last_change <= T) had then the
  * state it has now: its stored result is used, unless the caller asks for
  * the honest recomputation (verify of editions). */
@@ -244,7 +246,7 @@ typedef struct {
     uint32_t n_active;
 } s_counts_t;
 
-static void s_count(s_counts_t *x, const s_cityrec_t *rec, int32_t P, const glci_result_t *r)
+static void s_count(s_counts_t *x, int member, int32_t P, const glci_result_t *r)
 {
     const glci_framework_t *fw = x->a->st->fw;
     uint32_t own = 0;
@@ -255,7 +257,7 @@ static void s_count(s_counts_t *x, const s_cityrec_t *rec, int32_t P, const glci
     if (!glci_result_reported(fw, r))
         return;
     x->c[P - x->first].indexed++;
-    x->c[P - x->first].active_indexed += rec->active != 0;
+    x->c[P - x->first].active_indexed += member != 0;
 }
 
 static int s_counts_city(void *ctx, const char *id, const s_cityrec_t *rec)
@@ -265,18 +267,24 @@ static int s_counts_city(void *ctx, const char *id, const s_cityrec_t *rec)
     const glci_framework_t *fw = a->st->fw;
     if (rec->added > a->as_of)
         return 0;
-    x->n_active += rec->active != 0;
+    /* Active as of the time, not now: a revocation or reinstatement since
+     * then does not change the table of then. */
+    int member;
+    int rc = glci_store_member_at(a->st, a->txn, id, rec, a->as_of, &member);
+    if (rc != 0)
+        return rc;
+    x->n_active += member != 0;
     if (rec->last_change <= a->as_of) {
         for (int32_t P = x->sfirst; P <= x->slast; P++) {
             int have = s_stored(a, id, P);
             if (have < 0)
                 return have;
             if (have)
-                s_count(x, rec, P, a->r);
+                s_count(x, member, P, a->r);
         }
         return 0;
     }
-    int rc = s_collect(a, id, fw->first_period, fw->last_period);
+    rc = s_collect(a, id, fw->first_period, fw->last_period);
     if (rc != 0 || a->n_e == 0)
         return rc;
     int32_t lo = a->e[0].period, hi = lo;
@@ -287,7 +295,7 @@ static int s_counts_city(void *ctx, const char *id, const s_cityrec_t *rec)
     s_state(a, lo, hi);
     for (int32_t P = lo; P <= hi; P++)
         if (P >= x->first && P <= x->last && s_result(a, P))
-            s_count(x, rec, P, a->r);
+            s_count(x, member, P, a->r);
     return 0;
 }
 

@@ -35,6 +35,9 @@
  *   results       cityz | period i32             -> head: header, nodes, n_own u32, 0 u32
  *   slots         cityz | period i32 | chunk u16 -> glci_slot_t[n] of the chunk's
  *                                                  indicators (while one is present)
+ * and from schema 4 each change of a city's membership is logged:
+ *   members       cityz | no u32                 -> s_memberrec_t (no: the city's
+ *                                                  changes counted from 0)
  *
  * Records are native-endian C structs copied with memcpy (LMDB values are
  * not aligned); a store file is not portable across byte orders, like LMDB's
@@ -58,8 +61,13 @@
  * Schema 3 (flat in indicators): a result is its head in results and its
  * present slots in the added database slots (glci_store_result.c); older
  * stores' whole blocks are converted by a writable open, read as they are
- * by a read-only one. */
-#define GLCI_STORE_SCHEMA 3u
+ * by a read-only one.
+ * Schema 4 (membership over time): every revocation and reinstatement is
+ * logged in the added database members, with its time, so that "active
+ * at T" is known exactly (glci_store_member_at). The number moved because
+ * a program of schema 3 would change a city's state without logging it;
+ * it refuses the store instead. Nothing else changes. */
+#define GLCI_STORE_SCHEMA 4u
 
 enum {
     S_DB_META,
@@ -79,6 +87,7 @@ enum {
     S_DB_EDITIONS,            /* the reporting cycle's editions */
     S_DB_EDITION_ROWS,
     S_DB_SLOTS,               /* schema 3: a result's indicator slots */
+    S_DB_MEMBERS,             /* schema 4: each city's membership changes */
     S_DB_COUNT
 };
 
@@ -162,14 +171,27 @@ typedef struct {
 
 /* An enrolment invitation (glci_store_keys.c). */
 enum { S_INV_OPEN = 0, S_INV_USED = 1, S_INV_WITHDRAWN = 2 };
+/* Why an invitation was withdrawn: by the operator (`glci city invite`,
+ * with or without --withdraw) or by the city's revocation. */
+enum { S_INV_BY_OPERATOR = 0, S_INV_BY_REVOCATION = 1 };
 typedef struct {
     int64_t created, expires;
     int64_t closed;           /* used or withdrawn at; 0 while open */
     uint32_t state;           /* S_INV_* */
-    uint32_t reserved;
+    uint32_t why;             /* with S_INV_WITHDRAWN: S_INV_BY_* (0 in older records) */
     unsigned char key[32];    /* with S_INV_USED: the key registered */
     char city[GLCI_CITY_ID_MAX + 1];
 } s_inviterec_t;
+
+/* One change of a city's membership (schema 4): from `at` on the city is
+ * active (1) or revoked (0). Only changes are logged: a revocation of a
+ * revoked city adds none, so the state before a city's first entry is the
+ * opposite of that entry's. */
+typedef struct {
+    int64_t at;               /* the change's receive time (glci_store_stamp) */
+    uint32_t active;
+    uint32_t reserved;
+} s_memberrec_t;
 
 /* A refused key's record (glci_store_keys.c). */
 typedef struct {
@@ -397,6 +419,27 @@ int glci_store_hist_decode(const MDB_val *v, s_hist_t *out);
  * as-of time of a published edition (meta sealed_until), so that what an
  * edition froze stays the as-of recomputation at its time. */
 int glci_store_receive_time(glci_store_t *st, MDB_txn *txn, int64_t now, int64_t *out);
+
+/* glci_store_receive_time for a write that is not an ingest (a city
+ * registered, invited, revoked or reinstated), also moving meta
+ * last_receive when the time is ahead of it, so that "as of now" holds the
+ * write. */
+int glci_store_stamp(glci_store_t *st, MDB_txn *txn, int64_t now, int64_t *out);
+
+/* Whether city id (its record rec) was a member at Unix time t: added at
+ * or before t and active then, by its membership log (glci_store.c):
+ * the state the last change at or before t (in the order the changes were
+ * made) set; with no such change, the state before its first change; with
+ * no change logged (or a store without the log), its state now. */
+int glci_store_member_at(glci_store_t *st, MDB_txn *txn, const char *id,
+                         const s_cityrec_t *rec, int64_t t, int *out);
+
+/* Withdraws city's open invitations at now, for why (S_INV_BY_*); with
+ * S_INV_BY_OPERATOR also drops records closed (or expired) more than 90
+ * days ago (a revocation only withdraws); *n: how many were withdrawn
+ * (glci_store_keys.c). 0 or an LMDB code. */
+int glci_store_invites_withdraw(glci_store_t *st, MDB_txn *txn, const char *city, int64_t now,
+                                uint32_t why, size_t *n);
 
 /* "Now" as the store knows it: now, or the latest receive time recorded
  * (meta last_receive) when the sealing above put that ahead of the clock. */

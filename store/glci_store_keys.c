@@ -84,36 +84,36 @@ typedef struct {
     s_inviterec_t rec;
 } s_invite_ctx_t;
 
-/* Withdraws the city's open invitations and drops records closed (or
- * expired) more than S_INVITE_KEEP_S ago, in one walk. */
-static int s_invite_sweep(s_invite_ctx_t *c, MDB_txn *txn)
+int glci_store_invites_withdraw(glci_store_t *st, MDB_txn *txn, const char *city, int64_t now,
+                                uint32_t why, size_t *n)
 {
     MDB_cursor *cur;
     MDB_val k, v;
-    int rc = mdb_cursor_open(txn, c->st->dbi[S_DB_INVITES], &cur);
+    int rc = mdb_cursor_open(txn, st->dbi[S_DB_INVITES], &cur);
     if (rc != 0)
         return rc;
-    c->n_withdrawn = 0;
+    *n = 0;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         s_inviterec_t r;
         if (s_invite_get(&v, &r) != 0)
             continue;                /* left for an operator to see, never a failure */
         int64_t ended = r.state != S_INV_OPEN ? r.closed : r.expires;
-        if (ended + S_INVITE_KEEP_S < c->now) {
+        if (why == S_INV_BY_OPERATOR && ended + S_INVITE_KEEP_S < now) {
             rc = mdb_cursor_del(cur, 0);
             if (rc != 0)
                 break;
             continue;
         }
-        if (r.state == S_INV_OPEN && strcmp(r.city, c->id) == 0) {
+        if (r.state == S_INV_OPEN && strcmp(r.city, city) == 0) {
             r.state = S_INV_WITHDRAWN;
-            r.closed = c->now;
+            r.closed = now;
+            r.why = why;
             MDB_val nv = {sizeof r, &r};
             rc = mdb_cursor_put(cur, &k, &nv, MDB_CURRENT);
             if (rc != 0)
                 break;
-            c->n_withdrawn++;
+            (*n)++;
         }
     }
     mdb_cursor_close(cur);
@@ -137,6 +137,10 @@ static int s_invite_txn(MDB_txn *txn, void *vctx)
         city.active = 1;
         snprintf(city.name, sizeof city.name, "%s", c->name);
         memcpy(city.country, c->country, 3);
+        /* It joined when it was invited, as `city add` with a key records:
+         * a table as of an earlier time never counts it. */
+        if ((rc = glci_store_stamp(st, txn, c->now, &city.added)) != 0)
+            return rc;
         MDB_val k = {strlen(c->id), (void *)c->id}, v = {sizeof city, &city};
         rc = mdb_put(txn, st->dbi[S_DB_CITIES], &k, &v, 0);
         if (rc == 0)
@@ -148,7 +152,8 @@ static int s_invite_txn(MDB_txn *txn, void *vctx)
     } else if (!city.active && !c->withdraw_only) {
         return GLCI_STORE_EREVOKED;
     }
-    rc = s_invite_sweep(c, txn);
+    rc = glci_store_invites_withdraw(st, txn, c->id, c->now, S_INV_BY_OPERATOR,
+                                     &c->n_withdrawn);
     if (rc != 0 || c->withdraw_only)
         return rc;
     MDB_val k = {32, c->hash}, v = {sizeof c->rec, &c->rec};
@@ -345,8 +350,9 @@ static void s_enrol_msg(const s_enrol_ctx_t *c, char *msg, size_t msglen)
         break;
     case GLCI_ENROL_WITHDRAWN:
         glci_format_iso_time(c->rec.closed, when, sizeof when);
-        glci_errf(msg, msglen, "this enrolment string was withdrawn by the institute at %s: "
-                  "ask it for a new one", when);
+        glci_errf(msg, msglen, "this enrolment string was withdrawn by the institute at %s%s: "
+                  "ask it for a new one", when,
+                  c->rec.why == S_INV_BY_REVOCATION ? ", when it revoked the city" : "");
         break;
     case GLCI_ENROL_EXPIRED:
         glci_format_iso_time(c->rec.expires, when, sizeof when);

@@ -61,6 +61,16 @@ static size_t s_env_map(MDB_env *env)
     return info.me_mapsize;
 }
 
+/* Bytes in use: (last used page + 1) * page size; 0 if LMDB cannot say. */
+static uint64_t s_env_used(MDB_env *env)
+{
+    MDB_envinfo info;
+    MDB_stat st;
+    if (mdb_env_info(env, &info) != 0 || mdb_env_stat(env, &st) != 0)
+        return 0;
+    return ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+}
+
 /* A data file cut short (a failed copy, a full disk, a bad restore) still
  * opens: LMDB reads its two meta pages with pread and maps the rest, and
  * the first read of a page past the end of the file is SIGBUS. So, right
@@ -164,12 +174,22 @@ int glci_mdb_open(const char *dir, unsigned flags, size_t map_size,
         goto fail;
 
     /* LMDB maps the size asked for (at least the data); never map less
-     * than the size the file records, grown by earlier runs. */
+     * than the size the file records, grown by earlier runs, unless that is
+     * above map_max: a writer then maps map_max, or the data's own size
+     * when that is more (LMDB maps no less), so a cap set below what
+     * `glci init` or an earlier run recorded holds from the first write
+     * (the store is full there) instead of only once the map would grow. */
     rc = mdb_env_set_mapsize(env, 0);
     if (rc != 0)
         goto fail;
-    if (s_env_map(env) < map_size) {
-        rc = mdb_env_set_mapsize(env, map_size);
+    size_t recorded = s_env_map(env);
+    size_t want = recorded < map_size ? map_size : recorded;
+    if (!rdonly && recorded > map_max) {
+        uint64_t used = s_env_used(env);
+        want = used > map_max ? (size_t)used : map_max;
+    }
+    if (want != recorded) {
+        rc = mdb_env_set_mapsize(env, want);
         if (rc != 0)
             goto fail;
     }
@@ -232,11 +252,7 @@ size_t glci_mdb_map_size(glci_mdb_t *m)
 
 uint64_t glci_mdb_used_bytes(glci_mdb_t *m)
 {
-    MDB_envinfo info;
-    MDB_stat st;
-    if (mdb_env_info(m->env, &info) != 0 || mdb_env_stat(m->env, &st) != 0)
-        return 0;
-    return ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+    return s_env_used(m->env);
 }
 
 size_t glci_mdb_map_max(const glci_mdb_t *m)
@@ -331,6 +347,15 @@ static int s_disk_full(glci_mdb_t *m)
     return blocks * v.f_frsize < S_FULL_BYTES;
 }
 
+/* 1 when the environment's data file has no link left: removed (or
+ * renamed over) while open. One fstat, cheap beside a durable commit. */
+static int s_removed(glci_mdb_t *m)
+{
+    mdb_filehandle_t fd;
+    struct stat sb;
+    return mdb_env_get_fd(m->env, &fd) == 0 && fstat(fd, &sb) == 0 && sb.st_nlink == 0;
+}
+
 /* On a shared handle the write transaction holds the map lock SHARED from
  * mdb_txn_begin to commit/abort. lmdb.h allows a remap (mdb_env_set_mapsize)
  * only while no transaction of the process is active; LMDB itself only
@@ -367,6 +392,8 @@ int glci_mdb_write(glci_mdb_t *m, glci_mdb_write_fn fn, void *ctx)
             return rc;
         }
         rc = fn(txn, ctx);
+        if (rc == 0 && s_removed(m))
+            rc = GLCI_MDB_REMOVED;
         if (rc != 0)
             mdb_txn_abort(txn);
         else

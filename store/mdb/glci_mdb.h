@@ -42,12 +42,19 @@ typedef struct glci_mdb glci_mdb_t;
 #define GLCI_MDB_SHARED 0x4u   /* handle shared by threads: see glci_mdb_read_end */
 
 #define GLCI_MDB_DEFAULT_MAP  ((size_t)64 << 20)   /* 64 MiB */
+
+/* glci_mdb_write's code for a data file that has no name left (removed, or
+ * renamed over, while the environment was open): a commit would go to a
+ * file no one can open again. Outside LMDB's range of codes (MDB_KEYEXIST
+ * .. MDB_LAST_ERRCODE) and of errno values. */
+#define GLCI_MDB_REMOVED (-30600)
 #define GLCI_MDB_DEFAULT_MAX  ((size_t)1 << 40)    /* 1 TiB */
 
 /* Opens the LMDB environment in the existing directory dir.
  * flags: GLCI_MDB_RDONLY, GLCI_MDB_CREATE. map_size (0: 64 MiB) is the
  * initial map size; the map of an existing file is never made smaller than
- * the file's recorded size. map_max (0: 1 TiB) bounds growth. max_dbs is the
+ * the file's recorded size, except to map_max (0: 1 TiB), which bounds the
+ * map of a writable open (see glci_mdb_map_max). max_dbs is the
  * number of named databases the caller will use.
  * Returns 0 and *out, or ENOENT (no data.mdb and no CREATE, or no dir),
  * ENAMETOOLONG, or what mdb_env_open gave (EACCES, MDB_INVALID,
@@ -77,8 +84,10 @@ size_t glci_mdb_map_size(glci_mdb_t *m);
 uint64_t glci_mdb_used_bytes(glci_mdb_t *m);
 
 /* The bound the map never grows past: the open's map_max (or its default,
- * or map_size when that was larger). A map the file already had above it
- * stays as it is and does not grow. */
+ * or map_size when that was larger). A writable open of a file whose
+ * recorded map is above it maps map_max, or the data's size when the data
+ * already needs more (then the store is full at once); a read-only open
+ * keeps the recorded map. */
 size_t glci_mdb_map_max(const glci_mdb_t *m);
 
 /* Number of times the map was grown by this handle (for tests). */
@@ -108,7 +117,10 @@ typedef int (*glci_mdb_write_fn)(MDB_txn *txn, void *ctx);
  * after the commit returned 0 (then, and only then, the changes are
  * durable), or fn's or LMDB's code (nothing changed); ENOSPC where LMDB
  * says EIO (a short write) and the file system has less than 1 MiB left
- * for this process: a full disk. EACCES on a read-only handle. No other
+ * for this process: a full disk. GLCI_MDB_REMOVED (nothing committed) when
+ * the data file was removed while open: checked right before each commit,
+ * so nothing is reported durable that a restart would not find. EACCES on
+ * a read-only handle. No other
  * transaction of this handle may be open (the map cannot be resized then). */
 int glci_mdb_write(glci_mdb_t *m, glci_mdb_write_fn fn, void *ctx);
 

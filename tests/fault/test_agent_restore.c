@@ -46,16 +46,6 @@
 #define T_N 500      /* batches 1..10: in the backup */
 
 /* The integer after "key": in a JSON text (the first occurrence). */
-static long long s_json_int(const char *js, const char *key)
-{
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\": ", key);
-    const char *p = strstr(js, pat);
-    if (!p)
-        fail_msg("no %s in %s", key, js);
-    return strtoll(p + strlen(pat), NULL, 10);
-}
-
 static void s_wait_log(glci_sys_t *s, const char *text)
 {
     if (glci_ts_proc_wait_log(s->agents[0].proc, text, GLCI_SYS_DRAIN_MS) != 0) {
@@ -228,8 +218,8 @@ static void test_restore_within_retention_loses_nothing(void **state)
     glci_sys_wait_outbox_empty(s, 0, GLCI_SYS_DRAIN_MS);
     assert_int_equal(glci_sys_stored(s->store), T_N + 300);
     char *js = glci_sys_agent_status(s, 0, "json");
-    assert_int_equal(s_json_int(js, "retained_batches"), 17);
-    assert_true(s_json_int(js, "retained_bytes") > 0);
+    assert_int_equal(glci_sys_json_int(js, "retained_batches"), 17);
+    assert_true(glci_sys_json_int(js, "retained_bytes") > 0);
     assert_non_null(strstr(js, "\"collector_resent\": null"));
     char stream[24];
     const char *sp = strstr(js, "\"stream\": \"");
@@ -266,7 +256,7 @@ static void test_restore_within_retention_loses_nothing(void **state)
     if (!strstr(js, "\"collector_resent\": {\"events\": 1, \"batches\": 7") ||
         !strstr(js, "\"last_first\": 11, \"last_last\": 17") ||
         !strstr(js, "\"collector_lost\": null") || !strstr(js, stream) ||
-        s_json_int(js, "rejects") != 1 || s_json_int(js, "retained_batches") != 21)
+        glci_sys_json_int(js, "rejects") != 1 || glci_sys_json_int(js, "retained_batches") != 21)
         fail_msg("unexpected status: %s", js);
     free(js);
     char *table = glci_sys_agent_status(s, 0, "table");
@@ -294,13 +284,13 @@ static void test_restore_beyond_retention_reports_only_the_old(void **state)
     /* batches 11..14, then 15..18, acked after the backup */
     s_push_unexpected(s, 200);
     char *js = glci_sys_agent_status(s, 0, "json");
-    long long r1 = s_json_int(js, "retained_bytes");
+    long long r1 = glci_sys_json_int(js, "retained_bytes");
     free(js);
     glci_sys_push(s, 0, 200);
     glci_sys_wait_outbox_empty(s, 0, GLCI_SYS_DRAIN_MS);
     js = glci_sys_agent_status(s, 0, "json");
-    long long r2 = s_json_int(js, "retained_bytes");
-    assert_int_equal(s_json_int(js, "retained_batches"), 18);
+    long long r2 = glci_sys_json_int(js, "retained_bytes");
+    assert_int_equal(glci_sys_json_int(js, "retained_batches"), 18);
     free(js);
 
     /* room for 15..18 only: a reload prunes the older ones at once */
@@ -315,7 +305,7 @@ static void test_restore_beyond_retention_reports_only_the_old(void **state)
     assert_int_equal(glci_ts_proc_signal(s->agents[0].proc, SIGHUP), 0);
     s_wait_log(s, "(14 dropped now)");
     js = glci_sys_agent_status(s, 0, "json");
-    if (s_json_int(js, "retained_batches") != 4 || s_json_int(js, "retained_bytes") != r2 - r1)
+    if (glci_sys_json_int(js, "retained_batches") != 4 || glci_sys_json_int(js, "retained_bytes") != r2 - r1)
         fail_msg("unexpected status after the reload: %s", js);
     free(js);
 
@@ -380,7 +370,7 @@ static void test_restore_without_retention_moves_on(void **state)
     assert_int_equal(glci_sys_stored(s->store), T_N + 300);
     char *js = glci_sys_agent_status(s, 0, "json");
     assert_non_null(strstr(js, "\"collector_lost\": null"));
-    assert_int_equal(s_json_int(js, "retained_batches"), 0);
+    assert_int_equal(glci_sys_json_int(js, "retained_batches"), 0);
     free(js);
 
     s_restore(s, c.backup, c.kept);

@@ -4,7 +4,8 @@
  * `glci rank`, exactly once. Then every way a string is refused, each with
  * its message and nothing registered: a mistyped one (caught before any
  * network use), a reused, an expired, a withdrawn and a forged one, one for
- * a revoked city, and a brute-forced one (the right secret refused too once
+ * a revoked city (withdrawn by the revocation, and still after a
+ * reinstatement), and a brute-forced one (the right secret refused too once
  * an address has failed too often). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -327,10 +328,25 @@ static void test_enrol_refusals(void **state)
     const char *inv[] = {"city", "invite", "oslo-no", NULL};
     token = s_cli(s, inv);
     const char *revoke[] = {"city", "revoke", "oslo-no", NULL};
-    free(s_cli(s, revoke));
-    s_expect_refused(s, token, "oslo-no", "is revoked", "revoked");
+    char *said = s_cli(s, revoke);
+    assert_non_null(strstr(said, "its open enrolment strings are withdrawn (1)"));
+    free(said);
+    s_expect_refused(s, token, "oslo-no", "withdrawn by the institute at", "revoked");
     const char *reinstate[] = {"city", "reinstate", "oslo-no", NULL};
     free(s_cli(s, reinstate));
+    /* the revocation withdrew the string for good: a reinstatement does
+     * not make a compromised machine's secret usable again */
+    s_expect_refused(s, token, "oslo-no", "when it revoked the city: ask it for a new one",
+                     "reinstated");
+    const char *all[] = {"--format", "csv", "city", "invites", "--all", NULL};
+    char *out_all = NULL;
+    assert_int_equal(glci_sys_cli(s, all, &out_all, NULL), 0);
+    assert_non_null(strstr(out_all, "oslo-no"));
+    assert_non_null(strstr(out_all, "withdrawn"));
+    assert_null(strstr(out_all, "open"));
+    free(out_all);
+    free(token);
+    token = s_cli(s, inv);
 
     /* brute force: two more failed tries reach the limit of 3 from this
      * address; then the right secret is refused too, and nothing of it is

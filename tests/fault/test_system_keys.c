@@ -8,7 +8,8 @@
  *    served on previous_listen until retired;
  *  - a flood of unknown keys leaves the refused-keys table at its bound and
  *    the collector's log at a line or two;
- *  - a second collector on the same store is refused, naming the first. */
+ *  - a second collector on the same store is refused, naming the first;
+ *  - an agent's reload refuses a secret key file others can read. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -260,6 +262,39 @@ static void test_rotation_with_a_stale_agent(void **state)
     glci_sys_close(&s);
 }
 
+/* A secret key file that became readable by others is refused at a reload
+ * as `run` refuses it at start; the agent goes on with the configuration
+ * it had, and takes the reload once the mode is right again. */
+static void test_reload_refuses_a_readable_key(void **state)
+{
+    glci_sys_t *s = glci_sys_open("keys-reload-mode", 1, NULL);
+    glci_sys_start_collector(s, NULL);
+    glci_sys_start_agent(s, 0);
+    glci_sys_push(s, 0, 20);
+    glci_sys_wait_outbox_empty(s, 0, GLCI_SYS_DRAIN_MS);
+
+    assert_int_equal(chmod(s->agents[0].key, 0644), 0);
+    assert_int_equal(glci_ts_proc_signal(s->agents[0].proc, SIGHUP), 0);
+    if (glci_ts_proc_wait_log(s->agents[0].proc, "reload refused, keeping the running "
+                              "configuration: ", GLCI_SYS_READY_MS) != 0)
+        fail_msg("the reload with a readable key was not refused");
+    char *log = glci_ts_proc_stderr(s->agents[0].proc);
+    if (!strstr(log, "secret key file is accessible by group or others (mode 0644)") ||
+        strstr(log, "configuration reloaded"))
+        fail_msg("unexpected reload lines: %s", log);
+    free(log);
+    glci_sys_push(s, 0, 20);
+    glci_sys_assert_exactly_once(s);
+
+    assert_int_equal(chmod(s->agents[0].key, 0600), 0);
+    assert_int_equal(glci_ts_proc_signal(s->agents[0].proc, SIGHUP), 0);
+    assert_int_equal(glci_ts_proc_wait_log(s->agents[0].proc, "configuration reloaded",
+                                           GLCI_SYS_READY_MS), 0);
+    glci_sys_stop_agent(s, 0);
+    glci_sys_stop_collector(s);
+    glci_sys_close(&s);
+}
+
 /* n strangers, each with a key of its own, knock once. */
 static void s_flood(const char *endpoint, const char *server_pub, int n)
 {
@@ -362,6 +397,7 @@ int main(void)
         cmocka_unit_test_teardown(test_rotation_with_a_stale_agent, glci_sys_teardown),
         cmocka_unit_test_teardown(test_flood_of_unknown_keys_stays_bounded, glci_sys_teardown),
         cmocka_unit_test_teardown(test_second_collector_refused, glci_sys_teardown),
+        cmocka_unit_test_teardown(test_reload_refuses_a_readable_key, glci_sys_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -237,6 +237,28 @@ static void test_collector_address_problems(void **state)
                     "cannot listen on 127.0.0.1:80 (metrics_listen): Permission denied");
 }
 
+/* With no collector on the store, an address another program holds would
+ * keep the collector from starting: a problem, not a note. */
+static void test_collector_address_held_by_another(void **state)
+{
+    glci_sys_stop_collector(s_sys);
+    int busy;
+    int fd = glci_ts_listen_loopback(&busy);
+    char endpoint[64], line[900];
+    snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", busy);
+    const char *in_use[] = {"--store", s_sys->store, "--listen", endpoint, NULL};
+    snprintf(line, sizeof line, "cannot listen on %s (listen): in use by another program, and "
+             "no glci-collector runs on store %s", endpoint, s_sys->store);
+    s_collector(NULL, in_use, 0, 1, line);
+    char body[100];
+    snprintf(body, sizeof body, "[collector]\nmetrics_listen = %d\n", busy);
+    snprintf(line, sizeof line, "cannot listen on 127.0.0.1:%d (metrics_listen): in use by "
+             "another program, and no glci-collector runs on store %s", busy, s_sys->store);
+    s_collector(body, s_store_flags, 0, 1, line);
+    close(fd);
+    glci_sys_start_collector(s_sys, NULL);
+}
+
 static void test_collector_clean(void **state)
 {
     s_collector("[collector]\nmetrics_listen = 127.0.0.1:0\n", s_store_flags, 0, 0,
@@ -418,6 +440,7 @@ int main(void)
         cmocka_unit_test(test_collector_store_problems),
         cmocka_unit_test(test_collector_key_problems),
         cmocka_unit_test(test_collector_address_problems),
+        cmocka_unit_test(test_collector_address_held_by_another),
         cmocka_unit_test(test_collector_clean),
         cmocka_unit_test(test_agent_settings_problems),
         cmocka_unit_test(test_agent_key_problems),

@@ -836,8 +836,20 @@ static void test_sighup_keeps_running(void **state)
     /* socket limits reach connections at the next start, and it says so */
     assert_int_equal(glci_ts_write_file(s.conf, "[collector]\nmax_message = 4194304\n"), 0);
     assert_int_equal(glci_ts_proc_signal(s.proc, SIGHUP), 0);
-    assert_int_equal(glci_ts_proc_wait_log(s.proc, "reach the connections only after a restart",
+    assert_int_equal(glci_ts_proc_wait_log(s.proc, "SIGHUP: max_message (larger) changed; "
+                                           "reaches the connections only after a restart",
                                            T_ACK_MS), 0);
+    s_legit_served();
+    /* a restart-only setting: the warning names it, and only it */
+    assert_int_equal(glci_ts_write_file(s.conf, "[collector]\nmax_message = 4194304\n"
+                                                "map_max = 536870912\n"), 0);
+    assert_int_equal(glci_ts_proc_signal(s.proc, SIGHUP), 0);
+    assert_int_equal(glci_ts_proc_wait_log(s.proc, "SIGHUP: map_max changed; takes effect only "
+                                           "after a restart", T_ACK_MS), 0);
+    char *log = glci_ts_proc_stderr(s.proc);
+    if (strstr(log, "store, listen") || strstr(log, "listen changed"))
+        fail_msg("the warning names settings that did not change: %s", log);
+    free(log);
     s_legit_served();
     assert_int_equal(glci_ts_write_file(s.conf, "[collector]\nmax_message = 2097152\n"), 0);
 }

@@ -16,6 +16,10 @@
  * - /health answers 503 with the reason while the store is at its map_max
  *   (and the failure is logged once, with a count), 200 again after a
  *   restart with room, and 503 when the store's data file is removed;
+ * - HTTP probes of the data port count as failed handshakes and leave the
+ *   count of connected agents as it was;
+ * - once the data file is removed, a batch is answered UNAVAILABLE and
+ *   stays in the agent's outbox;
  * - on a disk that is really full (a small tmpfs in a mount namespace of
  *   the test's own, as root) /health answers 503, and 200 again in the same
  *   process once room is made, with every value stored once. */
@@ -49,7 +53,6 @@
 #define S_WAIT_MS GLCI_SYS_DRAIN_MS
 #define N_AGENTS 2
 #define N_VALUES 300           /* per agent: 3 batches of batch_max 100 */
-#define SMALL_MAP ((size_t)1 << 20)
 
 static glci_sys_t *s_sys;
 static glci_ts_prom_t *s_prom;
@@ -353,7 +356,9 @@ static void test_unbindable_metrics_listen_stops_the_start(void **state)
 
 static void test_health_follows_the_store(void **state)
 {
-    glci_sys_opts_t o = {.batch_max = 50, .window = 4, .store_map = SMALL_MAP,
+    /* a store made by `glci init`, which records a 64 MiB map: the cap
+     * below it holds all the same */
+    glci_sys_opts_t o = {.batch_max = 50, .window = 4,
                          .collector_conf = "map_max = 1048576\nmetrics_listen = 127.0.0.1:0\n"};
     glci_sys_t *s = glci_sys_open("coll-metrics-full", 1, &o);
     struct timespec t0;
@@ -362,6 +367,9 @@ static void test_health_follows_the_store(void **state)
     int port = s_metrics_port(s->coll);
     char *body = s_wait_health(port, 200);
     free(body);
+    double map;
+    assert_int_equal(glci_ts_scrape_value(port, "glci_collector_store_map_bytes", &map), 0);
+    assert_true(map == 1048576);
     glci_sys_start_agent(s, 0);
     glci_sys_push(s, 0, 20000);         /* far more than 1 MiB holds */
 
@@ -414,6 +422,93 @@ static void test_health_follows_the_store(void **state)
     body = s_wait_health(port, 503);
     assert_string_equal(body, "unhealthy: store not writable: its data file was removed\n");
     free(body);
+    glci_sys_stop_agent(s, 0);
+    glci_sys_stop_collector(s);
+    glci_sys_close(&s);
+}
+
+/* A system of one agent, with metrics, that has delivered 10 values;
+ * *port is the collector's metrics port. */
+static glci_sys_t *s_one_agent_delivered(const char *tag, int *port)
+{
+    glci_sys_opts_t o = {.collector_conf = "metrics_listen = 127.0.0.1:0\n"};
+    glci_sys_t *s = glci_sys_open(tag, 1, &o);
+    glci_sys_start_collector(s, NULL);
+    *port = s_metrics_port(s->coll);
+    glci_sys_start_agent(s, 0);
+    glci_sys_push(s, 0, 10);
+    glci_sys_wait_outbox_empty(s, 0, S_WAIT_MS);
+    return s;
+}
+
+/* Once data.mdb is gone a commit would go to a file no restart finds: the
+ * batch is answered UNAVAILABLE and stays with the agent, whether or not
+ * the metrics tick has noticed the removal yet. */
+static void test_removed_data_file_leaves_batches_with_the_agent(void **state)
+{
+    int port;
+    glci_sys_t *s = s_one_agent_delivered("coll-metrics-removed", &port);
+
+    char data[700];
+    snprintf(data, sizeof data, "%s/data.mdb", s->store);
+    assert_int_equal(unlink(data), 0);
+    glci_sys_push(s, 0, 10);             /* one batch, sent at once */
+    s_wait_at_least(port, "glci_collector_batches_total{status=\"unavailable\"}", 1);
+    if (glci_ts_proc_wait_log(s->coll, "failed: its data file was removed; answered "
+                              "UNAVAILABLE", S_WAIT_MS) != 0)
+        fail_msg("no UNAVAILABLE line for the removed data file");
+    char *js = glci_sys_agent_status(s, 0, "json");
+    if (glci_sys_json_int(js, "batches") != 1 || glci_sys_json_int(js, "observations") != 10 ||
+        glci_sys_json_int(js, "acked") != 1)
+        fail_msg("the agent does not hold the unstored batch: %s", js);
+    free(js);
+    double applied;
+    assert_int_equal(glci_ts_scrape_value(port, "glci_collector_batches_total{status=\"applied\"}",
+                                          &applied), 0);
+    assert_true(applied == 1);
+    char *body = s_wait_health(port, 503);
+    assert_string_equal(body, "unhealthy: store not writable: its data file was removed\n");
+    free(body);
+    glci_sys_stop_agent(s, 0);
+    glci_sys_stop_collector(s);
+    glci_sys_close(&s);
+}
+
+/* A connection to the data port that speaks HTTP, not ZMTP: with CURVE,
+ * libzmq signals no handshake failure for it, only its end. */
+static void s_http_probe(int port)
+{
+    char *raw = NULL;
+    /* the answer is none; how long to wait for the server to close first
+     * does not matter, it ends either way */
+    glci_ts_http_raw(port, 0, "GET / HTTP/1.0\r\n\r\n", 1000, &raw);
+    free(raw);
+}
+
+static void test_probes_are_failed_handshakes_not_agents(void **state)
+{
+    int port;
+    glci_sys_t *s = s_one_agent_delivered("coll-metrics-probe", &port);
+    const char *gauge = "glci_collector_connected_agents";
+    const char *failed = "glci_collector_handshakes_total{result=\"failed\"}";
+    assert_int_equal(glci_ts_scrape_wait(port, gauge, 1, S_WAIT_MS), 0);
+    double f0;
+    assert_int_equal(glci_ts_scrape_value(port, failed, &f0), 0);
+    int data_port = (int)strtol(strrchr(s->endpoint, ':') + 1, NULL, 10);
+    s_http_probe(data_port);
+    s_http_probe(data_port);
+    s_wait_at_least(port, failed, f0 + 2);
+    double v;
+    assert_int_equal(glci_ts_scrape_value(port, failed, &v), 0);
+    assert_true(v == f0 + 2);
+    assert_int_equal(glci_ts_scrape_wait(port, gauge, 1, S_WAIT_MS), 0);
+    /* the agent is still counted when it goes and comes back */
+    glci_sys_stop_agent(s, 0);
+    assert_int_equal(glci_ts_scrape_wait(port, gauge, 0, S_WAIT_MS), 0);
+    glci_sys_start_agent(s, 0);
+    glci_sys_push(s, 0, 10);
+    glci_sys_wait_outbox_empty(s, 0, S_WAIT_MS);
+    assert_int_equal(glci_ts_scrape_wait(port, gauge, 1, S_WAIT_MS), 0);
     glci_sys_stop_agent(s, 0);
     glci_sys_stop_collector(s);
     glci_sys_close(&s);
@@ -511,6 +606,10 @@ int main(void)
         cmocka_unit_test_teardown(test_unbindable_metrics_listen_stops_the_start,
                                   glci_sys_teardown),
         cmocka_unit_test_teardown(test_health_follows_the_store, glci_sys_teardown),
+        cmocka_unit_test_teardown(test_removed_data_file_leaves_batches_with_the_agent,
+                                  glci_sys_teardown),
+        cmocka_unit_test_teardown(test_probes_are_failed_handshakes_not_agents,
+                                  glci_sys_teardown),
         /* last: it leaves this process in a mount namespace of its own */
         cmocka_unit_test_teardown(test_health_recovers_when_the_disk_has_room,
                                   glci_sys_teardown),

@@ -13,7 +13,9 @@
  *   - glci missing and city list for a round, in every format;
  *   - editions: published, unchanged while revisions move the live table,
  *     equal to `--as-of` at their time, refused a second time, listed and
- *     compared, and proved by glci verify. */
+ *     compared, and proved by glci verify;
+ *   - membership over time: cities invited, revoked or reinstated after T
+ *     change neither `rank --as-of T` nor an edition of T. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -638,6 +640,135 @@ static void test_editions(void **state)
     s_close(&s);
 }
 
+/* ---- membership over time ---------------------------------------------------- */
+
+/* `glci correct` of the six indicators of P for city, at base + k. */
+static void s_correct_all(glci_sys_t *s, const char *city, int P, int base)
+{
+    for (int k = 0; k < 6; k++) {
+        char v[16], per[16];
+        snprintf(v, sizeof v, "%d", k == 4 ? 1 : base + k);
+        snprintf(per, sizeof per, "%d", P);
+        free(glci_sys_cli_ok(s, (const char *[]){"correct", city, s_ids[k], per, v, "--reason",
+                                                 "entered by hand", NULL}));
+    }
+}
+
+/* The as-of table's period, its rule's line and its rows as one text. */
+static char *s_asof_text(glci_sys_t *s, const char *at)
+{
+    json_t *j = s_json(s, (const char *[]){"rank", "--as-of", at, "--format", "json", NULL});
+    json_t *t = json_pack("{s:O, s:O, s:O, s:O, s:O}", "period", json_object_get(j, "period"),
+                          "rule", json_object_get(j, "period_rule"), "note",
+                          json_object_get(j, "period_note"), "rows", json_object_get(j, "rows"),
+                          "unranked", json_object_get(j, "unranked"));
+    char *text = json_dumps(t, JSON_SORT_KEYS);
+    json_decref(t);
+    json_decref(j);
+    return text;
+}
+
+static char *s_invite(glci_sys_t *s, const char *city)
+{
+    return glci_sys_cli_ok(s, (const char *[]){"city", "add", city, "--name", "Town",
+                                               "--country", "IE", "--invite", "--host",
+                                               "127.0.0.1", NULL});
+}
+
+/* A table as of T counts the cities that were members at T: a city invited
+ * after T, one revoked after T, and one revoked before T and reinstated
+ * after it change neither the default period nor its counts, nor an
+ * edition of T published after them, and verify proves both editions. */
+static void test_membership_as_of(void **state)
+{
+    (void)state;
+    s_dir = glci_ts_tmpdir("cycle-members");
+    static char fw[600], conf[128];
+    snprintf(fw, sizeof fw, "%s/cycle.ini", s_dir);
+    assert_int_equal(glci_ts_write_file(fw, s_framework), 0);
+    snprintf(conf, sizeof conf, "enrol_listen = tcp://127.0.0.1:%d\n", glci_ts_free_port());
+    glci_sys_opts_t o = {.framework = fw, .batch_max = 4, .window = 2, .collector_conf = conf};
+    glci_sys_t *s = glci_sys_open("cycle-members", 1, &o);
+    glci_sys_start_collector(s, NULL);
+
+    /* the harness's own city is no part of this (revoked before T) */
+    free(glci_sys_cli_ok(s, (const char *[]){"city", "revoke", s->agents[0].city, NULL}));
+    int Y = s_year() - 1;                   /* a year that has ended, and the one before */
+    char *tok;
+    const char *cities[] = {"aa-ie", "bb-ie", "dd-ie"};
+    for (size_t i = 0; i < 3; i++) {
+        free(s_invite(s, cities[i]));
+        s_correct_all(s, cities[i], Y - 1, 20 + 10 * (int)i);
+    }
+    s_correct_all(s, "aa-ie", Y, 50);
+    free(glci_sys_cli_ok(s, (const char *[]){"city", "revoke", "dd-ie", NULL}));
+
+    /* T: every write above is at or before it, every write below after */
+    glci_sys_sleep_ms(1100);
+    char at[32];
+    snprintf(at, sizeof at, "@%lld", (long long)time(NULL));
+    glci_sys_sleep_ms(1100);
+
+    /* members at T: aa and bb (dd revoked); one of the two reported Y */
+    char *t0 = s_asof_text(s, at), *want = NULL;
+    json_t *j = json_loads(t0, 0, NULL);
+    if (json_integer_value(json_object_get(j, "period")) != Y)
+        fail_msg("as of %s: %s", at, t0);
+    assert_string_equal(json_string_value(json_object_get(j, "rule")), "half_of_active");
+    assert_non_null(strstr(json_string_value(json_object_get(j, "note")), "(1 of 2)"));
+    json_decref(j);
+    json_t *e = s_json(s, (const char *[]){"edition", "publish", "before", "--as-of", at,
+                                           "--format", "json", NULL});
+    assert_int_equal(json_integer_value(json_object_get(e, "period")), Y);
+    json_decref(e);
+
+    /* dd reinstated after T: revoked at T all the same */
+    free(glci_sys_cli_ok(s, (const char *[]){"city", "reinstate", "dd-ie", NULL}));
+    want = s_asof_text(s, at);
+    assert_string_equal(want, t0);
+    free(want);
+    /* cc invited after T: not a member then */
+    tok = s_invite(s, "cc-ie");
+    free(tok);
+    want = s_asof_text(s, at);
+    assert_string_equal(want, t0);
+    free(want);
+    /* bb revoked after T: a member then */
+    char *out = glci_sys_cli_ok(s, (const char *[]){"city", "revoke", "bb-ie", NULL});
+    assert_non_null(strstr(out, "its open enrolment strings are withdrawn (1)"));
+    free(out);
+    want = s_asof_text(s, at);
+    assert_string_equal(want, t0);
+    free(want);
+    /* the live table does count them as they are now: aa, cc and dd */
+    json_t *live = s_json(s, (const char *[]){"rank", "--format", "json", NULL});
+    assert_non_null(strstr(json_string_value(json_object_get(live, "period_note")), "of 3)"));
+    json_decref(live);
+
+    /* an edition of T published now is the one published then */
+    e = s_json(s, (const char *[]){"edition", "publish", "after", "--as-of", at, "--format",
+                                   "json", NULL});
+    assert_int_equal(json_integer_value(json_object_get(e, "period")), Y);
+    json_decref(e);
+    json_t *e1 = s_json(s, (const char *[]){"rank", "--edition", "before", "--format", "json",
+                                            NULL});
+    json_t *e2 = s_json(s, (const char *[]){"rank", "--edition", "after", "--format", "json",
+                                            NULL});
+    char *a = s_table_of(e1), *b = s_table_of(e2);
+    assert_string_equal(a, b);
+    assert_true(json_equal(json_object_get(e1, "period"), json_object_get(e2, "period")));
+    assert_int_equal(json_array_size(json_object_get(e1, "rows")), 3);
+    free(a);
+    free(b);
+    json_decref(e1);
+    json_decref(e2);
+    char *v = glci_sys_cli_ok(s, (const char *[]){"verify", NULL});
+    assert_non_null(strstr(v, "every edition"));
+    free(v);
+    free(t0);
+    s_close(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -646,6 +777,7 @@ int main(void)
         cmocka_unit_test_teardown(test_operator_corrections, glci_sys_teardown),
         cmocka_unit_test_teardown(test_missing, glci_sys_teardown),
         cmocka_unit_test_teardown(test_editions, glci_sys_teardown),
+        cmocka_unit_test_teardown(test_membership_as_of, glci_sys_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -187,6 +187,23 @@ static void test_methods_and_paths(void **state)
     int status = 0;
     assert_int_equal(glci_ts_http_get(f->port, longpath, S_WAIT_MS, &status, NULL), 0);
     assert_int_equal(status, 414);
+    /* the whole URL counts, query string included */
+    char longquery[200] = "/health?";
+    memset(longquery + 8, 'a', 100);
+    longquery[108] = '\0';
+    assert_int_equal(glci_ts_http_get(f->port, longquery, S_WAIT_MS, &status, NULL), 0);
+    assert_int_equal(status, 414);
+    assert_int_equal(glci_ts_http_get(f->port, "/health?a=1", S_WAIT_MS, &status, NULL), 0);
+    assert_int_equal(status, 200);
+    /* a decoded NUL is part of the path, not its end */
+    static const char *const nul[] = {"/health%00", "/metrics%00x", "/health%00?a=1", NULL};
+    for (int i = 0; nul[i]; i++) {
+        assert_int_equal(glci_ts_http_get(f->port, nul[i], S_WAIT_MS, &status, NULL), 0);
+        if (status != 404)
+            fail_msg("%s: %d", nul[i], status);
+    }
+    assert_int_equal(glci_ts_http_get(f->port, "/%68ealth", S_WAIT_MS, &status, NULL), 0);
+    assert_int_equal(status, 200);
     free(metrics);
     s_stop(&f);
 }

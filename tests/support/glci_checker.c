@@ -568,6 +568,16 @@ char *glci_sys_cli_ok(glci_sys_t *s, const char *const *args)
     return out;
 }
 
+long long glci_sys_json_int(const char *js, const char *key)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\": ", key);
+    const char *p = strstr(js, pat);
+    if (!p)
+        fail_msg("no %s in %s", key, js);
+    return strtoll(p + strlen(pat), NULL, 10);
+}
+
 char *glci_sys_agent_status(glci_sys_t *s, size_t i, const char *format)
 {
     const char *argv[] = {s->agent_bin, "status", "--config", s->agents[i].conf,

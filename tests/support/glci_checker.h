@@ -213,6 +213,10 @@ void glci_sys_assert_exactly_once(glci_sys_t *s);
  * frees); fails the test if it exits other than 0. */
 char *glci_sys_agent_status(glci_sys_t *s, size_t i, const char *format);
 
+/* The whole number under "key" in a `status --format json` text; fails
+ * the running test when the key is not there. */
+long long glci_sys_json_int(const char *js, const char *key);
+
 /* Waits until `glci-agent status --format FORMAT` of agent i holds want,
  * and returns that output (caller frees); fails the test with the last
  * one at the deadline. */

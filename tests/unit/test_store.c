@@ -1162,6 +1162,50 @@ static void test_map_full_enospc(void **state)
     s_verify_ok(f);
 }
 
+/* A map_max below the 64 MiB a store records from its creation holds at
+ * once: the map is cut to it (or to the data, when that needs more), and
+ * the store is full there with nothing applied; a read-only open keeps the
+ * recorded map. */
+static void test_map_max_below_the_recorded_map(void **state)
+{
+    fixture_t *f = *state;
+    glci_store_space_t sp;
+    assert_int_equal(glci_store_space(f->st, &sp), 0);
+    assert_true(sp.map_bytes >= (64u << 20));
+    uint64_t used = sp.used_bytes;
+
+    glci_store_close(&f->st);
+    s_open(f, 0, 1u << 20);
+    assert_int_equal(glci_store_space(f->st, &sp), 0);
+    assert_int_equal(sp.map_bytes, 1u << 20);
+    assert_int_equal(sp.map_max_bytes, 1u << 20);
+
+    glci_store_close(&f->st);
+    s_open(f, 0, 4096);
+    assert_int_equal(glci_store_space(f->st, &sp), 0);
+    assert_int_equal(sp.map_bytes, used);
+    glci_obs_t obs[64];
+    glci_batch_t b = {.city = "cork-ie", .stream = 1, .seq = 1, .obs = obs};
+    b.n_obs = s_full_obs(f->fw, obs, 2010, 0.4);
+    glci_batch_result_t res;
+    assert_int_equal(glci_store_ingest(f->st, &b, 1, S_T0 + 1, &res), GLCI_STORE_ENOSPC);
+    assert_int_equal(s_status(f).n_history, 0);
+
+    glci_store_close(&f->st);
+    glci_store_opts_t o = {GLCI_STORE_RDONLY, 0, 4096};
+    char err[256];
+    assert_int_equal(glci_store_open(f->dir, &o, &f->st, err, sizeof err), 0);
+    assert_int_equal(glci_store_space(f->st, &sp), 0);
+    assert_true(sp.map_bytes >= (64u << 20));
+    glci_store_close(&f->st);
+    s_open(f, 0, 0);
+    b.n_obs = s_full_obs(f->fw, obs, 2010, 0.4);    /* ids from the new handle */
+    assert_int_equal(glci_store_ingest(f->st, &b, 1, S_T0 + 1, &res), 0);
+    assert_int_equal(res.status, GLCI_BATCH_APPLIED);
+    glci_batch_result_release(&res);
+    s_verify_ok(f);
+}
+
 /* ---- verify ------------------------------------------------------------- */
 
 typedef struct {
@@ -1897,6 +1941,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_random_verify, setup, teardown),
         cmocka_unit_test_setup_teardown(test_map_full_grows, setup_tiny, teardown),
         cmocka_unit_test_setup_teardown(test_map_full_enospc, setup_tiny, teardown),
+        cmocka_unit_test_setup_teardown(test_map_max_below_the_recorded_map, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_detects_corruption, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_names_the_field, setup, teardown),
         cmocka_unit_test_setup_teardown(test_result_diff_fields, setup, teardown),

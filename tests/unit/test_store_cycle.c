@@ -933,7 +933,7 @@ static void test_schema2_store(void **state)
     s_open(f, 0);
     assert_int_equal(glci_view_begin(f->st, &v), 0);
     assert_int_equal(glci_view_status(v, &s), 0);
-    assert_int_equal(s.schema, 3);
+    assert_int_equal(s.schema, 4);
     glci_view_end(&v);
     got = s_result_copy(f, "alpha", 2024);
     assert_memory_equal(got, alpha, rsize);
@@ -986,7 +986,7 @@ static void test_schema1_store(void **state)
     s_open(f, 0);
     assert_int_equal(glci_view_begin(f->st, &v), 0);
     assert_int_equal(glci_view_status(v, &s), 0);
-    assert_int_equal(s.schema, 3);
+    assert_int_equal(s.schema, 4);
     glci_view_end(&v);
     assert_int_equal(glci_view_begin(f->st, &v), 0);
     assert_int_equal(glci_view_default_period(v, &ch), 0);
@@ -996,6 +996,141 @@ static void test_schema1_store(void **state)
     assert_int_equal(glci_store_edition_publish(f->st, &spec, T0 + 10, NULL, err, sizeof err), 0);
     glci_obs_t r[1] = {R("i1", 2024)};
     s_ok(f, "alpha", r, 1, T0 + 20);
+    s_verify_ok(f);
+}
+
+/* ---- membership over time -------------------------------------------------------- */
+
+/* The default period as of t. */
+static glci_period_choice_t s_default_at(fx_t *f, int64_t t)
+{
+    glci_view_t *v = NULL;
+    glci_period_choice_t ch;
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    assert_int_equal(glci_view_asof_default_period(v, t, &ch), 0);
+    glci_view_end(&v);
+    return ch;
+}
+
+/* Two editions hold the same period and rows, bit for bit. */
+static void s_editions_equal(fx_t *f, const char *a, const char *b)
+{
+    glci_view_t *v = NULL;
+    glci_edition_t ea, eb;
+    glci_snapshot_t sa = {0}, sb = {0};
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    assert_int_equal(glci_view_edition(v, a, &ea), 0);
+    assert_int_equal(glci_view_edition(v, b, &eb), 0);
+    assert_int_equal(ea.period, eb.period);
+    assert_int_equal(glci_view_edition_rows(v, a, &sa), 0);
+    assert_int_equal(glci_view_edition_rows(v, b, &sb), 0);
+    assert_int_equal(sa.n, sb.n);
+    for (size_t i = 0; i < sa.n; i++) {
+        assert_string_equal(sa.rows[i].city, sb.rows[i].city);
+        assert_int_equal(sa.rows[i].rank, sb.rows[i].rank);
+        assert_memory_equal(sa.rows[i].result, sb.rows[i].result, glci_result_size(f->fw));
+    }
+    glci_snapshot_release(&sa);
+    glci_snapshot_release(&sb);
+    glci_view_end(&v);
+}
+
+/* Values of 2024 for alpha, beta and gamma, of 2025 for alpha; gamma and
+ * delta revoked; an edition `name` published as of the time returned,
+ * which seals it: every change after is recorded later. */
+static int64_t s_members_then(fx_t *f, const char *name)
+{
+    char err[256];
+    glci_obs_t a[2] = {V("i1", 2024, 40), V("i3", 2024, 60)};
+    glci_obs_t b[2] = {V("i1", 2025, 40), V("i3", 2025, 60)};
+    s_ok(f, "alpha", a, 2, T0);
+    s_ok(f, "beta", a, 2, T0);
+    s_ok(f, "gamma", a, 2, T0);
+    s_ok(f, "alpha", b, 2, T0);
+    assert_int_equal(glci_store_city_revoke(f->st, "gamma", err, sizeof err), 0);
+    assert_int_equal(glci_store_city_revoke(f->st, "delta", err, sizeof err), 0);
+    int64_t t = (int64_t)time(NULL);
+    glci_edition_spec_t spec = {.name = name, .as_of = t, .op = "op"};
+    assert_int_equal(glci_store_edition_publish(f->st, &spec, t, NULL, err, sizeof err), 0);
+    return t;
+}
+
+/* Revoked before T, reinstated after it: not a member at T; revoked after
+ * T: a member then; invited after T: not one. */
+static void test_membership_log(void **state)
+{
+    fx_t *f = *state;
+    char err[256];
+    int64_t t = s_members_then(f, "then");
+    glci_period_choice_t ch = s_default_at(f, t);
+    assert_int_equal(ch.period, 2025);              /* 1 of alpha and beta */
+    assert_int_equal(ch.n_active, 2);
+    glci_edition_spec_t spec = {.name = "then", .as_of = t, .op = "op"};
+
+    assert_int_equal(glci_store_city_reinstate(f->st, "gamma", NULL, err, sizeof err), 0);
+    assert_int_equal(glci_store_city_revoke(f->st, "beta", err, sizeof err), 0);
+    unsigned char secret[GLCI_ENROL_SECRET_LEN];
+    int64_t now = (int64_t)time(NULL);
+    assert_int_equal(glci_store_invite_add(f->st, "eps", "E", "PT", now, now + 100, secret, NULL,
+                                           err, sizeof err), 0);
+    ch = s_default_at(f, t);
+    assert_int_equal(ch.period, 2025);
+    assert_int_equal(ch.n_active, 2);
+    assert_int_equal(ch.active_indexed, 1);
+    ch = s_default_at(f, now + 1);
+    assert_int_equal(ch.n_active, 3);               /* now: alpha, gamma, eps */
+    spec.name = "again";
+    assert_int_equal(glci_store_edition_publish(f->st, &spec, now + 1, NULL, err, sizeof err), 0);
+    s_editions_equal(f, "then", "again");
+    s_verify_ok(f);
+}
+
+/* A store of schema 3 has no membership log: its revoked cities count as
+ * revoked at every time (as that store answered), and an edition it holds
+ * still verifies after the upgrade and the changes that follow. */
+static void test_schema3_store(void **state)
+{
+    fx_t *f = *state;
+    char err[256];
+    int64_t t = s_members_then(f, "old");
+    glci_edition_spec_t spec = {.name = "old", .as_of = t, .op = "op"};
+    /* as schema 3 wrote it: no members database */
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    s_raw_begin(f, &env, &txn);
+    assert_int_equal(mdb_dbi_open(txn, "members", 0, &dbi), 0);
+    assert_int_equal(mdb_drop(txn, dbi, 1), 0);
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+    unsigned char three[4] = {0, 0, 0, 3};
+    MDB_val sk = {6, "schema"}, sv = {4, three};
+    assert_int_equal(mdb_put(txn, dbi, &sk, &sv, 0), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+
+    s_open(f, GLCI_STORE_RDONLY);
+    glci_period_choice_t ch = s_default_at(f, t);
+    assert_int_equal(ch.period, 2025);              /* 1 of alpha and beta */
+    assert_int_equal(ch.n_active, 2);
+    s_verify_ok(f);
+    glci_store_close(&f->st);
+
+    s_open(f, 0);
+    glci_view_t *v = NULL;
+    glci_store_status_t s;
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    assert_int_equal(glci_view_status(v, &s), 0);
+    assert_int_equal(s.schema, 4);
+    glci_view_end(&v);
+    /* gamma back after t: revoked before its first logged change, so at t */
+    assert_int_equal(glci_store_city_reinstate(f->st, "gamma", NULL, err, sizeof err), 0);
+    ch = s_default_at(f, t);
+    assert_int_equal(ch.period, 2025);
+    assert_int_equal(ch.n_active, 2);
+    spec.name = "new";
+    assert_int_equal(glci_store_edition_publish(f->st, &spec, (int64_t)time(NULL) + 1, NULL, err,
+                                                sizeof err), 0);
+    s_editions_equal(f, "old", "new");
     s_verify_ok(f);
 }
 
@@ -1088,6 +1223,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_edition_tamper, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema1_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema2_store, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema3_store, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_membership_log, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_streams, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

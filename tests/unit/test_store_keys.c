@@ -205,14 +205,17 @@ static void test_enrol_refusals_write_nothing(void **state)
     assert_int_equal(glci_store_invite_withdraw(f->st, "nowhere", S_NOW, &n, err, sizeof err),
                      GLCI_STORE_ENOCITY);
 
-    /* revoked: refused to invite, and an open invitation refused at use */
+    /* revoked: its open invitation withdrawn with it, refused to invite */
     unsigned char third[GLCI_ENROL_SECRET_LEN];
     assert_int_equal(glci_store_invite_add(f->st, "gent-be", NULL, NULL, S_NOW, S_NOW + 100,
                                            third, NULL, err, sizeof err), 0);
-    assert_int_equal(glci_store_city_revoke(f->st, "gent-be", err, sizeof err), 0);
+    assert_int_equal(glci_store_city_revoke_invites(f->st, "gent-be", &n, err, sizeof err), 0);
+    assert_int_equal(n, 1);
     assert_int_equal(s_enrol(f, "gent-be", third, key, S_NOW + 4, err),
-                     GLCI_ENROL_CITY_REVOKED);
-    assert_non_null(strstr(err, "revoked"));
+                     GLCI_ENROL_WITHDRAWN);
+    assert_non_null(strstr(err, "when it revoked the city"));
+    assert_int_equal(glci_store_city_revoke_invites(f->st, "gent-be", &n, err, sizeof err), 0);
+    assert_int_equal(n, 0);
     unsigned char scratch[GLCI_ENROL_SECRET_LEN];
     assert_int_equal(glci_store_invite_add(f->st, "gent-be", NULL, NULL, S_NOW, S_NOW + 100,
                                            scratch, NULL, err, sizeof err), GLCI_STORE_EREVOKED);
@@ -220,6 +223,10 @@ static void test_enrol_refusals_write_nothing(void **state)
     int was = 0;
     assert_int_equal(glci_store_city_reinstate(f->st, "gent-be", &was, err, sizeof err), 0);
     assert_true(was);
+    assert_int_equal(s_enrol(f, "gent-be", third, key, S_NOW + 4, err),
+                     GLCI_ENROL_WITHDRAWN);         /* not revived */
+    assert_int_equal(glci_store_invite_add(f->st, "gent-be", NULL, NULL, S_NOW, S_NOW + 100,
+                                           third, NULL, err, sizeof err), 0);
 
     /* a key registered already */
     glci_key_t z;
