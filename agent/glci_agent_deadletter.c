@@ -59,7 +59,7 @@ static int s_deadletter_write(const char *path, size_t n,
         return GLCI_AGENT_EIO;
     }
     if (sb.st_size == 0)
-        fputs("indicator,period,value,observed_at,source,reason,rejected_at\n", f);
+        fputs("indicator,period,value,observed_at,source,reason,rejected_at\r\n", f);
     char at[32], obs_at[32], num[40];
     for (size_t i = 0; i < n; i++) {
         const char *reason = "";
@@ -82,7 +82,7 @@ static int s_deadletter_write(const char *path, size_t n,
         glci_csv_field_quoted(f, src);
         fputc(',', f);
         glci_csv_field_quoted(f, reason);
-        fprintf(f, ",%s\n", at);
+        fprintf(f, ",%s\r\n", at);
     }
     int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
     int saved = errno;
