@@ -238,20 +238,32 @@ static void s_csv_field(char *buf, size_t cap, size_t *used, const char *text, i
     }
 }
 
+/* push's own options: "--name VALUE" or "--name=VALUE", each at most once. */
+enum { S_PUSH_CSV, S_PUSH_OBSERVED, S_PUSH_SOURCE, S_PUSH_N };
+
 int glci_agent_cmd_push(const glci_agent_config_t *cfg, int argc, char **argv)
 {
-    const char *csv_path = NULL, *observed = "", *source = "";
+    static const char *const names[S_PUSH_N] = {"--csv", "--observed-at", "--source"};
+    const char *val[S_PUSH_N] = {NULL, NULL, NULL};
     const char *pos[3];
     int n_pos = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
-        const char **slot = strcmp(a, "--csv") == 0 ? &csv_path
-                          : strcmp(a, "--observed-at") == 0 ? &observed
-                          : strcmp(a, "--source") == 0 ? &source : NULL;
-        if (slot) {
-            if (i + 1 >= argc)
-                return s_usage_error("push", "%s needs a value", a);
-            *slot = argv[++i];
+        size_t k = 0, len = 0;
+        for (; k < S_PUSH_N; k++) {
+            len = strlen(names[k]);
+            if (strncmp(a, names[k], len) == 0 && (a[len] == '\0' || a[len] == '='))
+                break;
+        }
+        if (k < S_PUSH_N) {
+            if (val[k])
+                return s_usage_error("push", "%s given twice", names[k]);
+            if (a[len] == '=')
+                val[k] = a + len + 1;
+            else if (i + 1 < argc)
+                val[k] = argv[++i];
+            else
+                return s_usage_error("push", "%s needs a value", names[k]);
         } else if (strncmp(a, "--", 2) == 0 && a[2]) {
             return s_usage_error("push", "unknown option '%s'", a);
         } else if (n_pos < 3) {
@@ -260,8 +272,17 @@ int glci_agent_cmd_push(const glci_agent_config_t *cfg, int argc, char **argv)
             return s_usage_error("push", "unexpected argument '%s'", a);
         }
     }
+    const char *csv_path = val[S_PUSH_CSV];
+    const char *observed = val[S_PUSH_OBSERVED] ? val[S_PUSH_OBSERVED] : "";
+    const char *source = val[S_PUSH_SOURCE] ? val[S_PUSH_SOURCE] : "";
     if (csv_path && n_pos)
         return s_usage_error("push", "%s takes no INDICATOR PERIOD VALUE", "--csv");
+    /* a file's rows carry their own columns: an option for one value
+     * would be dropped without a word */
+    for (size_t k = S_PUSH_OBSERVED; csv_path && k < S_PUSH_N; k++)
+        if (val[k])
+            return s_usage_error("push", "%s does not apply with --csv (give the column "
+                                 "in the file)", names[k]);
     if (!csv_path && n_pos != 3)
         return s_usage_error("push", "%s", "needs INDICATOR PERIOD VALUE, or --csv FILE");
 
@@ -511,11 +532,11 @@ static void s_status_json_retained(json_t *j, const glci_agent_config_t *cfg,
 }
 
 /* The JSON form: one object, keys in this order (docs/AGENT.md). */
-static int s_status_json(const glci_agent_config_t *cfg, const glci_outbox_status_t *st,
-                         const char *hex, int running, const char *conn, const char *since,
-                         int64_t age, const char *oldest, const char *last_ack,
-                         const char *dead, const char *clash_stream,
-                         const char *clash_at, const s_status_extra_t *x)
+static void s_status_json(const glci_agent_config_t *cfg, const glci_outbox_status_t *st,
+                          const char *hex, int running, const char *conn, const char *since,
+                          int64_t age, const char *oldest, const char *last_ack,
+                          const char *dead, const char *clash_stream,
+                          const char *clash_at, const s_status_extra_t *x)
 {
     json_t *j = json_object();
     json_object_set_new(j, "outbox", json_string(cfg->outbox));
@@ -549,7 +570,7 @@ static int s_status_json(const glci_agent_config_t *cfg, const glci_outbox_statu
     json_object_set_new(j, "next_try", s_json_text_or_null(x->next_try));
     json_object_set_new(j, "key_fingerprint", s_json_text_or_null(x->key_fp));
     json_object_set_new(j, "collector_key_fingerprint", s_json_text_or_null(x->collector_fp));
-    return glci_json_print(&j, stdout);
+    glci_json_print(&j, stdout);
 }
 
 /* The CSV form: a header and one row. */
@@ -755,9 +776,10 @@ int glci_agent_cmd_status(const glci_agent_config_t *cfg, int argc, char **argv)
     s_status_extra(cfg, &st, running, now, &x);
     x.reason = reason;
     x.said = said;
-    int out = 0;
+    /* A write that fails is main's to report (glci_output_check), for
+     * every format alike. */
     if (fmt == GLCI_FMT_JSON)
-        out = s_status_json(cfg, &st, hex, running, conn, since, age, oldest, last_ack, dead,
+        s_status_json(cfg, &st, hex, running, conn, since, age, oldest, last_ack, dead,
                             clash_stream, clash_at, &x);
     else if (fmt == GLCI_FMT_CSV)
         s_status_csv(&st, hex, running, conn, age, oldest, last_ack, clash_stream, clash_at,
@@ -765,7 +787,7 @@ int glci_agent_cmd_status(const glci_agent_config_t *cfg, int argc, char **argv)
     else
         s_status_table(cfg, &st, hex, conn, since, age, oldest, last_ack, dead,
                        clash_at, &x);
-    return out == 0 ? 0 : 1;
+    return 0;
 }
 
 /* ---- run ----------------------------------------------------------------- */

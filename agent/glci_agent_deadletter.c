@@ -83,7 +83,7 @@ static int s_deadletter_write(const char *path, size_t n,
         glci_csv_field_quoted(f, src);
         fputc(',', f);
         glci_csv_field_quoted(f, reason);
-        fprintf(f, ",%s\n", at);
+        fprintf(f, ",%s\r\n", at);
     }
     int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
     int saved = errno;

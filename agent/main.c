@@ -9,6 +9,7 @@
 #include "glci_agent_cmd.h"
 #include "glci_agent_config.h"
 #include "glci_alloc.h"
+#include "glci_output.h"
 
 int main(int argc, char **argv)
 {
@@ -16,7 +17,7 @@ int main(int argc, char **argv)
                                            "enrol", "check"};
     glci_agent_config_t cfg;
     char err[1024];
-    int n_rest = 0, status = 2;
+    int n_rest = 0, status = 2, werr;
     char **rest = glci_xcalloc((size_t)argc + 1, sizeof *rest);
 
     /* --help before anything else, so it works with a broken config. */
@@ -31,8 +32,8 @@ int main(int argc, char **argv)
     }
     if (help) {
         glci_agent_usage(command, stdout);
-        free(rest);
-        return 0;
+        status = 0;
+        goto done;
     }
 
     if (glci_agent_config_from_args(&cfg, argc - 1, argv + 1, rest, &n_rest, err,
@@ -76,6 +77,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "glci-agent: unknown command '%s' (see glci-agent --help)\n", command);
     }
 done:
+    /* Lost output is a failure whatever the command returned: one line,
+     * unless the command failed with its own already. */
+    werr = glci_output_check(stdout);
+    if (werr != 0) {
+        if (status == 0)
+            fprintf(stderr, "glci-agent%s%s: cannot write the output: %s\n", command ? " " : "",
+                    command ? command : "", strerror(werr));
+        status = 1;
+    }
     free(rest);
     return status;
 }

@@ -2,7 +2,10 @@
  *
  * A small parser of its own rather than getopt_long: long options only,
  * "--name VALUE" and "--name=VALUE", positional arguments anywhere, "--"
- * ends options; every mistake is a one-line usage error. */
+ * ends options; every mistake is a one-line usage error. A negative number
+ * is an argument, not an option; a value that is missing before another of
+ * the command's options is said to be missing ("--name --country IE"),
+ * rather than taken from it (--name=--country gives such a value). */
 #include "cli.h"
 
 #include <stdarg.h>
@@ -11,8 +14,17 @@
 
 #include "glci_text.h"
 
+/* Set once a failure or usage line is on stderr (glci_error_printed). */
+static int s_error_printed;
+
+int glci_error_printed(void)
+{
+    return s_error_printed;
+}
+
 static void s_vline(const glci_cmd_t *cmd, const char *fmt, va_list ap)
 {
+    s_error_printed = 1;
     fprintf(stderr, "glci %s: ", cmd->name);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
@@ -54,6 +66,23 @@ static glci_opt_t *s_find(glci_opt_t *opts, size_t n_opts, const char *name, siz
     return NULL;
 }
 
+/* A negative number ("-3.5", "-0", "-.5") is an argument, never an option:
+ * no option name starts with a digit or a dot. */
+static int s_is_number(const char *a)
+{
+    return a[0] == '-' && ((a[1] >= '0' && a[1] <= '9') || a[1] == '.');
+}
+
+/* Whether a is one of the command's own options ("--name" or
+ * "--name=..."), for a value that is missing before it. */
+static int s_is_option(glci_opt_t *opts, size_t n_opts, const char *a)
+{
+    if (strncmp(a, "--", 2) != 0)
+        return 0;
+    const char *name = a + 2, *eq = strchr(name, '=');
+    return s_find(opts, n_opts, name, eq ? (size_t)(eq - name) : strlen(name)) != NULL;
+}
+
 int glci_args_parse(const glci_cmd_t *cmd, int argc, char **argv,
                     glci_opt_t *opts, size_t n_opts, const char **pos,
                     size_t min_pos, size_t max_pos, size_t *n_pos)
@@ -77,7 +106,7 @@ int glci_args_parse(const glci_cmd_t *cmd, int argc, char **argv,
             options_done = 1;
             continue;
         }
-        if (!options_done && a[0] == '-' && a[1] != '\0') {
+        if (!options_done && a[0] == '-' && a[1] != '\0' && !s_is_number(a)) {
             if (a[1] != '-') {
                 glci_usage_error(cmd, "unknown option '%s'", a);
                 return GLCI_ARGS_BAD;
@@ -103,7 +132,7 @@ int glci_args_parse(const glci_cmd_t *cmd, int argc, char **argv,
                 o->value = "";
             } else if (eq) {
                 o->value = eq + 1;
-            } else if (i + 1 < argc) {
+            } else if (i + 1 < argc && !s_is_option(opts, n_opts, argv[i + 1])) {
                 o->value = argv[++i];
             } else {
                 glci_usage_error(cmd, "option --%s needs a value", o->name);

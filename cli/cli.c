@@ -163,7 +163,8 @@ int glci_cli_main(int argc, char **argv)
 {
     glci_cli_t cli;
     char **rest = glci_xcalloc((size_t)argc + 1, sizeof *rest);
-    int n = 0;
+    const glci_cmd_t *cmd = NULL;
+    int n = 0, werr;
     int rc = s_globals(argc, argv, &cli, rest, &n);
     if (rc != 0)
         goto done;
@@ -200,7 +201,6 @@ int glci_cli_main(int argc, char **argv)
         rc = GLCI_EXIT_OK;
         goto done;
     }
-    const glci_cmd_t *cmd = NULL;
     int skip = 1;
     if (s_is_group(rest[0])) {
         char subs[256];
@@ -238,9 +238,18 @@ int glci_cli_main(int argc, char **argv)
         goto done;
     }
     rc = cmd->run(cmd, &cli, n - skip, rest + skip);
-    if (fflush(stdout) != 0 && rc == GLCI_EXIT_OK)
-        rc = glci_fail(cmd, "cannot write the output: %s", strerror(errno));
 done:
+    /* Lost output is a failure whatever the command returned (a command
+     * whose JSON could not be written returns 1 without a line): one line,
+     * unless the command printed its own already. */
+    werr = glci_output_check(stdout);
+    if (werr != 0) {
+        if (!glci_error_printed()) {
+            fprintf(stderr, "glci%s%s: cannot write the output: %s\n", cmd ? " " : "",
+                    cmd ? cmd->name : "", strerror(werr));
+        }
+        rc = GLCI_EXIT_FAIL;
+    }
     free(rest);
     return rc;
 }

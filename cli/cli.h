@@ -83,6 +83,11 @@ int glci_usage_bad_city(const glci_cmd_t *cmd, const char *id);
 int glci_fail(const glci_cmd_t *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* 1 once glci_fail or glci_usage_error has printed a line in this process,
+ * else 0: the program adds its own line for lost output only when the
+ * command printed none (glci_cli_main). */
+int glci_error_printed(void);
+
 /* Parses a period given on the command line (a year within [0, 9999]).
  * Returns 0, or prints the usage error and returns 2. */
 int glci_args_period(const glci_cmd_t *cmd, const char *text, int32_t *out);
@@ -219,6 +224,13 @@ void glci_source_release(glci_source_t *s);
  * Released by glci_period_release. Returns 0 or a negative store code. */
 int glci_source_period(glci_view_t *v, const glci_framework_t *fw, glci_source_t *s,
                        int32_t p, glci_period_t *out);
+
+/* The active cities registered at the time of the table s reads, into
+ * *out: now for the live store; as of the time for an as-of table or an
+ * edition, counted as the store's default-period rule counts them then
+ * (glci_view_asof_default_period), so an edition's text never changes as
+ * cities are added later. Returns 0 or a negative store code (*out 0). */
+int glci_source_active(glci_view_t *v, const glci_source_t *s, uint32_t *out);
 
 /* Prints that the table of s has no result ("no data for period P", "...
  * as of TIME") and returns 1. */

@@ -362,6 +362,14 @@ static int s_list_one(void *ctx, const glci_city_t *c)
         glci_fmt_time(c->last_seen, when, sizeof when);
     glci_table_cell(l->table, when);
     s_list_round(l, c);
+    if (l->format == GLCI_FMT_CSV) {
+        /* columns added after the first release's, at the end of the row */
+        if (l->has_round)
+            glci_table_cellf(l->table, "%d", (int)l->round);
+        else
+            glci_table_cell(l->table, "");
+        glci_table_cellf(l->table, "%u", (unsigned)c->n_keys);
+    }
     return 0;
 }
 
@@ -383,14 +391,15 @@ static int s_list(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
     static const char *const headers[] = {"id", "name", "country", "active", "batches",
                                           "observations", "rejects", "last_seen", "round",
                                           "overdue"};
+    /* JSON's field names; columns added later go at the end */
     static const char *const csv_headers[] = {"id", "name", "country", "active", "batches",
                                               "observations", "rejects", "last_seen", "status",
-                                              "overdue"};
+                                              "overdue", "round", "keys"};
     s_list_t l = {.format = cli->format};
     if (cli->format == GLCI_FMT_JSON)
         l.rows = json_array();
     else if (cli->format == GLCI_FMT_CSV)
-        l.table = glci_table_new(10, csv_headers, NULL);
+        l.table = glci_table_new(12, csv_headers, NULL);
     else
         l.table = glci_table_new(10, headers, "llllrrrlll");
     if (glci_cli_open(cmd, cli, 1, &st) != 0 || glci_cli_view(cmd, st, &v) != 0)

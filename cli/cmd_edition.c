@@ -42,7 +42,8 @@ static int s_publish(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, cha
 
     char op[GLCI_OPERATOR_MAX + 1], sudo[GLCI_OPERATOR_MAX + 1], err[512] = "";
     glci_cli_operator(op, sudo);
-    glci_edition_spec_t spec = {.name = pos[0], .period = period, .as_of = as_of,
+    glci_edition_spec_t spec = {.name = pos[0], .has_period = opts[0].seen, .period = period,
+                                .as_of = as_of,
                                 .as_of_now = !opts[1].seen || strcmp(opts[1].value, "now") == 0,
                                 .op = op, .sudo_user = sudo[0] ? sudo : NULL};
     glci_edition_t e;

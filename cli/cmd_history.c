@@ -79,6 +79,12 @@ static int s_row(void *ctx, const glci_history_row_t *row)
         glci_table_cell(h->table, row->op);
     }
     glci_table_cell(h->table, row->reason);
+    if (csv) {
+        /* columns added after the first release's, at the end of the row */
+        glci_table_cellf(h->table, "%016llx", (unsigned long long)row->stream);
+        glci_table_cellf(h->table, "%llu", (unsigned long long)row->seq);
+        glci_table_cell(h->table, row->by_operator ? "operator" : "agent");
+    }
     return 0;
 }
 
@@ -93,9 +99,10 @@ static int s_history(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, cha
     int status = GLCI_EXIT_FAIL;
     static const char *const headers[] = {"period", "value", "received", "observed",
                                           "current", "source", "by", "reason"};
-    static const char *const csv_headers[] = {"period", "value", "received", "observed",
+    /* JSON's field names; columns added later go at the end */
+    static const char *const csv_headers[] = {"period", "value", "received", "observed_at",
                                               "current", "source", "kind", "by", "sudo_user",
-                                              "reason"};
+                                              "reason", "stream", "seq", "via"};
     s_hist_t h = {.format = cli->format};
     if (glci_cli_open(cmd, cli, 1, &st) != 0 || glci_cli_view(cmd, st, &v) != 0)
         goto cleanup;
@@ -117,7 +124,7 @@ static int s_history(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, cha
     if (cli->format == GLCI_FMT_JSON)
         h.rows = json_array();
     else if (cli->format == GLCI_FMT_CSV)
-        h.table = glci_table_new(10, csv_headers, NULL);
+        h.table = glci_table_new(13, csv_headers, NULL);
     else
         h.table = glci_table_new(8, headers, "rrllllll");
     rc = glci_view_history(v, pos[0], pos[1], s_row, &h);

@@ -275,13 +275,12 @@ static int s_rank(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
         status = GLCI_EXIT_OK;
         goto cleanup;
     }
-    glci_store_status_t ss;
-    if (glci_view_status(o.v, &ss) != 0)
-        ss.n_active = 0;
+    uint32_t n_active;
+    glci_source_active(o.v, &src, &n_active);
     glci_source_print(&src, stdout);
     printf("League table %d by %s%s%s%s (%zu ranked of %zu cities with data; %u active "
            "cities registered)\n", (int)period, by_name, by_id ? " (" : "", by_id ? by_id : "",
-           by_id ? ")" : "", counts.ranked, n, ss.n_active);
+           by_id ? ")" : "", counts.ranked, n, n_active);
     if (glci_table_rows(o.t) > 0)
         glci_table_print_text(o.t, stdout);
     else

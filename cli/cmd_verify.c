@@ -54,8 +54,12 @@ static int s_verify(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char
         printf("ok: every stored score equals its full recomputation, and every edition its\n"
                "recomputation as of its time\n");
     }
-    fflush(stdout);
-    if (rc == GLCI_STORE_EVERIFY)
+    /* stdout first, then the count on stderr; lost output is a failure
+     * even when every score agrees */
+    int werr = glci_output_check(stdout);
+    if (werr != 0)
+        glci_fail(cmd, "cannot write the output: %s", strerror(werr));
+    else if (rc == GLCI_STORE_EVERIFY)
         glci_fail(cmd, "%llu difference%s between stored and recomputed scores in %s",
                   (unsigned long long)n, n == 1 ? "" : "s", cli->store_dir);
     else

@@ -132,6 +132,29 @@ int glci_source_open(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_view_t *
     }
 }
 
+int glci_source_active(glci_view_t *v, const glci_source_t *s, uint32_t *out)
+{
+    *out = 0;
+    if (s->args.kind == GLCI_SRC_LIVE) {
+        glci_store_status_t ss;
+        int rc = glci_view_status(v, &ss);
+        if (rc == 0)
+            *out = ss.n_active;
+        return rc;
+    }
+    /* the count the rule as of the table's time uses (the store decides who
+     * was active then), already at hand when the rule chose the period */
+    if (s->args.kind == GLCI_SRC_ASOF && !s->args.has_period) {
+        *out = s->choice.n_active;
+        return 0;
+    }
+    glci_period_choice_t ch;
+    int rc = glci_view_asof_default_period(v, s->args.as_of, &ch);
+    if (rc == 0)
+        *out = ch.n_active;
+    return rc;
+}
+
 void glci_source_release(glci_source_t *s)
 {
     glci_snapshot_release(&s->snap);

@@ -2,6 +2,7 @@
 #include "glci_output.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -225,6 +226,27 @@ void glci_table_print_csv(const glci_table_t *t, FILE *out)
     }
 }
 
+/* The errno of the last failed write of a JSON document: a write larger
+ * than the stream's buffer goes straight to the file, and when it fails
+ * nothing is left for the final flush to fail on again. */
+static int s_write_errno;
+
+static int s_write_failed(void)
+{
+    s_write_errno = errno ? errno : EIO;
+    return -1;
+}
+
+int glci_output_check(FILE *out)
+{
+    errno = 0;
+    if (fflush(out) != 0)
+        return errno ? errno : EIO;
+    if (!ferror(out))
+        return 0;
+    return s_write_errno ? s_write_errno : EIO;
+}
+
 int glci_json_print(json_t **value, FILE *out)
 {
     /* jansson prints reals with "%.17g", which always reads back as the same
@@ -233,8 +255,9 @@ int glci_json_print(json_t **value, FILE *out)
     int rc = text ? 0 : -1;
     if (text) {
         size_t len = strlen(text);
+        errno = 0;
         if (fwrite(text, 1, len, out) != len || fputc('\n', out) == EOF)
-            rc = -1;
+            rc = s_write_failed();
         free(text);
     }
     json_decref(*value);
@@ -251,9 +274,10 @@ int glci_json_write(const json_t *value, FILE *out)
     size_t len = json_dumpb(value, buf, sizeof buf, flags);
     if (len == 0)
         return -1;
+    errno = 0;
     if (len > sizeof buf)
-        return json_dumpf(value, out, flags) == 0 ? 0 : -1;
-    return fwrite(buf, 1, len, out) == len ? 0 : -1;
+        return json_dumpf(value, out, flags) == 0 ? 0 : s_write_failed();
+    return fwrite(buf, 1, len, out) == len ? 0 : s_write_failed();
 }
 
 void glci_json_set_num(json_t *obj, const char *key, double v, int present)

@@ -68,6 +68,15 @@ void glci_csv_field(FILE *out, const char *text);
 /* The same, always quoted (for files whose every field is quoted). */
 void glci_csv_field_quoted(FILE *out, const char *text);
 
+/* Whether everything printed on out reached its file: flushes out and
+ * looks at its error flag (a write that failed earlier, a full disk, a
+ * closed pipe). Returns 0, or the errno of the failure: the flush's, else
+ * that of the last failed glci_json_print / glci_json_write, else EIO (an
+ * earlier write failed and its errno is gone). A program calls it
+ * once for stdout after its command, so that no command can end with exit
+ * 0, or exit 1 without a line, when its output was lost (SPEC section 5). */
+int glci_output_check(FILE *out);
+
 /* Dumps a JSON value (stealing the reference) on out with a newline, keys
  * in insertion order, reals with 17 significant digits so they round-trip.
  * Returns 0, or -1 if writing failed. */

@@ -47,12 +47,12 @@ const char *glci_spool_info_name(glci_spool_info_t k);
     X(REASON, "reason", "why the collector or the agent refused the row")           \
     X(REJECTED_AT, "rejected_at", "when it was refused (UTC, ISO 8601)")
 
-/* The dead-letter file's header line, newline included (a string literal):
- * "indicator,period,value,observed_at,source,reason,rejected_at\n". */
+/* The dead-letter file's header line, its CRLF included (a string literal):
+ * "indicator,period,value,observed_at,source,reason,rejected_at\r\n". */
 #define GLCI_SPOOL_DEADLETTER_HEADER_ITEM(n, h, d) "," h
 #define GLCI_SPOOL_DEADLETTER_HEADER                                                \
     "indicator,period,value,observed_at,source"                                     \
-    GLCI_SPOOL_DEADLETTER_COLUMNS(GLCI_SPOOL_DEADLETTER_HEADER_ITEM) "\n"
+    GLCI_SPOOL_DEADLETTER_COLUMNS(GLCI_SPOOL_DEADLETTER_HEADER_ITEM) "\r\n"
 
 /* Every column the reader takes and ignores: the informational ones, then
  * the dead-letter file's. */

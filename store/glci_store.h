@@ -689,7 +689,9 @@ int glci_edition_name_check(const char *name, char *err, size_t errlen);
 
 typedef struct {
     const char *name;
-    int32_t period;           /* 0: the default period as of as_of */
+    int has_period;           /* period given; else the default period as of as_of */
+    int32_t period;           /* when has_period: any year, checked against the
+                                 framework (0 is a year like any other) */
     int64_t as_of;            /* at most the store's now (glci_view_now) */
     int as_of_now;            /* as_of is "now": the store's now (glci_view_now),
                                  which includes every write committed before */
@@ -702,7 +704,7 @@ typedef struct {
  * write is recorded as received at or before as_of, so the edition stays
  * equal to its recomputation. *out (may be NULL) describes it. EEXIST (the
  * name is taken: nothing changes), EINVAL (bad name, as_of after the
- * store's now, a period outside the framework), ENODATA (no result of the period as of
+ * store's now, a given period outside the framework), ENODATA (no result of the period as of
  * then), ERDONLY, ENOSPC; err names it. */
 int glci_store_edition_publish(glci_store_t *st, const glci_edition_spec_t *spec, int64_t now,
                                glci_edition_t *out, char *err, size_t errlen);

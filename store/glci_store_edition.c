@@ -222,7 +222,7 @@ static int s_publish_txn(MDB_txn *txn, void *vctx)
         return S_PUB_FUTURE;
     }
     int32_t period = spec->period;
-    if (period == 0) {
+    if (!spec->has_period) {
         glci_period_choice_t ch;
         rc = glci_store_asof_default(st, txn, as_of, &ch);
         if (rc == GLCI_STORE_ENODATA) {
@@ -293,7 +293,7 @@ int glci_store_edition_publish(glci_store_t *st, const glci_edition_spec_t *spec
     }
     if (glci_edition_name_check(spec->name, err, errlen) != 0)
         return GLCI_STORE_EINVAL;
-    if (spec->period != 0 && (spec->period < fw->first_period || spec->period > fw->last_period)) {
+    if (spec->has_period && (spec->period < fw->first_period || spec->period > fw->last_period)) {
         glci_errf(err, errlen, "period %d is outside the framework's [%d, %d]", (int)spec->period,
                   (int)fw->first_period, (int)fw->last_period);
         return GLCI_STORE_EINVAL;

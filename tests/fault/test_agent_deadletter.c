@@ -153,7 +153,7 @@ static void test_rejections_survive_an_unwritable_dead_letter_file(void **state)
     char *dl = s_wait_rows(path, 4, 20000);
     assert_non_null(dl);
     fprintf(stderr, "# %s:\n%s", path, dl ? dl : "");
-    assert_non_null(strstr(dl, "indicator,period,value,observed_at,source,reason,rejected_at\n"));
+    assert_non_null(strstr(dl, "indicator,period,value,observed_at,source,reason,rejected_at\r\n"));
     assert_int_equal(s_count(dl, "\"no_such_indicator_1\",2021,1.5,,\"survey, wave 1\","
                                  "\"unknown indicator"), 1);
     assert_int_equal(s_count(dl, "\"another_unknown_1\",2022,2.5,,\"\",\"unknown indicator"),

@@ -9,3 +9,9 @@ glci_add_test(test_agent_config_path integration
   LIBS glci_testsupport glci_agent_core
   TIMEOUT 300)
 add_dependencies(test_agent_config_path glci-agent)
+# glci-agent's own options (push) and lost output; the real binary.
+glci_add_test(test_agent_cli integration
+  SOURCES integration/test_agent_cli.c
+  LIBS glci_testsupport
+  TIMEOUT 300)
+add_dependencies(test_agent_cli glci-agent)

@@ -16,3 +16,7 @@ add_dependencies(test_cli_tamper glci)
 glci_add_test(test_cli_output unit
   SOURCES integration/test_cli_output.c
   LIBS glci_cli_core PkgConfig::JANSSON m)
+glci_add_test(test_cli_contract integration
+  SOURCES integration/test_cli_contract.c integration/test_cli_support.c
+  LIBS glci_store glci_common PkgConfig::JANSSON)
+add_dependencies(test_cli_contract glci glci-report)

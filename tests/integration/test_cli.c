@@ -644,9 +644,11 @@ static void test_history(void **state)
 
     assert_int_equal(cli_run(&o, "--store", s_store, "--format", "csv", "history", "alpha",
                              "i1", NULL), 0);
-    assert_true(strncmp(o.out, "period,value,received,observed,current,source,kind,by,"
-                               "sudo_user,reason\r\n", 72) == 0);
-    assert_non_null(strstr(o.out, "\r\n2025,70,2025-11-24T16:00:00Z,,false,,value,,,\r\n"));
+    assert_true(strncmp(o.out, "period,value,received,observed_at,current,source,kind,by,"
+                               "sudo_user,reason,stream,seq,via\r\n", 89) == 0);
+    assert_non_null(strstr(o.out, "\r\n2025,70,2025-11-24T16:00:00Z,,false,,value,,,,"
+                                  "fedcba9876543210,"));
+    assert_non_null(strstr(o.out, ",agent\r\n"));
     assert_int_equal(s_csv_records(o.out), 3);
     cli_out_release(&o);
 
@@ -1046,8 +1048,8 @@ static void test_city_admin(void **state)
     cli_out_release(&o);
     assert_int_equal(cli_run(&o, "--store", store, "city", "list", "--format", "csv", NULL), 0);
     assert_true(strncmp(o.out, "id,name,country,active,batches,observations,rejects,last_seen,"
-                        "status,overdue\r\n", 77) == 0);
-    assert_non_null(strstr(o.out, "\r\ndublin-ie,Dublin,IE,false,0,0,0,,missing,false\r\n"));
+                        "status,overdue,round,keys\r\n", 88) == 0);
+    assert_non_null(strstr(o.out, "\r\ndublin-ie,Dublin,IE,false,0,0,0,,missing,false,"));
     cli_out_release(&o);
     cli_rmdir(dir);
 }

@@ -365,7 +365,7 @@ static char *s_take_deadletter(glci_sys_t *s, const char *want, const char *to)
     char *text = glci_ts_read_file(to);
     assert_non_null(text);
     assert_non_null(strstr(text, "indicator,period,value,observed_at,source,reason,"
-                                 "rejected_at\n"));
+                                 "rejected_at\r\n"));
     return text;
 }
 

@@ -385,7 +385,7 @@ static void test_template_csv_through_the_agent(void **state)
     snprintf(rejects, sizeof rejects, "%s/done/partial.csv.rejects", s->agents[0].spool);
     char *listed = s_wait_file(rejects);
     assert_non_null(strstr(listed, "indicator,period,value,observed_at,source,reason,"
-                                   "rejected_at\n"));
+                                   "rejected_at\r\n"));
     assert_non_null(strstr(listed, fw->ind[0].id));
     assert_null(strstr(listed, fw->ind[1].id));
     free(listed);

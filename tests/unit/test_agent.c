@@ -1100,11 +1100,12 @@ static void test_deadletter_file(void **state)
     assert_int_equal(glci_agent_deadletter_append(path, o, why, 1, 1751284800, err, sizeof err), 0);
     char *text = s_read(path);
     assert_non_null(text);
+    /* RFC 4180 with CRLF, as every CSV the programs write (docs/CLI.md) */
     assert_string_equal(text,
-        "indicator,period,value,observed_at,source,reason,rejected_at\n"
-        "\"bogus\",2020,1.5,,\"a \"\"b\"\"\",\"unknown indicator 'bogus'\",2025-06-30T12:00:00Z\n"
-        "\"x\",1800,2,2025-06-30T00:00:00Z,\"\",\"period 1800 outside\",2025-06-30T12:00:00Z\n"
-        "\"bogus\",2020,1.5,,\"a \"\"b\"\"\",\"unknown indicator 'bogus'\",2025-06-30T12:00:00Z\n");
+        "indicator,period,value,observed_at,source,reason,rejected_at\r\n"
+        "\"bogus\",2020,1.5,,\"a \"\"b\"\"\",\"unknown indicator 'bogus'\",2025-06-30T12:00:00Z\r\n"
+        "\"x\",1800,2,2025-06-30T00:00:00Z,\"\",\"period 1800 outside\",2025-06-30T12:00:00Z\r\n"
+        "\"bogus\",2020,1.5,,\"a \"\"b\"\"\",\"unknown indicator 'bogus'\",2025-06-30T12:00:00Z\r\n");
 
     /* read back as a spool file, as it is: reason and rejected_at are
      * ignored, every other field comes back as it went out */
@@ -1140,6 +1141,32 @@ static void test_deadletter_file(void **state)
     assert_int_equal(glci_agent_csv_rows(c, &rows), 0);
     glci_agent_csv_free(&c);
     free(text);
+
+    /* a file of the first release (LF rows) is appended to with CRLF rows,
+     * and the spool's reader takes the mixed file as it takes either */
+    char old[600];
+    snprintf(old, sizeof old, "%s/rejected-lf.csv", s_dir);
+    FILE *f = fopen(old, "w");
+    assert_non_null(f);
+    fputs("indicator,period,value,observed_at,source,reason,rejected_at\n"
+          "\"y\",2021,3,,\"\",\"unknown indicator 'y'\",2025-06-30T12:00:00Z\n", f);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(glci_agent_deadletter_append(old, o, why, 1, 1751284800, err, sizeof err), 0);
+    text = s_read(old);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "12:00:00Z\n\"bogus\",2020,1.5,"));
+    assert_non_null(strstr(text, "'bogus'\",2025-06-30T12:00:00Z\r\n"));
+    free(text);
+    /* rows taken back into the spool keep whichever line end they had */
+    static const char mixed[] = "indicator,period,value,source\n\"y\",2021,3,\"\"\n"
+                                "\"bogus\",2020,1.5,\"a \"\"b\"\"\"\r\n";
+    c = glci_agent_csv_parse(mixed, sizeof mixed - 1);
+    if (glci_agent_csv_n_errors(c))
+        fail_msg("%s", glci_agent_csv_error(c, 0));
+    assert_int_equal(glci_agent_csv_rows(c, &rows), 2);
+    assert_string_equal(rows[0].indicator, "y");
+    assert_string_equal(rows[1].indicator, "bogus");
+    glci_agent_csv_free(&c);
     assert_int_equal(glci_agent_deadletter_append("/nonexistent/r.csv", o, why, 1, 0, err,
                                                   sizeof err), GLCI_AGENT_EIO);
     assert_non_null(strstr(err, "/nonexistent/r.csv"));

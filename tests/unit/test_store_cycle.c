@@ -596,6 +596,7 @@ static void test_editions(void **state)
     assert_memory_equal(e.fw_hash, f->fw->hash, 32);
 
     /* written once: the same name again is refused, whatever it asks */
+    spec.has_period = 1;
     spec.period = 2023;
     assert_int_equal(glci_store_edition_publish(f->st, &spec, T0 + 200, NULL, err, sizeof err),
                      GLCI_STORE_EEXIST);
@@ -614,6 +615,11 @@ static void test_editions(void **state)
     assert_int_equal(glci_store_edition_publish(f->st, &spec, T0 + 200, NULL, err, sizeof err),
                      GLCI_STORE_ENODATA);
     assert_string_equal(err, "no data for period 2010 as of that time");
+    /* a given period 0 is a year outside the framework, not "the default" */
+    spec.period = 0;
+    assert_int_equal(glci_store_edition_publish(f->st, &spec, T0 + 200, NULL, err, sizeof err),
+                     GLCI_STORE_EINVAL);
+    assert_non_null(strstr(err, "period 0 is outside the framework's"));
 
     /* a write in the edition's second is recorded after it */
     glci_obs_t rev[1] = {V("i1", 2024, 99)};
@@ -679,7 +685,8 @@ static void test_edition_tamper(void **state)
     glci_obs_t a[4] = {V("i1", 2024, 40), V("i2", 2024, 10), V("i3", 2024, 60),
                        V("i4", 2024, 1)};
     s_ok(f, "alpha", a, 4, T0);
-    glci_edition_spec_t spec = {.name = "e1", .period = 2024, .as_of = T0 + 1, .op = "op"};
+    glci_edition_spec_t spec = {.name = "e1", .has_period = 1, .period = 2024, .as_of = T0 + 1,
+                                .op = "op"};
     assert_int_equal(glci_store_edition_publish(f->st, &spec, T0 + 1, NULL, err, sizeof err), 0);
     s_verify_ok(f);
 
