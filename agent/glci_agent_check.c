@@ -109,6 +109,7 @@ static s_hs_t s_handshake(const glci_agent_config_t *cfg, const glci_key_t *pub,
                           char *why, size_t whylen)
 {
     s_hs_t out = S_HS_ERROR;
+    char fp[GLCI_KEY_FP_LEN + 1];
     void *ctx = zmq_ctx_new(), *dealer = NULL, *monitor = NULL;
     int zero = 0, ivl = 200;
     const char *mon_ep = "inproc://glci-agent-check-monitor";
@@ -147,8 +148,10 @@ static s_hs_t s_handshake(const glci_agent_config_t *cfg, const glci_key_t *pub,
                 out = S_HS_OK;
                 goto done;
             case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+                /* keys named by fingerprint, as in every log (docs/OPERATIONS.md) */
+                glci_key_fingerprint(pub, fp);
                 snprintf(why, whylen, "the collector at %s refused this agent's key %s%s",
-                         cfg->collector, cfg->insecure ? "" : pub->z85,
+                         cfg->collector, cfg->insecure ? "" : fp,
                          value >= 500 ? " (it could not look the key up: its store is "
                                         "unavailable)"
                                       : " (not registered to a city, or the city is revoked)");
@@ -160,10 +163,12 @@ static s_hs_t s_handshake(const glci_agent_config_t *cfg, const glci_key_t *pub,
                     snprintf(why, whylen, "the handshake with %s failed: this agent runs "
                              "insecure (no CURVE) and the collector wants CURVE, or what "
                              "answers there is not a glci collector", cfg->collector);
-                else
+                else {
+                    glci_key_fingerprint(server, fp);
                     snprintf(why, whylen, "the handshake with %s failed: the collector's key "
                              "is not %s (collector_key), or what answers there is not a glci "
-                             "collector", cfg->collector, server->z85);
+                             "collector", cfg->collector, fp);
+                }
                 out = S_HS_FAILED;
                 goto done;
             case ZMQ_EVENT_CONNECTED:
@@ -209,6 +214,12 @@ done:
 
 /* ---- the command ------------------------------------------------------------ */
 
+/* One line per missing or bad setting (glci_agent_config_problems). */
+static void s_setting_problem(void *arg, const char *line)
+{
+    glci_check_problem(arg, "%s", line);
+}
+
 static int s_parse_args(int argc, char **argv, int64_t *timeout_s)
 {
     for (int i = 0; i < argc; i++) {
@@ -242,9 +253,7 @@ int glci_agent_cmd_check(const glci_agent_config_t *cfg, int argc, char **argv)
     /* the settings run needs; the metrics file on its own below */
     glci_agent_config_t settings = *cfg;
     settings.metrics_file[0] = '\0';
-    int settings_ok = glci_agent_config_check_run(&settings, err, sizeof err) == 0;
-    if (!settings_ok)
-        glci_check_problem(&c, "%s", err);
+    int settings_ok = glci_agent_config_problems(&settings, s_setting_problem, &c) == 0;
 
     glci_key_t pub, sec, server;
     memset(&pub, 0, sizeof pub);

@@ -218,26 +218,59 @@ int glci_agent_endpoint_is_local(const char *ep)
     return glci_endpoint_local(ep);
 }
 
-int glci_agent_config_check_run(const glci_agent_config_t *c, char *err, size_t errlen)
+size_t glci_agent_config_problems(const glci_agent_config_t *c,
+                                  void (*each)(void *arg, const char *line), void *arg)
 {
-    const char *missing = !c->city[0] ? "city" : !c->collector[0] ? "collector"
-                        : !c->outbox[0] ? "outbox" : !c->spool[0] ? "spool" : NULL;
-    if (!missing && !c->insecure)
-        missing = !c->collector_key[0] ? "collector_key" : !c->key_file[0] ? "key_file" : NULL;
-    if (missing) {
-        snprintf(err, errlen, "%s is not set (config key %s, or --%s)", missing, missing,
-                 strcmp(missing, "collector_key") == 0 ? "collector-key"
-                 : strcmp(missing, "key_file") == 0 ? "key-file" : missing);
-        return GLCI_AGENT_EUSAGE;
-    }
-    if (c->insecure && !glci_agent_endpoint_is_local(c->collector)) {
+    struct {
+        const char *key, *flag;
+        int set;
+    } need[] = {
+        {"city", "city", c->city[0] != '\0'},
+        {"collector", "collector", c->collector[0] != '\0'},
+        {"outbox", "outbox", c->outbox[0] != '\0'},
+        {"spool", "spool", c->spool[0] != '\0'},
+        {"collector_key", "collector-key", c->insecure || c->collector_key[0]},
+        {"key_file", "key-file", c->insecure || c->key_file[0]},
+    };
+    size_t n = 0;
+    char line[4 * sizeof c->collector + 256];   /* room for the endpoint escaped */
+    for (size_t k = 0; k < sizeof need / sizeof need[0]; k++)
+        if (!need[k].set) {
+            snprintf(line, sizeof line, "%s is not set (config key %s, or --%s)", need[k].key,
+                     need[k].key, need[k].flag);
+            each(arg, line);
+            n++;
+        }
+    if (c->insecure && c->collector[0] && !glci_agent_endpoint_is_local(c->collector)) {
         char shown[4 * sizeof c->collector];   /* the file's bytes, printable */
         glci_utf8_escape(c->collector, sizeof c->collector, shown, sizeof shown);
-        snprintf(err, errlen, "insecure mode refuses collector endpoint '%s': only "
+        snprintf(line, sizeof line, "insecure mode refuses collector endpoint '%s': only "
                  "loopback (127.0.0.0/8, [::1], localhost) or ipc:// is allowed", shown);
-        return GLCI_AGENT_EUSAGE;
+        each(arg, line);
+        n++;
     }
-    if (c->metrics_file[0] && glci_metrics_file_check(c->metrics_file, err, errlen) != 0)
-        return GLCI_AGENT_EUSAGE;
-    return GLCI_AGENT_OK;
+    if (c->metrics_file[0] && glci_metrics_file_check(c->metrics_file, line, sizeof line) != 0) {
+        each(arg, line);
+        n++;
+    }
+    return n;
+}
+
+typedef struct {
+    char *err;
+    size_t errlen;
+    int kept;
+} s_first_t;
+
+static void s_keep_first(void *arg, const char *line)
+{
+    s_first_t *f = arg;
+    if (!f->kept++)
+        snprintf(f->err, f->errlen, "%s", line);
+}
+
+int glci_agent_config_check_run(const glci_agent_config_t *c, char *err, size_t errlen)
+{
+    s_first_t f = {err, errlen, 0};
+    return glci_agent_config_problems(c, s_keep_first, &f) ? GLCI_AGENT_EUSAGE : GLCI_AGENT_OK;
 }

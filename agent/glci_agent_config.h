@@ -110,8 +110,14 @@ int glci_agent_config_from_args(glci_agent_config_t *c, int argc, char **argv,
 /* Checks what `run` needs: city, collector, outbox, spool; unless insecure,
  * collector_key and key_file; with insecure, a loopback or ipc endpoint; a
  * metrics_file that can be written (glci_metrics_file_check). EUSAGE naming
- * the missing or bad setting. */
+ * the first missing or bad setting (the order above). */
 int glci_agent_config_check_run(const glci_agent_config_t *c, char *err, size_t errlen);
+
+/* The same checks, every one made: calls each(arg, line) once per missing
+ * or bad setting, in that order, with one line naming it (valid during
+ * the call). Returns the number of problems (0: run may start). */
+size_t glci_agent_config_problems(const glci_agent_config_t *c,
+                                  void (*each)(void *arg, const char *line), void *arg);
 
 /* 1 if endpoint is ipc://PATH or tcp://127.A.B.C:PORT, tcp://[::1]:PORT,
  * tcp://localhost:PORT with nothing after the port: the strict check the

@@ -216,8 +216,8 @@ static void s_header(glci_agent_csv_t *c)
         c->header_bad = 1;
         return;
     }
-    int info_col[GLCI_SPOOL_INFO_N];
-    for (int k = 0; k < GLCI_SPOOL_INFO_N; k++)
+    int info_col[GLCI_SPOOL_IGNORED_N];
+    for (int k = 0; k < GLCI_SPOOL_IGNORED_N; k++)
         info_col[k] = -1;
     for (size_t f = 0; f < c->n_fields; f++) {
         char *name = c->field[f];
@@ -227,12 +227,13 @@ static void s_header(glci_agent_csv_t *c)
         for (int k = 0; k < COL_N; k++)
             if (strcmp(name, s_col_names[k]) == 0)
                 found = k;
-        /* a template's informational column: taken, its contents ignored */
-        int info = found < 0 ? glci_spool_info_find(name) : -1;
+        /* a template's informational column or a dead-letter file's
+         * reason and time: taken, its contents ignored */
+        int info = found < 0 ? glci_spool_ignored_find(name) : -1;
         int *slot = found >= 0 ? &c->col[found] : info >= 0 ? &info_col[info] : NULL;
         if (!slot) {
             s_error(c, "bad header: unknown column '%s' (expected indicator, period, value, "
-                    "observed_at, source" GLCI_SPOOL_INFO_LIST "; read as %s by %s)",
+                    "observed_at, source" GLCI_SPOOL_IGNORED_LIST "; read as %s by %s)",
                     s_echo(name, echo, sizeof echo),
                     c->dialect == GLCI_AGENT_CSV_EXCEL ? "excel, ';' between fields"
                                                        : "comma, ',' between fields",
@@ -287,7 +288,7 @@ static void s_unquote_formula(glci_agent_csv_t *c, int col)
 static void s_row(glci_agent_csv_t *c)
 {
     char why[512] = "";
-    char echo[4 * S_ECHO_MAX + 8];
+    char echo[4 * S_ECHO_MAX + 8], echo2[4 * S_ECHO_MAX + 8];
     if (c->n_fields != c->n_header) {
         s_error(c, "%zu fields, the header has %zu", c->n_fields, c->n_header);
         return;
@@ -356,6 +357,13 @@ static void s_row(glci_agent_csv_t *c)
     }
     if (!vtext[0])
         s_add(why, sizeof why, "value is missing");
+    else if (strcmp(vtext, "retract") == 0)
+        /* a rejected retraction's row in the dead-letter file: a file
+         * never withdraws a value (docs/CYCLE.md), the command does */
+        s_add(why, sizeof why, "value 'retract' is not a number (a retraction goes in with "
+              "glci-agent retract %s %s, never from a file)",
+              s_echo(ind, echo, sizeof echo), s_echo(c->field[c->col[COL_PERIOD]], echo2,
+                                                     sizeof echo2));
     else if (!decimal_ok)
         s_add(why, sizeof why, "value '%s' is not a number with a decimal comma (this file "
               "is read as excel: ';' between fields, ',' decimal mark, no thousands "

@@ -11,6 +11,7 @@
 #include "glci_agent_config.h"
 #include "glci_log.h"
 #include "glci_output.h"
+#include "glci_spool_csv.h"
 #include "glci_text.h"
 
 /* Dead letters written per append (the rest follow at once). */
@@ -59,7 +60,7 @@ static int s_deadletter_write(const char *path, size_t n,
         return GLCI_AGENT_EIO;
     }
     if (sb.st_size == 0)
-        fputs("indicator,period,value,observed_at,source,reason,rejected_at\r\n", f);
+        fputs(GLCI_SPOOL_DEADLETTER_HEADER, f);
     char at[32], obs_at[32], num[40];
     for (size_t i = 0; i < n; i++) {
         const char *reason = "";

@@ -112,13 +112,51 @@ static int s_parse(int argc, char **argv, s_args_t *a)
     return 0;
 }
 
-/* The string from stdin (one line, so it stays out of the shell history
- * and the process list). 0, or -1. */
-static int s_read_stdin(char *buf, size_t len)
+/* The string from stdin, so it stays out of the shell history and the
+ * process list, into buf (len bytes). Decoding ignores white space
+ * (wire/glci_enrol.h), so a string a mail program wrapped over several
+ * lines reads whole, as it does as the argument: from a pipe or a file,
+ * everything up to EOF; from a terminal, lines until what was read
+ * decodes (a one-line paste and Enter, as before), an empty line after
+ * some text, or EOF. 0, or -1 with one line in why: nothing but white
+ * space, a NUL byte, or more than len - 1 bytes. */
+static int s_read_stdin(char *buf, size_t len, char *why, size_t whylen)
 {
-    if (!fgets(buf, (int)len, stdin))
+    int tty = isatty(STDIN_FILENO);
+    size_t n = 0, line_start = 0, text = 0;   /* text: non-blank bytes so far */
+    int ch;
+    buf[0] = '\0';
+    while ((ch = getchar()) != EOF) {
+        if (n + 1 >= len) {
+            snprintf(why, whylen, "stdin holds more than %zu bytes: not an enrolment string "
+                     "(one is at most %d characters, white space aside)", len - 1,
+                     GLCI_ENROL_TEXT_MAX);
+            return -1;
+        }
+        if (ch == '\0') {
+            snprintf(why, whylen, "stdin holds a NUL byte: not an enrolment string");
+            return -1;
+        }
+        buf[n++] = (char)ch;
+        buf[n] = '\0';
+        text += !strchr(" \t\r\n", ch);
+        if (!tty || ch != '\n')
+            continue;
+        int blank = strspn(buf + line_start, " \t\r\n") == n - line_start;
+        line_start = n;
+        if (blank && text)
+            break;
+        glci_enrol_token_t t;
+        char ignored[256];
+        int whole = text && glci_enrol_token_decode(buf, &t, ignored, sizeof ignored) == 0;
+        sodium_memzero(&t, sizeof t);
+        if (whole)
+            break;
+    }
+    if (!text) {
+        snprintf(why, whylen, "no enrolment string on stdin");
         return -1;
-    buf[strcspn(buf, "\r\n")] = '\0';
+    }
     return 0;
 }
 
@@ -454,8 +492,10 @@ int glci_agent_cmd_enrol(const glci_agent_config_t *cfg, int argc, char **argv)
         return rc;
     char text[GLCI_ENROL_TEXT_MAX * 2 + 2], err[1024];
     if (strcmp(a.text, "-") == 0) {
-        if (s_read_stdin(text, sizeof text) != 0)
-            return s_usage("%s", "no enrolment string on stdin");
+        if (s_read_stdin(text, sizeof text, err, sizeof err) != 0) {
+            sodium_memzero(text, sizeof text);
+            return s_usage("%s", err);
+        }
     } else {
         snprintf(text, sizeof text, "%s", a.text);
     }

@@ -89,9 +89,12 @@ int glci_collector_auth_check(glci_collector_auth_t *a, const char *key_z85,
     int rc = glci_store_key_check(a->st, key, city);
     if (rc != 0 && rc != GLCI_STORE_ENOCITY)
         return rc;
-    if (rc == GLCI_STORE_ENOCITY)
+    if (rc == GLCI_STORE_ENOCITY) {
+        char fp[GLCI_KEY_FP_LEN + 1];
+        glci_key_fingerprint_raw(key, fp);
         glci_warn("key %s is no longer registered to %s (removed, or the city revoked); "
-                  "refusing batches on its open connection", key_z85, city);
+                  "refusing batches on its open connection", fp, city);
+    }
     if (a->have_gen) {
         memcpy(s->key, key, 32);
         size_t n = strlen(city);

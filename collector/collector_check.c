@@ -72,8 +72,11 @@ static void s_check_previous(glci_check_t *c, const glci_collector_config_t *cfg
 {
     glci_key_t pub, sec;
     char err[512];
-    if (access(cfg->previous_key_file, F_OK) != 0)
+    if (access(cfg->previous_key_file, F_OK) != 0) {
+        glci_check_note(c, "previous_listen %s is not served until glci collector-key rotate "
+                        "makes %s", cfg->previous_listen, cfg->previous_key_file);
         return;
+    }
     if (glci_keyfile_read(cfg->previous_key_file, &pub, &sec, err, sizeof err) != 0)
         glci_check_problem(c, "previous_key_file: %s", err);
     memset(&sec, 0, sizeof sec);

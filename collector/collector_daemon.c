@@ -254,7 +254,9 @@ static void s_server_close(s_server_t *srv)
 }
 
 /* The previous key during a rotation: served on previous_listen while its
- * file exists; closed when it is gone (glci collector-key retire). */
+ * file exists; closed when it is gone (glci collector-key retire). Called
+ * at start and at each SIGHUP; with no file, says so each time, since
+ * nothing listens on previous_listen then (docs/OPERATIONS.md). */
 static void s_previous_sync(s_daemon_t *d)
 {
     if (!d->cfg.previous_listen || d->cfg.insecure)
@@ -265,6 +267,10 @@ static void s_previous_sync(s_daemon_t *d)
         if (d->previous.sock) {
             glci_info("previous collector key retired: %s closed", d->previous.endpoint);
             s_server_close(&d->previous);
+        } else {
+            glci_info("previous_listen %s is not served until glci collector-key rotate "
+                      "makes %s (then: systemctl reload glci-collector)",
+                      d->cfg.previous_listen, d->cfg.previous_key_file);
         }
         return;
     }
@@ -439,10 +445,14 @@ static int s_take(s_daemon_t *d, void *sock, s_item_t *it, const glci_wire_limit
             glci_collector_batch_release(&it->b);
             it->ack.version = GLCI_WIRE_VERSION;
             if (rc == GLCI_STORE_ENOCITY) {
+                /* the key by its fingerprint: this text reaches the
+                 * collector's log and the agent's */
+                char fp[GLCI_KEY_FP_LEN + 1] = "(none)";
+                if (key && glci_key_decode(key, raw) == 0)
+                    glci_key_fingerprint_raw(raw, fp);
                 it->ack.status = GLCI_BATCH_FORBIDDEN;
                 snprintf(it->ack.error, sizeof it->ack.error,
-                         "key %.40s is no longer registered to city %s",
-                         key ? key : "(none)", it->city);
+                         "key %s is no longer registered to city %s", fp, it->city);
             } else {
                 it->ack.status = GLCI_BATCH_UNAVAILABLE;
                 snprintf(it->ack.error, sizeof it->ack.error,

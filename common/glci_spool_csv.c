@@ -16,10 +16,16 @@ const char *glci_spool_info_name(glci_spool_info_t k)
     return s_names[k];
 }
 
-int glci_spool_info_find(const char *name)
+static const char *const s_ignored[GLCI_SPOOL_IGNORED_N] = {
+#define S_NAME(n, h, d) h,
+    GLCI_SPOOL_IGNORED_COLUMNS(S_NAME)
+#undef S_NAME
+};
+
+int glci_spool_ignored_find(const char *name)
 {
-    for (int k = 0; k < GLCI_SPOOL_INFO_N; k++)
-        if (strcmp(name, s_names[k]) == 0)
+    for (int k = 0; k < GLCI_SPOOL_IGNORED_N; k++)
+        if (strcmp(name, s_ignored[k]) == 0)
             return k;
     return -1;
 }

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "glci_checker.h"
+#include "glci_keyfile.h"
 
 /* Rewrites agent i's `city` line (the harness writes "city = ID"). */
 static void s_set_city(glci_sys_t *s, size_t i, const char *from, const char *to)
@@ -149,6 +150,17 @@ static void test_city_writing_for_another(void **state)
         log = glci_ts_proc_stderr(s->agents[0].proc);
         fail_msg("the revoked agent was not refused: %s", log ? log : "");
     }
+    /* the agent's log names the key by its fingerprint, never its text */
+    glci_key_t pub, sec;
+    char fp[GLCI_KEY_FP_LEN + 1], kerr[512], want[200];
+    assert_int_equal(glci_keyfile_read(s->agents[0].key, &pub, &sec, kerr, sizeof kerr), 0);
+    glci_key_fingerprint(&pub, fp);
+    snprintf(want, sizeof want, "as forbidden: key %s is no longer registered to city c00-xx; "
+             "the batch is kept", fp);
+    assert_int_equal(glci_ts_proc_wait_log(s->agents[0].proc, want, GLCI_SYS_DRAIN_MS), 0);
+    log = glci_ts_proc_stderr(s->agents[0].proc);
+    assert_null(strstr(log, pub.z85));
+    free(log);
     js = glci_sys_agent_status(s, 0, "json");
     if (!strstr(js, "\"batches\": 1, \"observations\": 10"))
         fail_msg("the refused batch is not kept: %s", js);

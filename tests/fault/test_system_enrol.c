@@ -71,6 +71,39 @@ static int s_enrol(glci_sys_t *s, const char *token, const char *name, char **er
     return glci_ts_run(argv, NULL, GLCI_SYS_DRAIN_MS, NULL, err);
 }
 
+/* glci-agent enrol - into the files of agent slot 0 (or dir/name), with
+ * stdin the text input. Returns the exit status; *err the stderr. */
+static int s_enrol_stdin(glci_sys_t *s, const char *input, const char *name, char **err)
+{
+    char conf[700], key[700], in[700];
+    snprintf(conf, sizeof conf, "%s/%s.conf", s->dir, name ? name : "stdin");
+    snprintf(key, sizeof key, "%s/%s.key", s->dir, name ? name : "stdin");
+    if (!name) {
+        snprintf(conf, sizeof conf, "%s", s->agents[0].conf);
+        snprintf(key, sizeof key, "%s", s->agents[0].key);
+    }
+    snprintf(in, sizeof in, "%s/%s.stdin", s->dir, name ? name : "stdin");
+    assert_int_equal(glci_ts_write_file(in, input), 0);
+    const char *argv[] = {"/bin/sh", "-c", "f=$1; shift; exec \"$@\" < \"$f\"", "sh", in,
+                          s->agent_bin, "--config", "/dev/null", "enrol", "-",
+                          "--config-out", conf, "--key-file", key, "--timeout", "60", NULL};
+    int rc = glci_ts_run(argv, NULL, GLCI_SYS_DRAIN_MS, NULL, err);
+    unlink(in);
+    return rc;
+}
+
+/* The string wrapped as a mail program does: over several lines of at
+ * most width characters, each indented (malloc'd). */
+static char *s_wrapped(const char *token, size_t width)
+{
+    size_t len = strlen(token), cap = len + (len / width + 1) * 4 + 8, o = 0;
+    char *out = malloc(cap);
+    assert_non_null(out);
+    for (size_t at = 0; at < len; at += width)
+        o += (size_t)snprintf(out + o, cap - o, "  %.*s\r\n", (int)width, token + at);
+    return out;
+}
+
 static uint32_t s_n_keys(glci_sys_t *s, const char *city)
 {
     glci_store_t *st = NULL;
@@ -144,8 +177,11 @@ static void test_enrol_end_to_end_to_rank(void **state)
     snprintf(a->city, sizeof a->city, "enrol-xx");
     unlink(a->conf);
     unlink(a->key);
-    char *err = NULL;
-    int rc = s_enrol(s, token, NULL, &err);
+    /* from stdin, wrapped over several lines as by mail */
+    char *err = NULL, *wrapped = s_wrapped(token, 30);
+    assert_non_null(strchr(strchr(wrapped, '\n') + 1, '\n'));
+    int rc = s_enrol_stdin(s, wrapped, NULL, &err);
+    free(wrapped);
     if (rc != 0)
         fail_msg("enrol exited %d: %s", rc, err);
     assert_non_null(strstr(err, "enrolled city enrol-xx with key "));
@@ -262,6 +298,28 @@ static void test_enrol_refusals(void **state)
     typo[20] = typo[20] == 'z' ? 'y' : 'z';
     char *err = NULL;
     assert_int_equal(s_enrol(s, typo, "typo", &err), 2);
+    assert_non_null(strstr(err, "mistyped"));
+    free(err);
+    free(typo);
+    /* on stdin: nothing but white space, a NUL, or more than a string can
+     * be, each one line, before any network use */
+    assert_int_equal(s_enrol_stdin(s, " \n\t\n", "blank", &err), 2);
+    assert_non_null(strstr(err, "glci-agent enrol: no enrolment string on stdin (see"));
+    free(err);
+    char *big = malloc(4000);
+    assert_non_null(big);
+    memset(big, 'a', 3999);
+    big[3999] = '\0';
+    assert_int_equal(s_enrol_stdin(s, big, "big", &err), 2);
+    free(big);
+    if (!strstr(err, "stdin holds more than 1281 bytes: not an enrolment string (one is at "
+                     "most 640 characters, white space aside) (see"))
+        fail_msg("unexpected: %s", err);
+    free(err);
+    /* mistyped on stdin, over two lines */
+    typo = s_wrapped(token, 60);
+    typo[25] = typo[25] == 'z' ? 'y' : 'z';
+    assert_int_equal(s_enrol_stdin(s, typo, "typo2", &err), 2);
     assert_non_null(strstr(err, "mistyped"));
     free(err);
     free(typo);

@@ -163,6 +163,22 @@ static void test_rotation_with_a_stale_agent(void **state)
     free(aconf);
 
     glci_sys_start_collector(s, NULL);
+    /* previous_listen set before any rotation: nothing listens there yet,
+     * said at start and at each reload */
+    char note[900];
+    snprintf(note, sizeof note, "previous_listen tcp://127.0.0.1:%d is not served until glci "
+             "collector-key rotate makes %s/collector.previous.key", prev_port, s->store);
+    assert_int_equal(glci_ts_proc_wait_log(s->coll, note, GLCI_SYS_READY_MS), 0);
+    assert_int_equal(glci_ts_proc_signal(s->coll, SIGHUP), 0);
+    size_t notes = 0;
+    for (int waited = 0; notes < 2 && waited < GLCI_SYS_READY_MS; waited += 50) {
+        char *clog = glci_ts_proc_stderr(s->coll);
+        notes = s_count(clog, note);
+        free(clog);
+        if (notes < 2)
+            glci_sys_sleep_ms(50);
+    }
+    assert_int_equal(notes, 2);
     glci_sys_start_agent(s, 0);
     glci_sys_push(s, 0, 100);
     glci_sys_wait_outbox_empty(s, 0, GLCI_SYS_DRAIN_MS);

@@ -196,6 +196,10 @@ static void test_collector_key_problems(void **state)
     snprintf(body, sizeof body, "[collector]\nprevious_listen = ipc://%s/previous.sock\n"
              "previous_key_file = %s\n", s_sys->dir, prev);
     s_collector(body, s_store_flags, 0, 0, "configuration ok");
+    char note[2000];
+    snprintf(note, sizeof note, "note: previous_listen ipc://%s/previous.sock is not served "
+             "until glci collector-key rotate makes %s", s_sys->dir, prev);
+    s_collector(body, s_store_flags, 0, 0, note);
     assert_int_equal(glci_keyfile_write_secret(prev, &pub, &sec, err, sizeof err), 0);
     assert_int_equal(chmod(prev, 0644), 0);
     s_collector(body, s_store_flags, 0, 1, "previous_key_file: ");
@@ -305,6 +309,35 @@ static void test_agent_settings_problems(void **state)
     assert_non_null(strstr(out, "note: no handshake tried"));
     free(out);
     free(err);
+    /* every setting missing: one line each, in one run */
+    const char *none[] = {"--config", "/dev/null", "check", NULL};
+    assert_int_equal(s_run(s_sys->agent_bin, none, 0, &out, &err), 1);
+    assert_string_equal(err,
+        "glci-agent check: city is not set (config key city, or --city)\n"
+        "glci-agent check: collector is not set (config key collector, or --collector)\n"
+        "glci-agent check: outbox is not set (config key outbox, or --outbox)\n"
+        "glci-agent check: spool is not set (config key spool, or --spool)\n"
+        "glci-agent check: collector_key is not set (config key collector_key, or "
+        "--collector-key)\n"
+        "glci-agent check: key_file is not set (config key key_file, or --key-file)\n");
+    assert_string_equal(out, "glci-agent check: note: no handshake tried: the settings or keys "
+                             "above must be fixed first\n");
+    free(out);
+    free(err);
+    /* with insecure, the keys are not needed but a remote endpoint is a
+     * problem beside the missing ones */
+    const char *loose[] = {"--config", "/dev/null", "--insecure", "--collector",
+                           "tcp://glci.example.org:7461", "check", NULL};
+    assert_int_equal(s_run(s_sys->agent_bin, loose, 0, &out, &err), 1);
+    assert_string_equal(err,
+        "glci-agent check: city is not set (config key city, or --city)\n"
+        "glci-agent check: outbox is not set (config key outbox, or --outbox)\n"
+        "glci-agent check: spool is not set (config key spool, or --spool)\n"
+        "glci-agent check: insecure mode refuses collector endpoint "
+        "'tcp://glci.example.org:7461': only loopback (127.0.0.0/8, [::1], localhost) or "
+        "ipc:// is allowed\n");
+    free(out);
+    free(err);
     s_agent((const char *[]){"--insecure", "--collector", "tcp://glci.example.org:7461", NULL}, 0, 1,
             "insecure mode refuses collector endpoint 'tcp://glci.example.org:7461'");
     s_agent((const char *[]){"--timeout", "0", NULL}, 0, 2,
@@ -394,16 +427,26 @@ static void test_agent_handshake_outcomes(void **state)
     char err[256];
     assert_int_equal(glci_key_generate(&pub, &sec, err, sizeof err), 0);
     assert_int_equal(glci_keyfile_write_secret(key, &pub, &sec, err, sizeof err), 0);
-    s_agent((const char *[]){"--key-file", key, NULL}, 0, 1,
-            "refused this agent's key");
-    s_agent((const char *[]){"--key-file", key, NULL}, 0, 1,
-            "(not registered to a city, or the city is revoked)");
+    /* keys are named by fingerprint, never by their Z85 text */
+    char fp[GLCI_KEY_FP_LEN + 1], line[300];
+    glci_key_fingerprint(&pub, fp);
+    snprintf(line, sizeof line, "refused this agent's key %s (not registered to a city, or "
+             "the city is revoked)", fp);
+    s_agent((const char *[]){"--key-file", key, NULL}, 0, 1, line);
     /* not the collector's key */
     assert_int_equal(glci_key_generate(&other, &sec, err, sizeof err), 0);
-    char line[300];
-    snprintf(line, sizeof line, "failed: the collector's key is not %s (collector_key)",
-             other.z85);
+    glci_key_fingerprint(&other, fp);
+    snprintf(line, sizeof line, "failed: the collector's key is not %s (collector_key), or "
+             "what answers there is not a glci collector", fp);
     s_agent((const char *[]){"--collector-key", other.z85, NULL}, 0, 1, line);
+    const char *z85[] = {"--config", s_sys->agents[0].conf, "check", "--timeout", "3",
+                         "--collector-key", other.z85, "--key-file", key, NULL};
+    char *out, *eout;
+    assert_int_equal(s_run(s_sys->agent_bin, z85, 0, &out, &eout), 1);
+    assert_null(strstr(eout, other.z85));
+    assert_null(strstr(eout, pub.z85));
+    free(out);
+    free(eout);
     /* no CURVE at all against a collector that wants it: said so, with no
      * empty key in the line */
     s_agent((const char *[]){"--insecure", NULL}, 0, 1,

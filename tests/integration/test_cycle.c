@@ -331,6 +331,121 @@ static void test_agent_retraction(void **state)
     s_close(&s);
 }
 
+/* ---- the dead-letter file delivered again ------------------------------------- */
+
+/* text with each "from" replaced by "to" (malloc'd). */
+static char *s_replace(const char *text, const char *from, const char *to)
+{
+    size_t n = 0, lf = strlen(from), lt = strlen(to);
+    for (const char *p = strstr(text, from); p; p = strstr(p + lf, from))
+        n++;
+    assert_true(n > 0);
+    size_t cap = strlen(text) + n * lt + 1;
+    char *out = malloc(cap), *o = out;
+    assert_non_null(out);
+    for (const char *p = text, *q; (q = strstr(p, from)); p = q + lf) {
+        memcpy(o, p, (size_t)(q - p));
+        o += q - p;
+        memcpy(o, to, lt);
+        o += lt;
+        text = q + lf;
+    }
+    snprintf(o, cap - (size_t)(o - out), "%s", text);
+    return out;
+}
+
+/* Moves the dead-letter file away (the agent starts a new one) and returns
+ * its text once it holds want. */
+static char *s_take_deadletter(glci_sys_t *s, const char *want, const char *to)
+{
+    char dl[700];
+    s_deadletter(s, 0, dl, sizeof dl);
+    s_wait_file(dl, want);
+    assert_int_equal(rename(dl, to), 0);
+    char *text = glci_ts_read_file(to);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "indicator,period,value,observed_at,source,reason,"
+                                 "rejected_at\r\n"));
+    return text;
+}
+
+/* What docs/AGENT.md and docs/OPERATIONS.md tell a city to do with the rows
+ * of rejected.csv: fix the values and deliver the file again, as it is,
+ * through `glci-agent push --csv` or the spool; a rejected retraction's
+ * row is refused back with the command that queues it. */
+static void test_deadletter_delivered_again(void **state)
+{
+    (void)state;
+    glci_sys_t *s = s_open("cycle-redeliver", 1);
+    char csv[700], fixed[700], *err = NULL;
+    snprintf(csv, sizeof csv, "%s/values.csv", s_dir);
+    assert_int_equal(glci_ts_write_file(csv,
+        "indicator,period,value,observed_at,source\n"
+        "i1,2024,150,2025-01-15,\"Survey, table \"\"3\"\"\"\n"
+        "i2,2024,-5,,\n"
+        "i3,2024,40,,\n"), 0);
+    assert_int_equal(s_agent(s, 0, (const char *[]){"push", "--csv", csv, NULL}, NULL), 0);
+    glci_sys_wait_outbox_empty(s, 0, GLCI_SYS_DRAIN_MS);
+    assert_int_equal(s_agent(s, 0, (const char *[]){"retract", "i4", "2024", NULL}, NULL), 0);
+    glci_sys_wait_outbox_empty(s, 0, GLCI_SYS_DRAIN_MS);
+    assert_int_equal(glci_sys_stored(s->store), 1);
+
+    snprintf(fixed, sizeof fixed, "%s/rejected-1.csv", s_dir);
+    char *dead = s_take_deadletter(s, "\"i4\",2024,retract,", fixed);
+    assert_non_null(strstr(dead, "\"i1\",2024,150,2025-01-15T00:00:00Z,"
+                                 "\"Survey, table \"\"3\"\"\",\"value "));
+    assert_non_null(strstr(dead, "\"i2\",2024,-5,,\"\",\"value "));
+
+    /* as it is, the retraction's row refuses the whole file, naming the
+     * command; nothing is queued */
+    assert_int_equal(s_agent(s, 0, (const char *[]){"push", "--csv", fixed, NULL}, &err), 1);
+    if (!err || !strstr(err, "line 4: value 'retract' is not a number (a retraction goes in "
+                             "with glci-agent retract i4 2024, never from a file)"))
+        fail_msg("unexpected push error: %s", err ? err : "(none)");
+    free(err);
+    err = NULL;
+
+    /* the values fixed and the retraction's row taken out: through push */
+    char *a = s_replace(dead, ",150,", ",95,");
+    char *b = s_replace(a, ",-5,", ",5,");
+    char *retract = strstr(b, "\"i4\",2024,retract,");
+    assert_non_null(retract);
+    *retract = '\0';
+    assert_int_equal(glci_ts_write_file(fixed, b), 0);
+    free(a);
+    free(b);
+    free(dead);
+    assert_int_equal(s_agent(s, 0, (const char *[]){"push", "--csv", fixed, NULL}, &err), 0);
+    free(err);
+    err = NULL;
+    glci_sys_wait_stored(s, 3, GLCI_SYS_DRAIN_MS);
+    json_t *h = s_json(s, (const char *[]){"history", "c00-xx", "i1", "--format", "json", NULL});
+    json_t *row = json_array_get(json_object_get(h, "rows"), 0);
+    assert_true(json_number_value(json_object_get(row, "value")) == 95);
+    assert_string_equal(json_string_value(json_object_get(row, "source")),
+                        "Survey, table \"3\"");
+    json_decref(h);
+
+    /* another rejection, its file fixed and dropped into the spool */
+    glci_sys_push_one(s, 0, "i5", 2024, "7");
+    glci_sys_wait_outbox_empty(s, 0, GLCI_SYS_DRAIN_MS);
+    snprintf(fixed, sizeof fixed, "%s/rejected-2.csv", s_dir);
+    dead = s_take_deadletter(s, "\"i5\",2024,7,", fixed);
+    a = s_replace(dead, ",7,", ",1,");
+    glci_sys_spool_text(s, 0, "again.csv", a);
+    free(a);
+    free(dead);
+    glci_sys_wait_stored(s, 4, GLCI_SYS_DRAIN_MS);
+    h = s_json(s, (const char *[]){"history", "c00-xx", "i5", "--format", "json", NULL});
+    row = json_array_get(json_object_get(h, "rows"), 0);
+    assert_true(json_number_value(json_object_get(row, "value")) == 1);
+    json_decref(h);
+    json_t *rj = s_json(s, (const char *[]){"rejects", "--format", "json", NULL});
+    assert_int_equal(json_array_size(json_object_get(rj, "rows")), 4);   /* none new */
+    json_decref(rj);
+    s_close(&s);
+}
+
 /* ---- corrections by operators ---------------------------------------------------- */
 
 static void test_operator_corrections(void **state)
@@ -774,6 +889,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_future_and_default, glci_sys_teardown),
         cmocka_unit_test_teardown(test_agent_retraction, glci_sys_teardown),
+        cmocka_unit_test_teardown(test_deadletter_delivered_again, glci_sys_teardown),
         cmocka_unit_test_teardown(test_operator_corrections, glci_sys_teardown),
         cmocka_unit_test_teardown(test_missing, glci_sys_teardown),
         cmocka_unit_test_teardown(test_editions, glci_sys_teardown),

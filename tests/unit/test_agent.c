@@ -348,7 +348,7 @@ static void test_csv_template_columns_ignored(void **state)
     /* names are exact; a misspelt one, or one given twice, is a bad header */
     s_bad("indicator,period,vlaue,value,name\na,2020,1,1,x\n", 45, 1,
           "unknown column 'vlaue' (expected indicator, period, value, observed_at, source, "
-          "name, unit, min, max, last_value, last_period; read as comma");
+          "name, unit, min, max, last_value, last_period, reason, rejected_at; read as comma");
     s_bad("indicator,period,value,Name\na,2020,1,x\n", 38, 1, "unknown column 'Name'");
     s_bad("indicator,period,value,last-value\na,2020,1,x\n", 44, 1,
           "unknown column 'last-value'");
@@ -1106,6 +1106,40 @@ static void test_deadletter_file(void **state)
         "\"bogus\",2020,1.5,,\"a \"\"b\"\"\",\"unknown indicator 'bogus'\",2025-06-30T12:00:00Z\r\n"
         "\"x\",1800,2,2025-06-30T00:00:00Z,\"\",\"period 1800 outside\",2025-06-30T12:00:00Z\r\n"
         "\"bogus\",2020,1.5,,\"a \"\"b\"\"\",\"unknown indicator 'bogus'\",2025-06-30T12:00:00Z\r\n");
+
+    /* read back as a spool file, as it is: reason and rejected_at are
+     * ignored, every other field comes back as it went out */
+    const glci_obs_t *rows;
+    glci_agent_csv_t *c = glci_agent_csv_parse(text, strlen(text));
+    if (glci_agent_csv_n_errors(c))
+        fail_msg("%s", glci_agent_csv_error(c, 0));
+    assert_int_equal(glci_agent_csv_rows(c, &rows), 3);
+    assert_string_equal(rows[0].indicator, "bogus");
+    assert_int_equal(rows[0].period, 2020);
+    assert_true(rows[0].value == 1.5);
+    assert_string_equal(rows[0].source, "a \"b\"");
+    assert_int_equal(rows[0].observed_at, 0);
+    assert_string_equal(rows[1].indicator, "x");
+    assert_int_equal(rows[1].observed_at, 1751241600);
+    assert_null(rows[1].source);
+    glci_agent_csv_free(&c);
+    free(text);
+
+    /* a rejected retraction stays refused when dropped back */
+    glci_obs_t r = {.has_period = 1, .retract = 1, .indicator = "x", .period = 2024};
+    const char *none = "nothing to retract";
+    snprintf(path, sizeof path, "%s/retract.csv", s_dir);
+    assert_int_equal(glci_agent_deadletter_append(path, &r, &none, 1, 1751284800, err,
+                                                  sizeof err), 0);
+    text = s_read(path);
+    assert_non_null(text);
+    c = glci_agent_csv_parse(text, strlen(text));
+    assert_int_equal(glci_agent_csv_n_errors(c), 1);
+    assert_string_equal(glci_agent_csv_error(c, 0), "line 2: value 'retract' is not a number "
+                        "(a retraction goes in with glci-agent retract x 2024, never from a "
+                        "file)");
+    assert_int_equal(glci_agent_csv_rows(c, &rows), 0);
+    glci_agent_csv_free(&c);
     free(text);
 
     /* a file of the first release (LF rows) is appended to with CRLF rows,
@@ -1126,8 +1160,7 @@ static void test_deadletter_file(void **state)
     /* rows taken back into the spool keep whichever line end they had */
     static const char mixed[] = "indicator,period,value,source\n\"y\",2021,3,\"\"\n"
                                 "\"bogus\",2020,1.5,\"a \"\"b\"\"\"\r\n";
-    glci_agent_csv_t *c = glci_agent_csv_parse(mixed, sizeof mixed - 1);
-    const glci_obs_t *rows;
+    c = glci_agent_csv_parse(mixed, sizeof mixed - 1);
     if (glci_agent_csv_n_errors(c))
         fail_msg("%s", glci_agent_csv_error(c, 0));
     assert_int_equal(glci_agent_csv_rows(c, &rows), 2);
