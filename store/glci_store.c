@@ -818,12 +818,8 @@ int glci_store_space(glci_store_t *st, glci_store_space_t *out)
     out->used_bytes = glci_mdb_used_bytes(st->mdb);
     out->map_bytes = glci_mdb_map_size(st->mdb);
     out->map_max_bytes = glci_mdb_map_max(st->mdb);
-    mdb_filehandle_t fd;
-    struct stat sb;
-    if (mdb_env_get_fd(glci_mdb_env(st->mdb), &fd) != 0 || fstat(fd, &sb) != 0)
+    if (glci_mdb_file(st->mdb, &out->file_bytes, &out->linked) != 0)
         return GLCI_STORE_EIO;
-    out->file_bytes = (uint64_t)sb.st_size;
-    out->linked = sb.st_nlink > 0;
     return 0;
 }
 

@@ -347,13 +347,27 @@ static int s_disk_full(glci_mdb_t *m)
     return blocks * v.f_frsize < S_FULL_BYTES;
 }
 
+int glci_mdb_file(glci_mdb_t *m, uint64_t *bytes, int *linked)
+{
+    mdb_filehandle_t fd;
+    struct stat sb;
+    int rc = mdb_env_get_fd(m->env, &fd);
+    if (rc != 0)
+        return rc;
+    if (fstat(fd, &sb) != 0)
+        return errno;
+    *bytes = (uint64_t)sb.st_size;
+    *linked = sb.st_nlink > 0;
+    return 0;
+}
+
 /* 1 when the environment's data file has no link left: removed (or
  * renamed over) while open. One fstat, cheap beside a durable commit. */
 static int s_removed(glci_mdb_t *m)
 {
-    mdb_filehandle_t fd;
-    struct stat sb;
-    return mdb_env_get_fd(m->env, &fd) == 0 && fstat(fd, &sb) == 0 && sb.st_nlink == 0;
+    uint64_t bytes;
+    int linked;
+    return glci_mdb_file(m, &bytes, &linked) == 0 && !linked;
 }
 
 /* On a shared handle the write transaction holds the map lock SHARED from

@@ -83,6 +83,11 @@ size_t glci_mdb_map_size(glci_mdb_t *m);
 /* Bytes in use: (last used page + 1) * page size. */
 uint64_t glci_mdb_used_bytes(glci_mdb_t *m);
 
+/* The open data file as it stands: its size in bytes and whether it still
+ * has a link (0 once removed, or renamed over, while open). 0, or the
+ * errno of fstat. */
+int glci_mdb_file(glci_mdb_t *m, uint64_t *bytes, int *linked);
+
 /* The bound the map never grows past: the open's map_max (or its default,
  * or map_size when that was larger). A writable open of a file whose
  * recorded map is above it maps map_max, or the data's size when the data
