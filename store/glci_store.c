@@ -225,15 +225,19 @@ int glci_store_receive_time(glci_store_t *st, MDB_txn *txn, int64_t now, int64_t
     return 0;
 }
 
-int glci_store_stamp(glci_store_t *st, MDB_txn *txn, int64_t now, int64_t *out)
+int glci_store_clock_to(glci_store_t *st, MDB_txn *txn, int64_t t)
 {
     uint64_t last = 0;
-    int rc = glci_store_receive_time(st, txn, now, out);
-    if (rc == 0)
-        rc = glci_store_meta_u64(st, txn, "last_receive", &last);
-    if (rc == 0 && *out > (int64_t)last)
-        rc = glci_store_meta_put_u64(st, txn, "last_receive", (uint64_t)*out);
+    int rc = glci_store_meta_u64(st, txn, "last_receive", &last);
+    if (rc == 0 && t > (int64_t)last)
+        rc = glci_store_meta_put_u64(st, txn, "last_receive", (uint64_t)t);
     return rc;
+}
+
+int glci_store_stamp(glci_store_t *st, MDB_txn *txn, int64_t now, int64_t *out)
+{
+    int rc = glci_store_receive_time(st, txn, now, out);
+    return rc != 0 ? rc : glci_store_clock_to(st, txn, *out);
 }
 
 /* The key of city's membership change no; k holds S_CITYZ_MAX + 4. */

@@ -1384,11 +1384,8 @@ static int s_finish(s_ingest_t *g, MDB_txn *txn, const s_counts_t *k)
         rc = glci_store_meta_put_u64(st, txn, "last_ingest", (uint64_t)g->recv);
     /* The store's clock: no receive time recorded is later (an edition
      * "as of now" includes everything committed before it). */
-    uint64_t last = 0;
-    if (rc == 0 && (k->any_applied || g->n_work) &&
-        (rc = glci_store_meta_u64(st, txn, "last_receive", &last)) == 0 &&
-        (int64_t)last < g->recv)
-        rc = glci_store_meta_put_u64(st, txn, "last_receive", (uint64_t)g->recv);
+    if (rc == 0 && (k->any_applied || g->n_work))
+        rc = glci_store_clock_to(st, txn, g->recv);
     return rc;
 }
 

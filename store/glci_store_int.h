@@ -426,6 +426,11 @@ int glci_store_receive_time(glci_store_t *st, MDB_txn *txn, int64_t now, int64_t
  * write. */
 int glci_store_stamp(glci_store_t *st, MDB_txn *txn, int64_t now, int64_t *out);
 
+/* Moves meta last_receive (the store's clock) to t when t is ahead of it:
+ * a receive time just recorded, which "as of now" must hold. 0 or an LMDB
+ * code. */
+int glci_store_clock_to(glci_store_t *st, MDB_txn *txn, int64_t t);
+
 /* Whether city id (its record rec) was a member at Unix time t: added at
  * or before t and active then, by its membership log (glci_store.c):
  * the state the last change at or before t (in the order the changes were
