@@ -354,26 +354,23 @@ int glci_conf_load(const glci_conf_map_t *map, void *cfg, const char *path,
     /* Regular files only (and /dev/null, which means "no settings"): a FIFO
      * or a device would hang or feed the reader for ever. */
     char why[512];
-    int fd = glci_file_open_regular(path, GLCI_FILE_NULL_OK, 0, NULL, NULL, why, sizeof why);
-    FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
-    if (!f) {
-        if (fd >= 0)
-            close(fd);
+    struct stat sb;
+    int fd = glci_file_open_regular(path, GLCI_FILE_NULL_OK, 0, NULL, &sb, why, sizeof why);
+    if (fd < 0) {
         /* why starts with "PATH: " */
         const char *m = strncmp(why, path, strlen(path)) == 0 ? why + strlen(path) + 2 : why;
-        s_errf(err, errlen, "%s: cannot read the config: %s", path,
-               fd >= 0 ? strerror(errno) : m);
+        s_errf(err, errlen, "%s: cannot read the config: %s", path, m);
         return -2;
     }
     /* a config is a page of text: a bound keeps a log named by mistake
      * from being read whole */
-    char *text = glci_xmalloc(GLCI_CONF_FILE_MAX + 1);
-    size_t len = fread(text, 1, GLCI_CONF_FILE_MAX + 1, f);
-    int failed = ferror(f), saved = errno;
-    fclose(f);
+    char *text;
+    size_t len;
+    int failed = glci_file_read_fd(fd, GLCI_CONF_FILE_MAX, (uint64_t)sb.st_size, &text, &len);
+    close(fd);
     int rc;
     if (failed) {
-        s_errf(err, errlen, "%s: cannot read the config: %s", path, strerror(saved));
+        s_errf(err, errlen, "%s: cannot read the config: %s", path, strerror(failed));
         rc = -2;
     } else if (len > GLCI_CONF_FILE_MAX)
         rc = s_errf(err, errlen, "%s: larger than %d bytes, not a config file", path,

@@ -4,10 +4,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "glci_alloc.h"
 #include "glci_text.h"
 
 const char *glci_file_kind(mode_t mode)
@@ -70,4 +72,36 @@ int glci_file_open_regular(const char *path, unsigned opts, uint64_t max_bytes,
     if (sb)
         *sb = st;
     return fd;
+}
+
+int glci_file_read_fd(int fd, uint64_t max_bytes, uint64_t size_hint, char **text,
+                      size_t *len)
+{
+    size_t limit = (size_t)max_bytes + 1;
+    size_t cap = size_hint < max_bytes ? (size_t)size_hint + 1 : limit, got = 0;
+    char *buf = glci_xmalloc(cap);
+    for (;;) {
+        if (got == cap) {
+            if (cap == limit)
+                break;
+            cap = cap > limit / 2 ? limit : 2 * cap;
+            buf = glci_xrealloc(buf, cap);
+        }
+        ssize_t n = read(fd, buf + got, cap - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int e = errno;
+            free(buf);
+            *text = NULL;
+            *len = 0;
+            return e;
+        }
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    *text = buf;
+    *len = got;
+    return 0;
 }

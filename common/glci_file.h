@@ -32,4 +32,13 @@ const char *glci_file_kind(mode_t mode);
 int glci_file_open_regular(const char *path, unsigned opts, uint64_t max_bytes,
                            const char *what, struct stat *sb, char *err, size_t errlen);
 
+/* Reads fd (from glci_file_open_regular) to its end, but never more than
+ * max_bytes + 1 bytes: *len == max_bytes + 1 tells a file larger than
+ * max_bytes (one that grew since its fstat, or a null device fed for ever)
+ * from one that fits. size_hint (the fstat's size) sizes the first buffer.
+ * *text (the caller frees it; not terminated) and *len are set on success.
+ * Returns 0, or the errno of a failed read (*text NULL). */
+int glci_file_read_fd(int fd, uint64_t max_bytes, uint64_t size_hint, char **text,
+                      size_t *len);
+
 #endif

@@ -277,12 +277,6 @@ int glci_keyfile_read(const char *path, glci_key_t *pub, glci_key_t *sec,
                                     errlen);
     if (fd < 0)
         return -1;
-    FILE *f = fdopen(fd, "re");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        close(fd);
-        return -1;
-    }
     int rc = -1;
     char *text = NULL;
     if (sec) {
@@ -296,16 +290,16 @@ int glci_keyfile_read(const char *path, glci_key_t *pub, glci_key_t *sec,
     }
     /* one byte more than a key file may hold tells a larger one (or
      * /dev/zero) from one that fits */
-    text = glci_xmalloc(GLCI_KEYFILE_MAX + 1);
-    size_t len = fread(text, 1, GLCI_KEYFILE_MAX + 1, f);
-    if (ferror(f)) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    size_t len;
+    int e = glci_file_read_fd(fd, GLCI_KEYFILE_MAX, (uint64_t)st.st_size, &text, &len);
+    if (e != 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(e));
         goto done;
     }
     rc = glci_keyfile_parse(text, len, path, pub, sec, err, errlen);
 done:
     free(text);
-    fclose(f);
+    close(fd);
     return rc;
 }
 

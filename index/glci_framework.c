@@ -1021,25 +1021,14 @@ int glci_framework_load_file(const char *path, glci_framework_t **out,
             snprintf(err, errlen, "%s", why);
         return GLCI_INDEX_EIO;
     }
-    size_t cap = (size_t)sb.st_size + 1, len = 0;
-    char *text = glci_xmalloc(cap);
+    char *text = NULL;
+    size_t len = 0;
     int rc = GLCI_INDEX_EIO;
-    for (;;) {
-        if (len == cap) {
-            cap = cap * 2 > GLCI_FRAMEWORK_MAX_BYTES + 1 ? GLCI_FRAMEWORK_MAX_BYTES + 1
-                                                         : cap * 2;
-            text = glci_xrealloc(text, cap);
-        }
-        ssize_t got = read(fd, text + len, cap - len);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0) {
-            if (err && errlen)
-                snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-            goto cleanup;
-        }
-        if (got == 0 || (len += (size_t)got) > GLCI_FRAMEWORK_MAX_BYTES)
-            break;
+    int e = glci_file_read_fd(fd, GLCI_FRAMEWORK_MAX_BYTES, (uint64_t)sb.st_size, &text, &len);
+    if (e != 0) {
+        if (err && errlen)
+            snprintf(err, errlen, "%s: cannot read: %s", path, strerror(e));
+        goto cleanup;
     }
     rc = glci_framework_load_text(text, len, path, out, err, errlen);
     if (rc == GLCI_INDEX_EPARSE && len > GLCI_FRAMEWORK_MAX_BYTES)
