@@ -35,7 +35,7 @@ static int s_publish(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, cha
         return glci_usage_error(cmd, "%s", why);
     int64_t now = (int64_t)time(NULL), as_of = now;
     int32_t period = 0;
-    if (opts[0].seen && glci_args_period(cmd, opts[0].value, &period) != 0)
+    if (opts[0].seen && glci_args_period_opt(cmd, &opts[0], &period) != 0)
         return GLCI_EXIT_USAGE;
     if (opts[1].seen && glci_args_time(cmd, "--as-of", opts[1].value, now, &as_of) != 0)
         return GLCI_EXIT_USAGE;

@@ -183,7 +183,7 @@ static void test_usage_errors(void **state)
     assert_non_null(strstr(o.err, "usage: glci rank"));
     cli_out_release(&o);
     cli_run(&o, "--store", s_store, "rank", "--period", "20x5", NULL);
-    s_expect_usage(&o, "invalid period '20x5'");
+    s_expect_usage(&o, "invalid --period '20x5' (a year such as 2025)");
     cli_out_release(&o);
     cli_run(&o, "--store", s_store, "rank", "--period", NULL);
     s_expect_usage(&o, "--period needs a value");
@@ -1385,6 +1385,34 @@ static void test_cycle_commands(void **state)
     cli_out_release(&o);
     cli_run(&o, "--store", store, "retract", "alpha", "i3", "20x5", "--reason", "x", NULL);
     cli_expect_usage(&o, "invalid period '20x5'");
+    cli_out_release(&o);
+    /* every bad reason is a usage error, one line naming what is wrong */
+    char long_reason[202];
+    memset(long_reason, 'r', 201);
+    long_reason[201] = '\0';
+    const char *bad_reasons[][2] = {
+        {long_reason, "the reason is 201 bytes, at most 200"},
+        {"a\nb", "the reason contains a control character"},
+        {"a\xff", "the reason is not valid UTF-8"},
+    };
+    for (size_t k = 0; k < 3; k++) {
+        cli_run(&o, "--store", store, "correct", "alpha", "i3", "2025", "21", "--reason",
+                bad_reasons[k][0], NULL);
+        cli_expect_usage(&o, bad_reasons[k][1]);
+        assert_true(strchr(o.err, '\n') == strstr(o.err, "\nusage: glci correct"));
+        cli_out_release(&o);
+        cli_run(&o, "--store", store, "retract", "alpha", "i3", "2025", "--reason",
+                bad_reasons[k][0], NULL);
+        cli_expect_usage(&o, bad_reasons[k][1]);
+        cli_out_release(&o);
+    }
+    /* a period option's error names the option; a positional one says period */
+    cli_run(&o, "--store", store, "edition", "publish", "e9", "--period", "abc", NULL);
+    cli_expect_usage(&o, "invalid --period 'abc' (a year such as 2025)");
+    cli_out_release(&o);
+    cli_run(&o, "--store", store, "--format", "csv", "template", "--out", "t.csv", "--period",
+            "20x5", NULL);
+    cli_expect_usage(&o, "invalid --period '20x5' (a year such as 2025)");
     cli_out_release(&o);
     /* the edition did not move; the live table did */
     assert_int_equal(cli_run(&o, "--store", store, "--format", "json", "show", "alpha",

@@ -638,7 +638,7 @@ static void test_missing(void **state)
     assert_non_null(strstr(t, "round"));
     free(t);
 
-    s_expect(s, 2, "invalid period 'x'", NULL, (const char *[]){"missing", "--period", "x", NULL});
+    s_expect(s, 2, "invalid --period 'x'", NULL, (const char *[]){"missing", "--period", "x", NULL});
     s_expect(s, 1, "period 1999 is outside framework cycle-test's [2000, 2100]", NULL,
              (const char *[]){"missing", "--period", "1999", NULL});
     s_close(&s);
