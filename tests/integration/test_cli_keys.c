@@ -94,8 +94,37 @@ static void test_invitations(void **state)
     cli_out_release(&o);
     cli_run(&o, "--store", s_store, "city", "add", "cork-ie", "--name", "Cork", "--country",
             "IE", "--invite", "--host", "bad host!", NULL);
-    s_expect(2, o.err, "--host 'bad host!' is not a host name", &o);
+    s_expect(2, o.err, "--host 'bad host!' is not a DNS name, a dotted IPv4 address or a "
+             "bracketed IPv6 one", &o);
     cli_out_release(&o);
+    /* hosts no agent can connect to, by their form; none is remembered */
+    const char *hosts[][2] = {{"127.0.0.1:31163", "it holds a port"},
+                              {"::1", "brackets, as [::1]"},
+                              {"[::1", "unbalanced"},
+                              {"a:b:c", "brackets, as [::1]"},
+                              {"-x", "labels are 1 to 63"},
+                              {"x..y", "labels are 1 to 63"},
+                              {"1.2.3.4.5", "not a dotted IPv4 address"}};
+    for (size_t i = 0; i < sizeof hosts / sizeof *hosts; i++) {
+        cli_run(&o, "--store", s_store, "city", "add", "cork-ie", "--name", "Cork",
+                "--country", "IE", "--invite", "--host", hosts[i][0], NULL);
+        s_expect(2, o.err, hosts[i][1], &o);
+        assert_non_null(strstr(o.err, hosts[i][0]));
+        cli_out_release(&o);
+        cli_run(&o, "--store", s_store, "city", "invite", "cork-ie", "--host", hosts[i][0],
+                NULL);
+        s_expect(2, o.err, hosts[i][1], &o);
+        cli_out_release(&o);
+    }
+    /* --expires in its strict form only */
+    const char *durations[] = {" 1d", "+1d", "1d ", "-1d", "1 d", "d"};
+    for (size_t i = 0; i < sizeof durations / sizeof *durations; i++) {
+        cli_run(&o, "--store", s_store, "city", "add", "cork-ie", "--name", "Cork",
+                "--country", "IE", "--invite", "--expires", durations[i], "--host",
+                "glci.example.org", NULL);
+        s_expect(2, o.err, "is not a duration", &o);
+        cli_out_release(&o);
+    }
     cli_run(&o, "--store", s_store, "city", "add", "cork-ie", "--name", "Cork", "--country",
             "IE", "--invite", "--public-key", "x", NULL);
     s_expect(2, o.err, "--invite makes no key here", &o);
