@@ -63,6 +63,36 @@ static void s_collector_ran(const char *listen, const char *enrol)
     glci_store_close(&st);
 }
 
+/* glci init into a folder others may write tightens it to 0700 and says
+ * so; a folder only its owner writes keeps its mode. */
+static void test_init_tightens_folder(void **state)
+{
+    (void)state;
+    char dir[300];
+    cli_out_t o;
+    const char *fw = getenv("GLCI_FRAMEWORK");
+    snprintf(dir, sizeof dir, "%s/open", s_dir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    assert_int_equal(chmod(dir, 0777), 0);
+    assert_int_equal(cli_run(&o, "--store", dir, "init", "--framework", fw, NULL), 0);
+    char line[400];
+    snprintf(line, sizeof line, "glci init: note: %s was mode 0777, writable by others; made "
+             "0700", dir);
+    s_expect(0, o.err, line, &o);
+    cli_out_release(&o);
+    struct stat sb;
+    assert_int_equal(stat(dir, &sb), 0);
+    assert_int_equal(sb.st_mode & 07777, 0700);
+    snprintf(dir, sizeof dir, "%s/shared", s_dir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    assert_int_equal(chmod(dir, 0750), 0);
+    assert_int_equal(cli_run(&o, "--store", dir, "init", "--framework", fw, NULL), 0);
+    assert_null(strstr(o.err, "note:"));
+    cli_out_release(&o);
+    assert_int_equal(stat(dir, &sb), 0);
+    assert_int_equal(sb.st_mode & 07777, 0750);
+}
+
 static void test_invitations(void **state)
 {
     (void)state;
@@ -415,6 +445,7 @@ static void test_framework_better_for_reversed_goalposts(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_init_tightens_folder),
         cmocka_unit_test(test_invitations),
         cmocka_unit_test(test_show_revoke_reinstate),
         cmocka_unit_test(test_collector_key_rotation),
