@@ -263,6 +263,12 @@ static void test_collector_address_problems(void **state)
     s_collector("[collector]\nenrol_listen = ipc:///nonexistent-glci/enrol.sock\n",
                 s_store_flags, 0, 1, "cannot listen on ipc:///nonexistent-glci/enrol.sock: "
                                      "folder /nonexistent-glci: No such file or directory");
+    /* tcp://localhost is bound as 127.0.0.1 (libzmq would take it for an
+     * interface name: "No such device") */
+    const char *local[] = {"--store", s_sys->store, "--insecure", "--listen",
+                           "tcp://localhost:*", NULL};
+    s_collector(NULL, local, 0, 0, "configuration ok (store");
+    s_collector(NULL, local, 0, 0, "listen tcp://127.0.0.1:* without CURVE");
     /* the running collector's endpoint: a note only */
     const char *in_use[] = {"--store", s_sys->store, "--listen", s_sys->endpoint, NULL};
     char note[200];
