@@ -230,10 +230,10 @@ static int s_exchange(void *zctx, const glci_enrol_token_t *t, const glci_key_t 
                 failed = 1;
         }
         if (failed && !connected) {
-            s_fail("the handshake with %s failed: the collector there does not hold the key "
-                   "this enrolment string names (was its key rotated since? ask the "
-                   "institute for a new string), or no glci collector answers there",
-                   endpoint);
+            s_fail("the handshake with %s failed: the collector there does not serve the "
+                   "key this enrolment string names: it may not have been reloaded since its "
+                   "key changed (then the same string works once it is), or the string is "
+                   "older than its key; or no glci collector answers there", endpoint);
             break;
         }
         if (items[0].revents & ZMQ_POLLIN) {

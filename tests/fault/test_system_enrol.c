@@ -432,6 +432,15 @@ static void test_enrol_refusals(void **state)
         if (!strstr(log, kinds[i]))
             fail_msg("the collector's log lacks \"%s\":\n%s", kinds[i], log);
     free(log);
+
+    /* a string made after a key rotation the collector has not been
+     * reloaded for names a key it does not serve yet: said so */
+    const char *rotate[] = {"collector-key", "rotate", NULL};
+    free(s_cli(s, rotate));
+    token = s_cli(s, inv);
+    s_expect_refused(s, token, "oslo-no", "it may not have been reloaded since its key changed",
+                     "unreloaded");
+    free(token);
     glci_sys_stop_collector(s);
     glci_sys_close(&s);
 }
