@@ -195,6 +195,8 @@ static void test_enrol_crafted_string(void **state)
     s_nothing_written(key);
     glci_forge_enrol("127.0.0.1", "CORK-IE", text, sizeof text);
     assert_int_equal(s_enrol(text, key, &err), 2);
+    assert_non_null(strstr(err, "no valid city id"));
+    free(err);
     s_nothing_written(key);
     glci_forge_enrol("127.0.0.1:31163", "cork-ie", text, sizeof text);
     assert_int_equal(s_enrol(text, key, &err), 2);
