@@ -135,8 +135,8 @@ typedef struct {
                                  registered before stores recorded it */
 } glci_city_t;
 
-/* 1 if id is a valid city id. */
-int glci_city_id_valid(const char *id);
+/* glci_city_id_valid (the rule itself) is glci_obs.h's: the agent, which
+ * cannot link the store, asks it too. */
 
 /* The same as a rule with its message: 0, or EINVAL with "city id 'X' is
  * not valid (...)" in err. */
