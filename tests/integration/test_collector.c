@@ -1012,15 +1012,28 @@ static void test_insecure_refuses_non_loopback(void **state)
     s_legit_served();
 }
 
-static void test_insecure_ipc_uses_claimed_city(void **state)
+/* An insecure collector on an ipc endpoint (in ep) over the suite's store,
+ * in place of the suite's (one collector per store), until s_insecure_end. */
+static glci_ts_proc_t *s_insecure_start(char *ep, size_t eplen)
 {
-    char ep[300];
-    snprintf(ep, sizeof ep, "ipc://%s/insecure.sock", s.dir);
+    snprintf(ep, eplen, "ipc://%s/insecure.sock", s.dir);
     const char *argv[] = {s.bin, "--store", s.store, "--listen", ep, "--insecure", NULL};
-    /* one collector per store: the suite's steps aside meanwhile */
     assert_int_equal(glci_ts_proc_stop(&s.proc, T_STOP_MS), 0);
     glci_ts_proc_t *p = glci_ts_proc_start(argv, NULL);
     assert_int_equal(glci_ts_proc_wait_ready(p, T_READY_MS), 0);
+    return p;
+}
+
+static void s_insecure_end(glci_ts_proc_t **p)
+{
+    assert_int_equal(glci_ts_proc_stop(p, T_STOP_MS), 0);
+    s_start_collector();
+}
+
+static void test_insecure_ipc_uses_claimed_city(void **state)
+{
+    char ep[300];
+    glci_ts_proc_t *p = s_insecure_start(ep, sizeof ep);
     void *c = s_client(NULL, NULL, ep);
     glci_obs_t o = s_obs("adult_learning_rate", 2004, 50.0);
     s_send(c, s_new_stream(), 1, "beta", &o, 1);
@@ -1037,9 +1050,8 @@ static void test_insecure_ipc_uses_claimed_city(void **state)
     s_expect_ack(c, &ack, GLCI_BATCH_FORBIDDEN);
     glci_wire_ack_release(&ack);
     s_close(&c);
-    assert_int_equal(glci_ts_proc_stop(&p, T_STOP_MS), 0);
+    s_insecure_end(&p);
     assert_true(s_has_value("beta", "adult_learning_rate", 2004, 50.0));
-    s_start_collector();
     s_legit_served();
 }
 
@@ -1050,11 +1062,7 @@ static void test_insecure_ipc_uses_claimed_city(void **state)
 static void test_refusal_kinds_beyond_the_table(void **state)
 {
     char ep[300];
-    snprintf(ep, sizeof ep, "ipc://%s/insecure.sock", s.dir);
-    const char *argv[] = {s.bin, "--store", s.store, "--listen", ep, "--insecure", NULL};
-    assert_int_equal(glci_ts_proc_stop(&s.proc, T_STOP_MS), 0);
-    glci_ts_proc_t *p = glci_ts_proc_start(argv, NULL);
-    assert_int_equal(glci_ts_proc_wait_ready(p, T_READY_MS), 0);
+    glci_ts_proc_t *p = s_insecure_start(ep, sizeof ep);
     void *c = s_client(NULL, NULL, ep);
     glci_obs_t o = s_obs("adult_learning_rate", 2004, 50.0);
     for (int i = 0; i < 70; i++) {
@@ -1074,8 +1082,7 @@ static void test_refusal_kinds_beyond_the_table(void **state)
     assert_true(s_has_line(log, "batch from nowhere-64 refused", "more than 64 kinds of refusal"));
     assert_int_equal(glci_ts_count(log, "batch from nowhere-65"), 0);
     free(log);
-    assert_int_equal(glci_ts_proc_stop(&p, T_STOP_MS), 0);
-    s_start_collector();
+    s_insecure_end(&p);
     s_legit_served();
 }
 
