@@ -282,7 +282,7 @@ static int s_sensitivity(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc,
     glci_aggregation_t agg = GLCI_AGG_ARITHMETIC;
     glci_norm_t norm = GLCI_NORM_GOALPOSTS;
     threads = threads < 1 ? 1 : threads > S_THREADS_MAX ? S_THREADS_MAX : threads;
-    if (opts[O_PERIOD].seen && glci_args_period(cmd, opts[O_PERIOD].value, &period) != 0)
+    if (opts[O_PERIOD].seen && glci_args_period_opt(cmd, &opts[O_PERIOD], &period) != 0)
         return GLCI_EXIT_USAGE;
     if (opts[O_SAMPLES].seen) {
         if (s_parse_int(cmd, &opts[O_SAMPLES], 1, S_SAMPLES_MAX, "1 to 100000", &v64) != 0)

@@ -58,7 +58,7 @@ int glci_src_args(const glci_cmd_t *cmd, const glci_opt_t *period, const glci_op
     memset(out, 0, sizeof *out);
     out->kind = GLCI_SRC_LIVE;
     if (period && period->seen) {
-        if (glci_args_period(cmd, period->value, &out->period) != 0)
+        if (glci_args_period_opt(cmd, period, &out->period) != 0)
             return GLCI_EXIT_USAGE;
         out->has_period = 1;
     }

@@ -3,7 +3,8 @@
  *
  *   - push's options take "--name VALUE" and "--name=VALUE", each at most
  *     once, and those for one value are refused with --csv (exit 2, one
- *     line) rather than dropped;
+ *     line) rather than dropped, and a bad --source of any length is
+ *     exit 2 naming it;
  *   - lost output (stdout on /dev/full) is exit 1 with one line, for status
  *     in every format and for help. */
 #include <setjmp.h>
@@ -129,6 +130,22 @@ static void test_push_options(void **state)
     assert_int_equal(s_run(0, NULL, &err, "push", "adult_learning_rate", "2025", "41",
                            "--source", NULL), 2);
     s_expect_err(err, "glci-agent push: --source needs a value (see glci-agent push --help)");
+
+    /* a bad --source is exit 2 naming it, however long (never dropped to
+     * fit the row the value is checked as) */
+    char *big = malloc(3001);
+    assert_non_null(big);
+    memset(big, 's', 3000);
+    big[3000] = '\0';
+    assert_int_equal(s_run(0, NULL, &err, "push", "adult_learning_rate", "2025", "41",
+                           "--source", big, NULL), 2);
+    s_expect_err(err, "glci-agent push: source is 3000 bytes, at most 200 bytes (see "
+                      "glci-agent push --help)");
+    free(big);
+    assert_int_equal(s_run(0, NULL, &err, "push", "adult_learning_rate", "2025", "41",
+                           "--source", "a\nb", NULL), 2);
+    s_expect_err(err, "glci-agent push: source contains a control character (see glci-agent "
+                      "push --help)");
 
     /* nothing more was queued */
     assert_int_equal(s_run(0, &out, &err, "status", "--format", "json", NULL), 0);
