@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "glci_alloc.h"
@@ -381,9 +380,6 @@ static int s_sensitivity(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc,
     if (glci_cli_view(cmd, st, &v) != 0)
         goto cleanup;
     if (!opts[O_PERIOD].seen && glci_cli_default_period(cmd, cli, v, NULL, &period) != 0)
-        goto cleanup;
-    if (opts[O_PERIOD].seen &&
-        glci_cli_period_not_future(cmd, fw, period, (int64_t)time(NULL)) != 0)
         goto cleanup;
     if (glci_analysis_period(cmd, cli, v, fw, period, &p, &cities) != 0)
         goto cleanup;

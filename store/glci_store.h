@@ -620,9 +620,6 @@ int glci_view_default_period(glci_view_t *v, glci_period_choice_t *out);
  * live state. 0 or a code. */
 int glci_view_now(glci_view_t *v, int64_t now, int64_t *out);
 
-/* The framework the view's store was made with. */
-const glci_framework_t *glci_view_framework(const glci_view_t *v);
-
 /* ---- Snapshots: a period's table as of a time, or as published ---------- */
 
 typedef struct {

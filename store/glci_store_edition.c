@@ -326,16 +326,6 @@ int glci_store_edition_publish(glci_store_t *st, const glci_edition_spec_t *spec
                   (int)fw->first_period, (int)fw->last_period);
         return GLCI_STORE_EINVAL;
     }
-    /* A period no value could name at the edition's time holds only values
-     * carried forward: an edition of it would publish a table no city
-     * reported (SPEC section 7's future rule, judged at the as-of time). */
-    char why[160];
-    if (spec->has_period &&
-        glci_framework_check_future(fw, spec->period, spec->as_of_now ? now : spec->as_of, why,
-                                    sizeof why) != GLCI_REJECT_NONE) {
-        glci_errf(err, errlen, "%s: its results would be values carried forward only", why);
-        return GLCI_STORE_EINVAL;
-    }
     size_t wl = spec->op ? strlen(spec->op) : 0, sl = spec->sudo_user ? strlen(spec->sudo_user) : 0;
     if (wl == 0 || wl > GLCI_OPERATOR_MAX || sl > GLCI_OPERATOR_MAX) {
         glci_errf(err, errlen, "the publisher's name must be 1 to %d bytes", GLCI_OPERATOR_MAX);

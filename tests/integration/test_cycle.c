@@ -239,31 +239,6 @@ static void test_future_and_default(void **state)
     json_t *show = s_json(s, (const char *[]){"show", "c00-xx", "--format", "json", NULL});
     assert_int_equal(json_integer_value(json_object_get(show, "period")), 2025);
     json_decref(show);
-    /* next year's results are 2025's values carried forward (carry_forward
-     * reaches it): no query, report or edition takes that period as given,
-     * as the collector takes no value of it; this year's is a period */
-    const char *const fut[][8] = {
-        {"rank", "--period", next, NULL},
-        {"show", "c00-xx", "--period", next, NULL},
-        {"export", "--period", next, "--format", "json", NULL},
-        {"peers", "c00-xx", "--period", next, NULL},
-        {"edition", "publish", "ahead", "--period", next, NULL},
-        {"rank", "--period", now, "--as-of", "2025-12-31", NULL},
-    };
-    for (size_t k = 0; k < sizeof fut / sizeof fut[0]; k++) {
-        char *out = NULL, *err = NULL;
-        assert_int_equal(glci_sys_cli(s, fut[k], &out, &err), 1);
-        assert_non_null(strstr(err, "is in the future (at most"));
-        assert_non_null(strstr(err, "values carried forward only"));
-        assert_ptr_equal(strchr(err, '\n'), err + strlen(err) - 1);   /* one line */
-        free(out);
-        free(err);
-    }
-    char *el = glci_sys_cli_ok(s, (const char *[]){"edition", "list", NULL});
-    assert_null(strstr(el, "ahead"));
-    free(el);
-    char *cur = glci_sys_cli_ok(s, (const char *[]){"rank", "--period", now, NULL});
-    free(cur);
     json_t *st = s_json(s, (const char *[]){"status", "--format", "json", NULL});
     json_decref(st);
     json_decref(before);
