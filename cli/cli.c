@@ -6,6 +6,7 @@
 #include "cli_documents.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,6 +166,10 @@ int glci_cli_main(int argc, char **argv)
     char **rest = glci_xcalloc((size_t)argc + 1, sizeof *rest);
     const glci_cmd_t *cmd = NULL;
     int n = 0, werr;
+    /* A reader that has gone (`glci ... | head`) is a write error, which
+     * glci_output_check reports as one line and exit 1 (docs/CLI.md), not a
+     * silent death by SIGPIPE. Inherited by glci-report through execv. */
+    signal(SIGPIPE, SIG_IGN);
     int rc = s_globals(argc, argv, &cli, rest, &n);
     if (rc != 0)
         goto done;

@@ -5,7 +5,9 @@
  *     once, and those for one value are refused with --csv (exit 2, one
  *     line) rather than dropped;
  *   - lost output (stdout on /dev/full) is exit 1 with one line, for status
- *     in every format and for help. */
+ *     in every format and for help;
+ *   - so is a closed pipe (`glci-agent status | true`), not death by
+ *     SIGPIPE (status 141) without a word. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -151,11 +153,25 @@ static void test_lost_output_fails(void **state)
     s_expect_err(err, "glci-agent push: cannot write the output: No space left on device");
 }
 
+static void test_closed_pipe_fails_with_a_line(void **state)
+{
+    (void)state;
+    char *err = NULL;
+    static const char *const formats[] = {"table", "json", "csv"};
+    for (size_t f = 0; f < 3; f++) {
+        const char *argv[] = {s_agent, "--config", s_conf, "status", "--format", formats[f],
+                              NULL};
+        assert_int_equal(glci_ts_run_closed_pipe(argv, &err), 1);
+        s_expect_err(err, "glci-agent status: cannot write the output: Broken pipe");
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_push_options),
         cmocka_unit_test(test_lost_output_fails),
+        cmocka_unit_test(test_closed_pipe_fails_with_a_line),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }

@@ -157,10 +157,38 @@ static void test_file_outputs_refuse_what_is_not_a_file(void **state)
     free(kept);
 }
 
+/* ---- 3. a closed pipe --------------------------------------------------- */
+
+static void test_closed_pipe_is_exit_1_with_a_line(void **state)
+{
+    (void)state;
+    static const char *const cmds[][8] = {
+        {"framework", "--format", "json", NULL},
+        {"export", "--format", "json", "--all-periods", NULL},
+        {"city", "list", NULL},
+        {"status", "--format", "csv", NULL},
+    };
+    for (size_t c = 0; c < sizeof cmds / sizeof cmds[0]; c++) {
+        const char *argv[12] = {s_glci(), "--store", s_store};
+        for (size_t i = 0; cmds[c][i]; i++)
+            argv[3 + i] = cmds[c][i];
+        char *err = NULL;
+        int status = glci_ts_run_closed_pipe(argv, &err);
+        char want[200];
+        snprintf(want, sizeof want, "glci %s%s%s: cannot write the output: Broken pipe\n",
+                 cmds[c][0], strcmp(cmds[c][0], "city") == 0 ? " " : "",
+                 strcmp(cmds[c][0], "city") == 0 ? cmds[c][1] : "");
+        if (status != 1 || strcmp(err, want) != 0)
+            fail_msg("%s: exit %d: %s", cmds[c][0], status, err);
+        free(err);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_file_outputs_refuse_what_is_not_a_file),
+        cmocka_unit_test(test_closed_pipe_is_exit_1_with_a_line),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }

@@ -466,6 +466,40 @@ int glci_ts_run(const char *const *argv, const char *const *env_extra, int timeo
     return status;
 }
 
+int glci_ts_run_closed_pipe(const char *const *argv, char **err)
+{
+    int fds[2];
+    FILE *fe = tmpfile();
+    if (!fe || pipe(fds) != 0)
+        return -1;
+    close(fds[0]);                      /* the reader is gone before the first write */
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        signal(SIGPIPE, SIG_DFL);
+        dup2(fds[1], 1);
+        dup2(fileno(fe), 2);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    close(fds[1]);
+    int ws = 0;
+    while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+        ;
+    if (err) {
+        long n = ftell(fe);
+        *err = calloc(1, n > 0 ? (size_t)n + 1 : 1);
+        rewind(fe);
+        if (*err && n > 0)
+            (*err)[fread(*err, 1, (size_t)n, fe)] = '\0';
+    }
+    fclose(fe);
+    return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+}
+
 int glci_ts_write_rows(const char *path, const char *header, const char *row, int n)
 {
     FILE *f = fopen(path, "w");
