@@ -276,8 +276,14 @@ int glci_cli_open(const glci_cmd_t *cmd, const glci_cli_t *cli, int rdonly,
         return glci_fail(cmd, "the store at %s was made by a newer schema; use a newer glci",
                          cli->store_dir);
     default:
-        if (err[0])
-            return glci_fail(cmd, "cannot open the store at %s: %s", cli->store_dir, err);
+        if (err[0]) {
+            /* the store's line names the folder first: said once */
+            size_t n = strlen(cli->store_dir);
+            const char *why = err;
+            if (strncmp(err, cli->store_dir, n) == 0 && err[n] == ':' && err[n + 1] == ' ')
+                why = err + n + 2;
+            return glci_fail(cmd, "cannot open the store at %s: %s", cli->store_dir, why);
+        }
         return glci_fail(cmd, "cannot open the store at %s: %s", cli->store_dir,
                          glci_store_strerror(rc));
     }

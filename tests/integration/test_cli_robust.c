@@ -56,9 +56,14 @@ static int s_setup(void **state)
     return 0;
 }
 
+static char s_mnt[700];
+static int s_have_mount;
+
 static int s_teardown(void **state)
 {
     (void)state;
+    if (s_have_mount)
+        umount2(s_mnt, MNT_DETACH);
     cli_rmdir(s_dir);
     return 0;
 }
@@ -184,11 +189,166 @@ static void test_closed_pipe_is_exit_1_with_a_line(void **state)
     }
 }
 
+
+/* ---- 5. a store folder the user cannot enter ------------------------- */
+
+static void test_unreadable_store_is_not_no_store(void **state)
+{
+    (void)state;
+    if (geteuid() != 0 || access("/usr/sbin/runuser", X_OK) != 0)
+        skip();                 /* needs root to act as another user */
+    char cmd[2400], perm[700];
+    snprintf(perm, sizeof perm, "%s", s_path("s-perm"));
+    snprintf(cmd, sizeof cmd, "cp -a '%s' '%s' && chmod 0700 '%s'", s_store, perm, perm);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(chmod(s_dir, 0755), 0);
+    static const char *const cmds[][4] = {{"status", NULL}, {"rank", NULL},
+                                          {"city", "list", NULL}};
+    for (size_t c = 0; c < sizeof cmds / sizeof cmds[0]; c++) {
+        const char *argv[12] = {"-u", "nobody", "--", s_glci(), "--store", perm};
+        for (size_t i = 0; cmds[c][i]; i++)
+            argv[6 + i] = cmds[c][i];
+        cli_out_t o;
+        cli_run_program(&o, "/usr/sbin/runuser", argv);
+        char want[900];
+        snprintf(want, sizeof want, ": cannot open the store at %s: Permission denied\n",
+                 perm);
+        cli_expect_fail(&o, want);
+        assert_null(strstr(o.err, "no store"));
+        cli_out_release(&o);
+    }
+    assert_int_equal(chmod(s_dir, 0700), 0);
+}
+
+/* ---- 2, 4. a full file system ------------------------------------------ */
+
+/* A tmpfs of 8 MiB at dir/full, in a mount namespace of this process's
+ * own, which the programs it starts share. Skips (root is needed, and a
+ * namespace of one's own) when the machine does not allow it. */
+static void s_full_mount(void)
+{
+    if (geteuid() != 0)
+        skip();                 /* mounts need root; CI runs as root */
+    if (!s_have_mount) {
+        if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+            skip();             /* a container without the right */
+        snprintf(s_mnt, sizeof s_mnt, "%s", s_path("full"));
+        assert_int_equal(mkdir(s_mnt, 0700), 0);
+        if (mount("tmpfs", s_mnt, "tmpfs", 0, "size=8m,mode=0700") != 0)
+            skip();
+        s_have_mount = 1;
+    }
+}
+
+/* Fills the tmpfs with s_mnt/filler but for `room` bytes. */
+static void s_fill(unsigned long long room)
+{
+    char filler[800];
+    snprintf(filler, sizeof filler, "%s/filler", s_mnt);
+    unlink(filler);
+    struct statvfs v;
+    assert_int_equal(statvfs(s_mnt, &v), 0);
+    unsigned long long free_bytes = (unsigned long long)v.f_bavail * v.f_frsize;
+    assert_true(free_bytes > room);
+    FILE *f = fopen(filler, "wb");
+    assert_non_null(f);
+    static char block[65536];
+    for (unsigned long long left = free_bytes - room; left > 0;) {
+        size_t n = left < sizeof block ? (size_t)left : sizeof block;
+        if (fwrite(block, 1, n, f) != n)
+            break;
+        left -= n;
+    }
+    assert_int_equal(fclose(f), 0);
+}
+
+static void s_unfill(void)
+{
+    char filler[800];
+    snprintf(filler, sizeof filler, "%s/filler", s_mnt);
+    unlink(filler);
+}
+
+static char *s_in_mnt(const char *name)
+{
+    static char buf[4][800];
+    static int next;
+    char *p = buf[next++ % 4];
+    snprintf(p, sizeof buf[0], "%s/%s", s_mnt, name);
+    return p;
+}
+
+static void s_rm(const char *path)
+{
+    char cmd[1000];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void s_expect_full(const cli_out_t *o, const char *what)
+{
+    if (o->status != 1 || !strstr(o->err, what))
+        fail_msg("expected exit 1 with '%s' (not SIGBUS, 135), got %d: %s", what, o->status,
+                 o->err);
+}
+
+static void test_lock_file_on_a_full_disk_is_an_error(void **state)
+{
+    (void)state;
+    s_full_mount();
+    cli_out_t o;
+
+    /* init onto a full file system */
+    s_fill(0);
+    cli_run(&o, "--store", s_in_mnt("s"), "init", "--framework", s_fw, NULL);
+    s_expect_full(&o, "No space left on device");
+    cli_out_release(&o);
+    struct stat sb;
+    assert_int_equal(lstat(s_in_mnt("s"), &sb), -1);
+
+    /* a store copied without its lock file, opened on a full disk */
+    s_unfill();
+    char cmd[2000];
+    snprintf(cmd, sizeof cmd, "mkdir -m 0700 '%s' && cp '%s/data.mdb' '%s/'",
+             s_in_mnt("nolock"), s_store, s_in_mnt("nolock"));
+    assert_int_equal(system(cmd), 0);
+    s_fill(0);
+    static const char *const cmds[][3] = {{"status", NULL}, {"rank", NULL},
+                                          {"city", "list"}};
+    for (size_t c = 0; c < 3; c++) {
+        const char *argv[8] = {"--store", s_in_mnt("nolock"), cmds[c][0], cmds[c][1], NULL};
+        cli_runv(&o, argv);
+        s_expect_full(&o, "lock.mdb: no space for the lock file");
+        cli_out_release(&o);
+    }
+    assert_int_equal(lstat(s_in_mnt("nolock/lock.mdb"), &sb), -1);
+    s_unfill();
+    assert_int_equal(cli_run(&o, "--store", s_in_mnt("nolock"), "status", NULL), 0);
+    cli_out_release(&o);
+
+    /* a backup whose copy fits, but not the lock file its verify makes */
+    assert_int_equal(cli_run(&o, "--store", s_store, "backup", s_path("b-size"), NULL), 0);
+    cli_out_release(&o);
+    char data[800];
+    snprintf(data, sizeof data, "%s/data.mdb", s_path("b-size"));
+    assert_int_equal(stat(data, &sb), 0);
+    s_fill((unsigned long long)sb.st_size + 4096);
+    cli_run(&o, "--store", s_store, "backup", s_in_mnt("b"), NULL);
+    s_expect_full(&o, "no space");
+    cli_out_release(&o);
+    s_unfill();
+    s_rm(s_in_mnt("nolock"));
+    s_rm(s_in_mnt("b"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_file_outputs_refuse_what_is_not_a_file),
         cmocka_unit_test(test_closed_pipe_is_exit_1_with_a_line),
+        cmocka_unit_test(test_unreadable_store_is_not_no_store),
+        /* last: they leave this process in a mount namespace of its own */
+        cmocka_unit_test(test_lock_file_on_a_full_disk_is_an_error),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
