@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "glci_keyfile.h"
@@ -56,6 +57,12 @@ static int s_init(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
     if (access(pub_path, F_OK) == 0)
         return glci_fail(cmd, "%s already exists, not overwritten", pub_path);
 
+    /* A failure from here on leaves nothing of init's: the store layer
+     * removes what a failed create made, and a key that cannot be written
+     * takes the new store (and the folder, when init made it) with it, so
+     * the same init succeeds once there is room. */
+    struct stat sb;
+    int dir_made = stat(cli->store_dir, &sb) != 0;
     rc = glci_store_create(cli->store_dir, opts[0].value, NULL, err, sizeof err);
     if (rc == GLCI_STORE_EEXIST)
         return glci_fail(cmd, "a store already exists at %s", cli->store_dir);
@@ -63,12 +70,17 @@ static int s_init(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
         return glci_fail(cmd, "%s", err[0] ? err : glci_store_strerror(rc));
 
     glci_key_t pub, sec;
-    if (glci_key_generate(&pub, &sec, err, sizeof err) != 0 ||
-        glci_keyfile_write_secret(sec_path, &pub, &sec, err, sizeof err) != 0)
-        return glci_fail(cmd, "%s", err);
-    if (glci_keyfile_write_public(pub_path, &pub, err, sizeof err) != 0)
-        return glci_fail(cmd, "%s", err);
+    int keys = glci_key_generate(&pub, &sec, err, sizeof err) == 0 &&
+               glci_keyfile_write_secret(sec_path, &pub, &sec, err, sizeof err) == 0;
+    if (keys && glci_keyfile_write_public(pub_path, &pub, err, sizeof err) != 0) {
+        unlink(sec_path);
+        keys = 0;
+    }
     memset(&sec, 0, sizeof sec);
+    if (!keys) {
+        glci_store_unmake(cli->store_dir, dir_made);
+        return glci_fail(cmd, "%s", err);
+    }
     if (cli->format == GLCI_FMT_TABLE) {
         char fp[GLCI_KEY_FP_LEN + 1];
         glci_key_fingerprint(&pub, fp);

@@ -341,6 +341,58 @@ static void test_lock_file_on_a_full_disk_is_an_error(void **state)
     s_rm(s_in_mnt("b"));
 }
 
+/* init on a disk with `room` bytes left, for every room from none to more
+ * than a store needs: it succeeds, or fails with one line leaving nothing
+ * of its own (the folder gone, or empty again when it was there); and once
+ * there is room the same init succeeds. */
+static void test_failed_init_leaves_nothing_behind(void **state)
+{
+    (void)state;
+    s_full_mount();
+    int failed = 0, made = 0;
+    for (int existing = 0; existing < 2; existing++) {
+        for (unsigned long long room = 0; room <= 96 * 1024; room += 4096) {
+            const char *dir = s_in_mnt("s");
+            s_rm(dir);
+            if (existing)
+                assert_int_equal(mkdir(dir, 0700), 0);
+            s_fill(room);
+            cli_out_t o;
+            cli_run(&o, "--store", dir, "init", "--framework", s_fw, NULL);
+            if (o.status != 0) {
+                if (o.status != 1 || !strchr(o.err, '\n') || strchr(o.err, '\n')[1])
+                    fail_msg("room %llu: exit %d: %s", room, o.status, o.err);
+                failed++;
+                struct stat sb;
+                if (existing) {
+                    char cmd[1000];
+                    snprintf(cmd, sizeof cmd, "test -z \"$(ls -A '%s')\"", dir);
+                    if (system(cmd) != 0)
+                        fail_msg("room %llu: init left files in %s: %s", room, dir, o.err);
+                } else if (lstat(dir, &sb) == 0) {
+                    fail_msg("room %llu: init left %s: %s", room, dir, o.err);
+                }
+                cli_out_release(&o);
+                s_unfill();
+                cli_run(&o, "--store", dir, "init", "--framework", s_fw, NULL);
+                if (o.status != 0)
+                    fail_msg("room %llu: the retry with room failed: %s", room, o.err);
+            } else {
+                made++;
+            }
+            cli_out_release(&o);
+            s_unfill();
+            assert_int_equal(cli_run(&o, "--store", dir, "status", NULL), 0);
+            cli_out_release(&o);
+            assert_int_equal(cli_run(&o, "--store", dir, "collector-key", NULL), 0);
+            cli_out_release(&o);
+        }
+    }
+    assert_true(failed > 2);
+    assert_true(made > 0);
+    s_rm(s_in_mnt("s"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -349,6 +401,7 @@ int main(void)
         cmocka_unit_test(test_unreadable_store_is_not_no_store),
         /* last: they leave this process in a mount namespace of its own */
         cmocka_unit_test(test_lock_file_on_a_full_disk_is_an_error),
+        cmocka_unit_test(test_failed_init_leaves_nothing_behind),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
