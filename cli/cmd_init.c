@@ -97,9 +97,36 @@ static void s_previous_paths(const glci_cli_t *cli, char *sec, size_t sec_len,
     snprintf(pub, pub_len, "%s/collector.previous.pub", cli->store_dir);
 }
 
-/* `rotate`: the new pair goes to .new files first, then the renames put the
- * old pair aside and the new one in its place (each rename atomic; a crash
- * between them leaves both pairs on disk, named, for an operator). */
+/* The pair in use: collector.key and a collector.pub holding its public
+ * key. A missing collector.pub is written again from collector.key when
+ * rebuild is set (the secret file holds the public key too). 0 with *pub,
+ * or -1 with err naming the file at fault. */
+static int s_pair_in_use(const char *sec_path, const char *pub_path, int rebuild,
+                         glci_key_t *pub, char *err, size_t errlen)
+{
+    glci_key_t sec, file_pub;
+    int rc = glci_keyfile_read(sec_path, pub, &sec, err, errlen);
+    memset(&sec, 0, sizeof sec);
+    if (rc != 0)
+        return -1;
+    if (rebuild && access(pub_path, F_OK) != 0 && errno == ENOENT)
+        return glci_keyfile_write_public(pub_path, pub, err, errlen);
+    if (glci_keyfile_read(pub_path, &file_pub, NULL, err, errlen) != 0)
+        return -1;
+    if (strcmp(file_pub.z85, pub->z85) != 0) {
+        snprintf(err, errlen, "%s does not hold the public key of %s: not a key pair",
+                 pub_path, sec_path);
+        return -1;
+    }
+    return 0;
+}
+
+/* `rotate`: the new pair goes to .new files first, then four renames put
+ * the old pair aside and the new one in its place. Every file they move is
+ * checked first, and a rename that fails undoes those before it, so the
+ * store keeps a working pair in use whatever happens short of a crash (a
+ * crash between two renames leaves both pairs on disk, named, for an
+ * operator). */
 static int s_rotate(const glci_cmd_t *cmd, const glci_cli_t *cli)
 {
     char sec_path[4096], pub_path[4096], psec[4096], ppub[4096], nsec[4200], npub[4200];
@@ -108,14 +135,13 @@ static int s_rotate(const glci_cmd_t *cmd, const glci_cli_t *cli)
     s_previous_paths(cli, psec, sizeof psec, ppub, sizeof ppub);
     snprintf(nsec, sizeof nsec, "%s.new", sec_path);
     snprintf(npub, sizeof npub, "%s.new", pub_path);
-    glci_key_t old_pub, old_sec, pub, sec;
-    if (glci_keyfile_read(sec_path, &old_pub, &old_sec, err, sizeof err) != 0)
-        return glci_fail(cmd, "%s", err);
-    memset(&old_sec, 0, sizeof old_sec);
+    glci_key_t old_pub, pub, sec;
     if (access(psec, F_OK) == 0)
         return glci_fail(cmd, "a rotation is under way (%s exists): once every agent has the "
                          "key in use, retire the previous one (glci collector-key retire), "
                          "then rotate again", psec);
+    if (s_pair_in_use(sec_path, pub_path, 1, &old_pub, err, sizeof err) != 0)
+        return glci_fail(cmd, "%s", err);
     unlink(nsec);                     /* left by a rotation that failed half-way */
     unlink(npub);
     if (glci_key_generate(&pub, &sec, err, sizeof err) != 0 ||
@@ -126,10 +152,21 @@ static int s_rotate(const glci_cmd_t *cmd, const glci_cli_t *cli)
         return glci_fail(cmd, "%s", err);
     }
     memset(&sec, 0, sizeof sec);
-    if (rename(sec_path, psec) != 0 || rename(pub_path, ppub) != 0 ||
-        rename(nsec, sec_path) != 0 || rename(npub, pub_path) != 0)
-        return glci_fail(cmd, "cannot install the new key in %s: %s (the files there say "
-                         "which step was done)", cli->store_dir, strerror(errno));
+    const char *from[] = {sec_path, pub_path, nsec, npub};
+    const char *to[] = {psec, ppub, sec_path, pub_path};
+    size_t done = 0;
+    while (done < 4 && rename(from[done], to[done]) == 0)
+        done++;
+    if (done < 4) {
+        int e = errno;
+        for (size_t i = done; i-- > 0;)
+            rename(to[i], from[i]);
+        unlink(nsec);
+        unlink(npub);
+        return glci_fail(cmd, "cannot install the new key in %s: %s -> %s: %s (nothing "
+                         "changed: the key in use is still %s)", cli->store_dir, from[done],
+                         to[done], strerror(e), sec_path);
+    }
     char fp[GLCI_KEY_FP_LEN + 1], old_fp[GLCI_KEY_FP_LEN + 1];
     glci_key_fingerprint(&pub, fp);
     glci_key_fingerprint(&old_pub, old_fp);
@@ -152,10 +189,16 @@ static int s_retire(const glci_cmd_t *cmd, const glci_cli_t *cli)
 {
     char psec[4096], ppub[4096], err[512];
     s_previous_paths(cli, psec, sizeof psec, ppub, sizeof ppub);
-    glci_key_t old;
+    glci_key_t old, in_use;
     if (access(psec, F_OK) != 0)
         return glci_fail(cmd, "no previous collector key in %s: no rotation is under way",
                          cli->store_dir);
+    /* the previous key may be the only one left that works */
+    char sec_path[4096], pub_path[4096];
+    s_key_paths(cli, sec_path, sizeof sec_path, pub_path, sizeof pub_path);
+    if (s_pair_in_use(sec_path, pub_path, 0, &in_use, err, sizeof err) != 0)
+        return glci_fail(cmd, "the previous key %s is not retired while there is no key pair "
+                         "in use: %s", psec, err);
     if (glci_keyfile_read(psec, &old, NULL, err, sizeof err) != 0)
         return glci_fail(cmd, "%s", err);
     if (unlink(psec) != 0)

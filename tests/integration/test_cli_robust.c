@@ -220,6 +220,108 @@ static void test_unreadable_store_is_not_no_store(void **state)
     assert_int_equal(chmod(s_dir, 0700), 0);
 }
 
+/* ---- 6. collector-key rotate and retire ------------------------------- */
+
+/* A fresh store made by the real glci init (with its key pair) at dir. */
+static void s_init_store(const char *dir)
+{
+    cli_out_t o;
+    if (cli_run(&o, "--store", dir, "init", "--framework", s_fw, NULL) != 0)
+        fail_msg("init %s: %s", dir, o.err);
+    cli_out_release(&o);
+}
+
+static char *s_key_file(const char *dir, const char *name)
+{
+    char path[900];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return glci_ts_read_file(path);
+}
+
+static int s_exists(const char *dir, const char *name)
+{
+    char path[900];
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return lstat(path, &sb) == 0;
+}
+
+static void test_rotate_checks_first_and_retire_keeps_the_only_key(void **state)
+{
+    (void)state;
+    cli_out_t o;
+    const char *k1 = s_path("k1");
+    s_init_store(k1);
+    char path[900];
+
+    /* collector.pub lost: rebuilt from collector.key, then the rotation */
+    char *old_key = s_key_file(k1, "collector.key");
+    snprintf(path, sizeof path, "%s/collector.pub", k1);
+    assert_int_equal(unlink(path), 0);
+    if (cli_run(&o, "--store", k1, "collector-key", "rotate", NULL) != 0)
+        fail_msg("rotate: %s", o.err);
+    cli_out_release(&o);
+    char *prev = s_key_file(k1, "collector.previous.key");
+    assert_string_equal(prev, old_key);
+    free(prev);
+    free(old_key);
+    assert_true(s_exists(k1, "collector.previous.pub"));
+    assert_false(s_exists(k1, "collector.key.new"));
+    assert_int_equal(cli_run(&o, "--store", k1, "collector-key", NULL), 0);
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", k1, "collector-key", "retire", NULL), 0);
+    cli_out_release(&o);
+
+    /* a rename that fails part-way (the place for the previous public key
+     * is a folder holding a file) is undone: the pair in use is as it was */
+    char *key = s_key_file(k1, "collector.key"), *pub = s_key_file(k1, "collector.pub");
+    snprintf(path, sizeof path, "%s/collector.previous.pub", k1);
+    assert_int_equal(mkdir(path, 0700), 0);
+    snprintf(path, sizeof path, "%s/collector.previous.pub/x", k1);
+    assert_int_equal(glci_ts_write_file(path, "x"), 0);
+    cli_run(&o, "--store", k1, "collector-key", "rotate", NULL);
+    cli_expect_fail(&o, "cannot install the new key");
+    assert_non_null(strstr(o.err, "nothing changed"));
+    cli_out_release(&o);
+    char *key2 = s_key_file(k1, "collector.key"), *pub2 = s_key_file(k1, "collector.pub");
+    assert_string_equal(key2, key);
+    assert_string_equal(pub2, pub);
+    free(key2);
+    free(pub2);
+    free(key);
+    free(pub);
+    assert_false(s_exists(k1, "collector.previous.key"));
+    assert_false(s_exists(k1, "collector.key.new"));
+    assert_false(s_exists(k1, "collector.pub.new"));
+    char cmd[2000];
+    snprintf(cmd, sizeof cmd, "rm -r '%s/collector.previous.pub'", k1);
+    assert_int_equal(system(cmd), 0);
+
+    /* retire while no pair is in use (a rotation stopped half-way by a
+     * crash: collector.key gone) is refused and keeps the previous key */
+    assert_int_equal(cli_run(&o, "--store", k1, "collector-key", "rotate", NULL), 0);
+    cli_out_release(&o);
+    snprintf(path, sizeof path, "%s/collector.key", k1);
+    char aside[900];
+    snprintf(aside, sizeof aside, "%s/aside.key", s_dir);
+    assert_int_equal(rename(path, aside), 0);
+    cli_run(&o, "--store", k1, "collector-key", "retire", NULL);
+    cli_expect_fail(&o, "is not retired while there is no key pair in use");
+    cli_out_release(&o);
+    assert_true(s_exists(k1, "collector.previous.key"));
+    assert_true(s_exists(k1, "collector.previous.pub"));
+    /* nor while collector.pub is not collector.key's */
+    assert_int_equal(rename(aside, path), 0);
+    snprintf(path, sizeof path, "%s/collector.pub", k1);
+    snprintf(aside, sizeof aside, "%s/collector.previous.pub", k1);
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", aside, path);
+    assert_int_equal(system(cmd), 0);
+    cli_run(&o, "--store", k1, "collector-key", "retire", NULL);
+    cli_expect_fail(&o, "does not hold the public key of");
+    cli_out_release(&o);
+    assert_true(s_exists(k1, "collector.previous.key"));
+}
+
 /* ---- 2, 4. a full file system ------------------------------------------ */
 
 /* A tmpfs of 8 MiB at dir/full, in a mount namespace of this process's
@@ -399,6 +501,7 @@ int main(void)
         cmocka_unit_test(test_file_outputs_refuse_what_is_not_a_file),
         cmocka_unit_test(test_closed_pipe_is_exit_1_with_a_line),
         cmocka_unit_test(test_unreadable_store_is_not_no_store),
+        cmocka_unit_test(test_rotate_checks_first_and_retire_keeps_the_only_key),
         /* last: they leave this process in a mount namespace of its own */
         cmocka_unit_test(test_lock_file_on_a_full_disk_is_an_error),
         cmocka_unit_test(test_failed_init_leaves_nothing_behind),
