@@ -495,6 +495,39 @@ static void test_failed_init_leaves_nothing_behind(void **state)
     s_rm(s_in_mnt("s"));
 }
 
+/* ---- 7. a report folder that failed part-way -------------------------- */
+
+/* report --out on a disk with `room` bytes left, for rooms from none to
+ * enough: whatever the first run left, the retry with room replaces it. */
+static void test_failed_report_folder_is_replaced_by_the_retry(void **state)
+{
+    (void)state;
+    s_full_mount();
+    int failed = 0;
+    for (unsigned long long room = 0; room <= 64 * 1024; room += 8192) {
+        const char *rep = s_in_mnt("rep");
+        s_rm(rep);
+        s_fill(room);
+        cli_out_t o;
+        cli_run(&o, "--store", s_store, "report", "--out", rep, NULL);
+        int st = o.status;
+        if (st != 0 && st != 1)
+            fail_msg("room %llu: exit %d: %s", room, st, o.err);
+        failed += st != 0;
+        cli_out_release(&o);
+        s_unfill();
+        if (cli_run(&o, "--store", s_store, "report", "--out", rep, NULL) != 0)
+            fail_msg("room %llu: the retry with room failed: %s", room, o.err);
+        cli_out_release(&o);
+        char index[900];
+        snprintf(index, sizeof index, "%s/index.html", rep);
+        struct stat sb;
+        assert_int_equal(stat(index, &sb), 0);
+    }
+    assert_true(failed > 0);
+    s_rm(s_in_mnt("rep"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -505,6 +538,7 @@ int main(void)
         /* last: they leave this process in a mount namespace of its own */
         cmocka_unit_test(test_lock_file_on_a_full_disk_is_an_error),
         cmocka_unit_test(test_failed_init_leaves_nothing_behind),
+        cmocka_unit_test(test_failed_report_folder_is_replaced_by_the_retry),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
