@@ -150,7 +150,7 @@ static int s_globals(int argc, char **argv, glci_cli_t *cli, char **rest, int *n
     *n_rest = n;
     cli->format = GLCI_FMT_TABLE;
     if (format && glci_format_parse(format, &cli->format) != 0)
-        return s_program_usage("unknown format '%s' (table, json or csv; xlsx for export "
+        return s_program_usage("unknown format '%.80s' (table, json or csv; xlsx for export "
                                "and template)", format);
     if (!store)
         store = getenv("GLCI_STORE");
@@ -194,7 +194,7 @@ int glci_cli_main(int argc, char **argv)
             s_group_help(rest[1]);
             rc = GLCI_EXIT_OK;
         } else if (n > 1) {
-            rc = s_program_usage("unknown command '%s'", rest[1]);
+            rc = s_program_usage("unknown command '%.80s'", rest[1]);
         } else {
             s_program_help();
             rc = GLCI_EXIT_OK;
@@ -223,14 +223,14 @@ int glci_cli_main(int argc, char **argv)
         snprintf(name, sizeof name, "%s %s", rest[0], rest[1]);
         cmd = s_lookup(name);
         if (!cmd) {
-            rc = s_program_usage("unknown %s subcommand '%s' (%s)", rest[0], rest[1], subs);
+            rc = s_program_usage("unknown %s subcommand '%.80s' (%s)", rest[0], rest[1], subs);
             goto done;
         }
         skip = 2;
     } else {
         cmd = s_lookup(rest[0]);
         if (!cmd) {
-            rc = s_program_usage("unknown command '%s'", rest[0]);
+            rc = s_program_usage("unknown command '%.80s'", rest[0]);
             goto done;
         }
     }

@@ -48,6 +48,8 @@ static int s_init(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
         return rc == GLCI_ARGS_HELP ? GLCI_EXIT_OK : GLCI_EXIT_USAGE;
     if (!opts[0].seen)
         return glci_usage_error(cmd, "missing --framework FILE");
+    if (!opts[0].value[0])
+        return glci_usage_error(cmd, "--framework names no file: the path is empty");
 
     char sec_path[4096], pub_path[4096], err[512] = "";
     s_key_paths(cli, sec_path, sizeof sec_path, pub_path, sizeof pub_path);
@@ -231,7 +233,7 @@ static int s_collector_key(const glci_cmd_t *cmd, const glci_cli_t *cli, int arg
     if (rc != GLCI_ARGS_OK)
         return rc == GLCI_ARGS_HELP ? GLCI_EXIT_OK : GLCI_EXIT_USAGE;
     if (n_pos && strcmp(pos[0], "rotate") != 0 && strcmp(pos[0], "retire") != 0)
-        return glci_usage_error(cmd, "unknown action '%s' (rotate or retire)", pos[0]);
+        return glci_usage_error(cmd, "unknown action '%.80s' (rotate or retire)", pos[0]);
     glci_store_t *st = NULL;
     if (glci_cli_open(cmd, cli, 1, &st) != 0)
         return GLCI_EXIT_FAIL;

@@ -322,6 +322,72 @@ static void test_rotate_checks_first_and_retire_keeps_the_only_key(void **state)
     assert_true(s_exists(k1, "collector.previous.key"));
 }
 
+/* ---- 8. the smaller one-line errors ----------------------------------- */
+
+static void test_small_errors_say_what_is_wrong(void **state)
+{
+    (void)state;
+    cli_out_t o;
+    cli_run(&o, "--store", s_store, "rank", "--limit", "2147483648", NULL);
+    cli_expect_usage(&o, "invalid --limit '2147483648' (a whole number from 1 to 2147483647)");
+    cli_out_release(&o);
+    cli_run(&o, "--store", s_store, "rank", "--help=yes", NULL);
+    cli_expect_usage(&o, "option --help takes no value");
+    cli_out_release(&o);
+
+    assert_int_equal(glci_ts_write_file(s_path("plain"), "x"), 0);
+    cli_run(&o, "--store", s_path("plain"), "init", "--framework", s_fw, NULL);
+    cli_expect_fail(&o, "plain: is a regular file, not a directory");
+    cli_out_release(&o);
+    cli_run(&o, "--store", s_path("plain"), "status", NULL);
+    cli_expect_fail(&o, "plain: is a regular file, not a directory");
+    cli_out_release(&o);
+    cli_run(&o, "--store", s_path("new-store"), "init", "--framework", "", NULL);
+    cli_expect_usage(&o, "--framework names no file: the path is empty");
+    cli_out_release(&o);
+    struct stat sb;
+    assert_int_equal(lstat(s_path("new-store"), &sb), -1);
+
+    /* a city id that is no id: a usage error before any look-up, and a
+     * 100 KB argument is never echoed whole */
+    size_t big = 100 * 1024;
+    char *id = malloc(big + 1);
+    assert_non_null(id);
+    memset(id, 'a', big);
+    id[big] = '\0';
+    const char *const cmds[][8] = {
+        {"show", id, NULL},
+        {"history", id, "i1", NULL},
+        {"trend", id, NULL},
+        {"peers", id, NULL},
+        {"city", "revoke", id, NULL},
+        {"rejects", "--city", id, NULL},
+        {"report", "--city", id, "--pdf", s_path("x.pdf"), NULL},
+        {"template", "--city", id, "--out", s_path("x.csv"), "--format", "csv"},
+        {"show", "Bad Id", NULL},
+        {"history", "", "i1", NULL},
+    };
+    for (size_t c = 0; c < sizeof cmds / sizeof cmds[0]; c++) {
+        const char *argv[12] = {"--store", s_store};
+        for (size_t i = 0; i < 8 && cmds[c][i]; i++)
+            argv[2 + i] = cmds[c][i];
+        cli_runv(&o, argv);
+        cli_expect_usage(&o, "is not valid ([a-z0-9][a-z0-9._-]*, at most 63 characters)");
+        assert_true(strlen(o.err) < 1024);
+        cli_out_release(&o);
+    }
+    /* and other words from the line are cut short too */
+    cli_run(&o, "--store", s_store, "history", "alpha", id, NULL);
+    cli_expect_fail(&o, "no indicator 'aaaa");
+    assert_true(strlen(o.err) < 1024);
+    cli_out_release(&o);
+    cli_run(&o, "--store", s_store, id, NULL);
+    assert_int_equal(o.status, 2);
+    assert_true(strlen(o.err) < 1024);
+    cli_out_release(&o);
+    free(id);
+}
+
 /* ---- 2, 4. a full file system ------------------------------------------ */
 
 /* A tmpfs of 8 MiB at dir/full, in a mount namespace of this process's
@@ -535,6 +601,7 @@ int main(void)
         cmocka_unit_test(test_closed_pipe_is_exit_1_with_a_line),
         cmocka_unit_test(test_unreadable_store_is_not_no_store),
         cmocka_unit_test(test_rotate_checks_first_and_retire_keeps_the_only_key),
+        cmocka_unit_test(test_small_errors_say_what_is_wrong),
         /* last: they leave this process in a mount namespace of its own */
         cmocka_unit_test(test_lock_file_on_a_full_disk_is_an_error),
         cmocka_unit_test(test_failed_init_leaves_nothing_behind),
