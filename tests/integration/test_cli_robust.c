@@ -388,6 +388,48 @@ static void test_small_errors_say_what_is_wrong(void **state)
     free(id);
 }
 
+/* Terminal columns of UTF-8 text: the CJK ideographs of the test (U+4E00
+ * to U+9FFF, three bytes from 0xE4 to 0xE9) take two, other characters one. */
+static size_t s_cols(const char *s, size_t len)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char b = (unsigned char)s[i];
+        if ((b & 0xC0) == 0x80)
+            continue;
+        w += b >= 0xE4 && b <= 0xE9 ? 2 : 1;
+    }
+    return w;
+}
+
+static void test_tables_align_wide_characters(void **state)
+{
+    (void)state;
+    const char *wide = s_path("wide");
+    glci_store_t *st = cli_store_create(wide, s_fw, 0);
+    cli_city_add(st, "zurich-bj", "Z\xc3\xbcrich \xe5\x8c\x97\xe4\xba\xac", "CH");
+    cli_city_add(st, "cork-ie", "Cork", "IE");
+    glci_store_close(&st);
+    cli_out_t o;
+    assert_int_equal(cli_run(&o, "--store", wide, "city", "list", NULL), 0);
+    /* the country column starts at the same column on both rows */
+    const char *rows[] = {strstr(o.out, "cork-ie"), strstr(o.out, "zurich-bj")};
+    const char *cc[] = {" IE ", " CH "};
+    size_t at[2];
+    for (int i = 0; i < 2; i++) {
+        assert_non_null(rows[i]);
+        const char *line = rows[i];
+        while (line > o.out && line[-1] != '\n')
+            line--;
+        const char *c = strstr(rows[i], cc[i]);
+        assert_non_null(c);
+        at[i] = s_cols(line, (size_t)(c - line));
+    }
+    if (at[0] != at[1])
+        fail_msg("country at column %zu and %zu:\n%s", at[0], at[1], o.out);
+    cli_out_release(&o);
+}
+
 /* ---- 2, 4. a full file system ------------------------------------------ */
 
 /* A tmpfs of 8 MiB at dir/full, in a mount namespace of this process's
@@ -602,6 +644,7 @@ int main(void)
         cmocka_unit_test(test_unreadable_store_is_not_no_store),
         cmocka_unit_test(test_rotate_checks_first_and_retire_keeps_the_only_key),
         cmocka_unit_test(test_small_errors_say_what_is_wrong),
+        cmocka_unit_test(test_tables_align_wide_characters),
         /* last: they leave this process in a mount namespace of its own */
         cmocka_unit_test(test_lock_file_on_a_full_disk_is_an_error),
         cmocka_unit_test(test_failed_init_leaves_nothing_behind),
