@@ -32,7 +32,6 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -68,13 +67,20 @@ static int s_teardown(void **state)
     return 0;
 }
 
-static char *s_path(const char *name)
+/* dir/name in one of a few static buffers (the last four calls stay
+ * valid). */
+static char *s_join(const char *dir, const char *name)
 {
-    static char buf[4][700];
+    static char buf[4][900];
     static int next;
     char *p = buf[next++ % 4];
-    snprintf(p, sizeof buf[0], "%s/%s", s_dir, name);
+    snprintf(p, sizeof buf[0], "%s/%s", dir, name);
     return p;
+}
+
+static char *s_path(const char *name)
+{
+    return s_join(s_dir, name);
 }
 
 /* The glci binary of this build. */
@@ -456,20 +462,7 @@ static void s_fill(unsigned long long room)
     char filler[800];
     snprintf(filler, sizeof filler, "%s/filler", s_mnt);
     unlink(filler);
-    struct statvfs v;
-    assert_int_equal(statvfs(s_mnt, &v), 0);
-    unsigned long long free_bytes = (unsigned long long)v.f_bavail * v.f_frsize;
-    assert_true(free_bytes > room);
-    FILE *f = fopen(filler, "wb");
-    assert_non_null(f);
-    static char block[65536];
-    for (unsigned long long left = free_bytes - room; left > 0;) {
-        size_t n = left < sizeof block ? (size_t)left : sizeof block;
-        if (fwrite(block, 1, n, f) != n)
-            break;
-        left -= n;
-    }
-    assert_int_equal(fclose(f), 0);
+    assert_int_equal(glci_ts_fill_fs(s_mnt, filler, room), 0);
 }
 
 static void s_unfill(void)
@@ -481,11 +474,7 @@ static void s_unfill(void)
 
 static char *s_in_mnt(const char *name)
 {
-    static char buf[4][800];
-    static int next;
-    char *p = buf[next++ % 4];
-    snprintf(p, sizeof buf[0], "%s/%s", s_mnt, name);
-    return p;
+    return s_join(s_mnt, name);
 }
 
 static void s_rm(const char *path)

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -498,6 +499,27 @@ int glci_ts_run_closed_pipe(const char *const *argv, char **err)
     }
     fclose(fe);
     return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+}
+
+int glci_ts_fill_fs(const char *dir, const char *path, unsigned long long room)
+{
+    struct statvfs v;
+    if (statvfs(dir, &v) != 0)
+        return -1;
+    unsigned long long free_bytes = (unsigned long long)v.f_bavail * v.f_frsize;
+    if (free_bytes < room)
+        return -1;
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    static char block[65536];
+    for (unsigned long long left = free_bytes - room; left > 0;) {
+        size_t n = left < sizeof block ? (size_t)left : sizeof block;
+        if (fwrite(block, 1, n, f) != n)
+            break;
+        left -= n;
+    }
+    return fclose(f) == 0 ? 0 : -1;
 }
 
 int glci_ts_write_rows(const char *path, const char *header, const char *row, int n)

@@ -104,6 +104,11 @@ int glci_ts_run(const char *const *argv, const char *const *env_extra, int timeo
  * the signal that ended it (141 for SIGPIPE). */
 int glci_ts_run_closed_pipe(const char *const *argv, char **err);
 
+/* Fills the file system of dir with a file at path (created or replaced)
+ * but for `room` bytes. 0, or -1 when there is not that much free or the
+ * file cannot be written. */
+int glci_ts_fill_fs(const char *dir, const char *path, unsigned long long room);
+
 /* How many times needle occurs in text (overlapping ones included), e.g.
  * a log line in a program's stderr. */
 size_t glci_ts_count(const char *text, const char *needle);
