@@ -74,12 +74,14 @@ static int s_init(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
     /* A folder that was there keeps its mode, unless others may write it:
      * then anyone could replace the store or the key about to be written,
      * and the collector's own check would refuse it (docs/OPERATIONS.md). */
-    struct stat sb;
     if (stat(cli->store_dir, &sb) == 0 && (sb.st_mode & (S_IWGRP | S_IWOTH))) {
-        if (chmod(cli->store_dir, 0700) != 0)
+        if (chmod(cli->store_dir, 0700) != 0) {
+            int e = errno;
+            glci_store_unmake(cli->store_dir, dir_made);
             return glci_fail(cmd, "%s is mode %04o, writable by others, and cannot be made "
                              "0700: %s", cli->store_dir, (unsigned)sb.st_mode & 07777,
-                             strerror(errno));
+                             strerror(e));
+        }
         fprintf(stderr, "glci init: note: %s was mode %04o, writable by others; made 0700\n",
                 cli->store_dir, (unsigned)sb.st_mode & 07777);
     }
