@@ -30,7 +30,7 @@ static int s_run(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char **
         return GLCI_EXIT_USAGE;
     double value = 0.0;
     if (!retract && (glci_parse_double(pos[3], &value) != 0 || !isfinite(value)))
-        return glci_usage_error(cmd, "invalid value '%s' (a finite number)", pos[3]);
+        return glci_usage_error(cmd, "invalid value '%.80s' (a finite number)", pos[3]);
     /* -0 is 0, as the engine takes every value (glci_engine.c) and the
      * store records it (s_work_add): the printed line says what is kept */
     value = value == 0.0 ? 0.0 : value;

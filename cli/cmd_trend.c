@@ -166,6 +166,8 @@ static int s_trend(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char 
     int rc = glci_args_parse(cmd, argc, argv, opts, 2, pos, 1, 1, NULL);
     if (rc != GLCI_ARGS_OK)
         return rc == GLCI_ARGS_HELP ? GLCI_EXIT_OK : GLCI_EXIT_USAGE;
+    if (glci_city_id_check(pos[0], NULL, 0) != 0)
+        return glci_usage_bad_city(cmd, pos[0]);
     int32_t from = 0, to = 9999;
     if (opts[0].seen && glci_args_period_opt(cmd, &opts[0], &from) != 0)
         return GLCI_EXIT_USAGE;

@@ -24,7 +24,7 @@ int glci_args_time(const glci_cmd_t *cmd, const char *opt, const char *text, int
         t = now;
     } else if (text[0] == '@') {
         if (glci_parse_int64(text + 1, 0, INT64_MAX / 2, &t) != 0)
-            return glci_usage_error(cmd, "invalid time '%s' for %s (@ and Unix seconds)",
+            return glci_usage_error(cmd, "invalid time '%.80s' for %s (@ and Unix seconds)",
                                     text, opt);
     } else if (glci_parse_iso_time(text, &t) == 0) {
         if (n == 10)

@@ -841,7 +841,7 @@ static int s_prepare(const char *dir, char *err, size_t errlen)
             continue;
         if (strcmp(e->d_name, S_MARKER) == 0)
             marked = 1;
-        else
+        else if (strcmp(e->d_name, S_MARKER ".tmp") != 0)    /* ours, cut short */
             others = 1;
     }
     closedir(d);
@@ -849,12 +849,6 @@ static int s_prepare(const char *dir, char *err, size_t errlen)
         snprintf(err, errlen, "%s is not empty and holds no glci report (no %s); give a new or "
                  "empty folder", dir, S_MARKER);
         return GLCI_REPORT_ENOTEMPTY;
-    }
-    char path[4096];
-    snprintf(path, sizeof path, "%s/charts", dir);
-    if (mkdir(path, 0755) != 0 && errno != EEXIST) {
-        snprintf(err, errlen, "cannot make the folder %s: %s", path, strerror(errno));
-        return GLCI_REPORT_EIO;
     }
     return 0;
 }
@@ -975,6 +969,13 @@ int glci_report_write_site(const glci_report_t *r, const char *dir, size_t *n_pa
           "overwrite it\n", file.f);
     if ((rc = glci_report_file_commit(&file, err, errlen)) != 0)
         return rc;
+    /* charts/ only once the marker is there: a report that fails from here
+     * on leaves a folder its retry knows as glci's and replaces */
+    snprintf(path, sizeof path, "%s/charts", dir);
+    if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "cannot make the folder %s: %s", path, strerror(errno));
+        return GLCI_REPORT_EIO;
+    }
     if ((rc = s_city_pages(r, dir, err, errlen)) != 0)
         return rc;
     snprintf(path, sizeof path, "%s/index.html", dir);

@@ -372,9 +372,7 @@ int glci_sheet_export_close(glci_sheet_export_t **xp, int32_t first, int32_t las
         s_export_free(x);
         return first_err == LXW_ERROR_CREATING_XLSX_FILE ? GLCI_REPORT_EIO : GLCI_REPORT_EXLSX;
     }
-    if (rename(x->tmp, x->path) != 0) {
-        snprintf(err, errlen, "cannot write %s: %s", x->path, strerror(errno));
-        unlink(x->tmp);
+    if (glci_report_file_place(x->tmp, x->path, err, errlen) != 0) {
         s_export_free(x);
         return GLCI_REPORT_EIO;
     }
@@ -673,10 +671,7 @@ int glci_sheet_template_xlsx(const glci_sheet_template_t *t, const char *path,
         snprintf(err, errlen, "cannot write %s: %s", path, s_lxw_message(error));
         return error == LXW_ERROR_CREATING_XLSX_FILE ? GLCI_REPORT_EIO : GLCI_REPORT_EXLSX;
     }
-    if (rename(tmp, path) != 0) {
-        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-        unlink(tmp);
+    if (glci_report_file_place(tmp, path, err, errlen) != 0)
         return GLCI_REPORT_EIO;
-    }
     return 0;
 }

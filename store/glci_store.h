@@ -71,9 +71,19 @@ typedef struct {
  * (dir already holds a store), EINVAL (NULL argument, path too long, or the
  * framework does not load: err gets its FILE:LINE message), ENOENT (the
  * framework file cannot be read), ERDONLY/EIO (dir cannot be made or
- * written), ENOSPC; err gets a one-line message. Keeps nothing open. */
+ * written), ENOSPC; err gets a one-line message. Keeps nothing open. A
+ * failure leaves nothing of its own: the data and lock files it made are
+ * removed, and so is dir when this call made it (folders it made above dir
+ * stay), so the same call can succeed once the cause is gone. */
 int glci_store_create(const char *dir, const char *framework_path,
                       const glci_store_opts_t *opts, char *err, size_t errlen);
+
+/* Undoes a glci_store_create of dir that has just succeeded, for a caller
+ * whose next step failed (glci init's key files): removes dir's data.mdb
+ * and lock.mdb, then dir itself when dir_made (the caller made it: it did
+ * not exist before the create) and it is empty. Only for a store no one
+ * has opened since; never for one in use. */
+void glci_store_unmake(const char *dir, int dir_made);
 
 /* Opens an existing store. Runs mdb_reader_check. ENOENT if dir has no
  * store, ESCHEMA if it was written by a newer schema. */

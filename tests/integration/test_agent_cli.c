@@ -7,6 +7,8 @@
  *     exit 2 naming it;
  *   - lost output (stdout on /dev/full) is exit 1 with one line, for status
  *     in every format and for help;
+ *   - so is a closed pipe (`glci-agent status | true`), not death by
+ *     SIGPIPE (status 141) without a word;
  *   - enrol refuses a crafted enrolment string whose city id or host is not
  *     valid (a line break in the city would add a setting to the config it
  *     writes), and a key file path that no config line can hold: exit 2,
@@ -174,6 +176,19 @@ static void test_lost_output_fails(void **state)
     s_expect_err(err, "glci-agent push: cannot write the output: No space left on device");
 }
 
+static void test_closed_pipe_fails_with_a_line(void **state)
+{
+    (void)state;
+    char *err = NULL;
+    static const char *const formats[] = {"table", "json", "csv"};
+    for (size_t f = 0; f < 3; f++) {
+        const char *argv[] = {s_agent, "--config", s_conf, "status", "--format", formats[f],
+                              NULL};
+        assert_int_equal(glci_ts_run_closed_pipe(argv, &err), 1);
+        s_expect_err(err, "glci-agent status: cannot write the output: Broken pipe");
+    }
+}
+
 /* glci-agent --config /dev/null enrol TEXT --config-out DIR/enrol.conf
  * --key-file KEY (CURVE on: the agent config of the other tests is
  * insecure, which enrol refuses anyway). */
@@ -238,6 +253,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_push_options),
         cmocka_unit_test(test_lost_output_fails),
+        cmocka_unit_test(test_closed_pipe_fails_with_a_line),
         cmocka_unit_test(test_enrol_crafted_string),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
