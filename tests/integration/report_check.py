@@ -18,6 +18,15 @@ wrote, against the real glci's JSON output. Run with Debian's /usr/bin/python3
       blank; the city's name, index, area scores and peers are in its text
       (pdftotext), and what is missing for the round as `glci show` has it
       (every id, or whole ids then "… and N more."; --missing-cut: which).
+  report_check.py pdf-text FILE --glci BIN --store DIR --city ID
+                            [--edition NAME | --as-of TIME] [--peers-whole]
+      The profile's text as pdftotext -layout reads it: page 1's title is
+      the city's name whole, in the order it is stored (bidi marks aside);
+      each page's footer names the table (the edition, its period and
+      time, or the as-of time) and the framework whole; --peers-whole: each
+      leading city's line holds whole indicators only, the first ones of
+      `glci peers`, each with its value and this city's, then "and N more"
+      for the rest.
   report_check.py xlsx FILE --glci BIN --store DIR [--period P | --all-periods]
                         [--edition NAME | --as-of TIME]
       The workbook read back with openpyxl equals `glci export --format json`
@@ -47,6 +56,7 @@ import csv
 import glob
 import json
 import os
+import re
 import select
 import shutil
 import struct
@@ -769,6 +779,122 @@ def check_pdf_peers(args, text, period):
                 problem(f"{args.file}: peers: {want!r} is not in the text")
 
 
+# bidi marks, embeddings and isolates: pdftotext puts embeddings round a
+# right-to-left line; they are not text
+BIDI_MARKS = dict.fromkeys([0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
+def pdf_pages(path):
+    """Each page's text, pdftotext -layout (it joins no hyphenated words),
+    bidi marks taken out."""
+    pages = []
+    for k in (1, 2):
+        out = subprocess.run(["pdftotext", "-layout", "-f", str(k), "-l", str(k), path, "-"],
+                             capture_output=True, text=True)
+        if out.returncode != 0:
+            problem(f"{path}: pdftotext page {k}: {out.stderr.strip()}")
+        pages.append(out.stdout.translate(BIDI_MARKS))
+    return pages
+
+
+def cmd_pdf_text(args):
+    need("pdftotext", "poppler-utils")
+    pages = pdf_pages(args.file)
+    show = glci_json(args, "show", args.city)
+    # the title: the lines between the page's head and "Country"
+    lines = [ln.strip() for ln in pages[0].splitlines()]
+    head = next((k for k, ln in enumerate(lines) if "CITY PROFILE" in ln), None)
+    end = next((k for k, ln in enumerate(lines) if ln.startswith("Country ")), None)
+    if head is None or end is None or end <= head:
+        problem(f"{args.file}: page 1 has no title between its head and 'Country'")
+    else:
+        title = "".join("".join(lines[head + 1:end]).split())
+        if title != "".join(show["name"].split()):
+            problem(f"{args.file}: page 1's title reads {' '.join(lines[head + 1:end])!r}, "
+                    f"the city's name is {show['name']!r}")
+    # the footer of each page
+    fw = glci_json(args, "framework")
+    want = [f"framework {fw['id']} {fw['version']} (SHA-256 {fw['hash'][:12]}"]
+    if args.edition:
+        ed = next((e for e in glci_json(args, "edition", "list")["editions"]
+                   if e["name"] == args.edition), None)
+        if ed is None:
+            problem(f"{args.file}: no edition {args.edition} in glci edition list")
+        else:
+            want.append(f"edition {ed['name']} of period {ed['period']}, as published "
+                        f"(the store as of {ed['as_of']})")
+    if args.as_of:
+        want.append(f"as of {args.as_of} (recomputed from the values received by then)")
+    for k, page in enumerate(pages, 1):
+        at = page.find("Generated ")
+        # the page number stands right of the footer's first line
+        foot = " ".join(page[at:].replace(f"page {k} of 2", "").split()) if at >= 0 else ""
+        for w in want:
+            if w not in foot:
+                problem(f"{args.file} page {k}: the footer {foot!r} does not name {w!r}")
+    if args.peers_whole:
+        check_pdf_peers_whole(args, pages[1])
+    print(f"pdf-text: {args.file} checked")
+
+
+def check_pdf_peers_whole(args, page):
+    """Each leading city's line: ": " then the first indicators of `glci
+    peers`, whole ("NAME VALUE UNIT (this city: VALUE)"), joined by "; ",
+    then "and N more" with N the rest; or "N indicators where it does
+    better" when none fits."""
+    peers = glci_json(args, "peers", args.city)
+    fw = glci_json(args, "framework")
+    ind = {i["id"]: i for a in fw["areas"] for f in a["focus"] for i in f["indicators"]}
+    leaders = [p for f in peers["focus"] for p in f["peers"]]
+    lines = [ln for ln in page.splitlines() if re.search(r"\(rank \d+\)", ln)]
+    if len(lines) != len(leaders):
+        problem(f"{args.file}: {len(lines)} leading cities' lines, glci peers has {len(leaders)}")
+        return
+    number = r"-?\d+(?:\.\d+)?"
+    cut = 0
+    for line, p in zip(lines, leaders):
+        m = re.search(r"\(rank (\d+)\)(.*)$", line)
+        rest = m.group(2).strip()
+        if int(m.group(1)) != p["rank"] or not rest.startswith(": "):
+            problem(f"{args.file}: {line.strip()!r} is not rank {p['rank']} with its indicators")
+            continue
+        rest = rest[2:]
+        n = len(p["indicators"])
+        m = re.fullmatch(r"(\d+) indicators where it does better", rest)
+        if m:
+            if int(m.group(1)) != n:
+                problem(f"{args.file}: {line.strip()!r}: glci peers has {n} indicators")
+            cut += 1
+            continue
+        parts = rest.split("; ")
+        more = re.fullmatch(r"and (\d+) more", parts[-1])
+        shown = parts[:-1] if more else parts
+        if len(shown) + (int(more.group(1)) if more else 0) != n or not shown:
+            problem(f"{args.file}: {line.strip()!r}: {len(shown)} indicators and "
+                    f"{more.group(1) if more else 0} more, glci peers has {n}")
+            continue
+        cut += more is not None
+        for part, d in zip(shown, p["indicators"]):
+            i = ind[d["id"]]
+            m = re.fullmatch(re.escape(" ".join(i["name"].split())) + rf" ({number}) "
+                             + re.escape(i["unit"]) + rf" \(this city: ({number}|no value)\)",
+                             " ".join(part.split()))
+            if not m:
+                problem(f"{args.file}: {part!r} is not {i['name']!r} whole with its value "
+                        "and this city's")
+                continue
+            if abs(float(m.group(1)) - d["value"]) > 0.0051:
+                problem(f"{args.file}: {part!r}: glci peers has the value {d['value']}")
+            mine = d.get("city_value")
+            if (m.group(2) == "no value") != (mine is None) or (
+                    mine is not None and abs(float(m.group(2)) - mine) > 0.0051):
+                problem(f"{args.file}: {part!r}: glci peers has this city's value {mine}")
+    if cut == 0:
+        problem(f"{args.file}: no leading city's line is too long to hold every indicator; "
+                "the check needs one that is")
+    print(f"pdf-text: {args.file}: {len(lines)} leading cities' lines whole, {cut} shortened")
+
+
 # ---- xlsx -----------------------------------------------------------------
 
 def load_workbook(path):
@@ -1031,7 +1157,7 @@ def cmd_xlsx_to_csv(args):
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
-    for name in ("browser", "pdf", "xlsx", "template-xlsx", "xlsx-to-csv"):
+    for name in ("browser", "pdf", "pdf-text", "xlsx", "template-xlsx", "xlsx-to-csv"):
         p = sub.add_parser(name)
         if name != "browser":
             p.add_argument("file")
@@ -1044,8 +1170,11 @@ def main():
         p.add_argument("--period", type=int)
         if name == "xlsx":
             p.add_argument("--all-periods", action="store_true")
+        if name in ("xlsx", "pdf-text"):
             p.add_argument("--edition")
             p.add_argument("--as-of")
+        if name == "pdf-text":
+            p.add_argument("--peers-whole", action="store_true")
         p.add_argument("--synthetic", choices=("yes", "no"), default="no")
         p.add_argument("--city")
         if name == "browser":
@@ -1055,7 +1184,7 @@ def main():
             p.add_argument("--png")
             p.add_argument("--missing-cut", choices=("yes", "no"))
     args = ap.parse_args()
-    {"browser": cmd_browser, "pdf": cmd_pdf, "xlsx": cmd_xlsx,
+    {"browser": cmd_browser, "pdf": cmd_pdf, "pdf-text": cmd_pdf_text, "xlsx": cmd_xlsx,
      "template-xlsx": cmd_template_xlsx, "xlsx-to-csv": cmd_xlsx_to_csv}[args.cmd](args)
     if PROBLEMS:
         print(f"{len(PROBLEMS)} problem(s)", file=sys.stderr)
