@@ -12,6 +12,11 @@ wrote, against the real glci's JSON output. Run with Debian's /usr/bin/python3
       `glci rank/show --format json`, its lights `show`'s, its trend
       classes `glci trend`'s and its peers `glci peers`'s; sorting and the
       country filter work.
+  report_check.py layout --glci BIN --store DIR --report DIR
+      Every page of the site in headless Chromium at 1280 px: no heading,
+      caption or paragraph runs past its box or the window, no table cell
+      lies outside the window or the table's scroll box, so a city's name
+      of any length (without spaces too) leaves every column in sight.
   report_check.py pdf FILE --glci BIN --store DIR --city ID [--synthetic yes|no]
                        [--missing-cut yes|no]
       Two A4 pages (pdfinfo), each rendered to PNG by pdftoppm and not
@@ -630,6 +635,55 @@ def cmd_browser(args):
           f"{sum(1 for p in peers.values() if p and not p['focus'])} without")
 
 
+LAYOUT_PROBLEMS = r"""
+(() => {
+  const vw = document.documentElement.clientWidth;
+  const out = [];
+  const what = el => el.tagName.toLowerCase() + ' "' + el.textContent.trim().slice(0, 40) + '"';
+  if (document.documentElement.scrollWidth > vw)
+    out.push('the page is ' + document.documentElement.scrollWidth + ' px wide in ' + vw + ' px');
+  for (const el of document.querySelectorAll('h1, h2, h3, p, caption, figcaption, dd')) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0)
+      continue;   /* not rendered (closed details) */
+    if (el.scrollWidth > el.clientWidth + 1 || r.right > vw + 0.5)
+      out.push(what(el) + ' runs past its box (' + el.scrollWidth + ' px in ' + el.clientWidth + ')');
+  }
+  for (const t of document.querySelectorAll('table')) {
+    const box = t.closest('.scroll');
+    const right = Math.min(box ? box.getBoundingClientRect().right : vw, vw);
+    for (const c of t.querySelectorAll('th, td')) {
+      const r = c.getBoundingClientRect();
+      if (r.width > 0 && r.right > right + 0.5) {
+        out.push('table ' + (t.id || t.className) + ': ' + what(c) + ' ends at ' +
+                 Math.round(r.right) + ' px, out of sight right of ' + Math.round(right) + ' px');
+        break;
+      }
+    }
+  }
+  return out;
+})()
+"""
+
+
+def cmd_layout(args):
+    pages = [os.path.join(args.report, "index.html")] + \
+        sorted(glob.glob(os.path.join(args.report, "city-*.html")))
+    browser = Browser()
+    try:
+        for path in pages:
+            target, session = browser.page()
+            browser.call("Page.navigate", session, url="file://" + os.path.abspath(path))
+            browser.wait_event("Page.loadEventFired", session)
+            for p in browser.evaluate(session, LAYOUT_PROBLEMS):
+                problem(f"{os.path.basename(path)}: {p}")
+            browser.events = [e for e in browser.events if e.get("sessionId") != session]
+            browser.call("Target.closeTarget", targetId=target)
+    finally:
+        browser.close()
+    print(f"layout: {len(pages)} pages checked at 1280 px")
+
+
 def check_sorting(browser, session, facts):
     """Index heading: highest first, then lowest first; country filter."""
     def order():
@@ -1157,9 +1211,10 @@ def cmd_xlsx_to_csv(args):
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
-    for name in ("browser", "pdf", "pdf-text", "xlsx", "template-xlsx", "xlsx-to-csv"):
+    for name in ("browser", "layout", "pdf", "pdf-text", "xlsx", "template-xlsx",
+                 "xlsx-to-csv"):
         p = sub.add_parser(name)
-        if name != "browser":
+        if name not in ("browser", "layout"):
             p.add_argument("file")
         if name == "xlsx-to-csv":
             p.add_argument("out")
@@ -1177,14 +1232,15 @@ def main():
             p.add_argument("--peers-whole", action="store_true")
         p.add_argument("--synthetic", choices=("yes", "no"), default="no")
         p.add_argument("--city")
-        if name == "browser":
+        if name in ("browser", "layout"):
             p.add_argument("--report", required=True)
+        if name == "browser":
             p.add_argument("--shots")
         if name == "pdf":
             p.add_argument("--png")
             p.add_argument("--missing-cut", choices=("yes", "no"))
     args = ap.parse_args()
-    {"browser": cmd_browser, "pdf": cmd_pdf, "pdf-text": cmd_pdf_text, "xlsx": cmd_xlsx,
+    {"browser": cmd_browser, "layout": cmd_layout, "pdf": cmd_pdf, "pdf-text": cmd_pdf_text, "xlsx": cmd_xlsx,
      "template-xlsx": cmd_template_xlsx, "xlsx-to-csv": cmd_xlsx_to_csv}[args.cmd](args)
     if PROBLEMS:
         print(f"{len(PROBLEMS)} problem(s)", file=sys.stderr)

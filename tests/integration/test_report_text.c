@@ -1,6 +1,6 @@
-/* The profile's text as people read it, from the real glci: city names in
+/* The report's text as people read it, from the real glci: city names in
  * Arabic and Hebrew, the longest names a city may have, lines that hold
- * more than fits, and the footer that names the table. A store of the
+ * more than fits, the footer that names the table, and the site's layout. A store of the
  * shipped framework with every indicator of 2025 for six cities:
  *
  *   metro-br   a 70-byte Latin name with spaces
@@ -10,8 +10,8 @@
  *   low-a      weak everywhere, so its peers' lines overflow
  *   high-b     strong everywhere
  *
- * The PDFs are read back with poppler (pdftotext, in
- * tests/integration/report_check.py). */
+ * The PDFs are read back with poppler (pdftotext), the site's layout is
+ * measured in headless Chromium (tests/integration/report_check.py). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -211,12 +211,28 @@ static void test_profile_footer(void **state)
                              "--city", "rtl-xx", "--as-of", as_of, NULL), 0);
 }
 
+/* The site with every name: no heading, caption or cell runs off its
+ * box, and the league table's numbers stay in sight beside a name of 116
+ * letters without a space (measured in Chromium, report_check.py). */
+static void test_site_layout(void **state)
+{
+    fixture_t *f = *state;
+    char site[300];
+    snprintf(site, sizeof site, "%s/site", f->dir);
+    cli_out_t o;
+    assert_int_equal(cli_run(&o, "--store", f->store, "report", "--out", site, NULL), 0);
+    cli_out_release(&o);
+    assert_int_equal(s_check(f, "layout", "--glci", f->glci, "--store", f->store, "--report",
+                             site, NULL), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_profile_names),
         cmocka_unit_test(test_profile_peers_whole),
         cmocka_unit_test(test_profile_footer),
+        cmocka_unit_test(test_site_layout),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
