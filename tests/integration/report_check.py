@@ -45,9 +45,12 @@ wrote, against the real glci's JSON output. Run with Debian's /usr/bin/python3
       The entry sheet has the agent's columns, one row per indicator, a
       decimal validation of each value with the indicator's range; the guide
       sheet names each indicator and its last value.
-  report_check.py xlsx-to-csv FILE OUT [--excel]
-      Saves the entry sheet as CSV the way a spreadsheet does, after filling
-      each empty value with the middle of its valid range (from the guide).
+  report_check.py xlsx-to-csv FILE OUT [--excel] [--delete-empty [--fill ID]...]
+      Saves the entry sheet as CSV the way a spreadsheet does (numbers to at
+      most 15 significant digits, as Excel shows them), after filling each
+      empty value with the middle of its valid range (from the guide).
+      --delete-empty: the rows with an empty value are deleted instead, but
+      for those named by --fill, as staff reporting only some values do.
       --excel: as a spreadsheet in a decimal-comma locale saves "CSV UTF-8":
       a byte-order mark, ';' between fields, ',' as the decimal mark.
 
@@ -1123,6 +1126,51 @@ ENTRY_COLUMNS = ["indicator", "period", "value", "source", "name", "unit", "min"
                  "last_value", "last_period"]
 
 
+def format_value(v):
+    """glci_format_value: at most two decimals, trailing zeros dropped."""
+    a = abs(v)
+    if a != 0 and (a < 0.01 or a >= 1e9):
+        return f"{v:.4g}"
+    t = f"{v:.2f}"
+    if "." in t:
+        t = t.rstrip("0").rstrip(".")
+    return "0" if t == "-0" else t
+
+
+def last_of(args, ind):
+    """The city's current value of the latest period up to the round
+    (`glci history`), or None (no --city, or no value)."""
+    if not args.city:
+        return None
+    h = glci_json(args, "history", args.city, ind)
+    cur = [r for r in h["rows"] if r["current"] and r["period"] <= args.period]
+    return max(cur, key=lambda r: r["period"]) if cur else None
+
+
+def check_input_message(args, cell, prompt, ind, last):
+    """At most 255 characters (Excel's limit): the name, or as many of its
+    whole words as leave room, then "…"; the unit, the range and the last
+    value always whole."""
+    tail = f" ({ind['unit']}): a number from {format_value(ind['min'])} to " \
+           f"{format_value(ind['max'])}."
+    if last:
+        tail += f" Last value: {format_value(last['value'])} ({last['period']})."
+    if len(prompt) > 255:
+        problem(f"{args.file}: {cell} input message has {len(prompt)} characters, Excel takes 255")
+    if not prompt.endswith(tail):
+        problem(f"{args.file}: {cell} input message {prompt!r} does not end {tail!r}")
+        return
+    name = prompt[:-len(tail)]
+    kept = name[:-1]
+    after = ind["name"][len(kept):len(kept) + 1]
+    # whole words, or part of a first word too long for the message alone
+    if name != ind["name"] and not (
+            name.endswith("\u2026") and kept and ind["name"].startswith(kept) and
+            (after in (" ", ",") or " " not in kept)):
+        problem(f"{args.file}: {cell} input message names {name!r}, not {ind['name']!r} or "
+                "its first whole words and '…'")
+
+
 def cmd_template_xlsx(args):
     import openpyxl  # noqa: PLC0415
     wb = openpyxl.load_workbook(args.file)  # not read-only: validations are needed
@@ -1150,8 +1198,7 @@ def cmd_template_xlsx(args):
         if dv.type != "decimal" or float(dv.formula1) != i["min"] or float(dv.formula2) != i["max"]:
             problem(f"{args.file}: C{n} validation {dv.type} {dv.formula1}..{dv.formula2}, "
                     f"expected decimal {i['min']}..{i['max']}")
-        if i["name"][:40] not in (dv.prompt or ""):
-            problem(f"{args.file}: C{n} input message lacks the name: {dv.prompt!r}")
+        check_input_message(args, f"C{n}", dv.prompt or "", i, last_of(args, i["id"]))
     guide = list(wb["guide"].iter_rows(values_only=True))
     header = guide[0]
     for n, i in enumerate(inds, start=1):
@@ -1168,18 +1215,18 @@ def cmd_template_xlsx(args):
             problem(f"{args.file}: entry {i['id']} last {e['last_value']} "
                     f"({e['last_period']}), guide {g['last value']} ({g['last period']})")
         if args.city:
-            h = glci_json(args, "history", args.city, i["id"])
-            cur = [r for r in h["rows"] if r["current"] and r["period"] <= args.period]
-            last = max(cur, key=lambda r: r["period"]) if cur else None
+            last = last_of(args, i["id"])
             if (last is None) != (g["last value"] is None) or (
                     last and (not near(g["last value"], last["value"]) or
                               g["last period"] != last["period"])):
                 problem(f"{args.file}: guide {i['id']} last {g['last value']} "
                         f"({g['last period']}), history says {last}")
-            entry_value = rows[n][2]
-            want = last["value"] if last and last["period"] == args.period else None
-            if not near(entry_value, want):
-                problem(f"{args.file}: entry {i['id']} starts with {entry_value}, expected {want}")
+        # value and source start empty, the city's value for the round too
+        # (last_value shows it): a spreadsheet saves a number cell as CSV to
+        # at most 15 digits, so an untouched value would come back changed
+        if rows[n][2] is not None or rows[n][3] is not None:
+            problem(f"{args.file}: entry {i['id']} starts with value {rows[n][2]!r}, source "
+                    f"{rows[n][3]!r}; both start empty")
     print(f"template-xlsx: {args.file}: {len(inds)} indicators checked")
 
 
@@ -1194,12 +1241,15 @@ def cmd_xlsx_to_csv(args):
         w.writerow(rows[0])
         for row in rows[1:]:
             ind, period, value, source = row[:4]
+            if value is None and args.delete_empty and ind not in args.fill:
+                continue        # "delete the rows you have no value for"
             if value is None:
                 lo, hi = guide[ind][6], guide[ind][7]
                 value = lo + (hi - lo) / 2
-            # every number as the sheet shows it, in the locale's decimal mark
+            # every number as the sheet shows it (Excel: at most 15
+            # significant digits), in the locale's decimal mark
             cells = [ind, period, float(value), source] + list(row[4:])
-            texts = [repr(c) if isinstance(c, float) else "" if c is None else str(c)
+            texts = [f"{c:.15g}" if isinstance(c, float) else "" if c is None else str(c)
                      for c in cells]
             if args.excel:
                 texts = [t.replace(".", ",") if isinstance(c, float) else t
@@ -1219,6 +1269,8 @@ def main():
         if name == "xlsx-to-csv":
             p.add_argument("out")
             p.add_argument("--excel", action="store_true")
+            p.add_argument("--delete-empty", action="store_true")
+            p.add_argument("--fill", action="append", default=[])
             continue
         p.add_argument("--glci", required=True)
         p.add_argument("--store", required=True)

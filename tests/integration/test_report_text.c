@@ -226,6 +226,54 @@ static void test_site_layout(void **state)
                              site, NULL), 0);
 }
 
+/* The xlsx template's input messages (Excel takes 255 characters) with
+ * indicator names far longer: the name is shortened at a word boundary
+ * with "…", and the unit, the valid range and the city's last value are
+ * always there; the entry starts with no value, not even the city's own
+ * for the round (report_check.py template-xlsx). */
+static void test_template_long_names(void **state)
+{
+    fixture_t *f = *state;
+    char fw[300], store[300], t[300];
+    snprintf(fw, sizeof fw, "%s/long-names.ini", f->dir);
+    snprintf(store, sizeof store, "%s/long-names", f->dir);
+    snprintf(t, sizeof t, "%s/long-names.xlsx", f->dir);
+    /* a name line takes at most 197 bytes, so a name about 190: with a
+     * long unit and range that is more than a message holds */
+    static const char *const names[] = {
+        /* 183 bytes of words */
+        "Share of residents aged 15 and over who took part in any organised learning "
+        "activity, formal or non-formal, in the twelve months before the survey, counted "
+        "once however many they took",
+        /* 184 letters without a space */
+        "Participationinorganisedlearningactivitiesformalornonformalinthetwelvemonthsbefore"
+        "thesurveycountedoncehowevermanyactivitiestheytookpartinasthecitysownhouseholdsurvey"
+        "oflearningandpartic",
+        "Public libraries per 100,000 residents",
+    };
+    FILE *out = fopen(fw, "w");
+    assert_non_null(out);
+    fprintf(out, "[framework]\nid = long-names\nversion = 1\nmin_coverage = 0.5\n\n"
+            "[area:a]\nname = Area\n\n[focus:a.f]\narea = a\nname = Focus\n");
+    for (size_t i = 0; i < 3; i++)
+        fprintf(out, "\n[indicator:ind_%zu]\nfocus = a.f\nname = %s\nunit = hours of "
+                "organised learning per 1,000 residents aged 15 and over\ndirection = higher\n"
+                "lower = 0\nupper = 100000\nmin = 0\nmax = 1000000\n", i, names[i]);
+    assert_int_equal(fclose(out), 0);
+    glci_store_t *st = cli_store_create(store, fw, 0);
+    cli_city_add(st, "cork-ie", "Cork", "IE");
+    cli_obs_t obs[] = {{"ind_0", 2025, 55.085231131998725}, {"ind_1", 2024, 12.5},
+                       {"ind_2", 2025, 3}};
+    cli_ingest(st, "cork-ie", 1, obs, 3, 1764000000);
+    glci_store_close(&st);
+    cli_out_t o;
+    assert_int_equal(cli_run(&o, "--store", store, "--format", "xlsx", "template", "--city",
+                             "cork-ie", "--period", "2025", "--out", t, NULL), 0);
+    cli_out_release(&o);
+    assert_int_equal(s_check(f, "template-xlsx", t, "--glci", f->glci, "--store", store,
+                             "--period", "2025", "--city", "cork-ie", NULL), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -233,6 +281,7 @@ int main(void)
         cmocka_unit_test(test_profile_peers_whole),
         cmocka_unit_test(test_profile_footer),
         cmocka_unit_test(test_site_layout),
+        cmocka_unit_test(test_template_long_names),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
