@@ -66,8 +66,7 @@ static void s_footer(cairo_t *cr, const glci_report_t *r, int page)
     size_t at = strlen(line), n;
     snprintf(line + at, sizeof line - at, " \xc2\xb7 %s", method);
     if (glci_chart_width(cr, line) <= max_w) {
-        snprintf(lines[0], sizeof lines[0], "%s", line);
-        n = 1;
+        n = glci_chart_wrap(cr, line, max_w, 1, lines);
     } else {
         line[at] = '\0';
         n = glci_chart_wrap(cr, line, max_w, 3, lines);
