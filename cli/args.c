@@ -155,12 +155,28 @@ int glci_args_parse(const glci_cmd_t *cmd, int argc, char **argv,
     return GLCI_ARGS_OK;
 }
 
-int glci_args_period(const glci_cmd_t *cmd, const char *text, int32_t *out)
+/* A period as the command line gives one: a year within [0, 9999]. */
+static int s_period(const char *text, int32_t *out)
 {
     int64_t v;
     if (glci_parse_int64(text, 0, 9999, &v) != 0)
-        return glci_usage_error(cmd, "invalid period '%s' (a year such as 2025)", text);
+        return -1;
     *out = (int32_t)v;
+    return 0;
+}
+
+int glci_args_period(const glci_cmd_t *cmd, const char *text, int32_t *out)
+{
+    if (s_period(text, out) != 0)
+        return glci_usage_error(cmd, "invalid period '%s' (a year such as 2025)", text);
+    return 0;
+}
+
+int glci_args_period_opt(const glci_cmd_t *cmd, const glci_opt_t *opt, int32_t *out)
+{
+    if (s_period(opt->value, out) != 0)
+        return glci_usage_error(cmd, "invalid --%s '%s' (a year such as 2025)", opt->name,
+                                opt->value);
     return 0;
 }
 

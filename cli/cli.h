@@ -92,6 +92,10 @@ int glci_error_printed(void);
  * Returns 0, or prints the usage error and returns 2. */
 int glci_args_period(const glci_cmd_t *cmd, const char *text, int32_t *out);
 
+/* The same for the value of a period option (--period, --from, --to): the
+ * error names opt ("invalid --from 'abc' (a year such as 2025)"). */
+int glci_args_period_opt(const glci_cmd_t *cmd, const glci_opt_t *opt, int32_t *out);
+
 /* Refuses "-" as the value of an option that names a file or folder to
  * write (--out, --pdf): documents are written under NAME.tmp and renamed
  * into place, never to standard output, and a file called "-" is more
@@ -196,6 +200,13 @@ typedef struct {
 /* Parses the three options (a glci_opt_t each; edition and as_of may be
  * NULL for commands without them): at most one of --as-of and --edition.
  * Returns 0, or prints the usage error and returns 2. */
+/* A given period later than the future rule allows at `at` (SPEC section
+ * 7: the UTC year plus future_periods) holds only values carried forward;
+ * the query commands refuse it as the collector refuses its values: 0, or
+ * the failure said and GLCI_EXIT_FAIL. */
+int glci_cli_period_not_future(const glci_cmd_t *cmd, const glci_framework_t *fw,
+                               int32_t period, int64_t at);
+
 int glci_src_args(const glci_cmd_t *cmd, const glci_opt_t *period, const glci_opt_t *as_of,
                   const glci_opt_t *edition, glci_src_args_t *out);
 

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "glci_keyfile.h"
@@ -62,6 +63,18 @@ static int s_init(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
     if (rc != 0)
         return glci_fail(cmd, "%s", err[0] ? err : glci_store_strerror(rc));
 
+    /* A folder that was there keeps its mode, unless others may write it:
+     * then anyone could replace the store or the key about to be written,
+     * and the collector's own check would refuse it (docs/OPERATIONS.md). */
+    struct stat sb;
+    if (stat(cli->store_dir, &sb) == 0 && (sb.st_mode & (S_IWGRP | S_IWOTH))) {
+        if (chmod(cli->store_dir, 0700) != 0)
+            return glci_fail(cmd, "%s is mode %04o, writable by others, and cannot be made "
+                             "0700: %s", cli->store_dir, (unsigned)sb.st_mode & 07777,
+                             strerror(errno));
+        fprintf(stderr, "glci init: note: %s was mode %04o, writable by others; made 0700\n",
+                cli->store_dir, (unsigned)sb.st_mode & 07777);
+    }
     glci_key_t pub, sec;
     if (glci_key_generate(&pub, &sec, err, sizeof err) != 0 ||
         glci_keyfile_write_secret(sec_path, &pub, &sec, err, sizeof err) != 0)

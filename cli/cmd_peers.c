@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct {
     const glci_framework_t *fw;
@@ -191,7 +192,7 @@ static int s_peers(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char 
         return rc == GLCI_ARGS_HELP ? GLCI_EXIT_OK : GLCI_EXIT_USAGE;
     int32_t period = 0;
     size_t limit = GLCI_PEERS_DEFAULT_FOCUS, max_peers = GLCI_PEERS_DEFAULT_PEERS;
-    if (opts[0].seen && glci_args_period(cmd, opts[0].value, &period) != 0)
+    if (opts[0].seen && glci_args_period_opt(cmd, &opts[0], &period) != 0)
         return GLCI_EXIT_USAGE;
     if (opts[1].seen && glci_args_limit(cmd, &opts[1], &limit) != 0)
         return GLCI_EXIT_USAGE;
@@ -208,7 +209,8 @@ static int s_peers(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char 
     if (glci_cli_open(cmd, cli, 1, &st) != 0 || glci_cli_view(cmd, st, &v) != 0)
         goto cleanup;
     const glci_framework_t *fw = glci_store_framework(st);
-    if (glci_analysis_city(cmd, cli, v, pos[0], &c) != 0 ||
+    if ((opts[0].seen && glci_cli_period_not_future(cmd, fw, period, (int64_t)time(NULL)) != 0) ||
+        glci_analysis_city(cmd, cli, v, pos[0], &c) != 0 ||
         s_period(cmd, cli, v, c.id, opts[0].seen, &period) != 0 ||
         glci_analysis_period(cmd, cli, v, fw, period, &p, &cities) != 0)
         goto cleanup;

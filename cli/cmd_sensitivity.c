@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "glci_alloc.h"
@@ -282,7 +283,7 @@ static int s_sensitivity(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc,
     glci_aggregation_t agg = GLCI_AGG_ARITHMETIC;
     glci_norm_t norm = GLCI_NORM_GOALPOSTS;
     threads = threads < 1 ? 1 : threads > S_THREADS_MAX ? S_THREADS_MAX : threads;
-    if (opts[O_PERIOD].seen && glci_args_period(cmd, opts[O_PERIOD].value, &period) != 0)
+    if (opts[O_PERIOD].seen && glci_args_period_opt(cmd, &opts[O_PERIOD], &period) != 0)
         return GLCI_EXIT_USAGE;
     if (opts[O_SAMPLES].seen) {
         if (s_parse_int(cmd, &opts[O_SAMPLES], 1, S_SAMPLES_MAX, "1 to 100000", &v64) != 0)
@@ -380,6 +381,9 @@ static int s_sensitivity(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc,
     if (glci_cli_view(cmd, st, &v) != 0)
         goto cleanup;
     if (!opts[O_PERIOD].seen && glci_cli_default_period(cmd, cli, v, NULL, &period) != 0)
+        goto cleanup;
+    if (opts[O_PERIOD].seen &&
+        glci_cli_period_not_future(cmd, fw, period, (int64_t)time(NULL)) != 0)
         goto cleanup;
     if (glci_analysis_period(cmd, cli, v, fw, period, &p, &cities) != 0)
         goto cleanup;

@@ -52,13 +52,22 @@ int glci_cli_not_future(const glci_cmd_t *cmd, glci_view_t *v, const char *opt, 
                      opt, when);
 }
 
+int glci_cli_period_not_future(const glci_cmd_t *cmd, const glci_framework_t *fw,
+                               int32_t period, int64_t at)
+{
+    char why[160];
+    if (glci_framework_check_future(fw, period, at, why, sizeof why) == GLCI_REJECT_NONE)
+        return 0;
+    return glci_fail(cmd, "%s: its results would be values carried forward only", why);
+}
+
 int glci_src_args(const glci_cmd_t *cmd, const glci_opt_t *period, const glci_opt_t *as_of,
                   const glci_opt_t *edition, glci_src_args_t *out)
 {
     memset(out, 0, sizeof *out);
     out->kind = GLCI_SRC_LIVE;
     if (period && period->seen) {
-        if (glci_args_period(cmd, period->value, &out->period) != 0)
+        if (glci_args_period_opt(cmd, period, &out->period) != 0)
             return GLCI_EXIT_USAGE;
         out->has_period = 1;
     }
@@ -113,6 +122,9 @@ int glci_source_open(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_view_t *
         a = &out->args;
         if (glci_cli_not_future(cmd, v, "--as-of", a->as_of) != 0)
             return GLCI_EXIT_FAIL;
+        if (a->has_period &&
+            glci_cli_period_not_future(cmd, glci_view_framework(v), a->period, a->as_of) != 0)
+            return GLCI_EXIT_FAIL;
         glci_format_iso_time(a->as_of, when, sizeof when);
         if (!a->has_period) {
             rc = glci_view_asof_default_period(v, a->as_of, &out->choice);
@@ -125,6 +137,9 @@ int glci_source_open(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_view_t *
             return glci_cli_store_fail(cmd, cli, rc, "cannot recompute the results");
         return 0;
     default:
+        if (a->has_period && glci_cli_period_not_future(cmd, glci_view_framework(v), a->period,
+                                                        (int64_t)time(NULL)) != 0)
+            return GLCI_EXIT_FAIL;
         if (!a->has_period &&
             glci_cli_default_period(cmd, cli, v, &out->choice, &out->choice.period) != 0)
             return GLCI_EXIT_FAIL;

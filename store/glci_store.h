@@ -135,8 +135,8 @@ typedef struct {
                                  registered before stores recorded it */
 } glci_city_t;
 
-/* 1 if id is a valid city id. */
-int glci_city_id_valid(const char *id);
+/* glci_city_id_valid (the rule itself) is glci_obs.h's: the agent, which
+ * cannot link the store, asks it too. */
 
 /* The same as a rule with its message: 0, or EINVAL with "city id 'X' is
  * not valid (...)" in err. */
@@ -620,6 +620,9 @@ int glci_view_default_period(glci_view_t *v, glci_period_choice_t *out);
  * live state. 0 or a code. */
 int glci_view_now(glci_view_t *v, int64_t now, int64_t *out);
 
+/* The framework the view's store was made with. */
+const glci_framework_t *glci_view_framework(const glci_view_t *v);
+
 /* ---- Snapshots: a period's table as of a time, or as published ---------- */
 
 typedef struct {
@@ -677,6 +680,8 @@ typedef struct {
     int32_t period;
     int64_t as_of;            /* what it froze: the store at this time */
     int64_t published;        /* when it was written */
+    uint64_t seq;             /* publication order, from 1; 0 for an edition
+                                 published before the store numbered them */
     size_t n_rows, n_ranked;
     unsigned char fw_hash[32];
     char fw_hash_hex[65];
@@ -686,6 +691,11 @@ typedef struct {
 
 /* 0 if name is a valid edition name, else EINVAL with the line in err. */
 int glci_edition_name_check(const char *name, char *err, size_t errlen);
+
+/* Publication order, for qsort of glci_edition_t: by published time, then
+ * seq (unnumbered editions, which the store's older code wrote before any
+ * numbered one, first), then name. */
+int glci_edition_cmp(const void *a, const void *b);
 
 typedef struct {
     const char *name;
@@ -712,7 +722,8 @@ int glci_store_edition_publish(glci_store_t *st, const glci_edition_spec_t *spec
 /* The edition called name into *out. ENOENT if there is none. */
 int glci_view_edition(glci_view_t *v, const char *name, glci_edition_t *out);
 
-/* Calls fn for every edition (name order); stops at fn's non-zero value. */
+/* Calls fn for every edition (name order; glci_edition_cmp gives the
+ * publication order); stops at fn's non-zero value. */
 int glci_view_editions(glci_view_t *v, int (*fn)(void *ctx, const glci_edition_t *e),
                        void *ctx);
 

@@ -230,6 +230,11 @@ int glci_view_now(glci_view_t *v, int64_t now, int64_t *out)
     return glci_store_now(v->st, v->txn, now, out);
 }
 
+const glci_framework_t *glci_view_framework(const glci_view_t *v)
+{
+    return v->st->fw;
+}
+
 int glci_view_asof(glci_view_t *v, int32_t period, int64_t as_of, glci_snapshot_t *out)
 {
     return glci_store_asof_snapshot(v->st, v->txn, period, as_of, 0, out);
