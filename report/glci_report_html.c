@@ -94,6 +94,10 @@ static void s_css(FILE *f)
         "tr.focus th{font-weight:400;padding-left:1.4rem}\n"
         "h3{margin:1.4rem 0 .3rem;font-size:1.1rem}\n"
         "tbody.peer th{white-space:normal;min-width:9rem}\n"
+        /* A name may be 127 bytes without a space: headings, captions and
+         * name cells break it anywhere rather than run off the page or push
+         * a table's numbers out of sight (numbers never break: nowrap). */
+        "h1,h2,h3,p,caption,figcaption,dd,td.name,tbody.peer th{overflow-wrap:anywhere}\n"
         "#data-trends{font-size:.88rem}\n"
         "code{font-size:.85em;color:var(--muted)}\n"
         "footer{color:var(--muted);font-size:.85rem;margin-top:2.5rem;padding-bottom:2rem;"
@@ -319,7 +323,7 @@ static void s_index_page(FILE *f, const glci_report_t *r)
                     c->rank);
         else
             fputs("<td class=\"num\" data-key=\"rank\" data-value=\"\">&ndash;</td>", f);
-        fputs("<td data-value=\"", f);
+        fputs("<td class=\"name\" data-value=\"", f);
         glci_report_esc(f, c->name);
         fprintf(f, "\"><a href=\"city-%s.html\">", c->id);
         glci_report_esc(f, c->name);
