@@ -914,7 +914,5 @@ int main(void)
         cmocka_unit_test(test_template_csv),
         cmocka_unit_test(test_export_xlsx),
     };
-    int failed = cmocka_run_group_tests(tests, NULL, NULL);
-    glci_report_shutdown();
-    return failed;
+    return cmocka_run_group_tests(tests, NULL, NULL);
 }
