@@ -699,9 +699,10 @@ typedef struct {
 /* 0 if name is a valid edition name, else EINVAL with the line in err. */
 int glci_edition_name_check(const char *name, char *err, size_t errlen);
 
-/* Publication order, for qsort of glci_edition_t: by published time, then
- * seq (unnumbered editions, which the store's older code wrote before any
- * numbered one, first), then name. */
+/* Publication order, for qsort of glci_edition_t: the unnumbered editions
+ * (which the store's older code wrote before any numbered one) first, by
+ * published time, then name; then the numbered ones by seq, whatever the
+ * wall clock did between their publications. */
 int glci_edition_cmp(const void *a, const void *b);
 
 typedef struct {
