@@ -616,12 +616,20 @@ static void test_failed_init_leaves_nothing_behind(void **state)
     (void)state;
     s_full_mount();
     int failed = 0, made = 0;
-    for (int existing = 0; existing < 2; existing++) {
+    /* existing: 0 no folder, 1 an empty one, 2 one with a lock file (kept
+     * by a failed init, as the store keeps a lock file it did not make) */
+    for (int existing = 0; existing < 3; existing++) {
         for (unsigned long long room = 0; room <= 96 * 1024; room += 4096) {
             const char *dir = s_in_mnt("s");
             s_rm(dir);
             if (existing)
                 assert_int_equal(mkdir(dir, 0700), 0);
+            if (existing == 2) {
+                char lock[800], cmd[1000];
+                snprintf(lock, sizeof lock, "%s/lock.mdb", dir);
+                snprintf(cmd, sizeof cmd, "head -c 8192 /dev/zero > '%s'", lock);
+                assert_int_equal(system(cmd), 0);
+            }
             s_fill(room);
             cli_out_t o;
             cli_run(&o, "--store", dir, "init", "--framework", s_fw, NULL);
@@ -632,7 +640,8 @@ static void test_failed_init_leaves_nothing_behind(void **state)
                 struct stat sb;
                 if (existing) {
                     char cmd[1000];
-                    snprintf(cmd, sizeof cmd, "test -z \"$(ls -A '%s')\"", dir);
+                    snprintf(cmd, sizeof cmd, "test \"$(ls -A '%s')\" = '%s'", dir,
+                             existing == 2 ? "lock.mdb" : "");
                     if (system(cmd) != 0)
                         fail_msg("room %llu: init left files in %s: %s", room, dir, o.err);
                 } else if (lstat(dir, &sb) == 0) {
