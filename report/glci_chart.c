@@ -236,7 +236,9 @@ void glci_chart_fit(cairo_t *cr, const char *text, double max_w, char *buf, size
     char *own = glci_xstrdup(text);
     text = own;
     snprintf(buf, len, "%s", text);
-    if (s_width(cr, buf) <= max_w) {
+    /* whole only when it fits the buffer too: a longer text is cut below,
+     * at a character boundary and with the ellipsis, never by bytes */
+    if (strlen(text) < len && s_width(cr, buf) <= max_w) {
         free(own);
         return;
     }
