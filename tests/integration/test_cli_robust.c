@@ -407,6 +407,32 @@ static void test_small_errors_say_what_is_wrong(void **state)
     cli_run(&o, "--store", s_store, "rank", "--help=yes", NULL);
     cli_expect_usage(&o, "option --help takes no value");
     cli_out_release(&o);
+    /* a period of 300 digits is named, not echoed whole */
+    char digits[301];
+    memset(digits, '7', 300);
+    digits[300] = '\0';
+    static const char *const period_cmds[][8] = {
+        {"peers", "alpha", "--period", NULL},
+        {"edition", "publish", "e1", "--period", NULL},
+        {"correct", "alpha", "i1", NULL},
+    };
+    for (size_t c = 0; c < 3; c++) {
+        const char *argv[16] = {"--store", s_store};
+        size_t n = 2;
+        for (size_t i = 0; period_cmds[c][i]; i++)
+            argv[n++] = period_cmds[c][i];
+        argv[n++] = digits;
+        if (c == 2) {
+            argv[n++] = "1";
+            argv[n++] = "--reason";
+            argv[n++] = "x";
+        }
+        cli_runv(&o, argv);
+        cli_expect_usage(&o, "'77777777777777777777");
+        if (strlen(o.err) > 300)
+            fail_msg("%s: the period was echoed whole: %s", period_cmds[c][0], o.err);
+        cli_out_release(&o);
+    }
 
     assert_int_equal(glci_ts_write_file(s_path("plain"), "x"), 0);
     cli_run(&o, "--store", s_path("plain"), "init", "--framework", s_fw, NULL);
