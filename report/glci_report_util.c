@@ -121,15 +121,22 @@ static int s_make_tmp(char *tmp, size_t len, const char *path, int dir)
     return -1;
 }
 
-int glci_report_file_open(glci_report_file_t *out, const char *path, char *err, size_t errlen)
+/* path into dst (len bytes) once it fits and is missing or a regular
+ * file (glci_file_check_replace). 0 or EIO with err. */
+static int s_target(char *dst, size_t len, const char *path, char *err, size_t errlen)
 {
-    memset(out, 0, sizeof *out);
-    if (strlen(path) >= sizeof out->path) {
+    if (strlen(path) >= len) {
         snprintf(err, errlen, "%.200s...: path too long", path);
         return GLCI_REPORT_EIO;
     }
-    snprintf(out->path, sizeof out->path, "%s", path);
-    if (glci_file_check_replace(path, err, errlen) != 0)
+    snprintf(dst, len, "%s", path);
+    return glci_file_check_replace(path, err, errlen) != 0 ? GLCI_REPORT_EIO : 0;
+}
+
+int glci_report_file_open(glci_report_file_t *out, const char *path, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (s_target(out->path, sizeof out->path, path, err, errlen) != 0)
         return GLCI_REPORT_EIO;
     int fd = s_make_tmp(out->tmp, sizeof out->tmp, path, 0);
     if (fd >= 0 && (out->f = fdopen(fd, "wb")) == NULL) {
@@ -151,12 +158,7 @@ int glci_report_tmpdir_open(glci_report_tmpdir_t *out, const char *path, char *e
                             size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    if (strlen(path) >= sizeof out->path) {
-        snprintf(err, errlen, "%.200s...: path too long", path);
-        return GLCI_REPORT_EIO;
-    }
-    snprintf(out->path, sizeof out->path, "%s", path);
-    if (glci_file_check_replace(path, err, errlen) != 0)
+    if (s_target(out->path, sizeof out->path, path, err, errlen) != 0)
         return GLCI_REPORT_EIO;
     if (s_make_tmp(out->dir, sizeof out->dir, path, 1) != 0) {
         snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
