@@ -171,6 +171,25 @@ int glci_agent_cmd_keygen(const glci_agent_config_t *cfg, int argc, char **argv)
 
 /* ---- push ---------------------------------------------------------------- */
 
+int glci_agent_outbox_city(const char *dir, char *city, size_t len)
+{
+    glci_outbox_opts_t o = {.flags = GLCI_OUTBOX_NOCREATE};
+    glci_outbox_t *ob = NULL;
+    glci_outbox_status_t st;
+    char err[1024];
+    city[0] = '\0';
+    int rc = glci_outbox_open(dir, &o, &ob, err, sizeof err);
+    if (rc == GLCI_OUTBOX_ENOENT)
+        return 0;
+    if (rc == 0)
+        rc = glci_outbox_status(ob, &st);
+    glci_outbox_close(&ob);
+    if (rc != 0)
+        return -1;
+    snprintf(city, len, "%s", st.city);
+    return city[0] ? 1 : 0;
+}
+
 static int s_open_outbox(const glci_agent_config_t *cfg, const char *command, unsigned flags,
                          glci_outbox_t **ob)
 {
@@ -180,8 +199,12 @@ static int s_open_outbox(const glci_agent_config_t *cfg, const char *command, un
                 command);
         return 2;
     }
+    /* push and retract claim the outbox for the configured city as run
+     * does: values queued under one city's config never leave as
+     * another's */
     glci_outbox_opts_t o = {.limit = cfg->outbox_limit, .flags = flags,
-                            .retain_s = cfg->retain, .retain_bytes = cfg->retain_bytes};
+                            .retain_s = cfg->retain, .retain_bytes = cfg->retain_bytes,
+                            .city = cfg->city};
     if (glci_outbox_open(cfg->outbox, &o, ob, err, sizeof err) != 0) {
         fprintf(stderr, "glci-agent %s: %s\n", command, err);
         return 1;

@@ -184,6 +184,16 @@ static void s_reload(s_daemon_t *d, int argc, char **argv)
         glci_error("reload refused, keeping the running configuration: %s", err);
         return;
     }
+    /* the outbox is the running city's (its stream is known to the
+     * collector under that city only): another city needs its own */
+    glci_outbox_status_t ost;
+    if (strcmp(next.city, d->cfg.city) != 0 && glci_outbox_status(d->ob, &ost) == 0 &&
+        ost.city[0] && strcmp(ost.city, next.city) != 0) {
+        glci_error("reload refused, keeping the running configuration: outbox %s belongs to "
+                   "city %s, not to city %s; give city %s an outbox folder of its own and "
+                   "restart", d->cfg.outbox, ost.city, next.city, next.city);
+        return;
+    }
     if (strcmp(next.outbox, d->cfg.outbox) != 0 || strcmp(next.spool, d->cfg.spool) != 0 ||
         next.outbox_limit != d->cfg.outbox_limit)
         glci_warn("reload: outbox, spool and outbox_limit changes take effect at restart");
@@ -247,7 +257,7 @@ int glci_agent_daemon_run(glci_agent_config_t *cfg, int argc, char **argv)
     }
 
     glci_outbox_opts_t oo = {.limit = d.cfg.outbox_limit, .retain_s = d.cfg.retain,
-                             .retain_bytes = d.cfg.retain_bytes};
+                             .retain_bytes = d.cfg.retain_bytes, .city = d.cfg.city};
     if (glci_outbox_open(d.cfg.outbox, &oo, &d.ob, err, sizeof err) != 0) {
         glci_error("%s", err);
         goto cleanup;

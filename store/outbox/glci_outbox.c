@@ -3,6 +3,7 @@
  * Layout (named databases in one environment):
  *   meta        short ASCII keys -> little-endian u64/i64 or text
  *               (stream, next_seq, acked, bytes, obs, last_ack, state,
+ *               city (text: the city the outbox belongs to),
  *               state_since, rejects, quarantined, created, and after a
  *               rebase lost_stream, lost_first, lost_last, lost_at,
  *               lost_events, lost_batches)
@@ -59,6 +60,7 @@ const char *glci_outbox_strerror(int code)
     case GLCI_OUTBOX_EIO:      return "outbox I/O error";
     case GLCI_OUTBOX_ENOSPC:   return "no space left for the outbox";
     case GLCI_OUTBOX_EEXIST:   return "input already taken into the outbox";
+    case GLCI_OUTBOX_ECITY:    return "the outbox belongs to another city";
     default:                   return "unknown outbox error";
     }
 }
@@ -329,7 +331,33 @@ static const char *const s_dbi_names[S_NDBI] = {"meta", "batches", "quarantine",
 
 typedef struct {
     glci_outbox_t *ob;
+    const char *city;         /* the opener's, or NULL */
+    char held[GLCI_OUTBOX_CITY_MAX + 1];   /* the outbox's, when it is another */
 } s_init_ctx_t;
+
+/* The city recorded in meta into out ("" when none). */
+static void s_city_get(MDB_txn *txn, MDB_dbi meta, char *out, size_t len)
+{
+    MDB_val k = {4, "city"}, v;
+    out[0] = '\0';
+    if (mdb_get(txn, meta, &k, &v) == 0 && v.mv_size < len) {
+        memcpy(out, v.mv_data, v.mv_size);
+        out[v.mv_size] = '\0';
+    }
+}
+
+/* Records the opener's city in an outbox that has none; ECITY when it has
+ * another (x->held names it). */
+static int s_city_claim(MDB_txn *txn, s_init_ctx_t *x)
+{
+    if (!x->city)
+        return 0;
+    s_city_get(txn, x->ob->meta, x->held, sizeof x->held);
+    if (x->held[0])
+        return strcmp(x->held, x->city) == 0 ? 0 : GLCI_OUTBOX_ECITY;
+    MDB_val k = {4, "city"}, v = {strlen(x->city), (void *)x->city};
+    return mdb_put(txn, x->ob->meta, &k, &v, 0);
+}
 
 static int s_init_cb(MDB_txn *txn, void *arg)
 {
@@ -338,14 +366,14 @@ static int s_init_cb(MDB_txn *txn, void *arg)
     int rc;
     ob->stream = glci_outbox_meta_u64(txn, ob->meta, "stream", 0);
     if (ob->stream != 0)
-        return 0;
+        return s_city_claim(txn, x);
     while (ob->stream == 0)
         randombytes_buf(&ob->stream, sizeof ob->stream);
     if ((rc = glci_outbox_meta_put_u64(txn, ob->meta, "stream", ob->stream)) != 0 ||
         (rc = glci_outbox_meta_put_u64(txn, ob->meta, "next_seq", 1)) != 0 ||
         (rc = glci_outbox_meta_put_u64(txn, ob->meta, "created", (uint64_t)s_now())) != 0)
         return rc;
-    return 0;
+    return s_city_claim(txn, x);
 }
 
 int glci_outbox_open(const char *dir, const glci_outbox_opts_t *opts,
@@ -357,6 +385,11 @@ int glci_outbox_open(const char *dir, const glci_outbox_opts_t *opts,
     int rc;
 
     *out = NULL;
+    const char *city = opts && opts->city && opts->city[0] ? opts->city : NULL;
+    if (city && strlen(city) > GLCI_OUTBOX_CITY_MAX) {
+        snprintf(err, errlen, "%s: city id longer than %d bytes", dir, GLCI_OUTBOX_CITY_MAX);
+        return GLCI_OUTBOX_EINVAL;
+    }
     if (sodium_init() < 0) {
         snprintf(err, errlen, "%s: libsodium cannot start", dir);
         return GLCI_OUTBOX_EIO;
@@ -393,8 +426,16 @@ int glci_outbox_open(const char *dir, const glci_outbox_opts_t *opts,
         ob->markers = dbis[3];
         ob->dead = dbis[4];
         ob->retained = dbis[5];
-        s_init_ctx_t x = {ob};
+        s_init_ctx_t x = {.ob = ob, .city = city};
         rc = glci_mdb_write(ob->mdb, s_init_cb, &x);
+        if (rc == GLCI_OUTBOX_ECITY) {
+            snprintf(err, errlen, "outbox %s belongs to city %s, not to city %s: its batches "
+                     "are %s's; give city %s an outbox folder of its own", dir, x.held, city,
+                     x.held, city);
+            glci_mdb_close(&ob->mdb);
+            free(ob);
+            return GLCI_OUTBOX_ECITY;
+        }
     }
     if (rc != 0) {
         snprintf(err, errlen, "%s: cannot open the outbox: %s", dir,
@@ -790,6 +831,7 @@ int glci_outbox_status(glci_outbox_t *ob, glci_outbox_status_t *out)
     out->rejects = glci_outbox_meta_u64(txn, ob->meta, "rejects", 0);
     out->quarantined = glci_outbox_meta_u64(txn, ob->meta, "quarantined", 0);
     out->created = (int64_t)glci_outbox_meta_u64(txn, ob->meta, "created", 0);
+    s_city_get(txn, ob->meta, out->city, sizeof out->city);
     glci_outbox_meta_event_get(txn, ob->meta, "lost", &out->lost_stream, &out->lost_first,
                                &out->lost_last, &out->lost_at, &out->lost_events,
                                &out->lost_batches);

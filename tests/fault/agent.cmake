@@ -59,3 +59,12 @@ glci_add_test(test_agent_wrong_city fault
   LIBS glci_checker
   TIMEOUT 600)
 add_dependencies(test_agent_wrong_city glci glci-agent glci-collector)
+
+# An outbox belongs to one city: a copy under another city's config is
+# refused by push, check and run (nothing stored as that city), enrol and a
+# reload refuse to point another city at it.
+glci_add_test(test_agent_city_outbox fault
+  SOURCES fault/test_agent_city_outbox.c
+  LIBS glci_checker
+  TIMEOUT 600)
+add_dependencies(test_agent_city_outbox glci glci-agent glci-collector)
