@@ -765,6 +765,13 @@ static void s_watch_check(glci_agent_spool_t *sp, glci_outbox_t *ob, size_t batc
 
 /* ---- taking one file ---------------------------------------------------------- */
 
+void glci_agent_spool_identity(const char *name, const struct stat *sb, char *out, size_t len)
+{
+    snprintf(out, len, "spool:%s:%llu:%llu:%lld:%lld.%09ld", name,
+             (unsigned long long)sb->st_dev, (unsigned long long)sb->st_ino,
+             (long long)sb->st_size, (long long)sb->st_mtim.tv_sec, sb->st_mtim.tv_nsec);
+}
+
 /* Takes one file; rescan: found by a scan, not named by an event. */
 static int s_take(glci_agent_spool_t *sp, glci_outbox_t *ob, const char *name,
                   size_t batch_max, glci_agent_csv_dialect_t dialect, int rescan,
@@ -822,14 +829,16 @@ static int s_take(glci_agent_spool_t *sp, glci_outbox_t *ob, const char *name,
     if (seen)
         s_seen_drop(sp, seen);
 
-    /* The file's identity: taken once, even if moving it fails after. */
-    char marker[GLCI_AGENT_PATH_MAX + 128];
-    snprintf(marker, sizeof marker, "spool:%s:%llu:%llu:%lld:%lld.%09ld", name,
-             (unsigned long long)sb.st_dev, (unsigned long long)sb.st_ino,
-             (long long)sb.st_size, (long long)sb.st_mtim.tv_sec, sb.st_mtim.tv_nsec);
+    /* The file's identity: taken once, even if moving it fails after; once
+     * it is in done/ the identity is settled, and the same file dropped
+     * back is new input (see glci_agent_spool_identity). */
+    char marker[GLCI_AGENT_SPOOL_IDENTITY_MAX];
+    glci_agent_spool_identity(name, &sb, marker, sizeof marker);
     int rc = glci_outbox_has_marker(ob, marker);
     if (rc == 1) {
-        glci_info("%s/%s: was queued before; moving it to done/", sp->path, shown);
+        glci_info("%s/%s: was queued before its move to done/ was interrupted (a stop "
+                  "between the two); moving it to done/ now, not queued again", sp->path,
+                  shown);
         goto done;
     }
     if (rc < 0) {
@@ -963,6 +972,14 @@ done:
         stats->files_waiting++;
         return rc;
     }
+    /* in done/: a later drop of this very file is a new delivery. A stop
+     * before this leaves the identity unsettled: the file in done/ then
+     * counts as taken if it is dropped back (logged as above). */
+    rc = glci_outbox_marker_settle(ob, marker);
+    if (rc != 0)
+        glci_warn("%s/%s: cannot record that it reached done/: %s; dropped back as it is, "
+                  "it would not be queued again (copy it in instead)", sp->path, shown,
+                  glci_outbox_strerror(rc));
     if (watched)
         s_watch_add(sp, fd, name, to, 0, &sb, csv);
     else

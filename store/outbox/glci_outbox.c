@@ -11,7 +11,9 @@
  *   quarantine  8-byte big-endian seq -> the record as it was found
  *   markers     input identity text -> i64 time it was taken, and for a
  *               spool file (glci_outbox_append_from) then stream u64 |
- *               first u64 | last u64 | origin (the file's path in done/)
+ *               first u64 | last u64 | origin (the file's path in done/);
+ *               a settled marker's record moves to "IDENTITY#N" (N: meta
+ *               settled_n, 16 hex digits), seen only by the origin scan
  *   dead        8-byte big-endian dead-letter id -> dead-letter record
  *               (meta dl_next holds the next id)
  *   retained    8-byte big-endian seq -> ack time i64 | the batch record
@@ -589,6 +591,42 @@ int glci_outbox_read_begin(glci_outbox_t *ob, MDB_txn **txn)
 void glci_outbox_read_end(glci_outbox_t *ob, MDB_txn **txn)
 {
     glci_mdb_read_end(ob->mdb, txn);
+}
+
+typedef struct {
+    glci_outbox_t *ob;
+    const char *marker;
+} s_settle_ctx_t;
+
+static int s_settle_cb(MDB_txn *txn, void *arg)
+{
+    s_settle_ctx_t *x = arg;
+    glci_outbox_t *ob = x->ob;
+    MDB_val k = {strlen(x->marker), (void *)x->marker}, v;
+    int rc = mdb_get(txn, ob->markers, &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc != 0)
+        return rc;
+    uint64_t n = glci_outbox_meta_u64(txn, ob->meta, "settled_n", 0) + 1;
+    unsigned char rec[32 + GLCI_OUTBOX_ORIGIN_MAX];
+    size_t len = v.mv_size < sizeof rec ? v.mv_size : sizeof rec;
+    memcpy(rec, v.mv_data, len);
+    char key[GLCI_OUTBOX_ORIGIN_MAX + 32];
+    snprintf(key, sizeof key, "%s#%016llx", x->marker, (unsigned long long)n);
+    MDB_val sk = {strlen(key), key}, sv = {len, rec};
+    if ((rc = mdb_put(txn, ob->markers, &sk, &sv, 0)) != 0 ||
+        (rc = mdb_del(txn, ob->markers, &k, NULL)) != 0)
+        return rc;
+    return glci_outbox_meta_put_u64(txn, ob->meta, "settled_n", n);
+}
+
+int glci_outbox_marker_settle(glci_outbox_t *ob, const char *marker)
+{
+    if (!marker || !*marker || strlen(marker) > GLCI_OUTBOX_ORIGIN_MAX)
+        return GLCI_OUTBOX_EINVAL;
+    s_settle_ctx_t x = {ob, marker};
+    return glci_outbox_run(ob, s_settle_cb, &x);
 }
 
 int glci_outbox_has_marker(glci_outbox_t *ob, const char *marker)

@@ -147,7 +147,16 @@ int glci_outbox_append_from(glci_outbox_t *ob, const glci_obs_t *obs, size_t n,
  * batch, not per delivery. */
 int glci_outbox_origin(glci_outbox_t *ob, uint64_t seq, char *out, size_t len);
 
-/* 1 if marker was recorded by an earlier append, 0 if not, or a code. */
+/* Settles marker: the input it names has gone where it goes (a spool file
+ * moved to done/), so the same input seen again is new input, not a retry
+ * of an unfinished take. Its record (and the origin it keeps) stays, under
+ * a key of its own, for glci_outbox_origin; glci_outbox_has_marker and the
+ * append no longer see it. 0 also when marker is not recorded (settled
+ * before), else ENOSPC, EIO. */
+int glci_outbox_marker_settle(glci_outbox_t *ob, const char *marker);
+
+/* 1 if marker was recorded by an earlier append (and not settled since),
+ * 0 if not, or a code. */
 int glci_outbox_has_marker(glci_outbox_t *ob, const char *marker);
 
 /* The sequence number the next stored batch will get (fresh read

@@ -1082,11 +1082,47 @@ static void test_city_recorded_and_checked(void **state)
     free(obs);
 }
 
+/* A settled marker no longer refuses its input (a file delivered and
+ * dropped again is new input), while its origin still names the batches
+ * it queued; an unsettled one refuses (the crash window of a take). */
+static void test_marker_settle(void **state)
+{
+    glci_outbox_t *ob = s_open(0);
+    glci_obs_t *o = s_obs(3);
+    char where[256];
+    uint64_t first = 0, last = 0;
+    assert_int_equal(glci_outbox_append_from(ob, o, 3, 10, 1, "spool:f", "/s/done/f.csv",
+                                             &first, &last), 0);
+    assert_int_equal(glci_outbox_has_marker(ob, "spool:f"), 1);
+    assert_int_equal(glci_outbox_append(ob, o, 3, 10, 1, "spool:f", NULL, NULL),
+                     GLCI_OUTBOX_EEXIST);
+    assert_int_equal(glci_outbox_marker_settle(ob, "spool:f"), 0);
+    assert_int_equal(glci_outbox_has_marker(ob, "spool:f"), 0);
+    assert_int_equal(glci_outbox_marker_settle(ob, "spool:f"), 0);   /* settled before */
+    assert_int_equal(glci_outbox_origin(ob, first, where, sizeof where), 1);
+    assert_string_equal(where, "/s/done/f.csv");
+    /* the same input again: new batches, and its own origin */
+    assert_int_equal(glci_outbox_append_from(ob, o, 3, 10, 1, "spool:f", "/s/done/f.csv.1",
+                                             &first, &last), 0);
+    assert_true(first == 2);
+    assert_int_equal(glci_outbox_origin(ob, 2, where, sizeof where), 1);
+    assert_string_equal(where, "/s/done/f.csv.1");
+    assert_int_equal(glci_outbox_origin(ob, 1, where, sizeof where), 1);
+    assert_string_equal(where, "/s/done/f.csv");
+    assert_int_equal(glci_outbox_marker_settle(ob, "spool:f"), 0);
+    assert_int_equal(glci_outbox_has_marker(ob, "spool:f"), 0);
+    assert_int_equal(glci_outbox_origin(ob, 2, where, sizeof where), 1);
+    assert_string_equal(where, "/s/done/f.csv.1");
+    glci_outbox_close(&ob);
+    free(o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_stream_persists_and_differs, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_city_recorded_and_checked, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_marker_settle, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_retraction_round_trip, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_origin_of_batches_and_dead_letters, s_setup,
                                         s_teardown),
