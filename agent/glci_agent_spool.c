@@ -1075,6 +1075,51 @@ int glci_agent_spool_wants_look(const glci_agent_spool_t *sp)
 
 /* ---- open and close ------------------------------------------------------------ */
 
+/* done/ and failed/ of the open folder, made or checked (s_subdir). */
+static int s_subdirs(glci_agent_spool_t *sp, char *err, size_t errlen)
+{
+    static const char *const subs[] = {"done", "failed"};
+    for (size_t i = 0; i < 2; i++) {
+        int fd = s_subdir(sp, subs[i], err, errlen);
+        if (fd < 0)
+            return -1;
+        close(fd);
+    }
+    return 0;
+}
+
+int glci_agent_spool_refresh(glci_agent_spool_t *sp, char *err, size_t errlen)
+{
+    struct stat now, held;
+    int found = stat(sp->path, &now) == 0;
+    if (!found || !S_ISDIR(now.st_mode)) {
+        snprintf(err, errlen, "%s: the spool folder is %s (moved or removed while the agent "
+                 "runs); files are taken again once a folder is there", sp->path,
+                 found ? "no longer a folder" : errno == ENOENT ? "gone" : strerror(errno));
+        return GLCI_AGENT_EIO;
+    }
+    if (fstat(sp->dirfd, &held) == 0 && held.st_dev == now.st_dev && held.st_ino == now.st_ino)
+        return 0;
+    int fd = open(sp->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: cannot open the new spool folder: %s", sp->path,
+                 strerror(errno));
+        return GLCI_AGENT_EIO;
+    }
+    close(sp->dirfd);
+    sp->dirfd = fd;
+    /* what was seen in the old folder says nothing of the new one; files
+     * taken from it stay watched through their own descriptors */
+    for (size_t i = 0; i < sp->n_seen; i++)
+        free(sp->seen[i].name);
+    sp->n_seen = 0;
+    for (size_t i = 0; i < sp->n_odd; i++)
+        free(sp->odd[i].name);
+    sp->n_odd = 0;
+    sp->odd_full_logged = 0;
+    return s_subdirs(sp, err, errlen) != 0 ? GLCI_AGENT_EIO : 1;
+}
+
 int glci_agent_spool_open(const char *spool, const glci_agent_spool_opts_t *opts,
                           glci_agent_spool_t **out, char *err, size_t errlen)
 {
@@ -1102,14 +1147,9 @@ int glci_agent_spool_open(const char *spool, const glci_agent_spool_opts_t *opts
         sp->marker = glci_xmalloc(len);
         snprintf(sp->marker, len, "%s/%s", opts->state_dir, GLCI_AGENT_SPOOL_MARKER);
     }
-    static const char *const subs[] = {"done", "failed"};
-    for (size_t i = 0; i < 2; i++) {
-        int fd = s_subdir(sp, subs[i], err, errlen);
-        if (fd < 0) {
-            glci_agent_spool_close(&sp);
-            return GLCI_AGENT_EIO;
-        }
-        close(fd);
+    if (s_subdirs(sp, err, errlen) != 0) {
+        glci_agent_spool_close(&sp);
+        return GLCI_AGENT_EIO;
     }
     s_marker_recover(sp);
     *out = sp;

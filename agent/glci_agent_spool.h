@@ -105,6 +105,16 @@ typedef struct {
 int glci_agent_spool_open(const char *spool, const glci_agent_spool_opts_t *opts,
                           glci_agent_spool_t **out, char *err, size_t errlen);
 
+/* Whether the spool path still names the folder opened (device and
+ * inode): an operator may move or remove the folder and make a new one
+ * while `run` runs. Returns 0 when it does; 1 when the path names another
+ * folder, which is then opened in place of the old one (its done/ and
+ * failed/ made or checked as at open; the caller re-arms its inotify
+ * watch); GLCI_AGENT_EIO with a line in err when the path is missing or
+ * not a folder (the old folder is kept open and should not be scanned;
+ * call again later) or the new folder cannot be opened. */
+int glci_agent_spool_refresh(glci_agent_spool_t *sp, char *err, size_t errlen);
+
 /* Closes the folder and every watched file; sets *self to NULL; accepts
  * NULL. */
 void glci_agent_spool_close(glci_agent_spool_t **self);

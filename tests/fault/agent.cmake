@@ -68,3 +68,11 @@ glci_add_test(test_agent_city_outbox fault
   LIBS glci_checker
   TIMEOUT 600)
 add_dependencies(test_agent_city_outbox glci glci-agent glci-collector)
+
+# The spool folder moved aside or removed and made anew while run runs:
+# the new folder is taken up (and watched) without a restart.
+glci_add_test(test_agent_spool_replaced fault
+  SOURCES fault/test_agent_spool_replaced.c
+  LIBS glci_checker
+  TIMEOUT 600)
+add_dependencies(test_agent_spool_replaced glci glci-agent glci-collector)
