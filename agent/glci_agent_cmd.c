@@ -217,20 +217,22 @@ static int s_append(glci_outbox_t *ob, const glci_agent_config_t *cfg,
 {
     uint64_t first = 0, last = 0;
     const char *cmd = rows[0].retract ? "retract" : "push";
+    /* values larger than the limit on their own never fit, however much
+     * is delivered: said first, whatever the outbox holds now */
+    uint64_t need = glci_outbox_append_bytes(rows, n, cfg->batch_max);
+    if (need > cfg->outbox_limit) {
+        fprintf(stderr, "glci-agent %s: %s: not queued: its %zu value%s take %llu bytes, "
+                "larger than the outbox size limit (%llu bytes) on its own; split it into "
+                "smaller files\n", cmd, what, n, n == 1 ? "" : "s", (unsigned long long)need,
+                (unsigned long long)cfg->outbox_limit);
+        return 1;
+    }
     int rc = glci_outbox_append(ob, rows, n, cfg->batch_max, (int64_t)time(NULL), NULL,
                                 &first, &last);
     if (rc == GLCI_OUTBOX_EFULL) {
-        /* with nothing waiting, these values alone are more than the limit:
-         * waiting for deliveries would never make room */
-        uint64_t oldest;
-        if (glci_outbox_first_seq(ob, &oldest) == GLCI_OUTBOX_ENOENT)
-            fprintf(stderr, "glci-agent %s: %s: not queued: larger than the outbox size limit "
-                    "(%llu bytes) on its own, with outbox %s empty; split it into smaller "
-                    "files\n", cmd, what, (unsigned long long)cfg->outbox_limit, cfg->outbox);
-        else
-            fprintf(stderr, "glci-agent %s: %s: not queued: outbox %s has reached its size "
-                    "limit (%llu bytes); it drains as the collector acknowledges\n", cmd, what,
-                    cfg->outbox, (unsigned long long)cfg->outbox_limit);
+        fprintf(stderr, "glci-agent %s: %s: not queued: outbox %s has reached its size "
+                "limit (%llu bytes); it drains as the collector acknowledges\n", cmd, what,
+                cfg->outbox, (unsigned long long)cfg->outbox_limit);
         return 1;
     }
     if (rc != 0) {
@@ -360,7 +362,11 @@ int glci_agent_cmd_push(const glci_agent_config_t *cfg, int argc, char **argv)
     if (rc == 0) {
         const glci_obs_t *rows;
         size_t n = glci_agent_csv_rows(csv, &rows);
-        rc = s_append(ob, cfg, rows, n, what);
+        if (n == 0)
+            fprintf(stderr, "glci-agent push: %s: a header and no rows: 0 values queued\n",
+                    what);
+        else
+            rc = s_append(ob, cfg, rows, n, what);
     }
     glci_outbox_close(&ob);
     glci_agent_csv_free(&csv);

@@ -687,11 +687,11 @@ void glci_agent_csv_finish(glci_agent_csv_t *c)
     s_parser_init(c);        /* so that glci_agent_csv_free always has one to free */
     if (c->rest)
         return;
+    /* A header and no rows is a valid file of no values (SPEC §5 fails a
+     * file only for a malformed line): the caller says nothing was queued. */
     if (!c->header_done && !c->n_errors) {
         c->line = 1;
         s_error(c, "bad header: the file is empty (header indicator,period,value required)");
-    } else if (c->header_done && !c->header_bad && c->n_rows == 0 && c->n_errors == 0) {
-        s_error(c, "no data rows after the header");
     }
 }
 

@@ -491,11 +491,7 @@ static int s_append_cb(MDB_txn *txn, void *arg)
     uint64_t next = glci_outbox_meta_u64(txn, ob->meta, "next_seq", 1);
     uint64_t bytes = glci_outbox_meta_u64(txn, ob->meta, "bytes", 0);
     uint64_t count = glci_outbox_meta_u64(txn, ob->meta, "obs", 0);
-    uint64_t total = 0;
-    for (size_t at = 0; at < x->n; at += x->batch_max) {
-        size_t k = x->n - at < x->batch_max ? x->n - at : x->batch_max;
-        total += s_record_len(x->obs + at, k);
-    }
+    uint64_t total = glci_outbox_append_bytes(x->obs, x->n, x->batch_max);
     if (bytes + total > ob->limit)
         return GLCI_OUTBOX_EFULL;
     x->first = next;
@@ -530,6 +526,18 @@ static int s_append_cb(MDB_txn *txn, void *arg)
             return rc;
     }
     return 0;
+}
+
+uint64_t glci_outbox_append_bytes(const glci_obs_t *obs, size_t n, size_t batch_max)
+{
+    uint64_t total = 0;
+    if (batch_max == 0)
+        batch_max = n ? n : 1;
+    for (size_t at = 0; at < n; at += batch_max) {
+        size_t k = n - at < batch_max ? n - at : batch_max;
+        total += s_record_len(obs + at, k);
+    }
+    return total;
 }
 
 /* Runs a write callback; its own refusal code comes back as it is. An

@@ -129,6 +129,12 @@ int glci_outbox_append(glci_outbox_t *ob, const glci_obs_t *obs, size_t n,
                        size_t batch_max, int64_t now, const char *marker,
                        uint64_t *first, uint64_t *last);
 
+/* The bytes n observations take against the size limit when stored as
+ * ceil(n / batch_max) batches (batch_max 0: one batch): an input larger
+ * than the limit on its own can never be stored, however much is
+ * delivered, unlike one that only needs room. */
+uint64_t glci_outbox_append_bytes(const glci_obs_t *obs, size_t n, size_t batch_max);
+
 /* The longest origin (glci_outbox_append_from, glci_outbox_dead_t). */
 #define GLCI_OUTBOX_ORIGIN_MAX 2048
 

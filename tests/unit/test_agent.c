@@ -288,7 +288,12 @@ static void test_csv_bad_headers(void **state)
     s_bad("indicator,period\na,2020\n", 24, 1, "required column 'value' is missing");
     s_bad("indicator,period,value,value\na,1,2,3\n", 37, 1, "column 'value' appears twice");
     s_bad("", 0, 1, "the file is empty");
-    s_bad("indicator,period,value\n", 23, 1, "no data rows");
+    /* a header and no rows: no values, and no error */
+    glci_agent_csv_t *h = glci_agent_csv_parse("indicator,period,value\n\n", 24);
+    const glci_obs_t *none;
+    assert_int_equal(glci_agent_csv_n_errors(h), 0);
+    assert_int_equal(glci_agent_csv_rows(h, &none), 0);
+    glci_agent_csv_free(&h);
     /* names are exact: every bad and every missing column is listed */
     glci_agent_csv_t *c = glci_agent_csv_parse("Indicator,period,value\nA,1,2\n", 29);
     assert_int_equal(glci_agent_csv_n_errors(c), 2);
