@@ -321,7 +321,8 @@ int glci_agent_cmd_push(const glci_agent_config_t *cfg, int argc, char **argv)
             fprintf(stderr, "glci-agent push: %s\n", err);
             return 1;
         }
-        snprintf(what, sizeof what, "%s", csv_path);
+        snprintf(what, sizeof what, "%s", strcmp(csv_path, "-") == 0 ? "stdin" : csv_path);
+        csv_path = what;
     } else {
         /* One value goes through the same validation as a spool row. */
         char text[2048] = "indicator,period,value,observed_at,source\n";
@@ -628,7 +629,10 @@ static void s_status_csv(const glci_outbox_status_t *st, const char *hex, int ru
     glci_table_cellf(t, "%llu", (unsigned long long)st->bytes);
     glci_table_cellf(t, "%llu", (unsigned long long)st->limit);
     glci_table_cell(t, oldest);
-    glci_table_cellf(t, "%lld", age >= 0 ? (long long)age : 0LL);
+    if (age >= 0)
+        glci_table_cellf(t, "%lld", (long long)age);
+    else
+        glci_table_cell(t, "");   /* nothing undelivered: absent, as JSON's null */
     glci_table_cell(t, last_ack);
     glci_table_cellf(t, "%llu", (unsigned long long)st->acked);
     glci_table_cellf(t, "%llu", (unsigned long long)st->rejects);

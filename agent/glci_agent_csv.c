@@ -807,8 +807,11 @@ int glci_agent_csv_read_file(const char *path, uint64_t max_bytes, glci_agent_cs
 {
     *out = NULL;
     /* A pipe or a FIFO is read too (push --csv /dev/stdin), never past
-     * max_bytes; a folder is refused. */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+     * max_bytes; a folder is refused. "-" is standard input, as enrol's. */
+    int std_in = strcmp(path, "-") == 0;
+    if (std_in)
+        path = "stdin";
+    int fd = std_in ? fcntl(0, F_DUPFD_CLOEXEC, 3) : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return GLCI_AGENT_EIO;
