@@ -76,3 +76,11 @@ glci_add_test(test_agent_spool_replaced fault
   LIBS glci_checker
   TIMEOUT 600)
 add_dependencies(test_agent_spool_replaced glci glci-agent glci-collector)
+
+# A collector stopped by SIGSTOP (TCP accepted, no greeting) shows as
+# disconnected, not as a handshake failure (a wrong collector_key).
+glci_add_test(test_agent_stalled_collector fault
+  SOURCES fault/test_agent_stalled_collector.c
+  LIBS glci_checker
+  TIMEOUT 600)
+add_dependencies(test_agent_stalled_collector glci glci-agent glci-collector)
