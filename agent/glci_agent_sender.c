@@ -790,10 +790,14 @@ static int s_on_record(glci_agent_sender_t *s, const glci_wire_ack_t *ack, uint6
      * else would say so) */
     if (rc == 0 && glci_agent_sender_connected(s) && s_state_from_answer(s->state))
         s_set_state(s, "connected");
-    if (rc == 0 && s->metrics && ack->status == GLCI_BATCH_APPLIED)
+    /* the metric counts what status counts: the rows stored as dead
+     * letters. A batch no longer in the outbox (a retained one resent
+     * after a restore, a repeated answer) was counted when first acked. */
+    if (rc == 0 && s->metrics && ack->status == GLCI_BATCH_APPLIED && dead.batch)
         for (size_t i = 0; i < ack->n_rejections; i++) {
             size_t child = GLCI_MC_REJECT(ack->rejections[i].reason);
-            if (ack->rejections[i].reason != GLCI_REJECT_NONE && child < GLCI_MC_REJECT_N)
+            if (ack->rejections[i].reason != GLCI_REJECT_NONE && child < GLCI_MC_REJECT_N &&
+                ack->rejections[i].index < dead.batch->n_obs)
                 glci_counter_inc(s->metrics->observations_rejected, child);
         }
     s_dead_free(&dead);
