@@ -13,6 +13,7 @@
 #include "glci_agent_cmd.h"
 
 #include <errno.h>
+#include <libgen.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -78,6 +79,9 @@ static int s_folder(glci_check_t *c, const char *name, const char *dir)
 static void s_check_outbox(glci_check_t *c, const glci_agent_config_t *cfg)
 {
     if (s_folder(c, "outbox", cfg->outbox) != 0)
+        return;
+    /* the values not yet delivered: no one else may change them */
+    if (glci_check_mode(c, "outbox folder", cfg->outbox, S_IWGRP | S_IWOTH, 0700))
         return;
     glci_outbox_opts_t o = {.flags = GLCI_OUTBOX_NOCREATE};
     glci_outbox_t *ob = NULL;
@@ -272,12 +276,21 @@ int glci_agent_cmd_check(const glci_agent_config_t *cfg, int argc, char **argv)
             glci_check_problem(&c, "key_file: %s", err);
             keys_ok = 0;
         }
+        /* whoever may write the key's folder may put another key there */
+        char dir[GLCI_AGENT_PATH_MAX];
+        snprintf(dir, sizeof dir, "%s", cfg->key_file);
+        if (cfg->key_file[0])
+            glci_check_mode(&c, "key_file's folder", dirname(dir), S_IWGRP | S_IWOTH, 0750);
         if (cfg->collector_key[0] &&
             glci_key_from_text_or_file(cfg->collector_key, &server, err, sizeof err) != 0) {
             glci_check_problem(&c, "collector_key: %s", err);
             keys_ok = 0;
         }
     }
+    /* a config others may change names the collector and key the agent uses */
+    struct stat cs;
+    if (cfg->config_path[0] && stat(cfg->config_path, &cs) == 0 && S_ISREG(cs.st_mode))
+        glci_check_mode(&c, "config file", cfg->config_path, S_IWGRP | S_IWOTH, 0644);
     if (cfg->outbox[0])
         s_check_outbox(&c, cfg);
     if (cfg->spool[0])

@@ -252,15 +252,24 @@ static int s_append(glci_outbox_t *ob, const glci_agent_config_t *cfg,
     return 0;
 }
 
-static void s_csv_field(char *buf, size_t cap, size_t *used, const char *text, int last)
+/* One value's spool row: the header, then the n fields quoted as RFC 4180
+ * needs, whatever their length (a field is never dropped to fit). *len
+ * gets the length; the caller frees. */
+static char *s_csv_row(const char *const *fields, size_t n, size_t *len)
 {
-    size_t need = csv_write(NULL, 0, text, strlen(text));
-    if (*used + need + 2 < cap) {
-        csv_write(buf + *used, cap - *used, text, strlen(text));
-        *used += need;
-        buf[(*used)++] = last ? '\n' : ',';
-        buf[*used] = '\0';
+    static const char head[] = "indicator,period,value,observed_at,source\n";
+    size_t cap = sizeof head;
+    for (size_t i = 0; i < n; i++)
+        cap += csv_write(NULL, 0, fields[i], strlen(fields[i])) + 1;
+    char *buf = glci_xmalloc(cap);
+    size_t used = sizeof head - 1;
+    memcpy(buf, head, used);
+    for (size_t i = 0; i < n; i++) {
+        used += csv_write(buf + used, cap - used, fields[i], strlen(fields[i]));
+        buf[used++] = i + 1 < n ? ',' : '\n';
     }
+    *len = used;
+    return buf;
 }
 
 /* push's own options: "--name VALUE" or "--name=VALUE", each at most once. */
@@ -324,15 +333,17 @@ int glci_agent_cmd_push(const glci_agent_config_t *cfg, int argc, char **argv)
         snprintf(what, sizeof what, "%s", strcmp(csv_path, "-") == 0 ? "stdin" : csv_path);
         csv_path = what;
     } else {
-        /* One value goes through the same validation as a spool row. */
-        char text[2048] = "indicator,period,value,observed_at,source\n";
-        size_t used = strlen(text);
-        s_csv_field(text, sizeof text, &used, pos[0], 0);
-        s_csv_field(text, sizeof text, &used, pos[1], 0);
-        s_csv_field(text, sizeof text, &used, pos[2], 0);
-        s_csv_field(text, sizeof text, &used, observed, 0);
-        s_csv_field(text, sizeof text, &used, source, 1);
-        csv = glci_agent_csv_parse(text, used);
+        /* One value goes through the same validation as a spool row, its
+         * texts as given: a leading quote is the operator's, not one glci's
+         * CSV writer put there */
+        const char *fields[] = {pos[0], pos[1], pos[2], observed, source};
+        size_t used;
+        char *text = s_csv_row(fields, 5, &used);
+        csv = glci_agent_csv_new_as(GLCI_AGENT_CSV_COMMA);
+        glci_agent_csv_literal(csv);
+        glci_agent_csv_feed(csv, text, used);
+        glci_agent_csv_finish(csv);
+        free(text);
         snprintf(what, sizeof what, "%s %s %s", pos[0], pos[1], pos[2]);
         usage_on_error = 1;
     }

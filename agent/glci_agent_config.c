@@ -13,6 +13,7 @@
 #include "glci_endpoint.h"
 #include "glci_limits.h"
 #include "glci_metrics_file.h"
+#include "glci_obs.h"
 #include "glci_utf8.h"
 
 const char *glci_agent_strerror(int code)
@@ -30,22 +31,14 @@ const char *glci_agent_strerror(int code)
     }
 }
 
-/* City ids as the store spells them (glci_city_id_valid's rule; the agent
- * cannot link the store). */
+/* City ids by the one rule (glci_city_id_valid). */
 static int s_city_check(const char *value, char *why, size_t whylen)
 {
-    size_t len = strlen(value);
-    int ok = len > 0 && len <= GLCI_CITY_ID_MAX &&
-             ((value[0] >= 'a' && value[0] <= 'z') || (value[0] >= '0' && value[0] <= '9'));
-    for (size_t i = 0; ok && i < len; i++) {
-        char ch = value[i];
-        ok = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
-             ch == '-';
-    }
-    if (!ok)
-        snprintf(why, whylen, "be 1-%d of [a-z0-9._-] starting with a letter or digit",
-                 GLCI_CITY_ID_MAX);
-    return ok ? 0 : -1;
+    if (glci_city_id_valid(value))
+        return 0;
+    snprintf(why, whylen, "be 1-%d of [a-z0-9._-] starting with a letter or digit",
+             GLCI_CITY_ID_MAX);
+    return -1;
 }
 
 static int s_dialect_check(const char *value, char *why, size_t whylen)

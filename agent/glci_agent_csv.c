@@ -67,6 +67,7 @@ struct glci_agent_csv {
     int rows_over;            /* GLCI_AGENT_CSV_ROWS_MAX passed: rows no longer kept */
     size_t line;
     int header_done, header_bad;
+    int literal;              /* glci_agent_csv_literal: no formula quote taken off */
     int col[COL_N];                    /* header position of each column, or -1 */
     size_t n_header;
     size_t n_fields;                   /* in the current row */
@@ -293,8 +294,10 @@ static void s_row(glci_agent_csv_t *c)
         s_error(c, "%zu fields, the header has %zu", c->n_fields, c->n_header);
         return;
     }
-    s_unquote_formula(c, c->col[COL_INDICATOR]);
-    s_unquote_formula(c, c->col[COL_SOURCE]);
+    if (!c->literal) {
+        s_unquote_formula(c, c->col[COL_INDICATOR]);
+        s_unquote_formula(c, c->col[COL_SOURCE]);
+    }
     for (size_t f = 0; f < c->n_fields; f++) {
         const char *name = NULL;
         for (int k = 0; k < COL_N; k++)
@@ -700,6 +703,11 @@ glci_agent_csv_t *glci_agent_csv_new_as(glci_agent_csv_dialect_t d)
     glci_agent_csv_t *c = s_new();
     c->dialect = d;
     return c;
+}
+
+void glci_agent_csv_literal(glci_agent_csv_t *csv)
+{
+    csv->literal = 1;
 }
 
 glci_agent_csv_t *glci_agent_csv_parse(const char *data, size_t len)

@@ -29,7 +29,8 @@
  * stops the checking of data rows, not of their quoting). Indicator ids
  * and value ranges are the collector's to judge. A single quote before a
  * leading = + - @ tab or CR in the indicator or source (as glci's own CSV
- * writer defuses formulas, glci_csv_field) is taken off.
+ * writer defuses formulas, glci_csv_field) is taken off
+ * (glci_agent_csv_literal keeps it).
  *
  * Bounds, whatever the file holds: the first GLCI_AGENT_CSV_ERRORS_LISTED
  * errors are kept as text and the rest only counted; a row longer than
@@ -97,6 +98,11 @@ glci_agent_csv_t *glci_agent_csv_parse_as(const char *data, size_t len,
 glci_agent_csv_t *glci_agent_csv_new(void);
 glci_agent_csv_t *glci_agent_csv_new_as(glci_agent_csv_dialect_t d);
 void glci_agent_csv_feed(glci_agent_csv_t *csv, const char *data, size_t len);
+
+/* Before the first feed: the fields are texts given as they are (the
+ * agent's command line), not cells of a sheet glci wrote, so the single
+ * quote in front of a formula character is kept. */
+void glci_agent_csv_literal(glci_agent_csv_t *csv);
 void glci_agent_csv_finish(glci_agent_csv_t *csv);
 
 /* Reads the file and parses it (a pipe or FIFO too; a folder is refused;

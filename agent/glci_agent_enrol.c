@@ -231,10 +231,10 @@ static int s_exchange(void *zctx, const glci_enrol_token_t *t, const glci_key_t 
                 failed = 1;
         }
         if (failed && !connected) {
-            s_fail("the handshake with %s failed: the collector there does not hold the key "
-                   "this enrolment string names (was its key rotated since? ask the "
-                   "institute for a new string), or no glci collector answers there",
-                   endpoint);
+            s_fail("the handshake with %s failed: the collector there does not serve the "
+                   "key this enrolment string names: it may not have been reloaded since its "
+                   "key changed (then the same string works once it is), or the string is "
+                   "older than its key; or no glci collector answers there", endpoint);
             break;
         }
         if (items[0].revents & ZMQ_POLLIN) {
@@ -308,6 +308,25 @@ static int s_write_atomic(const char *path, const char *text, const struct stat 
     return 0;
 }
 
+/* The first setting whose value holds a control character (a line break
+ * would start another setting in the file), or NULL. Every value is
+ * checked where it comes from (the string's fields by its decoder); this
+ * is the writer's own guard. */
+static const s_setting_t *s_bad_setting(const s_setting_t *set, size_t n_set)
+{
+    for (size_t i = 0; i < n_set; i++)
+        for (const unsigned char *c = (const unsigned char *)set[i].value; *c; c++)
+            if (*c < 0x20 || *c == 0x7f)
+                return &set[i];
+    return NULL;
+}
+
+static int s_refuse_setting(const s_setting_t *bad, char *err, size_t errlen)
+{
+    return glci_errf(err, errlen, "%s: its value holds a control character, which a config "
+                     "line cannot hold", bad->name);
+}
+
 static void s_append(char **buf, size_t *len, size_t *cap, const char *text, size_t n)
 {
     if (*len + n + 1 > *cap) {
@@ -355,6 +374,9 @@ static int s_update_config(const char *path, s_setting_t *set, size_t n_set, cha
                            size_t errlen)
 {
     struct stat sb;
+    const s_setting_t *bad = s_bad_setting(set, n_set);
+    if (bad)
+        return s_refuse_setting(bad, err, errlen);
     if (stat(path, &sb) != 0)
         return glci_errf(err, errlen, "%s: %s", path, strerror(errno));
     FILE *f = fopen(path, "r");
@@ -427,6 +449,9 @@ static int s_new_config(const char *path, const s_setting_t *set, size_t n_set, 
                         size_t errlen)
 {
     struct stat sb;
+    const s_setting_t *bad = s_bad_setting(set, n_set);
+    if (bad)
+        return s_refuse_setting(bad, err, errlen);
     if (lstat(path, &sb) == 0)
         return glci_errf(err, errlen, "%s: already exists, not overwritten (leave out "
                          "--config-out to update the config file in use)", path);
@@ -538,6 +563,19 @@ int glci_agent_cmd_enrol(const glci_agent_config_t *cfg, int argc, char **argv)
         snprintf(outbox, sizeof outbox, "%s/outbox", dir);
     if (!spool[0])
         snprintf(spool, sizeof spool, "%s/spool", dir);
+    char fp[GLCI_KEY_FP_LEN + 1], endpoint[GLCI_ENROL_HOST_MAX + 32];
+    char ckey[GLCI_Z85_KEY_LEN + 1];
+    glci_enrol_token_endpoint(&t, 0, endpoint, sizeof endpoint);
+    zmq_z85_encode(ckey, t.collector_key, 32);
+    s_setting_t set[] = {
+        {"city", t.city, 0},       {"collector", endpoint, 0}, {"collector_key", ckey, 0},
+        {"key_file", key_file, 0}, {"outbox", outbox, 0},      {"spool", spool, 0},
+    };
+    /* refused before a key is made or the network used */
+    const s_setting_t *bad = s_bad_setting(set, 6);
+    if (bad)
+        return s_usage("%s: its value holds a control character, which a config line "
+                       "cannot hold", bad->name);
     /* an outbox holds one city's batches: a config of this city must not
      * point at another's */
     char held[GLCI_OUTBOX_CITY_MAX + 1];
@@ -562,9 +600,7 @@ int glci_agent_cmd_enrol(const glci_agent_config_t *cfg, int argc, char **argv)
         unlink(key_file);
         return s_fail("%s", err);
     }
-    char fp[GLCI_KEY_FP_LEN + 1], endpoint[GLCI_ENROL_HOST_MAX + 32];
     glci_key_fingerprint(&pub, fp);
-    glci_enrol_token_endpoint(&t, 0, endpoint, sizeof endpoint);
 
     void *zctx = zmq_ctx_new();
     glci_enrol_reply_t reply;
@@ -584,12 +620,6 @@ int glci_agent_cmd_enrol(const glci_agent_config_t *cfg, int argc, char **argv)
         goto refused;
     }
 
-    char ckey[GLCI_Z85_KEY_LEN + 1];
-    zmq_z85_encode(ckey, t.collector_key, 32);
-    s_setting_t set[] = {
-        {"city", t.city, 0},       {"collector", endpoint, 0}, {"collector_key", ckey, 0},
-        {"key_file", key_file, 0}, {"outbox", outbox, 0},      {"spool", spool, 0},
-    };
     /* in place, the connection settings; a new file, all of them */
     rc = a.config_out ? s_new_config(a.config_out, set, 6, err, sizeof err)
                       : s_update_config(config, set, 4, err, sizeof err);

@@ -2,6 +2,7 @@
  * configuration from --config FILE and flags (which may stand anywhere on
  * the command line), then runs the command. Exit status: 0 success, 1
  * runtime failure, 2 usage error. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,11 @@ int main(int argc, char **argv)
     char err[1024];
     int n_rest = 0, status = 2, werr;
     char **rest = glci_xcalloc((size_t)argc + 1, sizeof *rest);
+
+    /* A closed pipe is a write error for every command (one line, exit 1:
+     * the check at the end), not a silent death by SIGPIPE; `run` ignores
+     * it too (glci_agent_daemon.c). */
+    signal(SIGPIPE, SIG_IGN);
 
     /* --help before anything else, so it works with a broken config. */
     const char *command = NULL;

@@ -99,6 +99,10 @@ int glci_args_parse(const glci_cmd_t *cmd, int argc, char **argv,
             s_help(cmd);
             return GLCI_ARGS_HELP;
         }
+        if (!options_done && strncmp(a, "--help=", 7) == 0) {
+            glci_usage_error(cmd, "option --help takes no value");
+            return GLCI_ARGS_BAD;
+        }
     }
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -108,7 +112,7 @@ int glci_args_parse(const glci_cmd_t *cmd, int argc, char **argv,
         }
         if (!options_done && a[0] == '-' && a[1] != '\0' && !s_is_number(a)) {
             if (a[1] != '-') {
-                glci_usage_error(cmd, "unknown option '%s'", a);
+                glci_usage_error(cmd, "unknown option '%.80s'", a);
                 return GLCI_ARGS_BAD;
             }
             const char *name = a + 2;
@@ -116,7 +120,7 @@ int glci_args_parse(const glci_cmd_t *cmd, int argc, char **argv,
             size_t len = eq ? (size_t)(eq - name) : strlen(name);
             glci_opt_t *o = s_find(opts, n_opts, name, len);
             if (!o) {
-                glci_usage_error(cmd, "unknown option '--%.*s'", (int)len, name);
+                glci_usage_error(cmd, "unknown option '--%.*s'", len > 80 ? 80 : (int)len, name);
                 return GLCI_ARGS_BAD;
             }
             if (o->seen) {
@@ -141,7 +145,7 @@ int glci_args_parse(const glci_cmd_t *cmd, int argc, char **argv,
             continue;
         }
         if (np == max_pos) {
-            glci_usage_error(cmd, "unexpected argument '%s'", a);
+            glci_usage_error(cmd, "unexpected argument '%.80s'", a);
             return GLCI_ARGS_BAD;
         }
         pos[np++] = a;
@@ -155,12 +159,28 @@ int glci_args_parse(const glci_cmd_t *cmd, int argc, char **argv,
     return GLCI_ARGS_OK;
 }
 
-int glci_args_period(const glci_cmd_t *cmd, const char *text, int32_t *out)
+/* A period as the command line gives one: a year within [0, 9999]. */
+static int s_period(const char *text, int32_t *out)
 {
     int64_t v;
     if (glci_parse_int64(text, 0, 9999, &v) != 0)
-        return glci_usage_error(cmd, "invalid period '%s' (a year such as 2025)", text);
+        return -1;
     *out = (int32_t)v;
+    return 0;
+}
+
+int glci_args_period(const glci_cmd_t *cmd, const char *text, int32_t *out)
+{
+    if (s_period(text, out) != 0)
+        return glci_usage_error(cmd, "invalid period '%s' (a year such as 2025)", text);
+    return 0;
+}
+
+int glci_args_period_opt(const glci_cmd_t *cmd, const glci_opt_t *opt, int32_t *out)
+{
+    if (s_period(opt->value, out) != 0)
+        return glci_usage_error(cmd, "invalid --%s '%s' (a year such as 2025)", opt->name,
+                                opt->value);
     return 0;
 }
 
@@ -168,8 +188,8 @@ int glci_args_limit(const glci_cmd_t *cmd, const glci_opt_t *opt, size_t *out)
 {
     int64_t v;
     if (glci_parse_int64(opt->value, 1, INT32_MAX, &v) != 0)
-        return glci_usage_error(cmd, "invalid --%s '%s' (a positive integer)", opt->name,
-                                opt->value);
+        return glci_usage_error(cmd, "invalid --%s '%.80s' (a whole number from 1 to %d)",
+                                opt->name, opt->value, INT32_MAX);
     *out = (size_t)v;
     return 0;
 }

@@ -6,6 +6,7 @@
 #include "cli_documents.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,7 +150,7 @@ static int s_globals(int argc, char **argv, glci_cli_t *cli, char **rest, int *n
     *n_rest = n;
     cli->format = GLCI_FMT_TABLE;
     if (format && glci_format_parse(format, &cli->format) != 0)
-        return s_program_usage("unknown format '%s' (table, json or csv; xlsx for export "
+        return s_program_usage("unknown format '%.80s' (table, json or csv; xlsx for export "
                                "and template)", format);
     if (!store)
         store = getenv("GLCI_STORE");
@@ -165,6 +166,10 @@ int glci_cli_main(int argc, char **argv)
     char **rest = glci_xcalloc((size_t)argc + 1, sizeof *rest);
     const glci_cmd_t *cmd = NULL;
     int n = 0, werr;
+    /* A reader that has gone (`glci ... | head`) is a write error, which
+     * glci_output_check reports as one line and exit 1 (docs/CLI.md), not a
+     * silent death by SIGPIPE. Inherited by glci-report through execv. */
+    signal(SIGPIPE, SIG_IGN);
     int rc = s_globals(argc, argv, &cli, rest, &n);
     if (rc != 0)
         goto done;
@@ -189,7 +194,7 @@ int glci_cli_main(int argc, char **argv)
             s_group_help(rest[1]);
             rc = GLCI_EXIT_OK;
         } else if (n > 1) {
-            rc = s_program_usage("unknown command '%s'", rest[1]);
+            rc = s_program_usage("unknown command '%.80s'", rest[1]);
         } else {
             s_program_help();
             rc = GLCI_EXIT_OK;
@@ -218,14 +223,14 @@ int glci_cli_main(int argc, char **argv)
         snprintf(name, sizeof name, "%s %s", rest[0], rest[1]);
         cmd = s_lookup(name);
         if (!cmd) {
-            rc = s_program_usage("unknown %s subcommand '%s' (%s)", rest[0], rest[1], subs);
+            rc = s_program_usage("unknown %s subcommand '%.80s' (%s)", rest[0], rest[1], subs);
             goto done;
         }
         skip = 2;
     } else {
         cmd = s_lookup(rest[0]);
         if (!cmd) {
-            rc = s_program_usage("unknown command '%s'", rest[0]);
+            rc = s_program_usage("unknown command '%.80s'", rest[0]);
             goto done;
         }
     }
@@ -271,8 +276,14 @@ int glci_cli_open(const glci_cmd_t *cmd, const glci_cli_t *cli, int rdonly,
         return glci_fail(cmd, "the store at %s was made by a newer schema; use a newer glci",
                          cli->store_dir);
     default:
-        if (err[0])
-            return glci_fail(cmd, "cannot open the store at %s: %s", cli->store_dir, err);
+        if (err[0]) {
+            /* the store's line names the folder first: said once */
+            size_t n = strlen(cli->store_dir);
+            const char *why = err;
+            if (strncmp(err, cli->store_dir, n) == 0 && err[n] == ':' && err[n + 1] == ' ')
+                why = err + n + 2;
+            return glci_fail(cmd, "cannot open the store at %s: %s", cli->store_dir, why);
+        }
         return glci_fail(cmd, "cannot open the store at %s: %s", cli->store_dir,
                          glci_store_strerror(rc));
     }

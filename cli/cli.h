@@ -92,6 +92,10 @@ int glci_error_printed(void);
  * Returns 0, or prints the usage error and returns 2. */
 int glci_args_period(const glci_cmd_t *cmd, const char *text, int32_t *out);
 
+/* The same for the value of a period option (--period, --from, --to): the
+ * error names opt ("invalid --from 'abc' (a year such as 2025)"). */
+int glci_args_period_opt(const glci_cmd_t *cmd, const glci_opt_t *opt, int32_t *out);
+
 /* Refuses "-" as the value of an option that names a file or folder to
  * write (--out, --pdf): documents are written under NAME.tmp and renamed
  * into place, never to standard output, and a file called "-" is more

@@ -24,7 +24,7 @@ static int s_key_opts(const glci_cmd_t *cmd, const glci_opt_t *pk, const glci_op
         return glci_usage_error(cmd, "give --public-key Z85 or --key-out FILE%s",
                                 strcmp(cmd->name, "city add") == 0 ? " (or --invite)" : "");
     if (pk->seen && !glci_key_valid(pk->value))
-        return glci_usage_error(cmd, "invalid public key '%s' (40 characters of Z85 text)",
+        return glci_usage_error(cmd, "invalid public key '%.80s' (40 characters of Z85 text)",
                                 pk->value);
     if (out->seen && !*out->value)
         return glci_usage_error(cmd, "option --key-out needs a file name");
@@ -274,7 +274,7 @@ static int s_key_remove(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, 
     if (!opts[0].seen)
         return glci_usage_error(cmd, "missing --public-key Z85 (the key to remove)");
     if (!glci_key_valid(opts[0].value))
-        return glci_usage_error(cmd, "invalid public key '%s' (40 characters of Z85 text)",
+        return glci_usage_error(cmd, "invalid public key '%.80s' (40 characters of Z85 text)",
                                 opts[0].value);
     const char *pub = opts[0].value;
 
@@ -442,6 +442,8 @@ static int s_revoke(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char
     int rc = glci_args_parse(cmd, argc, argv, NULL, 0, pos, 1, 1, NULL);
     if (rc != GLCI_ARGS_OK)
         return rc == GLCI_ARGS_HELP ? GLCI_EXIT_OK : GLCI_EXIT_USAGE;
+    if (glci_city_id_check(pos[0], NULL, 0) != 0)
+        return glci_usage_bad_city(cmd, pos[0]);
     glci_store_t *st = NULL;
     if (glci_cli_open(cmd, cli, 0, &st) != 0)
         return GLCI_EXIT_FAIL;

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "glci_text.h"
+#include "glci_utf8.h"
 
 static int s_run(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char **argv,
                  int retract)
@@ -29,14 +30,23 @@ static int s_run(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char **
         return GLCI_EXIT_USAGE;
     double value = 0.0;
     if (!retract && (glci_parse_double(pos[3], &value) != 0 || !isfinite(value)))
-        return glci_usage_error(cmd, "invalid value '%s' (a finite number)", pos[3]);
-    /* -0 is 0, as the engine takes every value (glci_engine.c), so history
-     * and the printed line never show a negative zero the index ignores */
+        return glci_usage_error(cmd, "invalid value '%.80s' (a finite number)", pos[3]);
+    /* -0 is 0, as the engine takes every value (glci_engine.c) and the
+     * store records it (s_work_add): the printed line says what is kept */
     value = value == 0.0 ? 0.0 : value;
     if (!opts[0].seen)
         return glci_usage_error(cmd, "missing --reason TEXT (why; it is kept in history)");
-    if (!*opts[0].value)
+    /* the store's rule (glci_store_correct), asked here so that every bad
+     * reason is the usage error it is, before the store is opened */
+    const char *reason = opts[0].value, *why_bad;
+    size_t reason_len = strlen(reason);
+    if (!*reason)
         return glci_usage_error(cmd, "the reason is empty (say why; it is kept in history)");
+    if (reason_len > GLCI_REASON_MAX)
+        return glci_usage_error(cmd, "the reason is %zu bytes, at most %d (it is kept in "
+                                "history)", reason_len, GLCI_REASON_MAX);
+    if ((why_bad = glci_utf8_problem(reason)) != NULL)
+        return glci_usage_error(cmd, "the reason %s; give one line of printable text", why_bad);
 
     char op[GLCI_OPERATOR_MAX + 1], sudo[GLCI_OPERATOR_MAX + 1], err[512] = "";
     glci_cli_operator(op, sudo);
@@ -124,7 +134,7 @@ const glci_cmd_t glci_cmd_retract = {
         "for an agent's retraction; glci verify covers it. Refused when there\n"
         "is no current value. Safe while the collector runs.\n\n"
         "Options:\n"
-        "  --reason TEXT   why (1 to 200 bytes; required)",
+        "  --reason TEXT   why (1 to 200 bytes, one line; required)",
     .pos = {"CITY", "INDICATOR", "PERIOD"},
     .run = s_retract,
 };
@@ -140,7 +150,7 @@ const glci_cmd_t glci_cmd_correct = {
         "operator (the effective user's name, and SUDO_USER when set). The index\n"
         "follows incrementally. Safe while the collector runs.\n\n"
         "Options:\n"
-        "  --reason TEXT   why (1 to 200 bytes; required)",
+        "  --reason TEXT   why (1 to 200 bytes, one line; required)",
     .pos = {"CITY", "INDICATOR", "PERIOD"},
     .run = s_correct,
 };

@@ -21,6 +21,41 @@ static json_t *s_edition_json(const glci_edition_t *e)
                      "sudo_user", e->sudo_user[0] ? json_string(e->sudo_user) : json_null());
 }
 
+/* An edition as a table row: in CSV every field of s_edition_json under
+ * its JSON name (sudo_user empty when null); for people, the publisher
+ * with the sudo user in one column and the hash cut to 12 digits. */
+static glci_table_t *s_edition_table(int csv)
+{
+    static const char *const h[] = {"name", "period", "as_of", "published", "by", "cities",
+                                    "ranked", "framework_hash", "sudo_user"};
+    static const char *const people[] = {"name", "period", "as_of", "published", "by",
+                                         "cities", "ranked", "framework"};
+    return csv ? glci_table_new(9, h, NULL) : glci_table_new(8, people, "lrlllrrl");
+}
+
+static void s_edition_cells(glci_table_t *t, const glci_edition_t *e, int csv)
+{
+    char a[32], p[32];
+    glci_format_iso_time(e->as_of, a, sizeof a);
+    glci_format_iso_time(e->published, p, sizeof p);
+    glci_table_cell(t, e->name);
+    glci_table_cellf(t, "%d", (int)e->period);
+    glci_table_cell(t, a);
+    glci_table_cell(t, p);
+    if (e->sudo_user[0] && !csv)
+        glci_table_cellf(t, "%s (sudo from %s)", e->by, e->sudo_user);
+    else
+        glci_table_cell(t, e->by);
+    glci_table_cellf(t, "%zu", e->n_rows);
+    glci_table_cellf(t, "%zu", e->n_ranked);
+    if (csv) {
+        glci_table_cell(t, e->fw_hash_hex);
+        glci_table_cell(t, e->sudo_user);
+    } else {
+        glci_table_cellf(t, "%.12s", e->fw_hash_hex);
+    }
+}
+
 /* ---- publish ----------------------------------------------------------------- */
 
 static int s_publish(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char **argv)
@@ -35,7 +70,7 @@ static int s_publish(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, cha
         return glci_usage_error(cmd, "%s", why);
     int64_t now = (int64_t)time(NULL), as_of = now;
     int32_t period = 0;
-    if (opts[0].seen && glci_args_period(cmd, opts[0].value, &period) != 0)
+    if (opts[0].seen && glci_args_period_opt(cmd, &opts[0], &period) != 0)
         return GLCI_EXIT_USAGE;
     if (opts[1].seen && glci_args_time(cmd, "--as-of", opts[1].value, now, &as_of) != 0)
         return GLCI_EXIT_USAGE;
@@ -62,10 +97,10 @@ static int s_publish(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, cha
         json_t *j = s_edition_json(&e);
         status = glci_json_print(&j, stdout) == 0 ? GLCI_EXIT_OK : GLCI_EXIT_FAIL;
     } else if (cli->format == GLCI_FMT_CSV) {
-        printf("name,period,as_of,cities,ranked,framework_hash\r\n");
-        glci_csv_field(stdout, e.name);
-        printf(",%d,%s,%zu,%zu,%s\r\n", (int)e.period, when, e.n_rows, e.n_ranked,
-               e.fw_hash_hex);
+        glci_table_t *t = s_edition_table(1);
+        s_edition_cells(t, &e, 1);
+        glci_table_print_csv(t, stdout);
+        glci_table_free(&t);
         status = GLCI_EXIT_OK;
     } else {
         printf("published edition %s: period %d as the store held it at %s, %zu cities "
@@ -96,14 +131,6 @@ static int s_list_add(void *ctx, const glci_edition_t *e)
     return 0;
 }
 
-static int s_by_published(const void *a, const void *b)
-{
-    const glci_edition_t *x = a, *y = b;
-    if (x->published != y->published)
-        return x->published < y->published ? -1 : 1;
-    return strcmp(x->name, y->name);
-}
-
 static int s_list(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char **argv)
 {
     int rc = glci_args_parse(cmd, argc, argv, NULL, 0, NULL, 0, 0, NULL);
@@ -121,7 +148,7 @@ static int s_list(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
         goto cleanup;
     }
     if (l.n > 1)
-        qsort(l.e, l.n, sizeof *l.e, s_by_published);
+        qsort(l.e, l.n, sizeof *l.e, glci_edition_cmp);
     if (cli->format == GLCI_FMT_JSON) {
         json_t *rows = json_array();
         for (size_t i = 0; i < l.n; i++)
@@ -130,30 +157,10 @@ static int s_list(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
         status = glci_json_print(&j, stdout) == 0 ? GLCI_EXIT_OK : GLCI_EXIT_FAIL;
         goto cleanup;
     }
-    static const char *const h[] = {"name", "period", "as_of", "published", "by", "cities",
-                                    "ranked", "framework"};
     int csv = cli->format == GLCI_FMT_CSV;
-    glci_table_t *t = glci_table_new(8, h, csv ? NULL : "lrlllrrl");
-    for (size_t i = 0; i < l.n; i++) {
-        const glci_edition_t *e = &l.e[i];
-        char a[32], p[32];
-        glci_format_iso_time(e->as_of, a, sizeof a);
-        glci_format_iso_time(e->published, p, sizeof p);
-        glci_table_cell(t, e->name);
-        glci_table_cellf(t, "%d", (int)e->period);
-        glci_table_cell(t, a);
-        glci_table_cell(t, p);
-        if (e->sudo_user[0] && !csv)
-            glci_table_cellf(t, "%s (sudo from %s)", e->by, e->sudo_user);
-        else
-            glci_table_cell(t, e->by);
-        glci_table_cellf(t, "%zu", e->n_rows);
-        glci_table_cellf(t, "%zu", e->n_ranked);
-        if (csv)
-            glci_table_cell(t, e->fw_hash_hex);
-        else
-            glci_table_cellf(t, "%.12s", e->fw_hash_hex);
-    }
+    glci_table_t *t = s_edition_table(csv);
+    for (size_t i = 0; i < l.n; i++)
+        s_edition_cells(t, &l.e[i], csv);
     if (csv)
         glci_table_print_csv(t, stdout);
     else if (l.n == 0)
@@ -181,15 +188,33 @@ typedef struct {
     const glci_snapshot_row_t *a, *b;
 } s_pair_t;
 
-/* "+2" (up two places), "-1", "=" or "" when either side has no rank. */
-static void s_rank_change(const s_pair_t *p, char *buf, size_t len)
+/* A side's rank: 0 when the city is unranked there or not in it. */
+static uint32_t s_rank_of(const glci_snapshot_row_t *r)
 {
-    if (!p->a || !p->b || !p->a->rank || !p->b->rank)
+    return r ? r->rank : 0;
+}
+
+/* The places moved up from A to B, as the table shows it ("+2", "-1",
+ * "=") or as CSV carries the number ("2", "-1", "0", as JSON's
+ * rank_change); "" when either side has no rank (JSON null). */
+static void s_rank_change(const s_pair_t *p, int csv, char *buf, size_t len)
+{
+    uint32_t ra = s_rank_of(p->a), rb = s_rank_of(p->b);
+    long long d = (long long)ra - (long long)rb;
+    if (!ra || !rb)
         snprintf(buf, len, "%s", "");
-    else if (p->a->rank == p->b->rank)
+    else if (csv)
+        snprintf(buf, len, "%lld", d);
+    else if (d == 0)
         snprintf(buf, len, "=");
     else
-        snprintf(buf, len, "%+lld", (long long)p->a->rank - (long long)p->b->rank);
+        snprintf(buf, len, "%+lld", d);
+}
+
+/* Which editions hold the city: "both", "a" or "b". */
+static const char *s_in(const s_pair_t *p)
+{
+    return p->a && p->b ? "both" : p->a ? "a" : "b";
 }
 
 static int s_has_index(const glci_snapshot_row_t *r)
@@ -254,7 +279,9 @@ static int s_diff(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
     size_t moved = 0, rescored = 0;
     for (size_t i = 0; i < n; i++) {
         const s_pair_t *p = &pairs[i];
-        moved += !p->a || !p->b || p->a->rank != p->b->rank;
+        /* unranked and not in the edition are both "no rank": a city
+         * without one on either side has not moved */
+        moved += s_rank_of(p->a) != s_rank_of(p->b);
         rescored += s_has_index(p->a) != s_has_index(p->b) ||
                     (s_has_index(p->a) && p->a->result->index != p->b->result->index);
     }
@@ -265,8 +292,8 @@ static int s_diff(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
             int ha = s_has_index(p->a), hb = s_has_index(p->b);
             int ra = p->a && p->a->rank, rb = p->b && p->b->rank;
             json_array_append_new(rows, json_pack(
-                "{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "city", p->city, "in",
-                p->a && p->b ? "both" : p->a ? "a" : "b", "rank_a",
+                "{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "city", p->city, "in", s_in(p),
+                "rank_a",
                 ra ? json_integer(p->a->rank) : json_null(), "rank_b",
                 rb ? json_integer(p->b->rank) : json_null(), "rank_change",
                 ra && rb ? json_integer((json_int_t)p->a->rank - (json_int_t)p->b->rank)
@@ -283,9 +310,10 @@ static int s_diff(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
         goto cleanup_pairs;
     }
     int csv = cli->format == GLCI_FMT_CSV;
+    /* CSV has JSON's row fields, "in" last; the table marks it instead */
     static const char *const h[] = {"city", "rank_a", "rank_b", "rank_change", "index_a",
-                                    "index_b", "index_change"};
-    glci_table_t *t = glci_table_new(7, h, csv ? NULL : "lrrrrrr");
+                                    "index_b", "index_change", "in"};
+    glci_table_t *t = glci_table_new(csv ? 8 : 7, h, csv ? NULL : "lrrrrrr");
     for (size_t i = 0; i < n; i++) {
         const s_pair_t *p = &pairs[i];
         char buf[64];
@@ -299,7 +327,7 @@ static int s_diff(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
             glci_table_cellf(t, "%u", p->b->rank);
         else
             glci_table_cell(t, csv ? "" : p->b ? "-" : "(not in B)");
-        s_rank_change(p, buf, sizeof buf);
+        s_rank_change(p, csv, buf, sizeof buf);
         glci_table_cell(t, buf);
         for (int k = 0; k < 2; k++) {
             const glci_snapshot_row_t *r = k ? p->b : p->a;
@@ -318,13 +346,15 @@ static int s_diff(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
         else
             buf[0] = '\0';
         glci_table_cell(t, buf);
+        if (csv)
+            glci_table_cell(t, s_in(p));
     }
     if (csv) {
         glci_table_print_csv(t, stdout);
     } else {
-        printf("edition %s (period %d) -> %s (period %d): %zu cities changed rank, %zu "
+        printf("edition %s (period %d) -> %s (period %d): %zu %s changed rank, %zu "
                "changed index\n", e[0].name, (int)e[0].period, e[1].name, (int)e[1].period,
-               moved, rescored);
+               moved, moved == 1 ? "city" : "cities", rescored);
         glci_table_print_text(t, stdout);
         printf("\nrank change: places moved up from A to B; index change: B - A\n");
     }

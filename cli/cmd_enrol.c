@@ -25,11 +25,14 @@
 #define S_EXPIRES_DEFAULT "14d"
 #define S_EXPIRES_MAX_S (365 * 86400)
 
-/* --expires: a positive whole number and a unit, s, m, h, d or w; from one
- * minute to 365 days. 0, or -1. */
+/* --expires: a positive whole number and a unit, s, m, h, d or w, nothing
+ * before or after them; from one minute to 365 days. 0, or -1. */
 static int s_duration(const char *text, int64_t *out)
 {
     char *end;
+    /* strict: digits first (strtoll alone would take " 1d" and "+1d") */
+    if (text[0] < '0' || text[0] > '9')
+        return -1;
     errno = 0;
     long long n = strtoll(text, &end, 10);
     if (errno || end == text || n <= 0 || strlen(end) != 1)
@@ -70,6 +73,12 @@ static int s_token_parts(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_stor
         return glci_fail(cmd, "enrolment needs tcp://HOST:PORT endpoints; the collector "
                          "listens on %s and enrols on %s", info.listen, info.enrol_listen);
     const char *host = host_opt ? host_opt : info.host[0] ? info.host : NULL;
+    char why[384];
+    /* a host remembered before hosts were checked by their form, or the
+     * one of listen: --host was checked before */
+    if (!host_opt && glci_enrol_host_check(host ? host : lhost, why, sizeof why) != 0)
+        return glci_fail(cmd, "the %s %s: give --host NAME, the name or address agents reach "
+                         "the collector by", host ? "remembered" : "listen endpoint's", why);
     if (!host && glci_endpoint_host_wildcard(lhost))
         return glci_fail(cmd, "the collector listens on %s, every interface: give --host "
                          "NAME, the name or address agents reach it by (remembered for the "
@@ -95,14 +104,9 @@ int glci_cli_invite(const glci_cmd_t *cmd, const glci_cli_t *cli, const char *id
     if (s_duration(expires_opt ? expires_opt : S_EXPIRES_DEFAULT, &life) != 0)
         return glci_usage_error(cmd, "--expires '%s' is not a duration from 1 minute to 365 "
                                 "days (a number and s, m, h, d or w: 14d, 36h)", expires_opt);
-    if (host_opt) {
-        glci_enrol_token_t probe = {.port = 1, .enrol_port = 1, .city = "x"};
-        char text[GLCI_ENROL_TEXT_MAX + 1];
-        snprintf(probe.host, sizeof probe.host, "%s", host_opt);
-        if (strlen(host_opt) > GLCI_ENROL_HOST_MAX ||
-            glci_enrol_token_encode(&probe, text, sizeof text) != 0)
-            return glci_usage_error(cmd, "--host '%.80s' is not a host name or address", host_opt);
-    }
+    char why[384];
+    if (host_opt && glci_enrol_host_check(host_opt, why, sizeof why) != 0)
+        return glci_usage_error(cmd, "--%s", why);    /* "--host 'X' is not ..." */
     glci_store_t *st = NULL;
     glci_enrol_token_t t;
     memset(&t, 0, sizeof t);

@@ -94,6 +94,8 @@ static int s_history(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, cha
     int rc = glci_args_parse(cmd, argc, argv, NULL, 0, pos, 2, 2, NULL);
     if (rc != GLCI_ARGS_OK)
         return rc == GLCI_ARGS_HELP ? GLCI_EXIT_OK : GLCI_EXIT_USAGE;
+    if (glci_city_id_check(pos[0], NULL, 0) != 0)
+        return glci_usage_bad_city(cmd, pos[0]);
     glci_store_t *st = NULL;
     glci_view_t *v = NULL;
     int status = GLCI_EXIT_FAIL;
@@ -118,7 +120,7 @@ static int s_history(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, cha
         goto cleanup;
     }
     if (glci_framework_indicator(fw, pos[1]) < 0) {
-        glci_fail(cmd, "no indicator '%s' in framework %s", pos[1], fw->id);
+        glci_fail(cmd, "no indicator '%.80s' in framework %s", pos[1], fw->id);
         goto cleanup;
     }
     if (cli->format == GLCI_FMT_JSON)

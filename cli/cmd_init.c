@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "glci_keyfile.h"
@@ -47,6 +48,8 @@ static int s_init(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
         return rc == GLCI_ARGS_HELP ? GLCI_EXIT_OK : GLCI_EXIT_USAGE;
     if (!opts[0].seen)
         return glci_usage_error(cmd, "missing --framework FILE");
+    if (!opts[0].value[0])
+        return glci_usage_error(cmd, "--framework names no file: the path is empty");
 
     char sec_path[4096], pub_path[4096], err[512] = "";
     s_key_paths(cli, sec_path, sizeof sec_path, pub_path, sizeof pub_path);
@@ -56,19 +59,44 @@ static int s_init(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
     if (access(pub_path, F_OK) == 0)
         return glci_fail(cmd, "%s already exists, not overwritten", pub_path);
 
+    /* A failure from here on leaves nothing of init's: the store layer
+     * removes what a failed create made, and a key that cannot be written
+     * takes the new store (and the folder, when init made it) with it, so
+     * the same init succeeds once there is room. */
+    struct stat sb;
+    int dir_made = stat(cli->store_dir, &sb) != 0;
     rc = glci_store_create(cli->store_dir, opts[0].value, NULL, err, sizeof err);
     if (rc == GLCI_STORE_EEXIST)
         return glci_fail(cmd, "a store already exists at %s", cli->store_dir);
     if (rc != 0)
         return glci_fail(cmd, "%s", err[0] ? err : glci_store_strerror(rc));
 
+    /* A folder that was there keeps its mode, unless others may write it:
+     * then anyone could replace the store or the key about to be written,
+     * and the collector's own check would refuse it (docs/OPERATIONS.md). */
+    if (stat(cli->store_dir, &sb) == 0 && (sb.st_mode & (S_IWGRP | S_IWOTH))) {
+        if (chmod(cli->store_dir, 0700) != 0) {
+            int e = errno;
+            glci_store_unmake(cli->store_dir, dir_made);
+            return glci_fail(cmd, "%s is mode %04o, writable by others, and cannot be made "
+                             "0700: %s", cli->store_dir, (unsigned)sb.st_mode & 07777,
+                             strerror(e));
+        }
+        fprintf(stderr, "glci init: note: %s was mode %04o, writable by others; made 0700\n",
+                cli->store_dir, (unsigned)sb.st_mode & 07777);
+    }
     glci_key_t pub, sec;
-    if (glci_key_generate(&pub, &sec, err, sizeof err) != 0 ||
-        glci_keyfile_write_secret(sec_path, &pub, &sec, err, sizeof err) != 0)
-        return glci_fail(cmd, "%s", err);
-    if (glci_keyfile_write_public(pub_path, &pub, err, sizeof err) != 0)
-        return glci_fail(cmd, "%s", err);
+    int keys = glci_key_generate(&pub, &sec, err, sizeof err) == 0 &&
+               glci_keyfile_write_secret(sec_path, &pub, &sec, err, sizeof err) == 0;
+    if (keys && glci_keyfile_write_public(pub_path, &pub, err, sizeof err) != 0) {
+        unlink(sec_path);
+        keys = 0;
+    }
     memset(&sec, 0, sizeof sec);
+    if (!keys) {
+        glci_store_unmake(cli->store_dir, dir_made);
+        return glci_fail(cmd, "%s", err);
+    }
     if (cli->format == GLCI_FMT_TABLE) {
         char fp[GLCI_KEY_FP_LEN + 1];
         glci_key_fingerprint(&pub, fp);
@@ -85,9 +113,36 @@ static void s_previous_paths(const glci_cli_t *cli, char *sec, size_t sec_len,
     snprintf(pub, pub_len, "%s/collector.previous.pub", cli->store_dir);
 }
 
-/* `rotate`: the new pair goes to .new files first, then the renames put the
- * old pair aside and the new one in its place (each rename atomic; a crash
- * between them leaves both pairs on disk, named, for an operator). */
+/* The pair in use: collector.key and a collector.pub holding its public
+ * key. A missing collector.pub is written again from collector.key when
+ * rebuild is set (the secret file holds the public key too). 0 with *pub,
+ * or -1 with err naming the file at fault. */
+static int s_pair_in_use(const char *sec_path, const char *pub_path, int rebuild,
+                         glci_key_t *pub, char *err, size_t errlen)
+{
+    glci_key_t sec, file_pub;
+    int rc = glci_keyfile_read(sec_path, pub, &sec, err, errlen);
+    memset(&sec, 0, sizeof sec);
+    if (rc != 0)
+        return -1;
+    if (rebuild && access(pub_path, F_OK) != 0 && errno == ENOENT)
+        return glci_keyfile_write_public(pub_path, pub, err, errlen);
+    if (glci_keyfile_read(pub_path, &file_pub, NULL, err, errlen) != 0)
+        return -1;
+    if (strcmp(file_pub.z85, pub->z85) != 0) {
+        snprintf(err, errlen, "%s does not hold the public key of %s: not a key pair",
+                 pub_path, sec_path);
+        return -1;
+    }
+    return 0;
+}
+
+/* `rotate`: the new pair goes to .new files first, then four renames put
+ * the old pair aside and the new one in its place. Every file they move is
+ * checked first, and a rename that fails undoes those before it, so the
+ * store keeps a working pair in use whatever happens short of a crash (a
+ * crash between two renames leaves both pairs on disk, named, for an
+ * operator). */
 static int s_rotate(const glci_cmd_t *cmd, const glci_cli_t *cli)
 {
     char sec_path[4096], pub_path[4096], psec[4096], ppub[4096], nsec[4200], npub[4200];
@@ -96,14 +151,13 @@ static int s_rotate(const glci_cmd_t *cmd, const glci_cli_t *cli)
     s_previous_paths(cli, psec, sizeof psec, ppub, sizeof ppub);
     snprintf(nsec, sizeof nsec, "%s.new", sec_path);
     snprintf(npub, sizeof npub, "%s.new", pub_path);
-    glci_key_t old_pub, old_sec, pub, sec;
-    if (glci_keyfile_read(sec_path, &old_pub, &old_sec, err, sizeof err) != 0)
-        return glci_fail(cmd, "%s", err);
-    memset(&old_sec, 0, sizeof old_sec);
+    glci_key_t old_pub, pub, sec;
     if (access(psec, F_OK) == 0)
         return glci_fail(cmd, "a rotation is under way (%s exists): once every agent has the "
                          "key in use, retire the previous one (glci collector-key retire), "
                          "then rotate again", psec);
+    if (s_pair_in_use(sec_path, pub_path, 1, &old_pub, err, sizeof err) != 0)
+        return glci_fail(cmd, "%s", err);
     unlink(nsec);                     /* left by a rotation that failed half-way */
     unlink(npub);
     if (glci_key_generate(&pub, &sec, err, sizeof err) != 0 ||
@@ -114,10 +168,21 @@ static int s_rotate(const glci_cmd_t *cmd, const glci_cli_t *cli)
         return glci_fail(cmd, "%s", err);
     }
     memset(&sec, 0, sizeof sec);
-    if (rename(sec_path, psec) != 0 || rename(pub_path, ppub) != 0 ||
-        rename(nsec, sec_path) != 0 || rename(npub, pub_path) != 0)
-        return glci_fail(cmd, "cannot install the new key in %s: %s (the files there say "
-                         "which step was done)", cli->store_dir, strerror(errno));
+    const char *from[] = {sec_path, pub_path, nsec, npub};
+    const char *to[] = {psec, ppub, sec_path, pub_path};
+    size_t done = 0;
+    while (done < 4 && rename(from[done], to[done]) == 0)
+        done++;
+    if (done < 4) {
+        int e = errno;
+        for (size_t i = done; i-- > 0;)
+            rename(to[i], from[i]);
+        unlink(nsec);
+        unlink(npub);
+        return glci_fail(cmd, "cannot install the new key in %s: %s -> %s: %s (nothing "
+                         "changed: the key in use is still %s)", cli->store_dir, from[done],
+                         to[done], strerror(e), sec_path);
+    }
     char fp[GLCI_KEY_FP_LEN + 1], old_fp[GLCI_KEY_FP_LEN + 1];
     glci_key_fingerprint(&pub, fp);
     glci_key_fingerprint(&old_pub, old_fp);
@@ -140,10 +205,16 @@ static int s_retire(const glci_cmd_t *cmd, const glci_cli_t *cli)
 {
     char psec[4096], ppub[4096], err[512];
     s_previous_paths(cli, psec, sizeof psec, ppub, sizeof ppub);
-    glci_key_t old;
+    glci_key_t old, in_use;
     if (access(psec, F_OK) != 0)
         return glci_fail(cmd, "no previous collector key in %s: no rotation is under way",
                          cli->store_dir);
+    /* the previous key may be the only one left that works */
+    char sec_path[4096], pub_path[4096];
+    s_key_paths(cli, sec_path, sizeof sec_path, pub_path, sizeof pub_path);
+    if (s_pair_in_use(sec_path, pub_path, 0, &in_use, err, sizeof err) != 0)
+        return glci_fail(cmd, "the previous key %s is not retired while there is no key pair "
+                         "in use: %s", psec, err);
     if (glci_keyfile_read(psec, &old, NULL, err, sizeof err) != 0)
         return glci_fail(cmd, "%s", err);
     if (unlink(psec) != 0)
@@ -176,7 +247,7 @@ static int s_collector_key(const glci_cmd_t *cmd, const glci_cli_t *cli, int arg
     if (rc != GLCI_ARGS_OK)
         return rc == GLCI_ARGS_HELP ? GLCI_EXIT_OK : GLCI_EXIT_USAGE;
     if (n_pos && strcmp(pos[0], "rotate") != 0 && strcmp(pos[0], "retire") != 0)
-        return glci_usage_error(cmd, "unknown action '%s' (rotate or retire)", pos[0]);
+        return glci_usage_error(cmd, "unknown action '%.80s' (rotate or retire)", pos[0]);
     glci_store_t *st = NULL;
     if (glci_cli_open(cmd, cli, 1, &st) != 0)
         return GLCI_EXIT_FAIL;

@@ -113,7 +113,7 @@ static int s_missing(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, cha
     if (rc != GLCI_ARGS_OK)
         return rc == GLCI_ARGS_HELP ? GLCI_EXIT_OK : GLCI_EXIT_USAGE;
     int32_t period = 0;
-    if (opts[0].seen && glci_args_period(cmd, opts[0].value, &period) != 0)
+    if (opts[0].seen && glci_args_period_opt(cmd, &opts[0], &period) != 0)
         return GLCI_EXIT_USAGE;
 
     glci_store_t *st = NULL;

@@ -189,9 +189,11 @@ static int s_peers(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char 
     int rc = glci_args_parse(cmd, argc, argv, opts, 3, pos, 1, 1, NULL);
     if (rc != GLCI_ARGS_OK)
         return rc == GLCI_ARGS_HELP ? GLCI_EXIT_OK : GLCI_EXIT_USAGE;
+    if (glci_city_id_check(pos[0], NULL, 0) != 0)
+        return glci_usage_bad_city(cmd, pos[0]);
     int32_t period = 0;
     size_t limit = GLCI_PEERS_DEFAULT_FOCUS, max_peers = GLCI_PEERS_DEFAULT_PEERS;
-    if (opts[0].seen && glci_args_period(cmd, opts[0].value, &period) != 0)
+    if (opts[0].seen && glci_args_period_opt(cmd, &opts[0], &period) != 0)
         return GLCI_EXIT_USAGE;
     if (opts[1].seen && glci_args_limit(cmd, &opts[1], &limit) != 0)
         return GLCI_EXIT_USAGE;

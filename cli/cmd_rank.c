@@ -181,7 +181,7 @@ static int s_rank(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
     if (opts[1].seen) {
         which = glci_framework_area(fw, opts[1].value);
         if (which < 0) {
-            glci_fail(cmd, "no area '%s' in framework %s", opts[1].value, fw->id);
+            glci_fail(cmd, "no area '%.80s' in framework %s", opts[1].value, fw->id);
             goto cleanup;
         }
         by = GLCI_RANK_AREA;
@@ -190,7 +190,7 @@ static int s_rank(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
     } else if (opts[2].seen) {
         which = glci_framework_focus(fw, opts[2].value);
         if (which < 0) {
-            glci_fail(cmd, "no focus area '%s' in framework %s", opts[2].value, fw->id);
+            glci_fail(cmd, "no focus area '%.80s' in framework %s", opts[2].value, fw->id);
             goto cleanup;
         }
         by = GLCI_RANK_FOCUS;

@@ -70,6 +70,8 @@ static int s_rejects(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, cha
     if (opts[1].seen && glci_args_limit(cmd, &opts[1], &limit) != 0)
         return GLCI_EXIT_USAGE;
     const char *city = opts[0].seen ? opts[0].value : NULL;
+    if (city && glci_city_id_check(city, NULL, 0) != 0)
+        return glci_usage_bad_city(cmd, city);
 
     glci_store_t *st = NULL;
     glci_view_t *v = NULL;

@@ -328,6 +328,8 @@ int glci_cmd_report_run(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, 
     if (rc != GLCI_ARGS_OK)
         return rc == GLCI_ARGS_HELP ? GLCI_EXIT_OK : GLCI_EXIT_USAGE;
     const char *out = opts[0].value, *city = opts[2].value, *pdf = opts[3].value;
+    if (city && glci_city_id_check(city, NULL, 0) != 0)
+        return glci_usage_bad_city(cmd, city);
     glci_src_args_t sa;
     if (glci_src_args(cmd, &opts[1], &opts[4], &opts[5], &sa) != 0)
         return GLCI_EXIT_USAGE;

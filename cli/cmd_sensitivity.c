@@ -234,7 +234,7 @@ static int s_parse_int(const glci_cmd_t *cmd, const glci_opt_t *opt, int64_t lo,
                        const char *what, int64_t *out)
 {
     if (glci_parse_int64(opt->value, lo, hi, out) != 0)
-        return glci_usage_error(cmd, "invalid --%s '%s' (%s)", opt->name, opt->value, what);
+        return glci_usage_error(cmd, "invalid --%s '%.80s' (%s)", opt->name, opt->value, what);
     return 0;
 }
 
@@ -244,7 +244,7 @@ static int s_parse_unit(const glci_cmd_t *cmd, const char *name, const char *tex
 {
     double v;
     if (glci_parse_double(text, &v) != 0 || !(v >= lo) || (hi_open ? !(v < hi) : !(v <= hi)))
-        return glci_usage_error(cmd, "invalid --%s '%s' (a number in [%g, %g%c)", name, text,
+        return glci_usage_error(cmd, "invalid --%s '%.80s' (a number in [%g, %g%c)", name, text,
                                 lo, hi, hi_open ? ')' : ']');
     *out = v;
     return 0;
@@ -282,7 +282,7 @@ static int s_sensitivity(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc,
     glci_aggregation_t agg = GLCI_AGG_ARITHMETIC;
     glci_norm_t norm = GLCI_NORM_GOALPOSTS;
     threads = threads < 1 ? 1 : threads > S_THREADS_MAX ? S_THREADS_MAX : threads;
-    if (opts[O_PERIOD].seen && glci_args_period(cmd, opts[O_PERIOD].value, &period) != 0)
+    if (opts[O_PERIOD].seen && glci_args_period_opt(cmd, &opts[O_PERIOD], &period) != 0)
         return GLCI_EXIT_USAGE;
     if (opts[O_SAMPLES].seen) {
         if (s_parse_int(cmd, &opts[O_SAMPLES], 1, S_SAMPLES_MAX, "1 to 100000", &v64) != 0)
@@ -307,13 +307,13 @@ static int s_sensitivity(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc,
         else if (strcmp(opts[O_AGG].value, "geometric") == 0)
             agg = GLCI_AGG_GEOMETRIC;
         else
-            return glci_usage_error(cmd, "invalid --aggregation '%s' (arithmetic or geometric)",
+            return glci_usage_error(cmd, "invalid --aggregation '%.80s' (arithmetic or geometric)",
                                     opts[O_AGG].value);
         fixed |= 1u << GLCI_CHOICE_AGGREGATION;
     }
     if (opts[O_NORM].seen) {
         if (glci_norm_parse(opts[O_NORM].value, &norm) != 0)
-            return glci_usage_error(cmd, "invalid --normalisation '%s' (goalposts, minmax "
+            return glci_usage_error(cmd, "invalid --normalisation '%.80s' (goalposts, minmax "
                                     "or zscore; min-max and z-score also do)",
                                     opts[O_NORM].value);
         fixed |= 1u << GLCI_CHOICE_NORMALISATION;

@@ -215,6 +215,8 @@ static int s_show(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
     int rc = glci_args_parse(cmd, argc, argv, opts, 3, pos, 1, 1, NULL);
     if (rc != GLCI_ARGS_OK)
         return rc == GLCI_ARGS_HELP ? GLCI_EXIT_OK : GLCI_EXIT_USAGE;
+    if (glci_city_id_check(pos[0], NULL, 0) != 0)
+        return glci_usage_bad_city(cmd, pos[0]);
     int32_t period = 0;
     glci_src_args_t sa;
     if (glci_src_args(cmd, &opts[0], &opts[1], &opts[2], &sa) != 0)

@@ -56,8 +56,10 @@ int glci_cmd_template_run(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc
     if (rc != GLCI_ARGS_OK)
         return rc == GLCI_ARGS_HELP ? GLCI_EXIT_OK : GLCI_EXIT_USAGE;
     const char *out = opts[0].value, *city = opts[1].value;
+    if (city && glci_city_id_check(city, NULL, 0) != 0)
+        return glci_usage_bad_city(cmd, city);
     int32_t period = 0;
-    if (opts[2].seen && glci_args_period(cmd, opts[2].value, &period) != 0)
+    if (opts[2].seen && glci_args_period_opt(cmd, &opts[2], &period) != 0)
         return GLCI_EXIT_USAGE;
     if (cli->format != GLCI_FMT_XLSX && cli->format != GLCI_FMT_CSV)
         return glci_usage_error(cmd, "%s", "give --format xlsx or --format csv");

@@ -166,10 +166,12 @@ static int s_trend(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char 
     int rc = glci_args_parse(cmd, argc, argv, opts, 2, pos, 1, 1, NULL);
     if (rc != GLCI_ARGS_OK)
         return rc == GLCI_ARGS_HELP ? GLCI_EXIT_OK : GLCI_EXIT_USAGE;
+    if (glci_city_id_check(pos[0], NULL, 0) != 0)
+        return glci_usage_bad_city(cmd, pos[0]);
     int32_t from = 0, to = 9999;
-    if (opts[0].seen && glci_args_period(cmd, opts[0].value, &from) != 0)
+    if (opts[0].seen && glci_args_period_opt(cmd, &opts[0], &from) != 0)
         return GLCI_EXIT_USAGE;
-    if (opts[1].seen && glci_args_period(cmd, opts[1].value, &to) != 0)
+    if (opts[1].seen && glci_args_period_opt(cmd, &opts[1], &to) != 0)
         return GLCI_EXIT_USAGE;
     if (from > to)
         return glci_usage_error(cmd, "--from %d is after --to %d", (int)from, (int)to);

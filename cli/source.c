@@ -24,7 +24,7 @@ int glci_args_time(const glci_cmd_t *cmd, const char *opt, const char *text, int
         t = now;
     } else if (text[0] == '@') {
         if (glci_parse_int64(text + 1, 0, INT64_MAX / 2, &t) != 0)
-            return glci_usage_error(cmd, "invalid time '%s' for %s (@ and Unix seconds)",
+            return glci_usage_error(cmd, "invalid time '%.80s' for %s (@ and Unix seconds)",
                                     text, opt);
     } else if (glci_parse_iso_time(text, &t) == 0) {
         if (n == 10)
@@ -58,7 +58,7 @@ int glci_src_args(const glci_cmd_t *cmd, const glci_opt_t *period, const glci_op
     memset(out, 0, sizeof *out);
     out->kind = GLCI_SRC_LIVE;
     if (period && period->seen) {
-        if (glci_args_period(cmd, period->value, &out->period) != 0)
+        if (glci_args_period_opt(cmd, period, &out->period) != 0)
             return GLCI_EXIT_USAGE;
         out->has_period = 1;
     }

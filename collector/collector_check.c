@@ -13,11 +13,13 @@
 #include "glci_collector.h"
 
 #include <errno.h>
+#include <libgen.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -44,6 +46,12 @@ static void s_check_store(glci_check_t *c, const glci_collector_config_t *cfg)
     if (access(cfg->store, W_OK) != 0 || access(data, W_OK) != 0)
         glci_check_problem(c, "store %s: not writable by this user (uid %u): %s", cfg->store,
                   (unsigned)geteuid(), strerror(errno));
+    /* every city's data: no one else may change it, nor read the file */
+    char lock[4096];
+    snprintf(lock, sizeof lock, "%s/lock.mdb", cfg->store);
+    glci_check_mode(c, "store folder", cfg->store, S_IWGRP | S_IWOTH, 0700);
+    glci_check_mode(c, "store file", data, S_IWGRP | S_IWOTH | S_IROTH, 0600);
+    glci_check_mode(c, "store lock file", lock, S_IWGRP | S_IWOTH, 0600);
     glci_store_space_t sp;
     if (glci_store_space(st, &sp) == 0 && cfg->map_max > 0 && cfg->map_max <= sp.used_bytes)
         glci_check_problem(c, "map_max %zu is not above the %llu bytes the store %s uses already: "
@@ -63,6 +71,11 @@ static void s_check_key(glci_check_t *c, const glci_collector_config_t *cfg)
     if (glci_keyfile_read(cfg->key_file, &pub, &sec, err, sizeof err) != 0)
         glci_check_problem(c, "key_file: %s", err);
     memset(&sec, 0, sizeof sec);
+    /* whoever may write its folder may put another key in its place */
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", cfg->key_file);
+    if (strcmp(dirname(dir), cfg->store) != 0)    /* the store folder is judged above */
+        glci_check_mode(c, "key_file's folder", dir, S_IWGRP | S_IWOTH, 0700);
 }
 
 /* The previous key during a rotation: served while its file is there

@@ -258,6 +258,18 @@ int glci_collector_config_build(const glci_collector_args_t *args,
                   cfg->enrol_listen ? "enrol_listen" : "previous_listen");
         goto fail;
     }
+    /* libzmq binds to an interface name or an address, never a DNS name:
+     * "tcp://localhost:P" would fail with "No such device". localhost is
+     * loopback by definition, so it is bound as 127.0.0.1. */
+    char **eps[3] = {&cfg->listen, &cfg->enrol_listen, &cfg->previous_listen};
+    for (size_t i = 0; i < 3; i++)
+        if (*eps[i] && strncmp(*eps[i], "tcp://localhost:", 16) == 0) {
+            size_t n = strlen(*eps[i]) + 2;
+            char *bound = glci_xmalloc(n);
+            snprintf(bound, n, "tcp://127.0.0.1:%s", *eps[i] + 16);
+            free(*eps[i]);
+            *eps[i] = bound;
+        }
     if ((cfg->enrol_listen && strcmp(cfg->enrol_listen, cfg->listen) == 0) ||
         (cfg->previous_listen && strcmp(cfg->previous_listen, cfg->listen) == 0) ||
         (cfg->enrol_listen && cfg->previous_listen &&

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <sodium.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,7 @@
 #define S_KEEPALIVE_CNT    3
 #define S_ZAP_ENDPOINT     "inproc://zeromq.zap.01"
 #define S_LOG_QUIET_MS     60000   /* a repeated error: one line a minute */
+#define S_REFUSAL_KINDS    64      /* refusals told apart in the log at once */
 
 /* A draft option in libzmq 4.3: stable builds (Debian's) refuse it. */
 #ifndef ZMQ_ZAP_ENFORCE_DOMAIN
@@ -83,6 +85,28 @@ typedef struct {
     uint64_t batches, obs, rejected, refused;
 } s_stats_t;
 
+/* Refused batches are logged once a minute per kind of refusal: the city
+ * the connection names, the answer's status, and its error text with each
+ * run of digits read as one '#' (so "undecodable batch (9 bytes)" and
+ * "(12 bytes)" are one kind, "protocol version 99 not supported" another).
+ * One limiter for all of them would print one city's refusal with another
+ * city's count and never print a different one (docs/METRICS.md, "Repeated
+ * errors"). A kind's slot is free again once its minute is over with
+ * nothing left to report; when every slot is taken the rest share one
+ * limiter whose line says so. */
+typedef struct {
+    int used;
+    int status;
+    char city[GLCI_CITY_ID_MAX + 1];
+    char shape[GLCI_ACK_ERROR_MAX + 1];
+    glci_log_repeat_t rep;
+} s_refusal_t;
+
+typedef struct {
+    s_refusal_t kind[S_REFUSAL_KINDS];
+    glci_log_repeat_t others;  /* every slot taken */
+} s_refusals_t;
+
 /* A ROUTER serving one collector key on one endpoint: the data socket
  * (listen, the key in use), the previous key's during a rotation
  * (previous_listen), the enrolment socket (enrol_listen). */
@@ -104,7 +128,8 @@ typedef struct {
     int lock_fd;
     glci_collector_meter_t *meter;  /* metrics and /health (collector_metrics.h) */
     char *metrics_listen;      /* what the meter serves; NULL: nothing */
-    glci_log_repeat_t log_refused, log_ingest, log_clash, log_wrong_city;
+    s_refusals_t *refusals;    /* "batch ... refused" lines, by kind */
+    glci_log_repeat_t log_ingest, log_clash, log_wrong_city;
     int64_t ingest_failed_ms;  /* the last failed ingest (monotonic) */
     size_t cap;
     s_item_t *items;
@@ -132,6 +157,89 @@ static double s_seconds(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* error with each run of digits as one '#': what tells one kind of
+ * refusal from another, whatever the sizes, versions and counts in it. */
+static void s_refusal_shape(const char *error, char *out, size_t outlen)
+{
+    size_t n = 0;
+    for (const char *p = error; *p && n + 1 < outlen; p++) {
+        if (*p >= '0' && *p <= '9') {
+            while (p[1] >= '0' && p[1] <= '9')
+                p++;
+            out[n++] = '#';
+        } else {
+            out[n++] = *p;
+        }
+    }
+    out[n] = '\0';
+}
+
+/* The slot of this kind, or a slot with nothing left to report (never
+ * used, or its minute over with no repeat counted) made this kind's, or
+ * NULL when every slot still has something to say. */
+static s_refusal_t *s_refusal_slot(s_refusals_t *r, const char *city, int status,
+                                   const char *shape, int64_t now_ms)
+{
+    s_refusal_t *free_slot = NULL;
+    for (size_t i = 0; i < S_REFUSAL_KINDS; i++) {
+        s_refusal_t *k = &r->kind[i];
+        if (k->used && k->status == status && strcmp(k->city, city) == 0 &&
+            strcmp(k->shape, shape) == 0)
+            return k;
+        if (!free_slot && (!k->used || (k->rep.repeats == 0 && now_ms >= k->rep.quiet_until)))
+            free_slot = k;
+    }
+    if (free_slot) {
+        memset(free_slot, 0, sizeof *free_slot);
+        free_slot->used = 1;
+        free_slot->status = status;
+        snprintf(free_slot->city, sizeof free_slot->city, "%s", city);
+        snprintf(free_slot->shape, sizeof free_slot->shape, "%s", shape);
+    }
+    return free_slot;
+}
+
+/* One refused batch of city, answered status with error: the line fmt
+ * makes, printed or counted by the limiter of its kind. */
+static void s_log_refused(s_daemon_t *d, const char *city, int status, const char *error,
+                          const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void s_log_refused(s_daemon_t *d, const char *city, int status, const char *error,
+                          const char *fmt, ...)
+{
+    char line[1024], shape[GLCI_ACK_ERROR_MAX + 1];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    int64_t now_ms = s_now_ms();
+    s_refusal_shape(error, shape, sizeof shape);
+    s_refusal_t *k = s_refusal_slot(d->refusals, city, status, shape, now_ms);
+    if (k)
+        glci_log_repeat(&k->rep, now_ms, S_LOG_QUIET_MS, GLCI_LOG_WARN, "%s", line);
+    else
+        glci_log_repeat(&d->refusals->others, now_ms, S_LOG_QUIET_MS, GLCI_LOG_WARN,
+                        "%s [more than %d kinds of refusal within a minute: this line's "
+                        "count is of all the kinds beyond them]", line, S_REFUSAL_KINDS);
+}
+
+/* Each loop turn: a kind whose minute is over prints what it counted
+ * (one line with the last refusal and the count) and frees its slot, so a
+ * count is never held back for want of a next refusal. */
+static void s_refusals_tick(s_daemon_t *d, int64_t now_ms)
+{
+    for (size_t i = 0; i < S_REFUSAL_KINDS; i++) {
+        s_refusal_t *k = &d->refusals->kind[i];
+        if (k->used && k->rep.repeats > 0 && now_ms >= k->rep.quiet_until) {
+            glci_log_repeat_end(&k->rep, now_ms);
+            k->used = 0;
+        }
+    }
+    glci_log_repeat_t *o = &d->refusals->others;
+    if (o->repeats > 0 && now_ms >= o->quiet_until)
+        glci_log_repeat_end(o, now_ms);
 }
 
 static void s_grow(s_daemon_t *d, size_t cap)
@@ -463,11 +571,11 @@ static int s_take(s_daemon_t *d, void *sock, s_item_t *it, const glci_wire_limit
     }
     if (!it->to_store) {
         d->stats.refused++;
-        glci_log_repeat(&d->log_refused, s_now_ms(), S_LOG_QUIET_MS, GLCI_LOG_WARN,
-                        "batch from %s (stream %016llx seq %llu) refused: %s: %s",
-                        user ? user : "?", (unsigned long long)it->ack.stream,
-                        (unsigned long long)it->ack.seq,
-                        glci_batch_status_str(it->ack.status), it->ack.error);
+        s_log_refused(d, user ? user : "?", (int)it->ack.status, it->ack.error,
+                      "batch from %s (stream %016llx seq %llu) refused: %s: %s",
+                      user ? user : "?", (unsigned long long)it->ack.stream,
+                      (unsigned long long)it->ack.seq,
+                      glci_batch_status_str(it->ack.status), it->ack.error);
     }
     zmq_msg_close(&body);
     return 1;
@@ -568,9 +676,8 @@ static void s_round(s_daemon_t *d)
                 if (r->status == GLCI_BATCH_APPLIED && it->b.claimed)
                     s_log_wrong_city(d, it, r);
                 if (r->status == GLCI_BATCH_FORBIDDEN)
-                    glci_log_repeat(&d->log_refused, s_now_ms(), S_LOG_QUIET_MS,
-                                    GLCI_LOG_WARN, "batch from %s refused: city unknown or "
-                                    "revoked", it->city);
+                    s_log_refused(d, it->city, GLCI_BATCH_FORBIDDEN, "city unknown or revoked",
+                                  "batch from %s refused: city unknown or revoked", it->city);
                 if (r->status == GLCI_BATCH_DUPLICATE && r->content_differs)
                     glci_log_repeat(&d->log_clash, s_now_ms(), S_LOG_QUIET_MS,
                                     GLCI_LOG_WARN, "%s stream %016llx seq %llu: duplicate with "
@@ -736,6 +843,7 @@ int glci_collector_run(const glci_collector_args_t *args, const glci_collector_c
     int status = GLCI_COLLECTOR_EXIT_FAIL;
     s_daemon_t d;
     memset(&d, 0, sizeof d);
+    d.refusals = glci_xcalloc(1, sizeof *d.refusals);
     d.args = args;
     d.cfg = *cfg;
     d.lock_fd = -1;
@@ -829,6 +937,7 @@ int glci_collector_run(const glci_collector_args_t *args, const glci_collector_c
         if (np > 0 && (items[4].revents & ZMQ_POLLIN))
             glci_collector_meter_events(d.meter);
         glci_collector_meter_tick(d.meter, s_now_ms());
+        s_refusals_tick(&d, s_now_ms());
         if (s_hup) {
             s_hup = 0;
             s_reload(&d);
@@ -883,5 +992,6 @@ done:
     free(d.items);
     free(d.batches);
     free(d.results);
+    free(d.refusals);
     return status;
 }

@@ -19,6 +19,17 @@
  * started first gives way (it is the nearest to being forgotten anyway). */
 #define S_ADDRS_MAX 4096
 #define S_LOG_QUIET_MS 60000
+/* Refusals are logged quietly per kind and city (or address, before a city
+ * is known): each different refusal gets its line, the repeats of one a
+ * count. When every slot is taken, the one idle longest gives way, its
+ * unreported repeats printed first. */
+#define S_LOG_SLOTS 64
+
+typedef struct {
+    char key[GLCI_CITY_ID_MAX + GLCI_STORE_ADDR_MAX + 16];   /* kind, '/', city or address */
+    int64_t last_ms;
+    glci_log_repeat_t rep;
+} s_log_slot_t;
 
 typedef struct {
     char addr[GLCI_STORE_ADDR_MAX + 1];
@@ -33,7 +44,7 @@ struct glci_collector_enrol {
     s_addr_t *addrs;
     int64_t total_start;
     uint32_t total_failures;
-    glci_log_repeat_t log_failed, log_limited;
+    s_log_slot_t log[S_LOG_SLOTS];
 };
 
 glci_collector_enrol_t *glci_collector_enrol_new(glci_store_t *st,
@@ -109,6 +120,36 @@ static void s_failed(glci_collector_enrol_t *e, s_addr_t *a, int64_t now)
     e->total_failures++;
 }
 
+static void s_log(glci_collector_enrol_t *e, int64_t mono_ms, const char *kind,
+                  const char *who, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* A refusal's warning, quiet per (kind, who) for S_LOG_QUIET_MS. */
+static void s_log(glci_collector_enrol_t *e, int64_t mono_ms, const char *kind,
+                  const char *who, const char *fmt, ...)
+{
+    char key[sizeof e->log[0].key], msg[sizeof e->log[0].rep.last];
+    snprintf(key, sizeof key, "%s/%s", kind, who);
+    s_log_slot_t *slot = NULL, *idle = &e->log[0];
+    for (size_t i = 0; i < S_LOG_SLOTS && !slot; i++) {
+        if (strcmp(e->log[i].key, key) == 0)
+            slot = &e->log[i];
+        else if (e->log[i].last_ms < idle->last_ms)
+            idle = &e->log[i];
+    }
+    if (!slot) {
+        slot = idle;
+        glci_log_repeat_end(&slot->rep, mono_ms);
+        memset(slot, 0, sizeof *slot);
+        snprintf(slot->key, sizeof slot->key, "%s", key);
+    }
+    slot->last_ms = mono_ms;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    glci_log_repeat(&slot->rep, mono_ms, S_LOG_QUIET_MS, GLCI_LOG_WARN, "%s", msg);
+}
+
 static void s_reply(glci_enrol_reply_t *r, glci_enrol_status_t status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -134,9 +175,8 @@ void glci_collector_enrol_handle(glci_collector_enrol_t *e, const void *frame, s
         s_reply(reply, GLCI_ENROL_LIMITED, "too many failed enrolment tries from %s: try "
                 "again in %lld s", addr, (long long)wait);
         reply->retry_after = (uint32_t)wait;
-        glci_log_repeat(&e->log_limited, mono_ms, S_LOG_QUIET_MS, GLCI_LOG_WARN,
-                        "enrol: %s has failed too often; its tries are refused for %lld s",
-                        addr, (long long)wait);
+        s_log(e, mono_ms, "limited", addr, "enrol: %s has failed too often; its tries are "
+              "refused for %lld s", addr, (long long)wait);
         return;
     }
     glci_enrol_request_t req;
@@ -150,8 +190,8 @@ void glci_collector_enrol_handle(glci_collector_enrol_t *e, const void *frame, s
     if (glci_enrol_request_unpack(frame, len, &req, why, sizeof why) != 0) {
         s_failed(e, a, now);
         s_reply(reply, GLCI_ENROL_MALFORMED, "%s", why);
-        glci_log_repeat(&e->log_failed, mono_ms, S_LOG_QUIET_MS, GLCI_LOG_WARN,
-                        "enrol: refused a request from %s: %s", addr, why);
+        s_log(e, mono_ms, "malformed", addr, "enrol: refused a request from %s: %s", addr,
+              why);
         return;
     }
     glci_enrol_outcome_t outcome;
@@ -177,8 +217,10 @@ void glci_collector_enrol_handle(glci_collector_enrol_t *e, const void *frame, s
     if (outcome == GLCI_ENROL_NO_MATCH)
         s_failed(e, a, now);
     s_reply(reply, GLCI_ENROL_REFUSED, "%s", msg);
-    glci_log_repeat(&e->log_failed, mono_ms, S_LOG_QUIET_MS, GLCI_LOG_WARN,
-                    "enrol: refused key %s for city %s from %s: %s", fp, req.city, addr, msg);
+    char kind[16];
+    snprintf(kind, sizeof kind, "outcome%d", (int)outcome);
+    s_log(e, mono_ms, kind, req.city, "enrol: refused key %s for city %s from %s: %s", fp,
+          req.city, addr, msg);
 }
 
 /* Receives one request: its routing id and the frames after it (the first

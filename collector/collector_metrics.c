@@ -290,9 +290,11 @@ int glci_collector_meter_serve(glci_collector_meter_t *m, const char *metrics_li
 {
     glci_metrics_listen_t l;
     if (!metrics_listen) {
-        if (m->http)
-            glci_info("metrics: no longer served on %s", m->listen.text);
+        /* stopped first: once the line is logged, nothing answers there */
+        int served = m->http != NULL;
         glci_metrics_http_stop(&m->http);
+        if (served)
+            glci_info("metrics: no longer served on %s", m->listen.text);
         return 0;
     }
     if (glci_metrics_listen_parse(metrics_listen, &l, err, errlen) != 0)

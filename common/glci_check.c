@@ -2,6 +2,8 @@
 #include "glci_check.h"
 
 #include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
 
 static void s_line(FILE *to, const char *program, const char *kind, const char *fmt,
                    va_list ap) __attribute__((format(printf, 4, 0)));
@@ -34,4 +36,27 @@ void glci_check_note(glci_check_t *c, const char *fmt, ...)
 int glci_check_status(const glci_check_t *c)
 {
     return c->problems ? 1 : 0;
+}
+
+int glci_check_mode(glci_check_t *c, const char *what, const char *path, unsigned bad,
+                    unsigned want)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return 0;
+    unsigned has = (unsigned)sb.st_mode & bad;
+    if (!has)
+        return 0;
+    char lets[64] = "";
+    unsigned w = has & (S_IWGRP | S_IWOTH);
+    if (w)
+        snprintf(lets, sizeof lets, "writable by %s",
+                 w == (S_IWGRP | S_IWOTH) ? "group and others" : w == S_IWGRP ? "group"
+                                                                               : "others");
+    if (has & S_IROTH)
+        snprintf(lets + strlen(lets), sizeof lets - strlen(lets), "%sreadable by others",
+                 w ? ", " : "");
+    glci_check_problem(c, "%s %s is mode %04o: %s; make it %04o (chmod %o %s)", what, path,
+                       (unsigned)sb.st_mode & 07777, lets, want, want, path);
+    return 1;
 }

@@ -105,3 +105,20 @@ int glci_file_read_fd(int fd, uint64_t max_bytes, uint64_t size_hint, char **tex
     *len = got;
     return 0;
 }
+
+int glci_file_check_replace(const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0) {
+        if (errno == ENOENT)
+            return 0;
+        return glci_errf(err, errlen, "%s: %s", path, strerror(errno));
+    }
+    if (S_ISREG(st.st_mode))
+        return 0;
+    if (S_ISLNK(st.st_mode))
+        return glci_errf(err, errlen, "%s: is a symbolic link; name the file itself, not a "
+                         "link to it", path);
+    return glci_errf(err, errlen, "%s: is %s; only a regular file (or a new one) is written "
+                     "there", path, glci_file_kind(st.st_mode));
+}

@@ -41,4 +41,18 @@ int glci_file_open_regular(const char *path, unsigned opts, uint64_t max_bytes,
 int glci_file_read_fd(int fd, uint64_t max_bytes, uint64_t size_hint, char **text,
                       size_t *len);
 
+/* The one check before a program writes path through a file beside it and
+ * a rename into place: path must be missing or a regular file, since the
+ * rename replaces whatever node stands there. Refused, with nothing
+ * written: a character or block device (a rename over /dev/null as root
+ * would replace it), a FIFO, a socket, a folder, and a symbolic link,
+ * whatever it points to (the rename would replace the link with a file,
+ * and a link planted in a folder others can write would otherwise choose
+ * where a program run as root writes; name the link's target instead).
+ * Not followed: lstat. Returns 0, or -1 with err "PATH: is a FIFO; only a
+ * regular file (or a new one) is written there" or "PATH: REASON" when
+ * lstat fails other than with ENOENT (a folder on the way that cannot be
+ * searched, a part of the path that is not a folder). */
+int glci_file_check_replace(const char *path, char *err, size_t errlen);
+
 #endif

@@ -89,13 +89,57 @@ size_t glci_table_rows(const glci_table_t *t)
     return (t->n_cells + t->n_cols - 1) / t->n_cols;
 }
 
-/* Display width: UTF-8 characters (continuation bytes do not count). */
+/* The columns a terminal gives code point c: 2 for East Asian wide and
+ * full-width characters (CJK, Hangul, full-width forms, most emoji), 0
+ * for combining marks and zero-width characters, else 1. A table of
+ * ranges (after Markus Kuhn's wcwidth) rather than wcwidth(3), which
+ * needs a UTF-8 locale the program may not run under. */
+static size_t s_cols(uint32_t c)
+{
+    static const uint32_t zero[][2] = {
+        {0x0300, 0x036F}, {0x0483, 0x0489}, {0x0591, 0x05BD}, {0x0610, 0x061A},
+        {0x064B, 0x065F}, {0x0E31, 0x0E31}, {0x0E34, 0x0E3A}, {0x0E47, 0x0E4E},
+        {0x1AB0, 0x1AFF}, {0x1DC0, 0x1DFF}, {0x200B, 0x200F}, {0x20D0, 0x20FF},
+        {0xFE00, 0xFE0F}, {0xFE20, 0xFE2F}, {0xFEFF, 0xFEFF},
+    };
+    static const uint32_t wide[][2] = {
+        {0x1100, 0x115F}, {0x2E80, 0x303E}, {0x3041, 0x33FF}, {0x3400, 0x4DBF},
+        {0x4E00, 0x9FFF}, {0xA000, 0xA4CF}, {0xA960, 0xA97F}, {0xAC00, 0xD7A3},
+        {0xF900, 0xFAFF}, {0xFE30, 0xFE4F}, {0xFF00, 0xFF60}, {0xFFE0, 0xFFE6},
+        {0x1F300, 0x1F64F}, {0x1F900, 0x1F9FF}, {0x20000, 0x2FFFD}, {0x30000, 0x3FFFD},
+    };
+    for (size_t i = 0; i < sizeof zero / sizeof zero[0]; i++)
+        if (c >= zero[i][0] && c <= zero[i][1])
+            return 0;
+    for (size_t i = 0; i < sizeof wide / sizeof wide[0]; i++)
+        if (c >= wide[i][0] && c <= wide[i][1])
+            return 2;
+    return 1;
+}
+
+/* Display width of UTF-8 text in terminal columns (s_cols of each code
+ * point; a byte that starts no valid sequence counts as one column). */
 static size_t s_width(const char *s)
 {
     size_t w = 0;
-    for (; *s; s++)
-        if (((unsigned char)*s & 0xC0) != 0x80)
-            w++;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        uint32_t c = *p;
+        size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
+                 : (c & 0xF8) == 0xF0 ? 4 : 1;
+        if (n > 1) {
+            c &= 0xFFu >> (n + 1);
+            for (size_t k = 1; k < n; k++) {
+                if ((p[k] & 0xC0) != 0x80) {
+                    n = 1;
+                    break;
+                }
+                c = (c << 6) | (p[k] & 0x3Fu);
+            }
+        }
+        w += n == 1 && *p >= 0x80 ? 1 : s_cols(c);
+        p += n;
+    }
     return w;
 }
 

@@ -70,6 +70,12 @@ dpkg-deb -f "$collector_deb" Depends | grep -q libmicrohttpd \
   || die "glci-collector does not depend on libmicrohttpd"
 ! dpkg-deb -f "$agent_deb" Depends | grep -q libmicrohttpd \
   || die "glci-agent depends on libmicrohttpd, which only the collector links"
+# glci (in the collector's package) draws report text with Pango; the
+# agent draws nothing.
+dpkg-deb -f "$collector_deb" Depends | grep -q libpangocairo \
+  || die "glci-collector does not depend on libpangocairo (glci report's text)"
+! dpkg-deb -f "$agent_deb" Depends | grep -q libpango \
+  || die "glci-agent depends on libpango, which only glci report links"
 dpkg-deb -c "$collector_deb" >"$work/collector.contents"
 for f in prometheus.yml glci-rules.yml; do
   grep -q "usr/share/doc/glci-collector/examples/prometheus/$f" "$work/collector.contents" \

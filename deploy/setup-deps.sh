@@ -10,10 +10,12 @@ packages=(
   libprotobuf-c-dev protobuf-c-compiler
   liblmdb-dev lmdb-utils
   libcmocka-dev libinih-dev libjansson-dev libcsv-dev libsystemd-dev
-  # reports: charts (Cairo, with the font the charts and profiles use) and
+  # reports: charts (Cairo, their text shaped and ordered by Pango with
+  # HarfBuzz and FriBidi, in the font the charts and profiles use) and
   # xlsx workbooks; the report tests render pages in Chromium, PDFs with
   # poppler and read workbooks back with openpyxl (Debian's python3)
-  libcairo2-dev libfontconfig-dev libxlsxwriter-dev fonts-dejavu-core
+  libcairo2-dev libpango1.0-dev libfribidi-dev libfontconfig-dev libxlsxwriter-dev
+  fonts-dejavu-core
   chromium poppler-utils python3-openpyxl
   # the collector's /metrics and /health; the metrics tests run a real
   # Prometheus and promtool (package prometheus) and curl as the HTTP client

@@ -6,7 +6,26 @@
  * takes the socket over and closes it when stopped. Its own error log
  * (e.g. "connection limit reached", once per refused connection) goes to
  * glci_log through a repeat limiter, so a flood of refusals is one line a
- * minute. */
+ * minute.
+ *
+ * libmicrohttpd's connection timeout counts idleness: every byte received
+ * starts it again, so a client sending a byte every few seconds would hold
+ * its slot for ever, and 32 of them the server. So each connection also
+ * has a deadline, timeout_s after it was accepted: a thread of this module
+ * (the reaper) shuts the socket down when it passes, and libmicrohttpd,
+ * seeing the socket closed, drops the connection. The reaper learns of
+ * connections from libmicrohttpd's connection notifications, and holds
+ * the lock that the "closed" notification takes, so the descriptor it
+ * shuts down is still that connection's (libmicrohttpd closes it only
+ * after the notification returns).
+ *
+ * The requests libmicrohttpd would answer itself with an error page and
+ * no Cache-Control, and that it can hand over, are answered here: the
+ * connection memory is four times the 8 KiB allowed for headers, which
+ * are measured here, and a missing Host is accepted by libmicrohttpd
+ * (strict mode 0) and refused here (libmicrohttpd 0.9.75's own 400 for it
+ * sends its status line and headers twice). What it still answers itself
+ * is listed in docs/METRICS.md. */
 #include "glci_metrics_http.h"
 
 #include <arpa/inet.h>
@@ -28,8 +47,19 @@
 #include "glci_text.h"
 
 #define S_MAX_URL          64
-#define S_MEMORY_LIMIT     (8 * 1024)
+#define S_MAX_HEADERS      (8 * 1024)    /* names, values, ": " and CRLF */
+#define S_MEMORY_LIMIT     (32 * 1024)   /* per connection, for libmicrohttpd */
 #define S_LOG_QUIET_MS     60000
+
+/* An open connection, from libmicrohttpd's "started" notification to its
+ * "closed" one (its socket context). Every connection has the same time
+ * to live, so the list in accept order is in deadline order. */
+typedef struct s_conn {
+    int fd;
+    int64_t deadline_ms;
+    int linked;                     /* in the list: its deadline not passed */
+    struct s_conn *prev, *next;
+} s_conn_t;
 
 struct glci_metrics_http {
     struct MHD_Daemon *daemon;
@@ -38,6 +68,12 @@ struct glci_metrics_http {
     pthread_mutex_t log_lock;       /* libmicrohttpd may log from two threads */
     glci_log_repeat_t log_mhd;      /* its messages */
     glci_log_repeat_t log_render;   /* a collect callback that fails (server thread) */
+    pthread_mutex_t conn_lock;      /* the list, stopping, log_deadline */
+    pthread_cond_t conn_wake;       /* CLOCK_MONOTONIC */
+    s_conn_t *head, *tail;          /* open connections before their deadline */
+    int stopping;
+    pthread_t reaper;
+    glci_log_repeat_t log_deadline; /* connections closed at their deadline */
 };
 
 static int64_t s_now_ms(void)
@@ -221,6 +257,15 @@ static void *s_url_look(void *cls, const char *uri, struct MHD_Connection *c)
     return memchr(path, '\0', dlen) ? (void *)&s_url_nul : (void *)&s_url_ok;
 }
 
+static enum MHD_Result s_header_bytes(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+    (void)kind;
+    size_t *total = cls;
+    *total += strlen(key) + (value ? strlen(value) : 0) + 4;
+    return MHD_YES;
+}
+
 /* Answers on the first call, with the headers: a body, if the client sent
  * one, is never read (libmicrohttpd then closes the connection). */
 static enum MHD_Result s_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -228,11 +273,19 @@ static enum MHD_Result s_request(void *cls, struct MHD_Connection *c, const char
                                  const char *upload_data, size_t *upload_data_size,
                                  void **req_cls)
 {
-    (void)version;
     (void)upload_data;
     (void)upload_data_size;
     glci_metrics_http_t *h = cls;
     const int *look = *req_cls;
+    size_t header_bytes = 0;
+    MHD_get_connection_values(c, MHD_HEADER_KIND, s_header_bytes, &header_bytes);
+    if (header_bytes > S_MAX_HEADERS)
+        return s_text(c, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
+                      "request headers over 8 KiB\n");
+    /* HTTP/1.1 (and any later 1.x libmicrohttpd serves as 1.1) needs Host */
+    if (strcmp(version, MHD_HTTP_VERSION_1_0) != 0 &&
+        !MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST))
+        return s_text(c, MHD_HTTP_BAD_REQUEST, "an HTTP/1.1 request needs a Host header\n");
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
         return s_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
     /* the query string counts (docs/METRICS.md: "a URL over 64 bytes") */
@@ -245,6 +298,99 @@ static enum MHD_Result s_request(void *cls, struct MHD_Connection *c, const char
     if (strcmp(url, "/health") == 0)
         return s_health(h, c);
     return s_text(c, MHD_HTTP_NOT_FOUND, "not found: try /metrics or /health\n");
+}
+
+/* ---- the whole-connection deadline -------------------------------------- */
+
+static void s_unlink(glci_metrics_http_t *h, s_conn_t *k)
+{
+    if (k->prev)
+        k->prev->next = k->next;
+    else
+        h->head = k->next;
+    if (k->next)
+        k->next->prev = k->prev;
+    else
+        h->tail = k->prev;
+    k->prev = k->next = NULL;
+    k->linked = 0;
+}
+
+/* libmicrohttpd's connection notifications, on its thread: "started" right
+ * after accept, "closed" before it closes the socket. */
+static void s_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+                     enum MHD_ConnectionNotificationCode code)
+{
+    glci_metrics_http_t *h = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (!info)
+            return;     /* not in the list: only libmicrohttpd's timeout applies */
+        s_conn_t *k = glci_xcalloc(1, sizeof *k);
+        k->fd = info->connect_fd;
+        k->deadline_ms = s_now_ms() + (int64_t)h->cfg.timeout_s * 1000;
+        pthread_mutex_lock(&h->conn_lock);
+        k->prev = h->tail;
+        if (h->tail)
+            h->tail->next = k;
+        else
+            h->head = k;
+        h->tail = k;
+        k->linked = 1;
+        if (h->head == k)
+            pthread_cond_signal(&h->conn_wake);
+        pthread_mutex_unlock(&h->conn_lock);
+        *socket_context = k;
+        return;
+    }
+    s_conn_t *k = *socket_context;
+    if (!k)
+        return;
+    pthread_mutex_lock(&h->conn_lock);
+    if (k->linked)
+        s_unlink(h, k);
+    pthread_mutex_unlock(&h->conn_lock);
+    free(k);
+    *socket_context = NULL;
+}
+
+/* The reaper: sleeps until the oldest connection's deadline and shuts its
+ * socket down then, whatever the client is doing (sending a byte now and
+ * then, reading the answer slowly). */
+static void *s_reaper(void *arg)
+{
+    glci_metrics_http_t *h = arg;
+    pthread_mutex_lock(&h->conn_lock);
+    while (!h->stopping) {
+        int64_t now = s_now_ms();
+        while (h->head && h->head->deadline_ms <= now) {
+            s_conn_t *k = h->head;
+            shutdown(k->fd, SHUT_RDWR);
+            s_unlink(h, k);
+            glci_log_repeat(&h->log_deadline, now, S_LOG_QUIET_MS, GLCI_LOG_INFO,
+                            "metrics http: closed a connection still open %u s after it "
+                            "was accepted", h->cfg.timeout_s);
+        }
+        if (!h->head) {
+            pthread_cond_wait(&h->conn_wake, &h->conn_lock);
+            continue;
+        }
+        struct timespec until = {(time_t)(h->head->deadline_ms / 1000),
+                                 (long)(h->head->deadline_ms % 1000) * 1000000};
+        pthread_cond_timedwait(&h->conn_wake, &h->conn_lock, &until);
+    }
+    pthread_mutex_unlock(&h->conn_lock);
+    return NULL;
+}
+
+static void s_reaper_stop(glci_metrics_http_t *h)
+{
+    pthread_mutex_lock(&h->conn_lock);
+    h->stopping = 1;
+    pthread_cond_signal(&h->conn_wake);
+    pthread_mutex_unlock(&h->conn_lock);
+    pthread_join(h->reaper, NULL);
 }
 
 static void s_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -303,18 +449,34 @@ int glci_metrics_http_start(const glci_metrics_listen_t *listen,
     if (!h->cfg.timeout_s)
         h->cfg.timeout_s = 10;
     pthread_mutex_init(&h->log_lock, NULL);
+    pthread_mutex_init(&h->conn_lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&h->conn_wake, &ca);
+    pthread_condattr_destroy(&ca);
 
     int fd = s_listen(listen, &h->port, err, errlen);
     if (fd < 0)
         goto fail;
 
-    /* the server's thread inherits this mask: no signal for it */
+    /* the server's threads inherit this mask: no signal for them */
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
+    int prc = pthread_create(&h->reaper, NULL, s_reaper, h);
+    if (prc != 0) {
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        snprintf(err, errlen, "cannot start the metrics server on %s: %s", listen->text,
+                 strerror(prc));
+        close(fd);
+        goto fail;
+    }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
     if (listen->addr.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    /* strict mode 0: a request without Host reaches s_request, which
+     * answers it; mode 1 has libmicrohttpd answer it, garbled */
     h->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, s_request, h,
         MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, h,
@@ -323,7 +485,8 @@ int glci_metrics_http_start(const glci_metrics_listen_t *listen,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, h->cfg.per_ip,
         MHD_OPTION_CONNECTION_TIMEOUT, h->cfg.timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)S_MEMORY_LIMIT,
-        MHD_OPTION_STRICT_FOR_CLIENT, 1,
+        MHD_OPTION_STRICT_FOR_CLIENT, 0,
+        MHD_OPTION_NOTIFY_CONNECTION, s_notify, h,
         MHD_OPTION_URI_LOG_CALLBACK, s_url_look, NULL,
         MHD_OPTION_END);
     int saved = errno;
@@ -332,12 +495,15 @@ int glci_metrics_http_start(const glci_metrics_listen_t *listen,
         snprintf(err, errlen, "cannot start the metrics server on %s: %s", listen->text,
                  saved ? strerror(saved) : "libmicrohttpd refused to start");
         close(fd);
+        s_reaper_stop(h);
         goto fail;
     }
     *out = h;
     return 0;
 
 fail:
+    pthread_cond_destroy(&h->conn_wake);
+    pthread_mutex_destroy(&h->conn_lock);
     pthread_mutex_destroy(&h->log_lock);
     free(h);
     *out = NULL;
@@ -354,7 +520,10 @@ void glci_metrics_http_stop(glci_metrics_http_t **self)
     if (!self || !*self)
         return;
     glci_metrics_http_t *h = *self;
-    MHD_stop_daemon(h->daemon);
+    MHD_stop_daemon(h->daemon);     /* every connection's "closed" comes first */
+    s_reaper_stop(h);
+    pthread_cond_destroy(&h->conn_wake);
+    pthread_mutex_destroy(&h->conn_lock);
     pthread_mutex_destroy(&h->log_lock);
     free(h);
     *self = NULL;

@@ -7,12 +7,17 @@
  * only pays for its atomic updates (glci_metrics.h).
  *
  * Bounds, so that no client can exhaust or stall the server for others:
- * only GET and HEAD (405 otherwise), a URL of at most 64 bytes (414) and
- * request headers within 8 KiB per connection, a request body is never
- * read, at most max_connections connections at once and per_ip of them
- * from one address (more are refused at accept), and a connection idle
- * for timeout_s seconds is closed. Every answer has a Content-Length and
- * "Cache-Control: no-store".
+ * only GET and HEAD (405 otherwise), a URL of at most 64 bytes (414),
+ * request headers within 8 KiB (431), Host with HTTP/1.1 (400), a request
+ * body is never read, at most max_connections connections at once and
+ * per_ip of them from one address (more are refused at accept), and every
+ * connection is closed timeout_s seconds after it was accepted, whatever
+ * it is doing (sending a byte now and then does not keep it open). Every
+ * answer the server makes has a Content-Length and "Cache-Control:
+ * no-store"; the few libmicrohttpd makes itself (an unsupported HTTP
+ * version, a request over its 32 KiB of connection memory, a request line
+ * it cannot parse, a bad Content-Length) have no Cache-Control
+ * (docs/METRICS.md, "The HTTP server").
  *
  * The listen address (`metrics_listen`) is parsed here so that the
  * collector's config, its flag and --check-config give the same answer. */
@@ -62,7 +67,7 @@ typedef struct {
     void *health_arg;
     unsigned max_connections;         /* 0: 32 */
     unsigned per_ip;                  /* 0: 8 */
-    unsigned timeout_s;               /* idle connections; 0: 10 s */
+    unsigned timeout_s;               /* a connection's life from accept; 0: 10 s */
 } glci_metrics_http_cfg_t;
 
 typedef struct glci_metrics_http glci_metrics_http_t;

@@ -10,6 +10,8 @@
 
 #include <cairo-svg.h>
 #include <fontconfig/fontconfig.h>
+#include <fribidi.h>
+#include <pango/pangocairo.h>
 
 #include "glci_alloc.h"
 #include "glci_report_int.h"
@@ -71,6 +73,93 @@ void glci_chart_colour(cairo_t *cr, glci_colour_t which, double alpha)
 
 /* ---- Text --------------------------------------------------------------- */
 
+/* Text goes through Pango (HarfBuzz shapes it, FriBidi orders it), so
+ * Arabic letters join and right-to-left names read right to left; Cairo's
+ * toy text API does neither. The font stays in cr's state as a toy font
+ * face (family, weight, size), so cairo_save/cairo_restore keep and give
+ * back the font as they did before; each measure or draw reads it from
+ * there. */
+
+static const cairo_user_data_key_t s_layout_key;
+
+/* The layout that measures and draws cr's text, made on first use and
+ * freed with cr (a Pango context is per thread, as is a cairo_t). Hinting
+ * and glyph-position rounding are off: SVG and PDF are vector output, and
+ * a width measured here is the width drawn at any scale. */
+static PangoLayout *s_layout(cairo_t *cr)
+{
+    PangoLayout *l = cairo_get_user_data(cr, &s_layout_key);
+    if (!l) {
+        l = pango_cairo_create_layout(cr);
+        PangoContext *ctx = pango_layout_get_context(l);
+        cairo_font_options_t *fo = cairo_font_options_create();
+        cairo_font_options_set_hint_style(fo, CAIRO_HINT_STYLE_NONE);
+        cairo_font_options_set_hint_metrics(fo, CAIRO_HINT_METRICS_OFF);
+        pango_cairo_context_set_font_options(ctx, fo);
+        cairo_font_options_destroy(fo);
+        pango_context_set_round_glyph_positions(ctx, FALSE);
+        pango_layout_set_single_paragraph_mode(l, TRUE);
+        pango_layout_set_auto_dir(l, FALSE);
+        cairo_set_user_data(cr, &s_layout_key, l, g_object_unref);
+    }
+    pango_cairo_update_layout(cr, l);
+
+    PangoFontDescription *fd = pango_font_description_new();
+    cairo_font_face_t *face = cairo_get_font_face(cr);
+    int bold = 0;
+    if (cairo_font_face_get_type(face) == CAIRO_FONT_TYPE_TOY) {
+        pango_font_description_set_family(fd, cairo_toy_font_face_get_family(face));
+        bold = cairo_toy_font_face_get_weight(face) == CAIRO_FONT_WEIGHT_BOLD;
+    } else {
+        pango_font_description_set_family_static(fd, S_FONT);
+    }
+    cairo_matrix_t m;
+    cairo_get_font_matrix(cr, &m);
+    pango_font_description_set_weight(fd, bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
+    pango_font_description_set_absolute_size(fd, m.yy * PANGO_SCALE);
+    pango_layout_set_font_description(l, fd);   /* no new layout when equal */
+    pango_font_description_free(fd);
+    return l;
+}
+
+/* The direction of text as one paragraph (Unicode bidi rules P2 and P3):
+ * that of its first strong character outside isolates, left to right when
+ * it has none. A line that starts with an isolated name ("\u2068NAME\u2069
+ * 87.3 (rank 2)") is laid out left to right whatever script the name is
+ * in, and the name is still read right to left within it. */
+static PangoDirection s_direction(const char *text)
+{
+    int depth = 0;
+    for (const char *p = text; *p; p = g_utf8_next_char(p)) {
+        FriBidiCharType t = fribidi_get_bidi_type(g_utf8_get_char(p));
+        if (t == FRIBIDI_TYPE_LRI || t == FRIBIDI_TYPE_RLI || t == FRIBIDI_TYPE_FSI)
+            depth++;
+        else if (t == FRIBIDI_TYPE_PDI && depth > 0)
+            depth--;
+        else if (depth == 0 && FRIBIDI_IS_LETTER(t))
+            return FRIBIDI_IS_RTL(t) ? PANGO_DIRECTION_RTL : PANGO_DIRECTION_LTR;
+    }
+    return PANGO_DIRECTION_LTR;
+}
+
+/* The layout holding text (bytes that are not UTF-8 shown as U+FFFD). */
+static PangoLayout *s_set(cairo_t *cr, const char *text)
+{
+    PangoLayout *l = s_layout(cr);
+    char *valid = g_utf8_validate(text, -1, NULL) ? NULL : g_utf8_make_valid(text, -1);
+    const char *t = valid ? valid : text;
+    PangoContext *ctx = pango_layout_get_context(l);
+    PangoDirection dir = s_direction(t);
+    if (pango_context_get_base_dir(ctx) != dir) {
+        pango_context_set_base_dir(ctx, dir);
+        pango_layout_context_changed(l);
+    }
+    pango_layout_set_width(l, -1);     /* one line, unless a paragraph asks */
+    pango_layout_set_text(l, t, -1);
+    g_free(valid);
+    return l;
+}
+
 void glci_chart_font(cairo_t *cr, double size, int bold)
 {
     cairo_select_font_face(cr, S_FONT, CAIRO_FONT_SLANT_NORMAL,
@@ -80,22 +169,53 @@ void glci_chart_font(cairo_t *cr, double size, int bold)
 
 static double s_width(cairo_t *cr, const char *text)
 {
-    cairo_text_extents_t e;
-    cairo_text_extents(cr, text, &e);
-    return e.x_advance;
+    PangoRectangle logical;
+    pango_layout_get_extents(s_set(cr, text), NULL, &logical);
+    return (double)logical.width / PANGO_SCALE;
+}
+
+double glci_chart_width(cairo_t *cr, const char *text)
+{
+    return s_width(cr, text);
 }
 
 double glci_chart_text(cairo_t *cr, double x, double y, const char *text, glci_align_t align)
 {
-    double w = s_width(cr, text);
+    PangoLayout *l = s_set(cr, text);
+    PangoRectangle logical;
+    pango_layout_get_extents(l, NULL, &logical);
+    double w = (double)logical.width / PANGO_SCALE;
     if (align == GLCI_ALIGN_CENTRE)
         x -= w / 2;
     else if (align == GLCI_ALIGN_RIGHT)
         x -= w;
-    cairo_move_to(cr, x, y);
-    cairo_show_text(cr, text);
+    cairo_move_to(cr, x - (double)logical.x / PANGO_SCALE,
+                  y - (double)pango_layout_get_baseline(l) / PANGO_SCALE);
+    pango_cairo_show_layout(cr, l);
     cairo_new_path(cr);
     return w;
+}
+
+size_t glci_chart_paragraph(cairo_t *cr, double x, double y, const char *text, double max_w,
+                            double line_h, int draw)
+{
+    PangoLayout *l = s_set(cr, text);
+    pango_layout_set_wrap(l, PANGO_WRAP_WORD_CHAR);
+    pango_layout_set_width(l, (int)(max_w * PANGO_SCALE));
+    size_t n = (size_t)pango_layout_get_line_count(l);
+    if (!draw)
+        return n;
+    PangoLayoutIter *it = pango_layout_get_iter(l);
+    size_t k = 0;
+    do {
+        PangoRectangle logical;
+        pango_layout_iter_get_line_extents(it, NULL, &logical);
+        cairo_move_to(cr, x + (double)logical.x / PANGO_SCALE, y + line_h * (double)k++);
+        pango_cairo_show_layout_line(cr, pango_layout_iter_get_line_readonly(it));
+    } while (pango_layout_iter_next_line(it));
+    pango_layout_iter_free(it);
+    cairo_new_path(cr);
+    return n;
 }
 
 /* Length of the UTF-8 character starting at s (1 for a stray byte). */
@@ -121,18 +241,24 @@ void glci_chart_fit(cairo_t *cr, const char *text, double max_w, char *buf, size
         free(own);
         return;
     }
-    /* Longest prefix (whole characters) that fits with the ellipsis. */
-    size_t keep = 0, at = 0, n = strlen(text);
+    /* The longest prefix of whole characters that fits with the ellipsis,
+     * by bisection over the character boundaries (a layout per trial). */
+    size_t n = strlen(text), n_cuts = 0;
+    size_t *cuts = glci_xcalloc(n + 1, sizeof *cuts);
+    for (size_t at = 0; at < n; at += s_char_len(text + at))
+        cuts[n_cuts++] = at + s_char_len(text + at);
     char *trial = glci_xmalloc(n + sizeof ellipsis);
-    while (at < n) {
-        size_t next = at + s_char_len(text + at);
+    size_t lo = 0, hi = n_cuts;     /* cuts[0..lo) fit, cuts[hi..) do not */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2, next = cuts[mid];
         memcpy(trial, text, next);
         memcpy(trial + next, ellipsis, sizeof ellipsis);
         if (s_width(cr, trial) > max_w)
-            break;
-        keep = next;
-        at = next;
+            hi = mid;
+        else
+            lo = mid + 1;
     }
+    size_t keep = lo > 0 ? cuts[lo - 1] : 0;
     while (keep > 0 && text[keep - 1] == ' ')
         keep--;
     if (keep + sizeof ellipsis > len)
@@ -141,6 +267,7 @@ void glci_chart_fit(cairo_t *cr, const char *text, double max_w, char *buf, size
         keep--;
     snprintf(buf, len, "%.*s%s", (int)keep, text, ellipsis);
     free(trial);
+    free(cuts);
     free(own);
 }
 
@@ -833,6 +960,8 @@ cleanup:
 
 void glci_report_shutdown(void)
 {
+    /* this thread's font map first: it holds fonts of Cairo and fontconfig */
+    pango_cairo_font_map_set_default(NULL);
     cairo_debug_reset_static_data();
     FcFini();
 }

@@ -13,10 +13,15 @@
  * one-sentence description, its text alternative; the pages add the data
  * as a table.
  *
- * Text is drawn with Cairo's toy font API in the DejaVu Sans family
- * (fontconfig picks a fallback when it is missing); SVG output holds the
- * glyphs as paths and PDF output embeds the font, so neither needs a font
- * on the reader's machine. */
+ * Text is laid out with Pango in the DejaVu Sans family (fontconfig picks
+ * a fallback for characters it lacks): HarfBuzz shapes it, so Arabic
+ * letters join, and FriBidi orders it, so Arabic and Hebrew read right to
+ * left, within a line that takes the direction of its first strong
+ * character outside isolates (U+2066-U+2069). SVG output holds the glyphs
+ * as paths and PDF output embeds the font with each glyph's text, so
+ * neither needs a font on the reader's machine and text copied from a PDF
+ * is the text as stored. The current font is Cairo's (set with
+ * glci_chart_font), so cairo_save/cairo_restore keep it. */
 #ifndef GLCI_CHART_H
 #define GLCI_CHART_H
 
@@ -99,8 +104,20 @@ typedef enum { GLCI_ALIGN_LEFT, GLCI_ALIGN_CENTRE, GLCI_ALIGN_RIGHT } glci_align
 /* Selects the report's font family at size (user units), bold or not. */
 void glci_chart_font(cairo_t *cr, double size, int bold);
 
+/* The width of text as one line in the current font. */
+double glci_chart_width(cairo_t *cr, const char *text);
+
 /* Draws text with its baseline at y, aligned at x; returns its width. */
 double glci_chart_text(cairo_t *cr, double x, double y, const char *text, glci_align_t align);
+
+/* Lays text out as a paragraph max_w wide in the current font, broken
+ * between words and inside a word only where the word alone is wider than
+ * a line, so nothing of it is lost. Draws it when draw is set: the first
+ * line's baseline at y, each next one line_h lower, from x (right-to-left
+ * text reads right to left within each line). Returns its number of
+ * lines, drawn or not. */
+size_t glci_chart_paragraph(cairo_t *cr, double x, double y, const char *text, double max_w,
+                            double line_h, int draw);
 
 /* Copies text into buf, cut at a character boundary and ended with "…"
  * when it is wider than max_w in the current font. */

@@ -94,6 +94,10 @@ static void s_css(FILE *f)
         "tr.focus th{font-weight:400;padding-left:1.4rem}\n"
         "h3{margin:1.4rem 0 .3rem;font-size:1.1rem}\n"
         "tbody.peer th{white-space:normal;min-width:9rem}\n"
+        /* A name may be 127 bytes without a space: headings, captions and
+         * name cells break it anywhere rather than run off the page or push
+         * a table's numbers out of sight (numbers never break: nowrap). */
+        "h1,h2,h3,p,caption,figcaption,dd,td.name,tbody.peer th{overflow-wrap:anywhere}\n"
         "#data-trends{font-size:.88rem}\n"
         "code{font-size:.85em;color:var(--muted)}\n"
         "footer{color:var(--muted);font-size:.85rem;margin-top:2.5rem;padding-bottom:2rem;"
@@ -319,7 +323,7 @@ static void s_index_page(FILE *f, const glci_report_t *r)
                     c->rank);
         else
             fputs("<td class=\"num\" data-key=\"rank\" data-value=\"\">&ndash;</td>", f);
-        fputs("<td data-value=\"", f);
+        fputs("<td class=\"name\" data-value=\"", f);
         glci_report_esc(f, c->name);
         fprintf(f, "\"><a href=\"city-%s.html\">", c->id);
         glci_report_esc(f, c->name);
@@ -841,7 +845,7 @@ static int s_prepare(const char *dir, char *err, size_t errlen)
             continue;
         if (strcmp(e->d_name, S_MARKER) == 0)
             marked = 1;
-        else
+        else if (strcmp(e->d_name, S_MARKER ".tmp") != 0)    /* ours, cut short */
             others = 1;
     }
     closedir(d);
@@ -849,12 +853,6 @@ static int s_prepare(const char *dir, char *err, size_t errlen)
         snprintf(err, errlen, "%s is not empty and holds no glci report (no %s); give a new or "
                  "empty folder", dir, S_MARKER);
         return GLCI_REPORT_ENOTEMPTY;
-    }
-    char path[4096];
-    snprintf(path, sizeof path, "%s/charts", dir);
-    if (mkdir(path, 0755) != 0 && errno != EEXIST) {
-        snprintf(err, errlen, "cannot make the folder %s: %s", path, strerror(errno));
-        return GLCI_REPORT_EIO;
     }
     return 0;
 }
@@ -975,6 +973,13 @@ int glci_report_write_site(const glci_report_t *r, const char *dir, size_t *n_pa
           "overwrite it\n", file.f);
     if ((rc = glci_report_file_commit(&file, err, errlen)) != 0)
         return rc;
+    /* charts/ only once the marker is there: a report that fails from here
+     * on leaves a folder its retry knows as glci's and replaces */
+    snprintf(path, sizeof path, "%s/charts", dir);
+    if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "cannot make the folder %s: %s", path, strerror(errno));
+        return GLCI_REPORT_EIO;
+    }
     if ((rc = s_city_pages(r, dir, err, errlen)) != 0)
         return rc;
     snprintf(path, sizeof path, "%s/index.html", dir);

@@ -23,8 +23,16 @@ typedef struct {
     char tmp[4110];
 } glci_report_file_t;
 
-/* Opens PATH.tmp for writing (binary). Returns 0 or EIO with err naming it. */
+/* Opens PATH.tmp for writing (binary), once PATH and PATH.tmp are each
+ * missing or a regular file (glci_file_check_replace: a device, FIFO,
+ * socket, folder or symbolic link is refused, nothing written). Returns 0
+ * or EIO with err naming it. */
 int glci_report_file_open(glci_report_file_t *out, const char *path, char *err, size_t errlen);
+
+/* Renames tmp (a complete file) to path, checking path again first as
+ * glci_report_file_open did; tmp is removed on any failure. 0, or EIO
+ * with err naming path. The one rename of every report writer. */
+int glci_report_file_place(const char *tmp, const char *path, char *err, size_t errlen);
 
 /* Flushes, closes and renames into place. On a write error the temporary
  * is removed and EIO returned with err naming the path. Always closes. */

@@ -35,6 +35,11 @@
 #define S_PAGE_H 841.890
 #define S_MARGIN 40.0
 #define S_BOTTOM (S_PAGE_H - 42.0)
+/* A name put into a line of other text goes between these (first strong
+ * isolate, pop directional isolate): an Arabic or Hebrew name then reads
+ * right to left without turning the line, or the numbers after it, round. */
+#define S_FSI "\xe2\x81\xa8"
+#define S_PDI "\xe2\x81\xa9"
 
 static cairo_status_t s_write(void *closure, const unsigned char *data, unsigned int len)
 {
@@ -44,17 +49,34 @@ static cairo_status_t s_write(void *closure, const unsigned char *data, unsigned
 
 static void s_footer(cairo_t *cr, const glci_report_t *r, int page)
 {
-    char when[64], line[512], fitted[512], num[32];
+    char when[64], line[512], method[256], lines[4][160], num[32];
     glci_report_fmt_time(r->generated, when, sizeof when);
-    snprintf(line, sizeof line, "Generated %s by glci from the collector's store%s%s \xc2\xb7 "
-             "framework %s %s (SHA-256 %.12s\xe2\x80\xa6)", when, r->table[0] ? ": " : "",
-             r->table, r->fw->id, r->fw->version, r->fw->hash_hex);
+    snprintf(line, sizeof line, "Generated %s by glci from the collector's store%s%s", when,
+             r->table[0] ? ": " : "", r->table);
+    snprintf(method, sizeof method, "framework %s %s (SHA-256 %.12s\xe2\x80\xa6)", r->fw->id,
+             r->fw->version, r->fw->hash_hex);
     snprintf(num, sizeof num, "page %d of 2", page);
     glci_chart_font(cr, 7.5, 0);
     glci_chart_colour(cr, GLCI_COLOUR_MUTED, 1.0);
-    double w = glci_chart_text(cr, S_PAGE_W - S_MARGIN, S_PAGE_H - 24, num, GLCI_ALIGN_RIGHT);
-    glci_chart_fit(cr, line, S_PAGE_W - 2 * S_MARGIN - w - 12, fitted, sizeof fitted);
-    glci_chart_text(cr, S_MARGIN, S_PAGE_H - 24, fitted, GLCI_ALIGN_LEFT);
+    /* One line when it all fits; else where the table comes from (on up to
+     * three lines: an edition's name and time are long) and the framework
+     * on a line of its own, so each page names both whole. Four lines
+     * still end above the page's bottom edge by 12 points. */
+    double max_w = S_PAGE_W - 2 * S_MARGIN - glci_chart_width(cr, num) - 12;
+    size_t at = strlen(line), n;
+    snprintf(line + at, sizeof line - at, " \xc2\xb7 %s", method);
+    if (glci_chart_width(cr, line) <= max_w) {
+        n = glci_chart_wrap(cr, line, max_w, 1, lines);
+    } else {
+        line[at] = '\0';
+        n = glci_chart_wrap(cr, line, max_w, 3, lines);
+        glci_chart_fit(cr, method, max_w, lines[n], sizeof lines[n]);
+        n++;
+    }
+    double y = S_PAGE_H - 24 - 4.0 * (double)(n - 1);
+    glci_chart_text(cr, S_PAGE_W - S_MARGIN, y, num, GLCI_ALIGN_RIGHT);
+    for (size_t k = 0; k < n; k++)
+        glci_chart_text(cr, S_MARGIN, y + 8.0 * (double)k, lines[k], GLCI_ALIGN_LEFT);
 }
 
 /* The synthetic-data label; returns the height it took. */
@@ -107,6 +129,30 @@ static void s_chart(cairo_t *cr, glci_chart_kind_t kind, double y, double h,
     cairo_restore(cr);
 }
 
+/* The city's name as page 1's title, whole whatever its length: at 22
+ * points on up to two lines, else smaller on up to three, else at 12
+ * points on as many as it takes (the 127 bytes a name may have take at
+ * most four), broken between words or, in a word wider than the page,
+ * between characters. Returns the last line's baseline. */
+static double s_title(cairo_t *cr, const char *name, double w)
+{
+    static const struct {
+        double size;
+        size_t max_lines;       /* 0: as many as it takes */
+    } sizes[] = {{22, 2}, {18, 3}, {15, 3}, {12, 0}};
+    size_t k = 0, n;
+    for (;; k++) {
+        glci_chart_font(cr, sizes[k].size, 1);
+        n = glci_chart_paragraph(cr, 0, 0, name, w, 0, 0);
+        if (sizes[k].max_lines == 0 || n <= sizes[k].max_lines)
+            break;
+    }
+    double first = 56 + sizes[k].size, line_h = sizes[k].size * 1.15;
+    glci_chart_colour(cr, GLCI_COLOUR_INK, 1.0);
+    glci_chart_paragraph(cr, S_MARGIN, first, name, w, line_h, 1);
+    return first + line_h * (double)(n - 1);
+}
+
 static void s_page_one(cairo_t *cr, const glci_report_t *r, const glci_report_city_t *c)
 {
     char line[512], fitted[512], v[64];
@@ -116,16 +162,13 @@ static void s_page_one(cairo_t *cr, const glci_report_t *r, const glci_report_ci
     snprintf(line, sizeof line, "UNESCO GLOBAL LEARNING CITY INDEX \xc2\xb7 CITY PROFILE %d",
              (int)r->period);
     glci_chart_text(cr, S_MARGIN, 50, line, GLCI_ALIGN_LEFT);
-    glci_chart_font(cr, 22, 1);
-    glci_chart_colour(cr, GLCI_COLOUR_INK, 1.0);
-    glci_chart_fit(cr, c->name, w, fitted, sizeof fitted);
-    glci_chart_text(cr, S_MARGIN, 78, fitted, GLCI_ALIGN_LEFT);
+    double base = s_title(cr, c->name, w);
     snprintf(line, sizeof line, "Country %s \xc2\xb7 city id %s", c->country, c->id);
     glci_chart_font(cr, 9, 0);
     glci_chart_colour(cr, GLCI_COLOUR_MUTED, 1.0);
     glci_chart_fit(cr, line, w, fitted, sizeof fitted);
-    glci_chart_text(cr, S_MARGIN, 94, fitted, GLCI_ALIGN_LEFT);
-    double y = 106;
+    glci_chart_text(cr, S_MARGIN, base + 16, fitted, GLCI_ALIGN_LEFT);
+    double y = base + 28;
     y += s_synthetic(cr, r, c, y);
 
     snprintf(line, sizeof line, "Index %d", (int)r->period);
@@ -207,7 +250,7 @@ static void s_light(cairo_t *cr, double x, double y, double size, glci_light_t l
 
 /* A line of text under the indicator table. */
 typedef struct {
-    char text[160];
+    char text[320];
     int bold;
 } s_note_t;
 
@@ -252,7 +295,7 @@ static void s_notes_missing(cairo_t *cr, const glci_report_t *r, const glci_repo
         glci_chart_wrap_list(cr, head, ids, n_miss, w, max_lines, lines, &nl);
     }
     for (size_t k = 0; k < nl && *n < S_NOTES_MAX; k++) {
-        memcpy(notes[*n].text, lines[k], sizeof notes[*n].text);   /* both 160 bytes */
+        snprintf(notes[*n].text, sizeof notes[*n].text, "%s", lines[k]);
         notes[(*n)++].bold = 0;
     }
     free(lines);
@@ -260,9 +303,67 @@ static void s_notes_missing(cairo_t *cr, const glci_report_t *r, const glci_repo
     free(miss);
 }
 
+/* A leading city's line: its name (shortened to half the line), score
+ * and rank, then the indicators where it does better, largest gap first,
+ * each with its value and this city's: whole ones only, as many as fit,
+ * then how many more there are. An indicator is never cut, so no number
+ * on the line is a shortened one. */
+static void s_note_peer(cairo_t *cr, const glci_framework_t *fw, const glci_report_peer_t *peer,
+                        double w, s_note_t *notes, size_t *n)
+{
+    if (*n >= S_NOTES_MAX)
+        return;
+    char name[256], line[sizeof notes->text], part[sizeof notes->text];
+    char more[64];
+    glci_chart_font(cr, 7.5, 0);
+    glci_chart_fit(cr, peer->name, w * 0.5, name, sizeof name);
+    size_t len = (size_t)snprintf(line, sizeof line, "    " S_FSI "%s" S_PDI " %.1f (rank %u)",
+                                  name, peer->score, peer->rank);
+    size_t shown = 0;
+    for (; shown < peer->n_ind; shown++) {
+        const glci_peer_ind_t *d = &peer->ind[shown];
+        char v[32], mine[32];
+        glci_format_value(d->value, v, sizeof v);
+        if (d->city_present)
+            glci_format_value(d->city_value, mine, sizeof mine);
+        size_t plen = (size_t)snprintf(part, sizeof part, "%s%s %s %s (this city: %s)",
+                                       shown ? "; " : ": ", fw->ind[d->ind].name, v,
+                                       fw->ind[d->ind].unit, d->city_present ? mine : "no value");
+        size_t rest = peer->n_ind - shown - 1;
+        if (rest > 0)
+            snprintf(more, sizeof more, "; and %zu more", rest);
+        else
+            more[0] = '\0';
+        if (len + plen + strlen(more) >= sizeof line)
+            break;
+        memcpy(line + len, part, plen + 1);
+        size_t mlen = strlen(more);
+        memcpy(line + len + plen, more, mlen + 1);
+        double fits = glci_chart_width(cr, line) <= w;
+        line[len + plen] = '\0';
+        if (!fits) {
+            line[len] = '\0';
+            break;
+        }
+        len += plen;
+    }
+    if (shown < peer->n_ind) {
+        if (shown == 0)
+            snprintf(more, sizeof more, ": %zu indicators where it does better", peer->n_ind);
+        else
+            snprintf(more, sizeof more, "; and %zu more", peer->n_ind - shown);
+        if (len + strlen(more) < sizeof line) {
+            memcpy(line + len, more, strlen(more) + 1);
+            if (glci_chart_width(cr, line) > w)
+                line[len] = '\0';
+        }
+    }
+    memcpy(notes[*n].text, line, sizeof line);
+    notes[(*n)++].bold = 0;
+}
+
 /* Whom to learn from: a line per weak focus area, then one per leading
- * city with the indicators where it does better, largest gap first (as
- * many as fit on its line). */
+ * city (s_note_peer). */
 static void s_notes_peers(cairo_t *cr, const glci_report_t *r, const glci_report_city_t *c,
                           double w, s_note_t *notes, size_t *n)
 {
@@ -283,22 +384,8 @@ static void s_notes_peers(cairo_t *cr, const glci_report_t *r, const glci_report
         snprintf(buf, sizeof buf, "%s: %.1f, network median %.1f (%zu cities)",
                  fw->focus[pf->focus].name, pf->score, pf->median, pf->n_scored);
         s_note(cr, notes, n, w, 1, buf);
-        for (size_t p = 0; p < pf->n_peers; p++) {
-            const glci_report_peer_t *peer = &pf->peers[p];
-            size_t b = (size_t)snprintf(buf, sizeof buf, "    %s %.1f (rank %u)", peer->name,
-                                        peer->score, peer->rank);
-            for (size_t j = 0; j < peer->n_ind && b < sizeof buf; j++) {
-                const glci_peer_ind_t *d = &peer->ind[j];
-                char v[32], mine[32];
-                glci_format_value(d->value, v, sizeof v);
-                if (d->city_present)
-                    glci_format_value(d->city_value, mine, sizeof mine);
-                b += (size_t)snprintf(buf + b, sizeof buf - b, "%s%s %s %s (this city: %s)",
-                                      j ? "; " : ": ", fw->ind[d->ind].name, v,
-                                      fw->ind[d->ind].unit, d->city_present ? mine : "no value");
-            }
-            s_note(cr, notes, n, w, 0, buf);
-        }
+        for (size_t p = 0; p < pf->n_peers; p++)
+            s_note_peer(cr, fw, &pf->peers[p], w, notes, n);
     }
 }
 
@@ -307,11 +394,14 @@ static void s_page_two(cairo_t *cr, const glci_report_t *r, const glci_report_ci
     const glci_framework_t *fw = r->fw;
     char line[512], fitted[512];
     double w = S_PAGE_W - 2 * S_MARGIN;
-    snprintf(line, sizeof line, "%s \xc2\xb7 indicators %d", c->name, (int)r->period);
+    /* the name shortened to what the line leaves, the page's subject whole */
+    char tail[64], name[256];
+    snprintf(tail, sizeof tail, " \xc2\xb7 indicators %d", (int)r->period);
     glci_chart_font(cr, 14, 1);
     glci_chart_colour(cr, GLCI_COLOUR_INK, 1.0);
-    glci_chart_fit(cr, line, w, fitted, sizeof fitted);
-    glci_chart_text(cr, S_MARGIN, 54, fitted, GLCI_ALIGN_LEFT);
+    glci_chart_fit(cr, c->name, w - glci_chart_width(cr, tail), name, sizeof name);
+    snprintf(line, sizeof line, S_FSI "%s" S_PDI "%s", name, tail);
+    glci_chart_text(cr, S_MARGIN, 54, line, GLCI_ALIGN_LEFT);
     glci_chart_font(cr, 8, 0);
     glci_chart_colour(cr, GLCI_COLOUR_MUTED, 1.0);
     snprintf(line, sizeof line, "Value used for %d, the period it comes from (carried: from an "

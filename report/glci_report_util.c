@@ -3,11 +3,14 @@
 #include "glci_report_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "glci_file.h"
 
 void glci_report_esc(FILE *f, const char *s)
 {
@@ -48,10 +51,35 @@ int glci_report_file_open(glci_report_file_t *out, const char *path, char *err, 
     }
     snprintf(out->path, sizeof out->path, "%s", path);
     snprintf(out->tmp, sizeof out->tmp, "%s.tmp", path);
-    out->f = fopen(out->tmp, "wb");
+    if (glci_file_check_replace(path, err, errlen) != 0 ||
+        glci_file_check_replace(out->tmp, err, errlen) != 0)
+        return GLCI_REPORT_EIO;
+    /* O_NOFOLLOW and O_NONBLOCK: a link or FIFO put at the temporary's name
+     * since the check is refused, not written through or waited on */
+    int fd = open(out->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+                  0666);
+    if (fd >= 0)
+        out->f = fdopen(fd, "wb");
     if (!out->f) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
         /* the user named the path, not its temporary: say what they gave */
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(e));
+        return GLCI_REPORT_EIO;
+    }
+    return 0;
+}
+
+int glci_report_file_place(const char *tmp, const char *path, char *err, size_t errlen)
+{
+    if (glci_file_check_replace(path, err, errlen) != 0) {
+        unlink(tmp);
+        return GLCI_REPORT_EIO;
+    }
+    if (rename(tmp, path) != 0) {
         snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        unlink(tmp);
         return GLCI_REPORT_EIO;
     }
     return 0;
@@ -72,17 +100,12 @@ int glci_report_file_commit(glci_report_file_t *file, char *err, size_t errlen)
         saved = errno;
     }
     file->f = NULL;
-    if (!failed && rename(file->tmp, file->path) != 0) {
-        failed = 1;
-        saved = errno;
-    }
-    if (failed) {
-        unlink(file->tmp);
-        snprintf(err, errlen, "cannot write %s: %s", file->path,
-                 saved ? strerror(saved) : "write error");
-        return GLCI_REPORT_EIO;
-    }
-    return 0;
+    if (!failed)
+        return glci_report_file_place(file->tmp, file->path, err, errlen);
+    unlink(file->tmp);
+    snprintf(err, errlen, "cannot write %s: %s", file->path,
+             saved ? strerror(saved) : "write error");
+    return GLCI_REPORT_EIO;
 }
 
 void glci_report_file_abort(glci_report_file_t *file)

@@ -372,9 +372,7 @@ int glci_sheet_export_close(glci_sheet_export_t **xp, int32_t first, int32_t las
         s_export_free(x);
         return first_err == LXW_ERROR_CREATING_XLSX_FILE ? GLCI_REPORT_EIO : GLCI_REPORT_EXLSX;
     }
-    if (rename(x->tmp, x->path) != 0) {
-        snprintf(err, errlen, "cannot write %s: %s", x->path, strerror(errno));
-        unlink(x->tmp);
+    if (glci_report_file_place(x->tmp, x->path, err, errlen) != 0) {
         s_export_free(x);
         return GLCI_REPORT_EIO;
     }
@@ -495,6 +493,40 @@ static void s_cut(char *buf, size_t len, const char *text, size_t max)
     buf[n] = '\0';
 }
 
+/* The value cell's input message, at most 255 bytes (Excel's limit is 255
+ * characters): "NAME (UNIT): a number from LO to HI. Last value: V (P)."
+ * A long name is shortened first, at a word boundary and ended with "…",
+ * so the range and the last value are always there. */
+static void s_input_message(char *buf, size_t len, const glci_indicator_t *ind, const char *lo,
+                            const char *hi, const char *last)
+{
+    static const char ellipsis[] = "\xe2\x80\xa6";
+    char tail[512];
+    snprintf(tail, sizeof tail, " (%s): a number from %s to %s.%s", ind->unit, lo, hi, last);
+    char msg[768];
+    size_t n = strlen(ind->name), t = strlen(tail);
+    size_t room = t + sizeof ellipsis - 1 < 255 ? 255 - t - (sizeof ellipsis - 1) : 0;
+    if (n + t <= 255) {
+        snprintf(msg, sizeof msg, "%s%s", ind->name, tail);
+        s_cut(buf, len, msg, 255);
+        return;
+    }
+    /* the most whole words that fit room; one word longer than room is
+     * cut at a character boundary */
+    size_t cut = room;
+    while (cut > 0 && ((unsigned char)ind->name[cut] & 0xc0) == 0x80)
+        cut--;
+    size_t word = cut;
+    while (word > 0 && ind->name[word] != ' ')
+        word--;
+    if (word > 0)
+        cut = word;
+    while (cut > 0 && (ind->name[cut - 1] == ' ' || ind->name[cut - 1] == ','))
+        cut--;
+    snprintf(msg, sizeof msg, "%.*s%s%s", (int)cut, ind->name, ellipsis, tail);
+    s_cut(buf, len, msg, 255);      /* only an absurdly long unit reaches this */
+}
+
 static void s_template_entry(lxw_workbook *wb, lxw_format *bold, lxw_error *error,
                              const glci_sheet_template_t *t)
 {
@@ -527,15 +559,15 @@ static void s_template_entry(lxw_workbook *wb, lxw_format *bold, lxw_error *erro
     period_dv.error_message = period_msg;
     for (uint32_t i = 0; i < fw->n_ind; i++) {
         const glci_indicator_t *ind = &fw->ind[i];
-        const glci_sheet_last_t *cur = s_current(t, i);
         char lo[32], hi[32], msg[512], input[256], title[64], error_msg[256], last[96] = "";
         s_sheet_next(&s);
         s_str(&s, 0, ind->id);
         s_num(&s, 1, t->period, 1);
-        if (cur) {
-            s_num(&s, 2, cur->last_value, 1);
-            s_str(&s, 3, cur->last_source);
-        }
+        /* value and source start empty, even for a value the city has for
+         * P (last_value shows it): a spreadsheet saves a number cell as CSV
+         * as it shows it, to 15 significant digits at best, so a value sent
+         * back untouched would come back as another number, a revision
+         * nobody made. A row is sent only when someone types its value. */
         for (int k = 0; k < GLCI_SPOOL_INFO_N; k++) {
             s_info_t f = s_info(t, i, (glci_spool_info_t)k);
             lxw_col_t col = (lxw_col_t)(S_ENTRY_DATA_COLS + k);
@@ -551,9 +583,7 @@ static void s_template_entry(lxw_workbook *wb, lxw_format *bold, lxw_error *erro
             glci_format_value(t->last[i].last_value, v, sizeof v);
             snprintf(last, sizeof last, " Last value: %s (%d).", v, (int)t->last[i].last_period);
         }
-        snprintf(msg, sizeof msg, "%s (%s): a number from %s to %s.%s", ind->name, ind->unit,
-                 lo, hi, last);
-        s_cut(input, sizeof input, msg, 255);
+        s_input_message(input, sizeof input, ind, lo, hi, last);
         s_cut(title, sizeof title, ind->id, 32);
         snprintf(msg, sizeof msg, "%s takes a number from %s to %s (%s).", ind->id, lo, hi,
                  ind->unit);
@@ -673,10 +703,7 @@ int glci_sheet_template_xlsx(const glci_sheet_template_t *t, const char *path,
         snprintf(err, errlen, "cannot write %s: %s", path, s_lxw_message(error));
         return error == LXW_ERROR_CREATING_XLSX_FILE ? GLCI_REPORT_EIO : GLCI_REPORT_EXLSX;
     }
-    if (rename(tmp, path) != 0) {
-        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-        unlink(tmp);
+    if (glci_report_file_place(tmp, path, err, errlen) != 0)
         return GLCI_REPORT_EIO;
-    }
     return 0;
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "glci_alloc.h"
@@ -420,16 +421,21 @@ int glci_store_create(const char *dir, const char *framework_path,
         s_msg(err, errlen, "%s", ferr);
         return rc == GLCI_INDEX_EIO ? GLCI_STORE_ENOENT : GLCI_STORE_EINVAL;
     }
+    int dir_made = stat(dir, &sb) != 0;
     if (s_mkdirs(dir) != 0) {
         s_msg(err, errlen, "%s: cannot create directory: %s", dir, strerror(errno));
         rc = errno == EACCES || errno == EROFS ? GLCI_STORE_ERDONLY : GLCI_STORE_EIO;
         goto out_fw;
     }
+    /* a lock file already there is not ours to remove on a failure */
+    char lock[4200];
+    snprintf(lock, sizeof lock, "%s/lock.mdb", dir);
+    int lock_made = lstat(lock, &sb) != 0;
     rc = glci_store_code(glci_mdb_open(dir, GLCI_MDB_CREATE, opts ? opts->map_size : 0,
                                        opts ? opts->map_max : 0, S_DB_COUNT, &st.mdb,
                                        err, errlen));
     if (rc != 0)
-        goto out_fw;
+        goto out_unmake;
     rc = glci_store_code(glci_mdb_dbis(st.mdb, glci_store_db_names, NULL, S_DB_COUNT, 1,
                                        st.dbi));
     if (rc != 0) {
@@ -443,9 +449,28 @@ int glci_store_create(const char *dir, const char *framework_path,
               glci_store_strerror(rc));
 out_env:
     glci_mdb_close(&st.mdb);
+out_unmake:
+    if (rc != 0) {
+        unlink(path);             /* data.mdb: not there before (checked above) */
+        if (lock_made)
+            unlink(lock);
+        if (dir_made)
+            rmdir(dir);
+    }
 out_fw:
     glci_framework_free(&fw);
     return rc;
+}
+
+void glci_store_unmake(const char *dir, int dir_made)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/lock.mdb", dir);
+    unlink(path);
+    if (dir_made)
+        rmdir(dir);
 }
 
 /* Reads schema and framework. */
@@ -828,25 +853,6 @@ int glci_store_space(glci_store_t *st, glci_store_space_t *out)
 }
 
 /* ---- Cities -------------------------------------------------------------- */
-
-int glci_city_id_valid(const char *id)
-{
-    size_t n;
-    if (!id || !*id)
-        return 0;
-    n = strlen(id);
-    if (n > GLCI_CITY_ID_MAX)
-        return 0;
-    if (!((id[0] >= 'a' && id[0] <= 'z') || (id[0] >= '0' && id[0] <= '9')))
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        char c = id[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-              c == '-'))
-            return 0;
-    }
-    return 1;
-}
 
 typedef struct {
     glci_store_t *st;

@@ -71,9 +71,19 @@ typedef struct {
  * (dir already holds a store), EINVAL (NULL argument, path too long, or the
  * framework does not load: err gets its FILE:LINE message), ENOENT (the
  * framework file cannot be read), ERDONLY/EIO (dir cannot be made or
- * written), ENOSPC; err gets a one-line message. Keeps nothing open. */
+ * written), ENOSPC; err gets a one-line message. Keeps nothing open. A
+ * failure leaves nothing of its own: the data and lock files it made are
+ * removed, and so is dir when this call made it (folders it made above dir
+ * stay), so the same call can succeed once the cause is gone. */
 int glci_store_create(const char *dir, const char *framework_path,
                       const glci_store_opts_t *opts, char *err, size_t errlen);
+
+/* Undoes a glci_store_create of dir that has just succeeded, for a caller
+ * whose next step failed (glci init's key files): removes dir's data.mdb
+ * and lock.mdb, then dir itself when dir_made (the caller made it: it did
+ * not exist before the create) and it is empty. Only for a store no one
+ * has opened since; never for one in use. */
+void glci_store_unmake(const char *dir, int dir_made);
 
 /* Opens an existing store. Runs mdb_reader_check. ENOENT if dir has no
  * store, ESCHEMA if it was written by a newer schema. */
@@ -135,8 +145,8 @@ typedef struct {
                                  registered before stores recorded it */
 } glci_city_t;
 
-/* 1 if id is a valid city id. */
-int glci_city_id_valid(const char *id);
+/* glci_city_id_valid (the rule itself) is glci_obs.h's: the agent, which
+ * cannot link the store, asks it too. */
 
 /* The same as a rule with its message: 0, or EINVAL with "city id 'X' is
  * not valid (...)" in err. */
@@ -677,6 +687,8 @@ typedef struct {
     int32_t period;
     int64_t as_of;            /* what it froze: the store at this time */
     int64_t published;        /* when it was written */
+    uint64_t seq;             /* publication order, from 1; 0 for an edition
+                                 published before the store numbered them */
     size_t n_rows, n_ranked;
     unsigned char fw_hash[32];
     char fw_hash_hex[65];
@@ -686,6 +698,11 @@ typedef struct {
 
 /* 0 if name is a valid edition name, else EINVAL with the line in err. */
 int glci_edition_name_check(const char *name, char *err, size_t errlen);
+
+/* Publication order, for qsort of glci_edition_t: by published time, then
+ * seq (unnumbered editions, which the store's older code wrote before any
+ * numbered one, first), then name. */
+int glci_edition_cmp(const void *a, const void *b);
 
 typedef struct {
     const char *name;
@@ -712,7 +729,8 @@ int glci_store_edition_publish(glci_store_t *st, const glci_edition_spec_t *spec
 /* The edition called name into *out. ENOENT if there is none. */
 int glci_view_edition(glci_view_t *v, const char *name, glci_edition_t *out);
 
-/* Calls fn for every edition (name order); stops at fn's non-zero value. */
+/* Calls fn for every edition (name order; glci_edition_cmp gives the
+ * publication order); stops at fn's non-zero value. */
 int glci_view_editions(glci_view_t *v, int (*fn)(void *ctx, const glci_edition_t *e),
                        void *ctx);
 

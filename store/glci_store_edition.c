@@ -3,7 +3,10 @@
  * period (glci_store_asof.c) with its ranks and the framework hash.
  *
  * Records (glci_store_int.h): `editions` maps the name to s_editionrec_t
- * and the publisher's name and SUDO_USER; `edition_rows` maps name NUL
+ * and the publisher's name and SUDO_USER, then (editions published since
+ * the store numbers them) the edition's publication number, big-endian
+ * u64 from 1, the last one given kept in meta editions_published;
+ * `edition_rows` maps name NUL
  * city NUL to the city's rank (u32, 0 unranked), a reserved u32 and its
  * result block. Publishing moves meta sealed_until to the edition's as-of
  * time, and every later write is recorded as received after it
@@ -20,6 +23,8 @@
 #include "glci_utf8.h"
 
 #define S_ROW_HEAD 8u         /* rank u32, reserved u32 */
+#define S_SEQ_LEN 8u          /* the publication number after the strings */
+#define S_SEQ_META "editions_published"
 
 int glci_edition_name_check(const char *name, char *err, size_t errlen)
 {
@@ -39,6 +44,16 @@ int glci_edition_name_check(const char *name, char *err, size_t errlen)
     return GLCI_STORE_EINVAL;
 }
 
+int glci_edition_cmp(const void *a, const void *b)
+{
+    const glci_edition_t *x = a, *y = b;
+    if (x->published != y->published)
+        return x->published < y->published ? -1 : 1;
+    if (x->seq != y->seq)
+        return x->seq < y->seq ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
 static size_t s_row_key(unsigned char *k, const char *name, const char *city)
 {
     size_t n = strlen(name);
@@ -56,9 +71,13 @@ static int s_decode(const MDB_val *k, const MDB_val *d, glci_edition_t *out)
         return GLCI_STORE_ECORRUPT;
     memcpy(&rec, d->mv_data, sizeof rec);
     const char *p = (const char *)d->mv_data + sizeof rec;
+    size_t base = sizeof rec + rec.who_len + 1u + rec.sudo_len + 1u;
     if (rec.who_len > GLCI_OPERATOR_MAX || rec.sudo_len > GLCI_OPERATOR_MAX ||
-        d->mv_size != sizeof rec + rec.who_len + 1u + rec.sudo_len + 1u ||
+        (d->mv_size != base && d->mv_size != base + S_SEQ_LEN) ||
         p[rec.who_len] != 0 || p[rec.who_len + 1 + rec.sudo_len] != 0)
+        return GLCI_STORE_ECORRUPT;
+    if (d->mv_size == base + S_SEQ_LEN &&
+        (out->seq = glci_be64_get((const unsigned char *)d->mv_data + base)) == 0)
         return GLCI_STORE_ECORRUPT;
     memcpy(out->name, k->mv_data, k->mv_size);
     out->period = rec.period;
@@ -251,12 +270,21 @@ static int s_publish_txn(MDB_txn *txn, void *vctx)
     rec.as_of = as_of;
     rec.published = x->now;
     memcpy(rec.fw_hash, st->fw->hash, 32);
-    size_t len = sizeof rec + rec.who_len + 1u + rec.sudo_len + 1u;
+    /* numbered in publication order: `published` is whole seconds, and
+     * editions of one second would otherwise list in name order */
+    uint64_t seq = 0;
+    if ((rc = glci_store_meta_u64(st, txn, S_SEQ_META, &seq)) != 0 ||
+        (rc = glci_store_meta_put_u64(st, txn, S_SEQ_META, ++seq)) != 0) {
+        glci_snapshot_release(&snap);
+        return rc;
+    }
+    size_t base = sizeof rec + rec.who_len + 1u + rec.sudo_len + 1u, len = base + S_SEQ_LEN;
     unsigned char *buf = glci_xmalloc(len > S_ROW_HEAD + st->rsize ? len
                                                                     : S_ROW_HEAD + st->rsize);
     memcpy(buf, &rec, sizeof rec);
     memcpy(buf + sizeof rec, who, rec.who_len + 1u);
     memcpy(buf + sizeof rec + rec.who_len + 1, sudo, rec.sudo_len + 1u);
+    glci_be64_put(buf + base, seq);
     MDB_val k = {strlen(spec->name), (void *)spec->name}, d = {len, buf};
     rc = mdb_put(txn, st->dbi[S_DB_EDITIONS], &k, &d, MDB_NOOVERWRITE);
     for (size_t i = 0; rc == 0 && i < snap.n; i++) {

@@ -1192,7 +1192,9 @@ static s_work_t *s_work_add(s_ingest_t *g, uint32_t ci, uint32_t ind, const glci
     w->city = ci;
     w->ind = ind;
     w->period = (int32_t)o->period;
-    w->value = o->retract ? 0.0 : o->value;
+    /* -0 is 0, in history and the current value alike, as the engine
+     * scores it (glci_engine.c): nothing shows a negative zero */
+    w->value = o->retract || o->value == 0.0 ? 0.0 : o->value;
     w->retract = o->retract;
     w->hist_no = c->rec.observations++;
     w->batch = b;

@@ -387,7 +387,11 @@ int glci_store_enrol(glci_store_t *st, const char *city,
     c.key = key;
     c.now = now;
     if (!glci_city_id_valid(city)) {
-        s_enrol_msg(&c, msg, msglen);
+        /* no invitation can match; said as such (the id is the agent's
+         * bytes: the collector's log escapes them, the agent prints only
+         * printable ASCII of a reply) */
+        glci_errf(msg, msglen, "'%.80s' is not a valid city id ([a-z0-9][a-z0-9._-]*): no "
+                  "invitation has it", city ? city : "");
         return 0;
     }
     s_hash(city, secret, c.hash);

@@ -1,6 +1,7 @@
 /* The enrolment string and the enrolment messages: see glci_enrol.h. */
 #include "glci_enrol.h"
 
+#include <arpa/inet.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,7 +9,9 @@
 
 #include "glci.pb-c.h"
 #include "glci_alloc.h"
+#include "glci_obs.h"
 #include "glci_text.h"
+#include "glci_utf8.h"
 #include "glci_wire.h"
 #include "glci_wire_int.h"
 
@@ -39,18 +42,74 @@ const char *glci_enrol_status_str(int status)
 
 /* ---- the enrolment string ------------------------------------------------ */
 
-static int s_host_ok(const char *h)
+/* One DNS label: 1 to 63 of [A-Za-z0-9-], not starting or ending with
+ * '-'. */
+static int s_label_ok(const char *l, size_t n)
 {
-    size_t n = strlen(h);
-    if (n == 0 || n > GLCI_ENROL_HOST_MAX)
+    if (n == 0 || n > 63 || l[0] == '-' || l[n - 1] == '-')
         return 0;
     for (size_t i = 0; i < n; i++) {
-        char c = h[i];
+        char c = l[i];
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '-' || c == ':' || c == '[' || c == ']'))
+              c == '-'))
             return 0;
     }
     return 1;
+}
+
+/* The reason h is no host an agent can connect to, or NULL when it is
+ * one. */
+static const char *s_host_problem(const char *h)
+{
+    size_t n = strlen(h);
+    if (n == 0)
+        return "it is empty";
+    if (n > GLCI_ENROL_HOST_MAX)
+        return "it is longer than 253 characters";
+    if (h[0] == '[' || h[n - 1] == ']') {
+        char inside[GLCI_ENROL_HOST_MAX + 1];
+        struct in6_addr a6;
+        if (n < 3 || h[0] != '[' || h[n - 1] != ']' || memchr(h + 1, '[', n - 2) ||
+            memchr(h + 1, ']', n - 2))
+            return "its brackets are unbalanced";
+        memcpy(inside, h + 1, n - 2);
+        inside[n - 2] = '\0';
+        return inet_pton(AF_INET6, inside, &a6) == 1 ? NULL
+               : "what is inside the brackets is not an IPv6 address";
+    }
+    if (strchr(h, ':')) {
+        const char *colon = strchr(h, ':');
+        if (!strchr(colon + 1, ':') && colon[1] && strspn(colon + 1, "0123456789") ==
+            strlen(colon + 1))
+            return "it holds a port: give the host alone (the ports come from the collector)";
+        return "an IPv6 address is written in brackets, as [::1]";
+    }
+    if (strspn(h, "0123456789.") == n) {
+        struct in_addr a4;
+        return inet_pton(AF_INET, h, &a4) == 1 ? NULL : "it is not a dotted IPv4 address";
+    }
+    for (const char *l = h;;) {
+        const char *dot = strchr(l, '.');
+        size_t ln = dot ? (size_t)(dot - l) : strlen(l);
+        if (!s_label_ok(l, ln))
+            return "a DNS name's labels are 1 to 63 letters, digits and '-', not "
+                   "starting or ending with '-', between single dots";
+        if (!dot)
+            return NULL;
+        l = dot + 1;
+    }
+}
+
+int glci_enrol_host_check(const char *host, char *err, size_t errlen)
+{
+    const char *why = s_host_problem(host);
+    if (!why)
+        return GLCI_WIRE_OK;
+    char shown[96];
+    glci_utf8_escape(host, 80, shown, sizeof shown);
+    glci_errf(err, errlen, "host '%s' is not a DNS name, a dotted IPv4 address or a bracketed "
+              "IPv6 one: %s", shown, why);
+    return GLCI_WIRE_EINVAL;
 }
 
 static void s_checksum(const unsigned char *payload, size_t len, unsigned char out[S_CHECK_LEN])
@@ -67,8 +126,8 @@ static void s_checksum(const unsigned char *payload, size_t len, unsigned char o
 int glci_enrol_token_encode(const glci_enrol_token_t *t, char *out, size_t outlen)
 {
     size_t hl = strlen(t->host), cl = strlen(t->city);
-    if (!s_host_ok(t->host) || t->port == 0 || t->enrol_port == 0 || cl == 0 ||
-        cl > GLCI_CITY_ID_MAX || outlen < GLCI_ENROL_TEXT_MAX + 1)
+    if (s_host_problem(t->host) || t->port == 0 || t->enrol_port == 0 ||
+        !glci_city_id_valid(t->city) || outlen < GLCI_ENROL_TEXT_MAX + 1)
         return GLCI_WIRE_EINVAL;
     unsigned char p[S_PAYLOAD_MAX];
     size_t n = 0;
@@ -200,10 +259,23 @@ int glci_enrol_token_decode(const char *text, glci_enrol_token_t *t, char *err,
     memcpy(t->city, p + o, cl);
     o += cl;
     memcpy(t->secret, p + o, GLCI_ENROL_SECRET_LEN);
-    if (!s_host_ok(t->host) || t->port == 0 || t->enrol_port == 0 ||
-        strlen(t->city) != cl) {
-        glci_errf(err, errlen, "enrolment string names no usable collector host, port or "
-                  "city");
+    /* The checksum is no signature: anyone can make a string that passes
+     * it. What is read out of one goes into a config file and a connection,
+     * so a field is taken only in the form a real string has. */
+    char why[384];
+    if (strlen(t->city) != cl || !glci_city_id_valid(t->city)) {
+        glci_errf(err, errlen, "enrolment string names no valid city id ([a-z0-9][a-z0-9._-]*, "
+                  "at most %d characters): forged or damaged", GLCI_CITY_ID_MAX);
+        rc = GLCI_WIRE_EFIELD;
+        goto done;
+    }
+    if (strlen(t->host) != hl || glci_enrol_host_check(t->host, why, sizeof why) != 0) {
+        glci_errf(err, errlen, "enrolment string names no usable collector: %s", why);
+        rc = GLCI_WIRE_EFIELD;
+        goto done;
+    }
+    if (t->port == 0 || t->enrol_port == 0) {
+        glci_errf(err, errlen, "enrolment string names collector port 0: forged or damaged");
         rc = GLCI_WIRE_EFIELD;
         goto done;
     }

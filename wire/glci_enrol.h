@@ -47,18 +47,24 @@ typedef struct {
     unsigned char secret[GLCI_ENROL_SECRET_LEN];
 } glci_enrol_token_t;
 
+/* Whether host is one an enrolment string may name: a DNS name (labels of
+ * 1 to 63 of [A-Za-z0-9-], not starting or ending with '-', at most 253
+ * characters in all), a dotted IPv4 address (when it is all digits and
+ * dots) or an IPv6 address in brackets ("[::1]"). 0, or EINVAL with a line
+ * in err naming the host (escaped) and what is wrong ("it holds a port"). */
+int glci_enrol_host_check(const char *host, char *err, size_t errlen);
+
 /* Writes t as an enrolment string into out (outlen bytes, at least
- * GLCI_ENROL_TEXT_MAX + 1). EINVAL for an empty or overlong host, a host
- * with characters other than letters, digits, '.', '-', ':', '[' and ']',
- * a port 0, or a city id that is empty or too long (its syntax is the
- * store's to judge). */
+ * GLCI_ENROL_TEXT_MAX + 1). EINVAL for a host glci_enrol_host_check
+ * refuses, a port 0, or a city id that is not valid (glci_city_id_valid). */
 int glci_enrol_token_encode(const glci_enrol_token_t *t, char *out, size_t outlen);
 
 /* Reads an enrolment string. EVERSION for a glciN prefix this side does
  * not speak; EDECODE for another prefix, a character outside the alphabet
  * (named with its position), a wrong checksum ("mistyped or cut short"),
  * or a payload whose lengths do not add up; EFIELD for a host, port or city
- * id that encode would refuse. */
+ * id that encode would refuse (the checksum is no signature: a crafted
+ * string passes it, so nothing but a valid city id and host comes out). */
 int glci_enrol_token_decode(const char *text, glci_enrol_token_t *t, char *err,
                             size_t errlen);
 

@@ -94,3 +94,24 @@ glci_reject_t glci_obs_check(const glci_obs_t *o, char *msg, size_t msglen)
     glci_errf(msg, msglen, "%s", why);
     return GLCI_REJECT_MALFORMED;
 }
+
+/* ---- city ids ------------------------------------------------------------ */
+
+int glci_city_id_valid(const char *id)
+{
+    size_t n;
+    if (!id || !*id)
+        return 0;
+    n = strlen(id);
+    if (n > GLCI_CITY_ID_MAX)
+        return 0;
+    if (!((id[0] >= 'a' && id[0] <= 'z') || (id[0] >= '0' && id[0] <= '9')))
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        char c = id[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+              c == '-'))
+            return 0;
+    }
+    return 1;
+}

@@ -125,4 +125,11 @@ typedef struct {
  * so it is always printable. */
 glci_reject_t glci_obs_check(const glci_obs_t *o, char *msg, size_t msglen);
 
+/* ---- City ids ------------------------------------------------------------ */
+
+/* 1 if id is a valid city id: 1 to GLCI_CITY_ID_MAX bytes of [a-z0-9._-]
+ * starting with a letter or digit. The one rule for every id a batch, an
+ * enrolment string, a config file or a command names. */
+int glci_city_id_valid(const char *id);
+
 #endif

@@ -5,6 +5,7 @@
 #include "glci_mdb.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <time.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "glci_alloc.h"
+#include "glci_file.h"
 
 struct glci_mdb {
     MDB_env *env;
@@ -106,6 +108,55 @@ static int s_check_size(MDB_env *env, const char *dir, char *err, size_t errlen)
     return 0;
 }
 
+/* LMDB's lock file as mdb_env_setup_locks (mdb.c) sizes it: the header
+ * (MDB_txninfo: two 64-byte cache lines and the first reader slot, with
+ * POSIX mutexes on 64-bit Linux) and maxreaders - 1 more 64-byte reader
+ * slots: 8192 bytes for the default 126 readers. */
+#define S_LOCK_HEAD 192
+#define S_LOCK_SLOT 64
+
+/* LMDB creates lock.mdb with ftruncate, maps it and writes its header
+ * through the map: on a full file system the sparse page cannot be
+ * allocated and the write is SIGBUS, not an error. So a missing or short
+ * lock file is allocated here first, to exactly the size LMDB makes (never
+ * more: every process sharing the file derives its reader count from its
+ * size, and a longer file would give a later process more slots than the
+ * one already running maps). A full disk is then ENOSPC with err naming
+ * the file, and a lock file this call made is removed again. A file that
+ * cannot be opened for writing is left to mdb_env_open, which says why or
+ * opens without it (a read-only store on read-only media). 0 or ENOSPC. */
+static int s_prepare_lock(MDB_env *env, const char *dir, char *err, size_t errlen)
+{
+    unsigned readers = 0;
+    char path[4096];
+    struct stat sb;
+    if (mdb_env_get_maxreaders(env, &readers) != 0 || readers == 0 ||
+        snprintf(path, sizeof path, "%s/lock.mdb", dir) >= (int)sizeof path)
+        return 0;
+    off_t need = (off_t)(readers - 1) * S_LOCK_SLOT + S_LOCK_HEAD;
+    if (stat(path, &sb) == 0 && (!S_ISREG(sb.st_mode) || sb.st_size >= need))
+        return 0;
+    int made = 1;
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0 && errno == EEXIST) {
+        made = 0;
+        fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    }
+    if (fd < 0)
+        return 0;
+    int rc = 0;
+    if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size < need)
+        rc = posix_fallocate(fd, 0, need);
+    close(fd);
+    if (rc != ENOSPC && rc != EDQUOT)
+        return 0;                 /* no such call here: LMDB's ftruncate as before */
+    if (made)
+        unlink(path);
+    snprintf(err, errlen, "%s: no space for the lock file (%lld bytes): %s", path,
+             (long long)need, strerror(rc));
+    return ENOSPC;
+}
+
 int glci_mdb_open(const char *dir, unsigned flags, size_t map_size,
                   size_t map_max, unsigned max_dbs, glci_mdb_t **out,
                   char *err, size_t errlen)
@@ -127,15 +178,30 @@ int glci_mdb_open(const char *dir, unsigned flags, size_t map_size,
     if (map_max < map_size)
         map_max = map_size;
 
-    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-        snprintf(err, errlen, "%s: no such directory", dir);
-        return ENOENT;
+    if (stat(dir, &sb) != 0) {
+        int e = errno;
+        if (e == ENOENT)
+            snprintf(err, errlen, "%s: no such directory", dir);
+        else
+            snprintf(err, errlen, "%s: %s", dir, strerror(e));
+        return e;
+    }
+    if (!S_ISDIR(sb.st_mode)) {
+        snprintf(err, errlen, "%s: is %s, not a directory", dir, glci_file_kind(sb.st_mode));
+        return ENOTDIR;
     }
     if (snprintf(path, sizeof path, "%s/data.mdb", dir) >= (int)sizeof path) {
         snprintf(err, errlen, "%s: path too long", dir);
         return ENAMETOOLONG;
     }
+    /* Only a data file that is not there means no store: one the user may
+     * not look at (a folder it cannot enter) is that error, not "none". */
     int have_file = stat(path, &sb) == 0;
+    if (!have_file && errno != ENOENT) {
+        int e = errno;
+        snprintf(err, errlen, "%s: %s", dir, strerror(e));
+        return e;
+    }
     if (!(flags & GLCI_MDB_CREATE) && !have_file) {
         snprintf(err, errlen, "%s: no store here (no data.mdb)", dir);
         return ENOENT;
@@ -160,6 +226,11 @@ int glci_mdb_open(const char *dir, unsigned flags, size_t map_size,
     rc = mdb_env_set_mapsize(env, map_size);
     if (rc != 0)
         goto fail;
+    rc = s_prepare_lock(env, dir, err, errlen);
+    if (rc != 0) {
+        mdb_env_close(env);
+        return rc;
+    }
     /* 0600: a store holds every city's data, an outbox a city's; the lock
      * file is written by every reader, which must be the owner anyway. */
     rc = mdb_env_open(env, dir, envflags, 0600);

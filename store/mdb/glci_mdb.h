@@ -57,8 +57,12 @@ typedef struct glci_mdb glci_mdb_t;
  * map of a writable open (see glci_mdb_map_max). max_dbs is the
  * number of named databases the caller will use.
  * Returns 0 and *out, or ENOENT (no data.mdb and no CREATE, or no dir),
- * ENAMETOOLONG, or what mdb_env_open gave (EACCES, MDB_INVALID,
- * MDB_VERSION_MISMATCH...); err gets a one-line message naming dir. A data
+ * ENOTDIR (dir is not a folder), the errno of a look at dir or data.mdb
+ * that failed otherwise (EACCES: a folder the caller cannot enter),
+ * ENAMETOOLONG, ENOSPC (no room for the lock file, allocated before LMDB
+ * maps it so a full disk is an error and not SIGBUS), or what mdb_env_open
+ * gave (EACCES, MDB_INVALID, MDB_VERSION_MISMATCH...); err gets a one-line
+ * message naming dir. A data
  * file shorter than the pages its newest meta page says are in use (a
  * truncated file, which LMDB would map and then fault on: SIGBUS) is
  * MDB_INVALID with a line saying it is truncated, before any data page is

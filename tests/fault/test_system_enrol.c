@@ -419,7 +419,28 @@ static void test_enrol_refusals(void **state)
     free(token);
     log = glci_ts_proc_stderr(s->coll);
     assert_non_null(strstr(log, "has failed too often"));
+    /* each kind of refusal is logged at least once with its city and
+     * address, however close together they came: repeats of one kind for
+     * one city are what is counted */
+    const char *kinds[] = {"city gent-be from 127.0.0.1: no invitation of city 'gent-be'",
+                           "city gent-be from 127.0.0.1: this enrolment string was withdrawn",
+                           "city gent-be from 127.0.0.1: this enrolment string was used at",
+                           "city oslo-no from 127.0.0.1: this enrolment string expired at",
+                           "city oslo-no from 127.0.0.1: this enrolment string was withdrawn",
+                           "city oslo-no from 127.0.0.1: no invitation of city 'oslo-no'"};
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
+        if (!strstr(log, kinds[i]))
+            fail_msg("the collector's log lacks \"%s\":\n%s", kinds[i], log);
     free(log);
+
+    /* a string made after a key rotation the collector has not been
+     * reloaded for names a key it does not serve yet: said so */
+    const char *rotate[] = {"collector-key", "rotate", NULL};
+    free(s_cli(s, rotate));
+    token = s_cli(s, inv);
+    s_expect_refused(s, token, "oslo-no", "it may not have been reloaded since its key changed",
+                     "unreloaded");
+    free(token);
     glci_sys_stop_collector(s);
     glci_sys_close(&s);
 }

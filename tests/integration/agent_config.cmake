@@ -11,7 +11,7 @@ glci_add_test(test_agent_config_path integration
 add_dependencies(test_agent_config_path glci-agent)
 # glci-agent's own options (push) and lost output; the real binary.
 glci_add_test(test_agent_cli integration
-  SOURCES integration/test_agent_cli.c
-  LIBS glci_testsupport
+  SOURCES integration/test_agent_cli.c support/glci_forge.c
+  LIBS glci_testsupport PkgConfig::SODIUM
   TIMEOUT 300)
 add_dependencies(test_agent_cli glci-agent)

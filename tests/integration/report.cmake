@@ -24,3 +24,11 @@ glci_add_test(test_template_agent integration
   LIBS glci_checker PkgConfig::JANSSON
   TIMEOUT 600)
 add_dependencies(test_template_agent glci glci-agent glci-collector)
+
+# Names and long lines in the site and the profile: Arabic and Hebrew,
+# the longest names, overflowing lines, the footer of an edition.
+glci_add_test(test_report_text integration
+  SOURCES integration/test_report_text.c integration/test_cli_support.c
+  LIBS glci_store glci_common glci_testsupport PkgConfig::JANSSON
+  TIMEOUT 600)
+add_dependencies(test_report_text glci)

@@ -12,12 +12,26 @@ wrote, against the real glci's JSON output. Run with Debian's /usr/bin/python3
       `glci rank/show --format json`, its lights `show`'s, its trend
       classes `glci trend`'s and its peers `glci peers`'s; sorting and the
       country filter work.
+  report_check.py layout --glci BIN --store DIR --report DIR
+      Every page of the site in headless Chromium at 1280 px: no heading,
+      caption or paragraph runs past its box or the window, no table cell
+      lies outside the window or the table's scroll box, so a city's name
+      of any length (without spaces too) leaves every column in sight.
   report_check.py pdf FILE --glci BIN --store DIR --city ID [--synthetic yes|no]
                        [--missing-cut yes|no]
       Two A4 pages (pdfinfo), each rendered to PNG by pdftoppm and not
       blank; the city's name, index, area scores and peers are in its text
       (pdftotext), and what is missing for the round as `glci show` has it
       (every id, or whole ids then "… and N more."; --missing-cut: which).
+  report_check.py pdf-text FILE --glci BIN --store DIR --city ID
+                            [--edition NAME | --as-of TIME] [--peers-whole]
+      The profile's text as pdftotext -layout reads it: page 1's title is
+      the city's name whole, in the order it is stored (bidi marks aside);
+      each page's footer names the table (the edition, its period and
+      time, or the as-of time) and the framework whole; --peers-whole: each
+      leading city's line holds whole indicators only, the first ones of
+      `glci peers`, each with its value and this city's, then "and N more"
+      for the rest.
   report_check.py xlsx FILE --glci BIN --store DIR [--period P | --all-periods]
                         [--edition NAME | --as-of TIME]
       The workbook read back with openpyxl equals `glci export --format json`
@@ -31,9 +45,12 @@ wrote, against the real glci's JSON output. Run with Debian's /usr/bin/python3
       The entry sheet has the agent's columns, one row per indicator, a
       decimal validation of each value with the indicator's range; the guide
       sheet names each indicator and its last value.
-  report_check.py xlsx-to-csv FILE OUT [--excel]
-      Saves the entry sheet as CSV the way a spreadsheet does, after filling
-      each empty value with the middle of its valid range (from the guide).
+  report_check.py xlsx-to-csv FILE OUT [--excel] [--delete-empty [--fill ID]...]
+      Saves the entry sheet as CSV the way a spreadsheet does (numbers to at
+      most 15 significant digits, as Excel shows them), after filling each
+      empty value with the middle of its valid range (from the guide).
+      --delete-empty: the rows with an empty value are deleted instead, but
+      for those named by --fill, as staff reporting only some values do.
       --excel: as a spreadsheet in a decimal-comma locale saves "CSV UTF-8":
       a byte-order mark, ';' between fields, ',' as the decimal mark.
 
@@ -47,6 +64,7 @@ import csv
 import glob
 import json
 import os
+import re
 import select
 import shutil
 import struct
@@ -620,6 +638,55 @@ def cmd_browser(args):
           f"{sum(1 for p in peers.values() if p and not p['focus'])} without")
 
 
+LAYOUT_PROBLEMS = r"""
+(() => {
+  const vw = document.documentElement.clientWidth;
+  const out = [];
+  const what = el => el.tagName.toLowerCase() + ' "' + el.textContent.trim().slice(0, 40) + '"';
+  if (document.documentElement.scrollWidth > vw)
+    out.push('the page is ' + document.documentElement.scrollWidth + ' px wide in ' + vw + ' px');
+  for (const el of document.querySelectorAll('h1, h2, h3, p, caption, figcaption, dd')) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0)
+      continue;   /* not rendered (closed details) */
+    if (el.scrollWidth > el.clientWidth + 1 || r.right > vw + 0.5)
+      out.push(what(el) + ' runs past its box (' + el.scrollWidth + ' px in ' + el.clientWidth + ')');
+  }
+  for (const t of document.querySelectorAll('table')) {
+    const box = t.closest('.scroll');
+    const right = Math.min(box ? box.getBoundingClientRect().right : vw, vw);
+    for (const c of t.querySelectorAll('th, td')) {
+      const r = c.getBoundingClientRect();
+      if (r.width > 0 && r.right > right + 0.5) {
+        out.push('table ' + (t.id || t.className) + ': ' + what(c) + ' ends at ' +
+                 Math.round(r.right) + ' px, out of sight right of ' + Math.round(right) + ' px');
+        break;
+      }
+    }
+  }
+  return out;
+})()
+"""
+
+
+def cmd_layout(args):
+    pages = [os.path.join(args.report, "index.html")] + \
+        sorted(glob.glob(os.path.join(args.report, "city-*.html")))
+    browser = Browser()
+    try:
+        for path in pages:
+            target, session = browser.page()
+            browser.call("Page.navigate", session, url="file://" + os.path.abspath(path))
+            browser.wait_event("Page.loadEventFired", session)
+            for p in browser.evaluate(session, LAYOUT_PROBLEMS):
+                problem(f"{os.path.basename(path)}: {p}")
+            browser.events = [e for e in browser.events if e.get("sessionId") != session]
+            browser.call("Target.closeTarget", targetId=target)
+    finally:
+        browser.close()
+    print(f"layout: {len(pages)} pages checked at 1280 px")
+
+
 def check_sorting(browser, session, facts):
     """Index heading: highest first, then lowest first; country filter."""
     def order():
@@ -767,6 +834,122 @@ def check_pdf_peers(args, text, period):
                 want += f": {' '.join(names[p['indicators'][0]['id']].split())}"
             if want not in text:
                 problem(f"{args.file}: peers: {want!r} is not in the text")
+
+
+# bidi marks, embeddings and isolates: pdftotext puts embeddings round a
+# right-to-left line; they are not text
+BIDI_MARKS = dict.fromkeys([0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
+def pdf_pages(path):
+    """Each page's text, pdftotext -layout (it joins no hyphenated words),
+    bidi marks taken out."""
+    pages = []
+    for k in (1, 2):
+        out = subprocess.run(["pdftotext", "-layout", "-f", str(k), "-l", str(k), path, "-"],
+                             capture_output=True, text=True)
+        if out.returncode != 0:
+            problem(f"{path}: pdftotext page {k}: {out.stderr.strip()}")
+        pages.append(out.stdout.translate(BIDI_MARKS))
+    return pages
+
+
+def cmd_pdf_text(args):
+    need("pdftotext", "poppler-utils")
+    pages = pdf_pages(args.file)
+    show = glci_json(args, "show", args.city)
+    # the title: the lines between the page's head and "Country"
+    lines = [ln.strip() for ln in pages[0].splitlines()]
+    head = next((k for k, ln in enumerate(lines) if "CITY PROFILE" in ln), None)
+    end = next((k for k, ln in enumerate(lines) if ln.startswith("Country ")), None)
+    if head is None or end is None or end <= head:
+        problem(f"{args.file}: page 1 has no title between its head and 'Country'")
+    else:
+        title = "".join("".join(lines[head + 1:end]).split())
+        if title != "".join(show["name"].split()):
+            problem(f"{args.file}: page 1's title reads {' '.join(lines[head + 1:end])!r}, "
+                    f"the city's name is {show['name']!r}")
+    # the footer of each page
+    fw = glci_json(args, "framework")
+    want = [f"framework {fw['id']} {fw['version']} (SHA-256 {fw['hash'][:12]}"]
+    if args.edition:
+        ed = next((e for e in glci_json(args, "edition", "list")["editions"]
+                   if e["name"] == args.edition), None)
+        if ed is None:
+            problem(f"{args.file}: no edition {args.edition} in glci edition list")
+        else:
+            want.append(f"edition {ed['name']} of period {ed['period']}, as published "
+                        f"(the store as of {ed['as_of']})")
+    if args.as_of:
+        want.append(f"as of {args.as_of} (recomputed from the values received by then)")
+    for k, page in enumerate(pages, 1):
+        at = page.find("Generated ")
+        # the page number stands right of the footer's first line
+        foot = " ".join(page[at:].replace(f"page {k} of 2", "").split()) if at >= 0 else ""
+        for w in want:
+            if w not in foot:
+                problem(f"{args.file} page {k}: the footer {foot!r} does not name {w!r}")
+    if args.peers_whole:
+        check_pdf_peers_whole(args, pages[1])
+    print(f"pdf-text: {args.file} checked")
+
+
+def check_pdf_peers_whole(args, page):
+    """Each leading city's line: ": " then the first indicators of `glci
+    peers`, whole ("NAME VALUE UNIT (this city: VALUE)"), joined by "; ",
+    then "and N more" with N the rest; or "N indicators where it does
+    better" when none fits."""
+    peers = glci_json(args, "peers", args.city)
+    fw = glci_json(args, "framework")
+    ind = {i["id"]: i for a in fw["areas"] for f in a["focus"] for i in f["indicators"]}
+    leaders = [p for f in peers["focus"] for p in f["peers"]]
+    lines = [ln for ln in page.splitlines() if re.search(r"\(rank \d+\)", ln)]
+    if len(lines) != len(leaders):
+        problem(f"{args.file}: {len(lines)} leading cities' lines, glci peers has {len(leaders)}")
+        return
+    number = r"-?\d+(?:\.\d+)?"
+    cut = 0
+    for line, p in zip(lines, leaders):
+        m = re.search(r"\(rank (\d+)\)(.*)$", line)
+        rest = m.group(2).strip()
+        if int(m.group(1)) != p["rank"] or not rest.startswith(": "):
+            problem(f"{args.file}: {line.strip()!r} is not rank {p['rank']} with its indicators")
+            continue
+        rest = rest[2:]
+        n = len(p["indicators"])
+        m = re.fullmatch(r"(\d+) indicators where it does better", rest)
+        if m:
+            if int(m.group(1)) != n:
+                problem(f"{args.file}: {line.strip()!r}: glci peers has {n} indicators")
+            cut += 1
+            continue
+        parts = rest.split("; ")
+        more = re.fullmatch(r"and (\d+) more", parts[-1])
+        shown = parts[:-1] if more else parts
+        if len(shown) + (int(more.group(1)) if more else 0) != n or not shown:
+            problem(f"{args.file}: {line.strip()!r}: {len(shown)} indicators and "
+                    f"{more.group(1) if more else 0} more, glci peers has {n}")
+            continue
+        cut += more is not None
+        for part, d in zip(shown, p["indicators"]):
+            i = ind[d["id"]]
+            m = re.fullmatch(re.escape(" ".join(i["name"].split())) + rf" ({number}) "
+                             + re.escape(i["unit"]) + rf" \(this city: ({number}|no value)\)",
+                             " ".join(part.split()))
+            if not m:
+                problem(f"{args.file}: {part!r} is not {i['name']!r} whole with its value "
+                        "and this city's")
+                continue
+            if abs(float(m.group(1)) - d["value"]) > 0.0051:
+                problem(f"{args.file}: {part!r}: glci peers has the value {d['value']}")
+            mine = d.get("city_value")
+            if (m.group(2) == "no value") != (mine is None) or (
+                    mine is not None and abs(float(m.group(2)) - mine) > 0.0051):
+                problem(f"{args.file}: {part!r}: glci peers has this city's value {mine}")
+    if cut == 0:
+        problem(f"{args.file}: no leading city's line is too long to hold every indicator; "
+                "the check needs one that is")
+    print(f"pdf-text: {args.file}: {len(lines)} leading cities' lines whole, {cut} shortened")
 
 
 # ---- xlsx -----------------------------------------------------------------
@@ -943,6 +1126,51 @@ ENTRY_COLUMNS = ["indicator", "period", "value", "source", "name", "unit", "min"
                  "last_value", "last_period"]
 
 
+def format_value(v):
+    """glci_format_value: at most two decimals, trailing zeros dropped."""
+    a = abs(v)
+    if a != 0 and (a < 0.01 or a >= 1e9):
+        return f"{v:.4g}"
+    t = f"{v:.2f}"
+    if "." in t:
+        t = t.rstrip("0").rstrip(".")
+    return "0" if t == "-0" else t
+
+
+def last_of(args, ind):
+    """The city's current value of the latest period up to the round
+    (`glci history`), or None (no --city, or no value)."""
+    if not args.city:
+        return None
+    h = glci_json(args, "history", args.city, ind)
+    cur = [r for r in h["rows"] if r["current"] and r["period"] <= args.period]
+    return max(cur, key=lambda r: r["period"]) if cur else None
+
+
+def check_input_message(args, cell, prompt, ind, last):
+    """At most 255 characters (Excel's limit): the name, or as many of its
+    whole words as leave room, then "…"; the unit, the range and the last
+    value always whole."""
+    tail = f" ({ind['unit']}): a number from {format_value(ind['min'])} to " \
+           f"{format_value(ind['max'])}."
+    if last:
+        tail += f" Last value: {format_value(last['value'])} ({last['period']})."
+    if len(prompt) > 255:
+        problem(f"{args.file}: {cell} input message has {len(prompt)} characters, Excel takes 255")
+    if not prompt.endswith(tail):
+        problem(f"{args.file}: {cell} input message {prompt!r} does not end {tail!r}")
+        return
+    name = prompt[:-len(tail)]
+    kept = name[:-1]
+    after = ind["name"][len(kept):len(kept) + 1]
+    # whole words, or part of a first word too long for the message alone
+    if name != ind["name"] and not (
+            name.endswith("\u2026") and kept and ind["name"].startswith(kept) and
+            (after in (" ", ",") or " " not in kept)):
+        problem(f"{args.file}: {cell} input message names {name!r}, not {ind['name']!r} or "
+                "its first whole words and '…'")
+
+
 def cmd_template_xlsx(args):
     import openpyxl  # noqa: PLC0415
     wb = openpyxl.load_workbook(args.file)  # not read-only: validations are needed
@@ -970,8 +1198,7 @@ def cmd_template_xlsx(args):
         if dv.type != "decimal" or float(dv.formula1) != i["min"] or float(dv.formula2) != i["max"]:
             problem(f"{args.file}: C{n} validation {dv.type} {dv.formula1}..{dv.formula2}, "
                     f"expected decimal {i['min']}..{i['max']}")
-        if i["name"][:40] not in (dv.prompt or ""):
-            problem(f"{args.file}: C{n} input message lacks the name: {dv.prompt!r}")
+        check_input_message(args, f"C{n}", dv.prompt or "", i, last_of(args, i["id"]))
     guide = list(wb["guide"].iter_rows(values_only=True))
     header = guide[0]
     for n, i in enumerate(inds, start=1):
@@ -988,18 +1215,18 @@ def cmd_template_xlsx(args):
             problem(f"{args.file}: entry {i['id']} last {e['last_value']} "
                     f"({e['last_period']}), guide {g['last value']} ({g['last period']})")
         if args.city:
-            h = glci_json(args, "history", args.city, i["id"])
-            cur = [r for r in h["rows"] if r["current"] and r["period"] <= args.period]
-            last = max(cur, key=lambda r: r["period"]) if cur else None
+            last = last_of(args, i["id"])
             if (last is None) != (g["last value"] is None) or (
                     last and (not near(g["last value"], last["value"]) or
                               g["last period"] != last["period"])):
                 problem(f"{args.file}: guide {i['id']} last {g['last value']} "
                         f"({g['last period']}), history says {last}")
-            entry_value = rows[n][2]
-            want = last["value"] if last and last["period"] == args.period else None
-            if not near(entry_value, want):
-                problem(f"{args.file}: entry {i['id']} starts with {entry_value}, expected {want}")
+        # value and source start empty, the city's value for the round too
+        # (last_value shows it): a spreadsheet saves a number cell as CSV to
+        # at most 15 digits, so an untouched value would come back changed
+        if rows[n][2] is not None or rows[n][3] is not None:
+            problem(f"{args.file}: entry {i['id']} starts with value {rows[n][2]!r}, source "
+                    f"{rows[n][3]!r}; both start empty")
     print(f"template-xlsx: {args.file}: {len(inds)} indicators checked")
 
 
@@ -1014,12 +1241,15 @@ def cmd_xlsx_to_csv(args):
         w.writerow(rows[0])
         for row in rows[1:]:
             ind, period, value, source = row[:4]
+            if value is None and args.delete_empty and ind not in args.fill:
+                continue        # "delete the rows you have no value for"
             if value is None:
                 lo, hi = guide[ind][6], guide[ind][7]
                 value = lo + (hi - lo) / 2
-            # every number as the sheet shows it, in the locale's decimal mark
+            # every number as the sheet shows it (Excel: at most 15
+            # significant digits), in the locale's decimal mark
             cells = [ind, period, float(value), source] + list(row[4:])
-            texts = [repr(c) if isinstance(c, float) else "" if c is None else str(c)
+            texts = [f"{c:.15g}" if isinstance(c, float) else "" if c is None else str(c)
                      for c in cells]
             if args.excel:
                 texts = [t.replace(".", ",") if isinstance(c, float) else t
@@ -1031,31 +1261,38 @@ def cmd_xlsx_to_csv(args):
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
-    for name in ("browser", "pdf", "xlsx", "template-xlsx", "xlsx-to-csv"):
+    for name in ("browser", "layout", "pdf", "pdf-text", "xlsx", "template-xlsx",
+                 "xlsx-to-csv"):
         p = sub.add_parser(name)
-        if name != "browser":
+        if name not in ("browser", "layout"):
             p.add_argument("file")
         if name == "xlsx-to-csv":
             p.add_argument("out")
             p.add_argument("--excel", action="store_true")
+            p.add_argument("--delete-empty", action="store_true")
+            p.add_argument("--fill", action="append", default=[])
             continue
         p.add_argument("--glci", required=True)
         p.add_argument("--store", required=True)
         p.add_argument("--period", type=int)
         if name == "xlsx":
             p.add_argument("--all-periods", action="store_true")
+        if name in ("xlsx", "pdf-text"):
             p.add_argument("--edition")
             p.add_argument("--as-of")
+        if name == "pdf-text":
+            p.add_argument("--peers-whole", action="store_true")
         p.add_argument("--synthetic", choices=("yes", "no"), default="no")
         p.add_argument("--city")
-        if name == "browser":
+        if name in ("browser", "layout"):
             p.add_argument("--report", required=True)
+        if name == "browser":
             p.add_argument("--shots")
         if name == "pdf":
             p.add_argument("--png")
             p.add_argument("--missing-cut", choices=("yes", "no"))
     args = ap.parse_args()
-    {"browser": cmd_browser, "pdf": cmd_pdf, "xlsx": cmd_xlsx,
+    {"browser": cmd_browser, "layout": cmd_layout, "pdf": cmd_pdf, "pdf-text": cmd_pdf_text, "xlsx": cmd_xlsx,
      "template-xlsx": cmd_template_xlsx, "xlsx-to-csv": cmd_xlsx_to_csv}[args.cmd](args)
     if PROBLEMS:
         print(f"{len(PROBLEMS)} problem(s)", file=sys.stderr)

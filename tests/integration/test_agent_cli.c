@@ -3,9 +3,16 @@
  *
  *   - push's options take "--name VALUE" and "--name=VALUE", each at most
  *     once, and those for one value are refused with --csv (exit 2, one
- *     line) rather than dropped;
+ *     line) rather than dropped, and a bad --source of any length is
+ *     exit 2 naming it;
  *   - lost output (stdout on /dev/full) is exit 1 with one line, for status
- *     in every format and for help. */
+ *     in every format and for help;
+ *   - so is a closed pipe (`glci-agent status | true`), not death by
+ *     SIGPIPE (status 141) without a word;
+ *   - enrol refuses a crafted enrolment string whose city id or host is not
+ *     valid (a line break in the city would add a setting to the config it
+ *     writes), and a key file path that no config line can hold: exit 2,
+ *     one line, before any network use, nothing written. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,7 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "glci_forge.h"
 #include "glci_testsupport.h"
 
 #define S_DEADLINE_MS 60000   /* a bound for a slow sanitizer build, not a speed check */
@@ -129,6 +138,22 @@ static void test_push_options(void **state)
     assert_int_equal(s_run(0, NULL, &err, "push", "adult_learning_rate", "2025", "41",
                            "--source", NULL), 2);
     s_expect_err(err, "glci-agent push: --source needs a value (see glci-agent push --help)");
+
+    /* a bad --source is exit 2 naming it, however long (never dropped to
+     * fit the row the value is checked as) */
+    char *big = malloc(3001);
+    assert_non_null(big);
+    memset(big, 's', 3000);
+    big[3000] = '\0';
+    assert_int_equal(s_run(0, NULL, &err, "push", "adult_learning_rate", "2025", "41",
+                           "--source", big, NULL), 2);
+    s_expect_err(err, "glci-agent push: source is 3000 bytes, at most 200 bytes (see "
+                      "glci-agent push --help)");
+    free(big);
+    assert_int_equal(s_run(0, NULL, &err, "push", "adult_learning_rate", "2025", "41",
+                           "--source", "a\nb", NULL), 2);
+    s_expect_err(err, "glci-agent push: source contains a control character (see glci-agent "
+                      "push --help)");
 
     /* nothing more was queued */
     assert_int_equal(s_run(0, &out, &err, "status", "--format", "json", NULL), 0);
@@ -255,6 +280,78 @@ static void test_push_csv_stdin_and_header_only(void **state)
     free(err);
 }
 
+static void test_closed_pipe_fails_with_a_line(void **state)
+{
+    (void)state;
+    char *err = NULL;
+    static const char *const formats[] = {"table", "json", "csv"};
+    for (size_t f = 0; f < 3; f++) {
+        const char *argv[] = {s_agent, "--config", s_conf, "status", "--format", formats[f],
+                              NULL};
+        assert_int_equal(glci_ts_run_closed_pipe(argv, &err), 1);
+        s_expect_err(err, "glci-agent status: cannot write the output: Broken pipe");
+    }
+}
+
+/* glci-agent --config /dev/null enrol TEXT --config-out DIR/enrol.conf
+ * --key-file KEY (CURVE on: the agent config of the other tests is
+ * insecure, which enrol refuses anyway). */
+static int s_enrol(const char *text, const char *key, char **err)
+{
+    char conf[600];
+    snprintf(conf, sizeof conf, "%s/enrol.conf", s_dir);
+    const char *argv[] = {s_agent, "--config", "/dev/null", "enrol", text, "--config-out",
+                          conf, "--key-file", key, "--timeout", "2", NULL};
+    int rc = glci_ts_run(argv, NULL, S_DEADLINE_MS, NULL, err);
+    if (rc != 2)
+        fail_msg("enrol exited %d, not 2: %s", rc, *err ? *err : "");
+    return rc;
+}
+
+static void s_nothing_written(const char *key)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/enrol.conf", s_dir);
+    assert_int_not_equal(access(path, F_OK), 0);
+    assert_int_not_equal(access(key, F_OK), 0);
+    snprintf(path, sizeof path, "%s.pub", key);
+    assert_int_not_equal(access(path, F_OK), 0);
+}
+
+static void test_enrol_crafted_string(void **state)
+{
+    (void)state;
+    char text[1024], key[600], *err = NULL;
+    snprintf(key, sizeof key, "%s/enrol.key", s_dir);
+    glci_forge_enrol("127.0.0.1", "cork-ie\nmetrics_file = /tmp/pwn", text, sizeof text);
+    assert_int_equal(s_enrol(text, key, &err), 2);
+    s_expect_err(err, "glci-agent enrol: enrolment string names no valid city id "
+                 "([a-z0-9][a-z0-9._-]*, at most 63 characters): forged or damaged (see "
+                 "glci-agent enrol --help)");
+    s_nothing_written(key);
+    glci_forge_enrol("127.0.0.1", "CORK-IE", text, sizeof text);
+    assert_int_equal(s_enrol(text, key, &err), 2);
+    assert_non_null(strstr(err, "no valid city id"));
+    free(err);
+    s_nothing_written(key);
+    glci_forge_enrol("127.0.0.1:31163", "cork-ie", text, sizeof text);
+    assert_int_equal(s_enrol(text, key, &err), 2);
+    s_expect_err(err, "glci-agent enrol: enrolment string names no usable collector: host "
+                 "'127.0.0.1:31163' is not a DNS name, a dotted IPv4 address or a bracketed "
+                 "IPv6 one: it holds a port: give the host alone (the ports come from the "
+                 "collector) (see glci-agent enrol --help)");
+    s_nothing_written(key);
+
+    /* the config writer's own guard: a path with a line break */
+    char bad_key[600];
+    snprintf(bad_key, sizeof bad_key, "%s/k\nmetrics_file = /tmp/pwn", s_dir);
+    glci_forge_enrol("127.0.0.1", "cork-ie", text, sizeof text);
+    assert_int_equal(s_enrol(text, bad_key, &err), 2);
+    s_expect_err(err, "glci-agent enrol: key_file: its value holds a control character, which "
+                 "a config line cannot hold (see glci-agent enrol --help)");
+    s_nothing_written(bad_key);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -262,6 +359,8 @@ int main(void)
         cmocka_unit_test(test_lost_output_fails),
         cmocka_unit_test(test_status_csv_absent_is_empty),
         cmocka_unit_test(test_push_csv_stdin_and_header_only),
+        cmocka_unit_test(test_closed_pipe_fails_with_a_line),
+        cmocka_unit_test(test_enrol_crafted_string),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }

@@ -161,13 +161,39 @@ static void test_collector_store_problems(void **state)
     assert_int_equal(chmod(s_sys->store, 0755), 0);
     assert_int_equal(chmod(lock, 0666), 0);
     assert_int_equal(chmod(data, 0644), 0);
-    char line[900];
+    char line[2000];
     snprintf(line, sizeof line, "store %s: not writable by this user (uid ", s_sys->store);
     if (geteuid() == 0)
         s_collector("[collector]\ninsecure = true\n", s_store_flags, 1, 1, line);
 
     s_collector("[collector]\nmap_max = 4096\n", s_store_flags, 0, 1,
                 "map_max 4096 is not above the ");
+
+    /* modes that let others change (or read) every city's data: each one
+     * line naming the path, its mode and the mode it should have; the
+     * store folder holds the key too */
+    assert_int_equal(chmod(s_sys->store, 0777), 0);
+    assert_int_equal(chmod(data, 0666), 0);
+    snprintf(line, sizeof line, "store folder %s is mode 0777: writable by group and others; "
+             "make it 0700 (chmod 700 %s)", s_sys->store, s_sys->store);
+    s_collector(NULL, s_store_flags, 0, 1, line);
+    snprintf(line, sizeof line, "store file %s is mode 0666: writable by group and others, "
+             "readable by others; make it 0600 (chmod 600 %s)", data, data);
+    s_collector(NULL, s_store_flags, 0, 1, line);
+    snprintf(line, sizeof line, "store lock file %s is mode 0666: writable by group and "
+             "others; make it 0600", lock);
+    s_collector(NULL, s_store_flags, 0, 1, line);
+    assert_int_equal(chmod(data, 0604), 0);
+    snprintf(line, sizeof line, "store file %s is mode 0604: readable by others", data);
+    s_collector(NULL, s_store_flags, 0, 1, line);
+    /* what the package makes passes: a store folder 0750 (StateDirectoryMode)
+     * holding files 0600, and a group may read the data file */
+    assert_int_equal(chmod(s_sys->store, 0750), 0);
+    assert_int_equal(chmod(data, 0640), 0);
+    assert_int_equal(chmod(lock, 0600), 0);
+    s_collector(NULL, s_store_flags, 0, 0, "configuration ok");
+    assert_int_equal(chmod(s_sys->store, 0700), 0);
+    assert_int_equal(chmod(data, 0600), 0);
 }
 
 static void test_collector_key_problems(void **state)
@@ -205,6 +231,22 @@ static void test_collector_key_problems(void **state)
     s_collector(body, s_store_flags, 0, 1, "previous_key_file: ");
     s_collector(body, s_store_flags, 0, 1, "collector.previous.key: secret key file is "
                                            "accessible by group or others (mode 0644)");
+
+    /* a key file in a folder others may write: another key could be put
+     * in its place */
+    char kdir[800], kfile[900], line[2000];
+    snprintf(kdir, sizeof kdir, "%s/keys", s_sys->dir);
+    snprintf(kfile, sizeof kfile, "%s/collector.key", kdir);
+    assert_int_equal(mkdir(kdir, 0700), 0);
+    assert_int_equal(glci_keyfile_write_secret(kfile, &pub, &sec, err, sizeof err), 0);
+    const char *kflags[] = {"--store", s_sys->store, "--listen", "tcp://127.0.0.1:*",
+                            "--key-file", kfile, NULL};
+    s_collector(NULL, kflags, 0, 0, "configuration ok");
+    assert_int_equal(chmod(kdir, 0777), 0);
+    snprintf(line, sizeof line, "key_file's folder %s is mode 0777: writable by group and "
+             "others; make it 0700", kdir);
+    s_collector(NULL, kflags, 0, 1, line);
+    assert_int_equal(chmod(kdir, 0700), 0);
 }
 
 static void test_collector_address_problems(void **state)
@@ -221,6 +263,12 @@ static void test_collector_address_problems(void **state)
     s_collector("[collector]\nenrol_listen = ipc:///nonexistent-glci/enrol.sock\n",
                 s_store_flags, 0, 1, "cannot listen on ipc:///nonexistent-glci/enrol.sock: "
                                      "folder /nonexistent-glci: No such file or directory");
+    /* tcp://localhost is bound as 127.0.0.1 (libzmq would take it for an
+     * interface name: "No such device") */
+    const char *local[] = {"--store", s_sys->store, "--insecure", "--listen",
+                           "tcp://localhost:*", NULL};
+    s_collector(NULL, local, 0, 0, "configuration ok (store");
+    s_collector(NULL, local, 0, 0, "listen tcp://127.0.0.1:* without CURVE");
     /* the running collector's endpoint: a note only */
     const char *in_use[] = {"--store", s_sys->store, "--listen", s_sys->endpoint, NULL};
     char note[200];
@@ -407,6 +455,47 @@ static void test_agent_folder_problems(void **state)
     }
 }
 
+/* Modes that let others change what the agent sends, or where: the
+ * outbox folder, the key's folder and the config file, each one line. */
+static void test_agent_mode_problems(void **state)
+{
+    const glci_sys_agent_t *a = &s_sys->agents[0];
+    char kdir[800], line[2000];
+    snprintf(kdir, sizeof kdir, "%s", a->key);
+    *strrchr(kdir, '/') = '\0';
+    struct stat ob, kd, cf;
+    int made = mkdir(a->outbox, 0700) == 0;     /* no agent ran yet */
+    assert_int_equal(stat(a->outbox, &ob), 0);
+    assert_int_equal(stat(kdir, &kd), 0);
+    assert_int_equal(stat(a->conf, &cf), 0);
+    assert_int_equal(chmod(a->outbox, 0777), 0);
+    assert_int_equal(chmod(kdir, 0777), 0);
+    assert_int_equal(chmod(a->conf, 0666), 0);
+    snprintf(line, sizeof line, "outbox folder %s is mode 0777: writable by group and others; "
+             "make it 0700 (chmod 700 %s)", a->outbox, a->outbox);
+    s_agent(NULL, 0, 1, line);
+    snprintf(line, sizeof line, "key_file's folder %s is mode 0777: writable by group and "
+             "others; make it 0750", kdir);
+    s_agent(NULL, 0, 1, line);
+    snprintf(line, sizeof line, "config file %s is mode 0666: writable by group and others; "
+             "make it 0644", a->conf);
+    s_agent(NULL, 0, 1, line);
+    assert_int_equal(chmod(a->conf, 0664), 0);
+    snprintf(line, sizeof line, "config file %s is mode 0664: writable by group;", a->conf);
+    s_agent(NULL, 0, 1, line);
+    /* the package's own modes pass: the state folder 0750 holding the key,
+     * the config 0644 */
+    assert_int_equal(chmod(a->outbox, 0700), 0);
+    assert_int_equal(chmod(kdir, 0750), 0);
+    assert_int_equal(chmod(a->conf, 0644), 0);
+    s_agent(NULL, 0, 0, "glci-agent check: ok: ");
+    assert_int_equal(chmod(a->outbox, ob.st_mode & 07777), 0);
+    assert_int_equal(chmod(kdir, kd.st_mode & 07777), 0);
+    assert_int_equal(chmod(a->conf, cf.st_mode & 07777), 0);
+    if (made)
+        assert_int_equal(rmdir(a->outbox), 0);
+}
+
 static void test_agent_metrics_file_problems(void **state)
 {
     char path[800];
@@ -488,6 +577,7 @@ int main(void)
         cmocka_unit_test(test_agent_settings_problems),
         cmocka_unit_test(test_agent_key_problems),
         cmocka_unit_test(test_agent_folder_problems),
+        cmocka_unit_test(test_agent_mode_problems),
         cmocka_unit_test(test_agent_metrics_file_problems),
         cmocka_unit_test(test_agent_handshake_outcomes),
         cmocka_unit_test(test_agent_clean),

@@ -183,7 +183,7 @@ static void test_usage_errors(void **state)
     assert_non_null(strstr(o.err, "usage: glci rank"));
     cli_out_release(&o);
     cli_run(&o, "--store", s_store, "rank", "--period", "20x5", NULL);
-    s_expect_usage(&o, "invalid period '20x5'");
+    s_expect_usage(&o, "invalid --period '20x5' (a year such as 2025)");
     cli_out_release(&o);
     cli_run(&o, "--store", s_store, "rank", "--period", NULL);
     s_expect_usage(&o, "--period needs a value");
@@ -1307,6 +1307,120 @@ static void test_verify_backup(void **state)
     cli_out_release(&o);
 }
 
+/* glci with args on store, which must succeed: its stdout (caller frees). */
+static char *s_ok_out(const char *store, const char *const *args)
+{
+    const char *argv[16] = {"--store", store};
+    size_t n = 2;
+    for (size_t k = 0; args[k] && n < 15; k++)
+        argv[n++] = args[k];
+    argv[n] = NULL;
+    cli_out_t o;
+    if (cli_runv(&o, argv) != 0)
+        fail_msg("glci %s exited %d: %s", args[0], o.status, o.err);
+    char *out = o.out;
+    o.out = NULL;
+    cli_out_release(&o);
+    return out;
+}
+
+/* Editions' outputs (docs/CLI.md): listed in publication order even
+ * within one second; CSV columns named and filled as JSON's fields
+ * (rank_change the number, empty where JSON has null); a city without a
+ * rank on either side (not in A, unranked in B) has not moved, and the
+ * table counts "1 city" / "N cities". */
+static void test_edition_outputs(void **state)
+{
+    (void)state;
+    char dir[256], store[300];
+    cli_tmpdir(dir, sizeof dir);
+    snprintf(store, sizeof store, "%s/store", dir);
+    glci_store_t *st = cli_store_create(store, cli_tiny_framework(dir), 0);
+    cli_fill_fixture(st);
+    glci_store_close(&st);
+    static const char head[] =
+        "name,period,as_of,published,by,cities,ranked,framework_hash,sudo_user\r\n";
+
+    /* three editions in (very likely) one second: publication order */
+    const char *names[] = {"zz1", "aa1", "mm1"};
+    for (int i = 0; i < 3; i++) {
+        char *out = s_ok_out(store, (const char *[]){"--format", "csv", "edition", "publish",
+                                                     names[i], "--period", "2025", NULL});
+        assert_true(strncmp(out, head, strlen(head)) == 0);
+        free(out);
+    }
+    char *out = s_ok_out(store, (const char *[]){"--format", "json", "edition", "list", NULL});
+    json_t *j = json_loads(out, 0, NULL);
+    assert_non_null(j);
+    json_t *eds = s_get(j, "editions");
+    assert_int_equal(json_array_size(eds), 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_string_equal(s_str(json_array_get(eds, i), "name"), names[i]);
+    json_decref(j);
+    free(out);
+    out = s_ok_out(store, (const char *[]){"--format", "csv", "edition", "list", NULL});
+    assert_true(strncmp(out, head, strlen(head)) == 0);
+    assert_non_null(strstr(out, "\r\nzz1,2025,"));
+    assert_true(strstr(out, "zz1,") < strstr(out, "aa1,") &&
+                strstr(out, "aa1,") < strstr(out, "mm1,"));
+    free(out);
+
+    /* zeta: not in mm1, unranked in b1 (coverage 0.25): no rank either side */
+    free(s_ok_out(store, (const char *[]){"correct", "zeta", "i1", "2025", "10", "--reason",
+                                          "r", NULL}));
+    free(s_ok_out(store, (const char *[]){"edition", "publish", "b1", "--period", "2025",
+                                          NULL}));
+    out = s_ok_out(store, (const char *[]){"edition", "diff", "mm1", "b1", NULL});
+    assert_non_null(strstr(out, "mm1 (period 2025) -> b1 (period 2025): 0 cities changed "
+                                "rank, 0 changed index\n"));
+    free(out);
+    out = s_ok_out(store, (const char *[]){"--format", "json", "edition", "diff", "mm1", "b1",
+                                           NULL});
+    j = json_loads(out, 0, NULL);
+    assert_int_equal(s_num(j, "rank_changes"), 0);
+    json_decref(j);
+    free(out);
+    out = s_ok_out(store, (const char *[]){"--format", "csv", "edition", "diff", "mm1", "b1",
+                                           NULL});
+    static const char dhead[] =
+        "city,rank_a,rank_b,rank_change,index_a,index_b,index_change,in\r\n";
+    assert_true(strncmp(out, dhead, strlen(dhead)) == 0);
+    assert_non_null(strstr(out, "\r\ngamma,1,1,0,85,85,0,both\r\n"));
+    assert_non_null(strstr(out, "\r\nzeta,,,,,"));
+    assert_null(strstr(out, "'="));
+    free(out);
+
+    /* zeta ranked last in b2 (coverage 0.5): one city moved */
+    free(s_ok_out(store, (const char *[]){"correct", "zeta", "i3", "2025", "1", "--reason",
+                                          "r", NULL}));
+    free(s_ok_out(store, (const char *[]){"edition", "publish", "b2", "--period", "2025",
+                                          NULL}));
+    out = s_ok_out(store, (const char *[]){"edition", "diff", "b1", "b2", NULL});
+    assert_non_null(strstr(out, ": 1 city changed rank, 1 changed index\n"));
+    free(out);
+
+    /* delta to the top in b3: moves are numbers in CSV, signed in the table */
+    free(s_ok_out(store, (const char *[]){"correct", "delta", "i1", "2025", "100", "--reason",
+                                          "r", NULL}));
+    free(s_ok_out(store, (const char *[]){"correct", "delta", "i3", "2025", "100", "--reason",
+                                          "r", NULL}));
+    free(s_ok_out(store, (const char *[]){"edition", "publish", "b3", "--period", "2025",
+                                          NULL}));
+    out = s_ok_out(store, (const char *[]){"--format", "csv", "edition", "diff", "b2", "b3",
+                                           NULL});
+    assert_non_null(strstr(out, "\r\ndelta,4,1,3,50,100,50,both\r\n"));
+    assert_non_null(strstr(out, "\r\ngamma,1,2,-1,85,85,0,both\r\n"));
+    assert_non_null(strstr(out, "\r\nzeta,5,5,0,5.5,5.5,0,both\r\n"));
+    free(out);
+    out = s_ok_out(store, (const char *[]){"edition", "diff", "b2", "b3", NULL});
+    assert_non_null(strstr(out, ": 4 cities changed rank, 1 changed index\n"));
+    assert_non_null(strstr(out, "+3"));
+    free(out);
+    out = s_ok_out(store, (const char *[]){"verify", NULL});
+    free(out);
+    cli_rmdir(dir);
+}
+
 /* The reporting cycle's commands on a store of their own (it gets an
  * edition): every refusal is one line (or the usage), nothing changes. */
 static void test_cycle_commands(void **state)
@@ -1367,8 +1481,8 @@ static void test_cycle_commands(void **state)
     cli_out_release(&o);
     assert_int_equal(cli_run(&o, "--store", store, "--format", "csv", "edition", "list", NULL),
                      0);
-    assert_non_null(strstr(o.out, "name,period,as_of,published,by,cities,ranked,framework\r\n"
-                                  "e1,2025,"));
+    assert_non_null(strstr(o.out, "name,period,as_of,published,by,cities,ranked,"
+                                  "framework_hash,sudo_user\r\ne1,2025,"));
     cli_out_release(&o);
     assert_int_equal(cli_run(&o, "--store", store, "verify", NULL), 0);
     cli_out_release(&o);
@@ -1385,6 +1499,34 @@ static void test_cycle_commands(void **state)
     cli_out_release(&o);
     cli_run(&o, "--store", store, "retract", "alpha", "i3", "20x5", "--reason", "x", NULL);
     cli_expect_usage(&o, "invalid period '20x5'");
+    cli_out_release(&o);
+    /* every bad reason is a usage error, one line naming what is wrong */
+    char long_reason[202];
+    memset(long_reason, 'r', 201);
+    long_reason[201] = '\0';
+    const char *bad_reasons[][2] = {
+        {long_reason, "the reason is 201 bytes, at most 200"},
+        {"a\nb", "the reason contains a control character"},
+        {"a\xff", "the reason is not valid UTF-8"},
+    };
+    for (size_t k = 0; k < 3; k++) {
+        cli_run(&o, "--store", store, "correct", "alpha", "i3", "2025", "21", "--reason",
+                bad_reasons[k][0], NULL);
+        cli_expect_usage(&o, bad_reasons[k][1]);
+        assert_true(strchr(o.err, '\n') == strstr(o.err, "\nusage: glci correct"));
+        cli_out_release(&o);
+        cli_run(&o, "--store", store, "retract", "alpha", "i3", "2025", "--reason",
+                bad_reasons[k][0], NULL);
+        cli_expect_usage(&o, bad_reasons[k][1]);
+        cli_out_release(&o);
+    }
+    /* a period option's error names the option; a positional one says period */
+    cli_run(&o, "--store", store, "edition", "publish", "e9", "--period", "abc", NULL);
+    cli_expect_usage(&o, "invalid --period 'abc' (a year such as 2025)");
+    cli_out_release(&o);
+    cli_run(&o, "--store", store, "--format", "csv", "template", "--out", "t.csv", "--period",
+            "20x5", NULL);
+    cli_expect_usage(&o, "invalid --period '20x5' (a year such as 2025)");
     cli_out_release(&o);
     /* the edition did not move; the live table did */
     assert_int_equal(cli_run(&o, "--store", store, "--format", "json", "show", "alpha",
@@ -1576,6 +1718,7 @@ int main(void)
         cmocka_unit_test(test_city_keys),
         cmocka_unit_test(test_verify_backup),
         cmocka_unit_test(test_cycle_commands),
+        cmocka_unit_test(test_edition_outputs),
         cmocka_unit_test(test_documents_program),
         cmocka_unit_test(test_city_ahead_of_the_rule),
     };

@@ -63,6 +63,36 @@ static void s_collector_ran(const char *listen, const char *enrol)
     glci_store_close(&st);
 }
 
+/* glci init into a folder others may write tightens it to 0700 and says
+ * so; a folder only its owner writes keeps its mode. */
+static void test_init_tightens_folder(void **state)
+{
+    (void)state;
+    char dir[300];
+    cli_out_t o;
+    const char *fw = getenv("GLCI_FRAMEWORK");
+    snprintf(dir, sizeof dir, "%s/open", s_dir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    assert_int_equal(chmod(dir, 0777), 0);
+    assert_int_equal(cli_run(&o, "--store", dir, "init", "--framework", fw, NULL), 0);
+    char line[400];
+    snprintf(line, sizeof line, "glci init: note: %s was mode 0777, writable by others; made "
+             "0700", dir);
+    s_expect(0, o.err, line, &o);
+    cli_out_release(&o);
+    struct stat sb;
+    assert_int_equal(stat(dir, &sb), 0);
+    assert_int_equal(sb.st_mode & 07777, 0700);
+    snprintf(dir, sizeof dir, "%s/shared", s_dir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    assert_int_equal(chmod(dir, 0750), 0);
+    assert_int_equal(cli_run(&o, "--store", dir, "init", "--framework", fw, NULL), 0);
+    assert_null(strstr(o.err, "note:"));
+    cli_out_release(&o);
+    assert_int_equal(stat(dir, &sb), 0);
+    assert_int_equal(sb.st_mode & 07777, 0750);
+}
+
 static void test_invitations(void **state)
 {
     (void)state;
@@ -94,8 +124,37 @@ static void test_invitations(void **state)
     cli_out_release(&o);
     cli_run(&o, "--store", s_store, "city", "add", "cork-ie", "--name", "Cork", "--country",
             "IE", "--invite", "--host", "bad host!", NULL);
-    s_expect(2, o.err, "--host 'bad host!' is not a host name", &o);
+    s_expect(2, o.err, "--host 'bad host!' is not a DNS name, a dotted IPv4 address or a "
+             "bracketed IPv6 one", &o);
     cli_out_release(&o);
+    /* hosts no agent can connect to, by their form; none is remembered */
+    const char *hosts[][2] = {{"127.0.0.1:31163", "it holds a port"},
+                              {"::1", "brackets, as [::1]"},
+                              {"[::1", "unbalanced"},
+                              {"a:b:c", "brackets, as [::1]"},
+                              {"-x", "labels are 1 to 63"},
+                              {"x..y", "labels are 1 to 63"},
+                              {"1.2.3.4.5", "not a dotted IPv4 address"}};
+    for (size_t i = 0; i < sizeof hosts / sizeof *hosts; i++) {
+        cli_run(&o, "--store", s_store, "city", "add", "cork-ie", "--name", "Cork",
+                "--country", "IE", "--invite", "--host", hosts[i][0], NULL);
+        s_expect(2, o.err, hosts[i][1], &o);
+        assert_non_null(strstr(o.err, hosts[i][0]));
+        cli_out_release(&o);
+        cli_run(&o, "--store", s_store, "city", "invite", "cork-ie", "--host", hosts[i][0],
+                NULL);
+        s_expect(2, o.err, hosts[i][1], &o);
+        cli_out_release(&o);
+    }
+    /* --expires in its strict form only */
+    const char *durations[] = {" 1d", "+1d", "1d ", "-1d", "1 d", "d"};
+    for (size_t i = 0; i < sizeof durations / sizeof *durations; i++) {
+        cli_run(&o, "--store", s_store, "city", "add", "cork-ie", "--name", "Cork",
+                "--country", "IE", "--invite", "--expires", durations[i], "--host",
+                "glci.example.org", NULL);
+        s_expect(2, o.err, "is not a duration", &o);
+        cli_out_release(&o);
+    }
     cli_run(&o, "--store", s_store, "city", "add", "cork-ie", "--name", "Cork", "--country",
             "IE", "--invite", "--public-key", "x", NULL);
     s_expect(2, o.err, "--invite makes no key here", &o);
@@ -386,6 +445,7 @@ static void test_framework_better_for_reversed_goalposts(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_init_tightens_folder),
         cmocka_unit_test(test_invitations),
         cmocka_unit_test(test_show_revoke_reinstate),
         cmocka_unit_test(test_collector_key_rotation),

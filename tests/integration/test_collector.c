@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -781,8 +782,10 @@ static void test_key_removed_while_connected(void **state)
     glci_key_fingerprint(&s.pub[C_ALPHA], fp);
     snprintf(want, sizeof want, "key %s is no longer registered to alpha (removed", fp);
     assert_int_equal(glci_ts_proc_wait_log(s.proc, want, T_ACK_MS), 0);
-    /* (the "batch ... refused: forbidden: ACK ERROR" line may be held back
-     * as a repeat of an earlier test's; the ack's text is checked above) */
+    /* its own line, not held back behind an earlier test's refusal */
+    snprintf(want, sizeof want, "refused: forbidden: key %s is no longer registered to city "
+             "alpha\n", fp);
+    assert_int_equal(glci_ts_proc_wait_log(s.proc, want, T_ACK_MS), 0);
     char *clog = glci_ts_proc_stderr(s.proc);
     assert_null(strstr(clog, s.pub[C_ALPHA].z85));
     free(clog);
@@ -819,6 +822,97 @@ static void test_key_removed_while_connected(void **state)
     s.expect[C_ALPHA] += 1;
     s_close(&ca);
     s_check_store();
+    s_legit_served();
+}
+
+/* 1 if one line of log holds a and, after it, b. */
+static int s_has_line(const char *log, const char *a, const char *b)
+{
+    for (const char *l = strstr(log, a); l; l = strstr(l + 1, a)) {
+        const char *eol = strchr(l, '\n'), *hit = strstr(l, b);
+        if (hit && (!eol || hit < eol))
+            return 1;
+    }
+    return 0;
+}
+
+/* Waits until one line of the process's stderr holds a and, after it, b:
+ * 0, or -1 at the deadline. */
+static int s_wait_line(glci_ts_proc_t *p, const char *a, const char *b, int timeout_ms)
+{
+    for (int waited = 0; waited <= timeout_ms; waited += 200) {
+        char *log = glci_ts_proc_stderr(p);
+        int found = s_has_line(log, a, b);
+        free(log);
+        if (found)
+            return 0;
+        nanosleep(&(struct timespec){0, 200 * 1000 * 1000}, NULL);
+    }
+    return -1;
+}
+
+/* Refused batches are logged once a minute per city and kind of refusal:
+ * one city's refusals never lend their count to another's line, and a
+ * different refusal is logged when it first comes, not held back behind
+ * another city's minute. */
+static void test_refusals_logged_per_city_and_kind(void **state)
+{
+    static const char *const ids[2] = {"osaka-jp", "lyon-fr"};
+    glci_key_t pub[2], sec[2];
+    char err[256];
+    glci_store_t *st = NULL;
+    assert_int_equal(glci_store_open(s.store, NULL, &st, err, sizeof err), 0);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(glci_key_generate(&pub[i], &sec[i], err, sizeof err), 0);
+        assert_int_equal(glci_store_city_add(st, ids[i], ids[i], "XX", pub[i].z85, NULL, 0), 0);
+    }
+    glci_store_close(&st);
+
+    void *osaka = s_client(&pub[0], &sec[0], NULL);
+    uint64_t stream = s_new_stream();
+    glci_obs_t o = s_obs("adult_learning_rate", 2003, 41.0);
+    s_send(osaka, stream, 1, "osaka-jp", &o, 1);
+    glci_wire_ack_t ack;
+    s_expect_ack(osaka, &ack, GLCI_BATCH_APPLIED);
+    glci_wire_ack_release(&ack);
+    assert_int_equal(glci_store_open(s.store, NULL, &st, err, sizeof err), 0);
+    assert_int_equal(glci_store_city_revoke(st, "osaka-jp", NULL, 0), 0);
+    glci_store_close(&st);
+    /* its agent retries: the same refusal twice */
+    for (int i = 0; i < 2; i++) {
+        s_send(osaka, stream, 2, "osaka-jp", &o, 1);
+        s_expect_ack(osaka, &ack, GLCI_BATCH_FORBIDDEN);
+        glci_wire_ack_release(&ack);
+    }
+    s_close(&osaka);
+
+    void *lyon = s_client(&pub[1], &sec[1], NULL);
+    static const unsigned char junk[9] = {0xff, 0xff, 0xff, 0xff, 0x0f, 0x01, 0x02, 0x03, 0x04};
+    s_send_raw(lyon, junk, sizeof junk);
+    s_expect_ack(lyon, &ack, GLCI_BATCH_MALFORMED);
+    glci_wire_ack_release(&ack);
+    static const unsigned char v99[] = {0x08, 0x63, 0x11, 1, 2, 3, 4, 5, 6, 7, 8, 0x18, 0x01};
+    s_send_raw(lyon, v99, sizeof v99);
+    s_expect_ack(lyon, &ack, GLCI_BATCH_MALFORMED);
+    glci_wire_ack_release(&ack);
+    s_close(&lyon);
+
+    if (glci_ts_proc_wait_log(s.proc, "refused: malformed: undecodable batch (9 bytes)\n",
+                              T_ACK_MS) != 0 ||
+        glci_ts_proc_wait_log(s.proc, "refused: malformed: protocol version 99 not supported",
+                              T_ACK_MS) != 0)
+        s_fail_with_log("a refusal of lyon-fr was not logged");
+    char *log = glci_ts_proc_stderr(s.proc);
+    /* osaka-jp's first refusal has its line; the second waits for its minute */
+    assert_int_equal(glci_ts_count(log, "batch from osaka-jp"), 1);
+    assert_int_equal(glci_ts_count(log, "batch from lyon-fr"), 2);
+    if (s_has_line(log, "batch from lyon-fr", "(repeated"))
+        fail_msg("a line of lyon-fr carries a count:\n%s", log);
+    free(log);
+    /* after the minute osaka-jp's count comes on a line of its own, even
+     * though it sent nothing more */
+    if (s_wait_line(s.proc, "batch from osaka-jp", "(repeated 1 time in the last", 120000) != 0)
+        s_fail_with_log("osaka-jp's repeated refusal was never counted");
     s_legit_served();
 }
 
@@ -918,15 +1012,28 @@ static void test_insecure_refuses_non_loopback(void **state)
     s_legit_served();
 }
 
-static void test_insecure_ipc_uses_claimed_city(void **state)
+/* An insecure collector on an ipc endpoint (in ep) over the suite's store,
+ * in place of the suite's (one collector per store), until s_insecure_end. */
+static glci_ts_proc_t *s_insecure_start(char *ep, size_t eplen)
 {
-    char ep[300];
-    snprintf(ep, sizeof ep, "ipc://%s/insecure.sock", s.dir);
+    snprintf(ep, eplen, "ipc://%s/insecure.sock", s.dir);
     const char *argv[] = {s.bin, "--store", s.store, "--listen", ep, "--insecure", NULL};
-    /* one collector per store: the suite's steps aside meanwhile */
     assert_int_equal(glci_ts_proc_stop(&s.proc, T_STOP_MS), 0);
     glci_ts_proc_t *p = glci_ts_proc_start(argv, NULL);
     assert_int_equal(glci_ts_proc_wait_ready(p, T_READY_MS), 0);
+    return p;
+}
+
+static void s_insecure_end(glci_ts_proc_t **p)
+{
+    assert_int_equal(glci_ts_proc_stop(p, T_STOP_MS), 0);
+    s_start_collector();
+}
+
+static void test_insecure_ipc_uses_claimed_city(void **state)
+{
+    char ep[300];
+    glci_ts_proc_t *p = s_insecure_start(ep, sizeof ep);
     void *c = s_client(NULL, NULL, ep);
     glci_obs_t o = s_obs("adult_learning_rate", 2004, 50.0);
     s_send(c, s_new_stream(), 1, "beta", &o, 1);
@@ -943,9 +1050,39 @@ static void test_insecure_ipc_uses_claimed_city(void **state)
     s_expect_ack(c, &ack, GLCI_BATCH_FORBIDDEN);
     glci_wire_ack_release(&ack);
     s_close(&c);
-    assert_int_equal(glci_ts_proc_stop(&p, T_STOP_MS), 0);
+    s_insecure_end(&p);
     assert_true(s_has_value("beta", "adult_learning_rate", 2004, 50.0));
-    s_start_collector();
+    s_legit_served();
+}
+
+/* More kinds of refusal within a minute than the collector tells apart
+ * (64): each of the first 64 has its line, the next one a line that says
+ * it counts every kind beyond them, and the later ones are counted there.
+ * Insecure mode, where a batch names its city, makes 70 cities cheap. */
+static void test_refusal_kinds_beyond_the_table(void **state)
+{
+    char ep[300];
+    glci_ts_proc_t *p = s_insecure_start(ep, sizeof ep);
+    void *c = s_client(NULL, NULL, ep);
+    glci_obs_t o = s_obs("adult_learning_rate", 2004, 50.0);
+    for (int i = 0; i < 70; i++) {
+        char city[32];
+        snprintf(city, sizeof city, "nowhere-%02d", i);
+        s_send(c, s_new_stream(), 1, city, &o, 1);
+        glci_wire_ack_t ack;
+        s_expect_ack(c, &ack, GLCI_BATCH_FORBIDDEN);
+        glci_wire_ack_release(&ack);
+    }
+    s_close(&c);
+    assert_int_equal(glci_ts_proc_wait_log(p, "batch from nowhere-64 refused", T_ACK_MS), 0);
+    char *log = glci_ts_proc_stderr(p);
+    assert_int_equal(glci_ts_count(log, "refused: city unknown or revoked"), 65);
+    assert_int_equal(glci_ts_count(log, "more than 64 kinds of refusal"), 1);
+    assert_true(s_has_line(log, "batch from nowhere-63 refused: city unknown or revoked\n", ""));
+    assert_true(s_has_line(log, "batch from nowhere-64 refused", "more than 64 kinds of refusal"));
+    assert_int_equal(glci_ts_count(log, "batch from nowhere-65"), 0);
+    free(log);
+    s_insecure_end(&p);
     s_legit_served();
 }
 
@@ -1061,8 +1198,10 @@ int main(void)
         cmocka_unit_test(test_bad_observations_each_rejected),
         cmocka_unit_test(test_revocation_while_connected),
         cmocka_unit_test(test_key_removed_while_connected),
+        cmocka_unit_test(test_refusals_logged_per_city_and_kind),
         cmocka_unit_test(test_insecure_refuses_non_loopback),
         cmocka_unit_test(test_insecure_ipc_uses_claimed_city),
+        cmocka_unit_test(test_refusal_kinds_beyond_the_table),
         cmocka_unit_test(test_config_and_flag_errors),
         cmocka_unit_test(test_sighup_keeps_running),
         cmocka_unit_test(test_sigterm_exits_zero),

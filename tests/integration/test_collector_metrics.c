@@ -533,25 +533,6 @@ static int s_store_on_tmpfs(glci_sys_t *s, const char *size)
     return 0;
 }
 
-/* Fills the file system of dir with a file at path but for `room` bytes. */
-static void s_fill(const char *dir, const char *path, unsigned long long room)
-{
-    struct statvfs v;
-    assert_int_equal(statvfs(dir, &v), 0);
-    unsigned long long free_bytes = (unsigned long long)v.f_bavail * v.f_frsize;
-    assert_true(free_bytes > room);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    static char block[65536];
-    for (unsigned long long left = free_bytes - room; left > 0;) {
-        size_t n = left < sizeof block ? (size_t)left : sizeof block;
-        if (fwrite(block, 1, n, f) != n)
-            break;
-        left -= n;
-    }
-    assert_int_equal(fclose(f), 0);
-}
-
 static void test_health_recovers_when_the_disk_has_room(void **state)
 {
     if (geteuid() != 0)
@@ -565,7 +546,7 @@ static void test_health_recovers_when_the_disk_has_room(void **state)
     }
     char filler[700];
     snprintf(filler, sizeof filler, "%s/filler", s->store);
-    s_fill(s->store, filler, 384 * 1024);
+    assert_int_equal(glci_ts_fill_fs(s->store, filler, 384 * 1024), 0);
     glci_sys_start_collector(s, NULL);
     int port = s_metrics_port(s->coll);
     glci_sys_start_agent(s, 0);

@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include <jansson.h>
+#include <math.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -519,6 +520,36 @@ static void test_operator_corrections(void **state)
     /* the collector keeps taking values meanwhile, and verify covers it all */
     glci_sys_push_one(s, 1, "i2", 2024, "77");
     glci_sys_wait_outbox_empty(s, 1, GLCI_SYS_DRAIN_MS);
+
+    /* a negative zero from an agent is stored as 0, from the command line
+     * and from a spool file alike, and a command line's --source is kept
+     * as given (no spreadsheet quote taken off) */
+    uint64_t before = glci_sys_stored(s->store);
+    assert_int_equal(s_agent(s, 0, (const char *[]){"push", "i2", "2024", "-0", "--source",
+                                                    "'=quoted", NULL}, NULL), 0);
+    glci_sys_spool_text(s, 1, "negzero.csv", "indicator,period,value\ni4,2024,-0.0\n");
+    glci_sys_wait_stored(s, before + 2, GLCI_SYS_DRAIN_MS);
+    const char *zeros[][2] = {{"c00-xx", "i2"}, {"c01-xx", "i4"}};
+    for (size_t k = 0; k < 2; k++) {
+        h = s_json(s, (const char *[]){"history", zeros[k][0], zeros[k][1], "--format", "json",
+                                       NULL});
+        json_t *rows = json_object_get(h, "rows");
+        r = json_array_get(rows, json_array_size(rows) - 1);
+        double z = json_number_value(json_object_get(r, "value"));
+        if (z != 0.0 || signbit(z))
+            fail_msg("%s %s: the last value is %g, not 0", zeros[k][0], zeros[k][1], z);
+        if (k == 0)
+            assert_string_equal(json_string_value(json_object_get(r, "source")), "'=quoted");
+        json_decref(h);
+        csv = glci_sys_cli_ok(s, (const char *[]){"history", zeros[k][0], zeros[k][1],
+                                                  "--format", "csv", NULL});
+        assert_non_null(strstr(csv, "\r\n2024,0,"));
+        assert_null(strstr(csv, ",-0"));
+        free(csv);
+    }
+    csv = glci_sys_cli_ok(s, (const char *[]){"export", "--format", "csv", NULL});
+    assert_null(strstr(csv, ",-0"));
+    free(csv);
     char *v = glci_sys_cli_ok(s, (const char *[]){"verify", NULL});
     assert_non_null(strstr(v, "ok:"));
     free(v);
@@ -607,7 +638,7 @@ static void test_missing(void **state)
     assert_non_null(strstr(t, "round"));
     free(t);
 
-    s_expect(s, 2, "invalid period 'x'", NULL, (const char *[]){"missing", "--period", "x", NULL});
+    s_expect(s, 2, "invalid --period 'x'", NULL, (const char *[]){"missing", "--period", "x", NULL});
     s_expect(s, 1, "period 1999 is outside framework cycle-test's [2000, 2100]", NULL,
              (const char *[]){"missing", "--period", "1999", NULL});
     s_close(&s);

@@ -306,6 +306,156 @@ static void test_stalled_client(void **state)
     s_stop(&f);
 }
 
+static int s_connect_from(const char *from, int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in src = {.sin_family = AF_INET};
+    assert_int_equal(inet_pton(AF_INET, from, &src.sin_addr), 1);
+    assert_int_equal(bind(fd, (struct sockaddr *)&src, sizeof src), 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    return fd;
+}
+
+/* Clients that send a byte every second never fall idle, yet each
+ * connection ends timeout_s after it was accepted: with every slot taken
+ * by them (32, 8 from each of four addresses), a scrape from a fifth
+ * address is answered once their deadline passes, and every dripping
+ * connection is closed by the server. */
+static void test_dripping_clients_cannot_hold_the_server(void **state)
+{
+    s_fixture_t *f = s_start("127.0.0.1:0", 0, 0, 2);
+    int drip[32], closed[32] = {0}, open_n = 32;
+    for (int i = 0; i < 32; i++) {
+        char from[16];
+        snprintf(from, sizeof from, "127.0.0.%d", 2 + i / 8);
+        drip[i] = s_connect_from(from, f->port);
+        const char *line = "GET /health HTTP/1.1\r\nX-Drip: ";
+        assert_int_equal(send(drip[i], line, strlen(line), MSG_NOSIGNAL), (ssize_t)strlen(line));
+    }
+    int scrape = s_connect_from("127.0.0.9", f->port);
+    const char *req = "GET /health HTTP/1.0\r\n\r\n";
+    assert_int_equal(send(scrape, req, strlen(req), MSG_NOSIGNAL), (ssize_t)strlen(req));
+    char buf[1024];
+    size_t got = 0;
+    int answered = 0;
+    /* a byte a second to every dripping connection still open, until the
+     * scrape is answered and the server has closed them all */
+    for (int turn = 0; turn < S_WAIT_MS / 1000 && (!answered || open_n > 0); turn++) {
+        for (int i = 0; i < 32; i++)
+            if (!closed[i] && send(drip[i], "a", 1, MSG_NOSIGNAL) != 1) {
+                closed[i] = 1;
+                open_n--;
+            }
+        struct pollfd pfd = {scrape, POLLIN, 0};
+        while (!answered && poll(&pfd, 1, 1000) == 1) {
+            ssize_t r = recv(scrape, buf + got, sizeof buf - 1 - got, 0);
+            if (r <= 0) {
+                answered = 1;
+                break;
+            }
+            got += (size_t)r;
+        }
+    }
+    buf[got] = '\0';
+    if (!strstr(buf, "HTTP/1.1 200"))
+        fail_msg("the scrape was not answered while clients dripped: \"%s\"", buf);
+    for (int i = 0; i < 32; i++) {
+        if (!closed[i])
+            assert_int_equal(s_closed_within(drip[i], S_WAIT_MS), 1);
+        close(drip[i]);
+    }
+    close(scrape);
+    s_stop(&f);
+}
+
+/* What an answer's head says: its status lines (one, unless garbled), its
+ * status, whether it carries Cache-Control: no-store, and whether its
+ * Content-Length is the body's length. */
+typedef struct {
+    size_t status_lines;
+    int status;
+    int no_store;
+    int length_ok;
+} s_head_t;
+
+static s_head_t s_head(const char *resp)
+{
+    s_head_t h = {0};
+    h.status_lines = glci_ts_count(resp, "\nHTTP/1.") + (strncmp(resp, "HTTP/1.", 7) == 0);
+    if (strncmp(resp, "HTTP/1.1 ", 9) == 0)
+        h.status = (int)strtol(resp + 9, NULL, 10);
+    const char *end = strstr(resp, "\r\n\r\n");
+    if (!end)
+        return h;
+    const char *cc = strstr(resp, "\r\nCache-Control: no-store\r\n");
+    h.no_store = cc && cc < end;
+    const char *cl = strstr(resp, "\r\nContent-Length: ");
+    if (cl && cl < end)
+        h.length_ok = strtoul(cl + 18, NULL, 10) == strlen(end + 4);
+    return h;
+}
+
+static char *s_request_with(const char *before, char fill, size_t n, const char *after)
+{
+    size_t a = strlen(before), b = strlen(after);
+    char *r = malloc(a + n + b + 1);
+    memcpy(r, before, a);
+    memset(r + a, fill, n);
+    memcpy(r + a + n, after, b + 1);
+    return r;
+}
+
+/* Every error answer: the server's own carry Cache-Control: no-store and
+ * a right Content-Length with one status line; those libmicrohttpd sends
+ * itself (docs/METRICS.md) carry a right Content-Length and no
+ * Cache-Control. An HTTP/1.1 request without Host is answered once, by
+ * the server, not garbled by libmicrohttpd. */
+static void test_error_answers(void **state)
+{
+    s_fixture_t *f = s_start("127.0.0.1:0", 0, 0, 0);
+    struct {
+        char *req;
+        int status, ours;
+    } cases[] = {
+        {strdup("GET /health HTTP/1.1\r\n\r\n"), 400, 1},
+        {strdup("GET /health HTTP/1.2\r\n\r\n"), 400, 1},
+        {strdup("GET /health HTTP/1.1\r\nhost: x\r\n\r\n"), 200, 1},
+        {strdup("GET /health HTTP/1.0\r\n\r\n"), 200, 1},
+        {s_request_with("GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ", 'a', 9000, "\r\n\r\n"),
+         431, 1},
+        {s_request_with("GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ", 'a', 20000, "\r\n\r\n"),
+         431, 1},
+        {s_request_with("GET /health?", 'a', 100, " HTTP/1.1\r\nHost: x\r\n\r\n"), 414, 1},
+        {s_request_with("GET /health?", 'a', 20000, " HTTP/1.1\r\nHost: x\r\n\r\n"), 414, 1},
+        {strdup("GET /hea lth HTTP/1.1\r\nHost: x\r\n\r\n"), 404, 1},
+        {strdup("POST /health HTTP/1.1\r\nHost: x\r\n\r\n"), 405, 1},
+        /* libmicrohttpd's own */
+        {strdup("GET /health HTTP/2.0\r\nHost: x\r\n\r\n"), 505, 0},
+        {s_request_with("GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ", 'a', 40000, "\r\n\r\n"),
+         431, 0},
+        {s_request_with("GET /health?", 'a', 40000, " HTTP/1.1\r\nHost: x\r\n\r\n"), 414, 0},
+        {strdup("GET /health\r\n\r\n"), 400, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *resp = NULL;
+        int rc = glci_ts_http_raw(f->port, 0, cases[i].req, S_WAIT_MS, &resp);
+        if (rc != 0)
+            fail_msg("case %zu: no whole answer (%d)", i, rc);
+        s_head_t h = s_head(resp);
+        if (h.status_lines != 1 || h.status != cases[i].status || !h.length_ok ||
+            h.no_store != cases[i].ours)
+            fail_msg("case %zu (%.40s): status lines %zu, status %d (want %d), length %s, "
+                     "no-store %d (want %d):\n%.400s", i, cases[i].req, h.status_lines, h.status,
+                     cases[i].status, h.length_ok ? "right" : "wrong", h.no_store, cases[i].ours,
+                     resp);
+        free(resp);
+        free(cases[i].req);
+    }
+    s_stop(&f);
+}
+
 /* At most max_connections at once: libmicrohttpd stops accepting, so one
  * more waits in the listen backlog, unanswered, until a slot frees. The
  * server closes a connection after each answer, so the four it holds are
@@ -441,6 +591,8 @@ int main(void)
         cmocka_unit_test(test_methods_and_paths),
         cmocka_unit_test(test_hostile_requests),
         cmocka_unit_test(test_stalled_client),
+        cmocka_unit_test(test_dripping_clients_cannot_hold_the_server),
+        cmocka_unit_test(test_error_answers),
         cmocka_unit_test(test_connection_limit),
         cmocka_unit_test(test_per_ip_limit),
         cmocka_unit_test(test_ipv6_loopback),

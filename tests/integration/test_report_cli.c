@@ -411,7 +411,7 @@ static void test_report_errors(void **state)
                                                                  "--as-of", "now", NULL});
     s_expect(2, "invalid time 'soon'", (const char *[]){"--store", s, "report", "--out", site,
                                                          "--as-of", "soon", NULL});
-    s_expect(2, "invalid period 'x'", (const char *[]){"--store", s, "report", "--out", site,
+    s_expect(2, "invalid --period 'x'", (const char *[]){"--store", s, "report", "--out", site,
                                                         "--period", "x", NULL});
     s_expect(2, "empty", (const char *[]){"--store", s, "report", "--out=", NULL});
     /* documents go to files, never to a file called "-" (docs/CLI.md) */

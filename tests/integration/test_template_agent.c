@@ -123,6 +123,46 @@ static void s_assert_history(glci_sys_t *s, const char *indicator, int32_t perio
     free(out);
 }
 
+/* The xlsx template of period, its entry sheet saved as CSV the way a
+ * spreadsheet saves it (report_check.py xlsx-to-csv with the options
+ * that follow, NULL-terminated); the caller frees the text. */
+static char *s_xlsx_as_csv(glci_sys_t *s, const char *period, ...)
+{
+    char name[64], xlsx[700], out[700], check[1024];
+    snprintf(name, sizeof name, "round-%s.xlsx", period);
+    free(s_template(s, "xlsx", period, name));
+    snprintf(xlsx, sizeof xlsx, "%s/%s", s->dir, name);
+    snprintf(out, sizeof out, "%s/round-%s.csv", s->dir, period);
+    snprintf(check, sizeof check, "%s/tests/integration/report_check.py",
+             getenv("GLCI_SOURCE_DIR"));
+    const char *argv[16] = {S_PYTHON, check, "xlsx-to-csv", xlsx, out};
+    size_t n = 5;
+    va_list ap;
+    va_start(ap, period);
+    const char *a;
+    while ((a = va_arg(ap, const char *)) != NULL && n < 15)
+        argv[n++] = a;
+    va_end(ap);
+    argv[n] = NULL;
+    char *err = NULL;
+    int rc = glci_ts_run(argv, NULL, 600000, NULL, &err);
+    if (rc != 0)
+        fail_msg("xlsx-to-csv %s failed (%d): %s", period, rc, err ? err : "");
+    free(err);
+    char *csv = glci_ts_read_file(out);
+    assert_non_null(csv);
+    return csv;
+}
+
+/* The number of CRLF-ended lines of text. */
+static size_t s_lines(const char *text)
+{
+    size_t n = 0;
+    for (const char *p = text; (p = strstr(p, "\r\n")) != NULL; p += 2)
+        n++;
+    return n;
+}
+
 /* `glci-agent push --csv path` of the agent: its exit status, *err its stderr. */
 static int s_push_csv(glci_sys_t *s, const char *path, char **err)
 {
@@ -317,20 +357,7 @@ static void test_template_csv_through_the_agent(void **state)
     free(csv);
 
     /* the xlsx template's entry sheet, saved as CSV */
-    free(s_template(s, "xlsx", "2023", "round-2023.xlsx"));
-    char xlsx[700], out_csv[700], check[1024];
-    snprintf(xlsx, sizeof xlsx, "%s/round-2023.xlsx", s->dir);
-    snprintf(out_csv, sizeof out_csv, "%s/round-2023.csv", s->dir);
-    snprintf(check, sizeof check, "%s/tests/integration/report_check.py",
-             getenv("GLCI_SOURCE_DIR"));
-    const char *argv[] = {S_PYTHON, check, "xlsx-to-csv", xlsx, out_csv, NULL};
-    err = NULL;
-    int rc = glci_ts_run(argv, NULL, 600000, NULL, &err);
-    if (rc != 0)
-        fail_msg("xlsx-to-csv failed (%d): %s", rc, err ? err : "");
-    free(err);
-    csv = glci_ts_read_file(out_csv);
-    assert_non_null(csv);
+    csv = s_xlsx_as_csv(s, "2023", NULL);
     glci_sys_spool_text(s, 0, "round-2023.csv", csv);
     free(csv);
     s_assert_done(s, "round-2023.csv");
@@ -341,17 +368,7 @@ static void test_template_csv_through_the_agent(void **state)
     s_assert_round(s, fw, "2023", want);
 
     /* the same sheet saved by a decimal-comma spreadsheet */
-    free(s_template(s, "xlsx", "2022", "round-2022.xlsx"));
-    snprintf(xlsx, sizeof xlsx, "%s/round-2022.xlsx", s->dir);
-    snprintf(out_csv, sizeof out_csv, "%s/round-2022.csv", s->dir);
-    const char *argv2[] = {S_PYTHON, check, "xlsx-to-csv", xlsx, out_csv, "--excel", NULL};
-    err = NULL;
-    rc = glci_ts_run(argv2, NULL, 600000, NULL, &err);
-    if (rc != 0)
-        fail_msg("xlsx-to-csv --excel failed (%d): %s", rc, err ? err : "");
-    free(err);
-    csv = glci_ts_read_file(out_csv);
-    assert_non_null(csv);
+    csv = s_xlsx_as_csv(s, "2022", "--excel", NULL);
     assert_non_null(strstr(csv, "indicator;period;value;source;name;unit;min;max;last_value;"
                                 "last_period\r\n"));
     assert_non_null(strchr(csv, ','));
@@ -369,6 +386,33 @@ static void test_template_csv_through_the_agent(void **state)
                                  "by its header"));
     assert_non_null(strstr(text, "44 rows queued as batch"));
     free(text);
+
+    /* corrections through the xlsx: the city has values for 2018, one of
+     * them needing all 17 digits; staff type one other value and delete
+     * the rows they leave alone. The values not typed again stay as they
+     * were, bit for bit: the entry sheet does not start with them (a
+     * spreadsheet saves a number to at most 15 digits), so no revision
+     * with a changed value is made. */
+    double exact = fw->ind[0].min + (fw->ind[0].max - fw->ind[0].min) * 0.55085231131998725;
+    char exact_text[32], rounded[32];
+    glci_format_double(exact, exact_text, sizeof exact_text);
+    snprintf(rounded, sizeof rounded, "%.15g", exact);
+    assert_string_not_equal(exact_text, rounded);     /* it needs more than 15 digits */
+    glci_sys_push_one(s, 0, fw->ind[0].id, 2018, exact_text);
+    glci_sys_push_one(s, 0, fw->ind[1].id, 2018, "80");
+    stored += 2;
+    glci_sys_wait_stored(s, stored, GLCI_SYS_DRAIN_MS);
+    csv = s_xlsx_as_csv(s, "2018", "--delete-empty", "--fill", fw->ind[2].id, NULL);
+    assert_int_equal(s_lines(csv), 2);          /* the header and the typed row */
+    glci_sys_spool_text(s, 0, "round-2018.csv", csv);
+    free(csv);
+    s_assert_done(s, "round-2018.csv");
+    stored += 1;
+    glci_sys_wait_stored(s, stored, GLCI_SYS_DRAIN_MS);
+    s_assert_history(s, fw->ind[0].id, 2018, exact);
+    s_assert_history(s, fw->ind[1].id, 2018, 80);
+    s_assert_history(s, fw->ind[2].id, 2018,
+                     fw->ind[2].min + (fw->ind[2].max - fw->ind[2].min) / 2);
 
     /* a partly rejected file: the rejected row is listed beside it in
      * done/NAME.rejects (and in rejected.csv), the rest is stored */

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -464,6 +465,61 @@ int glci_ts_run(const char *const *argv, const char *const *env_extra, int timeo
         *err = glci_ts_proc_stderr(p);
     glci_ts_proc_stop(&p, 0);
     return status;
+}
+
+int glci_ts_run_closed_pipe(const char *const *argv, char **err)
+{
+    int fds[2];
+    FILE *fe = tmpfile();
+    if (!fe || pipe(fds) != 0)
+        return -1;
+    close(fds[0]);                      /* the reader is gone before the first write */
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        signal(SIGPIPE, SIG_DFL);
+        dup2(fds[1], 1);
+        dup2(fileno(fe), 2);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    close(fds[1]);
+    int ws = 0;
+    while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+        ;
+    if (err) {
+        long n = ftell(fe);
+        *err = calloc(1, n > 0 ? (size_t)n + 1 : 1);
+        rewind(fe);
+        if (*err && n > 0)
+            (*err)[fread(*err, 1, (size_t)n, fe)] = '\0';
+    }
+    fclose(fe);
+    return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+}
+
+int glci_ts_fill_fs(const char *dir, const char *path, unsigned long long room)
+{
+    struct statvfs v;
+    if (statvfs(dir, &v) != 0)
+        return -1;
+    unsigned long long free_bytes = (unsigned long long)v.f_bavail * v.f_frsize;
+    if (free_bytes < room)
+        return -1;
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    static char block[65536];
+    for (unsigned long long left = free_bytes - room; left > 0;) {
+        size_t n = left < sizeof block ? (size_t)left : sizeof block;
+        if (fwrite(block, 1, n, f) != n)
+            break;
+        left -= n;
+    }
+    return fclose(f) == 0 ? 0 : -1;
 }
 
 int glci_ts_write_rows(const char *path, const char *header, const char *row, int n)

@@ -97,6 +97,18 @@ int glci_ts_proc_stop(glci_ts_proc_t **self, int timeout_ms);
 int glci_ts_run(const char *const *argv, const char *const *env_extra, int timeout_ms,
                 char **out, char **err);
 
+/* Runs argv (argv[0] a path) to completion with its standard output a
+ * pipe whose reader has already gone (`prog | true` once true has exited)
+ * and SIGPIPE at its default, whatever this process does with it; *err
+ * (may be NULL) receives its stderr. Returns the exit status, or 128 +
+ * the signal that ended it (141 for SIGPIPE). */
+int glci_ts_run_closed_pipe(const char *const *argv, char **err);
+
+/* Fills the file system of dir with a file at path (created or replaced)
+ * but for `room` bytes. 0, or -1 when there is not that much free or the
+ * file cannot be written. */
+int glci_ts_fill_fs(const char *dir, const char *path, unsigned long long room);
+
 /* How many times needle occurs in text (overlapping ones included), e.g.
  * a log line in a program's stderr. */
 size_t glci_ts_count(const char *text, const char *needle);

@@ -1,5 +1,6 @@
 # Enrolment: the enrolment string and messages (wire/glci_enrol.c).
-glci_add_test(test_wire_enrol unit SOURCES unit/test_wire_enrol.c LIBS glci_wire)
+glci_add_test(test_wire_enrol unit SOURCES unit/test_wire_enrol.c support/glci_forge.c
+  LIBS glci_wire PkgConfig::SODIUM)
 # The store's invitations, key records and refused keys on real LMDB files
 # (raw LMDB to make a store as the first release left it).
 glci_add_test(test_store_keys unit SOURCES unit/test_store_keys.c

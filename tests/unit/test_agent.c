@@ -215,6 +215,29 @@ static void test_csv_good_any_order_and_optional(void **state)
     glci_agent_csv_free(&c);
 }
 
+/* A sheet's defused formula cell reads back as written; texts read with
+ * glci_agent_csv_literal (a command line's) keep their quote. */
+static void test_csv_formula_quote(void **state)
+{
+    (void)state;
+    const char *text = "indicator,period,value,source\n\"'=x\",2024,1,\"'=quoted\"\n";
+    const glci_obs_t *rows;
+    glci_agent_csv_t *c = glci_agent_csv_parse(text, strlen(text));
+    assert_int_equal(glci_agent_csv_rows(c, &rows), 1);
+    assert_string_equal(rows[0].indicator, "=x");
+    assert_string_equal(rows[0].source, "=quoted");
+    glci_agent_csv_free(&c);
+    c = glci_agent_csv_new();
+    glci_agent_csv_literal(c);
+    glci_agent_csv_feed(c, text, strlen(text));
+    glci_agent_csv_finish(c);
+    assert_int_equal(glci_agent_csv_n_errors(c), 0);
+    assert_int_equal(glci_agent_csv_rows(c, &rows), 1);
+    assert_string_equal(rows[0].indicator, "'=x");
+    assert_string_equal(rows[0].source, "'=quoted");
+    glci_agent_csv_free(&c);
+}
+
 static void test_csv_every_malformed_row(void **state)
 {
     s_bad_row("a,2020,abc\n", "value 'abc' is not a number");
@@ -1205,6 +1228,7 @@ int main(void)
     glci_log_init("test_agent", GLCI_LOG_ERROR);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csv_good_any_order_and_optional),
+        cmocka_unit_test(test_csv_formula_quote),
         cmocka_unit_test(test_csv_excel_dialect),
         cmocka_unit_test(test_csv_every_malformed_row),
         cmocka_unit_test(test_csv_optional_columns_checked),

@@ -717,9 +717,7 @@ static void test_text_helpers(void **state)
     assert_true(strlen(buf) < strlen(text));
     assert_non_null(strstr(buf, "\xe2\x80\xa6"));
     assert_null(glci_utf8_problem(buf));
-    cairo_text_extents_t e;
-    cairo_text_extents(cr, buf, &e);
-    assert_true(e.x_advance <= 80);
+    assert_true(glci_chart_width(cr, buf) <= 80);
     glci_chart_fit(cr, "short", 80, buf, sizeof buf);
     assert_string_equal(buf, "short");
 
@@ -727,8 +725,7 @@ static void test_text_helpers(void **state)
     size_t n = glci_chart_wrap(cr, "Inclusive learning in the education system", 90, 3, lines);
     assert_true(n >= 2);
     for (size_t k = 0; k < n; k++) {
-        cairo_text_extents(cr, lines[k], &e);
-        assert_true(e.x_advance <= 90);
+        assert_true(glci_chart_width(cr, lines[k]) <= 90);
         size_t at = strlen(joined);
         snprintf(joined + at, sizeof joined - at, "%s%s", k ? " " : "", lines[k]);
     }
@@ -754,8 +751,7 @@ static void test_text_helpers(void **state)
     assert_non_null(strstr(list[1], want));
     joined[0] = '\0';
     for (size_t k = 0; k < nl; k++) {
-        cairo_text_extents(cr, list[k], &e);
-        assert_true(e.x_advance <= 150);
+        assert_true(glci_chart_width(cr, list[k]) <= 150);
         size_t at = strlen(joined);
         snprintf(joined + at, sizeof joined - at, "%s%s", k ? " " : "", list[k]);
     }
@@ -772,6 +768,24 @@ static void test_text_helpers(void **state)
     /* no room for any item: the head and the count */
     assert_int_equal(glci_chart_wrap_list(cr, "Missing:", ids, 8, 120, 1, list, &nl), 0);
     assert_string_equal(list[0], "Missing: \xe2\x80\xa6 and 8 more.");
+
+    /* a paragraph keeps every character: a word wider than the line is
+     * broken inside, and one line when it fits */
+    const char *word = "Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogoch";
+    assert_true(glci_chart_width(cr, word) > 120);
+    assert_true(glci_chart_paragraph(cr, 0, 0, word, 120, 12, 0) >= 2);
+    assert_int_equal(glci_chart_paragraph(cr, 0, 0, word, 2000, 12, 0), 1);
+    assert_int_equal(glci_chart_paragraph(cr, 0, 0, "two words", 2000, 12, 1), 1);
+    /* right-to-left text is measured and fitted as any other: a cut one
+     * is a prefix of what is stored, the ellipsis after it */
+    const char *rtl = "\xd9\x85\xd8\xaf\xd9\x8a\xd9\x86\xd8\xa9 \xd8\xa7\xd9\x84\xd8\xaa"
+                      "\xd8\xb9\xd9\x84\xd9\x85";
+    assert_true(glci_chart_width(cr, rtl) > 0);
+    glci_chart_fit(cr, rtl, glci_chart_width(cr, rtl) / 2, buf, sizeof buf);
+    size_t kept = strlen(buf) - 3;
+    assert_true(kept > 0 && kept < strlen(rtl));
+    assert_int_equal(strncmp(buf, rtl, kept), 0);
+    assert_string_equal(buf + kept, "\xe2\x80\xa6");
     cairo_destroy(cr);
     cairo_surface_destroy(s);
 }

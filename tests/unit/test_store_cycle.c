@@ -727,6 +727,88 @@ static void test_edition_tamper(void **state)
         fail_msg("wanted '%s' in: %s", want, line);
 }
 
+/* The editions in publication order (glci_edition_cmp), names joined. */
+typedef struct {
+    glci_edition_t e[8];
+    size_t n;
+} ed_list_t;
+
+static int s_ed_add(void *ctx, const glci_edition_t *e)
+{
+    ed_list_t *l = ctx;
+    assert_true(l->n < 8);
+    l->e[l->n++] = *e;
+    return 0;
+}
+
+static void s_ed_order(fx_t *f, char *out, size_t len)
+{
+    ed_list_t l = {.n = 0};
+    glci_view_t *v = NULL;
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    assert_int_equal(glci_view_editions(v, s_ed_add, &l), 0);
+    glci_view_end(&v);
+    qsort(l.e, l.n, sizeof *l.e, glci_edition_cmp);
+    out[0] = '\0';
+    for (size_t i = 0; i < l.n; i++)
+        snprintf(out + strlen(out), len - strlen(out), "%s%s:%llu", i ? " " : "", l.e[i].name,
+                 (unsigned long long)l.e[i].seq);
+}
+
+/* Editions published in one second list in the order they were published
+ * (their publication numbers), not by name; a store's editions without a
+ * number (written before the store numbered them) still read, ahead of
+ * the numbered ones of their second and by name among themselves, and
+ * verify stays clean. */
+static void test_edition_order(void **state)
+{
+    fx_t *f = *state;
+    char err[256], order[256];
+    glci_obs_t a[4] = {V("i1", 2024, 40), V("i2", 2024, 10), V("i3", 2024, 60),
+                       V("i4", 2024, 1)};
+    s_ok(f, "alpha", a, 4, T0);
+    const char *names[] = {"zz1", "aa1", "mm1"};
+    for (int i = 0; i < 3; i++) {
+        glci_edition_spec_t spec = {.name = names[i], .has_period = 1, .period = 2024,
+                                    .as_of = T0 + 1, .op = "op"};
+        glci_edition_t e;
+        assert_int_equal(glci_store_edition_publish(f->st, &spec, T0 + 1, &e, err, sizeof err),
+                         0);
+        assert_int_equal(e.seq, (uint64_t)i + 1);
+    }
+    s_ed_order(f, order, sizeof order);
+    assert_string_equal(order, "zz1:1 aa1:2 mm1:3");
+
+    /* zz1 and mm1 as an older store holds them: the record without its number */
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    s_raw_begin(f, &env, &txn);
+    assert_int_equal(mdb_dbi_open(txn, "editions", 0, &dbi), 0);
+    for (int i = 0; i < 3; i += 2) {
+        MDB_val k = {strlen(names[i]), (void *)names[i]}, d;
+        assert_int_equal(mdb_get(txn, dbi, &k, &d), 0);
+        unsigned char copy[512];
+        assert_true(d.mv_size > 8 && d.mv_size <= sizeof copy);
+        memcpy(copy, d.mv_data, d.mv_size - 8);
+        MDB_val nd = {d.mv_size - 8, copy};
+        assert_int_equal(mdb_put(txn, dbi, &k, &nd, 0), 0);
+    }
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    s_open(f, 0);
+    s_ed_order(f, order, sizeof order);
+    assert_string_equal(order, "mm1:0 zz1:0 aa1:2");
+    s_verify_ok(f);
+    /* the next edition takes the next number */
+    glci_edition_spec_t spec = {.name = "bb1", .has_period = 1, .period = 2024,
+                                .as_of = T0 + 1, .op = "op"};
+    assert_int_equal(glci_store_edition_publish(f->st, &spec, T0 + 1, NULL, err, sizeof err),
+                     0);
+    s_ed_order(f, order, sizeof order);
+    assert_string_equal(order, "mm1:0 zz1:0 aa1:2 bb1:4");
+}
+
 /* ---- schema 1 stores ------------------------------------------------------------------ */
 
 /* Results as schemas 1 and 2 stored them: each a whole block under its
@@ -1221,6 +1303,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_asof, setup, teardown),
         cmocka_unit_test_setup_teardown(test_editions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_edition_tamper, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_edition_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema1_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema2_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema3_store, setup, teardown),

@@ -181,7 +181,14 @@ static void test_enrol_refusals_write_nothing(void **state)
     assert_int_equal(s_enrol(f, "gent-be", wrong, key, S_NOW, err), GLCI_ENROL_NO_MATCH);
     assert_non_null(strstr(err, "no invitation of city 'gent-be'"));
     assert_int_equal(s_enrol(f, "cork-ie", secret, key, S_NOW, err), GLCI_ENROL_NO_MATCH);
-    assert_int_equal(s_enrol(f, "NOT VALID", secret, key, S_NOW, err), GLCI_ENROL_NO_MATCH);
+    /* an id no city can have is told as such, never as "enrolled" */
+    const char *invalid[] = {"NOT VALID", "GENT-BE", "gent-be\nx", ""};
+    for (size_t i = 0; i < sizeof invalid / sizeof *invalid; i++) {
+        assert_int_equal(s_enrol(f, invalid[i], secret, key, S_NOW, err), GLCI_ENROL_NO_MATCH);
+        assert_null(strstr(err, "enrolled"));
+        assert_non_null(strstr(err, "is not a valid city id"));
+    }
+    assert_int_equal(s_n_keys(f, "gent-be"), 0);
 
     /* expired */
     assert_int_equal(s_enrol(f, "gent-be", secret, key, S_NOW + 100, err), GLCI_ENROL_EXPIRED);

@@ -14,6 +14,7 @@
 
 #include "glci.pb-c.h"
 #include "glci_enrol.h"
+#include "glci_forge.h"
 #include "glci_wire.h"
 
 static glci_enrol_token_t s_token(void)
@@ -53,8 +54,9 @@ static void test_token_roundtrip(void **state)
     glci_enrol_token_endpoint(&back, 1, ep, sizeof ep);
     assert_string_equal(ep, "tcp://glci.uil.example.org:7462");
 
-    /* the longest host and city fit */
+    /* the longest host (four labels, 253 characters) and city fit */
     memset(t.host, 'h', GLCI_ENROL_HOST_MAX);
+    t.host[63] = t.host[127] = t.host[191] = '.';
     t.host[GLCI_ENROL_HOST_MAX] = '\0';
     memset(t.city, 'c', GLCI_CITY_ID_MAX);
     t.city[GLCI_CITY_ID_MAX] = '\0';
@@ -160,12 +162,87 @@ static void test_token_prefixes_and_fields(void **state)
     b = t;
     b.city[0] = '\0';
     assert_int_equal(glci_enrol_token_encode(&b, text, sizeof text), GLCI_WIRE_EINVAL);
+    b = t;
+    snprintf(b.city, sizeof b.city, "Cork");
+    assert_int_equal(glci_enrol_token_encode(&b, text, sizeof text), GLCI_WIRE_EINVAL);
+    b = t;
+    snprintf(b.host, sizeof b.host, "127.0.0.1:7461");
+    assert_int_equal(glci_enrol_token_encode(&b, text, sizeof text), GLCI_WIRE_EINVAL);
     assert_int_equal(glci_enrol_token_encode(&t, text, 20), GLCI_WIRE_EINVAL);
     b = t;
     snprintf(b.host, sizeof b.host, "[::1]");
     s_encode(&b, text);
     assert_int_equal(glci_enrol_token_decode(text, &back, err, sizeof err), GLCI_WIRE_OK);
     assert_string_equal(back.host, "[::1]");
+}
+
+/* A crafted string passes the checksum; its city id and host must still be
+ * valid, so nothing it carries can break a config line or name an endpoint
+ * no agent can reach. */
+static void test_token_forged_fields(void **state)
+{
+    (void)state;
+    glci_enrol_token_t back;
+    char text[1024], err[512];
+    glci_forge_enrol("glci.example.org", "cork-ie", text, sizeof text);
+    assert_int_equal(glci_enrol_token_decode(text, &back, err, sizeof err), GLCI_WIRE_OK);
+    assert_string_equal(back.city, "cork-ie");
+
+    const char *cities[] = {"cork-ie\nmetrics_file = /tmp/pwn", "CORK-IE", "-cork", "cork ie",
+                            "cork\r", ".x"};
+    for (size_t i = 0; i < sizeof cities / sizeof *cities; i++) {
+        glci_forge_enrol("glci.example.org", cities[i], text, sizeof text);
+        assert_int_equal(glci_enrol_token_decode(text, &back, err, sizeof err),
+                         GLCI_WIRE_EFIELD);
+        assert_non_null(strstr(err, "no valid city id"));
+        assert_null(strchr(err, '\n'));
+        assert_int_equal(back.city[0], '\0');
+    }
+    const char *hosts[] = {"127.0.0.1:31163", "::1", "[::1", "a:b:c", "-x", "x..y",
+                           "1.2.3.4.5", "x.", "h\nkey_file = /x", "[1.2.3.4]", "x-.org", "256.1.1.1"};
+    for (size_t i = 0; i < sizeof hosts / sizeof *hosts; i++) {
+        glci_forge_enrol(hosts[i], "cork-ie", text, sizeof text);
+        assert_int_equal(glci_enrol_token_decode(text, &back, err, sizeof err),
+                         GLCI_WIRE_EFIELD);
+        assert_non_null(strstr(err, "no usable collector"));
+        assert_null(strchr(err, '\n'));
+    }
+}
+
+static void test_host_check(void **state)
+{
+    (void)state;
+    char err[512];
+    const char *good[] = {"glci.example.org", "localhost", "127.0.0.1", "[::1]",
+                          "[2001:db8::7]", "a-b.c", "x1", "EXAMPLE.org"};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+        assert_int_equal(glci_enrol_host_check(good[i], err, sizeof err), GLCI_WIRE_OK);
+    assert_int_equal(glci_enrol_host_check("127.0.0.1:31163", err, sizeof err),
+                     GLCI_WIRE_EINVAL);
+    assert_non_null(strstr(err, "host '127.0.0.1:31163'"));
+    assert_non_null(strstr(err, "holds a port"));
+    assert_int_equal(glci_enrol_host_check("::1", err, sizeof err), GLCI_WIRE_EINVAL);
+    assert_non_null(strstr(err, "brackets, as [::1]"));
+    assert_int_equal(glci_enrol_host_check("[::1", err, sizeof err), GLCI_WIRE_EINVAL);
+    assert_non_null(strstr(err, "unbalanced"));
+    assert_int_equal(glci_enrol_host_check("1.2.3.4.5", err, sizeof err), GLCI_WIRE_EINVAL);
+    assert_non_null(strstr(err, "not a dotted IPv4"));
+    assert_int_equal(glci_enrol_host_check("x..y", err, sizeof err), GLCI_WIRE_EINVAL);
+    assert_non_null(strstr(err, "labels are 1 to 63"));
+    char label[80];
+    memset(label, 'a', 64);
+    label[64] = '\0';
+    assert_int_equal(glci_enrol_host_check(label, err, sizeof err), GLCI_WIRE_EINVAL);
+    label[63] = '\0';
+    assert_int_equal(glci_enrol_host_check(label, err, sizeof err), GLCI_WIRE_OK);
+    char big[300];
+    memset(big, 'a', 254);
+    for (int i = 63; i < 254; i += 64)
+        big[i] = '.';
+    big[254] = '\0';
+    assert_int_equal(glci_enrol_host_check(big, err, sizeof err), GLCI_WIRE_EINVAL);
+    assert_int_equal(glci_enrol_host_check("a\x01b", err, sizeof err), GLCI_WIRE_EINVAL);
+    assert_null(strchr(err, '\x01'));
 }
 
 static void test_request_roundtrip_and_refusals(void **state)
@@ -266,6 +343,8 @@ int main(void)
         cmocka_unit_test(test_token_lenient_reading),
         cmocka_unit_test(test_token_typos_and_cuts),
         cmocka_unit_test(test_token_prefixes_and_fields),
+        cmocka_unit_test(test_token_forged_fields),
+        cmocka_unit_test(test_host_check),
         cmocka_unit_test(test_request_roundtrip_and_refusals),
         cmocka_unit_test(test_reply_roundtrip_and_refusals),
     };
