@@ -201,10 +201,10 @@ static int s_open_outbox(const glci_agent_config_t *cfg, const char *command, un
     }
     /* push and retract claim the outbox for the configured city as run
      * does: values queued under one city's config never leave as
-     * another's */
+     * another's. status (NOCREATE) only reads it. */
     glci_outbox_opts_t o = {.limit = cfg->outbox_limit, .flags = flags,
                             .retain_s = cfg->retain, .retain_bytes = cfg->retain_bytes,
-                            .city = cfg->city};
+                            .city = (flags & GLCI_OUTBOX_NOCREATE) ? NULL : cfg->city};
     if (glci_outbox_open(cfg->outbox, &o, ob, err, sizeof err) != 0) {
         fprintf(stderr, "glci-agent %s: %s\n", command, err);
         return 1;

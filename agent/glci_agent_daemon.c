@@ -230,12 +230,17 @@ static void s_reload(s_daemon_t *d, int argc, char **argv)
     /* the outbox is the running city's (its stream is known to the
      * collector under that city only): another city needs its own */
     glci_outbox_status_t ost;
-    if (strcmp(next.city, d->cfg.city) != 0 && glci_outbox_status(d->ob, &ost) == 0 &&
-        ost.city[0] && strcmp(ost.city, next.city) != 0) {
-        glci_error("reload refused, keeping the running configuration: outbox %s belongs to "
-                   "city %s, not to city %s; give city %s an outbox folder of its own and "
-                   "restart", d->cfg.outbox, ost.city, next.city, next.city);
-        return;
+    if (strcmp(next.city, d->cfg.city) != 0 && glci_outbox_status(d->ob, &ost) == 0) {
+        if (ost.city[0] && strcmp(ost.city, next.city) != 0) {
+            glci_error("reload refused, keeping the running configuration: outbox %s belongs "
+                       "to city %s, not to city %s; give city %s an outbox folder of its own "
+                       "and restart", d->cfg.outbox, ost.city, next.city, next.city);
+            return;
+        }
+        /* none recorded (an older outbox, or one whose city the collector
+         * said was wrong): the corrected setting's */
+        if (!ost.city[0] && glci_outbox_set_city(d->ob, next.city) != 0)
+            glci_warn("reload: cannot record city %s in outbox %s", next.city, d->cfg.outbox);
     }
     if (strcmp(next.outbox, d->cfg.outbox) != 0 || strcmp(next.spool, d->cfg.spool) != 0 ||
         next.outbox_limit != d->cfg.outbox_limit)

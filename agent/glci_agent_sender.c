@@ -766,6 +766,11 @@ static void s_wrong_city(glci_agent_sender_t *s, const glci_wire_ack_t *ack)
                    "and deliver them again", (unsigned long long)ack->seq,
                    ack->rejections[i].message, s->city, s->deadletter);
         s->wrong_city_told = 1;
+        /* the outbox took its city from that setting: forgotten, so the
+         * corrected setting is the one recorded (docs/AGENT.md) */
+        int rc = glci_outbox_set_city(s->ob, "");
+        if (rc != 0)
+            glci_warn("cannot forget the outbox's city: %s", glci_outbox_strerror(rc));
         return;
     }
 }

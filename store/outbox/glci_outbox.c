@@ -361,6 +361,25 @@ static int s_city_claim(MDB_txn *txn, s_init_ctx_t *x)
     return mdb_put(txn, x->ob->meta, &k, &v, 0);
 }
 
+static int s_set_city_cb(MDB_txn *txn, void *arg)
+{
+    s_init_ctx_t *x = arg;
+    MDB_val k = {4, "city"}, v = {strlen(x->city), (void *)x->city};
+    if (!x->city[0]) {
+        int rc = mdb_del(txn, x->ob->meta, &k, NULL);
+        return rc == MDB_NOTFOUND ? 0 : rc;
+    }
+    return mdb_put(txn, x->ob->meta, &k, &v, 0);
+}
+
+int glci_outbox_set_city(glci_outbox_t *ob, const char *city)
+{
+    if (!city || strlen(city) > GLCI_OUTBOX_CITY_MAX)
+        return GLCI_OUTBOX_EINVAL;
+    s_init_ctx_t x = {.ob = ob, .city = city};
+    return glci_outbox_run(ob, s_set_city_cb, &x);
+}
+
 static int s_init_cb(MDB_txn *txn, void *arg)
 {
     s_init_ctx_t *x = arg;

@@ -325,6 +325,13 @@ int glci_outbox_retained_drop(glci_outbox_t *ob, uint64_t upto, uint64_t *droppe
  * totals of such events and batches. */
 int glci_outbox_note_resend(glci_outbox_t *ob, uint64_t first, uint64_t last, int64_t now);
 
+/* Records city (at most GLCI_OUTBOX_CITY_MAX bytes) as the city the
+ * outbox belongs to, in place of any other; "" forgets it (the next opener
+ * that names a city records its own). For the daemon: the collector said
+ * the configured city is not this agent's key's, so the recorded one,
+ * taken from that setting, is wrong too. EINVAL, ENOSPC, EIO. */
+int glci_outbox_set_city(glci_outbox_t *ob, const char *city);
+
 /* Records the daemon's connection state (a short word such as
  * "connected") and since when, for `status`; clears the detail. */
 int glci_outbox_set_state(glci_outbox_t *ob, const char *state, int64_t now);
