@@ -92,6 +92,12 @@ static void s_check_outbox(glci_check_t *c, const glci_agent_config_t *cfg)
                         cfg->outbox);
     else if (rc != 0)
         glci_check_problem(c, "outbox: %s", err);
+    glci_outbox_status_t st;
+    if (rc == 0 && cfg->city[0] && glci_outbox_status(ob, &st) == 0 && st.city[0] &&
+        strcmp(st.city, cfg->city) != 0)
+        glci_check_problem(c, "outbox %s belongs to city %s, not to city %s (config key "
+                           "city): give city %s an outbox folder of its own", cfg->outbox,
+                           st.city, cfg->city, cfg->city);
     glci_outbox_close(&ob);
 }
 

@@ -171,6 +171,25 @@ int glci_agent_cmd_keygen(const glci_agent_config_t *cfg, int argc, char **argv)
 
 /* ---- push ---------------------------------------------------------------- */
 
+int glci_agent_outbox_city(const char *dir, char *city, size_t len)
+{
+    glci_outbox_opts_t o = {.flags = GLCI_OUTBOX_NOCREATE};
+    glci_outbox_t *ob = NULL;
+    glci_outbox_status_t st;
+    char err[1024];
+    city[0] = '\0';
+    int rc = glci_outbox_open(dir, &o, &ob, err, sizeof err);
+    if (rc == GLCI_OUTBOX_ENOENT)
+        return 0;
+    if (rc == 0)
+        rc = glci_outbox_status(ob, &st);
+    glci_outbox_close(&ob);
+    if (rc != 0)
+        return -1;
+    snprintf(city, len, "%s", st.city);
+    return city[0] ? 1 : 0;
+}
+
 static int s_open_outbox(const glci_agent_config_t *cfg, const char *command, unsigned flags,
                          glci_outbox_t **ob)
 {
@@ -180,8 +199,12 @@ static int s_open_outbox(const glci_agent_config_t *cfg, const char *command, un
                 command);
         return 2;
     }
+    /* push and retract claim the outbox for the configured city as run
+     * does: values queued under one city's config never leave as
+     * another's. status (NOCREATE) only reads it. */
     glci_outbox_opts_t o = {.limit = cfg->outbox_limit, .flags = flags,
-                            .retain_s = cfg->retain, .retain_bytes = cfg->retain_bytes};
+                            .retain_s = cfg->retain, .retain_bytes = cfg->retain_bytes,
+                            .city = (flags & GLCI_OUTBOX_NOCREATE) ? NULL : cfg->city};
     if (glci_outbox_open(cfg->outbox, &o, ob, err, sizeof err) != 0) {
         fprintf(stderr, "glci-agent %s: %s\n", command, err);
         return 1;
@@ -194,20 +217,22 @@ static int s_append(glci_outbox_t *ob, const glci_agent_config_t *cfg,
 {
     uint64_t first = 0, last = 0;
     const char *cmd = rows[0].retract ? "retract" : "push";
+    /* values larger than the limit on their own never fit, however much
+     * is delivered: said first, whatever the outbox holds now */
+    uint64_t need = glci_outbox_append_bytes(rows, n, cfg->batch_max);
+    if (need > cfg->outbox_limit) {
+        fprintf(stderr, "glci-agent %s: %s: not queued: its %zu value%s take %llu bytes, "
+                "larger than the outbox size limit (%llu bytes) on its own; split it into "
+                "smaller files\n", cmd, what, n, n == 1 ? "" : "s", (unsigned long long)need,
+                (unsigned long long)cfg->outbox_limit);
+        return 1;
+    }
     int rc = glci_outbox_append(ob, rows, n, cfg->batch_max, (int64_t)time(NULL), NULL,
                                 &first, &last);
     if (rc == GLCI_OUTBOX_EFULL) {
-        /* with nothing waiting, these values alone are more than the limit:
-         * waiting for deliveries would never make room */
-        uint64_t oldest;
-        if (glci_outbox_first_seq(ob, &oldest) == GLCI_OUTBOX_ENOENT)
-            fprintf(stderr, "glci-agent %s: %s: not queued: larger than the outbox size limit "
-                    "(%llu bytes) on its own, with outbox %s empty; split it into smaller "
-                    "files\n", cmd, what, (unsigned long long)cfg->outbox_limit, cfg->outbox);
-        else
-            fprintf(stderr, "glci-agent %s: %s: not queued: outbox %s has reached its size "
-                    "limit (%llu bytes); it drains as the collector acknowledges\n", cmd, what,
-                    cfg->outbox, (unsigned long long)cfg->outbox_limit);
+        fprintf(stderr, "glci-agent %s: %s: not queued: outbox %s has reached its size "
+                "limit (%llu bytes); it drains as the collector acknowledges\n", cmd, what,
+                cfg->outbox, (unsigned long long)cfg->outbox_limit);
         return 1;
     }
     if (rc != 0) {
@@ -305,7 +330,8 @@ int glci_agent_cmd_push(const glci_agent_config_t *cfg, int argc, char **argv)
             fprintf(stderr, "glci-agent push: %s\n", err);
             return 1;
         }
-        snprintf(what, sizeof what, "%s", csv_path);
+        snprintf(what, sizeof what, "%s", strcmp(csv_path, "-") == 0 ? "stdin" : csv_path);
+        csv_path = what;
     } else {
         /* One value goes through the same validation as a spool row, its
          * texts as given: a leading quote is the operator's, not one glci's
@@ -348,7 +374,11 @@ int glci_agent_cmd_push(const glci_agent_config_t *cfg, int argc, char **argv)
     if (rc == 0) {
         const glci_obs_t *rows;
         size_t n = glci_agent_csv_rows(csv, &rows);
-        rc = s_append(ob, cfg, rows, n, what);
+        if (n == 0)
+            fprintf(stderr, "glci-agent push: %s: a header and no rows: 0 values queued\n",
+                    what);
+        else
+            rc = s_append(ob, cfg, rows, n, what);
     }
     glci_outbox_close(&ob);
     glci_agent_csv_free(&csv);
@@ -610,7 +640,10 @@ static void s_status_csv(const glci_outbox_status_t *st, const char *hex, int ru
     glci_table_cellf(t, "%llu", (unsigned long long)st->bytes);
     glci_table_cellf(t, "%llu", (unsigned long long)st->limit);
     glci_table_cell(t, oldest);
-    glci_table_cellf(t, "%lld", age >= 0 ? (long long)age : 0LL);
+    if (age >= 0)
+        glci_table_cellf(t, "%lld", (long long)age);
+    else
+        glci_table_cell(t, "");   /* nothing undelivered: absent, as JSON's null */
     glci_table_cell(t, last_ack);
     glci_table_cellf(t, "%llu", (unsigned long long)st->acked);
     glci_table_cellf(t, "%llu", (unsigned long long)st->rejects);

@@ -38,6 +38,13 @@ int glci_agent_cmd_keygen(const glci_agent_config_t *cfg, int argc, char **argv)
  * configuration. */
 int glci_agent_cmd_enrol(const glci_agent_config_t *cfg, int argc, char **argv);
 
+/* The city the outbox in dir belongs to, into city (len bytes): 1 when an
+ * outbox there records one, 0 when there is no outbox or it records none
+ * yet (it adopts the next city that opens it), -1 when it cannot be
+ * opened. Opens without creating or recording anything: for `check` and
+ * `enrol`, which must not claim an outbox. */
+int glci_agent_outbox_city(const char *dir, char *city, size_t len);
+
 /* Prints the usage of a command (NULL: the program's) on out, for --help
  * and errors: its text, then the settings from the configuration table. */
 void glci_agent_usage(const char *command, FILE *out);

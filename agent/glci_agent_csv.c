@@ -690,11 +690,11 @@ void glci_agent_csv_finish(glci_agent_csv_t *c)
     s_parser_init(c);        /* so that glci_agent_csv_free always has one to free */
     if (c->rest)
         return;
+    /* A header and no rows is a valid file of no values (SPEC §5 fails a
+     * file only for a malformed line): the caller says nothing was queued. */
     if (!c->header_done && !c->n_errors) {
         c->line = 1;
         s_error(c, "bad header: the file is empty (header indicator,period,value required)");
-    } else if (c->header_done && !c->header_bad && c->n_rows == 0 && c->n_errors == 0) {
-        s_error(c, "no data rows after the header");
     }
 }
 
@@ -815,8 +815,11 @@ int glci_agent_csv_read_file(const char *path, uint64_t max_bytes, glci_agent_cs
 {
     *out = NULL;
     /* A pipe or a FIFO is read too (push --csv /dev/stdin), never past
-     * max_bytes; a folder is refused. */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+     * max_bytes; a folder is refused. "-" is standard input, as enrol's. */
+    int std_in = strcmp(path, "-") == 0;
+    if (std_in)
+        path = "stdin";
+    int fd = std_in ? fcntl(0, F_DUPFD_CLOEXEC, 3) : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return GLCI_AGENT_EIO;

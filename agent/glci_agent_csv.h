@@ -105,7 +105,8 @@ void glci_agent_csv_feed(glci_agent_csv_t *csv, const char *data, size_t len);
 void glci_agent_csv_literal(glci_agent_csv_t *csv);
 void glci_agent_csv_finish(glci_agent_csv_t *csv);
 
-/* Reads the file and parses it (a pipe or FIFO too; a folder is refused),
+/* Reads the file and parses it (a pipe or FIFO too; a folder is refused;
+ * path "-" is standard input, named "stdin" in messages),
  * never more than max_bytes (0: no cap): a regular file larger than that
  * is GLCI_AGENT_EINPUT with the line in err, unread; a stream that goes
  * past it gives a result with the one error "file: more than N bytes".

@@ -41,6 +41,7 @@ typedef struct {
     int64_t next_rescan;
     uint64_t retain_bytes_open;   /* retain_bytes when the outbox was opened */
     int64_t next_watch;          /* without a watch: when to try making one again */
+    int64_t next_gone_warn;      /* spool path missing: when to warn again */
 } s_daemon_t;
 
 /* Without an inotify watch (the user's inotify instances or watches used
@@ -55,7 +56,8 @@ static int s_watch(s_daemon_t *d)
     int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (fd < 0)
         return -1;
-    int w = inotify_add_watch(fd, d->cfg.spool, IN_CLOSE_WRITE | IN_MOVED_TO);
+    int w = inotify_add_watch(fd, d->cfg.spool, IN_CLOSE_WRITE | IN_MOVED_TO |
+                              IN_DELETE_SELF | IN_MOVE_SELF);
     if (w < 0) {
         int saved = errno;
         close(fd);
@@ -77,6 +79,37 @@ static void s_rewatch(s_daemon_t *d, int64_t now)
         glci_info("%s: watching the spool folder again", d->cfg.spool);
 }
 
+/* The spool path checked against the folder open (at every rescan, and at
+ * once when the watch says the folder was moved or removed): a new folder
+ * there is opened and watched, with one line; a missing one is warned
+ * about once per rescan_interval and looked for again at every rescan
+ * (every 2 s, as without a watch). 0 when the folder may be scanned. */
+static int s_spool_check(s_daemon_t *d, int64_t now)
+{
+    char err[1024];
+    int rc = glci_agent_spool_refresh(d->spool, err, sizeof err);
+    if (rc == 0)
+        return 0;
+    if (d->inotify_fd >= 0) {      /* it watches the old folder */
+        close(d->inotify_fd);
+        d->inotify_fd = -1;
+    }
+    if (rc < 0) {
+        if (now >= d->next_gone_warn) {
+            glci_warn("%s; looking for it again every %d s", err, S_UNWATCHED_SCAN_MS / 1000);
+            d->next_gone_warn = now + 1000 * (int64_t)d->cfg.rescan_interval;
+        }
+        return -1;
+    }
+    d->next_gone_warn = 0;
+    if (s_watch(d) != 0)
+        d->next_watch = now;       /* s_rewatch tries again, as at start */
+    glci_info("%s: the spool folder was replaced while running; taking files from the new "
+              "folder (with its done/ and failed/)%s", d->cfg.spool,
+              d->inotify_fd >= 0 ? "" : ", scanning it until it can be watched");
+    return 0;
+}
+
 /* A spool file left because it was being written or had just changed is
  * looked at again by a rescan shortly after it settles, not only at the
  * next periodic rescan. */
@@ -90,16 +123,18 @@ static void s_soon_rescan(s_daemon_t *d, int busy)
 static void s_take_events(s_daemon_t *d)
 {
     char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
-    int rescan = 0, queued = 0, busy = 0;
+    int rescan = 0, queued = 0, busy = 0, gone = 0;
     for (;;) {
         ssize_t n = read(d->inotify_fd, buf, sizeof buf);
         if (n <= 0)
             break;
         for (char *p = buf; p < buf + n;) {
             struct inotify_event *ev = (struct inotify_event *)(void *)p;
-            if (ev->mask & IN_Q_OVERFLOW)
+            if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED))
+                gone = 1;          /* the folder itself: later names are the old one's */
+            else if (!gone && (ev->mask & IN_Q_OVERFLOW))
                 rescan = 1;
-            else if (ev->len && glci_agent_spool_name_ok(ev->name)) {
+            else if (!gone && ev->len && glci_agent_spool_name_ok(ev->name)) {
                 glci_agent_spool_stats_t stats = {0};
                 char err[1024];
                 int rc = glci_agent_spool_take(d->spool, d->ob, ev->name,
@@ -113,6 +148,14 @@ static void s_take_events(s_daemon_t *d)
             }
             p += sizeof *ev + ev->len;
         }
+    }
+    if (gone) {
+        /* the folder was moved or removed: the rescan, now, looks for the
+         * one the path names */
+        close(d->inotify_fd);
+        d->inotify_fd = -1;
+        d->next_rescan = 0;
+        return;
     }
     if (rescan) {
         glci_agent_spool_stats_t stats = {0};
@@ -184,6 +227,21 @@ static void s_reload(s_daemon_t *d, int argc, char **argv)
         glci_error("reload refused, keeping the running configuration: %s", err);
         return;
     }
+    /* the outbox is the running city's (its stream is known to the
+     * collector under that city only): another city needs its own */
+    glci_outbox_status_t ost;
+    if (strcmp(next.city, d->cfg.city) != 0 && glci_outbox_status(d->ob, &ost) == 0) {
+        if (ost.city[0] && strcmp(ost.city, next.city) != 0) {
+            glci_error("reload refused, keeping the running configuration: outbox %s belongs "
+                       "to city %s, not to city %s; give city %s an outbox folder of its own "
+                       "and restart", d->cfg.outbox, ost.city, next.city, next.city);
+            return;
+        }
+        /* none recorded (an older outbox, or one whose city the collector
+         * said was wrong): the corrected setting's */
+        if (!ost.city[0] && glci_outbox_set_city(d->ob, next.city) != 0)
+            glci_warn("reload: cannot record city %s in outbox %s", next.city, d->cfg.outbox);
+    }
     if (strcmp(next.outbox, d->cfg.outbox) != 0 || strcmp(next.spool, d->cfg.spool) != 0 ||
         next.outbox_limit != d->cfg.outbox_limit)
         glci_warn("reload: outbox, spool and outbox_limit changes take effect at restart");
@@ -247,7 +305,7 @@ int glci_agent_daemon_run(glci_agent_config_t *cfg, int argc, char **argv)
     }
 
     glci_outbox_opts_t oo = {.limit = d.cfg.outbox_limit, .retain_s = d.cfg.retain,
-                             .retain_bytes = d.cfg.retain_bytes};
+                             .retain_bytes = d.cfg.retain_bytes, .city = d.cfg.city};
     if (glci_outbox_open(d.cfg.outbox, &oo, &d.ob, err, sizeof err) != 0) {
         glci_error("%s", err);
         goto cleanup;
@@ -301,8 +359,9 @@ int glci_agent_daemon_run(glci_agent_config_t *cfg, int argc, char **argv)
         int64_t now = glci_agent_time_now().ms;
         if (now >= d.next_rescan) {
             glci_agent_spool_stats_t stats = {0};
-            glci_agent_spool_scan(d.spool, d.ob, d.cfg.batch_max,
-                                  glci_agent_config_dialect(&d.cfg), &stats);
+            if (s_spool_check(&d, now) == 0)
+                glci_agent_spool_scan(d.spool, d.ob, d.cfg.batch_max,
+                                      glci_agent_config_dialect(&d.cfg), &stats);
             if (stats.files_done || stats.rows_queued)
                 glci_agent_sender_kick(d.sender);
             d.next_rescan = now + 1000 * (int64_t)d.cfg.rescan_interval;

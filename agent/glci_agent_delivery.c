@@ -1,6 +1,7 @@
 /* The delivery decision table: see glci_agent_delivery.h. */
 #include "glci_agent_delivery.h"
 
+#include <errno.h>
 #include <time.h>
 
 glci_agent_time_t glci_agent_time_now(void)
@@ -25,6 +26,14 @@ const char *glci_delivery_state_str(glci_delivery_state_t state)
     case GLCI_DELIVERY_REFUSED: return "refused";
     default: return "unknown";
     }
+}
+
+int glci_delivery_handshake_unanswered(uint32_t err, int64_t since_connect_ms,
+                                       int64_t handshake_ivl_ms)
+{
+    if (since_connect_ms < 0 || err == EPIPE || err == ECONNRESET)
+        return 0;
+    return since_connect_ms >= handshake_ivl_ms - handshake_ivl_ms / 10;
 }
 
 glci_delivery_event_kind_t glci_delivery_event_of(glci_batch_status_t status,

@@ -136,6 +136,21 @@ typedef struct {
 glci_delivery_event_kind_t glci_delivery_event_of(glci_batch_status_t status,
                                                   int content_differs);
 
+/* A handshake that ended without detail (libzmq's
+ * ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL, whose value is an errno) is one of
+ * two things: the peer closed the connection during the handshake (the
+ * glci collector does that to a client whose idea of its key is wrong:
+ * EPIPE or ECONNRESET, at once), or the handshake timer ran out with no
+ * answer at all (a collector stopped by SIGSTOP or too busy to greet,
+ * whose kernel still accepted the TCP connection). The second is no key
+ * problem: it is told by the time since the TCP connection (at least the
+ * handshake interval, 10 s, less a tenth for the clocks' slack) and by no
+ * close from the peer. Returns 1 for the no-answer case, which the daemon
+ * handles as a dropped connection (`disconnected`); 0 for a failed
+ * handshake. since_connect_ms < 0: no TCP connection was seen (0). */
+int glci_delivery_handshake_unanswered(uint32_t err, int64_t since_connect_ms,
+                                       int64_t handshake_ivl_ms);
+
 typedef enum {
     GLCI_DACT_NONE,
     GLCI_DACT_RECORD_ACK,     /* delete up to `upto`, move the window */

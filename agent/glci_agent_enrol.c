@@ -19,6 +19,7 @@
  */
 #define _XOPEN_SOURCE 700   /* realpath */
 #include "glci_agent_cmd.h"
+#include "glci_outbox.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -575,6 +576,13 @@ int glci_agent_cmd_enrol(const glci_agent_config_t *cfg, int argc, char **argv)
     if (bad)
         return s_usage("%s: its value holds a control character, which a config line "
                        "cannot hold", bad->name);
+    /* an outbox holds one city's batches: a config of this city must not
+     * point at another's */
+    char held[GLCI_OUTBOX_CITY_MAX + 1];
+    if (glci_agent_outbox_city(outbox, held, sizeof held) == 1 && strcmp(held, t.city) != 0)
+        return s_fail("outbox %s belongs to city %s, not to city %s: set outbox (and spool) "
+                      "in the config to a new folder for city %s, then enrol again", outbox,
+                      held, t.city, t.city);
     struct stat sb;
     if (lstat(key_file, &sb) == 0 || lstat(pub_file, &sb) == 0)
         return s_fail("%s already exists: this machine has a key pair there; remove %s and "

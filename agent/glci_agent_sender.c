@@ -18,6 +18,7 @@
 #include "glci_keyfile.h"
 #include "glci_log.h"
 #include "glci_log_repeat.h"
+#include "glci_monitor.h"
 #include "glci_wire.h"
 
 #define S_POLL_OUTBOX_MS 200
@@ -48,6 +49,8 @@ struct glci_agent_sender {
     int64_t backoff_ms;       /* the next pause's base */
     int64_t retry_ms;         /* the next handshake retry's base */
     glci_log_repeat_t log_refused, log_failed;   /* one line per retry step */
+    glci_log_repeat_t log_unanswered;   /* handshakes nobody answered */
+    int64_t tcp_at;           /* when the last TCP connection was made (-1: none) */
     int64_t down_since;       /* not connected since (0: connected); see s_redial */
     int redialled;            /* dialled again in this outage (logged once) */
     /* RESTREAMING: the answers awaited until clash_deadline, and the batches
@@ -128,6 +131,9 @@ static void s_socket_close(glci_agent_sender_t *s)
     }
 }
 
+/* How long libzmq waits for the collector's greeting and handshake. */
+#define S_HANDSHAKE_IVL_MS 10000
+
 /* Makes the DEALER and its monitor and connects: at open, and again after
  * a refused or failed handshake (libzmq will not retry a refused one).
  * 0, or -1 with the message in err. */
@@ -136,6 +142,7 @@ static int s_socket_open(glci_agent_sender_t *s, char *err, size_t errlen)
     static unsigned s_count;
     char mon_ep[64];
     int rc;
+    s->tcp_at = -1;
     s->dealer = zmq_socket(s->zctx, ZMQ_DEALER);
     if (!s->dealer)
         goto zmq_fail;
@@ -148,7 +155,7 @@ static int s_socket_open(glci_agent_sender_t *s, char *err, size_t errlen)
     rc |= s_setsockopt_int(s->dealer, ZMQ_HEARTBEAT_TTL, 3 * (int)s->heartbeat_ivl);
     rc |= s_setsockopt_int(s->dealer, ZMQ_RECONNECT_IVL, 100);
     rc |= s_setsockopt_int(s->dealer, ZMQ_RECONNECT_IVL_MAX, 5000);
-    rc |= s_setsockopt_int(s->dealer, ZMQ_HANDSHAKE_IVL, 10000);
+    rc |= s_setsockopt_int(s->dealer, ZMQ_HANDSHAKE_IVL, S_HANDSHAKE_IVL_MS);
     /* An ack is small; refuse anything huge from a hostile peer. */
     int64_t maxmsg = 4 << 20;
     rc |= zmq_setsockopt(s->dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
@@ -162,6 +169,7 @@ static int s_socket_open(glci_agent_sender_t *s, char *err, size_t errlen)
 
     snprintf(mon_ep, sizeof mon_ep, "inproc://glci-agent-monitor-%u", s_count++);
     if (zmq_socket_monitor(s->dealer, mon_ep,
+                           ZMQ_EVENT_CONNECTED |
                            ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED |
                            ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
                            ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
@@ -558,6 +566,7 @@ static void s_do_connect(glci_agent_sender_t *s, uint64_t from, int64_t now)
     /* the refusals that were only counted are summed up first */
     glci_log_repeat_end(&s->log_refused, now);
     glci_log_repeat_end(&s->log_failed, now);
+    glci_log_repeat_end(&s->log_unanswered, now);
     s->retry_ms = GLCI_DELIVERY_RETRY_MIN_MS;
     s->d.retry_at = 0;
     glci_info("connected to %s; resending from batch %llu%s", s->endpoint,
@@ -757,6 +766,11 @@ static void s_wrong_city(glci_agent_sender_t *s, const glci_wire_ack_t *ack)
                    "and deliver them again", (unsigned long long)ack->seq,
                    ack->rejections[i].message, s->city, s->deadletter);
         s->wrong_city_told = 1;
+        /* the outbox took its city from that setting: forgotten, so the
+         * corrected setting is the one recorded (docs/AGENT.md) */
+        int rc = glci_outbox_set_city(s->ob, "");
+        if (rc != 0)
+            glci_warn("cannot forget the outbox's city: %s", glci_outbox_strerror(rc));
         return;
     }
 }
@@ -781,10 +795,14 @@ static int s_on_record(glci_agent_sender_t *s, const glci_wire_ack_t *ack, uint6
      * else would say so) */
     if (rc == 0 && glci_agent_sender_connected(s) && s_state_from_answer(s->state))
         s_set_state(s, "connected");
-    if (rc == 0 && s->metrics && ack->status == GLCI_BATCH_APPLIED)
+    /* the metric counts what status counts: the rows stored as dead
+     * letters. A batch no longer in the outbox (a retained one resent
+     * after a restore, a repeated answer) was counted when first acked. */
+    if (rc == 0 && s->metrics && ack->status == GLCI_BATCH_APPLIED && dead.batch)
         for (size_t i = 0; i < ack->n_rejections; i++) {
             size_t child = GLCI_MC_REJECT(ack->rejections[i].reason);
-            if (ack->rejections[i].reason != GLCI_REJECT_NONE && child < GLCI_MC_REJECT_N)
+            if (ack->rejections[i].reason != GLCI_REJECT_NONE && child < GLCI_MC_REJECT_N &&
+                ack->rejections[i].index < dead.batch->n_obs)
                 glci_counter_inc(s->metrics->observations_rejected, child);
         }
     s_dead_free(&dead);
@@ -1106,9 +1124,26 @@ int glci_agent_monitor_read(void *monitor, uint16_t *event)
 static void s_on_monitor(glci_agent_sender_t *s, const glci_agent_time_t *now)
 {
     uint16_t event;
-    while (s->monitor && glci_agent_monitor_read(s->monitor, &event)) {
+    uint32_t value;
+    while (s->monitor && glci_monitor_read(s->monitor, &event, &value)) {
         /* a handshake failure closes the monitor with the socket */
         glci_delivery_event_kind_t kind;
+        if (event == ZMQ_EVENT_CONNECTED) {
+            s->tcp_at = now->ms;
+            continue;
+        }
+        if (event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL &&
+            glci_delivery_handshake_unanswered(value, s->tcp_at >= 0 ? now->ms - s->tcp_at : -1,
+                                               S_HANDSHAKE_IVL_MS)) {
+            /* no key problem: the DISCONNECTED that follows is handled as
+             * a dropped connection, and libzmq dials again */
+            glci_log_repeat(&s->log_unanswered, now->ms, 60000, GLCI_LOG_WARN,
+                            "the collector at %s accepted the connection but did not answer "
+                            "the handshake within %d s (stopped or overloaded?); trying "
+                            "again", s->endpoint, S_HANDSHAKE_IVL_MS / 1000);
+            s->tcp_at = -1;
+            continue;
+        }
         switch (event) {
         case ZMQ_EVENT_HANDSHAKE_SUCCEEDED: kind = GLCI_DEV_CONNECTED; break;
         case ZMQ_EVENT_DISCONNECTED: kind = GLCI_DEV_DISCONNECTED; break;

@@ -384,15 +384,16 @@ static int s_done_file(glci_agent_spool_t *sp, const char *name, const char *giv
 static int s_fail_whole(glci_agent_spool_t *sp, const char *name, const char *why,
                         glci_agent_spool_stats_t *stats, char *err, size_t errlen)
 {
-    char shown[S_NAME_SHOWN * 4];
-    int rc = s_fail_file(sp, name, NULL, why, NULL, 0, err, errlen);
+    char shown[S_NAME_SHOWN * 4], to[GLCI_AGENT_PATH_MAX + 32], shown_to[S_NAME_SHOWN * 4];
+    int rc = s_fail_file(sp, name, NULL, why, to, sizeof to, err, errlen);
     if (rc != 0) {
         stats->files_waiting++;
         return rc;
     }
     s_shown(name, shown, sizeof shown);
-    glci_error("%s/%s: %s; moved to failed/ with %s.errors; nothing from it was queued",
-               sp->path, shown, why + strlen("file: "), shown);
+    s_shown(to, shown_to, sizeof shown_to);
+    glci_error("%s/%s: %s; moved to %s with %s.errors; nothing from it was queued",
+               sp->path, shown, why + strlen("file: "), shown_to, shown_to);
     stats->files_failed++;
     return GLCI_AGENT_OK;
 }
@@ -583,16 +584,18 @@ static void s_marker_recover(glci_agent_spool_t *sp)
                   GLCI_AGENT_SPOOL_CRASHES_MAX);
         return;
     }
-    char why[256];
+    char why[256], to[GLCI_AGENT_PATH_MAX + 32], shown_to[S_NAME_SHOWN * 4];
     snprintf(why, sizeof why, "file: the agent stopped %u times while reading this file (a "
              "crash, or a kill); it was moved here so that it cannot stop the agent again; "
              "move it back into the spool to try it again", m.count);
-    if (s_fail_file(sp, m.name, NULL, why, NULL, 0, err, sizeof err) != 0) {
+    if (s_fail_file(sp, m.name, NULL, why, to, sizeof to, err, sizeof err) != 0) {
         glci_error("%s", err);
         return;
     }
-    glci_error("ALARM: %s/%s: the agent stopped %u times while reading it; moved to failed/ "
-               "with %s.errors, nothing from it was queued", sp->path, shown, m.count, shown);
+    s_shown(to, shown_to, sizeof shown_to);
+    glci_error("ALARM: %s/%s: the agent stopped %u times while reading it; moved to %s with "
+               "%s.errors, nothing from it was queued", sp->path, shown, m.count, shown_to,
+               shown_to);
     s_marker_clear(sp);
 }
 
@@ -765,6 +768,13 @@ static void s_watch_check(glci_agent_spool_t *sp, glci_outbox_t *ob, size_t batc
 
 /* ---- taking one file ---------------------------------------------------------- */
 
+void glci_agent_spool_identity(const char *name, const struct stat *sb, char *out, size_t len)
+{
+    snprintf(out, len, "spool:%s:%llu:%llu:%lld:%lld.%09ld", name,
+             (unsigned long long)sb->st_dev, (unsigned long long)sb->st_ino,
+             (long long)sb->st_size, (long long)sb->st_mtim.tv_sec, sb->st_mtim.tv_nsec);
+}
+
 /* Takes one file; rescan: found by a scan, not named by an event. */
 static int s_take(glci_agent_spool_t *sp, glci_outbox_t *ob, const char *name,
                   size_t batch_max, glci_agent_csv_dialect_t dialect, int rescan,
@@ -773,7 +783,7 @@ static int s_take(glci_agent_spool_t *sp, glci_outbox_t *ob, const char *name,
     char given[GLCI_AGENT_PATH_MAX + 16] = "", shown_to[S_NAME_SHOWN * 4];
     char what[S_NAME_SHOWN * 4 + 512] = "was queued by an earlier take (before a restart); moved to done/ "
                      "now\n";
-    char shown[S_NAME_SHOWN * 4], to[GLCI_AGENT_PATH_MAX + 32];
+    char shown[S_NAME_SHOWN * 4], to[GLCI_AGENT_PATH_MAX + 32], queued[256] = "";
     struct stat sb, after;
     glci_agent_csv_t *csv = NULL;
     int fd, leased = 0, watched = 0;
@@ -822,14 +832,16 @@ static int s_take(glci_agent_spool_t *sp, glci_outbox_t *ob, const char *name,
     if (seen)
         s_seen_drop(sp, seen);
 
-    /* The file's identity: taken once, even if moving it fails after. */
-    char marker[GLCI_AGENT_PATH_MAX + 128];
-    snprintf(marker, sizeof marker, "spool:%s:%llu:%llu:%lld:%lld.%09ld", name,
-             (unsigned long long)sb.st_dev, (unsigned long long)sb.st_ino,
-             (long long)sb.st_size, (long long)sb.st_mtim.tv_sec, sb.st_mtim.tv_nsec);
+    /* The file's identity: taken once, even if moving it fails after; once
+     * it is in done/ the identity is settled, and the same file dropped
+     * back is new input (see glci_agent_spool_identity). */
+    char marker[GLCI_AGENT_SPOOL_IDENTITY_MAX];
+    glci_agent_spool_identity(name, &sb, marker, sizeof marker);
     int rc = glci_outbox_has_marker(ob, marker);
     if (rc == 1) {
-        glci_info("%s/%s: was queued before; moving it to done/", sp->path, shown);
+        glci_info("%s/%s: was queued before its move to done/ was interrupted (a stop "
+                  "between the two); moving it to done/ now, not queued again", sp->path,
+                  shown);
         goto done;
     }
     if (rc < 0) {
@@ -891,9 +903,10 @@ static int s_take(glci_agent_spool_t *sp, glci_outbox_t *ob, const char *name,
         rc = s_fail_file(sp, name, csv, NULL, to, sizeof to, err, errlen);
         if (rc != 0)
             goto waiting;
-        glci_error("%s/%s: %zu bad line%s, first: %s; moved to failed/ with %s.errors; "
+        glci_error("%s/%s: %zu bad line%s, first: %s; moved to %s with %s.errors; "
                    "nothing from it was queued", sp->path, shown, n, n == 1 ? "" : "s",
-                   glci_agent_csv_error(csv, 0), shown);
+                   glci_agent_csv_error(csv, 0), s_shown(to, shown_to, sizeof shown_to),
+                   shown_to);
         stats->files_failed++;
         s_watch_add(sp, fd, name, to, 1, &sb, NULL);
         glci_agent_csv_free(&csv);
@@ -902,6 +915,28 @@ static int s_take(glci_agent_spool_t *sp, glci_outbox_t *ob, const char *name,
     const glci_obs_t *rows;
     size_t n = glci_agent_csv_rows(csv, &rows);
     uint64_t first = 0, last = 0;
+    const char *chosen;
+    glci_agent_csv_dialect_t d = glci_agent_csv_dialect(csv, &chosen);
+    if (n == 0) {
+        /* a header and no rows: nothing to queue, nothing malformed */
+        snprintf(queued, sizeof queued, "a header and no rows: it held no values, nothing "
+                 "queued");
+        snprintf(what, sizeof what, "read as %s, chosen by %s\na header and no rows: no "
+                 "values, nothing queued\n", glci_agent_csv_dialect_str(d), chosen);
+        goto done;
+    }
+    /* rows that can never fit fail now, however much the outbox holds */
+    uint64_t need = glci_outbox_append_bytes(rows, n, batch_max);
+    if (need > ost.limit) {
+        char whole[256];
+        snprintf(whole, sizeof whole, "file: its %zu rows take %llu bytes in the outbox, more "
+                 "than its size limit (%llu bytes) even when it is empty; split it into "
+                 "smaller files", n, (unsigned long long)need, (unsigned long long)ost.limit);
+        glci_agent_csv_free(&csv);
+        rc = s_fail_whole(sp, name, whole, stats, err, errlen);
+        close(fd);
+        return rc;
+    }
     /* where the file will be, so its rows' rejects can be listed beside it */
     char origin[GLCI_AGENT_PATH_MAX * 2 + 32];
     s_done_name(sp, name, given, sizeof given);
@@ -910,16 +945,6 @@ static int s_take(glci_agent_spool_t *sp, glci_outbox_t *ob, const char *name,
                                  given[0] && strlen(origin) <= GLCI_OUTBOX_ORIGIN_MAX ? origin
                                                                                       : NULL,
                                  &first, &last);
-    if (rc == GLCI_OUTBOX_EFULL && glci_outbox_status(ob, &ost) == 0 && ost.batches == 0) {
-        char why[256];
-        snprintf(why, sizeof why, "file: its %zu rows do not fit in the outbox size "
-                 "limit (%llu bytes) even when it is empty; split it into smaller files", n,
-                 (unsigned long long)ost.limit);
-        glci_agent_csv_free(&csv);
-        rc = s_fail_whole(sp, name, why, stats, err, errlen);
-        close(fd);
-        return rc;
-    }
     if (rc == GLCI_OUTBOX_EFULL) {
         snprintf(err, errlen, "%s/%s: not queued: the outbox size limit is reached "
                  "(%zu rows wait in the spool until deliveries make room)", sp->path, shown, n);
@@ -932,8 +957,6 @@ static int s_take(glci_agent_spool_t *sp, glci_outbox_t *ob, const char *name,
         rc = GLCI_AGENT_EOUTBOX;
         goto waiting;
     }
-    const char *why;
-    glci_agent_csv_dialect_t d = glci_agent_csv_dialect(csv, &why);
     if (rc == 0) {
         char batches[64];
         if (first == last)
@@ -941,18 +964,18 @@ static int s_take(glci_agent_spool_t *sp, glci_outbox_t *ob, const char *name,
         else
             snprintf(batches, sizeof batches, "batches %llu..%llu",
                      (unsigned long long)first, (unsigned long long)last);
-        glci_info("%s/%s: queued %zu row%s as %s (read as %s by %s)", sp->path, shown, n,
-                  n == 1 ? "" : "s", batches, d == GLCI_AGENT_CSV_EXCEL ? "excel" : "comma",
-                  why);
+        snprintf(queued, sizeof queued, "queued %zu row%s as %s (read as %s by %s)", n,
+                 n == 1 ? "" : "s", batches, d == GLCI_AGENT_CSV_EXCEL ? "excel" : "comma",
+                 chosen);
         snprintf(what, sizeof what, "read as %s, chosen by %s\n%zu row%s queued as %s\n"
                  "rows the collector rejects are listed in %s.rejects beside this file and "
-                 "in rejected.csv\n", glci_agent_csv_dialect_str(d), why, n,
+                 "in rejected.csv\n", glci_agent_csv_dialect_str(d), chosen, n,
                  n == 1 ? "" : "s", batches,
                  given[0] ? s_shown(given, shown_to, sizeof shown_to) : shown);
         stats->rows_queued += n;
     } else {
         snprintf(what, sizeof what, "read as %s, chosen by %s\nits rows were queued by an "
-                 "earlier take (before a restart)\n", glci_agent_csv_dialect_str(d), why);
+                 "earlier take (before a restart)\n", glci_agent_csv_dialect_str(d), chosen);
     }
     watched = 1;
 done:
@@ -963,6 +986,17 @@ done:
         stats->files_waiting++;
         return rc;
     }
+    /* in done/: a later drop of this very file is a new delivery. A stop
+     * before this leaves the identity unsettled: the file in done/ then
+     * counts as taken if it is dropped back (logged as above). */
+    rc = glci_outbox_marker_settle(ob, marker);
+    if (rc != 0)
+        glci_warn("%s/%s: cannot record that it reached done/: %s; dropped back as it is, "
+                  "it would not be queued again (copy it in instead)", sp->path, shown,
+                  glci_outbox_strerror(rc));
+    if (queued[0])      /* where it went: done/NAME.1 when done/ held NAME */
+        glci_info("%s/%s: %s; moved to %s", sp->path, shown, queued,
+                  s_shown(to, shown_to, sizeof shown_to));
     if (watched)
         s_watch_add(sp, fd, name, to, 0, &sb, csv);
     else
@@ -1058,6 +1092,51 @@ int glci_agent_spool_wants_look(const glci_agent_spool_t *sp)
 
 /* ---- open and close ------------------------------------------------------------ */
 
+/* done/ and failed/ of the open folder, made or checked (s_subdir). */
+static int s_subdirs(glci_agent_spool_t *sp, char *err, size_t errlen)
+{
+    static const char *const subs[] = {"done", "failed"};
+    for (size_t i = 0; i < 2; i++) {
+        int fd = s_subdir(sp, subs[i], err, errlen);
+        if (fd < 0)
+            return -1;
+        close(fd);
+    }
+    return 0;
+}
+
+int glci_agent_spool_refresh(glci_agent_spool_t *sp, char *err, size_t errlen)
+{
+    struct stat now, held;
+    int found = stat(sp->path, &now) == 0;
+    if (!found || !S_ISDIR(now.st_mode)) {
+        snprintf(err, errlen, "%s: the spool folder is %s (moved or removed while the agent "
+                 "runs); files are taken again once a folder is there", sp->path,
+                 found ? "no longer a folder" : errno == ENOENT ? "gone" : strerror(errno));
+        return GLCI_AGENT_EIO;
+    }
+    if (fstat(sp->dirfd, &held) == 0 && held.st_dev == now.st_dev && held.st_ino == now.st_ino)
+        return 0;
+    int fd = open(sp->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: cannot open the new spool folder: %s", sp->path,
+                 strerror(errno));
+        return GLCI_AGENT_EIO;
+    }
+    close(sp->dirfd);
+    sp->dirfd = fd;
+    /* what was seen in the old folder says nothing of the new one; files
+     * taken from it stay watched through their own descriptors */
+    for (size_t i = 0; i < sp->n_seen; i++)
+        free(sp->seen[i].name);
+    sp->n_seen = 0;
+    for (size_t i = 0; i < sp->n_odd; i++)
+        free(sp->odd[i].name);
+    sp->n_odd = 0;
+    sp->odd_full_logged = 0;
+    return s_subdirs(sp, err, errlen) != 0 ? GLCI_AGENT_EIO : 1;
+}
+
 int glci_agent_spool_open(const char *spool, const glci_agent_spool_opts_t *opts,
                           glci_agent_spool_t **out, char *err, size_t errlen)
 {
@@ -1085,14 +1164,9 @@ int glci_agent_spool_open(const char *spool, const glci_agent_spool_opts_t *opts
         sp->marker = glci_xmalloc(len);
         snprintf(sp->marker, len, "%s/%s", opts->state_dir, GLCI_AGENT_SPOOL_MARKER);
     }
-    static const char *const subs[] = {"done", "failed"};
-    for (size_t i = 0; i < 2; i++) {
-        int fd = s_subdir(sp, subs[i], err, errlen);
-        if (fd < 0) {
-            glci_agent_spool_close(&sp);
-            return GLCI_AGENT_EIO;
-        }
-        close(fd);
+    if (s_subdirs(sp, err, errlen) != 0) {
+        glci_agent_spool_close(&sp);
+        return GLCI_AGENT_EIO;
     }
     s_marker_recover(sp);
     *out = sp;

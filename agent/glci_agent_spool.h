@@ -50,7 +50,8 @@
  * its rows are queued in one outbox transaction that also records the
  * file's identity, and the file moves to done/. If the agent dies between
  * the two, the next scan finds the identity recorded and only moves the
- * file: nothing is queued twice. When a name is already taken in done/ or
+ * file: nothing is queued twice. After the move the identity is settled:
+ * the file moved back from done/ is delivered again. When a name is already taken in done/ or
  * failed/, ".1", ".2"... are appended.
  *
  * Crash quarantine: before a file is read, its name and identity are
@@ -104,6 +105,16 @@ typedef struct {
 int glci_agent_spool_open(const char *spool, const glci_agent_spool_opts_t *opts,
                           glci_agent_spool_t **out, char *err, size_t errlen);
 
+/* Whether the spool path still names the folder opened (device and
+ * inode): an operator may move or remove the folder and make a new one
+ * while `run` runs. Returns 0 when it does; 1 when the path names another
+ * folder, which is then opened in place of the old one (its done/ and
+ * failed/ made or checked as at open; the caller re-arms its inotify
+ * watch); GLCI_AGENT_EIO with a line in err when the path is missing or
+ * not a folder (the old folder is kept open and should not be scanned;
+ * call again later) or the new folder cannot be opened. */
+int glci_agent_spool_refresh(glci_agent_spool_t *sp, char *err, size_t errlen);
+
 /* Closes the folder and every watched file; sets *self to NULL; accepts
  * NULL. */
 void glci_agent_spool_close(glci_agent_spool_t **self);
@@ -119,6 +130,18 @@ typedef struct {
                                  or not yet quiet long enough */
     uint64_t rows_queued;     /* rows queued, rows a watched file gained included */
 } glci_agent_spool_stats_t;
+
+/* The identity a take records in the outbox for spool file name with
+ * status sb (name, device, inode, size, modification time), into out: the
+ * outbox refuses to queue it again while it is recorded, which covers a
+ * stop between queueing the rows and the move to done/ (the file found in
+ * the spool again is only moved). Once the file is in done/ the identity
+ * is settled (glci_outbox_marker_settle): the same file dropped back into
+ * the spool, which a rename does not change, is delivered again, as the
+ * re-delivery after a collector lost data asks. */
+#define GLCI_AGENT_SPOOL_IDENTITY_MAX 512
+struct stat;
+void glci_agent_spool_identity(const char *name, const struct stat *sb, char *out, size_t len);
 
 /* Takes one file of the spool folder (name without folder), read in
  * dialect (glci_agent_csv.h; AUTO: as the file says). Once it is in done/,

@@ -79,15 +79,16 @@ static int s_init(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
      * then anyone could replace the store or the key about to be written,
      * and the collector's own check would refuse it (docs/OPERATIONS.md). */
     if (stat(cli->store_dir, &sb) == 0 && (sb.st_mode & (S_IWGRP | S_IWOTH))) {
+        const char *who = (sb.st_mode & S_IWOTH) ? "others" : "group";
         if (chmod(cli->store_dir, 0700) != 0) {
             int e = errno;
             glci_store_unmake(cli->store_dir, dir_made, lock_made);
-            return glci_fail(cmd, "%s is mode %04o, writable by others, and cannot be made "
-                             "0700: %s", cli->store_dir, (unsigned)sb.st_mode & 07777,
+            return glci_fail(cmd, "%s is mode %04o, writable by %s, and cannot be made "
+                             "0700: %s", cli->store_dir, (unsigned)sb.st_mode & 07777, who,
                              strerror(e));
         }
-        fprintf(stderr, "glci init: note: %s was mode %04o, writable by others; made 0700\n",
-                cli->store_dir, (unsigned)sb.st_mode & 07777);
+        fprintf(stderr, "glci init: note: %s was mode %04o, writable by %s; made 0700\n",
+                cli->store_dir, (unsigned)sb.st_mode & 07777, who);
     }
     glci_key_t pub, sec;
     int keys = glci_key_generate(&pub, &sec, err, sizeof err) == 0 &&

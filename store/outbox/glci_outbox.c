@@ -3,6 +3,7 @@
  * Layout (named databases in one environment):
  *   meta        short ASCII keys -> little-endian u64/i64 or text
  *               (stream, next_seq, acked, bytes, obs, last_ack, state,
+ *               city (text: the city the outbox belongs to),
  *               state_since, rejects, quarantined, created, and after a
  *               rebase lost_stream, lost_first, lost_last, lost_at,
  *               lost_events, lost_batches)
@@ -10,7 +11,9 @@
  *   quarantine  8-byte big-endian seq -> the record as it was found
  *   markers     input identity text -> i64 time it was taken, and for a
  *               spool file (glci_outbox_append_from) then stream u64 |
- *               first u64 | last u64 | origin (the file's path in done/)
+ *               first u64 | last u64 | origin (the file's path in done/);
+ *               a settled marker's record moves to "IDENTITY#N" (N: meta
+ *               settled_n, 16 hex digits), seen only by the origin scan
  *   dead        8-byte big-endian dead-letter id -> dead-letter record
  *               (meta dl_next holds the next id)
  *   retained    8-byte big-endian seq -> ack time i64 | the batch record
@@ -59,6 +62,7 @@ const char *glci_outbox_strerror(int code)
     case GLCI_OUTBOX_EIO:      return "outbox I/O error";
     case GLCI_OUTBOX_ENOSPC:   return "no space left for the outbox";
     case GLCI_OUTBOX_EEXIST:   return "input already taken into the outbox";
+    case GLCI_OUTBOX_ECITY:    return "the outbox belongs to another city";
     default:                   return "unknown outbox error";
     }
 }
@@ -329,7 +333,52 @@ static const char *const s_dbi_names[S_NDBI] = {"meta", "batches", "quarantine",
 
 typedef struct {
     glci_outbox_t *ob;
+    const char *city;         /* the opener's, or NULL */
+    char held[GLCI_OUTBOX_CITY_MAX + 1];   /* the outbox's, when it is another */
 } s_init_ctx_t;
+
+/* The city recorded in meta into out ("" when none). */
+static void s_city_get(MDB_txn *txn, MDB_dbi meta, char *out, size_t len)
+{
+    MDB_val k = {4, "city"}, v;
+    out[0] = '\0';
+    if (mdb_get(txn, meta, &k, &v) == 0 && v.mv_size < len) {
+        memcpy(out, v.mv_data, v.mv_size);
+        out[v.mv_size] = '\0';
+    }
+}
+
+/* Records the opener's city in an outbox that has none; ECITY when it has
+ * another (x->held names it). */
+static int s_city_claim(MDB_txn *txn, s_init_ctx_t *x)
+{
+    if (!x->city)
+        return 0;
+    s_city_get(txn, x->ob->meta, x->held, sizeof x->held);
+    if (x->held[0])
+        return strcmp(x->held, x->city) == 0 ? 0 : GLCI_OUTBOX_ECITY;
+    MDB_val k = {4, "city"}, v = {strlen(x->city), (void *)x->city};
+    return mdb_put(txn, x->ob->meta, &k, &v, 0);
+}
+
+static int s_set_city_cb(MDB_txn *txn, void *arg)
+{
+    s_init_ctx_t *x = arg;
+    MDB_val k = {4, "city"}, v = {strlen(x->city), (void *)x->city};
+    if (!x->city[0]) {
+        int rc = mdb_del(txn, x->ob->meta, &k, NULL);
+        return rc == MDB_NOTFOUND ? 0 : rc;
+    }
+    return mdb_put(txn, x->ob->meta, &k, &v, 0);
+}
+
+int glci_outbox_set_city(glci_outbox_t *ob, const char *city)
+{
+    if (!city || strlen(city) > GLCI_OUTBOX_CITY_MAX)
+        return GLCI_OUTBOX_EINVAL;
+    s_init_ctx_t x = {.ob = ob, .city = city};
+    return glci_outbox_run(ob, s_set_city_cb, &x);
+}
 
 static int s_init_cb(MDB_txn *txn, void *arg)
 {
@@ -338,14 +387,14 @@ static int s_init_cb(MDB_txn *txn, void *arg)
     int rc;
     ob->stream = glci_outbox_meta_u64(txn, ob->meta, "stream", 0);
     if (ob->stream != 0)
-        return 0;
+        return s_city_claim(txn, x);
     while (ob->stream == 0)
         randombytes_buf(&ob->stream, sizeof ob->stream);
     if ((rc = glci_outbox_meta_put_u64(txn, ob->meta, "stream", ob->stream)) != 0 ||
         (rc = glci_outbox_meta_put_u64(txn, ob->meta, "next_seq", 1)) != 0 ||
         (rc = glci_outbox_meta_put_u64(txn, ob->meta, "created", (uint64_t)s_now())) != 0)
         return rc;
-    return 0;
+    return s_city_claim(txn, x);
 }
 
 int glci_outbox_open(const char *dir, const glci_outbox_opts_t *opts,
@@ -357,6 +406,11 @@ int glci_outbox_open(const char *dir, const glci_outbox_opts_t *opts,
     int rc;
 
     *out = NULL;
+    const char *city = opts && opts->city && opts->city[0] ? opts->city : NULL;
+    if (city && strlen(city) > GLCI_OUTBOX_CITY_MAX) {
+        snprintf(err, errlen, "%s: city id longer than %d bytes", dir, GLCI_OUTBOX_CITY_MAX);
+        return GLCI_OUTBOX_EINVAL;
+    }
     if (sodium_init() < 0) {
         snprintf(err, errlen, "%s: libsodium cannot start", dir);
         return GLCI_OUTBOX_EIO;
@@ -393,8 +447,16 @@ int glci_outbox_open(const char *dir, const glci_outbox_opts_t *opts,
         ob->markers = dbis[3];
         ob->dead = dbis[4];
         ob->retained = dbis[5];
-        s_init_ctx_t x = {ob};
+        s_init_ctx_t x = {.ob = ob, .city = city};
         rc = glci_mdb_write(ob->mdb, s_init_cb, &x);
+        if (rc == GLCI_OUTBOX_ECITY) {
+            snprintf(err, errlen, "outbox %s belongs to city %s, not to city %s: its batches "
+                     "are %s's; give city %s an outbox folder of its own", dir, x.held, city,
+                     x.held, city);
+            glci_mdb_close(&ob->mdb);
+            free(ob);
+            return GLCI_OUTBOX_ECITY;
+        }
     }
     if (rc != 0) {
         snprintf(err, errlen, "%s: cannot open the outbox: %s", dir,
@@ -448,11 +510,7 @@ static int s_append_cb(MDB_txn *txn, void *arg)
     uint64_t next = glci_outbox_meta_u64(txn, ob->meta, "next_seq", 1);
     uint64_t bytes = glci_outbox_meta_u64(txn, ob->meta, "bytes", 0);
     uint64_t count = glci_outbox_meta_u64(txn, ob->meta, "obs", 0);
-    uint64_t total = 0;
-    for (size_t at = 0; at < x->n; at += x->batch_max) {
-        size_t k = x->n - at < x->batch_max ? x->n - at : x->batch_max;
-        total += s_record_len(x->obs + at, k);
-    }
+    uint64_t total = glci_outbox_append_bytes(x->obs, x->n, x->batch_max);
     if (bytes + total > ob->limit)
         return GLCI_OUTBOX_EFULL;
     x->first = next;
@@ -487,6 +545,18 @@ static int s_append_cb(MDB_txn *txn, void *arg)
             return rc;
     }
     return 0;
+}
+
+uint64_t glci_outbox_append_bytes(const glci_obs_t *obs, size_t n, size_t batch_max)
+{
+    uint64_t total = 0;
+    if (batch_max == 0)
+        batch_max = n ? n : 1;
+    for (size_t at = 0; at < n; at += batch_max) {
+        size_t k = n - at < batch_max ? n - at : batch_max;
+        total += s_record_len(obs + at, k);
+    }
+    return total;
 }
 
 /* Runs a write callback; its own refusal code comes back as it is. An
@@ -548,6 +618,42 @@ int glci_outbox_read_begin(glci_outbox_t *ob, MDB_txn **txn)
 void glci_outbox_read_end(glci_outbox_t *ob, MDB_txn **txn)
 {
     glci_mdb_read_end(ob->mdb, txn);
+}
+
+typedef struct {
+    glci_outbox_t *ob;
+    const char *marker;
+} s_settle_ctx_t;
+
+static int s_settle_cb(MDB_txn *txn, void *arg)
+{
+    s_settle_ctx_t *x = arg;
+    glci_outbox_t *ob = x->ob;
+    MDB_val k = {strlen(x->marker), (void *)x->marker}, v;
+    int rc = mdb_get(txn, ob->markers, &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc != 0)
+        return rc;
+    uint64_t n = glci_outbox_meta_u64(txn, ob->meta, "settled_n", 0) + 1;
+    unsigned char rec[32 + GLCI_OUTBOX_ORIGIN_MAX];
+    size_t len = v.mv_size < sizeof rec ? v.mv_size : sizeof rec;
+    memcpy(rec, v.mv_data, len);
+    char key[GLCI_OUTBOX_ORIGIN_MAX + 32];
+    snprintf(key, sizeof key, "%s#%016llx", x->marker, (unsigned long long)n);
+    MDB_val sk = {strlen(key), key}, sv = {len, rec};
+    if ((rc = mdb_put(txn, ob->markers, &sk, &sv, 0)) != 0 ||
+        (rc = mdb_del(txn, ob->markers, &k, NULL)) != 0)
+        return rc;
+    return glci_outbox_meta_put_u64(txn, ob->meta, "settled_n", n);
+}
+
+int glci_outbox_marker_settle(glci_outbox_t *ob, const char *marker)
+{
+    if (!marker || !*marker || strlen(marker) > GLCI_OUTBOX_ORIGIN_MAX)
+        return GLCI_OUTBOX_EINVAL;
+    s_settle_ctx_t x = {ob, marker};
+    return glci_outbox_run(ob, s_settle_cb, &x);
 }
 
 int glci_outbox_has_marker(glci_outbox_t *ob, const char *marker)
@@ -790,6 +896,7 @@ int glci_outbox_status(glci_outbox_t *ob, glci_outbox_status_t *out)
     out->rejects = glci_outbox_meta_u64(txn, ob->meta, "rejects", 0);
     out->quarantined = glci_outbox_meta_u64(txn, ob->meta, "quarantined", 0);
     out->created = (int64_t)glci_outbox_meta_u64(txn, ob->meta, "created", 0);
+    s_city_get(txn, ob->meta, out->city, sizeof out->city);
     glci_outbox_meta_event_get(txn, ob->meta, "lost", &out->lost_stream, &out->lost_first,
                                &out->lost_last, &out->lost_at, &out->lost_events,
                                &out->lost_batches);

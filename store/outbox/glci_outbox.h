@@ -14,6 +14,11 @@
  * - Each record carries a checksum. A record that fails it is quarantined
  *   (moved, intact, to a quarantine table) and replaced by an empty batch of
  *   the same number, so delivery continues instead of stalling.
+ * - An outbox belongs to one city: the city it was made for is recorded in
+ *   it (SPEC §4: a batch only ever writes its own city's data, and a stream
+ *   id is known to the collector under one city only). An outbox made
+ *   before this record existed adopts the city of the first opener that
+ *   names one.
  * - Meta records let `status` (another process) read what the running
  *   daemon saw: last ack, connection state, dead-letter count, and batches
  *   the collector lost after acknowledging them (glci_outbox_rebase).
@@ -53,7 +58,8 @@ enum {
     GLCI_OUTBOX_EINVAL   = -4,   /* bad argument (string too long, n == 0...) */
     GLCI_OUTBOX_EIO      = -5,   /* LMDB or system error */
     GLCI_OUTBOX_ENOSPC   = -6,   /* the disk (or LMDB map) is full; nothing stored */
-    GLCI_OUTBOX_EEXIST   = -7    /* the append's marker was recorded before: nothing stored */
+    GLCI_OUTBOX_EEXIST   = -7,   /* the append's marker was recorded before: nothing stored */
+    GLCI_OUTBOX_ECITY    = -8    /* the outbox belongs to another city (glci_outbox_open) */
 };
 const char *glci_outbox_strerror(int code);
 
@@ -84,13 +90,22 @@ typedef struct {
      * retain_bytes); the others may leave them 0. */
     int64_t retain_s;
     uint64_t retain_bytes;
+    /* The city the opener acts for (NULL or "": none, nothing checked or
+     * recorded). A new outbox records it; an outbox with no city recorded
+     * (made by an older agent) records it now; an outbox recorded for
+     * another city is refused with ECITY and a message naming both. At
+     * most GLCI_OUTBOX_CITY_MAX bytes (else EINVAL). */
+    const char *city;
 } glci_outbox_opts_t;
+
+#define GLCI_OUTBOX_CITY_MAX 63
 
 #define GLCI_OUTBOX_DEFAULT_LIMIT (1024ull * 1024 * 1024)
 
 /* Opens the outbox in dir, creating the folder (mode 0700) and a new outbox
  * with a fresh stream id if there is none (unless NOCREATE). opts may be
  * NULL. Runs mdb_reader_check. Returns 0, ENOENT (NOCREATE and no outbox),
+ * ECITY (opts->city is not the outbox's city), EINVAL (a city too long),
  * EIO (message naming dir in err). */
 int glci_outbox_open(const char *dir, const glci_outbox_opts_t *opts,
                      glci_outbox_t **out, char *err, size_t errlen);
@@ -114,6 +129,12 @@ int glci_outbox_append(glci_outbox_t *ob, const glci_obs_t *obs, size_t n,
                        size_t batch_max, int64_t now, const char *marker,
                        uint64_t *first, uint64_t *last);
 
+/* The bytes n observations take against the size limit when stored as
+ * ceil(n / batch_max) batches (batch_max 0: one batch): an input larger
+ * than the limit on its own can never be stored, however much is
+ * delivered, unlike one that only needs room. */
+uint64_t glci_outbox_append_bytes(const glci_obs_t *obs, size_t n, size_t batch_max);
+
 /* The longest origin (glci_outbox_append_from, glci_outbox_dead_t). */
 #define GLCI_OUTBOX_ORIGIN_MAX 2048
 
@@ -132,7 +153,16 @@ int glci_outbox_append_from(glci_outbox_t *ob, const glci_obs_t *obs, size_t n,
  * batch, not per delivery. */
 int glci_outbox_origin(glci_outbox_t *ob, uint64_t seq, char *out, size_t len);
 
-/* 1 if marker was recorded by an earlier append, 0 if not, or a code. */
+/* Settles marker: the input it names has gone where it goes (a spool file
+ * moved to done/), so the same input seen again is new input, not a retry
+ * of an unfinished take. Its record (and the origin it keeps) stays, under
+ * a key of its own, for glci_outbox_origin; glci_outbox_has_marker and the
+ * append no longer see it. 0 also when marker is not recorded (settled
+ * before), else ENOSPC, EIO. */
+int glci_outbox_marker_settle(glci_outbox_t *ob, const char *marker);
+
+/* 1 if marker was recorded by an earlier append (and not settled since),
+ * 0 if not, or a code. */
 int glci_outbox_has_marker(glci_outbox_t *ob, const char *marker);
 
 /* The sequence number the next stored batch will get (fresh read
@@ -295,6 +325,13 @@ int glci_outbox_retained_drop(glci_outbox_t *ob, uint64_t upto, uint64_t *droppe
  * totals of such events and batches. */
 int glci_outbox_note_resend(glci_outbox_t *ob, uint64_t first, uint64_t last, int64_t now);
 
+/* Records city (at most GLCI_OUTBOX_CITY_MAX bytes) as the city the
+ * outbox belongs to, in place of any other; "" forgets it (the next opener
+ * that names a city records its own). For the daemon: the collector said
+ * the configured city is not this agent's key's, so the recorded one,
+ * taken from that setting, is wrong too. EINVAL, ENOSPC, EIO. */
+int glci_outbox_set_city(glci_outbox_t *ob, const char *city);
+
 /* Records the daemon's connection state (a short word such as
  * "connected") and since when, for `status`; clears the detail. */
 int glci_outbox_set_state(glci_outbox_t *ob, const char *state, int64_t now);
@@ -324,6 +361,7 @@ typedef struct {
     uint64_t dead_pending;    /* dead letters stored, not yet in the dead-letter file */
     uint64_t quarantined;     /* records moved to quarantine */
     int64_t created;          /* when the outbox was made */
+    char city[GLCI_OUTBOX_CITY_MAX + 1];  /* the city it belongs to; "" not recorded yet */
     /* Batches the collector lost after acknowledging them (glci_outbox_rebase):
      * the last event's old stream, range and time (all 0 if none ever), and
      * totals over every event. */

@@ -59,3 +59,28 @@ glci_add_test(test_agent_wrong_city fault
   LIBS glci_checker
   TIMEOUT 600)
 add_dependencies(test_agent_wrong_city glci glci-agent glci-collector)
+
+# An outbox belongs to one city: a copy under another city's config is
+# refused by push, check and run (nothing stored as that city), enrol and a
+# reload refuse to point another city at it.
+glci_add_test(test_agent_city_outbox fault
+  SOURCES fault/test_agent_city_outbox.c
+  LIBS glci_checker
+  TIMEOUT 600)
+add_dependencies(test_agent_city_outbox glci glci-agent glci-collector)
+
+# The spool folder moved aside or removed and made anew while run runs:
+# the new folder is taken up (and watched) without a restart.
+glci_add_test(test_agent_spool_replaced fault
+  SOURCES fault/test_agent_spool_replaced.c
+  LIBS glci_checker
+  TIMEOUT 600)
+add_dependencies(test_agent_spool_replaced glci glci-agent glci-collector)
+
+# A collector stopped by SIGSTOP (TCP accepted, no greeting) shows as
+# disconnected, not as a handshake failure (a wrong collector_key).
+glci_add_test(test_agent_stalled_collector fault
+  SOURCES fault/test_agent_stalled_collector.c
+  LIBS glci_checker
+  TIMEOUT 600)
+add_dependencies(test_agent_stalled_collector glci glci-agent glci-collector)

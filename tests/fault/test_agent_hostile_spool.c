@@ -223,9 +223,35 @@ static void test_a_flood_of_bad_rows_costs_little(void **state)
                            empty, "--outbox-limit", "64K", NULL};
     err = NULL;
     rc = glci_ts_run(alone, NULL, 120000, NULL, &err);
-    if (rc != 1 || !strstr(err, "not queued: larger than the outbox size limit (65536 bytes) "
-                                "on its own") || strchr(err, '\n')[1])
+    if (rc != 1 || !strstr(err, "larger than the outbox size limit (65536 bytes) on its own; "
+                                "split it") || strchr(err, '\n')[1])
         fail_msg("push --csv of a file over the limit: exit %d, stderr:\n%s", rc, err);
+    free(err);
+    /* the same with the outbox most of the way full (nothing delivers):
+     * still the file's own size, not "it drains as the collector
+     * acknowledges", since no delivery would ever make room */
+    char part[700];
+    snprintf(part, sizeof part, "%s/part.csv", s->dir);
+    f = fopen(part, "w");
+    assert_non_null(f);
+    fputs("indicator,period,value\n", f);
+    for (int i = 0; i < 1500; i++)
+        fprintf(f, "y%d,2025,%d\n", i % 97, i);
+    assert_int_equal(fclose(f), 0);
+    const char *fill[] = {s->agent_bin, "push", "--csv", part, "--config", a->conf, "--outbox",
+                          empty, "--outbox-limit", "64K", NULL};
+    assert_int_equal(glci_ts_run(fill, NULL, 120000, NULL, NULL), 0);
+    err = NULL;
+    rc = glci_ts_run(alone, NULL, 120000, NULL, &err);
+    if (rc != 1 || !strstr(err, "larger than the outbox size limit (65536 bytes) on its own; "
+                                "split it") || strstr(err, "drains") || strchr(err, '\n')[1])
+        fail_msg("push --csv of a file over the limit, outbox not empty: exit %d, stderr:\n%s",
+                 rc, err);
+    free(err);
+    /* a file that only needs room is told to wait */
+    rc = glci_ts_run(fill, NULL, 120000, NULL, &err);
+    if (rc != 1 || !strstr(err, "has reached its size limit (65536 bytes); it drains"))
+        fail_msg("push --csv into a full outbox: exit %d, stderr:\n%s", rc, err);
     free(err);
     glci_sys_close(&s);
 }

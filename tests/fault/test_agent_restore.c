@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "glci_checker.h"
@@ -208,7 +209,10 @@ static void test_restore_within_retention_loses_nothing(void **state)
 {
     (void)state;
     s_case_t c;
-    glci_sys_t *s = s_case_open(&c, "agent-restore", NULL, T_N);
+    char prom[128], conf[160];
+    snprintf(prom, sizeof prom, "/tmp/glci-agent-restore-%d.prom", (int)getpid());
+    snprintf(conf, sizeof conf, "metrics_file = %s\n", prom);
+    glci_sys_t *s = s_case_open(&c, "agent-restore", conf, T_N);
     char dead[700];
 
     /* after the backup: batches 11..16, and 17, one value the collector
@@ -271,6 +275,16 @@ static void test_restore_within_retention_loses_nothing(void **state)
     if (glci_ts_count(csv, "\"no_such_indicator\",") != 1)
         fail_msg("rejected.csv holds the rejected row not once: %s", csv);
     free(csv);
+    /* and the metric counts it once, as status does (the agent writes its
+     * last figures when it stops) */
+    glci_sys_stop_agent(s, 0);
+    char *text = glci_ts_read_file(prom);
+    unlink(prom);
+    if (!text || !strstr(text, "glci_agent_observations_rejected_total{reason=\""
+                               "unknown_indicator\"} 1\n"))
+        fail_msg("metrics: %s", text ? text : "(none)");
+    free(text);
+    glci_sys_start_agent(s, 0);
 
     s_case_close(&c);
 }

@@ -176,6 +176,110 @@ static void test_lost_output_fails(void **state)
     s_expect_err(err, "glci-agent push: cannot write the output: No space left on device");
 }
 
+/* The field of header name in a CSV text of a header and one row (no
+ * quoted commas in either), into out. */
+static void s_csv_field_of(const char *csv, const char *name, char *out, size_t len)
+{
+    const char *row = strchr(csv, '\n');
+    assert_non_null(row);
+    row++;
+    size_t col = 0, nlen = strlen(name);
+    const char *h = csv;
+    for (; h < row; col++) {
+        size_t w = strcspn(h, ",\r\n");
+        if (w == nlen && strncmp(h, name, nlen) == 0)
+            break;
+        h += w + 1;
+    }
+    assert_true(h < row);
+    const char *f = row;
+    for (size_t i = 0; i < col; i++)
+        f += strcspn(f, ",\r\n") + 1;
+    size_t w = strcspn(f, ",\r\n");
+    snprintf(out, len, "%.*s", (int)w, f);
+}
+
+/* What JSON gives as null, CSV gives as an empty field (docs/CLI.md):
+ * oldest_age_s of an outbox with nothing undelivered is empty, not 0, and
+ * so is every other field whose JSON key is null. */
+static void test_status_csv_absent_is_empty(void **state)
+{
+    (void)state;
+    char outbox[600], *js = NULL, *csv = NULL, *err = NULL, field[256];
+    snprintf(outbox, sizeof outbox, "%s/fresh-outbox", s_dir);
+    /* an outbox that exists and holds nothing: made by a push of no rows */
+    char hdr[600];
+    snprintf(hdr, sizeof hdr, "%s/header-only.csv", s_dir);
+    assert_int_equal(glci_ts_write_file(hdr, "indicator,period,value\n"), 0);
+    assert_int_equal(s_run(0, NULL, &err, "--outbox", outbox, "push", "--csv", hdr, NULL), 0);
+    free(err);
+    assert_int_equal(s_run(0, &js, &err, "status", "--outbox", outbox, "--format", "json",
+                           NULL), 0);
+    free(err);
+    assert_int_equal(s_run(0, &csv, &err, "status", "--outbox", outbox, "--format", "csv",
+                           NULL), 0);
+    free(err);
+    assert_non_null(strstr(js, "\"oldest_age_s\": null"));
+    s_csv_field_of(csv, "oldest_age_s", field, sizeof field);
+    assert_string_equal(field, "");
+    size_t hlen = strcspn(csv, "\r\n");
+    for (const char *h = csv; h < csv + hlen;) {
+        size_t w = strcspn(h, ",\r\n");
+        char name[64], key[80];
+        snprintf(name, sizeof name, "%.*s", (int)w, h);
+        snprintf(key, sizeof key, "\"%s\": null", name);
+        if (strstr(js, key)) {
+            s_csv_field_of(csv, name, field, sizeof field);
+            if (field[0])
+                fail_msg("%s is null in JSON but '%s' in CSV:\n%s", name, field, csv);
+        }
+        h += w + 1;
+    }
+    free(js);
+    free(csv);
+}
+
+/* push --csv - reads standard input, as enrol - does; a header and no
+ * rows queues nothing and is no error. */
+static void test_push_csv_stdin_and_header_only(void **state)
+{
+    (void)state;
+    char csv[600], outbox[600], script[2048], *out = NULL, *err = NULL;
+    snprintf(csv, sizeof csv, "%s/stdin.csv", s_dir);
+    snprintf(outbox, sizeof outbox, "%s/stdin-outbox", s_dir);
+    assert_int_equal(glci_ts_write_file(csv, "indicator,period,value\n"
+                                             "adult_learning_rate,2025,41\n"
+                                             "adult_learning_rate,2024,40\n"), 0);
+    snprintf(script, sizeof script, "exec \"$0\" --config '%s' --outbox '%s' push --csv - "
+             "< '%s'", s_conf, outbox, csv);
+    const char *argv[] = {"/bin/sh", "-c", script, s_agent, NULL};
+    assert_int_equal(glci_ts_run(argv, NULL, S_DEADLINE_MS, NULL, &err), 0);
+    s_expect_err(err, "glci-agent push: queued 2 values as batch 1");
+    assert_int_equal(s_run(0, &out, &err, "status", "--outbox", outbox, "--format", "json",
+                           NULL), 0);
+    assert_non_null(strstr(out, "\"observations\": 2,"));
+    free(out);
+    free(err);
+    /* a bad row from stdin is named as stdin's */
+    assert_int_equal(glci_ts_write_file(csv, "indicator,period,value\nx,20x,1\n"), 0);
+    assert_int_equal(glci_ts_run(argv, NULL, S_DEADLINE_MS, NULL, &err), 1);
+    s_expect_err(err, "glci-agent push: stdin: 1 bad line, nothing queued: line 2: period "
+                      "'20x' is not an integer year");
+
+    /* a header and no rows: exit 0, 0 values queued */
+    assert_int_equal(glci_ts_write_file(csv, "indicator,period,value\n"), 0);
+    assert_int_equal(s_run(0, NULL, &err, "--outbox", outbox, "push", "--csv", csv, NULL), 0);
+    char want[800];
+    snprintf(want, sizeof want, "glci-agent push: %s: a header and no rows: 0 values queued",
+             csv);
+    s_expect_err(err, want);
+    assert_int_equal(s_run(0, &out, &err, "status", "--outbox", outbox, "--format", "json",
+                           NULL), 0);
+    assert_non_null(strstr(out, "\"observations\": 2,"));
+    free(out);
+    free(err);
+}
+
 static void test_closed_pipe_fails_with_a_line(void **state)
 {
     (void)state;
@@ -253,6 +357,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_push_options),
         cmocka_unit_test(test_lost_output_fails),
+        cmocka_unit_test(test_status_csv_absent_is_empty),
+        cmocka_unit_test(test_push_csv_stdin_and_header_only),
         cmocka_unit_test(test_closed_pipe_fails_with_a_line),
         cmocka_unit_test(test_enrol_crafted_string),
     };

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "glci_enrol.h"
+#include "glci_key.h"
 #include "glci_keyfile.h"
 #include "glci_store.h"
 #include "test_cli_support.h"
@@ -83,6 +84,14 @@ static void test_init_tightens_folder(void **state)
     struct stat sb;
     assert_int_equal(stat(dir, &sb), 0);
     assert_int_equal(sb.st_mode & 07777, 0700);
+    snprintf(dir, sizeof dir, "%s/group", s_dir);      /* the group may write: said so */
+    assert_int_equal(mkdir(dir, 0700), 0);
+    assert_int_equal(chmod(dir, 0770), 0);
+    assert_int_equal(cli_run(&o, "--store", dir, "init", "--framework", fw, NULL), 0);
+    snprintf(line, sizeof line, "glci init: note: %s was mode 0770, writable by group; made "
+             "0700", dir);
+    s_expect(0, o.err, line, &o);
+    cli_out_release(&o);
     snprintf(dir, sizeof dir, "%s/shared", s_dir);
     assert_int_equal(mkdir(dir, 0700), 0);
     assert_int_equal(chmod(dir, 0750), 0);
@@ -217,6 +226,23 @@ static void test_invitations(void **state)
     cli_run(&o, "--store", s_store, "city", "add", "cork-ie", "--name", "Cork", "--country",
             "IE", "--invite", NULL);
     s_expect(1, o.err, "glci city invite cork-ie", &o);
+    cli_out_release(&o);
+
+    /* a collector.pub that is not collector.key's public half: the
+     * collector serves collector.key, so no string is made from it */
+    char pub_path[400], kerr[256];
+    snprintf(pub_path, sizeof pub_path, "%s/collector.pub", s_store);
+    glci_key_t in_use, other, other_sec;
+    assert_int_equal(glci_keyfile_read(pub_path, &in_use, NULL, kerr, sizeof kerr), 0);
+    assert_int_equal(glci_key_generate(&other, &other_sec, kerr, sizeof kerr), 0);
+    assert_int_equal(unlink(pub_path), 0);
+    assert_int_equal(glci_keyfile_write_public(pub_path, &other, kerr, sizeof kerr), 0);
+    cli_run(&o, "--store", s_store, "city", "invite", "cork-ie", NULL);
+    s_expect(1, o.err, "collector.pub does not hold the public key of ", &o);
+    cli_out_release(&o);
+    assert_int_equal(unlink(pub_path), 0);
+    assert_int_equal(glci_keyfile_write_public(pub_path, &in_use, kerr, sizeof kerr), 0);
+    assert_int_equal(cli_run(&o, "--store", s_store, "city", "invite", "cork-ie", NULL), 0);
     cli_out_release(&o);
 }
 

@@ -311,7 +311,12 @@ static void test_csv_bad_headers(void **state)
     s_bad("indicator,period\na,2020\n", 24, 1, "required column 'value' is missing");
     s_bad("indicator,period,value,value\na,1,2,3\n", 37, 1, "column 'value' appears twice");
     s_bad("", 0, 1, "the file is empty");
-    s_bad("indicator,period,value\n", 23, 1, "no data rows");
+    /* a header and no rows: no values, and no error */
+    glci_agent_csv_t *h = glci_agent_csv_parse("indicator,period,value\n\n", 24);
+    const glci_obs_t *none;
+    assert_int_equal(glci_agent_csv_n_errors(h), 0);
+    assert_int_equal(glci_agent_csv_rows(h, &none), 0);
+    glci_agent_csv_free(&h);
     /* names are exact: every bad and every missing column is listed */
     glci_agent_csv_t *c = glci_agent_csv_parse("Indicator,period,value\nA,1,2\n", 29);
     assert_int_equal(glci_agent_csv_n_errors(c), 2);
@@ -732,27 +737,50 @@ static void test_spool_open_writer_not_taken(void **state)
     glci_agent_spool_close(&s.sp);
 }
 
+/* A stop between queueing a file's rows and its move to done/ (the rows
+ * and the file's identity committed, the file still in the spool): the
+ * next take only moves it. A file that did reach done/ and is dropped
+ * back (what the ALARM after a collector's loss asks) is delivered again. */
 static void test_spool_file_taken_once_across_crash(void **state)
 {
     s_spool_t s;
     s_spool_init(&s, 0);
     s_spool_file(&s, "e.csv", "indicator,period,value\nx,2020,1\nx,2021,2\n");
-    glci_agent_spool_stats_t st = {0};
-    char err[512];
-    assert_int_equal(glci_agent_spool_take(s.sp, s.ob, "e.csv", 100, GLCI_AGENT_CSV_AUTO,
-                                           &st, err, sizeof err), 0);
-    assert_int_equal(s_queued(&s), 2);
-    /* As if the agent died after the commit and before the move: the same
-     * file (same inode, size, time) back in the spool. */
-    char from[512], to[512];
+    char from[512], to[512], err[512], marker[GLCI_AGENT_SPOOL_IDENTITY_MAX];
     snprintf(from, sizeof from, "%s/done/e.csv", s.spool);
     snprintf(to, sizeof to, "%s/e.csv", s.spool);
-    assert_int_equal(rename(from, to), 0);
+    /* the commit of the stopped take: its rows under the file's identity */
+    struct stat sb;
+    assert_int_equal(stat(to, &sb), 0);
+    glci_agent_spool_identity("e.csv", &sb, marker, sizeof marker);
+    glci_obs_t rows[2] = {
+        {.has_period = 1, .has_value = 1, .indicator = "x", .period = 2020, .value = 1},
+        {.has_period = 1, .has_value = 1, .indicator = "x", .period = 2021, .value = 2},
+    };
+    assert_int_equal(glci_outbox_append_from(s.ob, rows, 2, 100, 1, marker, from, NULL, NULL),
+                     0);
+    assert_int_equal(s_queued(&s), 2);
+    glci_agent_spool_stats_t st = {0};
     assert_int_equal(glci_agent_spool_take(s.sp, s.ob, "e.csv", 100, GLCI_AGENT_CSV_AUTO,
                                            &st, err, sizeof err), 0);
     assert_int_equal(s_queued(&s), 2);      /* not queued twice */
     assert_true(s_exists(from));
-    assert_int_equal(st.files_done, 2);
+    assert_false(s_exists(to));
+    assert_int_equal(st.files_done, 1);
+    assert_int_equal(st.rows_queued, 0);
+
+    /* delivered (in done/), then moved back under its name: a new delivery */
+    assert_int_equal(rename(from, to), 0);
+    assert_int_equal(glci_agent_spool_take(s.sp, s.ob, "e.csv", 100, GLCI_AGENT_CSV_AUTO,
+                                           &st, err, sizeof err), 0);
+    assert_int_equal(s_queued(&s), 4);
+    assert_int_equal(st.rows_queued, 2);
+    assert_true(s_exists(from));
+    /* and again: each drop is one delivery */
+    assert_int_equal(rename(from, to), 0);
+    assert_int_equal(glci_agent_spool_scan(s.sp, s.ob, 100, GLCI_AGENT_CSV_AUTO, &st), 0);
+    assert_int_equal(s_queued(&s), 6);
+    assert_int_equal(st.files_done, 3);
     glci_outbox_close(&s.ob);
     glci_agent_spool_close(&s.sp);
 }

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
+
 #include "glci_agent_delivery.h"
 
 /* A machine sending batches 10.. with 10..14 in flight. */
@@ -528,10 +530,25 @@ static void test_backoff_is_capped(void **state)
     assert_true(until - now <= 60000);
 }
 
+/* A handshake that ended without detail: the peer closing it (EPIPE,
+ * ECONNRESET: a wrong collector key) is a failed handshake, however late;
+ * no close and the handshake interval gone by is no answer at all. */
+static void test_handshake_unanswered(void **state)
+{
+    (void)state;
+    assert_int_equal(glci_delivery_handshake_unanswered(EAGAIN, 10000, 10000), 1);
+    assert_int_equal(glci_delivery_handshake_unanswered(0, 9500, 10000), 1);
+    assert_int_equal(glci_delivery_handshake_unanswered(EAGAIN, 40, 10000), 0);
+    assert_int_equal(glci_delivery_handshake_unanswered(EPIPE, 10000, 10000), 0);
+    assert_int_equal(glci_delivery_handshake_unanswered(ECONNRESET, 30000, 10000), 0);
+    assert_int_equal(glci_delivery_handshake_unanswered(EAGAIN, -1, 10000), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_event_of_status),
+        cmocka_unit_test(test_handshake_unanswered),
         cmocka_unit_test(test_ack_records_up_to_the_mark),
         cmocka_unit_test(test_duplicate_records_only_its_batch),
         cmocka_unit_test(test_duplicate_differs),

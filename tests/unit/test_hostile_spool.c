@@ -665,6 +665,94 @@ static void test_odd_names_are_logged_once_and_escaped(void **state)
     s_env_release(&e);
 }
 
+/* Fails the test with the log, stderr given back first (fail_msg writes
+ * there). */
+static void s_env_fail(s_env_t *e, const char *log)
+{
+    s_env_release(e);
+    fail_msg("log: %s", log);
+}
+
+/* A name already taken in failed/ or done/: the log names where the file
+ * and its .errors went (failed/h.csv.1 with failed/h.csv.1.errors), for a
+ * file of bad lines and one failed whole, and done/a.csv.1 for a file
+ * taken. */
+static void test_clashing_names_are_logged_as_moved(void **state)
+{
+    (void)state;
+    s_env_t e;
+    s_env_init(&e, 0, 0);
+    char path[600], err[512];
+    snprintf(path, sizeof path, "%s/failed/h.csv", e.spool);
+    s_write(path, "an earlier failure\n");
+    snprintf(path, sizeof path, "%s/done/a.csv", e.spool);
+    s_write(path, "an earlier delivery\n");
+    s_spool_file(&e, "h.csv", "indicator,period,value\nx,2020,NaN\n");
+    s_spool_file(&e, "a.csv", "indicator,period,value\nx,2020,1\n");
+    glci_agent_spool_stats_t st;
+    s_scan(&e, &st);
+    assert_int_equal(st.files_failed, 1);
+    assert_int_equal(st.files_done, 1);
+    char *log = s_env_log(&e);
+    if (!strstr(log, "moved to failed/h.csv.1 with failed/h.csv.1.errors;") ||
+        !strstr(log, "a.csv: queued 1 row as batch 1 (read as comma by") ||
+        !strstr(log, "; moved to done/a.csv.1\n") || strstr(log, "with h.csv.errors"))
+        s_env_fail(&e, log);
+    free(log);
+    snprintf(path, sizeof path, "%s/failed/h.csv.1.errors", e.spool);
+    assert_true(s_exists(path));
+
+    /* failed whole: rows that cannot fit the limit, failed/h.csv.1 taken too */
+    glci_outbox_close(&e.ob);
+    glci_outbox_opts_t o = {.limit = 4096};
+    assert_int_equal(glci_outbox_open(e.outbox, &o, &e.ob, err, sizeof err), 0);
+    char big[8192];
+    size_t n = (size_t)snprintf(big, sizeof big, "indicator,period,value\n");
+    for (int i = 0; n + 40 < 4000; i++)
+        n += (size_t)snprintf(big + n, sizeof big - n, "x,%d,1\n", 2000 + i);
+    s_spool_file(&e, "h.csv", big);
+    s_scan(&e, &st);
+    assert_int_equal(st.files_failed, 1);
+    log = s_env_log(&e);
+    if (!strstr(log, "moved to failed/h.csv.2 with failed/h.csv.2.errors;"))
+        s_env_fail(&e, log);
+    free(log);
+    s_env_release(&e);
+}
+
+/* A header and no rows is no malformed line: the file goes to done/ with a
+ * line saying it held no values, and nothing is queued. */
+static void test_header_only_file_goes_to_done(void **state)
+{
+    (void)state;
+    s_env_t e;
+    s_env_init(&e, 0, 0);
+    s_spool_file(&e, "hdr.csv", "indicator,period,value\n\n");
+    glci_agent_spool_stats_t st;
+    s_scan(&e, &st);
+    assert_int_equal(st.files_done, 1);
+    assert_int_equal(st.files_failed, 0);
+    assert_int_equal(s_queued(&e), 0);
+    char path[600];
+    snprintf(path, sizeof path, "%s/done/hdr.csv", e.spool);
+    assert_true(s_exists(path));
+    snprintf(path, sizeof path, "%s/done/hdr.csv.log", e.spool);
+    char *dl = s_read(path);
+    assert_non_null(dl);
+    assert_non_null(strstr(dl, "a header and no rows: no values, nothing queued"));
+    free(dl);
+    char *log = s_env_log(&e);
+    if (!strstr(log, "hdr.csv: a header and no rows: it held no values, nothing queued; "
+                     "moved to done/hdr.csv"))
+        s_env_fail(&e, log);
+    free(log);
+    /* a 0-byte file still fails: the header is required */
+    s_spool_file(&e, "empty.csv", "");
+    s_scan(&e, &st);
+    assert_int_equal(st.files_failed, 1);
+    s_env_release(&e);
+}
+
 int main(void)
 {
     glci_log_init("glci-agent", GLCI_LOG_INFO);
@@ -686,6 +774,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_paused_writer_loses_no_rows, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_odd_names_are_logged_once_and_escaped, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_clashing_names_are_logged_as_moved, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_header_only_file_goes_to_done, s_setup,
                                         s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

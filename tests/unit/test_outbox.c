@@ -1033,10 +1033,96 @@ static void test_dead_letters_stored_with_ack_and_quarantine(void **state)
     glci_outbox_close(&ob);
 }
 
+/* An outbox belongs to one city: made for galway-ie it records galway-ie,
+ * is refused to cobh-ie (ECITY, both named) with nothing changed, and opens
+ * for galway-ie or an opener that names none; an outbox with no city (made
+ * by an older agent) adopts the first city named. */
+static void test_city_recorded_and_checked(void **state)
+{
+    glci_outbox_t *ob = NULL;
+    char err[512];
+    glci_outbox_opts_t o = {.city = "galway-ie"};
+    assert_int_equal(glci_outbox_open(s_ob, &o, &ob, err, sizeof err), 0);
+    glci_outbox_status_t st;
+    assert_int_equal(glci_outbox_status(ob, &st), 0);
+    assert_string_equal(st.city, "galway-ie");
+    uint64_t stream = glci_outbox_stream(ob);
+    glci_obs_t *obs = s_obs(3);
+    assert_int_equal(glci_outbox_append(ob, obs, 3, 10, 1, NULL, NULL, NULL), 0);
+    glci_outbox_close(&ob);
+
+    o.city = "cobh-ie";
+    assert_int_equal(glci_outbox_open(s_ob, &o, &ob, err, sizeof err), GLCI_OUTBOX_ECITY);
+    assert_null(ob);
+    if (!strstr(err, "belongs to city galway-ie, not to city cobh-ie") || strchr(err, '\n'))
+        fail_msg("err: %s", err);
+    o.city = NULL;
+    assert_int_equal(glci_outbox_open(s_ob, &o, &ob, err, sizeof err), 0);
+    assert_int_equal(glci_outbox_status(ob, &st), 0);
+    assert_string_equal(st.city, "galway-ie");
+    assert_int_equal(st.observations, 3);
+    assert_true(glci_outbox_stream(ob) == stream);
+    glci_outbox_close(&ob);
+    o.city = "galway-ie";
+    assert_int_equal(glci_outbox_open(s_ob, &o, &ob, err, sizeof err), 0);
+    glci_outbox_close(&ob);
+
+    /* an outbox made without a city adopts the first one named */
+    char older[320];
+    snprintf(older, sizeof older, "%s/older", s_dir);
+    assert_int_equal(glci_outbox_open(older, NULL, &ob, err, sizeof err), 0);
+    assert_int_equal(glci_outbox_status(ob, &st), 0);
+    assert_string_equal(st.city, "");
+    glci_outbox_close(&ob);
+    o.city = "cobh-ie";
+    assert_int_equal(glci_outbox_open(older, &o, &ob, err, sizeof err), 0);
+    glci_outbox_close(&ob);
+    o.city = "galway-ie";
+    assert_int_equal(glci_outbox_open(older, &o, &ob, err, sizeof err), GLCI_OUTBOX_ECITY);
+    free(obs);
+}
+
+/* A settled marker no longer refuses its input (a file delivered and
+ * dropped again is new input), while its origin still names the batches
+ * it queued; an unsettled one refuses (the crash window of a take). */
+static void test_marker_settle(void **state)
+{
+    glci_outbox_t *ob = s_open(0);
+    glci_obs_t *o = s_obs(3);
+    char where[256];
+    uint64_t first = 0, last = 0;
+    assert_int_equal(glci_outbox_append_from(ob, o, 3, 10, 1, "spool:f", "/s/done/f.csv",
+                                             &first, &last), 0);
+    assert_int_equal(glci_outbox_has_marker(ob, "spool:f"), 1);
+    assert_int_equal(glci_outbox_append(ob, o, 3, 10, 1, "spool:f", NULL, NULL),
+                     GLCI_OUTBOX_EEXIST);
+    assert_int_equal(glci_outbox_marker_settle(ob, "spool:f"), 0);
+    assert_int_equal(glci_outbox_has_marker(ob, "spool:f"), 0);
+    assert_int_equal(glci_outbox_marker_settle(ob, "spool:f"), 0);   /* settled before */
+    assert_int_equal(glci_outbox_origin(ob, first, where, sizeof where), 1);
+    assert_string_equal(where, "/s/done/f.csv");
+    /* the same input again: new batches, and its own origin */
+    assert_int_equal(glci_outbox_append_from(ob, o, 3, 10, 1, "spool:f", "/s/done/f.csv.1",
+                                             &first, &last), 0);
+    assert_true(first == 2);
+    assert_int_equal(glci_outbox_origin(ob, 2, where, sizeof where), 1);
+    assert_string_equal(where, "/s/done/f.csv.1");
+    assert_int_equal(glci_outbox_origin(ob, 1, where, sizeof where), 1);
+    assert_string_equal(where, "/s/done/f.csv");
+    assert_int_equal(glci_outbox_marker_settle(ob, "spool:f"), 0);
+    assert_int_equal(glci_outbox_has_marker(ob, "spool:f"), 0);
+    assert_int_equal(glci_outbox_origin(ob, 2, where, sizeof where), 1);
+    assert_string_equal(where, "/s/done/f.csv.1");
+    glci_outbox_close(&ob);
+    free(o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_stream_persists_and_differs, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_city_recorded_and_checked, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_marker_settle, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_retraction_round_trip, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_origin_of_batches_and_dead_letters, s_setup,
                                         s_teardown),
