@@ -80,9 +80,9 @@ static void s_check_outbox(glci_check_t *c, const glci_agent_config_t *cfg)
 {
     if (s_folder(c, "outbox", cfg->outbox) != 0)
         return;
-    /* the values not yet delivered: no one else may change them */
-    if (glci_check_mode(c, "outbox folder", cfg->outbox, S_IWGRP | S_IWOTH, 0700))
-        return;
+    /* the values not yet delivered: no one else may change them; a bad
+     * mode is recorded and the outbox still checked, so every problem shows */
+    glci_check_mode(c, "outbox folder", cfg->outbox, S_IWGRP | S_IWOTH, 0700);
     glci_outbox_opts_t o = {.flags = GLCI_OUTBOX_NOCREATE};
     glci_outbox_t *ob = NULL;
     char err[1024];

@@ -172,14 +172,14 @@ static int s_period(const char *text, int32_t *out)
 int glci_args_period(const glci_cmd_t *cmd, const char *text, int32_t *out)
 {
     if (s_period(text, out) != 0)
-        return glci_usage_error(cmd, "invalid period '%s' (a year such as 2025)", text);
+        return glci_usage_error(cmd, "invalid period '%.80s' (a year such as 2025)", text);
     return 0;
 }
 
 int glci_args_period_opt(const glci_cmd_t *cmd, const glci_opt_t *opt, int32_t *out)
 {
     if (s_period(opt->value, out) != 0)
-        return glci_usage_error(cmd, "invalid --%s '%s' (a year such as 2025)", opt->name,
+        return glci_usage_error(cmd, "invalid --%s '%.80s' (a year such as 2025)", opt->name,
                                 opt->value);
     return 0;
 }

@@ -65,6 +65,10 @@ static int s_init(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
      * the same init succeeds once there is room. */
     struct stat sb;
     int dir_made = stat(cli->store_dir, &sb) != 0;
+    /* a lock file that was there stays, as glci_store_create keeps it */
+    char lock[4200];
+    snprintf(lock, sizeof lock, "%s/lock.mdb", cli->store_dir);
+    int lock_made = lstat(lock, &sb) != 0;
     rc = glci_store_create(cli->store_dir, opts[0].value, NULL, err, sizeof err);
     if (rc == GLCI_STORE_EEXIST)
         return glci_fail(cmd, "a store already exists at %s", cli->store_dir);
@@ -78,7 +82,7 @@ static int s_init(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
         const char *who = (sb.st_mode & S_IWOTH) ? "others" : "group";
         if (chmod(cli->store_dir, 0700) != 0) {
             int e = errno;
-            glci_store_unmake(cli->store_dir, dir_made);
+            glci_store_unmake(cli->store_dir, dir_made, lock_made);
             return glci_fail(cmd, "%s is mode %04o, writable by %s, and cannot be made "
                              "0700: %s", cli->store_dir, (unsigned)sb.st_mode & 07777, who,
                              strerror(e));
@@ -95,7 +99,7 @@ static int s_init(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
     }
     memset(&sec, 0, sizeof sec);
     if (!keys) {
-        glci_store_unmake(cli->store_dir, dir_made);
+        glci_store_unmake(cli->store_dir, dir_made, lock_made);
         return glci_fail(cmd, "%s", err);
     }
     if (cli->format == GLCI_FMT_TABLE) {
@@ -176,13 +180,30 @@ static int s_rotate(const glci_cmd_t *cmd, const glci_cli_t *cli)
         done++;
     if (done < 4) {
         int e = errno;
-        for (size_t i = done; i-- > 0;)
-            rename(to[i], from[i]);
-        unlink(nsec);
-        unlink(npub);
-        return glci_fail(cmd, "cannot install the new key in %s: %s -> %s: %s (nothing "
-                         "changed: the key in use is still %s)", cli->store_dir, from[done],
-                         to[done], strerror(e), sec_path);
+        size_t undone = done;
+        while (undone > 0 && rename(to[undone - 1], from[undone - 1]) == 0)
+            undone--;
+        if (undone == 0) {
+            unlink(nsec);
+            unlink(npub);
+            return glci_fail(cmd, "cannot install the new key in %s: %s -> %s: %s (nothing "
+                             "changed: the key in use is still %s)", cli->store_dir,
+                             from[done], to[done], strerror(e), sec_path);
+        }
+        /* Stopped at the first reverse rename that failed: the renames
+         * before it stand, and nothing is removed (a new key file may be
+         * half of the pair in place). Say where every moved file is. */
+        int ue = errno;
+        char moved[4 * 8300];
+        size_t at = 0;
+        for (size_t i = 0; i < undone && at < sizeof moved; i++)
+            at += (size_t)snprintf(moved + at, sizeof moved - at, "%s%s is at %s",
+                                   i ? "; " : "", from[i], to[i]);
+        return glci_fail(cmd, "cannot install the new key in %s: %s -> %s: %s; undoing it "
+                         "failed too (%s -> %s: %s), so the keys are half rotated: %s. Move "
+                         "them back by hand before the collector starts", cli->store_dir,
+                         from[done], to[done], strerror(e), to[undone - 1], from[undone - 1],
+                         strerror(ue), moved);
     }
     char fp[GLCI_KEY_FP_LEN + 1], old_fp[GLCI_KEY_FP_LEN + 1];
     glci_key_fingerprint(&pub, fp);

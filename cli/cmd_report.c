@@ -410,6 +410,5 @@ cleanup:
     glci_source_release(&src);
     glci_view_end(&v);
     glci_store_close(&st);
-    glci_report_shutdown();     /* the process ends after the command */
     return status;
 }

@@ -35,6 +35,7 @@
 #include "collector_zap.h"
 #include "glci_alloc.h"
 #include "glci_keyfile.h"
+#include "glci_log_kinds.h"
 #include "glci_log_repeat.h"
 #include "glci_utf8.h"
 
@@ -91,21 +92,7 @@ typedef struct {
  * "(12 bytes)" are one kind, "protocol version 99 not supported" another).
  * One limiter for all of them would print one city's refusal with another
  * city's count and never print a different one (docs/METRICS.md, "Repeated
- * errors"). A kind's slot is free again once its minute is over with
- * nothing left to report; when every slot is taken the rest share one
- * limiter whose line says so. */
-typedef struct {
-    int used;
-    int status;
-    char city[GLCI_CITY_ID_MAX + 1];
-    char shape[GLCI_ACK_ERROR_MAX + 1];
-    glci_log_repeat_t rep;
-} s_refusal_t;
-
-typedef struct {
-    s_refusal_t kind[S_REFUSAL_KINDS];
-    glci_log_repeat_t others;  /* every slot taken */
-} s_refusals_t;
+ * errors"). The slots and their reuse: glci_log_kinds.h. */
 
 /* A ROUTER serving one collector key on one endpoint: the data socket
  * (listen, the key in use), the previous key's during a rotation
@@ -128,7 +115,7 @@ typedef struct {
     int lock_fd;
     glci_collector_meter_t *meter;  /* metrics and /health (collector_metrics.h) */
     char *metrics_listen;      /* what the meter serves; NULL: nothing */
-    s_refusals_t *refusals;    /* "batch ... refused" lines, by kind */
+    glci_log_kinds_t *refusals;  /* "batch ... refused" lines, by kind */
     glci_log_repeat_t log_ingest, log_clash, log_wrong_city;
     int64_t ingest_failed_ms;  /* the last failed ingest (monotonic) */
     size_t cap;
@@ -176,31 +163,6 @@ static void s_refusal_shape(const char *error, char *out, size_t outlen)
     out[n] = '\0';
 }
 
-/* The slot of this kind, or a slot with nothing left to report (never
- * used, or its minute over with no repeat counted) made this kind's, or
- * NULL when every slot still has something to say. */
-static s_refusal_t *s_refusal_slot(s_refusals_t *r, const char *city, int status,
-                                   const char *shape, int64_t now_ms)
-{
-    s_refusal_t *free_slot = NULL;
-    for (size_t i = 0; i < S_REFUSAL_KINDS; i++) {
-        s_refusal_t *k = &r->kind[i];
-        if (k->used && k->status == status && strcmp(k->city, city) == 0 &&
-            strcmp(k->shape, shape) == 0)
-            return k;
-        if (!free_slot && (!k->used || (k->rep.repeats == 0 && now_ms >= k->rep.quiet_until)))
-            free_slot = k;
-    }
-    if (free_slot) {
-        memset(free_slot, 0, sizeof *free_slot);
-        free_slot->used = 1;
-        free_slot->status = status;
-        snprintf(free_slot->city, sizeof free_slot->city, "%s", city);
-        snprintf(free_slot->shape, sizeof free_slot->shape, "%s", shape);
-    }
-    return free_slot;
-}
-
 /* One refused batch of city, answered status with error: the line fmt
  * makes, printed or counted by the limiter of its kind. */
 static void s_log_refused(s_daemon_t *d, const char *city, int status, const char *error,
@@ -214,32 +176,10 @@ static void s_log_refused(s_daemon_t *d, const char *city, int status, const cha
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    int64_t now_ms = s_now_ms();
+    char key[GLCI_CITY_ID_MAX + GLCI_ACK_ERROR_MAX + 32];
     s_refusal_shape(error, shape, sizeof shape);
-    s_refusal_t *k = s_refusal_slot(d->refusals, city, status, shape, now_ms);
-    if (k)
-        glci_log_repeat(&k->rep, now_ms, S_LOG_QUIET_MS, GLCI_LOG_WARN, "%s", line);
-    else
-        glci_log_repeat(&d->refusals->others, now_ms, S_LOG_QUIET_MS, GLCI_LOG_WARN,
-                        "%s [more than %d kinds of refusal within a minute: this line's "
-                        "count is of all the kinds beyond them]", line, S_REFUSAL_KINDS);
-}
-
-/* Each loop turn: a kind whose minute is over prints what it counted
- * (one line with the last refusal and the count) and frees its slot, so a
- * count is never held back for want of a next refusal. */
-static void s_refusals_tick(s_daemon_t *d, int64_t now_ms)
-{
-    for (size_t i = 0; i < S_REFUSAL_KINDS; i++) {
-        s_refusal_t *k = &d->refusals->kind[i];
-        if (k->used && k->rep.repeats > 0 && now_ms >= k->rep.quiet_until) {
-            glci_log_repeat_end(&k->rep, now_ms);
-            k->used = 0;
-        }
-    }
-    glci_log_repeat_t *o = &d->refusals->others;
-    if (o->repeats > 0 && now_ms >= o->quiet_until)
-        glci_log_repeat_end(o, now_ms);
+    snprintf(key, sizeof key, "%d/%s/%s", status, city, shape);
+    glci_log_kinds(d->refusals, key, s_now_ms(), GLCI_LOG_WARN, "%s", line);
 }
 
 static void s_grow(s_daemon_t *d, size_t cap)
@@ -843,7 +783,10 @@ int glci_collector_run(const glci_collector_args_t *args, const glci_collector_c
     int status = GLCI_COLLECTOR_EXIT_FAIL;
     s_daemon_t d;
     memset(&d, 0, sizeof d);
-    d.refusals = glci_xcalloc(1, sizeof *d.refusals);
+    char note[160];
+    snprintf(note, sizeof note, " [more than %d kinds of refusal within a minute: this line's "
+             "count is of all the kinds beyond them]", S_REFUSAL_KINDS);
+    d.refusals = glci_log_kinds_new(S_REFUSAL_KINDS, S_LOG_QUIET_MS, note);
     d.args = args;
     d.cfg = *cfg;
     d.lock_fd = -1;
@@ -937,7 +880,9 @@ int glci_collector_run(const glci_collector_args_t *args, const glci_collector_c
         if (np > 0 && (items[4].revents & ZMQ_POLLIN))
             glci_collector_meter_events(d.meter);
         glci_collector_meter_tick(d.meter, s_now_ms());
-        s_refusals_tick(&d, s_now_ms());
+        glci_log_kinds_tick(d.refusals, s_now_ms());
+        if (d.enrol)
+            glci_collector_enrol_tick(d.enrol, s_now_ms());
         if (s_hup) {
             s_hup = 0;
             s_reload(&d);
@@ -992,6 +937,6 @@ done:
     free(d.items);
     free(d.batches);
     free(d.results);
-    free(d.refusals);
+    glci_log_kinds_free(&d.refusals, s_now_ms());    /* the counts still held, printed */
     return status;
 }

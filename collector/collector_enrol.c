@@ -13,7 +13,7 @@
 #include "glci_alloc.h"
 #include "glci_keyfile.h"
 #include "glci_log.h"
-#include "glci_log_repeat.h"
+#include "glci_log_kinds.h"
 
 /* Addresses whose failures are counted; when full, the one whose window
  * started first gives way (it is the nearest to being forgotten anyway). */
@@ -21,15 +21,11 @@
 #define S_LOG_QUIET_MS 60000
 /* Refusals are logged quietly per kind and city (or address, before a city
  * is known): each different refusal gets its line, the repeats of one a
- * count. When every slot is taken, the one idle longest gives way, its
- * unreported repeats printed first. */
+ * count (glci_log_kinds.h). The key is the peer's choice, so when every
+ * slot still has something to say the rest share one limiter: however many
+ * addresses or city ids a peer makes up, a minute has at most
+ * S_LOG_SLOTS + 1 lines. */
 #define S_LOG_SLOTS 64
-
-typedef struct {
-    char key[GLCI_CITY_ID_MAX + GLCI_STORE_ADDR_MAX + 16];   /* kind, '/', city or address */
-    int64_t last_ms;
-    glci_log_repeat_t rep;
-} s_log_slot_t;
 
 typedef struct {
     char addr[GLCI_STORE_ADDR_MAX + 1];
@@ -44,7 +40,8 @@ struct glci_collector_enrol {
     s_addr_t *addrs;
     int64_t total_start;
     uint32_t total_failures;
-    s_log_slot_t log[S_LOG_SLOTS];
+    glci_log_kinds_t *log;
+    int64_t mono_ms;          /* the last time seen, for the counts at free */
 };
 
 glci_collector_enrol_t *glci_collector_enrol_new(glci_store_t *st,
@@ -54,6 +51,10 @@ glci_collector_enrol_t *glci_collector_enrol_new(glci_store_t *st,
     e->st = st;
     e->lim = *lim;
     e->addrs = glci_xcalloc(S_ADDRS_MAX, sizeof *e->addrs);
+    char note[160];
+    snprintf(note, sizeof note, " [more than %d kinds of enrolment refusal within a minute: "
+             "this line's count is of all the kinds beyond them]", S_LOG_SLOTS);
+    e->log = glci_log_kinds_new(S_LOG_SLOTS, S_LOG_QUIET_MS, note);
     return e;
 }
 
@@ -61,6 +62,7 @@ void glci_collector_enrol_free(glci_collector_enrol_t **self)
 {
     if (!self || !*self)
         return;
+    glci_log_kinds_free(&(*self)->log, (*self)->mono_ms);
     free((*self)->addrs);
     free(*self);
     *self = NULL;
@@ -127,27 +129,20 @@ static void s_log(glci_collector_enrol_t *e, int64_t mono_ms, const char *kind,
 static void s_log(glci_collector_enrol_t *e, int64_t mono_ms, const char *kind,
                   const char *who, const char *fmt, ...)
 {
-    char key[sizeof e->log[0].key], msg[sizeof e->log[0].rep.last];
+    char key[GLCI_CITY_ID_MAX + GLCI_STORE_ADDR_MAX + 16], msg[512];
     snprintf(key, sizeof key, "%s/%s", kind, who);
-    s_log_slot_t *slot = NULL, *idle = &e->log[0];
-    for (size_t i = 0; i < S_LOG_SLOTS && !slot; i++) {
-        if (strcmp(e->log[i].key, key) == 0)
-            slot = &e->log[i];
-        else if (e->log[i].last_ms < idle->last_ms)
-            idle = &e->log[i];
-    }
-    if (!slot) {
-        slot = idle;
-        glci_log_repeat_end(&slot->rep, mono_ms);
-        memset(slot, 0, sizeof *slot);
-        snprintf(slot->key, sizeof slot->key, "%s", key);
-    }
-    slot->last_ms = mono_ms;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    glci_log_repeat(&slot->rep, mono_ms, S_LOG_QUIET_MS, GLCI_LOG_WARN, "%s", msg);
+    e->mono_ms = mono_ms;
+    glci_log_kinds(e->log, key, mono_ms, GLCI_LOG_WARN, "%s", msg);
+}
+
+void glci_collector_enrol_tick(glci_collector_enrol_t *e, int64_t mono_ms)
+{
+    e->mono_ms = mono_ms;
+    glci_log_kinds_tick(e->log, mono_ms);
 }
 
 static void s_reply(glci_enrol_reply_t *r, glci_enrol_status_t status, const char *fmt, ...)

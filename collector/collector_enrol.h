@@ -41,7 +41,13 @@ typedef struct glci_collector_enrol glci_collector_enrol_t;
 /* st is borrowed and must outlive the handler. */
 glci_collector_enrol_t *glci_collector_enrol_new(glci_store_t *st,
                                                  const glci_collector_enrol_limits_t *lim);
+/* Prints the refusal counts still held (as glci_collector_enrol_tick does
+ * once their minute is over), then frees. */
 void glci_collector_enrol_free(glci_collector_enrol_t **self);
+
+/* Called from the loop: prints the counts of refusal kinds whose minute
+ * is over without a next refusal, and frees their slots. */
+void glci_collector_enrol_tick(glci_collector_enrol_t *e, int64_t mono_ms);
 
 /* New limits (SIGHUP); the counts so far are kept. */
 void glci_collector_enrol_set_limits(glci_collector_enrol_t *e,

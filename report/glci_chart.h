@@ -120,7 +120,8 @@ size_t glci_chart_paragraph(cairo_t *cr, double x, double y, const char *text, d
                             double line_h, int draw);
 
 /* Copies text into buf, cut at a character boundary and ended with "…"
- * when it is wider than max_w in the current font. */
+ * when it is wider than max_w in the current font or does not fit the
+ * len bytes of buf (strlen(text) >= len). */
 void glci_chart_fit(cairo_t *cr, const char *text, double max_w, char *buf, size_t len);
 
 /* Breaks text into at most max_lines lines no wider than max_w at word

@@ -209,9 +209,4 @@ int glci_report_write_site(const glci_report_t *r, const char *dir, size_t *n_pa
 int glci_report_write_profile(const glci_report_t *r, const glci_report_city_t *c,
                               const char *path, char *err, size_t errlen);
 
-/* Frees the font caches Cairo and fontconfig keep until the process ends,
- * so a leak checker sees none. Call once, just before exit, after the last
- * drawing; nothing of report/ may be used after it. */
-void glci_report_shutdown(void);
-
 #endif

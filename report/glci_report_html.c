@@ -845,7 +845,7 @@ static int s_prepare(const char *dir, char *err, size_t errlen)
             continue;
         if (strcmp(e->d_name, S_MARKER) == 0)
             marked = 1;
-        else if (strcmp(e->d_name, S_MARKER ".tmp") != 0)    /* ours, cut short */
+        else if (!glci_report_tmp_of(e->d_name, S_MARKER))    /* ours, cut short */
             others = 1;
     }
     closedir(d);

@@ -16,18 +16,48 @@ void glci_report_esc(FILE *f, const char *s);
 /* "61.3" (one decimal), or "–" when absent. */
 void glci_report_fmt_score(glci_report_score_t s, char *buf, size_t len);
 
-/* A file being written: FILE on "PATH.tmp", renamed to PATH on commit. */
+/* A file being written: FILE on a temporary ".NAME.XXXXXX" beside PATH,
+ * renamed to PATH on commit. */
 typedef struct {
     FILE *f;
     char path[4096];
     char tmp[4110];
 } glci_report_file_t;
 
-/* Opens PATH.tmp for writing (binary), once PATH and PATH.tmp are each
+/* Opens a new temporary beside PATH for writing (binary), once PATH is
  * missing or a regular file (glci_file_check_replace: a device, FIFO,
- * socket, folder or symbolic link is refused, nothing written). Returns 0
- * or EIO with err naming it. */
+ * socket, folder or symbolic link is refused, nothing written). The
+ * temporary is made with O_CREAT|O_EXCL|O_NOFOLLOW under a fresh random
+ * name and checked to be a regular file of this user, so nothing planted
+ * beside PATH (a file of another user, a link, a FIFO) is ever opened,
+ * written or renamed into place. Returns 0 or EIO with err naming PATH. */
 int glci_report_file_open(glci_report_file_t *out, const char *path, char *err, size_t errlen);
+
+/* 1 when the folder entry is a temporary glci_report_file_open or
+ * glci_report_tmpdir_open makes for a file called base, else 0. */
+int glci_report_tmp_of(const char *entry, const char *base);
+
+/* A file a library writes by name (libxlsxwriter reopens its file at
+ * close): tmp is PATH's base name inside dir, a new folder ".NAME.XXXXXX"
+ * of mode 0700 beside PATH that no other user can put anything in. */
+typedef struct {
+    char path[4096];
+    char dir[4110];
+    char tmp[4200];
+} glci_report_tmpdir_t;
+
+/* Makes the folder once PATH is missing or a regular file (as
+ * glci_report_file_open). Returns 0 or EIO with err naming PATH. */
+int glci_report_tmpdir_open(glci_report_tmpdir_t *out, const char *path, char *err,
+                            size_t errlen);
+
+/* Renames tmp into place (glci_report_file_place) and removes the folder,
+ * on success and on failure. 0, or EIO with err naming PATH. */
+int glci_report_tmpdir_place(glci_report_tmpdir_t *t, char *err, size_t errlen);
+
+/* Removes tmp and the folder (after a failure); accepts one already placed
+ * or removed. */
+void glci_report_tmpdir_abort(glci_report_tmpdir_t *t);
 
 /* Renames tmp (a complete file) to path, checking path again first as
  * glci_report_file_open did; tmp is removed on any failure. 0, or EIO

@@ -7,6 +7,8 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,33 +44,147 @@ void glci_report_fmt_score(glci_report_score_t s, char *buf, size_t len)
         snprintf(buf, len, "%.1f", s.score);
 }
 
-int glci_report_file_open(glci_report_file_t *out, const char *path, char *err, size_t errlen)
+/* The temporary's name: ".NAME.XXXXXX" beside path (XXXXXX random). */
+static int s_tmp_name(char *buf, size_t len, const char *path)
 {
-    memset(out, 0, sizeof *out);
-    if (strlen(path) >= sizeof out->path) {
+    static const char alpha[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    unsigned char r[6];
+    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
+        return -1;
+    const char *slash = strrchr(path, '/');
+    int dirlen = slash ? (int)(slash - path + 1) : 0;
+    int n = snprintf(buf, len, "%.*s.%s.%c%c%c%c%c%c", dirlen, path, path + dirlen,
+                     alpha[r[0] % 36], alpha[r[1] % 36], alpha[r[2] % 36], alpha[r[3] % 36],
+                     alpha[r[4] % 36], alpha[r[5] % 36]);
+    return n > 0 && (size_t)n < len ? 0 : -1;
+}
+
+int glci_report_tmp_of(const char *entry, const char *base)
+{
+    size_t bl = strlen(base);
+    if (entry[0] != '.' || strncmp(entry + 1, base, bl) != 0 || entry[1 + bl] != '.')
+        return 0;
+    const char *x = entry + bl + 2;
+    return strlen(x) == 6 && strspn(x, "abcdefghijklmnopqrstuvwxyz0123456789") == 6;
+}
+
+/* Makes something new of ours at a fresh temporary name beside path: a
+ * file (fd returned) or, with dir, a folder of mode 0700 (0 returned). The
+ * exclusive create never opens what stands at a name (a planted file,
+ * link or FIFO is EEXIST and another name is drawn), and the fstat checks
+ * that what was made is a regular file (or folder) of this user. -1 with
+ * errno on failure, nothing left behind. */
+static int s_make_tmp(char *tmp, size_t len, const char *path, int dir)
+{
+    for (int tries = 0; tries < 64; tries++) {
+        if (s_tmp_name(tmp, len, path) != 0) {
+            errno = ENAMETOOLONG;
+            return -1;
+        }
+        int fd;
+        if (dir) {
+            if (mkdir(tmp, 0700) != 0) {
+                if (errno == EEXIST)
+                    continue;
+                return -1;
+            }
+            fd = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        } else {
+            /* 0666: the umask decides the mode, as for any file a user writes */
+            fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+            if (fd < 0 && errno == EEXIST)
+                continue;
+            if (fd < 0)
+                return -1;
+        }
+        struct stat sb;
+        int ok = fd >= 0 && fstat(fd, &sb) == 0 && sb.st_uid == geteuid() &&
+                 (dir ? S_ISDIR(sb.st_mode) : S_ISREG(sb.st_mode));
+        if (!ok) {
+            int e = fd < 0 ? errno : EPERM;
+            if (fd >= 0)
+                close(fd);
+            if (dir)
+                rmdir(tmp);
+            else
+                unlink(tmp);
+            errno = e;
+            return -1;
+        }
+        if (dir) {
+            close(fd);
+            return 0;
+        }
+        return fd;
+    }
+    errno = EEXIST;
+    return -1;
+}
+
+/* path into dst (len bytes) once it fits and is missing or a regular
+ * file (glci_file_check_replace). 0 or EIO with err. */
+static int s_target(char *dst, size_t len, const char *path, char *err, size_t errlen)
+{
+    if (strlen(path) >= len) {
         snprintf(err, errlen, "%.200s...: path too long", path);
         return GLCI_REPORT_EIO;
     }
-    snprintf(out->path, sizeof out->path, "%s", path);
-    snprintf(out->tmp, sizeof out->tmp, "%s.tmp", path);
-    if (glci_file_check_replace(path, err, errlen) != 0 ||
-        glci_file_check_replace(out->tmp, err, errlen) != 0)
+    snprintf(dst, len, "%s", path);
+    return glci_file_check_replace(path, err, errlen) != 0 ? GLCI_REPORT_EIO : 0;
+}
+
+int glci_report_file_open(glci_report_file_t *out, const char *path, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (s_target(out->path, sizeof out->path, path, err, errlen) != 0)
         return GLCI_REPORT_EIO;
-    /* O_NOFOLLOW and O_NONBLOCK: a link or FIFO put at the temporary's name
-     * since the check is refused, not written through or waited on */
-    int fd = open(out->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
-                  0666);
-    if (fd >= 0)
-        out->f = fdopen(fd, "wb");
-    if (!out->f) {
+    int fd = s_make_tmp(out->tmp, sizeof out->tmp, path, 0);
+    if (fd >= 0 && (out->f = fdopen(fd, "wb")) == NULL) {
         int e = errno;
-        if (fd >= 0)
-            close(fd);
+        close(fd);
+        unlink(out->tmp);
+        errno = e;
+    }
+    if (!out->f) {
         /* the user named the path, not its temporary: say what they gave */
-        snprintf(err, errlen, "cannot write %s: %s", path, strerror(e));
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        out->tmp[0] = '\0';
         return GLCI_REPORT_EIO;
     }
     return 0;
+}
+
+int glci_report_tmpdir_open(glci_report_tmpdir_t *out, const char *path, char *err,
+                            size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (s_target(out->path, sizeof out->path, path, err, errlen) != 0)
+        return GLCI_REPORT_EIO;
+    if (s_make_tmp(out->dir, sizeof out->dir, path, 1) != 0) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        out->dir[0] = '\0';
+        return GLCI_REPORT_EIO;
+    }
+    const char *slash = strrchr(path, '/');
+    snprintf(out->tmp, sizeof out->tmp, "%s/%s", out->dir, slash ? slash + 1 : path);
+    return 0;
+}
+
+int glci_report_tmpdir_place(glci_report_tmpdir_t *t, char *err, size_t errlen)
+{
+    int rc = glci_report_file_place(t->tmp, t->path, err, errlen);
+    rmdir(t->dir);
+    t->dir[0] = '\0';
+    return rc;
+}
+
+void glci_report_tmpdir_abort(glci_report_tmpdir_t *t)
+{
+    if (!t->dir[0])
+        return;
+    unlink(t->tmp);
+    rmdir(t->dir);
+    t->dir[0] = '\0';
 }
 
 int glci_report_file_place(const char *tmp, const char *path, char *err, size_t errlen)

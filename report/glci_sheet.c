@@ -114,7 +114,8 @@ struct glci_sheet_export {
     lxw_workbook *wb;
     lxw_format *bold, *when;
     lxw_error error;
-    char path[4096], tmp[4110];
+    char path[4096];
+    glci_report_tmpdir_t tmp;   /* libxlsxwriter writes tmp.tmp by name at close */
     s_sheet_t index, areas, focus, inds, values;
     const char **area_headers, **focus_headers;
     char **notes;               /* key, text, key, text, ... for the about sheet */
@@ -193,18 +194,15 @@ int glci_sheet_export_open(const char *path, const glci_framework_t *fw, int64_t
     x->generated = generated;
     snprintf(x->path, sizeof x->path, "%s", path);
     /* The workbook is zipped at close; check now that its file can be made. */
-    glci_report_file_t probe;
-    int rc = glci_report_file_open(&probe, path, err, errlen);
+    int rc = glci_report_tmpdir_open(&x->tmp, path, err, errlen);
     if (rc != 0) {
         free(x);
         return rc;
     }
-    fclose(probe.f);
-    snprintf(x->tmp, sizeof x->tmp, "%s", probe.tmp);
     lxw_workbook_options opts = {.constant_memory = LXW_TRUE, .use_zip64 = LXW_TRUE};
-    x->wb = workbook_new_opt(x->tmp, &opts);
+    x->wb = workbook_new_opt(x->tmp.tmp, &opts);
     if (!x->wb) {
-        unlink(x->tmp);
+        glci_report_tmpdir_abort(&x->tmp);
         snprintf(err, errlen, "cannot start the workbook %s", path);
         free(x);
         return GLCI_REPORT_EXLSX;
@@ -367,12 +365,12 @@ int glci_sheet_export_close(glci_sheet_export_t **xp, int32_t first, int32_t las
     x->wb = NULL;
     lxw_error first_err = x->error != LXW_NO_ERROR ? x->error : e;
     if (first_err != LXW_NO_ERROR) {
-        unlink(x->tmp);
+        glci_report_tmpdir_abort(&x->tmp);
         snprintf(err, errlen, "cannot write %s: %s", x->path, s_lxw_message(first_err));
         s_export_free(x);
         return first_err == LXW_ERROR_CREATING_XLSX_FILE ? GLCI_REPORT_EIO : GLCI_REPORT_EXLSX;
     }
-    if (glci_report_file_place(x->tmp, x->path, err, errlen) != 0) {
+    if (glci_report_tmpdir_place(&x->tmp, err, errlen) != 0) {
         s_export_free(x);
         return GLCI_REPORT_EIO;
     }
@@ -387,7 +385,7 @@ void glci_sheet_export_abort(glci_sheet_export_t **xp)
         return;
     *xp = NULL;
     workbook_close(x->wb);
-    unlink(x->tmp);
+    glci_report_tmpdir_abort(&x->tmp);
     s_export_free(x);
 }
 
@@ -677,15 +675,13 @@ static void s_template_about(lxw_workbook *wb, lxw_format *bold, lxw_error *erro
 int glci_sheet_template_xlsx(const glci_sheet_template_t *t, const char *path,
                              char *err, size_t errlen)
 {
-    glci_report_file_t probe;
-    int rc = glci_report_file_open(&probe, path, err, errlen);
+    glci_report_tmpdir_t tmp;
+    int rc = glci_report_tmpdir_open(&tmp, path, err, errlen);
     if (rc != 0)
         return rc;
-    fclose(probe.f);
-    const char *tmp = probe.tmp;
-    lxw_workbook *wb = workbook_new(tmp);
+    lxw_workbook *wb = workbook_new(tmp.tmp);
     if (!wb) {
-        unlink(tmp);
+        glci_report_tmpdir_abort(&tmp);
         snprintf(err, errlen, "cannot start the workbook %s", path);
         return GLCI_REPORT_EXLSX;
     }
@@ -699,11 +695,11 @@ int glci_sheet_template_xlsx(const glci_sheet_template_t *t, const char *path,
     if (error == LXW_NO_ERROR)
         error = e;
     if (error != LXW_NO_ERROR) {
-        unlink(tmp);
+        glci_report_tmpdir_abort(&tmp);
         snprintf(err, errlen, "cannot write %s: %s", path, s_lxw_message(error));
         return error == LXW_ERROR_CREATING_XLSX_FILE ? GLCI_REPORT_EIO : GLCI_REPORT_EXLSX;
     }
-    if (glci_report_file_place(tmp, path, err, errlen) != 0)
+    if (glci_report_tmpdir_place(&tmp, err, errlen) != 0)
         return GLCI_REPORT_EIO;
     return 0;
 }

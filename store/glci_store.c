@@ -462,13 +462,14 @@ out_fw:
     return rc;
 }
 
-void glci_store_unmake(const char *dir, int dir_made)
+void glci_store_unmake(const char *dir, int dir_made, int lock_made)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/data.mdb", dir);
     unlink(path);
     snprintf(path, sizeof path, "%s/lock.mdb", dir);
-    unlink(path);
+    if (lock_made)
+        unlink(path);
     if (dir_made)
         rmdir(dir);
 }

@@ -79,11 +79,12 @@ int glci_store_create(const char *dir, const char *framework_path,
                       const glci_store_opts_t *opts, char *err, size_t errlen);
 
 /* Undoes a glci_store_create of dir that has just succeeded, for a caller
- * whose next step failed (glci init's key files): removes dir's data.mdb
- * and lock.mdb, then dir itself when dir_made (the caller made it: it did
- * not exist before the create) and it is empty. Only for a store no one
- * has opened since; never for one in use. */
-void glci_store_unmake(const char *dir, int dir_made);
+ * whose next step failed (glci init's key files): removes dir's data.mdb,
+ * its lock.mdb when lock_made (there was none before the create, which
+ * keeps one that was there, as this does), then dir itself when dir_made
+ * (the caller made it: it did not exist before the create) and it is
+ * empty. Only for a store no one has opened since; never for one in use. */
+void glci_store_unmake(const char *dir, int dir_made, int lock_made);
 
 /* Opens an existing store. Runs mdb_reader_check. ENOENT if dir has no
  * store, ESCHEMA if it was written by a newer schema. */
@@ -699,9 +700,10 @@ typedef struct {
 /* 0 if name is a valid edition name, else EINVAL with the line in err. */
 int glci_edition_name_check(const char *name, char *err, size_t errlen);
 
-/* Publication order, for qsort of glci_edition_t: by published time, then
- * seq (unnumbered editions, which the store's older code wrote before any
- * numbered one, first), then name. */
+/* Publication order, for qsort of glci_edition_t: the unnumbered editions
+ * (which the store's older code wrote before any numbered one) first, by
+ * published time, then name; then the numbered ones by seq, whatever the
+ * wall clock did between their publications. */
 int glci_edition_cmp(const void *a, const void *b);
 
 typedef struct {

@@ -3,10 +3,12 @@
  * period (glci_store_asof.c) with its ranks and the framework hash.
  *
  * Records (glci_store_int.h): `editions` maps the name to s_editionrec_t
- * and the publisher's name and SUDO_USER, then (editions published since
- * the store numbers them) the edition's publication number, big-endian
- * u64 from 1, the last one given kept in meta editions_published;
- * `edition_rows` maps name NUL
+ * and the publisher's name and SUDO_USER, as the first release wrote it
+ * (so its binaries still read a store this one published in). The
+ * edition's publication number (big-endian u64 from 1; the last one given
+ * kept in meta editions_published) is meta edition_seq/NAME, written in
+ * the same transaction; a record may also end in the number itself, as a
+ * few development builds wrote it. `edition_rows` maps name NUL
  * city NUL to the city's rank (u32, 0 unranked), a reserved u32 and its
  * result block. Publishing moves meta sealed_until to the edition's as-of
  * time, and every later write is recorded as received after it
@@ -25,6 +27,7 @@
 #define S_ROW_HEAD 8u         /* rank u32, reserved u32 */
 #define S_SEQ_LEN 8u          /* the publication number after the strings */
 #define S_SEQ_META "editions_published"
+#define S_SEQ_KEY "edition_seq/"    /* + name: the edition's number, in meta */
 
 int glci_edition_name_check(const char *name, char *err, size_t errlen)
 {
@@ -47,11 +50,22 @@ int glci_edition_name_check(const char *name, char *err, size_t errlen)
 int glci_edition_cmp(const void *a, const void *b)
 {
     const glci_edition_t *x = a, *y = b;
+    /* the number is the order, whatever the wall clock did between two
+     * publications; the unnumbered were published before any numbered one */
+    if (x->seq || y->seq) {
+        if (x->seq != y->seq)
+            return !x->seq ? -1 : !y->seq ? 1 : x->seq < y->seq ? -1 : 1;
+        return strcmp(x->name, y->name);
+    }
     if (x->published != y->published)
         return x->published < y->published ? -1 : 1;
-    if (x->seq != y->seq)
-        return x->seq < y->seq ? -1 : 1;
     return strcmp(x->name, y->name);
+}
+
+/* The meta key of edition name's number. */
+static void s_seq_key(char *buf, size_t len, const char *name)
+{
+    snprintf(buf, len, "%s%s", S_SEQ_KEY, name);
 }
 
 static size_t s_row_key(unsigned char *k, const char *name, const char *city)
@@ -62,8 +76,10 @@ static size_t s_row_key(unsigned char *k, const char *name, const char *city)
     return n + 1 + glci_store_cityz(k + n + 1, city);
 }
 
-/* Decodes an edition header into *out. 0 or ECORRUPT. */
-static int s_decode(const MDB_val *k, const MDB_val *d, glci_edition_t *out)
+/* Decodes an edition header into *out, its number from meta when the
+ * record holds none. 0, ECORRUPT or a store error. */
+static int s_decode(glci_store_t *st, MDB_txn *txn, const MDB_val *k, const MDB_val *d,
+                    glci_edition_t *out)
 {
     s_editionrec_t rec;
     memset(out, 0, sizeof *out);
@@ -93,6 +109,11 @@ static int s_decode(const MDB_val *k, const MDB_val *d, glci_edition_t *out)
     }
     memcpy(out->by, p, rec.who_len + 1u);
     memcpy(out->sudo_user, p + rec.who_len + 1, rec.sudo_len + 1u);
+    if (out->seq == 0) {
+        char key[sizeof S_SEQ_KEY + GLCI_EDITION_NAME_MAX];
+        s_seq_key(key, sizeof key, out->name);
+        return glci_store_meta_u64(st, txn, key, &out->seq);
+    }
     return 0;
 }
 
@@ -108,7 +129,7 @@ int glci_store_edition_get(glci_store_t *st, MDB_txn *txn, const char *name, glc
         return GLCI_STORE_ENOENT;
     if (rc != 0)
         return glci_store_code(rc);
-    return s_decode(&k, &d, out);
+    return s_decode(st, txn, &k, &d, out);
 }
 
 int glci_view_edition(glci_view_t *v, const char *name, glci_edition_t *out)
@@ -129,7 +150,7 @@ int glci_view_editions(glci_view_t *v, int (*fn)(void *ctx, const glci_edition_t
     for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
         glci_edition_t e;
-        if ((rc = s_decode(&k, &d, &e)) != 0 || (cb = fn(ctx, &e)) != 0)
+        if ((rc = s_decode(v->st, v->txn, &k, &d, &e)) != 0 || (cb = fn(ctx, &e)) != 0)
             break;
     }
     return glci_store_walk_end(cur, rc, cb);
@@ -273,18 +294,20 @@ static int s_publish_txn(MDB_txn *txn, void *vctx)
     /* numbered in publication order: `published` is whole seconds, and
      * editions of one second would otherwise list in name order */
     uint64_t seq = 0;
+    char seq_key[sizeof S_SEQ_KEY + GLCI_EDITION_NAME_MAX];
+    s_seq_key(seq_key, sizeof seq_key, spec->name);
     if ((rc = glci_store_meta_u64(st, txn, S_SEQ_META, &seq)) != 0 ||
-        (rc = glci_store_meta_put_u64(st, txn, S_SEQ_META, ++seq)) != 0) {
+        (rc = glci_store_meta_put_u64(st, txn, S_SEQ_META, ++seq)) != 0 ||
+        (rc = glci_store_meta_put_u64(st, txn, seq_key, seq)) != 0) {
         glci_snapshot_release(&snap);
         return rc;
     }
-    size_t base = sizeof rec + rec.who_len + 1u + rec.sudo_len + 1u, len = base + S_SEQ_LEN;
+    size_t len = sizeof rec + rec.who_len + 1u + rec.sudo_len + 1u;
     unsigned char *buf = glci_xmalloc(len > S_ROW_HEAD + st->rsize ? len
                                                                     : S_ROW_HEAD + st->rsize);
     memcpy(buf, &rec, sizeof rec);
     memcpy(buf + sizeof rec, who, rec.who_len + 1u);
     memcpy(buf + sizeof rec + rec.who_len + 1, sudo, rec.sudo_len + 1u);
-    glci_be64_put(buf + base, seq);
     MDB_val k = {strlen(spec->name), (void *)spec->name}, d = {len, buf};
     rc = mdb_put(txn, st->dbi[S_DB_EDITIONS], &k, &d, MDB_NOOVERWRITE);
     for (size_t i = 0; rc == 0 && i < snap.n; i++) {
@@ -305,7 +328,7 @@ static int s_publish_txn(MDB_txn *txn, void *vctx)
     if (rc == 0 && x->out) {
         MDB_val dk = {strlen(spec->name), (void *)spec->name}, dd;
         if ((rc = mdb_get(txn, st->dbi[S_DB_EDITIONS], &dk, &dd)) == 0)
-            rc = s_decode(&dk, &dd, x->out);
+            rc = s_decode(st, txn, &dk, &dd, x->out);
     }
     glci_snapshot_release(&snap);
     return rc;

@@ -244,7 +244,7 @@ int glci_enrol_token_decode(const char *text, glci_enrol_token_t *t, char *err,
     }
     size_t end = n - S_CHECK_LEN, o = 0;
     size_t hl = p[o++];
-    if (hl == 0 || o + hl + 4 + 32 + 1 > end)
+    if (hl == 0 || hl > GLCI_ENROL_HOST_MAX || o + hl + 4 + 32 + 1 > end)
         goto bad_layout;
     memcpy(t->host, p + o, hl);
     o += hl;
@@ -263,13 +263,20 @@ int glci_enrol_token_decode(const char *text, glci_enrol_token_t *t, char *err,
      * it. What is read out of one goes into a config file and a connection,
      * so a field is taken only in the form a real string has. */
     char why[384];
+    why[0] = '\0';
     if (strlen(t->city) != cl || !glci_city_id_valid(t->city)) {
         glci_errf(err, errlen, "enrolment string names no valid city id ([a-z0-9][a-z0-9._-]*, "
                   "at most %d characters): forged or damaged", GLCI_CITY_ID_MAX);
         rc = GLCI_WIRE_EFIELD;
         goto done;
     }
-    if (strlen(t->host) != hl || glci_enrol_host_check(t->host, why, sizeof why) != 0) {
+    if (strlen(t->host) != hl) {
+        glci_errf(err, errlen, "enrolment string names a collector host with a NUL byte "
+                  "inside: forged or damaged");
+        rc = GLCI_WIRE_EFIELD;
+        goto done;
+    }
+    if (glci_enrol_host_check(t->host, why, sizeof why) != 0) {
         glci_errf(err, errlen, "enrolment string names no usable collector: %s", why);
         rc = GLCI_WIRE_EFIELD;
         goto done;

@@ -108,12 +108,35 @@ static int s_check_size(MDB_env *env, const char *dir, char *err, size_t errlen)
     return 0;
 }
 
-/* LMDB's lock file as mdb_env_setup_locks (mdb.c) sizes it: the header
- * (MDB_txninfo: two 64-byte cache lines and the first reader slot, with
- * POSIX mutexes on 64-bit Linux) and maxreaders - 1 more 64-byte reader
- * slots: 8192 bytes for the default 126 readers. */
-#define S_LOCK_HEAD 192
-#define S_LOCK_SLOT 64
+/* LMDB's lock file as mdb_env_setup_locks (mdb.c) sizes it:
+ * sizeof(MDB_txninfo) + (maxreaders - 1) * sizeof(MDB_reader), with the
+ * layout of mdb.c built with POSIX mutexes (Linux): the header is two
+ * unions padded to 64-byte cache lines -- magic, format, the reader
+ * mutex, the last txnid and the reader count; then the writer mutex --
+ * and the first reader slot; a reader slot (txnid, pid, thread id) is one
+ * cache line. Mirrored here from sizeof(pthread_mutex_t), so the size
+ * follows the target: 192 + 125 * 64 = 8192 bytes for LMDB's default 126
+ * readers (the store keeps that default) on x86-64 glibc. */
+#define S_CACHELINE 64u
+#define S_LINES(n) (((n) + S_CACHELINE - 1) & ~(size_t)(S_CACHELINE - 1))
+typedef struct {
+    uint32_t magic, format;
+    pthread_mutex_t rmutex;
+    size_t txnid;             /* txnid_t: MDB_ID, a size_t */
+    unsigned numreaders;
+} s_lmdb_txbody_t;
+typedef struct {
+    size_t txnid;
+    pid_t pid;
+    pthread_t tid;
+} s_lmdb_rxbody_t;
+#define S_LOCK_SLOT S_LINES(sizeof(s_lmdb_rxbody_t))
+#define S_LOCK_HEAD (S_LINES(sizeof(s_lmdb_txbody_t)) + S_LINES(sizeof(pthread_mutex_t)) + \
+                     S_LOCK_SLOT)
+#if defined(__x86_64__) && defined(__GLIBC__)
+_Static_assert(S_LOCK_HEAD == 192 && S_LOCK_SLOT == 64,
+               "lock.mdb layout differs from LMDB's on x86-64 glibc");
+#endif
 
 /* LMDB creates lock.mdb with ftruncate, maps it and writes its header
  * through the map: on a full file system the sparse page cannot be
@@ -133,7 +156,7 @@ static int s_prepare_lock(MDB_env *env, const char *dir, char *err, size_t errle
     if (mdb_env_get_maxreaders(env, &readers) != 0 || readers == 0 ||
         snprintf(path, sizeof path, "%s/lock.mdb", dir) >= (int)sizeof path)
         return 0;
-    off_t need = (off_t)(readers - 1) * S_LOCK_SLOT + S_LOCK_HEAD;
+    off_t need = (off_t)((size_t)(readers - 1) * S_LOCK_SLOT + S_LOCK_HEAD);
     if (stat(path, &sb) == 0 && (!S_ISREG(sb.st_mode) || sb.st_size >= need))
         return 0;
     int made = 1;

@@ -434,6 +434,11 @@ static void test_agent_folder_problems(void **state)
     snprintf(sub, sizeof sub, "%s/data.mdb", ro);
     assert_int_equal(glci_ts_write_file(sub, "not an LMDB file"), 0);
     s_agent((const char *[]){"--outbox", ro, NULL}, 0, 1, "outbox: ");
+    /* a bad mode is one problem among others: the outbox is still checked */
+    assert_int_equal(chmod(ro, 0777), 0);
+    s_agent((const char *[]){"--outbox", ro, NULL}, 0, 1, "is mode 0777: writable by group");
+    s_agent((const char *[]){"--outbox", ro, NULL}, 0, 1, "outbox: ");
+    assert_int_equal(chmod(ro, 0700), 0);
     if (geteuid() == 0) {
         /* folders nobody may write */
         snprintf(ro, sizeof ro, "%s/ro-spool", s_sys->dir);

@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #include "glci_enrol.h"
-#include "glci_key.h"
 #include "glci_keyfile.h"
 #include "glci_store.h"
 #include "test_cli_support.h"

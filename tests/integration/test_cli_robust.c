@@ -168,6 +168,73 @@ static void test_file_outputs_refuse_what_is_not_a_file(void **state)
     free(kept);
 }
 
+/* What stands at the old temporary name PATH.tmp (a file of another user,
+ * a link to a victim, a FIFO) is never opened, written or renamed into
+ * place: the temporary is made anew under a name of its own. */
+static void test_planted_temporaries_are_never_used(void **state)
+{
+    (void)state;
+    const char *dir = s_path("planted");
+    assert_int_equal(mkdir(dir, 0755), 0);
+    char victim[800];
+    snprintf(victim, sizeof victim, "%s/victim", dir);
+    assert_int_equal(glci_ts_write_file(victim, "victim\n"), 0);
+    static const char *const outs[] = {"t.csv", "t.xlsx", "e.xlsx", "p.pdf"};
+    for (int kind = 0; kind < 3; kind++) {
+        for (size_t c = 0; c < 4; c++) {
+            char out[800], tmp[820];
+            snprintf(out, sizeof out, "%s/%s", dir, outs[c]);
+            snprintf(tmp, sizeof tmp, "%s.tmp", out);
+            unlink(out);
+            if (kind == 0) {
+                assert_int_equal(glci_ts_write_file(tmp, "planted\n"), 0);
+                assert_int_equal(chmod(tmp, 0666), 0);
+                if (geteuid() == 0)
+                    assert_int_equal(chown(tmp, 65534, 65534), 0);
+            } else if (kind == 1) {
+                assert_int_equal(symlink(victim, tmp), 0);
+            } else {
+                assert_int_equal(mkfifo(tmp, 0666), 0);
+            }
+            const char *cmds[][10] = {
+                {"--store", s_store, "template", "--format", "csv", "--out", out, NULL},
+                {"--store", s_store, "template", "--format", "xlsx", "--out", out, NULL},
+                {"--store", s_store, "export", "--format", "xlsx", "--out", out, NULL},
+                {"--store", s_store, "report", "--city", "alpha", "--pdf", out, NULL},
+            };
+            cli_out_t o;
+            if (cli_runv(&o, cmds[c]) != 0)
+                fail_msg("%s beside a planted %s: exit %d: %s", outs[c], kind == 0 ? "file" :
+                         kind == 1 ? "link" : "FIFO", o.status, o.err);
+            cli_out_release(&o);
+            struct stat sb;
+            assert_int_equal(lstat(out, &sb), 0);
+            assert_true(S_ISREG(sb.st_mode));
+            assert_int_equal(sb.st_uid, geteuid());
+            assert_true(sb.st_size > 8);
+            assert_int_equal(lstat(tmp, &sb), 0);
+            if (kind == 0) {
+                assert_true(S_ISREG(sb.st_mode));
+                char *kept = glci_ts_read_file(tmp);
+                assert_string_equal(kept, "planted\n");
+                free(kept);
+                if (geteuid() == 0)
+                    assert_int_equal(sb.st_uid, 65534);
+            } else {
+                assert_int_equal(sb.st_mode & S_IFMT, kind == 1 ? S_IFLNK : S_IFIFO);
+            }
+            assert_int_equal(unlink(tmp), 0);
+        }
+        char *kept = glci_ts_read_file(victim);
+        assert_string_equal(kept, "victim\n");
+        free(kept);
+    }
+    /* nothing of the temporaries is left: the outputs and the victim only */
+    char cmd[1000];
+    snprintf(cmd, sizeof cmd, "test \"$(ls -A '%s' | wc -l)\" = 5", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 /* ---- 3. a closed pipe --------------------------------------------------- */
 
 static void test_closed_pipe_is_exit_1_with_a_line(void **state)
@@ -340,6 +407,32 @@ static void test_small_errors_say_what_is_wrong(void **state)
     cli_run(&o, "--store", s_store, "rank", "--help=yes", NULL);
     cli_expect_usage(&o, "option --help takes no value");
     cli_out_release(&o);
+    /* a period of 300 digits is named, not echoed whole */
+    char digits[301];
+    memset(digits, '7', 300);
+    digits[300] = '\0';
+    static const char *const period_cmds[][8] = {
+        {"peers", "alpha", "--period", NULL},
+        {"edition", "publish", "e1", "--period", NULL},
+        {"correct", "alpha", "i1", NULL},
+    };
+    for (size_t c = 0; c < 3; c++) {
+        const char *argv[16] = {"--store", s_store};
+        size_t n = 2;
+        for (size_t i = 0; period_cmds[c][i]; i++)
+            argv[n++] = period_cmds[c][i];
+        argv[n++] = digits;
+        if (c == 2) {
+            argv[n++] = "1";
+            argv[n++] = "--reason";
+            argv[n++] = "x";
+        }
+        cli_runv(&o, argv);
+        cli_expect_usage(&o, "'77777777777777777777");
+        if (strlen(o.err) > 300)
+            fail_msg("%s: the period was echoed whole: %s", period_cmds[c][0], o.err);
+        cli_out_release(&o);
+    }
 
     assert_int_equal(glci_ts_write_file(s_path("plain"), "x"), 0);
     cli_run(&o, "--store", s_path("plain"), "init", "--framework", s_fw, NULL);
@@ -549,12 +642,20 @@ static void test_failed_init_leaves_nothing_behind(void **state)
     (void)state;
     s_full_mount();
     int failed = 0, made = 0;
-    for (int existing = 0; existing < 2; existing++) {
+    /* existing: 0 no folder, 1 an empty one, 2 one with a lock file (kept
+     * by a failed init, as the store keeps a lock file it did not make) */
+    for (int existing = 0; existing < 3; existing++) {
         for (unsigned long long room = 0; room <= 96 * 1024; room += 4096) {
             const char *dir = s_in_mnt("s");
             s_rm(dir);
             if (existing)
                 assert_int_equal(mkdir(dir, 0700), 0);
+            if (existing == 2) {
+                char lock[800], cmd[1000];
+                snprintf(lock, sizeof lock, "%s/lock.mdb", dir);
+                snprintf(cmd, sizeof cmd, "head -c 8192 /dev/zero > '%s'", lock);
+                assert_int_equal(system(cmd), 0);
+            }
             s_fill(room);
             cli_out_t o;
             cli_run(&o, "--store", dir, "init", "--framework", s_fw, NULL);
@@ -565,7 +666,8 @@ static void test_failed_init_leaves_nothing_behind(void **state)
                 struct stat sb;
                 if (existing) {
                     char cmd[1000];
-                    snprintf(cmd, sizeof cmd, "test -z \"$(ls -A '%s')\"", dir);
+                    snprintf(cmd, sizeof cmd, "test \"$(ls -A '%s')\" = '%s'", dir,
+                             existing == 2 ? "lock.mdb" : "");
                     if (system(cmd) != 0)
                         fail_msg("room %llu: init left files in %s: %s", room, dir, o.err);
                 } else if (lstat(dir, &sb) == 0) {
@@ -629,6 +731,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_file_outputs_refuse_what_is_not_a_file),
+        cmocka_unit_test(test_planted_temporaries_are_never_used),
         cmocka_unit_test(test_closed_pipe_is_exit_1_with_a_line),
         cmocka_unit_test(test_unreadable_store_is_not_no_store),
         cmocka_unit_test(test_rotate_checks_first_and_retire_keeps_the_only_key),

@@ -10,8 +10,14 @@
 
 void glci_forge_enrol(const char *host, const char *city, char *out, size_t outlen)
 {
+    glci_forge_enrol_n(host, strlen(host), city, out, outlen);
+}
+
+void glci_forge_enrol_n(const char *host, size_t hl, const char *city, char *out,
+                        size_t outlen)
+{
     unsigned char p[600], h[16];
-    size_t n = 0, hl = strlen(host), cl = strlen(city);
+    size_t n = 0, cl = strlen(city);
     if (hl > 255 || cl > 255)
         abort();
     p[n++] = (unsigned char)hl;

@@ -12,4 +12,8 @@
  * project's encoder, which refuses such fields. */
 void glci_forge_enrol(const char *host, const char *city, char *out, size_t outlen);
 
+/* The same with a host of hl bytes (at most 255), which may hold NUL bytes. */
+void glci_forge_enrol_n(const char *host, size_t hl, const char *city, char *out,
+                        size_t outlen);
+
 #endif

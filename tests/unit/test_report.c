@@ -720,6 +720,18 @@ static void test_text_helpers(void **state)
     assert_true(glci_chart_width(cr, buf) <= 80);
     glci_chart_fit(cr, "short", 80, buf, sizeof buf);
     assert_string_equal(buf, "short");
+    /* narrow enough but longer than the buffer: cut between characters
+     * (é is two bytes: a cut by bytes would end in half of one), with "…" */
+    char small[12];
+    glci_chart_fit(cr, "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", 1e6, small,
+                   sizeof small);
+    assert_null(glci_utf8_problem(small));
+    assert_string_equal(small, "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xe2\x80\xa6");
+    /* exactly the buffer's size is one byte too long for its NUL */
+    glci_chart_fit(cr, "abcdefghijkl", 1e6, small, sizeof small);
+    assert_string_equal(small, "abcdefgh\xe2\x80\xa6");
+    glci_chart_fit(cr, "abcdefghijk", 1e6, small, sizeof small);
+    assert_string_equal(small, "abcdefghijk");
 
     char lines[3][160], joined[600] = "";
     size_t n = glci_chart_wrap(cr, "Inclusive learning in the education system", 90, 3, lines);
@@ -914,7 +926,5 @@ int main(void)
         cmocka_unit_test(test_template_csv),
         cmocka_unit_test(test_export_xlsx),
     };
-    int failed = cmocka_run_group_tests(tests, NULL, NULL);
-    glci_report_shutdown();
-    return failed;
+    return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "glci_keyfile.h"
+#include "glci_mdb.h"
 #include "glci_store.h"
 #include "glci_store_int.h"
 #include "glci_text.h"
@@ -219,6 +220,39 @@ static hist_t s_history(fixture_t *f, const char *city, const char *ind)
 }
 
 /* ---- create / open ------------------------------------------------------ */
+
+/* The lock file made ahead of LMDB (so a full disk is an error, not
+ * SIGBUS) is exactly the size LMDB itself makes on this target: every
+ * process derives its reader count from the size. */
+static void test_lock_file_is_lmdbs_size(void **state)
+{
+    (void)state;
+    char raw[] = "/tmp/glci-lock-raw-XXXXXX", ours[] = "/tmp/glci-lock-ours-XXXXXX";
+    char path[64], err[256];
+    assert_non_null(mkdtemp(raw));
+    assert_non_null(mkdtemp(ours));
+    MDB_env *env;
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_open(env, raw, 0, 0600), 0);
+    mdb_env_close(env);
+    glci_mdb_t *m = NULL;
+    assert_int_equal(glci_mdb_open(ours, GLCI_MDB_CREATE, 0, 0, 4, &m, err, sizeof err), 0);
+    glci_mdb_close(&m);
+    struct stat a, b;
+    snprintf(path, sizeof path, "%s/lock.mdb", raw);
+    assert_int_equal(stat(path, &a), 0);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/data.mdb", raw);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/lock.mdb", ours);
+    assert_int_equal(stat(path, &b), 0);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/data.mdb", ours);
+    unlink(path);
+    assert_int_equal(rmdir(raw), 0);
+    assert_int_equal(rmdir(ours), 0);
+    assert_int_equal(b.st_size, a.st_size);
+}
 
 static void test_open_missing(void **state)
 {
@@ -1924,6 +1958,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rank_helpers),
         cmocka_unit_test(test_strerror),
+        cmocka_unit_test(test_lock_file_is_lmdbs_size),
         cmocka_unit_test(test_open_missing),
         cmocka_unit_test_setup_teardown(test_schema_newer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cities, setup, teardown),

@@ -755,11 +755,14 @@ static void s_ed_order(fx_t *f, char *out, size_t len)
                  (unsigned long long)l.e[i].seq);
 }
 
-/* Editions published in one second list in the order they were published
- * (their publication numbers), not by name; a store's editions without a
- * number (written before the store numbered them) still read, ahead of
- * the numbered ones of their second and by name among themselves, and
- * verify stays clean. */
+/* Editions list in the order they were published (their publication
+ * numbers), not by name within a second and not by a wall clock stepped
+ * back between two publications. The record stays as the first release
+ * wrote it (its binaries read a store published in by this one): the
+ * number is beside it, in meta. A store's editions without a number
+ * (written before the store numbered them) still read, ahead of the
+ * numbered ones, by time and then name; a record that ends in its number
+ * (as a few development builds wrote it) reads too; verify stays clean. */
 static void test_edition_order(void **state)
 {
     fx_t *f = *state;
@@ -772,27 +775,42 @@ static void test_edition_order(void **state)
         glci_edition_spec_t spec = {.name = names[i], .has_period = 1, .period = 2024,
                                     .as_of = T0 + 1, .op = "op"};
         glci_edition_t e;
-        assert_int_equal(glci_store_edition_publish(f->st, &spec, T0 + 1, &e, err, sizeof err),
-                         0);
+        assert_int_equal(glci_store_edition_publish(f->st, &spec, T0 + 100, &e, err,
+                                                    sizeof err), 0);
         assert_int_equal(e.seq, (uint64_t)i + 1);
     }
     s_ed_order(f, order, sizeof order);
     assert_string_equal(order, "zz1:1 aa1:2 mm1:3");
 
-    /* zz1 and mm1 as an older store holds them: the record without its number */
     MDB_env *env;
     MDB_txn *txn;
-    MDB_dbi dbi;
+    MDB_dbi dbi, meta;
     s_raw_begin(f, &env, &txn);
     assert_int_equal(mdb_dbi_open(txn, "editions", 0, &dbi), 0);
-    for (int i = 0; i < 3; i += 2) {
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+    for (int i = 0; i < 3; i++) {
         MDB_val k = {strlen(names[i]), (void *)names[i]}, d;
         assert_int_equal(mdb_get(txn, dbi, &k, &d), 0);
+        /* the first release's layout: the strings "op" and "" end it */
+        assert_true(d.mv_size > 4);
+        assert_memory_equal((const char *)d.mv_data + d.mv_size - 4, "op\0\0", 4);
+        char key[64];
+        snprintf(key, sizeof key, "edition_seq/%s", names[i]);
+        MDB_val mk = {strlen(key), key};
+        if (i != 1) {
+            /* zz1 and mm1 as an older store holds them: no number at all */
+            assert_int_equal(mdb_del(txn, meta, &mk, NULL), 0);
+            continue;
+        }
+        /* aa1 as a development build wrote it: the number ends the record */
         unsigned char copy[512];
-        assert_true(d.mv_size > 8 && d.mv_size <= sizeof copy);
-        memcpy(copy, d.mv_data, d.mv_size - 8);
-        MDB_val nd = {d.mv_size - 8, copy};
+        assert_true(d.mv_size + 8 <= sizeof copy);
+        memcpy(copy, d.mv_data, d.mv_size);
+        memset(copy + d.mv_size, 0, 8);
+        copy[d.mv_size + 7] = 2;
+        MDB_val nd = {d.mv_size + 8, copy};
         assert_int_equal(mdb_put(txn, dbi, &k, &nd, 0), 0);
+        assert_int_equal(mdb_del(txn, meta, &mk, NULL), 0);
     }
     assert_int_equal(mdb_txn_commit(txn), 0);
     mdb_env_close(env);
@@ -800,13 +818,18 @@ static void test_edition_order(void **state)
     s_ed_order(f, order, sizeof order);
     assert_string_equal(order, "mm1:0 zz1:0 aa1:2");
     s_verify_ok(f);
-    /* the next edition takes the next number */
+    /* the next edition takes the next number, and keeps its place after
+     * the others though the clock was stepped back before it */
     glci_edition_spec_t spec = {.name = "bb1", .has_period = 1, .period = 2024,
                                 .as_of = T0 + 1, .op = "op"};
-    assert_int_equal(glci_store_edition_publish(f->st, &spec, T0 + 1, NULL, err, sizeof err),
+    assert_int_equal(glci_store_edition_publish(f->st, &spec, T0 + 50, NULL, err, sizeof err),
+                     0);
+    spec.name = "cc1";
+    assert_int_equal(glci_store_edition_publish(f->st, &spec, T0 + 20, NULL, err, sizeof err),
                      0);
     s_ed_order(f, order, sizeof order);
-    assert_string_equal(order, "mm1:0 zz1:0 aa1:2 bb1:4");
+    assert_string_equal(order, "mm1:0 zz1:0 aa1:2 bb1:4 cc1:5");
+    s_verify_ok(f);
 }
 
 /* ---- schema 1 stores ------------------------------------------------------------------ */

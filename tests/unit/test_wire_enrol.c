@@ -209,6 +209,38 @@ static void test_token_forged_fields(void **state)
     }
 }
 
+/* Every refusal of a host says why in printable text, and a length byte
+ * past the host's room is a layout error, not a copy past the field. */
+static void test_token_forged_host_lengths(void **state)
+{
+    (void)state;
+    glci_enrol_token_t back;
+    char text[1024], err[512], host[256];
+    glci_forge_enrol_n("ab\0cd", 5, "cork-ie", text, sizeof text);
+    memset(err, 0x7f, sizeof err);
+    assert_int_equal(glci_enrol_token_decode(text, &back, err, sizeof err), GLCI_WIRE_EFIELD);
+    assert_non_null(strstr(err, "NUL byte"));
+    for (const char *c = err; *c; c++)
+        assert_true(*c >= ' ' && *c < 0x7f);
+    assert_int_equal(back.host[0], '\0');
+
+    for (size_t hl = GLCI_ENROL_HOST_MAX + 1; hl <= 255; hl++) {
+        memset(host, 'a', hl);
+        glci_forge_enrol_n(host, hl, "cork-ie", text, sizeof text);
+        memset(err, 0x7f, sizeof err);
+        assert_int_equal(glci_enrol_token_decode(text, &back, err, sizeof err),
+                         GLCI_WIRE_EDECODE);
+        assert_non_null(strstr(err, "does not hold a host, ports"));
+        for (const char *c = err; *c; c++)
+            assert_true(*c >= ' ' && *c < 0x7f);
+    }
+    /* the longest host that fits is judged as a host (one label too long) */
+    memset(host, 'a', GLCI_ENROL_HOST_MAX);
+    glci_forge_enrol_n(host, GLCI_ENROL_HOST_MAX, "cork-ie", text, sizeof text);
+    assert_int_equal(glci_enrol_token_decode(text, &back, err, sizeof err), GLCI_WIRE_EFIELD);
+    assert_non_null(strstr(err, "no usable collector: host 'aaa"));
+}
+
 static void test_host_check(void **state)
 {
     (void)state;
@@ -344,6 +376,7 @@ int main(void)
         cmocka_unit_test(test_token_typos_and_cuts),
         cmocka_unit_test(test_token_prefixes_and_fields),
         cmocka_unit_test(test_token_forged_fields),
+        cmocka_unit_test(test_token_forged_host_lengths),
         cmocka_unit_test(test_host_check),
         cmocka_unit_test(test_request_roundtrip_and_refusals),
         cmocka_unit_test(test_reply_roundtrip_and_refusals),
