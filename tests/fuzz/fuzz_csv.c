@@ -253,7 +253,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const glci_obs_t *rows;
     size_t n = glci_agent_csv_rows(csv, &rows);
     if (glci_agent_csv_n_errors(csv) == 0) {
-        GLCI_FUZZ_CHECK(n > 0, "csv: a file without rows and without an error");
+        /* a header without rows is a file of no values (docs/AGENT.md), not an error */
         for (size_t i = 0; i < n; i++)
             s_check_row(&rows[i], i);
         s_roundtrip(rows, n);
