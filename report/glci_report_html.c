@@ -28,6 +28,7 @@
 
 #include "glci_alloc.h"
 #include "glci_chart.h"
+#include "glci_file.h"
 #include "glci_report_int.h"
 #include "glci_text.h"
 
@@ -845,7 +846,7 @@ static int s_prepare(const char *dir, char *err, size_t errlen)
             continue;
         if (strcmp(e->d_name, S_MARKER) == 0)
             marked = 1;
-        else if (!glci_report_tmp_of(e->d_name, S_MARKER))    /* ours, cut short */
+        else if (!glci_file_tmp_of(e->d_name, S_MARKER))    /* ours, cut short */
             others = 1;
     }
     closedir(d);
