@@ -13,6 +13,14 @@
  * text and inside a quoted attribute. NULL writes nothing. */
 void glci_report_esc(FILE *f, const char *s);
 
+/* Text from outside written as page text (a city's name, the framework's
+ * names and units: an operator's words, in any script): escaped as
+ * glci_report_esc, inside <bdi>, so a right-to-left name (Arabic,
+ * Hebrew) is laid out on its own and never reorders the text around it.
+ * Only where an element may stand: never in an attribute, <title> or
+ * <option>. NULL writes an empty isolate. */
+void glci_report_text(FILE *f, const char *s);
+
 /* "61.3" (one decimal), or "–" when absent. */
 void glci_report_fmt_score(glci_report_score_t s, char *buf, size_t len);
 

@@ -36,6 +36,13 @@ void glci_report_esc(FILE *f, const char *s)
     fwrite(run, 1, (size_t)(s - run), f);
 }
 
+void glci_report_text(FILE *f, const char *s)
+{
+    fputs("<bdi>", f);
+    glci_report_esc(f, s);
+    fputs("</bdi>", f);
+}
+
 void glci_report_fmt_score(glci_report_score_t s, char *buf, size_t len)
 {
     if (!s.present || !isfinite(s.score))
