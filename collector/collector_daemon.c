@@ -793,6 +793,12 @@ static int s_metrics_free(const char *text)
     return 0;
 }
 
+static void s_store_note(void *arg, const char *line)
+{
+    (void)arg;
+    glci_warn("%s", line);
+}
+
 static void s_signals(void)
 {
     struct sigaction sa;
@@ -849,6 +855,10 @@ int glci_collector_run(const glci_collector_args_t *args, const glci_collector_c
         glci_error("%s", err[0] ? err : glci_store_strerror(rc));
         goto done;
     }
+    if (glci_store_schema_opened(d.st) != glci_store_schema(d.st))
+        glci_info("store upgraded from schema %u to %u", glci_store_schema_opened(d.st),
+                  glci_store_schema(d.st));
+    glci_store_tighten(d.st, s_store_note, NULL);
     glci_store_set_rejects_keep(d.st, cfg->rejects_keep);
     /* metrics after the ROUTER is bound, so /health is right from the start */
     if (glci_collector_meter_open(d.st, cfg->store, &d.meter, err, sizeof err) != 0 ||

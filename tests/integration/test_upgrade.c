@@ -6,6 +6,11 @@
  *   as by the first-release collector still running there: listen,
  *   enrol_listen or metrics_listen) exits 1 naming the address and leaves
  *   the store as it was: schema 1, modes and all;
+ * - a collector that starts says "store upgraded from schema 1 to N" and
+ *   takes away the modes --check-config refuses, one line each, and the
+ *   check then passes; a restart says neither again;
+ * - a glci command that writes says the same on stderr; one that only
+ *   reads converts and changes nothing.
  *
  * The older store is a new one made back into schema 1 with raw LMDB: the
  * databases added since dropped and meta/schema set to 1 (docs/STORE.md's
@@ -174,10 +179,95 @@ static void test_failed_start_converts_nothing(void **state)
     close(fd);
 }
 
+/* A collector that starts converts the store and says so, takes away the
+ * modes the check refuses (one line each), and the check then passes. */
+static void test_collector_says_and_tightens(void **state)
+{
+    fx_t *f = *state;
+    assert_int_equal(chmod(f->store, 0775), 0);
+    const char *argv[] = {f->collector, "--store", f->store, "--listen", "tcp://127.0.0.1:*",
+                          NULL};
+    glci_ts_proc_t *p = glci_ts_proc_start(argv, NULL);
+    assert_int_equal(glci_ts_proc_wait_ready(p, S_WAIT_MS), 0);
+    char *log = glci_ts_proc_stderr(p);
+    long now = s_schema(f);
+    assert_true(now > 1);
+    char want[700];
+    snprintf(want, sizeof want, "store upgraded from schema 1 to %ld\n", now);
+    s_has("the collector's log", log, want);
+    assert_int_equal(glci_ts_count(log, "store upgraded"), 1);
+    snprintf(want, sizeof want, "store: %s/data.mdb was mode 0644; made it 0600\n", f->store);
+    s_has("the collector's log", log, want);
+    snprintf(want, sizeof want, "store: %s/lock.mdb was mode 0644; made it 0600\n", f->store);
+    s_has("the collector's log", log, want);
+    snprintf(want, sizeof want, "store: %s was mode 0775; made it 0755\n", f->store);
+    s_has("the collector's log", log, want);
+    free(log);
+    assert_int_equal(s_mode(f, "data.mdb"), 0600);
+    assert_int_equal(s_mode(f, "lock.mdb"), 0600);
+    assert_int_equal(s_mode(f, ""), 0755);
+
+    /* beside the running collector, as OPERATIONS.md has it before a restart */
+    const char *check[] = {f->collector, "--check-config", "--store", f->store, "--listen",
+                           "tcp://127.0.0.1:*", NULL};
+    char *out = NULL, *err = NULL;
+    int rc = glci_ts_run(check, NULL, S_WAIT_MS, &out, &err);
+    if (rc != 0)
+        fail_msg("--check-config: exit %d\n%s%s", rc, out ? out : "", err ? err : "");
+    s_has("the check's output", out, "configuration ok");
+    free(out);
+    free(err);
+    assert_int_equal(glci_ts_proc_stop(&p, S_WAIT_MS), 0);
+
+    /* said once: a restart finds nothing to say */
+    p = glci_ts_proc_start(argv, NULL);
+    assert_int_equal(glci_ts_proc_wait_ready(p, S_WAIT_MS), 0);
+    log = glci_ts_proc_stderr(p);
+    assert_null(strstr(log, "upgraded"));
+    assert_null(strstr(log, "made it"));
+    free(log);
+    assert_int_equal(glci_ts_proc_stop(&p, S_WAIT_MS), 0);
+}
+
+/* glci: a query converts and changes nothing; the first command that
+ * writes converts the store and says so on stderr, as the collector does. */
+static void test_cli_says_and_tightens(void **state)
+{
+    fx_t *f = *state;
+    assert_int_equal(s_schema(f), 1);
+    assert_int_equal(s_mode(f, "data.mdb"), 0644);
+
+    char key[600];
+    snprintf(key, sizeof key, "%s/cork.key", f->dir);
+    const char *add[] = {f->glci, "city", "add", "cork-ie", "--name", "Cork", "--country", "IE",
+                         "--key-out", key, "--store", f->store, NULL};
+    char *err = NULL;
+    assert_int_equal(glci_ts_run(add, NULL, S_WAIT_MS, NULL, &err), 0);
+    long now = s_schema(f);
+    assert_true(now > 1);
+    char want[700];
+    snprintf(want, sizeof want, "glci city add: note: store upgraded from schema 1 to %ld\n", now);
+    s_has("glci city add's stderr", err, want);
+    snprintf(want, sizeof want,
+             "glci city add: note: store: %s/data.mdb was mode 0644; made it 0600\n", f->store);
+    s_has("glci city add's stderr", err, want);
+    free(err);
+    assert_int_equal(s_mode(f, "data.mdb"), 0600);
+    assert_int_equal(s_mode(f, "lock.mdb"), 0600);
+
+    /* the next writer has nothing to say */
+    const char *revoke[] = {f->glci, "city", "revoke", "cork-ie", "--store", f->store, NULL};
+    assert_int_equal(glci_ts_run(revoke, NULL, S_WAIT_MS, NULL, &err), 0);
+    assert_null(strstr(err, "note:"));
+    free(err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_failed_start_converts_nothing, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_collector_says_and_tightens, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_cli_says_and_tightens, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
