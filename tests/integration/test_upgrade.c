@@ -10,7 +10,8 @@
  *   takes away the modes --check-config refuses, one line each, and the
  *   check then passes; a restart says neither again;
  * - a glci command that writes says the same on stderr; one that only
- *   reads converts and changes nothing.
+ *   reads converts and changes nothing; files another user owns keep
+ *   their modes.
  *
  * The older store is a new one made back into schema 1 with raw LMDB: the
  * databases added since dropped and meta/schema set to 1 (docs/STORE.md's
@@ -262,12 +263,38 @@ static void test_cli_says_and_tightens(void **state)
     free(err);
 }
 
+/* Files another user owns are left as they are (root's glci on glci's
+ * store): the store is still converted, and the modes stay, unsaid. */
+static void test_other_owner_left(void **state)
+{
+    fx_t *f = *state;
+    if (geteuid() != 0)
+        skip();
+    char path[600];
+    snprintf(path, sizeof path, "%s/data.mdb", f->store);
+    assert_int_equal(chown(path, 65534, 65534), 0);
+    snprintf(path, sizeof path, "%s/lock.mdb", f->store);
+    assert_int_equal(chown(path, 65534, 65534), 0);
+    char key[600];
+    snprintf(key, sizeof key, "%s/cork.key", f->dir);
+    const char *add[] = {f->glci, "city", "add", "cork-ie", "--name", "Cork", "--country", "IE",
+                         "--key-out", key, "--store", f->store, NULL};
+    char *err = NULL;
+    assert_int_equal(glci_ts_run(add, NULL, S_WAIT_MS, NULL, &err), 0);
+    s_has("glci city add's stderr", err, "store upgraded from schema 1 to");
+    assert_null(strstr(err, "made it"));
+    free(err);
+    assert_int_equal(s_mode(f, "data.mdb"), 0644);
+    assert_int_equal(s_mode(f, "lock.mdb"), 0644);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_failed_start_converts_nothing, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_collector_says_and_tightens, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_cli_says_and_tightens, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_other_owner_left, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
