@@ -221,11 +221,10 @@ size_t glci_store_hist_run_head(unsigned char *p, uint32_t n, const uint32_t *en
 
 /* One run of the upgrade: the entries from the cursor's (k, d) on, while
  * they are the same city's, consecutive and within the bound, become one
- * record under the first one's key. Leaves *next the key to go on from
- * (the first number after the run, in kb). */
+ * record under the first one's key. Leaves *k the key to go on from: the
+ * city's first number after the run, in kb. */
 static int s_upgrade_run(MDB_txn *txn, MDB_dbi dbi, MDB_cursor *cur, MDB_val *k, MDB_val *d,
-                         unsigned char *kb, MDB_val *next, unsigned char **buf, size_t *cap,
-                         uint32_t *ends)
+                         unsigned char *kb, unsigned char **buf, size_t *cap, uint32_t *ends)
 {
     const unsigned char *kp = k->mv_data;
     if (k->mv_size < 9 || k->mv_size > S_CITYZ_MAX + 8 || kp[k->mv_size - 9] != 0)
@@ -270,7 +269,7 @@ static int s_upgrade_run(MDB_txn *txn, MDB_dbi dbi, MDB_cursor *cur, MDB_val *k,
     size_t head = glci_store_hist_run_head(rv.mv_data, n, ends);
     memcpy((unsigned char *)rv.mv_data + head, *buf, body);
     glci_be64_put(kb + plen, first + n);
-    *next = (MDB_val){klen, kb};
+    *k = (MDB_val){klen, kb};
     return 0;
 }
 
@@ -290,7 +289,7 @@ int glci_store_hist_upgrade(glci_store_t *st, MDB_txn *txn)
      * again after the keys a run replaced, never reused across a write. */
     for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE)) {
-        if ((rc = s_upgrade_run(txn, dbi, cur, &k, &d, kb, &k, &buf, &cap, ends)) != 0)
+        if ((rc = s_upgrade_run(txn, dbi, cur, &k, &d, kb, &buf, &cap, ends)) != 0)
             break;
     }
     if (rc == MDB_NOTFOUND)

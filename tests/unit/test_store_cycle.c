@@ -1070,8 +1070,31 @@ static uint64_t s_verify_lines(fx_t *f, char *lines)
     return n;
 }
 
+/* Sets the history record of key k (the city's cityz and number 0 in
+ * key[14]) to v (n bytes) behind the store's back, or deletes it (v
+ * NULL), and reopens the store read-only. */
+static void s_history_set(fx_t *f, unsigned char key[14], uint64_t no, const void *v, size_t n)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    for (int b = 0; b < 8; b++)
+        key[13 - b] = (unsigned char)(no >> (8 * b));
+    MDB_val k = {14, key}, d = {n, (void *)v};
+    s_raw_begin(f, &env, &txn);
+    assert_int_equal(mdb_dbi_open(txn, "history", 0, &dbi), 0);
+    if (v)
+        assert_int_equal(mdb_put(txn, dbi, &k, &d, 0), 0);
+    else
+        assert_int_equal(mdb_del(txn, dbi, &k, NULL), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    s_open(f, GLCI_STORE_RDONLY);
+}
+
 /* Runs are checked entry by entry: verify finds an entry changed in the
- * middle of a run, a run's head that does not parse, a run gone. */
+ * middle of a run, a run's head that does not parse, a run gone, a run
+ * under another number. */
 static void test_history_runs_tamper(void **state)
 {
     fx_t *f = *state;
@@ -1085,18 +1108,19 @@ static void test_history_runs_tamper(void **state)
     MDB_env *env;
     MDB_txn *txn;
     MDB_dbi dbi;
-    unsigned char key[16] = "alpha", *save;
-    MDB_val k = {14, key}, d;   /* alpha NUL, number 0 */
-    size_t vlen;
+    unsigned char key[14] = "alpha";      /* alpha NUL, number 0 */
+    MDB_val k = {14, key}, d;
     s_raw_begin(f, &env, &txn);
     assert_int_equal(mdb_dbi_open(txn, "history", 0, &dbi), 0);
     assert_int_equal(mdb_get(txn, dbi, &k, &d), 0);
     assert_int_equal(s_u32_at(d.mv_data), 20);
-    vlen = d.mv_size;
-    save = malloc(vlen);
+    size_t vlen = d.mv_size;
+    unsigned char *save = malloc(vlen), *bad = malloc(vlen);
     memcpy(save, d.mv_data, vlen);
-    /* entry 10's value: after the head and ten entries, at offset 8 */
-    unsigned char *bad = malloc(vlen);
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+
+    /* entry 10's value (i3 of 2002): where entry 9 ends, at offset 8 */
     memcpy(bad, save, vlen);
     size_t at10 = s_u32_at(save + 4 + 4 * 9);
     double x;
@@ -1104,47 +1128,34 @@ static void test_history_runs_tamper(void **state)
     assert_true(x == 10.0);
     x = nextafter(x, 100);
     memcpy(bad + at10 + 8, &x, sizeof x);
-    d = (MDB_val){vlen, bad};
-    assert_int_equal(mdb_put(txn, dbi, &k, &d, 0), 0);
-    assert_int_equal(mdb_txn_commit(txn), 0);
-    mdb_env_close(env);
-    s_open(f, GLCI_STORE_RDONLY);
+    s_history_set(f, key, 0, bad, vlen);
     assert_int_equal(s_verify_lines(f, lines), 1);
     assert_non_null(strstr(lines, "alpha: current value of i3 period 2002 differs from its history entry"));
 
     /* the head's count says more entries than the value holds */
-    s_raw_begin(f, &env, &txn);
-    assert_int_equal(mdb_dbi_open(txn, "history", 0, &dbi), 0);
     memcpy(bad, save, vlen);
     uint32_t n21 = 21;
     memcpy(bad, &n21, 4);
-    d = (MDB_val){vlen, bad};
-    assert_int_equal(mdb_put(txn, dbi, &k, &d, 0), 0);
-    assert_int_equal(mdb_txn_commit(txn), 0);
-    mdb_env_close(env);
-    s_open(f, GLCI_STORE_RDONLY);
+    s_history_set(f, key, 0, bad, vlen);
     assert_true(s_verify_lines(f, lines) > 0);
     assert_non_null(strstr(lines, "alpha: a history record does not decode"));
 
     /* the run gone */
-    s_raw_begin(f, &env, &txn);
-    assert_int_equal(mdb_dbi_open(txn, "history", 0, &dbi), 0);
-    assert_int_equal(mdb_del(txn, dbi, &k, NULL), 0);
-    assert_int_equal(mdb_txn_commit(txn), 0);
-    mdb_env_close(env);
-    s_open(f, GLCI_STORE_RDONLY);
+    s_history_set(f, key, 0, NULL, 0);
     assert_true(s_verify_lines(f, lines) > 0);
     assert_non_null(strstr(lines, "alpha: current value of i1 period 2000 has no history entry"));
     assert_non_null(strstr(lines, "alpha: 0 history entries but the city counts 20 observations"));
 
+    /* under number 1: every entry found one number off */
+    s_history_set(f, key, 1, save, vlen);
+    assert_true(s_verify_lines(f, lines) > 0);
+    assert_non_null(strstr(lines, "alpha: history entry 1 where entry 0 belongs"));
+    assert_non_null(strstr(lines, "alpha: current value of i1 period 2000 has no history entry"));
+    assert_non_null(strstr(lines, "alpha: current value of i2 period 2000 differs from its history entry"));
+
     /* put back: verify passes again */
-    s_raw_begin(f, &env, &txn);
-    assert_int_equal(mdb_dbi_open(txn, "history", 0, &dbi), 0);
-    d = (MDB_val){vlen, save};
-    assert_int_equal(mdb_put(txn, dbi, &k, &d, 0), 0);
-    assert_int_equal(mdb_txn_commit(txn), 0);
-    mdb_env_close(env);
-    s_open(f, GLCI_STORE_RDONLY);
+    s_history_set(f, key, 1, NULL, 0);
+    s_history_set(f, key, 0, save, vlen);
     s_verify_ok(f);
     free(bad);
     free(save);
