@@ -1010,6 +1010,75 @@ static void test_sensitivity_none_ranked(void **state)
     cli_out_release(&o);
 }
 
+/* Two cities at coverage 0.5, the nominal threshold: both ranked
+ * nominally, and a draw of the threshold above 0.5 drops them together.
+ * Such a sample ranks no city, so it gives no rank: not to the bands
+ * (every band is the nominal rank) and not to the effect of the
+ * coverage threshold (no shift at all, where a made-up rank 1 for both
+ * would give one), while ranked_share counts it as a sample in which
+ * the city was not ranked. */
+static void test_sensitivity_dropped_together(void **state)
+{
+    (void)state;
+    char store[400];
+    snprintf(store, sizeof store, "%s/together", s_dir);
+    glci_store_t *st = cli_store_create(store, s_framework(s_dir, "together.ini", 0,
+                                                           "arithmetic"), 0);
+    const cli_obs_t a[] = {{"i1", 2025, 70}, {"i3", 2025, 60}};
+    const cli_obs_t b[] = {{"i1", 2025, 30}, {"i3", 2025, 20}};
+    cli_city_add(st, "amman-jo", "Amman", "JO");
+    cli_city_add(st, "bonn-de", "Bonn", "DE");
+    cli_ingest(st, "amman-jo", 1, a, 2, 1764000000);
+    cli_ingest(st, "bonn-de", 1, b, 2, 1764000001);
+    glci_store_close(&st);
+
+    cli_out_t o;
+    assert_int_equal(cli_run(&o, "--store", store, "--format", "json", "sensitivity",
+                             "--period", "2025", "--samples", "200", "--vary", "coverage",
+                             NULL), 0);
+    json_t *j = cli_json(&o);
+    assert_int_equal(cli_json_num(j, "ranked"), 2);
+    json_t *rows = cli_json_get(j, "rows");
+    assert_int_equal(json_array_size(rows), 2);
+    for (size_t k = 0; k < 2; k++) {
+        json_t *r = s_at(rows, k);
+        assert_int_equal(cli_json_num(r, "rank"), (int)k + 1);
+        assert_int_equal(cli_json_num(r, "median_rank"), (int)k + 1);
+        assert_int_equal(cli_json_num(r, "q05"), (int)k + 1);
+        assert_int_equal(cli_json_num(r, "q95"), (int)k + 1);
+        double share = cli_json_num(r, "ranked_share");
+        assert_true(share > 0.2 && share < 0.8);   /* about half the draws drop both */
+    }
+    json_t *eff = cli_json_get(j, "effects");
+    assert_int_equal(json_array_size(eff), 1);
+    assert_string_equal(cli_json_str(s_at(eff, 0), "choice"), "coverage");
+    assert_true(cli_json_num(s_at(eff, 0), "mean_abs_rank_shift") == 0);
+    json_decref(j);
+    cli_out_release(&o);
+    /* One sample, whose draw (seed 3) drops both: no pair is left for the
+     * effect, which is null, and the bands have no sample to come from. */
+    assert_int_equal(cli_run(&o, "--store", store, "--format", "json", "sensitivity",
+                             "--period", "2025", "--samples", "1", "--seed", "3", "--vary",
+                             "coverage", NULL), 0);
+    j = cli_json(&o);
+    rows = cli_json_get(j, "rows");
+    for (size_t k = 0; k < 2; k++) {
+        json_t *r = s_at(rows, k);
+        assert_int_equal(cli_json_num(r, "rank"), (int)k + 1);
+        assert_true(json_is_null(json_object_get(r, "median_rank")));
+        assert_true(cli_json_num(r, "ranked_share") == 0);
+    }
+    eff = cli_json_get(j, "effects");
+    assert_true(json_is_null(json_object_get(s_at(eff, 0), "mean_abs_rank_shift")));
+    json_decref(j);
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", store, "sensitivity", "--period", "2025",
+                             "--samples", "1", "--seed", "3", "--vary", "coverage", NULL), 0);
+    assert_non_null(strstr(o.out, "\ncoverage  "));
+    assert_null(strstr(o.out, "0.00"));
+    cli_out_release(&o);
+}
+
 /* More city-samples than the sample ranks may hold (64 Mi): 700 cities
  * x 100,000 samples is refused before any work, naming the counts. */
 static void test_sensitivity_too_big(void **state)
@@ -1061,6 +1130,7 @@ int main(void)
         cmocka_unit_test(test_sensitivity_outputs),
         cmocka_unit_test(test_sensitivity_too_big),
         cmocka_unit_test(test_sensitivity_none_ranked),
+        cmocka_unit_test(test_sensitivity_dropped_together),
     };
     return cmocka_run_group_tests(tests, s_group_setup, s_group_teardown);
 }
