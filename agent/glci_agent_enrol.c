@@ -336,6 +336,10 @@ static int s_write_atomic(s_tmp_t *t, const char *path, const char *text,
     }
     rc = glci_file_place(t->path, path, err, errlen);   /* removes it on failure */
     t->path[0] = '\0';
+    if (rc > 0) {                       /* in place: say it may not last a crash */
+        fprintf(stderr, "glci-agent enrol: note: %s\n", err);
+        rc = 0;
+    }
     return rc;
 }
 
