@@ -945,6 +945,22 @@ static void test_sensitivity_outputs(void **state)
     cli_out_release(&a);
 }
 
+/* A store DIR/name (path into store) of the tiny arithmetic framework with
+ * two cities, amman-jo holding a[0..na) and bonn-de b[0..nb). */
+static void s_two_cities(char *store, size_t len, const char *name, const cli_obs_t *a,
+                         size_t na, const cli_obs_t *b, size_t nb)
+{
+    char ini[64];
+    snprintf(store, len, "%s/%s", s_dir, name);
+    snprintf(ini, sizeof ini, "%s.ini", name);
+    glci_store_t *st = cli_store_create(store, s_framework(s_dir, ini, 0, "arithmetic"), 0);
+    cli_city_add(st, "amman-jo", "Amman", "JO");
+    cli_city_add(st, "bonn-de", "Bonn", "DE");
+    cli_ingest(st, "amman-jo", 1, a, na, 1764000000);
+    cli_ingest(st, "bonn-de", 1, b, nb, 1764000001);
+    glci_store_close(&st);
+}
+
 /* A period in which no city is ranked, nominally or in any sample (every
  * city has one value of four: coverage 0.25, below any threshold the
  * draws make of 0.5 +/- 0.1): no rank is made up for anyone. Every rank,
@@ -954,15 +970,8 @@ static void test_sensitivity_none_ranked(void **state)
 {
     (void)state;
     char store[400];
-    snprintf(store, sizeof store, "%s/unranked", s_dir);
-    glci_store_t *st = cli_store_create(store, s_framework(s_dir, "unranked.ini", 0,
-                                                           "arithmetic"), 0);
     const cli_obs_t a[] = {{"i1", 2025, 70}}, b[] = {{"i3", 2025, 20}};
-    cli_city_add(st, "amman-jo", "Amman", "JO");
-    cli_city_add(st, "bonn-de", "Bonn", "DE");
-    cli_ingest(st, "amman-jo", 1, a, 1, 1764000000);
-    cli_ingest(st, "bonn-de", 1, b, 1, 1764000001);
-    glci_store_close(&st);
+    s_two_cities(store, sizeof store, "unranked", a, 1, b, 1);
 
     cli_out_t o;
     assert_int_equal(cli_run(&o, "--store", store, "--format", "json", "sensitivity",
@@ -1021,16 +1030,9 @@ static void test_sensitivity_dropped_together(void **state)
 {
     (void)state;
     char store[400];
-    snprintf(store, sizeof store, "%s/together", s_dir);
-    glci_store_t *st = cli_store_create(store, s_framework(s_dir, "together.ini", 0,
-                                                           "arithmetic"), 0);
     const cli_obs_t a[] = {{"i1", 2025, 70}, {"i3", 2025, 60}};
     const cli_obs_t b[] = {{"i1", 2025, 30}, {"i3", 2025, 20}};
-    cli_city_add(st, "amman-jo", "Amman", "JO");
-    cli_city_add(st, "bonn-de", "Bonn", "DE");
-    cli_ingest(st, "amman-jo", 1, a, 2, 1764000000);
-    cli_ingest(st, "bonn-de", 1, b, 2, 1764000001);
-    glci_store_close(&st);
+    s_two_cities(store, sizeof store, "together", a, 2, b, 2);
 
     cli_out_t o;
     assert_int_equal(cli_run(&o, "--store", store, "--format", "json", "sensitivity",
