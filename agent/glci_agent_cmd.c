@@ -424,18 +424,6 @@ int glci_agent_cmd_retract(const glci_agent_config_t *cfg, int argc, char **argv
 /* ---- status -------------------------------------------------------------- */
 
 /* 1 if a `run` holds the outbox's lock, 0 if not. */
-static int s_daemon_running(const char *outbox)
-{
-    char path[GLCI_AGENT_PATH_MAX + 16];
-    snprintf(path, sizeof path, "%s/agent.lock", outbox);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    int running = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
-    close(fd);
-    return running;
-}
-
 static void s_iso_or(int64_t t, const char *none, char *buf, size_t len)
 {
     if (t)
@@ -829,6 +817,11 @@ int glci_agent_cmd_status(const glci_agent_config_t *cfg, int argc, char **argv)
     if (glci_format_parse(format, &fmt) != 0)
         return s_usage_error("status", "--format must be table, json or csv, not '%s'", format);
 
+    /* the lock first: keys the outbox holds are the running daemon's only
+     * if that run wrote them, and a run that starts after this look is
+     * not taken for one that is there */
+    char run[GLCI_OUTBOX_RUN_LEN + 1];
+    int running = glci_agent_daemon_holder(cfg->outbox, run, sizeof run);
     glci_outbox_t *ob = NULL;
     int rc = s_open_outbox(cfg, "status", GLCI_OUTBOX_NOCREATE, &ob);
     if (rc != 0)
@@ -840,7 +833,10 @@ int glci_agent_cmd_status(const glci_agent_config_t *cfg, int argc, char **argv)
         fprintf(stderr, "glci-agent status: %s: %s\n", cfg->outbox, glci_outbox_strerror(rc));
         return 1;
     }
-    int running = s_daemon_running(cfg->outbox);
+    if (!running || !run[0] || strcmp(st.keys_run, run) != 0) {
+        st.key_in_use[0] = '\0';          /* not this run's: a run before left them */
+        st.server_in_use[0] = '\0';
+    }
     const char *conn = running ? (st.state[0] ? st.state : "starting") : "stopped";
     const char *reason, *said;
     conn = s_shown_state(conn, &reason, &said);

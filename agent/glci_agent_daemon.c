@@ -276,6 +276,45 @@ static void s_reload(s_daemon_t *d, int argc, char **argv)
     glci_info("configuration reloaded");
 }
 
+/* Names this run in its lock file and in the outbox handle: the pid and a
+ * random number, so neither a pid used again (a container's pid 1) nor a
+ * run that was killed passes for this one. A lock file that cannot be
+ * written leaves the run unnamed: status then shows the key files. */
+static void s_stamp_lock(s_daemon_t *d, const char *lock)
+{
+    uint64_t r;
+    randombytes_buf(&r, sizeof r);
+    char run[GLCI_OUTBOX_RUN_LEN + 1], line[GLCI_OUTBOX_RUN_LEN + 2];
+    snprintf(run, sizeof run, "%ld-%016llx", (long)getpid(), (unsigned long long)r);
+    int n = snprintf(line, sizeof line, "%s\n", run);
+    if (ftruncate(d->lock_fd, 0) != 0 || pwrite(d->lock_fd, line, (size_t)n, 0) != n) {
+        glci_warn("%s: cannot name this run in it (%s): status shows the key files, not "
+                  "the keys in use", lock, strerror(errno));
+        return;
+    }
+    glci_outbox_set_run(d->ob, run);
+}
+
+int glci_agent_daemon_holder(const char *outbox, char *run, size_t len)
+{
+    char path[GLCI_AGENT_PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/agent.lock", outbox);
+    run[0] = '\0';
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    int held = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    if (held) {
+        char buf[GLCI_OUTBOX_RUN_LEN + 2];
+        ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+        buf[n > 0 ? n : 0] = '\0';
+        buf[strcspn(buf, "\n")] = '\0';
+        snprintf(run, len, "%s", buf);
+    }
+    close(fd);
+    return held;
+}
+
 int glci_agent_daemon_run(glci_agent_config_t *cfg, int argc, char **argv)
 {
     char err[1024];
@@ -319,6 +358,7 @@ int glci_agent_daemon_run(glci_agent_config_t *cfg, int argc, char **argv)
                    ? "another glci-agent run is using this outbox" : strerror(errno));
         goto cleanup;
     }
+    s_stamp_lock(&d, lock);
     /* The outbox folder holds the marker of a spool file being read: a
      * file that stopped the agent twice is set aside at this open. */
     glci_agent_spool_opts_t so = {.state_dir = d.cfg.outbox};
@@ -415,6 +455,7 @@ int glci_agent_daemon_run(glci_agent_config_t *cfg, int argc, char **argv)
     }
     sd_notify(0, "STOPPING=1");
     glci_outbox_set_state(d.ob, "stopped", glci_agent_time_now().unix_s);
+    glci_outbox_set_keys(d.ob, "", "");       /* no key is in use any more */
     /* the last figures, in no connection state: the agent is not running */
     glci_agent_meter_flush(d.meter, d.cfg.metrics_file, d.ob, "", glci_agent_time_now().ms);
     status = failed ? 1 : 0;     /* a dead poll loop is a runtime failure */

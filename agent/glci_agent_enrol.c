@@ -273,27 +273,51 @@ typedef struct {
     int done;
 } s_setting_t;
 
-/* Writes text to path through a fresh temporary beside it and a rename
- * (glci_file_tmp_make, glci_file_place: nothing planted beside path is
- * opened or renamed into place, and path must be missing or a regular
- * file), with mode (and, when keep is not NULL, owner) of keep. 0, or -1
- * with err naming path. */
-static int s_write_atomic(const char *path, const char *text, const struct stat *keep,
-                          char *err, size_t errlen)
+/* The config's temporary, made beside it before the network step (a
+ * folder it cannot be made in is found while the one-time secret is still
+ * unspent) and written after: fd -1 and path "" once it is closed and
+ * placed or removed. */
+typedef struct {
+    int fd;
+    char path[GLCI_AGENT_PATH_MAX + 16];
+} s_tmp_t;
+
+/* Makes t beside dest (glci_file_tmp_make: nothing planted beside dest is
+ * opened). 0, or -1 with err naming dest. */
+static int s_tmp_open(s_tmp_t *t, const char *dest, char *err, size_t errlen)
 {
-    char tmp[GLCI_AGENT_PATH_MAX + 16];
+    t->fd = glci_file_tmp_make(t->path, sizeof t->path, dest, 0, 0600);
+    if (t->fd >= 0)
+        return 0;
+    t->path[0] = '\0';
+    return glci_errf(err, errlen, "cannot write %s: %s", dest, strerror(errno));
+}
+
+/* Closes t and removes its file, when still there; for every path out. */
+static void s_tmp_drop(s_tmp_t *t)
+{
+    if (t->fd >= 0)
+        close(t->fd);
+    if (t->path[0])
+        unlink(t->path);
+    t->fd = -1;
+    t->path[0] = '\0';
+}
+
+/* Writes text into t and renames it onto path (glci_file_place: path must
+ * be missing or a regular file), with mode (and, when keep is not NULL,
+ * owner) of keep. t is used up either way. 0, or -1 with err naming
+ * path. */
+static int s_write_atomic(s_tmp_t *t, const char *path, const char *text,
+                          const struct stat *keep, char *err, size_t errlen)
+{
     mode_t mode = keep ? keep->st_mode & 0777 : 0644;
-    if (glci_file_check_replace(path, err, errlen) != 0)
-        return -1;
-    int fd = glci_file_tmp_make(tmp, sizeof tmp, path, 0, mode);
-    if (fd < 0)
-        return glci_errf(err, errlen, "cannot write %s: %s", path, strerror(errno));
     size_t n = strlen(text), off = 0;
-    int rc = fchmod(fd, mode);
+    int rc = fchmod(t->fd, mode);
     if (rc == 0 && keep && geteuid() == 0)
-        rc = fchown(fd, keep->st_uid, keep->st_gid);
+        rc = fchown(t->fd, keep->st_uid, keep->st_gid);
     while (rc == 0 && off < n) {
-        ssize_t w = write(fd, text + off, n - off);
+        ssize_t w = write(t->fd, text + off, n - off);
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0)
@@ -302,14 +326,21 @@ static int s_write_atomic(const char *path, const char *text, const struct stat 
             off += (size_t)w;
     }
     if (rc == 0)
-        rc = fsync(fd);
+        rc = fsync(t->fd);
     int e = errno;
-    close(fd);
+    close(t->fd);
+    t->fd = -1;
     if (rc != 0) {
-        unlink(tmp);
+        s_tmp_drop(t);
         return glci_errf(err, errlen, "cannot write %s: %s", path, strerror(e));
     }
-    return glci_file_place(tmp, path, err, errlen);
+    rc = glci_file_place(t->path, path, err, errlen);   /* removes it on failure */
+    t->path[0] = '\0';
+    if (rc > 0) {                       /* in place: say it may not last a crash */
+        fprintf(stderr, "glci-agent enrol: note: %s\n", err);
+        rc = 0;
+    }
+    return rc;
 }
 
 /* The first setting whose value holds a control character (a line break
@@ -374,8 +405,8 @@ static int s_line_key(const char *line, size_t n, char *out, size_t outlen)
  * [agent] section a line setting one of them is replaced, the others are
  * added right after the section's header (comments and every other line
  * stay as they are); a file without the section gets one at its end. */
-static int s_update_config(const char *path, s_setting_t *set, size_t n_set, char *err,
-                           size_t errlen)
+static int s_update_config(s_tmp_t *t, const char *path, s_setting_t *set, size_t n_set,
+                           char *err, size_t errlen)
 {
     struct stat sb;
     const s_setting_t *bad = s_bad_setting(set, n_set);
@@ -443,14 +474,14 @@ static int s_update_config(const char *path, s_setting_t *set, size_t n_set, cha
         s_append(&out, &len, &cap, tail, tlen);
     }
     free(tail);
-    int rc = s_write_atomic(path, out ? out : "", &sb, err, errlen);
+    int rc = s_write_atomic(t, path, out ? out : "", &sb, err, errlen);
     free(out);
     return rc;
 }
 
 /* A new config file with everything `run` needs. */
-static int s_new_config(const char *path, const s_setting_t *set, size_t n_set, char *err,
-                        size_t errlen)
+static int s_new_config(s_tmp_t *t, const char *path, const s_setting_t *set, size_t n_set,
+                        char *err, size_t errlen)
 {
     struct stat sb;
     const s_setting_t *bad = s_bad_setting(set, n_set);
@@ -467,7 +498,7 @@ static int s_new_config(const char *path, const s_setting_t *set, size_t n_set, 
     s_append(&out, &len, &cap, head, (size_t)n);
     for (size_t i = 0; i < n_set; i++)
         s_append_setting(&out, &len, &cap, &set[i]);
-    int rc = s_write_atomic(path, out, NULL, err, errlen);
+    int rc = s_write_atomic(t, path, out, NULL, err, errlen);
     free(out);
     return rc;
 }
@@ -599,13 +630,21 @@ int glci_agent_cmd_enrol(const glci_agent_config_t *cfg, int argc, char **argv)
     if (a.config_out && lstat(a.config_out, &sb) == 0)
         return s_fail("%s: already exists, not overwritten (leave out --config-out to update "
                       "the config file in use)", a.config_out);
+    /* and its temporary made now: a folder it cannot be made in (missing,
+     * not writable, full) is refused while the string is unspent */
+    s_tmp_t ctmp;
+    if (s_tmp_open(&ctmp, config, err, sizeof err) != 0)
+        return s_fail("%s (nothing was sent: the enrolment string still works)", err);
 
     glci_key_t pub, sec;
     if (glci_key_generate(&pub, &sec, err, sizeof err) != 0 ||
-        glci_keyfile_write_secret(key_file, &pub, &sec, err, sizeof err) != 0)
+        glci_keyfile_write_secret(key_file, &pub, &sec, err, sizeof err) != 0) {
+        s_tmp_drop(&ctmp);
         return s_fail("%s", err);
+    }
     if (glci_keyfile_write_public(pub_file, &pub, err, sizeof err) != 0) {
         unlink(key_file);
+        s_tmp_drop(&ctmp);
         return s_fail("%s", err);
     }
     glci_key_fingerprint(&pub, fp);
@@ -629,8 +668,9 @@ int glci_agent_cmd_enrol(const glci_agent_config_t *cfg, int argc, char **argv)
     }
 
     /* in place, the connection settings; a new file, all of them */
-    rc = a.config_out ? s_new_config(a.config_out, set, 6, err, sizeof err)
-                      : s_update_config(config, set, 4, err, sizeof err);
+    rc = a.config_out ? s_new_config(&ctmp, a.config_out, set, 6, err, sizeof err)
+                      : s_update_config(&ctmp, config, set, 4, err, sizeof err);
+    s_tmp_drop(&ctmp);                  /* what a refusal before the write left */
     s_give_keys(key_file, pub_file);
     if (rc != 0) {
         /* registered: the key stays, the settings must be made by hand */
@@ -650,6 +690,7 @@ int glci_agent_cmd_enrol(const glci_agent_config_t *cfg, int argc, char **argv)
     return status;
 
 refused:
+    s_tmp_drop(&ctmp);
     unlink(key_file);
     unlink(pub_file);
     sodium_memzero(&t, sizeof t);

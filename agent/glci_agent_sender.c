@@ -241,9 +241,13 @@ int glci_agent_sender_open(const glci_agent_config_t *cfg, glci_outbox_t *ob,
      * file keeps these */
     int krc = glci_outbox_set_keys(ob, s->insecure ? "" : s->pub.z85,
                                    s->insecure ? "" : s->server.z85);
-    if (krc != 0)
+    if (krc != 0) {
+        /* the keys of the connection before are not these: none is
+         * better than those (status shows the files configured then) */
+        glci_outbox_set_keys(ob, "", "");
         glci_warn("cannot record the keys in use in outbox for status: %s",
                   glci_outbox_strerror(krc));
+    }
 
     if (glci_outbox_next_seq(ob, &s->d.head) != 0 ||
         glci_outbox_first_seq(ob, &s->d.base) != 0)

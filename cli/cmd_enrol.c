@@ -89,16 +89,20 @@ static int s_token_parts(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_stor
 
     /* The key the collector serves is collector.key's (the secret file
      * holds its public half too); collector.pub must agree, or a string
-     * made from it could never complete a handshake. */
+     * made from it could never complete a handshake. A key_file kept
+     * outside the store leaves collector.pub alone to say it, as for
+     * glci collector-key. */
     char path[4096], ppath[4096], err[512] = "";
     glci_key_t pub;
+    int checked;
     snprintf(path, sizeof path, "%s/collector.key", cli->store_dir);
     snprintf(ppath, sizeof ppath, "%s/collector.pub", cli->store_dir);
-    if (glci_keyfile_read_pair(path, ppath, &pub, err, sizeof err) != 0)
+    if (glci_keyfile_read_served(path, ppath, &pub, &checked, err, sizeof err) != 0)
         return glci_fail(cmd, "the collector's key pair: %s; no string is made that could "
                          "never work", err);
     if (glci_key_decode(pub.z85, t->collector_key) != 0)
-        return glci_fail(cmd, "the collector's key pair: %s holds no valid key", path);
+        return glci_fail(cmd, "the collector's key pair: %s holds no valid key",
+                         checked ? path : ppath);
     return 0;
 }
 

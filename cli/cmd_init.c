@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "glci_keyfile.h"
 
 static void s_key_paths(const glci_cli_t *cli, char *sec, size_t sec_len,
@@ -97,7 +99,7 @@ static int s_init(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char *
         unlink(sec_path);
         keys = 0;
     }
-    memset(&sec, 0, sizeof sec);
+    sodium_memzero(&sec, sizeof sec);
     if (!keys) {
         glci_store_unmake(cli->store_dir, dir_made, lock_made);
         return glci_fail(cmd, "%s", err);
@@ -128,7 +130,7 @@ static int s_pair_in_use(const char *sec_path, const char *pub_path, int rebuild
     if (rebuild && access(pub_path, F_OK) != 0 && errno == ENOENT) {
         glci_key_t sec;
         int rc = glci_keyfile_read(sec_path, pub, &sec, err, errlen);
-        memset(&sec, 0, sizeof sec);
+        sodium_memzero(&sec, sizeof sec);
         return rc == 0 ? glci_keyfile_write_public(pub_path, pub, err, errlen) : -1;
     }
     return glci_keyfile_read_pair(sec_path, pub_path, pub, err, errlen);
@@ -160,11 +162,11 @@ static int s_rotate(const glci_cmd_t *cmd, const glci_cli_t *cli)
     if (glci_key_generate(&pub, &sec, err, sizeof err) != 0 ||
         glci_keyfile_write_secret(nsec, &pub, &sec, err, sizeof err) != 0 ||
         glci_keyfile_write_public(npub, &pub, err, sizeof err) != 0) {
-        memset(&sec, 0, sizeof sec);
+        sodium_memzero(&sec, sizeof sec);
         unlink(nsec);
         return glci_fail(cmd, "%s", err);
     }
-    memset(&sec, 0, sizeof sec);
+    sodium_memzero(&sec, sizeof sec);
     const char *from[] = {sec_path, pub_path, nsec, npub};
     const char *to[] = {psec, ppub, sec_path, pub_path};
     size_t done = 0;
@@ -279,8 +281,11 @@ static int s_collector_key(const glci_cmd_t *cmd, const glci_cli_t *cli, int arg
         return glci_fail(cmd, "no collector key at %s (the store was not made by glci init)",
                          pub_path);
     /* the key the collector serves is collector.key's: a collector.pub
-     * that is not its public half is never printed as the key in use */
-    if (s_pair_in_use(sec_path, pub_path, 0, &pub, err, sizeof err) != 0)
+     * that is not its public half is never printed as the key in use; a
+     * collector whose key_file is kept outside the store has no
+     * collector.key here, and collector.pub is all there is to print */
+    int checked;
+    if (glci_keyfile_read_served(sec_path, pub_path, &pub, &checked, err, sizeof err) != 0)
         return glci_fail(cmd, "%s", err);
     int has_prev = glci_keyfile_read(ppub, &prev, NULL, err, sizeof err) == 0;
     if (cli->format == GLCI_FMT_TABLE) {
@@ -293,6 +298,10 @@ static int s_collector_key(const glci_cmd_t *cmd, const glci_cli_t *cli, int arg
         } else {
             fprintf(stderr, "glci collector-key: key in use %s (%s)\n", fp, pub_path);
         }
+        if (!checked)
+            fprintf(stderr, "glci collector-key: %s is not in the store: a key_file kept "
+                    "elsewhere is checked against %s by glci-collector check\n", sec_path,
+                    pub_path);
     }
     return s_print_key(cli, pub_path, &pub);
 }
@@ -319,7 +328,9 @@ const glci_cmd_t glci_cmd_collector_key = {
     .help = "Prints the collector's public CURVE key in use (Z85) from collector.pub\n"
             "in the store folder, for the agents' collector_key setting, and its\n"
             "fingerprint on stderr; a collector.pub that is not collector.key's\n"
-            "public half is refused.\n\n"
+            "public half is refused (with no collector.key in the folder, when the\n"
+            "collector's key_file is kept elsewhere, collector.pub is printed as it\n"
+            "is).\n\n"
             "  rotate   makes a new key pair and installs it as collector.key and\n"
             "           collector.pub; the old pair is kept as collector.previous.key\n"
             "           and .pub. A reloaded collector serves the new key on listen and\n"

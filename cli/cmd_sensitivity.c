@@ -78,7 +78,7 @@ static json_t *s_json(const s_out_t *o)
         json_array_append_new(vary, json_string(glci_choice_str((glci_choice_t)k)));
         json_array_append_new(effects, json_pack(
             "{s:s, s:o}", "choice", glci_choice_str((glci_choice_t)k), "mean_abs_rank_shift",
-            glci_json_num(o->r->effect[k], o->r->n_ranked > 0)));
+            glci_json_num(o->r->effect[k], o->r->effect_samples[k] > 0)));
     }
     json_t *rows = json_array();
     glci_city_t c;
@@ -141,7 +141,7 @@ static void s_csv(const s_out_t *o)
         for (int m = 0; m < 8; m++)
             glci_table_cell(t, "");
         glci_table_cell(t, glci_choice_str((glci_choice_t)k));
-        glci_fmt_exact(o->r->effect[k], o->r->n_ranked > 0, buf, sizeof buf);
+        glci_fmt_exact(o->r->effect[k], o->r->effect_samples[k] > 0, buf, sizeof buf);
         glci_table_cell(t, buf);
     }
     glci_table_print_csv(t, stdout);
@@ -203,7 +203,7 @@ static void s_table(const s_out_t *o)
         if (!(op->vary & (1u << k)))
             continue;
         glci_table_cell(t, glci_choice_str((glci_choice_t)k));
-        if (o->r->n_ranked > 0)
+        if (o->r->effect_samples[k] > 0)
             glci_table_cellf(t, "%.2f", o->r->effect[k]);
         else
             glci_table_cell(t, "-");

@@ -125,19 +125,27 @@ int glci_file_check_replace(const char *path, char *err, size_t errlen)
                      "there", path, glci_file_kind(st.st_mode));
 }
 
-/* The temporary's name: ".NAME.XXXXXX" beside path (XXXXXX random). */
+/* The temporary's name: ".NAME.XXXXXX" beside path (XXXXXX random). 0, or
+ * -1 with errno: getrandom's, or ENAMETOOLONG when it does not fit. */
 static int s_tmp_name(char *buf, size_t len, const char *path)
 {
     static const char alpha[] = "abcdefghijklmnopqrstuvwxyz0123456789";
     unsigned char r[6];
-    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
+    ssize_t got = getrandom(r, sizeof r, 0);
+    if (got != (ssize_t)sizeof r) {
+        if (got >= 0)
+            errno = EIO;              /* six bytes are never cut short; say so if they are */
         return -1;
+    }
     const char *slash = strrchr(path, '/');
     int dirlen = slash ? (int)(slash - path + 1) : 0;
     int n = snprintf(buf, len, "%.*s.%s.%c%c%c%c%c%c", dirlen, path, path + dirlen,
                      alpha[r[0] % 36], alpha[r[1] % 36], alpha[r[2] % 36], alpha[r[3] % 36],
                      alpha[r[4] % 36], alpha[r[5] % 36]);
-    return n > 0 && (size_t)n < len ? 0 : -1;
+    if (n > 0 && (size_t)n < len)
+        return 0;
+    errno = ENAMETOOLONG;
+    return -1;
 }
 
 int glci_file_tmp_of(const char *entry, const char *base)
@@ -152,13 +160,11 @@ int glci_file_tmp_of(const char *entry, const char *base)
 int glci_file_tmp_make(char *tmp, size_t len, const char *path, int dir, mode_t mode)
 {
     for (int tries = 0; tries < 64; tries++) {
-        if (s_tmp_name(tmp, len, path) != 0) {
-            errno = ENAMETOOLONG;
+        if (s_tmp_name(tmp, len, path) != 0)
             return -1;
-        }
         int fd;
         if (dir) {
-            if (mkdir(tmp, 0700) != 0) {
+            if (mkdir(tmp, mode) != 0) {
                 if (errno == EEXIST)
                     continue;
                 return -1;
@@ -205,6 +211,26 @@ int glci_file_place(const char *tmp, const char *path, char *err, size_t errlen)
         int e = errno;
         unlink(tmp);
         return glci_errf(err, errlen, "cannot write %s: %s", path, strerror(e));
+    }
+    /* the rename is the folder's to keep: without its fsync a crash can
+     * bring the old file back (or none) after the caller went on */
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int rc = fd >= 0 ? fsync(fd) : -1;
+    int e = errno;
+    if (fd >= 0)
+        close(fd);
+    if (rc != 0) {
+        snprintf(err, errlen, "%s is in place, but its folder %s could not be synced (%s): a "
+                 "crash now may lose it", path, dir, strerror(e));
+        return 1;
     }
     return 0;
 }

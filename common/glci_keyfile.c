@@ -328,6 +328,15 @@ int glci_keyfile_read_pair(const char *sec_path, const char *pub_path, glci_key_
     return glci_keyfile_match_public(pub_path, pub, sec_path, err, errlen);
 }
 
+int glci_keyfile_read_served(const char *sec_path, const char *pub_path, glci_key_t *pub,
+                             int *checked, char *err, size_t errlen)
+{
+    *checked = !(access(sec_path, F_OK) != 0 && errno == ENOENT);
+    if (*checked)
+        return glci_keyfile_read_pair(sec_path, pub_path, pub, err, errlen);
+    return glci_keyfile_read(pub_path, pub, NULL, err, errlen);
+}
+
 int glci_key_from_text_or_file(const char *text_or_path, glci_key_t *pub,
                                char *err, size_t errlen)
 {

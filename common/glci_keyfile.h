@@ -95,6 +95,15 @@ int glci_keyfile_match_public(const char *pub_path, const glci_key_t *pub,
 int glci_keyfile_read_pair(const char *sec_path, const char *pub_path, glci_key_t *pub,
                            char *err, size_t errlen);
 
+/* The public key a collector serves, as its store folder shows it: with a
+ * file at sec_path, glci_keyfile_read_pair (a pub_path that disagrees is
+ * refused) and *checked = 1; with none (ENOENT: the secret key is kept
+ * elsewhere, the collector's key_file), pub_path's key as it is and
+ * *checked = 0 (glci-collector check compares it with key_file). 0, or -1
+ * with err naming the file or files at fault. */
+int glci_keyfile_read_served(const char *sec_path, const char *pub_path, glci_key_t *pub,
+                             int *checked, char *err, size_t errlen);
+
 /* Resolves a key given either as the path of an existing key file (public
  * or secret; only the public key is taken) or as Z85 text. An existing file
  * is preferred, since a 40-character path can also be valid Z85. */

@@ -290,9 +290,13 @@ typedef struct {
                                        (nearest rank); 0 when none does */
     double *ranked_share;       /* share of samples in which it was ranked */
     /* Mean absolute rank shift of each choice perturbed alone (others at
-     * base), over the samples and the cities ranked under base; 0 for a
-     * choice not varied or when no city is ranked under base. */
+     * base), over the cities ranked under base and the samples whose
+     * variant ranks a city (a variant that ranks none gives no rank to
+     * shift to and is left out); effect_samples counts those samples.
+     * Both 0 for a choice not varied or when no city is ranked under
+     * base; effect_samples 0 means there is no effect to show. */
     double effect[GLCI_CHOICE_COUNT];
+    uint32_t effect_samples[GLCI_CHOICE_COUNT];
 } glci_sens_result_t;
 
 /* The Monte Carlo: per sample k, a random stream seeded from (seed, k)

@@ -509,6 +509,10 @@ typedef struct {
     glci_method_t m;            /* aggregation, normalisation, carry_forward, coverage */
 } s_draw_t;
 
+/* The shift of a (sample, choice) whose variant ranks no city: there is
+ * no rank to compare, so the pair is left out of the choice's effect. */
+#define S_NO_SHIFT UINT64_MAX
+
 typedef struct {
     const glci_sens_t *s;
     const glci_sens_opts_t *o;
@@ -518,7 +522,8 @@ typedef struct {
     const unsigned char *b_ok;
     uint32_t *ranks;            /* [sample * n + city] */
     uint32_t *n_ranked_at;      /* [sample] */
-    uint64_t *shift;            /* [sample * GLCI_CHOICE_COUNT + choice] */
+    uint64_t *shift;            /* [sample * GLCI_CHOICE_COUNT + choice], or
+                                   S_NO_SHIFT */
     atomic_uint next;
 } s_job_t;
 
@@ -600,7 +605,11 @@ static void s_sample(s_work_t *w, s_job_t *j, uint32_t k)
         uint64_t sum = 0;
         if (!(j->o->vary & (1u << c)) || s_same_as_base(j, &d, c))
             continue;
-        s_eval_variant(w, j, &d, c, w->alt);
+        if (s_eval_variant(w, j, &d, c, w->alt) == 0) {
+            /* ranks no city: no rank to shift to, left out of the effect */
+            j->shift[(size_t)k * GLCI_CHOICE_COUNT + c] = S_NO_SHIFT;
+            continue;
+        }
         for (size_t i = 0; i < s->n; i++) {
             if (j->nominal[i] > j->n_ranked)
                 continue;           /* not ranked under base */
@@ -716,12 +725,23 @@ int glci_sens_run(const glci_sens_t *s, const glci_sens_opts_t *o, glci_sens_res
         out->ranked_share[c] = (double)ranked / (double)o->samples;
     }
     free(col);
+    /* The effects likewise: a sample whose variant ranks no city is left
+     * out of the sum and of the count it is divided by. */
     for (int c = 0; c < GLCI_CHOICE_COUNT; c++) {
         uint64_t sum = 0;
-        for (uint32_t k = 0; k < o->samples; k++)
-            sum += j.shift[(size_t)k * GLCI_CHOICE_COUNT + c];
-        if ((o->vary & (1u << c)) && j.n_ranked > 0)
-            out->effect[c] = (double)sum / ((double)o->samples * (double)j.n_ranked);
+        uint32_t counted = 0;
+        if (!(o->vary & (1u << c)) || j.n_ranked == 0)
+            continue;
+        for (uint32_t k = 0; k < o->samples; k++) {
+            uint64_t v = j.shift[(size_t)k * GLCI_CHOICE_COUNT + c];
+            if (v == S_NO_SHIFT)
+                continue;
+            sum += v;
+            counted++;
+        }
+        out->effect_samples[c] = counted;
+        if (counted > 0)
+            out->effect[c] = (double)sum / ((double)counted * (double)j.n_ranked);
     }
     free(j.ranks);
     free(j.n_ranked_at);

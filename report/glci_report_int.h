@@ -38,7 +38,8 @@ typedef struct {
  * temporary is glci_file_tmp_make's (O_CREAT|O_EXCL|O_NOFOLLOW under a
  * fresh random name, checked to be a regular file of this user), so
  * nothing planted beside PATH (a file of another user, a link, a FIFO) is
- * ever opened, written or renamed into place; glci_file_tmp_of tells one. Returns 0 or EIO with err naming PATH. */
+ * ever opened, written or renamed into place; glci_file_tmp_of tells one.
+ * Returns 0 or EIO with err naming PATH. */
 int glci_report_file_open(glci_report_file_t *out, const char *path, char *err, size_t errlen);
 
 /* A file a library writes by name (libxlsxwriter reopens its file at
@@ -65,7 +66,9 @@ void glci_report_tmpdir_abort(glci_report_tmpdir_t *t);
 
 /* Renames tmp (a complete file) to path, checking path again first as
  * glci_report_file_open did; tmp is removed on any failure. 0, or EIO
- * with err naming path. The one rename of every report writer. */
+ * with err naming path; a folder that could not be synced after the
+ * rename is not a failure (the report is in place). The one rename of
+ * every report writer. */
 int glci_report_file_place(const char *tmp, const char *path, char *err, size_t errlen);
 
 /* Flushes, closes and renames into place. On a write error the temporary

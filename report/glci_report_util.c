@@ -117,9 +117,11 @@ void glci_report_tmpdir_abort(glci_report_tmpdir_t *t)
     t->dir[0] = '\0';
 }
 
+/* A folder that could not be synced is no failure here: the report is in
+ * place, and derived data (below). */
 int glci_report_file_place(const char *tmp, const char *path, char *err, size_t errlen)
 {
-    return glci_file_place(tmp, path, err, errlen) == 0 ? 0 : GLCI_REPORT_EIO;
+    return glci_file_place(tmp, path, err, errlen) < 0 ? GLCI_REPORT_EIO : 0;
 }
 
 /* No fsync: a report is derived from the store and can be written again;

@@ -5,7 +5,8 @@
  *               (stream, next_seq, acked, bytes, obs, last_ack, state,
  *               city (text: the city the outbox belongs to), key_pub
  *               and server_pub (text: the public keys the daemon
- *               connects with),
+ *               connects with) and keys_run (text: the run that wrote
+ *               them),
  *               state_since, rejects, quarantined, created, and after a
  *               rebase lost_stream, lost_first, lost_last, lost_at,
  *               lost_events, lost_batches)
@@ -828,8 +829,16 @@ static int s_keys_cb(MDB_txn *txn, void *arg)
     s_keys_ctx_t *x = arg;
     MDB_val k = {7, "key_pub"}, v = {strlen(x->key), (void *)x->key};
     MDB_val sk = {10, "server_pub"}, sv = {strlen(x->server), (void *)x->server};
+    MDB_val rk = {8, "keys_run"}, rv = {strlen(x->ob->run), x->ob->run};
     int rc = mdb_put(txn, x->ob->meta, &k, &v, 0);
-    return rc == 0 ? mdb_put(txn, x->ob->meta, &sk, &sv, 0) : rc;
+    if (rc == 0)
+        rc = mdb_put(txn, x->ob->meta, &sk, &sv, 0);
+    return rc == 0 ? mdb_put(txn, x->ob->meta, &rk, &rv, 0) : rc;
+}
+
+void glci_outbox_set_run(glci_outbox_t *ob, const char *run)
+{
+    snprintf(ob->run, sizeof ob->run, "%s", run);
 }
 
 int glci_outbox_set_keys(glci_outbox_t *ob, const char *key, const char *server)
@@ -958,6 +967,7 @@ int glci_outbox_status(glci_outbox_t *ob, glci_outbox_status_t *out)
     out->retry_at = (int64_t)glci_outbox_meta_u64(txn, ob->meta, "retry_at", 0);
     s_meta_text(txn, ob->meta, "key_pub", out->key_in_use, sizeof out->key_in_use);
     s_meta_text(txn, ob->meta, "server_pub", out->server_in_use, sizeof out->server_in_use);
+    s_meta_text(txn, ob->meta, "keys_run", out->keys_run, sizeof out->keys_run);
     out->retained_bytes = glci_outbox_meta_u64(txn, ob->meta, "r_bytes", 0);
     if ((rc = mdb_stat(txn, ob->batches, &st)) == 0)
         out->batches = st.ms_entries;

@@ -344,11 +344,20 @@ int glci_outbox_set_state_detail(glci_outbox_t *ob, const char *state, const cha
 
 /* Records the public keys the daemon connects with, its own and the
  * collector's (Z85 text of GLCI_OUTBOX_KEY_LEN characters, or "" for none:
- * insecure), for `status` to show the keys in use rather than those the
- * files hold now (a reload that refused a changed key file keeps the old
- * key). EINVAL for a key of another length. */
+ * insecure, or stopped), for `status` to show the keys in use rather than
+ * those the files hold now (a reload that refused a changed key file keeps
+ * the old key). They are stamped with the handle's run (glci_outbox_set_run,
+ * "" when none was set), so a reader can tell the keys of the run holding
+ * the outbox now from those a run that ended left. EINVAL for a key of
+ * another length; ENOSPC, EIO as any write. */
 #define GLCI_OUTBOX_KEY_LEN 40
 int glci_outbox_set_keys(glci_outbox_t *ob, const char *key, const char *server);
+
+/* Names the run using this handle (the daemon's run id, which it also
+ * writes into its lock file), for the stamp of glci_outbox_set_keys: up to
+ * GLCI_OUTBOX_RUN_LEN characters, longer is cut. Writes nothing. */
+#define GLCI_OUTBOX_RUN_LEN 48
+void glci_outbox_set_run(glci_outbox_t *ob, const char *run);
 
 typedef struct {
     uint64_t stream;
@@ -366,6 +375,7 @@ typedef struct {
     int64_t retry_at;         /* the daemon's next try; 0 none */
     char key_in_use[GLCI_OUTBOX_KEY_LEN + 1];     /* glci_outbox_set_keys's; "" none */
     char server_in_use[GLCI_OUTBOX_KEY_LEN + 1];
+    char keys_run[GLCI_OUTBOX_RUN_LEN + 1];       /* the run that wrote them; "" none */
     uint64_t rejects;         /* observations rejected (stored as dead letters or
                                  written to the dead-letter file) */
     uint64_t dead_pending;    /* dead letters stored, not yet in the dead-letter file */

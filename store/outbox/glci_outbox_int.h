@@ -30,6 +30,7 @@ struct glci_outbox {
     uint64_t stream;
     int64_t retain_s;         /* the retention policy; either 0: none */
     uint64_t retain_bytes;
+    char run[GLCI_OUTBOX_RUN_LEN + 1];  /* glci_outbox_set_run's; "" none */
 };
 
 /* A retained record: the ack time (i64, little-endian), then the batch

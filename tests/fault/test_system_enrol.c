@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 
 #include "glci_checker.h"
 #include "glci_enrol.h"
+#include "glci_file.h"
 #include "glci_index.h"
 #include "glci_keyfile.h"
 #include "glci_store.h"
@@ -134,6 +136,15 @@ static void s_expect_refused(glci_sys_t *s, const char *token, const char *city,
     assert_int_equal(s_n_keys(s, city), 0);
     snprintf(key, sizeof key, "%s/%s.key", s->dir, name);
     assert_int_not_equal(access(key, F_OK), 0);
+    /* nor the config's temporary, made before the exchange */
+    char base[80];
+    snprintf(base, sizeof base, "%s.conf", name);
+    DIR *d = opendir(s->dir);
+    assert_non_null(d);
+    for (struct dirent *e; (e = readdir(d));)
+        if (glci_file_tmp_of(e->d_name, base))
+            fail_msg("enrol (%s) left its temporary %s/%s", name, s->dir, e->d_name);
+    closedir(d);
 }
 
 /* One value for every indicator of the framework for period 2024, mid-way
@@ -319,8 +330,8 @@ static void s_expect_dest_refused(glci_sys_t *s, const char *token, const char *
 }
 
 /* Where the config goes: a FIFO or a symbolic link at the destination
- * (given with --config-out, or the config in use updated in place) is
- * refused before anything is sent; and the config is written through a
+ * (given with --config-out, or the config in use updated in place), or a
+ * folder for it that is missing, is refused before anything is sent; and the config is written through a
  * fresh temporary, so a link planted at the old fixed name DEST.tmp is
  * neither followed nor renamed into place. The one string works at the
  * end: no refusal spent it. */
@@ -345,6 +356,12 @@ static void test_enrol_destinations(void **state)
     assert_int_equal(glci_ts_write_file(victim, "not the agent's\n"), 0);
 
     s_expect_dest_refused(s, token, fifo, 0, "is a FIFO");
+    /* a folder the config cannot be made in (root can write anywhere, but
+     * not into a folder that is not there): refused before the exchange,
+     * as a destination of the wrong kind is */
+    char nowhere[720];
+    snprintf(nowhere, sizeof nowhere, "%s/no-such-folder/gent.conf", s->dir);
+    s_expect_dest_refused(s, token, nowhere, 0, "No such file or directory");
     s_expect_dest_refused(s, token, link, 0, "is a symbolic link");
     s_expect_dest_refused(s, token, link, 1, "is a symbolic link");
     char target[700];

@@ -9,7 +9,9 @@
  *  - a flood of unknown keys leaves the refused-keys table at its bound and
  *    the collector's log at a line or two;
  *  - a second collector on the same store is refused, naming the first;
- *  - an agent's reload refuses a secret key file others can read. */
+ *  - an agent's reload refuses a secret key file others can read;
+ *  - status shows the keys the running agent connects with, and never a
+ *    run's that ended. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -279,16 +283,23 @@ static void test_rotation_with_a_stale_agent(void **state)
     glci_sys_close(&s);
 }
 
+/* A collector and one agent (glci_sys_open's name), n values delivered. */
+static glci_sys_t *s_delivering(const char *name, size_t n)
+{
+    glci_sys_t *s = glci_sys_open(name, 1, NULL);
+    glci_sys_start_collector(s, NULL);
+    glci_sys_start_agent(s, 0);
+    glci_sys_push(s, 0, n);
+    glci_sys_wait_outbox_empty(s, 0, GLCI_SYS_DRAIN_MS);
+    return s;
+}
+
 /* A secret key file that became readable by others is refused at a reload
  * as `run` refuses it at start; the agent goes on with the configuration
  * it had, and takes the reload once the mode is right again. */
 static void test_reload_refuses_a_readable_key(void **state)
 {
-    glci_sys_t *s = glci_sys_open("keys-reload-mode", 1, NULL);
-    glci_sys_start_collector(s, NULL);
-    glci_sys_start_agent(s, 0);
-    glci_sys_push(s, 0, 20);
-    glci_sys_wait_outbox_empty(s, 0, GLCI_SYS_DRAIN_MS);
+    glci_sys_t *s = s_delivering("keys-reload-mode", 20);
 
     assert_int_equal(chmod(s->agents[0].key, 0644), 0);
     assert_int_equal(glci_ts_proc_signal(s->agents[0].proc, SIGHUP), 0);
@@ -323,6 +334,17 @@ static void s_status_text(const char *js, const char *key, char *out, size_t len
         snprintf(out, len, "%.*s", (int)strcspn(at + strlen(k), "\""), at + strlen(k));
 }
 
+/* agent i's status (JSON) shows key fp as its key, and no key_file_problem. */
+static void s_expect_key(glci_sys_t *s, size_t i, const char *fp)
+{
+    char got[2048];
+    char *js = glci_sys_agent_status(s, i, "json");
+    s_status_text(js, "key_fingerprint", got, sizeof got);
+    if (strcmp(got, fp) != 0 || !strstr(js, "\"key_file_problem\": null"))
+        fail_msg("status shows key %s (wanted %s, and no key_file_problem): %s", got, fp, js);
+    free(js);
+}
+
 /* After a reload refused the key file (the agent keeps its key), status
  * shows the key the running agent connects with, not the file's, and names
  * what is wrong with the file: a file that no longer reads, then one
@@ -330,11 +352,7 @@ static void s_status_text(const char *js, const char *key, char *out, size_t len
  * problem is shown. */
 static void test_status_shows_the_key_in_use(void **state)
 {
-    glci_sys_t *s = glci_sys_open("keys-status-in-use", 1, NULL);
-    glci_sys_start_collector(s, NULL);
-    glci_sys_start_agent(s, 0);
-    glci_sys_push(s, 0, 10);
-    glci_sys_wait_outbox_empty(s, 0, GLCI_SYS_DRAIN_MS);
+    glci_sys_t *s = s_delivering("keys-status-in-use", 10);
     glci_key_t old, other, sec;
     char err[256], old_fp[GLCI_KEY_FP_LEN + 1], other_fp[GLCI_KEY_FP_LEN + 1], got[2048];
     s_public_of(s->agents[0].key, &old);
@@ -391,12 +409,64 @@ static void test_status_shows_the_key_in_use(void **state)
     /* the old key back: no problem, the same key */
     assert_int_equal(unlink(s->agents[0].key), 0);
     assert_int_equal(rename(saved, s->agents[0].key), 0);
-    js = glci_sys_agent_status(s, 0, "json");
-    s_status_text(js, "key_fingerprint", got, sizeof got);
-    assert_string_equal(got, old_fp);
-    assert_non_null(strstr(js, "\"key_file_problem\": null"));
-    free(js);
+    s_expect_key(s, 0, old_fp);
     glci_sys_stop_agent(s, 0);
+    glci_sys_stop_collector(s);
+    glci_sys_close(&s);
+}
+
+/* agent i's key file made anew with a key of its own (0600); *pub gets it. */
+static void s_new_agent_key(glci_sys_t *s, size_t i, glci_key_t *pub)
+{
+    glci_key_t sec;
+    char err[256];
+    assert_int_equal(unlink(s->agents[i].key), 0);
+    assert_int_equal(glci_key_generate(pub, &sec, err, sizeof err), 0);
+    assert_int_equal(glci_keyfile_write_secret(s->agents[i].key, pub, &sec, err, sizeof err),
+                     0);
+}
+
+/* Status trusts only the keys the run holding the outbox wrote. An agent
+ * killed (kill -9) leaves its keys in the outbox; the key file is then
+ * rotated. A run that holds agent.lock and has named itself in it but has
+ * not connected yet (here the test, doing what such a run does) is shown
+ * with the new file's key and no key_file_problem, not the dead run's key.
+ * The next run shows the key it connects with, and its clean stop clears
+ * the keys: even the lock naming that run again finds none. */
+static void test_status_ignores_a_previous_run_keys(void **state)
+{
+    glci_sys_t *s = s_delivering("keys-status-previous-run", 5);
+    glci_key_t old, fresh;
+    char old_fp[GLCI_KEY_FP_LEN + 1], fresh_fp[GLCI_KEY_FP_LEN + 1];
+    glci_sys_kill9_agent(s, 0);
+    s_new_agent_key(s, 0, &fresh);
+    glci_key_fingerprint(&fresh, fresh_fp);
+
+    char lock[700];
+    snprintf(lock, sizeof lock, "%s/agent.lock", s->agents[0].outbox);
+    int fd = open(lock, O_RDWR | O_CLOEXEC);
+    assert_true(fd >= 0);
+    assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0);
+    assert_int_equal(ftruncate(fd, 0), 0);
+    assert_int_equal(pwrite(fd, "1-00000000000000aa\n", 19, 0), 19);
+    char *js = glci_sys_agent_status(s, 0, "json");
+    assert_non_null(strstr(js, "\"running\": true"));
+    free(js);
+    s_expect_key(s, 0, fresh_fp);           /* not the killed run's old_fp */
+    assert_int_equal(close(fd), 0);
+
+    /* the next run connects with the new key (the collector refuses it:
+     * no matter), and a clean stop leaves no key in use behind */
+    glci_sys_start_agent(s, 0);
+    s_expect_key(s, 0, fresh_fp);
+    glci_sys_stop_agent(s, 0);
+    s_new_agent_key(s, 0, &old);
+    glci_key_fingerprint(&old, old_fp);
+    fd = open(lock, O_RDWR | O_CLOEXEC);
+    assert_true(fd >= 0);
+    assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0);
+    s_expect_key(s, 0, old_fp);
+    assert_int_equal(close(fd), 0);
     glci_sys_stop_collector(s);
     glci_sys_close(&s);
 }
@@ -505,6 +575,7 @@ int main(void)
         cmocka_unit_test_teardown(test_second_collector_refused, glci_sys_teardown),
         cmocka_unit_test_teardown(test_reload_refuses_a_readable_key, glci_sys_teardown),
         cmocka_unit_test_teardown(test_status_shows_the_key_in_use, glci_sys_teardown),
+        cmocka_unit_test_teardown(test_status_ignores_a_previous_run_keys, glci_sys_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

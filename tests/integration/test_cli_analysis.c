@@ -945,6 +945,22 @@ static void test_sensitivity_outputs(void **state)
     cli_out_release(&a);
 }
 
+/* A store DIR/name (path into store) of the tiny arithmetic framework with
+ * two cities, amman-jo holding a[0..na) and bonn-de b[0..nb). */
+static void s_two_cities(char *store, size_t len, const char *name, const cli_obs_t *a,
+                         size_t na, const cli_obs_t *b, size_t nb)
+{
+    char ini[64];
+    snprintf(store, len, "%s/%s", s_dir, name);
+    snprintf(ini, sizeof ini, "%s.ini", name);
+    glci_store_t *st = cli_store_create(store, s_framework(s_dir, ini, 0, "arithmetic"), 0);
+    cli_city_add(st, "amman-jo", "Amman", "JO");
+    cli_city_add(st, "bonn-de", "Bonn", "DE");
+    cli_ingest(st, "amman-jo", 1, a, na, 1764000000);
+    cli_ingest(st, "bonn-de", 1, b, nb, 1764000001);
+    glci_store_close(&st);
+}
+
 /* A period in which no city is ranked, nominally or in any sample (every
  * city has one value of four: coverage 0.25, below any threshold the
  * draws make of 0.5 +/- 0.1): no rank is made up for anyone. Every rank,
@@ -954,15 +970,8 @@ static void test_sensitivity_none_ranked(void **state)
 {
     (void)state;
     char store[400];
-    snprintf(store, sizeof store, "%s/unranked", s_dir);
-    glci_store_t *st = cli_store_create(store, s_framework(s_dir, "unranked.ini", 0,
-                                                           "arithmetic"), 0);
     const cli_obs_t a[] = {{"i1", 2025, 70}}, b[] = {{"i3", 2025, 20}};
-    cli_city_add(st, "amman-jo", "Amman", "JO");
-    cli_city_add(st, "bonn-de", "Bonn", "DE");
-    cli_ingest(st, "amman-jo", 1, a, 1, 1764000000);
-    cli_ingest(st, "bonn-de", 1, b, 1, 1764000001);
-    glci_store_close(&st);
+    s_two_cities(store, sizeof store, "unranked", a, 1, b, 1);
 
     cli_out_t o;
     assert_int_equal(cli_run(&o, "--store", store, "--format", "json", "sensitivity",
@@ -1007,6 +1016,68 @@ static void test_sensitivity_none_ranked(void **state)
     /* rank "-" before the id; score, median and band "-" after the name */
     assert_non_null(strstr(o.out, "   -  amman-jo  Amman      -       -      -      0%\n"));
     assert_null(strstr(o.out, "nan"));
+    cli_out_release(&o);
+}
+
+/* Two cities at coverage 0.5, the nominal threshold: both ranked
+ * nominally, and a draw of the threshold above 0.5 drops them together.
+ * Such a sample ranks no city, so it gives no rank: not to the bands
+ * (every band is the nominal rank) and not to the effect of the
+ * coverage threshold (no shift at all, where a made-up rank 1 for both
+ * would give one), while ranked_share counts it as a sample in which
+ * the city was not ranked. */
+static void test_sensitivity_dropped_together(void **state)
+{
+    (void)state;
+    char store[400];
+    const cli_obs_t a[] = {{"i1", 2025, 70}, {"i3", 2025, 60}};
+    const cli_obs_t b[] = {{"i1", 2025, 30}, {"i3", 2025, 20}};
+    s_two_cities(store, sizeof store, "together", a, 2, b, 2);
+
+    cli_out_t o;
+    assert_int_equal(cli_run(&o, "--store", store, "--format", "json", "sensitivity",
+                             "--period", "2025", "--samples", "200", "--vary", "coverage",
+                             NULL), 0);
+    json_t *j = cli_json(&o);
+    assert_int_equal(cli_json_num(j, "ranked"), 2);
+    json_t *rows = cli_json_get(j, "rows");
+    assert_int_equal(json_array_size(rows), 2);
+    for (size_t k = 0; k < 2; k++) {
+        json_t *r = s_at(rows, k);
+        assert_int_equal(cli_json_num(r, "rank"), (int)k + 1);
+        assert_int_equal(cli_json_num(r, "median_rank"), (int)k + 1);
+        assert_int_equal(cli_json_num(r, "q05"), (int)k + 1);
+        assert_int_equal(cli_json_num(r, "q95"), (int)k + 1);
+        double share = cli_json_num(r, "ranked_share");
+        assert_true(share > 0.2 && share < 0.8);   /* about half the draws drop both */
+    }
+    json_t *eff = cli_json_get(j, "effects");
+    assert_int_equal(json_array_size(eff), 1);
+    assert_string_equal(cli_json_str(s_at(eff, 0), "choice"), "coverage");
+    assert_true(cli_json_num(s_at(eff, 0), "mean_abs_rank_shift") == 0);
+    json_decref(j);
+    cli_out_release(&o);
+    /* One sample, whose draw (seed 3) drops both: no pair is left for the
+     * effect, which is null, and the bands have no sample to come from. */
+    assert_int_equal(cli_run(&o, "--store", store, "--format", "json", "sensitivity",
+                             "--period", "2025", "--samples", "1", "--seed", "3", "--vary",
+                             "coverage", NULL), 0);
+    j = cli_json(&o);
+    rows = cli_json_get(j, "rows");
+    for (size_t k = 0; k < 2; k++) {
+        json_t *r = s_at(rows, k);
+        assert_int_equal(cli_json_num(r, "rank"), (int)k + 1);
+        assert_true(json_is_null(json_object_get(r, "median_rank")));
+        assert_true(cli_json_num(r, "ranked_share") == 0);
+    }
+    eff = cli_json_get(j, "effects");
+    assert_true(json_is_null(json_object_get(s_at(eff, 0), "mean_abs_rank_shift")));
+    json_decref(j);
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", store, "sensitivity", "--period", "2025",
+                             "--samples", "1", "--seed", "3", "--vary", "coverage", NULL), 0);
+    assert_non_null(strstr(o.out, "\ncoverage  "));
+    assert_null(strstr(o.out, "0.00"));
     cli_out_release(&o);
 }
 
@@ -1061,6 +1132,7 @@ int main(void)
         cmocka_unit_test(test_sensitivity_outputs),
         cmocka_unit_test(test_sensitivity_too_big),
         cmocka_unit_test(test_sensitivity_none_ranked),
+        cmocka_unit_test(test_sensitivity_dropped_together),
     };
     return cmocka_run_group_tests(tests, s_group_setup, s_group_teardown);
 }

@@ -428,6 +428,63 @@ static void test_collector_key_mismatched_pair(void **state)
     cli_out_release(&o);
 }
 
+/* A collector whose key_file is kept outside the store (the store has
+ * collector.pub but no collector.key): collector-key prints collector.pub
+ * without an error, in every format, saying on stderr that the secret key
+ * was not there to check it against; an enrolment string is made with
+ * that key. A collector.key in the store that disagrees is still refused
+ * (test_collector_key_mismatched_pair). */
+static void test_collector_key_outside_store(void **state)
+{
+    (void)state;
+    cli_out_t o;
+    char pub_path[400], sec_path[400], away[400], err[256];
+    snprintf(pub_path, sizeof pub_path, "%s/collector.pub", s_store);
+    snprintf(sec_path, sizeof sec_path, "%s/collector.key", s_store);
+    snprintf(away, sizeof away, "%s/collector-elsewhere.key", s_dir);
+    glci_key_t pub;
+    assert_int_equal(glci_keyfile_read(pub_path, &pub, NULL, err, sizeof err), 0);
+    assert_int_equal(rename(sec_path, away), 0);
+
+    assert_int_equal(cli_run(&o, "--store", s_store, "collector-key", NULL), 0);
+    assert_true(strncmp(o.out, pub.z85, GLCI_Z85_KEY_LEN) == 0);
+    assert_non_null(strstr(o.err, "is not in the store"));
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", s_store, "--format", "json", "collector-key",
+                             NULL), 0);
+    json_t *j = cli_json(&o);
+    assert_string_equal(json_string_value(json_object_get(j, "public_key")), pub.z85);
+    json_decref(j);
+    cli_out_release(&o);
+
+    s_collector_ran("tcp://0.0.0.0:7461", "tcp://0.0.0.0:7462");
+    assert_int_equal(cli_run(&o, "--store", s_store, "--format", "json", "city", "add",
+                             "oulu-fi", "--name", "Oulu", "--country", "FI", "--invite",
+                             "--host", "glci.example.org", NULL), 0);
+    j = cli_json(&o);
+    glci_enrol_token_t t;
+    assert_int_equal(glci_enrol_token_decode(json_string_value(json_object_get(j, "enrolment")),
+                                             &t, err, sizeof err), 0);
+    unsigned char raw[32];
+    assert_int_equal(glci_key_decode(pub.z85, raw), 0);
+    assert_memory_equal(t.collector_key, raw, 32);
+    json_decref(j);
+    cli_out_release(&o);
+
+    /* with neither file there is nothing to print */
+    char hold[400];
+    snprintf(hold, sizeof hold, "%s/collector-elsewhere.pub", s_dir);
+    assert_int_equal(rename(pub_path, hold), 0);
+    cli_run(&o, "--store", s_store, "collector-key", NULL);
+    s_expect(1, o.err, "no collector key at", &o);
+    cli_out_release(&o);
+    assert_int_equal(rename(hold, pub_path), 0);
+    assert_int_equal(rename(away, sec_path), 0);
+    assert_int_equal(cli_run(&o, "--store", s_store, "collector-key", NULL), 0);
+    assert_null(strstr(o.err, "is not in the store"));
+    cli_out_release(&o);
+}
+
 /* `lower` indicators show the value scored 0 first, as the legend says. */
 static void test_framework_goalposts_for_lower(void **state)
 {
@@ -515,6 +572,7 @@ int main(void)
         cmocka_unit_test(test_init_tightens_folder),
         cmocka_unit_test(test_invitations),
         cmocka_unit_test(test_show_revoke_reinstate),
+        cmocka_unit_test(test_collector_key_outside_store),
         cmocka_unit_test(test_collector_key_mismatched_pair),
         cmocka_unit_test(test_collector_key_rotation),
         cmocka_unit_test(test_framework_goalposts_for_lower),

@@ -185,6 +185,75 @@ static void test_keyfile_malformed(void **state)
     assert_false(glci_key_valid("012345678901234567890123456789012345678~"));
 }
 
+/* A collector's pair kept as two files: the public file must hold the
+ * secret file's public half. A match reads; a public file of another
+ * pair, or one cut short, is refused naming the file at fault; with no
+ * secret file (a key_file kept elsewhere) glci_keyfile_read_served takes
+ * the public file unchecked, and with one it checks as read_pair does. */
+static void test_keyfile_pair(void **state)
+{
+    (void)state;
+    glci_key_t pub, sec, other, other_sec, got;
+    char err[512], sec_path[300], pub_path[300], missing[300];
+    snprintf(sec_path, sizeof sec_path, "%s/collector.key", s_dir);
+    snprintf(pub_path, sizeof pub_path, "%s/collector.pub", s_dir);
+    snprintf(missing, sizeof missing, "%s/elsewhere.key", s_dir);
+    assert_int_equal(glci_key_generate(&pub, &sec, err, sizeof err), 0);
+    assert_int_equal(glci_key_generate(&other, &other_sec, err, sizeof err), 0);
+    assert_int_equal(glci_keyfile_write_secret(sec_path, &pub, &sec, err, sizeof err), 0);
+    assert_int_equal(glci_keyfile_write_public(pub_path, &pub, err, sizeof err), 0);
+
+    assert_int_equal(glci_keyfile_read_pair(sec_path, pub_path, &got, err, sizeof err), 0);
+    assert_string_equal(got.z85, pub.z85);
+    assert_int_equal(glci_keyfile_match_public(pub_path, &pub, sec_path, err, sizeof err), 0);
+    int checked = -1;
+    assert_int_equal(glci_keyfile_read_served(sec_path, pub_path, &got, &checked, err,
+                                              sizeof err), 0);
+    assert_int_equal(checked, 1);
+    assert_string_equal(got.z85, pub.z85);
+
+    /* the public file of another pair */
+    char want[800];
+    snprintf(want, sizeof want, "%s does not hold the public key of %s: not a key pair",
+             pub_path, sec_path);
+    assert_int_equal(glci_keyfile_match_public(pub_path, &other, sec_path, err, sizeof err),
+                     -1);
+    assert_string_equal(err, want);
+    assert_int_equal(unlink(pub_path), 0);
+    assert_int_equal(glci_keyfile_write_public(pub_path, &other, err, sizeof err), 0);
+    assert_int_equal(glci_keyfile_read_pair(sec_path, pub_path, &got, err, sizeof err), -1);
+    assert_string_equal(err, want);
+    assert_int_equal(glci_keyfile_read_served(sec_path, pub_path, &got, &checked, err,
+                                              sizeof err), -1);
+    assert_string_equal(err, want);
+
+    /* with no secret file here, the public one as it is */
+    assert_int_equal(glci_keyfile_read_served(missing, pub_path, &got, &checked, err,
+                                              sizeof err), 0);
+    assert_int_equal(checked, 0);
+    assert_string_equal(got.z85, other.z85);
+
+    /* a public file cut short: its own read error, naming it */
+    FILE *f = fopen(pub_path, "w");
+    assert_non_null(f);
+    fputs("curve\n    public-key = \"", f);
+    fwrite(pub.z85, 1, 20, f);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(glci_keyfile_read_pair(sec_path, pub_path, &got, err, sizeof err), -1);
+    assert_non_null(strstr(err, pub_path));
+    assert_null(strstr(err, "not a key pair"));
+    assert_int_equal(glci_keyfile_match_public(pub_path, &pub, sec_path, err, sizeof err), -1);
+    assert_non_null(strstr(err, pub_path));
+    assert_int_equal(glci_keyfile_read_served(missing, pub_path, &got, &checked, err,
+                                              sizeof err), -1);
+    assert_non_null(strstr(err, pub_path));
+    /* and a secret file that is missing, for read_pair: named */
+    assert_int_equal(glci_keyfile_read_pair(missing, pub_path, &got, err, sizeof err), -1);
+    assert_non_null(strstr(err, missing));
+    sodium_memzero(&sec, sizeof sec);
+    sodium_memzero(&other_sec, sizeof other_sec);
+}
+
 /* Key files read by their lines as written (found by fuzz_keyfile): a
  * secret file whose halves are of two pairs, a key given twice, text after
  * a key and a key in the tail of a long comment line are refused or
@@ -464,6 +533,7 @@ int main(void)
         cmocka_unit_test(test_keyfile_refuses_open_secret),
         cmocka_unit_test(test_keyfile_public_has_no_secret),
         cmocka_unit_test(test_keyfile_malformed),
+        cmocka_unit_test(test_keyfile_pair),
         cmocka_unit_test(test_key_fingerprint),
         cmocka_unit_test(test_key_path_that_looks_like_z85),
         cmocka_unit_test(test_keyfile_lines),

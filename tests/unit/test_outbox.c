@@ -287,6 +287,38 @@ static void test_state_for_status(void **state)
     glci_outbox_close(&ob);
 }
 
+/* The keys in use carry the run that wrote them; "" keys clear them, and
+ * a key of another length is refused. */
+static void test_keys_carry_their_run(void **state)
+{
+    (void)state;
+    const char *k = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
+    const char *c = "Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID";
+    glci_outbox_t *ob = s_open(0);
+    glci_outbox_status_t st;
+    assert_int_equal(glci_outbox_status(ob, &st), 0);
+    assert_string_equal(st.key_in_use, "");
+    assert_string_equal(st.keys_run, "");
+    glci_outbox_set_run(ob, "123-00000000000000ff");
+    assert_int_equal(glci_outbox_set_keys(ob, k, c), 0);
+    assert_int_equal(glci_outbox_status(ob, &st), 0);
+    assert_string_equal(st.key_in_use, k);
+    assert_string_equal(st.server_in_use, c);
+    assert_string_equal(st.keys_run, "123-00000000000000ff");
+    glci_outbox_close(&ob);
+
+    ob = s_open(0);                        /* another run, not named yet */
+    assert_int_equal(glci_outbox_status(ob, &st), 0);
+    assert_string_equal(st.keys_run, "123-00000000000000ff");
+    assert_int_equal(glci_outbox_set_keys(ob, "", ""), 0);
+    assert_int_equal(glci_outbox_status(ob, &st), 0);
+    assert_string_equal(st.key_in_use, "");
+    assert_string_equal(st.server_in_use, "");
+    assert_string_equal(st.keys_run, "");
+    assert_int_equal(glci_outbox_set_keys(ob, "short", ""), GLCI_OUTBOX_EINVAL);
+    glci_outbox_close(&ob);
+}
+
 /* The first value of batch seq: which input batch it holds. */
 static double s_first_value(glci_outbox_t *ob, uint64_t seq)
 {
@@ -1140,6 +1172,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_marker_takes_input_once, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_record_is_quarantined, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_state_for_status, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_keys_carry_their_run, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_rebase_renumbers_in_order, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_rebase_survives_reopen_and_empty, s_setup,
                                         s_teardown),
