@@ -186,6 +186,11 @@ static void *s_sender_main(void *arg)
             t->failed = 1;
         }
         glci_wire_ack_release(&ack);
+        /* One warm-up unanswered within the receive timeout means the
+         * collector is gone or refuses us: waiting out every other city's
+         * timeout in turn would hold the bench for most of an hour. */
+        if (t->failed)
+            break;
     }
     int r = pthread_barrier_wait(&s.ready);
     if (r == PTHREAD_BARRIER_SERIAL_THREAD)
