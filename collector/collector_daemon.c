@@ -809,6 +809,10 @@ int glci_collector_run(const glci_collector_args_t *args, const glci_collector_c
         glci_error("%s", err);
         goto done;
     }
+    /* what --check-config calls a problem, said, though not refused: a
+     * deployment that runs keeps running */
+    glci_check_t modes = {.program = "glci-collector", .to_log = 1};
+    glci_collector_check_modes(&modes, cfg);
     if (s_open_sockets(&d) != 0)
         goto done;
     /* metrics after the ROUTER is bound, so /health is right from the start */

@@ -570,6 +570,40 @@ static void test_agent_clean(void **state)
     s_agent((const char *[]){"--metrics-file", prom, NULL}, 0, 0, prom);
 }
 
+/* The daemons judge the same modes at start: each problem one warning in
+ * the log, and they start all the same (a deployment that runs keeps
+ * running). */
+static void test_daemons_warn_of_modes(void **state)
+{
+    char data[800], line[2000];
+    snprintf(data, sizeof data, "%s/data.mdb", s_sys->store);
+    glci_sys_stop_collector(s_sys);
+    assert_int_equal(chmod(s_sys->store, 0777), 0);
+    assert_int_equal(chmod(data, 0666), 0);
+    glci_sys_start_collector(s_sys, NULL);
+    snprintf(line, sizeof line, "warn glci-collector: store folder %s is mode 0777: writable "
+             "by group and others; make it 0700", s_sys->store);
+    assert_int_equal(glci_ts_proc_wait_log(s_sys->coll, line, S_WAIT_MS), 0);
+    snprintf(line, sizeof line, "store file %s is mode 0666: writable by group and others, "
+             "readable by others; make it 0600", data);
+    assert_int_equal(glci_ts_proc_wait_log(s_sys->coll, line, S_WAIT_MS), 0);
+    glci_sys_stop_collector(s_sys);
+    assert_int_equal(chmod(s_sys->store, 0700), 0);
+    assert_int_equal(chmod(data, 0600), 0);
+    glci_sys_start_collector(s_sys, NULL);
+
+    const glci_sys_agent_t *a = &s_sys->agents[0];
+    mkdir(a->outbox, 0700);
+    assert_int_equal(chmod(a->outbox, 0777), 0);
+    glci_sys_start_agent(s_sys, 0);
+    snprintf(line, sizeof line, "warn glci-agent: outbox folder %s is mode 0777: writable by "
+             "group and others; make it 0700", a->outbox);
+    assert_int_equal(glci_ts_proc_wait_log(a->proc, line, S_WAIT_MS), 0);
+    assert_int_equal(glci_ts_proc_wait_log(a->proc, "started: city", S_WAIT_MS), 0);
+    glci_sys_stop_agent(s_sys, 0);
+    assert_int_equal(chmod(a->outbox, 0700), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -586,6 +620,7 @@ int main(void)
         cmocka_unit_test(test_agent_metrics_file_problems),
         cmocka_unit_test(test_agent_handshake_outcomes),
         cmocka_unit_test(test_agent_clean),
+        cmocka_unit_test(test_daemons_warn_of_modes),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
