@@ -53,6 +53,7 @@ struct glci_agent_sender {
     int64_t tcp_at;           /* when the last TCP connection was made (-1: none) */
     int64_t down_since;       /* not connected since (0: connected); see s_redial */
     int redialled;            /* dialled again in this outage (logged once) */
+    int forbidden;            /* FORBIDDEN answered: a new connection at the pause's end */
     /* RESTREAMING: the answers awaited until clash_deadline, and the batches
      * they show stored (left out of the move). */
     int64_t clash_deadline;
@@ -496,8 +497,23 @@ static glci_delivery_state_t s_sending_state(const glci_agent_sender_t *s)
     return s->d.lost_since ? GLCI_DELIVERY_SUSPECT_LOSS : GLCI_DELIVERY_SENDING;
 }
 
+static void s_do_rebuild(glci_agent_sender_t *s);
+
+/* The pause is over. After a FORBIDDEN the connection is made again: the
+ * collector answers FORBIDDEN on a connection it admitted before the city
+ * was revoked or the key removed, and only a new handshake lets its ZAP
+ * handler refuse the key (remembered in glci keys refused; this agent
+ * REFUSED, retrying with its backoff) or, reinstated meanwhile, admit it. */
 static void s_do_resume(glci_agent_sender_t *s)
 {
+    if (s->forbidden && s->dealer) {
+        s->forbidden = 0;
+        glci_info("reconnecting to %s: the collector forbids this connection's batches; a "
+                  "new handshake shows whether it still takes this agent's key", s->endpoint);
+        s_socket_close(s);
+        s_do_rebuild(s);
+        return;
+    }
     s->d.state = s_sending_state(s);
 }
 
@@ -579,6 +595,7 @@ static void s_do_connect(glci_agent_sender_t *s, uint64_t from, int64_t now)
     s->last_ack_ms = now;
     s->down_since = 0;
     s->redialled = 0;
+    s->forbidden = 0;
     s_set_state(s, "connected");
 }
 
@@ -1035,6 +1052,8 @@ static void s_on_refusal(glci_agent_sender_t *s, const glci_wire_ack_t *ack, int
                         (unsigned long long)ack->seq, glci_batch_status_str((int)ack->status),
                         ack->error[0] ? ack->error : "(no detail)");
         s_set_state(s, ack->status == GLCI_BATCH_FORBIDDEN ? "forbidden" : "malformed");
+        if (ack->status == GLCI_BATCH_FORBIDDEN)
+            s->forbidden = 1;
     }
     s_do_pause(s, now);
 }
