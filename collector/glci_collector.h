@@ -129,6 +129,18 @@ int glci_collector_check(const glci_collector_args_t *args, FILE *out, FILE *err
  * starts all the same. */
 void glci_collector_check_modes(glci_check_t *c, const glci_collector_config_t *cfg);
 
+/* What the collector did within a span of its run, for the summary line
+ * it logs once a minute. */
+typedef struct {
+    uint64_t batches, obs, rejected, refused;
+} glci_collector_stats_t;
+
+/* The summary line of st over `seconds` into buf (len bytes, cut to fit),
+ * each count with its noun in the singular or the plural: "last 60s: 1
+ * batch applied, 2 observations stored, 0 rejected, 0 batches refused". */
+void glci_collector_stats_line(const glci_collector_stats_t *st, int seconds, char *buf,
+                               size_t len);
+
 /* Runs the daemon until SIGTERM or SIGINT: returns an exit status. args is
  * kept to rebuild the configuration on SIGHUP. Installs its own signal
  * handlers. */
