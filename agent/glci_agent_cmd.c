@@ -7,6 +7,7 @@
 #include <csv.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -470,7 +471,9 @@ static const char *s_shown_state(const char *word, const char **reason, const ch
 }
 
 /* What status says beyond the outbox: why a connection is refused and when
- * the daemon tries again, and the fingerprints of the keys configured. */
+ * the daemon tries again, and the fingerprints of the keys: while the
+ * daemon runs, those it connects with (the outbox has them: a reload that
+ * refused a changed key file kept the old key), else those configured. */
 typedef struct {
     const char *reason;       /* "key-refused", "handshake-failed"; "" none */
     const char *said;         /* the same for the table; "" none */
@@ -479,7 +482,31 @@ typedef struct {
     long long next_in;        /* seconds from now, >= 0 */
     char key_fp[GLCI_KEY_FP_LEN + 1];         /* "" when key_file is unset or unreadable */
     char collector_fp[GLCI_KEY_FP_LEN + 1];   /* "" likewise for collector_key */
+    char key_problem[2048];   /* why key_file is not the key in use; "" none */
 } s_status_extra_t;
+
+/* The running daemon's key (in_use, Z85) against key_file as a reload
+ * would take it (a secret key file no one else may read): the file's
+ * problem, or that it holds another key, into x->key_problem. */
+static void s_key_file_problem(const glci_agent_config_t *cfg, const char *in_use,
+                               s_status_extra_t *x)
+{
+    glci_key_t pub, sec, used;
+    char err[512];
+    char fp[GLCI_KEY_FP_LEN + 1], file_fp[GLCI_KEY_FP_LEN + 1];
+    int rc = glci_keyfile_read(cfg->key_file, &pub, &sec, err, sizeof err);
+    sodium_memzero(&sec, sizeof sec);
+    memcpy(used.z85, in_use, GLCI_Z85_KEY_LEN + 1);
+    glci_key_fingerprint(&used, fp);
+    if (rc != 0) {
+        snprintf(x->key_problem, sizeof x->key_problem, "%s; the agent keeps key %s", err, fp);
+    } else if (strcmp(pub.z85, in_use) != 0) {
+        glci_key_fingerprint(&pub, file_fp);
+        snprintf(x->key_problem, sizeof x->key_problem, "%s holds key %s, not the key in use "
+                 "%s: the agent takes it at its next accepted reload", cfg->key_file, file_fp,
+                 fp);
+    }
+}
 
 static void s_status_extra(const glci_agent_config_t *cfg, const glci_outbox_status_t *st,
                            int running, int64_t now, s_status_extra_t *x)
@@ -492,11 +519,22 @@ static void s_status_extra(const glci_agent_config_t *cfg, const glci_outbox_sta
     }
     glci_key_t k;
     char err[512];
-    if (cfg->key_file[0] && glci_keyfile_read(cfg->key_file, &k, NULL, err, sizeof err) == 0)
+    if (running && st->key_in_use[0]) {
+        memcpy(k.z85, st->key_in_use, GLCI_Z85_KEY_LEN + 1);
         glci_key_fingerprint(&k, x->key_fp);
-    if (cfg->collector_key[0] &&
-        glci_key_from_text_or_file(cfg->collector_key, &k, err, sizeof err) == 0)
+        if (cfg->key_file[0])
+            s_key_file_problem(cfg, st->key_in_use, x);
+    } else if (cfg->key_file[0] &&
+               glci_keyfile_read(cfg->key_file, &k, NULL, err, sizeof err) == 0) {
+        glci_key_fingerprint(&k, x->key_fp);
+    }
+    if (running && st->server_in_use[0]) {
+        memcpy(k.z85, st->server_in_use, GLCI_Z85_KEY_LEN + 1);
         glci_key_fingerprint(&k, x->collector_fp);
+    } else if (cfg->collector_key[0] &&
+               glci_key_from_text_or_file(cfg->collector_key, &k, err, sizeof err) == 0) {
+        glci_key_fingerprint(&k, x->collector_fp);
+    }
 }
 
 static json_t *s_json_text_or_null(const char *text)
@@ -610,6 +648,7 @@ static void s_status_json(const glci_agent_config_t *cfg, const glci_outbox_stat
     json_object_set_new(j, "connection_reason", s_json_text_or_null(x->reason));
     json_object_set_new(j, "next_try", s_json_text_or_null(x->next_try));
     json_object_set_new(j, "key_fingerprint", s_json_text_or_null(x->key_fp));
+    json_object_set_new(j, "key_file_problem", s_json_text_or_null(x->key_problem));
     json_object_set_new(j, "collector_key_fingerprint", s_json_text_or_null(x->collector_fp));
     glci_json_print(&j, stdout);
 }
@@ -626,7 +665,7 @@ static void s_status_csv(const glci_outbox_status_t *st, const char *hex, int ru
         "oldest_undelivered", "oldest_age_s", "last_ack", "acked", "rejects", "quarantined",
         "lost_events", "lost_batches", "clash_events", "clash_stream", "clash_at",
         "dead_letters_pending", "retained_batches", "retained_bytes", "retained_oldest",
-        "resent_events", "resent_batches", "connection_reason"};
+        "resent_events", "resent_batches", "connection_reason", "key_file_problem"};
     glci_table_t *t = glci_table_new(sizeof h / sizeof h[0], h, NULL);
     glci_table_cell(t, hex);
     glci_table_cell(t, running ? "true" : "false");
@@ -662,6 +701,7 @@ static void s_status_csv(const glci_outbox_status_t *st, const char *hex, int ru
     glci_table_cellf(t, "%llu", (unsigned long long)st->resent_events);
     glci_table_cellf(t, "%llu", (unsigned long long)st->resent_batches);
     glci_table_cell(t, x->reason);
+    glci_table_cell(t, x->key_problem);
     glci_table_print_csv(t, stdout);
     glci_table_free(&t);
 }
@@ -721,6 +761,10 @@ static void s_status_table(const glci_agent_config_t *cfg, const glci_outbox_sta
     if (x->key_fp[0]) {
         glci_table_cell(t, "key");
         glci_table_cellf(t, "%s (%s)", x->key_fp, cfg->key_file);
+    }
+    if (x->key_problem[0]) {
+        glci_table_cell(t, "KEY FILE");
+        glci_table_cell(t, x->key_problem);
     }
     if (x->collector_fp[0]) {
         glci_table_cell(t, "collector key");

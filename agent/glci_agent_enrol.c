@@ -39,6 +39,7 @@
 #include "glci_agent_sender.h"
 #include "glci_alloc.h"
 #include "glci_enrol.h"
+#include "glci_file.h"
 #include "glci_keyfile.h"
 #include "glci_text.h"
 #include "glci_wire.h"
@@ -272,17 +273,21 @@ typedef struct {
     int done;
 } s_setting_t;
 
-/* Writes text to path through path.tmp and a rename, with mode (and, when
- * keep is not NULL, owner) of keep. 0, or -1 with err. */
+/* Writes text to path through a fresh temporary beside it and a rename
+ * (glci_file_tmp_make, glci_file_place: nothing planted beside path is
+ * opened or renamed into place, and path must be missing or a regular
+ * file), with mode (and, when keep is not NULL, owner) of keep. 0, or -1
+ * with err naming path. */
 static int s_write_atomic(const char *path, const char *text, const struct stat *keep,
                           char *err, size_t errlen)
 {
-    char tmp[GLCI_AGENT_PATH_MAX + 8];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    char tmp[GLCI_AGENT_PATH_MAX + 16];
     mode_t mode = keep ? keep->st_mode & 0777 : 0644;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    if (glci_file_check_replace(path, err, errlen) != 0)
+        return -1;
+    int fd = glci_file_tmp_make(tmp, sizeof tmp, path, 0, mode);
     if (fd < 0)
-        return glci_errf(err, errlen, "%s: %s", tmp, strerror(errno));
+        return glci_errf(err, errlen, "cannot write %s: %s", path, strerror(errno));
     size_t n = strlen(text), off = 0;
     int rc = fchmod(fd, mode);
     if (rc == 0 && keep && geteuid() == 0)
@@ -300,12 +305,11 @@ static int s_write_atomic(const char *path, const char *text, const struct stat 
         rc = fsync(fd);
     int e = errno;
     close(fd);
-    if (rc != 0 || rename(tmp, path) != 0) {
-        e = rc != 0 ? e : errno;
+    if (rc != 0) {
         unlink(tmp);
-        return glci_errf(err, errlen, "%s: %s", path, strerror(e));
+        return glci_errf(err, errlen, "cannot write %s: %s", path, strerror(e));
     }
-    return 0;
+    return glci_file_place(tmp, path, err, errlen);
 }
 
 /* The first setting whose value holds a control character (a line break
@@ -588,6 +592,10 @@ int glci_agent_cmd_enrol(const glci_agent_config_t *cfg, int argc, char **argv)
         return s_fail("%s already exists: this machine has a key pair there; remove %s and "
                       "%s to enrol again, or give --key-file FILE", lstat(key_file, &sb) == 0
                       ? key_file : pub_file, key_file, pub_file);
+    /* the config is written after the secret is spent: a destination it
+     * could not be renamed onto (a link, a FIFO, a device) is refused now */
+    if (glci_file_check_replace(config, err, sizeof err) != 0)
+        return s_fail("%s (nothing was sent: the enrolment string still works)", err);
     if (a.config_out && lstat(a.config_out, &sb) == 0)
         return s_fail("%s: already exists, not overwritten (leave out --config-out to update "
                       "the config file in use)", a.config_out);

@@ -238,6 +238,14 @@ int glci_agent_sender_open(const glci_agent_config_t *cfg, glci_outbox_t *ob,
         return usage ? GLCI_AGENT_EUSAGE : GLCI_AGENT_ENET;
     }
 
+    /* the keys in use, for status: a reload that refuses a changed key
+     * file keeps these */
+    int krc = glci_outbox_set_keys(ob, s->insecure ? "" : s->pub.z85,
+                                   s->insecure ? "" : s->server.z85);
+    if (krc != 0)
+        glci_warn("cannot record the keys in use in outbox for status: %s",
+                  glci_outbox_strerror(krc));
+
     if (glci_outbox_next_seq(ob, &s->d.head) != 0 ||
         glci_outbox_first_seq(ob, &s->d.base) != 0)
         s->d.base = s->d.head;

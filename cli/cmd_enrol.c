@@ -91,17 +91,14 @@ static int s_token_parts(const glci_cmd_t *cmd, const glci_cli_t *cli, glci_stor
      * holds its public half too); collector.pub must agree, or a string
      * made from it could never complete a handshake. */
     char path[4096], ppath[4096], err[512] = "";
-    glci_key_t pub, sec, file_pub;
+    glci_key_t pub;
     snprintf(path, sizeof path, "%s/collector.key", cli->store_dir);
     snprintf(ppath, sizeof ppath, "%s/collector.pub", cli->store_dir);
-    int krc = glci_keyfile_read(path, &pub, &sec, err, sizeof err);
-    memset(&sec, 0, sizeof sec);
-    if (krc != 0 || glci_keyfile_read(ppath, &file_pub, NULL, err, sizeof err) != 0 ||
-        glci_key_decode(pub.z85, t->collector_key) != 0)
-        return glci_fail(cmd, "the collector's key pair: %s", err);
-    if (strcmp(file_pub.z85, pub.z85) != 0)
-        return glci_fail(cmd, "the collector's key pair: %s does not hold the public key of "
-                         "%s: no string is made that could never work", ppath, path);
+    if (glci_keyfile_read_pair(path, ppath, &pub, err, sizeof err) != 0)
+        return glci_fail(cmd, "the collector's key pair: %s; no string is made that could "
+                         "never work", err);
+    if (glci_key_decode(pub.z85, t->collector_key) != 0)
+        return glci_fail(cmd, "the collector's key pair: %s holds no valid key", path);
     return 0;
 }
 

@@ -125,21 +125,13 @@ static void s_previous_paths(const glci_cli_t *cli, char *sec, size_t sec_len,
 static int s_pair_in_use(const char *sec_path, const char *pub_path, int rebuild,
                          glci_key_t *pub, char *err, size_t errlen)
 {
-    glci_key_t sec, file_pub;
-    int rc = glci_keyfile_read(sec_path, pub, &sec, err, errlen);
-    memset(&sec, 0, sizeof sec);
-    if (rc != 0)
-        return -1;
-    if (rebuild && access(pub_path, F_OK) != 0 && errno == ENOENT)
-        return glci_keyfile_write_public(pub_path, pub, err, errlen);
-    if (glci_keyfile_read(pub_path, &file_pub, NULL, err, errlen) != 0)
-        return -1;
-    if (strcmp(file_pub.z85, pub->z85) != 0) {
-        snprintf(err, errlen, "%s does not hold the public key of %s: not a key pair",
-                 pub_path, sec_path);
-        return -1;
+    if (rebuild && access(pub_path, F_OK) != 0 && errno == ENOENT) {
+        glci_key_t sec;
+        int rc = glci_keyfile_read(sec_path, pub, &sec, err, errlen);
+        memset(&sec, 0, sizeof sec);
+        return rc == 0 ? glci_keyfile_write_public(pub_path, pub, err, errlen) : -1;
     }
-    return 0;
+    return glci_keyfile_read_pair(sec_path, pub_path, pub, err, errlen);
 }
 
 /* `rotate`: the new pair goes to .new files first, then four renames put
@@ -286,7 +278,9 @@ static int s_collector_key(const glci_cmd_t *cmd, const glci_cli_t *cli, int arg
     if (access(pub_path, F_OK) != 0)
         return glci_fail(cmd, "no collector key at %s (the store was not made by glci init)",
                          pub_path);
-    if (glci_keyfile_read(pub_path, &pub, NULL, err, sizeof err) != 0)
+    /* the key the collector serves is collector.key's: a collector.pub
+     * that is not its public half is never printed as the key in use */
+    if (s_pair_in_use(sec_path, pub_path, 0, &pub, err, sizeof err) != 0)
         return glci_fail(cmd, "%s", err);
     int has_prev = glci_keyfile_read(ppub, &prev, NULL, err, sizeof err) == 0;
     if (cli->format == GLCI_FMT_TABLE) {
@@ -324,7 +318,8 @@ const glci_cmd_t glci_cmd_collector_key = {
     .summary = "print, rotate or retire the collector's public key",
     .help = "Prints the collector's public CURVE key in use (Z85) from collector.pub\n"
             "in the store folder, for the agents' collector_key setting, and its\n"
-            "fingerprint on stderr.\n\n"
+            "fingerprint on stderr; a collector.pub that is not collector.key's\n"
+            "public half is refused.\n\n"
             "  rotate   makes a new key pair and installs it as collector.key and\n"
             "           collector.pub; the old pair is kept as collector.previous.key\n"
             "           and .pub. A reloaded collector serves the new key on listen and\n"

@@ -49,6 +49,20 @@ static int s_cmp_row(const void *a, const void *b)
     return strcmp(p->id, q->id);
 }
 
+/* A rank of the band: 0 (no sample ranked any city) is none. */
+static json_t *s_json_rank(uint32_t rank)
+{
+    return rank ? json_integer(rank) : json_null();
+}
+
+static void s_cell_rank(glci_table_t *t, uint32_t rank, const char *none)
+{
+    if (rank)
+        glci_table_cellf(t, "%u", rank);
+    else
+        glci_table_cell(t, none);
+}
+
 static const char *s_agg_str(glci_aggregation_t a)
 {
     return a == GLCI_AGG_GEOMETRIC ? "geometric" : "arithmetic";
@@ -73,10 +87,10 @@ static json_t *s_json(const s_out_t *o)
         const glci_sens_city_t *e = &o->r->nominal[i];
         glci_analysis_name(o->v, o->cities[i].city, &c);
         json_array_append_new(rows, json_pack(
-            "{s:s, s:s, s:o, s:o, s:I, s:I, s:I, s:o}", "city", o->cities[i].city, "name",
+            "{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "city", o->cities[i].city, "name",
             c.name, "rank", e->ranked ? json_integer(e->rank) : json_null(), "score",
-            glci_json_num(e->index, e->ranked), "median_rank", (json_int_t)o->r->median[i],
-            "q05", (json_int_t)o->r->q05[i], "q95", (json_int_t)o->r->q95[i], "ranked_share",
+            glci_json_num(e->index, e->ranked), "median_rank", s_json_rank(o->r->median[i]),
+            "q05", s_json_rank(o->r->q05[i]), "q95", s_json_rank(o->r->q95[i]), "ranked_share",
             glci_json_num(o->r->ranked_share[i], 1)));
     }
     json_t *nominal = json_pack(
@@ -112,9 +126,9 @@ static void s_csv(const s_out_t *o)
             glci_table_cell(t, "");
         glci_fmt_exact(e->index, e->ranked, buf, sizeof buf);
         glci_table_cell(t, buf);
-        glci_table_cellf(t, "%u", o->r->median[i]);
-        glci_table_cellf(t, "%u", o->r->q05[i]);
-        glci_table_cellf(t, "%u", o->r->q95[i]);
+        s_cell_rank(t, o->r->median[i], "");
+        s_cell_rank(t, o->r->q05[i], "");
+        s_cell_rank(t, o->r->q95[i], "");
         glci_fmt_exact(o->r->ranked_share[i], 1, buf, sizeof buf);
         glci_table_cell(t, buf);
         glci_table_cell(t, "");
@@ -169,13 +183,18 @@ static void s_table(const s_out_t *o)
         glci_table_cell(t, c.name);
         glci_fmt_score(e->index, e->ranked, buf, sizeof buf);
         glci_table_cell(t, buf);
-        glci_table_cellf(t, "%u", o->r->median[i]);
-        glci_table_cellf(t, "%u-%u", o->r->q05[i], o->r->q95[i]);
+        s_cell_rank(t, o->r->median[i], "-");
+        if (o->r->q05[i])
+            glci_table_cellf(t, "%u-%u", o->r->q05[i], o->r->q95[i]);
+        else
+            glci_table_cell(t, "-");
         glci_table_cellf(t, "%.0f%%", o->r->ranked_share[i] * 100.0);
     }
     glci_table_print_text(t, stdout);
     glci_table_free(&t);
     printf("\na city without an index in a sample takes the rank after the last ranked one\n");
+    if (o->r->n && !o->r->median[o->order[0]])
+        printf("no sample ranks any city: there are no ranks to show\n");
     if (!any)
         return;
     static const char *const eh[] = {"choice", "mean abs rank shift"};

@@ -80,9 +80,20 @@ static void s_check_key(glci_check_t *c, const glci_collector_config_t *cfg)
         glci_check_note(c, "insecure = true: no CURVE and no authentication (tests and demos only)");
         return;
     }
-    if (glci_keyfile_read(cfg->key_file, &pub, &sec, err, sizeof err) != 0)
-        glci_check_problem(c, "key_file: %s", err);
+    int read = glci_keyfile_read(cfg->key_file, &pub, &sec, err, sizeof err);
     memset(&sec, 0, sizeof sec);
+    if (read != 0)
+        glci_check_problem(c, "key_file: %s", err);
+    /* STORE/collector.pub is the key operators hand out (glci
+     * collector-key, enrolment strings): it must be the one served */
+    char pub_path[4096];
+    snprintf(pub_path, sizeof pub_path, "%s/collector.pub", cfg->store);
+    if (read == 0 && access(pub_path, F_OK) != 0 && errno == ENOENT)
+        glci_check_note(c, "%s is missing: glci collector-key cannot print the key served "
+                        "(the public half of %s)", pub_path, cfg->key_file);
+    else if (read == 0 &&
+             glci_keyfile_match_public(pub_path, &pub, cfg->key_file, err, sizeof err) != 0)
+        glci_check_problem(c, "%s", err);
 }
 
 /* The previous key during a rotation: served while its file is there

@@ -1,4 +1,5 @@
-/* Opening outside-named files for reading: see glci_file.h. */
+/* Opening outside-named files for reading, and the temporaries of files
+ * written whole and renamed into place: see glci_file.h. */
 #include "glci_file.h"
 
 #include <errno.h>
@@ -6,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -121,4 +123,88 @@ int glci_file_check_replace(const char *path, char *err, size_t errlen)
                          "link to it", path);
     return glci_errf(err, errlen, "%s: is %s; only a regular file (or a new one) is written "
                      "there", path, glci_file_kind(st.st_mode));
+}
+
+/* The temporary's name: ".NAME.XXXXXX" beside path (XXXXXX random). */
+static int s_tmp_name(char *buf, size_t len, const char *path)
+{
+    static const char alpha[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    unsigned char r[6];
+    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
+        return -1;
+    const char *slash = strrchr(path, '/');
+    int dirlen = slash ? (int)(slash - path + 1) : 0;
+    int n = snprintf(buf, len, "%.*s.%s.%c%c%c%c%c%c", dirlen, path, path + dirlen,
+                     alpha[r[0] % 36], alpha[r[1] % 36], alpha[r[2] % 36], alpha[r[3] % 36],
+                     alpha[r[4] % 36], alpha[r[5] % 36]);
+    return n > 0 && (size_t)n < len ? 0 : -1;
+}
+
+int glci_file_tmp_of(const char *entry, const char *base)
+{
+    size_t bl = strlen(base);
+    if (entry[0] != '.' || strncmp(entry + 1, base, bl) != 0 || entry[1 + bl] != '.')
+        return 0;
+    const char *x = entry + bl + 2;
+    return strlen(x) == 6 && strspn(x, "abcdefghijklmnopqrstuvwxyz0123456789") == 6;
+}
+
+int glci_file_tmp_make(char *tmp, size_t len, const char *path, int dir, mode_t mode)
+{
+    for (int tries = 0; tries < 64; tries++) {
+        if (s_tmp_name(tmp, len, path) != 0) {
+            errno = ENAMETOOLONG;
+            return -1;
+        }
+        int fd;
+        if (dir) {
+            if (mkdir(tmp, 0700) != 0) {
+                if (errno == EEXIST)
+                    continue;
+                return -1;
+            }
+            fd = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        } else {
+            fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+            if (fd < 0 && errno == EEXIST)
+                continue;
+            if (fd < 0)
+                return -1;
+        }
+        struct stat sb;
+        int ok = fd >= 0 && fstat(fd, &sb) == 0 && sb.st_uid == geteuid() &&
+                 (dir ? S_ISDIR(sb.st_mode) : S_ISREG(sb.st_mode));
+        if (!ok) {
+            int e = fd < 0 ? errno : EPERM;
+            if (fd >= 0)
+                close(fd);
+            if (dir)
+                rmdir(tmp);
+            else
+                unlink(tmp);
+            errno = e;
+            return -1;
+        }
+        if (dir) {
+            close(fd);
+            return 0;
+        }
+        return fd;
+    }
+    errno = EEXIST;
+    return -1;
+}
+
+int glci_file_place(const char *tmp, const char *path, char *err, size_t errlen)
+{
+    if (glci_file_check_replace(path, err, errlen) != 0) {
+        unlink(tmp);
+        return -1;
+    }
+    if (rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return glci_errf(err, errlen, "cannot write %s: %s", path, strerror(e));
+    }
+    return 0;
 }

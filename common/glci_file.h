@@ -55,4 +55,26 @@ int glci_file_read_fd(int fd, uint64_t max_bytes, uint64_t size_hint, char **tex
  * searched, a part of the path that is not a folder). */
 int glci_file_check_replace(const char *path, char *err, size_t errlen);
 
+/* Makes something new of the caller's at a fresh temporary name beside
+ * path, ".NAME.XXXXXX" (NAME path's base name, XXXXXX random) written into
+ * tmp (len bytes): a file opened write-only with mode (less the umask),
+ * its descriptor returned, or with dir set a folder of mode 0700 (0
+ * returned). The exclusive create (O_CREAT|O_EXCL|O_NOFOLLOW, mkdir)
+ * never opens what stands at a name: a planted file, link or FIFO is
+ * EEXIST and another name is drawn. An fstat then checks that what was
+ * made is a regular file (or folder) of this user. -1 with errno on
+ * failure, nothing left behind. The one way every writer that renames a
+ * complete file into place makes its temporary. */
+int glci_file_tmp_make(char *tmp, size_t len, const char *path, int dir, mode_t mode);
+
+/* 1 when the folder entry is a temporary glci_file_tmp_make makes for a
+ * file called base, else 0. */
+int glci_file_tmp_of(const char *entry, const char *base);
+
+/* Renames tmp (a complete file) to path, once path is still missing or a
+ * regular file (glci_file_check_replace); tmp is removed on any failure.
+ * 0, or -1 with err: glci_file_check_replace's line, or "cannot write
+ * PATH: REASON". */
+int glci_file_place(const char *tmp, const char *path, char *err, size_t errlen);
+
 #endif

@@ -303,6 +303,31 @@ done:
     return rc;
 }
 
+int glci_keyfile_match_public(const char *pub_path, const glci_key_t *pub,
+                              const char *sec_path, char *err, size_t errlen)
+{
+    glci_key_t file_pub;
+    if (glci_keyfile_read(pub_path, &file_pub, NULL, err, errlen) != 0)
+        return -1;
+    if (strcmp(file_pub.z85, pub->z85) != 0) {
+        snprintf(err, errlen, "%s does not hold the public key of %s: not a key pair",
+                 pub_path, sec_path);
+        return -1;
+    }
+    return 0;
+}
+
+int glci_keyfile_read_pair(const char *sec_path, const char *pub_path, glci_key_t *pub,
+                           char *err, size_t errlen)
+{
+    glci_key_t sec;
+    int rc = glci_keyfile_read(sec_path, pub, &sec, err, errlen);
+    sodium_memzero(&sec, sizeof sec);
+    if (rc != 0)
+        return -1;
+    return glci_keyfile_match_public(pub_path, pub, sec_path, err, errlen);
+}
+
 int glci_key_from_text_or_file(const char *text_or_path, glci_key_t *pub,
                                char *err, size_t errlen)
 {

@@ -79,6 +79,22 @@ int glci_keyfile_read(const char *path, glci_key_t *pub, glci_key_t *sec,
 int glci_keyfile_parse(const char *text, size_t len, const char *name, glci_key_t *pub,
                        glci_key_t *sec, char *err, size_t errlen);
 
+/* The rule of a key pair kept as two files (the collector's collector.key
+ * and collector.pub): the public key file pub_path must hold pub, the
+ * public half of the secret key file sec_path (named for the message). 0,
+ * or -1 with err naming the file at fault: pub_path's read error, or both
+ * files when they disagree ("PUB does not hold the public key of SEC: not
+ * a key pair"). */
+int glci_keyfile_match_public(const char *pub_path, const glci_key_t *pub,
+                              const char *sec_path, char *err, size_t errlen);
+
+/* The key pair in use: reads the secret key file sec_path (as
+ * glci_keyfile_read with a secret key) and checks pub_path against it
+ * (glci_keyfile_match_public). *pub receives the public key; the secret
+ * key is not kept. 0, or -1 with err naming the file or files at fault. */
+int glci_keyfile_read_pair(const char *sec_path, const char *pub_path, glci_key_t *pub,
+                           char *err, size_t errlen);
+
 /* Resolves a key given either as the path of an existing key file (public
  * or secret; only the public key is taken) or as Z85 text. An existing file
  * is preferred, since a 40-character path can also be valid Z85. */

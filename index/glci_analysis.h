@@ -286,7 +286,8 @@ typedef struct {
     size_t n;                   /* cities, in the order given */
     glci_sens_city_t *nominal;  /* under opts.base */
     uint32_t n_ranked;          /* cities ranked under opts.base */
-    uint32_t *median, *q05, *q95;   /* ranks over the samples (nearest rank) */
+    uint32_t *median, *q05, *q95;   /* ranks over the samples that rank any city
+                                       (nearest rank); 0 when none does */
     double *ranked_share;       /* share of samples in which it was ranked */
     /* Mean absolute rank shift of each choice perturbed alone (others at
      * base), over the samples and the cities ranked under base; 0 for a
@@ -298,10 +299,11 @@ typedef struct {
  * draws every choice (in choice order, varied or not, so one choice's
  * draws do not depend on which others vary); the varied ones replace
  * base's. In a sample, a city without an index takes the rank after the
- * last ranked city. Samples run on opts.threads threads, each sample's
- * ranks stored apart and combined in sample order: the result is the same
- * whatever the thread count (a thread that cannot be started leaves its
- * share to the others). Memory: 4 bytes per city and sample for the
+ * last ranked city; a sample that ranks no city gives no rank to any.
+ * Samples run on opts.threads threads, each sample's ranks stored apart
+ * and combined in sample order: the result is the same whatever the
+ * thread count (a thread that cannot be started leaves its share to the
+ * others). Memory: 4 bytes per city and sample for the
  * ranks, kept until the quantiles are taken. Returns 0 and fills *out
  * (release with glci_sens_result_release), or EINVAL for options out of
  * range (samples, threads, vary, base, the noises) or ranks that would not

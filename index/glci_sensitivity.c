@@ -694,17 +694,25 @@ int glci_sens_run(const glci_sens_t *s, const glci_sens_opts_t *o, glci_sens_res
         pthread_join(tid[t], NULL);
     free(tid);
 
+    /* A sample that ranks no city has no last ranked city to place the
+     * others after: it gives no rank at all, and the band is taken over
+     * the samples that rank one (every sample, whenever the base ranks a
+     * city that no draw can drop). */
     uint32_t *col = glci_xmalloc(o->samples * sizeof *col);
     for (size_t c = 0; c < n; c++) {
-        uint32_t ranked = 0;
+        uint32_t ranked = 0, m = 0;
         for (uint32_t k = 0; k < o->samples; k++) {
-            col[k] = j.ranks[(size_t)k * n + c];
-            ranked += col[k] <= j.n_ranked_at[k];
+            uint32_t r = j.ranks[(size_t)k * n + c];
+            ranked += r <= j.n_ranked_at[k];
+            if (j.n_ranked_at[k] > 0)
+                col[m++] = r;
         }
-        qsort(col, o->samples, sizeof *col, s_cmp_u32);
-        out->median[c] = s_quantile(col, o->samples, 50);
-        out->q05[c] = s_quantile(col, o->samples, 5);
-        out->q95[c] = s_quantile(col, o->samples, 95);
+        if (m > 0) {
+            qsort(col, m, sizeof *col, s_cmp_u32);
+            out->median[c] = s_quantile(col, m, 50);
+            out->q05[c] = s_quantile(col, m, 5);
+            out->q95[c] = s_quantile(col, m, 95);
+        }
         out->ranked_share[c] = (double)ranked / (double)o->samples;
     }
     free(col);

@@ -10,7 +10,9 @@
  * Self-contained: CSS and script are inline, charts are local files whose
  * text is drawn as paths, no font or script is fetched, and a
  * Content-Security-Policy forbids the pages any other source. Every text
- * from the store or the framework is escaped (glci_report_esc). Numbers are
+ * from the store or the framework is escaped (glci_report_esc), and
+ * written as page text inside <bdi> (glci_report_text), so right-to-left
+ * names keep to themselves. Numbers are
  * shown rounded and carried exactly in data-value attributes, so a program
  * can check a page against `glci show --format json`. */
 #include "glci_report.h"
@@ -28,6 +30,7 @@
 
 #include "glci_alloc.h"
 #include "glci_chart.h"
+#include "glci_file.h"
 #include "glci_report_int.h"
 #include "glci_text.h"
 
@@ -264,7 +267,7 @@ static void s_sort_th(FILE *f, const char *label, int num, const char *extra)
 {
     fprintf(f, "<th scope=\"col\"%s%s%s><button type=\"button\">", num ? " class=\"num\"" : "",
             num ? " data-type=\"num\"" : "", extra);
-    glci_report_esc(f, label);
+    glci_report_text(f, label);
     fputs("</button></th>", f);
 }
 
@@ -326,7 +329,7 @@ static void s_index_page(FILE *f, const glci_report_t *r)
         fputs("<td class=\"name\" data-value=\"", f);
         glci_report_esc(f, c->name);
         fprintf(f, "\"><a href=\"city-%s.html\">", c->id);
-        glci_report_esc(f, c->name);
+        glci_report_text(f, c->name);
         fputs("</a></td><td data-value=\"", f);
         glci_report_esc(f, c->country);
         fputs("\">", f);
@@ -373,7 +376,14 @@ static void s_figure(FILE *f, glci_chart_kind_t kind, const glci_report_t *r,
             c->id, name, w, h);
     glci_report_esc(f, desc);
     fprintf(f, "\">\n<figcaption id=\"cap-%s\">", name);
-    glci_report_esc(f, title);
+    /* the caption starts with the city's name: that part as an isolate */
+    size_t nl = strlen(c->name);
+    if (strncmp(title, c->name, nl) == 0) {
+        glci_report_text(f, c->name);
+        glci_report_esc(f, title + nl);
+    } else {
+        glci_report_esc(f, title);
+    }
     fputs("</figcaption>\n<details><summary>The data as a table</summary>\n", f);
 }
 
@@ -388,9 +398,9 @@ static void s_focus_figure(FILE *f, const glci_report_t *r, const glci_report_ci
         fprintf(f, "<tr data-focus=\"");
         glci_report_esc(f, fw->focus[k].id);
         fputs("\"><td>", f);
-        glci_report_esc(f, fw->areas[fw->focus[k].area].name);
+        glci_report_text(f, fw->areas[fw->focus[k].area].name);
         fputs("</td><th scope=\"row\">", f);
-        glci_report_esc(f, fw->focus[k].name);
+        glci_report_text(f, fw->focus[k].name);
         fputs("</th>", f);
         s_city_and_median(f, "score", c->focus[k], r->focus_median[k]);
         fputs("</tr>\n", f);
@@ -440,7 +450,7 @@ static void s_trend_row(FILE *f, const glci_report_t *r, const glci_report_city_
     fputs("\" data-node=\"", f);
     glci_report_esc(f, key);
     fputs("\"><th scope=\"row\">", f);
-    glci_report_esc(f, name);
+    glci_report_text(f, name);
     fputs("</th>", f);
     s_num_cell(f, "score", (glci_report_score_t){t->score, t->present});
     s_change_cells(f, t);
@@ -498,7 +508,7 @@ static void s_areas_figure(FILE *f, const glci_report_t *r, const glci_report_ci
         fputs("<tr data-area=\"", f);
         glci_report_esc(f, fw->areas[a].id);
         fputs("\"><th scope=\"row\">", f);
-        glci_report_esc(f, fw->areas[a].name);
+        glci_report_text(f, fw->areas[a].name);
         fputs("</th>", f);
         s_city_and_median(f, "score", c->areas[a], r->area_median[a]);
         fputs("</tr>\n", f);
@@ -538,7 +548,7 @@ static void s_indicators(FILE *f, const glci_report_t *r, const glci_report_city
                               sizeof s);
         glci_report_fmt_score(r->focus_median[k], m, sizeof m);
         fprintf(f, "<tbody><tr class=\"group\"><th colspan=\"%d\" scope=\"colgroup\">", cols);
-        glci_report_esc(f, fo->name);
+        glci_report_text(f, fo->name);
         fprintf(f, " &middot; score %s (network median %s)</th></tr>\n", s, m);
         for (uint32_t j = 0; j < fo->n_ind; j++) {
             uint32_t i = fo->ind[j];
@@ -548,7 +558,7 @@ static void s_indicators(FILE *f, const glci_report_t *r, const glci_report_city
             glci_report_esc(f, ind->id);
             fprintf(f, "\" data-present=\"%d\" data-carried=\"%s\"><td>", v->present,
                     v->present && v->carried ? "true" : "false");
-            glci_report_esc(f, ind->name);
+            glci_report_text(f, ind->name);
             fputs("<br><code>", f);
             glci_report_esc(f, ind->id);
             fputs("</code></td>", f);
@@ -558,7 +568,7 @@ static void s_indicators(FILE *f, const glci_report_t *r, const glci_report_city
                 glci_format_double(v->value, exact, sizeof exact);
                 fprintf(f, "<td class=\"num\" data-key=\"value\" data-value=\"%s\">%s</td><td>",
                         exact, shown);
-                glci_report_esc(f, ind->unit);
+                glci_report_text(f, ind->unit);
                 fprintf(f, "</td><td class=\"num\" data-key=\"period\" data-value=\"%d\">%d%s"
                         "</td>", (int)v->period, (int)v->period,
                         v->carried ? " <span class=\"carried\">carried</span>" : "");
@@ -566,7 +576,7 @@ static void s_indicators(FILE *f, const glci_report_t *r, const glci_report_city
             } else {
                 fputs("<td class=\"num absent\" data-key=\"value\" data-value=\"\">no value</td>"
                       "<td>", f);
-                glci_report_esc(f, ind->unit);
+                glci_report_text(f, ind->unit);
                 fputs("</td><td class=\"num\" data-key=\"period\" data-value=\"\">&ndash;</td>"
                       "<td class=\"num\" data-key=\"score\" data-value=\"\">&ndash;</td>", f);
             }
@@ -599,7 +609,7 @@ static void s_missing(FILE *f, const glci_report_t *r, const glci_report_city_t 
         fputs("<li data-ind=\"", f);
         glci_report_esc(f, ind->id);
         fputs("\">", f);
-        glci_report_esc(f, ind->name);
+        glci_report_text(f, ind->name);
         fputs(" <code>", f);
         glci_report_esc(f, ind->id);
         fputs("</code>: ", f);
@@ -607,7 +617,7 @@ static void s_missing(FILE *f, const glci_report_t *r, const glci_report_city_t 
             char shown[32];
             glci_format_value(v->value, shown, sizeof shown);
             fprintf(f, "carried from %d (%s ", (int)v->period, shown);
-            glci_report_esc(f, ind->unit);
+            glci_report_text(f, ind->unit);
             fputs(")", f);
         } else {
             fputs("no value", f);
@@ -634,7 +644,7 @@ static void s_value_cell(FILE *f, const char *key, int present, double v, const 
         fprintf(f, " data-value=\"%s\"", text);
     }
     fprintf(f, ">%s ", shown);
-    glci_report_esc(f, unit);
+    glci_report_text(f, unit);
     fputs("</td>", f);
 }
 
@@ -675,10 +685,10 @@ static void s_peer(FILE *f, const glci_report_t *r, const glci_report_peer_focus
             fprintf(f, "<th scope=\"rowgroup\" rowspan=\"%zu\">", rows);
             if (s_id_ok(peer->city) && glci_report_find(r, peer->city)) {
                 fprintf(f, "<a href=\"city-%s.html\">", peer->city);
-                glci_report_esc(f, peer->name);
+                glci_report_text(f, peer->name);
                 fputs("</a>", f);
             } else {
-                glci_report_esc(f, peer->name);
+                glci_report_text(f, peer->name);
             }
             fprintf(f, "<br><span class=\"carried\">%.1f, rank %u of %zu</span></th>",
                     peer->score, peer->rank, pf->n_scored);
@@ -690,7 +700,7 @@ static void s_peer(FILE *f, const glci_report_t *r, const glci_report_peer_focus
         }
         const glci_indicator_t *ind = &fw->ind[d->ind];
         fputs("<td>", f);
-        glci_report_esc(f, ind->name);
+        glci_report_text(f, ind->name);
         fputs("</td>", f);
         s_value_cell(f, "value", 1, d->value, ind->unit, 1);
         s_num_cell(f, "score", (glci_report_score_t){d->score, 1});
@@ -738,7 +748,7 @@ static void s_peers(FILE *f, const glci_report_t *r, const glci_report_city_t *c
         glci_report_esc(f, fo->id);
         fprintf(f, "\" data-score=\"%s\" data-median=\"%s\" data-cities=\"%zu\">\n<h3>", score,
                 median, pf->n_scored);
-        glci_report_esc(f, fo->name);
+        glci_report_text(f, fo->name);
         fprintf(f, "</h3>\n<p>This city %.1f; network median %.1f over %zu cities.</p>\n",
                 pf->score, pf->median, pf->n_scored);
         if (pf->n_peers == 0) {
@@ -746,7 +756,7 @@ static void s_peers(FILE *f, const glci_report_t *r, const glci_report_city_t *c
             continue;
         }
         fputs("<div class=\"scroll\"><table class=\"peers\">\n<caption>Leading cities in ", f);
-        glci_report_esc(f, fo->name);
+        glci_report_text(f, fo->name);
         fprintf(f, ", best first, and the indicators where they do better.</caption>\n"
                 "<thead><tr><th scope=\"col\">City</th><th scope=\"col\">Indicator</th>"
                 "<th scope=\"col\" class=\"num\">Its value</th><th scope=\"col\" class=\"num\">"
@@ -765,13 +775,15 @@ static void s_city_page(FILE *f, const glci_report_t *r, const glci_report_city_
                         uint32_t *scratch)
 {
     char title[256], v[32];
-    snprintf(title, sizeof title, "%s: Global Learning City Index %d", c->name, (int)r->period);
+    /* <title> holds no markup: the name between FSI and PDI isolates it */
+    snprintf(title, sizeof title, "\xe2\x81\xa8%s\xe2\x81\xa9: Global Learning City Index %d",
+             c->name, (int)r->period);
     s_head(f, title);
     s_synthetic(f, r, c);
     fprintf(f, "<nav><a href=\"index.html\">&larr; League table %d</a></nav>\n<header>\n"
             "<p class=\"kicker\">UNESCO Global Learning City Index &middot; city profile %d</p>\n"
             "<h1>", (int)r->period, (int)r->period);
-    glci_report_esc(f, c->name);
+    glci_report_text(f, c->name);
     fputs("</h1>\n<p class=\"meta\">Country ", f);
     glci_report_esc(f, c->country);
     fprintf(f, " &middot; city id <code>%s</code></p>\n</header>\n<main>\n<dl class=\"facts\">",
@@ -845,7 +857,7 @@ static int s_prepare(const char *dir, char *err, size_t errlen)
             continue;
         if (strcmp(e->d_name, S_MARKER) == 0)
             marked = 1;
-        else if (!glci_report_tmp_of(e->d_name, S_MARKER))    /* ours, cut short */
+        else if (!glci_file_tmp_of(e->d_name, S_MARKER))    /* ours, cut short */
             others = 1;
     }
     closedir(d);

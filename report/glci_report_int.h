@@ -13,6 +13,14 @@
  * text and inside a quoted attribute. NULL writes nothing. */
 void glci_report_esc(FILE *f, const char *s);
 
+/* Text from outside written as page text (a city's name, the framework's
+ * names and units: an operator's words, in any script): escaped as
+ * glci_report_esc, inside <bdi>, so a right-to-left name (Arabic,
+ * Hebrew) is laid out on its own and never reorders the text around it.
+ * Only where an element may stand: never in an attribute, <title> or
+ * <option>. NULL writes an empty isolate. */
+void glci_report_text(FILE *f, const char *s);
+
 /* "61.3" (one decimal), or "–" when absent. */
 void glci_report_fmt_score(glci_report_score_t s, char *buf, size_t len);
 
@@ -27,15 +35,11 @@ typedef struct {
 /* Opens a new temporary beside PATH for writing (binary), once PATH is
  * missing or a regular file (glci_file_check_replace: a device, FIFO,
  * socket, folder or symbolic link is refused, nothing written). The
- * temporary is made with O_CREAT|O_EXCL|O_NOFOLLOW under a fresh random
- * name and checked to be a regular file of this user, so nothing planted
- * beside PATH (a file of another user, a link, a FIFO) is ever opened,
- * written or renamed into place. Returns 0 or EIO with err naming PATH. */
+ * temporary is glci_file_tmp_make's (O_CREAT|O_EXCL|O_NOFOLLOW under a
+ * fresh random name, checked to be a regular file of this user), so
+ * nothing planted beside PATH (a file of another user, a link, a FIFO) is
+ * ever opened, written or renamed into place; glci_file_tmp_of tells one. Returns 0 or EIO with err naming PATH. */
 int glci_report_file_open(glci_report_file_t *out, const char *path, char *err, size_t errlen);
-
-/* 1 when the folder entry is a temporary glci_report_file_open or
- * glci_report_tmpdir_open makes for a file called base, else 0. */
-int glci_report_tmp_of(const char *entry, const char *base);
 
 /* A file a library writes by name (libxlsxwriter reopens its file at
  * close): tmp is PATH's base name inside dir, a new folder ".NAME.XXXXXX"

@@ -3,7 +3,9 @@
  * Layout (named databases in one environment):
  *   meta        short ASCII keys -> little-endian u64/i64 or text
  *               (stream, next_seq, acked, bytes, obs, last_ack, state,
- *               city (text: the city the outbox belongs to),
+ *               city (text: the city the outbox belongs to), key_pub
+ *               and server_pub (text: the public keys the daemon
+ *               connects with),
  *               state_since, rejects, quarantined, created, and after a
  *               rebase lost_stream, lost_first, lost_last, lost_at,
  *               lost_events, lost_batches)
@@ -816,7 +818,42 @@ int glci_outbox_set_state_detail(glci_outbox_t *ob, const char *state, const cha
     return glci_outbox_run(ob, s_state_cb, &x);
 }
 
+typedef struct {
+    glci_outbox_t *ob;
+    const char *key, *server;
+} s_keys_ctx_t;
+
+static int s_keys_cb(MDB_txn *txn, void *arg)
+{
+    s_keys_ctx_t *x = arg;
+    MDB_val k = {7, "key_pub"}, v = {strlen(x->key), (void *)x->key};
+    MDB_val sk = {10, "server_pub"}, sv = {strlen(x->server), (void *)x->server};
+    int rc = mdb_put(txn, x->ob->meta, &k, &v, 0);
+    return rc == 0 ? mdb_put(txn, x->ob->meta, &sk, &sv, 0) : rc;
+}
+
+int glci_outbox_set_keys(glci_outbox_t *ob, const char *key, const char *server)
+{
+    size_t kl = strlen(key), sl = strlen(server);
+    if ((kl && kl != GLCI_OUTBOX_KEY_LEN) || (sl && sl != GLCI_OUTBOX_KEY_LEN))
+        return GLCI_OUTBOX_EINVAL;
+    s_keys_ctx_t x = {ob, key, server};
+    return glci_outbox_run(ob, s_keys_cb, &x);
+}
+
 /* ---- reading ----------------------------------------------------------- */
+
+/* The text under key in meta into out (len bytes; "" when missing or too
+ * long). */
+static void s_meta_text(MDB_txn *txn, MDB_dbi meta, const char *key, char *out, size_t len)
+{
+    MDB_val k = {strlen(key), (void *)key}, v;
+    out[0] = '\0';
+    if (mdb_get(txn, meta, &k, &v) == 0 && v.mv_size < len) {
+        memcpy(out, v.mv_data, v.mv_size);
+        out[v.mv_size] = '\0';
+    }
+}
 
 int glci_outbox_next_seq(glci_outbox_t *ob, uint64_t *next)
 {
@@ -919,6 +956,8 @@ int glci_outbox_status(glci_outbox_t *ob, glci_outbox_status_t *out)
         out->state_detail[v.mv_size] = '\0';
     }
     out->retry_at = (int64_t)glci_outbox_meta_u64(txn, ob->meta, "retry_at", 0);
+    s_meta_text(txn, ob->meta, "key_pub", out->key_in_use, sizeof out->key_in_use);
+    s_meta_text(txn, ob->meta, "server_pub", out->server_in_use, sizeof out->server_in_use);
     out->retained_bytes = glci_outbox_meta_u64(txn, ob->meta, "r_bytes", 0);
     if ((rc = mdb_stat(txn, ob->batches, &st)) == 0)
         out->batches = st.ms_entries;

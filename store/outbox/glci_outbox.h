@@ -342,6 +342,14 @@ int glci_outbox_set_state(glci_outbox_t *ob, const char *state, int64_t now);
 int glci_outbox_set_state_detail(glci_outbox_t *ob, const char *state, const char *detail,
                                  int64_t retry_at, int64_t now);
 
+/* Records the public keys the daemon connects with, its own and the
+ * collector's (Z85 text of GLCI_OUTBOX_KEY_LEN characters, or "" for none:
+ * insecure), for `status` to show the keys in use rather than those the
+ * files hold now (a reload that refused a changed key file keeps the old
+ * key). EINVAL for a key of another length. */
+#define GLCI_OUTBOX_KEY_LEN 40
+int glci_outbox_set_keys(glci_outbox_t *ob, const char *key, const char *server);
+
 typedef struct {
     uint64_t stream;
     uint64_t next_seq;
@@ -356,6 +364,8 @@ typedef struct {
     int64_t state_since;
     char state_detail[256];   /* why, for a refused connection; "" none */
     int64_t retry_at;         /* the daemon's next try; 0 none */
+    char key_in_use[GLCI_OUTBOX_KEY_LEN + 1];     /* glci_outbox_set_keys's; "" none */
+    char server_in_use[GLCI_OUTBOX_KEY_LEN + 1];
     uint64_t rejects;         /* observations rejected (stored as dead letters or
                                  written to the dead-letter file) */
     uint64_t dead_pending;    /* dead letters stored, not yet in the dead-letter file */

@@ -290,6 +290,101 @@ static char *s_forge(const char *token, unsigned char salt)
     return text;
 }
 
+/* glci-agent enrol --config-out DEST (or in place, with --config DEST),
+ * key file beside it; returns the exit status, *err the stderr. */
+static int s_enrol_to(glci_sys_t *s, const char *token, const char *dest, int in_place,
+                      const char *key, char **err)
+{
+    const char *out_argv[] = {s->agent_bin, "--config", "/dev/null", "enrol", token,
+                              "--config-out", dest, "--key-file", key, "--timeout", "60", NULL};
+    const char *in_argv[] = {s->agent_bin, "--config", dest, "enrol", token, "--key-file", key,
+                             "--timeout", "60", NULL};
+    return glci_ts_run(in_place ? in_argv : out_argv, NULL, GLCI_SYS_DRAIN_MS, NULL, err);
+}
+
+/* A refused destination: exit 1, one line naming it and what it is,
+ * before the network step (no key made, nothing asked of the collector,
+ * so the one-time secret still works). */
+static void s_expect_dest_refused(glci_sys_t *s, const char *token, const char *dest,
+                                  int in_place, const char *what)
+{
+    char key[700], *err = NULL;
+    snprintf(key, sizeof key, "%s/dest.key", s->dir);
+    int rc = s_enrol_to(s, token, dest, in_place, key, &err);
+    if (rc != 1 || !err || !strstr(err, dest) || !strstr(err, what) ||
+        !strstr(err, "nothing was sent"))
+        fail_msg("enrol into %s exited %d, expected 1 naming it %s: %s", dest, rc, what, err);
+    assert_int_equal(strchr(err, '\n')[1], '\0');       /* one line */
+    free(err);
+    assert_int_not_equal(access(key, F_OK), 0);
+    assert_int_equal(s_n_keys(s, "gent-be"), 0);
+    char *log = glci_ts_proc_stderr(s->coll);
+    assert_null(strstr(log, "enrol: "));
+    free(log);
+}
+
+/* Where the config goes: a FIFO or a symbolic link at the destination
+ * (given with --config-out, or the config in use updated in place) is
+ * refused before anything is sent; and the config is written through a
+ * fresh temporary, so a link planted at the old fixed name DEST.tmp is
+ * neither followed nor renamed into place. The one string works at the
+ * end: no refusal spent it. */
+static void test_enrol_destinations(void **state)
+{
+    (void)state;
+    glci_sys_t *s = s_open("sys-enrol-dest", NULL);
+    const char *add[] = {"city", "add", "gent-be", "--name", "Gent", "--country", "BE",
+                         "--invite", NULL};
+    char *token = s_cli(s, add);
+    char fifo[700], link[700], real[700], victim[700], conf[700], planted[720], key[700];
+    snprintf(fifo, sizeof fifo, "%s/fifo.conf", s->dir);
+    snprintf(link, sizeof link, "%s/link.conf", s->dir);
+    snprintf(real, sizeof real, "%s/real.conf", s->dir);
+    snprintf(victim, sizeof victim, "%s/victim", s->dir);
+    snprintf(conf, sizeof conf, "%s/gent.conf", s->dir);
+    snprintf(planted, sizeof planted, "%s.tmp", conf);
+    snprintf(key, sizeof key, "%s/gent.key", s->dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    assert_int_equal(glci_ts_write_file(real, "[agent]\ncity = gent-be\n"), 0);
+    assert_int_equal(symlink(real, link), 0);
+    assert_int_equal(glci_ts_write_file(victim, "not the agent's\n"), 0);
+
+    s_expect_dest_refused(s, token, fifo, 0, "is a FIFO");
+    s_expect_dest_refused(s, token, link, 0, "is a symbolic link");
+    s_expect_dest_refused(s, token, link, 1, "is a symbolic link");
+    char target[700];
+    ssize_t tl = readlink(link, target, sizeof target - 1);
+    assert_true(tl > 0);
+    target[tl] = '\0';
+    assert_string_equal(target, real);
+    char *text = glci_ts_read_file(real);
+    assert_string_equal(text, "[agent]\ncity = gent-be\n");
+    free(text);
+
+    /* a link planted where the config's temporary used to be */
+    assert_int_equal(symlink(victim, planted), 0);
+    char *err = NULL;
+    int rc = s_enrol_to(s, token, conf, 0, key, &err);
+    if (rc != 0)
+        fail_msg("enrol exited %d: %s", rc, err);
+    free(err);
+    assert_int_equal(s_n_keys(s, "gent-be"), 1);
+    text = glci_ts_read_file(victim);
+    assert_string_equal(text, "not the agent's\n");
+    free(text);
+    struct stat sb;
+    assert_int_equal(lstat(planted, &sb), 0);
+    assert_true(S_ISLNK(sb.st_mode));
+    assert_int_equal(lstat(conf, &sb), 0);
+    assert_true(S_ISREG(sb.st_mode));
+    text = glci_ts_read_file(conf);
+    assert_non_null(strstr(text, "city = gent-be\n"));
+    assert_non_null(strstr(text, "key_file = "));
+    free(text);
+    free(token);
+    glci_sys_close(&s);
+}
+
 static void test_enrol_refusals(void **state)
 {
     (void)state;
@@ -455,6 +550,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_enrol_end_to_end_to_rank, glci_sys_teardown),
         cmocka_unit_test_teardown(test_enrol_refusals, glci_sys_teardown),
+        cmocka_unit_test_teardown(test_enrol_destinations, glci_sys_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -227,7 +227,8 @@ static void test_rotation_with_a_stale_agent(void **state)
         fail_msg("a failed handshake in the table: %s", js);
     free(js);
     js = glci_sys_agent_status(s, 0, "csv");
-    if (!strstr(js, ",connection_reason\r\n") || !strstr(js, ",handshake-failed\r\n"))
+    if (!strstr(js, ",connection_reason,key_file_problem\r\n") ||
+        !strstr(js, ",handshake-failed,\r\n"))
         fail_msg("a failed handshake in CSV: %s", js);
     free(js);
     text = glci_sys_wait_file(prom, "glci_agent_connection_state{state=\"handshake_failed\"} "
@@ -306,6 +307,95 @@ static void test_reload_refuses_a_readable_key(void **state)
     assert_int_equal(glci_ts_proc_signal(s->agents[0].proc, SIGHUP), 0);
     assert_int_equal(glci_ts_proc_wait_log(s->agents[0].proc, "configuration reloaded",
                                            GLCI_SYS_READY_MS), 0);
+    glci_sys_stop_agent(s, 0);
+    glci_sys_stop_collector(s);
+    glci_sys_close(&s);
+}
+
+/* The JSON status's text under key into out ("" when null or missing). */
+static void s_status_text(const char *js, const char *key, char *out, size_t len)
+{
+    char k[64];
+    snprintf(k, sizeof k, "\"%s\": \"", key);
+    const char *at = strstr(js, k);
+    out[0] = '\0';
+    if (at)
+        snprintf(out, len, "%.*s", (int)strcspn(at + strlen(k), "\""), at + strlen(k));
+}
+
+/* After a reload refused the key file (the agent keeps its key), status
+ * shows the key the running agent connects with, not the file's, and names
+ * what is wrong with the file: a file that no longer reads, then one
+ * holding another key that others may read; with the old file back, no
+ * problem is shown. */
+static void test_status_shows_the_key_in_use(void **state)
+{
+    glci_sys_t *s = glci_sys_open("keys-status-in-use", 1, NULL);
+    glci_sys_start_collector(s, NULL);
+    glci_sys_start_agent(s, 0);
+    glci_sys_push(s, 0, 10);
+    glci_sys_wait_outbox_empty(s, 0, GLCI_SYS_DRAIN_MS);
+    glci_key_t old, other, sec;
+    char err[256], old_fp[GLCI_KEY_FP_LEN + 1], other_fp[GLCI_KEY_FP_LEN + 1], got[2048];
+    s_public_of(s->agents[0].key, &old);
+    glci_key_fingerprint(&old, old_fp);
+
+    /* a corrupt key file */
+    char saved[800];
+    snprintf(saved, sizeof saved, "%s.saved", s->agents[0].key);
+    assert_int_equal(rename(s->agents[0].key, saved), 0);
+    assert_int_equal(glci_ts_write_file(s->agents[0].key, "curve\n    public-key = \"x\"\n"), 0);
+    assert_int_equal(chmod(s->agents[0].key, 0600), 0);
+    assert_int_equal(glci_ts_proc_signal(s->agents[0].proc, SIGHUP), 0);
+    if (glci_ts_proc_wait_log(s->agents[0].proc, "reload refused, keeping the running "
+                              "configuration: ", GLCI_SYS_READY_MS) != 0)
+        fail_msg("the reload with a corrupt key was not refused");
+    char *js = glci_sys_agent_status(s, 0, "json");
+    s_status_text(js, "key_fingerprint", got, sizeof got);
+    assert_string_equal(got, old_fp);
+    s_status_text(js, "key_file_problem", got, sizeof got);
+    if (!strstr(got, s->agents[0].key) || !strstr(got, old_fp))
+        fail_msg("key_file_problem does not name the file and the key kept: %s", js);
+    free(js);
+    char *table = glci_sys_agent_status(s, 0, "table");
+    if (!strstr(table, old_fp) || !strstr(table, "KEY FILE"))
+        fail_msg("the table does not show the key in use and the file's problem: %s", table);
+    free(table);
+
+    /* another key, readable by others: refused too, still the old key */
+    assert_int_equal(unlink(s->agents[0].key), 0);
+    assert_int_equal(glci_key_generate(&other, &sec, err, sizeof err), 0);
+    assert_int_equal(glci_keyfile_write_secret(s->agents[0].key, &other, &sec, err, sizeof err),
+                     0);
+    glci_key_fingerprint(&other, other_fp);
+    assert_int_equal(chmod(s->agents[0].key, 0644), 0);
+    assert_int_equal(glci_ts_proc_signal(s->agents[0].proc, SIGHUP), 0);
+    glci_sys_sleep_ms(200);
+    char *log = glci_ts_proc_stderr(s->agents[0].proc);
+    for (int k = 0; k < 300 && s_count(log, "reload refused") < 2; k++) {
+        free(log);
+        glci_sys_sleep_ms(100);
+        log = glci_ts_proc_stderr(s->agents[0].proc);
+    }
+    assert_int_equal(s_count(log, "reload refused"), 2);
+    free(log);
+    js = glci_sys_agent_status(s, 0, "json");
+    s_status_text(js, "key_fingerprint", got, sizeof got);
+    assert_string_equal(got, old_fp);
+    assert_null(strstr(js, other_fp));
+    s_status_text(js, "key_file_problem", got, sizeof got);
+    if (!strstr(got, "accessible by group or others"))
+        fail_msg("key_file_problem does not name the mode: %s", js);
+    free(js);
+
+    /* the old key back: no problem, the same key */
+    assert_int_equal(unlink(s->agents[0].key), 0);
+    assert_int_equal(rename(saved, s->agents[0].key), 0);
+    js = glci_sys_agent_status(s, 0, "json");
+    s_status_text(js, "key_fingerprint", got, sizeof got);
+    assert_string_equal(got, old_fp);
+    assert_non_null(strstr(js, "\"key_file_problem\": null"));
+    free(js);
     glci_sys_stop_agent(s, 0);
     glci_sys_stop_collector(s);
     glci_sys_close(&s);
@@ -414,6 +504,7 @@ int main(void)
         cmocka_unit_test_teardown(test_flood_of_unknown_keys_stays_bounded, glci_sys_teardown),
         cmocka_unit_test_teardown(test_second_collector_refused, glci_sys_teardown),
         cmocka_unit_test_teardown(test_reload_refuses_a_readable_key, glci_sys_teardown),
+        cmocka_unit_test_teardown(test_status_shows_the_key_in_use, glci_sys_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

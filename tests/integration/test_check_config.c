@@ -234,10 +234,13 @@ static void test_collector_key_problems(void **state)
 
     /* a key file in a folder others may write: another key could be put
      * in its place */
-    char kdir[800], kfile[900], line[2000];
+    char kdir[800], kfile[900], line[2000], store_key[800];
     snprintf(kdir, sizeof kdir, "%s/keys", s_sys->dir);
     snprintf(kfile, sizeof kfile, "%s/collector.key", kdir);
     assert_int_equal(mkdir(kdir, 0700), 0);
+    /* the store's own pair, so that its collector.pub agrees */
+    snprintf(store_key, sizeof store_key, "%s/collector.key", s_sys->store);
+    assert_int_equal(glci_keyfile_read(store_key, &pub, &sec, err, sizeof err), 0);
     assert_int_equal(glci_keyfile_write_secret(kfile, &pub, &sec, err, sizeof err), 0);
     const char *kflags[] = {"--store", s_sys->store, "--listen", "tcp://127.0.0.1:*",
                             "--key-file", kfile, NULL};
@@ -247,6 +250,28 @@ static void test_collector_key_problems(void **state)
              "others; make it 0700", kdir);
     s_collector(NULL, kflags, 0, 1, line);
     assert_int_equal(chmod(kdir, 0700), 0);
+}
+
+/* key_file and the store's collector.pub (the key glci collector-key
+ * prints and enrolment strings carry) must be one pair: a key_file whose
+ * public half is another key is a problem naming both files. */
+static void test_collector_key_pair_problems(void **state)
+{
+    char dir[800], kfile[900], pub_path[800], line[2400], err[256];
+    snprintf(dir, sizeof dir, "%s/otherkey", s_sys->dir);
+    snprintf(kfile, sizeof kfile, "%s/collector.key", dir);
+    snprintf(pub_path, sizeof pub_path, "%s/collector.pub", s_sys->store);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    glci_key_t pub, sec;
+    assert_int_equal(glci_key_generate(&pub, &sec, err, sizeof err), 0);
+    assert_int_equal(glci_keyfile_write_secret(kfile, &pub, &sec, err, sizeof err), 0);
+    const char *flags[] = {"--store", s_sys->store, "--listen", "tcp://127.0.0.1:*",
+                           "--key-file", kfile, NULL};
+    snprintf(line, sizeof line, "glci-collector: %s does not hold the public key of %s: not a "
+             "key pair\n", pub_path, kfile);
+    s_collector(NULL, flags, 0, 1, line);
+    /* the store's own pair is clean */
+    s_collector(NULL, s_store_flags, 0, 0, "configuration ok");
 }
 
 static void test_collector_address_problems(void **state)
@@ -610,6 +635,7 @@ int main(void)
         cmocka_unit_test(test_collector_config_problems),
         cmocka_unit_test(test_collector_store_problems),
         cmocka_unit_test(test_collector_key_problems),
+        cmocka_unit_test(test_collector_key_pair_problems),
         cmocka_unit_test(test_collector_address_problems),
         cmocka_unit_test(test_collector_address_held_by_another),
         cmocka_unit_test(test_collector_clean),

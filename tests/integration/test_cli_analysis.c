@@ -945,6 +945,71 @@ static void test_sensitivity_outputs(void **state)
     cli_out_release(&a);
 }
 
+/* A period in which no city is ranked, nominally or in any sample (every
+ * city has one value of four: coverage 0.25, below any threshold the
+ * draws make of 0.5 +/- 0.1): no rank is made up for anyone. Every rank,
+ * the band included, is null in JSON, empty in CSV and "-" in the table,
+ * the effects are null, and nothing prints NaN. */
+static void test_sensitivity_none_ranked(void **state)
+{
+    (void)state;
+    char store[400];
+    snprintf(store, sizeof store, "%s/unranked", s_dir);
+    glci_store_t *st = cli_store_create(store, s_framework(s_dir, "unranked.ini", 0,
+                                                           "arithmetic"), 0);
+    const cli_obs_t a[] = {{"i1", 2025, 70}}, b[] = {{"i3", 2025, 20}};
+    cli_city_add(st, "amman-jo", "Amman", "JO");
+    cli_city_add(st, "bonn-de", "Bonn", "DE");
+    cli_ingest(st, "amman-jo", 1, a, 1, 1764000000);
+    cli_ingest(st, "bonn-de", 1, b, 1, 1764000001);
+    glci_store_close(&st);
+
+    cli_out_t o;
+    assert_int_equal(cli_run(&o, "--store", store, "--format", "json", "sensitivity",
+                             "--period", "2025", "--samples", "200", NULL), 0);
+    assert_null(strstr(o.out, "nan"));
+    json_t *j = cli_json(&o);
+    assert_int_equal(cli_json_num(j, "ranked"), 0);
+    json_t *rows = cli_json_get(j, "rows");
+    assert_int_equal(json_array_size(rows), 2);
+    static const char *const none[] = {"rank", "score", "median_rank", "q05", "q95"};
+    for (size_t k = 0; k < 2; k++) {
+        json_t *r = s_at(rows, k);
+        assert_string_equal(cli_json_str(r, "city"), k ? "bonn-de" : "amman-jo");
+        for (size_t f = 0; f < 5; f++) {
+            json_t *v = json_object_get(r, none[f]);
+            assert_non_null(v);
+            assert_true(json_is_null(v));
+        }
+        assert_true(cli_json_num(r, "ranked_share") == 0);
+    }
+    json_t *eff = cli_json_get(j, "effects");
+    assert_int_equal(json_array_size(eff), 7);
+    for (size_t k = 0; k < 7; k++)
+        assert_true(json_is_null(json_object_get(s_at(eff, k), "mean_abs_rank_shift")));
+    json_decref(j);
+    cli_out_release(&o);
+
+    assert_int_equal(cli_run(&o, "--store", store, "--format", "csv", "sensitivity",
+                             "--period", "2025", "--samples", "200", NULL), 0);
+    assert_non_null(strstr(o.out, "\r\ncity,amman-jo,Amman,,,,,,0,,\r\n"));
+    assert_non_null(strstr(o.out, "\r\ncity,bonn-de,Bonn,,,,,,0,,\r\n"));
+    assert_non_null(strstr(o.out, "\r\neffect,,,,,,,,,aggregation,\r\n"));
+    assert_null(strstr(o.out, "nan"));
+    cli_out_release(&o);
+
+    assert_int_equal(cli_run(&o, "--store", store, "sensitivity", "--period", "2025",
+                             "--samples", "200", NULL), 0);
+    assert_non_null(strstr(o.out, "0 of 2 cities ranked\n"));
+    assert_non_null(strstr(o.out, "no sample ranks any city"));
+    const char *line = strstr(o.out, "amman-jo");
+    assert_non_null(line);
+    /* rank "-" before the id; score, median and band "-" after the name */
+    assert_non_null(strstr(o.out, "   -  amman-jo  Amman      -       -      -      0%\n"));
+    assert_null(strstr(o.out, "nan"));
+    cli_out_release(&o);
+}
+
 /* More city-samples than the sample ranks may hold (64 Mi): 700 cities
  * x 100,000 samples is refused before any work, naming the counts. */
 static void test_sensitivity_too_big(void **state)
@@ -995,6 +1060,7 @@ int main(void)
         cmocka_unit_test(test_sensitivity_minmax),
         cmocka_unit_test(test_sensitivity_outputs),
         cmocka_unit_test(test_sensitivity_too_big),
+        cmocka_unit_test(test_sensitivity_none_ranked),
     };
     return cmocka_run_group_tests(tests, s_group_setup, s_group_teardown);
 }

@@ -52,6 +52,27 @@ static void s_expect(int status, const char *in, const char *want, cli_out_t *o)
                  o->out, o->err);
 }
 
+/* The store's collector.pub written anew holding pub. */
+static void s_pub_put(const glci_key_t *pub)
+{
+    char path[400], err[256];
+    snprintf(path, sizeof path, "%s/collector.pub", s_store);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(glci_keyfile_write_public(path, pub, err, sizeof err), 0);
+}
+
+/* The store's collector.pub made to hold another key than collector.key's
+ * (*in_use receives the key it held, for s_pub_put). */
+static void s_pub_replace(glci_key_t *in_use)
+{
+    char path[400], err[256];
+    glci_key_t other, other_sec;
+    snprintf(path, sizeof path, "%s/collector.pub", s_store);
+    assert_int_equal(glci_keyfile_read(path, in_use, NULL, err, sizeof err), 0);
+    assert_int_equal(glci_key_generate(&other, &other_sec, err, sizeof err), 0);
+    s_pub_put(&other);
+}
+
 /* What a running collector records; without it there is no string. */
 static void s_collector_ran(const char *listen, const char *enrol)
 {
@@ -229,18 +250,12 @@ static void test_invitations(void **state)
 
     /* a collector.pub that is not collector.key's public half: the
      * collector serves collector.key, so no string is made from it */
-    char pub_path[400], kerr[256];
-    snprintf(pub_path, sizeof pub_path, "%s/collector.pub", s_store);
-    glci_key_t in_use, other, other_sec;
-    assert_int_equal(glci_keyfile_read(pub_path, &in_use, NULL, kerr, sizeof kerr), 0);
-    assert_int_equal(glci_key_generate(&other, &other_sec, kerr, sizeof kerr), 0);
-    assert_int_equal(unlink(pub_path), 0);
-    assert_int_equal(glci_keyfile_write_public(pub_path, &other, kerr, sizeof kerr), 0);
+    glci_key_t in_use;
+    s_pub_replace(&in_use);
     cli_run(&o, "--store", s_store, "city", "invite", "cork-ie", NULL);
     s_expect(1, o.err, "collector.pub does not hold the public key of ", &o);
     cli_out_release(&o);
-    assert_int_equal(unlink(pub_path), 0);
-    assert_int_equal(glci_keyfile_write_public(pub_path, &in_use, kerr, sizeof kerr), 0);
+    s_pub_put(&in_use);
     assert_int_equal(cli_run(&o, "--store", s_store, "city", "invite", "cork-ie", NULL), 0);
     cli_out_release(&o);
 }
@@ -386,6 +401,33 @@ static void test_collector_key_rotation(void **state)
     assert_int_not_equal(access(prev, F_OK), 0);
 }
 
+/* collector-key prints the key the collector serves, collector.key's: a
+ * collector.pub holding another key is refused, naming both files, and
+ * nothing is printed as the key in use. */
+static void test_collector_key_mismatched_pair(void **state)
+{
+    (void)state;
+    cli_out_t o;
+    char pub_path[400], sec_path[400], line[1000];
+    snprintf(pub_path, sizeof pub_path, "%s/collector.pub", s_store);
+    snprintf(sec_path, sizeof sec_path, "%s/collector.key", s_store);
+    glci_key_t in_use;
+    s_pub_replace(&in_use);
+    snprintf(line, sizeof line, "glci collector-key: %s does not hold the public key of %s: "
+             "not a key pair\n", pub_path, sec_path);
+    static const char *const formats[] = {"table", "json", "csv"};
+    for (size_t f = 0; f < 3; f++) {
+        cli_run(&o, "--store", s_store, "--format", formats[f], "collector-key", NULL);
+        s_expect(1, o.err, line, &o);
+        assert_string_equal(o.out, "");
+        cli_out_release(&o);
+    }
+    s_pub_put(&in_use);
+    assert_int_equal(cli_run(&o, "--store", s_store, "collector-key", NULL), 0);
+    assert_true(strncmp(o.out, in_use.z85, GLCI_Z85_KEY_LEN) == 0);
+    cli_out_release(&o);
+}
+
 /* `lower` indicators show the value scored 0 first, as the legend says. */
 static void test_framework_goalposts_for_lower(void **state)
 {
@@ -473,6 +515,7 @@ int main(void)
         cmocka_unit_test(test_init_tightens_folder),
         cmocka_unit_test(test_invitations),
         cmocka_unit_test(test_show_revoke_reinstate),
+        cmocka_unit_test(test_collector_key_mismatched_pair),
         cmocka_unit_test(test_collector_key_rotation),
         cmocka_unit_test(test_framework_goalposts_for_lower),
         cmocka_unit_test(test_framework_better_for_reversed_goalposts),

@@ -211,6 +211,44 @@ static void test_profile_footer(void **state)
                              "--city", "rtl-xx", "--as-of", as_of, NULL), 0);
 }
 
+/* Every time the page holds the name as text (after a tag), it is inside
+ * <bdi>; in attributes it stands as it is. */
+static void s_no_bare_name(const char *page)
+{
+    for (const char *at = strstr(page, ">" S_RTL_NAME); at; at = strstr(at + 1, ">" S_RTL_NAME))
+        if (at - page < 4 || strncmp(at - 4, "<bdi>", 5) != 0)
+            fail_msg("the name without <bdi>: %.120s", at - page > 60 ? at - 60 : page);
+}
+
+/* A right-to-left name is marked as an isolate wherever the site prints
+ * it as text (<bdi>), so it never reorders the rank, the country or the
+ * words beside it: in the league table, and on its city page as the
+ * heading and (between FSI and PDI, a title holding no markup) in the
+ * title. */
+static void test_site_rtl_isolated(void **state)
+{
+    fixture_t *f = *state;
+    char site[300], path[400];
+    snprintf(site, sizeof site, "%s/site-rtl", f->dir);
+    cli_out_t o;
+    assert_int_equal(cli_run(&o, "--store", f->store, "report", "--out", site, NULL), 0);
+    cli_out_release(&o);
+    snprintf(path, sizeof path, "%s/index.html", site);
+    char *index = glci_ts_read_file(path);
+    assert_non_null(index);
+    assert_non_null(strstr(index, "<a href=\"city-rtl-xx.html\"><bdi>" S_RTL_NAME
+                                  "</bdi></a>"));
+    s_no_bare_name(index);
+    free(index);
+    snprintf(path, sizeof path, "%s/city-rtl-xx.html", site);
+    char *page = glci_ts_read_file(path);
+    assert_non_null(page);
+    assert_non_null(strstr(page, "<h1><bdi>" S_RTL_NAME "</bdi></h1>"));
+    assert_non_null(strstr(page, "<title>\xe2\x81\xa8" S_RTL_NAME "\xe2\x81\xa9: "));
+    s_no_bare_name(page);
+    free(page);
+}
+
 /* The site with every name: no heading, caption or cell runs off its
  * box, and the league table's numbers stay in sight beside a name of 116
  * letters without a space (measured in Chromium, report_check.py). */
@@ -281,6 +319,7 @@ int main(void)
         cmocka_unit_test(test_profile_peers_whole),
         cmocka_unit_test(test_profile_footer),
         cmocka_unit_test(test_site_layout),
+        cmocka_unit_test(test_site_rtl_isolated),
         cmocka_unit_test(test_template_long_names),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);

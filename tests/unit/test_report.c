@@ -578,13 +578,14 @@ static void test_site_peers(void **state)
                                  "data-score=\"50\" data-median=\"80\" data-cities=\"3\">"));
     assert_non_null(strstr(text, "<tbody class=\"peer\" data-city=\"beta\" data-score=\"100\" "
                                  "data-rank=\"1\">"));
-    assert_non_null(strstr(text, "<a href=\"city-beta.html\">Beta</a>"));
+    assert_non_null(strstr(text, "<a href=\"city-beta.html\"><bdi>Beta</bdi></a>"));
     /* a peer's indicator: its value, score and light exact, the city's
      * value and score and the gap shown (the indicator table has them) */
     const char *row = s_after(s_after(text, "id=\"peers\""), "<tr data-ind=\"a\">");
-    assert_true(s_within(row, "<tr", "</tr>", "data-key=\"value\" data-value=\"50\">50 %"));
+    assert_true(s_within(row, "<tr", "</tr>",
+                         "data-key=\"value\" data-value=\"50\">50 <bdi>%</bdi>"));
     assert_true(s_within(row, "<tr", "</tr>", "data-key=\"light\" data-value=\"green\""));
-    assert_true(s_within(row, "<tr", "</tr>", "data-key=\"city_value\">25 %</td>"));
+    assert_true(s_within(row, "<tr", "</tr>", "data-key=\"city_value\">25 <bdi>%</bdi></td>"));
     assert_true(s_within(row, "<tr", "</tr>", "data-key=\"gap\">50.0</td>"));
     /* the weak focus areas in order */
     assert_true(strstr(text, "data-focus=\"x.f\" data-score") <
@@ -616,12 +617,12 @@ static void test_site_peers(void **state)
     beta->name = strdup("Beta <B>");
     assert_int_equal(glci_report_write_site(&r, dir, NULL, err, sizeof err), 0);
     text = s_page(dir, "alpha");
-    assert_non_null(strstr(text, "<a href=\"city-beta.html\">Beta</a>"));
+    assert_non_null(strstr(text, "<a href=\"city-beta.html\"><bdi>Beta</bdi></a>"));
     free(text);
     text = s_page(dir, "beta");
     assert_null(strstr(text, "city-omega.html"));
     assert_non_null(strstr(text, "no indicator of its own to compare"));
-    assert_non_null(strstr(text, "<h1>Beta &lt;B&gt;</h1>"));
+    assert_non_null(strstr(text, "<h1><bdi>Beta &lt;B&gt;</bdi></h1>"));
     free(text);
     s_rmrf(dir);
     free(dir);
