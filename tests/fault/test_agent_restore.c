@@ -215,6 +215,26 @@ static void s_case_close(s_case_t *c)
     glci_sys_close(&c->s);
 }
 
+/* s_case_open with the agent writing a metrics file, named into prom. */
+static glci_sys_t *s_case_open_metered(s_case_t *c, const char *tag, char *prom, size_t len)
+{
+    char conf[200];
+    snprintf(prom, len, "/tmp/glci-%s-%d.prom", tag, (int)getpid());
+    snprintf(conf, sizeof conf, "metrics_file = %s\n", prom);
+    return s_case_open(c, tag, conf, T_N);
+}
+
+/* The agent's last figures: it writes them when it stops; started again
+ * after. The text (malloc'd, NULL if none); the file is removed. */
+static char *s_last_metrics(glci_sys_t *s, const char *prom)
+{
+    glci_sys_stop_agent(s, 0);
+    char *text = glci_ts_read_file(prom);
+    unlink(prom);
+    glci_sys_start_agent(s, 0);
+    return text;
+}
+
 /* The restored store equals the kept one, receive times aside. */
 static void s_assert_same_store(const s_case_t *c)
 {
@@ -230,10 +250,8 @@ static void test_restore_within_retention_loses_nothing(void **state)
 {
     (void)state;
     s_case_t c;
-    char prom[128], conf[160];
-    snprintf(prom, sizeof prom, "/tmp/glci-agent-restore-%d.prom", (int)getpid());
-    snprintf(conf, sizeof conf, "metrics_file = %s\n", prom);
-    glci_sys_t *s = s_case_open(&c, "agent-restore", conf, T_N);
+    char prom[128];
+    glci_sys_t *s = s_case_open_metered(&c, "agent-restore", prom, sizeof prom);
     char dead[700];
 
     /* after the backup: batches 11..16, and 17, one value the collector
@@ -301,16 +319,12 @@ static void test_restore_within_retention_loses_nothing(void **state)
     if (glci_ts_count(csv, "\"no_such_indicator\",") != 1)
         fail_msg("rejected.csv holds the rejected row not once: %s", csv);
     free(csv);
-    /* and the metric counts it once, as status does (the agent writes its
-     * last figures when it stops) */
-    glci_sys_stop_agent(s, 0);
-    char *text = glci_ts_read_file(prom);
-    unlink(prom);
+    /* and the metric counts it once, as status does */
+    char *text = s_last_metrics(s, prom);
     if (!text || !strstr(text, "glci_agent_observations_rejected_total{reason=\""
                                "unknown_indicator\"} 1\n"))
         fail_msg("metrics: %s", text ? text : "(none)");
     free(text);
-    glci_sys_start_agent(s, 0);
 
     s_case_close(&c);
 }
@@ -324,10 +338,8 @@ static void test_restore_of_the_newest_batch_only(void **state)
 {
     (void)state;
     s_case_t c;
-    char prom[128], conf[160];
-    snprintf(prom, sizeof prom, "/tmp/glci-agent-restore1-%d.prom", (int)getpid());
-    snprintf(conf, sizeof conf, "metrics_file = %s\n", prom);
-    glci_sys_t *s = s_case_open(&c, "agent-restore-one", conf, T_N);
+    char prom[128];
+    glci_sys_t *s = s_case_open_metered(&c, "agent-restore-one", prom, sizeof prom);
     glci_sys_push(s, 0, 1);            /* batch 11, acked after the backup */
     glci_sys_wait_outbox_empty(s, 0, GLCI_SYS_DRAIN_MS);
     int64_t t_restore;
@@ -349,17 +361,13 @@ static void test_restore_of_the_newest_batch_only(void **state)
         fail_msg("no RESENT line: %s", table);
     free(table);
 
-    /* the metric is the outbox's last ack (the agent writes its last
-     * figures when it stops) */
-    glci_sys_stop_agent(s, 0);
-    char *text = glci_ts_read_file(prom);
-    unlink(prom);
+    /* the metric is the outbox's last ack */
+    char *text = s_last_metrics(s, prom);
     const char *m = text ? strstr(text, "\nglci_agent_last_ack_timestamp_seconds ") : NULL;
     if (!m || strtod(m + 39, NULL) < (double)t_restore)
         fail_msg("glci_agent_last_ack_timestamp_seconds is not at %lld or later: %s",
                  (long long)t_restore, text ? text : "(none)");
     free(text);
-    glci_sys_start_agent(s, 0);
     s_case_close(&c);
 }
 
