@@ -261,6 +261,22 @@ done:
 
 /* ---- Store access ----------------------------------------------------- */
 
+static void s_store_note(void *arg, const char *line)
+{
+    fprintf(stderr, "glci %s: note: %s\n", ((const glci_cmd_t *)arg)->name, line);
+}
+
+/* What a writable open did to a store an earlier release left, said once
+ * on stderr: the schema it converted it from, for good, and the modes it
+ * took away (docs/OPERATIONS.md, "Upgrading"). */
+static void s_say_upgrade(const glci_cmd_t *cmd, const glci_store_t *st)
+{
+    if (glci_store_schema_opened(st) != glci_store_schema(st))
+        fprintf(stderr, "glci %s: note: store upgraded from schema %u to %u\n", cmd->name,
+                glci_store_schema_opened(st), glci_store_schema(st));
+    glci_store_tighten(st, s_store_note, (void *)cmd);
+}
+
 int glci_cli_open(const glci_cmd_t *cmd, const glci_cli_t *cli, int rdonly,
                   glci_store_t **out)
 {
@@ -269,6 +285,8 @@ int glci_cli_open(const glci_cmd_t *cmd, const glci_cli_t *cli, int rdonly,
     int rc = glci_store_open(cli->store_dir, &opts, out, err, sizeof err);
     switch (rc) {
     case GLCI_STORE_OK:
+        if (!rdonly)
+            s_say_upgrade(cmd, *out);
         return 0;
     case GLCI_STORE_ENOENT:
         return glci_fail(cmd, "no store at %s", cli->store_dir);

@@ -37,6 +37,7 @@
 #include "glci_keyfile.h"
 #include "glci_log_kinds.h"
 #include "glci_log_repeat.h"
+#include "glci_metrics_http.h"
 #include "glci_utf8.h"
 
 #include <unistd.h>
@@ -760,6 +761,41 @@ static void s_reload(s_daemon_t *d)
               d->cfg.batch_max, d->cfg.group_max, (long long)d->cfg.max_message);
 }
 
+/* The store is there and of a schema this program reads, without a
+ * write (glci_collector_run). 0, or the store's code, its line logged. */
+static int s_store_look(const char *dir, char *err, size_t errlen)
+{
+    glci_store_t *st = NULL;
+    glci_store_opts_t opts = {GLCI_STORE_RDONLY, 0, 0};
+    err[0] = '\0';
+    int rc = glci_store_open(dir, &opts, &st, err, errlen);
+    if (rc != 0)
+        glci_error("%s", err[0] ? err : glci_store_strerror(rc));
+    glci_store_close(&st);
+    return rc;
+}
+
+/* metrics_listen (NULL: none) can be bound now: asked before the store is
+ * written, since the server is started only once the store is open. 0, or
+ * -1 with the line logged. */
+static int s_metrics_free(const char *text)
+{
+    glci_metrics_listen_t l;
+    char err[256];
+    if (text && (glci_metrics_listen_parse(text, &l, err, sizeof err) != 0 ||
+                 glci_metrics_listen_probe(&l, err, sizeof err) != 0)) {
+        glci_error("metrics: %s", err);
+        return -1;
+    }
+    return 0;
+}
+
+static void s_store_note(void *arg, const char *line)
+{
+    (void)arg;
+    glci_warn("%s", line);
+}
+
 static void s_signals(void)
 {
     struct sigaction sa;
@@ -803,25 +839,39 @@ int glci_collector_run(const glci_collector_args_t *args, const glci_collector_c
 
     char err[512];
     glci_collector_memory_init();
-    glci_store_opts_t opts = {0, 0, cfg->map_max};
-    int rc = glci_store_open(cfg->store, &opts, &d.st, err, sizeof err);
-    if (rc != 0) {
-        glci_error("%s", err[0] ? err : glci_store_strerror(rc));
+    /* Nothing is written to the store before the collector will run: the
+     * store is looked at read-only, the lock taken and the addresses bound
+     * first, and only then is it opened for writing, which converts a
+     * store of an older schema for good. A collector that cannot start
+     * leaves the store as it was, for a first-release collector (which
+     * takes no lock) that may still run on it. */
+    int rc = s_store_look(cfg->store, err, sizeof err);
+    if (rc != 0)
         goto done;
-    }
-    glci_store_set_rejects_keep(d.st, cfg->rejects_keep);
     /* before any socket: a second collector binds nothing, answers no one */
     d.lock_fd = glci_collector_lock(cfg->store, NULL, err, sizeof err);
     if (d.lock_fd < 0) {
         glci_error("%s", err);
         goto done;
     }
-    /* what --check-config calls a problem, said, though not refused: a
-     * deployment that runs keeps running */
+    if (s_open_sockets(&d) != 0 || s_metrics_free(cfg->metrics_listen) != 0)
+        goto done;
+    glci_store_opts_t opts = {0, 0, cfg->map_max};
+    rc = glci_store_open(cfg->store, &opts, &d.st, err, sizeof err);
+    if (rc != 0) {
+        glci_error("%s", err[0] ? err : glci_store_strerror(rc));
+        goto done;
+    }
+    if (glci_store_schema_opened(d.st) != glci_store_schema(d.st))
+        glci_info("store upgraded from schema %u to %u", glci_store_schema_opened(d.st),
+                  glci_store_schema(d.st));
+    glci_store_tighten(d.st, s_store_note, NULL);
+    /* what --check-config calls a problem and the store could not take
+     * away (another owner's), said, though not refused: a deployment that
+     * runs keeps running */
     glci_check_t modes = {.program = "glci-collector", .to_log = 1};
     glci_collector_check_modes(&modes, cfg);
-    if (s_open_sockets(&d) != 0)
-        goto done;
+    glci_store_set_rejects_keep(d.st, cfg->rejects_keep);
     /* metrics after the ROUTER is bound, so /health is right from the start */
     if (glci_collector_meter_open(d.st, cfg->store, &d.meter, err, sizeof err) != 0 ||
         glci_collector_meter_watch(d.meter, d.ctx, d.router, err, sizeof err) != 0 ||

@@ -436,6 +436,16 @@ static int s_listen(const glci_metrics_listen_t *l, int *port, char *err, size_t
     return fd;
 }
 
+int glci_metrics_listen_probe(const glci_metrics_listen_t *listen, char *err, size_t errlen)
+{
+    int port;
+    int fd = s_listen(listen, &port, err, errlen);
+    if (fd < 0)
+        return -1;
+    close(fd);
+    return 0;
+}
+
 int glci_metrics_http_start(const glci_metrics_listen_t *listen,
                             const glci_metrics_http_cfg_t *cfg,
                             glci_metrics_http_t **out, char *err, size_t errlen)

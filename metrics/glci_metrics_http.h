@@ -82,6 +82,13 @@ int glci_metrics_http_start(const glci_metrics_listen_t *listen,
                             const glci_metrics_http_cfg_t *cfg,
                             glci_metrics_http_t **out, char *err, size_t errlen);
 
+/* Binds the address as glci_metrics_http_start does and releases it at
+ * once: whether a server could start there now, for a daemon that asks
+ * before a step it cannot undo. Returns 0, or -1 with the line
+ * glci_metrics_http_start would give ("cannot listen on 127.0.0.1:9461:
+ * Address already in use"). */
+int glci_metrics_listen_probe(const glci_metrics_listen_t *listen, char *err, size_t errlen);
+
 /* The port bound (the one chosen when the address said 0). */
 int glci_metrics_http_port(const glci_metrics_http_t *h);
 

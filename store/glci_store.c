@@ -802,6 +802,7 @@ int glci_store_open(const char *dir, const glci_store_opts_t *opts,
     rc = s_load_header(st, err, errlen);
     if (rc != 0)
         goto fail;
+    st->schema_opened = st->schema;
     rc = s_upgrade(st, (flags & GLCI_MDB_RDONLY) != 0, err, errlen);
     if (rc != 0)
         goto fail;

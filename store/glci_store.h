@@ -126,6 +126,31 @@ typedef struct {
  * (*out then holds what could be read). */
 int glci_store_space(glci_store_t *st, glci_store_space_t *out);
 
+/* ---- A store an earlier release left (glci_store_compat.c) ------------ */
+
+/* The schema the store had when it was opened, and the one it has now: a
+ * writable open of an older store upgrades it for good (docs/STORE.md,
+ * "Schema"), so the two differ exactly when this open did that, which a
+ * caller should say (docs/OPERATIONS.md, "Upgrading"). */
+uint32_t glci_store_schema_opened(const glci_store_t *st);
+uint32_t glci_store_schema(const glci_store_t *st);
+
+/* Called with each line glci_store_tighten has to say. */
+typedef void (*glci_store_note_fn)(void *arg, const char *line);
+
+/* Takes from the store's folder and files the modes --check-config judges
+ * a problem (docs/OPERATIONS.md, "Modes the checks judge"), as a store the
+ * first release made has them (data.mdb and lock.mdb 0644): data.mdb or
+ * lock.mdb that group or others may write, or others read, is made 0600;
+ * a folder group or others may write loses those write bits. Only what
+ * this process's user owns is changed (another owner's store is left to
+ * it), never through a symbolic link. For a writable open, once the
+ * program that opened it will run. note (may be NULL) gets one line per
+ * change ("store: DIR/data.mdb was mode 0644; made it 0600") and per mode
+ * that could not be changed. Returns 0, or EIO when one could not be
+ * changed (its line says which). */
+int glci_store_tighten(const glci_store_t *st, glci_store_note_fn note, void *arg);
+
 /* ---- Cities (admin; each call is one write transaction) --------------- */
 
 /* City ids: GLCI_CITY_ID_MAX (glci_limits.h) bytes of [a-z0-9][a-z0-9._-]*. */

@@ -230,6 +230,7 @@ struct glci_store {
     _Atomic(void *) ingest_cache;     /* the last ingest's scratch (glci_store_ingest.c) */
     char *dir;
     uint32_t schema;
+    uint32_t schema_opened;   /* meta/schema as the open found it (before an upgrade) */
     uint64_t rejects_keep;    /* rejects kept per city (glci_store_set_rejects_keep) */
 };
 

@@ -1,0 +1,100 @@
+/* What a store an earlier release left needs from a newer program besides
+ * its schema upgrade (glci_store.c): the schema it had, so that the
+ * one-way conversion is said, and modes that the first release gave its
+ * files (data.mdb and lock.mdb 0644, from its glci init and its backups)
+ * and that --check-config would refuse for ever, taken away once.
+ *
+ * The modes judged are collector/collector_check.c's table (and
+ * docs/OPERATIONS.md's), plus others reading lock.mdb, which the first
+ * release allowed and nothing needs. Each path is opened without following
+ * a link and changed through its descriptor, so what was looked at is what
+ * is changed. */
+#include "glci_store_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+uint32_t glci_store_schema_opened(const glci_store_t *st)
+{
+    return st->schema_opened;
+}
+
+uint32_t glci_store_schema(const glci_store_t *st)
+{
+    return st->schema;
+}
+
+typedef struct {
+    const char *name;         /* in the store's folder; "" the folder itself */
+    unsigned bad;             /* the bits that are a problem */
+} s_judged_t;
+
+static const s_judged_t s_judged[] = {
+    {"", S_IWGRP | S_IWOTH},
+    {"data.mdb", S_IWGRP | S_IWOTH | S_IROTH},
+    {"lock.mdb", S_IWGRP | S_IWOTH | S_IROTH},
+};
+
+static void s_note(glci_store_note_fn note, void *arg, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void s_note(glci_store_note_fn note, void *arg, const char *fmt, ...)
+{
+    char line[4200];
+    va_list ap;
+    if (!note)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    note(arg, line);
+}
+
+/* One path: 0 (nothing to do, or done), or EIO when its mode stays. */
+static int s_tighten(const char *path, int dir, unsigned bad, glci_store_note_fn note, void *arg)
+{
+    int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | (dir ? O_DIRECTORY : 0);
+    int fd = open(path, flags);
+    if (fd < 0)
+        return 0;             /* absent, a link, or not ours to read: left as it is */
+    struct stat sb;
+    int rc = 0;
+    if (fstat(fd, &sb) != 0 || sb.st_uid != geteuid() ||
+        (dir ? !S_ISDIR(sb.st_mode) : !S_ISREG(sb.st_mode)))
+        goto out;
+    unsigned mode = (unsigned)sb.st_mode & 07777;
+    if (!(mode & bad))
+        goto out;
+    unsigned want = dir ? mode & ~(unsigned)(S_IWGRP | S_IWOTH) : 0600u;
+    if (fchmod(fd, (mode_t)want) != 0) {
+        s_note(note, arg, "store: %s is mode %04o and cannot be made %04o: %s", path, mode,
+               want, strerror(errno));
+        rc = GLCI_STORE_EIO;
+        goto out;
+    }
+    s_note(note, arg, "store: %s was mode %04o; made it %04o", path, mode, want);
+out:
+    close(fd);
+    return rc;
+}
+
+int glci_store_tighten(const glci_store_t *st, glci_store_note_fn note, void *arg)
+{
+    int rc = 0;
+    for (size_t i = 0; i < sizeof s_judged / sizeof s_judged[0]; i++) {
+        char path[4096];
+        int dir = !s_judged[i].name[0];
+        if (dir)
+            snprintf(path, sizeof path, "%s", st->dir);
+        else
+            snprintf(path, sizeof path, "%s/%s", st->dir, s_judged[i].name);
+        if (s_tighten(path, dir, s_judged[i].bad, note, arg) != 0)
+            rc = GLCI_STORE_EIO;
+    }
+    return rc;
+}
