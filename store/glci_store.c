@@ -656,7 +656,8 @@ static int s_upgrade_results(glci_store_t *st, MDB_txn *txn)
  * unknown; last_change: its last batch, which no receive time of its
  * history exceeds), the rank view's entries with their flags byte. Then
  * 2 -> 3: results split into heads and slots. Then the new number, all in
- * one transaction (3 -> 4 changes no record). (The editions' databases,
+ * one transaction (3 -> 4 changes no record; 4 -> 5 rewrites history as
+ * runs, glci_store_hist_upgrade). (The editions' databases,
  * slots and members are added ones, made by s_open_added.) */
 static int s_upgrade_txn(MDB_txn *txn, void *vctx)
 {
@@ -711,7 +712,9 @@ schema3:
         return rc;
     /* 3 -> 4: the membership log starts empty (the database is an added
      * one); a city's state before its first logged change is what it was
-     * then (glci_store_member_at). */
+     * then (glci_store_member_at). 4 -> 5: history as runs. */
+    if (st->schema < 5 && (rc = glci_store_hist_upgrade(st, txn)) != 0)
+        return rc;
     glci_be32_put(b, GLCI_STORE_SCHEMA);
     return s_meta_put(st, txn, "schema", b, 4);
 }

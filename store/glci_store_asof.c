@@ -68,18 +68,14 @@ static void s_asof_release(s_asof_t *a)
  * [lo, hi], in application order, into a->e. */
 static int s_collect(s_asof_t *a, const char *city, int32_t lo, int32_t hi)
 {
-    unsigned char pk[S_CITYZ_MAX];
-    size_t plen = glci_store_cityz(pk, city);
-    MDB_cursor *cur;
-    MDB_val k = {plen, pk}, d;
-    int rc = mdb_cursor_open(a->txn, a->st->dbi[S_DB_HISTORY], &cur);
+    glci_hist_iter_t it;
+    MDB_val d;
+    uint64_t no;
+    int rc = glci_store_hist_open(a->st, a->txn, city, &it);
     if (rc != 0)
-        return glci_store_code(rc);
+        goto out;
     a->n_e = 0;
-    for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
-         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
-        if (k.mv_size != plen + 8 || memcmp(k.mv_data, pk, plen) != 0)
-            break;
+    while ((rc = glci_store_hist_next(&it, &no, &d)) == 1) {
         s_histrec_t h;
         if (d.mv_size < sizeof h) {
             rc = GLCI_STORE_ECORRUPT;
@@ -101,8 +97,9 @@ static int s_collect(s_asof_t *a, const char *city, int32_t lo, int32_t hi)
         }
         a->e[a->n_e++] = (s_entry_t){h.ind, h.period, h.value, (x.flags & S_HIST_RETRACT) != 0};
     }
-    mdb_cursor_close(cur);
-    return rc == MDB_NOTFOUND || rc == 0 ? 0 : glci_store_code(rc);
+out:
+    glci_store_hist_close(&it);
+    return rc;
 }
 
 /* The state table over [lo, hi] from the collected entries: the last

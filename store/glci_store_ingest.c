@@ -722,7 +722,63 @@ static void s_sort_upd(s_ingest_t *g)
     s_sort_by_keys(g, g->upd, g->n_upd, sizeof *g->upd, k);
 }
 
-/* Step 2: history, in (city, number) order. */
+/* A work item's history entry (glci_store_int.h): s_histrec_t, the
+ * source, a NUL and, for a retraction or an operator's entry, the flags
+ * byte and the operator's name, sudo user and reason. s_hist_len gives its
+ * size, s_hist_fill writes it at p. */
+static size_t s_hist_len(const s_ingest_t *g, const s_work_t *w)
+{
+    const glci_obs_t *o = &g->batches[w->batch].obs[w->obs];
+    size_t n = sizeof(s_histrec_t) + (o->source ? strlen(o->source) : 0) + 1;
+    if (w->op)
+        n += 1 + strlen(w->op->op) + (w->op->sudo_user ? strlen(w->op->sudo_user) : 0) +
+             strlen(w->op->reason) + 3;
+    else if (w->retract)
+        n += 1;
+    return n;
+}
+
+static void s_hist_fill(const s_ingest_t *g, const s_work_t *w, unsigned char *p)
+{
+    const glci_batch_t *b = &g->batches[w->batch];
+    const glci_obs_t *o = &b->obs[w->obs];
+    size_t sl = o->source ? strlen(o->source) : 0;
+    s_histrec_t h;
+
+    memset(&h, 0, sizeof h);
+    h.period = w->period;
+    h.source_len = (uint32_t)sl;
+    h.value = w->retract ? 0.0 : w->value;
+    h.received = g->recv;
+    h.observed_at = o->observed_at;
+    h.stream = b->stream;
+    h.seq = b->seq;
+    h.index = w->obs;
+    h.ind = w->ind;
+    memcpy(p, &h, sizeof h);
+    p += sizeof h;
+    if (sl)
+        memcpy(p, o->source, sl);
+    p[sl] = 0;
+    p += sl + 1;
+    if (!w->retract && !w->op)
+        return;
+    *p++ = (unsigned char)((w->retract ? S_HIST_RETRACT : 0u) | (w->op ? S_HIST_OPERATOR : 0u));
+    if (w->op) {
+        const char *parts[3] = {w->op->op, w->op->sudo_user ? w->op->sudo_user : "",
+                                w->op->reason};
+        for (int j = 0; j < 3; j++) {
+            size_t n = strlen(parts[j]) + 1;
+            memcpy(p, parts[j], n);
+            p += n;
+        }
+    }
+}
+
+/* Step 2: history, in (city, number) order: one record per run of a
+ * city's consecutive numbers, at most S_HIST_RUN_MAX entries and
+ * S_HIST_RUN_BYTES bytes (glci_store_int.h), written in place
+ * (MDB_RESERVE). */
 static int s_write_history(s_ingest_t *g, MDB_txn *txn)
 {
     MDB_cursor *cur;
@@ -734,54 +790,30 @@ static int s_write_history(s_ingest_t *g, MDB_txn *txn)
     rc = mdb_cursor_open(txn, g->st->dbi[S_DB_HISTORY], &cur);
     if (rc != 0)
         return rc;
-    for (size_t i = 0; i < g->n_work && rc == 0; i++) {
+    uint32_t *ends = (uint32_t *)(void *)s_buf(g, S_HIST_RUN_MAX * sizeof *ends);
+    for (size_t i = 0, j; i < g->n_work && rc == 0; i = j) {
         const s_work_t *w = &g->work[i];
-        const glci_batch_t *b = &g->batches[w->batch];
-        const glci_obs_t *o = &b->obs[w->obs];
-        size_t sl = o->source ? strlen(o->source) : 0;
-        /* The extension (glci_store_int.h): a flags byte for a retraction
-         * or an operator's entry, then the operator's name, sudo user and
-         * reason. A plain value has none. */
-        unsigned flags = (w->retract ? S_HIST_RETRACT : 0u) | (w->op ? S_HIST_OPERATOR : 0u);
-        const char *op = w->op ? w->op->op : "";
-        const char *sudo = w->op && w->op->sudo_user ? w->op->sudo_user : "";
-        const char *why = w->op ? w->op->reason : "";
-        size_t xl = !flags ? 0 : !w->op ? 1 : 1 + strlen(op) + strlen(sudo) + strlen(why) + 3;
-        s_histrec_t h;
-        unsigned char *p = s_buf(g, sizeof h + sl + 1 + xl);
-        MDB_val key, val;
-
-        memset(&h, 0, sizeof h);
-        h.period = w->period;
-        h.source_len = (uint32_t)sl;
-        h.value = w->retract ? 0.0 : w->value;
-        h.received = g->recv;
-        h.observed_at = o->observed_at;
-        h.stream = b->stream;
-        h.seq = b->seq;
-        h.index = w->obs;
-        h.ind = w->ind;
-        memcpy(p, &h, sizeof h);
-        if (sl)
-            memcpy(p + sizeof h, o->source, sl);
-        p[sizeof h + sl] = 0;
-        if (flags) {
-            unsigned char *x = p + sizeof h + sl + 1;
-            *x++ = (unsigned char)flags;
-            if (w->op) {
-                const char *parts[3] = {op, sudo, why};
-                for (int j = 0; j < 3; j++) {
-                    size_t n = strlen(parts[j]) + 1;
-                    memcpy(x, parts[j], n);
-                    x += n;
-                }
-            }
+        size_t body = 0;
+        for (j = i; j < g->n_work; j++) {
+            const s_work_t *x = &g->work[j];
+            size_t len = s_hist_len(g, x);
+            if (j > i && (x->city != w->city || x->hist_no != w->hist_no + (j - i) ||
+                          !glci_store_hist_run_fits(j - i, body, len)))
+                break;
+            body += len;
+            ends[j - i] = (uint32_t)body;
         }
+        uint32_t n = (uint32_t)(j - i);
+        MDB_val key, val;
         key.mv_data = k;
         key.mv_size = glci_store_hist_key(k, g->cities[w->city].id, w->hist_no);
-        val.mv_data = p;
-        val.mv_size = sizeof h + sl + 1 + xl;
-        rc = mdb_cursor_put(cur, &key, &val, 0);
+        val.mv_size = S_HIST_RUN_HEAD(n) + body;
+        if ((rc = mdb_cursor_put(cur, &key, &val, MDB_RESERVE)) != 0)
+            break;
+        unsigned char *p = val.mv_data;
+        p += glci_store_hist_run_head(p, n, ends);
+        for (size_t e = i; e < j; e++)
+            s_hist_fill(g, &g->work[e], p + (e == i ? 0 : ends[e - i - 1]));
     }
     mdb_cursor_close(cur);
     return rc;

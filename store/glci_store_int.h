@@ -14,6 +14,7 @@
  *   batches       cityz | stream u64 | seq u64   -> 16-byte content hash
  *   obs           cityz | ind u16 | period i32   -> s_obsrec_t
  *   history       cityz | no u64                 -> s_histrec_t + source + NUL
+ *                 (from schema 5: a run of entries, keyed by the first's no)
  *   results       cityz | period i32             -> glci_result_t block
  *   rank          period i32 | rank key [8] | id -> coverage f64 + cityz [+ flags u8]
  *   periods       period i32                     -> current observations u64
@@ -67,7 +68,13 @@
  * at T" is known exactly (glci_store_member_at). The number moved because
  * a program of schema 3 would change a city's state without logging it;
  * it refuses the store instead. Nothing else changes. */
-#define GLCI_STORE_SCHEMA 4u
+/* Schema 5 (history as runs): a history record holds the entries of
+ * consecutive numbers of one city that one transaction wrote
+ * (glci_store_history.c), one put per city and transaction instead of
+ * one per value. A program of schema 4 would read a run as one entry; it
+ * refuses the store instead. A writable open rewrites older history as
+ * runs; a read-only one reads its records as single entries. */
+#define GLCI_STORE_SCHEMA 5u
 
 enum {
     S_DB_META,
@@ -150,6 +157,18 @@ typedef struct {
  * plain value delivered by an agent has no extension (the schema-1 form). */
 #define S_HIST_RETRACT  0x1u      /* a revision without a value */
 #define S_HIST_OPERATOR 0x2u      /* written by `glci correct|retract` */
+
+/* From schema 5 a history record is a run: the entries of consecutive
+ * numbers of one city written in one transaction, keyed by the first
+ * entry's number. The value is the count n (u32), the end of each entry
+ * as an offset from the value's start (u32 each), then the n entries in
+ * number order, each in the form above (glci_store_history.c). A run
+ * holds at most S_HIST_RUN_MAX entries and S_HIST_RUN_BYTES bytes, so a
+ * huge batch makes several records, never a multi-megabyte value; one
+ * entry alone always makes a run. Before schema 5 a record is one entry. */
+#define S_HIST_RUN_MAX 512u
+#define S_HIST_RUN_BYTES 65536u
+#define S_HIST_RUN_HEAD(n) (4u + 4u * (size_t)(n))
 
 /* A history entry decoded; strings point into the record. */
 typedef struct {
@@ -415,6 +434,64 @@ void glci_store_city_out(const char *id, size_t idlen, const s_cityrec_t *rec, g
 
 /* Decodes a history record. 0 or ECORRUPT. */
 int glci_store_hist_decode(const MDB_val *v, s_hist_t *out);
+
+/* ---- History (glci_store_history.c) --------------------------------------- */
+
+/* A walk of one city's history entries in number order, whatever the
+ * store's schema: every reader of the history database goes through it.
+ * A value type: open, seek/next/find, close. */
+typedef struct {
+    MDB_cursor *cur;
+    unsigned char pk[S_CITYZ_MAX];  /* the city's key prefix, cityz */
+    size_t plen;
+    int runs;                 /* records are runs (schema 5) */
+    int state;                /* internal: where the cursor stands */
+    MDB_val d;                /* the record being read */
+    uint64_t first;           /* its first entry's number */
+    uint32_t n, i;            /* its entries; the next one to give */
+} glci_hist_iter_t;
+
+/* Opens a walk of city's history in txn, positioned at its first entry.
+ * The record form is the store's schema's; a handle that opened an older
+ * store read-only and meets one a writable open has since upgraded gets
+ * ESCHEMA ("reopen"). 0, ESCHEMA, ECORRUPT, EIO. Close it in every case
+ * after a 0 (glci_store_hist_close). */
+int glci_store_hist_open(glci_store_t *st, MDB_txn *txn, const char *city,
+                         glci_hist_iter_t *it);
+
+/* Positions the walk so that the next entry given is number `from`, or
+ * the first one after it. 0 or a store code. */
+int glci_store_hist_seek(glci_hist_iter_t *it, uint64_t from);
+
+/* The next entry: 1 with *no its number and *entry its bytes (in the map,
+ * valid until the transaction ends; glci_store_hist_decode reads them), 0
+ * after the city's last entry, or a negative code. ECORRUPT means the
+ * record at the walk does not parse as a run or has a key of the wrong
+ * shape; the walk has stepped past it, so a caller may go on (verify)
+ * or stop. */
+int glci_store_hist_next(glci_hist_iter_t *it, uint64_t *no, MDB_val *entry);
+
+/* Entry number `no` of the city: 1 with *entry, 0 when there is none, or a
+ * negative code; the walk goes on after it. */
+int glci_store_hist_find(glci_hist_iter_t *it, uint64_t no, MDB_val *entry);
+
+/* Ends the walk (its cursor); accepts one never opened (zeroed). */
+void glci_store_hist_close(glci_hist_iter_t *it);
+
+/* Whether an entry of len bytes may join a run of n entries holding body
+ * bytes of entries: the one rule of a run's bound, for the ingest and
+ * the upgrade alike (an empty run takes any entry). */
+int glci_store_hist_run_fits(size_t n, size_t body, size_t len);
+
+/* Writes a run's head at p: n, then each entry's end, ends[i] being the
+ * end of entry i counted from the first entry's start. Returns
+ * S_HIST_RUN_HEAD(n). */
+size_t glci_store_hist_run_head(unsigned char *p, uint32_t n, const uint32_t *ends);
+
+/* Schema 4 -> 5, inside the upgrade's write transaction: every history
+ * record (one entry each) rewritten in place as runs of up to the bound,
+ * city by city, with one run's bytes in memory at a time. 0 or a code. */
+int glci_store_hist_upgrade(glci_store_t *st, MDB_txn *txn);
 
 /* The receive time to record for a write at `now`: never at or before the
  * as-of time of a published edition (meta sealed_until), so that what an

@@ -5,7 +5,8 @@
  *   - every current observation points at a history entry of the same
  *     period and value, and no history entry of its (indicator, period) is
  *     newer (the current value is the latest applied one);
- *   - the city's history count equals its observation counter;
+ *   - the city's history count equals its observation counter, its
+ *     entries numbered from 0 without a gap;
  *   - results exist for exactly the periods its observations reach
  *     (p .. p + carry_forward), and each stored result equals, bit for bit,
  *     the engine's full recomputation from the stored observations;
@@ -102,9 +103,16 @@ static int s_verify_obs(s_verify_t *v, const char *city, uint64_t *tot_obs,
     v->n_obs = 0;
     memset(v->ind_start, 0, (fw->n_ind + 1) * sizeof *v->ind_start);
     memset(v->want, 0, (size_t)span);
+    glci_hist_iter_t it;
+    if ((rc = glci_store_hist_open(st, v->txn, city, &it)) != 0) {
+        glci_store_hist_close(&it);
+        return rc;
+    }
     rc = mdb_cursor_open(v->txn, st->dbi[S_DB_OBS], &cur);
-    if (rc != 0)
+    if (rc != 0) {
+        glci_store_hist_close(&it);
         return glci_store_code(rc);
+    }
     k.mv_size = plen;
     k.mv_data = pk;
     for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
@@ -144,11 +152,14 @@ static int s_verify_obs(s_verify_t *v, const char *city, uint64_t *tot_obs,
             v->want[P - fw->first_period] = 1;
 
         /* Its history entry. */
-        unsigned char hk[S_CITYZ_MAX + 10];
-        MDB_val hkey = {glci_store_hist_key(hk, city, o.hist_no), hk}, hd;
+        MDB_val hd;
         s_hist_t x;
-        if (mdb_get(v->txn, st->dbi[S_DB_HISTORY], &hkey, &hd) != 0 ||
-            glci_store_hist_decode(&hd, &x) != 0) {
+        int hrc = glci_store_hist_find(&it, o.hist_no, &hd);
+        if (hrc < 0 && hrc != GLCI_STORE_ECORRUPT) {
+            rc = hrc;
+            break;
+        }
+        if (hrc != 1 || glci_store_hist_decode(&hd, &x) != 0) {
             s_diff(v, "%s: current value of %s period %d has no history entry", city,
                    fw->ind[ind].id, p);
             continue;
@@ -161,6 +172,7 @@ static int s_verify_obs(s_verify_t *v, const char *city, uint64_t *tot_obs,
     while (cur_ind < fw->n_ind)
         v->ind_start[++cur_ind] = v->n_obs;
     mdb_cursor_close(cur);
+    glci_store_hist_close(&it);
     if (rc != 0 && rc != MDB_NOTFOUND)
         return glci_store_code(rc);
     *tot_obs += v->n_obs;
@@ -203,29 +215,38 @@ static int s_verify_history(s_verify_t *v, const char *city, const s_cityrec_t *
 {
     glci_store_t *st = v->st;
     const glci_framework_t *fw = st->fw;
-    unsigned char pk[S_CITYZ_MAX + 10];
-    size_t plen = glci_store_cityz(pk, city);
-    MDB_cursor *cur;
-    MDB_val k, d;
+    MDB_val d;
     int rc;
 
     uint64_t n_hist = 0;
     s_vhist_t *e = NULL;
     size_t n_e = 0, cap_e = 0;
 
-    rc = mdb_cursor_open(v->txn, st->dbi[S_DB_HISTORY], &cur);
-    if (rc != 0)
-        return glci_store_code(rc);
-    k.mv_size = plen;
-    k.mv_data = pk;
-    for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
-         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
-        const unsigned char *kp = k.mv_data;
+    /* Entries are numbered from 0 without a gap (a history entry is never
+     * deleted): a number out of its place is a record lost, doubled or
+     * overlapping another run. */
+    glci_hist_iter_t it;
+    uint64_t no, want = 0;
+    int gap = 0;
+    if ((rc = glci_store_hist_open(st, v->txn, city, &it)) != 0) {
+        glci_store_hist_close(&it);
+        return rc;
+    }
+    while ((rc = glci_store_hist_next(&it, &no, &d)) != 0) {
         s_hist_t x;
-        if (k.mv_size < plen || memcmp(kp, pk, plen) != 0)
+        if (rc == GLCI_STORE_ECORRUPT) {
+            n_hist++;
+            s_diff(v, "%s: a history record does not decode", city);
+            continue;
+        }
+        if (rc < 0)
             break;
         n_hist++;
-        if (k.mv_size != plen + 8 || glci_store_hist_decode(&d, &x) != 0) {
+        if (no != want && !gap++)
+            s_diff(v, "%s: history entry %llu where entry %llu belongs", city,
+                   (unsigned long long)no, (unsigned long long)want);
+        want = no + 1;
+        if (glci_store_hist_decode(&d, &x) != 0) {
             s_diff(v, "%s: a history record does not decode", city);
             continue;
         }
@@ -237,13 +258,12 @@ static int s_verify_history(s_verify_t *v, const char *city, const s_cityrec_t *
             cap_e = cap_e ? 2 * cap_e : 256;
             e = glci_xrealloc(e, cap_e * sizeof *e);
         }
-        e[n_e++] = (s_vhist_t){x.h.ind, x.h.period, glci_be64_get(kp + plen),
-                               (x.flags & S_HIST_RETRACT) != 0};
+        e[n_e++] = (s_vhist_t){x.h.ind, x.h.period, no, (x.flags & S_HIST_RETRACT) != 0};
     }
-    mdb_cursor_close(cur);
-    if (rc != 0 && rc != MDB_NOTFOUND) {
+    glci_store_hist_close(&it);
+    if (rc < 0) {
         free(e);
-        return glci_store_code(rc);
+        return rc;
     }
     if (n_e > 1)
         qsort(e, n_e, sizeof *e, s_vhist_cmp);

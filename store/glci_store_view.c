@@ -354,10 +354,9 @@ int glci_view_history(glci_view_t *v, const char *city, const char *indicator,
     int cb = 0;               /* fn's value, returned as is */
     glci_store_t *st = v->st;
     s_cityrec_t rec;
-    unsigned char pk[S_CITYZ_MAX], ok[S_CITYZ_MAX + 6];
-    MDB_cursor *cur;
-    MDB_val k, d;
-    size_t plen;
+    unsigned char ok[S_CITYZ_MAX + 6];
+    MDB_val d;
+    uint64_t no;
     int32_t ind;
     int rc;
 
@@ -370,30 +369,19 @@ int glci_view_history(glci_view_t *v, const char *city, const char *indicator,
     if (ind < 0)
         return GLCI_STORE_EINVAL;
     /* The city's history in application order, filtered by indicator. */
-    plen = glci_store_cityz(pk, city);
-
-    rc = mdb_cursor_open(v->txn, st->dbi[S_DB_HISTORY], &cur);
-    if (rc != 0)
-        return glci_store_code(rc);
-    k.mv_size = plen;
-    k.mv_data = pk;
-    for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
-         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+    glci_hist_iter_t it;
+    if ((rc = glci_store_hist_open(st, v->txn, city, &it)) != 0)
+        goto out;
+    while ((rc = glci_store_hist_next(&it, &no, &d)) == 1) {
         s_hist_t x;
         glci_history_row_t row;
         MDB_val okey = {0, ok}, od;
-        uint64_t no;
 
-        if (k.mv_size != plen + 8 || memcmp(k.mv_data, pk, plen) != 0) {
-            rc = MDB_NOTFOUND;
-            break;
-        }
         if ((rc = glci_store_hist_decode(&d, &x)) != 0)
             break;
         const s_histrec_t h = x.h;
         if (h.ind != (uint32_t)ind)
             continue;
-        no = glci_be64_get((const unsigned char *)k.mv_data + plen);
         memset(&row, 0, sizeof row);
         row.period = h.period;
         row.value = h.value;
@@ -417,7 +405,9 @@ int glci_view_history(glci_view_t *v, const char *city, const char *indicator,
         if ((cb = fn(ctx, &row)) != 0)
             break;
     }
-    return glci_store_walk_end(cur, rc, cb);
+out:
+    glci_store_hist_close(&it);
+    return cb != 0 ? cb : rc > 0 ? 0 : rc;
 }
 
 /* Decodes a reject record into row; pointers into d. */

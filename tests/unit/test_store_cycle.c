@@ -832,6 +832,420 @@ static void test_edition_order(void **state)
     s_verify_ok(f);
 }
 
+/* ---- history as runs (schema 5) ------------------------------------------------- */
+
+/* A schema-5 history record is a run: n (u32), the end of each entry from
+ * the value's start (u32 each), then the entries (docs/STORE.md). */
+static uint32_t s_u32_at(const unsigned char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* Rewrites history as schemas 1 to 4 wrote it: one record per entry,
+ * keyed by its own number. */
+static void s_make_single_history(MDB_txn *txn)
+{
+    MDB_dbi dbi;
+    MDB_cursor *cur;
+    MDB_val k, d;
+    size_t n = 0, cap = 0;
+    struct {
+        unsigned char key[80];
+        size_t klen;
+        unsigned char *val;
+        size_t vlen;
+    } *e = NULL;
+    assert_int_equal(mdb_dbi_open(txn, "history", 0, &dbi), 0);
+    assert_int_equal(mdb_cursor_open(txn, dbi, &cur), 0);
+    for (int rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        const unsigned char *p = d.mv_data;
+        uint32_t cnt = s_u32_at(p);
+        size_t at = 4 + 4 * (size_t)cnt;
+        assert_true(k.mv_size <= 80 && k.mv_size > 8 && cnt > 0);
+        uint64_t first = 0;
+        for (size_t b = k.mv_size - 8; b < k.mv_size; b++)
+            first = first << 8 | ((const unsigned char *)k.mv_data)[b];
+        for (uint32_t i = 0; i < cnt; i++) {
+            size_t end = s_u32_at(p + 4 + 4 * (size_t)i);
+            assert_true(end > at && end <= d.mv_size);
+            if (n == cap) {
+                cap = cap ? 2 * cap : 64;
+                e = realloc(e, cap * sizeof *e);
+                assert_non_null(e);
+            }
+            memcpy(e[n].key, k.mv_data, k.mv_size);
+            e[n].klen = k.mv_size;
+            for (size_t b = 0; b < 8; b++)
+                e[n].key[k.mv_size - 1 - b] = (unsigned char)((first + i) >> (8 * b));
+            e[n].vlen = end - at;
+            e[n].val = malloc(e[n].vlen);
+            memcpy(e[n].val, p + at, e[n].vlen);
+            n++;
+            at = end;
+        }
+    }
+    mdb_cursor_close(cur);
+    assert_int_equal(mdb_drop(txn, dbi, 0), 0);
+    for (size_t i = 0; i < n; i++) {
+        MDB_val nk = {e[i].klen, e[i].key}, nd = {e[i].vlen, e[i].val};
+        assert_int_equal(mdb_put(txn, dbi, &nk, &nd, 0), 0);
+        free(e[i].val);
+    }
+    free(e);
+}
+
+/* The run sizes of city's history records, in key order, into counts
+ * (at most max); returns how many records; *largest: the largest value. */
+static size_t s_runs(fx_t *f, const char *city, uint32_t *counts, size_t max, size_t *largest)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    MDB_cursor *cur;
+    unsigned char pk[80];
+    size_t plen = strlen(city) + 1, n = 0;
+    memcpy(pk, city, plen);
+    MDB_val k = {plen, pk}, d;
+    s_raw_begin(f, &env, &txn);
+    assert_int_equal(mdb_dbi_open(txn, "history", 0, &dbi), 0);
+    assert_int_equal(mdb_cursor_open(txn, dbi, &cur), 0);
+    *largest = 0;
+    for (int rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        if (k.mv_size != plen + 8 || memcmp(k.mv_data, pk, plen) != 0)
+            break;
+        assert_true(n < max);
+        counts[n++] = s_u32_at(d.mv_data);
+        if (d.mv_size > *largest)
+            *largest = d.mv_size;
+    }
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+    s_open(f, 0);
+    return n;
+}
+
+/* Every history row of every city and indicator, as text. */
+static int s_hist_print(void *ctx, const glci_history_row_t *r)
+{
+    fprintf(ctx, "%lld %a %lld %lld [%s] %llu/%llu r%d o%d c%d %s|%s|%s\n",
+            (long long)r->period, r->value, (long long)r->received, (long long)r->observed_at,
+            r->source ? r->source : "", (unsigned long long)r->stream,
+            (unsigned long long)r->seq, r->retracted, r->by_operator, r->current, r->op,
+            r->sudo_user, r->reason);
+    return 0;
+}
+
+static char *s_history_text(fx_t *f)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&text, &len);
+    assert_non_null(fp);
+    glci_view_t *v = NULL;
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    for (size_t c = 0; c < 4; c++)
+        for (uint32_t i = 0; i < f->fw->n_ind; i++) {
+            fprintf(fp, "%s %s\n", s_cities[c], f->fw->ind[i].id);
+            assert_int_equal(glci_view_history(v, s_cities[c], f->fw->ind[i].id, s_hist_print,
+                                               fp), 0);
+        }
+    glci_view_end(&v);
+    fclose(fp);
+    return text;
+}
+
+/* The as-of results of period P at t of every city, as one buffer. */
+static unsigned char *s_asof_bytes(fx_t *f, int32_t P, int64_t t, size_t *len)
+{
+    glci_view_t *v = NULL;
+    glci_snapshot_t snap = {0};
+    size_t rs = glci_result_size(f->fw);
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    assert_int_equal(glci_view_asof(v, P, t, &snap), 0);
+    unsigned char *b = calloc(snap.n + 1, rs + GLCI_CITY_ID_MAX + 1);
+    for (size_t i = 0; i < snap.n; i++) {
+        memcpy(b + i * (rs + GLCI_CITY_ID_MAX + 1), snap.rows[i].city, GLCI_CITY_ID_MAX + 1);
+        memcpy(b + i * (rs + GLCI_CITY_ID_MAX + 1) + GLCI_CITY_ID_MAX + 1, snap.rows[i].result,
+               rs);
+    }
+    *len = snap.n * (rs + GLCI_CITY_ID_MAX + 1);
+    glci_snapshot_release(&snap);
+    glci_view_end(&v);
+    return b;
+}
+
+/* n values of city, each (indicator, period) revised k times over, with
+ * sources of srclen bytes (0: none). */
+static void s_many(fx_t *f, const char *city, size_t n, size_t srclen, int64_t now)
+{
+    static char src[256];
+    memset(src, 's', sizeof src - 1);
+    src[srclen < sizeof src ? srclen : sizeof src - 1] = 0;
+    glci_obs_t *o = calloc(n, sizeof *o);
+    for (size_t i = 0; i < n; i++) {
+        o[i] = V(f->fw->ind[i % 4].id, 2000 + (int64_t)(i / 4 % 25), (double)(i / 4 % 2));
+        o[i].source = srclen ? src : NULL;
+    }
+    s_ok(f, city, o, n, now);
+    free(o);
+}
+
+static size_t s_count_rows(fx_t *f, const char *city, const char *ind, size_t *current)
+{
+    char *text = NULL;
+    size_t len = 0, n = 0;
+    FILE *fp = open_memstream(&text, &len);
+    glci_view_t *v = NULL;
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    assert_int_equal(glci_view_history(v, city, ind, s_hist_print, fp), 0);
+    glci_view_end(&v);
+    fclose(fp);
+    *current = 0;
+    for (const char *l = text; *l; l = strchr(l, '\n') + 1) {
+        n++;
+        if (strstr(l, " c1 ") && strchr(l, '\n') > strstr(l, " c1 "))
+            (*current)++;
+    }
+    free(text);
+    return n;
+}
+
+/* One transaction's values of a city are one record per run: split at
+ * S_HIST_RUN_MAX (512) entries and at 64 KiB, each entry found again by
+ * number (verify looks each current value up, most of them inside a run),
+ * with a retraction inside a run. */
+static void test_history_runs(void **state)
+{
+    fx_t *f = *state;
+    uint32_t counts[16];
+    size_t largest, current;
+    s_many(f, "alpha", 1200, 0, T0);
+    assert_int_equal(s_runs(f, "alpha", counts, 16, &largest), 3);
+    assert_int_equal(counts[0], 512);
+    assert_int_equal(counts[1], 512);
+    assert_int_equal(counts[2], 176);
+    /* 300 values of i1 over 25 periods: 12 revisions each, the last current */
+    assert_int_equal(s_count_rows(f, "alpha", "i1", &current), 300);
+    assert_int_equal(current, 25);
+    s_verify_ok(f);
+
+    /* sources of 200 bytes: 257 bytes an entry, so the byte bound splits */
+    s_many(f, "beta", 400, 200, T0);
+    size_t nr = s_runs(f, "beta", counts, 16, &largest);
+    assert_int_equal(nr, 2);
+    assert_true(largest <= 65536 && largest > 60000);
+    assert_int_equal(counts[0] + counts[1], 400);
+    s_verify_ok(f);
+
+    /* a retraction among values: one run of 5 */
+    glci_obs_t r[5] = {V("i1", 2020, 5), V("i2", 2020, 6), R("i1", 2020), V("i3", 2020, 7),
+                       V("i1", 2021, 8)};
+    s_ok(f, "gamma", r, 5, T0 + 1);
+    assert_int_equal(s_runs(f, "gamma", counts, 16, &largest), 1);
+    assert_int_equal(counts[0], 5);
+    hist_t h = s_history(f, "gamma", "i1");
+    assert_int_equal(h.n, 3);
+    assert_true(h.rows[1].retracted && !h.rows[0].current && h.rows[2].current);
+    s_verify_ok(f);
+}
+
+/* The lines verify reports, joined. */
+static void s_diff_join(void *ctx, const char *d)
+{
+    size_t n = strlen(ctx);
+    snprintf((char *)ctx + n, 4096 - n, "%s\n", d);
+}
+
+static uint64_t s_verify_lines(fx_t *f, char *lines)
+{
+    uint64_t n = 0;
+    lines[0] = 0;
+    int rc = glci_store_verify(f->st, s_diff_join, lines, &n);
+    assert_int_equal(rc, n ? GLCI_STORE_EVERIFY : 0);
+    return n;
+}
+
+/* Sets the history record of key k (the city's cityz and number 0 in
+ * key[14]) to v (n bytes) behind the store's back, or deletes it (v
+ * NULL), and reopens the store read-only. */
+static void s_history_set(fx_t *f, unsigned char key[14], uint64_t no, const void *v, size_t n)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    for (int b = 0; b < 8; b++)
+        key[13 - b] = (unsigned char)(no >> (8 * b));
+    MDB_val k = {14, key}, d = {n, (void *)v};
+    s_raw_begin(f, &env, &txn);
+    assert_int_equal(mdb_dbi_open(txn, "history", 0, &dbi), 0);
+    if (v)
+        assert_int_equal(mdb_put(txn, dbi, &k, &d, 0), 0);
+    else
+        assert_int_equal(mdb_del(txn, dbi, &k, NULL), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    s_open(f, GLCI_STORE_RDONLY);
+}
+
+/* Runs are checked entry by entry: verify finds an entry changed in the
+ * middle of a run, a run's head that does not parse, a run gone, a run
+ * under another number. */
+static void test_history_runs_tamper(void **state)
+{
+    fx_t *f = *state;
+    char lines[4096];
+    glci_obs_t o[20];
+    for (size_t i = 0; i < 20; i++)
+        o[i] = V(f->fw->ind[i % 4].id, 2000 + (int64_t)(i / 4), i % 4 == 3 ? 1.0 : (double)i);
+    s_ok(f, "alpha", o, 20, T0);
+    s_verify_ok(f);
+
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    unsigned char key[14] = "alpha";      /* alpha NUL, number 0 */
+    MDB_val k = {14, key}, d;
+    s_raw_begin(f, &env, &txn);
+    assert_int_equal(mdb_dbi_open(txn, "history", 0, &dbi), 0);
+    assert_int_equal(mdb_get(txn, dbi, &k, &d), 0);
+    assert_int_equal(s_u32_at(d.mv_data), 20);
+    size_t vlen = d.mv_size;
+    unsigned char *save = malloc(vlen), *bad = malloc(vlen);
+    memcpy(save, d.mv_data, vlen);
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+
+    /* entry 10's value (i3 of 2002): where entry 9 ends, at offset 8 */
+    memcpy(bad, save, vlen);
+    size_t at10 = s_u32_at(save + 4 + 4 * 9);
+    double x;
+    memcpy(&x, bad + at10 + 8, sizeof x);
+    assert_true(x == 10.0);
+    x = nextafter(x, 100);
+    memcpy(bad + at10 + 8, &x, sizeof x);
+    s_history_set(f, key, 0, bad, vlen);
+    assert_int_equal(s_verify_lines(f, lines), 1);
+    assert_non_null(strstr(lines, "alpha: current value of i3 period 2002 differs from its history entry"));
+
+    /* the head's count says more entries than the value holds */
+    memcpy(bad, save, vlen);
+    uint32_t n21 = 21;
+    memcpy(bad, &n21, 4);
+    s_history_set(f, key, 0, bad, vlen);
+    assert_true(s_verify_lines(f, lines) > 0);
+    assert_non_null(strstr(lines, "alpha: a history record does not decode"));
+
+    /* the run gone */
+    s_history_set(f, key, 0, NULL, 0);
+    assert_true(s_verify_lines(f, lines) > 0);
+    assert_non_null(strstr(lines, "alpha: current value of i1 period 2000 has no history entry"));
+    assert_non_null(strstr(lines, "alpha: 0 history entries but the city counts 20 observations"));
+
+    /* under number 1: every entry found one number off */
+    s_history_set(f, key, 1, save, vlen);
+    assert_true(s_verify_lines(f, lines) > 0);
+    assert_non_null(strstr(lines, "alpha: history entry 1 where entry 0 belongs"));
+    assert_non_null(strstr(lines, "alpha: current value of i1 period 2000 has no history entry"));
+    assert_non_null(strstr(lines, "alpha: current value of i2 period 2000 differs from its history entry"));
+
+    /* put back: verify passes again */
+    s_history_set(f, key, 1, NULL, 0);
+    s_history_set(f, key, 0, save, vlen);
+    s_verify_ok(f);
+    free(bad);
+    free(save);
+}
+
+/* A schema-4 store (one record per entry) is read as it is read-only and
+ * rewritten as runs by a writable open: every history row, verify and
+ * the as-of answers are the same before and after, an operator's
+ * correction and a retraction end up inside runs, and ingest goes on. */
+static void test_schema4_store(void **state)
+{
+    fx_t *f = *state;
+    char err[256];
+    glci_obs_t a[4] = {V("i1", 2023, 40), V("i2", 2024, 10), V("i3", 2024, 60),
+                       V("i4", 2024, 1)};
+    glci_obs_t b[3] = {V("i1", 2024, 45), R("i3", 2024), V("i3", 2023, 50)};
+    s_ok(f, "alpha", a, 4, T0);
+    s_ok(f, "beta", a, 3, T0);
+    s_ok(f, "alpha", b, 3, T0 + 10);
+    glci_correction_t c = {.city = "alpha", .indicator = "i2", .period = 2024, .value = 12,
+                           .op = "root", .sudo_user = "alice", .reason = "typo in the form"};
+    assert_int_equal(glci_store_correct(f->st, &c, T0 + 20, NULL, err, sizeof err), 0);
+    s_ok(f, "alpha", a, 2, T0 + 30);
+    s_many(f, "gamma", 700, 10, T0 + 30);
+    glci_edition_spec_t spec = {.name = "e1", .as_of = T0 + 15, .op = "op"};
+    assert_int_equal(glci_store_edition_publish(f->st, &spec, T0 + 40, NULL, err, sizeof err), 0);
+    s_verify_ok(f);
+    char *text = s_history_text(f);
+    int64_t times[4] = {T0, T0 + 10, T0 + 20, T0 + 30};
+    unsigned char *asof[4];
+    size_t asof_len[4];
+    for (int i = 0; i < 4; i++)
+        asof[i] = s_asof_bytes(f, 2024, times[i], &asof_len[i]);
+
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    s_raw_begin(f, &env, &txn);
+    s_make_single_history(txn);
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+    unsigned char four[4] = {0, 0, 0, 4};
+    MDB_val sk = {6, "schema"}, sv = {4, four};
+    assert_int_equal(mdb_put(txn, dbi, &sk, &sv, 0), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+
+    glci_store_status_t s;
+    glci_view_t *v = NULL;
+    for (int pass = 0; pass < 2; pass++) {
+        s_open(f, pass == 0 ? GLCI_STORE_RDONLY : 0);
+        assert_int_equal(glci_view_begin(f->st, &v), 0);
+        assert_int_equal(glci_view_status(v, &s), 0);
+        assert_int_equal(s.schema, pass == 0 ? 4 : 5);
+        glci_view_end(&v);
+        char *now = s_history_text(f);
+        assert_string_equal(now, text);
+        free(now);
+        for (int i = 0; i < 4; i++) {
+            size_t len;
+            unsigned char *got = s_asof_bytes(f, 2024, times[i], &len);
+            assert_int_equal(len, asof_len[i]);
+            assert_memory_equal(got, asof[i], len);
+            free(got);
+        }
+        s_verify_ok(f);
+        glci_store_close(&f->st);
+    }
+    /* upgraded: alpha's 10 entries (the correction among them) are one
+     * run, gamma's 700 two */
+    uint32_t counts[8];
+    size_t largest;
+    s_open(f, 0);
+    assert_int_equal(s_runs(f, "alpha", counts, 8, &largest), 1);
+    assert_int_equal(counts[0], 10);
+    assert_int_equal(s_runs(f, "gamma", counts, 8, &largest), 2);
+    assert_int_equal(counts[0], 512);
+    assert_int_equal(counts[1], 188);
+    hist_t h = s_history(f, "alpha", "i2");
+    assert_int_equal(h.n, 3);
+    assert_true(h.rows[1].by_operator);
+    assert_string_equal(h.ops[1], "root|alice");
+    assert_string_equal(h.reasons[1], "typo in the form");
+    glci_obs_t later[2] = {V("i3", 2024, 70), R("i1", 2024)};
+    s_ok(f, "alpha", later, 2, T0 + 50);
+    s_verify_ok(f);
+    for (int i = 0; i < 4; i++)
+        free(asof[i]);
+    free(text);
+}
+
 /* ---- schema 1 stores ------------------------------------------------------------------ */
 
 /* Results as schemas 1 and 2 stored them: each a whole block under its
@@ -906,6 +1320,7 @@ static void s_make_v2(fx_t *f)
     assert_int_equal(glci_framework_load_text(s_tiny, strlen(s_tiny), "tiny", &fw, err, sizeof err), 0);
     s_raw_begin(f, &env, &txn);
     s_make_whole_results(txn, fw, rsize, hsize, at);
+    s_make_single_history(txn);
     glci_framework_free(&fw);
     assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
     unsigned char two[4] = {0, 0, 0, 2};
@@ -931,6 +1346,7 @@ static void s_make_v1(fx_t *f)
     assert_int_equal(glci_framework_load_text(s_tiny, strlen(s_tiny), "tiny", &fw, err, sizeof err), 0);
     s_raw_begin(f, &env, &txn);
     s_make_whole_results(txn, fw, rsize, hsize, at);
+    s_make_single_history(txn);
     glci_framework_free(&fw);
     assert_int_equal(mdb_dbi_open(txn, "cities", 0, &dbi), 0);
     assert_int_equal(mdb_cursor_open(txn, dbi, &cur), 0);
@@ -1038,7 +1454,7 @@ static void test_schema2_store(void **state)
     s_open(f, 0);
     assert_int_equal(glci_view_begin(f->st, &v), 0);
     assert_int_equal(glci_view_status(v, &s), 0);
-    assert_int_equal(s.schema, 4);
+    assert_int_equal(s.schema, 5);
     glci_view_end(&v);
     got = s_result_copy(f, "alpha", 2024);
     assert_memory_equal(got, alpha, rsize);
@@ -1091,7 +1507,7 @@ static void test_schema1_store(void **state)
     s_open(f, 0);
     assert_int_equal(glci_view_begin(f->st, &v), 0);
     assert_int_equal(glci_view_status(v, &s), 0);
-    assert_int_equal(s.schema, 4);
+    assert_int_equal(s.schema, 5);
     glci_view_end(&v);
     assert_int_equal(glci_view_begin(f->st, &v), 0);
     assert_int_equal(glci_view_default_period(v, &ch), 0);
@@ -1204,6 +1620,7 @@ static void test_schema3_store(void **state)
     MDB_txn *txn;
     MDB_dbi dbi;
     s_raw_begin(f, &env, &txn);
+    s_make_single_history(txn);
     assert_int_equal(mdb_dbi_open(txn, "members", 0, &dbi), 0);
     assert_int_equal(mdb_drop(txn, dbi, 1), 0);
     assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
@@ -1225,7 +1642,7 @@ static void test_schema3_store(void **state)
     glci_store_status_t s;
     assert_int_equal(glci_view_begin(f->st, &v), 0);
     assert_int_equal(glci_view_status(v, &s), 0);
-    assert_int_equal(s.schema, 4);
+    assert_int_equal(s.schema, 5);
     glci_view_end(&v);
     /* gamma back after t: revoked before its first logged change, so at t */
     assert_int_equal(glci_store_city_reinstate(f->st, "gamma", NULL, err, sizeof err), 0);
@@ -1330,6 +1747,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_schema1_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema2_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema3_store, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_history_runs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_history_runs_tamper, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema4_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_membership_log, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_streams, setup, teardown),
     };

@@ -1,0 +1,302 @@
+/* The history database read and upgraded, whatever its schema's form.
+ *
+ * Before schema 5 a history record is one entry, keyed cityz | number.
+ * From schema 5 it is a run (glci_store_int.h): the entries of
+ * consecutive numbers of one city that one transaction wrote, keyed by
+ * the first one's number, so the ingest makes one B-tree put per city
+ * and transaction instead of one per value and the entries pack into
+ * overflow pages instead of half-filled leaves. Which form a record has
+ * is decided by the store's schema, never guessed from its bytes.
+ *
+ * Every reader walks a city's entries through glci_hist_iter_t: in
+ * number order from a number (seek: MDB_SET_RANGE, then MDB_PREV when the
+ * key found is not the number's own, since the run holding it begins
+ * before), and a lookup of one entry is a seek and one step. */
+#include "glci_store_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "glci_alloc.h"
+
+/* Where a walk stands (glci_hist_iter_t.state). */
+enum {
+    S_HI_END,                 /* past the city's last entry */
+    S_HI_AT,                  /* the cursor is at a record not read yet */
+    S_HI_IN,                  /* a record is read; entry i is the next */
+    S_HI_DONE                 /* a record is read and given whole; the next is after it */
+};
+
+static uint32_t s_u32(const unsigned char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* Reads the record at (k, d) into the walk: 0 (it->state S_HI_IN), 1 when
+ * it is not the city's (S_HI_END), ECORRUPT (S_HI_DONE: the walk steps past
+ * it). Only the head's outline is checked here; each entry's bounds are
+ * checked as it is given, so seeking into a run costs no walk of its head. */
+static int s_load(glci_hist_iter_t *it, const MDB_val *k, const MDB_val *d)
+{
+    const unsigned char *kp = k->mv_data;
+    if (k->mv_size < it->plen || memcmp(kp, it->pk, it->plen) != 0) {
+        it->state = S_HI_END;
+        return 1;
+    }
+    uint32_t n = 1;
+    it->state = S_HI_DONE;
+    it->n = 0;                /* nothing of a record that does not parse is given */
+    if (k->mv_size != it->plen + 8)
+        return GLCI_STORE_ECORRUPT;
+    if (it->runs) {
+        const unsigned char *p = d->mv_data;
+        if (d->mv_size < S_HIST_RUN_HEAD(1))
+            return GLCI_STORE_ECORRUPT;
+        n = s_u32(p);
+        if (n == 0 || n > S_HIST_RUN_MAX || S_HIST_RUN_HEAD(n) >= d->mv_size ||
+            s_u32(p + 4 + 4 * (size_t)(n - 1)) != d->mv_size)
+            return GLCI_STORE_ECORRUPT;
+    }
+    it->first = glci_be64_get(kp + it->plen);
+    it->d = *d;
+    it->n = n;
+    it->i = 0;
+    it->state = S_HI_IN;
+    return 0;
+}
+
+/* Reads the record the cursor stands at (op: how to move it there first). */
+static int s_step(glci_hist_iter_t *it, MDB_cursor_op op)
+{
+    MDB_val k, d;
+    int rc = mdb_cursor_get(it->cur, &k, &d, op);
+    if (rc == MDB_NOTFOUND) {
+        it->state = S_HI_END;
+        return 1;
+    }
+    if (rc != 0)
+        return glci_store_code(rc);
+    return s_load(it, &k, &d);
+}
+
+int glci_store_hist_open(glci_store_t *st, MDB_txn *txn, const char *city,
+                         glci_hist_iter_t *it)
+{
+    memset(it, 0, sizeof *it);
+    it->runs = st->schema >= 5;
+    if (!it->runs) {
+        /* A read-only handle of an older store: the store must still be
+         * of its schema in this snapshot, else its records are runs. */
+        MDB_val k = {6, "schema"}, d;
+        int rc = mdb_get(txn, st->dbi[S_DB_META], &k, &d);
+        if (rc != 0 && rc != MDB_NOTFOUND)
+            return glci_store_code(rc);
+        if (rc == 0 && (d.mv_size != 4 || glci_be32_get(d.mv_data) != st->schema))
+            return GLCI_STORE_ESCHEMA;
+    }
+    it->plen = glci_store_cityz(it->pk, city);
+    int rc = mdb_cursor_open(txn, st->dbi[S_DB_HISTORY], &it->cur);
+    if (rc != 0) {
+        it->cur = NULL;
+        return glci_store_code(rc);
+    }
+    return glci_store_hist_seek(it, 0);
+}
+
+void glci_store_hist_close(glci_hist_iter_t *it)
+{
+    if (it->cur)
+        mdb_cursor_close(it->cur);
+    it->cur = NULL;
+}
+
+int glci_store_hist_seek(glci_hist_iter_t *it, uint64_t from)
+{
+    /* The record read last may hold it (verify's lookups, in a city's
+     * order of indicators, often land in the run of the one before). */
+    if ((it->state == S_HI_IN || it->state == S_HI_DONE) && it->n > 0 && from >= it->first &&
+        from - it->first < it->n) {
+        it->i = (uint32_t)(from - it->first);
+        it->state = S_HI_IN;
+        return 0;
+    }
+    unsigned char kb[S_CITYZ_MAX + 8];
+    memcpy(kb, it->pk, it->plen);
+    glci_be64_put(kb + it->plen, from);
+    MDB_val k = {it->plen + 8, kb}, d;
+    int rc = mdb_cursor_get(it->cur, &k, &d, MDB_SET_RANGE);
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return glci_store_code(rc);
+    int exact = rc == 0 && k.mv_size == it->plen + 8 && memcmp(k.mv_data, kb, k.mv_size) == 0;
+    if (rc == 0 && (exact || !it->runs)) {
+        it->state = S_HI_AT;
+        return 0;
+    }
+    /* A run holding `from` begins before it: the record before. */
+    rc = s_step(it, rc == 0 ? MDB_PREV : MDB_LAST);
+    if (rc < 0 && rc != GLCI_STORE_ECORRUPT)
+        return rc;
+    if (rc == 0 && from >= it->first && from - it->first < it->n) {
+        it->i = (uint32_t)(from - it->first);
+        return 0;
+    }
+    /* None does: the walk begins at the record after `from`. */
+    k = (MDB_val){it->plen + 8, kb};
+    rc = mdb_cursor_get(it->cur, &k, &d, MDB_SET_RANGE);
+    if (rc == MDB_NOTFOUND) {
+        it->state = S_HI_END;
+        return 0;
+    }
+    if (rc != 0)
+        return glci_store_code(rc);
+    it->state = S_HI_AT;
+    return 0;
+}
+
+int glci_store_hist_next(glci_hist_iter_t *it, uint64_t *no, MDB_val *entry)
+{
+    int rc;
+    for (;;) {
+        switch (it->state) {
+        case S_HI_END:
+            return 0;
+        case S_HI_AT:
+            if ((rc = s_step(it, MDB_GET_CURRENT)) < 0)
+                return rc;
+            break;
+        case S_HI_DONE:
+            if ((rc = s_step(it, MDB_NEXT)) < 0)
+                return rc;
+            break;
+        default: {
+            uint32_t i = it->i++;
+            if (it->i == it->n)
+                it->state = S_HI_DONE;
+            *no = it->first + i;
+            if (!it->runs) {
+                *entry = it->d;
+                return 1;
+            }
+            const unsigned char *p = it->d.mv_data;
+            size_t head = S_HIST_RUN_HEAD(it->n);
+            size_t start = i == 0 ? head : s_u32(p + 4 + 4 * (size_t)(i - 1));
+            size_t end = s_u32(p + 4 + 4 * (size_t)i);
+            if (start < head || end <= start || end > it->d.mv_size)
+                return GLCI_STORE_ECORRUPT;
+            entry->mv_data = (void *)(p + start);
+            entry->mv_size = end - start;
+            return 1;
+        }
+        }
+    }
+}
+
+int glci_store_hist_find(glci_hist_iter_t *it, uint64_t no, MDB_val *entry)
+{
+    uint64_t got;
+    int rc = glci_store_hist_seek(it, no);
+    if (rc != 0)
+        return rc;
+    rc = glci_store_hist_next(it, &got, entry);
+    return rc == 1 && got != no ? 0 : rc;
+}
+
+int glci_store_hist_run_fits(size_t n, size_t body, size_t len)
+{
+    return n == 0 || (n < S_HIST_RUN_MAX && S_HIST_RUN_HEAD(n + 1) + body + len <= S_HIST_RUN_BYTES);
+}
+
+size_t glci_store_hist_run_head(unsigned char *p, uint32_t n, const uint32_t *ends)
+{
+    size_t head = S_HIST_RUN_HEAD(n);
+    memcpy(p, &n, sizeof n);
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t end = (uint32_t)(head + ends[i]);
+        memcpy(p + 4 + 4 * (size_t)i, &end, sizeof end);
+    }
+    return head;
+}
+
+/* One run of the upgrade: the entries from the cursor's (k, d) on, while
+ * they are the same city's, consecutive and within the bound, become one
+ * record under the first one's key. Leaves *k the key to go on from: the
+ * city's first number after the run, in kb. */
+static int s_upgrade_run(MDB_txn *txn, MDB_dbi dbi, MDB_cursor *cur, MDB_val *k, MDB_val *d,
+                         unsigned char *kb, unsigned char **buf, size_t *cap, uint32_t *ends)
+{
+    const unsigned char *kp = k->mv_data;
+    if (k->mv_size < 9 || k->mv_size > S_CITYZ_MAX + 8 || kp[k->mv_size - 9] != 0)
+        return GLCI_STORE_ECORRUPT;
+    size_t klen = k->mv_size, plen = klen - 8;
+    memcpy(kb, kp, klen);
+    uint64_t first = glci_be64_get(kb + plen);
+    size_t body = 0;
+    uint32_t n = 0;
+    int rc;
+
+    for (;;) {
+        if (!glci_store_hist_run_fits(n, body, d->mv_size))
+            break;
+        if (body + d->mv_size > *cap) {
+            *cap = body + d->mv_size > 2 * *cap ? body + d->mv_size : 2 * *cap;
+            *buf = glci_xrealloc(*buf, *cap);
+        }
+        memcpy(*buf + body, d->mv_data, d->mv_size);
+        body += d->mv_size;
+        ends[n++] = (uint32_t)body;
+        rc = mdb_cursor_get(cur, k, d, MDB_NEXT);
+        if (rc == MDB_NOTFOUND)
+            break;
+        if (rc != 0)
+            return rc;
+        if (k->mv_size != klen || memcmp(k->mv_data, kb, plen) != 0 ||
+            glci_be64_get((const unsigned char *)k->mv_data + plen) != first + n)
+            break;
+    }
+    /* The entries after the first go; the first's record becomes the run. */
+    for (uint32_t e = 1; e < n; e++) {
+        glci_be64_put(kb + plen, first + e);
+        MDB_val dk = {klen, kb};
+        if ((rc = mdb_del(txn, dbi, &dk, NULL)) != 0)
+            return rc;
+    }
+    glci_be64_put(kb + plen, first);
+    MDB_val rk = {klen, kb}, rv = {S_HIST_RUN_HEAD(n) + body, NULL};
+    if ((rc = mdb_put(txn, dbi, &rk, &rv, MDB_RESERVE)) != 0)
+        return rc;
+    size_t head = glci_store_hist_run_head(rv.mv_data, n, ends);
+    memcpy((unsigned char *)rv.mv_data + head, *buf, body);
+    glci_be64_put(kb + plen, first + n);
+    *k = (MDB_val){klen, kb};
+    return 0;
+}
+
+int glci_store_hist_upgrade(glci_store_t *st, MDB_txn *txn)
+{
+    MDB_dbi dbi = st->dbi[S_DB_HISTORY];
+    MDB_cursor *cur;
+    MDB_val k, d;
+    unsigned char kb[S_CITYZ_MAX + 8];
+    uint32_t *ends = glci_xmalloc(S_HIST_RUN_MAX * sizeof *ends);
+    unsigned char *buf = NULL;
+    size_t cap = 0;
+    int rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc != 0)
+        goto out;
+    /* Each run is written before the next is read: the cursor is placed
+     * again after the keys a run replaced, never reused across a write. */
+    for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE)) {
+        if ((rc = s_upgrade_run(txn, dbi, cur, &k, &d, kb, &buf, &cap, ends)) != 0)
+            break;
+    }
+    if (rc == MDB_NOTFOUND)
+        rc = 0;
+    mdb_cursor_close(cur);
+out:
+    free(buf);
+    free(ends);
+    return rc;
+}
