@@ -80,9 +80,6 @@ static void s_check_outbox(glci_check_t *c, const glci_agent_config_t *cfg)
 {
     if (s_folder(c, "outbox", cfg->outbox) != 0)
         return;
-    /* the values not yet delivered: no one else may change them; a bad
-     * mode is recorded and the outbox still checked, so every problem shows */
-    glci_check_mode(c, "outbox folder", cfg->outbox, S_IWGRP | S_IWOTH, 0700);
     glci_outbox_opts_t o = {.flags = GLCI_OUTBOX_NOCREATE};
     glci_outbox_t *ob = NULL;
     char err[1024];
@@ -99,6 +96,22 @@ static void s_check_outbox(glci_check_t *c, const glci_agent_config_t *cfg)
                            "city): give city %s an outbox folder of its own", cfg->outbox,
                            st.city, cfg->city, cfg->city);
     glci_outbox_close(&ob);
+}
+
+void glci_agent_check_modes(glci_check_t *c, const glci_agent_config_t *cfg)
+{
+    /* whoever may write the key's folder may put another key there */
+    char dir[GLCI_AGENT_PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", cfg->key_file);
+    if (!cfg->insecure && cfg->key_file[0])
+        glci_check_mode(c, "key_file's folder", dirname(dir), S_IWGRP | S_IWOTH, 0750);
+    /* a config others may change names the collector and key the agent uses */
+    struct stat cs;
+    if (cfg->config_path[0] && stat(cfg->config_path, &cs) == 0 && S_ISREG(cs.st_mode))
+        glci_check_mode(c, "config file", cfg->config_path, S_IWGRP | S_IWOTH, 0644);
+    /* the values not yet delivered: no one else may change them */
+    if (cfg->outbox[0] && stat(cfg->outbox, &cs) == 0 && S_ISDIR(cs.st_mode))
+        glci_check_mode(c, "outbox folder", cfg->outbox, S_IWGRP | S_IWOTH, 0700);
 }
 
 /* ---- the handshake ------------------------------------------------------ */
@@ -257,7 +270,7 @@ int glci_agent_cmd_check(const glci_agent_config_t *cfg, int argc, char **argv)
     int64_t timeout_s = S_TIMEOUT_S;
     if (s_parse_args(argc, argv, &timeout_s) != 0)
         return 2;
-    glci_check_t c = {"glci-agent check", stdout, stderr, 0};
+    glci_check_t c = {"glci-agent check", stdout, stderr, 0, 0};
     char err[1024];
 
     /* the settings run needs; the metrics file on its own below */
@@ -276,21 +289,13 @@ int glci_agent_cmd_check(const glci_agent_config_t *cfg, int argc, char **argv)
             glci_check_problem(&c, "key_file: %s", err);
             keys_ok = 0;
         }
-        /* whoever may write the key's folder may put another key there */
-        char dir[GLCI_AGENT_PATH_MAX];
-        snprintf(dir, sizeof dir, "%s", cfg->key_file);
-        if (cfg->key_file[0])
-            glci_check_mode(&c, "key_file's folder", dirname(dir), S_IWGRP | S_IWOTH, 0750);
         if (cfg->collector_key[0] &&
             glci_key_from_text_or_file(cfg->collector_key, &server, err, sizeof err) != 0) {
             glci_check_problem(&c, "collector_key: %s", err);
             keys_ok = 0;
         }
     }
-    /* a config others may change names the collector and key the agent uses */
-    struct stat cs;
-    if (cfg->config_path[0] && stat(cfg->config_path, &cs) == 0 && S_ISREG(cs.st_mode))
-        glci_check_mode(&c, "config file", cfg->config_path, S_IWGRP | S_IWOTH, 0644);
+    glci_agent_check_modes(&c, cfg);
     if (cfg->outbox[0])
         s_check_outbox(&c, cfg);
     if (cfg->spool[0])

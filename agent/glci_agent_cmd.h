@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "glci_agent_config.h"
+#include "glci_check.h"
 
 /* The daemon: spool intake, delivery, until SIGTERM/SIGINT; SIGHUP reloads
  * the config file. Refuses to start while another `run` holds the outbox. */
@@ -28,6 +29,13 @@ int glci_agent_cmd_status(const glci_agent_config_t *cfg, int argc, char **argv)
  * metrics file and a handshake with the collector (glci_agent_check.c);
  * one line per problem, 0 when there is none, else 1. */
 int glci_agent_cmd_check(const glci_agent_config_t *cfg, int argc, char **argv);
+
+/* The modes check judges (docs/OPERATIONS.md, "Modes the checks judge"):
+ * the folder holding key_file, the config file and the outbox folder, one
+ * problem through c for each that group or others may write. check prints
+ * them; run logs them as warnings at start (c->to_log) and runs all the
+ * same. */
+void glci_agent_check_modes(glci_check_t *c, const glci_agent_config_t *cfg);
 
 /* keygen --out FILE */
 int glci_agent_cmd_keygen(const glci_agent_config_t *cfg, int argc, char **argv);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "glci_agent_cmd.h"
 #include "glci_agent_deadletter.h"
 #include "glci_agent_metrics.h"
 #include "glci_agent_sender.h"
@@ -350,6 +351,10 @@ int glci_agent_daemon_run(glci_agent_config_t *cfg, int argc, char **argv)
         goto cleanup;
     }
     d.retain_bytes_open = d.cfg.retain_bytes;
+    /* what check calls a problem, said, though not refused: a deployment
+     * that runs keeps running */
+    glci_check_t modes = {.program = "glci-agent", .to_log = 1};
+    glci_agent_check_modes(&modes, &d.cfg);
     char lock[GLCI_AGENT_PATH_MAX + 16];
     snprintf(lock, sizeof lock, "%s/agent.lock", d.cfg.outbox);
     d.lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);

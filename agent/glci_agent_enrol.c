@@ -680,10 +680,19 @@ int glci_agent_cmd_enrol(const glci_agent_config_t *cfg, int argc, char **argv)
                 err, t.city, endpoint, ckey, key_file);
         return 1;
     }
+    /* the packaged unit reads the packaged config only: another file is
+     * run with --config */
+    char conf_abs[PATH_MAX], packaged[PATH_MAX], start[PATH_MAX + 64];
+    const char *shown = realpath(config, conf_abs) ? conf_abs : config;
+    if (strcmp(config, GLCI_AGENT_DEFAULT_CONFIG) == 0 ||
+        (realpath(GLCI_AGENT_DEFAULT_CONFIG, packaged) && strcmp(shown, packaged) == 0))
+        snprintf(start, sizeof start, "systemctl enable --now glci-agent (or glci-agent run)");
+    else
+        snprintf(start, sizeof start, "glci-agent --config %s run", shown);
     fprintf(stderr, "glci-agent enrol: enrolled city %s with key %s (%s); %s %s. Start the "
-            "agent: systemctl enable --now glci-agent (or glci-agent run)\n", t.city, fp,
-            key_file, a.config_out ? "configuration written to" : "configuration updated in",
-            config);
+            "agent: %s\n", t.city, fp, key_file,
+            a.config_out ? "configuration written to" : "configuration updated in", config,
+            start);
     printf("%s\n", fp);
     status = 0;
     sodium_memzero(&t, sizeof t);

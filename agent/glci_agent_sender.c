@@ -53,6 +53,7 @@ struct glci_agent_sender {
     int64_t tcp_at;           /* when the last TCP connection was made (-1: none) */
     int64_t down_since;       /* not connected since (0: connected); see s_redial */
     int redialled;            /* dialled again in this outage (logged once) */
+    int forbidden;            /* FORBIDDEN answered: a new connection at the pause's end */
     /* RESTREAMING: the answers awaited until clash_deadline, and the batches
      * they show stored (left out of the move). */
     int64_t clash_deadline;
@@ -508,8 +509,23 @@ static glci_delivery_state_t s_sending_state(const glci_agent_sender_t *s)
     return s->d.lost_since ? GLCI_DELIVERY_SUSPECT_LOSS : GLCI_DELIVERY_SENDING;
 }
 
+static void s_do_rebuild(glci_agent_sender_t *s);
+
+/* The pause is over. After a FORBIDDEN the connection is made again: the
+ * collector answers FORBIDDEN on a connection it admitted before the city
+ * was revoked or the key removed, and only a new handshake lets its ZAP
+ * handler refuse the key (remembered in glci keys refused; this agent
+ * REFUSED, retrying with its backoff) or, reinstated meanwhile, admit it. */
 static void s_do_resume(glci_agent_sender_t *s)
 {
+    if (s->forbidden && s->dealer) {
+        s->forbidden = 0;
+        glci_info("reconnecting to %s: the collector forbids this connection's batches; a "
+                  "new handshake shows whether it still takes this agent's key", s->endpoint);
+        s_socket_close(s);
+        s_do_rebuild(s);
+        return;
+    }
     s->d.state = s_sending_state(s);
 }
 
@@ -591,6 +607,7 @@ static void s_do_connect(glci_agent_sender_t *s, uint64_t from, int64_t now)
     s->last_ack_ms = now;
     s->down_since = 0;
     s->redialled = 0;
+    s->forbidden = 0;
     s_set_state(s, "connected");
 }
 
@@ -703,8 +720,12 @@ static void s_enter_stream(glci_agent_sender_t *s, uint64_t new_stream, uint64_t
     }
 }
 
+/* An ack recorded. again: it answers a batch sent again from the retained
+ * ones (a resend after a loss, or the probe applied), which the outbox
+ * records as an ack (its time is status' and the metric's last ack) though
+ * it deletes nothing. */
 static int s_do_record_ack(glci_agent_sender_t *s, uint64_t acked, const s_dead_t *dead,
-                           const glci_agent_time_t *now)
+                           int again, const glci_agent_time_t *now)
 {
     size_t n_dead = dead ? dead->n : 0;
     if (acked >= s->d.head) {
@@ -728,10 +749,11 @@ static int s_do_record_ack(glci_agent_sender_t *s, uint64_t acked, const s_dead_
     if (s->d.state == GLCI_DELIVERY_RECOVERING && acked + 1 > s->d.floor) {
         s->d.floor = acked + 1;    /* confirmed again up to acked */
         s->last_ack_ms = now->ms;
+        again = 1;
         if (s->d.floor >= s->d.base)
             s_recovered(s);
     }
-    if (acked < s->d.base && n_dead == 0)
+    if (acked < s->d.base && n_dead == 0 && !again)
         return GLCI_AGENT_OK;
     size_t gone = 0;
     int rc = glci_outbox_ack_dead(s->ob, acked, now->unix_s, n_dead ? dead->rows : NULL,
@@ -787,6 +809,28 @@ static void s_wrong_city(glci_agent_sender_t *s, const glci_wire_ack_t *ack)
     }
 }
 
+/* An APPLIED answer for a retained batch outside a resend: the probe
+ * (the newest retained batch, sent at a connection with nothing
+ * undelivered) was applied, so the collector had lost that batch after
+ * acknowledging it, its store restored from a backup taken just before.
+ * Logged and noted for `status` like a resend (s_do_recover), which it
+ * is, of one batch. Returns 1 then, else 0. */
+static int s_probe_applied(glci_agent_sender_t *s, const glci_wire_ack_t *ack)
+{
+    if (ack->status != GLCI_BATCH_APPLIED || ack->stream != s->stream ||
+        ack->seq >= s->d.base || !s->d.retained_first || ack->seq < s->d.retained_first ||
+        s->d.state == GLCI_DELIVERY_RECOVERING)
+        return 0;
+    glci_warn("the collector lost batches %llu..%llu of stream %016llx after acknowledging "
+              "them (was its store restored from an older backup?); sent again from the "
+              "retained batches, they are applied again", (unsigned long long)ack->seq,
+              (unsigned long long)ack->seq, (unsigned long long)s->stream);
+    int rc = glci_outbox_note_resend(s->ob, ack->seq, ack->seq, s->now.unix_s);
+    if (rc != 0)
+        glci_warn("cannot record the resend in the outbox: %s", glci_outbox_strerror(rc));
+    return 1;
+}
+
 /* An ACK or DUPLICATE: the ack recorded with the rejected rows of an
  * APPLIED batch, which are stored in its transaction (the dead-letter file
  * is written afterwards). */
@@ -801,7 +845,8 @@ static int s_on_record(glci_agent_sender_t *s, const glci_wire_ack_t *ack, uint6
     }
     if (ack->status == GLCI_BATCH_APPLIED)
         s_wrong_city(s, ack);
-    int rc = s_do_record_ack(s, upto, &dead, now);
+    int again = s_probe_applied(s, ack);
+    int rc = s_do_record_ack(s, upto, &dead, again, now);
     /* the collector takes this agent's batches again: a refusal of an
      * earlier answer is over (the connection never dropped, so nothing
      * else would say so) */
@@ -1019,6 +1064,8 @@ static void s_on_refusal(glci_agent_sender_t *s, const glci_wire_ack_t *ack, int
                         (unsigned long long)ack->seq, glci_batch_status_str((int)ack->status),
                         ack->error[0] ? ack->error : "(no detail)");
         s_set_state(s, ack->status == GLCI_BATCH_FORBIDDEN ? "forbidden" : "malformed");
+        if (ack->status == GLCI_BATCH_FORBIDDEN)
+            s->forbidden = 1;
     }
     s_do_pause(s, now);
 }

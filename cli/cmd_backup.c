@@ -3,11 +3,14 @@
  * collector's key files that `glci init` keeps beside the data, so the copy
  * is a store the collector can be started on (every agent was given that
  * collector key). */
+#define _XOPEN_SOURCE 700   /* realpath */
 #include "cli.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -124,6 +127,87 @@ static int s_make_parents(const char *dest, char *err, size_t errlen)
     return 0;
 }
 
+/* path resolved as far as it exists (realpath of its deepest existing
+ * ancestor) and the rest, which does not exist and so holds no link, taken
+ * as written ("." dropped, ".." one up), into out. 0, or -1 (errno). */
+static int s_resolve(const char *path, char *out, size_t len)
+{
+    char head[PATH_MAX], rest[PATH_MAX] = "";
+    if ((size_t)snprintf(head, sizeof head, "%s", path) >= sizeof head) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    char real[PATH_MAX];
+    while (!realpath(head[0] ? head : ".", real)) {
+        if (errno != ENOENT)
+            return -1;
+        char *slash = strrchr(head, '/');
+        while (slash && slash > head && slash[1] == '\0') {   /* "dir/" */
+            *slash = '\0';
+            slash = strrchr(head, '/');
+        }
+        const char *name = slash ? slash + 1 : head;
+        char joined[PATH_MAX];
+        if ((size_t)snprintf(joined, sizeof joined, "%s%s%s", name, rest[0] ? "/" : "", rest) >=
+            sizeof joined) {
+            errno = ENAMETOOLONG;
+            return -1;
+        }
+        memcpy(rest, joined, sizeof rest);
+        if (slash == head)
+            head[1] = '\0';
+        else if (slash)
+            *slash = '\0';
+        else
+            head[0] = '\0';
+    }
+    if ((size_t)snprintf(out, len, "%s", real) >= len) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *c = rest, *next; c && *c; c = next) {
+        next = strchr(c, '/');
+        if (next)
+            *next++ = '\0';
+        if (!*c || strcmp(c, ".") == 0)
+            continue;
+        if (strcmp(c, "..") == 0) {
+            char *up = strrchr(out, '/');
+            if (up && up > out)
+                *up = '\0';
+            else
+                snprintf(out, len, "/");
+            continue;
+        }
+        size_t n = strlen(out);
+        if ((size_t)snprintf(out + n, len - n, "%s%s", n > 1 ? "/" : "", c) >= len - n) {
+            errno = ENAMETOOLONG;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* A backup into the store it copies would copy into what it reads, and a
+ * restore would put a store inside itself: DEST the store or any folder
+ * below it is refused (a folder above it is fine). 0, or -1 with the line. */
+static int s_dest_outside(const char *store, const char *dest, char *err, size_t errlen)
+{
+    char s[PATH_MAX], d[PATH_MAX];
+    if (s_resolve(store, s, sizeof s) != 0 || s_resolve(dest, d, sizeof d) != 0)
+        return 0;                  /* the store's open, or the copy, says what is wrong */
+    size_t n = strlen(s);
+    if (strcmp(s, d) == 0)
+        glci_errf(err, errlen, "backup destination %s is the store itself: give a folder "
+                  "outside the store %s", dest, store);
+    else if (strncmp(s, d, n) == 0 && (d[n] == '/' || n == 1))
+        glci_errf(err, errlen, "backup destination %s is inside the store %s it copies: "
+                  "give a folder outside it", dest, store);
+    else
+        return 0;
+    return -1;
+}
+
 static int s_backup(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char **argv)
 {
     const char *pos[1];
@@ -133,6 +217,8 @@ static int s_backup(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char
     if (!*pos[0])
         return glci_usage_error(cmd, "DEST must not be empty");
     char why[4608];
+    if (s_dest_outside(cli->store_dir, pos[0], why, sizeof why) != 0)
+        return glci_fail(cmd, "%s", why);
     if (s_make_parents(pos[0], why, sizeof why) != 0)
         return glci_fail(cmd, "%s", why);
     glci_store_t *st = NULL;

@@ -51,8 +51,7 @@ static int s_verify(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char
                               "differences", x.diffs);
         glci_json_print(&j, stdout);
     } else if (cli->format == GLCI_FMT_TABLE && rc == 0) {
-        printf("ok: every stored score equals its full recomputation, and every edition its\n"
-               "recomputation as of its time\n");
+        printf("ok: every stored score and every edition equals its recomputation\n");
     }
     /* stdout first, then the count on stderr; lost output is a failure
      * even when every score agrees */

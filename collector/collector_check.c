@@ -46,18 +46,30 @@ static void s_check_store(glci_check_t *c, const glci_collector_config_t *cfg)
     if (access(cfg->store, W_OK) != 0 || access(data, W_OK) != 0)
         glci_check_problem(c, "store %s: not writable by this user (uid %u): %s", cfg->store,
                   (unsigned)geteuid(), strerror(errno));
-    /* every city's data: no one else may change it, nor read the file */
-    char lock[4096];
-    snprintf(lock, sizeof lock, "%s/lock.mdb", cfg->store);
-    glci_check_mode(c, "store folder", cfg->store, S_IWGRP | S_IWOTH, 0700);
-    glci_check_mode(c, "store file", data, S_IWGRP | S_IWOTH | S_IROTH, 0600);
-    glci_check_mode(c, "store lock file", lock, S_IWGRP | S_IWOTH, 0600);
     glci_store_space_t sp;
     if (glci_store_space(st, &sp) == 0 && cfg->map_max > 0 && cfg->map_max <= sp.used_bytes)
         glci_check_problem(c, "map_max %zu is not above the %llu bytes the store %s uses already: "
                   "nothing more would fit", cfg->map_max, (unsigned long long)sp.used_bytes,
                   cfg->store);
     glci_store_close(&st);
+}
+
+void glci_collector_check_modes(glci_check_t *c, const glci_collector_config_t *cfg)
+{
+    /* every city's data: no one else may change it, nor read the file */
+    char data[4096], lock[4096];
+    snprintf(data, sizeof data, "%s/data.mdb", cfg->store);
+    snprintf(lock, sizeof lock, "%s/lock.mdb", cfg->store);
+    glci_check_mode(c, "store folder", cfg->store, S_IWGRP | S_IWOTH, 0700);
+    glci_check_mode(c, "store file", data, S_IWGRP | S_IWOTH | S_IROTH, 0600);
+    glci_check_mode(c, "store lock file", lock, S_IWGRP | S_IWOTH, 0600);
+    if (cfg->insecure)
+        return;
+    /* whoever may write its folder may put another key in its place */
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", cfg->key_file);
+    if (strcmp(dirname(dir), cfg->store) != 0)    /* the store folder is judged above */
+        glci_check_mode(c, "key_file's folder", dir, S_IWGRP | S_IWOTH, 0700);
 }
 
 static void s_check_key(glci_check_t *c, const glci_collector_config_t *cfg)
@@ -82,11 +94,6 @@ static void s_check_key(glci_check_t *c, const glci_collector_config_t *cfg)
     else if (krc == 0 &&
              glci_keyfile_match_public(pub_path, &pub, cfg->key_file, err, sizeof err) != 0)
         glci_check_problem(c, "%s", err);
-    /* whoever may write its folder may put another key in its place */
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", cfg->key_file);
-    if (strcmp(dirname(dir), cfg->store) != 0)    /* the store folder is judged above */
-        glci_check_mode(c, "key_file's folder", dir, S_IWGRP | S_IWOTH, 0700);
 }
 
 /* The previous key during a rotation: served while its file is there
@@ -195,7 +202,7 @@ static void s_check_metrics(glci_check_t *c, const s_owner_t *o, const char *tex
 
 int glci_collector_check(const glci_collector_args_t *args, FILE *out, FILE *err)
 {
-    glci_check_t c = {"glci-collector", out, err, 0};
+    glci_check_t c = {"glci-collector", out, err, 0, 0};
     glci_collector_config_t cfg;
     char msg[512];
     if (glci_collector_config_build(args, &cfg, msg, sizeof msg) != 0) {
@@ -204,6 +211,7 @@ int glci_collector_check(const glci_collector_args_t *args, FILE *out, FILE *err
     }
     s_check_store(&c, &cfg);
     s_check_key(&c, &cfg);
+    glci_collector_check_modes(&c, &cfg);
     pid_t pid;
     s_owner_t owner = {cfg.store, glci_collector_lock_held(cfg.store, &pid) != 0};
     s_check_listen(&c, &owner, "listen", cfg.listen);

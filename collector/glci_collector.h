@@ -13,6 +13,7 @@
 
 #include <stdio.h>
 
+#include "glci_check.h"
 #include "glci_config.h"
 #include "glci_log.h"
 #include "glci_store.h"
@@ -119,6 +120,26 @@ int glci_collector_endpoint_local(const char *endpoint);
  * metrics address other machines reach) on out, and one line on out when
  * there is no problem. Returns the exit status: 0 without problems, else 1. */
 int glci_collector_check(const glci_collector_args_t *args, FILE *out, FILE *err);
+
+/* The modes --check-config judges (docs/OPERATIONS.md, "Modes the checks
+ * judge"): the store folder, its data and lock files, and key_file's
+ * folder when it is not the store's; one problem through c per mode that
+ * lets another user change or read what it should not. --check-config
+ * prints them; the daemon logs them as warnings at start (c->to_log) and
+ * starts all the same. */
+void glci_collector_check_modes(glci_check_t *c, const glci_collector_config_t *cfg);
+
+/* What the collector did within a span of its run, for the summary line
+ * it logs once a minute. */
+typedef struct {
+    uint64_t batches, obs, rejected, refused;
+} glci_collector_stats_t;
+
+/* The summary line of st over `seconds` into buf (len bytes, cut to fit),
+ * each count with its noun in the singular or the plural: "last 60s: 1
+ * batch applied, 2 observations stored, 0 rejected, 0 batches refused". */
+void glci_collector_stats_line(const glci_collector_stats_t *st, int seconds, char *buf,
+                               size_t len);
 
 /* Runs the daemon until SIGTERM or SIGINT: returns an exit status. args is
  * kept to rebuild the configuration on SIGHUP. Installs its own signal

@@ -2,8 +2,11 @@
 #include "glci_check.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "glci_log.h"
 
 static void s_line(FILE *to, const char *program, const char *kind, const char *fmt,
                    va_list ap) __attribute__((format(printf, 4, 0)));
@@ -20,13 +23,21 @@ void glci_check_problem(glci_check_t *c, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    s_line(c->err, c->program, "", fmt, ap);
+    if (c->to_log) {
+        char line[1024];
+        vsnprintf(line, sizeof line, fmt, ap);
+        glci_warn("%s", line);
+    } else {
+        s_line(c->err, c->program, "", fmt, ap);
+    }
     va_end(ap);
     c->problems++;
 }
 
 void glci_check_note(glci_check_t *c, const char *fmt, ...)
 {
+    if (c->to_log)
+        return;
     va_list ap;
     va_start(ap, fmt);
     s_line(c->out, c->program, "note: ", fmt, ap);

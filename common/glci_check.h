@@ -1,7 +1,12 @@
 /* What the daemons' configuration checks print (glci-collector
  * --check-config, glci-agent check): one line per problem on one stream,
  * "PROGRAM: problem", counted; notes, "PROGRAM: note: ...", on another and
- * not counted. The check's exit status is 1 when it found a problem. */
+ * not counted. The check's exit status is 1 when it found a problem.
+ *
+ * A daemon runs some of the same checks at start (the modes, which it
+ * does not refuse to start on): with to_log set, each problem is a warning
+ * in the daemon's log (glci_warn) and notes are dropped; out, err and
+ * program are then unused. */
 #ifndef GLCI_CHECK_H
 #define GLCI_CHECK_H
 
@@ -12,6 +17,7 @@ typedef struct {
     FILE *out;                /* notes and the last line */
     FILE *err;                /* problems */
     int problems;
+    int to_log;               /* problems to the log as warnings, notes dropped */
 } glci_check_t;
 
 void glci_check_problem(glci_check_t *c, const char *fmt, ...)

@@ -37,11 +37,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
 #include "glci_checker.h"
 #include "glci_store.h"
+#include "glci_text.h"
 
 #define T_BATCH 50
 #define T_N 500      /* batches 1..10: in the backup */
@@ -76,6 +78,25 @@ static void s_push_unexpected(glci_sys_t *s, size_t n)
     glci_sys_wait_outbox_empty(s, 0, GLCI_SYS_DRAIN_MS);
     glci_checker_free(&s->chk);
     s->chk = keep;
+}
+
+/* A second boundary passed, and its time: an ack after this returns is
+ * recorded at `*t` or later, every ack before it earlier. */
+static void s_after_a_second(int64_t *t, char *iso, size_t len)
+{
+    glci_sys_sleep_ms(1100);
+    *t = (int64_t)time(NULL);
+    glci_format_iso_time(*t, iso, len);
+}
+
+/* The agent's last ack in its status (JSON "last_ack") is at iso or later. */
+static void s_assert_last_ack_since(glci_sys_t *s, const char *iso)
+{
+    char *js = glci_sys_agent_status(s, 0, "json");
+    const char *p = strstr(js, "\"last_ack\": \"");
+    if (!p || strncmp(p + 13, iso, strlen(iso)) < 0)
+        fail_msg("last_ack is not at %s or later: %s", iso, js);
+    free(js);
 }
 
 /* The restore of docs/OPERATIONS.md while the agent runs: the collector
@@ -194,6 +215,26 @@ static void s_case_close(s_case_t *c)
     glci_sys_close(&c->s);
 }
 
+/* s_case_open with the agent writing a metrics file, named into prom. */
+static glci_sys_t *s_case_open_metered(s_case_t *c, const char *tag, char *prom, size_t len)
+{
+    char conf[200];
+    snprintf(prom, len, "/tmp/glci-%s-%d.prom", tag, (int)getpid());
+    snprintf(conf, sizeof conf, "metrics_file = %s\n", prom);
+    return s_case_open(c, tag, conf, T_N);
+}
+
+/* The agent's last figures: it writes them when it stops; started again
+ * after. The text (malloc'd, NULL if none); the file is removed. */
+static char *s_last_metrics(glci_sys_t *s, const char *prom)
+{
+    glci_sys_stop_agent(s, 0);
+    char *text = glci_ts_read_file(prom);
+    unlink(prom);
+    glci_sys_start_agent(s, 0);
+    return text;
+}
+
 /* The restored store equals the kept one, receive times aside. */
 static void s_assert_same_store(const s_case_t *c)
 {
@@ -209,10 +250,8 @@ static void test_restore_within_retention_loses_nothing(void **state)
 {
     (void)state;
     s_case_t c;
-    char prom[128], conf[160];
-    snprintf(prom, sizeof prom, "/tmp/glci-agent-restore-%d.prom", (int)getpid());
-    snprintf(conf, sizeof conf, "metrics_file = %s\n", prom);
-    glci_sys_t *s = s_case_open(&c, "agent-restore", conf, T_N);
+    char prom[128];
+    glci_sys_t *s = s_case_open_metered(&c, "agent-restore", prom, sizeof prom);
     char dead[700];
 
     /* after the backup: batches 11..16, and 17, one value the collector
@@ -230,9 +269,14 @@ static void test_restore_within_retention_loses_nothing(void **state)
     assert_non_null(sp);
     snprintf(stream, sizeof stream, "%.16s", sp + 11);
     free(js);
+    int64_t t_restore;
+    char iso[32];
+    s_after_a_second(&t_restore, iso, sizeof iso);
 
     s_restore(s, c.backup, c.kept);
     s_wait_log(s, "holds batches 11..17 of stream");
+    /* the acks of the resent batches are the last ones */
+    s_assert_last_ack_since(s, iso);
 
     /* the store is the one that lost nothing, receive times aside */
     s_assert_same_store(&c);
@@ -275,17 +319,55 @@ static void test_restore_within_retention_loses_nothing(void **state)
     if (glci_ts_count(csv, "\"no_such_indicator\",") != 1)
         fail_msg("rejected.csv holds the rejected row not once: %s", csv);
     free(csv);
-    /* and the metric counts it once, as status does (the agent writes its
-     * last figures when it stops) */
-    glci_sys_stop_agent(s, 0);
-    char *text = glci_ts_read_file(prom);
-    unlink(prom);
+    /* and the metric counts it once, as status does */
+    char *text = s_last_metrics(s, prom);
     if (!text || !strstr(text, "glci_agent_observations_rejected_total{reason=\""
                                "unknown_indicator\"} 1\n"))
         fail_msg("metrics: %s", text ? text : "(none)");
     free(text);
-    glci_sys_start_agent(s, 0);
 
+    s_case_close(&c);
+}
+
+/* Only the newest batch acked after the backup: the probe at the
+ * reconnection (the newest retained batch, nothing being undelivered) is
+ * applied by the restored store, not answered GAP. The agent still says
+ * the collector lost it, counts the resend for status (RESENT), and the
+ * ack of the probe is its last ack, in status and in the metric. */
+static void test_restore_of_the_newest_batch_only(void **state)
+{
+    (void)state;
+    s_case_t c;
+    char prom[128];
+    glci_sys_t *s = s_case_open_metered(&c, "agent-restore-one", prom, sizeof prom);
+    glci_sys_push(s, 0, 1);            /* batch 11, acked after the backup */
+    glci_sys_wait_outbox_empty(s, 0, GLCI_SYS_DRAIN_MS);
+    int64_t t_restore;
+    char iso[32];
+    s_after_a_second(&t_restore, iso, sizeof iso);
+
+    s_restore(s, c.backup, c.kept);
+    s_wait_log(s, "lost batches 11..11 of stream");
+    s_assert_same_store(&c);
+    glci_sys_assert_exactly_once(s);
+    s_assert_last_ack_since(s, iso);
+    char *js = glci_sys_agent_status(s, 0, "json");
+    if (!strstr(js, "\"collector_resent\": {\"events\": 1, \"batches\": 1") ||
+        !strstr(js, "\"last_first\": 11, \"last_last\": 11"))
+        fail_msg("unexpected status: %s", js);
+    free(js);
+    char *table = glci_sys_agent_status(s, 0, "table");
+    if (!strstr(table, "RESENT"))
+        fail_msg("no RESENT line: %s", table);
+    free(table);
+
+    /* the metric is the outbox's last ack */
+    char *text = s_last_metrics(s, prom);
+    const char *m = text ? strstr(text, "\nglci_agent_last_ack_timestamp_seconds ") : NULL;
+    if (!m || strtod(m + 39, NULL) < (double)t_restore)
+        fail_msg("glci_agent_last_ack_timestamp_seconds is not at %lld or later: %s",
+                 (long long)t_restore, text ? text : "(none)");
+    free(text);
     s_case_close(&c);
 }
 
@@ -454,6 +536,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_restore_within_retention_loses_nothing,
                                   glci_sys_teardown),
+        cmocka_unit_test_teardown(test_restore_of_the_newest_batch_only, glci_sys_teardown),
         cmocka_unit_test_teardown(test_restore_beyond_retention_reports_only_the_old,
                                   glci_sys_teardown),
         cmocka_unit_test_teardown(test_restore_older_than_the_stream, glci_sys_teardown),

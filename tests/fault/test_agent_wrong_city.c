@@ -10,10 +10,13 @@
  * batches (nothing is retried), and logs one ALARM however many batches it
  * sends. With the setting fixed (a reload), the next values are stored
  * exactly once on the same stream: the rejected batches moved its mark, so
- * there is no gap. A revoked city's agent is still refused (FORBIDDEN) and
- * keeps its batches, `status` and its metrics file saying `forbidden`;
- * reinstated, the next ack delivers them and both say `connected` again
- * (the connection never dropped: only the ack can say so). */
+ * there is no gap. A revoked city's agent, its connection open from
+ * before, is still refused (FORBIDDEN) and keeps its batches; at the end
+ * of its pause it connects again, the collector's ZAP handler refuses its
+ * key (`glci keys refused` lists it), and `status` and its metrics file
+ * say `refused`, all without a restart; reinstated, the next handshake
+ * succeeds, the kept batch is stored exactly once and both say
+ * `connected` again. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -138,18 +141,10 @@ static void test_city_writing_for_another(void **state)
     assert_null(strstr(log, "gap"));
     free(log);
 
-    /* revoked: still refused and kept, as before */
+    /* revoked: the batch a spooled file makes is refused and kept */
     const char *revoke[] = {"city", "revoke", "c00-xx", NULL};
     free(glci_sys_cli_ok(s, revoke));
-    keep = s->chk;
-    s->chk = glci_checker_new();
-    glci_sys_push(s, 0, 10);
-    glci_checker_free(&s->chk);
-    s->chk = keep;
-    if (glci_ts_proc_wait_log(s->agents[0].proc, "refused", GLCI_SYS_DRAIN_MS) != 0) {
-        log = glci_ts_proc_stderr(s->agents[0].proc);
-        fail_msg("the revoked agent was not refused: %s", log ? log : "");
-    }
+    glci_sys_spool(s, 0, 10);
     /* the agent's log names the key by its fingerprint, never its text */
     glci_key_t pub, sec;
     char fp[GLCI_KEY_FP_LEN + 1], kerr[512], want[200];
@@ -157,26 +152,45 @@ static void test_city_writing_for_another(void **state)
     glci_key_fingerprint(&pub, fp);
     snprintf(want, sizeof want, "as forbidden: key %s is no longer registered to city c00-xx; "
              "the batch is kept", fp);
+    if (glci_ts_proc_wait_log(s->agents[0].proc, want, GLCI_SYS_DRAIN_MS) != 0) {
+        log = glci_ts_proc_stderr(s->agents[0].proc);
+        fail_msg("the revoked agent was not refused: %s", log ? log : "");
+    }
+    /* on the open connection the collector can only forbid; the agent
+     * connects again and the handshake is refused: the key is remembered */
+    snprintf(want, sizeof want, "refused this agent's key %s", fp);
     assert_int_equal(glci_ts_proc_wait_log(s->agents[0].proc, want, GLCI_SYS_DRAIN_MS), 0);
+    js = glci_sys_wait_agent_status(s, 0, "json", "\"connection\": \"refused\"",
+                                    GLCI_SYS_DRAIN_MS);
+    if (!strstr(js, "\"batches\": 1, \"observations\": 10") ||
+        !strstr(js, "\"connection_reason\": \"key-refused\""))
+        fail_msg("the refused batch is not kept, or the key not refused: %s", js);
+    free(js);
+    free(glci_sys_wait_file(prom, "glci_agent_connection_state{state=\"refused\"} 1\n",
+                            GLCI_SYS_DRAIN_MS));
+    const char *refused[] = {"keys", "refused", "--format", "json", NULL};
+    char *out = NULL;
+    for (int k = 0; k < 1200 && (!out || !strstr(out, fp)); k++) {
+        free(out);
+        out = NULL;
+        glci_sys_sleep_ms(200);
+        assert_int_equal(glci_sys_cli(s, refused, &out, NULL), 0);
+    }
+    if (!out || !strstr(out, fp))
+        fail_msg("glci keys refused does not list %s: %s", fp, out ? out : "");
+    free(out);
     log = glci_ts_proc_stderr(s->agents[0].proc);
     assert_null(strstr(log, pub.z85));
     free(log);
-    js = glci_sys_agent_status(s, 0, "json");
-    if (!strstr(js, "\"batches\": 1, \"observations\": 10"))
-        fail_msg("the refused batch is not kept: %s", js);
-    free(js);
     assert_int_equal(glci_sys_stored(s->store), 120);
-    free(glci_sys_wait_agent_status(s, 0, "json", "\"connection\": \"forbidden\"",
-                                    GLCI_SYS_READY_MS));
-    free(glci_sys_wait_file(prom, "glci_agent_connection_state{state=\"forbidden\"} 1\n",
-                            GLCI_SYS_READY_MS));
 
-    /* reinstated: the kept batch is stored, and the ack that says so ends
-     * `forbidden` in status (both forms) and in the metrics file */
+    /* reinstated: the next handshake is admitted, the kept batch stored
+     * once, and status (both forms) and the metrics file say `connected` */
     const char *reinstate[] = {"city", "reinstate", "c00-xx", NULL};
     free(glci_sys_cli_ok(s, reinstate));
     glci_sys_wait_outbox_empty(s, 0, GLCI_SYS_DRAIN_MS);
     assert_int_equal(glci_sys_stored(s->store), 130);
+    glci_sys_assert_exactly_once(s);
     js = glci_sys_wait_agent_status(s, 0, "json", "\"connection\": \"connected\"",
                                     GLCI_SYS_READY_MS);
     if (!strstr(js, "\"connection_detail\": null") ||
@@ -184,12 +198,13 @@ static void test_city_writing_for_another(void **state)
         fail_msg("connected with a reason left over: %s", js);
     free(js);
     js = glci_sys_agent_status(s, 0, "table");
-    if (!strstr(js, "connected since ") || strstr(js, "forbidden"))
+    if (!strstr(js, "connected since ") || strstr(js, "forbidden") || strstr(js, "refused"))
         fail_msg("the table does not say connected: %s", js);
     free(js);
     char *text = glci_sys_wait_file(prom, "glci_agent_connection_state{state=\"connected\"} 1\n",
                                     GLCI_SYS_READY_MS);
     assert_non_null(strstr(text, "glci_agent_connection_state{state=\"forbidden\"} 0\n"));
+    assert_non_null(strstr(text, "glci_agent_connection_state{state=\"refused\"} 0\n"));
     free(text);
 
     glci_sys_stop_agent(s, 1);

@@ -196,6 +196,11 @@ static void test_enrol_end_to_end_to_rank(void **state)
     if (rc != 0)
         fail_msg("enrol exited %d: %s", rc, err);
     assert_non_null(strstr(err, "enrolled city enrol-xx with key "));
+    /* a config the packaged unit does not read: how to run with it */
+    char start[800];
+    snprintf(start, sizeof start, "Start the agent: glci-agent --config %s run\n", a->conf);
+    if (!strstr(err, start) || strstr(err, "systemctl"))
+        fail_msg("enrol does not say how to run with %s: %s", a->conf, err);
     free(err);
     /* the config holds the spool and outbox the harness watches */
     char *conf = glci_ts_read_file(a->conf);

@@ -595,6 +595,63 @@ static void test_agent_clean(void **state)
     s_agent((const char *[]){"--metrics-file", prom, NULL}, 0, 0, prom);
 }
 
+/* The daemons judge the same modes at start: each problem one warning in
+ * the log, and they start all the same (a deployment that runs keeps
+ * running). The collector first takes from its store what modes it can
+ * (glci_store_tighten, its own files only): here the store is another
+ * user's, so its folder's mode stays and is told, once; and key_file lies
+ * in a folder others may write. */
+static void test_daemons_warn_of_modes(void **state)
+{
+    char kdir[800], kfile[900], store_key[800], err[256], conf[1200], line[2000];
+    glci_key_t pub, sec;
+    snprintf(kdir, sizeof kdir, "%s/daemon-keys", s_sys->dir);
+    snprintf(kfile, sizeof kfile, "%s/collector.key", kdir);
+    snprintf(store_key, sizeof store_key, "%s/collector.key", s_sys->store);
+    assert_int_equal(mkdir(kdir, 0777), 0);
+    assert_int_equal(chmod(kdir, 0777), 0);
+    assert_int_equal(glci_keyfile_read(store_key, &pub, &sec, err, sizeof err), 0);
+    assert_int_equal(glci_keyfile_write_secret(kfile, &pub, &sec, err, sizeof err), 0);
+    glci_sys_stop_collector(s_sys);
+    snprintf(conf, sizeof conf, "key_file = %s\n", kfile);
+    glci_sys_collector_conf(s_sys, conf);
+    int other = geteuid() == 0;          /* root can give the store to nobody */
+    if (other)
+        assert_int_equal(chown(s_sys->store, 65534, 65534), 0);
+    assert_int_equal(chmod(s_sys->store, 0777), 0);
+    glci_sys_start_collector(s_sys, NULL);
+    snprintf(line, sizeof line, "warn glci-collector: key_file's folder %s is mode 0777: "
+             "writable by group and others; make it 0700", kdir);
+    assert_int_equal(glci_ts_proc_wait_log(s_sys->coll, line, S_WAIT_MS), 0);
+    if (other) {
+        snprintf(line, sizeof line, "warn glci-collector: store folder %s is mode 0777: "
+                 "writable by group and others; make it 0700", s_sys->store);
+        assert_int_equal(glci_ts_proc_wait_log(s_sys->coll, line, S_WAIT_MS), 0);
+        char *log = glci_ts_proc_stderr(s_sys->coll);
+        snprintf(line, sizeof line, "%s is mode 0777", s_sys->store);
+        if (glci_ts_count(log, line) != 1)
+            fail_msg("the store folder's mode is not told once: %s", log);
+        free(log);
+    }
+    glci_sys_stop_collector(s_sys);
+    if (other)
+        assert_int_equal(chown(s_sys->store, 0, 0), 0);
+    assert_int_equal(chmod(s_sys->store, 0700), 0);
+    glci_sys_collector_conf(s_sys, NULL);
+    glci_sys_start_collector(s_sys, NULL);
+
+    const glci_sys_agent_t *a = &s_sys->agents[0];
+    mkdir(a->outbox, 0700);
+    assert_int_equal(chmod(a->outbox, 0777), 0);
+    glci_sys_start_agent(s_sys, 0);
+    snprintf(line, sizeof line, "warn glci-agent: outbox folder %s is mode 0777: writable by "
+             "group and others; make it 0700", a->outbox);
+    assert_int_equal(glci_ts_proc_wait_log(a->proc, line, S_WAIT_MS), 0);
+    assert_int_equal(glci_ts_proc_wait_log(a->proc, "started: city", S_WAIT_MS), 0);
+    glci_sys_stop_agent(s_sys, 0);
+    assert_int_equal(chmod(a->outbox, 0700), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -612,6 +669,7 @@ int main(void)
         cmocka_unit_test(test_agent_metrics_file_problems),
         cmocka_unit_test(test_agent_handshake_outcomes),
         cmocka_unit_test(test_agent_clean),
+        cmocka_unit_test(test_daemons_warn_of_modes),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }

@@ -1282,8 +1282,36 @@ static void test_verify_backup(void **state)
 {
     cli_out_t o;
     assert_int_equal(cli_run(&o, "--store", s_store, "verify", NULL), 0);
-    assert_non_null(strstr(o.out, "ok"));
+    /* one line */
+    assert_string_equal(o.out, "ok: every stored score and every edition equals its "
+                               "recomputation\n");
     cli_out_release(&o);
+
+    /* never into the store it copies: the store itself, a folder below it
+     * (to be made, or there), also spelt through .. or a link; nothing made */
+    char inside[1200], link[400], want[1600];
+    snprintf(inside, sizeof inside, "%s/sub/copy", s_store);
+    cli_run(&o, "--store", s_store, "backup", inside, NULL);
+    snprintf(want, sizeof want, "backup destination %s is inside the store %s it copies",
+             inside, s_store);
+    s_expect_fail(&o, want);
+    cli_out_release(&o);
+    snprintf(want, sizeof want, "%s/sub", s_store);
+    assert_int_equal(access(want, F_OK), -1);
+    cli_run(&o, "--store", s_store, "backup", s_store, NULL);
+    s_expect_fail(&o, "is the store itself");
+    cli_out_release(&o);
+    snprintf(inside, sizeof inside, "%s/../%s/x/../y", s_store, strrchr(s_store, '/') + 1);
+    cli_run(&o, "--store", s_store, "backup", inside, NULL);
+    s_expect_fail(&o, "is inside the store");
+    cli_out_release(&o);
+    snprintf(link, sizeof link, "%s/store-link", s_dir);
+    assert_int_equal(symlink(s_store, link), 0);
+    snprintf(inside, sizeof inside, "%s/copy", link);
+    cli_run(&o, "--store", s_store, "backup", inside, NULL);
+    s_expect_fail(&o, "is inside the store");
+    cli_out_release(&o);
+    assert_int_equal(unlink(link), 0);
 
     char dest[400], bad[400];
     snprintf(dest, sizeof dest, "%s/backup", s_dir);

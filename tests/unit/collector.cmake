@@ -5,6 +5,9 @@ glci_add_test(test_collector_config unit SOURCES unit/test_collector_config.c
   LIBS glci_collector_core glci_testsupport)
 glci_add_test(test_collector_conns unit SOURCES unit/test_collector_conns.c
   LIBS glci_collector_core)
+# The daemon's summary line, singular and plural.
+glci_add_test(test_collector_daemon unit SOURCES unit/test_collector_daemon.c
+  LIBS glci_collector_core)
 # The enrolment handler's refusal log with the test's clock (no store:
 # the refusals tested come before it).
 glci_add_test(test_collector_enrol_log unit SOURCES unit/test_collector_enrol_log.c
