@@ -57,12 +57,16 @@ static void s_check_store(glci_check_t *c, const glci_collector_config_t *cfg)
 void glci_collector_check_modes(glci_check_t *c, const glci_collector_config_t *cfg)
 {
     /* every city's data: no one else may change it, nor read the file */
-    char data[4096], lock[4096];
-    snprintf(data, sizeof data, "%s/data.mdb", cfg->store);
-    snprintf(lock, sizeof lock, "%s/lock.mdb", cfg->store);
-    glci_check_mode(c, "store folder", cfg->store, S_IWGRP | S_IWOTH, 0700);
-    glci_check_mode(c, "store file", data, S_IWGRP | S_IWOTH | S_IROTH, 0600);
-    glci_check_mode(c, "store lock file", lock, S_IWGRP | S_IWOTH, 0600);
+    size_t n;
+    const glci_store_mode_rule_t *r = glci_store_mode_rules(&n);
+    for (size_t i = 0; i < n; i++) {
+        char path[4096];
+        if (r[i].name[0])
+            snprintf(path, sizeof path, "%s/%s", cfg->store, r[i].name);
+        else
+            snprintf(path, sizeof path, "%s", cfg->store);
+        glci_check_mode(c, r[i].what, path, r[i].bad, r[i].want);
+    }
     if (cfg->insecure)
         return;
     /* whoever may write its folder may put another key in its place */

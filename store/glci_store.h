@@ -135,6 +135,21 @@ int glci_store_space(glci_store_t *st, glci_store_space_t *out);
 uint32_t glci_store_schema_opened(const glci_store_t *st);
 uint32_t glci_store_schema(const glci_store_t *st);
 
+/* The modes of the store's folder and files that --check-config judges a
+ * problem (docs/OPERATIONS.md, "Modes the checks judge"): name in the
+ * store's folder ("" the folder itself), what the check calls it, the mode
+ * bits that are a problem and the mode it tells the operator to set. The
+ * one table both the check and glci_store_tighten read. */
+typedef struct {
+    const char *name;
+    const char *what;
+    unsigned bad;
+    unsigned want;
+} glci_store_mode_rule_t;
+
+/* The table, *n entries; static storage. */
+const glci_store_mode_rule_t *glci_store_mode_rules(size_t *n);
+
 /* Called with each line glci_store_tighten has to say. */
 typedef void (*glci_store_note_fn)(void *arg, const char *line);
 

@@ -4,9 +4,9 @@
  * files (data.mdb and lock.mdb 0644, from its glci init and its backups)
  * and that --check-config would refuse for ever, taken away once.
  *
- * The modes judged are collector/collector_check.c's table (and
- * docs/OPERATIONS.md's), plus others reading lock.mdb, which the first
- * release allowed and nothing needs. Each path is opened without following
+ * The modes judged are the table below, which --check-config reads too
+ * (and docs/OPERATIONS.md's), plus others reading lock.mdb, which the
+ * first release allowed and nothing needs. Each path is opened without following
  * a link and changed through its descriptor, so what was looked at is what
  * is changed. */
 #include "glci_store_int.h"
@@ -29,16 +29,17 @@ uint32_t glci_store_schema(const glci_store_t *st)
     return st->schema;
 }
 
-typedef struct {
-    const char *name;         /* in the store's folder; "" the folder itself */
-    unsigned bad;             /* the bits that are a problem */
-} s_judged_t;
-
-static const s_judged_t s_judged[] = {
-    {"", S_IWGRP | S_IWOTH},
-    {"data.mdb", S_IWGRP | S_IWOTH | S_IROTH},
-    {"lock.mdb", S_IWGRP | S_IWOTH | S_IROTH},
+static const glci_store_mode_rule_t s_rules[] = {
+    {"", "store folder", S_IWGRP | S_IWOTH, 0700},
+    {"data.mdb", "store file", S_IWGRP | S_IWOTH | S_IROTH, 0600},
+    {"lock.mdb", "store lock file", S_IWGRP | S_IWOTH, 0600},
 };
+
+const glci_store_mode_rule_t *glci_store_mode_rules(size_t *n)
+{
+    *n = sizeof s_rules / sizeof s_rules[0];
+    return s_rules;
+}
 
 static void s_note(glci_store_note_fn note, void *arg, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -86,14 +87,17 @@ out:
 int glci_store_tighten(const glci_store_t *st, glci_store_note_fn note, void *arg)
 {
     int rc = 0;
-    for (size_t i = 0; i < sizeof s_judged / sizeof s_judged[0]; i++) {
+    for (size_t i = 0; i < sizeof s_rules / sizeof s_rules[0]; i++) {
         char path[4096];
-        int dir = !s_judged[i].name[0];
+        int dir = !s_rules[i].name[0];
+        /* a file others may read is tightened too: lock.mdb's reading by
+         * others, which the check lets pass, is something nothing needs */
+        unsigned bad = s_rules[i].bad | (dir ? 0u : (unsigned)S_IROTH);
         if (dir)
             snprintf(path, sizeof path, "%s", st->dir);
         else
-            snprintf(path, sizeof path, "%s/%s", st->dir, s_judged[i].name);
-        if (s_tighten(path, dir, s_judged[i].bad, note, arg) != 0)
+            snprintf(path, sizeof path, "%s/%s", st->dir, s_rules[i].name);
+        if (s_tighten(path, dir, bad, note, arg) != 0)
             rc = GLCI_STORE_EIO;
     }
     return rc;
