@@ -128,8 +128,12 @@ typedef struct {
     size_t n_streams, cap_streams;
     s_work_t *work;
     size_t n_work, cap_work;
+    s_work_t *work_alt;       /* a sort gathers into it, then the two swap */
+    size_t cap_work_alt;
     s_upd_t *upd;
     size_t n_upd, cap_upd;
+    s_upd_t *upd_alt;
+    size_t cap_upd_alt;
     s_pdelta_t *pd;
     size_t n_pd, cap_pd;
     glci_result_t *r;         /* aligned scratch result */
@@ -619,29 +623,45 @@ static void s_period_delta(s_ingest_t *g, int32_t period, int64_t delta)
  * items by small integer fields, which a comparison sort did at a cost the
  * profile showed (msort, its comparators and their memmove: 15% of the
  * collector). Each item gets a 64-bit key whose unsigned order is the
- * wanted order; an LSD radix sort by bytes (stable, skipping the bytes all
- * keys share) orders (key, index) pairs, and the items are gathered once. */
+ * wanted order; an LSD radix sort by bytes (stable) orders (key, index)
+ * pairs by the bytes in which the keys differ (one to three of the eight:
+ * a transaction's cities, indicators and periods are few), and the items
+ * are gathered once into a second array that then takes the first's
+ * place. Keys already in order (one pass finds out) are not sorted. */
 
 /* Sorts a[0..n) by key, stably; tmp holds n. Returns the sorted array
- * (a or tmp). */
+ * (a or tmp), or NULL when a was in order already. */
 static s_rkey_t *s_radix(s_rkey_t *a, s_rkey_t *tmp, size_t n)
 {
+    uint64_t differ = 0, k0 = a[0].key;
+    int sorted = 1;
+    for (size_t i = 1; i < n; i++) {
+        differ |= a[i].key ^ k0;
+        sorted &= a[i - 1].key <= a[i].key;
+    }
+    if (sorted)
+        return NULL;
+    int shift[8], nb = 0;
+    for (int b = 0; b < 8; b++)
+        if ((differ >> (8 * b)) & 0xff)
+            shift[nb++] = 8 * b;
     size_t count[8][256];
-    memset(count, 0, sizeof count);
-    for (size_t i = 0; i < n; i++)
-        for (int b = 0; b < 8; b++)
-            count[b][(a[i].key >> (8 * b)) & 0xff]++;
-    for (int b = 0; b < 8; b++) {
-        size_t *c = count[b], sum = 0;
-        if (c[(a[0].key >> (8 * b)) & 0xff] == n)
-            continue;               /* every key has this byte */
+    memset(count, 0, (size_t)nb * sizeof count[0]);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t k = a[i].key;
+        for (int j = 0; j < nb; j++)
+            count[j][(k >> shift[j]) & 0xff]++;
+    }
+    for (int j = 0; j < nb; j++) {
+        size_t *c = count[j], sum = 0;
+        int sh = shift[j];
         for (int v = 0; v < 256; v++) {
             size_t x = c[v];
             c[v] = sum;
             sum += x;
         }
         for (size_t i = 0; i < n; i++)
-            tmp[c[(a[i].key >> (8 * b)) & 0xff]++] = a[i];
+            tmp[c[(a[i].key >> sh) & 0xff]++] = a[i];
         s_rkey_t *t = a;
         a = tmp;
         tmp = t;
@@ -649,15 +669,29 @@ static s_rkey_t *s_radix(s_rkey_t *a, s_rkey_t *tmp, size_t n)
     return a;
 }
 
-/* Reorders items (n of size bytes) by keys[i].key, stably. */
-static void s_sort_by_keys(s_ingest_t *g, void *items, size_t n, size_t size, s_rkey_t *keys)
-{
-    s_rkey_t *sorted = s_radix(keys, keys + n, n);
-    unsigned char *out = s_buf(g, n * size);
-    for (size_t i = 0; i < n; i++)
-        memcpy(out + i * size, (unsigned char *)items + sorted[i].idx * size, size);
-    memcpy(items, out, n * size);
-}
+/* Reorders arr[0..n) (capacity cap) by the sorted keys ord (NULL: in
+ * order already), stably: the items are gathered into alt (capacity
+ * cap_alt, grown to cap), which then takes arr's place. An assignment of
+ * the item's own type, not a memcpy of a run-time size (the profile showed
+ * that one as `rep movs`, slow for 40 to 56 bytes). */
+#define S_GATHER(arr, cap, alt, cap_alt, n, ord)                             \
+    do {                                                                      \
+        if (!(ord))                                                           \
+            break;                                                            \
+        if ((cap_alt) < (cap)) {                                              \
+            free(alt);                                                        \
+            (alt) = glci_xcalloc((cap), sizeof *(alt));                       \
+            (cap_alt) = (cap);                                                \
+        }                                                                     \
+        for (size_t i_ = 0; i_ < (n); i_++)                                   \
+            (alt)[i_] = (arr)[(ord)[i_].idx];                                 \
+        void *t_ = (arr);                                                     \
+        (arr) = (alt);                                                        \
+        (alt) = t_;                                                           \
+        size_t c_ = (cap);                                                    \
+        (cap) = (cap_alt);                                                    \
+        (cap_alt) = c_;                                                       \
+    } while (0)
 
 static s_rkey_t *s_keys(s_ingest_t *g, size_t n)
 {
@@ -679,18 +713,27 @@ static void s_keys_fit(const glci_framework_t *fw)
     (void)fw;
 }
 
-/* Step 2's order: (city, number). A city's items were taken in number
- * order, so a stable sort by city is enough. */
-static void s_sort_hist(s_ingest_t *g)
+/* Step 2's order: (city, number), as the work's indices (the items stay
+ * where they are: step 3 sorts them from the order they were taken in).
+ * A city's items were taken in number order, so a stable sort by city is
+ * enough. Returns NULL when the work is in that order already. */
+static const s_rkey_t *s_order_hist(s_ingest_t *g)
 {
     s_rkey_t *k = s_keys(g, g->n_work);
     for (size_t i = 0; i < g->n_work; i++)
         k[i] = (s_rkey_t){g->work[i].order, i};
-    s_sort_by_keys(g, g->work, g->n_work, sizeof *g->work, k);
+    return s_radix(k, k + g->n_work, g->n_work);
 }
 
-/* Step 3's order: (city, indicator, period, number); stable on the first
- * three from step 2's order. */
+/* The i-th item of an order s_order_hist gave (NULL: the items' own). */
+static size_t s_at(const s_rkey_t *ord, size_t i)
+{
+    return ord ? (size_t)ord[i].idx : i;
+}
+
+/* Step 3's order: (city, indicator, period, number). The items' own order
+ * is the order they were taken in, in which a city's numbers rise, so a
+ * stable sort by the first three gives it. */
 static void s_sort_obs(s_ingest_t *g)
 {
     const glci_framework_t *fw = g->st->fw;
@@ -702,7 +745,8 @@ static void s_sort_obs(s_ingest_t *g)
                               (uint64_t)(w->period - fw->first_period),
                           i};
     }
-    s_sort_by_keys(g, g->work, g->n_work, sizeof *g->work, k);
+    const s_rkey_t *ord = s_radix(k, k + g->n_work, g->n_work);
+    S_GATHER(g->work, g->cap_work, g->work_alt, g->cap_work_alt, g->n_work, ord);
 }
 
 /* Step 4's order: grouped by (city, P). Within a group the order does not
@@ -719,7 +763,8 @@ static void s_sort_upd(s_ingest_t *g)
         const s_upd_t *u = &g->upd[i];
         k[i] = (s_rkey_t){((uint64_t)u->order << 16) | (uint64_t)(u->P - fw->first_period), i};
     }
-    s_sort_by_keys(g, g->upd, g->n_upd, sizeof *g->upd, k);
+    const s_rkey_t *ord = s_radix(k, k + g->n_upd, g->n_upd);
+    S_GATHER(g->upd, g->cap_upd, g->upd_alt, g->cap_upd_alt, g->n_upd, ord);
 }
 
 /* A work item's history entry (glci_store_int.h): s_histrec_t, the
@@ -785,17 +830,16 @@ static int s_write_history(s_ingest_t *g, MDB_txn *txn)
     unsigned char k[S_CITYZ_MAX + 10];
     int rc;
 
-    if (g->n_work > 1)
-        s_sort_hist(g);
+    const s_rkey_t *ord = g->n_work > 1 ? s_order_hist(g) : NULL;
     rc = mdb_cursor_open(txn, g->st->dbi[S_DB_HISTORY], &cur);
     if (rc != 0)
         return rc;
     uint32_t *ends = (uint32_t *)(void *)s_buf(g, S_HIST_RUN_MAX * sizeof *ends);
     for (size_t i = 0, j; i < g->n_work && rc == 0; i = j) {
-        const s_work_t *w = &g->work[i];
+        const s_work_t *w = &g->work[s_at(ord, i)];
         size_t body = 0;
         for (j = i; j < g->n_work; j++) {
-            const s_work_t *x = &g->work[j];
+            const s_work_t *x = &g->work[s_at(ord, j)];
             size_t len = s_hist_len(g, x);
             if (j > i && (x->city != w->city || x->hist_no != w->hist_no + (j - i) ||
                           !glci_store_hist_run_fits(j - i, body, len)))
@@ -813,7 +857,7 @@ static int s_write_history(s_ingest_t *g, MDB_txn *txn)
         unsigned char *p = val.mv_data;
         p += glci_store_hist_run_head(p, n, ends);
         for (size_t e = i; e < j; e++)
-            s_hist_fill(g, &g->work[e], p + (e == i ? 0 : ends[e - i - 1]));
+            s_hist_fill(g, &g->work[s_at(ord, e)], p + (e == i ? 0 : ends[e - i - 1]));
     }
     mdb_cursor_close(cur);
     return rc;
@@ -1463,6 +1507,8 @@ static void s_release(s_ingest_t *g)
     free(g->touched);
     free(g->keys);
     free(g->buf);
+    free(g->work_alt);
+    free(g->upd_alt);
 }
 
 /* The scratch of one ingest is kept in the handle for the next: a group's

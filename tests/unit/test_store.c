@@ -706,6 +706,74 @@ static void test_revision(void **state)
     s_verify_ok(f);
 }
 
+/* One group of batches from three cities, taken in an order that is not
+ * their ids' (cork, aswan, cork, espoo, aswan) and repeating (indicator,
+ * period) within and across batches: each city's history lists its
+ * entries in the order they came, the current value is the last one, and
+ * the index follows it. */
+static void test_group_order(void **state)
+{
+    fixture_t *f = *state;
+    const char *x = f->fw->ind[2].id, *y = f->fw->ind[5].id;
+    double v[9];
+    for (int i = 0; i < 9; i++)
+        v[i] = s_val(f->fw, 2, 0.1 * (i + 1));
+    glci_obs_t c1[3] = {s_obs(x, 2021, v[0]), s_obs(y, 2021, s_val(f->fw, 5, 0.5)),
+                        s_obs(x, 2021, v[1])};
+    glci_obs_t a1[1] = {s_obs(x, 2021, v[2])};
+    glci_obs_t c2[2] = {s_obs(x, 2021, v[3]), s_obs(x, 2022, v[4])};
+    glci_obs_t e1[1] = {s_obs(x, 2020, v[5])};
+    glci_obs_t a2[2] = {s_obs(x, 2021, v[6]), s_obs(x, 2021, v[7])};
+    const char *src[] = {"c1-0", "c1-1", "c1-2", "a1-0", "c2-0", "c2-1", "e1-0", "a2-0", "a2-1"};
+    glci_obs_t *all[] = {&c1[0], &c1[1], &c1[2], &a1[0], &c2[0], &c2[1], &e1[0], &a2[0], &a2[1]};
+    for (int i = 0; i < 9; i++)
+        all[i]->source = src[i];
+    glci_batch_t b[5] = {{"cork-ie", 7, 1, c1, 3, NULL},
+                         {"aswan-eg", 7, 1, a1, 1, NULL},
+                         {"cork-ie", 8, 1, c2, 2, NULL},
+                         {"espoo-fi", 7, 1, e1, 1, NULL},
+                         {"aswan-eg", 7, 2, a2, 2, NULL}};
+    glci_batch_result_t res[5];
+    assert_int_equal(glci_store_ingest(f->st, b, 5, S_T0 + 1000, res), 0);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(res[i].status, GLCI_BATCH_APPLIED);
+        assert_int_equal(res[i].n_rejections, 0);
+        glci_batch_result_release(&res[i]);
+    }
+
+    hist_t h = s_history(f, "cork-ie", x);
+    assert_int_equal(h.n, 4);
+    const char *want_c[] = {"c1-0", "c1-2", "c2-0", "c2-1"};
+    for (int i = 0; i < 4; i++)
+        assert_string_equal(h.rows[i].source, want_c[i]);
+    assert_false(h.rows[0].current || h.rows[1].current);
+    assert_true(h.rows[2].current && h.rows[2].value == v[3] && h.rows[2].stream == 8);
+    assert_true(h.rows[3].current && h.rows[3].period == 2022);
+    h = s_history(f, "aswan-eg", x);
+    assert_int_equal(h.n, 3);
+    const char *want_a[] = {"a1-0", "a2-0", "a2-1"};
+    for (int i = 0; i < 3; i++)
+        assert_string_equal(h.rows[i].source, want_a[i]);
+    assert_true(h.rows[2].current && h.rows[2].value == v[7] && h.rows[2].seq == 2);
+    assert_false(h.rows[0].current || h.rows[1].current);
+    h = s_history(f, "espoo-fi", x);
+    assert_int_equal(h.n, 1);
+    assert_true(h.rows[0].current && h.rows[0].value == v[5]);
+
+    glci_view_t *vw = NULL;
+    const glci_result_t *r;
+    assert_int_equal(glci_view_begin(f->st, &vw), 0);
+    assert_int_equal(glci_view_result(vw, "cork-ie", 2021, &r), 0);
+    assert_true(glci_result_slot_c(f->fw, r, 2)->value == v[3]);
+    assert_int_equal(glci_view_result(vw, "cork-ie", 2022, &r), 0);
+    assert_true(glci_result_slot_c(f->fw, r, 2)->value == v[4]);
+    assert_int_equal(glci_view_result(vw, "aswan-eg", 2021, &r), 0);
+    assert_true(glci_result_slot_c(f->fw, r, 2)->value == v[7]);
+    glci_view_end(&vw);
+    assert_int_equal(s_status(f).n_history, 9);
+    s_verify_ok(f);
+}
+
 typedef struct {
     glci_reject_row_t rows[32];
     char ind[32][64], city[32][64], msg[32][128];
@@ -1968,6 +2036,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_duplicate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revision, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_group_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rejects, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rejects_bad_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_forbidden, setup, teardown),
