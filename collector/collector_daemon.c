@@ -101,6 +101,7 @@ typedef struct {
  * thread ingests the other. */
 typedef struct {
     size_t cap, n, nb;         /* n items, nb of them to the store */
+    glci_collector_group_t used;  /* what n holds, against the group budget */
     s_item_t *items;
     glci_batch_t *batches;     /* point into items[] */
     glci_batch_result_t *results;
@@ -592,8 +593,9 @@ static void s_log_wrong_city(s_daemon_t *d, const s_item_t *it, const glci_batch
  * - Order. At most one group is with the thread (d->flight), and the next
  *   is handed over only by s_dispatch, with d->flight NULL, that is after
  *   s_collect saw the previous ingest return. Groups are handed over in the
- *   order they were taken (one is staged at most, and a buffer is taken
- *   into only while none is staged), so a stream's seq N+1 in group k+1 is
+ *   order they were taken (one is staged at most; a round takes into the
+ *   staged group while its budget has room, and into a free buffer only
+ *   while none is staged), so a stream's seq N+1 in group k+1 is
  *   ingested after seq N in group k committed, and the store's GAP and
  *   DUPLICATE checks see them in order, as in a single-threaded loop.
  * - The store handle. glci_store.h lets glci_store_city_by_key,
@@ -622,8 +624,11 @@ static void s_log_wrong_city(s_daemon_t *d, const s_item_t *it, const glci_batch
  *   signals, so they interrupt the loop's poll. On SIGTERM/SIGINT the loop
  *   ends, waits for the group in flight and answers it, then ingests and
  *   answers a staged group too: every batch taken off a ROUTER is answered.
- * - No spinning. The ROUTERs are polled only while a buffer is free; with
- *   one group in flight and the next staged, the loop sleeps on the
+ * - Budget. The staged group keeps filling while the store thread works,
+ *   by the same group budget (s_group_open), so every transaction is
+ *   bounded as before (collector_budget.h).
+ * - No spinning. The ROUTERs are polled only while a group can take more;
+ *   with one group in flight and the next full, the loop sleeps on the
  *   eventfd, ZAP, enrolment and the monitor. A quiet collector sleeps in
  *   poll and gives memory back as before (glci_collector_memory_idle). */
 
@@ -712,36 +717,62 @@ static s_group_t *s_free_group(s_daemon_t *d)
     return NULL;
 }
 
-/* Takes what is waiting into the free buffer g: g->n items, g->nb of them
- * with a batch for the store in g->batches. */
+/* The group budget of the configuration in use. */
+static glci_collector_group_budget_t s_budget(const s_daemon_t *d)
+{
+    return (glci_collector_group_budget_t){d->cfg.group_max, d->cfg.group_bytes,
+                                           d->cfg.group_obs};
+}
+
+/* 1 while g may take another message. */
+static int s_group_open(const s_daemon_t *d, const s_group_t *g)
+{
+    glci_collector_group_budget_t budget = s_budget(d);
+    return g->n < g->cap && glci_collector_group_open(&g->used, &budget);
+}
+
+/* The buffer a round takes into: the staged group while its budget has
+ * room (it keeps filling while the store thread works, so the next
+ * transaction holds what came meanwhile, not only what was waiting when
+ * the last one was handed over), else a free one; NULL when neither. */
+static s_group_t *s_taking(s_daemon_t *d)
+{
+    if (d->staged)
+        return s_group_open(d, d->staged) ? d->staged : NULL;
+    s_group_t *g = s_free_group(d);
+    if (g && g->n == 0)
+        s_group_grow(g, d->cfg.group_max);   /* empty: a reload may raise group_max */
+    return g;
+}
+
+/* Takes what is waiting into g, up to the group budget. */
 static void s_take_group(s_daemon_t *d, s_group_t *g)
 {
     /* What one frame may cost in the decoder: about 512 bytes per allowed
      * observation plus 1 MiB (the wire layer also caps it at 16x the
      * frame). An honest observation needs under 400. */
     glci_wire_limits_t lim = {d->cfg.batch_max, d->cfg.batch_max * 512 + (1u << 20)};
-    size_t n = 0, nb = 0;
-    /* grown here, with the buffer empty (a reload may raise group_max) */
-    s_group_grow(g, d->cfg.group_max);
     if (d->auth)
         glci_collector_auth_round(d->auth);
     /* the data socket, then the previous key's during a rotation: one group,
      * bounded by batches, payload bytes and observations, so one city's
      * flood cannot make a transaction that holds every other city's ack
      * for long (collector_budget.h) */
-    glci_collector_group_budget_t budget = {d->cfg.group_max, d->cfg.group_bytes,
-                                            d->cfg.group_obs};
-    glci_collector_group_t group = {0};
     glci_collector_msg_t m;
     void *socks[2] = {d->router, d->previous.sock};
     for (int k = 0; k < 2; k++)
-        while (socks[k] && n < g->cap && glci_collector_group_open(&group, &budget) &&
-               s_take(d, socks[k], &g->items[n], &lim, &m)) {
-            s_item_t *it = &g->items[n++];
-            glci_collector_group_add(&group, m.bytes, it->to_store ? it->b.wb->n_obs : 0);
+        while (socks[k] && s_group_open(d, g) && s_take(d, socks[k], &g->items[g->n], &lim, &m)) {
+            s_item_t *it = &g->items[g->n++];
+            glci_collector_group_add(&g->used, m.bytes, it->to_store ? it->b.wb->n_obs : 0);
             glci_collector_memory_note(m.bytes);
         }
-    for (size_t i = 0; i < n; i++) {
+}
+
+/* The batches of g's good items, for the store: g->nb of them. */
+static void s_group_batches(s_group_t *g)
+{
+    size_t nb = 0;
+    for (size_t i = 0; i < g->n; i++) {
         s_item_t *it = &g->items[i];
         if (!it->to_store)
             continue;
@@ -754,7 +785,6 @@ static void s_take_group(s_daemon_t *d, s_group_t *g)
         b->n_obs = it->b.wb->n_obs;
         it->slot = nb++;
     }
-    g->n = n;
     g->nb = nb;
 }
 
@@ -830,6 +860,7 @@ static void s_answer(s_daemon_t *d, s_group_t *g, int rc, double seconds)
         zmq_msg_close(&it->id);
     }
     g->n = g->nb = 0;
+    memset(&g->used, 0, sizeof g->used);
 }
 
 /* Hands g (nb > 0) to the idle store thread. */
@@ -874,13 +905,18 @@ static void s_store_idle(void *arg)
     s_collect(arg);
 }
 
-/* The staged group to the store thread, if it is idle. */
+/* The staged group to the store thread, if it is idle (one with nothing
+ * for the store is answered at once). */
 static void s_dispatch(s_daemon_t *d)
 {
     if (!d->flight && d->staged) {
         s_group_t *g = d->staged;
         d->staged = NULL;
-        s_start(d, g);
+        s_group_batches(g);
+        if (g->nb == 0)
+            s_answer(d, g, 0, 0.0);
+        else
+            s_start(d, g);
     }
 }
 
@@ -905,24 +941,20 @@ static void s_quiet(s_daemon_t *d)
     }
 }
 
-/* One round: take what is waiting into the free buffer; a group with
- * nothing for the store is answered at once, the rest goes to the store
- * thread now or when it is done with the group in flight. */
+/* One round: take what is waiting into the staged group or a free
+ * buffer; it goes to the store thread now if that is idle, else when it
+ * is done with the group in flight. */
 static void s_round(s_daemon_t *d)
 {
     /* a gate (the key log's, in ZAP) may have collected the group in
      * flight: the staged one goes first, keeping the order */
     s_dispatch(d);
-    s_group_t *g = s_free_group(d);
+    s_group_t *g = s_taking(d);
     if (!g)
         return;
     s_take_group(d, g);
     if (g->n == 0)
         return;
-    if (g->nb == 0) {
-        s_answer(d, g, 0, 0.0);
-        return;
-    }
     d->staged = g;
     s_dispatch(d);
 }
@@ -1216,13 +1248,13 @@ int glci_collector_run(const glci_collector_args_t *args, const glci_collector_c
     d.next_check = s_now() + S_READER_CHECK_S;
     int64_t next_stats = s_now() + S_STATS_S;
     while (!s_stop) {
-        /* the ROUTERs while a group buffer is free, the ZAP handler, the
+        /* the ROUTERs while a group can take more, the ZAP handler, the
          * enrolment ROUTER, the data ROUTER's monitor and the store thread's
          * eventfd while a group is in flight; a missing one is an empty slot
          * (poll(2) skips a negative descriptor) */
         s_dispatch(&d);   /* a gate may have left the thread idle */
         void *monitor = glci_collector_meter_socket(d.meter);
-        short take = s_free_group(&d) ? ZMQ_POLLIN : 0;
+        short take = s_taking(&d) ? ZMQ_POLLIN : 0;
         zmq_pollitem_t items[6] = {
             {d.router, 0, take, 0},
             {d.zap, -1, d.zap ? ZMQ_POLLIN : 0, 0},
