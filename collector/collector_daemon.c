@@ -616,7 +616,9 @@ static void s_log_wrong_city(s_daemon_t *d, const s_item_t *it, const glci_batch
  *   group in flight and answers it. So the handle is never used by two
  *   writers, LMDB's writer mutex is never waited for by one thread of this
  *   process while the other holds it, and no thread waits for the other
- *   while holding map_lock: no lock-order deadlock.
+ *   while holding map_lock: no lock-order deadlock. A reload also answers
+ *   a staged group first (s_drain): it may close or rebind the socket
+ *   those acks go out on.
  * - Failure. The ingest's code comes back with its group; s_answer logs the
  *   same line and answers UNAVAILABLE, as before. The meter, the log and
  *   the stats are the loop's only: the thread measures the ingest's
@@ -1299,9 +1301,11 @@ int glci_collector_run(const glci_collector_args_t *args, const glci_collector_c
             glci_collector_enrol_tick(d.enrol, s_now_ms());
         if (s_hup) {
             s_hup = 0;
-            s_store_idle(&d);   /* the reload sets the store's rejects_keep */
+            /* every group in hand answered first: the reload sets the
+             * store's rejects_keep, and may close or rebind the sockets
+             * a staged group's acks would go out on */
+            s_drain(&d);
             s_reload(&d);
-            s_dispatch(&d);
         }
         int64_t now = s_now();
         if (now >= next_stats) {
