@@ -238,14 +238,39 @@ static int s_stream(s_ingest_t *g, MDB_txn *txn, uint32_t city, uint64_t stream,
     return 0;
 }
 
+/* The hash's input gathered in a buffer and passed to BLAKE2b a few KiB
+ * at a time: the same bytes in the same order, so the same hash as one
+ * update per field gave (the stored hashes stay comparable), without the
+ * call per field that the profile showed at a third of the hash's cost. */
+typedef struct {
+    crypto_generichash_state h;
+    size_t n;
+    unsigned char buf[4096];
+} s_hasher_t;
+
+static void s_hasher_add(s_hasher_t *x, const void *p, size_t len)
+{
+    if (x->n + len > sizeof x->buf) {
+        crypto_generichash_update(&x->h, x->buf, x->n);
+        x->n = 0;
+        if (len > sizeof x->buf) {
+            crypto_generichash_update(&x->h, p, len);
+            return;
+        }
+    }
+    memcpy(x->buf + x->n, p, len);
+    x->n += len;
+}
+
 static void s_hash_batch(const glci_batch_t *b, unsigned char out[GLCI_STORE_HASH_LEN])
 {
-    crypto_generichash_state h;
+    s_hasher_t x;
     unsigned char buf[8 + 8 + 8 + 8 + 2];
 
-    crypto_generichash_init(&h, NULL, 0, GLCI_STORE_HASH_LEN);
+    crypto_generichash_init(&x.h, NULL, 0, GLCI_STORE_HASH_LEN);
+    x.n = 0;
     glci_be64_put(buf, (uint64_t)b->n_obs);
-    crypto_generichash_update(&h, buf, 8);
+    s_hasher_add(&x, buf, 8);
     for (size_t i = 0; i < b->n_obs; i++) {
         const glci_obs_t *o = &b->obs[i];
         uint64_t bits;
@@ -259,13 +284,15 @@ static void s_hash_batch(const glci_batch_t *b, unsigned char out[GLCI_STORE_HAS
         buf[32] = (unsigned char)(o->indicator != NULL);
         buf[33] = (unsigned char)((o->has_period ? 1 : 0) | (o->has_value ? 2 : 0) |
                                   (o->source ? 4 : 0) | (o->retract ? 8 : 0));
-        crypto_generichash_update(&h, buf, sizeof buf);
+        s_hasher_add(&x, buf, sizeof buf);
         if (il)
-            crypto_generichash_update(&h, (const unsigned char *)o->indicator, il);
+            s_hasher_add(&x, o->indicator, il);
         if (sl)
-            crypto_generichash_update(&h, (const unsigned char *)o->source, sl);
+            s_hasher_add(&x, o->source, sl);
     }
-    crypto_generichash_final(&h, out, GLCI_STORE_HASH_LEN);
+    if (x.n)
+        crypto_generichash_update(&x.h, x.buf, x.n);
+    crypto_generichash_final(&x.h, out, GLCI_STORE_HASH_LEN);
 }
 
 static int s_batch_key(unsigned char *k, const char *city, uint64_t stream, uint64_t seq)

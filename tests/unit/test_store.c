@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <sodium.h>
 
 #include "glci_keyfile.h"
 #include "glci_mdb.h"
@@ -595,6 +596,78 @@ static void test_ingest_applied(void **state)
                      GLCI_STORE_ENOCITY);
     glci_view_end(&v);
     s_verify_ok(f);
+}
+
+/* The batch hash kept for the duplicate check is BLAKE2b-128 of the
+ * fields of docs/STORE.md in order; computed here one field per update as
+ * earlier versions did, it must match what the store kept (stores written
+ * by them are compared against it) for a batch whose input runs over the
+ * store's buffer, with a source longer than the buffer itself. */
+static void s_ref_hash(const glci_obs_t *obs, size_t n, unsigned char out[16])
+{
+    crypto_generichash_state h;
+    unsigned char buf[34];
+    crypto_generichash_init(&h, NULL, 0, 16);
+    glci_be64_put(buf, (uint64_t)n);
+    crypto_generichash_update(&h, buf, 8);
+    for (size_t i = 0; i < n; i++) {
+        const glci_obs_t *o = &obs[i];
+        uint64_t bits;
+        size_t il = o->indicator ? strlen(o->indicator) : 0;
+        size_t sl = o->source ? strlen(o->source) : 0;
+        memcpy(&bits, &o->value, 8);
+        glci_be64_put(buf, (uint64_t)o->period);
+        glci_be64_put(buf + 8, o->has_value ? bits : 0);
+        glci_be64_put(buf + 16, (uint64_t)o->observed_at);
+        glci_be64_put(buf + 24, ((uint64_t)il << 32) | sl);
+        buf[32] = (unsigned char)(o->indicator != NULL);
+        buf[33] = (unsigned char)((o->has_period ? 1 : 0) | (o->has_value ? 2 : 0) |
+                                  (o->source ? 4 : 0) | (o->retract ? 8 : 0));
+        crypto_generichash_update(&h, buf, sizeof buf);
+        if (il)
+            crypto_generichash_update(&h, (const unsigned char *)o->indicator, il);
+        if (sl)
+            crypto_generichash_update(&h, (const unsigned char *)o->source, sl);
+    }
+    crypto_generichash_final(&h, out, 16);
+}
+
+static void test_batch_hash_definition(void **state)
+{
+    fixture_t *f = *state;
+    glci_obs_t obs[64];
+    size_t n = s_full_obs(f->fw, obs, 2020, 0.3);
+    static char longsrc[5000];
+    memset(longsrc, 's', sizeof longsrc - 1);
+    obs[0].source = "survey 2020";
+    obs[n / 2].source = longsrc;
+    obs[n - 1].observed_at = S_T0 - 86400;
+    glci_batch_result_t res;
+    assert_int_equal(s_ingest1(f, "cork-ie", 5, 1, obs, n, 100, &res), 0);
+    assert_int_equal(res.status, GLCI_BATCH_APPLIED);
+
+    unsigned char want[16], k[64];
+    s_ref_hash(obs, n, want);
+    size_t kl = glci_store_cityz(k, "cork-ie");
+    glci_be64_put(k + kl, 5);
+    glci_be64_put(k + kl + 8, 1);
+    MDB_txn *txn;
+    MDB_val key = {kl + 16, k}, val;
+    assert_int_equal(glci_mdb_read_begin(f->st->mdb, &txn), 0);
+    assert_int_equal(mdb_get(txn, f->st->dbi[S_DB_BATCHES], &key, &val), 0);
+    assert_int_equal(val.mv_size, 16);
+    assert_memory_equal(val.mv_data, want, 16);
+    glci_mdb_read_end(f->st->mdb, &txn);
+
+    /* the same batch again: a duplicate of the same content; one byte of
+     * the long source changed: flagged */
+    assert_int_equal(s_ingest1(f, "cork-ie", 5, 1, obs, n, 200, &res), 0);
+    assert_int_equal(res.status, GLCI_BATCH_DUPLICATE);
+    assert_false(res.content_differs);
+    longsrc[4000] = 't';
+    assert_int_equal(s_ingest1(f, "cork-ie", 5, 1, obs, n, 300, &res), 0);
+    assert_int_equal(res.status, GLCI_BATCH_DUPLICATE);
+    assert_true(res.content_differs);
 }
 
 static void test_duplicate(void **state)
@@ -2034,6 +2107,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_walk_callback_value, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ingest_applied, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_hash_definition, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revision, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_order, setup, teardown),
