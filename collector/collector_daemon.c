@@ -569,6 +569,7 @@ static void s_round(s_daemon_t *d)
         glci_batch_t *b = &d->batches[nb];
         b->city = it->city;
         b->claimed_city = it->b.claimed;
+        b->has_hash = 0;
         b->stream = it->b.wb->stream;
         b->seq = it->b.wb->seq;
         b->obs = it->b.wb->obs;

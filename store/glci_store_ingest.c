@@ -262,7 +262,7 @@ static void s_hasher_add(s_hasher_t *x, const void *p, size_t len)
     x->n += len;
 }
 
-static void s_hash_batch(const glci_batch_t *b, unsigned char out[GLCI_STORE_HASH_LEN])
+void glci_store_batch_hash(const glci_batch_t *b, unsigned char out[GLCI_STORE_BATCH_HASH_LEN])
 {
     s_hasher_t x;
     unsigned char buf[8 + 8 + 8 + 8 + 2];
@@ -293,6 +293,14 @@ static void s_hash_batch(const glci_batch_t *b, unsigned char out[GLCI_STORE_HAS
     if (x.n)
         crypto_generichash_update(&x.h, x.buf, x.n);
     crypto_generichash_final(&x.h, out, GLCI_STORE_HASH_LEN);
+}
+
+static void s_hash_batch(const glci_batch_t *b, unsigned char out[GLCI_STORE_HASH_LEN])
+{
+    if (b->has_hash)
+        memcpy(out, b->hash, GLCI_STORE_HASH_LEN);
+    else
+        glci_store_batch_hash(b, out);
 }
 
 static int s_batch_key(unsigned char *k, const char *city, uint64_t stream, uint64_t seq)
