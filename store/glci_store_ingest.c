@@ -134,6 +134,8 @@ typedef struct {
     size_t n_upd, cap_upd;
     s_upd_t *upd_alt;
     size_t cap_upd_alt;
+    uint32_t *pcount;         /* s_sort_upd's counts, one per period */
+    size_t cap_pcount;
     s_pdelta_t *pd;
     size_t n_pd, cap_pd;
     glci_result_t *r;         /* aligned scratch result */
@@ -787,19 +789,58 @@ static void s_sort_obs(s_ingest_t *g)
 /* Step 4's order: grouped by (city, P). Within a group the order does not
  * matter: the engine's result does not depend on the order its updates
  * come in (each slot keeps the latest period, a reset reads the current
- * values as step 3 left them, the nodes are recomputed from the slots),
- * so two bytes of key are sorted, not four. */
+ * values as step 3 left them, the nodes are recomputed from the slots).
+ * The updates come from step 3's order, so each city's are together and
+ * the cities in order already: each city's run is put in P order by a
+ * counting sort over the few periods it spans (stable, one pass to count,
+ * one to place), with no keys. */
 static void s_sort_upd(s_ingest_t *g)
 {
-    const glci_framework_t *fw = g->st->fw;
-    s_keys_fit(fw);
-    s_rkey_t *k = s_keys(g, g->n_upd);
-    for (size_t i = 0; i < g->n_upd; i++) {
-        const s_upd_t *u = &g->upd[i];
-        k[i] = (s_rkey_t){((uint64_t)u->order << 16) | (uint64_t)(u->P - fw->first_period), i};
+    s_keys_fit(g->st->fw);
+    size_t n = g->n_upd;
+    if (g->cap_upd_alt < g->cap_upd) {
+        free(g->upd_alt);
+        g->upd_alt = glci_xcalloc(g->cap_upd, sizeof *g->upd_alt);
+        g->cap_upd_alt = g->cap_upd;
     }
-    const s_rkey_t *ord = s_radix(k, k + g->n_upd, g->n_upd);
-    S_GATHER(g->upd, g->cap_upd, g->upd_alt, g->cap_upd_alt, g->n_upd, ord);
+    const s_upd_t *in = g->upd;
+    s_upd_t *out = g->upd_alt;
+    int moved = 0;
+    for (size_t i = 0, j; i < n; i = j) {
+        int32_t lo = in[i].P, hi = lo;
+        int sorted = 1;
+        for (j = i + 1; j < n && in[j].order == in[i].order; j++) {
+            sorted &= in[j].P >= in[j - 1].P;
+            lo = in[j].P < lo ? in[j].P : lo;
+            hi = in[j].P > hi ? in[j].P : hi;
+        }
+        if (sorted) {
+            memcpy(out + i, in + i, (j - i) * sizeof *out);
+            continue;
+        }
+        moved = 1;
+        size_t range = (size_t)(hi - lo) + 1;     /* < 2^16: s_keys_fit */
+        if (range + 1 > g->cap_pcount) {
+            g->cap_pcount = range + 1;
+            g->pcount = glci_xrealloc(g->pcount, g->cap_pcount * sizeof *g->pcount);
+        }
+        uint32_t *c = g->pcount;
+        memset(c, 0, (range + 1) * sizeof *c);
+        for (size_t k = i; k < j; k++)
+            c[in[k].P - lo + 1]++;
+        for (size_t v = 1; v <= range; v++)
+            c[v] += c[v - 1];
+        for (size_t k = i; k < j; k++)
+            out[i + c[in[k].P - lo]++] = in[k];
+    }
+    if (!moved)
+        return;
+    s_upd_t *t = g->upd;
+    g->upd = g->upd_alt;
+    g->upd_alt = t;
+    size_t cap = g->cap_upd;
+    g->cap_upd = g->cap_upd_alt;
+    g->cap_upd_alt = cap;
 }
 
 /* A work item's history entry (glci_store_int.h): s_histrec_t, the
@@ -1564,6 +1605,7 @@ static void s_release(s_ingest_t *g)
     free(g->buf);
     free(g->work_alt);
     free(g->upd_alt);
+    free(g->pcount);
 }
 
 /* The scratch of one ingest is kept in the handle for the next: a group's
