@@ -783,6 +783,7 @@ static void s_group_batches(s_group_t *g)
         glci_batch_t *b = &g->batches[nb];
         b->city = it->city;
         b->claimed_city = it->b.claimed;
+        b->has_hash = 0;
         b->stream = it->b.wb->stream;
         b->seq = it->b.wb->seq;
         b->obs = it->b.wb->obs;

@@ -404,6 +404,8 @@ int glci_view_collector(glci_view_t *v, glci_collector_info_t *out);
 
 /* ---- Ingest ------------------------------------------------------------ */
 
+#define GLCI_STORE_BATCH_HASH_LEN 16u
+
 /* One batch from one (authenticated) city's stream. */
 typedef struct {
     const char *city;         /* the authenticated city, never the payload's */
@@ -419,7 +421,16 @@ typedef struct {
                                  (deduped, the mark moved) but every observation
                                  is rejected as GLCI_REJECT_WRONG_CITY, logged
                                  under city with the claimed one named */
+    int has_hash;             /* hash is glci_store_batch_hash() of this batch,
+                                 taken by a caller before the ingest (in a
+                                 thread of its own); 0: the ingest takes it */
+    unsigned char hash[GLCI_STORE_BATCH_HASH_LEN];
 } glci_batch_t;
+
+/* The content hash the store keeps of an applied batch to tell a resend
+ * from a different batch under the same seq (docs/STORE.md, `batches`):
+ * BLAKE2b-128 of its observations' fields. */
+void glci_store_batch_hash(const glci_batch_t *b, unsigned char out[GLCI_STORE_BATCH_HASH_LEN]);
 
 /* What the collector answers for one batch. status is APPLIED (stored now,
  * some observations may be rejected), DUPLICATE (seq <= mark: nothing

@@ -107,7 +107,7 @@ extern const char *const glci_store_db_names[S_DB_COUNT];
 /* Batch hashes kept per stream (to tell a true duplicate from a stream
  * reused with other content). */
 #define GLCI_STORE_HASH_KEEP 64u
-#define GLCI_STORE_HASH_LEN 16u
+#define GLCI_STORE_HASH_LEN GLCI_STORE_BATCH_HASH_LEN
 
 /* Bytes of a rejected observation's indicator kept in the rejects log
  * (escaped): any id, however long, is logged recognisably. */

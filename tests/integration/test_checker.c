@@ -70,7 +70,7 @@ static void s_ingest(s_fixture_t *f, const char *ind, const double *values, size
     for (size_t i = 0; i < n; i++)
         obs[i] = (glci_obs_t){.indicator = ind, .period = 2025, .value = values[i],
                               .has_period = 1, .has_value = 1};
-    glci_batch_t b = {CITY, STREAM, ++f->seq, obs, n, NULL};
+    glci_batch_t b = {.city = CITY, .stream = STREAM, .seq = ++f->seq, .obs = obs, .n_obs = n};
     glci_batch_result_t r;
     memset(&r, 0, sizeof r);
     assert_int_equal(glci_store_ingest(f->st, &b, 1, 1764000000, &r), 0);

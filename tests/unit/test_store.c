@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <sodium.h>
 
 #include "glci_keyfile.h"
 #include "glci_mdb.h"
@@ -152,7 +153,7 @@ static size_t s_full_obs(const glci_framework_t *fw, glci_obs_t *obs, int64_t pe
 static int s_ingest1(fixture_t *f, const char *city, uint64_t stream, uint64_t seq,
                      const glci_obs_t *obs, size_t n, int64_t now, glci_batch_result_t *res)
 {
-    glci_batch_t b = {city, stream, seq, obs, n, NULL};
+    glci_batch_t b = {.city = city, .stream = stream, .seq = seq, .obs = obs, .n_obs = n};
     return glci_store_ingest(f->st, &b, 1, now < S_T0 ? S_T0 + now : now, res);
 }
 
@@ -597,6 +598,97 @@ static void test_ingest_applied(void **state)
     s_verify_ok(f);
 }
 
+/* The batch hash kept for the duplicate check is BLAKE2b-128 of the
+ * fields of docs/STORE.md in order; computed here one field per update as
+ * earlier versions did, it must match what the store kept (stores written
+ * by them are compared against it) for a batch whose input runs over the
+ * store's buffer, with a source longer than the buffer itself. */
+static void s_ref_hash(const glci_obs_t *obs, size_t n, unsigned char out[16])
+{
+    crypto_generichash_state h;
+    unsigned char buf[34];
+    crypto_generichash_init(&h, NULL, 0, 16);
+    glci_be64_put(buf, (uint64_t)n);
+    crypto_generichash_update(&h, buf, 8);
+    for (size_t i = 0; i < n; i++) {
+        const glci_obs_t *o = &obs[i];
+        uint64_t bits;
+        size_t il = o->indicator ? strlen(o->indicator) : 0;
+        size_t sl = o->source ? strlen(o->source) : 0;
+        memcpy(&bits, &o->value, 8);
+        glci_be64_put(buf, (uint64_t)o->period);
+        glci_be64_put(buf + 8, o->has_value ? bits : 0);
+        glci_be64_put(buf + 16, (uint64_t)o->observed_at);
+        glci_be64_put(buf + 24, ((uint64_t)il << 32) | sl);
+        buf[32] = (unsigned char)(o->indicator != NULL);
+        buf[33] = (unsigned char)((o->has_period ? 1 : 0) | (o->has_value ? 2 : 0) |
+                                  (o->source ? 4 : 0) | (o->retract ? 8 : 0));
+        crypto_generichash_update(&h, buf, sizeof buf);
+        if (il)
+            crypto_generichash_update(&h, (const unsigned char *)o->indicator, il);
+        if (sl)
+            crypto_generichash_update(&h, (const unsigned char *)o->source, sl);
+    }
+    crypto_generichash_final(&h, out, 16);
+}
+
+static void test_batch_hash_definition(void **state)
+{
+    fixture_t *f = *state;
+    glci_obs_t obs[64];
+    size_t n = s_full_obs(f->fw, obs, 2020, 0.3);
+    static char longsrc[5000];
+    memset(longsrc, 's', sizeof longsrc - 1);
+    obs[0].source = "survey 2020";
+    obs[n / 2].source = longsrc;
+    obs[n - 1].observed_at = S_T0 - 86400;
+    glci_batch_result_t res;
+    assert_int_equal(s_ingest1(f, "cork-ie", 5, 1, obs, n, 100, &res), 0);
+    assert_int_equal(res.status, GLCI_BATCH_APPLIED);
+
+    unsigned char want[16], k[64];
+    s_ref_hash(obs, n, want);
+    size_t kl = glci_store_cityz(k, "cork-ie");
+    glci_be64_put(k + kl, 5);
+    glci_be64_put(k + kl + 8, 1);
+    MDB_txn *txn;
+    MDB_val key = {kl + 16, k}, val;
+    assert_int_equal(glci_mdb_read_begin(f->st->mdb, &txn), 0);
+    assert_int_equal(mdb_get(txn, f->st->dbi[S_DB_BATCHES], &key, &val), 0);
+    assert_int_equal(val.mv_size, 16);
+    assert_memory_equal(val.mv_data, want, 16);
+    glci_mdb_read_end(f->st->mdb, &txn);
+    glci_batch_t b = {.city = "cork-ie", .stream = 5, .seq = 1, .obs = obs, .n_obs = n};
+    unsigned char got[16];
+    glci_store_batch_hash(&b, got);
+    assert_memory_equal(got, want, 16);
+
+    /* taken before the ingest (has_hash): the same record */
+    b.city = "aswan-eg";
+    memcpy(b.hash, want, 16);
+    b.has_hash = 1;
+    assert_int_equal(glci_store_ingest(f->st, &b, 1, S_T0 + 150, &res), 0);
+    assert_int_equal(res.status, GLCI_BATCH_APPLIED);
+    kl = glci_store_cityz(k, "aswan-eg");
+    glci_be64_put(k + kl, 5);
+    glci_be64_put(k + kl + 8, 1);
+    key.mv_size = kl + 16;
+    assert_int_equal(glci_mdb_read_begin(f->st->mdb, &txn), 0);
+    assert_int_equal(mdb_get(txn, f->st->dbi[S_DB_BATCHES], &key, &val), 0);
+    assert_memory_equal(val.mv_data, want, 16);
+    glci_mdb_read_end(f->st->mdb, &txn);
+
+    /* the same batch again: a duplicate of the same content; one byte of
+     * the long source changed: flagged */
+    assert_int_equal(s_ingest1(f, "cork-ie", 5, 1, obs, n, 200, &res), 0);
+    assert_int_equal(res.status, GLCI_BATCH_DUPLICATE);
+    assert_false(res.content_differs);
+    longsrc[4000] = 't';
+    assert_int_equal(s_ingest1(f, "cork-ie", 5, 1, obs, n, 300, &res), 0);
+    assert_int_equal(res.status, GLCI_BATCH_DUPLICATE);
+    assert_true(res.content_differs);
+}
+
 static void test_duplicate(void **state)
 {
     fixture_t *f = *state;
@@ -651,8 +743,8 @@ static void test_gap(void **state)
     assert_int_equal(s_status(f).n_history, 1);
 
     /* A group: 3 then 2 in one transaction: 3 is a gap, 2 applies. */
-    glci_batch_t g[3] = {{"cork-ie", 5, 3, obs, 1, NULL}, {"cork-ie", 5, 2, obs, 1, NULL},
-                         {"cork-ie", 5, 3, obs, 1, NULL}};
+    glci_batch_t g[3] = {{.city = "cork-ie", .stream = 5, .seq = 3, .obs = obs, .n_obs = 1}, {.city = "cork-ie", .stream = 5, .seq = 2, .obs = obs, .n_obs = 1},
+                         {.city = "cork-ie", .stream = 5, .seq = 3, .obs = obs, .n_obs = 1}};
     glci_batch_result_t r3[3];
     assert_int_equal(glci_store_ingest(f->st, g, 3, S_T0 + 100, r3), 0);
     assert_int_equal(r3[0].status, GLCI_BATCH_GAP);
@@ -728,11 +820,11 @@ static void test_group_order(void **state)
     glci_obs_t *all[] = {&c1[0], &c1[1], &c1[2], &a1[0], &c2[0], &c2[1], &e1[0], &a2[0], &a2[1]};
     for (int i = 0; i < 9; i++)
         all[i]->source = src[i];
-    glci_batch_t b[5] = {{"cork-ie", 7, 1, c1, 3, NULL},
-                         {"aswan-eg", 7, 1, a1, 1, NULL},
-                         {"cork-ie", 8, 1, c2, 2, NULL},
-                         {"espoo-fi", 7, 1, e1, 1, NULL},
-                         {"aswan-eg", 7, 2, a2, 2, NULL}};
+    glci_batch_t b[5] = {{.city = "cork-ie", .stream = 7, .seq = 1, .obs = c1, .n_obs = 3},
+                         {.city = "aswan-eg", .stream = 7, .seq = 1, .obs = a1, .n_obs = 1},
+                         {.city = "cork-ie", .stream = 8, .seq = 1, .obs = c2, .n_obs = 2},
+                         {.city = "espoo-fi", .stream = 7, .seq = 1, .obs = e1, .n_obs = 1},
+                         {.city = "aswan-eg", .stream = 7, .seq = 2, .obs = a2, .n_obs = 2}};
     glci_batch_result_t res[5];
     assert_int_equal(glci_store_ingest(f->st, b, 5, S_T0 + 1000, res), 0);
     for (int i = 0; i < 5; i++) {
@@ -972,8 +1064,8 @@ static void test_forbidden(void **state)
     glci_batch_result_t res[3];
 
     assert_int_equal(glci_store_city_revoke(f->st, "espoo-fi", f->err, sizeof f->err), 0);
-    glci_batch_t b[3] = {{"espoo-fi", 1, 1, obs, 1, NULL}, {"nowhere", 1, 1, obs, 1, NULL},
-                         {"cork-ie", 1, 1, obs, 1, NULL}};
+    glci_batch_t b[3] = {{.city = "espoo-fi", .stream = 1, .seq = 1, .obs = obs, .n_obs = 1}, {.city = "nowhere", .stream = 1, .seq = 1, .obs = obs, .n_obs = 1},
+                         {.city = "cork-ie", .stream = 1, .seq = 1, .obs = obs, .n_obs = 1}};
     assert_int_equal(glci_store_ingest(f->st, b, 3, S_T0 + 10, res), 0);
     assert_int_equal(res[0].status, GLCI_BATCH_FORBIDDEN);
     assert_int_equal(res[1].status, GLCI_BATCH_FORBIDDEN);
@@ -1064,8 +1156,8 @@ static void test_rank_ties(void **state)
     s_full_obs(f->fw, eq1, 2023, 0.5);
     s_full_obs(f->fw, eq2, 2023, 0.5);
     part[0] = s_obs(f->fw->ind[0].id, 2023, s_val(f->fw, 0, 0.5));
-    glci_batch_t b[4] = {{"espoo-fi", 1, 1, eq1, n, NULL}, {"cork-ie", 1, 1, hi, n, NULL},
-                         {"aswan-eg", 1, 1, eq2, n, NULL}, {"bonn-de", 1, 1, part, 1, NULL}};
+    glci_batch_t b[4] = {{.city = "espoo-fi", .stream = 1, .seq = 1, .obs = eq1, .n_obs = n}, {.city = "cork-ie", .stream = 1, .seq = 1, .obs = hi, .n_obs = n},
+                         {.city = "aswan-eg", .stream = 1, .seq = 1, .obs = eq2, .n_obs = n}, {.city = "bonn-de", .stream = 1, .seq = 1, .obs = part, .n_obs = 1}};
     assert_int_equal(glci_store_ingest(f->st, b, 4, S_T0 + 10, res), 0);
     for (int i = 0; i < 4; i++)
         assert_int_equal(res[i].status, GLCI_BATCH_APPLIED);
@@ -2034,6 +2126,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_walk_callback_value, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ingest_applied, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_hash_definition, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revision, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_order, setup, teardown),

@@ -52,7 +52,7 @@ static void s_bad_batch(glci_store_t *st, const char *city, uint64_t seq, size_t
     glci_obs_t *obs = calloc(n, sizeof *obs);
     for (size_t i = 0; i < n; i++)
         obs[i] = glci_obs_make("no_such_indicator", 2024, (double)i);
-    glci_batch_t b = {city, 7, seq, obs, n, NULL};
+    glci_batch_t b = {.city = city, .stream = 7, .seq = seq, .obs = obs, .n_obs = n};
     glci_batch_result_t r;
     assert_int_equal(glci_store_ingest(st, &b, 1, 1764000000 + (int64_t)seq, &r), 0);
     assert_int_equal(r.status, GLCI_BATCH_APPLIED);

@@ -120,7 +120,7 @@ static void s_send(fx_t *f, const char *city, const glci_obs_t *obs, size_t n, i
                    glci_batch_result_t *res)
 {
     int k = s_slot(city);
-    glci_batch_t b = {city, 7, f->seq[k]++, obs, n, NULL};
+    glci_batch_t b = {.city = city, .stream = 7, .seq = f->seq[k]++, .obs = obs, .n_obs = n};
     assert_int_equal(glci_store_ingest(f->st, &b, 1, now, res), 0);
     assert_int_equal(res->status, GLCI_BATCH_APPLIED);
 }
@@ -1693,7 +1693,7 @@ static void test_random_streams(void **state)
                 obs[k][i] = s_below(3) == 0 ? R(ind[x], p)
                                             : V(ind[x], p, max[x] * s_below(5) / 4.0);
             }
-            b[k] = (glci_batch_t){city, 7, f->seq[s_slot(city)]++, obs[k], n, NULL};
+            b[k] = (glci_batch_t){.city = city, .stream = 7, .seq = f->seq[s_slot(city)]++, .obs = obs[k], .n_obs = n};
         }
         int64_t now = T0 + round;
         assert_int_equal(glci_store_ingest(f->st, b, (size_t)nb, now, res), 0);
