@@ -94,6 +94,7 @@ typedef struct {
     char city[GLCI_CITY_ID_MAX + 1];
     glci_wire_ack_t ack;
     int to_store;              /* 1: goes into the transaction */
+    glci_batch_t batch;        /* what the store ingests of it, hash taken */
     size_t slot;               /* its index in batches[] / results[] */
 } s_item_t;
 
@@ -530,6 +531,19 @@ static int s_take(s_daemon_t *d, void *sock, s_item_t *it, const glci_wire_limit
         unsigned char raw[32];
         if (rc == 0 && d->keylog && key && glci_key_decode(key, raw) == 0)
             glci_collector_keylog_used(d->keylog, raw, (int64_t)time(NULL));
+        if (rc == 0) {
+            /* the content hash here, beside the commit in flight, not on
+             * the store thread that holds the write transaction */
+            glci_batch_t *b = &it->batch;
+            b->city = it->city;
+            b->claimed_city = it->b.claimed;
+            b->stream = it->b.wb->stream;
+            b->seq = it->b.wb->seq;
+            b->obs = it->b.wb->obs;
+            b->n_obs = it->b.wb->n_obs;
+            glci_store_batch_hash(b, b->hash);
+            b->has_hash = 1;
+        }
         if (rc != 0) {
             it->to_store = 0;
             glci_collector_batch_release(&it->b);
@@ -780,14 +794,7 @@ static void s_group_batches(s_group_t *g)
         s_item_t *it = &g->items[i];
         if (!it->to_store)
             continue;
-        glci_batch_t *b = &g->batches[nb];
-        b->city = it->city;
-        b->claimed_city = it->b.claimed;
-        b->has_hash = 0;
-        b->stream = it->b.wb->stream;
-        b->seq = it->b.wb->seq;
-        b->obs = it->b.wb->obs;
-        b->n_obs = it->b.wb->n_obs;
+        g->batches[nb] = it->batch;   /* city points into the item: items stay put */
         it->slot = nb++;
     }
     g->nb = nb;
