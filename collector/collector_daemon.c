@@ -1,27 +1,37 @@
-/* The collector daemon: one thread, one loop.
+/* The collector daemon: one loop that owns every socket, and a store
+ * thread that runs the transactions.
  *
- *   poll(ROUTER, ZAP) -> answer ZAP requests
- *                     -> take every batch waiting (up to group_max),
- *                        decode and attribute each to its connection's city,
- *                        check the connection's key is still registered,
- *                        ingest the good ones in ONE store transaction,
- *                        then send every ack (non-blocking, never stalls)
+ *   poll(ROUTERs, ZAP, enrolment, monitor, the store thread's eventfd)
+ *     -> answer ZAP requests
+ *     -> the store thread is done with group k: send k's acks, hand it
+ *        the group taken meanwhile, if there is one
+ *     -> a group buffer is free: take every batch waiting (up to the group
+ *        budget), decode and attribute each to its connection's city,
+ *        check the connection's key is still registered; hand the group
+ *        to the store thread if it is idle, else keep it for when it is
  *
- * Acks are sent only after glci_store_ingest has committed, so an ack always
- * means durable. A send that would block or whose peer is gone
- * (ROUTER_MANDATORY: EAGAIN / EHOSTUNREACH) drops that ack: the agent
- * resends and gets a DUPLICATE re-ack. Signals only set flags, so a
- * SIGTERM finishes the group in hand and sends its acks before the loop
- * ends. */
+ * The store thread ingests the good batches of one group in ONE store
+ * transaction while the loop receives and decodes the next group and keeps
+ * answering handshakes and enrolments (docs/PERFORMANCE.md, "Receive
+ * beside the commit"); what each side may do and why the guarantees hold:
+ * "The store thread" below. Acks are sent only after glci_store_ingest has
+ * committed their group, so an ack always means durable. A send that would
+ * block or whose peer is gone (ROUTER_MANDATORY: EAGAIN / EHOSTUNREACH)
+ * drops that ack: the agent resends and gets a DUPLICATE re-ack. Signals
+ * only set flags, so a SIGTERM finishes the groups in hand and sends their
+ * acks before the loop ends. */
+#define _GNU_SOURCE   /* pthread_setname_np */
 #include "glci_collector.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
 #include <zmq.h>
@@ -56,6 +66,10 @@
 #define S_ZAP_ENDPOINT     "inproc://zeromq.zap.01"
 #define S_LOG_QUIET_MS     60000   /* a repeated error: one line a minute */
 #define S_REFUSAL_KINDS    64      /* refusals told apart in the log at once */
+/* A test hook, read once at start: the store thread sleeps this many ms
+ * before each ingest, a slow commit for tests/integration/
+ * test_collector_overlap.c (0 to 60000; unset: none). */
+#define S_DELAY_ENV        "GLCI_COLLECTOR_TEST_INGEST_DELAY_MS"
 
 /* A draft option in libzmq 4.3: stable builds (Debian's) refuse it. */
 #ifndef ZMQ_ZAP_ENFORCE_DOMAIN
@@ -80,8 +94,38 @@ typedef struct {
     char city[GLCI_CITY_ID_MAX + 1];
     glci_wire_ack_t ack;
     int to_store;              /* 1: goes into the transaction */
+    glci_batch_t batch;        /* what the store ingests of it, hash taken */
     size_t slot;               /* its index in batches[] / results[] */
 } s_item_t;
+
+/* One group: the batches taken off the ROUTERs in one round and what the
+ * store made of them. Two of them, so one is filled while the store
+ * thread ingests the other. */
+typedef struct {
+    size_t cap, n, nb;         /* n items, nb of them to the store */
+    glci_collector_group_t used;  /* what n holds, against the group budget */
+    s_item_t *items;
+    glci_batch_t *batches;     /* point into items[] */
+    glci_batch_result_t *results;
+} s_group_t;
+
+/* The store thread (see "The store thread" below). mu guards job, done,
+ * rc, seconds and quit; the eventfd wakes the loop's poll when done is
+ * set. */
+typedef struct {
+    glci_store_t *st;
+    pthread_t thread;
+    int started;
+    int efd;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    s_group_t *job;            /* handed over; the thread's until collected */
+    int done;                  /* job's ingest returned */
+    int rc;                    /* glci_store_ingest's code for job */
+    double seconds;            /* how long it took */
+    int quit;
+    int delay_ms;              /* the test hook, S_DELAY_ENV */
+} s_ingester_t;
 
 
 /* Refused batches are logged once a minute per kind of refusal: the city
@@ -116,10 +160,11 @@ typedef struct {
     glci_log_kinds_t *refusals;  /* "batch ... refused" lines, by kind */
     glci_log_repeat_t log_ingest, log_clash, log_wrong_city;
     int64_t ingest_failed_ms;  /* the last failed ingest (monotonic) */
-    size_t cap;
-    s_item_t *items;
-    glci_batch_t *batches;
-    glci_batch_result_t *results;
+    s_group_t groups[2];
+    s_group_t *flight;         /* with the store thread; NULL: it is idle */
+    s_group_t *staged;         /* taken, waiting for the store thread */
+    s_ingester_t ing;
+    int64_t next_check;        /* the next glci_store_reader_check (s_now) */
     glci_collector_stats_t stats;
 } s_daemon_t;
 
@@ -180,14 +225,14 @@ static void s_log_refused(s_daemon_t *d, const char *city, int status, const cha
     glci_log_kinds(d->refusals, key, s_now_ms(), GLCI_LOG_WARN, "%s", line);
 }
 
-static void s_grow(s_daemon_t *d, size_t cap)
+static void s_group_grow(s_group_t *g, size_t cap)
 {
-    if (cap <= d->cap)
+    if (cap <= g->cap)
         return;
-    d->items = glci_xrealloc(d->items, cap * sizeof *d->items);
-    d->batches = glci_xrealloc(d->batches, cap * sizeof *d->batches);
-    d->results = glci_xrealloc(d->results, cap * sizeof *d->results);
-    d->cap = cap;
+    g->items = glci_xrealloc(g->items, cap * sizeof *g->items);
+    g->batches = glci_xrealloc(g->batches, cap * sizeof *g->batches);
+    g->results = glci_xrealloc(g->results, cap * sizeof *g->results);
+    g->cap = cap;
 }
 
 static int s_setopt_int(void *sock, int opt, int v, const char *name)
@@ -486,6 +531,19 @@ static int s_take(s_daemon_t *d, void *sock, s_item_t *it, const glci_wire_limit
         unsigned char raw[32];
         if (rc == 0 && d->keylog && key && glci_key_decode(key, raw) == 0)
             glci_collector_keylog_used(d->keylog, raw, (int64_t)time(NULL));
+        if (rc == 0) {
+            /* the content hash here, beside the commit in flight, not on
+             * the store thread that holds the write transaction */
+            glci_batch_t *b = &it->batch;
+            b->city = it->city;
+            b->claimed_city = it->b.claimed;
+            b->stream = it->b.wb->stream;
+            b->seq = it->b.wb->seq;
+            b->obs = it->b.wb->obs;
+            b->n_obs = it->b.wb->n_obs;
+            glci_store_batch_hash(b, b->hash);
+            b->has_hash = 1;
+        }
         if (rc != 0) {
             it->to_store = 0;
             glci_collector_batch_release(&it->b);
@@ -534,54 +592,221 @@ static void s_log_wrong_city(s_daemon_t *d, const s_item_t *it, const glci_batch
                     it->city);
 }
 
-/* One round: take what is waiting, ingest it in one transaction, ack. */
-static void s_round(s_daemon_t *d)
+/* ---- The store thread --------------------------------------------------
+ *
+ * The loop hands a group to the store thread (s_start), which runs
+ * glci_store_ingest on it and reports its code (s_ingester_main); the loop
+ * then answers it (s_collect, s_answer). Why the guarantees hold:
+ *
+ * - An ack means durable. A group's acks are built and sent by the loop in
+ *   s_answer, called by s_collect only once the thread has set done under
+ *   mu, after glci_store_ingest returned (a durable commit: docs/STORE.md);
+ *   the mutex also makes the thread's results visible to the loop. They are
+ *   built from that group's own results[]: each group has its own items,
+ *   batches and results (two buffers), and a buffer is filled again only
+ *   after its group was answered and released.
+ * - Order. At most one group is with the thread (d->flight), and the next
+ *   is handed over only by s_dispatch, with d->flight NULL, that is after
+ *   s_collect saw the previous ingest return. Groups are handed over in the
+ *   order they were taken (one is staged at most; a round takes into the
+ *   staged group while its budget has room, and into a free buffer only
+ *   while none is staged), so a stream's seq N+1 in group k+1 is
+ *   ingested after seq N in group k committed, and the store's GAP and
+ *   DUPLICATE checks see them in order, as in a single-threaded loop.
+ * - The store handle. glci_store.h lets glci_store_city_by_key,
+ *   glci_store_key_check and glci_store_auth_generation (the ZAP handler,
+ *   the key checks of s_take) and read views (the metrics server's thread)
+ *   run beside an ingest in another thread: each read takes the mdb layer's
+ *   map_lock shared, as does the write transaction; the writer's own remap
+ *   (map full, or another process's growth) takes it exclusively only after
+ *   giving up its share, and waits for those reads to end, which never wait
+ *   for the store thread (glibc's rwlock lets readers in while a writer
+ *   waits: no cycle). Every other store call of the loop -- the writes
+ *   (glci_store_enrol, the key log's glci_store_key_record) and the calls on
+ *   the handle's own state (glci_store_set_rejects_keep in a reload,
+ *   glci_store_reader_check, the meter's glci_store_space) -- is made with
+ *   no group in flight: where the loop finds the thread idle (s_quiet,
+ *   right after each collect) or after s_store_idle, which waits for the
+ *   group in flight and answers it. So the handle is never used by two
+ *   writers, LMDB's writer mutex is never waited for by one thread of this
+ *   process while the other holds it, and no thread waits for the other
+ *   while holding map_lock: no lock-order deadlock. A reload also answers
+ *   a staged group first (s_drain): it may close or rebind the socket
+ *   those acks go out on.
+ * - Failure. The ingest's code comes back with its group; s_answer logs the
+ *   same line and answers UNAVAILABLE, as before. The meter, the log and
+ *   the stats are the loop's only: the thread measures the ingest's
+ *   duration and touches nothing else.
+ * - Signals. The handlers only set flags, and the thread blocks the
+ *   signals, so they interrupt the loop's poll. On SIGTERM/SIGINT the loop
+ *   ends, waits for the group in flight and answers it, then ingests and
+ *   answers a staged group too: every batch taken off a ROUTER is answered.
+ * - Budget. The staged group keeps filling while the store thread works,
+ *   by the same group budget (s_group_open), so every transaction is
+ *   bounded as before (collector_budget.h).
+ * - No spinning. The ROUTERs are polled only while a group can take more;
+ *   with one group in flight and the next full, the loop sleeps on the
+ *   eventfd, ZAP, enrolment and the monitor. A quiet collector sleeps in
+ *   poll and gives memory back as before (glci_collector_memory_idle). */
+
+static void *s_ingester_main(void *arg)
+{
+    s_ingester_t *ing = arg;
+    pthread_setname_np(pthread_self(), "glci-store");   /* in top -H, perf, gdb */
+    pthread_mutex_lock(&ing->mu);
+    for (;;) {
+        while (!ing->quit && (!ing->job || ing->done))
+            pthread_cond_wait(&ing->cv, &ing->mu);
+        if (ing->quit)
+            break;
+        s_group_t *g = ing->job;
+        pthread_mutex_unlock(&ing->mu);
+        if (ing->delay_ms > 0)
+            nanosleep(&(struct timespec){ing->delay_ms / 1000,
+                                         (long)(ing->delay_ms % 1000) * 1000000}, NULL);
+        double t0 = s_seconds();
+        int rc = glci_store_ingest(ing->st, g->batches, g->nb, (int64_t)time(NULL),
+                                   g->results);
+        double seconds = s_seconds() - t0;
+        pthread_mutex_lock(&ing->mu);
+        ing->rc = rc;
+        ing->seconds = seconds;
+        ing->done = 1;
+        /* written before the loop can see done, so the read in s_collect
+         * always finds it and leaves the eventfd empty */
+        uint64_t one = 1;
+        if (write(ing->efd, &one, sizeof one) != (ssize_t)sizeof one)
+            glci_error("internal: store thread cannot wake the loop: %s", strerror(errno));
+        pthread_cond_signal(&ing->cv);
+    }
+    pthread_mutex_unlock(&ing->mu);
+    return NULL;
+}
+
+/* Starts the store thread with every signal blocked in it. 0, or -1
+ * after logging. */
+static int s_ingester_start(s_ingester_t *ing, glci_store_t *st, int delay_ms)
+{
+    ing->st = st;
+    ing->delay_ms = delay_ms;
+    ing->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (ing->efd < 0) {
+        glci_error("cannot make the store thread's eventfd: %s", strerror(errno));
+        return -1;
+    }
+    pthread_mutex_init(&ing->mu, NULL);
+    pthread_cond_init(&ing->cv, NULL);
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int rc = pthread_create(&ing->thread, NULL, s_ingester_main, ing);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        glci_error("cannot start the store thread: %s", strerror(rc));
+        return -1;
+    }
+    ing->started = 1;
+    return 0;
+}
+
+static void s_ingester_stop(s_ingester_t *ing)
+{
+    if (ing->started) {
+        pthread_mutex_lock(&ing->mu);
+        ing->quit = 1;
+        pthread_cond_signal(&ing->cv);
+        pthread_mutex_unlock(&ing->mu);
+        pthread_join(ing->thread, NULL);
+        pthread_cond_destroy(&ing->cv);
+        pthread_mutex_destroy(&ing->mu);
+        ing->started = 0;
+    }
+    if (ing->efd >= 0)
+        close(ing->efd);
+    ing->efd = -1;
+}
+
+/* The buffer neither in flight nor staged, or NULL. */
+static s_group_t *s_free_group(s_daemon_t *d)
+{
+    for (int i = 0; i < 2; i++)
+        if (&d->groups[i] != d->flight && &d->groups[i] != d->staged)
+            return &d->groups[i];
+    return NULL;
+}
+
+/* The group budget of the configuration in use. */
+static glci_collector_group_budget_t s_budget(const s_daemon_t *d)
+{
+    return (glci_collector_group_budget_t){d->cfg.group_max, d->cfg.group_bytes,
+                                           d->cfg.group_obs};
+}
+
+/* 1 while g may take another message. */
+static int s_group_open(const s_daemon_t *d, const s_group_t *g)
+{
+    glci_collector_group_budget_t budget = s_budget(d);
+    return g->n < g->cap && glci_collector_group_open(&g->used, &budget);
+}
+
+/* The buffer a round takes into: the staged group while its budget has
+ * room (it keeps filling while the store thread works, so the next
+ * transaction holds what came meanwhile, not only what was waiting when
+ * the last one was handed over), else a free one; NULL when neither. */
+static s_group_t *s_taking(s_daemon_t *d)
+{
+    if (d->staged)
+        return s_group_open(d, d->staged) ? d->staged : NULL;
+    s_group_t *g = s_free_group(d);
+    if (g && g->n == 0)
+        s_group_grow(g, d->cfg.group_max);   /* empty: a reload may raise group_max */
+    return g;
+}
+
+/* Takes what is waiting into g, up to the group budget. */
+static void s_take_group(s_daemon_t *d, s_group_t *g)
 {
     /* What one frame may cost in the decoder: about 512 bytes per allowed
      * observation plus 1 MiB (the wire layer also caps it at 16x the
      * frame). An honest observation needs under 400. */
     glci_wire_limits_t lim = {d->cfg.batch_max, d->cfg.batch_max * 512 + (1u << 20)};
-    size_t n = 0, nb = 0;
     if (d->auth)
         glci_collector_auth_round(d->auth);
     /* the data socket, then the previous key's during a rotation: one group,
      * bounded by batches, payload bytes and observations, so one city's
      * flood cannot make a transaction that holds every other city's ack
      * for long (collector_budget.h) */
-    glci_collector_group_budget_t budget = {d->cfg.group_max, d->cfg.group_bytes,
-                                            d->cfg.group_obs};
-    glci_collector_group_t group = {0};
     glci_collector_msg_t m;
     void *socks[2] = {d->router, d->previous.sock};
     for (int k = 0; k < 2; k++)
-        while (socks[k] && glci_collector_group_open(&group, &budget) &&
-               s_take(d, socks[k], &d->items[n], &lim, &m)) {
-            s_item_t *it = &d->items[n++];
-            glci_collector_group_add(&group, m.bytes, it->to_store ? it->b.wb->n_obs : 0);
+        while (socks[k] && s_group_open(d, g) && s_take(d, socks[k], &g->items[g->n], &lim, &m)) {
+            s_item_t *it = &g->items[g->n++];
+            glci_collector_group_add(&g->used, m.bytes, it->to_store ? it->b.wb->n_obs : 0);
             glci_collector_memory_note(m.bytes);
         }
-    if (n == 0)
-        return;
-    for (size_t i = 0; i < n; i++) {
-        s_item_t *it = &d->items[i];
+}
+
+/* The batches of g's good items, for the store: g->nb of them. */
+static void s_group_batches(s_group_t *g)
+{
+    size_t nb = 0;
+    for (size_t i = 0; i < g->n; i++) {
+        s_item_t *it = &g->items[i];
         if (!it->to_store)
             continue;
-        glci_batch_t *b = &d->batches[nb];
-        b->city = it->city;
-        b->claimed_city = it->b.claimed;
-        b->has_hash = 0;
-        b->stream = it->b.wb->stream;
-        b->seq = it->b.wb->seq;
-        b->obs = it->b.wb->obs;
-        b->n_obs = it->b.wb->n_obs;
+        g->batches[nb] = it->batch;   /* city points into the item: items stay put */
         it->slot = nb++;
     }
-    int rc = 0;
+    g->nb = nb;
+}
+
+/* Answers every item of g after its ingest returned rc in seconds (nb 0:
+ * nothing was ingested), then empties g. */
+static void s_answer(s_daemon_t *d, s_group_t *g, int rc, double seconds)
+{
+    size_t n = g->n, nb = g->nb;
     if (nb > 0) {
-        memset(d->results, 0, nb * sizeof *d->results);
-        double t0 = s_seconds();
-        rc = glci_store_ingest(d->st, d->batches, nb, (int64_t)time(NULL), d->results);
-        glci_collector_meter_commit(d->meter, rc, s_seconds() - t0, nb);
+        glci_collector_meter_commit(d->meter, rc, seconds, nb);
         /* A full disk fails every group until room is made: one line a
          * minute. Near the end a small group may still fit between failures,
          * so the episode ends at the first commit a quiet minute after the
@@ -597,10 +822,10 @@ static void s_round(s_daemon_t *d)
         }
     }
     for (size_t i = 0; i < n; i++) {
-        s_item_t *it = &d->items[i];
+        s_item_t *it = &g->items[i];
         if (it->to_store) {
             if (rc == 0) {
-                const glci_batch_result_t *r = &d->results[it->slot];
+                const glci_batch_result_t *r = &g->results[it->slot];
                 glci_collector_ack_from_result(&it->b, r, &it->ack);
                 if (r->status == GLCI_BATCH_APPLIED) {
                     d->stats.batches++;
@@ -639,13 +864,120 @@ static void s_round(s_daemon_t *d)
         s_send_ack(d, it);
     }
     for (size_t i = 0; i < nb; i++)
-        glci_batch_result_release(&d->results[i]);
+        glci_batch_result_release(&g->results[i]);
     for (size_t i = 0; i < n; i++) {
-        s_item_t *it = &d->items[i];
+        s_item_t *it = &g->items[i];
         glci_wire_ack_release(&it->ack);
         glci_collector_batch_release(&it->b);
         zmq_msg_close(&it->id);
     }
+    g->n = g->nb = 0;
+    memset(&g->used, 0, sizeof g->used);
+}
+
+/* Hands g (nb > 0) to the idle store thread. */
+static void s_start(s_daemon_t *d, s_group_t *g)
+{
+    memset(g->results, 0, g->nb * sizeof *g->results);
+    pthread_mutex_lock(&d->ing.mu);
+    d->ing.job = g;
+    d->ing.done = 0;
+    pthread_cond_signal(&d->ing.cv);
+    pthread_mutex_unlock(&d->ing.mu);
+    d->flight = g;
+}
+
+/* Waits for the group in flight (at once when the eventfd said it is
+ * done) and answers it. */
+static void s_collect(s_daemon_t *d)
+{
+    s_group_t *g = d->flight;
+    if (!g)
+        return;
+    pthread_mutex_lock(&d->ing.mu);
+    while (!d->ing.done)
+        pthread_cond_wait(&d->ing.cv, &d->ing.mu);
+    int rc = d->ing.rc;
+    double seconds = d->ing.seconds;
+    d->ing.job = NULL;
+    d->ing.done = 0;
+    uint64_t v;
+    if (read(d->ing.efd, &v, sizeof v) < 0 && errno != EAGAIN)
+        glci_error("internal: cannot read the store thread's eventfd: %s", strerror(errno));
+    pthread_mutex_unlock(&d->ing.mu);
+    d->flight = NULL;
+    s_answer(d, g, rc, seconds);
+}
+
+/* The store to this thread alone: the group in flight committed and
+ * answered. Called before every store write of the loop (and the key
+ * log's gate). */
+static void s_store_idle(void *arg)
+{
+    s_collect(arg);
+}
+
+/* The staged group to the store thread, if it is idle (one with nothing
+ * for the store is answered at once). */
+static void s_dispatch(s_daemon_t *d)
+{
+    if (!d->flight && d->staged) {
+        s_group_t *g = d->staged;
+        d->staged = NULL;
+        s_group_batches(g);
+        if (g->nb == 0)
+            s_answer(d, g, 0, 0.0);
+        else
+            s_start(d, g);
+    }
+}
+
+/* What the loop does with the store only while no group is in flight:
+ * the key log's flush when due, the meter's look at the store's space,
+ * the periodic reader check. */
+static void s_quiet(s_daemon_t *d)
+{
+    if (d->flight)
+        return;
+    if (d->keylog)
+        glci_collector_keylog_flush(d->keylog, (int64_t)time(NULL), 0);
+    glci_collector_meter_tick(d->meter, s_now_ms());
+    int64_t now = s_now();
+    if (now >= d->next_check) {
+        d->next_check = now + S_READER_CHECK_S;
+        int cleared = glci_store_reader_check(d->st);
+        if (cleared > 0)
+            glci_info("store: cleared %d stale reader slots", cleared);
+        else if (cleared < 0)
+            glci_warn("store: reader check failed: %s", glci_store_strerror(cleared));
+    }
+}
+
+/* One round: take what is waiting into the staged group or a free
+ * buffer; it goes to the store thread now if that is idle, else when it
+ * is done with the group in flight. */
+static void s_round(s_daemon_t *d)
+{
+    /* a gate (the key log's, in ZAP) may have collected the group in
+     * flight: the staged one goes first, keeping the order */
+    s_dispatch(d);
+    s_group_t *g = s_taking(d);
+    if (!g)
+        return;
+    s_take_group(d, g);
+    if (g->n == 0)
+        return;
+    d->staged = g;
+    s_dispatch(d);
+}
+
+/* Every group in hand committed and answered, the store thread idle: at
+ * the end of the loop. */
+static void s_drain(s_daemon_t *d)
+{
+    s_store_idle(d);
+    s_dispatch(d);
+    s_store_idle(d);
 }
 
 static int s_same_text(const char *a, const char *b)
@@ -755,7 +1087,6 @@ static void s_reload(s_daemon_t *d)
                                              (uint32_t)n.enrol_tries_total, n.enrol_window};
         glci_collector_enrol_set_limits(d->enrol, &lim);
     }
-    s_grow(d, d->cfg.group_max);
     s_reload_metrics(d, n.metrics_listen);
     glci_collector_config_release(&n);
     glci_info("configuration reloaded (batch_max %zu, group_max %zu, max_message %lld)",
@@ -834,11 +1165,23 @@ int glci_collector_run(const glci_collector_args_t *args, const glci_collector_c
     d.args = args;
     d.cfg = *cfg;
     d.lock_fd = -1;
+    d.ing.efd = -1;
     s_stop = 0;
     s_hup = 0;
     s_signals();
 
     char err[512];
+    int delay_ms = 0;
+    const char *delay = getenv(S_DELAY_ENV);
+    if (delay) {
+        char *end;
+        long v = strtol(delay, &end, 10);
+        if (!*delay || *end || v < 0 || v > 60000) {
+            glci_error("%s=%s: not a number of ms from 0 to 60000", S_DELAY_ENV, delay);
+            goto done;
+        }
+        delay_ms = (int)v;
+    }
     glci_collector_memory_init();
     /* Nothing is written to the store before the collector will run: the
      * store is looked at read-only, the lock taken and the addresses bound
@@ -898,7 +1241,13 @@ int glci_collector_run(const glci_collector_args_t *args, const glci_collector_c
     if (rc != 0)
         glci_warn("store: cannot record the endpoints for enrolment strings: %s",
                   glci_store_strerror(rc));
-    s_grow(&d, d.cfg.group_max);
+    if (d.keylog)
+        glci_collector_keylog_gate(d.keylog, s_store_idle, &d);
+    if (s_ingester_start(&d.ing, d.st, delay_ms) != 0)
+        goto done;
+    if (delay_ms > 0)
+        glci_warn("%s=%d: each ingest waits %d ms first (a test hook)", S_DELAY_ENV, delay_ms,
+                  delay_ms);
     if (d.cfg.insecure)
         glci_warn("INSECURE mode: no CURVE, no authentication, the city is taken from "
                   "each batch (tests and demos only)");
@@ -908,56 +1257,65 @@ int glci_collector_run(const glci_collector_args_t *args, const glci_collector_c
         glci_info("enrolment on %s", d.enrolment.endpoint);
     sd_notify(0, "READY=1");
 
-    int64_t next_check = s_now() + S_READER_CHECK_S;
+    d.next_check = s_now() + S_READER_CHECK_S;
     int64_t next_stats = s_now() + S_STATS_S;
     while (!s_stop) {
-        /* the ROUTERs, the ZAP handler and the data ROUTER's monitor; a
-         * missing one is an empty slot (poll(2) skips a negative descriptor) */
+        /* the ROUTERs while a group can take more, the ZAP handler, the
+         * enrolment ROUTER, the data ROUTER's monitor and the store thread's
+         * eventfd while a group is in flight; a missing one is an empty slot
+         * (poll(2) skips a negative descriptor) */
+        s_dispatch(&d);   /* a gate may have left the thread idle */
         void *monitor = glci_collector_meter_socket(d.meter);
-        zmq_pollitem_t items[5] = {
-            {d.router, 0, ZMQ_POLLIN, 0},
+        short take = s_taking(&d) ? ZMQ_POLLIN : 0;
+        zmq_pollitem_t items[6] = {
+            {d.router, 0, take, 0},
             {d.zap, -1, d.zap ? ZMQ_POLLIN : 0, 0},
             {d.enrolment.sock, -1, d.enrolment.sock ? ZMQ_POLLIN : 0, 0},
-            {d.previous.sock, -1, d.previous.sock ? ZMQ_POLLIN : 0, 0},
+            {d.previous.sock, -1, d.previous.sock ? take : 0, 0},
             {monitor, -1, monitor ? ZMQ_POLLIN : 0, 0},
+            {NULL, d.flight ? d.ing.efd : -1, d.flight ? ZMQ_POLLIN : 0, 0},
         };
-        int np = zmq_poll(items, 5, S_POLL_MS);
+        int np = zmq_poll(items, 6, S_POLL_MS);
         if (np < 0 && errno != EINTR) {
             glci_error("poll failed: %s", zmq_strerror(errno));
             goto done;
         }
         int64_t wall = (int64_t)time(NULL);
+        if (np > 0 && (items[5].revents & ZMQ_POLLIN)) {
+            /* group k committed: its acks, the quiet-store work, group k+1 */
+            s_collect(&d);
+            s_quiet(&d);
+            s_dispatch(&d);
+        }
         if (np > 0 && d.zap && (items[1].revents & ZMQ_POLLIN) &&
             glci_collector_zap_serve(d.zap, d.st, d.keylog, wall, s_now_ms()) < 0)
             glci_error("zap: socket error: %s", zmq_strerror(errno));
         if (np > 0 && ((items[0].revents | items[3].revents) & ZMQ_POLLIN))
             s_round(&d);
-        else
+        else if (!d.flight && !d.staged)
             glci_collector_memory_idle(s_now_ms());   /* quiet: give memory back */
-        if (np > 0 && d.enrol && (items[2].revents & ZMQ_POLLIN) &&
-            glci_collector_enrol_serve(d.enrol, d.enrolment.sock, wall, s_now_ms()) < 0)
-            glci_error("enrol: socket error: %s", zmq_strerror(errno));
-        if (d.keylog)
-            glci_collector_keylog_flush(d.keylog, wall, 0);
+        if (np > 0 && d.enrol && (items[2].revents & ZMQ_POLLIN)) {
+            /* an enrolment writes the store: after the group in flight */
+            s_store_idle(&d);
+            if (glci_collector_enrol_serve(d.enrol, d.enrolment.sock, wall, s_now_ms()) < 0)
+                glci_error("enrol: socket error: %s", zmq_strerror(errno));
+            s_dispatch(&d);
+        }
+        s_quiet(&d);
         if (np > 0 && (items[4].revents & ZMQ_POLLIN))
             glci_collector_meter_events(d.meter);
-        glci_collector_meter_tick(d.meter, s_now_ms());
         glci_log_kinds_tick(d.refusals, s_now_ms());
         if (d.enrol)
             glci_collector_enrol_tick(d.enrol, s_now_ms());
         if (s_hup) {
             s_hup = 0;
+            /* every group in hand answered first: the reload sets the
+             * store's rejects_keep, and may close or rebind the sockets
+             * a staged group's acks would go out on */
+            s_drain(&d);
             s_reload(&d);
         }
         int64_t now = s_now();
-        if (now >= next_check) {
-            next_check = now + S_READER_CHECK_S;
-            int cleared = glci_store_reader_check(d.st);
-            if (cleared > 0)
-                glci_info("store: cleared %d stale reader slots", cleared);
-            else if (cleared < 0)
-                glci_warn("store: reader check failed: %s", glci_store_strerror(cleared));
-        }
         if (now >= next_stats) {
             next_stats = now + S_STATS_S;
             if (d.stats.batches || d.stats.refused) {
@@ -968,11 +1326,15 @@ int glci_collector_run(const glci_collector_args_t *args, const glci_collector_c
             memset(&d.stats, 0, sizeof d.stats);
         }
     }
+    s_drain(&d);
     sd_notify(0, "STOPPING=1");
     glci_info("stopping");
     status = GLCI_COLLECTOR_EXIT_OK;
 
 done:
+    if (d.ing.started)
+        s_drain(&d);        /* a failed poll too: what was taken is answered */
+    s_ingester_stop(&d.ing);
     if (d.meter)
         glci_collector_meter_bound(d.meter, 0);
     glci_collector_meter_close(&d.meter);     /* its server reads the store */
@@ -994,9 +1356,11 @@ done:
     glci_store_close(&d.st);
     if (d.lock_fd >= 0)
         close(d.lock_fd);
-    free(d.items);
-    free(d.batches);
-    free(d.results);
+    for (int i = 0; i < 2; i++) {
+        free(d.groups[i].items);
+        free(d.groups[i].batches);
+        free(d.groups[i].results);
+    }
     glci_log_kinds_free(&d.refusals, s_now_ms());    /* the counts still held, printed */
     return status;
 }

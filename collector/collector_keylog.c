@@ -26,6 +26,8 @@ struct glci_collector_keylog {
     size_t n_uses;
     uint64_t dropped;
     glci_log_repeat_t log_refused, log_flush;
+    void (*gate)(void *arg);       /* called before each store write */
+    void *gate_arg;
 };
 
 glci_collector_keylog_t *glci_collector_keylog_new(glci_store_t *st, size_t bound,
@@ -38,6 +40,12 @@ glci_collector_keylog_t *glci_collector_keylog_new(glci_store_t *st, size_t boun
     kl->refused = glci_xcalloc(kl->bound, sizeof *kl->refused);
     kl->uses = glci_xcalloc(S_USES_MAX, sizeof *kl->uses);
     return kl;
+}
+
+void glci_collector_keylog_gate(glci_collector_keylog_t *kl, void (*fn)(void *arg), void *arg)
+{
+    kl->gate = fn;
+    kl->gate_arg = arg;
 }
 
 void glci_collector_keylog_free(glci_collector_keylog_t **self)
@@ -111,6 +119,8 @@ int glci_collector_keylog_flush(glci_collector_keylog_t *kl, int64_t now, int fo
     if (!force && now < kl->last_flush + kl->flush_s)
         return 0;
     kl->last_flush = now;
+    if (kl->gate)
+        kl->gate(kl->gate_arg);
     int rc = glci_store_key_record(kl->st, kl->uses, kl->n_uses, kl->refused, kl->n_refused,
                                    kl->bound);
     if (rc != 0) {

@@ -12,7 +12,10 @@
  * logged once a minute at most (glci_log_repeat), with how many were
  * counted in between; `glci keys refused` lists every key.
  *
- * Single-threaded: the daemon's main loop only. */
+ * Single-threaded: the daemon's main loop only. Every write to the store
+ * first calls the gate, when one is set: the daemon's waits there for the
+ * group its store thread is ingesting, so the log never writes beside an
+ * ingest (collector_daemon.c, "The store thread"). */
 #ifndef GLCI_COLLECTOR_KEYLOG_H
 #define GLCI_COLLECTOR_KEYLOG_H
 
@@ -27,6 +30,9 @@ typedef struct glci_collector_keylog glci_collector_keylog_t;
  * at most bound refused keys in the store (0: GLCI_STORE_REFUSED_MAX). */
 glci_collector_keylog_t *glci_collector_keylog_new(glci_store_t *st, size_t bound,
                                                    int64_t flush_s);
+
+/* fn(arg) is called before each store write of the log (NULL: none). */
+void glci_collector_keylog_gate(glci_collector_keylog_t *kl, void (*fn)(void *arg), void *arg);
 
 /* Flushes what is pending (logging a failure), frees, NULLs *self. */
 void glci_collector_keylog_free(glci_collector_keylog_t **self);

@@ -10,3 +10,11 @@ glci_add_test(test_collector integration
   LIBS glci_testsupport glci_wire glci_store glci_index glci_common PkgConfig::ZMQ m
   TIMEOUT 600)
 add_dependencies(test_collector glci-collector)
+
+# The store thread beside the loop: every ingest made slow by the
+# collector's test hook (GLCI_COLLECTOR_TEST_INGEST_DELAY_MS).
+glci_add_test(test_collector_overlap integration
+  SOURCES integration/test_collector_overlap.c
+  LIBS glci_testsupport glci_wire glci_store glci_index glci_common PkgConfig::ZMQ m
+  TIMEOUT 300)
+add_dependencies(test_collector_overlap glci-collector)

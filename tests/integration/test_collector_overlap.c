@@ -1,0 +1,332 @@
+/* The collector receives beside the store's commit (collector_daemon.c,
+ * "The store thread"): the real process on loopback with every ingest made
+ * slow by its test hook (GLCI_COLLECTOR_TEST_INGEST_DELAY_MS), CURVE
+ * DEALER clients with socket monitors, and a read-only view of the store.
+ *
+ * While one group's ingest runs, a new agent's handshake completes (the
+ * loop still answers ZAP) and the next batch of the same stream is taken;
+ * every ack comes only once its group committed (the store holds the batch
+ * when the ack arrives, and not before the slow ingest), the next group is
+ * ingested only after the one before (seq 2 after seq 1: APPLIED, never a
+ * GAP), and a SIGTERM during an ingest still answers the group in flight
+ * and the one taken meanwhile before the collector exits 0. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "glci_keyfile.h"
+#include "glci_monitor.h"
+#include "glci_store.h"
+#include "glci_testsupport.h"
+#include "glci_wire.h"
+
+#define T_DELAY_MS 2000     /* each ingest of the collector waits this long */
+#define T_READY_MS 60000    /* deadlines for a slow sanitizer build */
+#define T_WAIT_MS  60000
+#define T_STOP_MS  30000
+
+enum { C_ALPHA, C_BETA, C_N };
+static const char *const s_city_ids[C_N] = {"alpha", "beta"};
+
+static struct {
+    char *dir, *store, *bin;
+    char endpoint[64];
+    glci_key_t server_pub, server_sec;
+    glci_key_t pub[C_N], sec[C_N];
+    void *ctx;
+    glci_ts_proc_t *proc;
+    int monitors;
+} s;
+
+static int64_t s_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void s_sleep_ms(int ms)
+{
+    nanosleep(&(struct timespec){ms / 1000, (long)(ms % 1000) * 1000000}, NULL);
+}
+
+static void s_fail_with_log(const char *what)
+{
+    char *e = s.proc ? glci_ts_proc_stderr(s.proc) : NULL;
+    size_t n = e ? strlen(e) : 0;
+    fail_msg("%s; collector stderr ends:\n%s", what, e ? e + (n > 3000 ? n - 3000 : 0) : "");
+}
+
+/* A CURVE DEALER of city c with a monitor of its handshakes in *monitor. */
+static void *s_client(int c, void **monitor)
+{
+    void *sock = zmq_socket(s.ctx, ZMQ_DEALER);
+    assert_non_null(sock);
+    int zero = 0;
+    assert_int_equal(zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof zero), 0);
+    assert_int_equal(zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, s.server_pub.z85,
+                                    GLCI_Z85_KEY_LEN), 0);
+    assert_int_equal(zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, s.pub[c].z85,
+                                    GLCI_Z85_KEY_LEN), 0);
+    assert_int_equal(zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, s.sec[c].z85,
+                                    GLCI_Z85_KEY_LEN), 0);
+    char ep[64];
+    snprintf(ep, sizeof ep, "inproc://overlap-monitor-%d", s.monitors++);
+    assert_int_equal(zmq_socket_monitor(sock, ep, ZMQ_EVENT_HANDSHAKE_SUCCEEDED), 0);
+    *monitor = zmq_socket(s.ctx, ZMQ_PAIR);
+    assert_non_null(*monitor);
+    assert_int_equal(zmq_setsockopt(*monitor, ZMQ_LINGER, &zero, sizeof zero), 0);
+    assert_int_equal(zmq_connect(*monitor, ep), 0);
+    assert_int_equal(zmq_connect(sock, s.endpoint), 0);
+    return sock;
+}
+
+static void s_client_close(void **sock, void **monitor)
+{
+    zmq_socket_monitor(*sock, NULL, 0);
+    zmq_close(*monitor);
+    zmq_close(*sock);
+    *sock = *monitor = NULL;
+}
+
+/* Waits for the client's CURVE handshake to succeed (the collector's ZAP
+ * handler admitted its key). Returns the monotonic ms it was seen at. */
+static int64_t s_wait_handshake(void *monitor)
+{
+    int64_t end = s_ms() + T_WAIT_MS;
+    for (;;) {
+        uint16_t event;
+        while (glci_monitor_read(monitor, &event, NULL) == 1)
+            if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+                return s_ms();
+        int64_t left = end - s_ms();
+        if (left <= 0)
+            s_fail_with_log("no handshake");
+        zmq_pollitem_t it = {monitor, 0, ZMQ_POLLIN, 0};
+        zmq_poll(&it, 1, (long)left);
+    }
+}
+
+static void s_send(void *sock, uint64_t stream, uint64_t seq, const char *city, double value)
+{
+    glci_obs_t o;
+    memset(&o, 0, sizeof o);
+    o.indicator = "adult_learning_rate";
+    o.period = 2000 + (int64_t)seq;
+    o.has_period = 1;
+    o.value = value;
+    o.has_value = 1;
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(glci_wire_batch_pack(stream, seq, city, &o, 1, &buf, &len), 0);
+    assert_int_equal(zmq_send(sock, buf, len, 0), (int)len);
+    free(buf);
+}
+
+/* 1 if an ack is waiting on sock within timeout_ms. */
+static int s_ack_waiting(void *sock, int timeout_ms)
+{
+    zmq_pollitem_t it = {sock, 0, ZMQ_POLLIN, 0};
+    return zmq_poll(&it, 1, timeout_ms) > 0;
+}
+
+/* The next ack on sock, expected to be status for seq; returns the
+ * monotonic ms it arrived at. */
+static int64_t s_expect_ack(void *sock, uint64_t seq, int status, uint64_t acked)
+{
+    if (!s_ack_waiting(sock, T_WAIT_MS))
+        s_fail_with_log("no ack");
+    int64_t at = s_ms();
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    assert_true(zmq_msg_recv(&m, sock, 0) >= 0);
+    glci_wire_ack_t ack;
+    char err[200];
+    if (glci_wire_ack_unpack(zmq_msg_data(&m), zmq_msg_size(&m), &ack, err, sizeof err) != 0)
+        fail_msg("ack does not decode: %s", err);
+    zmq_msg_close(&m);
+    if ((int)ack.status != status || ack.seq != seq || ack.acked != acked)
+        fail_msg("ack of seq %llu: %s (%s), acked %llu; expected seq %llu %s acked %llu",
+                 (unsigned long long)ack.seq, glci_batch_status_str(ack.status), ack.error,
+                 (unsigned long long)ack.acked, (unsigned long long)seq,
+                 glci_batch_status_str(status), (unsigned long long)acked);
+    glci_wire_ack_release(&ack);
+    return at;
+}
+
+/* The highest seq the store has applied of (city, stream); 0 for none. */
+static uint64_t s_mark(const char *city, uint64_t stream)
+{
+    glci_store_opts_t opts = {GLCI_STORE_RDONLY, 0, 0};
+    char err[256];
+    glci_store_t *st = NULL;
+    assert_int_equal(glci_store_open(s.store, &opts, &st, err, sizeof err), 0);
+    glci_view_t *v = NULL;
+    assert_int_equal(glci_view_begin(st, &v), 0);
+    uint64_t mark = 0;
+    int rc = glci_view_stream_mark(v, city, stream, &mark);
+    glci_view_end(&v);
+    glci_store_close(&st);
+    if (rc == GLCI_STORE_ENODATA)
+        return 0;
+    assert_int_equal(rc, 0);
+    return mark;
+}
+
+static void s_start_collector(void)
+{
+    char delay[64];
+    snprintf(delay, sizeof delay, "GLCI_COLLECTOR_TEST_INGEST_DELAY_MS=%d", T_DELAY_MS);
+    const char *env[] = {delay, NULL};
+    const char *argv[] = {s.bin, "--store", s.store, "--listen", s.endpoint,
+                          "--log_level", "info", NULL};
+    s.proc = glci_ts_proc_start(argv, env);
+    if (glci_ts_proc_wait_ready(s.proc, T_READY_MS) != 0)
+        s_fail_with_log("collector did not become ready");
+    char *e = glci_ts_proc_stderr(s.proc);
+    if (!strstr(e, "a test hook"))
+        s_fail_with_log("the collector did not take the ingest delay");
+    free(e);
+}
+
+static int s_setup(void **state)
+{
+    (void)state;
+    char err[512], path[512];
+    s.dir = glci_ts_tmpdir("overlap");
+    size_t n = strlen(s.dir) + 32;
+    s.store = malloc(n);
+    snprintf(s.store, n, "%s/store", s.dir);
+    s.bin = glci_ts_bin("collector/glci-collector");
+    if (glci_store_create(s.store, glci_ts_framework(), NULL, err, sizeof err) != 0) {
+        fprintf(stderr, "store create: %s\n", err);
+        return -1;
+    }
+    glci_store_t *st = NULL;
+    if (glci_store_open(s.store, NULL, &st, err, sizeof err) != 0)
+        return -1;
+    for (int c = 0; c < C_N; c++)
+        if (glci_key_generate(&s.pub[c], &s.sec[c], err, sizeof err) != 0 ||
+            glci_store_city_add(st, s_city_ids[c], s_city_ids[c], "XX", s.pub[c].z85, NULL,
+                                0) != 0)
+            return -1;
+    glci_store_close(&st);
+    if (glci_key_generate(&s.server_pub, &s.server_sec, err, sizeof err) != 0)
+        return -1;
+    snprintf(path, sizeof path, "%s/collector.key", s.store);
+    if (glci_keyfile_write_secret(path, &s.server_pub, &s.server_sec, err, sizeof err) != 0)
+        return -1;
+    snprintf(s.endpoint, sizeof s.endpoint, "tcp://127.0.0.1:%d", glci_ts_free_port());
+    s.ctx = zmq_ctx_new();
+    return 0;
+}
+
+static int s_teardown(void **state)
+{
+    (void)state;
+    glci_ts_proc_stop(&s.proc, T_STOP_MS);
+    if (s.ctx)
+        zmq_ctx_term(s.ctx);
+    glci_ts_rmtree(s.dir);
+    free(s.dir);
+    free(s.store);
+    free(s.bin);
+    return 0;
+}
+
+/* While seq 1's ingest waits, beta's handshake completes and alpha's seq 2
+ * is taken; each ack comes after its own group's commit, seq 2's group
+ * after seq 1's. */
+static void test_receive_beside_the_commit(void **state)
+{
+    (void)state;
+    s_start_collector();
+    void *ma, *mb;
+    void *a = s_client(C_ALPHA, &ma);
+    s_wait_handshake(ma);
+    uint64_t stream = 0x0e71a9000000001ull, bstream = 0x0e71a9000000002ull;
+
+    int64_t t0 = s_ms();
+    s_send(a, stream, 1, "alpha", 1.0);
+    s_sleep_ms(300);              /* seq 1 is the group in the store thread */
+    s_send(a, stream, 2, "alpha", 2.0);
+    void *b = s_client(C_BETA, &mb);
+    int64_t hs = s_wait_handshake(mb);
+    /* A single-threaded loop answers ZAP only after the ingest returned
+     * and seq 1's ack went out: the handshake would come after the ack. */
+    if (s_ack_waiting(a, 0) || hs - t0 >= T_DELAY_MS)
+        s_fail_with_log("beta's handshake waited for alpha's commit");
+    if (s_mark("alpha", stream) != 0)
+        fail_msg("seq 1 committed before the slow ingest ended");
+    s_send(b, bstream, 1, "beta", 3.0);
+
+    int64_t at1 = s_expect_ack(a, 1, GLCI_BATCH_APPLIED, 1);
+    /* the store holds seq 1 when its ack arrives: the ack followed the
+     * commit; seq 2, taken meanwhile, is in the next group */
+    uint64_t mark = s_mark("alpha", stream);
+    if (mark < 1)
+        fail_msg("seq 1 acked before it was committed (mark %llu)", (unsigned long long)mark);
+    if (at1 - t0 < T_DELAY_MS)
+        fail_msg("seq 1 acked after %lld ms, before its ingest's %d ms", (long long)(at1 - t0),
+                 T_DELAY_MS);
+    int64_t at2 = s_expect_ack(a, 2, GLCI_BATCH_APPLIED, 2);
+    if (at2 - t0 < 2 * T_DELAY_MS)
+        fail_msg("seq 2 acked after %lld ms: its group did not wait for seq 1's",
+                 (long long)(at2 - t0));
+    assert_int_equal(s_mark("alpha", stream), 2);
+    s_expect_ack(b, 1, GLCI_BATCH_APPLIED, 1);
+    assert_int_equal(s_mark("beta", bstream), 1);
+    s_client_close(&a, &ma);
+    s_client_close(&b, &mb);
+    assert_int_equal(glci_ts_proc_stop(&s.proc, T_STOP_MS), 0);
+}
+
+/* SIGTERM while seq 2 is being ingested and seq 3 waits for the store
+ * thread: both are answered, then the collector exits 0. */
+static void test_sigterm_answers_groups_in_hand(void **state)
+{
+    (void)state;
+    s_start_collector();
+    void *ma;
+    void *a = s_client(C_ALPHA, &ma);
+    s_wait_handshake(ma);
+    uint64_t stream = 0x0e71a9000000003ull;
+    s_send(a, stream, 1, "alpha", 1.0);
+    s_expect_ack(a, 1, GLCI_BATCH_APPLIED, 1);
+
+    s_send(a, stream, 2, "alpha", 2.0);
+    s_sleep_ms(300);              /* seq 2 in flight */
+    s_send(a, stream, 3, "alpha", 3.0);
+    s_sleep_ms(300);              /* seq 3 taken, waiting for the store thread */
+    assert_int_equal(glci_ts_proc_signal(s.proc, SIGTERM), 0);
+    s_expect_ack(a, 2, GLCI_BATCH_APPLIED, 2);
+    s_expect_ack(a, 3, GLCI_BATCH_APPLIED, 3);
+    int status = glci_ts_proc_wait_exit(s.proc, T_STOP_MS);
+    if (status != 0)
+        s_fail_with_log("collector did not exit 0 after SIGTERM");
+    char *e = glci_ts_proc_stderr(s.proc);
+    assert_non_null(strstr(e, "stopping"));
+    free(e);
+    glci_ts_proc_stop(&s.proc, T_STOP_MS);
+    assert_int_equal(s_mark("alpha", stream), 3);
+    s_client_close(&a, &ma);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_receive_beside_the_commit),
+        cmocka_unit_test(test_sigterm_answers_groups_in_hand),
+    };
+    return cmocka_run_group_tests(tests, s_setup, s_teardown);
+}
