@@ -267,14 +267,13 @@ static void s_store_note(void *arg, const char *line)
 }
 
 /* What a writable open did to a store an earlier release left, said once
- * on stderr: the schema it converted it from, for good, and the modes it
- * took away (docs/OPERATIONS.md, "Upgrading"). */
+ * on stderr: the schema it converted it from, for good (the modes it took
+ * away were said before the open: docs/OPERATIONS.md, "Upgrading"). */
 static void s_say_upgrade(const glci_cmd_t *cmd, const glci_store_t *st)
 {
     if (glci_store_schema_opened(st) != glci_store_schema(st))
         fprintf(stderr, "glci %s: note: store upgraded from schema %u to %u\n", cmd->name,
                 glci_store_schema_opened(st), glci_store_schema(st));
-    glci_store_tighten(st, s_store_note, (void *)cmd);
 }
 
 int glci_cli_open(const glci_cmd_t *cmd, const glci_cli_t *cli, int rdonly,
@@ -282,6 +281,10 @@ int glci_cli_open(const glci_cmd_t *cmd, const glci_cli_t *cli, int rdonly,
 {
     glci_store_opts_t opts = {.flags = rdonly ? GLCI_STORE_RDONLY : 0u};
     char err[512] = "";
+    /* before the open: it opens and closes the store's files, and closing
+     * a descriptor of lock.mdb would drop LMDB's locks on it */
+    if (!rdonly)
+        glci_store_tighten(cli->store_dir, s_store_note, (void *)cmd);
     int rc = glci_store_open(cli->store_dir, &opts, out, err, sizeof err);
     switch (rc) {
     case GLCI_STORE_OK:

@@ -1201,6 +1201,8 @@ int glci_collector_run(const glci_collector_args_t *args, const glci_collector_c
     if (s_open_sockets(&d) != 0 || s_metrics_free(cfg->metrics_listen) != 0)
         goto done;
     glci_store_opts_t opts = {0, 0, cfg->map_max};
+    /* before the open: it opens and closes the store's files */
+    glci_store_tighten(cfg->store, s_store_note, NULL);
     rc = glci_store_open(cfg->store, &opts, &d.st, err, sizeof err);
     if (rc != 0) {
         glci_error("%s", err[0] ? err : glci_store_strerror(rc));
@@ -1209,7 +1211,6 @@ int glci_collector_run(const glci_collector_args_t *args, const glci_collector_c
     if (glci_store_schema_opened(d.st) != glci_store_schema(d.st))
         glci_info("store upgraded from schema %u to %u", glci_store_schema_opened(d.st),
                   glci_store_schema(d.st));
-    glci_store_tighten(d.st, s_store_note, NULL);
     /* what --check-config calls a problem and the store could not take
      * away (another owner's), said, though not refused: a deployment that
      * runs keeps running */

@@ -160,11 +160,16 @@ typedef void (*glci_store_note_fn)(void *arg, const char *line);
  * a folder group or others may write loses those write bits. Only what
  * this process's user owns is changed (another owner's store is left to
  * it), never through a symbolic link. For a writable open, once the
- * program that opened it will run. note (may be NULL) gets one line per
- * change ("store: DIR/data.mdb was mode 0644; made it 0600") and per mode
- * that could not be changed. Returns 0, or EIO when one could not be
- * changed (its line says which). */
-int glci_store_tighten(const glci_store_t *st, glci_store_note_fn note, void *arg);
+ * program that opened it will run, and BEFORE glci_store_open: each file
+ * is opened and closed to be looked at, and closing any descriptor of
+ * lock.mdb drops every POSIX lock this process holds on it -- those LMDB
+ * takes to know it is not alone, so that another process opening the
+ * store would reset the lock table under an open environment. Call it
+ * only with no environment of dir open in this process. note (may be
+ * NULL) gets one line per change ("store: DIR/data.mdb was mode 0644;
+ * made it 0600") and per mode that could not be changed. Returns 0, or
+ * EIO when one could not be changed (its line says which). */
+int glci_store_tighten(const char *dir, glci_store_note_fn note, void *arg);
 
 /* ---- Cities (admin; each call is one write transaction) --------------- */
 

@@ -8,7 +8,8 @@
  * (and docs/OPERATIONS.md's), plus others reading lock.mdb, which the
  * first release allowed and nothing needs. Each path is opened without following
  * a link and changed through its descriptor, so what was looked at is what
- * is changed. */
+ * is changed; that is why it runs before the store is opened (the close of
+ * a descriptor of lock.mdb would drop LMDB's POSIX locks on it). */
 #include "glci_store_int.h"
 
 #include <errno.h>
@@ -84,20 +85,20 @@ out:
     return rc;
 }
 
-int glci_store_tighten(const glci_store_t *st, glci_store_note_fn note, void *arg)
+int glci_store_tighten(const char *dir, glci_store_note_fn note, void *arg)
 {
     int rc = 0;
     for (size_t i = 0; i < sizeof s_rules / sizeof s_rules[0]; i++) {
         char path[4096];
-        int dir = !s_rules[i].name[0];
+        int is_dir = !s_rules[i].name[0];
         /* a file others may read is tightened too: lock.mdb's reading by
          * others, which the check lets pass, is something nothing needs */
-        unsigned bad = s_rules[i].bad | (dir ? 0u : (unsigned)S_IROTH);
-        if (dir)
-            snprintf(path, sizeof path, "%s", st->dir);
+        unsigned bad = s_rules[i].bad | (is_dir ? 0u : (unsigned)S_IROTH);
+        if (is_dir)
+            snprintf(path, sizeof path, "%s", dir);
         else
-            snprintf(path, sizeof path, "%s/%s", st->dir, s_rules[i].name);
-        if (s_tighten(path, dir, bad, note, arg) != 0)
+            snprintf(path, sizeof path, "%s/%s", dir, s_rules[i].name);
+        if (s_tighten(path, is_dir, bad, note, arg) != 0)
             rc = GLCI_STORE_EIO;
     }
     return rc;

@@ -182,6 +182,31 @@ static void test_failed_start_converts_nothing(void **state)
     close(fd);
 }
 
+/* 1 if process pid holds a POSIX lock on path (/proc/locks): LMDB's on
+ * lock.mdb, which tell a later opener it is not alone. */
+static int s_holds_lock(pid_t pid, const char *path)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return 0;
+    FILE *in = fopen("/proc/locks", "r");
+    if (!in)
+        return 0;
+    char line[256];
+    int found = 0;
+    while (!found && fgets(line, sizeof line, in)) {
+        char kind[16], dev[64];
+        long who;
+        if (sscanf(line, "%*s %15s %*s %*s %ld %63s", kind, &who, dev) != 3 ||
+            strcmp(kind, "POSIX") != 0 || who != (long)pid)
+            continue;
+        const char *ino = strrchr(dev, ':');
+        found = ino && strtoull(ino + 1, NULL, 10) == (unsigned long long)sb.st_ino;
+    }
+    fclose(in);
+    return found;
+}
+
 /* A collector that starts converts the store and says so, takes away the
  * modes the check refuses (one line each), and the check then passes. */
 static void test_collector_says_and_tightens(void **state)
@@ -209,6 +234,11 @@ static void test_collector_says_and_tightens(void **state)
     assert_int_equal(s_mode(f, "data.mdb"), 0600);
     assert_int_equal(s_mode(f, "lock.mdb"), 0600);
     assert_int_equal(s_mode(f, ""), 0755);
+    /* what the tightening opened and closed did not take LMDB's locks with
+     * it (a close of any descriptor of lock.mdb drops them) */
+    char lockpath[600];
+    snprintf(lockpath, sizeof lockpath, "%s/lock.mdb", f->store);
+    assert_true(s_holds_lock(glci_ts_proc_pid(f->proc), lockpath));
 
     /* beside the running collector, as OPERATIONS.md has it before a restart */
     const char *check[] = {f->collector, "--check-config", "--store", f->store, "--listen",
@@ -220,6 +250,7 @@ static void test_collector_says_and_tightens(void **state)
     s_has("the check's output", out, "configuration ok");
     free(out);
     free(err);
+    assert_true(s_holds_lock(glci_ts_proc_pid(f->proc), lockpath));
     assert_int_equal(glci_ts_proc_stop(&f->proc, S_WAIT_MS), 0);
 
     /* said once: a restart finds nothing to say */
