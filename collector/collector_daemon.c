@@ -672,8 +672,8 @@ static void *s_ingester_main(void *arg)
         ing->rc = rc;
         ing->seconds = seconds;
         ing->done = 1;
-        /* written before the loop can see done, so the read in s_collect
-         * always finds it and leaves the eventfd empty */
+        /* written under mu with done, and s_collect reads both under mu:
+         * it always finds the count and leaves the eventfd empty */
         uint64_t one = 1;
         if (write(ing->efd, &one, sizeof one) != (ssize_t)sizeof one)
             glci_error("internal: store thread cannot wake the loop: %s", strerror(errno));
@@ -703,6 +703,8 @@ static int s_ingester_start(s_ingester_t *ing, glci_store_t *st, int delay_ms)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc != 0) {
         glci_error("cannot start the store thread: %s", strerror(rc));
+        pthread_cond_destroy(&ing->cv);
+        pthread_mutex_destroy(&ing->mu);
         return -1;
     }
     ing->started = 1;
@@ -885,6 +887,20 @@ static void s_start(s_daemon_t *d, s_group_t *g)
     pthread_cond_signal(&d->ing.cv);
     pthread_mutex_unlock(&d->ing.mu);
     d->flight = g;
+}
+
+/* 1 if the group in flight is done: what the eventfd says, asked again
+ * when a poll timed out, so that a wake-up the eventfd could not carry
+ * (its write failed, and was logged) costs a poll interval, not the
+ * collector. */
+static int s_flight_done(s_daemon_t *d)
+{
+    if (!d->flight)
+        return 0;
+    pthread_mutex_lock(&d->ing.mu);
+    int done = d->ing.done;
+    pthread_mutex_unlock(&d->ing.mu);
+    return done;
 }
 
 /* Waits for the group in flight (at once when the eventfd said it is
@@ -1282,7 +1298,7 @@ int glci_collector_run(const glci_collector_args_t *args, const glci_collector_c
             goto done;
         }
         int64_t wall = (int64_t)time(NULL);
-        if (np > 0 && (items[5].revents & ZMQ_POLLIN)) {
+        if ((np > 0 && (items[5].revents & ZMQ_POLLIN)) || (np == 0 && s_flight_done(&d))) {
             /* group k committed: its acks, the quiet-store work, group k+1 */
             s_collect(&d);
             s_quiet(&d);
