@@ -9,7 +9,8 @@
  * when the ack arrives, and not before the slow ingest), the next group is
  * ingested only after the one before (seq 2 after seq 1: APPLIED, never a
  * GAP), and a SIGTERM during an ingest still answers the group in flight
- * and the one taken meanwhile before the collector exits 0. */
+ * and the one taken meanwhile before the collector exits 0; a SIGHUP
+ * answers them before it reloads, and the collector goes on. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -291,23 +292,31 @@ static void test_receive_beside_the_commit(void **state)
     assert_int_equal(glci_ts_proc_stop(&s.proc, T_STOP_MS), 0);
 }
 
+/* Starts the collector and puts two groups in hand: alpha's seq 1 acked,
+ * seq 2 in the store thread's slow ingest, seq 3 taken and waiting for it.
+ * Returns the DEALER (its monitor in *mon). */
+static void *s_two_in_hand(uint64_t stream, void **mon)
+{
+    s_start_collector();
+    void *a = s_client(C_ALPHA, mon);
+    s_wait_handshake(*mon);
+    s_send(a, stream, 1, "alpha", 1.0);
+    s_expect_ack(a, 1, GLCI_BATCH_APPLIED, 1);
+    s_send(a, stream, 2, "alpha", 2.0);
+    s_sleep_ms(300);              /* seq 2 in flight */
+    s_send(a, stream, 3, "alpha", 3.0);
+    s_sleep_ms(300);              /* seq 3 taken, waiting for the store thread */
+    return a;
+}
+
 /* SIGTERM while seq 2 is being ingested and seq 3 waits for the store
  * thread: both are answered, then the collector exits 0. */
 static void test_sigterm_answers_groups_in_hand(void **state)
 {
     (void)state;
-    s_start_collector();
     void *ma;
-    void *a = s_client(C_ALPHA, &ma);
-    s_wait_handshake(ma);
     uint64_t stream = 0x0e71a9000000003ull;
-    s_send(a, stream, 1, "alpha", 1.0);
-    s_expect_ack(a, 1, GLCI_BATCH_APPLIED, 1);
-
-    s_send(a, stream, 2, "alpha", 2.0);
-    s_sleep_ms(300);              /* seq 2 in flight */
-    s_send(a, stream, 3, "alpha", 3.0);
-    s_sleep_ms(300);              /* seq 3 taken, waiting for the store thread */
+    void *a = s_two_in_hand(stream, &ma);
     assert_int_equal(glci_ts_proc_signal(s.proc, SIGTERM), 0);
     s_expect_ack(a, 2, GLCI_BATCH_APPLIED, 2);
     s_expect_ack(a, 3, GLCI_BATCH_APPLIED, 3);
@@ -322,11 +331,36 @@ static void test_sigterm_answers_groups_in_hand(void **state)
     s_client_close(&a, &ma);
 }
 
+/* SIGHUP while seq 2 is being ingested and seq 3 waits for the store
+ * thread: both are answered before the reload (which may rebind the
+ * socket their acks go out on), and the collector goes on: seq 4 is
+ * applied after them. */
+static void test_sighup_answers_groups_in_hand(void **state)
+{
+    (void)state;
+    void *ma;
+    uint64_t stream = 0x0e71a9000000004ull;
+    void *a = s_two_in_hand(stream, &ma);
+    assert_int_equal(glci_ts_proc_signal(s.proc, SIGHUP), 0);
+    s_expect_ack(a, 2, GLCI_BATCH_APPLIED, 2);
+    s_expect_ack(a, 3, GLCI_BATCH_APPLIED, 3);
+    s_send(a, stream, 4, "alpha", 4.0);
+    s_expect_ack(a, 4, GLCI_BATCH_APPLIED, 4);
+    char *e = glci_ts_proc_stderr(s.proc);
+    if (!strstr(e, "keys read again"))
+        s_fail_with_log("the collector did not reload on SIGHUP");
+    free(e);
+    assert_int_equal(s_mark("alpha", stream), 4);
+    s_client_close(&a, &ma);
+    assert_int_equal(glci_ts_proc_stop(&s.proc, T_STOP_MS), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_receive_beside_the_commit),
         cmocka_unit_test(test_sigterm_answers_groups_in_hand),
+        cmocka_unit_test(test_sighup_answers_groups_in_hand),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
