@@ -645,6 +645,7 @@ static void test_batch_hash_definition(void **state)
     glci_batch_result_t res;
     assert_int_equal(s_ingest1(f, "cork-ie", 5, 1, obs, n, 100, &res), 0);
     assert_int_equal(res.status, GLCI_BATCH_APPLIED);
+    glci_batch_result_release(&res);
 
     unsigned char want[16], k[64];
     s_ref_hash(obs, n, want);
@@ -669,6 +670,7 @@ static void test_batch_hash_definition(void **state)
     b.has_hash = 1;
     assert_int_equal(glci_store_ingest(f->st, &b, 1, S_T0 + 150, &res), 0);
     assert_int_equal(res.status, GLCI_BATCH_APPLIED);
+    glci_batch_result_release(&res);
     kl = glci_store_cityz(k, "aswan-eg");
     glci_be64_put(k + kl, 5);
     glci_be64_put(k + kl + 8, 1);
@@ -683,10 +685,12 @@ static void test_batch_hash_definition(void **state)
     assert_int_equal(s_ingest1(f, "cork-ie", 5, 1, obs, n, 200, &res), 0);
     assert_int_equal(res.status, GLCI_BATCH_DUPLICATE);
     assert_false(res.content_differs);
+    glci_batch_result_release(&res);
     longsrc[4000] = 't';
     assert_int_equal(s_ingest1(f, "cork-ie", 5, 1, obs, n, 300, &res), 0);
     assert_int_equal(res.status, GLCI_BATCH_DUPLICATE);
     assert_true(res.content_differs);
+    glci_batch_result_release(&res);
 }
 
 static void test_duplicate(void **state)
