@@ -10,7 +10,9 @@
  * ingested only after the one before (seq 2 after seq 1: APPLIED, never a
  * GAP), and a SIGTERM during an ingest still answers the group in flight
  * and the one taken meanwhile before the collector exits 0; a SIGHUP
- * answers them before it reloads, and the collector goes on. */
+ * answers them before it reloads, and the collector goes on. An enrolment
+ * (a store write of the loop) taken during an ingest is served only after
+ * that group committed, and the collector goes on. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +27,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "glci_enrol.h"
 #include "glci_keyfile.h"
 #include "glci_monitor.h"
 #include "glci_store.h"
@@ -41,12 +44,13 @@ static const char *const s_city_ids[C_N] = {"alpha", "beta"};
 
 static struct {
     char *dir, *store, *bin;
-    char endpoint[64];
+    char endpoint[64], enrol_endpoint[64];
     glci_key_t server_pub, server_sec;
     glci_key_t pub[C_N], sec[C_N];
     void *ctx;
     glci_ts_proc_t *proc;
     int monitors;
+    void *open[8];      /* the sockets a failed test left open, for the teardown */
 } s;
 
 static int64_t s_ms(void)
@@ -59,6 +63,18 @@ static int64_t s_ms(void)
 static void s_sleep_ms(int ms)
 {
     nanosleep(&(struct timespec){ms / 1000, (long)(ms % 1000) * 1000000}, NULL);
+}
+
+/* Keeps sock among the open ones (or forgets it, with keep 0): a test that
+ * fails leaves its sockets open, and zmq_ctx_term would wait for them. */
+static void s_keep(void *sock, int keep)
+{
+    for (size_t i = 0; i < sizeof s.open / sizeof s.open[0]; i++)
+        if (s.open[i] == (keep ? NULL : sock)) {
+            s.open[i] = keep ? sock : NULL;
+            return;
+        }
+    assert_false(keep);
 }
 
 static void s_fail_with_log(const char *what)
@@ -89,12 +105,16 @@ static void *s_client(int c, void **monitor)
     assert_int_equal(zmq_setsockopt(*monitor, ZMQ_LINGER, &zero, sizeof zero), 0);
     assert_int_equal(zmq_connect(*monitor, ep), 0);
     assert_int_equal(zmq_connect(sock, s.endpoint), 0);
+    s_keep(sock, 1);
+    s_keep(*monitor, 1);
     return sock;
 }
 
 static void s_client_close(void **sock, void **monitor)
 {
     zmq_socket_monitor(*sock, NULL, 0);
+    s_keep(*sock, 0);
+    s_keep(*monitor, 0);
     zmq_close(*monitor);
     zmq_close(*sock);
     *sock = *monitor = NULL;
@@ -184,13 +204,15 @@ static uint64_t s_mark(const char *city, uint64_t stream)
     return mark;
 }
 
-static void s_start_collector(void)
+/* The collector, with its enrolment endpoint when enrol is set. */
+static void s_start_collector_enrolling(int enrol)
 {
     char delay[64];
     snprintf(delay, sizeof delay, "GLCI_COLLECTOR_TEST_INGEST_DELAY_MS=%d", T_DELAY_MS);
     const char *env[] = {delay, NULL};
     const char *argv[] = {s.bin, "--store", s.store, "--listen", s.endpoint,
-                          "--log_level", "info", NULL};
+                          "--log_level", "info", enrol ? "--enrol_listen" : NULL,
+                          s.enrol_endpoint, NULL};
     s.proc = glci_ts_proc_start(argv, env);
     if (glci_ts_proc_wait_ready(s.proc, T_READY_MS) != 0)
         s_fail_with_log("collector did not become ready");
@@ -198,6 +220,11 @@ static void s_start_collector(void)
     if (!strstr(e, "a test hook"))
         s_fail_with_log("the collector did not take the ingest delay");
     free(e);
+}
+
+static void s_start_collector(void)
+{
+    s_start_collector_enrolling(0);
 }
 
 static int s_setup(void **state)
@@ -228,6 +255,8 @@ static int s_setup(void **state)
     if (glci_keyfile_write_secret(path, &s.server_pub, &s.server_sec, err, sizeof err) != 0)
         return -1;
     snprintf(s.endpoint, sizeof s.endpoint, "tcp://127.0.0.1:%d", glci_ts_free_port());
+    snprintf(s.enrol_endpoint, sizeof s.enrol_endpoint, "tcp://127.0.0.1:%d",
+             glci_ts_free_port());
     s.ctx = zmq_ctx_new();
     return 0;
 }
@@ -236,6 +265,9 @@ static int s_teardown(void **state)
 {
     (void)state;
     glci_ts_proc_stop(&s.proc, T_STOP_MS);
+    for (size_t i = 0; i < sizeof s.open / sizeof s.open[0]; i++)
+        if (s.open[i])
+            zmq_close(s.open[i]);
     if (s.ctx)
         zmq_ctx_term(s.ctx);
     glci_ts_rmtree(s.dir);
@@ -355,12 +387,136 @@ static void test_sighup_answers_groups_in_hand(void **state)
     assert_int_equal(glci_ts_proc_stop(&s.proc, T_STOP_MS), 0);
 }
 
+/* Called for each key of a city: counts them, and whether one is *ctx's. */
+typedef struct {
+    const unsigned char *want;
+    int n, found;
+} s_keys_t;
+
+static int s_key_seen(void *ctx, const glci_city_key_t *k)
+{
+    s_keys_t *ks = ctx;
+    ks->n++;
+    if (memcmp(k->key, ks->want, 32) == 0)
+        ks->found = 1;
+    return 0;
+}
+
+/* An enrolment during seq 1's slow ingest: the loop answers its handshake
+ * (ZAP) at once, but serves the request only once seq 1's group committed
+ * (glci_store_enrol writes the store); the new city's key is registered,
+ * seq 1 is acked APPLIED, and seq 2, sent after the enrolment, follows it. */
+static void test_enrol_waits_for_the_group_in_flight(void **state)
+{
+    (void)state;
+    char err[256];
+    const char *city = "gamma";
+    glci_key_t gpub, gsec;
+    unsigned char gkey[32];
+    assert_int_equal(glci_key_generate(&gpub, &gsec, err, sizeof err), 0);
+    assert_int_equal(glci_key_decode(gpub.z85, gkey), 0);
+    glci_enrol_request_t req;
+    memset(&req, 0, sizeof req);
+    snprintf(req.city, sizeof req.city, "%s", city);
+    {
+        glci_store_t *st = NULL;
+        assert_int_equal(glci_store_open(s.store, NULL, &st, err, sizeof err), 0);
+        int64_t now = (int64_t)time(NULL);
+        if (glci_store_invite_add(st, city, "Gamma", "XX", now, now + 3600, req.secret, NULL,
+                                  err, sizeof err) != 0)
+            fail_msg("invite: %s", err);
+        glci_store_close(&st);
+    }
+    s_start_collector_enrolling(1);
+    void *ma;
+    void *a = s_client(C_ALPHA, &ma);
+    s_wait_handshake(ma);
+    uint64_t stream = 0x0e71a9000000005ull;
+
+    /* the enrolment client: any key may connect, the request names the
+     * invitation's city and secret */
+    void *en = zmq_socket(s.ctx, ZMQ_DEALER);
+    assert_non_null(en);
+    s_keep(en, 1);
+    int zero = 0;
+    assert_int_equal(zmq_setsockopt(en, ZMQ_LINGER, &zero, sizeof zero), 0);
+    assert_int_equal(zmq_setsockopt(en, ZMQ_CURVE_SERVERKEY, s.server_pub.z85,
+                                    GLCI_Z85_KEY_LEN), 0);
+    assert_int_equal(zmq_setsockopt(en, ZMQ_CURVE_PUBLICKEY, gpub.z85, GLCI_Z85_KEY_LEN), 0);
+    assert_int_equal(zmq_setsockopt(en, ZMQ_CURVE_SECRETKEY, gsec.z85, GLCI_Z85_KEY_LEN), 0);
+    assert_int_equal(zmq_connect(en, s.enrol_endpoint), 0);
+
+    int64_t t0 = s_ms();
+    s_send(a, stream, 1, "alpha", 1.0);
+    s_sleep_ms(300);              /* seq 1 is the group in the store thread */
+    if (s_mark("alpha", stream) != 0)
+        fail_msg("seq 1 committed before the slow ingest ended");
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(glci_enrol_request_pack(&req, &buf, &len), 0);
+    assert_int_equal(zmq_send(en, buf, len, 0), (int)len);
+    free(buf);
+
+    if (!s_ack_waiting(en, T_WAIT_MS))
+        s_fail_with_log("no enrolment reply");
+    int64_t te = s_ms();
+    /* the store holds seq 1 when the reply arrives: the enrolment was
+     * served after the group in flight committed, not beside it */
+    uint64_t mark = s_mark("alpha", stream);
+    if (mark != 1)
+        fail_msg("enrolment answered with seq 1 not committed (mark %llu)",
+                 (unsigned long long)mark);
+    if (te - t0 < T_DELAY_MS)
+        fail_msg("enrolment answered after %lld ms, before seq 1's ingest's %d ms",
+                 (long long)(te - t0), T_DELAY_MS);
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    assert_true(zmq_msg_recv(&m, en, 0) >= 0);
+    assert_false(zmq_msg_more(&m));
+    glci_enrol_reply_t reply;
+    if (glci_enrol_reply_unpack(zmq_msg_data(&m), zmq_msg_size(&m), &reply, err,
+                                sizeof err) != 0)
+        fail_msg("enrolment reply does not decode: %s", err);
+    zmq_msg_close(&m);
+    if (reply.status != GLCI_ENROL_ENROLLED)
+        fail_msg("enrolment %s: %s", glci_enrol_status_str((int)reply.status), reply.error);
+    assert_string_equal(reply.city, city);
+    s_keep(en, 0);
+    zmq_close(en);
+
+    /* the new city holds the connection's key, and only it */
+    {
+        glci_store_opts_t opts = {GLCI_STORE_RDONLY, 0, 0};
+        glci_store_t *st = NULL;
+        glci_view_t *v = NULL;
+        assert_int_equal(glci_store_open(s.store, &opts, &st, err, sizeof err), 0);
+        assert_int_equal(glci_view_begin(st, &v), 0);
+        s_keys_t ks = {gkey, 0, 0};
+        assert_int_equal(glci_view_city_keys(v, city, s_key_seen, &ks), 0);
+        glci_view_end(&v);
+        glci_store_close(&st);
+        assert_int_equal(ks.n, 1);
+        assert_true(ks.found);
+    }
+
+    int64_t at1 = s_expect_ack(a, 1, GLCI_BATCH_APPLIED, 1);
+    if (at1 - t0 < T_DELAY_MS)
+        fail_msg("seq 1 acked after %lld ms, before its ingest's %d ms", (long long)(at1 - t0),
+                 T_DELAY_MS);
+    s_send(a, stream, 2, "alpha", 2.0);
+    s_expect_ack(a, 2, GLCI_BATCH_APPLIED, 2);
+    assert_int_equal(s_mark("alpha", stream), 2);
+    s_client_close(&a, &ma);
+    assert_int_equal(glci_ts_proc_stop(&s.proc, T_STOP_MS), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_receive_beside_the_commit),
         cmocka_unit_test(test_sigterm_answers_groups_in_hand),
         cmocka_unit_test(test_sighup_answers_groups_in_hand),
+        cmocka_unit_test(test_enrol_waits_for_the_group_in_flight),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
