@@ -880,8 +880,7 @@ static void s_answer(s_daemon_t *d, s_group_t *g, int rc, double seconds)
 /* Hands g (nb > 0) to the idle store thread. */
 static void s_start(s_daemon_t *d, s_group_t *g)
 {
-    memset(g->results, 0, g->nb * sizeof *g->results);
-    pthread_mutex_lock(&d->ing.mu);
+    pthread_mutex_lock(&d->ing.mu);    /* results: zeroed by the ingest */
     d->ing.job = g;
     d->ing.done = 0;
     pthread_cond_signal(&d->ing.cv);

@@ -815,9 +815,12 @@ static void s_sort_upd(s_ingest_t *g)
             hi = in[j].P > hi ? in[j].P : hi;
         }
         if (sorted) {
-            memcpy(out + i, in + i, (j - i) * sizeof *out);
+            if (moved)        /* runs before the first unsorted one are copied then */
+                memcpy(out + i, in + i, (j - i) * sizeof *out);
             continue;
         }
+        if (!moved)
+            memcpy(out, in, i * sizeof *out);
         moved = 1;
         size_t range = (size_t)(hi - lo) + 1;     /* < 2^16: s_keys_fit */
         if (range + 1 > g->cap_pcount) {
