@@ -35,6 +35,7 @@ int glci_bench_build_store(const char *dir, int64_t cities, int64_t inds, int64_
 int glci_bench_metrics(int argc, char **argv);
 int glci_bench_connections(int argc, char **argv);
 int glci_bench_flood(int argc, char **argv);
+int glci_bench_pagecache(int argc, char **argv);
 
 /* /proc (bench_proc.c): the 1-minute load average; a process's user +
  * system CPU time in clock ticks and in seconds; its open descriptors; a

@@ -21,6 +21,8 @@ static const struct {
     {"connections", glci_bench_connections, "10,000 CURVE agents on one collector: handshakes, "
                                             "RSS per connection, ack latency"},
     {"flood", glci_bench_flood, "one city floods the collector: another's acks, memory"},
+    {"pagecache", glci_bench_pagecache, "the kernel's cost of a commit's page writes: "
+                                        "append vs overwrite"},
 };
 
 int main(int argc, char **argv)
