@@ -11,10 +11,11 @@
  *   overwrite_small  random pages of a --mib file filled 4 KiB at a time
  *   overwrite_large  the same pages of a --mib file filled 1 MiB at a time
  *
- * The two overwrite cases differ only in how their page cache was filled:
- * a kernel whose file cache holds large folios (Linux 6.x on ext4 gives a
- * long write one folio of many pages) walks and writes back the whole
- * folio's state for each page overwritten in it.
+ * The two overwrite cases differ only in how their page cache was filled
+ * (Linux 6.x on ext4 gives a long write one large folio of many pages, and
+ * each page written inside one costs a walk over the folio's state);
+ * --span keeps the overwrites to the file's first N MiB, which tells the
+ * spread of the writes from the size of the file.
  *
  * Prints {"bench": "pagecache", "mib", "span_mib", "rounds", "pages", "cases": [{"case",
  * "write_s", "sync_s", "total_s", "write_mib_per_s"}, ...],
