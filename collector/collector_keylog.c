@@ -10,10 +10,6 @@
 #include "glci_log.h"
 #include "glci_log_repeat.h"
 
-/* Distinct keys used between two flushes: more than a collector's cities
- * have keys; when full, it flushes early. */
-#define S_USES_MAX 4096
-
 #define S_LOG_QUIET_MS 60000
 
 struct glci_collector_keylog {
@@ -38,7 +34,7 @@ glci_collector_keylog_t *glci_collector_keylog_new(glci_store_t *st, size_t boun
     kl->bound = bound ? bound : GLCI_STORE_REFUSED_MAX;
     kl->flush_s = flush_s > 0 ? flush_s : 1;
     kl->refused = glci_xcalloc(kl->bound, sizeof *kl->refused);
-    kl->uses = glci_xcalloc(S_USES_MAX, sizeof *kl->uses);
+    kl->uses = glci_xcalloc(GLCI_COLLECTOR_KEYLOG_USES_MAX, sizeof *kl->uses);
     return kl;
 }
 
@@ -103,9 +99,9 @@ void glci_collector_keylog_used(glci_collector_keylog_t *kl, const unsigned char
             return;
         }
     }
-    if (kl->n_uses == S_USES_MAX)
+    if (kl->n_uses == GLCI_COLLECTOR_KEYLOG_USES_MAX)
         glci_collector_keylog_flush(kl, now, 1);
-    if (kl->n_uses == S_USES_MAX)
+    if (kl->n_uses == GLCI_COLLECTOR_KEYLOG_USES_MAX)
         return;                   /* the store is failing: a last-used time may lag */
     memcpy(kl->uses[kl->n_uses].key, key, 32);
     kl->uses[kl->n_uses].at = now;

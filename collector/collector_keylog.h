@@ -26,6 +26,11 @@
 
 typedef struct glci_collector_keylog glci_collector_keylog_t;
 
+/* Distinct keys used between two writes: more than a collector's cities
+ * have keys. When that many are pending, a use of one more key writes
+ * them first (through the gate), wherever it is called from. */
+#define GLCI_COLLECTOR_KEYLOG_USES_MAX 4096
+
 /* A log writing into st (borrowed) every flush_s seconds (>= 1), keeping
  * at most bound refused keys in the store (0: GLCI_STORE_REFUSED_MAX). */
 glci_collector_keylog_t *glci_collector_keylog_new(glci_store_t *st, size_t bound,
