@@ -12,7 +12,8 @@
  * and the one taken meanwhile before the collector exits 0; a SIGHUP
  * answers them before it reloads, and the collector goes on. An enrolment
  * (a store write of the loop) taken during an ingest is served only after
- * that group committed, and the collector goes on. */
+ * that group committed, and the collector goes on. A bad value of the key
+ * log's hook (GLCI_COLLECTOR_TEST_KEYLOG_USES_MAX) is refused at start. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -204,12 +205,13 @@ static uint64_t s_mark(const char *city, uint64_t stream)
     return mark;
 }
 
-/* The collector, with its enrolment endpoint when enrol is set. */
-static void s_start_collector_enrolling(int enrol)
+/* The collector, with its enrolment endpoint when enrol is set and env
+ * (one "NAME=value", or NULL) beside the ingest delay. */
+static void s_start_collector_with(int enrol, const char *env_more)
 {
     char delay[64];
     snprintf(delay, sizeof delay, "GLCI_COLLECTOR_TEST_INGEST_DELAY_MS=%d", T_DELAY_MS);
-    const char *env[] = {delay, NULL};
+    const char *env[] = {delay, env_more, NULL};
     const char *argv[] = {s.bin, "--store", s.store, "--listen", s.endpoint,
                           "--log_level", "info", enrol ? "--enrol_listen" : NULL,
                           s.enrol_endpoint, NULL};
@@ -220,6 +222,11 @@ static void s_start_collector_enrolling(int enrol)
     if (!strstr(e, "a test hook"))
         s_fail_with_log("the collector did not take the ingest delay");
     free(e);
+}
+
+static void s_start_collector_enrolling(int enrol)
+{
+    s_start_collector_with(enrol, NULL);
 }
 
 static void s_start_collector(void)
@@ -510,6 +517,26 @@ static void test_enrol_waits_for_the_group_in_flight(void **state)
     assert_int_equal(glci_ts_proc_stop(&s.proc, T_STOP_MS), 0);
 }
 
+/* A bound out of 1..4096, or not a number, is refused at start with one
+ * line naming the variable and the range. */
+static void test_keylog_bound_refused(void **state)
+{
+    (void)state;
+    const char *bad[] = {"0", "4097", "2x", "", "-1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char env_uses[64], want[160];
+        snprintf(env_uses, sizeof env_uses, "GLCI_COLLECTOR_TEST_KEYLOG_USES_MAX=%s", bad[i]);
+        snprintf(want, sizeof want, "%s: not a number of keys from 1 to 4096", env_uses);
+        const char *env[] = {env_uses, NULL};
+        const char *argv[] = {s.bin, "--store", s.store, "--listen", s.endpoint, NULL};
+        char *err = NULL;
+        int status = glci_ts_run(argv, env, T_WAIT_MS, NULL, &err);
+        if (status != 1 || glci_ts_count(err, want) != 1 || glci_ts_count(err, "\n") != 1)
+            fail_msg("%s: exit %d, stderr:\n%s", env_uses, status, err);
+        free(err);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -517,6 +544,7 @@ int main(void)
         cmocka_unit_test(test_sigterm_answers_groups_in_hand),
         cmocka_unit_test(test_sighup_answers_groups_in_hand),
         cmocka_unit_test(test_enrol_waits_for_the_group_in_flight),
+        cmocka_unit_test(test_keylog_bound_refused),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }

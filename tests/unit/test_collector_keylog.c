@@ -6,9 +6,10 @@
  * of them once the call returns. The early write when
  * GLCI_COLLECTOR_KEYLOG_USES_MAX distinct keys are pending (the path taken
  * inside ZAP serving, possibly with a group in flight) calls it exactly
- * once; the periodic write calls it, a write not yet due and one with
- * nothing pending do not, and a write the store refuses (a read-only
- * handle) still called it and keeps the events pending. */
+ * once, also with the bound lowered (the daemon's test hook); the
+ * periodic write calls it, a write not yet due and one with nothing
+ * pending do not, and a write the store refuses (a read-only handle)
+ * still called it and keeps the events pending. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -206,6 +207,26 @@ static void test_full_table_calls_the_gate_before_the_write(void **state)
     assert_int_equal(s_last_used(f, S_KEYS - 1), S_NOW + 2);
 }
 
+/* A lowered bound (the daemon's test hook) fills with as many keys: the
+ * next new one writes them, through the gate. */
+static void test_lowered_bound_writes_early(void **state)
+{
+    fixture_t *f = *state;
+    s_cities(f, 3);
+    glci_collector_keylog_t *kl = s_log(f, f->st);
+    glci_collector_keylog_uses_max(kl, 2);
+    glci_collector_keylog_used(kl, f->keys[0], S_NOW);
+    glci_collector_keylog_used(kl, f->keys[1], S_NOW);
+    assert_int_equal(f->gate_calls, 0);
+    glci_collector_keylog_used(kl, f->keys[2], S_NOW + 1);
+    assert_int_equal(f->gate_calls, 1);
+    assert_int_equal(f->used_at_gate, 0);
+    assert_int_equal(s_used_in_store(f->st), 2);
+    assert_int_equal(s_pending_uses(kl), 1);
+    glci_collector_keylog_free(&kl);
+    assert_int_equal(s_last_used(f, 2), S_NOW + 1);
+}
+
 /* The periodic write calls the gate before it writes; one not yet due
  * does not call it, nor write. Refusals go the same way. */
 static void test_periodic_write_calls_the_gate_first(void **state)
@@ -303,6 +324,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_full_table_calls_the_gate_before_the_write,
                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_lowered_bound_writes_early, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_periodic_write_calls_the_gate_first, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_nothing_pending_no_gate, s_setup, s_teardown),
