@@ -11,16 +11,18 @@
  *   overwrite_small  random pages of a --mib file filled 4 KiB at a time
  *   overwrite_large  the same pages of a --mib file filled 1 MiB at a time
  *
- * The two overwrite cases differ only in how their page cache was filled:
- * a kernel whose file cache holds large folios (Linux 6.x on ext4 gives a
- * long write one folio of many pages) walks and writes back the whole
- * folio's state for each page overwritten in it.
+ * The two overwrite cases differ only in how their page cache was filled
+ * (Linux 6.x on ext4 gives a long write one large folio of many pages, and
+ * each page written inside one costs a walk over the folio's state);
+ * --span keeps the overwrites to the file's first N MiB, which tells the
+ * spread of the writes from the size of the file.
  *
- * Prints {"bench": "pagecache", "mib", "rounds", "pages", "cases": [{"case",
+ * Prints {"bench": "pagecache", "mib", "span_mib", "rounds", "pages", "cases": [{"case",
  * "write_s", "sync_s", "total_s", "write_mib_per_s"}, ...],
  * "overwrite_large_to_small", "overwrite_large_to_append"} (total times).
  *
- * Options: --mib N (764, the prefilled store's size) --rounds N (80)
+ * Options: --mib N (764, the prefilled store's size) --span N (the
+ * overwrites land in the file's first N MiB; the whole file) --rounds N (80)
  * --pages N (760, the pages of one commit of `glci-bench ingest`) --dir D
  * (where the files go: the file system of the store to judge; /tmp). */
 #include <errno.h>
@@ -81,8 +83,8 @@ static int s_fill(int fd, const char *path, char *buf, size_t bytes, size_t chun
 }
 
 /* One case: fill (0 for none: append), then the rounds. */
-static int s_run(const char *dir, size_t fill_chunk, size_t bytes, int64_t rounds,
-                 int64_t pages, char *buf, s_case_t *out)
+static int s_run(const char *dir, size_t fill_chunk, size_t bytes, size_t span,
+                 int64_t rounds, int64_t pages, char *buf, s_case_t *out)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/pagecache.data", dir);
@@ -92,7 +94,7 @@ static int s_run(const char *dir, size_t fill_chunk, size_t bytes, int64_t round
         return -1;
     }
     int rc = fill_chunk ? s_fill(fd, path, buf, bytes, fill_chunk) : 0;
-    uint64_t x = 0x9e3779b97f4a7c15ull, end = 0, n_pages = bytes / S_PAGE;
+    uint64_t x = 0x9e3779b97f4a7c15ull, end = 0, n_pages = span / S_PAGE;
     out->write_s = out->sync_s = 0.0;
     for (int64_t r = 0; r < rounds && rc == 0; r++) {
         double t0 = s_now();
@@ -116,13 +118,15 @@ static int s_run(const char *dir, size_t fill_chunk, size_t bytes, int64_t round
 
 int glci_bench_pagecache(int argc, char **argv)
 {
-    int64_t mib = 764, rounds = 80, pages = 760;
+    int64_t mib = 764, span_mib = 0, rounds = 80, pages = 760;
     const char *where = "/tmp";
     for (int i = 1; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         int rc = 0;
         if (!strcmp(argv[i], "--mib"))
             rc = glci_bench_opt("pagecache", "--mib", v, 1, 1 << 20, &mib), i++;
+        else if (!strcmp(argv[i], "--span"))
+            rc = glci_bench_opt("pagecache", "--span", v, 1, 1 << 20, &span_mib), i++;
         else if (!strcmp(argv[i], "--rounds"))
             rc = glci_bench_opt("pagecache", "--rounds", v, 1, 100000, &rounds), i++;
         else if (!strcmp(argv[i], "--pages"))
@@ -153,19 +157,20 @@ int glci_bench_pagecache(int argc, char **argv)
     }
     memset(buf, 0x5a, S_FILL);
     size_t bytes = (size_t)mib << 20;
+    size_t span = span_mib && span_mib < mib ? (size_t)span_mib << 20 : bytes;
     s_case_t c[3] = {{.name = "append"}, {.name = "overwrite_small"},
                      {.name = "overwrite_large"}};
     size_t fill[3] = {0, S_PAGE, S_FILL};
     int rc = 0;
     for (int k = 0; k < 3 && rc == 0; k++)
-        rc = s_run(dir, fill[k], bytes, rounds, pages, buf, &c[k]);
+        rc = s_run(dir, fill[k], bytes, span, rounds, pages, buf, &c[k]);
     free(buf);
     rmdir(dir);
     if (rc != 0)
         return 1;
-    printf("{\"bench\": \"pagecache\", \"mib\": %lld, \"rounds\": %lld, \"pages\": %lld, "
-           "\"cases\": [",
-           (long long)mib, (long long)rounds, (long long)pages);
+    printf("{\"bench\": \"pagecache\", \"mib\": %lld, \"span_mib\": %zu, \"rounds\": %lld, "
+           "\"pages\": %lld, \"cases\": [",
+           (long long)mib, span >> 20, (long long)rounds, (long long)pages);
     double mb = (double)rounds * (double)pages * S_PAGE / (1024.0 * 1024.0);
     for (int k = 0; k < 3; k++)
         printf("%s{\"case\": \"%s\", \"write_s\": %.3f, \"sync_s\": %.3f, \"total_s\": %.3f, "

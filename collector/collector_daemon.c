@@ -630,9 +630,10 @@ static void s_log_wrong_city(s_daemon_t *d, const s_item_t *it, const glci_batch
  *   (glci_store_enrol, the key log's glci_store_key_record) and the calls on
  *   the handle's own state (glci_store_set_rejects_keep in a reload,
  *   glci_store_reader_check, the meter's glci_store_space) -- is made with
- *   no group in flight: where the loop finds the thread idle (s_quiet,
- *   right after each collect) or after s_store_idle, which waits for the
- *   group in flight and answers it. So the handle is never used by two
+ *   no group in flight: where the loop finds the thread idle (s_quiet and
+ *   s_enrol, right after each collect; an enrolment request waits in
+ *   libzmq while a group is in flight) or after s_store_idle, which waits
+ *   for the group in flight and answers it. So the handle is never used by two
  *   writers, LMDB's writer mutex is never waited for by one thread of this
  *   process while the other holds it, and no thread waits for the other
  *   while holding map_lock: no lock-order deadlock. A reload also answers
@@ -935,6 +936,20 @@ static void s_collect(s_daemon_t *d)
 static void s_store_idle(void *arg)
 {
     s_collect(arg);
+}
+
+/* Answers the enrolment requests waiting, which write the store: only with
+ * no group in flight. While one is, the loop leaves the enrolment ROUTER
+ * unpolled (its requests wait in libzmq) and goes on answering handshakes
+ * and taking batches; the requests are answered right after that group's
+ * acks, before the next group goes, so a busy collector cannot starve
+ * them. */
+static void s_enrol(s_daemon_t *d, int64_t wall)
+{
+    if (!d->enrol || d->flight)
+        return;
+    if (glci_collector_enrol_serve(d->enrol, d->enrolment.sock, wall, s_now_ms()) < 0)
+        glci_error("enrol: socket error: %s", zmq_strerror(errno));
 }
 
 /* The staged group to the store thread, if it is idle (one with nothing
@@ -1308,7 +1323,7 @@ int glci_collector_run(const glci_collector_args_t *args, const glci_collector_c
         zmq_pollitem_t items[6] = {
             {d.router, 0, take, 0},
             {d.zap, -1, d.zap ? ZMQ_POLLIN : 0, 0},
-            {d.enrolment.sock, -1, d.enrolment.sock ? ZMQ_POLLIN : 0, 0},
+            {d.enrolment.sock, -1, d.enrolment.sock && !d.flight ? ZMQ_POLLIN : 0, 0},
             {d.previous.sock, -1, d.previous.sock ? take : 0, 0},
             {monitor, -1, monitor ? ZMQ_POLLIN : 0, 0},
             {NULL, d.flight ? d.ing.efd : -1, d.flight ? ZMQ_POLLIN : 0, 0},
@@ -1320,9 +1335,11 @@ int glci_collector_run(const glci_collector_args_t *args, const glci_collector_c
         }
         int64_t wall = (int64_t)time(NULL);
         if ((np > 0 && (items[5].revents & ZMQ_POLLIN)) || (np == 0 && s_flight_done(&d))) {
-            /* group k committed: its acks, the quiet-store work, group k+1 */
+            /* group k committed: its acks, the quiet-store work, the
+             * enrolments that waited for it, group k+1 */
             s_collect(&d);
             s_quiet(&d);
+            s_enrol(&d, wall);
             s_dispatch(&d);
         }
         if (np > 0 && d.zap && (items[1].revents & ZMQ_POLLIN) &&
@@ -1332,11 +1349,8 @@ int glci_collector_run(const glci_collector_args_t *args, const glci_collector_c
             s_round(&d);
         else if (!d.flight && !d.staged)
             glci_collector_memory_idle(s_now_ms());   /* quiet: give memory back */
-        if (np > 0 && d.enrol && (items[2].revents & ZMQ_POLLIN)) {
-            /* an enrolment writes the store: after the group in flight */
-            s_store_idle(&d);
-            if (glci_collector_enrol_serve(d.enrol, d.enrolment.sock, wall, s_now_ms()) < 0)
-                glci_error("enrol: socket error: %s", zmq_strerror(errno));
+        if (np > 0 && (items[2].revents & ZMQ_POLLIN) && !d.flight) {
+            s_enrol(&d, wall);
             s_dispatch(&d);
         }
         s_quiet(&d);

@@ -462,7 +462,8 @@ void glci_batch_result_release(glci_batch_result_t *r);
  * invalid ones as rejects; update the index results of the affected
  * periods incrementally and the rank view; move the mark. results[i]
  * answers batches[i]; they are meaningful only if this returns 0, i.e.
- * after the commit. On MDB_MAP_FULL the map is grown and the whole
+ * after the commit, and zeroed on entry whatever it returns, so each may be
+ * released (glci_batch_result_release) on every path. On MDB_MAP_FULL the map is grown and the whole
  * transaction retried. ENOSPC if the map cannot grow (nothing applied). */
 int glci_store_ingest(glci_store_t *st, const glci_batch_t *batches, size_t n,
                       int64_t now, glci_batch_result_t *results);

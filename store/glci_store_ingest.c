@@ -1657,12 +1657,13 @@ int glci_store_ingest(glci_store_t *st, const glci_batch_t *batches, size_t n,
 {
     int rc;
 
+    /* first, whatever is returned: a caller releases every result */
+    for (size_t i = 0; i < n; i++)
+        memset(&results[i], 0, sizeof results[i]);
     if (glci_mdb_rdonly(st->mdb))
         return GLCI_STORE_ERDONLY;
     if (n == 0)
         return 0;
-    for (size_t i = 0; i < n; i++)
-        memset(&results[i], 0, sizeof results[i]);
     s_ingest_t *g = s_scratch_take(st);
     g->batches = batches;
     g->n = n;

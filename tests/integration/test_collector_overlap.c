@@ -11,11 +11,13 @@
  * GAP), and a SIGTERM during an ingest still answers the group in flight
  * and the one taken meanwhile before the collector exits 0; a SIGHUP
  * answers them before it reloads, and the collector goes on. An enrolment
- * (a store write of the loop) taken during an ingest is served only after
- * that group committed, and the collector goes on; so is the handshake
- * whose key fills the key log (its early write, from ZAP serving, with the
- * log's bound lowered by GLCI_COLLECTOR_TEST_KEYLOG_USES_MAX), and a bad
- * value of that hook is refused at start. */
+ * (a store write of the loop) sent during an ingest is served only after
+ * that group committed, a handshake made while it waits completes at once,
+ * and the collector goes on; the handshake whose key fills the key log
+ * (its early write, from ZAP serving, with the log's bound lowered by
+ * GLCI_COLLECTOR_TEST_KEYLOG_USES_MAX) completes only after that group
+ * committed, and the collector goes on; a bad value of that hook is
+ * refused at start. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -471,6 +473,16 @@ static void test_enrol_waits_for_the_group_in_flight(void **state)
     assert_int_equal(zmq_send(en, buf, len, 0), (int)len);
     free(buf);
 
+    /* the waiting enrolment holds nothing else up: a handshake completes
+     * while seq 1 is still in the store thread */
+    s_sleep_ms(200);
+    void *mb;
+    void *b = s_client(C_BETA, &mb);
+    int64_t th = s_wait_handshake(mb);
+    if (th - t0 >= T_DELAY_MS || s_mark("alpha", stream) != 0)
+        fail_msg("a handshake waited for the group in flight behind an enrolment (%lld ms)",
+                 (long long)(th - t0));
+
     if (!s_ack_waiting(en, T_WAIT_MS))
         s_fail_with_log("no enrolment reply");
     int64_t te = s_ms();
@@ -520,6 +532,7 @@ static void test_enrol_waits_for_the_group_in_flight(void **state)
     s_send(a, stream, 2, "alpha", 2.0);
     s_expect_ack(a, 2, GLCI_BATCH_APPLIED, 2);
     assert_int_equal(s_mark("alpha", stream), 2);
+    s_client_close(&b, &mb);
     s_client_close(&a, &ma);
     assert_int_equal(glci_ts_proc_stop(&s.proc, T_STOP_MS), 0);
 }

@@ -1866,7 +1866,14 @@ static void test_rdonly(void **state)
     assert_int_equal(glci_store_open(f->dir, &ro, &f->st, err, sizeof err), 0);
     f->fw = glci_store_framework(f->st);
     glci_obs_t obs[1] = {s_obs(f->fw->ind[0].id, 2020, s_val(f->fw, 0, 0.5))};
+    /* results are zeroed on this path too: the collector releases every
+     * result of a group whatever the ingest returned */
+    memset(&res, 0xa5, sizeof res);
     assert_int_equal(s_ingest1(f, "cork-ie", 1, 1, obs, 1, 1, &res), GLCI_STORE_ERDONLY);
+    glci_batch_result_t zero;
+    memset(&zero, 0, sizeof zero);
+    assert_memory_equal(&res, &zero, sizeof res);
+    glci_batch_result_release(&res);
     assert_int_equal(glci_store_city_add(f->st, "new-1", "N", "FR", NULL, f->err, sizeof f->err), GLCI_STORE_ERDONLY);
     assert_int_equal(glci_store_city_revoke(f->st, "cork-ie", f->err, sizeof f->err), GLCI_STORE_ERDONLY);
     assert_non_null(strstr(f->err, "read-only"));
