@@ -541,7 +541,7 @@ static void test_enrol_waits_for_the_group_in_flight(void **state)
  * collector starts. */
 static void s_keyed_cities(glci_key_t *pub, glci_key_t *sec, unsigned char (*raw)[32], int n)
 {
-    char err[256], id[16];
+    char err[256], id[32];
     glci_store_t *st = NULL;
     assert_int_equal(glci_store_open(s.store, NULL, &st, err, sizeof err), 0);
     for (int i = 0; i < n; i++) {
@@ -564,7 +564,7 @@ static int s_key_last_used(void *ctx, const glci_city_key_t *k)
  * recorded), read as `glci city show` reads it. */
 static int64_t s_keyed_last_used(int i)
 {
-    char err[256], id[16];
+    char err[256], id[32];
     snprintf(id, sizeof id, "keyed-%d", i);
     glci_store_opts_t opts = {GLCI_STORE_RDONLY, 0, 0};
     glci_store_t *st = NULL;

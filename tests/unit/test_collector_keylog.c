@@ -77,7 +77,7 @@ static void s_cities(fixture_t *f, size_t n)
     f->n_keys = n;
     for (size_t i = 0; i < n; i++) {
         glci_key_t pub, sec;
-        char id[16], err[256];
+        char id[32], err[256];
         assert_int_equal(glci_key_generate(&pub, &sec, err, sizeof err), 0);
         assert_int_equal(glci_key_decode(pub.z85, f->keys[i]), 0);
         snprintf(id, sizeof id, "k%04zu", i);
@@ -121,7 +121,7 @@ static int s_take_last(void *ctx, const glci_city_key_t *k)
 /* The last-used time the store has for key i (its city has no other). */
 static int64_t s_last_used(fixture_t *f, size_t i)
 {
-    char id[16];
+    char id[32];
     snprintf(id, sizeof id, "k%04zu", i);
     glci_view_t *v = NULL;
     int64_t at = -1;
