@@ -66,10 +66,15 @@
 #define S_ZAP_ENDPOINT     "inproc://zeromq.zap.01"
 #define S_LOG_QUIET_MS     60000   /* a repeated error: one line a minute */
 #define S_REFUSAL_KINDS    64      /* refusals told apart in the log at once */
-/* A test hook, read once at start: the store thread sleeps this many ms
- * before each ingest, a slow commit for tests/integration/
- * test_collector_overlap.c (0 to 60000; unset: none). */
+/* Test hooks, read once at start, for tests/integration/
+ * test_collector_overlap.c; a value out of range is refused at start.
+ * The store thread sleeps this many ms before each ingest, a slow commit
+ * (0 to 60000; unset: none). */
 #define S_DELAY_ENV        "GLCI_COLLECTOR_TEST_INGEST_DELAY_MS"
+/* The key log writes early once this many distinct keys were used since
+ * its last write (1 to GLCI_COLLECTOR_KEYLOG_USES_MAX, the bound when
+ * unset): that write, from ZAP serving, with a few clients. */
+#define S_USES_ENV         "GLCI_COLLECTOR_TEST_KEYLOG_USES_MAX"
 
 /* A draft option in libzmq 4.3: stable builds (Debian's) refuse it. */
 #ifndef ZMQ_ZAP_ENFORCE_DOMAIN
@@ -1183,6 +1188,25 @@ void glci_collector_stats_line(const glci_collector_stats_t *st, int seconds, ch
              (unsigned long long)st->refused, st->refused == 1 ? "" : "es");
 }
 
+/* A test hook's value from the environment variable name into *out (left
+ * as it is when unset). 0, or -1 after logging the one line that names a
+ * value that is not a whole number of unit from lo to hi. */
+static int s_test_hook(const char *name, long lo, long hi, const char *unit, long *out)
+{
+    const char *text = getenv(name);
+    if (!text)
+        return 0;
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (!*text || *end || errno || v < lo || v > hi) {
+        glci_error("%s=%s: not a number of %s from %ld to %ld", name, text, unit, lo, hi);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
 int glci_collector_run(const glci_collector_args_t *args, const glci_collector_config_t *cfg)
 {
     int status = GLCI_COLLECTOR_EXIT_FAIL;
@@ -1201,17 +1225,10 @@ int glci_collector_run(const glci_collector_args_t *args, const glci_collector_c
     s_signals();
 
     char err[512];
-    int delay_ms = 0;
-    const char *delay = getenv(S_DELAY_ENV);
-    if (delay) {
-        char *end;
-        long v = strtol(delay, &end, 10);
-        if (!*delay || *end || v < 0 || v > 60000) {
-            glci_error("%s=%s: not a number of ms from 0 to 60000", S_DELAY_ENV, delay);
-            goto done;
-        }
-        delay_ms = (int)v;
-    }
+    long delay_ms = 0, uses_max = 0;
+    if (s_test_hook(S_DELAY_ENV, 0, 60000, "ms", &delay_ms) != 0 ||
+        s_test_hook(S_USES_ENV, 1, GLCI_COLLECTOR_KEYLOG_USES_MAX, "keys", &uses_max) != 0)
+        goto done;
     glci_collector_memory_init();
     /* Nothing is written to the store before the collector will run: the
      * store is looked at read-only, the lock taken and the addresses bound
@@ -1274,10 +1291,15 @@ int glci_collector_run(const glci_collector_args_t *args, const glci_collector_c
                   glci_store_strerror(rc));
     if (d.keylog)
         glci_collector_keylog_gate(d.keylog, s_store_idle, &d);
-    if (s_ingester_start(&d.ing, d.st, delay_ms) != 0)
+    if (d.keylog && uses_max > 0) {
+        glci_collector_keylog_uses_max(d.keylog, (size_t)uses_max);
+        glci_warn("%s=%ld: the key log writes early after %ld distinct keys (a test hook)",
+                  S_USES_ENV, uses_max, uses_max);
+    }
+    if (s_ingester_start(&d.ing, d.st, (int)delay_ms) != 0)
         goto done;
     if (delay_ms > 0)
-        glci_warn("%s=%d: each ingest waits %d ms first (a test hook)", S_DELAY_ENV, delay_ms,
+        glci_warn("%s=%ld: each ingest waits %ld ms first (a test hook)", S_DELAY_ENV, delay_ms,
                   delay_ms);
     if (d.cfg.insecure)
         glci_warn("INSECURE mode: no CURVE, no authentication, the city is taken from "

@@ -1,6 +1,7 @@
 /* Batched, bounded record of key events: see collector_keylog.h. */
 #include "collector_keylog.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,10 +10,6 @@
 #include "glci_keyfile.h"
 #include "glci_log.h"
 #include "glci_log_repeat.h"
-
-/* Distinct keys used between two flushes: more than a collector's cities
- * have keys; when full, it flushes early. */
-#define S_USES_MAX 4096
 
 #define S_LOG_QUIET_MS 60000
 
@@ -23,7 +20,7 @@ struct glci_collector_keylog {
     glci_key_refusal_t *refused;   /* bound entries at most */
     size_t n_refused;
     glci_key_use_t *uses;
-    size_t n_uses;
+    size_t n_uses, uses_max;      /* uses_max: GLCI_COLLECTOR_KEYLOG_USES_MAX at most */
     uint64_t dropped;
     glci_log_repeat_t log_refused, log_flush;
     void (*gate)(void *arg);       /* called before each store write */
@@ -38,8 +35,15 @@ glci_collector_keylog_t *glci_collector_keylog_new(glci_store_t *st, size_t boun
     kl->bound = bound ? bound : GLCI_STORE_REFUSED_MAX;
     kl->flush_s = flush_s > 0 ? flush_s : 1;
     kl->refused = glci_xcalloc(kl->bound, sizeof *kl->refused);
-    kl->uses = glci_xcalloc(S_USES_MAX, sizeof *kl->uses);
+    kl->uses = glci_xcalloc(GLCI_COLLECTOR_KEYLOG_USES_MAX, sizeof *kl->uses);
+    kl->uses_max = GLCI_COLLECTOR_KEYLOG_USES_MAX;
     return kl;
+}
+
+void glci_collector_keylog_uses_max(glci_collector_keylog_t *kl, size_t max)
+{
+    assert(max >= 1 && max <= GLCI_COLLECTOR_KEYLOG_USES_MAX && kl->n_uses <= max);
+    kl->uses_max = max;
 }
 
 void glci_collector_keylog_gate(glci_collector_keylog_t *kl, void (*fn)(void *arg), void *arg)
@@ -103,9 +107,9 @@ void glci_collector_keylog_used(glci_collector_keylog_t *kl, const unsigned char
             return;
         }
     }
-    if (kl->n_uses == S_USES_MAX)
+    if (kl->n_uses == kl->uses_max)
         glci_collector_keylog_flush(kl, now, 1);
-    if (kl->n_uses == S_USES_MAX)
+    if (kl->n_uses == kl->uses_max)
         return;                   /* the store is failing: a last-used time may lag */
     memcpy(kl->uses[kl->n_uses].key, key, 32);
     kl->uses[kl->n_uses].at = now;

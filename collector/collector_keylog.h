@@ -26,10 +26,21 @@
 
 typedef struct glci_collector_keylog glci_collector_keylog_t;
 
+/* Distinct keys used between two writes: more than a collector's cities
+ * have keys. When that many are pending, a use of one more key writes
+ * them first (through the gate), wherever it is called from. */
+#define GLCI_COLLECTOR_KEYLOG_USES_MAX 4096
+
 /* A log writing into st (borrowed) every flush_s seconds (>= 1), keeping
  * at most bound refused keys in the store (0: GLCI_STORE_REFUSED_MAX). */
 glci_collector_keylog_t *glci_collector_keylog_new(glci_store_t *st, size_t bound,
                                                    int64_t flush_s);
+
+/* Lowers the bound of distinct used keys from GLCI_COLLECTOR_KEYLOG_USES_MAX
+ * to max (1 to it, and no fewer than are pending: asserted), for the
+ * daemon's test hook GLCI_COLLECTOR_TEST_KEYLOG_USES_MAX, so that the early
+ * write can be made with a few keys. */
+void glci_collector_keylog_uses_max(glci_collector_keylog_t *kl, size_t max);
 
 /* fn(arg) is called before each store write of the log (NULL: none). */
 void glci_collector_keylog_gate(glci_collector_keylog_t *kl, void (*fn)(void *arg), void *arg);

@@ -12,7 +12,9 @@ glci_add_test(test_collector integration
 add_dependencies(test_collector glci-collector)
 
 # The store thread beside the loop: every ingest made slow by the
-# collector's test hook (GLCI_COLLECTOR_TEST_INGEST_DELAY_MS).
+# collector's test hook (GLCI_COLLECTOR_TEST_INGEST_DELAY_MS), and the key
+# log's early write made with a few keys by another
+# (GLCI_COLLECTOR_TEST_KEYLOG_USES_MAX).
 glci_add_test(test_collector_overlap integration
   SOURCES integration/test_collector_overlap.c
   LIBS glci_testsupport glci_wire glci_store glci_index glci_common PkgConfig::ZMQ m

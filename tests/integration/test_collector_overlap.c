@@ -13,7 +13,11 @@
  * answers them before it reloads, and the collector goes on. An enrolment
  * (a store write of the loop) sent during an ingest is served only after
  * that group committed, a handshake made while it waits completes at once,
- * and the collector goes on. */
+ * and the collector goes on; the handshake whose key fills the key log
+ * (its early write, from ZAP serving, with the log's bound lowered by
+ * GLCI_COLLECTOR_TEST_KEYLOG_USES_MAX) completes only after that group
+ * committed, and the collector goes on; a bad value of that hook is
+ * refused at start. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -85,8 +89,9 @@ static void s_fail_with_log(const char *what)
     fail_msg("%s; collector stderr ends:\n%s", what, e ? e + (n > 3000 ? n - 3000 : 0) : "");
 }
 
-/* A CURVE DEALER of city c with a monitor of its handshakes in *monitor. */
-static void *s_client(int c, void **monitor)
+/* A CURVE DEALER with the key pair pub, sec and a monitor of its
+ * handshakes in *monitor. */
+static void *s_client_keyed(const glci_key_t *pub, const glci_key_t *sec, void **monitor)
 {
     void *sock = zmq_socket(s.ctx, ZMQ_DEALER);
     assert_non_null(sock);
@@ -94,10 +99,8 @@ static void *s_client(int c, void **monitor)
     assert_int_equal(zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof zero), 0);
     assert_int_equal(zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, s.server_pub.z85,
                                     GLCI_Z85_KEY_LEN), 0);
-    assert_int_equal(zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, s.pub[c].z85,
-                                    GLCI_Z85_KEY_LEN), 0);
-    assert_int_equal(zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, s.sec[c].z85,
-                                    GLCI_Z85_KEY_LEN), 0);
+    assert_int_equal(zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, pub->z85, GLCI_Z85_KEY_LEN), 0);
+    assert_int_equal(zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, sec->z85, GLCI_Z85_KEY_LEN), 0);
     char ep[64];
     snprintf(ep, sizeof ep, "inproc://overlap-monitor-%d", s.monitors++);
     assert_int_equal(zmq_socket_monitor(sock, ep, ZMQ_EVENT_HANDSHAKE_SUCCEEDED), 0);
@@ -109,6 +112,12 @@ static void *s_client(int c, void **monitor)
     s_keep(sock, 1);
     s_keep(*monitor, 1);
     return sock;
+}
+
+/* A CURVE DEALER of city c with a monitor of its handshakes in *monitor. */
+static void *s_client(int c, void **monitor)
+{
+    return s_client_keyed(&s.pub[c], &s.sec[c], monitor);
 }
 
 static void s_client_close(void **sock, void **monitor)
@@ -205,12 +214,13 @@ static uint64_t s_mark(const char *city, uint64_t stream)
     return mark;
 }
 
-/* The collector, with its enrolment endpoint when enrol is set. */
-static void s_start_collector_enrolling(int enrol)
+/* The collector, with its enrolment endpoint when enrol is set and env
+ * (one "NAME=value", or NULL) beside the ingest delay. */
+static void s_start_collector_with(int enrol, const char *env_more)
 {
     char delay[64];
     snprintf(delay, sizeof delay, "GLCI_COLLECTOR_TEST_INGEST_DELAY_MS=%d", T_DELAY_MS);
-    const char *env[] = {delay, NULL};
+    const char *env[] = {delay, env_more, NULL};
     const char *argv[] = {s.bin, "--store", s.store, "--listen", s.endpoint,
                           "--log_level", "info", enrol ? "--enrol_listen" : NULL,
                           s.enrol_endpoint, NULL};
@@ -221,6 +231,11 @@ static void s_start_collector_enrolling(int enrol)
     if (!strstr(e, "a test hook"))
         s_fail_with_log("the collector did not take the ingest delay");
     free(e);
+}
+
+static void s_start_collector_enrolling(int enrol)
+{
+    s_start_collector_with(enrol, NULL);
 }
 
 static void s_start_collector(void)
@@ -522,6 +537,146 @@ static void test_enrol_waits_for_the_group_in_flight(void **state)
     assert_int_equal(glci_ts_proc_stop(&s.proc, T_STOP_MS), 0);
 }
 
+/* Fresh cities keyed-0..n-1 with a key each, registered before the
+ * collector starts. */
+static void s_keyed_cities(glci_key_t *pub, glci_key_t *sec, unsigned char (*raw)[32], int n)
+{
+    char err[256], id[32];
+    glci_store_t *st = NULL;
+    assert_int_equal(glci_store_open(s.store, NULL, &st, err, sizeof err), 0);
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(glci_key_generate(&pub[i], &sec[i], err, sizeof err), 0);
+        assert_int_equal(glci_key_decode(pub[i].z85, raw[i]), 0);
+        snprintf(id, sizeof id, "keyed-%d", i);
+        if (glci_store_city_add(st, id, id, "XX", pub[i].z85, err, sizeof err) != 0)
+            fail_msg("city %s: %s", id, err);
+    }
+    glci_store_close(&st);
+}
+
+static int s_key_last_used(void *ctx, const glci_city_key_t *k)
+{
+    *(int64_t *)ctx = k->last_used;
+    return 0;
+}
+
+/* The last-used time the store has for city keyed-i's one key (0: none
+ * recorded), read as `glci city show` reads it. */
+static int64_t s_keyed_last_used(int i)
+{
+    char err[256], id[32];
+    snprintf(id, sizeof id, "keyed-%d", i);
+    glci_store_opts_t opts = {GLCI_STORE_RDONLY, 0, 0};
+    glci_store_t *st = NULL;
+    glci_view_t *v = NULL;
+    int64_t at = -1;
+    assert_int_equal(glci_store_open(s.store, &opts, &st, err, sizeof err), 0);
+    assert_int_equal(glci_view_begin(st, &v), 0);
+    assert_int_equal(glci_view_city_keys(v, id, s_key_last_used, &at), 0);
+    glci_view_end(&v);
+    glci_store_close(&st);
+    return at;
+}
+
+/* The key log's early write from ZAP serving while a group is in flight
+ * (its bound lowered to 2 by GLCI_COLLECTOR_TEST_KEYLOG_USES_MAX): city
+ * 0's seq 1 is being ingested, its key and city 1's are pending; city 2's
+ * handshake is a third key, so the log writes, and its gate first waits
+ * for seq 1's commit and answers it. The handshake completes only after
+ * that commit, with the two keys' last-used times in the store and the
+ * third's not yet; seq 1's ack arrives APPLIED; the collector goes on
+ * (city 3's handshake and batch, city 0's seq 2), and at its stop every
+ * key's last use is in the store, with no failed write logged. */
+static void test_keylog_write_waits_for_the_group_in_flight(void **state)
+{
+    (void)state;
+    enum { N = 4 };
+    glci_key_t pub[N], sec[N];
+    unsigned char raw[N][32];
+    s_keyed_cities(pub, sec, raw, N);
+    int64_t wall0 = (int64_t)time(NULL);
+    s_start_collector_with(0, "GLCI_COLLECTOR_TEST_KEYLOG_USES_MAX=2");
+    {
+        char *e = glci_ts_proc_stderr(s.proc);
+        if (!strstr(e, "GLCI_COLLECTOR_TEST_KEYLOG_USES_MAX=2: the key log writes early"))
+            s_fail_with_log("the collector did not take the key log's bound");
+        free(e);
+    }
+    void *sock[N], *mon[N];
+    sock[0] = s_client_keyed(&pub[0], &sec[0], &mon[0]);
+    s_wait_handshake(mon[0]);
+    uint64_t stream = 0x0e71a9000000006ull, dstream = 0x0e71a9000000007ull;
+
+    int64_t t0 = s_ms();
+    s_send(sock[0], stream, 1, "keyed-0", 1.0);
+    s_sleep_ms(300);              /* seq 1 is the group in the store thread */
+    if (s_mark("keyed-0", stream) != 0)
+        fail_msg("seq 1 committed before the slow ingest ended");
+    /* a second key: room in the log, admitted beside the commit */
+    sock[1] = s_client_keyed(&pub[1], &sec[1], &mon[1]);
+    int64_t hs1 = s_wait_handshake(mon[1]);
+    if (hs1 - t0 >= T_DELAY_MS || s_mark("keyed-0", stream) != 0)
+        s_fail_with_log("the second key's handshake waited for the commit");
+
+    /* a third: the log is full and writes before it takes it */
+    sock[2] = s_client_keyed(&pub[2], &sec[2], &mon[2]);
+    int64_t hs2 = s_wait_handshake(mon[2]);
+    uint64_t mark = s_mark("keyed-0", stream);
+    if (mark != 1)
+        s_fail_with_log("the third handshake (the key log's early write) completed with "
+                        "seq 1 not committed: the write did not wait for the group in flight");
+    if (hs2 - t0 < T_DELAY_MS)
+        fail_msg("the third handshake completed after %lld ms, before seq 1's ingest's %d ms",
+                 (long long)(hs2 - t0), T_DELAY_MS);
+    if (s_keyed_last_used(0) < wall0 || s_keyed_last_used(1) < wall0)
+        s_fail_with_log("the early write did not record the two pending keys");
+    assert_int_equal(s_keyed_last_used(2), 0);       /* pending: the next write's */
+    int64_t at1 = s_expect_ack(sock[0], 1, GLCI_BATCH_APPLIED, 1);
+    if (at1 - t0 < T_DELAY_MS)
+        fail_msg("seq 1 acked after %lld ms, before its ingest's %d ms", (long long)(at1 - t0),
+                 T_DELAY_MS);
+
+    /* and the collector goes on */
+    sock[3] = s_client_keyed(&pub[3], &sec[3], &mon[3]);
+    s_wait_handshake(mon[3]);
+    s_send(sock[3], dstream, 1, "keyed-3", 4.0);
+    s_send(sock[0], stream, 2, "keyed-0", 2.0);
+    s_expect_ack(sock[3], 1, GLCI_BATCH_APPLIED, 1);
+    s_expect_ack(sock[0], 2, GLCI_BATCH_APPLIED, 2);
+    for (int i = 0; i < N; i++)
+        s_client_close(&sock[i], &mon[i]);
+    char *e = glci_ts_proc_stderr(s.proc);
+    int status = glci_ts_proc_stop(&s.proc, T_STOP_MS);
+    if (status != 0 || strstr(e, "cannot record") || strstr(e, "internal:"))
+        fail_msg("collector exit %d; stderr:\n%s", status, e);
+    free(e);
+    for (int i = 0; i < N; i++)
+        if (s_keyed_last_used(i) < wall0)
+            fail_msg("keyed-%d's last use was not recorded", i);
+    assert_int_equal(s_mark("keyed-0", stream), 2);
+    assert_int_equal(s_mark("keyed-3", dstream), 1);
+}
+
+/* A bound out of 1..4096, or not a number, is refused at start with one
+ * line naming the variable and the range. */
+static void test_keylog_bound_refused(void **state)
+{
+    (void)state;
+    const char *bad[] = {"0", "4097", "2x", "", "-1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char env_uses[64], want[160];
+        snprintf(env_uses, sizeof env_uses, "GLCI_COLLECTOR_TEST_KEYLOG_USES_MAX=%s", bad[i]);
+        snprintf(want, sizeof want, "%s: not a number of keys from 1 to 4096", env_uses);
+        const char *env[] = {env_uses, NULL};
+        const char *argv[] = {s.bin, "--store", s.store, "--listen", s.endpoint, NULL};
+        char *err = NULL;
+        int status = glci_ts_run(argv, env, T_WAIT_MS, NULL, &err);
+        if (status != 1 || glci_ts_count(err, want) != 1 || glci_ts_count(err, "\n") != 1)
+            fail_msg("%s: exit %d, stderr:\n%s", env_uses, status, err);
+        free(err);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -529,6 +684,8 @@ int main(void)
         cmocka_unit_test(test_sigterm_answers_groups_in_hand),
         cmocka_unit_test(test_sighup_answers_groups_in_hand),
         cmocka_unit_test(test_enrol_waits_for_the_group_in_flight),
+        cmocka_unit_test(test_keylog_write_waits_for_the_group_in_flight),
+        cmocka_unit_test(test_keylog_bound_refused),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }

@@ -11,7 +11,10 @@
  *   check then passes; a restart says neither again;
  * - a glci command that writes says the same on stderr; one that only
  *   reads converts and changes nothing; files another user owns keep
- *   their modes.
+ *   their modes;
+ * - the CLI's writable open (glci_cli_open, in this process) tightens the
+ *   modes and still holds LMDB's lock on lock.mdb once open, as the
+ *   collector does.
  *
  * The older store is a new one made back into schema 1 with raw LMDB: the
  * databases added since dropped and meta/schema set to 1 (docs/STORE.md's
@@ -30,6 +33,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "glci_testsupport.h"
 
 #define S_WAIT_MS 120000
@@ -296,6 +300,28 @@ static void test_cli_says_and_tightens(void **state)
     free(err);
 }
 
+/* glci_cli_open for a writer, in this process: the modes are taken away
+ * and, once the store is open, this process holds LMDB's POSIX lock on
+ * lock.mdb (the tightening runs before the open: closing any descriptor
+ * of lock.mdb after it would drop that lock, and the next process to open
+ * the store would reset the lock table under this one). */
+static void test_cli_open_keeps_its_lock(void **state)
+{
+    fx_t *f = *state;
+    char lockpath[600];
+    snprintf(lockpath, sizeof lockpath, "%s/lock.mdb", f->store);
+    assert_int_equal(s_mode(f, "lock.mdb"), 0644);
+    const glci_cmd_t cmd = {.name = "city add"};
+    const glci_cli_t cli = {.store_dir = f->store, .format = GLCI_FMT_TABLE};
+    glci_store_t *st = NULL;
+    assert_int_equal(glci_cli_open(&cmd, &cli, 0, &st), 0);
+    assert_non_null(st);
+    assert_int_equal(s_mode(f, "lock.mdb"), 0600);
+    assert_true(s_holds_lock(getpid(), lockpath));
+    glci_store_close(&st);
+    assert_false(s_holds_lock(getpid(), lockpath));
+}
+
 /* Files another user owns are left as they are (root's glci on glci's
  * store): the store is still converted, and the modes stay, unsaid. */
 static void test_other_owner_left(void **state)
@@ -327,6 +353,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failed_start_converts_nothing, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_collector_says_and_tightens, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_cli_says_and_tightens, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_cli_open_keeps_its_lock, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_other_owner_left, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,3 +14,8 @@ glci_add_test(test_collector_enrol_log unit SOURCES unit/test_collector_enrol_lo
   LIBS glci_collector_core)
 # The quiet log of many kinds in bounded slots (common/glci_log_kinds.c).
 glci_add_test(test_log_kinds unit SOURCES unit/test_log_kinds.c LIBS glci_common)
+# The key log's gate before each of its store writes (the early one when
+# its table of used keys is full, the periodic one, a failing one), on a
+# real store in a temporary folder.
+glci_add_test(test_collector_keylog unit SOURCES unit/test_collector_keylog.c
+  LIBS glci_collector_core glci_testsupport)
