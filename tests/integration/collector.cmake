@@ -20,3 +20,13 @@ glci_add_test(test_collector_overlap integration
   LIBS glci_testsupport glci_wire glci_store glci_index glci_common PkgConfig::ZMQ m
   TIMEOUT 300)
 add_dependencies(test_collector_overlap glci-collector)
+
+# The two group buffers under strain, with the same hook: an ingest that
+# fails (the store's map_max) while the next group is staged, and the
+# staged group's budget as it refills over several rounds, read off
+# /metrics (glci_prom is defined by integration/metrics.cmake).
+glci_add_test(test_collector_pipeline integration
+  SOURCES integration/test_collector_pipeline.c
+  LIBS glci_testsupport glci_prom glci_wire glci_store glci_index glci_common PkgConfig::ZMQ m
+  TIMEOUT 300)
+add_dependencies(test_collector_pipeline glci-collector)
