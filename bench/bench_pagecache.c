@@ -133,7 +133,10 @@ int glci_bench_pagecache(int argc, char **argv)
             rc = glci_bench_opt("pagecache", "--pages", v, 1, 1000000, &pages), i++;
         else if (!strcmp(argv[i], "--dir") && v)
             where = v, i++;
-        else {
+        else if (!strcmp(argv[i], "--dir")) {
+            fprintf(stderr, S_NAME ": --dir needs a folder\n");
+            return 2;
+        } else {
             fprintf(stderr, S_NAME ": unknown option %s\n", argv[i]);
             return 2;
         }

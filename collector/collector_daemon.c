@@ -652,7 +652,7 @@ static void s_log_wrong_city(s_daemon_t *d, const s_item_t *it, const glci_batch
  *   bounded as before (collector_budget.h).
  * - No spinning. The ROUTERs are polled only while a group can take more;
  *   with one group in flight and the next full, the loop sleeps on the
- *   eventfd, ZAP, enrolment and the monitor. A quiet collector sleeps in
+ *   eventfd, ZAP and the monitor (enrolment only with none in flight). A quiet collector sleeps in
  *   poll and gives memory back as before (glci_collector_memory_idle). */
 
 static void *s_ingester_main(void *arg)
@@ -941,9 +941,10 @@ static void s_store_idle(void *arg)
 /* Answers the enrolment requests waiting, which write the store: only with
  * no group in flight. While one is, the loop leaves the enrolment ROUTER
  * unpolled (its requests wait in libzmq) and goes on answering handshakes
- * and taking batches; the requests are answered right after that group's
- * acks, before the next group goes, so a busy collector cannot starve
- * them. */
+ * and taking batches; the requests are answered before the next group is
+ * handed over (s_dispatch), however the one in flight ended (its eventfd,
+ * a gate's s_store_idle, a drain), so a busy collector cannot starve
+ * them, and at a stop after the last drain. */
 static void s_enrol(s_daemon_t *d, int64_t wall)
 {
     if (!d->enrol || d->flight)
@@ -960,10 +961,12 @@ static void s_dispatch(s_daemon_t *d)
         s_group_t *g = d->staged;
         d->staged = NULL;
         s_group_batches(g);
-        if (g->nb == 0)
+        if (g->nb == 0) {
             s_answer(d, g, 0, 0.0);
-        else
+        } else {
+            s_enrol(d, (int64_t)time(NULL));   /* while the store is free */
             s_start(d, g);
+        }
     }
 }
 
@@ -1335,11 +1338,10 @@ int glci_collector_run(const glci_collector_args_t *args, const glci_collector_c
         }
         int64_t wall = (int64_t)time(NULL);
         if ((np > 0 && (items[5].revents & ZMQ_POLLIN)) || (np == 0 && s_flight_done(&d))) {
-            /* group k committed: its acks, the quiet-store work, the
-             * enrolments that waited for it, group k+1 */
+            /* group k committed: its acks, the quiet-store work, group
+             * k+1 (the enrolments that waited for k first: s_dispatch) */
             s_collect(&d);
             s_quiet(&d);
-            s_enrol(&d, wall);
             s_dispatch(&d);
         }
         if (np > 0 && d.zap && (items[1].revents & ZMQ_POLLIN) &&
@@ -1379,6 +1381,7 @@ int glci_collector_run(const glci_collector_args_t *args, const glci_collector_c
         }
     }
     s_drain(&d);
+    s_enrol(&d, (int64_t)time(NULL));   /* the requests that waited for the drain */
     sd_notify(0, "STOPPING=1");
     glci_info("stopping");
     status = GLCI_COLLECTOR_EXIT_OK;
