@@ -21,7 +21,8 @@ typedef struct {
     const glci_framework_t *fw;
     glci_format_t format;
     int32_t period;
-    int past_due;
+    int round;                /* P is a round of the framework's cadence */
+    int past_due;             /* its due day has ended (a round or not) */
     glci_table_t *t;
     json_t *row;              /* JSON: one reused object */
     size_t n_rows;
@@ -51,7 +52,7 @@ static int s_row(void *ctx, const glci_round_row_t *r)
     s_missing_t *m = ctx;
     if (!r->city->active)
         return 0;               /* a revoked city is no longer asked */
-    int overdue = m->past_due && r->status != GLCI_ROUND_COMPLETE;
+    int overdue = m->round && m->past_due && r->status != GLCI_ROUND_COMPLETE;
     double coverage = m->fw->n_ind ? (double)r->reported / (double)m->fw->n_ind : 0.0;
     m->n[r->status]++;
     m->n_overdue += (size_t)overdue;
@@ -99,8 +100,7 @@ static int s_row(void *ctx, const glci_round_row_t *r)
 static int s_json_head(const s_missing_t *m, const char *due)
 {
     json_t *head = json_pack("{s:i, s:s, s:b, s:b}", "period", (int)m->period, "due", due,
-                             "past_due", m->past_due, "round",
-                             glci_round_is(m->fw, m->period));
+                             "past_due", m->past_due, "round", m->round);
     int rc = glci_json_write_head(head, "rows", stdout);
     json_decref(head);
     return rc;
@@ -135,6 +135,7 @@ static int s_missing(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, cha
         goto cleanup;
     }
     m.period = period;
+    m.round = glci_round_is(m.fw, period);
     m.past_due = glci_round_past_due(m.fw, period, now);
     char due[16];
     glci_round_due_text(m.fw, period, due, sizeof due);
@@ -169,11 +170,14 @@ static int s_missing(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, cha
         status = GLCI_EXIT_OK;
     } else {
         size_t active = m.n[0] + m.n[1] + m.n[2];
-        printf("%s %d, due %s%s: %zu complete, %zu partial, %zu missing of %zu active "
-               "cit%s; %zu overdue\n", glci_round_is(m.fw, period) ? "Round" : "Period",
-               (int)period, due, m.past_due ? " (past due)" : "", m.n[GLCI_ROUND_COMPLETE],
-               m.n[GLCI_ROUND_PARTIAL], m.n[GLCI_ROUND_MISSING], active,
-               active == 1 ? "y" : "ies", m.n_overdue);
+        if (m.round)
+            printf("Round %d, due %s%s: ", (int)period, due, m.past_due ? " (past due)" : "");
+        else
+            printf("Period %d, not a round (every %d years from %d; nothing is due): ",
+                   (int)period, (int)m.fw->cadence, (int)m.fw->first_period);
+        printf("%zu complete, %zu partial, %zu missing of %zu active cit%s; %zu overdue\n",
+               m.n[GLCI_ROUND_COMPLETE], m.n[GLCI_ROUND_PARTIAL], m.n[GLCI_ROUND_MISSING],
+               active, active == 1 ? "y" : "ies", m.n_overdue);
         if (glci_table_rows(m.t) > 0)
             glci_table_print_text(m.t, stdout);
         else
@@ -198,7 +202,7 @@ const glci_cmd_t glci_cmd_missing = {
         "framework's cadence): complete (every indicator has a value of P itself,\n"
         "none carried), partial or missing (no value of P). A city is overdue\n"
         "once the round's due day (the framework's due, in the year after P) has\n"
-        "ended and it is not complete. Also its coverage (indicators with a value\n"
+        "ended and it is not complete; for a period that is not a round, none is. Also its coverage (indicators with a value\n"
         "of P, of all), the indicators it lacks (the table shows the first few)\n"
         "and when it last delivered. See docs/CYCLE.md.\n\n"
         "Options:\n"

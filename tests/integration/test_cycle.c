@@ -644,6 +644,53 @@ static void test_missing(void **state)
     s_close(&s);
 }
 
+/* A period that is not a round of the framework's cadence has nothing due:
+ * nobody is overdue for it, though its would-be due day has passed; the
+ * round before it still has its overdue cities. */
+static void test_missing_off_round(void **state)
+{
+    (void)state;
+    char *dir = glci_ts_tmpdir("cycle-offround");
+    char fw[600], *text = strdup(s_framework);
+    char *at = strstr(text, "cadence = 1");
+    assert_non_null(at);
+    at[10] = '2';                       /* rounds 2000, 2002, ..., 2024 */
+    snprintf(fw, sizeof fw, "%s/cycle2.ini", dir);
+    assert_int_equal(glci_ts_write_file(fw, text), 0);
+    free(text);
+    glci_sys_opts_t o = {.framework = fw, .batch_max = 4, .window = 2};
+    glci_sys_t *s = glci_sys_open("cycle-offround", 2, &o);
+
+    json_t *j = s_json(s, (const char *[]){"missing", "--period", "2025", "--format", "json",
+                                           NULL});
+    assert_true(json_is_false(json_object_get(j, "round")));
+    assert_true(json_is_true(json_object_get(j, "past_due")));   /* 2026-03-31 has passed */
+    json_t *rows = json_object_get(j, "rows");
+    assert_int_equal(json_array_size(rows), 2);
+    for (size_t k = 0; k < json_array_size(rows); k++) {
+        json_t *r = json_array_get(rows, k);
+        assert_string_equal(json_string_value(json_object_get(r, "status")), "missing");
+        assert_true(json_is_false(json_object_get(r, "overdue")));
+    }
+    json_decref(j);
+    char *t = glci_sys_cli_ok(s, (const char *[]){"missing", "--period", "2025", NULL});
+    assert_non_null(strstr(t, "Period 2025, not a round (every 2 years from 2000; nothing is "
+                              "due): 0 complete, 0 partial, 2 missing of 2 active cities; "
+                              "0 overdue\n"));
+    assert_null(strstr(t, "OVERDUE"));
+    free(t);
+
+    j = s_json(s, (const char *[]){"missing", "--period", "2024", "--format", "json", NULL});
+    assert_true(json_is_true(json_object_get(j, "round")));
+    rows = json_object_get(j, "rows");
+    for (size_t k = 0; k < json_array_size(rows); k++)
+        assert_true(json_is_true(json_object_get(json_array_get(rows, k), "overdue")));
+    json_decref(j);
+    glci_sys_close(&s);
+    glci_ts_rmtree(dir);
+    free(dir);
+}
+
 /* ---- editions -------------------------------------------------------------------------- */
 
 /* obj's rows and unranked arrays as one JSON text, for comparing tables
@@ -923,6 +970,7 @@ int main(void)
         cmocka_unit_test_teardown(test_deadletter_delivered_again, glci_sys_teardown),
         cmocka_unit_test_teardown(test_operator_corrections, glci_sys_teardown),
         cmocka_unit_test_teardown(test_missing, glci_sys_teardown),
+        cmocka_unit_test_teardown(test_missing_off_round, glci_sys_teardown),
         cmocka_unit_test_teardown(test_editions, glci_sys_teardown),
         cmocka_unit_test_teardown(test_membership_as_of, glci_sys_teardown),
     };
