@@ -22,11 +22,15 @@ int glci_error_printed(void)
     return s_error_printed;
 }
 
-static void s_vline(const glci_cmd_t *cmd, const char *fmt, va_list ap)
+/* "glci CMD: MESSAGE", and " (usage: glci USAGE)" when usage is set, as
+ * one line. */
+static void s_vline(const glci_cmd_t *cmd, const char *usage, const char *fmt, va_list ap)
 {
     s_error_printed = 1;
     fprintf(stderr, "glci %s: ", cmd->name);
     vfprintf(stderr, fmt, ap);
+    if (usage)
+        fprintf(stderr, " (usage: glci %s)", usage);
     fputc('\n', stderr);
 }
 
@@ -34,9 +38,8 @@ int glci_usage_error(const glci_cmd_t *cmd, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    s_vline(cmd, fmt, ap);
+    s_vline(cmd, cmd->usage, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "usage: glci %s\n", cmd->usage);
     return GLCI_EXIT_USAGE;
 }
 
@@ -44,7 +47,7 @@ int glci_fail(const glci_cmd_t *cmd, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    s_vline(cmd, fmt, ap);
+    s_vline(cmd, NULL, fmt, ap);
     va_end(ap);
     return GLCI_EXIT_FAIL;
 }

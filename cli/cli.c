@@ -96,7 +96,7 @@ static int s_program_usage(const char *fmt, ...)
     fputs("glci: ", stderr);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nusage: %s\n", s_usage);
+    fprintf(stderr, " (usage: %s)\n", s_usage);
     return GLCI_EXIT_USAGE;
 }
 

@@ -4,7 +4,8 @@
  * folder, output format) and the rest of its own arguments, prints its
  * result on stdout and returns the process exit status: 0 success, 1 a
  * runtime failure (one line on stderr naming the thing at fault), 2 a usage
- * error (one line saying what is wrong, then the command's usage line).
+ * error (one line saying what is wrong, the command's usage at its end in
+ * parentheses).
  *
  * Queries open the store read-only (safe while the collector writes and
  * grows the map); admin commands open it for writing, one transaction per
@@ -71,7 +72,8 @@ int glci_args_parse(const glci_cmd_t *cmd, int argc, char **argv,
                     glci_opt_t *opts, size_t n_opts, const char **pos,
                     size_t min_pos, size_t max_pos, size_t *n_pos);
 
-/* Prints "glci CMD: MESSAGE" and the usage line on stderr; returns 2. */
+/* Prints "glci CMD: MESSAGE (usage: glci USAGE)", one line, on stderr;
+ * returns 2. */
 int glci_usage_error(const glci_cmd_t *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

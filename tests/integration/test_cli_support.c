@@ -269,6 +269,8 @@ void cli_expect_usage(const cli_out_t *o, const char *what)
         fprintf(stderr, "expected exit 2 with '%s', got %d: %s", what, o->status, o->err);
     assert_int_equal(o->status, 2);
     assert_non_null(strstr(o->err, what));
-    assert_non_null(strstr(o->err, "\nusage: glci"));
+    /* one line: the usage at its end */
+    assert_non_null(strstr(o->err, " (usage: glci"));
+    assert_true(strchr(o->err, '\n') == o->err + strlen(o->err) - 1);
     assert_string_equal(o->out, "");
 }

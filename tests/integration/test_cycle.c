@@ -152,11 +152,13 @@ static void s_expect(glci_sys_t *s, int want, const char *what, const char *cons
     if (rc != want || !err || !strstr(err, what))
         fail_msg("glci %s: want exit %d with '%s', got %d: %s", args[0], want, what, rc,
                  err ? err : "");
-    /* a failure is one line; a usage error is that line and the usage */
+    /* one line, a usage error's with the usage at its end */
     size_t lines = 0;
     for (const char *p = err; *p; p++)
         lines += *p == '\n';
-    assert_int_equal(lines, want == 1 ? 1 : 2);
+    assert_int_equal(lines, 1);
+    if (want == 2)
+        assert_non_null(strstr(err, " (usage: glci "));
     assert_true(!out || !*out);
     free(out);
     free(err);

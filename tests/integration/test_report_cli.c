@@ -364,11 +364,13 @@ static void s_expect(int status, const char *text, const char *const *args)
     assert_int_equal(cli_runv(&o, args), status);
     if (text && !strstr(o.err, text))
         fail_msg("stderr '%s' lacks '%s'", o.err, text);
-    /* one line (the usage line follows usage errors) */
+    /* one line (a usage error's with the usage at its end) */
     size_t lines = 0;
     for (const char *p = o.err; *p; p++)
         lines += *p == '\n';
-    assert_true(lines == (status == 2 ? 2u : 1u));
+    assert_true(lines == 1u);
+    if (status == 2)
+        assert_non_null(strstr(o.err, " (usage: glci "));
     cli_out_release(&o);
 }
 
