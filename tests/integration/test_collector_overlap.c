@@ -34,8 +34,8 @@
 
 #include "glci_enrol.h"
 #include "glci_keyfile.h"
-#include "glci_monitor.h"
 #include "glci_store.h"
+#include "glci_peer.h"
 #include "glci_testsupport.h"
 #include "glci_wire.h"
 
@@ -48,70 +48,16 @@ enum { C_ALPHA, C_BETA, C_N };
 static const char *const s_city_ids[C_N] = {"alpha", "beta"};
 
 static struct {
-    char *dir, *store, *bin;
-    char endpoint[64], enrol_endpoint[64];
-    glci_key_t server_pub, server_sec;
+    glci_peer_lab_t lab;
+    char enrol_endpoint[64];
     glci_key_t pub[C_N], sec[C_N];
-    void *ctx;
-    glci_ts_proc_t *proc;
-    int monitors;
-    void *open[8];      /* the sockets a failed test left open, for the teardown */
 } s;
-
-static int64_t s_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void s_sleep_ms(int ms)
-{
-    nanosleep(&(struct timespec){ms / 1000, (long)(ms % 1000) * 1000000}, NULL);
-}
-
-/* Keeps sock among the open ones (or forgets it, with keep 0): a test that
- * fails leaves its sockets open, and zmq_ctx_term would wait for them. */
-static void s_keep(void *sock, int keep)
-{
-    for (size_t i = 0; i < sizeof s.open / sizeof s.open[0]; i++)
-        if (s.open[i] == (keep ? NULL : sock)) {
-            s.open[i] = keep ? sock : NULL;
-            return;
-        }
-    assert_false(keep);
-}
-
-static void s_fail_with_log(const char *what)
-{
-    char *e = s.proc ? glci_ts_proc_stderr(s.proc) : NULL;
-    size_t n = e ? strlen(e) : 0;
-    fail_msg("%s; collector stderr ends:\n%s", what, e ? e + (n > 3000 ? n - 3000 : 0) : "");
-}
 
 /* A CURVE DEALER with the key pair pub, sec and a monitor of its
  * handshakes in *monitor. */
 static void *s_client_keyed(const glci_key_t *pub, const glci_key_t *sec, void **monitor)
 {
-    void *sock = zmq_socket(s.ctx, ZMQ_DEALER);
-    assert_non_null(sock);
-    int zero = 0;
-    assert_int_equal(zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof zero), 0);
-    assert_int_equal(zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, s.server_pub.z85,
-                                    GLCI_Z85_KEY_LEN), 0);
-    assert_int_equal(zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, pub->z85, GLCI_Z85_KEY_LEN), 0);
-    assert_int_equal(zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, sec->z85, GLCI_Z85_KEY_LEN), 0);
-    char ep[64];
-    snprintf(ep, sizeof ep, "inproc://overlap-monitor-%d", s.monitors++);
-    assert_int_equal(zmq_socket_monitor(sock, ep, ZMQ_EVENT_HANDSHAKE_SUCCEEDED), 0);
-    *monitor = zmq_socket(s.ctx, ZMQ_PAIR);
-    assert_non_null(*monitor);
-    assert_int_equal(zmq_setsockopt(*monitor, ZMQ_LINGER, &zero, sizeof zero), 0);
-    assert_int_equal(zmq_connect(*monitor, ep), 0);
-    assert_int_equal(zmq_connect(sock, s.endpoint), 0);
-    s_keep(sock, 1);
-    s_keep(*monitor, 1);
-    return sock;
+    return glci_peer_dealer(&s.lab.peer, pub, sec, monitor);
 }
 
 /* A CURVE DEALER of city c with a monitor of its handshakes in *monitor. */
@@ -122,96 +68,29 @@ static void *s_client(int c, void **monitor)
 
 static void s_client_close(void **sock, void **monitor)
 {
-    zmq_socket_monitor(*sock, NULL, 0);
-    s_keep(*sock, 0);
-    s_keep(*monitor, 0);
-    zmq_close(*monitor);
-    zmq_close(*sock);
-    *sock = *monitor = NULL;
+    glci_peer_close(&s.lab.peer, sock, monitor);
 }
 
-/* Waits for the client's CURVE handshake to succeed (the collector's ZAP
- * handler admitted its key). Returns the monotonic ms it was seen at. */
 static int64_t s_wait_handshake(void *monitor)
 {
-    int64_t end = s_ms() + T_WAIT_MS;
-    for (;;) {
-        uint16_t event;
-        while (glci_monitor_read(monitor, &event, NULL) == 1)
-            if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
-                return s_ms();
-        int64_t left = end - s_ms();
-        if (left <= 0)
-            s_fail_with_log("no handshake");
-        zmq_pollitem_t it = {monitor, 0, ZMQ_POLLIN, 0};
-        zmq_poll(&it, 1, (long)left);
-    }
+    return glci_peer_wait_handshake(&s.lab.peer, monitor);
 }
 
+/* Seq of stream for city: one value of adult_learning_rate, period 2000 +
+ * seq. */
 static void s_send(void *sock, uint64_t stream, uint64_t seq, const char *city, double value)
 {
-    glci_obs_t o;
-    memset(&o, 0, sizeof o);
-    o.indicator = "adult_learning_rate";
-    o.period = 2000 + (int64_t)seq;
-    o.has_period = 1;
-    o.value = value;
-    o.has_value = 1;
-    uint8_t *buf;
-    size_t len;
-    assert_int_equal(glci_wire_batch_pack(stream, seq, city, &o, 1, &buf, &len), 0);
-    assert_int_equal(zmq_send(sock, buf, len, 0), (int)len);
-    free(buf);
+    glci_peer_send(sock, stream, seq, city, 1, 2000 + (int64_t)seq, value);
 }
 
-/* 1 if an ack is waiting on sock within timeout_ms. */
-static int s_ack_waiting(void *sock, int timeout_ms)
-{
-    zmq_pollitem_t it = {sock, 0, ZMQ_POLLIN, 0};
-    return zmq_poll(&it, 1, timeout_ms) > 0;
-}
-
-/* The next ack on sock, expected to be status for seq; returns the
- * monotonic ms it arrived at. */
 static int64_t s_expect_ack(void *sock, uint64_t seq, int status, uint64_t acked)
 {
-    if (!s_ack_waiting(sock, T_WAIT_MS))
-        s_fail_with_log("no ack");
-    int64_t at = s_ms();
-    zmq_msg_t m;
-    zmq_msg_init(&m);
-    assert_true(zmq_msg_recv(&m, sock, 0) >= 0);
-    glci_wire_ack_t ack;
-    char err[200];
-    if (glci_wire_ack_unpack(zmq_msg_data(&m), zmq_msg_size(&m), &ack, err, sizeof err) != 0)
-        fail_msg("ack does not decode: %s", err);
-    zmq_msg_close(&m);
-    if ((int)ack.status != status || ack.seq != seq || ack.acked != acked)
-        fail_msg("ack of seq %llu: %s (%s), acked %llu; expected seq %llu %s acked %llu",
-                 (unsigned long long)ack.seq, glci_batch_status_str(ack.status), ack.error,
-                 (unsigned long long)ack.acked, (unsigned long long)seq,
-                 glci_batch_status_str(status), (unsigned long long)acked);
-    glci_wire_ack_release(&ack);
-    return at;
+    return glci_peer_expect_ack(&s.lab.peer, sock, seq, status, acked);
 }
 
-/* The highest seq the store has applied of (city, stream); 0 for none. */
 static uint64_t s_mark(const char *city, uint64_t stream)
 {
-    glci_store_opts_t opts = {GLCI_STORE_RDONLY, 0, 0};
-    char err[256];
-    glci_store_t *st = NULL;
-    assert_int_equal(glci_store_open(s.store, &opts, &st, err, sizeof err), 0);
-    glci_view_t *v = NULL;
-    assert_int_equal(glci_view_begin(st, &v), 0);
-    uint64_t mark = 0;
-    int rc = glci_view_stream_mark(v, city, stream, &mark);
-    glci_view_end(&v);
-    glci_store_close(&st);
-    if (rc == GLCI_STORE_ENODATA)
-        return 0;
-    assert_int_equal(rc, 0);
-    return mark;
+    return glci_peer_mark(&s.lab.peer, city, stream, NULL);
 }
 
 /* The collector, with its enrolment endpoint when enrol is set and env
@@ -221,15 +100,15 @@ static void s_start_collector_with(int enrol, const char *env_more)
     char delay[64];
     snprintf(delay, sizeof delay, "GLCI_COLLECTOR_TEST_INGEST_DELAY_MS=%d", T_DELAY_MS);
     const char *env[] = {delay, env_more, NULL};
-    const char *argv[] = {s.bin, "--store", s.store, "--listen", s.endpoint,
+    const char *argv[] = {s.lab.bin, "--store", s.lab.store, "--listen", s.lab.endpoint,
                           "--log_level", "info", enrol ? "--enrol_listen" : NULL,
                           s.enrol_endpoint, NULL};
-    s.proc = glci_ts_proc_start(argv, env);
-    if (glci_ts_proc_wait_ready(s.proc, T_READY_MS) != 0)
-        s_fail_with_log("collector did not become ready");
-    char *e = glci_ts_proc_stderr(s.proc);
+    s.lab.proc = glci_ts_proc_start(argv, env);
+    if (glci_ts_proc_wait_ready(s.lab.proc, T_READY_MS) != 0)
+        glci_peer_fail(&s.lab.peer, "collector did not become ready");
+    char *e = glci_ts_proc_stderr(s.lab.proc);
     if (!strstr(e, "a test hook"))
-        s_fail_with_log("the collector did not take the ingest delay");
+        glci_peer_fail(&s.lab.peer, "the collector did not take the ingest delay");
     free(e);
 }
 
@@ -246,50 +125,17 @@ static void s_start_collector(void)
 static int s_setup(void **state)
 {
     (void)state;
-    char err[512], path[512];
-    s.dir = glci_ts_tmpdir("overlap");
-    size_t n = strlen(s.dir) + 32;
-    s.store = malloc(n);
-    snprintf(s.store, n, "%s/store", s.dir);
-    s.bin = glci_ts_bin("collector/glci-collector");
-    if (glci_store_create(s.store, glci_ts_framework(), NULL, err, sizeof err) != 0) {
-        fprintf(stderr, "store create: %s\n", err);
+    if (glci_peer_lab_open(&s.lab, "overlap", s_city_ids, C_N, s.pub, s.sec, T_WAIT_MS) != 0)
         return -1;
-    }
-    glci_store_t *st = NULL;
-    if (glci_store_open(s.store, NULL, &st, err, sizeof err) != 0)
-        return -1;
-    for (int c = 0; c < C_N; c++)
-        if (glci_key_generate(&s.pub[c], &s.sec[c], err, sizeof err) != 0 ||
-            glci_store_city_add(st, s_city_ids[c], s_city_ids[c], "XX", s.pub[c].z85, NULL,
-                                0) != 0)
-            return -1;
-    glci_store_close(&st);
-    if (glci_key_generate(&s.server_pub, &s.server_sec, err, sizeof err) != 0)
-        return -1;
-    snprintf(path, sizeof path, "%s/collector.key", s.store);
-    if (glci_keyfile_write_secret(path, &s.server_pub, &s.server_sec, err, sizeof err) != 0)
-        return -1;
-    snprintf(s.endpoint, sizeof s.endpoint, "tcp://127.0.0.1:%d", glci_ts_free_port());
     snprintf(s.enrol_endpoint, sizeof s.enrol_endpoint, "tcp://127.0.0.1:%d",
              glci_ts_free_port());
-    s.ctx = zmq_ctx_new();
     return 0;
 }
 
 static int s_teardown(void **state)
 {
     (void)state;
-    glci_ts_proc_stop(&s.proc, T_STOP_MS);
-    for (size_t i = 0; i < sizeof s.open / sizeof s.open[0]; i++)
-        if (s.open[i])
-            zmq_close(s.open[i]);
-    if (s.ctx)
-        zmq_ctx_term(s.ctx);
-    glci_ts_rmtree(s.dir);
-    free(s.dir);
-    free(s.store);
-    free(s.bin);
+    glci_peer_lab_close(&s.lab, T_STOP_MS);
     return 0;
 }
 
@@ -305,9 +151,9 @@ static void test_receive_beside_the_commit(void **state)
     s_wait_handshake(ma);
     uint64_t stream = 0x0e71a9000000001ull, bstream = 0x0e71a9000000002ull;
 
-    int64_t t0 = s_ms();
+    int64_t t0 = glci_peer_ms();
     s_send(a, stream, 1, "alpha", 1.0);
-    s_sleep_ms(300);              /* seq 1 is the group in the store thread */
+    glci_peer_sleep_ms(300);              /* seq 1 is the group in the store thread */
     s_send(a, stream, 2, "alpha", 2.0);
     void *b = s_client(C_BETA, &mb);
     s_wait_handshake(mb);
@@ -315,8 +161,8 @@ static void test_receive_beside_the_commit(void **state)
      * and seq 1's ack went out: the handshake would come after the ack.
      * (No bound on the time: a loaded machine may take long to shake
      * hands, and the ack not yet there is what tells the order.) */
-    if (s_ack_waiting(a, 0))
-        s_fail_with_log("beta's handshake waited for alpha's commit");
+    if (glci_peer_waiting(a, 0))
+        glci_peer_fail(&s.lab.peer, "beta's handshake waited for alpha's commit");
     if (s_mark("alpha", stream) != 0)
         fail_msg("seq 1 committed before the slow ingest ended");
     s_send(b, bstream, 1, "beta", 3.0);
@@ -339,7 +185,7 @@ static void test_receive_beside_the_commit(void **state)
     assert_int_equal(s_mark("beta", bstream), 1);
     s_client_close(&a, &ma);
     s_client_close(&b, &mb);
-    assert_int_equal(glci_ts_proc_stop(&s.proc, T_STOP_MS), 0);
+    assert_int_equal(glci_ts_proc_stop(&s.lab.proc, T_STOP_MS), 0);
 }
 
 /* Starts the collector and puts two groups in hand: alpha's seq 1 acked,
@@ -353,9 +199,9 @@ static void *s_two_in_hand(uint64_t stream, void **mon)
     s_send(a, stream, 1, "alpha", 1.0);
     s_expect_ack(a, 1, GLCI_BATCH_APPLIED, 1);
     s_send(a, stream, 2, "alpha", 2.0);
-    s_sleep_ms(300);              /* seq 2 in flight */
+    glci_peer_sleep_ms(300);              /* seq 2 in flight */
     s_send(a, stream, 3, "alpha", 3.0);
-    s_sleep_ms(300);              /* seq 3 taken, waiting for the store thread */
+    glci_peer_sleep_ms(300);              /* seq 3 taken, waiting for the store thread */
     return a;
 }
 
@@ -367,16 +213,16 @@ static void test_sigterm_answers_groups_in_hand(void **state)
     void *ma;
     uint64_t stream = 0x0e71a9000000003ull;
     void *a = s_two_in_hand(stream, &ma);
-    assert_int_equal(glci_ts_proc_signal(s.proc, SIGTERM), 0);
+    assert_int_equal(glci_ts_proc_signal(s.lab.proc, SIGTERM), 0);
     s_expect_ack(a, 2, GLCI_BATCH_APPLIED, 2);
     s_expect_ack(a, 3, GLCI_BATCH_APPLIED, 3);
-    int status = glci_ts_proc_wait_exit(s.proc, T_STOP_MS);
+    int status = glci_ts_proc_wait_exit(s.lab.proc, T_STOP_MS);
     if (status != 0)
-        s_fail_with_log("collector did not exit 0 after SIGTERM");
-    char *e = glci_ts_proc_stderr(s.proc);
+        glci_peer_fail(&s.lab.peer, "collector did not exit 0 after SIGTERM");
+    char *e = glci_ts_proc_stderr(s.lab.proc);
     assert_non_null(strstr(e, "stopping"));
     free(e);
-    glci_ts_proc_stop(&s.proc, T_STOP_MS);
+    glci_ts_proc_stop(&s.lab.proc, T_STOP_MS);
     assert_int_equal(s_mark("alpha", stream), 3);
     s_client_close(&a, &ma);
 }
@@ -391,18 +237,18 @@ static void test_sighup_answers_groups_in_hand(void **state)
     void *ma;
     uint64_t stream = 0x0e71a9000000004ull;
     void *a = s_two_in_hand(stream, &ma);
-    assert_int_equal(glci_ts_proc_signal(s.proc, SIGHUP), 0);
+    assert_int_equal(glci_ts_proc_signal(s.lab.proc, SIGHUP), 0);
     s_expect_ack(a, 2, GLCI_BATCH_APPLIED, 2);
     s_expect_ack(a, 3, GLCI_BATCH_APPLIED, 3);
     s_send(a, stream, 4, "alpha", 4.0);
     s_expect_ack(a, 4, GLCI_BATCH_APPLIED, 4);
-    char *e = glci_ts_proc_stderr(s.proc);
+    char *e = glci_ts_proc_stderr(s.lab.proc);
     if (!strstr(e, "keys read again"))
-        s_fail_with_log("the collector did not reload on SIGHUP");
+        glci_peer_fail(&s.lab.peer, "the collector did not reload on SIGHUP");
     free(e);
     assert_int_equal(s_mark("alpha", stream), 4);
     s_client_close(&a, &ma);
-    assert_int_equal(glci_ts_proc_stop(&s.proc, T_STOP_MS), 0);
+    assert_int_equal(glci_ts_proc_stop(&s.lab.proc, T_STOP_MS), 0);
 }
 
 /* Called for each key of a city: counts them, and whether one is *ctx's. */
@@ -432,7 +278,7 @@ static void s_invite(const char *city, glci_enrol_request_t *req)
     memset(req, 0, sizeof *req);
     snprintf(req->city, sizeof req->city, "%s", city);
     glci_store_t *st = NULL;
-    assert_int_equal(glci_store_open(s.store, NULL, &st, err, sizeof err), 0);
+    assert_int_equal(glci_store_open(s.lab.store, NULL, &st, err, sizeof err), 0);
     int64_t now = (int64_t)time(NULL);
     if (glci_store_invite_add(st, city, city, "XX", now, now + 3600, req->secret, NULL, err,
                               sizeof err) != 0)
@@ -444,12 +290,12 @@ static void s_invite(const char *city, glci_enrol_request_t *req)
  * invitation's city and secret. */
 static void *s_enrol_client(const glci_key_t *pub, const glci_key_t *sec)
 {
-    void *en = zmq_socket(s.ctx, ZMQ_DEALER);
+    void *en = zmq_socket(s.lab.ctx, ZMQ_DEALER);
     assert_non_null(en);
-    s_keep(en, 1);
+    glci_peer_keep(&s.lab.peer, en, 1);
     int zero = 0;
     assert_int_equal(zmq_setsockopt(en, ZMQ_LINGER, &zero, sizeof zero), 0);
-    assert_int_equal(zmq_setsockopt(en, ZMQ_CURVE_SERVERKEY, s.server_pub.z85,
+    assert_int_equal(zmq_setsockopt(en, ZMQ_CURVE_SERVERKEY, s.lab.server_pub.z85,
                                     GLCI_Z85_KEY_LEN), 0);
     assert_int_equal(zmq_setsockopt(en, ZMQ_CURVE_PUBLICKEY, pub->z85, GLCI_Z85_KEY_LEN), 0);
     assert_int_equal(zmq_setsockopt(en, ZMQ_CURVE_SECRETKEY, sec->z85, GLCI_Z85_KEY_LEN), 0);
@@ -502,16 +348,16 @@ static void test_enrol_waits_for_the_group_in_flight(void **state)
     uint64_t stream = 0x0e71a9000000005ull;
     void *en = s_enrol_client(&gpub, &gsec);
 
-    int64_t t0 = s_ms();
+    int64_t t0 = glci_peer_ms();
     s_send(a, stream, 1, "alpha", 1.0);
-    s_sleep_ms(300);              /* seq 1 is the group in the store thread */
+    glci_peer_sleep_ms(300);              /* seq 1 is the group in the store thread */
     if (s_mark("alpha", stream) != 0)
         fail_msg("seq 1 committed before the slow ingest ended");
     s_enrol_send(en, &req);
 
     /* the waiting enrolment holds nothing else up: a handshake completes
      * while seq 1 is still in the store thread */
-    s_sleep_ms(200);
+    glci_peer_sleep_ms(200);
     void *mb;
     void *b = s_client(C_BETA, &mb);
     int64_t th = s_wait_handshake(mb);
@@ -519,9 +365,9 @@ static void test_enrol_waits_for_the_group_in_flight(void **state)
         fail_msg("a handshake waited for the group in flight behind an enrolment (%lld ms)",
                  (long long)(th - t0));
 
-    if (!s_ack_waiting(en, T_WAIT_MS))
-        s_fail_with_log("no enrolment reply");
-    int64_t te = s_ms();
+    if (!glci_peer_waiting(en, T_WAIT_MS))
+        glci_peer_fail(&s.lab.peer, "no enrolment reply");
+    int64_t te = glci_peer_ms();
     /* the store holds seq 1 when the reply arrives: the enrolment was
      * served after the group in flight committed, not beside it */
     uint64_t mark = s_mark("alpha", stream);
@@ -532,7 +378,7 @@ static void test_enrol_waits_for_the_group_in_flight(void **state)
         fail_msg("enrolment answered after %lld ms, before seq 1's ingest's %d ms",
                  (long long)(te - t0), T_DELAY_MS);
     s_enrol_expect(en, city);
-    s_keep(en, 0);
+    glci_peer_keep(&s.lab.peer, en, 0);
     zmq_close(en);
 
     /* the new city holds the connection's key, and only it */
@@ -540,7 +386,7 @@ static void test_enrol_waits_for_the_group_in_flight(void **state)
         glci_store_opts_t opts = {GLCI_STORE_RDONLY, 0, 0};
         glci_store_t *st = NULL;
         glci_view_t *v = NULL;
-        assert_int_equal(glci_store_open(s.store, &opts, &st, err, sizeof err), 0);
+        assert_int_equal(glci_store_open(s.lab.store, &opts, &st, err, sizeof err), 0);
         assert_int_equal(glci_view_begin(st, &v), 0);
         s_keys_t ks = {gkey, 0, 0};
         assert_int_equal(glci_view_city_keys(v, city, s_key_seen, &ks), 0);
@@ -559,7 +405,7 @@ static void test_enrol_waits_for_the_group_in_flight(void **state)
     assert_int_equal(s_mark("alpha", stream), 2);
     s_client_close(&b, &mb);
     s_client_close(&a, &ma);
-    assert_int_equal(glci_ts_proc_stop(&s.proc, T_STOP_MS), 0);
+    assert_int_equal(glci_ts_proc_stop(&s.lab.proc, T_STOP_MS), 0);
 }
 
 /* An enrolment request sent while seq 1 is being ingested, then SIGTERM:
@@ -581,21 +427,21 @@ static void test_sigterm_answers_waiting_enrolment(void **state)
     void *en = s_enrol_client(&dpub, &dsec);
     uint64_t stream = 0x0e71a9000000008ull;
     s_send(a, stream, 1, "alpha", 1.0);
-    s_sleep_ms(300);              /* seq 1 is the group in the store thread */
+    glci_peer_sleep_ms(300);              /* seq 1 is the group in the store thread */
     s_enrol_send(en, &req);
-    s_sleep_ms(300);              /* the request waits in libzmq */
+    glci_peer_sleep_ms(300);              /* the request waits in libzmq */
     if (s_mark("alpha", stream) != 0)
         fail_msg("seq 1 committed before the slow ingest ended");
-    assert_int_equal(glci_ts_proc_signal(s.proc, SIGTERM), 0);
+    assert_int_equal(glci_ts_proc_signal(s.lab.proc, SIGTERM), 0);
     s_expect_ack(a, 1, GLCI_BATCH_APPLIED, 1);
-    if (!s_ack_waiting(en, T_WAIT_MS))
-        s_fail_with_log("the enrolment that waited for the group in flight got no reply "
+    if (!glci_peer_waiting(en, T_WAIT_MS))
+        glci_peer_fail(&s.lab.peer, "the enrolment that waited for the group in flight got no reply "
                         "at the stop");
     s_enrol_expect(en, city);
-    if (glci_ts_proc_wait_exit(s.proc, T_STOP_MS) != 0)
-        s_fail_with_log("collector did not exit 0 after SIGTERM");
-    glci_ts_proc_stop(&s.proc, T_STOP_MS);
-    s_keep(en, 0);
+    if (glci_ts_proc_wait_exit(s.lab.proc, T_STOP_MS) != 0)
+        glci_peer_fail(&s.lab.peer, "collector did not exit 0 after SIGTERM");
+    glci_ts_proc_stop(&s.lab.proc, T_STOP_MS);
+    glci_peer_keep(&s.lab.peer, en, 0);
     zmq_close(en);
     s_client_close(&a, &ma);
 }
@@ -606,7 +452,7 @@ static void s_keyed_cities(glci_key_t *pub, glci_key_t *sec, unsigned char (*raw
 {
     char err[256], id[32];
     glci_store_t *st = NULL;
-    assert_int_equal(glci_store_open(s.store, NULL, &st, err, sizeof err), 0);
+    assert_int_equal(glci_store_open(s.lab.store, NULL, &st, err, sizeof err), 0);
     for (int i = 0; i < n; i++) {
         assert_int_equal(glci_key_generate(&pub[i], &sec[i], err, sizeof err), 0);
         assert_int_equal(glci_key_decode(pub[i].z85, raw[i]), 0);
@@ -633,7 +479,7 @@ static int64_t s_keyed_last_used(int i)
     glci_store_t *st = NULL;
     glci_view_t *v = NULL;
     int64_t at = -1;
-    assert_int_equal(glci_store_open(s.store, &opts, &st, err, sizeof err), 0);
+    assert_int_equal(glci_store_open(s.lab.store, &opts, &st, err, sizeof err), 0);
     assert_int_equal(glci_view_begin(st, &v), 0);
     assert_int_equal(glci_view_city_keys(v, id, s_key_last_used, &at), 0);
     glci_view_end(&v);
@@ -660,9 +506,9 @@ static void test_keylog_write_waits_for_the_group_in_flight(void **state)
     int64_t wall0 = (int64_t)time(NULL);
     s_start_collector_with(0, "GLCI_COLLECTOR_TEST_KEYLOG_USES_MAX=2");
     {
-        char *e = glci_ts_proc_stderr(s.proc);
+        char *e = glci_ts_proc_stderr(s.lab.proc);
         if (!strstr(e, "GLCI_COLLECTOR_TEST_KEYLOG_USES_MAX=2: the key log writes early"))
-            s_fail_with_log("the collector did not take the key log's bound");
+            glci_peer_fail(&s.lab.peer, "the collector did not take the key log's bound");
         free(e);
     }
     void *sock[N], *mon[N];
@@ -670,29 +516,29 @@ static void test_keylog_write_waits_for_the_group_in_flight(void **state)
     s_wait_handshake(mon[0]);
     uint64_t stream = 0x0e71a9000000006ull, dstream = 0x0e71a9000000007ull;
 
-    int64_t t0 = s_ms();
+    int64_t t0 = glci_peer_ms();
     s_send(sock[0], stream, 1, "keyed-0", 1.0);
-    s_sleep_ms(300);              /* seq 1 is the group in the store thread */
+    glci_peer_sleep_ms(300);              /* seq 1 is the group in the store thread */
     if (s_mark("keyed-0", stream) != 0)
         fail_msg("seq 1 committed before the slow ingest ended");
     /* a second key: room in the log, admitted beside the commit */
     sock[1] = s_client_keyed(&pub[1], &sec[1], &mon[1]);
     s_wait_handshake(mon[1]);
     if (s_mark("keyed-0", stream) != 0)
-        s_fail_with_log("the second key's handshake waited for the commit");
+        glci_peer_fail(&s.lab.peer, "the second key's handshake waited for the commit");
 
     /* a third: the log is full and writes before it takes it */
     sock[2] = s_client_keyed(&pub[2], &sec[2], &mon[2]);
     int64_t hs2 = s_wait_handshake(mon[2]);
     uint64_t mark = s_mark("keyed-0", stream);
     if (mark != 1)
-        s_fail_with_log("the third handshake (the key log's early write) completed with "
+        glci_peer_fail(&s.lab.peer, "the third handshake (the key log's early write) completed with "
                         "seq 1 not committed: the write did not wait for the group in flight");
     if (hs2 - t0 < T_DELAY_MS)
         fail_msg("the third handshake completed after %lld ms, before seq 1's ingest's %d ms",
                  (long long)(hs2 - t0), T_DELAY_MS);
     if (s_keyed_last_used(0) < wall0 || s_keyed_last_used(1) < wall0)
-        s_fail_with_log("the early write did not record the two pending keys");
+        glci_peer_fail(&s.lab.peer, "the early write did not record the two pending keys");
     assert_int_equal(s_keyed_last_used(2), 0);       /* pending: the next write's */
     int64_t at1 = s_expect_ack(sock[0], 1, GLCI_BATCH_APPLIED, 1);
     if (at1 - t0 < T_DELAY_MS)
@@ -709,13 +555,13 @@ static void test_keylog_write_waits_for_the_group_in_flight(void **state)
     for (int i = 0; i < N; i++)
         s_client_close(&sock[i], &mon[i]);
     /* stopped first, then read: the last write of the log is at the stop */
-    assert_int_equal(glci_ts_proc_signal(s.proc, SIGTERM), 0);
-    int status = glci_ts_proc_wait_exit(s.proc, T_STOP_MS);
-    char *e = glci_ts_proc_stderr(s.proc);
+    assert_int_equal(glci_ts_proc_signal(s.lab.proc, SIGTERM), 0);
+    int status = glci_ts_proc_wait_exit(s.lab.proc, T_STOP_MS);
+    char *e = glci_ts_proc_stderr(s.lab.proc);
     if (status != 0 || strstr(e, "cannot record") || strstr(e, "internal:"))
         fail_msg("collector exit %d; stderr:\n%s", status, e);
     free(e);
-    glci_ts_proc_stop(&s.proc, T_STOP_MS);
+    glci_ts_proc_stop(&s.lab.proc, T_STOP_MS);
     for (int i = 0; i < N; i++)
         if (s_keyed_last_used(i) < wall0)
             fail_msg("keyed-%d's last use was not recorded", i);
@@ -734,7 +580,7 @@ static void test_keylog_bound_refused(void **state)
         snprintf(env_uses, sizeof env_uses, "GLCI_COLLECTOR_TEST_KEYLOG_USES_MAX=%s", bad[i]);
         snprintf(want, sizeof want, "%s: not a number of keys from 1 to 4096", env_uses);
         const char *env[] = {env_uses, NULL};
-        const char *argv[] = {s.bin, "--store", s.store, "--listen", s.endpoint, NULL};
+        const char *argv[] = {s.lab.bin, "--store", s.lab.store, "--listen", s.lab.endpoint, NULL};
         char *err = NULL;
         int status = glci_ts_run(argv, env, T_WAIT_MS, NULL, &err);
         if (status != 1 || glci_ts_count(err, want) != 1 || glci_ts_count(err, "\n") != 1)

@@ -28,9 +28,9 @@
 #include <zmq.h>
 
 #include "glci_keyfile.h"
-#include "glci_monitor.h"
 #include "glci_prom.h"
 #include "glci_store.h"
+#include "glci_peer.h"
 #include "glci_testsupport.h"
 #include "glci_wire.h"
 
@@ -42,95 +42,25 @@ enum { C_ALPHA, C_BETA, C_GAMMA, C_N };
 static const char *const s_city_ids[C_N] = {"alpha", "beta", "gamma"};
 
 static struct {
-    char *dir, *store, *bin;
-    char endpoint[64];
-    glci_key_t server_pub, server_sec;
+    glci_peer_lab_t lab;
     glci_key_t pub[C_N], sec[C_N];
-    void *ctx;
-    glci_ts_proc_t *proc;
-    int monitors;
-    void *open[8];      /* the sockets a failed test left open, for the teardown */
 } s;
-
-static int64_t s_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void s_sleep_ms(int ms)
-{
-    nanosleep(&(struct timespec){ms / 1000, (long)(ms % 1000) * 1000000}, NULL);
-}
-
-/* Keeps sock among the open ones (or forgets it, with keep 0): a test that
- * fails leaves its sockets open, and zmq_ctx_term would wait for them. */
-static void s_keep(void *sock, int keep)
-{
-    for (size_t i = 0; i < sizeof s.open / sizeof s.open[0]; i++)
-        if (s.open[i] == (keep ? NULL : sock)) {
-            s.open[i] = keep ? sock : NULL;
-            return;
-        }
-    assert_false(keep);
-}
-
-static void s_fail_with_log(const char *what)
-{
-    char *e = s.proc ? glci_ts_proc_stderr(s.proc) : NULL;
-    size_t n = e ? strlen(e) : 0;
-    fail_msg("%s; collector stderr ends:\n%s", what, e ? e + (n > 3000 ? n - 3000 : 0) : "");
-}
 
 /* A CURVE DEALER of city c, returned once its handshake succeeded (the
  * collector's ZAP handler admitted its key), so that no group below waits
  * for a handshake. */
 static void *s_client(int c)
 {
-    void *sock = zmq_socket(s.ctx, ZMQ_DEALER);
-    assert_non_null(sock);
-    int zero = 0;
-    assert_int_equal(zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof zero), 0);
-    assert_int_equal(zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, s.server_pub.z85,
-                                    GLCI_Z85_KEY_LEN), 0);
-    assert_int_equal(zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, s.pub[c].z85,
-                                    GLCI_Z85_KEY_LEN), 0);
-    assert_int_equal(zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, s.sec[c].z85,
-                                    GLCI_Z85_KEY_LEN), 0);
-    char ep[64];
-    snprintf(ep, sizeof ep, "inproc://pipeline-monitor-%d", s.monitors++);
-    assert_int_equal(zmq_socket_monitor(sock, ep, ZMQ_EVENT_HANDSHAKE_SUCCEEDED), 0);
-    void *monitor = zmq_socket(s.ctx, ZMQ_PAIR);
-    assert_non_null(monitor);
-    assert_int_equal(zmq_setsockopt(monitor, ZMQ_LINGER, &zero, sizeof zero), 0);
-    assert_int_equal(zmq_connect(monitor, ep), 0);
-    s_keep(sock, 1);
-    s_keep(monitor, 1);
-    assert_int_equal(zmq_connect(sock, s.endpoint), 0);
-    int64_t end = s_ms() + T_WAIT_MS;
-    for (int done = 0; !done;) {
-        uint16_t event;
-        while (!done && glci_monitor_read(monitor, &event, NULL) == 1)
-            done = event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED;
-        int64_t left = end - s_ms();
-        if (!done && left <= 0)
-            s_fail_with_log("no handshake");
-        zmq_pollitem_t it = {monitor, 0, ZMQ_POLLIN, 0};
-        if (!done)
-            zmq_poll(&it, 1, (long)left);
-    }
-    zmq_socket_monitor(sock, NULL, 0);
-    s_keep(monitor, 0);
-    zmq_close(monitor);
+    void *monitor;
+    void *sock = glci_peer_dealer(&s.lab.peer, &s.pub[c], &s.sec[c], &monitor);
+    glci_peer_wait_handshake(&s.lab.peer, monitor);
+    glci_peer_monitor_end(&s.lab.peer, sock, &monitor);
     return sock;
 }
 
 static void s_client_close(void **sock)
 {
-    s_keep(*sock, 0);
-    zmq_close(*sock);
-    *sock = NULL;
+    glci_peer_close(&s.lab.peer, sock, NULL);
 }
 
 /* Sends seq of stream for city: n observations, values base, base + 1/1024
@@ -139,79 +69,22 @@ static void s_client_close(void **sock)
 static void s_send(void *sock, uint64_t stream, uint64_t seq, const char *city, size_t n,
                    double base)
 {
-    glci_obs_t *o = calloc(n, sizeof *o);
-    assert_non_null(o);
-    for (size_t i = 0; i < n; i++)
-        o[i] = glci_obs_make("adult_learning_rate", 2000 + (int64_t)(i % 20),
-                             base + (double)(i % 4096) / 1024.0);
-    uint8_t *buf;
-    size_t len;
-    assert_int_equal(glci_wire_batch_pack(stream, seq, city, o, n, &buf, &len), 0);
-    free(o);
-    assert_int_equal(zmq_send(sock, buf, len, 0), (int)len);
-    free(buf);
+    glci_peer_send(sock, stream, seq, city, n, 2000, base);
 }
 
-/* 1 if an ack is waiting on sock within timeout_ms. */
-static int s_ack_waiting(void *sock, int timeout_ms)
-{
-    zmq_pollitem_t it = {sock, 0, ZMQ_POLLIN, 0};
-    return zmq_poll(&it, 1, timeout_ms) > 0;
-}
-
-/* The next ack on sock into *ack (the caller releases it); returns the
- * monotonic ms it arrived at. */
 static int64_t s_recv_ack(void *sock, glci_wire_ack_t *ack)
 {
-    if (!s_ack_waiting(sock, T_WAIT_MS))
-        s_fail_with_log("no ack");
-    int64_t at = s_ms();
-    zmq_msg_t m;
-    zmq_msg_init(&m);
-    assert_true(zmq_msg_recv(&m, sock, 0) >= 0);
-    char err[200];
-    if (glci_wire_ack_unpack(zmq_msg_data(&m), zmq_msg_size(&m), ack, err, sizeof err) != 0)
-        fail_msg("ack does not decode: %s", err);
-    zmq_msg_close(&m);
-    return at;
+    return glci_peer_recv_ack(&s.lab.peer, sock, ack);
 }
 
-/* The next ack on sock, expected to be status for seq with acked; returns
- * the monotonic ms it arrived at. */
 static int64_t s_expect_ack(void *sock, uint64_t seq, int status, uint64_t acked)
 {
-    glci_wire_ack_t ack;
-    int64_t at = s_recv_ack(sock, &ack);
-    if ((int)ack.status != status || ack.seq != seq || ack.acked != acked)
-        fail_msg("ack of seq %llu: %s (%s), acked %llu; expected seq %llu %s acked %llu",
-                 (unsigned long long)ack.seq, glci_batch_status_str(ack.status), ack.error,
-                 (unsigned long long)ack.acked, (unsigned long long)seq,
-                 glci_batch_status_str(status), (unsigned long long)acked);
-    glci_wire_ack_release(&ack);
-    return at;
+    return glci_peer_expect_ack(&s.lab.peer, sock, seq, status, acked);
 }
 
-/* The highest seq the store has applied of (city, stream), 0 for none, and
- * the store's counters in *status when it is not NULL. */
 static uint64_t s_mark(const char *city, uint64_t stream, glci_store_status_t *status)
 {
-    glci_store_opts_t opts = {GLCI_STORE_RDONLY, 0, 0};
-    char err[256];
-    glci_store_t *st = NULL;
-    if (glci_store_open(s.store, &opts, &st, err, sizeof err) != 0)
-        fail_msg("store: %s", err);
-    glci_view_t *v = NULL;
-    assert_int_equal(glci_view_begin(st, &v), 0);
-    uint64_t mark = 0;
-    int rc = glci_view_stream_mark(v, city, stream, &mark);
-    if (status)
-        assert_int_equal(glci_view_status(v, status), 0);
-    glci_view_end(&v);
-    glci_store_close(&st);
-    if (rc == GLCI_STORE_ENODATA)
-        return 0;
-    assert_int_equal(rc, 0);
-    return mark;
+    return glci_peer_mark(&s.lab.peer, city, stream, status);
 }
 
 /* The collector with each ingest delay_ms late, metrics on a port of its
@@ -222,7 +95,7 @@ static int s_start_collector(int delay_ms, const char *const *extra)
     char delay[64];
     snprintf(delay, sizeof delay, "GLCI_COLLECTOR_TEST_INGEST_DELAY_MS=%d", delay_ms);
     const char *env[] = {delay, NULL};
-    const char *argv[32] = {s.bin, "--store", s.store, "--listen", s.endpoint,
+    const char *argv[32] = {s.lab.bin, "--store", s.lab.store, "--listen", s.lab.endpoint,
                             "--log_level", "info", "--metrics_listen", "127.0.0.1:0"};
     size_t n = 9;
     for (size_t i = 0; extra && extra[i]; i++) {
@@ -230,15 +103,15 @@ static int s_start_collector(int delay_ms, const char *const *extra)
         argv[n++] = extra[i];
     }
     argv[n] = NULL;
-    s.proc = glci_ts_proc_start(argv, env);
-    if (glci_ts_proc_wait_ready(s.proc, T_READY_MS) != 0)
-        s_fail_with_log("collector did not become ready");
+    s.lab.proc = glci_ts_proc_start(argv, env);
+    if (glci_ts_proc_wait_ready(s.lab.proc, T_READY_MS) != 0)
+        glci_peer_fail(&s.lab.peer, "collector did not become ready");
     const char *mark = "serving /metrics and /health on 127.0.0.1:";
-    if (glci_ts_proc_wait_log(s.proc, mark, T_WAIT_MS) != 0)
-        s_fail_with_log("the collector serves no metrics");
-    char *e = glci_ts_proc_stderr(s.proc);
+    if (glci_ts_proc_wait_log(s.lab.proc, mark, T_WAIT_MS) != 0)
+        glci_peer_fail(&s.lab.peer, "the collector serves no metrics");
+    char *e = glci_ts_proc_stderr(s.lab.proc);
     if (!strstr(e, "a test hook"))
-        s_fail_with_log("the collector did not take the ingest delay");
+        glci_peer_fail(&s.lab.peer, "the collector did not take the ingest delay");
     int port = (int)strtol(strstr(e, mark) + strlen(mark), NULL, 10);
     free(e);
     assert_true(port > 0);
@@ -250,7 +123,7 @@ static double s_scrape(int port, const char *series)
 {
     double v;
     if (glci_ts_scrape_value(port, series, &v) != 0)
-        s_fail_with_log(series);
+        glci_peer_fail(&s.lab.peer, series);
     return v;
 }
 
@@ -258,49 +131,14 @@ static double s_scrape(int port, const char *series)
 static int s_setup(void **state)
 {
     (void)state;
-    char err[512], path[512];
     memset(&s, 0, sizeof s);
-    s.dir = glci_ts_tmpdir("pipeline");
-    size_t n = strlen(s.dir) + 32;
-    s.store = malloc(n);
-    snprintf(s.store, n, "%s/store", s.dir);
-    s.bin = glci_ts_bin("collector/glci-collector");
-    if (glci_store_create(s.store, glci_ts_framework(), NULL, err, sizeof err) != 0) {
-        fprintf(stderr, "store create: %s\n", err);
-        return -1;
-    }
-    glci_store_t *st = NULL;
-    if (glci_store_open(s.store, NULL, &st, err, sizeof err) != 0)
-        return -1;
-    for (int c = 0; c < C_N; c++)
-        if (glci_key_generate(&s.pub[c], &s.sec[c], err, sizeof err) != 0 ||
-            glci_store_city_add(st, s_city_ids[c], s_city_ids[c], "XX", s.pub[c].z85, NULL,
-                                0) != 0)
-            return -1;
-    glci_store_close(&st);
-    if (glci_key_generate(&s.server_pub, &s.server_sec, err, sizeof err) != 0)
-        return -1;
-    snprintf(path, sizeof path, "%s/collector.key", s.store);
-    if (glci_keyfile_write_secret(path, &s.server_pub, &s.server_sec, err, sizeof err) != 0)
-        return -1;
-    snprintf(s.endpoint, sizeof s.endpoint, "tcp://127.0.0.1:%d", glci_ts_free_port());
-    s.ctx = zmq_ctx_new();
-    return 0;
+    return glci_peer_lab_open(&s.lab, "pipeline", s_city_ids, C_N, s.pub, s.sec, T_WAIT_MS);
 }
 
 static int s_teardown(void **state)
 {
     (void)state;
-    glci_ts_proc_stop(&s.proc, T_STOP_MS);
-    for (size_t i = 0; i < sizeof s.open / sizeof s.open[0]; i++)
-        if (s.open[i])
-            zmq_close(s.open[i]);
-    if (s.ctx)
-        zmq_ctx_term(s.ctx);
-    glci_ts_rmtree(s.dir);
-    free(s.dir);
-    free(s.store);
-    free(s.bin);
+    glci_peer_lab_close(&s.lab, T_STOP_MS);
     return 0;
 }
 
@@ -327,11 +165,11 @@ static void test_failed_ingest_with_the_next_group_in_hand(void **state)
 
     /* alone in its group: more observations than group_obs (20000) close
      * it, whenever beta's batch comes */
-    int64_t t0 = s_ms();
+    int64_t t0 = glci_peer_ms();
     s_send(a, astream, 1, "alpha", T_BIG_OBS, 1.0);
-    s_sleep_ms(500);              /* alpha's group is in the store thread */
-    if (s_ack_waiting(a, 0))
-        s_fail_with_log("alpha's group was answered before its slow ingest ended");
+    glci_peer_sleep_ms(500);              /* alpha's group is in the store thread */
+    if (glci_peer_waiting(a, 0))
+        glci_peer_fail(&s.lab.peer, "alpha's group was answered before its slow ingest ended");
     s_send(b, bstream, 1, "beta", 1, 7.0);
 
     int64_t at_a = s_expect_ack(a, 1, GLCI_BATCH_UNAVAILABLE, 0);
@@ -358,9 +196,9 @@ static void test_failed_ingest_with_the_next_group_in_hand(void **state)
     assert_true(s_scrape(port, "glci_collector_ingest_group_batches_bucket{le=\"1\"}") == 2);
     assert_true(s_scrape(port, "glci_collector_batches_total{status=\"unavailable\"}") == 1);
     assert_true(s_scrape(port, "glci_collector_batches_total{status=\"applied\"}") == 1);
-    char *e = glci_ts_proc_stderr(s.proc);
+    char *e = glci_ts_proc_stderr(s.lab.proc);
     if (!strstr(e, "store: ingest of 1 batches failed: store is full"))
-        s_fail_with_log("the collector did not say the ingest failed");
+        glci_peer_fail(&s.lab.peer, "the collector did not say the ingest failed");
     free(e);
 
     /* the collector goes on: alpha's seq 1 again, small now, and more of
@@ -375,10 +213,10 @@ static void test_failed_ingest_with_the_next_group_in_hand(void **state)
     assert_int_equal(s_mark("alpha", astream, &st2), 2);
     assert_int_equal(s_mark("beta", bstream, NULL), 2);
     assert_int_equal(st2.n_history, st0.n_history + 6);
-    assert_true(glci_ts_proc_alive(s.proc));
+    assert_true(glci_ts_proc_alive(s.lab.proc));
     s_client_close(&a);
     s_client_close(&b);
-    assert_int_equal(glci_ts_proc_stop(&s.proc, T_STOP_MS), 0);
+    assert_int_equal(glci_ts_proc_stop(&s.lab.proc, T_STOP_MS), 0);
 }
 
 /* ---- the staged group's budget as it refills --------------------------- */
@@ -412,7 +250,7 @@ static void test_staged_group_keeps_its_budget(void **state)
     for (int k = 0; k < T_BATCHES; k++) {
         int i = k % T_STREAMS;
         s_send(sock[owner[i]], stream[i], ++sent[i], s_city_ids[owner[i]], 1, (double)k);
-        s_sleep_ms(k == 0 ? 300 : T_GAP_MS);   /* the first is the group in flight */
+        glci_peer_sleep_ms(k == 0 ? 300 : T_GAP_MS);   /* the first is the group in flight */
     }
     int got[C_N] = {0}, want[C_N] = {0};
     for (int i = 0; i < T_STREAMS; i++)
@@ -454,7 +292,7 @@ static void test_staged_group_keeps_its_budget(void **state)
                 T_BATCHES);
     for (int c = 0; c < C_N; c++)
         s_client_close(&sock[c]);
-    assert_int_equal(glci_ts_proc_stop(&s.proc, T_STOP_MS), 0);
+    assert_int_equal(glci_ts_proc_stop(&s.lab.proc, T_STOP_MS), 0);
 }
 
 int main(void)
