@@ -202,9 +202,10 @@ const glci_cmd_t glci_cmd_missing = {
         "framework's cadence): complete (every indicator has a value of P itself,\n"
         "none carried), partial or missing (no value of P). A city is overdue\n"
         "once the round's due day (the framework's due, in the year after P) has\n"
-        "ended and it is not complete; for a period that is not a round, none is. Also its coverage (indicators with a value\n"
-        "of P, of all), the indicators it lacks (the table shows the first few)\n"
-        "and when it last delivered. See docs/CYCLE.md.\n\n"
+        "ended and it is not complete; for a period that is not a round, none\n"
+        "is. Also its coverage (indicators with a value of P, of all), the\n"
+        "indicators it lacks (the table shows the first few) and when it last\n"
+        "delivered. See docs/CYCLE.md.\n\n"
         "Options:\n"
         "  --period P   the round (year)",
     .run = s_missing,

@@ -630,13 +630,14 @@ static void s_log_wrong_city(s_daemon_t *d, const s_item_t *it, const glci_batch
  *   (glci_store_enrol, the key log's glci_store_key_record) and the calls on
  *   the handle's own state (glci_store_set_rejects_keep in a reload,
  *   glci_store_reader_check, the meter's glci_store_space) -- is made with
- *   no group in flight: where the loop finds the thread idle (s_quiet and
- *   s_enrol, right after each collect; an enrolment request waits in
- *   libzmq while a group is in flight) or after s_store_idle, which waits
- *   for the group in flight and answers it. So the handle is never used by two
- *   writers, LMDB's writer mutex is never waited for by one thread of this
- *   process while the other holds it, and no thread waits for the other
- *   while holding map_lock: no lock-order deadlock. A reload also answers
+ *   no group in flight: where the loop finds the thread idle (s_quiet,
+ *   right after each collect; s_enrol, before each hand-over: an
+ *   enrolment request waits in libzmq while a group is in flight) or after
+ *   s_store_idle, which waits for the group in flight and answers it. So
+ *   the handle is never used by two writers, LMDB's writer mutex is never
+ *   waited for by one thread of this process while the other holds it, and
+ *   no thread waits for the other while holding map_lock: no lock-order
+ *   deadlock. A reload also answers
  *   a staged group first (s_drain): it may close or rebind the socket
  *   those acks go out on.
  * - Failure. The ingest's code comes back with its group; s_answer logs the
@@ -652,8 +653,9 @@ static void s_log_wrong_city(s_daemon_t *d, const s_item_t *it, const glci_batch
  *   bounded as before (collector_budget.h).
  * - No spinning. The ROUTERs are polled only while a group can take more;
  *   with one group in flight and the next full, the loop sleeps on the
- *   eventfd, ZAP and the monitor (enrolment only with none in flight). A quiet collector sleeps in
- *   poll and gives memory back as before (glci_collector_memory_idle). */
+ *   eventfd, ZAP and the monitor (enrolment only with none in flight). A
+ *   quiet collector sleeps in poll and gives memory back as before
+ *   (glci_collector_memory_idle). */
 
 static void *s_ingester_main(void *arg)
 {

@@ -330,23 +330,34 @@ static void s_enrol_expect(void *en, const char *city)
     assert_string_equal(reply.city, city);
 }
 
+/* An invitation for city, the collector with enrolment, alpha's DEALER
+ * (*a, its monitor *ma) once its handshake succeeded, and an enrolment
+ * client with a new key pair pub, sec, returned; *req names the
+ * invitation. */
+static void *s_enrol_scene(const char *city, glci_key_t *pub, glci_key_t *sec,
+                           glci_enrol_request_t *req, void **a, void **ma)
+{
+    char err[256];
+    assert_int_equal(glci_key_generate(pub, sec, err, sizeof err), 0);
+    s_invite(city, req);
+    s_start_collector_enrolling(1);
+    *a = s_client(C_ALPHA, ma);
+    s_wait_handshake(*ma);
+    return s_enrol_client(pub, sec);
+}
+
 static void test_enrol_waits_for_the_group_in_flight(void **state)
 {
     (void)state;
     char err[256];
     const char *city = "gamma";
     glci_key_t gpub, gsec;
-    unsigned char gkey[32];
-    assert_int_equal(glci_key_generate(&gpub, &gsec, err, sizeof err), 0);
-    assert_int_equal(glci_key_decode(gpub.z85, gkey), 0);
     glci_enrol_request_t req;
-    s_invite(city, &req);
-    s_start_collector_enrolling(1);
-    void *ma;
-    void *a = s_client(C_ALPHA, &ma);
-    s_wait_handshake(ma);
+    void *a, *ma;
+    void *en = s_enrol_scene(city, &gpub, &gsec, &req, &a, &ma);
+    unsigned char gkey[32];
+    assert_int_equal(glci_key_decode(gpub.z85, gkey), 0);
     uint64_t stream = 0x0e71a9000000005ull;
-    void *en = s_enrol_client(&gpub, &gsec);
 
     int64_t t0 = glci_peer_ms();
     s_send(a, stream, 1, "alpha", 1.0);
@@ -414,17 +425,11 @@ static void test_enrol_waits_for_the_group_in_flight(void **state)
 static void test_sigterm_answers_waiting_enrolment(void **state)
 {
     (void)state;
-    char err[256];
     const char *city = "delta";
     glci_key_t dpub, dsec;
-    assert_int_equal(glci_key_generate(&dpub, &dsec, err, sizeof err), 0);
     glci_enrol_request_t req;
-    s_invite(city, &req);
-    s_start_collector_enrolling(1);
-    void *ma;
-    void *a = s_client(C_ALPHA, &ma);
-    s_wait_handshake(ma);
-    void *en = s_enrol_client(&dpub, &dsec);
+    void *a, *ma;
+    void *en = s_enrol_scene(city, &dpub, &dsec, &req, &a, &ma);
     uint64_t stream = 0x0e71a9000000008ull;
     s_send(a, stream, 1, "alpha", 1.0);
     glci_peer_sleep_ms(300);              /* seq 1 is the group in the store thread */
@@ -435,8 +440,8 @@ static void test_sigterm_answers_waiting_enrolment(void **state)
     assert_int_equal(glci_ts_proc_signal(s.lab.proc, SIGTERM), 0);
     s_expect_ack(a, 1, GLCI_BATCH_APPLIED, 1);
     if (!glci_peer_waiting(en, T_WAIT_MS))
-        glci_peer_fail(&s.lab.peer, "the enrolment that waited for the group in flight got no reply "
-                        "at the stop");
+        glci_peer_fail(&s.lab.peer, "the enrolment that waited for the group in flight got "
+                                    "no reply at the stop");
     s_enrol_expect(en, city);
     if (glci_ts_proc_wait_exit(s.lab.proc, T_STOP_MS) != 0)
         glci_peer_fail(&s.lab.peer, "collector did not exit 0 after SIGTERM");
@@ -532,8 +537,9 @@ static void test_keylog_write_waits_for_the_group_in_flight(void **state)
     int64_t hs2 = s_wait_handshake(mon[2]);
     uint64_t mark = s_mark("keyed-0", stream);
     if (mark != 1)
-        glci_peer_fail(&s.lab.peer, "the third handshake (the key log's early write) completed with "
-                        "seq 1 not committed: the write did not wait for the group in flight");
+        glci_peer_fail(&s.lab.peer, "the third handshake (the key log's early write) "
+                                    "completed with seq 1 not committed: the write did not "
+                                    "wait for the group in flight");
     if (hs2 - t0 < T_DELAY_MS)
         fail_msg("the third handshake completed after %lld ms, before seq 1's ingest's %d ms",
                  (long long)(hs2 - t0), T_DELAY_MS);
