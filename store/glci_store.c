@@ -24,7 +24,7 @@
 const char *const glci_store_db_names[S_DB_COUNT] = {
     "meta", "cities", "keys", "streams", "batches", "obs", "history",
     "results", "rank", "periods", "rejects", "city_rejects", "invites", "refused",
-    "editions", "edition_rows", "slots", "members",
+    "editions", "edition_rows", "slots", "members", "hruns",
 };
 
 const char *glci_store_strerror(int code)
@@ -141,6 +141,9 @@ int glci_store_city_decode(const MDB_val *v, s_cityrec_t *out)
 {
     if (v->mv_size == sizeof *out) {
         memcpy(out, v->mv_data, sizeof *out);
+    } else if (v->mv_size == S_CITYREC_V2_SIZE) {
+        memset(out, 0, sizeof *out);
+        memcpy(out, v->mv_data, S_CITYREC_V2_SIZE);
     } else if (v->mv_size == S_CITYREC_V1_SIZE) {
         memset(out, 0, sizeof *out);
         memcpy(out, v->mv_data, S_CITYREC_V1_SIZE);
@@ -657,7 +660,8 @@ static int s_upgrade_results(glci_store_t *st, MDB_txn *txn)
  * history exceeds), the rank view's entries with their flags byte. Then
  * 2 -> 3: results split into heads and slots. Then the new number, all in
  * one transaction (3 -> 4 changes no record; 4 -> 5 rewrites history as
- * runs, glci_store_hist_upgrade). (The editions' databases,
+ * runs, glci_store_hist_upgrade; 5 -> 6 moves them to hruns,
+ * glci_store_hist_upgrade6). (The editions' databases,
  * slots and members are added ones, made by s_open_added.) */
 static int s_upgrade_txn(MDB_txn *txn, void *vctx)
 {
@@ -682,7 +686,7 @@ static int s_upgrade_txn(MDB_txn *txn, void *vctx)
         return rc;
     for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
-        if (d.mv_size == sizeof(s_cityrec_t))
+        if (d.mv_size != S_CITYREC_V1_SIZE)
             continue;
         if (n == cap) {
             cap = cap ? 2 * cap : 64;
@@ -714,6 +718,9 @@ schema3:
      * one); a city's state before its first logged change is what it was
      * then (glci_store_member_at). 4 -> 5: history as runs. */
     if (st->schema < 5 && (rc = glci_store_hist_upgrade(st, txn)) != 0)
+        return rc;
+    /* 5 -> 6: the runs in the order written, chained per city. */
+    if (st->schema < 6 && (rc = glci_store_hist_upgrade6(st, txn)) != 0)
         return rc;
     glci_be32_put(b, GLCI_STORE_SCHEMA);
     return s_meta_put(st, txn, "schema", b, 4);

@@ -8,10 +8,19 @@
  * overflow pages instead of half-filled leaves. Which form a record has
  * is decided by the store's schema, never guessed from its bytes.
  *
+ * From schema 6 the runs live in hruns instead, keyed by a number of the
+ * whole store's that grows with each run written (the ingest appends with
+ * MDB_APPEND: a commit's history fills the right edge of one tree, where
+ * keys by city had it write one leaf per city and commit). Each run's
+ * head names the city and the city's run before it; the city record
+ * names its newest. A walk reads the chain back from the record once, at
+ * its open, and then goes forward through it.
+ *
  * Every reader walks a city's entries through glci_hist_iter_t: in
  * number order from a number (seek: MDB_SET_RANGE, then MDB_PREV when the
  * key found is not the number's own, since the run holding it begins
- * before), and a lookup of one entry is a seek and one step. */
+ * before; from schema 6 a binary search of the chain), and a lookup of
+ * one entry is a seek and one step. */
 #include "glci_store_int.h"
 
 #include <stdlib.h>
@@ -38,6 +47,40 @@ static uint32_t s_u32(const unsigned char *p)
  * it is not the city's (S_HI_END), ECORRUPT (S_HI_DONE: the walk steps past
  * it). Only the head's outline is checked here; each entry's bounds are
  * checked as it is given, so seeking into a run costs no walk of its head. */
+/* Whether the run d (schema-5 form) has a head that parses: its count n. */
+static int s_run_check(const MDB_val *d, uint32_t *n)
+{
+    const unsigned char *p = d->mv_data;
+    if (d->mv_size < S_HIST_RUN_HEAD(1))
+        return GLCI_STORE_ECORRUPT;
+    *n = s_u32(p);
+    if (*n == 0 || *n > S_HIST_RUN_MAX || S_HIST_RUN_HEAD(*n) >= d->mv_size ||
+        s_u32(p + 4 + 4 * (size_t)(*n - 1)) != d->mv_size)
+        return GLCI_STORE_ECORRUPT;
+    return 0;
+}
+
+int glci_store_hrun_parse(const MDB_val *k, const MDB_val *d, uint64_t *no, s_hrunhead_t *head,
+                          const char **city, size_t *clen, MDB_val *run)
+{
+    const unsigned char *p = d->mv_data;
+    if (k->mv_size != 8 || d->mv_size < sizeof *head + 2)
+        return GLCI_STORE_ECORRUPT;
+    *no = glci_be64_get(k->mv_data);
+    memcpy(head, p, sizeof *head);
+    const unsigned char *id = p + sizeof *head;
+    size_t room = d->mv_size - sizeof *head;
+    const unsigned char *nul = memchr(id, 0, room < S_CITYZ_MAX ? room : S_CITYZ_MAX);
+    if (!nul || nul == id || head->prev >= *no)
+        return GLCI_STORE_ECORRUPT;
+    *city = (const char *)id;
+    *clen = (size_t)(nul - id);
+    run->mv_data = (void *)(nul + 1);
+    run->mv_size = room - *clen - 1;
+    uint32_t n;
+    return s_run_check(run, &n);
+}
+
 static int s_load(glci_hist_iter_t *it, const MDB_val *k, const MDB_val *d)
 {
     const unsigned char *kp = k->mv_data;
@@ -50,17 +93,43 @@ static int s_load(glci_hist_iter_t *it, const MDB_val *k, const MDB_val *d)
     it->n = 0;                /* nothing of a record that does not parse is given */
     if (k->mv_size != it->plen + 8)
         return GLCI_STORE_ECORRUPT;
-    if (it->runs) {
-        const unsigned char *p = d->mv_data;
-        if (d->mv_size < S_HIST_RUN_HEAD(1))
-            return GLCI_STORE_ECORRUPT;
-        n = s_u32(p);
-        if (n == 0 || n > S_HIST_RUN_MAX || S_HIST_RUN_HEAD(n) >= d->mv_size ||
-            s_u32(p + 4 + 4 * (size_t)(n - 1)) != d->mv_size)
-            return GLCI_STORE_ECORRUPT;
-    }
+    if (it->runs && s_run_check(d, &n) != 0)
+        return GLCI_STORE_ECORRUPT;
     it->first = glci_be64_get(kp + it->plen);
     it->d = *d;
+    it->n = n;
+    it->i = 0;
+    it->state = S_HI_IN;
+    return 0;
+}
+
+/* Schema 6: reads run ci of the chain (S_HI_END past the last): 0, 1 at
+ * the end, ECORRUPT (S_HI_DONE: the walk steps past it), or a code. */
+static int s_load6(glci_hist_iter_t *it, size_t ci)
+{
+    it->ci = ci;
+    it->n = 0;
+    if (ci >= it->n_chain) {
+        it->state = S_HI_END;
+        return 1;
+    }
+    unsigned char kb[8];
+    glci_be64_put(kb, it->chain[ci]);
+    MDB_val k = {8, kb}, d, run;
+    it->state = S_HI_DONE;
+    int rc = mdb_get(it->txn, it->dbi, &k, &d);
+    if (rc != 0)
+        return rc == MDB_NOTFOUND ? GLCI_STORE_ECORRUPT : glci_store_code(rc);
+    s_hrunhead_t h;
+    const char *city;
+    size_t clen;
+    uint64_t no;
+    uint32_t n;
+    if (glci_store_hrun_parse(&k, &d, &no, &h, &city, &clen, &run) != 0 ||
+        clen + 1 != it->plen || memcmp(city, it->pk, clen) != 0 || s_run_check(&run, &n) != 0)
+        return GLCI_STORE_ECORRUPT;
+    it->first = h.first;
+    it->d = run;
     it->n = n;
     it->i = 0;
     it->state = S_HI_IN;
@@ -70,6 +139,8 @@ static int s_load(glci_hist_iter_t *it, const MDB_val *k, const MDB_val *d)
 /* Reads the record the cursor stands at (op: how to move it there first). */
 static int s_step(glci_hist_iter_t *it, MDB_cursor_op op)
 {
+    if (it->runs == 2)
+        return s_load6(it, op == MDB_NEXT ? it->ci + 1 : it->ci);
     MDB_val k, d;
     int rc = mdb_cursor_get(it->cur, &k, &d, op);
     if (rc == MDB_NOTFOUND) {
@@ -81,12 +152,61 @@ static int s_step(glci_hist_iter_t *it, MDB_cursor_op op)
     return s_load(it, &k, &d);
 }
 
+/* Schema 6: the city's chain, read back from its record's newest run. A
+ * run missing or not parsing ends it (the walk then gives the runs after
+ * it and tells of the break once). */
+static int s_chain(glci_store_t *st, MDB_txn *txn, const char *city, glci_hist_iter_t *it)
+{
+    s_cityrec_t rec;
+    int rc = glci_store_city_get(st, txn, city, &rec);
+    if (rc == GLCI_STORE_ENOCITY)
+        return 0;
+    if (rc != 0)
+        return rc;
+    size_t cap = 0;
+    for (uint64_t no = rec.hist_last; no != 0;) {
+        unsigned char kb[8];
+        glci_be64_put(kb, no);
+        MDB_val k = {8, kb}, d, run;
+        s_hrunhead_t h;
+        const char *id;
+        size_t clen;
+        uint64_t got;
+        rc = mdb_get(txn, it->dbi, &k, &d);
+        if (rc != 0 && rc != MDB_NOTFOUND)
+            return glci_store_code(rc);
+        if (rc != 0 || glci_store_hrun_parse(&k, &d, &got, &h, &id, &clen, &run) != 0 ||
+            clen + 1 != it->plen || memcmp(id, it->pk, clen) != 0 ||
+            (it->n_chain > 0 && h.first >= it->firsts[it->n_chain - 1])) {
+            it->broken = 1;
+            break;
+        }
+        if (it->n_chain == cap) {
+            cap = cap ? 2 * cap : 16;
+            it->chain = glci_xrealloc(it->chain, cap * sizeof *it->chain);
+            it->firsts = glci_xrealloc(it->firsts, cap * sizeof *it->firsts);
+        }
+        it->chain[it->n_chain] = no;
+        it->firsts[it->n_chain++] = h.first;
+        no = h.prev;
+    }
+    for (size_t a = 0, b = it->n_chain; a + 1 < b; a++, b--) {
+        uint64_t t = it->chain[a];
+        it->chain[a] = it->chain[b - 1];
+        it->chain[b - 1] = t;
+        t = it->firsts[a];
+        it->firsts[a] = it->firsts[b - 1];
+        it->firsts[b - 1] = t;
+    }
+    return 0;
+}
+
 int glci_store_hist_open(glci_store_t *st, MDB_txn *txn, const char *city,
                          glci_hist_iter_t *it)
 {
     memset(it, 0, sizeof *it);
-    it->runs = st->schema >= 5;
-    if (!it->runs) {
+    it->runs = st->schema >= 6 ? 2 : st->schema >= 5;
+    if (st->schema < GLCI_STORE_SCHEMA) {
         /* A read-only handle of an older store: the store must still be
          * of its schema in this snapshot, else its records are runs. */
         MDB_val k = {6, "schema"}, d;
@@ -97,6 +217,17 @@ int glci_store_hist_open(glci_store_t *st, MDB_txn *txn, const char *city,
             return GLCI_STORE_ESCHEMA;
     }
     it->plen = glci_store_cityz(it->pk, city);
+    if (it->runs == 2) {
+        it->txn = txn;
+        it->dbi = st->dbi[S_DB_HRUNS];
+        int rc = s_chain(st, txn, city, it);
+        if (rc != 0)
+            return rc;
+        int broken = it->broken;
+        rc = glci_store_hist_seek(it, 0);
+        it->broken = broken;
+        return rc;
+    }
     int rc = mdb_cursor_open(txn, st->dbi[S_DB_HISTORY], &it->cur);
     if (rc != 0) {
         it->cur = NULL;
@@ -110,10 +241,44 @@ void glci_store_hist_close(glci_hist_iter_t *it)
     if (it->cur)
         mdb_cursor_close(it->cur);
     it->cur = NULL;
+    free(it->chain);
+    free(it->firsts);
+    it->chain = it->firsts = NULL;
+    it->n_chain = 0;
+}
+
+/* Schema 6: the seek, by the chain (the last run beginning at or before
+ * from holds it, or the walk begins at the run after). */
+static int s_seek6(glci_hist_iter_t *it, uint64_t from)
+{
+    size_t lo = 0, hi = it->n_chain;      /* runs [0, lo) begin at or before from */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (it->firsts[mid] <= from)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0) {
+        it->ci = 0;
+        it->state = S_HI_AT;
+        return 0;
+    }
+    int rc = s_load6(it, lo - 1);
+    if (rc < 0 && rc != GLCI_STORE_ECORRUPT)
+        return rc;
+    if (rc == 0 && from - it->first < it->n) {
+        it->i = (uint32_t)(from - it->first);
+        return 0;
+    }
+    it->ci = lo;
+    it->state = S_HI_AT;
+    return 0;
 }
 
 int glci_store_hist_seek(glci_hist_iter_t *it, uint64_t from)
 {
+    it->broken = 0;
     /* The record read last may hold it (verify's lookups, in a city's
      * order of indicators, often land in the run of the one before). */
     if ((it->state == S_HI_IN || it->state == S_HI_DONE) && it->n > 0 && from >= it->first &&
@@ -122,6 +287,8 @@ int glci_store_hist_seek(glci_hist_iter_t *it, uint64_t from)
         it->state = S_HI_IN;
         return 0;
     }
+    if (it->runs == 2)
+        return s_seek6(it, from);
     unsigned char kb[S_CITYZ_MAX + 8];
     memcpy(kb, it->pk, it->plen);
     glci_be64_put(kb + it->plen, from);
@@ -158,6 +325,10 @@ int glci_store_hist_seek(glci_hist_iter_t *it, uint64_t from)
 int glci_store_hist_next(glci_hist_iter_t *it, uint64_t *no, MDB_val *entry)
 {
     int rc;
+    if (it->broken) {
+        it->broken = 0;
+        return GLCI_STORE_ECORRUPT;
+    }
     for (;;) {
         switch (it->state) {
         case S_HI_END:
@@ -298,5 +469,81 @@ int glci_store_hist_upgrade(glci_store_t *st, MDB_txn *txn)
 out:
     free(buf);
     free(ends);
+    return rc;
+}
+
+/* The city record of id (clen bytes) given hist_last = last. */
+static int s_set_last(glci_store_t *st, MDB_txn *txn, const char *id, size_t clen, uint64_t last)
+{
+    char city[GLCI_CITY_ID_MAX + 1];
+    s_cityrec_t rec;
+    memcpy(city, id, clen);
+    city[clen] = 0;
+    int rc = glci_store_city_get(st, txn, city, &rec);
+    if (rc != 0)
+        return rc;
+    rec.hist_last = last;
+    MDB_val k = {clen, city}, d = {sizeof rec, &rec};
+    return mdb_put(txn, st->dbi[S_DB_CITIES], &k, &d, 0);
+}
+
+int glci_store_hist_upgrade6(glci_store_t *st, MDB_txn *txn)
+{
+    MDB_dbi from = st->dbi[S_DB_HISTORY], to = st->dbi[S_DB_HRUNS];
+    MDB_cursor *cur;
+    MDB_val k, d;
+    unsigned char kb[S_CITYZ_MAX + 8], nk[8];
+    size_t klen = 0, cap = 0;
+    unsigned char *buf = NULL;
+    uint64_t no = 0, prev = 0;
+    int rc = mdb_cursor_open(txn, from, &cur);
+    if (rc != 0)
+        return rc;
+    /* A run is copied out before anything is written; the cursor is placed
+     * again after it, never reused across a write. */
+    for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        const unsigned char *kp = k.mv_data;
+        uint32_t n;
+        if (k.mv_size < 10 || k.mv_size > S_CITYZ_MAX + 8 || kp[k.mv_size - 9] != 0 ||
+            memchr(kp, 0, k.mv_size - 9) != NULL || s_run_check(&d, &n) != 0) {
+            rc = GLCI_STORE_ECORRUPT;
+            break;
+        }
+        size_t plen = k.mv_size - 8;
+        if (klen != 0 && (klen - 8 != plen || memcmp(kb, kp, plen) != 0)) {
+            /* the city before is done: its record names its newest run */
+            if ((rc = s_set_last(st, txn, (const char *)kb, klen - 9, no)) != 0)
+                break;
+            prev = 0;
+        }
+        memcpy(kb, kp, k.mv_size);
+        klen = k.mv_size;
+        size_t len = sizeof(s_hrunhead_t) + plen + d.mv_size;
+        if (len > cap) {
+            cap = len;
+            buf = glci_xrealloc(buf, cap);
+        }
+        s_hrunhead_t h = {prev, glci_be64_get(kp + plen)};
+        memcpy(buf, &h, sizeof h);
+        memcpy(buf + sizeof h, kp, plen);
+        memcpy(buf + sizeof h + plen, d.mv_data, d.mv_size);
+        prev = ++no;
+        glci_be64_put(nk, no);
+        MDB_val rk = {8, nk}, rv = {len, buf};
+        if ((rc = mdb_put(txn, to, &rk, &rv, MDB_APPEND)) != 0)
+            break;
+        MDB_val sk = {klen, kb};
+        if ((rc = mdb_cursor_get(cur, &sk, &d, MDB_SET)) != 0)
+            break;
+    }
+    mdb_cursor_close(cur);
+    if (rc == MDB_NOTFOUND)
+        rc = 0;
+    if (rc == 0 && klen != 0)
+        rc = s_set_last(st, txn, (const char *)kb, klen - 9, no);
+    if (rc == 0)
+        rc = mdb_drop(txn, from, 0);
+    free(buf);
     return rc;
 }

@@ -902,17 +902,29 @@ static void s_hist_fill(const s_ingest_t *g, const s_work_t *w, unsigned char *p
 /* Step 2: history, in (city, number) order: one record per run of a
  * city's consecutive numbers, at most S_HIST_RUN_MAX entries and
  * S_HIST_RUN_BYTES bytes (glci_store_int.h), written in place
- * (MDB_RESERVE). */
+ * (MDB_RESERVE) and appended to hruns under the store's next run numbers
+ * (MDB_APPEND: the right edge of the tree, the one place a commit's
+ * history goes), each naming the city's run before it; the city record,
+ * written in step 6, names the newest. */
 static int s_write_history(s_ingest_t *g, MDB_txn *txn)
 {
     MDB_cursor *cur;
-    unsigned char k[S_CITYZ_MAX + 10];
+    unsigned char k[8];
+    uint64_t no = 0;
     int rc;
 
     const s_rkey_t *ord = g->n_work > 1 ? s_order_hist(g) : NULL;
-    rc = mdb_cursor_open(txn, g->st->dbi[S_DB_HISTORY], &cur);
+    rc = mdb_cursor_open(txn, g->st->dbi[S_DB_HRUNS], &cur);
     if (rc != 0)
         return rc;
+    MDB_val lk, lv;
+    rc = mdb_cursor_get(cur, &lk, &lv, MDB_LAST);
+    if (rc == 0 && lk.mv_size == 8)
+        no = glci_be64_get(lk.mv_data);
+    else if (rc == 0)
+        rc = GLCI_STORE_ECORRUPT;
+    else if (rc == MDB_NOTFOUND)
+        rc = 0;
     uint32_t *ends = (uint32_t *)(void *)s_buf(g, S_HIST_RUN_MAX * sizeof *ends);
     for (size_t i = 0, j; i < g->n_work && rc == 0; i = j) {
         const s_work_t *w = &g->work[s_at(ord, i)];
@@ -927,13 +939,19 @@ static int s_write_history(s_ingest_t *g, MDB_txn *txn)
             ends[j - i] = (uint32_t)body;
         }
         uint32_t n = (uint32_t)(j - i);
-        MDB_val key, val;
-        key.mv_data = k;
-        key.mv_size = glci_store_hist_key(k, g->cities[w->city].id, w->hist_no);
-        val.mv_size = S_HIST_RUN_HEAD(n) + body;
-        if ((rc = mdb_cursor_put(cur, &key, &val, MDB_RESERVE)) != 0)
+        s_tcity_t *c = &g->cities[w->city];
+        size_t idz = strlen(c->id) + 1;
+        s_hrunhead_t h = {c->rec.hist_last, w->hist_no};
+        MDB_val key = {8, k}, val;
+        glci_be64_put(k, ++no);
+        val.mv_size = sizeof h + idz + S_HIST_RUN_HEAD(n) + body;
+        if ((rc = mdb_cursor_put(cur, &key, &val, MDB_RESERVE | MDB_APPEND)) != 0)
             break;
+        c->rec.hist_last = no;
         unsigned char *p = val.mv_data;
+        memcpy(p, &h, sizeof h);
+        memcpy(p + sizeof h, c->id, idz);
+        p += sizeof h + idz;
         p += glci_store_hist_run_head(p, n, ends);
         for (size_t e = i; e < j; e++)
             s_hist_fill(g, &g->work[s_at(ord, e)], p + (e == i ? 0 : ends[e - i - 1]));

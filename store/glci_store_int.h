@@ -39,6 +39,10 @@
  * and from schema 4 each change of a city's membership is logged:
  *   members       cityz | no u32                 -> s_memberrec_t (no: the city's
  *                                                  changes counted from 0)
+ * and from schema 6 the history moved to an added database, in the order
+ * it was written (glci_store_history.c; "history" is left empty):
+ *   hruns         run u64                        -> s_hrunhead_t, cityz, the run
+ *                                                  (the schema-5 record)
  *
  * Records are native-endian C structs copied with memcpy (LMDB values are
  * not aligned); a store file is not portable across byte orders, like LMDB's
@@ -73,8 +77,15 @@
  * (glci_store_history.c), one put per city and transaction instead of
  * one per value. A program of schema 4 would read a run as one entry; it
  * refuses the store instead. A writable open rewrites older history as
- * runs; a read-only one reads its records as single entries. */
-#define GLCI_STORE_SCHEMA 5u
+ * runs; a read-only one reads its records as single entries.
+ * Schema 6 (history in the order written): the runs move to the added
+ * database hruns, keyed by one number for the whole store that grows
+ * with each run, so a commit appends its history at the right edge of
+ * one tree instead of writing one leaf per city; each run names the
+ * city's run before it and the city record its newest (hist_last), so a
+ * city's history is a chain walked back from its record. A writable open
+ * moves older history there; a read-only one reads it where it is. */
+#define GLCI_STORE_SCHEMA 6u
 
 enum {
     S_DB_META,
@@ -95,6 +106,7 @@ enum {
     S_DB_EDITION_ROWS,
     S_DB_SLOTS,               /* schema 3: a result's indicator slots */
     S_DB_MEMBERS,             /* schema 4: each city's membership changes */
+    S_DB_HRUNS,               /* schema 6: the history, in the order written */
     S_DB_COUNT
 };
 
@@ -130,10 +142,14 @@ typedef struct {
     int64_t added;            /* when it was registered; 0: before schema 2 */
     int64_t last_change;      /* no history entry of the city was received
                                  later than this (an upper bound) */
+    /* schema 6 */
+    uint64_t hist_last;       /* the number of its newest run in hruns; 0: none */
 } s_cityrec_t;
 
-/* Bytes of a schema-1 city record: the fields before `added`. */
+/* Bytes of a schema-1 city record: the fields before `added`; of a
+ * schema-2 to 5 one: the fields before `hist_last`. */
 #define S_CITYREC_V1_SIZE offsetof(s_cityrec_t, added)
+#define S_CITYREC_V2_SIZE offsetof(s_cityrec_t, hist_last)
 
 typedef struct {
     double value;
@@ -169,6 +185,15 @@ typedef struct {
 #define S_HIST_RUN_MAX 512u
 #define S_HIST_RUN_BYTES 65536u
 #define S_HIST_RUN_HEAD(n) (4u + 4u * (size_t)(n))
+
+/* From schema 6 a run is stored in hruns under its run number (big-endian
+ * u64, from 1, one more than the last for each run written, appended):
+ * this head, the city's id and NUL, then the run in the schema-5 form
+ * (its ends counted from where the run begins). */
+typedef struct {
+    uint64_t prev;            /* the city's run before this one; 0: none */
+    uint64_t first;           /* the number of its first entry */
+} s_hrunhead_t;
 
 /* A history entry decoded; strings point into the record. */
 typedef struct {
@@ -446,9 +471,17 @@ typedef struct {
     size_t plen;
     int runs;                 /* records are runs (schema 5) */
     int state;                /* internal: where the cursor stands */
-    MDB_val d;                /* the record being read */
+    MDB_val d;                /* the record being read (a run: from its count) */
     uint64_t first;           /* its first entry's number */
     uint32_t n, i;            /* its entries; the next one to give */
+    /* schema 6: the city's runs, oldest first, read back from its record */
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    uint64_t *chain;          /* run numbers */
+    uint64_t *firsts;         /* each run's first entry number */
+    size_t n_chain, ci;       /* how many; the one loaded, or to load next */
+    int broken;               /* the chain ended at a run that is missing or
+                                 does not parse: told once by the next entry */
 } glci_hist_iter_t;
 
 /* Opens a walk of city's history in txn, positioned at its first entry.
@@ -492,6 +525,17 @@ size_t glci_store_hist_run_head(unsigned char *p, uint32_t n, const uint32_t *en
  * record (one entry each) rewritten in place as runs of up to the bound,
  * city by city, with one run's bytes in memory at a time. 0 or a code. */
 int glci_store_hist_upgrade(glci_store_t *st, MDB_txn *txn);
+
+/* Schema 5 -> 6, inside the upgrade's write transaction: every run moved
+ * from history to hruns, city by city (its runs chained, its record given
+ * its newest), and history emptied. 0 or a code. */
+int glci_store_hist_upgrade6(glci_store_t *st, MDB_txn *txn);
+
+/* Parses a schema-6 run record (k, d) of hruns: its head, its city (the
+ * NUL-terminated id in the value, *city, *clen bytes without the NUL) and
+ * the run (*run). 0 or ECORRUPT. */
+int glci_store_hrun_parse(const MDB_val *k, const MDB_val *d, uint64_t *no, s_hrunhead_t *head,
+                          const char **city, size_t *clen, MDB_val *run);
 
 /* The receive time to record for a write at `now`: never at or before the
  * as-of time of a published edition (meta sealed_until), so that what an

@@ -764,7 +764,7 @@ static void test_status(void **state)
     assert_int_equal(s_csv_records(o.out), 2);
     assert_non_null(strstr(o.out, ",size_bytes,file_bytes,schema,"));
     char field[64];
-    snprintf(field, sizeof field, ",%lld,5,tiny,", (long long)sb.st_size);
+    snprintf(field, sizeof field, ",%lld,6,tiny,", (long long)sb.st_size);
     assert_non_null(strstr(o.out, field));
     cli_out_release(&o);
 }

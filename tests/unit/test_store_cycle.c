@@ -843,6 +843,70 @@ static uint32_t s_u32_at(const unsigned char *p)
     return v;
 }
 
+/* A schema-6 run record of hruns: prev u64, first u64 (native), the
+ * city's id and NUL, then the run (docs/STORE.md). */
+#define S_HRUN_HEAD 16u
+
+/* The city record of schemas 2 to 5: the schema-6 one without hist_last. */
+#define S_CITYREC_V6 200u
+#define S_CITYREC_V5 192u
+
+static uint64_t s_be64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int b = 0; b < 8; b++)
+        v = v << 8 | p[b];
+    return v;
+}
+
+/* Rewrites the history as schema 5 kept it: each run in history under
+ * cityz | its first number, no hruns database, city records without
+ * hist_last. */
+static void s_make_v5_history(MDB_txn *txn)
+{
+    MDB_dbi from, to, cities;
+    MDB_cursor *cur;
+    MDB_val k, d;
+    assert_int_equal(mdb_dbi_open(txn, "hruns", 0, &from), 0);
+    assert_int_equal(mdb_dbi_open(txn, "history", 0, &to), 0);
+    assert_int_equal(mdb_dbi_open(txn, "cities", 0, &cities), 0);
+    assert_int_equal(mdb_cursor_open(txn, from, &cur), 0);
+    for (int rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        const unsigned char *p = d.mv_data;
+        assert_true(k.mv_size == 8 && d.mv_size > S_HRUN_HEAD + 2);
+        uint64_t first;
+        memcpy(&first, p + 8, 8);
+        size_t clen = strlen((const char *)p + S_HRUN_HEAD);
+        unsigned char key[80];
+        assert_true(clen + 9 <= sizeof key);
+        memcpy(key, p + S_HRUN_HEAD, clen + 1);
+        for (int b = 0; b < 8; b++)
+            key[clen + 1 + b] = (unsigned char)(first >> (8 * (7 - b)));
+        MDB_val nk = {clen + 9, key},
+                nd = {d.mv_size - S_HRUN_HEAD - clen - 1, (void *)(p + S_HRUN_HEAD + clen + 1)};
+        assert_int_equal(mdb_put(txn, to, &nk, &nd, MDB_NOOVERWRITE), 0);
+    }
+    mdb_cursor_close(cur);
+    assert_int_equal(mdb_drop(txn, from, 1), 0);
+    char ids[16][64];
+    unsigned char recs[16][S_CITYREC_V6];
+    size_t n = 0;
+    assert_int_equal(mdb_cursor_open(txn, cities, &cur), 0);
+    for (int rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        assert_true(d.mv_size == S_CITYREC_V6 && n < 16 && k.mv_size < 64);
+        memcpy(ids[n], k.mv_data, k.mv_size);
+        ids[n][k.mv_size] = 0;
+        memcpy(recs[n++], d.mv_data, S_CITYREC_V5);
+    }
+    mdb_cursor_close(cur);
+    for (size_t i = 0; i < n; i++) {
+        MDB_val ck = {strlen(ids[i]), ids[i]}, cv = {S_CITYREC_V5, recs[i]};
+        assert_int_equal(mdb_put(txn, cities, &ck, &cv, 0), 0);
+    }
+}
+
 /* Rewrites history as schemas 1 to 4 wrote it: one record per entry,
  * keyed by its own number. */
 static void s_make_single_history(MDB_txn *txn)
@@ -857,6 +921,7 @@ static void s_make_single_history(MDB_txn *txn)
         unsigned char *val;
         size_t vlen;
     } *e = NULL;
+    s_make_v5_history(txn);
     assert_int_equal(mdb_dbi_open(txn, "history", 0, &dbi), 0);
     assert_int_equal(mdb_cursor_open(txn, dbi, &cur), 0);
     for (int rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
@@ -897,30 +962,30 @@ static void s_make_single_history(MDB_txn *txn)
     free(e);
 }
 
-/* The run sizes of city's history records, in key order, into counts
- * (at most max); returns how many records; *largest: the largest value. */
+/* The run sizes of city's history records (schema 6: its runs in hruns,
+ * in the order written), into counts (at most max); returns how many
+ * records; *largest: the largest run. */
 static size_t s_runs(fx_t *f, const char *city, uint32_t *counts, size_t max, size_t *largest)
 {
     MDB_env *env;
     MDB_txn *txn;
     MDB_dbi dbi;
     MDB_cursor *cur;
-    unsigned char pk[80];
+    MDB_val k, d;
     size_t plen = strlen(city) + 1, n = 0;
-    memcpy(pk, city, plen);
-    MDB_val k = {plen, pk}, d;
     s_raw_begin(f, &env, &txn);
-    assert_int_equal(mdb_dbi_open(txn, "history", 0, &dbi), 0);
+    assert_int_equal(mdb_dbi_open(txn, "hruns", 0, &dbi), 0);
     assert_int_equal(mdb_cursor_open(txn, dbi, &cur), 0);
     *largest = 0;
-    for (int rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
+    for (int rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
-        if (k.mv_size != plen + 8 || memcmp(k.mv_data, pk, plen) != 0)
-            break;
+        const unsigned char *p = d.mv_data;
+        if (d.mv_size < S_HRUN_HEAD + plen || memcmp(p + S_HRUN_HEAD, city, plen) != 0)
+            continue;
         assert_true(n < max);
-        counts[n++] = s_u32_at(d.mv_data);
-        if (d.mv_size > *largest)
-            *largest = d.mv_size;
+        counts[n++] = s_u32_at(p + S_HRUN_HEAD + plen);
+        if (d.mv_size - S_HRUN_HEAD - plen > *largest)
+            *largest = d.mv_size - S_HRUN_HEAD - plen;
     }
     mdb_cursor_close(cur);
     mdb_txn_abort(txn);
@@ -1070,19 +1135,19 @@ static uint64_t s_verify_lines(fx_t *f, char *lines)
     return n;
 }
 
-/* Sets the history record of key k (the city's cityz and number 0 in
- * key[14]) to v (n bytes) behind the store's back, or deletes it (v
- * NULL), and reopens the store read-only. */
-static void s_history_set(fx_t *f, unsigned char key[14], uint64_t no, const void *v, size_t n)
+/* Sets run `no` of hruns to v (n bytes) behind the store's back, or
+ * deletes it (v NULL), and reopens the store read-only. */
+static void s_hrun_set(fx_t *f, uint64_t no, const void *v, size_t n)
 {
     MDB_env *env;
     MDB_txn *txn;
     MDB_dbi dbi;
+    unsigned char key[8];
     for (int b = 0; b < 8; b++)
-        key[13 - b] = (unsigned char)(no >> (8 * b));
-    MDB_val k = {14, key}, d = {n, (void *)v};
+        key[7 - b] = (unsigned char)(no >> (8 * b));
+    MDB_val k = {8, key}, d = {n, (void *)v};
     s_raw_begin(f, &env, &txn);
-    assert_int_equal(mdb_dbi_open(txn, "history", 0, &dbi), 0);
+    assert_int_equal(mdb_dbi_open(txn, "hruns", 0, &dbi), 0);
     if (v)
         assert_int_equal(mdb_put(txn, dbi, &k, &d, 0), 0);
     else
@@ -1092,9 +1157,34 @@ static void s_history_set(fx_t *f, unsigned char key[14], uint64_t no, const voi
     s_open(f, GLCI_STORE_RDONLY);
 }
 
+/* A copy of run `no` of hruns (*n bytes), or NULL when there is none. */
+static unsigned char *s_hrun_get(fx_t *f, uint64_t no, size_t *n)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    unsigned char key[8], *copy = NULL;
+    for (int b = 0; b < 8; b++)
+        key[7 - b] = (unsigned char)(no >> (8 * b));
+    MDB_val k = {8, key}, d;
+    s_raw_begin(f, &env, &txn);
+    assert_int_equal(mdb_dbi_open(txn, "hruns", 0, &dbi), 0);
+    if (mdb_get(txn, dbi, &k, &d) == 0) {
+        assert_int_equal(s_be64(k.mv_data), no);
+        copy = malloc(d.mv_size);
+        memcpy(copy, d.mv_data, d.mv_size);
+        *n = d.mv_size;
+    }
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+    s_open(f, GLCI_STORE_RDONLY);
+    return copy;
+}
+
 /* Runs are checked entry by entry: verify finds an entry changed in the
  * middle of a run, a run's head that does not parse, a run gone, a run
- * under another number. */
+ * under another number, and a city's chain that leads to another city's
+ * run or back into itself. */
 static void test_history_runs_tamper(void **state)
 {
     fx_t *f = *state;
@@ -1105,69 +1195,80 @@ static void test_history_runs_tamper(void **state)
     s_ok(f, "alpha", o, 20, T0);
     s_verify_ok(f);
 
-    MDB_env *env;
-    MDB_txn *txn;
-    MDB_dbi dbi;
-    unsigned char key[14] = "alpha";      /* alpha NUL, number 0 */
-    MDB_val k = {14, key}, d;
-    s_raw_begin(f, &env, &txn);
-    assert_int_equal(mdb_dbi_open(txn, "history", 0, &dbi), 0);
-    assert_int_equal(mdb_get(txn, dbi, &k, &d), 0);
-    assert_int_equal(s_u32_at(d.mv_data), 20);
-    size_t vlen = d.mv_size;
-    unsigned char *save = malloc(vlen), *bad = malloc(vlen);
-    memcpy(save, d.mv_data, vlen);
-    mdb_txn_abort(txn);
-    mdb_env_close(env);
+    /* alpha's one run is run 1: head, "alpha" NUL, then the run */
+    size_t vlen;
+    unsigned char *save = s_hrun_get(f, 1, &vlen), *bad = malloc(vlen);
+    const size_t at = S_HRUN_HEAD + 6;
+    assert_non_null(save);
+    assert_string_equal((const char *)save + S_HRUN_HEAD, "alpha");
+    assert_int_equal(s_u32_at(save + at), 20);
 
     /* entry 10's value (i3 of 2002): where entry 9 ends, at offset 8 */
     memcpy(bad, save, vlen);
-    size_t at10 = s_u32_at(save + 4 + 4 * 9);
+    size_t at10 = at + s_u32_at(save + at + 4 + 4 * 9);
     double x;
     memcpy(&x, bad + at10 + 8, sizeof x);
     assert_true(x == 10.0);
     x = nextafter(x, 100);
     memcpy(bad + at10 + 8, &x, sizeof x);
-    s_history_set(f, key, 0, bad, vlen);
+    s_hrun_set(f, 1, bad, vlen);
     assert_int_equal(s_verify_lines(f, lines), 1);
     assert_non_null(strstr(lines, "alpha: current value of i3 period 2002 differs from its history entry"));
 
     /* the head's count says more entries than the value holds */
     memcpy(bad, save, vlen);
     uint32_t n21 = 21;
-    memcpy(bad, &n21, 4);
-    s_history_set(f, key, 0, bad, vlen);
+    memcpy(bad + at, &n21, 4);
+    s_hrun_set(f, 1, bad, vlen);
     assert_true(s_verify_lines(f, lines) > 0);
     assert_non_null(strstr(lines, "alpha: a history record does not decode"));
 
     /* the run gone */
-    s_history_set(f, key, 0, NULL, 0);
+    s_hrun_set(f, 1, NULL, 0);
     assert_true(s_verify_lines(f, lines) > 0);
+    assert_non_null(strstr(lines, "alpha: a history record does not decode"));
     assert_non_null(strstr(lines, "alpha: current value of i1 period 2000 has no history entry"));
-    assert_non_null(strstr(lines, "alpha: 0 history entries but the city counts 20 observations"));
+    assert_non_null(strstr(lines, "history entries but the city counts 20 observations"));
 
     /* under number 1: every entry found one number off */
-    s_history_set(f, key, 1, save, vlen);
+    memcpy(bad, save, vlen);
+    uint64_t one = 1;
+    memcpy(bad + 8, &one, 8);
+    s_hrun_set(f, 1, bad, vlen);
     assert_true(s_verify_lines(f, lines) > 0);
     assert_non_null(strstr(lines, "alpha: history entry 1 where entry 0 belongs"));
     assert_non_null(strstr(lines, "alpha: current value of i1 period 2000 has no history entry"));
     assert_non_null(strstr(lines, "alpha: current value of i2 period 2000 differs from its history entry"));
 
+    /* another city's name in alpha's run: not alpha's */
+    memcpy(bad, save, vlen);
+    bad[S_HRUN_HEAD] = 'A';
+    s_hrun_set(f, 1, bad, vlen);
+    assert_true(s_verify_lines(f, lines) > 0);
+    assert_non_null(strstr(lines, "alpha: a history record does not decode"));
+    assert_non_null(strstr(lines, "alpha: current value of i1 period 2000 has no history entry"));
+
+    /* a run naming itself as the one before: the chain ends there */
+    memcpy(bad, save, vlen);
+    memcpy(bad, &one, 8);
+    s_hrun_set(f, 1, bad, vlen);
+    assert_true(s_verify_lines(f, lines) > 0);
+    assert_non_null(strstr(lines, "alpha: a history record does not decode"));
+
     /* put back: verify passes again */
-    s_history_set(f, key, 1, NULL, 0);
-    s_history_set(f, key, 0, save, vlen);
+    s_hrun_set(f, 1, save, vlen);
     s_verify_ok(f);
     free(bad);
     free(save);
 }
 
-/* A schema-4 store (one record per entry) is read as it is read-only and
- * rewritten as runs by a writable open: every history row, verify and
- * the as-of answers are the same before and after, an operator's
- * correction and a retraction end up inside runs, and ingest goes on. */
-static void test_schema4_store(void **state)
+/* A schema-4 store (one record per entry) or a schema-5 one (runs under
+ * cityz | number) is read as it is read-only and moved into hruns as
+ * chained runs by a writable open: every history row, verify and the
+ * as-of answers are the same before and after, an operator's correction
+ * and a retraction end up inside runs, and ingest goes on. */
+static void s_old_history_store(fx_t *f, unsigned schema)
 {
-    fx_t *f = *state;
     char err[256];
     glci_obs_t a[4] = {V("i1", 2023, 40), V("i2", 2024, 10), V("i3", 2024, 60),
                        V("i4", 2024, 1)};
@@ -1194,9 +1295,12 @@ static void test_schema4_store(void **state)
     MDB_txn *txn;
     MDB_dbi dbi;
     s_raw_begin(f, &env, &txn);
-    s_make_single_history(txn);
+    if (schema == 4)
+        s_make_single_history(txn);
+    else
+        s_make_v5_history(txn);
     assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
-    unsigned char four[4] = {0, 0, 0, 4};
+    unsigned char four[4] = {0, 0, 0, (unsigned char)schema};
     MDB_val sk = {6, "schema"}, sv = {4, four};
     assert_int_equal(mdb_put(txn, dbi, &sk, &sv, 0), 0);
     assert_int_equal(mdb_txn_commit(txn), 0);
@@ -1208,7 +1312,7 @@ static void test_schema4_store(void **state)
         s_open(f, pass == 0 ? GLCI_STORE_RDONLY : 0);
         assert_int_equal(glci_view_begin(f->st, &v), 0);
         assert_int_equal(glci_view_status(v, &s), 0);
-        assert_int_equal(s.schema, pass == 0 ? 4 : 5);
+        assert_int_equal(s.schema, pass == 0 ? schema : 6);
         glci_view_end(&v);
         char *now = s_history_text(f);
         assert_string_equal(now, text);
@@ -1223,13 +1327,31 @@ static void test_schema4_store(void **state)
         s_verify_ok(f);
         glci_store_close(&f->st);
     }
-    /* upgraded: alpha's 10 entries (the correction among them) are one
-     * run, gamma's 700 two */
+    /* upgraded: from schema 4 alpha's 10 entries (the correction among
+     * them) are one run; from 5 they stay the four runs its four
+     * transactions wrote, in their order; gamma's 700 are two */
     uint32_t counts[8];
     size_t largest;
     s_open(f, 0);
-    assert_int_equal(s_runs(f, "alpha", counts, 8, &largest), 1);
-    assert_int_equal(counts[0], 10);
+    if (schema == 4) {
+        assert_int_equal(s_runs(f, "alpha", counts, 8, &largest), 1);
+        assert_int_equal(counts[0], 10);
+    } else {
+        assert_int_equal(s_runs(f, "alpha", counts, 8, &largest), 4);
+        assert_int_equal(counts[0], 4);
+        assert_int_equal(counts[1], 3);
+        assert_int_equal(counts[2], 1);
+        assert_int_equal(counts[3], 2);
+    }
+    /* the old database is left empty */
+    MDB_stat ms;
+    s_raw_begin(f, &env, &txn);
+    assert_int_equal(mdb_dbi_open(txn, "history", 0, &dbi), 0);
+    assert_int_equal(mdb_stat(txn, dbi, &ms), 0);
+    assert_int_equal(ms.ms_entries, 0);
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+    s_open(f, 0);
     assert_int_equal(s_runs(f, "gamma", counts, 8, &largest), 2);
     assert_int_equal(counts[0], 512);
     assert_int_equal(counts[1], 188);
@@ -1244,6 +1366,16 @@ static void test_schema4_store(void **state)
     for (int i = 0; i < 4; i++)
         free(asof[i]);
     free(text);
+}
+
+static void test_schema4_store(void **state)
+{
+    s_old_history_store(*state, 4);
+}
+
+static void test_schema5_store(void **state)
+{
+    s_old_history_store(*state, 5);
 }
 
 /* ---- schema 1 stores ------------------------------------------------------------------ */
@@ -1454,7 +1586,7 @@ static void test_schema2_store(void **state)
     s_open(f, 0);
     assert_int_equal(glci_view_begin(f->st, &v), 0);
     assert_int_equal(glci_view_status(v, &s), 0);
-    assert_int_equal(s.schema, 5);
+    assert_int_equal(s.schema, 6);
     glci_view_end(&v);
     got = s_result_copy(f, "alpha", 2024);
     assert_memory_equal(got, alpha, rsize);
@@ -1507,7 +1639,7 @@ static void test_schema1_store(void **state)
     s_open(f, 0);
     assert_int_equal(glci_view_begin(f->st, &v), 0);
     assert_int_equal(glci_view_status(v, &s), 0);
-    assert_int_equal(s.schema, 5);
+    assert_int_equal(s.schema, 6);
     glci_view_end(&v);
     assert_int_equal(glci_view_begin(f->st, &v), 0);
     assert_int_equal(glci_view_default_period(v, &ch), 0);
@@ -1642,7 +1774,7 @@ static void test_schema3_store(void **state)
     glci_store_status_t s;
     assert_int_equal(glci_view_begin(f->st, &v), 0);
     assert_int_equal(glci_view_status(v, &s), 0);
-    assert_int_equal(s.schema, 5);
+    assert_int_equal(s.schema, 6);
     glci_view_end(&v);
     /* gamma back after t: revoked before its first logged change, so at t */
     assert_int_equal(glci_store_city_reinstate(f->st, "gamma", NULL, err, sizeof err), 0);
@@ -1750,6 +1882,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_history_runs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_runs_tamper, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema4_store, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema5_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_membership_log, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_streams, setup, teardown),
     };
