@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <sodium.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,7 @@ const char *glci_store_strerror(int code)
     case GLCI_STORE_ERDONLY: return "store is open read-only";
     case GLCI_STORE_EREVOKED: return "city is revoked";
     case GLCI_STORE_EREMOVED: return "its data file was removed";
+    case GLCI_STORE_EBUSY: return "a collector runs on the store";
     default: return "unknown store error";
     }
 }
@@ -726,12 +728,46 @@ schema3:
     return s_meta_put(st, txn, "schema", b, 4);
 }
 
+/* Whether another process holds the collector's lock on the store
+ * (STORE/collector.lock, collector/collector_lock.h): 1 with its pid (0
+ * when unknown), else 0. A process's own lock is no other's (fcntl), so a
+ * collector upgrading the store it has locked is not stopped by it. */
+static int s_collector_elsewhere(const char *dir, long *pid)
+{
+    char path[4096];
+    *pid = 0;
+    if ((size_t)snprintf(path, sizeof path, "%s/collector.lock", dir) >= sizeof path)
+        return 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    struct flock q = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
+    int held = fcntl(fd, F_GETLK, &q) == 0 && q.l_type != F_UNLCK;
+    if (held)
+        *pid = q.l_pid > 0 ? (long)q.l_pid : 0;
+    close(fd);
+    return held;
+}
+
 /* An older store opened for writing is upgraded; one opened read-only
- * is read as it is. */
+ * is read as it is. Not while a collector runs on it: that one is of
+ * the older schema (a collector upgrades at its own start), keeps writing
+ * the older form and would make what it writes unreadable to this one
+ * (docs/STORE.md, "Schema"). */
 static int s_upgrade(glci_store_t *st, int rdonly, char *err, size_t errlen)
 {
     if (st->schema >= GLCI_STORE_SCHEMA || rdonly)
         return 0;
+    long pid;
+    if (s_collector_elsewhere(st->dir, &pid)) {
+        char who[32] = "";
+        if (pid > 0)
+            snprintf(who, sizeof who, " (pid %ld)", pid);
+        s_msg(err, errlen, "%s: a collector%s runs on this schema-%u store: stop it before a "
+              "program of schema %u upgrades the store", st->dir, who, st->schema,
+              GLCI_STORE_SCHEMA);
+        return GLCI_STORE_EBUSY;
+    }
     int rc = glci_store_code(glci_mdb_write(st->mdb, s_upgrade_txn, st));
     if (rc != 0) {
         s_msg(err, errlen, "%s: cannot upgrade the store to schema %u: %s", st->dir,

@@ -47,11 +47,13 @@ enum {
     GLCI_STORE_EIO       = -11,  /* other LMDB or system error */
     GLCI_STORE_ERDONLY   = -12,  /* write attempted on a read-only open */
     GLCI_STORE_EREVOKED  = -13,  /* the city is revoked (reinstate it first) */
-    GLCI_STORE_EREMOVED  = -14   /* data.mdb was removed under the open store:
+    GLCI_STORE_EREMOVED  = -14,  /* data.mdb was removed under the open store:
                                     nothing can be written durably */
+    GLCI_STORE_EBUSY     = -15   /* an upgrade refused: a collector runs on the
+                                    store (one of its older schema) */
 };
 /* The last code of the list above (glci_store_code passes codes through). */
-#define GLCI_STORE_ELAST GLCI_STORE_EREMOVED
+#define GLCI_STORE_ELAST GLCI_STORE_EBUSY
 const char *glci_store_strerror(int code);
 
 typedef struct glci_store glci_store_t;

@@ -77,8 +77,7 @@ int glci_store_hrun_parse(const MDB_val *k, const MDB_val *d, uint64_t *no, s_hr
     *clen = (size_t)(nul - id);
     run->mv_data = (void *)(nul + 1);
     run->mv_size = room - *clen - 1;
-    uint32_t n;
-    return s_run_check(run, &n);
+    return 0;
 }
 
 static int s_load(glci_hist_iter_t *it, const MDB_val *k, const MDB_val *d)
@@ -153,7 +152,7 @@ static int s_step(glci_hist_iter_t *it, MDB_cursor_op op)
 }
 
 /* Schema 6: the city's chain, read back from its record's newest run. A
- * run missing or not parsing ends it (the walk then gives the runs after
+ * run missing or whose head does not parse ends it (the walk then gives the runs after
  * it and tells of the break once). */
 static int s_chain(glci_store_t *st, MDB_txn *txn, const char *city, glci_hist_iter_t *it)
 {
@@ -223,10 +222,7 @@ int glci_store_hist_open(glci_store_t *st, MDB_txn *txn, const char *city,
         int rc = s_chain(st, txn, city, it);
         if (rc != 0)
             return rc;
-        int broken = it->broken;
-        rc = glci_store_hist_seek(it, 0);
-        it->broken = broken;
-        return rc;
+        return glci_store_hist_seek(it, 0);
     }
     int rc = mdb_cursor_open(txn, st->dbi[S_DB_HISTORY], &it->cur);
     if (rc != 0) {
@@ -265,9 +261,14 @@ static int s_seek6(glci_hist_iter_t *it, uint64_t from)
         return 0;
     }
     int rc = s_load6(it, lo - 1);
-    if (rc < 0 && rc != GLCI_STORE_ECORRUPT)
+    if (rc == GLCI_STORE_ECORRUPT) {
+        it->ci = lo - 1;              /* the next step reads it again and tells */
+        it->state = S_HI_AT;
+        return 0;
+    }
+    if (rc < 0)
         return rc;
-    if (rc == 0 && from - it->first < it->n) {
+    if (from - it->first < it->n) {
         it->i = (uint32_t)(from - it->first);
         return 0;
     }
@@ -278,7 +279,6 @@ static int s_seek6(glci_hist_iter_t *it, uint64_t from)
 
 int glci_store_hist_seek(glci_hist_iter_t *it, uint64_t from)
 {
-    it->broken = 0;
     /* The record read last may hold it (verify's lookups, in a city's
      * order of indicators, often land in the run of the one before). */
     if ((it->state == S_HI_IN || it->state == S_HI_DONE) && it->n > 0 && from >= it->first &&
@@ -367,6 +367,7 @@ int glci_store_hist_next(glci_hist_iter_t *it, uint64_t *no, MDB_val *entry)
 int glci_store_hist_find(glci_hist_iter_t *it, uint64_t no, MDB_val *entry)
 {
     uint64_t got;
+    it->broken = 0;           /* a lookup answers for its entry alone */
     int rc = glci_store_hist_seek(it, no);
     if (rc != 0)
         return rc;
@@ -472,14 +473,20 @@ out:
     return rc;
 }
 
-/* The city record of id (clen bytes) given hist_last = last. */
+/* The city record of id (clen bytes) given hist_last = last; a city
+ * without a record is left so (its runs are moved, unreachable as they
+ * were, for verify and a repair to find). */
 static int s_set_last(glci_store_t *st, MDB_txn *txn, const char *id, size_t clen, uint64_t last)
 {
     char city[GLCI_CITY_ID_MAX + 1];
     s_cityrec_t rec;
+    if (clen == 0 || clen > GLCI_CITY_ID_MAX)
+        return 0;
     memcpy(city, id, clen);
     city[clen] = 0;
     int rc = glci_store_city_get(st, txn, city, &rec);
+    if (rc == GLCI_STORE_ENOCITY)
+        return 0;
     if (rc != 0)
         return rc;
     rec.hist_last = last;
@@ -492,56 +499,64 @@ int glci_store_hist_upgrade6(glci_store_t *st, MDB_txn *txn)
     MDB_dbi from = st->dbi[S_DB_HISTORY], to = st->dbi[S_DB_HRUNS];
     MDB_cursor *cur;
     MDB_val k, d;
-    unsigned char kb[S_CITYZ_MAX + 8], nk[8];
-    size_t klen = 0, cap = 0;
+    unsigned char kb[S_CITYZ_MAX + 8], pb[S_CITYZ_MAX + 8], nk[8];
+    size_t klen = 0, plast = 0, cap = 0;
     unsigned char *buf = NULL;
     uint64_t no = 0, prev = 0;
     int rc = mdb_cursor_open(txn, from, &cur);
     if (rc != 0)
         return rc;
-    /* A run is copied out before anything is written; the cursor is placed
-     * again after it, never reused across a write. */
+    /* Each record is copied out (its key into kb, the new record into
+     * buf) before anything is written: what LMDB hands out is valid only
+     * until the next write. The cursor is placed again on the key after
+     * each write. A run whose bytes do not parse is moved as it is, for
+     * verify to report as before; only a key that names no city stops the
+     * upgrade. */
     for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
         const unsigned char *kp = k.mv_data;
-        uint32_t n;
         if (k.mv_size < 10 || k.mv_size > S_CITYZ_MAX + 8 || kp[k.mv_size - 9] != 0 ||
-            memchr(kp, 0, k.mv_size - 9) != NULL || s_run_check(&d, &n) != 0) {
+            memchr(kp, 0, k.mv_size - 9) != NULL) {
             rc = GLCI_STORE_ECORRUPT;
             break;
         }
-        size_t plen = k.mv_size - 8;
-        if (klen != 0 && (klen - 8 != plen || memcmp(kb, kp, plen) != 0)) {
-            /* the city before is done: its record names its newest run */
-            if ((rc = s_set_last(st, txn, (const char *)kb, klen - 9, no)) != 0)
-                break;
-            prev = 0;
-        }
-        memcpy(kb, kp, k.mv_size);
         klen = k.mv_size;
+        memcpy(kb, kp, klen);
+        size_t plen = klen - 8;
         size_t len = sizeof(s_hrunhead_t) + plen + d.mv_size;
         if (len > cap) {
             cap = len;
             buf = glci_xrealloc(buf, cap);
         }
-        s_hrunhead_t h = {prev, glci_be64_get(kp + plen)};
+        memcpy(buf + sizeof(s_hrunhead_t) + plen, d.mv_data, d.mv_size);
+        memcpy(buf + sizeof(s_hrunhead_t), kb, plen);
+        if (plast != 0 && (plast != plen || memcmp(pb, kb, plen) != 0)) {
+            /* the city before is done: its record names its newest run */
+            if ((rc = s_set_last(st, txn, (const char *)pb, plast - 1, no)) != 0)
+                break;
+            prev = 0;
+        }
+        memcpy(pb, kb, plen);
+        plast = plen;
+        s_hrunhead_t h = {prev, glci_be64_get(kb + plen)};
         memcpy(buf, &h, sizeof h);
-        memcpy(buf + sizeof h, kp, plen);
-        memcpy(buf + sizeof h + plen, d.mv_data, d.mv_size);
         prev = ++no;
         glci_be64_put(nk, no);
         MDB_val rk = {8, nk}, rv = {len, buf};
         if ((rc = mdb_put(txn, to, &rk, &rv, MDB_APPEND)) != 0)
             break;
         MDB_val sk = {klen, kb};
-        if ((rc = mdb_cursor_get(cur, &sk, &d, MDB_SET)) != 0)
+        if ((rc = mdb_cursor_get(cur, &sk, &d, MDB_SET)) != 0) {
+            if (rc == MDB_NOTFOUND)
+                rc = GLCI_STORE_ECORRUPT;     /* never: the record was just read */
             break;
+        }
     }
     mdb_cursor_close(cur);
     if (rc == MDB_NOTFOUND)
         rc = 0;
-    if (rc == 0 && klen != 0)
-        rc = s_set_last(st, txn, (const char *)kb, klen - 9, no);
+    if (rc == 0 && plast != 0)
+        rc = s_set_last(st, txn, (const char *)pb, plast - 1, no);
     if (rc == 0)
         rc = mdb_drop(txn, from, 0);
     free(buf);

@@ -481,7 +481,8 @@ typedef struct {
     uint64_t *firsts;         /* each run's first entry number */
     size_t n_chain, ci;       /* how many; the one loaded, or to load next */
     int broken;               /* the chain ended at a run that is missing or
-                                 does not parse: told once by the next entry */
+                                 whose head does not parse: told once by the
+                                 next entry of a walk (not by a find) */
 } glci_hist_iter_t;
 
 /* Opens a walk of city's history in txn, positioned at its first entry.
@@ -533,7 +534,8 @@ int glci_store_hist_upgrade6(glci_store_t *st, MDB_txn *txn);
 
 /* Parses a schema-6 run record (k, d) of hruns: its head, its city (the
  * NUL-terminated id in the value, *city, *clen bytes without the NUL) and
- * the run (*run). 0 or ECORRUPT. */
+ * where the run lies (*run; its own form is not checked here). 0 or
+ * ECORRUPT. */
 int glci_store_hrun_parse(const MDB_val *k, const MDB_val *d, uint64_t *no, s_hrunhead_t *head,
                           const char **city, size_t *clen, MDB_val *run);
 

@@ -13,12 +13,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <ftw.h>
 #include <lmdb.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1262,6 +1264,56 @@ static void test_history_runs_tamper(void **state)
     free(save);
 }
 
+/* While another process holds the collector's lock on an older store (a
+ * collector of its schema runs), a writable open refuses to upgrade it,
+ * saying why, and leaves it as it was; once the lock is gone it opens. */
+static void s_upgrade_refused_beside_collector(fx_t *f)
+{
+    char path[160], err[256];
+    int go[2], ready[2];
+    assert_int_equal(pipe(go), 0);
+    assert_int_equal(pipe(ready), 0);
+    snprintf(path, sizeof path, "%s/collector.lock", f->dir);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open(path, O_RDWR | O_CREAT, 0600);
+        struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+        char c = fd >= 0 && fcntl(fd, F_SETLK, &fl) == 0 ? 'y' : 'n';
+        if (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) < 0)
+            _exit(1);
+        _exit(0);
+    }
+    char c = 0;
+    assert_int_equal(read(ready[0], &c, 1), 1);
+    assert_int_equal(c, 'y');
+    glci_store_opts_t o = {.flags = 0};
+    glci_store_t *st = NULL;
+    assert_int_equal(glci_store_open(f->dir, &o, &st, err, sizeof err), GLCI_STORE_EBUSY);
+    assert_null(st);
+    char want[160];
+    snprintf(want, sizeof want, "a collector (pid %ld) runs on this schema-5 store: stop it",
+             (long)pid);
+    assert_non_null(strstr(err, want));
+    /* read-only opens are not refused, and see the old schema */
+    s_open(f, GLCI_STORE_RDONLY);
+    glci_store_status_t s;
+    glci_view_t *v = NULL;
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    assert_int_equal(glci_view_status(v, &s), 0);
+    assert_int_equal(s.schema, 5);
+    glci_view_end(&v);
+    glci_store_close(&f->st);
+    assert_int_equal(write(go[1], "x", 1), 1);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    close(go[0]);
+    close(go[1]);
+    close(ready[0]);
+    close(ready[1]);
+}
+
 /* A schema-4 store (one record per entry) or a schema-5 one (runs under
  * cityz | number) is read as it is read-only and moved into hruns as
  * chained runs by a writable open: every history row, verify and the
@@ -1306,6 +1358,8 @@ static void s_old_history_store(fx_t *f, unsigned schema)
     assert_int_equal(mdb_txn_commit(txn), 0);
     mdb_env_close(env);
 
+    if (schema == 5)
+        s_upgrade_refused_beside_collector(f);
     glci_store_status_t s;
     glci_view_t *v = NULL;
     for (int pass = 0; pass < 2; pass++) {
@@ -1366,6 +1420,90 @@ static void s_old_history_store(fx_t *f, unsigned schema)
     for (int i = 0; i < 4; i++)
         free(asof[i]);
     free(text);
+}
+
+/* A damaged schema-5 store still upgrades: a run whose bytes do not parse
+ * is moved as it is (verify reports it, as it did before), and the runs
+ * of a city without a record are moved too; the rest reads as before. */
+static void test_schema5_damaged(void **state)
+{
+    fx_t *f = *state;
+    char lines[4096];
+    glci_obs_t a[4] = {V("i1", 2023, 40), V("i2", 2024, 10), V("i3", 2024, 60),
+                       V("i4", 2024, 1)};
+    s_ok(f, "alpha", a, 4, T0);
+    s_ok(f, "beta", a, 3, T0);
+    s_ok(f, "gamma", a, 2, T0);
+    s_ok(f, "beta", a + 1, 2, T0 + 1);
+    char *alpha = NULL;
+    {
+        size_t len = 0;
+        FILE *fp = open_memstream(&alpha, &len);
+        glci_view_t *v = NULL;
+        assert_int_equal(glci_view_begin(f->st, &v), 0);
+        for (uint32_t i = 0; i < f->fw->n_ind; i++)
+            assert_int_equal(glci_view_history(v, "alpha", f->fw->ind[i].id, s_hist_print, fp), 0);
+        glci_view_end(&v);
+        fclose(fp);
+    }
+
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    s_raw_begin(f, &env, &txn);
+    s_make_v5_history(txn);
+    /* beta's first run says it holds 99 entries; gamma's record is gone */
+    unsigned char bkey[13] = "beta";
+    MDB_val k = {13, bkey}, d;
+    assert_int_equal(mdb_dbi_open(txn, "history", 0, &dbi), 0);
+    assert_int_equal(mdb_get(txn, dbi, &k, &d), 0);
+    unsigned char *bad = malloc(d.mv_size);
+    memcpy(bad, d.mv_data, d.mv_size);
+    uint32_t n99 = 99;
+    memcpy(bad, &n99, 4);
+    MDB_val bd = {d.mv_size, bad};
+    assert_int_equal(mdb_put(txn, dbi, &k, &bd, 0), 0);
+    free(bad);
+    assert_int_equal(mdb_dbi_open(txn, "cities", 0, &dbi), 0);
+    MDB_val gk = {5, "gamma"};
+    assert_int_equal(mdb_del(txn, dbi, &gk, NULL), 0);
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+    unsigned char five[4] = {0, 0, 0, 5};
+    MDB_val sk = {6, "schema"}, sv = {4, five};
+    assert_int_equal(mdb_put(txn, dbi, &sk, &sv, 0), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+
+    s_open(f, 0);
+    glci_store_status_t s;
+    glci_view_t *v = NULL;
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    assert_int_equal(glci_view_status(v, &s), 0);
+    assert_int_equal(s.schema, 6);
+    glci_view_end(&v);
+    uint32_t counts[8];
+    size_t largest;
+    assert_int_equal(s_runs(f, "gamma", counts, 8, &largest), 1);
+    assert_int_equal(counts[0], 2);
+    assert_int_equal(s_runs(f, "beta", counts, 8, &largest), 2);
+    assert_int_equal(counts[0], 99);
+    assert_true(s_verify_lines(f, lines) > 0);
+    assert_non_null(strstr(lines, "beta: a history record does not decode"));
+    assert_null(strstr(lines, "alpha"));
+    char *now = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&now, &len);
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    for (uint32_t i = 0; i < f->fw->n_ind; i++)
+        assert_int_equal(glci_view_history(v, "alpha", f->fw->ind[i].id, s_hist_print, fp), 0);
+    glci_view_end(&v);
+    fclose(fp);
+    assert_string_equal(now, alpha);
+    free(now);
+    free(alpha);
+    /* ingest goes on, after the moved runs */
+    s_ok(f, "alpha", a, 1, T0 + 2);
+    assert_int_equal(s_runs(f, "alpha", counts, 8, &largest), 2);
 }
 
 static void test_schema4_store(void **state)
@@ -1883,6 +2021,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_history_runs_tamper, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema4_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema5_store, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema5_damaged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_membership_log, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_streams, setup, teardown),
     };
