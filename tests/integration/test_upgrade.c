@@ -47,7 +47,7 @@ typedef struct {
 
 /* The databases a first-release store does not have. */
 static const char *const s_added[] = {"invites", "refused", "editions", "edition_rows",
-                                      "slots", "members"};
+                                      "slots", "members", "hruns"};
 
 static void s_make_schema1(const char *store)
 {

@@ -861,6 +861,31 @@ static uint64_t s_be64(const unsigned char *p)
     return v;
 }
 
+/* Cuts every city record of the cities database to its first keep bytes,
+ * the form an older schema wrote (each record is read before any is
+ * written: a put may move the page a cursor's key points into). */
+static void s_cities_trim(MDB_txn *txn, MDB_dbi cities, size_t keep)
+{
+    MDB_cursor *cur;
+    MDB_val k, d;
+    char ids[16][64];
+    unsigned char recs[16][256];
+    size_t n = 0;
+    assert_int_equal(mdb_cursor_open(txn, cities, &cur), 0);
+    for (int rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        assert_true(d.mv_size > keep && keep <= sizeof recs[0] && n < 16 && k.mv_size < 64);
+        memcpy(ids[n], k.mv_data, k.mv_size);
+        ids[n][k.mv_size] = 0;
+        memcpy(recs[n++], d.mv_data, keep);
+    }
+    mdb_cursor_close(cur);
+    for (size_t i = 0; i < n; i++) {
+        MDB_val ck = {strlen(ids[i]), ids[i]}, cv = {keep, recs[i]};
+        assert_int_equal(mdb_put(txn, cities, &ck, &cv, 0), 0);
+    }
+}
+
 /* Rewrites the history as schema 5 kept it: each run in history under
  * cityz | its first number, no hruns database, city records without
  * hist_last. */
@@ -891,22 +916,7 @@ static void s_make_v5_history(MDB_txn *txn)
     }
     mdb_cursor_close(cur);
     assert_int_equal(mdb_drop(txn, from, 1), 0);
-    char ids[16][64];
-    unsigned char recs[16][S_CITYREC_V6];
-    size_t n = 0;
-    assert_int_equal(mdb_cursor_open(txn, cities, &cur), 0);
-    for (int rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
-         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
-        assert_true(d.mv_size == S_CITYREC_V6 && n < 16 && k.mv_size < 64);
-        memcpy(ids[n], k.mv_data, k.mv_size);
-        ids[n][k.mv_size] = 0;
-        memcpy(recs[n++], d.mv_data, S_CITYREC_V5);
-    }
-    mdb_cursor_close(cur);
-    for (size_t i = 0; i < n; i++) {
-        MDB_val ck = {strlen(ids[i]), ids[i]}, cv = {S_CITYREC_V5, recs[i]};
-        assert_int_equal(mdb_put(txn, cities, &ck, &cv, 0), 0);
-    }
+    s_cities_trim(txn, cities, S_CITYREC_V5);
 }
 
 /* Rewrites history as schemas 1 to 4 wrote it: one record per entry,
@@ -1619,23 +1629,7 @@ static void s_make_v1(fx_t *f)
     s_make_single_history(txn);
     glci_framework_free(&fw);
     assert_int_equal(mdb_dbi_open(txn, "cities", 0, &dbi), 0);
-    assert_int_equal(mdb_cursor_open(txn, dbi, &cur), 0);
-    const size_t v1 = 176;      /* the schema-1 record */
-    char ids[8][64];
-    unsigned char recs[8][256];
-    size_t n = 0;
-    for (int rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
-         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
-        assert_true(d.mv_size > v1 && n < 8 && k.mv_size < 64);
-        memcpy(ids[n], k.mv_data, k.mv_size);
-        ids[n][k.mv_size] = 0;
-        memcpy(recs[n++], d.mv_data, v1);
-    }
-    mdb_cursor_close(cur);
-    for (size_t i = 0; i < n; i++) {
-        MDB_val nk = {strlen(ids[i]), ids[i]}, nd = {v1, recs[i]};
-        assert_int_equal(mdb_put(txn, dbi, &nk, &nd, 0), 0);
-    }
+    s_cities_trim(txn, dbi, 176);   /* the schema-1 record */
     /* rank-view entries without their flags byte */
     assert_int_equal(mdb_dbi_open(txn, "rank", 0, &dbi), 0);
     assert_int_equal(mdb_cursor_open(txn, dbi, &cur), 0);
