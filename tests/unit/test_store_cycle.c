@@ -1017,6 +1017,22 @@ static int s_hist_print(void *ctx, const glci_history_row_t *r)
     return 0;
 }
 
+/* Every history row of one city, as text. */
+static char *s_city_history_text(fx_t *f, const char *city)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&text, &len);
+    assert_non_null(fp);
+    glci_view_t *v = NULL;
+    assert_int_equal(glci_view_begin(f->st, &v), 0);
+    for (uint32_t i = 0; i < f->fw->n_ind; i++)
+        assert_int_equal(glci_view_history(v, city, f->fw->ind[i].id, s_hist_print, fp), 0);
+    glci_view_end(&v);
+    fclose(fp);
+    return text;
+}
+
 static char *s_history_text(fx_t *f)
 {
     char *text = NULL;
@@ -1445,17 +1461,7 @@ static void test_schema5_damaged(void **state)
     s_ok(f, "beta", a, 3, T0);
     s_ok(f, "gamma", a, 2, T0);
     s_ok(f, "beta", a + 1, 2, T0 + 1);
-    char *alpha = NULL;
-    {
-        size_t len = 0;
-        FILE *fp = open_memstream(&alpha, &len);
-        glci_view_t *v = NULL;
-        assert_int_equal(glci_view_begin(f->st, &v), 0);
-        for (uint32_t i = 0; i < f->fw->n_ind; i++)
-            assert_int_equal(glci_view_history(v, "alpha", f->fw->ind[i].id, s_hist_print, fp), 0);
-        glci_view_end(&v);
-        fclose(fp);
-    }
+    char *alpha = s_city_history_text(f, "alpha");
 
     MDB_env *env;
     MDB_txn *txn;
@@ -1500,14 +1506,7 @@ static void test_schema5_damaged(void **state)
     assert_true(s_verify_lines(f, lines) > 0);
     assert_non_null(strstr(lines, "beta: a history record does not decode"));
     assert_null(strstr(lines, "alpha"));
-    char *now = NULL;
-    size_t len = 0;
-    FILE *fp = open_memstream(&now, &len);
-    assert_int_equal(glci_view_begin(f->st, &v), 0);
-    for (uint32_t i = 0; i < f->fw->n_ind; i++)
-        assert_int_equal(glci_view_history(v, "alpha", f->fw->ind[i].id, s_hist_print, fp), 0);
-    glci_view_end(&v);
-    fclose(fp);
+    char *now = s_city_history_text(f, "alpha");
     assert_string_equal(now, alpha);
     free(now);
     free(alpha);
