@@ -43,10 +43,6 @@ static uint32_t s_u32(const unsigned char *p)
     return v;
 }
 
-/* Reads the record at (k, d) into the walk: 0 (it->state S_HI_IN), 1 when
- * it is not the city's (S_HI_END), ECORRUPT (S_HI_DONE: the walk steps past
- * it). Only the head's outline is checked here; each entry's bounds are
- * checked as it is given, so seeking into a run costs no walk of its head. */
 /* Whether the run d (schema-5 form) has a head that parses: its count n. */
 static int s_run_check(const MDB_val *d, uint32_t *n)
 {
@@ -80,6 +76,10 @@ int glci_store_hrun_parse(const MDB_val *k, const MDB_val *d, uint64_t *no, s_hr
     return 0;
 }
 
+/* Reads the record at (k, d) into the walk: 0 (it->state S_HI_IN), 1 when
+ * it is not the city's (S_HI_END), ECORRUPT (S_HI_DONE: the walk steps past
+ * it). Only the head's outline is checked here; each entry's bounds are
+ * checked as it is given, so seeking into a run costs no walk of its head. */
 static int s_load(glci_hist_iter_t *it, const MDB_val *k, const MDB_val *d)
 {
     const unsigned char *kp = k->mv_data;
@@ -152,8 +152,8 @@ static int s_step(glci_hist_iter_t *it, MDB_cursor_op op)
 }
 
 /* Schema 6: the city's chain, read back from its record's newest run. A
- * run missing or whose head does not parse ends it (the walk then gives the runs after
- * it and tells of the break once). */
+ * run missing or whose head does not parse ends it (the walk then gives
+ * the runs after it and tells of the break once). */
 static int s_chain(glci_store_t *st, MDB_txn *txn, const char *city, glci_hist_iter_t *it)
 {
     s_cityrec_t rec;

@@ -469,7 +469,8 @@ typedef struct {
     MDB_cursor *cur;
     unsigned char pk[S_CITYZ_MAX];  /* the city's key prefix, cityz */
     size_t plen;
-    int runs;                 /* records are runs (schema 5) */
+    int runs;                 /* 0: single entries; 1: runs by city (schema 5);
+                                 2: chained runs in hruns (schema 6) */
     int state;                /* internal: where the cursor stands */
     MDB_val d;                /* the record being read (a run: from its count) */
     uint64_t first;           /* its first entry's number */
