@@ -103,7 +103,9 @@ static int s_load(glci_hist_iter_t *it, const MDB_val *k, const MDB_val *d)
 }
 
 /* Schema 6: reads run ci of the chain (S_HI_END past the last): 0, 1 at
- * the end, ECORRUPT (S_HI_DONE: the walk steps past it), or a code. */
+ * the end, ECORRUPT (S_HI_DONE: the walk steps past it), or a code. The
+ * chain was read in this transaction, so the head and the city are as
+ * s_chain checked them; only the run itself is checked here. */
 static int s_load6(glci_hist_iter_t *it, size_t ci)
 {
     it->ci = ci;
@@ -113,21 +115,20 @@ static int s_load6(glci_hist_iter_t *it, size_t ci)
         return 1;
     }
     unsigned char kb[8];
-    glci_be64_put(kb, it->chain[ci]);
-    MDB_val k = {8, kb}, d, run;
+    glci_be64_put(kb, it->chain[ci].no);
+    MDB_val k = {8, kb}, d;
     it->state = S_HI_DONE;
     int rc = mdb_get(it->txn, it->dbi, &k, &d);
     if (rc != 0)
         return rc == MDB_NOTFOUND ? GLCI_STORE_ECORRUPT : glci_store_code(rc);
-    s_hrunhead_t h;
-    const char *city;
-    size_t clen;
-    uint64_t no;
-    uint32_t n;
-    if (glci_store_hrun_parse(&k, &d, &no, &h, &city, &clen, &run) != 0 ||
-        clen + 1 != it->plen || memcmp(city, it->pk, clen) != 0 || s_run_check(&run, &n) != 0)
+    size_t at = sizeof(s_hrunhead_t) + it->plen;
+    if (d.mv_size <= at)
         return GLCI_STORE_ECORRUPT;
-    it->first = h.first;
+    MDB_val run = {d.mv_size - at, (unsigned char *)d.mv_data + at};
+    uint32_t n;
+    if (s_run_check(&run, &n) != 0)
+        return GLCI_STORE_ECORRUPT;
+    it->first = it->chain[ci].first;
     it->d = run;
     it->n = n;
     it->i = 0;
@@ -176,26 +177,21 @@ static int s_chain(glci_store_t *st, MDB_txn *txn, const char *city, glci_hist_i
             return glci_store_code(rc);
         if (rc != 0 || glci_store_hrun_parse(&k, &d, &got, &h, &id, &clen, &run) != 0 ||
             clen + 1 != it->plen || memcmp(id, it->pk, clen) != 0 ||
-            (it->n_chain > 0 && h.first >= it->firsts[it->n_chain - 1])) {
+            (it->n_chain > 0 && h.first >= it->chain[it->n_chain - 1].first)) {
             it->broken = 1;
             break;
         }
         if (it->n_chain == cap) {
             cap = cap ? 2 * cap : 16;
             it->chain = glci_xrealloc(it->chain, cap * sizeof *it->chain);
-            it->firsts = glci_xrealloc(it->firsts, cap * sizeof *it->firsts);
         }
-        it->chain[it->n_chain] = no;
-        it->firsts[it->n_chain++] = h.first;
+        it->chain[it->n_chain++] = (struct glci_hist_link){no, h.first};
         no = h.prev;
     }
     for (size_t a = 0, b = it->n_chain; a + 1 < b; a++, b--) {
-        uint64_t t = it->chain[a];
+        struct glci_hist_link t = it->chain[a];
         it->chain[a] = it->chain[b - 1];
         it->chain[b - 1] = t;
-        t = it->firsts[a];
-        it->firsts[a] = it->firsts[b - 1];
-        it->firsts[b - 1] = t;
     }
     return 0;
 }
@@ -238,8 +234,7 @@ void glci_store_hist_close(glci_hist_iter_t *it)
         mdb_cursor_close(it->cur);
     it->cur = NULL;
     free(it->chain);
-    free(it->firsts);
-    it->chain = it->firsts = NULL;
+    it->chain = NULL;
     it->n_chain = 0;
 }
 
@@ -250,7 +245,7 @@ static int s_seek6(glci_hist_iter_t *it, uint64_t from)
     size_t lo = 0, hi = it->n_chain;      /* runs [0, lo) begin at or before from */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (it->firsts[mid] <= from)
+        if (it->chain[mid].first <= from)
             lo = mid + 1;
         else
             hi = mid;

@@ -478,8 +478,10 @@ typedef struct {
     /* schema 6: the city's runs, oldest first, read back from its record */
     MDB_txn *txn;
     MDB_dbi dbi;
-    uint64_t *chain;          /* run numbers */
-    uint64_t *firsts;         /* each run's first entry number */
+    struct glci_hist_link {
+        uint64_t no;          /* the run's number in hruns */
+        uint64_t first;       /* its first entry's number */
+    } *chain;
     size_t n_chain, ci;       /* how many; the one loaded, or to load next */
     int broken;               /* the chain ended at a run that is missing or
                                  whose head does not parse: told once by the
