@@ -668,6 +668,17 @@ static void test_editions(void **state)
     free(alpha);
 }
 
+/* Sets meta/schema to n in txn (a big-endian u32, docs/STORE.md). */
+static void s_set_schema(MDB_txn *txn, unsigned n)
+{
+    MDB_dbi dbi;
+    unsigned char b[4] = {(unsigned char)(n >> 24), (unsigned char)(n >> 16),
+                          (unsigned char)(n >> 8), (unsigned char)n};
+    MDB_val k = {6, "schema"}, v = {4, b};
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+    assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+}
+
 /* The store's environment opened with raw LMDB (the store closed), a
  * write transaction begun: for changing records behind the store's back. */
 static void s_raw_begin(fx_t *f, MDB_env **env, MDB_txn **txn)
@@ -1377,10 +1388,7 @@ static void s_old_history_store(fx_t *f, unsigned schema)
         s_make_single_history(txn);
     else
         s_make_v5_history(txn);
-    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
-    unsigned char four[4] = {0, 0, 0, (unsigned char)schema};
-    MDB_val sk = {6, "schema"}, sv = {4, four};
-    assert_int_equal(mdb_put(txn, dbi, &sk, &sv, 0), 0);
+    s_set_schema(txn, schema);
     assert_int_equal(mdb_txn_commit(txn), 0);
     mdb_env_close(env);
 
@@ -1483,10 +1491,7 @@ static void test_schema5_damaged(void **state)
     assert_int_equal(mdb_dbi_open(txn, "cities", 0, &dbi), 0);
     MDB_val gk = {5, "gamma"};
     assert_int_equal(mdb_del(txn, dbi, &gk, NULL), 0);
-    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
-    unsigned char five[4] = {0, 0, 0, 5};
-    MDB_val sk = {6, "schema"}, sv = {4, five};
-    assert_int_equal(mdb_put(txn, dbi, &sk, &sv, 0), 0);
+    s_set_schema(txn, 5);
     assert_int_equal(mdb_txn_commit(txn), 0);
     mdb_env_close(env);
 
@@ -1591,7 +1596,6 @@ static void s_make_v2(fx_t *f)
 {
     MDB_env *env;
     MDB_txn *txn;
-    MDB_dbi dbi;
     size_t rsize, hsize, at;
     s_result_sizes(f, &rsize, &hsize, &at);
     glci_framework_t *fw = NULL;
@@ -1601,10 +1605,7 @@ static void s_make_v2(fx_t *f)
     s_make_whole_results(txn, fw, rsize, hsize, at);
     s_make_single_history(txn);
     glci_framework_free(&fw);
-    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
-    unsigned char two[4] = {0, 0, 0, 2};
-    MDB_val sk = {6, "schema"}, sv = {4, two};
-    assert_int_equal(mdb_put(txn, dbi, &sk, &sv, 0), 0);
+    s_set_schema(txn, 2);
     assert_int_equal(mdb_txn_commit(txn), 0);
     mdb_env_close(env);
 }
@@ -1652,10 +1653,7 @@ static void s_make_v1(fx_t *f)
     assert_int_equal(mdb_drop(txn, dbi, 1), 0);
     assert_int_equal(mdb_dbi_open(txn, "edition_rows", 0, &dbi), 0);
     assert_int_equal(mdb_drop(txn, dbi, 1), 0);
-    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
-    unsigned char one[4] = {0, 0, 0, 1};
-    MDB_val sk = {6, "schema"}, sv = {4, one};
-    assert_int_equal(mdb_put(txn, dbi, &sk, &sv, 0), 0);
+    s_set_schema(txn, 1);
     assert_int_equal(mdb_txn_commit(txn), 0);
     mdb_env_close(env);
 }
@@ -1886,10 +1884,7 @@ static void test_schema3_store(void **state)
     s_make_single_history(txn);
     assert_int_equal(mdb_dbi_open(txn, "members", 0, &dbi), 0);
     assert_int_equal(mdb_drop(txn, dbi, 1), 0);
-    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
-    unsigned char three[4] = {0, 0, 0, 3};
-    MDB_val sk = {6, "schema"}, sv = {4, three};
-    assert_int_equal(mdb_put(txn, dbi, &sk, &sv, 0), 0);
+    s_set_schema(txn, 3);
     assert_int_equal(mdb_txn_commit(txn), 0);
     mdb_env_close(env);
 
