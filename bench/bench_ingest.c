@@ -30,6 +30,10 @@
  *          and one generated from it with each indicator repeated K times
  *          (ids suffixed _2.._K, weights kept), and prints the ns per
  *          observation of both and their ratio)
+ *          --rounds N (with --prefill or --indicators-x: N rounds of the
+ *          two runs, interleaved with the order swapped every round; prints
+ *          every run, the medians, the median of the per-round ratios and
+ *          each round's ratio; 1 by default)
  *          --keep (leave the temp store) */
 #include <errno.h>
 #include <pthread.h>
@@ -740,37 +744,66 @@ static void s_print(const s_opts_t *o, const s_result_t *r, const char *end)
 /* Two runs in one invocation, a then b, each printed; then the ratio of
  * b to a in obs/s, in wall ns per observation and in the collector's CPU
  * ns per observation. */
-static int s_pair(const char *name, const s_opts_t *a, const s_opts_t *b)
-{
-    s_result_t ra, rb;
-    printf("{\"bench\": \"%s\", \"runs\": [\n  ", name);
-    fflush(stdout);
-    if (s_run(a, &ra) != 0) {
-        printf("], \"error\": \"a run failed\"}\n");
-        return 1;
-    }
-    s_print(a, &ra, ",\n  ");
-    fflush(stdout);
-    if (s_run(b, &rb) != 0) {
-        printf("], \"error\": \"a run failed\"}\n");
-        return 1;
-    }
-    s_print(b, &rb, "\n");
-    double ns_a = 1e9 / ra.obs_per_s, ns_b = 1e9 / rb.obs_per_s;
-    double cpu_a = ra.cpu_s * 1e9 / (double)a->n_obs, cpu_b = rb.cpu_s * 1e9 / (double)b->n_obs;
-    printf("], \"obs_per_s_a\": %.0f, \"obs_per_s_b\": %.0f, \"obs_per_s_ratio\": %.3f, "
-           "\"ns_per_obs_a\": %.0f, \"ns_per_obs_b\": %.0f, \"ns_per_obs_ratio\": %.3f, "
-           "\"cpu_ns_per_obs_a\": %.0f, \"cpu_ns_per_obs_b\": %.0f, "
-           "\"cpu_ns_per_obs_ratio\": %.3f}\n",
-           ra.obs_per_s, rb.obs_per_s, rb.obs_per_s / ra.obs_per_s, ns_a, ns_b, ns_b / ns_a,
-           cpu_a, cpu_b, cpu_b / cpu_a);
-    return 0;
-}
-
 static double s_median(double *v, size_t n)
 {
     qsort(v, n, sizeof *v, s_cmp_double);
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Runs a and b `rounds` times, interleaved, the order swapped every round
+ * so neither always runs first on a machine whose load drifts; each run
+ * starts on a store of its own (b's prefill is made again each round).
+ * Prints every run, then the medians of a's and b's figures and the median
+ * of the per-round ratios, with each round's ratio. */
+static int s_pair(const char *name, const s_opts_t *a, const s_opts_t *b, int64_t rounds)
+{
+    size_t n = (size_t)rounds;
+    double *v = glci_xcalloc(7 * n, sizeof *v);
+    double *obs_a = v, *obs_b = v + n, *cpu_a = v + 2 * n, *cpu_b = v + 3 * n;
+    double *ratio = v + 4 * n, *cpu_ratio = v + 5 * n, *ratios = v + 6 * n;
+    int status = 0;
+    printf("{\"bench\": \"%s\", \"rounds\": %lld, \"runs\": [\n", name, (long long)rounds);
+    fflush(stdout);
+    for (size_t i = 0; i < n && status == 0; i++) {
+        for (int k = 0; k < 2; k++) {
+            int is_b = (int)((i + (size_t)k) % 2);
+            const s_opts_t *o = is_b ? b : a;
+            s_result_t r;
+            if (s_run(o, &r) != 0) {
+                status = 1;
+                break;
+            }
+            (is_b ? obs_b : obs_a)[i] = r.obs_per_s;
+            (is_b ? cpu_b : cpu_a)[i] = r.cpu_s * 1e9 / (double)o->n_obs;
+            printf("  ");
+            s_print(o, &r, i + 1 == n && k == 1 ? "\n" : ",\n");
+            fflush(stdout);
+        }
+        if (status == 0) {
+            ratio[i] = ratios[i] = obs_b[i] / obs_a[i];
+            cpu_ratio[i] = cpu_b[i] / cpu_a[i];
+        }
+    }
+    if (status != 0) {
+        printf("], \"error\": \"a run failed\"}\n");
+        free(v);
+        return 1;
+    }
+    printf("], \"obs_per_s_ratios\": [");
+    for (size_t i = 0; i < n; i++)
+        printf("%s%.3f", i ? ", " : "", ratios[i]);
+    double m_a = s_median(obs_a, n), m_b = s_median(obs_b, n);
+    double c_a = s_median(cpu_a, n), c_b = s_median(cpu_b, n);
+    double ns_a = 1e9 / m_a, ns_b = 1e9 / m_b;
+    /* with one round these are that round's figures */
+    printf("], \"obs_per_s_a\": %.0f, \"obs_per_s_b\": %.0f, \"obs_per_s_ratio\": %.3f, "
+           "\"ns_per_obs_a\": %.0f, \"ns_per_obs_b\": %.0f, \"ns_per_obs_ratio\": %.3f, "
+           "\"cpu_ns_per_obs_a\": %.0f, \"cpu_ns_per_obs_b\": %.0f, "
+           "\"cpu_ns_per_obs_ratio\": %.3f}\n",
+           m_a, m_b, s_median(ratio, n), ns_a, ns_b, ns_b / ns_a, c_a, c_b,
+           s_median(cpu_ratio, n));
+    free(v);
+    return 0;
 }
 
 /* n runs without metrics and n with, interleaved (the order swapped every
@@ -829,7 +862,7 @@ int glci_bench_ingest(int argc, char **argv)
 {
     s_opts_t o = {.n_cities = 200, .n_obs = 1000000, .batch = 1000, .senders = 4,
                   .window = 8, .framework = GLCI_FRAMEWORK_FILE};
-    int64_t compare = 0, scale = 1;
+    int64_t compare = 0, scale = 1, rounds = 1;
     for (int i = 1; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         int rc = 0;
@@ -847,6 +880,8 @@ int glci_bench_ingest(int argc, char **argv)
             rc = glci_bench_opt("ingest", "--compare", v, 1, 100, &compare), i++;
         else if (!strcmp(argv[i], "--prefill"))
             rc = glci_bench_opt("ingest", "--prefill", v, 0, 1000000000, &o.prefill), i++;
+        else if (!strcmp(argv[i], "--rounds"))
+            rc = glci_bench_opt("ingest", "--rounds", v, 1, 100, &rounds), i++;
         else if (!strcmp(argv[i], "--indicators-x"))
             rc = glci_bench_opt("ingest", "--indicators-x", v, 1, 100, &scale), i++;
         else if (!strcmp(argv[i], "--metrics"))
@@ -869,6 +904,10 @@ int glci_bench_ingest(int argc, char **argv)
     }
     if (compare)
         return s_compare(o, compare);
+    if (rounds > 1 && !o.prefill && scale == 1) {
+        fprintf(stderr, "glci-bench ingest: --rounds goes with --prefill or --indicators-x\n");
+        return 2;
+    }
     if (o.prefill && scale > 1) {
         fprintf(stderr, "glci-bench ingest: --prefill and --indicators-x are separate runs\n");
         return 2;
@@ -876,7 +915,7 @@ int glci_bench_ingest(int argc, char **argv)
     if (o.prefill) {
         s_opts_t empty = o;
         empty.prefill = 0;
-        return s_pair("ingest_prefill", &empty, &o);
+        return s_pair("ingest_prefill", &empty, &o, rounds);
     }
     if (scale > 1) {
         char dir[] = "/tmp/glci-bench-fw-XXXXXX", path[sizeof dir + 16];
@@ -889,7 +928,7 @@ int glci_bench_ingest(int argc, char **argv)
         if (s_scale_framework(o.framework, scale, path) == 0) {
             s_opts_t wide = o;
             wide.framework = path;
-            status = s_pair("ingest_indicators", &o, &wide);
+            status = s_pair("ingest_indicators", &o, &wide, rounds);
         }
         unlink(path);
         rmdir(dir);
