@@ -10,22 +10,17 @@
 
 #include <cmocka.h>
 
+#include "glci_testsupport.h"
 #include "test_cli_support.h"
 
-static const char *s_bench(void)
-{
-    static char path[4096];
-    const char *dir = getenv("GLCI_BIN_DIR");
-    assert_non_null(dir);
-    snprintf(path, sizeof path, "%s/bench/glci-bench", dir);
-    return path;
-}
+/* the build's glci-bench, for the whole run */
+static char *s_bench;
 
 /* exit 2, one line on stderr naming what, nothing on stdout */
 static void s_refused(const char *const *argv, const char *what)
 {
     cli_out_t o;
-    cli_run_program(&o, s_bench(), argv);
+    cli_run_program(&o, s_bench, argv);
     if (o.status != 2 || strstr(o.err, what) == NULL)
         fail_msg("glci-bench %s %s: status %d, stderr '%s'", argv[0], argv[1], o.status,
                  o.err);
@@ -64,7 +59,7 @@ static void test_rounds_run(void **state)
     const char *argv[] = {"ingest", "--prefill", "2000", "--obs", "2000", "--cities", "4",
                           "--batch", "100", "--rounds", "2", NULL};
     cli_out_t o;
-    cli_run_program(&o, s_bench(), argv);
+    cli_run_program(&o, s_bench, argv);
     if (o.status != 0)
         fail_msg("glci-bench: status %d, stderr '%s'", o.status, o.err);
     json_t *j = cli_json(&o);
@@ -104,5 +99,8 @@ int main(void)
         cmocka_unit_test(test_rounds_refused),
         cmocka_unit_test(test_rounds_run),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    s_bench = glci_ts_bin("bench/glci-bench");
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    free(s_bench);
+    return failed;
 }
