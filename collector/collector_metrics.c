@@ -114,8 +114,9 @@ static void s_space(glci_collector_meter_t *m)
     glci_gauge_set(m->m.store_map_max, 0, (double)sp.map_max_bytes);
     if (atomic_exchange(&m->store_gone, !sp.linked) != !sp.linked) {
         if (!sp.linked)
-            glci_error("the store's data file %s/data.mdb was removed while the collector "
-                       "has it open; /health answers 503", m->store_dir);
+            glci_error("a data file of the store %s (data.mdb, or history/data.mdb) was "
+                       "removed while the collector has it open; /health answers 503",
+                       m->store_dir);
         s_health_changed(m);
     }
 }

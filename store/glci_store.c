@@ -378,6 +378,56 @@ static int s_mkdirs(const char *dir)
     return rc;
 }
 
+/* Opens the history file of st (schema 7: the environment in
+ * DIR/history, its one database hruns); with create, makes the folder
+ * (0700) and the file when missing. 0 or a store code, err saying which. */
+static int s_hist_open(glci_store_t *st, unsigned flags, const glci_store_opts_t *opts,
+                       int create, char *err, size_t errlen)
+{
+    static const char *const names[1] = {"hruns"};
+    char hdir[4096];
+    if ((size_t)snprintf(hdir, sizeof hdir, "%s/" S_HIST_DIR, st->dir) >= sizeof hdir) {
+        s_msg(err, errlen, "%s: path too long", st->dir);
+        return GLCI_STORE_EINVAL;
+    }
+    if (create && mkdir(hdir, 0700) != 0 && errno != EEXIST) {
+        int e = errno;
+        s_msg(err, errlen, "%s: cannot create the history folder: %s", hdir, strerror(e));
+        return glci_store_code(e);
+    }
+    int rc = glci_mdb_open(hdir, flags | (create ? GLCI_MDB_CREATE : 0),
+                           opts ? opts->map_size : 0, opts ? opts->map_max : 0, 1, &st->hmdb,
+                           err, errlen);
+    if (rc == ENOENT && !create) {
+        s_msg(err, errlen, "%s: the store's history file %s/data.mdb is missing", st->dir,
+              hdir);
+        return GLCI_STORE_ECORRUPT;
+    }
+    if (rc != 0)
+        return glci_store_code(rc);
+    if (create) {
+        /* the modes of the store's folder and data file, less what the
+         * checks refuse, so that a group the store lets read reads this
+         * too (docs/OPERATIONS.md) */
+        struct stat sb;
+        char data[4200];
+        if (stat(st->dir, &sb) == 0)
+            (void)chmod(hdir, (sb.st_mode & 0750) | 0700);
+        snprintf(data, sizeof data, "%s/data.mdb", st->dir);
+        if (stat(data, &sb) == 0) {
+            snprintf(data, sizeof data, "%s/data.mdb", hdir);
+            (void)chmod(data, (sb.st_mode & 0640) | 0600);
+        }
+    }
+    rc = glci_mdb_dbis(st->hmdb, names, NULL, 1, create, &st->hdbi);
+    if (rc != 0) {
+        rc = rc == MDB_NOTFOUND ? GLCI_STORE_ECORRUPT : glci_store_code(rc);
+        s_msg(err, errlen, "%s: not a glci history file (no hruns): %s", hdir,
+              glci_store_strerror(rc));
+    }
+    return rc;
+}
+
 typedef struct {
     glci_store_t *st;
     const glci_framework_t *fw;
@@ -396,6 +446,18 @@ static int s_create_txn(MDB_txn *txn, void *vctx)
     if (rc == 0)
         rc = s_meta_put(c->st, txn, "framework_hash", c->fw->hash, 32);
     return rc;
+}
+
+/* Removes DIR/history and its files (a store just made, being unmade). */
+static void s_hist_unmake(const char *dir)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/" S_HIST_DIR "/data.mdb", dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/" S_HIST_DIR "/lock.mdb", dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/" S_HIST_DIR, dir);
+    rmdir(path);
 }
 
 int glci_store_create(const char *dir, const char *framework_path,
@@ -449,13 +511,19 @@ int glci_store_create(const char *dir, const char *framework_path,
     }
     s_create_ctx_t ctx = {&st, fw};
     rc = glci_store_code(glci_mdb_write(st.mdb, s_create_txn, &ctx));
-    if (rc != 0)
+    if (rc != 0) {
         s_msg(err, errlen, "%s: cannot write the store header: %s", dir,
               glci_store_strerror(rc));
+        goto out_env;
+    }
+    st.dir = (char *)dir;
+    rc = s_hist_open(&st, 0, opts, 1, err, errlen);
+    glci_mdb_close(&st.hmdb);
 out_env:
     glci_mdb_close(&st.mdb);
 out_unmake:
     if (rc != 0) {
+        s_hist_unmake(dir);
         unlink(path);             /* data.mdb: not there before (checked above) */
         if (lock_made)
             unlink(lock);
@@ -470,6 +538,7 @@ out_fw:
 void glci_store_unmake(const char *dir, int dir_made, int lock_made)
 {
     char path[4200];
+    s_hist_unmake(dir);
     snprintf(path, sizeof path, "%s/data.mdb", dir);
     unlink(path);
     snprintf(path, sizeof path, "%s/lock.mdb", dir);
@@ -724,7 +793,20 @@ schema3:
     /* 5 -> 6: the runs in the order written, chained per city. */
     if (st->schema < 6 && (rc = glci_store_hist_upgrade6(st, txn)) != 0)
         return rc;
-    glci_be32_put(b, GLCI_STORE_SCHEMA);
+    glci_be32_put(b, 6);
+    return s_meta_put(st, txn, "schema", b, 4);
+}
+
+/* 6 -> 7: the runs moved to the history file (glci_store_hist_upgrade7),
+ * committed there before this transaction commits the new number. */
+static int s_upgrade7_txn(MDB_txn *txn, void *vctx)
+{
+    glci_store_t *st = vctx;
+    unsigned char b[4];
+    int rc = glci_store_hist_upgrade7(st, txn);
+    if (rc != 0)
+        return rc;
+    glci_be32_put(b, 7);
     return s_meta_put(st, txn, "schema", b, 4);
 }
 
@@ -754,7 +836,8 @@ static int s_collector_elsewhere(const char *dir, long *pid)
  * the older schema (a collector upgrades at its own start), keeps writing
  * the older form and would make what it writes unreadable to this one
  * (docs/STORE.md, "Schema"). */
-static int s_upgrade(glci_store_t *st, int rdonly, char *err, size_t errlen)
+static int s_upgrade(glci_store_t *st, int rdonly, const glci_store_opts_t *opts, char *err,
+                     size_t errlen)
 {
     if (st->schema >= GLCI_STORE_SCHEMA || rdonly)
         return 0;
@@ -768,7 +851,16 @@ static int s_upgrade(glci_store_t *st, int rdonly, char *err, size_t errlen)
               GLCI_STORE_SCHEMA);
         return GLCI_STORE_EBUSY;
     }
-    int rc = glci_store_code(glci_mdb_write(st->mdb, s_upgrade_txn, st));
+    int rc = 0;
+    if (st->schema < 6)
+        rc = glci_store_code(glci_mdb_write(st->mdb, s_upgrade_txn, st));
+    if (rc == 0) {
+        st->schema = 6;       /* what is committed now; the history file next */
+        rc = s_hist_open(st, 0, opts, 1, err, errlen);
+        if (rc != 0)
+            return rc;
+        rc = glci_store_code(glci_mdb_write(st->mdb, s_upgrade7_txn, st));
+    }
     if (rc != 0) {
         s_msg(err, errlen, "%s: cannot upgrade the store to schema %u: %s", st->dir,
               GLCI_STORE_SCHEMA, glci_store_strerror(rc));
@@ -849,7 +941,9 @@ int glci_store_open(const char *dir, const glci_store_opts_t *opts,
     if (rc != 0)
         goto fail;
     st->schema_opened = st->schema;
-    rc = s_upgrade(st, (flags & GLCI_MDB_RDONLY) != 0, err, errlen);
+    if (st->schema >= 7 && (rc = s_hist_open(st, flags, opts, 0, err, errlen)) != 0)
+        goto fail;
+    rc = s_upgrade(st, (flags & GLCI_MDB_RDONLY) != 0, opts, err, errlen);
     if (rc != 0)
         goto fail;
     *out = st;
@@ -863,6 +957,7 @@ void glci_store_close(glci_store_t **self)
 {
     if (!self || !*self)
         return;
+    glci_mdb_close(&(*self)->hmdb);
     glci_mdb_close(&(*self)->mdb);
     glci_store_ingest_cache_free(*self);
     glci_store_chunks_release(*self);
@@ -884,9 +979,11 @@ void glci_store_set_rejects_keep(glci_store_t *st, size_t keep)
 
 int glci_store_reader_check(glci_store_t *st)
 {
-    int dead = 0;
+    int dead = 0, hdead = 0;
     int rc = glci_store_code(glci_mdb_reader_check(st->mdb, &dead));
-    return rc != 0 ? rc : dead;
+    if (rc == 0 && st->hmdb)
+        rc = glci_store_code(glci_mdb_reader_check(st->hmdb, &hdead));
+    return rc != 0 ? rc : dead + hdead;
 }
 
 int glci_store_space(glci_store_t *st, glci_store_space_t *out)
@@ -897,6 +994,18 @@ int glci_store_space(glci_store_t *st, glci_store_space_t *out)
     out->map_max_bytes = glci_mdb_map_max(st->mdb);
     if (glci_mdb_file(st->mdb, &out->file_bytes, &out->linked) != 0)
         return GLCI_STORE_EIO;
+    if (st->hmdb) {
+        /* the two files together: each grows to its own bound */
+        uint64_t bytes;
+        int linked;
+        out->used_bytes += glci_mdb_used_bytes(st->hmdb);
+        out->map_bytes += glci_mdb_map_size(st->hmdb);
+        out->map_max_bytes += glci_mdb_map_max(st->hmdb);
+        if (glci_mdb_file(st->hmdb, &bytes, &linked) != 0)
+            return GLCI_STORE_EIO;
+        out->file_bytes += bytes;
+        out->linked = out->linked && linked;
+    }
     return 0;
 }
 

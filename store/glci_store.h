@@ -117,11 +117,13 @@ int glci_store_reader_check(glci_store_t *st);
  * transaction; LMDB's environment info and an fstat), to be called by the
  * thread that writes, between its transactions. */
 typedef struct {
+    /* each the sum over the store's files: data.mdb and, from schema 7,
+     * history/data.mdb, each with a map of its own up to its own bound */
     uint64_t used_bytes;      /* LMDB's high-water mark (as glci_view_status) */
-    uint64_t map_bytes;       /* the map as this handle has it now */
-    uint64_t map_max_bytes;   /* the bound it never grows past */
-    uint64_t file_bytes;      /* data.mdb on disk */
-    int linked;               /* 0 when data.mdb was removed under the open store */
+    uint64_t map_bytes;       /* the maps as this handle has them now */
+    uint64_t map_max_bytes;   /* the bounds they never grow past */
+    uint64_t file_bytes;      /* the files on disk */
+    int linked;               /* 0 when a file was removed under the open store */
 } glci_store_space_t;
 
 /* Fills *out. Returns 0, or EIO when the data file cannot be looked at
@@ -496,7 +498,8 @@ typedef struct {
     uint64_t map_bytes;       /* current map size of this handle (a reader's
                                  default map, not the store's) */
     uint32_t schema;
-    uint64_t file_bytes;      /* size of the data file on disk; 0 if unknown */
+    uint64_t file_bytes;      /* size of the data files on disk (with the history
+                                 file from schema 7); 0 if unknown */
     uint64_t rejects_dropped; /* of n_rejects, dropped from the log (per-city cap) */
 } glci_store_status_t;
 

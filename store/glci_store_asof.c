@@ -35,6 +35,7 @@ typedef struct {
 typedef struct {
     glci_store_t *st;
     MDB_txn *txn;
+    MDB_txn *htxn;            /* the history file's snapshot (glci_store_hist_open) */
     int64_t as_of;
     int honest;               /* never use a stored result */
     s_entry_t *e;             /* the current city's entries, application order */
@@ -51,6 +52,7 @@ static void s_asof_init(s_asof_t *a, glci_store_t *st, MDB_txn *txn, int64_t as_
     memset(a, 0, sizeof *a);
     a->st = st;
     a->txn = txn;
+    a->htxn = NULL;
     a->as_of = as_of;
     a->honest = honest;
     a->r = glci_xmalloc(st->rsize);
@@ -58,6 +60,7 @@ static void s_asof_init(s_asof_t *a, glci_store_t *st, MDB_txn *txn, int64_t as_
 
 static void s_asof_release(s_asof_t *a)
 {
+    glci_store_hist_txn_end(a->st, &a->htxn);
     free(a->e);
     free(a->has);
     free(a->value);
@@ -71,7 +74,7 @@ static int s_collect(s_asof_t *a, const char *city, int32_t lo, int32_t hi)
     glci_hist_iter_t it;
     MDB_val d;
     uint64_t no;
-    int rc = glci_store_hist_open(a->st, a->txn, city, &it);
+    int rc = glci_store_hist_open(a->st, a->txn, &a->htxn, city, &it);
     if (rc != 0)
         goto out;
     a->n_e = 0;

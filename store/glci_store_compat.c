@@ -34,6 +34,10 @@ static const glci_store_mode_rule_t s_rules[] = {
     {"", "store folder", S_IWGRP | S_IWOTH, 0700},
     {"data.mdb", "store file", S_IWGRP | S_IWOTH | S_IROTH, 0600},
     {"lock.mdb", "store lock file", S_IWGRP | S_IWOTH, 0600},
+    /* schema 7: the history file, every city's data too */
+    {S_HIST_DIR, "history folder", S_IWGRP | S_IWOTH, 0700},
+    {S_HIST_DIR "/data.mdb", "history file", S_IWGRP | S_IWOTH | S_IROTH, 0600},
+    {S_HIST_DIR "/lock.mdb", "history lock file", S_IWGRP | S_IWOTH, 0600},
 };
 
 const glci_store_mode_rule_t *glci_store_mode_rules(size_t *n)
@@ -90,7 +94,7 @@ int glci_store_tighten(const char *dir, glci_store_note_fn note, void *arg)
     int rc = 0;
     for (size_t i = 0; i < sizeof s_rules / sizeof s_rules[0]; i++) {
         char path[4096];
-        int is_dir = !s_rules[i].name[0];
+        int is_dir = !s_rules[i].name[0] || strcmp(s_rules[i].name, S_HIST_DIR) == 0;
         /* a file others may read is tightened too: lock.mdb's reading by
          * others, which the check lets pass, is something nothing needs */
         unsigned bad = s_rules[i].bad | (is_dir ? 0u : (unsigned)S_IROTH);

@@ -172,7 +172,7 @@ static int s_chain(glci_store_t *st, MDB_txn *txn, const char *city, glci_hist_i
         const char *id;
         size_t clen;
         uint64_t got;
-        rc = mdb_get(txn, it->dbi, &k, &d);
+        rc = mdb_get(it->txn, it->dbi, &k, &d);
         if (rc != 0 && rc != MDB_NOTFOUND)
             return glci_store_code(rc);
         if (rc != 0 || glci_store_hrun_parse(&k, &d, &got, &h, &id, &clen, &run) != 0 ||
@@ -196,7 +196,7 @@ static int s_chain(glci_store_t *st, MDB_txn *txn, const char *city, glci_hist_i
     return 0;
 }
 
-int glci_store_hist_open(glci_store_t *st, MDB_txn *txn, const char *city,
+int glci_store_hist_open(glci_store_t *st, MDB_txn *txn, MDB_txn **htxn, const char *city,
                          glci_hist_iter_t *it)
 {
     memset(it, 0, sizeof *it);
@@ -215,6 +215,18 @@ int glci_store_hist_open(glci_store_t *st, MDB_txn *txn, const char *city,
     if (it->runs == 2) {
         it->txn = txn;
         it->dbi = st->dbi[S_DB_HRUNS];
+        if (st->hmdb) {
+            /* schema 7: the runs are in the history file */
+            if (!*htxn) {
+                int rc = glci_store_code(glci_mdb_read_begin(st->hmdb, htxn));
+                if (rc != 0) {
+                    *htxn = NULL;
+                    return rc;
+                }
+            }
+            it->txn = *htxn;
+            it->dbi = st->hdbi;
+        }
         int rc = s_chain(st, txn, city, it);
         if (rc != 0)
             return rc;
@@ -226,6 +238,12 @@ int glci_store_hist_open(glci_store_t *st, MDB_txn *txn, const char *city,
         return glci_store_code(rc);
     }
     return glci_store_hist_seek(it, 0);
+}
+
+void glci_store_hist_txn_end(glci_store_t *st, MDB_txn **htxn)
+{
+    if (htxn && *htxn)
+        glci_mdb_read_end(st->hmdb, htxn);
 }
 
 void glci_store_hist_close(glci_hist_iter_t *it)
@@ -556,4 +574,52 @@ int glci_store_hist_upgrade6(glci_store_t *st, MDB_txn *txn)
         rc = mdb_drop(txn, from, 0);
     free(buf);
     return rc;
+}
+
+/* ---- schema 6 -> 7 ---------------------------------------------------------- */
+
+typedef struct {
+    glci_store_t *st;
+    MDB_txn *state;           /* the state's write transaction, read from */
+    uint64_t last;            /* out: the newest run copied */
+} s_up7_t;
+
+/* The history file's transaction of the upgrade: its hruns emptied (a copy
+ * an interrupted upgrade left), then every run of the state's, in order.
+ * The state's records stay valid while this writes: another environment. */
+static int s_up7_txn(MDB_txn *htxn, void *vctx)
+{
+    s_up7_t *u = vctx;
+    MDB_cursor *cur;
+    MDB_val k, d;
+    u->last = 0;
+    int rc = mdb_drop(htxn, u->st->hdbi, 0);
+    if (rc != 0)
+        return rc;
+    if ((rc = mdb_cursor_open(u->state, u->st->dbi[S_DB_HRUNS], &cur)) != 0)
+        return rc;
+    for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        if (k.mv_size != 8) {
+            rc = GLCI_STORE_ECORRUPT;
+            break;
+        }
+        if ((rc = mdb_put(htxn, u->st->hdbi, &k, &d, MDB_APPEND)) != 0)
+            break;
+        u->last = glci_be64_get(k.mv_data);
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int glci_store_hist_upgrade7(glci_store_t *st, MDB_txn *txn)
+{
+    s_up7_t u = {st, txn, 0};
+    /* as a store code: a full history file is not the state's map to grow */
+    int rc = glci_store_code(glci_mdb_write(st->hmdb, s_up7_txn, &u));
+    if (rc != 0)
+        return rc;
+    if ((rc = mdb_drop(txn, st->dbi[S_DB_HRUNS], 0)) != 0)
+        return rc;
+    return glci_store_meta_put_u64(st, txn, "hist_runs", u.last);
 }

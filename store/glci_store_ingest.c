@@ -152,6 +152,10 @@ typedef struct {
     s_rkey_t *keys;           /* sort keys and their radix scratch */
     size_t cap_keys;
     uint64_t dropped;         /* rejects dropped from the log in this txn */
+    struct s_hrun *hruns;     /* step 2's runs (s_plan_history) */
+    size_t n_hruns, cap_hruns;
+    uint64_t hist_base;       /* meta hist_runs as the transaction found it */
+    const s_rkey_t *hist_ord; /* step 2's order of the work */
 } s_ingest_t;
 
 void glci_batch_result_release(glci_batch_result_t *r)
@@ -901,32 +905,28 @@ static void s_hist_fill(const s_ingest_t *g, const s_work_t *w, unsigned char *p
 
 /* Step 2: history, in (city, number) order: one record per run of a
  * city's consecutive numbers, at most S_HIST_RUN_MAX entries and
- * S_HIST_RUN_BYTES bytes (glci_store_int.h), written in place
- * (MDB_RESERVE) and appended to hruns under the store's next run numbers
- * (MDB_APPEND: the right edge of the tree, the one place a commit's
- * history goes), each naming the city's run before it; the city record,
- * written in step 6, names the newest. */
-static int s_write_history(s_ingest_t *g, MDB_txn *txn)
-{
-    MDB_cursor *cur;
-    unsigned char k[8];
-    uint64_t no = 0;
-    int rc;
+ * S_HIST_RUN_BYTES bytes (glci_store_int.h), each naming the city's run
+ * before it; the city record, written in step 6, names the newest. The
+ * runs go to the history file (schema 7) under the store's next run
+ * numbers, appended (MDB_APPEND: the right edge of the tree, the one place
+ * a commit's history goes) and committed there before the state's
+ * transaction goes on; meta hist_runs, in the state, moves with the
+ * state's commit. Runs above the state's hist_runs are those of a commit
+ * that did not complete (a crash between the two, or this transaction
+ * run again after its map grew): named by no record, they are removed
+ * and their numbers written again. */
+typedef struct s_hrun {
+    size_t at, n;             /* its items: the order's [at, at + n) */
+    uint64_t no, prev, first;
+    size_t body;              /* its entries' bytes */
+} s_hrun_t;
 
-    const s_rkey_t *ord = g->n_work > 1 ? s_order_hist(g) : NULL;
-    rc = mdb_cursor_open(txn, g->st->dbi[S_DB_HRUNS], &cur);
-    if (rc != 0)
-        return rc;
-    MDB_val lk, lv;
-    rc = mdb_cursor_get(cur, &lk, &lv, MDB_LAST);
-    if (rc == 0 && lk.mv_size == 8)
-        no = glci_be64_get(lk.mv_data);
-    else if (rc == 0)
-        rc = GLCI_STORE_ECORRUPT;
-    else if (rc == MDB_NOTFOUND)
-        rc = 0;
-    uint32_t *ends = (uint32_t *)(void *)s_buf(g, S_HIST_RUN_MAX * sizeof *ends);
-    for (size_t i = 0, j; i < g->n_work && rc == 0; i = j) {
+/* Plans the runs of the work (numbers after base, links, sizes) into
+ * g->hruns, moving each city's hist_last; writes nothing. */
+static void s_plan_history(s_ingest_t *g, const s_rkey_t *ord, uint64_t base)
+{
+    g->n_hruns = 0;
+    for (size_t i = 0, j; i < g->n_work; i = j) {
         const s_work_t *w = &g->work[s_at(ord, i)];
         size_t body = 0;
         for (j = i; j < g->n_work; j++) {
@@ -936,28 +936,87 @@ static int s_write_history(s_ingest_t *g, MDB_txn *txn)
                           !glci_store_hist_run_fits(j - i, body, len)))
                 break;
             body += len;
-            ends[j - i] = (uint32_t)body;
         }
-        uint32_t n = (uint32_t)(j - i);
+        s_tcity_t *c = &g->cities[w->city];
+        S_GROW(g->hruns, g->n_hruns, g->cap_hruns);
+        g->hruns[g->n_hruns++] = (s_hrun_t){i, j - i, ++base, c->rec.hist_last, w->hist_no,
+                                            body};
+        c->rec.hist_last = base;
+    }
+}
+
+/* The history file's transaction: the planned runs written (any left
+ * above g->hist_base removed first). Runs again from the start after the
+ * history file's map grew: it only reads the plan. */
+static int s_history_txn(MDB_txn *htxn, void *vctx)
+{
+    s_ingest_t *g = vctx;
+    MDB_cursor *cur;
+    MDB_val k, d;
+    unsigned char kb[8];
+    int rc = mdb_cursor_open(htxn, g->st->hdbi, &cur);
+    if (rc != 0)
+        return rc;
+    rc = mdb_cursor_get(cur, &k, &d, MDB_LAST);
+    if (rc == 0 && k.mv_size == 8 && glci_be64_get(k.mv_data) > g->hist_base) {
+        glci_be64_put(kb, g->hist_base + 1);
+        MDB_val from = {8, kb};
+        for (rc = mdb_cursor_get(cur, &from, &d, MDB_SET_RANGE); rc == 0;
+             rc = mdb_cursor_get(cur, &from, &d, MDB_SET_RANGE)) {
+            if ((rc = mdb_cursor_del(cur, 0)) != 0)
+                break;
+            from = (MDB_val){8, kb};
+        }
+    }
+    if (rc == MDB_NOTFOUND || (rc == 0 && k.mv_size == 8))
+        rc = 0;
+    else if (rc == 0)
+        rc = GLCI_STORE_ECORRUPT;
+    uint32_t *ends = (uint32_t *)(void *)s_buf(g, S_HIST_RUN_MAX * sizeof *ends);
+    for (size_t r = 0; r < g->n_hruns && rc == 0; r++) {
+        const s_hrun_t *run = &g->hruns[r];
+        const s_work_t *w = &g->work[s_at(g->hist_ord, run->at)];
         s_tcity_t *c = &g->cities[w->city];
         size_t idz = strlen(c->id) + 1;
-        s_hrunhead_t h = {c->rec.hist_last, w->hist_no};
-        MDB_val key = {8, k}, val;
-        glci_be64_put(k, ++no);
-        val.mv_size = sizeof h + idz + S_HIST_RUN_HEAD(n) + body;
+        s_hrunhead_t h = {run->prev, run->first};
+        MDB_val key = {8, kb}, val;
+        glci_be64_put(kb, run->no);
+        val.mv_size = sizeof h + idz + S_HIST_RUN_HEAD(run->n) + run->body;
         if ((rc = mdb_cursor_put(cur, &key, &val, MDB_RESERVE | MDB_APPEND)) != 0)
             break;
-        c->rec.hist_last = no;
         unsigned char *p = val.mv_data;
         memcpy(p, &h, sizeof h);
         memcpy(p + sizeof h, c->id, idz);
         p += sizeof h + idz;
-        p += glci_store_hist_run_head(p, n, ends);
-        for (size_t e = i; e < j; e++)
-            s_hist_fill(g, &g->work[s_at(ord, e)], p + (e == i ? 0 : ends[e - i - 1]));
+        unsigned char *body = p + S_HIST_RUN_HEAD(run->n);
+        uint32_t off = 0;
+        for (size_t e = 0; e < run->n; e++) {
+            const s_work_t *x = &g->work[s_at(g->hist_ord, run->at + e)];
+            s_hist_fill(g, x, body + off);
+            off += (uint32_t)s_hist_len(g, x);
+            ends[e] = off;
+        }
+        glci_store_hist_run_head(p, (uint32_t)run->n, ends);
     }
     mdb_cursor_close(cur);
     return rc;
+}
+
+static int s_write_history(s_ingest_t *g, MDB_txn *txn)
+{
+    if (g->n_work == 0)
+        return 0;
+    int rc = glci_store_meta_u64(g->st, txn, "hist_runs", &g->hist_base);
+    if (rc != 0)
+        return rc;
+    g->hist_ord = g->n_work > 1 ? s_order_hist(g) : NULL;
+    s_plan_history(g, g->hist_ord, g->hist_base);
+    /* a store code, so that a full history file is not taken for the
+     * state's map, which glci_mdb_write would grow */
+    rc = glci_store_code(glci_mdb_write(g->st->hmdb, s_history_txn, g));
+    if (rc != 0)
+        return rc;
+    return glci_store_meta_put_u64(g->st, txn, "hist_runs", g->hist_base + g->n_hruns);
 }
 
 /* Puts the cursor on key (rc 0, its value in *val) or says it is absent
@@ -1627,6 +1686,7 @@ static void s_release(s_ingest_t *g)
     free(g->work_alt);
     free(g->upd_alt);
     free(g->pcount);
+    free(g->hruns);
 }
 
 /* The scratch of one ingest is kept in the handle for the next: a group's

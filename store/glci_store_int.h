@@ -43,6 +43,10 @@
  * it was written (glci_store_history.c; "history" is left empty):
  *   hruns         run u64                        -> s_hrunhead_t, cityz, the run
  *                                                  (the schema-5 record)
+ * and from schema 7 hruns lives in a file of its own, the LMDB environment
+ * in the store's folder history/ (its one database "hruns", same keys and
+ * records); the store's own hruns is left empty and meta hist_runs holds
+ * the number of the newest run a city record may name.
  *
  * Records are native-endian C structs copied with memcpy (LMDB values are
  * not aligned); a store file is not portable across byte orders, like LMDB's
@@ -84,8 +88,19 @@
  * one tree instead of writing one leaf per city; each run names the
  * city's run before it and the city record its newest (hist_last), so a
  * city's history is a chain walked back from its record. A writable open
- * moves older history there; a read-only one reads it where it is. */
-#define GLCI_STORE_SCHEMA 6u
+ * moves older history there; a read-only one reads it where it is.
+ * Schema 7 (history in a file of its own): hruns moves to the environment
+ * in history/, so the file the state's pages are rewritten in stays the
+ * size of the state, not of everything ever received (docs/PERFORMANCE.md).
+ * An ingest commits its runs there first, then the state that names them;
+ * runs above meta hist_runs are a commit's that did not complete, named by
+ * nothing, and the next ingest writes over them. A program of schema 6
+ * would find no history; it refuses the store instead. */
+#define GLCI_STORE_SCHEMA 7u
+
+/* The history file's folder in the store's (schema 7). */
+#define S_HIST_DIR "history"
+
 
 enum {
     S_DB_META,
@@ -262,6 +277,8 @@ typedef struct {
 
 struct glci_store {
     glci_mdb_t *mdb;
+    glci_mdb_t *hmdb;         /* schema 7: the history file (DIR/history); NULL before */
+    MDB_dbi hdbi;             /* its hruns */
     MDB_dbi dbi[S_DB_COUNT];
     int has_db[S_DB_COUNT];   /* 0: an added database this (read-only) open lacks */
     glci_framework_t *fw;
@@ -281,6 +298,7 @@ struct glci_store {
 struct glci_view {
     glci_store_t *st;
     MDB_txn *txn;
+    MDB_txn *htxn;            /* the history file's snapshot, begun when first read */
     void *scratch;            /* aligned copy of a result for callbacks */
     void **owned;             /* copies handed out until the view ends */
     size_t n_owned, cap_owned;
@@ -491,10 +509,17 @@ typedef struct {
 /* Opens a walk of city's history in txn, positioned at its first entry.
  * The record form is the store's schema's; a handle that opened an older
  * store read-only and meets one a writable open has since upgraded gets
- * ESCHEMA ("reopen"). 0, ESCHEMA, ECORRUPT, EIO. Close it in every case
- * after a 0 (glci_store_hist_close). */
-int glci_store_hist_open(glci_store_t *st, MDB_txn *txn, const char *city,
+ * ESCHEMA ("reopen"). From schema 7 the runs are read in a snapshot of
+ * the history file: *htxn, begun by the first walk that needs it (*htxn
+ * NULL) after txn was, so that it holds every run txn's records name;
+ * the caller keeps it for its other walks and ends it after txn's last
+ * (glci_store_hist_txn_end). 0, ESCHEMA, ECORRUPT, EIO. Close the walk in
+ * every case after a 0 (glci_store_hist_close). */
+int glci_store_hist_open(glci_store_t *st, MDB_txn *txn, MDB_txn **htxn, const char *city,
                          glci_hist_iter_t *it);
+
+/* Ends a history snapshot glci_store_hist_open began; accepts NULL. */
+void glci_store_hist_txn_end(glci_store_t *st, MDB_txn **htxn);
 
 /* Positions the walk so that the next entry given is number `from`, or
  * the first one after it. 0 or a store code. */
@@ -534,6 +559,14 @@ int glci_store_hist_upgrade(glci_store_t *st, MDB_txn *txn);
  * from history to hruns, city by city (its runs chained, its record given
  * its newest), and history emptied. 0 or a code. */
 int glci_store_hist_upgrade6(glci_store_t *st, MDB_txn *txn);
+
+/* Schema 6 -> 7, a step of its own after the state's upgrade to 6 has
+ * committed, inside the state's write transaction txn: every run of the
+ * state's hruns copied to the history file (emptied first: a copy a crash
+ * interrupted is made again) and committed there, then, in txn, the
+ * state's hruns emptied and meta hist_runs set to the newest run. 0 or a
+ * code. */
+int glci_store_hist_upgrade7(glci_store_t *st, MDB_txn *txn);
 
 /* Parses a schema-6 run record (k, d) of hruns: its head, its city (the
  * NUL-terminated id in the value, *city, *clen bytes without the NUL) and

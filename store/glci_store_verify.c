@@ -38,6 +38,7 @@ typedef struct {
 typedef struct {
     glci_store_t *st;
     MDB_txn *txn;
+    MDB_txn *htxn;            /* the history file's snapshot (glci_store_hist_open) */
     void (*fn)(void *ctx, const char *difference);
     void *ctx;
     uint64_t diffs;
@@ -104,7 +105,7 @@ static int s_verify_obs(s_verify_t *v, const char *city, uint64_t *tot_obs,
     memset(v->ind_start, 0, (fw->n_ind + 1) * sizeof *v->ind_start);
     memset(v->want, 0, (size_t)span);
     glci_hist_iter_t it;
-    if ((rc = glci_store_hist_open(st, v->txn, city, &it)) != 0) {
+    if ((rc = glci_store_hist_open(st, v->txn, &v->htxn, city, &it)) != 0) {
         glci_store_hist_close(&it);
         return rc;
     }
@@ -228,7 +229,7 @@ static int s_verify_history(s_verify_t *v, const char *city, const s_cityrec_t *
     glci_hist_iter_t it;
     uint64_t no, want = 0;
     int gap = 0;
-    if ((rc = glci_store_hist_open(st, v->txn, city, &it)) != 0) {
+    if ((rc = glci_store_hist_open(st, v->txn, &v->htxn, city, &it)) != 0) {
         glci_store_hist_close(&it);
         return rc;
     }
@@ -543,6 +544,11 @@ static int s_verify_txn(s_verify_t *v)
     MDB_stat ms;
     int rc;
 
+    /* schema 7: the runs a city names are at or below the newest the
+     * store counts; the next ingest writes over any above it */
+    uint64_t m_runs = 0;
+    if (st->hmdb && (rc = glci_store_meta_u64(st, v->txn, "hist_runs", &m_runs)) != 0)
+        goto out;
     rc = mdb_cursor_open(v->txn, st->dbi[S_DB_CITIES], &cur);
     if (rc != 0) {
         rc = glci_store_code(rc);
@@ -559,6 +565,9 @@ static int s_verify_txn(s_verify_t *v)
         }
         memcpy(city, k.mv_data, k.mv_size);
         city[k.mv_size] = 0;
+        if (st->hmdb && rec.hist_last > m_runs)
+            s_diff(v, "%s: its newest history run %llu is above the store's newest (%llu)",
+                   city, (unsigned long long)rec.hist_last, (unsigned long long)m_runs);
         rc = s_verify_city(v, city, &rec, &tot_obs, &tot_hist, pcounts);
         if (rc != 0)
             goto out;
@@ -654,6 +663,7 @@ int glci_store_verify(glci_store_t *st, void (*fn)(void *ctx, const char *differ
     rc = glci_store_code(glci_mdb_read_begin(st->mdb, &v.txn));
     if (rc == 0) {
         rc = s_verify_txn(&v);
+        glci_store_hist_txn_end(st, &v.htxn);
         glci_mdb_read_end(st->mdb, &v.txn);
     }
     free(v.obs);
@@ -732,6 +742,32 @@ int glci_store_backup(glci_store_t *st, const char *dest, char *err, size_t errl
     if (chmod(dest, 0700) != 0 || chmod(data, 0600) != 0) {
         snprintf(err, errlen, "%s: cannot make the copy private: %s", dest, strerror(errno));
         return GLCI_STORE_EIO;
+    }
+    /* Then the history file, copied after the state: its snapshot is as
+     * new as the state's or newer, so it holds every run the state's
+     * records name (runs a later commit added are named by none). */
+    if (st->hmdb) {
+        char hdir[4096];
+        if ((size_t)snprintf(hdir, sizeof hdir, "%s/" S_HIST_DIR, dest) >= sizeof hdir ||
+            (size_t)snprintf(data, sizeof data, "%s/data.mdb", hdir) >= sizeof data) {
+            snprintf(err, errlen, "%s: path too long", dest);
+            return GLCI_STORE_EINVAL;
+        }
+        if (mkdir(hdir, 0700) != 0) {
+            snprintf(err, errlen, "%s: cannot create the history folder: %s", hdir,
+                     strerror(errno));
+            return GLCI_STORE_EIO;
+        }
+        rc = glci_mdb_copy(st->hmdb, hdir);
+        if (rc != 0) {
+            snprintf(err, errlen, "%s: copy of the history failed: %s", dest, mdb_strerror(rc));
+            return glci_store_code(rc);
+        }
+        if (chmod(data, 0600) != 0) {
+            snprintf(err, errlen, "%s: cannot make the copy private: %s", hdir,
+                     strerror(errno));
+            return GLCI_STORE_EIO;
+        }
     }
     rc = glci_store_open(dest, &o, &copy, err, errlen);
     if (rc != 0)

@@ -34,6 +34,7 @@ void glci_view_end(glci_view_t **self)
     if (!self || !*self)
         return;
     v = *self;
+    glci_store_hist_txn_end(v->st, &v->htxn);
     glci_mdb_read_end(v->st->mdb, &v->txn);
     for (size_t i = 0; i < v->n_owned; i++)
         free(v->owned[i]);
@@ -95,6 +96,13 @@ int glci_view_status(glci_view_t *v, glci_store_status_t *out)
     struct stat sb;
     if (mdb_env_get_fd(glci_mdb_env(st->mdb), &fd) == 0 && fstat(fd, &sb) == 0)
         out->file_bytes = (uint64_t)sb.st_size;
+    if (st->hmdb) {
+        /* schema 7: and the history file's */
+        out->size_bytes += glci_mdb_used_bytes(st->hmdb);
+        out->map_bytes += glci_mdb_map_size(st->hmdb);
+        if (mdb_env_get_fd(glci_mdb_env(st->hmdb), &fd) == 0 && fstat(fd, &sb) == 0)
+            out->file_bytes += (uint64_t)sb.st_size;
+    }
     return 0;
 }
 
@@ -370,7 +378,7 @@ int glci_view_history(glci_view_t *v, const char *city, const char *indicator,
         return GLCI_STORE_EINVAL;
     /* The city's history in application order, filtered by indicator. */
     glci_hist_iter_t it;
-    if ((rc = glci_store_hist_open(st, v->txn, city, &it)) != 0)
+    if ((rc = glci_store_hist_open(st, v->txn, &v->htxn, city, &it)) != 0)
         goto out;
     while ((rc = glci_store_hist_next(&it, &no, &d)) == 1) {
         s_hist_t x;

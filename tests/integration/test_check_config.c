@@ -155,12 +155,18 @@ static void test_collector_store_problems(void **state)
     assert_int_equal(rmdir(dir), 0);
 
     /* a store nobody may write, opened read-only beside the running collector */
-    char lock[800], data[800];
+    char lock[800], data[800], hdir[800], hlock[800], hdata[800];
     snprintf(lock, sizeof lock, "%s/lock.mdb", s_sys->store);
     snprintf(data, sizeof data, "%s/data.mdb", s_sys->store);
+    snprintf(hdir, sizeof hdir, "%s/history", s_sys->store);
+    snprintf(hlock, sizeof hlock, "%s/history/lock.mdb", s_sys->store);
+    snprintf(hdata, sizeof hdata, "%s/history/data.mdb", s_sys->store);
     assert_int_equal(chmod(s_sys->store, 0755), 0);
     assert_int_equal(chmod(lock, 0666), 0);
     assert_int_equal(chmod(data, 0644), 0);
+    assert_int_equal(chmod(hdir, 0755), 0);
+    assert_int_equal(chmod(hlock, 0666), 0);
+    assert_int_equal(chmod(hdata, 0644), 0);
     char line[2000];
     snprintf(line, sizeof line, "store %s: not writable by this user (uid ", s_sys->store);
     if (geteuid() == 0)
@@ -186,14 +192,30 @@ static void test_collector_store_problems(void **state)
     assert_int_equal(chmod(data, 0604), 0);
     snprintf(line, sizeof line, "store file %s is mode 0604: readable by others", data);
     s_collector(NULL, s_store_flags, 0, 1, line);
+    /* the history file (schema 7) is judged as the data file is */
+    snprintf(line, sizeof line, "history file %s is mode 0644: readable by others; make it "
+             "0600 (chmod 600 %s)", hdata, hdata);
+    s_collector(NULL, s_store_flags, 0, 1, line);
+    snprintf(line, sizeof line, "history lock file %s is mode 0666: writable by group and "
+             "others; make it 0600", hlock);
+    s_collector(NULL, s_store_flags, 0, 1, line);
+    assert_int_equal(chmod(hdir, 0777), 0);
+    snprintf(line, sizeof line, "history folder %s is mode 0777: writable by group and others; "
+             "make it 0700 (chmod 700 %s)", hdir, hdir);
+    s_collector(NULL, s_store_flags, 0, 1, line);
     /* what the package makes passes: a store folder 0750 (StateDirectoryMode)
      * holding files 0600, and a group may read the data file */
     assert_int_equal(chmod(s_sys->store, 0750), 0);
     assert_int_equal(chmod(data, 0640), 0);
     assert_int_equal(chmod(lock, 0600), 0);
+    assert_int_equal(chmod(hdir, 0750), 0);
+    assert_int_equal(chmod(hdata, 0640), 0);
+    assert_int_equal(chmod(hlock, 0600), 0);
     s_collector(NULL, s_store_flags, 0, 0, "configuration ok");
     assert_int_equal(chmod(s_sys->store, 0700), 0);
     assert_int_equal(chmod(data, 0600), 0);
+    assert_int_equal(chmod(hdir, 0700), 0);
+    assert_int_equal(chmod(hdata, 0600), 0);
 }
 
 static void test_collector_key_problems(void **state)

@@ -601,8 +601,9 @@ static void test_lock_file_on_a_full_disk_is_an_error(void **state)
     /* a store copied without its lock file, opened on a full disk */
     s_unfill();
     char cmd[2000];
-    snprintf(cmd, sizeof cmd, "mkdir -m 0700 '%s' && cp '%s/data.mdb' '%s/'",
-             s_in_mnt("nolock"), s_store, s_in_mnt("nolock"));
+    snprintf(cmd, sizeof cmd, "mkdir -m 0700 '%s' '%s/history' && cp '%s/data.mdb' '%s/' && "
+             "cp '%s/history/data.mdb' '%s/history/'", s_in_mnt("nolock"), s_in_mnt("nolock"),
+             s_store, s_in_mnt("nolock"), s_store, s_in_mnt("nolock"));
     assert_int_equal(system(cmd), 0);
     s_fill(0);
     static const char *const cmds[][3] = {{"status", NULL}, {"rank", NULL},
@@ -624,7 +625,11 @@ static void test_lock_file_on_a_full_disk_is_an_error(void **state)
     char data[800];
     snprintf(data, sizeof data, "%s/data.mdb", s_path("b-size"));
     assert_int_equal(stat(data, &sb), 0);
-    s_fill((unsigned long long)sb.st_size + 4096);
+    unsigned long long copy = (unsigned long long)sb.st_size;
+    snprintf(data, sizeof data, "%s/history/data.mdb", s_path("b-size"));     /* schema 7 */
+    assert_int_equal(stat(data, &sb), 0);
+    copy += (unsigned long long)sb.st_size;
+    s_fill(copy + 4096);
     cli_run(&o, "--store", s_store, "backup", s_in_mnt("b"), NULL);
     s_expect_full(&o, "no space");
     cli_out_release(&o);

@@ -369,7 +369,7 @@ static void test_health_follows_the_store(void **state)
     free(body);
     double map;
     assert_int_equal(glci_ts_scrape_value(port, "glci_collector_store_map_bytes", &map), 0);
-    assert_true(map == 1048576);
+    assert_true(map == 2 * 1048576);      /* each of the two files (schema 7) */
     glci_sys_start_agent(s, 0);
     glci_sys_push(s, 0, 20000);         /* far more than 1 MiB holds */
 
@@ -441,16 +441,17 @@ static glci_sys_t *s_one_agent_delivered(const char *tag, int *port)
     return s;
 }
 
-/* Once data.mdb is gone a commit would go to a file no restart finds: the
- * batch is answered UNAVAILABLE and stays with the agent, whether or not
- * the metrics tick has noticed the removal yet. */
-static void test_removed_data_file_leaves_batches_with_the_agent(void **state)
+/* Once data.mdb (or the history file, history/data.mdb, which an ingest
+ * commits to first) is gone a commit would go to a file no restart finds:
+ * the batch is answered UNAVAILABLE and stays with the agent, whether or
+ * not the metrics tick has noticed the removal yet. */
+static void s_removed_file_leaves_batches_with_the_agent(const char *tag, const char *file)
 {
     int port;
-    glci_sys_t *s = s_one_agent_delivered("coll-metrics-removed", &port);
+    glci_sys_t *s = s_one_agent_delivered(tag, &port);
 
     char data[700];
-    snprintf(data, sizeof data, "%s/data.mdb", s->store);
+    snprintf(data, sizeof data, "%s/%s", s->store, file);
     assert_int_equal(unlink(data), 0);
     glci_sys_push(s, 0, 10);             /* one batch, sent at once */
     s_wait_at_least(port, "glci_collector_batches_total{status=\"unavailable\"}", 1);
@@ -472,6 +473,18 @@ static void test_removed_data_file_leaves_batches_with_the_agent(void **state)
     glci_sys_stop_agent(s, 0);
     glci_sys_stop_collector(s);
     glci_sys_close(&s);
+}
+
+static void test_removed_data_file_leaves_batches_with_the_agent(void **state)
+{
+    (void)state;
+    s_removed_file_leaves_batches_with_the_agent("coll-metrics-removed", "data.mdb");
+}
+
+static void test_removed_history_file_leaves_batches_with_the_agent(void **state)
+{
+    (void)state;
+    s_removed_file_leaves_batches_with_the_agent("coll-metrics-hremoved", "history/data.mdb");
 }
 
 /* A connection to the data port that speaks HTTP, not ZMTP: with CURVE,
@@ -588,6 +601,8 @@ int main(void)
                                   glci_sys_teardown),
         cmocka_unit_test_teardown(test_health_follows_the_store, glci_sys_teardown),
         cmocka_unit_test_teardown(test_removed_data_file_leaves_batches_with_the_agent,
+                                  glci_sys_teardown),
+        cmocka_unit_test_teardown(test_removed_history_file_leaves_batches_with_the_agent,
                                   glci_sys_teardown),
         cmocka_unit_test_teardown(test_probes_are_failed_handshakes_not_agents,
                                   glci_sys_teardown),

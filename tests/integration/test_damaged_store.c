@@ -1,4 +1,4 @@
-/* A truncated data.mdb (issue 20, finding 5): every glci command, the
+/* A truncated data.mdb, or history/data.mdb (issue 20, finding 5): every glci command, the
  * collector and the agent (with a truncated outbox) exit 1 with one line
  * saying so, instead of dying of SIGBUS on the first page past the end of
  * the file. The store is the CLI tests' fixture (data in it, so the file
@@ -105,9 +105,10 @@ static int s_teardown(void **state)
     return 0;
 }
 
-/* A copy of the store with data.mdb cut to `size` bytes (or to half its
- * size when size is -1). Returns the copy's path (static). */
-static const char *s_cut_copy(long size)
+/* A copy of the store with file (data.mdb, or history/data.mdb: the
+ * history file of schema 7) cut to `size` bytes (or to half its size when
+ * size is -1). Returns the copy's path (static). */
+static const char *s_cut_file_copy(const char *file, long size)
 {
     static char copy[400];
     static unsigned n;
@@ -116,7 +117,7 @@ static const char *s_cut_copy(long size)
     snprintf(cmd, sizeof cmd, "cp -a '%s' '%s'", s_store, copy);
     assert_int_equal(system(cmd), 0);
     char data[450];
-    snprintf(data, sizeof data, "%s/data.mdb", copy);
+    snprintf(data, sizeof data, "%s/%s", copy, file);
     struct stat sb;
     assert_int_equal(stat(data, &sb), 0);
     if (size < 0)
@@ -124,6 +125,11 @@ static const char *s_cut_copy(long size)
     assert_true(size < sb.st_size);
     assert_int_equal(truncate(data, size), 0);
     return copy;
+}
+
+static const char *s_cut_copy(long size)
+{
+    return s_cut_file_copy("data.mdb", size);
 }
 
 /* Runs argv (with "@..." made fresh paths) on store; returns the result. */
@@ -164,14 +170,17 @@ static void test_every_command_on_a_truncated_store(void **state)
     /* 0 bytes; inside the first meta page; one page; both meta pages (the
      * data pages gone); half the file */
     static const long sizes[] = {0, 100, 4096, 8192, -1};
-    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
-        const char *store = s_cut_copy(sizes[s]);
+    static const char *const files[] = {"data.mdb", "history/data.mdb"};
+    for (size_t s = 0; s < 2 * sizeof sizes / sizeof sizes[0]; s++) {
+        const char *file = files[s / (sizeof sizes / sizeof sizes[0])];
+        long size = sizes[s % (sizeof sizes / sizeof sizes[0])];
+        const char *store = s_cut_file_copy(file, size);
         for (size_t c = 0; c < S_N_CMDS; c++) {
             cli_out_t o;
             s_run(store, s_cmds[c].args, &o);
             if (o.status != 1 || !s_one_line(o.err) || strncmp(o.err, "glci", 4) != 0)
-                fail_msg("glci %s on data.mdb cut at %ld bytes: exit %d, stderr:\n%s",
-                         s_cmds[c].name, sizes[s], o.status, o.err);
+                fail_msg("glci %s on %s cut at %ld bytes: exit %d, stderr:\n%s",
+                         s_cmds[c].name, file, size, o.status, o.err);
             /* the line says what is wrong, not only that something is */
             if (strcmp(s_cmds[c].name, "init") == 0)
                 assert_non_null(strstr(o.err, "already exists"));

@@ -690,6 +690,31 @@ static void s_raw_begin(fx_t *f, MDB_env **env, MDB_txn **txn)
     assert_int_equal(mdb_txn_begin(*env, NULL, 0, txn), 0);
 }
 
+/* The same for the history file (schema 7: DIR/history, its hruns). */
+static void s_raw_hist_begin(fx_t *f, MDB_env **env, MDB_txn **txn, MDB_dbi *dbi)
+{
+    char hdir[600];
+    glci_store_close(&f->st);
+    snprintf(hdir, sizeof hdir, "%s/history", f->dir);
+    assert_int_equal(mdb_env_create(env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(*env, 4), 0);
+    assert_int_equal(mdb_env_open(*env, hdir, 0, 0600), 0);
+    assert_int_equal(mdb_txn_begin(*env, NULL, 0, txn), 0);
+    assert_int_equal(mdb_dbi_open(*txn, "hruns", 0, dbi), 0);
+}
+
+/* Removes the history file (a store older than schema 7 has none). */
+static void s_hist_remove(fx_t *f)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/history/data.mdb", f->dir);
+    assert_int_equal(unlink(path), 0);
+    snprintf(path, sizeof path, "%s/history/lock.mdb", f->dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/history", f->dir);
+    assert_int_equal(rmdir(path), 0);
+}
+
 /* verify catches an edition row changed behind the store's back */
 static void test_edition_tamper(void **state)
 {
@@ -898,17 +923,26 @@ static void s_cities_trim(MDB_txn *txn, MDB_dbi cities, size_t keep)
 }
 
 /* Rewrites the history as schema 5 kept it: each run in history under
- * cityz | its first number, no hruns database, city records without
- * hist_last. */
-static void s_make_v5_history(MDB_txn *txn)
+ * cityz | its first number (taken from the history file, which is
+ * removed), no hruns database, city records without hist_last. txn: the
+ * state's. */
+static void s_make_v5_history(fx_t *f, MDB_txn *txn)
 {
-    MDB_dbi from, to, cities;
+    MDB_dbi from, to, cities, state_hruns;
     MDB_cursor *cur;
     MDB_val k, d;
-    assert_int_equal(mdb_dbi_open(txn, "hruns", 0, &from), 0);
+    MDB_env *henv;
+    MDB_txn *htxn;
+    char hdir[600];
+    snprintf(hdir, sizeof hdir, "%s/history", f->dir);
+    assert_int_equal(mdb_env_create(&henv), 0);
+    assert_int_equal(mdb_env_set_maxdbs(henv, 4), 0);
+    assert_int_equal(mdb_env_open(henv, hdir, 0, 0600), 0);
+    assert_int_equal(mdb_txn_begin(henv, NULL, MDB_RDONLY, &htxn), 0);
+    assert_int_equal(mdb_dbi_open(htxn, "hruns", 0, &from), 0);
     assert_int_equal(mdb_dbi_open(txn, "history", 0, &to), 0);
     assert_int_equal(mdb_dbi_open(txn, "cities", 0, &cities), 0);
-    assert_int_equal(mdb_cursor_open(txn, from, &cur), 0);
+    assert_int_equal(mdb_cursor_open(htxn, from, &cur), 0);
     for (int rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
         const unsigned char *p = d.mv_data;
@@ -926,13 +960,68 @@ static void s_make_v5_history(MDB_txn *txn)
         assert_int_equal(mdb_put(txn, to, &nk, &nd, MDB_NOOVERWRITE), 0);
     }
     mdb_cursor_close(cur);
-    assert_int_equal(mdb_drop(txn, from, 1), 0);
+    mdb_txn_abort(htxn);
+    mdb_env_close(henv);
+    s_hist_remove(f);
+    assert_int_equal(mdb_dbi_open(txn, "hruns", 0, &state_hruns), 0);
+    assert_int_equal(mdb_drop(txn, state_hruns, 1), 0);
     s_cities_trim(txn, cities, S_CITYREC_V5);
+}
+
+/* Makes the history as schema 6 kept it: the history file's runs in the
+ * state's hruns (txn: the state's), no meta hist_runs. keep: the history
+ * file stays, as an upgrade a crash interrupted leaves it, with a run its
+ * copy would not hold (number 1 made another city's, one past the last);
+ * else it is removed. */
+static void s_make_v6_history(fx_t *f, MDB_txn *txn, int keep)
+{
+    MDB_dbi from, to, meta;
+    MDB_cursor *cur;
+    MDB_val k, d;
+    MDB_env *henv;
+    MDB_txn *htxn;
+    char hdir[600];
+    uint64_t last = 0;
+    snprintf(hdir, sizeof hdir, "%s/history", f->dir);
+    assert_int_equal(mdb_env_create(&henv), 0);
+    assert_int_equal(mdb_env_set_maxdbs(henv, 4), 0);
+    assert_int_equal(mdb_env_open(henv, hdir, 0, 0600), 0);
+    assert_int_equal(mdb_txn_begin(henv, NULL, 0, &htxn), 0);
+    assert_int_equal(mdb_dbi_open(htxn, "hruns", 0, &from), 0);
+    assert_int_equal(mdb_dbi_open(txn, "hruns", 0, &to), 0);
+    assert_int_equal(mdb_cursor_open(htxn, from, &cur), 0);
+    for (int rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        assert_int_equal(mdb_put(txn, to, &k, &d, MDB_APPEND), 0);
+        last = s_be64(k.mv_data);
+    }
+    mdb_cursor_close(cur);
+    assert_true(last > 1);
+    if (keep) {
+        unsigned char junk[40] = {0}, key[8];
+        memcpy(junk + S_HRUN_HEAD, "zzz", 4);
+        for (int pass = 0; pass < 2; pass++) {
+            uint64_t no = pass == 0 ? 1 : last + 1;
+            for (int b = 0; b < 8; b++)
+                key[7 - b] = (unsigned char)(no >> (8 * b));
+            MDB_val jk = {8, key}, jd = {sizeof junk, junk};
+            assert_int_equal(mdb_put(htxn, from, &jk, &jd, 0), 0);
+        }
+        assert_int_equal(mdb_txn_commit(htxn), 0);
+    } else {
+        mdb_txn_abort(htxn);
+    }
+    mdb_env_close(henv);
+    if (!keep)
+        s_hist_remove(f);
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+    MDB_val mk = {9, "hist_runs"};
+    assert_int_equal(mdb_del(txn, meta, &mk, NULL), 0);
 }
 
 /* Rewrites history as schemas 1 to 4 wrote it: one record per entry,
  * keyed by its own number. */
-static void s_make_single_history(MDB_txn *txn)
+static void s_make_single_history(fx_t *f, MDB_txn *txn)
 {
     MDB_dbi dbi;
     MDB_cursor *cur;
@@ -944,7 +1033,7 @@ static void s_make_single_history(MDB_txn *txn)
         unsigned char *val;
         size_t vlen;
     } *e = NULL;
-    s_make_v5_history(txn);
+    s_make_v5_history(f, txn);
     assert_int_equal(mdb_dbi_open(txn, "history", 0, &dbi), 0);
     assert_int_equal(mdb_cursor_open(txn, dbi, &cur), 0);
     for (int rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
@@ -996,8 +1085,7 @@ static size_t s_runs(fx_t *f, const char *city, uint32_t *counts, size_t max, si
     MDB_cursor *cur;
     MDB_val k, d;
     size_t plen = strlen(city) + 1, n = 0;
-    s_raw_begin(f, &env, &txn);
-    assert_int_equal(mdb_dbi_open(txn, "hruns", 0, &dbi), 0);
+    s_raw_hist_begin(f, &env, &txn, &dbi);
     assert_int_equal(mdb_cursor_open(txn, dbi, &cur), 0);
     *largest = 0;
     for (int rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
@@ -1185,8 +1273,7 @@ static void s_hrun_set(fx_t *f, uint64_t no, const void *v, size_t n)
     for (int b = 0; b < 8; b++)
         key[7 - b] = (unsigned char)(no >> (8 * b));
     MDB_val k = {8, key}, d = {n, (void *)v};
-    s_raw_begin(f, &env, &txn);
-    assert_int_equal(mdb_dbi_open(txn, "hruns", 0, &dbi), 0);
+    s_raw_hist_begin(f, &env, &txn, &dbi);
     if (v)
         assert_int_equal(mdb_put(txn, dbi, &k, &d, 0), 0);
     else
@@ -1206,8 +1293,7 @@ static unsigned char *s_hrun_get(fx_t *f, uint64_t no, size_t *n)
     for (int b = 0; b < 8; b++)
         key[7 - b] = (unsigned char)(no >> (8 * b));
     MDB_val k = {8, key}, d;
-    s_raw_begin(f, &env, &txn);
-    assert_int_equal(mdb_dbi_open(txn, "hruns", 0, &dbi), 0);
+    s_raw_hist_begin(f, &env, &txn, &dbi);
     if (mdb_get(txn, dbi, &k, &d) == 0) {
         assert_int_equal(s_be64(k.mv_data), no);
         copy = malloc(d.mv_size);
@@ -1351,6 +1437,122 @@ static void s_upgrade_refused_beside_collector(fx_t *f)
     close(ready[1]);
 }
 
+/* Puts v (n bytes) as run `no` of the history file behind the store's
+ * back, and opens the store for writing again. */
+static void s_hrun_put(fx_t *f, uint64_t no, const void *v, size_t n)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    unsigned char key[8];
+    for (int b = 0; b < 8; b++)
+        key[7 - b] = (unsigned char)(no >> (8 * b));
+    MDB_val k = {8, key}, d = {n, (void *)v};
+    s_raw_hist_begin(f, &env, &txn, &dbi);
+    assert_int_equal(mdb_put(txn, dbi, &k, &d, 0), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    s_open(f, 0);
+}
+
+/* Schema 7: the history file's commit comes first, the state's second. A
+ * crash between the two leaves runs in the history file that no city
+ * record names, above meta hist_runs: the store reads and verifies as if
+ * they were not there, and the next ingest writes its runs over them
+ * (none is left above its own). A city record naming a run above
+ * hist_runs is a difference verify reports; a missing history file is
+ * refused by a writable and a read-only open alike, by name. */
+static void test_history_file(void **state)
+{
+    fx_t *f = *state;
+    char err[512], lines[4096];
+    glci_obs_t a[4] = {V("i1", 2023, 40), V("i2", 2024, 10), V("i3", 2024, 60),
+                       V("i4", 2024, 1)};
+    s_ok(f, "alpha", a, 4, T0);                 /* run 1 */
+    char *alpha = s_city_history_text(f, "alpha");
+    unsigned char junk[40] = {0};
+    memcpy(junk + S_HRUN_HEAD, "zzz", 4);
+    s_hrun_put(f, 2, junk, sizeof junk);
+    s_hrun_put(f, 3, junk, sizeof junk);
+    s_hrun_put(f, 7, junk, sizeof junk);
+    s_verify_ok(f);
+    char *now = s_city_history_text(f, "alpha");
+    assert_string_equal(now, alpha);
+    free(now);
+
+    s_ok(f, "beta", a, 3, T0 + 1);              /* run 2, over the junk */
+    size_t n;
+    unsigned char *r = s_hrun_get(f, 2, &n);
+    assert_non_null(r);
+    assert_string_equal((const char *)r + S_HRUN_HEAD, "beta");
+    free(r);
+    assert_null(s_hrun_get(f, 3, &n));
+    assert_null(s_hrun_get(f, 7, &n));
+    s_open(f, 0);
+    s_ok(f, "alpha", a + 1, 2, T0 + 2);         /* run 3 */
+    r = s_hrun_get(f, 3, &n);
+    assert_non_null(r);
+    assert_string_equal((const char *)r + S_HRUN_HEAD, "alpha");
+    free(r);
+    s_verify_ok(f);
+    hist_t h = s_history(f, "alpha", "i2");
+    assert_int_equal(h.n, 2);
+    h = s_history(f, "beta", "i3");
+    assert_int_equal(h.n, 1);
+
+    /* meta hist_runs behind a city's newest run */
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi meta;
+    s_raw_begin(f, &env, &txn);
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+    unsigned char one[8] = {0, 0, 0, 0, 0, 0, 0, 1};
+    MDB_val mk = {9, "hist_runs"}, mv;
+    assert_int_equal(mdb_get(txn, meta, &mk, &mv), 0);
+    unsigned char save[8];
+    assert_int_equal(mv.mv_size, 8);
+    memcpy(save, mv.mv_data, 8);
+    assert_int_equal(save[7], 3);
+    mv = (MDB_val){8, one};
+    assert_int_equal(mdb_put(txn, meta, &mk, &mv, 0), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    s_open(f, GLCI_STORE_RDONLY);
+    assert_int_equal(s_verify_lines(f, lines), 2);
+    assert_non_null(strstr(lines, "alpha: its newest history run 3 is above the store's newest (1)"));
+    assert_non_null(strstr(lines, "beta: its newest history run 2 is above the store's newest (1)"));
+    s_raw_begin(f, &env, &txn);
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+    mv = (MDB_val){8, save};
+    assert_int_equal(mdb_put(txn, meta, &mk, &mv, 0), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+
+    /* the history file missing */
+    char from[600], to[600];
+    snprintf(from, sizeof from, "%s/history", f->dir);
+    snprintf(to, sizeof to, "%s/history.away", f->dir);
+    assert_int_equal(rename(from, to), 0);
+    for (int ro = 0; ro < 2; ro++) {
+        glci_store_opts_t o = {.flags = ro ? GLCI_STORE_RDONLY : 0};
+        glci_store_t *st = NULL;
+        assert_int_equal(glci_store_open(f->dir, &o, &st, err, sizeof err),
+                         GLCI_STORE_ECORRUPT);
+        assert_null(st);
+        char want[800];
+        snprintf(want, sizeof want, "%s: the store's history file %s/data.mdb is missing",
+                 f->dir, from);
+        assert_string_equal(err, want);
+    }
+    /* not made anew by a writable open: that would lose the history */
+    struct stat sb;
+    assert_int_equal(stat(from, &sb), -1);
+    assert_int_equal(rename(to, from), 0);
+    s_open(f, 0);
+    s_verify_ok(f);
+    free(alpha);
+}
+
 /* A schema-4 store (one record per entry) or a schema-5 one (runs under
  * cityz | number) is read as it is read-only and moved into hruns as
  * chained runs by a writable open: every history row, verify and the
@@ -1385,10 +1587,12 @@ static void s_old_history_store(fx_t *f, unsigned schema)
     MDB_dbi dbi;
     s_raw_begin(f, &env, &txn);
     if (schema == 4)
-        s_make_single_history(txn);
+        s_make_single_history(f, txn);
+    else if (schema == 5)
+        s_make_v5_history(f, txn);
     else
-        s_make_v5_history(txn);
-    s_set_schema(txn, schema);
+        s_make_v6_history(f, txn, schema == 66);
+    s_set_schema(txn, schema == 66 ? 6 : schema);
     assert_int_equal(mdb_txn_commit(txn), 0);
     mdb_env_close(env);
 
@@ -1400,7 +1604,7 @@ static void s_old_history_store(fx_t *f, unsigned schema)
         s_open(f, pass == 0 ? GLCI_STORE_RDONLY : 0);
         assert_int_equal(glci_view_begin(f->st, &v), 0);
         assert_int_equal(glci_view_status(v, &s), 0);
-        assert_int_equal(s.schema, pass == 0 ? schema : 6);
+        assert_int_equal(s.schema, pass == 0 ? (schema == 66 ? 6 : schema) : 7);
         glci_view_end(&v);
         char *now = s_history_text(f);
         assert_string_equal(now, text);
@@ -1431,12 +1635,24 @@ static void s_old_history_store(fx_t *f, unsigned schema)
         assert_int_equal(counts[2], 1);
         assert_int_equal(counts[3], 2);
     }
-    /* the old database is left empty */
+    /* the old databases are left empty: history, and the state's hruns
+     * (schema 7: the runs are in the history file) */
     MDB_stat ms;
     s_raw_begin(f, &env, &txn);
     assert_int_equal(mdb_dbi_open(txn, "history", 0, &dbi), 0);
     assert_int_equal(mdb_stat(txn, dbi, &ms), 0);
     assert_int_equal(ms.ms_entries, 0);
+    assert_int_equal(mdb_dbi_open(txn, "hruns", 0, &dbi), 0);
+    assert_int_equal(mdb_stat(txn, dbi, &ms), 0);
+    assert_int_equal(ms.ms_entries, 0);
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+    /* the history file holds the runs and nothing else: an interrupted
+     * copy's runs are gone */
+    MDB_dbi hdbi;
+    s_raw_hist_begin(f, &env, &txn, &hdbi);
+    assert_int_equal(mdb_stat(txn, hdbi, &ms), 0);
+    assert_int_equal(ms.ms_entries, schema == 4 ? 4 : 7);
     mdb_txn_abort(txn);
     mdb_env_close(env);
     s_open(f, 0);
@@ -1475,7 +1691,7 @@ static void test_schema5_damaged(void **state)
     MDB_txn *txn;
     MDB_dbi dbi;
     s_raw_begin(f, &env, &txn);
-    s_make_v5_history(txn);
+    s_make_v5_history(f, txn);
     /* beta's first run says it holds 99 entries; gamma's record is gone */
     unsigned char bkey[13] = "beta";
     MDB_val k = {13, bkey}, d;
@@ -1500,7 +1716,7 @@ static void test_schema5_damaged(void **state)
     glci_view_t *v = NULL;
     assert_int_equal(glci_view_begin(f->st, &v), 0);
     assert_int_equal(glci_view_status(v, &s), 0);
-    assert_int_equal(s.schema, 6);
+    assert_int_equal(s.schema, 7);
     glci_view_end(&v);
     uint32_t counts[8];
     size_t largest;
@@ -1528,6 +1744,19 @@ static void test_schema4_store(void **state)
 static void test_schema5_store(void **state)
 {
     s_old_history_store(*state, 5);
+}
+
+/* Schema 6 (runs in the state's hruns) moves to the history file; and
+ * again when an upgrade was interrupted after its copy committed there
+ * (the state still schema 6): the copy is made afresh. */
+static void test_schema6_store(void **state)
+{
+    s_old_history_store(*state, 6);
+}
+
+static void test_schema6_interrupted(void **state)
+{
+    s_old_history_store(*state, 66);
 }
 
 /* ---- schema 1 stores ------------------------------------------------------------------ */
@@ -1603,7 +1832,7 @@ static void s_make_v2(fx_t *f)
     assert_int_equal(glci_framework_load_text(s_tiny, strlen(s_tiny), "tiny", &fw, err, sizeof err), 0);
     s_raw_begin(f, &env, &txn);
     s_make_whole_results(txn, fw, rsize, hsize, at);
-    s_make_single_history(txn);
+    s_make_single_history(f, txn);
     glci_framework_free(&fw);
     s_set_schema(txn, 2);
     assert_int_equal(mdb_txn_commit(txn), 0);
@@ -1626,7 +1855,7 @@ static void s_make_v1(fx_t *f)
     assert_int_equal(glci_framework_load_text(s_tiny, strlen(s_tiny), "tiny", &fw, err, sizeof err), 0);
     s_raw_begin(f, &env, &txn);
     s_make_whole_results(txn, fw, rsize, hsize, at);
-    s_make_single_history(txn);
+    s_make_single_history(f, txn);
     glci_framework_free(&fw);
     assert_int_equal(mdb_dbi_open(txn, "cities", 0, &dbi), 0);
     s_cities_trim(txn, dbi, 176);   /* the schema-1 record */
@@ -1715,7 +1944,7 @@ static void test_schema2_store(void **state)
     s_open(f, 0);
     assert_int_equal(glci_view_begin(f->st, &v), 0);
     assert_int_equal(glci_view_status(v, &s), 0);
-    assert_int_equal(s.schema, 6);
+    assert_int_equal(s.schema, 7);
     glci_view_end(&v);
     got = s_result_copy(f, "alpha", 2024);
     assert_memory_equal(got, alpha, rsize);
@@ -1768,7 +1997,7 @@ static void test_schema1_store(void **state)
     s_open(f, 0);
     assert_int_equal(glci_view_begin(f->st, &v), 0);
     assert_int_equal(glci_view_status(v, &s), 0);
-    assert_int_equal(s.schema, 6);
+    assert_int_equal(s.schema, 7);
     glci_view_end(&v);
     assert_int_equal(glci_view_begin(f->st, &v), 0);
     assert_int_equal(glci_view_default_period(v, &ch), 0);
@@ -1881,7 +2110,7 @@ static void test_schema3_store(void **state)
     MDB_txn *txn;
     MDB_dbi dbi;
     s_raw_begin(f, &env, &txn);
-    s_make_single_history(txn);
+    s_make_single_history(f, txn);
     assert_int_equal(mdb_dbi_open(txn, "members", 0, &dbi), 0);
     assert_int_equal(mdb_drop(txn, dbi, 1), 0);
     s_set_schema(txn, 3);
@@ -1900,7 +2129,7 @@ static void test_schema3_store(void **state)
     glci_store_status_t s;
     assert_int_equal(glci_view_begin(f->st, &v), 0);
     assert_int_equal(glci_view_status(v, &s), 0);
-    assert_int_equal(s.schema, 6);
+    assert_int_equal(s.schema, 7);
     glci_view_end(&v);
     /* gamma back after t: revoked before its first logged change, so at t */
     assert_int_equal(glci_store_city_reinstate(f->st, "gamma", NULL, err, sizeof err), 0);
@@ -2009,6 +2238,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_history_runs_tamper, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema4_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema5_store, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema6_store, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_history_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema6_interrupted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema5_damaged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_membership_log, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_streams, setup, teardown),
