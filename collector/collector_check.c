@@ -46,10 +46,16 @@ static void s_check_store(glci_check_t *c, const glci_collector_config_t *cfg)
     if (access(cfg->store, W_OK) != 0 || access(data, W_OK) != 0)
         glci_check_problem(c, "store %s: not writable by this user (uid %u): %s", cfg->store,
                   (unsigned)geteuid(), strerror(errno));
+    /* map_max bounds each of the store's files (docs/OPERATIONS.md) */
     glci_store_space_t sp;
-    if (glci_store_space(st, &sp) == 0 && cfg->map_max > 0 && cfg->map_max <= sp.used_bytes)
+    uint64_t used = 0;
+    if (glci_store_space(st, &sp) == 0)
+        for (unsigned i = 0; i < sp.n_files; i++)
+            if (sp.file[i].used_bytes > used)
+                used = sp.file[i].used_bytes;
+    if (cfg->map_max > 0 && used > 0 && cfg->map_max <= used)
         glci_check_problem(c, "map_max %zu is not above the %llu bytes the store %s uses already: "
-                  "nothing more would fit", cfg->map_max, (unsigned long long)sp.used_bytes,
+                  "nothing more would fit", cfg->map_max, (unsigned long long)used,
                   cfg->store);
     glci_store_close(&st);
 }

@@ -108,10 +108,14 @@ static void s_space(glci_collector_meter_t *m)
         glci_debug("metrics: cannot look at the store's data file");
         return;
     }
-    glci_gauge_set(m->m.store_used, 0, (double)sp.used_bytes);
-    glci_gauge_set(m->m.store_file, 0, (double)sp.file_bytes);
-    glci_gauge_set(m->m.store_map, 0, (double)sp.map_bytes);
-    glci_gauge_set(m->m.store_map_max, 0, (double)sp.map_max_bytes);
+    /* by file (label index = GLCI_STORE_FILE_*): the store is full when
+     * one of them is, so each is compared with its own bound */
+    for (unsigned i = 0; i < sp.n_files; i++) {
+        glci_gauge_set(m->m.store_used, i, (double)sp.file[i].used_bytes);
+        glci_gauge_set(m->m.store_file, i, (double)sp.file[i].file_bytes);
+        glci_gauge_set(m->m.store_map, i, (double)sp.file[i].map_bytes);
+        glci_gauge_set(m->m.store_map_max, i, (double)sp.file[i].map_max_bytes);
+    }
     if (atomic_exchange(&m->store_gone, !sp.linked) != !sp.linked) {
         if (!sp.linked)
             glci_error("a data file of the store %s (data.mdb, or history/data.mdb) was "

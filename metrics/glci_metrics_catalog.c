@@ -33,6 +33,8 @@ static const char *const s_state[] = {"connecting", "connected", "disconnected",
                                       "handshake_failed", "forbidden", "malformed",
                                       "restreaming", "recovering", NULL};
 static const char *const s_city_label[] = {"city", NULL};
+static const char *const s_file_label[] = {"file", NULL};
+static const char *const s_file[] = {"state", "history", NULL};
 static const char *const s_collector_info_labels[] = {"version", "framework", "framework_hash",
                                                       NULL};
 static const char *const s_agent_info_labels[] = {"version", "city", NULL};
@@ -87,16 +89,20 @@ static const s_row_t s_collector[] = {
               .buckets = s_group, .n_buckets = S_N(s_group)),
      S_C(ingest_group), S_PLAIN},
     {S_FAMILY(S_GAUGE, "glci_collector_store_used_bytes",
-              "Space in use in the store (LMDB's high-water mark)."),
+              "Space in use in each of the store's files (LMDB's high-water mark).",
+              .labels = s_file_label, .values = s_file),
      S_C(store_used), S_PLAIN},
     {S_FAMILY(S_GAUGE, "glci_collector_store_file_bytes",
-              "Size of the store's data file on disk."),
+              "Size of each of the store's data files on disk.",
+              .labels = s_file_label, .values = s_file),
      S_C(store_file), S_PLAIN},
     {S_FAMILY(S_GAUGE, "glci_collector_store_map_bytes",
-              "The store's current LMDB map size (it doubles when a write finds it full)."),
+              "Each file's current LMDB map size (it doubles when a write finds it full).",
+              .labels = s_file_label, .values = s_file),
      S_C(store_map), S_PLAIN},
     {S_FAMILY(S_GAUGE, "glci_collector_store_map_max_bytes",
-              "map_max: the size the store's map never grows past."),
+              "map_max: the size each file's map never grows past.",
+              .labels = s_file_label, .values = s_file),
      S_C(store_map_max), S_PLAIN},
     {S_FAMILY(S_GAUGE, "glci_collector_round_period",
               "The period of the current reporting round (the latest whose year has ended)."),

@@ -856,7 +856,7 @@ static int s_upgrade(glci_store_t *st, int rdonly, const glci_store_opts_t *opts
         rc = glci_store_code(glci_mdb_write(st->mdb, s_upgrade_txn, st));
     if (rc == 0) {
         st->schema = 6;       /* what is committed now; the history file next */
-        rc = s_hist_open(st, 0, opts, 1, err, errlen);
+        rc = s_hist_open(st, GLCI_MDB_SHARED, opts, 1, err, errlen);
         if (rc != 0)
             return rc;
         rc = glci_store_code(glci_mdb_write(st->mdb, s_upgrade7_txn, st));
@@ -988,25 +988,25 @@ int glci_store_reader_check(glci_store_t *st)
 
 int glci_store_space(glci_store_t *st, glci_store_space_t *out)
 {
+    glci_mdb_t *files[GLCI_STORE_FILES] = {st->mdb, st->hmdb};
+    int rc = 0;
     memset(out, 0, sizeof *out);
-    out->used_bytes = glci_mdb_used_bytes(st->mdb);
-    out->map_bytes = glci_mdb_map_size(st->mdb);
-    out->map_max_bytes = glci_mdb_map_max(st->mdb);
-    if (glci_mdb_file(st->mdb, &out->file_bytes, &out->linked) != 0)
-        return GLCI_STORE_EIO;
-    if (st->hmdb) {
-        /* the two files together: each grows to its own bound */
-        uint64_t bytes;
-        int linked;
-        out->used_bytes += glci_mdb_used_bytes(st->hmdb);
-        out->map_bytes += glci_mdb_map_size(st->hmdb);
-        out->map_max_bytes += glci_mdb_map_max(st->hmdb);
-        if (glci_mdb_file(st->hmdb, &bytes, &linked) != 0)
-            return GLCI_STORE_EIO;
-        out->file_bytes += bytes;
-        out->linked = out->linked && linked;
+    out->linked = 1;
+    for (unsigned i = 0; i < GLCI_STORE_FILES && files[i]; i++) {
+        glci_store_file_space_t *f = &out->file[i];
+        f->used_bytes = glci_mdb_used_bytes(files[i]);
+        f->map_bytes = glci_mdb_map_size(files[i]);
+        f->map_max_bytes = glci_mdb_map_max(files[i]);
+        if (glci_mdb_file(files[i], &f->file_bytes, &f->linked) != 0)
+            rc = GLCI_STORE_EIO;
+        out->used_bytes += f->used_bytes;
+        out->map_bytes += f->map_bytes;
+        out->map_max_bytes += f->map_max_bytes;
+        out->file_bytes += f->file_bytes;
+        out->linked = out->linked && f->linked;
+        out->n_files = i + 1;
     }
-    return 0;
+    return rc;
 }
 
 /* ---- Cities -------------------------------------------------------------- */

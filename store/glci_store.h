@@ -116,14 +116,27 @@ int glci_store_reader_check(glci_store_t *st);
 /* The space the store takes, for a writer's metrics and health: cheap (no
  * transaction; LMDB's environment info and an fstat), to be called by the
  * thread that writes, between its transactions. */
+/* One of the store's files: GLCI_STORE_FILE_STATE (data.mdb) or, from
+ * schema 7, GLCI_STORE_FILE_HISTORY (history/data.mdb), each an LMDB map
+ * of its own grown up to its own bound; the store is full when one is. */
+enum { GLCI_STORE_FILE_STATE, GLCI_STORE_FILE_HISTORY, GLCI_STORE_FILES };
 typedef struct {
-    /* each the sum over the store's files: data.mdb and, from schema 7,
-     * history/data.mdb, each with a map of its own up to its own bound */
-    uint64_t used_bytes;      /* LMDB's high-water mark (as glci_view_status) */
-    uint64_t map_bytes;       /* the maps as this handle has them now */
-    uint64_t map_max_bytes;   /* the bounds they never grow past */
-    uint64_t file_bytes;      /* the files on disk */
-    int linked;               /* 0 when a file was removed under the open store */
+    uint64_t used_bytes;      /* LMDB's high-water mark */
+    uint64_t map_bytes;       /* the map as this handle has it now */
+    uint64_t map_max_bytes;   /* the bound it never grows past */
+    uint64_t file_bytes;      /* the file on disk */
+    int linked;               /* 0 when the file was removed under the open store */
+} glci_store_file_space_t;
+
+typedef struct {
+    /* the sums over the files (linked: all of them are) */
+    uint64_t used_bytes;      /* as glci_view_status's size_bytes */
+    uint64_t map_bytes;
+    uint64_t map_max_bytes;
+    uint64_t file_bytes;
+    int linked;
+    glci_store_file_space_t file[GLCI_STORE_FILES];
+    unsigned n_files;         /* 1 before schema 7, else 2 */
 } glci_store_space_t;
 
 /* Fills *out. Returns 0, or EIO when the data file cannot be looked at

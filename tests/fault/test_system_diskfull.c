@@ -1,4 +1,4 @@
-/* Disk full on the collector: a store whose map may not grow past 1 MiB
+/* Disk full on the collector: a store whose maps may not grow past 1 MiB
  * (the collector's map_max) fills up while two agents deliver over CURVE.
  * The collector says so clearly (one error line naming the store as full),
  * acknowledges nothing it could not store, keeps what it stored consistent
@@ -44,7 +44,7 @@ static void test_map_full_then_bigger_map(void **state)
     glci_sys_start_collector(s, NULL);
     for (size_t i = 0; i < N_AGENTS; i++) {
         glci_sys_start_agent(s, i);
-        glci_sys_push(s, i, 8000);      /* far more than 1 MiB holds */
+        glci_sys_push(s, i, 20000);     /* far more than 1 MiB holds (each file) */
     }
     if (glci_ts_proc_wait_log(s->coll, "store is full", GLCI_SYS_DRAIN_MS) != 0) {
         char *log = glci_ts_proc_stderr(s->coll);
