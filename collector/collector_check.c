@@ -41,11 +41,17 @@ static void s_check_store(glci_check_t *c, const glci_collector_config_t *cfg)
             glci_check_problem(c, "store %s: %s", cfg->store, glci_store_strerror(rc));
         return;
     }
-    char data[4096];
+    char data[4096], hdir[4096], hdata[4200];
     snprintf(data, sizeof data, "%s/data.mdb", cfg->store);
+    snprintf(hdir, sizeof hdir, "%s/history", cfg->store);
+    snprintf(hdata, sizeof hdata, "%s/data.mdb", hdir);
     if (access(cfg->store, W_OK) != 0 || access(data, W_OK) != 0)
         glci_check_problem(c, "store %s: not writable by this user (uid %u): %s", cfg->store,
                   (unsigned)geteuid(), strerror(errno));
+    /* schema 7: its history file too (absent before the upgrade) */
+    else if (access(hdir, F_OK) == 0 && (access(hdir, W_OK) != 0 || access(hdata, W_OK) != 0))
+        glci_check_problem(c, "store %s: its history file %s is not writable by this user "
+                  "(uid %u): %s", cfg->store, hdata, (unsigned)geteuid(), strerror(errno));
     /* map_max bounds each of the store's files (docs/OPERATIONS.md) */
     glci_store_space_t sp;
     uint64_t used = 0;

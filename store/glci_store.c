@@ -378,6 +378,27 @@ static int s_mkdirs(const char *dir)
     return rc;
 }
 
+/* meta/schema as txn sees it (0 when absent or of the wrong size). */
+static uint32_t s_schema_in(glci_store_t *st, MDB_txn *txn)
+{
+    MDB_val k = {6, "schema"}, v;
+    if (mdb_get(txn, st->dbi[S_DB_META], &k, &v) != 0 || v.mv_size != 4)
+        return 0;
+    return glci_be32_get(v.mv_data);
+}
+
+/* Makes a folder's new entries durable (the history folder in the
+ * store's, the files in it): 0 or an errno value. */
+static int s_sync_dir(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return errno;
+    int rc = fsync(fd) != 0 ? errno : 0;
+    close(fd);
+    return rc;
+}
+
 /* Opens the history file of st (schema 7: the environment in
  * DIR/history, its one database hruns); with create, makes the folder
  * (0700) and the file when missing. 0 or a store code, err saying which. */
@@ -424,8 +445,15 @@ static int s_hist_open(glci_store_t *st, unsigned flags, const glci_store_opts_t
         rc = rc == MDB_NOTFOUND ? GLCI_STORE_ECORRUPT : glci_store_code(rc);
         s_msg(err, errlen, "%s: not a glci history file (no hruns): %s", hdir,
               glci_store_strerror(rc));
+        return rc;
     }
-    return rc;
+    /* the file and its folder durable before the state names them */
+    int e;
+    if (create && ((e = s_sync_dir(hdir)) != 0 || (e = s_sync_dir(st->dir)) != 0)) {
+        s_msg(err, errlen, "%s: cannot sync the history folder: %s", hdir, strerror(e));
+        return glci_store_code(e);
+    }
+    return 0;
 }
 
 typedef struct {
@@ -509,16 +537,17 @@ int glci_store_create(const char *dir, const char *framework_path,
         s_msg(err, errlen, "%s: cannot create databases: %s", dir, glci_store_strerror(rc));
         goto out_env;
     }
-    s_create_ctx_t ctx = {&st, fw};
-    rc = glci_store_code(glci_mdb_write(st.mdb, s_create_txn, &ctx));
-    if (rc != 0) {
-        s_msg(err, errlen, "%s: cannot write the store header: %s", dir,
-              glci_store_strerror(rc));
-        goto out_env;
-    }
+    /* the history file first: the header, committed last, makes the store */
     st.dir = (char *)dir;
     rc = s_hist_open(&st, 0, opts, 1, err, errlen);
     glci_mdb_close(&st.hmdb);
+    if (rc != 0)
+        goto out_env;
+    s_create_ctx_t ctx = {&st, fw};
+    rc = glci_store_code(glci_mdb_write(st.mdb, s_create_txn, &ctx));
+    if (rc != 0)
+        s_msg(err, errlen, "%s: cannot write the store header: %s", dir,
+              glci_store_strerror(rc));
 out_env:
     glci_mdb_close(&st.mdb);
 out_unmake:
@@ -742,6 +771,9 @@ static int s_upgrade_txn(MDB_txn *txn, void *vctx)
     unsigned char b[4];
     int rc;
 
+    /* another writable open may have upgraded it since this one looked */
+    if (s_schema_in(st, txn) >= 6)
+        return S_TXN_NOCOMMIT;
     if (st->schema >= 2)
         goto schema3;
 
@@ -803,6 +835,11 @@ static int s_upgrade7_txn(MDB_txn *txn, void *vctx)
 {
     glci_store_t *st = vctx;
     unsigned char b[4];
+    /* Another writable open may have upgraded it since this one looked:
+     * the copy would then empty the history file and fill it from the
+     * state's hruns, empty by now. */
+    if (s_schema_in(st, txn) >= 7)
+        return S_TXN_NOCOMMIT;
     int rc = glci_store_hist_upgrade7(st, txn);
     if (rc != 0)
         return rc;
@@ -853,13 +890,21 @@ static int s_upgrade(glci_store_t *st, int rdonly, const glci_store_opts_t *opts
     }
     int rc = 0;
     if (st->schema < 6)
-        rc = glci_store_code(glci_mdb_write(st->mdb, s_upgrade_txn, st));
+        rc = glci_mdb_write(st->mdb, s_upgrade_txn, st);
+    if (rc == S_TXN_NOCOMMIT)
+        rc = 0;               /* done by another open meanwhile */
+    rc = glci_store_code(rc);
     if (rc == 0) {
         st->schema = 6;       /* what is committed now; the history file next */
-        rc = s_hist_open(st, GLCI_MDB_SHARED, opts, 1, err, errlen);
-        if (rc != 0)
+        char herr[512];
+        rc = s_hist_open(st, GLCI_MDB_SHARED, opts, 1, herr, sizeof herr);
+        if (rc != 0) {
+            s_msg(err, errlen, "cannot upgrade the store to schema %u: %s", GLCI_STORE_SCHEMA,
+                  herr);
             return rc;
-        rc = glci_store_code(glci_mdb_write(st->mdb, s_upgrade7_txn, st));
+        }
+        rc = glci_mdb_write(st->mdb, s_upgrade7_txn, st);
+        rc = glci_store_code(rc == S_TXN_NOCOMMIT ? 0 : rc);
     }
     if (rc != 0) {
         s_msg(err, errlen, "%s: cannot upgrade the store to schema %u: %s", st->dir,

@@ -35,7 +35,8 @@ typedef struct {
 typedef struct {
     glci_store_t *st;
     MDB_txn *txn;
-    MDB_txn *htxn;            /* the history file's snapshot (glci_store_hist_open) */
+    MDB_txn **htxn;           /* the history file's snapshot slot (glci_store_hist_open) */
+    MDB_txn *own_htxn;        /* the slot when the caller gave none */
     int64_t as_of;
     int honest;               /* never use a stored result */
     s_entry_t *e;             /* the current city's entries, application order */
@@ -47,12 +48,14 @@ typedef struct {
     glci_result_t *r;         /* scratch result */
 } s_asof_t;
 
-static void s_asof_init(s_asof_t *a, glci_store_t *st, MDB_txn *txn, int64_t as_of, int honest)
+static void s_asof_init(s_asof_t *a, glci_store_t *st, MDB_txn *txn, MDB_txn **htxn,
+                        int64_t as_of, int honest)
 {
     memset(a, 0, sizeof *a);
     a->st = st;
     a->txn = txn;
-    a->htxn = NULL;
+    a->own_htxn = NULL;
+    a->htxn = htxn ? htxn : &a->own_htxn;
     a->as_of = as_of;
     a->honest = honest;
     a->r = glci_xmalloc(st->rsize);
@@ -60,7 +63,7 @@ static void s_asof_init(s_asof_t *a, glci_store_t *st, MDB_txn *txn, int64_t as_
 
 static void s_asof_release(s_asof_t *a)
 {
-    glci_store_hist_txn_end(a->st, &a->htxn);
+    glci_store_hist_txn_end(a->st, &a->own_htxn);
     free(a->e);
     free(a->has);
     free(a->value);
@@ -74,7 +77,7 @@ static int s_collect(s_asof_t *a, const char *city, int32_t lo, int32_t hi)
     glci_hist_iter_t it;
     MDB_val d;
     uint64_t no;
-    int rc = glci_store_hist_open(a->st, a->txn, &a->htxn, city, &it);
+    int rc = glci_store_hist_open(a->st, a->txn, a->htxn, city, &it);
     if (rc != 0)
         goto out;
     a->n_e = 0;
@@ -203,8 +206,8 @@ static int s_period_city(void *ctx, const char *id, const s_cityrec_t *rec)
     return 0;
 }
 
-int glci_store_asof_snapshot(glci_store_t *st, MDB_txn *txn, int32_t period, int64_t as_of,
-                             int honest, glci_snapshot_t *out)
+int glci_store_asof_snapshot(glci_store_t *st, MDB_txn *txn, MDB_txn **htxn, int32_t period,
+                             int64_t as_of, int honest, glci_snapshot_t *out)
 {
     const glci_framework_t *fw = st->fw;
     memset(out, 0, sizeof *out);
@@ -212,7 +215,7 @@ int glci_store_asof_snapshot(glci_store_t *st, MDB_txn *txn, int32_t period, int
     if (period < fw->first_period || period > fw->last_period)
         return 0;               /* nothing can reach it */
     s_asof_t a;
-    s_asof_init(&a, st, txn, as_of, honest);
+    s_asof_init(&a, st, txn, htxn, as_of, honest);
     s_period_t x = {.a = &a, .period = period, .out = out};
     int rc = glci_store_each_city(st, txn, s_period_city, &x);
     s_asof_release(&a);
@@ -232,7 +235,7 @@ int glci_view_now(glci_view_t *v, int64_t now, int64_t *out)
 
 int glci_view_asof(glci_view_t *v, int32_t period, int64_t as_of, glci_snapshot_t *out)
 {
-    return glci_store_asof_snapshot(v->st, v->txn, period, as_of, 0, out);
+    return glci_store_asof_snapshot(v->st, v->txn, &v->htxn, period, as_of, 0, out);
 }
 
 /* ---- the default period as of a time ------------------------------------------ */
@@ -320,16 +323,16 @@ static int s_data_range(glci_store_t *st, MDB_txn *txn, int32_t *first, int32_t 
 
 int glci_view_asof_default_period(glci_view_t *v, int64_t as_of, glci_period_choice_t *out)
 {
-    return glci_store_asof_default(v->st, v->txn, as_of, out);
+    return glci_store_asof_default(v->st, v->txn, &v->htxn, as_of, out);
 }
 
-int glci_store_asof_default(glci_store_t *st, MDB_txn *txn, int64_t as_of,
+int glci_store_asof_default(glci_store_t *st, MDB_txn *txn, MDB_txn **htxn, int64_t as_of,
                             glci_period_choice_t *out)
 {
     const glci_framework_t *fw = st->fw;
     size_t span = (size_t)(fw->last_period - fw->first_period + 1);
     s_asof_t a;
-    s_asof_init(&a, st, txn, as_of, 0);
+    s_asof_init(&a, st, txn, htxn, as_of, 0);
     s_counts_t x = {.a = &a, .first = fw->first_period, .last = fw->last_period,
                     .c = glci_xcalloc(span, sizeof *x.c), .data = glci_xcalloc(span, 1)};
     /* Unchanged cities are counted from their stored results, over the

@@ -98,7 +98,7 @@ int glci_store_tighten(const char *dir, glci_store_note_fn note, void *arg)
         /* a file others may read is tightened too: lock.mdb's reading by
          * others, which the check lets pass, is something nothing needs */
         unsigned bad = s_rules[i].bad | (is_dir ? 0u : (unsigned)S_IROTH);
-        if (is_dir)
+        if (!s_rules[i].name[0])
             snprintf(path, sizeof path, "%s", dir);
         else
             snprintf(path, sizeof path, "%s/%s", dir, s_rules[i].name);

@@ -264,7 +264,7 @@ static int s_publish_txn(MDB_txn *txn, void *vctx)
     int32_t period = spec->period;
     if (!spec->has_period) {
         glci_period_choice_t ch;
-        rc = glci_store_asof_default(st, txn, as_of, &ch);
+        rc = glci_store_asof_default(st, txn, NULL, as_of, &ch);
         if (rc == GLCI_STORE_ENODATA) {
             glci_errf(x->err, x->errlen, "no data in the store as of that time");
             return S_PUB_NODATA;
@@ -273,7 +273,7 @@ static int s_publish_txn(MDB_txn *txn, void *vctx)
             return rc;
         period = ch.period;
     }
-    if ((rc = glci_store_asof_snapshot(st, txn, period, as_of, 0, &snap)) != 0)
+    if ((rc = glci_store_asof_snapshot(st, txn, NULL, period, as_of, 0, &snap)) != 0)
         return rc;
     if (snap.n == 0) {
         glci_errf(x->err, x->errlen, "no data for period %d as of that time", (int)period);

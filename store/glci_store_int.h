@@ -436,12 +436,17 @@ void glci_store_snapshot_rank(glci_snapshot_t *s);
 
 /* The results of period P as of Unix time as_of, ranked, into *out, in
  * txn (glci_store_asof.c; glci_view_asof). honest: recompute every city
- * from its history, never taking a stored result (verify). */
-int glci_store_asof_snapshot(glci_store_t *st, MDB_txn *txn, int32_t period, int64_t as_of,
-                             int honest, glci_snapshot_t *out);
+ * from its history, never taking a stored result (verify). htxn: the
+ * caller's history snapshot slot (glci_store_hist_open), which the walks
+ * share, so that a thread never holds two snapshots of the history file
+ * (a second begin that met a grown map would wait for the first); NULL:
+ * one of its own, ended before the return. */
+int glci_store_asof_snapshot(glci_store_t *st, MDB_txn *txn, MDB_txn **htxn, int32_t period,
+                             int64_t as_of, int honest, glci_snapshot_t *out);
 
-/* The default period as of as_of in txn (glci_view_asof_default_period). */
-int glci_store_asof_default(glci_store_t *st, MDB_txn *txn, int64_t as_of,
+/* The default period as of as_of in txn (glci_view_asof_default_period);
+ * htxn as above. */
+int glci_store_asof_default(glci_store_t *st, MDB_txn *txn, MDB_txn **htxn, int64_t as_of,
                             glci_period_choice_t *out);
 
 /* The header of edition name in txn (glci_view_edition). */

@@ -462,7 +462,7 @@ static int s_verify_edition(s_verify_t *v, const char *name)
         return rc;
     rc = glci_store_edition_get(st, v->txn, name, &e);
     if (rc == 0)
-        rc = glci_store_asof_snapshot(st, v->txn, e.period, e.as_of, 1, &re);
+        rc = glci_store_asof_snapshot(st, v->txn, &v->htxn, e.period, e.as_of, 1, &re);
     if (rc != 0)
         goto out;
     if (memcmp(e.fw_hash, st->fw->hash, 32) != 0)
@@ -731,6 +731,27 @@ int glci_store_backup(glci_store_t *st, const char *dest, char *err, size_t errl
     rc = s_empty_dir(dest, err, errlen);
     if (rc != 0)
         return rc;
+    if (!st->hmdb) {
+        /* A handle of a store older than schema 7 (read-only) copies its
+         * one file: not if a writable open has since moved the history
+         * out of it. */
+        MDB_txn *txn = NULL;
+        MDB_val k = {6, "schema"}, d;
+        rc = glci_store_code(glci_mdb_read_begin(st->mdb, &txn));
+        if (rc != 0) {
+            snprintf(err, errlen, "%s: cannot read the store: %s", st->dir,
+                     glci_store_strerror(rc));
+            return rc;
+        }
+        int moved = mdb_get(txn, st->dbi[S_DB_META], &k, &d) == 0 && d.mv_size == 4 &&
+                    glci_be32_get(d.mv_data) >= 7;
+        glci_mdb_read_end(st->mdb, &txn);
+        if (moved) {
+            snprintf(err, errlen, "%s: the store was upgraded to schema %u while open; run the "
+                     "backup again", st->dir, GLCI_STORE_SCHEMA);
+            return GLCI_STORE_ESCHEMA;
+        }
+    }
     rc = glci_mdb_copy(st->mdb, dest);
     if (rc != 0) {
         snprintf(err, errlen, "%s: copy failed: %s", dest, mdb_strerror(rc));

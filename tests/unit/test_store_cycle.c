@@ -1455,6 +1455,119 @@ static void s_hrun_put(fx_t *f, uint64_t no, const void *v, size_t n)
     s_open(f, 0);
 }
 
+/* Appends each note line to the buffer ctx (2048 bytes). */
+static void s_note_join(void *ctx, const char *line)
+{
+    char *buf = ctx;
+    size_t n = strlen(buf);
+    snprintf(buf + n, 2048 - n, "%s\n", line);
+}
+
+/* Two writable opens of one schema-6 store at once (two glci commands):
+ * both may find schema 6, and the second to write its upgrade must see
+ * the first's in its transaction and leave the history alone, not empty
+ * the history file and fill it from the state's hruns, empty by then.
+ * Several rounds, each two processes released together. */
+static void test_schema6_upgraded_twice_at_once(void **state)
+{
+    fx_t *f = *state;
+    glci_obs_t a[3] = {V("i1", 2023, 40), V("i2", 2024, 10), V("i3", 2024, 60)};
+    s_ok(f, "alpha", a, 3, T0);
+    s_ok(f, "beta", a, 2, T0);
+    s_ok(f, "alpha", a, 1, T0 + 1);
+    char *text = s_history_text(f);
+    for (int round = 0; round < 6; round++) {
+        MDB_env *env;
+        MDB_txn *txn;
+        s_raw_begin(f, &env, &txn);
+        s_make_v6_history(f, txn, 0);
+        s_set_schema(txn, 6);
+        assert_int_equal(mdb_txn_commit(txn), 0);
+        mdb_env_close(env);
+        int gate[2];
+        assert_int_equal(pipe(gate), 0);
+        pid_t kids[2];
+        for (int k = 0; k < 2; k++) {
+            kids[k] = fork();
+            assert_true(kids[k] >= 0);
+            if (kids[k] == 0) {
+                char b, err[512];
+                close(gate[1]);
+                (void)read(gate[0], &b, 1);
+                glci_store_t *st = NULL;
+                glci_store_opts_t o = {0};
+                int rc = glci_store_open(f->dir, &o, &st, err, sizeof err);
+                glci_store_close(&st);
+                _exit(rc == 0 ? 0 : 1);
+            }
+        }
+        close(gate[0]);
+        close(gate[1]);       /* both go */
+        for (int k = 0; k < 2; k++) {
+            int status;
+            assert_int_equal(waitpid(kids[k], &status, 0), kids[k]);
+            assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        }
+        s_open(f, GLCI_STORE_RDONLY);
+        glci_store_status_t st;
+        glci_view_t *v = NULL;
+        assert_int_equal(glci_view_begin(f->st, &v), 0);
+        assert_int_equal(glci_view_status(v, &st), 0);
+        assert_int_equal(st.schema, 7);
+        glci_view_end(&v);
+        char *now = s_history_text(f);
+        assert_string_equal(now, text);
+        free(now);
+        s_verify_ok(f);
+        glci_store_close(&f->st);
+    }
+    free(text);
+}
+
+/* A read-only handle of a schema-6 store whose store a writable open has
+ * since upgraded does not back it up as one file (its history moved out
+ * of it): ESCHEMA, saying to run it again; a fresh handle's backup holds
+ * both files and verifies. */
+static void test_schema6_backup_after_upgrade(void **state)
+{
+    fx_t *f = *state;
+    char err[512];
+    glci_obs_t a[2] = {V("i1", 2023, 40), V("i2", 2024, 10)};
+    s_ok(f, "alpha", a, 2, T0);
+    s_ok(f, "beta", a, 2, T0);
+    MDB_env *env;
+    MDB_txn *txn;
+    s_raw_begin(f, &env, &txn);
+    s_make_v6_history(f, txn, 0);
+    s_set_schema(txn, 6);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+
+    s_open(f, GLCI_STORE_RDONLY);
+    glci_store_t *w = NULL;
+    glci_store_opts_t o = {0};
+    assert_int_equal(glci_store_open(f->dir, &o, &w, err, sizeof err), 0);
+    assert_int_equal(glci_store_schema(w), 7);
+    char dest[600];
+    snprintf(dest, sizeof dest, "%s-b1", f->dir);
+    assert_int_equal(glci_store_backup(f->st, dest, err, sizeof err), GLCI_STORE_ESCHEMA);
+    char want[800];
+    snprintf(want, sizeof want, "%s: the store was upgraded to schema 7 while open; run the "
+             "backup again", f->dir);
+    assert_string_equal(err, want);
+    snprintf(dest, sizeof dest, "%s-b2", f->dir);
+    assert_int_equal(glci_store_backup(w, dest, err, sizeof err), 0);
+    char hdata[700];
+    struct stat sb;
+    snprintf(hdata, sizeof hdata, "%s/history/data.mdb", dest);
+    assert_int_equal(stat(hdata, &sb), 0);
+    assert_int_equal(sb.st_mode & 07777, 0600);
+    glci_store_close(&w);
+    char cmd[1400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s-b1' '%s-b2'", f->dir, f->dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 /* Schema 7: the history file's commit comes first, the state's second. A
  * crash between the two leaves runs in the history file that no city
  * record names, above meta hist_runs: the store reads and verifies as if
@@ -1528,6 +1641,28 @@ static void test_history_file(void **state)
     assert_int_equal(mdb_txn_commit(txn), 0);
     mdb_env_close(env);
 
+    /* modes others could use: the history folder and files are tightened
+     * as the store's are */
+    char hdir[600], hdata[700], notes[2048] = "";
+    struct stat sb;
+    glci_store_close(&f->st);
+    snprintf(hdir, sizeof hdir, "%s/history", f->dir);
+    snprintf(hdata, sizeof hdata, "%s/history/data.mdb", f->dir);
+    assert_int_equal(chmod(hdir, 0777), 0);
+    assert_int_equal(chmod(hdata, 0644), 0);
+    assert_int_equal(glci_store_tighten(f->dir, s_note_join, notes), 0);
+    assert_int_equal(stat(hdir, &sb), 0);
+    assert_int_equal(sb.st_mode & 07777, 0755);
+    assert_int_equal(stat(hdata, &sb), 0);
+    assert_int_equal(sb.st_mode & 07777, 0600);
+    char want[800];
+    snprintf(want, sizeof want, "store: %s was mode 0777; made it 0755", hdir);
+    assert_non_null(strstr(notes, want));
+    snprintf(want, sizeof want, "store: %s was mode 0644; made it 0600", hdata);
+    assert_non_null(strstr(notes, want));
+    assert_int_equal(chmod(hdir, 0700), 0);
+    s_open(f, 0);
+
     /* the history file missing */
     char from[600], to[600];
     snprintf(from, sizeof from, "%s/history", f->dir);
@@ -1539,13 +1674,11 @@ static void test_history_file(void **state)
         assert_int_equal(glci_store_open(f->dir, &o, &st, err, sizeof err),
                          GLCI_STORE_ECORRUPT);
         assert_null(st);
-        char want[800];
         snprintf(want, sizeof want, "%s: the store's history file %s/data.mdb is missing",
                  f->dir, from);
         assert_string_equal(err, want);
     }
     /* not made anew by a writable open: that would lose the history */
-    struct stat sb;
     assert_int_equal(stat(from, &sb), -1);
     assert_int_equal(rename(to, from), 0);
     s_open(f, 0);
@@ -2240,6 +2373,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_schema5_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema6_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema6_backup_after_upgrade, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema6_upgraded_twice_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema6_interrupted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema5_damaged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_membership_log, setup, teardown),
