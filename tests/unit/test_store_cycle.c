@@ -1463,6 +1463,18 @@ static void s_note_join(void *ctx, const char *line)
     snprintf(buf + n, 2048 - n, "%s\n", line);
 }
 
+/* Makes the store (closed) one of schema 6, its history file removed. */
+static void s_to_schema6(fx_t *f)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    s_raw_begin(f, &env, &txn);
+    s_make_v6_history(f, txn, 0);
+    s_set_schema(txn, 6);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+}
+
 /* Two writable opens of one schema-6 store at once (two glci commands):
  * both may find schema 6, and the second to write its upgrade must see
  * the first's in its transaction and leave the history alone, not empty
@@ -1477,13 +1489,7 @@ static void test_schema6_upgraded_twice_at_once(void **state)
     s_ok(f, "alpha", a, 1, T0 + 1);
     char *text = s_history_text(f);
     for (int round = 0; round < 6; round++) {
-        MDB_env *env;
-        MDB_txn *txn;
-        s_raw_begin(f, &env, &txn);
-        s_make_v6_history(f, txn, 0);
-        s_set_schema(txn, 6);
-        assert_int_equal(mdb_txn_commit(txn), 0);
-        mdb_env_close(env);
+        s_to_schema6(f);
         int gate[2];
         assert_int_equal(pipe(gate), 0);
         pid_t kids[2];
@@ -1535,14 +1541,7 @@ static void test_schema6_backup_after_upgrade(void **state)
     glci_obs_t a[2] = {V("i1", 2023, 40), V("i2", 2024, 10)};
     s_ok(f, "alpha", a, 2, T0);
     s_ok(f, "beta", a, 2, T0);
-    MDB_env *env;
-    MDB_txn *txn;
-    s_raw_begin(f, &env, &txn);
-    s_make_v6_history(f, txn, 0);
-    s_set_schema(txn, 6);
-    assert_int_equal(mdb_txn_commit(txn), 0);
-    mdb_env_close(env);
-
+    s_to_schema6(f);
     s_open(f, GLCI_STORE_RDONLY);
     glci_store_t *w = NULL;
     glci_store_opts_t o = {0};
