@@ -65,10 +65,12 @@ static int s_rm_one(const char *path, const struct stat *sb, int flag, struct FT
     return remove(path);
 }
 
+/* (Re)opens the fixture's store, closing the handle open before. */
 static void s_open(fx_t *f, unsigned flags)
 {
     char err[256];
     glci_store_opts_t o = {.flags = flags};
+    glci_store_close(&f->st);
     if (glci_store_open(f->dir, &o, &f->st, err, sizeof err) != 0)
         fail_msg("open: %s", err);
     f->fw = glci_store_framework(f->st);
