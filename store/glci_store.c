@@ -829,12 +829,27 @@ schema3:
     return s_meta_put(st, txn, "schema", b, 4);
 }
 
+typedef struct {
+    glci_store_t *st;
+    const glci_store_opts_t *opts;
+    char herr[512];           /* why the history file would not open */
+} s_up7_ctx_t;
+
 /* 6 -> 7: the runs moved to the history file (glci_store_hist_upgrade7),
- * committed there before this transaction commits the new number. */
+ * committed there before this transaction commits the new number. The
+ * history file is made and opened here, holding the state's writer lock:
+ * another writable open upgrading at the same time would otherwise find
+ * the file this one has only begun to make (empty: refused). */
 static int s_upgrade7_txn(MDB_txn *txn, void *vctx)
 {
-    glci_store_t *st = vctx;
+    s_up7_ctx_t *c = vctx;
+    glci_store_t *st = c->st;
     unsigned char b[4];
+    if (!st->hmdb) {
+        int rc = s_hist_open(st, GLCI_MDB_SHARED, c->opts, 1, c->herr, sizeof c->herr);
+        if (rc != 0)
+            return rc;
+    }
     /* Another writable open may have upgraded it since this one looked:
      * the copy would then empty the history file and fill it from the
      * state's hruns, empty by now. */
@@ -896,15 +911,14 @@ static int s_upgrade(glci_store_t *st, int rdonly, const glci_store_opts_t *opts
     rc = glci_store_code(rc);
     if (rc == 0) {
         st->schema = 6;       /* what is committed now; the history file next */
-        char herr[512];
-        rc = s_hist_open(st, GLCI_MDB_SHARED, opts, 1, herr, sizeof herr);
-        if (rc != 0) {
+        s_up7_ctx_t c = {st, opts, ""};
+        rc = glci_mdb_write(st->mdb, s_upgrade7_txn, &c);
+        rc = glci_store_code(rc == S_TXN_NOCOMMIT ? 0 : rc);
+        if (rc != 0 && c.herr[0]) {
             s_msg(err, errlen, "cannot upgrade the store to schema %u: %s", GLCI_STORE_SCHEMA,
-                  herr);
+                  c.herr);
             return rc;
         }
-        rc = glci_mdb_write(st->mdb, s_upgrade7_txn, st);
-        rc = glci_store_code(rc == S_TXN_NOCOMMIT ? 0 : rc);
     }
     if (rc != 0) {
         s_msg(err, errlen, "%s: cannot upgrade the store to schema %u: %s", st->dir,

@@ -1505,6 +1505,8 @@ static void test_schema6_upgraded_twice_at_once(void **state)
                 glci_store_t *st = NULL;
                 glci_store_opts_t o = {0};
                 int rc = glci_store_open(f->dir, &o, &st, err, sizeof err);
+                if (rc != 0)
+                    fprintf(stderr, "open in child %d: %s\n", k, err);
                 glci_store_close(&st);
                 _exit(rc == 0 ? 0 : 1);
             }
