@@ -692,7 +692,8 @@ static void s_raw_begin(fx_t *f, MDB_env **env, MDB_txn **txn)
     assert_int_equal(mdb_txn_begin(*env, NULL, 0, txn), 0);
 }
 
-/* The same for the history file (schema 7: DIR/history, its hruns). */
+/* The same for the history file (schema 7: DIR/history, its hruns; the
+ * state's environment may be open beside it). */
 static void s_raw_hist_begin(fx_t *f, MDB_env **env, MDB_txn **txn, MDB_dbi *dbi)
 {
     char hdir[600];
@@ -935,13 +936,7 @@ static void s_make_v5_history(fx_t *f, MDB_txn *txn)
     MDB_val k, d;
     MDB_env *henv;
     MDB_txn *htxn;
-    char hdir[600];
-    snprintf(hdir, sizeof hdir, "%s/history", f->dir);
-    assert_int_equal(mdb_env_create(&henv), 0);
-    assert_int_equal(mdb_env_set_maxdbs(henv, 4), 0);
-    assert_int_equal(mdb_env_open(henv, hdir, 0, 0600), 0);
-    assert_int_equal(mdb_txn_begin(henv, NULL, MDB_RDONLY, &htxn), 0);
-    assert_int_equal(mdb_dbi_open(htxn, "hruns", 0, &from), 0);
+    s_raw_hist_begin(f, &henv, &htxn, &from);
     assert_int_equal(mdb_dbi_open(txn, "history", 0, &to), 0);
     assert_int_equal(mdb_dbi_open(txn, "cities", 0, &cities), 0);
     assert_int_equal(mdb_cursor_open(htxn, from, &cur), 0);
@@ -982,14 +977,8 @@ static void s_make_v6_history(fx_t *f, MDB_txn *txn, int keep)
     MDB_val k, d;
     MDB_env *henv;
     MDB_txn *htxn;
-    char hdir[600];
     uint64_t last = 0;
-    snprintf(hdir, sizeof hdir, "%s/history", f->dir);
-    assert_int_equal(mdb_env_create(&henv), 0);
-    assert_int_equal(mdb_env_set_maxdbs(henv, 4), 0);
-    assert_int_equal(mdb_env_open(henv, hdir, 0, 0600), 0);
-    assert_int_equal(mdb_txn_begin(henv, NULL, 0, &htxn), 0);
-    assert_int_equal(mdb_dbi_open(htxn, "hruns", 0, &from), 0);
+    s_raw_hist_begin(f, &henv, &htxn, &from);
     assert_int_equal(mdb_dbi_open(txn, "hruns", 0, &to), 0);
     assert_int_equal(mdb_cursor_open(htxn, from, &cur), 0);
     for (int rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
@@ -1457,14 +1446,6 @@ static void s_hrun_put(fx_t *f, uint64_t no, const void *v, size_t n)
     s_open(f, 0);
 }
 
-/* Appends each note line to the buffer ctx (2048 bytes). */
-static void s_note_join(void *ctx, const char *line)
-{
-    char *buf = ctx;
-    size_t n = strlen(buf);
-    snprintf(buf + n, 2048 - n, "%s\n", line);
-}
-
 /* Makes the store (closed) one of schema 6, its history file removed. */
 static void s_to_schema6(fx_t *f)
 {
@@ -1646,14 +1627,14 @@ static void test_history_file(void **state)
 
     /* modes others could use: the history folder and files are tightened
      * as the store's are */
-    char hdir[600], hdata[700], notes[2048] = "";
+    char hdir[600], hdata[700], notes[4096] = "";
     struct stat sb;
     glci_store_close(&f->st);
     snprintf(hdir, sizeof hdir, "%s/history", f->dir);
     snprintf(hdata, sizeof hdata, "%s/history/data.mdb", f->dir);
     assert_int_equal(chmod(hdir, 0777), 0);
     assert_int_equal(chmod(hdata, 0644), 0);
-    assert_int_equal(glci_store_tighten(f->dir, s_note_join, notes), 0);
+    assert_int_equal(glci_store_tighten(f->dir, s_diff_join, notes), 0);
     assert_int_equal(stat(hdir, &sb), 0);
     assert_int_equal(sb.st_mode & 07777, 0755);
     assert_int_equal(stat(hdata, &sb), 0);
