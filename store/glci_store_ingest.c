@@ -70,6 +70,7 @@ typedef struct {
     uint64_t hist_no;
     uint32_t batch, obs;
     int retract;              /* a revision without a value */
+    uint32_t hlen;            /* its history entry's bytes (step 2's plan) */
     const glci_correction_t *op;   /* an operator's correction, else NULL */
 } s_work_t;
 
@@ -930,11 +931,12 @@ static void s_plan_history(s_ingest_t *g, const s_rkey_t *ord, uint64_t base)
         const s_work_t *w = &g->work[s_at(ord, i)];
         size_t body = 0;
         for (j = i; j < g->n_work; j++) {
-            const s_work_t *x = &g->work[s_at(ord, j)];
+            s_work_t *x = &g->work[s_at(ord, j)];
             size_t len = s_hist_len(g, x);
             if (j > i && (x->city != w->city || x->hist_no != w->hist_no + (j - i) ||
                           !glci_store_hist_run_fits(j - i, body, len)))
                 break;
+            x->hlen = (uint32_t)len;  /* an entry is at most some hundred bytes */
             body += len;
         }
         s_tcity_t *c = &g->cities[w->city];
@@ -993,7 +995,7 @@ static int s_history_txn(MDB_txn *htxn, void *vctx)
         for (size_t e = 0; e < run->n; e++) {
             const s_work_t *x = &g->work[s_at(g->hist_ord, run->at + e)];
             s_hist_fill(g, x, body + off);
-            off += (uint32_t)s_hist_len(g, x);
+            off += x->hlen;
             ends[e] = off;
         }
         glci_store_hist_run_head(p, (uint32_t)run->n, ends);
