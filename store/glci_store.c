@@ -378,8 +378,7 @@ static int s_mkdirs(const char *dir)
     return rc;
 }
 
-/* meta/schema as txn sees it (0 when absent or of the wrong size). */
-static uint32_t s_schema_in(glci_store_t *st, MDB_txn *txn)
+uint32_t glci_store_schema_in(glci_store_t *st, MDB_txn *txn)
 {
     MDB_val k = {6, "schema"}, v;
     if (mdb_get(txn, st->dbi[S_DB_META], &k, &v) != 0 || v.mv_size != 4)
@@ -772,7 +771,7 @@ static int s_upgrade_txn(MDB_txn *txn, void *vctx)
     int rc;
 
     /* another writable open may have upgraded it since this one looked */
-    if (s_schema_in(st, txn) >= 6)
+    if (glci_store_schema_in(st, txn) >= 6)
         return S_TXN_NOCOMMIT;
     if (st->schema >= 2)
         goto schema3;
@@ -853,7 +852,7 @@ static int s_upgrade7_txn(MDB_txn *txn, void *vctx)
     /* Another writable open may have upgraded it since this one looked:
      * the copy would then empty the history file and fill it from the
      * state's hruns, empty by now. */
-    if (s_schema_in(st, txn) >= 7)
+    if (glci_store_schema_in(st, txn) >= 7)
         return S_TXN_NOCOMMIT;
     int rc = glci_store_hist_upgrade7(st, txn);
     if (rc != 0)

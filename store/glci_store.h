@@ -113,9 +113,9 @@ void glci_store_set_rejects_keep(glci_store_t *st, size_t keep);
  * Returns the number cleared or a negative code. */
 int glci_store_reader_check(glci_store_t *st);
 
-/* The space the store takes, for a writer's metrics and health: cheap (no
- * transaction; LMDB's environment info and an fstat), to be called by the
- * thread that writes, between its transactions. */
+/* The space the store takes, for a writer's metrics and health and for
+ * glci_view_status: cheap (no transaction; LMDB's environment info and an
+ * fstat of each file). */
 /* One of the store's files: GLCI_STORE_FILE_STATE (data.mdb) or, from
  * schema 7, GLCI_STORE_FILE_HISTORY (history/data.mdb), each an LMDB map
  * of its own grown up to its own bound; the store is full when one is. */

@@ -523,6 +523,10 @@ typedef struct {
 int glci_store_hist_open(glci_store_t *st, MDB_txn *txn, MDB_txn **htxn, const char *city,
                          glci_hist_iter_t *it);
 
+/* meta/schema as txn sees it (0 when absent or of the wrong size): what
+ * an upgrade or a copy checks against what the open found. */
+uint32_t glci_store_schema_in(glci_store_t *st, MDB_txn *txn);
+
 /* Ends a history snapshot glci_store_hist_open began; accepts NULL. */
 void glci_store_hist_txn_end(glci_store_t *st, MDB_txn **htxn);
 

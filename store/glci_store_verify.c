@@ -736,15 +736,13 @@ int glci_store_backup(glci_store_t *st, const char *dest, char *err, size_t errl
          * one file: not if a writable open has since moved the history
          * out of it. */
         MDB_txn *txn = NULL;
-        MDB_val k = {6, "schema"}, d;
         rc = glci_store_code(glci_mdb_read_begin(st->mdb, &txn));
         if (rc != 0) {
             snprintf(err, errlen, "%s: cannot read the store: %s", st->dir,
                      glci_store_strerror(rc));
             return rc;
         }
-        int moved = mdb_get(txn, st->dbi[S_DB_META], &k, &d) == 0 && d.mv_size == 4 &&
-                    glci_be32_get(d.mv_data) >= 7;
+        int moved = glci_store_schema_in(st, txn) >= 7;
         glci_mdb_read_end(st->mdb, &txn);
         if (moved) {
             snprintf(err, errlen, "%s: the store was upgraded to schema %u while open; run the "

@@ -8,7 +8,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "glci_alloc.h"
 
@@ -90,19 +89,13 @@ int glci_view_status(glci_view_t *v, glci_store_status_t *out)
         out->last_period = glci_bei32_get(k.mv_data);
     mdb_cursor_close(cur);
 
-    out->size_bytes = glci_mdb_used_bytes(st->mdb);
-    out->map_bytes = glci_mdb_map_size(st->mdb);
-    mdb_filehandle_t fd;
-    struct stat sb;
-    if (mdb_env_get_fd(glci_mdb_env(st->mdb), &fd) == 0 && fstat(fd, &sb) == 0)
-        out->file_bytes = (uint64_t)sb.st_size;
-    if (st->hmdb) {
-        /* schema 7: and the history file's */
-        out->size_bytes += glci_mdb_used_bytes(st->hmdb);
-        out->map_bytes += glci_mdb_map_size(st->hmdb);
-        if (mdb_env_get_fd(glci_mdb_env(st->hmdb), &fd) == 0 && fstat(fd, &sb) == 0)
-            out->file_bytes += (uint64_t)sb.st_size;
-    }
+    /* the sums over the store's files (from schema 7 the history file's
+     * too); on disk 0 when a file cannot be looked at */
+    glci_store_space_t sp;
+    int known = glci_store_space(st, &sp) == 0;
+    out->size_bytes = sp.used_bytes;
+    out->map_bytes = sp.map_bytes;
+    out->file_bytes = known ? sp.file_bytes : 0;
     return 0;
 }
 
