@@ -47,4 +47,19 @@ double glci_bench_cpu_s(pid_t pid);
 long glci_bench_fds(pid_t pid);
 long glci_bench_status_kib(pid_t pid, const char *field);
 
+/* The machine's CPU time in clock ticks, all cores summed, from the "cpu"
+ * line of /proc/stat: idle (idle + iowait), steal (time the hypervisor
+ * gave to others while this machine wanted to run) and the total of every
+ * field. 0, or -1 when it cannot be read. Two readings' differences tell
+ * whether a benchmark's run was starved: see glci_bench_cpu_share. */
+typedef struct {
+    unsigned long long idle, steal, total;
+} glci_bench_machine_t;
+int glci_bench_machine(glci_bench_machine_t *m);
+/* Percent of the machine's CPU time between readings a and b that was
+ * stolen (steal nonzero) or idle: -1 when a reading failed or no tick
+ * passed. */
+double glci_bench_share(const glci_bench_machine_t *a, const glci_bench_machine_t *b,
+                        int steal);
+
 #endif

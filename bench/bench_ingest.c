@@ -11,7 +11,10 @@
  * timed batch. Finally checks through a read-only view that the store holds
  * every observation sent. Also: the collector's CPU time and the bytes it
  * wrote (/proc/PID/io wchar: the store's pages and the acks), per
- * observation.
+ * observation; and the share of the machine's CPU time (all cores, from
+ * /proc/stat) that was idle and that the hypervisor gave to other guests
+ * ("steal") while the batches flowed, so a run on a starved machine shows
+ * as one.
  *
  * Options: --cities N (200) --obs N (1000000) --batch N (1000)
  *          --senders N (4) --window N (8, batches in flight per sender)
@@ -325,6 +328,8 @@ typedef struct {
     double obs_per_s, p50, p99, secs;
     double cpu_s;             /* the collector's user + system CPU time, start to stop */
     double prefill_s;         /* wall time of the prefill */
+    double idle_pct, steal_pct; /* the machine's CPU time idle, and stolen by the
+                                 * hypervisor, while batches flowed (-1: unknown) */
     uint64_t wchar;           /* bytes the collector wrote (write calls), start to stop */
     uint64_t store_bytes;     /* data.mdb in use after the run */
     uint64_t stored, scrapes, scrape_bytes, scrape_failures;
@@ -612,9 +617,14 @@ static int s_run(const s_opts_t *o, s_result_t *res)
     /* every warm-up is acked, so the collector and its metrics server run */
     if (o->metrics)
         scraping = pthread_create(&scraper_th, NULL, s_scraper_main, &scraper) == 0;
+    glci_bench_machine_t m0 = {0, 0, 0}, m1 = {0, 0, 0};
+    int m_ok = glci_bench_machine(&m0) == 0;
     pthread_barrier_wait(&s.ready);
     for (int k = 0; k < senders; k++)
         pthread_join(th[k], NULL);
+    m_ok = m_ok && glci_bench_machine(&m1) == 0;
+    res->idle_pct = m_ok ? glci_bench_share(&m0, &m1, 0) : -1;
+    res->steal_pct = m_ok ? glci_bench_share(&m0, &m1, 1) : -1;
     if (scraping) {
         scraper.stop = 1;
         pthread_join(scraper_th, NULL);
@@ -730,7 +740,8 @@ static void s_print(const s_opts_t *o, const s_result_t *r, const char *end)
            "\"metrics\": %s, \"scrapes\": %llu, \"scrape_bytes\": %llu, "
            "\"scrape_failures\": %llu, \"collector_cpu_s\": %.3f, "
            "\"collector_cpu_ns_per_obs\": %.0f, \"prefill\": %lld, \"prefill_s\": %.1f, "
-           "\"store_bytes\": %llu, \"written_bytes_per_obs\": %.0f, \"framework\": \"%s\", "
+           "\"store_bytes\": %llu, \"written_bytes_per_obs\": %.0f, "
+           "\"machine_idle_pct\": %.1f, \"machine_steal_pct\": %.1f, \"framework\": \"%s\", "
            "\"exit_status\": %d}%s",
            r->obs_per_s, r->p50, r->p99, (long long)o->senders, (long long)o->n_cities,
            (long long)o->n_obs, (long long)o->batch, (long long)o->window, r->secs,
@@ -738,7 +749,8 @@ static void s_print(const s_opts_t *o, const s_result_t *r, const char *end)
            (unsigned long long)r->scrapes, (unsigned long long)r->scrape_bytes,
            (unsigned long long)r->scrape_failures, r->cpu_s, r->cpu_s * 1e9 / (double)o->n_obs,
            (long long)o->prefill, r->prefill_s, (unsigned long long)r->store_bytes,
-           (double)r->wchar / (double)o->n_obs, o->framework, r->exit_status, end);
+           (double)r->wchar / (double)o->n_obs, r->idle_pct, r->steal_pct, o->framework,
+           r->exit_status, end);
 }
 
 /* Two runs in one invocation, a then b, each printed; then the ratio of

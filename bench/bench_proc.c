@@ -75,3 +75,33 @@ long glci_bench_status_kib(pid_t pid, const char *field)
     fclose(f);
     return kib;
 }
+
+int glci_bench_machine(glci_bench_machine_t *m)
+{
+    FILE *f = fopen("/proc/stat", "r");
+    if (!f)
+        return -1;
+    /* cpu user nice system idle iowait irq softirq steal (guest time is
+     * counted in user already) */
+    unsigned long long v[8];
+    int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+                   &v[3], &v[4], &v[5], &v[6], &v[7]);
+    fclose(f);
+    if (n != 8)
+        return -1;
+    m->idle = v[3] + v[4];
+    m->steal = v[7];
+    m->total = 0;
+    for (int i = 0; i < 8; i++)
+        m->total += v[i];
+    return 0;
+}
+
+double glci_bench_share(const glci_bench_machine_t *a, const glci_bench_machine_t *b,
+                        int steal)
+{
+    if (!a->total || b->total <= a->total)
+        return -1;
+    unsigned long long part = steal ? b->steal - a->steal : b->idle - a->idle;
+    return 100.0 * (double)part / (double)(b->total - a->total);
+}
