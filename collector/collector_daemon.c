@@ -582,6 +582,23 @@ static int s_take(s_daemon_t *d, void *sock, s_item_t *it, const glci_wire_limit
     return 1;
 }
 
+/* The repeats the quiet logs counted since their last lines: printed once
+ * each one's quiet time is over, even if that error never comes again, or
+ * at once with end (the collector stopping), so no count is lost. */
+static void s_quiet_logs(s_daemon_t *d, int64_t now_ms, int end)
+{
+    glci_log_repeat_t *logs[] = {&d->log_ingest, &d->log_clash, &d->log_wrong_city};
+    for (size_t i = 0; i < sizeof logs / sizeof logs[0]; i++) {
+        if (end)
+            glci_log_repeat_end(logs[i], now_ms);
+        else
+            glci_log_repeat_tick(logs[i], now_ms);
+    }
+    glci_collector_zap_quiet(now_ms, end);
+    if (d->keylog)
+        glci_collector_keylog_quiet(d->keylog, now_ms, end);
+}
+
 /* An authenticated agent sent a batch naming another city: the store
  * rejected its observations as "wrong city"; logged once a minute at most
  * (an agent with a wrong city setting sends every batch so). */
@@ -1361,6 +1378,7 @@ int glci_collector_run(const glci_collector_args_t *args, const glci_collector_c
         if (np > 0 && (items[4].revents & ZMQ_POLLIN))
             glci_collector_meter_events(d.meter);
         glci_log_kinds_tick(d.refusals, s_now_ms());
+        s_quiet_logs(&d, s_now_ms(), 0);
         if (d.enrol)
             glci_collector_enrol_tick(d.enrol, s_now_ms());
         if (s_hup) {
@@ -1407,6 +1425,7 @@ done:
     }
     if (d.ctx)
         zmq_ctx_term(d.ctx);
+    s_quiet_logs(&d, s_now_ms(), 1);           /* the counts still held, printed */
     glci_collector_keylog_free(&d.keylog);     /* the last key events written */
     glci_collector_enrol_free(&d.enrol);
     glci_collector_auth_free(&d.auth);

@@ -13,12 +13,27 @@
 
 #define S_LOG_QUIET_MS 60000
 
+typedef struct {
+    uint64_t seen;
+    size_t at;
+} s_sighting_t;
+
+static int s_sighting_cmp(const void *a, const void *b)
+{
+    const s_sighting_t *x = a, *y = b;
+    return (x->seen > y->seen) - (x->seen < y->seen);
+}
+
 struct glci_collector_keylog {
     glci_store_t *st;
     size_t bound;
     int64_t flush_s, last_flush;
     glci_key_refusal_t *refused;   /* bound entries at most */
+    uint64_t *seen;               /* refused[i]'s last sighting, in sighting order */
+    glci_key_refusal_t *sorted;   /* scratch: refused[] oldest first, for the store */
+    s_sighting_t *order;          /* scratch for sorting */
     size_t n_refused;
+    uint64_t sightings;
     glci_key_use_t *uses;
     size_t n_uses, uses_max;      /* uses_max: GLCI_COLLECTOR_KEYLOG_USES_MAX at most */
     uint64_t dropped;
@@ -35,6 +50,9 @@ glci_collector_keylog_t *glci_collector_keylog_new(glci_store_t *st, size_t boun
     kl->bound = bound ? bound : GLCI_STORE_REFUSED_MAX;
     kl->flush_s = flush_s > 0 ? flush_s : 1;
     kl->refused = glci_xcalloc(kl->bound, sizeof *kl->refused);
+    kl->seen = glci_xcalloc(kl->bound, sizeof *kl->seen);
+    kl->sorted = glci_xcalloc(kl->bound, sizeof *kl->sorted);
+    kl->order = glci_xcalloc(kl->bound, sizeof *kl->order);
     kl->uses = glci_xcalloc(GLCI_COLLECTOR_KEYLOG_USES_MAX, sizeof *kl->uses);
     kl->uses_max = GLCI_COLLECTOR_KEYLOG_USES_MAX;
     return kl;
@@ -59,6 +77,9 @@ void glci_collector_keylog_free(glci_collector_keylog_t **self)
     glci_collector_keylog_t *kl = *self;
     glci_collector_keylog_flush(kl, 0, 1);
     free(kl->refused);
+    free(kl->seen);
+    free(kl->sorted);
+    free(kl->order);
     free(kl->uses);
     free(kl);
     *self = NULL;
@@ -73,22 +94,25 @@ void glci_collector_keylog_refused(glci_collector_keylog_t *kl, const unsigned c
                     "zap: refused unknown or revoked key %s from %s (glci keys refused "
                     "lists them)", fp, addr && *addr ? addr : "?");
     glci_key_refusal_t *r = NULL;
+    size_t at = 0;
     for (size_t i = 0; i < kl->n_refused && !r; i++)
         if (memcmp(kl->refused[i].key, key, 32) == 0)
-            r = &kl->refused[i];
+            r = &kl->refused[at = i];
     if (!r && kl->n_refused < kl->bound) {
-        r = &kl->refused[kl->n_refused++];
+        r = &kl->refused[at = kl->n_refused++];
         memset(r, 0, sizeof *r);
     } else if (!r) {
-        /* full: the least recently seen gives way, as in the store */
+        /* full: the least recently seen gives way, as in the store; the
+         * sighting order tells apart keys seen within the same second */
         size_t old = 0;
         for (size_t i = 1; i < kl->n_refused; i++)
-            if (kl->refused[i].last < kl->refused[old].last)
+            if (kl->seen[i] < kl->seen[old])
                 old = i;
-        r = &kl->refused[old];
+        r = &kl->refused[at = old];
         memset(r, 0, sizeof *r);
         kl->dropped++;
     }
+    kl->seen[at] = ++kl->sightings;
     if (r->count == 0) {
         memcpy(r->key, key, 32);
         r->first = now;
@@ -96,6 +120,14 @@ void glci_collector_keylog_refused(glci_collector_keylog_t *kl, const unsigned c
     r->last = now;
     r->count++;
     snprintf(r->addr, sizeof r->addr, "%s", addr ? addr : "");
+}
+
+void glci_collector_keylog_quiet(glci_collector_keylog_t *kl, int64_t mono_ms, int end)
+{
+    if (end)
+        glci_log_repeat_end(&kl->log_refused, mono_ms);
+    else
+        glci_log_repeat_tick(&kl->log_refused, mono_ms);
 }
 
 void glci_collector_keylog_used(glci_collector_keylog_t *kl, const unsigned char key[32],
@@ -125,7 +157,13 @@ int glci_collector_keylog_flush(glci_collector_keylog_t *kl, int64_t now, int fo
     kl->last_flush = now;
     if (kl->gate)
         kl->gate(kl->gate_arg);
-    int rc = glci_store_key_record(kl->st, kl->uses, kl->n_uses, kl->refused, kl->n_refused,
+    /* oldest sighting first: the store breaks ties of a second by it */
+    for (size_t i = 0; i < kl->n_refused; i++)
+        kl->order[i] = (s_sighting_t){kl->seen[i], i};
+    qsort(kl->order, kl->n_refused, sizeof *kl->order, s_sighting_cmp);
+    for (size_t i = 0; i < kl->n_refused; i++)
+        kl->sorted[i] = kl->refused[kl->order[i].at];
+    int rc = glci_store_key_record(kl->st, kl->uses, kl->n_uses, kl->sorted, kl->n_refused,
                                    kl->bound);
     if (rc != 0) {
         glci_log_repeat(&kl->log_flush, now * 1000, S_LOG_QUIET_MS, GLCI_LOG_WARN,

@@ -53,6 +53,11 @@ void glci_collector_keylog_free(glci_collector_keylog_t **self);
 void glci_collector_keylog_refused(glci_collector_keylog_t *kl, const unsigned char key[32],
                                    const char *addr, int64_t now, int64_t mono_ms);
 
+/* The refusals counted by the quiet log since its last line: printed once
+ * its minute is over (even if no key is refused again), or at once with
+ * end (the collector stopping). mono_ms as for glci_collector_keylog_refused. */
+void glci_collector_keylog_quiet(glci_collector_keylog_t *kl, int64_t mono_ms, int end);
+
 /* key was admitted, or sent a batch, at now. */
 void glci_collector_keylog_used(glci_collector_keylog_t *kl, const unsigned char key[32],
                                 int64_t now);

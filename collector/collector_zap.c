@@ -105,6 +105,16 @@ static void s_address(zmq_msg_t *m, char *buf, size_t len)
     glci_utf8_escape(raw, sizeof raw, buf, len);
 }
 
+void glci_collector_zap_quiet(int64_t mono_ms, int end)
+{
+    for (int i = 0; i < S_REP_N; i++) {
+        if (end)
+            glci_log_repeat_end(&s_rep[i], mono_ms);
+        else
+            glci_log_repeat_tick(&s_rep[i], mono_ms);
+    }
+}
+
 int glci_collector_zap_serve(void *zap, glci_store_t *st, glci_collector_keylog_t *kl,
                              int64_t now, int64_t mono_ms)
 {

@@ -23,4 +23,9 @@
 int glci_collector_zap_serve(void *zap, glci_store_t *st, glci_collector_keylog_t *kl,
                              int64_t now, int64_t mono_ms);
 
+/* The refusals the handler's quiet logs counted since their last line:
+ * printed once their quiet time is over, or at once with end (the
+ * collector stopping). Same thread as glci_collector_zap_serve. */
+void glci_collector_zap_quiet(int64_t mono_ms, int end);
+
 #endif

@@ -54,3 +54,10 @@ int glci_log_repeat_end(glci_log_repeat_t *r, int64_t now_ms)
     r->quiet_until = 0;
     return printed;
 }
+
+int glci_log_repeat_tick(glci_log_repeat_t *r, int64_t now_ms)
+{
+    if (!r->printed || r->repeats == 0 || now_ms < r->quiet_until)
+        return 0;
+    return glci_log_repeat_end(r, now_ms);
+}

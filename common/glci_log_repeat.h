@@ -51,4 +51,10 @@ int glci_log_repeat(glci_log_repeat_t *r, int64_t now_ms, int64_t quiet_ms,
  * once. Returns 1 if a line was printed. */
 int glci_log_repeat_end(glci_log_repeat_t *r, int64_t now_ms);
 
+/* From the caller's loop: once the quiet time after a printed line is over
+ * with repeats counted since, prints them as glci_log_repeat_end does and
+ * starts over, so a count is never held back until the error comes again
+ * (it may not). Returns 1 if a line was printed. */
+int glci_log_repeat_tick(glci_log_repeat_t *r, int64_t now_ms);
+
 #endif

@@ -400,6 +400,9 @@ typedef struct {
  * keys taking free room or, once the table holds bound entries (0:
  * GLCI_STORE_REFUSED_MAX), the place of the least recently seen. So the
  * table never holds more than bound keys, however many strangers knock.
+ * refused[] is in the order of the keys' last sightings, oldest first:
+ * times are whole seconds, and of keys last seen in the same second those
+ * recorded before give way first, then these in their order.
  * ERDONLY, ENOSPC, EIO. */
 int glci_store_key_record(glci_store_t *st, const glci_key_use_t *uses, size_t n_uses,
                           const glci_key_refusal_t *refused, size_t n_refused, size_t bound);

@@ -4,6 +4,7 @@
  * Every change is one write transaction; readers use a view. */
 #include "glci_store_int.h"
 
+#include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -491,12 +492,41 @@ int glci_view_city_keys(glci_view_t *v, const char *id,
 /* ---- the collector's record of key events ---------------------------------- */
 
 typedef struct {
+    unsigned char key[32];
+    size_t at;
+} s_keyat_t;
+
+typedef struct {
     glci_store_t *st;
     const glci_key_use_t *uses;
     size_t n_uses;
     const glci_key_refusal_t *refused;
     size_t n_refused, bound;
+    s_keyat_t *bykey;         /* the refusals' keys in key order, with their indices */
 } s_record_ctx_t;
+
+static int s_keyat_cmp(const void *a, const void *b)
+{
+    return memcmp(((const s_keyat_t *)a)->key, ((const s_keyat_t *)b)->key, 32);
+}
+
+/* Where key stands among the refusals this transaction wrote before the
+ * i-th: its index there, or -1 (a record of an earlier write). */
+static long s_written_at(const s_record_ctx_t *c, const unsigned char *key, size_t i)
+{
+    size_t lo = 0, hi = c->n_refused;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int d = memcmp(c->bykey[mid].key, key, 32);
+        if (d == 0)
+            return c->bykey[mid].at < i ? (long)c->bykey[mid].at : -1;
+        if (d < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
 
 static int s_record_uses(s_record_ctx_t *c, MDB_txn *txn)
 {
@@ -520,13 +550,17 @@ static int s_record_uses(s_record_ctx_t *c, MDB_txn *txn)
     return 0;
 }
 
-/* Deletes the least recently seen refused key. */
-static int s_refused_evict(MDB_txn *txn, MDB_dbi dbi)
+/* Deletes the least recently seen refused key. Times are whole seconds:
+ * of the keys last seen in the same second, one from an earlier write goes
+ * first, then those this transaction wrote before the i-th refusal, in
+ * the order given (oldest sighting first). */
+static int s_refused_evict(const s_record_ctx_t *c, size_t i, MDB_txn *txn, MDB_dbi dbi)
 {
     MDB_cursor *cur;
     MDB_val k, v;
     unsigned char oldest[32];
     int64_t oldest_last = INT64_MAX;
+    long oldest_at = LONG_MAX;
     int found = 0;
     int rc = mdb_cursor_open(txn, dbi, &cur);
     if (rc != 0)
@@ -539,8 +573,12 @@ static int s_refused_evict(MDB_txn *txn, MDB_dbi dbi)
             memcpy(&r, v.mv_data, sizeof r);
             last = r.last;
         }
-        if (k.mv_size == 32 && last < oldest_last) {
+        if (k.mv_size != 32 || last > oldest_last)
+            continue;
+        long at = s_written_at(c, k.mv_data, i);
+        if (last < oldest_last || at < oldest_at) {
             oldest_last = last;
+            oldest_at = at;
             memcpy(oldest, k.mv_data, 32);
             found = 1;
         }
@@ -577,7 +615,7 @@ static int s_record_refused(s_record_ctx_t *c, MDB_txn *txn)
                 return rc;
             /* room for one more: the table never exceeds the bound */
             for (size_t n = ms.ms_entries; rc == 0 && n >= c->bound; n--)
-                rc = s_refused_evict(txn, dbi);
+                rc = s_refused_evict(c, i, txn, dbi);
             if (rc != 0)
                 return rc;
             memset(&r, 0, sizeof r);
@@ -611,8 +649,16 @@ int glci_store_key_record(glci_store_t *st, const glci_key_use_t *uses, size_t n
     if (n_uses == 0 && n_refused == 0)
         return 0;
     s_record_ctx_t c = {st, uses, n_uses, refused, n_refused,
-                        bound ? bound : GLCI_STORE_REFUSED_MAX};
-    return glci_store_code(glci_mdb_write(st->mdb, s_record_txn, &c));
+                        bound ? bound : GLCI_STORE_REFUSED_MAX, NULL};
+    c.bykey = glci_xcalloc(n_refused ? n_refused : 1, sizeof *c.bykey);
+    for (size_t i = 0; i < n_refused; i++) {
+        memcpy(c.bykey[i].key, refused[i].key, 32);
+        c.bykey[i].at = i;
+    }
+    qsort(c.bykey, n_refused, sizeof *c.bykey, s_keyat_cmp);
+    int rc = glci_store_code(glci_mdb_write(st->mdb, s_record_txn, &c));
+    free(c.bykey);
+    return rc;
 }
 
 static int s_refused_cmp(const void *a, const void *b)

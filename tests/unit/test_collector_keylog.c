@@ -319,6 +319,53 @@ static void test_failed_write_keeps_the_events(void **state)
     assert_int_equal(f->gate_calls, 3);            /* the last try, at free */
 }
 
+static int s_has_refused(void *ctx, const glci_key_refusal_t *r)
+{
+    const unsigned char *key = ctx;
+    return memcmp(r->key, key, 32) == 0;    /* stops the walk: found */
+}
+
+static int s_refused_has(glci_store_t *st, const unsigned char key[32])
+{
+    glci_view_t *v = NULL;
+    assert_int_equal(glci_view_begin(st, &v), 0);
+    int rc = glci_view_refused(v, s_has_refused, (void *)key, NULL);
+    glci_view_end(&v);
+    return rc != 0;
+}
+
+/* The pending table at its bound, keys all refused within one second: the
+ * least recently seen gives way by the order of sightings, a key seen again
+ * counts as seen last, and the store keeps the same ones. */
+static void test_ties_in_one_second_keep_the_latest(void **state)
+{
+    fixture_t *f = *state;
+    enum { BOUND = 8, N = 13 };
+    glci_collector_keylog_t *kl = glci_collector_keylog_new(f->st, BOUND, S_FLUSH_S);
+    assert_non_null(kl);
+    unsigned char keys[N][32];
+    for (int i = 0; i < N; i++) {
+        memset(keys[i], 0, 32);
+        keys[i][0] = (unsigned char)(0xf0 - i);   /* key order against sighting order */
+        keys[i][31] = 0x5a;
+    }
+    for (int i = 0; i < 12; i++)
+        glci_collector_keylog_refused(kl, keys[i], "192.0.2.1", S_NOW, 1000 + i);
+    glci_collector_keylog_refused(kl, keys[4], "192.0.2.1", S_NOW, 1100);  /* seen again */
+    glci_collector_keylog_refused(kl, keys[12], "192.0.2.1", S_NOW, 1101);
+    size_t refused = 0;
+    uint64_t dropped = 0;
+    glci_collector_keylog_pending(kl, &refused, NULL, &dropped);
+    assert_int_equal(refused, BOUND);
+    assert_int_equal(dropped, 5);
+    assert_int_equal(glci_collector_keylog_flush(kl, S_NOW, 1), 0);
+    int want[N] = {0, 0, 0, 0, 1, 0, 1, 1, 1, 1, 1, 1, 1};   /* 4 and 6..12 */
+    for (int i = 0; i < N; i++)
+        if (s_refused_has(f->st, keys[i]) != want[i])
+            fail_msg("key %d: %s the store's table", i, want[i] ? "missing from" : "kept in");
+    glci_collector_keylog_free(&kl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -328,6 +375,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_periodic_write_calls_the_gate_first, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_nothing_pending_no_gate, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_ties_in_one_second_keep_the_latest, s_setup,
+                                        s_teardown),
         cmocka_unit_test_setup_teardown(test_failed_write_keeps_the_events, s_setup,
                                         s_teardown),
     };

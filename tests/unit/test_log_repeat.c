@@ -109,6 +109,27 @@ static void test_single_repeat_and_no_quiet(void **state)
     assert_string_equal(s_lines[4], "y");
 }
 
+/* A count is printed once the quiet time is over, even if the error never
+ * comes again; not before, and not twice. */
+static void test_tick_prints_after_quiet_time(void **state)
+{
+    glci_log_repeat_t r = GLCI_LOG_REPEAT_INIT;
+    assert_int_equal(glci_log_repeat_tick(&r, 0), 0);    /* nothing yet */
+    glci_log_repeat(&r, 0, 60000, GLCI_LOG_WARN, "refused key %s", "A");
+    assert_int_equal(glci_log_repeat_tick(&r, 30000), 0);   /* printed, none counted */
+    glci_log_repeat(&r, 1200, 60000, GLCI_LOG_WARN, "refused key %s", "B");
+    glci_log_repeat(&r, 2400, 60000, GLCI_LOG_WARN, "refused key %s", "C");
+    assert_int_equal(glci_log_repeat_tick(&r, 59999), 0);   /* still quiet */
+    assert_int_equal(s_n, 1);
+    assert_int_equal(glci_log_repeat_tick(&r, 60000), 1);
+    assert_int_equal(s_n, 2);
+    assert_string_equal(s_lines[1], "refused key C (repeated 2 times in the last 60 s)");
+    assert_int_equal(glci_log_repeat_tick(&r, 120000), 0);  /* said once */
+    /* started over: the next one is printed at once */
+    assert_int_equal(glci_log_repeat(&r, 120500, 60000, GLCI_LOG_WARN, "refused key D"), 1);
+    assert_int_equal(s_n, 3);
+}
+
 static void test_long_message_truncated(void **state)
 {
     glci_log_repeat_t r = GLCI_LOG_REPEAT_INIT;
@@ -131,6 +152,7 @@ int main(void)
         cmocka_unit_test_setup(test_once_per_backoff_step, s_reset),
         cmocka_unit_test_setup(test_end_reports_unprinted, s_reset),
         cmocka_unit_test_setup(test_single_repeat_and_no_quiet, s_reset),
+        cmocka_unit_test_setup(test_tick_prints_after_quiet_time, s_reset),
         cmocka_unit_test_setup(test_long_message_truncated, s_reset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -432,6 +432,49 @@ static void test_refused_table_is_bounded(void **state)
     assert_string_equal(l.rows[0].addr, "198.51.100.7");
 }
 
+/* Times are whole seconds: of keys refused within one second, those of an
+ * earlier write give way first, then those of the same write in the order
+ * given (oldest sighting first), whatever the keys' order. */
+static void test_refused_table_ties_in_one_second(void **state)
+{
+    fixture_t *f = *state;
+    enum { BOUND = 16, FLOOD = 32 };
+    glci_key_refusal_t r[FLOOD];
+    memset(r, 0, sizeof r);
+    for (int i = 0; i < FLOOD; i++) {
+        s_key(r[i].key, NULL);
+        snprintf(r[i].addr, sizeof r[i].addr, "192.0.2.%d", i);
+        r[i].first = r[i].last = S_NOW;      /* all in the same second */
+        r[i].count = 1;
+    }
+    /* one write of 20 (more than the bound): the last 16 given stay */
+    assert_int_equal(glci_store_key_record(f->st, NULL, 0, r, 20, BOUND), 0);
+    s_refused_t l;
+    assert_int_equal(s_refused(f, &l), BOUND);
+    for (int i = 0; i < 20; i++) {
+        int found = 0;
+        for (int j = 0; j < BOUND; j++)
+            found |= memcmp(l.rows[j].key, r[i].key, 32) == 0;
+        if (found != (i >= 4))
+            fail_msg("refusal %d of the first write: %s", i, found ? "kept" : "evicted");
+    }
+    /* a second write in the same second: all 12 of it stay, 4 of the first */
+    assert_int_equal(glci_store_key_record(f->st, NULL, 0, r + 20, 12, BOUND), 0);
+    assert_int_equal(s_refused(f, &l), BOUND);
+    int of_first = 0;
+    for (int i = 0; i < FLOOD; i++) {
+        int found = 0;
+        for (int j = 0; j < BOUND; j++)
+            found |= memcmp(l.rows[j].key, r[i].key, 32) == 0;
+        if (i >= 20 && !found)
+            fail_msg("refusal %d of the second write was evicted", i);
+        if (i < 4 && found)
+            fail_msg("refusal %d, evicted before, is back", i);
+        of_first += i < 20 && found;
+    }
+    assert_int_equal(of_first, 4);
+}
+
 static void test_collector_info(void **state)
 {
     fixture_t *f = *state;
@@ -516,6 +559,8 @@ int main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_key_times, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_refused_table_is_bounded, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_refused_table_ties_in_one_second, s_setup,
+                                        s_teardown),
         cmocka_unit_test_setup_teardown(test_collector_info, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_first_release_store, s_setup, s_teardown),
     };
