@@ -357,13 +357,22 @@ int glci_agent_cmd_push(const glci_agent_config_t *cfg, int argc, char **argv)
             snprintf(msg, sizeof msg, "%s", colon ? colon + 2 : e);
             fprintf(stderr, "glci-agent push: %s (see glci-agent push --help)\n", msg);
         } else {
-            size_t used = 0;
+            /* whole reasons only, as many as fit with room for the count
+             * of the rest: a cut line must not read as complete */
+            size_t used = 0, shown = 0;
+            const size_t tail = 48;     /* "; and N more (the spool's NAME.errors ...)" */
             msg[0] = '\0';
-            for (size_t i = 0; i < glci_agent_csv_n_listed(csv) && used + 8 < sizeof msg; i++) {
-                int w = snprintf(msg + used, sizeof msg - used, "%s%s", i ? "; " : "",
-                                 glci_agent_csv_error(csv, i));
-                used += w > 0 ? (size_t)w : 0;
+            for (size_t i = 0; i < glci_agent_csv_n_listed(csv); i++) {
+                const char *e = glci_agent_csv_error(csv, i);
+                size_t need = strlen(e) + (i ? 2 : 0);
+                if (used + need + tail >= sizeof msg)
+                    break;
+                used += (size_t)snprintf(msg + used, sizeof msg - used, "%s%s", i ? "; " : "", e);
+                shown++;
             }
+            if (shown < n_err)
+                snprintf(msg + used, sizeof msg - used, "%sand %zu more not listed",
+                         shown ? "; " : "", n_err - shown);
             fprintf(stderr, "glci-agent push: %s: %zu bad line%s, nothing queued: %s\n",
                     csv_path, n_err, n_err == 1 ? "" : "s", msg);
         }

@@ -266,6 +266,33 @@ static void test_push_csv_stdin_and_header_only(void **state)
     s_expect_err(err, "glci-agent push: stdin: 1 bad line, nothing queued: line 2: period "
                       "'20x' is not an integer year");
 
+    /* more bad lines than the one line holds: whole reasons, then a count
+     * of the rest, never a reason cut short */
+    {
+        char many[8192];
+        size_t used = (size_t)snprintf(many, sizeof many, "indicator,period,value\n");
+        for (int i = 0; i < 60; i++)
+            used += (size_t)snprintf(many + used, sizeof many - used,
+                                     "adult_learning_rate,20x%02d,1\n", i);
+        assert_int_equal(glci_ts_write_file(csv, many), 0);
+        assert_int_equal(glci_ts_run(argv, NULL, S_DEADLINE_MS, NULL, &err), 1);
+        assert_non_null(strstr(err, "glci-agent push: stdin: 60 bad lines, nothing queued: "
+                                    "line 2: period '20x00' is not an integer year; "));
+        const char *more = strstr(err, " more not listed\n");
+        if (!more || strchr(err, '\n') != more + strlen(" more not listed"))
+            fail_msg("no count of the bad lines not listed at the end of one line: %s", err);
+        const char *and = strstr(err, "; and ");
+        assert_non_null(and);
+        /* the last listed reason is whole: it ends "is not an integer year" */
+        assert_true(and - err > 22);
+        assert_memory_equal(and - 22, "is not an integer year", 22);
+        int listed = 0;
+        for (const char *p = err; (p = strstr(p, "line ")) != NULL; p++)
+            listed++;
+        assert_int_equal(strtol(and + 6, NULL, 10), 60 - listed);
+        free(err);
+    }
+
     /* a header and no rows: exit 0, 0 values queued */
     assert_int_equal(glci_ts_write_file(csv, "indicator,period,value\n"), 0);
     assert_int_equal(s_run(0, NULL, &err, "--outbox", outbox, "push", "--csv", csv, NULL), 0);
