@@ -384,11 +384,18 @@ int glci_agent_cmd_push(const glci_agent_config_t *cfg, int argc, char **argv)
     if (rc == 0) {
         const glci_obs_t *rows;
         size_t n = glci_agent_csv_rows(csv, &rows);
-        if (n == 0)
+        size_t unfilled = glci_agent_csv_n_unfilled(csv);
+        if (n == 0 && unfilled)
+            fprintf(stderr, "glci-agent push: %s: no values: its %zu row%s left without "
+                    "one; 0 values queued\n", what, unfilled, unfilled == 1 ? " was" : "s were");
+        else if (n == 0)
             fprintf(stderr, "glci-agent push: %s: a header and no rows: 0 values queued\n",
                     what);
         else
             rc = s_append(ob, cfg, rows, n, what);
+        if (n && rc == 0 && unfilled)
+            fprintf(stderr, "glci-agent push: %s: %zu row%s left without a value, skipped\n",
+                    what, unfilled, unfilled == 1 ? "" : "s");
     }
     glci_outbox_close(&ob);
     glci_agent_csv_free(&csv);

@@ -44,6 +44,7 @@ typedef struct s_block {
 struct glci_agent_csv {
     glci_obs_t *rows;
     size_t n_rows, cap_rows;
+    size_t n_unfilled;        /* rows left without a value (a template's): skipped */
     char **errors;            /* the first GLCI_AGENT_CSV_ERRORS_LISTED */
     size_t n_errors, n_listed, cap_errors;
     s_block_t *blocks;
@@ -340,6 +341,16 @@ static void s_row(glci_agent_csv_t *c)
              glci_parse_int64(ptext, INT32_MIN, INT32_MAX, &period) != 0)
         s_add(why, sizeof why, "period '%s' is not an integer year",
               s_echo(ptext, echo, sizeof echo));
+
+    /* A row with its value, source and date all empty is one not filled in
+     * (glci template's sheet has one per indicator): skipped and counted,
+     * not an error. Not for a value given on the command line. */
+    if (!why[0] && !c->literal && !c->field[c->col[COL_VALUE]][0] &&
+        (c->col[COL_SOURCE] < 0 || !c->field_len[c->col[COL_SOURCE]]) &&
+        (c->col[COL_OBSERVED_AT] < 0 || !c->field[c->col[COL_OBSERVED_AT]][0])) {
+        c->n_unfilled++;
+        return;
+    }
 
     double value = 0;
     int vrc = 0;
@@ -868,6 +879,11 @@ size_t glci_agent_csv_rows(const glci_agent_csv_t *csv, const glci_obs_t **rows)
 {
     *rows = csv->rows;
     return csv->n_rows;
+}
+
+size_t glci_agent_csv_n_unfilled(const glci_agent_csv_t *csv)
+{
+    return csv->n_unfilled;
 }
 
 size_t glci_agent_csv_n_errors(const glci_agent_csv_t *csv)

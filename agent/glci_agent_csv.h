@@ -14,7 +14,11 @@
  *   GLCI_OBS_INDICATOR_MAX bytes, the source at most GLCI_OBS_SOURCE_MAX
  *   bytes of printable UTF-8)
  *   period     an integer (the collector checks the framework's range)
- *   value      a finite decimal number (no NaN, no Inf, no hex)
+ *   value      a finite decimal number (no NaN, no Inf, no hex); a row
+ *              whose value, source and observed_at are all empty is one
+ *              left unfilled (a template's row): skipped and counted
+ *              (glci_agent_csv_n_unfilled), not an error, except for a
+ *              value given on the command line (glci_agent_csv_literal)
  *   observed_at  empty, or 2025-06-30 / 2025-06-30T12:00:00Z
  *   source     free text
  * and every field of those columns must be valid UTF-8 without NUL bytes
@@ -150,6 +154,10 @@ void glci_agent_csv_free(glci_agent_csv_t **self);
 /* The rows, valid while the result lives (meaningful only when there are no
  * errors). */
 size_t glci_agent_csv_rows(const glci_agent_csv_t *csv, const glci_obs_t **rows);
+
+/* Rows skipped because they were left unfilled (no value, source or
+ * observed_at), whatever else the file holds. */
+size_t glci_agent_csv_n_unfilled(const glci_agent_csv_t *csv);
 
 /* Number of errors (bad lines and file errors, listed or not), the number
  * listed (at most GLCI_AGENT_CSV_ERRORS_LISTED), and listed error i as

@@ -783,7 +783,7 @@ static int s_take(glci_agent_spool_t *sp, glci_outbox_t *ob, const char *name,
     char given[GLCI_AGENT_PATH_MAX + 16] = "", shown_to[S_NAME_SHOWN * 4];
     char what[S_NAME_SHOWN * 4 + 512] = "was queued by an earlier take (before a restart); moved to done/ "
                      "now\n";
-    char shown[S_NAME_SHOWN * 4], to[GLCI_AGENT_PATH_MAX + 32], queued[256] = "";
+    char shown[S_NAME_SHOWN * 4], to[GLCI_AGENT_PATH_MAX + 32], queued[384] = "";
     struct stat sb, after;
     glci_agent_csv_t *csv = NULL;
     int fd, leased = 0, watched = 0;
@@ -917,12 +917,19 @@ static int s_take(glci_agent_spool_t *sp, glci_outbox_t *ob, const char *name,
     uint64_t first = 0, last = 0;
     const char *chosen;
     glci_agent_csv_dialect_t d = glci_agent_csv_dialect(csv, &chosen);
+    size_t unfilled = glci_agent_csv_n_unfilled(csv);
+    char skipped[96] = "";
+    if (unfilled)
+        snprintf(skipped, sizeof skipped, "; %zu row%s left without a value, skipped",
+                 unfilled, unfilled == 1 ? "" : "s");
     if (n == 0) {
-        /* a header and no rows: nothing to queue, nothing malformed */
-        snprintf(queued, sizeof queued, "a header and no rows: it held no values, nothing "
-                 "queued");
-        snprintf(what, sizeof what, "read as %s, chosen by %s\na header and no rows: no "
-                 "values, nothing queued\n", glci_agent_csv_dialect_str(d), chosen);
+        /* a header and no rows, or only rows left unfilled: nothing to
+         * queue, nothing malformed */
+        snprintf(queued, sizeof queued, "%s: it held no values, nothing queued%s",
+                 unfilled ? "no row filled in" : "a header and no rows", skipped);
+        snprintf(what, sizeof what, "read as %s, chosen by %s\n%s: no values, nothing "
+                 "queued%s\n", glci_agent_csv_dialect_str(d), chosen,
+                 unfilled ? "no row filled in" : "a header and no rows", skipped);
         goto done;
     }
     /* rows that can never fit fail now, however much the outbox holds */
@@ -964,13 +971,13 @@ static int s_take(glci_agent_spool_t *sp, glci_outbox_t *ob, const char *name,
         else
             snprintf(batches, sizeof batches, "batches %llu..%llu",
                      (unsigned long long)first, (unsigned long long)last);
-        snprintf(queued, sizeof queued, "queued %zu row%s as %s (read as %s by %s)", n,
+        snprintf(queued, sizeof queued, "queued %zu row%s as %s (read as %s by %s)%s", n,
                  n == 1 ? "" : "s", batches, d == GLCI_AGENT_CSV_EXCEL ? "excel" : "comma",
-                 chosen);
-        snprintf(what, sizeof what, "read as %s, chosen by %s\n%zu row%s queued as %s\n"
+                 chosen, skipped);
+        snprintf(what, sizeof what, "read as %s, chosen by %s\n%zu row%s queued as %s%s\n"
                  "rows the collector rejects are listed in %s.rejects beside this file and "
                  "in rejected.csv\n", glci_agent_csv_dialect_str(d), chosen, n,
-                 n == 1 ? "" : "s", batches,
+                 n == 1 ? "" : "s", batches, skipped,
                  given[0] ? s_shown(given, shown_to, sizeof shown_to) : shown);
         stats->rows_queued += n;
     } else {

@@ -5,6 +5,8 @@
  * nothing else touched, dropped into the spool, is taken whole (done/, not
  * failed/) and every value reaches the store for the round (`glci show`,
  * `glci history`); the same through `glci-agent push --csv`; a template
+ * pushed untouched, or with one value typed and the other rows left as
+ * they are, goes in too, its unfilled rows skipped and counted; a template
  * for a round the city has complete goes through untouched; garbage in an
  * informational column is ignored, a misspelt column still refuses the
  * file (failed/NAME.errors, push --csv exit 1); the xlsx template's entry
@@ -356,6 +358,46 @@ static void test_template_csv_through_the_agent(void **state)
     s_assert_round(s, fw, "2025", want);
     free(csv);
 
+    char log_path[800], *text;
+    /* round 2021, nothing reported yet: the template pushed as it is holds
+     * no value and is no error; with one value typed and the other rows
+     * left as they are, the one value goes in and the rest are skipped */
+    csv = s_template(s, "csv", "2021", "round-2021.csv");
+    s_write(s, "round-2021-empty.csv", csv, path, sizeof path);
+    err = NULL;
+    if (s_push_csv(s, path, &err) != 0)
+        fail_msg("push --csv of the template as it is failed: %s", err ? err : "");
+    snprintf(row, sizeof row, "no values: its %u rows were left without one; 0 values queued",
+             fw->n_ind);
+    if (!strstr(err, row))
+        fail_msg("push --csv of an unfilled template said: %s", err);
+    free(err);
+    {
+        const char *r1 = strstr(csv, "\r\n") + 2;      /* the first row: ind[0] */
+        size_t head_len = (size_t)(r1 - csv), id_len = strlen(fw->ind[0].id);
+        char *one = malloc(strlen(csv) + 16);
+        assert_non_null(one);
+        /* "ID,2021,,..." becomes "ID,2021,5.5,..." */
+        snprintf(one, strlen(csv) + 16, "%.*s5.5%s", (int)(head_len + id_len + 6), csv,
+                 r1 + id_len + 6);
+        glci_sys_spool_text(s, 0, "round-2021.csv", one);
+        free(one);
+    }
+    s_assert_done(s, "round-2021.csv");
+    stored += 1;
+    glci_sys_wait_stored(s, stored, GLCI_SYS_DRAIN_MS);
+    s_assert_history(s, fw->ind[0].id, 2021, 5.5);
+    snprintf(log_path, sizeof log_path, "%s/done/round-2021.csv.log", s->agents[0].spool);
+    text = glci_ts_read_file(log_path);
+    assert_non_null(text);
+    snprintf(row, sizeof row, "1 row queued as batch");
+    assert_non_null(strstr(text, row));
+    snprintf(row, sizeof row, "; %u rows left without a value, skipped", fw->n_ind - 1);
+    if (!strstr(text, row))
+        fail_msg("done/round-2021.csv.log does not say '%s':\n%s", row, text);
+    free(text);
+    free(csv);
+
     /* the xlsx template's entry sheet, saved as CSV */
     csv = s_xlsx_as_csv(s, "2023", NULL);
     glci_sys_spool_text(s, 0, "round-2023.csv", csv);
@@ -378,9 +420,8 @@ static void test_template_csv_through_the_agent(void **state)
     stored += fw->n_ind;
     glci_sys_wait_stored(s, stored, GLCI_SYS_DRAIN_MS);
     s_assert_round(s, fw, "2022", want);
-    char log[800];
-    snprintf(log, sizeof log, "%s/done/round-2022.csv.log", s->agents[0].spool);
-    char *text = glci_ts_read_file(log);
+    snprintf(log_path, sizeof log_path, "%s/done/round-2022.csv.log", s->agents[0].spool);
+    text = glci_ts_read_file(log_path);
     assert_non_null(text);
     assert_non_null(strstr(text, "read as excel (';' between fields, ',' decimal mark), chosen "
                                  "by its header"));

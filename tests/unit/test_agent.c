@@ -248,7 +248,10 @@ static void test_csv_every_malformed_row(void **state)
     s_bad_row("a,2020,inf\n", "not finite");
     s_bad_row("a,2020,-Infinity\n", "not finite");
     s_bad_row("a,2020,1e999\n", "is too large for a number");
-    s_bad_row("a,2020,\n", "value is missing");
+    /* a value missing where the row says something else: a source, a date */
+    s_bad("indicator,period,value,source\na,2020,,office\n", 45, 2, "value is missing");
+    s_bad("indicator,period,value,observed_at\na,2020,,2020-06-30\n", 54, 2,
+          "value is missing");
     s_bad_row(",2020,1\n", "indicator is missing");
     s_bad_row("a,,1\n", "period is missing");
     s_bad_row("a,20.5,1\n", "period '20.5' is not an integer year");
@@ -361,6 +364,26 @@ static void test_csv_template_columns_ignored(void **state)
     assert_int_equal(glci_agent_csv_n_errors(c), 0);
     assert_int_equal(glci_agent_csv_rows(c, &rows), 1);
     assert_true(rows[0].value == 7);
+    glci_agent_csv_free(&c);
+
+    /* rows left unfilled (value, source and date empty): skipped and
+     * counted, not errors; the filled ones are taken; a bad indicator or
+     * period is still an error on an unfilled row */
+    text = "indicator,period,value,source,name,unit,min,max,last_value,last_period\r\n"
+           "a,2025,,,Libraries,n,0,1000,3,2023\r\n"
+           "b,2025,4,,Books,n,0,1000,,\r\n"
+           "c,2025,,,Halls,n,0,9,,\r\n";
+    c = glci_agent_csv_parse(text, strlen(text));
+    assert_int_equal(glci_agent_csv_n_errors(c), 0);
+    assert_int_equal(glci_agent_csv_rows(c, &rows), 1);
+    assert_string_equal(rows[0].indicator, "b");
+    assert_int_equal(glci_agent_csv_n_unfilled(c), 2);
+    glci_agent_csv_free(&c);
+    text = "indicator,period,value\na,2025,\nb,,\n";
+    c = glci_agent_csv_parse(text, strlen(text));
+    assert_int_equal(glci_agent_csv_n_errors(c), 1);
+    assert_non_null(strstr(glci_agent_csv_error(c, 0), "line 3: period is missing"));
+    assert_int_equal(glci_agent_csv_n_unfilled(c), 1);
     glci_agent_csv_free(&c);
 
     /* in the excel dialect too */
