@@ -386,6 +386,18 @@ static void test_csv_template_columns_ignored(void **state)
     assert_int_equal(glci_agent_csv_n_unfilled(c), 1);
     glci_agent_csv_free(&c);
 
+    /* blanks at the ends of an unquoted field are not part of it; inside
+     * quotes they are (docs/AGENT.md) */
+    text = "indicator,period,value\n\t a ,2025 , 4\t\n";
+    c = glci_agent_csv_parse(text, strlen(text));
+    assert_int_equal(glci_agent_csv_n_errors(c), 0);
+    assert_int_equal(glci_agent_csv_rows(c, &rows), 1);
+    assert_string_equal(rows[0].indicator, "a");
+    assert_int_equal(rows[0].period, 2025);
+    assert_true(rows[0].value == 4);
+    glci_agent_csv_free(&c);
+    s_bad_row("\" a\",2025,4\n", "indicator ' a' contains a blank or control character");
+
     /* in the excel dialect too */
     text = "indicator;period;value;name;min\r\na;2025;1,5;\"Name; with a semicolon\";0,5\r\n";
     c = glci_agent_csv_parse(text, strlen(text));
