@@ -67,6 +67,15 @@ struct glci_agent_sender {
     /* The collector's refusals of batches, logged once per pause (every
      * batch of the window gets the same answer; docs/METRICS.md). */
     glci_log_repeat_t log_unavailable, log_refusal;
+    /* Connections the collector drops while a batch waits for its answer
+     * (one larger than its max_message is dropped so, every time): after
+     * S_DROPS_FREE in a row, a wait before dialling again (s_do_dropped). */
+    int conn_sent, conn_answered;   /* since the last handshake */
+    uint64_t sent_seq;              /* the last batch sent, and its bytes */
+    size_t sent_bytes;
+    int drops;                      /* dropped in a row without an answer */
+    int64_t drop_ms;                /* the next wait's base */
+    glci_log_repeat_t log_dropped;
 };
 
 /* Reads which acked batches the outbox retains (after every change the
@@ -231,6 +240,7 @@ int glci_agent_sender_open(const glci_agent_config_t *cfg, glci_outbox_t *ob,
     s->ack_timeout_ms = 4 * (int64_t)cfg->heartbeat_ivl + 10000;
     s->backoff_ms = GLCI_DELIVERY_BACKOFF_MIN_MS;
     s->retry_ms = GLCI_DELIVERY_RETRY_MIN_MS;
+    s->drop_ms = GLCI_DELIVERY_BACKOFF_MIN_MS;
 
     if (s_socket_open(s, err, errlen) != 0) {
         int usage = strncmp(err, "collector endpoint", 18) == 0;
@@ -486,6 +496,9 @@ static int s_send(glci_agent_sender_t *s, uint64_t seq, int64_t now)
     free(buf);
     if (n < 0)
         return e == EAGAIN ? S_SENT_WOULD_BLOCK : GLCI_AGENT_ENET;
+    s->conn_sent = 1;
+    s->sent_seq = seq;
+    s->sent_bytes = len;
     return S_SENT;
 }
 
@@ -608,11 +621,51 @@ static void s_do_connect(glci_agent_sender_t *s, uint64_t from, int64_t now)
     s->down_since = 0;
     s->redialled = 0;
     s->forbidden = 0;
+    s->conn_sent = s->conn_answered = 0;
     s_set_state(s, "connected");
+}
+
+/* The collector dropped the connection again while batch sent_seq waited
+ * for its answer, with no answer on it: libzmq would dial again at once and
+ * the same batch would be dropped again, ten times a second. So the socket
+ * is closed and made again at retry_at, after a jittered wait doubling from
+ * 1 s to 10 s, logged once per wait; an answer ends it. The first
+ * S_DROPS_FREE drops in a row dial at once (a collector restarted while a
+ * batch was on its way is reached again without a wait). */
+#define S_DROPS_FREE 2
+#define S_DROP_WAIT_MAX_MS 10000
+static void s_do_dropped(glci_agent_sender_t *s, int64_t now)
+{
+    s_socket_close(s);
+    int64_t until = 0;
+    glci_agent_backoff_capped(&s->drop_ms, &until, now, randombytes_random(),
+                              S_DROP_WAIT_MAX_MS);
+    s->d.state = GLCI_DELIVERY_REFUSED;
+    s->d.retry_at = until;
+    s->d.next_send = s->d.base;
+    s->n_drop = 0;
+    if (!s->down_since)
+        s->down_since = now;
+    int64_t wait_ms = until - now;
+    char detail[256];
+    snprintf(detail, sizeof detail, "the collector dropped the connection %d times in a row "
+             "after batch %llu (%zu bytes) was sent, without an answer", s->drops,
+             (unsigned long long)s->sent_seq, s->sent_bytes);
+    glci_log_repeat(&s->log_dropped, now, wait_ms, GLCI_LOG_ERROR,
+                    "%s: the collector at %s drops a connection whose message is larger than "
+                    "its max_message (is batch %llu larger?), or it is restarting; next try "
+                    "in %lld s", detail, s->endpoint, (unsigned long long)s->sent_seq,
+                    (long long)((wait_ms + 999) / 1000));
+    s_set_state_detail(s, "disconnected", detail, s->now.unix_s + (wait_ms + 999) / 1000);
 }
 
 static void s_do_disconnect(glci_agent_sender_t *s)
 {
+    if (s->d.state != GLCI_DELIVERY_DISCONNECTED && s->conn_sent && !s->conn_answered &&
+        ++s->drops > S_DROPS_FREE) {
+        s_do_dropped(s, s->now.ms);
+        return;
+    }
     if (s->d.state != GLCI_DELIVERY_DISCONNECTED)
         glci_warn("lost the connection to %s; reconnecting", s->endpoint);
     s->d.state = GLCI_DELIVERY_DISCONNECTED;
@@ -1233,6 +1286,11 @@ static int s_on_ack(glci_agent_sender_t *s, const void *data, size_t len,
         glci_warn("ignoring an ack for stream %016llx (this outbox is %016llx)",
                   (unsigned long long)ack.stream, (unsigned long long)s->stream);
     } else {
+        /* an answer: the connection carries batches, whatever it says */
+        s->conn_answered = 1;
+        s->drops = 0;
+        s->drop_ms = GLCI_DELIVERY_BACKOFF_MIN_MS;
+        glci_log_repeat_end(&s->log_dropped, now->ms);
         glci_delivery_event_t ev = s_event(glci_delivery_event_of(ack.status, ack.error[0] != 0),
                                            now->ms);
         ev.seq = ack.seq;

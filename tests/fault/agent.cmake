@@ -84,3 +84,13 @@ glci_add_test(test_agent_stalled_collector fault
   LIBS glci_checker
   TIMEOUT 600)
 add_dependencies(test_agent_stalled_collector glci glci-agent glci-collector)
+
+# A collector whose max_message is below the agent's batch drops every
+# connection that carries it: the agent waits between dials (1 s doubling
+# to 10 s, one line per wait naming the likely cause) instead of dialling
+# ten times a second, and delivers once the limit is raised.
+glci_add_test(test_agent_dropped fault
+  SOURCES fault/test_agent_dropped.c
+  LIBS glci_checker
+  TIMEOUT 600)
+add_dependencies(test_agent_dropped glci glci-agent glci-collector)
