@@ -613,6 +613,38 @@ static void test_show_table_csv(void **state)
     cli_out_release(&o);
 }
 
+/* A subnormal value reads the same, shortest, in every CSV: show's and
+ * export's as history's (1e-310, not 9.99999999999997e-311). */
+static void test_csv_subnormal_value(void **state)
+{
+    (void)state;
+    char dir[256], store[300];
+    cli_tmpdir(dir, sizeof dir);
+    snprintf(store, sizeof store, "%s/store", dir);
+    glci_store_t *st = cli_store_create(store, cli_tiny_framework(dir), 0);
+    cli_city_add(st, "tiny", "Tiny", "IE");
+    const cli_obs_t obs[] = {{"i1", 2025, 1e-310}, {"i3", 2025, 60}};
+    cli_ingest(st, "tiny", 1, obs, 2, 1764000000);
+    glci_store_close(&st);
+    static const char *const cmds[][4] = {
+        {"history", "tiny", "i1", NULL}, {"show", "tiny", NULL}, {"export", NULL}};
+    static const char *const want[] = {"\r\n2025,1e-310,", "\r\nindicator,i1,1e-310,2025,",
+                                       ",1e-310,"};
+    for (size_t k = 0; k < 3; k++) {
+        const char *argv[8] = {"--store", store, "--format", "csv"};
+        size_t n = 4;
+        for (size_t i = 0; cmds[k][i]; i++)
+            argv[n++] = cmds[k][i];
+        argv[n] = NULL;
+        cli_out_t o;
+        if (cli_runv(&o, argv) != 0 || !strstr(o.out, want[k]) || strstr(o.out, "e-311"))
+            fail_msg("%s --format csv: exit %d, lacks '%s': %s%s", cmds[k][0], o.status,
+                     want[k], o.out, o.err);
+        cli_out_release(&o);
+    }
+    cli_rmdir(dir);
+}
+
 /* ---- history ---------------------------------------------------------- */
 
 static void test_history(void **state)
@@ -1788,6 +1820,7 @@ int main(void)
         cmocka_unit_test(test_rank_table_csv),
         cmocka_unit_test(test_show_json),
         cmocka_unit_test(test_show_table_csv),
+        cmocka_unit_test(test_csv_subnormal_value),
         cmocka_unit_test(test_history),
         cmocka_unit_test(test_export),
         cmocka_unit_test(test_status),
