@@ -61,6 +61,22 @@ static void s_help(const glci_cmd_t *cmd)
            "  --help            this text\n", GLCI_DEFAULT_STORE);
 }
 
+int glci_args_help(const glci_cmd_t *cmd, int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            s_help(cmd);
+            return GLCI_ARGS_HELP;
+        }
+        if (strncmp(a, "--help=", 7) == 0) {
+            glci_usage_error(cmd, "option --help takes no value");
+            return GLCI_ARGS_BAD;
+        }
+    }
+    return GLCI_ARGS_OK;
+}
+
 static glci_opt_t *s_find(glci_opt_t *opts, size_t n_opts, const char *name, size_t len)
 {
     for (size_t i = 0; i < n_opts; i++)
@@ -96,17 +112,9 @@ int glci_args_parse(const glci_cmd_t *cmd, int argc, char **argv,
         opts[i].value = NULL;
         opts[i].seen = 0;
     }
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        if (!options_done && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)) {
-            s_help(cmd);
-            return GLCI_ARGS_HELP;
-        }
-        if (!options_done && strncmp(a, "--help=", 7) == 0) {
-            glci_usage_error(cmd, "option --help takes no value");
-            return GLCI_ARGS_BAD;
-        }
-    }
+    int help = glci_args_help(cmd, argc, argv);
+    if (help != GLCI_ARGS_OK)
+        return help;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (!options_done && strcmp(a, "--") == 0) {

@@ -185,10 +185,13 @@ int glci_cli_main(int argc, char **argv)
             snprintf(name, sizeof name, "%s %s", rest[1], rest[2]);
             c = s_lookup(name);
         }
+        char *help_argv[] = {(char *)"--help", NULL};
         if (c && !c->run) {
-            rc = glci_cli_documents_exec(c, argv);
+            /* a command whose code is in glci-report: its help is its
+             * descriptor's, answered here without that program */
+            glci_args_help(c, 1, help_argv);
+            rc = GLCI_EXIT_OK;
         } else if (c) {
-            char *help_argv[] = {(char *)"--help", NULL};
             rc = c->run(c, &cli, 1, help_argv);
         } else if (n > 1 && s_is_group(rest[1])) {
             s_group_help(rest[1]);
@@ -239,7 +242,14 @@ int glci_cli_main(int argc, char **argv)
         goto done;
     }
     if (glci_cli_documents_elsewhere(cmd, &cli)) {
-        rc = glci_cli_documents_exec(cmd, argv);
+        /* --help is the descriptor's text, which glci holds too: answered
+         * here, so a glci without glci-report beside it (a copied binary)
+         * still has every command's help (SPEC section 5) */
+        int help = glci_args_help(cmd, n - skip, rest + skip);
+        if (help != GLCI_ARGS_OK)
+            rc = help == GLCI_ARGS_HELP ? GLCI_EXIT_OK : GLCI_EXIT_USAGE;
+        else
+            rc = glci_cli_documents_exec(cmd, argv);
         goto done;
     }
     rc = cmd->run(cmd, &cli, n - skip, rest + skip);

@@ -72,6 +72,14 @@ int glci_args_parse(const glci_cmd_t *cmd, int argc, char **argv,
                     glci_opt_t *opts, size_t n_opts, const char **pos,
                     size_t min_pos, size_t max_pos, size_t *n_pos);
 
+/* The first step of glci_args_parse, alone: "--help" or "-h" anywhere in
+ * argv[0..argc) prints cmd's help from its descriptor and returns
+ * GLCI_ARGS_HELP; "--help=..." prints the usage error and returns
+ * GLCI_ARGS_BAD; otherwise GLCI_ARGS_OK, nothing printed. For a command
+ * whose code is not in this program (cli_documents.h), so its help is the
+ * same text wherever it is asked. */
+int glci_args_help(const glci_cmd_t *cmd, int argc, char **argv);
+
 /* Prints "glci CMD: MESSAGE (usage: glci USAGE)", one line, on stderr;
  * returns 2. */
 int glci_usage_error(const glci_cmd_t *cmd, const char *fmt, ...)

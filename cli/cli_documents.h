@@ -6,7 +6,9 @@
  * cmd_template.c, cmd_export_xlsx.c) is left out of glci and linked into
  * glci-report, the whole CLI under another name: glci runs glci-report with
  * its own arguments for these commands, and every other command starts
- * without those libraries (docs/CLI.md, "Performance").
+ * without those libraries (docs/CLI.md, "Performance"). Their --help is
+ * the descriptor's text, which glci holds: glci answers it itself
+ * (glci_args_help), with or without glci-report.
  *
  * The entry points are weak references: in glci they are NULL, in
  * glci-report and the programs that link every command, the functions. */

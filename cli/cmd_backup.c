@@ -18,16 +18,25 @@
 #include "glci_text.h"
 
 /* Every key file the collector may use: the pair in use and, during a
- * rotation, the previous pair (glci collector-key rotate). */
-static const char *const s_key_files[] = {"collector.pub", "collector.key",
-                                          "collector.previous.pub",
-                                          "collector.previous.key"};
+ * rotation, the previous pair (glci collector-key rotate); .key files hold
+ * the secret key. */
+static const struct {
+    const char *name;
+    int secret;
+} s_key_files[] = {{"collector.pub", 0}, {"collector.key", 1},
+                   {"collector.previous.pub", 0}, {"collector.previous.key", 1}};
 
-/* Copies dir/name to dest/name with the source's permission bits (the secret
- * key stays 0600), never over an existing file. Returns 1 if copied, 0 if
- * the store has no such file, -1 with err filled on failure. */
-static int s_copy_key(const char *dir, const char *dest, const char *name, char *err,
-                      size_t errlen)
+/* The mode of a secret key's copy, whatever the original's: the collector
+ * refuses a secret key file that group or others may read. */
+#define S_SECRET_MODE 0600
+
+/* Copies dir/name to dest/name, never over an existing file: a secret key
+ * created with S_SECRET_MODE (so no one else can read it at any moment),
+ * a public one with the source's permission bits. *mode receives the
+ * source's permission bits. Returns 1 if copied, 0 if the store has no
+ * such file, -1 with err filled on failure. */
+static int s_copy_key(const char *dir, const char *dest, const char *name, int secret,
+                      mode_t *mode, char *err, size_t errlen)
 {
     char from[4096], to[4096], buf[4096];
     snprintf(from, sizeof from, "%s/%s", dir, name);
@@ -45,8 +54,11 @@ static int s_copy_key(const char *dir, const char *dest, const char *name, char 
         snprintf(err, errlen, "%s: %s", from, strerror(errno));
         goto done;
     }
-    out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, sb.st_mode & 0777);
-    if (out < 0 || fchmod(out, sb.st_mode & 0777) != 0) {
+    *mode = sb.st_mode & 0777;
+    mode_t want = secret ? S_SECRET_MODE : *mode;
+    /* the umask only takes bits away; fchmod gives back the owner's */
+    out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, want);
+    if (out < 0 || fchmod(out, want) != 0) {
         snprintf(err, errlen, "%s: %s", to, strerror(errno));
         goto done;
     }
@@ -85,13 +97,24 @@ done:
     return rc;
 }
 
-/* Copies the collector's key files that exist; *copied counts them. */
-static int s_copy_keys(const char *dir, const char *dest, int *copied, char *err, size_t errlen)
+/* Copies the collector's key files that exist; *copied counts them. A
+ * secret key that group or others could read is said in a note on stderr,
+ * one line: its copy is S_SECRET_MODE, but the collector refuses the
+ * original as it is. */
+static int s_copy_keys(const glci_cmd_t *cmd, const char *dir, const char *dest, int *copied,
+                       char *err, size_t errlen)
 {
     for (size_t i = 0; i < sizeof s_key_files / sizeof s_key_files[0]; i++) {
-        int rc = s_copy_key(dir, dest, s_key_files[i], err, errlen);
+        mode_t mode = 0;
+        int rc = s_copy_key(dir, dest, s_key_files[i].name, s_key_files[i].secret, &mode, err,
+                            errlen);
         if (rc < 0)
             return -1;
+        if (rc > 0 && s_key_files[i].secret && (mode & 077))
+            fprintf(stderr, "glci %s: note: %s/%s is accessible by group or others (mode "
+                    "%04o), which the collector refuses; its copy is %04o (run chmod 600 on "
+                    "the original)\n", cmd->name, dir, s_key_files[i].name, (unsigned)mode,
+                    (unsigned)S_SECRET_MODE);
         *copied += rc;
     }
     return 0;
@@ -233,7 +256,7 @@ static int s_backup(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char
         glci_fail(cmd, "the copy at %s does not verify%s%s", pos[0], err[0] ? ": " : "", err);
     } else if (rc != 0) {
         glci_fail(cmd, "cannot back up to %s: %s", pos[0], err[0] ? err : glci_store_strerror(rc));
-    } else if ((rc = s_copy_keys(cli->store_dir, pos[0], &keys, err, sizeof err)) != 0) {
+    } else if ((rc = s_copy_keys(cmd, cli->store_dir, pos[0], &keys, err, sizeof err)) != 0) {
         glci_fail(cmd, "the store was copied to %s but not its collector key: %s", pos[0], err);
     } else if (cli->format == GLCI_FMT_JSON) {
         json_t *j = json_pack("{s:s, s:s, s:b, s:i}", "store", cli->store_dir, "dest", pos[0],
@@ -264,9 +287,11 @@ const glci_cmd_t glci_cmd_backup = {
             "running, then opens the copy and verifies it. Missing folders above\n"
             "DEST are made (mode 0700). DEST is made 0700 and its files 0600. The\n"
             "collector's key files (collector.pub, collector.key, and during a\n"
-            "rotation collector.previous.pub and .key) are copied too: keep DEST as\n"
-            "private as the store. To restore, stop the collector and copy DEST in\n"
-            "place of the store (docs/OPERATIONS.md).",
+            "rotation collector.previous.pub and .key) are copied too, the secret\n"
+            "keys mode 0600 whatever the original's (a note on stderr says when\n"
+            "group or others could read one): keep DEST as private as the store.\n"
+            "To restore, stop the collector and copy DEST in place of the store\n"
+            "(docs/OPERATIONS.md).",
     .pos = {"DEST"},
     .run = s_backup,
 };

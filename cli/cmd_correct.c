@@ -42,6 +42,9 @@ static int s_run(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, char **
     size_t reason_len = strlen(reason);
     if (!*reason)
         return glci_usage_error(cmd, "the reason is empty (say why; it is kept in history)");
+    if (strspn(reason, " ") == reason_len)
+        return glci_usage_error(cmd, "the reason is blank, only spaces (say why; it is kept in "
+                                "history)");
     if (reason_len > GLCI_REASON_MAX)
         return glci_usage_error(cmd, "the reason is %zu bytes, at most %d (it is kept in "
                                 "history)", reason_len, GLCI_REASON_MAX);
@@ -134,7 +137,7 @@ const glci_cmd_t glci_cmd_retract = {
         "for an agent's retraction; glci verify covers it. Refused when there\n"
         "is no current value. Safe while the collector runs.\n\n"
         "Options:\n"
-        "  --reason TEXT   why (1 to 200 bytes, one line; required)",
+        "  --reason TEXT   why (1 to 200 bytes, one line, not only spaces; required)",
     .pos = {"CITY", "INDICATOR", "PERIOD"},
     .run = s_retract,
 };
@@ -150,7 +153,7 @@ const glci_cmd_t glci_cmd_correct = {
         "operator (the effective user's name, and SUDO_USER when set). The index\n"
         "follows incrementally. Safe while the collector runs.\n\n"
         "Options:\n"
-        "  --reason TEXT   why (1 to 200 bytes, one line; required)",
+        "  --reason TEXT   why (1 to 200 bytes, one line, not only spaces; required)",
     .pos = {"CITY", "INDICATOR", "PERIOD"},
     .run = s_correct,
 };

@@ -1,7 +1,8 @@
 /* Leveled logging to stderr for the daemons: one line per event,
  * "LEVEL component: message". Thread-safe (one fprintf per line). The
  * message is written through glci_utf8_escape: control characters, bytes
- * that are not UTF-8 and bidirectional controls appear as \xNN, so text
+ * that are not UTF-8, bidirectional controls and line or paragraph
+ * separators (U+2028, U+2029) appear as \xNN, so text
  * from outside can never break a line or forge one. */
 #ifndef GLCI_LOG_H
 #define GLCI_LOG_H

@@ -367,15 +367,9 @@ void glci_fmt_exact(double v, int present, char *buf, size_t len)
         snprintf(buf, len, "%s", "");
         return;
     }
-    /* Any decimal of at most 15 digits survives a trip through a double
-     * (DBL_DIG), so "%.15g" is already the shortest text when one that
-     * short exists; otherwise 16 or 17 digits. Three tries at most, where
-     * a search from 1 digit up costs a table of 10,000 scores dearly. */
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(buf, len, "%.*g", prec, v);
-        if (prec == 17 || strtod(buf, NULL) == v)
-            return;
-    }
+    /* three tries at most for a normal number, where a search from 1
+     * digit up would cost a table of 10,000 scores dearly */
+    glci_format_shortest_g(v, buf, len);
 }
 
 void glci_fmt_value(double v, char *buf, size_t len)

@@ -108,7 +108,8 @@ json_t *glci_json_num(double v, int present);
 /* Text of a score for people: "71.2" (one decimal), "-" when absent. */
 void glci_fmt_score(double v, int present, char *buf, size_t len);
 
-/* Text of a number for CSV: the shortest exact form, "" when absent. */
+/* Text of a number for CSV: the shortest exact form, subnormals included
+ * (glci_format_shortest_g), "" when absent or not finite. */
 void glci_fmt_exact(double v, int present, char *buf, size_t len);
 
 /* Text of a measured value for people: at most two decimals, no trailing

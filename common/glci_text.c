@@ -105,14 +105,14 @@ void glci_format_iso_time(int64_t unix_seconds, char *buf, size_t len)
                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
-/* The shortest %g form that reads back as v, trying 15, 16 and 17
- * significant digits: every decimal of at most 15 digits survives a trip
- * through a double (DBL_DIG), so when 15 digits read back they are the
- * shortest form, trailing zeros dropped by %g (subnormals, with fewer
- * bits, try every precision). Returns the digits used. */
-static int s_shortest_g(double v, char *buf, size_t len)
+/* Trying 15, 16 and 17 significant digits: every decimal of at most 15
+ * digits survives a trip through a double (DBL_DIG), so when 15 digits
+ * read back they are the shortest form, trailing zeros dropped by %g.
+ * Subnormals carry fewer bits, so 15 digits may read back without being
+ * the shortest (1e-310 as 9.99999999999997e-311): they try every
+ * precision. */
+int glci_format_shortest_g(double v, char *buf, size_t len)
 {
-    /* Subnormals carry fewer than 53 bits: DBL_DIG does not hold for them. */
     int first = fabs(v) < DBL_MIN && v != 0.0 ? 1 : 15;
     for (int prec = first; prec < 17; prec++) {
         snprintf(buf, len, "%.*g", prec, v);
@@ -126,7 +126,7 @@ static int s_shortest_g(double v, char *buf, size_t len)
 void glci_format_double(double v, char *buf, size_t len)
 {
     char g[40];
-    s_shortest_g(v, g, sizeof g);
+    glci_format_shortest_g(v, g, sizeof g);
     /* Plain decimals for the magnitudes people read (no "1.4e+02"). */
     double a = v < 0 ? -v : v;
     if (isfinite(v) && (a == 0.0 || (a >= 1e-4 && a < 1e15))) {

@@ -28,8 +28,15 @@ int64_t glci_days_from_civil(int64_t y, unsigned m, unsigned d);
 void glci_format_iso_time(int64_t unix_seconds, char *buf, size_t len);
 
 /* Shortest text that reads back as exactly the same double ("%.17g" cut to
- * the fewest digits that round-trip). buf at least 32 bytes. */
+ * the fewest digits that round-trip), as a plain decimal for magnitudes
+ * from 1e-4 to below 1e15. buf at least 32 bytes. */
 void glci_format_double(double v, char *buf, size_t len);
+
+/* The shortest "%.*g" text that reads back as exactly v, subnormals
+ * included ("1e-310"), into buf (at least 32 bytes); returns the
+ * significant digits it used (1 to 17). The one rule of shortest numbers:
+ * glci_format_double and the CLI's CSV (glci_fmt_exact) both ask it. */
+int glci_format_shortest_g(double v, char *buf, size_t len);
 
 /* Writes a one-line message into err (errlen bytes, always terminated;
  * nothing when err is NULL or errlen 0) and returns -1: the error helper of

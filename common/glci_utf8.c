@@ -16,9 +16,18 @@ static int s_bidi(const unsigned char *s, size_t n)
             (s[1] == 0x81 && s[2] >= 0xa6 && s[2] <= 0xa9));
 }
 
+/* 1 if the n bytes at s start with U+2028 LINE SEPARATOR or U+2029
+ * PARAGRAPH SEPARATOR (E2 80 A8, E2 80 A9): Unicode's own line breaks,
+ * which editors, browsers and JavaScript take for a new line, so text
+ * meant as one line (a reason, a source, a log line) would show as two. */
+static int s_separator(const unsigned char *s, size_t n)
+{
+    return n >= 3 && s[0] == 0xe2 && s[1] == 0x80 && (s[2] == 0xa8 || s[2] == 0xa9);
+}
+
 /* Length of the valid UTF-8 sequence at s (at most n bytes) that encodes a
  * printable character (not C0, not DEL, not a C1 control, not a
- * bidirectional control), or 0. Refuses overlong forms, surrogates and
+ * bidirectional control, not a line or paragraph separator), or 0. Refuses overlong forms, surrogates and
  * code points above U+10FFFF. */
 static size_t s_seq(const unsigned char *s, size_t n)
 {
@@ -42,7 +51,7 @@ static size_t s_seq(const unsigned char *s, size_t n)
     } else {
         return 0;
     }
-    if (n < len || s_bidi(s, n))
+    if (n < len || s_bidi(s, n) || s_separator(s, n))
         return 0;
     for (size_t i = 1; i < len; i++) {
         if ((s[i] & 0xc0) != 0x80)
@@ -76,6 +85,8 @@ const char *glci_utf8_problem_n(const char *s, size_t n)
             return "contains a control character";
         if (s_bidi(p + i, n - i))
             return "contains a bidirectional control character (U+202A-U+202E, U+2066-U+2069)";
+        if (s_separator(p + i, n - i))
+            return "contains a line or paragraph separator (U+2028, U+2029)";
         why = "is not valid UTF-8";     /* keep looking for a control byte */
         i++;
     }
@@ -119,10 +130,11 @@ int glci_utf8_valid(const char *s, size_t len)
         }
         size_t k = s_seq(p + i, len - i);
         if (k == 0) {
-            /* s_seq refuses C1 controls, which are valid UTF-8 */
+            /* s_seq refuses C1 controls, bidirectional controls and the
+             * separators, which are valid UTF-8 */
             if (p[i] == 0xc2 && i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f)
                 k = 2;
-            else if (s_bidi(p + i, len - i))
+            else if (s_bidi(p + i, len - i) || s_separator(p + i, len - i))
                 k = 3;
             else
                 return 0;

@@ -8,10 +8,12 @@
 #include <stddef.h>
 
 /* NULL if s (NUL-terminated) is valid UTF-8 holding no control character
- * (C0 bytes 0x01-0x1F, DEL 0x7F, C1 U+0080-U+009F) and no bidirectional
+ * (C0 bytes 0x01-0x1F, DEL 0x7F, C1 U+0080-U+009F), no bidirectional
  * control (U+202A-U+202E, U+2066-U+2069: shown raw they reorder the text
- * around them); else a short phrase for a message, "contains a control
- * character", "contains a bidirectional control character (...)" or "is
+ * around them) and no line or paragraph separator (U+2028, U+2029: shown
+ * raw they break the line); else a short phrase for a message, "contains
+ * a control character", "contains a bidirectional control character
+ * (...)", "contains a line or paragraph separator (U+2028, U+2029)" or "is
  * not valid UTF-8" (a static string). */
 const char *glci_utf8_problem(const char *s);
 
@@ -25,8 +27,9 @@ int glci_utf8_valid(const char *s, size_t len);
 
 /* Copies at most max_in bytes of s (stopping at its NUL) into out as
  * printable, valid UTF-8: each printable UTF-8 character is copied as is,
- * every other byte (control, bidirectional control, stray or invalid
- * UTF-8) becomes the four characters "\xNN" (upper-case hex). This is the
+ * every other byte (control, bidirectional control, line or paragraph
+ * separator, stray or invalid UTF-8) becomes the four characters "\xNN"
+ * (upper-case hex). This is the
  * escaper for any outside text on its way into a log line or a stored
  * message: the result holds no line break, no terminal escape and nothing
  * that reorders what follows it. Never writes more than outlen bytes

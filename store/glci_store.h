@@ -647,7 +647,8 @@ int glci_view_rejects(glci_view_t *v, const char *city, size_t limit,
 /* ---- Corrections by operators (SPEC §7) ---------------------------------- */
 
 /* Bytes of an operator's name and of a SUDO_USER kept with a correction,
- * and of its reason (1 to GLCI_REASON_MAX bytes of printable UTF-8). */
+ * and of its reason (1 to GLCI_REASON_MAX bytes of printable UTF-8, not
+ * only spaces). */
 #define GLCI_OPERATOR_MAX 64
 #define GLCI_REASON_MAX 200
 
@@ -675,7 +676,7 @@ typedef struct {
  * `now`). res (may be NULL) says what was current. Returns 0; ENOCITY
  * (unknown city); EINVAL (unknown indicator, a value or period the
  * framework refuses, a period in the future, an empty, over-long or
- * non-UTF-8 reason or name); ENODATA (a retraction with no current value);
+ * non-UTF-8 reason or name, a reason of only spaces); ENODATA (a retraction with no current value);
  * ERDONLY; ENOSPC. err gets the line naming what is wrong. */
 int glci_store_correct(glci_store_t *st, const glci_correction_t *c, int64_t now,
                        glci_correction_result_t *res, char *err, size_t errlen);

@@ -1834,6 +1834,10 @@ int glci_store_correct(glci_store_t *st, const glci_correction_t *c, int64_t now
         s_text_ok("the operator's name", c->op, 1, GLCI_OPERATOR_MAX, err, errlen) != 0 ||
         s_text_ok("SUDO_USER", c->sudo_user, 0, GLCI_OPERATOR_MAX, err, errlen) != 0)
         return GLCI_STORE_EINVAL;
+    if (strspn(c->reason, " ") == strlen(c->reason)) {
+        glci_errf(err, errlen, "the reason is blank, only spaces");
+        return GLCI_STORE_EINVAL;
+    }
     glci_obs_t o = c->retract ? glci_obs_retraction(c->indicator, c->period)
                               : glci_obs_make(c->indicator, c->period, c->value);
     glci_batch_t b = {.city = c->city, .obs = &o, .n_obs = 1};

@@ -113,7 +113,8 @@ typedef struct {
 /* Checks what can be judged of o without the framework: an indicator of 1
  * to GLCI_OBS_INDICATOR_MAX bytes, a period and a value present, a source
  * (if any) of at most GLCI_OBS_SOURCE_MAX bytes of printable UTF-8 (no
- * control and no bidirectional control character, glci_utf8_problem), an
+ * control, no bidirectional control character and no line or paragraph
+ * separator, glci_utf8_problem), an
  * observed_at of 0 (unknown) or within [GLCI_OBS_OBSERVED_MIN,
  * GLCI_OBS_OBSERVED_MAX], and no string that held a NUL byte. A
  * retraction has a period and no value ("a retraction carries no value"

@@ -613,6 +613,38 @@ static void test_show_table_csv(void **state)
     cli_out_release(&o);
 }
 
+/* A subnormal value reads the same, shortest, in every CSV: show's and
+ * export's as history's (1e-310, not 9.99999999999997e-311). */
+static void test_csv_subnormal_value(void **state)
+{
+    (void)state;
+    char dir[256], store[300];
+    cli_tmpdir(dir, sizeof dir);
+    snprintf(store, sizeof store, "%s/store", dir);
+    glci_store_t *st = cli_store_create(store, cli_tiny_framework(dir), 0);
+    cli_city_add(st, "tiny", "Tiny", "IE");
+    const cli_obs_t obs[] = {{"i1", 2025, 1e-310}, {"i3", 2025, 60}};
+    cli_ingest(st, "tiny", 1, obs, 2, 1764000000);
+    glci_store_close(&st);
+    static const char *const cmds[][4] = {
+        {"history", "tiny", "i1", NULL}, {"show", "tiny", NULL}, {"export", NULL}};
+    static const char *const want[] = {"\r\n2025,1e-310,", "\r\nindicator,i1,1e-310,2025,",
+                                       ",1e-310,"};
+    for (size_t k = 0; k < 3; k++) {
+        const char *argv[8] = {"--store", store, "--format", "csv"};
+        size_t n = 4;
+        for (size_t i = 0; cmds[k][i]; i++)
+            argv[n++] = cmds[k][i];
+        argv[n] = NULL;
+        cli_out_t o;
+        if (cli_runv(&o, argv) != 0 || !strstr(o.out, want[k]) || strstr(o.out, "e-311"))
+            fail_msg("%s --format csv: exit %d, lacks '%s': %s%s", cmds[k][0], o.status,
+                     want[k], o.out, o.err);
+        cli_out_release(&o);
+    }
+    cli_rmdir(dir);
+}
+
 /* ---- history ---------------------------------------------------------- */
 
 static void test_history(void **state)
@@ -1652,10 +1684,12 @@ static void test_documents_program(void **state)
     snprintf(want, sizeof want, "%s|--store|/nowhere|report|--out|a b|--period|2025|", helper);
     assert_string_equal(s_read_file(args_path), want);
 
+    /* the help of a document command is glci's own (its descriptor) */
+    assert_int_equal(unlink(args_path), 0);
     const char *help[] = {"help", "template", NULL};
     assert_int_equal(s_run_in(dir, &o, help), 0);
-    snprintf(want, sizeof want, "%s|help|template|", helper);
-    assert_string_equal(s_read_file(args_path), want);
+    assert_non_null(strstr(o.out, "usage: glci template "));
+    assert_null(s_read_file(args_path));
 
     const char *xlsx[] = {"export", "--format=xlsx", "--out", "w.xlsx", NULL};
     assert_int_equal(s_run_in(dir, &o, xlsx), 0);
@@ -1676,6 +1710,51 @@ static void test_documents_program(void **state)
     snprintf(want, sizeof want, "glci report: cannot run its program %s: Permission denied\n",
              helper);
     assert_string_equal(o.err, want);
+    cli_out_release(&o);
+    cli_rmdir(dir);
+}
+
+/* A glci copied alone, without glci-report beside it or installed, still
+ * answers --help (and -h, and `glci help CMD`) for the commands whose code
+ * is in glci-report, exit 0, with the text glci-report prints. */
+static void test_documents_help_alone(void **state)
+{
+    (void)state;
+    const char *bin_dir = getenv("GLCI_BIN_DIR");
+    char cmd[1024], dir[256], helper[600];
+    cli_tmpdir(dir, sizeof dir);
+    snprintf(cmd, sizeof cmd, "cp '%s/cli/glci' '%s/glci'", bin_dir, dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(helper, sizeof helper, "%s/cli/glci-report", bin_dir);
+    static const char *const asks[][5] = {
+        {"report", "--help", NULL},
+        {"template", "--help", NULL},
+        {"template", "-h", NULL},
+        {"report", "--out", "x", "--help", NULL},
+        {"export", "--format", "xlsx", "--help", NULL},
+        {"help", "report", NULL},
+        {"--help", "template", NULL},
+    };
+    for (size_t k = 0; k < sizeof asks / sizeof asks[0]; k++) {
+        cli_out_t o = {0}, want = {0};
+        const char *name = strcmp(asks[k][0], "help") == 0 || strcmp(asks[k][0], "--help") == 0
+                               ? asks[k][1] : asks[k][0];
+        char usage[64];
+        snprintf(usage, sizeof usage, "usage: glci %s ", name);
+        if (s_run_in(dir, &o, asks[k]) != 0 || strncmp(o.out, usage, strlen(usage)) != 0 ||
+            o.err[0])
+            fail_msg("glci alone, %s %s: exit %d, stdout '%.60s', stderr '%s'", asks[k][0],
+                     asks[k][1], o.status, o.out, o.err);
+        assert_int_equal(cli_run_program(&want, helper, asks[k]), 0);
+        assert_string_equal(o.out, want.out);
+        cli_out_release(&o);
+        cli_out_release(&want);
+    }
+    /* --help=... stays the usage error it is in glci-report */
+    cli_out_t o = {0};
+    const char *bad[] = {"report", "--help=x", NULL};
+    assert_int_equal(s_run_in(dir, &o, bad), 2);
+    assert_non_null(strstr(o.err, "option --help takes no value"));
     cli_out_release(&o);
     cli_rmdir(dir);
 }
@@ -1741,6 +1820,7 @@ int main(void)
         cmocka_unit_test(test_rank_table_csv),
         cmocka_unit_test(test_show_json),
         cmocka_unit_test(test_show_table_csv),
+        cmocka_unit_test(test_csv_subnormal_value),
         cmocka_unit_test(test_history),
         cmocka_unit_test(test_export),
         cmocka_unit_test(test_status),
@@ -1754,6 +1834,7 @@ int main(void)
         cmocka_unit_test(test_cycle_commands),
         cmocka_unit_test(test_edition_outputs),
         cmocka_unit_test(test_documents_program),
+        cmocka_unit_test(test_documents_help_alone),
         cmocka_unit_test(test_city_ahead_of_the_rule),
     };
     return cmocka_run_group_tests(tests, s_group_setup, s_group_teardown);

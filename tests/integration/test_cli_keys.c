@@ -401,6 +401,49 @@ static void test_collector_key_rotation(void **state)
     assert_int_not_equal(access(prev, F_OK), 0);
 }
 
+/* A backup writes each secret key 0600 whatever the original's mode (the
+ * collector would refuse a copy others can read), even under umask 0, and
+ * says in one note on stderr that the original is too open; a public key
+ * keeps its mode. */
+static void test_backup_secret_key_private(void **state)
+{
+    (void)state;
+    char key[400], pub[400], dest[400], p[500], note[600];
+    snprintf(key, sizeof key, "%s/collector.key", s_store);
+    snprintf(pub, sizeof pub, "%s/collector.pub", s_store);
+    snprintf(dest, sizeof dest, "%s/backup-open-key", s_dir);
+    assert_int_equal(chmod(key, 0644), 0);
+    assert_int_equal(chmod(pub, 0644), 0);
+    mode_t old_mask = umask(0);
+    cli_out_t o;
+    int rc = cli_run(&o, "--store", s_store, "backup", dest, NULL);
+    umask(old_mask);
+    assert_int_equal(chmod(key, 0600), 0);
+    s_expect(0, o.out, "with the collector's key files", &o);
+    snprintf(note, sizeof note, "glci backup: note: %s is accessible by group or others (mode "
+             "0644), which the collector refuses; its copy is 0600 (run chmod 600 on the "
+             "original)\n", key);
+    assert_int_equal(rc, 0);
+    assert_string_equal(o.err, note);
+    cli_out_release(&o);
+    struct stat sb;
+    snprintf(p, sizeof p, "%s/collector.key", dest);
+    assert_int_equal(stat(p, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    snprintf(p, sizeof p, "%s/collector.pub", dest);
+    assert_int_equal(stat(p, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0644);
+
+    /* a private original: the same copy, no note */
+    snprintf(dest, sizeof dest, "%s/backup-private-key", s_dir);
+    assert_int_equal(cli_run(&o, "--store", s_store, "backup", dest, NULL), 0);
+    assert_string_equal(o.err, "");
+    cli_out_release(&o);
+    snprintf(p, sizeof p, "%s/collector.key", dest);
+    assert_int_equal(stat(p, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+}
+
 /* collector-key prints the key the collector serves, collector.key's: a
  * collector.pub holding another key is refused, naming both files, and
  * nothing is printed as the key in use. */
@@ -575,6 +618,7 @@ int main(void)
         cmocka_unit_test(test_collector_key_outside_store),
         cmocka_unit_test(test_collector_key_mismatched_pair),
         cmocka_unit_test(test_collector_key_rotation),
+        cmocka_unit_test(test_backup_secret_key_private),
         cmocka_unit_test(test_framework_goalposts_for_lower),
         cmocka_unit_test(test_framework_better_for_reversed_goalposts),
     };

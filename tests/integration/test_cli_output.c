@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "glci_output.h"
+#include "glci_text.h"
 
 /* Runs a printer into memory and returns the text (owned). */
 static char *s_capture_text(const glci_table_t *t, int csv)
@@ -96,6 +97,37 @@ static void test_exact_numbers(void **state)
     assert_string_equal(buf, "");
     glci_fmt_exact(NAN, 1, buf, sizeof buf);
     assert_string_equal(buf, "");
+
+    /* Subnormals carry fewer bits: 15 digits read back without being the
+     * shortest, so CSV says what history's CSV says (glci_format_double). */
+    glci_fmt_exact(1e-310, 1, buf, sizeof buf);
+    assert_string_equal(buf, "1e-310");
+    glci_fmt_exact(5e-324, 1, buf, sizeof buf);
+    assert_string_equal(buf, "5e-324");
+    glci_fmt_exact(-2.5e-320, 1, buf, sizeof buf);
+    assert_string_equal(buf, "-2.5e-320");
+    uint64_t x = 88172645463325252ull;
+    for (int i = 0; i < 20000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        uint64_t bits = x & 0x800fffffffffffffull;     /* exponent 0: subnormal */
+        double v;
+        memcpy(&v, &bits, sizeof v);
+        char shorter[330], plain[64];
+        glci_fmt_exact(v, 1, buf, sizeof buf);
+        assert_true(strtod(buf, NULL) == v);
+        glci_format_double(v, plain, sizeof plain);
+        assert_string_equal(buf, plain);
+        /* no fewer significant digits read back */
+        int digits = 0;
+        for (const char *p = buf; *p && *p != 'e'; p++)
+            digits += *p >= '0' && *p <= '9';
+        if (digits > 1) {
+            snprintf(shorter, sizeof shorter, "%.*g", digits - 1, v);
+            assert_false(strtod(shorter, NULL) == v);
+        }
+    }
 
     /* JSON: 17 digits, read back exactly; absent and non-finite are null */
     json_t *j = json_pack("{s:o, s:o, s:o, s:o}", "a", glci_json_num(1.0 / 3.0, 1), "b",

@@ -501,6 +501,16 @@ static void test_operator_corrections(void **state)
              (const char *[]){"retract", "c01-xx", "i1", "2024", NULL});
     s_expect(s, 2, "the reason is empty", NULL,
              (const char *[]){"retract", "c01-xx", "i1", "2024", "--reason", "", NULL});
+    s_expect(s, 2, "the reason is blank, only spaces", NULL,
+             (const char *[]){"retract", "c01-xx", "i1", "2024", "--reason", " ", NULL});
+    s_expect(s, 2, "the reason is blank, only spaces", NULL,
+             (const char *[]){"correct", "c01-xx", "i1", "2024", "5", "--reason", "   ", NULL});
+    s_expect(s, 2, "the reason contains a line or paragraph separator (U+2028, U+2029)", NULL,
+             (const char *[]){"retract", "c01-xx", "i1", "2024", "--reason",
+                              "typo\xE2\x80\xA8" "ALARM: forged", NULL});
+    s_expect(s, 2, "the reason contains a line or paragraph separator (U+2028, U+2029)", NULL,
+             (const char *[]){"correct", "c01-xx", "i1", "2024", "5", "--reason",
+                              "typo\xE2\x80\xA9" "ALARM: forged", NULL});
     s_expect(s, 2, "invalid value 'abc'", NULL,
              (const char *[]){"correct", "c01-xx", "i1", "2024", "abc", "--reason", "x", NULL});
     s_expect(s, 1, "no such city 'nope'", NULL,

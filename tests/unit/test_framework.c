@@ -869,6 +869,15 @@ static void test_utf8_text(void **state)
     assert_string_equal(glci_utf8_problem("\xED\xA0\x80"), "is not valid UTF-8"); /* surrogate */
     assert_string_equal(glci_utf8_problem("\xF4\x90\x80\x80"), "is not valid UTF-8");
     assert_string_equal(glci_utf8_problem("\xff and \x01"), "contains a control character");
+    static const char *const seps[] = {"one\xE2\x80\xA8two", "one\xE2\x80\xA9two"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *why = glci_utf8_problem(seps[i]);
+        assert_non_null(why);
+        assert_string_equal(why, "contains a line or paragraph separator (U+2028, U+2029)");
+    }
+    assert_true(glci_utf8_valid("one\xE2\x80\xA8two\xE2\x80\xA9", 12));
+    assert_int_equal(glci_utf8_escape("a\xE2\x80\xA8" "b", 100, out, sizeof out), 14);
+    assert_string_equal(out, "a\\xE2\\x80\\xA8b");
 
     assert_int_equal(glci_utf8_escape("a\x01" "b\xff\xC3\xA9", 100, out, sizeof out), 12);
     assert_string_equal(out, "a\\x01b\\xFF\xC3\xA9");

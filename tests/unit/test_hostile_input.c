@@ -79,8 +79,9 @@ static void test_bidi_controls_are_refused_and_escaped(void **state)
         assert_null(glci_utf8_problem(out));
         assert_non_null(strstr(out, "\\xE2\\x"));
     }
-    /* neighbours of the ranges stay ordinary text */
-    assert_null(glci_utf8_problem("\xE2\x80\xA9 \xE2\x80\xAF \xE2\x81\xA5 \xE2\x81\xAA"));
+    /* neighbours of the ranges stay ordinary text (U+2029 below them is a
+     * paragraph separator, refused for its own reason) */
+    assert_null(glci_utf8_problem("\xE2\x80\xA7 \xE2\x80\xAF \xE2\x81\xA5 \xE2\x81\xAA"));
 
     /* the observation's source, through the one shape check */
     char msg[128];
@@ -88,6 +89,40 @@ static void test_bidi_controls_are_refused_and_escaped(void **state)
     o.source = "census \xE2\x80\xAE" "fdp.exe";
     assert_int_equal(glci_obs_check(&o, msg, sizeof msg), GLCI_REJECT_MALFORMED);
     assert_non_null(strstr(msg, "source contains a bidirectional control"));
+}
+
+/* U+2028 LINE SEPARATOR and U+2029 PARAGRAPH SEPARATOR: valid UTF-8 that
+ * editors, browsers and JavaScript show as a line break, so refused where
+ * one line of printable text is wanted and escaped where outside text is
+ * shown, as the bidirectional controls are. */
+static void test_line_separators_are_refused_and_escaped(void **state)
+{
+    (void)state;
+    static const char *const sep[] = {"\xE2\x80\xA8", "\xE2\x80\xA9"};
+    for (size_t i = 0; i < 2; i++) {
+        char text[64], out[64];
+        snprintf(text, sizeof text, "fixed%sALARM: forged", sep[i]);
+        const char *why = glci_utf8_problem(text);
+        assert_non_null(why);
+        assert_string_equal(why, "contains a line or paragraph separator (U+2028, U+2029)");
+        assert_non_null(glci_utf8_problem_n(text, strlen(text)));
+        assert_true(glci_utf8_valid(text, strlen(text)));
+        glci_utf8_escape(text, 100, out, sizeof out);
+        assert_null(glci_utf8_problem(out));
+        snprintf(text, sizeof text, "fixed\\xE2\\x80\\x%sALARM: forged", i ? "A9" : "A8");
+        assert_string_equal(out, text);
+    }
+    /* a cut separator is not valid UTF-8, as any cut character */
+    assert_string_equal(glci_utf8_problem("x\xE2\x80"), "is not valid UTF-8");
+    /* the neighbours stay ordinary text */
+    assert_null(glci_utf8_problem("\xE2\x80\xA7 \xE2\x80\xA6"));
+
+    /* the observation's source, through the one shape check */
+    char msg[128];
+    glci_obs_t o = glci_obs_make("adult_learning_rate", 2024, 41);
+    o.source = "census\xE2\x80\xA8" "2024";
+    assert_int_equal(glci_obs_check(&o, msg, sizeof msg), GLCI_REJECT_MALFORMED);
+    assert_string_equal(msg, "source contains a line or paragraph separator (U+2028, U+2029)");
 }
 
 /* ---- finding 7: spreadsheet formulas in every CSV printed ---------------- */
@@ -333,6 +368,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bidi_controls_are_refused_and_escaped),
+        cmocka_unit_test(test_line_separators_are_refused_and_escaped),
         cmocka_unit_test(test_csv_cells_that_are_formulas_are_quoted),
         cmocka_unit_test(test_config_refuses_a_key_given_twice),
         cmocka_unit_test(test_config_that_is_a_fifo_does_not_hang),

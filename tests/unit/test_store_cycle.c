@@ -397,6 +397,12 @@ static void test_correct(void **state)
     c.reason = "";
     assert_int_equal(glci_store_correct(f->st, &c, T0, NULL, err, sizeof err), GLCI_STORE_EINVAL);
     assert_non_null(strstr(err, "the reason must be 1 to 200 bytes"));
+    c.reason = "   ";
+    assert_int_equal(glci_store_correct(f->st, &c, T0, NULL, err, sizeof err), GLCI_STORE_EINVAL);
+    assert_string_equal(err, "the reason is blank, only spaces");
+    c.reason = "typo\xE2\x80\xA8then";
+    assert_int_equal(glci_store_correct(f->st, &c, T0, NULL, err, sizeof err), GLCI_STORE_EINVAL);
+    assert_string_equal(err, "the reason contains a line or paragraph separator (U+2028, U+2029)");
     c.reason = "bad\x01text";
     assert_int_equal(glci_store_correct(f->st, &c, T0, NULL, err, sizeof err), GLCI_STORE_EINVAL);
     assert_non_null(strstr(err, "the reason"));
