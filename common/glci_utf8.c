@@ -69,13 +69,16 @@ const char *glci_utf8_problem(const char *s)
     return glci_utf8_problem_n(s, strlen(s));
 }
 
-const char *glci_utf8_problem_n(const char *s, size_t n)
+/* glci_utf8_problem_n, with U+2028/U+2029 taken as text when separators. */
+static const char *s_problem(const char *s, size_t n, int separators)
 {
     const unsigned char *p = (const unsigned char *)s;
     const char *why = NULL;
 
     for (size_t i = 0; i < n;) {
         size_t k = s_seq(p + i, n - i);
+        if (!k && separators && s_separator(p + i, n - i))
+            k = 3;
         if (k) {
             i += k;
             continue;
@@ -91,6 +94,16 @@ const char *glci_utf8_problem_n(const char *s, size_t n)
         i++;
     }
     return why;
+}
+
+const char *glci_utf8_problem_n(const char *s, size_t n)
+{
+    return s_problem(s, n, 0);
+}
+
+const char *glci_utf8_problem_framework(const char *s)
+{
+    return s_problem(s, strlen(s), 1);
 }
 
 size_t glci_utf8_escape(const char *s, size_t max_in, char *out, size_t outlen)

@@ -21,6 +21,13 @@ const char *glci_utf8_problem(const char *s);
  * character). */
 const char *glci_utf8_problem_n(const char *s, size_t len);
 
+/* glci_utf8_problem for the texts of a framework file, which also take
+ * U+2028 and U+2029: frameworks holding them were taken before those were
+ * refused elsewhere, and a store's embedded framework is checked again at
+ * every open, so refusing them would leave such a store unopenable. Every
+ * output escapes or encodes a framework's texts (JSON, HTML, CSV). */
+const char *glci_utf8_problem_framework(const char *s);
+
 /* 1 if s[0..len) is valid UTF-8 (no overlong forms, no surrogates, nothing
  * above U+10FFFF), control characters and NUL bytes allowed; else 0. */
 int glci_utf8_valid(const char *s, size_t len);

@@ -379,7 +379,7 @@ static char *s_req_str(s_parse_t *ps, const s_section_t *s, int k)
                s_sec_label(s, lab, sizeof lab));
         return NULL;
     }
-    const char *why = glci_utf8_problem(s->value[k]);
+    const char *why = glci_utf8_problem_framework(s->value[k]);
     if (why) {
         s_fail(ps, s->vline[k], "'%s' in %s %s", s_keys[s->kind][k],
                s_sec_label(s, lab, sizeof lab), why);

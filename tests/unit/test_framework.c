@@ -599,6 +599,13 @@ static void test_refuse_text_that_is_not_text(void **state)
     glci_framework_t *fw = s_load(s_subst("name = A", "name = \xC3\x89tape \xE2\x82\xAC"));
     assert_string_equal(fw->areas[0].name, "\xC3\x89tape \xE2\x82\xAC");
     glci_framework_free(&fw);
+    /* a line separator pasted into a name is taken, as it was before other
+     * texts refused it: a store embedding such a framework still opens */
+    fw = s_load(s_subst("name = A", "name = A\xE2\x80\xA8" "B"));
+    assert_string_equal(fw->areas[0].name, "A\xE2\x80\xA8" "B");
+    glci_framework_free(&fw);
+    assert_null(glci_utf8_problem_framework("one\xE2\x80\xA9two"));
+    assert_non_null(glci_utf8_problem_framework("one\x01two"));
 }
 
 static void test_refuse_framework_settings(void **state)
