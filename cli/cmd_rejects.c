@@ -57,6 +57,13 @@ static int s_row(void *ctx, const glci_reject_row_t *row)
     glci_table_cell(x->table, buf);
     glci_table_cell(x->table, glci_reject_str(row->reason));
     glci_table_cell(x->table, row->message ? row->message : "");
+    if (x->format == GLCI_FMT_CSV) {
+        /* where it came from, as JSON gives it: for people the table
+         * stops at the message */
+        glci_table_cellf(x->table, "%016llx", (unsigned long long)row->stream);
+        glci_table_cellf(x->table, "%llu", (unsigned long long)row->seq);
+        glci_table_cellf(x->table, "%u", (unsigned)row->index);
+    }
     return 0;
 }
 
@@ -76,8 +83,9 @@ static int s_rejects(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, cha
     glci_store_t *st = NULL;
     glci_view_t *v = NULL;
     int status = GLCI_EXIT_FAIL;
-    static const char *const headers[] = {"received", "city", "indicator", "period",
-                                          "value", "reason", "message"};
+    static const char *const headers[] = {"received", "city",   "indicator", "period",
+                                          "value",    "reason", "message",   "stream",
+                                          "seq",      "index"};
     s_rej_t x = {.format = cli->format};
     if (glci_cli_open(cmd, cli, 1, &st) != 0 || glci_cli_view(cmd, st, &v) != 0)
         goto cleanup;
@@ -96,7 +104,8 @@ static int s_rejects(const glci_cmd_t *cmd, const glci_cli_t *cli, int argc, cha
     if (cli->format == GLCI_FMT_JSON)
         x.rows = json_array();
     else
-        x.table = glci_table_new(7, headers, "lllrrll");
+        x.table = cli->format == GLCI_FMT_CSV ? glci_table_new(10, headers, "lllrrllrrr")
+                                              : glci_table_new(7, headers, "lllrrll");
     rc = glci_view_rejects(v, city, limit, s_row, &x);
     if (rc == S_EROW) {
         glci_fail(cmd, "the reject row of %s holds text that is not valid UTF-8 and "

@@ -847,6 +847,23 @@ static void test_rejects(void **state)
     cli_out_release(&o);
     assert_int_equal(cli_run(&o, "--store", s_store, "rejects", "--format", "csv", NULL), 0);
     assert_int_equal(s_csv_records(o.out), 3);
+    /* where each came from, as in JSON */
+    assert_memory_equal(o.out, "received,city,indicator,period,value,reason,message,stream,seq,"
+                               "index\r\n", 70);
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", s_store, "--format", "json", "rejects", "--limit",
+                             "1", NULL), 0);
+    j = cli_json(&o);
+    json_t *r0 = json_array_get(s_get(j, "rows"), 0);
+    char tail[128];
+    snprintf(tail, sizeof tail, ",%s,%lld,%lld\r\n", s_str(r0, "stream"),
+             (long long)s_num(r0, "seq"), (long long)s_num(r0, "index"));
+    json_decref(j);
+    cli_out_release(&o);
+    assert_int_equal(cli_run(&o, "--store", s_store, "rejects", "--format", "csv", "--limit",
+                             "1", NULL), 0);
+    if (!strstr(o.out, tail))
+        fail_msg("rejects csv lacks '%s':\n%s", tail, o.out);
     cli_out_release(&o);
     assert_int_equal(cli_run(&o, "--store", s_store, "rejects", NULL), 0);
     assert_non_null(strstr(o.out, "unknown indicator"));
