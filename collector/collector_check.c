@@ -239,10 +239,19 @@ int glci_collector_check(const glci_collector_args_t *args, FILE *out, FILE *err
     }
     if (cfg.metrics_listen)
         s_check_metrics(&c, &owner, cfg.metrics_listen);
-    if (c.problems == 0)
+    if (c.problems == 0) {
+        /* the address the metrics are served on, as resolved ("9461" is
+         * 127.0.0.1:9461) */
+        glci_metrics_listen_t ml;
+        char merr[256];
+        const char *metrics = "off";
+        if (cfg.metrics_listen)
+            metrics = glci_metrics_listen_parse(cfg.metrics_listen, &ml, merr, sizeof merr) == 0
+                          ? ml.text
+                          : cfg.metrics_listen;
         fprintf(out, "glci-collector: configuration ok (store %s, listen %s%s, metrics %s)\n",
-                cfg.store, cfg.listen, cfg.insecure ? " without CURVE" : " with CURVE",
-                cfg.metrics_listen ? cfg.metrics_listen : "off");
+                cfg.store, cfg.listen, cfg.insecure ? " without CURVE" : " with CURVE", metrics);
+    }
     glci_collector_config_release(&cfg);
     return glci_check_status(&c);
 }

@@ -316,6 +316,16 @@ static void test_collector_address_problems(void **state)
                            "tcp://localhost:*", NULL};
     s_collector(NULL, local, 0, 0, "configuration ok (store");
     s_collector(NULL, local, 0, 0, "listen tcp://127.0.0.1:* without CURVE");
+    /* a bare port for the metrics is named as served: on loopback */
+    {
+        int port;
+        int lfd = glci_ts_listen_loopback(&port);
+        close(lfd);                    /* a port free a moment ago */
+        char mbody[100], mline[120];
+        snprintf(mbody, sizeof mbody, "[collector]\nmetrics_listen = %d\n", port);
+        snprintf(mline, sizeof mline, "metrics 127.0.0.1:%d)", port);
+        s_collector(mbody, local, 0, 0, mline);
+    }
     /* the running collector's endpoint: a note only */
     const char *in_use[] = {"--store", s_sys->store, "--listen", s_sys->endpoint, NULL};
     char note[200];
