@@ -24,6 +24,7 @@
 
 #include "glci_agent_config.h"
 #include "glci_check.h"
+#include "glci_endpoint.h"
 #include "glci_keyfile.h"
 #include "glci_metrics_file.h"
 #include "glci_monitor.h"
@@ -138,7 +139,8 @@ static s_hs_t s_handshake(const glci_agent_config_t *cfg, const glci_key_t *pub,
     const char *mon_ep = "inproc://glci-agent-check-monitor";
     if (!ctx || !(dealer = zmq_socket(ctx, ZMQ_DEALER)) ||
         zmq_setsockopt(dealer, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
-        zmq_setsockopt(dealer, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl) != 0)
+        zmq_setsockopt(dealer, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl) != 0 ||
+        glci_endpoint_zmq_family(dealer, cfg->collector) != 0)
         goto zmq_fail;
     if (!cfg->insecure &&
         (zmq_setsockopt(dealer, ZMQ_CURVE_SERVERKEY, server->z85, GLCI_Z85_KEY_LEN + 1) != 0 ||

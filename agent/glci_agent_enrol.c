@@ -38,6 +38,7 @@
 #include "glci_agent_delivery.h"
 #include "glci_agent_sender.h"
 #include "glci_alloc.h"
+#include "glci_endpoint.h"
 #include "glci_enrol.h"
 #include "glci_file.h"
 #include "glci_keyfile.h"
@@ -178,6 +179,7 @@ static int s_exchange(void *zctx, const glci_enrol_token_t *t, const glci_key_t 
     if (!dealer || zmq_setsockopt(dealer, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
         zmq_setsockopt(dealer, ZMQ_IMMEDIATE, &one, sizeof one) != 0 ||
         zmq_setsockopt(dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) != 0 ||
+        glci_endpoint_zmq_family(dealer, endpoint) != 0 ||
         zmq_setsockopt(dealer, ZMQ_CURVE_SERVERKEY, server, sizeof server) != 0 ||
         zmq_setsockopt(dealer, ZMQ_CURVE_PUBLICKEY, pub->z85, sizeof pub->z85) != 0 ||
         zmq_setsockopt(dealer, ZMQ_CURVE_SECRETKEY, sec->z85, sizeof sec->z85) != 0 ||

@@ -15,6 +15,7 @@
 
 #include "glci_agent_deadletter.h"
 #include "glci_alloc.h"
+#include "glci_endpoint.h"
 #include "glci_keyfile.h"
 #include "glci_log.h"
 #include "glci_log_repeat.h"
@@ -169,6 +170,7 @@ static int s_socket_open(glci_agent_sender_t *s, char *err, size_t errlen)
     /* An ack is small; refuse anything huge from a hostile peer. */
     int64_t maxmsg = 4 << 20;
     rc |= zmq_setsockopt(s->dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    rc |= glci_endpoint_zmq_family(s->dealer, s->endpoint);
     if (!s->insecure) {
         rc |= zmq_setsockopt(s->dealer, ZMQ_CURVE_SERVERKEY, s->server.z85, GLCI_Z85_KEY_LEN + 1);
         rc |= zmq_setsockopt(s->dealer, ZMQ_CURVE_PUBLICKEY, s->pub.z85, GLCI_Z85_KEY_LEN + 1);

@@ -25,6 +25,7 @@
 
 #include "collector_lock.h"
 #include "glci_check.h"
+#include "glci_endpoint.h"
 #include "glci_keyfile.h"
 #include "glci_metrics_http.h"
 
@@ -175,7 +176,7 @@ static void s_check_listen(glci_check_t *c, const s_owner_t *o, const char *what
         glci_check_problem(c, "cannot check %s: %s", endpoint, zmq_strerror(errno));
     } else {
         zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof zero);
-        if (zmq_bind(sock, endpoint) != 0) {
+        if (glci_endpoint_zmq_family(sock, endpoint) != 0 || zmq_bind(sock, endpoint) != 0) {
             if (errno == EADDRINUSE)
                 s_in_use(c, o, what, endpoint);
             else

@@ -44,6 +44,7 @@
 #include "collector_metrics.h"
 #include "collector_zap.h"
 #include "glci_alloc.h"
+#include "glci_endpoint.h"
 #include "glci_keyfile.h"
 #include "glci_log_kinds.h"
 #include "glci_log_repeat.h"
@@ -293,6 +294,10 @@ static int s_bind(s_server_t *srv, const char *endpoint, const glci_key_t *pub,
         glci_error("cannot set the collector key: %s", zmq_strerror(errno));
         return -1;
     }
+    if (glci_endpoint_zmq_family(srv->sock, endpoint) != 0) {
+        glci_error("cannot listen on %s: %s", endpoint, zmq_strerror(errno));
+        return -1;
+    }
     int rc = -1;
     for (int i = 0; i < 50 && rc != 0; i++) {
         rc = zmq_bind(srv->sock, endpoint);
@@ -426,7 +431,9 @@ static int s_open_sockets(s_daemon_t *d)
         return -1;
     int rc;
     if (d->cfg.insecure) {
-        rc = zmq_bind(d->router, d->cfg.listen);
+        rc = glci_endpoint_zmq_family(d->router, d->cfg.listen);
+        if (rc == 0)
+            rc = zmq_bind(d->router, d->cfg.listen);
         if (rc != 0)
             glci_error("cannot listen on %s: %s", d->cfg.listen, zmq_strerror(errno));
     } else {

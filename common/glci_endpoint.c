@@ -1,9 +1,10 @@
-/* The strict local-endpoint check: see glci_endpoint.h. */
+/* Endpoint rules (local or not, syntax, address family): see glci_endpoint.h. */
 #include "glci_endpoint.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zmq.h>
 
 /* 1 if p is PORT and the end of the text: "*" or a decimal 1..65535. */
 static int s_port_end(const char *p)
@@ -95,4 +96,15 @@ int glci_endpoint_tcp_split(const char *ep, char *host, size_t hostlen, unsigned
 int glci_endpoint_host_wildcard(const char *host)
 {
     return strcmp(host, "*") == 0 || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "[::]") == 0;
+}
+
+int glci_endpoint_ipv6(const char *endpoint)
+{
+    return endpoint && strncmp(endpoint, "tcp://", 6) == 0 && strchr(endpoint + 6, '[') != NULL;
+}
+
+int glci_endpoint_zmq_family(void *sock, const char *endpoint)
+{
+    int ipv6 = glci_endpoint_ipv6(endpoint);
+    return zmq_setsockopt(sock, ZMQ_IPV6, &ipv6, sizeof ipv6) == 0 ? 0 : -1;
 }

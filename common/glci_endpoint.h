@@ -1,6 +1,10 @@
-/* The strict "is this endpoint on this machine" check shared by the
- * collector (an insecure listener) and the agent (an insecure collector
- * endpoint): without CURVE, traffic may only use loopback or ipc://. */
+/* The rules of ZeroMQ endpoints the programs are given: the strict "is
+ * this endpoint on this machine" check shared by the collector (an
+ * insecure listener) and the agent (an insecure collector endpoint):
+ * without CURVE, traffic may only use loopback or ipc://; the syntax a
+ * setting naming an endpoint must have; and which address family a socket
+ * bound or connected to one needs (libzmq refuses an IPv6 address unless
+ * the socket was told, before it binds or connects, that IPv6 is wanted). */
 #ifndef GLCI_ENDPOINT_H
 #define GLCI_ENDPOINT_H
 
@@ -30,5 +34,22 @@ int glci_endpoint_tcp_split(const char *endpoint, char *host, size_t hostlen,
 
 /* 1 for a host that binds every interface: "*", "0.0.0.0", "[::]". */
 int glci_endpoint_host_wildcard(const char *host);
+
+/* 1 if a socket must speak IPv6 to bind or connect to endpoint: a tcp://
+ * endpoint naming an address in brackets ("tcp://[::1]:7461",
+ * "tcp://[::]:7461", a source address "tcp://[::1]:0;[::1]:7461"), else
+ * 0. A name, "*", an interface or a dotted address stays IPv4, as before:
+ * libzmq takes one address of one family for a name and tries no other,
+ * so a name with an AAAA record would be dialled over IPv6 even where the
+ * collector listens on IPv4 only (tcp://0.0.0.0:P, tcp://localhost:P bound
+ * as 127.0.0.1). */
+int glci_endpoint_ipv6(const char *endpoint);
+
+/* Sets ZMQ_IPV6 on the ZeroMQ socket sock to glci_endpoint_ipv6(endpoint),
+ * to be called before each zmq_bind or zmq_connect to endpoint. An IPv6
+ * bind of "[::]" listens on IPv4 as well (libzmq clears IPV6_V6ONLY); one
+ * of "[::1]" on IPv6 loopback only. Returns 0, or -1 with zmq_errno() set
+ * (a closed socket, ETERM). */
+int glci_endpoint_zmq_family(void *sock, const char *endpoint);
 
 #endif

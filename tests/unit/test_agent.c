@@ -1064,6 +1064,7 @@ static void test_config_insecure_endpoints(void **state)
         "tcp://127.0.0.1:7461x", "tcp://127.0.0.1:1;10.0.0.1:7461",
         "tcp://localhost:1;10.0.0.1:7461", "tcp://[::1]:1;10.0.0.1:7461",
         "tcp://localhost.evil.org:1", "tcp://localhostx:1", "tcp://[::]:1",
+        "tcp://[::2]:1", "tcp://[2001:db8::1]:7461", "tcp://[fe80::1]:1", "tcp://::1:1",
         "tcp://eth0;127.0.0.1:1", "tcp://10.0.0.1:7461", "tcp://0.0.0.0:7461",
         "ipc://", "inproc://x", "udp://127.0.0.1:1", ""};
     char err[512];

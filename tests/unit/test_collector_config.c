@@ -38,7 +38,9 @@ static void test_endpoint_local(void **state)
     static const char *const no[] = {"tcp://0.0.0.0:7461", "tcp://*:7461",
                                      "tcp://10.0.0.1:7461", "tcp://127.0.0.1.x.org:7461",
                                      "tcp://127.0.0:1", "tcp://127.0.0.256:1",
-                                     "tcp://localhost.evil:1", "tcp://[::]:1", "ipc://",
+                                     "tcp://localhost.evil:1", "tcp://[::]:1", "tcp://[::2]:1",
+                                     "tcp://[2001:db8::1]:1", "tcp://[fe80::1]:1",
+                                     "tcp://[::1]", "tcp://::1:1", "ipc://",
                                      "inproc://x", "udp://127.0.0.1:1", "tcp://eth0;127.0.0.1:1"};
     for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
         if (!glci_collector_endpoint_local(yes[i]))

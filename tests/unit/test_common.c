@@ -16,6 +16,7 @@
 
 #include "glci_alloc.h"
 #include "glci_config.h"
+#include "glci_endpoint.h"
 #include "glci_keyfile.h"
 #include "glci_text.h"
 #include "glci_utf8.h"
@@ -525,6 +526,41 @@ static void test_format_double_roundtrip(void **state)
     }
 }
 
+/* A bracketed address makes the socket speak IPv6; anything else leaves it
+ * IPv4 (a name included: libzmq would dial its AAAA record only), and a
+ * socket told once is told again, not left as it was. */
+static void test_endpoint_family(void **state)
+{
+    (void)state;
+    static const char *const v6[] = {"tcp://[::1]:7461", "tcp://[::]:7461", "tcp://[::]:*",
+                                     "tcp://[2001:db8::7]:7461", "tcp://[::1]:0;[::1]:7461"};
+    static const char *const v4[] = {"tcp://127.0.0.1:7461", "tcp://*:7461",
+                                     "tcp://0.0.0.0:7461", "tcp://localhost:7461",
+                                     "tcp://glci.example.org:7461", "tcp://eth0:7461",
+                                     "ipc:///tmp/[x]", "inproc://[x]", "", NULL};
+    void *ctx = zmq_ctx_new();
+    void *sock = zmq_socket(ctx, ZMQ_DEALER);
+    assert_non_null(sock);
+    int ipv6;
+    size_t len = sizeof ipv6;
+    for (size_t i = 0; i < sizeof v6 / sizeof v6[0]; i++) {
+        if (glci_endpoint_ipv6(v6[i]) != 1)
+            fail_msg("%s should want IPv6", v6[i]);
+        assert_int_equal(glci_endpoint_zmq_family(sock, v6[i]), 0);
+        assert_int_equal(zmq_getsockopt(sock, ZMQ_IPV6, &ipv6, &len), 0);
+        assert_int_equal(ipv6, 1);
+    }
+    for (size_t i = 0; i < sizeof v4 / sizeof v4[0]; i++) {
+        if (glci_endpoint_ipv6(v4[i]) != 0)
+            fail_msg("%s should stay IPv4", v4[i] ? v4[i] : "NULL");
+        assert_int_equal(glci_endpoint_zmq_family(sock, v4[i]), 0);
+        assert_int_equal(zmq_getsockopt(sock, ZMQ_IPV6, &ipv6, &len), 0);
+        assert_int_equal(ipv6, 0);
+    }
+    zmq_close(sock);
+    zmq_ctx_term(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -542,6 +578,7 @@ int main(void)
         cmocka_unit_test(test_errf_cuts_whole_characters),
         cmocka_unit_test(test_iso_time),
         cmocka_unit_test(test_format_double_roundtrip),
+        cmocka_unit_test(test_endpoint_family),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
