@@ -627,6 +627,21 @@ static void s_do_connect(glci_agent_sender_t *s, uint64_t from, int64_t now)
     s_set_state(s, "connected");
 }
 
+/* Closes the socket and sets the wait before a new one: a jittered delay
+ * from *backoff_ms, which doubles up to max_ms. Returns the wait in ms. */
+static int64_t s_close_and_wait(glci_agent_sender_t *s, int64_t *backoff_ms, int64_t max_ms,
+                                int64_t now)
+{
+    s_socket_close(s);
+    int64_t until = 0;
+    glci_agent_backoff_capped(backoff_ms, &until, now, randombytes_random(), max_ms);
+    s->d.state = GLCI_DELIVERY_REFUSED;
+    s->d.retry_at = until;
+    s->d.next_send = s->d.base;
+    s->n_drop = 0;
+    return until - now;
+}
+
 /* The collector dropped the connection again while batch sent_seq waited
  * for its answer, with no answer on it: libzmq would dial again at once and
  * the same batch would be dropped again, ten times a second. So the socket
@@ -638,17 +653,9 @@ static void s_do_connect(glci_agent_sender_t *s, uint64_t from, int64_t now)
 #define S_DROP_WAIT_MAX_MS 10000
 static void s_do_dropped(glci_agent_sender_t *s, int64_t now)
 {
-    s_socket_close(s);
-    int64_t until = 0;
-    glci_agent_backoff_capped(&s->drop_ms, &until, now, randombytes_random(),
-                              S_DROP_WAIT_MAX_MS);
-    s->d.state = GLCI_DELIVERY_REFUSED;
-    s->d.retry_at = until;
-    s->d.next_send = s->d.base;
-    s->n_drop = 0;
+    int64_t wait_ms = s_close_and_wait(s, &s->drop_ms, S_DROP_WAIT_MAX_MS, now);
     if (!s->down_since)
         s->down_since = now;
-    int64_t wait_ms = until - now;
     char detail[256];
     snprintf(detail, sizeof detail, "the collector dropped the connection %d times in a row "
              "after batch %llu (%zu bytes) was sent, without an answer", s->drops,
@@ -688,15 +695,7 @@ static void s_do_disconnect(glci_agent_sender_t *s)
 static void s_do_handshake_fail(glci_agent_sender_t *s, glci_delivery_event_kind_t kind,
                                 int64_t now)
 {
-    s_socket_close(s);
-    int64_t until = 0;
-    glci_agent_backoff_capped(&s->retry_ms, &until, now, randombytes_random(),
-                              GLCI_DELIVERY_RETRY_MAX_MS);
-    s->d.state = GLCI_DELIVERY_REFUSED;
-    s->d.retry_at = until;
-    s->d.next_send = s->d.base;
-    s->n_drop = 0;
-    int64_t wait_ms = until - now;
+    int64_t wait_ms = s_close_and_wait(s, &s->retry_ms, GLCI_DELIVERY_RETRY_MAX_MS, now);
     char detail[256];
     if (kind == GLCI_DEV_HANDSHAKE_REFUSED) {
         snprintf(detail, sizeof detail, "the collector refused this agent's key %s (not "

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zmq.h>
 
 /* 1 if p is PORT and the end of the text: "*" or a decimal 1..65535. */
 static int s_port_end(const char *p)
@@ -101,10 +100,4 @@ int glci_endpoint_host_wildcard(const char *host)
 int glci_endpoint_ipv6(const char *endpoint)
 {
     return endpoint && strncmp(endpoint, "tcp://", 6) == 0 && strchr(endpoint + 6, '[') != NULL;
-}
-
-int glci_endpoint_zmq_family(void *sock, const char *endpoint)
-{
-    int ipv6 = glci_endpoint_ipv6(endpoint);
-    return zmq_setsockopt(sock, ZMQ_IPV6, &ipv6, sizeof ipv6) == 0 ? 0 : -1;
 }

@@ -49,7 +49,8 @@ int glci_endpoint_ipv6(const char *endpoint);
  * to be called before each zmq_bind or zmq_connect to endpoint. An IPv6
  * bind of "[::]" listens on IPv4 as well (libzmq clears IPV6_V6ONLY); one
  * of "[::1]" on IPv6 loopback only. Returns 0, or -1 with zmq_errno() set
- * (a closed socket, ETERM). */
+ * (a closed socket, ETERM). In glci_endpoint_zmq.c: glci, which opens no
+ * socket, does not load libzmq. */
 int glci_endpoint_zmq_family(void *sock, const char *endpoint);
 
 #endif
