@@ -49,7 +49,7 @@ static void test_dropped_batch_waits_between_dials(void **state)
     if (!strstr(log, " bytes) was sent, without an answer"))
         fail_msg("no line names the batch's size:\n%s", log);
     free(log);
-    char *st = glci_sys_wait_agent_status(s, 0, "json", "dropped the connection", 15000);
+    char *st = glci_sys_wait_agent_status(s, 0, "json", "dropped the connection", 60000);
     free(st);
     assert_int_equal(glci_sys_stored(s->store), 0);
 
