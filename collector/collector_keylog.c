@@ -13,27 +13,15 @@
 
 #define S_LOG_QUIET_MS 60000
 
-typedef struct {
-    uint64_t seen;
-    size_t at;
-} s_sighting_t;
-
-static int s_sighting_cmp(const void *a, const void *b)
-{
-    const s_sighting_t *x = a, *y = b;
-    return (x->seen > y->seen) - (x->seen < y->seen);
-}
-
 struct glci_collector_keylog {
     glci_store_t *st;
     size_t bound;
     int64_t flush_s, last_flush;
-    glci_key_refusal_t *refused;   /* bound entries at most */
-    uint64_t *seen;               /* refused[i]'s last sighting, in sighting order */
-    glci_key_refusal_t *sorted;   /* scratch: refused[] oldest first, for the store */
-    s_sighting_t *order;          /* scratch for sorting */
+    /* bound entries at most, in the order of their last sightings, oldest
+     * first: the store breaks ties of a second by that order, and the
+     * oldest gives way when the table is full */
+    glci_key_refusal_t *refused;
     size_t n_refused;
-    uint64_t sightings;
     glci_key_use_t *uses;
     size_t n_uses, uses_max;      /* uses_max: GLCI_COLLECTOR_KEYLOG_USES_MAX at most */
     uint64_t dropped;
@@ -50,9 +38,6 @@ glci_collector_keylog_t *glci_collector_keylog_new(glci_store_t *st, size_t boun
     kl->bound = bound ? bound : GLCI_STORE_REFUSED_MAX;
     kl->flush_s = flush_s > 0 ? flush_s : 1;
     kl->refused = glci_xcalloc(kl->bound, sizeof *kl->refused);
-    kl->seen = glci_xcalloc(kl->bound, sizeof *kl->seen);
-    kl->sorted = glci_xcalloc(kl->bound, sizeof *kl->sorted);
-    kl->order = glci_xcalloc(kl->bound, sizeof *kl->order);
     kl->uses = glci_xcalloc(GLCI_COLLECTOR_KEYLOG_USES_MAX, sizeof *kl->uses);
     kl->uses_max = GLCI_COLLECTOR_KEYLOG_USES_MAX;
     return kl;
@@ -77,9 +62,6 @@ void glci_collector_keylog_free(glci_collector_keylog_t **self)
     glci_collector_keylog_t *kl = *self;
     glci_collector_keylog_flush(kl, 0, 1);
     free(kl->refused);
-    free(kl->seen);
-    free(kl->sorted);
-    free(kl->order);
     free(kl->uses);
     free(kl);
     *self = NULL;
@@ -93,26 +75,26 @@ void glci_collector_keylog_refused(glci_collector_keylog_t *kl, const unsigned c
     glci_log_repeat(&kl->log_refused, mono_ms, S_LOG_QUIET_MS, GLCI_LOG_WARN,
                     "zap: refused unknown or revoked key %s from %s (glci keys refused "
                     "lists them)", fp, addr && *addr ? addr : "?");
-    glci_key_refusal_t *r = NULL;
+    /* this sighting moves the key to the end: taken out where it stands
+     * (or, new in a full table, the oldest, at 0, gives way) */
+    glci_key_refusal_t e;
     size_t at = 0;
-    for (size_t i = 0; i < kl->n_refused && !r; i++)
-        if (memcmp(kl->refused[i].key, key, 32) == 0)
-            r = &kl->refused[at = i];
-    if (!r && kl->n_refused < kl->bound) {
-        r = &kl->refused[at = kl->n_refused++];
-        memset(r, 0, sizeof *r);
-    } else if (!r) {
-        /* full: the least recently seen gives way, as in the store; the
-         * sighting order tells apart keys seen within the same second */
-        size_t old = 0;
-        for (size_t i = 1; i < kl->n_refused; i++)
-            if (kl->seen[i] < kl->seen[old])
-                old = i;
-        r = &kl->refused[at = old];
-        memset(r, 0, sizeof *r);
-        kl->dropped++;
+    while (at < kl->n_refused && memcmp(kl->refused[at].key, key, 32) != 0)
+        at++;
+    if (at < kl->n_refused) {
+        e = kl->refused[at];
+    } else {
+        memset(&e, 0, sizeof e);
+        if (kl->n_refused < kl->bound)
+            kl->n_refused++;      /* room at the end: nothing moves out */
+        else
+            at = 0, kl->dropped++;
     }
-    kl->seen[at] = ++kl->sightings;
+    if (at + 1 < kl->n_refused)
+        memmove(&kl->refused[at], &kl->refused[at + 1],
+                (kl->n_refused - at - 1) * sizeof *kl->refused);
+    glci_key_refusal_t *r = &kl->refused[kl->n_refused - 1];
+    *r = e;
     if (r->count == 0) {
         memcpy(r->key, key, 32);
         r->first = now;
@@ -157,13 +139,7 @@ int glci_collector_keylog_flush(glci_collector_keylog_t *kl, int64_t now, int fo
     kl->last_flush = now;
     if (kl->gate)
         kl->gate(kl->gate_arg);
-    /* oldest sighting first: the store breaks ties of a second by it */
-    for (size_t i = 0; i < kl->n_refused; i++)
-        kl->order[i] = (s_sighting_t){kl->seen[i], i};
-    qsort(kl->order, kl->n_refused, sizeof *kl->order, s_sighting_cmp);
-    for (size_t i = 0; i < kl->n_refused; i++)
-        kl->sorted[i] = kl->refused[kl->order[i].at];
-    int rc = glci_store_key_record(kl->st, kl->uses, kl->n_uses, kl->sorted, kl->n_refused,
+    int rc = glci_store_key_record(kl->st, kl->uses, kl->n_uses, kl->refused, kl->n_refused,
                                    kl->bound);
     if (rc != 0) {
         glci_log_repeat(&kl->log_flush, now * 1000, S_LOG_QUIET_MS, GLCI_LOG_WARN,
