@@ -41,8 +41,9 @@ void glci_table_cellf(glci_table_t *t, const char *fmt, ...)
 
 size_t glci_table_rows(const glci_table_t *t);
 
-/* Prints the header and the rows with columns aligned (widths in UTF-8
- * characters), two spaces apart, no trailing blanks. */
+/* Prints the header and the rows with columns aligned (widths in terminal
+ * columns: a full-width character takes two, a combining mark none), two
+ * spaces apart, no trailing blanks. */
 void glci_table_print_text(const glci_table_t *t, FILE *out);
 
 /* The same without the header line: for a list of items, one per row. */

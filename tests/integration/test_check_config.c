@@ -4,7 +4,8 @@
  * (an address in use, a folder run will make) with exit 0; and a clean
  * configuration with its one line. Problems that root's rights hide (a
  * store or folder this user may not write, a privileged port) are checked
- * as nobody when the test runs as root. */
+ * as nobody when the test runs as root. As root the test runs in a network
+ * namespace of its own, so the addresses it binds are that namespace's. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -368,10 +369,16 @@ static void test_collector_address_held_by_another(void **state)
     glci_sys_start_collector(s_sys, NULL);
 }
 
+/* Set by main: this process runs in a network namespace of its own (as
+ * root), the one place the checks may bind every interface's address. */
+static int s_own_net;
+
 static void test_collector_clean(void **state)
 {
     s_collector("[collector]\nmetrics_listen = 127.0.0.1:0\n", s_store_flags, 0, 0,
                 "glci-collector: configuration ok (store ");
+    if (!s_own_net)
+        skip();     /* 0.0.0.0 is the host's: not the tests' to bind */
     s_collector("[collector]\ninsecure = true\nmetrics_listen = 0.0.0.0:0\n", s_store_flags, 0, 0,
                 "note: insecure = true: no CURVE");
     s_collector("[collector]\nmetrics_listen = 0.0.0.0:0\n", s_store_flags, 0, 0,
@@ -686,6 +693,15 @@ static void test_daemons_warn_of_modes(void **state)
 
 int main(void)
 {
+    char why[512];
+    int rc = glci_ts_own_network(why, sizeof why);
+    if (rc == 1) {
+        fprintf(stderr, "%s\n", why);
+        return 1;
+    }
+    if (rc != 0)
+        printf("# the cases binding 0.0.0.0 are skipped: %s\n", why);
+    s_own_net = rc == 0;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_collector_config_problems),
         cmocka_unit_test(test_collector_store_problems),

@@ -186,44 +186,14 @@ static void test_insecure_on_ipv6_loopback(void **state)
     glci_sys_close(&s);
 }
 
-/* This process in a network namespace of its own with `lo` up and ::1 on
- * it. 0, S_SKIP after saying why (no right to make one), or 1 after saying
- * what failed. */
-static int s_own_network(void)
-{
-    if (geteuid() != 0) {
-        printf("# SKIP: making a network namespace needs root\n");
-        return S_SKIP;
-    }
-    if (unshare(CLONE_NEWNET) != 0) {
-        printf("# SKIP: this host does not let us make a network namespace: %s\n",
-               strerror(errno));
-        return S_SKIP;
-    }
-    const char *ip = access("/usr/sbin/ip", X_OK) == 0 ? "/usr/sbin/ip" : "/sbin/ip";
-    const char *up[] = {ip, "link", "set", "lo", "up", NULL};
-    char *err = NULL;
-    int rc = glci_ts_run(up, NULL, 30000, NULL, &err);
-    if (rc != 0) {
-        fprintf(stderr, "%s link set lo up exited %d: %s\n", ip, rc, err ? err : "");
-        free(err);
-        return 1;
-    }
-    free(err);
-    char *addrs = glci_ts_read_file("/proc/net/if_inet6");
-    int has = addrs && strstr(addrs, "00000000000000000000000000000001") != NULL;
-    free(addrs);
-    if (!has) {
-        fprintf(stderr, "no ::1 on lo in the test's network namespace (a kernel without "
-                        "IPv6?)\n");
-        return 1;
-    }
-    return 0;
-}
-
 int main(void)
 {
-    int rc = s_own_network();
+    char why[512];
+    int rc = glci_ts_own_network(why, sizeof why);
+    if (rc == S_SKIP)
+        printf("# SKIP: %s\n", why);
+    else if (rc != 0)
+        fprintf(stderr, "%s\n", why);
     if (rc != 0)
         return rc;
     const struct CMUnitTest tests[] = {

@@ -1,12 +1,14 @@
 /* Process and temp-dir helpers for the integration tests: see
  * glci_testsupport.h. Plain POSIX: fork/exec, waitpid, an AF_UNIX datagram
  * socket standing in for systemd's notify socket. */
+#define _GNU_SOURCE                 /* unshare, CLONE_NEWNET */
 #include "glci_testsupport.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -191,6 +193,38 @@ size_t glci_ts_count(const char *text, const char *needle)
     for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle))
         n++;
     return n;
+}
+
+int glci_ts_own_network(char *why, size_t len)
+{
+    if (geteuid() != 0) {
+        snprintf(why, len, "making a network namespace needs root");
+        return 77;
+    }
+    if (unshare(CLONE_NEWNET) != 0) {
+        snprintf(why, len, "this host does not let us make a network namespace: %s",
+                 strerror(errno));
+        return 77;
+    }
+    const char *ip = access("/usr/sbin/ip", X_OK) == 0 ? "/usr/sbin/ip" : "/sbin/ip";
+    const char *up[] = {ip, "link", "set", "lo", "up", NULL};
+    char *err = NULL;
+    int rc = glci_ts_run(up, NULL, 30000, NULL, &err);
+    if (rc != 0) {
+        snprintf(why, len, "%s link set lo up exited %d: %s", ip, rc, err ? err : "");
+        free(err);
+        return 1;
+    }
+    free(err);
+    char *addrs = glci_ts_read_file("/proc/net/if_inet6");
+    int has = addrs && strstr(addrs, "00000000000000000000000000000001") != NULL;
+    free(addrs);
+    if (!has) {
+        snprintf(why, len, "no ::1 on lo in the test's network namespace (a kernel "
+                           "without IPv6?)");
+        return 1;
+    }
+    return 0;
 }
 
 char *glci_ts_read_file(const char *path)

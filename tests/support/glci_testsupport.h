@@ -113,6 +113,14 @@ int glci_ts_fill_fs(const char *dir, const char *path, unsigned long long room);
  * a log line in a program's stderr. */
 size_t glci_ts_count(const char *text, const char *needle);
 
+/* Moves this process into a network namespace of its own with `lo` up and
+ * ::1 on it, so that 127.0.0.1 and ::1 are the namespace's and every
+ * program started from here runs in it. Returns 0; 77 (ctest's skip
+ * code) with why filled when no namespace may be made here (not root, or
+ * refused); 1 with why filled when one was made but its loopback could not
+ * be brought up. */
+int glci_ts_own_network(char *why, size_t len);
+
 /* Reads a whole file into a malloc'd NUL-terminated string; NULL if it
  * cannot be read. */
 char *glci_ts_read_file(const char *path);
