@@ -1021,25 +1021,39 @@ static int s_write_history(s_ingest_t *g, MDB_txn *txn)
     return glci_store_meta_put_u64(g->st, txn, "hist_runs", g->hist_base + g->n_hruns);
 }
 
+/* LMDB's default order of keys (memcmp over the shorter, then the shorter
+ * first). */
+static int s_key_cmp(const MDB_val *a, const MDB_val *b)
+{
+    size_t n = a->mv_size < b->mv_size ? a->mv_size : b->mv_size;
+    int c = memcmp(a->mv_data, b->mv_data, n);
+    return c ? c : (a->mv_size > b->mv_size) - (a->mv_size < b->mv_size);
+}
+
 /* Puts the cursor on key (rc 0, its value in *val) or says it is absent
- * (MDB_NOTFOUND). The keys come in order and most are stored side by side
- * (a city's indicators and periods), so once the cursor has been used
- * (placed: it is on the key before, or where it was deleted or not found)
- * the next record is tried first: one comparison where a search (MDB_SET)
- * makes about ten. Only an exact match is taken from it; anything else
- * searches. */
+ * (MDB_NOTFOUND). The keys come in strictly rising order and most are
+ * stored side by side (a city's indicators and periods), so once the
+ * cursor has been placed (it is on the key sought before, or where that
+ * key was deleted: either way the next record is the first after that
+ * key) the next record is tried first: it is the key (found), or above it
+ * (then nothing lies between the key before and it: absent, which is what
+ * a new period's values meet, with no search), or the end (absent). Only
+ * a record below the key, one not sought in this transaction, sends it to
+ * a search (MDB_SET, about ten comparisons). */
 static int s_obs_seek(MDB_cursor *cur, MDB_val *key, MDB_val *val, int placed)
 {
     if (placed) {
         MDB_val k;
-        if (mdb_cursor_get(cur, &k, val, MDB_NEXT) == 0 && k.mv_size == key->mv_size &&
-            memcmp(k.mv_data, key->mv_data, k.mv_size) == 0)
-            return 0;
+        int rc = mdb_cursor_get(cur, &k, val, MDB_NEXT);
+        if (rc != 0)
+            return rc;
+        int c = s_key_cmp(&k, key);
+        if (c >= 0)
+            return c == 0 ? 0 : MDB_NOTFOUND;
     }
     return mdb_cursor_get(cur, key, val, MDB_SET);
 }
 
-/* Step 3: current observations; collects the index updates. */
 static int s_write_obs(s_ingest_t *g, MDB_txn *txn, uint64_t *n_obs)
 {
     const glci_framework_t *fw = g->st->fw;
@@ -1067,9 +1081,12 @@ static int s_write_obs(s_ingest_t *g, MDB_txn *txn, uint64_t *n_obs)
         placed = 1;
         if (w->retract) {
             /* Nothing stored: the value it withdraws came earlier in this
-             * transaction and was never written, nor applied. */
+             * transaction and was never written, nor applied. Nothing is
+             * put either, so the cursor is not on this key: the next one
+             * searches. */
             if (rc == MDB_NOTFOUND) {
                 rc = 0;
+                placed = 0;
                 continue;
             }
             if (rc != 0 || (rc = mdb_cursor_del(cur, 0)) != 0)

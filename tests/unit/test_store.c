@@ -1297,6 +1297,79 @@ static void test_random_verify(void **state)
     s_verify_ok(f);
 }
 
+/* Values and withdrawals at random over a few keys of a few cities, so
+ * that a transaction meets keys stored side by side, keys absent between
+ * stored ones, withdrawals of what is stored and of what is not, and a key
+ * twice: the store's count of current values follows a model of them after
+ * every transaction, and verify finds nothing. (The ingest walks the
+ * current values with one cursor, taking the record after the key before
+ * as the answer when it can; a wrong answer there shows as a count off.) */
+static void test_random_withdrawals(void **state)
+{
+    fixture_t *f = *state;
+    const char *cities[3] = {"aswan-eg", "cork-ie", "espoo-fi"};
+    enum { S_IND = 5, S_PER = 6 };
+    unsigned char present[3][S_IND][S_PER];
+    memset(present, 0, sizeof present);
+    uint64_t seqs[3] = {0, 0, 0}, model = 0;
+    glci_obs_t obs[8][24];
+    glci_batch_t b[8];
+    glci_batch_result_t res[8];
+    unsigned seed = 4242;
+    size_t withdrawn = 0, withdrawn_absent = 0, refused = 0;
+
+    assert_true(f->fw->n_ind >= S_IND);
+    for (int round = 0; round < 120; round++) {
+        size_t nb = 1 + (size_t)(rand_r(&seed) % 8);
+        memset(b, 0, sizeof b);
+        for (size_t i = 0; i < nb; i++) {
+            int c = rand_r(&seed) % 3;
+            size_t n = 1 + (size_t)(rand_r(&seed) % 24);
+            for (size_t j = 0; j < n; j++) {
+                uint32_t ind = (uint32_t)rand_r(&seed) % S_IND;
+                int per = rand_r(&seed) % S_PER;
+                obs[i][j] = s_obs(f->fw->ind[ind].id, 2015 + per,
+                                  s_val(f->fw, ind, (rand_r(&seed) % 1000) / 999.0));
+                if (rand_r(&seed) % 3 == 0) {
+                    obs[i][j].retract = 1;
+                    obs[i][j].has_value = 0;
+                    obs[i][j].value = 0;
+                    withdrawn++;
+                    withdrawn_absent += !present[c][ind][per];
+                    present[c][ind][per] = 0;
+                } else {
+                    present[c][ind][per] = 1;
+                }
+            }
+            b[i].city = cities[c];
+            b[i].stream = 42;
+            b[i].seq = ++seqs[c];
+            b[i].obs = obs[i];
+            b[i].n_obs = n;
+        }
+        assert_int_equal(glci_store_ingest(f->st, b, nb, S_T0 + 1000 + round, res), 0);
+        for (size_t i = 0; i < nb; i++) {
+            assert_int_equal(res[i].status, GLCI_BATCH_APPLIED);
+            /* only a withdrawal of what is not stored is refused */
+            for (size_t r = 0; r < res[i].n_rejections; r++) {
+                assert_non_null(strstr(res[i].rejections[r].message, " to retract"));
+                refused++;
+            }
+            glci_batch_result_release(&res[i]);
+        }
+        model = 0;
+        for (int c = 0; c < 3; c++)
+            for (int i = 0; i < S_IND; i++)
+                for (int p = 0; p < S_PER; p++)
+                    model += present[c][i][p];
+        assert_int_equal(s_status(f).n_observations, model);
+        if (round % 30 == 29)
+            s_verify_ok(f);
+    }
+    /* the cases above did come up */
+    assert_true(withdrawn > 100 && withdrawn_absent > 20 && refused > 0);
+}
+
 /* ---- map full ------------------------------------------------------------ */
 
 static void test_map_full_grows(void **state)
@@ -2148,6 +2221,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_two_streams_and_reinstall, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rank_ties, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_verify, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_random_withdrawals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_map_full_grows, setup_tiny, teardown),
         cmocka_unit_test_setup_teardown(test_map_full_enospc, setup_tiny, teardown),
         cmocka_unit_test_setup_teardown(test_map_max_below_the_recorded_map, setup, teardown),
