@@ -227,6 +227,19 @@ int glci_ts_own_network(char *why, size_t len)
     return 0;
 }
 
+int glci_ts_try_own_network(const char *cases)
+{
+    char why[512];
+    int rc = glci_ts_own_network(why, sizeof why);
+    if (rc == 1) {
+        fprintf(stderr, "%s\n", why);
+        return -1;
+    }
+    if (rc != 0)
+        printf("# the cases %s are skipped: %s\n", cases, why);
+    return rc == 0;
+}
+
 char *glci_ts_read_file(const char *path)
 {
     FILE *f = fopen(path, "rb");

@@ -121,6 +121,12 @@ size_t glci_ts_count(const char *text, const char *needle);
  * be brought up. */
 int glci_ts_own_network(char *why, size_t len);
 
+/* glci_ts_own_network for a test whose other cases run without one: 1 in
+ * a namespace of its own; 0 where none may be made, after printing
+ * "# the cases CASES are skipped: why"; -1 after printing on stderr why
+ * the namespace made has no loopback (the test fails). */
+int glci_ts_try_own_network(const char *cases);
+
 /* Reads a whole file into a malloc'd NUL-terminated string; NULL if it
  * cannot be read. */
 char *glci_ts_read_file(const char *path);
