@@ -6,12 +6,15 @@
 #define S_TRIM_BYTES (1u << 20)   /* taken in since the last trim */
 #define S_TRIM_EVERY_MS 1000
 #define S_MMAP_THRESHOLD (128 * 1024)
-/* Free memory at the top of a heap that free() leaves alone. glibc's
- * default (128 KiB) gave back and re-faulted, at every commit, the pages
- * LMDB allocates for the history file's large values: about 9,000 page
- * faults a second in the store thread under load. The idle trim returns
- * it all the same. */
-#define S_TRIM_THRESHOLD (64u << 20)
+/* Free memory kept at the top of each heap when free() trims it. Without
+ * it, every commit gave back and faulted in again the pages LMDB allocates
+ * for the history file's large values: about 9,000 page faults a second in
+ * the store thread under load. A pad and not a higher trim threshold: a
+ * thread's heap gives its top back only on free() (malloc_trim returns the
+ * main heap's top, and only free pages inside the other heaps), so a high
+ * threshold would keep a flood's memory in the store thread's heap for
+ * good; the pad bounds what stays there. */
+#define S_TOP_PAD (8u << 20)
 
 static uint64_t s_since_trim;
 static int64_t s_last_trim_ms;
@@ -68,7 +71,7 @@ void glci_collector_group_add(glci_collector_group_t *g, uint64_t bytes, uint64_
 void glci_collector_memory_init(void)
 {
     mallopt(M_MMAP_THRESHOLD, S_MMAP_THRESHOLD);
-    mallopt(M_TRIM_THRESHOLD, S_TRIM_THRESHOLD);
+    mallopt(M_TOP_PAD, S_TOP_PAD);
 }
 
 void glci_collector_memory_note(uint64_t bytes)

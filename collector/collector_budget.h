@@ -64,10 +64,11 @@ void glci_collector_group_add(glci_collector_group_t *g, uint64_t bytes, uint64_
 
 /* Sets glibc's allocator to give memory back: a fixed mmap threshold (so
  * a frame buffer freed after a flood goes back to the system instead of
- * raising the threshold and staying in the heap), and a trim threshold of
- * 64 MiB, so that the heap's top is not given back and faulted in again at
- * every commit while busy (glci_collector_memory_idle returns it when
- * quiet). Call once, before ZeroMQ starts its threads. */
+ * raising the threshold and staying in the heap), and 8 MiB kept at the top
+ * of each heap when it is trimmed, so that a busy store thread does not
+ * give back and fault in again the top of its heap at every commit (at
+ * most that much of a flood's memory stays in a thread's heap). Call once,
+ * before ZeroMQ starts its threads. */
 void glci_collector_memory_init(void);
 
 /* Reports work done (bytes taken in) and, when the loop is idle and at

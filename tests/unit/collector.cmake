@@ -19,3 +19,8 @@ glci_add_test(test_log_kinds unit SOURCES unit/test_log_kinds.c LIBS glci_common
 # real store in a temporary folder.
 glci_add_test(test_collector_keylog unit SOURCES unit/test_collector_keylog.c
   LIBS glci_collector_core glci_testsupport)
+# The memory policy with glibc's allocator, in threads as the store
+# thread meets it: a commit's allocations do not fault again, a flood's
+# memory comes back after the idle trim.
+glci_add_test(test_collector_memory unit SOURCES unit/test_collector_memory.c
+  LIBS glci_collector_core)
