@@ -1297,40 +1297,63 @@ static void test_random_verify(void **state)
     s_verify_ok(f);
 }
 
-/* Values and withdrawals at random over a few keys of a few cities, so
- * that a transaction meets keys stored side by side, keys absent between
- * stored ones, withdrawals of what is stored and of what is not, and a key
- * twice: the store's count of current values follows a model of them after
- * every transaction, and verify finds nothing. (The ingest walks the
- * current values with one cursor, taking the record after the key before
- * as the answer when it can; a wrong answer there shows as a count off.) */
-static void test_random_withdrawals(void **state)
+/* Values and withdrawals at random over the keys of three cities (n_ind
+ * indicators by n_per periods), at most max_obs in each of up to 8 batches
+ * a transaction, so that a transaction meets keys stored side by side,
+ * keys absent between stored ones, withdrawals of what is stored and of
+ * what is not, and a key twice: the store's count of current values
+ * follows a model after every transaction, and verify finds nothing. With
+ * paged, each transaction also picks how much it withdraws (none to all),
+ * and every fifth withdraws all of a city's values below a random
+ * indicator and gives new ones above it, so that deletes empty and merge
+ * pages, or empty the table, before the walk goes on. (The ingest walks
+ * the current values with one cursor, taking the record after the key
+ * before as the answer when it can; a wrong answer shows as a count off.) */
+enum { S_RW_IND = 44, S_RW_PER = 25, S_RW_OBS = 400 };
+
+static void s_random_withdrawals(fixture_t *f, int n_ind, int n_per, int max_obs, int paged,
+                                 unsigned seed)
 {
-    fixture_t *f = *state;
-    const char *cities[3] = {"aswan-eg", "cork-ie", "espoo-fi"};
-    enum { S_IND = 5, S_PER = 6 };
-    unsigned char present[3][S_IND][S_PER];
+    static const char *const cities[3] = {"aswan-eg", "cork-ie", "espoo-fi"};
+    static unsigned char present[3][S_RW_IND][S_RW_PER];
+    static glci_obs_t obs[8][S_RW_OBS];
     memset(present, 0, sizeof present);
-    uint64_t seqs[3] = {0, 0, 0}, model = 0;
-    glci_obs_t obs[8][24];
+    uint64_t seqs[3] = {0, 0, 0}, model = 0, most = 0;
     glci_batch_t b[8];
     glci_batch_result_t res[8];
-    unsigned seed = 4242;
     size_t withdrawn = 0, withdrawn_absent = 0, refused = 0;
 
-    assert_true(f->fw->n_ind >= S_IND);
+    assert_true(n_ind <= S_RW_IND && n_per <= S_RW_PER && max_obs <= S_RW_OBS);
+    assert_true((int)f->fw->n_ind >= n_ind);
     for (int round = 0; round < 120; round++) {
         size_t nb = 1 + (size_t)(rand_r(&seed) % 8);
+        int pw = paged ? rand_r(&seed) % 101 : 33;     /* % withdrawn */
+        int mass = paged && round % 5 == 4;
         memset(b, 0, sizeof b);
         for (size_t i = 0; i < nb; i++) {
             int c = rand_r(&seed) % 3;
-            size_t n = 1 + (size_t)(rand_r(&seed) % 24);
+            size_t n = 1 + (size_t)(rand_r(&seed) % (unsigned)max_obs);
+            int cut = rand_r(&seed) % n_ind;
+            if (mass && i == 0)
+                n = (size_t)max_obs;
             for (size_t j = 0; j < n; j++) {
-                uint32_t ind = (uint32_t)rand_r(&seed) % S_IND;
-                int per = rand_r(&seed) % S_PER;
-                obs[i][j] = s_obs(f->fw->ind[ind].id, 2015 + per,
+                uint32_t ind = (uint32_t)rand_r(&seed) % (uint32_t)n_ind;
+                int per = rand_r(&seed) % n_per;
+                int out = rand_r(&seed) % 100 < pw;
+                if (mass && i == 0) {
+                    /* all of the city's values below cut, then new ones */
+                    size_t k = j;
+                    if (k < (size_t)cut * (size_t)n_per) {
+                        ind = (uint32_t)(k / (size_t)n_per);
+                        per = (int)(k % (size_t)n_per);
+                        out = 1;
+                    } else {
+                        out = 0;
+                    }
+                }
+                obs[i][j] = s_obs(f->fw->ind[ind].id, 2000 + per,
                                   s_val(f->fw, ind, (rand_r(&seed) % 1000) / 999.0));
-                if (rand_r(&seed) % 3 == 0) {
+                if (out) {
                     obs[i][j].retract = 1;
                     obs[i][j].has_value = 0;
                     obs[i][j].value = 0;
@@ -1359,15 +1382,28 @@ static void test_random_withdrawals(void **state)
         }
         model = 0;
         for (int c = 0; c < 3; c++)
-            for (int i = 0; i < S_IND; i++)
-                for (int p = 0; p < S_PER; p++)
+            for (int i = 0; i < n_ind; i++)
+                for (int p = 0; p < n_per; p++)
                     model += present[c][i][p];
         assert_int_equal(s_status(f).n_observations, model);
+        most = model > most ? model : most;
         if (round % 30 == 29)
             s_verify_ok(f);
     }
     /* the cases above did come up */
     assert_true(withdrawn > 100 && withdrawn_absent > 20 && refused > 0);
+    if (paged)    /* many leaf pages of current values at the fullest */
+        assert_true(most > 2000);
+}
+
+static void test_random_withdrawals(void **state)
+{
+    s_random_withdrawals(*state, 5, 6, 24, 0, 4242);
+}
+
+static void test_random_withdrawals_paged(void **state)
+{
+    s_random_withdrawals(*state, S_RW_IND, S_RW_PER, S_RW_OBS, 1, 777);
 }
 
 /* ---- map full ------------------------------------------------------------ */
@@ -2222,6 +2258,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rank_ties, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_verify, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_withdrawals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_random_withdrawals_paged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_map_full_grows, setup_tiny, teardown),
         cmocka_unit_test_setup_teardown(test_map_full_enospc, setup_tiny, teardown),
         cmocka_unit_test_setup_teardown(test_map_max_below_the_recorded_map, setup, teardown),
