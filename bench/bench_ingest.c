@@ -9,9 +9,10 @@
  * "senders", "curve": true, ...}: observations per second from the first
  * timed send to the last durable ack, and the send-to-ack latency of every
  * timed batch. Finally checks through a read-only view that the store holds
- * every observation sent. Also: the collector's CPU time, its minor page
- * faults (per 1,000 observations) and the bytes it
- * wrote (/proc/PID/io wchar: the store's pages and the acks), per
+ * every observation sent. Also: the collector's CPU time, its minor and
+ * major page faults (per 1,000 observations), the bytes it
+ * wrote (/proc/PID/io wchar: the store's pages and the acks) and the bytes
+ * it had read from the disk (read_bytes: pages not in the page cache), per
  * observation; and the share of the machine's CPU time (all cores, from
  * /proc/stat) that was idle and that the hypervisor gave to other guests
  * ("steal") while the batches flowed, so a run on a starved machine shows
@@ -110,28 +111,33 @@ static double s_children_cpu(void)
            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
-/* Minor page faults of the reaped children so far (the collector's, as
- * for the CPU time above). */
-static double s_children_minflt(void)
+/* Minor and major page faults of the reaped children so far (the
+ * collector's, as for the CPU time above). */
+static void s_children_faults(double *minflt, double *majflt)
 {
     struct rusage ru;
+    *minflt = *majflt = 0;
     if (getrusage(RUSAGE_CHILDREN, &ru) != 0)
-        return 0;
-    return (double)ru.ru_minflt;
+        return;
+    *minflt = (double)ru.ru_minflt;
+    *majflt = (double)ru.ru_majflt;
 }
 
-/* Bytes process pid has passed to write calls so far (/proc/PID/io
- * wchar: LMDB's pages and the acks); 0 if unknown. */
-static uint64_t s_wchar(pid_t pid)
+/* A counter of process pid's /proc/PID/io ("wchar": bytes passed to write
+ * calls, LMDB's pages and the acks; "read_bytes": bytes read from the
+ * disk); 0 if unknown. */
+static uint64_t s_proc_io(pid_t pid, const char *field)
 {
     char path[64], line[128];
     unsigned long long v = 0;
+    size_t n = strlen(field);
     snprintf(path, sizeof path, "/proc/%d/io", (int)pid);
     FILE *f = fopen(path, "r");
     if (!f)
         return 0;
     while (fgets(line, sizeof line, f))
-        if (sscanf(line, "wchar: %llu", &v) == 1)
+        if (!strncmp(line, field, n) && line[n] == ':' &&
+            sscanf(line + n + 1, "%llu", &v) == 1)
             break;
     fclose(f);
     return v;
@@ -338,11 +344,12 @@ typedef struct {
 typedef struct {
     double obs_per_s, p50, p99, secs;
     double cpu_s;             /* the collector's user + system CPU time, start to stop */
-    double minflt;            /* the collector's minor page faults, start to stop */
+    double minflt, majflt;    /* the collector's page faults, start to stop */
     double prefill_s;         /* wall time of the prefill */
     double idle_pct, steal_pct; /* the machine's CPU time idle, and stolen by the
                                  * hypervisor, while batches flowed (-1: unknown) */
     uint64_t wchar;           /* bytes the collector wrote (write calls), start to stop */
+    uint64_t read_bytes;      /* bytes it read from the disk since it started */
     uint64_t store_bytes;     /* data.mdb in use after the run */
     uint64_t stored, scrapes, scrape_bytes, scrape_failures;
     int exit_status;
@@ -666,16 +673,20 @@ static int s_run(const s_opts_t *o, s_result_t *res)
         double p99 = lat[(size_t)((double)(n_lat - 1) * 0.99)];
 
         /* everything sent is in the store (warm-ups included) */
-        res->wchar = s_wchar(pid);
+        res->wchar = s_proc_io(pid, "wchar");
+        res->read_bytes = s_proc_io(pid, "read_bytes");
         kill(pid, SIGTERM);
         int wst;
         /* the collector is the one child reaped here: its CPU time is what
          * the children's total grows by */
-        double before = s_children_cpu(), flt_before = s_children_minflt();
+        double before = s_children_cpu(), min0, maj0, min1, maj1;
+        s_children_faults(&min0, &maj0);
         waitpid(pid, &wst, 0);
         pid = -1;
         res->cpu_s = s_children_cpu() - before;
-        res->minflt = s_children_minflt() - flt_before;
+        s_children_faults(&min1, &maj1);
+        res->minflt = min1 - min0;
+        res->majflt = maj1 - maj0;
         glci_store_opts_t ro = {GLCI_STORE_RDONLY, 0, 0};
         glci_store_status_t ss;
         glci_view_t *v = NULL;
@@ -753,6 +764,7 @@ static void s_print(const s_opts_t *o, const s_result_t *r, const char *end)
            "\"metrics\": %s, \"scrapes\": %llu, \"scrape_bytes\": %llu, "
            "\"scrape_failures\": %llu, \"collector_cpu_s\": %.3f, "
            "\"collector_cpu_ns_per_obs\": %.0f, \"collector_faults_per_kobs\": %.1f, "
+           "\"collector_major_faults\": %.0f, \"disk_read_bytes_per_obs\": %.1f, "
            "\"prefill\": %lld, \"prefill_s\": %.1f, "
            "\"store_bytes\": %llu, \"written_bytes_per_obs\": %.0f, "
            "\"machine_idle_pct\": %.1f, \"machine_steal_pct\": %.1f, \"framework\": \"%s\", "
@@ -762,7 +774,9 @@ static void s_print(const s_opts_t *o, const s_result_t *r, const char *end)
            (unsigned long long)r->stored, o->metrics ? "true" : "false",
            (unsigned long long)r->scrapes, (unsigned long long)r->scrape_bytes,
            (unsigned long long)r->scrape_failures, r->cpu_s, r->cpu_s * 1e9 / (double)o->n_obs,
-           r->minflt * 1e3 / (double)o->n_obs, (long long)o->prefill, r->prefill_s, (unsigned long long)r->store_bytes,
+           r->minflt * 1e3 / (double)o->n_obs, r->majflt,
+           (double)r->read_bytes / (double)o->n_obs, (long long)o->prefill, r->prefill_s,
+           (unsigned long long)r->store_bytes,
            (double)r->wchar / (double)o->n_obs, r->idle_pct, r->steal_pct, o->framework,
            r->exit_status, end);
 }
