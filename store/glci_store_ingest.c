@@ -1018,6 +1018,7 @@ static int s_write_history(s_ingest_t *g, MDB_txn *txn)
     rc = glci_store_code(glci_mdb_write(g->st->hmdb, s_history_txn, g));
     if (rc != 0)
         return rc;
+    glci_mdb_drop_written(g->st->hmdb, S_HIST_CACHE_KEEP);
     return glci_store_meta_put_u64(g->st, txn, "hist_runs", g->hist_base + g->n_hruns);
 }
 

@@ -101,6 +101,11 @@
 /* The history file's folder in the store's (schema 7). */
 #define S_HIST_DIR "history"
 
+/* What the history file's writer keeps in the page cache of what it
+ * appended: the last 8 MiB (a few commits' runs and the tree's right edge);
+ * below that its pages are dropped after each commit (glci_mdb_drop_written). */
+#define S_HIST_CACHE_KEEP ((uint64_t)8 << 20)
+
 
 enum {
     S_DB_META,

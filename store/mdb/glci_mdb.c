@@ -25,6 +25,7 @@ struct glci_mdb {
     int rdonly;
     int shared;                 /* GLCI_MDB_SHARED: map_lock is used */
     pthread_rwlock_t map_lock;  /* shared by read txns, exclusive for remaps */
+    uint64_t drop_from;         /* glci_mdb_drop_written: dropped below this; 0: not yet */
 };
 
 static void s_lock_rd(glci_mdb_t *m)
@@ -347,6 +348,29 @@ size_t glci_mdb_map_size(glci_mdb_t *m)
 uint64_t glci_mdb_used_bytes(glci_mdb_t *m)
 {
     return s_env_used(m->env);
+}
+
+void glci_mdb_drop_written(glci_mdb_t *m, uint64_t keep)
+{
+    int fd;
+    uint64_t end = s_env_used(m->env);
+    if (m->rdonly || end == 0 || mdb_env_get_fd(m->env, &fd) != 0)
+        return;
+    if (m->drop_from == 0) {
+        m->drop_from = end & ~(GLCI_MDB_DROP_GRAIN - 1);
+        if (m->drop_from == 0)
+            m->drop_from = GLCI_MDB_DROP_GRAIN;    /* the meta pages' folio stays */
+        return;
+    }
+    if (end < keep)
+        return;
+    uint64_t to = (end - keep) & ~(GLCI_MDB_DROP_GRAIN - 1);
+    if (to <= m->drop_from)
+        return;
+    /* advice only: a failure leaves the pages cached, nothing else */
+    (void)posix_fadvise(fd, (off_t)m->drop_from, (off_t)(to - m->drop_from),
+                        POSIX_FADV_DONTNEED);
+    m->drop_from = to;
 }
 
 size_t glci_mdb_map_max(const glci_mdb_t *m)

@@ -87,6 +87,24 @@ size_t glci_mdb_map_size(glci_mdb_t *m);
 /* Bytes in use: (last used page + 1) * page size. */
 uint64_t glci_mdb_used_bytes(glci_mdb_t *m);
 
+/* Asks the kernel to drop from its page cache the pages this handle's
+ * commits appended to the data file, from where the call before stopped to
+ * keep bytes below the end of the pages in use. For a file that is only
+ * appended to and that its writer does not read back (the store's history
+ * file): its cache would otherwise grow with everything ever written, and
+ * each page it grows by is memory the kernel must find (on a virtual
+ * machine whose free memory goes back to its host, a fault on the host per
+ * page, docs/PERFORMANCE.md "The history file's cache"). The first call
+ * notes where the file ends and drops nothing, so what other processes
+ * read before stays cached. The kernel keeps the pages any process maps
+ * and the ones not yet written back; a page dropped is read from the disk
+ * when next wanted. Call it after a commit returned; a no-op on a
+ * read-only handle. The ranges start and end on GLCI_MDB_DROP_GRAIN: the
+ * kernel caches a file in folios of up to 2 MiB, aligned to their size,
+ * and keeps a folio that a range covers only in part. */
+void glci_mdb_drop_written(glci_mdb_t *m, uint64_t keep);
+#define GLCI_MDB_DROP_GRAIN ((uint64_t)2 << 20)
+
 /* The open data file as it stands: its size in bytes and whether it still
  * has a link (0 once removed, or renamed over, while open). 0, or the
  * errno of fstat. */

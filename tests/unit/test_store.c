@@ -6,6 +6,7 @@
  * verify catching a corrupted result and rank entry written with raw LMDB,
  * backup, read-only opens (ERDONLY, and surviving a writer that grows the
  * map from another process). */
+#define _DEFAULT_SOURCE     /* mincore */
 #define _XOPEN_SOURCE 700   /* nftw */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <math.h>
 #include <pthread.h>
@@ -20,7 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <sodium.h>
@@ -1442,6 +1446,90 @@ static void test_map_full_grows(void **state)
     assert_true(s_status(f).map_bytes >= s.map_bytes);
 }
 
+/* Pages of path's file in [lo, hi) that are in the page cache. */
+static size_t s_cached_pages(const char *path, uint64_t lo, uint64_t hi)
+{
+    int fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    struct stat sb;
+    assert_int_equal(fstat(fd, &sb), 0);
+    assert_true((uint64_t)sb.st_size >= hi);
+    void *m = mmap(NULL, (size_t)hi, PROT_READ, MAP_SHARED, fd, 0);
+    assert_true(m != MAP_FAILED);
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE), n = (size_t)(hi + pg - 1) / pg, cached = 0;
+    unsigned char *vec = malloc(n);
+    assert_int_equal(mincore(m, (size_t)hi, vec), 0);
+    for (size_t k = (size_t)(lo / pg); k < n; k++)
+        cached += vec[k] & 1u;
+    free(vec);
+    munmap(m, (size_t)hi);
+    close(fd);
+    return cached;
+}
+
+/* The history file's writer drops from the page cache what it appended,
+ * all but the last S_HIST_CACHE_KEEP bytes, and what it dropped is still
+ * read back whole (verify reads every run from the disk again). */
+static void test_history_cache_dropped(void **state)
+{
+    fixture_t *f = *state;
+    char path[sizeof f->dir + 32];
+    snprintf(path, sizeof path, "%s/history/data.mdb", f->dir);
+    struct statfs fs;
+    assert_int_equal(statfs(path, &fs), 0);
+    if (fs.f_type == 0x01021994) {      /* TMPFS_MAGIC: its pages are the file */
+        print_message("skipped: %s is on tmpfs, whose pages cannot be dropped\n", path);
+        return;
+    }
+    enum { PERIODS = 20, BATCHES = 20, TXNS = 36 };
+    size_t per = f->fw->n_ind * PERIODS;
+    glci_obs_t *obs = calloc(per * BATCHES, sizeof *obs);
+    glci_batch_t b[BATCHES] = {0};
+    glci_batch_result_t res[BATCHES];
+    uint64_t seq = 0, start = 0;
+    for (int t = 0; t < TXNS; t++) {
+        for (int i = 0; i < BATCHES; i++) {
+            glci_obs_t *o = obs + (size_t)i * per;
+            for (uint32_t k = 0; k < f->fw->n_ind; k++)
+                for (int p = 0; p < PERIODS; p++)
+                    o[k * PERIODS + (uint32_t)p] =
+                        s_obs(f->fw->ind[k].id, 2000 + p,
+                              s_val(f->fw, k, (double)((t * BATCHES + i) % 97) / 97.0));
+            b[i] = (glci_batch_t){.city = "cork-ie", .stream = 1, .seq = ++seq, .obs = o,
+                                  .n_obs = per};
+        }
+        assert_int_equal(glci_store_ingest(f->st, b, BATCHES, S_T0 + t, res), 0);
+        for (int i = 0; i < BATCHES; i++) {
+            assert_int_equal(res[i].status, GLCI_BATCH_APPLIED);
+            glci_batch_result_release(&res[i]);
+        }
+        if (t == 0)             /* the first commit only notes the end */
+            start = glci_mdb_used_bytes(f->st->hmdb);
+    }
+    free(obs);
+    uint64_t end = glci_mdb_used_bytes(f->st->hmdb);
+    assert_true(end > start + 2 * S_HIST_CACHE_KEEP);
+    /* the whole folios between where the first commit ended and the last
+     * bytes kept */
+    uint64_t lo = (start + GLCI_MDB_DROP_GRAIN - 1) & ~(GLCI_MDB_DROP_GRAIN - 1);
+    uint64_t hi = (end - S_HIST_CACHE_KEEP) & ~(GLCI_MDB_DROP_GRAIN - 1);
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    size_t dropped = (size_t)((hi - lo) / pg);
+    size_t cached = s_cached_pages(path, lo, hi);
+    /* what may be left: the folios holding the tree's branch pages, which
+     * the commits after read back (mapped, so kept); without the drops
+     * every page is cached */
+    if (cached * 4 > dropped)
+        fail_msg("%zu of the %zu appended pages below the last %llu bytes still cached",
+                 cached, dropped, (unsigned long long)S_HIST_CACHE_KEEP);
+    /* the last bytes stay: the next commit reads the right edge */
+    size_t kept = s_cached_pages(path, end - S_HIST_CACHE_KEEP, end);
+    assert_true(kept * 2 > S_HIST_CACHE_KEEP / pg);
+    glci_store_status_t st = s_status(f);
+    assert_int_equal(st.n_history, (uint64_t)TXNS * BATCHES * per);
+    s_verify_ok(f);
+}
+
 static void test_map_full_enospc(void **state)
 {
     fixture_t *f = *state;
@@ -2261,6 +2349,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_random_withdrawals_paged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_map_full_grows, setup_tiny, teardown),
         cmocka_unit_test_setup_teardown(test_map_full_enospc, setup_tiny, teardown),
+        cmocka_unit_test_setup_teardown(test_history_cache_dropped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_map_max_below_the_recorded_map, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_detects_corruption, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_names_the_field, setup, teardown),
