@@ -15,21 +15,33 @@
  * (Linux 6.x on ext4 gives a long write one large folio of many pages, and
  * each page written inside one costs a walk over the folio's state);
  * --span keeps the overwrites to the file's first N MiB, which tells the
- * spread of the writes from the size of the file.
+ * spread of the writes from the size of the file. Two more cases append
+ * to the end of a --mib file filled 1 MiB at a time, 64 pages a pwritev,
+ * as the history file's commits do in a prefilled store (docs/PERFORMANCE.md,
+ * "The history file's cache"):
+ *
+ *   append_after         its page cache kept, as the kernel would
+ *   append_after_dropped after each round, what lies more than 8 MiB
+ *                        behind the end dropped from the page cache
+ *                        (POSIX_FADV_DONTNEED, as glci_mdb_drop_written)
  *
  * Prints {"bench": "pagecache", "mib", "span_mib", "rounds", "pages", "cases": [{"case",
- * "write_s", "sync_s", "total_s", "write_mib_per_s"}, ...],
- * "overwrite_large_to_small", "overwrite_large_to_append"} (total times).
+ * "write_s", "sync_s", "total_s", "write_mib_per_s", "cpu_us_per_page"}, ...],
+ * "overwrite_large_to_small", "overwrite_large_to_append" (total times),
+ * "append_after_to_dropped" (CPU times)}.
  *
  * Options: --mib N (764, the prefilled store's size) --span N (the
  * overwrites land in the file's first N MiB; the whole file) --rounds N (80)
  * --pages N (760, the pages of one commit of `glci-bench ingest`) --dir D
  * (where the files go: the file system of the store to judge; /tmp). */
+#define _DEFAULT_SOURCE             /* pwritev */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,8 +53,22 @@
 
 typedef struct {
     const char *name;
-    double write_s, sync_s;
+    size_t fill;              /* bytes a fill write (0: no fill) */
+    int append, drop;         /* pages go at the end; drop what lies behind */
+    double write_s, sync_s, cpu_s;
 } s_case_t;
+
+#define S_IOV 64
+#define S_KEEP ((off_t)8 << 20)
+#define S_GRAIN ((off_t)2 << 20)
+
+static double s_cpu(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
+}
 
 static double s_now(void)
 {
@@ -69,6 +95,19 @@ static int s_pwrite(int fd, const char *buf, size_t n, off_t at, const char *pat
     return -1;
 }
 
+/* n pages of buf at `at` with one pwritev. */
+static int s_pwritev(int fd, char *buf, int n, off_t at, const char *path)
+{
+    struct iovec iov[S_IOV];
+    for (int k = 0; k < n; k++)
+        iov[k] = (struct iovec){buf + (size_t)k * S_PAGE, S_PAGE};
+    ssize_t w = pwritev(fd, iov, n, at);
+    if (w == (ssize_t)n * S_PAGE)
+        return 0;
+    fprintf(stderr, S_NAME ": %s: %s\n", path, w < 0 ? strerror(errno) : "short write");
+    return -1;
+}
+
 /* Fills path to `bytes` with writes of `chunk` bytes and syncs it. */
 static int s_fill(int fd, const char *path, char *buf, size_t bytes, size_t chunk)
 {
@@ -82,9 +121,9 @@ static int s_fill(int fd, const char *path, char *buf, size_t bytes, size_t chun
     return 0;
 }
 
-/* One case: fill (0 for none: append), then the rounds. */
-static int s_run(const char *dir, size_t fill_chunk, size_t bytes, size_t span,
-                 int64_t rounds, int64_t pages, char *buf, s_case_t *out)
+/* One case: its fill, then the rounds. */
+static int s_run(const char *dir, size_t bytes, size_t span, int64_t rounds, int64_t pages,
+                 char *buf, s_case_t *out)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/pagecache.data", dir);
@@ -93,14 +132,25 @@ static int s_run(const char *dir, size_t fill_chunk, size_t bytes, size_t span,
         fprintf(stderr, S_NAME ": %s: %s\n", path, strerror(errno));
         return -1;
     }
-    int rc = fill_chunk ? s_fill(fd, path, buf, bytes, fill_chunk) : 0;
-    uint64_t x = 0x9e3779b97f4a7c15ull, end = 0, n_pages = span / S_PAGE;
+    int rc = out->fill ? s_fill(fd, path, buf, bytes, out->fill) : 0;
+    uint64_t x = 0x9e3779b97f4a7c15ull, n_pages = span / S_PAGE;
+    uint64_t end = out->fill && out->append ? bytes / S_PAGE : 0;
+    off_t dropped = (off_t)(end * S_PAGE) & ~(S_GRAIN - 1);
+    double c0 = s_cpu();
     out->write_s = out->sync_s = 0.0;
     for (int64_t r = 0; r < rounds && rc == 0; r++) {
         double t0 = s_now();
-        for (int64_t p = 0; p < pages && rc == 0; p++) {
-            uint64_t pg = fill_chunk ? s_next(&x) % n_pages : end++;
-            buf[0] = (char)p;
+        for (int64_t p = 0; p < pages && rc == 0;) {
+            if (out->fill && out->append) {
+                /* as LMDB's commit: up to 64 pages a pwritev */
+                int n = pages - p < S_IOV ? (int)(pages - p) : S_IOV;
+                rc = s_pwritev(fd, buf, n, (off_t)(end * S_PAGE), path);
+                end += (uint64_t)n;
+                p += n;
+                continue;
+            }
+            uint64_t pg = out->append ? end++ : s_next(&x) % n_pages;
+            buf[0] = (char)p++;
             rc = s_pwrite(fd, buf, S_PAGE, (off_t)(pg * S_PAGE), path);
         }
         double t1 = s_now();
@@ -108,9 +158,15 @@ static int s_run(const char *dir, size_t fill_chunk, size_t bytes, size_t span,
             fprintf(stderr, S_NAME ": %s: fdatasync: %s\n", path, strerror(errno));
             rc = -1;
         }
+        off_t to = ((off_t)(end * S_PAGE) - S_KEEP) & ~(S_GRAIN - 1);
+        if (rc == 0 && out->drop && to > dropped) {
+            (void)posix_fadvise(fd, dropped, to - dropped, POSIX_FADV_DONTNEED);
+            dropped = to;
+        }
         out->write_s += t1 - t0;
         out->sync_s += s_now() - t1;
     }
+    out->cpu_s = s_cpu() - c0;
     close(fd);
     unlink(path);
     return rc;
@@ -161,12 +217,15 @@ int glci_bench_pagecache(int argc, char **argv)
     memset(buf, 0x5a, S_FILL);
     size_t bytes = (size_t)mib << 20;
     size_t span = span_mib && span_mib < mib ? (size_t)span_mib << 20 : bytes;
-    s_case_t c[3] = {{.name = "append"}, {.name = "overwrite_small"},
-                     {.name = "overwrite_large"}};
-    size_t fill[3] = {0, S_PAGE, S_FILL};
+    s_case_t c[] = {{.name = "append", .append = 1},
+                    {.name = "overwrite_small", .fill = S_PAGE},
+                    {.name = "overwrite_large", .fill = S_FILL},
+                    {.name = "append_after", .fill = S_FILL, .append = 1},
+                    {.name = "append_after_dropped", .fill = S_FILL, .append = 1, .drop = 1}};
+    enum { N = sizeof c / sizeof c[0] };
     int rc = 0;
-    for (int k = 0; k < 3 && rc == 0; k++)
-        rc = s_run(dir, fill[k], bytes, span, rounds, pages, buf, &c[k]);
+    for (int k = 0; k < N && rc == 0; k++)
+        rc = s_run(dir, bytes, span, rounds, pages, buf, &c[k]);
     free(buf);
     rmdir(dir);
     if (rc != 0)
@@ -175,14 +234,17 @@ int glci_bench_pagecache(int argc, char **argv)
            "\"pages\": %lld, \"cases\": [",
            (long long)mib, span >> 20, (long long)rounds, (long long)pages);
     double mb = (double)rounds * (double)pages * S_PAGE / (1024.0 * 1024.0);
-    for (int k = 0; k < 3; k++)
+    for (int k = 0; k < N; k++)
         printf("%s{\"case\": \"%s\", \"write_s\": %.3f, \"sync_s\": %.3f, \"total_s\": %.3f, "
-               "\"write_mib_per_s\": %.0f}",
+               "\"write_mib_per_s\": %.0f, \"cpu_us_per_page\": %.2f}",
                k ? ", " : "", c[k].name, c[k].write_s, c[k].sync_s, c[k].write_s + c[k].sync_s,
-               c[k].write_s > 0 ? mb / c[k].write_s : 0.0);
+               c[k].write_s > 0 ? mb / c[k].write_s : 0.0,
+               c[k].cpu_s * 1e6 / ((double)rounds * (double)pages));
     double t1 = c[1].write_s + c[1].sync_s, t2 = c[2].write_s + c[2].sync_s,
            t0 = c[0].write_s + c[0].sync_s;
-    printf("], \"overwrite_large_to_small\": %.2f, \"overwrite_large_to_append\": %.2f}\n",
-           t1 > 0 ? t2 / t1 : 0.0, t0 > 0 ? t2 / t0 : 0.0);
+    printf("], \"overwrite_large_to_small\": %.2f, \"overwrite_large_to_append\": %.2f, "
+           "\"append_after_to_dropped\": %.2f}\n",
+           t1 > 0 ? t2 / t1 : 0.0, t0 > 0 ? t2 / t0 : 0.0,
+           c[4].cpu_s > 0 ? c[3].cpu_s / c[4].cpu_s : 0.0);
     return 0;
 }

@@ -1,6 +1,7 @@
 /* glci-bench ingest's pair options: the real bench, with its real
  * collector and agents, refusing what it cannot run with one line and exit
- * 2, and running --rounds N as N interleaved pairs whose JSON says so. */
+ * 2, and running --rounds N as N interleaved pairs whose JSON says so; and
+ * glci-bench pagecache running its five cases. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -75,6 +76,8 @@ static void test_rounds_run(void **state)
         assert_int_equal((int)cli_json_num(r, "observations"), 2000);
         assert_int_equal((int)cli_json_num(r, "exit_status"), 0);
         assert_true(cli_json_num(r, "obs_per_s") > 0);
+        assert_true(cli_json_num(r, "collector_major_faults") >= 0);
+        assert_true(cli_json_num(r, "disk_read_bytes_per_obs") >= 0);
     }
     json_t *ratios = cli_json_get(j, "obs_per_s_ratios");
     assert_int_equal(json_array_size(ratios), 2);
@@ -93,11 +96,40 @@ static void test_rounds_run(void **state)
     cli_out_release(&o);
 }
 
+/* A small pagecache run: every case, each with its CPU per page, and the
+ * appends long enough (16 MiB) that the dropping case drops. */
+static void test_pagecache_run(void **state)
+{
+    (void)state;
+    const char *argv[] = {"pagecache", "--mib", "16", "--rounds", "4", "--pages", "1024",
+                          NULL};
+    cli_out_t o;
+    cli_run_program(&o, s_bench, argv);
+    if (o.status != 0)
+        fail_msg("glci-bench pagecache: status %d, stderr '%s'", o.status, o.err);
+    json_t *j = cli_json(&o);
+    assert_string_equal(cli_json_str(j, "bench"), "pagecache");
+    json_t *cases = cli_json_get(j, "cases");
+    const char *names[] = {"append", "overwrite_small", "overwrite_large", "append_after",
+                           "append_after_dropped"};
+    assert_int_equal(json_array_size(cases), 5);
+    for (size_t i = 0; i < 5; i++) {
+        json_t *c = json_array_get(cases, i);
+        assert_string_equal(cli_json_str(c, "case"), names[i]);
+        assert_true(cli_json_num(c, "total_s") > 0);
+        assert_true(cli_json_num(c, "cpu_us_per_page") > 0);
+    }
+    assert_true(cli_json_num(j, "append_after_to_dropped") > 0);
+    json_decref(j);
+    cli_out_release(&o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rounds_refused),
         cmocka_unit_test(test_rounds_run),
+        cmocka_unit_test(test_pagecache_run),
     };
     s_bench = glci_ts_bin("bench/glci-bench");
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
