@@ -23,7 +23,8 @@
  *   append_after         its page cache kept, as the kernel would
  *   append_after_dropped after each round, what lies more than 8 MiB
  *                        behind the end dropped from the page cache
- *                        (POSIX_FADV_DONTNEED, as glci_mdb_drop_written)
+ *                        once 16 MiB have gathered (POSIX_FADV_DONTNEED,
+ *                        as glci_mdb_drop_written)
  *
  * Prints {"bench": "pagecache", "mib", "span_mib", "rounds", "pages", "cases": [{"case",
  * "write_s", "sync_s", "total_s", "write_mib_per_s", "cpu_us_per_page"}, ...],
@@ -61,6 +62,7 @@ typedef struct {
 #define S_IOV 64
 #define S_KEEP ((off_t)8 << 20)
 #define S_GRAIN ((off_t)2 << 20)
+#define S_MIN ((off_t)16 << 20)
 
 static double s_cpu(void)
 {
@@ -159,7 +161,7 @@ static int s_run(const char *dir, size_t bytes, size_t span, int64_t rounds, int
             rc = -1;
         }
         off_t to = ((off_t)(end * S_PAGE) - S_KEEP) & ~(S_GRAIN - 1);
-        if (rc == 0 && out->drop && to > dropped) {
+        if (rc == 0 && out->drop && to >= dropped + S_MIN) {
             (void)posix_fadvise(fd, dropped, to - dropped, POSIX_FADV_DONTNEED);
             dropped = to;
         }

@@ -365,7 +365,7 @@ void glci_mdb_drop_written(glci_mdb_t *m, uint64_t keep)
     if (end < keep)
         return;
     uint64_t to = (end - keep) & ~(GLCI_MDB_DROP_GRAIN - 1);
-    if (to <= m->drop_from)
+    if (to < m->drop_from + GLCI_MDB_DROP_MIN)
         return;
     /* advice only: a failure leaves the pages cached, nothing else */
     (void)posix_fadvise(fd, (off_t)m->drop_from, (off_t)(to - m->drop_from),

@@ -101,9 +101,14 @@ uint64_t glci_mdb_used_bytes(glci_mdb_t *m);
  * when next wanted. Call it after a commit returned; a no-op on a
  * read-only handle. The ranges start and end on GLCI_MDB_DROP_GRAIN: the
  * kernel caches a file in folios of up to 2 MiB, aligned to their size,
- * and keeps a folio that a range covers only in part. */
+ * and keeps a folio that a range covers only in part. A range is dropped
+ * once it reaches GLCI_MDB_DROP_MIN, so the kernel's work for a drop (a
+ * walk of the range and, when a page in it is mapped, a drain of every
+ * CPU's page lists that waits for each CPU) comes once per 16 MiB
+ * appended, not at every commit. */
 void glci_mdb_drop_written(glci_mdb_t *m, uint64_t keep);
 #define GLCI_MDB_DROP_GRAIN ((uint64_t)2 << 20)
+#define GLCI_MDB_DROP_MIN ((uint64_t)16 << 20)
 
 /* The open data file as it stands: its size in bytes and whether it still
  * has a link (0 once removed, or renamed over, while open). 0, or the
