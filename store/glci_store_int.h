@@ -103,7 +103,8 @@
 
 /* What the history file's writer keeps in the page cache of what it
  * appended: the last 8 MiB (a few commits' runs and the tree's right edge);
- * below that its pages are dropped after each commit (glci_mdb_drop_written). */
+ * below that its pages are dropped, 16 MiB at a time, after the commit
+ * that gathers them (glci_mdb_drop_written). */
 #define S_HIST_CACHE_KEEP ((uint64_t)8 << 20)
 
 

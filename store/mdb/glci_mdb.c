@@ -353,13 +353,20 @@ uint64_t glci_mdb_used_bytes(glci_mdb_t *m)
 void glci_mdb_drop_written(glci_mdb_t *m, uint64_t keep)
 {
     int fd;
+    if (m->rdonly)
+        return;
+    /* the meta pages are read through the map, which a reader adopting
+     * another process's growth may be remapping */
+    s_lock_rd(m);
     uint64_t end = s_env_used(m->env);
-    if (m->rdonly || end == 0 || mdb_env_get_fd(m->env, &fd) != 0)
+    int rc = mdb_env_get_fd(m->env, &fd);
+    s_unlock(m);
+    if (end == 0 || rc != 0)
         return;
     if (m->drop_from == 0) {
-        m->drop_from = end & ~(GLCI_MDB_DROP_GRAIN - 1);
-        if (m->drop_from == 0)
-            m->drop_from = GLCI_MDB_DROP_GRAIN;    /* the meta pages' folio stays */
+        /* rounded up: nothing written before this handle's first commit is
+         * ever in a range; the first unit also holds the meta pages */
+        m->drop_from = (end + GLCI_MDB_DROP_GRAIN - 1) & ~(GLCI_MDB_DROP_GRAIN - 1);
         return;
     }
     if (end < keep)

@@ -88,24 +88,26 @@ size_t glci_mdb_map_size(glci_mdb_t *m);
 uint64_t glci_mdb_used_bytes(glci_mdb_t *m);
 
 /* Asks the kernel to drop from its page cache the pages this handle's
- * commits appended to the data file, from where the call before stopped to
- * keep bytes below the end of the pages in use. For a file that is only
- * appended to and that its writer does not read back (the store's history
- * file): its cache would otherwise grow with everything ever written, and
- * each page it grows by is memory the kernel must find (on a virtual
- * machine whose free memory goes back to its host, a fault on the host per
- * page, docs/PERFORMANCE.md "The history file's cache"). The first call
- * notes where the file ends and drops nothing, so what other processes
- * read before stays cached. The kernel keeps the pages any process maps
- * and the ones not yet written back; a page dropped is read from the disk
- * when next wanted. Call it after a commit returned; a no-op on a
- * read-only handle. The ranges start and end on GLCI_MDB_DROP_GRAIN: the
- * kernel caches a file in folios of up to 2 MiB, aligned to their size,
- * and keeps a folio that a range covers only in part. A range is dropped
- * once it reaches GLCI_MDB_DROP_MIN, so the kernel's work for a drop (a
- * walk of the range and, when a page in it is mapped, a drain of every
- * CPU's page lists that waits for each CPU) comes once per 16 MiB
- * appended, not at every commit. */
+ * commits appended to the data file, from where the drop before stopped
+ * to keep bytes below the end of the pages in use. For a file that grows
+ * at its end and whose writer does not read back most of what it wrote
+ * (the store's history file): its cache would otherwise grow with
+ * everything ever written, and each page it grows by is memory the kernel
+ * must find (on a virtual machine whose free memory goes back to its host,
+ * a fault on the host per page, docs/PERFORMANCE.md "The history file's
+ * cache"). The first call notes where the file ends (rounded up to
+ * GLCI_MDB_DROP_GRAIN) and drops nothing, so nothing written before this
+ * handle's first commit is dropped. The kernel keeps every folio a process
+ * maps a page of (one mapped page can keep up to 2 MiB) and the ones not
+ * yet written back; a page dropped is read from the disk when next
+ * wanted. Call it after a commit returned; a no-op on a read-only handle.
+ * The ranges start and end on GLCI_MDB_DROP_GRAIN: the kernel caches a
+ * file in folios of up to 2 MiB, aligned to their size, and keeps a folio
+ * that a range covers only in part. A range is dropped once it reaches
+ * GLCI_MDB_DROP_MIN, so the kernel's work for a drop (a walk of the range
+ * and, when a page in it is mapped, a drain of every CPU's page lists that
+ * waits for each CPU) comes once per 16 MiB appended, not at every
+ * commit. */
 void glci_mdb_drop_written(glci_mdb_t *m, uint64_t keep);
 #define GLCI_MDB_DROP_GRAIN ((uint64_t)2 << 20)
 #define GLCI_MDB_DROP_MIN ((uint64_t)16 << 20)
