@@ -24,7 +24,7 @@
  *   append_after_dropped after each round, what lies more than 8 MiB
  *                        behind the end dropped from the page cache
  *                        once 16 MiB have gathered (POSIX_FADV_DONTNEED,
- *                        as glci_mdb_drop_written)
+ *                        by glci_mdb_drop_written's rule)
  *
  * Prints {"bench": "pagecache", "mib", "span_mib", "rounds", "pages", "cases": [{"case",
  * "write_s", "sync_s", "total_s", "write_mib_per_s", "cpu_us_per_page"}, ...],
@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "glci_mdb.h"
 
 #define S_NAME "glci-bench pagecache"
 #define S_PAGE 4096
@@ -60,9 +61,7 @@ typedef struct {
 } s_case_t;
 
 #define S_IOV 64
-#define S_KEEP ((off_t)8 << 20)
-#define S_GRAIN ((off_t)2 << 20)
-#define S_MIN ((off_t)16 << 20)
+#define S_KEEP ((uint64_t)8 << 20)   /* the history file's S_HIST_CACHE_KEEP */
 
 static double s_cpu(void)
 {
@@ -137,7 +136,7 @@ static int s_run(const char *dir, size_t bytes, size_t span, int64_t rounds, int
     int rc = out->fill ? s_fill(fd, path, buf, bytes, out->fill) : 0;
     uint64_t x = 0x9e3779b97f4a7c15ull, n_pages = span / S_PAGE;
     uint64_t end = out->fill && out->append ? bytes / S_PAGE : 0;
-    off_t dropped = (off_t)(end * S_PAGE) & ~(S_GRAIN - 1);
+    uint64_t dropped = (end * S_PAGE + GLCI_MDB_DROP_GRAIN - 1) & ~(GLCI_MDB_DROP_GRAIN - 1);
     double c0 = s_cpu();
     out->write_s = out->sync_s = 0.0;
     for (int64_t r = 0; r < rounds && rc == 0; r++) {
@@ -160,9 +159,9 @@ static int s_run(const char *dir, size_t bytes, size_t span, int64_t rounds, int
             fprintf(stderr, S_NAME ": %s: fdatasync: %s\n", path, strerror(errno));
             rc = -1;
         }
-        off_t to = ((off_t)(end * S_PAGE) - S_KEEP) & ~(S_GRAIN - 1);
-        if (rc == 0 && out->drop && to >= dropped + S_MIN) {
-            (void)posix_fadvise(fd, dropped, to - dropped, POSIX_FADV_DONTNEED);
+        uint64_t to = out->drop ? glci_mdb_drop_due(dropped, end * S_PAGE, S_KEEP) : 0;
+        if (rc == 0 && to) {
+            (void)posix_fadvise(fd, (off_t)dropped, (off_t)(to - dropped), POSIX_FADV_DONTNEED);
             dropped = to;
         }
         out->write_s += t1 - t0;

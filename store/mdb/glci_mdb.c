@@ -350,6 +350,14 @@ uint64_t glci_mdb_used_bytes(glci_mdb_t *m)
     return s_env_used(m->env);
 }
 
+uint64_t glci_mdb_drop_due(uint64_t from, uint64_t end, uint64_t keep)
+{
+    if (end < keep)
+        return 0;
+    uint64_t to = (end - keep) & ~(GLCI_MDB_DROP_GRAIN - 1);
+    return to >= from + GLCI_MDB_DROP_MIN ? to : 0;
+}
+
 void glci_mdb_drop_written(glci_mdb_t *m, uint64_t keep)
 {
     int fd;
@@ -369,10 +377,8 @@ void glci_mdb_drop_written(glci_mdb_t *m, uint64_t keep)
         m->drop_from = (end + GLCI_MDB_DROP_GRAIN - 1) & ~(GLCI_MDB_DROP_GRAIN - 1);
         return;
     }
-    if (end < keep)
-        return;
-    uint64_t to = (end - keep) & ~(GLCI_MDB_DROP_GRAIN - 1);
-    if (to < m->drop_from + GLCI_MDB_DROP_MIN)
+    uint64_t to = glci_mdb_drop_due(m->drop_from, end, keep);
+    if (to == 0)
         return;
     /* advice only: a failure leaves the pages cached, nothing else */
     (void)posix_fadvise(fd, (off_t)m->drop_from, (off_t)(to - m->drop_from),

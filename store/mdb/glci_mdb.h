@@ -112,6 +112,13 @@ void glci_mdb_drop_written(glci_mdb_t *m, uint64_t keep);
 #define GLCI_MDB_DROP_GRAIN ((uint64_t)2 << 20)
 #define GLCI_MDB_DROP_MIN ((uint64_t)16 << 20)
 
+/* glci_mdb_drop_written's rule, for a file dropped up to from whose
+ * written bytes end at end: where the range to drop now ends (from is its
+ * start), or 0 when none is due: keep bytes below end stay, the end is
+ * rounded down to GLCI_MDB_DROP_GRAIN and the range must reach
+ * GLCI_MDB_DROP_MIN. glci-bench pagecache drops a plain file by it. */
+uint64_t glci_mdb_drop_due(uint64_t from, uint64_t end, uint64_t keep);
+
 /* The open data file as it stands: its size in bytes and whether it still
  * has a link (0 once removed, or renamed over, while open). 0, or the
  * errno of fstat. */

@@ -32,6 +32,18 @@ static void s_refused(const char *const *argv, const char *what)
     cli_out_release(&o);
 }
 
+/* glci-bench with argv, which must exit 0: its JSON (the caller frees) */
+static json_t *s_json_of(const char *const *argv)
+{
+    cli_out_t o;
+    cli_run_program(&o, s_bench, argv);
+    if (o.status != 0)
+        fail_msg("glci-bench %s: status %d, stderr '%s'", argv[0], o.status, o.err);
+    json_t *j = cli_json(&o);
+    cli_out_release(&o);
+    return j;
+}
+
 static void test_rounds_refused(void **state)
 {
     (void)state;
@@ -59,11 +71,7 @@ static void test_rounds_run(void **state)
     (void)state;
     const char *argv[] = {"ingest", "--prefill", "2000", "--obs", "2000", "--cities", "4",
                           "--batch", "100", "--rounds", "2", NULL};
-    cli_out_t o;
-    cli_run_program(&o, s_bench, argv);
-    if (o.status != 0)
-        fail_msg("glci-bench: status %d, stderr '%s'", o.status, o.err);
-    json_t *j = cli_json(&o);
+    json_t *j = s_json_of(argv);
     assert_string_equal(cli_json_str(j, "bench"), "ingest_prefill");
     assert_int_equal((int)cli_json_num(j, "rounds"), 2);
     json_t *runs = cli_json_get(j, "runs");
@@ -93,7 +101,6 @@ static void test_rounds_run(void **state)
     assert_true(med >= lo - 0.001 && med <= hi + 0.001);
     assert_true(cli_json_num(j, "cpu_ns_per_obs_ratio") > 0);
     json_decref(j);
-    cli_out_release(&o);
 }
 
 /* A small pagecache run: every case, each with its CPU per page, and the
@@ -103,11 +110,7 @@ static void test_pagecache_run(void **state)
     (void)state;
     const char *argv[] = {"pagecache", "--mib", "16", "--rounds", "4", "--pages", "1024",
                           NULL};
-    cli_out_t o;
-    cli_run_program(&o, s_bench, argv);
-    if (o.status != 0)
-        fail_msg("glci-bench pagecache: status %d, stderr '%s'", o.status, o.err);
-    json_t *j = cli_json(&o);
+    json_t *j = s_json_of(argv);
     assert_string_equal(cli_json_str(j, "bench"), "pagecache");
     json_t *cases = cli_json_get(j, "cases");
     const char *names[] = {"append", "overwrite_small", "overwrite_large", "append_after",
@@ -121,7 +124,6 @@ static void test_pagecache_run(void **state)
     }
     assert_true(cli_json_num(j, "append_after_to_dropped") > 0);
     json_decref(j);
-    cli_out_release(&o);
 }
 
 int main(void)
